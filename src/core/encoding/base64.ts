@@ -1,0 +1,35 @@
+import { invalid } from '../errors.ts';
+
+const STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const URL_SAFE = /^[A-Za-z0-9_-]*$/;
+
+/** Standard base64 (RFC 4648 §4) with padding. */
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/**
+ * Strict standard base64 decoding: Node's decoder silently skips bad characters, so the
+ * alphabet and padding are checked first. Unpadded input is accepted when `allowUnpadded`
+ * (protojson accepts both). Throws a SignetError naming `field`.
+ */
+export function fromBase64(text: string, field: string, allowUnpadded = true): Uint8Array {
+  let s = text;
+  if (allowUnpadded && s.length % 4 !== 0 && !s.includes('='))
+    s += '='.repeat((4 - (s.length % 4)) % 4);
+  if (!STD.test(s)) {
+    // protojson also accepts the URL-safe alphabet
+    if (allowUnpadded && URL_SAFE.test(text)) return new Uint8Array(Buffer.from(text, 'base64url'));
+    throw invalid(field, 'is not valid base64');
+  }
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export function fromBase64Url(text: string, field: string): Uint8Array {
+  if (!URL_SAFE.test(text)) throw invalid(field, 'is not valid base64url');
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}

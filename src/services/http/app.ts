@@ -1,0 +1,60 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installErrorHandler } from './errors.ts';
+
+export interface HttpAppOptions {
+  /** Default body limit in bytes (routes may set their own). Fulcio and Rekor v2 use 4 MiB. */
+  bodyLimit?: number;
+  logger?: boolean;
+}
+
+/** A fastify instance with the project's error handling, not yet listening. */
+export function createApp(
+  opts: HttpAppOptions = {},
+  serverFactory?: () => http.Server,
+): FastifyInstance {
+  let app: FastifyInstance;
+  const common = {
+    bodyLimit: opts.bodyLimit ?? 4 * 1024 * 1024,
+    logger: opts.logger ?? false,
+    // Errors from malformed requests go to our handler rather than a default HTML page.
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  };
+  if (serverFactory) {
+    app = Fastify({
+      ...common,
+      serverFactory: (handler) => {
+        const server = serverFactory();
+        server.on('request', handler);
+        return server;
+      },
+    });
+  } else {
+    app = Fastify(common);
+  }
+  installErrorHandler(app);
+  return app;
+}
+
+/**
+ * Binds a plain HTTP server first, so the real port (with `--port 0`) and thus the public base
+ * URL are known before services are created; fastify then serves on that server.
+ */
+export async function bindServer(
+  port: number,
+  host: string,
+): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { server, url: `http://${h}:${addr.port}` };
+}

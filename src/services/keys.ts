@@ -1,0 +1,67 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignetError } from '../core/errors.ts';
+
+export type KeySpec =
+  | { type: 'ec'; curve: 'P-256' | 'P-384' }
+  | { type: 'ed25519' }
+  | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
+
+/**
+ * The private key stored at `dataDir/keys/<name>.pem` (PKCS#8 PEM, mode 0600), created on first
+ * use. DESIGN.md: keys are created on first start and reused after.
+ */
+export function loadOrCreateKey(dataDir: string, name: string, spec: KeySpec): KeyObject {
+  const dir = path.join(dataDir, 'keys');
+  const file = path.join(dir, `${name}.pem`);
+  if (fs.existsSync(file)) return readPrivateKeyFile(file);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = generateKey(spec);
+  const pem = key.export({ format: 'pem', type: 'pkcs8' }) as string;
+  // Write to a temporary name and rename, so a crash never leaves half a key behind.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, pem, { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file); // fails if another process created the key meanwhile
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return readPrivateKeyFile(file);
+}
+
+export function generateKey(spec: KeySpec): KeyObject {
+  switch (spec.type) {
+    case 'ec':
+      return generateKeyPairSync('ec', { namedCurve: spec.curve }).privateKey;
+    case 'ed25519':
+      return generateKeyPairSync('ed25519').privateKey;
+    case 'rsa':
+      return generateKeyPairSync('rsa', { modulusLength: spec.bits }).privateKey;
+  }
+}
+
+/** Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted when a passphrase is given). */
+export function readPrivateKeyFile(file: string, passphrase?: string): KeyObject {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      'KEY_FILE',
+      `cannot read key file ${file}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  try {
+    return createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
+  } catch (e) {
+    const msg = /bad decrypt|passphrase/i.test((e as Error).message)
+      ? 'wrong passphrase, or the key is encrypted and no passphrase was given'
+      : `not a private key: ${(e as Error).message}`;
+    throw new SignetError('invalid-input', 'KEY_FILE', `${file}: ${msg}`, { cause: e });
+  }
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What every service of `signet up` receives. Services are created in the order of
+ * services/stack.ts; one created earlier can be found in `services` by name.
+ */
+export interface StackContext {
+  /** Data folder (keys, SQLite file, TUF repository). Created with 0700. */
+  dataDir: string;
+  /** Public base URL of the stack, no trailing slash, e.g. `http://127.0.0.1:8420`. */
+  baseUrl: string;
+  /** `postgres://...` when the logs live in PostgreSQL; undefined for embedded SQLite. */
+  databaseUrl: string | undefined;
+  /** Parsed config file section for the service, keyed by service name (may be empty). */
+  config: Record<string, unknown>;
+  log: Logger;
+  /** Services already created, by name (e.g. `ctlog` for the CA). */
+  services: Map<string, ServiceModule>;
+}
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A piece of the TrustedRoot (protobuf-specs JSON) contributed by one service. */
+export interface TrustContribution {
+  certificateAuthorities?: unknown[];
+  tlogs?: unknown[];
+  ctlogs?: unknown[];
+  timestampAuthorities?: unknown[];
+}
+
+/** A piece of the SigningConfig v0.2 (protobuf-specs JSON) contributed by one service. */
+export interface SigningConfigContribution {
+  caUrls?: unknown[];
+  oidcUrls?: unknown[];
+  rekorTlogUrls?: unknown[];
+  tsaUrls?: unknown[];
+}
+
+export interface ServiceModule {
+  /** Short name: `rekor`, `ca`, `ctlog`, `tsa`, `oidc`, `tuf`. */
+  name: string;
+  /** Path prefix under which `register` mounts its routes, e.g. `/rekor`. */
+  prefix: string;
+  register(app: FastifyInstance): Promise<void>;
+  trust?(): TrustContribution | Promise<TrustContribution>;
+  signingConfig?(): SigningConfigContribution | Promise<SigningConfigContribution>;
+  close(): Promise<void>;
+}
+
+export type ServiceFactory = (ctx: StackContext) => Promise<ServiceModule>;

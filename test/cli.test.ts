@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const bin = path.resolve('bin/signet');
+
+test('signet up --port 0 prints its URL, answers /healthz and stops cleanly on SIGTERM', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-'));
+  const child = spawn(bin, ['up', '--port', '0', '--data', data], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /signet is up at (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  const r = await fetch(`${url}/healthz`);
+  assert.equal(r.status, 200);
+  assert.equal(((await r.json()) as { status: string }).status, 'ok');
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  assert.match(out, /signet stopped/);
+});
+
+test('a bad flag gives one clear line and exit code 1, no stack trace', () => {
+  const r = spawnSync(bin, ['up', '--port', 'eighty'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--port: "eighty" is not a port number/);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});
