@@ -1,0 +1,105 @@
+import type { KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignetError } from '../core/errors.ts';
+import { generateKey, type KeySpec, readPrivateKeyFile } from './keys.ts';
+
+/**
+ * The versions of one service key (the CA, a log, the TSA). Exactly one version is current;
+ * earlier ones stay in the ring with the end of their validity window, so the trusted root can
+ * keep naming them and every earlier bundle stays verifiable (issue 4, key rotation).
+ *
+ * On disk: `dataDir/keys/<name>/ring.json` (the versions, in order) and one PKCS#8 PEM file per
+ * version, `dataDir/keys/<name>/<id>.pem`, mode 0600.
+ */
+export interface KeyVersion {
+  /** 1, 2, ... in creation order. */
+  id: number;
+  key: KeyObject;
+  validFrom: Date;
+  /** Set once the version has been rotated out. */
+  validTo?: Date;
+}
+
+interface RingFile {
+  spec: KeySpec;
+  versions: Array<{ id: number; validFrom: string; validTo?: string }>;
+}
+
+export class KeyRing {
+  readonly name: string;
+  readonly versions: readonly KeyVersion[];
+  private readonly dir: string;
+
+  private constructor(name: string, dir: string, versions: KeyVersion[]) {
+    this.name = name;
+    this.dir = dir;
+    this.versions = versions;
+  }
+
+  /** Opens the ring, creating it with one fresh key of `spec` on first use. */
+  static open(dataDir: string, name: string, spec: KeySpec): KeyRing {
+    const dir = path.join(dataDir, 'keys', name);
+    const file = path.join(dir, 'ring.json');
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeKey(dir, 1, generateKey(spec));
+      writeRing(file, { spec, versions: [{ id: 1, validFrom: new Date().toISOString() }] });
+    }
+    return KeyRing.read(name, dir);
+  }
+
+  /** Adds a new current version and closes the window of the previous one at the same instant. */
+  static rotate(dataDir: string, name: string, at = new Date()): KeyRing {
+    const dir = path.join(dataDir, 'keys', name);
+    const file = path.join(dir, 'ring.json');
+    if (!fs.existsSync(file))
+      throw new SignetError(
+        'not-found',
+        'NO_KEY',
+        `no key "${name}" in ${dataDir}: start the stack once first`,
+      );
+    const ring = JSON.parse(fs.readFileSync(file, 'utf8')) as RingFile;
+    const last = ring.versions[ring.versions.length - 1]!;
+    const id = last.id + 1;
+    writeKey(dir, id, generateKey(ring.spec));
+    last.validTo = at.toISOString();
+    ring.versions.push({ id, validFrom: at.toISOString() });
+    writeRing(file, ring);
+    return KeyRing.read(name, dir);
+  }
+
+  private static read(name: string, dir: string): KeyRing {
+    const ring = JSON.parse(fs.readFileSync(path.join(dir, 'ring.json'), 'utf8')) as RingFile;
+    const versions = ring.versions.map((v) => {
+      const kv: KeyVersion = {
+        id: v.id,
+        key: readPrivateKeyFile(path.join(dir, `${v.id}.pem`)),
+        validFrom: new Date(v.validFrom),
+      };
+      if (v.validTo) kv.validTo = new Date(v.validTo);
+      return kv;
+    });
+    return new KeyRing(name, dir, versions);
+  }
+
+  current(): KeyVersion {
+    return this.versions[this.versions.length - 1]!;
+  }
+
+  /** Folder of this ring, for files that belong to one version (e.g. a CA certificate `<id>.crt`). */
+  get folder(): string {
+    return this.dir;
+  }
+}
+
+function writeKey(dir: string, id: number, key: KeyObject): void {
+  const pem = key.export({ format: 'pem', type: 'pkcs8' }) as string;
+  fs.writeFileSync(path.join(dir, `${id}.pem`), pem, { mode: 0o600, flag: 'wx' });
+}
+
+function writeRing(file: string, ring: RingFile): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
