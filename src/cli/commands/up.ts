@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
+import { readConfigFile, type StackConfig } from '../../services/config.ts';
 import { startStack } from '../../services/stack.ts';
 import { parsePort } from '../flags.ts';
+
+interface UpFlags {
+  config?: string;
+  port?: string;
+  host?: string;
+  data?: string;
+  database?: string;
+  publicUrl?: string;
+}
 
 export function registerUp(program: Command): void {
   program
@@ -8,46 +18,65 @@ export function registerUp(program: Command): void {
     .description(
       'start the whole stack (CA, CT log, transparency log, TSA, identity provider, TUF) in one process',
     )
-    .option('--port <port>', 'TCP port; 0 picks a free one', process.env.SIGNET_PORT ?? '8420')
-    .option('--host <host>', 'address to listen on', process.env.SIGNET_HOST ?? '127.0.0.1')
+    .option('--config <file>', 'YAML or JSON config file (env SIGNET_CONFIG)')
+    .option('--port <port>', 'TCP port; 0 picks a free one (env SIGNET_PORT; default 8420)')
+    .option('--host <host>', 'address to listen on (env SIGNET_HOST; default 127.0.0.1)')
     .option(
       '--data <dir>',
-      'data folder (keys, embedded database, TUF repository)',
-      process.env.SIGNET_DATA ?? '.signet',
+      'data folder: keys, embedded database, TUF repository (env SIGNET_DATA; default ./.signet)',
     )
     .option(
       '--database <url>',
-      'postgres://... to keep the logs in PostgreSQL instead of SQLite',
-      process.env.SIGNET_DATABASE,
+      'postgres://... to keep the logs in PostgreSQL instead of SQLite (env SIGNET_DATABASE)',
     )
     .option(
       '--public-url <url>',
-      'URL clients reach the stack at, when behind a proxy',
-      process.env.SIGNET_PUBLIC_URL,
+      'URL clients reach the stack at, when behind a proxy (env SIGNET_PUBLIC_URL)',
     )
-    .action(
-      async (o: {
-        port: string;
-        host: string;
-        data: string;
-        database?: string;
-        publicUrl?: string;
-      }) => {
-        const stack = await startStack({
-          port: parsePort(o.port, '--port'),
-          host: o.host,
-          dataDir: o.data,
-          databaseUrl: o.database,
-          publicUrl: o.publicUrl,
-        });
-        process.stdout.write(`signet is up at ${stack.url}\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await stack.close();
-        process.stdout.write('signet stopped\n');
-      },
+    .action(async (flags: UpFlags) => {
+      // Precedence: flags, then environment, then the config file, then defaults.
+      const env = process.env;
+      const configFile = flags.config ?? env.SIGNET_CONFIG;
+      const file: StackConfig = configFile ? readConfigFile(configFile) : { services: {} };
+      const portText = flags.port ?? env.SIGNET_PORT;
+      const stack = await startStack({
+        port:
+          portText !== undefined
+            ? parsePort(portText, flags.port ? '--port' : 'SIGNET_PORT')
+            : (file.port ?? 8420),
+        host: flags.host ?? env.SIGNET_HOST ?? file.host ?? '127.0.0.1',
+        dataDir: flags.data ?? env.SIGNET_DATA ?? file.data ?? '.signet',
+        databaseUrl: flags.database ?? env.SIGNET_DATABASE ?? file.database,
+        publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
+        config: file.services,
+      });
+      process.stdout.write(banner(stack.url, [...stack.services.keys()]));
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await stack.close();
+      process.stdout.write('signet stopped\n');
+    });
+}
+
+/** What a new user needs first: where the stack is and how to sign and verify against it. */
+export function banner(url: string, services: string[]): string {
+  const lines = [`signet is up at ${url}`, `  services: ${services.join(', ') || '(none)'}`];
+  if (services.includes('tuf')) {
+    lines.push(
+      `  trusted root:   ${url}/trusted_root.json`,
+      `  signing config: ${url}/signing_config.json`,
+      `  TUF repository: ${url}/tuf`,
     );
+  }
+  if (services.includes('ca') && services.includes('oidc')) {
+    lines.push(
+      '',
+      'Sign and verify a file against it:',
+      `  ./bin/signet sign-blob --server ${url} --identity-token "$(./bin/signet token --server ${url} --subject dev@signet.local)" --bundle FILE.sigstore.json FILE`,
+      `  ./bin/signet verify-blob --server ${url} --bundle FILE.sigstore.json --certificate-identity dev@signet.local --certificate-oidc-issuer ${url}/oidc FILE`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

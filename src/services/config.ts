@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { invalid, SignetError } from '../core/errors.ts';
+
+/**
+ * The `signet up` configuration: a YAML or JSON file, overridden by environment variables,
+ * overridden by flags. Top-level keys set the stack; a section per service (`rekor:`, `ca:`,
+ * `ctlog:`, `tsa:`, `oidc:`, `tuf:`) is handed to that service as `ctx.config`.
+ */
+export interface StackConfig {
+  port?: number;
+  host?: string;
+  data?: string;
+  database?: string;
+  publicUrl?: string;
+  services: Record<string, Record<string, unknown>>;
+}
+
+const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl']);
+const SERVICE_SECTIONS = new Set(['rekor', 'ca', 'ctlog', 'tsa', 'oidc', 'tuf']);
+
+export function readConfigFile(file: string): StackConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      'CONFIG',
+      `cannot read config file ${file}: ${(e as Error).message}`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      'CONFIG',
+      `config file ${file} is not valid YAML/JSON: ${(e as Error).message}`,
+    );
+  }
+  return parseConfig(doc ?? {}, file);
+}
+
+export function parseConfig(doc: unknown, where: string): StackConfig {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw invalid(where, 'the config must be a mapping of keys to values');
+  const out: StackConfig = { services: {} };
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (SERVICE_SECTIONS.has(k)) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw invalid(`${where}: ${k}`, 'must be a mapping');
+      out.services[k] = v as Record<string, unknown>;
+    } else if (TOP_LEVEL.has(k)) {
+      if (k === 'port') {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
+          throw invalid(`${where}: port`, 'must be a whole number from 0 to 65535');
+        out.port = v;
+      } else {
+        if (typeof v !== 'string') throw invalid(`${where}: ${k}`, 'must be a string');
+        (out as unknown as Record<string, unknown>)[k] = v;
+      }
+    } else {
+      throw invalid(
+        `${where}: ${k}`,
+        `unknown key (known: ${[...TOP_LEVEL, ...SERVICE_SECTIONS].join(', ')})`,
+      );
+    }
+  }
+  return out;
+}

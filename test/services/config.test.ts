@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseConfig, readConfigFile } from '../../src/services/config.ts';
+
+test('config file: top-level keys and per-service sections', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
+  const f = path.join(dir, 'signet.yaml');
+  fs.writeFileSync(
+    f,
+    'port: 9000\nhost: 0.0.0.0\ndata: /var/lib/signet\nrekor:\n  batchMaxSize: 64\n',
+  );
+  const c = readConfigFile(f);
+  assert.equal(c.port, 9000);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.data, '/var/lib/signet');
+  assert.deepEqual(c.services.rekor, { batchMaxSize: 64 });
+});
+
+test('config file: bad input names the key and the reason', () => {
+  assert.throws(() => parseConfig({ prot: 1 }, 'signet.yaml'), /signet\.yaml: prot: unknown key/);
+  assert.throws(
+    () => parseConfig({ port: 'x' }, 'c.yaml'),
+    /c\.yaml: port: must be a whole number/,
+  );
+  assert.throws(
+    () => parseConfig({ port: 70000 }, 'c.yaml'),
+    /port: must be a whole number from 0 to 65535/,
+  );
+  assert.throws(() => parseConfig({ rekor: 3 }, 'c.yaml'), /rekor: must be a mapping/);
+  assert.throws(() => parseConfig([1], 'c.yaml'), /must be a mapping/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
+  const f = path.join(dir, 'bad.yaml');
+  fs.writeFileSync(f, 'port: [1,\n');
+  assert.throws(() => readConfigFile(f), /is not valid YAML\/JSON/);
+  assert.throws(() => readConfigFile(path.join(dir, 'missing.yaml')), /cannot read config file/);
+});
+
+test('signet up with a broken config file exits 1 with the reason', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
+  const f = path.join(dir, 'c.yaml');
+  fs.writeFileSync(f, 'port: -1\n');
+  const r = spawnSync('bin/signet', ['up', '--config', f], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /port: must be a whole number/);
+});
