@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+
+/** Size of every hash in an RFC 6962 / 9162 SHA-256 Merkle tree. */
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+/** MTH({}) = SHA-256() — the root of the empty tree (RFC 6962 §2.1). */
+export const EMPTY_ROOT: Uint8Array = new Uint8Array(createHash('sha256').digest());
+
+/** MTH({d(0)}) = SHA-256(0x00 || d(0)) (RFC 6962 §2.1). */
+export function leafHash(leaf: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(leaf).digest());
+}
+
+/** SHA-256(0x01 || left || right) — an interior node (RFC 6962 §2.1). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest(),
+  );
+}
+
+/** Byte-wise equality of two hashes (public values: no constant-time need). */
+export function hashEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
