@@ -1,0 +1,115 @@
+import { invalid } from '../errors.ts';
+
+/**
+ * A minimal DER reader and writer (X.690 §8.1), for the places where the exact original bytes
+ * matter: the TBSCertificate that a signature covers, and the precertificate TBS rebuilt from a
+ * final certificate (RFC 6962 §3.2). Structures are decoded with @peculiar/asn1-x509 elsewhere.
+ */
+export interface Tlv {
+  tag: number;
+  /** Offset of the tag byte in the input. */
+  start: number;
+  /** Offset of the first content byte. */
+  contentStart: number;
+  /** Offset just past the content. */
+  end: number;
+}
+
+/** Reads the TLV at `offset` of `buf`; definite lengths only (DER), single-byte tags. */
+export function readTlv(buf: Uint8Array, offset: number, field: string): Tlv {
+  if (offset + 2 > buf.length) throw invalid(field, 'DER is truncated');
+  const tag = buf[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw invalid(field, 'DER multi-byte tags are not supported here');
+  let pos = offset + 1;
+  const first = buf[pos++]!;
+  let len: number;
+  if (first < 0x80) len = first;
+  else {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4) throw invalid(field, 'DER length is indefinite or too large');
+    if (pos + n > buf.length) throw invalid(field, 'DER length is truncated');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[pos++]!;
+    if (len < 0x80 || (n > 1 && buf[pos - n] === 0))
+      throw invalid(field, 'DER length is not minimal');
+  }
+  const end = pos + len;
+  if (end > buf.length) throw invalid(field, 'DER content runs past the end of the input');
+  return { tag, start: offset, contentStart: pos, end };
+}
+
+/** The TLVs directly inside a constructed TLV's content. */
+export function children(buf: Uint8Array, parent: Tlv, field: string): Tlv[] {
+  const out: Tlv[] = [];
+  let pos = parent.contentStart;
+  while (pos < parent.end) {
+    const t = readTlv(buf, pos, field);
+    if (t.end > parent.end) throw invalid(field, 'DER element runs past its parent');
+    out.push(t);
+    pos = t.end;
+  }
+  return out;
+}
+
+export function slice(buf: Uint8Array, t: Tlv): Uint8Array {
+  return buf.subarray(t.start, t.end);
+}
+
+export function content(buf: Uint8Array, t: Tlv): Uint8Array {
+  return buf.subarray(t.contentStart, t.end);
+}
+
+function encodeLength(len: number): Uint8Array {
+  if (len < 0x80) return Uint8Array.of(len);
+  const bytes: number[] = [];
+  for (let l = len; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);
+  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+}
+
+/** Encodes one TLV around the concatenation of `parts`. */
+export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  const len = parts.reduce((n, p) => n + p.length, 0);
+  const l = encodeLength(len);
+  const out = new Uint8Array(1 + l.length + len);
+  out[0] = tag;
+  out.set(l, 1);
+  let pos = 1 + l.length;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+export const TAG = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  UTF8_STRING: 0x0c,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
+
+/** DER encoding of an OBJECT IDENTIFIER in dotted form (X.690 §8.19). */
+export function encodeOid(oid: string): Uint8Array {
+  const arcs = oid.split('.').map((a) => BigInt(a));
+  if (arcs.length < 2) throw new Error(`bad OID ${oid}`);
+  const bytes: number[] = [];
+  const push = (v: bigint) => {
+    const tmp: number[] = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
+    bytes.push(...tmp);
+  };
+  push(arcs[0]! * 40n + arcs[1]!);
+  for (const a of arcs.slice(2)) push(a);
+  return tlv(TAG.OID, Uint8Array.from(bytes));
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
