@@ -1,0 +1,5 @@
+export * from './oids.ts';
+export * from './request.ts';
+export * from './create.ts';
+export * from './token.ts';
+export * from './verify.ts';

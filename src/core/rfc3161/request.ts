@@ -1,0 +1,123 @@
+import { invalid, SignetError } from '../errors.ts';
+import {
+  bool,
+  children,
+  decodeInteger,
+  decodeOid,
+  expectTag,
+  integer,
+  nullValue,
+  octets,
+  oid,
+  readOne,
+  seq,
+  TAG,
+} from './der.ts';
+import { HASH_LENGTHS, HASH_OIDS, type HashName, hashByOid, OID } from './oids.ts';
+
+/** A parsed RFC 3161 TimeStampReq (§2.4.1). */
+export interface TimestampRequest {
+  hashAlgorithm: HashName;
+  /** messageImprint.hashedMessage: the digest of the data to be timestamped. */
+  digest: Uint8Array;
+  policy?: string;
+  nonce?: bigint;
+  certReq: boolean;
+  /** True when the request carried extensions (a TSA must reject ones it does not know). */
+  hasExtensions: boolean;
+  /** The request's messageImprint element, byte for byte (§2.4.2: TSTInfo repeats it). */
+  imprintDer?: Uint8Array;
+}
+
+/** Maps an imprint hash OID to a supported hash, with Sigstore TSA's rules (SHA-1 is refused). */
+export function requireHash(algOid: string, field: string): HashName {
+  const h = hashByOid(algOid);
+  if (h) return h;
+  if (algOid === OID.sha1)
+    throw new SignetError(
+      'unsupported',
+      'WEAK_HASH',
+      'SHA-1 is too weak; use SHA-256, SHA-384 or SHA-512',
+      { field },
+    );
+  throw new SignetError(
+    'unsupported',
+    'UNSUPPORTED_HASH',
+    `unsupported hash algorithm ${algOid}; use SHA-256, SHA-384 or SHA-512`,
+    { field },
+  );
+}
+
+/** Parses a DER TimeStampReq; errors name the field that is wrong. */
+export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
+  const f = 'TimeStampReq';
+  const top = children(readOne(der, f, TAG.SEQUENCE), f);
+  const version = decodeInteger(expectTag(top[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
+  const mi = children(
+    expectTag(top[1], TAG.SEQUENCE, `${f}.messageImprint`),
+    `${f}.messageImprint`,
+  );
+  const alg = children(
+    expectTag(mi[0], TAG.SEQUENCE, `${f}.messageImprint.hashAlgorithm`),
+    `${f}.messageImprint.hashAlgorithm`,
+  );
+  const hashAlgorithm = requireHash(
+    decodeOid(
+      expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm.algorithm`),
+      `${f}.messageImprint.hashAlgorithm.algorithm`,
+    ),
+    `${f}.messageImprint.hashAlgorithm`,
+  );
+  if (alg.length > 2 || (alg[1] && alg[1].tag !== TAG.NULL))
+    throw invalid(`${f}.messageImprint.hashAlgorithm.parameters`, 'must be absent or NULL');
+  const digest = expectTag(mi[1], TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).value;
+  if (mi.length !== 2) throw invalid(`${f}.messageImprint`, 'must have exactly two fields');
+  if (digest.length !== HASH_LENGTHS[hashAlgorithm])
+    throw invalid(
+      `${f}.messageImprint.hashedMessage`,
+      `a ${hashAlgorithm} digest is ${HASH_LENGTHS[hashAlgorithm]} bytes, got ${digest.length}`,
+    );
+  const req: TimestampRequest = {
+    hashAlgorithm,
+    digest: Uint8Array.from(digest),
+    certReq: false,
+    hasExtensions: false,
+    imprintDer: Uint8Array.from(top[1]!.raw),
+  };
+  let i = 2;
+  if (top[i]?.tag === TAG.OID) req.policy = decodeOid(top[i++]!, `${f}.reqPolicy`);
+  if (top[i]?.tag === TAG.INTEGER) req.nonce = decodeInteger(top[i++]!, `${f}.nonce`);
+  if (top[i]?.tag === TAG.BOOLEAN) {
+    const v = top[i++]!.value;
+    if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff))
+      throw invalid(`${f}.certReq`, 'not a DER BOOLEAN');
+    req.certReq = v[0] === 0xff;
+  }
+  if (top[i]?.tag === 0xa0) {
+    req.hasExtensions = children(top[i]!, `${f}.extensions`).length > 0;
+    i++;
+  }
+  if (i !== top.length) throw invalid(f, `unexpected field at position ${i}`);
+  if (req.nonce !== undefined && req.nonce < 0n)
+    throw invalid(`${f}.nonce`, 'must not be negative');
+  return req;
+}
+
+/** Encodes a TimeStampReq (the client side of RFC 3161 §2.4.1). */
+export function encodeTimestampRequest(r: {
+  hashAlgorithm: HashName;
+  digest: Uint8Array;
+  policy?: string;
+  nonce?: bigint;
+  certReq?: boolean;
+}): Uint8Array {
+  const parts = [
+    integer(1),
+    seq(seq(oid(HASH_OIDS[r.hashAlgorithm]), nullValue()), octets(r.digest)),
+  ];
+  if (r.policy) parts.push(oid(r.policy));
+  if (r.nonce !== undefined) parts.push(integer(r.nonce));
+  if (r.certReq) parts.push(bool(true));
+  return seq(...parts);
+}

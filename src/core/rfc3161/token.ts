@@ -1,0 +1,318 @@
+import { invalid } from '../errors.ts';
+import {
+  children,
+  decodeGeneralizedTime,
+  decodeInteger,
+  decodeOid,
+  expectTag,
+  readOne,
+  TAG,
+  type Tlv,
+} from './der.ts';
+import { type HashName, hashByOid, OID } from './oids.ts';
+
+/** TSTInfo (RFC 3161 §2.4.2), with its exact bytes (the message digest covers them). */
+export interface TstInfo {
+  raw: Uint8Array;
+  policy: string;
+  hashAlgorithmOid: string;
+  /** undefined when the imprint uses a hash we do not accept (e.g. SHA-1). */
+  hashAlgorithm: HashName | undefined;
+  digest: Uint8Array;
+  serialNumber: bigint;
+  genTime: Date;
+  accuracy?: { seconds: number; millis: number; micros: number };
+  ordering: boolean;
+  nonce?: bigint;
+}
+
+/** One ESSCertID(v2) from the signing-certificate attribute (RFC 2634 §5.4, RFC 5035 §3). */
+export interface EssCertId {
+  /** 'sha1' for the v1 attribute. */
+  hashAlgorithmOid: string;
+  certHash: Uint8Array;
+  /** The issuerSerial, if present: the issuer Name DER and the serial INTEGER contents. */
+  issuerSerial?: { issuer: Uint8Array[]; serial: Uint8Array };
+}
+
+/** The single SignerInfo of a timestamp token (RFC 5652 §5.3). */
+export interface TimestampSignerInfo {
+  /** issuerAndSerialNumber: the issuer Name DER and the serial INTEGER contents. */
+  issuer?: Uint8Array;
+  serial?: Uint8Array;
+  /** subjectKeyIdentifier form of the sid. */
+  subjectKeyId?: Uint8Array;
+  digestAlgorithmOid: string;
+  signatureAlgorithmOid: string;
+  signature: Uint8Array;
+  /** The signed attributes as the DER SET OF that the signature covers (tag 0x31). */
+  signedAttrs: Uint8Array;
+  contentType?: string;
+  messageDigest?: Uint8Array;
+  essCertIds: EssCertId[];
+}
+
+export interface ParsedTimestamp {
+  /** PKIStatus: 0 granted, 1 grantedWithMods; undefined when a bare token was given. */
+  status: number | undefined;
+  contentType: string;
+  eContentType: string;
+  tstInfo: TstInfo;
+  signer: TimestampSignerInfo;
+  /** Certificates embedded in the token: informational only, never trusted. */
+  certificates: Uint8Array[];
+}
+
+/**
+ * Parses a DER TimeStampResp (RFC 3161 §2.4.2) or a bare TimeStampToken (a CMS ContentInfo);
+ * Sigstore bundles carry the response (`signedTimestamp`). No verification here.
+ */
+export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
+  const top = readOne(der, 'timestamp', TAG.SEQUENCE);
+  const items = children(top, 'timestamp');
+  let tokenTlv: Tlv;
+  let status: number | undefined;
+  if (items[0]?.tag === TAG.SEQUENCE) {
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
+    const si = children(items[0], 'TimeStampResp.status');
+    status = Number(
+      decodeInteger(
+        expectTag(si[0], TAG.INTEGER, 'TimeStampResp.status.status'),
+        'TimeStampResp.status.status',
+      ),
+    );
+    if (status !== 0 && status !== 1) {
+      const text =
+        si[1]?.tag === TAG.SEQUENCE
+          ? children(si[1], 'statusString')
+              .map((s) => new TextDecoder().decode(s.value))
+              .join('; ')
+          : '';
+      throw invalid(
+        'TimeStampResp.status',
+        `the TSA did not grant the timestamp (status ${status}${text ? `: ${text}` : ''})`,
+      );
+    }
+    tokenTlv = expectTag(items[1], TAG.SEQUENCE, 'TimeStampResp.timeStampToken');
+    if (items.length > 2) throw invalid('TimeStampResp', 'unexpected trailing field');
+  } else {
+    tokenTlv = top;
+  }
+  return { status, ...parseToken(tokenTlv) };
+}
+
+function parseToken(t: Tlv): Omit<ParsedTimestamp, 'status'> {
+  const f = 'timeStampToken';
+  const ci = children(t, f);
+  const contentType = decodeOid(expectTag(ci[0], TAG.OID, `${f}.contentType`), `${f}.contentType`);
+  if (contentType !== OID.signedData)
+    throw invalid(`${f}.contentType`, `must be signedData (${OID.signedData}), got ${contentType}`);
+  const explicit = children(expectTag(ci[1], 0xa0, `${f}.content`), `${f}.content`);
+  const sd = children(expectTag(explicit[0], TAG.SEQUENCE, `${f}.signedData`), `${f}.signedData`);
+  const g = `${f}.signedData`;
+  expectTag(sd[0], TAG.INTEGER, `${g}.version`);
+  expectTag(sd[1], TAG.SET, `${g}.digestAlgorithms`);
+  const eci = children(
+    expectTag(sd[2], TAG.SEQUENCE, `${g}.encapContentInfo`),
+    `${g}.encapContentInfo`,
+  );
+  const eContentType = decodeOid(
+    expectTag(eci[0], TAG.OID, `${g}.encapContentInfo.eContentType`),
+    `${g}.encapContentInfo.eContentType`,
+  );
+  if (eContentType !== OID.tstInfo)
+    throw invalid(
+      `${g}.encapContentInfo.eContentType`,
+      `must be id-ct-TSTInfo (${OID.tstInfo}), got ${eContentType}`,
+    );
+  const eContent = children(
+    expectTag(eci[1], 0xa0, `${g}.encapContentInfo.eContent`),
+    `${g}.encapContentInfo.eContent`,
+  );
+  const tstOctets = expectTag(
+    eContent[0],
+    TAG.OCTET_STRING,
+    `${g}.encapContentInfo.eContent`,
+  ).value;
+  const tstInfo = parseTstInfo(tstOctets);
+  let i = 3;
+  const certificates: Uint8Array[] = [];
+  if (sd[i]?.tag === 0xa0) {
+    for (const c of children(sd[i]!, `${g}.certificates`))
+      if (c.tag === TAG.SEQUENCE) certificates.push(c.raw);
+    i++;
+  }
+  if (sd[i]?.tag === 0xa1) i++; // crls: ignored
+  const signerInfos = children(expectTag(sd[i], TAG.SET, `${g}.signerInfos`), `${g}.signerInfos`);
+  if (i !== sd.length - 1) throw invalid(g, 'unexpected fields after signerInfos');
+  // RFC 3161 §2.4.2: the token is signed by the TSA alone.
+  if (signerInfos.length !== 1)
+    throw invalid(
+      `${g}.signerInfos`,
+      `a timestamp token has exactly one signer, found ${signerInfos.length}`,
+    );
+  return {
+    contentType,
+    eContentType,
+    tstInfo,
+    signer: parseSignerInfo(signerInfos[0]!),
+    certificates,
+  };
+}
+
+export function parseTstInfo(der: Uint8Array): TstInfo {
+  const f = 'TSTInfo';
+  const t = children(readOne(der, f, TAG.SEQUENCE), f);
+  const version = decodeInteger(expectTag(t[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
+  const policy = decodeOid(expectTag(t[1], TAG.OID, `${f}.policy`), `${f}.policy`);
+  const mi = children(expectTag(t[2], TAG.SEQUENCE, `${f}.messageImprint`), `${f}.messageImprint`);
+  const alg = children(
+    expectTag(mi[0], TAG.SEQUENCE, `${f}.messageImprint.hashAlgorithm`),
+    `${f}.messageImprint.hashAlgorithm`,
+  );
+  const hashAlgorithmOid = decodeOid(
+    expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm`),
+    `${f}.messageImprint.hashAlgorithm`,
+  );
+  const digest = expectTag(mi[1], TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).value;
+  const serialNumber = decodeInteger(
+    expectTag(t[3], TAG.INTEGER, `${f}.serialNumber`),
+    `${f}.serialNumber`,
+  );
+  const genTime = decodeGeneralizedTime(
+    expectTag(t[4], TAG.GENERALIZED_TIME, `${f}.genTime`),
+    `${f}.genTime`,
+  );
+  const out: TstInfo = {
+    raw: der,
+    policy,
+    hashAlgorithmOid,
+    hashAlgorithm: hashByOid(hashAlgorithmOid),
+    digest,
+    serialNumber,
+    genTime,
+    ordering: false,
+  };
+  let i = 5;
+  if (t[i]?.tag === TAG.SEQUENCE) {
+    const acc = { seconds: 0, millis: 0, micros: 0 };
+    for (const a of children(t[i]!, `${f}.accuracy`)) {
+      const n = Number(decodeInteger({ ...a, tag: TAG.INTEGER }, `${f}.accuracy`));
+      if (a.tag === TAG.INTEGER) acc.seconds = n;
+      else if (a.tag === 0x80) acc.millis = n;
+      else if (a.tag === 0x81) acc.micros = n;
+      else throw invalid(`${f}.accuracy`, 'unexpected field');
+    }
+    out.accuracy = acc;
+    i++;
+  }
+  if (t[i]?.tag === TAG.BOOLEAN) out.ordering = t[i++]!.value[0] !== 0;
+  if (t[i]?.tag === TAG.INTEGER) out.nonce = decodeInteger(t[i++]!, `${f}.nonce`);
+  if (t[i]?.tag === 0xa0) i++; // tsa name: informational
+  if (t[i]?.tag === 0xa1) i++; // extensions
+  if (i !== t.length) throw invalid(f, `unexpected field at position ${i}`);
+  return out;
+}
+
+function parseSignerInfo(t: Tlv): TimestampSignerInfo {
+  const f = 'signerInfo';
+  const s = children(t, f);
+  expectTag(s[0], TAG.INTEGER, `${f}.version`);
+  const sid = s[1];
+  const out: Partial<TimestampSignerInfo> & { essCertIds: EssCertId[] } = { essCertIds: [] };
+  if (sid?.tag === TAG.SEQUENCE) {
+    const ias = children(sid, `${f}.sid`);
+    out.issuer = expectTag(ias[0], TAG.SEQUENCE, `${f}.sid.issuer`).raw;
+    out.serial = expectTag(ias[1], TAG.INTEGER, `${f}.sid.serialNumber`).value;
+  } else if (sid?.tag === 0x80) {
+    out.subjectKeyId = sid.value;
+  } else {
+    throw invalid(`${f}.sid`, 'must be issuerAndSerialNumber or subjectKeyIdentifier');
+  }
+  out.digestAlgorithmOid = decodeOid(
+    expectTag(
+      children(expectTag(s[2], TAG.SEQUENCE, `${f}.digestAlgorithm`), `${f}.digestAlgorithm`)[0],
+      TAG.OID,
+      `${f}.digestAlgorithm`,
+    ),
+    `${f}.digestAlgorithm`,
+  );
+  const attrsTlv = expectTag(s[3], 0xa0, `${f}.signedAttrs`);
+  // RFC 5652 §5.4: the signature is over the DER SET OF, i.e. with the SET tag in place of [0].
+  const signedAttrs = Uint8Array.from(attrsTlv.raw);
+  signedAttrs[0] = TAG.SET;
+  for (const [n, a] of children(attrsTlv, `${f}.signedAttrs`).entries()) {
+    const af = `${f}.signedAttrs[${n}]`;
+    const parts = children(expectTag(a, TAG.SEQUENCE, af), af);
+    const type = decodeOid(expectTag(parts[0], TAG.OID, `${af}.attrType`), `${af}.attrType`);
+    const values = children(expectTag(parts[1], TAG.SET, `${af}.attrValues`), `${af}.attrValues`);
+    const one = (): Tlv => {
+      if (values.length !== 1) throw invalid(`${af}.attrValues`, 'must hold exactly one value');
+      return values[0]!;
+    };
+    if (type === OID.contentType) {
+      if (out.contentType !== undefined) throw invalid(af, 'duplicate contentType attribute');
+      out.contentType = decodeOid(one(), `${af}.contentType`);
+    } else if (type === OID.messageDigest) {
+      if (out.messageDigest !== undefined) throw invalid(af, 'duplicate messageDigest attribute');
+      out.messageDigest = expectTag(one(), TAG.OCTET_STRING, `${af}.messageDigest`).value;
+    } else if (type === OID.signingCertificate || type === OID.signingCertificateV2) {
+      out.essCertIds.push(...parseSigningCertificate(one(), type === OID.signingCertificateV2, af));
+    }
+  }
+  out.signatureAlgorithmOid = decodeOid(
+    expectTag(
+      children(
+        expectTag(s[4], TAG.SEQUENCE, `${f}.signatureAlgorithm`),
+        `${f}.signatureAlgorithm`,
+      )[0],
+      TAG.OID,
+      `${f}.signatureAlgorithm`,
+    ),
+    `${f}.signatureAlgorithm`,
+  );
+  out.signature = expectTag(s[5], TAG.OCTET_STRING, `${f}.signature`).value;
+  out.signedAttrs = signedAttrs;
+  return out as TimestampSignerInfo;
+}
+
+/** SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL } */
+function parseSigningCertificate(t: Tlv, v2: boolean, f: string): EssCertId[] {
+  const sc = children(expectTag(t, TAG.SEQUENCE, f), f);
+  const certs = children(expectTag(sc[0], TAG.SEQUENCE, `${f}.certs`), `${f}.certs`);
+  return certs.map((c, n) => {
+    const cf = `${f}.certs[${n}]`;
+    const e = children(expectTag(c, TAG.SEQUENCE, cf), cf);
+    let i = 0;
+    let hashAlgorithmOid: string = OID.sha1;
+    if (v2) {
+      hashAlgorithmOid = '2.16.840.1.101.3.4.2.1'; // DEFAULT id-sha256 (RFC 5035 §3)
+      if (e[0]?.tag === TAG.SEQUENCE) {
+        hashAlgorithmOid = decodeOid(
+          expectTag(children(e[0], `${cf}.hashAlgorithm`)[0], TAG.OID, `${cf}.hashAlgorithm`),
+          `${cf}.hashAlgorithm`,
+        );
+        i++;
+      }
+    }
+    const certHash = expectTag(e[i++], TAG.OCTET_STRING, `${cf}.certHash`).value;
+    const id: EssCertId = { hashAlgorithmOid, certHash };
+    if (e[i]) {
+      const is = children(
+        expectTag(e[i], TAG.SEQUENCE, `${cf}.issuerSerial`),
+        `${cf}.issuerSerial`,
+      );
+      const names = children(
+        expectTag(is[0], TAG.SEQUENCE, `${cf}.issuerSerial.issuer`),
+        `${cf}.issuerSerial.issuer`,
+      );
+      const issuer = names
+        .filter((n) => n.tag === 0xa4)
+        .map((n) => children(n, `${cf}.issuerSerial.issuer`)[0]!.raw);
+      const serial = expectTag(is[1], TAG.INTEGER, `${cf}.issuerSerial.serialNumber`).value;
+      id.issuerSerial = { issuer, serial };
+    }
+    return id;
+  });
+}
