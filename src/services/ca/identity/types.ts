@@ -31,3 +31,16 @@ export interface IdentityVerifier {
   /** Verifies the token and maps it to a Principal; throws SignetError ('unauthorized') saying which check failed. */
   verify(token: string): Promise<Principal>;
 }
+
+/**
+ * One trusted issuer as Fulcio's `GET /api/v2/configuration` lists it (fulcio.proto
+ * `OIDCIssuer`): exactly one of `issuerUrl` / `wildcardIssuerUrl`.
+ */
+export interface OidcIssuerInfo {
+  issuerUrl?: string;
+  wildcardIssuerUrl?: string;
+  audience?: string;
+  /** `email` for email issuers, else `sub`: what the proof of possession signs. */
+  challengeClaim?: string;
+  spiffeTrustDomain?: string;
+}

@@ -1,0 +1,292 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { SignetError, invalid } from '../../../core/errors.ts';
+import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
+import { compileTemplate, TemplateError } from './template.ts';
+
+/**
+ * The CA's identity configuration, in Fulcio's file shape (fulcio:pkg/config/config.go):
+ * `oidc-issuers` (exact issuer URLs), `meta-issuers` (wildcard URLs, `*` = one
+ * `[-_a-zA-Z0-9]+` segment) and `ci-issuer-metadata` (claim templates per CI provider).
+ * Only issuers named here are trusted.
+ */
+export const ISSUER_TYPES = [
+  'email',
+  'github-workflow',
+  'gitlab-pipeline',
+  'buildkite-job',
+  'spiffe',
+  'kubernetes',
+  'uri',
+  'username',
+  'ci-provider',
+] as const;
+export type IssuerType = (typeof ISSUER_TYPES)[number];
+
+export interface IssuerEntry {
+  /** The exact `iss` value (for meta-issuers: the wildcard pattern). */
+  issuerUrl: string;
+  /** Expected audience (`client-id`); default `sigstore`. */
+  clientId: string;
+  type: IssuerType;
+  /** For `ci-provider` (and the legacy CI types): key into `ciIssuerMetadata`. */
+  ciProvider?: string;
+  /** For `email`: JSONPath-like `$.a.b` of a claim replacing the issuer (Dex federation). */
+  issuerClaim?: string;
+  /** For `uri` (scheme://host) and `username` (a domain without scheme). */
+  subjectDomain?: string;
+  /** For `spiffe`: the trust domain every `sub` must be in. */
+  spiffeTrustDomain?: string;
+  /** For `email`: accept tokens without `email_verified: true` (Fulcio's `skip-email-verification`). */
+  skipEmailVerification: boolean;
+  description?: string;
+  contact?: string;
+}
+
+export interface CiProviderMetadata {
+  defaultTemplateValues: Record<string, string>;
+  /** Fulcio extension number (2..23) -> template (or a bare claim name). */
+  extensionTemplates: Record<number, string>;
+  subjectAlternativeNameTemplate: string;
+}
+
+export interface IssuerConfig {
+  oidcIssuers: IssuerEntry[];
+  metaIssuers: IssuerEntry[];
+  ciIssuerMetadata: Record<string, CiProviderMetadata>;
+}
+
+/** Reads a YAML or JSON issuer configuration file. */
+export function loadIssuerConfig(file: string): IssuerConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      'ISSUER_CONFIG',
+      `cannot read issuer configuration ${file}: ${(e as Error).message}`,
+    );
+  }
+  return parseIssuerConfig(text, file);
+}
+
+/** Parses the text (YAML; JSON is YAML) or an already-parsed object. */
+export function parseIssuerConfig(input: string | unknown, source = 'issuer config'): IssuerConfig {
+  let raw: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      raw = YAML.parse(input, { maxAliasCount: 1000 });
+    } catch (e) {
+      throw invalid(source, `not valid YAML or JSON: ${(e as Error).message}`);
+    }
+  }
+  const root = obj(raw ?? {}, source);
+  const ciIssuerMetadata: Record<string, CiProviderMetadata> = { ...BUILTIN_CI_PROVIDERS };
+  const metaRaw = root['ci-issuer-metadata'];
+  if (metaRaw !== undefined) {
+    for (const [name, v] of Object.entries(obj(metaRaw, `${source}: ci-issuer-metadata`)))
+      ciIssuerMetadata[name] = parseCiMetadata(v, `${source}: ci-issuer-metadata.${name}`);
+  }
+  const oidcIssuers: IssuerEntry[] = [];
+  const issuersRaw = root['oidc-issuers'];
+  if (issuersRaw !== undefined) {
+    for (const [key, v] of Object.entries(obj(issuersRaw, `${source}: oidc-issuers`))) {
+      const e = parseEntry(key, v, `${source}: oidc-issuers.${key}`, false, ciIssuerMetadata);
+      oidcIssuers.push(e);
+    }
+  }
+  const metaIssuers: IssuerEntry[] = [];
+  const metaIssuersRaw = root['meta-issuers'];
+  if (metaIssuersRaw !== undefined) {
+    for (const [key, v] of Object.entries(obj(metaIssuersRaw, `${source}: meta-issuers`))) {
+      metaIssuers.push(
+        parseEntry(key, v, `${source}: meta-issuers.${key}`, true, ciIssuerMetadata),
+      );
+    }
+  }
+  return { oidcIssuers, metaIssuers, ciIssuerMetadata };
+}
+
+function parseEntry(
+  key: string,
+  v: unknown,
+  field: string,
+  meta: boolean,
+  ci: Record<string, CiProviderMetadata>,
+): IssuerEntry {
+  const o = obj(v, field);
+  const issuerUrl = meta ? key : (optStr(o, 'issuer-url', field) ?? key);
+  if (!meta && issuerUrl !== key)
+    throw invalid(field, `issuer-url "${issuerUrl}" differs from its key "${key}"`);
+  checkUrl(issuerUrl, `${field}.issuer-url`, meta);
+  const type = optStr(o, 'type', field);
+  if (!type || !(ISSUER_TYPES as readonly string[]).includes(type))
+    throw invalid(
+      `${field}.type`,
+      `must be one of ${ISSUER_TYPES.join(', ')} (got ${JSON.stringify(type ?? null)})`,
+    );
+  const e: IssuerEntry = {
+    issuerUrl,
+    clientId: optStr(o, 'client-id', field) ?? 'sigstore',
+    type: type as IssuerType,
+    skipEmailVerification: o['skip-email-verification'] === true,
+  };
+  const set = (k: keyof IssuerEntry, yamlKey: string) => {
+    const s = optStr(o, yamlKey, field);
+    if (s !== undefined) (e as unknown as Record<string, unknown>)[k] = s;
+  };
+  set('ciProvider', 'ci-provider');
+  set('issuerClaim', 'issuer-claim');
+  set('subjectDomain', 'subject-domain');
+  set('spiffeTrustDomain', 'spiffe-trust-domain');
+  set('description', 'description');
+  set('contact', 'contact');
+  // Per-type requirements (fulcio:pkg/config/config.go validate*).
+  if (e.issuerClaim !== undefined) {
+    if (e.type !== 'email') throw invalid(`${field}.issuer-claim`, 'only email issuers may use it');
+    if (!/^\$(\.[A-Za-z0-9_-]+)+$/.test(e.issuerClaim))
+      throw invalid(`${field}.issuer-claim`, `"${e.issuerClaim}" is not a path like $.a.b`);
+  }
+  if (e.type === 'ci-provider') {
+    if (!e.ciProvider) throw invalid(`${field}.ci-provider`, 'required for type ci-provider');
+  } else if (
+    e.type === 'github-workflow' ||
+    e.type === 'gitlab-pipeline' ||
+    e.type === 'buildkite-job'
+  ) {
+    e.ciProvider = e.ciProvider ?? e.type; // the legacy types use the built-in templates
+  }
+  if (e.ciProvider !== undefined && !ci[e.ciProvider])
+    throw invalid(`${field}.ci-provider`, `no ci-issuer-metadata named "${e.ciProvider}"`);
+  if (e.type === 'spiffe') {
+    if (meta) throw invalid(field, 'spiffe issuers cannot be meta-issuers');
+    if (!e.spiffeTrustDomain || !/^[a-z0-9._-]+$/.test(e.spiffeTrustDomain))
+      throw invalid(`${field}.spiffe-trust-domain`, 'required: a SPIFFE trust domain name');
+  }
+  if (e.type === 'uri') {
+    if (meta) throw invalid(field, 'uri issuers cannot be meta-issuers');
+    if (!e.subjectDomain) throw invalid(`${field}.subject-domain`, 'required for type uri');
+    let d: URL;
+    try {
+      d = new URL(e.subjectDomain);
+    } catch {
+      throw invalid(`${field}.subject-domain`, `"${e.subjectDomain}" is not a URL with a scheme`);
+    }
+    if (!sameRegistrableDomain(d.hostname, new URL(issuerUrl).hostname))
+      throw invalid(
+        `${field}.subject-domain`,
+        `host ${d.hostname} must share its top-level domain + 1 with the issuer's host`,
+      );
+  }
+  if (e.type === 'username') {
+    if (meta) throw invalid(field, 'username issuers cannot be meta-issuers');
+    if (!e.subjectDomain) throw invalid(`${field}.subject-domain`, 'required for type username');
+    if (e.subjectDomain.includes('://'))
+      throw invalid(`${field}.subject-domain`, 'must be a domain without a scheme');
+    if (!sameRegistrableDomain(e.subjectDomain, new URL(issuerUrl).hostname))
+      throw invalid(
+        `${field}.subject-domain`,
+        `${e.subjectDomain} must share its top-level domain + 1 with the issuer's host`,
+      );
+  }
+  return e;
+}
+
+function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
+  const o = obj(v, field);
+  const defaults: Record<string, string> = {};
+  if (o['default-template-values'] !== undefined) {
+    for (const [k, val] of Object.entries(
+      obj(o['default-template-values'], `${field}.default-template-values`),
+    )) {
+      if (typeof val !== 'string')
+        throw invalid(`${field}.default-template-values.${k}`, 'must be a string');
+      defaults[k] = val;
+    }
+  }
+  const extensionTemplates: Record<number, string> = {};
+  if (o['extension-templates'] !== undefined) {
+    for (const [k, val] of Object.entries(
+      obj(o['extension-templates'], `${field}.extension-templates`),
+    )) {
+      const n = EXTENSION_KEYS[k];
+      if (n === undefined)
+        throw invalid(`${field}.extension-templates.${k}`, 'not a Fulcio extension name');
+      if (typeof val !== 'string')
+        throw invalid(`${field}.extension-templates.${k}`, 'must be a string');
+      checkTemplate(val, `${field}.extension-templates.${k}`);
+      extensionTemplates[n] = val;
+    }
+  }
+  const san = o['subject-alternative-name-template'];
+  if (typeof san !== 'string' || san.trim() === '')
+    throw invalid(
+      `${field}.subject-alternative-name-template`,
+      'required (a template giving a URI)',
+    );
+  checkTemplate(san, `${field}.subject-alternative-name-template`);
+  return {
+    defaultTemplateValues: defaults,
+    extensionTemplates,
+    subjectAlternativeNameTemplate: san,
+  };
+}
+
+function checkTemplate(t: string, field: string): void {
+  if (!t.includes('{{')) return;
+  try {
+    compileTemplate(t);
+  } catch (e) {
+    if (e instanceof TemplateError) throw invalid(field, `bad template: ${e.message}`);
+    throw e;
+  }
+}
+
+function checkUrl(u: string, field: string, meta: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(meta ? u.replaceAll('*', 'x') : u);
+  } catch {
+    throw invalid(field, `"${u}" is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw invalid(field, `"${u}" must be an http(s) URL`);
+}
+
+/**
+ * A cheap stand-in for Fulcio's public-suffix "TLD+1" comparison: IP addresses and single-label
+ * hosts must be equal; names must share their last two labels.
+ */
+function sameRegistrableDomain(a: string, b: string): boolean {
+  const ip = /^[0-9.]+$|:/;
+  if (ip.test(a) || ip.test(b) || !a.includes('.') || !b.includes('.')) return a === b;
+  const last2 = (h: string) => h.toLowerCase().split('.').slice(-2).join('.');
+  return last2(a) === last2(b);
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(field, 'must be a map');
+  return v as Record<string, unknown>;
+}
+
+function optStr(o: Record<string, unknown>, k: string, field: string): string | undefined {
+  const v = o[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalid(`${field}.${k}`, 'must be a string');
+  return v;
+}
+
+/**
+ * Compiles a meta-issuer pattern to an anchored regexp: every character is literal except `*`,
+ * which matches exactly one `[-_a-zA-Z0-9]+` segment (fix for GHSA-59jp-pj84-45mr, where an
+ * unescaped pattern let `https://oidc.eks.x.amazonaws.com.evil.example/...` through).
+ */
+export function metaIssuerRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split('*')
+    .map((lit) => lit.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))
+    .join('[-_a-zA-Z0-9]+');
+  return new RegExp(`^${body}$`);
+}

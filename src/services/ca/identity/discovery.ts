@@ -1,0 +1,179 @@
+import type { JSONWebKeySet } from 'jose';
+import { SignetError } from '../../../core/errors.ts';
+
+/**
+ * OIDC discovery (OpenID Connect Discovery 1.0 section 4) and JWKS retrieval for the issuers the
+ * CA trusts, with a cache per issuer. Redirects to another origin are refused (Fulcio's
+ * `noRedirectClient`): a trusted issuer must not be able to send the CA to fetch from
+ * arbitrary hosts. Responses are size- and time-bounded.
+ */
+export interface KeySetCacheOptions {
+  /** Minimum time between two fetches of one issuer's JWKS triggered by an unknown `kid`. */
+  refreshCooldownMs?: number;
+  /** A JWKS older than this is fetched again before use. */
+  maxAgeMs?: number;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Most issuers cached at once (meta-issuers can name many). */
+  maxIssuers?: number;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+interface Entry {
+  jwks: JSONWebKeySet;
+  jwksUri: string;
+  fetchedAt: number;
+}
+
+function unreachable(issuer: string, why: string): SignetError {
+  return new SignetError(
+    'unauthorized',
+    'ISSUER_UNREACHABLE',
+    `cannot get the signing keys of issuer ${issuer}: ${why}`,
+  );
+}
+
+export class KeySetCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<JSONWebKeySet>>();
+  private readonly cooldown: number;
+  private readonly maxAge: number;
+  private readonly timeout: number;
+  private readonly maxIssuers: number;
+
+  constructor(opts: KeySetCacheOptions = {}) {
+    this.cooldown = opts.refreshCooldownMs ?? 1000;
+    this.maxAge = opts.maxAgeMs ?? 10 * 60 * 1000;
+    this.timeout = opts.timeoutMs ?? 10_000;
+    this.maxIssuers = opts.maxIssuers ?? 1000;
+  }
+
+  /** The issuer's JWKS, from the cache when fresh. */
+  async get(issuer: string): Promise<JSONWebKeySet> {
+    const e = this.entries.get(issuer);
+    if (e && Date.now() - e.fetchedAt < this.maxAge) return e.jwks;
+    return this.fetch(issuer);
+  }
+
+  /**
+   * Fetches the JWKS again because a token named a `kid` it does not have (key rotation).
+   * Returns undefined when a fetch happened within the cooldown (the keys cannot have changed
+   * meaningfully, and unknown kids must not make us hammer the issuer).
+   */
+  async refresh(issuer: string): Promise<JSONWebKeySet | undefined> {
+    const pending = this.inflight.get(issuer);
+    if (pending) return pending;
+    const e = this.entries.get(issuer);
+    if (e && Date.now() - e.fetchedAt < this.cooldown) return undefined;
+    return this.fetch(issuer);
+  }
+
+  private fetch(issuer: string): Promise<JSONWebKeySet> {
+    const pending = this.inflight.get(issuer);
+    if (pending) return pending;
+    const p = (async () => {
+      const jwksUri = this.entries.get(issuer)?.jwksUri ?? (await this.discover(issuer));
+      const jwks = parseJwks(await this.getJson(jwksUri, issuer, 'JWKS'), issuer);
+      this.remember(issuer, { jwks, jwksUri, fetchedAt: Date.now() });
+      return jwks;
+    })().finally(() => this.inflight.delete(issuer));
+    this.inflight.set(issuer, p);
+    return p;
+  }
+
+  private remember(issuer: string, e: Entry): void {
+    this.entries.delete(issuer);
+    if (this.entries.size >= this.maxIssuers) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(issuer, e);
+  }
+
+  private async discover(issuer: string): Promise<string> {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const doc = await this.getJson(url, issuer, 'discovery document');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw unreachable(issuer, 'the discovery document is not a JSON object');
+    const d = doc as Record<string, unknown>;
+    // Discovery 1.0 section 4.3: the issuer in the document must equal the one used.
+    if (d['issuer'] !== issuer)
+      throw unreachable(
+        issuer,
+        `the discovery document names issuer ${JSON.stringify(d['issuer'])}, not ${issuer}`,
+      );
+    const jwksUri = d['jwks_uri'];
+    if (typeof jwksUri !== 'string')
+      throw unreachable(issuer, 'the discovery document has no jwks_uri');
+    let u: URL;
+    try {
+      u = new URL(jwksUri);
+    } catch {
+      throw unreachable(issuer, `jwks_uri "${jwksUri}" is not a URL`);
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      throw unreachable(issuer, `jwks_uri "${jwksUri}" is not http(s)`);
+    return u.href;
+  }
+
+  private async getJson(url: string, issuer: string, what: string): Promise<unknown> {
+    let current = new URL(url);
+    for (let hops = 0; hops <= 3; hops++) {
+      let res: Response;
+      try {
+        res = await fetch(current, {
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeout),
+          headers: { accept: 'application/json' },
+        });
+      } catch (e) {
+        throw unreachable(
+          issuer,
+          `fetching the ${what} at ${current.href} failed: ${(e as Error).message}`,
+        );
+      }
+      if (res.status >= 300 && res.status < 400) {
+        const loc = res.headers.get('location');
+        await res.body?.cancel();
+        if (!loc) throw unreachable(issuer, `${current.href} redirected without a location`);
+        const next = new URL(loc, current);
+        if (next.origin !== current.origin)
+          throw unreachable(
+            issuer,
+            `the ${what} at ${current.href} redirects to another host (${next.origin}): refused`,
+          );
+        current = next;
+        continue;
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw unreachable(issuer, `the ${what} at ${current.href} answered HTTP ${res.status}`);
+      }
+      const len = Number(res.headers.get('content-length') ?? '0');
+      if (len > MAX_BODY) {
+        await res.body?.cancel();
+        throw unreachable(issuer, `the ${what} is larger than ${MAX_BODY} bytes`);
+      }
+      const text = await res.text();
+      if (text.length > MAX_BODY)
+        throw unreachable(issuer, `the ${what} is larger than ${MAX_BODY} bytes`);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw unreachable(issuer, `the ${what} at ${current.href} is not JSON`);
+      }
+    }
+    throw unreachable(issuer, `too many redirects fetching the ${what}`);
+  }
+}
+
+function parseJwks(v: unknown, issuer: string): JSONWebKeySet {
+  if (typeof v !== 'object' || v === null || !Array.isArray((v as { keys?: unknown }).keys))
+    throw unreachable(issuer, 'the JWKS has no "keys" array');
+  const keys = (v as { keys: unknown[] }).keys.filter(
+    (k): k is JSONWebKeySet['keys'][number] =>
+      typeof k === 'object' && k !== null && typeof (k as { kty?: unknown }).kty === 'string',
+  );
+  return { keys };
+}

@@ -1,0 +1,64 @@
+import { SignetError } from '../../../core/errors.ts';
+
+/**
+ * Bounded, strict decoding of a compact JWS (RFC 7515 section 7.1) before its signature is
+ * checked, to learn `alg`, `kid` and `iss` (which pick the verification key). The work is
+ * bounded whatever the input: a size cap, and the dots are counted before anything is split
+ * (Fulcio's GHSA-f83f-xpx7-ffpw: a token made of millions of dots exhausted memory).
+ */
+export const MAX_TOKEN_BYTES = 64 * 1024;
+
+function malformed(message: string): SignetError {
+  return new SignetError('unauthorized', 'TOKEN_MALFORMED', message);
+}
+
+export interface UnverifiedToken {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+export function decodeUnverified(token: unknown): UnverifiedToken {
+  if (typeof token !== 'string' || token.length === 0)
+    throw malformed('no identity token was given');
+  if (token.length > MAX_TOKEN_BYTES)
+    throw malformed(
+      `the identity token is ${token.length} bytes, more than the ${MAX_TOKEN_BYTES} allowed`,
+    );
+  let dots = 0;
+  for (let i = 0; i < token.length && dots <= 2; i++) if (token.charCodeAt(i) === 46) dots++;
+  if (dots !== 2)
+    throw malformed(
+      `the identity token is not a JWT: it must be three base64url parts separated by two dots (found ${dots > 2 ? 'more than two' : dots})`,
+    );
+  const [h, p, s] = token.split('.') as [string, string, string];
+  if (s.length === 0) throw malformed('the identity token has no signature part');
+  return { header: part(h, 'header'), payload: part(p, 'payload') };
+}
+
+/** The verified payload bytes as a claims object. */
+export function parseClaims(bytes: Uint8Array): Record<string, unknown> {
+  return json(new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'payload');
+}
+
+function part(b64: string, what: string): Record<string, unknown> {
+  if (!/^[A-Za-z0-9_-]+$/.test(b64)) throw malformed(`the token's ${what} is not base64url`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64url'));
+  } catch {
+    throw malformed(`the token's ${what} is not UTF-8`);
+  }
+  return json(text, what);
+}
+
+function json(text: string, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw malformed(`the token's ${what} is not JSON`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw malformed(`the token's ${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
