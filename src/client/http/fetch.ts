@@ -1,0 +1,156 @@
+import { SignetError } from '../../core/errors.ts';
+
+/**
+ * The one place the client talks HTTP: global fetch with a deadline, and errors a person can
+ * act on. `service` names the remote in every message ("Fulcio at http://...").
+ */
+export interface HttpOptions {
+  /** Whole-request deadline in milliseconds. */
+  timeoutMs?: number;
+  /** Extra headers (e.g. User-Agent). */
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Largest response body the client reads (a bundle part, never an artifact). */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+export interface HttpRequest {
+  service: string;
+  method: 'GET' | 'POST';
+  url: string;
+  body?: Uint8Array | string;
+  contentType?: string;
+  accept?: string;
+  /** Statuses besides 2xx that the caller handles itself (e.g. 409 for a duplicate entry). */
+  allow?: number[];
+}
+
+/** Send a request; a network failure, timeout or unexpected status becomes a SignetError. */
+export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (req.contentType) headers['content-type'] = req.contentType;
+  if (req.accept) headers.accept = req.accept;
+  let res: Response;
+  try {
+    res = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body:
+        typeof req.body === 'string' || req.body === undefined ? req.body : Buffer.from(req.body),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
+  } catch (e) {
+    throw unreachable(req, e, timeoutMs);
+  }
+  let body: Uint8Array;
+  try {
+    body = await readLimited(res);
+  } catch (e) {
+    if (e instanceof SignetError) throw e;
+    throw unreachable(req, e, timeoutMs);
+  }
+  if ((res.status >= 200 && res.status < 300) || req.allow?.includes(res.status))
+    return { status: res.status, headers: res.headers, body };
+  throw statusError(req, res.status, body);
+}
+
+/** `send` + JSON decoding of the response body. */
+export async function sendJson(
+  req: Omit<HttpRequest, 'body' | 'contentType'> & { json?: unknown },
+  opts: HttpOptions = {},
+): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const res = await send(
+    {
+      ...req,
+      accept: req.accept ?? 'application/json',
+      body: req.json === undefined ? undefined : JSON.stringify(req.json),
+      contentType: req.json === undefined ? undefined : 'application/json',
+    },
+    opts,
+  );
+  return { status: res.status, headers: res.headers, json: parseJson(req, res.body) };
+}
+
+export function parseJson(req: Pick<HttpRequest, 'service' | 'url'>, body: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch (e) {
+    throw badResponse(req, 'the response is not JSON', e);
+  }
+}
+
+/** A response that arrived but does not have the shape the public API promises. */
+export function badResponse(
+  req: Pick<HttpRequest, 'service' | 'url'>,
+  what: string,
+  cause?: unknown,
+): SignetError {
+  return new SignetError('internal', 'BAD_RESPONSE', `${req.service} at ${req.url}: ${what}`, {
+    cause,
+  });
+}
+
+async function readLimited(res: Response): Promise<Uint8Array> {
+  const len = Number(res.headers.get('content-length') ?? '0');
+  if (len > MAX_RESPONSE_BYTES) throw new Error(`response of ${len} bytes is too large`);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  if (buf.length > MAX_RESPONSE_BYTES)
+    throw new Error(`response of ${buf.length} bytes is too large`);
+  return buf;
+}
+
+function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetError {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const why =
+    err.name === 'TimeoutError' || err.name === 'AbortError'
+      ? `no answer within ${timeoutMs / 1000} s`
+      : (err.cause?.code ?? err.cause?.message ?? err.message);
+  return new SignetError(
+    'unavailable',
+    'SERVICE_UNREACHABLE',
+    `cannot reach ${req.service} at ${req.url}: ${why}`,
+    { cause: e },
+  );
+}
+
+/** Surface the server's own message: `{message}` (Signet, Rekor, Fulcio/grpc-gateway) or text. */
+function statusError(req: HttpRequest, status: number, body: Uint8Array): SignetError {
+  let detail = new TextDecoder().decode(body).trim();
+  try {
+    const j = JSON.parse(detail) as Record<string, unknown>;
+    const m = j.message ?? j.error ?? j.detail;
+    if (typeof m === 'string' && m) detail = m;
+  } catch {
+    // not JSON: keep the text
+  }
+  if (detail.length > 500) detail = `${detail.slice(0, 500)}...`;
+  const kind =
+    status === 400 || status === 422
+      ? 'invalid-input'
+      : status === 401 || status === 403
+        ? 'unauthorized'
+        : status === 404
+          ? 'not-found'
+          : status === 409
+            ? 'conflict'
+            : status === 413
+              ? 'too-large'
+              : status === 503 || status === 502 || status === 504
+                ? 'unavailable'
+                : 'internal';
+  return new SignetError(
+    kind,
+    'SERVICE_ERROR',
+    `${req.service} at ${req.url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    { details: { status } },
+  );
+}

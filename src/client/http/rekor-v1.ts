@@ -1,0 +1,156 @@
+import { SignetError } from '../../core/errors.ts';
+import { badResponse, type HttpOptions, sendJson } from './fetch.ts';
+import { trimSlash } from './fulcio.ts';
+
+/**
+ * Rekor v1 REST API `POST /api/v1/log/entries` (servers.md 2.1, 2.2) and the conversion of its
+ * LogEntry into the bundle's `TransparencyLogEntry` (protobuf-specs sigstore_rekor.proto, JSON).
+ */
+
+/** hashedrekord 0.0.1 proposed entry: digest of the artifact, signature, PEM cert or key. */
+export function hashedrekordV001(p: {
+  digest: Uint8Array;
+  algorithm?: 'sha256' | 'sha384' | 'sha512';
+  signature: Uint8Array;
+  /** PEM text of the signing certificate or public key. */
+  verifierPem: string;
+}): unknown {
+  return {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: {
+      data: {
+        hash: { algorithm: p.algorithm ?? 'sha256', value: Buffer.from(p.digest).toString('hex') },
+      },
+      signature: {
+        content: Buffer.from(p.signature).toString('base64'),
+        publicKey: { content: Buffer.from(p.verifierPem).toString('base64') },
+      },
+    },
+  };
+}
+
+/** dsse 0.0.1 proposed entry: the envelope as a JSON string and the verifier PEMs. */
+export function dsseV001(p: { envelopeJson: string; verifierPems: string[] }): unknown {
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: {
+        envelope: p.envelopeJson,
+        verifiers: p.verifierPems.map((v) => Buffer.from(v).toString('base64')),
+      },
+    },
+  };
+}
+
+/** protobuf-specs `TransparencyLogEntry` in its JSON form (int64 as strings, bytes base64). */
+export interface TlogEntryJson {
+  logIndex: string;
+  logId: { keyId: string };
+  kindVersion: { kind: string; version: string };
+  integratedTime: string;
+  inclusionPromise?: { signedEntryTimestamp: string };
+  inclusionProof?: {
+    logIndex: string;
+    rootHash: string;
+    treeSize: string;
+    hashes: string[];
+    checkpoint: { envelope: string };
+  };
+  canonicalizedBody: string;
+}
+
+const SERVICE = 'the transparency log (Rekor v1)';
+
+export async function createEntryV1(
+  baseUrl: string,
+  proposedEntry: unknown,
+  opts: HttpOptions = {},
+): Promise<TlogEntryJson> {
+  const url = `${trimSlash(baseUrl)}/api/v1/log/entries`;
+  const res = await sendJson(
+    { service: SERVICE, method: 'POST', url, json: proposedEntry, allow: [409] },
+    opts,
+  );
+  let json = res.json;
+  if (res.status === 409) {
+    // Already logged: Rekor points at the existing entry; fetch it (as sigstore-js does).
+    const loc = res.headers.get('location');
+    if (!loc)
+      throw new SignetError(
+        'conflict',
+        'DUPLICATE_ENTRY',
+        `${SERVICE} at ${url}: the entry already exists and the log did not say where`,
+      );
+    const existing = new URL(loc, url).toString();
+    json = (await sendJson({ service: SERVICE, method: 'GET', url: existing }, opts)).json;
+  }
+  return toTlogEntry(json, { service: SERVICE, url });
+}
+
+/** Convert a v1 `{uuid: LogEntry}` response into the bundle's TransparencyLogEntry. */
+export function toTlogEntry(json: unknown, where: { service: string; url: string }): TlogEntryJson {
+  const bad = (what: string) => badResponse(where, what);
+  if (typeof json !== 'object' || json === null) throw bad('expected a {uuid: LogEntry} object');
+  const values = Object.values(json as Record<string, unknown>);
+  if (values.length !== 1) throw bad(`expected one log entry, got ${values.length}`);
+  const e = values[0] as Record<string, unknown>;
+  const body = str(e.body, 'body', bad);
+  const logID = str(e.logID, 'logID', bad);
+  if (!/^[0-9a-f]{64}$/.test(logID)) throw bad('logID is not 64 hex characters');
+  const logIndex = int(e.logIndex, 'logIndex', bad);
+  const integratedTime = int(e.integratedTime, 'integratedTime', bad);
+  let kind: { kind: string; version: string };
+  try {
+    const b = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as Record<string, unknown>;
+    if (typeof b.kind !== 'string' || typeof b.apiVersion !== 'string') throw new Error();
+    kind = { kind: b.kind, version: b.apiVersion };
+  } catch {
+    throw bad('body is not a base64 JSON entry with kind and apiVersion');
+  }
+  const v = (e.verification ?? {}) as Record<string, unknown>;
+  const out: TlogEntryJson = {
+    logIndex: String(logIndex),
+    logId: { keyId: Buffer.from(logID, 'hex').toString('base64') },
+    kindVersion: kind,
+    integratedTime: String(integratedTime),
+    canonicalizedBody: body,
+  };
+  if (typeof v.signedEntryTimestamp === 'string')
+    out.inclusionPromise = { signedEntryTimestamp: v.signedEntryTimestamp };
+  const p = v.inclusionProof as Record<string, unknown> | undefined;
+  if (p) {
+    const hashes = p.hashes;
+    if (
+      !Array.isArray(hashes) ||
+      !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]*$/.test(h))
+    )
+      throw bad('verification.inclusionProof.hashes must be hex strings');
+    out.inclusionProof = {
+      logIndex: String(int(p.logIndex, 'inclusionProof.logIndex', bad)),
+      rootHash: Buffer.from(str(p.rootHash, 'inclusionProof.rootHash', bad), 'hex').toString(
+        'base64',
+      ),
+      treeSize: String(int(p.treeSize, 'inclusionProof.treeSize', bad)),
+      hashes: (hashes as string[]).map((h) => Buffer.from(h, 'hex').toString('base64')),
+      checkpoint: { envelope: str(p.checkpoint, 'inclusionProof.checkpoint', bad) },
+    };
+  }
+  if (!out.inclusionPromise && !out.inclusionProof)
+    throw bad('the entry has neither a signedEntryTimestamp nor an inclusion proof');
+  return out;
+}
+
+type Bad = (what: string) => SignetError;
+
+function str(v: unknown, name: string, bad: Bad): string {
+  if (typeof v !== 'string' || v === '') throw bad(`${name} must be a non-empty string`);
+  return v;
+}
+
+function int(v: unknown, name: string, bad: Bad): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw bad(`${name} must be a non-negative integer`);
+  return v;
+}

@@ -1,0 +1,90 @@
+import type { KeyDetails } from '../../core/crypto/keys.ts';
+import { badResponse, type HttpOptions, sendJson } from './fetch.ts';
+import { trimSlash } from './fulcio.ts';
+import type { TlogEntryJson } from './rekor-v1.ts';
+
+/**
+ * Rekor v2 write API `POST /api/v2/log/entries` (rekor-tiles; servers.md 3.1, 3.2). The only
+ * live kind is hashedrekord 0.0.2; DSSE envelopes are logged as hashedrekord over the PAE
+ * digest with the envelope's signature (client spec §4.4; dsseRequestV002 is rejected).
+ */
+export function hashedrekordRequestV002(p: {
+  digest: Uint8Array;
+  signature: Uint8Array;
+  keyDetails: KeyDetails;
+  /** DER of the signing certificate, or of the public key (SPKI) for keyed signing. */
+  certificateDer?: Uint8Array;
+  publicKeyDer?: Uint8Array;
+}): unknown {
+  const verifier: Record<string, unknown> = p.certificateDer
+    ? { x509Certificate: { rawBytes: b64(p.certificateDer) } }
+    : { publicKey: { rawBytes: b64(p.publicKeyDer ?? new Uint8Array()) } };
+  verifier.keyDetails = p.keyDetails;
+  return {
+    hashedRekordRequestV002: {
+      digest: b64(p.digest),
+      signature: { content: b64(p.signature), verifier },
+    },
+  };
+}
+
+/** Rekor v2 waits for a checkpoint before answering: allow well over its 2-10 s. */
+export const REKOR_V2_TIMEOUT_MS = 60_000;
+
+const SERVICE = 'the transparency log (Rekor v2)';
+
+export async function createEntryV2(
+  baseUrl: string,
+  request: unknown,
+  opts: HttpOptions = {},
+): Promise<TlogEntryJson> {
+  const url = `${trimSlash(baseUrl)}/api/v2/log/entries`;
+  const { json } = await sendJson(
+    { service: SERVICE, method: 'POST', url, json: request },
+    { timeoutMs: REKOR_V2_TIMEOUT_MS, ...opts },
+  );
+  return checkTlogEntry(json, { service: SERVICE, url });
+}
+
+/** The response is already a TransparencyLogEntry; check the parts a bundle needs. */
+function checkTlogEntry(json: unknown, where: { service: string; url: string }): TlogEntryJson {
+  const e = json as Record<string, unknown> | null;
+  const bad = (what: string) => badResponse(where, what);
+  if (typeof e !== 'object' || e === null) throw bad('expected a TransparencyLogEntry object');
+  if (typeof e.logIndex !== 'string' && typeof e.logIndex !== 'number')
+    throw bad('logIndex is missing');
+  const logId = e.logId as { keyId?: unknown } | undefined;
+  if (typeof logId?.keyId !== 'string') throw bad('logId.keyId is missing');
+  const kv = e.kindVersion as { kind?: unknown; version?: unknown } | undefined;
+  if (typeof kv?.kind !== 'string' || typeof kv.version !== 'string')
+    throw bad('kindVersion is missing');
+  const proof = e.inclusionProof as Record<string, unknown> | undefined | null;
+  if (
+    !proof ||
+    typeof (proof.checkpoint as { envelope?: unknown } | undefined)?.envelope !== 'string'
+  )
+    throw bad('inclusionProof with a checkpoint is missing');
+  if (typeof e.canonicalizedBody !== 'string') throw bad('canonicalizedBody is missing');
+  const out: TlogEntryJson = {
+    logIndex: String(e.logIndex),
+    logId: { keyId: logId.keyId },
+    kindVersion: { kind: kv.kind, version: kv.version },
+    integratedTime: String(e.integratedTime ?? '0'),
+    inclusionProof: {
+      logIndex: String(proof.logIndex),
+      rootHash: String(proof.rootHash),
+      treeSize: String(proof.treeSize),
+      hashes: Array.isArray(proof.hashes) ? proof.hashes.map(String) : [],
+      checkpoint: { envelope: (proof.checkpoint as { envelope: string }).envelope },
+    },
+    canonicalizedBody: e.canonicalizedBody,
+  };
+  const promise = e.inclusionPromise as { signedEntryTimestamp?: unknown } | null | undefined;
+  if (typeof promise?.signedEntryTimestamp === 'string')
+    out.inclusionPromise = { signedEntryTimestamp: promise.signedEntryTimestamp };
+  return out;
+}
+
+function b64(b: Uint8Array): string {
+  return Buffer.from(b).toString('base64');
+}

@@ -1,0 +1,224 @@
+// How the HTTP clients report failures of the remote side. The success paths run against a
+// real stack in test/client/sign and test/interop; here a loopback server plays a broken or
+// refusing service, which the real services (rightly) never do on purpose.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSigningCertificate } from '../../../src/client/http/fulcio.ts';
+import { createEntryV1, hashedrekordV001, toTlogEntry } from '../../../src/client/http/rekor-v1.ts';
+import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
+import { fetchTimestamp, timestampEndpoint } from '../../../src/client/http/tsa.ts';
+import { fetchTrustedRootJson } from '../../../src/client/http/trust.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+
+type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
+let handler: Handler = (_q, _b, res) => res.end();
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d: Buffer) => (body += d.toString()));
+  req.on('end', () => handler(req, body, res));
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const pkr = {
+  identityToken: 'tok',
+  publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n',
+  proofOfPossession: new Uint8Array([1, 2]),
+};
+
+test('Fulcio request has the v2 JSON shape; the error body message is surfaced', async () => {
+  let seen: any;
+  handler = (req, body, res) => {
+    seen = { url: req.url, ct: req.headers['content-type'], body: JSON.parse(body) };
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({ code: 400, message: 'There was an error processing the identity token' }),
+    );
+  };
+  await assert.rejects(
+    createSigningCertificate(`${base}/fulcio/`, pkr),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.kind === 'invalid-input' &&
+      e.message ===
+        `the CA (Fulcio) at ${base}/fulcio/api/v2/signingCert answered HTTP 400: There was an error processing the identity token`,
+  );
+  assert.equal(seen.url, '/fulcio/api/v2/signingCert');
+  assert.equal(seen.ct, 'application/json');
+  assert.deepEqual(seen.body, {
+    credentials: { oidcIdentityToken: 'tok' },
+    publicKeyRequest: {
+      publicKey: { algorithm: 'ECDSA', content: pkr.publicKeyPem },
+      proofOfPossession: 'AQI=',
+    },
+  });
+});
+
+test('a 200 without a certificate chain is a clear bad-response error', async () => {
+  handler = (_q, _b, res) =>
+    res.end(JSON.stringify({ signedCertificateEmbeddedSct: { chain: {} } }));
+  await assert.rejects(
+    createSigningCertificate(base, pkr),
+    /expected signedCertificateEmbeddedSct or signedCertificateDetachedSct/,
+  );
+  handler = (_q, _b, res) => res.end('<html>proxy error</html>');
+  await assert.rejects(createSigningCertificate(base, pkr), /the response is not JSON/);
+});
+
+test('detached SCT responses are accepted', async () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+  handler = (_q, _b, res) =>
+    res.end(
+      JSON.stringify({
+        signedCertificateDetachedSct: {
+          chain: { certificates: [pem] },
+          signedCertificateTimestamp: 'e30=',
+        },
+      }),
+    );
+  const r = await createSigningCertificate(base, pkr);
+  assert.deepEqual(r, { chain: [pem], detachedSct: 'e30=' });
+});
+
+test('unreachable service and timeouts name the service and the URL', async () => {
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  closed.close();
+  await assert.rejects(
+    fetchTrustedRootJson(`http://127.0.0.1:${port}`),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.code === 'SERVICE_UNREACHABLE' &&
+      e.message ===
+        `cannot reach the trust server at http://127.0.0.1:${port}/trusted_root.json: ECONNREFUSED`,
+  );
+  handler = () => {}; // never answers
+  await assert.rejects(
+    createEntryV2(base, {}, { timeoutMs: 200 }),
+    /cannot reach the transparency log \(Rekor v2\) at .*\/api\/v2\/log\/entries: no answer within 0.2 s/,
+  );
+});
+
+test('Rekor v1: 409 follows Location to the existing entry; a plain-text 500 is shown', async () => {
+  const body = Buffer.from(
+    JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: {} }),
+  ).toString('base64');
+  const entry = {
+    ['ab'.repeat(32)]: {
+      body,
+      integratedTime: 1700000000,
+      logID: 'cd'.repeat(32),
+      logIndex: 7,
+      verification: {
+        signedEntryTimestamp: 'c2V0',
+        inclusionProof: {
+          logIndex: 7,
+          rootHash: 'ee'.repeat(32),
+          treeSize: 8,
+          hashes: ['ff'.repeat(32)],
+          checkpoint: 'cp\n',
+        },
+      },
+    },
+  };
+  const paths: string[] = [];
+  handler = (req, _b, res) => {
+    paths.push(`${req.method} ${req.url}`);
+    if (req.method === 'POST') {
+      res.writeHead(409, {
+        location: '/api/v1/log/entries/abc',
+        'content-type': 'application/json',
+      });
+      res.end(
+        JSON.stringify({
+          code: 409,
+          message: 'An equivalent entry already exists in the transparency log',
+        }),
+      );
+      return;
+    }
+    res.end(JSON.stringify(entry));
+  };
+  const e = await createEntryV1(
+    base,
+    hashedrekordV001({
+      digest: new Uint8Array(32),
+      signature: new Uint8Array([1]),
+      verifierPem: 'PEM',
+    }),
+  );
+  assert.deepEqual(paths, ['POST /api/v1/log/entries', 'GET /api/v1/log/entries/abc']);
+  assert.deepEqual(e, {
+    logIndex: '7',
+    logId: { keyId: Buffer.from('cd'.repeat(32), 'hex').toString('base64') },
+    kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+    integratedTime: '1700000000',
+    canonicalizedBody: body,
+    inclusionPromise: { signedEntryTimestamp: 'c2V0' },
+    inclusionProof: {
+      logIndex: '7',
+      rootHash: Buffer.from('ee'.repeat(32), 'hex').toString('base64'),
+      treeSize: '8',
+      hashes: [Buffer.from('ff'.repeat(32), 'hex').toString('base64')],
+      checkpoint: { envelope: 'cp\n' },
+    },
+  });
+  handler = (_q, _b, res) => {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('database is down');
+  };
+  await assert.rejects(
+    createEntryV1(base, {}),
+    /Rekor v1\) at .* answered HTTP 500: database is down/,
+  );
+});
+
+test('Rekor v1 entries without proof or SET, or with a bad logID, are refused', () => {
+  const where = { service: 'rekor', url: 'u' };
+  const body = Buffer.from('{"kind":"hashedrekord","apiVersion":"0.0.1"}').toString('base64');
+  assert.throws(
+    () =>
+      toTlogEntry({ x: { body, integratedTime: 1, logID: 'cd'.repeat(32), logIndex: 1 } }, where),
+    /neither a signedEntryTimestamp nor an inclusion proof/,
+  );
+  assert.throws(
+    () => toTlogEntry({ x: { body, integratedTime: 1, logID: 'zz', logIndex: 1 } }, where),
+    /logID is not 64 hex/,
+  );
+  assert.throws(() => toTlogEntry({}, where), /expected one log entry, got 0/);
+});
+
+test('TSA: JSON request shape, endpoint path; a rejection status and non-DER answers are errors', async () => {
+  assert.equal(timestampEndpoint('http://h/tsa'), 'http://h/tsa/api/v1/timestamp');
+  assert.equal(timestampEndpoint('http://h/api/v1/timestamp'), 'http://h/api/v1/timestamp');
+  let seen: any;
+  handler = (req, body, res) => {
+    seen = { url: req.url, ct: req.headers['content-type'], body: JSON.parse(body) };
+    // TimeStampResp { status { status: rejection(2), statusString { UTF8String "bad a" } } }
+    res.writeHead(200, { 'content-type': 'application/timestamp-reply' });
+    res.end(Buffer.from('300e300c02010230070c056261642061', 'hex'));
+  };
+  await assert.rejects(
+    fetchTimestamp(`${base}/tsa`, new Uint8Array([1, 2, 3])),
+    /refused the timestamp \(PKIStatus 2\): bad a/,
+  );
+  assert.equal(seen.url, '/tsa/api/v1/timestamp');
+  assert.equal(seen.ct, 'application/json');
+  assert.deepEqual(seen.body, {
+    artifactHash: 'A5BYxvLAy0ksUzsKTRTvd8wPeKvMztUofYShogEc+4E=',
+    hashAlgorithm: 'sha256',
+    certificates: true,
+  });
+  handler = (_q, _b, res) => res.end('not der');
+  await assert.rejects(
+    fetchTimestamp(base, new Uint8Array([1])),
+    /the response is not a DER TimeStampResp/,
+  );
+});
