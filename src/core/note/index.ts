@@ -1,0 +1,3 @@
+export * from './note.ts';
+export * from './keys.ts';
+export * from './checkpoint.ts';
