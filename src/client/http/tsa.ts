@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { MessageImprint, TimeStampReq, TimeStampResp } from '@peculiar/asn1-tsp';
 import { SignetError } from '../../core/errors.ts';
+import { encodeTimestampRequest, parseTimestamp } from '../../core/rfc3161/index.ts';
 import { badResponse, type HttpOptions, send } from './fetch.ts';
 import { trimSlash } from './fulcio.ts';
 
@@ -17,7 +15,6 @@ export interface TimestampOptions extends HttpOptions {
   format?: 'json' | 'der';
 }
 
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
 const SERVICE = 'the timestamp authority';
 
 /** The full endpoint: signing configs carry it whole; a bare base URL gets the API path. */
@@ -33,21 +30,11 @@ export async function fetchTimestamp(
 ): Promise<Uint8Array> {
   const url = timestampEndpoint(tsaUrl);
   const digest = createHash('sha256').update(signature).digest();
-  const nonce = randomBytes(8);
-  nonce[0]! &= 0x7f; // a positive INTEGER
+  const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`);
   let body: Uint8Array | string;
   let contentType: string;
   if (opts.format === 'der') {
-    const req = new TimeStampReq({
-      version: 1,
-      messageImprint: new MessageImprint({
-        hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256_OID }),
-        hashedMessage: new OctetString(digest),
-      }),
-      nonce: new Uint8Array(nonce).buffer,
-      certReq: true,
-    });
-    body = new Uint8Array(AsnConvert.serialize(req));
+    body = encodeTimestampRequest({ hashAlgorithm: 'sha256', digest, nonce, certReq: true });
     contentType = 'application/timestamp-query';
   } else {
     // As sigstore-js sends it (no nonce: a 64-bit JSON number does not survive JSON.parse).
@@ -69,26 +56,41 @@ export async function fetchTimestamp(
     },
     opts,
   );
-  checkGranted(res.body, { service: SERVICE, url });
+  checkResponse(res.body, digest, opts.format === 'der' ? nonce : undefined, {
+    service: SERVICE,
+    url,
+  });
   return res.body;
 }
 
-/** The response must parse as a TimeStampResp with status granted and a token. */
-function checkGranted(der: Uint8Array, where: { service: string; url: string }): void {
-  let resp: TimeStampResp;
+/** The answer must be a granted TimeStampResp over our digest (and nonce, when sent). */
+function checkResponse(
+  der: Uint8Array,
+  digest: Uint8Array,
+  nonce: bigint | undefined,
+  where: { service: string; url: string },
+): void {
+  let ts;
   try {
-    resp = AsnConvert.parse(der, TimeStampResp);
+    ts = parseTimestamp(der);
   } catch (e) {
-    throw badResponse(where, 'the response is not a DER TimeStampResp', e);
-  }
-  const status = resp.status.status as number;
-  if (status !== 0 && status !== 1) {
-    const text = resp.status.statusString?.join('; ') ?? '';
-    throw new SignetError(
-      'unavailable',
-      'TIMESTAMP_REJECTED',
-      `${where.service} at ${where.url} refused the timestamp (PKIStatus ${status})${text ? `: ${text}` : ''}`,
+    if (e instanceof SignetError && e.field === 'TimeStampResp.status')
+      throw new SignetError(
+        'unavailable',
+        'TIMESTAMP_REJECTED',
+        `${where.service} at ${where.url} refused: ${e.message}`,
+        { cause: e },
+      );
+    throw badResponse(
+      where,
+      `the response is not a valid TimeStampResp (${(e as Error).message})`,
+      e,
     );
   }
-  if (!resp.timeStampToken) throw badResponse(where, 'the TimeStampResp has no timeStampToken');
+  if (ts.status === undefined)
+    throw badResponse(where, 'expected a TimeStampResp, got a bare token');
+  if (!Buffer.from(ts.tstInfo.digest).equals(Buffer.from(digest)))
+    throw badResponse(where, 'the timestamp covers a different digest than the one requested');
+  if (nonce !== undefined && ts.tstInfo.nonce !== nonce)
+    throw badResponse(where, 'the timestamp does not echo the request nonce');
 }
