@@ -1,0 +1,3 @@
+export * from './verifier.ts';
+export * from './policy.ts';
+export { verifyEntryBody, verifySet, verifyInclusionProof, findLog } from './tlog.ts';

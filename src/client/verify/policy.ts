@@ -1,0 +1,113 @@
+/**
+ * Identity policy: who must have signed. Values are compared exactly unless a regular
+ * expression is asked for, and a regular expression must match the WHOLE value (it is
+ * anchored for you): `alice@example\.com` does not accept `malice@example.com.evil`.
+ */
+import { invalid, verificationFailed } from '../../core/errors.ts';
+import {
+  FULCIO_OID_PREFIX,
+  fulcioExtensions,
+  fulcioIssuer,
+} from '../../core/x509/fulcio-extensions.ts';
+import type { X509Certificate } from '../../core/x509/certificate.ts';
+
+export type Matcher = { exact: string } | { regexp: RegExp };
+
+export interface GithubWorkflowPolicy {
+  trigger?: string;
+  sha?: string;
+  name?: string;
+  repository?: string;
+  ref?: string;
+}
+
+export interface IdentityPolicy {
+  /** The certificate's subject alternative name (email, URI or username). */
+  subjectAlternativeName: Matcher;
+  /** The OIDC issuer that vouched for the identity (Fulcio extension .1.8, else .1.1). */
+  issuer: Matcher;
+  /** cosign's --certificate-github-workflow-* flags, exact values. */
+  githubWorkflow?: GithubWorkflowPolicy;
+  /** Any Fulcio extension by OID (e.g. `1.3.6.1.4.1.57264.1.12`), exact decoded value. */
+  extensions?: Record<string, string>;
+}
+
+/** Compile a user's regular expression so that it must match the whole value. */
+export function anchoredRegExp(source: string, flag: string): RegExp {
+  try {
+    return new RegExp(`^(?:${source})$`, 'u');
+  } catch (e) {
+    throw invalid(flag, `is not a valid regular expression: ${(e as Error).message}`, e);
+  }
+}
+
+export function exact(value: string): Matcher {
+  return { exact: value };
+}
+
+function matches(m: Matcher, value: string): boolean {
+  return 'exact' in m ? m.exact === value : m.regexp.test(value);
+}
+
+function describe(m: Matcher): string {
+  return 'exact' in m ? `"${m.exact}"` : `a value matching ${m.regexp.source}`;
+}
+
+/** The identities a Fulcio certificate's SAN carries (email, URI, or Fulcio username). */
+export function certificateIdentities(cert: X509Certificate): string[] {
+  return cert.subjectAltNames
+    .filter((n) => n.type === 'email' || n.type === 'uri' || n.type === 'otherName')
+    .map((n) => n.value);
+}
+
+const GITHUB_ARCS: Record<
+  keyof GithubWorkflowPolicy,
+  { legacy: number; v2?: number; label: string }
+> = {
+  trigger: { legacy: 2, v2: 20, label: 'GitHub workflow trigger' },
+  sha: { legacy: 3, v2: 13, label: 'GitHub workflow commit SHA' },
+  name: { legacy: 4, label: 'GitHub workflow name' },
+  repository: { legacy: 5, label: 'GitHub workflow repository' },
+  ref: { legacy: 6, v2: 14, label: 'GitHub workflow ref' },
+};
+
+/** Checks the signing certificate against the policy; throws naming the first mismatch. */
+export function checkIdentity(cert: X509Certificate, policy: IdentityPolicy): void {
+  const ids = certificateIdentities(cert);
+  if (!ids.some((id) => matches(policy.subjectAlternativeName, id)))
+    throw verificationFailed(
+      'IDENTITY_MISMATCH',
+      `the certificate was issued to ${ids.length ? ids.map((i) => `"${i}"`).join(', ') : 'no identity'}, not to ${describe(policy.subjectAlternativeName)}`,
+    );
+  const issuer = fulcioIssuer(cert);
+  if (issuer === undefined)
+    throw verificationFailed(
+      'ISSUER_MISMATCH',
+      'the certificate names no OIDC issuer (no Fulcio issuer extension)',
+    );
+  if (!matches(policy.issuer, issuer))
+    throw verificationFailed(
+      'ISSUER_MISMATCH',
+      `the identity was vouched for by the OIDC issuer "${issuer}", not by ${describe(policy.issuer)}`,
+    );
+  const ext = fulcioExtensions(cert);
+  for (const [k, want] of Object.entries(policy.githubWorkflow ?? {})) {
+    if (want === undefined) continue;
+    const arcs = GITHUB_ARCS[k as keyof GithubWorkflowPolicy];
+    const got = ext[arcs.legacy] ?? (arcs.v2 !== undefined ? ext[arcs.v2] : undefined);
+    if (got !== want)
+      throw verificationFailed(
+        'EXTENSION_MISMATCH',
+        `the certificate's ${arcs.label} is ${got === undefined ? 'not set' : `"${got}"`}, expected "${want}"`,
+      );
+  }
+  for (const [oid, want] of Object.entries(policy.extensions ?? {})) {
+    let got: string | undefined;
+    if (oid.startsWith(FULCIO_OID_PREFIX)) got = ext[Number(oid.slice(FULCIO_OID_PREFIX.length))];
+    if (got !== want)
+      throw verificationFailed(
+        'EXTENSION_MISMATCH',
+        `the certificate's extension ${oid} is ${got === undefined ? 'not set' : `"${got}"`}, expected "${want}"`,
+      );
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * Transparency log evidence in a bundle (Sigstore client spec §4.1 "Transparency log entry
+ * verification"): the entry comes from a trusted log, its body records exactly this
+ * signature, key/certificate and artifact, its SignedEntryTimestamp (Rekor v1) verifies, and
+ * its inclusion proof reaches a checkpoint signed by that log.
+ */
+import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { canonicalBytes } from '../../core/encoding/canonical-json.ts';
+import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
+import { decodePemAll } from '../../core/encoding/pem.ts';
+import { toHex } from '../../core/encoding/hex.ts';
+import { verifyMessage } from '../../core/crypto/verify.ts';
+import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
+import { verifyInclusion } from '../../core/merkle/tree.ts';
+import { parseNote, verifyNote, type NoteVerifier } from '../../core/note/note.ts';
+import { parseCheckpoint } from '../../core/note/checkpoint.ts';
+import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
+import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
+
+/** What the log entry must record, taken from the bundle and the artifact. */
+export interface EntryExpectation {
+  /** The signature bytes (message signature or the envelope's only signature). */
+  signature: Uint8Array;
+  /** The signer: certificate DER, or the public key (SPKI DER) for keyed bundles. */
+  signer: { kind: 'certificate'; der: Uint8Array } | { kind: 'key'; spki: Uint8Array };
+  content:
+    | { kind: 'message'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array }
+    | {
+        kind: 'dsse';
+        payload: Uint8Array;
+        payloadType: string;
+        /** sha256 of PAE(payloadType, payload): what Rekor v2 hashedrekord records for DSSE. */
+        paeDigest: Uint8Array;
+      };
+}
+
+function bodyMismatch(message: string): SignetError {
+  return verificationFailed('TLOG_BODY_MISMATCH', `the transparency log entry ${message}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Walk a JSON path, failing with a body-mismatch error when a step is missing. */
+function at(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const p of path) {
+    if (!isObject(cur) || !(p in cur)) throw bodyMismatch(`body has no ${path.join('.')}`);
+    cur = cur[p];
+  }
+  return cur;
+}
+
+function atString(v: unknown, ...path: string[]): string {
+  const s = at(v, ...path);
+  if (typeof s !== 'string') throw bodyMismatch(`body field ${path.join('.')} is not a string`);
+  return s;
+}
+
+function b64(s: string, what: string): Uint8Array {
+  try {
+    return fromBase64(s, what);
+  } catch {
+    throw bodyMismatch(`body field ${what} is not base64`);
+  }
+}
+
+const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
+
+/** A key or certificate the v1 entry names as base64 of PEM: compare DER with the bundle's. */
+function checkPemVerifier(b64pem: string, exp: EntryExpectation, what: string): void {
+  let der: Uint8Array;
+  try {
+    const pem = Buffer.from(b64(b64pem, what)).toString('utf8');
+    der = decodePemAll(pem, what)[0]!.der;
+  } catch (e) {
+    if (e instanceof SignetError && e.kind === 'verification') throw e;
+    throw bodyMismatch(`body field ${what} is not a PEM key or certificate`);
+  }
+  const want = exp.signer.kind === 'certificate' ? exp.signer.der : exp.signer.spki;
+  if (!eq(der, want))
+    throw bodyMismatch(
+      `records a different ${exp.signer.kind === 'certificate' ? 'signing certificate' : 'public key'} than the bundle's`,
+    );
+}
+
+/** A v2 `Verifier` message: {publicKey:{rawBytes}} | {x509Certificate:{rawBytes}}. */
+function checkV2Verifier(v: unknown, exp: EntryExpectation, what: string): void {
+  if (!isObject(v)) throw bodyMismatch(`body has no ${what}`);
+  let der: Uint8Array;
+  if (isObject(v.x509Certificate))
+    der = b64(atString(v, 'x509Certificate', 'rawBytes'), `${what}.x509Certificate.rawBytes`);
+  else if (isObject(v.publicKey))
+    der = b64(atString(v, 'publicKey', 'rawBytes'), `${what}.publicKey.rawBytes`);
+  else throw bodyMismatch(`body ${what} names neither a certificate nor a public key`);
+  const want = exp.signer.kind === 'certificate' ? exp.signer.der : exp.signer.spki;
+  if (!eq(der, want))
+    throw bodyMismatch(
+      `records a different ${exp.signer.kind === 'certificate' ? 'signing certificate' : 'public key'} than the bundle's`,
+    );
+}
+
+const V2_ALG: Record<string, string> = {
+  SHA2_256: 'sha256',
+  SHA2_384: 'sha384',
+  SHA2_512: 'sha512',
+};
+
+/** Checks the entry's canonicalized body against the bundle (kind by kind). */
+export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectation): void {
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(entry.canonicalizedBody));
+  } catch {
+    throw bodyMismatch('body is not JSON');
+  }
+  const kind = atString(body, 'kind');
+  const version = atString(body, 'apiVersion');
+  if (kind !== entry.kind || version !== entry.kindVersion)
+    throw bodyMismatch(
+      `body is a ${kind} ${version} entry but the bundle says ${entry.kind} ${entry.kindVersion}`,
+    );
+  const spec = at(body, 'spec');
+  const key = `${kind}/${version}`;
+  switch (key) {
+    case 'hashedrekord/0.0.1': {
+      if (exp.content.kind !== 'message')
+        throw bodyMismatch('is a hashedrekord 0.0.1 entry but the bundle holds a DSSE envelope');
+      const alg = atString(spec, 'data', 'hash', 'algorithm');
+      const value = atString(spec, 'data', 'hash', 'value');
+      if (alg !== exp.content.algorithm)
+        throw bodyMismatch(
+          `records a ${alg} digest, the artifact was hashed with ${exp.content.algorithm}`,
+        );
+      if (value.toLowerCase() !== toHex(exp.content.digest))
+        throw bodyMismatch("is for a different artifact (its digest differs from the artifact's)");
+      if (!eq(b64(atString(spec, 'signature', 'content'), 'spec.signature.content'), exp.signature))
+        throw bodyMismatch("records a different signature than the bundle's");
+      checkPemVerifier(
+        atString(spec, 'signature', 'publicKey', 'content'),
+        exp,
+        'spec.signature.publicKey.content',
+      );
+      return;
+    }
+    case 'hashedrekord/0.0.2': {
+      const h = isObject(spec) ? (spec.hashedRekordV002 ?? spec.hashedRekordV0_0_2) : undefined;
+      if (!isObject(h)) throw bodyMismatch('body has no spec.hashedRekordV002');
+      const alg = V2_ALG[atString(h, 'data', 'algorithm')];
+      const digest = b64(atString(h, 'data', 'digest'), 'data.digest');
+      // DSSE bundles are logged in Rekor v2 as hashedrekord over SHA-256(PAE) (client spec §4.4).
+      const want =
+        exp.content.kind === 'message'
+          ? { alg: exp.content.algorithm, digest: exp.content.digest }
+          : { alg: 'sha256', digest: exp.content.paeDigest };
+      if (alg !== want.alg)
+        throw bodyMismatch(`records a ${alg ?? 'unknown'} digest, expected ${want.alg}`);
+      if (!eq(digest, want.digest))
+        throw bodyMismatch(
+          exp.content.kind === 'message'
+            ? "is for a different artifact (its digest differs from the artifact's)"
+            : 'is for a different DSSE envelope (the digest of its signed payload differs)',
+        );
+      if (!eq(b64(atString(h, 'signature', 'content'), 'signature.content'), exp.signature))
+        throw bodyMismatch("records a different signature than the bundle's");
+      checkV2Verifier(at(h, 'signature', 'verifier'), exp, 'signature.verifier');
+      return;
+    }
+    case 'dsse/0.0.1': {
+      if (exp.content.kind !== 'dsse')
+        throw bodyMismatch('is a dsse entry but the bundle holds a message signature');
+      if (atString(spec, 'payloadHash', 'algorithm') !== 'sha256')
+        throw bodyMismatch('records a payload hash that is not sha256');
+      if (
+        atString(spec, 'payloadHash', 'value').toLowerCase() !== toHex(sha256(exp.content.payload))
+      )
+        throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
+      const sigs = at(spec, 'signatures');
+      if (!Array.isArray(sigs) || sigs.length !== 1)
+        throw bodyMismatch('must record exactly one envelope signature');
+      const s = sigs[0] as unknown;
+      if (!eq(b64(atString(s, 'signature'), 'signatures[0].signature'), exp.signature))
+        throw bodyMismatch("records a different envelope signature than the bundle's");
+      checkPemVerifier(atString(s, 'verifier'), exp, 'signatures[0].verifier');
+      return;
+    }
+    case 'dsse/0.0.2': {
+      if (exp.content.kind !== 'dsse')
+        throw bodyMismatch('is a dsse entry but the bundle holds a message signature');
+      const d = isObject(spec) ? (spec.dsseV002 ?? spec.dsseV0_0_2) : undefined;
+      if (!isObject(d)) throw bodyMismatch('body has no spec.dsseV002');
+      if (atString(d, 'payloadHash', 'algorithm') !== 'SHA2_256')
+        throw bodyMismatch('records a payload hash that is not SHA2_256');
+      if (
+        !eq(
+          b64(atString(d, 'payloadHash', 'digest'), 'payloadHash.digest'),
+          sha256(exp.content.payload),
+        )
+      )
+        throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
+      const sigs = at(d, 'signatures');
+      if (!Array.isArray(sigs) || sigs.length !== 1)
+        throw bodyMismatch('must record exactly one envelope signature');
+      const s = sigs[0] as unknown;
+      if (!eq(b64(atString(s, 'content'), 'signatures[0].content'), exp.signature))
+        throw bodyMismatch("records a different envelope signature than the bundle's");
+      checkV2Verifier(at(s, 'verifier'), exp, 'signatures[0].verifier');
+      return;
+    }
+    case 'intoto/0.0.2': {
+      if (exp.content.kind !== 'dsse')
+        throw bodyMismatch('is an intoto entry but the bundle holds a message signature');
+      if (atString(spec, 'content', 'payloadHash', 'algorithm') !== 'sha256')
+        throw bodyMismatch('records a payload hash that is not sha256');
+      if (
+        atString(spec, 'content', 'payloadHash', 'value').toLowerCase() !==
+        toHex(sha256(exp.content.payload))
+      )
+        throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
+      if (atString(spec, 'content', 'envelope', 'payloadType') !== exp.content.payloadType)
+        throw bodyMismatch('records a different payload type');
+      const sigs = at(spec, 'content', 'envelope', 'signatures');
+      if (!Array.isArray(sigs) || sigs.length !== 1)
+        throw bodyMismatch('must record exactly one envelope signature');
+      const s = sigs[0] as unknown;
+      // intoto 0.0.2 double-encodes: base64 of the envelope's base64 signature text.
+      const sigText = Buffer.from(b64(atString(s, 'sig'), 'signatures[0].sig')).toString('utf8');
+      if (sigText !== toBase64(exp.signature))
+        throw bodyMismatch("records a different envelope signature than the bundle's");
+      checkPemVerifier(atString(s, 'publicKey'), exp, 'signatures[0].publicKey');
+      return;
+    }
+    default:
+      throw verificationFailed(
+        'TLOG_UNSUPPORTED_KIND',
+        `transparency log entries of kind ${kind} ${version} are not supported (hashedrekord, dsse and intoto are)`,
+      );
+  }
+}
+
+/** The trusted log an entry names by log ID (v2 logs may name their checkpoint key ID). */
+export function findLog(
+  entry: TransparencyLogEntry,
+  logs: readonly TransparencyLogInstance[],
+): TransparencyLogInstance | undefined {
+  return logs.find(
+    (l) =>
+      eq(l.logId, entry.logId) ||
+      (l.checkpointKeyId !== undefined && eq(l.checkpointKeyId, entry.logId)),
+  );
+}
+
+/**
+ * Rekor v1 SignedEntryTimestamp: the log's signature over the JCS canonical JSON of
+ * {body, integratedTime, logID, logIndex} (servers.md §2.4).
+ */
+export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInstance): void {
+  const payload = canonicalBytes({
+    body: toBase64(entry.canonicalizedBody),
+    integratedTime: entry.integratedTime,
+    logID: toHex(entry.logId),
+    logIndex: entry.logIndex,
+  });
+  if (!verifyMessage(log.publicKey, log.keyDetails, payload, entry.signedEntryTimestamp!))
+    throw verificationFailed(
+      'TLOG_SET',
+      `the log's signed entry timestamp (promise of inclusion) for entry ${entry.logIndex} does not verify with the key of ${log.baseUrl || 'the log'}`,
+    );
+}
+
+/** Checkpoint signature check for one trusted log key (ECDSA/RSA: SHA-256; Ed25519: pure). */
+function noteKeyVerifier(name: string, keyId: number, key: KeyObject): NoteVerifier {
+  return {
+    name,
+    keyId,
+    verify(text: Uint8Array, signature: Uint8Array): boolean {
+      try {
+        return key.asymmetricKeyType === 'ed25519'
+          ? nodeVerify(null, text, key, signature)
+          : nodeVerify('sha256', text, key, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * The inclusion proof reaches a checkpoint signed by the entry's log (servers.md §3.4): the
+ * signature line's 4-byte key ID is the first 4 bytes of the log's (checkpoint) key ID and its
+ * name is the checkpoint origin (Rekor v1: the hostname before " - <tree ID>"). Signatures from
+ * other keys (witnesses) are ignored; a failing signature from the log's key rejects.
+ */
+export function verifyInclusionProof(
+  entry: TransparencyLogEntry,
+  log: TransparencyLogInstance,
+): void {
+  const proof = entry.inclusionProof!;
+  const where = `entry ${entry.logIndex}`;
+  const hash = leafHash(entry.canonicalizedBody);
+  if (proof.checkpoint === undefined) {
+    // v0.1 bundles may carry a proof without a checkpoint: it proves nothing signed, but a
+    // proof that does not even reach its own root hash is corrupt.
+    try {
+      verifyInclusion(hash, proof.logIndex, proof.treeSize, proof.hashes, proof.rootHash);
+    } catch (e) {
+      throw verificationFailed(
+        'TLOG_INCLUSION_PROOF',
+        `inclusion proof for ${where}: ${(e as Error).message}`,
+        e,
+      );
+    }
+    return;
+  }
+  let origin: string;
+  try {
+    const note = parseNote(proof.checkpoint, 'checkpoint');
+    origin = parseCheckpoint(note.text, 'checkpoint').origin;
+  } catch (e) {
+    throw verificationFailed(
+      'TLOG_CHECKPOINT',
+      `the checkpoint of ${where} is malformed: ${(e as Error).message}`,
+      e,
+    );
+  }
+  const keyId = log.checkpointKeyId ?? log.logId;
+  const hint = new DataView(keyId.buffer, keyId.byteOffset, 4).getUint32(0, false);
+  const names = new Set([origin, origin.split(' - ')[0]!]);
+  const verifiers = [...names].map((n) => noteKeyVerifier(n, hint, log.publicKey));
+  let checkpoint;
+  try {
+    const note = verifyNote(proof.checkpoint, verifiers, 'checkpoint');
+    checkpoint = parseCheckpoint(note.text, 'checkpoint');
+  } catch (e) {
+    throw verificationFailed(
+      'TLOG_CHECKPOINT',
+      `the checkpoint of ${where} is not signed by the log ${log.baseUrl || toHex(log.logId)}: ${(e as Error).message}`,
+      e,
+    );
+  }
+  if (checkpoint.size !== proof.treeSize)
+    throw verificationFailed(
+      'TLOG_INCLUSION_PROOF',
+      `the inclusion proof of ${where} is for tree size ${proof.treeSize} but the checkpoint is for size ${checkpoint.size}`,
+    );
+  if (!hashEqual(checkpoint.rootHash, proof.rootHash))
+    throw verificationFailed(
+      'TLOG_INCLUSION_PROOF',
+      `the inclusion proof of ${where} names a root hash that differs from the signed checkpoint's`,
+    );
+  try {
+    verifyInclusion(hash, proof.logIndex, proof.treeSize, proof.hashes, checkpoint.rootHash);
+  } catch (e) {
+    throw verificationFailed(
+      'TLOG_INCLUSION_PROOF',
+      `the inclusion proof of ${where} does not lead to the signed checkpoint: ${(e as Error).message}`,
+      e,
+    );
+  }
+}

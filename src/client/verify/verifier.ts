@@ -1,0 +1,402 @@
+/**
+ * The bundle verifier, following the Sigstore client specification (§4 "Verification"):
+ *  1. times: RFC 3161 timestamps verify against the trusted TSAs, and Rekor v1 entries'
+ *     signed entry timestamps verify; the signing time comes ONLY from these;
+ *  2. the signing certificate chains to a CA of the trusted root at every verified time, and
+ *     carries an SCT from a trusted CT log (keyed bundles: the key the verifier supplies);
+ *  3. every log entry comes from a trusted log, records exactly this signature, signer and
+ *     artifact, and is proven included (SET and/or inclusion proof to a signed checkpoint);
+ *  4. the signature verifies over the artifact (or its digest) or the DSSE PAE, the artifact
+ *     matches the bundle's message digest (checked directly) or the statement's subject;
+ *  5. the identity policy holds.
+ * Pure and synchronous: no I/O; trust material and policy are passed in.
+ */
+import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { toHex } from '../../core/encoding/hex.ts';
+import { keyDetailsOf, spkiDer, defaultHash, type KeyDetails } from '../../core/crypto/keys.ts';
+import { verifyDigest, verifyMessage } from '../../core/crypto/verify.ts';
+import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
+import { verifyCertificateChain, type VerifiedChain } from '../../core/x509/chain.ts';
+import { verifyEmbeddedScts } from '../../core/ct/sct.ts';
+import { verifyTimestamp } from '../../core/rfc3161/verify.ts';
+import { pae } from '../../core/dsse/index.ts';
+import {
+  INTOTO_PAYLOAD_TYPE,
+  parseStatement,
+  subjectsMatching,
+  type Statement,
+} from '../../core/intoto/index.ts';
+import { fulcioIssuer } from '../../core/x509/fulcio-extensions.ts';
+import type { Bundle, HashAlgorithmName, TransparencyLogEntry } from '../../bundle/bundle.ts';
+import {
+  inRange,
+  type TransparencyLogInstance,
+  type TrustedRoot,
+} from '../../bundle/trusted-root.ts';
+import { checkIdentity, certificateIdentities, type IdentityPolicy } from './policy.ts';
+import {
+  findLog,
+  verifyEntryBody,
+  verifyInclusionProof,
+  verifySet,
+  type EntryExpectation,
+} from './tlog.ts';
+
+export type Artifact =
+  | { kind: 'bytes'; data: Uint8Array }
+  /** Only the digest is known (`sha256:<hex>` on the command line). */
+  | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array };
+
+export type SignerPolicy =
+  { kind: 'identity'; identity: IdentityPolicy } | { kind: 'key'; key: KeyObject };
+
+export interface VerifyOptions {
+  /** Log entries that must verify (default 1). */
+  tlogThreshold?: number;
+  /** Embedded SCTs from trusted CT logs required for certificates (default 1). */
+  ctlogThreshold?: number;
+  /** Verified times required (default 1). */
+  timestampThreshold?: number;
+  /** For attestations: the predicate type the statement must carry. */
+  predicateType?: string;
+}
+
+export interface VerifiedTime {
+  source: 'transparency-log' | 'timestamp-authority';
+  time: Date;
+  /** Log base URL or TSA subject, for humans. */
+  by: string;
+}
+
+export interface VerificationResult {
+  signer:
+    | {
+        kind: 'certificate';
+        certificate: X509Certificate;
+        identity: string[];
+        issuer: string | undefined;
+        chain: X509Certificate[];
+      }
+    | { kind: 'key'; key: KeyObject };
+  times: VerifiedTime[];
+  tlogEntries: Array<{ entry: TransparencyLogEntry; log: TransparencyLogInstance }>;
+  /** The in-toto statement, for DSSE bundles. */
+  statement?: Statement;
+}
+
+const HASH_OF: Record<HashAlgorithmName, 'sha256' | 'sha384' | 'sha512'> = {
+  SHA2_256: 'sha256',
+  SHA2_384: 'sha384',
+  SHA2_512: 'sha512',
+};
+
+const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+const hash = (alg: string, d: Uint8Array) => new Uint8Array(createHash(alg).update(d).digest());
+
+function verifyWithHash(key: KeyObject, alg: string, data: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    return nodeVerify(alg, data, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+function fail(code: string, message: string, cause?: unknown): SignetError {
+  return verificationFailed(code, message, cause);
+}
+
+/** The artifact's digest with `alg` (only possible for the digest we were given). */
+function artifactDigest(artifact: Artifact, alg: 'sha256' | 'sha384' | 'sha512'): Uint8Array {
+  if (artifact.kind === 'bytes') return hash(alg, artifact.data);
+  if (artifact.algorithm !== alg)
+    throw fail(
+      'DIGEST_ALGORITHM',
+      `the bundle was made over a ${alg} digest but the artifact was given by its ${artifact.algorithm} digest; give the file instead`,
+    );
+  return artifact.digest;
+}
+
+export function verifyBundle(
+  bundle: Bundle,
+  artifact: Artifact,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  options: VerifyOptions = {},
+): VerificationResult {
+  const tlogThreshold = options.tlogThreshold ?? 1;
+  const ctlogThreshold = options.ctlogThreshold ?? 1;
+  const timestampThreshold = options.timestampThreshold ?? 1;
+  const vm = bundle.verificationMaterial;
+
+  // --- the signer's key -----------------------------------------------------------------
+  let leaf: X509Certificate | undefined;
+  let untrusted: X509Certificate[] = [];
+  let key: KeyObject;
+  if (vm.signer.$case === 'publicKey') {
+    if (policy.kind !== 'key')
+      throw fail(
+        'NO_CERTIFICATE',
+        'the bundle is signed with a public key, not a certificate, so it cannot prove an identity; verify it with --key',
+      );
+    key = policy.key;
+  } else {
+    const ders =
+      vm.signer.$case === 'certificate' ? [vm.signer.certificate] : vm.signer.certificates;
+    const field =
+      vm.signer.$case === 'certificate'
+        ? 'verificationMaterial.certificate'
+        : 'verificationMaterial.x509CertificateChain.certificates';
+    leaf = parseCertificate(ders[0]!, vm.signer.$case === 'certificate' ? field : `${field}[0]`);
+    untrusted = ders.slice(1).map((d, i) => parseCertificate(d, `${field}[${i + 1}]`));
+    if (policy.kind === 'key') {
+      if (!eq(spkiDer(policy.key), leaf.spki))
+        throw fail(
+          'KEY_MISMATCH',
+          'the bundle is signed with a certificate whose key is not the key given',
+        );
+    }
+    key = leaf.publicKey;
+  }
+  let details: KeyDetails;
+  try {
+    details = keyDetailsOf(key, 'signing key');
+  } catch (e) {
+    throw fail('UNSUPPORTED_KEY', `the signing key cannot be used: ${(e as Error).message}`, e);
+  }
+
+  // --- what was signed ----------------------------------------------------------------
+  let signature: Uint8Array;
+  let content: EntryExpectation['content'];
+  let statement: Statement | undefined;
+  if (bundle.content.$case === 'messageSignature') {
+    const ms = bundle.content.messageSignature;
+    signature = ms.signature;
+    const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(details);
+    const digest = artifactDigest(artifact, alg);
+    // The bundle's messageDigest is an unauthenticated hint; it must still agree with the
+    // artifact (sigstore-python#1652: a stale digest must not slip through).
+    if (ms.messageDigest && !eq(ms.messageDigest.digest, digest))
+      throw fail(
+        'MESSAGE_DIGEST_MISMATCH',
+        `the artifact's ${alg} digest ${toHex(digest)} is not the digest the bundle says was signed (${toHex(ms.messageDigest.digest)})`,
+      );
+    content = { kind: 'message', algorithm: alg, digest };
+    let ok: boolean;
+    if (artifact.kind === 'bytes' && details !== 'PKIX_ED25519_PH') {
+      // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-256, as sigstore-python does).
+      ok =
+        details === 'PKIX_ED25519'
+          ? verifyMessage(key, details, artifact.data, signature)
+          : verifyWithHash(key, alg, artifact.data, signature);
+    } else if (details === 'PKIX_ED25519')
+      throw fail(
+        'DIGEST_ONLY_UNSUPPORTED',
+        'an Ed25519 signature cannot be checked from a digest alone; give the file',
+      );
+    else ok = verifyDigest(key, details, digest, signature);
+    if (!ok)
+      throw fail(
+        'SIGNATURE',
+        "the signature does not verify over the artifact with the signer's key (wrong artifact, or a tampered signature)",
+      );
+  } else {
+    const env = bundle.content.dsseEnvelope;
+    signature = env.signatures[0]!.sig;
+    const signed = pae(env.payloadType, env.payload);
+    content = {
+      kind: 'dsse',
+      payload: env.payload,
+      payloadType: env.payloadType,
+      paeDigest: hash('sha256', signed),
+    };
+    if (!verifyMessage(key, details, signed, signature))
+      throw fail('SIGNATURE', "the DSSE envelope signature does not verify with the signer's key");
+    if (env.payloadType !== INTOTO_PAYLOAD_TYPE)
+      throw fail(
+        'ATTESTATION_TYPE',
+        `the envelope carries "${env.payloadType}", not an in-toto statement, so it cannot be bound to an artifact`,
+      );
+    try {
+      statement = parseStatement(env.payload, 'dsseEnvelope.payload');
+    } catch (e) {
+      throw fail(
+        'ATTESTATION_INVALID',
+        `the signed statement is malformed: ${(e as Error).message}`,
+        e,
+      );
+    }
+    const digest = artifactDigest(
+      artifact,
+      artifact.kind === 'digest' ? artifact.algorithm : 'sha256',
+    );
+    const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
+    if (subjectsMatching(statement, alg, toHex(digest)).length === 0)
+      throw fail(
+        'ATTESTATION_SUBJECT',
+        `the attestation is not about this artifact: no subject has ${alg} digest ${toHex(digest)} (subjects: ${statement.subject.map((s) => s.name || '(unnamed)').join(', ')})`,
+      );
+    if (options.predicateType !== undefined && statement.predicateType !== options.predicateType)
+      throw fail(
+        'ATTESTATION_TYPE',
+        `the attestation's predicate type is "${statement.predicateType}", expected "${options.predicateType}"`,
+      );
+  }
+
+  // --- verified times: RFC 3161 timestamps and SETs --------------------------------------
+  const times: VerifiedTime[] = [];
+  for (const [i, token] of vm.rfc3161Timestamps.entries()) {
+    try {
+      const v = verifyTimestamp(token, signature, trustedRoot.timestampAuthorities);
+      const tsa = trustedRoot.timestampAuthorities[v.authorityIndex]!;
+      times.push({
+        source: 'timestamp-authority',
+        time: v.genTime,
+        by: tsa.uri || tsa.subject.commonName,
+      });
+    } catch (e) {
+      throw fail(
+        e instanceof SignetError ? e.code : 'TIMESTAMP',
+        `RFC 3161 timestamp ${i + 1} does not verify: ${(e as Error).message}`,
+        e,
+      );
+    }
+  }
+
+  // --- transparency log entries -------------------------------------------------------
+  const expectation: EntryExpectation = {
+    signature,
+    signer: leaf ? { kind: 'certificate', der: leaf.der } : { kind: 'key', spki: spkiDer(key) },
+    content,
+  };
+  const entries: VerificationResult['tlogEntries'] = [];
+  for (const entry of vm.tlogEntries) {
+    const log = findLog(entry, trustedRoot.tlogs);
+    if (!log)
+      throw fail(
+        'TLOG_UNTRUSTED',
+        `log entry ${entry.logIndex} comes from a transparency log that is not in the trusted root (log ID ${toHex(entry.logId)})`,
+      );
+    verifyEntryBody(entry, expectation);
+    let included = false;
+    if (entry.signedEntryTimestamp) {
+      if (entry.integratedTime > 0 && !inRange(log.validFor, new Date(entry.integratedTime * 1000)))
+        throw fail(
+          'TLOG_KEY_NOT_VALID',
+          `the key of log ${log.baseUrl} was not trusted at the entry's integrated time ${new Date(entry.integratedTime * 1000).toISOString()}`,
+        );
+      verifySet(entry, log);
+      included = true;
+      if (entry.integratedTime > 0)
+        times.push({
+          source: 'transparency-log',
+          time: new Date(entry.integratedTime * 1000),
+          by: log.baseUrl,
+        });
+    }
+    if (entry.inclusionProof) {
+      verifyInclusionProof(entry, log);
+      if (entry.inclusionProof.checkpoint !== undefined) included = true;
+    }
+    if (!included)
+      throw fail(
+        'TLOG_NOT_INCLUDED',
+        `log entry ${entry.logIndex} has neither a signed entry timestamp nor an inclusion proof with a checkpoint, so its inclusion is unproven`,
+      );
+    if (
+      entries.some(
+        (x) =>
+          eq(x.entry.logId, entry.logId) && eq(x.entry.canonicalizedBody, entry.canonicalizedBody),
+      )
+    )
+      throw fail(
+        'TLOG_DUPLICATE',
+        `log entry ${entry.logIndex} appears twice; one entry cannot count twice`,
+      );
+    entries.push({ entry, log });
+  }
+  if (entries.length < tlogThreshold)
+    throw fail(
+      'TLOG_MISSING',
+      `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required`,
+    );
+
+  for (let i = 0; i < times.length; i++)
+    for (let j = i + 1; j < times.length; j++)
+      if (
+        times[i]!.source === times[j]!.source &&
+        times[i]!.time.getTime() === times[j]!.time.getTime() &&
+        times[i]!.by === times[j]!.by
+      )
+        throw fail(
+          'TIMESTAMP_DUPLICATE',
+          'the same timestamp appears twice; one timestamp cannot count twice',
+        );
+  if (times.length < timestampThreshold)
+    throw fail(
+      'NO_VERIFIED_TIME',
+      times.length === 0
+        ? 'the bundle has no verified time of signing (no RFC 3161 timestamp and no signed log entry time); Rekor v2 entries need a timestamp authority'
+        : `the bundle has ${times.length} verified times of signing; ${timestampThreshold} are required`,
+    );
+
+  // The log keys must have been trusted when the signature was made.
+  for (const { entry, log } of entries)
+    for (const t of times)
+      if (!inRange(log.validFor, t.time))
+        throw fail(
+          'TLOG_KEY_NOT_VALID',
+          `the key of log ${log.baseUrl || toHex(log.logId)} (entry ${entry.logIndex}) was not trusted at the signing time ${t.time.toISOString()}`,
+        );
+
+  // --- the certificate at every verified time, its SCT, the identity -----------------
+  let signer: VerificationResult['signer'];
+  if (leaf) {
+    let chain: VerifiedChain | undefined;
+    for (const t of times) {
+      try {
+        chain = verifyCertificateChain(leaf, trustedRoot.certificateAuthorities, t.time, untrusted);
+      } catch (e) {
+        const se = e as SignetError;
+        throw fail(
+          se.code ?? 'CERTIFICATE_CHAIN',
+          `${se.message} (signing time ${t.time.toISOString()} from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`,
+          e,
+        );
+      }
+    }
+    const path = chain!.path;
+    if (ctlogThreshold > 0) {
+      const results = verifyEmbeddedScts(
+        leaf,
+        path[1]!.spki,
+        trustedRoot.ctlogs.map((l) => ({ logId: l.logId, publicKey: l.publicKey })),
+      );
+      const good = results.filter((r) => {
+        if (!r.verified || !r.log) return false;
+        const log = trustedRoot.ctlogs.find((l) => eq(l.logId, r.log!.logId))!;
+        return inRange(log.validFor, new Date(r.sct.timestamp));
+      });
+      if (good.length < ctlogThreshold)
+        throw fail(
+          'SCT',
+          results.length === 0
+            ? 'the certificate carries no signed certificate timestamp (it was never logged in certificate transparency)'
+            : `the certificate's signed certificate timestamp${results.length > 1 ? 's do' : ' does'} not verify against a CT log of the trusted root`,
+        );
+    }
+    if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
+    signer = {
+      kind: 'certificate',
+      certificate: leaf,
+      identity: certificateIdentities(leaf),
+      issuer: fulcioIssuer(leaf),
+      chain: path,
+    };
+  } else {
+    signer = { kind: 'key', key };
+  }
+  const result: VerificationResult = { signer, times, tlogEntries: entries };
+  if (statement) result.statement = statement;
+  return result;
+}

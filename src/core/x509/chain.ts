@@ -1,0 +1,209 @@
+/**
+ * Certificate path validation at a given time (RFC 5280 §6.1, restricted to what Sigstore
+ * needs): a leaf, then the chain of a trusted CA (issuing CA first, trust anchor last).
+ * Checked: each signature and name link, every certificate's validity at `at` (closed
+ * interval), the CA's trust window, CA basic constraints and keyCertSign on every issuer,
+ * path length constraints, that the leaf is NOT a CA, the leaf's key usage and extended key
+ * usage, EKU nesting on issuers that restrict it (as Go's x509 and Fulcio chains require), and
+ * that no certificate carries a critical extension we do not understand.
+ */
+import { verificationFailed, type SignetError } from '../errors.ts';
+import {
+  OID,
+  parseCertificate,
+  verifyCertificateSignature,
+  type X509Certificate,
+} from './certificate.ts';
+
+const ANY_EKU = '2.5.29.37.0';
+
+/** Extensions this validator understands (RFC 5280 §4.2: unknown critical ones must fail). */
+const HANDLED = new Set<string>([
+  OID.subjectKeyIdentifier,
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.authorityKeyIdentifier,
+  OID.extKeyUsage,
+  OID.sctList,
+]);
+
+export interface TrustedAuthority {
+  /** DER certificates, the issuing CA first, the trust anchor last. */
+  certChain: Uint8Array[];
+  /** The window the trusted root vouches for this CA (closed interval). */
+  validFor: { start: Date; end?: Date | undefined };
+}
+
+export interface ChainOptions {
+  /** The EKU the leaf must carry (default: codeSigning, as Fulcio leaves do). */
+  extendedKeyUsage?: string;
+}
+
+export interface VerifiedChain {
+  /** leaf, issuing CA, ..., trust anchor */
+  path: X509Certificate[];
+  /** Index of the authority (in the list given) whose chain validated the leaf. */
+  authorityIndex: number;
+}
+
+/** Parsed CA chains, cached per DER array (trusted roots are parsed once, verified often). */
+const parsedChains = new WeakMap<Uint8Array[], X509Certificate[]>();
+/** CA chains whose internal links (signatures, CA constraints) have already been checked. */
+const linkedChains = new WeakSet<X509Certificate[]>();
+
+function parsedChain(a: TrustedAuthority, i: number): X509Certificate[] {
+  let chain = parsedChains.get(a.certChain);
+  if (!chain) {
+    chain = a.certChain.map((d, j) => parseCertificate(d, `trusted CA ${i} certificate ${j}`));
+    parsedChains.set(a.certChain, chain);
+  }
+  return chain;
+}
+
+function fail(message: string, code = 'CERTIFICATE_CHAIN'): SignetError {
+  return verificationFailed(code, message);
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function describe(c: X509Certificate): string {
+  return c.subject || `serial ${c.serialHex}`;
+}
+
+function validAt(c: X509Certificate, at: Date): boolean {
+  const t = at.getTime();
+  return c.notBefore.getTime() <= t && t <= c.notAfter.getTime();
+}
+
+function checkCritical(c: X509Certificate, role: string): void {
+  for (const e of c.extensions)
+    if (e.critical && !HANDLED.has(e.oid))
+      throw fail(
+        `the ${role} certificate has a critical extension ${e.oid} that is not understood`,
+      );
+}
+
+/** Checks on an issuing certificate at `depth` (1 = issued the leaf) that do not depend on time. */
+function checkIssuer(c: X509Certificate, depth: number, eku: string): void {
+  const name = describe(c);
+  if (!c.basicConstraints?.ca)
+    throw fail(`the issuing certificate "${name}" is not a CA (basic constraints)`);
+  if (c.keyUsage && !c.keyUsage.keyCertSign)
+    throw fail(`the issuing certificate "${name}" may not sign certificates (key usage)`);
+  // pathLenConstraint bounds the number of intermediate CAs below this one (RFC 5280 §4.2.1.9).
+  const below = depth - 1;
+  if (c.basicConstraints.pathLength !== undefined && below > c.basicConstraints.pathLength)
+    throw fail(
+      `the CA "${name}" allows ${c.basicConstraints.pathLength} CA certificates below it, the path has ${below}`,
+    );
+  if (
+    c.extendedKeyUsage &&
+    !c.extendedKeyUsage.includes(eku) &&
+    !c.extendedKeyUsage.includes(ANY_EKU)
+  )
+    throw fail(
+      `the CA "${name}" is not allowed to issue certificates for ${ekuName(eku)} (extended key usage)`,
+    );
+  checkCritical(c, `CA "${name}"`);
+}
+
+function ekuName(oid: string): string {
+  return oid === OID.codeSigning ? 'code signing' : oid === OID.timeStamping ? 'timestamping' : oid;
+}
+
+/** Validates the links inside a trusted CA chain once (signatures, CA constraints). */
+function checkCaChain(chain: X509Certificate[], eku: string): void {
+  if (linkedChains.has(chain)) return;
+  for (let i = 0; i < chain.length; i++) {
+    const c = chain[i]!;
+    checkIssuer(c, i + 1, eku);
+    const issuer = chain[i + 1];
+    if (issuer) {
+      if (!bytesEqual(c.issuerDer, issuer.subjectDer))
+        throw fail(`trusted CA chain: "${describe(c)}" is not issued by "${describe(issuer)}"`);
+      if (!verifyCertificateSignature(c, issuer.publicKey))
+        throw fail(`trusted CA chain: the signature on "${describe(c)}" does not verify`);
+    }
+  }
+  // Only chains valid for code signing are cached; another EKU rechecks (cheap, rare).
+  if (eku === OID.codeSigning) linkedChains.add(chain);
+}
+
+/**
+ * Validates `leaf` at time `at` against the trusted `authorities` and returns the path.
+ * `untrusted` are certificates the bundle carried after the leaf: they are never trusted;
+ * each must be one of the chosen CA's own certificates, and a self-signed root is refused
+ * (a bundle must not carry the root: sigstore-conformance bundle-with-root-cert).
+ */
+export function verifyCertificateChain(
+  leaf: X509Certificate,
+  authorities: readonly TrustedAuthority[],
+  at: Date,
+  untrusted: readonly X509Certificate[] = [],
+  opts: ChainOptions = {},
+): VerifiedChain {
+  const eku = opts.extendedKeyUsage ?? OID.codeSigning;
+  for (const u of untrusted)
+    if (bytesEqual(u.issuerDer, u.subjectDer))
+      throw fail(
+        `the bundle carries a self-signed root certificate ("${describe(u)}"); roots come only from the trusted root`,
+      );
+  // Leaf checks that do not depend on the CA.
+  if (leaf.basicConstraints?.ca)
+    throw fail(
+      `the signing certificate "${describe(leaf)}" is a CA certificate, not an end-entity`,
+    );
+  if (leaf.keyUsage && !leaf.keyUsage.digitalSignature)
+    throw fail('the signing certificate is not allowed to make digital signatures (key usage)');
+  if (!leaf.extendedKeyUsage?.includes(eku))
+    throw fail(`the signing certificate is not valid for ${ekuName(eku)} (extended key usage)`);
+  checkCritical(leaf, 'signing');
+  if (!validAt(leaf, at))
+    throw fail(
+      `the signing certificate was not valid at ${at.toISOString()} (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()})`,
+      'CERTIFICATE_EXPIRED',
+    );
+
+  let lastError: SignetError | undefined;
+  let issuerSeen = false;
+  for (const [i, a] of authorities.entries()) {
+    const chain = parsedChain(a, i);
+    const issuer = chain[0];
+    if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
+    if (!verifyCertificateSignature(leaf, issuer.publicKey)) continue;
+    issuerSeen = true;
+    try {
+      const t = at.getTime();
+      if (t < a.validFor.start.getTime() || (a.validFor.end && t > a.validFor.end.getTime()))
+        throw fail(
+          `the CA "${describe(issuer)}" that issued the certificate is not trusted at ${at.toISOString()} (trusted root validity window)`,
+          'CERTIFICATE_CA_NOT_VALID',
+        );
+      checkCaChain(chain, eku);
+      for (const c of chain)
+        if (!validAt(c, at))
+          throw fail(
+            `the CA certificate "${describe(c)}" was not valid at ${at.toISOString()}`,
+            'CERTIFICATE_EXPIRED',
+          );
+      for (const u of untrusted)
+        if (!chain.some((c) => bytesEqual(c.der, u.der)))
+          throw fail(
+            `the bundle carries a certificate ("${describe(u)}") that is not part of the trusted CA chain`,
+          );
+      return { path: [leaf, ...chain], authorityIndex: i };
+    } catch (e) {
+      lastError = e as SignetError;
+    }
+  }
+  if (lastError) throw lastError;
+  throw fail(
+    issuerSeen
+      ? 'the signing certificate does not chain to a trusted CA'
+      : `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
+    'CERTIFICATE_UNTRUSTED',
+  );
+}
