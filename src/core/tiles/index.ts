@@ -1,0 +1,3 @@
+export * from './paths.ts';
+export * from './tiles.ts';
+export * from './proofs.ts';

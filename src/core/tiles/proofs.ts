@@ -1,0 +1,116 @@
+/**
+ * Proofs and roots computed from tile reads alone — what a client or monitor does against a
+ * tlog-tiles log (tessera's ProofBuilder), and what the engine does against its own storage.
+ */
+import { verificationFailed } from '../errors.ts';
+import {
+  consistencyRanges,
+  foldRange,
+  inclusionRanges,
+  nodesOf,
+  rangeNodes,
+  type NodeId,
+  type ProofRange,
+} from '../merkle/tree.ts';
+import { rootOf } from '../merkle/tree.ts';
+import { nodeTile, tileWidth } from './tiles.ts';
+
+/** Reads hash tile (level, index) at `width` (256 = full); returns its hashes. */
+export type TileFetcher = (level: number, index: number, width: number) => Promise<Uint8Array[]>;
+
+/**
+ * A cache of complete-subtree hashes. Complete subtrees never change in an append-only log,
+ * so entries stay valid forever; `maxEntries` bounds memory (cleared wholesale when full).
+ */
+export class NodeCache {
+  readonly #map = new Map<string, Uint8Array>();
+  readonly #max: number;
+  constructor(maxEntries = 200_000) {
+    this.#max = maxEntries;
+  }
+  get(n: NodeId): Uint8Array | undefined {
+    return this.#map.get(`${n.level}/${n.index}`);
+  }
+  set(n: NodeId, h: Uint8Array): void {
+    if (this.#map.size >= this.#max) this.#map.clear();
+    this.#map.set(`${n.level}/${n.index}`, h);
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/** Proof and root computation for one tree size from tiles. */
+export class TileProofBuilder {
+  readonly size: number;
+  readonly #fetch: TileFetcher;
+  readonly #cache: NodeCache;
+
+  constructor(size: number, fetch: TileFetcher, cache: NodeCache = new NodeCache(10_000)) {
+    this.size = size;
+    this.#fetch = fetch;
+    this.#cache = cache;
+  }
+
+  /** Hashes of complete nodes, each tile fetched once. */
+  async nodes(nodes: NodeId[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    const byTile = new Map<string, Array<{ node: NodeId; offset: number; count: number }>>();
+    for (const n of nodes) {
+      const hit = this.#cache.get(n);
+      if (hit) {
+        out.set(`${n.level}/${n.index}`, hit);
+        continue;
+      }
+      const t = nodeTile(n);
+      const key = `${t.level}/${t.index}`;
+      let list = byTile.get(key);
+      if (!list) byTile.set(key, (list = []));
+      list.push({ node: n, offset: t.offset, count: t.count });
+    }
+    await Promise.all(
+      [...byTile.entries()].map(async ([key, list]) => {
+        const [level, index] = key.split('/').map(Number) as [number, number];
+        const width = tileWidth(level, index, this.size);
+        const hashes = await this.#fetch(level, index, width);
+        if (hashes.length < width)
+          throw verificationFailed(
+            'TILE_SHORT',
+            `tile ${level}/${index} has ${hashes.length} hashes; a tree of size ${this.size} needs ${width}`,
+          );
+        for (const { node, offset, count } of list) {
+          if (offset + count > width)
+            throw new RangeError(
+              `node ${node.level}/${node.index} is not complete at size ${this.size}`,
+            );
+          const h = count === 1 ? hashes[offset]! : rootOf(hashes.slice(offset, offset + count));
+          this.#cache.set(node, h);
+          out.set(`${node.level}/${node.index}`, h);
+        }
+      }),
+    );
+    return out;
+  }
+
+  async #resolve(ranges: ProofRange[]): Promise<Uint8Array[]> {
+    const hashes = await this.nodes(nodesOf(ranges));
+    return ranges.map((r) => foldRange(r.nodes.map((n) => hashes.get(`${n.level}/${n.index}`)!)));
+  }
+
+  /** MTH of the tree of this size. */
+  async root(): Promise<Uint8Array> {
+    if (this.size === 0) return rootOf([]);
+    const nodes = rangeNodes(0, this.size);
+    const hashes = await this.nodes(nodes);
+    return foldRange(nodes.map((n) => hashes.get(`${n.level}/${n.index}`)!));
+  }
+
+  async inclusionProof(index: number): Promise<Uint8Array[]> {
+    return this.#resolve(inclusionRanges(index, this.size));
+  }
+
+  /** Consistency proof from `from` to this size. */
+  async consistencyProof(from: number): Promise<Uint8Array[]> {
+    return this.#resolve(consistencyRanges(from, this.size));
+  }
+}
