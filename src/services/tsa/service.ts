@@ -1,0 +1,203 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fromBase64 } from '../../core/encoding/base64.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { sendError } from '../http/errors.ts';
+import {
+  HASH_LENGTHS,
+  parseTimestampRequest,
+  requireHash,
+  type TimestampRequest,
+} from '../../core/rfc3161/index.ts';
+import { HASH_OIDS, type HashName } from '../../core/rfc3161/oids.ts';
+import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import { TsaAuthority, type TsaOptions } from './authority.ts';
+import { toBase64 } from '../../core/encoding/base64.ts';
+
+/** DER requests are ~100 bytes; JSON ones are capped like Sigstore's TSA (servers.md §4). */
+const DER_BODY_LIMIT = 16 * 1024;
+const JSON_BODY_LIMIT = 1024;
+
+export interface TsaService extends ServiceModule {
+  authority: TsaAuthority;
+}
+
+/** The `/tsa` service: RFC 3161 timestamps in Sigstore TSA's HTTP API (servers.md §4). */
+export const createTsaService: ServiceFactory = async (ctx: StackContext) => createTsa(ctx);
+
+export async function createTsa(ctx: StackContext): Promise<TsaService> {
+  const authority = TsaAuthority.open(ctx.dataDir, tsaOptions(ctx.config));
+  const url = `${ctx.baseUrl}/tsa/api/v1/timestamp`;
+  return {
+    name: 'tsa',
+    prefix: '/tsa',
+    authority,
+    register: async (app) => registerTsaRoutes(app, authority),
+    trust: () => ({
+      timestampAuthorities: authority.versions.map((v) => ({
+        subject: { organization: 'signet', commonName: `signet-tsa-${v.id}` },
+        uri: url,
+        certChain: { certificates: v.chain.map((c) => ({ rawBytes: toBase64(c) })) },
+        // genTime has whole seconds: the window starts at the second the key came into use.
+        validFor: {
+          start: floorSecond(v.validFrom).toISOString(),
+          ...(v.validTo ? { end: v.validTo.toISOString() } : {}),
+        },
+      })),
+    }),
+    signingConfig: () => ({
+      tsaUrls: [
+        {
+          url,
+          majorApiVersion: 1,
+          validFor: { start: floorSecond(authority.versions[0]!.validFrom).toISOString() },
+          operator: 'signet',
+        },
+      ],
+    }),
+    close: async () => {},
+  };
+}
+
+function floorSecond(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
+function tsaOptions(config: Record<string, unknown>): TsaOptions {
+  const o: TsaOptions = {};
+  const p = config['acceptedPolicies'];
+  if (p !== undefined) {
+    if (
+      !Array.isArray(p) ||
+      p.length === 0 ||
+      !p.every((x) => typeof x === 'string' && /^\d+(\.\d+)+$/.test(x))
+    )
+      throw invalid('tsa.acceptedPolicies', 'must be a non-empty list of dotted OIDs');
+    o.acceptedPolicies = p as string[];
+  }
+  if (config['includeChain'] !== undefined) {
+    if (typeof config['includeChain'] !== 'boolean')
+      throw invalid('tsa.includeChain', 'must be true or false');
+    o.includeChain = config['includeChain'];
+  }
+  return o;
+}
+
+export async function registerTsaRoutes(
+  app: FastifyInstance,
+  authority: TsaAuthority,
+): Promise<void> {
+  app.addContentTypeParser(
+    'application/timestamp-query',
+    { parseAs: 'buffer', bodyLimit: DER_BODY_LIMIT },
+    (_req, body, done) => done(null, body),
+  );
+  // Sigstore's JSON request form, with its own small cap.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).length > JSON_BODY_LIMIT)
+      return done(
+        new SignetError(
+          'too-large',
+          'BODY_TOO_LARGE',
+          `a JSON timestamp request is larger than the limit of ${JSON_BODY_LIMIT} bytes`,
+        ),
+        undefined,
+      );
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      done(invalid('body', `not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  app.post(
+    '/api/v1/timestamp',
+    { bodyLimit: DER_BODY_LIMIT },
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (ct !== 'application/json' && ct !== 'application/timestamp-query')
+        return sendError(
+          reply,
+          new SignetError(
+            'unsupported',
+            'UNSUPPORTED_MEDIA_TYPE',
+            `unsupported Content-Type ${JSON.stringify(ct)}: send application/timestamp-query (DER) or application/json`,
+          ),
+          415,
+        );
+      const parsed =
+        ct === 'application/json'
+          ? parseJsonRequest(req.body)
+          : parseTimestampRequest(asBytes(req.body));
+      const der = authority.timestamp(parsed);
+      return reply
+        .code(200)
+        .type('application/timestamp-reply')
+        .send(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
+    },
+  );
+
+  app.get('/api/v1/timestamp/certchain', async (_req, reply) =>
+    reply.type('application/pem-certificate-chain').send(
+      authority
+        .currentChain()
+        .map((c) => encodePem('CERTIFICATE', c))
+        .join(''),
+    ),
+  );
+
+  app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
+}
+
+function asBytes(body: unknown): Uint8Array {
+  if (!(body instanceof Uint8Array) || body.length === 0)
+    throw invalid('body', 'empty timestamp query');
+  return body;
+}
+
+/**
+ * Sigstore TSA's JSON request: `{artifactHash (base64 digest), hashAlgorithm, certificates?,
+ * nonce?, tsaPolicyOID?}`.
+ */
+export function parseJsonRequest(body: unknown): TimestampRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid('body', 'must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b))
+    if (!['artifactHash', 'hashAlgorithm', 'certificates', 'nonce', 'tsaPolicyOID'].includes(k))
+      throw invalid(k, 'unknown field');
+  if (typeof b['hashAlgorithm'] !== 'string')
+    throw invalid('hashAlgorithm', 'must be a string: sha256, sha384 or sha512');
+  const name = b['hashAlgorithm'].toLowerCase().replace('-', '');
+  const hashAlgorithm: HashName = requireHash(
+    name === 'sha1' ? '1.3.14.3.2.26' : (HASH_OIDS[name as HashName] ?? name),
+    'hashAlgorithm',
+  );
+  if (typeof b['artifactHash'] !== 'string')
+    throw invalid('artifactHash', 'must be the base64 digest of the data');
+  const digest = fromBase64(b['artifactHash'], 'artifactHash');
+  if (digest.length !== HASH_LENGTHS[hashAlgorithm])
+    throw invalid(
+      'artifactHash',
+      `a ${hashAlgorithm} digest is ${HASH_LENGTHS[hashAlgorithm]} bytes, got ${digest.length}`,
+    );
+  const req: TimestampRequest = { hashAlgorithm, digest, certReq: false, hasExtensions: false };
+  if (b['certificates'] !== undefined) {
+    if (typeof b['certificates'] !== 'boolean')
+      throw invalid('certificates', 'must be true or false');
+    req.certReq = b['certificates'];
+  }
+  if (b['nonce'] !== undefined) {
+    const n = b['nonce'];
+    if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) req.nonce = BigInt(n);
+    else if (typeof n === 'string' && /^\d{1,48}$/.test(n)) req.nonce = BigInt(n);
+    else throw invalid('nonce', 'must be a non-negative integer');
+  }
+  if (b['tsaPolicyOID'] !== undefined) {
+    if (typeof b['tsaPolicyOID'] !== 'string' || !/^\d+(\.\d+)+$/.test(b['tsaPolicyOID']))
+      throw invalid('tsaPolicyOID', 'must be a dotted OID');
+    req.policy = b['tsaPolicyOID'];
+  }
+  return req;
+}
