@@ -29,7 +29,7 @@ export interface RunningStack {
  */
 export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory> }> = [
   // Each line is enabled by the work that builds the service (factory signature: ServiceFactory).
-  // { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
+  { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
   // { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
   // { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
   // { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
