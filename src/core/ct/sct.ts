@@ -171,6 +171,14 @@ export function precertTbs(cert: X509Certificate): Uint8Array {
   return removeExtension(cert.tbs, SCT_LIST_OID, 'certificate.tbsCertificate');
 }
 
+/** A precertificate's TBS without its poison extension: what the log and the SCT cover. */
+export function tbsWithoutPoison(precert: X509Certificate, field = 'precertificate'): Uint8Array {
+  return removeExtension(precert.tbs, POISON_OID, field);
+}
+
+const POISON_OID = encodeOid(OID.ctPoison);
+
+/** TBS DER with the extension `oidDer` removed, every other byte kept; error if absent. */
 function removeExtension(tbs: Uint8Array, oidDer: Uint8Array, field: string): Uint8Array {
   const top = readTlv(tbs, 0, field);
   const fields = children(tbs, top, field);
@@ -191,7 +199,11 @@ function removeExtension(tbs: Uint8Array, oidDer: Uint8Array, field: string): Ui
     }
     if (kept.length > 0) out.push(tlv(0xa3, tlv(TAG.SEQUENCE, ...kept)));
   }
-  if (!removed) throw invalid(field, 'has no SCT list extension');
+  if (!removed)
+    throw invalid(
+      field,
+      bytesEqual(oidDer, POISON_OID) ? 'has no CT poison extension' : 'has no SCT list extension',
+    );
   return tlv(TAG.SEQUENCE, ...out);
 }
 
@@ -348,4 +360,59 @@ export function verifyEmbeddedScts(
     if (log) res.log = log;
     return res;
   });
+}
+
+/** RFC 6962 §4.1 AddChainResponse JSON (also Fulcio's detached-SCT payload). */
+export interface AddChainResponseJson {
+  sct_version: number;
+  id: string;
+  timestamp: number;
+  extensions: string;
+  signature: string;
+}
+
+export function sctToJson(sct: Sct): AddChainResponseJson {
+  const sig = new TlsWriter()
+    .uint(sct.hashAlgorithm, 1)
+    .uint(sct.signatureAlgorithm, 1)
+    .vector(sct.signature, 2)
+    .bytes();
+  return {
+    sct_version: sct.version,
+    id: Buffer.from(sct.logId).toString('base64'),
+    timestamp: sct.timestamp,
+    extensions: Buffer.from(sct.extensions).toString('base64'),
+    signature: Buffer.from(sig).toString('base64'),
+  };
+}
+
+export function sctFromJson(json: unknown, field = 'sct'): Sct {
+  if (typeof json !== 'object' || json === null) throw invalid(field, 'must be an object');
+  const j = json as Record<string, unknown>;
+  const b64 = (k: string): Uint8Array => {
+    const v = j[k];
+    if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+      throw invalid(`${field}.${k}`, 'must be a base64 string');
+    return new Uint8Array(Buffer.from(v, 'base64'));
+  };
+  if (j['sct_version'] !== 0) throw invalid(`${field}.sct_version`, 'must be 0 (v1)');
+  const ts = j['timestamp'];
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0)
+    throw invalid(`${field}.timestamp`, 'must be a non-negative integer');
+  const logId = b64('id');
+  if (logId.length !== 32) throw invalid(`${field}.id`, 'must be 32 bytes');
+  const r = new TlsReader(b64('signature'), `${field}.signature`);
+  const hashAlgorithm = r.uint(1);
+  const signatureAlgorithm = r.uint(1);
+  const signature = r.vector(2);
+  r.end();
+  return {
+    version: 0,
+    logId,
+    timestamp: ts,
+    extensions: b64('extensions'),
+    hashAlgorithm,
+    signatureAlgorithm,
+    signature,
+  };
 }

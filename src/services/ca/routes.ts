@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { CertificateAuthority } from './issuer.ts';
+import type { OidcIssuerInfo } from './identity/types.ts';
+import { parseSigningCertRequest } from './request.ts';
+
+/** Fulcio's request cap (`maxMsgSize = 1<<22`). */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Fulcio v2 HTTP API (servers.md 1.1) under the service prefix (`/fulcio` in `signet up`). */
+export async function registerCaRoutes(
+  app: FastifyInstance,
+  ca: CertificateAuthority,
+  issuers: () => OidcIssuerInfo[],
+): Promise<void> {
+  app.post('/api/v2/signingCert', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
+    const parsed = parseSigningCertRequest(req.body, req.headers.authorization);
+    const issued = await ca.issue(parsed);
+    return reply.code(200).send(issued.json);
+  });
+  app.get('/api/v2/trustBundle', async () => ca.trustBundle());
+  app.get('/api/v2/configuration', async () => ({ issuers: issuers() }));
+}

@@ -1,0 +1,146 @@
+import { invalid } from '../../core/errors.ts';
+import type { KeyDetails } from '../../core/crypto/keys.ts';
+import { toBase64 } from '../../core/encoding/base64.ts';
+import { defaultCaIssuerConfig } from '../oidc/ca-issuers.ts';
+import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import { type CaVersion, loadFileCa, openRingCa } from './authority.ts';
+import { createIdentityVerifier, loadIssuerConfig, parseIssuerConfig } from './identity/index.ts';
+import type { IssuerConfig } from './identity/config.ts';
+import { CertificateAuthority, type PrecertificateLogger } from './issuer.ts';
+import { DEFAULT_ALGORITHMS } from './key-policy.ts';
+import { registerCaRoutes } from './routes.ts';
+import { CachedVerifier } from './token-cache.ts';
+
+/**
+ * The CA (Fulcio's API) as a stack service at `/fulcio`. Config section `ca`:
+ * - `issuers`: issuer config file path, or the config inline (Fulcio's shape); default: the
+ *   built-in identity provider's issuers under `<baseUrl>/oidc`.
+ * - `keyType`: `P-384` (default, as public good) or `P-256`, for a CA created on first start.
+ * - `certChain` + `key` (+ `keyPassphrase`, or env SIGNET_CA_KEY_PASSPHRASE): use this CA
+ *   from PEM files instead.
+ * - `organization` / `commonName`: names of a created CA (default `signet` / `signet`).
+ * - `signingAlgorithms`: allowed requester key types (protobuf-specs names).
+ * - `tokenCache`: remember verified tokens until they expire (default true).
+ */
+export interface CaServiceModule extends ServiceModule {
+  ca: CertificateAuthority;
+}
+
+interface CtlogLike extends ServiceModule {
+  log: PrecertificateLogger & { addRoot(root: Uint8Array): void };
+}
+
+function optString(cfg: Record<string, unknown>, key: string): string | undefined {
+  const v = cfg[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw invalid(`ca.${key}`, 'must be a non-empty string');
+  return v;
+}
+
+function issuerConfig(ctx: StackContext): IssuerConfig {
+  const v = ctx.config['issuers'];
+  if (v === undefined) return defaultCaIssuerConfig(ctx.baseUrl);
+  if (typeof v === 'string') return loadIssuerConfig(v);
+  return parseIssuerConfig(v, 'ca.issuers');
+}
+
+function caVersions(ctx: StackContext): CaVersion[] {
+  const cfg = ctx.config;
+  const certChain = optString(cfg, 'certChain');
+  const key = optString(cfg, 'key');
+  if ((certChain === undefined) !== (key === undefined))
+    throw invalid('ca', 'give both certChain and key, or neither');
+  if (certChain && key) {
+    const passphrase = optString(cfg, 'keyPassphrase') ?? process.env['SIGNET_CA_KEY_PASSPHRASE'];
+    return loadFileCa(
+      passphrase === undefined ? { certChain, key } : { certChain, key, passphrase },
+    );
+  }
+  const keyType = optString(cfg, 'keyType') ?? 'P-384';
+  if (keyType !== 'P-384' && keyType !== 'P-256')
+    throw invalid('ca.keyType', `must be P-384 or P-256, not ${JSON.stringify(keyType)}`);
+  return openRingCa(ctx.dataDir, {
+    curve: keyType,
+    names: {
+      organization: optString(cfg, 'organization') ?? 'signet',
+      commonName: optString(cfg, 'commonName') ?? 'signet',
+    },
+  });
+}
+
+function allowedAlgorithms(cfg: Record<string, unknown>): readonly KeyDetails[] {
+  const v = cfg['signingAlgorithms'];
+  if (v === undefined) return DEFAULT_ALGORITHMS;
+  if (!Array.isArray(v) || v.length === 0)
+    throw invalid('ca.signingAlgorithms', 'must be a non-empty list');
+  return v.map((a, i) => {
+    if (!DEFAULT_ALGORITHMS.includes(a as KeyDetails))
+      throw invalid(
+        `ca.signingAlgorithms[${i}]`,
+        `must be one of ${DEFAULT_ALGORITHMS.join(', ')}`,
+      );
+    return a as KeyDetails;
+  });
+}
+
+export const createCaService: ServiceFactory = async (ctx) => {
+  const versions = caVersions(ctx);
+  const verifier = createIdentityVerifier(issuerConfig(ctx));
+  const ctlog = ctx.services.get('ctlog') as CtlogLike | undefined;
+  if (ctlog) for (const v of versions) ctlog.log.addRoot(v.chain[v.chain.length - 1]!.der);
+  const ca = new CertificateAuthority({
+    versions,
+    verifier: ctx.config['tokenCache'] === false ? verifier : new CachedVerifier(verifier),
+    ...(ctlog ? { ctlog: ctlog.log } : {}),
+    allowedAlgorithms: allowedAlgorithms(ctx.config),
+  });
+  const url = `${ctx.baseUrl}/fulcio`;
+  const mod: CaServiceModule = {
+    name: 'ca',
+    prefix: '/fulcio',
+    ca,
+    async register(app) {
+      await registerCaRoutes(app, ca, () => verifier.issuers());
+    },
+    trust() {
+      // protobuf-specs CertificateAuthority, one per CA version.
+      return {
+        certificateAuthorities: versions.map((v) => {
+          const root = v.chain[v.chain.length - 1]!;
+          const validFor: Record<string, string> = { start: v.validFrom.toISOString() };
+          if (v.validTo) validFor['end'] = v.validTo.toISOString();
+          return {
+            subject: subjectOf(root.subject),
+            uri: url,
+            certChain: { certificates: v.chain.map((c) => ({ rawBytes: toBase64(c.der) })) },
+            validFor,
+          };
+        }),
+      };
+    },
+    signingConfig() {
+      return {
+        caUrls: [
+          {
+            url,
+            majorApiVersion: 1,
+            validFor: { start: versions[0]!.validFrom.toISOString() },
+            operator: 'signet',
+          },
+        ],
+      };
+    },
+    async close() {},
+  };
+  return mod;
+};
+
+/** `CN=x, O=y` -> protobuf-specs DistinguishedName {organization, commonName}. */
+function subjectOf(rfc4514: string): { organization: string; commonName: string } {
+  const get = (k: string) =>
+    rfc4514
+      .split(', ')
+      .find((p) => p.startsWith(`${k}=`))
+      ?.slice(k.length + 1) ?? '';
+  return { organization: get('O'), commonName: get('CN') };
+}

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { X509Certificate as NodeX509, generateKeyPairSync } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { parseCertificatesPem, OID } from '../../../src/core/x509/certificate.ts';
+import { fulcioExtensions } from '../../../src/core/x509/fulcio-extensions.ts';
+import { keyRequest, makeCsr, proofBy, startCa, type Harness } from './harness.ts';
+
+let h: Harness;
+before(async () => {
+  h = await startCa();
+});
+after(async () => {
+  await h?.close();
+});
+
+function chainOf(json: Record<string, unknown>): string[] {
+  const s = (json['signedCertificateEmbeddedSct'] ?? json['signedCertificateDetachedSct']) as {
+    chain: { certificates: string[] };
+  };
+  return s.chain.certificates;
+}
+
+test('public key + proof of possession over the email gives a Fulcio-shaped leaf', async () => {
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const token = await h.token('email');
+  const res = await h.post(
+    keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local'), token),
+  );
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const pems = chainOf(res.json);
+  assert.equal(pems.length, 3);
+  const [leaf, ica, root] = pems.map((p) => parseCertificatesPem(p)[0]!);
+  assert.deepEqual(leaf!.subjectAltNames, [{ type: 'email', value: 'dev@signet.local' }]);
+  const x = fulcioExtensions(leaf!);
+  assert.equal(x[1], `${h.url}/oidc`);
+  assert.equal(x[8], `${h.url}/oidc`);
+  assert.equal(leaf!.notAfter.getTime() - leaf!.notBefore.getTime(), 600_000);
+  assert.deepEqual(leaf!.extendedKeyUsage, [OID.codeSigning]);
+  assert.equal(new NodeX509(leaf!.der).publicKey.equals(kp.publicKey), true);
+  assert.equal(new NodeX509(leaf!.der).verify(new NodeX509(ica!.der).publicKey), true);
+  assert.equal(new NodeX509(ica!.der).verify(new NodeX509(root!.der).publicKey), true);
+  assert.equal(ica!.subject, 'CN=signet-intermediate, O=signet');
+});
+
+test('the token can come as a bearer header; each key type Fulcio allows works', async () => {
+  const token = await h.token('email');
+  for (const kp of [
+    generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    generateKeyPairSync('ed25519'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ]) {
+    const res = await h.post(keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local')), {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(res.status, 200, `${kp.publicKey.asymmetricKeyType}: ${JSON.stringify(res.json)}`);
+    const leaf = new NodeX509(chainOf(res.json)[0]!);
+    assert.equal(leaf.publicKey.equals(kp.publicKey), true);
+  }
+});
+
+test('non-email identities sign the sub; SAN follows the issuer type', async () => {
+  const flavors: Array<Parameters<Harness['token']>[0]> = ['github', 'spiffe', 'username'];
+  for (const flavor of flavors) {
+    const token = await h.token(flavor);
+    const sub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+    const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const res = await h.post(keyRequest(kp.publicKey, proofBy(kp.privateKey, sub), token));
+    assert.equal(res.status, 200, `${flavor}: ${JSON.stringify(res.json)}`);
+    const leaf = parseCertificatesPem(chainOf(res.json)[0]!)[0]!;
+    assert.equal(fulcioExtensions(leaf)[24], sub, flavor);
+    const san = leaf.subjectAltNames[0]!;
+    if (flavor === 'username') {
+      assert.equal(san.type, 'otherName');
+      assert.equal(san.value, `${sub}!127.0.0.1`);
+    } else if (flavor === 'spiffe') assert.deepEqual(san, { type: 'uri', value: sub });
+    else assert.match(san.value, /^https:\/\/github\.com\/signet-dev\/demo\//);
+    // The email of an email identity is not a valid challenge for them, and vice versa.
+    const wrong = await h.post(
+      keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local'), token),
+    );
+    assert.equal(wrong.status, 400);
+  }
+});
+
+test('a CSR with a valid self-signature is accepted (base64 of PEM, as cosign sends it)', async () => {
+  const csr = makeCsr();
+  const res = await h.post({
+    credentials: { oidcIdentityToken: await h.token('email') },
+    certificateSigningRequest: Buffer.from(csr.pem).toString('base64'),
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal(new NodeX509(chainOf(res.json)[0]!).publicKey.equals(csr.publicKey), true);
+});
+
+test('bad requests fail with a 4xx naming the check, and issue nothing', async () => {
+  const token = await h.token('email');
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const good = proofBy(kp.privateKey, 'dev@signet.local');
+  const cases: Array<[string, unknown, Record<string, string>, number, RegExp]> = [
+    [
+      'wrong challenge',
+      keyRequest(kp.publicKey, proofBy(kp.privateKey, 'someone@else'), token),
+      {},
+      400,
+      /proofOfPossession: is not a valid PKIX_ECDSA_P256_SHA_256 signature.*"dev@signet.local"/,
+    ],
+    [
+      'other key',
+      keyRequest(kp.publicKey, proofBy(other.privateKey, 'dev@signet.local'), token),
+      {},
+      400,
+      /proofOfPossession: is not a valid/,
+    ],
+    ['no proof', keyRequest(kp.publicKey, '', token), {}, 400, /proofOfPossession: is missing/],
+    [
+      'proof not base64',
+      keyRequest(kp.publicKey, '!!', token),
+      {},
+      400,
+      /proofOfPossession: is not valid base64/,
+    ],
+    ['missing token', keyRequest(kp.publicKey, good), {}, 401, /no identity token/],
+    [
+      'bad auth header',
+      keyRequest(kp.publicKey, good),
+      { authorization: 'Basic abc' },
+      400,
+      /Authorization: must be "Bearer/,
+    ],
+    [
+      'both key and CSR',
+      { ...keyRequest(kp.publicKey, good, token), certificateSigningRequest: 'AAAA' },
+      {},
+      400,
+      /either publicKeyRequest or certificateSigningRequest, not both/,
+    ],
+    ['neither', { credentials: { oidcIdentityToken: token } }, {}, 400, /give a publicKeyRequest/],
+    ['not JSON', '{nope', {}, 400, /not valid JSON/],
+    [
+      'key not PEM',
+      {
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: { publicKey: { content: 'hello' }, proofOfPossession: good },
+      },
+      {},
+      400,
+      /publicKey.content/,
+    ],
+    [
+      'private key PEM',
+      {
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: {
+          publicKey: { content: kp.privateKey.export({ format: 'pem', type: 'pkcs8' }) },
+          proofOfPossession: good,
+        },
+      },
+      {},
+      400,
+      /PEM block "PRIVATE KEY" is not a PUBLIC KEY/,
+    ],
+    [
+      'malformed CSR',
+      {
+        credentials: { oidcIdentityToken: token },
+        certificateSigningRequest: Buffer.from(
+          '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n',
+        ).toString('base64'),
+      },
+      {},
+      400,
+      /certificateSigningRequest: DER/,
+    ],
+    [
+      'CSR bad signature',
+      {
+        credentials: { oidcIdentityToken: token },
+        certificateSigningRequest: Buffer.from(makeCsr({ tamper: true }).pem).toString('base64'),
+      },
+      {},
+      400,
+      /certificateSigningRequest: the CSR self-signature does not verify/,
+    ],
+    [
+      'forged token',
+      keyRequest(kp.publicKey, good, token.slice(0, -4) + 'AAAA'),
+      {},
+      401,
+      /signature/i,
+    ],
+  ];
+  for (const [name, body, headers, status, re] of cases) {
+    const res = await h.post(body, headers);
+    assert.equal(res.status, status, `${name}: ${JSON.stringify(res.json)}`);
+    assert.match(String(res.json['message']), re, name);
+    assert.equal(res.json['signedCertificateEmbeddedSct'], undefined);
+  }
+});
+
+test('unsupported key types and sizes are refused with the reason', async () => {
+  const token = await h.token('email');
+  const cases: Array<[ReturnType<typeof generateKeyPairSync>, RegExp]> = [
+    [generateKeyPairSync('ec', { namedCurve: 'secp256k1' }), /EC curve secp256k1 is not supported/],
+    [generateKeyPairSync('rsa', { modulusLength: 1024 }), /RSA key size 1024 is not supported/],
+    [
+      generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }),
+      /RSA public exponent 3 is not allowed/,
+    ],
+    [generateKeyPairSync('ed448'), /key type ed448 is not supported/],
+  ];
+  for (const [kp, re] of cases) {
+    const res = await h.post(keyRequest(kp.publicKey, 'AAAA', token));
+    assert.equal(res.status, 400, JSON.stringify(res.json));
+    assert.match(String(res.json['message']), re);
+  }
+});
+
+test('the allow-list is configurable', async () => {
+  const h2 = await startCa({ ca: { signingAlgorithms: ['PKIX_ED25519'], keyType: 'P-256' } });
+  try {
+    const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const res = await h2.post(
+      keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local'), await h2.token('email')),
+    );
+    assert.equal(res.status, 400);
+    assert.match(
+      String(res.json['message']),
+      /PKIX_ECDSA_P256_SHA_256 keys are not allowed by this CA \(allowed: PKIX_ED25519\)/,
+    );
+  } finally {
+    await h2.close();
+  }
+});
+
+test('trustBundle and configuration', async () => {
+  const tb = (await (await fetch(`${h.url}/fulcio/api/v2/trustBundle`)).json()) as {
+    chains: Array<{ certificates: string[] }>;
+  };
+  assert.equal(tb.chains.length, 1);
+  assert.equal(tb.chains[0]!.certificates.length, 2);
+  const [ica, root] = tb.chains[0]!.certificates.map((p) => parseCertificatesPem(p)[0]!);
+  assert.equal(ica!.basicConstraints?.pathLength, 0);
+  assert.equal(root!.issuer, root!.subject);
+  const conf = (await (await fetch(`${h.url}/fulcio/api/v2/configuration`)).json()) as {
+    issuers: Array<{ issuerUrl?: string; audience?: string; challengeClaim?: string }>;
+  };
+  const email = conf.issuers.find((i) => i.issuerUrl === `${h.url}/oidc`);
+  assert.deepEqual(
+    { audience: email?.audience, challengeClaim: email?.challengeClaim },
+    { audience: 'sigstore', challengeClaim: 'email' },
+  );
+});
