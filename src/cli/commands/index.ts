@@ -1,5 +1,25 @@
 import type { Command } from 'commander';
 import { registerUp } from './up.ts';
+import { registerSignBlob } from './sign-blob.ts';
+import { registerAttestBlob } from './attest-blob.ts';
+import { registerGenerateKeyPair } from './generate-key-pair.ts';
+import { registerSignBundle } from './sign-bundle.ts';
+import { registerTrustedRoot } from './trusted-root.ts';
+import { registerVerifyBlob } from './verify-blob.ts';
+import { registerVerifyBlobAttestation } from './verify-blob-attestation.ts';
+import { registerVerifyBundle } from './verify-bundle.ts';
+import { registerInspect } from './inspect.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
-export const COMMANDS: Array<(program: Command) => void> = [registerUp];
+export const COMMANDS: Array<(program: Command) => void> = [
+  registerUp,
+  registerSignBlob,
+  registerAttestBlob,
+  registerGenerateKeyPair,
+  registerSignBundle,
+  registerTrustedRoot,
+  registerVerifyBlob,
+  registerVerifyBlobAttestation,
+  registerVerifyBundle,
+  registerInspect,
+];

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { predicateTypeOf } from '../../client/sign/predicate.ts';
+import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import { describeResult, runVerify } from './verify-blob.ts';
+
+export function registerVerifyBlobAttestation(program: Command): void {
+  addVerifyFlags(
+    program
+      .command('verify-blob-attestation')
+      .description(
+        'verify an in-toto attestation (DSSE bundle) about a file: signer, log, and that the file is its subject',
+      )
+      .argument('[artifact]', 'the file the attestation is about (or give --digest)'),
+  )
+    .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
+    .option(
+      '--type <type>',
+      'predicate type the attestation must have: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, custom, ... or a URI',
+    )
+    .action(async (artifact: string | undefined, flags: VerifyFlags & { type?: string }) => {
+      const opts: { attestation: boolean; predicateType?: string } = { attestation: true };
+      if (flags.type !== undefined) opts.predicateType = predicateTypeOf(flags.type);
+      const r = await runVerify(artifact, flags, opts);
+      console.error(
+        `Verified OK: attestation of type ${r.statement?.predicateType ?? '?'} ${describeResult(r)}`,
+      );
+    });
+}

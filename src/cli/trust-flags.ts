@@ -1,0 +1,242 @@
+/**
+ * Flags shared by the verify commands (cosign's names): where trust comes from
+ * (`--trusted-root FILE` or `--server URL`), who must have signed (`--certificate-identity`,
+ * `--certificate-oidc-issuer`, their `-regexp` forms, the GitHub workflow flags, `--key`), and
+ * the artifact (a path, or `sha256:<hex>` / `--digest`). Each turns into a typed value here,
+ * once, with an error that names the flag.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { invalid, SignetError } from '../core/errors.ts';
+import { fromHex } from '../core/encoding/hex.ts';
+import { parsePublicKey } from '../core/crypto/keys.ts';
+import { parseBundleJSON, type Bundle } from '../bundle/bundle.ts';
+import {
+  parseTrustedRoot,
+  parseTrustedRootJSON,
+  type TrustedRoot,
+} from '../bundle/trusted-root.ts';
+import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../client/verify/policy.ts';
+import type { Artifact, SignerPolicy } from '../client/verify/verifier.ts';
+
+export interface VerifyFlags {
+  bundle?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  certificateGithubWorkflowTrigger?: string;
+  certificateGithubWorkflowSha?: string;
+  certificateGithubWorkflowName?: string;
+  certificateGithubWorkflowRepository?: string;
+  certificateGithubWorkflowRef?: string;
+  certificateExtension?: string[];
+  key?: string;
+  trustedRoot?: string;
+  server?: string;
+  digest?: string;
+}
+
+/** Adds the identity, key and trust flags to a verify command. */
+export function addVerifyFlags(cmd: Command): Command {
+  return cmd
+    .option('--bundle <file>', 'the Sigstore bundle to verify')
+    .option('--certificate-identity <id>', 'the signer identity (certificate SAN), matched exactly')
+    .option(
+      '--certificate-identity-regexp <re>',
+      'a regular expression the whole signer identity must match',
+    )
+    .option('--certificate-oidc-issuer <url>', 'the OIDC issuer of the identity, matched exactly')
+    .option(
+      '--certificate-oidc-issuer-regexp <re>',
+      'a regular expression the whole OIDC issuer must match',
+    )
+    .option(
+      '--certificate-github-workflow-trigger <event>',
+      'the GitHub event that ran the workflow',
+    )
+    .option('--certificate-github-workflow-sha <sha>', 'the commit SHA the workflow ran on')
+    .option('--certificate-github-workflow-name <name>', 'the GitHub workflow name')
+    .option('--certificate-github-workflow-repository <owner/repo>', 'the GitHub repository')
+    .option('--certificate-github-workflow-ref <ref>', 'the git ref the workflow ran on')
+    .option(
+      '--certificate-extension <oid=value>',
+      'a Fulcio certificate extension that must have this exact value (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity')
+    .option('--trusted-root <file>', 'trusted_root.json to verify against (offline)')
+    .option('--server <url>', 'a Signet server to get the trusted root from');
+}
+
+function readFile(path: string, flag: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    throw invalid(
+      flag,
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      e,
+    );
+  }
+}
+
+export function readBundle(path: string | undefined): Bundle {
+  if (!path) throw invalid('--bundle', 'is required: the bundle to verify');
+  const text = readFile(path, '--bundle');
+  try {
+    return parseBundleJSON(text);
+  } catch (e) {
+    if (e instanceof SignetError)
+      throw new SignetError(
+        e.kind,
+        e.code,
+        `${path} is not a valid Sigstore bundle: ${e.message}`,
+        {
+          field: '--bundle',
+          cause: e,
+        },
+      );
+    throw e;
+  }
+}
+
+/** The trusted root from `--trusted-root` or from a Signet server (`--server`). */
+export async function loadTrustedRoot(flags: VerifyFlags): Promise<TrustedRoot> {
+  if (flags.trustedRoot && flags.server)
+    throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
+  if (flags.trustedRoot) {
+    const text = readFile(flags.trustedRoot, '--trusted-root');
+    try {
+      return parseTrustedRootJSON(text, flags.trustedRoot);
+    } catch (e) {
+      if (e instanceof SignetError)
+        throw new SignetError(
+          e.kind,
+          e.code,
+          `${flags.trustedRoot} is not a valid trusted root: ${e.message}`,
+          {
+            field: '--trusted-root',
+            cause: e,
+          },
+        );
+      throw e;
+    }
+  }
+  if (flags.server) return parseTrustedRoot(await trustedRootFromServer(flags.server));
+  throw invalid(
+    '--trusted-root',
+    'is required (or --server URL of a Signet stack): there is nothing to trust',
+  );
+}
+
+/** Fetches the server's trusted root (over TUF when the client has it). */
+async function trustedRootFromServer(server: string): Promise<unknown> {
+  try {
+    new URL(server);
+  } catch {
+    throw invalid('--server', `"${server}" is not a URL`);
+  }
+  const { fetchTrustedRootJson } = await import('../client/http/trust.ts');
+  return fetchTrustedRootJson(server);
+}
+
+function matcher(
+  exactValue: string | undefined,
+  re: string | undefined,
+  flag: string,
+): Matcher | undefined {
+  if (exactValue !== undefined && re !== undefined)
+    throw invalid(`--${flag}`, `give either --${flag} or --${flag}-regexp, not both`);
+  if (exactValue !== undefined) {
+    if (exactValue === '') throw invalid(`--${flag}`, 'must not be empty');
+    return { exact: exactValue };
+  }
+  if (re !== undefined) return { regexp: anchoredRegExp(re, `--${flag}-regexp`) };
+  return undefined;
+}
+
+/** `--key`, or the identity policy the flags describe. Identity and issuer are both required. */
+export function signerPolicy(flags: VerifyFlags): SignerPolicy {
+  const san = matcher(
+    flags.certificateIdentity,
+    flags.certificateIdentityRegexp,
+    'certificate-identity',
+  );
+  const issuer = matcher(
+    flags.certificateOidcIssuer,
+    flags.certificateOidcIssuerRegexp,
+    'certificate-oidc-issuer',
+  );
+  if (flags.key !== undefined) {
+    if (san || issuer)
+      throw invalid('--key', 'give either --key or a certificate identity and issuer, not both');
+    const text = readFile(flags.key, '--key');
+    try {
+      return { kind: 'key', key: parsePublicKey(text, '--key') };
+    } catch (e) {
+      throw invalid('--key', `${flags.key} is not a public key: ${(e as Error).message}`, e);
+    }
+  }
+  if (!san)
+    throw invalid(
+      '--certificate-identity',
+      'is required (or --certificate-identity-regexp, or --key): say who must have signed',
+    );
+  if (!issuer)
+    throw invalid(
+      '--certificate-oidc-issuer',
+      'is required (or --certificate-oidc-issuer-regexp): say which identity provider vouches for the signer',
+    );
+  const identity: IdentityPolicy = { subjectAlternativeName: san, issuer };
+  const gh = {
+    trigger: flags.certificateGithubWorkflowTrigger,
+    sha: flags.certificateGithubWorkflowSha,
+    name: flags.certificateGithubWorkflowName,
+    repository: flags.certificateGithubWorkflowRepository,
+    ref: flags.certificateGithubWorkflowRef,
+  };
+  const ghSet = Object.fromEntries(Object.entries(gh).filter(([, v]) => v !== undefined));
+  if (Object.keys(ghSet).length > 0) identity.githubWorkflow = ghSet;
+  if (flags.certificateExtension?.length) {
+    identity.extensions = {};
+    for (const kv of flags.certificateExtension) {
+      const m = /^(\d+(?:\.\d+)+)=(.*)$/s.exec(kv);
+      if (!m) throw invalid('--certificate-extension', `"${kv}" is not OID=value`);
+      identity.extensions[m[1]!] = m[2]!;
+    }
+  }
+  return { kind: 'identity', identity };
+}
+
+/** `sha256:<hex>` as an artifact digest; errors name `flag`. */
+export function parseDigest(text: string, flag: string): Artifact {
+  const m = /^(sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(text);
+  if (!m) throw invalid(flag, `"${text}" is not a digest of the form sha256:<hex>`);
+  const algorithm = m[1] as 'sha256' | 'sha384' | 'sha512';
+  const size = { sha256: 32, sha384: 48, sha512: 64 }[algorithm];
+  const digest = fromHex(m[2]!.toLowerCase(), flag);
+  if (digest.length !== size)
+    throw invalid(flag, `a ${algorithm} digest is ${size} bytes, this one is ${digest.length}`);
+  return { kind: 'digest', algorithm, digest };
+}
+
+/** The artifact: a file path, or `sha256:<hex>` in its place (conformance protocol), or --digest. */
+export function readArtifact(arg: string | undefined, digestFlag: string | undefined): Artifact {
+  if (arg !== undefined && digestFlag !== undefined)
+    throw invalid('--digest', 'give either the artifact file or --digest, not both');
+  if (digestFlag !== undefined) return parseDigest(digestFlag, '--digest');
+  if (arg === undefined)
+    throw invalid('artifact', 'is required: the file that was signed, or --digest sha256:<hex>');
+  if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
+    return parseDigest(arg, 'artifact');
+  try {
+    return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg)) };
+  } catch (e) {
+    throw invalid(
+      'artifact',
+      `cannot read ${arg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      e,
+    );
+  }
+}
