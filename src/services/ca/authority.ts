@@ -148,6 +148,14 @@ export function loadFileCa(opts: {
     throw invalid('ca.certChain', `cannot read ${opts.certChain}: ${(e as Error).message}`, e);
   }
   const chain = parseCertificatesPem(text, 'ca.certChain');
+  // readPrivateKeyFile's OpenSSL message for a missing passphrase is obscure: say it plainly.
+  if (opts.passphrase === undefined && fs.existsSync(opts.key)) {
+    if (fs.readFileSync(opts.key, 'utf8').includes('ENCRYPTED'))
+      throw invalid(
+        'ca.keyPassphrase',
+        `the CA key ${opts.key} is encrypted: give ca.keyPassphrase or SIGNET_CA_KEY_PASSPHRASE`,
+      );
+  }
   const key = readPrivateKeyFile(opts.key, opts.passphrase);
   const first = chain[0]!;
   if (!sameKey(first, key))
