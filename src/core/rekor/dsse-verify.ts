@@ -1,0 +1,42 @@
+import { verify as nodeVerify } from 'node:crypto';
+import type { VerifierMaterial } from './verifier.ts';
+
+/**
+ * A DSSE signature over PAE bytes, as Rekor checks it (rekor dsse/intoto and rekor-tiles dsse
+ * load every verifier with SHA-256: ECDSA of any curve and RSA PKCS#1 v1.5 hash with SHA-256,
+ * Ed25519 signs the PAE bytes themselves). Never throws.
+ */
+export function verifyDsseSignature(
+  m: VerifierMaterial,
+  pae: Uint8Array,
+  sig: Uint8Array,
+): boolean {
+  try {
+    const key = m.key;
+    if (key.asymmetricKeyType === 'ed25519') return nodeVerify(null, pae, key, sig);
+    if (key.asymmetricKeyType === 'ec' || key.asymmetricKeyType === 'rsa')
+      return nodeVerify('sha256', pae, key, sig);
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Matches every envelope signature with a verifier that verifies it (Rekor: "all signatures
+ * must have a key that verifies it"). Returns, per signature, the index of the verifier, or
+ * the index of the first signature no verifier accepts.
+ */
+export function matchSignatures(
+  verifiers: readonly VerifierMaterial[],
+  pae: Uint8Array,
+  sigs: readonly Uint8Array[],
+): { ok: true; by: number[] } | { ok: false; unverified: number } {
+  const by: number[] = [];
+  for (let i = 0; i < sigs.length; i++) {
+    const v = verifiers.findIndex((m) => verifyDsseSignature(m, pae, sigs[i]!));
+    if (v < 0) return { ok: false, unverified: i };
+    by.push(v);
+  }
+  return { ok: true, by };
+}

@@ -1,0 +1,324 @@
+import { invalid, SignetError } from '../errors.ts';
+import { canonicalBytes } from '../encoding/canonical-json.ts';
+import { fromBase64, toBase64 } from '../encoding/base64.ts';
+import { fromHex } from '../encoding/hex.ts';
+import { pae } from '../dsse/index.ts';
+import type { KeyDetails } from '../crypto/keys.ts';
+import { matchSignatures } from './dsse-verify.ts';
+import { sha256Hex, V1_HASH_HEX_LENGTH, type V1HashAlgorithm } from './hash.ts';
+import { array, base64, fields, isObject, join, object, optionalString, string } from './json.ts';
+import { MAX_ATTESTATION_SIZE, type ParsedEntry } from './types.ts';
+import {
+  canonicalPem,
+  type VerifierMaterial,
+  verifierFromPem,
+  verifierSearchKeys,
+} from './verifier.ts';
+
+/**
+ * Rekor v1 proposed entries (rekor openapi.yaml `ProposedEntry`, pkg/types/*): strict parsing,
+ * the checks Rekor makes before admission, and the canonical body (JCS of the type's
+ * Canonicalize() value; servers.md §2.2).
+ */
+
+const V1_KINDS: Record<string, readonly string[]> = {
+  hashedrekord: ['0.0.1'],
+  dsse: ['0.0.1'],
+  intoto: ['0.0.2'],
+};
+
+export function parseProposedEntryV1(value: unknown): ParsedEntry {
+  const top = fields(object(value, ''), '', ['kind', 'apiVersion', 'spec']);
+  const kind = string(top.kind, 'kind');
+  const apiVersion = string(top.apiVersion, 'apiVersion');
+  const versions = V1_KINDS[kind];
+  if (!versions)
+    throw new SignetError(
+      'unsupported',
+      'UNSUPPORTED_KIND',
+      `kind "${kind}" is not supported (${Object.keys(V1_KINDS).join(', ')} are)`,
+      { field: 'kind' },
+    );
+  if (!versions.includes(apiVersion))
+    throw new SignetError(
+      'unsupported',
+      'UNSUPPORTED_VERSION',
+      `${kind} apiVersion "${apiVersion}" is not supported (${versions.join(', ')})`,
+      { field: 'apiVersion' },
+    );
+  const spec = object(top.spec, 'spec');
+  switch (kind) {
+    case 'hashedrekord':
+      return hashedRekordV001(spec);
+    case 'dsse':
+      return dsseV001(spec);
+    default:
+      return intotoV002(spec);
+  }
+}
+
+/** A verifier's key as hashedrekord's verification uses it (Ed25519 keys as Ed25519ph). */
+function digestScheme(m: VerifierMaterial): KeyDetails {
+  return m.details === 'PKIX_ED25519' ? 'PKIX_ED25519_PH' : m.details;
+}
+
+// hashedrekord 0.0.1 (rekor pkg/types/hashedrekord/v0.0.1/entry.go)
+function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
+  const spec = fields(specValue, 'spec', ['data', 'signature']);
+  const sigObj = fields(object(spec.signature, 'spec.signature'), 'spec.signature', [
+    'content',
+    'publicKey',
+  ]);
+  const signature = base64(sigObj.content, 'spec.signature.content');
+  const pk = fields(
+    object(sigObj.publicKey, 'spec.signature.publicKey'),
+    'spec.signature.publicKey',
+    ['content'],
+  );
+  const pem = base64(pk.content, 'spec.signature.publicKey.content');
+  const material = verifierFromPem(pem, 'spec.signature.publicKey.content');
+  const data = fields(object(spec.data, 'spec.data'), 'spec.data', ['hash']);
+  const hash = fields(object(data.hash, 'spec.data.hash'), 'spec.data.hash', [
+    'algorithm',
+    'value',
+  ]);
+  const algorithm = string(hash.algorithm, 'spec.data.hash.algorithm');
+  if (!(algorithm in V1_HASH_HEX_LENGTH))
+    throw invalid('spec.data.hash.algorithm', `must be one of sha256, sha384, sha512`);
+  const alg = algorithm as V1HashAlgorithm;
+  const hexValue = string(hash.value, 'spec.data.hash.value');
+  if (!/^[0-9a-f]*$/.test(hexValue) || hexValue.length !== V1_HASH_HEX_LENGTH[alg])
+    throw invalid(
+      'spec.data.hash.value',
+      `must be ${V1_HASH_HEX_LENGTH[alg]} lowercase hex digits for ${alg}`,
+    );
+  const digest = fromHex(hexValue, 'spec.data.hash.value');
+  if (material.details === 'PKIX_ED25519' && alg !== 'sha512')
+    throw invalid('spec.data.hash.algorithm', 'must be sha512 for an Ed25519 key (Ed25519ph)');
+
+  const canonical = {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: {
+      data: { hash: { algorithm: alg, value: hexValue } },
+      signature: {
+        content: toBase64(signature),
+        publicKey: { content: toBase64(new TextEncoder().encode(canonicalPem(material))) },
+      },
+    },
+  };
+  const pending: ParsedEntry['pending'][number] = material.point
+    ? { point: material.point, details: digestScheme(material), digest, signature }
+    : { key: material.key, details: digestScheme(material), digest, signature };
+  return {
+    kind: 'hashedrekord',
+    apiVersion: '0.0.1',
+    body: canonicalBytes(canonical),
+    searchKeys: [`${alg}:${hexValue}`, ...verifierSearchKeys(material)],
+    pending: [pending],
+  };
+}
+
+/** Digests of the subjects of an in-toto statement, as Rekor indexes them (`alg:hex`). */
+function intotoSubjectKeys(payloadType: string, payload: Uint8Array): string[] {
+  if (payloadType !== 'application/vnd.in-toto+json') return [];
+  try {
+    const st = JSON.parse(new TextDecoder().decode(payload)) as unknown;
+    if (!isObject(st) || !Array.isArray(st.subject)) return [];
+    const out: string[] = [];
+    for (const s of st.subject) {
+      if (!isObject(s) || !isObject(s.digest)) continue;
+      for (const [alg, v] of Object.entries(s.digest))
+        if (typeof v === 'string') out.push(`${alg}:${v}`.toLowerCase());
+    }
+    return out;
+  } catch {
+    return []; // not JSON: nothing to index (the entry itself is still valid)
+  }
+}
+
+// dsse 0.0.1 (rekor pkg/types/dsse/v0.0.1/entry.go)
+function dsseV001(specValue: Record<string, unknown>): ParsedEntry {
+  const spec = fields(specValue, 'spec', ['proposedContent']);
+  const pc = fields(object(spec.proposedContent, 'spec.proposedContent'), 'spec.proposedContent', [
+    'envelope',
+    'verifiers',
+  ]);
+  const envText = string(pc.envelope, 'spec.proposedContent.envelope');
+  let envJson: unknown;
+  try {
+    envJson = JSON.parse(envText);
+  } catch (e) {
+    throw invalid('spec.proposedContent.envelope', 'is not a JSON DSSE envelope', e);
+  }
+  const env = readEnvelope(envJson, 'spec.proposedContent.envelope');
+  const verifiers = array(pc.verifiers, 'spec.proposedContent.verifiers', { min: 1 }).map(
+    (v, i) => {
+      const p = join('spec.proposedContent.verifiers', i);
+      return verifierFromPem(base64(v, p), p);
+    },
+  );
+  const m = matchSignatures(
+    verifiers,
+    pae(env.payloadType, env.payload),
+    env.signatures.map((s) => s.sig),
+  );
+  if (!m.ok)
+    throw new SignetError(
+      'verification',
+      'SIGNATURE_INVALID',
+      'no verifier verifies this signature (every signature must have a key that verifies it)',
+      { field: `spec.proposedContent.envelope.signatures[${m.unverified}].sig` },
+    );
+  const signatures = env.signatures
+    .map((s, i) => ({
+      signature: s.sigText,
+      verifier: toBase64(new TextEncoder().encode(canonicalPem(verifiers[m.by[i]!]!))),
+    }))
+    .sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+  const payloadHash = sha256Hex(env.payload);
+  const canonical = {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256Hex(new TextEncoder().encode(envText)) },
+      payloadHash: { algorithm: 'sha256', value: payloadHash },
+      signatures,
+    },
+  };
+  const used = [...new Set(m.by)].map((i) => verifiers[i]!);
+  return {
+    kind: 'dsse',
+    apiVersion: '0.0.1',
+    body: canonicalBytes(canonical),
+    searchKeys: unique([
+      `sha256:${payloadHash}`,
+      ...intotoSubjectKeys(env.payloadType, env.payload),
+      ...used.flatMap(verifierSearchKeys),
+    ]),
+    pending: [],
+  };
+}
+
+interface RawEnvelope {
+  payloadType: string;
+  payload: Uint8Array;
+  signatures: Array<{ sig: Uint8Array; sigText: string; keyid: string }>;
+}
+
+/** A DSSE envelope JSON value; keeps each `sig` string as given (Rekor stores it verbatim). */
+function readEnvelope(value: unknown, path: string): RawEnvelope {
+  const env = fields(object(value, path), path, ['payload', 'payloadType', 'signatures']);
+  const payloadType = string(env.payloadType, join(path, 'payloadType'));
+  const payload = fromBase64(
+    string(env.payload, join(path, 'payload')),
+    join(path, 'payload'),
+    false,
+  );
+  const signatures = array(env.signatures, join(path, 'signatures'), { min: 1 }).map((s, i) => {
+    const p = join(join(path, 'signatures'), i);
+    const o = fields(object(s, p), p, ['sig', 'keyid']);
+    const sigText = string(o.sig, join(p, 'sig'));
+    return {
+      sigText,
+      sig: base64(sigText, join(p, 'sig')),
+      keyid: optionalString(o.keyid, join(p, 'keyid')) ?? '',
+    };
+  });
+  return { payloadType, payload, signatures };
+}
+
+// intoto 0.0.2 (rekor pkg/types/intoto/v0.0.2/entry.go)
+function intotoV002(specValue: Record<string, unknown>): ParsedEntry {
+  const spec = fields(specValue, 'spec', ['content']);
+  const content = fields(object(spec.content, 'spec.content'), 'spec.content', [
+    'envelope',
+    'hash',
+    'payloadHash',
+  ]);
+  const ep = 'spec.content.envelope';
+  const env = fields(object(content.envelope, ep), ep, ['payload', 'payloadType', 'signatures']);
+  const payloadType = string(env.payloadType, `${ep}.payloadType`);
+  // strfmt.Base64 of the envelope's (base64) payload string: decode twice.
+  const payloadB64 = new TextDecoder().decode(base64(env.payload, `${ep}.payload`));
+  const payload = fromBase64(payloadB64, `${ep}.payload`, false);
+  if (payload.length === 0) throw invalid(`${ep}.payload`, 'must not be empty');
+  const sigs = array(env.signatures, `${ep}.signatures`, { min: 1 }).map((s, i) => {
+    const p = `${ep}.signatures[${i}]`;
+    const o = fields(object(s, p), p, ['sig', 'publicKey', 'keyid']);
+    const sigBytes = base64(o.sig, `${p}.sig`); // base64 of the DSSE sig string
+    const sigText = new TextDecoder().decode(sigBytes);
+    const sig = base64(sigText, `${p}.sig`);
+    const pemBytes = base64(o.publicKey, `${p}.publicKey`);
+    return {
+      keyid: optionalString(o.keyid, `${p}.keyid`) ?? '',
+      sigBytes,
+      sig,
+      pemBytes,
+      material: verifierFromPem(pemBytes, `${p}.publicKey`),
+    };
+  });
+  const hash = readV1Hash(content.hash, 'spec.content.hash');
+  if (content.payloadHash !== undefined && content.payloadHash !== null) {
+    const given = readV1Hash(content.payloadHash, 'spec.content.payloadHash');
+    if (given.value !== sha256Hex(payload))
+      throw invalid('spec.content.payloadHash', 'does not match the SHA-256 of the payload');
+  }
+  const m = matchSignatures(
+    sigs.map((s) => s.material),
+    pae(payloadType, payload),
+    sigs.map((s) => s.sig),
+  );
+  if (!m.ok)
+    throw new SignetError(
+      'verification',
+      'SIGNATURE_INVALID',
+      'no public key verifies this signature (every signature must have a key that verifies it)',
+      { field: `${ep}.signatures[${m.unverified}].sig` },
+    );
+  const payloadHash = sha256Hex(payload);
+  const canonical = {
+    apiVersion: '0.0.2',
+    kind: 'intoto',
+    spec: {
+      content: {
+        envelope: {
+          payloadType,
+          signatures: sigs.map((s) => ({
+            keyid: s.keyid === '' ? undefined : s.keyid,
+            publicKey: toBase64(s.pemBytes),
+            sig: toBase64(s.sigBytes),
+          })),
+        },
+        hash,
+        payloadHash: { algorithm: 'sha256', value: payloadHash },
+      },
+    },
+  };
+  const out: ParsedEntry = {
+    kind: 'intoto',
+    apiVersion: '0.0.2',
+    body: canonicalBytes(canonical),
+    searchKeys: unique([
+      `sha256:${payloadHash}`,
+      ...intotoSubjectKeys(payloadType, payload),
+      ...sigs.flatMap((s) => verifierSearchKeys(s.material)),
+    ]),
+    pending: [],
+  };
+  if (payload.length <= MAX_ATTESTATION_SIZE) out.attestation = payload;
+  return out;
+}
+
+function readV1Hash(value: unknown, path: string): { algorithm: 'sha256'; value: string } {
+  const h = fields(object(value, path), path, ['algorithm', 'value']);
+  const algorithm = string(h.algorithm, `${path}.algorithm`);
+  if (algorithm !== 'sha256') throw invalid(`${path}.algorithm`, 'must be sha256');
+  const v = string(h.value, `${path}.value`);
+  if (!/^[0-9a-f]{64}$/.test(v)) throw invalid(`${path}.value`, 'must be 64 lowercase hex digits');
+  return { algorithm: 'sha256', value: v };
+}
+
+function unique(keys: string[]): string[] {
+  return [...new Set(keys)];
+}

@@ -1,0 +1,102 @@
+import { canonicalBytes } from '../encoding/canonical-json.ts';
+import { toBase64 } from '../encoding/base64.ts';
+import { toHex } from '../encoding/hex.ts';
+
+/**
+ * Wire forms of log entries: Rekor v1's LogEntry JSON with its SignedEntryTimestamp, and the
+ * protobuf-specs TransparencyLogEntry JSON that Rekor v2 answers with.
+ */
+
+/**
+ * The bytes a SignedEntryTimestamp signs (rekor pkg/api/entries.go signEntry; servers.md §2.4):
+ * JCS of exactly {body, integratedTime, logID, logIndex}.
+ */
+export function setPayload(e: {
+  body: Uint8Array;
+  integratedTime: number;
+  logId: Uint8Array;
+  logIndex: number;
+}): Uint8Array {
+  return canonicalBytes({
+    body: toBase64(e.body),
+    integratedTime: e.integratedTime,
+    logID: toHex(e.logId),
+    logIndex: e.logIndex,
+  });
+}
+
+export interface V1EntryParts {
+  entryId: string;
+  body: Uint8Array;
+  integratedTime: number;
+  /** SHA-256 of the log key's SPKI (Rekor v1 logID). */
+  logId: Uint8Array;
+  /** Global (virtual) index across shards. */
+  logIndex: number;
+  /** Index within the shard's tree. */
+  shardIndex: number;
+  set: Uint8Array;
+  proof: { rootHash: Uint8Array; treeSize: number; hashes: Uint8Array[]; checkpoint: string };
+  attestation?: Uint8Array;
+}
+
+/**
+ * One LogEntry map value, fields in the order Rekor's Go models marshal them
+ * (models.LogEntryAnon: attestation, body, integratedTime, logID, logIndex, verification).
+ */
+export function v1LogEntryValue(p: V1EntryParts): Record<string, unknown> {
+  const v: Record<string, unknown> = {};
+  if (p.attestation) v.attestation = { data: toBase64(p.attestation) };
+  v.body = toBase64(p.body);
+  v.integratedTime = p.integratedTime;
+  v.logID = toHex(p.logId);
+  v.logIndex = p.logIndex;
+  v.verification = {
+    inclusionProof: {
+      checkpoint: p.proof.checkpoint,
+      hashes: p.proof.hashes.map(toHex),
+      logIndex: p.shardIndex,
+      rootHash: toHex(p.proof.rootHash),
+      treeSize: p.proof.treeSize,
+    },
+    signedEntryTimestamp: toBase64(p.set),
+  };
+  return v;
+}
+
+/** `{ "<entryID>": LogEntry }`, the shape every v1 entry endpoint answers with. */
+export function v1LogEntry(p: V1EntryParts): Record<string, unknown> {
+  return { [p.entryId]: v1LogEntryValue(p) };
+}
+
+export interface V2EntryParts {
+  logIndex: number;
+  /** The checkpoint key ID, full 32 bytes (logId.keyId). */
+  logKeyId: Uint8Array;
+  kind: string;
+  version: string;
+  body: Uint8Array;
+  proof: { rootHash: Uint8Array; treeSize: number; hashes: Uint8Array[]; checkpoint: string };
+}
+
+/**
+ * protobuf-specs TransparencyLogEntry as protojson with EmitUnpopulated (rekor-tiles'
+ * answer; servers.md §3.2): int64 as strings, bytes as base64, integratedTime "0", no promise.
+ */
+export function v2TransparencyLogEntry(p: V2EntryParts): Record<string, unknown> {
+  return {
+    logIndex: String(p.logIndex),
+    logId: { keyId: toBase64(p.logKeyId) },
+    kindVersion: { kind: p.kind, version: p.version },
+    integratedTime: '0',
+    inclusionPromise: null,
+    inclusionProof: {
+      logIndex: String(p.logIndex),
+      rootHash: toBase64(p.proof.rootHash),
+      treeSize: String(p.proof.treeSize),
+      hashes: p.proof.hashes.map(toBase64),
+      checkpoint: { envelope: p.proof.checkpoint },
+    },
+    canonicalizedBody: toBase64(p.body),
+  };
+}
