@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+
+export function registerGenerateKeyPair(program: Command): void {
+  program
+    .command('generate-key-pair')
+    .description(
+      "create an ECDSA P-256 key pair in cosign's format: <prefix>.key (encrypted with a passphrase from COSIGN_PASSWORD or a prompt) and <prefix>.pub",
+    )
+    .option('--output-key-prefix <prefix>', 'file name prefix of the key files', 'cosign')
+    .option('-f, --force', 'overwrite existing key files')
+    .action(async (flags: { outputKeyPrefix: string; force?: boolean }) => {
+      const fs = await import('node:fs');
+      const { generateCosignKeyPair, readPassphrase } = await import('../../client/keys/index.ts');
+      if (flags.outputKeyPrefix === '') throw invalid('--output-key-prefix', 'must not be empty');
+      const keyFile = `${flags.outputKeyPrefix}.key`;
+      const pubFile = `${flags.outputKeyPrefix}.pub`;
+      for (const f of [keyFile, pubFile])
+        if (!flags.force && fs.existsSync(f))
+          throw invalid('--output-key-prefix', `${f} already exists (use --force to overwrite it)`);
+      const passphrase = await readPassphrase({ confirm: true });
+      const pair = await generateCosignKeyPair(passphrase);
+      passphrase.fill(0);
+      try {
+        // The private key is created 0600 from the start, never world-readable for a moment.
+        fs.rmSync(keyFile, { force: true });
+        fs.writeFileSync(keyFile, pair.privatePem, { mode: 0o600, flag: 'wx' });
+        fs.writeFileSync(pubFile, pair.publicPem);
+      } catch (e) {
+        throw invalid(
+          '--output-key-prefix',
+          `cannot write the key files: ${(e as Error).message}`,
+          e,
+        );
+      }
+      process.stderr.write(`Private key written to ${keyFile}\nPublic key written to ${pubFile}\n`);
+    });
+}

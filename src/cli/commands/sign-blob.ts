@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+
+/** Flags shared by sign-blob and attest-blob (cosign's names). */
+export interface SigningFlags {
+  bundle?: string;
+  key?: string;
+  identityToken?: string;
+  signingConfig?: string;
+  server?: string;
+  rekorVersion?: string;
+  useRekorV2?: boolean;
+  tlogUpload: string;
+  timeout?: string;
+  yes?: boolean;
+}
+
+export function addSigningFlags(cmd: Command): Command {
+  return cmd
+    .option('--bundle <file>', 'write the Sigstore bundle here (default: print it on stdout)')
+    .option(
+      '--key <file>',
+      'sign with this private key (cosign.key, PKCS#8 or SEC1 PEM) instead of keyless',
+    )
+    .option(
+      '--identity-token <jwt>',
+      'OIDC identity token for keyless signing (env SIGSTORE_ID_TOKEN)',
+    )
+    .option('--signing-config <file>', 'signing_config.json naming the CA, logs and TSAs to use')
+    .option(
+      '--server <url>',
+      'a Signet stack: use its signing config (env SIGNET_SERVER)',
+      process.env.SIGNET_SERVER,
+    )
+    .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
+    .option('--use-rekor-v2', 'same as --rekor-version 2')
+    .option('--tlog-upload <bool>', 'write a transparency log entry (true|false)', 'true')
+    .option('--timeout <seconds>', 'deadline for each request to a service', '30')
+    .option(
+      '-y, --yes',
+      'do not ask for confirmation (signet never asks; accepted for cosign compatibility)',
+    );
+}
+
+/** Turn the flags into setupSigning options (validated here: they are untrusted input). */
+export function signingOptions(f: SigningFlags) {
+  let rekorVersion: 1 | 2 | undefined;
+  if (f.useRekorV2) rekorVersion = 2;
+  if (f.rekorVersion !== undefined) {
+    if (f.rekorVersion !== '1' && f.rekorVersion !== '2')
+      throw invalid('--rekor-version', `"${f.rekorVersion}" is not 1 or 2`);
+    rekorVersion = Number(f.rekorVersion) as 1 | 2;
+  }
+  if (f.tlogUpload !== 'true' && f.tlogUpload !== 'false')
+    throw invalid('--tlog-upload', `"${f.tlogUpload}" is not true or false`);
+  const seconds = Number(f.timeout ?? '30');
+  if (!/^\d+(\.\d+)?$/.test(f.timeout ?? '30') || seconds <= 0)
+    throw invalid('--timeout', `"${f.timeout}" is not a positive number of seconds`);
+  return {
+    key: f.key,
+    identityToken: f.identityToken,
+    signingConfig: f.signingConfig,
+    // an explicit --signing-config wins over SIGNET_SERVER from the environment
+    server:
+      f.signingConfig !== undefined && f.server === process.env.SIGNET_SERVER
+        ? undefined
+        : f.server,
+    rekorVersion,
+    tlogUpload: f.tlogUpload === 'true',
+    http: { timeoutMs: seconds * 1000 },
+    onEvent: (m: string) => process.stderr.write(`${m}\n`),
+  };
+}
+
+/** Write the bundle to --bundle (all or nothing) or print it on stdout. */
+export async function writeBundleOutput(json: string, file: string | undefined): Promise<void> {
+  if (file === undefined) {
+    process.stdout.write(`${json}\n`);
+    return;
+  }
+  const fs = await import('node:fs');
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, json);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing to clean up
+    }
+    throw invalid('--bundle', `cannot write ${file}: ${(e as Error).message}`, e);
+  }
+  process.stderr.write(`Wrote bundle to file ${file}\n`);
+}
+
+export function registerSignBlob(program: Command): void {
+  addSigningFlags(
+    program
+      .command('sign-blob')
+      .description(
+        'sign a file: keyless (identity token + CA certificate) or with --key; writes a Sigstore bundle',
+      )
+      .argument('<file>', 'the file to sign'),
+  ).action(async (file: string, flags: SigningFlags) => {
+    // Loaded only when the command runs, so other commands start fast.
+    const { setupSigning, readFileBytes, signArtifact } =
+      await import('../../client/sign/index.ts');
+    const { serializeBundle } = await import('../../bundle/bundle.ts');
+    const artifact = readFileBytes(file, 'file');
+    const ctx = await setupSigning(signingOptions(flags));
+    const bundle = await signArtifact(artifact, ctx);
+    await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+  });
+}

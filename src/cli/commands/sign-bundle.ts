@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { SignetError } from '../../core/errors.ts';
+
+/**
+ * The sigstore-conformance CLI protocol's signing command (docs/cli_protocol.md):
+ *   sign-bundle [--staging] --identity-token TOKEN --bundle FILE
+ *               [--trusted-root FILE] [--signing-config FILE] FILE
+ * Keyless, services from the signing config; a given trusted root is used to check the
+ * bundle right after signing (when the verifier is available).
+ */
+export function registerSignBundle(program: Command): void {
+  program
+    .command('sign-bundle')
+    .description('sign a file keyless and write a bundle (sigstore-conformance CLI protocol)')
+    .argument('<file>', 'the artifact to sign')
+    .option('--staging', "use Sigstore's public staging infrastructure (not reachable from Signet)")
+    .requiredOption('--identity-token <jwt>', 'the OIDC identity token')
+    .requiredOption('--bundle <file>', 'where to write the bundle')
+    .option('--trusted-root <file>', 'trusted root to check the new bundle against')
+    .option('--signing-config <file>', 'signing config naming the CA, logs and TSAs')
+    .option('--server <url>', 'a Signet stack (instead of --signing-config)')
+    .action(
+      async (
+        file: string,
+        flags: {
+          staging?: boolean;
+          identityToken: string;
+          bundle: string;
+          trustedRoot?: string;
+          signingConfig?: string;
+          server?: string;
+        },
+      ) => {
+        if (flags.signingConfig === undefined && flags.server === undefined)
+          throw new SignetError(
+            'invalid-input',
+            'NO_SERVICES',
+            flags.staging
+              ? "--staging names Sigstore's public staging services, which signet does not reach: give --signing-config FILE"
+              : 'give --signing-config FILE (or --server URL) to say where the services are',
+          );
+        const { setupSigning, readFileBytes, signArtifact } =
+          await import('../../client/sign/index.ts');
+        const { serializeBundle } = await import('../../bundle/bundle.ts');
+        const { writeBundleOutput } = await import('./sign-blob.ts');
+        const artifact = readFileBytes(file, 'file');
+        const ctx = await setupSigning({
+          identityToken: flags.identityToken,
+          signingConfig: flags.signingConfig,
+          server: flags.server,
+        });
+        const bundle = await signArtifact(artifact, ctx);
+        await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+      },
+    );
+}

@@ -1,0 +1,6 @@
+export * from './signer.ts';
+export * from './sign.ts';
+export * from './services.ts';
+export * from './setup.ts';
+export * from './predicate.ts';
+export { challengeOf } from './token.ts';

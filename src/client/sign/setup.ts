@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import {
+  parseSigningConfig,
+  parseSigningConfigJSON,
+  type SigningConfig,
+} from '../../bundle/signing-config.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import type { HttpOptions } from '../http/fetch.ts';
+import { fetchSigningConfigJson } from '../http/trust.ts';
+import { readPassphrase } from '../keys/passphrase.ts';
+import { readPrivateKey } from '../keys/cosign-key.ts';
+import { servicesFromSigningConfig, type SigningServices } from './services.ts';
+import { keylessSigner, keySigner, type Signer } from './signer.ts';
+import type { SignContext } from './sign.ts';
+
+/**
+ * From command-line choices to a ready SignContext: where the services are (a signing config
+ * file, or a Signet server's), who signs (a key file, or keyless with an identity token).
+ * Shared by sign-blob, attest-blob and sign-bundle.
+ */
+export interface SignSetupOptions {
+  /** `--key FILE`: keyed signing. */
+  key?: string;
+  /** `--identity-token`; else SIGSTORE_ID_TOKEN; else `getToken`. */
+  identityToken?: string;
+  /** Interactive / ambient token acquisition (the identity client), tried last. */
+  getToken?: (server: string | undefined) => Promise<string>;
+  signingConfig?: string;
+  server?: string;
+  rekorVersion?: 1 | 2;
+  /** false: write no transparency log entry (`--tlog-upload=false`). */
+  tlogUpload?: boolean;
+  http?: HttpOptions;
+  env?: NodeJS.ProcessEnv;
+  onEvent?: (message: string) => void;
+}
+
+export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
+  const env = o.env ?? process.env;
+  const keyless = o.key === undefined;
+  const config = await loadSigningConfig(o);
+  let services: SigningServices = config
+    ? servicesFromSigningConfig(config, { rekorVersion: o.rekorVersion, keyless })
+    : { caUrl: undefined, tlogs: [], tsaUrls: [] };
+  if (o.tlogUpload === false) services = { ...services, tlogs: [] };
+  if (!config && (keyless || o.tlogUpload !== false))
+    throw new SignetError(
+      'invalid-input',
+      'NO_SERVICES',
+      keyless
+        ? 'say where the services are: --server URL (a Signet stack) or --signing-config FILE'
+        : 'say where the transparency log is (--server URL or --signing-config FILE), or sign without one with --tlog-upload=false',
+    );
+  let signer: Signer;
+  if (keyless) {
+    const token = await identityToken(o, env);
+    signer = await keylessSigner(services.caUrl!, token, o.http);
+    o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
+  } else {
+    const text = readText(o.key!, '--key');
+    const key = await readPrivateKey(text, () => readPassphrase({ env }), o.key!);
+    signer = keySigner(key);
+  }
+  return { signer, services, http: o.http, onEvent: o.onEvent };
+}
+
+async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | undefined> {
+  if (o.signingConfig !== undefined && o.server !== undefined)
+    throw invalid('--signing-config', 'give either --signing-config or --server, not both');
+  if (o.signingConfig !== undefined)
+    return parseSigningConfigJSON(readText(o.signingConfig, '--signing-config'), o.signingConfig);
+  if (o.server !== undefined) {
+    checkUrl(o.server, '--server');
+    return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
+  }
+  return undefined;
+}
+
+async function identityToken(o: SignSetupOptions, env: NodeJS.ProcessEnv): Promise<string> {
+  const t = o.identityToken ?? env.SIGSTORE_ID_TOKEN;
+  if (t !== undefined) {
+    if (t.trim() === '') throw invalid('--identity-token', 'is empty');
+    return t.trim();
+  }
+  if (o.getToken) return o.getToken(o.server);
+  throw new SignetError(
+    'invalid-input',
+    'NO_IDENTITY_TOKEN',
+    'keyless signing needs an identity token: --identity-token TOKEN or SIGSTORE_ID_TOKEN (or sign with --key)',
+  );
+}
+
+/** Read a text file named by a flag, with an error that names the flag and the file. */
+export function readText(file: string, flag: string): string {
+  return new TextDecoder().decode(readFileBytes(file, flag));
+}
+
+export function readFileBytes(file: string, flag: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message;
+    throw invalid(flag, `cannot read ${file}: ${why}`, e);
+  }
+}
+
+function checkUrl(url: string, flag: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalid(flag, `"${url}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw invalid(flag, `"${url}" must be an http(s) URL`);
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
+import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
+import { SignetError } from '../../core/errors.ts';
+import { defaultHash, type HashAlgorithm } from '../../core/crypto/keys.ts';
+import type { HttpOptions } from '../http/fetch.ts';
+import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
+import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
+import { fetchTimestamp } from '../http/tsa.ts';
+import type { SigningServices } from './services.ts';
+import type { Signer } from './signer.ts';
+
+/**
+ * One signing operation (client spec §3 "Signing"): sign, then witness the signature in
+ * parallel — a transparency log entry per selected log and an RFC 3161 timestamp per selected
+ * TSA — and package everything as a bundle v0.3. The bundle is built as protobuf JSON and read
+ * back through the bundle layer's strict parser, so what we write is what a verifier accepts.
+ */
+export interface SignContext {
+  signer: Signer;
+  services: SigningServices;
+  http?: HttpOptions;
+  /** Called as each service answers (progress on stderr in the CLI). */
+  onEvent?: (message: string) => void;
+}
+
+/** messageSignature bundle over the artifact bytes. */
+export async function signArtifact(artifact: Uint8Array, ctx: SignContext): Promise<Bundle> {
+  checkTimeSource(ctx);
+  // The digest uses the hash the key's scheme signs with (P-384 -> SHA-384, as cosign does):
+  // verifiers take the signature's hash from messageDigest.algorithm, logs check its length.
+  const hash =
+    ctx.signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(ctx.signer.keyDetails);
+  const digest = digestOf(hash, artifact);
+  const signature = ctx.signer.sign(artifact);
+  const { tlogEntries, timestamps } = await witness(ctx, signature, {
+    v1: () =>
+      hashedrekordV001({ digest, algorithm: hash, signature, verifierPem: ctx.signer.verifierPem }),
+    v2Digest: digest,
+  });
+  return toBundle(ctx.signer, tlogEntries, timestamps, {
+    messageSignature: {
+      messageDigest: { algorithm: BUNDLE_HASH[hash], digest: b64(digest) },
+      signature: b64(signature),
+    },
+  });
+}
+
+/** dsseEnvelope bundle: one signature over PAE(payloadType, payload). */
+export async function signEnvelope(
+  payload: Uint8Array,
+  payloadType: string,
+  ctx: SignContext,
+): Promise<Bundle> {
+  checkTimeSource(ctx);
+  const signed = pae(payloadType, payload);
+  const signature = ctx.signer.sign(signed);
+  const envelope = envelopeToJSON({
+    payload,
+    payloadType,
+    signatures: [{ keyid: '', sig: signature }],
+  });
+  const { tlogEntries, timestamps } = await witness(ctx, signature, {
+    // Rekor v1 logs envelopes as dsse 0.0.1; Rekor v2 as hashedrekord over the PAE digest.
+    v1: () =>
+      dsseV001({ envelopeJson: JSON.stringify(envelope), verifierPems: [ctx.signer.verifierPem] }),
+    v2Digest: sha256(signed),
+  });
+  return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
+}
+
+/**
+ * A keyless bundle needs a verified time for its short-lived certificate: a Rekor v1 entry
+ * (its SET) or an RFC 3161 timestamp. Rekor v2 gives no time, so refuse before signing.
+ */
+function checkTimeSource(ctx: SignContext): void {
+  if (ctx.signer.material.$case !== 'certificate') return;
+  const v1 = ctx.services.tlogs.some((t) => t.majorApiVersion === 1);
+  if (!v1 && ctx.services.tsaUrls.length === 0)
+    throw new SignetError(
+      'invalid-input',
+      'NO_TIME_SOURCE',
+      'keyless signing needs a timestamp authority or a Rekor v1 log (Rekor v2 entries carry no time): the signing config has neither',
+    );
+}
+
+async function witness(
+  ctx: SignContext,
+  signature: Uint8Array,
+  entry: { v1: () => unknown; v2Digest: Uint8Array },
+): Promise<{ tlogEntries: TlogEntryJson[]; timestamps: Uint8Array[] }> {
+  const signer = ctx.signer;
+  const tlogJobs = ctx.services.tlogs.map(async (log) => {
+    const e =
+      log.majorApiVersion === 1
+        ? await createEntryV1(log.url, entry.v1(), ctx.http)
+        : await createEntryV2(
+            log.url,
+            hashedrekordRequestV002({
+              digest: entry.v2Digest,
+              signature,
+              keyDetails: signer.keyDetails,
+              ...(signer.material.$case === 'certificate'
+                ? { certificateDer: signer.material.certificateDer }
+                : { publicKeyDer: signer.material.publicKeyDer }),
+            }),
+            ctx.http,
+          );
+    ctx.onEvent?.(`tlog entry created with index: ${e.logIndex} (${log.url})`);
+    return e;
+  });
+  const tsaJobs = ctx.services.tsaUrls.map(async (url) => {
+    const t = await fetchTimestamp(url, signature, ctx.http);
+    ctx.onEvent?.(`timestamp received from ${url}`);
+    return t;
+  });
+  const [tlogEntries, timestamps] = await Promise.all([
+    Promise.all(tlogJobs),
+    Promise.all(tsaJobs),
+  ]);
+  return { tlogEntries, timestamps };
+}
+
+function toBundle(
+  signer: Signer,
+  tlogEntries: TlogEntryJson[],
+  timestamps: Uint8Array[],
+  content: Record<string, unknown>,
+): Bundle {
+  const material: Record<string, unknown> =
+    signer.material.$case === 'certificate'
+      ? { certificate: { rawBytes: b64(signer.material.certificateDer) } }
+      : { publicKey: { hint: signer.material.hint } };
+  material.tlogEntries = tlogEntries;
+  if (timestamps.length > 0)
+    material.timestampVerificationData = {
+      rfc3161Timestamps: timestamps.map((t) => ({ signedTimestamp: b64(t) })),
+    };
+  try {
+    return parseBundle({ mediaType: MEDIA_TYPE_V03, verificationMaterial: material, ...content });
+  } catch (e) {
+    // Our inputs are the services' answers: a bundle that does not parse means one answered
+    // with something that is not what the public API promises.
+    throw new SignetError(
+      'internal',
+      'BAD_SERVICE_ANSWER',
+      `the services' answers do not make a valid bundle: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
+
+const BUNDLE_HASH = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const;
+
+function digestOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(hash).update(data).digest());
+}
+
+function sha256(data: Uint8Array): Uint8Array {
+  return digestOf('sha256', data);
+}
+
+function b64(b: Uint8Array): string {
+  return Buffer.from(b).toString('base64');
+}

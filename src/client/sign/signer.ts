@@ -1,0 +1,88 @@
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  type KeyObject,
+} from 'node:crypto';
+import { defaultHash, keyDetailsOf, spkiDer, type KeyDetails } from '../../core/crypto/keys.ts';
+import { SignetError } from '../../core/errors.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
+import { parseCertificatesPem } from '../../core/x509/certificate.ts';
+import { createSigningCertificate } from '../http/fulcio.ts';
+import type { HttpOptions } from '../http/fetch.ts';
+import { challengeOf } from './token.ts';
+
+/**
+ * Who signs: a key, and the material that identifies it in the bundle. Keyless signers hold
+ * an ephemeral key certified by the CA (the key lives only in this object and is never written
+ * anywhere); keyed signers hold the user's key and put a public key hint in the bundle.
+ */
+export interface Signer {
+  keyDetails: KeyDetails;
+  /** Sign `data` with the scheme `keyDetails` names (ECDSA: ASN.1 DER). */
+  sign(data: Uint8Array): Uint8Array;
+  /** PEM of the certificate or public key, as Rekor v1 entries carry it. */
+  verifierPem: string;
+  material:
+    | { $case: 'certificate'; certificateDer: Uint8Array }
+    | { $case: 'publicKey'; hint: string; publicKeyDer: Uint8Array };
+}
+
+function signWith(key: KeyObject, details: KeyDetails, data: Uint8Array): Uint8Array {
+  const alg = details === 'PKIX_ED25519' ? null : defaultHash(details);
+  return new Uint8Array(nodeSign(alg, data, key));
+}
+
+/** A signer over a user's key (`--key`): the bundle names the key by its hint. */
+export function keySigner(privateKey: KeyObject): Signer {
+  const pub = createPublicKey(privateKey);
+  const keyDetails = keyDetailsOf(pub, '--key');
+  const der = spkiDer(pub);
+  return {
+    keyDetails,
+    sign: (data) => signWith(privateKey, keyDetails, data),
+    verifierPem: encodePem('PUBLIC KEY', der),
+    material: { $case: 'publicKey', hint: publicKeyHint(der), publicKeyDer: der },
+  };
+}
+
+/** The hint sigstore-go and cosign put in key-signed bundles: base64(SHA-256(SPKI DER)). */
+export function publicKeyHint(spki: Uint8Array): string {
+  return createHash('sha256').update(spki).digest('base64');
+}
+
+/**
+ * Keyless: a fresh ECDSA P-256 key, a proof of possession over the token's challenge claim,
+ * and a certificate from the CA (Fulcio API v2). The certificate must certify our key.
+ */
+export async function keylessSigner(
+  caUrl: string,
+  identityToken: string,
+  http: HttpOptions = {},
+): Promise<Signer & { chainPem: string[] }> {
+  const challenge = challengeOf(identityToken);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyDetails: KeyDetails = 'PKIX_ECDSA_P256_SHA_256';
+  const der = spkiDer(publicKey);
+  const pop = signWith(privateKey, keyDetails, new TextEncoder().encode(challenge));
+  const { chain } = await createSigningCertificate(
+    caUrl,
+    { identityToken, publicKeyPem: encodePem('PUBLIC KEY', der), proofOfPossession: pop },
+    http,
+  );
+  const leaf = parseCertificatesPem(chain[0]!, 'CA response certificate')[0]!;
+  if (!Buffer.from(leaf.spki).equals(Buffer.from(der)))
+    throw new SignetError(
+      'verification',
+      'CERTIFICATE_KEY_MISMATCH',
+      'the CA returned a certificate for a different key than the one we asked it to certify',
+    );
+  return {
+    keyDetails,
+    sign: (data) => signWith(privateKey, keyDetails, data),
+    verifierPem: encodePem('CERTIFICATE', leaf.der),
+    material: { $case: 'certificate', certificateDer: leaf.der },
+    chainPem: chain,
+  };
+}

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const bin = path.resolve('bin/signet');
+const run = (args: string[], cwd: string, env: Record<string, string> = {}) =>
+  spawnSync(bin, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, input: '' });
+const noTrace = (stderr: string) => assert.doesNotMatch(stderr, /at .*\.ts:\d+/);
+
+test('generate-key-pair writes cosign.key (0600, encrypted) and cosign.pub; sign-blob --key uses them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-'));
+  const g = run(['generate-key-pair'], dir, { COSIGN_PASSWORD: 'correct horse' });
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stderr, /Private key written to cosign.key/);
+  const key = fs.readFileSync(path.join(dir, 'cosign.key'), 'utf8');
+  assert.match(key, /^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n/);
+  assert.equal(fs.statSync(path.join(dir, 'cosign.key')).mode & 0o777, 0o600);
+  const doc = JSON.parse(Buffer.from(key.split('\n').slice(1, -2).join(''), 'base64').toString());
+  assert.deepEqual(doc.kdf.params, { N: 65536, r: 8, p: 1 });
+
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'artifact\n');
+  const s = run(
+    ['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', '--bundle', 'a.json', 'a.txt'],
+    dir,
+    {
+      COSIGN_PASSWORD: 'correct horse',
+    },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const bundle = JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8'));
+  const pub = createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8'));
+  assert.ok(
+    verify(
+      'sha256',
+      Buffer.from('artifact\n'),
+      pub,
+      Buffer.from(bundle.messageSignature.signature, 'base64'),
+    ),
+  );
+
+  // refuses to overwrite without --force; --output-key-prefix names the files
+  const again = run(['generate-key-pair'], dir, { COSIGN_PASSWORD: 'x' });
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /cosign.key already exists \(use --force/);
+  const other = run(['generate-key-pair', '--output-key-prefix', 'release'], dir, {
+    COSIGN_PASSWORD: '',
+  });
+  assert.equal(other.status, 0, other.stderr);
+  assert.ok(
+    fs.existsSync(path.join(dir, 'release.key')) && fs.existsSync(path.join(dir, 'release.pub')),
+  );
+});
+
+test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-'));
+  assert.equal(run(['generate-key-pair'], dir, { COSIGN_PASSWORD: 'right' }).status, 0);
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'x');
+  fs.writeFileSync(path.join(dir, 'notakey.pem'), 'just some text\n');
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [
+      ['--key', 'cosign.key'],
+      { COSIGN_PASSWORD: 'wrong' },
+      /^error: cosign.key: cannot decrypt the private key: wrong passphrase/,
+    ],
+    [
+      ['--key', 'notakey.pem'],
+      {},
+      /^error: notakey.pem: is not a private key \(no PEM block found\)/,
+    ],
+    [
+      ['--key', 'cosign.pub'],
+      {},
+      /^error: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
+    ],
+    [['--key', 'missing.key'], {}, /^error: --key: cannot read missing.key: no such file/],
+  ];
+  for (const [flags, env, want] of cases) {
+    const envNoPw = { ...env };
+    const r = spawnSync(bin, ['sign-blob', ...flags, '--tlog-upload=false', 'a.txt'], {
+      cwd: dir,
+      encoding: 'utf8',
+      input: '',
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'COSIGN_PASSWORD')),
+        ...envNoPw,
+      },
+    });
+    assert.equal(r.status, 1, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+    noTrace(r.stderr);
+  }
+  // no COSIGN_PASSWORD and no terminal: say so instead of hanging
+  const r = spawnSync(bin, ['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', 'a.txt'], {
+    cwd: dir,
+    encoding: 'utf8',
+    input: '',
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'COSIGN_PASSWORD')),
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /a passphrase is needed for the private key: set COSIGN_PASSWORD/);
+});

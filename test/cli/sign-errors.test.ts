@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+
+// a port nobody listens on: bind one, then close it
+const closedPort = await new Promise<number>((resolve) => {
+  const srv = net.createServer().listen(0, '127.0.0.1', () => {
+    const p = (srv.address() as net.AddressInfo).port;
+    srv.close(() => resolve(p));
+  });
+});
+const down = `http://127.0.0.1:${closedPort}`;
+
+const bin = path.resolve('bin/signet');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-sign-'));
+fs.writeFileSync(path.join(dir, 'a.txt'), 'x');
+fs.writeFileSync(path.join(dir, 'bad-config.json'), '{"mediaType": 1');
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !['SIGSTORE_ID_TOKEN', 'SIGNET_SERVER'].includes(k)),
+);
+const run = (args: string[]) =>
+  spawnSync(bin, args, { cwd: dir, encoding: 'utf8', env, input: '' });
+
+const cases: Array<[string, string[], RegExp]> = [
+  [
+    'missing artifact',
+    ['sign-blob', '--server', down, 'nope.txt'],
+    /^error: file: cannot read nope.txt: no such file/,
+  ],
+  [
+    'no services',
+    ['sign-blob', '--identity-token', 'a.b.c', 'a.txt'],
+    /^error: say where the services are: --server URL/,
+  ],
+  [
+    'unreachable server',
+    ['sign-blob', '--server', down, '--identity-token', 'a.b.c', 'a.txt'],
+    new RegExp(
+      `^error: cannot reach the trust server at ${down}/signing_config.json: ECONNREFUSED`,
+    ),
+  ],
+  [
+    'server not a URL',
+    ['sign-blob', '--server', 'localhost', 'a.txt'],
+    /^error: --server: "localhost" is not a URL/,
+  ],
+  [
+    'broken signing config',
+    ['sign-blob', '--signing-config', 'bad-config.json', 'a.txt'],
+    /^error: bad-config.json: is not valid JSON/,
+  ],
+  [
+    'bad --rekor-version',
+    ['sign-blob', '--rekor-version', '3', 'a.txt'],
+    /^error: --rekor-version: "3" is not 1 or 2/,
+  ],
+  [
+    'attest without predicate',
+    ['attest-blob', '--server', down, 'a.txt'],
+    /^error: --predicate: is required/,
+  ],
+  [
+    'attest bad type',
+    ['attest-blob', '--predicate', 'a.txt', '--type', 'nonsense', 'a.txt'],
+    /^error: --type: "nonsense" is neither a known predicate type/,
+  ],
+  [
+    'attest predicate not JSON',
+    [
+      'attest-blob',
+      '--predicate',
+      'a.txt',
+      '--type',
+      'slsaprovenance1',
+      '--signing-config',
+      'bad-config.json',
+      'a.txt',
+    ],
+    /^error: --predicate: is not valid JSON for predicate type slsaprovenance1/,
+  ],
+  [
+    'conformance sign-bundle staging',
+    ['sign-bundle', '--staging', '--identity-token', 't', '--bundle', 'o.json', 'a.txt'],
+    /^error: --staging names Sigstore's public staging services/,
+  ],
+  ['trusted-root without server', ['trusted-root'], /^error: --server: is required/],
+];
+
+for (const [name, args, want] of cases) {
+  test(`${name}: one clear line, exit 1`, () => {
+    const r = run(args);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, want);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    assert.equal(fs.existsSync(path.join(dir, 'o.json')), false);
+  });
+}
