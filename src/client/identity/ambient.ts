@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { tokenError } from './errors.ts';
+
+/**
+ * Ambient CI credentials: a token the CI system hands the job, without a person.
+ * Each function returns undefined when its CI is not the one running, and throws with a
+ * how-to-fix message when it is running but cannot give a token.
+ */
+export interface AmbientOptions {
+  env: NodeJS.ProcessEnv;
+  audience: string;
+  timeoutMs: number;
+  /** The `buildkite-agent` program (tests may point to another). */
+  buildkiteAgent?: string;
+}
+
+/**
+ * GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=... with
+ * `Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN` answers `{"value": "<jwt>"}`
+ * (what @actions/core getIDToken does). Needs `permissions: id-token: write`.
+ */
+export async function githubActionsToken(o: AmbientOptions): Promise<string | undefined> {
+  const url = o.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const bearer = o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!url && !bearer) {
+    if (o.env.GITHUB_ACTIONS === 'true')
+      throw tokenError(
+        'NO_IDENTITY_TOKEN',
+        'running in GitHub Actions without an OIDC token: give the job `permissions: id-token: write`',
+      );
+    return undefined;
+  }
+  if (!url || !bearer)
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `GitHub Actions: ${url ? 'ACTIONS_ID_TOKEN_REQUEST_TOKEN' : 'ACTIONS_ID_TOKEN_REQUEST_URL'} is not set; give the job \`permissions: id-token: write\``,
+    );
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw tokenError('NO_IDENTITY_TOKEN', `ACTIONS_ID_TOKEN_REQUEST_URL "${url}" is not a URL`);
+  }
+  u.searchParams.set('audience', o.audience);
+  let res: Response;
+  try {
+    res = await fetch(u, {
+      headers: { authorization: `bearer ${bearer}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
+  } catch (e) {
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `cannot reach GitHub's token service at ${u.origin}: ${(e as Error).message}`,
+      e,
+    );
+  }
+  const text = await res.text();
+  if (res.status !== 200)
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `GitHub's token service answered HTTP ${res.status}: ${text.slice(0, 200)}`,
+    );
+  let value: unknown;
+  try {
+    value = (JSON.parse(text) as { value?: unknown }).value;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'string' || value === '')
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      'GitHub\'s token service answered without a "value" token',
+    );
+  return value;
+}
+
+/**
+ * GitLab CI gives tokens only through `id_tokens:` in .gitlab-ci.yml, as environment variables
+ * the job names; the Sigstore convention is SIGSTORE_ID_TOKEN (read before this is called).
+ */
+export function gitlabHint(env: NodeJS.ProcessEnv): void {
+  if (env.GITLAB_CI === 'true')
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      'running in GitLab CI without an identity token: add to the job\n' +
+        '  id_tokens:\n    SIGSTORE_ID_TOKEN:\n      aud: sigstore',
+    );
+}
+
+/** Buildkite: `buildkite-agent oidc request-token --audience sigstore` prints the token. */
+export async function buildkiteToken(o: AmbientOptions): Promise<string | undefined> {
+  if (o.env.BUILDKITE !== 'true') return undefined;
+  const agent = o.buildkiteAgent ?? 'buildkite-agent';
+  const args = ['oidc', 'request-token', '--audience', o.audience];
+  const { code, stdout, stderr } = await new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
+    const child = spawn(agent, args, { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Our own timer: spawn's `timeout` option keeps the process alive when spawning fails.
+    const timer = setTimeout(() => child.kill(), o.timeoutMs);
+    timer.unref();
+    child.once('close', () => clearTimeout(timer));
+    child.once('error', () => clearTimeout(timer));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+  }).catch((e: unknown) => {
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `running in Buildkite but cannot run ${agent}: ${(e as Error).message}`,
+      e,
+    );
+  });
+  if (code !== 0)
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `${agent} ${args.join(' ')} failed (exit ${code}): ${stderr.trim().slice(0, 300)}`,
+    );
+  const token = stdout.trim();
+  if (!token) throw tokenError('NO_IDENTITY_TOKEN', `${agent} printed no token`);
+  return token;
+}

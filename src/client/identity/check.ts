@@ -1,0 +1,69 @@
+import { tokenError } from './errors.ts';
+
+/**
+ * A light look at a token the client is about to use, so the user hears about an expired or
+ * garbled token here, in plain words, rather than as a refusal from the CA. (The CA verifies it
+ * for real.)
+ */
+export interface TokenInfo {
+  issuer: string | undefined;
+  subject: string | undefined;
+  email: string | undefined;
+  audience: string[];
+  expiresAt: Date | undefined;
+}
+
+export function inspectToken(token: string, source: string): TokenInfo {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p, i) => i < 2 && !/^[A-Za-z0-9_-]+$/.test(p)))
+    throw tokenError(
+      'TOKEN_MALFORMED',
+      `the identity token from ${source} is not a JWT (three base64url parts separated by dots)`,
+    );
+  let claims: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    claims = v as Record<string, unknown>;
+  } catch {
+    throw tokenError('TOKEN_MALFORMED', `the identity token from ${source} has no JSON claims`);
+  }
+  const s = (k: string) => (typeof claims[k] === 'string' ? (claims[k] as string) : undefined);
+  const aud = claims['aud'];
+  return {
+    issuer: s('iss'),
+    subject: s('sub'),
+    email: s('email'),
+    audience:
+      typeof aud === 'string'
+        ? [aud]
+        : Array.isArray(aud)
+          ? aud.filter((a) => typeof a === 'string')
+          : [],
+    expiresAt: typeof claims['exp'] === 'number' ? new Date(claims['exp'] * 1000) : undefined,
+  };
+}
+
+/** Refuses an expired token, or one for another audience, with a message saying so. */
+export function checkToken(
+  token: string,
+  source: string,
+  opts: { audience?: string; now?: Date } = {},
+): TokenInfo {
+  const info = inspectToken(token, source);
+  const now = opts.now ?? new Date();
+  if (info.expiresAt && info.expiresAt.getTime() <= now.getTime()) {
+    const mins = Math.round((now.getTime() - info.expiresAt.getTime()) / 60000);
+    throw tokenError(
+      'TOKEN_EXPIRED',
+      `the identity token from ${source} expired at ${info.expiresAt.toISOString()}` +
+        ` (${mins < 1 ? 'less than a minute' : `${mins} minute${mins === 1 ? '' : 's'}`} ago); get a fresh one`,
+    );
+  }
+  if (opts.audience !== undefined && !info.audience.includes(opts.audience))
+    throw tokenError(
+      'TOKEN_AUDIENCE',
+      `the identity token from ${source} is for audience ${JSON.stringify(info.audience)}, but the CA expects "${opts.audience}"; request it with that audience`,
+    );
+  return info;
+}

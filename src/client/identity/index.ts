@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
+import { checkToken, type TokenInfo } from './check.ts';
+import { tokenError } from './errors.ts';
+import { browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
+
+/**
+ * Where a signer's identity token comes from, in cosign's order: the `--identity-token` flag
+ * (a token or a file holding one), SIGSTORE_ID_TOKEN, ambient CI credentials (GitHub Actions,
+ * GitLab CI, Buildkite), then a person: the browser (PKCE + loopback redirect) where one can be
+ * opened, else the device flow. The token is checked (JWT, not expired, audience) before use.
+ */
+export interface IdentityTokenOptions {
+  /** `--identity-token`: the token itself, or the path of a file holding it. */
+  identityToken?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Audience asked of CI providers and expected in the token (default `sigstore`). */
+  audience?: string;
+  /** Issuer for the interactive flows; default `<server>/oidc` when `server` is given. */
+  issuer?: string;
+  /** A Signet stack's base URL. */
+  server?: string;
+  /** OAuth client id for interactive flows (default `sigstore`). */
+  clientId?: string;
+  /**
+   * `auto` (default): interactive only when stdin and stderr are terminals; browser if one can
+   * be opened, else the device flow. `never` fails instead of asking a person.
+   */
+  interactive?: 'auto' | 'browser' | 'device' | 'never';
+  openBrowser?: (url: string) => void | Promise<void>;
+  /** Instructions for the person (default: stderr). */
+  say?: (message: string) => void;
+  timeoutMs?: number;
+  buildkiteAgent?: string;
+  now?: Date;
+}
+
+export interface IdentityToken {
+  token: string;
+  /** Where it came from, for messages: `--identity-token`, `SIGSTORE_ID_TOKEN`, `GitHub Actions`, ... */
+  source: string;
+  info: TokenInfo;
+}
+
+export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<IdentityToken> {
+  const env = o.env ?? process.env;
+  const audience = o.audience ?? 'sigstore';
+  const timeoutMs = o.timeoutMs ?? 300_000;
+  const done = (token: string, source: string): IdentityToken => {
+    const t = token.trim();
+    return { token: t, source, info: checkToken(t, source, { audience, now: o.now }) };
+  };
+
+  if (o.identityToken !== undefined) return done(fromFlag(o.identityToken), '--identity-token');
+  const envToken = env.SIGSTORE_ID_TOKEN;
+  if (envToken !== undefined) {
+    if (envToken.trim() === '')
+      throw tokenError('NO_IDENTITY_TOKEN', 'SIGSTORE_ID_TOKEN is set but empty');
+    return done(envToken, 'SIGSTORE_ID_TOKEN');
+  }
+  const ambient = {
+    env,
+    audience,
+    timeoutMs: Math.min(timeoutMs, 30_000),
+    buildkiteAgent: o.buildkiteAgent,
+  };
+  const gh = await githubActionsToken(ambient);
+  if (gh !== undefined) return done(gh, 'GitHub Actions');
+  const bk = await buildkiteToken(ambient);
+  if (bk !== undefined) return done(bk, 'Buildkite');
+  gitlabHint(env);
+
+  const mode = o.interactive ?? 'auto';
+  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  if (mode === 'never' || (mode === 'auto' && !tty))
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      'no identity token found: give --identity-token (a token or a file), set SIGSTORE_ID_TOKEN, ' +
+        'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or run in a terminal to sign in',
+    );
+  const issuer = o.issuer ?? (o.server ? `${o.server.replace(/\/+$/, '')}/oidc` : undefined);
+  if (!issuer)
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      'no identity token found, and no identity provider to sign in with: give --server URL or --oidc-issuer URL',
+    );
+  const io = {
+    issuer,
+    clientId: o.clientId ?? 'sigstore',
+    say: o.say ?? ((m: string) => process.stderr.write(`${m}\n`)),
+    openBrowser: o.openBrowser,
+    timeoutMs,
+  };
+  const useBrowser =
+    mode === 'browser' || (mode === 'auto' && (o.openBrowser !== undefined || canOpenBrowser(env)));
+  if (useBrowser) return done(await browserFlow(io), `the browser sign-in at ${issuer}`);
+  return done(await deviceFlow(io), `the device sign-in at ${issuer}`);
+}
+
+/** `--identity-token` takes the token itself or a file that holds it (as cosign does). */
+function fromFlag(value: string): string {
+  const v = value.trim();
+  if (v === '') throw tokenError('NO_IDENTITY_TOKEN', '--identity-token is empty');
+  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v)) return v;
+  let text: string;
+  try {
+    text = fs.readFileSync(value, 'utf8');
+  } catch (e) {
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `--identity-token is neither a JWT nor a readable file: ${(e as Error).message}`,
+    );
+  }
+  if (text.trim() === '')
+    throw tokenError('NO_IDENTITY_TOKEN', `--identity-token file ${value} is empty`);
+  return text.trim();
+}
+
+/** The shape the signing setup takes (`getToken(server)`), for everything after the flag and env. */
+export function identityTokenGetter(
+  o: Omit<IdentityTokenOptions, 'identityToken' | 'server'> = {},
+): (server: string | undefined) => Promise<string> {
+  return async (server) => (await getIdentityToken({ ...o, server })).token;
+}
+
+export { checkToken, inspectToken, type TokenInfo } from './check.ts';

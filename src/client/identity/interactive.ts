@@ -1,0 +1,280 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tokenError } from './errors.ts';
+
+/**
+ * Getting a token from a person: in a browser (authorization code + PKCE, RFC 7636, with a
+ * loopback redirect, RFC 8252 7.3) or, where there is no browser, the device authorization
+ * flow (RFC 8628). Both start from the issuer's discovery document.
+ */
+export interface InteractiveOptions {
+  issuer: string;
+  clientId: string;
+  /** Where instructions for the person go (default: stderr). */
+  say: (message: string) => void;
+  /** Opens a URL in a browser (default: the platform's opener). */
+  openBrowser?: (url: string) => void | Promise<void>;
+  timeoutMs: number;
+}
+
+interface Discovery {
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+  device_authorization_endpoint?: string;
+}
+
+async function postForm(
+  url: string,
+  form: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw tokenError('OIDC_UNREACHABLE', `cannot reach ${url}: ${(e as Error).message}`, e);
+  }
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
+  } catch {
+    throw tokenError(
+      'OIDC_ERROR',
+      `${url} answered HTTP ${res.status} with something that is not JSON`,
+    );
+  }
+  return { status: res.status, body };
+}
+
+export async function discover(issuer: string, timeoutMs: number): Promise<Discovery> {
+  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw tokenError(
+      'OIDC_UNREACHABLE',
+      `cannot reach the identity provider at ${url}: ${(e as Error).message}`,
+      e,
+    );
+  }
+  if (res.status !== 200)
+    throw tokenError(
+      'OIDC_UNREACHABLE',
+      `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
+    );
+  try {
+    return (await res.json()) as Discovery;
+  } catch {
+    throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
+  }
+}
+
+function idTokenOf(r: { status: number; body: Record<string, unknown> }, what: string): string {
+  if (r.status === 200 && typeof r.body['id_token'] === 'string') return r.body['id_token'];
+  const desc = r.body['error_description'] ?? r.body['message'] ?? '';
+  throw tokenError(
+    'OIDC_ERROR',
+    `the identity provider refused the ${what}: ${String(r.body['error'] ?? `HTTP ${r.status}`)}${desc ? ` (${String(desc)})` : ''}`,
+  );
+}
+
+/** Opens the platform's browser; never throws (the URL is printed too). */
+export function systemBrowser(url: string): void {
+  const cmd =
+    process.platform === 'darwin'
+      ? 'open'
+      : process.platform === 'win32'
+        ? 'explorer.exe'
+        : 'xdg-open';
+  try {
+    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // The URL was printed; the person can open it themselves.
+  }
+}
+
+/** Whether a browser can plausibly be opened here. */
+export function canOpenBrowser(env: NodeJS.ProcessEnv): boolean {
+  if (process.platform === 'darwin' || process.platform === 'win32') return true;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.BROWSER);
+}
+
+export async function browserFlow(o: InteractiveOptions): Promise<string> {
+  const d = await discover(o.issuer, o.timeoutMs);
+  if (!d.authorization_endpoint || !d.token_endpoint)
+    throw tokenError('OIDC_ERROR', `${o.issuer} does not offer the authorization code flow`);
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+
+  let resolveCode!: (code: string) => void;
+  let rejectCode!: (e: Error) => void;
+  const codePromise = new Promise<string>((res, rej) => {
+    resolveCode = res;
+    rejectCode = rej;
+  });
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (u.pathname !== '/auth/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    const done = (status: number, msg: string) =>
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(msg);
+    if (u.searchParams.get('state') !== state) {
+      done(400, 'This sign-in does not belong to this signet run (state mismatch).');
+      rejectCode(
+        tokenError(
+          'OIDC_ERROR',
+          'the browser came back with the wrong state: ignoring a login that signet did not start',
+        ),
+      );
+      return;
+    }
+    const err = u.searchParams.get('error');
+    const code = u.searchParams.get('code');
+    if (err || !code) {
+      done(400, `Sign-in failed: ${err ?? 'no code'}`);
+      rejectCode(
+        tokenError(
+          'OIDC_ERROR',
+          `sign-in failed in the browser: ${err ?? 'no authorization code'} ${u.searchParams.get('error_description') ?? ''}`.trim(),
+        ),
+      );
+      return;
+    }
+    done(200, 'Signed in. You can close this window and return to the terminal.');
+    resolveCode(code);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/callback`;
+  const auth = new URL(d.authorization_endpoint);
+  auth.searchParams.set('response_type', 'code');
+  auth.searchParams.set('client_id', o.clientId);
+  auth.searchParams.set('redirect_uri', redirectUri);
+  auth.searchParams.set('scope', 'openid email');
+  auth.searchParams.set('code_challenge', challenge);
+  auth.searchParams.set('code_challenge_method', 'S256');
+  auth.searchParams.set('state', state);
+  auth.searchParams.set('nonce', nonce);
+  const timer = setTimeout(
+    () =>
+      rejectCode(
+        tokenError(
+          'OIDC_TIMEOUT',
+          `no sign-in within ${Math.round(o.timeoutMs / 1000)} s; run the command again`,
+        ),
+      ),
+    o.timeoutMs,
+  );
+  try {
+    o.say(`Opening your browser to sign in. If it does not open, visit:\n  ${auth.href}`);
+    await (o.openBrowser ?? systemBrowser)(auth.href);
+    const code = await codePromise;
+    const token = idTokenOf(
+      await postForm(
+        d.token_endpoint,
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirectUri,
+          client_id: o.clientId,
+          code_verifier: verifier,
+        },
+        o.timeoutMs,
+      ),
+      'authorization code',
+    );
+    const claims = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
+    ) as { nonce?: unknown };
+    if (claims.nonce !== undefined && claims.nonce !== nonce)
+      throw tokenError('OIDC_ERROR', "the ID token carries another login's nonce: refusing it");
+    return token;
+  } finally {
+    clearTimeout(timer);
+    server.close();
+    server.closeAllConnections();
+  }
+}
+
+export async function deviceFlow(o: InteractiveOptions): Promise<string> {
+  const d = await discover(o.issuer, o.timeoutMs);
+  if (!d.device_authorization_endpoint || !d.token_endpoint)
+    throw tokenError(
+      'OIDC_ERROR',
+      `${o.issuer} does not offer the device flow (no device_authorization_endpoint)`,
+    );
+  const start = await postForm(
+    d.device_authorization_endpoint,
+    { client_id: o.clientId, scope: 'openid email' },
+    o.timeoutMs,
+  );
+  const b = start.body;
+  if (
+    start.status !== 200 ||
+    typeof b['device_code'] !== 'string' ||
+    typeof b['user_code'] !== 'string' ||
+    typeof b['verification_uri'] !== 'string'
+  )
+    throw tokenError(
+      'OIDC_ERROR',
+      `the device authorization request failed: ${String(b['error_description'] ?? b['error'] ?? `HTTP ${start.status}`)}`,
+    );
+  const complete =
+    typeof b['verification_uri_complete'] === 'string' ? b['verification_uri_complete'] : undefined;
+  o.say(
+    `To sign in, open ${b['verification_uri']} and enter the code ${b['user_code']}` +
+      (complete ? `\n  (or open ${complete})` : ''),
+  );
+  let interval = typeof b['interval'] === 'number' && b['interval'] >= 0 ? b['interval'] : 5;
+  const expiresIn = typeof b['expires_in'] === 'number' ? b['expires_in'] * 1000 : o.timeoutMs;
+  const deadline = Date.now() + Math.min(expiresIn, o.timeoutMs);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, Math.max(interval * 1000, 100)));
+    if (Date.now() > deadline)
+      throw tokenError(
+        'OIDC_TIMEOUT',
+        'the device code expired before it was approved; run the command again',
+      );
+    const r = await postForm(
+      d.token_endpoint,
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: b['device_code'],
+        client_id: o.clientId,
+      },
+      o.timeoutMs,
+    );
+    const err = r.body['error'];
+    if (r.status === 200) return idTokenOf(r, 'device code');
+    if (err === 'authorization_pending') continue;
+    if (err === 'slow_down') {
+      interval += 5; // RFC 8628 3.5
+      continue;
+    }
+    if (err === 'access_denied') throw tokenError('OIDC_DENIED', 'the sign-in was denied');
+    if (err === 'expired_token')
+      throw tokenError(
+        'OIDC_TIMEOUT',
+        'the device code expired before it was approved; run the command again',
+      );
+    return idTokenOf(r, 'device code');
+  }
+}

@@ -1,0 +1,282 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SignetError } from '../../../src/core/errors.ts';
+import { getIdentityToken, type IdentityTokenOptions } from '../../../src/client/identity/index.ts';
+import { startProvider, type ProviderHarness } from '../../services/oidc/harness.ts';
+
+let p: ProviderHarness;
+before(async () => {
+  p = await startProvider({ devicePollIntervalSeconds: 0 });
+});
+after(async () => p.close());
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'signet-idc-'));
+
+async function fails(o: IdentityTokenOptions, code: string, msg: RegExp): Promise<void> {
+  await assert.rejects(getIdentityToken(o), (e: unknown) => {
+    assert.ok(e instanceof SignetError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, msg);
+    return true;
+  });
+}
+
+function payload(t: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
+describe('explicit tokens', () => {
+  test('--identity-token as a value and as a file', async () => {
+    const t = await p.token('email', 'dev@signet.local');
+    const a = await getIdentityToken({ identityToken: t, env: {} });
+    assert.equal(a.token, t);
+    assert.equal(a.source, '--identity-token');
+    assert.equal(a.info.email, 'dev@signet.local');
+    const f = path.join(tmp(), 'token');
+    fs.writeFileSync(f, `${t}\n`);
+    assert.equal((await getIdentityToken({ identityToken: f, env: {} })).token, t);
+  });
+
+  test('SIGSTORE_ID_TOKEN', async () => {
+    const t = await p.token('email', 'dev@signet.local');
+    const a = await getIdentityToken({ env: { SIGSTORE_ID_TOKEN: t } });
+    assert.equal(a.token, t);
+    assert.equal(a.source, 'SIGSTORE_ID_TOKEN');
+  });
+
+  test('bad explicit tokens say what is wrong', async () => {
+    await fails({ identityToken: '  ', env: {} }, 'NO_IDENTITY_TOKEN', /--identity-token is empty/);
+    await fails(
+      { identityToken: '/no/such/file', env: {} },
+      'NO_IDENTITY_TOKEN',
+      /neither a JWT nor a readable file/,
+    );
+    await fails(
+      { env: { SIGSTORE_ID_TOKEN: '' } },
+      'NO_IDENTITY_TOKEN',
+      /SIGSTORE_ID_TOKEN is set but empty/,
+    );
+    const t = await p.token('email', 'dev@signet.local');
+    const later = new Date(Date.now() + 3600_000);
+    await fails(
+      { identityToken: t, env: {}, now: later },
+      'TOKEN_EXPIRED',
+      /from --identity-token expired at .* \(\d+ minutes ago\); get a fresh one/,
+    );
+    const other = await p.token('email', 'dev@signet.local', { audience: 'elsewhere' });
+    await fails(
+      { identityToken: other, env: {} },
+      'TOKEN_AUDIENCE',
+      /audience \["elsewhere"\].*expects "sigstore"/,
+    );
+    const f = path.join(tmp(), 'garbage');
+    fs.writeFileSync(f, 'not a token');
+    await fails({ identityToken: f, env: {} }, 'TOKEN_MALFORMED', /is not a JWT/);
+  });
+
+  test('nothing found, not interactive: one message listing the ways', async () => {
+    await fails(
+      { env: {}, interactive: 'never' },
+      'NO_IDENTITY_TOKEN',
+      /--identity-token.*SIGSTORE_ID_TOKEN.*GitHub Actions/,
+    );
+  });
+});
+
+describe('ambient CI credentials', () => {
+  test('GitHub Actions: bearer token and audience to ACTIONS_ID_TOKEN_REQUEST_URL', async () => {
+    const token = await p.token('github', 'signet-dev/demo');
+    const seen: Array<{ auth?: string; audience: string | null }> = [];
+    const gh = http.createServer((req, res) => {
+      const u = new URL(req.url!, 'http://x');
+      seen.push({ auth: req.headers.authorization, audience: u.searchParams.get('audience') });
+      if (req.headers.authorization !== 'bearer runtime-secret') {
+        res.writeHead(401).end('{"message":"bad credentials"}');
+        return;
+      }
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ value: token }));
+    });
+    await new Promise<void>((r) => gh.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(gh.address() as AddressInfo).port}/token?api-version=2.0`;
+    try {
+      const got = await getIdentityToken({
+        env: {
+          ACTIONS_ID_TOKEN_REQUEST_URL: url,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-secret',
+        },
+      });
+      assert.equal(got.token, token);
+      assert.equal(got.source, 'GitHub Actions');
+      assert.deepEqual(seen[0], { auth: 'bearer runtime-secret', audience: 'sigstore' });
+      assert.equal(payload(got.token)['repository'], 'signet-dev/demo');
+      await fails(
+        { env: { ACTIONS_ID_TOKEN_REQUEST_URL: url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' } },
+        'NO_IDENTITY_TOKEN',
+        /answered HTTP 401/,
+      );
+    } finally {
+      gh.close();
+    }
+    await fails(
+      { env: { GITHUB_ACTIONS: 'true' } },
+      'NO_IDENTITY_TOKEN',
+      /permissions: id-token: write/,
+    );
+    await fails(
+      { env: { ACTIONS_ID_TOKEN_REQUEST_URL: url } },
+      'NO_IDENTITY_TOKEN',
+      /ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set/,
+    );
+  });
+
+  test('GitLab CI: SIGSTORE_ID_TOKEN from id_tokens, else a how-to', async () => {
+    const t = await p.token('gitlab', 'signet-dev/demo');
+    assert.equal(
+      (await getIdentityToken({ env: { GITLAB_CI: 'true', SIGSTORE_ID_TOKEN: t } })).token,
+      t,
+    );
+    await fails(
+      { env: { GITLAB_CI: 'true' } },
+      'NO_IDENTITY_TOKEN',
+      /id_tokens:\n {4}SIGSTORE_ID_TOKEN:\n {6}aud: sigstore/,
+    );
+  });
+
+  test('Buildkite: runs buildkite-agent oidc request-token --audience sigstore', async () => {
+    const token = await p.token('buildkite', 'signet-dev/demo');
+    const dir = tmp();
+    const agent = path.join(dir, 'buildkite-agent');
+    const argsFile = path.join(dir, 'args');
+    fs.writeFileSync(agent, `#!/bin/sh\necho "$@" > '${argsFile}'\necho '${token}'\n`, {
+      mode: 0o755,
+    });
+    const got = await getIdentityToken({ env: { BUILDKITE: 'true' }, buildkiteAgent: agent });
+    assert.equal(got.token, token);
+    assert.equal(got.source, 'Buildkite');
+    assert.equal(
+      fs.readFileSync(argsFile, 'utf8').trim(),
+      'oidc request-token --audience sigstore',
+    );
+    const failing = path.join(dir, 'failing-agent');
+    fs.writeFileSync(failing, '#!/bin/sh\necho "no oidc for you" >&2\nexit 3\n', { mode: 0o755 });
+    await fails(
+      { env: { BUILDKITE: 'true' }, buildkiteAgent: failing },
+      'NO_IDENTITY_TOKEN',
+      /exit 3\): no oidc for you/,
+    );
+    await fails(
+      { env: { BUILDKITE: 'true' }, buildkiteAgent: path.join(dir, 'missing') },
+      'NO_IDENTITY_TOKEN',
+      /cannot run .*missing/,
+    );
+  });
+});
+
+/** Plays the person at the browser: reads the login page, picks an identity, follows the redirect. */
+async function browserAs(identity: string) {
+  return async (url: string) => {
+    const page = await (await fetch(url)).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replaceAll('&#38;', '&');
+    const form = new URLSearchParams();
+    for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+      form.set(m[1]!, m[2]!.replaceAll('&#38;', '&'));
+    assert.ok(page.includes(`value="${identity}"`), 'the identity is offered on the login page');
+    form.set('identity', identity);
+    const r = await fetch(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      redirect: 'manual',
+    });
+    assert.equal(r.status, 302);
+    const back = await fetch(r.headers.get('location')!);
+    assert.equal(back.status, 200);
+    assert.match(await back.text(), /Signed in/);
+  };
+}
+
+describe('interactive sign-in against the built-in provider', () => {
+  test('browser: authorization code + PKCE with a loopback redirect', async () => {
+    const said: string[] = [];
+    const got = await getIdentityToken({
+      env: {},
+      server: p.url,
+      interactive: 'browser',
+      openBrowser: await browserAs('dev@signet.local'),
+      say: (m) => said.push(m),
+    });
+    assert.equal(got.info.email, 'dev@signet.local');
+    assert.equal(got.info.issuer, p.root);
+    assert.deepEqual(got.info.audience, ['sigstore']);
+    assert.equal(typeof payload(got.token)['nonce'], 'string');
+    assert.match(said[0]!, /code_challenge_method=S256/);
+  });
+
+  test('device flow: the person approves on another device while the client polls', async () => {
+    const said: string[] = [];
+    const approved = new Promise<void>((resolve, reject) => {
+      const sayer = async (m: string) => {
+        said.push(m);
+        const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(m)?.[1];
+        if (!code) return;
+        const r = await p.post('/oidc/device', {
+          user_code: code.toLowerCase(),
+          identity: 'dev@signet.local',
+        });
+        if (r.status !== 200) reject(new Error(`approve: ${r.status}`));
+        else resolve();
+      };
+      deviceSay = (m) => void sayer(m).catch(reject);
+    });
+    const got = await getIdentityToken({
+      env: {},
+      server: p.url,
+      interactive: 'device',
+      say: (m) => deviceSay(m),
+    });
+    await approved;
+    assert.equal(got.info.email, 'dev@signet.local');
+    assert.match(said[0]!, new RegExp(`open ${p.root}/device and enter the code`));
+  });
+
+  test('device flow: a denial is reported as such', async () => {
+    await fails(
+      {
+        env: {},
+        server: p.url,
+        interactive: 'device',
+        say: (m) => {
+          const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(m)?.[1];
+          if (code) void p.post('/oidc/device', { user_code: code, deny: '1' });
+        },
+      },
+      'OIDC_DENIED',
+      /denied/,
+    );
+  });
+
+  test('interactive without any provider to ask', async () => {
+    await fails(
+      { env: {}, interactive: 'device' },
+      'NO_IDENTITY_TOKEN',
+      /--server URL or --oidc-issuer/,
+    );
+    await fails(
+      { env: {}, interactive: 'device', issuer: 'http://127.0.0.1:1/oidc', timeoutMs: 2000 },
+      'OIDC_UNREACHABLE',
+      /cannot reach the identity provider/,
+    );
+  });
+});
+
+let deviceSay: (m: string) => void = () => {};
