@@ -1,0 +1,520 @@
+/**
+ * The tile-based transparency log engine (DESIGN.md layer 3). See ./index.ts for the pipeline.
+ */
+import type { KeyObject } from 'node:crypto';
+import { SignetError, invalid } from '../core/errors.ts';
+import { EMPTY_ROOT, hashEqual, leafHash as hashLeaf } from '../core/merkle/hash.ts';
+import { noteSigner, type NoteKey } from '../core/note/keys.ts';
+import type { NoteSigner } from '../core/note/note.ts';
+import { openCheckpoint, signCheckpoint } from '../core/note/checkpoint.ts';
+import {
+  EMPTY_EDGE,
+  MAX_ENTRY_SIZE,
+  appendToTiles,
+  decodeHashTile,
+  encodeEntryBundle,
+  encodeHashTile,
+  hashesAtTileLevel,
+  partialTiles,
+  rootFromEdge,
+  type TileEdge,
+} from '../core/tiles/tiles.ts';
+import { NodeCache, TileProofBuilder } from '../core/tiles/proofs.ts';
+import { MAX_TILE_LEVEL, TILE_WIDTH } from '../core/tiles/paths.ts';
+import { HASH_SIZE } from '../core/merkle/hash.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  LogEngine,
+  SignedCheckpoint,
+  StoredEntry,
+} from './types.ts';
+import type {
+  ExistingEntry,
+  LogStorage,
+  NewEntry,
+  SequenceTx,
+  TreeState,
+} from './storage/types.ts';
+
+export interface EngineOptions {
+  storage: LogStorage;
+  signer: { key: KeyObject; origin: string; keyName?: string };
+  /** Most entries sequenced in one transaction (default 256). */
+  batchMaxSize?: number;
+  /** How long an idle sequencer waits to gather a batch (default 2 ms). */
+  batchMaxAgeMs?: number;
+  /** Appends waiting beyond this answer `unavailable` (pushback; default 16384). */
+  maxPending?: number;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+interface Pending {
+  leaf: Uint8Array;
+  leafHash: Uint8Array;
+  dedupeKey: Uint8Array;
+  searchKeys: string[];
+  extra: Uint8Array | undefined;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { fresh: NewEntry } | { existing: ExistingEntry };
+
+const MAX_DEDUPE_KEY = 256;
+const MAX_SEARCH_KEY = 1024;
+const MAX_SEARCH_KEYS = 64;
+
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+function checkIndexArg(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw invalid(field, `must be a non-negative integer, got ${String(v)}`);
+  return v;
+}
+
+export class TileLog implements LogEngine {
+  readonly origin: string;
+  /** The checkpoint key: name, 4-byte key ID, full log ID, public key. */
+  readonly key: NoteKey;
+  readonly #signer: NoteSigner;
+  readonly #storage: LogStorage;
+  readonly #maxSize: number;
+  readonly #maxAge: number;
+  readonly #maxPending: number;
+  readonly #now: () => number;
+  readonly #nodes = new NodeCache(200_000);
+  readonly #fullTiles = new Map<string, Uint8Array[]>();
+  readonly #bundles = new Map<string, Uint8Array>();
+  #queue: Pending[] = [];
+  #running = false;
+  #timer: NodeJS.Timeout | undefined;
+  #idle: Array<() => void> = [];
+  #closed = false;
+  /** The right edge of the tree after our last commit, with its root. */
+  #edge: { edge: TileEdge; root: Uint8Array } | undefined;
+  /** The largest tree size known to be published. */
+  #knownSize = 0;
+
+  constructor(opts: EngineOptions) {
+    this.origin = opts.signer.origin;
+    const signer = noteSigner(opts.signer.keyName ?? opts.signer.origin, opts.signer.key);
+    this.#signer = signer;
+    this.key = signer;
+    this.#storage = opts.storage;
+    this.#maxSize = opts.batchMaxSize ?? 256;
+    this.#maxAge = opts.batchMaxAgeMs ?? 2;
+    this.#maxPending = opts.maxPending ?? 16_384;
+    this.#now = opts.now ?? Date.now;
+    if (!Number.isInteger(this.#maxSize) || this.#maxSize < 1)
+      throw invalid('batchMaxSize', 'must be a positive integer');
+  }
+
+  /** Create the log's storage if new; re-sign the head if the key or origin changed. */
+  async init(): Promise<void> {
+    const state = await this.#storage.init(() => ({
+      size: 0,
+      rootHash: EMPTY_ROOT,
+      checkpoint: this.#sign(0, EMPTY_ROOT),
+    }));
+    this.#knownSize = state.size;
+    try {
+      openCheckpoint(state.checkpoint, [this.key], { origin: this.origin });
+    } catch {
+      await this.#storage.replaceCheckpoint(state.size, this.#sign(state.size, state.rootHash));
+    }
+  }
+
+  #sign(size: number, rootHash: Uint8Array): string {
+    return signCheckpoint({ origin: this.origin, size, rootHash, extensions: [] }, [this.#signer]);
+  }
+
+  #signed(s: TreeState): SignedCheckpoint {
+    return { origin: this.origin, size: s.size, rootHash: s.rootHash, note: s.checkpoint };
+  }
+
+  // ---- appends: batch -> sequence -> integrate -> sign -> ack ----
+
+  append(req: AppendRequest): Promise<AppendResult> {
+    let p: Omit<Pending, 'resolve' | 'reject'>;
+    try {
+      p = this.#admit(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#closed)
+      return Promise.reject(
+        new SignetError('unavailable', 'LOG_CLOSED', 'the log is shutting down'),
+      );
+    if (this.#queue.length >= this.#maxPending)
+      return Promise.reject(
+        new SignetError(
+          'unavailable',
+          'LOG_BUSY',
+          `the log has ${this.#queue.length} entries waiting to be sequenced; retry shortly`,
+        ),
+      );
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ ...p, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #admit(req: AppendRequest): Omit<Pending, 'resolve' | 'reject'> {
+    if (!(req.leaf instanceof Uint8Array)) throw invalid('leaf', 'must be bytes');
+    if (req.leaf.length > MAX_ENTRY_SIZE)
+      throw new SignetError(
+        'too-large',
+        'ENTRY_TOO_LARGE',
+        `entry is ${req.leaf.length} bytes; the log takes at most ${MAX_ENTRY_SIZE} (tlog-tiles entry bundles use a 16-bit length)`,
+        { field: 'leaf' },
+      );
+    const leafHash = hashLeaf(req.leaf);
+    let dedupeKey = leafHash;
+    if (req.dedupeKey !== undefined) {
+      if (!(req.dedupeKey instanceof Uint8Array) || req.dedupeKey.length === 0)
+        throw invalid('dedupeKey', 'must be non-empty bytes');
+      if (req.dedupeKey.length > MAX_DEDUPE_KEY)
+        throw invalid('dedupeKey', `is longer than ${MAX_DEDUPE_KEY} bytes`);
+      dedupeKey = req.dedupeKey;
+    }
+    const searchKeys = req.searchKeys ?? [];
+    if (!Array.isArray(searchKeys) || searchKeys.length > MAX_SEARCH_KEYS)
+      throw invalid('searchKeys', `must be a list of at most ${MAX_SEARCH_KEYS} keys`);
+    for (const [i, k] of searchKeys.entries())
+      if (typeof k !== 'string' || k.length === 0 || k.length > MAX_SEARCH_KEY)
+        throw invalid(`searchKeys[${i}]`, `must be a string of 1..${MAX_SEARCH_KEY} characters`);
+    if (req.extra !== undefined && !(req.extra instanceof Uint8Array))
+      throw invalid('extra', 'must be bytes');
+    return {
+      leaf: req.leaf,
+      leafHash,
+      dedupeKey,
+      searchKeys: [...new Set(searchKeys)],
+      extra: req.extra,
+    };
+  }
+
+  #schedule(): void {
+    if (this.#running) return; // the running loop takes the queue when its batch is done
+    if (this.#queue.length >= this.#maxSize) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#drain();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.#drain();
+      }, this.#maxAge);
+    }
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      // Entries that arrived while a batch was being written have already waited for it:
+      // sequence them at once (group commit).
+      while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#maxSize));
+    } finally {
+      this.#running = false;
+      for (const f of this.#idle.splice(0)) f();
+    }
+  }
+
+  async #runBatch(batch: Pending[]): Promise<void> {
+    const integratedTime = Math.floor(this.#now() / 1000);
+    let result: { state: TreeState; outcomes: Outcome[]; edge?: TileEdge };
+    try {
+      result = await this.#storage.sequence((tx) => this.#sequence(tx, batch, integratedTime));
+    } catch (e) {
+      this.#edge = undefined; // whatever we computed was rolled back
+      const err =
+        e instanceof SignetError
+          ? e
+          : new SignetError(
+              'unavailable',
+              'LOG_WRITE_FAILED',
+              `the log could not store the batch: ${(e as Error).message}`,
+              { cause: e },
+            );
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    if (result.edge) this.#edge = { edge: result.edge, root: result.state.rootHash };
+    const checkpoint = this.#signed(result.state);
+    if (result.state.size > this.#knownSize) this.#knownSize = result.state.size;
+    batch.forEach((p, i) => {
+      const o = result.outcomes[i]!;
+      if ('fresh' in o)
+        p.resolve({
+          index: o.fresh.index,
+          leafHash: o.fresh.leafHash,
+          integratedTime: o.fresh.integratedTime,
+          duplicate: false,
+          checkpoint,
+        });
+      else
+        p.resolve({
+          index: o.existing.index,
+          leafHash: o.existing.leafHash,
+          integratedTime: o.existing.integratedTime,
+          duplicate: true,
+          checkpoint,
+        });
+    });
+  }
+
+  /** One transaction: dedupe, assign indices, integrate into tiles, sign the new head. */
+  async #sequence(
+    tx: SequenceTx,
+    batch: Pending[],
+    integratedTime: number,
+  ): Promise<{ state: TreeState; outcomes: Outcome[]; edge?: TileEdge }> {
+    const state = tx.state;
+    const keys = new Map<string, Uint8Array>();
+    for (const p of batch) keys.set(hex(p.dedupeKey), p.dedupeKey);
+    const existing = new Map<string, ExistingEntry>();
+    for (const e of await tx.findByDedupeKeys([...keys.values()]))
+      existing.set(hex(e.dedupeKey), e);
+    const outcomes: Outcome[] = [];
+    const fresh: NewEntry[] = [];
+    const inBatch = new Map<string, NewEntry>();
+    let next = state.size;
+    for (const p of batch) {
+      const k = hex(p.dedupeKey);
+      const old = existing.get(k);
+      const twin = inBatch.get(k);
+      if (old) outcomes.push({ existing: old });
+      else if (twin)
+        outcomes.push({
+          existing: {
+            index: twin.index,
+            leafHash: twin.leafHash,
+            integratedTime: twin.integratedTime,
+            dedupeKey: twin.dedupeKey,
+          },
+        });
+      else {
+        const e: NewEntry = {
+          index: next++,
+          leaf: p.leaf,
+          leafHash: p.leafHash,
+          dedupeKey: p.dedupeKey,
+          integratedTime,
+          extra: p.extra,
+          searchKeys: p.searchKeys,
+        };
+        inBatch.set(k, e);
+        fresh.push(e);
+        outcomes.push({ fresh: e });
+      }
+    }
+    if (fresh.length === 0) return { state, outcomes };
+
+    const edge = await this.#edgeFor(tx, state);
+    const grown = appendToTiles(
+      edge,
+      fresh.map((e) => e.leafHash),
+    );
+    const rootHash = rootFromEdge(grown.edge);
+    const next_: TreeState = {
+      size: grown.edge.size,
+      rootHash,
+      checkpoint: this.#sign(grown.edge.size, rootHash),
+    };
+    await tx.insertEntries(fresh);
+    await tx.writeTiles(
+      grown.writes.map((w) => ({ level: w.level, index: w.index, data: encodeHashTile(w.hashes) })),
+    );
+    await tx.setState(next_);
+    // The new edge is adopted by #runBatch once the transaction has committed.
+    return { state: next_, outcomes, edge: grown.edge };
+  }
+
+  /** The right edge for `state`: our cached one if it is still the head, else from tiles. */
+  async #edgeFor(tx: SequenceTx, state: TreeState): Promise<TileEdge> {
+    const c = this.#edge;
+    if (c && c.edge.size === state.size && hashEqual(c.root, state.rootHash)) return c.edge;
+    if (state.size === 0) return EMPTY_EDGE;
+    const coords = partialTiles(state.size);
+    const rows = await tx.readTiles(coords);
+    const levels: Uint8Array[][] = [];
+    for (let l = 0; hashesAtTileLevel(l, state.size) > 0; l++) levels.push([]);
+    for (const c2 of coords) {
+      const row = rows.find((r) => r.level === c2.level && r.index === c2.index);
+      if (!row)
+        throw new SignetError(
+          'internal',
+          'LOG_CORRUPT',
+          `tile ${c2.level}/${c2.index} of the tree head is missing`,
+        );
+      const hashes = decodeHashTile(row.data, `tile ${c2.level}/${c2.index}`);
+      if (hashes.length < c2.width)
+        throw new SignetError(
+          'internal',
+          'LOG_CORRUPT',
+          `tile ${c2.level}/${c2.index} is shorter than the tree head needs`,
+        );
+      levels[c2.level] = hashes.slice(0, c2.width).map((h) => new Uint8Array(h));
+    }
+    const edge: TileEdge = { size: state.size, levels };
+    // Fail closed: the stored tiles must reproduce the signed root.
+    if (!hashEqual(rootFromEdge(edge), state.rootHash))
+      throw new SignetError(
+        'internal',
+        'LOG_CORRUPT',
+        'stored tiles do not match the signed tree head',
+      );
+    return edge;
+  }
+
+  // ---- reads ----
+
+  async checkpoint(): Promise<SignedCheckpoint> {
+    const s = await this.#storage.state();
+    if (s.size > this.#knownSize) this.#knownSize = s.size;
+    return this.#signed(s);
+  }
+
+  /** Throws unless `size` is at most the published tree size. */
+  async #published(size: number, field: string): Promise<void> {
+    if (size <= this.#knownSize) return;
+    const s = await this.#storage.state();
+    if (s.size > this.#knownSize) this.#knownSize = s.size;
+    if (size > s.size) throw invalid(field, `${size} is beyond the current tree size ${s.size}`);
+  }
+
+  entry(index: number): Promise<StoredEntry | undefined> {
+    checkIndexArg(index, 'index');
+    return this.#storage.entry(index);
+  }
+
+  entryByLeafHash(leafHash: Uint8Array): Promise<StoredEntry | undefined> {
+    if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE)
+      return Promise.reject(invalid('leafHash', `must be ${HASH_SIZE} bytes`));
+    return this.#storage.entryByLeafHash(leafHash);
+  }
+
+  search(key: string): Promise<number[]> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_SEARCH_KEY)
+      return Promise.reject(invalid('key', `must be a string of 1..${MAX_SEARCH_KEY} characters`));
+    return this.#storage.search(key);
+  }
+
+  #builder(size: number): TileProofBuilder {
+    return new TileProofBuilder(size, (l, i, w) => this.#tileHashes(l, i, w), this.#nodes);
+  }
+
+  /** Hashes of a tile (at least `width`), from the in-memory edge when it holds the tile. */
+  async #tileHashes(level: number, index: number, width: number): Promise<Uint8Array[]> {
+    const e = this.#edge?.edge;
+    if (e) {
+      const edgeIndex = Math.floor(hashesAtTileLevel(level, e.size) / TILE_WIDTH);
+      const row = e.levels[level];
+      if (index === edgeIndex && row && row.length >= width) return row;
+    }
+    const key = `${level}/${index}`;
+    const full = this.#fullTiles.get(key);
+    if (full) return full;
+    const data = await this.#storage.tile(level, index);
+    if (!data) throw new SignetError('internal', 'LOG_CORRUPT', `tile ${key} is missing`);
+    const hashes = decodeHashTile(data, `tile ${key}`);
+    if (hashes.length === TILE_WIDTH) {
+      if (this.#fullTiles.size >= 1024) this.#fullTiles.clear();
+      this.#fullTiles.set(key, hashes);
+    }
+    return hashes;
+  }
+
+  async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
+    checkIndexArg(index, 'index');
+    checkIndexArg(treeSize, 'treeSize');
+    if (index >= treeSize)
+      throw invalid('index', `${index} is not below the tree size ${treeSize}`);
+    await this.#published(treeSize, 'treeSize');
+    return this.#builder(treeSize).inclusionProof(index);
+  }
+
+  async consistencyProof(fromSize: number, toSize: number): Promise<Uint8Array[]> {
+    checkIndexArg(fromSize, 'fromSize');
+    checkIndexArg(toSize, 'toSize');
+    if (fromSize > toSize) throw invalid('fromSize', `${fromSize} is larger than toSize ${toSize}`);
+    await this.#published(toSize, 'toSize');
+    return this.#builder(toSize).consistencyProof(fromSize);
+  }
+
+  /** The root of the tree at an earlier (published) size, from tiles. */
+  async rootAt(size: number): Promise<Uint8Array> {
+    checkIndexArg(size, 'size');
+    await this.#published(size, 'size');
+    return this.#builder(size).root();
+  }
+
+  async tile(level: number, index: number, width?: number): Promise<Uint8Array | undefined> {
+    checkIndexArg(level, 'level');
+    if (level > MAX_TILE_LEVEL) throw invalid('level', `must be at most ${MAX_TILE_LEVEL}`);
+    checkIndexArg(index, 'index');
+    const w = width ?? TILE_WIDTH;
+    if (!Number.isInteger(w) || w < 1 || w > TILE_WIDTH)
+      throw invalid('width', 'must be 1..255 for a partial tile');
+    const data = await this.#storage.tile(level, index);
+    if (!data || data.length < w * HASH_SIZE) return undefined;
+    // A full tile is served only once full; a partial width is a prefix of the stored tile
+    // (tiles only ever grow), i.e. the tile as it was at some published size.
+    return data.subarray(0, w * HASH_SIZE);
+  }
+
+  async entryBundle(index: number, width?: number): Promise<Uint8Array | undefined> {
+    checkIndexArg(index, 'index');
+    const w = width ?? TILE_WIDTH;
+    if (!Number.isInteger(w) || w < 1 || w > TILE_WIDTH)
+      throw invalid('width', 'must be 1..255 for a partial bundle');
+    const from = index * TILE_WIDTH;
+    if (!Number.isSafeInteger(from + w)) throw invalid('index', 'is too large');
+    const key = `${index}`;
+    if (w === TILE_WIDTH) {
+      const hit = this.#bundles.get(key);
+      if (hit) return hit;
+    }
+    if (from + w > this.#knownSize) {
+      const s = await this.#storage.state();
+      if (s.size > this.#knownSize) this.#knownSize = s.size;
+      if (from + w > s.size) return undefined;
+    }
+    const leaves = await this.#storage.leaves(from, from + w);
+    if (leaves.length !== w)
+      throw new SignetError(
+        'internal',
+        'LOG_CORRUPT',
+        `entries ${from}..${from + w} are incomplete`,
+      );
+    const bundle = encodeEntryBundle(leaves);
+    if (w === TILE_WIDTH) {
+      if (this.#bundles.size >= 64) this.#bundles.clear();
+      this.#bundles.set(key, bundle);
+    }
+    return bundle;
+  }
+
+  /** Resolves once nothing is queued or being written. */
+  async flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#drain();
+    }
+    if (!this.#running && this.#queue.length === 0) return;
+    await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#queue.length > 0) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.flush();
+    await this.#storage.close();
+  }
+}

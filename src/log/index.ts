@@ -1,0 +1,81 @@
+/**
+ * The transparency log engine: one engine for the Rekor-compatible log and the CT log.
+ *
+ * Pipeline of an append (engine.ts):
+ *   1. batch     — `append` checks the request, hashes the leaf (RFC 6962 §2.1) and queues it.
+ *                  An idle sequencer waits `batchMaxAgeMs` (default 2 ms) or until
+ *                  `batchMaxSize` (256) entries are queued; while a batch is being written,
+ *                  new arrivals queue and form the next batch at once (group commit).
+ *   2. sequence  — one storage transaction holding the log's lock (SQLite: BEGIN IMMEDIATE;
+ *                  PostgreSQL: the log row FOR UPDATE) reads the tree head, drops duplicates
+ *                  (dedupe key, default the leaf hash; duplicates get the stored entry back
+ *                  with `duplicate: true`), and gives the rest consecutive indices.
+ *   3. integrate — the new leaf hashes are appended to the tree's right edge of tiles
+ *                  (core/tiles: full tiles become immutable, partial ones grow); the edge is
+ *                  cached in memory and reloaded from stored tiles when another process has
+ *                  moved the head (checked by size and root).
+ *   4. sign      — a checkpoint (C2SP signed note; Ed25519 or ECDSA) for the new size and root.
+ *   5. commit    — entries, search keys, tiles and the signed head are written and committed
+ *                  together; only then are the appends acknowledged, so every acknowledged
+ *                  entry is durable and under a signed checkpoint, and a crash anywhere before
+ *                  leaves the previous head, consistent with every later one.
+ * Reads (proofs, tiles, entry bundles) use committed data only; proofs are computed from
+ * tiles (core/tiles TileProofBuilder) with a cache of complete-subtree hashes.
+ *
+ * Storage: see storage/types.ts for the interface and schema; storage/sqlite.ts and
+ * storage/postgres.ts are the two adapters.
+ */
+import path from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { TileLog } from './engine.ts';
+import { sqliteStorage } from './storage/sqlite.ts';
+import { postgresStorage } from './storage/postgres.ts';
+import type { LogStorage } from './storage/types.ts';
+
+export { TileLog } from './engine.ts';
+export type * from './types.ts';
+
+export interface OpenLogOptions {
+  /** The log's name in the database (several logs can share one). */
+  name: string;
+  /** Data folder: the SQLite file `log.sqlite` lives here unless `databaseUrl` is set. */
+  dataDir: string;
+  /** `postgres://...` to keep the log in PostgreSQL instead of SQLite. */
+  databaseUrl?: string;
+  /** Checkpoint signing: the origin line, the key (Ed25519 default, ECDSA P-256 possible),
+   * and the note key name (default: the origin; Rekor v1 uses the bare hostname). */
+  signer: { key: KeyObject; origin: string; keyName?: string };
+  batchMaxSize?: number;
+  batchMaxAgeMs?: number;
+  maxPending?: number;
+  /** SQLite file name inside dataDir (default `log.sqlite`). */
+  sqliteFile?: string;
+  /** SQLite durability: FULL (default, fsync per batch) or NORMAL. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  now?: () => number;
+}
+
+export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
+  const storage: LogStorage = opts.databaseUrl
+    ? postgresStorage({ url: opts.databaseUrl, log: opts.name })
+    : sqliteStorage({
+        file: path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite'),
+        log: opts.name,
+        synchronous: opts.sqliteSynchronous ?? 'FULL',
+      });
+  const engine = new TileLog({
+    storage,
+    signer: opts.signer,
+    ...(opts.batchMaxSize !== undefined && { batchMaxSize: opts.batchMaxSize }),
+    ...(opts.batchMaxAgeMs !== undefined && { batchMaxAgeMs: opts.batchMaxAgeMs }),
+    ...(opts.maxPending !== undefined && { maxPending: opts.maxPending }),
+    ...(opts.now !== undefined && { now: opts.now }),
+  });
+  try {
+    await engine.init();
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  return engine;
+}

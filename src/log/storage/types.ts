@@ -1,0 +1,78 @@
+/**
+ * The one small storage interface behind the log engine, with two adapters: SQLite
+ * (node:sqlite, one file) and PostgreSQL (pg). Several logs, by name, share one database.
+ *
+ * Schema (both adapters; `log` is the log's name):
+ *   logs(name PK, size, root, checkpoint)               the published tree head; its row is
+ *                                                       the lock that serializes sequencing
+ *   entries(log, idx PK, leaf, leaf_hash, dedupe UNIQUE, itime, extra)
+ *   search(log, skey, idx PK)                           search keys, written with the entry
+ *   tiles(log, level, idx PK, data)                     hash tiles; the latest (possibly
+ *                                                       partial) contents, only ever extended
+ * Entry bundles are read from `entries`, so leaves are stored once.
+ */
+import type { StoredEntry } from '../types.ts';
+
+/** The published state of a log: what its latest checkpoint commits to. */
+export interface TreeState {
+  size: number;
+  rootHash: Uint8Array;
+  /** The signed checkpoint note for (size, rootHash). */
+  checkpoint: string;
+}
+
+export interface NewEntry {
+  index: number;
+  leaf: Uint8Array;
+  leafHash: Uint8Array;
+  dedupeKey: Uint8Array;
+  integratedTime: number;
+  extra: Uint8Array | undefined;
+  searchKeys: string[];
+}
+
+export interface ExistingEntry {
+  index: number;
+  leafHash: Uint8Array;
+  integratedTime: number;
+  dedupeKey: Uint8Array;
+}
+
+export interface TileRow {
+  level: number;
+  index: number;
+  data: Uint8Array;
+}
+
+/** What a sequencing transaction may do; all of it commits or none of it does. */
+export interface SequenceTx {
+  /** The state at the start of the transaction, read under the log's lock. */
+  readonly state: TreeState;
+  findByDedupeKeys(keys: Uint8Array[]): Promise<ExistingEntry[]>;
+  readTiles(coords: Array<{ level: number; index: number }>): Promise<TileRow[]>;
+  insertEntries(entries: NewEntry[]): Promise<void>;
+  writeTiles(tiles: TileRow[]): Promise<void>;
+  setState(state: TreeState): Promise<void>;
+}
+
+export interface LogStorage {
+  /**
+   * Create the schema if needed and the log's row with `initial` if it has none; returns the
+   * stored state. Safe to call from several processes at once.
+   */
+  init(initial: () => TreeState): Promise<TreeState>;
+  /** Run `fn` in one transaction holding the log's lock (no other sequencer runs meanwhile). */
+  sequence<T>(fn: (tx: SequenceTx) => Promise<T>): Promise<T>;
+  /** Replace the checkpoint of the current state (re-signing after a key change). */
+  replaceCheckpoint(size: number, checkpoint: string): Promise<void>;
+  /** The latest committed state. */
+  state(): Promise<TreeState>;
+  entry(index: number): Promise<StoredEntry | undefined>;
+  entryByLeafHash(leafHash: Uint8Array): Promise<StoredEntry | undefined>;
+  /** Leaves of entries [from, to), in index order. */
+  leaves(from: number, to: number): Promise<Uint8Array[]>;
+  /** The latest stored bytes of a hash tile. */
+  tile(level: number, index: number): Promise<Uint8Array | undefined>;
+  search(key: string): Promise<number[]>;
+  close(): Promise<void>;
+}
