@@ -1,0 +1,81 @@
+// Shared by the sign-*.test.ts interop tests: run `signet`, get tokens from the stack's
+// identity provider, and verify bundles with sigstore-js (the independent oracle).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { toSignedEntity, toTrustMaterial, Verifier, type KeyFinderFunc } from '@sigstore/verify';
+
+export const bin = path.resolve('bin/signet');
+
+export function signet(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, SIGNET_SERVER: '', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** An ID token from the stack's built-in provider (the test grant of the `sigstore` client). */
+export async function stackToken(url: string, subject = 'dev@signet.local'): Promise<string> {
+  const r = await fetch(`${url}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sigstore', subject }),
+  });
+  const body = (await r.json()) as { id_token?: string; error_description?: string };
+  if (r.status !== 200 || !body.id_token)
+    throw new Error(`token: ${r.status} ${body.error_description}`);
+  return body.id_token;
+}
+
+export async function stackServices(url: string): Promise<string[]> {
+  return ((await (await fetch(`${url}/healthz`)).json()) as { services: string[] }).services;
+}
+
+/** Verify a bundle with sigstore-js against the stack's trusted_root.json. */
+export async function verifyWithSigstoreJs(
+  url: string,
+  bundleJson: string,
+  opts: {
+    artifact?: Uint8Array;
+    keys?: KeyFinderFunc;
+    tlogThreshold?: number;
+    ctlogThreshold?: number;
+    timestampThreshold?: number;
+    identity?: string;
+    issuer?: string;
+  },
+) {
+  const root = TrustedRoot.fromJSON(await (await fetch(`${url}/trusted_root.json`)).json());
+  const material = toTrustMaterial(root, opts.keys);
+  const verifier = new Verifier(material, {
+    tlogThreshold: opts.tlogThreshold ?? 1,
+    ctlogThreshold: opts.ctlogThreshold ?? 1,
+    timestampThreshold: opts.timestampThreshold ?? 1,
+  });
+  const entity = toSignedEntity(
+    bundleFromJSON(JSON.parse(bundleJson)),
+    opts.artifact ? Buffer.from(opts.artifact) : undefined,
+  );
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return verifier.verify(
+    entity,
+    opts.identity
+      ? {
+          subjectAlternativeName: new RegExp(`^${escape(opts.identity)}$`),
+          extensions: opts.issuer ? { issuer: opts.issuer } : undefined,
+        }
+      : undefined,
+  );
+}

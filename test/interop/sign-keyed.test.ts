@@ -1,0 +1,94 @@
+// Key-signed bundles from `signet sign-blob --key` against a running stack verify in
+// sigstore-js with the stack's trusted root (its TSA; its log once the stack has one).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack } from '../helpers/stack.ts';
+import { signet, stackServices, verifyWithSigstoreJs } from './sign-helpers.ts';
+
+const stack = await tempStack();
+after(() => stack.close());
+const services = await stackServices(stack.url);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keyed-'));
+const env = { COSIGN_PASSWORD: 'pw' };
+fs.writeFileSync(path.join(dir, 'a.txt'), 'signed with a key\n');
+const gen = await signet(['generate-key-pair'], { cwd: dir, env });
+assert.equal(gen.status, 0, gen.stderr);
+const publicKey = createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8'));
+const keys = () => ({ publicKey, validFor: () => true });
+
+test(
+  'sign-blob --key --server, timestamp only (--tlog-upload=false): sigstore-js verifies it',
+  { skip: !services.includes('tsa') && 'the stack has no TSA yet' },
+  async () => {
+    const r = await signet(
+      [
+        'sign-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--tlog-upload=false',
+        '--bundle',
+        'a.ts.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const json = fs.readFileSync(path.join(dir, 'a.ts.json'), 'utf8');
+    const b = JSON.parse(json);
+    assert.equal(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
+    assert.deepEqual(b.verificationMaterial.tlogEntries, []);
+    const artifact = fs.readFileSync(path.join(dir, 'a.txt'));
+    await verifyWithSigstoreJs(stack.url, json, {
+      artifact,
+      keys,
+      tlogThreshold: 0,
+      ctlogThreshold: 0,
+    });
+    await assert.rejects(
+      verifyWithSigstoreJs(stack.url, json, {
+        artifact: Buffer.from('something else'),
+        keys,
+        tlogThreshold: 0,
+        ctlogThreshold: 0,
+      }),
+      /SIGNATURE_ERROR|signature/,
+    );
+  },
+);
+
+for (const v of [1, 2]) {
+  test(
+    `sign-blob --key --server with Rekor v${v} and a timestamp: sigstore-js verifies it`,
+    { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+    async () => {
+      const out = `a.v${v}.json`;
+      const r = await signet(
+        [
+          'sign-blob',
+          '--key',
+          'cosign.key',
+          '--server',
+          stack.url,
+          '--rekor-version',
+          String(v),
+          '--bundle',
+          out,
+          'a.txt',
+        ],
+        { cwd: dir, env },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const json = fs.readFileSync(path.join(dir, out), 'utf8');
+      const entry = JSON.parse(json).verificationMaterial.tlogEntries[0];
+      assert.equal(entry.kindVersion.version, v === 1 ? '0.0.1' : '0.0.2');
+      const artifact = fs.readFileSync(path.join(dir, 'a.txt'));
+      await verifyWithSigstoreJs(stack.url, json, { artifact, keys, ctlogThreshold: 0 });
+    },
+  );
+}
