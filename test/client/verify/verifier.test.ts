@@ -1,0 +1,292 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { parseBundleJSON, parseTrustedRootJSON, type Bundle } from '../../../src/bundle/index.ts';
+import {
+  anchoredRegExp,
+  exact,
+  verifyBundle,
+  type Artifact,
+  type IdentityPolicy,
+  type SignerPolicy,
+} from '../../../src/client/verify/index.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+
+const C = '../shared/conformance/';
+const bundle = (name: string) =>
+  parseBundleJSON(fs.readFileSync(`${C}bundle-verify/${name}/bundle.sigstore.json`, 'utf8'));
+const prodRoot = parseTrustedRootJSON(
+  fs.readFileSync(`${C}trust-roots/production/trusted_root.json`, 'utf8'),
+);
+const stagingRoot = parseTrustedRootJSON(
+  fs.readFileSync(`${C}bundle-verify/rekor2-happy-path/trusted_root.json`, 'utf8'),
+);
+const A = new Uint8Array(fs.readFileSync(`${C}bundle-verify/a.txt`));
+const bytes: Artifact = { kind: 'bytes', data: A };
+const SAN =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISS = 'https://token.actions.githubusercontent.com';
+const who = (extra: Partial<IdentityPolicy> = {}): SignerPolicy => ({
+  kind: 'identity',
+  identity: { subjectAlternativeName: exact(SAN), issuer: exact(ISS), ...extra },
+});
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SignetError, String(e));
+    return e.code;
+  }
+  return 'ok';
+}
+
+test('a public-good v0.3 bundle verifies and reports signer and verified time', () => {
+  const r = verifyBundle(bundle('happy-path-v0.3'), bytes, prodRoot, who());
+  assert.equal(r.signer.kind, 'certificate');
+  if (r.signer.kind === 'certificate') {
+    assert.deepEqual(r.signer.identity, [SAN]);
+    assert.equal(r.signer.issuer, ISS);
+    assert.equal(r.signer.chain.length, 3);
+  }
+  assert.equal(r.times.length, 1);
+  assert.equal(r.times[0]!.source, 'transparency-log');
+  assert.equal(r.tlogEntries.length, 1);
+});
+
+test('identity is matched exactly unless a regexp is asked for, and a regexp is anchored', () => {
+  const b = bundle('happy-path-v0.3');
+  const id = (san: IdentityPolicy['subjectAlternativeName'], iss = exact(ISS)): SignerPolicy => ({
+    kind: 'identity',
+    identity: { subjectAlternativeName: san, issuer: iss },
+  });
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, id(exact(SAN + 'x')))),
+    'IDENTITY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, id(exact(SAN.slice(1))))),
+    'IDENTITY_MISMATCH',
+  );
+  // unanchored-looking patterns must match the whole value
+  assert.equal(
+    code(() =>
+      verifyBundle(b, bytes, prodRoot, id({ regexp: anchoredRegExp('sigstore-conformance', 'r') })),
+    ),
+    'IDENTITY_MISMATCH',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(
+        b,
+        bytes,
+        prodRoot,
+        id({ regexp: anchoredRegExp('https://github\\.com/sigstore-conformance/.*', 'r') }),
+      ),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(b, bytes, prodRoot, id({ regexp: anchoredRegExp('.*@refs/heads/main|x', 'r') })),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(b, bytes, prodRoot, id(exact(SAN), exact('https://accounts.google.com'))),
+    ),
+    'ISSUER_MISMATCH',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(
+        b,
+        bytes,
+        prodRoot,
+        id(exact(SAN), {
+          regexp: anchoredRegExp('https://token\\.actions\\.githubusercontent\\.co', 'r'),
+        }),
+      ),
+    ),
+    'ISSUER_MISMATCH',
+  );
+  assert.throws(
+    () => anchoredRegExp('(', '--certificate-identity-regexp'),
+    /--certificate-identity-regexp/,
+  );
+});
+
+test('GitHub workflow flags and any Fulcio OID are checked exactly', () => {
+  const b = bundle('happy-path-v0.3');
+  const ok = {
+    trigger: 'workflow_dispatch',
+    sha: 'c7b3dfb335f051e1c86bda4c716fac97df62ad81',
+    name: 'Extremely dangerous OIDC beacon',
+    repository: 'sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+    ref: 'refs/heads/main',
+  };
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, who({ githubWorkflow: ok }))),
+    'ok',
+  );
+  for (const k of Object.keys(ok) as Array<keyof typeof ok>)
+    assert.equal(
+      code(() =>
+        verifyBundle(b, bytes, prodRoot, who({ githubWorkflow: { ...ok, [k]: ok[k] + 'x' } })),
+      ),
+      'EXTENSION_MISMATCH',
+      k,
+    );
+  assert.equal(
+    code(() =>
+      verifyBundle(
+        b,
+        bytes,
+        prodRoot,
+        who({ extensions: { '1.3.6.1.4.1.57264.1.11': 'github-hosted' } }),
+      ),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(
+        b,
+        bytes,
+        prodRoot,
+        who({ extensions: { '1.3.6.1.4.1.57264.1.11': 'self-hosted' } }),
+      ),
+    ),
+    'EXTENSION_MISMATCH',
+  );
+  assert.equal(
+    code(() =>
+      verifyBundle(b, bytes, prodRoot, who({ extensions: { '1.3.6.1.4.1.57264.1.23': 'prod' } })),
+    ),
+    'EXTENSION_MISMATCH',
+  );
+});
+
+test('tampering with the artifact, signature or log entry is caught by the right check', () => {
+  const b = bundle('happy-path-v0.3');
+  const other: Artifact = { kind: 'bytes', data: new TextEncoder().encode('other') };
+  assert.equal(
+    code(() => verifyBundle(b, other, prodRoot, who())),
+    'MESSAGE_DIGEST_MISMATCH',
+  );
+  const noDigest = structuredClone(b) as Bundle;
+  if (noDigest.content.$case === 'messageSignature')
+    noDigest.content.messageSignature.messageDigest = undefined;
+  // without the hint, the signature itself rejects the wrong artifact
+  assert.equal(
+    code(() => verifyBundle(noDigest, other, prodRoot, who())),
+    'SIGNATURE',
+  );
+  const badSet = structuredClone(b) as Bundle;
+  badSet.verificationMaterial.tlogEntries[0]!.integratedTime += 1;
+  assert.equal(
+    code(() => verifyBundle(badSet, bytes, prodRoot, who())),
+    'TLOG_SET',
+  );
+  const dup = structuredClone(b) as Bundle;
+  dup.verificationMaterial.tlogEntries.push(dup.verificationMaterial.tlogEntries[0]!);
+  assert.equal(
+    code(() => verifyBundle(dup, bytes, prodRoot, who())),
+    'TLOG_DUPLICATE',
+  );
+  const none = structuredClone(b) as Bundle;
+  none.verificationMaterial.tlogEntries = [];
+  assert.equal(
+    code(() => verifyBundle(none, bytes, prodRoot, who())),
+    'TLOG_MISSING',
+  );
+  // the digest form of the artifact gives the same answers
+  const digest: Artifact = {
+    kind: 'digest',
+    algorithm: 'sha256',
+    digest: new Uint8Array(createHash('sha256').update(A).digest()),
+  };
+  assert.equal(
+    code(() => verifyBundle(b, digest, prodRoot, who())),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, { ...digest, digest: new Uint8Array(32) }, prodRoot, who())),
+    'MESSAGE_DIGEST_MISMATCH',
+  );
+});
+
+test('times come only from verified sources; thresholds are honoured', () => {
+  const b = bundle('rekor2-happy-path');
+  const r = verifyBundle(b, bytes, stagingRoot, who());
+  assert.deepEqual(
+    r.times.map((t) => t.source),
+    ['timestamp-authority'],
+  );
+  // integratedTime in a v2 entry without a SET is not a time source
+  const claimed = structuredClone(b) as Bundle;
+  claimed.verificationMaterial.rfc3161Timestamps = [];
+  claimed.verificationMaterial.tlogEntries[0]!.integratedTime = Math.floor(
+    r.times[0]!.time.getTime() / 1000,
+  );
+  assert.equal(
+    code(() => verifyBundle(claimed, bytes, stagingRoot, who())),
+    'NO_VERIFIED_TIME',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, bytes, stagingRoot, who(), { timestampThreshold: 2 })),
+    'NO_VERIFIED_TIME',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, bytes, stagingRoot, who(), { tlogThreshold: 2 })),
+    'TLOG_MISSING',
+  );
+});
+
+test('attestations: the artifact must be a subject, and --type must match', () => {
+  const b = bundle('happy-path-intoto-in-dsse-v3');
+  const r = verifyBundle(b, bytes, prodRoot, who());
+  assert.equal(r.statement?.subject.length, 1);
+  const pt = r.statement!.predicateType;
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, who(), { predicateType: pt })),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, who(), { predicateType: 'https://example.com/x' })),
+    'ATTESTATION_TYPE',
+  );
+  const other: Artifact = { kind: 'bytes', data: new TextEncoder().encode('not the subject') };
+  assert.equal(
+    code(() => verifyBundle(b, other, prodRoot, who())),
+    'ATTESTATION_SUBJECT',
+  );
+});
+
+test('keyed bundles verify only with the right key', () => {
+  const b = bundle('managed-key-happy-path');
+  const pem = fs.readFileSync(`${C}bundle-verify/managed-key-happy-path/key.pub`, 'utf8');
+  const { createPublicKey } = process.getBuiltinModule('node:crypto');
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, { kind: 'key', key: createPublicKey(pem) })),
+    'ok',
+  );
+  const wrong = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, { kind: 'key', key: wrong })),
+    'SIGNATURE',
+  );
+  assert.equal(
+    code(() => verifyBundle(b, bytes, prodRoot, who())),
+    'NO_CERTIFICATE',
+  );
+  // a certificate bundle checked with a key that is not the certificate's
+  assert.equal(
+    code(() =>
+      verifyBundle(bundle('happy-path-v0.3'), bytes, prodRoot, { kind: 'key', key: wrong }),
+    ),
+    'KEY_MISMATCH',
+  );
+});
