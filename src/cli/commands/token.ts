@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { getIdentityToken } from '../../client/identity/index.ts';
+import { FLAVORS, flavorPath, isFlavor } from '../../services/oidc/flavors.ts';
+
+/**
+ * `signet token`: prints an identity token from a running stack's built-in provider, for local
+ * use and tests. By default through the non-interactive grant for test clients (naming the
+ * identity with --subject); `--flow browser|device` signs in as a person instead.
+ */
+interface TokenFlags {
+  server?: string;
+  subject?: string;
+  issuer: string;
+  cluster: string;
+  audience?: string;
+  clientId: string;
+  clientSecret?: string;
+  flow: string;
+}
+
+export function registerToken(program: Command): void {
+  program
+    .command('token')
+    .description("print an identity token from a Signet stack's built-in identity provider")
+    .option('--server <url>', 'the Signet stack (env SIGNET_SERVER)', process.env.SIGNET_SERVER)
+    .option('--subject <name>', 'the configured identity to get a token for, e.g. dev@signet.local')
+    .option('--issuer <flavor>', `which issuer: ${FLAVORS.join(', ')}`, 'email')
+    .option('--cluster <name>', 'for --issuer kubernetes: the cluster', 'default')
+    .option('--audience <aud>', 'the token audience (default: the client id, sigstore)')
+    .option('--client-id <id>', 'OAuth client id', 'sigstore')
+    .option('--client-secret <secret>', 'OAuth client secret, when the client has one')
+    .option('--flow <flow>', 'test (non-interactive, default), browser or device', 'test')
+    .action(async (f: TokenFlags) => {
+      process.stdout.write(`${await token(f)}\n`);
+    });
+}
+
+async function token(f: TokenFlags): Promise<string> {
+  if (!f.server) throw invalid('--server', 'is required: the URL of a running Signet stack');
+  let base: URL;
+  try {
+    base = new URL(f.server);
+  } catch {
+    throw invalid('--server', `"${f.server}" is not a URL`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw invalid('--server', `"${f.server}" is not an http(s) URL`);
+  if (!isFlavor(f.issuer))
+    throw invalid('--issuer', `"${f.issuer}" is not one of ${FLAVORS.join(', ')}`);
+  if (!/^[-_a-zA-Z0-9]{1,63}$/.test(f.cluster))
+    throw invalid('--cluster', `"${f.cluster}" is not a cluster name ([-_a-zA-Z0-9])`);
+  const issuer = `${f.server.replace(/\/+$/, '')}/oidc${flavorPath(f.issuer, f.cluster)}`;
+  if (f.flow === 'browser' || f.flow === 'device') {
+    const got = await getIdentityToken({
+      env: {},
+      issuer,
+      clientId: f.clientId,
+      audience: f.audience ?? f.clientId,
+      interactive: f.flow,
+    });
+    return got.token;
+  }
+  if (f.flow !== 'test') throw invalid('--flow', `"${f.flow}" is not test, browser or device`);
+  if (!f.subject)
+    throw invalid(
+      '--subject',
+      'is required: the name of a configured identity, e.g. dev@signet.local',
+    );
+  const form: Record<string, string> = {
+    grant_type: 'client_credentials',
+    client_id: f.clientId,
+    subject: f.subject,
+  };
+  if (f.clientSecret !== undefined) form['client_secret'] = f.clientSecret;
+  if (f.audience !== undefined) form['audience'] = f.audience;
+  let res: Response;
+  try {
+    res = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new SignetError(
+      'unavailable',
+      'OIDC_UNREACHABLE',
+      `cannot reach ${issuer}: ${(e as Error).message}`,
+    );
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = (await res.json()) as Record<string, unknown>;
+  } catch {
+    // reported below with the status
+  }
+  if (res.status !== 200 || typeof body['id_token'] !== 'string') {
+    const why = body['error_description'] ?? body['message'] ?? `HTTP ${res.status}`;
+    throw new SignetError('unauthorized', 'OIDC_ERROR', `${issuer} refused: ${String(why)}`);
+  }
+  return body['id_token'];
+}

@@ -1,0 +1,87 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { tempStack } from '../helpers/stack.ts';
+import { createIdentityVerifier } from '../../src/services/ca/identity/verifier.ts';
+import { defaultCaIssuerConfig } from '../../src/services/oidc/ca-issuers.ts';
+
+const bin = path.resolve('bin/signet');
+let stack: Awaited<ReturnType<typeof tempStack>>;
+before(async () => {
+  stack = await tempStack();
+});
+after(async () => stack.close());
+
+function signet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(bin, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SIGNET_SERVER: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.once('error', reject);
+    c.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("signet token prints a token the stack's CA configuration accepts (email and GitHub shapes)", async () => {
+  const verifier = createIdentityVerifier(defaultCaIssuerConfig(stack.url));
+  const email = await signet(['token', '--server', stack.url, '--subject', 'dev@signet.local']);
+  assert.equal(email.code, 0, email.stderr);
+  const p = await verifier.verify(email.stdout.trim());
+  assert.deepEqual(p.san, { type: 'email', value: 'dev@signet.local' });
+  assert.equal(p.issuer, `${stack.url}/oidc`);
+
+  const gh = await signet([
+    'token',
+    '--server',
+    stack.url,
+    '--issuer',
+    'github',
+    '--subject',
+    'signet-dev/demo',
+  ]);
+  assert.equal(gh.code, 0, gh.stderr);
+  const g = await verifier.verify(gh.stdout.trim());
+  assert.equal(g.extensions[12], 'https://github.com/signet-dev/demo');
+});
+
+test('signet token: bad flags and unknown identities give one clear line, exit 1', async () => {
+  const unknown = await signet(['token', '--server', stack.url, '--subject', 'nobody@x.y']);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /no email identity named "nobody@x.y" is configured \(configured: dev@signet.local\)/,
+  );
+  const flavor = await signet([
+    'token',
+    '--server',
+    stack.url,
+    '--issuer',
+    'myspace',
+    '--subject',
+    'x',
+  ]);
+  assert.equal(flavor.code, 1);
+  assert.match(flavor.stderr, /--issuer: "myspace" is not one of email, github/);
+  const noServer = await signet(['token', '--subject', 'x']);
+  assert.equal(noServer.code, 1);
+  assert.match(noServer.stderr, /--server: is required/);
+  const aud = await signet([
+    'token',
+    '--server',
+    stack.url,
+    '--subject',
+    'dev@signet.local',
+    '--audience',
+    'other',
+  ]);
+  assert.equal(aud.code, 0);
+  const claims = JSON.parse(Buffer.from(aud.stdout.trim().split('.')[1]!, 'base64url').toString());
+  assert.equal(claims.aud, 'other');
+  assert.doesNotMatch(unknown.stderr + flavor.stderr, /at .*\.ts:\d+/);
+});
