@@ -9,6 +9,7 @@ import { registerVerifyBlob } from './verify-blob.ts';
 import { registerVerifyBlobAttestation } from './verify-blob-attestation.ts';
 import { registerVerifyBundle } from './verify-bundle.ts';
 import { registerInspect } from './inspect.ts';
+import { registerToken } from './token.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerifyBlobAttestation,
   registerVerifyBundle,
   registerInspect,
+  registerToken,
 ];
