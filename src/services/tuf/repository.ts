@@ -1,0 +1,335 @@
+import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Key,
+  Metadata,
+  MetadataKind,
+  MetaFile,
+  Root,
+  Signature,
+  Snapshot,
+  TargetFile,
+  Targets,
+  Timestamp,
+} from '@tufjs/models';
+import { Role } from '@tufjs/models/dist/role.js';
+import { canonicalize } from '../../core/encoding/canonical-json.ts';
+import { SignetError } from '../../core/errors.ts';
+import { KeyRing } from '../keyring.ts';
+
+/**
+ * A TUF 1.0 repository (theupdateframework.io/specification) for the stack's trust files:
+ * a versioned root chain (`N.root.json`), targets, snapshot and timestamp, with consistent
+ * snapshots (targets stored as `targets/<sha256>.<name>`). Root and targets keys are
+ * "offline-ish" (KeyRing files, used when the content or a key changes); snapshot and
+ * timestamp are online roles, re-signed whenever less than half their lifetime remains.
+ *
+ * On disk: `dataDir/tuf/metadata/*.json`, `dataDir/tuf/targets/*`; keys in KeyRings
+ * `tuf-root`, `tuf-targets`, `tuf-snapshot`, `tuf-timestamp`.
+ */
+export type RoleName = 'root' | 'targets' | 'snapshot' | 'timestamp';
+export const ROLES: readonly RoleName[] = ['root', 'targets', 'snapshot', 'timestamp'];
+const DAY = 24 * 3600 * 1000;
+export const DEFAULT_LIFETIMES: Record<RoleName, number> = {
+  root: 365 * DAY,
+  targets: 180 * DAY,
+  snapshot: 7 * DAY,
+  timestamp: 1 * DAY,
+};
+const SPEC_VERSION = '1.0.31';
+
+export function ringName(role: RoleName): string {
+  return `tuf-${role}`;
+}
+
+/** TUF key (ecdsa-sha2-nistp256, PEM public key as Sigstore's root-signing repo uses). */
+export function tufKey(key: KeyObject): Key {
+  const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
+  const body = { keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256', keyval: { public: pub } };
+  const keyID = createHash('sha256').update(canonicalize(body)).digest('hex');
+  return new Key({ keyID, keyType: body.keytype, scheme: body.scheme, keyVal: body.keyval });
+}
+
+function signer(key: KeyObject): (data: Buffer) => Signature {
+  const keyID = tufKey(key).keyID;
+  return (data) => new Signature({ keyID, sig: sign('sha256', data, key).toString('hex') });
+}
+
+function expiry(now: Date, lifetime: number): string {
+  return new Date(now.getTime() + lifetime).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+type AnyMeta = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>;
+
+export class TufRepository {
+  private readonly metaDir: string;
+  private readonly targetsDir: string;
+  private readonly rings: Record<RoleName, KeyRing>;
+  private readonly lifetimes: Record<RoleName, number>;
+  /** Served files by path relative to the repository root (`2.root.json`, `targets/…`). */
+  private readonly files = new Map<string, Buffer>();
+  root!: Metadata<Root>;
+  targets: Metadata<Targets> | undefined;
+  snapshot: Metadata<Snapshot> | undefined;
+  timestamp: Metadata<Timestamp> | undefined;
+
+  private constructor(dataDir: string, lifetimes: Partial<Record<RoleName, number>>) {
+    const dir = path.join(dataDir, 'tuf');
+    this.metaDir = path.join(dir, 'metadata');
+    this.targetsDir = path.join(dir, 'targets');
+    fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.targetsDir, { recursive: true, mode: 0o700 });
+    const spec = { type: 'ec', curve: 'P-256' } as const;
+    this.rings = {
+      root: KeyRing.open(dataDir, ringName('root'), spec),
+      targets: KeyRing.open(dataDir, ringName('targets'), spec),
+      snapshot: KeyRing.open(dataDir, ringName('snapshot'), spec),
+      timestamp: KeyRing.open(dataDir, ringName('timestamp'), spec),
+    };
+    this.lifetimes = { ...DEFAULT_LIFETIMES, ...lifetimes };
+  }
+
+  /** Opens (or starts) the repository in `dataDir` and loads what was published before. */
+  static open(dataDir: string, lifetimes: Partial<Record<RoleName, number>> = {}): TufRepository {
+    const repo = new TufRepository(dataDir, lifetimes);
+    repo.load();
+    return repo;
+  }
+
+  private load(): void {
+    for (const f of fs.readdirSync(this.metaDir)) {
+      if (!/^(\d+\.(root|targets|snapshot)|timestamp)\.json$/.test(f)) continue;
+      this.files.set(f, fs.readFileSync(path.join(this.metaDir, f)));
+    }
+    for (const f of fs.readdirSync(this.targetsDir))
+      this.files.set(`targets/${f}`, fs.readFileSync(path.join(this.targetsDir, f)));
+    const latest = (role: 'root' | 'targets' | 'snapshot'): Buffer | undefined => {
+      let best = 0;
+      for (const k of this.files.keys()) {
+        const m = new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(k);
+        if (m && Number(m[1]) > best) best = Number(m[1]);
+      }
+      return best ? this.files.get(`${best}.${role}.json`) : undefined;
+    };
+    const parse = (b: Buffer | undefined): Record<string, never> | undefined =>
+      b ? (JSON.parse(b.toString('utf8')) as Record<string, never>) : undefined;
+    const r = parse(latest('root'));
+    if (r) this.root = Metadata.fromJSON(MetadataKind.Root, r);
+    const t = parse(latest('targets'));
+    if (t) this.targets = Metadata.fromJSON(MetadataKind.Targets, t);
+    const s = parse(latest('snapshot'));
+    if (s) this.snapshot = Metadata.fromJSON(MetadataKind.Snapshot, s);
+    const ts = parse(this.files.get('timestamp.json'));
+    if (ts) this.timestamp = Metadata.fromJSON(MetadataKind.Timestamp, ts);
+  }
+
+  /** The public key each role should have now (the current KeyRing version). */
+  private currentKeys(): Record<RoleName, Key> {
+    return {
+      root: tufKey(this.rings.root.current().key),
+      targets: tufKey(this.rings.targets.current().key),
+      snapshot: tufKey(this.rings.snapshot.current().key),
+      timestamp: tufKey(this.rings.timestamp.current().key),
+    };
+  }
+
+  private expiring(md: AnyMeta | undefined, role: RoleName, now: Date): boolean {
+    if (!md) return true;
+    return Date.parse(md.signed.expires) - now.getTime() < this.lifetimes[role] / 2;
+  }
+
+  /** True when `md` is signed by the key the current root names for `role`. */
+  private signedByCurrent(md: AnyMeta, role: RoleName): boolean {
+    const ids = this.root.signed.roles[role]!.keyIDs;
+    return Object.keys(md.signatures).some((id) => ids.includes(id));
+  }
+
+  /**
+   * Publishes `targets` (name -> bytes): re-signs what changed or is about to expire, in
+   * dependency order root -> targets -> snapshot -> timestamp. Returns the roles re-signed.
+   */
+  update(targets: Record<string, Uint8Array>, now = new Date()): RoleName[] {
+    const changed: RoleName[] = [];
+    if (this.updateRoot(now)) changed.push('root');
+    if (this.updateTargets(targets, now, changed.includes('root'))) changed.push('targets');
+    if (this.updateSnapshot(now, changed.length > 0)) changed.push('snapshot');
+    if (this.updateTimestamp(now, changed.length > 0)) changed.push('timestamp');
+    return changed;
+  }
+
+  private updateRoot(now: Date): boolean {
+    const keys = this.currentKeys();
+    const want = new Root({
+      version: 1,
+      specVersion: SPEC_VERSION,
+      expires: expiry(now, this.lifetimes.root),
+      consistentSnapshot: true,
+      keys: Object.fromEntries(ROLES.map((r) => [keys[r].keyID, keys[r]])),
+      roles: Object.fromEntries(
+        ROLES.map((r) => [r, new Role({ keyIDs: [keys[r].keyID], threshold: 1 })]),
+      ),
+    });
+    const prev = this.root as Metadata<Root> | undefined;
+    if (prev) {
+      const sameKeys = ROLES.every(
+        (r) => prev.signed.roles[r]!.keyIDs.join() === want.roles[r]!.keyIDs.join(),
+      );
+      if (sameKeys && !this.expiring(prev, 'root', now)) return false;
+    }
+    const version = prev ? prev.signed.version + 1 : 1;
+    const md = new Metadata(
+      new Root({
+        version,
+        specVersion: SPEC_VERSION,
+        expires: want.expires,
+        consistentSnapshot: true,
+        keys: want.keys,
+        roles: want.roles,
+      }),
+    );
+    // TUF §5.3.4: a new root is signed by a threshold of the previous root's keys and of its own.
+    const signers = new Map<string, KeyObject>();
+    const current = this.rings.root.current().key;
+    signers.set(tufKey(current).keyID, current);
+    if (prev) {
+      for (const id of prev.signed.roles['root']!.keyIDs) {
+        const v = this.rings.root.versions.find((x) => tufKey(x.key).keyID === id);
+        if (!v)
+          throw new SignetError(
+            'internal',
+            'TUF_ROOT_KEY',
+            `the previous root key ${id} is not in the tuf-root key ring: cannot sign root version ${version}`,
+          );
+        signers.set(id, v.key);
+      }
+    }
+    for (const k of signers.values()) md.sign(signer(k), true);
+    this.root = md;
+    this.write(`${version}.root.json`, md);
+    return true;
+  }
+
+  private updateTargets(
+    files: Record<string, Uint8Array>,
+    now: Date,
+    rootChanged: boolean,
+  ): boolean {
+    const want: Record<string, TargetFile> = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const sha512 = createHash('sha512').update(bytes).digest('hex');
+      want[name] = new TargetFile({ path: name, length: bytes.length, hashes: { sha256, sha512 } });
+      this.writeTarget(`${sha256}.${name}`, bytes);
+    }
+    const prev = this.targets;
+    if (
+      prev &&
+      !this.expiring(prev, 'targets', now) &&
+      (!rootChanged || this.signedByCurrent(prev, 'targets'))
+    ) {
+      const old = prev.signed.targets;
+      const same =
+        Object.keys(old).length === Object.keys(want).length &&
+        Object.entries(want).every(([n, t]) => old[n]?.equals(t));
+      if (same) return false;
+    }
+    const version = prev ? prev.signed.version + 1 : 1;
+    const md = new Metadata(
+      new Targets({
+        version,
+        specVersion: SPEC_VERSION,
+        expires: expiry(now, this.lifetimes.targets),
+        targets: want,
+      }),
+    );
+    md.sign(signer(this.rings.targets.current().key), false);
+    this.targets = md;
+    this.write(`${version}.targets.json`, md);
+    return true;
+  }
+
+  private updateSnapshot(now: Date, upstreamChanged: boolean): boolean {
+    const prev = this.snapshot;
+    const targetsVersion = this.targets!.signed.version;
+    if (
+      prev &&
+      !upstreamChanged &&
+      !this.expiring(prev, 'snapshot', now) &&
+      prev.signed.meta['targets.json']?.version === targetsVersion
+    )
+      return false;
+    const version = prev ? prev.signed.version + 1 : 1;
+    const md = new Metadata(
+      new Snapshot({
+        version,
+        specVersion: SPEC_VERSION,
+        expires: expiry(now, this.lifetimes.snapshot),
+        meta: { 'targets.json': new MetaFile({ version: targetsVersion }) },
+      }),
+    );
+    md.sign(signer(this.rings.snapshot.current().key), false);
+    this.snapshot = md;
+    this.write(`${version}.snapshot.json`, md);
+    return true;
+  }
+
+  private updateTimestamp(now: Date, upstreamChanged: boolean): boolean {
+    const prev = this.timestamp;
+    const snap = this.snapshot!;
+    if (
+      prev &&
+      !upstreamChanged &&
+      !this.expiring(prev, 'timestamp', now) &&
+      prev.signed.snapshotMeta.version === snap.signed.version
+    )
+      return false;
+    const bytes = this.files.get(`${snap.signed.version}.snapshot.json`)!;
+    const version = prev ? prev.signed.version + 1 : 1;
+    const md = new Metadata(
+      new Timestamp({
+        version,
+        specVersion: SPEC_VERSION,
+        expires: expiry(now, this.lifetimes.timestamp),
+        snapshotMeta: new MetaFile({
+          version: snap.signed.version,
+          length: bytes.length,
+          hashes: { sha256: createHash('sha256').update(bytes).digest('hex') },
+        }),
+      }),
+    );
+    md.sign(signer(this.rings.timestamp.current().key), false);
+    this.timestamp = md;
+    this.write('timestamp.json', md);
+    return true;
+  }
+
+  /** A served file by its path below the repository root, or undefined. */
+  read(rel: string): Buffer | undefined {
+    if (rel === 'root.json') return this.files.get(`${this.root.signed.version}.root.json`);
+    if (rel === 'targets.json' && this.targets)
+      return this.files.get(`${this.targets.signed.version}.targets.json`);
+    if (rel === 'snapshot.json' && this.snapshot)
+      return this.files.get(`${this.snapshot.signed.version}.snapshot.json`);
+    return this.files.get(rel);
+  }
+
+  private write(name: string, md: AnyMeta): void {
+    const bytes = Buffer.from(`${JSON.stringify(md.toJSON(), null, 2)}\n`);
+    atomicWrite(path.join(this.metaDir, name), bytes);
+    this.files.set(name, bytes);
+  }
+
+  private writeTarget(name: string, bytes: Uint8Array): void {
+    const rel = `targets/${name}`;
+    if (this.files.has(rel)) return;
+    atomicWrite(path.join(this.targetsDir, name), bytes);
+    this.files.set(rel, Buffer.from(bytes));
+  }
+}
+
+function atomicWrite(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, bytes, { mode: 0o644 });
+  fs.renameSync(tmp, file);
+}
