@@ -34,7 +34,7 @@ export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory>
   // { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
   // { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
   { name: 'tsa', load: async () => (await import('./tsa/service.ts')).createTsaService },
-  // { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },
+  { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },
 ];
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
