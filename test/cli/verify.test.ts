@@ -1,0 +1,287 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const bin = path.resolve('bin/signet');
+const C = path.resolve('../shared/conformance');
+const happy = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
+const dsse = path.join(C, 'bundle-verify/happy-path-intoto-in-dsse-v3/bundle.sigstore.json');
+const root = path.join(C, 'trust-roots/production/trusted_root.json');
+const artifact = path.join(C, 'bundle-verify/a.txt');
+const SAN =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISS = 'https://token.actions.githubusercontent.com';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-verify-'));
+
+function run(args: string[]) {
+  return spawnSync(bin, args, { encoding: 'utf8' });
+}
+
+/** Exit 1, one `error:` line that matches `re`, no stack trace. */
+function failsClearly(args: string[], re: RegExp) {
+  const r = run(args);
+  assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^error: /);
+  assert.match(lines[0]!, re);
+  assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+}
+
+function withBundle(name: string, edit: (j: Record<string, any>) => void): string {
+  const j = JSON.parse(fs.readFileSync(happy, 'utf8'));
+  edit(j);
+  const f = path.join(tmp, name);
+  fs.writeFileSync(f, JSON.stringify(j));
+  return f;
+}
+
+const idFlags = [
+  '--certificate-identity',
+  SAN,
+  '--certificate-oidc-issuer',
+  ISS,
+  '--trusted-root',
+  root,
+];
+
+test('verify-blob accepts a good bundle with cosign flags (regexp and GitHub flags too)', () => {
+  let r = run(['verify-blob', artifact, '--bundle', happy, ...idFlags]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /Verified OK: signed by https:\/\/github\.com\/sigstore-conformance.* at 2024-.*transparency log/,
+  );
+  r = run([
+    'verify-blob',
+    '--digest',
+    'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf',
+    '--bundle',
+    happy,
+    '--certificate-identity-regexp',
+    'https://github\\.com/sigstore-conformance/.*',
+    '--certificate-oidc-issuer',
+    ISS,
+    '--certificate-github-workflow-repository',
+    'sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+    '--certificate-github-workflow-trigger',
+    'workflow_dispatch',
+    '--trusted-root',
+    root,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      ...idFlags,
+      '--certificate-github-workflow-ref',
+      'refs/heads/evil',
+    ],
+    /GitHub workflow ref is "refs\/heads\/main", expected "refs\/heads\/evil"/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-identity',
+      'someone@example.com',
+      '--certificate-oidc-issuer',
+      ISS,
+      '--trusted-root',
+      root,
+    ],
+    /not to "someone@example.com"/,
+  );
+});
+
+test('verify-blob-attestation checks the subject and --type', () => {
+  let r = run([
+    'verify-blob-attestation',
+    artifact,
+    '--bundle',
+    dsse,
+    ...idFlags,
+    '--type',
+    'slsaprovenance1',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /attestation of type https:\/\/slsa\.dev\/provenance\/v1/);
+  failsClearly(
+    ['verify-blob-attestation', artifact, '--bundle', dsse, ...idFlags, '--type', 'spdxjson'],
+    /predicate type is "https:\/\/slsa\.dev\/provenance\/v1", expected "https:\/\/spdx\.dev\/Document"/,
+  );
+  failsClearly(
+    ['verify-blob-attestation', root, '--bundle', dsse, ...idFlags],
+    /not about this artifact/,
+  );
+  failsClearly(
+    ['verify-blob-attestation', artifact, '--bundle', happy, ...idFlags],
+    /plain signature, not an attestation/,
+  );
+  failsClearly(
+    ['verify-blob-attestation', artifact, '--bundle', dsse, ...idFlags, '--type', 'no such'],
+    /--type/,
+  );
+  r = run(['verify-blob', artifact, '--bundle', dsse, ...idFlags]);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('bad inputs give one clear line and exit 1', () => {
+  const notJson = path.join(tmp, 'not.json');
+  fs.writeFileSync(notJson, '{"mediaType": ');
+  failsClearly(
+    ['verify-blob', artifact, '--bundle', notJson, ...idFlags],
+    /--bundle: .*not a valid Sigstore bundle: bundle: is not valid JSON/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      withBundle('mt.json', (j) => (j.mediaType = 'application/json')),
+      ...idFlags,
+    ],
+    /mediaType: "application\/json" is not a supported bundle media type/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      withBundle(
+        'b64.json',
+        (j) => (j.messageSignature.signature = j.messageSignature.signature.slice(0, -3)),
+      ),
+      ...idFlags,
+    ],
+    /messageSignature\.signature: is not valid base64/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      withBundle('cert.json', (j) => (j.verificationMaterial.certificate.rawBytes = 'MIIBAAAA')),
+      ...idFlags,
+    ],
+    /verificationMaterial\.certificate/,
+  );
+  const notKey = path.join(tmp, 'key.pub');
+  fs.writeFileSync(notKey, 'hello, not a key\n');
+  failsClearly(
+    ['verify-blob', artifact, '--bundle', happy, '--key', notKey, '--trusted-root', root],
+    /--key: .*key\.pub is not a public key/,
+  );
+  failsClearly(
+    ['verify-blob', artifact, '--bundle', path.join(tmp, 'missing.json'), ...idFlags],
+    /--bundle: cannot read .*missing\.json: ENOENT/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-oidc-issuer',
+      ISS,
+      '--trusted-root',
+      root,
+    ],
+    /--certificate-identity: is required/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-identity',
+      SAN,
+      '--trusted-root',
+      root,
+    ],
+    /--certificate-oidc-issuer: is required/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-identity-regexp',
+      '(',
+      '--certificate-oidc-issuer',
+      ISS,
+      '--trusted-root',
+      root,
+    ],
+    /--certificate-identity-regexp: is not a valid regular expression/,
+  );
+  failsClearly(
+    ['verify-blob', '--digest', 'sha256:abcd', '--bundle', happy, ...idFlags],
+    /--digest: a sha256 digest is 32 bytes/,
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-identity',
+      SAN,
+      '--certificate-oidc-issuer',
+      ISS,
+    ],
+    /--trusted-root: is required/,
+  );
+  const badRoot = path.join(tmp, 'root.json');
+  fs.writeFileSync(
+    badRoot,
+    '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{}]}',
+  );
+  failsClearly(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      '--certificate-identity',
+      SAN,
+      '--certificate-oidc-issuer',
+      ISS,
+      '--trusted-root',
+      badRoot,
+    ],
+    /--trusted-root: .*not a valid trusted root: tlogs\[0\]\.publicKey: is required/,
+  );
+});
+
+test('inspect shows who, issuer, when (claimed or verified), the log and the subjects', () => {
+  let r = run(['inspect', happy]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Signed by: +https:\/\/github\.com\/sigstore-conformance/);
+  assert.match(r.stdout, /OIDC issuer: +https:\/\/token\.actions\.githubusercontent\.com/);
+  assert.match(r.stdout, /Log entry 1: +hashedrekord 0\.0\.1 at index \d+/);
+  assert.match(r.stdout, /integrated: +2024-\S+ \(claimed, not verified\)/);
+  r = run(['inspect', happy, '--trusted-root', root]);
+  assert.match(r.stdout, /in https:\/\/rekor\.sigstore\.dev/);
+  assert.match(r.stdout, /integrated: +2024-\S+ \(verified\)/);
+  r = run(['inspect', dsse]);
+  assert.match(r.stdout, /Predicate: +https:\/\/slsa\.dev\/provenance\/v1/);
+  assert.match(r.stdout, /Subject: +a\.txt sha256:a0cfc712/);
+  r = run(['inspect', path.join(C, 'bundle-verify/rekor2-happy-path/bundle.sigstore.json')]);
+  assert.match(r.stdout, /Timestamp 1: +2025-06-12T12:02:20Z \(claimed, not verified\)/);
+  assert.match(r.stdout, /checkpoint: +log2025-alpha1\.rekor\.sigstage\.dev, tree size \d+/);
+  failsClearly(
+    ['inspect', path.join(C, 'bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json')],
+    /not valid JSON/,
+  );
+});
