@@ -86,6 +86,11 @@ export class OidcProvider {
     this.ringStamp = this.stamp();
   }
 
+  /** When the provider's first key was made: the start of its validity in the signing config. */
+  get since(): Date {
+    return this.ring.versions[0]!.validFrom;
+  }
+
   issuer(flavor: Flavor, cluster = 'default'): Issuer {
     return { flavor, cluster, url: `${this.root}${flavorPath(flavor, cluster)}` };
   }

@@ -31,7 +31,7 @@ export const createOidcService: ServiceFactory = async (ctx) => {
           {
             url: provider.root,
             majorApiVersion: 1,
-            validFor: { start: new Date(0).toISOString() },
+            validFor: { start: provider.since.toISOString() },
             operator: 'signet',
           },
         ],
