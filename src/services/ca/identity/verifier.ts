@@ -134,16 +134,15 @@ export function createIdentityVerifier(
             `the token is not valid before ${iso(nbf)} (${nbf - t} s from now; allowed clock skew ${skew} s)`,
           );
       }
+      // Fulcio's token requirements (docs/oidc.md) include `iat`.
       const iat = claims['iat'];
-      if (iat !== undefined) {
-        if (typeof iat !== 'number' || !Number.isFinite(iat))
-          throw fail('TOKEN_CLAIMS', 'the token\'s "iat" claim is not a number');
-        if (t + skew < iat)
-          throw fail(
-            'TOKEN_ISSUED_IN_FUTURE',
-            `the token claims to be issued at ${iso(iat)}, ${iat - t} s in the future (allowed clock skew ${skew} s)`,
-          );
-      }
+      if (typeof iat !== 'number' || !Number.isFinite(iat))
+        throw fail('TOKEN_CLAIMS', 'the token has no numeric "iat" (issued at) claim');
+      if (t + skew < iat)
+        throw fail(
+          'TOKEN_ISSUED_IN_FUTURE',
+          `the token claims to be issued at ${iso(iat)}, ${iat - t} s in the future (allowed clock skew ${skew} s)`,
+        );
       const aud = claims['aud'];
       const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
       if (!auds || auds.length === 0)

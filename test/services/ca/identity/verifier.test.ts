@@ -364,6 +364,8 @@ describe('bad tokens are refused, saying which check failed', () => {
       p.mod.provider.mint(emailIssuer(), dev(), 'sigstore', { claims });
     await rejects(await mint({ sub: undefined }), 'TOKEN_CLAIMS', /no "sub"/);
     await rejects(await mint({ exp: undefined }), 'TOKEN_CLAIMS', /no numeric "exp"/);
+    await rejects(await mint({ iat: undefined }), 'TOKEN_CLAIMS', /no numeric "iat"/);
+    await rejects(await mint({ aud: undefined }), 'TOKEN_AUDIENCE', /no "aud" claim/);
     await rejects(await mint({ email: undefined }), 'TOKEN_CLAIMS', /no "email" claim/);
     const gh = await p.mod.provider.mint(
       p.mod.provider.issuer('github'),
