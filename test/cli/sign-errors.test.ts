@@ -19,6 +19,23 @@ const bin = path.resolve('bin/signet');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-sign-'));
 fs.writeFileSync(path.join(dir, 'a.txt'), 'x');
 fs.writeFileSync(path.join(dir, 'bad-config.json'), '{"mediaType": 1');
+const service = (url: string) => ({
+  url,
+  majorApiVersion: 1,
+  validFor: { start: '2020-01-01T00:00:00Z' },
+});
+fs.writeFileSync(
+  path.join(dir, 'config.json'),
+  JSON.stringify({
+    mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+    caUrls: [service('http://127.0.0.1:9/fulcio')],
+    oidcUrls: [],
+    rekorTlogUrls: [service('http://127.0.0.1:9/rekor')],
+    rekorTlogConfig: { selector: 'ANY' },
+    tsaUrls: [],
+    tsaConfig: { selector: 'ANY' },
+  }),
+);
 const env = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !['SIGSTORE_ID_TOKEN', 'SIGNET_SERVER'].includes(k)),
 );
@@ -86,6 +103,16 @@ const cases: Array<[string, string[], RegExp]> = [
     'conformance sign-bundle staging',
     ['sign-bundle', '--staging', '--identity-token', 't', '--bundle', 'o.json', 'a.txt'],
     /^error: --staging names Sigstore's public staging services/,
+  ],
+  [
+    'no identity token and no terminal',
+    ['sign-blob', '--signing-config', 'config.json', 'a.txt'],
+    /^error: .*no identity token found/,
+  ],
+  [
+    'identity token that is neither a JWT nor a file',
+    ['sign-blob', '--signing-config', 'config.json', '--identity-token', 'nonsense', 'a.txt'],
+    /^error: .*--identity-token is neither a JWT nor a readable file/,
   ],
   ['trusted-root without server', ['trusted-root'], /^error: --server: is required/],
 ];

@@ -21,10 +21,10 @@ import type { SignContext } from './sign.ts';
 export interface SignSetupOptions {
   /** `--key FILE`: keyed signing. */
   key?: string;
-  /** `--identity-token`; else SIGSTORE_ID_TOKEN; else `getToken`. */
+  /** `--identity-token` (a token or a file); else SIGSTORE_ID_TOKEN, CI, or a sign-in. */
   identityToken?: string;
-  /** Interactive / ambient token acquisition (the identity client), tried last. */
-  getToken?: (server: string | undefined) => Promise<string>;
+  /** `never` to fail instead of asking a person to sign in (default: only on a terminal). */
+  interactive?: 'auto' | 'browser' | 'device' | 'never';
   signingConfig?: string;
   server?: string;
   rekorVersion?: 1 | 2;
@@ -53,7 +53,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     );
   let signer: Signer;
   if (keyless) {
-    const token = await identityToken(o, env);
+    const token = await identityToken(o, env, config?.oidcUrls[0]?.url);
     signer = await keylessSigner(services.caUrl!, token, o.http);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
@@ -76,18 +76,25 @@ async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | u
   return undefined;
 }
 
-async function identityToken(o: SignSetupOptions, env: NodeJS.ProcessEnv): Promise<string> {
-  const t = o.identityToken ?? env.SIGSTORE_ID_TOKEN;
-  if (t !== undefined) {
-    if (t.trim() === '') throw invalid('--identity-token', 'is empty');
-    return t.trim();
-  }
-  if (o.getToken) return o.getToken(o.server);
-  throw new SignetError(
-    'invalid-input',
-    'NO_IDENTITY_TOKEN',
-    'keyless signing needs an identity token: --identity-token TOKEN or SIGSTORE_ID_TOKEN (or sign with --key)',
-  );
+/**
+ * The identity client's order (cosign's): --identity-token, SIGSTORE_ID_TOKEN, ambient CI
+ * credentials, then a browser or device sign-in at the stack's (or signing config's) issuer.
+ */
+async function identityToken(
+  o: SignSetupOptions,
+  env: NodeJS.ProcessEnv,
+  issuer: string | undefined,
+): Promise<string> {
+  const { getIdentityToken } = await import('../identity/index.ts');
+  const t = await getIdentityToken({
+    identityToken: o.identityToken,
+    env,
+    server: o.server,
+    issuer: o.server ? undefined : issuer,
+    interactive: o.interactive,
+  });
+  o.onEvent?.(`using the identity token from ${t.source}`);
+  return t.token;
 }
 
 /** Read a text file named by a flag, with an error that names the flag and the file. */
