@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Updater } from 'tuf-js';
+import { invalid, SignetError } from '../../core/errors.ts';
+
+/** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
+export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
+export const SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
+
+export interface FetchTrustOptions {
+  /** Base URL of a Signet stack; its TUF repository is `<serverUrl>/tuf`. */
+  serverUrl?: string;
+  /** URL of a TUF repository (metadata at `<tufUrl>/N.root.json`, targets at `<tufUrl>/targets/`). */
+  tufUrl?: string;
+  /** A root.json to pin (recommended). Without it the first use trusts the server's 1.root.json. */
+  rootFile?: string;
+  /** Folder for the local TUF cache (one subfolder per repository). */
+  cacheDir: string;
+  /** Where warnings go (trust on first use, offline fallback). Default: stderr. */
+  warn?: (message: string) => void;
+  /** Network timeout per request in milliseconds (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface FetchedTrust {
+  /** trusted_root.json (protobuf-specs TrustedRoot JSON). */
+  trustedRoot: unknown;
+  /** signing_config.v0.2.json (SigningConfig v0.2 JSON), or undefined if the repository has none. */
+  signingConfig: unknown;
+  trustedRootText: string;
+  signingConfigText: string | undefined;
+  /** True when the network could not be reached and verified cached metadata was used. */
+  offline: boolean;
+  /** The repository's cache folder. */
+  cachePath: string;
+}
+
+/**
+ * Gets the trusted root and signing config through TUF (tuf-js) from a pinned root: the TUF
+ * client verifies the root chain, timestamp, snapshot and targets, and the files' hashes.
+ * Everything is cached; without network the cached, still-unexpired metadata is used.
+ */
+export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust> {
+  const tufUrl = repositoryUrl(opts);
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const cachePath = path.join(opts.cacheDir, cacheName(tufUrl));
+  const metadataDir = path.join(cachePath, 'metadata');
+  const targetDir = path.join(cachePath, 'targets');
+  fs.mkdirSync(metadataDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
+  await pinRoot(tufUrl, metadataDir, opts, warn);
+
+  const make = (forceCache: boolean) =>
+    new Updater({
+      metadataDir,
+      metadataBaseUrl: tufUrl,
+      targetDir,
+      targetBaseUrl: `${tufUrl}/targets`,
+      forceCache,
+      config: { fetchTimeout: opts.timeoutMs ?? 10_000, fetchRetries: 0 },
+    });
+
+  let offline = false;
+  let files: Map<string, string | undefined>;
+  try {
+    files = await getTargets(make(false), true);
+  } catch (e) {
+    if (!isNetworkError(e)) throw tufError(tufUrl, e);
+    try {
+      files = await getTargets(make(true), false);
+    } catch (e2) {
+      throw new SignetError(
+        'unavailable',
+        'TUF_UNREACHABLE',
+        `cannot reach the TUF repository ${tufUrl} (${describe(e)}) and the local cache in ${cachePath} cannot be used (${describe(e2)})`,
+        { cause: e },
+      );
+    }
+    offline = true;
+    warn(
+      `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
+    );
+  }
+  const trustedRootText = files.get(TRUSTED_ROOT_TARGET);
+  if (trustedRootText === undefined)
+    throw new SignetError(
+      'not-found',
+      'TUF_NO_TRUSTED_ROOT',
+      `the TUF repository ${tufUrl} has no ${TRUSTED_ROOT_TARGET} target`,
+    );
+  const signingConfigText = files.get(SIGNING_CONFIG_TARGET);
+  return {
+    trustedRoot: parseJson(trustedRootText, TRUSTED_ROOT_TARGET),
+    signingConfig:
+      signingConfigText === undefined
+        ? undefined
+        : parseJson(signingConfigText, SIGNING_CONFIG_TARGET),
+    trustedRootText,
+    signingConfigText,
+    offline,
+    cachePath,
+  };
+}
+
+function repositoryUrl(opts: FetchTrustOptions): string {
+  const field = opts.tufUrl !== undefined ? 'tufUrl' : 'serverUrl';
+  const raw = opts.tufUrl ?? opts.serverUrl;
+  if (!raw) throw invalid('serverUrl', 'give the server URL or the TUF repository URL');
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw invalid(field, `"${raw}" is not a URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw invalid(field, `"${raw}" is not an http(s) URL`);
+  const base = raw.replace(/\/+$/, '');
+  return opts.tufUrl !== undefined ? base : `${base}/tuf`;
+}
+
+/** A folder name per repository, readable and collision-free. */
+function cacheName(url: string): string {
+  const u = new URL(url);
+  const readable = `${u.hostname}${u.port ? `_${u.port}` : ''}${u.pathname}`.replace(
+    /[^A-Za-z0-9._-]+/g,
+    '_',
+  );
+  return `${readable}-${createHash('sha256').update(url).digest('hex').slice(0, 8)}`;
+}
+
+/** Puts the trust anchor (root.json) in the cache: the given file, or trust on first use. */
+async function pinRoot(
+  tufUrl: string,
+  metadataDir: string,
+  opts: FetchTrustOptions,
+  warn: (m: string) => void,
+): Promise<void> {
+  const pinned = path.join(metadataDir, 'root.json');
+  if (fs.existsSync(pinned)) return; // already pinned; tuf-js keeps it updated along the root chain
+  let text: string;
+  if (opts.rootFile) {
+    try {
+      text = fs.readFileSync(opts.rootFile, 'utf8');
+    } catch (e) {
+      throw invalid('rootFile', `cannot read ${opts.rootFile}: ${(e as Error).message}`, e);
+    }
+    checkRoot(text, 'rootFile');
+  } else {
+    let res: Response;
+    try {
+      res = await fetch(`${tufUrl}/1.root.json`, {
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      });
+    } catch (e) {
+      throw new SignetError(
+        'unavailable',
+        'TUF_UNREACHABLE',
+        `cannot fetch the initial root from ${tufUrl}/1.root.json: ${describe(e)}`,
+        { cause: e },
+      );
+    }
+    if (!res.ok)
+      throw new SignetError(
+        'unavailable',
+        'TUF_UNREACHABLE',
+        `${tufUrl}/1.root.json answered HTTP ${res.status}`,
+      );
+    text = await res.text();
+    checkRoot(text, `${tufUrl}/1.root.json`);
+    const digest = createHash('sha256').update(text).digest('hex');
+    warn(
+      `trust on first use: no root given for ${tufUrl}, so its 1.root.json (sha256 ${digest}) was fetched over the network and pinned in ${metadataDir}. ` +
+        'Anyone who could tamper with this first download could have chosen what you trust; pass the root file you got from the server operator to pin it instead.',
+    );
+  }
+  fs.writeFileSync(pinned, text, { mode: 0o600 });
+}
+
+function checkRoot(text: string, field: string): void {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw invalid(field, `is not JSON: ${(e as Error).message}`, e);
+  }
+  const signed = (v as { signed?: { _type?: unknown } } | null)?.signed;
+  if (!signed || signed._type !== 'root')
+    throw invalid(field, 'is not TUF root metadata (signed._type must be "root")');
+}
+
+async function getTargets(
+  updater: Updater,
+  download: boolean,
+): Promise<Map<string, string | undefined>> {
+  await updater.refresh();
+  const out = new Map<string, string | undefined>();
+  for (const name of [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET]) {
+    const info = await updater.getTargetInfo(name);
+    if (!info) {
+      out.set(name, undefined);
+      continue;
+    }
+    let file = await updater.findCachedTarget(info);
+    if (!file) {
+      if (!download) throw new Error(`${name} is not in the cache`);
+      file = await updater.downloadTarget(info);
+    }
+    out.set(name, fs.readFileSync(file, 'utf8'));
+  }
+  return out;
+}
+
+function isNetworkError(e: unknown): boolean {
+  // tuf-js's DownloadError family (not exported): HTTP failures and short reads.
+  for (let p = e as object | null; p; p = Object.getPrototypeOf(p) as object | null)
+    if (p.constructor?.name === 'DownloadError') return true;
+  const err = e as { name?: string; message?: string };
+  return (
+    (e instanceof TypeError && /fetch failed/.test(err.message ?? '')) ||
+    err.name === 'TimeoutError' ||
+    err.name === 'AbortError'
+  );
+}
+
+function describe(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  return [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
+}
+
+function tufError(url: string, e: unknown): SignetError {
+  if (e instanceof SignetError) return e;
+  return new SignetError(
+    'verification',
+    'TUF_VERIFICATION',
+    `TUF update from ${url} failed: ${(e as Error).name}: ${(e as Error).message}`,
+    { cause: e },
+  );
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalid(name, `is not JSON: ${(e as Error).message}`, e);
+  }
+}

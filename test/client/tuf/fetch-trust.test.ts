@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fetchTrust } from '../../../src/client/tuf/index.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+import { tempStack } from '../../helpers/stack.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-client-'));
+const text = async (url: string) => (await fetch(url)).text();
+
+test('pinned root file: trust comes through TUF, no warning, same bytes as served plainly', async () => {
+  const s = await tempStack();
+  try {
+    const rootFile = path.join(tmp(), 'root.json');
+    fs.writeFileSync(rootFile, await text(`${s.url}/tuf/1.root.json`));
+    const warnings: string[] = [];
+    const t = await fetchTrust({
+      serverUrl: s.url,
+      rootFile,
+      cacheDir: tmp(),
+      warn: (m) => warnings.push(m),
+    });
+    assert.equal(warnings.length, 0, warnings.join('; '));
+    assert.equal(t.offline, false);
+    assert.equal(t.trustedRootText, await text(`${s.url}/trusted_root.json`));
+    assert.equal(t.signingConfigText, await text(`${s.url}/signing_config.json`));
+    assert.equal(
+      (t.trustedRoot as { mediaType: string }).mediaType,
+      'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    );
+    assert.equal(
+      (t.signingConfig as { mediaType: string }).mediaType,
+      'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+    );
+    // tufUrl form gives the same.
+    const t2 = await fetchTrust({
+      tufUrl: `${s.url}/tuf/`,
+      rootFile,
+      cacheDir: tmp(),
+      warn: (m) => warnings.push(m),
+    });
+    assert.equal(t2.trustedRootText, t.trustedRootText);
+  } finally {
+    await s.close();
+  }
+});
+
+test('trust on first use warns once, then the cache works offline; no cache and no network fails clearly', async () => {
+  const s = await tempStack();
+  const cacheDir = tmp();
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  let first: Awaited<ReturnType<typeof fetchTrust>>;
+  try {
+    first = await fetchTrust({ serverUrl: s.url, cacheDir, warn });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /trust on first use/);
+    assert.match(warnings[0]!, /sha256 [0-9a-f]{64}/);
+    await fetchTrust({ serverUrl: s.url, cacheDir, warn });
+    assert.equal(warnings.length, 1, 'the root is pinned now: no second warning');
+  } finally {
+    await s.close();
+  }
+  // The server is gone: the verified cache answers, with a warning.
+  const off = await fetchTrust({ serverUrl: s.url, cacheDir, warn, timeoutMs: 2000 });
+  assert.equal(off.offline, true);
+  assert.equal(off.trustedRootText, first.trustedRootText);
+  assert.equal(off.signingConfigText, first.signingConfigText);
+  assert.match(warnings.at(-1)!, /cannot reach .*using the verified trust cached/);
+  // No cache at all and no server.
+  await assert.rejects(
+    fetchTrust({ serverUrl: s.url, cacheDir: tmp(), warn, timeoutMs: 2000 }),
+    (e: unknown) =>
+      e instanceof SignetError && e.code === 'TUF_UNREACHABLE' && /1\.root\.json/.test(e.message),
+  );
+});
+
+test('a tampered cache is not trusted offline', async () => {
+  const s = await tempStack();
+  const cacheDir = tmp();
+  let cachePath: string;
+  try {
+    cachePath = (await fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {} })).cachePath;
+  } finally {
+    await s.close();
+  }
+  // Change the cached trusted_root target: its hash no longer matches the signed targets.
+  const targets = path.join(cachePath, 'targets');
+  for (const f of fs.readdirSync(targets)) fs.appendFileSync(path.join(targets, f), ' ');
+  await assert.rejects(
+    fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {}, timeoutMs: 2000 }),
+    (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
+  );
+});
+
+test('bad inputs: no URL, bad URL, unreadable or non-root root file', async () => {
+  await assert.rejects(fetchTrust({ cacheDir: tmp() }), /serverUrl: give the server URL/);
+  await assert.rejects(
+    fetchTrust({ serverUrl: 'not a url', cacheDir: tmp() }),
+    /serverUrl: "not a url" is not a URL/,
+  );
+  await assert.rejects(
+    fetchTrust({ tufUrl: 'ftp://x/tuf', cacheDir: tmp() }),
+    /tufUrl: .* is not an http\(s\) URL/,
+  );
+  await assert.rejects(
+    fetchTrust({
+      serverUrl: 'http://127.0.0.1:9',
+      rootFile: '/nonexistent/root.json',
+      cacheDir: tmp(),
+    }),
+    /rootFile: cannot read/,
+  );
+  const f = path.join(tmp(), 'root.json');
+  fs.writeFileSync(f, '{"signed":{"_type":"targets"}}');
+  await assert.rejects(
+    fetchTrust({ serverUrl: 'http://127.0.0.1:9', rootFile: f, cacheDir: tmp() }),
+    /rootFile: is not TUF root metadata/,
+  );
+  fs.writeFileSync(f, 'nope');
+  await assert.rejects(
+    fetchTrust({ serverUrl: 'http://127.0.0.1:9', rootFile: f, cacheDir: tmp() }),
+    /rootFile: is not JSON/,
+  );
+});
+
+test('a root from another repository is refused (TUF verification error, not offline fallback)', async () => {
+  const a = await tempStack();
+  const b = await tempStack();
+  try {
+    const rootFile = path.join(tmp(), 'root.json');
+    fs.writeFileSync(rootFile, await text(`${b.url}/tuf/1.root.json`));
+    await assert.rejects(
+      fetchTrust({ serverUrl: a.url, rootFile, cacheDir: tmp(), warn: () => {} }),
+      (e: unknown) => e instanceof SignetError && e.code === 'TUF_VERIFICATION',
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
