@@ -48,6 +48,13 @@ export function createIdentityVerifier(
   const keys = new KeySetCache(opts);
   const exact = new Map<string, IssuerEntry>(config.oidcIssuers.map((e) => [e.issuerUrl, e]));
   const meta = config.metaIssuers.map((e) => ({ entry: e, re: metaIssuerRegExp(e.issuerUrl) }));
+  // One resolver per fetched JWKS: it keeps the imported keys, so each token costs one verify.
+  const resolvers = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+  const resolverFor = (jwks: JSONWebKeySet) => {
+    let r = resolvers.get(jwks);
+    if (!r) resolvers.set(jwks, (r = createLocalJWKSet(jwks)));
+    return r;
+  };
 
   function issuerFor(iss: string): IssuerEntry {
     const e = exact.get(iss) ?? meta.find((m) => m.re.test(iss))?.entry;
@@ -68,7 +75,7 @@ export function createIdentityVerifier(
     kid: string | undefined,
   ): Promise<Uint8Array> {
     const attempt = async (jwks: JSONWebKeySet) =>
-      (await compactVerify(token, createLocalJWKSet(jwks), { algorithms: [...ALLOWED_ALGORITHMS] }))
+      (await compactVerify(token, resolverFor(jwks), { algorithms: [...ALLOWED_ALGORITHMS] }))
         .payload;
     let jwks = await keys.get(iss);
     for (let round = 0; ; round++) {
