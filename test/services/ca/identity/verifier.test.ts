@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SignetError } from '../../../../src/core/errors.ts';
+import { KeyRing } from '../../../../src/services/keyring.ts';
 import { createIdentityVerifier } from '../../../../src/services/ca/identity/verifier.ts';
 import { parseIssuerConfig } from '../../../../src/services/ca/identity/config.ts';
 import { defaultCaIssuerConfig } from '../../../../src/services/oidc/ca-issuers.ts';
@@ -74,6 +75,11 @@ before(async () => {
       { flavor: 'uri', name: 'evil', claims: { sub: 'http://evil.example/users/x' } },
       { flavor: 'username', name: 'bang', claims: { sub: 'a!b' } },
       { flavor: 'email', name: 'new@signet.local', claims: { email_verified: false } },
+      {
+        flavor: 'email',
+        name: 'fed@signet.local',
+        claims: { federated_claims: { connector_id: 'https://github.com/login/oauth' } },
+      },
     ],
   });
   other = await startProvider();
@@ -444,4 +450,45 @@ test('issuers() lists what /api/v2/configuration publishes', () => {
     ),
   );
   assert.ok(list.some((i) => i.spiffeTrustDomain === 'signet.local'));
+});
+
+test('a Fulcio config with legacy CI types and a Dex-style issuer-claim', async () => {
+  const v = createIdentityVerifier(
+    parseIssuerConfig({
+      'oidc-issuers': {
+        [p.root]: { type: 'email', 'issuer-claim': '$.federated_claims.connector_id' },
+        [`${p.root}/github`]: { type: 'github-workflow' },
+        [`${p.root}/gitlab`]: { type: 'gitlab-pipeline' },
+        [`${p.root}/buildkite`]: { type: 'buildkite-job' },
+      },
+    }),
+  );
+  const fed = await v.verify(await p.token('email', 'fed@signet.local'));
+  assert.equal(fed.issuer, 'https://github.com/login/oauth');
+  assert.equal(fed.extensions[1], 'https://github.com/login/oauth');
+  assert.equal(fed.extensions[8], 'https://github.com/login/oauth');
+  await assert.rejects(
+    v.verify(await p.token('email', 'dev@signet.local')),
+    /no issuer claim at \$\.federated_claims\.connector_id/,
+  );
+  const gh = await v.verify(await p.token('github', 'octo-org/octo-repo'));
+  assert.equal(
+    gh.extensions[21],
+    'https://github.com/octo-org/octo-repo/actions/runs/333/attempts/2',
+  );
+  const gl = await v.verify(await p.token('gitlab', 'grp/proj'));
+  assert.equal(gl.extensions[14], 'refs/tags/v1');
+  const bk = await v.verify(await p.token('buildkite', 'acme/widgets'));
+  assert.equal(bk.san.value, 'https://buildkite.com/acme/widgets');
+});
+
+test('a rotation made by another process (KeyRing on disk) is picked up by the provider', async () => {
+  const kid = (t: string) =>
+    JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
+  const before = kid(await p.token('email', 'dev@signet.local'));
+  await new Promise((r) => setTimeout(r, 20)); // a distinct mtime for ring.json
+  KeyRing.rotate(p.dataDir, 'oidc');
+  const t = await p.token('email', 'dev@signet.local');
+  assert.notEqual(kid(t), before);
+  assert.equal((await verifier.verify(t)).challenge, 'dev@signet.local');
 });
