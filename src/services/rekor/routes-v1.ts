@@ -1,0 +1,296 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
+import { fromBase64 } from '../../core/encoding/base64.ts';
+import { toHex } from '../../core/encoding/hex.ts';
+import { leafHash } from '../../core/merkle/hash.ts';
+import {
+  entryId,
+  entryUuid,
+  parseEntryRef,
+  parseProposedEntryV1,
+  verifierFromPem,
+  keySearchKey,
+} from '../../core/rekor/index.ts';
+import { sendError } from '../http/errors.ts';
+import { admit } from './admission.ts';
+import { notFound, type Shard, type Shards } from './shards.ts';
+import type { VerifyQueue } from './verify-queue.ts';
+
+/**
+ * Rekor v1 REST API on Signet's log (rekor openapi.yaml; servers.md §2.1). Answers are
+ * Rekor's: status codes, ETag/Location headers, `{code, message}` errors, LogEntry maps with
+ * SETs and inclusion proofs whose checkpoints are signed afresh per response.
+ */
+export interface V1Context {
+  shards: Shards;
+  queue: VerifyQueue;
+  bodyLimit: number;
+}
+
+/** Rekor's JSON producer (go-openapi): compact JSON and a trailing newline. */
+function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(`${JSON.stringify(value)}\n`);
+}
+
+function entriesPath(req: FastifyRequest): string {
+  return req.url.split('?')[0]!.replace(/\/+$/, '');
+}
+
+const MAX_RETRIEVE = 10;
+
+export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Promise<void> {
+  const { shards, queue } = ctx;
+
+  app.post('/api/v1/log/entries', { bodyLimit: ctx.bodyLimit }, async (req, reply) => {
+    const parsed = parseProposedEntryV1(req.body);
+    const shard = shards.current;
+    const result = await admit(shard, parsed, queue, signatureField(parsed.kind));
+    const uuid = entryUuid(result.leafHash);
+    const id = entryId(shard.treeId, uuid);
+    const location = `${entriesPath(req)}/${id}`;
+    if (result.duplicate) {
+      // rekor: 409 with the existing entry's URL
+      reply.header('location', location);
+      return sendError(
+        reply,
+        new SignetError(
+          'conflict',
+          'DUPLICATE_ENTRY',
+          `An equivalent entry already exists in the transparency log with UUID ${id}`,
+        ),
+      );
+    }
+    const entry = await shard.engine.entry(result.index);
+    if (!entry) throw new SignetError('internal', 'ENTRY_MISSING', 'admitted entry not readable');
+    const { json } = await shard.v1Entry({ ...entry, extra: new Uint8Array(0) }, result.checkpoint);
+    reply.header('etag', id).header('location', location);
+    return sendJson(reply, 201, json);
+  });
+
+  app.get('/api/v1/log/entries/:entryUUID', async (req, reply) => {
+    const { entryUUID } = req.params as { entryUUID: string };
+    const ref = parseEntryRef(entryUUID, 'entryUUID');
+    const found = await shards.findByRef(ref);
+    if (!found) throw notFound(`no entry with UUID ${entryUUID}`, 'entryUUID');
+    const { json } = await found.shard.v1Entry(found.entry);
+    return sendJson(reply, 200, json);
+  });
+
+  app.get('/api/v1/log/entries', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const index = parseIndex(q['logIndex'], 'logIndex');
+    const loc = await shards.locate(index);
+    if (!loc) throw notFound(`no entry at logIndex ${index}`, 'logIndex');
+    const e = await loc.shard.engine.entry(loc.index);
+    if (!e) throw notFound(`no entry at logIndex ${index}`, 'logIndex');
+    const { json } = await loc.shard.v1Entry(e);
+    return sendJson(reply, 200, json);
+  });
+
+  app.post('/api/v1/log/entries/retrieve', async (req, reply) => {
+    const body = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw invalid('', 'must be a JSON object with entryUUIDs, logIndexes or entries');
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b))
+      if (!['entryUUIDs', 'logIndexes', 'entries'].includes(k))
+        throw invalid(k, 'is not a known field');
+    const uuids = optionalList(b['entryUUIDs'], 'entryUUIDs');
+    const indexes = optionalList(b['logIndexes'], 'logIndexes');
+    const proposed = optionalList(b['entries'], 'entries');
+    const total = uuids.length + indexes.length + proposed.length;
+    if (total === 0) throw invalid('', 'give at least one of entryUUIDs, logIndexes, entries');
+    if (total > MAX_RETRIEVE)
+      throw invalid('', `at most ${MAX_RETRIEVE} entries can be retrieved at once (got ${total})`);
+    const out: Record<string, unknown>[] = [];
+    for (const [i, u] of uuids.entries()) {
+      if (typeof u !== 'string') throw invalid(`entryUUIDs[${i}]`, 'must be a string');
+      const found = await shards.findByRef(parseEntryRef(u, `entryUUIDs[${i}]`));
+      if (found) out.push((await found.shard.v1Entry(found.entry)).json);
+    }
+    for (const [i, n] of indexes.entries()) {
+      const loc = await shards.locate(parseIndex(n, `logIndexes[${i}]`));
+      const e = loc && (await loc.shard.engine.entry(loc.index));
+      if (loc && e) out.push((await loc.shard.v1Entry(e)).json);
+    }
+    for (const [i, p] of proposed.entries()) {
+      let parsed;
+      try {
+        parsed = parseProposedEntryV1(p);
+      } catch (e) {
+        if (e instanceof SignetError && e.field !== undefined)
+          throw new SignetError(e.kind, e.code, e.message.replace(`${e.field}: `, ''), {
+            field: `entries[${i}].${e.field}`,
+          });
+        throw e;
+      }
+      const uuid = toHex(leafHash(parsed.body));
+      const found = await shards.findByRef({ uuid });
+      if (found) out.push((await found.shard.v1Entry(found.entry)).json);
+    }
+    return sendJson(reply, 200, out);
+  });
+
+  app.get('/api/v1/log', async (_req, reply) => {
+    const info = async (s: Shard) => {
+      const h = await s.head();
+      return {
+        rootHash: toHex(h.rootHash),
+        treeSize: h.size,
+        signedTreeHead: s.v1Checkpoint(h),
+        treeID: s.treeIdString,
+      };
+    };
+    const cur = await info(shards.current);
+    const inactive = [];
+    for (const s of shards.list) if (s !== shards.current) inactive.push(await info(s));
+    return sendJson(reply, 200, { ...cur, inactiveShards: inactive });
+  });
+
+  app.get('/api/v1/log/proof', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const shard = shardOf(shards, q['treeID']);
+    const head = await shard.head();
+    const first = q['firstSize'] === undefined ? 1 : parseIndex(q['firstSize'], 'firstSize');
+    const last = parseIndex(q['lastSize'], 'lastSize');
+    if (first < 1) throw invalid('firstSize', 'must be at least 1');
+    if (last < first) throw invalid('lastSize', `must be at least firstSize (${first})`);
+    if (last > head.size) throw invalid('lastSize', `is beyond the tree: its size is ${head.size}`);
+    const hashes = await shard.engine.consistencyProof(first, last);
+    const root = last === head.size ? head.rootHash : await rootAt(shard, last);
+    return sendJson(reply, 200, { rootHash: toHex(root), hashes: hashes.map(toHex) });
+  });
+
+  app.get('/api/v1/log/publicKey', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const shard = shardOf(shards, q['treeID']);
+    return reply.code(200).type('application/x-pem-file').send(encodePem('PUBLIC KEY', shard.spki));
+  });
+
+  app.post('/api/v1/index/retrieve', async (req, reply) => {
+    const keys = indexQuery(req.body);
+    const ids = await searchEntryIds(shards, keys.keys, keys.operator);
+    return sendJson(reply, 200, ids);
+  });
+}
+
+function signatureField(kind: string): string {
+  return kind === 'hashedrekord' ? 'spec.signature.content' : 'spec';
+}
+
+function optionalList(v: unknown, field: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid(field, 'must be an array');
+  return v;
+}
+
+function parseIndex(v: unknown, field: string): number {
+  const text = typeof v === 'number' ? String(v) : v;
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(text))
+    throw invalid(field, 'must be a non-negative integer');
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw invalid(field, 'is too large');
+  return n;
+}
+
+function shardOf(shards: Shards, treeID: unknown): Shard {
+  if (treeID === undefined || treeID === '') return shards.current;
+  if (typeof treeID !== 'string' || !/^[1-9][0-9]{0,18}$/.test(treeID))
+    throw invalid('treeID', 'must be a decimal tree ID');
+  const s = shards.byTreeId(BigInt(treeID));
+  if (!s) throw notFound(`no shard with tree ID ${treeID}`, 'treeID');
+  return s;
+}
+
+async function rootAt(shard: Shard, size: number): Promise<Uint8Array> {
+  const engine = shard.engine as { rootAt?: (n: number) => Promise<Uint8Array> };
+  if (engine.rootAt) return engine.rootAt(size);
+  throw new SignetError('unsupported', 'UNSUPPORTED', 'the log cannot compute old roots');
+}
+
+/**
+ * Rekor v1 SearchIndex `{email, publicKey{format, content}, hash, operator}` turned into
+ * Signet's search keys (core/rekor verifier.ts documents the key forms).
+ */
+export function indexQuery(body: unknown): { keys: string[]; operator: 'and' | 'or' } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid('', 'must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b))
+    if (!['email', 'publicKey', 'hash', 'operator'].includes(k))
+      throw invalid(k, 'is not a known field');
+  const keys: string[] = [];
+  if (b['hash'] !== undefined) {
+    if (typeof b['hash'] !== 'string') throw invalid('hash', 'must be a string');
+    keys.push(hashKey(b['hash'], 'hash'));
+  }
+  if (b['email'] !== undefined) {
+    if (typeof b['email'] !== 'string' || !b['email'].includes('@'))
+      throw invalid('email', 'must be an email address');
+    keys.push(`identity:${b['email'].toLowerCase()}`);
+  }
+  if (b['publicKey'] !== undefined) {
+    const pk = b['publicKey'];
+    if (typeof pk !== 'object' || pk === null || Array.isArray(pk))
+      throw invalid('publicKey', 'must be an object {format, content}');
+    const p = pk as Record<string, unknown>;
+    for (const k of Object.keys(p))
+      if (!['format', 'content', 'url'].includes(k))
+        throw invalid(`publicKey.${k}`, 'is not a known field');
+    if (p['format'] !== 'x509')
+      throw new SignetError(
+        'unsupported',
+        'UNSUPPORTED_KEY_FORMAT',
+        `key format "${String(p['format'])}" is not supported (x509 is)`,
+        { field: 'publicKey.format' },
+      );
+    if (p['url'] !== undefined)
+      throw new SignetError('unsupported', 'UNSUPPORTED', 'fetching keys by URL is not supported', {
+        field: 'publicKey.url',
+      });
+    if (typeof p['content'] !== 'string') throw invalid('publicKey.content', 'is required');
+    const pem = fromBase64(p['content'], 'publicKey.content', false);
+    keys.push(keySearchKey(verifierFromPem(pem, 'publicKey.content')));
+  }
+  if (keys.length === 0) throw invalid('', 'give at least one of hash, email, publicKey');
+  const op = b['operator'] ?? 'or';
+  if (op !== 'and' && op !== 'or') throw invalid('operator', 'must be "and" or "or"');
+  return { keys, operator: op };
+}
+
+/** `sha256:<hex>` (or sha1/sha384/sha512, or bare hex taken as SHA-256), lower-cased. */
+export function hashKey(text: string, field: string): string {
+  const m = /^(?:(sha1|sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(text);
+  const len: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
+  const alg = m?.[1] ?? 'sha256';
+  if (!m || m[2]!.length !== len[alg])
+    throw invalid(field, 'must be [sha256:|sha384:|sha512:|sha1:]<hex digest of the right length>');
+  return `${alg}:${m[2]!.toLowerCase()}`;
+}
+
+/** Entries matching the keys (all shards), as v1 entry IDs, in log order. */
+export async function searchEntryIds(
+  shards: Shards,
+  keys: string[],
+  operator: 'and' | 'or',
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of shards.list) {
+    const sets = await Promise.all(keys.map((k) => s.engine.search(k)));
+    let hits: number[];
+    if (operator === 'and') {
+      hits = sets.reduce((acc, cur) => acc.filter((i) => cur.includes(i)));
+    } else {
+      hits = [...new Set(sets.flat())].sort((a, b) => a - b);
+    }
+    for (const i of hits) {
+      const e = await s.engine.entry(i);
+      if (e) out.push(entryId(s.treeId, entryUuid(e.leafHash)));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { fromBase64 } from '../../core/encoding/base64.ts';
+import {
+  parseCreateEntryRequestV2,
+  publicKeyFromSpki,
+  keySearchKey,
+} from '../../core/rekor/index.ts';
+import { sendError } from '../http/errors.ts';
+import { admit } from './admission.ts';
+import { hashKey } from './routes-v1.ts';
+import type { Shard, Shards } from './shards.ts';
+import type { VerifyQueue } from './verify-queue.ts';
+
+/**
+ * Rekor v2 write API (rekor-tiles; servers.md §3.1-3.2) and Signet's v2 search extension.
+ *
+ * POST /api/v2/log/entries → 201 TransparencyLogEntry (protojson), 409 + `x-log-index` on a
+ * duplicate, 405 when the shard is frozen.
+ *
+ * GET /api/v2/index?hash=&publicKey=&identity=&issuer=&operator= (Signet extension; Rekor v2
+ * dropped search): `hash` = `[sha256:]<hex>`, `publicKey` = hex SHA-256 of the SPKI DER or the
+ * base64 SPKI DER itself, `identity` = a certificate SAN (email, URI, ...), `issuer` = the OIDC
+ * issuer of a Fulcio certificate. Answers `{"entries":[{"logIndex":"<n>","logId":{"keyId":..}}]}`
+ * over all shards, in log order; indices are shard-local, as in Rekor v2.
+ */
+export interface V2Context {
+  shards: Shards;
+  queue: VerifyQueue;
+  bodyLimit: number;
+  /** The shard this mount writes to; default the current one (the service-root alias). */
+  shard?: Shard;
+}
+
+export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Promise<void> {
+  const { shards, queue } = ctx;
+
+  app.post('/api/v2/log/entries', { bodyLimit: ctx.bodyLimit }, async (req, reply) => {
+    const parsed = parseCreateEntryRequestV2(req.body);
+    const shard = ctx.shard ?? shards.current;
+    let result;
+    try {
+      result = await admit(shard, parsed, queue, 'hashedRekordRequestV002.signature.content');
+    } catch (e) {
+      if (e instanceof SignetError && e.code === 'LOG_FROZEN') return sendError(reply, e, 405);
+      throw e;
+    }
+    if (result.duplicate) {
+      reply.header('x-log-index', String(result.index));
+      return sendError(
+        reply,
+        new SignetError(
+          'conflict',
+          'DUPLICATE_ENTRY',
+          `an equivalent entry already exists in the log at index ${result.index}`,
+        ),
+      );
+    }
+    const entry = await shard.engine.entry(result.index);
+    if (!entry) throw new SignetError('internal', 'ENTRY_MISSING', 'admitted entry not readable');
+    const tle = await shard.v2Entry(entry, result.checkpoint);
+    return reply.code(201).type('application/json').send(JSON.stringify(tle));
+  });
+
+  if (ctx.shard) return; // search spans shards: served once, at the service root
+  app.get('/api/v2/index', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const keys: string[] = [];
+    for (const k of Object.keys(q))
+      if (!['hash', 'publicKey', 'identity', 'issuer', 'operator'].includes(k))
+        throw invalid(k, 'is not a known search parameter');
+    const one = (name: string): string | undefined => {
+      const v = q[name];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || v === '') throw invalid(name, 'must be given once, non-empty');
+      return v;
+    };
+    const hash = one('hash');
+    if (hash) keys.push(hashKey(hash, 'hash'));
+    const pk = one('publicKey');
+    if (pk) {
+      if (/^[0-9a-fA-F]{64}$/.test(pk)) keys.push(`key:${pk.toLowerCase()}`);
+      else {
+        const der = fromBase64(pk, 'publicKey');
+        keys.push(keySearchKey(publicKeyFromSpki(der, 'publicKey')));
+      }
+    }
+    const identity = one('identity');
+    if (identity)
+      keys.push(
+        `identity:${identity.includes('@') && !identity.includes('://') ? identity.toLowerCase() : identity}`,
+      );
+    const issuer = one('issuer');
+    if (issuer) keys.push(`issuer:${issuer}`);
+    if (keys.length === 0)
+      throw invalid('', 'give at least one of hash, publicKey, identity, issuer');
+    const op = one('operator') ?? 'or';
+    if (op !== 'and' && op !== 'or') throw invalid('operator', 'must be "and" or "or"');
+    const entries: Array<{ logIndex: string; logId: { keyId: string } }> = [];
+    for (const s of shards.list) {
+      const sets = await Promise.all(keys.map((k) => s.engine.search(k)));
+      const hits =
+        op === 'and'
+          ? sets.reduce((acc, cur) => acc.filter((i) => cur.includes(i)))
+          : [...new Set(sets.flat())].sort((a, b) => a - b);
+      const keyId = Buffer.from(s.logId).toString('base64');
+      for (const i of hits) entries.push({ logIndex: String(i), logId: { keyId } });
+    }
+    return reply.code(200).type('application/json').send(JSON.stringify({ entries }));
+  });
+}

@@ -1,0 +1,171 @@
+import { invalid } from '../../core/errors.ts';
+import { toBase64 } from '../../core/encoding/base64.ts';
+import { openLog } from '../../log/index.ts';
+import type { LogEngine } from '../../log/types.ts';
+import { KeyRing } from '../keyring.ts';
+import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import { registerV1Routes } from './routes-v1.ts';
+import { registerV2Routes } from './routes-v2.ts';
+import { Shard, Shards } from './shards.ts';
+import { VerifyQueue } from './verify-queue.ts';
+
+/**
+ * Signet's Rekor (DESIGN.md services: `rekor`): one tile-based log serving the Rekor v2 write
+ * API, C2SP tile reads, and the Rekor v1 REST API with search, under `/rekor`.
+ *
+ * Keys: KeyRing `rekor`, ECDSA P-256. Each key version is one shard (one tree, log name
+ * `rekor-<version>`); rotation starts a new shard and freezes the previous one, which stays
+ * readable and keeps its trusted-root entry. Because the key is ECDSA, Rekor v1's logID, the v1
+ * checkpoint key hint and the C2SP checkpoint key ID coincide (SHA-256 of the SPKI), so one
+ * trusted-root tlog entry per key version serves both APIs.
+ *
+ * Config (`rekor` section): `hostname` (v1 checkpoint origin host, default the base URL's
+ * host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
+ * `batchMaxAgeMs` (sequencer), `verifyWorkers` (worker threads for signature checks, default 0).
+ */
+export interface RekorServiceModule extends ServiceModule {
+  shards: Shards;
+}
+
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+function numberOption(ctx: StackContext, name: string, min: number): number | undefined {
+  const v = ctx.config[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    throw invalid(`rekor.${name}`, `must be a number >= ${min}`);
+  return v;
+}
+
+export const createRekorService: ServiceFactory = async (ctx) => {
+  const ring = KeyRing.open(ctx.dataDir, 'rekor', { type: 'ec', curve: 'P-256' });
+  const base = new URL(ctx.baseUrl);
+  const hostnameOpt = ctx.config['hostname'];
+  if (hostnameOpt !== undefined && (typeof hostnameOpt !== 'string' || /[\s+]/.test(hostnameOpt)))
+    throw invalid('rekor.hostname', 'must be a host name without spaces or "+"');
+  const hostname = (hostnameOpt as string | undefined) ?? base.host;
+  const bodyLimit = numberOption(ctx, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT;
+  const batchMaxAgeMs = numberOption(ctx, 'batchMaxAgeMs', 0);
+  const workers = numberOption(ctx, 'verifyWorkers', 0) ?? 0;
+  const serviceUrl = `${ctx.baseUrl}/rekor`;
+  const scheme = `${base.protocol}//`;
+
+  const engines: LogEngine[] = [];
+  const list: Shard[] = [];
+  try {
+    for (const v of ring.versions) {
+      // C2SP origin: the scheme-less base URL of the shard (a complete Rekor v2 instance).
+      const origin = `${serviceUrl}/shards/${v.id}`.slice(scheme.length);
+      const engine = await openLog({
+        name: `rekor-${v.id}`,
+        dataDir: ctx.dataDir,
+        ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
+        sqliteFile: 'rekor.sqlite',
+        signer: { key: v.key, origin },
+        ...(batchMaxAgeMs !== undefined ? { batchMaxAgeMs } : {}),
+      });
+      engines.push(engine);
+      list.push(new Shard(v.id, engine, v, hostname));
+    }
+  } catch (e) {
+    await Promise.all(engines.map((en) => en.close()));
+    throw e;
+  }
+  const shards = new Shards(list);
+  await shards.computeOffsets();
+  const queue = new VerifyQueue({ workers: Math.floor(workers) });
+  const shardUrl = (s: Shard) => `${serviceUrl}/shards/${s.id}`;
+
+  const mod: RekorServiceModule = {
+    name: 'rekor',
+    prefix: '/rekor',
+    shards,
+    async register(app) {
+      await registerV1Routes(app, { shards, queue, bodyLimit });
+      await registerV2Routes(app, { shards, queue, bodyLimit });
+      for (const shard of shards.list)
+        await app.register(
+          async (scope) => registerV2Routes(scope, { shards, queue, bodyLimit, shard }),
+          { prefix: `/shards/${shard.id}` },
+        );
+      await registerTiles(app, shards);
+    },
+    trust() {
+      // protobuf-specs TransparencyLogInstance, one per key version (= shard).
+      return {
+        tlogs: shards.list.map((s) => {
+          // integratedTime is in whole seconds: start the window on the second the key was made,
+          // or an entry sequenced in that same second would fall before it.
+          const validFor: Record<string, string> = { start: floorSecond(s.version.validFrom) };
+          if (s.version.validTo) validFor['end'] = s.version.validTo.toISOString();
+          const keyId = { keyId: toBase64(s.logId) };
+          // baseUrl = the shard's URL: sigstore-js matches checkpoint signer names (the v1
+          // hostname and the v2 origin) as substrings of it.
+          return {
+            baseUrl: shardUrl(s),
+            hashAlgorithm: 'SHA2_256',
+            publicKey: {
+              rawBytes: toBase64(s.spki),
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+              validFor,
+            },
+            logId: keyId,
+            checkpointKeyId: keyId,
+          };
+        }),
+      };
+    },
+    signingConfig() {
+      // v1 spans every shard (one URL, global indices); v2 names the current shard's URL.
+      return {
+        rekorTlogUrls: [
+          {
+            url: shardUrl(shards.current),
+            majorApiVersion: 2,
+            validFor: { start: floorSecond(shards.current.version.validFrom) },
+            operator: hostname,
+          },
+          {
+            url: serviceUrl,
+            majorApiVersion: 1,
+            validFor: { start: floorSecond(shards.list[0]!.version.validFrom) },
+            operator: hostname,
+          },
+        ],
+      };
+    },
+    async close() {
+      await queue.close();
+      await Promise.all(engines.map((e) => e.close()));
+    },
+  };
+  return mod;
+};
+
+function floorSecond(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
+}
+
+/**
+ * C2SP tlog-tiles reads of the current shard at the service root and under /api/v2/, and of
+ * every shard under /shards/<id>/, through the LOG helper's tiles plugin (src/services/tiles).
+ */
+async function registerTiles(
+  app: Parameters<ServiceModule['register']>[0],
+  shards: Shards,
+): Promise<void> {
+  let plugin: ((app: unknown, opts: { log: LogEngine }) => Promise<void>) | undefined;
+  try {
+    const mod = (await import('../tiles/index.ts' as string)) as Record<string, unknown>;
+    plugin = (mod['tilesPlugin'] ?? mod['default']) as typeof plugin;
+  } catch {
+    plugin = undefined;
+  }
+  if (!plugin) return;
+  const p = plugin;
+  const current = shards.current.engine;
+  await app.register(async (scope) => p(scope, { log: current }));
+  await app.register(async (scope) => p(scope, { log: current }), { prefix: '/api/v2' });
+  for (const s of shards.list)
+    await app.register(async (scope) => p(scope, { log: s.engine }), { prefix: `/shards/${s.id}` });
+}

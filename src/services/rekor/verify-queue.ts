@@ -1,0 +1,125 @@
+import { Worker } from 'node:worker_threads';
+import { type DigestVerification, verifyDigestBatch } from '../../core/crypto/verify.ts';
+
+/**
+ * Digest signature checks of concurrent admissions, verified together: requests that arrive in
+ * the same event-loop turn form one batch, so their modular inversions are shared
+ * (core/crypto/ecdsa.ts). With `workers > 0` batches go to worker threads, which lets
+ * verification use the other cores while the main thread parses and answers HTTP.
+ */
+export interface VerifyQueueOptions {
+  /** Worker threads for verification; 0 verifies on the calling thread. */
+  workers?: number;
+  /** Largest batch handed to one verification run. */
+  maxBatch?: number;
+}
+
+interface Job {
+  item: DigestVerification;
+  resolve: (ok: boolean) => void;
+  reject: (e: unknown) => void;
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+let verify;
+parentPort.on('message', async (msg) => {
+  if (!verify) verify = (await import(msg.module)).verifyDigestBatch;
+  let result;
+  try {
+    result = verify(msg.items);
+  } catch (e) {
+    result = msg.items.map(() => false);
+  }
+  parentPort.postMessage({ id: msg.id, result });
+});
+`;
+
+interface PoolWorker {
+  worker: Worker;
+  busy: number;
+}
+
+export class VerifyQueue {
+  readonly #maxBatch: number;
+  readonly #workers: PoolWorker[] = [];
+  readonly #inflight = new Map<number, { jobs: Job[]; w: PoolWorker }>();
+  #queue: Job[] = [];
+  #scheduled = false;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(opts: VerifyQueueOptions = {}) {
+    this.#maxBatch = opts.maxBatch ?? 256;
+    const n = opts.workers ?? 0;
+    const module = new URL('../../core/crypto/verify.ts', import.meta.url).href;
+    for (let i = 0; i < n; i++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      const pw: PoolWorker = { worker, busy: 0 };
+      worker.on('message', (msg: { id: number; result: boolean[] }) => {
+        const f = this.#inflight.get(msg.id);
+        if (!f) return;
+        this.#inflight.delete(msg.id);
+        f.w.busy--;
+        f.jobs.forEach((j, k) => j.resolve(msg.result[k] === true));
+      });
+      worker.on('error', (e) => this.#failWorker(pw, e));
+      worker.unref();
+      (worker as Worker & { moduleUrl?: string }).moduleUrl = module;
+      this.#workers.push(pw);
+    }
+  }
+
+  /** Resolves true iff the signature verifies. Never rejects for a bad signature. */
+  verify(item: DigestVerification): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(verifyDigestBatch([item])[0]!);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      const jobs = this.#queue.splice(0, this.#maxBatch);
+      const w = this.#pickWorker();
+      if (!w) {
+        const res = verifyDigestBatch(jobs.map((j) => j.item));
+        jobs.forEach((j, k) => j.resolve(res[k]!));
+        continue;
+      }
+      const id = this.#nextId++;
+      w.busy++;
+      this.#inflight.set(id, { jobs, w });
+      const module = (w.worker as Worker & { moduleUrl?: string }).moduleUrl;
+      // KeyObjects and bigints are structured-cloneable; points carry no functions.
+      w.worker.postMessage({ id, module, items: jobs.map((j) => j.item) });
+    }
+  }
+
+  #pickWorker(): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const w of this.#workers) if (!best || w.busy < best.busy) best = w;
+    return best;
+  }
+
+  #failWorker(w: PoolWorker, e: unknown): void {
+    for (const [id, f] of this.#inflight) {
+      if (f.w !== w) continue;
+      this.#inflight.delete(id);
+      f.jobs.forEach((j) => j.reject(e));
+    }
+    const i = this.#workers.indexOf(w);
+    if (i >= 0) this.#workers.splice(i, 1);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+    this.#workers.length = 0;
+  }
+}
