@@ -9,6 +9,7 @@ import { registerVerifyBlob } from './verify-blob.ts';
 import { registerVerifyBlobAttestation } from './verify-blob-attestation.ts';
 import { registerVerifyBundle } from './verify-bundle.ts';
 import { registerInspect } from './inspect.ts';
+import { registerRotate } from './rotate.ts';
 import { registerToken } from './token.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
@@ -23,5 +24,6 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerifyBlobAttestation,
   registerVerifyBundle,
   registerInspect,
+  registerRotate,
   registerToken,
 ];

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+import { KeyRing } from '../../services/keyring.ts';
+
+interface RotateFlags {
+  data?: string;
+}
+
+/**
+ * `signet rotate --data DIR <key>`: adds a new version of a service key (KeyRing.rotate). The
+ * old version stays in the ring with the end of its validity window, so after the next
+ * `signet up` the trusted root lists both and every earlier bundle stays verifiable; the TUF
+ * root is re-signed by the old and the new root key.
+ */
+export function registerRotate(program: Command): void {
+  program
+    .command('rotate')
+    .description(
+      'rotate a service key (ca, ca-root, ctlog, rekor, tsa, tsa-ca, oidc, tuf-root, tuf-targets, tuf-snapshot, tuf-timestamp); run it while the stack is stopped, then start it again',
+    )
+    .argument('[key]', 'the key to rotate; without it, list the keys and their versions')
+    .option('--data <dir>', 'data folder of the stack (env SIGNET_DATA; default ./.signet)')
+    .action((key: string | undefined, flags: RotateFlags) => {
+      const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
+      const rings = listRings(dataDir);
+      if (key === undefined) {
+        for (const name of rings) {
+          const ring = KeyRing.open(dataDir, name, { type: 'ec', curve: 'P-256' });
+          const versions = ring.versions
+            .map(
+              (v) =>
+                `${v.id} (${v.validFrom.toISOString()} .. ${v.validTo ? v.validTo.toISOString() : 'now'})`,
+            )
+            .join(', ');
+          process.stdout.write(`${name}: ${versions}\n`);
+        }
+        return;
+      }
+      if (!rings.includes(key))
+        throw invalid(
+          'key',
+          `no key "${key}" in ${dataDir}${rings.length ? `; the keys there are: ${rings.join(', ')}` : ': start the stack once first (signet up --data ' + dataDir + ')'}`,
+        );
+      const ring = KeyRing.rotate(dataDir, key);
+      const cur = ring.current();
+      const prev = ring.versions[ring.versions.length - 2]!;
+      process.stdout.write(
+        `rotated ${key}: version ${cur.id} is current from ${cur.validFrom.toISOString()}; ` +
+          `version ${prev.id} stays trusted for what it signed until then.\n` +
+          'Start the stack again (signet up) to publish the new trusted root and TUF metadata.\n',
+      );
+    });
+}
+
+/** Names of the key rings in a data folder (folders of `keys/` holding a ring.json). */
+function listRings(dataDir: string): string[] {
+  const dir = path.join(dataDir, 'keys');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((n) => fs.existsSync(path.join(dir, n, 'ring.json')))
+    .sort();
+}
