@@ -32,7 +32,7 @@ export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory>
   { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
   // { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
   // { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
-  // { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
+  { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
   { name: 'tsa', load: async () => (await import('./tsa/service.ts')).createTsaService },
   { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },
 ];
