@@ -175,7 +175,19 @@ export const ctx = (n: number, ...c: Uint8Array[]): Uint8Array => tlv(0xa0 | n, 
 /** [n] primitive (implicitly tagged INTEGER etc.); `content` is the contents octets. */
 export const ctxPrimitive = (n: number, content: Uint8Array): Uint8Array => tlv(0x80 | n, content);
 
+const OID_CACHE = new Map<string, Uint8Array>();
+
+/** OBJECT IDENTIFIER (X.690 §8.19); encodings are cached (the same few OIDs on the hot path). */
 export function oid(dotted: string): Uint8Array {
+  let der = OID_CACHE.get(dotted);
+  if (!der) {
+    der = encodeOid(dotted);
+    if (OID_CACHE.size < 1024) OID_CACHE.set(dotted, der);
+  }
+  return der;
+}
+
+function encodeOid(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map(Number);
   const bytes: number[] = [];
   const push = (v: number): void => {
