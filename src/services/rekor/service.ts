@@ -3,6 +3,7 @@ import { toBase64 } from '../../core/encoding/base64.ts';
 import { openLog } from '../../log/index.ts';
 import type { LogEngine } from '../../log/types.ts';
 import { KeyRing } from '../keyring.ts';
+import { tileRoutes } from '../tiles/index.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { registerV1Routes } from './routes-v1.ts';
 import { registerV2Routes } from './routes-v2.ts';
@@ -147,25 +148,16 @@ function floorSecond(d: Date): string {
 }
 
 /**
- * C2SP tlog-tiles reads of the current shard at the service root and under /api/v2/, and of
- * every shard under /shards/<id>/, through the LOG helper's tiles plugin (src/services/tiles).
+ * C2SP tlog-tiles reads (the LOG helper's plugin, src/services/tiles) of the current shard at
+ * the service root and under /api/v2/, and of every shard under /shards/<id>/ (its base URL).
  */
 async function registerTiles(
   app: Parameters<ServiceModule['register']>[0],
   shards: Shards,
 ): Promise<void> {
-  let plugin: ((app: unknown, opts: { log: LogEngine }) => Promise<void>) | undefined;
-  try {
-    const mod = (await import('../tiles/index.ts' as string)) as Record<string, unknown>;
-    plugin = (mod['tilesPlugin'] ?? mod['default']) as typeof plugin;
-  } catch {
-    plugin = undefined;
-  }
-  if (!plugin) return;
-  const p = plugin;
   const current = shards.current.engine;
-  await app.register(async (scope) => p(scope, { log: current }));
-  await app.register(async (scope) => p(scope, { log: current }), { prefix: '/api/v2' });
+  await app.register(tileRoutes(current));
+  await app.register(tileRoutes(current), { prefix: '/api/v2' });
   for (const s of shards.list)
-    await app.register(async (scope) => p(scope, { log: s.engine }), { prefix: `/shards/${s.id}` });
+    await app.register(tileRoutes(s.engine), { prefix: `/shards/${s.id}` });
 }

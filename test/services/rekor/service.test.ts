@@ -663,3 +663,32 @@ describe('key rotation: a new shard, old entries stay verifiable', () => {
     }
   });
 });
+
+describe('tile reads', () => {
+  it('checkpoint and tiles of the current shard at the root, under /api/v2 and under /shards/<id>', async () => {
+    const s = await startRekor();
+    try {
+      const signer = ecSigner();
+      for (let i = 0; i < 3; i++) {
+        const r = await post(
+          `${s.rekor}/api/v2/log/entries`,
+          hashedRekordV2(signer, Buffer.from(`tile ${i}`)),
+        );
+        assert.equal(r.status, 201);
+      }
+      const host = new URL(s.url).host;
+      for (const base of ['', '/api/v2', '/shards/1']) {
+        const cp = await get(`${s.rekor}${base}/checkpoint`);
+        assert.equal(cp.status, 200);
+        assert.ok(cp.text.startsWith(`${host}/rekor/shards/1\n3\n`), cp.text);
+        const tile = await fetch(`${s.rekor}${base}/tile/0/000.p/3`);
+        assert.equal(tile.status, 200);
+        assert.equal((await tile.arrayBuffer()).byteLength, 3 * 32);
+        const bundle = await fetch(`${s.rekor}${base}/tile/entries/000.p/3`);
+        assert.equal(bundle.status, 200);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+});
