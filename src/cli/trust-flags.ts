@@ -6,6 +6,8 @@
  * once, with an error that names the flag.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../core/errors.ts';
 import { fromHex } from '../core/encoding/hex.ts';
@@ -34,6 +36,7 @@ export interface VerifyFlags {
   key?: string;
   trustedRoot?: string;
   server?: string;
+  tufRoot?: string;
   digest?: string;
 }
 
@@ -66,7 +69,11 @@ export function addVerifyFlags(cmd: Command): Command {
     )
     .option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity')
     .option('--trusted-root <file>', 'trusted_root.json to verify against (offline)')
-    .option('--server <url>', 'a Signet server to get the trusted root from');
+    .option(
+      '--server <url>',
+      'a Signet server to get the trusted root from (through its TUF repository)',
+    )
+    .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)");
 }
 
 function readFile(path: string, flag: string): string {
@@ -123,22 +130,42 @@ export async function loadTrustedRoot(flags: VerifyFlags): Promise<TrustedRoot> 
       throw e;
     }
   }
-  if (flags.server) return parseTrustedRoot(await trustedRootFromServer(flags.server));
+  if (flags.server)
+    return parseTrustedRoot(await trustedRootFromServer(flags.server, flags.tufRoot));
   throw invalid(
     '--trusted-root',
     'is required (or --server URL of a Signet stack): there is nothing to trust',
   );
 }
 
-/** Fetches the server's trusted root (over TUF when the client has it). */
-async function trustedRootFromServer(server: string): Promise<unknown> {
+/** Where `--server` keeps its verified TUF metadata between runs. */
+export function tufCacheDir(): string {
+  if (process.env.SIGNET_TUF_CACHE) return process.env.SIGNET_TUF_CACHE;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'signet', 'tuf');
+}
+
+/**
+ * The server's trusted root, authenticated through its TUF repository (`<server>/tuf`):
+ * pinned to `--tuf-root` when given, else trust on first use (with a warning), then every
+ * update is verified against the cached root chain.
+ */
+async function trustedRootFromServer(
+  server: string,
+  tufRoot: string | undefined,
+): Promise<unknown> {
   try {
     new URL(server);
   } catch {
     throw invalid('--server', `"${server}" is not a URL`);
   }
-  const { fetchTrustedRootJson } = await import('../client/http/trust.ts');
-  return fetchTrustedRootJson(server);
+  const { fetchTrust } = await import('../client/tuf/index.ts');
+  const opts: { serverUrl: string; cacheDir: string; rootFile?: string } = {
+    serverUrl: server,
+    cacheDir: tufCacheDir(),
+  };
+  if (tufRoot !== undefined) opts.rootFile = tufRoot;
+  return (await fetchTrust(opts)).trustedRoot;
 }
 
 function matcher(

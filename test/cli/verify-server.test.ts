@@ -1,0 +1,99 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { tempStack } from '../helpers/stack.ts';
+
+const bin = path.resolve('bin/signet');
+const C = path.resolve('../shared/conformance');
+const happy = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
+const artifact = path.join(C, 'bundle-verify/a.txt');
+const SAN =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISS = 'https://token.actions.githubusercontent.com';
+
+let stack: Awaited<ReturnType<typeof tempStack>>;
+const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-cache-'));
+before(async () => {
+  stack = await tempStack();
+});
+after(async () => {
+  await stack.close();
+});
+
+function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { env: { ...process.env, SIGNET_TUF_CACHE: cache } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+const flags = ['--certificate-identity', SAN, '--certificate-oidc-issuer', ISS];
+
+test('--server takes the trusted root from the stack through TUF: a public-good bundle is not trusted by it', async () => {
+  const r = await run([
+    'verify-blob',
+    artifact,
+    '--bundle',
+    happy,
+    ...flags,
+    '--server',
+    stack.url,
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  // trust on first use is announced; the verdict names the untrusted log
+  assert.match(r.stderr, /warning: .*/);
+  assert.match(
+    r.stderr,
+    /error: .*(not in the trusted root|not issued by a CA of the trusted root)/,
+  );
+  // the verified metadata is cached
+  assert.ok(fs.readdirSync(cache).length > 0);
+});
+
+test("--tuf-root pins the root: a root that is not the stack's is refused", async () => {
+  const wrongRoot = path.join(C, 'trust-roots/production/root.json');
+  const r = await run([
+    'verify-blob',
+    artifact,
+    '--bundle',
+    happy,
+    ...flags,
+    '--server',
+    stack.url,
+    '--tuf-root',
+    wrongRoot,
+  ]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /error: TUF update from .* failed/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('--server must be a URL, and not combined with --trusted-root', async () => {
+  let r = await run([
+    'verify-blob',
+    artifact,
+    '--bundle',
+    happy,
+    ...flags,
+    '--server',
+    'not a url',
+  ]);
+  assert.match(r.stderr, /--server: "not a url" is not a URL/);
+  r = await run([
+    'verify-blob',
+    artifact,
+    '--bundle',
+    happy,
+    ...flags,
+    '--server',
+    stack.url,
+    '--trusted-root',
+    'x.json',
+  ]);
+  assert.match(r.stderr, /give either --trusted-root or --server/);
+});
