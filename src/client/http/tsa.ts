@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
-import { encodeTimestampRequest, parseTimestamp } from '../../core/rfc3161/index.ts';
+// the two files, not the index: verification pulls in ASN.1 libraries signing never needs
+import { encodeTimestampRequest } from '../../core/rfc3161/request.ts';
+import { parseTimestamp } from '../../core/rfc3161/token.ts';
 import { badResponse, type HttpOptions, send } from './fetch.ts';
 import { trimSlash } from './fulcio.ts';
 

@@ -3,12 +3,12 @@ import {
   createPublicKey,
   generateKeyPairSync,
   sign as nodeSign,
+  X509Certificate,
   type KeyObject,
 } from 'node:crypto';
 import { defaultHash, keyDetailsOf, spkiDer, type KeyDetails } from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
-import { parseCertificatesPem } from '../../core/x509/certificate.ts';
 import { createSigningCertificate } from '../http/fulcio.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { challengeOf } from './token.ts';
@@ -71,8 +71,21 @@ export async function keylessSigner(
     { identityToken, publicKeyPem: encodePem('PUBLIC KEY', der), proofOfPossession: pop },
     http,
   );
-  const leaf = parseCertificatesPem(chain[0]!, 'CA response certificate')[0]!;
-  if (!Buffer.from(leaf.spki).equals(Buffer.from(der)))
+  // OpenSSL's parser (node:crypto) is enough to read the key and DER back: the verifier
+  // checks everything else about the certificate.
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(chain[0]!);
+  } catch (e) {
+    throw new SignetError(
+      'internal',
+      'BAD_RESPONSE',
+      `the CA returned a certificate that does not parse: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const leafSpki = leaf.publicKey.export({ format: 'der', type: 'spki' });
+  if (!leafSpki.equals(Buffer.from(der)))
     throw new SignetError(
       'verification',
       'CERTIFICATE_KEY_MISMATCH',
@@ -81,8 +94,8 @@ export async function keylessSigner(
   return {
     keyDetails,
     sign: (data) => signWith(privateKey, keyDetails, data),
-    verifierPem: encodePem('CERTIFICATE', leaf.der),
-    material: { $case: 'certificate', certificateDer: leaf.der },
+    verifierPem: encodePem('CERTIFICATE', new Uint8Array(leaf.raw)),
+    material: { $case: 'certificate', certificateDer: new Uint8Array(leaf.raw) },
     chainPem: chain,
   };
 }

@@ -1,0 +1,136 @@
+/**
+ * Wall time of a whole `signet sign-blob` process against a local stack (target <= 300 ms):
+ * process start, module loading, signing config, CA certificate, log entry, timestamp,
+ * bundle written. Also the floor under it: a bare Node start and `signet --help`.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack } from '../src/services/stack.ts';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const bin = path.join(here, '..', 'bin', 'signet');
+const node = path.join(here, '..', 'node_modules', '.bin', 'node');
+const RUNS = Number(process.env.SIGN_BENCH_RUNS ?? 15);
+
+/** Wall time of one process (async: the stack runs in this process and must keep serving). */
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) reject(new Error(`${args.join(' ')} failed: ${stderr}`));
+      else resolve(ms);
+    });
+  });
+}
+
+async function repeat(n: number, f: (i: number) => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await f(i));
+  return out;
+}
+
+function stats(label: string, samples: number[]): void {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  console.log(
+    `${label.padEnd(44)} median ${q(0.5).toFixed(0).padStart(5)} ms   p90 ${q(0.9).toFixed(0).padStart(5)} ms   (n=${s.length})`,
+  );
+}
+
+async function token(url: string): Promise<string> {
+  const r = await fetch(`${url}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: 'sigstore',
+      subject: 'dev@signet.local',
+    }),
+  });
+  return ((await r.json()) as { id_token: string }).id_token;
+}
+
+export async function run(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-sign-'));
+  const quiet = { info() {}, warn() {}, error() {} };
+  const stack = await startStack({ port: 0, host: '127.0.0.1', dataDir, log: quiet });
+  try {
+    const services = (
+      (await (await fetch(`${stack.url}/healthz`)).json()) as { services: string[] }
+    ).services;
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-work-'));
+    fs.writeFileSync(path.join(cwd, 'a.txt'), 'benchmark artifact\n');
+    const env = { ...process.env, SIGNET_SERVER: '', COSIGN_PASSWORD: 'bench' };
+
+    stats('node -e 0 (bare start)', await repeat(RUNS, () => time(node, ['-e', '0'], env, cwd)));
+    stats(
+      'signet --help (start + CLI modules)',
+      await repeat(RUNS, () => time(bin, ['--help'], env, cwd)),
+    );
+
+    if (services.includes('ca') && services.includes('rekor')) {
+      for (const v of ['1', '2']) {
+        const samples: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const t = await token(stack.url); // outside the timed process, as a CI token would be
+          samples.push(
+            await time(
+              bin,
+              [
+                'sign-blob',
+                '--server',
+                stack.url,
+                '--rekor-version',
+                v,
+                '--identity-token',
+                t,
+                '--bundle',
+                `b${i}.json`,
+                'a.txt',
+              ],
+              env,
+              cwd,
+            ),
+          );
+        }
+        stats(`signet sign-blob keyless, Rekor v${v} + TSA`, samples);
+      }
+    } else {
+      console.log(
+        `(the stack has ${services.join(', ')}: no CA/log yet, so keyless signing is not measured)`,
+      );
+    }
+    if (services.includes('tsa')) {
+      await time(bin, ['generate-key-pair'], env, cwd);
+      const samples = await repeat(RUNS, (i) =>
+        time(
+          bin,
+          [
+            'sign-blob',
+            '--key',
+            'cosign.key',
+            '--server',
+            stack.url,
+            '--tlog-upload=false',
+            '--bundle',
+            `k${i}.json`,
+            'a.txt',
+          ],
+          env,
+          cwd,
+        ),
+      );
+      stats('signet sign-blob --key (scrypt 2^16) + TSA', samples);
+    }
+  } finally {
+    await stack.close();
+  }
+}
+
+if (import.meta.main) await run();
