@@ -23,9 +23,9 @@ after(async () => {
   await stack.close();
 });
 
-function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
+function run(args: string[], cacheDir = cache): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { env: { ...process.env, SIGNET_TUF_CACHE: cache } });
+    const child = spawn(bin, args, { env: { ...process.env, SIGNET_TUF_CACHE: cacheDir } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (status) => resolve({ status, stderr }));
@@ -57,17 +57,20 @@ test('--server takes the trusted root from the stack through TUF: a public-good 
 
 test("--tuf-root pins the root: a root that is not the stack's is refused", async () => {
   const wrongRoot = path.join(C, 'trust-roots/production/root.json');
-  const r = await run([
-    'verify-blob',
-    artifact,
-    '--bundle',
-    happy,
-    ...flags,
-    '--server',
-    stack.url,
-    '--tuf-root',
-    wrongRoot,
-  ]);
+  const r = await run(
+    [
+      'verify-blob',
+      artifact,
+      '--bundle',
+      happy,
+      ...flags,
+      '--server',
+      stack.url,
+      '--tuf-root',
+      wrongRoot,
+    ],
+    fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-pinned-')),
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error: TUF update from .* failed/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
