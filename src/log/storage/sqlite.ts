@@ -1,59 +1,21 @@
 /**
  * SQLite adapter (node:sqlite): one file in the data folder, WAL journal, `synchronous=FULL`
- * so a committed batch survives a crash of the process or the machine. A writer connection
- * runs sequencing transactions (BEGIN IMMEDIATE takes the database write lock, which is also
- * what serializes several processes); a second connection serves reads, so readers only ever
+ * so a committed batch survives a crash of the process or the machine. Writes go through a
+ * worker thread (sqlite-writer.ts) that owns the writer connection, so waiting for fsync never
+ * blocks the main thread; BEGIN IMMEDIATE takes the database write lock, which is also what
+ * serializes several processes. Reads use a connection on the calling thread and only ever
  * see committed state.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import { SCHEMA } from './sqlite-schema.ts';
 import type { StoredEntry } from '../types.ts';
-import type {
-  ExistingEntry,
-  LogStorage,
-  NewEntry,
-  SequenceTx,
-  TileRow,
-  TreeState,
-} from './types.ts';
+import type { ExistingEntry, LogStorage, SequenceTx, TileRow, TreeState } from './types.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tlog_logs (
-  name TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  root BLOB NOT NULL,
-  checkpoint TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tlog_entries (
-  log TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  leaf BLOB NOT NULL,
-  leaf_hash BLOB NOT NULL,
-  dedupe BLOB NOT NULL,
-  itime INTEGER NOT NULL,
-  extra BLOB,
-  PRIMARY KEY (log, idx)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS tlog_entries_dedupe ON tlog_entries (log, dedupe);
-CREATE INDEX IF NOT EXISTS tlog_entries_leaf_hash ON tlog_entries (log, leaf_hash);
-CREATE TABLE IF NOT EXISTS tlog_search (
-  log TEXT NOT NULL,
-  skey TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  PRIMARY KEY (log, skey, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tlog_tiles (
-  log TEXT NOT NULL,
-  level INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (log, level, idx)
-) WITHOUT ROWID;
-`;
-
-// Sequencing transactions of every log in one file are serialized in-process: a second
-// BEGIN IMMEDIATE on the same thread would block it in busy-wait while the first awaits.
+// Sequencing transactions of every log in one file are serialized in-process, so two writer
+// threads of this process never busy-wait on each other.
 const fileLocks = new Map<string, Promise<unknown>>();
 
 function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
@@ -67,15 +29,55 @@ function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-function open(file: string, synchronous: 'FULL' | 'NORMAL'): DatabaseSync {
-  const db = new DatabaseSync(file);
-  db.exec('PRAGMA busy_timeout = 10000');
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec(`PRAGMA synchronous = ${synchronous}`);
-  return db;
-}
+/** Message channel to the writer thread: one request at a time per step. */
+class Writer {
+  readonly #worker: Worker;
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  #next = 1;
+  #dead: Error | undefined;
 
-const u8 = (v: unknown): Uint8Array => v as Uint8Array;
+  constructor(data: { file: string; log: string; synchronous: 'FULL' | 'NORMAL' }) {
+    this.#worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: data });
+    this.#worker.unref();
+    this.#worker.on(
+      'message',
+      (msg: { id: number; ok: boolean; result?: unknown; message?: string }) => {
+        const p = this.#pending.get(msg.id);
+        if (!p) return;
+        this.#pending.delete(msg.id);
+        if (this.#pending.size === 0) this.#worker.unref();
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new Error(msg.message));
+      },
+    );
+    const fail = (e: Error): void => {
+      this.#dead = e;
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', () => fail(new Error('the SQLite writer thread exited')));
+  }
+
+  call<T>(m: Record<string, unknown> & { op: string }): Promise<T> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // Keep the process alive while a write is outstanding.
+      this.#worker.ref();
+      this.#worker.postMessage({ id, m });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#dead) await this.call({ op: 'close' });
+    await this.#worker.terminate();
+  }
+}
 
 export interface SqliteOptions {
   /** The database file (created with its folder). */
@@ -89,65 +91,52 @@ export interface SqliteOptions {
 export function sqliteStorage(opts: SqliteOptions): LogStorage {
   const file = path.resolve(opts.file);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const sync = opts.synchronous ?? 'FULL';
-  const writer = open(file, sync);
-  writer.exec(SCHEMA);
-  const reader = open(file, sync);
   const log = opts.log;
+  const writer = new Writer({ file, log, synchronous: opts.synchronous ?? 'FULL' });
+  let reader: DatabaseSync | undefined;
+  let r:
+    | {
+        state: ReturnType<DatabaseSync['prepare']>;
+        entry: ReturnType<DatabaseSync['prepare']>;
+        byHash: ReturnType<DatabaseSync['prepare']>;
+        leaves: ReturnType<DatabaseSync['prepare']>;
+        tile: ReturnType<DatabaseSync['prepare']>;
+        search: ReturnType<DatabaseSync['prepare']>;
+      }
+    | undefined;
 
-  const w = {
-    state: writer.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
-    dedupe: writer.prepare(
-      'SELECT idx, leaf_hash, itime, dedupe FROM tlog_entries WHERE log = ? AND dedupe = ?',
-    ),
-    tile: writer.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
-    insertEntry: writer.prepare(
-      'INSERT INTO tlog_entries (log, idx, leaf, leaf_hash, dedupe, itime, extra) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    insertSearch: writer.prepare(
-      'INSERT OR IGNORE INTO tlog_search (log, skey, idx) VALUES (?, ?, ?)',
-    ),
-    upsertTile: writer.prepare(
-      'INSERT INTO tlog_tiles (log, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log, level, idx) DO UPDATE SET data = excluded.data',
-    ),
-    setState: writer.prepare(
-      'UPDATE tlog_logs SET size = ?, root = ?, checkpoint = ? WHERE name = ? AND size = ?',
-    ),
-    insertLog: writer.prepare(
-      'INSERT OR IGNORE INTO tlog_logs (name, size, root, checkpoint) VALUES (?, ?, ?, ?)',
-    ),
-    replaceCheckpoint: writer.prepare(
-      'UPDATE tlog_logs SET checkpoint = ? WHERE name = ? AND size = ?',
-    ),
-  };
-  const r = {
-    state: reader.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
-    entry: reader.prepare(
-      'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = ? AND idx = ?',
-    ),
-    byHash: reader.prepare(
-      'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = ? AND leaf_hash = ? ORDER BY idx LIMIT 1',
-    ),
-    leaves: reader.prepare(
-      'SELECT leaf FROM tlog_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx',
-    ),
-    tile: reader.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
-    search: reader.prepare('SELECT idx FROM tlog_search WHERE log = ? AND skey = ? ORDER BY idx'),
+  /** The read connection, opened once the writer has created the schema. */
+  const reads = (): NonNullable<typeof r> => {
+    if (r) return r;
+    reader = new DatabaseSync(file);
+    reader.exec('PRAGMA busy_timeout = 10000');
+    reader.exec(SCHEMA);
+    r = {
+      state: reader.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
+      entry: reader.prepare(
+        'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = ? AND idx = ?',
+      ),
+      byHash: reader.prepare(
+        'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = ? AND leaf_hash = ? ORDER BY idx LIMIT 1',
+      ),
+      leaves: reader.prepare(
+        'SELECT leaf FROM tlog_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      ),
+      tile: reader.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
+      search: reader.prepare('SELECT idx FROM tlog_search WHERE log = ? AND skey = ? ORDER BY idx'),
+    };
+    return r;
   };
 
-  const readState = (stmt: StatementSync): TreeState | undefined => {
-    const row = stmt.get(log) as { size: number; root: Uint8Array; checkpoint: string } | undefined;
-    return row ? { size: row.size, rootHash: u8(row.root), checkpoint: row.checkpoint } : undefined;
-  };
   const toEntry = (row: Record<string, unknown> | undefined): StoredEntry | undefined => {
     if (!row) return undefined;
     const e: StoredEntry = {
       index: row.idx as number,
-      leaf: u8(row.leaf),
-      leafHash: u8(row.leaf_hash),
+      leaf: row.leaf as Uint8Array,
+      leafHash: row.leaf_hash as Uint8Array,
       integratedTime: row.itime as number,
     };
-    if (row.extra != null) e.extra = u8(row.extra);
+    if (row.extra != null) e.extra = row.extra as Uint8Array;
     return e;
   };
 
@@ -155,116 +144,66 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
 
   return {
     async init(initial) {
-      writer.exec('BEGIN IMMEDIATE');
-      try {
-        if (!readState(w.state)) {
-          const s = initial();
-          w.insertLog.run(log, s.size, s.rootHash, s.checkpoint);
-        }
-        writer.exec('COMMIT');
-      } catch (e) {
-        writer.exec('ROLLBACK');
-        throw e;
-      }
-      return readState(r.state)!;
+      const s = await withFileLock(file, () =>
+        writer.call<TreeState>({ op: 'init', initial: initial() }),
+      );
+      reads();
+      return s;
     },
 
     sequence(fn) {
       return withFileLock(file, async () => {
-        writer.exec('BEGIN IMMEDIATE');
+        const state = await writer.call<TreeState>({ op: 'begin' });
         try {
-          const state = readState(w.state);
-          if (!state) throw new Error(`log ${log} is not initialized`);
           const tx: SequenceTx = {
             state,
-            async findByDedupeKeys(keys) {
-              const out: ExistingEntry[] = [];
-              for (const k of keys) {
-                const row = w.dedupe.get(log, k) as Record<string, unknown> | undefined;
-                if (row)
-                  out.push({
-                    index: row.idx as number,
-                    leafHash: u8(row.leaf_hash),
-                    integratedTime: row.itime as number,
-                    dedupeKey: u8(row.dedupe),
-                  });
-              }
-              return out;
-            },
-            async readTiles(coords) {
-              const out: TileRow[] = [];
-              for (const c of coords) {
-                const row = w.tile.get(log, c.level, c.index) as { data: Uint8Array } | undefined;
-                if (row) out.push({ level: c.level, index: c.index, data: row.data });
-              }
-              return out;
-            },
-            async insertEntries(entries: NewEntry[]) {
-              for (const e of entries) {
-                w.insertEntry.run(
-                  log,
-                  e.index,
-                  e.leaf,
-                  e.leafHash,
-                  e.dedupeKey,
-                  e.integratedTime,
-                  e.extra ?? null,
-                );
-                for (const k of e.searchKeys) w.insertSearch.run(log, k, e.index);
-              }
-            },
-            async writeTiles(tiles) {
-              for (const t of tiles) w.upsertTile.run(log, t.level, t.index, t.data);
-            },
-            async setState(s) {
-              const res = w.setState.run(s.size, s.rootHash, s.checkpoint, log, state.size);
-              if (Number(res.changes) !== 1) throw new Error('log state changed under the lock');
-            },
+            findByDedupeKeys: (keys) => writer.call<ExistingEntry[]>({ op: 'dedupe', keys }),
+            readTiles: (coords) => writer.call<TileRow[]>({ op: 'readTiles', coords }),
+            insertEntries: (entries) => writer.call<void>({ op: 'insert', entries }),
+            writeTiles: (tiles) => writer.call<void>({ op: 'writeTiles', tiles }),
+            setState: (s) => writer.call<void>({ op: 'setState', state: s, prevSize: state.size }),
           };
           const out = await fn(tx);
-          writer.exec('COMMIT');
+          await writer.call({ op: 'commit' });
           return out;
         } catch (e) {
-          if (writer.isTransaction) writer.exec('ROLLBACK');
+          await writer.call({ op: 'rollback' }).catch(() => undefined);
           throw e;
         }
       });
     },
 
     async replaceCheckpoint(size, checkpoint) {
-      await withFileLock(file, async () => {
-        w.replaceCheckpoint.run(checkpoint, log, size);
-      });
+      await withFileLock(file, () => writer.call({ op: 'replaceCheckpoint', size, checkpoint }));
     },
 
     async state() {
-      const s = readState(r.state);
-      if (!s) throw new Error(`log ${log} is not initialized`);
-      return s;
+      const row = reads().state.get(log) as
+        { size: number; root: Uint8Array; checkpoint: string } | undefined;
+      if (!row) throw new Error(`log ${log} is not initialized`);
+      return { size: row.size, rootHash: row.root, checkpoint: row.checkpoint };
     },
     async entry(index) {
-      return toEntry(r.entry.get(log, index) as Record<string, unknown> | undefined);
+      return toEntry(reads().entry.get(log, index) as Record<string, unknown> | undefined);
     },
     async entryByLeafHash(h) {
-      return toEntry(r.byHash.get(log, h) as Record<string, unknown> | undefined);
+      return toEntry(reads().byHash.get(log, h) as Record<string, unknown> | undefined);
     },
     async leaves(from, to) {
-      return (r.leaves.all(log, from, to) as Array<{ leaf: Uint8Array }>).map((x) => x.leaf);
+      return (reads().leaves.all(log, from, to) as Array<{ leaf: Uint8Array }>).map((x) => x.leaf);
     },
     async tile(level, index) {
-      const row = r.tile.get(log, level, index) as { data: Uint8Array } | undefined;
+      const row = reads().tile.get(log, level, index) as { data: Uint8Array } | undefined;
       return row?.data;
     },
     async search(key) {
-      return (r.search.all(log, key) as Array<{ idx: number }>).map((x) => x.idx);
+      return (reads().search.all(log, key) as Array<{ idx: number }>).map((x) => x.idx);
     },
     async close() {
       if (closed) return;
       closed = true;
-      await withFileLock(file, async () => {
-        reader.close();
-        writer.close();
-      });
+      await withFileLock(file, () => writer.close());
+      reader?.close();
     },
   };
 }

@@ -1,0 +1,156 @@
+/**
+ * The SQLite writer, run in a worker thread (see sqlite.ts): node:sqlite is synchronous, and a
+ * commit with `synchronous=FULL` waits for fsync; doing that on the main thread would stall
+ * every HTTP request for as long. The main thread sends one message per step of a sequencing
+ * transaction; this thread owns the writer connection.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import { SCHEMA } from './sqlite-schema.ts';
+import type { ExistingEntry, NewEntry, TileRow, TreeState } from './types.ts';
+
+interface Init {
+  file: string;
+  log: string;
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+const { file, log, synchronous } = workerData as Init;
+const db = new DatabaseSync(file);
+db.exec('PRAGMA busy_timeout = 10000');
+db.exec('PRAGMA journal_mode = WAL');
+db.exec(`PRAGMA synchronous = ${synchronous}`);
+db.exec(SCHEMA);
+
+const q = {
+  state: db.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
+  dedupe: db.prepare(
+    'SELECT idx, leaf_hash, itime, dedupe FROM tlog_entries WHERE log = ? AND dedupe = ?',
+  ),
+  tile: db.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
+  insertEntry: db.prepare(
+    'INSERT INTO tlog_entries (log, idx, leaf, leaf_hash, dedupe, itime, extra) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ),
+  insertSearch: db.prepare('INSERT OR IGNORE INTO tlog_search (log, skey, idx) VALUES (?, ?, ?)'),
+  upsertTile: db.prepare(
+    'INSERT INTO tlog_tiles (log, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log, level, idx) DO UPDATE SET data = excluded.data',
+  ),
+  setState: db.prepare(
+    'UPDATE tlog_logs SET size = ?, root = ?, checkpoint = ? WHERE name = ? AND size = ?',
+  ),
+  insertLog: db.prepare(
+    'INSERT OR IGNORE INTO tlog_logs (name, size, root, checkpoint) VALUES (?, ?, ?, ?)',
+  ),
+  replaceCheckpoint: db.prepare('UPDATE tlog_logs SET checkpoint = ? WHERE name = ? AND size = ?'),
+};
+
+function readState(): TreeState | undefined {
+  const row = q.state.get(log) as
+    { size: number; root: Uint8Array; checkpoint: string } | undefined;
+  return row ? { size: row.size, rootHash: row.root, checkpoint: row.checkpoint } : undefined;
+}
+
+type Op =
+  | { op: 'init'; initial: TreeState }
+  | { op: 'begin' }
+  | { op: 'dedupe'; keys: Uint8Array[] }
+  | { op: 'readTiles'; coords: Array<{ level: number; index: number }> }
+  | { op: 'insert'; entries: NewEntry[] }
+  | { op: 'writeTiles'; tiles: TileRow[] }
+  | { op: 'setState'; state: TreeState; prevSize: number }
+  | { op: 'commit' }
+  | { op: 'rollback' }
+  | { op: 'replaceCheckpoint'; size: number; checkpoint: string }
+  | { op: 'close' };
+
+function handle(m: Op): unknown {
+  switch (m.op) {
+    case 'init': {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        if (!readState())
+          q.insertLog.run(log, m.initial.size, m.initial.rootHash, m.initial.checkpoint);
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+      return readState();
+    }
+    case 'begin': {
+      db.exec('BEGIN IMMEDIATE');
+      const s = readState();
+      if (!s) {
+        db.exec('ROLLBACK');
+        throw new Error(`log ${log} is not initialized`);
+      }
+      return s;
+    }
+    case 'dedupe': {
+      const out: ExistingEntry[] = [];
+      for (const k of m.keys) {
+        const row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
+        if (row)
+          out.push({
+            index: row.idx as number,
+            leafHash: row.leaf_hash as Uint8Array,
+            integratedTime: row.itime as number,
+            dedupeKey: row.dedupe as Uint8Array,
+          });
+      }
+      return out;
+    }
+    case 'readTiles': {
+      const out: TileRow[] = [];
+      for (const c of m.coords) {
+        const row = q.tile.get(log, c.level, c.index) as { data: Uint8Array } | undefined;
+        if (row) out.push({ level: c.level, index: c.index, data: row.data });
+      }
+      return out;
+    }
+    case 'insert':
+      for (const e of m.entries) {
+        q.insertEntry.run(
+          log,
+          e.index,
+          e.leaf,
+          e.leafHash,
+          e.dedupeKey,
+          e.integratedTime,
+          e.extra ?? null,
+        );
+        for (const k of e.searchKeys) q.insertSearch.run(log, k, e.index);
+      }
+      return undefined;
+    case 'writeTiles':
+      for (const t of m.tiles) q.upsertTile.run(log, t.level, t.index, t.data);
+      return undefined;
+    case 'setState': {
+      const r = q.setState.run(m.state.size, m.state.rootHash, m.state.checkpoint, log, m.prevSize);
+      if (Number(r.changes) !== 1) throw new Error('log state changed under the lock');
+      return undefined;
+    }
+    case 'commit':
+      db.exec('COMMIT');
+      return undefined;
+    case 'rollback':
+      if (db.isTransaction) db.exec('ROLLBACK');
+      return undefined;
+    case 'replaceCheckpoint':
+      q.replaceCheckpoint.run(m.checkpoint, log, m.size);
+      return undefined;
+    case 'close':
+      if (db.isTransaction) db.exec('ROLLBACK');
+      db.close();
+      return undefined;
+  }
+}
+
+parentPort!.on('message', (msg: { id: number; m: Op }) => {
+  try {
+    const result = handle(msg.m);
+    parentPort!.postMessage({ id: msg.id, ok: true, result });
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, ok: false, message: (e as Error).message });
+  }
+});
