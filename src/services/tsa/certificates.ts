@@ -28,6 +28,10 @@ export interface CertificateSpec {
   notBefore: Date;
   notAfter: Date;
   ca: boolean;
+  /** Serial number bytes (positive); random 128 bits when absent. */
+  serial?: Uint8Array;
+  /** Extended key usage of a leaf; default: timeStamping only, critical (RFC 3161 §2.3). */
+  extKeyUsage?: { critical: boolean; oids: string[] } | null;
 }
 
 const OID_X509 = {
@@ -102,8 +106,8 @@ function signatureAlgorithm(key: KeyObject): { der: Uint8Array; hash: string | n
 
 /** Issues a DER certificate for `spec`. */
 export function issueCertificate(spec: CertificateSpec): Uint8Array {
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  const serial = spec.serial ?? randomBytes(16);
+  if (!spec.serial) serial[0]! &= 0x7f;
   const ski = keyIdentifier(spec.subjectKey);
   const aki = spec.issuerKeyId ?? ski;
   const exts = [
@@ -116,7 +120,12 @@ export function issueCertificate(spec: CertificateSpec): Uint8Array {
     extension(OID_X509.subjectKeyId, false, octets(ski)),
     extension(OID_X509.authorityKeyId, false, seq(ctxPrimitive(0, aki))),
   ];
-  if (!spec.ca) exts.push(extension(OID.extKeyUsage, true, seq(oid(OID.timeStamping))));
+  const eku =
+    spec.extKeyUsage === undefined
+      ? { critical: true, oids: [OID.timeStamping] }
+      : spec.extKeyUsage;
+  if (!spec.ca && eku)
+    exts.push(extension(OID.extKeyUsage, eku.critical, seq(...eku.oids.map((o) => oid(o)))));
   const alg = signatureAlgorithm(spec.issuerKey);
   const spki = createPublicKey(spec.subjectKey).export({ type: 'spki', format: 'der' });
   const tbs = seq(
