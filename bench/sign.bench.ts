@@ -66,7 +66,12 @@ export async function run(): Promise<void> {
     ).services;
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-work-'));
     fs.writeFileSync(path.join(cwd, 'a.txt'), 'benchmark artifact\n');
-    const env = { ...process.env, SIGNET_SERVER: '', COSIGN_PASSWORD: 'bench' };
+    const env = {
+      ...process.env,
+      SIGNET_SERVER: '',
+      COSIGN_PASSWORD: 'bench',
+      SIGNET_TUF_CACHE: path.join(cwd, 'tuf-cache'),
+    };
 
     stats('node -e 0 (bare start)', await repeat(RUNS, () => time(node, ['-e', '0'], env, cwd)));
     stats(

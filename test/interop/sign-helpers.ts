@@ -1,12 +1,16 @@
 // Shared by the sign-*.test.ts interop tests: run `signet`, get tokens from the stack's
 // identity provider, and verify bundles with sigstore-js (the independent oracle).
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier, type KeyFinderFunc } from '@sigstore/verify';
 
 export const bin = path.resolve('bin/signet');
+/** A TUF cache of this test process only: every test stack has its own TUF root. */
+const tufCache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-cache-'));
 
 export function signet(
   args: string[],
@@ -15,7 +19,7 @@ export function signet(
   return new Promise((resolve) => {
     const child = spawn(bin, args, {
       cwd: opts.cwd,
-      env: { ...process.env, SIGNET_SERVER: '', ...opts.env },
+      env: { ...process.env, SIGNET_SERVER: '', SIGNET_TUF_CACHE: tufCache, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -55,7 +55,7 @@ export function registerAttestBlob(program: Command): void {
       predicateType,
       predicate,
     );
-    const ctx = await sign.setupSigning(signingOptions(flags));
+    const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });

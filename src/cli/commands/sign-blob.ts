@@ -9,6 +9,7 @@ export interface SigningFlags {
   signingConfig?: string;
   server?: string;
   rekorVersion?: string;
+  tufRoot?: string;
   useRekorV2?: boolean;
   tlogUpload: string;
   timeout?: string;
@@ -32,6 +33,7 @@ export function addSigningFlags(cmd: Command): Command {
       'a Signet stack: use its signing config (env SIGNET_SERVER)',
       process.env.SIGNET_SERVER,
     )
+    .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
     .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
     .option('--use-rekor-v2', 'same as --rekor-version 2')
     .option('--tlog-upload <bool>', 'write a transparency log entry (true|false)', 'true')
@@ -43,7 +45,8 @@ export function addSigningFlags(cmd: Command): Command {
 }
 
 /** Turn the flags into setupSigning options (validated here: they are untrusted input). */
-export function signingOptions(f: SigningFlags) {
+export async function signingOptions(f: SigningFlags) {
+  const { tufCacheDir } = await import('../trust-flags.ts');
   let rekorVersion: 1 | 2 | undefined;
   if (f.useRekorV2) rekorVersion = 2;
   if (f.rekorVersion !== undefined) {
@@ -65,6 +68,8 @@ export function signingOptions(f: SigningFlags) {
       f.signingConfig !== undefined && f.server === process.env.SIGNET_SERVER
         ? undefined
         : f.server,
+    tufCacheDir: tufCacheDir(),
+    tufRoot: f.tufRoot,
     rekorVersion,
     tlogUpload: f.tlogUpload === 'true',
     http: { timeoutMs: seconds * 1000 },
@@ -108,7 +113,7 @@ export function registerSignBlob(program: Command): void {
       await import('../../client/sign/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
     const artifact = readFileBytes(file, 'file');
-    const ctx = await setupSigning(signingOptions(flags));
+    const ctx = await setupSigning(await signingOptions(flags));
     const bundle = await signArtifact(artifact, ctx);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });

@@ -43,11 +43,13 @@ export function registerSignBundle(program: Command): void {
           await import('../../client/sign/index.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');
         const { writeBundleOutput } = await import('./sign-blob.ts');
+        const { tufCacheDir } = await import('../trust-flags.ts');
         const artifact = readFileBytes(file, 'file');
         const ctx = await setupSigning({
           identityToken: flags.identityToken,
           signingConfig: flags.signingConfig,
           server: flags.server,
+          tufCacheDir: tufCacheDir(),
         });
         const bundle = await signArtifact(artifact, ctx);
         await writeBundleOutput(serializeBundle(bundle), flags.bundle);

@@ -27,6 +27,13 @@ export interface SignSetupOptions {
   interactive?: 'auto' | 'browser' | 'device' | 'never';
   signingConfig?: string;
   server?: string;
+  /**
+   * With `server`: get its signing config through its TUF repository, cached here (the CLI
+   * always does). Without it the plain /signing_config.json is fetched, unauthenticated.
+   */
+  tufCacheDir?: string;
+  /** Pin the server's TUF root.json (otherwise trusted on first use, with a warning). */
+  tufRoot?: string;
   rekorVersion?: 1 | 2;
   /** false: write no transparency log entry (`--tlog-upload=false`). */
   tlogUpload?: boolean;
@@ -71,7 +78,25 @@ async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | u
     return parseSigningConfigJSON(readText(o.signingConfig, '--signing-config'), o.signingConfig);
   if (o.server !== undefined) {
     checkUrl(o.server, '--server');
-    return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
+    if (o.tufCacheDir === undefined)
+      return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
+    // The signing config says where our identity token goes: take it only from the server's
+    // TUF repository, verified against the pinned (or first-seen) root.
+    const { fetchTrust } = await import('../tuf/index.ts');
+    const trust = await fetchTrust({
+      serverUrl: o.server,
+      cacheDir: o.tufCacheDir,
+      ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
+      ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
+      ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),
+    });
+    if (trust.signingConfig === undefined)
+      throw new SignetError(
+        'not-found',
+        'NO_SIGNING_CONFIG',
+        `the TUF repository of ${o.server} has no signing config: give --signing-config FILE`,
+      );
+    return parseSigningConfig(trust.signingConfig);
   }
   return undefined;
 }
