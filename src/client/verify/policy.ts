@@ -9,7 +9,7 @@ import {
   fulcioExtensions,
   fulcioIssuer,
 } from '../../core/x509/fulcio-extensions.ts';
-import type { X509Certificate } from '../../core/x509/certificate.ts';
+import { OID, type X509Certificate } from '../../core/x509/certificate.ts';
 
 export type Matcher = { exact: string } | { regexp: RegExp };
 
@@ -55,9 +55,11 @@ function describe(m: Matcher): string {
 
 /** The identities a Fulcio certificate's SAN carries (email, URI, or Fulcio username). */
 export function certificateIdentities(cert: X509Certificate): string[] {
-  return cert.subjectAltNames
-    .filter((n) => n.type === 'email' || n.type === 'uri' || n.type === 'otherName')
-    .map((n) => n.value);
+  const out: string[] = [];
+  for (const n of cert.subjectAltNames)
+    if (n.type === 'email' || n.type === 'uri') out.push(n.value);
+    else if (n.type === 'otherName' && n.typeId === OID.fulcioUsername) out.push(n.value);
+  return out;
 }
 
 const GITHUB_ARCS: Record<

@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  encodeName,
+  encodeTbs,
+  randomSerial,
+  signatureAlgorithmFor,
+  signTbs,
+  subjectAltNameValue,
+  NAME_OID,
+  type ExtensionSpec,
+  type SanValue,
+} from '../../../src/core/x509/build.ts';
+import { OID, parseCertificate } from '../../../src/core/x509/certificate.ts';
+import { encodeFulcioExtension, fulcioOid } from '../../../src/core/x509/fulcio-extensions.ts';
+import {
+  anchoredRegExp,
+  certificateIdentities,
+  checkIdentity,
+  exact,
+  type IdentityPolicy,
+} from '../../../src/client/verify/policy.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+
+function cert(san: SanValue, ext: Record<number, string>, extra: ExtensionSpec[] = []) {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const extensions: ExtensionSpec[] = [
+    { oid: OID.subjectAltName, critical: true, value: subjectAltNameValue(san) },
+    ...Object.entries(ext).map(([arc, v]) => ({
+      oid: fulcioOid(Number(arc)),
+      critical: false,
+      value: encodeFulcioExtension(Number(arc), v),
+    })),
+    ...extra,
+  ];
+  const der = signTbs(
+    encodeTbs({
+      serial: randomSerial(),
+      signatureAlgorithm: signatureAlgorithmFor(privateKey).der,
+      issuer: encodeName([[NAME_OID.commonName, 'ca']]),
+      subject: encodeName([]),
+      notBefore: new Date('2026-01-01T00:00:00Z'),
+      notAfter: new Date('2026-01-01T00:10:00Z'),
+      spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
+      extensions,
+    }),
+    privateKey,
+  );
+  return parseCertificate(der);
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SignetError, String(e));
+    return e.code;
+  }
+  return 'ok';
+}
+
+const ISS = 'https://issuer.example';
+const policy = (san: string, extra: Partial<IdentityPolicy> = {}): IdentityPolicy => ({
+  subjectAlternativeName: exact(san),
+  issuer: exact(ISS),
+  ...extra,
+});
+
+test('email, URI and Fulcio username SANs are identities; exact match is exact', () => {
+  const e = cert({ type: 'email', value: 'alice@example.com' }, { 8: ISS });
+  assert.deepEqual(certificateIdentities(e), ['alice@example.com']);
+  assert.equal(
+    code(() => checkIdentity(e, policy('alice@example.com'))),
+    'ok',
+  );
+  assert.equal(
+    code(() => checkIdentity(e, policy('Alice@example.com'))),
+    'IDENTITY_MISMATCH',
+  );
+  assert.equal(
+    code(() =>
+      checkIdentity(e, {
+        ...policy(''),
+        subjectAlternativeName: { regexp: anchoredRegExp('alice@example\\.co', 'r') },
+      }),
+    ),
+    'IDENTITY_MISMATCH',
+  );
+  const m = cert({ type: 'email', value: 'malice@example.com.evil' }, { 8: ISS });
+  assert.equal(
+    code(() =>
+      checkIdentity(m, {
+        ...policy(''),
+        subjectAlternativeName: { regexp: anchoredRegExp('alice@example\\.com', 'r') },
+      }),
+    ),
+    'IDENTITY_MISMATCH',
+  );
+  const u = cert({ type: 'username', value: 'bob!example.com' }, { 8: ISS });
+  assert.deepEqual(certificateIdentities(u), ['bob!example.com']);
+  assert.equal(
+    code(() => checkIdentity(u, policy('bob!example.com'))),
+    'ok',
+  );
+});
+
+test('the issuer comes from extension .8, else the legacy .1; none at all fails', () => {
+  const legacy = cert({ type: 'uri', value: 'https://x/y' }, { 1: ISS });
+  assert.equal(
+    code(() => checkIdentity(legacy, policy('https://x/y'))),
+    'ok',
+  );
+  const both = cert({ type: 'uri', value: 'https://x/y' }, { 1: 'https://old', 8: ISS });
+  assert.equal(
+    code(() => checkIdentity(both, policy('https://x/y'))),
+    'ok',
+  );
+  const none = cert({ type: 'uri', value: 'https://x/y' }, {});
+  assert.equal(
+    code(() => checkIdentity(none, policy('https://x/y'))),
+    'ISSUER_MISMATCH',
+  );
+});
+
+test('GitHub workflow flags read the legacy extensions, falling back to their v2 equivalents', () => {
+  const v2only = cert(
+    { type: 'uri', value: 'https://x/y' },
+    { 8: ISS, 20: 'push', 13: 'abc', 14: 'refs/tags/v1' },
+  );
+  assert.equal(
+    code(() =>
+      checkIdentity(
+        v2only,
+        policy('https://x/y', {
+          githubWorkflow: { trigger: 'push', sha: 'abc', ref: 'refs/tags/v1' },
+        }),
+      ),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() =>
+      checkIdentity(v2only, policy('https://x/y', { githubWorkflow: { ref: 'refs/heads/main' } })),
+    ),
+    'EXTENSION_MISMATCH',
+  );
+  // name and repository have no v2 twin with the same value; absent means mismatch
+  assert.equal(
+    code(() =>
+      checkIdentity(v2only, policy('https://x/y', { githubWorkflow: { repository: 'o/r' } })),
+    ),
+    'EXTENSION_MISMATCH',
+  );
+  const legacy = cert({ type: 'uri', value: 'https://x/y' }, { 8: ISS, 5: 'o/r', 4: 'release' });
+  assert.equal(
+    code(() =>
+      checkIdentity(
+        legacy,
+        policy('https://x/y', { githubWorkflow: { repository: 'o/r', name: 'release' } }),
+      ),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() =>
+      checkIdentity(legacy, policy('https://x/y', { extensions: { [fulcioOid(5)]: 'o/r' } })),
+    ),
+    'ok',
+  );
+  assert.equal(
+    code(() => checkIdentity(legacy, policy('https://x/y', { extensions: { '1.2.3.4': 'o/r' } }))),
+    'EXTENSION_MISMATCH',
+  );
+});
