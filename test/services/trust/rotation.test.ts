@@ -112,3 +112,55 @@ test('rotate without a data folder or with a bad key name fails with one clear l
     /^error: key: no key "ca" in \/nonexistent\/signet: start the stack once first/,
   );
 });
+
+test('every service emits every key version: after rotating all rings the trusted root has one entry per version with closed windows', async () => {
+  const s = await tempStack();
+  const port = Number(new URL(s.url).port);
+  await s.close();
+  const lists: Record<
+    string,
+    (root: Record<string, unknown>) => Array<{ validFor: { start: string; end?: string } }>
+  > = {
+    ca: (r) => r.certificateAuthorities as never,
+    ctlog: (r) =>
+      (r.ctlogs as Array<{ publicKey: { validFor: { start: string; end?: string } } }>).map(
+        (l) => l.publicKey,
+      ),
+    rekor: (r) =>
+      (r.tlogs as Array<{ publicKey: { validFor: { start: string; end?: string } } }>).map(
+        (l) => l.publicKey,
+      ),
+    tsa: (r) => r.timestampAuthorities as never,
+  };
+  const present = Object.keys(lists).filter((k) =>
+    fs.existsSync(path.join(s.dataDir, 'keys', k, 'ring.json')),
+  );
+  assert.ok(present.includes('tsa'));
+  await new Promise((r) => setTimeout(r, 1100));
+  for (const k of present) assert.equal(signet('rotate', '--data', s.dataDir, k).status, 0);
+  await new Promise((r) => setTimeout(r, 1100));
+  for (const k of present) assert.equal(signet('rotate', '--data', s.dataDir, k).status, 0);
+  const s2 = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
+  try {
+    const root = await json(`${s2.url}/trusted_root.json`);
+    for (const k of present) {
+      const entries = lists[k]!(root);
+      assert.equal(entries.length, 3, `${k}: one trusted-root entry per key version`);
+      assert.equal(
+        entries.filter((e) => e.validFor.end === undefined).length,
+        1,
+        `${k}: only the current key is open-ended`,
+      );
+      for (let i = 0; i + 1 < entries.length; i++) {
+        assert.ok(entries[i]!.validFor.end, `${k}[${i}] closed`);
+        // The next window starts no later than the previous one ends: no gap in time.
+        assert.ok(
+          Date.parse(entries[i + 1]!.validFor.start) <= Date.parse(entries[i]!.validFor.end!),
+          `${k}[${i + 1}] starts by the end of ${k}[${i}]`,
+        );
+      }
+    }
+  } finally {
+    await s2.close();
+  }
+});
