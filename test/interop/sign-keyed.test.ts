@@ -92,3 +92,62 @@ for (const v of [1, 2]) {
     },
   );
 }
+
+test(
+  '--trusted-root: the new bundle is checked before it is written; a root that does not trust the stack stops it',
+  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  async () => {
+    fs.writeFileSync(
+      path.join(dir, 'root.json'),
+      await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'empty-root.json'),
+      JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        tlogs: [],
+        certificateAuthorities: [],
+        ctlogs: [],
+        timestampAuthorities: [],
+      }),
+    );
+    const ok = await signet(
+      [
+        'sign-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--trusted-root',
+        'root.json',
+        '--bundle',
+        'checked.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(fs.existsSync(path.join(dir, 'checked.json')));
+    const bad = await signet(
+      [
+        'sign-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--trusted-root',
+        'empty-root.json',
+        '--bundle',
+        'unchecked.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(bad.status, 1);
+    assert.match(
+      bad.stderr,
+      /error: the new bundle does not verify against empty-root.json, so it was not written: /,
+    );
+    assert.equal(fs.existsSync(path.join(dir, 'unchecked.json')), false);
+  },
+);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import {
   addSigningFlags,
+  bundleChecker,
   signingOptions,
   writeBundleOutput,
   type SigningFlags,
@@ -55,8 +56,10 @@ export function registerAttestBlob(program: Command): void {
       predicateType,
       predicate,
     );
+    const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
+    await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });
 }

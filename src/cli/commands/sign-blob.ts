@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import type { Bundle } from '../../bundle/bundle.ts';
+import type { Signer } from '../../client/sign/signer.ts';
 
 /** Flags shared by sign-blob and attest-blob (cosign's names). */
 export interface SigningFlags {
@@ -10,6 +12,7 @@ export interface SigningFlags {
   server?: string;
   rekorVersion?: string;
   tufRoot?: string;
+  trustedRoot?: string;
   useRekorV2?: boolean;
   tlogUpload: string;
   timeout?: string;
@@ -34,6 +37,10 @@ export function addSigningFlags(cmd: Command): Command {
       process.env.SIGNET_SERVER,
     )
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
+    .option(
+      '--trusted-root <file>',
+      'verify the new bundle against this trusted_root.json before writing it',
+    )
     .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
     .option('--use-rekor-v2', 'same as --rekor-version 2')
     .option('--tlog-upload <bool>', 'write a transparency log entry (true|false)', 'true')
@@ -77,6 +84,30 @@ export async function signingOptions(f: SigningFlags) {
   };
 }
 
+/**
+ * With --trusted-root: the new bundle must verify against it before it is written. The file
+ * is read before signing, so a typo fails before anything is logged.
+ */
+export async function bundleChecker(
+  trustedRoot: string | undefined,
+): Promise<(bundle: Bundle, artifact: Uint8Array, signer: Signer) => Promise<void>> {
+  if (trustedRoot === undefined) return async () => {};
+  const { readText, checkNewBundle } = await import('../../client/sign/index.ts');
+  const text = readText(trustedRoot, '--trusted-root');
+  return async (bundle, artifact, signer) => {
+    try {
+      await checkNewBundle(bundle, artifact, text, trustedRoot, signer);
+    } catch (e) {
+      throw new SignetError(
+        'verification',
+        'NEW_BUNDLE_UNVERIFIED',
+        `the new bundle does not verify against ${trustedRoot}, so it was not written: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  };
+}
+
 /** Write the bundle to --bundle (all or nothing) or print it on stdout. */
 export async function writeBundleOutput(json: string, file: string | undefined): Promise<void> {
   if (file === undefined) {
@@ -113,8 +144,10 @@ export function registerSignBlob(program: Command): void {
       await import('../../client/sign/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
     const artifact = readFileBytes(file, 'file');
+    const check = await bundleChecker(flags.trustedRoot);
     const ctx = await setupSigning(await signingOptions(flags));
     const bundle = await signArtifact(artifact, ctx);
+    await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });
 }

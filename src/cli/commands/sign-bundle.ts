@@ -42,9 +42,10 @@ export function registerSignBundle(program: Command): void {
         const { setupSigning, readFileBytes, signArtifact } =
           await import('../../client/sign/index.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');
-        const { writeBundleOutput } = await import('./sign-blob.ts');
+        const { writeBundleOutput, bundleChecker } = await import('./sign-blob.ts');
         const { tufCacheDir } = await import('../trust-flags.ts');
         const artifact = readFileBytes(file, 'file');
+        const check = await bundleChecker(flags.trustedRoot);
         const ctx = await setupSigning({
           identityToken: flags.identityToken,
           signingConfig: flags.signingConfig,
@@ -52,6 +53,7 @@ export function registerSignBundle(program: Command): void {
           tufCacheDir: tufCacheDir(),
         });
         const bundle = await signArtifact(artifact, ctx);
+        await check(bundle, artifact, ctx.signer);
         await writeBundleOutput(serializeBundle(bundle), flags.bundle);
       },
     );
