@@ -38,6 +38,7 @@ async function serve(dataDir: string): Promise<void> {
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
 function post(agent: http.Agent, url: URL, body: Buffer): Promise<Buffer> {
