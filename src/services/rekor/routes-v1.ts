@@ -64,9 +64,14 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
         ),
       );
     }
-    const entry = await shard.engine.entry(result.index);
-    if (!entry) throw new SignetError('internal', 'ENTRY_MISSING', 'admitted entry not readable');
-    const { json } = await shard.v1Entry({ ...entry, extra: new Uint8Array(0) }, result.checkpoint);
+    // the admitted entry is what we just parsed (no read back); no attestation in this answer
+    const entry = {
+      index: result.index,
+      leaf: parsed.body,
+      leafHash: result.leafHash,
+      integratedTime: result.integratedTime,
+    };
+    const { json } = await shard.v1Entry(entry, result.checkpoint, true);
     reply.header('etag', id).header('location', location);
     return sendJson(reply, 201, json);
   });

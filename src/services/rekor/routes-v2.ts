@@ -56,9 +56,13 @@ export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Pr
         ),
       );
     }
-    const entry = await shard.engine.entry(result.index);
-    if (!entry) throw new SignetError('internal', 'ENTRY_MISSING', 'admitted entry not readable');
-    const tle = await shard.v2Entry(entry, result.checkpoint);
+    const entry = {
+      index: result.index,
+      leaf: parsed.body,
+      leafHash: result.leafHash,
+      integratedTime: result.integratedTime,
+    };
+    const tle = await shard.v2Entry(entry, result.checkpoint, parsed.kind, parsed.apiVersion);
     return reply.code(201).type('application/json').send(JSON.stringify(tle));
   });
 

@@ -63,8 +63,34 @@ export class Shard {
     return this.treeId.toString();
   }
 
-  /** Rekor v1 checkpoint for a tree head, freshly signed (rekor pkg/util/checkpoint.go). */
-  v1Checkpoint(head: { size: number; rootHash: Uint8Array }): string {
+  #lastV1: { size: number; note: string } | undefined;
+  #proofs: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Inclusion proofs, one at a time: the answers to one sequenced batch all need proofs against
+   * the same new tree size, and the engine caches the subtree hashes a proof computes only once
+   * it is done. Run concurrently, every proof of the batch recomputes the same large subtrees
+   * from tiles (measured: a quarter of admission CPU); run in turn, the first fills the cache.
+   */
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    const p = this.#proofs.then(() => this.engine.inclusionProof(index, size));
+    this.#proofs = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Rekor v1 checkpoint for a tree head (rekor pkg/util/checkpoint.go), freshly signed as Rekor
+   * v1 does — except that `shared` lets the answers to one sequenced batch share one signature
+   * (ECDSA signatures are randomized anyway; this saves a signature per admitted entry).
+   */
+  v1Checkpoint(head: { size: number; rootHash: Uint8Array }, shared = false): string {
+    if (shared && this.#lastV1?.size === head.size) return this.#lastV1.note;
+    const note = this.#signV1(head);
+    if (shared) this.#lastV1 = { size: head.size, note };
+    return note;
+  }
+
+  #signV1(head: { size: number; rootHash: Uint8Array }): string {
     return signCheckpoint(
       {
         origin: rekorV1Origin(this.#hostname, this.treeId),
@@ -90,9 +116,10 @@ export class Shard {
   async v1Entry(
     e: StoredEntry,
     head?: { size: number; rootHash: Uint8Array },
+    sharedCheckpoint = false,
   ): Promise<{ id: string; json: Record<string, unknown> }> {
     const h = head ?? (await this.head());
-    const hashes = await this.engine.inclusionProof(e.index, h.size);
+    const hashes = await this.inclusionProof(e.index, h.size);
     const global = this.offset + e.index;
     const id = entryId(this.treeId, entryUuid(e.leafHash));
     const parts = {
@@ -103,19 +130,25 @@ export class Shard {
       logIndex: global,
       shardIndex: e.index,
       set: this.signEntryTimestamp(e.leaf, e.integratedTime, global),
-      proof: { rootHash: h.rootHash, treeSize: h.size, hashes, checkpoint: this.v1Checkpoint(h) },
+      proof: {
+        rootHash: h.rootHash,
+        treeSize: h.size,
+        hashes,
+        checkpoint: this.v1Checkpoint(h, sharedCheckpoint),
+      },
     };
     if (e.extra && e.extra.length > 0) Object.assign(parts, { attestation: e.extra });
     return { id, json: v1LogEntry(parts) };
   }
 
   /** The v2 TransparencyLogEntry for an entry, proven against a v2 checkpoint. */
-  async v2Entry(e: StoredEntry, cp: SignedCheckpoint): Promise<Record<string, unknown>> {
-    const hashes = await this.engine.inclusionProof(e.index, cp.size);
-    const { kind, apiVersion } = JSON.parse(new TextDecoder().decode(e.leaf)) as {
-      kind: string;
-      apiVersion: string;
-    };
+  async v2Entry(
+    e: StoredEntry,
+    cp: SignedCheckpoint,
+    kind: string,
+    apiVersion: string,
+  ): Promise<Record<string, unknown>> {
+    const hashes = await this.inclusionProof(e.index, cp.size);
     return v2TransparencyLogEntry({
       logIndex: e.index,
       logKeyId: this.logId,

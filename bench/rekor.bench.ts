@@ -1,0 +1,313 @@
+/**
+ * Rekor admission benchmark (`npm run bench -- rekor`), in one run:
+ *  1. this machine's raw ECDSA P-256 verify ceiling (OpenSSL via node:crypto, every core busy),
+ *     and what Signet's digest verification does (core/crypto/ecdsa.ts);
+ *  2. entries admitted per second over HTTP: hashedrekord v1, ECDSA P-256, a distinct key per
+ *     entry, requests generated beforehand, SQLite (fsync per batch), the server in its own
+ *     thread and the load generator in the main thread;
+ *  3. p50/p99 latency at a paced 1,000 entries/s.
+ * Targets (issue 2): >= 8,000 entries/s on 2 cores and >= 75 % of the raw ceiling; p99 <= 250 ms.
+ */
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const CORES = os.availableParallelism();
+
+interface Prepared {
+  body: string;
+}
+
+function prepare(n: number, tag: string): Prepared[] {
+  const out: Prepared[] = [];
+  for (let i = 0; i < n; i++) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const artifact = Buffer.from(`${tag} ${i} ${Math.random()}`);
+    const pem = publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    out.push({
+      body: JSON.stringify({
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: {
+          data: {
+            hash: {
+              algorithm: 'sha256',
+              value: createHash('sha256').update(artifact).digest('hex'),
+            },
+          },
+          signature: {
+            content: sign('sha256', artifact, privateKey).toString('base64'),
+            publicKey: { content: Buffer.from(pem).toString('base64') },
+          },
+        },
+      }),
+    });
+  }
+  return out;
+}
+
+// ---- raw verify ceiling ----------------------------------------------------------------------
+
+/** OpenSSL verifies of pre-loaded keys for `ms` on this thread; returns verifies/s. */
+function opensslVerifyRate(ms: number, distinctKeys: boolean): number {
+  const items = Array.from({ length: 200 }, () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const msg = Buffer.from(`m ${Math.random()}`);
+    return {
+      publicKey,
+      spki: publicKey.export({ format: 'der', type: 'spki' }),
+      msg,
+      sig: sign('sha256', msg, privateKey),
+    };
+  });
+  const end = performance.now() + ms;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    for (const it of items) {
+      const key = distinctKeys
+        ? createPublicKey({ key: it.spki, format: 'der', type: 'spki' })
+        : it.publicKey;
+      if (!verify('sha256', it.msg, key, it.sig)) throw new Error('verify failed');
+    }
+    n += items.length;
+  }
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+async function signetVerifyRate(ms: number): Promise<number> {
+  const { verifyDigestBatch } = await import('../src/core/crypto/verify.ts');
+  const { ecPointFromUncompressed } = await import('../src/core/crypto/ecdsa.ts');
+  const items = Array.from({ length: 256 }, () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const msg = Buffer.from(`m ${Math.random()}`);
+    const spki = publicKey.export({ format: 'der', type: 'spki' });
+    return {
+      point: ecPointFromUncompressed('P-256', spki.subarray(-65))!,
+      details: 'PKIX_ECDSA_P256_SHA_256' as const,
+      digest: createHash('sha256').update(msg).digest(),
+      signature: sign('sha256', msg, privateKey),
+    };
+  });
+  const end = performance.now() + ms;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    for (let i = 0; i < items.length; i += 64)
+      if (!verifyDigestBatch(items.slice(i, i + 64)).every(Boolean)) throw new Error('failed');
+    n += items.length;
+  }
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+async function onAllCores(kind: 'openssl' | 'signet', ms: number): Promise<number> {
+  const rates = await Promise.all(
+    Array.from({ length: CORES }, () => runWorker<number>({ role: 'verify', kind, ms })),
+  );
+  return rates.reduce((a, b) => a + b, 0);
+}
+
+// ---- HTTP admission -------------------------------------------------------------------------
+
+function runWorker<T>(data: Record<string, unknown>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: data });
+    w.once('message', (m: T) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+interface ServerHandle {
+  url: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+async function startServerThread(dataDir: string, verifyWorkers: number): Promise<ServerHandle> {
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: { role: 'server', dataDir, verifyWorkers },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { url: string }) => resolve(m.url));
+    worker.once('error', reject);
+  });
+  return {
+    url,
+    worker,
+    async stop() {
+      worker.postMessage('stop');
+      await new Promise((r) => worker.once('exit', r));
+    },
+  };
+}
+
+async function serverMain(dataDir: string, verifyWorkers: number): Promise<void> {
+  const { bindServer, createApp } = await import('../src/services/http/app.ts');
+  const { createRekorService } = await import('../src/services/rekor/service.ts');
+  const { server, url } = await bindServer(0, '127.0.0.1');
+  const quiet = { info() {}, warn() {}, error() {} };
+  const service = await createRekorService({
+    dataDir,
+    baseUrl: url,
+    databaseUrl: undefined,
+    config: { verifyWorkers },
+    log: quiet,
+    services: new Map(),
+  });
+  server.keepAliveTimeout = 60_000;
+  const app = createApp({}, () => server);
+  await app.register(async (scope) => service.register(scope), { prefix: '/rekor' });
+  await app.ready();
+  parentPort!.postMessage({ url });
+  parentPort!.once('message', async () => {
+    await app.close();
+    server.closeAllConnections();
+    server.close();
+    await service.close();
+    process.exit(0);
+  });
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function postOnce(url: URL, body: string): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** As fast as possible with `concurrency` requests in flight. */
+async function blast(url: URL, reqs: Prepared[], concurrency: number): Promise<number> {
+  let next = 0;
+  let bad = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < reqs.length) {
+        const r = await postOnce(url, reqs[next++]!.body);
+        if (r.status !== 201) bad++;
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  if (bad > 0) throw new Error(`${bad} requests were not admitted`);
+  return reqs.length / secs;
+}
+
+/** One request every 1000/rate ms; returns sorted latencies. */
+async function paced(url: URL, reqs: Prepared[], rate: number): Promise<number[]> {
+  const lat: number[] = [];
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < reqs.length; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      postOnce(url, reqs[i]!.body).then((r) => {
+        if (r.status !== 201) throw new Error(`status ${r.status}`);
+        lat.push(r.ms);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return lat.sort((a, b) => a - b);
+}
+
+const pct = (s: number[], p: number) =>
+  s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function run(): Promise<void> {
+  const N = Number(process.env['REKOR_BENCH_N'] ?? 20_000);
+  console.log(`cores: ${CORES}; requests: ${fmt(N)} distinct P-256 keys (generating...)`);
+  const t0 = performance.now();
+  const warm = prepare(2000, 'warm');
+  const burst = prepare(N, 'burst');
+  const pacedReqs = prepare(5000, 'paced');
+  console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const single = opensslVerifyRate(1500, false);
+  const singleDistinct = opensslVerifyRate(1500, true);
+  const ceiling = await onAllCores('openssl', 2000);
+  const signetOne = await signetVerifyRate(1500);
+  const signetAll = await onAllCores('signet', 2000);
+  console.log('raw ECDSA P-256 verify (this machine)');
+  console.log(`  OpenSSL, 1 core, key loaded:          ${fmt(single)}/s`);
+  console.log(`  OpenSSL, 1 core, key parsed per call: ${fmt(singleDistinct)}/s`);
+  console.log(`  OpenSSL, all ${CORES} cores (ceiling):      ${fmt(ceiling)}/s`);
+  console.log(`  Signet digest verify, 1 core:         ${fmt(signetOne)}/s`);
+  console.log(`  Signet digest verify, all cores:      ${fmt(signetAll)}/s`);
+
+  const results: Array<{ workers: number; rate: number }> = [];
+  for (const verifyWorkers of [0, 1]) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
+    const srv = await startServerThread(dataDir, verifyWorkers);
+    const url = new URL(`${srv.url}/rekor/api/v1/log/entries`);
+    try {
+      await blast(url, warm.splice(0, 1000), 64);
+      const rate = await blast(
+        url,
+        verifyWorkers === 0 ? burst.slice(0, N / 2) : burst.slice(N / 2),
+        256,
+      );
+      results.push({ workers: verifyWorkers, rate });
+      console.log(
+        `admission over HTTP (v1 hashedrekord, SQLite, verifyWorkers=${verifyWorkers}): ${fmt(rate)} entries/s`,
+      );
+      if (verifyWorkers === 0) {
+        const lat = await paced(url, pacedReqs, 1000);
+        console.log(
+          `latency at a paced 1,000 entries/s (${fmt(lat.length)} entries): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms   (target p99 <= 250 ms)`,
+        );
+      }
+    } finally {
+      await srv.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  const best = Math.max(...results.map((r) => r.rate));
+  console.log(
+    `best admission rate ${fmt(best)} entries/s   (target >= 8,000/s; = ${((best / ceiling) * 100).toFixed(0)} % of the ${fmt(ceiling)}/s raw ceiling, target >= 75 %)`,
+  );
+  agent.destroy();
+}
+
+if (!isMainThread) {
+  const d = workerData as {
+    role: string;
+    kind?: string;
+    ms?: number;
+    dataDir?: string;
+    verifyWorkers?: number;
+  };
+  if (d.role === 'verify') {
+    const rate =
+      d.kind === 'openssl' ? opensslVerifyRate(d.ms!, false) : await signetVerifyRate(d.ms!);
+    parentPort!.postMessage(rate);
+  } else if (d.role === 'server') {
+    await serverMain(d.dataDir!, d.verifyWorkers!);
+  }
+}
