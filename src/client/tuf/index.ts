@@ -44,12 +44,19 @@ export interface FetchedTrust {
 export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust> {
   const tufUrl = repositoryUrl(opts);
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const cachePath = path.join(opts.cacheDir, cacheName(tufUrl));
+  // One cache per repository and trust anchor: a root file given later (e.g. for a server that
+  // was set up again) starts its own chain instead of being shadowed by an older pin.
+  const given = opts.rootFile === undefined ? undefined : readRootFile(opts.rootFile);
+  const anchor =
+    given === undefined
+      ? 'first-use'
+      : `root-${createHash('sha256').update(given).digest('hex').slice(0, 16)}`;
+  const cachePath = path.join(opts.cacheDir, cacheName(tufUrl), anchor);
   const metadataDir = path.join(cachePath, 'metadata');
   const targetDir = path.join(cachePath, 'targets');
   fs.mkdirSync(metadataDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
-  await pinRoot(tufUrl, metadataDir, opts, warn);
+  await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
   const make = (forceCache: boolean) =>
     new Updater({
@@ -66,7 +73,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   try {
     files = await getTargets(make(false), true);
   } catch (e) {
-    if (!isNetworkError(e)) throw tufError(tufUrl, e);
+    if (!isNetworkError(e)) throw tufError(tufUrl, e, given === undefined ? cachePath : undefined);
     try {
       files = await getTargets(make(true), false);
     } catch (e2) {
@@ -130,27 +137,33 @@ function cacheName(url: string): string {
 }
 
 /** Puts the trust anchor (root.json) in the cache: the given file, or trust on first use. */
+function readRootFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw invalid('rootFile', `cannot read ${file}: ${(e as Error).message}`, e);
+  }
+  checkRoot(text, 'rootFile');
+  return text;
+}
+
+/** Puts the trust anchor (root.json) in the cache: the given root, or trust on first use. */
 async function pinRoot(
   tufUrl: string,
   metadataDir: string,
-  opts: FetchTrustOptions,
+  given: string | undefined,
+  timeoutMs: number | undefined,
   warn: (m: string) => void,
 ): Promise<void> {
   const pinned = path.join(metadataDir, 'root.json');
   if (fs.existsSync(pinned)) return; // already pinned; tuf-js keeps it updated along the root chain
-  let text: string;
-  if (opts.rootFile) {
-    try {
-      text = fs.readFileSync(opts.rootFile, 'utf8');
-    } catch (e) {
-      throw invalid('rootFile', `cannot read ${opts.rootFile}: ${(e as Error).message}`, e);
-    }
-    checkRoot(text, 'rootFile');
-  } else {
+  let text = given;
+  if (text === undefined) {
     let res: Response;
     try {
       res = await fetch(`${tufUrl}/1.root.json`, {
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs ?? 10_000),
       });
     } catch (e) {
       throw new SignetError(
@@ -228,12 +241,15 @@ function describe(e: unknown): string {
   return [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
 }
 
-function tufError(url: string, e: unknown): SignetError {
+function tufError(url: string, e: unknown, firstUseCache: string | undefined): SignetError {
   if (e instanceof SignetError) return e;
+  const hint = firstUseCache
+    ? `; the repository no longer matches the root first seen from it (pinned in ${firstUseCache}). If this server was set up again with new keys, remove that folder to trust it anew, or pass its root file`
+    : '';
   return new SignetError(
     'verification',
     'TUF_VERIFICATION',
-    `TUF update from ${url} failed: ${(e as Error).name}: ${(e as Error).message}`,
+    `TUF update from ${url} failed: ${(e as Error).message}${hint}`,
     { cause: e },
   );
 }

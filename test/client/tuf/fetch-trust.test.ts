@@ -141,3 +141,29 @@ test('a root from another repository is refused (TUF verification error, not off
     await b.close();
   }
 });
+
+test('a server set up again at the same URL: the first-use pin refuses it with a hint; its new root file works', async () => {
+  const a = await tempStack();
+  const port = Number(new URL(a.url).port);
+  const cacheDir = tmp();
+  await fetchTrust({ serverUrl: a.url, cacheDir, warn: () => {} });
+  await a.close();
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const quiet = { info() {}, warn() {}, error() {} };
+  const b = await startStack({ port, host: '127.0.0.1', dataDir: tmp(), log: quiet });
+  try {
+    await assert.rejects(
+      fetchTrust({ serverUrl: b.url, cacheDir, warn: () => {} }),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        e.code === 'TUF_VERIFICATION' &&
+        /remove that folder to trust it anew/.test(e.message),
+    );
+    const rootFile = path.join(tmp(), 'root.json');
+    fs.writeFileSync(rootFile, await text(`${b.url}/tuf/1.root.json`));
+    const t = await fetchTrust({ serverUrl: b.url, rootFile, cacheDir, warn: () => {} });
+    assert.equal(t.trustedRootText, await text(`${b.url}/trusted_root.json`));
+  } finally {
+    await b.close();
+  }
+});
