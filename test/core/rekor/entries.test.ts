@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ed25519ph } from '@noble/curves/ed25519.js';
+import { verifyDigestBatch } from '../../../src/core/crypto/verify.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+import {
+  entryId,
+  parseCreateEntryRequestV2,
+  parseEntryRef,
+  parseProposedEntryV1,
+  treeIdForKey,
+} from '../../../src/core/rekor/index.ts';
+import {
+  b64,
+  certificateFor,
+  dsseEnvelope,
+  dsseV1,
+  dsseV2,
+  ecSigner,
+  hashedRekordV1,
+  hashedRekordV2,
+  intotoV2,
+  signerOf,
+  statement,
+} from '../../services/rekor/fixtures.ts';
+
+function fails(f: () => unknown, field: string, message: RegExp): void {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof SignetError, String(e));
+    assert.equal(e.field, field, e.message);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+const text = (b: Uint8Array) => Buffer.from(b).toString();
+
+describe('Rekor entry identifiers', () => {
+  it('parses UUIDs and entry IDs, and nothing else', () => {
+    const uuid = 'ab'.repeat(32);
+    assert.deepEqual(parseEntryRef(uuid.toUpperCase(), 'id'), { uuid });
+    const id = entryId(1193050959916656506n, uuid);
+    assert.equal(id.slice(0, 16), '108e9186e8c5677a', 'the production tree ID prefix');
+    assert.deepEqual(parseEntryRef(id, 'id'), { uuid, treeId: 1193050959916656506n });
+    for (const bad of ['', 'ab', 'zz'.repeat(32), 'a'.repeat(63), 'a'.repeat(81)])
+      fails(() => parseEntryRef(bad, 'id'), 'id', /UUID/);
+  });
+
+  it('derives a stable positive int64 tree ID from the key', () => {
+    const k = ecSigner();
+    const a = treeIdForKey(k.spki);
+    assert.equal(a, treeIdForKey(k.spki));
+    assert.ok(a > 0n && a < 1n << 63n);
+    assert.notEqual(a, treeIdForKey(ecSigner().spki));
+  });
+});
+
+describe('Rekor v1 kinds', () => {
+  it('hashedrekord with a certificate chain keeps every certificate and indexes the identity', () => {
+    const s = ecSigner();
+    const leaf = certificateFor(s, 'Dev@Example.COM', 'https://token.example');
+    const other = certificateFor(ecSigner());
+    const p = parseProposedEntryV1(
+      hashedRekordV1(s, Buffer.from('x'), { pem: leaf.pem + other.pem }),
+    );
+    const body = JSON.parse(text(p.body)) as {
+      spec: { signature: { publicKey: { content: string } } };
+    };
+    assert.equal(
+      Buffer.from(body.spec.signature.publicKey.content, 'base64').toString(),
+      leaf.pem + other.pem,
+    );
+    assert.ok(p.searchKeys.includes('identity:dev@example.com'));
+    assert.ok(p.searchKeys.includes('issuer:https://token.example'));
+    assert.ok(p.searchKeys.includes(`key:${createHash('sha256').update(s.spki).digest('hex')}`));
+    assert.deepEqual(verifyDigestBatch(p.pending), [true], 'the leaf verifies');
+  });
+
+  it('JCS body: sorted keys, no whitespace, exactly the canonical fields', () => {
+    const s = ecSigner();
+    const req = hashedRekordV1(s, Buffer.from('x'));
+    const p = parseProposedEntryV1(req);
+    const t = text(p.body);
+    assert.ok(
+      t.startsWith(
+        '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"',
+      ),
+    );
+    assert.ok(!/\s/.test(t));
+  });
+
+  it('hashedrekord with RSA and with Ed25519 (as Ed25519ph over SHA-512)', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const r = parseProposedEntryV1(
+      hashedRekordV1(signerOf(rsa.privateKey, rsa.publicKey), Buffer.from('rsa')),
+    );
+    assert.deepEqual(verifyDigestBatch(r.pending), [true]);
+
+    const ed = generateKeyPairSync('ed25519');
+    const raw = new Uint8Array(
+      ed.privateKey.export({ format: 'jwk' }).d
+        ? Buffer.from(ed.privateKey.export({ format: 'jwk' }).d!, 'base64url')
+        : [],
+    );
+    const msg = Buffer.from('ed25519ph artifact');
+    const sig = ed25519ph.sign(msg, raw);
+    const s = signerOf(ed.privateKey, ed.publicKey);
+    const req = {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: {
+          hash: { algorithm: 'sha512', value: createHash('sha512').update(msg).digest('hex') },
+        },
+        signature: { content: b64(sig), publicKey: { content: b64(s.pem) } },
+      },
+    };
+    assert.deepEqual(verifyDigestBatch(parseProposedEntryV1(req).pending), [true]);
+    req.spec.data.hash = {
+      algorithm: 'sha256',
+      value: createHash('sha256').update(msg).digest('hex'),
+    };
+    fails(() => parseProposedEntryV1(req), 'spec.data.hash.algorithm', /sha512 for an Ed25519/);
+  });
+
+  it('hashedrekord: missing and malformed fields name their path', () => {
+    const s = ecSigner();
+    const r = () => hashedRekordV1(s, Buffer.from('x'));
+    fails(() => parseProposedEntryV1(null), '', /JSON object/);
+    fails(() => parseProposedEntryV1({ ...r(), spec: undefined }), 'spec', /JSON object/);
+    const noSig = r() as { spec: Record<string, unknown> };
+    delete noSig.spec['signature'];
+    fails(() => parseProposedEntryV1(noSig), 'spec.signature', /JSON object/);
+    const badAlg = r();
+    badAlg.spec.data.hash.algorithm = 'md5';
+    fails(() => parseProposedEntryV1(badAlg), 'spec.data.hash.algorithm', /sha256, sha384, sha512/);
+    const upper = r();
+    upper.spec.data.hash.value = upper.spec.data.hash.value.toUpperCase();
+    fails(() => parseProposedEntryV1(upper), 'spec.data.hash.value', /lowercase hex/);
+    const unpadded = r();
+    unpadded.spec.signature.content = unpadded.spec.signature.content.replace(/=+$/, '');
+    if (unpadded.spec.signature.content.length % 4 !== 0)
+      fails(() => parseProposedEntryV1(unpadded), 'spec.signature.content', /base64/);
+    const privPem = r();
+    privPem.spec.signature.publicKey.content = b64(
+      s.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    );
+    fails(
+      () => parseProposedEntryV1(privPem),
+      'spec.signature.publicKey.content',
+      /PRIVATE KEY.*not supported/,
+    );
+  });
+
+  it('dsse: every signature needs a verifier; signatures sorted; each keeps the key that verified it', () => {
+    const a = ecSigner();
+    const b = ecSigner();
+    const payload = statement('c'.repeat(64));
+    const ea = dsseEnvelope(a, payload, 'application/vnd.in-toto+json');
+    const eb = dsseEnvelope(b, payload, 'application/vnd.in-toto+json');
+    const env = { ...ea, signatures: [...ea.signatures, ...eb.signatures] };
+    const req = {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        proposedContent: { envelope: JSON.stringify(env), verifiers: [b64(b.pem), b64(a.pem)] },
+      },
+    };
+    const p = parseProposedEntryV1(req);
+    const body = JSON.parse(text(p.body)) as {
+      spec: { signatures: Array<{ signature: string; verifier: string }> };
+    };
+    const sigs = body.spec.signatures.map((x) => x.signature);
+    assert.deepEqual(sigs, [...sigs].sort());
+    for (const x of body.spec.signatures) {
+      const who = x.signature === ea.signatures[0]!.sig ? a : b;
+      assert.equal(Buffer.from(x.verifier, 'base64').toString(), who.pem);
+    }
+    assert.ok(p.searchKeys.includes(`sha256:${'c'.repeat(64)}`), 'in-toto subject indexed');
+    // drop b's key: b's signature (index 1) has no verifier
+    req.spec.proposedContent.verifiers = [b64(a.pem)];
+    fails(
+      () => parseProposedEntryV1(req),
+      'spec.proposedContent.envelope.signatures[1].sig',
+      /no verifier/,
+    );
+    const notJson = dsseV1(a, payload);
+    notJson.spec.proposedContent.envelope = '{not json';
+    fails(
+      () => parseProposedEntryV1(notJson),
+      'spec.proposedContent.envelope',
+      /JSON DSSE envelope/,
+    );
+  });
+
+  it('intoto: payload hash checked, envelope hash required, signature verified', () => {
+    const s = ecSigner();
+    const payload = statement('d'.repeat(64));
+    const ok = parseProposedEntryV1(intotoV2(s, payload));
+    assert.equal(text(ok.attestation!), text(payload));
+    const wrongHash = intotoV2(s, payload) as ReturnType<typeof intotoV2> & {
+      spec: { content: { payloadHash?: unknown } };
+    };
+    wrongHash.spec.content.payloadHash = { algorithm: 'sha256', value: 'e'.repeat(64) };
+    fails(() => parseProposedEntryV1(wrongHash), 'spec.content.payloadHash', /does not match/);
+    const noHash = intotoV2(s, payload) as { spec: { content: Record<string, unknown> } };
+    delete noHash.spec.content['hash'];
+    fails(() => parseProposedEntryV1(noHash), 'spec.content.hash', /JSON object/);
+    const badSig = intotoV2(s, payload);
+    badSig.spec.content.envelope.signatures[0]!.publicKey = b64(ecSigner().pem);
+    fails(
+      () => parseProposedEntryV1(badSig),
+      'spec.content.envelope.signatures[0].sig',
+      /no public key/,
+    );
+  });
+});
+
+describe('Rekor v2 kinds', () => {
+  it('accepts protojson snake_case and rejects unknown fields', () => {
+    const s = ecSigner();
+    const camel = hashedRekordV2(s, Buffer.from('v2'));
+    const h = camel.hashedRekordRequestV002;
+    const snake = {
+      hashed_rekord_request_v002: {
+        digest: h.digest,
+        signature: {
+          content: h.signature.content,
+          verifier: {
+            public_key: {
+              raw_bytes: (h.signature.verifier as { publicKey: { rawBytes: string } }).publicKey
+                .rawBytes,
+            },
+            key_details: 'PKIX_ECDSA_P256_SHA_256',
+          },
+        },
+      },
+    };
+    assert.equal(
+      text(parseCreateEntryRequestV2(snake).body),
+      text(parseCreateEntryRequestV2(camel).body),
+    );
+    const extra = hashedRekordV2(s, Buffer.from('v2')) as unknown as {
+      hashedRekordRequestV002: Record<string, unknown>;
+    };
+    extra.hashedRekordRequestV002['foo'] = 1;
+    fails(
+      () => parseCreateEntryRequestV2(extra),
+      'hashedRekordRequestV002.foo',
+      /not a known field/,
+    );
+    fails(() => parseCreateEntryRequestV2({}), '', /exactly one/);
+  });
+
+  it('P-384 needs a 48-byte digest; the body names SHA2_384', () => {
+    const s = ecSigner('P-384');
+    const msg = Buffer.from('p384');
+    const req = {
+      hashedRekordRequestV002: {
+        digest: b64(createHash('sha384').update(msg).digest()),
+        signature: {
+          content: b64(sign('sha384', msg, s.privateKey)),
+          verifier: { publicKey: { rawBytes: b64(s.spki) }, keyDetails: 'PKIX_ECDSA_P384_SHA_384' },
+        },
+      },
+    };
+    const p = parseCreateEntryRequestV2(req);
+    assert.match(text(p.body), /"algorithm":"SHA2_384"/);
+    assert.deepEqual(verifyDigestBatch(p.pending), [true]);
+    req.hashedRekordRequestV002.digest = b64(createHash('sha256').update(msg).digest());
+    fails(() => parseCreateEntryRequestV2(req), 'hashedRekordRequestV002.digest', /48-byte sha384/);
+  });
+
+  it('dsse 0.0.2: verified against the verifiers; a wrong key is refused', () => {
+    const s = ecSigner();
+    const payload = statement('f'.repeat(64));
+    const p = parseCreateEntryRequestV2(dsseV2(s, payload));
+    const body = JSON.parse(text(p.body)) as {
+      kind: string;
+      spec: { dsseV002: { payloadHash: { algorithm: string; digest: string } } };
+    };
+    assert.equal(body.kind, 'dsse');
+    assert.equal(
+      body.spec.dsseV002.payloadHash.digest,
+      createHash('sha256').update(payload).digest('base64'),
+    );
+    const wrong = dsseV2(s, payload);
+    wrong.dsseRequestV002.verifiers[0]!.publicKey.rawBytes = b64(ecSigner().spki);
+    fails(
+      () => parseCreateEntryRequestV2(wrong),
+      'dsseRequestV002.envelope.signatures[0].sig',
+      /no verifier/,
+    );
+  });
+});
