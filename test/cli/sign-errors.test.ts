@@ -119,6 +119,19 @@ const cases: Array<[string, string[], RegExp]> = [
     ['sign-blob', '--signing-config', 'config.json', '--identity-token', 'nonsense', 'a.txt'],
     /^error: .*--identity-token is neither a JWT nor a readable file/,
   ],
+  [
+    'bundle folder missing (checked before anything is signed)',
+    [
+      'sign-blob',
+      '--key',
+      'nokey.pem',
+      '--tlog-upload=false',
+      '--bundle',
+      'no/such/dir/b.json',
+      'a.txt',
+    ],
+    /^error: --bundle: cannot write no\/such\/dir\/b.json: folder .* does not exist/,
+  ],
   ['trusted-root without server', ['trusted-root'], /^error: --server: is required/],
 ];
 

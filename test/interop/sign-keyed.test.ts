@@ -151,3 +151,64 @@ test(
     assert.equal(fs.existsSync(path.join(dir, 'unchecked.json')), false);
   },
 );
+
+for (const v of [1, 2]) {
+  test(
+    `attest-blob --key with Rekor v${v}: sigstore-js verifies the DSSE bundle; the statement names the file`,
+    { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+    async () => {
+      fs.writeFileSync(
+        path.join(dir, 'sbom.json'),
+        JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5' }),
+      );
+      const out = `att.v${v}.json`;
+      const r = await signet(
+        [
+          'attest-blob',
+          '--key',
+          'cosign.key',
+          '--server',
+          stack.url,
+          '--rekor-version',
+          String(v),
+          '--type',
+          'cyclonedx',
+          '--predicate',
+          'sbom.json',
+          '--bundle',
+          out,
+          'a.txt',
+        ],
+        { cwd: dir, env },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const json = fs.readFileSync(path.join(dir, out), 'utf8');
+      const b = JSON.parse(json);
+      const st = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString());
+      assert.equal(st.predicateType, 'https://cyclonedx.org/bom');
+      assert.equal(st.subject[0].name, 'a.txt');
+      assert.deepEqual(st.predicate, { bomFormat: 'CycloneDX', specVersion: '1.5' });
+      assert.deepEqual(
+        b.verificationMaterial.tlogEntries[0].kindVersion,
+        v === 1 ? { kind: 'dsse', version: '0.0.1' } : { kind: 'hashedrekord', version: '0.0.2' },
+      );
+      await verifyWithSigstoreJs(stack.url, json, { keys, ctlogThreshold: 0 });
+      const ours = await signet(
+        [
+          'verify-blob-attestation',
+          '--server',
+          stack.url,
+          '--key',
+          'cosign.pub',
+          '--type',
+          'cyclonedx',
+          '--bundle',
+          out,
+          'a.txt',
+        ],
+        { cwd: dir, env },
+      );
+      assert.equal(ours.status, 0, ours.stderr);
+    },
+  );
+}

@@ -3,6 +3,7 @@ import { invalid } from '../../core/errors.ts';
 import {
   addSigningFlags,
   bundleChecker,
+  checkBundleTarget,
   signingOptions,
   writeBundleOutput,
   type SigningFlags,
@@ -56,6 +57,7 @@ export function registerAttestBlob(program: Command): void {
       predicateType,
       predicate,
     );
+    await checkBundleTarget(flags.bundle);
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);

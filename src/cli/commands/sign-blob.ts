@@ -108,6 +108,16 @@ export async function bundleChecker(
   };
 }
 
+/** Before signing: the bundle's folder must exist, so nothing is logged for a bundle we cannot write. */
+export async function checkBundleTarget(file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw invalid('--bundle', `cannot write ${file}: folder ${dir} does not exist`);
+}
+
 /** Write the bundle to --bundle (all or nothing) or print it on stdout. */
 export async function writeBundleOutput(json: string, file: string | undefined): Promise<void> {
   if (file === undefined) {
@@ -144,6 +154,7 @@ export function registerSignBlob(program: Command): void {
       await import('../../client/sign/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
     const artifact = readFileBytes(file, 'file');
+    await checkBundleTarget(flags.bundle);
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await setupSigning(await signingOptions(flags));
     const bundle = await signArtifact(artifact, ctx);

@@ -42,9 +42,11 @@ export function registerSignBundle(program: Command): void {
         const { setupSigning, readFileBytes, signArtifact } =
           await import('../../client/sign/index.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');
-        const { writeBundleOutput, bundleChecker } = await import('./sign-blob.ts');
+        const { writeBundleOutput, bundleChecker, checkBundleTarget } =
+          await import('./sign-blob.ts');
         const { tufCacheDir } = await import('../trust-flags.ts');
         const artifact = readFileBytes(file, 'file');
+        await checkBundleTarget(flags.bundle);
         const check = await bundleChecker(flags.trustedRoot);
         const ctx = await setupSigning({
           identityToken: flags.identityToken,
