@@ -212,3 +212,37 @@ for (const v of [1, 2]) {
     },
   );
 }
+
+test(
+  "the log's own error message reaches the user (Rekor v2 refuses a pure Ed25519 key)",
+  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    fs.writeFileSync(
+      path.join(dir, 'ed.pem'),
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    const r = await signet(
+      [
+        'sign-blob',
+        '--key',
+        'ed.pem',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        '2',
+        '--bundle',
+        'ed.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /error: the transparency log \(Rekor v2\) at http:\/\/\S+\/api\/v2\/log\/entries answered HTTP 400: .*keyDetails.*PKIX_ED25519/,
+    );
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    assert.equal(fs.existsSync(path.join(dir, 'ed.json')), false);
+  },
+);
