@@ -48,11 +48,12 @@ export class VerifyQueue {
   #scheduled = false;
   #nextId = 1;
   #closed = false;
+  /** URL of core/crypto/verify.ts, which the workers import. */
+  readonly #module = new URL('../../core/crypto/verify.ts', import.meta.url).href;
 
   constructor(opts: VerifyQueueOptions = {}) {
     this.#maxBatch = opts.maxBatch ?? 256;
     const n = opts.workers ?? 0;
-    const module = new URL('../../core/crypto/verify.ts', import.meta.url).href;
     for (let i = 0; i < n; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       const pw: PoolWorker = { worker, busy: 0 };
@@ -65,7 +66,6 @@ export class VerifyQueue {
       });
       worker.on('error', (e) => this.#failWorker(pw, e));
       worker.unref();
-      (worker as Worker & { moduleUrl?: string }).moduleUrl = module;
       this.#workers.push(pw);
     }
   }
@@ -95,9 +95,8 @@ export class VerifyQueue {
       const id = this.#nextId++;
       w.busy++;
       this.#inflight.set(id, { jobs, w });
-      const module = (w.worker as Worker & { moduleUrl?: string }).moduleUrl;
       // KeyObjects and bigints are structured-cloneable; points carry no functions.
-      w.worker.postMessage({ id, module, items: jobs.map((j) => j.item) });
+      w.worker.postMessage({ id, module: this.#module, items: jobs.map((j) => j.item) });
     }
   }
 

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { createHash, sign } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ecPointOf } from '../../../src/core/crypto/verify.ts';
+import { VerifyQueue } from '../../../src/services/rekor/verify-queue.ts';
+import { ecSigner } from './fixtures.ts';
+
+function items(n: number) {
+  return Array.from({ length: n }, (_, i) => {
+    const s = ecSigner();
+    const msg = Buffer.from(`queue ${i}`);
+    const digest = new Uint8Array(createHash('sha256').update(msg).digest());
+    if (i % 3 === 0) digest[0]! ^= 1; // every third one is wrong
+    return {
+      item: {
+        point: ecPointOf(s.publicKey, 'P-256')!,
+        details: 'PKIX_ECDSA_P256_SHA_256' as const,
+        digest,
+        signature: new Uint8Array(sign('sha256', msg, s.privateKey)),
+      },
+      ok: i % 3 !== 0,
+    };
+  });
+}
+
+describe('VerifyQueue', () => {
+  for (const workers of [0, 2]) {
+    it(`concurrent checks are batched and answered each with its own result (workers=${workers})`, async () => {
+      const q = new VerifyQueue({ workers, maxBatch: 16 });
+      try {
+        const list = items(60);
+        const got = await Promise.all(list.map((x) => q.verify(x.item)));
+        assert.deepEqual(
+          got,
+          list.map((x) => x.ok),
+        );
+      } finally {
+        await q.close();
+      }
+    });
+  }
+});
