@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../../core/errors.ts';
 import {
   encodeMerkleTreeLeaf,
@@ -24,7 +24,7 @@ export interface CtLogKey {
 }
 
 export function ctLogKey(privateKey: KeyObject): CtLogKey {
-  const spki = new Uint8Array(privateKey.export({ format: 'der', type: 'spki' }));
+  const spki = new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
   return { key: privateKey, spki, logId: logIdOf(spki) };
 }
 

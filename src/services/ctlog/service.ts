@@ -1,0 +1,88 @@
+import { toBase64 } from '../../core/encoding/base64.ts';
+import { invalid } from '../../core/errors.ts';
+import { parseCertificatesPem } from '../../core/x509/certificate.ts';
+import { openLog } from '../../log/index.ts';
+import { KeyRing } from '../keyring.ts';
+import type { ServiceFactory, ServiceModule } from '../types.ts';
+import fs from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { CtLog, ctLogKey } from './ctlog.ts';
+import { registerCtRoutes } from './routes.ts';
+
+/**
+ * The RFC 6962 CT log as a stack service at `/ctlog`: a second instance of the log engine
+ * (its own name and SQLite file, or its own log in PostgreSQL) with its own ECDSA P-256 key
+ * ring `ctlog`. The stack's CA registers its roots; config `ctlog.roots` (PEM file paths) adds
+ * other accepted roots. Config `ctlog.batchMaxAgeMs` tunes the sequencer.
+ */
+export interface CtlogServiceModule extends ServiceModule {
+  log: CtLog;
+}
+
+export const createCtlogService: ServiceFactory = async (ctx) => {
+  const ring = KeyRing.open(ctx.dataDir, 'ctlog', { type: 'ec', curve: 'P-256' });
+  const current = ring.current();
+  const signer = ctLogKey(current.key);
+  const origin = `${new URL(ctx.baseUrl).host}/ctlog`;
+  const batch = ctx.config['batchMaxAgeMs'];
+  if (batch !== undefined && (typeof batch !== 'number' || !(batch >= 0)))
+    throw invalid('ctlog.batchMaxAgeMs', 'must be a non-negative number');
+  const engine = await openLog({
+    name: 'ctlog',
+    dataDir: ctx.dataDir,
+    ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
+    sqliteFile: 'ctlog.sqlite',
+    signer: { key: current.key, origin },
+    ...(typeof batch === 'number' ? { batchMaxAgeMs: batch } : {}),
+  });
+  const log = new CtLog(engine, signer);
+  const roots = ctx.config['roots'];
+  if (roots !== undefined) {
+    if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');
+    roots.forEach((file, i) => {
+      if (typeof file !== 'string') throw invalid(`ctlog.roots[${i}]`, 'must be a file path');
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw invalid(`ctlog.roots[${i}]`, `cannot read ${file}: ${(e as Error).message}`);
+      }
+      for (const c of parseCertificatesPem(text, `ctlog.roots[${i}]`)) log.addRoot(c);
+    });
+  }
+  const url = `${ctx.baseUrl}/ctlog`;
+  const mod: CtlogServiceModule = {
+    name: 'ctlog',
+    prefix: '/ctlog',
+    log,
+    async register(app) {
+      await registerCtRoutes(app, log);
+    },
+    trust() {
+      // protobuf-specs TransparencyLogInstance, one per key version (the log ID is per key).
+      return {
+        ctlogs: ring.versions.map((v) => {
+          const spki = new Uint8Array(
+            createPublicKey(v.key).export({ format: 'der', type: 'spki' }),
+          );
+          const validFor: Record<string, string> = { start: v.validFrom.toISOString() };
+          if (v.validTo) validFor['end'] = v.validTo.toISOString();
+          return {
+            baseUrl: url,
+            hashAlgorithm: 'SHA2_256',
+            publicKey: {
+              rawBytes: toBase64(spki),
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+              validFor,
+            },
+            logId: { keyId: toBase64(ctLogKey(v.key).logId) },
+          };
+        }),
+      };
+    },
+    async close() {
+      await engine.close();
+    },
+  };
+  return mod;
+};

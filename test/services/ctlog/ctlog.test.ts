@@ -1,0 +1,291 @@
+import assert from 'node:assert/strict';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  issuerKeyHash,
+  parseMerkleTreeLeaf,
+  sctFromJson,
+  tbsWithoutPoison,
+  verifySct,
+} from '../../../src/core/ct/sct.ts';
+import { parseChainExtraData, verifyTreeHead } from '../../../src/core/ct/sth.ts';
+import { verifyConsistency, verifyInclusion } from '../../../src/core/merkle/index.ts';
+import { parseCertificate } from '../../../src/core/x509/certificate.ts';
+import {
+  buildCaCertificate,
+  buildPlainCertificate,
+  buildPrecertificate,
+  leafTbsSpec,
+  type IssuingCa,
+} from '../../../src/core/x509/fulcio-profile.ts';
+import { encodePem } from '../../../src/core/encoding/pem.ts';
+import { bindServer, createApp } from '../../../src/services/http/app.ts';
+import {
+  createCtlogService,
+  type CtlogServiceModule,
+} from '../../../src/services/ctlog/service.ts';
+
+const spki = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+function ca(name: string, issuer?: IssuingCa): IssuingCa {
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = new Date();
+  const der = buildCaCertificate({
+    organization: name,
+    commonName: name,
+    publicKeySpki: spki(kp.publicKey),
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 86400_000),
+    ...(issuer ? { issuer } : { selfKey: kp.privateKey }),
+  });
+  return { certificate: parseCertificate(der), key: kp.privateKey };
+}
+
+const root = ca('root');
+const ica = ca('ica', root);
+function leaf(email: string) {
+  const spec = leafTbsSpec(ica, {
+    spki: spki(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
+    san: { type: 'email', value: email },
+    extensions: { 1: 'https://i', 8: 'https://i' },
+  });
+  return { pre: buildPrecertificate(ica, spec).der, plain: buildPlainCertificate(ica, spec) };
+}
+
+let url: string;
+let mod: CtlogServiceModule;
+let close: () => Promise<void>;
+let logKey: KeyObject;
+
+before(async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ctlog-'));
+  const bound = await bindServer(0, '127.0.0.1');
+  url = bound.url;
+  const app = createApp({}, () => bound.server as http.Server);
+  let started: CtlogServiceModule | undefined;
+  // Set first, so a failure below still closes the server (an open server hangs the runner).
+  close = async () => {
+    await app.close();
+    await new Promise<void>((r) => {
+      bound.server.close(() => r());
+      bound.server.closeAllConnections();
+    });
+    await started?.close();
+  };
+  fs.writeFileSync(
+    path.join(dataDir, 'root.pem'),
+    root.certificate.der.length
+      ? `-----BEGIN CERTIFICATE-----\n${b64(root.certificate.der)}\n-----END CERTIFICATE-----\n`
+      : '',
+  );
+  mod = (await createCtlogService({
+    dataDir,
+    baseUrl: url,
+    databaseUrl: undefined,
+    config: { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 1 },
+    log: { info() {}, warn() {}, error() {} },
+    services: new Map(),
+  })) as CtlogServiceModule;
+  started = mod;
+  await app.register(async (s) => mod.register(s), { prefix: '/ctlog' });
+  await app.ready();
+  const t = mod.trust() as {
+    ctlogs: Array<{ publicKey: { rawBytes: string }; logId: { keyId: string } }>;
+  };
+  logKey = createPublicKey({
+    key: Buffer.from(t.ctlogs[0]!.publicKey.rawBytes, 'base64'),
+    format: 'der',
+    type: 'spki',
+  });
+  assert.equal(
+    t.ctlogs[0]!.logId.keyId,
+    createHash('sha256')
+      .update(Buffer.from(t.ctlogs[0]!.publicKey.rawBytes, 'base64'))
+      .digest('base64'),
+  );
+});
+after(async () => close?.());
+
+async function call(method: string, p: string, body?: unknown) {
+  const res = await fetch(`${url}/ctlog/ct/v1/${p}`, {
+    method,
+    ...(body !== undefined
+      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+      : {}),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+test('add-pre-chain returns an RFC 6962 SCT over the precert entry; a resubmission gets the same timestamp', async () => {
+  const { pre } = leaf('a@x.y');
+  const res = await call('POST', 'add-pre-chain', { chain: [b64(pre), b64(ica.certificate.der)] });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const sct = sctFromJson(res.json);
+  const entry = {
+    type: 'precert' as const,
+    issuerKeyHash: issuerKeyHash(ica.certificate.spki),
+    tbs: tbsWithoutPoison(parseCertificate(pre)),
+  };
+  assert.equal(verifySct(sct, entry, logKey), true);
+  const again = sctFromJson(
+    (
+      await call('POST', 'add-pre-chain', {
+        chain: [b64(pre), b64(ica.certificate.der), b64(root.certificate.der)],
+      })
+    ).json,
+  );
+  assert.equal(again.timestamp, sct.timestamp);
+  assert.equal(verifySct(again, entry, logKey), true);
+});
+
+test('add-chain logs a final certificate; get-entries returns leaf_input and extra_data', async () => {
+  const { plain } = leaf('b@x.y');
+  const res = await call('POST', 'add-chain', { chain: [b64(plain), b64(ica.certificate.der)] });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const sct = sctFromJson(res.json);
+  assert.equal(verifySct(sct, { type: 'x509', certificate: plain }, logKey), true);
+  const sth = (await call('GET', 'get-sth')).json as { tree_size: number };
+  const entries = (await call('GET', `get-entries?start=0&end=${sth.tree_size - 1}`)).json as {
+    entries: Array<{ leaf_input: string; extra_data: string }>;
+  };
+  const found = entries.entries.map((e) => ({
+    leaf: parseMerkleTreeLeaf(new Uint8Array(Buffer.from(e.leaf_input, 'base64'))),
+    extra: new Uint8Array(Buffer.from(e.extra_data, 'base64')),
+  }));
+  const mine = found.find(
+    (f) => f.leaf.entry.type === 'x509' && Buffer.from(f.leaf.entry.certificate).equals(plain),
+  )!;
+  assert.equal(mine.leaf.timestamp, sct.timestamp);
+  assert.deepEqual(parseChainExtraData(mine.extra, false).chain, [
+    ica.certificate.der,
+    root.certificate.der,
+  ]);
+  const pre = found.find((f) => f.leaf.entry.type === 'precert')!;
+  const ed = parseChainExtraData(pre.extra, true);
+  assert.equal(
+    parseCertificate(ed.precertificate!).extensions.at(-1)!.oid,
+    '1.3.6.1.4.1.11129.2.4.3',
+  );
+});
+
+test('get-sth is signed; proofs by hash and consistency verify against it', async () => {
+  const first = (await call('GET', 'get-sth')).json as Record<string, unknown>;
+  await call('POST', 'add-chain', { chain: [b64(leaf('c@x.y').plain), b64(ica.certificate.der)] });
+  const sthJson = (await call('GET', 'get-sth')).json as Record<string, unknown>;
+  const sth = {
+    treeSize: sthJson['tree_size'] as number,
+    timestamp: sthJson['timestamp'] as number,
+    rootHash: new Uint8Array(Buffer.from(sthJson['sha256_root_hash'] as string, 'base64')),
+    treeHeadSignature: new Uint8Array(
+      Buffer.from(sthJson['tree_head_signature'] as string, 'base64'),
+    ),
+  };
+  assert.equal(verifyTreeHead(logKey, sth), true);
+  assert.equal(sth.treeSize, (first['tree_size'] as number) + 1);
+  const e = (await call('GET', `get-entries?start=0&end=0`)).json as {
+    entries: Array<{ leaf_input: string }>;
+  };
+  const lh = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(Buffer.from(e.entries[0]!.leaf_input, 'base64'))
+    .digest();
+  const p = (
+    await call(
+      'GET',
+      `get-proof-by-hash?hash=${encodeURIComponent(lh.toString('base64'))}&tree_size=${sth.treeSize}`,
+    )
+  ).json as {
+    leaf_index: number;
+    audit_path: string[];
+  };
+  assert.equal(p.leaf_index, 0);
+  verifyInclusion(
+    lh,
+    0,
+    sth.treeSize,
+    p.audit_path.map((h) => new Uint8Array(Buffer.from(h, 'base64'))),
+    sth.rootHash,
+  );
+  const c = (
+    await call('GET', `get-sth-consistency?first=${first['tree_size']}&second=${sth.treeSize}`)
+  ).json as { consistency: string[] };
+  verifyConsistency(
+    first['tree_size'] as number,
+    sth.treeSize,
+    c.consistency.map((h) => new Uint8Array(Buffer.from(h, 'base64'))),
+    new Uint8Array(Buffer.from(first['sha256_root_hash'] as string, 'base64')),
+    sth.rootHash,
+  );
+  const roots = (await call('GET', 'get-roots')).json as { certificates: string[] };
+  assert.deepEqual(roots.certificates, [b64(root.certificate.der)]);
+});
+
+test('bad inputs get a 4xx naming the field and log nothing', async () => {
+  const before = ((await call('GET', 'get-sth')).json as { tree_size: number }).tree_size;
+  const other = ca('other');
+  const { pre, plain } = leaf('d@x.y');
+  const cases: Array<[string, string, unknown, number, RegExp]> = [
+    ['POST', 'add-chain', { chain: 'x' }, 400, /chain: must be an array/],
+    ['POST', 'add-chain', [], 400, /body: must be a JSON object/],
+    ['POST', 'add-chain', { chain: ['***'] }, 400, /chain\[0\]: is not valid base64/],
+    ['POST', 'add-chain', { chain: [b64(pre), b64(ica.certificate.der)] }, 400, /add-pre-chain/],
+    [
+      'POST',
+      'add-pre-chain',
+      { chain: [b64(plain), b64(ica.certificate.der)] },
+      400,
+      /not a precertificate/,
+    ],
+    [
+      'POST',
+      'add-pre-chain',
+      { chain: [b64(pre), b64(other.certificate.der)] },
+      400,
+      /signature does not verify/,
+    ],
+    [
+      'POST',
+      'add-chain',
+      { chain: [b64(other.certificate.der)] },
+      400,
+      /not issued by a root this log accepts/,
+    ],
+    ['GET', 'get-entries?start=5&end=1', undefined, 400, /start: 5 is larger than end/],
+    ['GET', 'get-entries?start=1000&end=1001', undefined, 400, /beyond the current tree size/],
+    ['GET', 'get-entries?start=-1&end=1', undefined, 400, /start: must be given/],
+    ['GET', 'get-sth-consistency?first=1', undefined, 400, /second: must be given/],
+    [
+      'GET',
+      'get-sth-consistency?first=1&second=99999',
+      undefined,
+      400,
+      /larger than the current tree size/,
+    ],
+    ['GET', 'get-proof-by-hash?hash=AAAA&tree_size=1', undefined, 400, /hash: must be a 32-byte/],
+    [
+      'GET',
+      `get-proof-by-hash?hash=${encodeURIComponent(b64(new Uint8Array(32)))}&tree_size=1`,
+      undefined,
+      404,
+      /no entry with that leaf hash/,
+    ],
+    [
+      'GET',
+      `get-proof-by-hash?hash=${encodeURIComponent(b64(new Uint8Array(32)))}&tree_size=0`,
+      undefined,
+      400,
+      /tree_size: must be from 1/,
+    ],
+  ];
+  for (const [method, p, body, status, re] of cases) {
+    const res = await call(method, p, body);
+    assert.equal(res.status, status, `${p}: ${JSON.stringify(res.json)}`);
+    assert.match(String(res.json['message']), re, p);
+  }
+  assert.equal(((await call('GET', 'get-sth')).json as { tree_size: number }).tree_size, before);
+});
