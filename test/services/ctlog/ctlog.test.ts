@@ -67,7 +67,7 @@ before(async () => {
   const bound = await bindServer(0, '127.0.0.1');
   url = bound.url;
   const app = createApp({}, () => bound.server as http.Server);
-  let started: CtlogServiceModule | undefined;
+  const started: { mod?: CtlogServiceModule } = {};
   // Set first, so a failure below still closes the server (an open server hangs the runner).
   close = async () => {
     await app.close();
@@ -75,14 +75,9 @@ before(async () => {
       bound.server.close(() => r());
       bound.server.closeAllConnections();
     });
-    await started?.close();
+    await started.mod?.close();
   };
-  fs.writeFileSync(
-    path.join(dataDir, 'root.pem'),
-    root.certificate.der.length
-      ? `-----BEGIN CERTIFICATE-----\n${b64(root.certificate.der)}\n-----END CERTIFICATE-----\n`
-      : '',
-  );
+  fs.writeFileSync(path.join(dataDir, 'root.pem'), encodePem('CERTIFICATE', root.certificate.der));
   mod = (await createCtlogService({
     dataDir,
     baseUrl: url,
@@ -91,7 +86,7 @@ before(async () => {
     log: { info() {}, warn() {}, error() {} },
     services: new Map(),
   })) as CtlogServiceModule;
-  started = mod;
+  started.mod = mod;
   await app.register(async (s) => mod.register(s), { prefix: '/ctlog' });
   await app.ready();
   const t = mod.trust() as {
@@ -109,7 +104,9 @@ before(async () => {
       .digest('base64'),
   );
 });
-after(async () => close?.());
+after(async () => {
+  if (close) await close();
+});
 
 async function call(method: string, p: string, body?: unknown) {
   const res = await fetch(`${url}/ctlog/ct/v1/${p}`, {
