@@ -89,7 +89,7 @@ before(async () => {
   started.mod = mod;
   await app.register(async (s) => mod.register(s), { prefix: '/ctlog' });
   await app.ready();
-  const t = mod.trust() as {
+  const t = (await mod.trust!()) as {
     ctlogs: Array<{ publicKey: { rawBytes: string }; logId: { keyId: string } }>;
   };
   logKey = createPublicKey({
