@@ -30,8 +30,8 @@ export interface RunningStack {
 export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory> }> = [
   // Each line is enabled by the work that builds the service (factory signature: ServiceFactory).
   { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
-  // { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
-  // { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
+  { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
+  { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
   { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
   { name: 'tsa', load: async () => (await import('./tsa/service.ts')).createTsaService },
   { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },

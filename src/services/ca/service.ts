@@ -107,7 +107,9 @@ export const createCaService: ServiceFactory = async (ctx) => {
       return {
         certificateAuthorities: versions.map((v) => {
           const root = v.chain[v.chain.length - 1]!;
-          const validFor: Record<string, string> = { start: v.validFrom.toISOString() };
+          // Whole seconds, rounded down: verifiers compare it with second-precision times
+          // (integratedTime), and a bundle signed in the CA's first second must verify.
+          const validFor: Record<string, string> = { start: floorSecond(v.validFrom) };
           if (v.validTo) validFor['end'] = v.validTo.toISOString();
           return {
             subject: subjectOf(root.subject),
@@ -124,7 +126,7 @@ export const createCaService: ServiceFactory = async (ctx) => {
           {
             url,
             majorApiVersion: 1,
-            validFor: { start: versions[0]!.validFrom.toISOString() },
+            validFor: { start: floorSecond(versions[0]!.validFrom) },
             operator: 'signet',
           },
         ],
@@ -143,4 +145,8 @@ function subjectOf(rfc4514: string): { organization: string; commonName: string 
       .find((p) => p.startsWith(`${k}=`))
       ?.slice(k.length + 1) ?? '';
   return { organization: get('O'), commonName: get('CN') };
+}
+
+function floorSecond(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
 }
