@@ -65,7 +65,9 @@ export const createCtlogService: ServiceFactory = async (ctx) => {
           const spki = new Uint8Array(
             createPublicKey(v.key).export({ format: 'der', type: 'spki' }),
           );
-          const validFor: Record<string, string> = { start: v.validFrom.toISOString() };
+          // Whole seconds, rounded down, like the CA's (verifiers compare second-precision times).
+          const start = new Date(Math.floor(v.validFrom.getTime() / 1000) * 1000);
+          const validFor: Record<string, string> = { start: start.toISOString() };
           if (v.validTo) validFor['end'] = v.validTo.toISOString();
           return {
             baseUrl: url,
