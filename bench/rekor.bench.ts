@@ -16,6 +16,8 @@ import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const CORES = os.availableParallelism();
+/** Requests in flight during the throughput run. */
+const CONCURRENCY = Number(process.env['REKOR_BENCH_C'] ?? 256);
 
 interface Prepared {
   body: string;
@@ -271,7 +273,7 @@ export async function run(): Promise<void> {
       const rate = await blast(
         url,
         verifyWorkers === 0 ? burst.slice(0, N / 2) : burst.slice(N / 2),
-        256,
+        CONCURRENCY,
       );
       results.push({ workers: verifyWorkers, rate });
       console.log(

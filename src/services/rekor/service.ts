@@ -22,7 +22,7 @@ import { VerifyQueue } from './verify-queue.ts';
  *
  * Config (`rekor` section): `hostname` (v1 checkpoint origin host, default the base URL's
  * host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
- * `batchMaxAgeMs` (sequencer), `verifyWorkers` (worker threads for signature checks, default 0).
+ * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks, default 0).
  */
 export interface RekorServiceModule extends ServiceModule {
   shards: Shards;
@@ -47,6 +47,7 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   const hostname = (hostnameOpt as string | undefined) ?? base.host;
   const bodyLimit = numberOption(ctx, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT;
   const batchMaxAgeMs = numberOption(ctx, 'batchMaxAgeMs', 0);
+  const batchMaxSize = numberOption(ctx, 'batchMaxSize', 1);
   const workers = numberOption(ctx, 'verifyWorkers', 0) ?? 0;
   const serviceUrl = `${ctx.baseUrl}/rekor`;
   const scheme = `${base.protocol}//`;
@@ -64,6 +65,7 @@ export const createRekorService: ServiceFactory = async (ctx) => {
         sqliteFile: 'rekor.sqlite',
         signer: { key: v.key, origin },
         ...(batchMaxAgeMs !== undefined ? { batchMaxAgeMs } : {}),
+        ...(batchMaxSize !== undefined ? { batchMaxSize: Math.floor(batchMaxSize) } : {}),
       });
       engines.push(engine);
       list.push(new Shard(v.id, engine, v, hostname));
