@@ -45,11 +45,12 @@ export function verifyDigest(
 }
 
 export interface DigestVerification {
-  key: KeyObject;
+  /** The key; may be left out for ECDSA when `point` is given. */
+  key?: KeyObject;
   details: KeyDetails;
   digest: Uint8Array;
   signature: Uint8Array;
-  /** The key's EC point when the caller already has it (saves an export per call). */
+  /** The key's EC point when the caller already has it (saves a KeyObject import and export). */
   point?: EcPoint;
 }
 
@@ -65,12 +66,12 @@ export function verifyDigestBatch(items: readonly DigestVerification[]): boolean
     const it = items[i]!;
     const curve = EC_CURVE[it.details];
     if (curve) {
-      const point = it.point ?? ecPointOf(it.key, curve);
+      const point = it.point ?? (it.key && ecPointOf(it.key, curve));
       if (point && point.curve === curve)
         ec.push({ i, key: point, digest: it.digest, signature: it.signature });
       continue;
     }
-    out[i] = verifyOtherDigest(it.key, it.details, it.digest, it.signature);
+    if (it.key) out[i] = verifyOtherDigest(it.key, it.details, it.digest, it.signature);
   }
   if (ec.length > 0) {
     const res = verifyEcdsaDigestBatch(ec);
