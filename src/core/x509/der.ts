@@ -93,8 +93,19 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-/** DER encoding of an OBJECT IDENTIFIER in dotted form (X.690 §8.19). */
+const oidCache = new Map<string, Uint8Array>();
+
+/** DER encoding of an OBJECT IDENTIFIER in dotted form (X.690 §8.19); memoized (few distinct OIDs). */
 export function encodeOid(oid: string): Uint8Array {
+  let der = oidCache.get(oid);
+  if (!der) {
+    der = encodeOidUncached(oid);
+    if (oidCache.size < 1024) oidCache.set(oid, der);
+  }
+  return der;
+}
+
+function encodeOidUncached(oid: string): Uint8Array {
   const arcs = oid.split('.').map((a) => BigInt(a));
   if (arcs.length < 2) throw new Error(`bad OID ${oid}`);
   const bytes: number[] = [];

@@ -16,6 +16,7 @@ import {
   type SanValue,
   signatureAlgorithmFor,
   signTbs,
+  signTbsAsync,
   subjectAltNameValue,
   subjectKeyIdentifierValue,
   type TbsSpec,
@@ -105,6 +106,29 @@ export function buildFinalCertificate(ca: IssuingCa, spec: TbsSpec, scts: Sct[])
     value: encodeSctListExtension(scts),
   };
   return signTbs(encodeTbs({ ...spec, extensions: [...spec.extensions, sctExt] }), ca.key);
+}
+
+/** `buildPrecertificate` with the CA signature off the event loop (see signTbsAsync). */
+export async function buildPrecertificateAsync(
+  ca: IssuingCa,
+  spec: TbsSpec,
+): Promise<Precertificate> {
+  const tbs = encodeTbs({ ...spec, extensions: [...spec.extensions, POISON_EXTENSION] });
+  return { spec, der: await signTbsAsync(tbs, ca.key) };
+}
+
+/** `buildFinalCertificate` with the CA signature off the event loop. */
+export async function buildFinalCertificateAsync(
+  ca: IssuingCa,
+  spec: TbsSpec,
+  scts: Sct[],
+): Promise<Uint8Array> {
+  const sctExt: ExtensionSpec = {
+    oid: OID.sctList,
+    critical: false,
+    value: encodeSctListExtension(scts),
+  };
+  return signTbsAsync(encodeTbs({ ...spec, extensions: [...spec.extensions, sctExt] }), ca.key);
 }
 
 /** A leaf without CT (no log configured). */

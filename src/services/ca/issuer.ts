@@ -5,9 +5,9 @@ import type { Sct } from '../../core/ct/sct.ts';
 import { encodeTbs } from '../../core/x509/build.ts';
 import { parseAndVerifyCsr } from '../../core/x509/csr.ts';
 import {
-  buildFinalCertificate,
+  buildFinalCertificateAsync,
   buildPlainCertificate,
-  buildPrecertificate,
+  buildPrecertificateAsync,
   leafTbsSpec,
 } from '../../core/x509/fulcio-profile.ts';
 import type { CaVersion } from './authority.ts';
@@ -112,7 +112,7 @@ export class CertificateAuthority {
         },
       };
     }
-    const pre = buildPrecertificate(ca.issuing, spec);
+    const pre = await buildPrecertificateAsync(ca.issuing, spec);
     let sct: Sct;
     try {
       sct = await this.ctlog.logPrecertificate({
@@ -130,7 +130,7 @@ export class CertificateAuthority {
         { cause: e },
       );
     }
-    const leaf = buildFinalCertificate(ca.issuing, spec, [sct]);
+    const leaf = await buildFinalCertificateAsync(ca.issuing, spec, [sct]);
     return {
       leaf,
       principal,

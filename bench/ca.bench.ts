@@ -1,0 +1,190 @@
+/**
+ * CA figures over HTTP: certificates issued per second with an embedded SCT (precert -> CT log
+ * -> final certificate; target >= 3,000/s on 2 cores) and p99 issuance latency at a paced
+ * 500/s (target <= 100 ms). The stack (built-in identity provider, CT log on SQLite, CA) runs
+ * in a child process, so the load generator does not share its event loop; one token is reused
+ * (the CA caches verified tokens until they expire, as it would for a busy CI job). Run for the
+ * public-good CA key type (P-384) and for a P-256 CA.
+ */
+import { spawn } from 'node:child_process';
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+const THROUGHPUT_SECONDS = 5;
+const PACED_RATE = 500;
+const PACED_SECONDS = 5;
+const IN_FLIGHT = 64;
+
+async function serve(keyType: string): Promise<void> {
+  const { bindServer, createApp } = await import('../src/services/http/app.ts');
+  const { createOidcService } = await import('../src/services/oidc/service.ts');
+  const { createCtlogService } = await import('../src/services/ctlog/service.ts');
+  const { createCaService } = await import('../src/services/ca/service.ts');
+  type Mod = import('../src/services/types.ts').ServiceModule;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ca-bench-'));
+  const { server, url } = await bindServer(0, '127.0.0.1');
+  const app = createApp({}, () => server);
+  const services = new Map<string, Mod>();
+  const quiet = { info() {}, warn() {}, error() {} };
+  for (const [factory, config] of [
+    [createOidcService, {}],
+    [createCtlogService, {}],
+    [createCaService, { keyType }],
+  ] as const) {
+    const mod = await factory({
+      dataDir,
+      baseUrl: url,
+      databaseUrl: undefined,
+      config,
+      log: quiet,
+      services,
+    });
+    services.set(mod.name, mod);
+    await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
+  }
+  await app.ready();
+  const oidc = services.get('oidc') as import('../src/services/oidc/service.ts').OidcServiceModule;
+  const p = oidc.provider;
+  const token = await p.mint(
+    p.issuer('email'),
+    p.findIdentity('email', 'dev@signet.local'),
+    'sigstore',
+  );
+  process.stdout.write(`${JSON.stringify({ url, token })}\n`);
+  process.on('SIGTERM', () => {
+    void (async () => {
+      await app.close();
+      server.close();
+      for (const s of [...services.values()].reverse()) await s.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    })();
+  });
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+function bodies(token: string, n: number): string[] {
+  return Array.from({ length: n }, () => {
+    const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const proof = createSign('sha256')
+      .update('dev@signet.local')
+      .sign(kp.privateKey)
+      .toString('base64');
+    return JSON.stringify({
+      credentials: { oidcIdentityToken: token },
+      publicKeyRequest: {
+        publicKey: {
+          algorithm: 'ECDSA',
+          content: kp.publicKey.export({ format: 'pem', type: 'spki' }),
+        },
+        proofOfPossession: proof,
+      },
+    });
+  });
+}
+
+function post(agent: http.Agent, url: URL, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString()}`));
+          else if (!Buffer.concat(chunks).includes('signedCertificateEmbeddedSct'))
+            reject(new Error('no embedded SCT'));
+          else resolve(res.statusCode);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function measure(keyType: string): Promise<void> {
+  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles the server.
+  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, import.meta.filename, '--serve', keyType], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  const target = new URL(`${url}/fulcio/api/v2/signingCert`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  const pool = bodies(token, 256);
+  try {
+    // Warm up (JIT, token cache, SQLite).
+    for (let i = 0; i < 200; i++) await post(agent, target, pool[i % pool.length]!);
+    let done = 0;
+    const t0 = performance.now();
+    const end = t0 + THROUGHPUT_SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (performance.now() < end) {
+          await post(agent, target, pool[done % pool.length]!);
+          done++;
+        }
+      }),
+    );
+    const rate = done / ((performance.now() - t0) / 1000);
+    console.log(
+      `CA ${keyType}: certificates with embedded SCT over HTTP: ${rate.toFixed(0)}/s (${IN_FLIGHT} in flight; target >= 3,000/s on 2 cores)`,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const lat: number[] = [];
+    const pending: Promise<void>[] = [];
+    const p0 = performance.now();
+    for (let i = 0; i < PACED_RATE * PACED_SECONDS; i++) {
+      const due = p0 + (i * 1000) / PACED_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const start = performance.now();
+      pending.push(
+        post(agent, target, pool[i % pool.length]!).then(
+          () => void lat.push(performance.now() - start),
+        ),
+      );
+    }
+    await Promise.all(pending);
+    console.log(
+      `CA ${keyType}: issuance latency at ${PACED_RATE}/s: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (target p99 <= 100 ms)`,
+    );
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+export async function run(): Promise<void> {
+  console.log(
+    `(server in a child process; ${os.availableParallelism()} cores shared with the load generator)`,
+  );
+  const only = process.env['SIGNET_BENCH_CA_KEY'];
+  for (const keyType of only ? [only] : ['P-384', 'P-256']) await measure(keyType);
+}
+
+if (process.argv[2] === '--serve') await serve(process.argv[3] ?? 'P-384');
