@@ -126,7 +126,7 @@ async function measure(keyType: string): Promise<void> {
   });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    child.stdout.on('data', (c: Buffer) => {
+    child.stdout!.on('data', (c: Buffer) => {
       buf += c.toString();
       const i = buf.indexOf('\n');
       if (i >= 0) resolve(buf.slice(0, i));
