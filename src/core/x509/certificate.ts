@@ -76,6 +76,8 @@ export interface X509Certificate {
   subjectDer: Uint8Array;
   issuer: string;
   subject: string;
+  /** Subject attributes in order (type OID, string value), e.g. for a trusted root's subject. */
+  subjectAttributes: Array<{ type: string; value: string }>;
   notBefore: Date;
   notAfter: Date;
   /** SubjectPublicKeyInfo DER (exact bytes). */
@@ -176,6 +178,9 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
     subjectDer: slice(der, subjectTlv),
     issuer: nameToString(tbs.issuer),
     subject: nameToString(tbs.subject),
+    subjectAttributes: [...tbs.subject].flatMap((rdn) =>
+      [...rdn].map((atv) => ({ type: atv.type, value: atv.value.toString() })),
+    ),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
     spki,

@@ -1,6 +1,7 @@
 import { invalid } from '../../core/errors.ts';
 import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
+import type { X509Certificate } from '../../core/x509/certificate.ts';
 import { defaultCaIssuerConfig } from '../oidc/ca-issuers.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { type CaVersion, loadFileCa, openRingCa } from './authority.ts';
@@ -112,7 +113,7 @@ export const createCaService: ServiceFactory = async (ctx) => {
           const validFor: Record<string, string> = { start: floorSecond(v.validFrom) };
           if (v.validTo) validFor['end'] = v.validTo.toISOString();
           return {
-            subject: subjectOf(root.subject),
+            subject: subjectOf(root),
             uri: url,
             certChain: { certificates: v.chain.map((c) => ({ rawBytes: toBase64(c.der) })) },
             validFor,
@@ -137,14 +138,10 @@ export const createCaService: ServiceFactory = async (ctx) => {
   return mod;
 };
 
-/** `CN=x, O=y` -> protobuf-specs DistinguishedName {organization, commonName}. */
-function subjectOf(rfc4514: string): { organization: string; commonName: string } {
-  const get = (k: string) =>
-    rfc4514
-      .split(', ')
-      .find((p) => p.startsWith(`${k}=`))
-      ?.slice(k.length + 1) ?? '';
-  return { organization: get('O'), commonName: get('CN') };
+/** The root's subject as protobuf-specs DistinguishedName {organization, commonName}. */
+function subjectOf(root: X509Certificate): { organization: string; commonName: string } {
+  const get = (oid: string) => root.subjectAttributes.find((a) => a.type === oid)?.value ?? '';
+  return { organization: get('2.5.4.10'), commonName: get('2.5.4.3') };
 }
 
 function floorSecond(d: Date): string {
