@@ -140,20 +140,22 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     return sendJson(reply, 200, out);
   });
 
+  // LogInfo / InactiveShardLogInfo: fields in go-swagger's (alphabetical) order, as Rekor writes
+  // them; inactiveShards left out when there are none (omitempty).
   app.get('/api/v1/log', async (_req, reply) => {
     const info = async (s: Shard) => {
       const h = await s.head();
       return {
         rootHash: toHex(h.rootHash),
-        treeSize: h.size,
         signedTreeHead: s.v1Checkpoint(h),
         treeID: s.treeIdString,
+        treeSize: h.size,
       };
     };
-    const cur = await info(shards.current);
     const inactive = [];
     for (const s of shards.list) if (s !== shards.current) inactive.push(await info(s));
-    return sendJson(reply, 200, { ...cur, inactiveShards: inactive });
+    const cur = await info(shards.current);
+    return sendJson(reply, 200, inactive.length > 0 ? { inactiveShards: inactive, ...cur } : cur);
   });
 
   app.get('/api/v1/log/proof', async (req, reply) => {
@@ -167,7 +169,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     if (last > head.size) throw invalid('lastSize', `is beyond the tree: its size is ${head.size}`);
     const hashes = await shard.engine.consistencyProof(first, last);
     const root = last === head.size ? head.rootHash : await rootAt(shard, last);
-    return sendJson(reply, 200, { rootHash: toHex(root), hashes: hashes.map(toHex) });
+    return sendJson(reply, 200, { hashes: hashes.map(toHex), rootHash: toHex(root) });
   });
 
   app.get('/api/v1/log/publicKey', async (req, reply) => {
