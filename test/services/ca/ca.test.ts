@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { X509Certificate as NodeX509, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate as NodeX509, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { encodePem } from '../../../src/core/encoding/pem.ts';
 import { after, before, test } from 'node:test';
 import { parseCertificatesPem, OID } from '../../../src/core/x509/certificate.ts';
 import { fulcioExtensions } from '../../../src/core/x509/fulcio-extensions.ts';
@@ -12,6 +13,12 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
+
+function offCurvePem(pub: KeyObject): string {
+  const der = Buffer.from(pub.export({ format: 'der', type: 'spki' }));
+  der[der.length - 1] ^= 1;
+  return encodePem('PUBLIC KEY', der);
+}
 
 function chainOf(json: Record<string, unknown>): string[] {
   const s = (json['signedCertificateEmbeddedSct'] ?? json['signedCertificateDetachedSct']) as {
@@ -60,7 +67,15 @@ test('the token can come as a bearer header; each key type Fulcio allows works',
 });
 
 test('non-email identities sign the sub; SAN follows the issuer type', async () => {
-  const flavors: Array<Parameters<Harness['token']>[0]> = ['github', 'spiffe', 'username'];
+  const flavors: Array<Parameters<Harness['token']>[0]> = [
+    'github',
+    'gitlab',
+    'buildkite',
+    'spiffe',
+    'kubernetes',
+    'uri',
+    'username',
+  ];
   for (const flavor of flavors) {
     const token = await h.token(flavor);
     const sub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
@@ -73,8 +88,24 @@ test('non-email identities sign the sub; SAN follows the issuer type', async () 
     if (flavor === 'username') {
       assert.equal(san.type, 'otherName');
       assert.equal(san.value, `${sub}!127.0.0.1`);
-    } else if (flavor === 'spiffe') assert.deepEqual(san, { type: 'uri', value: sub });
-    else assert.match(san.value, /^https:\/\/github\.com\/signet-dev\/demo\//);
+      assert.equal(san.typeId, OID.fulcioUsername);
+    } else if (flavor === 'spiffe' || flavor === 'uri')
+      assert.deepEqual(san, { type: 'uri', value: sub });
+    else if (flavor === 'kubernetes')
+      assert.deepEqual(san, {
+        type: 'uri',
+        value: 'https://kubernetes.io/namespaces/default/serviceaccounts/default',
+      });
+    else if (flavor === 'github') {
+      assert.match(san.value, /^https:\/\/github\.com\/signet-dev\/demo\//);
+      // GitHub certificates carry the deprecated .2-.6 and the .9-.22 build extensions.
+      const arcs = Object.keys(fulcioExtensions(leaf)).map(Number);
+      for (const arc of [2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22])
+        assert.ok(arcs.includes(arc), `github: extension .${arc}`);
+    } else {
+      assert.equal(san.type, 'uri', flavor);
+      assert.match(san.value, /^https:\/\//, flavor);
+    }
     // The email of an email identity is not a valid challenge for them, and vice versa.
     const wrong = await h.post(
       keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local'), token),
@@ -114,6 +145,19 @@ test('bad requests fail with a 4xx naming the check, and issue nothing', async (
       /proofOfPossession: is not a valid/,
     ],
     ['no proof', keyRequest(kp.publicKey, '', token), {}, 400, /proofOfPossession: is missing/],
+    [
+      'EC point off the curve',
+      {
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: {
+          publicKey: { content: offCurvePem(kp.publicKey) },
+          proofOfPossession: good,
+        },
+      },
+      {},
+      400,
+      /publicKey.content: is not a SubjectPublicKeyInfo public key/,
+    ],
     [
       'proof not base64',
       keyRequest(kp.publicKey, '!!', token),
