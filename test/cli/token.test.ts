@@ -85,3 +85,30 @@ test('signet token: bad flags and unknown identities give one clear line, exit 1
   assert.equal(claims.aud, 'other');
   assert.doesNotMatch(unknown.stderr + flavor.stderr, /at .*\.ts:\d+/);
 });
+
+test('signet token --flow device: prints the code, waits for approval, prints the token', async () => {
+  const c = spawn(bin, ['token', '--server', stack.url, '--flow', 'device'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SIGNET_SERVER: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<string>((resolve) => {
+    c.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+  });
+  const approve = await fetch(`${stack.url}/oidc/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_code: code, identity: 'dev@signet.local' }).toString(),
+  });
+  assert.equal(approve.status, 200);
+  const exit = await new Promise<number | null>((resolve) => c.once('close', resolve));
+  assert.equal(exit, 0, stderr);
+  const p = await createIdentityVerifier(defaultCaIssuerConfig(stack.url)).verify(stdout.trim());
+  assert.equal(p.challenge, 'dev@signet.local');
+});
