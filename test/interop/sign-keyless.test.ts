@@ -206,3 +206,33 @@ test(
     assert.equal(bad.status, 1);
   },
 );
+
+test(
+  "a token the CA refuses: the CA's answer reaches the user, nothing is logged or written",
+  { skip },
+  async () => {
+    const token = await stackToken(stack.url, identity);
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const forged = `${h}.${p}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+    const r = await signet(
+      [
+        'sign-blob',
+        '--server',
+        stack.url,
+        '--identity-token',
+        forged,
+        '--bundle',
+        'forged.json',
+        'a.txt',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /error: the CA \(Fulcio\) at http:\/\/\S+\/api\/v2\/signingCert answered HTTP 4\d\d: /,
+    );
+    assert.doesNotMatch(r.stderr, /tlog entry created|at .*\.ts:\d+/);
+    assert.equal(fs.existsSync(path.join(dir, 'forged.json')), false);
+  },
+);
