@@ -5,7 +5,12 @@ import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node
 import { after, before, describe, it } from 'node:test';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { bundleToJSON, bundleFromJSON } from '@sigstore/bundle';
-import { MessageSignatureBundleBuilder, RekorWitness, type Signer } from '@sigstore/sign';
+import {
+  DSSEBundleBuilder,
+  MessageSignatureBundleBuilder,
+  RekorWitness,
+  type Signer,
+} from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { encodePem } from '../../src/core/encoding/pem.ts';
 import { parseCertificate } from '../../src/core/x509/certificate.ts';
@@ -204,4 +209,46 @@ describe('sigstore-js against Signet Rekor', () => {
     assert.equal(again.status, 409);
     assert.equal(again.headers.get('x-log-index'), tle['logIndex']);
   });
+
+  for (const entryType of ['dsse', 'intoto'] as const) {
+    it(`v1 ${entryType}: a DSSE bundle logged by @sigstore/sign verifies in @sigstore/verify`, async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const hint = `dsse-${entryType}`;
+      const builder = new DSSEBundleBuilder({
+        signer: keySigner(privateKey, hint),
+        witnesses: [
+          new RekorWitness({ rekorBaseURL: server.rekor, majorApiVersion: 1, entryType }),
+        ],
+      });
+      const statement = Buffer.from(
+        JSON.stringify({
+          _type: 'https://in-toto.io/Statement/v1',
+          subject: [{ name: 'a', digest: { sha256: 'ab'.repeat(32) } }],
+          predicateType: 'https://example.com/p',
+          predicate: {},
+        }),
+      );
+      const json = bundleToJSON(
+        await builder.create({ data: statement, type: 'application/vnd.in-toto+json' }),
+      );
+      const tle = (
+        json as { verificationMaterial: { tlogEntries: Array<Record<string, unknown>> } }
+      ).verificationMaterial.tlogEntries[0]!;
+      assert.equal((tle['kindVersion'] as { kind: string }).kind, entryType);
+      const verifier = new Verifier(trustMaterial(publicKey, hint), {
+        tlogThreshold: 1,
+        ctlogThreshold: 0,
+        timestampThreshold: 1,
+      });
+      // sigstore-js checks the logged body against the envelope (payload hash, signatures)
+      verifier.verify(toSignedEntity(bundleFromJSON(json)));
+      // the entry is searchable by the statement's subject digest
+      const found = await fetch(`${server.rekor}/api/v1/index/retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ hash: `sha256:${'ab'.repeat(32)}` }),
+      });
+      assert.ok(((await found.json()) as string[]).length >= 1);
+    });
+  }
 });
