@@ -40,8 +40,3 @@ export function parseEntryRef(text: string, field: string): { uuid: string; tree
     };
   throw invalid(field, 'must be a 64-hex-digit UUID or an 80-hex-digit entry ID');
 }
-
-/** The leaf hash of a UUID. */
-export function leafHashOfUuid(uuid: string): Uint8Array {
-  return new Uint8Array(Buffer.from(uuid, 'hex'));
-}

@@ -2,7 +2,6 @@ import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
 import { signCheckpoint, rekorV1Origin } from '../../core/note/checkpoint.ts';
 import { noteSigner } from '../../core/note/keys.ts';
-import { leafHash as hashLeaf } from '../../core/merkle/hash.ts';
 import {
   entryId,
   entryUuid,
@@ -214,10 +213,6 @@ export class Shards {
     }
     return undefined;
   }
-}
-
-export function leafHashOf(body: Uint8Array): Uint8Array {
-  return hashLeaf(body);
 }
 
 export function notFound(message: string, field?: string): SignetError {
