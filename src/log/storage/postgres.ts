@@ -49,6 +49,35 @@ const SCHEMA_LOCK = 0x5167_6e74;
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
+/**
+ * Many byte strings as one binary parameter plus offsets and lengths (-1 for NULL): pg sends a
+ * Buffer parameter in binary, while a bytea[] goes as hex text, twice the size and parsed by
+ * the server; for batches of 1 KiB entries this halves the insert time.
+ */
+function pack(list: ReadonlyArray<Uint8Array | undefined>): {
+  blob: Buffer;
+  offsets: number[];
+  lengths: number[];
+} {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let o = 0;
+  for (const b of list) {
+    offsets.push(o);
+    lengths.push(b ? b.length : -1);
+    o += b ? b.length : 0;
+  }
+  const blob = Buffer.allocUnsafe(o);
+  list.forEach((b, i) => {
+    if (b) blob.set(b, offsets[i]!);
+  });
+  return { blob, offsets, lengths };
+}
+
+/** SQL for element i of a packed parameter `$blob` with columns `off` and `len` of `u`. */
+const unpack = (blob: string, off: string, len: string): string =>
+  `CASE WHEN ${len} < 0 THEN NULL ELSE substring(${blob}::bytea FROM ${off} + 1 FOR ${len}) END`;
+
 interface StateRow {
   size: string;
   root: Buffer;
@@ -132,14 +161,17 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
           state,
           async findByDedupeKeys(keys) {
             if (keys.length === 0) return [];
+            const k = pack(keys);
             const q = await c.query<{
               idx: string;
               leaf_hash: Buffer;
               itime: string;
               dedupe: Buffer;
             }>(
-              'SELECT idx, leaf_hash, itime, dedupe FROM tlog_entries WHERE log = $1 AND dedupe = ANY($2::bytea[])',
-              [log, keys.map(buf)],
+              `SELECT e.idx, e.leaf_hash, e.itime, e.dedupe FROM tlog_entries e
+               WHERE e.log = $1 AND e.dedupe IN (
+                 SELECT ${unpack('$2', 'u.off', 'u.len')} FROM unnest($3::int[], $4::int[]) AS u(off, len))`,
+              [log, k.blob, k.offsets, k.lengths],
             );
             return q.rows.map((x): ExistingEntry => ({
               index: Number(x.idx),
@@ -162,17 +194,33 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
           },
           async insertEntries(entries) {
             if (entries.length === 0) return;
+            const leaves = pack(entries.map((e) => e.leaf));
+            const hashes = pack(entries.map((e) => e.leafHash));
+            const dedupe = pack(entries.map((e) => e.dedupeKey));
+            const extra = pack(entries.map((e) => e.extra));
             await c.query(
               `INSERT INTO tlog_entries (log, idx, leaf, leaf_hash, dedupe, itime, extra)
-               SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bigint[], $7::bytea[])`,
+               SELECT $1, u.idx, ${unpack('$3', 'u.lo', 'u.ll')}, ${unpack('$6', 'u.ho', 'u.hl')},
+                      ${unpack('$9', 'u.do', 'u.dl')}, u.itime, ${unpack('$12', 'u.xo', 'u.xl')}
+               FROM unnest($2::bigint[], $4::int[], $5::int[], $7::int[], $8::int[], $10::int[],
+                           $11::int[], $13::bigint[], $14::int[], $15::int[])
+                 AS u(idx, lo, ll, ho, hl, "do", dl, itime, xo, xl)`,
               [
                 log,
                 entries.map((e) => e.index),
-                entries.map((e) => buf(e.leaf)),
-                entries.map((e) => buf(e.leafHash)),
-                entries.map((e) => buf(e.dedupeKey)),
+                leaves.blob,
+                leaves.offsets,
+                leaves.lengths,
+                hashes.blob,
+                hashes.offsets,
+                hashes.lengths,
+                dedupe.blob,
+                dedupe.offsets,
+                dedupe.lengths,
+                extra.blob,
                 entries.map((e) => e.integratedTime),
-                entries.map((e) => (e.extra ? buf(e.extra) : null)),
+                extra.offsets,
+                extra.lengths,
               ],
             );
             const keys: string[] = [];
@@ -191,14 +239,19 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
           },
           async writeTiles(tiles) {
             if (tiles.length === 0) return;
+            const data = pack(tiles.map((t) => t.data));
             await c.query(
-              `INSERT INTO tlog_tiles (log, level, idx, data) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])
+              `INSERT INTO tlog_tiles (log, level, idx, data)
+               SELECT $1, u.level, u.idx, ${unpack('$4', 'u.o', 'u.l')}
+               FROM unnest($2::int[], $3::bigint[], $5::int[], $6::int[]) AS u(level, idx, o, l)
                ON CONFLICT (log, level, idx) DO UPDATE SET data = EXCLUDED.data`,
               [
                 log,
                 tiles.map((t) => t.level),
                 tiles.map((t) => t.index),
-                tiles.map((t) => buf(t.data)),
+                data.blob,
+                data.offsets,
+                data.lengths,
               ],
             );
           },
