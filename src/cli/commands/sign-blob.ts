@@ -8,6 +8,8 @@ export interface SigningFlags {
   bundle?: string;
   key?: string;
   identityToken?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
   signingConfig?: string;
   server?: string;
   rekorVersion?: string;
@@ -30,6 +32,8 @@ export function addSigningFlags(cmd: Command): Command {
       '--identity-token <jwt>',
       'OIDC identity token for keyless signing (env SIGSTORE_ID_TOKEN)',
     )
+    .option('--oidc-issuer <url>', 'identity provider to sign in with when no token is given')
+    .option('--oidc-client-id <id>', 'OAuth client id for that sign-in', 'sigstore')
     .option('--signing-config <file>', 'signing_config.json naming the CA, logs and TSAs to use')
     .option(
       '--server <url>',
@@ -69,6 +73,8 @@ export async function signingOptions(f: SigningFlags) {
   return {
     key: f.key,
     identityToken: f.identityToken,
+    oidcIssuer: f.oidcIssuer,
+    oidcClientId: f.oidcClientId,
     signingConfig: f.signingConfig,
     // an explicit --signing-config wins over SIGNET_SERVER from the environment
     server:

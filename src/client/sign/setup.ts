@@ -25,6 +25,10 @@ export interface SignSetupOptions {
   identityToken?: string;
   /** `never` to fail instead of asking a person to sign in (default: only on a terminal). */
   interactive?: 'auto' | 'browser' | 'device' | 'never';
+  /** `--oidc-issuer`: where a person signs in (default: the server's or signing config's). */
+  oidcIssuer?: string;
+  /** `--oidc-client-id` for the sign-in (default `sigstore`). */
+  oidcClientId?: string;
   signingConfig?: string;
   server?: string;
   /**
@@ -115,8 +119,9 @@ async function identityToken(
     identityToken: o.identityToken,
     env,
     server: o.server,
-    issuer: o.server ? undefined : issuer,
+    issuer: o.oidcIssuer ?? (o.server ? undefined : issuer),
     interactive: o.interactive,
+    ...(o.oidcClientId !== undefined ? { clientId: o.oidcClientId } : {}),
   });
   o.onEvent?.(`using the identity token from ${t.source}`);
   return t.token;
