@@ -49,7 +49,10 @@ export interface MessageDigest {
 }
 
 export interface MessageSignature {
-  /** An unauthenticated hint of the artifact digest (required by the bundle spec). */
+  /**
+   * An unauthenticated hint of the artifact digest. Always present in parsed bundles (the
+   * spec requires it); optional in the type so that writers may omit it.
+   */
   messageDigest: MessageDigest | undefined;
   signature: Uint8Array;
 }
@@ -140,20 +143,18 @@ function parseContent(o: JsonObject): BundleContent {
     );
   if (o.messageSignature !== undefined) {
     const m = message(o.messageSignature, 'messageSignature', ['messageDigest', 'signature']);
-    let messageDigest: MessageDigest | undefined;
-    if (m.messageDigest !== undefined) {
-      const p = 'messageSignature.messageDigest';
-      const d = message(m.messageDigest, p, ['algorithm', 'digest']);
-      messageDigest = {
-        algorithm: enumName(
-          required(d.algorithm, `${p}.algorithm`),
-          `${p}.algorithm`,
-          HASH_ALGORITHMS,
-          HASH_NUMBERS,
-        ),
-        digest: nonEmptyBytes(d.digest, `${p}.digest`),
-      };
-    }
+    // Required by the bundle spec (and sigstore-js): it names what was signed.
+    const p = 'messageSignature.messageDigest';
+    const d = message(required(m.messageDigest, p), p, ['algorithm', 'digest']);
+    const messageDigest: MessageDigest = {
+      algorithm: enumName(
+        required(d.algorithm, `${p}.algorithm`),
+        `${p}.algorithm`,
+        HASH_ALGORITHMS,
+        HASH_NUMBERS,
+      ),
+      digest: nonEmptyBytes(d.digest, `${p}.digest`),
+    };
     return {
       $case: 'messageSignature',
       messageSignature: {

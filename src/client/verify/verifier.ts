@@ -278,6 +278,18 @@ export function verifyBundle(
         `log entry ${entry.logIndex} comes from a transparency log that is not in the trusted root (log ID ${toHex(entry.logId)})`,
       );
     verifyEntryBody(entry, expectation);
+    // Rekor v2 (0.0.2 bodies) has one index: the proven one. The top-level index is not
+    // covered by any signature, so it must agree with the proof rather than be trusted.
+    if (
+      entry.kindVersion === '0.0.2' &&
+      !entry.signedEntryTimestamp &&
+      entry.inclusionProof &&
+      entry.inclusionProof.logIndex !== entry.logIndex
+    )
+      throw fail(
+        'TLOG_INDEX_MISMATCH',
+        `log entry ${entry.logIndex} says index ${entry.logIndex} but its inclusion proof is for index ${entry.inclusionProof.logIndex}`,
+      );
     let included = false;
     if (entry.signedEntryTimestamp) {
       if (entry.integratedTime > 0 && !inRange(log.validFor, new Date(entry.integratedTime * 1000)))
