@@ -86,7 +86,8 @@ function outcome(j: Json, root: keyof typeof roots): 'ok' | 'rejected' {
     verifyBundle(parseBundle(j), artifact, roots[root], policy);
     return 'ok';
   } catch (e) {
-    if (!(e instanceof SignetError)) throw new Error(`not a SignetError: ${(e as Error).stack}`);
+    if (!(e instanceof SignetError))
+      throw new Error(`not a SignetError: ${(e as Error).stack}`, { cause: e });
     assert.ok(e.message.length > 10);
     return 'rejected';
   }
