@@ -9,7 +9,15 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Extra headers (e.g. User-Agent). */
   headers?: Record<string, string>;
+  /**
+   * How often to try again when the service says "not now" (HTTP 503 or 429: Rekor v2's
+   * pushback, a busy CA). Default 2. Nothing was stored in such an answer, so a retry is safe.
+   */
+  retries?: number;
 }
+
+/** Longest wait between attempts, whatever Retry-After says. */
+const MAX_RETRY_WAIT_MS = 5_000;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest response body the client reads (a bundle part, never an artifact). */
@@ -34,6 +42,31 @@ export interface HttpRequest {
 
 /** Send a request; a network failure, timeout or unexpected status becomes a SignetError. */
 export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
+  const retries = opts.retries ?? 2;
+  for (let attempt = 0; ; attempt++) {
+    const res = await sendOnce(req, opts);
+    if (
+      (res.status !== 503 && res.status !== 429) ||
+      attempt >= retries ||
+      req.allow?.includes(res.status)
+    )
+      return finish(req, res);
+    await new Promise((r) => setTimeout(r, retryWait(res.headers.get('retry-after'), attempt)));
+  }
+}
+
+/** Retry-After in seconds when the server gives one (capped), else 250 ms, 500 ms, ... */
+function retryWait(header: string | null, attempt: number): number {
+  const seconds = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  return Math.min(seconds !== undefined ? seconds * 1000 : 250 * 2 ** attempt, MAX_RETRY_WAIT_MS);
+}
+
+function finish(req: HttpRequest, res: HttpResponse): HttpResponse {
+  if ((res.status >= 200 && res.status < 300) || req.allow?.includes(res.status)) return res;
+  throw statusError(req, res.status, res.body);
+}
+
+async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const headers: Record<string, string> = { ...opts.headers };
   if (req.contentType) headers['content-type'] = req.contentType;
@@ -58,9 +91,7 @@ export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<Ht
     if (e instanceof SignetError) throw e;
     throw unreachable(req, e, timeoutMs);
   }
-  if ((res.status >= 200 && res.status < 300) || req.allow?.includes(res.status))
-    return { status: res.status, headers: res.headers, body };
-  throw statusError(req, res.status, body);
+  return { status: res.status, headers: res.headers, body };
 }
 
 /** `send` + JSON decoding of the response body. */

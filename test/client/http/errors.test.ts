@@ -222,3 +222,41 @@ test('TSA: JSON request shape, endpoint path; a rejection status and non-DER ans
     /the response is not a valid TimeStampResp/,
   );
 });
+
+test('503/429 answers are retried (Retry-After honoured), then the last answer is reported', async () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+  let calls = 0;
+  handler = (_q, _b, res) => {
+    calls++;
+    if (calls === 1) {
+      res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'too many entries in flight, retry' }));
+    } else if (calls === 2) {
+      res.writeHead(429);
+      res.end();
+    } else
+      res.end(JSON.stringify({ signedCertificateEmbeddedSct: { chain: { certificates: [pem] } } }));
+  };
+  const t0 = Date.now();
+  assert.deepEqual(await createSigningCertificate(base, pkr), { chain: [pem] });
+  assert.equal(calls, 3);
+  assert.ok(Date.now() - t0 < 2000);
+
+  calls = 0;
+  handler = (_q, _b, res) => {
+    calls++;
+    res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: 'log is busy' }));
+  };
+  await assert.rejects(
+    createEntryV2(base, {}),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.kind === 'unavailable' &&
+      /answered HTTP 503: log is busy/.test(e.message),
+  );
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(createEntryV2(base, {}, { retries: 0 }), /HTTP 503/);
+  assert.equal(calls, 1);
+});
