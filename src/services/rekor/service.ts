@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { invalid } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { openLog } from '../../log/index.ts';
@@ -22,7 +23,7 @@ import { VerifyQueue } from './verify-queue.ts';
  *
  * Config (`rekor` section): `hostname` (v1 checkpoint origin host, default the base URL's
  * host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
- * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks, default 0).
+ * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks; default 1 on a multi-core machine).
  */
 export interface RekorServiceModule extends ServiceModule {
   shards: Shards;
@@ -48,7 +49,9 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   const bodyLimit = numberOption(ctx, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT;
   const batchMaxAgeMs = numberOption(ctx, 'batchMaxAgeMs', 0);
   const batchMaxSize = numberOption(ctx, 'batchMaxSize', 1);
-  const workers = numberOption(ctx, 'verifyWorkers', 0) ?? 0;
+  // One verification thread beside the HTTP thread when there is a second core: signature
+  // checks are a quarter of the admission CPU (bench/rekor.bench.ts compares both settings).
+  const workers = numberOption(ctx, 'verifyWorkers', 0) ?? (os.availableParallelism() > 1 ? 1 : 0);
   const serviceUrl = `${ctx.baseUrl}/rekor`;
   const scheme = `${base.protocol}//`;
 
