@@ -106,7 +106,7 @@ for (const bundleType of ['messageSignature', 'dsseEnvelope'] as const) {
             ctlogThreshold: 1,
             timestampThreshold: 1,
           }).verify(entity),
-        /TIMESTAMP/,
+        /timestamp/i,
       );
     },
   );
