@@ -11,15 +11,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../core/errors.ts';
 import { fromHex } from '../core/encoding/hex.ts';
-import { parsePublicKey } from '../core/crypto/keys.ts';
-import { parseBundleJSON, type Bundle } from '../bundle/bundle.ts';
-import {
-  parseTrustedRoot,
-  parseTrustedRootJSON,
-  type TrustedRoot,
-} from '../bundle/trusted-root.ts';
-import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../client/verify/policy.ts';
+import type { Bundle } from '../bundle/bundle.ts';
+import type { TrustedRoot } from '../bundle/trusted-root.ts';
+import type { IdentityPolicy, Matcher } from '../client/verify/policy.ts';
 import type { Artifact, SignerPolicy } from '../client/verify/verifier.ts';
+
+// The bundle, X.509 and crypto modules are loaded when a verify command runs, not when
+// `signet` starts: every command shares this startup (sign-blob's wall time counts).
 
 export interface VerifyFlags {
   bundle?: string;
@@ -88,9 +86,10 @@ function readFile(path: string, flag: string): string {
   }
 }
 
-export function readBundle(path: string | undefined): Bundle {
+export async function readBundle(path: string | undefined): Promise<Bundle> {
   if (!path) throw invalid('--bundle', 'is required: the bundle to verify');
   const text = readFile(path, '--bundle');
+  const { parseBundleJSON } = await import('../bundle/bundle.ts');
   try {
     return parseBundleJSON(text);
   } catch (e) {
@@ -112,6 +111,7 @@ export function readBundle(path: string | undefined): Bundle {
 export async function loadTrustedRoot(flags: VerifyFlags): Promise<TrustedRoot> {
   if (flags.trustedRoot && flags.server)
     throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
+  const { parseTrustedRoot, parseTrustedRootJSON } = await import('../bundle/trusted-root.ts');
   if (flags.trustedRoot) {
     const text = readFile(flags.trustedRoot, '--trusted-root');
     try {
@@ -172,6 +172,7 @@ function matcher(
   exactValue: string | undefined,
   re: string | undefined,
   flag: string,
+  anchoredRegExp: (source: string, flag: string) => RegExp,
 ): Matcher | undefined {
   if (exactValue !== undefined && re !== undefined)
     throw invalid(`--${flag}`, `give either --${flag} or --${flag}-regexp, not both`);
@@ -184,21 +185,25 @@ function matcher(
 }
 
 /** `--key`, or the identity policy the flags describe. Identity and issuer are both required. */
-export function signerPolicy(flags: VerifyFlags): SignerPolicy {
+export async function signerPolicy(flags: VerifyFlags): Promise<SignerPolicy> {
+  const { anchoredRegExp } = await import('../client/verify/policy.ts');
   const san = matcher(
     flags.certificateIdentity,
     flags.certificateIdentityRegexp,
     'certificate-identity',
+    anchoredRegExp,
   );
   const issuer = matcher(
     flags.certificateOidcIssuer,
     flags.certificateOidcIssuerRegexp,
     'certificate-oidc-issuer',
+    anchoredRegExp,
   );
   if (flags.key !== undefined) {
     if (san || issuer)
       throw invalid('--key', 'give either --key or a certificate identity and issuer, not both');
     const text = readFile(flags.key, '--key');
+    const { parsePublicKey } = await import('../core/crypto/keys.ts');
     try {
       return { kind: 'key', key: parsePublicKey(text, '--key') };
     } catch (e) {

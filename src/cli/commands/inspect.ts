@@ -1,132 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
-import { toHex } from '../../core/encoding/hex.ts';
-import { toBase64 } from '../../core/encoding/base64.ts';
-import { parseCertificate } from '../../core/x509/certificate.ts';
-import { namedFulcioExtensions, fulcioIssuer } from '../../core/x509/fulcio-extensions.ts';
-import { parseTimestamp } from '../../core/rfc3161/token.ts';
-import { verifyTimestamp } from '../../core/rfc3161/verify.ts';
-import { parseNote } from '../../core/note/note.ts';
-import { parseCheckpoint } from '../../core/note/checkpoint.ts';
-import { INTOTO_PAYLOAD_TYPE, parseStatement } from '../../core/intoto/index.ts';
-import type { Bundle } from '../../bundle/bundle.ts';
-import { parseTrustedRootJSON, type TrustedRoot } from '../../bundle/trusted-root.ts';
-import { certificateIdentities } from '../../client/verify/policy.ts';
-import { findLog, verifySet } from '../../client/verify/tlog.ts';
 import { readBundle } from '../trust-flags.ts';
-
-const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
-
-/**
- * A readable view of what a bundle says: who signed, which issuer vouched, when (and whether
- * that time is verified: only with --trusted-root), which log and index, the timestamps, and
- * for attestations the predicate type and subjects. Nothing here is a verification verdict.
- */
-export function inspectBundle(b: Bundle, root?: TrustedRoot): string[] {
-  const out: string[] = [];
-  const verdict = (ok: boolean | undefined, why?: string) =>
-    ok === undefined ? 'claimed, not verified' : ok ? 'verified' : `DOES NOT VERIFY: ${why}`;
-  out.push(`Bundle:        v${b.version} (${b.mediaType})`);
-  let signature: Uint8Array;
-  if (b.content.$case === 'messageSignature') {
-    const m = b.content.messageSignature;
-    signature = m.signature;
-    out.push(
-      `Content:       signature over ${m.messageDigest ? `${m.messageDigest.algorithm.toLowerCase().replace('sha2_', 'sha')}:${toHex(m.messageDigest.digest)}` : 'an artifact (no digest given)'}`,
-    );
-  } else {
-    const e = b.content.dsseEnvelope;
-    signature = e.signatures[0]!.sig;
-    out.push(`Content:       DSSE envelope, payload type ${e.payloadType}`);
-    if (e.payloadType === INTOTO_PAYLOAD_TYPE) {
-      try {
-        const s = parseStatement(e.payload, 'payload');
-        out.push(`Predicate:     ${s.predicateType}`);
-        for (const sub of s.subject)
-          out.push(
-            `Subject:       ${sub.name || '(unnamed)'} ${Object.entries(sub.digest)
-              .map(([a, d]) => `${a}:${d}`)
-              .join(' ')}`,
-          );
-      } catch (err) {
-        out.push(`Statement:     malformed (${(err as Error).message})`);
-      }
-    }
-  }
-  const signer = b.verificationMaterial.signer;
-  if (signer.$case === 'publicKey') {
-    out.push(`Signed with:   a public key${signer.hint ? ` (hint ${signer.hint})` : ''}`);
-  } else {
-    const der = signer.$case === 'certificate' ? signer.certificate : signer.certificates[0]!;
-    const cert = parseCertificate(der, 'certificate');
-    out.push(`Signed by:     ${certificateIdentities(cert).join(', ') || '(no identity)'}`);
-    out.push(`OIDC issuer:   ${fulcioIssuer(cert) ?? '(none)'}`);
-    out.push(
-      `Certificate:   issued by ${cert.issuer}, valid ${iso(cert.notBefore)} to ${iso(cert.notAfter)}`,
-    );
-    for (const [k, v] of Object.entries(namedFulcioExtensions(cert)))
-      if (k !== 'issuer' && k !== 'issuerV2') out.push(`  ${k}: ${v}`);
-  }
-  for (const [i, e] of b.verificationMaterial.tlogEntries.entries()) {
-    const log = root ? findLog(e, root.tlogs) : undefined;
-    const logName = log ? log.baseUrl : root ? 'an UNTRUSTED log' : `log ${toBase64(e.logId)}`;
-    out.push(
-      `Log entry ${i + 1}:   ${e.kind} ${e.kindVersion} at index ${e.logIndex} in ${logName}`,
-    );
-    if (e.integratedTime > 0) {
-      let ok: boolean | undefined;
-      let why = '';
-      if (root && e.signedEntryTimestamp) {
-        try {
-          if (!log) throw new Error('the log is not in the trusted root');
-          verifySet(e, log);
-          ok = true;
-        } catch (err) {
-          ok = false;
-          why = (err as Error).message;
-        }
-      }
-      out.push(`  integrated:  ${iso(new Date(e.integratedTime * 1000))} (${verdict(ok, why)})`);
-    }
-    if (e.inclusionProof?.checkpoint) {
-      try {
-        const cp = parseCheckpoint(
-          parseNote(e.inclusionProof.checkpoint, 'checkpoint').text,
-          'checkpoint',
-        );
-        out.push(`  checkpoint:  ${cp.origin}, tree size ${cp.size}`);
-      } catch {
-        out.push('  checkpoint:  malformed');
-      }
-    }
-  }
-  for (const [i, t] of b.verificationMaterial.rfc3161Timestamps.entries()) {
-    try {
-      const ts = parseTimestamp(t);
-      let ok: boolean | undefined;
-      let why = '';
-      if (root) {
-        try {
-          verifyTimestamp(t, signature, root.timestampAuthorities);
-          ok = true;
-        } catch (err) {
-          ok = false;
-          why = (err as Error).message;
-        }
-      }
-      out.push(`Timestamp ${i + 1}:   ${iso(ts.tstInfo.genTime)} (${verdict(ok, why)})`);
-    } catch (err) {
-      out.push(`Timestamp ${i + 1}:   malformed (${(err as Error).message})`);
-    }
-  }
-  if (
-    b.verificationMaterial.rfc3161Timestamps.length === 0 &&
-    !b.verificationMaterial.tlogEntries.some((e) => e.integratedTime > 0)
-  )
-    out.push('Time:          the bundle carries no time of signing');
-  return out;
-}
 
 export function registerInspect(program: Command): void {
   program
@@ -136,9 +11,10 @@ export function registerInspect(program: Command): void {
     )
     .argument('<bundle>', 'a Sigstore bundle (.sigstore.json)')
     .option('--trusted-root <file>', 'also say which times and logs the trusted root vouches for')
-    .action((bundlePath: string, o: { trustedRoot?: string }) => {
-      const b = readBundle(bundlePath);
-      let root: TrustedRoot | undefined;
+    .action(async (bundlePath: string, o: { trustedRoot?: string }) => {
+      const b = await readBundle(bundlePath);
+      const { inspectBundle } = await import('../../client/verify/inspect.ts');
+      let root;
       if (o.trustedRoot) {
         let text: string;
         try {
@@ -146,6 +22,7 @@ export function registerInspect(program: Command): void {
         } catch (e) {
           throw invalid('--trusted-root', `cannot read ${o.trustedRoot}`, e);
         }
+        const { parseTrustedRootJSON } = await import('../../bundle/trusted-root.ts');
         root = parseTrustedRootJSON(text, '--trusted-root');
       }
       console.log(inspectBundle(b, root).join('\n'));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { predicateTypeOf } from '../../client/sign/predicate.ts';
 import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
 import { describeResult, runVerify } from './verify-blob.ts';
 
@@ -19,7 +18,10 @@ export function registerVerifyBlobAttestation(program: Command): void {
     )
     .action(async (artifact: string | undefined, flags: VerifyFlags & { type?: string }) => {
       const opts: { attestation: boolean; predicateType?: string } = { attestation: true };
-      if (flags.type !== undefined) opts.predicateType = predicateTypeOf(flags.type);
+      if (flags.type !== undefined) {
+        const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
+        opts.predicateType = predicateTypeOf(flags.type);
+      }
       const r = await runVerify(artifact, flags, opts);
       console.error(
         `Verified OK: attestation of type ${r.statement?.predicateType ?? '?'} ${describeResult(r)}`,

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { verificationFailed } from '../../core/errors.ts';
-import {
-  verifyBundle,
-  type VerificationResult,
-  type VerifyOptions,
-} from '../../client/verify/verifier.ts';
+import type { VerificationResult, VerifyOptions } from '../../client/verify/verifier.ts';
 import {
   addVerifyFlags,
   loadTrustedRoot,
@@ -36,8 +32,8 @@ export async function runVerify(
   opts: VerifyOptions & { attestation?: boolean } = {},
 ): Promise<VerificationResult> {
   // Parse every input before any check, so a bad flag is reported as such.
-  const policy = signerPolicy(flags);
-  const bundle = readBundle(flags.bundle);
+  const policy = await signerPolicy(flags);
+  const bundle = await readBundle(flags.bundle);
   const artifact = readArtifact(artifactArg, flags.digest);
   const root = await loadTrustedRoot(flags);
   if (opts.attestation && bundle.content.$case !== 'dsseEnvelope')
@@ -45,6 +41,7 @@ export async function runVerify(
       'NOT_AN_ATTESTATION',
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
+  const { verifyBundle } = await import('../../client/verify/verifier.ts');
   return verifyBundle(bundle, artifact, root, policy, opts);
 }
 

@@ -1,3 +1,4 @@
 export * from './verifier.ts';
 export * from './policy.ts';
 export { verifyEntryBody, verifySet, verifyInclusionProof, findLog } from './tlog.ts';
+export { inspectBundle } from './inspect.ts';
