@@ -246,3 +246,75 @@ test(
     assert.equal(fs.existsSync(path.join(dir, 'ed.json')), false);
   },
 );
+
+test(
+  'a P-384 key: message and DSSE bundles use SHA-384 throughout and Rekor v2 takes them; signet verifies the message bundle',
+  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    fs.writeFileSync(
+      path.join(dir, 'p384.pem'),
+      k.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'p384.pub'),
+      k.publicKey.export({ format: 'pem', type: 'spki' }),
+    );
+    fs.writeFileSync(path.join(dir, 'pred.json'), '{"ok":true}');
+    const s = await signet(
+      [
+        'sign-blob',
+        '--key',
+        'p384.pem',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        '2',
+        '--bundle',
+        'p384.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'p384.json'), 'utf8')).messageSignature
+        .messageDigest.algorithm,
+      'SHA2_384',
+    );
+    const a = await signet(
+      [
+        'attest-blob',
+        '--key',
+        'p384.pem',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        '2',
+        '--predicate',
+        'pred.json',
+        '--type',
+        'https://example.com/t',
+        '--bundle',
+        'p384.att.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(a.status, 0, a.stderr);
+    const v = await signet(
+      ['verify-blob', '--server', stack.url, '--key', 'p384.pub', '--bundle', 'p384.json', 'a.txt'],
+      { cwd: dir, env },
+    );
+    assert.equal(v.status, 0, v.stderr);
+    // DSSE in Rekor v2 is a hashedrekord over the PAE digest; the log takes only the hash of
+    // the key's scheme (48 bytes for P-384), so that is what the entry must record.
+    const att = JSON.parse(fs.readFileSync(path.join(dir, 'p384.att.json'), 'utf8'));
+    const body = JSON.parse(
+      Buffer.from(att.verificationMaterial.tlogEntries[0].canonicalizedBody, 'base64').toString(),
+    );
+    assert.equal(body.spec.hashedRekordV002.data.algorithm, 'SHA2_384');
+    assert.equal(Buffer.from(body.spec.hashedRekordV002.data.digest, 'base64').length, 48);
+  },
+);

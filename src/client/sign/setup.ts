@@ -11,7 +11,7 @@ import { readPassphrase } from '../keys/passphrase.ts';
 import { readPrivateKey } from '../keys/cosign-key.ts';
 import { servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
-import type { SignContext } from './sign.ts';
+import { requireTimeSource, type SignContext } from './sign.ts';
 
 /**
  * From command-line choices to a ready SignContext: where the services are (a signing config
@@ -64,6 +64,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     );
   let signer: Signer;
   if (keyless) {
+    requireTimeSource(services); // before the token is spent on a certificate
     const token = await identityToken(o, env, config?.oidcUrls[0]?.url);
     signer = await keylessSigner(services.caUrl!, token, o.http);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);

@@ -29,8 +29,7 @@ export async function signArtifact(artifact: Uint8Array, ctx: SignContext): Prom
   checkTimeSource(ctx);
   // The digest uses the hash the key's scheme signs with (P-384 -> SHA-384, as cosign does):
   // verifiers take the signature's hash from messageDigest.algorithm, logs check its length.
-  const hash =
-    ctx.signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(ctx.signer.keyDetails);
+  const hash = hashOf(ctx.signer);
   const digest = digestOf(hash, artifact);
   const signature = ctx.signer.sign(artifact);
   const { tlogEntries, timestamps } = await witness(ctx, signature, {
@@ -64,7 +63,7 @@ export async function signEnvelope(
     // Rekor v1 logs envelopes as dsse 0.0.1; Rekor v2 as hashedrekord over the PAE digest.
     v1: () =>
       dsseV001({ envelopeJson: JSON.stringify(envelope), verifierPems: [ctx.signer.verifierPem] }),
-    v2Digest: sha256(signed),
+    v2Digest: digestOf(hashOf(ctx.signer), signed),
   });
   return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
 }
@@ -74,9 +73,13 @@ export async function signEnvelope(
  * (its SET) or an RFC 3161 timestamp. Rekor v2 gives no time, so refuse before signing.
  */
 function checkTimeSource(ctx: SignContext): void {
-  if (ctx.signer.material.$case !== 'certificate') return;
-  const v1 = ctx.services.tlogs.some((t) => t.majorApiVersion === 1);
-  if (!v1 && ctx.services.tsaUrls.length === 0)
+  if (ctx.signer.material.$case === 'certificate') requireTimeSource(ctx.services);
+}
+
+/** See checkTimeSource; also called before asking the CA for a certificate. */
+export function requireTimeSource(services: SigningServices): void {
+  const v1 = services.tlogs.some((t) => t.majorApiVersion === 1);
+  if (!v1 && services.tsaUrls.length === 0)
     throw new SignetError(
       'invalid-input',
       'NO_TIME_SOURCE',
@@ -156,8 +159,9 @@ function digestOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(hash).update(data).digest());
 }
 
-function sha256(data: Uint8Array): Uint8Array {
-  return digestOf('sha256', data);
+/** The hash of the key's signing scheme (pure Ed25519 has none; its digest is a hint). */
+function hashOf(signer: Signer): HashAlgorithm {
+  return signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(signer.keyDetails);
 }
 
 function b64(b: Uint8Array): string {
