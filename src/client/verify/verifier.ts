@@ -364,20 +364,27 @@ export function verifyBundle(
   // --- the certificate at every verified time, its SCT, the identity -----------------
   let signer: VerificationResult['signer'];
   if (leaf) {
-    let chain: VerifiedChain | undefined;
-    for (const t of times) {
-      try {
-        chain = verifyCertificateChain(leaf, trustedRoot.certificateAuthorities, t.time, untrusted);
-      } catch (e) {
-        const se = e as SignetError;
-        throw fail(
-          se.code ?? 'CERTIFICATE_CHAIN',
-          `${se.message} (signing time ${t.time.toISOString()} from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`,
-          e,
-        );
-      }
+    let chain: VerifiedChain;
+    try {
+      // One path validation at every verified time (signatures checked once).
+      chain = verifyCertificateChain(
+        leaf,
+        trustedRoot.certificateAuthorities,
+        times.map((t) => t.time),
+        untrusted,
+      );
+    } catch (e) {
+      const se = e as SignetError;
+      const t = times.find((x) => x.time.toISOString() === se.details?.at);
+      throw fail(
+        se.code ?? 'CERTIFICATE_CHAIN',
+        t
+          ? `${se.message} (signing time from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`
+          : se.message,
+        e,
+      );
     }
-    const path = chain!.path;
+    const path = chain.path;
     if (ctlogThreshold > 0) {
       const results = verifyEmbeddedScts(
         leaf,

@@ -7,7 +7,7 @@
  * usage, EKU nesting on issuers that restrict it (as Go's x509 and Fulcio chains require), and
  * that no certificate carries a critical extension we do not understand.
  */
-import { verificationFailed, type SignetError } from '../errors.ts';
+import { SignetError, verificationFailed } from '../errors.ts';
 import {
   OID,
   parseCertificate,
@@ -61,8 +61,10 @@ function parsedChain(a: TrustedAuthority, i: number): X509Certificate[] {
   return chain;
 }
 
-function fail(message: string, code = 'CERTIFICATE_CHAIN'): SignetError {
-  return verificationFailed(code, message);
+function fail(message: string, code = 'CERTIFICATE_CHAIN', at?: Date): SignetError {
+  const e = verificationFailed(code, message);
+  // `at` says which of several times failed (the verifier names its source).
+  return at ? new SignetError(e.kind, e.code, e.message, { details: { at: at.toISOString() } }) : e;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -133,7 +135,9 @@ function checkCaChain(chain: X509Certificate[], eku: string): void {
 }
 
 /**
- * Validates `leaf` at time `at` against the trusted `authorities` and returns the path.
+ * Validates `leaf` at time `at` (or at every one of several times: signatures and constraints
+ * are checked once, validity windows at each time) against the trusted `authorities`, and
+ * returns the path; the same CA path must hold at every time.
  * `untrusted` are certificates the bundle carried after the leaf: they are never trusted;
  * each must be one of the chosen CA's own certificates, and a self-signed root is refused
  * (a bundle must not carry the root: sigstore-conformance bundle-with-root-cert).
@@ -141,7 +145,7 @@ function checkCaChain(chain: X509Certificate[], eku: string): void {
 export function verifyCertificateChain(
   leaf: X509Certificate,
   authorities: readonly TrustedAuthority[],
-  at: Date,
+  at: Date | readonly Date[],
   untrusted: readonly X509Certificate[] = [],
   opts: ChainOptions = {},
 ): VerifiedChain {
@@ -161,11 +165,15 @@ export function verifyCertificateChain(
   if (!leaf.extendedKeyUsage?.includes(eku))
     throw fail(`the signing certificate is not valid for ${ekuName(eku)} (extended key usage)`);
   checkCritical(leaf, 'signing');
-  if (!validAt(leaf, at))
-    throw fail(
-      `the signing certificate was not valid at ${at.toISOString()} (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()})`,
-      'CERTIFICATE_EXPIRED',
-    );
+  const times: readonly Date[] = at instanceof Date ? [at] : at;
+  if (times.length === 0) throw fail('no time to validate the certificate at');
+  for (const t of times)
+    if (!validAt(leaf, t))
+      throw fail(
+        `the signing certificate was not valid at ${t.toISOString()} (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()})`,
+        'CERTIFICATE_EXPIRED',
+        t,
+      );
 
   let lastError: SignetError | undefined;
   let issuerSeen = false;
@@ -176,19 +184,23 @@ export function verifyCertificateChain(
     if (!verifyCertificateSignature(leaf, issuer.publicKey)) continue;
     issuerSeen = true;
     try {
-      const t = at.getTime();
-      if (t < a.validFor.start.getTime() || (a.validFor.end && t > a.validFor.end.getTime()))
-        throw fail(
-          `the CA "${describe(issuer)}" that issued the certificate is not trusted at ${at.toISOString()} (trusted root validity window)`,
-          'CERTIFICATE_CA_NOT_VALID',
-        );
       checkCaChain(chain, eku);
-      for (const c of chain)
-        if (!validAt(c, at))
+      for (const at of times) {
+        const t = at.getTime();
+        if (t < a.validFor.start.getTime() || (a.validFor.end && t > a.validFor.end.getTime()))
           throw fail(
-            `the CA certificate "${describe(c)}" was not valid at ${at.toISOString()}`,
-            'CERTIFICATE_EXPIRED',
+            `the CA "${describe(issuer)}" that issued the certificate is not trusted at ${at.toISOString()} (trusted root validity window)`,
+            'CERTIFICATE_CA_NOT_VALID',
+            at,
           );
+        for (const c of chain)
+          if (!validAt(c, at))
+            throw fail(
+              `the CA certificate "${describe(c)}" was not valid at ${at.toISOString()}`,
+              'CERTIFICATE_EXPIRED',
+              at,
+            );
+      }
       for (const u of untrusted)
         if (!chain.some((c) => bytesEqual(c.der, u.der)))
           throw fail(

@@ -293,3 +293,28 @@ test("certificates the bundle carries: the CA's own intermediate is tolerated, a
     /not part of the trusted CA chain/,
   );
 });
+
+test('several times: the path must hold at each, and the error says which time failed', () => {
+  const { leaf, ca } = pki();
+  assert.equal(
+    code(() => verifyCertificateChain(leaf.cert, [ca], [at(1000), at(60_000)])),
+    'ok',
+  );
+  try {
+    verifyCertificateChain(leaf.cert, [ca], [at(1000), at(11 * 60_000)]);
+    assert.fail('expected a failure');
+  } catch (e) {
+    assert.ok(e instanceof SignetError);
+    assert.equal(e.code, 'CERTIFICATE_EXPIRED');
+    assert.equal(e.details?.at, at(11 * 60_000).toISOString());
+  }
+  const ended = { ...ca, validFor: { start: T0, end: at(30_000) } };
+  assert.match(
+    code(() => verifyCertificateChain(leaf.cert, [ended], [at(1000), at(60_000)])),
+    /CA_NOT_VALID/,
+  );
+  assert.match(
+    code(() => verifyCertificateChain(leaf.cert, [ca], [])),
+    /no time/,
+  );
+});
