@@ -118,3 +118,57 @@ export function parseSigningCertRequest(
     },
   };
 }
+
+/**
+ * Fulcio's deprecated v1 request (servers.md 1.1/1.2; still what older cosign sends):
+ * `{publicKey: {algorithm, content: base64(PEM or DER)}, signedEmailAddress: base64 proof}` or
+ * `{certificateSigningRequest: base64}`; the token only in `Authorization: Bearer`.
+ */
+export function parseLegacySigningCertRequest(
+  rawBody: unknown,
+  authorization: string | undefined,
+): SigningCertRequest {
+  const body = obj(rawBody ?? {}, 'body');
+  const pk = body['publicKey'];
+  const csr = body['certificateSigningRequest'];
+  const hasPk = pk !== undefined && pk !== null;
+  const hasCsr = csr !== undefined && csr !== null && csr !== '';
+  if (hasPk && hasCsr)
+    throw invalid('body', 'give either publicKey or certificateSigningRequest, not both');
+  if (!hasPk && !hasCsr)
+    throw invalid(
+      'body',
+      'give a publicKey (with signedEmailAddress) or a certificateSigningRequest',
+    );
+  const token = tokenOf({}, authorization);
+  if (hasCsr)
+    return {
+      token,
+      key: {
+        kind: 'csr',
+        csr: fromBase64(str(csr, 'certificateSigningRequest'), 'certificateSigningRequest'),
+      },
+    };
+  const content = fromBase64(
+    str(obj(pk, 'publicKey')['content'], 'publicKey.content'),
+    'publicKey.content',
+  );
+  const text = Buffer.from(content).toString('latin1');
+  const key = text.includes('-----BEGIN')
+    ? parseRequestKey(text, 'publicKey.content')
+    : parseRequestKey(Buffer.from(content).toString('base64'), 'publicKey.content');
+  const proofText = body['signedEmailAddress'];
+  if (proofText === undefined || proofText === '')
+    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
+      field: 'signedEmailAddress',
+    });
+  return {
+    token,
+    key: {
+      kind: 'publicKey',
+      key,
+      spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
+      proof: fromBase64(str(proofText, 'signedEmailAddress'), 'signedEmailAddress'),
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CertificateAuthority } from './issuer.ts';
 import type { OidcIssuerInfo } from './identity/types.ts';
-import { parseSigningCertRequest } from './request.ts';
+import { parseLegacySigningCertRequest, parseSigningCertRequest } from './request.ts';
 
 /** Fulcio's request cap (`maxMsgSize = 1<<22`). */
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -18,5 +18,21 @@ export async function registerCaRoutes(
     return reply.code(200).send(issued.json);
   });
   app.get('/api/v2/trustBundle', async () => ca.trustBundle());
+  // Deprecated v1 API (older cosign): PEM chain, leaf first, HTTP 201.
+  app.post('/api/v1/signingCert', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
+    const parsed = parseLegacySigningCertRequest(req.body, req.headers.authorization);
+    const issued = await ca.issue(parsed);
+    const json = issued.json;
+    const chain =
+      'signedCertificateEmbeddedSct' in json
+        ? json.signedCertificateEmbeddedSct.chain.certificates
+        : json.signedCertificateDetachedSct.chain.certificates;
+    return reply.code(201).type('application/pem-certificate-chain').send(chain.join(''));
+  });
+  app.get('/api/v1/rootCert', async (_req, reply) =>
+    reply
+      .type('application/pem-certificate-chain')
+      .send(ca.trustBundle().chains[0]!.certificates.join('')),
+  );
   app.get('/api/v2/configuration', async () => ({ issuers: issuers() }));
 }

@@ -296,3 +296,42 @@ test('trustBundle and configuration', async () => {
     { audience: 'sigstore', challengeClaim: 'email' },
   );
 });
+
+test('deprecated v1 API (older cosign): PEM chain with HTTP 201, token only as bearer', async () => {
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const token = await h.token('email');
+  const v1 = async (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${h.url}/fulcio/api/v1/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const der = kp.publicKey.export({ format: 'der', type: 'spki' });
+  for (const content of [der, Buffer.from(kp.publicKey.export({ format: 'pem', type: 'spki' }))]) {
+    const res = await v1(
+      {
+        publicKey: { algorithm: 'ecdsa', content: content.toString('base64') },
+        signedEmailAddress: proofBy(kp.privateKey, 'dev@signet.local'),
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    assert.equal(res.status, 201, await res.clone().text());
+    assert.equal(res.headers.get('content-type'), 'application/pem-certificate-chain');
+    const certs = parseCertificatesPem(await res.text());
+    assert.equal(certs.length, 3);
+    assert.equal(new NodeX509(certs[0]!.der).publicKey.equals(kp.publicKey), true);
+  }
+  const noProof = await v1(
+    { publicKey: { content: der.toString('base64') } },
+    { authorization: `Bearer ${token}` },
+  );
+  assert.equal(noProof.status, 400);
+  assert.match(await noProof.text(), /signedEmailAddress: is missing/);
+  const noToken = await v1({
+    publicKey: { content: der.toString('base64') },
+    signedEmailAddress: proofBy(kp.privateKey, 'dev@signet.local'),
+  });
+  assert.equal(noToken.status, 401);
+  const root = await fetch(`${h.url}/fulcio/api/v1/rootCert`);
+  assert.equal(parseCertificatesPem(await root.text()).length, 2);
+});
