@@ -30,8 +30,8 @@ export interface EntryExpectation {
         kind: 'dsse';
         payload: Uint8Array;
         payloadType: string;
-        /** sha256 of PAE(payloadType, payload): what Rekor v2 hashedrekord records for DSSE. */
-        paeDigest: Uint8Array;
+        /** PAE(payloadType, payload): Rekor v2 hashedrekord records its digest for DSSE. */
+        pae: Uint8Array;
       };
 }
 
@@ -151,11 +151,14 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       if (!isObject(h)) throw bodyMismatch('body has no spec.hashedRekordV002');
       const alg = V2_ALG[atString(h, 'data', 'algorithm')];
       const digest = b64(atString(h, 'data', 'digest'), 'data.digest');
-      // DSSE bundles are logged in Rekor v2 as hashedrekord over SHA-256(PAE) (client spec §4.4).
+      // DSSE bundles are logged in Rekor v2 as hashedrekord over the digest of the PAE (client
+      // spec §4.4): SHA-256 as sigstore-js writes it, or the key scheme's hash (SHA-384 for
+      // P-384) where the log insists on it; whichever the entry names, it must be the PAE's.
+      if (alg === undefined) throw bodyMismatch('records a digest with an unknown algorithm');
       const want =
         exp.content.kind === 'message'
           ? { alg: exp.content.algorithm, digest: exp.content.digest }
-          : { alg: 'sha256', digest: exp.content.paeDigest };
+          : { alg, digest: new Uint8Array(createHash(alg).update(exp.content.pae).digest()) };
       if (alg !== want.alg)
         throw bodyMismatch(`records a ${alg ?? 'unknown'} digest, expected ${want.alg}`);
       if (!eq(digest, want.digest))

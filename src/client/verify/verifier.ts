@@ -208,7 +208,7 @@ export function verifyBundle(
       kind: 'dsse',
       payload: env.payload,
       payloadType: env.payloadType,
-      paeDigest: hash('sha256', signed),
+      pae: signed,
     };
     if (!verifyMessage(key, details, signed, signature))
       throw fail('SIGNATURE', "the DSSE envelope signature does not verify with the signer's key");

@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { verifyEntryBody } from '../../../src/client/verify/index.ts';
+import type { EntryExpectation } from '../../../src/client/verify/tlog.ts';
+import type { TransparencyLogEntry } from '../../../src/bundle/index.ts';
+import { pae } from '../../../src/core/dsse/index.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+
+const te = new TextEncoder();
+const payload = te.encode('{"_type":"https://in-toto.io/Statement/v1"}');
+const signed = pae('application/vnd.in-toto+json', payload);
+const cert = Uint8Array.of(1, 2, 3, 4);
+const sig = Uint8Array.of(9, 9, 9);
+const exp: EntryExpectation = {
+  signature: sig,
+  signer: { kind: 'certificate', der: cert },
+  content: { kind: 'dsse', payload, payloadType: 'application/vnd.in-toto+json', pae: signed },
+};
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+function entry(alg: string, digest: Uint8Array, signature = sig): TransparencyLogEntry {
+  const body = {
+    apiVersion: '0.0.2',
+    kind: 'hashedrekord',
+    spec: {
+      hashedRekordV002: {
+        data: { algorithm: alg, digest: b64(digest) },
+        signature: {
+          content: b64(signature),
+          verifier: {
+            x509Certificate: { rawBytes: b64(cert) },
+            keyDetails: 'PKIX_ECDSA_P384_SHA_384',
+          },
+        },
+      },
+    },
+  };
+  return {
+    logIndex: 0,
+    logId: new Uint8Array(32),
+    kind: 'hashedrekord',
+    kindVersion: '0.0.2',
+    integratedTime: 0,
+    signedEntryTimestamp: undefined,
+    inclusionProof: undefined,
+    canonicalizedBody: te.encode(JSON.stringify(body)),
+  };
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SignetError, String(e));
+    return e.code;
+  }
+  return 'ok';
+}
+
+test('a Rekor v2 hashedrekord for DSSE records the PAE digest under the algorithm it names', () => {
+  const h = (alg: string) => new Uint8Array(createHash(alg).update(signed).digest());
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_256', h('sha256')), exp)),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_384', h('sha384')), exp)),
+    'ok',
+  );
+  // a digest under the wrong name, another payload's digest, an unknown algorithm
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_384', h('sha256')), exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_256', new Uint8Array(32)), exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(entry('MD5', h('sha256')), exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_256', h('sha256'), Uint8Array.of(1)), exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  // the body's kind/version must be what the bundle says
+  const e = entry('SHA2_256', h('sha256'));
+  assert.equal(
+    code(() => verifyEntryBody({ ...e, kindVersion: '0.0.1' }, exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyEntryBody({ ...e, kind: 'dsse' }, exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+});
