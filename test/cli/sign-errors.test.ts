@@ -19,6 +19,15 @@ const bin = path.resolve('bin/signet');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-sign-'));
 fs.writeFileSync(path.join(dir, 'a.txt'), 'x');
 fs.writeFileSync(path.join(dir, 'bad-config.json'), '{"mediaType": 1');
+fs.writeFileSync(
+  path.join(dir, 'other-statement.json'),
+  JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'b.txt', digest: { sha256: 'ab'.repeat(32) } }],
+    predicateType: 'https://example.com/p',
+    predicate: {},
+  }),
+);
 const service = (url: string) => ({
   url,
   majorApiVersion: 1,
@@ -131,6 +140,21 @@ const cases: Array<[string, string[], RegExp]> = [
       'a.txt',
     ],
     /^error: --bundle: cannot write no\/such\/dir\/b.json: folder .* does not exist/,
+  ],
+  [
+    'attest with a statement about another file',
+    ['attest-blob', '--statement', 'other-statement.json', '--tlog-upload=false', 'a.txt'],
+    /^error: --statement: no subject of the statement has the sha256 of a.txt/,
+  ],
+  [
+    'attest with a statement that is not one',
+    ['attest-blob', '--statement', 'bad-config.json', 'a.txt'],
+    /^error: --statement: is not JSON/,
+  ],
+  [
+    'attest with both --predicate and --statement',
+    ['attest-blob', '--statement', 'a.txt', '--predicate', 'a.txt', 'a.txt'],
+    /^error: --statement: give either --predicate or --statement, not both/,
   ],
   ['trusted-root without server', ['trusted-root'], /^error: --server: is required/],
 ];

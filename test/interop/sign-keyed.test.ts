@@ -318,3 +318,38 @@ test(
     assert.equal(Buffer.from(body.spec.hashedRekordV002.data.digest, 'base64').length, 48);
   },
 );
+
+test(
+  'attest-blob --statement signs a ready-made statement byte for byte',
+  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  async () => {
+    const { createHash } = await import('node:crypto');
+    const text = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"pkg:generic/a.txt","digest":{"sha256":"${createHash(
+      'sha256',
+    )
+      .update(fs.readFileSync(path.join(dir, 'a.txt')))
+      .digest(
+        'hex',
+      )}"}}],"predicateType":"https://example.com/release/v1","predicate":{"version":"1.0.0"}}\n`;
+    fs.writeFileSync(path.join(dir, 'statement.json'), text);
+    const r = await signet(
+      [
+        'attest-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--statement',
+        'statement.json',
+        '--bundle',
+        'st.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const json = fs.readFileSync(path.join(dir, 'st.json'), 'utf8');
+    assert.equal(Buffer.from(JSON.parse(json).dsseEnvelope.payload, 'base64').toString(), text);
+    await verifyWithSigstoreJs(stack.url, json, { keys, ctlogThreshold: 0 });
+  },
+);

@@ -11,6 +11,7 @@ import {
 
 interface AttestFlags extends SigningFlags {
   predicate?: string;
+  statement?: string;
   type: string;
 }
 
@@ -27,40 +28,57 @@ export function registerAttestBlob(program: Command): void {
         'the predicate (JSON; text for spdx/cyclonedxxml; anything for custom)',
       )
       .option(
+        '--statement <file>',
+        'a complete in-toto statement to sign as it is (instead of --predicate/--type); one subject must be the file',
+      )
+      .option(
         '--type <type>',
         'predicate type: slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, link, custom, or a URI',
         'custom',
       ),
   ).action(async (file: string, flags: AttestFlags) => {
-    if (flags.predicate === undefined)
-      throw invalid('--predicate', 'is required: the file holding the predicate');
+    if (flags.predicate !== undefined && flags.statement !== undefined)
+      throw invalid('--statement', 'give either --predicate or --statement, not both');
+    if (flags.predicate === undefined && flags.statement === undefined)
+      throw invalid(
+        '--predicate',
+        'is required: the file holding the predicate (or --statement FILE)',
+      );
     const path = await import('node:path');
     const { createHash } = await import('node:crypto');
     const sign = await import('../../client/sign/index.ts');
-    const { buildStatement, INTOTO_PAYLOAD_TYPE } = await import('../../core/intoto/index.ts');
+    const intoto = await import('../../core/intoto/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
-    const predicateType = sign.predicateTypeOf(flags.type);
     const artifact = sign.readFileBytes(file, 'file');
-    const predicate = sign.predicateValue(
-      flags.type,
-      sign.readFileBytes(flags.predicate, '--predicate'),
-      new Date(),
-    );
-    // cosign names the subject by the file's base name (attest_blob.go)
-    const statement = buildStatement(
-      [
-        {
-          name: path.basename(file),
-          digest: { sha256: createHash('sha256').update(artifact).digest('hex') },
-        },
-      ],
-      predicateType,
-      predicate,
-    );
+    const sha256 = createHash('sha256').update(artifact).digest('hex');
+    let statement: Uint8Array;
+    if (flags.statement !== undefined) {
+      // Signed byte for byte as given, after checking it is a statement about this file.
+      statement = sign.readFileBytes(flags.statement, '--statement');
+      const parsed = intoto.parseStatement(statement, '--statement');
+      if (intoto.subjectsMatching(parsed, 'sha256', sha256).length === 0)
+        throw invalid(
+          '--statement',
+          `no subject of the statement has the sha256 of ${file} (${sha256}): it is not about this file`,
+        );
+    } else {
+      const predicateType = sign.predicateTypeOf(flags.type);
+      const predicate = sign.predicateValue(
+        flags.type,
+        sign.readFileBytes(flags.predicate!, '--predicate'),
+        new Date(),
+      );
+      // cosign names the subject by the file's base name (attest_blob.go)
+      statement = intoto.buildStatement(
+        [{ name: path.basename(file), digest: { sha256 } }],
+        predicateType,
+        predicate,
+      );
+    }
     await checkBundleTarget(flags.bundle);
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
-    const bundle = await sign.signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
+    const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);
     await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });
