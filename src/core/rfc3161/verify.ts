@@ -1,10 +1,9 @@
-import { createHash, verify as nodeVerify, X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, ExtendedKeyUsage } from '@peculiar/asn1-x509';
+import { createHash, verify as nodeVerify } from 'node:crypto';
+import { parseCertificate, type X509Certificate as X509 } from '../x509/certificate.ts';
+import { verifyCertificateChain } from '../x509/chain.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
-import { compareBytes, readOne, TAG } from './der.ts';
+import { compareBytes } from './der.ts';
 import { type HashName, hashByOid, OID, SIGNATURE_ALGORITHMS } from './oids.ts';
-import { issuerAndSerial } from './create.ts';
 import { type ParsedTimestamp, parseTimestamp } from './token.ts';
 
 /** A timestamp authority from the trusted root (protobuf-specs CertificateAuthority). */
@@ -119,16 +118,19 @@ export function verifyTimestamp(
       'TIMESTAMP_UNTRUSTED',
       `no timestamp authority in the trusted root is valid at the timestamp's genTime ${genTime.toISOString()}`,
     );
-  const matching = inWindow.filter(({ a }) => signerMatches(ts, a.certChain[0]!));
+  const matching = inWindow.flatMap(({ a, i }) => {
+    const leaf = leafOf(a);
+    return leaf && signerMatches(ts, leaf) ? [{ a, i, leaf }] : [];
+  });
   if (matching.length === 0)
     throw verificationFailed(
       'TIMESTAMP_UNTRUSTED',
       'the timestamp was not signed by a timestamp authority of the trusted root (signer identifier matches none)',
     );
   let last: unknown;
-  for (const { a, i } of matching) {
+  for (const { a, i, leaf } of matching) {
     try {
-      checkAuthority(ts, digestAlg, a, genTime);
+      checkAuthority(ts, digestAlg, a, leaf, genTime);
       return { genTime, authorityIndex: i, timestamp: ts };
     } catch (e) {
       last = e;
@@ -137,26 +139,31 @@ export function verifyTimestamp(
   throw last instanceof SignetError ? last : verificationFailed('TIMESTAMP_ERROR', String(last));
 }
 
-function signerMatches(ts: ParsedTimestamp, leafDer: Uint8Array): boolean {
+/** INTEGER contents without sign-padding zeros, to compare with a parsed serial number. */
+function unsigned(b: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
+}
+
+function leafOf(a: TimestampAuthority): X509 | undefined {
+  try {
+    return parseCertificate(a.certChain[0]!, 'TSA certificate');
+  } catch {
+    return undefined; // a TSA entry we cannot read vouches for nothing
+  }
+}
+
+/** RFC 5652 §5.3: the SignerIdentifier names the trusted leaf (issuer+serial or SKI). */
+function signerMatches(ts: ParsedTimestamp, leaf: X509): boolean {
   const si = ts.signer;
-  if (si.issuer && si.serial) {
-    const { issuer, serial } = issuerAndSerial(leafDer);
+  if (si.issuer && si.serial)
     return (
-      compareBytes(issuer, si.issuer) === 0 &&
-      compareBytes(readOne(serial, 'serial').value, si.serial) === 0
+      compareBytes(leaf.issuerDer, si.issuer) === 0 &&
+      compareBytes(leaf.serialNumber, unsigned(si.serial)) === 0
     );
-  }
-  if (si.subjectKeyId) {
-    const cert = AsnConvert.parse(leafDer, Certificate);
-    const ski = cert.tbsCertificate.extensions?.find((e) => e.extnID === '2.5.29.14');
-    if (!ski) return false;
-    const v = readOne(
-      new Uint8Array(ski.extnValue.buffer),
-      'subjectKeyIdentifier',
-      TAG.OCTET_STRING,
-    ).value;
-    return compareBytes(v, si.subjectKeyId) === 0;
-  }
+  if (si.subjectKeyId && leaf.subjectKeyIdentifier)
+    return compareBytes(leaf.subjectKeyIdentifier, si.subjectKeyId) === 0;
   return false;
 }
 
@@ -164,20 +171,19 @@ function checkAuthority(
   ts: ParsedTimestamp,
   digestAlg: HashName,
   a: TimestampAuthority,
+  leaf: X509,
   genTime: Date,
 ): void {
-  const leafDer = a.certChain[0]!;
   const si = ts.signer;
   // ESSCertID(v2): the hash of the trusted leaf certificate must be the one the TSA signed.
   const ok = si.essCertIds.some((id) => {
     const h = id.hashAlgorithmOid === OID.sha1 ? 'sha1' : hashByOid(id.hashAlgorithmOid);
     if (!h) return false;
-    if (compareBytes(createHash(h).update(leafDer).digest(), id.certHash) !== 0) return false;
+    if (compareBytes(createHash(h).update(leaf.der).digest(), id.certHash) !== 0) return false;
     if (!id.issuerSerial) return true;
-    const { issuer, serial } = issuerAndSerial(leafDer);
     return (
-      id.issuerSerial.issuer.some((n) => compareBytes(n, issuer) === 0) &&
-      compareBytes(readOne(serial, 'serial').value, id.issuerSerial.serial) === 0
+      id.issuerSerial.issuer.some((n) => compareBytes(n, leaf.issuerDer) === 0) &&
+      compareBytes(unsigned(id.issuerSerial.serial), leaf.serialNumber) === 0
     );
   });
   if (!ok)
@@ -193,7 +199,6 @@ function checkAuthority(
       'TIMESTAMP_SIGNATURE',
       `unsupported signature algorithm ${si.signatureAlgorithmOid}`,
     );
-  const leaf = new X509Certificate(leafDer);
   if (leaf.publicKey.asymmetricKeyType !== alg.key)
     throw verificationFailed(
       'TIMESTAMP_SIGNATURE',
@@ -218,45 +223,50 @@ function checkAuthority(
 }
 
 /**
- * The TSA chain from the trusted root, checked at genTime: each certificate valid then, each
- * signed by the next, the CAs marked as CAs, the leaf an end entity whose only extended key
- * usage is a critical timeStamping (RFC 3161 §2.3). The last certificate is the trust anchor.
+ * The TSA chain from the trusted root, checked at genTime with the project's path validation
+ * (core/x509/chain.ts, RFC 5280 §6.1) for the timeStamping EKU: each certificate valid then,
+ * each signed by the next, CA constraints, no unknown critical extension. On top, RFC 3161
+ * §2.3: the TSA certificate's only extended key usage is timeStamping, marked critical. The
+ * last certificate is the trust anchor (a one-certificate chain is the TSA certificate itself).
  */
 export function checkChainAt(chain: readonly Uint8Array[], at: Date): void {
-  const certs = chain.map((c, i) => {
-    try {
-      return new X509Certificate(c);
-    } catch (e) {
+  let leaf: X509;
+  let rest: Uint8Array[];
+  try {
+    leaf = parseCertificate(chain[0]!, 'TSA certificate');
+    rest = chain.slice(1);
+    if (rest.length > 0) {
+      verifyCertificateChain(
+        leaf,
+        [{ certChain: rest, validFor: { start: new Date(0) } }],
+        at,
+        [],
+        {
+          extendedKeyUsage: OID.timeStamping,
+        },
+      );
+    } else if (at.getTime() < leaf.notBefore.getTime() || at.getTime() > leaf.notAfter.getTime()) {
       throw verificationFailed(
-        'TIMESTAMP_CHAIN',
-        `TSA certificate ${i} does not parse: ${(e as Error).message}`,
-        e,
+        'CERTIFICATE_EXPIRED',
+        `the TSA certificate was not valid at ${at.toISOString()}`,
       );
     }
-  });
-  for (const [i, c] of certs.entries()) {
-    if (at.getTime() < c.validFromDate.getTime() || at.getTime() > c.validToDate.getTime())
-      throw verificationFailed(
-        'TIMESTAMP_CHAIN',
-        `TSA certificate ${i} (${c.subject.replace(/\n/g, ', ')}) is not valid at ${at.toISOString()} (valid ${c.validFromDate.toISOString()} to ${c.validToDate.toISOString()})`,
-      );
-    // The last certificate is the trust anchor: trusted because the trusted root names it.
-    const issuer = certs[i + 1];
-    if (issuer && !c.verify(issuer.publicKey))
-      throw verificationFailed(
-        'TIMESTAMP_CHAIN',
-        `TSA certificate ${i} is not signed by certificate ${i + 1}`,
-      );
-    if (i > 0 && !c.ca)
-      throw verificationFailed('TIMESTAMP_CHAIN', `TSA chain certificate ${i} is not a CA`);
+  } catch (e) {
+    const err = e as Error;
+    throw verificationFailed(
+      'TIMESTAMP_CHAIN',
+      `TSA certificate chain from the trusted root: ${err.message}`,
+      e,
+    );
   }
-  if (certs[0]!.ca && certs.length > 1)
-    throw verificationFailed('TIMESTAMP_CHAIN', 'the TSA certificate is a CA certificate');
-  const leaf = AsnConvert.parse(chain[0]!, Certificate);
-  const ekus = (leaf.tbsCertificate.extensions ?? []).filter((e) => e.extnID === OID.extKeyUsage);
-  const eku = ekus.length === 1 ? ekus[0]! : undefined;
-  const usages = eku ? AsnConvert.parse(eku.extnValue, ExtendedKeyUsage) : [];
-  if (!eku || !eku.critical || usages.length !== 1 || usages[0] !== OID.timeStamping)
+  const ekus = leaf.extensions.filter((e) => e.oid === OID.extKeyUsage);
+  const usages = leaf.extendedKeyUsage ?? [];
+  if (
+    ekus.length !== 1 ||
+    !ekus[0]!.critical ||
+    usages.length !== 1 ||
+    usages[0] !== OID.timeStamping
+  )
     throw verificationFailed(
       'TIMESTAMP_CHAIN',
       'the TSA certificate must have exactly one extended key usage, timeStamping, marked critical (RFC 3161 §2.3)',

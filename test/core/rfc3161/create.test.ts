@@ -138,7 +138,9 @@ test('the TSA certificate must be an end entity with only a critical timeStampin
       (e: unknown) =>
         e instanceof SignetError &&
         e.code === 'TIMESTAMP_CHAIN' &&
-        /exactly one extended key usage/.test(e.message),
+        /exactly one extended key usage|not valid for timestamping \(extended key usage\)/.test(
+          e.message,
+        ),
       JSON.stringify(eku),
     );
   }
