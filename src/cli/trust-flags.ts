@@ -74,10 +74,17 @@ export function addVerifyFlags(cmd: Command): Command {
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)");
 }
 
+/** Bundles, trusted roots and keys are small; a huge file is a mistake or an attack. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 function readFile(path: string, flag: string): string {
   try {
+    const size = fs.statSync(path).size;
+    if (size > MAX_DOCUMENT_BYTES)
+      throw invalid(flag, `${path} is ${size} bytes; a ${flag.slice(2)} file is at most 16 MiB`);
     return fs.readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof SignetError) throw e;
     throw invalid(
       flag,
       `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

@@ -242,6 +242,13 @@ test('bad inputs give one clear line and exit 1', () => {
     ],
     /--trusted-root: is required/,
   );
+  const huge = path.join(tmp, 'huge.json');
+  fs.writeFileSync(huge, '');
+  fs.truncateSync(huge, 17 * 1024 * 1024);
+  failsClearly(
+    ['verify-blob', artifact, '--bundle', huge, ...idFlags],
+    /--bundle: .*huge\.json is 17825792 bytes; a bundle file is at most 16 MiB/,
+  );
   const badRoot = path.join(tmp, 'root.json');
   fs.writeFileSync(
     badRoot,
