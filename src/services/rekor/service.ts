@@ -129,13 +129,13 @@ export const createRekorService: ServiceFactory = async (ctx) => {
             url: shardUrl(shards.current),
             majorApiVersion: 2,
             validFor: { start: floorSecond(shards.current.version.validFrom) },
-            operator: hostname,
+            operator: 'signet',
           },
           {
             url: serviceUrl,
             majorApiVersion: 1,
             validFor: { start: floorSecond(shards.list[0]!.version.validFrom) },
-            operator: hostname,
+            operator: 'signet',
           },
         ],
       };
