@@ -18,6 +18,7 @@ import {
   partialTiles,
   rootFromEdge,
   type TileEdge,
+  type TileWrite,
 } from '../core/tiles/tiles.ts';
 import { NodeCache, TileProofBuilder } from '../core/tiles/proofs.ts';
 import { MAX_TILE_LEVEL, TILE_WIDTH } from '../core/tiles/paths.ts';
@@ -91,6 +92,7 @@ export class TileLog implements LogEngine {
   readonly #now: () => number;
   readonly #nodes = new NodeCache(200_000);
   readonly #fullTiles = new Map<string, Uint8Array[]>();
+  readonly #reading = new Map<string, Promise<Uint8Array[]>>();
   readonly #bundles = new Map<string, Uint8Array>();
   #queue: Pending[] = [];
   #running = false;
@@ -230,7 +232,7 @@ export class TileLog implements LogEngine {
 
   async #runBatch(batch: Pending[]): Promise<void> {
     const integratedTime = Math.floor(this.#now() / 1000);
-    let result: { state: TreeState; outcomes: Outcome[]; edge?: TileEdge };
+    let result: { state: TreeState; outcomes: Outcome[]; edge?: TileEdge; full?: TileWrite[] };
     try {
       result = await this.#storage.sequence((tx) => this.#sequence(tx, batch, integratedTime));
     } catch (e) {
@@ -248,6 +250,8 @@ export class TileLog implements LogEngine {
       return;
     }
     if (result.edge) this.#edge = { edge: result.edge, root: result.state.rootHash };
+    // Tiles that just became full leave the edge; the next proofs need them.
+    for (const w of result.full ?? []) this.#rememberFull(`${w.level}/${w.index}`, w.hashes);
     const checkpoint = this.#signed(result.state);
     if (result.state.size > this.#knownSize) this.#knownSize = result.state.size;
     batch.forEach((p, i) => {
@@ -276,7 +280,7 @@ export class TileLog implements LogEngine {
     tx: SequenceTx,
     batch: Pending[],
     integratedTime: number,
-  ): Promise<{ state: TreeState; outcomes: Outcome[]; edge?: TileEdge }> {
+  ): Promise<{ state: TreeState; outcomes: Outcome[]; edge?: TileEdge; full?: TileWrite[] }> {
     const state = tx.state;
     const keys = new Map<string, Uint8Array>();
     for (const p of batch) keys.set(hex(p.dedupeKey), p.dedupeKey);
@@ -335,7 +339,12 @@ export class TileLog implements LogEngine {
     );
     await tx.setState(next_);
     // The new edge is adopted by #runBatch once the transaction has committed.
-    return { state: next_, outcomes, edge: grown.edge };
+    return {
+      state: next_,
+      outcomes,
+      edge: grown.edge,
+      full: grown.writes.filter((w) => w.hashes.length === TILE_WIDTH),
+    };
   }
 
   /** The right edge for `state`: our cached one if it is still the head, else from tiles. */
@@ -423,14 +432,33 @@ export class TileLog implements LogEngine {
     const key = `${level}/${index}`;
     const full = this.#fullTiles.get(key);
     if (full) return full;
+    // Concurrent proofs of one batch want the same tiles: read each once.
+    let p = this.#reading.get(key);
+    if (!p) {
+      p = this.#readTile(level, index, key);
+      this.#reading.set(key, p);
+      void p.then(
+        () => this.#reading.delete(key),
+        () => this.#reading.delete(key),
+      );
+    }
+    const hashes = await p;
+    if (hashes.length >= width) return hashes;
+    // A partial read that another process has since extended: read again.
+    return this.#readTile(level, index, key);
+  }
+
+  async #readTile(level: number, index: number, key: string): Promise<Uint8Array[]> {
     const data = await this.#storage.tile(level, index);
     if (!data) throw new SignetError('internal', 'LOG_CORRUPT', `tile ${key} is missing`);
     const hashes = decodeHashTile(data, `tile ${key}`);
-    if (hashes.length === TILE_WIDTH) {
-      if (this.#fullTiles.size >= 1024) this.#fullTiles.clear();
-      this.#fullTiles.set(key, hashes);
-    }
+    if (hashes.length === TILE_WIDTH) this.#rememberFull(key, hashes);
     return hashes;
+  }
+
+  #rememberFull(key: string, hashes: Uint8Array[]): void {
+    if (this.#fullTiles.size >= 1024) this.#fullTiles.clear();
+    this.#fullTiles.set(key, hashes);
   }
 
   async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {

@@ -14,6 +14,8 @@ import {
 } from '../merkle/tree.ts';
 import { rootOf } from '../merkle/tree.ts';
 import { nodeTile, tileWidth } from './tiles.ts';
+import { TILE_HEIGHT, TILE_WIDTH } from './paths.ts';
+import { nodeHash } from '../merkle/hash.ts';
 
 /** Reads hash tile (level, index) at `width` (256 = full); returns its hashes. */
 export type TileFetcher = (level: number, index: number, width: number) => Promise<Uint8Array[]>;
@@ -83,13 +85,34 @@ export class TileProofBuilder {
             throw new RangeError(
               `node ${node.level}/${node.index} is not complete at size ${this.size}`,
             );
-          const h = count === 1 ? hashes[offset]! : rootOf(hashes.slice(offset, offset + count));
-          this.#cache.set(node, h);
-          out.set(`${node.level}/${node.index}`, h);
+          // Another proof may have computed it while this one waited for the tile.
+          out.set(`${node.level}/${node.index}`, this.#compute(node, level, index, hashes));
         }
       }),
     );
     return out;
+  }
+
+  /**
+   * A complete node from its tile's hashes, through the cache and recursively, so every
+   * interior node is hashed once and shared by all later proofs.
+   */
+  #compute(node: NodeId, tileLevel: number, tileIndex: number, hashes: Uint8Array[]): Uint8Array {
+    const sub = node.level - tileLevel * TILE_HEIGHT;
+    if (sub === 0) return hashes[node.index - tileIndex * TILE_WIDTH]!;
+    const hit = this.#cache.get(node);
+    if (hit) return hit;
+    const h = nodeHash(
+      this.#compute({ level: node.level - 1, index: node.index * 2 }, tileLevel, tileIndex, hashes),
+      this.#compute(
+        { level: node.level - 1, index: node.index * 2 + 1 },
+        tileLevel,
+        tileIndex,
+        hashes,
+      ),
+    );
+    this.#cache.set(node, h);
+    return h;
   }
 
   async #resolve(ranges: ProofRange[]): Promise<Uint8Array[]> {
