@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SignetError } from '../../../src/core/errors.ts';
+import { createTuf } from '../../../src/services/tuf/service.ts';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const ctx = (config: Record<string, unknown>) => ({
+  dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-cfg-')),
+  baseUrl: 'http://127.0.0.1',
+  databaseUrl: undefined,
+  config,
+  log: quiet,
+  services: new Map(),
+});
+
+test('tuf.lifetimes: bad values are refused with the setting named', async () => {
+  for (const [lifetimes, msg] of [
+    ['7', /tuf.lifetimes: must be an object/],
+    [{ mirror: 1 }, /tuf.lifetimes.mirror: unknown role/],
+    [{ timestamp: 0 }, /tuf.lifetimes.timestamp: must be a positive number of days/],
+    [{ snapshot: '7' }, /tuf.lifetimes.snapshot: must be a positive number of days/],
+  ] as const)
+    await assert.rejects(
+      createTuf(ctx({ lifetimes })),
+      (e: unknown) => e instanceof SignetError && msg.test(e.message),
+    );
+});
+
+test('tuf.lifetimes sets the expiry of each role', async () => {
+  const t = await createTuf(
+    ctx({ lifetimes: { timestamp: 0.5, snapshot: 2, targets: 30, root: 100 } }),
+  );
+  try {
+    const days = (role: 'timestamp' | 'snapshot' | 'targets' | 'root') => {
+      const md = t.repository[role]!;
+      return (Date.parse(md.signed.expires) - Date.now()) / 86400e3;
+    };
+    assert.ok(Math.abs(days('timestamp') - 0.5) < 0.01);
+    assert.ok(Math.abs(days('snapshot') - 2) < 0.01);
+    assert.ok(Math.abs(days('targets') - 30) < 0.01);
+    assert.ok(Math.abs(days('root') - 100) < 0.01);
+  } finally {
+    await t.close();
+  }
+});
