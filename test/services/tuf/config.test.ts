@@ -46,3 +46,26 @@ test('tuf.lifetimes sets the expiry of each role', async () => {
     await t.close();
   }
 });
+
+test('GET /tuf/timestamp.json never hands out a timestamp past half its life: it is re-signed on demand', async () => {
+  const { createApp } = await import('../../../src/services/http/app.ts');
+  const t = await createTuf(ctx({ lifetimes: { timestamp: 4 / 86400 } })); // four seconds
+  const app = createApp();
+  await app.register(async (scope) => t.register(scope), { prefix: t.prefix });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const get = async () =>
+      (await (await fetch(`${url}/tuf/timestamp.json`)).json()) as {
+        signed: { version: number; expires: string };
+      };
+    const first = await get();
+    assert.equal(first.signed.version, 1);
+    await new Promise((r) => setTimeout(r, 2200));
+    const second = await get();
+    assert.equal(second.signed.version, 2);
+    assert.ok(Date.parse(second.signed.expires) > Date.parse(first.signed.expires));
+  } finally {
+    await app.close();
+    await t.close();
+  }
+});
