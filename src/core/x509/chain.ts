@@ -7,6 +7,7 @@
  * usage, EKU nesting on issuers that restrict it (as Go's x509 and Fulcio chains require), and
  * that no certificate carries a critical extension we do not understand.
  */
+import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../errors.ts';
 import {
   OID,
@@ -47,18 +48,44 @@ export interface VerifiedChain {
   authorityIndex: number;
 }
 
-/** Parsed CA chains, cached per DER array (trusted roots are parsed once, verified often). */
-const parsedChains = new WeakMap<Uint8Array[], X509Certificate[]>();
-/** CA chains whose internal links (signatures, CA constraints) have already been checked. */
-const linkedChains = new WeakSet<X509Certificate[]>();
+/**
+ * Trusted CA chains, parsed once and cached by content (the same bytes always parse the same),
+ * with the EKUs for which their internal links (signatures, CA constraints) were checked.
+ * Only trust material goes here, never a bundle's leaf. Callers that rebuild the DER array
+ * per call (e.g. the TSA chain check) still hit the cache.
+ */
+interface CachedChain {
+  certs: X509Certificate[];
+  linkedFor: Set<string>;
+}
+const byArray = new WeakMap<readonly Uint8Array[], CachedChain>();
+const byContent = new Map<string, CachedChain>();
+const MAX_CACHED_CHAINS = 256;
 
-function parsedChain(a: TrustedAuthority, i: number): X509Certificate[] {
-  let chain = parsedChains.get(a.certChain);
-  if (!chain) {
-    chain = a.certChain.map((d, j) => parseCertificate(d, `trusted CA ${i} certificate ${j}`));
-    parsedChains.set(a.certChain, chain);
+function contentKey(ders: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const d of ders) {
+    h.update(String(d.length));
+    h.update(d);
   }
-  return chain;
+  return h.digest('hex');
+}
+
+function cachedChain(a: TrustedAuthority, i: number): CachedChain {
+  let c = byArray.get(a.certChain);
+  if (c) return c;
+  const key = contentKey(a.certChain);
+  c = byContent.get(key);
+  if (!c) {
+    c = {
+      certs: a.certChain.map((d, j) => parseCertificate(d, `trusted CA ${i} certificate ${j}`)),
+      linkedFor: new Set(),
+    };
+    if (byContent.size >= MAX_CACHED_CHAINS) byContent.clear();
+    byContent.set(key, c);
+  }
+  byArray.set(a.certChain, c);
+  return c;
 }
 
 function fail(message: string, code = 'CERTIFICATE_CHAIN', at?: Date): SignetError {
@@ -116,9 +143,10 @@ function ekuName(oid: string): string {
   return oid === OID.codeSigning ? 'code signing' : oid === OID.timeStamping ? 'timestamping' : oid;
 }
 
-/** Validates the links inside a trusted CA chain once (signatures, CA constraints). */
-function checkCaChain(chain: X509Certificate[], eku: string): void {
-  if (linkedChains.has(chain)) return;
+/** Validates the links inside a trusted CA chain once per EKU (signatures, CA constraints). */
+function checkCaChain(cached: CachedChain, eku: string): void {
+  if (cached.linkedFor.has(eku)) return;
+  const chain = cached.certs;
   for (let i = 0; i < chain.length; i++) {
     const c = chain[i]!;
     checkIssuer(c, i + 1, eku);
@@ -130,8 +158,7 @@ function checkCaChain(chain: X509Certificate[], eku: string): void {
         throw fail(`trusted CA chain: the signature on "${describe(c)}" does not verify`);
     }
   }
-  // Only chains valid for code signing are cached; another EKU rechecks (cheap, rare).
-  if (eku === OID.codeSigning) linkedChains.add(chain);
+  cached.linkedFor.add(eku);
 }
 
 /**
@@ -178,13 +205,14 @@ export function verifyCertificateChain(
   let lastError: SignetError | undefined;
   let issuerSeen = false;
   for (const [i, a] of authorities.entries()) {
-    const chain = parsedChain(a, i);
+    const cached = cachedChain(a, i);
+    const chain = cached.certs;
     const issuer = chain[0];
     if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
     if (!verifyCertificateSignature(leaf, issuer.publicKey)) continue;
     issuerSeen = true;
     try {
-      checkCaChain(chain, eku);
+      checkCaChain(cached, eku);
       for (const at of times) {
         const t = at.getTime();
         if (t < a.validFor.start.getTime() || (a.validFor.end && t > a.validFor.end.getTime()))
