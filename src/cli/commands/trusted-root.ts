@@ -6,9 +6,14 @@ import { invalid } from '../../core/errors.ts';
  * save it (for offline `verify-blob --trusted-root FILE` and for other Sigstore clients).
  */
 export function registerTrustedRoot(program: Command): void {
-  program
+  const tr = program
     .command('trusted-root')
-    .description("print or save a Signet stack's trusted_root.json (what verifiers trust)")
+    .description(
+      "print or save a Signet stack's trusted_root.json (what verifiers trust), or create one",
+    );
+  registerCreate(tr);
+  tr.command('get', { isDefault: true })
+    .description("print or save a Signet stack's trusted_root.json (the default)")
     .option('--server <url>', 'the Signet stack (env SIGNET_SERVER)', process.env.SIGNET_SERVER)
     .option('--out <file>', 'write it to this file instead of stdout')
     .option('--signing-config', 'fetch the signing config (signing_config.json) instead')
@@ -44,4 +49,64 @@ export function registerTrustedRoot(program: Command): void {
         `Wrote ${flags.signingConfig ? 'signing config' : 'trusted root'} to ${flags.out}\n`,
       );
     });
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** `trusted-root create`: compose a trusted root from any deployment's material (cosign v3). */
+function registerCreate(tr: Command): void {
+  tr.command('create')
+    .description(
+      "compose a trusted_root.json from a deployment's CA chain and log/TSA keys (cosign's flags)",
+    )
+    .option(
+      '--fulcio <spec>',
+      'url=URL,certificate-chain=PEM[,start-time=T][,end-time=T]',
+      collect,
+      [],
+    )
+    .option(
+      '--rekor <spec>',
+      'url=URL,public-key=PEM,start-time=T[,end-time=T][,origin=NAME]',
+      collect,
+      [],
+    )
+    .option('--ctfe <spec>', 'url=URL,public-key=PEM,start-time=T[,end-time=T]', collect, [])
+    .option(
+      '--tsa <spec>',
+      'url=URL,certificate-chain=PEM[,start-time=T][,end-time=T]',
+      collect,
+      [],
+    )
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .action(
+      async (flags: {
+        fulcio: string[];
+        rekor: string[];
+        ctfe: string[];
+        tsa: string[];
+        out?: string;
+      }) => {
+        if (flags.fulcio.length + flags.rekor.length + flags.ctfe.length + flags.tsa.length === 0)
+          throw invalid('--fulcio', 'give at least one of --fulcio, --rekor, --ctfe, --tsa');
+        const { createTrustedRoot } = await import('../../client/sign/trusted-root-create.ts');
+        const { readText } = await import('../../client/sign/setup.ts');
+        const root = createTrustedRoot(flags, { read: readText });
+        await output(`${JSON.stringify(root, null, 2)}\n`, flags.out, 'trusted root');
+      },
+    );
+}
+
+async function output(text: string, out: string | undefined, what: string): Promise<void> {
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  const fs = await import('node:fs');
+  try {
+    fs.writeFileSync(out, text);
+  } catch (e) {
+    throw invalid('--out', `cannot write ${out}: ${(e as Error).message}`, e);
+  }
+  process.stderr.write(`Wrote ${what} to ${out}\n`);
 }
