@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fromBase64 } from '../../core/encoding/base64.ts';
+import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { sendError } from '../http/errors.ts';
@@ -12,7 +12,6 @@ import {
 import { HASH_OIDS, type HashName } from '../../core/rfc3161/oids.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { TsaAuthority, type TsaOptions } from './authority.ts';
-import { toBase64 } from '../../core/encoding/base64.ts';
 
 /** DER requests are ~100 bytes; JSON ones are capped like Sigstore's TSA (servers.md §4). */
 const DER_BODY_LIMIT = 16 * 1024;
