@@ -39,7 +39,15 @@ export interface TrustedAuthority {
 export interface ChainOptions {
   /** The EKU the leaf must carry (default: codeSigning, as Fulcio leaves do). */
   extendedKeyUsage?: string;
+  /**
+   * The leaf is itself trust material (a TSA certificate from the trusted root), so its
+   * signature check may be remembered by content. Never set this for a bundle's leaf.
+   */
+  trustedLeaf?: boolean;
 }
+
+/** Issuer signatures on trusted leaves already checked, by content of (leaf, issuer key). */
+const trustedLeafLinks = new Set<string>();
 
 export interface VerifiedChain {
   /** leaf, issuing CA, ..., trust anchor */
@@ -161,6 +169,18 @@ function checkCaChain(cached: CachedChain, eku: string): void {
   cached.linkedFor.add(eku);
 }
 
+function leafSignedBy(leaf: X509Certificate, issuer: X509Certificate, remember: boolean): boolean {
+  if (!remember) return verifyCertificateSignature(leaf, issuer.publicKey);
+  const key = contentKey([leaf.der, issuer.spki]);
+  if (trustedLeafLinks.has(key)) return true;
+  const ok = verifyCertificateSignature(leaf, issuer.publicKey);
+  if (ok) {
+    if (trustedLeafLinks.size >= MAX_CACHED_CHAINS) trustedLeafLinks.clear();
+    trustedLeafLinks.add(key);
+  }
+  return ok;
+}
+
 /**
  * Validates `leaf` at time `at` (or at every one of several times: signatures and constraints
  * are checked once, validity windows at each time) against the trusted `authorities`, and
@@ -209,7 +229,7 @@ export function verifyCertificateChain(
     const chain = cached.certs;
     const issuer = chain[0];
     if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
-    if (!verifyCertificateSignature(leaf, issuer.publicKey)) continue;
+    if (!leafSignedBy(leaf, issuer, opts.trustedLeaf === true)) continue;
     issuerSeen = true;
     try {
       checkCaChain(cached, eku);

@@ -318,3 +318,37 @@ test('several times: the path must hold at each, and the error says which time f
     /no time/,
   );
 });
+
+test('trustedLeaf remembers a good issuer signature by content, never a bad one', () => {
+  const p = pki();
+  const opts = { trustedLeaf: true };
+  assert.equal(
+    code(() => verifyCertificateChain(p.leaf.cert, [p.ca], at(60_000), [], opts)),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyCertificateChain(p.leaf.cert, [p.ca], at(60_000), [], opts)),
+    'ok',
+  );
+  // time checks still apply on a remembered link
+  assert.match(
+    code(() => verifyCertificateChain(p.leaf.cert, [p.ca], at(11 * 60_000), [], opts)),
+    /EXPIRED/,
+  );
+  // a forged leaf with the same names is not let through by the memory
+  const forged = mk({
+    cn: 'leaf',
+    ku: ['digitalSignature'],
+    eku: [OID.codeSigning],
+    issuer: { cn: 'inter', key: pki().inter.key },
+    notAfter: at(600_000),
+  });
+  assert.match(
+    code(() => verifyCertificateChain(forged.cert, [p.ca], at(60_000), [], opts)),
+    /UNTRUSTED/,
+  );
+  assert.match(
+    code(() => verifyCertificateChain(forged.cert, [p.ca], at(60_000), [], opts)),
+    /UNTRUSTED/,
+  );
+});
