@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,28 @@ test('generate-key-pair writes cosign.key (0600, encrypted) and cosign.pub; sign
   assert.ok(
     fs.existsSync(path.join(dir, 'release.key')) && fs.existsSync(path.join(dir, 'release.pub')),
   );
+});
+
+test('a 16 MB file is hashed as a stream and signed over its digest: the signature is an ordinary one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-'));
+  assert.equal(run(['generate-key-pair'], dir, { COSIGN_PASSWORD: 'pw' }).status, 0);
+  const big = crypto.randomBytes(16 * 1024 * 1024);
+  fs.writeFileSync(path.join(dir, 'big.bin'), big);
+  const s = run(
+    ['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', '--bundle', 'big.json', 'big.bin'],
+    dir,
+    {
+      COSIGN_PASSWORD: 'pw',
+    },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const bundle = JSON.parse(fs.readFileSync(path.join(dir, 'big.json'), 'utf8'));
+  assert.equal(
+    Buffer.from(bundle.messageSignature.messageDigest.digest, 'base64').toString('hex'),
+    crypto.createHash('sha256').update(big).digest('hex'),
+  );
+  const pub = createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8'));
+  assert.ok(verify('sha256', big, pub, Buffer.from(bundle.messageSignature.signature, 'base64')));
 });
 
 test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {

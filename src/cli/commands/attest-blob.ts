@@ -79,7 +79,7 @@ export function registerAttestBlob(program: Command): void {
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);
-    await check(bundle, artifact, ctx.signer);
+    await check(bundle, { kind: 'bytes', data: artifact }, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });
 }

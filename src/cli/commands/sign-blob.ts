@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
+import type { Artifact } from '../../client/verify/verifier.ts';
 
 /** Flags shared by sign-blob and attest-blob (cosign's names). */
 export interface SigningFlags {
@@ -96,7 +97,7 @@ export async function signingOptions(f: SigningFlags) {
  */
 export async function bundleChecker(
   trustedRoot: string | undefined,
-): Promise<(bundle: Bundle, artifact: Uint8Array, signer: Signer) => Promise<void>> {
+): Promise<(bundle: Bundle, artifact: Artifact, signer: Signer) => Promise<void>> {
   if (trustedRoot === undefined) return async () => {};
   const { readText, checkNewBundle } = await import('../../client/sign/index.ts');
   const text = readText(trustedRoot, '--trusted-root');
@@ -156,14 +157,14 @@ export function registerSignBlob(program: Command): void {
       .argument('<file>', 'the file to sign'),
   ).action(async (file: string, flags: SigningFlags) => {
     // Loaded only when the command runs, so other commands start fast.
-    const { setupSigning, readFileBytes, signArtifact } =
+    const { setupSigning, checkReadableFile, signFile } =
       await import('../../client/sign/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
-    const artifact = readFileBytes(file, 'file');
+    checkReadableFile(file, 'file');
     await checkBundleTarget(flags.bundle);
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await setupSigning(await signingOptions(flags));
-    const bundle = await signArtifact(artifact, ctx);
+    const { bundle, artifact } = await signFile(file, ctx);
     await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   });

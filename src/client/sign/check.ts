@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Bundle } from '../../bundle/bundle.ts';
 import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import type { Signer } from './signer.ts';
+import type { Artifact } from '../verify/verifier.ts';
 
 /**
  * `--trusted-root FILE` when signing (cosign sign-blob, the conformance protocol): verify the
@@ -12,7 +13,7 @@ import type { Signer } from './signer.ts';
  */
 export async function checkNewBundle(
   bundle: Bundle,
-  artifact: Uint8Array,
+  artifact: Artifact,
   trustedRootText: string,
   trustedRootName: string,
   signer: Signer,
@@ -23,7 +24,7 @@ export async function checkNewBundle(
   const anything = { regexp: /^[\s\S]*$/ };
   verifyBundle(
     bundle,
-    { kind: 'bytes', data: artifact },
+    artifact,
     root,
     signer.material.$case === 'certificate'
       ? { kind: 'identity', identity: { subjectAlternativeName: anything, issuer: anything } }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import {
   parseSigningConfig,
@@ -11,7 +12,15 @@ import { readPassphrase } from '../keys/passphrase.ts';
 import { readPrivateKey } from '../keys/cosign-key.ts';
 import { servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
-import { requireTimeSource, type SignContext } from './sign.ts';
+import {
+  artifactHash,
+  requireTimeSource,
+  signArtifact,
+  signArtifactDigest,
+  type SignContext,
+} from './sign.ts';
+import type { Bundle } from '../../bundle/bundle.ts';
+import type { Artifact } from '../verify/verifier.ts';
 
 /**
  * From command-line choices to a ready SignContext: where the services are (a signing config
@@ -128,6 +137,54 @@ async function identityToken(
   return t.token;
 }
 
+/**
+ * Sign a file for a messageSignature bundle. Keys that can sign a digest get the file hashed
+ * as a stream (any size, read once); pure Ed25519 needs the whole file in memory.
+ */
+export async function signFile(
+  file: string,
+  ctx: SignContext,
+  flag = 'file',
+): Promise<{ bundle: Bundle; artifact: Artifact }> {
+  if (ctx.signer.signDigest) {
+    const hash = artifactHash(ctx.signer);
+    const digest = await digestFile(file, hash, flag);
+    return {
+      bundle: await signArtifactDigest(digest, ctx),
+      artifact: { kind: 'digest', algorithm: hash, digest },
+    };
+  }
+  const data = readFileBytes(file, flag);
+  return { bundle: await signArtifact(data, ctx), artifact: { kind: 'bytes', data } };
+}
+
+/** The file must exist and be a regular file: checked before anything is signed. */
+export function checkReadableFile(file: string, flag: string): void {
+  let st;
+  try {
+    st = fs.statSync(file);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (e) {
+    throw fileError(file, flag, e);
+  }
+  if (!st.isFile()) throw invalid(flag, `cannot read ${file}: not a regular file`);
+}
+
+/** Hash a file as a stream (any size, constant memory). */
+export async function digestFile(
+  file: string,
+  hash: 'sha256' | 'sha384' | 'sha512',
+  flag: string,
+): Promise<Uint8Array> {
+  const h = createHash(hash);
+  try {
+    for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+  } catch (e) {
+    throw fileError(file, flag, e);
+  }
+  return new Uint8Array(h.digest());
+}
+
 /** Read a text file named by a flag, with an error that names the flag and the file. */
 export function readText(file: string, flag: string): string {
   return new TextDecoder().decode(readFileBytes(file, flag));
@@ -137,17 +194,21 @@ export function readFileBytes(file: string, flag: string): Uint8Array {
   try {
     return new Uint8Array(fs.readFileSync(file));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (e as Error).message;
-    throw invalid(flag, `cannot read ${file}: ${why}`, e);
+    throw fileError(file, flag, e);
   }
+}
+
+function fileError(file: string, flag: string, e: unknown) {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'is a directory, not a file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (e as Error).message;
+  return invalid(flag, `cannot read ${file}: ${why}`, e);
 }
 
 function checkUrl(url: string, flag: string): void {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
 import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
 import { SignetError } from '../../core/errors.ts';
-import { defaultHash, type HashAlgorithm } from '../../core/crypto/keys.ts';
+import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
@@ -27,11 +27,48 @@ export interface SignContext {
 /** messageSignature bundle over the artifact bytes. */
 export async function signArtifact(artifact: Uint8Array, ctx: SignContext): Promise<Bundle> {
   checkTimeSource(ctx);
-  // The digest uses the hash the key's scheme signs with (P-384 -> SHA-384, as cosign does):
-  // verifiers take the signature's hash from messageDigest.algorithm, logs check its length.
-  const hash = hashOf(ctx.signer);
+  const hash = artifactHash(ctx.signer);
   const digest = digestOf(hash, artifact);
-  const signature = ctx.signer.sign(artifact);
+  return signedMessage(digest, ctx.signer.sign(artifact), ctx);
+}
+
+/**
+ * messageSignature bundle over an artifact known by its digest (computed with
+ * `artifactHash(signer)`, e.g. while streaming a large file): the signature is made over the
+ * digest, which is all the logs and verifiers need besides the file itself.
+ */
+export async function signArtifactDigest(digest: Uint8Array, ctx: SignContext): Promise<Bundle> {
+  checkTimeSource(ctx);
+  const hash = artifactHash(ctx.signer);
+  if (digest.length !== HASH_SIZE[hash])
+    throw new SignetError(
+      'internal',
+      'BAD_DIGEST',
+      `expected a ${hash} digest of ${HASH_SIZE[hash]} bytes`,
+    );
+  if (!ctx.signer.signDigest)
+    throw new SignetError(
+      'unsupported',
+      'NEEDS_MESSAGE',
+      `a ${ctx.signer.keyDetails} key signs whole messages, not digests`,
+    );
+  return signedMessage(digest, ctx.signer.signDigest(digest), ctx);
+}
+
+/**
+ * The hash a message signature uses: the key scheme's (P-384 -> SHA-384, as cosign does).
+ * Verifiers take it from messageDigest.algorithm and logs check the digest's length.
+ */
+export function artifactHash(signer: Signer): HashAlgorithm {
+  return signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(signer.keyDetails);
+}
+
+async function signedMessage(
+  digest: Uint8Array,
+  signature: Uint8Array,
+  ctx: SignContext,
+): Promise<Bundle> {
+  const hash = artifactHash(ctx.signer);
   const { tlogEntries, timestamps } = await witness(ctx, signature, {
     v1: () =>
       hashedrekordV001({ digest, algorithm: hash, signature, verifierPem: ctx.signer.verifierPem }),
@@ -63,7 +100,7 @@ export async function signEnvelope(
     // Rekor v1 logs envelopes as dsse 0.0.1; Rekor v2 as hashedrekord over the PAE digest.
     v1: () =>
       dsseV001({ envelopeJson: JSON.stringify(envelope), verifierPems: [ctx.signer.verifierPem] }),
-    v2Digest: digestOf(hashOf(ctx.signer), signed),
+    v2Digest: digestOf(artifactHash(ctx.signer), signed),
   });
   return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
 }
@@ -157,11 +194,6 @@ const BUNDLE_HASH = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512'
 
 function digestOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(hash).update(data).digest());
-}
-
-/** The hash of the key's signing scheme (pure Ed25519 has none; its digest is a hint). */
-function hashOf(signer: Signer): HashAlgorithm {
-  return signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(signer.keyDetails);
 }
 
 function b64(b: Uint8Array): string {

@@ -12,6 +12,7 @@ import { encodePem } from '../../core/encoding/pem.ts';
 import { createSigningCertificate } from '../http/fulcio.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { challengeOf } from './token.ts';
+import { digestSigner } from './prehashed.ts';
 
 /**
  * Who signs: a key, and the material that identifies it in the bundle. Keyless signers hold
@@ -22,6 +23,11 @@ export interface Signer {
   keyDetails: KeyDetails;
   /** Sign `data` with the scheme `keyDetails` names (ECDSA: ASN.1 DER). */
   sign(data: Uint8Array): Uint8Array;
+  /**
+   * Sign a message given by its digest (the hash of `keyDetails`), for files streamed from
+   * disk; undefined for pure Ed25519, which needs the whole message.
+   */
+  signDigest: ((digest: Uint8Array) => Uint8Array) | undefined;
   /** PEM of the certificate or public key, as Rekor v1 entries carry it. */
   verifierPem: string;
   material:
@@ -42,6 +48,7 @@ export function keySigner(privateKey: KeyObject): Signer {
   return {
     keyDetails,
     sign: (data) => signWith(privateKey, keyDetails, data),
+    signDigest: digestSigner(privateKey, pub, keyDetails),
     verifierPem: encodePem('PUBLIC KEY', der),
     material: { $case: 'publicKey', hint: publicKeyHint(der), publicKeyDer: der },
   };
@@ -94,6 +101,7 @@ export async function keylessSigner(
   return {
     keyDetails,
     sign: (data) => signWith(privateKey, keyDetails, data),
+    signDigest: digestSigner(privateKey, publicKey, keyDetails),
     verifierPem: encodePem('CERTIFICATE', new Uint8Array(leaf.raw)),
     material: { $case: 'certificate', certificateDer: new Uint8Array(leaf.raw) },
     chainPem: chain,

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { digestSigner } from '../../../src/client/sign/prehashed.ts';
+import { keySigner } from '../../../src/client/sign/signer.ts';
+import { artifactHash, signArtifactDigest } from '../../../src/client/sign/sign.ts';
+import { keyDetailsOf } from '../../../src/core/crypto/keys.ts';
+
+const message = new TextEncoder().encode('a file too large to hold in memory, in spirit');
+
+for (const [name, gen, hash] of [
+  ['P-256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256'],
+  ['P-384', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'sha384'],
+  ['P-521', () => generateKeyPairSync('ec', { namedCurve: 'P-521' }), 'sha512'],
+  ['RSA-2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256'],
+] as const) {
+  test(`${name}: a signature made over the digest is an ordinary signature over the message (OpenSSL checks it)`, () => {
+    const { privateKey, publicKey } = gen();
+    const sign = digestSigner(privateKey, publicKey, keyDetailsOf(publicKey, 'k'))!;
+    const digest = createHash(hash).update(message).digest();
+    for (let i = 0; i < 5; i++) {
+      const sig = sign(new Uint8Array(digest));
+      assert.ok(verify(hash, message, publicKey, sig), `attempt ${i}`);
+      assert.ok(!verify(hash, new TextEncoder().encode('other'), publicKey, sig));
+    }
+  });
+}
+
+test('pure Ed25519 cannot sign a digest; signArtifactDigest says so', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  assert.equal(digestSigner(privateKey, publicKey, 'PKIX_ED25519'), undefined);
+  const signer = keySigner(privateKey);
+  await assert.rejects(
+    signArtifactDigest(new Uint8Array(32), {
+      signer,
+      services: { caUrl: undefined, tlogs: [], tsaUrls: [] },
+    }),
+    /a PKIX_ED25519 key signs whole messages, not digests/,
+  );
+});
+
+test('signArtifactDigest: the bundle records the digest and a signature over the message', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const signer = keySigner(privateKey);
+  assert.equal(artifactHash(signer), 'sha384');
+  const digest = new Uint8Array(createHash('sha384').update(message).digest());
+  const b = await signArtifactDigest(digest, {
+    signer,
+    services: { caUrl: undefined, tlogs: [], tsaUrls: [] },
+  });
+  assert.equal(b.content.$case, 'messageSignature');
+  if (b.content.$case !== 'messageSignature') return;
+  assert.deepEqual(b.content.messageSignature.messageDigest, { algorithm: 'SHA2_384', digest });
+  assert.ok(
+    verify('sha384', message, createPublicKey(privateKey), b.content.messageSignature.signature),
+  );
+  await assert.rejects(
+    signArtifactDigest(new Uint8Array(32), {
+      signer,
+      services: { caUrl: undefined, tlogs: [], tsaUrls: [] },
+    }),
+    /expected a sha384 digest of 48 bytes/,
+  );
+});
