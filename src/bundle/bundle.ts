@@ -112,6 +112,14 @@ export function parseBundleJSON(text: string): Bundle {
 }
 
 export function parseBundle(value: unknown): Bundle {
+  // cosign's pre-v3 `--bundle` output is a different format; say so instead of "unknown field".
+  if (typeof value === 'object' && value !== null && 'base64Signature' in value)
+    throw new SignetError(
+      'unsupported',
+      'LEGACY_COSIGN_BUNDLE',
+      'this is a legacy cosign bundle (base64Signature/cert/rekorBundle), not a Sigstore bundle; sign again with cosign --new-bundle-format or signet',
+      { field: 'bundle' },
+    );
   const o = message(value, '', [
     'mediaType',
     'verificationMaterial',

@@ -187,3 +187,16 @@ test('a DSSE bundle must carry exactly one envelope signature', () => {
     'dsseEnvelope.signatures',
   );
 });
+
+test('a legacy cosign bundle is named as such', () => {
+  const legacy = {
+    base64Signature: 'AAAA',
+    cert: 'AAAA',
+    rekorBundle: { SignedEntryTimestamp: 'AAAA', Payload: {} },
+  };
+  assert.throws(() => parseBundle(legacy), /legacy cosign bundle/);
+  assert.equal(
+    fieldOf(() => parseBundle(legacy)),
+    'bundle',
+  );
+});
