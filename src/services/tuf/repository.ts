@@ -65,6 +65,9 @@ type AnyMeta = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadat
 export class TufRepository {
   private readonly metaDir: string;
   private readonly targetsDir: string;
+  private readonly lockFile: string;
+  /** Identity of the timestamp.json this process last read or wrote (inode, mtime, size). */
+  private diskStamp = '';
   private readonly rings: Record<RoleName, KeyRing>;
   private readonly lifetimes: Record<RoleName, number>;
   /** Served files by path relative to the repository root (`2.root.json`, `targets/…`). */
@@ -78,6 +81,7 @@ export class TufRepository {
     const dir = path.join(dataDir, 'tuf');
     this.metaDir = path.join(dir, 'metadata');
     this.targetsDir = path.join(dir, 'targets');
+    this.lockFile = path.join(dir, 'publish.lock');
     fs.mkdirSync(this.metaDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.targetsDir, { recursive: true, mode: 0o700 });
     const spec = { type: 'ec', curve: 'P-256' } as const;
@@ -97,7 +101,57 @@ export class TufRepository {
     return repo;
   }
 
+  private stampOf(): string {
+    try {
+      const st = fs.statSync(path.join(this.metaDir, 'timestamp.json'));
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  /**
+   * Several `signet up` processes may share one data folder: before publishing, pick up what
+   * another one published (every publication ends with a new timestamp.json).
+   */
+  private syncFromDisk(): void {
+    if (this.stampOf() !== this.diskStamp) this.load();
+  }
+
+  /** Serializes publishing across processes with an exclusive lock file (stale after 10 s). */
+  private withLock<T>(f: () => T): T {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        fs.closeSync(fs.openSync(this.lockFile, 'wx', 0o600));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          if (Date.now() - fs.statSync(this.lockFile).mtimeMs > 10_000)
+            fs.rmSync(this.lockFile, { force: true });
+        } catch {
+          // removed meanwhile by its owner: try again
+        }
+        if (Date.now() > deadline)
+          throw new SignetError(
+            'unavailable',
+            'TUF_LOCKED',
+            `the TUF repository is being published by another process (${this.lockFile})`,
+          );
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+    try {
+      return f();
+    } finally {
+      fs.rmSync(this.lockFile, { force: true });
+    }
+  }
+
   private load(): void {
+    this.files.clear();
+    this.diskStamp = this.stampOf();
     for (const f of fs.readdirSync(this.metaDir)) {
       if (!/^(\d+\.(root|targets|snapshot)|timestamp)\.json$/.test(f)) continue;
       this.files.set(f, fs.readFileSync(path.join(this.metaDir, f)));
@@ -150,6 +204,13 @@ export class TufRepository {
    * dependency order root -> targets -> snapshot -> timestamp. Returns the roles re-signed.
    */
   update(targets: Record<string, Uint8Array>, now = new Date()): RoleName[] {
+    return this.withLock(() => {
+      this.syncFromDisk();
+      return this.publish(targets, now);
+    });
+  }
+
+  private publish(targets: Record<string, Uint8Array>, now: Date): RoleName[] {
     const changed: RoleName[] = [];
     if (this.updateRoot(now)) changed.push('root');
     if (this.updateTargets(targets, now, changed.includes('root'))) changed.push('targets');
@@ -318,6 +379,7 @@ export class TufRepository {
     const bytes = Buffer.from(`${JSON.stringify(md.toJSON(), null, 2)}\n`);
     atomicWrite(path.join(this.metaDir, name), bytes);
     this.files.set(name, bytes);
+    if (name === 'timestamp.json') this.diskStamp = this.stampOf();
   }
 
   private writeTarget(name: string, bytes: Uint8Array): void {

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { TufRepository } from '../../../src/services/tuf/repository.ts';
+
+const t1 = {
+  'trusted_root.json': Buffer.from('{"a":1}\n'),
+  'signing_config.v0.2.json': Buffer.from('{"b":1}\n'),
+};
+const t2 = {
+  'trusted_root.json': Buffer.from('{"a":2}\n'),
+  'signing_config.v0.2.json': Buffer.from('{"b":1}\n'),
+};
+
+test('two processes sharing a data folder publish one consistent repository', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-shared-'));
+  const a = TufRepository.open(dir);
+  assert.deepEqual(a.update(t1), ['root', 'targets', 'snapshot', 'timestamp']);
+  const b = TufRepository.open(dir);
+  assert.deepEqual(b.update(t1), [], 'the second process publishes nothing new');
+  assert.deepEqual(b.read('timestamp.json'), a.read('timestamp.json'));
+
+  // A re-signs the timestamp; B picks it up instead of signing a competing version 2.
+  assert.deepEqual(a.update(t1, new Date(Date.now() + 13 * 3600e3)), ['timestamp']);
+  assert.deepEqual(b.update(t1), []);
+  assert.deepEqual(b.read('timestamp.json'), a.read('timestamp.json'));
+  assert.equal(JSON.parse(b.read('timestamp.json')!.toString()).signed.version, 2);
+
+  // New content published by B is seen by A.
+  assert.deepEqual(b.update(t2), ['targets', 'snapshot', 'timestamp']);
+  assert.deepEqual(a.update(t2), []);
+  assert.deepEqual(a.read('2.targets.json'), b.read('2.targets.json'));
+  assert.ok(a.read('2.snapshot.json'));
+  assert.deepEqual(a.read('2.snapshot.json'), b.read('2.snapshot.json'));
+  assert.equal(a.read('3.snapshot.json'), undefined);
+  assert.deepEqual(a.read('timestamp.json'), b.read('timestamp.json'));
+  // The lock is released after each publication.
+  assert.equal(fs.existsSync(path.join(dir, 'tuf', 'publish.lock')), false);
+});
+
+test('a stale lock left by a crashed process is broken; a live one makes publishing wait and then fail clearly', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-lock-'));
+  const a = TufRepository.open(dir);
+  a.update(t1);
+  const lock = path.join(dir, 'tuf', 'publish.lock');
+  fs.writeFileSync(lock, '');
+  const old = new Date(Date.now() - 60_000);
+  fs.utimesSync(lock, old, old);
+  assert.deepEqual(a.update(t2), ['targets', 'snapshot', 'timestamp']);
+  fs.writeFileSync(lock, '');
+  const t0 = Date.now();
+  assert.throws(() => a.update(t1), /being published by another process/);
+  assert.ok(Date.now() - t0 >= 4000);
+  fs.rmSync(lock);
+});
