@@ -67,7 +67,7 @@ export function banner(url: string, services: string[]): string {
     lines.push(
       `  trusted root:   ${url}/trusted_root.json`,
       `  signing config: ${url}/signing_config.json`,
-      `  TUF repository: ${url}/tuf`,
+      `  TUF repository: ${url}/tuf (pin ${url}/tuf/1.root.json with --tuf-root)`,
     );
   }
   if (services.includes('ca') && services.includes('oidc')) {
