@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
-import { getIdentityToken } from '../../client/identity/index.ts';
 import { FLAVORS, flavorPath, isFlavor } from '../../services/oidc/flavors.ts';
 
 /**
@@ -52,6 +51,8 @@ async function token(f: TokenFlags): Promise<string> {
     throw invalid('--cluster', `"${f.cluster}" is not a cluster name ([-_a-zA-Z0-9])`);
   const issuer = `${f.server.replace(/\/+$/, '')}/oidc${flavorPath(f.issuer, f.cluster)}`;
   if (f.flow === 'browser' || f.flow === 'device') {
+    // The sign-in client is only needed for these flows; keep it off signet's startup path.
+    const { getIdentityToken } = await import('../../client/identity/index.ts');
     const got = await getIdentityToken({
       env: {},
       issuer,

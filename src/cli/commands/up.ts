@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { readConfigFile, type StackConfig } from '../../services/config.ts';
-import { startStack } from '../../services/stack.ts';
+import type { StackConfig } from '../../services/config.ts';
 import { parsePort } from '../flags.ts';
 
 interface UpFlags {
@@ -34,6 +33,9 @@ export function registerUp(program: Command): void {
       'URL clients reach the stack at, when behind a proxy (env SIGNET_PUBLIC_URL)',
     )
     .action(async (flags: UpFlags) => {
+      // Loaded here, not at startup: every other command would pay for fastify otherwise.
+      const { readConfigFile } = await import('../../services/config.ts');
+      const { startStack } = await import('../../services/stack.ts');
       // Precedence: flags, then environment, then the config file, then defaults.
       const env = process.env;
       const configFile = flags.config ?? env.SIGNET_CONFIG;
