@@ -89,7 +89,7 @@ export class CertificateAuthority {
       spki = csr.spki;
     } else {
       const details = checkKey(req.key.key, this.allowed, 'publicKeyRequest.publicKey.content');
-      checkProofOfPossession(req.key.key, details, principal.challenge, req.key.proof);
+      await checkProofOfPossession(req.key.key, details, principal.challenge, req.key.proof);
       spki = req.key.spki;
     }
     // 3. Issue.
