@@ -63,6 +63,10 @@ test('the token can come as a bearer header; each key type Fulcio allows works',
     assert.equal(res.status, 200, `${kp.publicKey.asymmetricKeyType}: ${JSON.stringify(res.json)}`);
     const leaf = new NodeX509(chainOf(res.json)[0]!);
     assert.equal(leaf.publicKey.equals(kp.publicKey), true);
+    // And for each type, a proof over another challenge is refused.
+    const bad = await h.post(keyRequest(kp.publicKey, proofBy(kp.privateKey, 'x@y.z'), token));
+    assert.equal(bad.status, 400, kp.publicKey.asymmetricKeyType);
+    assert.match(String(bad.json['message']), /proofOfPossession: is not a valid/);
   }
 });
 
