@@ -334,8 +334,12 @@ export class TileLog implements LogEngine {
       checkpoint: this.#sign(grown.edge.size, rootHash),
     };
     await tx.insertEntries(fresh);
+    // A partial level-0 tile is the leaf hashes of the entries just written: storing it too
+    // would rewrite 8 KiB per batch. Level 0 is stored once full; higher levels as they grow.
     await tx.writeTiles(
-      grown.writes.map((w) => ({ level: w.level, index: w.index, data: encodeHashTile(w.hashes) })),
+      grown.writes
+        .filter((w) => w.level > 0 || w.hashes.length === TILE_WIDTH)
+        .map((w) => ({ level: w.level, index: w.index, data: encodeHashTile(w.hashes) })),
     );
     await tx.setState(next_);
     // The new edge is adopted by #runBatch once the transaction has committed.
@@ -353,7 +357,13 @@ export class TileLog implements LogEngine {
     if (c && c.edge.size === state.size && hashEqual(c.root, state.rootHash)) return c.edge;
     if (state.size === 0) return EMPTY_EDGE;
     const coords = partialTiles(state.size);
-    const rows = await tx.readTiles(coords);
+    const rows = await tx.readTiles(coords.filter((c2) => c2.level > 0));
+    const zero = coords.find((c2) => c2.level === 0);
+    if (zero) {
+      const from = zero.index * TILE_WIDTH;
+      const hashes = await tx.readLeafHashes(from, from + zero.width);
+      rows.push({ level: 0, index: zero.index, data: encodeHashTile(hashes) });
+    }
     const levels: Uint8Array[][] = [];
     for (let l = 0; hashesAtTileLevel(l, state.size) > 0; l++) levels.push([]);
     for (const c2 of coords) {
@@ -390,6 +400,14 @@ export class TileLog implements LogEngine {
     const s = await this.#storage.state();
     if (s.size > this.#knownSize) this.#knownSize = s.size;
     return this.#signed(s);
+  }
+
+  /** Whether a tree of `size` entries has been published (reads the head when unsure). */
+  async #isPublished(size: number): Promise<boolean> {
+    if (size <= this.#knownSize) return true;
+    const s = await this.#storage.state();
+    if (s.size > this.#knownSize) this.#knownSize = s.size;
+    return size <= s.size;
   }
 
   /** Throws unless `size` is at most the published tree size. */
@@ -445,15 +463,30 @@ export class TileLog implements LogEngine {
     const hashes = await p;
     if (hashes.length >= width) return hashes;
     // A partial read that another process has since extended: read again.
-    return this.#readTile(level, index, key);
+    const again = await this.#readTile(level, index, key);
+    if (again.length < width)
+      throw new SignetError(
+        'internal',
+        'LOG_CORRUPT',
+        `tile ${key} has ${again.length} hashes, ${width} are published`,
+      );
+    return again;
   }
 
   async #readTile(level: number, index: number, key: string): Promise<Uint8Array[]> {
     const data = await this.#storage.tile(level, index);
-    if (!data) throw new SignetError('internal', 'LOG_CORRUPT', `tile ${key} is missing`);
-    const hashes = decodeHashTile(data, `tile ${key}`);
-    if (hashes.length === TILE_WIDTH) this.#rememberFull(key, hashes);
-    return hashes;
+    if (data) {
+      const hashes = decodeHashTile(data, `tile ${key}`);
+      if (hashes.length === TILE_WIDTH) this.#rememberFull(key, hashes);
+      return hashes;
+    }
+    if (level === 0) {
+      // Not full yet: the partial level-0 tile is the published entries' leaf hashes.
+      const from = index * TILE_WIDTH;
+      const size = Math.max(this.#knownSize, this.#edge?.edge.size ?? 0);
+      return this.#storage.leafHashes(from, Math.min(from + TILE_WIDTH, Math.max(from, size)));
+    }
+    throw new SignetError('internal', 'LOG_CORRUPT', `tile ${key} is missing`);
   }
 
   #rememberFull(key: string, hashes: Uint8Array[]): void {
@@ -493,10 +526,19 @@ export class TileLog implements LogEngine {
     if (!Number.isInteger(w) || w < 1 || w > TILE_WIDTH)
       throw invalid('width', 'must be 1..255 for a partial tile');
     const data = await this.#storage.tile(level, index);
-    if (!data || data.length < w * HASH_SIZE) return undefined;
-    // A full tile is served only once full; a partial width is a prefix of the stored tile
-    // (tiles only ever grow), i.e. the tile as it was at some published size.
-    return data.subarray(0, w * HASH_SIZE);
+    if (data) {
+      if (data.length < w * HASH_SIZE) return undefined;
+      // A full tile is served only once full; a partial width is a prefix of the stored tile
+      // (tiles only ever grow), i.e. the tile as it was at some published size.
+      return data.subarray(0, w * HASH_SIZE);
+    }
+    if (level !== 0 || w === TILE_WIDTH) return undefined;
+    // A partial level-0 tile: the leaf hashes of published entries.
+    const from = index * TILE_WIDTH;
+    if (!Number.isSafeInteger(from + w)) throw invalid('index', 'is too large');
+    if (!(await this.#isPublished(from + w))) return undefined;
+    const hashes = await this.#storage.leafHashes(from, from + w);
+    return hashes.length === w ? encodeHashTile(hashes) : undefined;
   }
 
   async entryBundle(index: number, width?: number): Promise<Uint8Array | undefined> {
@@ -511,11 +553,7 @@ export class TileLog implements LogEngine {
       const hit = this.#bundles.get(key);
       if (hit) return hit;
     }
-    if (from + w > this.#knownSize) {
-      const s = await this.#storage.state();
-      if (s.size > this.#knownSize) this.#knownSize = s.size;
-      if (from + w > s.size) return undefined;
-    }
+    if (!(await this.#isPublished(from + w))) return undefined;
     const leaves = await this.#storage.leaves(from, from + w);
     if (leaves.length !== w)
       throw new SignetError(

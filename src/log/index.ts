@@ -11,7 +11,8 @@
  *                  (dedupe key, default the leaf hash; duplicates get the stored entry back
  *                  with `duplicate: true`), and gives the rest consecutive indices.
  *   3. integrate — the new leaf hashes are appended to the tree's right edge of tiles
- *                  (core/tiles: full tiles become immutable, partial ones grow); the edge is
+ *                  (core/tiles: full tiles become immutable, partial ones grow; a partial
+ *                  level-0 tile is not stored, it is the entries' leaf hashes); the edge is
  *                  cached in memory and reloaded from stored tiles when another process has
  *                  moved the head (checked by size and root).
  *   4. sign      — a checkpoint (C2SP signed note; Ed25519 or ECDSA) for the new size and root.

@@ -131,6 +131,10 @@ for (const kind of BACKENDS) {
           reads.push(`${l}/${i}`);
           return inner.tile(l, i);
         },
+        leafHashes: (from: number, to: number) => {
+          reads.push(`leaves ${from}`);
+          return inner.leafHashes(from, to);
+        },
       };
       const { TileLog } = await import('../../src/log/index.ts');
       const fresh = new TileLog({ storage: counting, signer: { key: ED_KEY, origin: ORIGIN } });

@@ -192,6 +192,13 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
               data: u8(x.data),
             }));
           },
+          async readLeafHashes(from, to) {
+            const q = await c.query<{ leaf_hash: Buffer }>(
+              'SELECT leaf_hash FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+              [log, from, to],
+            );
+            return q.rows.map((x) => u8(x.leaf_hash));
+          },
           async insertEntries(entries) {
             if (entries.length === 0) return;
             const leaves = pack(entries.map((e) => e.leaf));
@@ -314,6 +321,13 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
         [log, from, to],
       );
       return r.rows.map((x) => u8(x.leaf));
+    },
+    async leafHashes(from, to) {
+      const r = await pool.query<{ leaf_hash: Buffer }>(
+        'SELECT leaf_hash FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+        [log, from, to],
+      );
+      return r.rows.map((x) => u8(x.leaf_hash));
     },
     async tile(level, index) {
       const r = await pool.query<{ data: Buffer }>(

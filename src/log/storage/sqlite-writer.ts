@@ -28,6 +28,9 @@ const q = {
     'SELECT idx, leaf_hash, itime, dedupe FROM tlog_entries WHERE log = ? AND dedupe = ?',
   ),
   tile: db.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
+  leafHashes: db.prepare(
+    'SELECT leaf_hash FROM tlog_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx',
+  ),
   insertEntry: db.prepare(
     'INSERT INTO tlog_entries (log, idx, leaf, leaf_hash, dedupe, itime, extra) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ),
@@ -55,6 +58,7 @@ type Op =
   | { op: 'begin' }
   | { op: 'dedupe'; keys: Uint8Array[] }
   | { op: 'readTiles'; coords: Array<{ level: number; index: number }> }
+  | { op: 'leafHashes'; from: number; to: number }
   | { op: 'insert'; entries: NewEntry[] }
   | { op: 'writeTiles'; tiles: TileRow[] }
   | { op: 'setState'; state: TreeState; prevSize: number }
@@ -108,6 +112,10 @@ function handle(m: Op): unknown {
       }
       return out;
     }
+    case 'leafHashes':
+      return (q.leafHashes.all(log, m.from, m.to) as Array<{ leaf_hash: Uint8Array }>).map(
+        (x) => x.leaf_hash,
+      );
     case 'insert':
       for (const e of m.entries) {
         q.insertEntry.run(

@@ -100,6 +100,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
         entry: ReturnType<DatabaseSync['prepare']>;
         byHash: ReturnType<DatabaseSync['prepare']>;
         leaves: ReturnType<DatabaseSync['prepare']>;
+        leafHashes: ReturnType<DatabaseSync['prepare']>;
         tile: ReturnType<DatabaseSync['prepare']>;
         search: ReturnType<DatabaseSync['prepare']>;
       }
@@ -121,6 +122,9 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
       ),
       leaves: reader.prepare(
         'SELECT leaf FROM tlog_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      ),
+      leafHashes: reader.prepare(
+        'SELECT leaf_hash FROM tlog_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx',
       ),
       tile: reader.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
       search: reader.prepare('SELECT idx FROM tlog_search WHERE log = ? AND skey = ? ORDER BY idx'),
@@ -159,6 +163,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
             state,
             findByDedupeKeys: (keys) => writer.call<ExistingEntry[]>({ op: 'dedupe', keys }),
             readTiles: (coords) => writer.call<TileRow[]>({ op: 'readTiles', coords }),
+            readLeafHashes: (from, to) => writer.call<Uint8Array[]>({ op: 'leafHashes', from, to }),
             insertEntries: (entries) => writer.call<void>({ op: 'insert', entries }),
             writeTiles: (tiles) => writer.call<void>({ op: 'writeTiles', tiles }),
             setState: (s) => writer.call<void>({ op: 'setState', state: s, prevSize: state.size }),
@@ -191,6 +196,11 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
     },
     async leaves(from, to) {
       return (reads().leaves.all(log, from, to) as Array<{ leaf: Uint8Array }>).map((x) => x.leaf);
+    },
+    async leafHashes(from, to) {
+      return (reads().leafHashes.all(log, from, to) as Array<{ leaf_hash: Uint8Array }>).map(
+        (x) => x.leaf_hash,
+      );
     },
     async tile(level, index) {
       const row = reads().tile.get(log, level, index) as { data: Uint8Array } | undefined;

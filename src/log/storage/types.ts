@@ -7,8 +7,11 @@
  *                                                       the lock that serializes sequencing
  *   entries(log, idx PK, leaf, leaf_hash, dedupe UNIQUE, itime, extra)
  *   search(log, skey, idx PK)                           search keys, written with the entry
- *   tiles(log, level, idx PK, data)                     hash tiles; the latest (possibly
- *                                                       partial) contents, only ever extended
+ *   tiles(log, level, idx PK, data)                     hash tiles: level 0 only once full
+ *                                                       (its partial tile is the entries' leaf
+ *                                                       hashes), higher levels with their latest
+ *                                                       (possibly partial) contents, only ever
+ *                                                       extended
  * Entry bundles are read from `entries`, so leaves are stored once.
  */
 import type { StoredEntry } from '../types.ts';
@@ -50,6 +53,8 @@ export interface SequenceTx {
   readonly state: TreeState;
   findByDedupeKeys(keys: Uint8Array[]): Promise<ExistingEntry[]>;
   readTiles(coords: Array<{ level: number; index: number }>): Promise<TileRow[]>;
+  /** Leaf hashes of entries [from, to), in index order (the level-0 right edge). */
+  readLeafHashes(from: number, to: number): Promise<Uint8Array[]>;
   insertEntries(entries: NewEntry[]): Promise<void>;
   writeTiles(tiles: TileRow[]): Promise<void>;
   setState(state: TreeState): Promise<void>;
@@ -71,6 +76,8 @@ export interface LogStorage {
   entryByLeafHash(leafHash: Uint8Array): Promise<StoredEntry | undefined>;
   /** Leaves of entries [from, to), in index order. */
   leaves(from: number, to: number): Promise<Uint8Array[]>;
+  /** Leaf hashes of entries [from, to), in index order: partial level-0 tiles. */
+  leafHashes(from: number, to: number): Promise<Uint8Array[]>;
   /** The latest stored bytes of a hash tile. */
   tile(level: number, index: number): Promise<Uint8Array | undefined>;
   search(key: string): Promise<number[]>;
