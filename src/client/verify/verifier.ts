@@ -117,6 +117,22 @@ function artifactDigest(artifact: Artifact, alg: 'sha256' | 'sha384' | 'sha512')
   return artifact.digest;
 }
 
+interface SignerKey {
+  /** The signing certificate (absent for key-signed bundles) and what the bundle carried after it. */
+  leaf: X509Certificate | undefined;
+  untrusted: X509Certificate[];
+  key: KeyObject;
+  details: KeyDetails;
+}
+
+interface SignedContent {
+  signature: Uint8Array;
+  content: EntryExpectation['content'];
+  statement: Statement | undefined;
+}
+
+type LogEvidence = VerificationResult['tlogEntries'];
+
 export function verifyBundle(
   bundle: Bundle,
   artifact: Artifact,
@@ -124,12 +140,41 @@ export function verifyBundle(
   policy: SignerPolicy,
   options: VerifyOptions = {},
 ): VerificationResult {
-  const tlogThreshold = options.tlogThreshold ?? 1;
-  const ctlogThreshold = options.ctlogThreshold ?? 1;
-  const timestampThreshold = options.timestampThreshold ?? 1;
   const vm = bundle.verificationMaterial;
+  const signer = signerKey(bundle, policy);
+  const signed = checkSignature(bundle, artifact, signer, options);
+  const times = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
+  const expectation: EntryExpectation = {
+    signature: signed.signature,
+    signer: signer.leaf
+      ? { kind: 'certificate', der: signer.leaf.der }
+      : { kind: 'key', spki: spkiDer(signer.key) },
+    content: signed.content,
+  };
+  const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, times);
+  checkThresholds(entries, times, options);
+  // The log keys must have been trusted when the signature was made.
+  for (const { entry, log } of entries)
+    for (const t of times)
+      if (!inRange(log.validFor, t.time))
+        throw fail(
+          'TLOG_KEY_NOT_VALID',
+          `the key of log ${log.baseUrl || toHex(log.logId)} (entry ${entry.logIndex}) was not trusted at the signing time ${t.time.toISOString()}`,
+        );
+  const result: VerificationResult = {
+    signer: signer.leaf
+      ? checkCertificate(signer.leaf, signer.untrusted, times, trustedRoot, policy, options)
+      : { kind: 'key', key: signer.key },
+    times,
+    tlogEntries: entries,
+  };
+  if (signed.statement) result.statement = signed.statement;
+  return result;
+}
 
-  // --- the signer's key -----------------------------------------------------------------
+/** The key that signed: the given key for key-signed bundles, else the certificate's. */
+function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
+  const vm = bundle.verificationMaterial;
   let leaf: X509Certificate | undefined;
   let untrusted: X509Certificate[] = [];
   let key: KeyObject;
@@ -149,29 +194,33 @@ export function verifyBundle(
         : 'verificationMaterial.x509CertificateChain.certificates';
     leaf = parseCertificate(ders[0]!, vm.signer.$case === 'certificate' ? field : `${field}[0]`);
     untrusted = ders.slice(1).map((d, i) => parseCertificate(d, `${field}[${i + 1}]`));
-    if (policy.kind === 'key') {
-      if (!eq(spkiDer(policy.key), leaf.spki))
-        throw fail(
-          'KEY_MISMATCH',
-          'the bundle is signed with a certificate whose key is not the key given',
-        );
-    }
+    if (policy.kind === 'key' && !eq(spkiDer(policy.key), leaf.spki))
+      throw fail(
+        'KEY_MISMATCH',
+        'the bundle is signed with a certificate whose key is not the key given',
+      );
     key = leaf.publicKey;
   }
-  let details: KeyDetails;
   try {
-    details = keyDetailsOf(key, 'signing key');
+    return { leaf, untrusted, key, details: keyDetailsOf(key, 'signing key') };
   } catch (e) {
     throw fail('UNSUPPORTED_KEY', `the signing key cannot be used: ${(e as Error).message}`, e);
   }
+}
 
-  // --- what was signed ----------------------------------------------------------------
-  let signature: Uint8Array;
-  let content: EntryExpectation['content'];
-  let statement: Statement | undefined;
+/**
+ * The signature over the artifact (or its digest) or over the DSSE PAE, and the binding of
+ * the artifact: the message digest checked directly, or the statement's subjects.
+ */
+function checkSignature(
+  bundle: Bundle,
+  artifact: Artifact,
+  { key, details }: SignerKey,
+  options: VerifyOptions,
+): SignedContent {
   if (bundle.content.$case === 'messageSignature') {
     const ms = bundle.content.messageSignature;
-    signature = ms.signature;
+    const signature = ms.signature;
     const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(details);
     const digest = artifactDigest(artifact, alg);
     // The bundle's messageDigest is an unauthenticated hint; it must still agree with the
@@ -181,7 +230,6 @@ export function verifyBundle(
         'MESSAGE_DIGEST_MISMATCH',
         `the artifact's ${alg} digest ${toHex(digest)} is not the digest the bundle says was signed (${toHex(ms.messageDigest.digest)})`,
       );
-    content = { kind: 'message', algorithm: alg, digest };
     let ok: boolean;
     if (artifact.kind === 'bytes' && details !== 'PKIX_ED25519_PH') {
       // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-256, as sigstore-python does).
@@ -200,60 +248,66 @@ export function verifyBundle(
         'SIGNATURE',
         "the signature does not verify over the artifact with the signer's key (wrong artifact, or a tampered signature)",
       );
-  } else {
-    const env = bundle.content.dsseEnvelope;
-    signature = env.signatures[0]!.sig;
-    const signed = pae(env.payloadType, env.payload);
-    content = {
-      kind: 'dsse',
-      payload: env.payload,
-      payloadType: env.payloadType,
-      pae: signed,
+    return {
+      signature,
+      content: { kind: 'message', algorithm: alg, digest },
+      statement: undefined,
     };
-    if (!verifyMessage(key, details, signed, signature))
-      throw fail('SIGNATURE', "the DSSE envelope signature does not verify with the signer's key");
-    if (env.payloadType !== INTOTO_PAYLOAD_TYPE)
-      throw fail(
-        'ATTESTATION_TYPE',
-        `the envelope carries "${env.payloadType}", not an in-toto statement, so it cannot be bound to an artifact`,
-      );
-    try {
-      statement = parseStatement(env.payload, 'dsseEnvelope.payload');
-    } catch (e) {
-      throw fail(
-        'ATTESTATION_INVALID',
-        `the signed statement is malformed: ${(e as Error).message}`,
-        e,
-      );
-    }
-    const digest = artifactDigest(
-      artifact,
-      artifact.kind === 'digest' ? artifact.algorithm : 'sha256',
-    );
-    const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
-    if (subjectsMatching(statement, alg, toHex(digest)).length === 0)
-      throw fail(
-        'ATTESTATION_SUBJECT',
-        `the attestation is not about this artifact: no subject has ${alg} digest ${toHex(digest)} (subjects: ${statement.subject.map((s) => s.name || '(unnamed)').join(', ')})`,
-      );
-    if (options.predicateType !== undefined && statement.predicateType !== options.predicateType)
-      throw fail(
-        'ATTESTATION_TYPE',
-        `the attestation's predicate type is "${statement.predicateType}", expected "${options.predicateType}"`,
-      );
   }
+  const env = bundle.content.dsseEnvelope;
+  const signature = env.signatures[0]!.sig;
+  const signed = pae(env.payloadType, env.payload);
+  if (!verifyMessage(key, details, signed, signature))
+    throw fail('SIGNATURE', "the DSSE envelope signature does not verify with the signer's key");
+  if (env.payloadType !== INTOTO_PAYLOAD_TYPE)
+    throw fail(
+      'ATTESTATION_TYPE',
+      `the envelope carries "${env.payloadType}", not an in-toto statement, so it cannot be bound to an artifact`,
+    );
+  let statement: Statement;
+  try {
+    statement = parseStatement(env.payload, 'dsseEnvelope.payload');
+  } catch (e) {
+    throw fail(
+      'ATTESTATION_INVALID',
+      `the signed statement is malformed: ${(e as Error).message}`,
+      e,
+    );
+  }
+  const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
+  const digest = artifactDigest(artifact, alg);
+  if (subjectsMatching(statement, alg, toHex(digest)).length === 0)
+    throw fail(
+      'ATTESTATION_SUBJECT',
+      `the attestation is not about this artifact: no subject has ${alg} digest ${toHex(digest)} (subjects: ${statement.subject.map((s) => s.name || '(unnamed)').join(', ')})`,
+    );
+  if (options.predicateType !== undefined && statement.predicateType !== options.predicateType)
+    throw fail(
+      'ATTESTATION_TYPE',
+      `the attestation's predicate type is "${statement.predicateType}", expected "${options.predicateType}"`,
+    );
+  return {
+    signature,
+    content: { kind: 'dsse', payload: env.payload, payloadType: env.payloadType, pae: signed },
+    statement,
+  };
+}
 
-  // --- verified times: RFC 3161 timestamps and SETs --------------------------------------
-  const times: VerifiedTime[] = [];
-  for (const [i, token] of vm.rfc3161Timestamps.entries()) {
+/** RFC 3161 timestamps over the signature, each verified against the trusted TSAs. */
+function timestampAuthorityTimes(
+  tokens: Uint8Array[],
+  signature: Uint8Array,
+  trustedRoot: TrustedRoot,
+): VerifiedTime[] {
+  return tokens.map((token, i) => {
     try {
       const v = verifyTimestamp(token, signature, trustedRoot.timestampAuthorities);
       const tsa = trustedRoot.timestampAuthorities[v.authorityIndex]!;
-      times.push({
-        source: 'timestamp-authority',
+      return {
+        source: 'timestamp-authority' as const,
         time: v.genTime,
         by: tsa.uri || tsa.subject.commonName,
-      });
+      };
     } catch (e) {
       throw fail(
         e instanceof SignetError ? e.code : 'TIMESTAMP',
@@ -261,16 +315,21 @@ export function verifyBundle(
         e,
       );
     }
-  }
+  });
+}
 
-  // --- transparency log entries -------------------------------------------------------
-  const expectation: EntryExpectation = {
-    signature,
-    signer: leaf ? { kind: 'certificate', der: leaf.der } : { kind: 'key', spki: spkiDer(key) },
-    content,
-  };
-  const entries: VerificationResult['tlogEntries'] = [];
-  for (const entry of vm.tlogEntries) {
+/**
+ * Each entry: from a trusted log, recording this signature/signer/artifact, proven included
+ * (SET and/or inclusion proof to a signed checkpoint). Verified SET times join `times`.
+ */
+function checkLogEntries(
+  tlogEntries: TransparencyLogEntry[],
+  expectation: EntryExpectation,
+  trustedRoot: TrustedRoot,
+  times: VerifiedTime[],
+): LogEvidence {
+  const entries: LogEvidence = [];
+  for (const entry of tlogEntries) {
     const log = findLog(entry, trustedRoot.tlogs);
     if (!log)
       throw fail(
@@ -292,19 +351,16 @@ export function verifyBundle(
       );
     let included = false;
     if (entry.signedEntryTimestamp) {
-      if (entry.integratedTime > 0 && !inRange(log.validFor, new Date(entry.integratedTime * 1000)))
+      const integrated = new Date(entry.integratedTime * 1000);
+      if (entry.integratedTime > 0 && !inRange(log.validFor, integrated))
         throw fail(
           'TLOG_KEY_NOT_VALID',
-          `the key of log ${log.baseUrl} was not trusted at the entry's integrated time ${new Date(entry.integratedTime * 1000).toISOString()}`,
+          `the key of log ${log.baseUrl} was not trusted at the entry's integrated time ${integrated.toISOString()}`,
         );
       verifySet(entry, log);
       included = true;
       if (entry.integratedTime > 0)
-        times.push({
-          source: 'transparency-log',
-          time: new Date(entry.integratedTime * 1000),
-          by: log.baseUrl,
-        });
+        times.push({ source: 'transparency-log', time: integrated, by: log.baseUrl });
     }
     if (entry.inclusionProof) {
       verifyInclusionProof(entry, log);
@@ -327,12 +383,22 @@ export function verifyBundle(
       );
     entries.push({ entry, log });
   }
+  return entries;
+}
+
+/** Enough distinct log entries and verified times (duplicates cannot count twice). */
+function checkThresholds(
+  entries: LogEvidence,
+  times: VerifiedTime[],
+  options: VerifyOptions,
+): void {
+  const tlogThreshold = options.tlogThreshold ?? 1;
+  const timestampThreshold = options.timestampThreshold ?? 1;
   if (entries.length < tlogThreshold)
     throw fail(
       'TLOG_MISSING',
       `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required`,
     );
-
   for (let i = 0; i < times.length; i++)
     for (let j = i + 1; j < times.length; j++)
       if (
@@ -351,71 +417,64 @@ export function verifyBundle(
         ? 'the bundle has no verified time of signing (no RFC 3161 timestamp and no signed log entry time); Rekor v2 entries need a timestamp authority'
         : `the bundle has ${times.length} verified times of signing; ${timestampThreshold} are required`,
     );
+}
 
-  // The log keys must have been trusted when the signature was made.
-  for (const { entry, log } of entries)
-    for (const t of times)
-      if (!inRange(log.validFor, t.time))
-        throw fail(
-          'TLOG_KEY_NOT_VALID',
-          `the key of log ${log.baseUrl || toHex(log.logId)} (entry ${entry.logIndex}) was not trusted at the signing time ${t.time.toISOString()}`,
-        );
-
-  // --- the certificate at every verified time, its SCT, the identity -----------------
-  let signer: VerificationResult['signer'];
-  if (leaf) {
-    let chain: VerifiedChain;
-    try {
-      // One path validation at every verified time (signatures checked once).
-      chain = verifyCertificateChain(
-        leaf,
-        trustedRoot.certificateAuthorities,
-        times.map((t) => t.time),
-        untrusted,
-      );
-    } catch (e) {
-      const se = e as SignetError;
-      const t = times.find((x) => x.time.toISOString() === se.details?.at);
-      throw fail(
-        se.code ?? 'CERTIFICATE_CHAIN',
-        t
-          ? `${se.message} (signing time from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`
-          : se.message,
-        e,
-      );
-    }
-    const path = chain.path;
-    if (ctlogThreshold > 0) {
-      const results = verifyEmbeddedScts(
-        leaf,
-        path[1]!.spki,
-        trustedRoot.ctlogs.map((l) => ({ logId: l.logId, publicKey: l.publicKey })),
-      );
-      const good = results.filter((r) => {
-        if (!r.verified || !r.log) return false;
-        const log = trustedRoot.ctlogs.find((l) => eq(l.logId, r.log!.logId))!;
-        return inRange(log.validFor, new Date(r.sct.timestamp));
-      });
-      if (good.length < ctlogThreshold)
-        throw fail(
-          'SCT',
-          results.length === 0
-            ? 'the certificate carries no signed certificate timestamp (it was never logged in certificate transparency)'
-            : `the certificate's signed certificate timestamp${results.length > 1 ? 's do' : ' does'} not verify against a CT log of the trusted root`,
-        );
-    }
-    if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
-    signer = {
-      kind: 'certificate',
-      certificate: leaf,
-      identity: certificateIdentities(leaf),
-      issuer: fulcioIssuer(leaf),
-      chain: path,
-    };
-  } else {
-    signer = { kind: 'key', key };
+/** The certificate chains to a trusted CA at every verified time, carries an SCT, and the identity holds. */
+function checkCertificate(
+  leaf: X509Certificate,
+  untrusted: X509Certificate[],
+  times: VerifiedTime[],
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  options: VerifyOptions,
+): VerificationResult['signer'] {
+  let chain: VerifiedChain;
+  try {
+    // One path validation at every verified time (signatures checked once).
+    chain = verifyCertificateChain(
+      leaf,
+      trustedRoot.certificateAuthorities,
+      times.map((t) => t.time),
+      untrusted,
+    );
+  } catch (e) {
+    const se = e as SignetError;
+    const t = times.find((x) => x.time.toISOString() === se.details?.at);
+    throw fail(
+      se.code ?? 'CERTIFICATE_CHAIN',
+      t
+        ? `${se.message} (signing time from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`
+        : se.message,
+      e,
+    );
   }
-  const result: VerificationResult = { signer, times, tlogEntries: entries };
-  if (statement) result.statement = statement;
-  return result;
+  const ctlogThreshold = options.ctlogThreshold ?? 1;
+  if (ctlogThreshold > 0) {
+    const results = verifyEmbeddedScts(
+      leaf,
+      chain.path[1]!.spki,
+      trustedRoot.ctlogs.map((l) => ({ logId: l.logId, publicKey: l.publicKey })),
+    );
+    // An SCT counts when its log is trusted and was trusted when it issued the SCT.
+    const good = results.filter((r) => {
+      if (!r.verified || !r.log) return false;
+      const log = trustedRoot.ctlogs.find((l) => eq(l.logId, r.log!.logId))!;
+      return inRange(log.validFor, new Date(r.sct.timestamp));
+    });
+    if (good.length < ctlogThreshold)
+      throw fail(
+        'SCT',
+        results.length === 0
+          ? 'the certificate carries no signed certificate timestamp (it was never logged in certificate transparency)'
+          : `the certificate's signed certificate timestamp${results.length > 1 ? 's do' : ' does'} not verify against a CT log of the trusted root`,
+      );
+  }
+  if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
+  return {
+    kind: 'certificate',
+    certificate: leaf,
+    identity: certificateIdentities(leaf),
+    issuer: fulcioIssuer(leaf),
+    chain: chain.path,
+  };
 }
