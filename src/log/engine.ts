@@ -474,7 +474,7 @@ export class TileLog implements LogEngine {
   }
 
   async #readTile(level: number, index: number, key: string): Promise<Uint8Array[]> {
-    const data = await this.#storage.tile(level, index);
+    const data = await this.#stored(level, index);
     if (data) {
       const hashes = decodeHashTile(data, `tile ${key}`);
       if (hashes.length === TILE_WIDTH) this.#rememberFull(key, hashes);
@@ -487,6 +487,16 @@ export class TileLog implements LogEngine {
       return this.#storage.leafHashes(from, Math.min(from + TILE_WIDTH, Math.max(from, size)));
     }
     throw new SignetError('internal', 'LOG_CORRUPT', `tile ${key} is missing`);
+  }
+
+  /**
+   * A stored tile. Level-0 tiles count only when full: a partial one may be left over from a
+   * database written before partial level-0 tiles stopped being stored, and is stale.
+   */
+  async #stored(level: number, index: number): Promise<Uint8Array | undefined> {
+    const data = await this.#storage.tile(level, index);
+    if (level === 0 && data && data.length !== TILE_WIDTH * HASH_SIZE) return undefined;
+    return data;
   }
 
   #rememberFull(key: string, hashes: Uint8Array[]): void {
@@ -525,7 +535,7 @@ export class TileLog implements LogEngine {
     const w = width ?? TILE_WIDTH;
     if (!Number.isInteger(w) || w < 1 || w > TILE_WIDTH)
       throw invalid('width', 'must be 1..255 for a partial tile');
-    const data = await this.#storage.tile(level, index);
+    const data = await this.#stored(level, index);
     if (data) {
       if (data.length < w * HASH_SIZE) return undefined;
       // A full tile is served only once full; a partial width is a prefix of the stored tile
