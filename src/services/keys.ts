@@ -59,9 +59,15 @@ export function readPrivateKeyFile(file: string, passphrase?: string): KeyObject
   try {
     return createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
   } catch (e) {
-    const msg = /bad decrypt|passphrase/i.test((e as Error).message)
-      ? 'wrong passphrase, or the key is encrypted and no passphrase was given'
-      : `not a private key: ${(e as Error).message}`;
+    const code = (e as { code?: string }).code;
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text);
+    // OpenSSL says "interrupted or cancelled" when it wanted a passphrase and got none.
+    const msg =
+      encrypted && passphrase === undefined
+        ? 'the key is encrypted: give its passphrase'
+        : code === 'ERR_OSSL_BAD_DECRYPT' || /bad decrypt/i.test((e as Error).message)
+          ? 'wrong passphrase'
+          : `not a private key: ${(e as Error).message}`;
     throw new SignetError('invalid-input', 'KEY_FILE', `${file}: ${msg}`, { cause: e });
   }
 }

@@ -27,3 +27,25 @@ test('a key ring is created once with 0600 keys, reused, and rotation closes the
   );
   assert.throws(() => KeyRing.rotate(dir, 'nope'), /start the stack once first/);
 });
+
+test('reading key files: encrypted without passphrase, wrong passphrase, not a key', async () => {
+  const { readPrivateKeyFile } = await import('../../src/services/keys.ts');
+  const { generateKeyPairSync } = await import('node:crypto');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-'));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const enc = path.join(dir, 'enc.pem');
+  fs.writeFileSync(
+    enc,
+    privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }),
+  );
+  assert.equal(readPrivateKeyFile(enc, 'right').asymmetricKeyType, 'ec');
+  assert.throws(
+    () => readPrivateKeyFile(enc),
+    /enc\.pem: the key is encrypted: give its passphrase/,
+  );
+  assert.throws(() => readPrivateKeyFile(enc, 'wrong'), /enc\.pem: wrong passphrase/);
+  const junk = path.join(dir, 'junk.pem');
+  fs.writeFileSync(junk, 'hello');
+  assert.throws(() => readPrivateKeyFile(junk), /junk\.pem: not a private key/);
+  assert.throws(() => readPrivateKeyFile(path.join(dir, 'missing.pem')), /cannot read key file/);
+});
