@@ -316,6 +316,23 @@ test(
     );
     assert.equal(body.spec.hashedRekordV002.data.algorithm, 'SHA2_384');
     assert.equal(Buffer.from(body.spec.hashedRekordV002.data.digest, 'base64').length, 48);
+    // Signet verifies what it signed: the PAE digest is checked with the entry's SHA-384.
+    const va = await signet(
+      [
+        'verify-blob-attestation',
+        '--server',
+        stack.url,
+        '--key',
+        'p384.pub',
+        '--type',
+        'https://example.com/t',
+        '--bundle',
+        'p384.att.json',
+        'a.txt',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(va.status, 0, va.stderr);
   },
 );
 

@@ -32,6 +32,8 @@ export interface EntryExpectation {
         payloadType: string;
         /** PAE(payloadType, payload): Rekor v2 hashedrekord records its digest for DSSE. */
         pae: Uint8Array;
+        /** The hash of the signing key's scheme (SHA-384 for P-384): rekor-tiles digests the PAE with it. */
+        keyHash: 'sha256' | 'sha384' | 'sha512';
       };
 }
 
@@ -152,9 +154,14 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       const alg = V2_ALG[atString(h, 'data', 'algorithm')];
       const digest = b64(atString(h, 'data', 'digest'), 'data.digest');
       // DSSE bundles are logged in Rekor v2 as hashedrekord over the digest of the PAE (client
-      // spec §4.4): SHA-256 as sigstore-js writes it, or the key scheme's hash (SHA-384 for
-      // P-384) where the log insists on it; whichever the entry names, it must be the PAE's.
+      // spec §4.4): SHA-256 as sigstore-js reads it, or the key scheme's hash (SHA-384 for
+      // P-384), the only one rekor-tiles takes (the digest length must match keyDetails). Any
+      // other algorithm is not what either would log, so it is refused.
       if (alg === undefined) throw bodyMismatch('records a digest with an unknown algorithm');
+      if (exp.content.kind === 'dsse' && alg !== 'sha256' && alg !== exp.content.keyHash)
+        throw bodyMismatch(
+          `records a ${alg} digest of the DSSE envelope; a signing key of this type is logged with sha256 or ${exp.content.keyHash}`,
+        );
       const want =
         exp.content.kind === 'message'
           ? { alg: exp.content.algorithm, digest: exp.content.digest }

@@ -288,7 +288,13 @@ function checkSignature(
     );
   return {
     signature,
-    content: { kind: 'dsse', payload: env.payload, payloadType: env.payloadType, pae: signed },
+    content: {
+      kind: 'dsse',
+      payload: env.payload,
+      payloadType: env.payloadType,
+      pae: signed,
+      keyHash: defaultHash(details),
+    },
     statement,
   };
 }

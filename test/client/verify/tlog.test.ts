@@ -15,7 +15,13 @@ const sig = Uint8Array.of(9, 9, 9);
 const exp: EntryExpectation = {
   signature: sig,
   signer: { kind: 'certificate', der: cert },
-  content: { kind: 'dsse', payload, payloadType: 'application/vnd.in-toto+json', pae: signed },
+  content: {
+    kind: 'dsse',
+    payload,
+    payloadType: 'application/vnd.in-toto+json',
+    pae: signed,
+    keyHash: 'sha384',
+  },
 };
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -94,5 +100,35 @@ test('a Rekor v2 hashedrekord for DSSE records the PAE digest under the algorith
   assert.equal(
     code(() => verifyEntryBody({ ...e, kind: 'dsse' }, exp)),
     'TLOG_BODY_MISMATCH',
+  );
+});
+
+test("a Rekor v2 hashedrekord for DSSE names sha256 or the signing key's hash, nothing else", () => {
+  const h = (alg: string) => new Uint8Array(createHash(alg).update(signed).digest());
+  const p256: EntryExpectation = {
+    ...exp,
+    content: { ...exp.content, keyHash: 'sha256' } as EntryExpectation['content'],
+  };
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_256', h('sha256')), p256)),
+    'ok',
+  );
+  // a P-256 key is never logged with SHA-384/512 (rekor-tiles: digest length follows keyDetails)
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_384', h('sha384')), p256)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_512', h('sha512')), p256)),
+    'TLOG_BODY_MISMATCH',
+  );
+  // a P-384 key: its own SHA-384, or SHA-256 as sigstore-js reads it; not SHA-512
+  assert.equal(
+    code(() => verifyEntryBody(entry('SHA2_512', h('sha512')), exp)),
+    'TLOG_BODY_MISMATCH',
+  );
+  assert.throws(
+    () => verifyEntryBody(entry('SHA2_512', h('sha512')), exp),
+    /records a sha512 digest of the DSSE envelope; a signing key of this type is logged with sha256 or sha384/,
   );
 });
