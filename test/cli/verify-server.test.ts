@@ -76,6 +76,18 @@ test("--tuf-root pins the root: a root that is not the stack's is refused", asyn
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
+test('--tuf-root is honoured even where a first-use pin for the server is cached', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-both-'));
+  const args = ['verify-blob', artifact, '--bundle', happy, ...flags, '--server', stack.url];
+  const first = await run(args, dir);
+  assert.match(first.stderr, /trust on first use/);
+  const wrongRoot = path.join(C, 'trust-roots/production/root.json');
+  const r = await run([...args, '--tuf-root', wrongRoot], dir);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /does not match the root given in \S*production\/root\.json/);
+  assert.doesNotMatch(r.stderr, /trust on first use/);
+});
+
 test('--server must be a URL, and not combined with --trusted-root', async () => {
   let r = await run([
     'verify-blob',

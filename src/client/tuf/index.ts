@@ -73,7 +73,12 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   try {
     files = await getTargets(make(false), true);
   } catch (e) {
-    if (!isNetworkError(e)) throw tufError(tufUrl, e, given === undefined ? cachePath : undefined);
+    if (!isNetworkError(e))
+      throw tufError(
+        tufUrl,
+        e,
+        given === undefined ? { firstUse: cachePath } : { rootFile: opts.rootFile! },
+      );
     try {
       files = await getTargets(make(true), false);
     } catch (e2) {
@@ -241,11 +246,18 @@ function describe(e: unknown): string {
   return [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
 }
 
-function tufError(url: string, e: unknown, firstUseCache: string | undefined): SignetError {
+function tufError(
+  url: string,
+  e: unknown,
+  anchor: { firstUse: string } | { rootFile: string },
+): SignetError {
   if (e instanceof SignetError) return e;
-  const hint = firstUseCache
-    ? `; the repository no longer matches the root first seen from it (pinned in ${firstUseCache}). If this server was set up again with new keys, remove that folder to trust it anew, or pass its root file`
-    : '';
+  // The given root is the trust anchor: a mismatch is reported against it, never resolved by
+  // falling back to an earlier first-use pin.
+  const hint =
+    'firstUse' in anchor
+      ? `; the repository no longer matches the root first seen from it (pinned in ${anchor.firstUse}). If this server was set up again with new keys, remove that folder to trust it anew, or pass its root file`
+      : `; the repository does not match the root given in ${anchor.rootFile} (its metadata is not signed by that root's keys). Check that the root file is this server's`;
   return new SignetError(
     'verification',
     'TUF_VERIFICATION',

@@ -167,3 +167,40 @@ test('a server set up again at the same URL: the first-use pin refuses it with a
     await b.close();
   }
 });
+
+test('a --tuf-root file wins over an existing first-use cache: its own root is used, a mismatch says so', async () => {
+  const a = await tempStack();
+  const b = await tempStack();
+  try {
+    const cacheDir = tmp();
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    // first use of A pins A's 1.root.json
+    await fetchTrust({ serverUrl: a.url, cacheDir, warn });
+    assert.equal(warnings.length, 1);
+    // B's root given for A: refused, naming the given file, even though a pin for A exists
+    const bRoot = path.join(tmp(), 'b-root.json');
+    fs.writeFileSync(bRoot, await text(`${b.url}/tuf/1.root.json`));
+    await assert.rejects(
+      fetchTrust({ serverUrl: a.url, rootFile: bRoot, cacheDir, warn }),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        e.code === 'TUF_VERIFICATION' &&
+        e.message.includes(`does not match the root given in ${bRoot}`),
+    );
+    // A's own root given: accepted with no new trust-on-first-use warning
+    const aRoot = path.join(tmp(), 'a-root.json');
+    fs.writeFileSync(aRoot, await text(`${a.url}/tuf/1.root.json`));
+    const t = await fetchTrust({ serverUrl: a.url, rootFile: aRoot, cacheDir, warn });
+    assert.equal(t.trustedRootText, await text(`${a.url}/trusted_root.json`));
+    assert.equal(warnings.length, 1);
+    // and a mismatching root given later is still refused (the good run did not make it a pin)
+    await assert.rejects(
+      fetchTrust({ serverUrl: a.url, rootFile: bRoot, cacheDir, warn }),
+      /does not match the root given/,
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
