@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
+import { SignetError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
-import { browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
+import { browserCommand, browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
 
 /**
  * Where a signer's identity token comes from, in cosign's order: the `--identity-token` flag
@@ -24,15 +25,39 @@ export interface IdentityTokenOptions {
   clientId?: string;
   /**
    * `auto` (default): interactive only when stdin and stderr are terminals; browser if one can
-   * be opened, else the device flow. `never` fails instead of asking a person.
+   * be opened, else the device flow. `never` fails instead of asking a person. When not given,
+   * the environment variable SIGNET_SIGN_IN may say it (for commands run without a terminal).
    */
-  interactive?: 'auto' | 'browser' | 'device' | 'never';
+  interactive?: SignInMode;
+  /**
+   * Opens the sign-in URL. Default: the command in the BROWSER environment variable if set
+   * (see browserCommand), else the platform's opener.
+   */
   openBrowser?: (url: string) => void | Promise<void>;
   /** Instructions for the person (default: stderr). */
   say?: (message: string) => void;
   timeoutMs?: number;
   buildkiteAgent?: string;
   now?: Date;
+}
+
+const MODES = ['auto', 'browser', 'device', 'never'] as const;
+export type SignInMode = (typeof MODES)[number];
+
+/** SIGNET_SIGN_IN: how to ask a person for a token when the caller did not say. */
+function modeFromEnv(env: NodeJS.ProcessEnv): SignInMode | undefined {
+  const v = env.SIGNET_SIGN_IN;
+  if (v === undefined || v === '') return undefined;
+  if (!(MODES as readonly string[]).includes(v))
+    throw new SignetError(
+      'invalid-input',
+      'INVALID_INPUT',
+      `"${v}" is not one of ${MODES.join(', ')}`,
+      {
+        field: 'SIGNET_SIGN_IN',
+      },
+    );
+  return v as SignInMode;
 }
 
 export interface IdentityToken {
@@ -70,7 +95,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (bk !== undefined) return done(bk, 'Buildkite');
   gitlabHint(env);
 
-  const mode = o.interactive ?? 'auto';
+  const mode = o.interactive ?? modeFromEnv(env) ?? 'auto';
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   if (mode === 'never' || (mode === 'auto' && !tty))
     throw tokenError(
@@ -84,11 +109,12 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       'NO_IDENTITY_TOKEN',
       'no identity token found, and no identity provider to sign in with: give --server URL or --oidc-issuer URL',
     );
+  const say = o.say ?? ((m: string) => process.stderr.write(`${m}\n`));
   const io = {
     issuer,
     clientId: o.clientId ?? 'sigstore',
-    say: o.say ?? ((m: string) => process.stderr.write(`${m}\n`)),
-    openBrowser: o.openBrowser,
+    say,
+    openBrowser: o.openBrowser ?? (env.BROWSER ? browserCommand(env.BROWSER, say) : undefined),
     timeoutMs,
   };
   const useBrowser =

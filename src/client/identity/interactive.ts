@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { tokenError } from './errors.ts';
 
@@ -96,19 +97,64 @@ export function systemBrowser(url: string): void {
       : process.platform === 'win32'
         ? 'explorer.exe'
         : 'xdg-open';
+  launch(cmd, [url], () => {});
+}
+
+function launch(cmd: string, args: string[], failed: (why: string) => void): void {
   try {
-    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => {});
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', (e) => failed(e.message));
     child.unref();
-  } catch {
+  } catch (e) {
     // The URL was printed; the person can open it themselves.
+    failed((e as Error).message);
   }
+}
+
+/**
+ * The opener named by the `BROWSER` environment variable, as many command-line tools read it
+ * (Python's webbrowser, git web--browse): a list of commands separated by the path delimiter,
+ * of which the first is used; its words are split on spaces (no shell is involved), `%s` stands
+ * for the URL, and without `%s` the URL is added as the last argument.
+ */
+export function browserCommand(
+  value: string,
+  say: (message: string) => void,
+): ((url: string) => void) | undefined {
+  const first = value
+    .split(path.delimiter)
+    .map((c) => c.trim())
+    .find((c) => c !== '');
+  if (first === undefined) return undefined;
+  const words = first.split(/\s+/);
+  return (url: string) => {
+    const args = words.slice(1);
+    const withUrl = args.some((a) => a.includes('%s'))
+      ? args.map((a) => a.replaceAll('%s', url))
+      : [...args, url];
+    launch(words[0]!, withUrl, (why) =>
+      say(
+        `The browser command from BROWSER (${words[0]}) did not start: ${why}. Open the URL yourself.`,
+      ),
+    );
+  };
 }
 
 /** Whether a browser can plausibly be opened here. */
 export function canOpenBrowser(env: NodeJS.ProcessEnv): boolean {
   if (process.platform === 'darwin' || process.platform === 'win32') return true;
   return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.BROWSER);
+}
+
+/** The page the browser lands on at the loopback redirect: plain, escaped, no script. */
+function callbackPage(title: string, message: string): string {
+  const e = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${e(title)} · signet</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#111827}
+h1{font-size:1.4rem}</style></head>
+<body><h1>${e(title)}</h1><p>${e(message)}</p></body></html>
+`;
 }
 
 export async function browserFlow(o: InteractiveOptions): Promise<string> {
@@ -133,7 +179,13 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
       return;
     }
     const done = (status: number, msg: string) =>
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(msg);
+      res
+        .writeHead(status, {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+        })
+        .end(callbackPage(status === 200 ? 'Signed in' : 'Sign-in failed', msg));
     if (u.searchParams.get('state') !== state) {
       done(400, 'This sign-in does not belong to this signet run (state mismatch).');
       rejectCode(
@@ -146,17 +198,28 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
     }
     const err = u.searchParams.get('error');
     const code = u.searchParams.get('code');
-    if (err || !code) {
-      done(400, `Sign-in failed: ${err ?? 'no code'}`);
+    const desc = u.searchParams.get('error_description') ?? '';
+    if (err === 'access_denied') {
+      done(400, 'You cancelled the sign-in. Nothing was signed; you can close this window.');
       rejectCode(
         tokenError(
-          'OIDC_ERROR',
-          `sign-in failed in the browser: ${err ?? 'no authorization code'} ${u.searchParams.get('error_description') ?? ''}`.trim(),
+          'OIDC_DENIED',
+          `the sign-in was cancelled in the browser${desc ? ` (${desc})` : ''}`,
         ),
       );
       return;
     }
-    done(200, 'Signed in. You can close this window and return to the terminal.');
+    if (err || !code) {
+      done(400, `Sign-in failed: ${err ?? 'no code'}. You can close this window.`);
+      rejectCode(
+        tokenError(
+          'OIDC_ERROR',
+          `sign-in failed in the browser: ${err ?? 'no authorization code'} ${desc}`.trim(),
+        ),
+      );
+      return;
+    }
+    done(200, 'You can close this window and return to the terminal.');
     resolveCode(code);
   });
   await new Promise<void>((resolve, reject) => {

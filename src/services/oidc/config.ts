@@ -12,6 +12,7 @@ import { baseClaims, type Flavor, FLAVORS, isFlavor } from './flavors.ts';
  *     - { id: ci-tests, secret: s3cret, testGrant: true }
  *   tokenLifetimeSeconds: 600
  *   devicePollIntervalSeconds: 5
+ *   loginTimeoutSeconds: 600
  *   spiffeTrustDomain: signet.local
  *   includeDefaultIdentities: true
  */
@@ -38,6 +39,8 @@ export interface ProviderConfig {
   clients: ClientConfig[];
   tokenLifetimeSeconds: number;
   devicePollIntervalSeconds: number;
+  /** How long a login page may stay open before its answer is refused. */
+  loginTimeoutSeconds: number;
   spiffeTrustDomain: string;
 }
 
@@ -131,6 +134,13 @@ export function parseProviderConfig(raw: Record<string, unknown>, field = 'oidc'
       0,
       60,
       `${field}.devicePollIntervalSeconds`,
+    ),
+    loginTimeoutSeconds: int(
+      raw['loginTimeoutSeconds'],
+      600,
+      1,
+      3600,
+      `${field}.loginTimeoutSeconds`,
     ),
     spiffeTrustDomain: str(
       raw['spiffeTrustDomain'],

@@ -46,6 +46,24 @@ interface AuthCode {
   expires: number;
 }
 
+/**
+ * A login in progress: the validated authorization request, between the login page (GET) and
+ * the person's choice (POST). The form carries only its id, so the request cannot be altered
+ * in between, and each login is answered once.
+ */
+export interface PendingLogin {
+  id: string;
+  issuer: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  state: string | undefined;
+  nonce: string | undefined;
+  expires: number;
+  /** Set once the person chose an identity or cancelled; kept until expiry to say so. */
+  answered: boolean;
+}
+
 interface DeviceCode {
   issuer: Issuer;
   clientId: string;
@@ -74,6 +92,7 @@ export class OidcProvider {
   private ringStamp: number;
   private jwksCache: { stamp: number; keys: JWK[]; kids: Map<number, string> } | undefined;
   private readonly codes = new Map<string, AuthCode>();
+  private readonly logins = new Map<string, PendingLogin>();
   private readonly devices = new Map<string, DeviceCode>();
   private readonly userCodes = new Map<string, string>();
 
@@ -263,6 +282,47 @@ export class OidcProvider {
 
   // ---- authorization code + PKCE (RFC 6749 4.1, RFC 7636) -----------------------------------
 
+  /** Remembers a validated authorization request while the person looks at the login page. */
+  startLogin(a: Omit<PendingLogin, 'id' | 'expires' | 'answered'>): PendingLogin {
+    this.sweep();
+    const login: PendingLogin = {
+      ...a,
+      id: randomBytes(32).toString('base64url'),
+      expires: Date.now() + this.config.loginTimeoutSeconds * 1000,
+      answered: false,
+    };
+    this.logins.set(login.id, login);
+    return login;
+  }
+
+  /**
+   * The login a submitted page belongs to: each login is answered once (see answerLogin),
+   * before it expires, at the issuer that showed it.
+   */
+  pendingLogin(issuer: Issuer, id: unknown): PendingLogin {
+    const again = 'start again from the application that sent you here';
+    if (typeof id !== 'string' || id === '')
+      throw new OAuthError('invalid_request', `login is missing from the form: ${again}`);
+    const l = this.logins.get(id);
+    if (!l || l.issuer !== issuer.url)
+      throw new OAuthError('invalid_request', `this sign-in is unknown: ${again}`);
+    if (l.answered)
+      throw new OAuthError('invalid_request', `this sign-in was already answered: ${again}`);
+    if (l.expires < Date.now()) {
+      this.logins.delete(id);
+      throw new OAuthError(
+        'invalid_request',
+        `this sign-in expired (it is open for ${this.config.loginTimeoutSeconds} s): ${again}`,
+      );
+    }
+    return l;
+  }
+
+  /** The person chose an identity or cancelled: the login page cannot be answered again. */
+  answerLogin(l: PendingLogin): void {
+    l.answered = true;
+  }
+
   createCode(a: Omit<AuthCode, 'expires'>): string {
     this.sweep();
     const code = randomBytes(32).toString('base64url');
@@ -428,13 +488,19 @@ export class OidcProvider {
     const now = Date.now();
     if (this.codes.size > MAX_PENDING / 2)
       for (const [k, v] of this.codes) if (v.expires < now) this.codes.delete(k);
+    if (this.logins.size > MAX_PENDING / 2)
+      for (const [k, v] of this.logins) if (v.expires < now) this.logins.delete(k);
     if (this.devices.size > MAX_PENDING / 2)
       for (const [k, v] of this.devices)
         if (v.expires < now) {
           this.devices.delete(k);
           this.userCodes.delete(v.userCode.replace('-', ''));
         }
-    if (this.codes.size >= MAX_PENDING || this.devices.size >= MAX_PENDING)
+    if (
+      this.codes.size >= MAX_PENDING ||
+      this.devices.size >= MAX_PENDING ||
+      this.logins.size >= MAX_PENDING
+    )
       throw new SignetError(
         'unavailable',
         'TOO_MANY_LOGINS',

@@ -168,6 +168,9 @@ function registerIssuer(
     };
   };
 
+  const choices = (iss: Issuer) =>
+    provider.identities(iss.flavor).map((i) => ({ name: i.name, flavor: i.flavor }));
+
   app.get(`${prefix}/auth`, async (req, reply) => {
     const iss = issuerOf(req);
     let a: ReturnType<typeof authParams>;
@@ -178,46 +181,56 @@ function registerIssuer(
         return sendHtml(reply, messagePage('Cannot sign in', e.message), 400);
       throw e;
     }
-    const hidden: Record<string, string> = {
-      client_id: a.client.id,
-      redirect_uri: a.redirectUri,
-      response_type: 'code',
-      code_challenge: a.challenge,
-      code_challenge_method: 'S256',
-    };
-    if (a.state !== undefined) hidden['state'] = a.state;
-    if (a.nonce !== undefined) hidden['nonce'] = a.nonce;
-    if (a.scope !== undefined) hidden['scope'] = a.scope;
+    const login = provider.startLogin({
+      issuer: iss.url,
+      clientId: a.client.id,
+      redirectUri: a.redirectUri,
+      codeChallenge: a.challenge,
+      state: a.state,
+      nonce: a.nonce,
+    });
     return sendHtml(
       reply,
       loginPage({
         action: `${iss.url}/auth`,
         issuer: iss.url,
         clientId: a.client.id,
-        hidden,
-        identities: provider.identities(iss.flavor).map((i) => i.name),
+        redirectUri: a.redirectUri,
+        login: login.id,
+        identities: choices(iss),
       }),
     );
   });
 
+  // The person's answer to the login page: a code for the chosen identity, or (Cancel) the
+  // access_denied error (RFC 6749 4.1.2.1), sent to the client's redirect URI with its state.
   app.post(`${prefix}/auth`, async (req, reply) => {
     const iss = issuerOf(req);
     const p = params(req);
     try {
-      const a = authParams(p);
-      const name = typeof p['identity'] === 'string' ? p['identity'] : '';
-      const identity = provider.findIdentity(iss.flavor, name);
-      const code = provider.createCode({
-        issuer: iss.url,
-        clientId: a.client.id,
-        redirectUri: a.redirectUri,
-        codeChallenge: a.challenge,
-        nonce: a.nonce,
-        identity,
-      });
-      const to = new URL(a.redirectUri);
-      to.searchParams.set('code', code);
-      if (a.state !== undefined) to.searchParams.set('state', a.state);
+      const login = provider.pendingLogin(iss, p['login']);
+      const to = new URL(login.redirectUri);
+      if (p['cancel'] !== undefined) {
+        provider.answerLogin(login);
+        to.searchParams.set('error', 'access_denied');
+        to.searchParams.set('error_description', 'the person cancelled the sign-in');
+      } else {
+        const name = typeof p['identity'] === 'string' ? p['identity'] : '';
+        const identity = provider.findIdentity(iss.flavor, name);
+        provider.answerLogin(login);
+        to.searchParams.set(
+          'code',
+          provider.createCode({
+            issuer: iss.url,
+            clientId: login.clientId,
+            redirectUri: login.redirectUri,
+            codeChallenge: login.codeChallenge,
+            nonce: login.nonce,
+            identity,
+          }),
+        );
+      }
+      if (login.state !== undefined) to.searchParams.set('state', login.state);
       return reply.code(302).header('cache-control', 'no-store').redirect(to.href);
     } catch (e) {
       if (e instanceof OAuthError)
@@ -278,8 +291,9 @@ function registerIssuer(
       reply,
       devicePage({
         action: `${iss.url}/device`,
+        issuer: iss.url,
         userCode,
-        identities: provider.identities(iss.flavor).map((i) => i.name),
+        identities: choices(iss),
       }),
     );
   });
@@ -309,8 +323,9 @@ function registerIssuer(
           reply,
           devicePage({
             action: `${iss.url}/device`,
+            issuer: iss.url,
             userCode,
-            identities: provider.identities(iss.flavor).map((i) => i.name),
+            identities: choices(iss),
             error: e.message,
           }),
           400,

@@ -79,22 +79,30 @@ describe('discovery and keys', () => {
 
 describe('authorization code + PKCE', () => {
   const redirect = 'http://127.0.0.1:9/cb';
-  async function code(over: Record<string, string> = {}) {
-    const k = pkce();
-    const r = await p.post('/oidc/auth', {
+  /** Opens the login page (GET /auth) and returns the id of the login it started. */
+  async function login(over: Record<string, string> = {}, challenge = pkce().challenge) {
+    const q = new URLSearchParams({
       client_id: 'sigstore',
       redirect_uri: redirect,
       response_type: 'code',
-      code_challenge: k.challenge,
+      code_challenge: challenge,
       code_challenge_method: 'S256',
       state: 'st',
       nonce: 'n0',
-      identity: 'dev@signet.local',
       ...over,
     });
+    const r = await fetch(`${p.root}/auth?${q}`);
+    const html = await r.text();
+    assert.equal(r.status, 200, unescape(html));
+    return /name="login" value="([A-Za-z0-9_-]{43})"/.exec(html)![1]!;
+  }
+  async function code(over: Record<string, string> = {}) {
+    const k = pkce();
+    const id = await login(over, k.challenge);
+    const r = await p.post('/oidc/auth', { login: id, identity: 'dev@signet.local' });
     assert.equal(r.status, 302, await r.clone().text());
     const loc = new URL(r.headers.get('location')!);
-    assert.equal(loc.origin + loc.pathname, redirect);
+    assert.equal(loc.origin + loc.pathname, over['redirect_uri'] ?? redirect);
     assert.equal(loc.searchParams.get('state'), 'st');
     return { code: loc.searchParams.get('code')!, verifier: k.verifier };
   }
@@ -165,7 +173,6 @@ describe('authorization code + PKCE', () => {
       response_type: 'code',
       code_challenge: k.challenge,
       code_challenge_method: 'S256',
-      identity: 'dev@signet.local',
     };
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ code_challenge_method: 'plain' }, /must be S256/],
@@ -173,19 +180,61 @@ describe('authorization code + PKCE', () => {
       [{ redirect_uri: 'https://evil.example/cb' }, /not registered for client sigstore/],
       [{ client_id: 'nobody' }, /unknown client_id "nobody"/],
       [{ response_type: 'token' }, /response_type must be "code"/],
-      [{ identity: 'mallory@signet.local' }, /no email identity named "mallory@signet.local"/],
     ];
     for (const [over, msg] of cases) {
-      const r = await p.post('/oidc/auth', { ...base, ...over });
+      const r = await fetch(`${p.root}/auth?${new URLSearchParams({ ...base, ...over })}`);
       assert.equal(r.status, 400, JSON.stringify(over));
-      assert.match(unescape(await r.text()), msg);
+      const html = unescape(await r.text());
+      assert.match(html, msg);
+      assert.doesNotMatch(html, /name="login"/, 'no login is started for a bad request');
     }
-    const registered = await p.post('/oidc/auth', {
-      ...base,
-      client_id: 'webapp',
-      redirect_uri: 'https://app.example/cb',
+    const registered = await code({ client_id: 'webapp', redirect_uri: 'https://app.example/cb' });
+    assert.equal(typeof registered.code, 'string');
+  });
+
+  test('the login answer: an unknown identity, a missing, unknown, answered or foreign login', async () => {
+    const id = await login();
+    const bad = await p.post('/oidc/auth', { login: id, identity: 'mallory@signet.local' });
+    assert.equal(bad.status, 400);
+    assert.match(unescape(await bad.text()), /no email identity named "mallory@signet.local"/);
+    // the login is still open after a refused choice; a good one is then accepted once
+    const ok = await p.post('/oidc/auth', { login: id, identity: 'dev@signet.local' });
+    assert.equal(ok.status, 302);
+    const again = await p.post('/oidc/auth', { login: id, identity: 'dev@signet.local' });
+    assert.equal(again.status, 400);
+    assert.match(unescape(await again.text()), /this sign-in was already answered/);
+    const missing = await p.post('/oidc/auth', { identity: 'dev@signet.local' });
+    assert.match(unescape(await missing.text()), /login is missing from the form/);
+    const unknown = await p.post('/oidc/auth', { login: 'x'.repeat(43), identity: 'dev' });
+    assert.match(unescape(await unknown.text()), /this sign-in is unknown/);
+    // a login started at the email issuer cannot be answered at the GitHub one
+    const foreign = await p.post('/oidc/github/auth', {
+      login: await login(),
+      identity: 'signet-dev/demo',
     });
-    assert.equal(registered.status, 302);
+    assert.equal(foreign.status, 400);
+    assert.match(unescape(await foreign.text()), /this sign-in is unknown/);
+    // the request's parameters in the form are ignored: only the login decides
+    const id2 = await login();
+    const tampered = await p.post('/oidc/auth', {
+      login: id2,
+      identity: 'dev@signet.local',
+      redirect_uri: 'http://127.0.0.1:10/evil',
+      state: 'other',
+    });
+    const loc = new URL(tampered.headers.get('location')!);
+    assert.equal(loc.origin + loc.pathname, redirect);
+    assert.equal(loc.searchParams.get('state'), 'st');
+  });
+
+  test('cancel sends access_denied with the state back to the client', async () => {
+    const r = await p.post('/oidc/auth', { login: await login(), cancel: '1' });
+    assert.equal(r.status, 302);
+    const loc = new URL(r.headers.get('location')!);
+    assert.equal(loc.origin + loc.pathname, redirect);
+    assert.equal(loc.searchParams.get('error'), 'access_denied');
+    assert.equal(loc.searchParams.get('state'), 'st');
+    assert.equal(loc.searchParams.get('code'), null);
   });
 });
 
@@ -283,6 +332,10 @@ test('provider configuration errors name the field', () => {
   assert.throws(
     () => parseProviderConfig({ tokenLifetimeSeconds: 0 }),
     /tokenLifetimeSeconds: must be an integer from 1/,
+  );
+  assert.throws(
+    () => parseProviderConfig({ loginTimeoutSeconds: 0 }),
+    /oidc.loginTimeoutSeconds: must be an integer from 1 to 3600/,
   );
   const c = parseProviderConfig({});
   assert.ok(c.identities.some((i) => i.flavor === 'email' && i.name === 'dev@signet.local'));
