@@ -170,7 +170,7 @@ describe('the login page in a real browser', { skip: noBrowser }, () => {
     await second.getByRole('heading', { name: 'Cannot sign in' }).waitFor();
     assert.match(
       await second.locator('main').innerText(),
-      /this sign-in was already answered: start again from the application that sent you here/,
+      /This sign-in was already answered: start again from the application that sent you here/,
     );
     assert.ok(second.url().startsWith(stack.url), 'the person stays at the provider');
   });
@@ -213,7 +213,7 @@ describe('an expired login page in a real browser', { skip: noBrowser }, () => {
       await page.getByRole('heading', { name: 'Cannot sign in' }).waitFor();
       assert.match(
         await page.locator('main').innerText(),
-        /this sign-in expired \(it is open for 1 s\): start again from the application/,
+        /This sign-in expired \(it is open for 1 s\): start again from the application/,
       );
       assert.ok(page.url().startsWith(p.root));
       assert.equal(c.count, 0, 'no code and no error went to the client');

@@ -172,6 +172,9 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
     resolveCode = res;
     rejectCode = rej;
   });
+  // The browser may come back (or the timer fire) while the opener is still running: the
+  // failure is awaited below, so it must not count as unhandled meanwhile.
+  codePromise.catch(() => {});
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (u.pathname !== '/auth/callback') {

@@ -33,7 +33,7 @@ main{background:#fff;width:100%;max-width:28rem;border:1px solid #e5e7eb;border-
 h1{margin:0 0 .75rem;font-size:1.5rem;line-height:1.25}
 p{margin:0 0 1rem}
 .muted{color:#4b5563;font-size:.875rem}
-code{font:.85em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f3f4f6;padding:.1em .3em;border-radius:4px;word-break:break-all}
+code{font:.85em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f3f4f6;padding:.1em .3em;border-radius:4px;overflow-wrap:anywhere}
 fieldset{border:0;margin:0 0 1.25rem;padding:0}
 legend{font-weight:600;margin-bottom:.5rem;padding:0}
 .choice{display:flex;gap:.75rem;align-items:flex-start;padding:.75rem;margin-bottom:.5rem;
@@ -42,7 +42,7 @@ legend{font-weight:600;margin-bottom:.5rem;padding:0}
 .choice:has(input:checked){border-color:#2563eb;background:#eff6ff}
 .choice input{margin-top:.3rem}
 .choice small{display:block;color:#4b5563}
-.name{font-weight:600;word-break:break-all}
+.name{font-weight:600;overflow-wrap:anywhere}
 .actions{display:flex;gap:.75rem}
 button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:8px;border:1px solid transparent;cursor:pointer}
 .primary{background:#2563eb;color:#fff}
@@ -132,7 +132,7 @@ export function devicePage(opts: {
 }): string {
   return page(
     'Approve a device',
-    `${opts.error ? `<p class="err" role="alert">${esc(opts.error)}</p>\n` : ''}<p>A device or command line asks to sign in as you. Check that the code below is the one it shows, then choose who it may act as.</p>
+    `${opts.error ? `<p class="err" role="alert">${esc(sentence(opts.error))}</p>\n` : ''}<p>A device or command line asks to sign in as you. Check that the code below is the one it shows, then choose who it may act as.</p>
 <form method="post" action="${esc(opts.action)}">
 <label class="code">Code shown on the device
 <input name="user_code" value="${esc(opts.userCode)}" autocomplete="off" spellcheck="false" placeholder="XXXX-XXXX" required></label>
@@ -145,6 +145,15 @@ ${opts.identities.length ? '<button type="submit" class="primary" name="approve"
   );
 }
 
+/** Messages shared with the JSON API start in lower case; a page shows them as sentences. */
+function sentence(message: string): string {
+  // "unknown client_id" reads as a sentence; "redirect_uri ..." names a parameter: keep it.
+  const s = /^[a-z]+(\s|$)/.test(message)
+    ? message.charAt(0).toUpperCase() + message.slice(1)
+    : message;
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
 export function messagePage(title: string, message: string): string {
-  return page(title, `<p>${esc(message)}</p>`);
+  return page(title, `<p>${esc(sentence(message))}</p>`);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SignetError } from '../../../src/core/errors.ts';
 import { getIdentityToken, type IdentityTokenOptions } from '../../../src/client/identity/index.ts';
+import { browserCommand } from '../../../src/client/identity/interactive.ts';
 import { startProvider, type ProviderHarness } from '../../services/oidc/harness.ts';
 
 let p: ProviderHarness;
@@ -182,45 +183,8 @@ describe('ambient CI credentials', () => {
   });
 });
 
-/** Plays the person at the browser: reads the login page, picks an identity, follows the redirect. */
-async function browserAs(identity: string) {
-  return async (url: string) => {
-    const page = await (await fetch(url)).text();
-    const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replaceAll('&#38;', '&');
-    const form = new URLSearchParams();
-    for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-      form.set(m[1]!, m[2]!.replaceAll('&#38;', '&'));
-    assert.ok(page.includes(`value="${identity}"`), 'the identity is offered on the login page');
-    form.set('identity', identity);
-    const r = await fetch(action, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-      redirect: 'manual',
-    });
-    assert.equal(r.status, 302);
-    const back = await fetch(r.headers.get('location')!);
-    assert.equal(back.status, 200);
-    assert.match(await back.text(), /Signed in/);
-  };
-}
-
 describe('interactive sign-in against the built-in provider', () => {
-  test('browser: authorization code + PKCE with a loopback redirect', async () => {
-    const said: string[] = [];
-    const got = await getIdentityToken({
-      env: {},
-      server: p.url,
-      interactive: 'browser',
-      openBrowser: await browserAs('dev@signet.local'),
-      say: (m) => said.push(m),
-    });
-    assert.equal(got.info.email, 'dev@signet.local');
-    assert.equal(got.info.issuer, p.root);
-    assert.deepEqual(got.info.audience, ['sigstore']);
-    assert.equal(typeof payload(got.token)['nonce'], 'string');
-    assert.match(said[0]!, /code_challenge_method=S256/);
-  });
+  // The browser flow is tested with a real browser in test/e2e/sign-in.test.ts.
 
   test('device flow: the person approves on another device while the client polls', async () => {
     const said: string[] = [];
@@ -280,3 +244,81 @@ describe('interactive sign-in against the built-in provider', () => {
 });
 
 let deviceSay: (m: string) => void = () => {};
+
+describe('choosing how to ask a person', () => {
+  test('SIGNET_SIGN_IN says the mode when the caller does not; a bad value is named', async () => {
+    await fails(
+      { env: { SIGNET_SIGN_IN: 'never' }, server: p.url },
+      'NO_IDENTITY_TOKEN',
+      /no identity token found/,
+    );
+    await fails(
+      { env: { SIGNET_SIGN_IN: 'sometimes' }, server: p.url },
+      'INVALID_INPUT',
+      /^SIGNET_SIGN_IN: "sometimes" is not one of auto, browser, device, never$/,
+    );
+    // not consulted when a token is at hand
+    const t = await p.token('email', 'dev@signet.local');
+    const got = await getIdentityToken({ identityToken: t, env: { SIGNET_SIGN_IN: 'sometimes' } });
+    assert.equal(got.token, t);
+    // the caller's choice wins over the environment: device, approved over HTTP
+    await fails(
+      {
+        env: { SIGNET_SIGN_IN: 'browser' },
+        server: p.url,
+        interactive: 'device',
+        say: (m) => {
+          const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(m)?.[1];
+          if (code) void p.post('/oidc/device', { user_code: code, deny: '1' });
+        },
+      },
+      'OIDC_DENIED',
+      /denied/,
+    );
+  });
+
+  test('BROWSER: the first command, %s for the URL or the URL last, no shell', async () => {
+    const got: string[] = [];
+    const sink = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        got.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const env = {
+      ...process.env,
+      SIGNET_E2E_URL_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`,
+    };
+    const script = path.resolve('test/e2e/open-url.ts');
+    const url = 'http://127.0.0.1:1/oidc/auth?a=1&b=$(touch x);c';
+    const said: string[] = [];
+    const prev = process.env.SIGNET_E2E_URL_SINK;
+    process.env.SIGNET_E2E_URL_SINK = env.SIGNET_E2E_URL_SINK;
+    try {
+      browserCommand(`${process.execPath} ${script}${path.delimiter}/no/such/second`, (m) =>
+        said.push(m),
+      )!(url);
+      browserCommand(`  ${process.execPath} ${script} %s  `, (m) => said.push(m))!(`${url}&2`);
+      for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(got.sort(), [url, `${url}&2`]);
+      browserCommand('/no/such/browser --new-window', (m) => said.push(m))!(url);
+      for (let i = 0; i < 100 && said.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(
+        said[0]!,
+        /The browser command from BROWSER \(\/no\/such\/browser\) did not start: .*ENOENT.*Open the URL yourself/,
+      );
+      assert.equal(
+        browserCommand(` ${path.delimiter} `, () => {}),
+        undefined,
+      );
+    } finally {
+      if (prev === undefined) delete process.env.SIGNET_E2E_URL_SINK;
+      else process.env.SIGNET_E2E_URL_SINK = prev;
+      sink.close();
+      sink.closeAllConnections();
+    }
+  });
+});

@@ -178,7 +178,7 @@ describe('authorization code + PKCE', () => {
       [{ code_challenge_method: 'plain' }, /must be S256/],
       [{ code_challenge: '' }, /code_challenge is required/],
       [{ redirect_uri: 'https://evil.example/cb' }, /not registered for client sigstore/],
-      [{ client_id: 'nobody' }, /unknown client_id "nobody"/],
+      [{ client_id: 'nobody' }, /Unknown client_id "nobody"/],
       [{ response_type: 'token' }, /response_type must be "code"/],
     ];
     for (const [over, msg] of cases) {
@@ -196,24 +196,24 @@ describe('authorization code + PKCE', () => {
     const id = await login();
     const bad = await p.post('/oidc/auth', { login: id, identity: 'mallory@signet.local' });
     assert.equal(bad.status, 400);
-    assert.match(unescape(await bad.text()), /no email identity named "mallory@signet.local"/);
+    assert.match(unescape(await bad.text()), /No email identity named "mallory@signet.local"/);
     // the login is still open after a refused choice; a good one is then accepted once
     const ok = await p.post('/oidc/auth', { login: id, identity: 'dev@signet.local' });
     assert.equal(ok.status, 302);
     const again = await p.post('/oidc/auth', { login: id, identity: 'dev@signet.local' });
     assert.equal(again.status, 400);
-    assert.match(unescape(await again.text()), /this sign-in was already answered/);
+    assert.match(unescape(await again.text()), /This sign-in was already answered/);
     const missing = await p.post('/oidc/auth', { identity: 'dev@signet.local' });
-    assert.match(unescape(await missing.text()), /login is missing from the form/);
+    assert.match(unescape(await missing.text()), /Login is missing from the form/);
     const unknown = await p.post('/oidc/auth', { login: 'x'.repeat(43), identity: 'dev' });
-    assert.match(unescape(await unknown.text()), /this sign-in is unknown/);
+    assert.match(unescape(await unknown.text()), /This sign-in is unknown/);
     // a login started at the email issuer cannot be answered at the GitHub one
     const foreign = await p.post('/oidc/github/auth', {
       login: await login(),
       identity: 'signet-dev/demo',
     });
     assert.equal(foreign.status, 400);
-    assert.match(unescape(await foreign.text()), /this sign-in is unknown/);
+    assert.match(unescape(await foreign.text()), /This sign-in is unknown/);
     // the request's parameters in the form are ignored: only the login decides
     const id2 = await login();
     const tampered = await p.post('/oidc/auth', {
