@@ -1,18 +1,9 @@
 import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
-  KeyUsage,
-  type Name,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-} from '@peculiar/asn1-x509';
+import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
-import { children, content, readTlv, slice, TAG } from './der.ts';
+import { children, content, decodeOid, decodeTime, readTlv, slice, TAG, type Tlv } from './der.ts';
 
 /** Object identifiers used across the X.509 code (RFC 5280 §4.2, RFC 6962, Fulcio). */
 export const OID = {
@@ -115,9 +106,13 @@ export function nameToString(name: Name): string {
     .join(', ');
 }
 
-/** Parses one DER certificate. Errors name `field`. */
+/**
+ * Parses one DER certificate. Errors name `field`. The structure is read with the DER reader
+ * (the fields every verification needs: names as bytes, validity, key, extensions); the
+ * readable issuer/subject strings are decoded on first use only, as they serve messages.
+ */
 export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Certificate {
-  // Outer structure by hand: Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signature }.
+  // RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }.
   const outer = readTlv(der, 0, field);
   if (outer.tag !== TAG.SEQUENCE || outer.end !== der.length)
     throw invalid(field, 'is not a DER certificate (trailing data or not a SEQUENCE)');
@@ -126,22 +121,39 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
     throw invalid(field, 'is not a DER certificate (expected tbs, algorithm, signature)');
   const sigBits = content(der, parts[2]!);
   if (sigBits[0] !== 0) throw invalid(field, 'signature BIT STRING has unused bits');
+  const signatureAlgorithm = algorithmOid(der, parts[1]!, `${field}.signatureAlgorithm`);
 
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(der, Certificate);
-  } catch (e) {
-    throw invalid(field, `is not a valid X.509 certificate: ${(e as Error).message}`, e);
-  }
-  const tbs = cert.tbsCertificate;
+  // TBSCertificate ::= SEQUENCE { [0] version DEFAULT v1, serialNumber, signature, issuer,
+  //   validity, subject, subjectPublicKeyInfo, [1] issuerUID, [2] subjectUID, [3] extensions }
   const tbsTlv = parts[0]!;
-  const tbsFields = children(der, tbsTlv, field);
-  // tbs: [0] version?, serial, signature, issuer, validity, subject, spki, ...
-  const off = tbsFields[0]!.tag === 0xa0 ? 1 : 0;
-  const issuerTlv = tbsFields[off + 2];
-  const subjectTlv = tbsFields[off + 4];
-  const spkiTlv = tbsFields[off + 5];
-  if (!issuerTlv || !subjectTlv || !spkiTlv) throw invalid(field, 'TBSCertificate is incomplete');
+  const f = children(der, tbsTlv, `${field}.tbsCertificate`);
+  let i = 0;
+  let version = 0;
+  if (f[0]?.tag === 0xa0) {
+    const inner = children(der, f[0], `${field}.version`);
+    if (inner.length !== 1 || inner[0]!.tag !== TAG.INTEGER)
+      throw invalid(`${field}.version`, 'is not an INTEGER');
+    const v = content(der, inner[0]);
+    if (v.length !== 1 || v[0]! > 2) throw invalid(`${field}.version`, 'is not v1, v2 or v3');
+    version = v[0]!;
+    i = 1;
+  }
+  const [serialTlv, sigAlgTlv, issuerTlv, validityTlv, subjectTlv, spkiTlv] = f.slice(i, i + 6);
+  if (!serialTlv || !sigAlgTlv || !issuerTlv || !validityTlv || !subjectTlv || !spkiTlv)
+    throw invalid(field, 'TBSCertificate is incomplete');
+  if (serialTlv.tag !== TAG.INTEGER || content(der, serialTlv).length === 0)
+    throw invalid(`${field}.serialNumber`, 'is not an INTEGER');
+  if (algorithmOid(der, sigAlgTlv, `${field}.tbsCertificate.signature`) !== signatureAlgorithm)
+    throw invalid(field, 'inner and outer signature algorithms differ (RFC 5280 §4.1.1.2)');
+  checkName(der, issuerTlv, `${field}.issuer`);
+  checkName(der, subjectTlv, `${field}.subject`);
+  if (validityTlv.tag !== TAG.SEQUENCE) throw invalid(`${field}.validity`, 'is not a SEQUENCE');
+  const validity = children(der, validityTlv, `${field}.validity`);
+  if (validity.length !== 2) throw invalid(`${field}.validity`, 'needs notBefore and notAfter');
+  const notBefore = decodeTime(der, validity[0]!, `${field}.validity.notBefore`);
+  const notAfter = decodeTime(der, validity[1]!, `${field}.validity.notAfter`);
+  if (spkiTlv.tag !== TAG.SEQUENCE)
+    throw invalid(`${field}.subjectPublicKeyInfo`, 'is not a SEQUENCE');
   const spki = slice(der, spkiTlv);
   let publicKey: KeyObject;
   try {
@@ -149,40 +161,62 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
   } catch (e) {
     throw invalid(`${field}.subjectPublicKeyInfo`, `is not a supported public key`, e);
   }
-  if (tbs.signature.algorithm !== cert.signatureAlgorithm.algorithm)
-    throw invalid(field, 'inner and outer signature algorithms differ (RFC 5280 §4.1.1.2)');
-
-  let serial = new Uint8Array(tbs.serialNumber);
-  if (serial.length > 1 && serial[0] === 0) serial = serial.subarray(1);
-
-  const extensions: CertificateExtension[] = Array.from(tbs.extensions ?? [], (e) => ({
-    oid: e.extnID,
-    critical: e.critical,
-    value: new Uint8Array(e.extnValue.buffer),
-  }));
+  const extensions: CertificateExtension[] = [];
+  let next = 1;
+  for (const t of f.slice(i + 6)) {
+    // [1] and [2] unique identifiers (v2/v3) may precede [3] extensions, in this order.
+    const n = t.tag & 0x1f;
+    if ((t.tag & 0xc0) !== 0x80 || n < next || n > 3 || (n === 3 && t.tag !== 0xa3))
+      throw invalid(
+        `${field}.tbsCertificate`,
+        `unexpected element with tag 0x${t.tag.toString(16)}`,
+      );
+    next = n + 1;
+    if (n === 3) extensions.push(...readExtensions(der, t, `${field}.extensions`));
+  }
   const seen = new Set<string>();
   for (const e of extensions) {
     if (seen.has(e.oid)) throw invalid(`${field}.extensions`, `extension ${e.oid} appears twice`);
     seen.add(e.oid);
   }
 
+  let serial = content(der, serialTlv);
+  if (serial.length > 1 && serial[0] === 0) serial = serial.subarray(1);
+  const issuerDer = slice(der, issuerTlv);
+  const subjectDer = slice(der, subjectTlv);
+  let names: { issuer: string; subject: string; attrs: Array<{ type: string; value: string }> };
+  const readNames = () =>
+    (names ??= (() => {
+      const subject = AsnConvert.parse(subjectDer, Name);
+      return {
+        issuer: nameToString(AsnConvert.parse(issuerDer, Name)),
+        subject: nameToString(subject),
+        attrs: [...subject].flatMap((rdn) =>
+          [...rdn].map((atv) => ({ type: atv.type, value: atv.value.toString() })),
+        ),
+      };
+    })());
   const out: X509Certificate = {
     der,
     tbs: slice(der, tbsTlv),
-    signatureAlgorithm: cert.signatureAlgorithm.algorithm,
+    signatureAlgorithm,
     signature: sigBits.subarray(1),
-    version: tbs.version + 1,
+    version: version + 1,
     serialNumber: serial,
     serialHex: Buffer.from(serial).toString('hex'),
-    issuerDer: slice(der, issuerTlv),
-    subjectDer: slice(der, subjectTlv),
-    issuer: nameToString(tbs.issuer),
-    subject: nameToString(tbs.subject),
-    subjectAttributes: [...tbs.subject].flatMap((rdn) =>
-      [...rdn].map((atv) => ({ type: atv.type, value: atv.value.toString() })),
-    ),
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    issuerDer,
+    subjectDer,
+    get issuer() {
+      return readNames().issuer;
+    },
+    get subject() {
+      return readNames().subject;
+    },
+    get subjectAttributes() {
+      return readNames().attrs;
+    },
+    notBefore,
+    notAfter,
     spki,
     publicKey,
     extensions,
@@ -192,76 +226,192 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
   return out;
 }
 
-function readKnownExtension(c: X509Certificate, e: CertificateExtension, field: string): void {
-  try {
-    switch (e.oid) {
-      case OID.subjectAltName:
-        c.subjectAltNames = Array.from(
-          AsnConvert.parse(e.value, SubjectAlternativeName),
-          generalName,
-        );
-        break;
-      case OID.basicConstraints: {
-        const bc = AsnConvert.parse(e.value, BasicConstraints);
-        c.basicConstraints = { ca: bc.cA, critical: e.critical };
-        if (bc.pathLenConstraint !== undefined)
-          c.basicConstraints.pathLength = bc.pathLenConstraint;
-        break;
-      }
-      case OID.keyUsage: {
-        const ku = AsnConvert.parse(e.value, KeyUsage).toJSON();
-        const has = (n: string) => (ku as string[]).includes(n);
-        c.keyUsage = {
-          critical: e.critical,
-          digitalSignature: has('digitalSignature'),
-          nonRepudiation: has('nonRepudiation'),
-          keyEncipherment: has('keyEncipherment'),
-          dataEncipherment: has('dataEncipherment'),
-          keyAgreement: has('keyAgreement'),
-          keyCertSign: has('keyCertSign'),
-          cRLSign: has('crlSign') || has('cRLSign'),
-          encipherOnly: has('encipherOnly'),
-          decipherOnly: has('decipherOnly'),
-        };
-        break;
-      }
-      case OID.extKeyUsage:
-        c.extendedKeyUsage = [...AsnConvert.parse(e.value, ExtendedKeyUsage)];
-        break;
-      case OID.subjectKeyIdentifier:
-        c.subjectKeyIdentifier = new Uint8Array(
-          AsnConvert.parse(e.value, SubjectKeyIdentifier).buffer,
-        );
-        break;
-      case OID.authorityKeyIdentifier: {
-        const aki = AsnConvert.parse(e.value, AuthorityKeyIdentifier);
-        if (aki.keyIdentifier) c.authorityKeyIdentifier = new Uint8Array(aki.keyIdentifier.buffer);
-        break;
-      }
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }. */
+function algorithmOid(der: Uint8Array, t: Tlv, field: string): string {
+  if (t.tag !== TAG.SEQUENCE) throw invalid(field, 'is not an AlgorithmIdentifier');
+  const p = children(der, t, field);
+  if (p.length < 1 || p.length > 2) throw invalid(field, 'is not an AlgorithmIdentifier');
+  return decodeOid(der, p[0]!, field);
+}
+
+/** Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY } (RFC 5280 §4.1.2.4). */
+function checkName(der: Uint8Array, t: Tlv, field: string): void {
+  if (t.tag !== TAG.SEQUENCE) throw invalid(field, 'is not a Name (SEQUENCE)');
+  for (const rdn of children(der, t, field)) {
+    if (rdn.tag !== TAG.SET) throw invalid(field, 'a relative distinguished name is not a SET');
+    const atvs = children(der, rdn, field);
+    if (atvs.length === 0) throw invalid(field, 'a relative distinguished name is empty');
+    for (const atv of atvs) {
+      const tv = atv.tag === TAG.SEQUENCE ? children(der, atv, field) : [];
+      if (tv.length !== 2) throw invalid(field, 'an attribute is not a (type, value) pair');
+      decodeOid(der, tv[0]!, field);
     }
-  } catch (err) {
-    if (err instanceof SignetError) throw err;
-    throw invalid(field, `cannot be decoded: ${(err as Error).message}`, err);
   }
 }
 
-function generalName(g: import('@peculiar/asn1-x509').GeneralName): GeneralNameValue {
-  if (g.rfc822Name !== undefined) return { type: 'email', value: g.rfc822Name };
-  if (g.uniformResourceIdentifier !== undefined)
-    return { type: 'uri', value: g.uniformResourceIdentifier };
-  if (g.dNSName !== undefined) return { type: 'dns', value: g.dNSName };
-  if (g.iPAddress !== undefined) return { type: 'ip', value: g.iPAddress };
-  if (g.otherName) {
-    // OtherName value is [0] EXPLICIT ANY; Fulcio puts a UTF8String there.
-    const v = new Uint8Array(g.otherName.value);
-    const t = readTlv(v, 0, 'otherName');
-    const value =
-      t.tag === TAG.UTF8_STRING
-        ? new TextDecoder('utf-8', { fatal: true }).decode(content(v, t))
-        : '';
-    return { type: 'otherName', typeId: g.otherName.typeId, value };
+/** [3] EXPLICIT Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension (RFC 5280 §4.1.2.9). */
+function readExtensions(der: Uint8Array, t: Tlv, field: string): CertificateExtension[] {
+  const inner = children(der, t, field);
+  if (inner.length !== 1 || inner[0]!.tag !== TAG.SEQUENCE)
+    throw invalid(field, 'is not a SEQUENCE of extensions');
+  return children(der, inner[0], field).map((e, k) => {
+    const where = `${field}[${k}]`;
+    const p = e.tag === TAG.SEQUENCE ? children(der, e, where) : [];
+    // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+    const crit = p.length === 3 ? p[1]! : undefined;
+    const value = p[p.length - 1];
+    if (p.length < 2 || p.length > 3 || value!.tag !== TAG.OCTET_STRING)
+      throw invalid(where, 'is not an Extension (extnID, critical, extnValue)');
+    let critical = false;
+    if (crit) {
+      const b = content(der, crit);
+      if (crit.tag !== TAG.BOOLEAN || b.length !== 1 || (b[0] !== 0 && b[0] !== 0xff))
+        throw invalid(where, 'critical is not a DER BOOLEAN');
+      critical = b[0] === 0xff;
+    }
+    return { oid: decodeOid(der, p[0]!, where), critical, value: content(der, value!) };
+  });
+}
+
+function readKnownExtension(c: X509Certificate, e: CertificateExtension, field: string): void {
+  const v = e.value;
+  const one = (tag: number, what: string): Tlv => {
+    const t = readTlv(v, 0, field);
+    if (t.tag !== tag || t.end !== v.length) throw invalid(field, `is not ${what}`);
+    return t;
+  };
+  switch (e.oid) {
+    case OID.subjectAltName: {
+      // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 §4.2.1.6)
+      const names = children(v, one(TAG.SEQUENCE, 'a SEQUENCE of GeneralName'), field);
+      c.subjectAltNames = names.map((g) => generalName(v, g, field));
+      break;
+    }
+    case OID.basicConstraints: {
+      // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+      const p = children(v, one(TAG.SEQUENCE, 'a BasicConstraints SEQUENCE'), field);
+      let k = 0;
+      let ca = false;
+      if (p[k]?.tag === TAG.BOOLEAN) {
+        const b = content(v, p[k]!);
+        if (b.length !== 1) throw invalid(field, 'cA is not a BOOLEAN');
+        ca = b[0] !== 0;
+        k++;
+      }
+      c.basicConstraints = { ca, critical: e.critical };
+      if (p[k]?.tag === TAG.INTEGER) {
+        const n = content(v, p[k]!);
+        if (n.length === 0 || n.length > 4 || (n[0]! & 0x80) !== 0)
+          throw invalid(field, 'pathLenConstraint is not a small non-negative INTEGER');
+        c.basicConstraints.pathLength = n.reduce((a, b) => a * 256 + b, 0);
+        k++;
+      }
+      if (k !== p.length) throw invalid(field, 'has unexpected elements');
+      break;
+    }
+    case OID.keyUsage: {
+      // KeyUsage ::= BIT STRING { digitalSignature (0), ..., decipherOnly (8) }
+      const bits = content(v, one(TAG.BIT_STRING, 'a BIT STRING'));
+      if (bits.length === 0 || bits[0]! > 7) throw invalid(field, 'is not a valid BIT STRING');
+      const has = (n: number) => {
+        const byte = bits[1 + (n >> 3)];
+        return byte !== undefined && (byte & (0x80 >> (n & 7))) !== 0;
+      };
+      c.keyUsage = {
+        critical: e.critical,
+        digitalSignature: has(0),
+        nonRepudiation: has(1),
+        keyEncipherment: has(2),
+        dataEncipherment: has(3),
+        keyAgreement: has(4),
+        keyCertSign: has(5),
+        cRLSign: has(6),
+        encipherOnly: has(7),
+        decipherOnly: has(8),
+      };
+      break;
+    }
+    case OID.extKeyUsage:
+      // ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId
+      c.extendedKeyUsage = children(v, one(TAG.SEQUENCE, 'a SEQUENCE of OIDs'), field).map((t) =>
+        decodeOid(v, t, field),
+      );
+      break;
+    case OID.subjectKeyIdentifier:
+      c.subjectKeyIdentifier = content(v, one(TAG.OCTET_STRING, 'an OCTET STRING'));
+      break;
+    case OID.authorityKeyIdentifier: {
+      // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
+      const p = children(v, one(TAG.SEQUENCE, 'an AuthorityKeyIdentifier SEQUENCE'), field);
+      if (p[0]?.tag === 0x80) c.authorityKeyIdentifier = content(v, p[0]);
+      break;
+    }
   }
-  return { type: 'other', value: '' };
+}
+
+/**
+ * One GeneralName (RFC 5280 §4.2.1.6). The IA5String forms are read directly; an OtherName's
+ * value is kept when it is a UTF8String (Fulcio's username form); an iPAddress is rendered the
+ * way @peculiar/asn1-x509 renders it; other forms carry no value we match on.
+ */
+function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
+  const ia5 = () => Buffer.from(content(buf, g)).toString('latin1');
+  switch (g.tag) {
+    case 0x81:
+      return { type: 'email', value: ia5() };
+    case 0x82:
+      return { type: 'dns', value: ia5() };
+    case 0x86:
+      return { type: 'uri', value: ia5() };
+    case 0x87: {
+      let ip: string | undefined;
+      try {
+        ip = AsnConvert.parse(slice(buf, g), GeneralName).iPAddress;
+      } catch (e) {
+        throw invalid(field, `iPAddress cannot be decoded: ${(e as Error).message}`, e);
+      }
+      return { type: 'ip', value: ip ?? '' };
+    }
+    case 0xa0: {
+      // OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
+      const p = children(buf, g, field);
+      if (p.length !== 2 || p[1]!.tag !== 0xa0) throw invalid(field, 'OtherName is malformed');
+      const typeId = decodeOid(buf, p[0]!, field);
+      const inner = children(buf, p[1]!, field);
+      if (inner.length !== 1) throw invalid(field, 'OtherName value is malformed');
+      const value =
+        inner[0]!.tag === TAG.UTF8_STRING
+          ? new TextDecoder('utf-8', { fatal: true }).decode(content(buf, inner[0]!))
+          : '';
+      return { type: 'otherName', typeId, value };
+    }
+    default:
+      return { type: 'other', value: '' };
+  }
+}
+
+const trustedByArray = new WeakMap<Uint8Array, X509Certificate>();
+const trustedByContent = new Map<string, X509Certificate>();
+const MAX_TRUSTED = 512;
+
+/**
+ * Parses a certificate that is trust material (from a trusted root), once per content: the
+ * same DER always parses the same, so callers that see the same root again (a long-running
+ * verifier, a TSA chain checked per timestamp) skip the parse. Never use it for a bundle's
+ * certificates: only trusted bytes are remembered.
+ */
+export function parseTrustedCertificate(der: Uint8Array, field = 'certificate'): X509Certificate {
+  let c = trustedByArray.get(der);
+  if (c) return c;
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  c = trustedByContent.get(key);
+  if (!c) {
+    c = parseCertificate(der, field);
+    if (trustedByContent.size >= MAX_TRUSTED) trustedByContent.clear();
+    trustedByContent.set(key, c);
+  }
+  trustedByArray.set(der, c);
+  return c;
 }
 
 /** Every CERTIFICATE block of a PEM text, parsed, in order. */

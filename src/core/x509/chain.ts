@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../errors.ts';
 import {
   OID,
-  parseCertificate,
+  parseTrustedCertificate,
   verifyCertificateSignature,
   type X509Certificate,
 } from './certificate.ts';
@@ -86,7 +86,9 @@ function cachedChain(a: TrustedAuthority, i: number): CachedChain {
   c = byContent.get(key);
   if (!c) {
     c = {
-      certs: a.certChain.map((d, j) => parseCertificate(d, `trusted CA ${i} certificate ${j}`)),
+      certs: a.certChain.map((d, j) =>
+        parseTrustedCertificate(d, `trusted CA ${i} certificate ${j}`),
+      ),
       linkedFor: new Set(),
     };
     if (byContent.size >= MAX_CACHED_CHAINS) byContent.clear();

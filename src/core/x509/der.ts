@@ -51,6 +51,93 @@ export function children(buf: Uint8Array, parent: Tlv, field: string): Tlv[] {
   return out;
 }
 
+/** The TLV at `offset`, which must be of `tag`; `what` says what was expected. */
+export function expectTlv(
+  buf: Uint8Array,
+  offset: number,
+  tag: number,
+  field: string,
+  what: string,
+): Tlv {
+  const t = readTlv(buf, offset, field);
+  if (t.tag !== tag)
+    throw invalid(field, `${what}: expected tag 0x${hex(tag)}, got 0x${hex(t.tag)}`);
+  return t;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** OBJECT IDENTIFIER contents in dotted form (X.690 §8.19); arcs must be minimal. */
+export function decodeOidContent(v: Uint8Array, field: string): string {
+  if (v.length === 0) throw invalid(field, 'empty OBJECT IDENTIFIER');
+  const arcs: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < v.length; i++) {
+    const b = v[i]!;
+    if (acc === 0 && b === 0x80) throw invalid(field, 'OBJECT IDENTIFIER arc is not minimal');
+    acc = acc * 128 + (b & 0x7f);
+    if (acc > Number.MAX_SAFE_INTEGER) throw invalid(field, 'OBJECT IDENTIFIER arc too large');
+    if ((b & 0x80) === 0) {
+      arcs.push(acc);
+      acc = 0;
+    } else if (i === v.length - 1) {
+      throw invalid(field, 'truncated OBJECT IDENTIFIER');
+    }
+  }
+  const first = arcs.shift()!;
+  const top = first < 40 ? 0 : first < 80 ? 1 : 2;
+  return `${top}.${first - top * 40}${arcs.length ? `.${arcs.join('.')}` : ''}`;
+}
+
+const oidText = new Map<string, string>();
+
+/** An OID TLV in dotted form; memoized by encoding (few distinct OIDs). */
+export function decodeOid(buf: Uint8Array, t: Tlv, field: string): string {
+  if (t.tag !== TAG.OID)
+    throw invalid(field, `expected an OBJECT IDENTIFIER, got tag 0x${hex(t.tag)}`);
+  const v = content(buf, t);
+  const key = Buffer.from(v).toString('latin1');
+  let s = oidText.get(key);
+  if (s === undefined) {
+    s = decodeOidContent(v, field);
+    if (oidText.size < 4096) oidText.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * A DER Time (RFC 5280 §4.1.2.5): UTCTime `YYMMDDHHMMSSZ` (years 1950-2049) or GeneralizedTime
+ * `YYYYMMDDHHMMSSZ`, optionally with a fraction without trailing zeros (X.690 §11.7).
+ */
+export function decodeTime(buf: Uint8Array, t: Tlv, field: string): Date {
+  const s = Buffer.from(content(buf, t)).toString('latin1');
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (t.tag === TAG.UTC_TIME) {
+    m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})()Z$/.exec(s);
+    year = m ? +m[1]! + (+m[1]! < 50 ? 2000 : 1900) : 0;
+  } else if (t.tag === TAG.GENERALIZED_TIME) {
+    m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d*[1-9]))?Z$/.exec(s);
+    year = m ? +m[1]! : 0;
+  } else throw invalid(field, `expected a UTCTime or GeneralizedTime, got tag 0x${hex(t.tag)}`);
+  if (!m) throw invalid(field, `is not a DER time: ${JSON.stringify(s)}`);
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  const d = new Date(Date.UTC(year, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
+  if (
+    Number.isNaN(d.getTime()) ||
+    d.getUTCMonth() !== +m[2]! - 1 ||
+    d.getUTCDate() !== +m[3]! ||
+    d.getUTCHours() !== +m[4]! ||
+    d.getUTCMinutes() !== +m[5]! ||
+    d.getUTCSeconds() !== +m[6]!
+  )
+    throw invalid(field, `is not a valid date: ${JSON.stringify(s)}`);
+  if (year < 100) d.setUTCFullYear(year); // Date.UTC maps 0-99 to 1900-1999
+  return d;
+}
+
 export function slice(buf: Uint8Array, t: Tlv): Uint8Array {
   return buf.subarray(t.start, t.end);
 }
@@ -89,6 +176,8 @@ export const TAG = {
   NULL: 0x05,
   OID: 0x06,
   UTF8_STRING: 0x0c,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;

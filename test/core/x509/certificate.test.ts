@@ -89,3 +89,67 @@ test('malformed certificates are errors that name the field', () => {
     );
   }
 });
+
+/** The leaf with the first occurrence of `from` replaced by `to` (same length). */
+function patched(der: Uint8Array, from: number[], to: number[]): Uint8Array {
+  const at = Buffer.from(der).indexOf(Buffer.from(from));
+  assert.ok(at > 0, 'pattern present');
+  const out = new Uint8Array(der);
+  out.set(to, at);
+  return out;
+}
+
+test('the DER reader refuses what RFC 5280 / X.690 forbid, naming the field', () => {
+  const der = loadFixture('happy-path-v0.3').leaf.der;
+  // notBefore is UTCTime "240319172626Z": month 13 does not exist
+  const badMonth = patched(
+    der,
+    [0x17, 0x0d, 0x32, 0x34, 0x30, 0x33],
+    [0x17, 0x0d, 0x32, 0x34, 0x31, 0x33],
+  );
+  assert.throws(
+    () => parseCertificate(badMonth, 'c'),
+    /c\.validity\.notBefore: is not a valid date/,
+  );
+  // a time with an offset instead of Z
+  const s = Buffer.from(der).indexOf(Buffer.from([0x17, 0x0d, 0x32, 0x34, 0x30, 0x33]));
+  const offset = new Uint8Array(der);
+  offset[s + 2 + 12] = 0x2b; // 'Z' -> '+'
+  assert.throws(() => parseCertificate(offset, 'c'), /c\.validity\.notBefore: is not a DER time/);
+  // the critical flag of the key usage extension must be DER TRUE (0xff), not 0x01
+  const ku = patched(
+    der,
+    [0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff],
+    [0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0x01],
+  );
+  assert.throws(
+    () => parseCertificate(ku, 'c'),
+    /c\.extensions\[0\]: critical is not a DER BOOLEAN/,
+  );
+  // a version outside v1..v3
+  const v = patched(der, [0xa0, 0x03, 0x02, 0x01, 0x02], [0xa0, 0x03, 0x02, 0x01, 0x07]);
+  assert.throws(() => parseCertificate(v, 'c'), /c\.version: is not v1, v2 or v3/);
+});
+
+test('UTCTime years 50-99 are 19xx, 00-49 are 20xx (RFC 5280 §4.1.2.5.1)', async () => {
+  const { decodeTime } = await import('../../../src/core/x509/der.ts');
+  const time = (tag: number, s: string) => {
+    const b = new Uint8Array([tag, s.length, ...Buffer.from(s, 'latin1')]);
+    return decodeTime(b, { tag, start: 0, contentStart: 2, end: b.length }, 't').toISOString();
+  };
+  assert.equal(time(0x17, '500101000000Z'), '1950-01-01T00:00:00.000Z');
+  assert.equal(time(0x17, '491231235959Z'), '2049-12-31T23:59:59.000Z');
+  assert.equal(time(0x18, '20240229120000.5Z'), '2024-02-29T12:00:00.500Z');
+  assert.throws(() => time(0x18, '20230229120000Z'), /t: is not a valid date/);
+  assert.throws(() => time(0x18, '20240229120000.50Z'), /t: is not a DER time/);
+  assert.throws(() => time(0x04, '20240229120000Z'), /t: expected a UTCTime or GeneralizedTime/);
+});
+
+test('trusted certificates are parsed once per content; bundle parsing is never cached', async () => {
+  const { parseTrustedCertificate } = await import('../../../src/core/x509/certificate.ts');
+  const der = issuerOf(loadFixture('happy-path-v0.3')).der;
+  const a = parseTrustedCertificate(der);
+  assert.equal(parseTrustedCertificate(new Uint8Array(der)), a);
+  assert.notEqual(parseCertificate(der), parseCertificate(der));
+  assert.equal(a.subject, 'CN=sigstore-intermediate, O=sigstore.dev');
+});
