@@ -261,19 +261,16 @@ describe('choosing how to ask a person', () => {
     const t = await p.token('email', 'dev@signet.local');
     const got = await getIdentityToken({ identityToken: t, env: { SIGNET_SIGN_IN: 'sometimes' } });
     assert.equal(got.token, t);
-    // the caller's choice wins over the environment: device, approved over HTTP
+    // the caller's choice wins over the environment: it goes on to ask the provider
     await fails(
       {
-        env: { SIGNET_SIGN_IN: 'browser' },
-        server: p.url,
+        env: { SIGNET_SIGN_IN: 'never' },
+        issuer: 'http://127.0.0.1:1/oidc',
         interactive: 'device',
-        say: (m) => {
-          const code = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(m)?.[1];
-          if (code) void p.post('/oidc/device', { user_code: code, deny: '1' });
-        },
+        timeoutMs: 2000,
       },
-      'OIDC_DENIED',
-      /denied/,
+      'OIDC_UNREACHABLE',
+      /cannot reach the identity provider/,
     );
   });
 
