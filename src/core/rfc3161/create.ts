@@ -1,7 +1,7 @@
 import { createHash, type KeyObject, sign } from 'node:crypto';
 import { invalid } from '../errors.ts';
 import {
-  children,
+  elementChildren,
   ctx,
   expectTag,
   generalizedTime,
@@ -14,7 +14,7 @@ import {
   setOf,
   TAG,
   tlv,
-} from './der.ts';
+} from '../x509/der.ts';
 import { HASH_OIDS, type HashName, OID } from './oids.ts';
 import type { TimestampRequest } from './request.ts';
 
@@ -78,8 +78,8 @@ export function prepareTimestampSigner(key: KeyObject, certChain: Uint8Array[]):
 
 /** The issuer Name and serial INTEGER of a certificate, as their exact DER elements. */
 export function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uint8Array } {
-  const cert = children(readOne(certDer, 'certificate', TAG.SEQUENCE), 'certificate');
-  const tbs = children(
+  const cert = elementChildren(readOne(certDer, 'certificate', TAG.SEQUENCE), 'certificate');
+  const tbs = elementChildren(
     expectTag(cert[0], TAG.SEQUENCE, 'certificate.tbsCertificate'),
     'certificate.tbsCertificate',
   );

@@ -1,3 +1,4 @@
+import { SIGNATURE_ALGORITHMS as X509_SIGNATURE_ALGORITHMS } from '../x509/certificate.ts';
 /** Object identifiers used by RFC 3161 / RFC 5652 / RFC 5816 and Sigstore's TSA. */
 export const OID = {
   signedData: '1.2.840.113549.1.7.2', // RFC 5652 §5.1
@@ -42,17 +43,10 @@ export function hashByOid(oid: string): HashName | undefined {
 }
 
 /** Signature algorithms a token may use: the digest they apply and the key type they need. */
-export const SIGNATURE_ALGORITHMS: Record<
-  string,
-  { hash: HashName | null; key: 'ec' | 'rsa' | 'ed25519' }
+export const SIGNATURE_ALGORITHMS: Readonly<
+  Record<string, { hash: HashName | null; key: 'ec' | 'rsa' | 'ed25519' }>
 > = {
-  [OID.ecdsaWithSha256]: { hash: 'sha256', key: 'ec' },
-  [OID.ecdsaWithSha384]: { hash: 'sha384', key: 'ec' },
-  [OID.ecdsaWithSha512]: { hash: 'sha512', key: 'ec' },
-  [OID.sha256WithRsa]: { hash: 'sha256', key: 'rsa' },
-  [OID.sha384WithRsa]: { hash: 'sha384', key: 'rsa' },
-  [OID.sha512WithRsa]: { hash: 'sha512', key: 'rsa' },
+  ...X509_SIGNATURE_ALGORITHMS,
   // RFC 5652 allows rsaEncryption with the digest algorithm of the SignerInfo.
   [OID.rsaEncryption]: { hash: null, key: 'rsa' },
-  [OID.ed25519]: { hash: null, key: 'ed25519' },
 };

@@ -1,9 +1,9 @@
 import { invalid, SignetError } from '../errors.ts';
 import {
   bool,
-  children,
-  decodeInteger,
-  decodeOid,
+  elementChildren,
+  elementInteger,
+  elementOid,
   expectTag,
   integer,
   nullValue,
@@ -12,7 +12,7 @@ import {
   readOne,
   seq,
   TAG,
-} from './der.ts';
+} from '../x509/der.ts';
 import { HASH_LENGTHS, HASH_OIDS, type HashName, hashByOid, OID } from './oids.ts';
 
 /** A parsed RFC 3161 TimeStampReq (§2.4.1). */
@@ -51,19 +51,19 @@ export function requireHash(algOid: string, field: string): HashName {
 /** Parses a DER TimeStampReq; errors name the field that is wrong. */
 export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   const f = 'TimeStampReq';
-  const top = children(readOne(der, f, TAG.SEQUENCE), f);
-  const version = decodeInteger(expectTag(top[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  const top = elementChildren(readOne(der, f, TAG.SEQUENCE), f);
+  const version = elementInteger(expectTag(top[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
   if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
-  const mi = children(
+  const mi = elementChildren(
     expectTag(top[1], TAG.SEQUENCE, `${f}.messageImprint`),
     `${f}.messageImprint`,
   );
-  const alg = children(
+  const alg = elementChildren(
     expectTag(mi[0], TAG.SEQUENCE, `${f}.messageImprint.hashAlgorithm`),
     `${f}.messageImprint.hashAlgorithm`,
   );
   const hashAlgorithm = requireHash(
-    decodeOid(
+    elementOid(
       expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm.algorithm`),
       `${f}.messageImprint.hashAlgorithm.algorithm`,
     ),
@@ -86,8 +86,8 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
     imprintDer: Uint8Array.from(top[1]!.raw),
   };
   let i = 2;
-  if (top[i]?.tag === TAG.OID) req.policy = decodeOid(top[i++]!, `${f}.reqPolicy`);
-  if (top[i]?.tag === TAG.INTEGER) req.nonce = decodeInteger(top[i++]!, `${f}.nonce`);
+  if (top[i]?.tag === TAG.OID) req.policy = elementOid(top[i++]!, `${f}.reqPolicy`);
+  if (top[i]?.tag === TAG.INTEGER) req.nonce = elementInteger(top[i++]!, `${f}.nonce`);
   if (top[i]?.tag === TAG.BOOLEAN) {
     const v = top[i++]!.value;
     if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff))
@@ -95,7 +95,7 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
     req.certReq = v[0] === 0xff;
   }
   if (top[i]?.tag === 0xa0) {
-    req.hasExtensions = children(top[i]!, `${f}.extensions`).length > 0;
+    req.hasExtensions = elementChildren(top[i]!, `${f}.extensions`).length > 0;
     i++;
   }
   if (i !== top.length) throw invalid(f, `unexpected field at position ${i}`);

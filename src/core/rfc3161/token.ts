@@ -1,14 +1,14 @@
 import { invalid } from '../errors.ts';
 import {
-  children,
-  decodeGeneralizedTime,
-  decodeInteger,
-  decodeOid,
+  elementChildren,
+  elementGeneralizedTime,
+  elementInteger,
+  elementOid,
   expectTag,
   readOne,
   TAG,
-  type Tlv,
-} from './der.ts';
+  type Element,
+} from '../x509/der.ts';
 import { type HashName, hashByOid, OID } from './oids.ts';
 
 /** TSTInfo (RFC 3161 §2.4.2), with its exact bytes (the message digest covers them). */
@@ -69,14 +69,14 @@ export interface ParsedTimestamp {
  */
 export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
   const top = readOne(der, 'timestamp', TAG.SEQUENCE);
-  const items = children(top, 'timestamp');
-  let tokenTlv: Tlv;
+  const items = elementChildren(top, 'timestamp');
+  let tokenTlv: Element;
   let status: number | undefined;
   if (items[0]?.tag === TAG.SEQUENCE) {
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
-    const si = children(items[0], 'TimeStampResp.status');
+    const si = elementChildren(items[0], 'TimeStampResp.status');
     status = Number(
-      decodeInteger(
+      elementInteger(
         expectTag(si[0], TAG.INTEGER, 'TimeStampResp.status.status'),
         'TimeStampResp.status.status',
       ),
@@ -84,7 +84,7 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
     if (status !== 0 && status !== 1) {
       const text =
         si[1]?.tag === TAG.SEQUENCE
-          ? children(si[1], 'statusString')
+          ? elementChildren(si[1], 'statusString')
               .map((s) => new TextDecoder().decode(s.value))
               .join('; ')
           : '';
@@ -101,22 +101,25 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
   return { status, ...parseToken(tokenTlv) };
 }
 
-function parseToken(t: Tlv): Omit<ParsedTimestamp, 'status'> {
+function parseToken(t: Element): Omit<ParsedTimestamp, 'status'> {
   const f = 'timeStampToken';
-  const ci = children(t, f);
-  const contentType = decodeOid(expectTag(ci[0], TAG.OID, `${f}.contentType`), `${f}.contentType`);
+  const ci = elementChildren(t, f);
+  const contentType = elementOid(expectTag(ci[0], TAG.OID, `${f}.contentType`), `${f}.contentType`);
   if (contentType !== OID.signedData)
     throw invalid(`${f}.contentType`, `must be signedData (${OID.signedData}), got ${contentType}`);
-  const explicit = children(expectTag(ci[1], 0xa0, `${f}.content`), `${f}.content`);
-  const sd = children(expectTag(explicit[0], TAG.SEQUENCE, `${f}.signedData`), `${f}.signedData`);
+  const explicit = elementChildren(expectTag(ci[1], 0xa0, `${f}.content`), `${f}.content`);
+  const sd = elementChildren(
+    expectTag(explicit[0], TAG.SEQUENCE, `${f}.signedData`),
+    `${f}.signedData`,
+  );
   const g = `${f}.signedData`;
   expectTag(sd[0], TAG.INTEGER, `${g}.version`);
   expectTag(sd[1], TAG.SET, `${g}.digestAlgorithms`);
-  const eci = children(
+  const eci = elementChildren(
     expectTag(sd[2], TAG.SEQUENCE, `${g}.encapContentInfo`),
     `${g}.encapContentInfo`,
   );
-  const eContentType = decodeOid(
+  const eContentType = elementOid(
     expectTag(eci[0], TAG.OID, `${g}.encapContentInfo.eContentType`),
     `${g}.encapContentInfo.eContentType`,
   );
@@ -125,7 +128,7 @@ function parseToken(t: Tlv): Omit<ParsedTimestamp, 'status'> {
       `${g}.encapContentInfo.eContentType`,
       `must be id-ct-TSTInfo (${OID.tstInfo}), got ${eContentType}`,
     );
-  const eContent = children(
+  const eContent = elementChildren(
     expectTag(eci[1], 0xa0, `${g}.encapContentInfo.eContent`),
     `${g}.encapContentInfo.eContent`,
   );
@@ -138,12 +141,15 @@ function parseToken(t: Tlv): Omit<ParsedTimestamp, 'status'> {
   let i = 3;
   const certificates: Uint8Array[] = [];
   if (sd[i]?.tag === 0xa0) {
-    for (const c of children(sd[i]!, `${g}.certificates`))
+    for (const c of elementChildren(sd[i]!, `${g}.certificates`))
       if (c.tag === TAG.SEQUENCE) certificates.push(c.raw);
     i++;
   }
   if (sd[i]?.tag === 0xa1) i++; // crls: ignored
-  const signerInfos = children(expectTag(sd[i], TAG.SET, `${g}.signerInfos`), `${g}.signerInfos`);
+  const signerInfos = elementChildren(
+    expectTag(sd[i], TAG.SET, `${g}.signerInfos`),
+    `${g}.signerInfos`,
+  );
   if (i !== sd.length - 1) throw invalid(g, 'unexpected fields after signerInfos');
   // RFC 3161 §2.4.2: the token is signed by the TSA alone.
   if (signerInfos.length !== 1)
@@ -162,25 +168,28 @@ function parseToken(t: Tlv): Omit<ParsedTimestamp, 'status'> {
 
 export function parseTstInfo(der: Uint8Array): TstInfo {
   const f = 'TSTInfo';
-  const t = children(readOne(der, f, TAG.SEQUENCE), f);
-  const version = decodeInteger(expectTag(t[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  const t = elementChildren(readOne(der, f, TAG.SEQUENCE), f);
+  const version = elementInteger(expectTag(t[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
   if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
-  const policy = decodeOid(expectTag(t[1], TAG.OID, `${f}.policy`), `${f}.policy`);
-  const mi = children(expectTag(t[2], TAG.SEQUENCE, `${f}.messageImprint`), `${f}.messageImprint`);
-  const alg = children(
+  const policy = elementOid(expectTag(t[1], TAG.OID, `${f}.policy`), `${f}.policy`);
+  const mi = elementChildren(
+    expectTag(t[2], TAG.SEQUENCE, `${f}.messageImprint`),
+    `${f}.messageImprint`,
+  );
+  const alg = elementChildren(
     expectTag(mi[0], TAG.SEQUENCE, `${f}.messageImprint.hashAlgorithm`),
     `${f}.messageImprint.hashAlgorithm`,
   );
-  const hashAlgorithmOid = decodeOid(
+  const hashAlgorithmOid = elementOid(
     expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm`),
     `${f}.messageImprint.hashAlgorithm`,
   );
   const digest = expectTag(mi[1], TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).value;
-  const serialNumber = decodeInteger(
+  const serialNumber = elementInteger(
     expectTag(t[3], TAG.INTEGER, `${f}.serialNumber`),
     `${f}.serialNumber`,
   );
-  const genTime = decodeGeneralizedTime(
+  const genTime = elementGeneralizedTime(
     expectTag(t[4], TAG.GENERALIZED_TIME, `${f}.genTime`),
     `${f}.genTime`,
   );
@@ -197,8 +206,8 @@ export function parseTstInfo(der: Uint8Array): TstInfo {
   let i = 5;
   if (t[i]?.tag === TAG.SEQUENCE) {
     const acc = { seconds: 0, millis: 0, micros: 0 };
-    for (const a of children(t[i]!, `${f}.accuracy`)) {
-      const n = Number(decodeInteger({ ...a, tag: TAG.INTEGER }, `${f}.accuracy`));
+    for (const a of elementChildren(t[i]!, `${f}.accuracy`)) {
+      const n = Number(elementInteger({ ...a, tag: TAG.INTEGER }, `${f}.accuracy`));
       if (a.tag === TAG.INTEGER) acc.seconds = n;
       else if (a.tag === 0x80) acc.millis = n;
       else if (a.tag === 0x81) acc.micros = n;
@@ -208,21 +217,21 @@ export function parseTstInfo(der: Uint8Array): TstInfo {
     i++;
   }
   if (t[i]?.tag === TAG.BOOLEAN) out.ordering = t[i++]!.value[0] !== 0;
-  if (t[i]?.tag === TAG.INTEGER) out.nonce = decodeInteger(t[i++]!, `${f}.nonce`);
+  if (t[i]?.tag === TAG.INTEGER) out.nonce = elementInteger(t[i++]!, `${f}.nonce`);
   if (t[i]?.tag === 0xa0) i++; // tsa name: informational
   if (t[i]?.tag === 0xa1) i++; // extensions
   if (i !== t.length) throw invalid(f, `unexpected field at position ${i}`);
   return out;
 }
 
-function parseSignerInfo(t: Tlv): TimestampSignerInfo {
+function parseSignerInfo(t: Element): TimestampSignerInfo {
   const f = 'signerInfo';
-  const s = children(t, f);
+  const s = elementChildren(t, f);
   expectTag(s[0], TAG.INTEGER, `${f}.version`);
   const sid = s[1];
   const out: Partial<TimestampSignerInfo> & { essCertIds: EssCertId[] } = { essCertIds: [] };
   if (sid?.tag === TAG.SEQUENCE) {
-    const ias = children(sid, `${f}.sid`);
+    const ias = elementChildren(sid, `${f}.sid`);
     out.issuer = expectTag(ias[0], TAG.SEQUENCE, `${f}.sid.issuer`).raw;
     out.serial = expectTag(ias[1], TAG.INTEGER, `${f}.sid.serialNumber`).value;
   } else if (sid?.tag === 0x80) {
@@ -230,9 +239,12 @@ function parseSignerInfo(t: Tlv): TimestampSignerInfo {
   } else {
     throw invalid(`${f}.sid`, 'must be issuerAndSerialNumber or subjectKeyIdentifier');
   }
-  out.digestAlgorithmOid = decodeOid(
+  out.digestAlgorithmOid = elementOid(
     expectTag(
-      children(expectTag(s[2], TAG.SEQUENCE, `${f}.digestAlgorithm`), `${f}.digestAlgorithm`)[0],
+      elementChildren(
+        expectTag(s[2], TAG.SEQUENCE, `${f}.digestAlgorithm`),
+        `${f}.digestAlgorithm`,
+      )[0],
       TAG.OID,
       `${f}.digestAlgorithm`,
     ),
@@ -242,18 +254,21 @@ function parseSignerInfo(t: Tlv): TimestampSignerInfo {
   // RFC 5652 §5.4: the signature is over the DER SET OF, i.e. with the SET tag in place of [0].
   const signedAttrs = Uint8Array.from(attrsTlv.raw);
   signedAttrs[0] = TAG.SET;
-  for (const [n, a] of children(attrsTlv, `${f}.signedAttrs`).entries()) {
+  for (const [n, a] of elementChildren(attrsTlv, `${f}.signedAttrs`).entries()) {
     const af = `${f}.signedAttrs[${n}]`;
-    const parts = children(expectTag(a, TAG.SEQUENCE, af), af);
-    const type = decodeOid(expectTag(parts[0], TAG.OID, `${af}.attrType`), `${af}.attrType`);
-    const values = children(expectTag(parts[1], TAG.SET, `${af}.attrValues`), `${af}.attrValues`);
-    const one = (): Tlv => {
+    const parts = elementChildren(expectTag(a, TAG.SEQUENCE, af), af);
+    const type = elementOid(expectTag(parts[0], TAG.OID, `${af}.attrType`), `${af}.attrType`);
+    const values = elementChildren(
+      expectTag(parts[1], TAG.SET, `${af}.attrValues`),
+      `${af}.attrValues`,
+    );
+    const one = (): Element => {
       if (values.length !== 1) throw invalid(`${af}.attrValues`, 'must hold exactly one value');
       return values[0]!;
     };
     if (type === OID.contentType) {
       if (out.contentType !== undefined) throw invalid(af, 'duplicate contentType attribute');
-      out.contentType = decodeOid(one(), `${af}.contentType`);
+      out.contentType = elementOid(one(), `${af}.contentType`);
     } else if (type === OID.messageDigest) {
       if (out.messageDigest !== undefined) throw invalid(af, 'duplicate messageDigest attribute');
       out.messageDigest = expectTag(one(), TAG.OCTET_STRING, `${af}.messageDigest`).value;
@@ -261,9 +276,9 @@ function parseSignerInfo(t: Tlv): TimestampSignerInfo {
       out.essCertIds.push(...parseSigningCertificate(one(), type === OID.signingCertificateV2, af));
     }
   }
-  out.signatureAlgorithmOid = decodeOid(
+  out.signatureAlgorithmOid = elementOid(
     expectTag(
-      children(
+      elementChildren(
         expectTag(s[4], TAG.SEQUENCE, `${f}.signatureAlgorithm`),
         `${f}.signatureAlgorithm`,
       )[0],
@@ -278,19 +293,23 @@ function parseSignerInfo(t: Tlv): TimestampSignerInfo {
 }
 
 /** SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL } */
-function parseSigningCertificate(t: Tlv, v2: boolean, f: string): EssCertId[] {
-  const sc = children(expectTag(t, TAG.SEQUENCE, f), f);
-  const certs = children(expectTag(sc[0], TAG.SEQUENCE, `${f}.certs`), `${f}.certs`);
+function parseSigningCertificate(t: Element, v2: boolean, f: string): EssCertId[] {
+  const sc = elementChildren(expectTag(t, TAG.SEQUENCE, f), f);
+  const certs = elementChildren(expectTag(sc[0], TAG.SEQUENCE, `${f}.certs`), `${f}.certs`);
   return certs.map((c, n) => {
     const cf = `${f}.certs[${n}]`;
-    const e = children(expectTag(c, TAG.SEQUENCE, cf), cf);
+    const e = elementChildren(expectTag(c, TAG.SEQUENCE, cf), cf);
     let i = 0;
     let hashAlgorithmOid: string = OID.sha1;
     if (v2) {
       hashAlgorithmOid = '2.16.840.1.101.3.4.2.1'; // DEFAULT id-sha256 (RFC 5035 §3)
       if (e[0]?.tag === TAG.SEQUENCE) {
-        hashAlgorithmOid = decodeOid(
-          expectTag(children(e[0], `${cf}.hashAlgorithm`)[0], TAG.OID, `${cf}.hashAlgorithm`),
+        hashAlgorithmOid = elementOid(
+          expectTag(
+            elementChildren(e[0], `${cf}.hashAlgorithm`)[0],
+            TAG.OID,
+            `${cf}.hashAlgorithm`,
+          ),
           `${cf}.hashAlgorithm`,
         );
         i++;
@@ -299,17 +318,17 @@ function parseSigningCertificate(t: Tlv, v2: boolean, f: string): EssCertId[] {
     const certHash = expectTag(e[i++], TAG.OCTET_STRING, `${cf}.certHash`).value;
     const id: EssCertId = { hashAlgorithmOid, certHash };
     if (e[i]) {
-      const is = children(
+      const is = elementChildren(
         expectTag(e[i], TAG.SEQUENCE, `${cf}.issuerSerial`),
         `${cf}.issuerSerial`,
       );
-      const names = children(
+      const names = elementChildren(
         expectTag(is[0], TAG.SEQUENCE, `${cf}.issuerSerial.issuer`),
         `${cf}.issuerSerial.issuer`,
       );
       const issuer = names
         .filter((n) => n.tag === 0xa4)
-        .map((n) => children(n, `${cf}.issuerSerial.issuer`)[0]!.raw);
+        .map((n) => elementChildren(n, `${cf}.issuerSerial.issuer`)[0]!.raw);
       const serial = expectTag(is[1], TAG.INTEGER, `${cf}.issuerSerial.serialNumber`).value;
       id.issuerSerial = { issuer, serial };
     }

@@ -427,8 +427,13 @@ export function extensionOf(c: X509Certificate, oid: string): CertificateExtensi
   return c.extensions.find((e) => e.oid === oid);
 }
 
-/** The hash a certificate signature algorithm uses (node:crypto name); null for Ed25519. */
-const SIG_ALGS: Record<string, { hash: string | null; key: 'ec' | 'rsa' | 'ed25519' }> = {
+/**
+ * Signature algorithms by OID (RFC 5758 §3.2, RFC 4055 §5, RFC 8410 §3): the hash (node:crypto
+ * name; null for Ed25519) and the key type. Certificates, CSRs and RFC 3161 tokens share it.
+ */
+export const SIGNATURE_ALGORITHMS: Readonly<
+  Record<string, { hash: 'sha256' | 'sha384' | 'sha512' | null; key: 'ec' | 'rsa' | 'ed25519' }>
+> = {
   '1.2.840.10045.4.3.2': { hash: 'sha256', key: 'ec' },
   '1.2.840.10045.4.3.3': { hash: 'sha384', key: 'ec' },
   '1.2.840.10045.4.3.4': { hash: 'sha512', key: 'ec' },
@@ -443,7 +448,7 @@ const SIG_ALGS: Record<string, { hash: string | null; key: 'ec' | 'rsa' | 'ed255
  * key that does not match the algorithm; an unknown signature algorithm is a SignetError.
  */
 export function verifyCertificateSignature(cert: X509Certificate, issuerKey: KeyObject): boolean {
-  const alg = SIG_ALGS[cert.signatureAlgorithm];
+  const alg = SIGNATURE_ALGORITHMS[cert.signatureAlgorithm];
   if (!alg)
     throw new SignetError(
       'unsupported',

@@ -4,6 +4,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 import { children, content, readTlv, slice, TAG } from './der.ts';
+import { SIGNATURE_ALGORITHMS } from './certificate.ts';
 
 /** A PKCS#10 certificate signing request (RFC 2986) whose self-signature has been checked. */
 export interface VerifiedCsr {
@@ -13,16 +14,6 @@ export interface VerifiedCsr {
   /** OID of the CSR's signature algorithm. */
   signatureAlgorithm: string;
 }
-
-const CSR_SIG_ALGS: Record<string, { hash: string | null; key: string }> = {
-  '1.2.840.10045.4.3.2': { hash: 'sha256', key: 'ec' },
-  '1.2.840.10045.4.3.3': { hash: 'sha384', key: 'ec' },
-  '1.2.840.10045.4.3.4': { hash: 'sha512', key: 'ec' },
-  '1.2.840.113549.1.1.11': { hash: 'sha256', key: 'rsa' },
-  '1.2.840.113549.1.1.12': { hash: 'sha384', key: 'rsa' },
-  '1.2.840.113549.1.1.13': { hash: 'sha512', key: 'rsa' },
-  '1.3.101.112': { hash: null, key: 'ed25519' },
-};
 
 /**
  * Parses a CSR given as PEM text (`CERTIFICATE REQUEST`) or DER and verifies its
@@ -64,7 +55,7 @@ export function parseAndVerifyCsr(input: Uint8Array, field: string): VerifiedCsr
     throw invalid(`${field}.subjectPublicKeyInfo`, 'is not a supported public key', e);
   }
   const algOid = csr.signatureAlgorithm.algorithm;
-  const alg = CSR_SIG_ALGS[algOid];
+  const alg = SIGNATURE_ALGORITHMS[algOid];
   if (!alg)
     throw new SignetError(
       'unsupported',

@@ -1,9 +1,11 @@
 import { invalid } from '../errors.ts';
 
 /**
- * A minimal DER reader and writer (X.690 §8.1), for the places where the exact original bytes
- * matter: the TBSCertificate that a signature covers, and the precertificate TBS rebuilt from a
- * final certificate (RFC 6962 §3.2). Structures are decoded with @peculiar/asn1-x509 elsewhere.
+ * The project's DER reader and writer (X.690 §8, §10): certificates (the exact TBS bytes a
+ * signature covers, the precertificate TBS of RFC 6962 §3.2), RFC 3161 tokens and requests
+ * (signed attributes, TSTInfo), SCT lists. Two views of one reader: offsets into a buffer
+ * (`Tlv`, for code that slices exact bytes out of a larger input), and `Element`s holding
+ * their bytes (for code that passes parts around).
  */
 export interface Tlv {
   tag: number;
@@ -17,24 +19,25 @@ export interface Tlv {
 
 /** Reads the TLV at `offset` of `buf`; definite lengths only (DER), single-byte tags. */
 export function readTlv(buf: Uint8Array, offset: number, field: string): Tlv {
-  if (offset + 2 > buf.length) throw invalid(field, 'DER is truncated');
+  if (offset + 2 > buf.length) throw invalid(field, 'DER is truncated: no room for tag and length');
   const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw invalid(field, 'DER multi-byte tags are not supported here');
+  if ((tag & 0x1f) === 0x1f) throw invalid(field, 'DER tag numbers above 30 are not used here');
   let pos = offset + 1;
   const first = buf[pos++]!;
   let len: number;
   if (first < 0x80) len = first;
+  else if (first === 0x80) throw invalid(field, 'DER does not allow indefinite lengths');
   else {
     const n = first & 0x7f;
-    if (n === 0 || n > 4) throw invalid(field, 'DER length is indefinite or too large');
+    if (n > 4) throw invalid(field, 'DER length is too large');
     if (pos + n > buf.length) throw invalid(field, 'DER length is truncated');
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[pos++]!;
-    if (len < 0x80 || (n > 1 && buf[pos - n] === 0))
-      throw invalid(field, 'DER length is not minimal');
+    if (len < 0x80 || buf[pos - n] === 0)
+      throw invalid(field, 'DER length is not minimally encoded');
   }
   const end = pos + len;
-  if (end > buf.length) throw invalid(field, 'DER content runs past the end of the input');
+  if (end > buf.length) throw invalid(field, `DER is truncated: the element needs ${len} bytes`);
   return { tag, start: offset, contentStart: pos, end };
 }
 
@@ -146,28 +149,6 @@ export function content(buf: Uint8Array, t: Tlv): Uint8Array {
   return buf.subarray(t.contentStart, t.end);
 }
 
-function encodeLength(len: number): Uint8Array {
-  if (len < 0x80) return Uint8Array.of(len);
-  const bytes: number[] = [];
-  for (let l = len; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
-}
-
-/** Encodes one TLV around the concatenation of `parts`. */
-export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  const l = encodeLength(len);
-  const out = new Uint8Array(1 + l.length + len);
-  out[0] = tag;
-  out.set(l, 1);
-  let pos = 1 + l.length;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
 export const TAG = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
@@ -182,21 +163,148 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+// ---- elements: the same reader, each element holding its bytes ----
+
+export interface Element {
+  /** The identifier octet (class, constructed bit and tag number < 31). */
+  tag: number;
+  /** The whole element: identifier, length and contents. */
+  raw: Uint8Array;
+  /** The contents octets only. */
+  value: Uint8Array;
+}
+
+export function readElement(buf: Uint8Array, offset: number, field: string): Element {
+  const t = readTlv(buf, offset, field);
+  return {
+    tag: t.tag,
+    raw: buf.subarray(t.start, t.end),
+    value: buf.subarray(t.contentStart, t.end),
+  };
+}
+
+/** Reads exactly one element filling all of `buf` (no trailing bytes). */
+export function readOne(buf: Uint8Array, field: string, tag?: number): Element {
+  const t = readElement(buf, 0, field);
+  if (t.raw.length !== buf.length) throw invalid(field, 'trailing bytes after the DER element');
+  if (tag !== undefined && t.tag !== tag)
+    throw invalid(field, `expected tag 0x${hex(tag)}, got 0x${hex(t.tag)}`);
+  return t;
+}
+
+/** The elements inside a constructed element. */
+export function elementChildren(t: Element, field: string): Element[] {
+  if ((t.tag & 0x20) === 0) throw invalid(field, 'expected a constructed DER element');
+  const out: Element[] = [];
+  let off = 0;
+  while (off < t.value.length) {
+    const c = readElement(t.value, off, `${field}[${out.length}]`);
+    out.push(c);
+    off += c.raw.length;
+  }
+  return out;
+}
+
+export function expectTag(t: Element | undefined, tag: number, field: string): Element {
+  if (!t) throw invalid(field, 'missing');
+  if (t.tag !== tag) throw invalid(field, `expected tag 0x${hex(tag)}, got 0x${hex(t.tag)}`);
+  return t;
+}
+
+export function elementOid(t: Element, field: string): string {
+  expectTag(t, TAG.OID, field);
+  return decodeOidContent(t.value, field);
+}
+
+/** INTEGER contents as a bigint (two's complement). */
+export function elementInteger(t: Element, field: string): bigint {
+  expectTag(t, TAG.INTEGER, field);
+  const v = t.value;
+  if (v.length === 0) throw invalid(field, 'empty INTEGER');
+  let n = 0n;
+  for (const b of v) n = (n << 8n) | BigInt(b);
+  if (v[0]! & 0x80) n -= 1n << BigInt(v.length * 8);
+  return n;
+}
+
+export function elementGeneralizedTime(t: Element, field: string): Date {
+  expectTag(t, TAG.GENERALIZED_TIME, field);
+  return decodeTime(t.value, { tag: t.tag, start: 0, contentStart: 0, end: t.value.length }, field);
+}
+
+// ---- writer ----
+
+function lengthBytes(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  while (n > 0) {
+    out.unshift(n & 0xff);
+    n = Math.floor(n / 256);
+  }
+  return [0x80 | out.length, ...out];
+}
+
+/** Encodes one TLV around the concatenation of `contents`. */
+export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const c of contents) len += c.length;
+  const head = lengthBytes(len);
+  const out = new Uint8Array(1 + head.length + len);
+  out[0] = tag;
+  out.set(head, 1);
+  let off = 1 + head.length;
+  for (const c of contents) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+export const seq = (...c: Uint8Array[]): Uint8Array => tlv(TAG.SEQUENCE, ...c);
+
+/** SET OF in DER order: elements sorted by their encodings (X.690 §11.6). */
+export function setOf(...c: Uint8Array[]): Uint8Array {
+  return tlv(TAG.SET, ...[...c].sort(compareBytes));
+}
+
+export const octets = (v: Uint8Array): Uint8Array => tlv(TAG.OCTET_STRING, v);
+export const bool = (v: boolean): Uint8Array => tlv(TAG.BOOLEAN, Uint8Array.of(v ? 0xff : 0));
+export const nullValue = (): Uint8Array => Uint8Array.of(TAG.NULL, 0);
+/** [n] with the constructed bit (explicit tagging or an implicitly tagged SEQUENCE/SET). */
+export const ctx = (n: number, ...c: Uint8Array[]): Uint8Array => tlv(0xa0 | n, ...c);
+/** [n] primitive (implicitly tagged INTEGER etc.); `content` is the contents octets. */
+export const ctxPrimitive = (n: number, content: Uint8Array): Uint8Array => tlv(0x80 | n, content);
+
 const oidCache = new Map<string, Uint8Array>();
 
 /** DER encoding of an OBJECT IDENTIFIER in dotted form (X.690 §8.19); memoized (few distinct OIDs). */
-export function encodeOid(oid: string): Uint8Array {
-  let der = oidCache.get(oid);
+export function encodeOid(dotted: string): Uint8Array {
+  let der = oidCache.get(dotted);
   if (!der) {
-    der = encodeOidUncached(oid);
-    if (oidCache.size < 1024) oidCache.set(oid, der);
+    der = encodeOidUncached(dotted);
+    if (oidCache.size < 1024) oidCache.set(dotted, der);
   }
   return der;
 }
 
-function encodeOidUncached(oid: string): Uint8Array {
-  const arcs = oid.split('.').map((a) => BigInt(a));
-  if (arcs.length < 2) throw new Error(`bad OID ${oid}`);
+/** Short name for `encodeOid`, as the ASN.1 builders read best. */
+export const oid = encodeOid;
+
+function encodeOidUncached(dotted: string): Uint8Array {
+  const arcs = dotted.split('.').map((a) => BigInt(a));
+  if (arcs.length < 2) throw new Error(`bad OID ${dotted}`);
   const bytes: number[] = [];
   const push = (v: bigint) => {
     const tmp: number[] = [Number(v & 0x7fn)];
@@ -208,8 +316,24 @@ function encodeOidUncached(oid: string): Uint8Array {
   return tlv(TAG.OID, Uint8Array.from(bytes));
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** INTEGER from a non-negative bigint or number. */
+export function integer(v: bigint | number): Uint8Array {
+  let n = BigInt(v);
+  if (n < 0n) throw new RangeError('negative INTEGER not supported');
+  const bytes: number[] = [];
+  do {
+    bytes.unshift(Number(n & 0xffn));
+    n >>= 8n;
+  } while (n > 0n);
+  if (bytes[0]! & 0x80) bytes.unshift(0);
+  return tlv(TAG.INTEGER, Uint8Array.from(bytes));
+}
+
+/** DER GeneralizedTime in whole seconds (`YYYYMMDDHHMMSSZ`). */
+export function generalizedTime(d: Date): Uint8Array {
+  const s = d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(s));
 }
