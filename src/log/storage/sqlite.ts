@@ -40,7 +40,10 @@ class Writer {
   #dead: Error | undefined;
 
   constructor(data: { file: string; log: string; synchronous: 'FULL' | 'NORMAL' }) {
-    this.#worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: data });
+    this.#worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+      workerData: data,
+      name: 'signet-sqlite', // thread name, as `top -H` shows it
+    });
     this.#worker.unref();
     this.#worker.on(
       'message',

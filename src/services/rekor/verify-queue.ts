@@ -55,7 +55,7 @@ export class VerifyQueue {
     this.#maxBatch = opts.maxBatch ?? 256;
     const n = opts.workers ?? 0;
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'signet-verify' });
       const pw: PoolWorker = { worker, busy: 0 };
       worker.on('message', (msg: { id: number; result: boolean[] }) => {
         const f = this.#inflight.get(msg.id);
