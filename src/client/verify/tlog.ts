@@ -298,6 +298,18 @@ function noteKeyVerifier(name: string, keyId: number, key: KeyObject): NoteVerif
   };
 }
 
+/** Whether a checkpoint signer name is the log at `baseUrl`: its scheme-less URL or its host. */
+function originNamesLog(name: string, baseUrl: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    return false;
+  }
+  const schemeless = `${u.host}${u.pathname}`.replace(/\/+$/, '');
+  return name !== '' && (name === schemeless || name === u.host);
+}
+
 /**
  * The inclusion proof reaches a checkpoint signed by the entry's log (servers.md §3.4): the
  * signature line's 4-byte key ID is the first 4 bytes of the log's (checkpoint) key ID and its
@@ -338,8 +350,16 @@ export function verifyInclusionProof(
   }
   const keyId = log.checkpointKeyId ?? log.logId;
   const hint = new DataView(keyId.buffer, keyId.byteOffset, 4).getUint32(0, false);
-  const names = new Set([origin, origin.split(' - ')[0]!]);
-  const verifiers = [...names].map((n) => noteKeyVerifier(n, hint, log.publicKey));
+  // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
+  // log): a v2 origin is the log's base URL without the scheme, a v1 origin starts with its
+  // host ("<host> - <tree ID>"). A tree signed under another name by the same key is another log.
+  const names = [origin, origin.split(' - ')[0]!].filter((n) => originNamesLog(n, log.baseUrl));
+  if (names.length === 0)
+    throw verificationFailed(
+      'TLOG_CHECKPOINT',
+      `the checkpoint of ${where} is for the log "${origin}", not the trusted log ${log.baseUrl || toHex(log.logId)}`,
+    );
+  const verifiers = [...new Set(names)].map((n) => noteKeyVerifier(n, hint, log.publicKey));
   let checkpoint;
   try {
     const note = verifyNote(proof.checkpoint, verifiers, 'checkpoint');

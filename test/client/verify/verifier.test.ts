@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { parseBundleJSON, parseTrustedRootJSON, type Bundle } from '../../../src/bundle/index.ts';
+import {
+  parseBundleJSON,
+  parseTrustedRootJSON,
+  type Bundle,
+  type TrustedRoot,
+} from '../../../src/bundle/index.ts';
 import {
   anchoredRegExp,
   exact,
@@ -288,5 +293,43 @@ test('keyed bundles verify only with the right key', () => {
       verifyBundle(bundle('happy-path-v0.3'), bytes, prodRoot, { kind: 'key', key: wrong }),
     ),
     'KEY_MISMATCH',
+  );
+});
+
+test("a checkpoint must be the trusted log's own: its origin names the log's base URL", () => {
+  // the same log key under another base URL: the signed tree is not that log's
+  const moved = (root: TrustedRoot, url: string): TrustedRoot => ({
+    ...root,
+    tlogs: root.tlogs.map((l) => ({ ...l, baseUrl: url })),
+  });
+  const v1 = bundle('happy-path-v0.3');
+  const v2 = bundle('rekor2-happy-path');
+  assert.equal(
+    code(() => verifyBundle(v1, bytes, prodRoot, who())),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyBundle(v2, bytes, stagingRoot, who())),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyBundle(v1, bytes, moved(prodRoot, 'https://rekor.example.dev'), who())),
+    'TLOG_CHECKPOINT',
+  );
+  // a longer host that merely contains the origin is not the log either
+  assert.equal(
+    code(() =>
+      verifyBundle(
+        v2,
+        bytes,
+        moved(stagingRoot, 'https://log2025-alpha1.rekor.sigstage.dev.evil.example'),
+        who(),
+      ),
+    ),
+    'TLOG_CHECKPOINT',
+  );
+  assert.throws(
+    () => verifyBundle(v2, bytes, moved(stagingRoot, 'https://other.example.dev'), who()),
+    /the checkpoint of entry \d+ is for the log "log2025-alpha1\.rekor\.sigstage\.dev", not the trusted log https:\/\/other\.example\.dev/,
   );
 });
