@@ -377,11 +377,10 @@ function checkLogEntries(
         'TLOG_NOT_INCLUDED',
         `log entry ${entry.logIndex} has neither a signed entry timestamp nor an inclusion proof with a checkpoint, so its inclusion is unproven`,
       );
+    // The same body in the same trusted log is one entry, however the bundle names the log
+    // (a v2 log may be named by its log ID or its checkpoint key ID).
     if (
-      entries.some(
-        (x) =>
-          eq(x.entry.logId, entry.logId) && eq(x.entry.canonicalizedBody, entry.canonicalizedBody),
-      )
+      entries.some((x) => x.log === log && eq(x.entry.canonicalizedBody, entry.canonicalizedBody))
     )
       throw fail(
         'TLOG_DUPLICATE',

@@ -333,3 +333,27 @@ test("a checkpoint must be the trusted log's own: its origin names the log's bas
     /the checkpoint of entry \d+ is for the log "log2025-alpha1\.rekor\.sigstage\.dev", not the trusted log https:\/\/other\.example\.dev/,
   );
 });
+
+test('one log entry named twice (by log ID and by checkpoint key ID) counts once', () => {
+  const b = bundle('rekor2-happy-path');
+  const entry = b.verificationMaterial.tlogEntries[0]!;
+  // the trusted log also answers to a checkpoint key ID (same 4-byte note key hint)
+  const alias = new Uint8Array(entry.logId);
+  alias[31] ^= 1;
+  const root: TrustedRoot = {
+    ...stagingRoot,
+    tlogs: stagingRoot.tlogs.map((l) =>
+      Buffer.compare(l.logId, entry.logId) === 0 ? { ...l, checkpointKeyId: alias } : l,
+    ),
+  };
+  assert.equal(
+    code(() => verifyBundle(b, bytes, root, who())),
+    'ok',
+  );
+  const twice = structuredClone(b) as Bundle;
+  twice.verificationMaterial.tlogEntries.push({ ...structuredClone(entry), logId: alias });
+  assert.equal(
+    code(() => verifyBundle(twice, bytes, root, who(), { tlogThreshold: 2 })),
+    'TLOG_DUPLICATE',
+  );
+});
