@@ -172,4 +172,39 @@ describe('interactive sign-in with a real browser', { skip: noBrowser }, () => {
       sink.closeAllConnections();
     }
   });
+  test('signet token --flow browser opens the browser named by BROWSER and prints the token', async () => {
+    const signedIn: Promise<unknown>[] = [];
+    const sink = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        signedIn.push(person(body, 'dev@signet.local'));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    // xdg-open reads BROWSER too; shadow it so only signet's own reading of BROWSER can pass.
+    const shim = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-no-xdg-'));
+    fs.writeFileSync(path.join(shim, 'xdg-open'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    try {
+      const got = await run(['token', '--server', stack.url, '--flow', 'browser'], {
+        PATH: `${shim}:${process.env.PATH}`,
+        BROWSER: `${process.execPath} ${openUrl}`,
+        SIGNET_E2E_URL_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`,
+        // must not stand in for the sign-in that was asked for
+        SIGSTORE_ID_TOKEN: 'not-a-token',
+      });
+      assert.equal(got.status, 0, got.stderr);
+      assert.equal(signedIn.length, 1, 'the BROWSER command was not used');
+      await Promise.all(signedIn);
+      const claims = JSON.parse(
+        Buffer.from(got.stdout.trim().split('.')[1]!, 'base64url').toString(),
+      ) as { email?: string; iss?: string };
+      assert.equal(claims.email, 'dev@signet.local');
+      assert.equal(claims.iss, `${stack.url}/oidc`);
+    } finally {
+      sink.close();
+      sink.closeAllConnections();
+    }
+  });
 });

@@ -54,7 +54,9 @@ async function token(f: TokenFlags): Promise<string> {
     // The sign-in client is only needed for these flows; keep it off signet's startup path.
     const { getIdentityToken } = await import('../../client/identity/index.ts');
     const got = await getIdentityToken({
-      env: {},
+      // Only the browser opener: an ambient CI token or SIGSTORE_ID_TOKEN must not stand in for
+      // the sign-in that was asked for.
+      env: process.env.BROWSER === undefined ? {} : { BROWSER: process.env.BROWSER },
       issuer,
       clientId: f.clientId,
       audience: f.audience ?? f.clientId,
