@@ -36,3 +36,24 @@ test('a bad flag gives one clear line and exit code 1, no stack trace', () => {
   assert.match(r.stderr, /--port: "eighty" is not a port number/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
 });
+
+test('signet up keeps serving when its stdout is closed (signet up | head -1)', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-'));
+  const child = spawn(bin, ['up', '--port', '0', '--data', data], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => {
+      const m = /signet is up at (http:\/\/\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+      else reject(new Error(`unexpected first output: ${d.toString()}`));
+    });
+  });
+  child.stdout.destroy(); // what `head -1` does after its line
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await fetch(`${url}/healthz`);
+  assert.equal(r.status, 200);
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+});

@@ -52,6 +52,10 @@ export function registerUp(program: Command): void {
         publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
         config: file.services,
       });
+      // A closed stdout (`signet up | head`) must not take the server down with it.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
       process.stdout.write(banner(stack.url, [...stack.services.keys()]));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
