@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { toHex } from '../encoding/hex.ts';
+import { hash } from 'node:crypto';
 
 export type V1HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
 export const V1_HASH_HEX_LENGTH: Record<V1HashAlgorithm, number> = {
@@ -8,9 +7,10 @@ export const V1_HASH_HEX_LENGTH: Record<V1HashAlgorithm, number> = {
   sha512: 128,
 };
 
+// One-shot hashing (no Hash object): these run several times per admitted entry.
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return new Uint8Array(hash('sha256', data, 'buffer'));
 }
 export function sha256Hex(data: Uint8Array): string {
-  return toHex(sha256(data));
+  return hash('sha256', data, 'hex');
 }

@@ -62,6 +62,26 @@ function digestScheme(m: VerifierMaterial): KeyDetails {
   return m.details === 'PKIX_ED25519' ? 'PKIX_ED25519_PH' : m.details;
 }
 
+/**
+ * The canonical hashedrekord 0.0.1 body: JCS (RFC 8785) of
+ * {apiVersion, kind, spec: {data: {hash: {algorithm, value}}, signature: {content, publicKey:
+ * {content}}}}, written out directly because it is built once per admission. Keys are in JCS
+ * order and every value is a fixed word, lowercase hex or base64 (nothing to escape), so this is
+ * byte for byte what canonicalBytes() gives (tested).
+ */
+export function hashedRekordV001Body(
+  algorithm: V1HashAlgorithm,
+  hexValue: string,
+  signatureBase64: string,
+  publicKeyBase64: string,
+): Uint8Array {
+  return UTF8.encode(
+    `{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"${algorithm}","value":"${hexValue}"}},"signature":{"content":"${signatureBase64}","publicKey":{"content":"${publicKeyBase64}"}}}}`,
+  );
+}
+
+const UTF8 = new TextEncoder();
+
 // hashedrekord 0.0.1 (rekor pkg/types/hashedrekord/v0.0.1/entry.go)
 function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
   const spec = fields(specValue, 'spec', ['data', 'signature']);
@@ -96,24 +116,15 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
   if (material.details === 'PKIX_ED25519' && alg !== 'sha512')
     throw invalid('spec.data.hash.algorithm', 'must be sha512 for an Ed25519 key (Ed25519ph)');
 
-  const canonical = {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: alg, value: hexValue } },
-      signature: {
-        content: toBase64(signature),
-        publicKey: { content: toBase64(new TextEncoder().encode(canonicalPem(material))) },
-      },
-    },
-  };
+  const sigB64 = toBase64(signature);
+  const keyB64 = toBase64(new TextEncoder().encode(canonicalPem(material)));
   const pending: ParsedEntry['pending'][number] = material.point
     ? { point: material.point, details: digestScheme(material), digest, signature }
     : { key: material.key, details: digestScheme(material), digest, signature };
   return {
     kind: 'hashedrekord',
     apiVersion: '0.0.1',
-    body: canonicalBytes(canonical),
+    body: hashedRekordV001Body(alg, hexValue, sigB64, keyB64),
     searchKeys: [`${alg}:${hexValue}`, ...verifierSearchKeys(material)],
     pending: [pending],
   };

@@ -1,7 +1,6 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll, encodePem } from '../encoding/pem.ts';
-import { toHex } from '../encoding/hex.ts';
 import { type EcCurveName, type EcPoint, ecPointFromUncompressed } from '../crypto/ecdsa.ts';
 import { type KeyDetails, keyDetailsOf } from '../crypto/keys.ts';
 import { parseCertificate, type X509Certificate } from '../x509/certificate.ts';
@@ -133,7 +132,7 @@ export function canonicalPem(m: VerifierMaterial): string {
   return m.certificates.map((c) => encodePem('CERTIFICATE', c)).join('');
 }
 
-const sha256Hex = (b: Uint8Array): string => toHex(createHash('sha256').update(b).digest());
+const sha256Hex = (b: Uint8Array): string => hash('sha256', b, 'hex');
 
 /**
  * Search keys for a verifier (Signet's index, shared by the v1 and v2 APIs):

@@ -7,6 +7,8 @@ import { toHex } from '../encoding/hex.ts';
  * protobuf-specs TransparencyLogEntry JSON that Rekor v2 answers with.
  */
 
+const UTF8 = new TextEncoder();
+
 /**
  * The bytes a SignedEntryTimestamp signs (rekor pkg/api/entries.go signEntry; servers.md §2.4):
  * JCS of exactly {body, integratedTime, logID, logIndex}.
@@ -16,9 +18,19 @@ export function setPayload(e: {
   integratedTime: number;
   logId: Uint8Array;
   logIndex: number;
+  /** base64 of `body`, when the caller has it already (the v1 answer carries it too). */
+  bodyBase64?: string;
 }): Uint8Array {
+  // Signed once per admitted entry: written out directly. This is JCS (RFC 8785) of the four
+  // fields: keys in sorted order, base64/hex strings need no escaping, and safe integers
+  // serialize as their decimal digits (§3.2.2.3). Anything else takes the general encoder.
+  const body = e.bodyBase64 ?? toBase64(e.body);
+  if (Number.isSafeInteger(e.integratedTime) && Number.isSafeInteger(e.logIndex))
+    return UTF8.encode(
+      `{"body":"${body}","integratedTime":${e.integratedTime},"logID":"${toHex(e.logId)}","logIndex":${e.logIndex}}`,
+    );
   return canonicalBytes({
-    body: toBase64(e.body),
+    body,
     integratedTime: e.integratedTime,
     logID: toHex(e.logId),
     logIndex: e.logIndex,
@@ -38,6 +50,8 @@ export interface V1EntryParts {
   set: Uint8Array;
   proof: { rootHash: Uint8Array; treeSize: number; hashes: Uint8Array[]; checkpoint: string };
   attestation?: Uint8Array;
+  /** base64 of `body`, when the caller has it already. */
+  bodyBase64?: string;
 }
 
 /**
@@ -47,7 +61,7 @@ export interface V1EntryParts {
 export function v1LogEntryValue(p: V1EntryParts): Record<string, unknown> {
   const v: Record<string, unknown> = {};
   if (p.attestation) v.attestation = { data: toBase64(p.attestation) };
-  v.body = toBase64(p.body);
+  v.body = p.bodyBase64 ?? toBase64(p.body);
   v.integratedTime = p.integratedTime;
   v.logID = toHex(p.logId);
   v.logIndex = p.logIndex;

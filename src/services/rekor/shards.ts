@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
+import { toBase64 } from '../../core/encoding/base64.ts';
 import { signCheckpoint, rekorV1Origin } from '../../core/note/checkpoint.ts';
 import { noteSigner } from '../../core/note/keys.ts';
 import {
@@ -102,8 +103,19 @@ export class Shard {
   }
 
   /** SignedEntryTimestamp: ECDSA (SHA-256, DER) over the JCS payload (servers.md §2.4). */
-  signEntryTimestamp(body: Uint8Array, integratedTime: number, globalIndex: number): Uint8Array {
-    const payload = setPayload({ body, integratedTime, logId: this.logId, logIndex: globalIndex });
+  signEntryTimestamp(
+    body: Uint8Array,
+    integratedTime: number,
+    globalIndex: number,
+    bodyBase64?: string,
+  ): Uint8Array {
+    const payload = setPayload({
+      body,
+      integratedTime,
+      logId: this.logId,
+      logIndex: globalIndex,
+      ...(bodyBase64 !== undefined ? { bodyBase64 } : {}),
+    });
     return new Uint8Array(sign('sha256', payload, this.version.key));
   }
 
@@ -121,14 +133,16 @@ export class Shard {
     const hashes = await this.inclusionProof(e.index, h.size);
     const global = this.offset + e.index;
     const id = entryId(this.treeId, entryUuid(e.leafHash));
+    const bodyBase64 = toBase64(e.leaf); // signed in the SET and sent in the answer
     const parts = {
       entryId: id,
       body: e.leaf,
+      bodyBase64,
       integratedTime: e.integratedTime,
       logId: this.logId,
       logIndex: global,
       shardIndex: e.index,
-      set: this.signEntryTimestamp(e.leaf, e.integratedTime, global),
+      set: this.signEntryTimestamp(e.leaf, e.integratedTime, global, bodyBase64),
       proof: {
         rootHash: h.rootHash,
         treeSize: h.size,

@@ -4,11 +4,14 @@ import { describe, it } from 'node:test';
 import { ed25519ph } from '@noble/curves/ed25519.js';
 import { verifyDigestBatch } from '../../../src/core/crypto/verify.ts';
 import { SignetError } from '../../../src/core/errors.ts';
+import { canonicalBytes } from '../../../src/core/encoding/canonical-json.ts';
 import {
   entryId,
+  hashedRekordV001Body,
   parseCreateEntryRequestV2,
   parseEntryRef,
   parseProposedEntryV1,
+  setPayload,
   treeIdForKey,
 } from '../../../src/core/rekor/index.ts';
 import {
@@ -88,6 +91,53 @@ describe('Rekor v1 kinds', () => {
       ),
     );
     assert.ok(!/\s/.test(t));
+  });
+
+  it('the written-out hashedrekord body and SET payload are exactly the general JCS encoding', () => {
+    for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
+      const s = ecSigner();
+      const req = hashedRekordV1(s, Buffer.from(`artifact ${alg}`));
+      const hex = createHash(alg).update(Buffer.from('y')).digest('hex');
+      req.spec.data.hash = { algorithm: alg, value: hex };
+      // the key's PEM given with CRLF line ends: the body carries the canonical PEM instead
+      req.spec.signature.publicKey.content = b64(Buffer.from(s.pem.replace(/\n/g, '\r\n')));
+      const p = parseProposedEntryV1(req);
+      const expected = canonicalBytes({
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: {
+          data: { hash: { algorithm: alg, value: hex } },
+          signature: {
+            content: req.spec.signature.content,
+            publicKey: { content: b64(Buffer.from(s.pem)) },
+          },
+        },
+      });
+      assert.deepEqual(p.body, expected);
+      assert.equal(
+        text(p.body),
+        text(hashedRekordV001Body(alg, hex, req.spec.signature.content, b64(Buffer.from(s.pem)))),
+      );
+    }
+    const body = new TextEncoder().encode('{"k":"v"}');
+    const logId = new Uint8Array(32).fill(0xab);
+    for (const [integratedTime, logIndex] of [
+      [0, 0],
+      [1_700_000_000, 123_456_789],
+      [Number.MAX_SAFE_INTEGER, 2 ** 40],
+    ]) {
+      const general = canonicalBytes({
+        body: b64(body),
+        integratedTime,
+        logID: Buffer.from(logId).toString('hex'),
+        logIndex,
+      });
+      assert.deepEqual(setPayload({ body, integratedTime, logId, logIndex }), general);
+      assert.deepEqual(
+        setPayload({ body, integratedTime, logId, logIndex, bodyBase64: b64(body) }),
+        general,
+      );
+    }
   });
 
   it('hashedrekord with RSA and with Ed25519 (as Ed25519ph over SHA-512)', () => {
