@@ -161,11 +161,8 @@ async function trustedRootFromServer(
   server: string,
   tufRoot: string | undefined,
 ): Promise<unknown> {
-  try {
-    new URL(server);
-  } catch {
-    throw invalid('--server', `"${server}" is not a URL`);
-  }
+  const { httpUrl } = await import('../client/http/fetch.ts');
+  httpUrl(server, '--server');
   const { fetchTrust } = await import('../client/tuf/index.ts');
   const opts: { serverUrl: string; cacheDir: string; rootFile?: string } = {
     serverUrl: server,

@@ -20,11 +20,8 @@ export function registerTrustedRoot(program: Command): void {
     .action(async (flags: { server?: string; out?: string; signingConfig?: boolean }) => {
       if (flags.server === undefined)
         throw invalid('--server', 'is required: the URL of a Signet stack');
-      try {
-        new URL(flags.server);
-      } catch {
-        throw invalid('--server', `"${flags.server}" is not a URL`);
-      }
+      const { httpUrl } = await import('../../client/http/fetch.ts');
+      httpUrl(flags.server, '--server');
       const http = await import('../../client/http/trust.ts');
       const bundle = await import('../../bundle/index.ts');
       let text: string;

@@ -1,4 +1,4 @@
-import { SignetError } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 
 /**
  * The one place the client talks HTTP: global fetch with a deadline, and errors a person can
@@ -184,4 +184,17 @@ function statusError(req: HttpRequest, status: number, body: Uint8Array): Signet
     `${req.service} at ${req.url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
     { details: { status } },
   );
+}
+
+/** A service URL from a flag or option: it must parse and be http(s). Errors name `field`. */
+export function httpUrl(value: string, field: string): URL {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw invalid(field, `"${value}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw invalid(field, `"${value}" is not an http(s) URL`);
+  return u;
 }

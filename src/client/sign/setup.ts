@@ -6,7 +6,7 @@ import {
   type SigningConfig,
 } from '../../bundle/signing-config.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
-import type { HttpOptions } from '../http/fetch.ts';
+import { httpUrl, type HttpOptions } from '../http/fetch.ts';
 import { fetchSigningConfigJson } from '../http/trust.ts';
 import { readPassphrase } from '../keys/passphrase.ts';
 import { readPrivateKey } from '../keys/cosign-key.ts';
@@ -91,7 +91,7 @@ async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | u
   if (o.signingConfig !== undefined)
     return parseSigningConfigJSON(readText(o.signingConfig, '--signing-config'), o.signingConfig);
   if (o.server !== undefined) {
-    checkUrl(o.server, '--server');
+    httpUrl(o.server, '--server');
     if (o.tufCacheDir === undefined)
       return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
     // The signing config says where our identity token goes: take it only from the server's
@@ -209,15 +209,4 @@ function fileError(file: string, flag: string, e: unknown) {
           ? 'permission denied'
           : (e as Error).message;
   return invalid(flag, `cannot read ${file}: ${why}`, e);
-}
-
-function checkUrl(url: string, flag: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw invalid(flag, `"${url}" is not a URL`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw invalid(flag, `"${url}" must be an http(s) URL`);
 }

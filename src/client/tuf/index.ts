@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import { invalid, SignetError } from '../../core/errors.ts';
+import { httpUrl } from '../http/fetch.ts';
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -119,14 +120,7 @@ function repositoryUrl(opts: FetchTrustOptions): string {
   const field = opts.tufUrl !== undefined ? 'tufUrl' : 'serverUrl';
   const raw = opts.tufUrl ?? opts.serverUrl;
   if (!raw) throw invalid('serverUrl', 'give the server URL or the TUF repository URL');
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw invalid(field, `"${raw}" is not a URL`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:')
-    throw invalid(field, `"${raw}" is not an http(s) URL`);
+  httpUrl(raw, field);
   const base = raw.replace(/\/+$/, '');
   return opts.tufUrl !== undefined ? base : `${base}/tuf`;
 }
