@@ -264,10 +264,7 @@ test('503/429 answers are retried (Retry-After honoured), then the last answer i
 test('service URLs from flags must parse and be http(s); the error names the flag', async () => {
   const { httpUrl } = await import('../../../src/client/http/fetch.ts');
   assert.equal(httpUrl('http://127.0.0.1:8080/x', '--server').port, '8080');
-  assert.throws(
-    () => httpUrl('localhost', '--server'),
-    /--server: "localhost" is not a URL/,
-  );
+  assert.throws(() => httpUrl('localhost', '--server'), /--server: "localhost" is not a URL/);
   assert.throws(
     () => httpUrl('ftp://example.com', '--server'),
     (e: unknown) =>
