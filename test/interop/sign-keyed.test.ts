@@ -15,7 +15,11 @@ const services = await stackServices(stack.url);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keyed-'));
 const env = { COSIGN_PASSWORD: 'pw' };
 fs.writeFileSync(path.join(dir, 'a.txt'), 'signed with a key\n');
-const gen = await signet(['generate-key-pair'], { cwd: dir, env });
+const run = (args: string[]) => signet(args, { cwd: dir, env });
+const withRekor = {
+  skip: !services.includes('rekor') && 'the stack has no transparency log yet',
+};
+const gen = await run(['generate-key-pair']);
 assert.equal(gen.status, 0, gen.stderr);
 const publicKey = createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8'));
 const keys = () => ({ publicKey, validFor: () => true });
@@ -24,20 +28,17 @@ test(
   'sign-blob --key --server, timestamp only (--tlog-upload=false): sigstore-js verifies it',
   { skip: !services.includes('tsa') && 'the stack has no TSA yet' },
   async () => {
-    const r = await signet(
-      [
-        'sign-blob',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--tlog-upload=false',
-        '--bundle',
-        'a.ts.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const r = await run([
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--tlog-upload=false',
+      '--bundle',
+      'a.ts.json',
+      'a.txt',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const json = fs.readFileSync(path.join(dir, 'a.ts.json'), 'utf8');
     const b = JSON.parse(json);
@@ -65,24 +66,21 @@ test(
 for (const v of [1, 2]) {
   test(
     `sign-blob --key --server with Rekor v${v} and a timestamp: sigstore-js verifies it`,
-    { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+    withRekor,
     async () => {
       const out = `a.v${v}.json`;
-      const r = await signet(
-        [
-          'sign-blob',
-          '--key',
-          'cosign.key',
-          '--server',
-          stack.url,
-          '--rekor-version',
-          String(v),
-          '--bundle',
-          out,
-          'a.txt',
-        ],
-        { cwd: dir, env },
-      );
+      const r = await run([
+        'sign-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        String(v),
+        '--bundle',
+        out,
+        'a.txt',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const json = fs.readFileSync(path.join(dir, out), 'utf8');
       const entry = JSON.parse(json).verificationMaterial.tlogEntries[0];
@@ -95,7 +93,7 @@ for (const v of [1, 2]) {
 
 test(
   '--trusted-root: the new bundle is checked before it is written; a root that does not trust the stack stops it',
-  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  withRekor,
   async () => {
     fs.writeFileSync(
       path.join(dir, 'root.json'),
@@ -111,38 +109,32 @@ test(
         timestampAuthorities: [],
       }),
     );
-    const ok = await signet(
-      [
-        'sign-blob',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--trusted-root',
-        'root.json',
-        '--bundle',
-        'checked.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const ok = await run([
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--trusted-root',
+      'root.json',
+      '--bundle',
+      'checked.json',
+      'a.txt',
+    ]);
     assert.equal(ok.status, 0, ok.stderr);
     assert.ok(fs.existsSync(path.join(dir, 'checked.json')));
-    const bad = await signet(
-      [
-        'sign-blob',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--trusted-root',
-        'empty-root.json',
-        '--bundle',
-        'unchecked.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const bad = await run([
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--trusted-root',
+      'empty-root.json',
+      '--bundle',
+      'unchecked.json',
+      'a.txt',
+    ]);
     assert.equal(bad.status, 1);
     assert.match(
       bad.stderr,
@@ -155,32 +147,29 @@ test(
 for (const v of [1, 2]) {
   test(
     `attest-blob --key with Rekor v${v}: sigstore-js verifies the DSSE bundle; the statement names the file`,
-    { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+    withRekor,
     async () => {
       fs.writeFileSync(
         path.join(dir, 'sbom.json'),
         JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5' }),
       );
       const out = `att.v${v}.json`;
-      const r = await signet(
-        [
-          'attest-blob',
-          '--key',
-          'cosign.key',
-          '--server',
-          stack.url,
-          '--rekor-version',
-          String(v),
-          '--type',
-          'cyclonedx',
-          '--predicate',
-          'sbom.json',
-          '--bundle',
-          out,
-          'a.txt',
-        ],
-        { cwd: dir, env },
-      );
+      const r = await run([
+        'attest-blob',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        String(v),
+        '--type',
+        'cyclonedx',
+        '--predicate',
+        'sbom.json',
+        '--bundle',
+        out,
+        'a.txt',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const json = fs.readFileSync(path.join(dir, out), 'utf8');
       const b = JSON.parse(json);
@@ -193,21 +182,18 @@ for (const v of [1, 2]) {
         v === 1 ? { kind: 'dsse', version: '0.0.1' } : { kind: 'hashedrekord', version: '0.0.2' },
       );
       await verifyWithSigstoreJs(stack.url, json, { keys, ctlogThreshold: 0 });
-      const ours = await signet(
-        [
-          'verify-blob-attestation',
-          '--server',
-          stack.url,
-          '--key',
-          'cosign.pub',
-          '--type',
-          'cyclonedx',
-          '--bundle',
-          out,
-          'a.txt',
-        ],
-        { cwd: dir, env },
-      );
+      const ours = await run([
+        'verify-blob-attestation',
+        '--server',
+        stack.url,
+        '--key',
+        'cosign.pub',
+        '--type',
+        'cyclonedx',
+        '--bundle',
+        out,
+        'a.txt',
+      ]);
       assert.equal(ours.status, 0, ours.stderr);
     },
   );
@@ -215,28 +201,25 @@ for (const v of [1, 2]) {
 
 test(
   "the log's own error message reaches the user (Rekor v2 refuses a pure Ed25519 key)",
-  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  withRekor,
   async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     fs.writeFileSync(
       path.join(dir, 'ed.pem'),
       generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
     );
-    const r = await signet(
-      [
-        'sign-blob',
-        '--key',
-        'ed.pem',
-        '--server',
-        stack.url,
-        '--rekor-version',
-        '2',
-        '--bundle',
-        'ed.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const r = await run([
+      'sign-blob',
+      '--key',
+      'ed.pem',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '2',
+      '--bundle',
+      'ed.json',
+      'a.txt',
+    ]);
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
@@ -249,7 +232,7 @@ test(
 
 test(
   'a P-384 key: message and DSSE bundles use SHA-384 throughout and Rekor v2 takes them; signet verifies the message bundle',
-  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
+  withRekor,
   async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const k = generateKeyPairSync('ec', { namedCurve: 'P-384' });
@@ -262,51 +245,51 @@ test(
       k.publicKey.export({ format: 'pem', type: 'spki' }),
     );
     fs.writeFileSync(path.join(dir, 'pred.json'), '{"ok":true}');
-    const s = await signet(
-      [
-        'sign-blob',
-        '--key',
-        'p384.pem',
-        '--server',
-        stack.url,
-        '--rekor-version',
-        '2',
-        '--bundle',
-        'p384.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const s = await run([
+      'sign-blob',
+      '--key',
+      'p384.pem',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '2',
+      '--bundle',
+      'p384.json',
+      'a.txt',
+    ]);
     assert.equal(s.status, 0, s.stderr);
     assert.equal(
       JSON.parse(fs.readFileSync(path.join(dir, 'p384.json'), 'utf8')).messageSignature
         .messageDigest.algorithm,
       'SHA2_384',
     );
-    const a = await signet(
-      [
-        'attest-blob',
-        '--key',
-        'p384.pem',
-        '--server',
-        stack.url,
-        '--rekor-version',
-        '2',
-        '--predicate',
-        'pred.json',
-        '--type',
-        'https://example.com/t',
-        '--bundle',
-        'p384.att.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const a = await run([
+      'attest-blob',
+      '--key',
+      'p384.pem',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '2',
+      '--predicate',
+      'pred.json',
+      '--type',
+      'https://example.com/t',
+      '--bundle',
+      'p384.att.json',
+      'a.txt',
+    ]);
     assert.equal(a.status, 0, a.stderr);
-    const v = await signet(
-      ['verify-blob', '--server', stack.url, '--key', 'p384.pub', '--bundle', 'p384.json', 'a.txt'],
-      { cwd: dir, env },
-    );
+    const v = await run([
+      'verify-blob',
+      '--server',
+      stack.url,
+      '--key',
+      'p384.pub',
+      '--bundle',
+      'p384.json',
+      'a.txt',
+    ]);
     assert.equal(v.status, 0, v.stderr);
     // DSSE in Rekor v2 is a hashedrekord over the PAE digest; the log takes only the hash of
     // the key's scheme (48 bytes for P-384), so that is what the entry must record.
@@ -317,56 +300,46 @@ test(
     assert.equal(body.spec.hashedRekordV002.data.algorithm, 'SHA2_384');
     assert.equal(Buffer.from(body.spec.hashedRekordV002.data.digest, 'base64').length, 48);
     // Signet verifies what it signed: the PAE digest is checked with the entry's SHA-384.
-    const va = await signet(
-      [
-        'verify-blob-attestation',
-        '--server',
-        stack.url,
-        '--key',
-        'p384.pub',
-        '--type',
-        'https://example.com/t',
-        '--bundle',
-        'p384.att.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
+    const va = await run([
+      'verify-blob-attestation',
+      '--server',
+      stack.url,
+      '--key',
+      'p384.pub',
+      '--type',
+      'https://example.com/t',
+      '--bundle',
+      'p384.att.json',
+      'a.txt',
+    ]);
     assert.equal(va.status, 0, va.stderr);
   },
 );
 
-test(
-  'attest-blob --statement signs a ready-made statement byte for byte',
-  { skip: !services.includes('rekor') && 'the stack has no transparency log yet' },
-  async () => {
-    const { createHash } = await import('node:crypto');
-    const text = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"pkg:generic/a.txt","digest":{"sha256":"${createHash(
-      'sha256',
-    )
-      .update(fs.readFileSync(path.join(dir, 'a.txt')))
-      .digest(
-        'hex',
-      )}"}}],"predicateType":"https://example.com/release/v1","predicate":{"version":"1.0.0"}}\n`;
-    fs.writeFileSync(path.join(dir, 'statement.json'), text);
-    const r = await signet(
-      [
-        'attest-blob',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--statement',
-        'statement.json',
-        '--bundle',
-        'st.json',
-        'a.txt',
-      ],
-      { cwd: dir, env },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const json = fs.readFileSync(path.join(dir, 'st.json'), 'utf8');
-    assert.equal(Buffer.from(JSON.parse(json).dsseEnvelope.payload, 'base64').toString(), text);
-    await verifyWithSigstoreJs(stack.url, json, { keys, ctlogThreshold: 0 });
-  },
-);
+test('attest-blob --statement signs a ready-made statement byte for byte', withRekor, async () => {
+  const { createHash } = await import('node:crypto');
+  const text = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"pkg:generic/a.txt","digest":{"sha256":"${createHash(
+    'sha256',
+  )
+    .update(fs.readFileSync(path.join(dir, 'a.txt')))
+    .digest(
+      'hex',
+    )}"}}],"predicateType":"https://example.com/release/v1","predicate":{"version":"1.0.0"}}\n`;
+  fs.writeFileSync(path.join(dir, 'statement.json'), text);
+  const r = await run([
+    'attest-blob',
+    '--key',
+    'cosign.key',
+    '--server',
+    stack.url,
+    '--statement',
+    'statement.json',
+    '--bundle',
+    'st.json',
+    'a.txt',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const json = fs.readFileSync(path.join(dir, 'st.json'), 'utf8');
+  assert.equal(Buffer.from(JSON.parse(json).dsseEnvelope.payload, 'base64').toString(), text);
+  await verifyWithSigstoreJs(stack.url, json, { keys, ctlogThreshold: 0 });
+});
