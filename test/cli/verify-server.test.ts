@@ -33,17 +33,11 @@ function run(args: string[], cacheDir = cache): Promise<{ status: number | null;
 }
 
 const flags = ['--certificate-identity', SAN, '--certificate-oidc-issuer', ISS];
+/** verify-blob of the public-good happy-path bundle with its identity; add the trust flags. */
+const verifyHappy = ['verify-blob', artifact, '--bundle', happy, ...flags];
 
 test('--server takes the trusted root from the stack through TUF: a public-good bundle is not trusted by it', async () => {
-  const r = await run([
-    'verify-blob',
-    artifact,
-    '--bundle',
-    happy,
-    ...flags,
-    '--server',
-    stack.url,
-  ]);
+  const r = await run([...verifyHappy, '--server', stack.url]);
   assert.equal(r.status, 1, r.stderr);
   // trust on first use is announced; the verdict names the untrusted log
   assert.match(r.stderr, /warning: .*/);
@@ -58,17 +52,7 @@ test('--server takes the trusted root from the stack through TUF: a public-good 
 test("--tuf-root pins the root: a root that is not the stack's is refused", async () => {
   const wrongRoot = path.join(C, 'trust-roots/production/root.json');
   const r = await run(
-    [
-      'verify-blob',
-      artifact,
-      '--bundle',
-      happy,
-      ...flags,
-      '--server',
-      stack.url,
-      '--tuf-root',
-      wrongRoot,
-    ],
+    [...verifyHappy, '--server', stack.url, '--tuf-root', wrongRoot],
     fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-pinned-')),
   );
   assert.equal(r.status, 1);
@@ -78,7 +62,7 @@ test("--tuf-root pins the root: a root that is not the stack's is refused", asyn
 
 test('--tuf-root is honoured even where a first-use pin for the server is cached', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-both-'));
-  const args = ['verify-blob', artifact, '--bundle', happy, ...flags, '--server', stack.url];
+  const args = [...verifyHappy, '--server', stack.url];
   const first = await run(args, dir);
   assert.match(first.stderr, /trust on first use/);
   const wrongRoot = path.join(C, 'trust-roots/production/root.json');
@@ -89,26 +73,8 @@ test('--tuf-root is honoured even where a first-use pin for the server is cached
 });
 
 test('--server must be a URL, and not combined with --trusted-root', async () => {
-  let r = await run([
-    'verify-blob',
-    artifact,
-    '--bundle',
-    happy,
-    ...flags,
-    '--server',
-    'not a url',
-  ]);
+  let r = await run([...verifyHappy, '--server', 'not a url']);
   assert.match(r.stderr, /--server: "not a url" is not a URL/);
-  r = await run([
-    'verify-blob',
-    artifact,
-    '--bundle',
-    happy,
-    ...flags,
-    '--server',
-    stack.url,
-    '--trusted-root',
-    'x.json',
-  ]);
+  r = await run([...verifyHappy, '--server', stack.url, '--trusted-root', 'x.json']);
   assert.match(r.stderr, /give either --trusted-root or --server/);
 });
