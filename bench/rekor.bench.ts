@@ -233,16 +233,14 @@ function postOnce(url: URL, body: string): Promise<{ status: number; ms: number 
  */
 class PipelinedConnection {
   readonly #socket: net.Socket;
-  #buf: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+  /** The start of an answer whose end has not arrived yet. */
+  #rest: Buffer<ArrayBufferLike> = Buffer.alloc(0);
   readonly #waiting: Array<(status: number) => void> = [];
 
   constructor(url: URL) {
     this.#socket = net.connect(Number(url.port), url.hostname);
     this.#socket.setNoDelay(true);
-    this.#socket.on('data', (d: Buffer) => {
-      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
-      this.#drain();
-    });
+    this.#socket.on('data', (d: Buffer) => this.#onData(d));
   }
 
   ready(): Promise<void> {
@@ -259,17 +257,39 @@ class PipelinedConnection {
     });
   }
 
-  #drain(): void {
+  /**
+   * Answers are split where they arrive. An answer cut by a chunk boundary is completed by
+   * joining it with only the head of the next chunk: concatenating whole 64 KiB chunks would
+   * cost this process (and the GC threads it shares with the server) more than the server.
+   */
+  #onData(d: Buffer): void {
+    let from = 0;
+    if (this.#rest.length > 0) {
+      const joined = Buffer.concat([this.#rest, d.subarray(0, Math.min(d.length, 16384))]);
+      const used = this.#answers(joined, 0);
+      if (used < this.#rest.length) {
+        // an answer larger than the joined head (not the case here): join everything
+        this.#rest = Buffer.concat([this.#rest, d]);
+        this.#rest = this.#rest.subarray(this.#answers(this.#rest, 0));
+        return;
+      }
+      from = used - this.#rest.length;
+    }
+    this.#rest = d.subarray(this.#answers(d, from));
+  }
+
+  /** Resolves every complete answer in `buf` from `at`; returns where the first incomplete one starts. */
+  #answers(buf: Buffer, at: number): number {
+    let pos = at;
     for (;;) {
-      const end = this.#buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.#buf.subarray(0, end).toString('latin1');
+      const end = buf.indexOf('\r\n\r\n', pos);
+      if (end < 0) return pos;
+      const head = buf.toString('latin1', pos, end);
       const m = /content-length:\s*(\d+)/i.exec(head);
-      const len = m ? Number(m[1]) : 0;
-      if (this.#buf.length < end + 4 + len) return;
-      const status = Number(head.slice(9, 12));
-      this.#buf = this.#buf.subarray(end + 4 + len);
-      this.#waiting.shift()!(status);
+      const next = end + 4 + (m ? Number(m[1]) : 0);
+      if (buf.length < next) return pos;
+      this.#waiting.shift()!(Number(head.slice(9, 12)));
+      pos = next;
     }
   }
 

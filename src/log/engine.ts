@@ -68,6 +68,8 @@ interface Pending {
 type Outcome = { fresh: NewEntry } | { existing: ExistingEntry };
 
 const MAX_DEDUPE_KEY = 256;
+/** Appends of a committed batch resolved per event-loop turn (see #acknowledge). */
+const RESOLVE_SLICE = 64;
 const MAX_SEARCH_KEY = 1024;
 const MAX_SEARCH_KEYS = 64;
 
@@ -98,6 +100,8 @@ export class TileLog implements LogEngine {
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
+  /** Slices of committed batches whose appends are still to be resolved. */
+  #acking = 0;
   #closed = false;
   /** The right edge of the tree after our last commit, with its root. */
   #edge: { edge: TileEdge; root: Uint8Array } | undefined;
@@ -226,15 +230,21 @@ export class TileLog implements LogEngine {
       while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#maxSize));
     } finally {
       this.#running = false;
-      for (const f of this.#idle.splice(0)) f();
+      if (this.#acking === 0) for (const f of this.#idle.splice(0)) f();
     }
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {
     const integratedTime = Math.floor(this.#now() / 1000);
     let result: { state: TreeState; outcomes: Outcome[]; edge?: TileEdge; full?: TileWrite[] };
+    const unique = new Map<string, Uint8Array>();
+    for (const p of batch) unique.set(hex(p.dedupeKey), p.dedupeKey);
+    const dedupeKeys = [...unique.values()];
     try {
-      result = await this.#storage.sequence((tx) => this.#sequence(tx, batch, integratedTime));
+      result = await this.#storage.sequence(
+        (tx) => this.#sequence(tx, batch, dedupeKeys, integratedTime),
+        { dedupeKeys },
+      );
     } catch (e) {
       this.#edge = undefined; // whatever we computed was rolled back
       const err =
@@ -254,8 +264,41 @@ export class TileLog implements LogEngine {
     for (const w of result.full ?? []) this.#rememberFull(`${w.level}/${w.index}`, w.hashes);
     const checkpoint = this.#signed(result.state);
     if (result.state.size > this.#knownSize) this.#knownSize = result.state.size;
-    batch.forEach((p, i) => {
-      const o = result.outcomes[i]!;
+    this.#acknowledge(batch, result.outcomes, checkpoint);
+  }
+
+  /**
+   * Resolves a committed batch's appends, RESOLVE_SLICE at a time with the event loop turning
+   * in between: whoever awaits an append usually does real work next (a Rekor answer: proof,
+   * SET, JSON), and a whole batch of that at once would hold up the sequencing round trips of
+   * the next batch to the storage thread, which then sits idle with the log's lock.
+   */
+  #acknowledge(batch: Pending[], outcomes: Outcome[], checkpoint: SignedCheckpoint): void {
+    const slice = (from: number): void => {
+      const to = Math.min(batch.length, from + RESOLVE_SLICE);
+      this.#resolveRange(batch, outcomes, checkpoint, from, to);
+      if (to < batch.length) {
+        this.#acking++;
+        setImmediate(() => {
+          this.#acking--;
+          slice(to);
+          if (this.#acking === 0 && !this.#running) for (const f of this.#idle.splice(0)) f();
+        });
+      }
+    };
+    slice(0);
+  }
+
+  #resolveRange(
+    batch: Pending[],
+    outcomes: Outcome[],
+    checkpoint: SignedCheckpoint,
+    from: number,
+    to: number,
+  ): void {
+    for (let i = from; i < to; i++) {
+      const p = batch[i]!;
+      const o = outcomes[i]!;
       if ('fresh' in o)
         p.resolve({
           index: o.fresh.index,
@@ -272,21 +315,19 @@ export class TileLog implements LogEngine {
           duplicate: true,
           checkpoint,
         });
-    });
+    }
   }
 
   /** One transaction: dedupe, assign indices, integrate into tiles, sign the new head. */
   async #sequence(
     tx: SequenceTx,
     batch: Pending[],
+    dedupeKeys: Uint8Array[],
     integratedTime: number,
   ): Promise<{ state: TreeState; outcomes: Outcome[]; edge?: TileEdge; full?: TileWrite[] }> {
     const state = tx.state;
-    const keys = new Map<string, Uint8Array>();
-    for (const p of batch) keys.set(hex(p.dedupeKey), p.dedupeKey);
     const existing = new Map<string, ExistingEntry>();
-    for (const e of await tx.findByDedupeKeys([...keys.values()]))
-      existing.set(hex(e.dedupeKey), e);
+    for (const e of await tx.findByDedupeKeys(dedupeKeys)) existing.set(hex(e.dedupeKey), e);
     const outcomes: Outcome[] = [];
     const fresh: NewEntry[] = [];
     const inBatch = new Map<string, NewEntry>();
@@ -586,7 +627,7 @@ export class TileLog implements LogEngine {
       this.#timer = undefined;
       void this.#drain();
     }
-    if (!this.#running && this.#queue.length === 0) return;
+    if (!this.#running && this.#queue.length === 0 && this.#acking === 0) return;
     await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#queue.length > 0) await this.flush();
   }

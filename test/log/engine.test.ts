@@ -100,6 +100,38 @@ for (const kind of BACKENDS) {
       await log.close();
     });
 
+    test('a large batch is acknowledged over several event-loop turns; flush waits for all of it', async () => {
+      const log = await b.open({ name: 'acks', batchMaxSize: 1024 });
+      const n = 500;
+      let turn = 0;
+      let ticking = true;
+      const tick = (): void => {
+        turn++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const turns: number[] = [];
+      const appends = Array.from({ length: n }, (_, i) =>
+        log.append({ leaf: leaf(`ack ${i}`) }).then((r) => {
+          turns[r.index] = turn;
+          return r;
+        }),
+      );
+      let settled = 0;
+      for (const a of appends) void a.then(() => settled++);
+      await log.flush();
+      // flush resolves only once every queued append has been answered
+      await Promise.resolve();
+      assert.equal(settled, n);
+      ticking = false;
+      const results = await Promise.all(appends);
+      assert.equal(new Set(results.map((r) => r.checkpoint.size)).size, 1, 'one batch');
+      // answered in log order, 64 per event-loop turn: other work gets in between
+      assert.ok(new Set(turns).size >= Math.ceil(n / 64), `turns: ${new Set(turns).size}`);
+      for (let i = 1; i < n; i++) assert.ok(turns[i]! >= turns[i - 1]!);
+      await log.close();
+    });
+
     test('concurrent proofs at many sizes all verify, and read each tile once', async () => {
       const log = await b.open({ name: 'proofs', batchMaxSize: 100 });
       const results: AppendResult[] = [];

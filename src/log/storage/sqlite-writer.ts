@@ -55,17 +55,29 @@ function readState(): TreeState | undefined {
 
 type Op =
   | { op: 'init'; initial: TreeState }
-  | { op: 'begin' }
+  | { op: 'begin'; keys?: Uint8Array[] }
   | { op: 'dedupe'; keys: Uint8Array[] }
   | { op: 'readTiles'; coords: Array<{ level: number; index: number }> }
   | { op: 'leafHashes'; from: number; to: number }
-  | { op: 'insert'; entries: NewEntry[] }
-  | { op: 'writeTiles'; tiles: TileRow[] }
-  | { op: 'setState'; state: TreeState; prevSize: number }
-  | { op: 'commit' }
+  | { op: 'commit'; entries: NewEntry[]; tiles: TileRow[]; state?: TreeState; prevSize: number }
   | { op: 'rollback' }
   | { op: 'replaceCheckpoint'; size: number; checkpoint: string }
   | { op: 'close' };
+
+function dedupe(keys: Uint8Array[]): ExistingEntry[] {
+  const out: ExistingEntry[] = [];
+  for (const k of keys) {
+    const row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
+    if (row)
+      out.push({
+        index: row.idx as number,
+        leafHash: row.leaf_hash as Uint8Array,
+        integratedTime: row.itime as number,
+        dedupeKey: row.dedupe as Uint8Array,
+      });
+  }
+  return out;
+}
 
 function handle(m: Op): unknown {
   switch (m.op) {
@@ -83,27 +95,22 @@ function handle(m: Op): unknown {
     }
     case 'begin': {
       db.exec('BEGIN IMMEDIATE');
-      const s = readState();
-      if (!s) {
+      const state = readState();
+      if (!state) {
         db.exec('ROLLBACK');
         throw new Error(`log ${log} is not initialized`);
       }
-      return s;
-    }
-    case 'dedupe': {
-      const out: ExistingEntry[] = [];
-      for (const k of m.keys) {
-        const row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
-        if (row)
-          out.push({
-            index: row.idx as number,
-            leafHash: row.leaf_hash as Uint8Array,
-            integratedTime: row.itime as number,
-            dedupeKey: row.dedupe as Uint8Array,
-          });
+      if (!m.keys) return { state };
+      try {
+        // the batch's dedupe lookups, read under the same lock in the same round trip
+        return { state, existing: dedupe(m.keys) };
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
       }
-      return out;
     }
+    case 'dedupe':
+      return dedupe(m.keys);
     case 'readTiles': {
       const out: TileRow[] = [];
       for (const c of m.coords) {
@@ -116,7 +123,8 @@ function handle(m: Op): unknown {
       return (q.leafHashes.all(log, m.from, m.to) as Array<{ leaf_hash: Uint8Array }>).map(
         (x) => x.leaf_hash,
       );
-    case 'insert':
+    case 'commit':
+      // The transaction's writes and its commit, all or nothing (the caller rolls back on error).
       for (const e of m.entries) {
         q.insertEntry.run(
           log,
@@ -129,16 +137,12 @@ function handle(m: Op): unknown {
         );
         for (const k of e.searchKeys) q.insertSearch.run(log, k, e.index);
       }
-      return undefined;
-    case 'writeTiles':
       for (const t of m.tiles) q.upsertTile.run(log, t.level, t.index, t.data);
-      return undefined;
-    case 'setState': {
-      const r = q.setState.run(m.state.size, m.state.rootHash, m.state.checkpoint, log, m.prevSize);
-      if (Number(r.changes) !== 1) throw new Error('log state changed under the lock');
-      return undefined;
-    }
-    case 'commit':
+      if (m.state) {
+        const st = m.state;
+        const r = q.setState.run(st.size, st.rootHash, st.checkpoint, log, m.prevSize);
+        if (Number(r.changes) !== 1) throw new Error('log state changed under the lock');
+      }
       db.exec('COMMIT');
       return undefined;
     case 'rollback':

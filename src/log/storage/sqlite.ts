@@ -12,7 +12,14 @@ import { Worker } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { SCHEMA } from './sqlite-schema.ts';
 import type { StoredEntry } from '../types.ts';
-import type { ExistingEntry, LogStorage, SequenceTx, TileRow, TreeState } from './types.ts';
+import type {
+  ExistingEntry,
+  LogStorage,
+  NewEntry,
+  SequenceTx,
+  TileRow,
+  TreeState,
+} from './types.ts';
 
 // Sequencing transactions of every log in one file are serialized in-process, so two writer
 // threads of this process never busy-wait on each other.
@@ -158,21 +165,36 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
       return s;
     },
 
-    sequence(fn) {
+    sequence(fn, opts) {
       return withFileLock(file, async () => {
-        const state = await writer.call<TreeState>({ op: 'begin' });
+        const prefetch = opts?.dedupeKeys;
+        const { state, existing } = await writer.call<{
+          state: TreeState;
+          existing?: ExistingEntry[];
+        }>({ op: 'begin', ...(prefetch ? { keys: prefetch } : {}) });
         try {
+          // The writes are sent with the commit, in one message that the writer applies and
+          // commits at once (or rolls back): each round trip to the writer waits for this
+          // thread's event loop, which under load is busy answering the previous batch, and
+          // the log's lock is held all that time.
+          const writes: { entries: NewEntry[]; tiles: TileRow[]; state?: TreeState } = {
+            entries: [],
+            tiles: [],
+          };
           const tx: SequenceTx = {
             state,
-            findByDedupeKeys: (keys) => writer.call<ExistingEntry[]>({ op: 'dedupe', keys }),
+            findByDedupeKeys: (keys) =>
+              keys === prefetch && existing
+                ? Promise.resolve(existing)
+                : writer.call<ExistingEntry[]>({ op: 'dedupe', keys }),
             readTiles: (coords) => writer.call<TileRow[]>({ op: 'readTiles', coords }),
             readLeafHashes: (from, to) => writer.call<Uint8Array[]>({ op: 'leafHashes', from, to }),
-            insertEntries: (entries) => writer.call<void>({ op: 'insert', entries }),
-            writeTiles: (tiles) => writer.call<void>({ op: 'writeTiles', tiles }),
-            setState: (s) => writer.call<void>({ op: 'setState', state: s, prevSize: state.size }),
+            insertEntries: async (entries) => void writes.entries.push(...entries),
+            writeTiles: async (tiles) => void writes.tiles.push(...tiles),
+            setState: async (s) => void (writes.state = s),
           };
           const out = await fn(tx);
-          await writer.call({ op: 'commit' });
+          await writer.call({ op: 'commit', ...writes, prevSize: state.size });
           return out;
         } catch (e) {
           await writer.call({ op: 'rollback' }).catch(() => undefined);

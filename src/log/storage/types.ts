@@ -66,8 +66,12 @@ export interface LogStorage {
    * stored state. Safe to call from several processes at once.
    */
   init(initial: () => TreeState): Promise<TreeState>;
-  /** Run `fn` in one transaction holding the log's lock (no other sequencer runs meanwhile). */
-  sequence<T>(fn: (tx: SequenceTx) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` in one transaction holding the log's lock (no other sequencer runs meanwhile).
+   * `dedupeKeys`, when given, are the keys `fn` will look up first (with this very array): an
+   * adapter may read them together with the state, saving a round trip under the lock.
+   */
+  sequence<T>(fn: (tx: SequenceTx) => Promise<T>, opts?: { dedupeKeys?: Uint8Array[] }): Promise<T>;
   /** Replace the checkpoint of the current state (re-signing after a key change). */
   replaceCheckpoint(size: number, checkpoint: string): Promise<void>;
   /** The latest committed state. */
