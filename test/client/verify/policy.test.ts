@@ -21,7 +21,7 @@ import {
   exact,
   type IdentityPolicy,
 } from '../../../src/client/verify/policy.ts';
-import { SignetError } from '../../../src/core/errors.ts';
+import { code } from './helpers.ts';
 
 function cert(san: SanValue, ext: Record<number, string>, extra: ExtensionSpec[] = []) {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -48,16 +48,6 @@ function cert(san: SanValue, ext: Record<number, string>, extra: ExtensionSpec[]
     privateKey,
   );
   return parseCertificate(der);
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SignetError, String(e));
-    return e.code;
-  }
-  return 'ok';
 }
 
 const ISS = 'https://issuer.example';

@@ -5,7 +5,7 @@ import { verifyEntryBody } from '../../../src/client/verify/index.ts';
 import type { EntryExpectation } from '../../../src/client/verify/tlog.ts';
 import type { TransparencyLogEntry } from '../../../src/bundle/index.ts';
 import { pae } from '../../../src/core/dsse/index.ts';
-import { SignetError } from '../../../src/core/errors.ts';
+import { code } from './helpers.ts';
 
 const te = new TextEncoder();
 const payload = te.encode('{"_type":"https://in-toto.io/Statement/v1"}');
@@ -52,16 +52,6 @@ function entry(alg: string, digest: Uint8Array, signature = sig): TransparencyLo
     inclusionProof: undefined,
     canonicalizedBody: te.encode(JSON.stringify(body)),
   };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SignetError, String(e));
-    return e.code;
-  }
-  return 'ok';
 }
 
 test('a Rekor v2 hashedrekord for DSSE records the PAE digest under the algorithm it names', () => {

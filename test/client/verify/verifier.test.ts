@@ -16,7 +16,7 @@ import {
   type IdentityPolicy,
   type SignerPolicy,
 } from '../../../src/client/verify/index.ts';
-import { SignetError } from '../../../src/core/errors.ts';
+import { code } from './helpers.ts';
 
 const C = '../shared/conformance/';
 const bundle = (name: string) =>
@@ -36,16 +36,6 @@ const who = (extra: Partial<IdentityPolicy> = {}): SignerPolicy => ({
   kind: 'identity',
   identity: { subjectAlternativeName: exact(SAN), issuer: exact(ISS), ...extra },
 });
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof SignetError, String(e));
-    return e.code;
-  }
-  return 'ok';
-}
 
 test('a public-good v0.3 bundle verifies and reports signer and verified time', () => {
   const r = verifyBundle(bundle('happy-path-v0.3'), bytes, prodRoot, who());
