@@ -298,7 +298,7 @@ function noteKeyVerifier(name: string, keyId: number, key: KeyObject): NoteVerif
   };
 }
 
-/** Whether a checkpoint signer name is the log at `baseUrl`: its scheme-less URL or its host. */
+/** Whether a checkpoint signer name is the log at `baseUrl`: its scheme-less URL or its host (with or without the port). */
 function originNamesLog(name: string, baseUrl: string): boolean {
   let u: URL;
   try {
@@ -307,7 +307,7 @@ function originNamesLog(name: string, baseUrl: string): boolean {
     return false;
   }
   const schemeless = `${u.host}${u.pathname}`.replace(/\/+$/, '');
-  return name !== '' && (name === schemeless || name === u.host);
+  return name !== '' && (name === schemeless || name === u.host || name === u.hostname);
 }
 
 /**
