@@ -254,3 +254,23 @@ test('TimeStampReq round trip with an independent parser, and each malformed fie
   // An empty extensions field is allowed and means no extensions.
   assert.equal(parseTimestampRequest(bad.at(-1)![0]).hasExtensions, false);
 });
+
+test('the TSA chain is remembered between calls, its checks are not: validity at genTime and a bad link fail after a good call', () => {
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const { leaf, root, authority } = pki(key);
+  verifyTimestamp(stamp(key, [leaf, root]), data, [authority]); // fills the caches
+  const late = stamp(key, [leaf, root], { genTime: new Date(now.getTime() + 2 * HOUR) });
+  assert.throws(
+    () => verifyTimestamp(late, data, [{ ...authority, certChain: [...authority.certChain] }]),
+    (e: unknown) =>
+      e instanceof SignetError && e.code === 'TIMESTAMP_CHAIN' && /not valid at/.test(e.message),
+  );
+  // the same TSA certificate under a root that did not sign it: refused, call after call
+  const other = pki(key);
+  const mixed: TimestampAuthority = { ...authority, certChain: [leaf, other.root] };
+  for (let i = 0; i < 2; i++)
+    assert.throws(
+      () => verifyTimestamp(stamp(key, [leaf, root]), data, [mixed]),
+      (e: unknown) => e instanceof SignetError && e.code === 'TIMESTAMP_CHAIN',
+    );
+});
