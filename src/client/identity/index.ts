@@ -142,11 +142,4 @@ function fromFlag(value: string): string {
   return text.trim();
 }
 
-/** The shape the signing setup takes (`getToken(server)`), for everything after the flag and env. */
-export function identityTokenGetter(
-  o: Omit<IdentityTokenOptions, 'identityToken' | 'server'> = {},
-): (server: string | undefined) => Promise<string> {
-  return async (server) => (await getIdentityToken({ ...o, server })).token;
-}
-
 export { checkToken, inspectToken, type TokenInfo } from './check.ts';

@@ -54,20 +54,6 @@ export function children(buf: Uint8Array, parent: Tlv, field: string): Tlv[] {
   return out;
 }
 
-/** The TLV at `offset`, which must be of `tag`; `what` says what was expected. */
-export function expectTlv(
-  buf: Uint8Array,
-  offset: number,
-  tag: number,
-  field: string,
-  what: string,
-): Tlv {
-  const t = readTlv(buf, offset, field);
-  if (t.tag !== tag)
-    throw invalid(field, `${what}: expected tag 0x${hex(tag)}, got 0x${hex(t.tag)}`);
-  return t;
-}
-
 function hex(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
@@ -284,8 +270,6 @@ export const bool = (v: boolean): Uint8Array => tlv(TAG.BOOLEAN, Uint8Array.of(v
 export const nullValue = (): Uint8Array => Uint8Array.of(TAG.NULL, 0);
 /** [n] with the constructed bit (explicit tagging or an implicitly tagged SEQUENCE/SET). */
 export const ctx = (n: number, ...c: Uint8Array[]): Uint8Array => tlv(0xa0 | n, ...c);
-/** [n] primitive (implicitly tagged INTEGER etc.); `content` is the contents octets. */
-export const ctxPrimitive = (n: number, content: Uint8Array): Uint8Array => tlv(0x80 | n, content);
 
 const oidCache = new Map<string, Uint8Array>();
 
