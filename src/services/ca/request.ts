@@ -35,7 +35,7 @@ function str(v: unknown, field: string): string {
 
 /** Where the token is: `credentials.oidcIdentityToken`, else `Authorization: Bearer`. */
 export function tokenOf(body: Record<string, unknown>, authorization: string | undefined): string {
-  const creds = pick(body, 'credentials', 'credentials');
+  const creds = body['credentials'];
   if (creds !== undefined && creds !== null) {
     const t = pick(obj(creds, 'credentials'), 'oidcIdentityToken', 'oidc_identity_token');
     if (t !== undefined && t !== '') return str(t, 'credentials.oidcIdentityToken');
@@ -52,23 +52,61 @@ export function tokenOf(body: Record<string, unknown>, authorization: string | u
   );
 }
 
-/** Fulcio reads PEM first and falls back to DER; we also accept base64 DER (unambiguous in JSON). */
-function parseRequestKey(content: string, field: string): KeyObject {
-  let der: Uint8Array;
-  if (content.includes('-----BEGIN')) {
-    const blocks = decodePemAll(content, field);
-    if (blocks.length !== 1) throw invalid(field, `expected one PEM block, found ${blocks.length}`);
-    if (blocks[0]!.label !== 'PUBLIC KEY')
-      throw invalid(field, `PEM block "${blocks[0]!.label}" is not a PUBLIC KEY`);
-    der = blocks[0]!.der;
-  } else {
-    der = fromBase64(content.trim(), field);
-  }
+/** A PEM `PUBLIC KEY` block (Fulcio reads PEM first and falls back to DER). */
+function pemKey(text: string, field: string): KeyObject {
+  const blocks = decodePemAll(text, field);
+  if (blocks.length !== 1) throw invalid(field, `expected one PEM block, found ${blocks.length}`);
+  if (blocks[0]!.label !== 'PUBLIC KEY')
+    throw invalid(field, `PEM block "${blocks[0]!.label}" is not a PUBLIC KEY`);
+  return spkiKey(blocks[0]!.der, field);
+}
+
+function spkiKey(der: Uint8Array, field: string): KeyObject {
   try {
     return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
   } catch (e) {
     throw invalid(field, `is not a SubjectPublicKeyInfo public key: ${(e as Error).message}`, e);
   }
+}
+
+/**
+ * Exactly one of the two key forms; an empty CSR string counts as absent (protojson writes
+ * unset strings that way).
+ */
+function keyForm(pk: unknown, csr: unknown, pkName: string, hint: string): 'publicKey' | 'csr' {
+  const hasPk = pk !== undefined && pk !== null;
+  const hasCsr = csr !== undefined && csr !== null && csr !== '';
+  if (hasPk && hasCsr)
+    throw invalid('body', `give either ${pkName} or certificateSigningRequest, not both`);
+  if (!hasPk && !hasCsr)
+    throw invalid('body', `give a ${pkName} ${hint} or a certificateSigningRequest`);
+  return hasCsr ? 'csr' : 'publicKey';
+}
+
+function csrRequest(token: string, csr: unknown): SigningCertRequest {
+  const bytes = fromBase64(str(csr, 'certificateSigningRequest'), 'certificateSigningRequest');
+  return { token, key: { kind: 'csr', csr: bytes } };
+}
+
+function publicKeyRequest(
+  token: string,
+  key: KeyObject,
+  proofText: unknown,
+  proofField: string,
+): SigningCertRequest {
+  if (proofText === undefined || proofText === '')
+    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
+      field: proofField,
+    });
+  return {
+    token,
+    key: {
+      kind: 'publicKey',
+      key,
+      spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
+      proof: fromBase64(str(proofText, proofField), proofField),
+    },
+  };
 }
 
 export function parseSigningCertRequest(
@@ -78,45 +116,24 @@ export function parseSigningCertRequest(
   const body = obj(rawBody ?? {}, 'body');
   const pkr = pick(body, 'publicKeyRequest', 'public_key_request');
   const csr = pick(body, 'certificateSigningRequest', 'certificate_signing_request');
-  const hasPk = pkr !== undefined && pkr !== null;
-  const hasCsr = csr !== undefined && csr !== null && csr !== '';
-  if (hasPk && hasCsr)
-    throw invalid('body', 'give either publicKeyRequest or certificateSigningRequest, not both');
-  if (!hasPk && !hasCsr)
-    throw invalid(
-      'body',
-      'give a publicKeyRequest (key + proof of possession) or a certificateSigningRequest',
-    );
+  const form = keyForm(pkr, csr, 'publicKeyRequest', '(key + proof of possession)');
   // The token is read after the shape, but authenticated first (in the issuer).
   const token = tokenOf(body, authorization);
-  if (hasCsr) {
-    const bytes = fromBase64(str(csr, 'certificateSigningRequest'), 'certificateSigningRequest');
-    return { token, key: { kind: 'csr', csr: bytes } };
-  }
+  if (form === 'csr') return csrRequest(token, csr);
   const p = obj(pkr, 'publicKeyRequest');
   const pk = obj(pick(p, 'publicKey', 'public_key'), 'publicKeyRequest.publicKey');
-  const key = parseRequestKey(
-    str(pk['content'], 'publicKeyRequest.publicKey.content'),
-    'publicKeyRequest.publicKey.content',
-  );
-  const proofText = pick(p, 'proofOfPossession', 'proof_of_possession');
-  if (proofText === undefined || proofText === '')
-    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
-      field: 'publicKeyRequest.proofOfPossession',
-    });
-  const proof = fromBase64(
-    str(proofText, 'publicKeyRequest.proofOfPossession'),
+  const field = 'publicKeyRequest.publicKey.content';
+  // We also accept base64 DER, which is unambiguous in JSON.
+  const content = str(pk['content'], field);
+  const key = content.includes('-----BEGIN')
+    ? pemKey(content, field)
+    : spkiKey(fromBase64(content.trim(), field), field);
+  return publicKeyRequest(
+    token,
+    key,
+    pick(p, 'proofOfPossession', 'proof_of_possession'),
     'publicKeyRequest.proofOfPossession',
   );
-  return {
-    token,
-    key: {
-      kind: 'publicKey',
-      key,
-      spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
-      proof,
-    },
-  };
 }
 
 /**
@@ -131,44 +148,12 @@ export function parseLegacySigningCertRequest(
   const body = obj(rawBody ?? {}, 'body');
   const pk = body['publicKey'];
   const csr = body['certificateSigningRequest'];
-  const hasPk = pk !== undefined && pk !== null;
-  const hasCsr = csr !== undefined && csr !== null && csr !== '';
-  if (hasPk && hasCsr)
-    throw invalid('body', 'give either publicKey or certificateSigningRequest, not both');
-  if (!hasPk && !hasCsr)
-    throw invalid(
-      'body',
-      'give a publicKey (with signedEmailAddress) or a certificateSigningRequest',
-    );
+  const form = keyForm(pk, csr, 'publicKey', '(with signedEmailAddress)');
   const token = tokenOf({}, authorization);
-  if (hasCsr)
-    return {
-      token,
-      key: {
-        kind: 'csr',
-        csr: fromBase64(str(csr, 'certificateSigningRequest'), 'certificateSigningRequest'),
-      },
-    };
-  const content = fromBase64(
-    str(obj(pk, 'publicKey')['content'], 'publicKey.content'),
-    'publicKey.content',
-  );
+  if (form === 'csr') return csrRequest(token, csr);
+  const field = 'publicKey.content';
+  const content = fromBase64(str(obj(pk, 'publicKey')['content'], field), field);
   const text = Buffer.from(content).toString('latin1');
-  const key = text.includes('-----BEGIN')
-    ? parseRequestKey(text, 'publicKey.content')
-    : parseRequestKey(Buffer.from(content).toString('base64'), 'publicKey.content');
-  const proofText = body['signedEmailAddress'];
-  if (proofText === undefined || proofText === '')
-    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
-      field: 'signedEmailAddress',
-    });
-  return {
-    token,
-    key: {
-      kind: 'publicKey',
-      key,
-      spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
-      proof: fromBase64(str(proofText, 'signedEmailAddress'), 'signedEmailAddress'),
-    },
-  };
+  const key = text.includes('-----BEGIN') ? pemKey(text, field) : spkiKey(content, field);
+  return publicKeyRequest(token, key, body['signedEmailAddress'], 'signedEmailAddress');
 }
