@@ -72,21 +72,26 @@ function b64(s: string, what: string): Uint8Array {
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
 
-/** A key or certificate the v1 entry names as base64 of PEM: compare DER with the bundle's. */
-function checkPemVerifier(b64pem: string, exp: EntryExpectation, what: string): void {
-  let der: Uint8Array;
-  try {
-    const pem = Buffer.from(b64(b64pem, what)).toString('utf8');
-    der = decodePemAll(pem, what)[0]!.der;
-  } catch (e) {
-    if (e instanceof SignetError && e.kind === 'verification') throw e;
-    throw bodyMismatch(`body field ${what} is not a PEM key or certificate`);
-  }
+/** The certificate or public key (DER) an entry records must be the bundle's signer, byte for byte. */
+function checkSigner(der: Uint8Array, exp: EntryExpectation): void {
   const want = exp.signer.kind === 'certificate' ? exp.signer.der : exp.signer.spki;
   if (!eq(der, want))
     throw bodyMismatch(
       `records a different ${exp.signer.kind === 'certificate' ? 'signing certificate' : 'public key'} than the bundle's`,
     );
+}
+
+/** A key or certificate the v1 entry names as base64 of PEM: compare DER with the bundle's. */
+function checkPemVerifier(b64pem: string, exp: EntryExpectation, what: string): void {
+  let der: Uint8Array | undefined;
+  try {
+    const pem = Buffer.from(b64(b64pem, what)).toString('utf8');
+    der = decodePemAll(pem, what)[0]?.der;
+  } catch (e) {
+    if (e instanceof SignetError && e.kind === 'verification') throw e;
+  }
+  if (der === undefined) throw bodyMismatch(`body field ${what} is not a PEM key or certificate`);
+  checkSigner(der, exp);
 }
 
 /** A v2 `Verifier` message: {publicKey:{rawBytes}} | {x509Certificate:{rawBytes}}. */
@@ -98,18 +103,15 @@ function checkV2Verifier(v: unknown, exp: EntryExpectation, what: string): void 
   else if (isObject(v.publicKey))
     der = b64(atString(v, 'publicKey', 'rawBytes'), `${what}.publicKey.rawBytes`);
   else throw bodyMismatch(`body ${what} names neither a certificate nor a public key`);
-  const want = exp.signer.kind === 'certificate' ? exp.signer.der : exp.signer.spki;
-  if (!eq(der, want))
-    throw bodyMismatch(
-      `records a different ${exp.signer.kind === 'certificate' ? 'signing certificate' : 'public key'} than the bundle's`,
-    );
+  checkSigner(der, exp);
 }
 
-const V2_ALG: Record<string, string> = {
-  SHA2_256: 'sha256',
-  SHA2_384: 'sha384',
-  SHA2_512: 'sha512',
-};
+// A Map, not an object literal: a body naming "constructor" must not find a prototype member.
+const V2_ALG = new Map([
+  ['SHA2_256', 'sha256'],
+  ['SHA2_384', 'sha384'],
+  ['SHA2_512', 'sha512'],
+]);
 
 /** Checks the entry's canonicalized body against the bundle (kind by kind). */
 export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectation): void {
@@ -151,7 +153,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
     case 'hashedrekord/0.0.2': {
       const h = isObject(spec) ? (spec.hashedRekordV002 ?? spec.hashedRekordV0_0_2) : undefined;
       if (!isObject(h)) throw bodyMismatch('body has no spec.hashedRekordV002');
-      const alg = V2_ALG[atString(h, 'data', 'algorithm')];
+      const alg = V2_ALG.get(atString(h, 'data', 'algorithm'));
       const digest = b64(atString(h, 'data', 'digest'), 'data.digest');
       // DSSE bundles are logged in Rekor v2 as hashedrekord over the digest of the PAE (client
       // spec §4.4): SHA-256 as sigstore-js reads it, or the key scheme's hash (SHA-384 for
@@ -166,8 +168,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
         exp.content.kind === 'message'
           ? { alg: exp.content.algorithm, digest: exp.content.digest }
           : { alg, digest: new Uint8Array(createHash(alg).update(exp.content.pae).digest()) };
-      if (alg !== want.alg)
-        throw bodyMismatch(`records a ${alg ?? 'unknown'} digest, expected ${want.alg}`);
+      if (alg !== want.alg) throw bodyMismatch(`records a ${alg} digest, expected ${want.alg}`);
       if (!eq(digest, want.digest))
         throw bodyMismatch(
           exp.content.kind === 'message'

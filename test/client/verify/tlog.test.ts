@@ -122,3 +122,11 @@ test("a Rekor v2 hashedrekord for DSSE names sha256 or the signing key's hash, n
     /records a sha512 digest of the DSSE envelope; a signing key of this type is logged with sha256 or sha384/,
   );
 });
+
+test('an algorithm name that is an Object prototype member is an unknown algorithm', () => {
+  for (const name of ['constructor', 'toString', '__proto__'])
+    assert.throws(
+      () => verifyEntryBody(entry(name, new Uint8Array(32)), exp),
+      /records a digest with an unknown algorithm/,
+    );
+});
