@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SignetError } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import type { Flavor } from './flavors.ts';
 import { devicePage, loginPage, messagePage } from './pages.ts';
 import { type Issuer, OAuthError, type OidcProvider } from './provider.ts';
@@ -21,6 +21,11 @@ function params(req: FastifyRequest): Params {
   const q = (req.query ?? {}) as Params;
   const b = req.body && typeof req.body === 'object' ? (req.body as Params) : {};
   return { ...q, ...b };
+}
+
+/** The user code as typed (RFC 8628 3.3), cut to a length no real code has. */
+function userCodeOf(p: Params): string {
+  return typeof p['user_code'] === 'string' ? p['user_code'].slice(0, 32) : '';
 }
 
 function sendOAuth(reply: FastifyReply, e: unknown): FastifyReply {
@@ -91,15 +96,7 @@ export async function registerOidcRoutes(
   }
   registerIssuer(app, provider, '/kubernetes/:cluster', (req) => {
     const cluster = (req.params as { cluster?: string }).cluster ?? '';
-    if (!CLUSTER.test(cluster))
-      throw new SignetError(
-        'invalid-input',
-        'INVALID_INPUT',
-        'cluster name must match [-_a-zA-Z0-9]{1,63}',
-        {
-          field: 'cluster',
-        },
-      );
+    if (!CLUSTER.test(cluster)) throw invalid('cluster', 'must match [-_a-zA-Z0-9]{1,63}');
     return provider.issuer('kubernetes', cluster);
   });
 }
@@ -170,6 +167,13 @@ function registerIssuer(
 
   const choices = (iss: Issuer) =>
     provider.identities(iss.flavor).map((i) => ({ name: i.name, flavor: i.flavor }));
+  /** The device-approval form (RFC 8628 3.3), as first shown and as shown again on an error. */
+  const deviceForm = (iss: Issuer, userCode: string) => ({
+    action: `${iss.url}/device`,
+    issuer: iss.url,
+    userCode,
+    identities: choices(iss),
+  });
 
   app.get(`${prefix}/auth`, async (req, reply) => {
     const iss = issuerOf(req);
@@ -285,23 +289,13 @@ function registerIssuer(
 
   app.get(`${prefix}/device`, async (req, reply) => {
     const iss = issuerOf(req);
-    const p = params(req);
-    const userCode = typeof p['user_code'] === 'string' ? p['user_code'].slice(0, 32) : '';
-    return sendHtml(
-      reply,
-      devicePage({
-        action: `${iss.url}/device`,
-        issuer: iss.url,
-        userCode,
-        identities: choices(iss),
-      }),
-    );
+    return sendHtml(reply, devicePage(deviceForm(iss, userCodeOf(params(req)))));
   });
 
   app.post(`${prefix}/device`, async (req, reply) => {
     const iss = issuerOf(req);
     const p = params(req);
-    const userCode = typeof p['user_code'] === 'string' ? p['user_code'].slice(0, 32) : '';
+    const userCode = userCodeOf(p);
     try {
       const d = provider.deviceByUserCode(iss, userCode);
       if (p['deny'] !== undefined) {
@@ -319,17 +313,7 @@ function registerIssuer(
       );
     } catch (e) {
       if (e instanceof OAuthError)
-        return sendHtml(
-          reply,
-          devicePage({
-            action: `${iss.url}/device`,
-            issuer: iss.url,
-            userCode,
-            identities: choices(iss),
-            error: e.message,
-          }),
-          400,
-        );
+        return sendHtml(reply, devicePage({ ...deviceForm(iss, userCode), error: e.message }), 400);
       throw e;
     }
   });

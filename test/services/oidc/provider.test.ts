@@ -49,6 +49,9 @@ describe('discovery and keys', () => {
     }
     const r = await fetch(`${p.root}/kubernetes/a.b/.well-known/openid-configuration`);
     assert.equal(r.status, 400);
+    const err = await json(r);
+    assert.equal(err['field'], 'cluster');
+    assert.equal(err['message'], 'cluster: must match [-_a-zA-Z0-9]{1,63}');
     const jwks = (await json(await fetch(`${p.root}/jwks`))) as { keys: never[] };
     const t = await p.token('email', 'dev@signet.local');
     const { payload, protectedHeader } = await jwtVerify(t, createLocalJWKSet(jwks), {
