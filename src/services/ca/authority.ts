@@ -13,6 +13,7 @@ import { bytesEqual } from '../../core/x509/der.ts';
 import { buildCaCertificate, type IssuingCa } from '../../core/x509/fulcio-profile.ts';
 import { KeyRing } from '../keyring.ts';
 import { readPrivateKeyFile } from '../keys.ts';
+import { writeOnce } from '../write-once.ts';
 
 /** One CA version: its issuing key and chain (issuing certificate first, root last). */
 export interface CaVersion {
@@ -29,22 +30,6 @@ export interface CaNames {
 }
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
-
-/**
- * Writes `der` as PEM to `file` unless the file exists (another process may have won the race:
- * then its certificate is the one used). Mode 0600 like the keys beside it.
- */
-function writeOnce(file: string, der: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, encodePem('CERTIFICATE', der), { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
 
 function sameKey(cert: X509Certificate, key: KeyObject): boolean {
   const spki = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }));
@@ -70,14 +55,17 @@ export function openRingCa(
       const notBefore = v.validFrom;
       writeOnce(
         file,
-        buildCaCertificate({
-          organization: opts.names.organization,
-          commonName: opts.names.commonName,
-          publicKeySpki: spkiOf(v.key),
-          notBefore,
-          notAfter: new Date(notBefore.getTime() + TEN_YEARS_MS),
-          selfKey: v.key,
-        }),
+        encodePem(
+          'CERTIFICATE',
+          buildCaCertificate({
+            organization: opts.names.organization,
+            commonName: opts.names.commonName,
+            publicKeySpki: spkiOf(v.key),
+            notBefore,
+            notAfter: new Date(notBefore.getTime() + TEN_YEARS_MS),
+            selfKey: v.key,
+          }),
+        ),
       );
     }
     rootCerts.set(v.id, readCert(file));
@@ -89,14 +77,17 @@ export function openRingCa(
     if (!fs.existsSync(file)) {
       writeOnce(
         file,
-        buildCaCertificate({
-          organization: opts.names.organization,
-          commonName: `${opts.names.commonName}-intermediate`,
-          publicKeySpki: spkiOf(v.key),
-          notBefore: v.validFrom,
-          notAfter: new Date(v.validFrom.getTime() + TEN_YEARS_MS),
-          issuer: root,
-        }),
+        encodePem(
+          'CERTIFICATE',
+          buildCaCertificate({
+            organization: opts.names.organization,
+            commonName: `${opts.names.commonName}-intermediate`,
+            publicKeySpki: spkiOf(v.key),
+            notBefore: v.validFrom,
+            notAfter: new Date(v.validFrom.getTime() + TEN_YEARS_MS),
+            issuer: root,
+          }),
+        ),
       );
     }
     const cert = readCert(file);

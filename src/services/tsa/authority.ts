@@ -12,6 +12,7 @@ import {
 import { OID } from '../../core/rfc3161/oids.ts';
 import { KeyRing } from '../keyring.ts';
 import type { KeySpec } from '../keys.ts';
+import { writeOnce } from '../write-once.ts';
 import { issueCertificate, keyIdentifier } from './certificates.ts';
 
 export const TSA_RING = 'tsa';
@@ -132,17 +133,4 @@ export class TsaAuthority {
 
 function readChain(file: string): Uint8Array[] {
   return decodePemAll(fs.readFileSync(file, 'utf8'), file).map((b) => b.der);
-}
-
-/** Writes a file that must never change once written (mode 0600, atomic, not overwritten). */
-function writeOnce(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
 }
