@@ -455,17 +455,12 @@ function checkCertificate(
   }
   const ctlogThreshold = options.ctlogThreshold ?? 1;
   if (ctlogThreshold > 0) {
-    const results = verifyEmbeddedScts(
-      leaf,
-      chain.path[1]!.spki,
-      trustedRoot.ctlogs.map((l) => ({ logId: l.logId, publicKey: l.publicKey })),
-    );
+    const results = verifyEmbeddedScts(leaf, chain.path[1]!.spki, trustedRoot.ctlogs);
     // An SCT counts when its log is trusted and was trusted when it issued the SCT.
-    const good = results.filter((r) => {
-      if (!r.verified || !r.log) return false;
-      const log = trustedRoot.ctlogs.find((l) => eq(l.logId, r.log!.logId))!;
-      return inRange(log.validFor, new Date(r.sct.timestamp));
-    });
+    const good = results.filter(
+      (r) =>
+        r.verified && r.log !== undefined && inRange(r.log.validFor, new Date(r.sct.timestamp)),
+    );
     if (good.length < ctlogThreshold)
       throw fail(
         'SCT',

@@ -328,10 +328,10 @@ export interface CtLogKey {
   publicKey: KeyObject;
 }
 
-export interface EmbeddedSctResult {
+export interface EmbeddedSctResult<L extends CtLogKey = CtLogKey> {
   sct: Sct;
-  /** The log that issued it (by log ID), when known. */
-  log?: CtLogKey;
+  /** The log that issued it (by log ID), when known: the caller's own entry from `logs`. */
+  log?: L;
   verified: boolean;
 }
 
@@ -339,11 +339,11 @@ export interface EmbeddedSctResult {
  * Checks every SCT embedded in `cert` (issued by the holder of `issuerSpki`) against `logs`
  * (RFC 6962 §3.2 with the precert entry rebuilt from the final certificate).
  */
-export function verifyEmbeddedScts(
+export function verifyEmbeddedScts<L extends CtLogKey>(
   cert: X509Certificate,
   issuerSpki: Uint8Array,
-  logs: CtLogKey[],
-): EmbeddedSctResult[] {
+  logs: readonly L[],
+): EmbeddedSctResult<L>[] {
   const scts = embeddedScts(cert);
   if (scts.length === 0) return [];
   const entry: SignedEntry = {
@@ -353,7 +353,7 @@ export function verifyEmbeddedScts(
   };
   return scts.map((sct) => {
     const log = logs.find((l) => bytesEqual(l.logId, sct.logId));
-    const res: EmbeddedSctResult = {
+    const res: EmbeddedSctResult<L> = {
       sct,
       verified: log ? verifySct(sct, entry, log.publicKey) : false,
     };
