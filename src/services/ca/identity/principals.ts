@@ -27,14 +27,19 @@ function baseExtensions(issuer: string, sub: string): FulcioExtensionValues {
   return ext;
 }
 
+/** `v[name]` when `v` is an object (claims nest), else undefined. */
+function member(v: unknown, name: string): unknown {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[name] : undefined;
+}
+
+/** The principal of the types whose challenge is `sub` and whose SAN is derived from it. */
+function subjectPrincipal(iss: string, sub: string, san: Principal['san']): Principal {
+  return { issuer: iss, subject: sub, challenge: sub, san, extensions: baseExtensions(iss, sub) };
+}
+
 const EMAIL_RE = /^.+@.+\..+$/;
 
-export function emailPrincipal(
-  entry: IssuerEntry,
-  iss: string,
-  claims: Claims,
-  sub: string,
-): Principal {
+function emailPrincipal(entry: IssuerEntry, iss: string, claims: Claims, sub: string): Principal {
   const email = requireString(claims, 'email', 'which email identities need');
   const verified = claims['email_verified'];
   if (!entry.skipEmailVerification && verified !== true && verified !== 'true')
@@ -47,9 +52,7 @@ export function emailPrincipal(
   if (entry.issuerClaim) {
     // Dex-style federation: the upstream issuer is named by a claim (e.g. $.federated_claims.connector_id).
     let v: unknown = claims;
-    for (const part of entry.issuerClaim.slice(2).split('.')) {
-      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
-    }
+    for (const part of entry.issuerClaim.slice(2).split('.')) v = member(v, part);
     if (typeof v !== 'string' || v === '')
       throw fail('TOKEN_CLAIMS', `the token has no issuer claim at ${entry.issuerClaim}`);
     issuer = v;
@@ -63,7 +66,7 @@ export function emailPrincipal(
   };
 }
 
-export function spiffePrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
+function spiffePrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
   // SPIFFE ID: spiffe://<trust domain>/<path> (SPIFFE-ID.md section 2).
   const m = /^spiffe:\/\/([a-z0-9._-]+)(\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$/.exec(sub);
   if (!m || !m[2] || m[2] === '/' || m[2].includes('//') || m[2].endsWith('/'))
@@ -73,42 +76,25 @@ export function spiffePrincipal(entry: IssuerEntry, iss: string, sub: string): P
       'TOKEN_CLAIMS',
       `SPIFFE ID ${sub} is in trust domain "${m[1]}", but this issuer may only vouch for "${entry.spiffeTrustDomain}"`,
     );
-  return {
-    issuer: iss,
-    subject: sub,
-    challenge: sub,
-    san: { type: 'uri', value: sub },
-    extensions: baseExtensions(iss, sub),
-  };
+  return subjectPrincipal(iss, sub, { type: 'uri', value: sub });
 }
 
-export function kubernetesPrincipal(iss: string, claims: Claims, sub: string): Principal {
+function kubernetesPrincipal(iss: string, claims: Claims, sub: string): Principal {
   const k = claims['kubernetes.io'];
-  const ns =
-    typeof k === 'object' && k !== null ? (k as Record<string, unknown>)['namespace'] : undefined;
-  const saObj =
-    typeof k === 'object' && k !== null
-      ? (k as Record<string, unknown>)['serviceaccount']
-      : undefined;
-  const sa =
-    typeof saObj === 'object' && saObj !== null
-      ? (saObj as Record<string, unknown>)['name']
-      : undefined;
+  const ns = member(k, 'namespace');
+  const sa = member(member(k, 'serviceaccount'), 'name');
   const segment = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
   if (typeof ns !== 'string' || !segment.test(ns))
     throw fail('TOKEN_CLAIMS', 'the token has no valid "kubernetes.io".namespace claim');
   if (typeof sa !== 'string' || !segment.test(sa))
     throw fail('TOKEN_CLAIMS', 'the token has no valid "kubernetes.io".serviceaccount.name claim');
-  return {
-    issuer: iss,
-    subject: sub,
-    challenge: sub,
-    san: { type: 'uri', value: `https://kubernetes.io/namespaces/${ns}/serviceaccounts/${sa}` },
-    extensions: baseExtensions(iss, sub),
-  };
+  return subjectPrincipal(iss, sub, {
+    type: 'uri',
+    value: `https://kubernetes.io/namespaces/${ns}/serviceaccounts/${sa}`,
+  });
 }
 
-export function uriPrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
+function uriPrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
   if (EMAIL_RE.test(sub) && !sub.includes('://'))
     throw fail('TOKEN_CLAIMS', `sub "${sub}" is an email address, not a URI`);
   let u: URL;
@@ -128,31 +114,19 @@ export function uriPrincipal(entry: IssuerEntry, iss: string, sub: string): Prin
       'TOKEN_CLAIMS',
       `sub URI host (${u.hostname}) must match the configured subject domain (${d.hostname})`,
     );
-  return {
-    issuer: iss,
-    subject: sub,
-    challenge: sub,
-    san: { type: 'uri', value: sub },
-    extensions: baseExtensions(iss, sub),
-  };
+  return subjectPrincipal(iss, sub, { type: 'uri', value: sub });
 }
 
-export function usernamePrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
+function usernamePrincipal(entry: IssuerEntry, iss: string, sub: string): Principal {
   if (sub.includes('!'))
     throw fail('TOKEN_CLAIMS', `sub "${sub}" must not contain "!" (it separates user and domain)`);
   if (EMAIL_RE.test(sub))
     throw fail('TOKEN_CLAIMS', `sub "${sub}" is an email address, not a username`);
-  return {
-    issuer: iss,
-    subject: sub,
-    challenge: sub,
-    san: { type: 'username', value: `${sub}!${entry.subjectDomain!}` },
-    extensions: baseExtensions(iss, sub),
-  };
+  return subjectPrincipal(iss, sub, { type: 'username', value: `${sub}!${entry.subjectDomain!}` });
 }
 
 /** Claims flattened to strings as Fulcio's templates see them. */
-export function flattenClaims(claims: Claims): Record<string, string> {
+function flattenClaims(claims: Claims): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(claims)) {
     if (typeof v === 'string') out[k] = v;
