@@ -61,6 +61,8 @@ export interface LogEngine {
   inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]>;
   /** RFC 6962 §2.1.2 consistency proof between two tree sizes. */
   consistencyProof(fromSize: number, toSize: number): Promise<Uint8Array[]>;
+  /** The root hash of the tree at an earlier published size (RFC 6962 §2.1 MTH). */
+  rootAt(size: number): Promise<Uint8Array>;
   /** tlog-tiles hash tile bytes; `width` for a partial tile (1..255), undefined for full. */
   tile(level: number, index: number, width?: number): Promise<Uint8Array | undefined>;
   /** tlog-tiles entry bundle bytes (u16 length-prefixed entries). */

@@ -168,7 +168,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     if (last < first) throw invalid('lastSize', `must be at least firstSize (${first})`);
     if (last > head.size) throw invalid('lastSize', `is beyond the tree: its size is ${head.size}`);
     const hashes = await shard.engine.consistencyProof(first, last);
-    const root = last === head.size ? head.rootHash : await rootAt(shard, last);
+    const root = last === head.size ? head.rootHash : await shard.engine.rootAt(last);
     return sendJson(reply, 200, { hashes: hashes.map(toHex), rootHash: toHex(root) });
   });
 
@@ -211,12 +211,6 @@ function shardOf(shards: Shards, treeID: unknown): Shard {
   const s = shards.byTreeId(BigInt(treeID));
   if (!s) throw notFound(`no shard with tree ID ${treeID}`, 'treeID');
   return s;
-}
-
-async function rootAt(shard: Shard, size: number): Promise<Uint8Array> {
-  const engine = shard.engine as { rootAt?: (n: number) => Promise<Uint8Array> };
-  if (engine.rootAt) return engine.rootAt(size);
-  throw new SignetError('unsupported', 'UNSUPPORTED', 'the log cannot compute old roots');
 }
 
 /**
