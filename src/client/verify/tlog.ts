@@ -269,13 +269,16 @@ export function findLog(
  * {body, integratedTime, logID, logIndex} (servers.md §2.4).
  */
 export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInstance): void {
+  const set = entry.signedEntryTimestamp;
+  if (set === undefined)
+    throw verificationFailed('TLOG_SET', `entry ${entry.logIndex} has no signed entry timestamp`);
   const payload = canonicalBytes({
     body: toBase64(entry.canonicalizedBody),
     integratedTime: entry.integratedTime,
     logID: toHex(entry.logId),
     logIndex: entry.logIndex,
   });
-  if (!verifyMessage(log.publicKey, log.keyDetails, payload, entry.signedEntryTimestamp!))
+  if (!verifyMessage(log.publicKey, log.keyDetails, payload, set))
     throw verificationFailed(
       'TLOG_SET',
       `the log's signed entry timestamp (promise of inclusion) for entry ${entry.logIndex} does not verify with the key of ${log.baseUrl || 'the log'}`,
@@ -321,8 +324,10 @@ export function verifyInclusionProof(
   entry: TransparencyLogEntry,
   log: TransparencyLogInstance,
 ): void {
-  const proof = entry.inclusionProof!;
+  const proof = entry.inclusionProof;
   const where = `entry ${entry.logIndex}`;
+  if (proof === undefined)
+    throw verificationFailed('TLOG_INCLUSION_PROOF', `${where} has no inclusion proof`);
   const hash = leafHash(entry.canonicalizedBody);
   if (proof.checkpoint === undefined) {
     // v0.1 bundles may carry a proof without a checkpoint: it proves nothing signed, but a

@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { verifyEntryBody } from '../../../src/client/verify/index.ts';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import {
+  verifyEntryBody,
+  verifyInclusionProof,
+  verifySet,
+} from '../../../src/client/verify/index.ts';
 import type { EntryExpectation } from '../../../src/client/verify/tlog.ts';
-import type { TransparencyLogEntry } from '../../../src/bundle/index.ts';
+import type { TransparencyLogEntry, TransparencyLogInstance } from '../../../src/bundle/index.ts';
 import { pae } from '../../../src/core/dsse/index.ts';
 import { code } from './helpers.ts';
 
@@ -129,4 +133,29 @@ test('an algorithm name that is an Object prototype member is an unknown algorit
       () => verifyEntryBody(entry(name, new Uint8Array(32)), exp),
       /records a digest with an unknown algorithm/,
     );
+});
+
+test('an entry without a SET or an inclusion proof is refused, not a TypeError', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const log: TransparencyLogInstance = {
+    baseUrl: 'http://rekor.test',
+    hashAlgorithm: 'SHA2_256',
+    keyDetailsName: 'PKIX_ECDSA_P256_SHA_256',
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+    publicKey,
+    rawBytes: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
+    validFor: { start: new Date(0), end: undefined },
+    logId: new Uint8Array(32),
+    checkpointKeyId: undefined,
+    operator: undefined,
+  };
+  const e = entry('SHA2_256', new Uint8Array(32));
+  assert.equal(
+    code(() => verifySet(e, log)),
+    'TLOG_SET',
+  );
+  assert.equal(
+    code(() => verifyInclusionProof(e, log)),
+    'TLOG_INCLUSION_PROOF',
+  );
 });
