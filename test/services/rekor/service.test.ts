@@ -368,6 +368,10 @@ describe('Signet Rekor service over HTTP', () => {
       new Uint8Array(Buffer.from(a.rootHash, 'hex')),
       new Uint8Array(Buffer.from(b.rootHash, 'hex')),
     );
+    // lastSize below the current size: the root of that older tree (engine.rootAt)
+    const older = await get(`${s.rekor}/api/v1/log/proof?firstSize=1&lastSize=${a.treeSize}`);
+    assert.equal(older.status, 200);
+    assert.equal((older.json as { rootHash: string }).rootHash, a.rootHash);
     const pk = await get(`${s.rekor}/api/v1/log/publicKey`);
     assert.equal(pk.headers.get('content-type'), 'application/x-pem-file');
     assert.equal(pk.text, logKey.export({ format: 'pem', type: 'spki' }));
