@@ -104,8 +104,10 @@ export function checkIdentity(cert: X509Certificate, policy: IdentityPolicy): vo
       );
   }
   for (const [oid, want] of Object.entries(policy.extensions ?? {})) {
-    let got: string | undefined;
-    if (oid.startsWith(FULCIO_OID_PREFIX)) got = ext[Number(oid.slice(FULCIO_OID_PREFIX.length))];
+    // Exactly one arc below the Fulcio prefix, written canonically: "…1.12.0" or "…1.012" is
+    // another OID, not arc 12 (Number() would read both as 12).
+    const arc = oid.startsWith(FULCIO_OID_PREFIX) ? oid.slice(FULCIO_OID_PREFIX.length) : '';
+    const got = /^(?:0|[1-9]\d*)$/.test(arc) ? ext[Number(arc)] : undefined;
     if (got !== want)
       throw verificationFailed(
         'EXTENSION_MISMATCH',

@@ -163,3 +163,18 @@ test('GitHub workflow flags read the legacy extensions, falling back to their v2
     'EXTENSION_MISMATCH',
   );
 });
+
+test('an extension policy names one OID exactly: a longer OID is not the Fulcio arc it starts with', () => {
+  const c = cert({ type: 'uri', value: 'https://x/y' }, { 8: ISS, 12: 'https://github.com/o/r' });
+  const want = 'https://github.com/o/r';
+  assert.equal(
+    code(() => checkIdentity(c, policy('https://x/y', { extensions: { [fulcioOid(12)]: want } }))),
+    'ok',
+  );
+  for (const oid of [`${fulcioOid(12)}.0`, `${fulcioOid(12)}.`, '1.3.6.1.4.1.57264.1.012'])
+    assert.equal(
+      code(() => checkIdentity(c, policy('https://x/y', { extensions: { [oid]: want } }))),
+      'EXTENSION_MISMATCH',
+      oid,
+    );
+});
