@@ -1,43 +1,14 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
-import { parseCertificate } from '../../../src/core/x509/certificate.ts';
-import {
-  buildCaCertificate,
-  buildPlainCertificate,
-  buildPrecertificate,
-  leafTbsSpec,
-  type IssuingCa,
-} from '../../../src/core/x509/fulcio-profile.ts';
 import { acceptChain } from '../../../src/services/ctlog/chain.ts';
 import { signTreeHead, verifyTreeHead } from '../../../src/core/ct/sth.ts';
-
-const spki = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
-
-function ca(name: string, issuer?: IssuingCa): IssuingCa {
-  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const now = new Date();
-  const der = buildCaCertificate({
-    organization: name,
-    commonName: name,
-    publicKeySpki: spki(kp.publicKey),
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 86400_000),
-    ...(issuer ? { issuer } : { selfKey: kp.privateKey }),
-  });
-  return { certificate: parseCertificate(der), key: kp.privateKey };
-}
+import { ca, leaf } from './fixtures.ts';
 
 const root = ca('root');
 const ica = ca('ica', root);
 const otherRoot = ca('other');
-const spec = leafTbsSpec(ica, {
-  spki: spki(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
-  san: { type: 'email', value: 'a@b.c' },
-  extensions: { 1: 'https://i', 8: 'https://i' },
-});
-const pre = buildPrecertificate(ica, spec).der;
-const plain = buildPlainCertificate(ica, spec);
+const { pre, plain } = leaf(ica, 'a@b.c');
 
 test('a chain ending in an accepted root is accepted, with or without the root', () => {
   const full = acceptChain(

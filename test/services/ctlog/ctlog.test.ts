@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
@@ -15,47 +15,18 @@ import {
 import { parseChainExtraData, verifyTreeHead } from '../../../src/core/ct/sth.ts';
 import { verifyConsistency, verifyInclusion } from '../../../src/core/merkle/index.ts';
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
-import {
-  buildCaCertificate,
-  buildPlainCertificate,
-  buildPrecertificate,
-  leafTbsSpec,
-  type IssuingCa,
-} from '../../../src/core/x509/fulcio-profile.ts';
 import { encodePem } from '../../../src/core/encoding/pem.ts';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
 import {
   createCtlogService,
   type CtlogServiceModule,
 } from '../../../src/services/ctlog/service.ts';
+import { ca, leaf } from './fixtures.ts';
 
-const spki = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-
-function ca(name: string, issuer?: IssuingCa): IssuingCa {
-  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const now = new Date();
-  const der = buildCaCertificate({
-    organization: name,
-    commonName: name,
-    publicKeySpki: spki(kp.publicKey),
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 86400_000),
-    ...(issuer ? { issuer } : { selfKey: kp.privateKey }),
-  });
-  return { certificate: parseCertificate(der), key: kp.privateKey };
-}
 
 const root = ca('root');
 const ica = ca('ica', root);
-function leaf(email: string) {
-  const spec = leafTbsSpec(ica, {
-    spki: spki(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
-    san: { type: 'email', value: email },
-    extensions: { 1: 'https://i', 8: 'https://i' },
-  });
-  return { pre: buildPrecertificate(ica, spec).der, plain: buildPlainCertificate(ica, spec) };
-}
 
 let url: string;
 let mod: CtlogServiceModule;
@@ -119,7 +90,7 @@ async function call(method: string, p: string, body?: unknown) {
 }
 
 test('add-pre-chain returns an RFC 6962 SCT over the precert entry; a resubmission gets the same timestamp', async () => {
-  const { pre } = leaf('a@x.y');
+  const { pre } = leaf(ica, 'a@x.y');
   const res = await call('POST', 'add-pre-chain', { chain: [b64(pre), b64(ica.certificate.der)] });
   assert.equal(res.status, 200, JSON.stringify(res.json));
   const sct = sctFromJson(res.json);
@@ -141,7 +112,7 @@ test('add-pre-chain returns an RFC 6962 SCT over the precert entry; a resubmissi
 });
 
 test('add-chain logs a final certificate; get-entries returns leaf_input and extra_data', async () => {
-  const { plain } = leaf('b@x.y');
+  const { plain } = leaf(ica, 'b@x.y');
   const res = await call('POST', 'add-chain', { chain: [b64(plain), b64(ica.certificate.der)] });
   assert.equal(res.status, 200, JSON.stringify(res.json));
   const sct = sctFromJson(res.json);
@@ -172,7 +143,9 @@ test('add-chain logs a final certificate; get-entries returns leaf_input and ext
 
 test('get-sth is signed; proofs by hash and consistency verify against it', async () => {
   const first = (await call('GET', 'get-sth')).json as Record<string, unknown>;
-  await call('POST', 'add-chain', { chain: [b64(leaf('c@x.y').plain), b64(ica.certificate.der)] });
+  await call('POST', 'add-chain', {
+    chain: [b64(leaf(ica, 'c@x.y').plain), b64(ica.certificate.der)],
+  });
   const sthJson = (await call('GET', 'get-sth')).json as Record<string, unknown>;
   const sth = {
     treeSize: sthJson['tree_size'] as number,
@@ -225,7 +198,7 @@ test('get-sth is signed; proofs by hash and consistency verify against it', asyn
 test('bad inputs get a 4xx naming the field and log nothing', async () => {
   const before = ((await call('GET', 'get-sth')).json as { tree_size: number }).tree_size;
   const other = ca('other');
-  const { pre, plain } = leaf('d@x.y');
+  const { pre, plain } = leaf(ica, 'd@x.y');
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['POST', 'add-chain', { chain: 'x' }, 400, /chain: must be an array/],
     ['POST', 'add-chain', [], 400, /body: must be a JSON object/],
