@@ -28,12 +28,8 @@ import { startRekor, type RekorServer } from './harness.ts';
 const hex = (b: Uint8Array | Buffer) => Buffer.from(b).toString('hex');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
-async function post(url: string, body: unknown, raw = false) {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: raw ? (body as string) : JSON.stringify(body),
-  });
+/** Status, headers, text and (when it parses) JSON of an answer. */
+async function answer(r: Response) {
   const text = await r.text();
   let json: unknown;
   try {
@@ -44,16 +40,18 @@ async function post(url: string, body: unknown, raw = false) {
   return { status: r.status, headers: r.headers, text, json: json as Record<string, unknown> };
 }
 
+async function post(url: string, body: unknown, raw = false) {
+  return answer(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: raw ? (body as string) : JSON.stringify(body),
+    }),
+  );
+}
+
 async function get(url: string) {
-  const r = await fetch(url);
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, json: json as Record<string, unknown> };
+  return answer(await fetch(url));
 }
 
 interface V1Entry {
