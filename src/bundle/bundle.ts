@@ -18,6 +18,7 @@ import {
   required,
   str,
   type JsonObject,
+  parseJsonText,
 } from './json.ts';
 
 export const MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
@@ -102,13 +103,7 @@ export interface Bundle {
 
 /** Parse bundle JSON text. Errors are SignetErrors whose field is the JSON path. */
 export function parseBundleJSON(text: string): Bundle {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw invalid('bundle', `is not valid JSON: ${(e as Error).message}`, e);
-  }
-  return parseBundle(value);
+  return parseBundle(parseJsonText(text, 'bundle'));
 }
 
 export function parseBundle(value: unknown): Bundle {

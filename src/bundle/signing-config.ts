@@ -14,6 +14,7 @@ import {
   str,
   formatTimestamp,
   type JsonObject,
+  parseJsonText,
 } from './json.ts';
 import { inRange, parseTimeRange, type TimeRange } from './trusted-root.ts';
 
@@ -45,13 +46,7 @@ export interface SigningConfig {
 }
 
 export function parseSigningConfigJSON(text: string, field = 'signing config'): SigningConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw invalid(field, `is not valid JSON: ${(e as Error).message}`, e);
-  }
-  return parseSigningConfig(value);
+  return parseSigningConfig(parseJsonText(text, field));
 }
 
 export function parseSigningConfig(value: unknown): SigningConfig {

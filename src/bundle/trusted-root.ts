@@ -18,6 +18,7 @@ import {
   timestamp,
   formatTimestamp,
   type JsonObject,
+  parseJsonText,
 } from './json.ts';
 import { toBase64 } from '../core/encoding/base64.ts';
 
@@ -85,13 +86,7 @@ const KEY_DETAIL_NAMES = [
 ] as const;
 
 export function parseTrustedRootJSON(text: string, field = 'trusted root'): TrustedRoot {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw invalid(field, `is not valid JSON: ${(e as Error).message}`, e);
-  }
-  return parseTrustedRoot(value);
+  return parseTrustedRoot(parseJsonText(text, field));
 }
 
 export function parseTrustedRoot(value: unknown): TrustedRoot {
