@@ -60,6 +60,10 @@ function expiry(now: Date, lifetime: number): string {
   return new Date(now.getTime() + lifetime).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+function nextVersion(prev: AnyMeta | undefined): number {
+  return prev ? prev.signed.version + 1 : 1;
+}
+
 type AnyMeta = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>;
 
 export class TufRepository {
@@ -221,32 +225,24 @@ export class TufRepository {
 
   private updateRoot(now: Date): boolean {
     const keys = this.currentKeys();
-    const want = new Root({
-      version: 1,
-      specVersion: SPEC_VERSION,
-      expires: expiry(now, this.lifetimes.root),
-      consistentSnapshot: true,
-      keys: Object.fromEntries(ROLES.map((r) => [keys[r].keyID, keys[r]])),
-      roles: Object.fromEntries(
-        ROLES.map((r) => [r, new Role({ keyIDs: [keys[r].keyID], threshold: 1 })]),
-      ),
-    });
     const prev = this.root as Metadata<Root> | undefined;
-    if (prev) {
-      const sameKeys = ROLES.every(
-        (r) => prev.signed.roles[r]!.keyIDs.join() === want.roles[r]!.keyIDs.join(),
-      );
-      if (sameKeys && !this.expiring(prev, 'root', now)) return false;
-    }
-    const version = prev ? prev.signed.version + 1 : 1;
+    if (
+      prev &&
+      ROLES.every((r) => prev.signed.roles[r]!.keyIDs.join() === keys[r].keyID) &&
+      !this.expiring(prev, 'root', now)
+    )
+      return false;
+    const version = nextVersion(prev);
     const md = new Metadata(
       new Root({
         version,
         specVersion: SPEC_VERSION,
-        expires: want.expires,
+        expires: expiry(now, this.lifetimes.root),
         consistentSnapshot: true,
-        keys: want.keys,
-        roles: want.roles,
+        keys: Object.fromEntries(ROLES.map((r) => [keys[r].keyID, keys[r]])),
+        roles: Object.fromEntries(
+          ROLES.map((r) => [r, new Role({ keyIDs: [keys[r].keyID], threshold: 1 })]),
+        ),
       }),
     );
     // TUF §5.3.4: a new root is signed by a threshold of the previous root's keys and of its own.
@@ -295,8 +291,10 @@ export class TufRepository {
         Object.entries(want).every(([n, t]) => old[n]?.equals(t));
       if (same) return false;
     }
-    const version = prev ? prev.signed.version + 1 : 1;
-    const md = new Metadata(
+    const version = nextVersion(prev);
+    this.targets = this.publishRole(
+      'targets',
+      `${version}.targets.json`,
       new Targets({
         version,
         specVersion: SPEC_VERSION,
@@ -304,9 +302,6 @@ export class TufRepository {
         targets: want,
       }),
     );
-    md.sign(signer(this.rings.targets.current().key), false);
-    this.targets = md;
-    this.write(`${version}.targets.json`, md);
     return true;
   }
 
@@ -320,8 +315,10 @@ export class TufRepository {
       prev.signed.meta['targets.json']?.version === targetsVersion
     )
       return false;
-    const version = prev ? prev.signed.version + 1 : 1;
-    const md = new Metadata(
+    const version = nextVersion(prev);
+    this.snapshot = this.publishRole(
+      'snapshot',
+      `${version}.snapshot.json`,
       new Snapshot({
         version,
         specVersion: SPEC_VERSION,
@@ -329,9 +326,6 @@ export class TufRepository {
         meta: { 'targets.json': new MetaFile({ version: targetsVersion }) },
       }),
     );
-    md.sign(signer(this.rings.snapshot.current().key), false);
-    this.snapshot = md;
-    this.write(`${version}.snapshot.json`, md);
     return true;
   }
 
@@ -346,10 +340,11 @@ export class TufRepository {
     )
       return false;
     const bytes = this.files.get(`${snap.signed.version}.snapshot.json`)!;
-    const version = prev ? prev.signed.version + 1 : 1;
-    const md = new Metadata(
+    this.timestamp = this.publishRole(
+      'timestamp',
+      'timestamp.json',
       new Timestamp({
-        version,
+        version: nextVersion(prev),
         specVersion: SPEC_VERSION,
         expires: expiry(now, this.lifetimes.timestamp),
         snapshotMeta: new MetaFile({
@@ -359,10 +354,19 @@ export class TufRepository {
         }),
       }),
     );
-    md.sign(signer(this.rings.timestamp.current().key), false);
-    this.timestamp = md;
-    this.write('timestamp.json', md);
     return true;
+  }
+
+  /** Signs `signed` with the role's current key (one key, threshold 1) and publishes it as `name`. */
+  private publishRole<T extends Targets | Snapshot | Timestamp>(
+    role: RoleName,
+    name: string,
+    signed: T,
+  ): Metadata<T> {
+    const md = new Metadata(signed);
+    md.sign(signer(this.rings[role].current().key), false);
+    this.write(name, md as AnyMeta);
+    return md;
   }
 
   /** A served file by its path below the repository root, or undefined. */
