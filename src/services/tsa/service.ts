@@ -9,7 +9,7 @@ import {
   requireHash,
   type TimestampRequest,
 } from '../../core/rfc3161/index.ts';
-import { HASH_OIDS, type HashName } from '../../core/rfc3161/oids.ts';
+import { HASH_OIDS, OID, type HashName } from '../../core/rfc3161/oids.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { TsaAuthority, type TsaOptions } from './authority.ts';
 
@@ -169,10 +169,9 @@ export function parseJsonRequest(body: unknown): TimestampRequest {
   if (typeof b['hashAlgorithm'] !== 'string')
     throw invalid('hashAlgorithm', 'must be a string: sha256, sha384 or sha512');
   const name = b['hashAlgorithm'].toLowerCase().replace('-', '');
-  const hashAlgorithm: HashName = requireHash(
-    name === 'sha1' ? '1.3.14.3.2.26' : (HASH_OIDS[name as HashName] ?? name),
-    'hashAlgorithm',
-  );
+  // Own properties only: an inherited name (constructor, toString) is no hash.
+  const oid = Object.hasOwn(HASH_OIDS, name) ? HASH_OIDS[name as HashName] : name;
+  const hashAlgorithm: HashName = requireHash(name === 'sha1' ? OID.sha1 : oid, 'hashAlgorithm');
   if (typeof b['artifactHash'] !== 'string')
     throw invalid('artifactHash', 'must be the base64 digest of the data');
   const digest = fromBase64(b['artifactHash'], 'artifactHash');

@@ -169,6 +169,16 @@ test('bad requests get 4xx with the reason, and the service keeps serving', asyn
     /unsupported hash algorithm/,
     'UNSUPPORTED_HASH',
   );
+  // A name every object inherits is no hash either (not Object's constructor in the message).
+  await expectError(
+    await postJson({
+      artifactHash: Buffer.alloc(32).toString('base64'),
+      hashAlgorithm: 'constructor',
+    }),
+    400,
+    /^hashAlgorithm: unsupported hash algorithm constructor;/,
+    'UNSUPPORTED_HASH',
+  );
   // Wrong digest length for the algorithm.
   await expectError(
     await postDer(encodeTimestampRequest({ hashAlgorithm: 'sha256', digest: Buffer.alloc(31) })),
