@@ -252,6 +252,11 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
   }
 }
 
+/** A trusted log for messages: its base URL, or its log ID where the root gives no URL. */
+export function logName(log: TransparencyLogInstance): string {
+  return log.baseUrl || toHex(log.logId);
+}
+
 /** The trusted log an entry names by log ID (v2 logs may name their checkpoint key ID). */
 export function findLog(
   entry: TransparencyLogEntry,
@@ -281,7 +286,7 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
   if (!verifyMessage(log.publicKey, log.keyDetails, payload, set))
     throw verificationFailed(
       'TLOG_SET',
-      `the log's signed entry timestamp (promise of inclusion) for entry ${entry.logIndex} does not verify with the key of ${log.baseUrl || 'the log'}`,
+      `the log's signed entry timestamp (promise of inclusion) for entry ${entry.logIndex} does not verify with the key of ${logName(log)}`,
     );
 }
 
@@ -363,7 +368,7 @@ export function verifyInclusionProof(
   if (names.length === 0)
     throw verificationFailed(
       'TLOG_CHECKPOINT',
-      `the checkpoint of ${where} is for the log "${origin}", not the trusted log ${log.baseUrl || toHex(log.logId)}`,
+      `the checkpoint of ${where} is for the log "${origin}", not the trusted log ${logName(log)}`,
     );
   const verifiers = [...new Set(names)].map((n) => noteKeyVerifier(n, hint, log.publicKey));
   let checkpoint;
@@ -373,7 +378,7 @@ export function verifyInclusionProof(
   } catch (e) {
     throw verificationFailed(
       'TLOG_CHECKPOINT',
-      `the checkpoint of ${where} is not signed by the log ${log.baseUrl || toHex(log.logId)}: ${(e as Error).message}`,
+      `the checkpoint of ${where} is not signed by the log ${logName(log)}: ${(e as Error).message}`,
       e,
     );
   }

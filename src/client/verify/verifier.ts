@@ -37,6 +37,7 @@ import {
 import { checkIdentity, certificateIdentities, type IdentityPolicy } from './policy.ts';
 import {
   findLog,
+  logName,
   verifyEntryBody,
   verifyInclusionProof,
   verifySet,
@@ -159,7 +160,7 @@ export function verifyBundle(
       if (!inRange(log.validFor, t.time))
         throw fail(
           'TLOG_KEY_NOT_VALID',
-          `the key of log ${log.baseUrl || toHex(log.logId)} (entry ${entry.logIndex}) was not trusted at the signing time ${t.time.toISOString()}`,
+          `the key of log ${logName(log)} (entry ${entry.logIndex}) was not trusted at the signing time ${t.time.toISOString()}`,
         );
   const result: VerificationResult = {
     signer: signer.leaf
@@ -361,12 +362,12 @@ function checkLogEntries(
       if (entry.integratedTime > 0 && !inRange(log.validFor, integrated))
         throw fail(
           'TLOG_KEY_NOT_VALID',
-          `the key of log ${log.baseUrl} was not trusted at the entry's integrated time ${integrated.toISOString()}`,
+          `the key of log ${logName(log)} was not trusted at the entry's integrated time ${integrated.toISOString()}`,
         );
       verifySet(entry, log);
       included = true;
       if (entry.integratedTime > 0)
-        times.push({ source: 'transparency-log', time: integrated, by: log.baseUrl });
+        times.push({ source: 'transparency-log', time: integrated, by: logName(log) });
     }
     if (entry.inclusionProof) {
       verifyInclusionProof(entry, log);
