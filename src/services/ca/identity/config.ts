@@ -210,7 +210,7 @@ function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
     for (const [k, val] of Object.entries(
       obj(o['extension-templates'], `${field}.extension-templates`),
     )) {
-      const n = EXTENSION_KEYS[k];
+      const n = Object.hasOwn(EXTENSION_KEYS, k) ? EXTENSION_KEYS[k] : undefined;
       if (n === undefined)
         throw invalid(`${field}.extension-templates.${k}`, 'not a Fulcio extension name');
       if (typeof val !== 'string')

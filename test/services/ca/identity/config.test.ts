@@ -142,6 +142,18 @@ test('configuration mistakes name the field and the problem', () => {
     },
     /not a Fulcio extension name/,
   );
+  // a name every object inherits is no extension name either
+  bad(
+    {
+      'ci-issuer-metadata': {
+        x: {
+          'extension-templates': { toString: 'a' },
+          'subject-alternative-name-template': 'a',
+        },
+      },
+    },
+    /extension-templates\.toString: not a Fulcio extension name/,
+  );
   bad(
     { 'ci-issuer-metadata': { x: { 'subject-alternative-name-template': '{{ .a ' } } },
     /bad template: unclosed action/,
