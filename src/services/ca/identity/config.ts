@@ -157,7 +157,7 @@ function parseEntry(
   ) {
     e.ciProvider = e.ciProvider ?? e.type; // the legacy types use the built-in templates
   }
-  if (e.ciProvider !== undefined && !ci[e.ciProvider])
+  if (e.ciProvider !== undefined && !Object.hasOwn(ci, e.ciProvider))
     throw invalid(`${field}.ci-provider`, `no ci-issuer-metadata named "${e.ciProvider}"`);
   if (e.type === 'spiffe') {
     if (meta) throw invalid(field, 'spiffe issuers cannot be meta-issuers');

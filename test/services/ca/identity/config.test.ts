@@ -99,6 +99,15 @@ test('configuration mistakes name the field and the problem', () => {
   bad(
     {
       'oidc-issuers': {
+        'https://a.example': { type: 'ci-provider', 'ci-provider': 'constructor' },
+      },
+    },
+    /ci-provider: no ci-issuer-metadata named "constructor"/,
+  );
+
+  bad(
+    {
+      'oidc-issuers': {
         'https://a.example': { type: 'uri', 'subject-domain': 'https://other.test' },
       },
     },
