@@ -198,3 +198,8 @@ export function httpUrl(value: string, field: string): URL {
     throw invalid(field, `"${value}" is not an http(s) URL`);
   return u;
 }
+
+/** A base URL without trailing slashes, so that `${base}/path` has exactly one. */
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

@@ -1,4 +1,4 @@
-import { badResponse, type HttpOptions, sendJson } from './fetch.ts';
+import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
 
 /**
  * Fulcio API v2 `POST /api/v2/signingCert` with a public key and proof of possession
@@ -60,8 +60,4 @@ export async function createSigningCertificate(
   if (detached && typeof detached.signedCertificateTimestamp === 'string')
     out.detachedSct = detached.signedCertificateTimestamp;
   return out;
-}
-
-export function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }

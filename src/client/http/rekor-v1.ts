@@ -1,6 +1,5 @@
 import { SignetError } from '../../core/errors.ts';
-import { badResponse, type HttpOptions, sendJson } from './fetch.ts';
-import { trimSlash } from './fulcio.ts';
+import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
 
 /**
  * Rekor v1 REST API `POST /api/v1/log/entries` (servers.md 2.1, 2.2) and the conversion of its

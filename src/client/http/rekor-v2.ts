@@ -1,6 +1,5 @@
 import type { KeyDetails } from '../../core/crypto/keys.ts';
-import { badResponse, type HttpOptions, sendJson } from './fetch.ts';
-import { trimSlash } from './fulcio.ts';
+import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
 import type { TlogEntryJson } from './rekor-v1.ts';
 
 /**

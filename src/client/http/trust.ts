@@ -1,5 +1,4 @@
-import { type HttpOptions, sendJson } from './fetch.ts';
-import { trimSlash } from './fulcio.ts';
+import { type HttpOptions, sendJson, trimSlash } from './fetch.ts';
 
 /**
  * The plain (not TUF-verified) trust documents a Signet stack serves at its root:

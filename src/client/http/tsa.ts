@@ -3,8 +3,7 @@ import { SignetError } from '../../core/errors.ts';
 // the two files, not the index: verification pulls in ASN.1 libraries signing never needs
 import { encodeTimestampRequest } from '../../core/rfc3161/request.ts';
 import { parseTimestamp } from '../../core/rfc3161/token.ts';
-import { badResponse, type HttpOptions, send } from './fetch.ts';
-import { trimSlash } from './fulcio.ts';
+import { badResponse, type HttpOptions, send, trimSlash } from './fetch.ts';
 
 /**
  * RFC 3161 timestamp from a TSA speaking sigstore/timestamp-authority's API
