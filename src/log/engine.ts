@@ -3,7 +3,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignetError, invalid } from '../core/errors.ts';
-import { EMPTY_ROOT, hashEqual, leafHash as hashLeaf } from '../core/merkle/hash.ts';
+import { EMPTY_ROOT, HASH_SIZE, hashEqual, leafHash as hashLeaf } from '../core/merkle/hash.ts';
 import { noteSigner, type NoteKey } from '../core/note/keys.ts';
 import type { NoteSigner } from '../core/note/note.ts';
 import { openCheckpoint, signCheckpoint } from '../core/note/checkpoint.ts';
@@ -22,7 +22,6 @@ import {
 } from '../core/tiles/tiles.ts';
 import { NodeCache, TileProofBuilder } from '../core/tiles/proofs.ts';
 import { MAX_TILE_LEVEL, TILE_WIDTH } from '../core/tiles/paths.ts';
-import { HASH_SIZE } from '../core/merkle/hash.ts';
 import type {
   AppendRequest,
   AppendResult,
@@ -297,24 +296,15 @@ export class TileLog implements LogEngine {
     to: number,
   ): void {
     for (let i = from; i < to; i++) {
-      const p = batch[i]!;
       const o = outcomes[i]!;
-      if ('fresh' in o)
-        p.resolve({
-          index: o.fresh.index,
-          leafHash: o.fresh.leafHash,
-          integratedTime: o.fresh.integratedTime,
-          duplicate: false,
-          checkpoint,
-        });
-      else
-        p.resolve({
-          index: o.existing.index,
-          leafHash: o.existing.leafHash,
-          integratedTime: o.existing.integratedTime,
-          duplicate: true,
-          checkpoint,
-        });
+      const e = 'fresh' in o ? o.fresh : o.existing;
+      batch[i]!.resolve({
+        index: e.index,
+        leafHash: e.leafHash,
+        integratedTime: e.integratedTime,
+        duplicate: !('fresh' in o),
+        checkpoint,
+      });
     }
   }
 
@@ -438,25 +428,26 @@ export class TileLog implements LogEngine {
   // ---- reads ----
 
   async checkpoint(): Promise<SignedCheckpoint> {
+    return this.#signed(await this.#head());
+  }
+
+  /** The stored head; other processes may have grown the tree, so it also raises #knownSize. */
+  async #head(): Promise<TreeState> {
     const s = await this.#storage.state();
     if (s.size > this.#knownSize) this.#knownSize = s.size;
-    return this.#signed(s);
+    return s;
   }
 
   /** Whether a tree of `size` entries has been published (reads the head when unsure). */
   async #isPublished(size: number): Promise<boolean> {
-    if (size <= this.#knownSize) return true;
-    const s = await this.#storage.state();
-    if (s.size > this.#knownSize) this.#knownSize = s.size;
-    return size <= s.size;
+    return size <= this.#knownSize || size <= (await this.#head()).size;
   }
 
   /** Throws unless `size` is at most the published tree size. */
   async #published(size: number, field: string): Promise<void> {
     if (size <= this.#knownSize) return;
-    const s = await this.#storage.state();
-    if (s.size > this.#knownSize) this.#knownSize = s.size;
-    if (size > s.size) throw invalid(field, `${size} is beyond the current tree size ${s.size}`);
+    const { size: current } = await this.#head();
+    if (size > current) throw invalid(field, `${size} is beyond the current tree size ${current}`);
   }
 
   entry(index: number): Promise<StoredEntry | undefined> {
