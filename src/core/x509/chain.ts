@@ -225,14 +225,12 @@ export function verifyCertificateChain(
       );
 
   let lastError: SignetError | undefined;
-  let issuerSeen = false;
   for (const [i, a] of authorities.entries()) {
     const cached = cachedChain(a, i);
     const chain = cached.certs;
     const issuer = chain[0];
     if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
     if (!leafSignedBy(leaf, issuer, opts.trustedLeaf === true)) continue;
-    issuerSeen = true;
     try {
       checkCaChain(cached, eku);
       for (const at of times) {
@@ -261,11 +259,10 @@ export function verifyCertificateChain(
       lastError = e as SignetError;
     }
   }
+  // Every authority whose CA signed the leaf either returned or left its error here.
   if (lastError) throw lastError;
   throw fail(
-    issuerSeen
-      ? 'the signing certificate does not chain to a trusted CA'
-      : `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
+    `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
     'CERTIFICATE_UNTRUSTED',
   );
 }
