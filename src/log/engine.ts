@@ -69,8 +69,9 @@ type Outcome = { fresh: NewEntry } | { existing: ExistingEntry };
 const MAX_DEDUPE_KEY = 256;
 /** Appends of a committed batch resolved per event-loop turn (see #acknowledge). */
 const RESOLVE_SLICE = 64;
-const MAX_SEARCH_KEY = 1024;
-const MAX_SEARCH_KEYS = 64;
+/** Longest search key, in characters, and most keys per entry (an index, not evidence). */
+export const MAX_SEARCH_KEY = 1024;
+export const MAX_SEARCH_KEYS = 64;
 
 const hex = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

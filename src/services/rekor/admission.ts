@@ -1,11 +1,9 @@
 import { SignetError } from '../../core/errors.ts';
 import type { ParsedEntry } from '../../core/rekor/index.ts';
+import { MAX_SEARCH_KEY, MAX_SEARCH_KEYS } from '../../log/index.ts';
 import type { AppendResult } from '../../log/types.ts';
 import type { Shard } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
-
-/** The field a failed digest signature check is reported on, per API. */
-export type SignatureField = string;
 
 /**
  * Admission: every signature check passes before the entry is handed to the log (Rekor:
@@ -16,7 +14,8 @@ export async function admit(
   shard: Shard,
   parsed: ParsedEntry,
   queue: VerifyQueue,
-  signatureField: SignatureField,
+  /** Where a failed digest signature check is reported: the field differs per API. */
+  signatureField: string,
 ): Promise<AppendResult> {
   if (!shard.active)
     throw new SignetError('unsupported', 'LOG_FROZEN', 'log frozen, switch to the latest log');
@@ -31,8 +30,10 @@ export async function admit(
   }
   const req: Parameters<Shard['engine']['append']>[0] = {
     leaf: parsed.body,
-    // the engine's limits: at most 64 keys of at most 1024 characters (an index, not evidence)
-    searchKeys: parsed.searchKeys.filter((k) => k.length <= 1024).slice(0, 64),
+    // keys beyond the engine's limits are dropped rather than refusing the entry
+    searchKeys: parsed.searchKeys
+      .filter((k) => k.length <= MAX_SEARCH_KEY)
+      .slice(0, MAX_SEARCH_KEYS),
   };
   if (parsed.attestation) req.extra = parsed.attestation;
   return shard.engine.append(req);
