@@ -14,6 +14,7 @@ import {
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
+import { hashKey, searchLog, searchOperator, type SearchOperator } from './search.ts';
 import { notFound, type Shard, type Shards } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
 
@@ -217,7 +218,7 @@ function shardOf(shards: Shards, treeID: unknown): Shard {
  * Rekor v1 SearchIndex `{email, publicKey{format, content}, hash, operator}` turned into
  * Signet's search keys (core/rekor verifier.ts documents the key forms).
  */
-export function indexQuery(body: unknown): { keys: string[]; operator: 'and' | 'or' } {
+function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw invalid('', 'must be a JSON object');
   const b = body as Record<string, unknown>;
@@ -258,37 +259,18 @@ export function indexQuery(body: unknown): { keys: string[]; operator: 'and' | '
     keys.push(keySearchKey(verifierFromPem(pem, 'publicKey.content')));
   }
   if (keys.length === 0) throw invalid('', 'give at least one of hash, email, publicKey');
-  const op = b['operator'] ?? 'or';
-  if (op !== 'and' && op !== 'or') throw invalid('operator', 'must be "and" or "or"');
-  return { keys, operator: op };
-}
-
-/** `sha256:<hex>` (or sha1/sha384/sha512, or bare hex taken as SHA-256), lower-cased. */
-export function hashKey(text: string, field: string): string {
-  const m = /^(?:(sha1|sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(text);
-  const len: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
-  const alg = m?.[1] ?? 'sha256';
-  if (!m || m[2]!.length !== len[alg])
-    throw invalid(field, 'must be [sha256:|sha384:|sha512:|sha1:]<hex digest of the right length>');
-  return `${alg}:${m[2]!.toLowerCase()}`;
+  return { keys, operator: searchOperator(b['operator']) };
 }
 
 /** Entries matching the keys (all shards), as v1 entry IDs, in log order. */
-export async function searchEntryIds(
+async function searchEntryIds(
   shards: Shards,
   keys: string[],
-  operator: 'and' | 'or',
+  operator: SearchOperator,
 ): Promise<string[]> {
   const out: string[] = [];
   for (const s of shards.list) {
-    const sets = await Promise.all(keys.map((k) => s.engine.search(k)));
-    let hits: number[];
-    if (operator === 'and') {
-      hits = sets.reduce((acc, cur) => acc.filter((i) => cur.includes(i)));
-    } else {
-      hits = [...new Set(sets.flat())].sort((a, b) => a - b);
-    }
-    for (const i of hits) {
+    for (const i of await searchLog(s.engine, keys, operator)) {
       const e = await s.engine.entry(i);
       if (e) out.push(entryId(s.treeId, entryUuid(e.leafHash)));
     }

@@ -8,7 +8,7 @@ import {
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
-import { hashKey } from './routes-v1.ts';
+import { hashKey, searchLog, searchOperator } from './search.ts';
 import type { Shard, Shards } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
 
@@ -98,17 +98,12 @@ export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Pr
     if (issuer) keys.push(`issuer:${issuer}`);
     if (keys.length === 0)
       throw invalid('', 'give at least one of hash, publicKey, identity, issuer');
-    const op = one('operator') ?? 'or';
-    if (op !== 'and' && op !== 'or') throw invalid('operator', 'must be "and" or "or"');
+    const op = searchOperator(one('operator'));
     const entries: Array<{ logIndex: string; logId: { keyId: string } }> = [];
     for (const s of shards.list) {
-      const sets = await Promise.all(keys.map((k) => s.engine.search(k)));
-      const hits =
-        op === 'and'
-          ? sets.reduce((acc, cur) => acc.filter((i) => cur.includes(i)))
-          : [...new Set(sets.flat())].sort((a, b) => a - b);
       const keyId = Buffer.from(s.logId).toString('base64');
-      for (const i of hits) entries.push({ logIndex: String(i), logId: { keyId } });
+      for (const i of await searchLog(s.engine, keys, op))
+        entries.push({ logIndex: String(i), logId: { keyId } });
     }
     return reply.code(200).type('application/json').send(JSON.stringify({ entries }));
   });

@@ -1,0 +1,39 @@
+import { invalid } from '../../core/errors.ts';
+import type { LogEngine } from '../../log/types.ts';
+
+/**
+ * What the v1 SearchIndex and the v2 index extension share: the `hash` key form and how the
+ * keys' hits combine. (core/rekor verifier.ts documents the other key forms.)
+ */
+export type SearchOperator = 'and' | 'or';
+
+/** `sha256:<hex>` (or sha1/sha384/sha512, or bare hex taken as SHA-256), lower-cased. */
+export function hashKey(text: string, field: string): string {
+  const m = /^(?:(sha1|sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(text);
+  const len: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
+  const alg = m?.[1] ?? 'sha256';
+  if (!m || m[2]!.length !== len[alg])
+    throw invalid(field, 'must be [sha256:|sha384:|sha512:|sha1:]<hex digest of the right length>');
+  return `${alg}:${m[2]!.toLowerCase()}`;
+}
+
+/** `operator`: "and" or "or", default "or" (Rekor's SearchIndex). */
+export function searchOperator(v: unknown): SearchOperator {
+  const op = v ?? 'or';
+  if (op !== 'and' && op !== 'or') throw invalid('operator', 'must be "and" or "or"');
+  return op;
+}
+
+/** Indices of one log's entries under all (and) or any (or) of the keys, ascending. */
+export async function searchLog(
+  engine: LogEngine,
+  keys: string[],
+  operator: SearchOperator,
+): Promise<number[]> {
+  const sets = await Promise.all(keys.map((k) => engine.search(k)));
+  if (operator === 'or') return [...new Set(sets.flat())].sort((a, b) => a - b);
+  return sets.reduce((acc, cur) => {
+    const has = new Set(cur);
+    return acc.filter((i) => has.has(i));
+  });
+}
