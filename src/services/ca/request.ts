@@ -34,7 +34,7 @@ function str(v: unknown, field: string): string {
 }
 
 /** Where the token is: `credentials.oidcIdentityToken`, else `Authorization: Bearer`. */
-export function tokenOf(body: Record<string, unknown>, authorization: string | undefined): string {
+function tokenOf(body: Record<string, unknown>, authorization: string | undefined): string {
   const creds = body['credentials'];
   if (creds !== undefined && creds !== null) {
     const t = pick(obj(creds, 'credentials'), 'oidcIdentityToken', 'oidc_identity_token');

@@ -29,7 +29,7 @@ export function ctLogKey(privateKey: KeyObject): CtLogKey {
 }
 
 /** Most entries one get-entries answers (RFC 6962 §4.6 lets a log return fewer). */
-export const MAX_GET_ENTRIES = 256;
+const MAX_GET_ENTRIES = 256;
 
 /**
  * An RFC 6962 certificate transparency log on the shared log engine (DESIGN.md layer 3): leaves

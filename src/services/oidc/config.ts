@@ -44,7 +44,7 @@ export interface ProviderConfig {
   spiffeTrustDomain: string;
 }
 
-export const DEFAULT_IDENTITIES: ReadonlyArray<{ flavor: Flavor; name: string }> = [
+const DEFAULT_IDENTITIES: ReadonlyArray<{ flavor: Flavor; name: string }> = [
   { flavor: 'email', name: 'dev@signet.local' },
   { flavor: 'github', name: 'signet-dev/demo' },
   { flavor: 'gitlab', name: 'signet-dev/demo' },

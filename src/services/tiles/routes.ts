@@ -20,7 +20,7 @@ export interface TileRoutesOptions {
 }
 
 /** Registers the routes on `app` (call inside a prefixed plugin scope). */
-export async function registerTileRoutes(
+async function registerTileRoutes(
   app: FastifyInstance,
   log: LogEngine,
   opts: TileRoutesOptions = {},

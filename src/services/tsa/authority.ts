@@ -15,8 +15,8 @@ import type { KeySpec } from '../keys.ts';
 import { writeOnce } from '../write-once.ts';
 import { issueCertificate, keyIdentifier } from './certificates.ts';
 
-export const TSA_RING = 'tsa';
-export const TSA_CA_RING = 'tsa-ca';
+const TSA_RING = 'tsa';
+const TSA_CA_RING = 'tsa-ca';
 const KEY_SPEC: KeySpec = { type: 'ec', curve: 'P-256' };
 const ORG = 'signet';
 const TEN_YEARS = 10 * 365 * 24 * 3600 * 1000;

@@ -82,7 +82,7 @@ function tsaOptions(config: Record<string, unknown>): TsaOptions {
   return o;
 }
 
-export async function registerTsaRoutes(
+async function registerTsaRoutes(
   app: FastifyInstance,
   authority: TsaAuthority,
 ): Promise<void> {
@@ -159,7 +159,7 @@ function asBytes(body: unknown): Uint8Array {
  * Sigstore TSA's JSON request: `{artifactHash (base64 digest), hashAlgorithm, certificates?,
  * nonce?, tsaPolicyOID?}`.
  */
-export function parseJsonRequest(body: unknown): TimestampRequest {
+function parseJsonRequest(body: unknown): TimestampRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw invalid('body', 'must be a JSON object');
   const b = body as Record<string, unknown>;

@@ -31,7 +31,7 @@ import { KeyRing } from '../keyring.ts';
 export type RoleName = 'root' | 'targets' | 'snapshot' | 'timestamp';
 export const ROLES: readonly RoleName[] = ['root', 'targets', 'snapshot', 'timestamp'];
 const DAY = 24 * 3600 * 1000;
-export const DEFAULT_LIFETIMES: Record<RoleName, number> = {
+const DEFAULT_LIFETIMES: Record<RoleName, number> = {
   root: 365 * DAY,
   targets: 180 * DAY,
   snapshot: 7 * DAY,
@@ -39,12 +39,12 @@ export const DEFAULT_LIFETIMES: Record<RoleName, number> = {
 };
 const SPEC_VERSION = '1.0.31';
 
-export function ringName(role: RoleName): string {
+function ringName(role: RoleName): string {
   return `tuf-${role}`;
 }
 
 /** TUF key (ecdsa-sha2-nistp256, PEM public key as Sigstore's root-signing repo uses). */
-export function tufKey(key: KeyObject): Key {
+function tufKey(key: KeyObject): Key {
   const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
   const body = { keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256', keyval: { public: pub } };
   const keyID = createHash('sha256').update(canonicalize(body)).digest('hex');

@@ -82,7 +82,7 @@ function lifetimes(config: Record<string, unknown>): Partial<Record<RoleName, nu
   return out;
 }
 
-export async function registerTufRoutes(
+async function registerTufRoutes(
   app: FastifyInstance,
   repo: TufRepository,
   trustedRoot: Buffer,

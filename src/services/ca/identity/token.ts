@@ -6,7 +6,7 @@ import { SignetError } from '../../../core/errors.ts';
  * bounded whatever the input: a size cap, and the dots are counted before anything is split
  * (Fulcio's GHSA-f83f-xpx7-ffpw: a token made of millions of dots exhausted memory).
  */
-export const MAX_TOKEN_BYTES = 64 * 1024;
+const MAX_TOKEN_BYTES = 64 * 1024;
 
 function malformed(message: string): SignetError {
   return new SignetError('unauthorized', 'TOKEN_MALFORMED', message);
