@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
+import type { SignSetupOptions } from '../../client/sign/setup.ts';
 import type { Artifact } from '../../client/verify/verifier.ts';
 
 /** Flags shared by sign-blob and attest-blob (cosign's names). */
@@ -156,16 +157,28 @@ export function registerSignBlob(program: Command): void {
       )
       .argument('<file>', 'the file to sign'),
   ).action(async (file: string, flags: SigningFlags) => {
-    // Loaded only when the command runs, so other commands start fast.
-    const { setupSigning, checkReadableFile, signFile } =
-      await import('../../client/sign/index.ts');
-    const { serializeBundle } = await import('../../bundle/bundle.ts');
-    checkReadableFile(file, 'file');
-    await checkBundleTarget(flags.bundle);
-    const check = await bundleChecker(flags.trustedRoot);
-    const ctx = await setupSigning(await signingOptions(flags));
-    const { bundle, artifact } = await signFile(file, ctx);
-    await check(bundle, artifact, ctx.signer);
-    await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+    await signFileToBundle(file, flags, () => signingOptions(flags));
   });
+}
+
+/**
+ * sign-blob and sign-bundle: the file, the bundle's folder and the trusted root are checked
+ * before anything is signed or logged (`options` is read after them, so flag errors come in
+ * that order); then sign, check the new bundle, and write it.
+ */
+export async function signFileToBundle(
+  file: string,
+  out: { bundle?: string | undefined; trustedRoot?: string | undefined },
+  options: () => Promise<SignSetupOptions>,
+): Promise<void> {
+  // Loaded only when the command runs, so other commands start fast.
+  const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/index.ts');
+  const { serializeBundle } = await import('../../bundle/bundle.ts');
+  checkReadableFile(file, 'file');
+  await checkBundleTarget(out.bundle);
+  const check = await bundleChecker(out.trustedRoot);
+  const ctx = await setupSigning(await options());
+  const { bundle, artifact } = await signFile(file, ctx);
+  await check(bundle, artifact, ctx.signer);
+  await writeBundleOutput(serializeBundle(bundle), out.bundle);
 }

@@ -39,24 +39,14 @@ export function registerSignBundle(program: Command): void {
               ? "--staging names Sigstore's public staging services, which signet does not reach: give --signing-config FILE"
               : 'give --signing-config FILE (or --server URL) to say where the services are',
           );
-        const { setupSigning, checkReadableFile, signFile } =
-          await import('../../client/sign/index.ts');
-        const { serializeBundle } = await import('../../bundle/bundle.ts');
-        const { writeBundleOutput, bundleChecker, checkBundleTarget } =
-          await import('./sign-blob.ts');
+        const { signFileToBundle } = await import('./sign-blob.ts');
         const { tufCacheDir } = await import('../trust-flags.ts');
-        checkReadableFile(file, 'file');
-        await checkBundleTarget(flags.bundle);
-        const check = await bundleChecker(flags.trustedRoot);
-        const ctx = await setupSigning({
+        await signFileToBundle(file, flags, async () => ({
           identityToken: flags.identityToken,
           signingConfig: flags.signingConfig,
           server: flags.server,
           tufCacheDir: tufCacheDir(),
-        });
-        const { bundle, artifact } = await signFile(file, ctx);
-        await check(bundle, artifact, ctx.signer);
-        await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+        }));
       },
     );
 }
