@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { toBase64 } from '../../core/encoding/base64.ts';
-import { fromBase64 } from '../../core/encoding/base64.ts';
+import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { invalid } from '../../core/errors.ts';
 import { sctToJson } from '../../core/ct/sct.ts';
 import type { CtLog } from './ctlog.ts';

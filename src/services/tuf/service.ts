@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { collectTrust } from '../trust/assemble.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
-import { type RoleName, TufRepository } from './repository.ts';
+import { ROLES, type RoleName, TufRepository } from './repository.ts';
 
 /** Target names as in Sigstore's public TUF repository (sigstore/root-signing). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -73,7 +73,7 @@ function lifetimes(config: Record<string, unknown>): Partial<Record<RoleName, nu
   if (typeof l !== 'object' || l === null)
     throw invalid('tuf.lifetimes', 'must be an object of role -> days');
   for (const [role, days] of Object.entries(l as Record<string, unknown>)) {
-    if (!['root', 'targets', 'snapshot', 'timestamp'].includes(role))
+    if (!(ROLES as readonly string[]).includes(role))
       throw invalid(`tuf.lifetimes.${role}`, 'unknown role');
     if (typeof days !== 'number' || !(days > 0))
       throw invalid(`tuf.lifetimes.${role}`, 'must be a positive number of days');
@@ -97,7 +97,7 @@ async function registerTufRoutes(
       reply.type('application/json').header('cache-control', 'no-cache').send(signingConfig),
     );
 
-  const serve = (rel: string, reply: import('fastify').FastifyReply) => {
+  const serve = (rel: string, reply: FastifyReply) => {
     if (rel === 'timestamp.json') refresh(); // never hand out an expired timestamp
     const body = repo.read(rel);
     if (!body) throw new SignetError('not-found', 'NOT_FOUND', `no TUF file ${rel}`);
