@@ -52,7 +52,7 @@ export function requireHash(algOid: string, field: string): HashName {
 export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   const f = 'TimeStampReq';
   const top = elementChildren(readOne(der, f, TAG.SEQUENCE), f);
-  const version = elementInteger(expectTag(top[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  const version = elementInteger(top[0], `${f}.version`);
   if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
   const mi = elementChildren(
     expectTag(top[1], TAG.SEQUENCE, `${f}.messageImprint`),
@@ -63,10 +63,7 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
     `${f}.messageImprint.hashAlgorithm`,
   );
   const hashAlgorithm = requireHash(
-    elementOid(
-      expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm.algorithm`),
-      `${f}.messageImprint.hashAlgorithm.algorithm`,
-    ),
+    elementOid(alg[0], `${f}.messageImprint.hashAlgorithm.algorithm`),
     `${f}.messageImprint.hashAlgorithm`,
   );
   if (alg.length > 2 || (alg[1] && alg[1].tag !== TAG.NULL))

@@ -1,5 +1,6 @@
 import { invalid } from '../errors.ts';
 import {
+  elementAlgorithmOid,
   elementChildren,
   elementGeneralizedTime,
   elementInteger,
@@ -75,12 +76,7 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
   if (items[0]?.tag === TAG.SEQUENCE) {
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
     const si = elementChildren(items[0], 'TimeStampResp.status');
-    status = Number(
-      elementInteger(
-        expectTag(si[0], TAG.INTEGER, 'TimeStampResp.status.status'),
-        'TimeStampResp.status.status',
-      ),
-    );
+    status = Number(elementInteger(si[0], 'TimeStampResp.status.status'));
     if (status !== 0 && status !== 1) {
       const text =
         si[1]?.tag === TAG.SEQUENCE
@@ -104,7 +100,7 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
 function parseToken(t: Element): Omit<ParsedTimestamp, 'status'> {
   const f = 'timeStampToken';
   const ci = elementChildren(t, f);
-  const contentType = elementOid(expectTag(ci[0], TAG.OID, `${f}.contentType`), `${f}.contentType`);
+  const contentType = elementOid(ci[0], `${f}.contentType`);
   if (contentType !== OID.signedData)
     throw invalid(`${f}.contentType`, `must be signedData (${OID.signedData}), got ${contentType}`);
   const explicit = elementChildren(expectTag(ci[1], 0xa0, `${f}.content`), `${f}.content`);
@@ -119,10 +115,7 @@ function parseToken(t: Element): Omit<ParsedTimestamp, 'status'> {
     expectTag(sd[2], TAG.SEQUENCE, `${g}.encapContentInfo`),
     `${g}.encapContentInfo`,
   );
-  const eContentType = elementOid(
-    expectTag(eci[0], TAG.OID, `${g}.encapContentInfo.eContentType`),
-    `${g}.encapContentInfo.eContentType`,
-  );
+  const eContentType = elementOid(eci[0], `${g}.encapContentInfo.eContentType`);
   if (eContentType !== OID.tstInfo)
     throw invalid(
       `${g}.encapContentInfo.eContentType`,
@@ -169,30 +162,17 @@ function parseToken(t: Element): Omit<ParsedTimestamp, 'status'> {
 export function parseTstInfo(der: Uint8Array): TstInfo {
   const f = 'TSTInfo';
   const t = elementChildren(readOne(der, f, TAG.SEQUENCE), f);
-  const version = elementInteger(expectTag(t[0], TAG.INTEGER, `${f}.version`), `${f}.version`);
+  const version = elementInteger(t[0], `${f}.version`);
   if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
-  const policy = elementOid(expectTag(t[1], TAG.OID, `${f}.policy`), `${f}.policy`);
+  const policy = elementOid(t[1], `${f}.policy`);
   const mi = elementChildren(
     expectTag(t[2], TAG.SEQUENCE, `${f}.messageImprint`),
     `${f}.messageImprint`,
   );
-  const alg = elementChildren(
-    expectTag(mi[0], TAG.SEQUENCE, `${f}.messageImprint.hashAlgorithm`),
-    `${f}.messageImprint.hashAlgorithm`,
-  );
-  const hashAlgorithmOid = elementOid(
-    expectTag(alg[0], TAG.OID, `${f}.messageImprint.hashAlgorithm`),
-    `${f}.messageImprint.hashAlgorithm`,
-  );
+  const hashAlgorithmOid = elementAlgorithmOid(mi[0], `${f}.messageImprint.hashAlgorithm`);
   const digest = expectTag(mi[1], TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).value;
-  const serialNumber = elementInteger(
-    expectTag(t[3], TAG.INTEGER, `${f}.serialNumber`),
-    `${f}.serialNumber`,
-  );
-  const genTime = elementGeneralizedTime(
-    expectTag(t[4], TAG.GENERALIZED_TIME, `${f}.genTime`),
-    `${f}.genTime`,
-  );
+  const serialNumber = elementInteger(t[3], `${f}.serialNumber`);
+  const genTime = elementGeneralizedTime(t[4], `${f}.genTime`);
   const out: TstInfo = {
     raw: der,
     policy,
@@ -239,17 +219,7 @@ function parseSignerInfo(t: Element): TimestampSignerInfo {
   } else {
     throw invalid(`${f}.sid`, 'must be issuerAndSerialNumber or subjectKeyIdentifier');
   }
-  out.digestAlgorithmOid = elementOid(
-    expectTag(
-      elementChildren(
-        expectTag(s[2], TAG.SEQUENCE, `${f}.digestAlgorithm`),
-        `${f}.digestAlgorithm`,
-      )[0],
-      TAG.OID,
-      `${f}.digestAlgorithm`,
-    ),
-    `${f}.digestAlgorithm`,
-  );
+  out.digestAlgorithmOid = elementAlgorithmOid(s[2], `${f}.digestAlgorithm`);
   const attrsTlv = expectTag(s[3], 0xa0, `${f}.signedAttrs`);
   // RFC 5652 §5.4: the signature is over the DER SET OF, i.e. with the SET tag in place of [0].
   const signedAttrs = Uint8Array.from(attrsTlv.raw);
@@ -257,7 +227,7 @@ function parseSignerInfo(t: Element): TimestampSignerInfo {
   for (const [n, a] of elementChildren(attrsTlv, `${f}.signedAttrs`).entries()) {
     const af = `${f}.signedAttrs[${n}]`;
     const parts = elementChildren(expectTag(a, TAG.SEQUENCE, af), af);
-    const type = elementOid(expectTag(parts[0], TAG.OID, `${af}.attrType`), `${af}.attrType`);
+    const type = elementOid(parts[0], `${af}.attrType`);
     const values = elementChildren(
       expectTag(parts[1], TAG.SET, `${af}.attrValues`),
       `${af}.attrValues`,
@@ -276,17 +246,7 @@ function parseSignerInfo(t: Element): TimestampSignerInfo {
       out.essCertIds.push(...parseSigningCertificate(one(), type === OID.signingCertificateV2, af));
     }
   }
-  out.signatureAlgorithmOid = elementOid(
-    expectTag(
-      elementChildren(
-        expectTag(s[4], TAG.SEQUENCE, `${f}.signatureAlgorithm`),
-        `${f}.signatureAlgorithm`,
-      )[0],
-      TAG.OID,
-      `${f}.signatureAlgorithm`,
-    ),
-    `${f}.signatureAlgorithm`,
-  );
+  out.signatureAlgorithmOid = elementAlgorithmOid(s[4], `${f}.signatureAlgorithm`);
   out.signature = expectTag(s[5], TAG.OCTET_STRING, `${f}.signature`).value;
   out.signedAttrs = signedAttrs;
   return out as TimestampSignerInfo;
@@ -304,14 +264,7 @@ function parseSigningCertificate(t: Element, v2: boolean, f: string): EssCertId[
     if (v2) {
       hashAlgorithmOid = '2.16.840.1.101.3.4.2.1'; // DEFAULT id-sha256 (RFC 5035 §3)
       if (e[0]?.tag === TAG.SEQUENCE) {
-        hashAlgorithmOid = elementOid(
-          expectTag(
-            elementChildren(e[0], `${cf}.hashAlgorithm`)[0],
-            TAG.OID,
-            `${cf}.hashAlgorithm`,
-          ),
-          `${cf}.hashAlgorithm`,
-        );
+        hashAlgorithmOid = elementAlgorithmOid(e[0], `${cf}.hashAlgorithm`);
         i++;
       }
     }

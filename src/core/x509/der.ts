@@ -209,15 +209,26 @@ export function expectTag(t: Element | undefined, tag: number, field: string): E
   return t;
 }
 
-export function elementOid(t: Element, field: string): string {
-  expectTag(t, TAG.OID, field);
-  return decodeOidContent(t.value, field);
+/** An OBJECT IDENTIFIER element (missing or another tag is an error of `field`). */
+export function elementOid(t: Element | undefined, field: string): string {
+  return decodeOidContent(expectTag(t, TAG.OID, field).value, field);
 }
 
-/** INTEGER contents as a bigint (two's complement). */
-export function elementInteger(t: Element, field: string): bigint {
-  expectTag(t, TAG.INTEGER, field);
-  const v = t.value;
+/**
+ * The algorithm OID of an AlgorithmIdentifier (RFC 5280 §4.1.1.2: SEQUENCE { algorithm OID,
+ * parameters ANY OPTIONAL }); parameters are not read. `oidField` names the OID in errors.
+ */
+export function elementAlgorithmOid(
+  t: Element | undefined,
+  field: string,
+  oidField = field,
+): string {
+  return elementOid(elementChildren(expectTag(t, TAG.SEQUENCE, field), field)[0], oidField);
+}
+
+/** INTEGER contents as a bigint (two's complement; missing or another tag is an error). */
+export function elementInteger(t: Element | undefined, field: string): bigint {
+  const v = expectTag(t, TAG.INTEGER, field).value;
   if (v.length === 0) throw invalid(field, 'empty INTEGER');
   let n = 0n;
   for (const b of v) n = (n << 8n) | BigInt(b);
@@ -225,9 +236,13 @@ export function elementInteger(t: Element, field: string): bigint {
   return n;
 }
 
-export function elementGeneralizedTime(t: Element, field: string): Date {
-  expectTag(t, TAG.GENERALIZED_TIME, field);
-  return decodeTime(t.value, { tag: t.tag, start: 0, contentStart: 0, end: t.value.length }, field);
+export function elementGeneralizedTime(t: Element | undefined, field: string): Date {
+  const v = expectTag(t, TAG.GENERALIZED_TIME, field).value;
+  return decodeTime(
+    v,
+    { tag: TAG.GENERALIZED_TIME, start: 0, contentStart: 0, end: v.length },
+    field,
+  );
 }
 
 // ---- writer ----
