@@ -94,7 +94,8 @@ export function toTlogEntry(json: unknown, where: { service: string; url: string
   if (typeof json !== 'object' || json === null) throw bad('expected a {uuid: LogEntry} object');
   const values = Object.values(json as Record<string, unknown>);
   if (values.length !== 1) throw bad(`expected one log entry, got ${values.length}`);
-  const e = values[0] as Record<string, unknown>;
+  const e = values[0];
+  if (!isRecord(e)) throw bad('the log entry is not a JSON object');
   const body = str(e.body, 'body', bad);
   const logID = str(e.logID, 'logID', bad);
   if (!/^[0-9a-f]{64}$/.test(logID)) throw bad('logID is not 64 hex characters');
@@ -108,7 +109,7 @@ export function toTlogEntry(json: unknown, where: { service: string; url: string
   } catch {
     throw bad('body is not a base64 JSON entry with kind and apiVersion');
   }
-  const v = (e.verification ?? {}) as Record<string, unknown>;
+  const v = isRecord(e.verification) ? e.verification : {};
   const out: TlogEntryJson = {
     logIndex: String(logIndex),
     logId: { keyId: Buffer.from(logID, 'hex').toString('base64') },
@@ -118,21 +119,15 @@ export function toTlogEntry(json: unknown, where: { service: string; url: string
   };
   if (typeof v.signedEntryTimestamp === 'string')
     out.inclusionPromise = { signedEntryTimestamp: v.signedEntryTimestamp };
-  const p = v.inclusionProof as Record<string, unknown> | undefined;
-  if (p) {
-    const hashes = p.hashes;
-    if (
-      !Array.isArray(hashes) ||
-      !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]*$/.test(h))
-    )
-      throw bad('verification.inclusionProof.hashes must be hex strings');
+  const p = v.inclusionProof;
+  if (p !== undefined && p !== null) {
+    if (!isRecord(p) || !Array.isArray(p.hashes))
+      throw bad('verification.inclusionProof must be an object with a hashes array');
     out.inclusionProof = {
       logIndex: String(int(p.logIndex, 'inclusionProof.logIndex', bad)),
-      rootHash: Buffer.from(str(p.rootHash, 'inclusionProof.rootHash', bad), 'hex').toString(
-        'base64',
-      ),
+      rootHash: sha256Hex(p.rootHash, 'inclusionProof.rootHash', bad),
       treeSize: String(int(p.treeSize, 'inclusionProof.treeSize', bad)),
-      hashes: (hashes as string[]).map((h) => Buffer.from(h, 'hex').toString('base64')),
+      hashes: p.hashes.map((h, i) => sha256Hex(h, `inclusionProof.hashes[${i}]`, bad)),
       checkpoint: { envelope: str(p.checkpoint, 'inclusionProof.checkpoint', bad) },
     };
   }
@@ -142,6 +137,17 @@ export function toTlogEntry(json: unknown, where: { service: string; url: string
 }
 
 type Bad = (what: string) => SignetError;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A SHA-256 hash in hex (Rekor v1's proof encoding) as the bundle's base64; nothing partial. */
+function sha256Hex(v: unknown, name: string, bad: Bad): string {
+  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v))
+    throw bad(`${name} must be 64 hex characters (a SHA-256 hash)`);
+  return Buffer.from(v, 'hex').toString('base64');
+}
 
 function str(v: unknown, name: string, bad: Bad): string {
   if (typeof v !== 'string' || v === '') throw bad(`${name} must be a non-empty string`);

@@ -272,3 +272,44 @@ test('service URLs from flags must parse and be http(s); the error names the fla
       e.message === '--server: "ftp://example.com" is not an http(s) URL',
   );
 });
+
+test('Rekor v1 entries that are not objects, or whose proof hashes are not SHA-256 hex, are refused as bad responses', () => {
+  const where = { service: 'rekor', url: 'u' };
+  const body = Buffer.from('{"kind":"hashedrekord","apiVersion":"0.0.1"}').toString('base64');
+  const entry = (inclusionProof: unknown) => ({
+    x: {
+      body,
+      integratedTime: 1,
+      logID: 'cd'.repeat(32),
+      logIndex: 1,
+      verification: { inclusionProof },
+    },
+  });
+  const proof = {
+    logIndex: 1,
+    treeSize: 2,
+    rootHash: 'ab'.repeat(32),
+    hashes: ['ef'.repeat(32)],
+    checkpoint: 'cp\n',
+  };
+  assert.equal(toTlogEntry(entry(proof), where).inclusionProof?.hashes.length, 1);
+  for (const e of [null, 'entry', 7])
+    assert.throws(
+      () => toTlogEntry({ x: e }, where),
+      (err: unknown) => {
+        assert.ok(err instanceof SignetError, String(err));
+        return /log entry is not a JSON object/.test(err.message);
+      },
+    );
+  for (const bad of [
+    { rootHash: 'abc' },
+    { rootHash: 'zz'.repeat(32) },
+    { hashes: ['abc'] },
+    { hashes: [''] },
+  ])
+    assert.throws(
+      () => toTlogEntry(entry({ ...proof, ...bad }), where),
+      /must be 64 hex characters/,
+      JSON.stringify(bad),
+    );
+});
