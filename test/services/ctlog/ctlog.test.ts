@@ -22,6 +22,7 @@ import {
   type CtlogServiceModule,
 } from '../../../src/services/ctlog/service.ts';
 import { ca, leaf } from './fixtures.ts';
+import { serviceContext } from '../context.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -49,14 +50,13 @@ before(async () => {
     await started.mod?.close();
   };
   fs.writeFileSync(path.join(dataDir, 'root.pem'), encodePem('CERTIFICATE', root.certificate.der));
-  mod = (await createCtlogService({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config: { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 1 },
-    log: { info() {}, warn() {}, error() {} },
-    services: new Map(),
-  })) as CtlogServiceModule;
+  mod = (await createCtlogService(
+    serviceContext({
+      dataDir,
+      baseUrl: url,
+      config: { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 1 },
+    }),
+  )) as CtlogServiceModule;
   started.mod = mod;
   await app.register(async (s) => mod.register(s), { prefix: '/ctlog' });
   await app.ready();

@@ -5,6 +5,7 @@ import type http from 'node:http';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
 import { createOidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
 import type { TokenResponse } from '../../../src/services/oidc/provider.ts';
+import { serviceContext } from '../context.ts';
 
 /** The built-in identity provider alone, on a loopback port (real HTTP), with a temp data dir. */
 export interface ProviderHarness {
@@ -23,15 +24,9 @@ export async function startProvider(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-oidc-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
-  const quiet = { info() {}, warn() {}, error() {} };
-  const mod = (await createOidcService({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config,
-    log: quiet,
-    services: new Map(),
-  })) as OidcServiceModule;
+  const mod = (await createOidcService(
+    serviceContext({ dataDir, baseUrl: url, config }),
+  )) as OidcServiceModule;
   await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
   await app.ready();
   const post = (pathname: string, form: Record<string, string>) =>

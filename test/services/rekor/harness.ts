@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { serviceContext } from '../context.ts';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
 import {
   createRekorService,
@@ -23,15 +24,14 @@ export async function startRekor(
 ): Promise<RekorServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rekor-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
-  const quiet = { info() {}, warn() {}, error() {} };
-  const service = (await createRekorService({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: opts.databaseUrl,
-    config: { batchMaxAgeMs: 1, ...opts.config },
-    log: quiet,
-    services: new Map(),
-  })) as RekorServiceModule;
+  const service = (await createRekorService(
+    serviceContext({
+      dataDir,
+      baseUrl: url,
+      databaseUrl: opts.databaseUrl,
+      config: { batchMaxAgeMs: 1, ...opts.config },
+    }),
+  )) as RekorServiceModule;
   const app = createApp({}, () => server as http.Server);
   await app.register(async (scope) => service.register(scope), { prefix: '/rekor' });
   await app.ready();

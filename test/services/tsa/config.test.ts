@@ -8,16 +8,10 @@ import { SignetError } from '../../../src/core/errors.ts';
 import { encodeTimestampRequest, parseTimestamp } from '../../../src/core/rfc3161/index.ts';
 import { createTsa } from '../../../src/services/tsa/service.ts';
 import { startTsa } from './helpers.ts';
+import { serviceContext } from '../context.ts';
 
-const quiet = { info() {}, warn() {}, error() {} };
-const ctx = (config: Record<string, unknown>) => ({
-  dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tsa-cfg-')),
-  baseUrl: 'http://127.0.0.1',
-  databaseUrl: undefined,
-  config,
-  log: quiet,
-  services: new Map(),
-});
+const ctx = (config: Record<string, unknown>) =>
+  serviceContext({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tsa-cfg-')), config });
 
 test('config: bad values are refused with the setting named', async () => {
   for (const [config, msg] of [

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { createApp } from '../../../src/services/http/app.ts';
 import { createTsa, type TsaService } from '../../../src/services/tsa/service.ts';
 import type { TimestampAuthority } from '../../../src/core/rfc3161/index.ts';
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { serviceContext } from '../context.ts';
 
 /** The TSA service alone, mounted at /tsa on a real loopback server. */
 export async function startTsa(
@@ -14,14 +13,7 @@ export async function startTsa(
 ): Promise<{ url: string; dataDir: string; tsa: TsaService; close(): Promise<void> }> {
   const app = createApp();
   // The base URL is only used in trust()/signingConfig(); the real one is known after listen.
-  const tsa = await createTsa({
-    dataDir,
-    baseUrl: 'http://127.0.0.1',
-    databaseUrl: undefined,
-    config,
-    log: quiet,
-    services: new Map(),
-  });
+  const tsa = await createTsa(serviceContext({ dataDir, config }));
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url, dataDir, tsa, close: () => app.close() };

@@ -5,16 +5,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { SignetError } from '../../../src/core/errors.ts';
 import { createTuf } from '../../../src/services/tuf/service.ts';
+import { serviceContext } from '../context.ts';
 
-const quiet = { info() {}, warn() {}, error() {} };
-const ctx = (config: Record<string, unknown>) => ({
-  dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-cfg-')),
-  baseUrl: 'http://127.0.0.1',
-  databaseUrl: undefined,
-  config,
-  log: quiet,
-  services: new Map(),
-});
+const ctx = (config: Record<string, unknown>) =>
+  serviceContext({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-cfg-')), config });
 
 test('tuf.lifetimes: bad values are refused with the setting named', async () => {
   for (const [lifetimes, msg] of [

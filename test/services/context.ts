@@ -1,0 +1,22 @@
+import type { StackContext } from '../../src/services/types.ts';
+
+/** A logger that says nothing (the tests assert on answers, not on log lines). */
+export const quiet = { info() {}, warn() {}, error() {} };
+
+/**
+ * The StackContext a service gets from `signet up`, for creating one service alone: no other
+ * services, embedded SQLite, a quiet log. `baseUrl` defaults to loopback without a port for
+ * services that only use it in trust()/signingConfig().
+ */
+export function serviceContext(
+  opts: Pick<StackContext, 'dataDir'> & Partial<StackContext>,
+): StackContext {
+  return {
+    baseUrl: 'http://127.0.0.1',
+    databaseUrl: undefined,
+    config: {},
+    log: quiet,
+    services: new Map(),
+    ...opts,
+  };
+}
