@@ -165,6 +165,13 @@ function registerIssuer(
     };
   };
 
+  /** The client a token or device request comes from, its secret checked (RFC 6749 2.3.1). */
+  const authenticatedClient = (req: FastifyRequest, p: Params) => {
+    const cred = clientCredentials(req, p);
+    const client = provider.client(cred.id);
+    provider.authenticate(client, cred.secret);
+    return client;
+  };
   const choices = (iss: Issuer) =>
     provider.identities(iss.flavor).map((i) => ({ name: i.name, flavor: i.flavor }));
   /** The device-approval form (RFC 8628 3.3), as first shown and as shown again on an error. */
@@ -247,9 +254,7 @@ function registerIssuer(
     const iss = issuerOf(req);
     const p = params(req);
     try {
-      const cred = clientCredentials(req, p);
-      const client = provider.client(cred.id);
-      provider.authenticate(client, cred.secret);
+      const client = authenticatedClient(req, p);
       const grant = p['grant_type'];
       let res;
       if (grant === 'authorization_code')
@@ -278,9 +283,7 @@ function registerIssuer(
     const iss = issuerOf(req);
     const p = params(req);
     try {
-      const cred = clientCredentials(req, p);
-      const client = provider.client(cred.id);
-      provider.authenticate(client, cred.secret);
+      const client = authenticatedClient(req, p);
       return reply.header('cache-control', 'no-store').send(provider.startDevice(iss, client));
     } catch (e) {
       return sendOAuth(reply, e);
