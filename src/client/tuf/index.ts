@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import { invalid, SignetError } from '../../core/errors.ts';
-import { httpUrl } from '../http/fetch.ts';
+import { httpUrl, trimSlash } from '../http/fetch.ts';
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -121,7 +121,7 @@ function repositoryUrl(opts: FetchTrustOptions): string {
   const raw = opts.tufUrl ?? opts.serverUrl;
   if (!raw) throw invalid('serverUrl', 'give the server URL or the TUF repository URL');
   httpUrl(raw, field);
-  const base = raw.replace(/\/+$/, '');
+  const base = trimSlash(raw);
   return opts.tufUrl !== undefined ? base : `${base}/tuf`;
 }
 
@@ -190,12 +190,7 @@ async function pinRoot(
 }
 
 function checkRoot(text: string, field: string): void {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw invalid(field, `is not JSON: ${(e as Error).message}`, e);
-  }
+  const v = parseJson(text, field);
   const signed = (v as { signed?: { _type?: unknown } } | null)?.signed;
   if (!signed || signed._type !== 'root')
     throw invalid(field, 'is not TUF root metadata (signed._type must be "root")');
