@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
-import { readBundle } from '../trust-flags.ts';
+import { loadTrustedRoot, readBundle } from '../trust-flags.ts';
 
 export function registerInspect(program: Command): void {
   program
@@ -14,17 +12,10 @@ export function registerInspect(program: Command): void {
     .action(async (bundlePath: string, o: { trustedRoot?: string }) => {
       const b = await readBundle(bundlePath);
       const { inspectBundle } = await import('../../client/verify/inspect.ts');
-      let root;
-      if (o.trustedRoot) {
-        let text: string;
-        try {
-          text = fs.readFileSync(o.trustedRoot, 'utf8');
-        } catch (e) {
-          throw invalid('--trusted-root', `cannot read ${o.trustedRoot}`, e);
-        }
-        const { parseTrustedRootJSON } = await import('../../bundle/trusted-root.ts');
-        root = parseTrustedRootJSON(text, '--trusted-root');
-      }
+      // The same reading as the verify commands: size limit, errors naming the file.
+      const root = o.trustedRoot
+        ? await loadTrustedRoot({ trustedRoot: o.trustedRoot })
+        : undefined;
       console.log(inspectBundle(b, root).join('\n'));
     });
 }
