@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SignetError } from '../core/errors.ts';
 import { generateKey, type KeySpec, readPrivateKeyFile } from './keys.ts';
+import { writeOnce } from './write-once.ts';
 
 /**
  * The versions of one service key (the CA, a log, the TSA). Exactly one version is current;
@@ -93,9 +94,9 @@ export class KeyRing {
   }
 }
 
+/** Two processes starting on one data folder at once: the first key written stays (writeOnce). */
 function writeKey(dir: string, id: number, key: KeyObject): void {
-  const pem = key.export({ format: 'pem', type: 'pkcs8' }) as string;
-  fs.writeFileSync(path.join(dir, `${id}.pem`), pem, { mode: 0o600, flag: 'wx' });
+  writeOnce(path.join(dir, `${id}.pem`), key.export({ format: 'pem', type: 'pkcs8' }) as string);
 }
 
 function writeRing(file: string, ring: RingFile): void {

@@ -1,36 +1,11 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { SignetError } from '../core/errors.ts';
 
 export type KeySpec =
   | { type: 'ec'; curve: 'P-256' | 'P-384' }
   | { type: 'ed25519' }
   | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
-
-/**
- * The private key stored at `dataDir/keys/<name>.pem` (PKCS#8 PEM, mode 0600), created on first
- * use. DESIGN.md: keys are created on first start and reused after.
- */
-export function loadOrCreateKey(dataDir: string, name: string, spec: KeySpec): KeyObject {
-  const dir = path.join(dataDir, 'keys');
-  const file = path.join(dir, `${name}.pem`);
-  if (fs.existsSync(file)) return readPrivateKeyFile(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const key = generateKey(spec);
-  const pem = key.export({ format: 'pem', type: 'pkcs8' }) as string;
-  // Write to a temporary name and rename, so a crash never leaves half a key behind.
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, pem, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file); // fails if another process created the key meanwhile
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  return readPrivateKeyFile(file);
-}
 
 export function generateKey(spec: KeySpec): KeyObject {
   switch (spec.type) {

@@ -49,3 +49,30 @@ test('reading key files: encrypted without passphrase, wrong passphrase, not a k
   assert.throws(() => readPrivateKeyFile(junk), /junk\.pem: not a private key/);
   assert.throws(() => readPrivateKeyFile(path.join(dir, 'missing.pem')), /cannot read key file/);
 });
+
+test('processes opening one ring at once all succeed and agree on the key', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ring-race-'));
+  // Every child loads, then waits for the same instant, so their first opens really race.
+  const startAt = Date.now() + 1500;
+  const script = `
+    import { KeyRing } from ${JSON.stringify(path.resolve('src/services/keyring.ts'))};
+    while (Date.now() < ${startAt});
+    const ring = KeyRing.open(${JSON.stringify(dir)}, 'ca', { type: 'ec', curve: 'P-256' });
+    process.stdout.write(JSON.stringify(ring.current().key.export({ format: 'jwk' })));
+  `;
+  const outs = await Promise.all(
+    Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      return new Promise<string>((resolve, reject) =>
+        child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err)))),
+      );
+    }),
+  );
+  assert.equal(new Set(outs).size, 1);
+  assert.equal(KeyRing.open(dir, 'ca', { type: 'ec', curve: 'P-256' }).versions.length, 1);
+});
