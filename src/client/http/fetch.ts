@@ -130,13 +130,27 @@ export function badResponse(
   });
 }
 
+/**
+ * The body, counted as it arrives: a server that sends without end (or without a
+ * Content-Length) is cut off at the limit instead of being buffered whole first.
+ */
 async function readLimited(res: Response): Promise<Uint8Array> {
   const len = Number(res.headers.get('content-length') ?? '0');
-  if (len > MAX_RESPONSE_BYTES) throw new Error(`response of ${len} bytes is too large`);
-  const buf = new Uint8Array(await res.arrayBuffer());
-  if (buf.length > MAX_RESPONSE_BYTES)
-    throw new Error(`response of ${buf.length} bytes is too large`);
-  return buf;
+  if (len > MAX_RESPONSE_BYTES) {
+    await res.body?.cancel();
+    throw new Error(`response of ${len} bytes is too large`);
+  }
+  if (!res.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  // Leaving the loop early (the throw) cancels the stream.
+  for await (const chunk of res.body) {
+    total += chunk.length;
+    if (total > MAX_RESPONSE_BYTES)
+      throw new Error(`response of more than ${MAX_RESPONSE_BYTES} bytes is too large`);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetError {

@@ -313,3 +313,21 @@ test('Rekor v1 entries that are not objects, or whose proof hashes are not SHA-2
       JSON.stringify(bad),
     );
 });
+
+test('a response body without Content-Length is cut off at the size limit, not read to the end first', async () => {
+  // 17 MiB (over the 16 MiB limit) in chunks, then the server stalls without ending the
+  // response: only a reader that counts as it goes can answer before the timeout.
+  handler = (_q, _b, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    for (let i = 0; i < 17; i++) res.write(chunk);
+  };
+  const started = Date.now();
+  await assert.rejects(fetchTrustedRootJson(base, { timeoutMs: 4000 }), (e: unknown) => {
+    assert.ok(e instanceof SignetError, String(e));
+    assert.match(e.message, /too large/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 4000, 'answered before the timeout');
+  server.closeAllConnections();
+});
