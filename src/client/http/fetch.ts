@@ -130,6 +130,11 @@ export function badResponse(
   });
 }
 
+/** A response's text from a caller that fetches by itself, under the same size limit. */
+export async function readResponseText(res: Response): Promise<string> {
+  return new TextDecoder().decode(await readLimited(res));
+}
+
 /**
  * The body, counted as it arrives: a server that sends without end (or without a
  * Content-Length) is cut off at the limit instead of being buffered whole first.

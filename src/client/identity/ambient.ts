@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readResponseText } from '../http/fetch.ts';
 import { tokenError } from './errors.ts';
 
 /**
@@ -43,11 +44,13 @@ export async function githubActionsToken(o: AmbientOptions): Promise<string | un
   }
   u.searchParams.set('audience', o.audience);
   let res: Response;
+  let text: string;
   try {
     res = await fetch(u, {
       headers: { authorization: `bearer ${bearer}`, accept: 'application/json' },
       signal: AbortSignal.timeout(o.timeoutMs),
     });
+    text = await readResponseText(res);
   } catch (e) {
     throw tokenError(
       'NO_IDENTITY_TOKEN',
@@ -55,7 +58,6 @@ export async function githubActionsToken(o: AmbientOptions): Promise<string | un
       e,
     );
   }
-  const text = await res.text();
   if (res.status !== 200)
     throw tokenError(
       'NO_IDENTITY_TOKEN',

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { readResponseText } from '../http/fetch.ts';
 import { tokenError } from './errors.ts';
 
 /**
@@ -32,6 +33,7 @@ async function postForm(
   timeoutMs: number,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method: 'POST',
@@ -39,10 +41,10 @@ async function postForm(
       body: new URLSearchParams(form).toString(),
       signal: AbortSignal.timeout(timeoutMs),
     });
+    text = await readResponseText(res);
   } catch (e) {
     throw tokenError('OIDC_UNREACHABLE', `cannot reach ${url}: ${(e as Error).message}`, e);
   }
-  const text = await res.text();
   let body: Record<string, unknown> = {};
   try {
     const v: unknown = JSON.parse(text);
@@ -74,7 +76,7 @@ export async function discover(issuer: string, timeoutMs: number): Promise<Disco
       `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
     );
   try {
-    return (await res.json()) as Discovery;
+    return JSON.parse(await readResponseText(res)) as Discovery;
   } catch {
     throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import { invalid, SignetError } from '../../core/errors.ts';
-import { httpUrl, trimSlash } from '../http/fetch.ts';
+import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -164,6 +164,7 @@ async function pinRoot(
       res = await fetch(`${tufUrl}/1.root.json`, {
         signal: AbortSignal.timeout(timeoutMs ?? 10_000),
       });
+      text = await readResponseText(res);
     } catch (e) {
       throw new SignetError(
         'unavailable',
@@ -178,7 +179,6 @@ async function pinRoot(
         'TUF_UNREACHABLE',
         `${tufUrl}/1.root.json answered HTTP ${res.status}`,
       );
-    text = await res.text();
     checkRoot(text, `${tufUrl}/1.root.json`);
     const digest = createHash('sha256').update(text).digest('hex');
     warn(
