@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
 import { createIdentityVerifier } from '../../src/services/ca/identity/verifier.ts';
@@ -111,4 +113,24 @@ test('signet token --flow device: prints the code, waits for approval, prints th
   assert.equal(exit, 0, stderr);
   const p = await createIdentityVerifier(defaultCaIssuerConfig(stack.url)).verify(stdout.trim());
   assert.equal(p.challenge, 'dev@signet.local');
+});
+
+test('signet token: a token endpoint that answers JSON null or a non-object is refused in one line', async () => {
+  let answer = 'null';
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answer);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const a of ['null', '"text"', '[1]']) {
+      answer = a;
+      const r = await signet(['token', '--server', url, '--subject', 'dev@signet.local']);
+      assert.equal(r.code, 1, a);
+      assert.match(r.stderr, /^error: .* refused: HTTP 200\n$/, a);
+    }
+  } finally {
+    server.close();
+  }
 });

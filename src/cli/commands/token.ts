@@ -94,7 +94,9 @@ async function token(f: TokenFlags): Promise<string> {
   }
   let body: Record<string, unknown> = {};
   try {
-    body = (await res.json()) as Record<string, unknown>;
+    const { readResponseText } = await import('../../client/http/fetch.ts');
+    const v: unknown = JSON.parse(await readResponseText(res));
+    if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
   } catch {
     // reported below with the status
   }
