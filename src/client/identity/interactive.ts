@@ -91,6 +91,20 @@ function idTokenOf(r: { status: number; body: Record<string, unknown> }, what: s
   );
 }
 
+/** The `nonce` claim of a JWT, read without verifying it; undefined when absent or unreadable. */
+function nonceOf(token: string): unknown {
+  try {
+    const claims: unknown = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    );
+    return typeof claims === 'object' && claims !== null && 'nonce' in claims
+      ? claims.nonce
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens the platform's browser; never throws (the URL is printed too). */
 export function systemBrowser(url: string): void {
   const cmd =
@@ -269,11 +283,16 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
       ),
       'authorization code',
     );
-    const claims = JSON.parse(
-      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
-    ) as { nonce?: unknown };
-    if (claims.nonce !== undefined && claims.nonce !== nonce)
-      throw tokenError('OIDC_ERROR', "the ID token carries another login's nonce: refusing it");
+    // OIDC Core §3.1.3.7 step 11: a nonce was sent, so the ID token must carry exactly it (as
+    // cosign's interactive flow requires); a token without one could be replayed from elsewhere.
+    const got = nonceOf(token);
+    if (got !== nonce)
+      throw tokenError(
+        'OIDC_ERROR',
+        got === undefined
+          ? 'the ID token does not carry the nonce of this sign-in: refusing it'
+          : "the ID token carries another login's nonce: refusing it",
+      );
     return token;
   } finally {
     clearTimeout(timer);

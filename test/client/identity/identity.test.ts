@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SignetError } from '../../../src/core/errors.ts';
 import { getIdentityToken, type IdentityTokenOptions } from '../../../src/client/identity/index.ts';
-import { browserCommand } from '../../../src/client/identity/interactive.ts';
+import { browserCommand, browserFlow } from '../../../src/client/identity/interactive.ts';
 import { startProvider, type ProviderHarness } from '../../services/oidc/harness.ts';
 
 let p: ProviderHarness;
@@ -318,4 +318,61 @@ describe('choosing how to ask a person', () => {
       sink.closeAllConnections();
     }
   });
+});
+
+test('browser sign-in: the ID token must carry the nonce of this sign-in (OIDC Core 3.1.3.7); missing, foreign or unreadable claims are refused', async () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  let claims: (nonce: string) => string = () => '';
+  let sentNonce = '';
+  const idp = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', issuer);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (u.pathname === '/.well-known/openid-configuration')
+      res.end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${issuer}/auth`,
+          token_endpoint: `${issuer}/token`,
+        }),
+      );
+    else res.end(JSON.stringify({ id_token: `${b64({ alg: 'none' })}.${claims(sentNonce)}.sig` }));
+  });
+  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  const signIn = () =>
+    browserFlow({
+      issuer,
+      clientId: 'sigstore',
+      say: () => {},
+      timeoutMs: 5000,
+      openBrowser: async (url) => {
+        const a = new URL(url);
+        sentNonce = a.searchParams.get('nonce') ?? '';
+        const back = new URL(a.searchParams.get('redirect_uri') ?? '');
+        back.searchParams.set('code', 'c');
+        back.searchParams.set('state', a.searchParams.get('state') ?? '');
+        await (await fetch(back)).text();
+      },
+    });
+  try {
+    claims = (n) => b64({ sub: 's', nonce: n });
+    assert.match(await signIn(), /\.sig$/);
+    for (const [what, c] of [
+      ['no nonce', () => b64({ sub: 's' })],
+      ['another nonce', () => b64({ sub: 's', nonce: 'other' })],
+      ['null claims', () => b64(null)],
+      ['not JSON', () => Buffer.from('{').toString('base64url')],
+    ] as const) {
+      claims = c;
+      await assert.rejects(signIn(), (e: unknown) => {
+        assert.ok(e instanceof SignetError, `${what}: ${String(e)}`);
+        assert.equal(e.code, 'OIDC_ERROR', what);
+        assert.match(e.message, /nonce/, what);
+        return true;
+      });
+    }
+  } finally {
+    idp.close();
+    idp.closeAllConnections();
+  }
 });
