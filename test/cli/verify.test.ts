@@ -291,4 +291,8 @@ test('inspect shows who, issuer, when (claimed or verified), the log and the sub
     ['inspect', path.join(C, 'bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json')],
     /not valid JSON/,
   );
+  failsClearly(
+    ['inspect', happy, '--trusted-root', path.join(tmp, 'missing-root.json')],
+    /--trusted-root: cannot read .*missing-root\.json: ENOENT/,
+  );
 });
