@@ -14,7 +14,7 @@ import { verifyMessage } from '../../core/crypto/verify.ts';
 import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
 import { verifyInclusion } from '../../core/merkle/tree.ts';
 import { parseNote, verifyNote, type NoteVerifier } from '../../core/note/note.ts';
-import { parseCheckpoint } from '../../core/note/checkpoint.ts';
+import { parseCheckpoint, type Checkpoint } from '../../core/note/checkpoint.ts';
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
 
@@ -348,10 +348,10 @@ export function verifyInclusionProof(
     }
     return;
   }
-  let origin: string;
+  // Parsed once; the signature check below is over this same note text.
+  let checkpoint: Checkpoint;
   try {
-    const note = parseNote(proof.checkpoint, 'checkpoint');
-    origin = parseCheckpoint(note.text, 'checkpoint').origin;
+    checkpoint = parseCheckpoint(parseNote(proof.checkpoint, 'checkpoint').text, 'checkpoint');
   } catch (e) {
     throw verificationFailed(
       'TLOG_CHECKPOINT',
@@ -359,6 +359,7 @@ export function verifyInclusionProof(
       e,
     );
   }
+  const origin = checkpoint.origin;
   const keyId = log.checkpointKeyId ?? log.logId;
   const hint = new DataView(keyId.buffer, keyId.byteOffset, 4).getUint32(0, false);
   // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
@@ -371,10 +372,8 @@ export function verifyInclusionProof(
       `the checkpoint of ${where} is for the log "${origin}", not the trusted log ${logName(log)}`,
     );
   const verifiers = [...new Set(names)].map((n) => noteKeyVerifier(n, hint, log.publicKey));
-  let checkpoint;
   try {
-    const note = verifyNote(proof.checkpoint, verifiers, 'checkpoint');
-    checkpoint = parseCheckpoint(note.text, 'checkpoint');
+    verifyNote(proof.checkpoint, verifiers, 'checkpoint');
   } catch (e) {
     throw verificationFailed(
       'TLOG_CHECKPOINT',
