@@ -85,59 +85,44 @@ export async function readPrivateKey(
       `is not a private key (found PEM "${blocks[0]!.label}"; expected ${SIGSTORE_PRIVATE_KEY_LABEL}, PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)`,
     );
   let key: KeyObject;
-  switch (block.label) {
-    case SIGSTORE_PRIVATE_KEY_LABEL:
-    case COSIGN_PRIVATE_KEY_LABEL: {
-      const plain = await decryptEnvelope(block.der, await passphrase(), field);
-      key = derPrivateKey(plain, field);
-      plain.fill(0);
-      break;
-    }
-    case 'PRIVATE KEY':
-      key = parse(
-        () => createPrivateKey({ key: Buffer.from(block.der), format: 'der', type: 'pkcs8' }),
-        field,
-      );
-      break;
-    case 'EC PRIVATE KEY':
-      key = parse(
-        () => createPrivateKey({ key: Buffer.from(block.der), format: 'der', type: 'sec1' }),
-        field,
-      );
-      break;
-    case 'RSA PRIVATE KEY':
-      key = parse(
-        () => createPrivateKey({ key: Buffer.from(block.der), format: 'der', type: 'pkcs1' }),
-        field,
-      );
-      break;
-    default:
+  if (block.label === SIGSTORE_PRIVATE_KEY_LABEL || block.label === COSIGN_PRIVATE_KEY_LABEL) {
+    const plain = await decryptEnvelope(block.der, await passphrase(), field);
+    key = derPrivateKey(plain, field);
+    plain.fill(0);
+  } else {
+    const type = PLAIN_KEY_TYPES.get(block.label);
+    if (type === undefined)
       throw new SignetError(
         'unsupported',
         'UNSUPPORTED_KEY',
         `PEM "${block.label}" is not a supported private key format (encrypted keys other than cosign's are not)`,
         { field },
       );
+    key = parseDer(block.der, type, field);
   }
   keyDetailsOf(createPublicKey(key), field); // the key type must be one Sigstore supports
   return key;
 }
+
+/** Unencrypted PEM private keys by label: PKCS#8, SEC1 (EC) and PKCS#1 (RSA). */
+const PLAIN_KEY_TYPES = new Map<string, 'pkcs8' | 'sec1' | 'pkcs1'>([
+  ['PRIVATE KEY', 'pkcs8'],
+  ['EC PRIVATE KEY', 'sec1'],
+  ['RSA PRIVATE KEY', 'pkcs1'],
+]);
 
 /** The decrypted body of a cosign key: PKCS#8 (what cosign writes); SEC1 tolerated. */
 function derPrivateKey(der: Uint8Array, field: string): KeyObject {
   try {
     return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
   } catch {
-    return parse(
-      () => createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'sec1' }),
-      field,
-    );
+    return parseDer(der, 'sec1', field);
   }
 }
 
-function parse(f: () => KeyObject, field: string): KeyObject {
+function parseDer(der: Uint8Array, type: 'pkcs8' | 'sec1' | 'pkcs1', field: string): KeyObject {
   try {
-    return f();
+    return createPrivateKey({ key: Buffer.from(der), format: 'der', type });
   } catch (e) {
     throw invalid(field, `is not a valid private key: ${(e as Error).message}`, e);
   }
