@@ -13,6 +13,21 @@ export interface TokenInfo {
   expiresAt: Date | undefined;
 }
 
+/**
+ * The JSON object in a JWT's payload part (RFC 7519 §7.2 step 7 without any verification: the
+ * CA verifies); undefined when the part is not base64url JSON of an object.
+ */
+export function jwtPayloadClaims(payloadPart: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function inspectToken(token: string, source: string): TokenInfo {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p, i) => i < 2 && !/^[A-Za-z0-9_-]+$/.test(p)))
@@ -20,14 +35,9 @@ export function inspectToken(token: string, source: string): TokenInfo {
       'TOKEN_MALFORMED',
       `the identity token from ${source} is not a JWT (three base64url parts separated by dots)`,
     );
-  let claims: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    claims = v as Record<string, unknown>;
-  } catch {
+  const claims = jwtPayloadClaims(parts[1]!);
+  if (claims === undefined)
     throw tokenError('TOKEN_MALFORMED', `the identity token from ${source} has no JSON claims`);
-  }
   const s = (k: string) => (typeof claims[k] === 'string' ? (claims[k] as string) : undefined);
   const aud = claims['aud'];
   return {

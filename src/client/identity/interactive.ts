@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { readResponseText } from '../http/fetch.ts';
+import { jwtPayloadClaims } from './check.ts';
 import { tokenError } from './errors.ts';
 
 /**
@@ -89,20 +90,6 @@ function idTokenOf(r: { status: number; body: Record<string, unknown> }, what: s
     'OIDC_ERROR',
     `the identity provider refused the ${what}: ${String(r.body['error'] ?? `HTTP ${r.status}`)}${desc ? ` (${String(desc)})` : ''}`,
   );
-}
-
-/** The `nonce` claim of a JWT, read without verifying it; undefined when absent or unreadable. */
-function nonceOf(token: string): unknown {
-  try {
-    const claims: unknown = JSON.parse(
-      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
-    );
-    return typeof claims === 'object' && claims !== null && 'nonce' in claims
-      ? claims.nonce
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Opens the platform's browser; never throws (the URL is printed too). */
@@ -285,7 +272,7 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
     );
     // OIDC Core §3.1.3.7 step 11: a nonce was sent, so the ID token must carry exactly it (as
     // cosign's interactive flow requires); a token without one could be replayed from elsewhere.
-    const got = nonceOf(token);
+    const got = jwtPayloadClaims(token.split('.')[1] ?? '')?.nonce;
     if (got !== nonce)
       throw tokenError(
         'OIDC_ERROR',

@@ -1,4 +1,5 @@
 import { invalid } from '../../core/errors.ts';
+import { jwtPayloadClaims } from '../identity/check.ts';
 
 /**
  * The claim the CA's proof of possession is over (Fulcio: the principal's name): the email
@@ -17,13 +18,7 @@ export function unverifiedClaims(token: string): Record<string, unknown> {
   const parts = token.trim().split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p)))
     throw invalid('identity token', 'is not a JWT (three base64url parts separated by dots)');
-  let claims: unknown;
-  try {
-    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('identity token', 'its payload is not JSON');
-  }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
-    throw invalid('identity token', 'its payload is not a JSON object');
-  return claims as Record<string, unknown>;
+  const claims = jwtPayloadClaims(parts[1]!);
+  if (claims === undefined) throw invalid('identity token', 'its payload is not a JSON object');
+  return claims;
 }
