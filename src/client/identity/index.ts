@@ -3,6 +3,7 @@ import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
+import { trimSlash } from '../http/fetch.ts';
 import { browserCommand, browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
 
 /**
@@ -103,7 +104,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       'no identity token found: give --identity-token (a token or a file), set SIGSTORE_ID_TOKEN, ' +
         'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or run in a terminal to sign in',
     );
-  const issuer = o.issuer ?? (o.server ? `${o.server.replace(/\/+$/, '')}/oidc` : undefined);
+  const issuer = o.issuer ?? (o.server ? `${trimSlash(o.server)}/oidc` : undefined);
   if (!issuer)
     throw tokenError(
       'NO_IDENTITY_TOKEN',

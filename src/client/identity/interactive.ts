@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { readResponseText } from '../http/fetch.ts';
+import { readResponseText, trimSlash } from '../http/fetch.ts';
 import { jwtPayloadClaims } from './check.ts';
 import { tokenError } from './errors.ts';
 
@@ -60,7 +60,7 @@ async function postForm(
 }
 
 export async function discover(issuer: string, timeoutMs: number): Promise<Discovery> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const url = `${trimSlash(issuer)}/.well-known/openid-configuration`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
