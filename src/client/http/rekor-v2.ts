@@ -64,16 +64,21 @@ function checkTlogEntry(json: unknown, where: { service: string; url: string }):
   )
     throw bad('inclusionProof with a checkpoint is missing');
   if (typeof e.canonicalizedBody !== 'string') throw bad('canonicalizedBody is missing');
+  // protojson leaves an empty repeated field out (a proof in a tree of one has no hashes)
+  if (proof.hashes !== undefined && !Array.isArray(proof.hashes))
+    throw bad('inclusionProof.hashes must be a list');
   const out: TlogEntryJson = {
     logIndex: String(e.logIndex),
     logId: { keyId: logId.keyId },
     kindVersion: { kind: kv.kind, version: kv.version },
     integratedTime: String(e.integratedTime ?? '0'),
     inclusionProof: {
-      logIndex: String(proof.logIndex),
-      rootHash: String(proof.rootHash),
-      treeSize: String(proof.treeSize),
-      hashes: Array.isArray(proof.hashes) ? proof.hashes.map(String) : [],
+      logIndex: int64(proof.logIndex, 'inclusionProof.logIndex', bad),
+      rootHash: sha256Base64(proof.rootHash, 'inclusionProof.rootHash', bad),
+      treeSize: int64(proof.treeSize, 'inclusionProof.treeSize', bad),
+      hashes: ((proof.hashes ?? []) as unknown[]).map((h, i) =>
+        sha256Base64(h, `inclusionProof.hashes[${i}]`, bad),
+      ),
       checkpoint: { envelope: (proof.checkpoint as { envelope: string }).envelope },
     },
     canonicalizedBody: e.canonicalizedBody,
@@ -82,6 +87,19 @@ function checkTlogEntry(json: unknown, where: { service: string; url: string }):
   if (typeof promise?.signedEntryTimestamp === 'string')
     out.inclusionPromise = { signedEntryTimestamp: promise.signedEntryTimestamp };
   return out;
+}
+
+/** An int64 as protojson writes it (a decimal string; a number tolerated), non-negative. */
+function int64(v: unknown, name: string, bad: (what: string) => Error): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v)) return v;
+  throw bad(`${name} must be a non-negative integer`);
+}
+
+/** A SHA-256 hash as protojson bytes (standard base64, 44 characters). */
+function sha256Base64(v: unknown, name: string, bad: (what: string) => Error): string {
+  if (typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v)) return v;
+  throw bad(`${name} must be a base64 SHA-256 hash`);
 }
 
 function b64(b: Uint8Array): string {

@@ -317,7 +317,9 @@ test('Rekor v1 entries that are not objects, or whose proof hashes are not SHA-2
 test('a response body without Content-Length is cut off at the size limit, not read to the end first', async () => {
   // 17 MiB (over the 16 MiB limit) in chunks, then the server stalls without ending the
   // response: only a reader that counts as it goes can answer before the timeout.
+  let stalled: http.ServerResponse | undefined;
   handler = (_q, _b, res) => {
+    stalled = res;
     res.writeHead(200, { 'content-type': 'application/json' });
     const chunk = Buffer.alloc(1024 * 1024, 0x20);
     for (let i = 0; i < 17; i++) res.write(chunk);
@@ -329,5 +331,52 @@ test('a response body without Content-Length is cut off at the size limit, not r
     return true;
   });
   assert.ok(Date.now() - started < 4000, 'answered before the timeout');
-  server.closeAllConnections();
+  stalled?.destroy();
+});
+
+test('Rekor v2: proof indexes must be integers and proof hashes base64 SHA-256, or the answer is a bad response', async () => {
+  const proof = {
+    logIndex: '3',
+    rootHash: Buffer.alloc(32, 1).toString('base64'),
+    treeSize: '4',
+    hashes: [Buffer.alloc(32, 2).toString('base64')],
+    checkpoint: { envelope: 'cp\n' },
+  };
+  const answer = (p: Record<string, unknown>) => ({
+    logIndex: '3',
+    logId: { keyId: 'a2V5' },
+    kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
+    inclusionProof: p,
+    canonicalizedBody: 'e30=',
+  });
+  let reply: unknown = answer(proof);
+  handler = (_q, _b, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(reply));
+  };
+  const ok = await createEntryV2(base, {});
+  assert.deepEqual(ok.inclusionProof, proof);
+  // protojson leaves out an empty list
+  reply = answer({ ...proof, hashes: undefined });
+  assert.deepEqual((await createEntryV2(base, {})).inclusionProof?.hashes, []);
+  for (const bad of [
+    { logIndex: undefined },
+    { treeSize: '-1' },
+    { treeSize: 'x' },
+    { rootHash: undefined },
+    { rootHash: 'AAAA' },
+    { hashes: ['AAAA'] },
+    { hashes: 'notalist' },
+  ]) {
+    reply = answer({ ...proof, ...bad });
+    await assert.rejects(createEntryV2(base, {}), (e: unknown) => {
+      assert.ok(e instanceof SignetError, String(e));
+      assert.match(
+        e.message,
+        /inclusionProof\.(logIndex|treeSize|rootHash|hashes)/,
+        JSON.stringify(bad),
+      );
+      return true;
+    });
+  }
 });
