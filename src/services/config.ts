@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import YAML from 'yaml';
 import { invalid, SignetError } from '../core/errors.ts';
+import { readTextFile } from './read-file.ts';
 
 /**
  * The `signet up` configuration: a YAML or JSON file, overridden by environment variables,
@@ -20,16 +20,7 @@ const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl']);
 const SERVICE_SECTIONS = new Set(['rekor', 'ca', 'ctlog', 'tsa', 'oidc', 'tuf']);
 
 export function readConfigFile(file: string): StackConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SignetError(
-      'invalid-input',
-      'CONFIG',
-      `cannot read config file ${file}: ${(e as Error).message}`,
-    );
-  }
+  const text = readTextFile(file, 'config file', { code: 'CONFIG' });
   let doc: unknown;
   try {
     doc = YAML.parse(text);

@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
 import { SignetError } from '../core/errors.ts';
+import { readTextFile } from './read-file.ts';
 
 export type KeySpec =
   | { type: 'ec'; curve: 'P-256' | 'P-384' }
@@ -20,17 +20,7 @@ export function generateKey(spec: KeySpec): KeyObject {
 
 /** Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted when a passphrase is given). */
 export function readPrivateKeyFile(file: string, passphrase?: string): KeyObject {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SignetError(
-      'invalid-input',
-      'KEY_FILE',
-      `cannot read key file ${file}: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
+  const text = readTextFile(file, 'key file', { code: 'KEY_FILE' });
   try {
     return createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
   } catch (e) {

@@ -14,6 +14,7 @@ import { buildCaCertificate, type IssuingCa } from '../../core/x509/fulcio-profi
 import { KeyRing } from '../keyring.ts';
 import { readPrivateKeyFile } from '../keys.ts';
 import { writeOnce } from '../write-once.ts';
+import { readTextFile } from '../read-file.ts';
 
 /** One CA version: its issuing key and chain (issuing certificate first, root last). */
 export interface CaVersion {
@@ -132,12 +133,7 @@ export function loadFileCa(opts: {
   key: string;
   passphrase?: string;
 }): CaVersion[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(opts.certChain, 'utf8');
-  } catch (e) {
-    throw invalid('ca.certChain', `cannot read ${opts.certChain}: ${(e as Error).message}`, e);
-  }
+  const text = readTextFile(opts.certChain, 'CA certificate chain', { field: 'ca.certChain' });
   const chain = parseCertificatesPem(text, 'ca.certChain');
   // readPrivateKeyFile's OpenSSL message for a missing passphrase is obscure: say it plainly.
   if (opts.passphrase === undefined && fs.existsSync(opts.key)) {

@@ -4,10 +4,10 @@ import { parseCertificatesPem } from '../../core/x509/certificate.ts';
 import { openLog } from '../../log/index.ts';
 import { KeyRing } from '../keyring.ts';
 import type { ServiceFactory, ServiceModule } from '../types.ts';
-import fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { CtLog, ctLogKey } from './ctlog.ts';
 import { registerCtRoutes } from './routes.ts';
+import { readTextFile } from '../read-file.ts';
 
 /**
  * The RFC 6962 CT log as a stack service at `/ctlog`: a second instance of the log engine
@@ -41,12 +41,7 @@ export const createCtlogService: ServiceFactory = async (ctx) => {
     if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');
     roots.forEach((file, i) => {
       if (typeof file !== 'string') throw invalid(`ctlog.roots[${i}]`, 'must be a file path');
-      let text: string;
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch (e) {
-        throw invalid(`ctlog.roots[${i}]`, `cannot read ${file}: ${(e as Error).message}`);
-      }
+      const text = readTextFile(file, 'root certificates', { field: `ctlog.roots[${i}]` });
       for (const c of parseCertificatesPem(text, `ctlog.roots[${i}]`)) log.addRoot(c);
     });
   }

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import YAML from 'yaml';
-import { SignetError, invalid } from '../../../core/errors.ts';
+import { invalid } from '../../../core/errors.ts';
 import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
 import { compileTemplate, TemplateError } from './template.ts';
+import { readTextFile } from '../../read-file.ts';
 
 /**
  * The CA's identity configuration, in Fulcio's file shape (fulcio:pkg/config/config.go):
@@ -58,17 +58,10 @@ export interface IssuerConfig {
 
 /** Reads a YAML or JSON issuer configuration file. */
 export function loadIssuerConfig(file: string): IssuerConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SignetError(
-      'invalid-input',
-      'ISSUER_CONFIG',
-      `cannot read issuer configuration ${file}: ${(e as Error).message}`,
-    );
-  }
-  return parseIssuerConfig(text, file);
+  return parseIssuerConfig(
+    readTextFile(file, 'issuer configuration', { code: 'ISSUER_CONFIG' }),
+    file,
+  );
 }
 
 /** Parses the text (YAML; JSON is YAML) or an already-parsed object. */

@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import { SignetError } from '../core/errors.ts';
+
+/**
+ * Reads a text file named by configuration or a flag (a config file, a key, a certificate chain).
+ * A failure says what the file was for and why it could not be read, e.g.
+ * `ca.certChain: cannot read CA certificate chain /etc/ca.pem: ENOENT: no such file ...`.
+ */
+export function readTextFile(
+  file: string,
+  what: string,
+  opts: { code?: string; field?: string } = {},
+): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      opts.code ?? 'INVALID_INPUT',
+      `cannot read ${what} ${file}: ${(e as Error).message}`,
+      { cause: e, ...(opts.field === undefined ? {} : { field: opts.field }) },
+    );
+  }
+}
