@@ -82,10 +82,7 @@ function tsaOptions(config: Record<string, unknown>): TsaOptions {
   return o;
 }
 
-async function registerTsaRoutes(
-  app: FastifyInstance,
-  authority: TsaAuthority,
-): Promise<void> {
+async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority): Promise<void> {
   app.addContentTypeParser(
     'application/timestamp-query',
     { parseAs: 'buffer', bodyLimit: DER_BODY_LIMIT },
