@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '../src/services/stack.ts';
+import { stackToken } from '../test/helpers/stack.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const bin = path.join(here, '..', 'bin', 'signet');
@@ -44,17 +45,8 @@ function stats(label: string, samples: number[]): void {
   );
 }
 
-async function token(url: string): Promise<string> {
-  const r = await fetch(`${url}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: 'sigstore',
-      subject: 'dev@signet.local',
-    }),
-  });
-  return ((await r.json()) as { id_token: string }).id_token;
+function token(url: string): Promise<string> {
+  return stackToken(url);
 }
 
 export async function run(): Promise<void> {

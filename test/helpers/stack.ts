@@ -18,3 +18,23 @@ export async function tempStack(
   });
   return { ...stack, dataDir };
 }
+
+/**
+ * An ID token from a stack's built-in provider through the test grant of the `sigstore` client.
+ * `issuerPath` picks the provider's issuer (e.g. `/github`; default: the email issuer).
+ */
+export async function stackToken(
+  url: string,
+  subject = 'dev@signet.local',
+  issuerPath = '',
+): Promise<string> {
+  const r = await fetch(`${url}/oidc${issuerPath}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sigstore', subject }),
+  });
+  const body = (await r.json()) as { id_token?: string; error_description?: string };
+  if (r.status !== 200 || !body.id_token)
+    throw new Error(`token: ${r.status} ${body.error_description}`);
+  return body.id_token;
+}

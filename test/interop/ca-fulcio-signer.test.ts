@@ -9,7 +9,7 @@ import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { tempStack } from '../helpers/stack.ts';
+import { stackToken, tempStack } from '../helpers/stack.ts';
 
 type Stack = Awaited<ReturnType<typeof tempStack>>;
 let stack: Stack;
@@ -23,18 +23,7 @@ after(async () => {
 const identity = 'dev@signet.local'; // the built-in provider's default email identity
 
 async function token(): Promise<string> {
-  const r = await fetch(`${stack.url}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: 'sigstore',
-      subject: identity,
-    }),
-  });
-  const body = (await r.json()) as { id_token?: string };
-  assert.equal(r.status, 200, JSON.stringify(body));
-  return body.id_token!;
+  return stackToken(stack.url, identity);
 }
 
 async function trustedRoot(opts: { ctlogs?: unknown[] } = {}) {

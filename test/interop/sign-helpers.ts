@@ -30,18 +30,7 @@ export function signet(
   });
 }
 
-/** An ID token from the stack's built-in provider (the test grant of the `sigstore` client). */
-export async function stackToken(url: string, subject = 'dev@signet.local'): Promise<string> {
-  const r = await fetch(`${url}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sigstore', subject }),
-  });
-  const body = (await r.json()) as { id_token?: string; error_description?: string };
-  if (r.status !== 200 || !body.id_token)
-    throw new Error(`token: ${r.status} ${body.error_description}`);
-  return body.id_token;
-}
+export { stackToken } from '../helpers/stack.ts';
 
 export async function stackServices(url: string): Promise<string[]> {
   return ((await (await fetch(`${url}/healthz`)).json()) as { services: string[] }).services;

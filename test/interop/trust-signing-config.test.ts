@@ -11,7 +11,7 @@ import { SigningConfig } from '@sigstore/protobuf-specs';
 import { bundleBuilderFromSigningConfig } from '@sigstore/sign';
 import { getTrustedRoot } from '@sigstore/tuf';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { tempStack } from '../helpers/stack.ts';
+import { stackToken, tempStack } from '../helpers/stack.ts';
 
 const stack = await tempStack();
 after(() => stack.close());
@@ -22,18 +22,7 @@ const skip = !ready && `the stack lacks services (has: ${services.join(', ')})`;
 const identity = 'dev@signet.local'; // the built-in provider's default identity
 
 async function token(): Promise<string> {
-  const r = await fetch(`${stack.url}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: 'sigstore',
-      subject: identity,
-    }),
-  });
-  const body = (await r.json()) as { id_token?: string };
-  assert.equal(r.status, 200);
-  return body.id_token!;
+  return stackToken(stack.url, identity);
 }
 
 for (const bundleType of ['messageSignature', 'dsseEnvelope'] as const) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, SubjectAlternativeName } from '@peculiar/asn1-x509';
-import { tempStack } from '../../../helpers/stack.ts';
+import { stackToken, tempStack } from '../../../helpers/stack.ts';
 import { createIdentityVerifier } from '../../../../src/services/ca/identity/verifier.ts';
 import { defaultCaIssuerConfig } from '../../../../src/services/oidc/ca-issuers.ts';
 import type { Principal } from '../../../../src/services/ca/identity/types.ts';
@@ -20,14 +20,7 @@ before(async () => {
 after(async () => stack.close());
 
 async function tokenFor(flavorPath: string, subject: string): Promise<string> {
-  const r = await fetch(`${stack.url}/oidc${flavorPath}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sigstore', subject }),
-  });
-  const body = (await r.json()) as { id_token: string };
-  assert.equal(r.status, 200, JSON.stringify(body));
-  return body.id_token;
+  return stackToken(stack.url, subject, flavorPath);
 }
 
 async function certificateFor(token: string, challenge: string): Promise<Certificate> {
