@@ -13,7 +13,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { parseBundleJSON, parseTrustedRootJSON } from '../src/bundle/index.ts';
 import { exact, verifyBundle } from '../src/client/verify/index.ts';
 
-const C = path.resolve(import.meta.dirname, '../../shared/conformance');
+const C = path.resolve(import.meta.dirname, '../test/fixtures/conformance');
 const SAN =
   'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISS = 'https://token.actions.githubusercontent.com';

@@ -1,5 +1,5 @@
 /**
- * sigstore-conformance offline verification cases (../shared/conformance): all 70 cases, each
+ * sigstore-conformance offline verification cases (test/fixtures/conformance): all 70 cases, each
  * with the artifact as a path and as a sha256 digest (140 runs), must agree with the expected
  * outcome. The runs go in-process through the same function the CLI command calls; a sample
  * also goes through the real `bin/signet verify-bundle` process. sigstore-js (the independent
@@ -14,10 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, Verifier, toSignedEntity } from '@sigstore/verify';
 import { bundleFromJSON } from '@sigstore/bundle';
-import { runVerify } from '../src/cli/commands/verify-blob.ts';
+import { verifyFromFlags } from '../src/client/verify/setup.ts';
 import { SignetError } from '../src/core/errors.ts';
 
-const C = path.resolve('../shared/conformance');
+const C = path.resolve('test/fixtures/conformance');
 interface Case {
   case: string;
   expect: 'pass' | 'fail';
@@ -53,7 +53,7 @@ test('all 70 conformance cases, by path and by digest, agree with the expected o
       let got: 'pass' | 'fail' = 'pass';
       let why = '';
       try {
-        await runVerify(mode === 'path' ? p(c.artifact) : c.artifact_digest, flagsOf(c));
+        await verifyFromFlags(mode === 'path' ? p(c.artifact) : c.artifact_digest, flagsOf(c));
       } catch (e) {
         // Every failure must be a clear SignetError, never a crash.
         assert.ok(e instanceof SignetError, `${c.case} [${mode}] threw ${String(e)}`);
@@ -71,7 +71,7 @@ test('failures name the check that failed', async () => {
   const reason = async (name: string) => {
     const c = cases.find((x) => x.case === name)!;
     try {
-      await runVerify(p(c.artifact), flagsOf(c));
+      await verifyFromFlags(p(c.artifact), flagsOf(c));
     } catch (e) {
       return (e as SignetError).code;
     }

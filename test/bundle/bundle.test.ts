@@ -12,7 +12,7 @@ import {
 } from '../../src/bundle/index.ts';
 import { SignetError } from '../../src/core/errors.ts';
 
-const C = '../shared/conformance/';
+const C = 'test/fixtures/conformance/';
 interface Case {
   case: string;
   bundle: string;

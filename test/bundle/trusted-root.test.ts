@@ -12,7 +12,7 @@ import {
 } from '../../src/bundle/index.ts';
 import { SignetError } from '../../src/core/errors.ts';
 
-const C = '../shared/conformance/';
+const C = 'test/fixtures/conformance/';
 const readRoot = (p: string) => fs.readFileSync(C + p, 'utf8');
 
 function fieldOf(fn: () => unknown): string | undefined {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { tempStack } from '../helpers/stack.ts';
 
 const bin = path.resolve('bin/signet');
-const C = path.resolve('../shared/conformance');
+const C = path.resolve('test/fixtures/conformance');
 const happy = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
 const artifact = path.join(C, 'bundle-verify/a.txt');
 const SAN =

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const bin = path.resolve('bin/signet');
-const C = path.resolve('../shared/conformance');
+const C = path.resolve('test/fixtures/conformance');
 const happy = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
 const dsse = path.join(C, 'bundle-verify/happy-path-intoto-in-dsse-v3/bundle.sigstore.json');
 const root = path.join(C, 'trust-roots/production/trusted_root.json');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadTrustedRoot, readBundle } from '../trust-flags.ts';
+import { loadTrustedRoot, readBundle } from '../../client/verify/setup.ts';
 
 export function registerInspect(program: Command): void {
   program

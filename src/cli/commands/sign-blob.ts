@@ -59,7 +59,7 @@ export function addSigningFlags(cmd: Command): Command {
 
 /** Turn the flags into setupSigning options (validated here: they are untrusted input). */
 export async function signingOptions(f: SigningFlags) {
-  const { tufCacheDir } = await import('../trust-flags.ts');
+  const { tufCacheDir } = await import('../../client/verify/setup.ts');
   let rekorVersion: 1 | 2 | undefined;
   if (f.useRekorV2) rekorVersion = 2;
   if (f.rekorVersion !== undefined) {

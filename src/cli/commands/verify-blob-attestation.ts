@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
-import { describeResult, runVerify } from './verify-blob.ts';
+import { verifyFromFlags } from '../../client/verify/setup.ts';
+import { describeResult } from './verify-blob.ts';
 
 export function registerVerifyBlobAttestation(program: Command): void {
   addVerifyFlags(
@@ -22,7 +23,7 @@ export function registerVerifyBlobAttestation(program: Command): void {
         const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
         opts.predicateType = predicateTypeOf(flags.type);
       }
-      const r = await runVerify(artifact, flags, opts);
+      const r = await verifyFromFlags(artifact, flags, opts);
       console.error(
         `Verified OK: attestation of type ${r.statement?.predicateType ?? '?'} ${describeResult(r)}`,
       );

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
-import { describeResult, runVerify } from './verify-blob.ts';
+import { verifyFromFlags } from '../../client/verify/setup.ts';
+import { describeResult } from './verify-blob.ts';
 
 /**
  * The sigstore-conformance CLI protocol's verification command:
@@ -16,7 +17,7 @@ export function registerVerifyBundle(program: Command): void {
       )
       .argument('<artifact>', 'the signed file, or sha256:<hex> of it'),
   ).action(async (artifact: string, flags: VerifyFlags) => {
-    const r = await runVerify(artifact, flags);
+    const r = await verifyFromFlags(artifact, flags);
     console.error(`Verified OK: ${describeResult(r)}`);
   });
 }

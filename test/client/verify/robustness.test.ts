@@ -10,7 +10,7 @@ import { parseBundle, parseTrustedRootJSON } from '../../../src/bundle/index.ts'
 import { exact, verifyBundle } from '../../../src/client/verify/index.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
-const C = '../shared/conformance/';
+const C = 'test/fixtures/conformance/';
 const SAN =
   'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const policy = {

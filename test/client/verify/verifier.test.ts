@@ -18,7 +18,7 @@ import {
 } from '../../../src/client/verify/index.ts';
 import { code } from './helpers.ts';
 
-const C = '../shared/conformance/';
+const C = 'test/fixtures/conformance/';
 const bundle = (name: string) =>
   parseBundleJSON(fs.readFileSync(`${C}bundle-verify/${name}/bundle.sigstore.json`, 'utf8'));
 const prodRoot = parseTrustedRootJSON(

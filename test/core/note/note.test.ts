@@ -22,7 +22,7 @@ import {
 } from '../../../src/core/note/index.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
-const CONF = '/work/shared/conformance';
+const CONF = 'test/fixtures/conformance';
 const bundleCheckpoint = (
   dir: string,
 ): { envelope: string; rootHash: string; treeSize: string } => {

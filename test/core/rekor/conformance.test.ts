@@ -19,8 +19,8 @@ import {
  * rebuilt from the bundle's contents (signature, certificate or key, digest, envelope), and the
  * canonical body Signet derives must be byte-identical to the canonicalizedBody Rekor logged.
  */
-const DIR = '/work/shared/conformance/bundle-verify';
-const ROOTS = '/work/shared/conformance/trust-roots';
+const DIR = 'test/fixtures/conformance/bundle-verify';
+const ROOTS = 'test/fixtures/conformance/trust-roots';
 
 interface Tle {
   logIndex: string;

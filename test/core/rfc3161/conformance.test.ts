@@ -13,7 +13,7 @@ import {
  * Real RFC 3161 timestamps from the Sigstore conformance corpus (staging TSA, a local test
  * TSA, FreeTSA) checked against each case's trusted root.
  */
-const BASE = '/work/shared/conformance';
+const BASE = 'test/fixtures/conformance';
 
 interface Case {
   case: string;

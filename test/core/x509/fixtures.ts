@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseCertificate, type X509Certificate } from '../../../src/core/x509/certificate.ts';
 
-/** Real public-good Fulcio certificates from the conformance corpus (../shared/conformance). */
-export const CONFORMANCE = path.resolve(import.meta.dirname, '../../../../shared/conformance');
+/** Real public-good Fulcio certificates from the conformance corpus (test/fixtures/conformance). */
+export const CONFORMANCE = path.resolve(import.meta.dirname, '../../fixtures/conformance');
 const CASES = path.join(CONFORMANCE, 'bundle-verify');
 
 interface TrustedRootJson {
