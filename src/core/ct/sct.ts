@@ -1,6 +1,15 @@
 import { createHash, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
-import { bytesEqual, children, content, encodeOid, readTlv, slice, TAG, tlv } from '../x509/der.ts';
+import {
+  bytesEqual,
+  children,
+  content,
+  encodeOid,
+  readTlv,
+  slice,
+  TAG,
+  tlv,
+} from '../encoding/der.ts';
 import { extensionOf, OID, type X509Certificate } from '../x509/certificate.ts';
 
 /**

@@ -12,7 +12,7 @@ import {
   readOne,
   seq,
   TAG,
-} from '../x509/der.ts';
+} from '../encoding/der.ts';
 import { HASH_LENGTHS, HASH_OIDS, type HashName, hashByOid, OID } from './oids.ts';
 
 /** A parsed RFC 3161 TimeStampReq (§2.4.1). */

@@ -9,7 +9,8 @@ import {
   readOne,
   TAG,
   type Element,
-} from '../x509/der.ts';
+} from '../encoding/der.ts';
+import { parseContentInfo, type SignerInfo, singleAttribute } from '../cms/signed-data.ts';
 import { type HashName, hashByOid, OID } from './oids.ts';
 
 /** TSTInfo (RFC 3161 §2.4.2), with its exact bytes (the message digest covers them). */
@@ -99,63 +100,28 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
 
 function parseToken(t: Element): Omit<ParsedTimestamp, 'status'> {
   const f = 'timeStampToken';
-  const ci = elementChildren(t, f);
-  const contentType = elementOid(ci[0], `${f}.contentType`);
-  if (contentType !== OID.signedData)
-    throw invalid(`${f}.contentType`, `must be signedData (${OID.signedData}), got ${contentType}`);
-  const explicit = elementChildren(expectTag(ci[1], 0xa0, `${f}.content`), `${f}.content`);
-  const sd = elementChildren(
-    expectTag(explicit[0], TAG.SEQUENCE, `${f}.signedData`),
-    `${f}.signedData`,
-  );
+  const sd = parseContentInfo(t, f);
   const g = `${f}.signedData`;
-  expectTag(sd[0], TAG.INTEGER, `${g}.version`);
-  expectTag(sd[1], TAG.SET, `${g}.digestAlgorithms`);
-  const eci = elementChildren(
-    expectTag(sd[2], TAG.SEQUENCE, `${g}.encapContentInfo`),
-    `${g}.encapContentInfo`,
-  );
-  const eContentType = elementOid(eci[0], `${g}.encapContentInfo.eContentType`);
-  if (eContentType !== OID.tstInfo)
+  if (sd.eContentType !== OID.tstInfo)
     throw invalid(
       `${g}.encapContentInfo.eContentType`,
-      `must be id-ct-TSTInfo (${OID.tstInfo}), got ${eContentType}`,
+      `must be id-ct-TSTInfo (${OID.tstInfo}), got ${sd.eContentType}`,
     );
-  const eContent = elementChildren(
-    expectTag(eci[1], 0xa0, `${g}.encapContentInfo.eContent`),
-    `${g}.encapContentInfo.eContent`,
-  );
-  const tstOctets = expectTag(
-    eContent[0],
-    TAG.OCTET_STRING,
-    `${g}.encapContentInfo.eContent`,
-  ).value;
-  const tstInfo = parseTstInfo(tstOctets);
-  let i = 3;
-  const certificates: Uint8Array[] = [];
-  if (sd[i]?.tag === 0xa0) {
-    for (const c of elementChildren(sd[i]!, `${g}.certificates`))
-      if (c.tag === TAG.SEQUENCE) certificates.push(c.raw);
-    i++;
-  }
-  if (sd[i]?.tag === 0xa1) i++; // crls: ignored
-  const signerInfos = elementChildren(
-    expectTag(sd[i], TAG.SET, `${g}.signerInfos`),
-    `${g}.signerInfos`,
-  );
-  if (i !== sd.length - 1) throw invalid(g, 'unexpected fields after signerInfos');
+  if (sd.eContent === undefined)
+    throw invalid(`${g}.encapContentInfo.eContent`, 'missing: a timestamp token is not detached');
+  const tstInfo = parseTstInfo(sd.eContent);
   // RFC 3161 §2.4.2: the token is signed by the TSA alone.
-  if (signerInfos.length !== 1)
+  if (sd.signerInfos.length !== 1)
     throw invalid(
       `${g}.signerInfos`,
-      `a timestamp token has exactly one signer, found ${signerInfos.length}`,
+      `a timestamp token has exactly one signer, found ${sd.signerInfos.length}`,
     );
   return {
-    contentType,
-    eContentType,
+    contentType: OID.signedData,
+    eContentType: sd.eContentType,
     tstInfo,
-    signer: parseSignerInfo(signerInfos[0]!),
-    certificates,
+    signer: timestampSignerInfo(sd.signerInfos[0]!, `${g}.signerInfos[0]`),
+    certificates: sd.certificates,
   };
 }
 
@@ -204,52 +170,34 @@ export function parseTstInfo(der: Uint8Array): TstInfo {
   return out;
 }
 
-function parseSignerInfo(t: Element): TimestampSignerInfo {
-  const f = 'signerInfo';
-  const s = elementChildren(t, f);
-  expectTag(s[0], TAG.INTEGER, `${f}.version`);
-  const sid = s[1];
-  const out: Partial<TimestampSignerInfo> & { essCertIds: EssCertId[] } = { essCertIds: [] };
-  if (sid?.tag === TAG.SEQUENCE) {
-    const ias = elementChildren(sid, `${f}.sid`);
-    out.issuer = expectTag(ias[0], TAG.SEQUENCE, `${f}.sid.issuer`).raw;
-    out.serial = expectTag(ias[1], TAG.INTEGER, `${f}.sid.serialNumber`).value;
-  } else if (sid?.tag === 0x80) {
-    out.subjectKeyId = sid.value;
-  } else {
-    throw invalid(`${f}.sid`, 'must be issuerAndSerialNumber or subjectKeyIdentifier');
-  }
-  out.digestAlgorithmOid = elementAlgorithmOid(s[2], `${f}.digestAlgorithm`);
-  const attrsTlv = expectTag(s[3], 0xa0, `${f}.signedAttrs`);
-  // RFC 5652 §5.4: the signature is over the DER SET OF, i.e. with the SET tag in place of [0].
-  const signedAttrs = Uint8Array.from(attrsTlv.raw);
-  signedAttrs[0] = TAG.SET;
-  for (const [n, a] of elementChildren(attrsTlv, `${f}.signedAttrs`).entries()) {
-    const af = `${f}.signedAttrs[${n}]`;
-    const parts = elementChildren(expectTag(a, TAG.SEQUENCE, af), af);
-    const type = elementOid(parts[0], `${af}.attrType`);
-    const values = elementChildren(
-      expectTag(parts[1], TAG.SET, `${af}.attrValues`),
-      `${af}.attrValues`,
+/** The TSA's SignerInfo with the signed attributes RFC 3161 relies on read out. */
+function timestampSignerInfo(si: SignerInfo, f: string): TimestampSignerInfo {
+  if (si.signedAttrs === undefined)
+    throw invalid(`${f}.signedAttrs`, 'missing: a timestamp token has signed attributes');
+  const out: TimestampSignerInfo = {
+    digestAlgorithmOid: si.digestAlgorithmOid,
+    signatureAlgorithmOid: si.signatureAlgorithmOid,
+    signature: si.signature,
+    signedAttrs: si.signedAttrs,
+    essCertIds: [],
+  };
+  if (si.issuer) out.issuer = si.issuer;
+  if (si.serial) out.serial = si.serial;
+  if (si.subjectKeyId) out.subjectKeyId = si.subjectKeyId;
+  const af = `${f}.signedAttrs`;
+  const ct = singleAttribute(si.signedAttributes, OID.contentType, af);
+  if (ct) out.contentType = elementOid(ct, `${af}.contentType`);
+  const md = singleAttribute(si.signedAttributes, OID.messageDigest, af);
+  if (md) out.messageDigest = expectTag(md, TAG.OCTET_STRING, `${af}.messageDigest`).value;
+  for (const [n, a] of si.signedAttributes.entries()) {
+    if (a.type !== OID.signingCertificate && a.type !== OID.signingCertificateV2) continue;
+    if (a.values.length !== 1)
+      throw invalid(`${af}[${n}].attrValues`, 'must hold exactly one value');
+    out.essCertIds.push(
+      ...parseSigningCertificate(a.values[0]!, a.type === OID.signingCertificateV2, `${af}[${n}]`),
     );
-    const one = (): Element => {
-      if (values.length !== 1) throw invalid(`${af}.attrValues`, 'must hold exactly one value');
-      return values[0]!;
-    };
-    if (type === OID.contentType) {
-      if (out.contentType !== undefined) throw invalid(af, 'duplicate contentType attribute');
-      out.contentType = elementOid(one(), `${af}.contentType`);
-    } else if (type === OID.messageDigest) {
-      if (out.messageDigest !== undefined) throw invalid(af, 'duplicate messageDigest attribute');
-      out.messageDigest = expectTag(one(), TAG.OCTET_STRING, `${af}.messageDigest`).value;
-    } else if (type === OID.signingCertificate || type === OID.signingCertificateV2) {
-      out.essCertIds.push(...parseSigningCertificate(one(), type === OID.signingCertificateV2, af));
-    }
   }
-  out.signatureAlgorithmOid = elementAlgorithmOid(s[4], `${f}.signatureAlgorithm`);
-  out.signature = expectTag(s[5], TAG.OCTET_STRING, `${f}.signature`).value;
-  out.signedAttrs = signedAttrs;
-  return out as TimestampSignerInfo;
+  return out;
 }
 
 /** SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL } */

@@ -2,7 +2,7 @@ import { createHash, verify as nodeVerify } from 'node:crypto';
 import { parseTrustedCertificate, type X509Certificate as X509 } from '../x509/certificate.ts';
 import { verifyCertificateChain } from '../x509/chain.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
-import { compareBytes } from '../x509/der.ts';
+import { compareBytes } from '../encoding/der.ts';
 import { type HashName, hashByOid, OID, SIGNATURE_ALGORITHMS } from './oids.ts';
 import { type ParsedTimestamp, parseTimestamp } from './token.ts';
 

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject, randomBytes, sign as nodeSign } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
-import { children, content, encodeOid, readTlv, TAG, tlv } from './der.ts';
+import { children, content, encodeOid, readTlv, TAG, tlv } from '../encoding/der.ts';
 import { OID } from './certificate.ts';
 
 /**

@@ -3,7 +3,16 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
-import { children, content, decodeOid, decodeTime, readTlv, slice, TAG, type Tlv } from './der.ts';
+import {
+  children,
+  content,
+  decodeOid,
+  decodeTime,
+  readTlv,
+  slice,
+  TAG,
+  type Tlv,
+} from '../encoding/der.ts';
 
 /** Object identifiers used across the X.509 code (RFC 5280 §4.2, RFC 6962, Fulcio). */
 export const OID = {

@@ -3,7 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
-import { children, content, readTlv, slice, TAG } from './der.ts';
+import { children, content, readTlv, slice, TAG } from '../encoding/der.ts';
 import { SIGNATURE_ALGORITHMS } from './certificate.ts';
 
 /** A PKCS#10 certificate signing request (RFC 2986) whose self-signature has been checked. */

@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts';
-import { content, readTlv, TAG, tlv } from './der.ts';
+import { content, readTlv, TAG, tlv } from '../encoding/der.ts';
 import type { X509Certificate } from './certificate.ts';
 
 /**

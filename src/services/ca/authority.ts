@@ -9,7 +9,7 @@ import {
   verifyCertificateSignature,
   type X509Certificate,
 } from '../../core/x509/certificate.ts';
-import { bytesEqual } from '../../core/x509/der.ts';
+import { bytesEqual } from '../../core/encoding/der.ts';
 import { buildCaCertificate, type IssuingCa } from '../../core/x509/fulcio-profile.ts';
 import { KeyRing } from '../keyring.ts';
 import { readPrivateKeyFile } from '../keys.ts';

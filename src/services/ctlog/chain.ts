@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.ts';
-import { bytesEqual } from '../../core/x509/der.ts';
+import { bytesEqual } from '../../core/encoding/der.ts';
 import {
   extensionOf,
   OID,

@@ -12,7 +12,7 @@ import {
 } from '../../core/ct/sct.ts';
 import { encodeChainExtraData, signTreeHead, type SignedTreeHead } from '../../core/ct/sth.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
-import { bytesEqual } from '../../core/x509/der.ts';
+import { bytesEqual } from '../../core/encoding/der.ts';
 import type { LogEngine, StoredEntry } from '../../log/types.ts';
 import { acceptChain } from './chain.ts';
 

@@ -5,7 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { TimeStampReq, TimeStampResp, TSTInfo } from '@peculiar/asn1-tsp';
 import { SignedData } from '@peculiar/asn1-cms';
 import { SignetError } from '../../../src/core/errors.ts';
-import { bool, ctx, integer, nullValue, octets, oid, seq } from '../../../src/core/x509/der.ts';
+import { bool, ctx, integer, nullValue, octets, oid, seq } from '../../../src/core/encoding/der.ts';
 import {
   createTimestampResponse,
   encodeTimestampRequest,

@@ -132,7 +132,7 @@ test('the DER reader refuses what RFC 5280 / X.690 forbid, naming the field', ()
 });
 
 test('UTCTime years 50-99 are 19xx, 00-49 are 20xx (RFC 5280 §4.1.2.5.1)', async () => {
-  const { decodeTime } = await import('../../../src/core/x509/der.ts');
+  const { decodeTime } = await import('../../../src/core/encoding/der.ts');
   const time = (tag: number, s: string) => {
     const b = new Uint8Array([tag, s.length, ...Buffer.from(s, 'latin1')]);
     return decodeTime(b, { tag, start: 0, contentStart: 2, end: b.length }, 't').toISOString();

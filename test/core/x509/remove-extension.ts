@@ -5,7 +5,7 @@ import {
   slice,
   tlv,
   bytesEqual,
-} from '../../../src/core/x509/der.ts';
+} from '../../../src/core/encoding/der.ts';
 
 /** Test-side independent removal of one extension from TBS DER (for the poison). */
 export function removeExtensionForTest(tbs: Uint8Array, oid: string): Uint8Array {

@@ -10,7 +10,7 @@ import {
   parseTimestamp,
   verifyTimestamp,
 } from '../../../src/core/rfc3161/index.ts';
-import { ctx, integer, octets, oid, seq } from '../../../src/core/x509/der.ts';
+import { ctx, integer, octets, oid, seq } from '../../../src/core/encoding/der.ts';
 import { decodePemAll } from '../../../src/core/encoding/pem.ts';
 import { authoritiesOf, startTsa } from './helpers.ts';
 
