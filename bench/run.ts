@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: runs every benchmark module under bench/ in one process run and prints the
- * figures. Each module exports `run(): Promise<void>` and prints its own lines.
+ * figures, then a closing table of the targets each module measured. Each module exports
+ * `run(): Promise<TargetRow[] | void>` and prints its own lines. `npm run bench -- NAME` runs
+ * the modules whose file name contains NAME.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { printTable, type TargetRow } from './table.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const only = process.argv[2];
@@ -12,10 +16,16 @@ const files = fs
   .filter((f) => f.endsWith('.bench.ts') && (!only || f.includes(only)))
   .sort();
 console.log(
-  `signet benchmarks — node ${process.versions.node}, ${(await import('node:os')).availableParallelism()} cores`,
+  `signet benchmarks — node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`,
 );
+const rows: TargetRow[] = [];
+const t0 = performance.now();
 for (const f of files) {
-  const mod = (await import(path.join(here, f))) as { run: () => Promise<void> };
+  const mod = (await import(path.join(here, f))) as { run: () => Promise<TargetRow[] | void> };
   console.log(`\n## ${f.replace('.bench.ts', '')}`);
-  await mod.run();
+  rows.push(...((await mod.run()) ?? []));
 }
+console.log(
+  `\n## targets (one run, ${((performance.now() - t0) / 1000).toFixed(0)} s, load average at the end ${os.loadavg()[0]!.toFixed(1)})`,
+);
+printTable(rows);

@@ -13,6 +13,13 @@ function snake(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** The known camelCase field whose snake_case name is `key` (rare: worked out only when asked). */
+function fromSnake(key: string, known: readonly string[]): string | undefined {
+  if (!key.includes('_')) return undefined;
+  const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return known.includes(camel) && snake(camel) === key ? camel : undefined;
+}
+
 /**
  * Read `value` at `path` as a message whose fields are `known` (camelCase names). Returns the
  * fields under their camelCase names with `null` values dropped. When `strict`, an unknown field
@@ -28,10 +35,8 @@ export function message(
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid(path || '(top level)', `must be a JSON object, found ${kindOf(value)}`);
   const out: JsonObject = {};
-  const bySnake = new Map<string, string>();
-  for (const k of known) bySnake.set(snake(k), k);
   for (const [key, v] of Object.entries(value)) {
-    const name = known.includes(key) ? key : bySnake.get(key);
+    const name = known.includes(key) ? key : fromSnake(key, known);
     if (name === undefined) {
       if (strict) throw invalid(join(path, key), 'is not a known field');
       continue;

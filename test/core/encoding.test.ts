@@ -27,6 +27,10 @@ test('base64 decoding is strict and names the field', () => {
       e instanceof SignetError && /spec\.signature: is not valid base64/.test(e.message),
   );
   assert.throws(() => fromBase64('AAE', 'f', false), SignetError);
+  // non-canonical trailing bits are still accepted (only the fast path is canonical-only)
+  assert.deepEqual([...fromBase64('QR==', 'f')], [0x41]);
+  for (const bad of ['AA=A', 'A===', 'AAAA=', ' AAA', 'AA\nA'])
+    assert.throws(() => fromBase64(bad, 'f', false), SignetError, bad);
 });
 
 test('hex decoding rejects odd length and non-hex', () => {

@@ -6,7 +6,6 @@
  */
 import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
-import { canonicalBytes } from '../../core/encoding/canonical-json.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -277,12 +276,11 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
   const set = entry.signedEntryTimestamp;
   if (set === undefined)
     throw verificationFailed('TLOG_SET', `entry ${entry.logIndex} has no signed entry timestamp`);
-  const payload = canonicalBytes({
-    body: toBase64(entry.canonicalizedBody),
-    integratedTime: entry.integratedTime,
-    logID: toHex(entry.logId),
-    logIndex: entry.logIndex,
-  });
+  // JCS of {body, integratedTime, logID, logIndex}: the keys are in sorted order, base64 and
+  // hex need no escaping and the numbers are integers, so the text is written directly.
+  const payload = Buffer.from(
+    `{"body":"${toBase64(entry.canonicalizedBody)}","integratedTime":${entry.integratedTime},"logID":"${toHex(entry.logId)}","logIndex":${entry.logIndex}}`,
+  );
   if (!verifyMessage(log.publicKey, log.keyDetails, payload, set))
     throw verificationFailed(
       'TLOG_SET',

@@ -16,7 +16,7 @@ import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { keyDetailsOf, spkiDer, defaultHash, type KeyDetails } from '../../core/crypto/keys.ts';
 import { verifyDigest, verifyMessage } from '../../core/crypto/verify.ts';
-import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
+import { parseCertificateOnce, type X509Certificate } from '../../core/x509/certificate.ts';
 import { verifyCertificateChain, type VerifiedChain } from '../../core/x509/chain.ts';
 import { verifyEmbeddedScts } from '../../core/ct/sct.ts';
 import { verifyTimestamp } from '../../core/rfc3161/verify.ts';
@@ -193,8 +193,11 @@ function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
       vm.signer.$case === 'certificate'
         ? 'verificationMaterial.certificate'
         : 'verificationMaterial.x509CertificateChain.certificates';
-    leaf = parseCertificate(ders[0]!, vm.signer.$case === 'certificate' ? field : `${field}[0]`);
-    untrusted = ders.slice(1).map((d, i) => parseCertificate(d, `${field}[${i + 1}]`));
+    leaf = parseCertificateOnce(
+      ders[0]!,
+      vm.signer.$case === 'certificate' ? field : `${field}[0]`,
+    );
+    untrusted = ders.slice(1).map((d, i) => parseCertificateOnce(d, `${field}[${i + 1}]`));
     if (policy.kind === 'key' && !eq(spkiDer(policy.key), leaf.spki))
       throw fail(
         'KEY_MISMATCH',

@@ -177,8 +177,16 @@ const SCT_LIST_OID = encodeOid(OID.sctList);
  * SCT list extension removed, every other byte kept. DER-level, so no re-encoding can move it.
  */
 export function precertTbs(cert: X509Certificate): Uint8Array {
-  return removeExtension(cert.tbs, SCT_LIST_OID, 'certificate.tbsCertificate');
+  // Rebuilt once per certificate object (the parse of fixed bytes; verifiers reuse it).
+  let tbs = precertTbsOf.get(cert);
+  if (!tbs) {
+    tbs = removeExtension(cert.tbs, SCT_LIST_OID, 'certificate.tbsCertificate');
+    precertTbsOf.set(cert, tbs);
+  }
+  return tbs;
 }
+
+const precertTbsOf = new WeakMap<X509Certificate, Uint8Array>();
 
 /** A precertificate's TBS without its poison extension: what the log and the SCT cover. */
 export function tbsWithoutPoison(precert: X509Certificate, field = 'precertificate'): Uint8Array {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** Size of every hash in an RFC 6962 / 9162 SHA-256 Merkle tree. */
 export const HASH_SIZE = 32;
@@ -11,14 +11,17 @@ export const EMPTY_ROOT: Uint8Array = new Uint8Array(createHash('sha256').digest
 
 /** MTH({d(0)}) = SHA-256(0x00 || d(0)) (RFC 6962 §2.1). */
 export function leafHash(leaf: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(leaf).digest());
+  return sha256(Buffer.concat([LEAF_PREFIX, leaf]));
 }
 
 /** SHA-256(0x01 || left || right) — an interior node (RFC 6962 §2.1). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(
-    createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest(),
-  );
+  return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
+}
+
+/** One-shot SHA-256: proofs and tiles hash many short inputs, and a Hash object per input costs more than the hashing. */
+function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(hash('sha256', data, 'buffer'));
 }
 
 /** Byte-wise equality of two hashes (public values: no constant-time need). */

@@ -1,5 +1,5 @@
 import { createHash, verify as nodeVerify } from 'node:crypto';
-import { parseTrustedCertificate, type X509Certificate as X509 } from '../x509/certificate.ts';
+import { parseCertificateOnce, type X509Certificate as X509 } from '../x509/certificate.ts';
 import { verifyCertificateChain } from '../x509/chain.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
 import { compareBytes } from '../encoding/der.ts';
@@ -148,7 +148,7 @@ function unsigned(b: Uint8Array): Uint8Array {
 
 function leafOf(a: TimestampAuthority): X509 | undefined {
   try {
-    return parseTrustedCertificate(a.certChain[0]!, 'TSA certificate');
+    return parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
   } catch {
     return undefined; // a TSA entry we cannot read vouches for nothing
   }
@@ -234,8 +234,8 @@ export function checkChainAt(chain: readonly Uint8Array[], at: Date): void {
   let rest: Uint8Array[];
   try {
     // The chain is trust material: parsed once per content, and the TSA certificate's issuer
-    // signature remembered (trustedLeaf); validity at `at` is still checked on every call.
-    leaf = parseTrustedCertificate(chain[0]!, 'TSA certificate');
+    // signature remembered by chain.ts; validity at `at` is still checked on every call.
+    leaf = parseCertificateOnce(chain[0]!, 'TSA certificate');
     rest = chain.slice(1);
     if (rest.length > 0) {
       verifyCertificateChain(
@@ -243,7 +243,7 @@ export function checkChainAt(chain: readonly Uint8Array[], at: Date): void {
         [{ certChain: rest, validFor: { start: new Date(0) } }],
         at,
         [],
-        { extendedKeyUsage: OID.timeStamping, trustedLeaf: true },
+        { extendedKeyUsage: OID.timeStamping },
       );
     } else if (at.getTime() < leaf.notBefore.getTime() || at.getTime() > leaf.notAfter.getTime()) {
       throw verificationFailed(

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
+import { BoundedMap, exactKey } from '../cache.ts';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 import {
@@ -399,27 +400,26 @@ function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
   }
 }
 
-const trustedByArray = new WeakMap<Uint8Array, X509Certificate>();
-const trustedByContent = new Map<string, X509Certificate>();
-const MAX_TRUSTED = 512;
+const parsedByArray = new WeakMap<Uint8Array, X509Certificate>();
+const parsedByContent = new BoundedMap<string, X509Certificate>(1024);
 
 /**
- * Parses a certificate that is trust material (from a trusted root), once per content: the
- * same DER always parses the same, so callers that see the same root again (a long-running
- * verifier, a TSA chain checked per timestamp) skip the parse. Never use it for a bundle's
- * certificates: only trusted bytes are remembered.
+ * Parses a certificate once per content: the same DER always parses the same, so a verifier
+ * that sees the same trust root or signing certificate again (a long-running verifier, a CI
+ * job verifying many artifacts signed with one certificate, a TSA chain checked per
+ * timestamp) skips the parse. Keyed by the exact bytes and bounded; only successful parses
+ * are remembered (errors name `field` every time). The result is shared: never modify it.
  */
-export function parseTrustedCertificate(der: Uint8Array, field = 'certificate'): X509Certificate {
-  let c = trustedByArray.get(der);
+export function parseCertificateOnce(der: Uint8Array, field = 'certificate'): X509Certificate {
+  let c = parsedByArray.get(der);
   if (c) return c;
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  c = trustedByContent.get(key);
+  const key = exactKey([der]);
+  c = parsedByContent.get(key);
   if (!c) {
     c = parseCertificate(der, field);
-    if (trustedByContent.size >= MAX_TRUSTED) trustedByContent.clear();
-    trustedByContent.set(key, c);
+    parsedByContent.set(key, c);
   }
-  trustedByArray.set(der, c);
+  parsedByArray.set(der, c);
   return c;
 }
 

@@ -7,11 +7,11 @@
  * usage, EKU nesting on issuers that restrict it (as Go's x509 and Fulcio chains require), and
  * that no certificate carries a critical extension we do not understand.
  */
-import { createHash } from 'node:crypto';
+import { BoundedMap, exactKey } from '../cache.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
 import {
   OID,
-  parseTrustedCertificate,
+  parseCertificateOnce,
   verifyCertificateSignature,
   type X509Certificate,
 } from './certificate.ts';
@@ -39,15 +39,15 @@ export interface TrustedAuthority {
 export interface ChainOptions {
   /** The EKU the leaf must carry (default: codeSigning, as Fulcio leaves do). */
   extendedKeyUsage?: string;
-  /**
-   * The leaf is itself trust material (a TSA certificate from the trusted root), so its
-   * signature check may be remembered by content. Never set this for a bundle's leaf.
-   */
-  trustedLeaf?: boolean;
 }
 
-/** Issuer signatures on trusted leaves already checked, by content of (leaf, issuer key). */
-const trustedLeafLinks = new Set<string>();
+/**
+ * Issuer signatures on leaves that verified, by the exact bytes of (leaf, issuer key): a
+ * signature check is a pure function of them, so a verifier that sees the same certificate
+ * again (many artifacts signed in one CI job, a TSA certificate per timestamp) checks it once.
+ * Only the signature is remembered; names, constraints and validity are checked every time.
+ */
+const verifiedLinks = new BoundedMap<string, true>(1024);
 
 export interface VerifiedChain {
   /** leaf, issuing CA, ..., trust anchor */
@@ -67,31 +67,18 @@ interface CachedChain {
   linkedFor: Set<string>;
 }
 const byArray = new WeakMap<readonly Uint8Array[], CachedChain>();
-const byContent = new Map<string, CachedChain>();
-const MAX_CACHED_CHAINS = 256;
-
-function contentKey(ders: readonly Uint8Array[]): string {
-  const h = createHash('sha256');
-  for (const d of ders) {
-    h.update(String(d.length));
-    h.update(d);
-  }
-  return h.digest('hex');
-}
+const byContent = new BoundedMap<string, CachedChain>(256);
 
 function cachedChain(a: TrustedAuthority, i: number): CachedChain {
   let c = byArray.get(a.certChain);
   if (c) return c;
-  const key = contentKey(a.certChain);
+  const key = exactKey(a.certChain);
   c = byContent.get(key);
   if (!c) {
     c = {
-      certs: a.certChain.map((d, j) =>
-        parseTrustedCertificate(d, `trusted CA ${i} certificate ${j}`),
-      ),
+      certs: a.certChain.map((d, j) => parseCertificateOnce(d, `trusted CA ${i} certificate ${j}`)),
       linkedFor: new Set(),
     };
-    if (byContent.size >= MAX_CACHED_CHAINS) byContent.clear();
     byContent.set(key, c);
   }
   byArray.set(a.certChain, c);
@@ -171,15 +158,11 @@ function checkCaChain(cached: CachedChain, eku: string): void {
   cached.linkedFor.add(eku);
 }
 
-function leafSignedBy(leaf: X509Certificate, issuer: X509Certificate, remember: boolean): boolean {
-  if (!remember) return verifyCertificateSignature(leaf, issuer.publicKey);
-  const key = contentKey([leaf.der, issuer.spki]);
-  if (trustedLeafLinks.has(key)) return true;
+function leafSignedBy(leaf: X509Certificate, issuer: X509Certificate): boolean {
+  const key = exactKey([leaf.der, issuer.spki]);
+  if (verifiedLinks.has(key)) return true;
   const ok = verifyCertificateSignature(leaf, issuer.publicKey);
-  if (ok) {
-    if (trustedLeafLinks.size >= MAX_CACHED_CHAINS) trustedLeafLinks.clear();
-    trustedLeafLinks.add(key);
-  }
+  if (ok) verifiedLinks.set(key, true);
   return ok;
 }
 
@@ -230,7 +213,7 @@ export function verifyCertificateChain(
     const chain = cached.certs;
     const issuer = chain[0];
     if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
-    if (!leafSignedBy(leaf, issuer, opts.trustedLeaf === true)) continue;
+    if (!leafSignedBy(leaf, issuer)) continue;
     try {
       checkCaChain(cached, eku);
       for (const at of times) {

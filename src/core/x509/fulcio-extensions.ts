@@ -73,7 +73,19 @@ export function decodeFulcioExtension(arc: number, value: Uint8Array, field: str
  * The Fulcio extension values of a certificate by arc (only those present), decoded.
  * Unknown arcs under the prefix are ignored, as Fulcio's own parser does.
  */
-export function fulcioExtensions(cert: X509Certificate): Partial<Record<number, string>> {
+export function fulcioExtensions(cert: X509Certificate): Readonly<Partial<Record<number, string>>> {
+  // Policy checks and results read them several times per verification: decoded once per
+  // certificate object (the object is the parse of fixed bytes).
+  let out = decoded.get(cert);
+  if (out) return out;
+  out = Object.freeze(decodeAll(cert));
+  decoded.set(cert, out);
+  return out;
+}
+
+const decoded = new WeakMap<X509Certificate, Readonly<Partial<Record<number, string>>>>();
+
+function decodeAll(cert: X509Certificate): Partial<Record<number, string>> {
   const out: Partial<Record<number, string>> = {};
   for (const e of cert.extensions) {
     if (!e.oid.startsWith(FULCIO_OID_PREFIX)) continue;

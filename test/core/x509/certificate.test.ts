@@ -145,11 +145,11 @@ test('UTCTime years 50-99 are 19xx, 00-49 are 20xx (RFC 5280 §4.1.2.5.1)', asyn
   assert.throws(() => time(0x04, '20240229120000Z'), /t: expected a UTCTime or GeneralizedTime/);
 });
 
-test('trusted certificates are parsed once per content; bundle parsing is never cached', async () => {
-  const { parseTrustedCertificate } = await import('../../../src/core/x509/certificate.ts');
+test('parseCertificateOnce parses once per exact content; parseCertificate always parses', async () => {
+  const { parseCertificateOnce } = await import('../../../src/core/x509/certificate.ts');
   const der = issuerOf(loadFixture('happy-path-v0.3')).der;
-  const a = parseTrustedCertificate(der);
-  assert.equal(parseTrustedCertificate(new Uint8Array(der)), a);
+  const a = parseCertificateOnce(der);
+  assert.equal(parseCertificateOnce(new Uint8Array(der)), a);
   assert.notEqual(parseCertificate(der), parseCertificate(der));
   assert.equal(a.subject, 'CN=sigstore-intermediate, O=sigstore.dev');
 });
