@@ -5,7 +5,11 @@ import { startStack, type RunningStack } from '../../src/services/stack.ts';
 
 /** A whole stack on a loopback port with a temporary data folder, quiet logs. */
 export async function tempStack(
-  opts: { databaseUrl?: string; dataDir?: string } = {},
+  opts: {
+    databaseUrl?: string;
+    dataDir?: string;
+    config?: Record<string, Record<string, unknown>>;
+  } = {},
 ): Promise<RunningStack & { dataDir: string }> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-test-'));
   const quiet = { info() {}, warn() {}, error() {} };
@@ -15,6 +19,7 @@ export async function tempStack(
     dataDir,
     databaseUrl: opts.databaseUrl,
     log: quiet,
+    ...(opts.config ? { config: opts.config } : {}),
   });
   return { ...stack, dataDir };
 }

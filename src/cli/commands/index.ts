@@ -11,6 +11,7 @@ import { registerVerifyBundle } from './verify-bundle.ts';
 import { registerInspect } from './inspect.ts';
 import { registerRotate } from './rotate.ts';
 import { registerToken } from './token.ts';
+import { registerPolicy } from './policy.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -26,4 +27,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerInspect,
   registerRotate,
   registerToken,
+  registerPolicy,
 ];

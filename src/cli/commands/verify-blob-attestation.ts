@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import { addVerifyFlags } from '../trust-flags.ts';
+import { invalid } from '../../core/errors.ts';
 import { verifyFromFlags } from '../../client/verify/setup.ts';
-import { describeResult } from './verify-blob.ts';
+import { describeResult, verifyByPolicy, type PolicyFlags } from './verify-blob.ts';
 
 export function registerVerifyBlobAttestation(program: Command): void {
   addVerifyFlags(
@@ -17,7 +18,22 @@ export function registerVerifyBlobAttestation(program: Command): void {
       '--type <type>',
       'predicate type the attestation must have: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, custom, ... or a URI',
     )
-    .action(async (artifact: string | undefined, flags: VerifyFlags & { type?: string }) => {
+    .option(
+      '--policy <file>',
+      'decide by policy files (ClusterImagePolicy) instead of identity flags (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
+    .action(async (artifact: string | undefined, flags: PolicyFlags & { type?: string }) => {
+      if (flags.policy) {
+        if (flags.type !== undefined)
+          throw invalid(
+            '--type',
+            'give either --type or --policy: the policy names the predicate types',
+          );
+        await verifyByPolicy(artifact, { ...flags, policy: flags.policy }, { attestation: true });
+        return;
+      }
       const opts: { attestation: boolean; predicateType?: string } = { attestation: true };
       if (flags.type !== undefined) {
         const { predicateTypeOf } = await import('../../client/sign/predicate.ts');

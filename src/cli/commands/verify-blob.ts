@@ -26,8 +26,32 @@ export function registerVerifyBlob(program: Command): void {
       .argument('[artifact]', 'the signed file (or give --digest)'),
   )
     .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
-    .action(async (artifact: string | undefined, flags: VerifyFlags) => {
+    .option(
+      '--policy <file>',
+      'decide by policy files (ClusterImagePolicy) instead of identity flags (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
+    .action(async (artifact: string | undefined, flags: PolicyFlags) => {
+      if (flags.policy) {
+        await verifyByPolicy(artifact, { ...flags, policy: flags.policy });
+        return;
+      }
       const r = await verifyFromFlags(artifact, flags);
       console.error(`Verified OK: ${describeResult(r)}`);
     });
+}
+
+export type PolicyFlags = VerifyFlags & { policy?: string[]; artifactName?: string };
+
+/** `--policy`: the policy engine decides; warnings on stderr. */
+export async function verifyByPolicy(
+  artifact: string | undefined,
+  flags: VerifyFlags & { policy: string[]; artifactName?: string },
+  opts: { attestation?: boolean } = {},
+): Promise<void> {
+  const { verifyBlobWithPolicy, describeAllowed } = await import('../../client/policy/blob.ts');
+  const d = await verifyBlobWithPolicy(artifact, flags, opts);
+  for (const w of d.warnings) console.error(`warning: ${w}`);
+  console.error(`Verified OK: ${describeAllowed(d)}`);
 }

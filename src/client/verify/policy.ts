@@ -115,3 +115,27 @@ export function checkIdentity(cert: X509Certificate, policy: IdentityPolicy): vo
       );
   }
 }
+
+/**
+ * Checks the certificate against a list of identities, any one of which suffices (a policy
+ * authority's `identities`); throws with every mismatch when none holds.
+ */
+export function checkAnyIdentity(cert: X509Certificate, identities: IdentityPolicy[]): void {
+  if (identities.length === 0)
+    throw verificationFailed('IDENTITY_MISMATCH', 'no identity is acceptable (the list is empty)');
+  const reasons: string[] = [];
+  for (const identity of identities) {
+    try {
+      checkIdentity(cert, identity);
+      return;
+    } catch (e) {
+      reasons.push((e as Error).message);
+    }
+  }
+  if (identities.length === 1) checkIdentity(cert, identities[0]!);
+  const ids = certificateIdentities(cert);
+  throw verificationFailed(
+    'IDENTITY_MISMATCH',
+    `the certificate was issued to ${ids.length ? ids.map((i) => `"${i}"`).join(', ') : 'no identity'} (issuer "${fulcioIssuer(cert) ?? 'none'}"), which is none of the ${identities.length} acceptable identities`,
+  );
+}

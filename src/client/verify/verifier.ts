@@ -34,7 +34,12 @@ import {
   type TransparencyLogInstance,
   type TrustedRoot,
 } from '../../bundle/trusted-root.ts';
-import { checkIdentity, certificateIdentities, type IdentityPolicy } from './policy.ts';
+import {
+  checkAnyIdentity,
+  checkIdentity,
+  certificateIdentities,
+  type IdentityPolicy,
+} from './policy.ts';
 import {
   findLog,
   logName,
@@ -50,7 +55,10 @@ export type Artifact =
   | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array };
 
 export type SignerPolicy =
-  { kind: 'identity'; identity: IdentityPolicy } | { kind: 'key'; key: KeyObject };
+  | { kind: 'identity'; identity: IdentityPolicy }
+  /** Any one of several identities (a policy authority's list); the first that holds is reported. */
+  | { kind: 'identities'; identities: IdentityPolicy[] }
+  | { kind: 'key'; key: KeyObject };
 
 export interface VerifyOptions {
   /** Log entries that must verify (default 1). */
@@ -474,6 +482,7 @@ function checkCertificate(
       );
   }
   if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
+  if (policy.kind === 'identities') checkAnyIdentity(leaf, policy.identities);
   return {
     kind: 'certificate',
     certificate: leaf,

@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import { invalid, verificationFailed } from '../../core/errors.ts';
+import type { VerifyFlags } from '../trust-flags.ts';
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+
+interface PolicyVerifyFlags extends Omit<VerifyFlags, 'bundle'> {
+  policy?: string[];
+  bundle?: string[];
+  artifactName?: string;
+  output?: string;
+  noMatchPolicy?: string;
+  record?: string;
+}
+
+function outputFormat(v: string | undefined): 'text' | 'json' {
+  if (v === undefined || v === 'text') return 'text';
+  if (v === 'json') return 'json';
+  throw invalid('--output', `"${v}" is not text or json`);
+}
+
+/**
+ * `policy verify` / `policy test`: the policy engine (client/policy) over a file and its bundles,
+ * or over recorded inputs. The decision goes to stdout (text or JSON); a denial exits 1.
+ */
+export function registerPolicy(program: Command): void {
+  const policy = program
+    .command('policy')
+    .description('decide who may sign what: apply ClusterImagePolicy files to artifacts');
+  policy
+    .command('verify')
+    .description(
+      'apply policies to an artifact: a file with its bundle(s) (--bundle), and say which policy and authority decided',
+    )
+    .argument('[artifact]', 'the file (or give --digest)')
+    .option('--policy <file>', 'a policy file or folder (repeatable)', collect)
+    .option('--bundle <file>', 'a Sigstore bundle for the file (repeatable)', collect)
+    .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
+    .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
+    .option('--trusted-root <file>', 'trusted_root.json for authorities that name no trust root')
+    .option('--server <url>', 'a Signet server to take that trusted root from (TUF)')
+    .option('--tuf-root <file>', "pin the server's TUF root.json")
+    .option(
+      '--no-match-policy <action>',
+      'an artifact no policy covers: allow, warn or deny',
+      'deny',
+    )
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--record <file>', 'also write the inputs as a case for `signet policy test`')
+    .action(async (artifact: string | undefined, flags: PolicyVerifyFlags) => {
+      const format = outputFormat(flags.output);
+      const p = await import('../../client/policy/index.ts');
+      const noMatch = p.parseNoMatch(flags.noMatchPolicy, '--no-match-policy');
+      const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
+      const opts: Parameters<typeof p.decideBlobFiles>[2] = { bundles: flags.bundle ?? [] };
+      if (flags.digest !== undefined) opts.digest = flags.digest;
+      if (flags.artifactName !== undefined) opts.artifactName = flags.artifactName;
+      if (noMatch !== undefined) opts.noMatch = noMatch;
+      const { decision, artifact: a, bundles } = await p.decideBlobFiles(policies, artifact, opts);
+      if (flags.record !== undefined) {
+        const fs = await import('node:fs');
+        const target = p.blobTarget(artifact, a, flags.artifactName);
+        const json = p.recordCase(
+          decision.target,
+          target,
+          p.artifactDigestText(a),
+          bundles,
+          decision,
+        );
+        try {
+          fs.writeFileSync(flags.record, `${JSON.stringify(json, null, 2)}\n`);
+        } catch (e) {
+          throw invalid('--record', `cannot write ${flags.record}: ${(e as Error).message}`, e);
+        }
+      }
+      report([decision], format, p);
+    });
+  policy
+    .command('test')
+    .description(
+      'apply policies to recorded inputs (cases written by `policy verify --record`) and check the expected decisions',
+    )
+    .argument('<case...>', 'recorded case files (JSON)')
+    .option('--policy <file>', 'a policy file or folder (repeatable)', collect)
+    .option('--trusted-root <file>', 'trusted_root.json for authorities that name no trust root')
+    .option('--server <url>', 'a Signet server to take that trusted root from (TUF)')
+    .option('--tuf-root <file>', "pin the server's TUF root.json")
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (cases: string[], flags: PolicyVerifyFlags) => {
+      const format = outputFormat(flags.output);
+      const p = await import('../../client/policy/index.ts');
+      const fs = await import('node:fs');
+      const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
+      const parsed = cases.map((file) => {
+        let text: string;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch (e) {
+          throw invalid(
+            'case',
+            `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            e,
+          );
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          throw invalid('case', `${file} is not JSON: ${(e as Error).message}`, e);
+        }
+        return p.parseRecordedCase(json, file);
+      });
+      const results = parsed.map((c) => ({ c, d: p.runRecordedCase(policies, c) }));
+      const failures = results.filter(
+        ({ c, d }) => c.expect !== undefined && (c.expect === 'allow') !== d.allowed,
+      );
+      if (format === 'json')
+        process.stdout.write(
+          `${JSON.stringify(
+            results.map(({ c, d }) => ({
+              case: c.name,
+              expect: c.expect ?? null,
+              ok: c.expect === undefined || (c.expect === 'allow') === d.allowed,
+              decision: p.decisionToJSON(d),
+            })),
+            null,
+            2,
+          )}\n`,
+        );
+      else
+        for (const { c, d } of results) {
+          const ok = c.expect === undefined || (c.expect === 'allow') === d.allowed;
+          process.stdout.write(
+            `${ok ? 'ok' : 'FAIL'} ${c.name}: ${d.allowed ? 'allowed' : 'denied'}${c.expect ? ` (expected ${c.expect})` : ''}\n${p.decisionToText(d).replace(/^/gm, '  ')}\n`,
+          );
+        }
+      if (failures.length > 0)
+        throw verificationFailed(
+          'POLICY_TEST_FAILED',
+          `${failures.length} of ${results.length} case${results.length === 1 ? '' : 's'} did not get the expected decision: ${failures.map((f) => f.c.name).join(', ')}`,
+        );
+    });
+}
+
+function report(
+  decisions: import('../../client/policy/index.ts').Decision[],
+  format: 'text' | 'json',
+  p: typeof import('../../client/policy/index.ts'),
+): void {
+  if (format === 'json')
+    process.stdout.write(`${JSON.stringify(decisions.map(p.decisionToJSON), null, 2)}\n`);
+  else for (const d of decisions) process.stdout.write(`${p.decisionToText(d)}\n`);
+  for (const d of decisions) for (const w of d.warnings) process.stderr.write(`warning: ${w}\n`);
+  const denied = decisions.filter((d) => !d.allowed);
+  if (denied.length > 0)
+    throw verificationFailed(
+      'POLICY_DENIED',
+      denied.map((d) => `${d.target}: ${d.errors.join('; ')}`).join(' | '),
+    );
+}
+
+function trustFlags(f: PolicyVerifyFlags): VerifyFlags {
+  const out: VerifyFlags = {};
+  if (f.trustedRoot !== undefined) out.trustedRoot = f.trustedRoot;
+  if (f.server !== undefined) out.server = f.server;
+  if (f.tufRoot !== undefined) out.tufRoot = f.tufRoot;
+  return out;
+}

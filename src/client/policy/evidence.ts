@@ -1,0 +1,33 @@
+/**
+ * Evidence from Sigstore bundles: a bundle and the artifact it is about become something the
+ * engine can verify under each authority's trust and signer policy, through the ONE verifier.
+ * A messageSignature bundle, or a DSSE statement of cosign's signature predicate, is a
+ * signature; any other DSSE statement is an attestation.
+ */
+import type { Bundle } from '../../bundle/bundle.ts';
+import { INTOTO_PAYLOAD_TYPE, parseStatement } from '../../core/intoto/index.ts';
+import { verifyBundle, type Artifact } from '../verify/verifier.ts';
+import type { Evidence } from './engine.ts';
+
+/** cosign v3 `sign` signs a statement of this type about the image (clients.md 3.3). */
+export const COSIGN_SIGNATURE_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+export function evidenceKind(bundle: Bundle): Evidence['kind'] {
+  if (bundle.content.$case === 'messageSignature') return 'signature';
+  const env = bundle.content.dsseEnvelope;
+  if (env.payloadType !== INTOTO_PAYLOAD_TYPE) return 'attestation';
+  try {
+    const st = parseStatement(env.payload);
+    return st.predicateType === COSIGN_SIGNATURE_PREDICATE ? 'signature' : 'attestation';
+  } catch {
+    return 'attestation'; // the verifier will say what is wrong with it
+  }
+}
+
+export function bundleEvidence(bundle: Bundle, artifact: Artifact, label: string): Evidence {
+  return {
+    kind: evidenceKind(bundle),
+    label,
+    verify: (policy, root, options) => verifyBundle(bundle, artifact, root, policy, options),
+  };
+}

@@ -1,0 +1,11 @@
+export * from './engine.ts';
+export * from './types.ts';
+export * from './glob.ts';
+export * from './cel.ts';
+export * from './load.ts';
+export * from './evidence.ts';
+export * from './blob.ts';
+export * from './report.ts';
+export * from './setup.ts';
+export { parseIdentityFile } from './parse.ts';
+export * from './recorded.ts';

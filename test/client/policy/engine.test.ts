@@ -1,0 +1,316 @@
+// The policy engine over real bundles signed through a running stack: each authority kind
+// (keyless exact and regexp, key, static), attestations with CEL conditions, thresholds
+// (authorities and distinct signers, identities from a file in the repository), modes, the AND
+// of several policies, the no-match policy, and trust roots by reference.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Bundle } from '../../../src/bundle/bundle.ts';
+import {
+  decideBlob,
+  loadPolicies,
+  type Decision,
+  type Policy,
+  type Target,
+} from '../../../src/client/policy/index.ts';
+import { policyStack } from './helpers.ts';
+
+let S: Awaited<ReturnType<typeof policyStack>>;
+const data = new TextEncoder().encode('release 1.0\n');
+const artifact = { kind: 'bytes' as const, data };
+const target: Target = { kind: 'blob', path: 'dist/app.tgz', name: 'app.tgz', digest: undefined };
+const B: Record<string, Bundle> = {};
+
+before(async () => {
+  S = await policyStack();
+  B.alice = await S.sign(data, 'alice@example.com');
+  B.bob = await S.sign(data, 'bob@example.com');
+  B.key = await S.signWithKey(data);
+  B.provenance = await S.attest(data, 'alice@example.com', 'https://slsa.dev/provenance/v1', {
+    buildDefinition: {
+      buildType: 'https://signet.dev/build/v1',
+      externalParameters: { ref: 'refs/tags/v1.0' },
+    },
+    runDetails: { builder: { id: 'https://ci.example.com/builder' } },
+  });
+});
+after(() => S?.close());
+
+let n = 0;
+/** A policy file with `spec` (YAML, indented under spec:) for the blob target. */
+async function load(spec: string, extra = ''): Promise<Policy[]> {
+  const f = S.write(
+    `p${n++}.yaml`,
+    `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: p${n}\nspec:\n  blobs:\n    - path: "dist/**"\n${spec}\n${extra}`,
+  );
+  return loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
+}
+
+function decide(policies: Policy[], bundles: Array<keyof typeof B>, t: Target = target): Decision {
+  return decideBlob(
+    policies,
+    t,
+    artifact,
+    bundles.map((b) => ({ bundle: B[b]!, label: String(b) })),
+  );
+}
+
+const keyless = (subject: string, issuerLine?: string) => `  authorities:
+    - name: signer
+      keyless:
+        identities:
+          - ${subject}
+            ${issuerLine ?? `issuer: ${S.issuer}`}`;
+
+test('keyless exact identity: the named signer passes, another is refused with the reason', async () => {
+  const p = await load(keyless('subject: alice@example.com'));
+  const ok = decide(p, ['alice']);
+  assert.equal(ok.allowed, true, ok.errors.join());
+  assert.equal(ok.policies[0]!.authorities[0]!.satisfiedBy[0]!.identity, 'alice@example.com');
+  const no = decide(p, ['bob']);
+  assert.equal(no.allowed, false);
+  assert.match(no.errors[0]!, /policy "p\d+" fails/);
+  assert.match(
+    no.policies[0]!.authorities[0]!.reasons[0]!,
+    /bob@example\.com.*none of the 1|not to "alice@example\.com"/,
+  );
+  // the issuer is exact too
+  const wrongIssuer = await load(
+    keyless('subject: alice@example.com', 'issuer: https://accounts.example.com'),
+  );
+  assert.equal(decide(wrongIssuer, ['alice']).allowed, false);
+});
+
+test('keyless regexp identity matches the whole value only', async () => {
+  const any = await load(
+    keyless(
+      'subjectRegExp: ".*@example\\\\.com"',
+      `issuerRegExp: "${S.issuer.replace(/\./g, '\\\\.')}"`,
+    ),
+  );
+  assert.equal(decide(any, ['bob']).allowed, true);
+  const prefix = await load(keyless('subjectRegExp: "alice@example"'));
+  const d = decide(prefix, ['alice']);
+  assert.equal(d.allowed, false, 'a regexp is anchored: a prefix does not match');
+});
+
+test('key authority: the key-signed bundle passes, a keyless one does not', async () => {
+  const pem = S.publicKeyPem
+    .trim()
+    .split('\n')
+    .map((l) => `          ${l}`)
+    .join('\n');
+  const p = await load(`  authorities:\n    - key:\n        data: |\n${pem}`);
+  assert.equal(decide(p, ['key']).allowed, true);
+  const d = decide(p, ['alice']);
+  assert.equal(d.allowed, false);
+  assert.match(d.policies[0]!.authorities[0]!.reasons[0]!, /not the key given/);
+  assert.equal(d.policies[0]!.authorities[0]!.name, 'authority-0', 'default authority name');
+});
+
+test('static authorities pass or fail without signatures', async () => {
+  const pass = await load('  authorities:\n    - static: {action: pass}');
+  assert.equal(decide(pass, []).allowed, true);
+  const fail = await load('  authorities:\n    - static: {action: fail, message: frozen}');
+  const d = decide(fail, ['alice']);
+  assert.equal(d.allowed, false);
+  assert.match(d.errors[0]!, /frozen/);
+});
+
+test('within a policy any authority suffices; several matching policies must all pass', async () => {
+  const either = await load(`  authorities:
+    - keyless: {identities: [{subject: carol@example.com, issuer: "${S.issuer}"}]}
+    - keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}`);
+  assert.equal(decide(either, ['bob']).allowed, true);
+  const aliceOnly = await load(keyless('subject: alice@example.com'));
+  const both = [...either, ...aliceOnly];
+  assert.equal(decide(both, ['bob']).allowed, false, 'AND: the second policy fails');
+  const d = decide(both, ['bob', 'alice']);
+  assert.equal(d.allowed, true, d.errors.join());
+  assert.equal(d.policies.length, 2);
+});
+
+test('threshold: k distinct authorities, and k distinct signers from a maintainers file', async () => {
+  const two = await load(
+    `  threshold: 2
+  authorities:
+    - name: a
+      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+    - name: b
+      keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}
+    - name: k
+      key: {file: key.pub}`,
+    '',
+  ).catch((e) => e);
+  // key.pub does not exist yet: a load error naming the field
+  assert.match(String(two), /spec\.authorities\[2\]\.key\.file: cannot read key\.pub: ENOENT/);
+  S.write('key.pub', S.publicKeyPem);
+  S.write(
+    'MAINTAINERS',
+    '# release maintainers\nalice@example.com\nbob@example.com  # since 2026\ncarol@example.com\n',
+  );
+  const p2 = await load(`  threshold: 2
+  authorities:
+    - name: a
+      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+    - name: b
+      keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}
+    - name: k
+      key: {file: key.pub}`);
+  assert.equal(decide(p2, ['alice']).allowed, false);
+  assert.match(decide(p2, ['alice']).errors[0]!, /1 of the 2 required authorities/);
+  assert.equal(decide(p2, ['alice', 'key']).allowed, true);
+  const maintainers = await load(`  authorities:
+    - name: maintainers
+      threshold: 2
+      keyless:
+        identitiesFrom: {file: MAINTAINERS, issuer: "${S.issuer}"}`);
+  const one = decide(maintainers, ['alice', 'alice']);
+  assert.equal(one.allowed, false, 'the same signer twice is one signer');
+  assert.match(one.policies[0]!.authorities[0]!.reasons[0]!, /1 distinct signer of 2/);
+  const d = decide(maintainers, ['alice', 'bob']);
+  assert.equal(d.allowed, true, d.errors.join());
+  assert.deepEqual(d.policies[0]!.authorities[0]!.satisfiedBy.map((s) => s.identity).sort(), [
+    'alice@example.com',
+    'bob@example.com',
+  ]);
+  // CODEOWNERS-like: only the owners of one entry
+  S.write('CODEOWNERS', '*  carol@example.com\n/release/ alice@example.com bob@example.com\n');
+  const owners = await load(`  authorities:
+    - keyless:
+        identitiesFrom: {file: CODEOWNERS, format: codeowners, entry: /release/, issuer: "${S.issuer}"}`);
+  assert.equal(decide(owners, ['bob']).allowed, true);
+  const carolOnly = await load(`  authorities:
+    - keyless:
+        identitiesFrom: {file: CODEOWNERS, format: codeowners, entry: "*", issuer: "${S.issuer}"}`);
+  assert.equal(decide(carolOnly, ['bob']).allowed, false);
+});
+
+test('attestations: predicate type and a CEL condition over the verified statement', async () => {
+  const att = (cond: string, type = 'https://slsa.dev/provenance/v1') =>
+    load(`  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+      attestations:
+        - name: provenance
+          predicateType: ${type}
+          policy:
+            type: cel
+            data: ${JSON.stringify(cond)}`);
+  const good = await att(
+    'predicate.runDetails.builder.id == "https://ci.example.com/builder" && certificate.subject == "alice@example.com" && logTime > timestamp("2020-01-01T00:00:00Z") && artifact.path == "dist/app.tgz"',
+  );
+  const d = decide(good, ['provenance', 'alice']);
+  assert.equal(d.allowed, true, JSON.stringify(d.policies[0]!.authorities[0]!.reasons));
+  assert.equal(d.policies[0]!.authorities[0]!.satisfiedBy[0]!.attestation, 'provenance');
+  const wrongBuilder = await att('predicate.runDetails.builder.id == "https://evil.example.com"');
+  const w = decide(wrongBuilder, ['provenance']);
+  assert.equal(w.allowed, false);
+  assert.match(w.policies[0]!.authorities[0]!.reasons.join(), /condition .* is false/);
+  const wrongType = await att('true', 'https://spdx.dev/Document');
+  assert.match(
+    decide(wrongType, ['provenance']).policies[0]!.authorities[0]!.reasons.join(),
+    /predicate type/,
+  );
+  // a signature alone does not satisfy an authority that asks for attestations
+  assert.equal(decide(good, ['alice']).allowed, false);
+  // a condition that errors at run time (missing key) fails closed
+  const missing = await att('predicate.nothing.here == "x"');
+  assert.equal(decide(missing, ['provenance']).allowed, false);
+});
+
+test('warn mode admits and reports what would have failed; no-match policy', async () => {
+  const warn = await load(`  mode: warn\n${keyless('subject: carol@example.com')}`);
+  const d = decide(warn, ['alice']);
+  assert.equal(d.allowed, true);
+  assert.match(d.warnings[0]!, /would fail \(warn mode\)/);
+  assert.equal(d.policies[0]!.passed, false);
+  const other: Target = { kind: 'blob', path: 'src/x.c', name: 'x.c', digest: undefined };
+  const p = await load(keyless('subject: alice@example.com'));
+  assert.equal(decide(p, ['alice'], other).allowed, false, 'default: deny what no policy covers');
+  assert.equal(decideBlob(p, other, artifact, [], { noMatch: 'allow' }).allowed, true);
+  const w = decideBlob(p, other, artifact, [], { noMatch: 'warn' });
+  assert.equal(w.allowed, true);
+  assert.match(w.warnings[0]!, /no policy covers src\/x\.c/);
+});
+
+test('blob matching by name glob', async () => {
+  const f = S.write(
+    'byname.yaml',
+    `apiVersion: policy.sigstore.dev/v1alpha1
+kind: ClusterImagePolicy
+metadata: {name: by-name}
+spec:
+  blobs: [{name: "app-*.tgz"}]
+  authorities: [{static: {action: pass}}]`,
+  );
+  const p = await loadPolicies([f]);
+  const t = (name: string): Target => ({
+    kind: 'blob',
+    path: `x/${name}`,
+    name,
+    digest: undefined,
+  });
+  assert.equal(decideBlob(p, t('app-1.0.tgz'), artifact, []).noMatch, false);
+  assert.equal(decideBlob(p, t('app-1.0.zip'), artifact, []).noMatch, true);
+});
+
+test('trust roots by reference: a TrustRoot document, and a root that does not trust the stack', async () => {
+  const other = JSON.parse(
+    JSON.stringify(
+      JSON.parse(
+        (await import('node:fs')).readFileSync(
+          'test/fixtures/conformance/trust-roots/production/trusted_root.json',
+          'utf8',
+        ),
+      ),
+    ),
+  );
+  S.write('public-good.json', JSON.stringify(other));
+  const f = S.write(
+    'roots.yaml',
+    `apiVersion: policy.sigstore.dev/v1alpha1
+kind: TrustRoot
+metadata: {name: ours}
+spec: {trustedRootFile: trusted_root.json}
+---
+apiVersion: policy.sigstore.dev/v1alpha1
+kind: TrustRoot
+metadata: {name: public-good}
+spec: {trustedRootFile: public-good.json}
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: internal}
+spec:
+  blobs: [{path: "dist/**"}]
+  authorities:
+    - keyless:
+        trustRootRef: ours
+        identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: upstream}
+spec:
+  blobs: [{path: "vendor/**"}]
+  authorities:
+    - keyless:
+        trustRootRef: public-good
+        identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]
+`,
+  );
+  // no default trust: every authority names its root
+  const p = await loadPolicies([f]);
+  assert.equal(decide(p, ['alice']).allowed, true);
+  const vendor: Target = {
+    kind: 'blob',
+    path: 'vendor/app.tgz',
+    name: 'app.tgz',
+    digest: undefined,
+  };
+  const d = decide(p, ['alice'], vendor);
+  assert.equal(d.allowed, false, 'the public-good root does not trust our stack');
+  assert.match(
+    d.policies[0]!.authorities[0]!.reasons[0]!,
+    /not in the trusted root|trusted|chain/i,
+  );
+});

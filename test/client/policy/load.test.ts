@@ -1,0 +1,165 @@
+// Policies are refused when loaded, with the file, the field path and the reason: bad globs,
+// unknown fields, CEL that does not compile or is not a bool, bad regexps, keys that are not
+// keys, missing trust roots, thresholds larger than the authorities, CUE and Rego.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadPolicies } from '../../../src/client/policy/index.ts';
+import { parseTrustedRootJSON } from '../../../src/bundle/trusted-root.ts';
+import { SignetError } from '../../../src/core/errors.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-policy-load-'));
+const root = parseTrustedRootJSON(
+  fs.readFileSync('test/fixtures/conformance/trust-roots/production/trusted_root.json', 'utf8'),
+);
+const trust = { root, label: 'test' };
+let n = 0;
+
+const ID = '{subject: a@example.com, issuer: https://issuer.example.com}';
+const GOOD_SPEC = `  images: [{glob: "ghcr.io/org/**"}]
+  authorities:
+    - keyless: {identities: [${ID}]}`;
+
+function file(text: string, ext = 'yaml'): string {
+  const f = path.join(dir, `p${n++}.${ext}`);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+function doc(spec: string): string {
+  return `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: p}\nspec:\n${spec}\n`;
+}
+
+async function refused(text: string, re: RegExp, opts = { defaultTrust: trust }) {
+  const f = file(text);
+  await assert.rejects(loadPolicies([f], opts), (e: unknown) => {
+    assert.ok(e instanceof SignetError, String(e));
+    assert.ok(e.message.startsWith(f), `names the file: ${e.message}`);
+    assert.match(e.message, re);
+    assert.doesNotMatch(e.message, /\n/);
+    return true;
+  });
+}
+
+test('a good policy loads', async () => {
+  const p = await loadPolicies([file(doc(GOOD_SPEC))], { defaultTrust: trust });
+  assert.equal(p.length, 1);
+  assert.equal(p[0]!.mode, 'enforce');
+  assert.equal(p[0]!.authorities[0]!.name, 'authority-0');
+});
+
+test('bad globs, unknown fields, wrong types', async () => {
+  await refused(
+    doc(GOOD_SPEC.replace('ghcr.io/org/**', 'ghcr.io/[a-z]+')),
+    /spec\.images\[0\]\.glob: "ghcr\.io\/\[a-z\]\+" is not a valid image glob/,
+  );
+  await refused(doc(`${GOOD_SPEC}\n  colour: blue`), /spec\.colour: is not a known field/);
+  await refused(
+    doc(GOOD_SPEC.replace('keyless: {', 'keyless: {colour: 1, ')),
+    /spec\.authorities\[0\]\.keyless\.colour: is not a known field/,
+  );
+  await refused(doc(`${GOOD_SPEC}\n  mode: audit`), /spec\.mode: "audit" is not a mode/);
+  await refused(doc('  images: [{glob: "a/**"}]'), /spec\.authorities: is required/);
+  await refused(
+    doc(GOOD_SPEC.replace('images: [{glob: "ghcr.io/org/**"}]', 'images: []')),
+    /spec\.images: is required/,
+  );
+  await refused(
+    doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {data: x}, static: {action: pass}}]`),
+    /exactly one of key, keyless, static/,
+  );
+  await refused(
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {}\n',
+    /apiVersion: "v1" is not one of/,
+  );
+  await refused('spec: [unclosed\n', /is not valid YAML\/JSON/);
+});
+
+test('CEL that does not compile or is not a bool; CUE and Rego are refused', async () => {
+  const att = (type: string, data: string) =>
+    doc(
+      `${GOOD_SPEC}\n      attestations:\n        - name: prov\n          predicateType: slsaprovenance1\n          policy: {type: ${type}, data: ${JSON.stringify(data)}}`,
+    );
+  await refused(
+    att('cel', 'predicate.x =='),
+    /spec\.authorities\[0\]\.attestations\[0\]\.policy\.data: CEL expression does not compile/,
+  );
+  await refused(
+    att('cel', 'predicateType'),
+    /policy\.data: CEL expression returns string, not bool/,
+  );
+  await refused(att('cel', 'unknownVar == 1'), /does not compile/);
+  await refused(
+    att('cue', 'predicate: {}'),
+    /policy\.type: CUE policies are not supported: Signet evaluates conditions in CEL/,
+  );
+  await refused(att('rego', 'package x'), /Rego policies are not supported.*CEL/);
+  const cue = file('x: 1', 'cue');
+  await assert.rejects(loadPolicies([cue]), /CUE policies are not supported.*CEL/);
+  // and a good one loads, its short predicate type expanded
+  const p = await loadPolicies([file(att('cel', 'predicate.buildDefinition.buildType != ""'))], {
+    defaultTrust: trust,
+  });
+  const a = p[0]!.authorities[0]!;
+  assert.ok(
+    a.kind === 'keyless' && a.attestations[0]!.predicateType === 'https://slsa.dev/provenance/v1',
+  );
+});
+
+test('regexps, keys, identities, trust roots, thresholds', async () => {
+  await refused(
+    doc(GOOD_SPEC.replace('subject: a@example.com', 'subjectRegExp: "(unclosed"')),
+    /identities\[0\]\.subjectRegExp: is not a valid regular expression/,
+  );
+  await refused(
+    doc(GOOD_SPEC.replace('subject: a@example.com, ', '')),
+    /identities\[0\]: needs subject or subjectRegExp/,
+  );
+  await refused(
+    doc(
+      `  images: [{glob: "a/**"}]\n  authorities: [{key: {data: "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n"}}]`,
+    ),
+    /spec\.authorities\[0\]\.key\.data: is not a public key/,
+  );
+  await refused(
+    doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {data: "hello"}}]`),
+    /key\.data: is not a public key/,
+  );
+  await refused(
+    doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {kms: "awskms:///x"}}]`),
+    /key\.kms: KMS keys are not supported/,
+  );
+  await refused(
+    doc(GOOD_SPEC.replace('keyless: {', 'keyless: {trustRootRef: nowhere, ')),
+    /keyless\.trustRootRef: names the trust root "nowhere", which is not defined/,
+  );
+  await refused(doc(GOOD_SPEC), /has no trust root: name a TrustRoot/, {
+    defaultTrust: undefined as never,
+  });
+  await refused(
+    `apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: r}\nspec: {trustedRootFile: missing.json}\n---\n${doc(GOOD_SPEC)}`,
+    /document 1\): spec\.trustedRootFile: cannot read missing\.json: ENOENT/,
+  );
+  await refused(
+    doc(
+      `  threshold: 2\n${GOOD_SPEC.split('\n').slice(1).join('\n')}`.replace(
+        '  authorities',
+        '  images: [{glob: "a/**"}]\n  authorities',
+      ),
+    ),
+    /spec\.threshold: is 2 but the policy lists only 1 authority/,
+  );
+  await refused(
+    doc(GOOD_SPEC.replace('- keyless:', '- threshold: 3\n      keyless:')),
+    /spec\.authorities\[0\]\.threshold: is 3 but the authority accepts only 1 identity/,
+  );
+  fs.writeFileSync(path.join(dir, 'OWNERS'), 'a@example.com @octocat\n');
+  await refused(
+    doc(
+      `  images: [{glob: "a/**"}]\n  authorities: [{keyless: {identitiesFrom: {file: OWNERS, format: codeowners, issuer: x}}}]`,
+    ),
+    /OWNERS line 1: "a@example\.com" is not one identity|"@octocat" is a handle/,
+  );
+});
