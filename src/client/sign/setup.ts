@@ -138,15 +138,23 @@ async function identityToken(
 }
 
 /**
- * Sign a file for a messageSignature bundle. Keys that can sign a digest get the file hashed
- * as a stream (any size, read once); pure Ed25519 needs the whole file in memory.
+ * Files up to this size are read whole and signed by OpenSSL; larger ones are hashed as a
+ * stream and their digest signed (the bundle is the same). Signing a digest goes through
+ * @noble/curves, whose first signature in a process builds its tables (tens of ms).
+ */
+export const WHOLE_FILE_SIGNING_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Sign a file for a messageSignature bundle. Keys that can sign a digest get a large file
+ * hashed as a stream (any size, read once); pure Ed25519 needs the whole file in memory.
  */
 export async function signFile(
   file: string,
   ctx: SignContext,
   flag = 'file',
+  wholeFileLimit = WHOLE_FILE_SIGNING_LIMIT,
 ): Promise<{ bundle: Bundle; artifact: Artifact }> {
-  if (ctx.signer.signDigest) {
+  if (ctx.signer.signDigest && fileSize(file, flag) > wholeFileLimit) {
     const hash = artifactHash(ctx.signer);
     const digest = await digestFile(file, hash, flag);
     return {
@@ -156,6 +164,14 @@ export async function signFile(
   }
   const data = readFileBytes(file, flag);
   return { bundle: await signArtifact(data, ctx), artifact: { kind: 'bytes', data } };
+}
+
+function fileSize(file: string, flag: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (e) {
+    throw fileError(file, flag, e);
+  }
 }
 
 /** The file must exist and be a regular file: checked before anything is signed. */

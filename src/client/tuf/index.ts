@@ -22,7 +22,16 @@ export interface FetchTrustOptions {
   warn?: (message: string) => void;
   /** Network timeout per request in milliseconds (default 10 s). */
   timeoutMs?: number;
+  /**
+   * How long after a refresh from the network the cached, verified, unexpired metadata is used
+   * without asking the repository again (default 5 minutes; 0 always asks). A signer run many
+   * times in a row (a CI job) saves the round trips; a key rotation is seen within this time.
+   */
+  cacheValidityMs?: number;
 }
+
+/** See FetchTrustOptions.cacheValidityMs. */
+export const DEFAULT_CACHE_VALIDITY_MS = 5 * 60_000;
 
 export interface FetchedTrust {
   /** trusted_root.json (protobuf-specs TrustedRoot JSON). */
@@ -70,31 +79,38 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     });
 
   let offline = false;
-  let files: Map<string, string | undefined>;
-  try {
-    files = await getTargets(make(false), true);
-  } catch (e) {
-    if (!isNetworkError(e))
-      throw tufError(
-        tufUrl,
-        e,
-        given === undefined ? { firstUse: cachePath } : { rootFile: opts.rootFile! },
-      );
+  let files: Map<string, string | undefined> | undefined;
+  // Recently refreshed: tuf-js verifies the cached metadata (signatures, versions, expiry)
+  // without the network; anything missing, expired or invalid falls back to a full refresh.
+  const refreshed = path.join(cachePath, 'refreshed-at');
+  if (refreshedWithin(refreshed, opts.cacheValidityMs ?? DEFAULT_CACHE_VALIDITY_MS))
+    files = await getTargets(make(true), false).catch(() => undefined);
+  if (files === undefined)
     try {
-      files = await getTargets(make(true), false);
-    } catch (e2) {
-      throw new SignetError(
-        'unavailable',
-        'TUF_UNREACHABLE',
-        `cannot reach the TUF repository ${tufUrl} (${describe(e)}) and the local cache in ${cachePath} cannot be used (${describe(e2)})`,
-        { cause: e },
+      files = await getTargets(make(false), true);
+      fs.writeFileSync(refreshed, new Date().toISOString(), { mode: 0o600 });
+    } catch (e) {
+      if (!isNetworkError(e))
+        throw tufError(
+          tufUrl,
+          e,
+          given === undefined ? { firstUse: cachePath } : { rootFile: opts.rootFile! },
+        );
+      try {
+        files = await getTargets(make(true), false);
+      } catch (e2) {
+        throw new SignetError(
+          'unavailable',
+          'TUF_UNREACHABLE',
+          `cannot reach the TUF repository ${tufUrl} (${describe(e)}) and the local cache in ${cachePath} cannot be used (${describe(e2)})`,
+          { cause: e },
+        );
+      }
+      offline = true;
+      warn(
+        `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
       );
     }
-    offline = true;
-    warn(
-      `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
-    );
-  }
   const trustedRootText = files.get(TRUSTED_ROOT_TARGET);
   if (trustedRootText === undefined)
     throw new SignetError(
@@ -114,6 +130,19 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     offline,
     cachePath,
   };
+}
+
+/** Whether the last refresh from the network (the time written in `file`) is under `ms` old. */
+function refreshedWithin(file: string, ms: number): boolean {
+  if (ms <= 0) return false;
+  let at: number;
+  try {
+    at = Date.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+  const age = Date.now() - at;
+  return age >= 0 && age < ms;
 }
 
 function repositoryUrl(opts: FetchTrustOptions): string {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -6,6 +9,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { keySigner, publicKeyHint } from '../../../src/client/sign/signer.ts';
 import { signArtifact, signEnvelope } from '../../../src/client/sign/sign.ts';
+import { signFile } from '../../../src/client/sign/setup.ts';
 import { serializeBundle } from '../../../src/bundle/bundle.ts';
 import { spkiDer } from '../../../src/core/crypto/keys.ts';
 
@@ -90,4 +94,24 @@ test('keyless signing refuses a config with only Rekor v2 and no TSA (no time so
     }),
     /keyless signing needs a timestamp authority or a Rekor v1 log/,
   );
+});
+
+test('a file is signed whole up to the limit, as a streamed digest above it; both bundles verify', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signer = keySigner(privateKey);
+  const hint = publicKeyHint(spkiDer(publicKey));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-sign-file-')), 'a.txt');
+  fs.writeFileSync(file, 'hello signet\n');
+  const ctx = { signer, services: noServices };
+  const whole = await signFile(file, ctx);
+  assert.equal(whole.artifact.kind, 'bytes');
+  const streamed = await signFile(file, ctx, 'file', 0);
+  assert.equal(streamed.artifact.kind, 'digest');
+  for (const { bundle } of [whole, streamed])
+    oracle(publicKey, hint).verify(
+      toSignedEntity(
+        bundleFromJSON(JSON.parse(serializeBundle(bundle))),
+        Buffer.from('hello signet\n'),
+      ),
+    );
 });
