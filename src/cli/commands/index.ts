@@ -12,6 +12,7 @@ import { registerInspect } from './inspect.ts';
 import { registerRotate } from './rotate.ts';
 import { registerToken } from './token.ts';
 import { registerPolicy } from './policy.ts';
+import { registerSigningConfig } from './signing-config.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -28,4 +29,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerRotate,
   registerToken,
   registerPolicy,
+  registerSigningConfig,
 ];
