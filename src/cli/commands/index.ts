@@ -13,6 +13,9 @@ import { registerRotate } from './rotate.ts';
 import { registerToken } from './token.ts';
 import { registerPolicy } from './policy.ts';
 import { registerSigningConfig } from './signing-config.ts';
+import { registerSign } from './sign.ts';
+import { registerVerify, registerVerifyAttestation } from './verify.ts';
+import { registerAttest } from './attest.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -30,4 +33,8 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerToken,
   registerPolicy,
   registerSigningConfig,
+  registerSign,
+  registerVerify,
+  registerAttest,
+  registerVerifyAttestation,
 ];

@@ -31,8 +31,14 @@ export interface HttpResponse {
 
 export interface HttpRequest {
   service: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE';
   url: string;
+  /** Headers for this request only (e.g. a registry's Authorization). */
+  headers?: Record<string, string>;
+  /** Largest body to read (default 16 MiB); larger answers are refused, not buffered. */
+  maxBytes?: number;
+  /** 'manual': hand 3xx answers to the caller (a registry redirecting a blob to storage). */
+  redirect?: 'error' | 'manual';
   body?: Uint8Array | string;
   contentType?: string;
   accept?: string;
@@ -68,7 +74,7 @@ function finish(req: HttpRequest, res: HttpResponse): HttpResponse {
 
 async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const headers: Record<string, string> = { ...opts.headers };
+  const headers: Record<string, string> = { ...opts.headers, ...req.headers };
   if (req.contentType) headers['content-type'] = req.contentType;
   if (req.accept) headers.accept = req.accept;
   let res: Response;
@@ -79,14 +85,14 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
       body:
         typeof req.body === 'string' || req.body === undefined ? req.body : Buffer.from(req.body),
       signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'error',
+      redirect: req.redirect ?? 'error',
     });
   } catch (e) {
     throw unreachable(req, e, timeoutMs);
   }
   let body: Uint8Array;
   try {
-    body = await readLimited(res);
+    body = await readLimited(res, req.maxBytes);
   } catch (e) {
     if (e instanceof SignetError) throw e;
     throw unreachable(req, e, timeoutMs);
@@ -139,11 +145,11 @@ export async function readResponseText(res: Response): Promise<string> {
  * The body, counted as it arrives: a server that sends without end (or without a
  * Content-Length) is cut off at the limit instead of being buffered whole first.
  */
-async function readLimited(res: Response): Promise<Uint8Array> {
+async function readLimited(res: Response, max = MAX_RESPONSE_BYTES): Promise<Uint8Array> {
   const len = Number(res.headers.get('content-length') ?? '0');
-  if (len > MAX_RESPONSE_BYTES) {
+  if (len > max) {
     await res.body?.cancel();
-    throw new Error(`response of ${len} bytes is too large`);
+    throw new Error(`response of ${len} bytes is too large (limit ${max} bytes)`);
   }
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -151,8 +157,7 @@ async function readLimited(res: Response): Promise<Uint8Array> {
   // Leaving the loop early (the throw) cancels the stream.
   for await (const chunk of res.body) {
     total += chunk.length;
-    if (total > MAX_RESPONSE_BYTES)
-      throw new Error(`response of more than ${MAX_RESPONSE_BYTES} bytes is too large`);
+    if (total > max) throw new Error(`response is too large (more than the ${max} byte limit)`);
     chunks.push(chunk);
   }
   return new Uint8Array(Buffer.concat(chunks));

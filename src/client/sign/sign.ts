@@ -82,6 +82,9 @@ async function signedMessage(
   });
 }
 
+/** Envelopes larger than this go to a Rekor v1 log by digest (hashedrekord), not whole (dsse). */
+export const LARGE_ENVELOPE_BYTES = 256 * 1024;
+
 /** dsseEnvelope bundle: one signature over PAE(payloadType, payload). */
 export async function signEnvelope(
   payload: Uint8Array,
@@ -96,11 +99,22 @@ export async function signEnvelope(
     payloadType,
     signatures: [{ keyid: '', sig: signature }],
   });
+  const envelopeJson = JSON.stringify(envelope);
+  const paeDigest = digestOf(artifactHash(ctx.signer), signed);
   const { tlogEntries, timestamps } = await witness(ctx, signature, {
-    // Rekor v1 logs envelopes as dsse 0.0.1; Rekor v2 as hashedrekord over the PAE digest.
+    // Rekor v1 logs envelopes as dsse 0.0.1, which sends the whole envelope; a large one (an
+    // SBOM of many MiB, cosign#3599) is logged as hashedrekord over the PAE digest instead, as
+    // Rekor v2 logs every envelope: the log needs only the digest of what was signed.
     v1: () =>
-      dsseV001({ envelopeJson: JSON.stringify(envelope), verifierPems: [ctx.signer.verifierPem] }),
-    v2Digest: digestOf(artifactHash(ctx.signer), signed),
+      envelopeJson.length > LARGE_ENVELOPE_BYTES && ctx.signer.keyDetails !== 'PKIX_ED25519'
+        ? hashedrekordV001({
+            digest: paeDigest,
+            algorithm: artifactHash(ctx.signer),
+            signature,
+            verifierPem: ctx.signer.verifierPem,
+          })
+        : dsseV001({ envelopeJson, verifierPems: [ctx.signer.verifierPem] }),
+    v2Digest: paeDigest,
   });
   return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
 }

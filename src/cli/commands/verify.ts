@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import {
+  addRegistryFlags,
+  collectAnnotation,
+  parseAnnotations,
+  registryOptions,
+  verifyExitCode,
+  type RegistryFlags,
+} from '../registry-flags.ts';
+import { reportError } from '../main.ts';
+
+export interface ImageVerifyFlags extends VerifyFlags, RegistryFlags {
+  annotations?: string[];
+  output: string;
+  localImage?: string | boolean;
+  type?: string;
+}
+
+export function addImageVerifyFlags(cmd: Command): Command {
+  return addRegistryFlags(addVerifyFlags(cmd))
+    .option(
+      '-a, --annotations <key=value>',
+      'require this annotation on the signature (repeatable)',
+      collectAnnotation,
+    )
+    .option('-o, --output <format>', 'json (the verified signatures on stdout) or text', 'json')
+    .option(
+      '--local-image [dir]',
+      'verify an image saved as an OCI image layout in this folder (or the image argument)',
+    )
+    .option('--timeout <seconds>', 'deadline for each request to the registry', '30');
+}
+
+/** verify and verify-attestation: the one path from flags to checkImage and the printout. */
+export async function runImageVerify(
+  image: string | undefined,
+  flags: ImageVerifyFlags,
+  attestations: boolean,
+): Promise<void> {
+  try {
+    if (flags.output !== 'json' && flags.output !== 'text')
+      throw invalid('--output', `"${flags.output}" is not json or text`);
+    const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
+    const oci = await import('../../client/oci/index.ts');
+    const policy = await signerPolicy(flags);
+    const annotations = parseAnnotations(flags.annotations);
+    const registry = registryOptions(flags);
+    let predicateType: string | undefined;
+    if (attestations && flags.type !== undefined) {
+      const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
+      predicateType = predicateTypeOf(flags.type);
+    }
+    let source;
+    let ref: string;
+    if (flags.localImage !== undefined) {
+      const dir = typeof flags.localImage === 'string' ? flags.localImage : image;
+      if (dir === undefined) throw invalid('--local-image', 'names no folder');
+      source = new oci.LocalLayout(dir);
+      const m = await source.image();
+      ref = `local/image@${m.digest.text}`;
+    } else {
+      if (image === undefined) throw invalid('image', 'is required: the image to verify');
+      ref = image;
+    }
+    const trustedRoot = await loadTrustedRoot(flags);
+    const r = await oci.verifyImage(ref, {
+      trustedRoot,
+      policy,
+      registry,
+      attestations,
+      ...(annotations ? { annotations } : {}),
+      ...(predicateType !== undefined ? { predicateType } : {}),
+      ...(source ? { source } : {}),
+    });
+    const name =
+      flags.localImage !== undefined
+        ? (source?.name ?? ref)
+        : `${r.image.ref.registry}/${r.image.ref.repository}@${r.image.digest.text}`;
+    for (const x of r.rejected)
+      process.stderr.write(`warning: skipped ${x.location}: ${x.reason}\n`);
+    process.stderr.write(
+      `Verification for ${name} --\n${r.found} ${attestations ? 'attestation' : 'signature'}${r.found === 1 ? '' : 's'} found, ${r.tried} tried, ${r.verified.length} valid (transparency log inclusion, certificate chain and identity${annotations ? ', annotations' : ''} checked for each valid one)\n`,
+    );
+    if (flags.output === 'text')
+      for (const v of r.verified) process.stdout.write(`${oci.describeAttachment(v)}\n`);
+    else process.stdout.write(`${JSON.stringify(oci.verificationReport(r), null, 2)}\n`);
+  } catch (e) {
+    reportError(e);
+    process.exitCode = verifyExitCode(e);
+  }
+}
+
+export function registerVerify(program: Command): void {
+  addImageVerifyFlags(
+    program
+      .command('verify')
+      .description(
+        'verify the signatures of a container image (OCI referrers and legacy .sig), as cosign verify does',
+      )
+      .argument('[image]', 'the image: registry/repository@sha256:... or :tag'),
+  ).action(async (image: string | undefined, flags: ImageVerifyFlags) => {
+    await runImageVerify(image, flags, false);
+  });
+}
+
+export function registerVerifyAttestation(program: Command): void {
+  addImageVerifyFlags(
+    program
+      .command('verify-attestation')
+      .description(
+        'verify the in-toto attestations of a container image and print the verified statements',
+      )
+      .argument('[image]', 'the image: registry/repository@sha256:... or :tag')
+      .option(
+        '--type <type>',
+        'predicate type required: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, ... or a URI',
+      ),
+  ).action(async (image: string | undefined, flags: ImageVerifyFlags) => {
+    await runImageVerify(image, flags, true);
+  });
+}

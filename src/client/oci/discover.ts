@@ -1,0 +1,237 @@
+/**
+ * Finding what is attached to an image, in both places cosign stores it:
+ *  - OCI 1.1 referrers (the referrers API, or on 404 the referrers tag schema `sha256-<hex>`),
+ *    whose bundle layer is a Sigstore bundle (cosign specs/BUNDLE_SPEC.md);
+ *  - the legacy `sha256-<hex>.sig` / `.att` tags, one signature per layer (SIGNATURE_SPEC.md).
+ * A candidate that is not what it claims becomes a rejection with its reason, never a crash.
+ */
+import { parseBundleJSON, type Bundle } from '../../bundle/bundle.ts';
+import { SignetError } from '../../core/errors.ts';
+import { digestTag, type Digest } from '../../core/oci/digest.ts';
+import {
+  ANN_BUNDLE_PREDICATE,
+  BUNDLE_MEDIA_TYPES,
+  COSIGN_SIGN_PREDICATE,
+  DSSE_MEDIA_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from '../../core/oci/cosign.ts';
+import { parseManifest, type Descriptor, type ImageManifest } from '../../core/oci/manifest.ts';
+import { legacyLayerToBundle } from './legacy.ts';
+import type { ImageSource } from './source.ts';
+
+/** Referrer manifests examined per image; more are reported, not fetched. */
+export const MAX_REFERRERS = 256;
+/** Layers examined per legacy tag. */
+export const MAX_LEGACY_LAYERS = 256;
+/** A signature payload or bundle larger than this is refused (an SBOM attestation may be large). */
+export const MAX_ATTACHMENT_BYTES = 128 * 1024 * 1024;
+
+export type AttachmentKind = 'signature' | 'attestation';
+
+export interface Attachment {
+  kind: AttachmentKind;
+  /** Where it was found, for messages: `referrer sha256:...` or `tag sha256-....sig layer 2`. */
+  location: string;
+  scheme: 'referrer' | 'legacy';
+  bundle: Bundle;
+  /** Legacy signatures: the signed simple-signing payload. */
+  payload?: Uint8Array;
+  /** The predicate type the registry metadata names (referrer annotation or legacy layer). */
+  predicateType?: string;
+  /** The referrer manifest's digest (referrers) or the legacy tag. */
+  manifest: string;
+}
+
+export interface Rejected {
+  location: string;
+  reason: string;
+}
+
+export interface Discovery {
+  attachments: Attachment[];
+  /** Candidates that could not be read as signatures (counted as found, not tried). */
+  unreadable: Rejected[];
+  /** True when the registry has no referrers API and the tag schema was read. */
+  usedTagSchema: boolean;
+  /** Referrers beyond MAX_REFERRERS, not examined. */
+  skipped: number;
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The referrers of `digest`: the API's answer, or the tag schema index on 404. */
+export async function listReferrers(
+  source: ImageSource,
+  digest: Digest,
+  what: string,
+): Promise<{ descriptors: Descriptor[]; usedTagSchema: boolean }> {
+  const api = await source.referrers(digest, what);
+  if (api) return { descriptors: api, usedTagSchema: false };
+  const idx = await source.getManifest(
+    digestTag(digest),
+    `${what} referrers tag ${digestTag(digest)}`,
+  );
+  if (!idx) return { descriptors: [], usedTagSchema: true };
+  const m = parseManifest(idx.bytes, idx.mediaType, `${what} referrers tag ${digestTag(digest)}`);
+  if (m.kind !== 'index') return { descriptors: [], usedTagSchema: true };
+  return { descriptors: m.manifests, usedTagSchema: true };
+}
+
+/** Everything attached to the image `digest` that `kinds` asks for. */
+export async function discover(
+  source: ImageSource,
+  digest: Digest,
+  what: string,
+  kinds: AttachmentKind[] = ['signature', 'attestation'],
+): Promise<Discovery> {
+  const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
+  await fromReferrers(source, digest, what, kinds, out);
+  if (kinds.includes('signature')) await fromLegacy(source, digest, what, 'sig', out);
+  if (kinds.includes('attestation')) await fromLegacy(source, digest, what, 'att', out);
+  return out;
+}
+
+async function fromReferrers(
+  source: ImageSource,
+  digest: Digest,
+  what: string,
+  kinds: AttachmentKind[],
+  out: Discovery,
+): Promise<void> {
+  const { descriptors, usedTagSchema } = await listReferrers(source, digest, what);
+  out.usedTagSchema = usedTagSchema;
+  // cosign's own tag-schema fallback leaves artifactType out of the entries (cosign#4641):
+  // those must be fetched to learn what they are; typed entries of other types are skipped.
+  const candidates = descriptors.filter(
+    (d) => d.artifactType === undefined || BUNDLE_MEDIA_TYPES.includes(d.artifactType),
+  );
+  if (candidates.length > MAX_REFERRERS) out.skipped = candidates.length - MAX_REFERRERS;
+  for (const d of candidates.slice(0, MAX_REFERRERS)) {
+    const location = `referrer ${d.digest.text}`;
+    try {
+      const m = await source.getManifest(d.digest.text, `${what} ${location}`);
+      if (!m) throw new Error('the registry lists it but has no such manifest');
+      const man = parseManifest(m.bytes, m.mediaType, `${what} ${location}`);
+      if (man.kind !== 'manifest') throw new Error('it is an index, not a manifest');
+      const at = man.artifactType ?? man.config.mediaType;
+      if (!BUNDLE_MEDIA_TYPES.includes(at)) continue; // not a Sigstore bundle: not ours to judge
+      if (man.subject?.digest.text !== digest.text)
+        throw new Error(`its subject is ${man.subject?.digest.text ?? 'missing'}, not this image`);
+      const predicateType =
+        man.annotations?.[ANN_BUNDLE_PREDICATE] ?? d.annotations?.[ANN_BUNDLE_PREDICATE];
+      const kind: AttachmentKind =
+        predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE
+          ? 'signature'
+          : 'attestation';
+      if (!kinds.includes(kind) && predicateType !== undefined) continue;
+      const bundle = await readBundleLayer(source, man, `${what} ${location}`);
+      const k: AttachmentKind = predicateType !== undefined ? kind : bundleKind(bundle);
+      if (!kinds.includes(k)) continue;
+      const a: Attachment = {
+        kind: k,
+        location,
+        scheme: 'referrer',
+        bundle,
+        manifest: d.digest.text,
+      };
+      if (predicateType !== undefined) a.predicateType = predicateType;
+      out.attachments.push(a);
+    } catch (e) {
+      out.unreadable.push({ location, reason: reason(e) });
+    }
+  }
+}
+
+/** Without the annotation: a DSSE statement of cosign's sign predicate is a signature. */
+function bundleKind(b: Bundle): AttachmentKind {
+  if (b.content.$case !== 'dsseEnvelope') return 'signature';
+  try {
+    const s = JSON.parse(new TextDecoder().decode(b.content.dsseEnvelope.payload)) as {
+      predicateType?: unknown;
+    };
+    return s.predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
+  } catch {
+    return 'attestation';
+  }
+}
+
+async function readBundleLayer(
+  source: ImageSource,
+  man: ImageManifest,
+  what: string,
+): Promise<Bundle> {
+  const layer = man.layers.find((l) => BUNDLE_MEDIA_TYPES.includes(l.mediaType));
+  if (!layer) throw new Error('it has no Sigstore bundle layer');
+  if (layer.size > MAX_ATTACHMENT_BYTES)
+    throw new Error(
+      `its bundle is ${layer.size} bytes, more than the ${MAX_ATTACHMENT_BYTES} byte limit`,
+    );
+  const bytes = await source.getBlob(layer.digest, what, MAX_ATTACHMENT_BYTES);
+  try {
+    return parseBundleJSON(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`its bundle is not a valid Sigstore bundle: ${reason(e)}`, { cause: e });
+  }
+}
+
+async function fromLegacy(
+  source: ImageSource,
+  digest: Digest,
+  what: string,
+  suffix: 'sig' | 'att',
+  out: Discovery,
+): Promise<void> {
+  const tag = `${digestTag(digest)}.${suffix}`;
+  // Registry failures (down, unauthorized) are the whole verification's failure, not a rejection.
+  const m = await source.getManifest(tag, `${what} ${tag}`).catch((e: unknown) => {
+    if (e instanceof SignetError && (e.code === 'INVALID_INPUT' || e.code === 'MANIFEST_TYPE')) {
+      out.unreadable.push({ location: `tag ${tag}`, reason: reason(e) });
+      return undefined;
+    }
+    throw e;
+  });
+  if (!m) return;
+  let man;
+  try {
+    man = parseManifest(m.bytes, m.mediaType, `${what} ${tag}`);
+    if (man.kind !== 'manifest')
+      throw new SignetError('invalid-input', 'INVALID_INPUT', 'it is an index, not a manifest');
+  } catch (e) {
+    out.unreadable.push({ location: `tag ${tag}`, reason: reason(e) });
+    return;
+  }
+  const want = suffix === 'sig' ? SIMPLE_SIGNING_MEDIA_TYPE : DSSE_MEDIA_TYPE;
+  const layers = man.layers.filter((l) => l.mediaType === want);
+  if (layers.length > MAX_LEGACY_LAYERS) out.skipped += layers.length - MAX_LEGACY_LAYERS;
+  for (const [i, l] of layers.slice(0, MAX_LEGACY_LAYERS).entries()) {
+    const location = `tag ${tag} layer ${i + 1}`;
+    try {
+      if (l.size > MAX_ATTACHMENT_BYTES)
+        throw new Error(
+          `its payload is ${l.size} bytes, more than the ${MAX_ATTACHMENT_BYTES} byte limit`,
+        );
+      const payload = await source.getBlob(l.digest, `${what} ${location}`, MAX_ATTACHMENT_BYTES);
+      const bundle = legacyLayerToBundle(
+        suffix,
+        payload,
+        l.annotations ?? {},
+        `${what} ${location}`,
+      );
+      const a: Attachment = {
+        kind: suffix === 'sig' ? 'signature' : 'attestation',
+        location,
+        scheme: 'legacy',
+        bundle,
+        manifest: tag,
+      };
+      if (suffix === 'sig') a.payload = payload;
+      const pt = l.annotations?.predicateType;
+      if (pt) a.predicateType = pt;
+      out.attachments.push(a);
+    } catch (e) {
+      out.unreadable.push({ location, reason: reason(e) });
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Images by reference: resolve a tag to its digest, read the manifest (or index), and say what
+ * went wrong in one line that names the image.
+ */
+import { SignetError } from '../../core/errors.ts';
+import type { Digest } from '../../core/oci/digest.ts';
+import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
+import {
+  formatReference,
+  parseReference,
+  withDigest,
+  type ImageReference,
+} from '../../core/oci/reference.ts';
+import { Repository, type RegistryOptions } from './registry.ts';
+import type { ImageSource } from './source.ts';
+
+export interface ResolvedImage {
+  /** The reference as given. */
+  given: ImageReference;
+  /** Pinned to the digest. */
+  ref: ImageReference;
+  digest: Digest;
+  manifest: Manifest;
+  /** The descriptor a referrer's `subject` names. */
+  descriptor: Descriptor;
+}
+
+/** Prefix a failure with the image it is about (once). */
+export function aboutImage(image: string, e: unknown): unknown {
+  if (!(e instanceof SignetError) || e.message.includes(image)) return e;
+  return new SignetError(e.kind, e.code, `${image}: ${e.message}`, {
+    cause: e,
+    ...(e.details ? { details: e.details } : {}),
+  });
+}
+
+export function repositoryOf(ref: ImageReference, opts: RegistryOptions = {}): Repository {
+  return new Repository(ref.registry, ref.repository, opts);
+}
+
+/** Resolve `image` (text or parsed) in `source` (default: its registry). */
+export async function resolveImage(
+  image: string | ImageReference,
+  opts: { registry?: RegistryOptions; source?: ImageSource } = {},
+): Promise<ResolvedImage> {
+  const given = typeof image === 'string' ? parseReference(image) : image;
+  const text = typeof image === 'string' ? image : formatReference(image);
+  const source = opts.source ?? repositoryOf(given, opts.registry);
+  try {
+    const reference = given.digest?.text ?? given.tag!;
+    const m = await source.getManifest(reference, text);
+    if (!m)
+      throw new SignetError(
+        'not-found',
+        'IMAGE_NOT_FOUND',
+        given.digest
+          ? `no such image: ${source.name} has no manifest ${given.digest.text}`
+          : `no such image: ${source.name} has no tag ${given.tag}`,
+      );
+    const manifest = parseManifest(m.bytes, m.mediaType, text);
+    return {
+      given,
+      ref: withDigest(given, m.digest),
+      digest: m.digest,
+      manifest,
+      descriptor: { mediaType: manifest.mediaType, digest: m.digest, size: m.bytes.length },
+    };
+  } catch (e) {
+    throw aboutImage(text, e);
+  }
+}
+
+/** The image and, for an index, every manifest it lists (`-r`), each resolved by digest. */
+export async function resolveRecursive(
+  image: ResolvedImage,
+  source: ImageSource,
+): Promise<ResolvedImage[]> {
+  const out = [image];
+  if (image.manifest.kind !== 'index') return out;
+  for (const d of image.manifest.manifests) {
+    const child = await resolveImage(withDigest(image.ref, d.digest), { source });
+    out.push(...(await resolveRecursive(child, source)));
+  }
+  return out;
+}

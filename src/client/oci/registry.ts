@@ -1,0 +1,470 @@
+/**
+ * A registry client for one repository (OCI distribution-spec v1.1), on the shared HTTP client:
+ * explicit Accept headers (distribution answers 404 to OCI manifests without them), Basic and
+ * Bearer challenges (distribution token spec), bounded redirects for blobs (the Authorization
+ * header never leaves the registry's host), 429/503 retried by the shared client, and plain
+ * HTTP only for loopback registries unless the user allows it.
+ */
+import { SignetError, invalid } from '../../core/errors.ts';
+import { digestOf, matchesDigest, type Digest } from '../../core/oci/digest.ts';
+import {
+  MANIFEST_TYPES,
+  MAX_MANIFEST_BYTES,
+  OCI_INDEX,
+  parseManifest,
+  type Descriptor,
+} from '../../core/oci/manifest.ts';
+import { DOCKER_HUB } from '../../core/oci/reference.ts';
+import { send, type HttpOptions, type HttpRequest, type HttpResponse } from '../http/fetch.ts';
+import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
+
+export interface RegistryOptions {
+  /** `--registry-username` / `--registry-password` (else the Docker config). */
+  username?: string;
+  password?: string;
+  /** `--allow-http-registry`: plain HTTP to registries that are not on loopback. */
+  allowHttp?: boolean;
+  /** `--allow-insecure-registry`: same for HTTP (TLS verification is Node's, unchanged). */
+  allowInsecure?: boolean;
+  http?: HttpOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Signature and attestation blobs are bundles; an SBOM attestation may be large, not unbounded. */
+export const MAX_BLOB_BYTES = 128 * 1024 * 1024;
+/** Pages of a paginated list (tags, referrers) we follow. */
+const MAX_PAGES = 20;
+const MAX_REDIRECTS = 5;
+const REDIRECTS = [301, 302, 303, 307, 308];
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/:\d+$/, '');
+  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function apiHost(registry: string): string {
+  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+}
+
+export interface FetchedManifest {
+  bytes: Uint8Array;
+  mediaType: string;
+  digest: Digest;
+}
+
+export class Repository {
+  readonly registry: string;
+  readonly repository: string;
+  readonly base: string;
+  private readonly opts: RegistryOptions;
+  private credentials: Promise<Credentials | undefined> | undefined;
+  /** Authorization header per access ("pull" or "pull,push"). */
+  private readonly auth = new Map<string, string>();
+
+  constructor(registry: string, repository: string, opts: RegistryOptions = {}) {
+    this.registry = registry;
+    this.repository = repository;
+    this.opts = opts;
+    const plain = isLoopback(registry) || opts.allowHttp || opts.allowInsecure;
+    this.base = `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
+  }
+
+  /** `registry/repository`, for messages. */
+  get name(): string {
+    return `${this.registry}/${this.repository}`;
+  }
+
+  private service(): string {
+    return `the registry ${this.registry}`;
+  }
+
+  /**
+   * One request with authentication: a 401 is answered once with the challenge's scheme, then
+   * the request is sent again. 401/403 after that are errors that say what to do.
+   */
+  async request(
+    r: Omit<HttpRequest, 'service' | 'url' | 'headers'> & { path: string; push?: boolean },
+  ): Promise<HttpResponse> {
+    const access = r.push ? 'pull,push' : 'pull';
+    const url = r.path.startsWith('http') ? r.path : `${this.base}${r.path}`;
+    const allow = [...(r.allow ?? []), 401, 403, ...(r.redirect === 'manual' ? REDIRECTS : [])];
+    const req: HttpRequest = { ...r, service: this.service(), url, allow };
+    let res = await send({ ...req, headers: this.headers(access) }, this.opts.http);
+    if (res.status === 401) {
+      await this.authenticate(res.headers.get('www-authenticate'), access);
+      res = await send({ ...req, headers: this.headers(access) }, this.opts.http);
+      if (res.status === 401)
+        throw new SignetError(
+          'unauthorized',
+          'REGISTRY_UNAUTHORIZED',
+          `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
+        );
+    }
+    if (res.status === 403)
+      throw new SignetError(
+        'unauthorized',
+        'REGISTRY_FORBIDDEN',
+        `${this.service()} denied ${r.push ? 'push' : 'pull'} access to ${this.name} (HTTP 403): the credentials in use lack that permission`,
+      );
+    if (res.status === 401 && !r.allow?.includes(401))
+      throw new SignetError(
+        'unauthorized',
+        'REGISTRY_UNAUTHORIZED',
+        `${this.service()} requires authentication for ${this.name}`,
+      );
+    return res;
+  }
+
+  private headers(access: string): Record<string, string> {
+    const h = this.auth.get(access);
+    return h ? { authorization: h } : {};
+  }
+
+  private creds(): Promise<Credentials | undefined> {
+    this.credentials ??= findCredentials(this.registry, {
+      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
+      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    });
+    return this.credentials;
+  }
+
+  private needLogin(): SignetError {
+    return new SignetError(
+      'unauthorized',
+      'REGISTRY_UNAUTHORIZED',
+      `${this.service()} requires authentication for ${this.name} (HTTP 401) and no credentials were found: run docker login ${this.registry}, or give --registry-username and --registry-password`,
+    );
+  }
+
+  private async authenticate(header: string | null, access: string): Promise<void> {
+    const ch = parseChallenge(header);
+    const creds = await this.creds();
+    if (!ch || ch.scheme === 'basic') {
+      if (!creds || creds.identityToken !== undefined) throw this.needLogin();
+      this.auth.set(
+        access,
+        `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`,
+      );
+      return;
+    }
+    const realm = ch.params.realm;
+    if (!realm)
+      throw new SignetError(
+        'internal',
+        'BAD_RESPONSE',
+        `${this.service()} sent a Bearer challenge without a realm`,
+      );
+    let u: URL;
+    try {
+      u = new URL(realm);
+    } catch {
+      throw new SignetError(
+        'internal',
+        'BAD_RESPONSE',
+        `${this.service()} sent a token realm that is not a URL: ${realm}`,
+      );
+    }
+    if (
+      u.protocol !== 'https:' &&
+      !(
+        u.protocol === 'http:' &&
+        (isLoopback(u.host) || this.opts.allowHttp || this.opts.allowInsecure)
+      )
+    )
+      throw new SignetError(
+        'unauthorized',
+        'REGISTRY_TOKEN',
+        `${this.service()} sends its token requests to ${realm}, which is not https`,
+      );
+    if (ch.params.service) u.searchParams.set('service', ch.params.service);
+    u.searchParams.set('scope', `repository:${this.repository}:${access}`);
+    const headers: Record<string, string> = {};
+    let method: 'GET' | 'POST' = 'GET';
+    let body: string | undefined;
+    if (creds?.identityToken !== undefined) {
+      // OAuth2 refresh token grant (distribution docs/spec/auth/oauth.md).
+      method = 'POST';
+      body = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        service: ch.params.service ?? '',
+        scope: `repository:${this.repository}:${access}`,
+        client_id: 'signet',
+      }).toString();
+    } else if (creds)
+      headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    const res = await send(
+      {
+        service: `the token service of ${this.registry}`,
+        method,
+        url: method === 'POST' ? `${u.origin}${u.pathname}` : u.toString(),
+        headers,
+        accept: 'application/json',
+        ...(body !== undefined ? { body, contentType: 'application/x-www-form-urlencoded' } : {}),
+        allow: [401, 403],
+      },
+      this.opts.http,
+    );
+    if (res.status === 401 || res.status === 403) {
+      if (!creds) throw this.needLogin();
+      throw new SignetError(
+        'unauthorized',
+        'REGISTRY_UNAUTHORIZED',
+        `${this.service()} refused the credentials for ${this.name} (HTTP ${res.status} from its token service): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
+      );
+    }
+    let token: unknown;
+    try {
+      const j = JSON.parse(new TextDecoder().decode(res.body)) as Record<string, unknown>;
+      token = j.token ?? j.access_token;
+    } catch {
+      token = undefined;
+    }
+    if (typeof token !== 'string' || token === '')
+      throw new SignetError(
+        'internal',
+        'BAD_RESPONSE',
+        `the token service of ${this.registry} answered without a token`,
+      );
+    this.auth.set(access, `Bearer ${token}`);
+  }
+
+  /** A manifest by tag or digest; undefined when the registry has none. Digests are checked. */
+  async getManifest(reference: string, what: string): Promise<FetchedManifest | undefined> {
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${this.repository}/manifests/${reference}`,
+      accept: MANIFEST_TYPES.join(', '),
+      allow: [404],
+      maxBytes: MAX_MANIFEST_BYTES,
+    });
+    if (res.status === 404) return undefined;
+    const ct = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+    if (ct === 'text/html')
+      throw invalid(
+        what,
+        `${this.service()} answered a web page (text/html), not a manifest: is ${this.base} a registry?`,
+      );
+    const digest = digestOf(res.body);
+    if (reference.includes(':') && reference !== digest.text)
+      throw new SignetError(
+        'verification',
+        'DIGEST_MISMATCH',
+        `${what}: the registry served a manifest whose digest is ${digest.text}, not the ${reference} asked for`,
+      );
+    // The body's own mediaType wins over the header (parseManifest checks them).
+    const m = parseManifest(res.body, ct, what);
+    return { bytes: res.body, mediaType: m.mediaType, digest };
+  }
+
+  /** PUT a manifest by tag or digest. Returns the OCI-Subject header (the registry keeps referrers). */
+  async putManifest(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+  ): Promise<{ subject: string | null }> {
+    const res = await this.request({
+      method: 'PUT',
+      path: `/v2/${this.repository}/manifests/${reference}`,
+      body: bytes,
+      contentType: mediaType,
+      push: true,
+    });
+    return { subject: res.headers.get('oci-subject') };
+  }
+
+  async deleteManifest(digest: Digest): Promise<boolean> {
+    const res = await this.request({
+      method: 'DELETE',
+      path: `/v2/${this.repository}/manifests/${digest.text}`,
+      allow: [404, 405],
+      push: true,
+    });
+    if (res.status === 405)
+      throw new SignetError(
+        'unsupported',
+        'DELETE_DISABLED',
+        `${this.service()} does not allow deleting manifests (HTTP 405)`,
+      );
+    return res.status !== 404;
+  }
+
+  async blobExists(digest: Digest): Promise<boolean> {
+    const res = await this.request({
+      method: 'HEAD',
+      path: `/v2/${this.repository}/blobs/${digest.text}`,
+      allow: [404],
+      redirect: 'manual',
+    });
+    return res.status !== 404;
+  }
+
+  /** A blob, following the registry's redirect to its storage, checked against its digest. */
+  async getBlob(digest: Digest, what: string, maxBytes = MAX_BLOB_BYTES): Promise<Uint8Array> {
+    let url = `${this.base}/v2/${this.repository}/blobs/${digest.text}`;
+    let res = await this.request({
+      method: 'GET',
+      path: url,
+      redirect: 'manual',
+      allow: [404],
+      maxBytes,
+    });
+    for (let i = 0; REDIRECTS.includes(res.status); i++) {
+      if (i >= MAX_REDIRECTS)
+        throw invalid(
+          what,
+          `${this.service()} redirected the blob more than ${MAX_REDIRECTS} times`,
+        );
+      const loc = res.headers.get('location');
+      if (!loc) throw invalid(what, `${this.service()} redirected the blob without a Location`);
+      const next = new URL(loc, url);
+      if (
+        next.protocol !== 'https:' &&
+        !(
+          next.protocol === 'http:' &&
+          (isLoopback(next.host) || this.opts.allowHttp || this.opts.allowInsecure)
+        )
+      )
+        throw invalid(
+          what,
+          `${this.service()} redirected the blob to ${next.origin}, which is not https`,
+        );
+      url = next.toString();
+      // Another host (blob storage, a CDN) gets no registry credentials.
+      res =
+        next.host === new URL(this.base).host
+          ? await this.request({
+              method: 'GET',
+              path: url,
+              redirect: 'manual',
+              allow: [404],
+              maxBytes,
+            })
+          : await send(
+              {
+                service: `the blob storage of ${this.registry}`,
+                method: 'GET',
+                url,
+                redirect: 'manual',
+                allow: [404, ...REDIRECTS],
+                maxBytes,
+              },
+              this.opts.http,
+            );
+    }
+    if (res.status === 404)
+      throw new SignetError(
+        'not-found',
+        'BLOB_UNKNOWN',
+        `${what}: ${this.name} has no blob ${digest.text}`,
+      );
+    if (!matchesDigest(res.body, digest))
+      throw new SignetError(
+        'verification',
+        'DIGEST_MISMATCH',
+        `${what}: the registry served a blob that does not match its digest ${digest.text}`,
+      );
+    return res.body;
+  }
+
+  /** Upload a blob (monolithic POST-then-PUT); skipped when the registry has it already. */
+  async putBlob(data: Uint8Array): Promise<Digest> {
+    const digest = digestOf(data);
+    if (await this.blobExists(digest)) return digest;
+    const start = await this.request({
+      method: 'POST',
+      path: `/v2/${this.repository}/blobs/uploads/`,
+      push: true,
+    });
+    const loc = start.headers.get('location');
+    if (!loc)
+      throw new SignetError(
+        'internal',
+        'BAD_RESPONSE',
+        `${this.service()} started an upload without a Location`,
+      );
+    const u = new URL(loc, `${this.base}/`);
+    if (u.host !== new URL(this.base).host)
+      throw new SignetError(
+        'internal',
+        'BAD_RESPONSE',
+        `${this.service()} sent the upload to another host (${u.host})`,
+      );
+    u.searchParams.set('digest', digest.text);
+    await this.request({
+      method: 'PUT',
+      path: u.toString(),
+      body: data,
+      contentType: 'application/octet-stream',
+      push: true,
+    });
+    return digest;
+  }
+
+  /**
+   * The referrers of `digest` through the referrers API, following pagination (bounded);
+   * undefined when the registry has no such API (404), so the caller uses the tag schema.
+   */
+  async referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined> {
+    let path: string | undefined = `/v2/${this.repository}/referrers/${digest.text}`;
+    const out: Descriptor[] = [];
+    for (let page = 0; path && page < MAX_PAGES; page++) {
+      const res = await this.request({
+        method: 'GET',
+        path,
+        accept: OCI_INDEX,
+        allow: [404],
+        maxBytes: MAX_MANIFEST_BYTES,
+      });
+      if (res.status === 404) return page === 0 ? undefined : out;
+      const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
+      const m = parseManifest(res.body, ct, `${what} referrers`);
+      if (m.kind !== 'index')
+        throw invalid(
+          `${what} referrers`,
+          'the referrers API answered something that is not an image index',
+        );
+      out.push(...m.manifests);
+      path = nextLink(res.headers.get('link'), this.base);
+    }
+    return out;
+  }
+
+  async listTags(): Promise<string[]> {
+    let path: string | undefined = `/v2/${this.repository}/tags/list`;
+    const tags: string[] = [];
+    for (let page = 0; path && page < MAX_PAGES; page++) {
+      const res = await this.request({
+        method: 'GET',
+        path,
+        accept: 'application/json',
+        allow: [404],
+      });
+      if (res.status === 404) return tags;
+      let j: unknown;
+      try {
+        j = JSON.parse(new TextDecoder().decode(res.body));
+      } catch {
+        throw invalid(
+          this.name,
+          `${this.service()} answered the tag list with something that is not JSON`,
+        );
+      }
+      const list = (j as { tags?: unknown }).tags;
+      if (Array.isArray(list)) for (const t of list) if (typeof t === 'string') tags.push(t);
+      path = nextLink(res.headers.get('link'), this.base);
+    }
+    return tags;
+  }
+}
+
+/** RFC 8288 `Link: </v2/...?n=..&last=..>; rel="next"` (distribution's pagination). */
+function nextLink(header: string | null, base: string): string | undefined {
+  if (!header) return undefined;
+  const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header);
+  if (!m) return undefined;
+  const u = new URL(m[1]!, `${base}/`);
+  if (u.origin !== new URL(base).origin) return undefined;
+  return `${u.pathname}${u.search}`;
+}

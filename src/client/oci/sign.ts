@@ -1,0 +1,279 @@
+/**
+ * Signing and attesting images, as cosign v3 does by default: a DSSE in-toto statement about
+ * the manifest digest (predicate `https://sigstore.dev/cosign/sign/v1` for signatures), logged,
+ * timestamped, packaged as a v0.3 bundle and pushed as an OCI 1.1 referrer; or, in `legacy`
+ * mode, the simple-signing payload (or the envelope) appended to the `.sig` (`.att`) tag.
+ * The log entry comes first: if it fails nothing is pushed; if the push fails after it, the
+ * error says so (and `onSigned` has already seen the bundle, so `--bundle` is still written).
+ */
+import { serializeBundle, type Bundle } from '../../bundle/bundle.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import {
+  INTOTO_PAYLOAD_TYPE,
+  buildStatement,
+  parseStatement,
+  subjectsMatching,
+} from '../../core/intoto/index.ts';
+import {
+  ANN_PREDICATE_TYPE,
+  COSIGN_SIGN_PREDICATE,
+  DSSE_MEDIA_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from '../../core/oci/cosign.ts';
+import { repositoryName, type ImageReference } from '../../core/oci/reference.ts';
+import { buildSimpleSigning } from '../../core/oci/simple-signing.ts';
+import { signArtifact, signEnvelope, type SignContext } from '../sign/sign.ts';
+import {
+  aboutImage,
+  repositoryOf,
+  resolveImage,
+  resolveRecursive,
+  type ResolvedImage,
+} from './image.ts';
+import { bundleToLegacyAnnotations } from './legacy.ts';
+import type { RegistryOptions } from './registry.ts';
+import { appendLegacy, attachBundle } from './write.ts';
+
+export type ReferrersMode = 'oci-1-1' | 'legacy';
+
+export interface ImageWriteOptions {
+  /** `oci-1-1` (default): bundle as a referrer; `legacy`: the `.sig`/`.att` tag scheme. */
+  mode?: ReferrersMode;
+  /** false: sign only (`--upload=false`); the bundle goes to `onSigned`. */
+  upload?: boolean;
+  registry?: RegistryOptions;
+  /** Each new bundle, before it is pushed. */
+  onSigned?: (image: ResolvedImage, bundle: Bundle) => Promise<void> | void;
+  onEvent?: (message: string) => void;
+}
+
+export interface ImageSignOptions extends ImageWriteOptions {
+  /** `-a key=value`. */
+  annotations?: Record<string, string>;
+  /** `-r`: an index and every manifest in it. */
+  recursive?: boolean;
+}
+
+export interface SignedImage {
+  image: ResolvedImage;
+  bundle: Bundle;
+  /** Where it was stored (referrer digest or legacy tag); undefined without upload. */
+  stored?: string;
+}
+
+/** What the signature over `image` is, as the chosen scheme signs it. */
+function checkMode(mode: ReferrersMode, ctx: SignContext): void {
+  if (
+    mode === 'legacy' &&
+    ctx.services.tlogs.length > 0 &&
+    !ctx.services.tlogs.some((t) => t.majorApiVersion === 1)
+  )
+    throw invalid(
+      '--registry-referrers-mode',
+      'legacy signatures carry a Rekor v1 signed entry timestamp; the signing config names only Rekor v2 logs (use --rekor-version 1 or the oci-1-1 mode)',
+    );
+}
+
+function logged(bundle: Bundle): string {
+  const e = bundle.verificationMaterial.tlogEntries;
+  return e.length > 0
+    ? `the transparency log entry (index ${e.map((x) => x.logIndex).join(', ')}) was made`
+    : 'it was signed';
+}
+
+async function push(
+  image: ResolvedImage,
+  bundle: Bundle,
+  o: ImageWriteOptions,
+  store: () => Promise<string>,
+): Promise<string | undefined> {
+  await o.onSigned?.(image, bundle);
+  if (o.upload === false) return undefined;
+  try {
+    return await store();
+  } catch (e) {
+    throw new SignetError(
+      e instanceof SignetError ? e.kind : 'internal',
+      'PUSH_FAILED',
+      `${logged(bundle)}, but pushing the signature to ${image.ref.registry}/${image.ref.repository} failed: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
+
+/** Sign images already resolved (the CLI resolves before it asks for a token). */
+export async function signResolved(
+  images: ResolvedImage[],
+  ctx: SignContext,
+  o: ImageSignOptions = {},
+): Promise<SignedImage[]> {
+  const mode = o.mode ?? 'oci-1-1';
+  checkMode(mode, ctx);
+  const out: SignedImage[] = [];
+  for (const image of images) {
+    const repo = repositoryOf(image.ref, o.registry);
+    const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;
+    if (mode === 'legacy') {
+      const payload = buildSimpleSigning(repositoryName(image.ref), image.digest, o.annotations);
+      const bundle = await signArtifact(payload, ctx);
+      const annotations = bundleToLegacyAnnotations(bundle);
+      const stored = await push(image, bundle, o, () =>
+        appendLegacy(
+          repo,
+          image.digest,
+          'sig',
+          { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, payload, annotations },
+          what,
+        ),
+      );
+      out.push({ image, bundle, ...(stored ? { stored } : {}) });
+      continue;
+    }
+    // cosign signDigestBundle: subject = the digest, with the annotations; empty predicate.
+    const subject: Record<string, unknown> = {
+      digest: { [image.digest.algorithm]: image.digest.hex },
+    };
+    if (o.annotations && Object.keys(o.annotations).length > 0) subject.annotations = o.annotations;
+    const statement = new TextEncoder().encode(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [subject],
+        predicateType: COSIGN_SIGN_PREDICATE,
+        predicate: {},
+      }),
+    );
+    const bundle = await signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
+    const stored = await push(
+      image,
+      bundle,
+      o,
+      async () =>
+        (
+          await attachBundle(
+            repo,
+            image.descriptor,
+            new TextEncoder().encode(serializeBundle(bundle)),
+            COSIGN_SIGN_PREDICATE,
+            what,
+          )
+        ).text,
+    );
+    out.push({ image, bundle, ...(stored ? { stored } : {}) });
+  }
+  return out;
+}
+
+/** Resolve `image` (and with `recursive`, every manifest of its index) and sign each. */
+export async function signImage(
+  image: string | ImageReference,
+  ctx: SignContext,
+  o: ImageSignOptions = {},
+): Promise<SignedImage[]> {
+  const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
+  const all = o.recursive
+    ? await resolveRecursive(resolved, repositoryOf(resolved.ref, o.registry))
+    : [resolved];
+  return signResolved(all, ctx, o);
+}
+
+export interface AttestInput {
+  /** A predicate and its type URI: the statement is built about the image. */
+  predicateType?: string;
+  predicate?: unknown;
+  /** Or a whole statement, signed as given; one subject must be the image's digest. */
+  statement?: Uint8Array;
+}
+
+/** The statement an attestation of `image` signs (cosign attest: subject name = the repository). */
+export function attestationStatement(
+  image: ResolvedImage,
+  input: AttestInput,
+): { statement: Uint8Array; predicateType: string } {
+  if (input.statement) {
+    const parsed = parseStatement(input.statement, '--statement');
+    if (subjectsMatching(parsed, image.digest.algorithm, image.digest.hex).length === 0)
+      throw invalid(
+        '--statement',
+        `no subject of the statement has the digest of the image (${image.digest.text}): it is not about this image`,
+      );
+    return { statement: input.statement, predicateType: parsed.predicateType };
+  }
+  if (input.predicateType === undefined) throw invalid('--type', 'is required with --predicate');
+  return {
+    statement: buildStatement(
+      [{ name: repositoryName(image.ref), digest: { [image.digest.algorithm]: image.digest.hex } }],
+      input.predicateType,
+      input.predicate ?? {},
+    ),
+    predicateType: input.predicateType,
+  };
+}
+
+export async function attestResolved(
+  image: ResolvedImage,
+  input: AttestInput,
+  ctx: SignContext,
+  o: ImageWriteOptions = {},
+): Promise<SignedImage> {
+  const mode = o.mode ?? 'oci-1-1';
+  checkMode(mode, ctx);
+  const { statement, predicateType } = attestationStatement(image, input);
+  const repo = repositoryOf(image.ref, o.registry);
+  const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;
+  const bundle = await signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
+  let stored: string | undefined;
+  if (mode === 'legacy') {
+    if (bundle.content.$case !== 'dsseEnvelope')
+      throw new SignetError('internal', 'NOT_DSSE', 'expected a DSSE bundle');
+    const { envelopeToJSON } = await import('../../core/dsse/index.ts');
+    const payload = new TextEncoder().encode(
+      JSON.stringify(envelopeToJSON(bundle.content.dsseEnvelope)),
+    );
+    const annotations = {
+      ...bundleToLegacyAnnotations(bundle),
+      [ANN_PREDICATE_TYPE]: predicateType,
+    };
+    stored = await push(image, bundle, o, () =>
+      appendLegacy(
+        repo,
+        image.digest,
+        'att',
+        { mediaType: DSSE_MEDIA_TYPE, payload, annotations },
+        what,
+      ),
+    );
+  } else
+    stored = await push(
+      image,
+      bundle,
+      o,
+      async () =>
+        (
+          await attachBundle(
+            repo,
+            image.descriptor,
+            new TextEncoder().encode(serializeBundle(bundle)),
+            predicateType,
+            what,
+          )
+        ).text,
+    );
+  return { image, bundle, ...(stored ? { stored } : {}) };
+}
+
+export async function attestImage(
+  image: string | ImageReference,
+  input: AttestInput,
+  ctx: SignContext,
+  o: ImageWriteOptions = {},
+): Promise<SignedImage> {
+  const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
+  try {
+    return await attestResolved(resolved, input, ctx, o);
+  } catch (e) {
+    throw aboutImage(
+      typeof image === 'string' ? image : `${image.registry}/${image.repository}`,
+      e,
+    );
+  }
+}

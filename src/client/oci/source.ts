@@ -1,0 +1,12 @@
+import type { Digest } from '../../core/oci/digest.ts';
+import type { Descriptor } from '../../core/oci/manifest.ts';
+import type { FetchedManifest } from './registry.ts';
+
+/** Where images and their signatures are read from: a registry repository or a local layout. */
+export interface ImageSource {
+  readonly name: string;
+  getManifest(reference: string, what: string): Promise<FetchedManifest | undefined>;
+  getBlob(digest: Digest, what: string, maxBytes?: number): Promise<Uint8Array>;
+  /** undefined: no referrers API here (use the referrers tag schema). */
+  referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined>;
+}

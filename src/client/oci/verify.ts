@@ -1,0 +1,221 @@
+/**
+ * Image verification: find every signature (or attestation) attached to the image, verify each
+ * through the one bundle verifier (client/verify/verifier.ts) with the image's manifest digest
+ * as the artifact, then check what only images have (the legacy payload names this digest, the
+ * required annotations). Reports found / tried / verified, as cosign users expect.
+ */
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import { SignetError } from '../../core/errors.ts';
+import { fromHex } from '../../core/encoding/hex.ts';
+import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
+import type { ImageReference } from '../../core/oci/reference.ts';
+import {
+  verifyBundle,
+  type Artifact,
+  type SignerPolicy,
+  type VerificationResult,
+  type VerifyOptions,
+} from '../verify/verifier.ts';
+import { discover, type Attachment, type AttachmentKind, type Rejected } from './discover.ts';
+import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
+import type { RegistryOptions } from './registry.ts';
+import type { ImageSource } from './source.ts';
+
+export interface ImageVerifyOptions {
+  trustedRoot: TrustedRoot;
+  policy: SignerPolicy;
+  /** `-a key=value`: every one must be among the signature's annotations. */
+  annotations?: Record<string, string>;
+  /** Verify attestations instead of signatures; with a predicate type, only that type. */
+  attestations?: boolean;
+  predicateType?: string;
+  verify?: VerifyOptions;
+  registry?: RegistryOptions;
+  /** Read from here instead of the image's registry (e.g. a LocalLayout). */
+  source?: ImageSource;
+}
+
+export interface VerifiedAttachment {
+  kind: AttachmentKind;
+  scheme: 'referrer' | 'legacy';
+  location: string;
+  result: VerificationResult;
+  /** The signature's annotations (legacy payload `optional`, or the statement subject's). */
+  annotations: Record<string, unknown>;
+  /** The verified in-toto statement (attestations and bundle-scheme signatures), as JSON. */
+  statement?: unknown;
+  /** Legacy signatures: the simple-signing payload that was signed. */
+  payload?: unknown;
+}
+
+export interface ImageVerification {
+  image: ResolvedImage;
+  /** Signatures of the asked kind found (readable or not). */
+  found: number;
+  /** Those that could be read and were checked. */
+  tried: number;
+  verified: VerifiedAttachment[];
+  rejected: Rejected[];
+  /** Referrers not examined (over the limit). */
+  skipped: number;
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
+}
+
+function annotationsMatch(
+  have: Record<string, unknown>,
+  want: Record<string, string> | undefined,
+): string | undefined {
+  for (const [k, v] of Object.entries(want ?? {})) {
+    if (!(k in have)) return `it has no annotation ${k}`;
+    const got = have[k];
+    if ((typeof got === 'string' ? got : JSON.stringify(got)) !== v)
+      return `annotation ${k} is ${JSON.stringify(got)}, not "${v}"`;
+  }
+  return undefined;
+}
+
+/** Verify one attachment against the image; throws with the reason it does not hold. */
+export function verifyAttachment(
+  a: Attachment,
+  image: ResolvedImage,
+  o: Pick<
+    ImageVerifyOptions,
+    'trustedRoot' | 'policy' | 'annotations' | 'predicateType' | 'verify'
+  >,
+): VerifiedAttachment {
+  const opts: VerifyOptions = { ...o.verify };
+  if (a.kind === 'attestation' && o.predicateType !== undefined)
+    opts.predicateType = o.predicateType;
+  let artifact: Artifact;
+  if (a.payload) artifact = { kind: 'bytes', data: a.payload };
+  else
+    artifact = {
+      kind: 'digest',
+      algorithm: image.digest.algorithm,
+      digest: fromHex(image.digest.hex, 'digest'),
+    };
+  const result = verifyBundle(a.bundle, artifact, o.trustedRoot, o.policy, opts);
+  const out: VerifiedAttachment = {
+    kind: a.kind,
+    scheme: a.scheme,
+    location: a.location,
+    result,
+    annotations: {},
+  };
+  if (a.payload) {
+    const p = parseSimpleSigning(a.payload, 'the signed payload');
+    if (p.manifestDigest.text !== image.digest.text)
+      throw new SignetError(
+        'verification',
+        'WRONG_IMAGE',
+        `the signature is for ${p.manifestDigest.text}, not this image`,
+      );
+    out.annotations = p.optional ?? {};
+    out.payload = JSON.parse(new TextDecoder().decode(a.payload)) as unknown;
+  } else if (a.bundle.content.$case === 'dsseEnvelope') {
+    const st = JSON.parse(
+      new TextDecoder().decode(a.bundle.content.dsseEnvelope.payload),
+    ) as unknown;
+    out.statement = st;
+    const subjects = asObject(st).subject;
+    const mine = Array.isArray(subjects)
+      ? subjects.find(
+          (s) => asObject(asObject(s).digest)[image.digest.algorithm] === image.digest.hex,
+        )
+      : undefined;
+    out.annotations = asObject(asObject(mine).annotations);
+    if (
+      a.kind === 'signature' &&
+      result.statement?.predicateType !== a.predicateType &&
+      a.predicateType !== undefined
+    )
+      throw new SignetError(
+        'verification',
+        'ATTESTATION_TYPE',
+        `the referrer says predicate type ${a.predicateType} but the statement has ${result.statement?.predicateType}`,
+      );
+  }
+  const why = annotationsMatch(out.annotations, o.annotations);
+  if (why) throw new SignetError('verification', 'ANNOTATIONS', why);
+  return out;
+}
+
+/**
+ * Every signature (or attestation) on the image, verified; never throws for a signature that
+ * does not verify (it is listed in `rejected`). Registry failures do throw.
+ */
+export async function checkImage(
+  image: string | ImageReference,
+  o: ImageVerifyOptions,
+): Promise<ImageVerification> {
+  const resolved = await resolveImage(image, {
+    ...(o.registry ? { registry: o.registry } : {}),
+    ...(o.source ? { source: o.source } : {}),
+  });
+  const text = typeof image === 'string' ? image : `${image.registry}/${image.repository}`;
+  const source = o.source ?? repositoryOf(resolved.ref, o.registry);
+  const kind: AttachmentKind = o.attestations ? 'attestation' : 'signature';
+  let d;
+  try {
+    d = await discover(source, resolved.digest, text, [kind]);
+  } catch (e) {
+    throw aboutImage(text, e);
+  }
+  const out: ImageVerification = {
+    image: resolved,
+    found: d.attachments.length + d.unreadable.length,
+    tried: d.attachments.length,
+    verified: [],
+    rejected: [...d.unreadable],
+    skipped: d.skipped,
+  };
+  for (const a of d.attachments) {
+    try {
+      out.verified.push(verifyAttachment(a, resolved, o));
+    } catch (e) {
+      out.rejected.push({
+        location: a.location,
+        reason: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Verify the image; throws unless at least one signature verifies: code NO_SIGNATURE (none
+ * found; cosign exit 10) or NO_MATCHING_SIGNATURE (none verified; exit 12), naming the image.
+ */
+export async function verifyImage(
+  image: string | ImageReference,
+  o: ImageVerifyOptions,
+): Promise<ImageVerification> {
+  const r = await checkImage(image, o);
+  const what = o.attestations ? 'attestation' : 'signature';
+  const name = typeof image === 'string' ? image : `${image.registry}/${image.repository}`;
+  if (r.found === 0)
+    throw new SignetError(
+      'verification',
+      'NO_SIGNATURE',
+      `${name}: no ${what}s found (looked at the OCI referrers of ${r.image.digest.text} and the legacy ${what === 'signature' ? '.sig' : '.att'} tag)`,
+      {
+        details: { found: 0, tried: 0, valid: 0 },
+      },
+    );
+  if (r.verified.length === 0)
+    throw new SignetError(
+      'verification',
+      'NO_MATCHING_SIGNATURE',
+      `${name}: no matching ${what}s: ${r.found} found, ${r.tried} tried, 0 valid (${r.rejected
+        .slice(0, 3)
+        .map((x) => `${x.location}: ${x.reason}`)
+        .join('; ')}${r.rejected.length > 3 ? `; and ${r.rejected.length - 3} more` : ''})`,
+      { details: { found: r.found, tried: r.tried, valid: 0, rejected: r.rejected } },
+    );
+  return r;
+}

@@ -1,0 +1,231 @@
+/**
+ * Debian's docker-registry (distribution 2.8: no referrers API) on a free loopback port with
+ * filesystem storage in a temporary folder, optionally behind htpasswd basic auth, and images
+ * built here as OCI layouts and pushed with skopeo, the independent client.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface TestRegistry {
+  host: string;
+  url: string;
+  dir: string;
+  /** `user:password` when started with auth. */
+  creds?: string;
+  close(): Promise<void>;
+}
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
+/** Why the registry tests cannot run here, or undefined when they can. */
+export function registryMissing(): string | undefined {
+  if (!fs.existsSync(REGISTRY_BIN))
+    return 'Debian docker-registry is not installed (apt-get install docker-registry)';
+  if (spawnSync('skopeo', ['--version']).status !== 0)
+    return 'skopeo is not installed (apt-get install skopeo)';
+  if (spawnSync('htpasswd', ['-h']).error)
+    return 'htpasswd is not installed (apt-get install apache2-utils)';
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(
+  opts: { auth?: { user: string; password: string } } = {},
+): Promise<TestRegistry> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-registry-'));
+  const port = await freePort();
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${path.join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+  ];
+  if (opts.auth) {
+    const r = spawnSync('htpasswd', ['-Bbn', opts.auth.user, opts.auth.password], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`htpasswd failed: ${r.stderr}`);
+    fs.writeFileSync(path.join(dir, 'htpasswd'), r.stdout);
+    lines.push(
+      'auth:',
+      '  htpasswd:',
+      '    realm: signet-test',
+      `    path: ${path.join(dir, 'htpasswd')}`,
+    );
+  }
+  fs.writeFileSync(path.join(dir, 'config.yml'), `${lines.join('\n')}\n`);
+  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', path.join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`${url}/v2/`);
+      if (r.status === 200 || r.status === 401) break;
+    } catch {
+      // not up yet
+    }
+    if (i > 100 || child.exitCode !== null) {
+      child.kill();
+      throw new Error(`docker-registry did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const reg: TestRegistry = {
+    host: `127.0.0.1:${port}`,
+    url,
+    dir,
+    close: async () => {
+      if (child.exitCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await done;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.auth) reg.creds = `${opts.auth.user}:${opts.auth.password}`;
+  return reg;
+}
+
+const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+function writeBlob(dir: string, data: Uint8Array | string): { digest: string; size: number } {
+  const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+  const hex = sha(buf);
+  fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'blobs', 'sha256', hex), buf);
+  return { digest: `sha256:${hex}`, size: buf.length };
+}
+
+function imageManifest(dir: string, arch: string, content: string) {
+  const layer = writeBlob(dir, `layer for ${arch}: ${content}`);
+  const config = writeBlob(
+    dir,
+    JSON.stringify({
+      architecture: arch,
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      config: {},
+    }),
+  );
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+  });
+  return { ...writeBlob(dir, manifest), arch };
+}
+
+/**
+ * An OCI layout with one image (`platforms` = 1) or a multi-platform index, tagged `tag`.
+ * `content` makes the image unique. Returns the layout folder and the top digest.
+ */
+export function buildLayout(
+  tag: string,
+  content: string,
+  platforms: string[] = ['amd64'],
+): { dir: string; digest: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-layout-'));
+  fs.writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  let top: { digest: string; size: number; mediaType: string };
+  if (platforms.length === 1) {
+    const m = imageManifest(dir, platforms[0]!, content);
+    top = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: m.digest,
+      size: m.size,
+    };
+  } else {
+    const ms = platforms.map((p) => imageManifest(dir, p, content));
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: ms.map((m) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: m.digest,
+        size: m.size,
+        platform: { architecture: m.arch, os: 'linux' },
+      })),
+    });
+    top = { mediaType: 'application/vnd.oci.image.index.v1+json', ...writeBlob(dir, index) };
+  }
+  fs.writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
+  );
+  return { dir, digest: top.digest };
+}
+
+function skopeo(args: string[]): string {
+  const r = spawnSync('skopeo', args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Build and push an image; returns `host/repo@digest` and the digest. */
+export function pushImage(
+  reg: TestRegistry,
+  repo: string,
+  opts: { tag?: string; content?: string; platforms?: string[] } = {},
+): { ref: string; tagRef: string; digest: string } {
+  const tag = opts.tag ?? 'v1';
+  const { dir, digest } = buildLayout(
+    tag,
+    opts.content ?? `${repo}:${tag} ${Math.random()}`,
+    opts.platforms,
+  );
+  skopeo([
+    'copy',
+    '--quiet',
+    '--all',
+    '--preserve-digests',
+    '--dest-tls-verify=false',
+    ...(reg.creds ? ['--dest-creds', reg.creds] : []),
+    `oci:${dir}:${tag}`,
+    `docker://${reg.host}/${repo}:${tag}`,
+  ]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { ref: `${reg.host}/${repo}@${digest}`, tagRef: `${reg.host}/${repo}:${tag}`, digest };
+}
+
+/** `skopeo inspect --raw` of a tag or digest, parsed (what an independent client sees there). */
+export function inspectRaw(reg: TestRegistry, repoRef: string): Record<string, unknown> {
+  return JSON.parse(
+    skopeo([
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      ...(reg.creds ? ['--creds', reg.creds] : []),
+      `docker://${reg.host}/${repoRef}`,
+    ]),
+  ) as Record<string, unknown>;
+}

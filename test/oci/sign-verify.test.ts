@@ -1,0 +1,371 @@
+// `signet sign` / `verify` against Debian's docker-registry (distribution 2.8, no referrers
+// API: the referrers tag schema is exercised) and a whole stack: keyless and keyed, Rekor v1
+// and v2, single image and multi-platform index, both storage schemes, checked with skopeo.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack, stackToken } from '../helpers/stack.ts';
+import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import { signet, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+
+const missing = registryMissing();
+const stack = await tempStack();
+after(() => stack.close());
+const reg = missing ? undefined : await startRegistry();
+after(() => reg?.close());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-oci-'));
+fs.writeFileSync(
+  path.join(dir, 'root.json'),
+  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+);
+const identity = 'dev@signet.local';
+const issuer = `${stack.url}/oidc`;
+const env = { COSIGN_PASSWORD: 'pw' };
+const run = (args: string[], extra: Record<string, string> = {}) =>
+  signet(args, { cwd: dir, env: { ...env, ...extra } });
+const opts = { skip: missing ?? false };
+const who = [
+  '--certificate-identity',
+  identity,
+  '--certificate-oidc-issuer',
+  issuer,
+  '--trusted-root',
+  'root.json',
+];
+
+if (!missing) {
+  const g = await run(['generate-key-pair']);
+  assert.equal(g.status, 0, g.stderr);
+}
+
+async function signKeyless(ref: string, extra: string[] = []) {
+  const token = await stackToken(stack.url, identity);
+  return run(['sign', '--server', stack.url, '--identity-token', token, ...extra, ref]);
+}
+
+function report(stdout: string) {
+  return JSON.parse(stdout) as {
+    found: number;
+    tried: number;
+    valid: number;
+    verified: Array<{
+      scheme: string;
+      signer: { identity?: string[] };
+      tlog: Array<{ logIndex: number }>;
+      annotations: Record<string, unknown>;
+    }>;
+    rejected: Array<{ location: string; reason: string }>;
+  };
+}
+
+test(
+  'keyless sign (Rekor v1): a v0.3 bundle referrer in the tag schema, verify prints who/when/index',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/keyless');
+    const s = await signKeyless(img.ref, ['--rekor-version', '1', '--bundle', 'k1.json']);
+    assert.equal(s.status, 0, s.stderr);
+    const hex = img.digest.slice('sha256:'.length);
+    // the fallback index, as skopeo sees it: artifactType and annotations lifted into the entry
+    const idx = inspectRaw(reg!, `app/keyless:sha256-${hex}`) as {
+      mediaType: string;
+      manifests: Array<Record<string, unknown>>;
+    };
+    assert.equal(idx.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.equal(idx.manifests.length, 1);
+    const entry = idx.manifests[0]!;
+    assert.equal(entry.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    const ann = entry.annotations as Record<string, string>;
+    assert.equal(ann['dev.sigstore.bundle.predicateType'], 'https://sigstore.dev/cosign/sign/v1');
+    assert.equal(ann['dev.sigstore.bundle.content'], 'dsse-envelope');
+    assert.match(ann['org.opencontainers.image.created']!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const man = inspectRaw(reg!, `app/keyless@${entry.digest as string}`) as Record<string, any>;
+    assert.equal(man.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    assert.equal(man.config.mediaType, 'application/vnd.oci.empty.v1+json');
+    assert.equal(man.subject.digest, img.digest);
+    assert.equal(man.subject.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(man.layers.length, 1);
+    assert.equal(man.layers[0].mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    // the bundle in the registry is the one written with --bundle, and sigstore-js verifies it
+    const blob = await (
+      await fetch(`${reg!.url}/v2/app/keyless/blobs/${man.layers[0].digest}`)
+    ).text();
+    assert.deepEqual(
+      JSON.parse(blob),
+      JSON.parse(fs.readFileSync(path.join(dir, 'k1.json'), 'utf8')),
+    );
+    const b = JSON.parse(blob);
+    assert.equal(b.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    const statement = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString());
+    assert.equal(statement.predicateType, 'https://sigstore.dev/cosign/sign/v1');
+    assert.deepEqual(statement.subject[0].digest, { sha256: hex });
+    const signer = await verifyWithSigstoreJs(stack.url, blob, { identity, issuer });
+    assert.equal(signer.identity?.subjectAlternativeName, identity);
+
+    const v = await run(['verify', ...who, img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    const r = report(v.stdout);
+    assert.deepEqual([r.found, r.tried, r.valid], [1, 1, 1]);
+    assert.deepEqual(r.verified[0]!.signer.identity, [identity]);
+    assert.equal(
+      r.verified[0]!.tlog[0]!.logIndex,
+      b.verificationMaterial.tlogEntries[0].logIndex * 1,
+    );
+    assert.match(v.stderr, /1 signature found, 1 tried, 1 valid/);
+    const t = await run(['verify', ...who, '-o', 'text', img.tagRef]);
+    assert.equal(t.status, 0, t.stderr);
+    assert.match(
+      t.stdout,
+      new RegExp(
+        `signature by ${identity} \\(issuer ${issuer.replace(/[.]/g, '\\.')}\\) at \\d{4}-.*log index \\d+`,
+      ),
+    );
+  },
+);
+
+test(
+  'verify: a wrong identity exits 12, an unsigned image exits 10, both in one line naming the image',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/codes');
+    const none = await run(['verify', ...who, img.ref]);
+    assert.equal(none.status, 10, none.stderr);
+    assert.match(none.stderr, /^error: .*app\/codes.*no signatures found/m);
+    assert.equal(
+      none.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error')).length,
+      1,
+    );
+    const s = await signKeyless(img.ref, ['--rekor-version', '1']);
+    assert.equal(s.status, 0, s.stderr);
+    const wrong = await run([
+      'verify',
+      '--certificate-identity',
+      'mallory@signet.local',
+      '--certificate-oidc-issuer',
+      issuer,
+      '--trusted-root',
+      'root.json',
+      img.ref,
+    ]);
+    assert.equal(wrong.status, 12, wrong.stderr);
+    assert.match(wrong.stderr, /no matching signatures: 1 found, 1 tried, 0 valid/);
+    assert.match(wrong.stderr, /mallory/);
+  },
+);
+
+test('keyless sign with Rekor v2 (timestamp authority time) verifies', opts, async () => {
+  const img = pushImage(reg!, 'app/v2');
+  const s = await signKeyless(img.ref, ['--rekor-version', '2', '--bundle', 'v2.json']);
+  assert.equal(s.status, 0, s.stderr);
+  const b = JSON.parse(fs.readFileSync(path.join(dir, 'v2.json'), 'utf8'));
+  assert.equal(b.verificationMaterial.tlogEntries[0].kindVersion.version, '0.0.2');
+  const v = await run(['verify', ...who, img.ref]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(report(v.stdout).valid, 1);
+});
+
+test(
+  'keyed legacy signing by tag: the warning, the .sig tag as cosign lays it out, -a required annotations',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/legacy');
+    const s = await run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '1',
+      '--registry-referrers-mode',
+      'legacy',
+      '-a',
+      'env=prod',
+      '-a',
+      'team=core',
+      img.tagRef,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stderr, /WARNING: Image reference .* uses a tag, not a digest/);
+    const hex = img.digest.slice('sha256:'.length);
+    const sig = inspectRaw(reg!, `app/legacy:sha256-${hex}.sig`) as Record<string, any>;
+    assert.equal(sig.layers.length, 1);
+    const layer = sig.layers[0];
+    assert.equal(layer.mediaType, 'application/vnd.dev.cosign.simplesigning.v1+json');
+    assert.match(layer.annotations['dev.cosignproject.cosign/signature'], /^[A-Za-z0-9+/]+=*$/);
+    const rb = JSON.parse(layer.annotations['dev.sigstore.cosign/bundle']);
+    assert.deepEqual(Object.keys(rb.Payload).sort(), [
+      'body',
+      'integratedTime',
+      'logID',
+      'logIndex',
+    ]);
+    assert.ok(rb.SignedEntryTimestamp);
+    const payload = JSON.parse(
+      await (await fetch(`${reg!.url}/v2/app/legacy/blobs/${layer.digest}`)).text(),
+    );
+    assert.deepEqual(payload, {
+      critical: {
+        identity: { 'docker-reference': `${reg!.host}/app/legacy` },
+        image: { 'docker-manifest-digest': img.digest },
+        type: 'cosign container image signature',
+      },
+      optional: { env: 'prod', team: 'core' },
+    });
+    const ok = await run([
+      'verify',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      '-a',
+      'env=prod',
+      img.ref,
+    ]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(report(ok.stdout).verified[0]!.scheme, 'legacy');
+    const bad = await run([
+      'verify',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      '-a',
+      'env=dev',
+      img.ref,
+    ]);
+    assert.equal(bad.status, 12, bad.stderr);
+    assert.match(bad.stderr, /annotation env is "prod", not "dev"/);
+  },
+);
+
+test('sign -r signs a multi-platform index and each platform image', opts, async () => {
+  const img = pushImage(reg!, 'app/multi', { platforms: ['amd64', 'arm64'] });
+  const s = await run([
+    'sign',
+    '--key',
+    'cosign.key',
+    '--server',
+    stack.url,
+    '--rekor-version',
+    '1',
+    '-r',
+    img.ref,
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  const index = inspectRaw(reg!, `app/multi@${img.digest}`) as {
+    manifests: Array<{ digest: string }>;
+  };
+  assert.equal(index.manifests.length, 2);
+  for (const d of [img.digest, ...index.manifests.map((m) => m.digest)]) {
+    const v = await run([
+      'verify',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      `${reg!.host}/app/multi@${d}`,
+    ]);
+    assert.equal(v.status, 0, `${d}: ${v.stderr}`);
+  }
+  // without -r only the index is signed
+  const img2 = pushImage(reg!, 'app/multi2', { platforms: ['amd64', 'arm64'] });
+  assert.equal(
+    (await run(['sign', '--key', 'cosign.key', '--server', stack.url, img2.ref])).status,
+    0,
+  );
+  const child = (
+    inspectRaw(reg!, `app/multi2@${img2.digest}`) as { manifests: Array<{ digest: string }> }
+  ).manifests[0]!.digest;
+  const v = await run([
+    'verify',
+    '--key',
+    'cosign.pub',
+    '--trusted-root',
+    'root.json',
+    `${reg!.host}/app/multi2@${child}`,
+  ]);
+  assert.equal(v.status, 10, v.stderr);
+});
+
+test('--upload=false --bundle signs without writing to the registry', opts, async () => {
+  const img = pushImage(reg!, 'app/noupload');
+  const s = await run([
+    'sign',
+    '--key',
+    'cosign.key',
+    '--server',
+    stack.url,
+    '--upload=false',
+    '--bundle',
+    'nu.json',
+    img.ref,
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.ok(JSON.parse(fs.readFileSync(path.join(dir, 'nu.json'), 'utf8')).dsseEnvelope);
+  const tags = (await (await fetch(`${reg!.url}/v2/app/noupload/tags/list`)).json()) as {
+    tags: string[];
+  };
+  assert.deepEqual(tags.tags, ['v1']);
+  const noBundle = await run([
+    'sign',
+    '--key',
+    'cosign.key',
+    '--server',
+    stack.url,
+    '--upload=false',
+    img.ref,
+  ]);
+  assert.equal(noBundle.status, 1);
+  assert.match(noBundle.stderr, /--upload: false needs --bundle/);
+});
+
+test('two legacy signers at once: neither signature is lost', opts, async () => {
+  const img = pushImage(reg!, 'app/race');
+  const token = () => stackToken(stack.url, identity);
+  const [a, b, c] = await Promise.all([
+    run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '1',
+      '--registry-referrers-mode',
+      'legacy',
+      img.ref,
+    ]),
+    token().then((t) =>
+      run([
+        'sign',
+        '--server',
+        stack.url,
+        '--identity-token',
+        t,
+        '--rekor-version',
+        '1',
+        '--registry-referrers-mode',
+        'legacy',
+        img.ref,
+      ]),
+    ),
+    token().then((t) =>
+      run(['sign', '--server', stack.url, '--identity-token', t, '--rekor-version', '1', img.ref]),
+    ),
+  ]);
+  for (const r of [a, b, c]) assert.equal(r.status, 0, r.stderr);
+  const hex = img.digest.slice('sha256:'.length);
+  const sig = inspectRaw(reg!, `app/race:sha256-${hex}.sig`) as { layers: unknown[] };
+  assert.equal(sig.layers.length, 2);
+  const v = await run(['verify', ...who, img.ref]);
+  assert.equal(v.status, 0, v.stderr);
+  const r = report(v.stdout);
+  // the keyed legacy signature does not match the identity; the keyless ones (both schemes) do
+  assert.deepEqual([r.found, r.tried, r.valid], [3, 3, 2]);
+});
