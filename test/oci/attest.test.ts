@@ -1,0 +1,211 @@
+// `signet attest` / `verify-attestation` against Debian's docker-registry and a stack: cosign's
+// type names and any URI, --statement, both storage schemes, and a many-MiB SBOM that goes to
+// the registry whole while the log gets only the digest of what was signed.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack, stackToken } from '../helpers/stack.ts';
+import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import { signet, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+
+const missing = registryMissing();
+const stack = await tempStack();
+after(() => stack.close());
+const reg = missing ? undefined : await startRegistry();
+after(() => reg?.close());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-attest-'));
+fs.writeFileSync(
+  path.join(dir, 'root.json'),
+  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+);
+const identity = 'dev@signet.local';
+const issuer = `${stack.url}/oidc`;
+const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
+const opts = { skip: missing ?? false };
+const who = [
+  '--certificate-identity',
+  identity,
+  '--certificate-oidc-issuer',
+  issuer,
+  '--trusted-root',
+  'root.json',
+];
+if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+fs.writeFileSync(
+  path.join(dir, 'prov.json'),
+  JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build' }, runDetails: {} }),
+);
+
+test(
+  'attest keyless --type slsaprovenance1, then verify-attestation --type prints the statement',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'att/slsa');
+    const token = await stackToken(stack.url, identity);
+    const a = await run([
+      'attest',
+      '--server',
+      stack.url,
+      '--identity-token',
+      token,
+      '--rekor-version',
+      '1',
+      '--type',
+      'slsaprovenance1',
+      '--predicate',
+      'prov.json',
+      img.ref,
+    ]);
+    assert.equal(a.status, 0, a.stderr);
+    const hex = img.digest.slice(7);
+    const idx = inspectRaw(reg!, `att/slsa:sha256-${hex}`) as {
+      manifests: Array<{ annotations: Record<string, string> }>;
+    };
+    assert.equal(
+      idx.manifests[0]!.annotations['dev.sigstore.bundle.predicateType'],
+      'https://slsa.dev/provenance/v1',
+    );
+    const v = await run(['verify-attestation', ...who, '--type', 'slsaprovenance1', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    const r = JSON.parse(v.stdout);
+    assert.equal(r.valid, 1);
+    const st = r.verified[0].statement;
+    assert.equal(st.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.deepEqual(st.subject[0], { name: `${reg!.host}/att/slsa`, digest: { sha256: hex } });
+    assert.deepEqual(st.predicate.buildDefinition, { buildType: 'https://example.com/build' });
+    // another type is not a match (exit 12), and a signature is not an attestation
+    const other = await run(['verify-attestation', ...who, '--type', 'spdxjson', img.ref]);
+    assert.equal(other.status, 12, other.stderr);
+    assert.match(
+      other.stderr,
+      /predicate type is "https:\/\/slsa.dev\/provenance\/v1", expected "https:\/\/spdx.dev\/Document"/,
+    );
+    const sigs = await run(['verify', ...who, img.ref]);
+    assert.equal(sigs.status, 10, sigs.stderr);
+  },
+);
+
+test(
+  'attest --key with any URI type, legacy .att, and --statement about another image is refused',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'att/legacy');
+    const type = 'https://example.com/custom-predicate/v7';
+    const a = await run([
+      'attest',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '1',
+      '--registry-referrers-mode',
+      'legacy',
+      '--type',
+      type,
+      '--predicate',
+      'prov.json',
+      img.ref,
+    ]);
+    assert.equal(a.status, 0, a.stderr);
+    const att = inspectRaw(reg!, `att/legacy:sha256-${img.digest.slice(7)}.att`) as {
+      layers: Array<{ mediaType: string; annotations: Record<string, string> }>;
+    };
+    assert.equal(att.layers[0]!.mediaType, 'application/vnd.dsse.envelope.v1+json');
+    assert.equal(att.layers[0]!.annotations.predicateType, type);
+    const v = await run([
+      'verify-attestation',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      '--type',
+      type,
+      '-o',
+      'text',
+      img.ref,
+    ]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(
+      v.stdout,
+      new RegExp(`attestation ${type.replace(/[./]/g, '\\$&')} by the given public key`),
+    );
+    const stmt = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'x', digest: { sha256: '0'.repeat(64) } }],
+      predicateType: type,
+      predicate: {},
+    };
+    fs.writeFileSync(path.join(dir, 'stmt.json'), JSON.stringify(stmt));
+    const bad = await run([
+      'attest',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--statement',
+      'stmt.json',
+      img.ref,
+    ]);
+    assert.equal(bad.status, 1);
+    assert.match(
+      bad.stderr,
+      /--statement: no subject of the statement has the digest of the image/,
+    );
+  },
+);
+
+test(
+  'a 6 MiB SBOM attestation (Rekor v1, 4 MiB request limit): the registry gets it whole, the log the digest; sigstore-js verifies it',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'att/sbom');
+    const packages = Array.from({ length: 60_000 }, (_, i) => ({
+      SPDXID: `SPDXRef-Package-${i}`,
+      name: `package-${i}`,
+      versionInfo: `1.${i}.0`,
+      downloadLocation: 'NOASSERTION',
+      licenseConcluded: 'Apache-2.0',
+    }));
+    fs.writeFileSync(
+      path.join(dir, 'sbom.json'),
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        SPDXID: 'SPDXRef-DOCUMENT',
+        name: 'big',
+        packages,
+      }),
+    );
+    assert.ok(fs.statSync(path.join(dir, 'sbom.json')).size > 6 * 1024 * 1024);
+    const token = await stackToken(stack.url, identity);
+    const a = await run([
+      'attest',
+      '--server',
+      stack.url,
+      '--identity-token',
+      token,
+      '--rekor-version',
+      '1',
+      '--type',
+      'spdxjson',
+      '--predicate',
+      'sbom.json',
+      '--bundle',
+      'sbom.bundle.json',
+      img.ref,
+    ]);
+    assert.equal(a.status, 0, a.stderr);
+    const bundle = fs.readFileSync(path.join(dir, 'sbom.bundle.json'), 'utf8');
+    const b = JSON.parse(bundle);
+    assert.deepEqual(b.verificationMaterial.tlogEntries[0].kindVersion, {
+      kind: 'hashedrekord',
+      version: '0.0.1',
+    });
+    await verifyWithSigstoreJs(stack.url, bundle, { identity, issuer });
+    const v = await run(['verify-attestation', ...who, '--type', 'spdxjson', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(JSON.parse(v.stdout).verified[0].statement.predicate.packages.length, 60_000);
+  },
+);
