@@ -1,0 +1,251 @@
+// Registries as users have them: Debian's docker-registry behind htpasswd basic auth (flags,
+// ~/.docker/config.json auths, a docker-credential helper), and bad registries and bad input:
+// each a one-line error naming the image and the reason, nothing partial pushed.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { tempStack } from '../helpers/stack.ts';
+import { pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import { signet } from '../interop/sign-helpers.ts';
+
+const missing = registryMissing();
+const stack = await tempStack();
+after(() => stack.close());
+const reg = missing ? undefined : await startRegistry({ auth: { user: 'ci', password: 's3cret' } });
+after(() => reg?.close());
+const plain = missing ? undefined : await startRegistry();
+after(() => plain?.close());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-reg-'));
+fs.writeFileSync(
+  path.join(dir, 'root.json'),
+  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+);
+const emptyDocker = path.join(dir, 'no-docker');
+fs.mkdirSync(emptyDocker);
+const run = (args: string[], env: Record<string, string> = {}) =>
+  signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw', DOCKER_CONFIG: emptyDocker, ...env } });
+const opts = { skip: missing ?? false };
+const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
+const signKey = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
+if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+
+/** The only error line, which must name what it is about. */
+function oneError(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(lines.length, 1, stderr);
+  return lines[0]!;
+}
+
+async function server(
+  handler: http.RequestListener,
+): Promise<{ host: string; close: () => Promise<void> }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(s.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
+  };
+}
+
+test(
+  'basic auth: --registry-username/--registry-password, Docker config auths, a credential helper; clear 401s',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'private/app');
+    const noCreds = await run([...signKey, img.ref]);
+    assert.equal(noCreds.status, 1);
+    assert.match(
+      oneError(noCreds.stderr),
+      new RegExp(
+        `registry ${reg!.host} requires authentication for ${reg!.host}/private/app .*docker login ${reg!.host}, or give --registry-username and --registry-password`,
+      ),
+    );
+    const wrong = await run([
+      ...signKey,
+      '--registry-username',
+      'ci',
+      '--registry-password',
+      'nope',
+      img.ref,
+    ]);
+    assert.equal(wrong.status, 1);
+    assert.match(oneError(wrong.stderr), /refused the credentials for .*private\/app \(HTTP 401\)/);
+    const s = await run([
+      ...signKey,
+      '--registry-username',
+      'ci',
+      '--registry-password',
+      's3cret',
+      img.ref,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    // DOCKER_CONFIG with auths
+    const cfg = path.join(dir, 'docker-auths');
+    fs.mkdirSync(cfg, { recursive: true });
+    fs.writeFileSync(
+      path.join(cfg, 'config.json'),
+      JSON.stringify({
+        auths: { [reg!.host]: { auth: Buffer.from('ci:s3cret').toString('base64') } },
+      }),
+    );
+    const v = await run([...verifyKey, img.ref], { DOCKER_CONFIG: cfg });
+    assert.equal(v.status, 0, v.stderr);
+    // credHelpers through a docker-credential-NAME program on PATH (the helper protocol)
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(
+      path.join(bin, 'docker-credential-signettest'),
+      `#!/bin/sh\nread host\nif [ "$1" = get ] && [ "$host" = "${reg!.host}" ]; then echo '{"ServerURL":"'$host'","Username":"ci","Secret":"s3cret"}'; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+      { mode: 0o755 },
+    );
+    const helperCfg = path.join(dir, 'docker-helper');
+    fs.mkdirSync(helperCfg, { recursive: true });
+    fs.writeFileSync(
+      path.join(helperCfg, 'config.json'),
+      JSON.stringify({ credHelpers: { [reg!.host]: 'signettest' } }),
+    );
+    const h = await run([...verifyKey, img.ref], {
+      DOCKER_CONFIG: helperCfg,
+      PATH: `${bin}:${process.env.PATH}`,
+    });
+    assert.equal(h.status, 0, h.stderr);
+    // credsStore whose helper is not installed: named in the error
+    fs.writeFileSync(
+      path.join(helperCfg, 'config.json'),
+      JSON.stringify({ credsStore: 'absent-helper' }),
+    );
+    const absent = await run([...verifyKey, img.ref], { DOCKER_CONFIG: helperCfg });
+    assert.match(oneError(absent.stderr), /docker-credential-absent-helper .*not installed/);
+  },
+);
+
+test(
+  'a tag that does not exist, a registry that is down, one that answers HTML: one line naming the image',
+  opts,
+  async () => {
+    const nope = await run([...verifyKey, `${plain!.host}/no/such:tag`]);
+    assert.equal(nope.status, 1);
+    assert.match(
+      oneError(nope.stderr),
+      new RegExp(`${plain!.host}/no/such:tag: no such image: .* has no tag tag`),
+    );
+    const down = await server(() => {});
+    const host = down.host;
+    await down.close();
+    const d = await run([...verifyKey, `${host}/x/y:1`]);
+    assert.match(
+      oneError(d.stderr),
+      new RegExp(`${host}/x/y:1: cannot reach the registry ${host}`),
+    );
+    const html = await server((_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Welcome</body></html>');
+    });
+    const h = await run([...verifyKey, `${html.host}/x/y:1`]);
+    await html.close();
+    assert.match(oneError(h.stderr), /x\/y:1.*answered a web page \(text\/html\), not a manifest/);
+  },
+);
+
+test(
+  'malformed and oversized manifests, and a registry serving the wrong digest',
+  opts,
+  async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const fake = await server((q, res) => {
+      if (q.url?.includes('/manifests/bad')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        res.end(JSON.stringify({ schemaVersion: 2, config: {}, layers: 'none' }));
+      } else if (q.url?.includes('/manifests/huge')) {
+        res.writeHead(200, {
+          'content-type': 'application/vnd.oci.image.manifest.v1+json',
+          'content-length': String(5 * 1024 * 1024),
+        });
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        res.end(JSON.stringify({ schemaVersion: 2, config: {}, layers: [] }));
+      }
+    });
+    try {
+      const bad = await run([...verifyKey, `${fake.host}/x/y:bad`]);
+      assert.match(oneError(bad.stderr), /x\/y:bad.*layers: must be an array/);
+      const huge = await run([...verifyKey, `${fake.host}/x/y:huge`]);
+      assert.match(oneError(huge.stderr), /x\/y:huge.*too large \(limit 4194304 bytes\)/);
+      const mism = await run([...verifyKey, `${fake.host}/x/y@${digest}`]);
+      assert.match(
+        oneError(mism.stderr),
+        new RegExp(
+          `served a manifest whose digest is sha256:[0-9a-f]{64}, not the ${digest} asked for`,
+        ),
+      );
+    } finally {
+      await fake.close();
+    }
+  },
+);
+
+test(
+  'if the log upload fails nothing is pushed; if the push fails after the log entry, it says so and --bundle is written',
+  opts,
+  async () => {
+    const img = pushImage(plain!, 'fail/app');
+    const cfg = JSON.parse(await (await fetch(`${stack.url}/signing_config.json`)).text());
+    const down = await server(() => {});
+    const deadUrl = `http://${down.host}`;
+    await down.close();
+    for (const t of cfg.rekorTlogUrls) t.url = deadUrl;
+    fs.writeFileSync(path.join(dir, 'dead-rekor.json'), JSON.stringify(cfg));
+    const noLog = await run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--signing-config',
+      'dead-rekor.json',
+      img.ref,
+    ]);
+    assert.equal(noLog.status, 1);
+    assert.match(oneError(noLog.stderr), /cannot reach the transparency log/);
+    const tags = (await (await fetch(`${plain!.url}/v2/fail/app/tags/list`)).json()) as {
+      tags: string[];
+    };
+    assert.deepEqual(tags.tags, ['v1']);
+    // a registry front that serves reads but refuses writes
+    const front = await server(async (q, res) => {
+      if (q.method !== 'GET' && q.method !== 'HEAD') {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('storage is read-only');
+        return;
+      }
+      const r = await fetch(`${plain!.url}${q.url}`, {
+        method: q.method,
+        headers: { accept: String(q.headers.accept ?? '*/*') },
+      });
+      const headers: Record<string, string> = {};
+      r.headers.forEach((v, k) => (headers[k] = v));
+      res.writeHead(r.status, headers);
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+    try {
+      const ref = `${front.host}/fail/app@${img.digest}`;
+      const s = await run([...signKey, '--bundle', 'after-log.json', ref]);
+      assert.equal(s.status, 1);
+      assert.match(
+        oneError(s.stderr),
+        /the transparency log entry \(index \d+\) was made, but pushing the signature to .*fail\/app failed: .*HTTP 500/,
+      );
+      const b = JSON.parse(fs.readFileSync(path.join(dir, 'after-log.json'), 'utf8'));
+      assert.equal(b.verificationMaterial.tlogEntries.length, 1);
+    } finally {
+      await front.close();
+    }
+  },
+);
