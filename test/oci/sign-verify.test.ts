@@ -111,7 +111,7 @@ test(
     assert.deepEqual(r.verified[0]!.signer.identity, [identity]);
     assert.equal(
       r.verified[0]!.tlog[0]!.logIndex,
-      b.verificationMaterial.tlogEntries[0].logIndex * 1,
+      Number(b.verificationMaterial.tlogEntries[0].logIndex ?? 0),
     );
     assert.match(v.stderr, /1 signature found, 1 tried, 1 valid/);
     const t = await run(['verify', ...who, '-o', 'text', img.tagRef]);
