@@ -39,5 +39,14 @@ export function addVerifyFlags(cmd: Command): Command {
       '--server <url>',
       'a Signet server to get the trusted root from (through its TUF repository)',
     )
-    .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)");
+    .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
+    .option(
+      '--witness-key <vkey|file>',
+      'a witness key (name+keyid+base64 vkey, or a file of them) whose cosignature the log checkpoint must carry (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--witness-threshold <n>',
+      'how many of the --witness-key witnesses must have cosigned (default 1)',
+    );
 }

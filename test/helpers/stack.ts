@@ -8,6 +8,7 @@ export async function tempStack(
   opts: {
     databaseUrl?: string;
     dataDir?: string;
+    /** Per-service config sections, as in `signet up --config`. */
     config?: Record<string, Record<string, unknown>>;
   } = {},
 ): Promise<RunningStack & { dataDir: string }> {

@@ -16,6 +16,7 @@ import { registerSigningConfig } from './signing-config.ts';
 import { registerSign } from './sign.ts';
 import { registerVerify, registerVerifyAttestation } from './verify.ts';
 import { registerAttest } from './attest.ts';
+import { registerWitness } from './witness.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -37,4 +38,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerify,
   registerAttest,
   registerVerifyAttestation,
+  registerWitness,
 ];

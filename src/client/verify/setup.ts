@@ -13,6 +13,7 @@ import { fromHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
+import type { WitnessPolicy } from './tlog.ts';
 import type { Artifact, SignerPolicy, VerificationResult, VerifyOptions } from './verifier.ts';
 
 // The bundle, X.509 and crypto modules are loaded when a verification runs, not when
@@ -36,6 +37,8 @@ export interface VerifyFlags {
   server?: string;
   tufRoot?: string;
   digest?: string;
+  witnessKey?: string[];
+  witnessThreshold?: string;
 }
 
 /** Bundles, trusted roots and keys are small; a huge file is a mistake or an attack. */
@@ -242,6 +245,47 @@ export function readArtifact(arg: string | undefined, digestFlag: string | undef
 }
 
 /**
+ * `--witness-key` (a vkey `name+keyid+base64`, or a file of them, one a line; repeatable) and
+ * `--witness-threshold N` (default 1): cosignatures every log checkpoint must carry.
+ */
+export async function witnessPolicy(flags: VerifyFlags): Promise<WitnessPolicy | undefined> {
+  const given = flags.witnessKey ?? [];
+  if (given.length === 0) {
+    if (flags.witnessThreshold !== undefined)
+      throw invalid('--witness-threshold', 'needs --witness-key: whose cosignatures to count');
+    return undefined;
+  }
+  const { parseCosignerKey } = await import('../../core/note/cosignature.ts');
+  const keys: WitnessPolicy['keys'] = [];
+  for (const g of given) {
+    const isVkey = /^[^+\s]+\+[0-9a-f]{8}\+/.test(g) && !fs.existsSync(g);
+    const lines = isVkey
+      ? [g]
+      : readFile(g, '--witness-key')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.startsWith('#'));
+    if (lines.length === 0) throw invalid('--witness-key', `${g} holds no witness key`);
+    for (const l of lines) {
+      const k = parseCosignerKey(l, '--witness-key');
+      if (!keys.some((x) => x.name === k.name && x.keyId === k.keyId)) keys.push(k);
+    }
+  }
+  let threshold = 1;
+  if (flags.witnessThreshold !== undefined) {
+    if (!/^[1-9][0-9]{0,3}$/.test(flags.witnessThreshold))
+      throw invalid('--witness-threshold', `"${flags.witnessThreshold}" is not a positive number`);
+    threshold = Number(flags.witnessThreshold);
+  }
+  if (threshold > keys.length)
+    throw invalid(
+      '--witness-threshold',
+      `${threshold} cosignatures cannot come from ${keys.length} witness key${keys.length === 1 ? '' : 's'}`,
+    );
+  return { keys, threshold };
+}
+
+/**
  * Reads every input, then verifies: the one path behind verify-blob, verify-blob-attestation and
  * verify-bundle (and library callers that start from file names and flags).
  */
@@ -254,6 +298,7 @@ export async function verifyFromFlags(
   const policy = await signerPolicy(flags);
   const bundle = await readBundle(flags.bundle);
   const artifact = readArtifact(artifactArg, flags.digest);
+  const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);
   if (opts.attestation && bundle.content.$case !== 'dsseEnvelope')
     throw verificationFailed(
@@ -261,5 +306,5 @@ export async function verifyFromFlags(
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
   const { verifyBundle } = await import('./verifier.ts');
-  return verifyBundle(bundle, artifact, root, policy, opts);
+  return verifyBundle(bundle, artifact, root, policy, witnesses ? { ...opts, witnesses } : opts);
 }

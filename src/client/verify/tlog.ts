@@ -4,7 +4,7 @@
  * signature, key/certificate and artifact, its SignedEntryTimestamp (Rekor v1) verifies, and
  * its inclusion proof reaches a checkpoint signed by that log.
  */
-import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
@@ -12,10 +12,23 @@ import { toHex } from '../../core/encoding/hex.ts';
 import { verifyMessage } from '../../core/crypto/verify.ts';
 import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
 import { verifyInclusion } from '../../core/merkle/tree.ts';
-import { parseNote, verifyNote, type NoteVerifier } from '../../core/note/note.ts';
-import { parseCheckpoint, type Checkpoint } from '../../core/note/checkpoint.ts';
+import { parseNote, verifyNote } from '../../core/note/note.ts';
+import { originOfUrl, parseCheckpoint, type Checkpoint } from '../../core/note/checkpoint.ts';
+import { trustedLogVerifier } from '../../core/note/keys.ts';
+import { requireCosignatures, type CosignerKey } from '../../core/note/cosignature.ts';
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
+
+/**
+ * Witnesses whose cosignatures (c2sp.org/tlog-cosignature) a checkpoint must carry: at least
+ * `threshold` of `keys`. A witness vouches that the log showed it this tree and proved it
+ * consistent with every earlier one it saw, so a log cannot show this client a forked view
+ * unless that many witnesses collude.
+ */
+export interface WitnessPolicy {
+  keys: CosignerKey[];
+  threshold: number;
+}
 
 /** What the log entry must record, taken from the bundle and the artifact. */
 export interface EntryExpectation {
@@ -302,32 +315,11 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
     );
 }
 
-/** Checkpoint signature check for one trusted log key (ECDSA/RSA: SHA-256; Ed25519: pure). */
-function noteKeyVerifier(name: string, keyId: number, key: KeyObject): NoteVerifier {
-  return {
-    name,
-    keyId,
-    verify(text: Uint8Array, signature: Uint8Array): boolean {
-      try {
-        return key.asymmetricKeyType === 'ed25519'
-          ? nodeVerify(null, text, key, signature)
-          : nodeVerify('sha256', text, key, signature);
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
 /** Whether a checkpoint signer name is the log at `baseUrl`: its scheme-less URL or its host (with or without the port). */
 function originNamesLog(name: string, baseUrl: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(baseUrl);
-  } catch {
-    return false;
-  }
-  const schemeless = `${u.host}${u.pathname}`.replace(/\/+$/, '');
+  const schemeless = originOfUrl(baseUrl);
+  if (schemeless === undefined) return false;
+  const u = new URL(baseUrl);
   return name !== '' && (name === schemeless || name === u.host || name === u.hostname);
 }
 
@@ -340,6 +332,7 @@ function originNamesLog(name: string, baseUrl: string): boolean {
 export function verifyInclusionProof(
   entry: TransparencyLogEntry,
   log: TransparencyLogInstance,
+  witnesses?: WitnessPolicy,
 ): void {
   const proof = entry.inclusionProof;
   const where = `entry ${entry.logIndex}`;
@@ -373,7 +366,6 @@ export function verifyInclusionProof(
   }
   const origin = checkpoint.origin;
   const keyId = log.checkpointKeyId ?? log.logId;
-  const hint = new DataView(keyId.buffer, keyId.byteOffset, 4).getUint32(0, false);
   // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
   // log): a v2 origin is the log's base URL without the scheme, a v1 origin starts with its
   // host ("<host> - <tree ID>"). A tree signed under another name by the same key is another log.
@@ -383,7 +375,7 @@ export function verifyInclusionProof(
       'TLOG_CHECKPOINT',
       `the checkpoint of ${where} is for the log "${origin}", not the trusted log ${logName(log)}`,
     );
-  const verifiers = [...new Set(names)].map((n) => noteKeyVerifier(n, hint, log.publicKey));
+  const verifiers = [...new Set(names)].map((n) => trustedLogVerifier(n, keyId, log.publicKey));
   try {
     verifyNote(proof.checkpoint, verifiers, 'checkpoint');
   } catch (e) {
@@ -393,6 +385,13 @@ export function verifyInclusionProof(
       e,
     );
   }
+  if (witnesses && witnesses.threshold > 0)
+    requireCosignatures(
+      proof.checkpoint,
+      witnesses.keys,
+      witnesses.threshold,
+      `the checkpoint of ${where}`,
+    );
   if (checkpoint.size !== proof.treeSize)
     throw verificationFailed(
       'TLOG_INCLUSION_PROOF',

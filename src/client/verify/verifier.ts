@@ -47,6 +47,7 @@ import {
   verifyInclusionProof,
   verifySet,
   type EntryExpectation,
+  type WitnessPolicy,
 } from './tlog.ts';
 
 export type Artifact =
@@ -69,6 +70,8 @@ export interface VerifyOptions {
   timestampThreshold?: number;
   /** For attestations: the predicate type the statement must carry. */
   predicateType?: string;
+  /** Cosignatures every entry's checkpoint must carry (`--witness-key`, `--witness-threshold`). */
+  witnesses?: WitnessPolicy;
 }
 
 export interface VerifiedTime {
@@ -160,7 +163,7 @@ export function verifyBundle(
       : { kind: 'key', spki: spkiDer(signer.key) },
     content: signed.content,
   };
-  const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, times);
+  const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, times, options);
   checkThresholds(entries, times, options);
   // The log keys must have been trusted when the signature was made.
   for (const { entry, log } of entries)
@@ -345,6 +348,7 @@ function checkLogEntries(
   expectation: EntryExpectation,
   trustedRoot: TrustedRoot,
   times: VerifiedTime[],
+  options: VerifyOptions,
 ): LogEvidence {
   const entries: LogEvidence = [];
   for (const entry of tlogEntries) {
@@ -380,8 +384,14 @@ function checkLogEntries(
       if (entry.integratedTime > 0)
         times.push({ source: 'transparency-log', time: integrated, by: logName(log) });
     }
+    const witnesses = options.witnesses;
+    if (witnesses && witnesses.threshold > 0 && entry.inclusionProof?.checkpoint === undefined)
+      throw fail(
+        'WITNESS_COSIGNATURES',
+        `log entry ${entry.logIndex} has no checkpoint, so it cannot carry the ${witnesses.threshold} witness cosignature${witnesses.threshold === 1 ? '' : 's'} required`,
+      );
     if (entry.inclusionProof) {
-      verifyInclusionProof(entry, log);
+      verifyInclusionProof(entry, log, witnesses);
       if (entry.inclusionProof.checkpoint !== undefined) included = true;
     }
     if (!included)

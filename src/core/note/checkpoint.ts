@@ -95,3 +95,18 @@ export function openCheckpoint(
 export function rekorV1Origin(hostname: string, treeId: string | bigint): string {
   return `${hostname} - ${treeId}`;
 }
+
+/**
+ * The C2SP origin of a log at a base URL: the URL without its scheme and trailing slashes
+ * (`https://log.example/shard1/` -> `log.example/shard1`), as rekor-tiles and Signet name
+ * their logs. Undefined when the text is not a URL.
+ */
+export function originOfUrl(baseUrl: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  return `${u.host}${u.pathname}`.replace(/\/+$/, '');
+}

@@ -100,6 +100,28 @@ export function noteVerifier(name: string, publicKey: KeyObject, field = 'key'):
   };
 }
 
+/**
+ * A verifier for a log key given by a trusted root rather than derived here: the 4-byte key
+ * ID is the first bytes of the root's (checkpoint) log ID, which for RSA and legacy entries is
+ * not what `noteLogId` would compute. Ed25519 signs the text; ECDSA and RSA sign SHA-256 of it.
+ */
+export function trustedLogVerifier(name: string, logId: Uint8Array, key: KeyObject): NoteVerifier {
+  const keyId = first4(logId);
+  return {
+    name,
+    keyId,
+    verify(text: Uint8Array, signature: Uint8Array): boolean {
+      try {
+        return key.asymmetricKeyType === 'ed25519'
+          ? verify(null, text, key, signature)
+          : verify('sha256', text, key, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
 /** A signer for `name` with a private key; its public side verifies what it signs. */
 export function noteSigner(name: string, privateKey: KeyObject): NoteSigner & NoteKey {
   if (privateKey.type !== 'private') throw invalid('signer.key', 'is not a private key');

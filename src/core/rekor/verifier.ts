@@ -135,11 +135,34 @@ export function canonicalPem(m: VerifierMaterial): string {
 const sha256Hex = (b: Uint8Array): string => hash('sha256', b, 'hex');
 
 /**
+ * The identity search key: the SAN exactly as the certificate carries it, whatever its type.
+ * The indexer and every query route build the key with this one function, so a search is an
+ * exact match and cannot depend on guessing the SAN type from the query text.
+ */
+export function identitySearchKey(san: string): string {
+  return `identity:${san}`;
+}
+
+/**
+ * Rekor v1's email search (SearchIndex `email`) is case-insensitive, as Rekor's index is: email
+ * SANs are also indexed under this key, and the v1 route queries it.
+ */
+export function emailSearchKey(email: string): string {
+  return `email:${email.toLowerCase()}`;
+}
+
+/** The OIDC issuer search key (Fulcio extension 1.3.6.1.4.1.57264.1.8, else .1). */
+export function issuerSearchKey(issuer: string): string {
+  return `issuer:${issuer}`;
+}
+
+/**
  * Search keys for a verifier (Signet's index, shared by the v1 and v2 APIs):
  * - `key:<hex SHA-256 of SPKI DER>` — the key's fingerprint, the same for a key and a
  *   certificate of that key, and whichever encoding (PEM, DER) the entry used;
  * - `cert:<hex SHA-256 of the leaf certificate DER>`;
- * - `identity:<SAN>` for each subject alternative name (emails lower-cased, as Rekor's index);
+ * - `identity:<SAN>` for each subject alternative name, exactly (identitySearchKey), and
+ *   `email:<lower-cased>` for email SANs (emailSearchKey, Rekor v1's case-insensitive search);
  * - `issuer:<OIDC issuer>` from the Fulcio extension (1.3.6.1.4.1.57264.1.8, else .1).
  */
 export function verifierSearchKeys(m: VerifierMaterial): string[] {
@@ -148,8 +171,8 @@ export function verifierSearchKeys(m: VerifierMaterial): string[] {
   if (c) {
     keys.push(`cert:${sha256Hex(c.der)}`);
     for (const san of c.subjectAltNames) {
-      if (san.type === 'email') keys.push(`identity:${san.value.toLowerCase()}`);
-      else keys.push(`identity:${san.value}`);
+      keys.push(identitySearchKey(san.value));
+      if (san.type === 'email') keys.push(emailSearchKey(san.value));
     }
     let issuer: string | undefined;
     try {
@@ -157,7 +180,7 @@ export function verifierSearchKeys(m: VerifierMaterial): string[] {
     } catch {
       issuer = undefined; // a malformed extension is not Rekor's business; no issuer key
     }
-    if (issuer) keys.push(`issuer:${issuer}`);
+    if (issuer) keys.push(issuerSearchKey(issuer));
   }
   return keys;
 }

@@ -11,6 +11,7 @@ import {
   parseProposedEntryV1,
   verifierFromPem,
   keySearchKey,
+  emailSearchKey,
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
@@ -233,7 +234,7 @@ function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator }
   if (b['email'] !== undefined) {
     if (typeof b['email'] !== 'string' || !b['email'].includes('@'))
       throw invalid('email', 'must be an email address');
-    keys.push(`identity:${b['email'].toLowerCase()}`);
+    keys.push(emailSearchKey(b['email']));
   }
   if (b['publicKey'] !== undefined) {
     const pk = b['publicKey'];

@@ -5,6 +5,8 @@ import {
   parseCreateEntryRequestV2,
   publicKeyFromSpki,
   keySearchKey,
+  identitySearchKey,
+  issuerSearchKey,
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
@@ -20,7 +22,7 @@ import type { VerifyQueue } from './verify-queue.ts';
  *
  * GET /api/v2/index?hash=&publicKey=&identity=&issuer=&operator= (Signet extension; Rekor v2
  * dropped search): `hash` = `[sha256:]<hex>`, `publicKey` = hex SHA-256 of the SPKI DER or the
- * base64 SPKI DER itself, `identity` = a certificate SAN (email, URI, ...), `issuer` = the OIDC
+ * base64 SPKI DER itself, `identity` = a certificate SAN (email, URI, ...) matched exactly, `issuer` = the OIDC
  * issuer of a Fulcio certificate. Answers `{"entries":[{"logIndex":"<n>","logId":{"keyId":..}}]}`
  * over all shards, in log order; indices are shard-local, as in Rekor v2.
  */
@@ -90,12 +92,9 @@ export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Pr
       }
     }
     const identity = one('identity');
-    if (identity)
-      keys.push(
-        `identity:${identity.includes('@') && !identity.includes('://') ? identity.toLowerCase() : identity}`,
-      );
+    if (identity) keys.push(identitySearchKey(identity));
     const issuer = one('issuer');
-    if (issuer) keys.push(`issuer:${issuer}`);
+    if (issuer) keys.push(issuerSearchKey(issuer));
     if (keys.length === 0)
       throw invalid('', 'give at least one of hash, publicKey, identity, issuer');
     const op = searchOperator(one('operator'));

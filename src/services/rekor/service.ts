@@ -10,6 +10,7 @@ import { registerV1Routes } from './routes-v1.ts';
 import { registerV2Routes } from './routes-v2.ts';
 import { Shard, Shards } from './shards.ts';
 import { VerifyQueue } from './verify-queue.ts';
+import { CheckpointWitnessing, parseWitnessConfig } from './witnessing.ts';
 
 /**
  * Signet's Rekor (DESIGN.md services: `rekor`): one tile-based log serving the Rekor v2 write
@@ -23,7 +24,9 @@ import { VerifyQueue } from './verify-queue.ts';
  *
  * Config (`rekor` section): `hostname` (v1 checkpoint origin host, default the base URL's
  * host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
- * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks; default 1 on a multi-core machine).
+ * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks; default 1 on a multi-core machine),
+ * `witnesses` (a list of `{url, key}`: C2SP witnesses that cosign each checkpoint; key = the
+ * witness vkey) and `witnessTimeoutMs` (how long one round may wait, default 2000).
  */
 export interface RekorServiceModule extends ServiceModule {
   shards: Shards;
@@ -79,6 +82,14 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   }
   const shards = new Shards(list);
   await shards.computeOffsets();
+  const witnesses = parseWitnessConfig(ctx.config['witnesses']);
+  if (witnesses.length > 0) {
+    const timeoutMs = numberOption(ctx, 'witnessTimeoutMs', 1);
+    shards.current.witnessing = new CheckpointWitnessing(shards.current.engine, witnesses, {
+      log: ctx.log,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+  }
   const queue = new VerifyQueue({ workers: Math.floor(workers) });
   const shardUrl = (s: Shard) => `${serviceUrl}/shards/${s.id}`;
 
@@ -160,9 +171,10 @@ async function registerTiles(
   app: Parameters<ServiceModule['register']>[0],
   shards: Shards,
 ): Promise<void> {
-  const current = shards.current.engine;
-  await app.register(tileRoutes(current));
-  await app.register(tileRoutes(current), { prefix: '/api/v2' });
+  const opts = (s: Shard) => (s.witnessing ? { checkpoint: () => s.witnessing!.checkpoint() } : {});
+  const current = shards.current;
+  await app.register(tileRoutes(current.engine, opts(current)));
+  await app.register(tileRoutes(current.engine, opts(current)), { prefix: '/api/v2' });
   for (const s of shards.list)
-    await app.register(tileRoutes(s.engine), { prefix: `/shards/${s.id}` });
+    await app.register(tileRoutes(s.engine, opts(s)), { prefix: `/shards/${s.id}` });
 }

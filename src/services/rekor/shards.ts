@@ -13,6 +13,7 @@ import {
 } from '../../core/rekor/index.ts';
 import type { LogEngine, SignedCheckpoint, StoredEntry } from '../../log/types.ts';
 import type { KeyVersion } from '../keyring.ts';
+import type { CheckpointWitnessing } from './witnessing.ts';
 
 /**
  * One shard of Signet's Rekor: one log (one tree) signed by one version of the `rekor` key.
@@ -42,6 +43,8 @@ export class Shard {
   offset = 0;
   readonly #hostname: string;
   readonly #v1Signer;
+  /** Set when the stack sends this shard's checkpoints to witnesses (witnessing.ts). */
+  witnessing: CheckpointWitnessing | undefined;
 
   constructor(id: number, engine: LogEngine, version: KeyVersion, hostname: string) {
     this.id = id;
@@ -161,6 +164,8 @@ export class Shard {
     kind: string,
     apiVersion: string,
   ): Promise<Record<string, unknown>> {
+    // With witnesses, the proof ends in a cosigned checkpoint (possibly of a larger tree).
+    if (this.witnessing) cp = await this.witnessing.cosigned(cp);
     const hashes = await this.inclusionProof(e.index, cp.size);
     return v2TransparencyLogEntry({
       logIndex: e.index,

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { SignetError } from '../../core/errors.ts';
 import { parseTilePath, tilePath, entriesPath } from '../../core/tiles/paths.ts';
-import type { LogEngine } from '../../log/types.ts';
+import type { LogEngine, SignedCheckpoint } from '../../log/types.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -17,6 +17,8 @@ export interface TileRoutesOptions {
   checkpointMaxAge?: number;
   /** Cache lifetime of partial tiles and bundles, seconds (default 1). */
   partialMaxAge?: number;
+  /** The checkpoint to serve instead of the engine's head (a witnessed, cosigned one). */
+  checkpoint?: () => Promise<SignedCheckpoint>;
 }
 
 /** Registers the routes on `app` (call inside a prefixed plugin scope). */
@@ -30,7 +32,7 @@ async function registerTileRoutes(
   const partialCache = short(opts.partialMaxAge ?? 1);
 
   app.get('/checkpoint', async (_req, reply) => {
-    const cp = await log.checkpoint();
+    const cp = await (opts.checkpoint ? opts.checkpoint() : log.checkpoint());
     return reply
       .header('content-type', 'text/plain; charset=utf-8')
       .header('cache-control', cpCache)

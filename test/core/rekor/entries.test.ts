@@ -74,7 +74,10 @@ describe('Rekor v1 kinds', () => {
       Buffer.from(body.spec.signature.publicKey.content, 'base64').toString(),
       leaf.pem + other.pem,
     );
-    assert.ok(p.searchKeys.includes('identity:dev@example.com'));
+    // The identity exactly as the certificate has it; the email also case-folded for v1 search.
+    assert.ok(p.searchKeys.includes('identity:Dev@Example.COM'));
+    assert.ok(p.searchKeys.includes('email:dev@example.com'));
+    assert.ok(!p.searchKeys.includes('identity:dev@example.com'));
     assert.ok(p.searchKeys.includes('issuer:https://token.example'));
     assert.ok(p.searchKeys.includes(`key:${createHash('sha256').update(s.spki).digest('hex')}`));
     assert.deepEqual(verifyDigestBatch(p.pending), [true], 'the leaf verifies');

@@ -320,6 +320,15 @@ describe('Signet Rekor service over HTTP', () => {
     });
     assert.deepEqual(and.json, []);
 
+    // v2 identity search is exact: the SAN as the certificate carries it, nothing else.
+    const exact = await get(
+      `${s.rekor}/api/v2/index?identity=${encodeURIComponent('Search.Me@Signet.Test')}`,
+    );
+    assert.equal((exact.json as { entries: unknown[] }).entries.length, 2);
+    const folded = await get(
+      `${s.rekor}/api/v2/index?identity=${encodeURIComponent('search.me@signet.test')}`,
+    );
+    assert.equal((folded.json as { entries: unknown[] }).entries.length, 0);
     const v2 = await get(
       `${s.rekor}/api/v2/index?issuer=${encodeURIComponent('https://issuer.search.test')}`,
     );

@@ -1,0 +1,82 @@
+/**
+ * `signet witness` over HTTP (c2sp.org/tlog-witness): `POST /add-checkpoint` and the monitor
+ * retrieval `GET /<hex SHA-256 of origin>/checkpoint`, plus `GET /healthz`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type http from 'node:http';
+import { bindServer, createApp } from '../http/app.ts';
+import { KeyRing } from '../keyring.ts';
+import type { Logger } from '../types.ts';
+import { jsonLogger } from '../logger.ts';
+import { Witness, type WitnessedLog } from './witness.ts';
+import { formatCosignerKey } from '../../core/note/cosignature.ts';
+
+/** An add-checkpoint body is a few proof lines and a note: 64 KiB is generous. */
+const BODY_LIMIT = 64 * 1024;
+
+export interface WitnessServerOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  name: string;
+  logs: WitnessedLog[];
+  log?: Logger;
+}
+
+export interface RunningWitness {
+  url: string;
+  witness: Witness;
+  /** The witness's public key as a vkey (what logs and verifiers are given). */
+  vkey: string;
+  close(): Promise<void>;
+}
+
+export async function startWitness(opts: WitnessServerOptions): Promise<RunningWitness> {
+  const log = opts.log ?? jsonLogger();
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
+  const witness = new Witness({
+    name: opts.name,
+    key: ring.current().key,
+    logs: opts.logs,
+    stateFile: path.join(opts.dataDir, 'witness-state.json'),
+  });
+  const { server, url } = await bindServer(opts.port, opts.host);
+  const app = createApp({ bodyLimit: BODY_LIMIT }, () => server as http.Server);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.post('/add-checkpoint', async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const a = await witness.addCheckpoint(new Uint8Array(body));
+    if (a.status !== 200)
+      log.warn('checkpoint refused', { status: a.status, reason: a.body.trim().slice(0, 300) });
+    return reply.code(a.status).type(a.contentType).send(a.body);
+  });
+  app.get('/:hash/checkpoint', async (req, reply) => {
+    const { hash } = req.params as { hash: string };
+    const note = /^[0-9a-f]{64}$/.test(hash) ? witness.latestByHash(hash) : undefined;
+    if (note === undefined)
+      return reply
+        .code(404)
+        .type('text/plain; charset=utf-8')
+        .send('this witness has cosigned no checkpoint of that log\n');
+    return reply.type('text/plain; charset=utf-8').send(note);
+  });
+  app.get('/healthz', async () => ({ status: 'ok', logs: witness.origins }));
+  await app.ready();
+  const vkey = formatCosignerKey(witness.cosigner);
+  log.info('witness started', { url, name: opts.name, vkey, logs: witness.origins });
+  return {
+    url,
+    witness,
+    vkey,
+    async close() {
+      await app.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

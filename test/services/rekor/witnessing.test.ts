@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack, stackToken } from '../../helpers/stack.ts';
+import { startWitness } from '../../../src/services/witness/server.ts';
+import { witnessedLogs } from '../../../src/services/witness/logs.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { verifyBundle } from '../../../src/client/verify/verifier.ts';
+import { parseTrustedRoot } from '../../../src/bundle/trusted-root.ts';
+import {
+  cosigner,
+  parseCosignerKey,
+  verifyCosignatures,
+} from '../../../src/core/note/cosignature.ts';
+import { parseNote } from '../../../src/core/note/note.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { quiet } from '../context.ts';
+
+const artifact = new TextEncoder().encode('witnessed artifact\n');
+
+async function sign(url: string) {
+  const ctx = await setupSigning({
+    server: url,
+    identityToken: await stackToken(url),
+    rekorVersion: 2,
+    interactive: 'never',
+    env: {},
+  });
+  return signArtifact(artifact, ctx);
+}
+
+test('a stack with a witness serves cosigned checkpoints; verify requires them; a down witness does not stop the log', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witnessed-'));
+  // First start: the stack makes its keys and port; the witness is configured from its root.
+  const first = await tempStack({ dataDir });
+  const port = Number(new URL(first.url).port);
+  const rootFile = path.join(dataDir, 'root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
+  await first.close();
+  const wDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-'));
+  const witness = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: wDir,
+    name: 'witness.test/w1',
+    logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
+    log: quiet,
+  });
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const stack = await startStack({
+    port,
+    host: '127.0.0.1',
+    dataDir,
+    log: quiet,
+    config: {
+      rekor: { witnesses: [{ url: witness.url, key: witness.vkey }], witnessTimeoutMs: 1000 },
+    },
+  });
+  const wkey = parseCosignerKey(witness.vkey);
+  let witnessUp = true;
+  try {
+    const root = parseTrustedRoot(JSON.parse(fs.readFileSync(rootFile, 'utf8')));
+    const bundle = await sign(stack.url);
+    const cp = bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
+    assert.equal(verifyCosignatures(cp, [wkey]).length, 1, cp);
+    const policy = {
+      kind: 'identity' as const,
+      identity: {
+        subjectAlternativeName: { exact: 'dev@signet.local' },
+        issuer: { exact: `${stack.url}/oidc` },
+      },
+    };
+    verifyBundle(bundle, { kind: 'bytes', data: artifact }, root, policy, {
+      witnesses: { keys: [wkey], threshold: 1 },
+    });
+    // Two cosignatures required, one witness: refused.
+    const other = cosigner('witness.test/w2', generateKeyPairSync('ed25519').privateKey);
+    assert.throws(
+      () =>
+        verifyBundle(bundle, { kind: 'bytes', data: artifact }, root, policy, {
+          witnesses: { keys: [wkey, other], threshold: 2 },
+        }),
+      { code: 'WITNESS_COSIGNATURES' },
+    );
+    // Readers get the cosigned checkpoint too.
+    const served = await (await fetch(`${stack.url}/rekor/checkpoint`)).text();
+    assert.equal(verifyCosignatures(served, [wkey]).length, 1, served);
+
+    // The witness goes down: the log keeps taking entries, without cosignatures.
+    await witness.close();
+    witnessUp = false;
+    const t0 = Date.now();
+    const unwitnessed = await sign(stack.url);
+    assert.ok(Date.now() - t0 < 15_000);
+    const cp2 = unwitnessed.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
+    assert.equal(parseNote(cp2).signatures.length, 1);
+    verifyBundle(unwitnessed, { kind: 'bytes', data: artifact }, root, policy);
+    assert.throws(
+      () =>
+        verifyBundle(unwitnessed, { kind: 'bytes', data: artifact }, root, policy, {
+          witnesses: { keys: [wkey], threshold: 1 },
+        }),
+      { code: 'WITNESS_COSIGNATURES', message: /it has 0/ },
+    );
+  } finally {
+    await stack.close();
+    if (witnessUp) await witness.close();
+  }
+});

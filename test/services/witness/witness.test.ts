@@ -1,0 +1,218 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { Witness, originHash } from '../../../src/services/witness/witness.ts';
+import { startWitness } from '../../../src/services/witness/server.ts';
+import { leafHash } from '../../../src/core/merkle/hash.ts';
+import { consistencyProof, rootOf } from '../../../src/core/merkle/tree.ts';
+import { signCheckpoint } from '../../../src/core/note/checkpoint.ts';
+import { formatVerifierKey, noteSigner } from '../../../src/core/note/keys.ts';
+import { formatAddCheckpoint } from '../../../src/core/note/add-checkpoint.ts';
+import { parseCosignerKey, verifyCosignatures } from '../../../src/core/note/cosignature.ts';
+import { quiet } from '../context.ts';
+
+const ORIGIN = 'log.example/test';
+const logKey = noteSigner(ORIGIN, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+const leaves = (tag: string, n: number) =>
+  Array.from({ length: n }, (_, i) => leafHash(new TextEncoder().encode(`${tag}${i}`)));
+const main = leaves('entry', 40);
+const fork = [...main.slice(0, 10), ...leaves('evil', 30)];
+
+const note = (hashes: Uint8Array[], size: number, key = logKey) =>
+  signCheckpoint(
+    { origin: ORIGIN, size, rootHash: rootOf(hashes.slice(0, size)), extensions: [] },
+    [key],
+  );
+const body = (hashes: Uint8Array[], old: number, size: number, key = logKey) =>
+  formatAddCheckpoint({
+    oldSize: old,
+    proof: old === 0 ? [] : consistencyProof(hashes, old, size),
+    checkpoint: note(hashes, size, key),
+  });
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-'));
+const witness = (dir: string) =>
+  new Witness({
+    name: 'w.example',
+    key: generateKeyPairSync('ed25519').privateKey,
+    logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+    stateFile: path.join(dir, 'state.json'),
+  });
+
+test('a witness cosigns consistent checkpoints, refuses a fork with 422 and a stale size with 409', async () => {
+  const dir = tmp();
+  const w = witness(dir);
+  const first = await w.addCheckpoint(body(main, 0, 10));
+  assert.equal(first.status, 200, first.body);
+  assert.match(first.body, /^— w\.example [A-Za-z0-9+/=]+\n$/);
+  // The line is a valid cosignature on the checkpoint.
+  const cosigned = `${note(main, 10)}${first.body}`;
+  assert.equal(verifyCosignatures(cosigned, [w.cosigner]).length, 1);
+
+  const next = await w.addCheckpoint(body(main, 10, 25));
+  assert.equal(next.status, 200, next.body);
+  // The forked tree shares the first 10 entries: consistent with 10, but the witness is at 25.
+  const stale = await w.addCheckpoint(body(fork, 10, 30));
+  assert.equal(stale.status, 409);
+  assert.equal(stale.contentType, 'text/x.tlog.size');
+  assert.equal(stale.body, '25\n');
+  // Told the right old size, the fork's proof cannot lead from the cosigned root: 422.
+  const forged = formatAddCheckpoint({
+    oldSize: 25,
+    proof: consistencyProof(fork, 25, 30),
+    checkpoint: note(fork, 30),
+  });
+  const refused = await w.addCheckpoint(forged);
+  assert.equal(refused.status, 422);
+  assert.match(refused.body, /not consistent with the checkpoint of size 25/);
+  // The same size with another root is refused too.
+  const sameSize = formatAddCheckpoint({ oldSize: 25, proof: [], checkpoint: note(fork, 25) });
+  assert.equal((await w.addCheckpoint(sameSize)).status, 422);
+  assert.equal(w.latest(ORIGIN)!.size, 25);
+  // The state survives a restart (a new process reading the same file).
+  const again = new Witness({
+    name: 'w.example',
+    key: generateKeyPairSync('ed25519').privateKey,
+    logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+    stateFile: path.join(dir, 'state.json'),
+  });
+  assert.equal(again.latest(ORIGIN)!.size, 25);
+  assert.equal((await again.addCheckpoint(body(main, 10, 30))).status, 409);
+  assert.equal((await again.addCheckpoint(body(main, 25, 40))).status, 200);
+});
+
+test('a witness refuses unknown logs (404), bad signatures (403), malformed bodies and sizes (400)', async () => {
+  const w = witness(tmp());
+  const other = noteSigner('other.example/log', generateKeyPairSync('ed25519').privateKey);
+  const unknown = formatAddCheckpoint({
+    oldSize: 0,
+    proof: [],
+    checkpoint: signCheckpoint(
+      { origin: 'other.example/log', size: 1, rootHash: main[0]!, extensions: [] },
+      [other],
+    ),
+  });
+  const a = await w.addCheckpoint(unknown);
+  assert.equal(a.status, 404);
+  assert.match(a.body, /does not witness the log "other\.example\/log"/);
+  // Signed under the log's name by another key: no trusted signature.
+  const impostor = noteSigner(
+    ORIGIN,
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  );
+  const b = await w.addCheckpoint(body(main, 0, 5, impostor));
+  assert.equal(b.status, 403);
+  // A signature by the right key over different text.
+  const good = note(main, 5);
+  const tampered = good.replace('\n5\n', '\n6\n');
+  const c = await w.addCheckpoint(`old 0\n\n${tampered}`);
+  assert.equal(c.status, 403);
+  assert.equal((await w.addCheckpoint('old 0\n\nnot a note')).status, 400);
+  assert.equal((await w.addCheckpoint('hello')).status, 400);
+  const d = await w.addCheckpoint(`old 9\n\n${good}`);
+  assert.equal(d.status, 400);
+  assert.match(d.body, /old size 9 is larger than the checkpoint size 5/);
+  // A proof from size 0 must be empty.
+  const e = await w.addCheckpoint(`old 0\n${Buffer.alloc(32).toString('base64')}\n\n${good}`);
+  assert.equal(e.status, 422);
+  assert.equal(w.latest(ORIGIN), undefined);
+});
+
+test('over HTTP: add-checkpoint and the monitor retrieval GET /<origin hash>/checkpoint', async () => {
+  const dir = tmp();
+  const w = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    name: 'w.example',
+    logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+    log: quiet,
+  });
+  try {
+    const missing = await fetch(`${w.url}/${originHash(ORIGIN)}/checkpoint`);
+    assert.equal(missing.status, 404);
+    const r = await fetch(`${w.url}/add-checkpoint`, { method: 'POST', body: body(main, 0, 7) });
+    assert.equal(r.status, 200);
+    const line = await r.text();
+    const key = parseCosignerKey(w.vkey);
+    const served = await (await fetch(`${w.url}/${originHash(ORIGIN)}/checkpoint`)).text();
+    assert.ok(served.startsWith(note(main, 7).split('\n\n')[0]!));
+    assert.equal(verifyCosignatures(served, [key]).length, 1);
+    assert.ok(served.endsWith(line));
+    const conflict = await fetch(`${w.url}/add-checkpoint`, {
+      method: 'POST',
+      body: body(main, 0, 9),
+    });
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.headers.get('content-type'), 'text/x.tlog.size');
+    assert.equal(await conflict.text(), '7\n');
+  } finally {
+    await w.close();
+  }
+});
+
+test('signet witness keeps what it cosigned through kill -9', async () => {
+  const dir = tmp();
+  const vkey = formatVerifierKey(logKey);
+  const run = () =>
+    new Promise<{ url: string; kill: () => Promise<void> }>((resolve, reject) => {
+      const p = spawn(
+        process.execPath,
+        [
+          'src/cli/main.ts',
+          'witness',
+          '--port',
+          '0',
+          '--data',
+          dir,
+          '--name',
+          'w.example',
+          '--log',
+          vkey,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /up at (http:\/\/\S+)/.exec(out);
+        if (m)
+          resolve({
+            url: m[1]!,
+            kill: () =>
+              new Promise((r) => {
+                p.once('exit', () => r());
+                p.kill('SIGKILL');
+              }),
+          });
+      });
+      p.once('exit', (code) => reject(new Error(`witness exited ${code}`)));
+    });
+  const first = await run();
+  const ok = await fetch(`${first.url}/add-checkpoint`, {
+    method: 'POST',
+    body: body(main, 0, 12),
+  });
+  assert.equal(ok.status, 200);
+  await first.kill();
+  const second = await run();
+  try {
+    const stale = await fetch(`${second.url}/add-checkpoint`, {
+      method: 'POST',
+      body: body(main, 0, 20),
+    });
+    assert.equal(stale.status, 409);
+    assert.equal(await stale.text(), '12\n');
+    assert.equal(
+      (await fetch(`${second.url}/add-checkpoint`, { method: 'POST', body: body(main, 12, 20) }))
+        .status,
+      200,
+    );
+  } finally {
+    await second.kill();
+  }
+});
