@@ -42,7 +42,8 @@ export async function runImageVerify(
   try {
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
-    const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
+    const { signerPolicy, loadTrustedRoot, witnessPolicy } =
+      await import('../../client/verify/setup.ts');
     const oci = await import('../../client/oci/index.ts');
     const policy = await signerPolicy(flags);
     const annotations = parseAnnotations(flags.annotations);
@@ -64,8 +65,10 @@ export async function runImageVerify(
       if (image === undefined) throw invalid('image', 'is required: the image to verify');
       ref = image;
     }
+    const witnesses = await witnessPolicy(flags);
     const trustedRoot = await loadTrustedRoot(flags);
     const r = await oci.verifyImage(ref, {
+      ...(witnesses ? { verify: { witnesses } } : {}),
       trustedRoot,
       policy,
       registry,
