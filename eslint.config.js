@@ -13,6 +13,29 @@ export default tseslint.config(
     },
   },
   {
+    // The explorer's browser modules (served as they are, no build step).
+    files: ['src/services/explorer/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'crypto',
+          'atob',
+          'FileReader',
+          'TextEncoder',
+          'TextDecoder',
+          'setTimeout',
+          'HTMLElement',
+          'Node',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

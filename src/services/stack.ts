@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { bindServer, createApp } from './http/app.ts';
 import { jsonLogger } from './logger.ts';
+import type { BundleCheck } from './explorer/check.ts';
 import type { Logger, ServiceFactory, ServiceModule, StackContext } from './types.ts';
 
 export interface StackOptions {
@@ -14,6 +15,8 @@ export interface StackOptions {
   /** Per-service config sections (from the config file), keyed by service name. */
   config?: Record<string, Record<string, unknown>>;
   log?: Logger;
+  /** Checks bundles dropped on the explorer (`signet up` passes the client's verifier). */
+  checkBundle?: BundleCheck;
 }
 
 export interface RunningStack {
@@ -35,6 +38,11 @@ export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory>
   { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
   { name: 'tsa', load: async () => (await import('./tsa/service.ts')).createTsaService },
   { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },
+  // After the log (it reads the shards) and TUF (it checks bundles against the trusted root).
+  {
+    name: 'explorer',
+    load: async () => (await import('./explorer/service.ts')).createExplorerService,
+  },
 ];
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
@@ -53,6 +61,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         config: opts.config?.[s.name] ?? {},
         log,
         services,
+        checkBundle: opts.checkBundle,
       };
       const factory = await s.load();
       const mod = await factory(ctx);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { BundleCheck } from './explorer/check.ts';
 
 /**
  * What every service of `signet up` receives. Services are created in the order of
@@ -16,6 +17,11 @@ export interface StackContext {
   log: Logger;
   /** Services already created, by name (e.g. `ctlog` for the CA). */
   services: Map<string, ServiceModule>;
+  /**
+   * The bundle check behind the explorer's "drop a bundle" (the client's verifier, handed in
+   * by whoever starts the stack: services may not import the client layer).
+   */
+  checkBundle?: BundleCheck | undefined;
 }
 
 export interface Logger {

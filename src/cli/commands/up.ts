@@ -36,6 +36,7 @@ export function registerUp(program: Command): void {
       // Loaded here, not at startup: every other command would pay for fastify otherwise.
       const { readConfigFile } = await import('../../services/config.ts');
       const { startStack } = await import('../../services/stack.ts');
+      const { explorerBundleCheck } = await import('../explorer-check.ts');
       // Precedence: flags, then environment, then the config file, then defaults.
       const env = process.env;
       const configFile = flags.config ?? env.SIGNET_CONFIG;
@@ -51,6 +52,7 @@ export function registerUp(program: Command): void {
         databaseUrl: flags.database ?? env.SIGNET_DATABASE ?? file.database,
         publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
         config: file.services,
+        checkBundle: explorerBundleCheck,
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -69,6 +71,8 @@ export function registerUp(program: Command): void {
 /** What a new user needs first: where the stack is and how to sign and verify against it. */
 export function banner(url: string, services: string[]): string {
   const lines = [`signet is up at ${url}`, `  services: ${services.join(', ') || '(none)'}`];
+  if (services.includes('explorer'))
+    lines.push(`  explorer:       ${url}/ (search, entries, log status, bundle check)`);
   if (services.includes('tuf')) {
     lines.push(
       `  trusted root:   ${url}/trusted_root.json`,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
 import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
 import { SignetError } from '../../core/errors.ts';
+import { fromBase64 } from '../../core/encoding/base64.ts';
 import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
+import { explorerEntryUrl } from '../explorer-link.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
@@ -161,6 +163,9 @@ async function witness(
             ctx.http,
           );
     ctx.onEvent?.(`tlog entry created with index: ${e.logIndex} (${log.url})`);
+    // As cosign links search.sigstore.dev: a Signet stack's own explorer shows the entry.
+    const link = explorerEntryUrl(log.url, fromBase64(e.canonicalizedBody, 'canonicalizedBody'));
+    if (link) ctx.onEvent?.(`tlog entry in the explorer: ${link}`);
     return e;
   });
   const tsaJobs = ctx.services.tsaUrls.map(async (url) => {

@@ -1,4 +1,6 @@
 import { toHex } from '../../core/encoding/hex.ts';
+import { leafHash } from '../../core/merkle/hash.ts';
+import { explorerEntryUrl } from '../explorer-link.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { parseCertificate } from '../../core/x509/certificate.ts';
 import { namedFulcioExtensions, fulcioIssuer } from '../../core/x509/fulcio-extensions.ts';
@@ -70,6 +72,10 @@ export function inspectBundle(b: Bundle, root?: TrustedRoot): string[] {
     out.push(
       `Log entry ${i + 1}:   ${e.kind} ${e.kindVersion} at index ${e.logIndex} in ${logName}`,
     );
+    out.push(`  entry UUID:  ${toHex(leafHash(e.canonicalizedBody))}`);
+    // Only the trusted root says where the log is, and so where a Signet stack's explorer is.
+    const link = log ? explorerEntryUrl(log.baseUrl, e.canonicalizedBody) : undefined;
+    if (link) out.push(`  explorer:    ${link}`);
     if (e.integratedTime > 0) {
       let ok: boolean | undefined;
       let why = '';

@@ -62,7 +62,14 @@ function readFile(path: string, flag: string): string {
 
 export async function readBundle(path: string | undefined): Promise<Bundle> {
   if (!path) throw invalid('--bundle', 'is required: the bundle to verify');
-  const text = readFile(path, '--bundle');
+  return parseBundleText(readFile(path, '--bundle'), path, '--bundle');
+}
+
+/**
+ * A bundle file's text; errors say which file is not a valid bundle and why (and name `field`,
+ * the flag it came from, when there is one).
+ */
+export async function parseBundleText(text: string, name: string, field?: string): Promise<Bundle> {
   const { parseBundleJSON } = await import('../../bundle/bundle.ts');
   try {
     return parseBundleJSON(text);
@@ -71,9 +78,9 @@ export async function readBundle(path: string | undefined): Promise<Bundle> {
       throw new SignetError(
         e.kind,
         e.code,
-        `${path} is not a valid Sigstore bundle: ${e.message}`,
+        `${name} is not a valid Sigstore bundle: ${e.message}`,
         {
-          field: '--bundle',
+          ...(field !== undefined ? { field } : {}),
           cause: e,
         },
       );

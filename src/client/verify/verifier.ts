@@ -59,7 +59,12 @@ export type SignerPolicy =
   | { kind: 'identity'; identity: IdentityPolicy }
   /** Any one of several identities (a policy authority's list); the first that holds is reported. */
   | { kind: 'identities'; identities: IdentityPolicy[] }
-  | { kind: 'key'; key: KeyObject };
+  | { kind: 'key'; key: KeyObject }
+  /**
+   * Every check but the identity policy: for showing who signed (the explorer's answer to a
+   * dropped bundle), never for deciding whom to trust. Key-signed bundles still need `key`.
+   */
+  | { kind: 'anyIdentity' };
 
 export interface VerifyOptions {
   /** Log entries that must verify (default 1). */

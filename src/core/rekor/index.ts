@@ -4,3 +4,4 @@ export * from './v1.ts';
 export * from './v2.ts';
 export * from './verifier.ts';
 export * from './wire.ts';
+export * from './describe.ts';

@@ -1,3 +1,4 @@
+import { esc } from '../http/html.ts';
 import type { Flavor } from './flavors.ts';
 
 /**
@@ -6,9 +7,6 @@ import type { Flavor } from './flavors.ts';
  * password: this provider is for local use and tests, where choosing a configured identity is
  * the point.
  */
-export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** What each flavor's identities are, in words, next to each choice. */
 const KIND: Record<Flavor, string> = {

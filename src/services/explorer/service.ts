@@ -1,0 +1,201 @@
+import fs from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { parseEntryRef } from '../../core/rekor/index.ts';
+import { statusOf } from '../http/errors.ts';
+import type { RekorServiceModule } from '../rekor/service.ts';
+import type { TufService } from '../tuf/service.ts';
+import type { ServiceFactory } from '../types.ts';
+import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
+import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage } from './pages.ts';
+import { parsePage, parseSearchTerm } from './query.ts';
+import { LogView } from './view.ts';
+
+/**
+ * The explorer (DESIGN.md services: "the explorer at /"): the stack's own search.sigstore.dev,
+ * for both Rekor APIs and every shard. Pages are rendered here (pages.ts); the browser scripts
+ * in assets/ (plain ES modules, no build) check inclusion proofs and checkpoint signatures with
+ * WebCrypto, send dropped bundles to the verifier, and follow the log's status.
+ *
+ * Routes: `GET /` (home, or `?q=&page=` search results), `GET /entry/<uuid or entry ID>`
+ * (`?shard=N` when the same entry is in several shards), `GET /explorer/<asset>`, and JSON under
+ * `/explorer/api/`: `search?q=&page=`, `entries/<ref>?shard=`, `status`, `POST verify`.
+ */
+
+const ASSETS: Record<string, string> = {
+  'explorer.css': 'text/css; charset=utf-8',
+  'home.js': 'text/javascript; charset=utf-8',
+  'entry.js': 'text/javascript; charset=utf-8',
+  'check.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+};
+
+/** Only this stack: scripts and styles from it, no inline script, no other origin at all. */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function sendPage(reply: FastifyReply, status: number, page: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .send(page);
+}
+
+function shardParam(v: unknown): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string' || !/^[1-9][0-9]{0,5}$/.test(v))
+    throw invalid('shard', 'must be a shard number');
+  return Number(v);
+}
+
+function queryOf(req: FastifyRequest): Record<string, unknown> {
+  return req.query as Record<string, unknown>;
+}
+
+/** One text value of a query parameter (a repeated one is a mistake, not an array). */
+function oneParam(q: Record<string, unknown>, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalid(name, 'must be given once');
+  return v;
+}
+
+export const createExplorerService: ServiceFactory = async (ctx) => {
+  const rekor = ctx.services.get('rekor') as RekorServiceModule | undefined;
+  if (!rekor) throw new Error('the explorer needs the rekor service');
+  const tuf = ctx.services.get('tuf') as TufService | undefined;
+  const view = new LogView(rekor.shards, (s) => `${ctx.baseUrl}/rekor/shards/${s.id}`);
+  const assetDir = new URL('./assets/', import.meta.url);
+  const assets = new Map<string, Buffer>();
+  for (const name of Object.keys(ASSETS))
+    assets.set(name, fs.readFileSync(new URL(name, assetDir)));
+  const check = ctx.checkBundle;
+
+  return {
+    name: 'explorer',
+    prefix: '',
+    async register(app) {
+      app.get('/', async (req, reply) => {
+        const q = queryOf(req);
+        const term = oneParam(q, 'q');
+        if (term === undefined) return sendPage(reply, 200, homePage(await view.status()));
+        try {
+          const query = parseSearchTerm(term);
+          const page = parsePage(oneParam(q, 'page'));
+          const r = await view.search(query, page);
+          if (page > r.pages)
+            throw invalid(
+              'page',
+              `is ${page}, but the results have ${r.pages} page${r.pages === 1 ? '' : 's'}`,
+            );
+          return sendPage(
+            reply,
+            200,
+            searchPage({ term: term.trim(), kind: query.kind, page, ...r }),
+          );
+        } catch (e) {
+          if (!(e instanceof SignetError)) throw e;
+          return sendPage(
+            reply,
+            statusOf(e),
+            errorPage({ title: 'Cannot search for that', message: e.message, term }),
+          );
+        }
+      });
+
+      app.get('/entry/:ref', async (req, reply) => {
+        const { ref } = req.params as { ref: string };
+        try {
+          const found = await findEntry(ref, shardParam(oneParam(queryOf(req), 'shard')));
+          const others: number[] = [];
+          for (const s of view.shards.list)
+            if (s !== found.shard && (await s.entryByUuid(found.uuid))) others.push(s.id);
+          return sendPage(
+            reply,
+            200,
+            entryPage(view.entry(found.shard, found.entry), ctx.baseUrl, others),
+          );
+        } catch (e) {
+          if (!(e instanceof SignetError)) throw e;
+          return sendPage(
+            reply,
+            statusOf(e),
+            errorPage({
+              title: e.kind === 'not-found' ? 'No such entry' : 'Not an entry reference',
+              message: e.message,
+            }),
+          );
+        }
+      });
+
+      /** A UUID or entry ID, or a decimal global log index. */
+      async function findEntry(ref: string, shard: number | undefined) {
+        if (/^(0|[1-9][0-9]{0,14})$/.test(ref)) {
+          const r = await view.atIndex(Number(ref));
+          return { ...r, uuid: Buffer.from(r.entry.leafHash).toString('hex') };
+        }
+        const parsed = parseEntryRef(ref, 'entry');
+        const r = await view.find(parsed, shard);
+        return { ...r, uuid: parsed.uuid };
+      }
+
+      app.get(`${ASSET_PREFIX}/:name`, async (req, reply) => {
+        const { name } = req.params as { name: string };
+        const body = assets.get(name);
+        if (!body) throw new SignetError('not-found', 'NOT_FOUND', `no explorer file ${name}`);
+        return reply
+          .type(ASSETS[name]!)
+          .header('cache-control', 'no-cache')
+          .header('x-content-type-options', 'nosniff')
+          .send(body);
+      });
+
+      app.get(`${ASSET_PREFIX}/api/search`, async (req) => {
+        const q = queryOf(req);
+        const term = oneParam(q, 'q');
+        if (term === undefined) throw invalid('q', 'is required: the search term');
+        const query = parseSearchTerm(term);
+        const page = parsePage(oneParam(q, 'page'));
+        const r = await view.search(query, page);
+        return { query: { term: term.trim(), kind: query.kind }, page, ...r };
+      });
+
+      app.get(`${ASSET_PREFIX}/api/entries/:ref`, async (req) => {
+        const { ref } = req.params as { ref: string };
+        const found = await findEntry(ref, shardParam(oneParam(queryOf(req), 'shard')));
+        return {
+          entry: view.summary(found.shard, found.entry),
+          proof: await view.proof(found.shard, found.entry),
+        };
+      });
+
+      app.get(`${ASSET_PREFIX}/api/status`, async (req) => {
+        const n = oneParam(queryOf(req), 'latest');
+        if (n !== undefined && !/^([1-9]|[1-4][0-9]|50)$/.test(n))
+          throw invalid('latest', 'must be a number from 1 to 50');
+        return view.status(n === undefined ? 10 : Number(n));
+      });
+
+      app.post(`${ASSET_PREFIX}/api/verify`, { bodyLimit: VERIFY_BODY_LIMIT }, async (req) => {
+        if (!check)
+          throw new SignetError(
+            'unavailable',
+            'NO_VERIFIER',
+            'this stack was started without bundle checking (signet up provides it)',
+          );
+        if (!tuf)
+          throw new SignetError(
+            'unavailable',
+            'NO_TRUSTED_ROOT',
+            'this stack serves no trusted root',
+          );
+        return check(parseCheckRequest(req.body, new Uint8Array(tuf.trustedRoot)));
+      });
+    },
+    async close() {},
+  };
+};

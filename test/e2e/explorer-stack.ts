@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack, type RunningStack } from '../../src/services/stack.ts';
+import { explorerBundleCheck } from '../../src/cli/explorer-check.ts';
+import { setupSigning, signArtifact } from '../../src/client/sign/index.ts';
+import { serializeBundle } from '../../src/bundle/bundle.ts';
+import { stackToken } from '../helpers/stack.ts';
+
+/**
+ * A whole stack as `signet up` runs it (with the explorer's bundle check, which the CLI hands
+ * in), with an email and a GitHub Actions identity, and real keyless signing through it.
+ */
+export const ALICE = 'alice@example.com';
+export const GITHUB_REPO = 'octo-org/app';
+
+export type ExplorerStack = RunningStack & { dataDir: string; tufCache: string };
+
+export async function explorerStack(): Promise<ExplorerStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-'));
+  const quiet = { info() {}, warn() {}, error() {} };
+  const stack = await startStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    log: quiet,
+    checkBundle: explorerBundleCheck,
+    config: {
+      oidc: {
+        identities: [
+          { flavor: 'email', name: ALICE },
+          { flavor: 'github', name: GITHUB_REPO },
+        ],
+      },
+    },
+  });
+  return { ...stack, dataDir, tufCache: path.join(dataDir, 'tuf-cache') };
+}
+
+export interface Signed {
+  artifact: Uint8Array;
+  bundle: string;
+  /** What the client said while signing (the CLI prints these on stderr). */
+  events: string[];
+}
+
+/** Keyless signing through the stack, as `signet sign-blob --server` does. */
+export async function signThrough(
+  stack: ExplorerStack,
+  artifact: Uint8Array,
+  opts: { subject?: string; github?: boolean; rekorVersion?: 1 | 2 } = {},
+): Promise<Signed> {
+  const token = opts.github
+    ? await stackToken(stack.url, opts.subject ?? GITHUB_REPO, '/github')
+    : await stackToken(stack.url, opts.subject ?? ALICE);
+  const events: string[] = [];
+  const ctx = await setupSigning({
+    server: stack.url,
+    identityToken: token,
+    tufCacheDir: stack.tufCache,
+    interactive: 'never',
+    env: {},
+    ...(opts.rekorVersion ? { rekorVersion: opts.rekorVersion } : {}),
+    onEvent: (m) => events.push(m),
+  });
+  const bundle = serializeBundle(await signArtifact(artifact, ctx));
+  return { artifact, bundle, events };
+}
+
+/** The explorer link the client printed for the entry it made. */
+export function explorerLink(s: Signed): string {
+  const line = s.events.find((e) => e.startsWith('tlog entry in the explorer: '));
+  if (!line) throw new Error(`no explorer link among: ${s.events.join(' | ')}`);
+  return line.slice('tlog entry in the explorer: '.length);
+}
