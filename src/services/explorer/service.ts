@@ -7,7 +7,7 @@ import type { RekorServiceModule } from '../rekor/service.ts';
 import type { TufService } from '../tuf/service.ts';
 import type { ServiceFactory } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
-import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage } from './pages.ts';
+import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
 import { parsePage, parseSearchTerm } from './query.ts';
 import { LogView } from './view.ts';
 
@@ -23,7 +23,6 @@ import { LogView } from './view.ts';
  */
 
 const ASSETS: Record<string, string> = {
-  'explorer.css': 'text/css; charset=utf-8',
   'home.js': 'text/javascript; charset=utf-8',
   'entry.js': 'text/javascript; charset=utf-8',
   'check.js': 'text/javascript; charset=utf-8',
@@ -31,8 +30,7 @@ const ASSETS: Record<string, string> = {
 };
 
 /** Only this stack: scripts and styles from it, no inline script, no other origin at all. */
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP = `default-src 'none'; script-src 'self'; style-src ${STYLE_SOURCE}; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
 function sendPage(reply: FastifyReply, status: number, page: string): FastifyReply {
   return reply

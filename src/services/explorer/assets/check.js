@@ -157,7 +157,7 @@ export async function checkInclusion(p, trustedRoot, expectedUuid) {
       !step(
         sameTree,
         sameTree
-          ? `The inclusion proof (${hashes.length} hashes) from leaf ${p.shardIndex} leads to root hash ${toHex(root)}, the root the checkpoint states for its tree of ${cp.size} entries.`
+          ? `The inclusion proof (${hashes.length} hash${hashes.length === 1 ? '' : 'es'}) from leaf ${p.shardIndex} leads to root hash ${toHex(root)}, the root the checkpoint states for its tree of ${cp.size} entries.`
           : `The inclusion proof leads to root ${toHex(root)} for size ${p.treeSize}, but the checkpoint states root ${toHex(cp.rootHash)} for size ${cp.size}.`,
       )
     )
