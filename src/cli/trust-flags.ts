@@ -8,8 +8,15 @@ export type { VerifyFlags } from '../client/verify/setup.ts';
 
 /** Adds the identity, key and trust flags to a verify command. */
 export function addVerifyFlags(cmd: Command): Command {
+  cmd.option('--bundle <file>', 'the Sigstore bundle to verify');
+  addIdentityFlags(cmd);
+  cmd.option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity');
+  return addTrustFlags(cmd);
+}
+
+/** Who must have signed: the certificate identity and issuer (exact, or a whole-value regexp). */
+export function addIdentityFlags(cmd: Command): Command {
   return cmd
-    .option('--bundle <file>', 'the Sigstore bundle to verify')
     .option('--certificate-identity <id>', 'the signer identity (certificate SAN), matched exactly')
     .option(
       '--certificate-identity-regexp <re>',
@@ -32,8 +39,12 @@ export function addVerifyFlags(cmd: Command): Command {
       '--certificate-extension <oid=value>',
       'a Fulcio certificate extension that must have this exact value (repeatable)',
       (v: string, prev: string[] = []) => [...prev, v],
-    )
-    .option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity')
+    );
+}
+
+/** Where trust comes from: a trusted_root.json, or a Signet server's TUF repository. */
+export function addTrustFlags(cmd: Command): Command {
+  return cmd
     .option('--trusted-root <file>', 'trusted_root.json to verify against (offline)')
     .option(
       '--server <url>',

@@ -17,6 +17,8 @@ import { registerSign } from './sign.ts';
 import { registerVerify, registerVerifyAttestation } from './verify.ts';
 import { registerAttest } from './attest.ts';
 import { registerWitness } from './witness.ts';
+import { registerGit } from './git.ts';
+import { registerVerifyCommit, registerVerifyTag } from './verify-commit.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -39,4 +41,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerAttest,
   registerVerifyAttestation,
   registerWitness,
+  registerGit,
+  registerVerifyCommit,
+  registerVerifyTag,
 ];

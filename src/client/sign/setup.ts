@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import {
   parseSigningConfig,
@@ -53,6 +53,10 @@ export interface SignSetupOptions {
   http?: HttpOptions;
   env?: NodeJS.ProcessEnv;
   onEvent?: (message: string) => void;
+  /** Where sign-in instructions go (default stderr; git's program uses the terminal). */
+  say?: (message: string) => void;
+  /** Keyless: certify this key instead of a fresh one (a credential cache keeps it). */
+  keyPair?: { privateKey: KeyObject; publicKey: KeyObject };
 }
 
 export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
@@ -75,7 +79,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   if (keyless) {
     requireTimeSource(services); // before the token is spent on a certificate
     const token = await identityToken(o, env, config?.oidcUrls[0]?.url);
-    signer = await keylessSigner(services.caUrl!, token, o.http);
+    signer = await keylessSigner(services.caUrl!, token, o.http, o.keyPair);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
     const text = readText(o.key!, '--key');
@@ -131,6 +135,7 @@ async function identityToken(
     server: o.server,
     issuer: o.oidcIssuer ?? (o.server ? undefined : issuer),
     interactive: o.interactive,
+    ...(o.say ? { say: o.say } : {}),
     ...(o.oidcClientId !== undefined ? { clientId: o.oidcClientId } : {}),
   });
   o.onEvent?.(`using the identity token from ${t.source}`);

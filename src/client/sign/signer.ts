@@ -60,16 +60,20 @@ export function publicKeyHint(spki: Uint8Array): string {
 }
 
 /**
- * Keyless: a fresh ECDSA P-256 key, a proof of possession over the token's challenge claim,
- * and a certificate from the CA (Fulcio API v2). The certificate must certify our key.
+ * Keyless: a fresh ECDSA P-256 key (or `keyPair`, when the caller keeps the key for a
+ * credential cache), a proof of possession over the token's challenge claim, and a certificate
+ * from the CA (Fulcio API v2). The certificate must certify our key.
  */
 export async function keylessSigner(
   caUrl: string,
   identityToken: string,
   http: HttpOptions = {},
+  keyPair: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+  }),
 ): Promise<Signer & { chainPem: string[] }> {
   const challenge = challengeOf(identityToken);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = keyPair;
   const keyDetails: KeyDetails = 'PKIX_ECDSA_P256_SHA_256';
   const der = spkiDer(publicKey);
   const pop = signWith(privateKey, keyDetails, new TextEncoder().encode(challenge));
@@ -78,6 +82,20 @@ export async function keylessSigner(
     { identityToken, publicKeyPem: encodePem('PUBLIC KEY', der), proofOfPossession: pop },
     http,
   );
+  return certifiedSigner(privateKey, chain);
+}
+
+/**
+ * A signer over a key and the certificate chain (PEM, leaf first) the CA issued for it: for a
+ * fresh keyless signer, or one a credential cache kept. The leaf must certify this key.
+ */
+export function certifiedSigner(
+  privateKey: KeyObject,
+  chain: string[],
+): Signer & { chainPem: string[] } {
+  const publicKey = createPublicKey(privateKey);
+  const keyDetails = keyDetailsOf(publicKey, 'signing key');
+  const der = spkiDer(publicKey);
   // OpenSSL's parser (node:crypto) is enough to read the key and DER back: the verifier
   // checks everything else about the certificate.
   let leaf: X509Certificate;

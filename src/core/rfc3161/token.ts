@@ -236,3 +236,14 @@ function parseSigningCertificate(t: Element, v2: boolean, f: string): EssCertId[
     return id;
   });
 }
+
+/**
+ * The TimeStampToken (a CMS ContentInfo) of a TimeStampResp, or the input when it is a bare
+ * token already: bundles carry the response, CMS unsigned attributes the token (RFC 3161 App. A).
+ */
+export function timestampToken(der: Uint8Array): Uint8Array {
+  const items = elementChildren(readOne(der, 'timestamp', TAG.SEQUENCE), 'timestamp');
+  if (items[0]?.tag !== TAG.SEQUENCE) return der;
+  parseTimestamp(der); // a response must be granted and well-formed to give its token away
+  return Uint8Array.from(expectTag(items[1], TAG.SEQUENCE, 'TimeStampResp.timeStampToken').raw);
+}

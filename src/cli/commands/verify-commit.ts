@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import type { ObjectVerification } from '../../client/git/commits.ts';
+import type { VerifyFlags } from '../../client/verify/setup.ts';
+import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
+
+interface GitVerifyFlags extends VerifyFlags {
+  range?: string;
+  insecureIgnoreTlog?: boolean;
+  offline?: boolean;
+}
+
+/** One line: who signed, when, and how it is logged (or that it is not). */
+export function describeGitResult(r: ObjectVerification): string {
+  const who = `${r.identity.join(', ') || '(no identity)'} (issuer ${r.issuer ?? 'unknown'})`;
+  const when = r.times
+    .map(
+      (t) =>
+        `${t.time.toISOString()} (${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`,
+    )
+    .join(', ');
+  const log = r.log
+    ? `log index ${r.log.logIndex}${r.log.mode === 'online' ? ' (online entry)' : ''}`
+    : 'NO TRANSPARENCY LOG ENTRY (timestamp only)';
+  return `signed by ${who} at ${when}, ${log}`;
+}
+
+/** The trust and policy for git verification, from the flags (and git config for the server). */
+async function gitTrust(flags: GitVerifyFlags) {
+  const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
+  const policy = await signerPolicy(flags);
+  if (!flags.trustedRoot && !flags.server) {
+    // The stack `signet git setup` configured, as git's own verification uses.
+    const { git } = await import('../../client/git/repo.ts');
+    const configured = await git(process.cwd(), ['config', '--get', 'signet.server']).then(
+      (b) => b.toString().trim(),
+      () => '',
+    );
+    flags.server = process.env.SIGNET_SERVER || configured || undefined;
+  }
+  const trustedRoot = await loadTrustedRoot(flags);
+  const { rekorSearch } = await import('../../client/git/commits.ts');
+  return {
+    trustedRoot,
+    policy,
+    allowNoTlog: flags.insecureIgnoreTlog === true,
+    ...(flags.offline ? {} : { search: rekorSearch(trustedRoot, { timeoutMs: 30_000 }) }),
+  };
+}
+
+function addGitVerifyFlags(cmd: Command): Command {
+  addIdentityFlags(cmd);
+  addTrustFlags(cmd);
+  return cmd
+    .option(
+      '--insecure-ignore-tlog',
+      'accept signatures with no transparency log entry when a timestamp dates them (marked in the output)',
+    )
+    .option('--offline', 'do not search the log for signatures made in gitsign online mode');
+}
+
+export function registerVerifyCommit(program: Command): void {
+  addGitVerifyFlags(
+    program
+      .command('verify-commit')
+      .description(
+        'verify the keyless signature of a commit (or of every commit of --range A..B): chain, SCT, log entry, timestamp, identity',
+      )
+      .argument('[revision]', 'the commit (default HEAD)')
+      .option('--range <A..B>', 'verify every commit of a range, one line per commit'),
+  ).action(async (rev: string | undefined, flags: GitVerifyFlags) => {
+    const { verifyCommit, verifyCommitRange } = await import('../../client/git/commits.ts');
+    const { invalid } = await import('../../core/errors.ts');
+    if (rev !== undefined && flags.range !== undefined)
+      throw invalid('--range', 'give either a revision or --range, not both');
+    const trust = await gitTrust(flags);
+    if (flags.range === undefined) {
+      const r = await verifyCommit(process.cwd(), rev ?? 'HEAD', trust);
+      process.stderr.write(`Verified OK: commit ${r.id} ${describeGitResult(r)}\n`);
+      return;
+    }
+    let good = 0;
+    let bad = 0;
+    for await (const item of verifyCommitRange(process.cwd(), flags.range, trust)) {
+      if (item.ok) {
+        good++;
+        process.stdout.write(`${item.id} OK ${describeGitResult(item.result)}\n`);
+      } else {
+        bad++;
+        process.stdout.write(`${item.id} FAILED ${item.error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      }
+    }
+    process.stderr.write(
+      bad === 0
+        ? `Verified OK: ${good} commit${good === 1 ? '' : 's'} in ${flags.range}\n`
+        : `${bad} of ${good + bad} commits in ${flags.range} failed verification\n`,
+    );
+    if (bad > 0 || good === 0) {
+      if (good === 0 && bad === 0)
+        throw invalid('--range', `${flags.range} holds no commits to verify`);
+      process.exitCode = 1;
+    }
+  });
+}
+
+export function registerVerifyTag(program: Command): void {
+  addGitVerifyFlags(
+    program
+      .command('verify-tag')
+      .description('verify the keyless signature of an annotated tag')
+      .argument('<tag>', 'the tag'),
+  ).action(async (tag: string, flags: GitVerifyFlags) => {
+    const { verifyTag } = await import('../../client/git/commits.ts');
+    const r = await verifyTag(process.cwd(), tag, await gitTrust(flags));
+    process.stderr.write(`Verified OK: tag ${tag} (${r.id}) ${describeGitResult(r)}\n`);
+  });
+}

@@ -1,0 +1,331 @@
+/**
+ * The program git runs for `gpg.format=x509` (`gpg.x509.program`, set by `signet git setup`),
+ * speaking git's gpg interface (git gpg-interface.c; gitsign internal/commands/root):
+ *   sign:   <program> --status-fd=2 -bsau <key>     payload on stdin; armored CMS on stdout,
+ *           `[GNUPG:] SIG_CREATED` on the status fd; exit 0
+ *   verify: <program> --status-fd=1 --verify <sig-file> -   payload on stdin; GOODSIG/BADSIG/
+ *           ERRSIG on the status fd, human text on stderr; exit 0 only for a good signature
+ * Settings come from git config (`signet.*`, written by `signet git setup`) and the environment:
+ *   signet.server / SIGNET_SERVER        the Signet stack (CA, log, TSA, trust)
+ *   signet.trustedRoot                   verify against this trusted_root.json instead
+ *   signet.identity, signet.issuer       who must have signed (git cannot say; default: anyone)
+ *   signet.tlog (true|false)             false: timestamp only, no transparency log entry
+ *   signet.cache (true|false)            the credential cache (default true)
+ * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
+ * deadline (signet.timeout seconds, default 30).
+ */
+import fs from 'node:fs';
+import type { SignetError } from '../core/errors.ts';
+
+interface Io {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+type Args =
+  | { mode: 'sign'; statusFd: number; key: string | undefined }
+  | { mode: 'verify'; statusFd: number; files: string[] };
+
+class UsageError extends Error {}
+
+/** git's exact arguments, plus the spellings gpg accepts for them. */
+export function parseProgramArgs(argv: string[]): Args {
+  let statusFd = -1;
+  let sign = false;
+  let verify = false;
+  let key: string | undefined;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const fd = /^--status-fd(?:=(\d+))?$/.exec(a);
+    if (fd) {
+      const v = fd[1] ?? argv[++i];
+      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError('--status-fd needs a number');
+      statusFd = Number(v);
+    } else if (a === '--verify') verify = true;
+    else if (a === '--sign' || a === '--detach-sign' || a === '--armor') sign = true;
+    else if (a === '--local-user' || a === '-u') key = argv[++i];
+    else if (/^-[bsau]+$/.test(a)) {
+      sign = true;
+      if (a.includes('u')) {
+        if (!a.endsWith('u')) throw new UsageError(`${a}: -u takes the key as the next argument`);
+        key = argv[++i];
+      }
+    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+    else files.push(a);
+  }
+  if (sign === verify) throw new UsageError('give --sign (-bsau KEY) or --verify SIGFILE -');
+  return verify ? { mode: 'verify', statusFd, files } : { mode: 'sign', statusFd, key };
+}
+
+function statusStream(fd: number, io: Io): (s: string) => void {
+  if (fd === 1) return (s) => io.stdout.write(s);
+  if (fd === 2) return (s) => io.stderr.write(s);
+  if (fd > 2) return (s) => fs.writeSync(fd, s);
+  return () => {};
+}
+
+async function readAll(s: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** `signet.*` settings of the repository (and global config), in one git call. */
+async function gitSettings(cwd: string): Promise<Map<string, string>> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile('git', ['config', '--get-regexp', '^signet\\.'], { cwd }, (err, stdout) => {
+      const m = new Map<string, string>();
+      if (!err)
+        for (const line of stdout.split('\n')) {
+          const sp = line.indexOf(' ');
+          if (sp > 0) m.set(line.slice(0, sp).toLowerCase(), line.slice(sp + 1));
+        }
+      resolve(m);
+    });
+  });
+}
+
+function bool(v: string | undefined, name: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (/^(true|yes|on|1)$/i.test(v)) return true;
+  if (/^(false|no|off|0)$/i.test(v)) return false;
+  throw new UsageError(`${name}: "${v}" is not true or false`);
+}
+
+function timeoutMs(cfg: Map<string, string>): number {
+  const t = cfg.get('signet.timeout') ?? '30';
+  if (!/^\d+(\.\d+)?$/.test(t) || Number(t) <= 0)
+    throw new UsageError(`signet.timeout: "${t}" is not a positive number of seconds`);
+  return Number(t) * 1000;
+}
+
+/** Runs the program; resolves to the exit code. */
+export async function gitProgram(argv: string[], io: Io): Promise<number> {
+  let args: Args;
+  try {
+    args = parseProgramArgs(argv);
+  } catch (e) {
+    io.stderr.write(`signet: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const status = statusStream(args.statusFd, io);
+  if (args.mode === 'sign') {
+    try {
+      await sign(io, status);
+      return 0;
+    } catch (e) {
+      io.stderr.write(`\nsignet: cannot sign: ${oneLine(e)}\n`);
+      return 1;
+    }
+  }
+  return verify(args.files, io, status);
+}
+
+function oneLine(e: unknown): string {
+  if (process.env.SIGNET_DEBUG) console.error(e);
+  return ((e as Error).message ?? String(e)).replace(/\s*\n\s*/g, ' ');
+}
+
+async function sign(io: Io, status: (s: string) => void): Promise<void> {
+  const payload = await readAll(io.stdin);
+  const cfg = await gitSettings(io.cwd);
+  const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
+  if (!server)
+    throw new UsageError(
+      'no Signet server configured: run `signet git setup --server URL` (or set SIGNET_SERVER)',
+    );
+  const tlog = bool(cfg.get('signet.tlog'), 'signet.tlog', true);
+  const cache = bool(io.env.SIGNET_CACHE ?? cfg.get('signet.cache'), 'signet.cache', true);
+  const http = { timeoutMs: timeoutMs(cfg), retries: 1 };
+  const agent = await import('../client/git/agent.ts');
+  const socket = agent.agentSocketPath(io.env);
+  const cacheKey = `${server}#tlog=${tlog}`;
+  const { sigCreatedStatus } = await import('../core/git/status.ts');
+  if (cache && fs.existsSync(socket)) {
+    // The agent signs when it holds a credential: this process loads nothing else.
+    const r = await agent.agentRequest(
+      socket,
+      {
+        op: 'sign',
+        server: cacheKey,
+        payload: Buffer.from(payload).toString('base64'),
+        timeoutMs: http.timeoutMs,
+      },
+      http.timeoutMs * 3 + 5_000,
+    );
+    if (r?.ok === false) throw new Error(String(r.error));
+    const signed = r?.signed as { armored: string; certificate: string; time: number } | null;
+    if (signed) {
+      io.stdout.write(signed.armored);
+      status(sigCreatedStatus(Buffer.from(signed.certificate, 'base64'), new Date(signed.time)));
+      return;
+    }
+  }
+  const { signGitPayload } = await import('../client/git/sign.ts');
+  const ctx = await signingContext(server, { tlog, cache, http, socket, cacheKey }, io);
+  const r = await signGitPayload(payload, ctx);
+  io.stdout.write(r.armored);
+  status(sigCreatedStatus(r.certificate, r.signingTime));
+}
+
+/** A sign-in: a fresh key certified by the CA, handed to the credential cache for next time. */
+async function signingContext(
+  server: string,
+  o: {
+    tlog: boolean;
+    cache: boolean;
+    http: { timeoutMs: number; retries: number };
+    socket: string;
+    cacheKey: string;
+  },
+  io: Io,
+) {
+  const agent = await import('../client/git/agent.ts');
+  const { generateKeyPairSync, X509Certificate } = await import('node:crypto');
+  const { setupSigning } = await import('../client/sign/setup.ts');
+  const { tufCacheDir } = await import('../client/verify/setup.ts');
+  const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tty = terminal();
+  const ctx = await setupSigning({
+    server,
+    tufCacheDir: tufCacheDir(),
+    rekorVersion: 1, // gitsign's log entries are Rekor v1 hashedrekords
+    tlogUpload: o.tlog,
+    http: o.http,
+    env: io.env,
+    keyPair,
+    // git owns stdin and stderr: a person signs in through the terminal, if there is one.
+    ...(tty
+      ? { interactive: 'auto' as const, say: (m: string) => fs.writeSync(tty, `${m}\n`) }
+      : { interactive: 'never' as const }),
+  });
+  if (o.cache && ctx.signer.material.$case === 'certificate') {
+    const chainPem = (ctx.signer as { chainPem?: string[] }).chainPem ?? [];
+    const notAfter = Date.parse(new X509Certificate(ctx.signer.material.certificateDer).validTo);
+    const credential = {
+      keyPem: keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      chainPem,
+      services: ctx.services,
+      notAfter,
+    };
+    await agent.storeCredential(o.socket, o.cacheKey, credential, () => startAgent(io.env));
+  }
+  return ctx;
+}
+
+/** The controlling terminal, when there is one (git holds stdin and stderr). */
+function terminal(): number | undefined {
+  if (process.env.SIGNET_SIGN_IN === 'never') return undefined;
+  try {
+    return fs.openSync('/dev/tty', 'w');
+  } catch {
+    return undefined;
+  }
+}
+
+function startAgent(env: NodeJS.ProcessEnv): void {
+  void import('node:child_process').then(({ spawn }) => {
+    const main = new URL('./main.ts', import.meta.url).pathname;
+    spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'git', 'agent'], {
+      detached: true,
+      stdio: 'ignore',
+      env,
+    }).unref();
+  });
+}
+
+async function verify(files: string[], io: Io, status: (s: string) => void): Promise<number> {
+  const st = await import('../core/git/status.ts');
+  status(st.newSigStatus());
+  let certificate: Uint8Array | undefined;
+  try {
+    if (files.length !== 2 || files[1] !== '-')
+      throw new UsageError('verify takes the signature file and - (the payload on stdin)');
+    const signature = new Uint8Array(fs.readFileSync(files[0]!));
+    const payload = await readAll(io.stdin);
+    const { parseGitSignature } = await import('../core/git/signature.ts');
+    try {
+      certificate = parseGitSignature(signature).certificate;
+    } catch {
+      certificate = undefined;
+    }
+    const cfg = await gitSettings(io.cwd);
+    const { loadTrustedRoot } = await import('../client/verify/setup.ts');
+    const trustedRootFile = cfg.get('signet.trustedroot');
+    const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
+    const trustedRoot = await loadTrustedRoot(
+      trustedRootFile
+        ? { trustedRoot: trustedRootFile }
+        : { server, tufRoot: cfg.get('signet.tufroot') },
+    );
+    const identity = cfg.get('signet.identity');
+    const issuer = cfg.get('signet.issuer');
+    const { ANY_IDENTITY, verifyGitSignatureOnline } = await import('../client/git/verify.ts');
+    const { rekorSearch } = await import('../client/git/commits.ts');
+    const { joinSignature, objectId, objectTypeOf } = await import('../core/git/object.ts');
+    const policy = {
+      kind: 'identity' as const,
+      identity:
+        identity && issuer
+          ? { subjectAlternativeName: { exact: identity }, issuer: { exact: issuer } }
+          : ANY_IDENTITY,
+    };
+    const type = objectTypeOf(payload) ?? 'commit';
+    const id = objectId(type, joinSignature(type, payload, signature));
+    const r = await verifyGitSignatureOnline(
+      payload,
+      signature,
+      id,
+      trustedRoot,
+      policy,
+      rekorSearch(trustedRoot, { timeoutMs: timeoutMs(cfg) }),
+      { allowNoTlog: !bool(cfg.get('signet.tlog'), 'signet.tlog', true) },
+    );
+    const who = r.identity.join(', ') || '(no identity)';
+    const when = r.times[0]?.time ?? r.claimedTime ?? new Date();
+    io.stderr.write(`signet: Good signature from ${who} (issuer ${r.issuer ?? 'unknown'})\n`);
+    io.stderr.write(
+      r.log
+        ? `signet: logged at index ${r.log.logIndex} in ${r.log.log}${r.log.mode === 'online' ? ' (online entry)' : ''}, ${describeTimes(r.times)}\n`
+        : `signet: NO TRANSPARENCY LOG ENTRY: timestamp only, ${describeTimes(r.times)}\n`,
+    );
+    if (!(identity && issuer))
+      io.stderr.write(
+        'signet: WARNING: git cannot say who must have signed; check with `signet verify-commit --certificate-identity ... --certificate-oidc-issuer ...` or set signet.identity and signet.issuer\n',
+      );
+    status(st.goodSigStatus(r.certificate, who, when));
+    return 0;
+  } catch (e) {
+    const code = (e as SignetError).code;
+    const bad = code === 'CONTENT_MISMATCH' || code === 'SIGNATURE';
+    status(
+      certificate && bad ? st.badSigStatus(certificate, 'signet') : st.errSigStatus(certificate, 9),
+    );
+    io.stderr.write(`signet: ${bad ? 'BAD signature' : 'cannot verify'}: ${oneLine(e)}\n`);
+    return 1;
+  }
+}
+
+function describeTimes(times: Array<{ source: string; time: Date }>): string {
+  return times
+    .map(
+      (t) =>
+        `${t.source === 'timestamp-authority' ? 'timestamped' : 'integrated'} ${t.time.toISOString()}`,
+    )
+    .join(', ');
+}
+
+if (import.meta.main) {
+  process.exitCode = await gitProgram(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

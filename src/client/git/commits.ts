@@ -1,0 +1,161 @@
+/**
+ * The library API for signed commits and tags (used by `signet verify-commit`, `verify-tag`,
+ * the git program and policy verification): read the object from the repository with git,
+ * split it into payload and signature exactly as git does, and verify (client/git/verify.ts).
+ */
+import { createHash } from 'node:crypto';
+import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
+import type { SignerPolicy } from '../verify/verifier.ts';
+import { sendJson, trimSlash, type HttpOptions } from '../http/fetch.ts';
+import { toTlogEntry } from '../http/rekor-v1.ts';
+import { commitsOf, readObjects, resolveObject } from './repo.ts';
+import {
+  type GitVerification,
+  type LogSearch,
+  verifyGitSignature,
+  verifyGitSignatureOnline,
+} from './verify.ts';
+
+export interface GitTrust {
+  trustedRoot: TrustedRoot;
+  /** Who must have signed (verify-blob's identity flags); ANY_IDENTITY for git's own checks. */
+  policy: SignerPolicy;
+  /** Accept timestamp-only signatures (no transparency log), marked as such in the result. */
+  allowNoTlog?: boolean;
+  /** Search the log for gitsign online-mode entries; without it verification is offline. */
+  search?: LogSearch;
+}
+
+export interface ObjectVerification extends GitVerification {
+  /** The commit or tag object ID. */
+  id: string;
+  type: SignedObjectType;
+}
+
+export type RangeItem =
+  | { id: string; ok: true; result: ObjectVerification }
+  | { id: string; ok: false; error: SignetError };
+
+/** Verifies one raw object: unsigned objects fail with NOT_SIGNED. */
+export async function verifyRawObject(
+  type: SignedObjectType,
+  id: string,
+  raw: Uint8Array,
+  trust: GitTrust,
+): Promise<ObjectVerification> {
+  const { payload, signature } = type === 'commit' ? splitCommit(raw) : splitTag(raw);
+  if (!signature) throw verificationFailed('NOT_SIGNED', `${type} ${id} is not signed`);
+  const opts = trust.allowNoTlog ? { allowNoTlog: true } : {};
+  const r = trust.search
+    ? await verifyGitSignatureOnline(
+        payload,
+        signature,
+        id,
+        trust.trustedRoot,
+        trust.policy,
+        trust.search,
+        opts,
+      )
+    : verifyGitSignature(payload, signature, trust.trustedRoot, trust.policy, opts);
+  return { ...r, id, type };
+}
+
+async function verifyNamed(
+  repoDir: string,
+  rev: string,
+  type: SignedObjectType,
+  trust: GitTrust,
+): Promise<ObjectVerification> {
+  const id = await resolveObject(repoDir, rev, type);
+  for await (const o of readObjects(repoDir, [id])) return verifyRawObject(type, id, o.raw, trust);
+  throw new SignetError('not-found', 'NO_SUCH_OBJECT', `${type} ${rev} could not be read`);
+}
+
+/** Verifies the signature of the commit `rev` names (default HEAD). */
+export function verifyCommit(
+  repoDir: string,
+  rev: string,
+  trust: GitTrust,
+): Promise<ObjectVerification> {
+  return verifyNamed(repoDir, rev, 'commit', trust);
+}
+
+/** Verifies the signature of the annotated tag `tag`. */
+export function verifyTag(
+  repoDir: string,
+  tag: string,
+  trust: GitTrust,
+): Promise<ObjectVerification> {
+  return verifyNamed(repoDir, tag, 'tag', trust);
+}
+
+/**
+ * Every commit of a range (`A..B`), oldest first: one result per commit, a failure for one
+ * commit does not stop the others.
+ */
+export async function* verifyCommitRange(
+  repoDir: string,
+  range: string,
+  trust: GitTrust,
+): AsyncGenerator<RangeItem> {
+  const ids = await commitsOf(repoDir, range);
+  for await (const o of readObjects(repoDir, ids)) {
+    try {
+      yield { id: o.id, ok: true, result: await verifyRawObject('commit', o.id, o.raw, trust) };
+    } catch (e) {
+      if (!(e instanceof SignetError)) throw e;
+      yield { id: o.id, ok: false, error: e };
+    }
+  }
+}
+
+/**
+ * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
+ * certificate (gitsign pkg/rekor: index search by public key, then match the hash). Every v1
+ * log of the trusted root with a base URL is asked; the first matching entries win.
+ */
+export function rekorSearch(trustedRoot: TrustedRoot, http: HttpOptions = {}): LogSearch {
+  return async (objectId, certificatePem) => {
+    const hash = createHash('sha256').update(objectId).digest('hex');
+    let lastError: unknown;
+    for (const log of trustedRoot.tlogs) {
+      if (!log.baseUrl) continue;
+      const base = trimSlash(log.baseUrl);
+      const service = 'the transparency log (Rekor v1 search)';
+      try {
+        const ids = await sendJson(
+          {
+            service,
+            method: 'POST',
+            url: `${base}/api/v1/index/retrieve`,
+            json: {
+              hash: `sha256:${hash}`,
+              publicKey: {
+                format: 'x509',
+                content: Buffer.from(certificatePem).toString('base64'),
+              },
+              operator: 'and',
+            },
+          },
+          http,
+        );
+        if (!Array.isArray(ids.json)) continue;
+        const out: TlogEntryProtoJson[] = [];
+        for (const uuid of ids.json.slice(0, 10)) {
+          if (typeof uuid !== 'string' || !/^[0-9a-f]{64,80}$/.test(uuid)) continue;
+          const url = `${base}/api/v1/log/entries/${uuid}`;
+          const e = await sendJson({ service, method: 'GET', url }, http);
+          out.push(toTlogEntry(e.json, { service, url }));
+        }
+        if (out.length > 0) return out;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    if (lastError) throw lastError;
+    return [];
+  };
+}

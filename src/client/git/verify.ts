@@ -1,0 +1,266 @@
+/**
+ * Verifies a git signature (gitsign's CMS format) with THE verifier (client/verify/verifier.ts),
+ * through the CMS <-> bundle mapping gitsign documents (docs/bundle-cms.md):
+ *  - the artifact is DER(SignedAttrs); the bundle's messageSignature is the SignerInfo's
+ *    signature with messageDigest = hash(DER(SignedAttrs));
+ *  - the certificate is the leaf the SignerInfo names; intermediates come from the trusted root;
+ *  - the log entry is the embedded TransparencyLogEntry (OID …57264.3.1) whose body is rebuilt
+ *    from the signature, the certificate and the signed attributes (hashedrekord 0.0.1), so an
+ *    entry for any other signature fails its inclusion checks;
+ *  - RFC 3161 tokens from the unsigned attributes are the bundle's timestamps;
+ *  - "content binding": hash(payload) must equal the messageDigest attribute.
+ * Signatures without an embedded entry are gitsign's "online" mode: the log is searched for a
+ * hashedrekord over the object ID signed with the same certificate (verifyGitSignatureOnline).
+ * A timestamp-only signature (no log at all) verifies only when asked for, and says so.
+ */
+import { createHash, verify as nodeVerify } from 'node:crypto';
+import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
+import { toHex } from '../../core/encoding/hex.ts';
+import { parseGitSignature, type GitSignature } from '../../core/git/signature.ts';
+import { hashedRekordV001Body } from '../../core/rekor/v1.ts';
+import { decodeTlogEntryProto, type TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
+import { certificateFingerprint } from '../../core/git/status.ts';
+import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import {
+  verifyBundle,
+  type SignerPolicy,
+  type VerificationResult,
+  type VerifiedTime,
+} from '../verify/verifier.ts';
+import type { IdentityPolicy } from '../verify/policy.ts';
+
+export interface GitVerifyOptions {
+  /** Accept a signature with no transparency log entry when an RFC 3161 timestamp dates it. */
+  allowNoTlog?: boolean;
+}
+
+export interface GitVerification {
+  /** The certificate's identities (SAN) and OIDC issuer. */
+  identity: string[];
+  issuer: string | undefined;
+  certificate: Uint8Array;
+  /** SHA-1 fingerprint of the certificate, as gpg status lines print it. */
+  fingerprint: string;
+  /** Verified times: the log's integrated time and/or the TSA's. */
+  times: VerifiedTime[];
+  /** The signing time the signer claims (signed attribute; not a verified time). */
+  claimedTime: Date | undefined;
+  /** How the signature is logged; undefined for timestamp-only signatures. */
+  log: { mode: 'embedded' | 'online'; logIndex: number; log: string } | undefined;
+}
+
+/** Any signer: git verify-commit cannot say whom it expects (gitsign warns the same way). */
+export const ANY_IDENTITY: IdentityPolicy = {
+  subjectAlternativeName: { regexp: /^[\s\S]*$/ },
+  issuer: { regexp: /^[\s\S]*$/ },
+};
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const BUNDLE_HASH = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const;
+
+/** The signature parsed and bound to the payload (content binding), before any trust. */
+export function bindGitSignature(payload: Uint8Array, signature: Uint8Array): GitSignature {
+  const sig = parseGitSignature(signature);
+  const digest = createHash(sig.digest).update(payload).digest();
+  if (Buffer.compare(digest, sig.messageDigest) !== 0)
+    throw verificationFailed(
+      'CONTENT_MISMATCH',
+      `the signed content does not match: the signature is over ${sig.digest} ${toHex(sig.messageDigest)}, the object's content hashes to ${toHex(digest)} (changed after signing)`,
+    );
+  return sig;
+}
+
+/**
+ * Offline verification: the embedded log entry (or, with allowNoTlog, timestamps alone).
+ * Throws a SignetError: `invalid-input` for an unreadable signature, `verification` otherwise.
+ */
+export function verifyGitSignature(
+  payload: Uint8Array,
+  signature: Uint8Array,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  opts: GitVerifyOptions = {},
+): GitVerification {
+  const sig = bindGitSignature(payload, signature);
+  if (sig.tlogEntry === undefined && !opts.allowNoTlog)
+    throw verificationFailed(
+      'TLOG_MISSING',
+      'the signature carries no transparency log entry (it was made without one, or in gitsign online mode and the log could not be searched)',
+    );
+  return verifyBound(sig, trustedRoot, policy);
+}
+
+function verifyBound(
+  sig: GitSignature,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+): GitVerification {
+  const entry = sig.tlogEntry ? embeddedEntry(sig) : undefined;
+  const bundle = toBundle(sig, entry ? [entry] : []);
+  const r = verifyBundle(bundle, { kind: 'bytes', data: sig.signedAttrs }, trustedRoot, policy, {
+    tlogThreshold: entry ? 1 : 0,
+  });
+  return result(sig, r, entry ? 'embedded' : undefined);
+}
+
+/** The embedded entry with its body rebuilt from this signature (gitsign ToLogEntryProto). */
+function embeddedEntry(sig: GitSignature): TlogEntryProtoJson {
+  let e: TlogEntryProtoJson;
+  try {
+    e = decodeTlogEntryProto(sig.tlogEntry!, 'tlogEntry');
+  } catch (err) {
+    throw verificationFailed(
+      'TLOG_MALFORMED',
+      `the embedded transparency log entry is not a TransparencyLogEntry: ${(err as Error).message}`,
+      err,
+    );
+  }
+  if (e.kindVersion.kind !== 'hashedrekord' || e.kindVersion.version !== '0.0.1')
+    throw verificationFailed(
+      'TLOG_KIND',
+      `the embedded log entry is ${e.kindVersion.kind || '(no kind)'} ${e.kindVersion.version}; git signatures are logged as hashedrekord 0.0.1`,
+    );
+  const digest = createHash(sig.digest).update(sig.signedAttrs).digest('hex');
+  const body = hashedRekordV001Body(
+    sig.digest,
+    digest,
+    b64(sig.signer.signature),
+    b64(new TextEncoder().encode(encodePem('CERTIFICATE', sig.certificate))),
+  );
+  return { ...e, canonicalizedBody: b64(body) };
+}
+
+function toBundle(sig: GitSignature, entries: TlogEntryProtoJson[]): Bundle {
+  const digest = createHash(sig.digest).update(sig.signedAttrs).digest();
+  const json = {
+    mediaType: MEDIA_TYPE_V03,
+    verificationMaterial: {
+      certificate: { rawBytes: b64(sig.certificate) },
+      tlogEntries: entries,
+      ...(sig.timestampTokens.length
+        ? {
+            timestampVerificationData: {
+              rfc3161Timestamps: sig.timestampTokens.map((t) => ({ signedTimestamp: b64(t) })),
+            },
+          }
+        : {}),
+    },
+    messageSignature: {
+      messageDigest: { algorithm: BUNDLE_HASH[sig.digest], digest: b64(digest) },
+      signature: b64(sig.signer.signature),
+    },
+  };
+  try {
+    return parseBundle(json);
+  } catch (e) {
+    throw verificationFailed(
+      (e as SignetError).code ?? 'MALFORMED',
+      `the signature's parts do not make a valid Sigstore bundle: ${(e as Error).message}`,
+      e,
+    );
+  }
+}
+
+function result(
+  sig: GitSignature,
+  r: VerificationResult,
+  mode: 'embedded' | 'online' | undefined,
+): GitVerification {
+  const signer = r.signer;
+  const le = r.tlogEntries[0];
+  return {
+    identity: signer.kind === 'certificate' ? signer.identity : [],
+    issuer: signer.kind === 'certificate' ? signer.issuer : undefined,
+    certificate: sig.certificate,
+    fingerprint: certificateFingerprint(sig.certificate),
+    times: r.times,
+    claimedTime: sig.signingTime,
+    log:
+      mode && le
+        ? { mode, logIndex: le.entry.logIndex, log: le.log.baseUrl || 'transparency log' }
+        : undefined,
+  };
+}
+
+/** Finds gitsign online-mode entries: hashedrekord over SHA-256(objectId) by this certificate. */
+export type LogSearch = (objectId: string, certificatePem: string) => Promise<TlogEntryProtoJson[]>;
+
+/**
+ * With an online fallback: a signature without an embedded entry is looked up in the log by
+ * its object ID (gitsign's online mode). The entry is then verified by the verifier as a bundle
+ * over the object ID, and the CMS signature over the content with the same certificate.
+ */
+export async function verifyGitSignatureOnline(
+  payload: Uint8Array,
+  signature: Uint8Array,
+  objectId: string,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  search: LogSearch | undefined,
+  opts: GitVerifyOptions = {},
+): Promise<GitVerification> {
+  const sig = bindGitSignature(payload, signature);
+  if (sig.tlogEntry !== undefined) return verifyBound(sig, trustedRoot, policy);
+  const pem = encodePem('CERTIFICATE', sig.certificate);
+  let candidates: TlogEntryProtoJson[] = [];
+  let searchError: unknown;
+  if (search) {
+    try {
+      candidates = await search(objectId, pem);
+    } catch (e) {
+      searchError = e;
+    }
+  }
+  const entry = candidates[0];
+  if (!entry) {
+    if (opts.allowNoTlog) return verifyBound(sig, trustedRoot, policy);
+    throw verificationFailed(
+      'TLOG_MISSING',
+      searchError
+        ? `the signature carries no transparency log entry, and the log could not be searched for one: ${(searchError as Error).message}`
+        : search
+          ? `the signature carries no transparency log entry, and the log has none for ${objectId} signed with this certificate`
+          : 'the signature carries no transparency log entry',
+    );
+  }
+  // The online entry: a signature over the object ID (hex text) with the commit's certificate.
+  const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString('utf8')) as {
+    spec?: { signature?: { content?: string } };
+  };
+  const shaSig = body.spec?.signature?.content;
+  if (typeof shaSig !== 'string')
+    throw verificationFailed('TLOG_MALFORMED', 'the online log entry carries no signature');
+  const artifact = new TextEncoder().encode(objectId);
+  const bundle = parseBundle({
+    mediaType: MEDIA_TYPE_V03,
+    verificationMaterial: {
+      certificate: { rawBytes: b64(sig.certificate) },
+      tlogEntries: [entry],
+    },
+    messageSignature: {
+      messageDigest: {
+        algorithm: 'SHA2_256',
+        digest: b64(createHash('sha256').update(artifact).digest()),
+      },
+      signature: shaSig,
+    },
+  });
+  const r = verifyBundle(bundle, { kind: 'bytes', data: artifact }, trustedRoot, policy);
+  // The content signature by the same (now verified) certificate's key.
+  let ok: boolean;
+  try {
+    ok =
+      r.signer.kind === 'certificate' &&
+      nodeVerify(sig.digest, sig.signedAttrs, r.signer.certificate.publicKey, sig.signer.signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok)
+    throw verificationFailed(
+      'SIGNATURE',
+      "the signature does not verify over the signed attributes with the certificate's key",
+    );
+  return result(sig, r, 'online');
+}
