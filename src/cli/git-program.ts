@@ -11,6 +11,8 @@
  *   signet.identity, signet.issuer       who must have signed (git cannot say; default: anyone)
  *   signet.tlog (true|false)             false: timestamp only, no transparency log entry
  *   signet.cache (true|false)            the credential cache (default true)
+ *   signet.log / SIGNET_GIT_LOG           also append messages to this file: git swallows the
+ *                                        program's stderr when signing fails (git < 2.41)
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
@@ -119,11 +121,27 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
       await sign(io, status);
       return 0;
     } catch (e) {
-      io.stderr.write(`\nsignet: cannot sign: ${oneLine(e)}\n`);
+      const line = `signet: cannot sign: ${oneLine(e)}`;
+      io.stderr.write(`\n${line}\n`);
+      // git (before 2.41) prints only "gpg failed to sign the data": tell the person too.
+      const tty = terminal();
+      if (tty !== undefined) fs.writeSync(tty, `${line}\n`);
+      await logLine(io, line);
       return 1;
     }
   }
   return verify(args.files, io, status);
+}
+
+/** Appends to the log file the settings name, if any (best effort). */
+async function logLine(io: Io, line: string): Promise<void> {
+  const file = io.env.SIGNET_GIT_LOG || (await gitSettings(io.cwd)).get('signet.log');
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+  } catch {
+    // a log that cannot be written must not turn a signature into a failure
+  }
 }
 
 function oneLine(e: unknown): string {

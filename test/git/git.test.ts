@@ -1,0 +1,211 @@
+/**
+ * Keyless commit and tag signing with Debian's real git: `signet git setup`, `git commit -S`,
+ * `git rebase`, `git tag -s`, `git verify-commit`, `git verify-tag`, `git log --show-signature`,
+ * and `signet verify-commit` / `verify-tag`, against a whole stack on loopback with tokens from
+ * its built-in identity provider.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { tempStack, stackToken } from '../helpers/stack.ts';
+import { agentRequest } from '../../src/client/git/agent.ts';
+import { gitWorld, must } from './helpers.ts';
+
+let stack: Awaited<ReturnType<typeof tempStack>>;
+let token: string;
+const world = gitWorld();
+let repo: string;
+let issuer: string;
+
+before(async () => {
+  stack = await tempStack();
+  token = await stackToken(stack.url, 'dev@signet.local');
+  issuer = `${stack.url}/oidc`;
+  repo = world.repo();
+  await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));
+});
+
+after(async () => {
+  await agentRequest(world.socket, { op: 'stop' }, 2000);
+  await stack.close();
+});
+
+const id = (more: string[] = []) => [
+  '--certificate-identity',
+  'dev@signet.local',
+  '--certificate-oidc-issuer',
+  issuer,
+  ...more,
+];
+
+async function commit(message: string, env: Record<string, string> = {}) {
+  fs.appendFileSync(path.join(repo, 'file.txt'), `${message}\n`);
+  await must(world.git(repo, ['add', 'file.txt']));
+  return world.git(repo, ['commit', '-q', '-m', message], env);
+}
+
+test('git setup writes the x509 signing config and says what it set', async () => {
+  const get = async (k: string) => (await world.git(repo, ['config', '--get', k])).stdout.trim();
+  assert.equal(await get('gpg.format'), 'x509');
+  assert.equal(await get('gpg.x509.program'), path.resolve('bin/signet-gitsign'));
+  assert.equal(await get('commit.gpgsign'), 'true');
+  assert.equal(await get('tag.gpgsign'), 'true');
+  assert.equal(await get('signet.server'), stack.url);
+  const r = await world.signet(repo, ['git', 'setup', '--server', stack.url]);
+  assert.match(r.stdout, /^gpg\.format=x509$/m);
+  assert.match(r.stdout, new RegExp(`^signet\\.server=${stack.url}$`, 'm'));
+});
+
+test('git commit signs keyless; git verify-commit, git log --show-signature and signet verify-commit accept it', async () => {
+  await must(commit('first', { SIGSTORE_ID_TOKEN: token }));
+  const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).stdout;
+  assert.match(raw, /^gpgsig -----BEGIN SIGNED MESSAGE-----$/m);
+
+  const v = await world.git(repo, ['verify-commit', '--raw', 'HEAD']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /\[GNUPG:\] GOODSIG [0-9A-F]{40} dev@signet\.local/);
+  assert.match(v.stderr, /\[GNUPG:\] TRUST_FULLY 0 shell/);
+
+  const log = await world.git(repo, ['log', '--show-signature', '-1']);
+  assert.match(log.stdout, /signet: Good signature from dev@signet\.local/);
+  assert.match(log.stdout, /signet: logged at index \d+/);
+
+  const s = await world.signet(repo, ['verify-commit', ...id()]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(
+    s.stderr,
+    /^Verified OK: commit [0-9a-f]{40} signed by dev@signet\.local \(issuer http:\/\/127\.0\.0\.1:\d+\/oidc\) at .*timestamp authority.*transparency log.*, log index \d+$/m,
+  );
+});
+
+test('a rebase of several commits signs through the credential cache, without signing in again', async () => {
+  for (let i = 0; i < 4; i++) await must(commit(`feature ${i}`, { SIGSTORE_ID_TOKEN: token }));
+  assert.ok(fs.statSync(world.socket).isSocket(), 'the agent listens');
+  assert.equal(fs.statSync(world.socket).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(world.socket)).mode & 0o777, 0o700);
+  // No token and no sign-in allowed: only the cache can sign these.
+  const before = (await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  const r = await world.git(repo, ['rebase', '-q', '--force-rebase', 'HEAD~4']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.notEqual((await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim(), before);
+  const v = await world.signet(repo, ['verify-commit', '--range', 'HEAD~4..HEAD', ...id()]);
+  assert.equal(v.status, 0, v.stderr);
+  const lines = v.stdout.trim().split('\n');
+  assert.equal(lines.length, 4);
+  for (const l of lines) assert.match(l, /^[0-9a-f]{40} OK signed by dev@signet\.local /);
+  assert.match(v.stderr, /Verified OK: 4 commits in HEAD~4\.\.HEAD/);
+
+  // Without the cache and without a token, signing fails at once with one line.
+  const n = await commit('no cache', { SIGNET_CACHE: 'false' });
+  assert.notEqual(n.status, 0);
+  assert.match(n.stderr, /gpg failed to sign the data/);
+  assert.match(
+    fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!,
+    /signet: cannot sign: no identity token found/,
+  );
+  await must(world.git(repo, ['reset', '-q', 'HEAD']));
+});
+
+test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () => {
+  await must(
+    world.git(repo, ['tag', '-s', 'v1.0', '-m', 'release 1.0'], { SIGSTORE_ID_TOKEN: token }),
+  );
+  const raw = (await world.git(repo, ['cat-file', 'tag', 'v1.0'])).stdout;
+  assert.match(raw, /release 1\.0\n-----BEGIN SIGNED MESSAGE-----\n/);
+  const v = await world.git(repo, ['verify-tag', 'v1.0']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /signet: Good signature from dev@signet\.local/);
+  const s = await world.signet(repo, ['verify-tag', 'v1.0', ...id()]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stderr, /^Verified OK: tag v1\.0 \([0-9a-f]{40}\) signed by dev@signet\.local/m);
+});
+
+test('another identity, an untrusted CA, an unsigned commit: clear failures', async () => {
+  let s = await world.signet(repo, [
+    'verify-commit',
+    '--certificate-identity',
+    'mallory@signet.local',
+    '--certificate-oidc-issuer',
+    issuer,
+  ]);
+  assert.equal(s.status, 1);
+  assert.match(
+    s.stderr,
+    /^error: .*issued to "dev@signet\.local", not to "mallory@signet\.local"$/m,
+  );
+  assert.equal(s.stderr.trim().split('\n').length, 1);
+
+  const production = path.resolve(
+    'test/fixtures/conformance/trust-roots/production/trusted_root.json',
+  );
+  s = await world.signet(repo, [
+    'verify-commit',
+    ...id(['--trusted-root', production, '--offline']),
+  ]);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /^error: .*(not in the trusted root|trusted|chain)/);
+
+  await must(world.git(repo, ['commit', '-q', '--allow-empty', '--no-gpg-sign', '-m', 'unsigned']));
+  s = await world.signet(repo, ['verify-commit', ...id()]);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /^error: commit [0-9a-f]{40} is not signed$/m);
+  const g = await world.git(repo, ['verify-commit', 'HEAD']);
+  assert.notEqual(g.status, 0);
+  await must(world.git(repo, ['reset', '-q', '--hard', 'HEAD~1']));
+});
+
+test('a commit whose content changed after signing: BADSIG for git, a clear error for signet', async () => {
+  const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).out;
+  const forged = Buffer.from(
+    raw.toString('latin1').replace(/\n\nfeature 3\n$/, '\n\nfeature 3 (edited)\n'),
+    'latin1',
+  );
+  assert.notDeepEqual(forged, raw);
+  const idw = await world.git(
+    repo,
+    ['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'],
+    {},
+    forged,
+  );
+  const forgedId = (await must(idw)).stdout.trim();
+  const g = await world.git(repo, ['verify-commit', '--raw', forgedId]);
+  assert.notEqual(g.status, 0);
+  assert.match(g.stderr, /\[GNUPG:\] BADSIG [0-9A-F]{40}/);
+  const human = await world.git(repo, ['verify-commit', forgedId]);
+  assert.match(human.stderr, /signet: BAD signature: .*changed after signing/);
+  const s = await world.signet(repo, ['verify-commit', forgedId, ...id()]);
+  assert.equal(s.status, 1);
+  assert.match(
+    s.stderr,
+    /^error: the signed content does not match: .*\(changed after signing\)$/m,
+  );
+});
+
+test('a stack that is down while signing: git fails with one line, promptly', async () => {
+  const r2 = world.repo('down');
+  // A port nothing listens on: bind one, note it, close it.
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  await must(
+    world.signet(r2, ['git', 'setup', '--server', `http://127.0.0.1:${port}`, '--no-cache']),
+  );
+  fs.writeFileSync(path.join(r2, 'f'), 'x');
+  await must(world.git(r2, ['add', 'f']));
+  const t0 = Date.now();
+  const r = await world.git(r2, ['commit', '-q', '-m', 'x'], { SIGSTORE_ID_TOKEN: token });
+  assert.ok(Date.now() - t0 < 60_000);
+  assert.notEqual(r.status, 0);
+  // git 2.39 prints only its own line; the program's one line goes to the log (and a terminal).
+  assert.match(r.stderr, /gpg failed to sign the data/);
+  const lines = fs.readFileSync(world.log, 'utf8').trim().split('\n');
+  assert.match(
+    lines.at(-1)!,
+    new RegExp(`signet: cannot sign: .*http://127\\.0\\.0\\.1:${port}/.*ECONNREFUSED`),
+  );
+});
