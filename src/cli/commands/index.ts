@@ -19,6 +19,7 @@ import { registerAttest } from './attest.ts';
 import { registerWitness } from './witness.ts';
 import { registerGit } from './git.ts';
 import { registerVerifyCommit, registerVerifyTag } from './verify-commit.ts';
+import { registerImageTools } from './image-tools.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -44,4 +45,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerGit,
   registerVerifyCommit,
   registerVerifyTag,
+  registerImageTools,
 ];

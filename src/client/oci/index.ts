@@ -36,3 +36,14 @@ export { LocalLayout } from './layout.ts';
 export type { ImageSource } from './source.ts';
 export { verificationReport, attachmentReport, describeAttachment } from './report.ts';
 export { parseReference, formatReference, type ImageReference } from '../../core/oci/reference.ts';
+export {
+  tree,
+  formatTree,
+  download,
+  copyImage,
+  cleanImage,
+  triangulate,
+  type Tree,
+  type CleanType,
+  type TriangulateType,
+} from './plumbing.ts';

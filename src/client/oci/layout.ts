@@ -47,7 +47,11 @@ export class LocalLayout implements ImageSource {
     const marked = this.index.find((d) =>
       d.annotations?.[KIND]?.startsWith('dev.cosignproject.cosign/image'),
     );
-    let candidates = marked ? [marked] : this.index.filter((d) => !d.annotations?.[KIND]);
+    // Tags cosign and the referrers tag schema use for what is attached are not the image.
+    const attached = /^sha(256|512)-[0-9a-f]+(\.(sig|att|sbom))?$/;
+    let candidates = marked
+      ? [marked]
+      : this.index.filter((d) => !d.annotations?.[KIND] && !attached.test(d.annotations?.[REF_NAME] ?? ''));
     if (!marked) {
       const plain: Descriptor[] = [];
       for (const d of candidates) {

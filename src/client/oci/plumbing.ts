@@ -1,0 +1,337 @@
+/**
+ * cosign's OCI plumbing on images: `tree` (what is attached where), `download` (the signatures
+ * and attestations as stored), `copy` (an image with everything attached to it), `clean`
+ * (remove what is attached), `triangulate` (where cosign would look).
+ */
+import { serializeBundle } from '../../bundle/bundle.ts';
+import { SignetError } from '../../core/errors.ts';
+import { digestTag, type Digest } from '../../core/oci/digest.ts';
+import { ANN_BUNDLE_PREDICATE, BUNDLE_MEDIA_TYPES } from '../../core/oci/cosign.ts';
+import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
+import { formatReference, parseReference, type ImageReference } from '../../core/oci/reference.ts';
+import { discover, listReferrers, type AttachmentKind } from './discover.ts';
+import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
+import { Repository, type RegistryOptions } from './registry.ts';
+import { addToTagSchema, removeFromTagSchema } from './write.ts';
+
+const SUFFIXES = ['sig', 'att', 'sbom'] as const;
+
+export type TriangulateType = 'signature' | 'attestation' | 'sbom' | 'digest' | 'referrers';
+
+/** Where cosign keeps what `type` names for this image (`<repo>:sha256-<hex>.sig`, ...). */
+export async function triangulate(
+  image: string,
+  type: TriangulateType,
+  registry: RegistryOptions = {},
+): Promise<string> {
+  const r = await resolveImage(image, { registry });
+  const base = `${r.ref.registry}/${r.ref.repository}`;
+  const t = digestTag(r.digest);
+  switch (type) {
+    case 'digest':
+      return `${base}@${r.digest.text}`;
+    case 'referrers':
+      return `${base}:${t}`;
+    case 'signature':
+      return `${base}:${t}.sig`;
+    case 'attestation':
+      return `${base}:${t}.att`;
+    case 'sbom':
+      return `${base}:${t}.sbom`;
+  }
+}
+
+export interface TreeNode {
+  scheme: 'referrer' | 'legacy';
+  /** `sha256-<hex>.sig` or the referrer manifest digest. */
+  where: string;
+  artifactType?: string;
+  predicateType?: string;
+  /** Legacy tags: the layer digests (one per signature). */
+  layers?: string[];
+}
+
+export interface Tree {
+  image: ResolvedImage;
+  usedTagSchema: boolean;
+  nodes: TreeNode[];
+}
+
+/** Everything attached to the image (not verified). */
+export async function tree(image: string, registry: RegistryOptions = {}): Promise<Tree> {
+  const r = await resolveImage(image, { registry });
+  const repo = repositoryOf(r.ref, registry);
+  try {
+    const nodes: TreeNode[] = [];
+    const { descriptors, usedTagSchema } = await listReferrers(repo, r.digest, image);
+    for (const d of descriptors) {
+      const n: TreeNode = { scheme: 'referrer', where: d.digest.text };
+      if (d.artifactType) n.artifactType = d.artifactType;
+      const pt = d.annotations?.[ANN_BUNDLE_PREDICATE];
+      if (pt) n.predicateType = pt;
+      nodes.push(n);
+    }
+    for (const s of SUFFIXES) {
+      const tag = `${digestTag(r.digest)}.${s}`;
+      const m = await repo.getManifest(tag, `${image} ${tag}`);
+      if (!m) continue;
+      const man = parseManifest(m.bytes, m.mediaType, `${image} ${tag}`);
+      nodes.push({
+        scheme: 'legacy',
+        where: tag,
+        layers: man.kind === 'manifest' ? man.layers.map((l) => l.digest.text) : [],
+      });
+    }
+    return { image: r, usedTagSchema, nodes };
+  } catch (e) {
+    throw aboutImage(image, e);
+  }
+}
+
+export function formatTree(t: Tree): string {
+  const lines = [
+    `Supply chain artifacts for ${t.image.ref.registry}/${t.image.ref.repository}@${t.image.digest.text}:`,
+  ];
+  if (t.nodes.length === 0) lines.push('  (none)');
+  for (const n of t.nodes) {
+    if (n.scheme === 'referrer')
+      lines.push(
+        `  referrer ${n.where}${n.artifactType ? ` (${n.artifactType})` : ''}${n.predicateType ? ` predicate ${n.predicateType}` : ''}${t.usedTagSchema ? ' [referrers tag schema]' : ''}`,
+      );
+    else {
+      const what = n.where.endsWith('.sig')
+        ? 'signatures'
+        : n.where.endsWith('.att')
+          ? 'attestations'
+          : 'SBOMs';
+      lines.push(`  ${what} in tag ${t.image.ref.registry}/${t.image.ref.repository}:${n.where}`);
+      for (const l of n.layers ?? []) lines.push(`    layer ${l}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The stored signatures or attestations, one JSON document each: the bundle for referrers,
+ * and for legacy layers cosign's download format (`Base64Signature`, `Payload`, `Cert`, ...)
+ * or the DSSE envelope.
+ */
+export async function download(
+  image: string,
+  kind: AttachmentKind,
+  registry: RegistryOptions = {},
+): Promise<string[]> {
+  const r = await resolveImage(image, { registry });
+  const repo = repositoryOf(r.ref, registry);
+  const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
+    throw aboutImage(image, e);
+  });
+  return d.attachments.map((a) => {
+    if (a.scheme === 'referrer') return serializeBundle(a.bundle);
+    const b = a.bundle;
+    if (b.content.$case === 'dsseEnvelope') {
+      const env = b.content.dsseEnvelope;
+      return JSON.stringify({
+        payloadType: env.payloadType,
+        payload: Buffer.from(env.payload).toString('base64'),
+        signatures: env.signatures.map((s) => ({
+          keyid: s.keyid,
+          sig: Buffer.from(s.sig).toString('base64'),
+        })),
+      });
+    }
+    const vm = b.verificationMaterial;
+    const certs = vm.signer.$case === 'x509CertificateChain' ? vm.signer.certificates : [];
+    const pem = (der: Uint8Array) =>
+      `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+    const e = vm.tlogEntries[0];
+    return JSON.stringify({
+      Base64Signature: Buffer.from(b.content.messageSignature.signature).toString('base64'),
+      Payload: Buffer.from(a.payload ?? new Uint8Array()).toString('base64'),
+      Cert: certs[0] ? pem(certs[0]) : null,
+      Chain: certs.length > 1 ? certs.slice(1).map(pem).join('') : null,
+      Bundle: e
+        ? {
+            SignedEntryTimestamp: Buffer.from(e.signedEntryTimestamp ?? new Uint8Array()).toString(
+              'base64',
+            ),
+            Payload: {
+              body: Buffer.from(e.canonicalizedBody).toString('base64'),
+              integratedTime: e.integratedTime,
+              logIndex: e.logIndex,
+              logID: Buffer.from(e.logId).toString('hex'),
+            },
+          }
+        : null,
+      RFC3161Timestamp: vm.rfc3161Timestamps[0]
+        ? { SignedRFC3161Timestamp: Buffer.from(vm.rfc3161Timestamps[0]).toString('base64') }
+        : null,
+    });
+  });
+}
+
+/** Blobs an image copy reads into memory, at most (layers of real images can be large). */
+const MAX_COPY_BLOB_BYTES = 1024 * 1024 * 1024;
+
+async function copyBlob(
+  src: Repository,
+  dst: Repository,
+  d: Descriptor,
+  what: string,
+): Promise<void> {
+  if (await dst.blobExists(d.digest)) return;
+  const data = await src.getBlob(d.digest, what, MAX_COPY_BLOB_BYTES);
+  await dst.putBlob(data);
+}
+
+/** Copy one manifest (and for an index, every manifest in it) by digest, blobs first. */
+async function copyManifest(
+  src: Repository,
+  dst: Repository,
+  digest: Digest,
+  what: string,
+  tag?: string,
+): Promise<Manifest> {
+  const m = await src.getManifest(digest.text, what);
+  if (!m)
+    throw new SignetError(
+      'not-found',
+      'IMAGE_NOT_FOUND',
+      `${what}: ${src.name} has no manifest ${digest.text}`,
+    );
+  const man = parseManifest(m.bytes, m.mediaType, what);
+  if (man.kind === 'index')
+    for (const c of man.manifests) await copyManifest(src, dst, c.digest, what);
+  else for (const b of [man.config, ...man.layers]) await copyBlob(src, dst, b, what);
+  await dst.putManifest(tag ?? digest.text, m.bytes, m.mediaType);
+  return man;
+}
+
+export interface CopyResult {
+  digest: Digest;
+  signatures: number;
+  referrers: number;
+}
+
+/**
+ * Copy `src` to `dst` (a repository, with or without a tag), then every legacy tag and every
+ * referrer attached to it (and, for an index, to its manifests), so signatures travel.
+ */
+export async function copyImage(
+  srcText: string,
+  dstText: string,
+  registry: RegistryOptions = {},
+  o: { onEvent?: (m: string) => void } = {},
+): Promise<CopyResult> {
+  const r = await resolveImage(srcText, { registry });
+  let dstRef: ImageReference;
+  try {
+    dstRef = parseReference(dstText, 'destination');
+  } catch (e) {
+    throw aboutImage(dstText, e);
+  }
+  if (dstRef.digest && dstRef.digest.text !== r.digest.text)
+    throw new SignetError(
+      'invalid-input',
+      'INVALID_INPUT',
+      `${dstText}: the destination names digest ${dstRef.digest.text}, but ${srcText} is ${r.digest.text}`,
+    );
+  const src = repositoryOf(r.ref, registry);
+  const dst = repositoryOf(dstRef, registry);
+  const out: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
+  try {
+    // A tag given for the destination is used; without one, the source's tag (if it had one).
+    const last = dstText.split('/').pop() ?? '';
+    const tag = dstRef.digest ? undefined : last.includes(':') ? dstRef.tag : r.given.tag;
+    const man = await copyManifest(src, dst, r.digest, srcText, tag);
+    const subjects = [
+      r.digest,
+      ...(man.kind === 'index' ? man.manifests.map((m) => m.digest) : []),
+    ];
+    for (const subject of subjects) {
+      for (const s of SUFFIXES) {
+        const t = `${digestTag(subject)}.${s}`;
+        const m = await src.getManifest(t, `${srcText} ${t}`);
+        if (!m) continue;
+        await copyManifest(src, dst, m.digest, `${srcText} ${t}`, t);
+        out.signatures++;
+      }
+      const { descriptors } = await listReferrers(src, subject, srcText);
+      for (const d of descriptors.slice(0, 256)) {
+        await copyManifest(src, dst, d.digest, `${srcText} referrer ${d.digest.text}`);
+        const m = await dst.getManifest(d.digest.text, `${dstText} referrer`);
+        // Without a referrers API at the destination, the tag schema index records it.
+        if ((await dst.referrers(subject, dstText)) === undefined) {
+          const man2 = parseManifest(m!.bytes, m!.mediaType, dstText);
+          const entry: Descriptor = {
+            mediaType: man2.mediaType,
+            digest: d.digest,
+            size: m!.bytes.length,
+          };
+          const at = d.artifactType ?? man2.artifactType;
+          if (at) entry.artifactType = at;
+          const ann = d.annotations ?? man2.annotations;
+          if (ann) entry.annotations = ann;
+          await addToTagSchema(dst, subject, entry, dstText);
+        }
+        out.referrers++;
+      }
+    }
+  } catch (e) {
+    throw aboutImage(srcText, e);
+  }
+  o.onEvent?.(
+    `copied ${formatReference(r.ref)} to ${dst.name} with ${out.signatures} signature tag(s) and ${out.referrers} referrer(s)`,
+  );
+  return out;
+}
+
+export type CleanType = 'all' | 'signature' | 'attestation' | 'sbom';
+
+/** Delete what is attached to the image: legacy tags and/or referrers (with their index entries). */
+export async function cleanImage(
+  image: string,
+  type: CleanType,
+  registry: RegistryOptions = {},
+): Promise<string[]> {
+  const r = await resolveImage(image, { registry });
+  const repo = repositoryOf(r.ref, registry);
+  const removed: string[] = [];
+  try {
+    const suffixes =
+      type === 'all'
+        ? SUFFIXES
+        : type === 'signature'
+          ? (['sig'] as const)
+          : type === 'attestation'
+            ? (['att'] as const)
+            : (['sbom'] as const);
+    for (const s of suffixes) {
+      const t = `${digestTag(r.digest)}.${s}`;
+      const m = await repo.getManifest(t, `${image} ${t}`);
+      if (m && (await repo.deleteManifest(m.digest))) removed.push(t);
+    }
+    if (type === 'sbom') return removed;
+    const { descriptors, usedTagSchema } = await listReferrers(repo, r.digest, image);
+    const gone = new Set<string>();
+    for (const d of descriptors) {
+      if (d.artifactType !== undefined && !BUNDLE_MEDIA_TYPES.includes(d.artifactType)) continue;
+      const pt = d.annotations?.[ANN_BUNDLE_PREDICATE];
+      const isSig = pt === undefined || pt === 'https://sigstore.dev/cosign/sign/v1';
+      if (type === 'signature' && !isSig) continue;
+      if (type === 'attestation' && isSig) continue;
+      await repo.deleteManifest(d.digest);
+      gone.add(d.digest.text);
+      removed.push(d.digest.text);
+    }
+    if (usedTagSchema && gone.size > 0) {
+      if (gone.size === descriptors.length) {
+        const idx = await repo.getManifest(digestTag(r.digest), image);
+        if (idx) await repo.deleteManifest(idx.digest);
+      } else await removeFromTagSchema(repo, r.digest, gone, image);
+    }
+  } catch (e) {
+    throw aboutImage(image, e);
+  }
+  return removed;
+}

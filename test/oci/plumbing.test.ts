@@ -1,0 +1,376 @@
+// tree, download, copy (signatures travel), clean, triangulate and --local-image against
+// Debian's docker-registry; a legacy .sig laid out exactly as cosign's code lays it out
+// (built here byte by byte, not by Signet) verifies in Signet; a referrer that is not a
+// bundle is skipped with a warning.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack } from '../helpers/stack.ts';
+import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import { signet } from '../interop/sign-helpers.ts';
+
+const missing = registryMissing();
+const stack = await tempStack();
+after(() => stack.close());
+const reg = missing ? undefined : await startRegistry();
+after(() => reg?.close());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-plumb-'));
+fs.writeFileSync(
+  path.join(dir, 'root.json'),
+  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+);
+const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
+const opts = { skip: missing ?? false };
+const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
+const signKey = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
+if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+/** Raw distribution API pushes, independent of Signet's registry client. */
+async function putBlob(repo: string, data: Buffer): Promise<string> {
+  const digest = `sha256:${sha256(data)}`;
+  const start = await fetch(`${reg!.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const loc = new URL(start.headers.get('location')!, reg!.url);
+  loc.searchParams.set('digest', digest);
+  const r = await fetch(loc, {
+    method: 'PUT',
+    body: data,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(r.status, 201, await r.text());
+  return digest;
+}
+async function putManifest(
+  repo: string,
+  ref: string,
+  body: string,
+  mediaType: string,
+): Promise<void> {
+  const r = await fetch(`${reg!.url}/v2/${repo}/manifests/${ref}`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': mediaType },
+  });
+  assert.equal(r.status, 201, await r.text());
+}
+
+test(
+  'a legacy .sig laid out as cosign lays it out (keyed, Rekor SET bundle annotation) verifies in Signet',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'cosign/legacy');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pubPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    fs.writeFileSync(path.join(dir, 'cosign-made.pub'), pubPem);
+    // sigstore/sigstore payload.Cosign MarshalJSON, Go field order, no annotations -> "optional":null
+    const payload = Buffer.from(
+      `{"critical":{"identity":{"docker-reference":"${reg!.host}/cosign/legacy"},"image":{"docker-manifest-digest":"${img.digest}"},"type":"cosign container image signature"},"optional":null}`,
+    );
+    const sig = nodeSign('sha256', payload, privateKey);
+    // cosign's tlog upload: hashedrekord 0.0.1 with the payload's sha256 and the PEM public key
+    const res = await fetch(`${stack.url}/rekor/api/v1/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: {
+          data: { hash: { algorithm: 'sha256', value: sha256(payload) } },
+          signature: {
+            content: sig.toString('base64'),
+            publicKey: { content: Buffer.from(pubPem).toString('base64') },
+          },
+        },
+      }),
+    });
+    assert.equal(res.status, 201);
+    const entry = Object.values((await res.json()) as Record<string, Record<string, any>>)[0]!;
+    // pkg/cosign/bundle RekorBundle{SignedEntryTimestamp, Payload{body, integratedTime, logIndex, logID}}
+    const rekorBundle = JSON.stringify({
+      SignedEntryTimestamp: entry.verification.signedEntryTimestamp,
+      Payload: {
+        body: entry.body,
+        integratedTime: entry.integratedTime,
+        logIndex: entry.logIndex,
+        logID: entry.logID,
+      },
+    });
+    const layerDigest = await putBlob('cosign/legacy', payload);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: '',
+        created: '0001-01-01T00:00:00Z',
+        history: [{ created: '0001-01-01T00:00:00Z' }],
+        os: '',
+        rootfs: { type: 'layers', diff_ids: [layerDigest] },
+        config: {},
+      }),
+    );
+    const configDigest = await putBlob('cosign/legacy', config);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        size: config.length,
+        digest: configDigest,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          size: payload.length,
+          digest: layerDigest,
+          annotations: {
+            'dev.cosignproject.cosign/signature': sig.toString('base64'),
+            'dev.sigstore.cosign/bundle': rekorBundle,
+          },
+        },
+      ],
+    });
+    await putManifest(
+      'cosign/legacy',
+      `sha256-${img.digest.slice(7)}.sig`,
+      manifest,
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    const v = await run([
+      'verify',
+      '--key',
+      'cosign-made.pub',
+      '--trusted-root',
+      'root.json',
+      img.ref,
+    ]);
+    assert.equal(v.status, 0, v.stderr);
+    const r = JSON.parse(v.stdout);
+    assert.equal(r.valid, 1);
+    assert.equal(r.verified[0].scheme, 'legacy');
+    assert.equal(r.verified[0].tlog[0].logIndex, entry.logIndex);
+    // the same layer with a signature by another key does not verify
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    }) as string;
+    fs.writeFileSync(path.join(dir, 'other.pub'), other);
+    const w = await run(['verify', '--key', 'other.pub', '--trusted-root', 'root.json', img.ref]);
+    assert.equal(w.status, 12, w.stderr);
+  },
+);
+
+test(
+  'a referrer whose bundle is not a bundle is skipped with a warning; the good one still verifies',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'junk/app');
+    const junk = Buffer.from('{"not":"a bundle"}');
+    const layer = await putBlob('junk/app', junk);
+    const empty = await putBlob('junk/app', Buffer.from('{}'));
+    const man = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+          digest: layer,
+          size: junk.length,
+        },
+      ],
+      subject: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: img.digest,
+        size: 1,
+      },
+    });
+    const manDigest = `sha256:${sha256(man)}`;
+    await putManifest('junk/app', manDigest, man, 'application/vnd.oci.image.manifest.v1+json');
+    // the way cosign's own fallback writes the index: no artifactType in the entry
+    await putManifest(
+      'junk/app',
+      `sha256-${img.digest.slice(7)}`,
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: manDigest,
+            size: man.length,
+          },
+        ],
+      }),
+      'application/vnd.oci.image.index.v1+json',
+    );
+    assert.equal((await run([...signKey, img.ref])).status, 0);
+    const v = await run([...verifyKey, img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `warning: skipped referrer ${manDigest}: its bundle is not a valid Sigstore bundle`,
+      ),
+    );
+    const r = JSON.parse(v.stdout);
+    assert.deepEqual([r.found, r.tried, r.valid], [2, 1, 1]);
+    // both entries are in the index now: Signet kept cosign's entry when it added its own
+    const idx = inspectRaw(reg!, `junk/app:sha256-${img.digest.slice(7)}`) as {
+      manifests: unknown[];
+    };
+    assert.equal(idx.manifests.length, 2);
+  },
+);
+
+test('tree, download, triangulate, copy (signatures travel) and clean', opts, async () => {
+  const img = pushImage(reg!, 'tools/src', { platforms: ['amd64', 'arm64'] });
+  assert.equal((await run([...signKey, img.ref])).status, 0);
+  assert.equal((await run([...signKey, '--registry-referrers-mode', 'legacy', img.ref])).status, 0);
+  fs.writeFileSync(path.join(dir, 'p.json'), '{"a":1}');
+  assert.equal(
+    (
+      await run([
+        'attest',
+        '--key',
+        'cosign.key',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        '1',
+        '--predicate',
+        'p.json',
+        '--type',
+        'vuln',
+        img.ref,
+      ])
+    ).status,
+    0,
+  );
+  const hex = img.digest.slice(7);
+
+  const t = await run(['tree', img.ref]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(
+    t.stdout,
+    /referrer sha256:[0-9a-f]{64} \(application\/vnd.dev.sigstore.bundle.v0.3\+json\) predicate https:\/\/sigstore.dev\/cosign\/sign\/v1 \[referrers tag schema\]/,
+  );
+  assert.match(t.stdout, /predicate https:\/\/cosign.sigstore.dev\/attestation\/vuln\/v1/);
+  assert.match(
+    t.stdout,
+    new RegExp(`signatures in tag .*tools/src:sha256-${hex}.sig\\n    layer sha256:`),
+  );
+
+  const tri = await run(['triangulate', img.tagRef]);
+  assert.equal(tri.stdout.trim(), `${reg!.host}/tools/src:sha256-${hex}.sig`);
+  const tri2 = await run(['triangulate', '--type', 'referrers', img.ref]);
+  assert.equal(tri2.stdout.trim(), `${reg!.host}/tools/src:sha256-${hex}`);
+
+  const ds = await run(['download', 'signature', img.ref]);
+  const lines = ds.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.ok(lines.some((l) => l.mediaType === 'application/vnd.dev.sigstore.bundle.v0.3+json'));
+  const legacy = lines.find((l) => l.Base64Signature);
+  assert.equal(
+    JSON.parse(Buffer.from(legacy.Payload, 'base64').toString()).critical.image[
+      'docker-manifest-digest'
+    ],
+    img.digest,
+  );
+  const da = await run(['download', 'attestation', img.ref]);
+  assert.equal(da.stdout.trim().split('\n').length, 1);
+
+  const c = await run(['copy', img.ref, `${reg!.host}/tools/dst:copied`]);
+  assert.equal(c.status, 0, c.stderr);
+  const dst = `${reg!.host}/tools/dst@${img.digest}`;
+  const v = await run([...verifyKey, dst]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.deepEqual(JSON.parse(v.stdout).valid, 2);
+  const va = await run([
+    'verify-attestation',
+    '--key',
+    'cosign.pub',
+    '--trusted-root',
+    'root.json',
+    '--type',
+    'vuln',
+    dst,
+  ]);
+  assert.equal(va.status, 0, va.stderr);
+  assert.equal(
+    (inspectRaw(reg!, 'tools/dst:copied') as { mediaType: string }).mediaType,
+    'application/vnd.oci.image.index.v1+json',
+  );
+
+  const cl = await run(['clean', '--type', 'signature', dst]);
+  assert.equal(cl.status, 0, cl.stderr);
+  assert.equal((await run([...verifyKey, dst])).status, 10);
+  // attestations stay until they are cleaned too
+  assert.equal(
+    (await run(['verify-attestation', '--key', 'cosign.pub', '--trusted-root', 'root.json', dst]))
+      .status,
+    0,
+  );
+  assert.equal((await run(['clean', dst])).status, 0);
+  assert.equal(
+    (await run(['verify-attestation', '--key', 'cosign.pub', '--trusted-root', 'root.json', dst]))
+      .status,
+    10,
+  );
+  // the source keeps everything
+  assert.equal((await run([...verifyKey, img.ref])).status, 0);
+});
+
+test(
+  '--local-image verifies an OCI layout holding the image, its referrers and its .sig',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'local/app');
+    assert.equal((await run([...signKey, img.ref])).status, 0);
+    assert.equal(
+      (await run([...signKey, '--registry-referrers-mode', 'legacy', img.ref])).status,
+      0,
+    );
+    const hex = img.digest.slice(7);
+    const layout = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-local-'));
+    const idx = inspectRaw(reg!, `local/app:sha256-${hex}`) as {
+      manifests: Array<{ digest: string }>;
+    };
+    const copies: Array<[string, string]> = [
+      [`local/app@${img.digest}`, 'v1'],
+      [`local/app@${idx.manifests[0]!.digest}`, 'sig-referrer'],
+      [`local/app:sha256-${hex}.sig`, `sha256-${hex}.sig`],
+    ];
+    for (const [src, tag] of copies) {
+      const r = spawnSync(
+        'skopeo',
+        [
+          'copy',
+          '--quiet',
+          '--preserve-digests',
+          '--src-tls-verify=false',
+          `docker://${reg!.host}/${src}`,
+          `oci:${layout}:${tag}`,
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const v = await run([...verifyKey, '--local-image', layout]);
+    assert.equal(v.status, 0, v.stderr);
+    const r = JSON.parse(v.stdout);
+    assert.equal(r.valid, 2);
+    assert.deepEqual(r.verified.map((x: { scheme: string }) => x.scheme).sort(), [
+      'legacy',
+      'referrer',
+    ]);
+    const notLayout = await run([...verifyKey, '--local-image', dir]);
+    assert.equal(notLayout.status, 1);
+    assert.match(notLayout.stderr, /--local-image: .* is not an OCI image layout: ENOENT/);
+  },
+);
