@@ -51,7 +51,9 @@ export class LocalLayout implements ImageSource {
     const attached = /^sha(256|512)-[0-9a-f]+(\.(sig|att|sbom))?$/;
     let candidates = marked
       ? [marked]
-      : this.index.filter((d) => !d.annotations?.[KIND] && !attached.test(d.annotations?.[REF_NAME] ?? ''));
+      : this.index.filter(
+          (d) => !d.annotations?.[KIND] && !attached.test(d.annotations?.[REF_NAME] ?? ''),
+        );
     if (!marked) {
       const plain: Descriptor[] = [];
       for (const d of candidates) {
