@@ -6,35 +6,74 @@ import { explorerBundleCheck } from '../../src/cli/explorer-check.ts';
 import { setupSigning, signArtifact } from '../../src/client/sign/index.ts';
 import { serializeBundle } from '../../src/bundle/bundle.ts';
 import { stackToken } from '../helpers/stack.ts';
+import { startWitness, type RunningWitness } from '../../src/services/witness/server.ts';
+import { witnessedLogs } from '../../src/services/witness/logs.ts';
 
 /**
  * A whole stack as `signet up` runs it (with the explorer's bundle check, which the CLI hands
- * in), with an email and a GitHub Actions identity, and real keyless signing through it.
+ * in), with an email and a GitHub Actions identity, a witness cosigning its checkpoints, and
+ * real keyless signing through it.
  */
 export const ALICE = 'alice@example.com';
 export const GITHUB_REPO = 'octo-org/app';
 
-export type ExplorerStack = RunningStack & { dataDir: string; tufCache: string };
+export type ExplorerStack = RunningStack & {
+  dataDir: string;
+  tufCache: string;
+  /** The witness that cosigns the log's checkpoints (c2sp.org/tlog-witness). */
+  witness: RunningWitness;
+};
 
+export const WITNESS_NAME = 'witness.example/w1';
+
+/**
+ * The stack is started twice: first to make its keys and learn its port and trusted root, from
+ * which the witness learns the log it witnesses; then on the same data and port with that
+ * witness configured, as an operator would.
+ */
 export async function explorerStack(): Promise<ExplorerStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-'));
   const quiet = { info() {}, warn() {}, error() {} };
-  const stack = await startStack({
+  const oidc = {
+    identities: [
+      { flavor: 'email', name: ALICE },
+      { flavor: 'github', name: GITHUB_REPO },
+    ],
+  };
+  const first = await startStack({ port: 0, host: '127.0.0.1', dataDir, log: quiet });
+  const rootFile = path.join(dataDir, 'first-root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
+  const port = Number(new URL(first.url).port);
+  await first.close();
+  const witness = await startWitness({
     port: 0,
+    host: '127.0.0.1',
+    dataDir: path.join(dataDir, 'witness'),
+    name: WITNESS_NAME,
+    logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
+    log: quiet,
+  });
+  const stack = await startStack({
+    port,
     host: '127.0.0.1',
     dataDir,
     log: quiet,
     checkBundle: explorerBundleCheck,
     config: {
-      oidc: {
-        identities: [
-          { flavor: 'email', name: ALICE },
-          { flavor: 'github', name: GITHUB_REPO },
-        ],
-      },
+      oidc,
+      rekor: { witnesses: [{ url: witness.url, key: witness.vkey }], witnessTimeoutMs: 2000 },
     },
   });
-  return { ...stack, dataDir, tufCache: path.join(dataDir, 'tuf-cache') };
+  return {
+    ...stack,
+    dataDir,
+    tufCache: path.join(dataDir, 'tuf-cache'),
+    witness,
+    async close() {
+      await stack.close();
+      await witness.close();
+    },
+  };
 }
 
 export interface Signed {

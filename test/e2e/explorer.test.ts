@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, noBrowser } from './browser.ts';
 import {
   ALICE,
+  WITNESS_NAME,
   explorerLink,
   explorerStack,
   signThrough,
@@ -124,7 +125,7 @@ describe('the explorer in a real browser', { skip: noBrowser }, () => {
     await page.waitForFunction(() => document.body.dataset.proof);
     assert.equal(await page.evaluate(() => document.body.dataset.proof), 'verified');
     const steps = await page.locator('#proof-steps li').allInnerTexts();
-    assert.equal(steps.length, 4, steps.join('\n'));
+    assert.equal(steps.length, 5, steps.join('\n'));
     assert.match(
       steps[0]!,
       /^✓ The entry body \(\d+ bytes\) hashes to leaf hash [0-9a-f]{64} .*which is this entry's UUID/,
@@ -136,6 +137,12 @@ describe('the explorer in a real browser', { skip: noBrowser }, () => {
     assert.match(
       steps[3]!,
       /^✓ The checkpoint's signature by \S+ \(key ID [0-9a-f]{8}\) verifies with ECDSA P-256 over SHA-256 under the key of log .* in this stack's trusted root/,
+    );
+    assert.match(
+      steps[4]!,
+      new RegExp(
+        `^✓ Cosigned by witness ${WITNESS_NAME} at \\S+Z: the cosignature verifies with Ed25519 under the witness key this stack names`,
+      ),
     );
     assert.match(await page.locator('#proof-state').innerText(), /^Verified in your browser/);
     assert.match(await page.locator('main').innerText(), /hashedrekord, version 0\.0\.1/);
@@ -239,14 +246,30 @@ describe('the explorer in a real browser', { skip: noBrowser }, () => {
         /^✗ The inclusion proof leads to root [0-9a-f]{64} for size \d+, but the checkpoint states root/,
       ],
       [
+        'the witness cosignature',
+        (p: any) => {
+          const lines = p.checkpoint.split('\n');
+          const i = lines.findIndex((l: string) => l.startsWith(`\u2014 ${WITNESS_NAME} `));
+          const b64 = lines[i].slice(lines[i].lastIndexOf(' ') + 1);
+          const raw = Buffer.from(b64, 'base64');
+          raw[raw.length - 1] ^= 1;
+          lines[i] = lines[i].replace(b64, raw.toString('base64'));
+          p.checkpoint = lines.join('\n');
+        },
+        new RegExp(
+          `^✗ The cosignature by witness ${WITNESS_NAME} \\(key ID [0-9a-f]{8}\\) does NOT verify`,
+        ),
+      ],
+      [
         'the checkpoint signature',
         (p: any) => {
           const lines = p.checkpoint.split('\n');
-          const sig = lines.at(-2)!;
+          const at = lines.findIndex((l: string) => l.startsWith(`\u2014 ${p.origin} `));
+          const sig = lines[at]!;
           const b64 = sig.slice(sig.lastIndexOf(' ') + 1);
           const raw = Buffer.from(b64, 'base64');
           raw[raw.length - 3] ^= 1;
-          lines[lines.length - 2] = sig.replace(b64, raw.toString('base64'));
+          lines[at] = sig.replace(b64, raw.toString('base64'));
           p.checkpoint = lines.join('\n');
         },
         /^✗ The checkpoint's signature by \S+ \(key ID [0-9a-f]{8}\) does NOT verify/,

@@ -110,6 +110,13 @@ function entryTable(items: EntrySummary[], live = false): Html {
   </div>`;
 }
 
+/** A witness cosignature as the status shows it (home.js writes the same words). */
+function cosignatureText(c: ShardStatus['cosignatures'][number]): string {
+  return c.verifiedAt === undefined
+    ? `${c.name} (key ${c.keyId}), not verified: not a witness of this stack`
+    : `${c.name} (key ${c.keyId}), verified, cosigned ${iso(c.verifiedAt)}`;
+}
+
 function shardCards(shards: ShardStatus[]): Html {
   return html`<div class="shards" id="shards">
     ${shards
@@ -136,12 +143,12 @@ function shardCards(shards: ShardStatus[]): Html {
                 ${
                   s.cosignatures.length === 0
                     ? 'none yet'
-                    : s.cosignatures.map((c) => `${c.name} (key ${c.keyId})`).join(', ')
+                    : s.cosignatures.map(cosignatureText).join('; ')
                 }
               </dd>
             </dl>
             <details>
-              <summary>Latest checkpoint</summary>
+              <summary>Latest checkpoint (tree size ${s.checkpointSize})</summary>
               <pre class="checkpoint">${s.checkpoint}</pre>
             </details>
           </article>`,

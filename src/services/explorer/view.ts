@@ -3,6 +3,12 @@ import { SignetError } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
+import {
+  formatCosignerKey,
+  verifyCosignatures,
+  type CosignerKey,
+  type VerifiedCosignature,
+} from '../../core/note/cosignature.ts';
 import { parseNote } from '../../core/note/note.ts';
 import {
   describeEntryBody,
@@ -17,7 +23,7 @@ import {
   fulcioExtensions,
   fulcioIssuer,
 } from '../../core/x509/fulcio-extensions.ts';
-import type { StoredEntry } from '../../log/types.ts';
+import type { SignedCheckpoint, StoredEntry } from '../../log/types.ts';
 import { searchLog } from '../rekor/search.ts';
 import { notFound, type Shard, type Shards } from '../rekor/shards.ts';
 import type { SearchQuery } from './query.ts';
@@ -96,6 +102,8 @@ export interface ProofView {
   hashes: string[];
   /** The latest signed checkpoint of the entry's shard (a C2SP signed note). */
   checkpoint: string;
+  /** The witnesses this stack sends checkpoints to: key name and vkey (c2sp.org/signed-note). */
+  witnesses: Array<{ name: string; vkey: string }>;
 }
 
 export interface ShardStatus {
@@ -103,11 +111,17 @@ export interface ShardStatus {
   active: boolean;
   origin: string;
   url: string;
+  /** Entries in the shard now (the checkpoint below may lag while witnesses cosign). */
   treeSize: number;
   rootHash: string;
+  /** The checkpoint readers get: cosigned by the witnesses when the stack has any. */
   checkpoint: string;
-  /** Signature lines other than the log's own: witness cosignatures. */
-  cosignatures: Array<{ name: string; keyId: string }>;
+  checkpointSize: number;
+  /**
+   * Signature lines other than the log's own: witness cosignatures, with the time the witness
+   * signed when it is one of this stack's witnesses and its cosignature verifies.
+   */
+  cosignatures: Array<{ name: string; keyId: string; verifiedAt?: number }>;
   entriesLastMinute: number;
 }
 
@@ -314,7 +328,9 @@ export class LogView {
   }
 
   async proof(shard: Shard, e: StoredEntry): Promise<ProofView> {
-    const cp = await shard.head();
+    // As the v2 entries: with witnesses, the proof ends in the cosigned checkpoint.
+    let cp = await shard.head();
+    if (shard.witnessing) cp = await shard.witnessing.cosigned(cp);
     const hashes = await shard.inclusionProof(e.index, cp.size);
     return {
       uuid: entryUuid(e.leafHash),
@@ -327,6 +343,10 @@ export class LogView {
       rootHash: toBase64(cp.rootHash),
       hashes: hashes.map(toBase64),
       checkpoint: cp.note,
+      witnesses: (shard.witnessing?.keys ?? []).map((k) => ({
+        name: k.name,
+        vkey: formatCosignerKey(k),
+      })),
     };
   }
 
@@ -334,25 +354,19 @@ export class LogView {
     const now = Math.floor(Date.now() / 1000);
     const shards: ShardStatus[] = [];
     for (const s of this.shards.list) {
-      const cp = await s.head();
-      let cosignatures: ShardStatus['cosignatures'];
-      try {
-        cosignatures = parseNote(cp.note, 'checkpoint')
-          .signatures.filter((x) => x.name !== cp.origin)
-          .map((x) => ({ name: x.name, keyId: x.keyId.toString(16).padStart(8, '0') }));
-      } catch {
-        cosignatures = [];
-      }
+      const head = await s.head();
+      const cp = s.witnessing ? await s.witnessing.checkpoint() : head;
       shards.push({
         id: s.id,
         active: s.active,
         origin: cp.origin,
         url: this.#shardUrl(s),
-        treeSize: cp.size,
-        rootHash: toHex(cp.rootHash),
+        treeSize: head.size,
+        rootHash: toHex(head.rootHash),
         checkpoint: cp.note,
-        cosignatures,
-        entriesLastMinute: await entriesSince(s, cp.size, now - 60),
+        checkpointSize: cp.size,
+        cosignatures: cosignaturesOf(cp, s.witnessing?.keys ?? []),
+        entriesLastMinute: await entriesSince(s, head.size, now - 60),
       });
     }
     const latest: EntrySummary[] = [];
@@ -366,6 +380,32 @@ export class LogView {
     }
     return { shards, latest, now };
   }
+}
+
+/** The cosignature lines of a checkpoint; those of known witnesses verified (c2sp.org/tlog-cosignature). */
+function cosignaturesOf(cp: SignedCheckpoint, keys: CosignerKey[]): ShardStatus['cosignatures'] {
+  let note;
+  try {
+    note = parseNote(cp.note, 'checkpoint');
+  } catch {
+    return [];
+  }
+  let verified: VerifiedCosignature[];
+  try {
+    verified = verifyCosignatures(note, keys);
+  } catch {
+    verified = []; // a known witness's bad cosignature: listed, never shown as verified
+  }
+  return note.signatures
+    .filter((x) => x.name !== cp.origin)
+    .map((x) => {
+      const v = verified.find((k) => k.key.name === x.name && k.key.keyId === x.keyId);
+      return {
+        name: x.name,
+        keyId: x.keyId.toString(16).padStart(8, '0'),
+        ...(v ? { verifiedAt: v.time } : {}),
+      };
+    });
 }
 
 /**

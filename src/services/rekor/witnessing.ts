@@ -75,6 +75,11 @@ export class CheckpointWitnessing {
     this.#log = opts.log;
   }
 
+  /** The witnesses' keys (the explorer shows and checks their cosignatures). */
+  get keys(): CosignerKey[] {
+    return this.#witnesses.map((w) => w.key);
+  }
+
   /**
    * The checkpoint to serve at `/checkpoint`: the head once witnessed; while a newer head is
    * being witnessed, the last cosigned one (Tessera publishes only witnessed checkpoints);

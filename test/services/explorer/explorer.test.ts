@@ -10,6 +10,7 @@ import { leafHash } from '../../../src/core/merkle/hash.ts';
 import { verifyInclusion } from '../../../src/core/merkle/tree.ts';
 import { openCheckpoint } from '../../../src/core/note/checkpoint.ts';
 import { noteVerifier } from '../../../src/core/note/keys.ts';
+import { parseCosignerKey, verifyCosignatures } from '../../../src/core/note/cosignature.ts';
 import { parseBundleJSON } from '../../../src/bundle/bundle.ts';
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
 import { explorerEntryUrl } from '../../../src/client/explorer-link.ts';
@@ -17,6 +18,7 @@ import { parseSearchTerm } from '../../../src/services/explorer/query.ts';
 import {
   ALICE,
   GITHUB_REPO,
+  WITNESS_NAME,
   explorerLink,
   explorerStack,
   signThrough,
@@ -238,6 +240,12 @@ describe('the explorer over a stack with real entries', () => {
       const cp = openCheckpoint(proof.checkpoint, [noteVerifier(proof.origin, key)], {
         origin: proof.origin,
       });
+      // Ends in the witnessed checkpoint, as the v2 entries do, naming the witness's key.
+      assert.deepEqual(proof.witnesses, [{ name: WITNESS_NAME, vkey: stack.witness.vkey }]);
+      assert.equal(
+        verifyCosignatures(proof.checkpoint, [parseCosignerKey(stack.witness.vkey)]).length,
+        1,
+      );
       assert.equal(cp.size, proof.treeSize);
       assert.doesNotThrow(() =>
         verifyInclusion(
@@ -257,8 +265,12 @@ describe('the explorer over a stack with real entries', () => {
     const sh = st.shards[0];
     assert.equal(sh.treeSize, 23);
     assert.equal(sh.entriesLastMinute, 23);
-    assert.deepEqual(sh.cosignatures, []);
+    // The checkpoint readers get is the witnessed one, its cosignature checked here.
+    assert.equal(sh.checkpointSize, 23);
     assert.match(sh.checkpoint, new RegExp(`^${sh.origin}\\n23\\n`));
+    assert.equal(sh.cosignatures.length, 1);
+    assert.equal(sh.cosignatures[0].name, WITNESS_NAME);
+    assert.ok(Math.abs(sh.cosignatures[0].verifiedAt - st.now) < 120, JSON.stringify(sh));
     assert.equal(st.latest.length, 10);
     assert.deepEqual(
       st.latest.map((e: any) => e.logIndex),

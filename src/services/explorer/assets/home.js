@@ -162,6 +162,13 @@ const seen = new Set(
   [...document.querySelectorAll('#latest tbody tr')].map((tr) => tr.dataset.uuid),
 );
 
+/** The same words as the server's page (pages.ts cosignatureText). */
+function cosignatureText(c) {
+  return c.verifiedAt === undefined
+    ? `${c.name} (key ${c.keyId}), not verified: not a witness of this stack`
+    : `${c.name} (key ${c.keyId}), verified, cosigned ${isoTime(c.verifiedAt)}`;
+}
+
 function shardCard(s) {
   return el(
     'article',
@@ -187,15 +194,13 @@ function shardCard(s) {
       el(
         'dd',
         { class: 'cosignatures' },
-        s.cosignatures.length
-          ? s.cosignatures.map((c) => `${c.name} (key ${c.keyId})`).join(', ')
-          : 'none yet',
+        s.cosignatures.length ? s.cosignatures.map(cosignatureText).join('; ') : 'none yet',
       ),
     ),
     el(
       'details',
       {},
-      el('summary', {}, 'Latest checkpoint'),
+      el('summary', {}, `Latest checkpoint (tree size ${s.checkpointSize})`),
       el('pre', { class: 'checkpoint' }, s.checkpoint),
     ),
   );
