@@ -301,7 +301,11 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       id,
       trustedRoot,
       policy,
-      rekorSearch(trustedRoot, { timeoutMs: timeoutMs(cfg) }),
+      rekorSearch(
+        trustedRoot,
+        { timeoutMs: timeoutMs(cfg) },
+        server ? [`${server.replace(/\/+$/, '')}/rekor`] : [],
+      ),
       { allowNoTlog: !bool(cfg.get('signet.tlog'), 'signet.tlog', true) },
     );
     const who = r.identity.join(', ') || '(no identity)';

@@ -43,7 +43,15 @@ async function gitTrust(flags: GitVerifyFlags) {
     trustedRoot,
     policy,
     allowNoTlog: flags.insecureIgnoreTlog === true,
-    ...(flags.offline ? {} : { search: rekorSearch(trustedRoot, { timeoutMs: 30_000 }) }),
+    ...(flags.offline
+      ? {}
+      : {
+          search: rekorSearch(
+            trustedRoot,
+            { timeoutMs: 30_000 },
+            flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
+          ),
+        }),
   };
 }
 

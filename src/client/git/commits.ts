@@ -114,16 +114,24 @@ export async function* verifyCommitRange(
 
 /**
  * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
- * certificate (gitsign pkg/rekor: index search by public key, then match the hash). Every v1
- * log of the trusted root with a base URL is asked; the first matching entries win.
+ * certificate (gitsign pkg/rekor: index search by public key, then match the hash). The Rekor
+ * v1 URLs given (a Signet stack serves its v1 API at `<server>/rekor`) and every log of the
+ * trusted root with a base URL are asked; the first matching entries win. What is found is
+ * only a candidate: the verifier checks it against the trusted root like any entry.
  */
-export function rekorSearch(trustedRoot: TrustedRoot, http: HttpOptions = {}): LogSearch {
+export function rekorSearch(
+  trustedRoot: TrustedRoot,
+  http: HttpOptions = {},
+  rekorUrls: string[] = [],
+): LogSearch {
   return async (objectId, certificatePem) => {
     const hash = createHash('sha256').update(objectId).digest('hex');
     let lastError: unknown;
-    for (const log of trustedRoot.tlogs) {
-      if (!log.baseUrl) continue;
-      const base = trimSlash(log.baseUrl);
+    let answered = false;
+    const bases = [...rekorUrls, ...trustedRoot.tlogs.map((l) => l.baseUrl)]
+      .filter((u) => u)
+      .map(trimSlash);
+    for (const base of [...new Set(bases)]) {
       const service = 'the transparency log (Rekor v1 search)';
       try {
         const ids = await sendJson(
@@ -143,6 +151,7 @@ export function rekorSearch(trustedRoot: TrustedRoot, http: HttpOptions = {}): L
           http,
         );
         if (!Array.isArray(ids.json)) continue;
+        answered = true;
         const out: TlogEntryProtoJson[] = [];
         for (const uuid of ids.json.slice(0, 10)) {
           if (typeof uuid !== 'string' || !/^[0-9a-f]{64,80}$/.test(uuid)) continue;
@@ -155,7 +164,8 @@ export function rekorSearch(trustedRoot: TrustedRoot, http: HttpOptions = {}): L
         lastError = e;
       }
     }
-    if (lastError) throw lastError;
+    // A log without the v1 search API (e.g. Rekor v2) is not an error when another answered.
+    if (lastError && !answered) throw lastError;
     return [];
   };
 }
