@@ -39,6 +39,11 @@ import type {
 
 export interface EngineOptions {
   storage: LogStorage;
+  /**
+   * Checkpoint signing. `origin` names a NEW log; a log that exists keeps the origin stored with
+   * it (in its signed head), whatever URL the stack is reached at now: the origin is the log's
+   * name in every checkpoint a bundle carries and in the trusted root (C2SP tlog-checkpoint).
+   */
   signer: { key: KeyObject; origin: string; keyName?: string };
   /**
    * Most entries sequenced in one transaction (default 1024). Only reached under load: an
@@ -83,10 +88,11 @@ function checkIndexArg(v: unknown, field: string): number {
 }
 
 export class TileLog implements LogEngine {
-  readonly origin: string;
+  #origin: string;
   /** The checkpoint key: name, 4-byte key ID, full log ID, public key. */
-  readonly key: NoteKey;
-  readonly #signer: NoteSigner;
+  key: NoteKey;
+  #signer: NoteSigner;
+  readonly #signerOpts: EngineOptions['signer'];
   readonly #storage: LogStorage;
   readonly #maxSize: number;
   readonly #maxAge: number;
@@ -109,7 +115,8 @@ export class TileLog implements LogEngine {
   #knownSize = 0;
 
   constructor(opts: EngineOptions) {
-    this.origin = opts.signer.origin;
+    this.#origin = opts.signer.origin;
+    this.#signerOpts = opts.signer;
     const signer = noteSigner(opts.signer.keyName ?? opts.signer.origin, opts.signer.key);
     this.#signer = signer;
     this.key = signer;
@@ -122,7 +129,15 @@ export class TileLog implements LogEngine {
       throw invalid('batchMaxSize', 'must be a positive integer');
   }
 
-  /** Create the log's storage if new; re-sign the head if the key or origin changed. */
+  /** The log's name in its checkpoints: fixed when the log was created (see EngineOptions). */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /**
+   * Create the log's storage if new. An existing log keeps its stored origin; its head is
+   * re-signed only if the key changed.
+   */
   async init(): Promise<void> {
     const state = await this.#storage.init(() => ({
       size: 0,
@@ -130,6 +145,13 @@ export class TileLog implements LogEngine {
       checkpoint: this.#sign(0, EMPTY_ROOT),
     }));
     this.#knownSize = state.size;
+    const stored = state.checkpoint.slice(0, state.checkpoint.indexOf('\n'));
+    if (stored.length > 0 && stored !== this.#origin) {
+      this.#origin = stored;
+      const signer = noteSigner(this.#signerOpts.keyName ?? stored, this.#signerOpts.key);
+      this.#signer = signer;
+      this.key = signer;
+    }
     try {
       openCheckpoint(state.checkpoint, [this.key], { origin: this.origin });
     } catch {

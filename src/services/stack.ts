@@ -1,6 +1,9 @@
-import fs from 'node:fs';
 import type http from 'node:http';
+import { SignetError } from '../core/errors.ts';
+import { acquireDataLock } from './data-lock.ts';
+import { isLoopbackHost, testIdentityDefaults } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
+import { sendError } from './http/errors.ts';
 import { jsonLogger } from './logger.ts';
 import type { BundleCheck } from './explorer/check.ts';
 import type { Logger, ServiceFactory, ServiceModule, StackContext } from './types.ts';
@@ -17,6 +20,12 @@ export interface StackOptions {
   log?: Logger;
   /** Checks bundles dropped on the explorer (`signet up` passes the client's verifier). */
   checkBundle?: BundleCheck;
+  /**
+   * Listen on a non-loopback address although the built-in identity provider keeps its
+   * local-use defaults (password-less test grant, default identities): anyone who reaches the
+   * port can then get certificates. Off by default: such a start is refused.
+   */
+  allowPublicTestIdentities?: boolean;
 }
 
 export interface RunningStack {
@@ -45,13 +54,80 @@ export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory>
   },
 ];
 
+/** The answer to every request while the stack is starting (no route is ready yet). */
+function startingHandler(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  const body = JSON.stringify({
+    code: 503,
+    message: 'signet is starting; retry shortly',
+    error: 'STARTING',
+  });
+  res.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': '1',
+  });
+  res.end(body);
+}
+
+/** Readiness of one service, bounded in time (a store that hangs is not ready). */
+async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string | undefined> {
+  if (!mod.ready) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      mod.ready(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return undefined;
+  } catch (e) {
+    return `${mod.name}: ${(e as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
-  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const { server, url: boundUrl } = await bindServer(opts.port, opts.host);
+  if (!isLoopbackHost(opts.host)) {
+    const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {});
+    if (defaults.length > 0 && !opts.allowPublicTestIdentities)
+      throw new SignetError(
+        'invalid-input',
+        'EXPOSED_TEST_IDENTITIES',
+        `refusing to listen on ${opts.host} (not loopback): ${defaults.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
+          'Configure oidc.clients and oidc.identities, listen on 127.0.0.1, or pass --insecure-public-test-identities if that is what you mean',
+      );
+    if (defaults.length > 0)
+      log.warn(
+        `WARNING: listening on ${opts.host} with the built-in provider's local-use defaults: ${defaults.join('; ')}. Anyone who reaches the port can get signing certificates.`,
+      );
+  }
+  // Before anything else: an unusable data folder or one held by a running stack fails here,
+  // at once and with a message, before a port is bound or a key is made.
+  const lock = acquireDataLock(opts.dataDir, {
+    mode: opts.databaseUrl ? 'postgres' : 'sqlite',
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    what: 'signet up',
+  });
+  let server: http.Server;
+  let boundUrl: string;
+  try {
+    // Until every route is registered and the app is ready, every request gets a 503 that
+    // says so (a probe or a load balancer may knock as soon as the port is open).
+    ({ server, url: boundUrl } = await bindServer(opts.port, opts.host, startingHandler));
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
   const services = new Map<string, ServiceModule>();
-  const app = createApp({}, () => server as http.Server);
+  const app = createApp({ log }, () => server);
+  // createApp attached fastify's handler: hold it back (same tick, so no request slips in).
+  const appHandler = server.listeners('request').find((l) => l !== startingHandler) as
+    http.RequestListener | undefined;
+  if (appHandler) server.removeListener('request', appHandler);
   try {
     for (const s of SERVICES) {
       const ctx: StackContext = {
@@ -68,12 +144,30 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       services.set(mod.name, mod);
       await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
     }
+    // Liveness: the process answers. Readiness: and every store answers (orchestrators
+    // route traffic only to ready replicas).
     app.get('/healthz', async () => ({ status: 'ok', services: [...services.keys()] }));
+    app.get('/readyz', async (_req, reply) => {
+      const problems = (
+        await Promise.all([...services.values()].map((m) => checkReady(m, 2000)))
+      ).filter((p) => p !== undefined);
+      if (problems.length > 0)
+        return sendError(
+          reply,
+          new SignetError('unavailable', 'NOT_READY', `not ready: ${problems.join('; ')}`),
+        );
+      return { status: 'ready', services: [...services.keys()] };
+    });
     await app.ready();
   } catch (e) {
     await closeAll(services, log);
     server.close();
+    lock.release();
     throw e;
+  }
+  if (appHandler) {
+    server.removeListener('request', startingHandler);
+    server.on('request', appHandler);
   }
   log.info('stack started', {
     url: baseUrl,
@@ -91,6 +185,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         server.closeAllConnections();
       });
       await closeAll(services, log);
+      lock.release();
     },
   };
 }

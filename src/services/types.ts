@@ -54,6 +54,8 @@ export interface ServiceModule {
   register(app: FastifyInstance): Promise<void>;
   trust?(): TrustContribution | Promise<TrustContribution>;
   signingConfig?(): SigningConfigContribution | Promise<SigningConfigContribution>;
+  /** Resolves when the service can serve: its stores answer (`/readyz`); rejects saying why not. */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { acquireDataLock } from '../../services/data-lock.ts';
 import { KeyRing } from '../../services/keyring.ts';
 
 interface RotateFlags {
@@ -18,12 +19,18 @@ export function registerRotate(program: Command): void {
   program
     .command('rotate')
     .description(
-      'rotate a service key (ca, ca-root, ctlog, rekor, tsa, tsa-ca, oidc, tuf-root, tuf-targets, tuf-snapshot, tuf-timestamp); run it while the stack is stopped, then start it again',
+      'rotate a service key (ca, ca-root, ctlog, rekor, tsa, tsa-ca, oidc, tuf-root, tuf-targets, tuf-snapshot, tuf-timestamp); refused while a stack runs on the data folder: stop it, rotate, start it again',
     )
     .argument('[key]', 'the key to rotate; without it, list the keys and their versions')
     .option('--data <dir>', 'data folder of the stack (env SIGNET_DATA; default ./.signet)')
     .action((key: string | undefined, flags: RotateFlags) => {
       const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
+      if (!fs.existsSync(path.join(dataDir, 'keys')))
+        throw new SignetError(
+          'not-found',
+          'NO_DATA',
+          `${dataDir} is not a data folder of a stack (no keys/ in it): start the stack once first (signet up --data ${dataDir}) or name the folder with --data`,
+        );
       const rings = listRings(dataDir);
       if (key === undefined) {
         for (const name of rings) {
@@ -43,7 +50,16 @@ export function registerRotate(program: Command): void {
           'key',
           `no key "${key}" in ${dataDir}${rings.length ? `; the keys there are: ${rings.join(', ')}` : ': start the stack once first (signet up --data ' + dataDir + ')'}`,
         );
-      const ring = KeyRing.rotate(dataDir, key);
+      // A running stack would keep signing with the old key and publish a trusted root
+      // without the new one: refused while any process holds the folder (and no stack can
+      // start while the rotation writes).
+      const lock = acquireDataLock(dataDir, { mode: 'maintenance', what: 'signet rotate' });
+      let ring: KeyRing;
+      try {
+        ring = KeyRing.rotate(dataDir, key);
+      } finally {
+        lock.release();
+      }
       const cur = ring.current();
       const prev = ring.versions[ring.versions.length - 2]!;
       process.stdout.write(

@@ -9,6 +9,7 @@ interface UpFlags {
   data?: string;
   database?: string;
   publicUrl?: string;
+  insecurePublicTestIdentities?: boolean;
 }
 
 export function registerUp(program: Command): void {
@@ -32,7 +33,18 @@ export function registerUp(program: Command): void {
       '--public-url <url>',
       'URL clients reach the stack at, when behind a proxy (env SIGNET_PUBLIC_URL)',
     )
+    .option(
+      '--insecure-public-test-identities',
+      'listen on a non-loopback address although the built-in identity provider keeps its password-less test grant and default identities (anyone who reaches the port gets certificates); refused without this flag',
+    )
     .action(async (flags: UpFlags) => {
+      // A signal while starting stops at once (nothing is acknowledged before the stack is up).
+      let stop: () => void = () => {
+        process.stderr.write('signet: stopped while starting\n');
+        process.exit(1);
+      };
+      process.once('SIGINT', () => stop());
+      process.once('SIGTERM', () => stop());
       // Loaded here, not at startup: every other command would pay for fastify otherwise.
       const { readConfigFile } = await import('../../services/config.ts');
       const { startStack } = await import('../../services/stack.ts');
@@ -53,6 +65,7 @@ export function registerUp(program: Command): void {
         publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
         config: file.services,
         checkBundle: explorerBundleCheck,
+        allowPublicTestIdentities: flags.insecurePublicTestIdentities === true,
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -60,8 +73,7 @@ export function registerUp(program: Command): void {
       });
       process.stdout.write(banner(stack.url, [...stack.services.keys()]));
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        stop = resolve;
       });
       await stack.close();
       process.stdout.write('signet stopped\n');

@@ -77,6 +77,9 @@ export const createCtlogService: ServiceFactory = async (ctx) => {
         }),
       };
     },
+    async ready() {
+      await engine.checkpoint();
+    },
     async close() {
       await engine.close();
     },

@@ -1,12 +1,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { installErrorHandler } from './errors.ts';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from '../types.ts';
+import { frameworkError, installErrorHandler } from './errors.ts';
 
 export interface HttpAppOptions {
   /** Default body limit in bytes (routes may set their own). Fulcio and Rekor v2 use 4 MiB. */
   bodyLimit?: number;
   logger?: boolean;
+  /** Where internal errors (500s) are logged, with the request's method, route and id. */
+  log?: Logger;
 }
 
 /** A fastify instance with the project's error handling, not yet listening. */
@@ -21,6 +29,8 @@ export function createApp(
     // Errors from malformed requests go to our handler rather than a default HTML page.
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
+      frameworkError(error, reply),
   };
   if (serverFactory) {
     app = Fastify({
@@ -34,7 +44,7 @@ export function createApp(
   } else {
     app = Fastify(common);
   }
-  installErrorHandler(app);
+  installErrorHandler(app, opts.log);
   return app;
 }
 
@@ -45,8 +55,10 @@ export function createApp(
 export async function bindServer(
   port: number,
   host: string,
+  /** Answers requests until the app takes over (the stack's "starting" 503). */
+  initial?: http.RequestListener,
 ): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer();
+  const server = initial ? http.createServer(initial) : http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

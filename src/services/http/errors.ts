@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorKind, SignetError } from '../../core/errors.ts';
+import type { Logger } from '../types.ts';
 
 const STATUS: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -27,14 +28,30 @@ export function statusOf(err: SignetError): number {
   return STATUS[err.kind];
 }
 
+/**
+ * Longest message an error body carries. Messages may quote what the client sent (a field, a
+ * header); a 1 MB field must not come back as a 1 MB error.
+ */
+export const MAX_ERROR_MESSAGE = 1024;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function capText(text: string, max = MAX_ERROR_MESSAGE): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}... (${text.length - max} more characters)`;
+}
+
+export function errorBody(err: SignetError, status = statusOf(err)): ErrorBody {
+  const body: ErrorBody = { code: status, message: capText(err.message), error: err.code };
+  if (err.field) body.field = capText(err.field, 256);
+  return body;
+}
+
 export function sendError(
   reply: FastifyReply,
   err: SignetError,
   status = statusOf(err),
 ): FastifyReply {
-  const body: ErrorBody = { code: status, message: err.message, error: err.code };
-  if (err.field) body.field = err.field;
-  return reply.code(status).type('application/json').send(body);
+  return reply.code(status).type('application/json').send(errorBody(err, status));
 }
 
 /**
@@ -42,9 +59,18 @@ export function sendError(
  * size errors become clear messages (413 names the limit); anything else is a 500 whose
  * details go to the log only.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
   app.setErrorHandler((error: FastifyError | SignetError | Error, request, reply) => {
-    if (error instanceof SignetError) return sendError(reply, error);
+    if (error instanceof SignetError) {
+      if (error.kind === 'internal')
+        log?.error('internal error', {
+          method: request.method,
+          route: request.routeOptions.url ?? '(none)',
+          requestId: request.id,
+          error: capText(error.message),
+        });
+      return sendError(reply, error);
+    }
     const fe = error as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
@@ -89,7 +115,15 @@ export function installErrorHandler(app: FastifyInstance): void {
         fe.statusCode,
       );
     }
-    request.log.error({ err: error }, 'internal error');
+    const detail = {
+      method: request.method,
+      route: request.routeOptions.url ?? '(none)',
+      requestId: request.id,
+      error: capText(error.message),
+      stack: error.stack,
+    };
+    if (log) log.error('internal error', detail);
+    else request.log.error({ err: error }, 'internal error');
     return sendError(reply, new SignetError('internal', 'INTERNAL', 'internal server error'));
   });
   app.setNotFoundHandler((request, reply) =>
@@ -101,5 +135,28 @@ export function installErrorHandler(app: FastifyInstance): void {
         `no route for ${request.method} ${request.url.split('?')[0]}`,
       ),
     ),
+  );
+}
+
+/**
+ * Errors fastify meets before routing (a malformed URL escape such as `/rekor/%zz`, a bad
+ * header): answered in the project's shape rather than fastify's (`frameworkErrors`).
+ */
+export function frameworkError(error: FastifyError, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_BAD_URL')
+    return sendError(
+      reply,
+      new SignetError(
+        'invalid-input',
+        'BAD_URL',
+        'the request URL is not valid: it has a malformed percent-escape',
+      ),
+    );
+  return sendError(
+    reply,
+    new SignetError('invalid-input', error.code ?? 'BAD_REQUEST', error.message),
+    typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400,
   );
 }

@@ -22,8 +22,15 @@ import { CheckpointWitnessing, parseWitnessConfig } from './witnessing.ts';
  * checkpoint key hint and the C2SP checkpoint key ID coincide (SHA-256 of the SPKI), so one
  * trusted-root tlog entry per key version serves both APIs.
  *
- * Config (`rekor` section): `hostname` (v1 checkpoint origin host, default the base URL's
- * host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
+ * Log identity: a shard's C2SP origin is fixed when the shard is created (the scheme-less URL
+ * of the shard then) and stored with its tree (log engine); its Rekor v1 checkpoint name is the
+ * origin's host. The trusted root names each shard by that origin (`baseUrl`, which sigstore-js
+ * and Signet match checkpoint signer names against), while the signing config points at the URL
+ * the stack is reached at now: restarting on another port or behind another public URL keeps
+ * every earlier bundle verifiable.
+ *
+ * Config (`rekor` section): `hostname` (the host in the origin of shards created from now on,
+ * default the public URL's host), `maxRequestBytes` (default 4 MiB; larger bodies answer 413 naming the limit),
  * `batchMaxAgeMs` and `batchMaxSize` (sequencer), `verifyWorkers` (worker threads for signature checks; default 1 on a multi-core machine),
  * `witnesses` (a list of `{url, key}`: C2SP witnesses that cosign each checkpoint; key = the
  * witness vkey) and `witnessTimeoutMs` (how long one round may wait, default 2000).
@@ -48,7 +55,8 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   const hostnameOpt = ctx.config['hostname'];
   if (hostnameOpt !== undefined && (typeof hostnameOpt !== 'string' || /[\s+]/.test(hostnameOpt)))
     throw invalid('rekor.hostname', 'must be a host name without spaces or "+"');
-  const hostname = (hostnameOpt as string | undefined) ?? base.host;
+  // Scheme-less public URL (with any path prefix the proxy adds) for origins of new shards.
+  const originBase = `${(hostnameOpt as string | undefined) ?? base.host}${base.pathname.replace(/\/+$/, '')}`;
   const bodyLimit = numberOption(ctx, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT;
   const batchMaxAgeMs = numberOption(ctx, 'batchMaxAgeMs', 0);
   const batchMaxSize = numberOption(ctx, 'batchMaxSize', 1);
@@ -62,8 +70,9 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   const list: Shard[] = [];
   try {
     for (const v of ring.versions) {
-      // C2SP origin: the scheme-less base URL of the shard (a complete Rekor v2 instance).
-      const origin = `${serviceUrl}/shards/${v.id}`.slice(scheme.length);
+      // C2SP origin of a new shard: its scheme-less base URL (a complete Rekor v2 instance);
+      // an existing shard keeps the origin it was created with (the engine reads it back).
+      const origin = `${originBase}/rekor/shards/${v.id}`;
       const engine = await openLog({
         name: `rekor-${v.id}`,
         dataDir: ctx.dataDir,
@@ -74,7 +83,7 @@ export const createRekorService: ServiceFactory = async (ctx) => {
         ...(batchMaxSize !== undefined ? { batchMaxSize: Math.floor(batchMaxSize) } : {}),
       });
       engines.push(engine);
-      list.push(new Shard(v.id, engine, v, hostname));
+      list.push(new Shard(v.id, engine, v, engine.origin.split('/')[0]!));
     }
   } catch (e) {
     await Promise.all(engines.map((en) => en.close()));
@@ -116,10 +125,11 @@ export const createRekorService: ServiceFactory = async (ctx) => {
           const validFor: Record<string, string> = { start: floorSecond(s.version.validFrom) };
           if (s.version.validTo) validFor['end'] = s.version.validTo.toISOString();
           const keyId = { keyId: toBase64(s.logId) };
-          // baseUrl = the shard's URL: sigstore-js matches checkpoint signer names (the v1
-          // hostname and the v2 origin) as substrings of it.
+          // baseUrl = the shard's origin as a URL (its name, fixed at creation, not where it
+          // is reached now): sigstore-js matches checkpoint signer names (the v1 hostname and
+          // the v2 origin) as substrings of it.
           return {
-            baseUrl: shardUrl(s),
+            baseUrl: `${scheme}${s.engine.origin}`,
             hashAlgorithm: 'SHA2_256',
             publicKey: {
               rawBytes: toBase64(s.spki),
@@ -150,6 +160,9 @@ export const createRekorService: ServiceFactory = async (ctx) => {
           },
         ],
       };
+    },
+    async ready() {
+      await Promise.all(shards.list.map((s) => s.head()));
     },
     async close() {
       await queue.close();

@@ -109,8 +109,12 @@ test('rotate without a data folder or with a bad key name fails with one clear l
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(
     r.stderr,
-    /^error: key: no key "ca" in \/nonexistent\/signet: start the stack once first/,
+    /^error: \/nonexistent\/signet is not a data folder of a stack \(no keys\/ in it\): start the stack once first/,
   );
+  // Listing the keys of no data folder is an error too, not an empty success.
+  const list = signet('rotate', '--data', '/nonexistent/signet');
+  assert.equal(list.status, 1);
+  assert.match(list.stderr, /is not a data folder of a stack/);
 });
 
 test('every service emits every key version: after rotating all rings the trusted root has one entry per version with closed windows', async () => {

@@ -1,0 +1,121 @@
+/**
+ * A large SQLite log (issue 8): fills one log engine to SIGNET_BENCH_ENTRIES entries (default
+ * 200,000 so `npm run bench` stays short; `npm run bench:scale` fills 10,000,000) and, at each
+ * power of ten on the way, measures what must stay flat as the log grows (O(log n)):
+ * inclusion-proof latency (random index, head size, p50/p99), checkpoint latency (one append
+ * through sequence + sign + commit, and reading the head), plus storage per entry against the
+ * raw entry bytes and the process RSS. Targets at 10M: proof p99 <= 5 ms, storage <= 1.3x raw,
+ * RSS <= 512 MB.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKeyPairSync, randomFillSync } from 'node:crypto';
+import { openLog, type TileLog } from '../src/log/index.ts';
+
+/** About a hashedrekord body with its certificate (the same size as log.bench.ts). */
+const LEAF_SIZE = 1024;
+const IN_FLIGHT = 4096;
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+const template = randomFillSync(Buffer.alloc(LEAF_SIZE));
+/** Unique leaf i: random bytes with the index written over the first eight. */
+function leafOf(i: number): Uint8Array {
+  const b = Buffer.from(template);
+  b.writeDoubleBE(i, 0);
+  randomFillSync(b, 8, 24);
+  return new Uint8Array(b);
+}
+
+function dbBytes(dir: string): number {
+  let total = 0;
+  for (const f of fs.readdirSync(dir))
+    if (f.startsWith('scale.sqlite')) total += fs.statSync(path.join(dir, f)).size;
+  return total;
+}
+
+async function fill(log: TileLog, from: number, to: number): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < to) await log.append({ leaf: leafOf(next++) });
+    }),
+  );
+}
+
+async function measure(log: TileLog, dir: string, rssPeak: number, fillRate: number) {
+  const head = await log.checkpoint();
+  const size = head.size;
+  const proof: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const idx = Math.floor(Math.random() * size);
+    const t = performance.now();
+    await log.inclusionProof(idx, size);
+    proof.push(performance.now() - t);
+  }
+  const append: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    await log.append({ leaf: leafOf(1e12 + size + i) });
+    append.push(performance.now() - t);
+  }
+  const read: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    await log.checkpoint();
+    read.push(performance.now() - t);
+  }
+  const bytes = dbBytes(dir);
+  const perEntry = bytes / (size + 50);
+  console.log(
+    `${String(size).padStart(9)} entries: proof p50 ${pct(proof, 50).toFixed(2)} ms p99 ${pct(proof, 99).toFixed(2)} ms | ` +
+      `checkpoint (1 append) p50 ${pct(append, 50).toFixed(1)} ms p99 ${pct(append, 99).toFixed(1)} ms | ` +
+      `head read p50 ${pct(read, 50).toFixed(3)} ms | storage ${(perEntry / LEAF_SIZE).toFixed(3)}x raw (${Math.round(perEntry)} B/entry) | ` +
+      `RSS peak ${Math.round(rssPeak / 2 ** 20)} MB | fill ${Math.round(fillRate)} entries/s`,
+  );
+}
+
+export async function run(): Promise<void> {
+  const total = Number(process.env.SIGNET_BENCH_ENTRIES ?? 200_000);
+  if (!Number.isSafeInteger(total) || total < 1000)
+    throw new Error('SIGNET_BENCH_ENTRIES must be a whole number >= 1000');
+  const dir = fs.mkdtempSync(
+    path.join(process.env.SIGNET_BENCH_DIR ?? os.tmpdir(), 'signet-scale-'),
+  );
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const log = await openLog({
+    name: 'scale',
+    dataDir: dir,
+    sqliteFile: 'scale.sqlite',
+    signer: { key, origin: 'bench.example/scale' },
+  });
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 200);
+  console.log(
+    `sqlite log filled to ${total} entries of ${LEAF_SIZE} bytes (${IN_FLIGHT} in flight)`,
+  );
+  try {
+    let size = 0;
+    const marks: number[] = [];
+    for (let m = 10_000; m < total; m *= 10) marks.push(m);
+    marks.push(total);
+    for (const mark of marks) {
+      const t = performance.now();
+      const start = (await log.checkpoint()).size;
+      await fill(log, size, size + (mark - start));
+      size += mark - start;
+      const rate = (mark - start) / ((performance.now() - t) / 1000);
+      await measure(log, dir, rssPeak, rate);
+    }
+  } finally {
+    clearInterval(sampler);
+    await log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

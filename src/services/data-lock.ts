@@ -1,0 +1,228 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SignetError } from '../core/errors.ts';
+
+/**
+ * Who uses a data folder: one file per process under `<data>/run/`, written and checked under a
+ * short-lived mutex (`run/.mutex`, created exclusively) so two starts cannot both win.
+ *
+ * - A stack on SQLite owns its folder alone: a second `signet up`, a `signet rotate` or a
+ *   `signet restore` on it is refused with a message naming the running process.
+ * - Stacks on one PostgreSQL database may share a folder (replicas, as designed): they are
+ *   refused only when the folder is held by a SQLite stack or a stack on another database.
+ * - An entry whose process is gone (killed with -9, machine rebooted) is stale and removed.
+ */
+export type LockMode = 'sqlite' | 'postgres' | 'maintenance';
+
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** Kernel start time of the process (Linux), so a reused pid is not mistaken for the holder. */
+  procStart?: string;
+  mode: LockMode;
+  /** SHA-256 of the database URL (never the URL itself: it may hold a password). */
+  database?: string;
+  /** What the process is: `signet up at http://...`, `signet rotate`, ... */
+  what: string;
+  since: string;
+}
+
+export interface DataLock {
+  readonly file: string;
+  release(): void;
+}
+
+const MUTEX_STALE_MS = 10_000;
+const MUTEX_WAIT_MS = 5_000;
+
+function procStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime), counted after the parenthesised command name.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(h: LockHolder): boolean {
+  if (h.hostname !== os.hostname()) return true; // cannot tell: assume it runs
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const now = procStart(h.pid);
+  return h.procStart === undefined || now === undefined || now === h.procStart;
+}
+
+function dataDirError(dataDir: string, e: unknown): SignetError {
+  return new SignetError(
+    'invalid-input',
+    'DATA_DIR',
+    `cannot use ${dataDir} as the data folder: ${(e as Error).message}`,
+    { cause: e },
+  );
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync spins forever on some paths (under
+ * /proc it keeps getting ENOENT for a parent that "exists"), which hung `signet up --data
+ * /proc/...` past SIGTERM.
+ */
+export function makeDirs(dir: string): void {
+  const abs = path.resolve(dir);
+  const parts = abs.split(path.sep).filter((p) => p !== '');
+  let cur: string = path.sep;
+  for (const p of parts) {
+    cur = path.join(cur, p);
+    try {
+      fs.mkdirSync(cur, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function withMutex<T>(runDir: string, fn: () => T): T {
+  const mutex = path.join(runDir, '.mutex');
+  const deadline = Date.now() + MUTEX_WAIT_MS;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(mutex, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - fs.statSync(mutex).mtimeMs > MUTEX_STALE_MS) fs.rmSync(mutex);
+      } catch {
+        // gone meanwhile: retry
+      }
+      if (Date.now() > deadline)
+        throw new SignetError(
+          'unavailable',
+          'DATA_DIR_BUSY',
+          `${mutex} is held by another process`,
+        );
+      sleep(20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(mutex, { force: true });
+  }
+}
+
+function readHolders(runDir: string): Array<{ file: string; holder: LockHolder }> {
+  const out: Array<{ file: string; holder: LockHolder }> = [];
+  for (const name of fs.readdirSync(runDir)) {
+    if (!name.endsWith('.json')) continue;
+    const file = path.join(runDir, name);
+    try {
+      out.push({ file, holder: JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder });
+    } catch {
+      // half-written by a process that died: stale
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return out;
+}
+
+export function describeHolder(h: LockHolder): string {
+  const where = h.hostname === os.hostname() ? '' : ` on host ${h.hostname}`;
+  return `${h.what} (pid ${h.pid}${where}, since ${h.since})`;
+}
+
+/** The live processes using `dataDir` (stale entries are removed). */
+export function dataDirHolders(dataDir: string): LockHolder[] {
+  const runDir = path.join(dataDir, 'run');
+  if (!fs.existsSync(runDir)) return [];
+  return withMutex(runDir, () => live(runDir));
+}
+
+function live(runDir: string): LockHolder[] {
+  const out: LockHolder[] = [];
+  for (const { file, holder } of readHolders(runDir)) {
+    if (alive(holder)) out.push(holder);
+    else fs.rmSync(file, { force: true });
+  }
+  return out;
+}
+
+/**
+ * Creates `dataDir` if needed (mode 0700) and registers this process in it, or throws:
+ * DATA_DIR when the folder cannot be created or written (a read-only or impossible path fails
+ * here at once), DATA_DIR_IN_USE when another process holds it in a way that excludes us.
+ */
+export function acquireDataLock(
+  dataDir: string,
+  me: { mode: LockMode; databaseUrl?: string; what: string },
+): DataLock {
+  const runDir = path.join(dataDir, 'run');
+  try {
+    makeDirs(runDir);
+    fs.accessSync(runDir, fs.constants.W_OK);
+  } catch (e) {
+    throw dataDirError(dataDir, e);
+  }
+  const database =
+    me.databaseUrl === undefined
+      ? undefined
+      : createHash('sha256').update(me.databaseUrl).digest('hex');
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    mode: me.mode,
+    what: me.what,
+    since: new Date().toISOString(),
+  };
+  const start = procStart(process.pid);
+  if (start !== undefined) holder.procStart = start;
+  if (database !== undefined) holder.database = database;
+  const file = path.join(runDir, `${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  try {
+    withMutex(runDir, () => {
+      const others = live(runDir);
+      const blocking = others.filter(
+        (o) => me.mode !== 'postgres' || o.mode !== 'postgres' || o.database !== holder.database,
+      );
+      if (blocking.length > 0)
+        throw new SignetError(
+          'conflict',
+          'DATA_DIR_IN_USE',
+          `the data folder ${dataDir} is in use by ${blocking.map(describeHolder).join(', ')}; stop it first or use another data folder` +
+            (me.mode === 'postgres'
+              ? ' (stacks may share a folder only on one PostgreSQL database)'
+              : ''),
+        );
+      fs.writeFileSync(file, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'wx' });
+    });
+  } catch (e) {
+    if (e instanceof SignetError) throw e;
+    throw dataDirError(dataDir, e);
+  }
+  held.add(file);
+  if (held.size === 1 && !exitHook) {
+    exitHook = true;
+    // A process that exits without closing its stack still leaves the folder free.
+    process.on('exit', () => {
+      for (const f of held) fs.rmSync(f, { force: true });
+    });
+  }
+  return {
+    file,
+    release() {
+      if (held.delete(file)) fs.rmSync(file, { force: true });
+    },
+  };
+}
+
+const held = new Set<string>();
+let exitHook = false;

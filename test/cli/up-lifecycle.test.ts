@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const bin = path.resolve('bin/signet');
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function up(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number> } {
+  const child = spawn(bin, ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+  return { child, out: () => out, exited };
+}
+
+/**
+ * Polls `paths` on `port` as fast as it can from the moment `signet up` is spawned until
+ * /healthz says ok: every answer must be the "starting" 503 or the real one, and the process
+ * must stay up. Returns how many "starting" answers were seen.
+ */
+async function pollDuringStart(data: string): Promise<{ starting: number; other: string[] }> {
+  const port = await freePort();
+  const p = up(['--port', String(port), '--data', data]);
+  let exited = false;
+  void p.exited.then(() => (exited = true));
+  let starting = 0;
+  const other: string[] = [];
+  const deadline = Date.now() + 60_000;
+  try {
+    for (;;) {
+      assert.ok(!exited, `signet up exited while starting: ${p.out()}`);
+      assert.ok(Date.now() < deadline, 'the stack did not become ready within 60 s');
+      let ready = false;
+      await Promise.all(
+        ['/healthz', '/rekor/api/v1/log', '/fulcio/api/v2/configuration'].map(async (u) => {
+          let r: Response;
+          try {
+            r = await fetch(`http://127.0.0.1:${port}${u}`);
+          } catch {
+            return; // not listening yet
+          }
+          const text = await r.text();
+          if (r.status === 503 && JSON.parse(text).error === 'STARTING') {
+            assert.equal(r.headers.get('retry-after'), '1');
+            starting++;
+          } else if (r.status === 200) {
+            if (u === '/healthz') ready = true;
+          } else other.push(`${u}: ${r.status} ${text}`);
+        }),
+      );
+      if (ready) break;
+    }
+    // Still up and serving after the race.
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as { status: string }).status, 'ready');
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  }
+  return { starting, other };
+}
+
+test('requests while signet up starts get a 503 "starting", never a crash (fresh and existing data folder)', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-start-'));
+  for (const run of ['fresh', 'existing']) {
+    const { starting, other } = await pollDuringStart(data);
+    assert.deepEqual(other, [], `${run}: unexpected answers while starting`);
+    assert.ok(starting > 0, `${run}: the start was never observed (no 503 answers)`);
+  }
+});
+
+test('a second signet up on a data folder in use is refused naming the process; it is free again after a stop', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-lock-'));
+  const first = up(['--port', '0', '--data', data]);
+  const deadline = Date.now() + 60_000;
+  while (!/signet is up at/.test(first.out())) {
+    assert.ok(Date.now() < deadline, first.out());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    const second = spawnSync(bin, ['up', '--port', '0', '--data', data], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(`data folder ${data} is in use by signet up \\(pid ${first.child.pid}, since `),
+    );
+    const rotate = spawnSync(bin, ['rotate', '--data', data, 'rekor'], { encoding: 'utf8' });
+    assert.equal(rotate.status, 1);
+    assert.match(rotate.stderr, new RegExp(`in use by signet up \\(pid ${first.child.pid}`));
+    assert.match(rotate.stderr, /stop it first/);
+  } finally {
+    first.child.kill('SIGKILL'); // no clean release: the next start must see a stale entry
+    await first.exited;
+  }
+  const again = up(['--port', '0', '--data', data]);
+  while (!/signet is up at/.test(again.out())) {
+    assert.ok(Date.now() < deadline, again.out());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exited, 0);
+});
+
+test('--data on an impossible or unwritable path fails at once with a message', () => {
+  const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ro-'));
+  fs.chmodSync(ro, 0o500);
+  const cases = ['/proc/signet-data', path.join(ro, 'data')];
+  if (process.getuid?.() === 0) cases.pop(); // root writes through mode bits
+  for (const dir of cases) {
+    const t = Date.now();
+    const r = spawnSync(bin, ['up', '--port', '0', '--data', dir], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 1, `${dir}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`cannot use ${dir} as the data folder: E[A-Z]+`));
+    assert.ok(Date.now() - t < 10_000);
+  }
+});
+
+test('signet up on a non-loopback address with the test identities is refused unless the flag says so', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-expose-'));
+  const r = spawnSync(bin, ['up', '--host', '0.0.0.0', '--port', '0', '--data', data], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /refusing to listen on 0\.0\.0\.0 \(not loopback\): the password-less test grant is on/,
+  );
+  assert.match(r.stderr, /--insecure-public-test-identities/);
+  // Configured clients and identities: allowed (on loopback-reachable 0.0.0.0 for the test).
+  const cfg = path.join(data, 'signet.yaml');
+  fs.writeFileSync(
+    cfg,
+    'oidc:\n  clients: [{ id: sigstore }]\n  identities: [{ flavor: email, name: ops@example.com }]\n',
+  );
+  for (const args of [['--config', cfg], ['--insecure-public-test-identities']]) {
+    const p = up(['--host', '0.0.0.0', '--port', '0', '--data', data, ...args]);
+    const deadline = Date.now() + 60_000;
+    while (!/signet is up at/.test(p.out())) {
+      assert.ok(Date.now() < deadline, p.out());
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    if (args[0] === '--insecure-public-test-identities')
+      assert.match(
+        p.out(),
+        /WARNING: listening on 0\.0\.0\.0 with the built-in provider's local-use defaults/,
+      );
+    else assert.doesNotMatch(p.out(), /WARNING/);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  }
+});
