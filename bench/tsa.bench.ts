@@ -19,6 +19,7 @@ import {
 import { createApp } from '../src/services/http/app.ts';
 import { createTsa } from '../src/services/tsa/service.ts';
 import { TsaAuthority } from '../src/services/tsa/authority.ts';
+import type { TargetRow } from './table.ts';
 
 const TARGET = 5000;
 const SECONDS = Number(process.env.TSA_BENCH_SECONDS ?? 5);
@@ -40,6 +41,7 @@ async function serve(dataDir: string): Promise<void> {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.once('SIGINT', () => void app.close().then(() => process.exit(0)));
 }
 
 function post(agent: http.Agent, url: URL, body: Buffer): Promise<Buffer> {
@@ -128,7 +130,7 @@ function hammer(
   }));
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<TargetRow[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tsa-bench-'));
   // In-process: parse a DER request and issue a signed response (the work per timestamp).
   const authority = TsaAuthority.open(dataDir);
@@ -142,14 +144,21 @@ export async function run(): Promise<void> {
       }),
     ),
   );
-  const n = 20_000;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++)
-    authority.timestamp(parseTimestampRequest(bodies[i % bodies.length]!));
-  const inProc = n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  // The best of three one-second rounds (the machine is shared; HTTP gets the same treatment).
+  let inProc = 0;
+  for (let r = 0; r < 3; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1000)
+      for (let i = 0; i < 100; i++, n++)
+        authority.timestamp(parseTimestampRequest(bodies[n % bodies.length]!));
+    inProc = Math.max(inProc, n / ((performance.now() - t0) / 1000));
+  }
   console.log(`in-process issue (parse + TSTInfo + ECDSA P-256 sign): ${Math.round(inProc)}/s`);
 
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', dataDir], {
+  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles the server.
+  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, import.meta.filename, '--serve', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -180,12 +189,26 @@ export async function run(): Promise<void> {
     ]);
     if (token.length < 100) throw new Error('short token');
 
-    const { ok, failed, secs } = await hammer(url, bodies, CONNECTIONS, SECONDS * 1000);
-    const rate = ok / secs;
+    let rate = 0;
+    let failed = 0;
+    for (let r = 0; r < 2; r++) {
+      const res = await hammer(url, bodies, CONNECTIONS, (SECONDS * 1000) / 2);
+      rate = Math.max(rate, res.ok / res.secs);
+      failed += res.failed;
+    }
     agent.destroy();
     console.log(
-      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, ${SECONDS}s, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
+      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, best of two ${SECONDS / 2}s rounds, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
     );
+    if (failed > 0) throw new Error(`${failed} timestamp requests failed`);
+    return [
+      {
+        target: 'TSA over HTTP >= 70 % of in-process',
+        measured: `${Math.round(rate)}/s vs ${Math.round(inProc)}/s`,
+        ratio: `${((rate / inProc) * 100).toFixed(0)} %`,
+        met: rate / inProc >= 0.7,
+      },
+    ];
   } finally {
     child.kill();
     fs.rmSync(dataDir, { recursive: true, force: true });
