@@ -5,8 +5,9 @@
  *  2. entries admitted per second over HTTP: hashedrekord v1, ECDSA P-256, a distinct key per
  *     entry, requests generated beforehand, SQLite (fsync per batch), the server in its own
  *     thread and the load generator in the main thread;
- *  3. p50/p99 latency at a paced 1,000 entries/s.
- * Targets (issue 2): >= 8,000 entries/s on 2 cores and >= 75 % of the raw ceiling; p99 <= 250 ms.
+ *  3. p50/p99 latency at a paced half of the best measured rate.
+ * Targets (issue 15): server CPU per entry <= 3x one verify + one sign measured here; >= 40 % of
+ * the raw verify ceiling; p99 <= 250 ms at half the maximum rate.
  * Knobs: REKOR_BENCH_N (requests), REKOR_BENCH_C (in flight), REKOR_BENCH_BATCH (batchMaxSize),
  * REKOR_BENCH_WORKERS (verifyWorkers settings to compare, default "0,1"), REKOR_BENCH_CEILING=0
  * and REKOR_BENCH_PACED=0 (skip the raw-verify ceiling / the paced latency run).
@@ -18,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { TargetRow } from './table.ts';
 
 const CORES = os.availableParallelism();
 /**
@@ -392,13 +394,13 @@ const pct = (s: number[], p: number) =>
   s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-export async function run(): Promise<void> {
-  const N = Number(process.env['REKOR_BENCH_N'] ?? 20_000);
+export async function run(): Promise<TargetRow[]> {
+  const N = Number(process.env['REKOR_BENCH_N'] ?? 12_000);
   console.log(
     `cores: ${CORES}; load average ${os.loadavg()[0]!.toFixed(1)}; requests: ${fmt(N)} distinct P-256 keys (generating...)`,
   );
   const t0 = performance.now();
-  const warm = prepare(2000, 'warm');
+  const warm = prepare(3000, 'warm');
   const burst = prepare(N, 'burst');
   const pacedReqs = prepare(5000, 'paced');
   console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -419,7 +421,31 @@ export async function run(): Promise<void> {
     console.log(`  Signet digest verify, all cores:      ${fmt(signetAll)}/s`);
   }
 
-  const results: Array<{ workers: number; rate: number }> = [];
+  // One ECDSA P-256 verify (the entry's signature) and one sign (the SET), in CPU µs of this
+  // thread (CPU time, not wall time: the machine is shared).
+  const { signUs, verifyUs } = (() => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const msg = Buffer.alloc(600, 1);
+    const sig = sign('sha256', msg, privateKey);
+    const cost = (f: () => void) => {
+      let best = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const c0 = threadCpu();
+        for (let i = 0; i < 1000; i++) f();
+        best = Math.min(best, (threadCpu() - c0) / 1000);
+      }
+      return best;
+    };
+    return {
+      signUs: cost(() => sign('sha256', msg, privateKey)),
+      verifyUs: cost(() => verify('sha256', msg, publicKey, sig)),
+    };
+  })();
+  console.log(
+    `one ECDSA P-256 verify + one sign: ${verifyUs.toFixed(0)} + ${signUs.toFixed(0)} µs CPU`,
+  );
+
+  const results: Array<{ workers: number; rate: number; serverUs: number }> = [];
   const workerSettings = (process.env['REKOR_BENCH_WORKERS'] ?? '0,1').split(',').map(Number);
   for (const verifyWorkers of workerSettings) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
@@ -433,7 +459,11 @@ export async function run(): Promise<void> {
       const [proc0, gen0, srv0, thr0] = [processCpu(), threadCpu(), await srv.cpu(), cpuByThread()];
       const rate = await blast(url, reqs, CONCURRENCY);
       const [proc1, gen1, srv1, thr1] = [processCpu(), threadCpu(), await srv.cpu(), cpuByThread()];
-      results.push({ workers: verifyWorkers, rate });
+      results.push({
+        workers: verifyWorkers,
+        rate,
+        serverUs: (proc1 - proc0 - (gen1 - gen0)) / reqs.length,
+      });
       console.log(
         `admission over HTTP (v1 hashedrekord, SQLite, verifyWorkers=${verifyWorkers}, ${CONCURRENCY} in flight): ${fmt(rate)} entries/s`,
       );
@@ -450,23 +480,58 @@ export async function run(): Promise<void> {
         .sort((a, b) => b[1] - a[1]);
       if (others.length > 0)
         console.log(`    other threads: ${others.map(([n, us]) => `${n} ${per(us)}`).join(', ')}`);
-      if (verifyWorkers === workerSettings[0] && process.env['REKOR_BENCH_PACED'] !== '0') {
-        const lat = await paced(url, pacedReqs, 1000);
-        console.log(
-          `latency at a paced 1,000 entries/s (${fmt(lat.length)} entries): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms   (target p99 <= 250 ms)`,
-        );
-      }
     } finally {
       await srv.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  const best = Math.max(...results.map((r) => r.rate));
+  const best = results.reduce((a, b) => (b.rate > a.rate ? b : a));
   console.log(
-    `best admission rate ${fmt(best)} entries/s   (target >= 8,000/s; = ${((best / ceiling) * 100).toFixed(0)} % of the ${fmt(ceiling)}/s raw ceiling, target >= 75 %)`,
+    `best admission rate ${fmt(best.rate)} entries/s (verifyWorkers=${best.workers}) = ${((best.rate / ceiling) * 100).toFixed(0)} % of the ${fmt(ceiling)}/s raw ceiling`,
   );
+  const rows: TargetRow[] = [
+    {
+      target: 'admission: CPU per entry <= 3x (verify + sign)',
+      measured: `${best.serverUs.toFixed(0)} µs vs ${(verifyUs + signUs).toFixed(0)} µs`,
+      ratio: `${(best.serverUs / (verifyUs + signUs)).toFixed(1)}x`,
+      met: best.serverUs <= 3 * (verifyUs + signUs),
+    },
+  ];
+  if (!Number.isNaN(ceiling))
+    rows.push({
+      target: 'admission >= 40 % of raw verify ceiling',
+      measured: `${fmt(best.rate)}/s vs ${fmt(ceiling)}/s`,
+      ratio: `${((best.rate / ceiling) * 100).toFixed(0)} %`,
+      met: best.rate >= 0.4 * ceiling,
+    });
+  if (process.env['REKOR_BENCH_PACED'] !== '0') {
+    // Latency at half the measured maximum, on a fresh server with the best setting.
+    const rate = Math.max(1, Math.round(best.rate / 2));
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
+    const srv = await startServerThread(dataDir, best.workers);
+    try {
+      const url = new URL(`${srv.url}/rekor/api/v1/log/entries`);
+      await blast(url, warm.splice(0, 1000), 64);
+      const n = Math.min(pacedReqs.length, rate * 4);
+      const lat = await paced(url, pacedReqs.slice(0, n), rate);
+      const p99 = pct(lat, 99);
+      console.log(
+        `latency at a paced ${fmt(rate)} entries/s (half the maximum; ${fmt(lat.length)} entries): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`,
+      );
+      rows.push({
+        target: 'admission p99 <= 250 ms at half the maximum rate',
+        measured: `p99 ${p99.toFixed(0)} ms at ${fmt(rate)}/s`,
+        ratio: `${(p99 / 250).toFixed(2)}x of 250 ms`,
+        met: p99 <= 250,
+      });
+    } finally {
+      await srv.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
   console.log(`  (load average at the end: ${os.loadavg()[0]!.toFixed(1)})`);
   agent.destroy();
+  return rows;
 }
 
 if (!isMainThread) {
