@@ -1,5 +1,6 @@
 import { constants, privateEncrypt, type KeyObject } from 'node:crypto';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import type * as NobleNist from '@noble/curves/nist.js';
+import { lazyModule } from '../../core/lazy.ts';
 import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { verifyDigest } from '../../core/crypto/verify.ts';
@@ -26,10 +27,12 @@ export function digestSigner(
   };
 }
 
+// Loaded on first use: sign-blob signs small files whole through OpenSSL.
+const nist = lazyModule<typeof NobleNist>('@noble/curves/nist.js');
 const CURVES = {
-  PKIX_ECDSA_P256_SHA_256: { curve: p256, size: 32 },
-  PKIX_ECDSA_P384_SHA_384: { curve: p384, size: 48 },
-  PKIX_ECDSA_P521_SHA_512: { curve: p521, size: 66 },
+  PKIX_ECDSA_P256_SHA_256: { curve: 'p256', size: 32 },
+  PKIX_ECDSA_P384_SHA_384: { curve: 'p384', size: 48 },
+  PKIX_ECDSA_P521_SHA_512: { curve: 'p521', size: 66 },
 } as const;
 
 // DigestInfo prefixes (RFC 8017 §9.2 note 1) by digest length.
@@ -46,7 +49,11 @@ function signRaw(key: KeyObject, details: KeyDetails, digest: Uint8Array): Uint8
     const secret = new Uint8Array(size);
     secret.set(d, size - d.length);
     try {
-      return curve.sign(digest, secret, { prehash: false, format: 'der', extraEntropy: true });
+      return nist()[curve].sign(digest, secret, {
+        prehash: false,
+        format: 'der',
+        extraEntropy: true,
+      });
     } finally {
       secret.fill(0);
       d.fill(0);

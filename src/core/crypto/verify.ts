@@ -1,6 +1,7 @@
 import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { eddsa } from '@noble/curves/abstract/edwards.js';
+import type * as NobleEd25519 from '@noble/curves/ed25519.js';
+import type * as NobleEdwards from '@noble/curves/abstract/edwards.js';
+import { lazyModule } from '../lazy.ts';
 import {
   type EcCurveName,
   type EcPoint,
@@ -111,7 +112,7 @@ function verifyOtherDigest(
       case 'PKIX_ED25519_PH':
         // Ed25519ph signs SHA-512(message); with the digest in hand we need the prehashed API.
         if (digest.length !== 64) return false;
-        return ed25519phDigest.verify(signature, digest, rawPublicKey(key), { zip215: false });
+        return ed25519phDigest().verify(signature, digest, rawPublicKey(key), { zip215: false });
       case 'PKIX_ED25519':
         return false; // pure Ed25519 cannot be verified from a digest
       case 'PKIX_RSA_PKCS1V15_2048_SHA256':
@@ -135,18 +136,24 @@ const sha512 = Object.assign(
   (m: Uint8Array) => new Uint8Array(createHash('sha512').update(m).digest()),
   { outputLen: 64, blockLen: 128, create: () => createHash('sha512') },
 );
-const ed25519phDigest = eddsa(ed25519.Point, sha512 as never, {
-  // dom2(phflag=1, context) — RFC 8032 §5.1
-  domain: (data: Uint8Array, ctx: Uint8Array, phflag: boolean) =>
-    new Uint8Array([
-      ...new TextEncoder().encode('SigEd25519 no Ed25519 collisions'),
-      phflag ? 1 : 0,
-      ctx.length,
-      ...ctx,
-      ...data,
-    ]),
-  prehash: (digest: Uint8Array) => digest,
-});
+const noble = {
+  ed25519: lazyModule<typeof NobleEd25519>('@noble/curves/ed25519.js'),
+  edwards: lazyModule<typeof NobleEdwards>('@noble/curves/abstract/edwards.js'),
+};
+let ed25519ph: ReturnType<typeof NobleEdwards.eddsa> | undefined;
+const ed25519phDigest = () =>
+  (ed25519ph ??= noble.edwards().eddsa(noble.ed25519().ed25519.Point, sha512 as never, {
+    // dom2(phflag=1, context) — RFC 8032 §5.1
+    domain: (data: Uint8Array, ctx: Uint8Array, phflag: boolean) =>
+      new Uint8Array([
+        ...new TextEncoder().encode('SigEd25519 no Ed25519 collisions'),
+        phflag ? 1 : 0,
+        ctx.length,
+        ...ctx,
+        ...data,
+      ]),
+    prehash: (digest: Uint8Array) => digest,
+  }));
 
 function sha(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(alg).update(data).digest());

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName, Name } from '@peculiar/asn1-x509';
+import type * as Asn1Schema from '@peculiar/asn1-schema';
+import type * as Asn1X509 from '@peculiar/asn1-x509';
+import { lazyModule } from '../lazy.ts';
 import { BoundedMap, exactKey } from '../cache.ts';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
@@ -105,7 +106,11 @@ const ATTR_NAMES: Record<string, string> = {
 };
 
 /** RFC 4514-style rendering (most significant RDN last, as OpenSSL's `-nameopt RFC2253`). */
-export function nameToString(name: Name): string {
+// @peculiar's schemas serve only readable names and IP SANs (the hot paths read DER directly).
+const asn1Schema = lazyModule<typeof Asn1Schema>('@peculiar/asn1-schema');
+const asn1X509 = lazyModule<typeof Asn1X509>('@peculiar/asn1-x509');
+
+export function nameToString(name: Asn1X509.Name): string {
   return [...name]
     .reverse()
     .map((rdn) =>
@@ -197,6 +202,8 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
   let names: { issuer: string; subject: string; attrs: Array<{ type: string; value: string }> };
   const readNames = () =>
     (names ??= (() => {
+      const { AsnConvert } = asn1Schema();
+      const { Name } = asn1X509();
       const subject = AsnConvert.parse(subjectDer, Name);
       return {
         issuer: nameToString(AsnConvert.parse(issuerDer, Name)),
@@ -376,7 +383,7 @@ function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
     case 0x87: {
       let ip: string | undefined;
       try {
-        ip = AsnConvert.parse(slice(buf, g), GeneralName).iPAddress;
+        ip = asn1Schema().AsnConvert.parse(slice(buf, g), asn1X509().GeneralName).iPAddress;
       } catch (e) {
         throw invalid(field, `iPAddress cannot be decoded: ${(e as Error).message}`, e);
       }
