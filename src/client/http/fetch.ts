@@ -1,8 +1,11 @@
+import http from 'node:http';
 import { invalid, SignetError } from '../../core/errors.ts';
 
 /**
- * The one place the client talks HTTP: global fetch with a deadline, and errors a person can
- * act on. `service` names the remote in every message ("Fulcio at http://...").
+ * The one place the client talks HTTP: node:http(s) with a deadline, and errors a person can
+ * act on. `service` names the remote in every message ("Fulcio at http://..."). Not global
+ * fetch: its first use loads undici with TLS and zlib, tens of milliseconds of every short
+ * command (`signet sign-blob` makes three plain requests to a local stack).
  */
 export interface HttpOptions {
   /** Whole-request deadline in milliseconds. */
@@ -23,9 +26,14 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest response body the client reads (a bundle part, never an artifact). */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** Response headers, read by name (case-insensitive). */
+export interface HttpHeaders {
+  get(name: string): string | null;
+}
+
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: HttpHeaders;
   body: Uint8Array;
 }
 
@@ -77,34 +85,81 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
   const headers: Record<string, string> = { ...opts.headers, ...req.headers };
   if (req.contentType) headers['content-type'] = req.contentType;
   if (req.accept) headers.accept = req.accept;
-  let res: Response;
-  try {
-    res = await fetch(req.url, {
-      method: req.method,
-      headers,
-      body:
-        typeof req.body === 'string' || req.body === undefined ? req.body : Buffer.from(req.body),
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: req.redirect ?? 'error',
+  const body =
+    req.body === undefined
+      ? undefined
+      : typeof req.body === 'string'
+        ? Buffer.from(req.body)
+        : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+  if (body) headers['content-length'] = String(body.length);
+  const max = req.maxBytes ?? MAX_RESPONSE_BYTES;
+  const url = new URL(req.url);
+  const client = url.protocol === 'https:' ? await import('node:https') : http;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      reject(e instanceof SignetError ? e : unreachable(req, e, timeoutMs));
+    };
+    // A whole-request deadline: connecting, sending, and reading the answer to its end.
+    const timer = setTimeout(
+      () => fail(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+      timeoutMs,
+    );
+    const request = client.request(url, { method: req.method, headers }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && req.redirect !== 'manual')
+        return fail(new Error('unexpected redirect'));
+      // A HEAD answer's Content-Length is the size of what a GET would send.
+      const len = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? '0');
+      if (len > max)
+        return fail(new Error(`response of ${len} bytes is too large (limit ${max} bytes)`));
+      // The body is counted as it arrives: a server that sends without end (or without a
+      // Content-Length) is cut off at the limit instead of being buffered whole first.
+      const chunks: Buffer[] = [];
+      let total = 0;
+      res.on('data', (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > max) fail(new Error(`response is too large (more than the ${max} byte limit)`));
+        else chunks.push(chunk);
+      });
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the connection closed before the answer ended'));
+      });
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({
+          status,
+          headers: headersOf(res.headers),
+          body: new Uint8Array(Buffer.concat(chunks)),
+        });
+      });
     });
-  } catch (e) {
-    throw unreachable(req, e, timeoutMs);
-  }
-  let body: Uint8Array;
-  try {
-    body = await readLimited(res, req.maxBytes);
-  } catch (e) {
-    if (e instanceof SignetError) throw e;
-    throw unreachable(req, e, timeoutMs);
-  }
-  return { status: res.status, headers: res.headers, body };
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+function headersOf(h: http.IncomingHttpHeaders): HttpHeaders {
+  return {
+    get(name: string): string | null {
+      const v = h[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
 }
 
 /** `send` + JSON decoding of the response body. */
 export async function sendJson(
   req: Omit<HttpRequest, 'body' | 'contentType'> & { json?: unknown },
   opts: HttpOptions = {},
-): Promise<{ status: number; headers: Headers; json: unknown }> {
+): Promise<{ status: number; headers: HttpHeaders; json: unknown }> {
   const res = await send(
     {
       ...req,
@@ -136,7 +191,7 @@ export function badResponse(
   });
 }
 
-/** A response's text from a caller that fetches by itself, under the same size limit. */
+/** A fetch Response's text (callers that use fetch itself), under the same size limit. */
 export async function readResponseText(res: Response): Promise<string> {
   return new TextDecoder().decode(await readLimited(res));
 }
@@ -164,11 +219,11 @@ async function readLimited(res: Response, max = MAX_RESPONSE_BYTES): Promise<Uin
 }
 
 function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetError {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
   const why =
     err.name === 'TimeoutError' || err.name === 'AbortError'
       ? `no answer within ${timeoutMs / 1000} s`
-      : (err.cause?.code ?? err.cause?.message ?? err.message);
+      : (err.cause?.code ?? err.code ?? err.cause?.message ?? err.message);
   return new SignetError(
     'unavailable',
     'SERVICE_UNREACHABLE',
