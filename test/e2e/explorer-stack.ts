@@ -20,8 +20,8 @@ export const GITHUB_REPO = 'octo-org/app';
 export type ExplorerStack = RunningStack & {
   dataDir: string;
   tufCache: string;
-  /** The witness that cosigns the log's checkpoints (c2sp.org/tlog-witness). */
-  witness: RunningWitness;
+  /** The witness that cosigns the log's checkpoints (c2sp.org/tlog-witness), if any. */
+  witness?: RunningWitness;
 };
 
 export const WITNESS_NAME = 'witness.example/w1';
@@ -74,6 +74,20 @@ export async function explorerStack(): Promise<ExplorerStack> {
       await witness.close();
     },
   };
+}
+
+/** The stack without a witness (`dataDir` to start it again on the same data). */
+export async function plainExplorerStack(dataDir?: string): Promise<ExplorerStack> {
+  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-'));
+  const stack = await startStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    log: { info() {}, warn() {}, error() {} },
+    checkBundle: explorerBundleCheck,
+    config: { oidc: { identities: [{ flavor: 'email', name: ALICE }] } },
+  });
+  return { ...stack, dataDir: dir, tufCache: path.join(dir, `tuf-cache-${Date.now()}`) };
 }
 
 export interface Signed {

@@ -61,6 +61,8 @@ export interface NamedExtension {
   value: string;
 }
 
+export type Validity = 'valid' | 'not-yet-valid' | 'expired';
+
 /** A signer as the entry page shows it. */
 export type SignerView =
   | {
@@ -73,7 +75,7 @@ export type SignerView =
       fingerprint: string;
       keyFingerprint: string;
       /** The log's time against the certificate's validity. */
-      validAtLogTime: 'valid' | 'not-yet-valid' | 'expired';
+      validAtLogTime: Validity;
     }
   | { type: 'publicKey'; pem: string; keyFingerprint: string; keyType: string };
 
@@ -298,7 +300,6 @@ export class LogView {
         bodyError = `the signing certificate cannot be read: ${(err as Error).message}`;
         continue;
       }
-      const t = e.integratedTime * 1000;
       signers.push({
         type: 'certificate',
         identities: identitiesOf(c),
@@ -308,12 +309,7 @@ export class LogView {
         pem: encodePem('CERTIFICATE', s.der),
         fingerprint: sha256Hex(s.der),
         keyFingerprint: sha256Hex(c.spki),
-        validAtLogTime:
-          t < c.notBefore.getTime()
-            ? 'not-yet-valid'
-            : t > c.notAfter.getTime()
-              ? 'expired'
-              : 'valid',
+        validAtLogTime: validityAt(c, e.integratedTime),
       });
     }
     return {
@@ -423,6 +419,13 @@ async function entriesSince(s: Shard, size: number, since: number): Promise<numb
     else lo = mid + 1;
   }
   return size - lo;
+}
+
+/** A certificate's validity at a log time (Unix seconds), both ends inclusive (RFC 5280 §4.1.2.5). */
+export function validityAt(c: X509Certificate, unixSeconds: number): Validity {
+  const t = unixSeconds * 1000;
+  if (t < c.notBefore.getTime()) return 'not-yet-valid';
+  return t > c.notAfter.getTime() ? 'expired' : 'valid';
 }
 
 function fulcioNamed(c: X509Certificate): NamedExtension[] {

@@ -15,12 +15,15 @@ import { parseBundleJSON } from '../../../src/bundle/bundle.ts';
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
 import { explorerEntryUrl } from '../../../src/client/explorer-link.ts';
 import { parseSearchTerm } from '../../../src/services/explorer/query.ts';
+import { validityAt } from '../../../src/services/explorer/view.ts';
+import { KeyRing } from '../../../src/services/keyring.ts';
 import {
   ALICE,
   GITHUB_REPO,
   WITNESS_NAME,
   explorerLink,
   explorerStack,
+  plainExplorerStack,
   signThrough,
   type ExplorerStack,
   type Signed,
@@ -241,9 +244,9 @@ describe('the explorer over a stack with real entries', () => {
         origin: proof.origin,
       });
       // Ends in the witnessed checkpoint, as the v2 entries do, naming the witness's key.
-      assert.deepEqual(proof.witnesses, [{ name: WITNESS_NAME, vkey: stack.witness.vkey }]);
+      assert.deepEqual(proof.witnesses, [{ name: WITNESS_NAME, vkey: stack.witness!.vkey }]);
       assert.equal(
-        verifyCosignatures(proof.checkpoint, [parseCosignerKey(stack.witness.vkey)]).length,
+        verifyCosignatures(proof.checkpoint, [parseCosignerKey(stack.witness!.vkey)]).length,
         1,
       );
       assert.equal(cp.size, proof.treeSize);
@@ -432,6 +435,16 @@ describe('the explorer over a stack with real entries', () => {
     assert.doesNotMatch(e.text, /<img src=x/);
   });
 
+  test('certificate validity at the log time: before, at both ends, after', () => {
+    const c = certOf(signed[0]!);
+    const from = c.notBefore.getTime() / 1000;
+    const to = c.notAfter.getTime() / 1000;
+    assert.equal(validityAt(c, from - 1), 'not-yet-valid');
+    assert.equal(validityAt(c, from), 'valid');
+    assert.equal(validityAt(c, to), 'valid');
+    assert.equal(validityAt(c, to + 1), 'expired');
+  });
+
   test('search terms are read into one shape each', () => {
     assert.deepEqual(parseSearchTerm(' 12 '), { kind: 'index', index: 12 });
     assert.deepEqual(parseSearchTerm('A'.repeat(64)), { kind: 'hex', hex: 'a'.repeat(64) });
@@ -451,5 +464,66 @@ describe('the explorer over a stack with real entries', () => {
       kind: 'digest',
       key: `sha512:${'0'.repeat(128)}`,
     });
+  });
+});
+
+describe('the explorer across log shards (after a key rotation)', () => {
+  let s2: ExplorerStack;
+  const before1: Signed[] = [];
+  const after2: Signed[] = [];
+  before(async () => {
+    const enc = new TextEncoder();
+    const first = await plainExplorerStack();
+    before1.push(await signThrough(first, enc.encode('before rotation\n'), { rekorVersion: 1 }));
+    await first.close();
+    KeyRing.rotate(first.dataDir, 'rekor');
+    s2 = await plainExplorerStack(first.dataDir);
+    after2.push(await signThrough(s2, enc.encode('after rotation\n')));
+  });
+  after(async () => s2?.close());
+
+  const fetchJson = async (p: string) => (await fetch(`${s2.url}${p}`)).json() as Promise<any>;
+
+  test('search spans both shards, newest (the new shard) first; indexes continue', async () => {
+    const r = await fetchJson(`/explorer/api/search?q=${ALICE}`);
+    assert.deepEqual(
+      r.items.map((i: any) => [i.uuid, i.shard, i.shardIndex, i.logIndex]),
+      [
+        [uuidOf(after2[0]!), 2, 0, 1],
+        [uuidOf(before1[0]!), 1, 0, 0],
+      ],
+    );
+    const st = await fetchJson('/explorer/api/status');
+    assert.deepEqual(
+      st.shards.map((s: any) => [s.id, s.active, s.treeSize]),
+      [
+        [1, false, 1],
+        [2, true, 1],
+      ],
+    );
+    const old = await fetchJson(`/explorer/api/entries/${uuidOf(before1[0]!)}`);
+    assert.equal(old.proof.shard, 1);
+    assert.match(old.proof.checkpoint, /\/rekor\/shards\/1\n1\n/);
+  });
+
+  test('the same entry logged again in the new shard: both have pages, each names the other', async () => {
+    // A v1 canonical body is itself a valid proposed entry: the new shard takes it again.
+    const body = parseBundleJSON(before1[0]!.bundle).verificationMaterial.tlogEntries[0]!
+      .canonicalizedBody;
+    const r = await fetch(`${s2.url}/rekor/api/v1/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(body),
+    });
+    assert.equal(r.status, 201, await r.text());
+    const uuid = uuidOf(before1[0]!);
+    const oldest = await fetch(`${s2.url}/entry/${uuid}`);
+    const t1 = await oldest.text();
+    assert.match(t1, /\(shard 1, index 0 in the shard\)/);
+    assert.match(t1, new RegExp(`href="/entry/${uuid}\\?shard=2"`));
+    const newer = await fetch(`${s2.url}/entry/${uuid}?shard=2`);
+    const t2 = await newer.text();
+    assert.match(t2, /\(shard 2, index 1 in the shard\)/);
+    assert.match(t2, new RegExp(`href="/entry/${uuid}\\?shard=1"`));
   });
 });
