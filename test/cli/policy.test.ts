@@ -162,6 +162,33 @@ spec:
   ]);
   assert.equal(nm.status, 1);
   assert.match(nm.stderr, /no policy covers/);
+  const allowed = await run([
+    'policy',
+    'verify',
+    '--policy',
+    policyFile,
+    '--bundle',
+    aliceBundle,
+    '--trusted-root',
+    'trusted_root.json',
+    '--no-match-policy',
+    'allow',
+    other,
+  ]);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  assert.match(allowed.stdout, /ALLOWED/);
+  const badNm = await run([
+    'policy',
+    'verify',
+    '--policy',
+    policyFile,
+    '--bundle',
+    aliceBundle,
+    '--no-match-policy',
+    'maybe',
+    other,
+  ]);
+  assert.match(badNm.stderr, /--no-match-policy: "maybe" is not allow, warn or deny/);
   // bad policy: one line naming file and field
   const bad = S.write(
     'bad.yaml',

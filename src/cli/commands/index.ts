@@ -13,6 +13,7 @@ import { registerRotate } from './rotate.ts';
 import { registerToken } from './token.ts';
 import { registerPolicy } from './policy.ts';
 import { registerSigningConfig } from './signing-config.ts';
+import { registerAdmission } from './admission.ts';
 import { registerSign } from './sign.ts';
 import { registerVerify, registerVerifyAttestation } from './verify.ts';
 import { registerAttest } from './attest.ts';
@@ -46,4 +47,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerifyCommit,
   registerVerifyTag,
   registerImageTools,
+  registerAdmission,
 ];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalid, verificationFailed } from '../../core/errors.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
 
 const collect = (v: string, all: string[] = []) => [...all, v];
 
@@ -9,7 +10,8 @@ interface PolicyVerifyFlags extends Omit<VerifyFlags, 'bundle'> {
   bundle?: string[];
   artifactName?: string;
   output?: string;
-  noMatchPolicy?: string;
+  /** `--no-match-policy` (commander files a `--no-` option under the name without it). */
+  matchPolicy?: string;
   record?: string;
 }
 
@@ -27,12 +29,12 @@ export function registerPolicy(program: Command): void {
   const policy = program
     .command('policy')
     .description('decide who may sign what: apply ClusterImagePolicy files to artifacts');
-  policy
+  const verify = policy
     .command('verify')
     .description(
-      'apply policies to an artifact: a file with its bundle(s) (--bundle), and say which policy and authority decided',
+      'apply policies to an artifact: a file with its bundle(s) (--bundle), or an image in its registry; say which policy and authority decided',
     )
-    .argument('[artifact]', 'the file (or give --digest)')
+    .argument('[artifact]', 'the file (or give --digest), or an image reference')
     .option('--policy <file>', 'a policy file or folder (repeatable)', collect)
     .option('--bundle <file>', 'a Sigstore bundle for the file (repeatable)', collect)
     .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
@@ -46,19 +48,35 @@ export function registerPolicy(program: Command): void {
       'deny',
     )
     .option('-o, --output <format>', 'text or json', 'text')
-    .option('--record <file>', 'also write the inputs as a case for `signet policy test`')
-    .action(async (artifact: string | undefined, flags: PolicyVerifyFlags) => {
+    .option('--record <file>', 'also write the inputs as a case for `signet policy test`');
+  addRegistryFlags(verify).action(
+    async (artifact: string | undefined, flags: PolicyVerifyFlags & RegistryFlags) => {
       const format = outputFormat(flags.output);
       const p = await import('../../client/policy/index.ts');
-      const noMatch = p.parseNoMatch(flags.noMatchPolicy, '--no-match-policy');
+      const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy');
       const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
+      const fs = await import('node:fs');
+      const isImage =
+        flags.bundle === undefined &&
+        flags.digest === undefined &&
+        artifact !== undefined &&
+        !fs.existsSync(artifact);
+      if (isImage) {
+        if (flags.record !== undefined)
+          throw invalid('--record', 'records file verifications (give the file and --bundle)');
+        const d = await p.decideImage(policies, artifact, {
+          registry: registryOptions(flags),
+          ...(noMatch ? { noMatch } : {}),
+        });
+        report([d], format, p);
+        return;
+      }
       const opts: Parameters<typeof p.decideBlobFiles>[2] = { bundles: flags.bundle ?? [] };
       if (flags.digest !== undefined) opts.digest = flags.digest;
       if (flags.artifactName !== undefined) opts.artifactName = flags.artifactName;
       if (noMatch !== undefined) opts.noMatch = noMatch;
       const { decision, artifact: a, bundles } = await p.decideBlobFiles(policies, artifact, opts);
       if (flags.record !== undefined) {
-        const fs = await import('node:fs');
         const target = p.blobTarget(artifact, a, flags.artifactName);
         const json = p.recordCase(
           decision.target,
@@ -74,7 +92,8 @@ export function registerPolicy(program: Command): void {
         }
       }
       report([decision], format, p);
-    });
+    },
+  );
   policy
     .command('test')
     .description(
@@ -159,10 +178,34 @@ function report(
     );
 }
 
-function trustFlags(f: PolicyVerifyFlags): VerifyFlags {
+function trustFlags(f: Omit<VerifyFlags, 'bundle'>): VerifyFlags {
   const out: VerifyFlags = {};
   if (f.trustedRoot !== undefined) out.trustedRoot = f.trustedRoot;
   if (f.server !== undefined) out.server = f.server;
   if (f.tufRoot !== undefined) out.tufRoot = f.tufRoot;
   return out;
+}
+
+/** `verify --policy` / `verify-attestation --policy`: the policies decide about the image. */
+export async function verifyImageByPolicy(
+  image: string | undefined,
+  flags: import('./verify.ts').ImageVerifyFlags & { policy: string[] },
+  attestations: boolean,
+): Promise<void> {
+  const who = [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.key];
+  if (who.some((x) => x !== undefined))
+    throw invalid(
+      '--policy',
+      'give either --policy or --key / certificate identity flags: the policy says who may sign',
+    );
+  if (attestations && flags.type !== undefined)
+    throw invalid('--type', 'give either --type or --policy: the policy names the predicate types');
+  if (flags.localImage !== undefined)
+    throw invalid('--local-image', 'is not supported with --policy');
+  if (image === undefined) throw invalid('image', 'is required: the image to verify');
+  const p = await import('../../client/policy/index.ts');
+  const { registryOptions } = await import('../registry-flags.ts');
+  const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
+  const decision = await p.decideImage(policies, image, { registry: registryOptions(flags) });
+  report([decision], flags.output === 'text' ? 'text' : 'json', p);
 }

@@ -16,6 +16,7 @@ export interface ImageVerifyFlags extends VerifyFlags, RegistryFlags {
   output: string;
   localImage?: string | boolean;
   type?: string;
+  policy?: string[];
 }
 
 export function addImageVerifyFlags(cmd: Command): Command {
@@ -30,7 +31,12 @@ export function addImageVerifyFlags(cmd: Command): Command {
       '--local-image [dir]',
       'verify an image saved as an OCI image layout in this folder (or the image argument)',
     )
-    .option('--timeout <seconds>', 'deadline for each request to the registry', '30');
+    .option('--timeout <seconds>', 'deadline for each request to the registry', '30')
+    .option(
+      '--policy <file>',
+      'decide by ClusterImagePolicy files instead of identity flags (repeatable; CUE and Rego are refused: conditions are CEL)',
+      (v: string, all: string[] = []) => [...all, v],
+    );
 }
 
 /** verify and verify-attestation: the one path from flags to checkImage and the printout. */
@@ -42,6 +48,11 @@ export async function runImageVerify(
   try {
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
+    if (flags.policy) {
+      const { verifyImageByPolicy } = await import('./policy.ts');
+      await verifyImageByPolicy(image, { ...flags, policy: flags.policy }, attestations);
+      return;
+    }
     const { signerPolicy, loadTrustedRoot, witnessPolicy } =
       await import('../../client/verify/setup.ts');
     const oci = await import('../../client/oci/index.ts');

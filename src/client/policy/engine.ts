@@ -39,6 +39,10 @@ export interface Evidence {
   kind: 'signature' | 'attestation';
   /** Where it came from (a bundle file, a registry referrer), for reports. */
   label: string;
+  /** Images: the signature repository it was found in, when an authority's `source` named it. */
+  origin?: string;
+  /** Images: how it was stored (OCI referrer bundle, or cosign's legacy tag). */
+  scheme?: 'bundle' | 'legacy';
   /** The ONE verifier over this evidence; throws a SignetError naming the failed check. */
   verify(policy: SignerPolicy, root: TrustedRoot, options: VerifyOptions): VerificationResult;
 }
@@ -247,6 +251,14 @@ function evaluateAuthority(
     return { outcome, matches };
   }
   const policy = signerPolicy(a);
+  // An authority with a source looks only there; otherwise only beside the image (policy-controller).
+  evidence = evidence.filter(
+    (e) =>
+      (a.sources.length === 0
+        ? e.origin === undefined
+        : a.sources.some((s) => s.oci === e.origin)) &&
+      (a.signatureFormat === undefined || e.scheme === undefined || e.scheme === a.signatureFormat),
+  );
   const base: VerifyOptions = a.insecureIgnoreSCT ? { ctlogThreshold: 0 } : {};
   const reasons: string[] = [];
   const satisfiedBy: SignerMatch[] = [];

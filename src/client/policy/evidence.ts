@@ -6,11 +6,9 @@
  */
 import type { Bundle } from '../../bundle/bundle.ts';
 import { INTOTO_PAYLOAD_TYPE, parseStatement } from '../../core/intoto/index.ts';
+import { COSIGN_SIGN_PREDICATE } from '../../core/oci/cosign.ts';
 import { verifyBundle, type Artifact } from '../verify/verifier.ts';
 import type { Evidence } from './engine.ts';
-
-/** cosign v3 `sign` signs a statement of this type about the image (clients.md 3.3). */
-export const COSIGN_SIGNATURE_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
 export function evidenceKind(bundle: Bundle): Evidence['kind'] {
   if (bundle.content.$case === 'messageSignature') return 'signature';
@@ -18,7 +16,7 @@ export function evidenceKind(bundle: Bundle): Evidence['kind'] {
   if (env.payloadType !== INTOTO_PAYLOAD_TYPE) return 'attestation';
   try {
     const st = parseStatement(env.payload);
-    return st.predicateType === COSIGN_SIGNATURE_PREDICATE ? 'signature' : 'attestation';
+    return st.predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
   } catch {
     return 'attestation'; // the verifier will say what is wrong with it
   }

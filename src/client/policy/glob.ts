@@ -12,6 +12,11 @@
  * it), a glob that misses the qualified name is tried against the reference as written.
  */
 import { invalid } from '../../core/errors.ts';
+import {
+  DOCKER_HUB,
+  parseReference,
+  type ImageReference as OciReference,
+} from '../../core/oci/reference.ts';
 
 export interface Glob {
   /** The glob as written. */
@@ -67,7 +72,7 @@ export function globMatches(g: Glob, value: string): boolean {
   return g.regexp.test(value);
 }
 
-/** An image reference, fully qualified as go-containerregistry's `name.ParseReference` does. */
+/** An image reference, qualified as go-containerregistry's `name.ParseReference` names it. */
 export interface ImageReference {
   /** As written. */
   original: string;
@@ -79,60 +84,29 @@ export interface ImageReference {
   digest: string | undefined;
   /** `registry/repository:tag` or `registry/repository@digest` (ggcr's `Name()`). */
   name: string;
+  /** The reference as the registry client reads it (core/oci). */
+  oci: OciReference;
 }
 
-const DOCKER_HUB = 'index.docker.io';
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$|^sha384:[0-9a-f]{96}$|^sha512:[0-9a-f]{128}$/;
-const REPOSITORY = /^[a-z0-9_.\-/]{2,255}$/;
-const REGISTRY = /^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9A-Fa-f:.]+\](?::\d+)?$/;
-
 /**
- * Parses an image reference with go-containerregistry's weak validation: Docker Hub and
- * `library/` are implied, `latest` is the default tag; errors name `field`.
+ * Parses an image reference (core/oci's grammar: Docker Hub and `library/` implied, `latest` by
+ * default) and names it as policy-controller's globs see it: ggcr calls Docker Hub
+ * `index.docker.io`, and a reference with a digest is named by the digest alone.
  */
 export function parseImageReference(image: string, field: string): ImageReference {
-  const bad = (why: string) => invalid(field, `"${image}" is not an image reference: ${why}`);
-  if (image === '' || image.length > 4096) throw bad('empty or too long');
-  let rest = image;
-  let digest: string | undefined;
-  let tag: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw bad(`"${digest}" is not a digest (sha256:<64 hex>)`);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-      tag = rest.slice(colon + 1);
-      rest = rest.slice(0, colon);
-      if (!TAG.test(tag)) throw bad(`"${tag}" is not a valid tag`);
-    } else tag = 'latest';
-  }
-  let registry = DOCKER_HUB;
-  let repository = rest;
-  const slash = rest.indexOf('/');
-  if (slash >= 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
-      registry = first;
-      repository = rest.slice(slash + 1);
-    }
-  }
-  if (registry === 'docker.io') registry = DOCKER_HUB;
-  if (!REGISTRY.test(registry)) throw bad(`"${registry}" is not a registry host`);
-  if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
-  if (!REPOSITORY.test(repository) || repository.split('/').some((s) => s === ''))
-    throw bad(`"${repository}" is not a repository name (lowercase letters, digits, _ . - and /)`);
-  const base = `${registry}/${repository}`;
+  const oci = parseReference(image, field);
+  const registry = oci.registry === DOCKER_HUB ? 'index.docker.io' : oci.registry;
+  const base = `${registry}/${oci.repository}`;
+  const digest = oci.digest?.text;
+  const tag = digest ? undefined : (oci.tag ?? 'latest');
   return {
     original: image,
     registry,
-    repository,
-    tag: digest ? undefined : tag,
+    repository: oci.repository,
+    tag,
     digest,
     name: digest ? `${base}@${digest}` : `${base}:${tag}`,
+    oci,
   };
 }
 

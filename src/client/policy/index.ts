@@ -9,3 +9,7 @@ export * from './report.ts';
 export * from './setup.ts';
 export { parseIdentityFile } from './parse.ts';
 export * from './recorded.ts';
+export * from './image.ts';
+export * from './admission.ts';
+export * from './admission-review.ts';
+export * from './admission-server.ts';

@@ -19,6 +19,7 @@ import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../verify/pol
 import { predicateTypeOf } from '../sign/predicate.ts';
 import { compileCondition, type CelCondition, type CelScope } from './cel.ts';
 import { compileImageGlob, compilePathGlob } from './glob.ts';
+import { parseReference } from '../../core/oci/reference.ts';
 import type {
   AttestationRule,
   Authority,
@@ -532,9 +533,19 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
         'Kubernetes pull secrets are not read: give registry credentials to signet',
       );
     const oci = str(s.oci, `${p}.oci`, true)!;
-    if (!/^[a-z0-9.-]+(?::\d+)?(\/[a-z0-9._\-/]+)?$/.test(oci))
-      throw invalid(`${p}.oci`, `"${oci}" is not a registry or repository`);
-    return { oci, tagPrefix: str(s.tagPrefix, `${p}.tagPrefix`) };
+    const ref = parseReference(oci, `${p}.oci`);
+    if (ref.tag !== undefined && oci.endsWith(`:${ref.tag}`))
+      throw invalid(`${p}.oci`, 'names a repository, without a tag');
+    if (ref.digest) throw invalid(`${p}.oci`, 'names a repository, without a digest');
+    if (s.tagPrefix !== undefined)
+      throw invalid(
+        `${p}.tagPrefix`,
+        'is not supported: signatures are found by their digest tags and referrers',
+      );
+    return {
+      oci: `${ref.registry === 'docker.io' ? 'index.docker.io' : ref.registry}/${ref.repository}`,
+      tagPrefix: undefined,
+    };
   });
   if (sources.length > 1) throw invalid(`${path}.source`, 'only a single source is supported');
   const sf = str(o.signatureFormat, `${path}.signatureFormat`);

@@ -89,7 +89,7 @@ test('image references are qualified as go-containerregistry does', () => {
   assert.equal(parseImageReference('localhost/ab', 'i').registry, 'localhost');
   assert.equal(parseImageReference('127.0.0.1:5000/a/b', 'i').name, '127.0.0.1:5000/a/b:latest');
   for (const bad of ['', 'UPPER/case', 'a@sha256:12', 'a:b c', 'ghcr.io//x'])
-    assert.throws(() => parseImageReference(bad, 'image'), /image: .* is not an image reference/);
+    assert.throws(() => parseImageReference(bad, 'image'), /^SignetError: image: /);
 });
 
 test('path and ref globs: * stays within a segment, ** crosses, the rest is literal', () => {

@@ -41,6 +41,7 @@ export async function policyStack() {
         server: stack.url,
         identityToken: await stackToken(stack.url, subject),
         interactive: 'never',
+        rekorVersion: 1, // legacy .sig image signatures need a v1 entry (its SET)
       });
       contexts.set(subject, ctx);
     }
@@ -87,6 +88,9 @@ export async function policyStack() {
       fs.writeFileSync(f, text);
       return f;
     },
+    /** The signing context of `subject` (keyless), or of the test key. */
+    context: (subject?: string) =>
+      subject === undefined ? Promise.resolve(keyCtx) : keyless(subject),
     close: () => stack.close(),
   };
 }

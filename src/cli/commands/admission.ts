@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+import { parsePort } from '../flags.ts';
+import type { VerifyFlags } from '../trust-flags.ts';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
+
+interface AdmissionFlags extends RegistryFlags {
+  policy?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  port: string;
+  host: string;
+  /** `--no-match-policy` (commander files a `--no-` option under the name without it). */
+  matchPolicy: string;
+  cacheTtl: string;
+  trustedRoot?: string;
+  server?: string;
+  tufRoot?: string;
+}
+
+function seconds(v: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v)) throw invalid(flag, `"${v}" is not a number of seconds`);
+  return Number(v) * 1000;
+}
+
+/**
+ * `signet admission`: the validating admission webhook (client/policy/admission*.ts) on HTTPS.
+ * Runs until stopped; SIGTERM/SIGINT close it.
+ */
+export function registerAdmission(program: Command): void {
+  const cmd = program
+    .command('admission')
+    .description(
+      'serve a Kubernetes validating admission webhook (AdmissionReview v1 at POST /validate) that applies policies to every image',
+    )
+    .option(
+      '--policy <path>',
+      'policy file or folder (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      '--tls-cert <file>',
+      'the server certificate (PEM), as the webhook configuration trusts it',
+    )
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8443')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--no-match-policy <action>', 'images no policy covers: allow, warn or deny', 'deny')
+    .option('--cache-ttl <seconds>', 'how long an allowed digest is remembered', '60')
+    .option(
+      '--timeout <seconds>',
+      'upper bound on one review (the webhook timeout is also honoured)',
+      '9',
+    )
+    .option('--trusted-root <file>', 'trusted_root.json for authorities that name no trust root')
+    .option('--server <url>', 'a Signet server to take that trusted root from (TUF)')
+    .option('--tuf-root <file>', "pin the server's TUF root.json");
+  addRegistryFlags(cmd).action(async (flags: AdmissionFlags) => {
+    if (!flags.tlsCert) throw invalid('--tls-cert', 'is required: the webhook serves HTTPS');
+    if (!flags.tlsKey) throw invalid('--tls-key', 'is required: the key of --tls-cert');
+    const port = parsePort(flags.port, '--port');
+    const timeoutMs = seconds(flags.timeout ?? '9', '--timeout');
+    const ttl = seconds(flags.cacheTtl, '--cache-ttl');
+    const fs = await import('node:fs');
+    const read = (f: string, flag: string) => {
+      try {
+        return fs.readFileSync(f);
+      } catch (e) {
+        throw invalid(
+          flag,
+          `cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          e,
+        );
+      }
+    };
+    const cert = read(flags.tlsCert, '--tls-cert');
+    const key = read(flags.tlsKey, '--tls-key');
+    const p = await import('../../client/policy/index.ts');
+    const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy')!;
+    const trust: VerifyFlags = {};
+    if (flags.trustedRoot !== undefined) trust.trustedRoot = flags.trustedRoot;
+    if (flags.server !== undefined) trust.server = flags.server;
+    if (flags.tufRoot !== undefined) trust.tufRoot = flags.tufRoot;
+    const policies = await p.loadPolicySet(flags.policy ?? [], trust);
+    // Registry requests share the review's budget.
+    const registry = registryOptions({ ...flags, timeout: String(timeoutMs / 1000) });
+    const controller = new p.AdmissionController({
+      policies,
+      images: p.registryEvidence(policies, registry),
+      noMatch,
+      cacheTtlMs: ttl,
+      timeoutMs,
+    });
+    let server;
+    try {
+      server = await p.startAdmissionServer({
+        controller,
+        cert,
+        key,
+        port,
+        host: flags.host,
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+    } catch (e) {
+      throw invalid('--tls-cert', `cannot serve HTTPS: ${(e as Error).message}`, e);
+    }
+    process.stdout.write(
+      `signet admission is up at ${server.url}/validate (${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, no-match-policy ${noMatch})\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await server.close();
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * The validating admission webhook over HTTPS: `POST /validate` takes an AdmissionReview v1 and
+ * answers one (Kubernetes appends `?timeout=10s`, the webhook's timeoutSeconds; the review is
+ * bounded below it), `GET /healthz` says it is up. Bodies are bounded; anything unreadable is
+ * answered with a denial, and the server keeps running.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { reviewUid, admissionReviewResponse } from './admission-review.ts';
+import type { AdmissionController } from './admission.ts';
+
+/** The API server's own limit on a request object is about 3 MiB; reviews carry two of them. */
+export const MAX_REVIEW_BYTES = 8 * 1024 * 1024;
+
+export interface AdmissionServerOptions {
+  controller: AdmissionController;
+  cert: string | Buffer;
+  key: string | Buffer;
+  port: number;
+  host?: string;
+  log?: (message: string) => void;
+}
+
+export interface RunningAdmissionServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** `10s`, `1m30s`, `500ms` (Go durations, as the API server writes them) in ms. */
+export function parseGoDuration(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
+  let ms = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    ms +=
+      Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return ms;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REVIEW_BYTES) {
+        resolve('too-large');
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function deny(uid: string, code: number, message: string) {
+  return admissionReviewResponse({
+    uid,
+    allowed: false,
+    status: { code, message, reason: 'BadRequest' },
+  });
+}
+
+async function handle(o: AdmissionServerOptions, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'https://webhook');
+  if (req.method === 'GET' && url.pathname === '/healthz') {
+    send(res, 200, { status: 'ok', policies: o.controller.policies.length });
+    return;
+  }
+  if (url.pathname !== '/validate') {
+    send(res, 404, { error: 'not found: the webhook is at POST /validate' });
+    return;
+  }
+  if (req.method !== 'POST') {
+    send(res, 405, { error: 'use POST with an AdmissionReview' });
+    return;
+  }
+  const body = await readBody(req);
+  if (body === 'too-large') {
+    send(res, 413, deny('', 413, `the AdmissionReview is larger than ${MAX_REVIEW_BYTES} bytes`));
+    return;
+  }
+  let review: unknown;
+  try {
+    review = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    // Answered as a review (status 200) so the API server shows the reason.
+    send(
+      res,
+      200,
+      deny('', 400, `malformed AdmissionReview: the body is not JSON (${(e as Error).message})`),
+    );
+    return;
+  }
+  const t = url.searchParams.get('timeout');
+  const timeout = t ? parseGoDuration(t) : undefined;
+  // Leave room for the answer to travel back before the API server gives up.
+  const budget =
+    timeout !== undefined ? Math.max(100, timeout - Math.min(1000, timeout / 5)) : undefined;
+  const answer = await o.controller.review(review, budget);
+  const response = answer.response as { allowed?: boolean; status?: { message?: string } };
+  if (!response.allowed) o.log?.(`denied ${reviewUid(review)}: ${response.status?.message ?? ''}`);
+  send(res, 200, answer);
+}
+
+export async function startAdmissionServer(
+  o: AdmissionServerOptions,
+): Promise<RunningAdmissionServer> {
+  const server = https.createServer({ cert: o.cert, key: o.key }, (req, res) => {
+    handle(o, req, res).catch((e: unknown) => {
+      o.log?.(`error: ${(e as Error).message}`);
+      if (!res.headersSent)
+        send(res, 500, deny('', 500, `signet admission: ${(e as Error).message}`));
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_e, socket) => socket.destroy());
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1';
+  return {
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * The admission decision: every image of the admitted object is resolved to its digest,
+ * its signatures and attestations found, and the policies applied; the object is admitted only
+ * when every image is. Verified decisions are cached per digest for a bounded time (and bounded
+ * count); concurrent requests for the same image share one evaluation; the whole review is
+ * bounded by the webhook's timeout, and an image still undecided then is denied wherever an
+ * enforcing policy covers it. A malformed review is a clear denial.
+ */
+import { SignetError } from '../../core/errors.ts';
+import {
+  admissionReviewResponse,
+  parseAdmissionReview,
+  reviewUid,
+  type AdmissionRequest,
+  type AdmissionResponse,
+} from './admission-review.ts';
+import {
+  evaluate,
+  policyMatches,
+  type Decision,
+  type Evidence,
+  type NoMatchPolicy,
+  type ResourceInfo,
+  type Target,
+} from './engine.ts';
+import { parseImageReference, type ImageReference } from './glob.ts';
+import type { Policy } from './types.ts';
+
+/** Resolves images and gathers their signatures and attestations (client/oci in production). */
+export interface ImageEvidenceProvider {
+  /** The digest the reference names now: `registry/repository@sha256:…` as policy globs see it. */
+  resolve(ref: ImageReference, signal: AbortSignal): Promise<string>;
+  /** The signatures and attestations of that digest. */
+  evidence(ref: ImageReference, digestName: string, signal: AbortSignal): Promise<Evidence[]>;
+}
+
+/** `registry/repository@digest` for a reference that names its digest. */
+export function digestNameOf(ref: ImageReference): string | undefined {
+  return ref.digest ? `${ref.registry}/${ref.repository}@${ref.digest}` : undefined;
+}
+
+export interface AdmissionOptions {
+  policies: Policy[];
+  images: ImageEvidenceProvider;
+  /** An image no policy covers (and an object with no images): default deny. */
+  noMatch?: NoMatchPolicy;
+  /** How long an allowed decision about a digest is reused (default 60 s). */
+  cacheTtlMs?: number;
+  /** Most decisions kept (default 10,000). */
+  cacheMax?: number;
+  /** Upper bound on one review, below the webhook's own timeout (default 9 s). */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  expires: number;
+  decision: Decision;
+}
+
+class TimeoutError extends Error {}
+
+export class AdmissionController {
+  readonly policies: Policy[];
+  private readonly images: ImageEvidenceProvider;
+  private readonly noMatch: NoMatchPolicy;
+  private readonly ttl: number;
+  private readonly max: number;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<Decision>>();
+  private readonly digestGlobs: boolean;
+  private readonly selectors: boolean;
+  stats = { reviews: 0, cacheHits: 0, evaluations: 0, timeouts: 0 };
+
+  constructor(o: AdmissionOptions) {
+    this.policies = o.policies;
+    this.images = o.images;
+    this.noMatch = o.noMatch ?? 'deny';
+    this.ttl = o.cacheTtlMs ?? 60_000;
+    this.max = o.cacheMax ?? 10_000;
+    this.timeoutMs = o.timeoutMs ?? 9_000;
+    this.now = o.now ?? Date.now;
+    this.digestGlobs = o.policies.some((p) => p.images.some((g) => g.source.includes('@')));
+    this.selectors = o.policies.some((p) => p.match.some((m) => m.matchLabels !== undefined));
+  }
+
+  /** An AdmissionReview in, an AdmissionReview out; never throws. */
+  async review(body: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
+    this.stats.reviews++;
+    let req: AdmissionRequest;
+    try {
+      req = parseAdmissionReview(body);
+    } catch (e) {
+      return admissionReviewResponse({
+        uid: reviewUid(body),
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message: `malformed AdmissionReview: ${(e as Error).message}`,
+        },
+      });
+    }
+    try {
+      return admissionReviewResponse(
+        await this.decide(req, Math.min(timeoutMs ?? this.timeoutMs, this.timeoutMs)),
+      );
+    } catch (e) {
+      // Fail closed on anything unexpected, with the reason.
+      return admissionReviewResponse({
+        uid: req.uid,
+        allowed: false,
+        status: {
+          code: 500,
+          reason: 'InternalError',
+          message: `signet admission: ${(e as Error).message}`,
+        },
+      });
+    }
+  }
+
+  async decide(req: AdmissionRequest, timeoutMs: number): Promise<AdmissionResponse> {
+    const what = `${req.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name}`.trim();
+    if (req.ignored) return { uid: req.uid, allowed: true };
+    if (req.images.length === 0) {
+      const message = `${what} names no container images`;
+      if (this.noMatch === 'deny')
+        return {
+          uid: req.uid,
+          allowed: false,
+          status: { code: 403, reason: 'Forbidden', message },
+        };
+      return {
+        uid: req.uid,
+        allowed: true,
+        ...(this.noMatch === 'warn' ? { warnings: [message] } : {}),
+      };
+    }
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    // One decision per distinct image; each container is reported.
+    const byImage = new Map<string, string[]>();
+    for (const c of req.images) byImage.set(c.image, [...(byImage.get(c.image) ?? []), c.field]);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new TimeoutError());
+      }, timeoutMs);
+    });
+    const results = new Map<string, Decision | Error>();
+    const work = [...byImage.keys()].map(async (image) => {
+      try {
+        results.set(image, await this.decideImage(image, req.resource, controller.signal));
+      } catch (e) {
+        results.set(image, e as Error);
+      }
+    });
+    try {
+      await Promise.race([Promise.all(work), deadline]);
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) throw e;
+      this.stats.timeouts++;
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const [image, fields] of byImage) {
+      const where = `${fields[0]!.replace(/^request\.object\./, '')} ${image}`;
+      const r = results.get(image);
+      if (r === undefined) {
+        // Not decided in time: denied where an enforcing policy covers it.
+        const msg = `verification did not finish within ${timeoutMs} ms`;
+        const covering = this.coveringPolicies(image, req.resource);
+        if (
+          covering.some((p) => p.mode === 'enforce') ||
+          (covering.length === 0 && this.noMatch === 'deny')
+        )
+          errors.push(`${where}: ${msg}`);
+        else warnings.push(`${where}: ${msg}`);
+      } else if (r instanceof Error) {
+        const covering = this.coveringPolicies(image, req.resource);
+        if (
+          covering.length === 0 &&
+          this.noMatch !== 'deny' &&
+          !(r instanceof SignetError && r.code === 'INVALID_INPUT')
+        )
+          warnings.push(`${where}: ${r.message}`);
+        else errors.push(`${where}: ${r.message}`);
+      } else {
+        for (const e of r.errors) errors.push(`${where}: ${e}`);
+        for (const w of r.warnings) warnings.push(`${where}: ${w}`);
+      }
+    }
+    const out: AdmissionResponse = { uid: req.uid, allowed: errors.length === 0 };
+    if (errors.length > 0)
+      out.status = {
+        code: 403,
+        reason: 'Forbidden',
+        message: `${what} is denied by signet: ${errors.join('; ')}`,
+      };
+    if (warnings.length > 0) out.warnings = warnings;
+    return out;
+  }
+
+  private coveringPolicies(image: string, resource: ResourceInfo): Policy[] {
+    try {
+      const ref = parseImageReference(image, 'image');
+      return this.policies.filter((p) => policyMatches(p, { kind: 'image', ref }, resource));
+    } catch {
+      return [];
+    }
+  }
+
+  /** The decision about one image (cached per digest while it is allowed). */
+  async decideImage(image: string, resource: ResourceInfo, signal: AbortSignal): Promise<Decision> {
+    const ref = parseImageReference(image, 'image');
+    const scope = `${resource.group}/${resource.version}/${resource.resource}${this.selectors ? JSON.stringify(resource.labels) : ''}`;
+    const target: Target = { kind: 'image', ref };
+    // An image no policy covers needs no registry round trip (unless globs pin digests).
+    if (!this.digestGlobs || ref.digest) {
+      if (!this.policies.some((p) => policyMatches(p, target, resource)))
+        return evaluate(this.policies, target, [], { noMatch: this.noMatch, resource });
+    }
+    // Tags are resolved on every review (a tag can move); decisions are cached per digest.
+    const digestName = digestNameOf(ref) ?? (await this.images.resolve(ref, signal));
+    const key = `${ref.original}|${digestName}|${scope}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.expires > this.now()) {
+      this.stats.cacheHits++;
+      return hit.decision;
+    }
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = (async () => {
+      this.stats.evaluations++;
+      const evidence = await this.images.evidence(ref, digestName, signal);
+      const d = evaluate(this.policies, { kind: 'image', ref, digestName }, evidence, {
+        noMatch: this.noMatch,
+        resource,
+      });
+      if (d.allowed) this.remember(key, d);
+      return d;
+    })();
+    this.inflight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private remember(key: string, decision: Decision): void {
+    if (this.ttl <= 0) return;
+    this.cache.delete(key);
+    this.cache.set(key, { expires: this.now() + this.ttl, decision });
+    while (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
+  }
+}

@@ -1,0 +1,437 @@
+// The admission webhook as the API server meets it: real AdmissionReview v1 documents POSTed over
+// HTTPS on loopback (a certificate made with openssl here), images pushed to Debian's
+// docker-registry and signed through a running stack. Pods and every workload kind, all
+// container kinds, warn mode, no-match policy, the cache, malformed reviews, and the deadline
+// (a registry that accepts connections and never answers).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { signImage } from '../../../src/client/oci/index.ts';
+import {
+  AdmissionController,
+  loadPolicies,
+  registryEvidence,
+  startAdmissionServer,
+  type RunningAdmissionServer,
+} from '../../../src/client/policy/index.ts';
+import {
+  pushImage,
+  registryMissing,
+  startRegistry,
+  type TestRegistry,
+} from '../../helpers/registry.ts';
+import { policyStack } from './helpers.ts';
+
+const missing = registryMissing();
+const opts = { skip: missing ?? false };
+let S: Awaited<ReturnType<typeof policyStack>>;
+let reg: TestRegistry;
+let server: RunningAdmissionServer;
+let controller: AdmissionController;
+let cert: Buffer;
+let good: { ref: string; tagRef: string };
+let good2: { ref: string; tagRef: string };
+let unsigned: { ref: string; tagRef: string };
+let warnOnly: { ref: string; tagRef: string };
+let hang: net.Server;
+let hangHost: string;
+
+/** A self-signed server certificate for 127.0.0.1, as a webhook's caBundle would trust. */
+export function makeTls(dir: string): { cert: Buffer; key: Buffer } {
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'tls.key'),
+      '-out',
+      path.join(dir, 'tls.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=signet-admission',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return {
+    cert: fs.readFileSync(path.join(dir, 'tls.crt')),
+    key: fs.readFileSync(path.join(dir, 'tls.key')),
+  };
+}
+
+export function post(
+  url: string,
+  body: string | object,
+  ca: Buffer,
+): Promise<{ status: number; json: any }> {
+  const data = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: 'POST',
+        ca,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+let uid = 0;
+/** An AdmissionReview as the API server sends it for `kind`, with `podSpec` where that kind keeps it. */
+export function review(
+  kind: string,
+  podSpec: object,
+  extra: { operation?: string; labels?: Record<string, string> } = {},
+) {
+  const k = {
+    Pod: ['', 'v1', 'pods'],
+    Deployment: ['apps', 'v1', 'deployments'],
+    ReplicaSet: ['apps', 'v1', 'replicasets'],
+    StatefulSet: ['apps', 'v1', 'statefulsets'],
+    DaemonSet: ['apps', 'v1', 'daemonsets'],
+    Job: ['batch', 'v1', 'jobs'],
+    CronJob: ['batch', 'v1', 'cronjobs'],
+    ConfigMap: ['', 'v1', 'configmaps'],
+  }[kind]!;
+  const template = { metadata: { labels: { app: 'web' } }, spec: podSpec };
+  const spec =
+    kind === 'Pod'
+      ? podSpec
+      : kind === 'CronJob'
+        ? { schedule: '* * * * *', jobTemplate: { spec: { template } } }
+        : kind === 'ConfigMap'
+          ? undefined
+          : { replicas: 1, selector: { matchLabels: { app: 'web' } }, template };
+  const id = `705ab4f5-6393-11e8-b7cc-42010a8000${String(uid++).padStart(2, '0')}`;
+  return {
+    kind: 'AdmissionReview',
+    apiVersion: 'admission.k8s.io/v1',
+    request: {
+      uid: id,
+      kind: { group: k[0], version: k[1], kind },
+      resource: { group: k[0], version: k[1], resource: k[2] },
+      requestKind: { group: k[0], version: k[1], kind },
+      requestResource: { group: k[0], version: k[1], resource: k[2] },
+      name: 'web',
+      namespace: 'default',
+      operation: extra.operation ?? 'CREATE',
+      userInfo: {
+        username: 'kubernetes-admin',
+        groups: ['system:masters', 'system:authenticated'],
+      },
+      object: {
+        apiVersion: k[0] ? `${k[0]}/${k[1]}` : k[1],
+        kind,
+        metadata: { name: 'web', namespace: 'default', labels: extra.labels ?? {} },
+        ...(spec ? { spec } : { data: { a: 'b' } }),
+      },
+      oldObject: null,
+      dryRun: false,
+      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+    },
+  };
+}
+
+const pod = (...images: string[]) => ({
+  containers: images.map((image, i) => ({ name: `c${i}`, image })),
+});
+
+before(async () => {
+  if (missing) return;
+  S = await policyStack();
+  reg = await startRegistry();
+  good = pushImage(reg, 'prod/web', { tag: 'v1' });
+  good2 = pushImage(reg, 'prod/sidecar', { tag: 'v1' });
+  unsigned = pushImage(reg, 'prod/unsigned', { tag: 'v1' });
+  warnOnly = pushImage(reg, 'staging/app', { tag: 'v1' });
+  const alice = await S.context('alice@example.com');
+  await signImage(good.ref, alice);
+  await signImage(good2.ref, alice);
+  // a registry host that accepts connections and never answers
+  hang = net.createServer(() => {}).listen(0, '127.0.0.1');
+  await new Promise((r) => hang.once('listening', r));
+  hangHost = `127.0.0.1:${(hang.address() as net.AddressInfo).port}`;
+  const f = S.write(
+    'admission.yaml',
+    `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: prod}
+spec:
+  images: [{glob: "${reg.host}/prod/**"}, {glob: "${hangHost}/**"}]
+  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: staging}
+spec:
+  mode: warn
+  images: [{glob: "${reg.host}/staging/**"}]
+  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+`,
+  );
+  const policies = await loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
+  controller = new AdmissionController({
+    policies,
+    images: registryEvidence(policies, { http: { timeoutMs: 5000 } }),
+    noMatch: 'deny',
+    timeoutMs: 3000,
+  });
+  const tls = makeTls(S.dir);
+  cert = tls.cert;
+  server = await startAdmissionServer({
+    controller,
+    cert: tls.cert,
+    key: tls.key,
+    port: 0,
+    host: '127.0.0.1',
+  });
+});
+after(async () => {
+  await server?.close();
+  hang?.close();
+  await reg?.close();
+  await S?.close();
+});
+
+test(
+  'a Pod whose every image is signed by the right identity is admitted; one unsigned image denies it',
+  opts,
+  async () => {
+    const ok = await post(
+      `${server.url}/validate?timeout=10s`,
+      review('Pod', pod(good.tagRef, good2.ref)),
+      cert,
+    );
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.apiVersion, 'admission.k8s.io/v1');
+    assert.equal(ok.json.kind, 'AdmissionReview');
+    assert.equal(ok.json.response.allowed, true, JSON.stringify(ok.json.response.status));
+    const r = review('Pod', {
+      ...pod(good.tagRef),
+      initContainers: [{ name: 'init', image: unsigned.tagRef }],
+    });
+    const no = await post(`${server.url}/validate?timeout=10s`, r, cert);
+    assert.equal(no.json.response.uid, r.request.uid);
+    assert.equal(no.json.response.allowed, false);
+    assert.equal(no.json.response.status.code, 403);
+    assert.match(
+      no.json.response.status.message,
+      /spec\.initContainers\[0\]\.image .*prod\/unsigned:v1: policy "prod" fails: no authority is satisfied/,
+    );
+  },
+);
+
+test('every workload kind and container kind is checked', opts, async () => {
+  for (const kind of ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']) {
+    const ok = await post(`${server.url}/validate`, review(kind, pod(good.ref)), cert);
+    assert.equal(ok.json.response.allowed, true, `${kind}: ${JSON.stringify(ok.json.response)}`);
+    const no = await post(
+      `${server.url}/validate`,
+      review(kind, {
+        ...pod(good.ref),
+        ephemeralContainers: [{ name: 'debug', image: unsigned.ref }],
+      }),
+      cert,
+    );
+    assert.equal(no.json.response.allowed, false, kind);
+    assert.match(no.json.response.status.message, /ephemeralContainers\[0\]\.image/);
+  }
+  // kinds without pods and deletions pass untouched
+  assert.equal(
+    (await post(`${server.url}/validate`, review('ConfigMap', {}), cert)).json.response.allowed,
+    true,
+  );
+  assert.equal(
+    (
+      await post(
+        `${server.url}/validate`,
+        review('Pod', pod(unsigned.ref), { operation: 'DELETE' }),
+        cert,
+      )
+    ).json.response.allowed,
+    true,
+  );
+});
+
+test(
+  'warn mode admits with a warning; images no policy covers follow no-match-policy',
+  opts,
+  async () => {
+    const w = await post(`${server.url}/validate`, review('Pod', pod(warnOnly.tagRef)), cert);
+    assert.equal(w.json.response.allowed, true);
+    assert.match(w.json.response.warnings[0], /policy "staging" would fail \(warn mode\)/);
+    const elsewhere = `${reg.host}/other/app:v1`;
+    const d = await post(`${server.url}/validate`, review('Pod', pod(elsewhere)), cert);
+    assert.equal(d.json.response.allowed, false);
+    assert.match(d.json.response.status.message, /no policy covers/);
+    const allow = new AdmissionController({
+      policies: controller.policies,
+      images: registryEvidence(controller.policies),
+      noMatch: 'allow',
+    });
+    const a = await allow.review(review('Pod', pod(elsewhere)));
+    assert.equal((a.response as { allowed: boolean }).allowed, true);
+    const none = await allow.review(review('Pod', { containers: [] }));
+    assert.equal((none.response as { allowed: boolean }).allowed, true);
+    const deny = await controller.review(review('Pod', { containers: [] }));
+    assert.match(JSON.stringify(deny.response), /names no container images/);
+  },
+);
+
+test(
+  'verified digests are cached for a bounded time; concurrent reviews share one evaluation',
+  opts,
+  async () => {
+    let now = 1_000_000;
+    const c = new AdmissionController({
+      policies: controller.policies,
+      images: registryEvidence(controller.policies),
+      cacheTtlMs: 1000,
+      now: () => now,
+    });
+    const r = () => c.review(review('Pod', pod(good.ref, good2.ref)));
+    const answers = await Promise.all([r(), r(), r()]);
+    for (const a of answers) assert.equal((a.response as { allowed: boolean }).allowed, true);
+    assert.equal(c.stats.evaluations, 2, 'two images, evaluated once each');
+    await r();
+    assert.equal(c.stats.evaluations, 2);
+    assert.equal(c.stats.cacheHits, 2);
+    now += 1001;
+    await r();
+    assert.equal(c.stats.evaluations, 4, 'expired entries are evaluated again');
+    // a denial is not cached: the image is looked at again next time
+    const u = () => c.review(review('Pod', pod(unsigned.ref)));
+    await u();
+    await u();
+    assert.equal(c.stats.evaluations, 6);
+  },
+);
+
+test('malformed reviews are clear denials and the server keeps running', opts, async () => {
+  const bad = [
+    ['not json', /the body is not JSON/],
+    [
+      { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} },
+      /apiVersion: must be admission\.k8s\.io\/v1/,
+    ],
+    [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /request: is missing/],
+    [
+      {
+        ...review('Pod', pod(good.ref)),
+        request: { ...review('Pod', pod(good.ref)).request, object: { spec: { containers: 'x' } } },
+      },
+      /request\.object\.spec\.containers: must be a list/,
+    ],
+    [review('Pod', { containers: [{ name: 'x' }] }), /containers\[0\]\.image: is missing/],
+    [review('Pod', pod('NOT A REFERENCE')), /is not an image reference/],
+  ] as const;
+  for (const [body, re] of bad) {
+    const r = await post(`${server.url}/validate`, body as object, cert);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.response.allowed, false, JSON.stringify(body));
+    assert.match(r.json.response.status.message, re);
+  }
+  const big = await post(`${server.url}/validate`, 'x'.repeat(9 * 1024 * 1024), cert).catch(
+    (e) => ({ status: 413, json: String(e) }),
+  );
+  assert.equal(big.status, 413);
+  const health = await new Promise<number>((resolve) =>
+    https.get(`${server.url}/healthz`, { ca: cert }, (res) => resolve(res.statusCode!)),
+  );
+  assert.equal(health, 200);
+});
+
+test('an evaluation that does not finish in time is a denial in enforce mode', opts, async () => {
+  const t0 = Date.now();
+  const r = await post(
+    `${server.url}/validate?timeout=2s`,
+    review('Pod', pod(good.ref, `${hangHost}/app:v1`)),
+    cert,
+  );
+  const took = Date.now() - t0;
+  assert.equal(r.json.response.allowed, false);
+  assert.match(r.json.response.status.message, /did not finish within \d+ ms/);
+  assert.ok(took < 2000, `answered within the webhook's timeout (${took} ms)`);
+});
+
+test('signet admission serves the policies over HTTPS until stopped', opts, async () => {
+  const { spawn } = await import('node:child_process');
+  const bin = path.resolve('bin/signet');
+  const p = spawn(
+    bin,
+    [
+      'admission',
+      '--policy',
+      'admission.yaml',
+      '--tls-cert',
+      'tls.crt',
+      '--tls-key',
+      'tls.key',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--trusted-root',
+      'trusted_root.json',
+      '--no-match-policy',
+      'warn',
+    ],
+    { cwd: S.dir },
+  );
+  let out = '';
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /up at (https:\/\/\S+)\/validate/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    p.on('close', () => reject(new Error(`exited: ${err}`)));
+  });
+  after(() => p.kill());
+  const ok = await post(
+    `${url}/validate?timeout=10s`,
+    review('Deployment', pod(good.tagRef)),
+    cert,
+  );
+  assert.equal(ok.json.response.allowed, true, JSON.stringify(ok.json.response));
+  const w = await post(`${url}/validate`, review('Pod', pod(`${reg.host}/other/x:v1`)), cert);
+  assert.equal(w.json.response.allowed, true);
+  assert.match(w.json.response.warnings[0], /no policy covers/);
+  const closed = new Promise((r) => p.once('close', r));
+  p.kill('SIGTERM');
+  assert.equal(await closed, 0);
+  const { spawnSync: sync } = await import('node:child_process');
+  const bad = sync(bin, ['admission', '--policy', 'admission.yaml', '--tls-key', 'tls.key'], {
+    cwd: S.dir,
+    encoding: 'utf8',
+  });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: --tls-cert: is required/);
+});

@@ -1,0 +1,189 @@
+// Policies over real images: pushed with skopeo to Debian's docker-registry, signed and
+// attested through a running stack with Signet's image client (OCI 1.1 referrers via the tag
+// schema, and the legacy .sig scheme), decided by tag and by digest.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { attestImage, signImage } from '../../../src/client/oci/index.ts';
+import { decideImage, loadPolicies, type Policy } from '../../../src/client/policy/index.ts';
+import {
+  pushImage,
+  registryMissing,
+  startRegistry,
+  type TestRegistry,
+} from '../../helpers/registry.ts';
+import { policyStack } from './helpers.ts';
+
+const missing = registryMissing();
+const opts = { skip: missing ?? false };
+let S: Awaited<ReturnType<typeof policyStack>>;
+let reg: TestRegistry;
+let signedByAlice: { ref: string; tagRef: string; digest: string };
+let legacyByBob: { ref: string; tagRef: string; digest: string };
+let unsigned: { ref: string; tagRef: string; digest: string };
+
+before(async () => {
+  if (missing) return;
+  S = await policyStack();
+  reg = await startRegistry();
+  signedByAlice = pushImage(reg, 'team/api', { tag: 'v1' });
+  legacyByBob = pushImage(reg, 'team/worker', { tag: 'v2' });
+  unsigned = pushImage(reg, 'team/unsigned', { tag: 'v1' });
+  await signImage(signedByAlice.ref, await S.context('alice@example.com'));
+  await attestImage(
+    signedByAlice.ref,
+    {
+      predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: { builder: { id: 'https://ci.example.com' } },
+    },
+    await S.context('alice@example.com'),
+  );
+  await signImage(legacyByBob.ref, await S.context('bob@example.com'), { mode: 'legacy' });
+});
+after(async () => {
+  await reg?.close();
+  await S?.close();
+});
+
+let n = 0;
+async function load(spec: string): Promise<Policy[]> {
+  const f = S.write(
+    `img${n++}.yaml`,
+    `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: img${n}\nspec:\n${spec}\n`,
+  );
+  return loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
+}
+
+const who = (subject: string) => `{identities: [{subject: ${subject}, issuer: "${S.issuer}"}]}`;
+
+test(
+  'an image signed in the registry passes by tag and by digest; unsigned and wrong signers are denied',
+  opts,
+  async () => {
+    const p = await load(
+      `  images: [{glob: "${reg.host}/team/**"}]\n  authorities:\n    - name: team\n      keyless: ${who('alice@example.com')}`,
+    );
+    for (const ref of [signedByAlice.tagRef, signedByAlice.ref]) {
+      const d = await decideImage(p, ref);
+      assert.equal(d.allowed, true, `${ref}: ${d.errors.join()}`);
+      assert.match(d.policies[0]!.authorities[0]!.satisfiedBy[0]!.evidence, /referrer sha256:/);
+    }
+    const u = await decideImage(p, unsigned.tagRef);
+    assert.equal(u.allowed, false);
+    assert.match(u.errors[0]!, /no signature was found/);
+    const b = await decideImage(p, legacyByBob.tagRef);
+    assert.equal(b.allowed, false);
+    assert.match(b.policies[0]!.authorities[0]!.reasons.join(), /bob@example\.com/);
+  },
+);
+
+test('legacy .sig signatures count; signatureFormat restricts the scheme', opts, async () => {
+  const any = await load(
+    `  images: [{glob: "${reg.host}/team/worker:**"}]\n  authorities:\n    - keyless: ${who('bob@example.com')}`,
+  );
+  const d = await decideImage(any, legacyByBob.tagRef);
+  assert.equal(d.allowed, true, d.errors.join());
+  assert.match(d.policies[0]!.authorities[0]!.satisfiedBy[0]!.evidence, /\.sig/);
+  const bundleOnly = await load(
+    `  images: [{glob: "${reg.host}/team/worker:**"}]\n  authorities:\n    - signatureFormat: bundle\n      keyless: ${who('bob@example.com')}`,
+  );
+  assert.equal((await decideImage(bundleOnly, legacyByBob.tagRef)).allowed, false);
+});
+
+test(
+  'glob rules decide which policies apply: a tag glob, a digest glob, no match',
+  opts,
+  async () => {
+    const tagOnly = await load(
+      `  images: [{glob: "${reg.host}/team/api:v1"}]\n  authorities:\n    - static: {action: fail, message: matched}`,
+    );
+    assert.equal((await decideImage(tagOnly, signedByAlice.tagRef)).allowed, false);
+    const none = await decideImage(tagOnly, signedByAlice.ref);
+    assert.equal(none.noMatch, true, 'the digest form is not the tag');
+    const pinned = await load(
+      `  images: [{glob: "${reg.host}/team/api@${signedByAlice.digest}"}]\n  authorities:\n    - static: {action: fail, message: pinned}`,
+    );
+    // a tag that resolves to the pinned digest is covered as well
+    const d = await decideImage(pinned, signedByAlice.tagRef);
+    assert.equal(d.noMatch, false);
+    assert.match(d.errors[0]!, /pinned/);
+    const other = await decideImage(pinned, unsigned.tagRef, { noMatch: 'allow' });
+    assert.equal(other.allowed, true);
+    assert.equal(other.noMatch, true);
+  },
+);
+
+test('image attestations with a CEL condition', opts, async () => {
+  const att = (cond: string) =>
+    load(
+      `  images: [{glob: "${reg.host}/**"}]\n  authorities:\n    - keyless: ${who('alice@example.com')}\n      attestations:\n        - name: slsa\n          predicateType: slsaprovenance1\n          policy: {type: cel, data: '${cond}'}`,
+    );
+  const ok = await decideImage(
+    await att('predicate.builder.id == "https://ci.example.com" && artifact.kind == "image"'),
+    signedByAlice.tagRef,
+  );
+  assert.equal(ok.allowed, true, JSON.stringify(ok.policies[0]!.authorities[0]!.reasons));
+  const bad = await decideImage(
+    await att('predicate.builder.id == "https://other.example.com"'),
+    signedByAlice.tagRef,
+  );
+  assert.equal(bad.allowed, false);
+  assert.match(bad.policies[0]!.authorities[0]!.reasons.join(), /condition .* is false/);
+});
+
+test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const run = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(path.resolve('bin/signet'), args, { cwd: S.dir });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  S.write(
+    'cli-images.yaml',
+    `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: team}\nspec:\n  images: [{glob: "${reg.host}/team/**"}]\n  authorities:\n    - name: alice\n      keyless: ${who('alice@example.com')}\n`,
+  );
+  const ok = await run([
+    'policy',
+    'verify',
+    '--policy',
+    'cli-images.yaml',
+    '--trusted-root',
+    'trusted_root.json',
+    signedByAlice.tagRef,
+  ]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(
+    ok.stdout,
+    new RegExp(`${signedByAlice.tagRef.replace(/\./g, '\\.')} \\(image\\): ALLOWED`),
+  );
+  assert.match(ok.stdout, /authority "alice" \(keyless\): satisfied by alice@example\.com/);
+  const v = await run([
+    'verify',
+    '--policy',
+    'cli-images.yaml',
+    '--trusted-root',
+    'trusted_root.json',
+    unsigned.tagRef,
+  ]);
+  assert.equal(v.status, 1);
+  const j = JSON.parse(v.stdout);
+  assert.equal(j[0].allowed, false);
+  assert.match(
+    v.stderr,
+    /policy "team" fails: no authority is satisfied; alice: no signature was found/,
+  );
+  const both = await run([
+    'verify',
+    '--policy',
+    'cli-images.yaml',
+    '--key',
+    'x.pub',
+    signedByAlice.tagRef,
+  ]);
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /give either --policy or --key/);
+});
