@@ -48,14 +48,8 @@ export function message(
   return out;
 }
 
-/** JSON text as a value; a syntax error is an error of `field` (the document it is). */
-export function parseJsonText(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw invalid(field, `is not valid JSON: ${(e as Error).message}`, e);
-  }
-}
+/** JSON text as a value: the project's one strict reader (core/json.ts). */
+export { parseJsonText } from '../core/json.ts';
 
 export function join(path: string, name: string): string {
   return path ? `${path}.${name}` : name;

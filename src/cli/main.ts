@@ -1,32 +1,57 @@
 import { Command, CommanderError } from 'commander';
-import { SignetError } from '../core/errors.ts';
 import { COMMANDS } from './commands/index.ts';
+import { exitCodeFor, reportError } from './errors.ts';
+import { boolArgs } from './options.ts';
+import { signetVersion } from './version.ts';
+
+export { reportError } from './errors.ts';
 
 /**
  * The `signet` command. Each command lives in its own module under cli/commands and is
- * registered from commands/index.ts. Errors end as one clear line on stderr and exit code 1,
- * never a stack trace (set SIGNET_DEBUG=1 to see one).
+ * registered from commands/index.ts. Errors end as one clear line on stderr and cosign's exit
+ * codes (cli/errors.ts), never a stack trace (set SIGNET_DEBUG=1 to see one).
  */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('signet')
     .description('Software signing that anyone can run: a self-hostable Sigstore and its client')
-    .showHelpAfterError()
+    .version(signetVersion(), '-v, --version', 'print the version')
+    // Usage errors are printed by main, in one line with a pointer to the command's help.
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   for (const register of COMMANDS) register(program);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(boolArgs(commandOf(program, argv), argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      const name = commandPath(commandOf(program, argv));
+      const msg = e.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
+      console.error(`error: ${msg}; see '${name} --help'`);
+      return 1;
+    }
     reportError(e);
-    return 1;
+    return exitCodeFor(e);
   }
 }
 
-export function reportError(e: unknown): void {
-  if (process.env.SIGNET_DEBUG) console.error(e);
-  const msg = e instanceof SignetError ? e.message : e instanceof Error ? e.message : String(e);
-  console.error(`error: ${msg}`);
+/** The deepest command the arguments name (`signet bundle inspect ...` -> inspect). */
+function commandOf(program: Command, argv: string[]): Command {
+  let cmd = program;
+  for (const a of argv) {
+    if (a.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    cmd = sub;
+  }
+  return cmd;
+}
+
+/** "signet bundle inspect" */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 if (import.meta.main) {

@@ -1,5 +1,6 @@
 /** Registry flags shared by the image commands (cosign's names). */
 import type { Command } from 'commander';
+import { exitCodeFor } from './errors.ts';
 import { invalid } from '../core/errors.ts';
 import type { RegistryOptions } from '../client/oci/registry.ts';
 
@@ -56,10 +57,7 @@ export function parseBool(v: string, flag: string): boolean {
   throw invalid(flag, `"${v}" is not true or false`);
 }
 
-/** cosign verify's exit codes: 10 no signature, 12 no matching signature (issue 9 maps the rest). */
+/** cosign verify's exit codes: one table for every command (cli/errors.ts). */
 export function verifyExitCode(e: unknown): number {
-  const code = (e as { code?: unknown }).code;
-  if (code === 'NO_SIGNATURE') return 10;
-  if (code === 'NO_MATCHING_SIGNATURE') return 12;
-  return 1;
+  return exitCodeFor(e);
 }

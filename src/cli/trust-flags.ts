@@ -1,17 +1,121 @@
 /**
- * The flags shared by the verify commands (cosign's names). What they mean is decided in the
- * client layer (client/verify/setup.ts); here they are only declared.
+ * The flags of the verify commands: cosign v3's verify-blob set (options/verify.go,
+ * options/certificate.go), with the deprecated ones accepted and warned about as cosign does.
+ * What they mean is decided in the client layer (client/verify/setup.ts); here they are only
+ * declared, and the deprecated spellings mapped onto the ones that mean something.
  */
 import type { Command } from 'commander';
+import type { VerifyFlags } from '../client/verify/setup.ts';
+import { invalid } from '../core/errors.ts';
+import { addBool, deprecate, intOption, serverFrom, serverOption } from './options.ts';
 
 export type { VerifyFlags } from '../client/verify/setup.ts';
 
-/** Adds the identity, key and trust flags to a verify command. */
+/** What commander hands a verify action (cosign's names, camel-cased). */
+export interface VerifyCliFlags extends VerifyFlags {
+  privateInfrastructure?: boolean;
+  maxWorkers?: number;
+  rekorUrl?: string;
+  sk?: boolean;
+  slot?: string;
+  caRoots?: string;
+  caIntermediates?: string;
+  sct?: string;
+  rfc3161Timestamp?: string;
+  timestampCertificateChain?: string;
+  allowCertificateChain?: boolean;
+  newBundleFormat?: boolean;
+  experimentalOci11?: boolean;
+  signatureDigestAlgorithm?: string;
+}
+
+/** Adds the identity, key, trust, log and time flags to a verify command (cosign verify-blob's set). */
 export function addVerifyFlags(cmd: Command): Command {
   cmd.option('--bundle <file>', 'the Sigstore bundle to verify');
   addIdentityFlags(cmd);
   cmd.option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity');
-  return addTrustFlags(cmd);
+  addTrustFlags(cmd);
+  cmd
+    .option('--signature <file|base64>', 'a detached signature (with --certificate or --key)')
+    .option('--certificate <file>', 'the signing certificate (PEM) of a detached --signature')
+    .option(
+      '--certificate-chain <file>',
+      'the CA certificates (PEM) between --certificate and the trusted root',
+    )
+    .addOption(intOption('max-workers', 'cosign compatibility: workers for parallel checks', 10))
+    .option('--rekor-url <url>', 'ignored: the bundle carries the log entry and its proof')
+    .option('--ca-roots <file>', 'use --trusted-root instead')
+    .option('--ca-intermediates <file>', 'use --trusted-root instead')
+    .option('--sct <file>', 'ignored: the SCT is embedded in the certificate')
+    .option('--rfc3161-timestamp <file>', 'use --bundle instead')
+    .option('--timestamp-certificate-chain <file>', 'use --trusted-root instead')
+    .option('--signature-digest-algorithm <alg>', 'ignored: the bundle names its digest algorithm')
+    .option('--slot <slot>', 'security key slot (not supported)');
+  addBool(
+    cmd,
+    'insecure-ignore-tlog',
+    'accept a signature without a transparency log entry (it cannot be publicly audited)',
+  );
+  addBool(
+    cmd,
+    'insecure-ignore-sct',
+    'accept a certificate without a certificate transparency SCT',
+  );
+  addBool(cmd, 'use-signed-timestamps', 'require an RFC 3161 timestamp from a trusted TSA');
+  addBool(
+    cmd,
+    'offline',
+    'no network at all: trust from --trusted-root, the verified TUF cache, or the root shipped with signet',
+  );
+  addBool(cmd, 'private-infrastructure', 'same as --insecure-ignore-tlog');
+  addBool(
+    cmd,
+    'allow-certificate-chain',
+    'accept a certificate chain in the bundle (always allowed)',
+  );
+  addBool(cmd, 'new-bundle-format', 'expect a Sigstore bundle (always)', true);
+  addBool(cmd, 'experimental-oci11', 'no meaning for blobs');
+  addBool(cmd, 'sk', 'use a hardware security key (not supported)');
+  // cosign's messages (options/verify.go, options/certificate.go, options/rekor.go)
+  deprecate(cmd, 'rekor-url', 'please use --bundle, which includes the Rekor inclusion proof');
+  deprecate(cmd, 'signature', 'please use --bundle to provide a signature');
+  deprecate(
+    cmd,
+    'certificate',
+    'please use --bundle with --trusted-root to provide the public certificate',
+  );
+  deprecate(cmd, 'certificate-chain', 'please use --trusted-root to provide the certificate chain');
+  deprecate(cmd, 'ca-roots', 'please use --trusted-root to provide CA certificates');
+  deprecate(cmd, 'ca-intermediates', 'please use --trusted-root to provide CA certificates');
+  deprecate(cmd, 'sct', 'a Signed Certificate Timestamp is now provided via a Sigstore bundle');
+  deprecate(
+    cmd,
+    'offline',
+    'To verify in an airgapped environment, provide a --bundle with the signature and verification material, and a --trusted-root file with the service keys and certificates',
+  );
+  deprecate(
+    cmd,
+    'timestamp-certificate-chain',
+    'please use --trusted-root to provide the timestamp authority certificate chain',
+  );
+  deprecate(cmd, 'private-infrastructure', 'please use --insecure-ignore-tlog instead');
+  deprecate(
+    cmd,
+    'experimental-oci11',
+    'OCI referrers will be the default behavior in future versions',
+  );
+  deprecate(cmd, 'new-bundle-format', 'this will be the only supported format in future versions');
+  deprecate(
+    cmd,
+    'rfc3161-timestamp',
+    'please use --bundle to provide the output bundle location, which will include the signed timestamp',
+  );
+  deprecate(
+    cmd,
+    'signature-digest-algorithm',
+    'please use --bundle, which already includes the digest algorithm',
+  );
+  return cmd;
 }
 
 /** Who must have signed: the certificate identity and issuer (exact, or a whole-value regexp). */
@@ -20,12 +124,12 @@ export function addIdentityFlags(cmd: Command): Command {
     .option('--certificate-identity <id>', 'the signer identity (certificate SAN), matched exactly')
     .option(
       '--certificate-identity-regexp <re>',
-      'a regular expression the whole signer identity must match',
+      'a regular expression the WHOLE signer identity must match (anchored, unlike cosign)',
     )
     .option('--certificate-oidc-issuer <url>', 'the OIDC issuer of the identity, matched exactly')
     .option(
       '--certificate-oidc-issuer-regexp <re>',
-      'a regular expression the whole OIDC issuer must match',
+      'a regular expression the WHOLE OIDC issuer must match',
     )
     .option(
       '--certificate-github-workflow-trigger <event>',
@@ -42,13 +146,18 @@ export function addIdentityFlags(cmd: Command): Command {
     );
 }
 
-/** Where trust comes from: a trusted_root.json, or a Signet server's TUF repository. */
+/**
+ * Where trust comes from: a trusted_root.json, a Signet server's TUF repository (SIGNET_SERVER),
+ * else the default TUF repository (public-good unless `signet initialize` chose another).
+ */
 export function addTrustFlags(cmd: Command): Command {
   return cmd
-    .option('--trusted-root <file>', 'trusted_root.json to verify against (offline)')
     .option(
-      '--server <url>',
-      'a Signet server to get the trusted root from (through its TUF repository)',
+      '--trusted-root <file>',
+      'trusted_root.json to verify against (no network); default: the TUF repository set by signet initialize, else the Sigstore public-good instance',
+    )
+    .addOption(
+      serverOption('a Signet server to get the trusted root from (through its TUF repository)'),
     )
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
     .option(
@@ -60,4 +169,44 @@ export function addTrustFlags(cmd: Command): Command {
       '--witness-threshold <n>',
       'how many of the --witness-key witnesses must have cosigned (default 1)',
     );
+}
+
+/**
+ * The flags as the client reads them: deprecated spellings mapped (--private-infrastructure is
+ * --insecure-ignore-tlog), SIGNET_SERVER applied, and the ones that cannot mean anything here
+ * refused with a reason instead of silently ignored.
+ */
+export function verifyFlagsFrom(f: VerifyCliFlags, bundleArg?: string): VerifyFlags {
+  if (f.sk)
+    throw invalid(
+      '--sk',
+      'hardware security keys are not supported; use --key with a PEM public key',
+    );
+  if (f.caRoots !== undefined || f.caIntermediates !== undefined)
+    throw invalid(
+      f.caRoots !== undefined ? '--ca-roots' : '--ca-intermediates',
+      'is not supported: put the CA certificates in a trusted root (signet trusted-root create --fulcio ...) and pass --trusted-root',
+    );
+  if (f.rfc3161Timestamp !== undefined)
+    throw invalid(
+      '--rfc3161-timestamp',
+      'is not supported: verify the bundle, which carries the timestamp',
+    );
+  if (f.timestampCertificateChain !== undefined)
+    throw invalid(
+      '--timestamp-certificate-chain',
+      'is not supported: put the TSA chain in a trusted root (signet trusted-root create --tsa ...) or set SIGSTORE_TSA_CERTIFICATE_FILE',
+    );
+  if (bundleArg !== undefined && f.bundle !== undefined)
+    throw invalid('--bundle', 'give the bundle either as an argument or with --bundle, not both');
+  const out: VerifyFlags = { ...f };
+  if (bundleArg !== undefined) {
+    out.bundle = bundleArg;
+    out.bundleLabel = 'bundle';
+  }
+  if (f.privateInfrastructure) out.insecureIgnoreTlog = true;
+  const server = serverFrom(f.server, f.trustedRoot);
+  if (server === undefined) delete out.server;
+  else out.server = server;
+  return out;
 }

@@ -44,3 +44,77 @@ export function invalid(field: string, message: string, cause?: unknown): Signet
 export function verificationFailed(code: string, message: string, cause?: unknown): SignetError {
   return new SignetError('verification', code, message, { cause });
 }
+
+/**
+ * What went wrong with a file, a port or a URL, as a sentence a person can act on: Node's
+ * errno codes (ENOENT, EISDIR, EACCES, EADDRINUSE, ECONNREFUSED, ...) never reach the user
+ * bare. `subject` is what the operation was about ("/tmp/x.json", "port 8420", "http://...").
+ */
+export function describeSystemError(e: unknown, subject: string): string {
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err?.code ?? err?.cause?.code;
+  switch (code) {
+    case 'ENOENT':
+      return `${subject} does not exist; check the path`;
+    case 'EISDIR':
+      return `${subject} is a folder, not a file; give the file inside it`;
+    case 'ENOTDIR':
+      return `a part of ${subject} is a file, not a folder; check the path`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied for ${subject}; check its owner and mode`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many open files while opening ${subject}; raise the limit (ulimit -n)`;
+    case 'ENOSPC':
+      return `no space left on the device holding ${subject}`;
+    case 'EROFS':
+      return `${subject} is on a read-only file system`;
+    case 'EEXIST':
+      return `${subject} already exists`;
+    case 'EADDRINUSE':
+      return `${subject} is already in use by another process; stop it or choose another port`;
+    case 'EADDRNOTAVAIL':
+      return `${subject} is not an address of this machine; choose another host`;
+    case 'ECONNREFUSED':
+      return `nothing is listening at ${subject}; is the server running there?`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `the connection to ${subject} was closed before it answered; try again`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host of ${subject} cannot be found (DNS); check the URL or the network`;
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `${subject} did not answer in time; check the URL or the network`;
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return `the network to ${subject} is unreachable; check the network`;
+    case 'CERT_HAS_EXPIRED':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the TLS certificate of ${subject} is not trusted (${code})`;
+  }
+  if (e instanceof SyntaxError) return `${subject} is not valid JSON (${jsonProblem(e)})`;
+  const message = err?.message ?? String(e);
+  return `${subject}: ${message}`;
+}
+
+/** V8's JSON.parse message without its quoting of the input, e.g. "unexpected token at position 12". */
+export function jsonProblem(e: SyntaxError): string {
+  const m = /position (\d+)/.exec(e.message);
+  if (/Unexpected end of JSON input/.test(e.message)) return 'it ends too early';
+  if (/Unexpected non-whitespace character after JSON/.test(e.message))
+    return `unexpected text after the JSON value${m ? ` at position ${m[1]}` : ''}`;
+  const token = /Unexpected token '(.+?)', /.exec(e.message);
+  if (token) return `unexpected "${token[1]}"${m ? ` at position ${m[1]}` : ''}`;
+  if (
+    /Unexpected token|Expected|Bad control character|Bad escaped|Bad Unicode|Unterminated/.test(
+      e.message,
+    )
+  )
+    return `a syntax error${m ? ` at position ${m[1]}` : ''}`;
+  return 'a syntax error';
+}

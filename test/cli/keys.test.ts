@@ -99,7 +99,7 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
       {},
       /^error: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
     ],
-    [['--key', 'missing.key'], {}, /^error: --key: cannot read missing.key: no such file/],
+    [['--key', 'missing.key'], {}, /^error: --key: missing.key does not exist; check the path/],
   ];
   for (const [flags, env, want] of cases) {
     const envNoPw = { ...env };

@@ -166,7 +166,7 @@ describe('interactive sign-in with a real browser', { skip: noBrowser }, () => {
         ],
         env,
       );
-      assert.equal(other.status, 1);
+      assert.equal(other.status, 12);
     } finally {
       sink.close();
       sink.closeAllConnections();

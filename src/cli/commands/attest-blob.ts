@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { describeSystemError, invalid } from '../../core/errors.ts';
+import type { Artifact } from '../../client/verify/verifier.ts';
+import { deprecate } from '../options.ts';
 import {
   addSigningFlags,
   bundleChecker,
   checkBundleTarget,
   signingOptions,
   writeBundleOutput,
+  writeDetachedOutputs,
   type SigningFlags,
 } from './sign-blob.ts';
 
@@ -13,10 +16,15 @@ interface AttestFlags extends SigningFlags {
   predicate?: string;
   statement?: string;
   type: string;
+  hash?: string;
+  rekorEntryType: string;
+  outputAttestation?: string;
+  rfc3161TimestampBundle?: string;
+  upload: boolean;
 }
 
 export function registerAttestBlob(program: Command): void {
-  addSigningFlags(
+  const cmd = addSigningFlags(
     program
       .command('attest-blob')
       .description(
@@ -35,8 +43,44 @@ export function registerAttestBlob(program: Command): void {
         '--type <type>',
         'predicate type: slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, link, custom, or a URI',
         'custom',
+      )
+      .option(
+        '--hash <hex>',
+        "the file's sha256 in hex, to attest to a file stored elsewhere (the file is then not read)",
+      )
+      .option('--rekor-entry-type <type>', 'Rekor v1 entry type for the envelope (dsse)', 'dsse')
+      .option('--output-attestation <file>', 'also write the signed envelope (JSON) to this file')
+      .option('--rfc3161-timestamp-bundle <file>', 'same as --rfc3161-timestamp')
+      .option(
+        '--no-upload',
+        'accepted for cosign compatibility: a blob has no registry to upload to',
       ),
-  ).action(async (file: string, flags: AttestFlags) => {
+  );
+  deprecate(
+    cmd,
+    'rekor-entry-type',
+    'support for this flag will be removed in the future. it is strongly discouraged to rely on Rekor for attestation storage, and in future releases of Rekor, this functionality will be removed.',
+  );
+  deprecate(
+    cmd,
+    'output-attestation',
+    'please use --bundle to provide the output bundle location, which will include the attestation',
+  );
+  deprecate(
+    cmd,
+    'rfc3161-timestamp-bundle',
+    'please use --bundle to provide the output bundle location, which will include the signed timestamp',
+  );
+  cmd.action(async (file: string, flags: AttestFlags) => {
+    if (flags.rekorEntryType !== 'dsse')
+      throw invalid(
+        '--rekor-entry-type',
+        flags.rekorEntryType === 'intoto'
+          ? 'intoto entries are not written by signet (Rekor v2 has none); use dsse, which every verifier reads'
+          : `"${flags.rekorEntryType}" is not dsse or intoto`,
+      );
+    if (flags.rfc3161TimestampBundle !== undefined)
+      flags.rfc3161Timestamp ??= flags.rfc3161TimestampBundle;
     if (flags.predicate !== undefined && flags.statement !== undefined)
       throw invalid('--statement', 'give either --predicate or --statement, not both');
     if (flags.predicate === undefined && flags.statement === undefined)
@@ -49,8 +93,22 @@ export function registerAttestBlob(program: Command): void {
     const sign = await import('../../client/sign/index.ts');
     const intoto = await import('../../core/intoto/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
-    const artifact = sign.readFileBytes(file, 'file');
-    const sha256 = createHash('sha256').update(artifact).digest('hex');
+    let sha256: string;
+    let artifact: Artifact;
+    if (flags.hash !== undefined) {
+      if (!/^[0-9a-fA-F]{64}$/.test(flags.hash))
+        throw invalid('--hash', `"${flags.hash}" is not a sha256 in hex (64 hex digits)`);
+      sha256 = flags.hash.toLowerCase();
+      artifact = {
+        kind: 'digest',
+        algorithm: 'sha256',
+        digest: new Uint8Array(Buffer.from(sha256, 'hex')),
+      };
+    } else {
+      const data = sign.readFileBytes(file, 'file');
+      sha256 = createHash('sha256').update(data).digest('hex');
+      artifact = { kind: 'bytes', data };
+    }
     let statement: Uint8Array;
     if (flags.statement !== undefined) {
       // Signed byte for byte as given, after checking it is a statement about this file.
@@ -79,7 +137,24 @@ export function registerAttestBlob(program: Command): void {
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);
-    await check(bundle, { kind: 'bytes', data: artifact }, ctx.signer);
+    await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+    await writeDetachedOutputs(bundle, flags);
+    if (flags.outputAttestation !== undefined && bundle.content.$case === 'dsseEnvelope') {
+      const fs = await import('node:fs');
+      const { envelopeToJSON } = await import('../../core/dsse/index.ts');
+      try {
+        fs.writeFileSync(
+          flags.outputAttestation,
+          JSON.stringify(envelopeToJSON(bundle.content.dsseEnvelope)),
+        );
+      } catch (e) {
+        throw invalid(
+          '--output-attestation',
+          `cannot write ${describeSystemError(e, flags.outputAttestation)}`,
+          e,
+        );
+      }
+    }
   });
 }

@@ -21,6 +21,9 @@ import { registerWitness } from './witness.ts';
 import { registerGit } from './git.ts';
 import { registerVerifyCommit, registerVerifyTag } from './verify-commit.ts';
 import { registerImageTools } from './image-tools.ts';
+import { registerVersion } from './version.ts';
+import { registerEnv } from './env.ts';
+import { registerCompletion } from './completion.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -48,4 +51,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerifyTag,
   registerImageTools,
   registerAdmission,
+  registerVersion,
+  registerEnv,
+  registerCompletion,
 ];

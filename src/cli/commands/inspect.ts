@@ -10,7 +10,7 @@ export function registerInspect(program: Command): void {
     .argument('<bundle>', 'a Sigstore bundle (.sigstore.json)')
     .option('--trusted-root <file>', 'also say which times and logs the trusted root vouches for')
     .action(async (bundlePath: string, o: { trustedRoot?: string }) => {
-      const b = await readBundle(bundlePath);
+      const b = await readBundle(bundlePath, 'bundle');
       const { inspectBundle } = await import('../../client/verify/inspect.ts');
       // The same reading as the verify commands: size limit, errors naming the file.
       const root = o.trustedRoot

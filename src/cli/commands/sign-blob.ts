@@ -1,65 +1,230 @@
 import type { Command } from 'commander';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import { addBool, deprecate, serverFrom, serverOption } from '../options.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
 import type { SignSetupOptions } from '../../client/sign/setup.ts';
 import type { Artifact } from '../../client/verify/verifier.ts';
 
-/** Flags shared by sign-blob and attest-blob (cosign's names). */
+/** Flags shared by sign-blob and attest-blob (cosign's names, camel-cased). */
 export interface SigningFlags {
   bundle?: string;
   key?: string;
   identityToken?: string;
   oidcIssuer?: string;
   oidcClientId?: string;
+  oidcClientSecretFile?: string;
+  oidcRedirectUrl?: string;
+  oidcProvider?: string;
+  oidcDisableAmbientProviders?: boolean;
+  fulcioAuthFlow?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  timestampClientCacert?: string;
+  timestampClientCert?: string;
+  timestampClientKey?: string;
+  timestampServerName?: string;
   signingConfig?: string;
+  useSigningConfig: boolean;
   server?: string;
   rekorVersion?: string;
   tufRoot?: string;
   trustedRoot?: string;
   useRekorV2?: boolean;
-  tlogUpload: string;
+  tlogUpload: boolean;
   timeout?: string;
   yes?: boolean;
+  offline?: boolean;
+  certificate?: string;
+  certificateChain?: string;
+  outputSignature?: string;
+  output?: string;
+  outputCertificate?: string;
+  rfc3161Timestamp?: string;
+  issueCertificate?: boolean;
+  signingAlgorithm?: string;
+  sk?: boolean;
+  slot?: string;
+  b64: boolean;
+  newBundleFormat: boolean;
+  insecureSkipVerify?: boolean;
 }
 
+/** The one key type a keyless signature is made with (cosign's default). */
+const SIGNING_ALGORITHMS = ['ecdsa-sha2-256-nistp256'];
+
 export function addSigningFlags(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--bundle <file>', 'write the Sigstore bundle here (default: print it on stdout)')
     .option(
       '--key <file>',
       'sign with this private key (cosign.key, PKCS#8 or SEC1 PEM) instead of keyless',
     )
     .option(
+      '--certificate <file>',
+      'with --key: a certificate for that key (PEM), put in the bundle instead of a key hint',
+    )
+    .option(
+      '--certificate-chain <file>',
+      'with --certificate: the CA chain (PEM; not put in a v0.3 bundle)',
+    )
+    .option(
       '--identity-token <jwt>',
-      'OIDC identity token for keyless signing (env SIGSTORE_ID_TOKEN)',
+      'OIDC identity token (or a file holding it) for keyless signing (env SIGSTORE_ID_TOKEN)',
     )
     .option('--oidc-issuer <url>', 'identity provider to sign in with when no token is given')
     .option('--oidc-client-id <id>', 'OAuth client id for that sign-in', 'sigstore')
-    .option('--signing-config <file>', 'signing_config.json naming the CA, logs and TSAs to use')
+    .option('--oidc-client-secret-file <file>', 'a file holding the OAuth client secret')
     .option(
-      '--server <url>',
-      'a Signet stack: use its signing config (env SIGNET_SERVER)',
-      process.env.SIGNET_SERVER,
+      '--oidc-redirect-url <url>',
+      'loopback redirect for the browser sign-in (default http://127.0.0.1:0/auth/callback)',
     )
+    .option(
+      '--oidc-provider <name>',
+      'take the token only from: github-actions, buildkite-agent, filesystem, interactive',
+    )
+    .option(
+      '--fulcio-auth-flow <flow>',
+      'sign-in flow: normal (browser), device, token (no sign-in)',
+    )
+    .option(
+      '--fulcio-url <url>',
+      "the certificate authority to use (instead of the signing config's)",
+    )
+    .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to use')
+    .option('--timestamp-server-url <url>', 'an RFC 3161 timestamp authority to use')
+    .option('--timestamp-client-cacert <file>', 'TLS client settings for the TSA (not supported)')
+    .option('--timestamp-client-cert <file>', 'TLS client settings for the TSA (not supported)')
+    .option('--timestamp-client-key <file>', 'TLS client settings for the TSA (not supported)')
+    .option('--timestamp-server-name <name>', 'TLS client settings for the TSA (not supported)')
+    .option('--signing-config <file>', 'signing_config.json naming the CA, logs and TSAs to use')
+    .addOption(serverOption('a Signet stack: use its signing config'))
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
     .option(
       '--trusted-root <file>',
       'verify the new bundle against this trusted_root.json before writing it',
     )
     .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
-    .option('--use-rekor-v2', 'same as --rekor-version 2')
-    .option('--tlog-upload <bool>', 'write a transparency log entry (true|false)', 'true')
     .option('--timeout <seconds>', 'deadline for each request to a service', '30')
+    .option('--output-signature <file>', 'also write the signature (base64) to this file')
+    .option('--output <file>', 'same as --output-signature')
+    .option('--output-certificate <file>', 'also write the signing certificate (PEM) to this file')
+    .option('--rfc3161-timestamp <file>', 'also write the RFC 3161 timestamp (DER) to this file')
+    .option(
+      '--signing-algorithm <alg>',
+      `the ephemeral key of keyless signing (${SIGNING_ALGORITHMS.join(', ')})`,
+    )
+    .option('--slot <slot>', 'security key slot (not supported)')
     .option(
       '-y, --yes',
       'do not ask for confirmation (signet never asks; accepted for cosign compatibility)',
     );
+  addBool(cmd, 'use-rekor-v2', 'same as --rekor-version 2');
+  addBool(cmd, 'tlog-upload', 'write a transparency log entry', true);
+  addBool(
+    cmd,
+    'use-signing-config',
+    'with no --server/--signing-config: use the signing config of the default TUF repository (public-good unless signet initialize chose another)',
+    true,
+  );
+  addBool(cmd, 'offline', 'take the default signing config from the TUF cache or the shipped copy');
+  addBool(cmd, 'oidc-disable-ambient-providers', 'never read CI credentials for a token');
+  addBool(cmd, 'b64', 'write --output-signature as base64', true);
+  addBool(cmd, 'new-bundle-format', 'write a Sigstore bundle (always)', true);
+  addBool(cmd, 'issue-certificate', 'with --key: also get a CA certificate (not supported)');
+  addBool(cmd, 'insecure-skip-verify', 'no meaning: SCTs are not checked while signing');
+  addBool(cmd, 'sk', 'use a hardware security key (not supported)');
+  // cosign's messages (options/signblob.go, fulcio.go, rekor.go, oidc.go)
+  deprecate(cmd, 'b64', 'please use --bundle, which already base64 encodes content as appropriate');
+  deprecate(
+    cmd,
+    'output-signature',
+    'please use --bundle to provide the output bundle location, which will include the signature',
+  );
+  deprecate(
+    cmd,
+    'output',
+    'please use --bundle to provide the output bundle location, which will include the signature',
+  );
+  deprecate(
+    cmd,
+    'output-certificate',
+    'please use --bundle to provide the output bundle location, which will include the certificate',
+  );
+  deprecate(cmd, 'new-bundle-format', 'this will be the only supported format in future versions');
+  deprecate(
+    cmd,
+    'timestamp-server-url',
+    'please use a signing config to specify a timestamp server url; see `cosign signing-config --help`',
+  );
+  deprecate(
+    cmd,
+    'rfc3161-timestamp',
+    'please use --bundle to provide the output bundle location, which will include the signed timestamp',
+  );
+  deprecate(cmd, 'issue-certificate', 'support for this flag will be removed in the future');
+  deprecate(
+    cmd,
+    'fulcio-url',
+    'please use a signing config to specify a fulcio url; see `cosign signing-config --help`',
+  );
+  deprecate(
+    cmd,
+    'rekor-url',
+    'please use a signing config to specify a rekor url; see `cosign signing-config --help`',
+  );
+  deprecate(
+    cmd,
+    'oidc-issuer',
+    'please use a signing config to specify an OIDC issuer; see `cosign signing-config create --help`',
+  );
+  deprecate(
+    cmd,
+    'insecure-skip-verify',
+    'SCT verification is no longer performed during signing/attestation.',
+  );
+  return cmd;
 }
 
+const FLOWS: Record<string, 'browser' | 'device' | 'never'> = {
+  normal: 'browser',
+  device: 'device',
+  token: 'never',
+};
+
 /** Turn the flags into setupSigning options (validated here: they are untrusted input). */
-export async function signingOptions(f: SigningFlags) {
+export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions> {
   const { tufCacheDir } = await import('../../client/verify/setup.ts');
+  if (f.sk || f.slot !== undefined)
+    throw invalid('--sk', 'hardware security keys are not supported; use --key with a key file');
+  if (f.issueCertificate)
+    throw invalid(
+      '--issue-certificate',
+      'is not supported: sign keyless for a certificate, or pass --certificate with --key',
+    );
+  for (const [flag, v] of [
+    ['--timestamp-client-cacert', f.timestampClientCacert],
+    ['--timestamp-client-cert', f.timestampClientCert],
+    ['--timestamp-client-key', f.timestampClientKey],
+    ['--timestamp-server-name', f.timestampServerName],
+  ] as const)
+    if (v !== undefined)
+      throw invalid(flag, 'TLS client certificates for the TSA are not supported');
+  if (f.signingAlgorithm !== undefined && !SIGNING_ALGORITHMS.includes(f.signingAlgorithm))
+    throw invalid(
+      '--signing-algorithm',
+      `"${f.signingAlgorithm}" is not supported (${SIGNING_ALGORITHMS.join(', ')}; with --key the key decides)`,
+    );
+  if (f.signingConfig !== undefined && f.useSigningConfig === false)
+    throw invalid('--signing-config', 'give either --signing-config or --use-signing-config=false');
+  if (f.certificate !== undefined && f.key === undefined)
+    throw invalid('--certificate', 'goes with --key: the certificate of that key');
+  if (f.fulcioAuthFlow !== undefined && FLOWS[f.fulcioAuthFlow] === undefined)
+    throw invalid(
+      '--fulcio-auth-flow',
+      `"${f.fulcioAuthFlow}" is not one of normal, device, token (client_credentials is not supported)`,
+    );
   let rekorVersion: 1 | 2 | undefined;
   if (f.useRekorV2) rekorVersion = 2;
   if (f.rekorVersion !== undefined) {
@@ -67,29 +232,103 @@ export async function signingOptions(f: SigningFlags) {
       throw invalid('--rekor-version', `"${f.rekorVersion}" is not 1 or 2`);
     rekorVersion = Number(f.rekorVersion) as 1 | 2;
   }
-  if (f.tlogUpload !== 'true' && f.tlogUpload !== 'false')
-    throw invalid('--tlog-upload', `"${f.tlogUpload}" is not true or false`);
   const seconds = Number(f.timeout ?? '30');
   if (!/^\d+(\.\d+)?$/.test(f.timeout ?? '30') || seconds <= 0)
     throw invalid('--timeout', `"${f.timeout}" is not a positive number of seconds`);
-  return {
-    key: f.key,
-    identityToken: f.identityToken,
-    oidcIssuer: f.oidcIssuer,
-    oidcClientId: f.oidcClientId,
-    signingConfig: f.signingConfig,
-    // an explicit --signing-config wins over SIGNET_SERVER from the environment
-    server:
-      f.signingConfig !== undefined && f.server === process.env.SIGNET_SERVER
-        ? undefined
-        : f.server,
+  const { readText } = await import('../../client/sign/index.ts');
+  const o: SignSetupOptions = {
     tufCacheDir: tufCacheDir(),
-    tufRoot: f.tufRoot,
-    rekorVersion,
-    tlogUpload: f.tlogUpload === 'true',
+    tlogUpload: f.tlogUpload,
     http: { timeoutMs: seconds * 1000 },
     onEvent: (m: string) => process.stderr.write(`${m}\n`),
+    useDefaultSigningConfig: f.useSigningConfig,
+    offline: f.offline === true,
+    oidcDisableAmbient: f.oidcDisableAmbientProviders === true,
   };
+  const server = serverFrom(f.server, f.signingConfig);
+  const set = <K extends keyof SignSetupOptions>(k: K, v: SignSetupOptions[K] | undefined) => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('key', f.key);
+  set('identityToken', f.identityToken);
+  set('oidcIssuer', f.oidcIssuer);
+  set('oidcClientId', f.oidcClientId);
+  set('signingConfig', f.signingConfig);
+  set('server', server);
+  set('tufRoot', f.tufRoot);
+  set('rekorVersion', rekorVersion);
+  set('caUrl', f.fulcioUrl);
+  set('rekorUrl', f.rekorUrl);
+  set('timestampServerUrl', f.timestampServerUrl);
+  set('oidcRedirectUrl', f.oidcRedirectUrl);
+  set('oidcProvider', f.oidcProvider);
+  set('interactive', f.fulcioAuthFlow !== undefined ? FLOWS[f.fulcioAuthFlow] : undefined);
+  if (f.oidcClientSecretFile !== undefined)
+    o.oidcClientSecret = readText(f.oidcClientSecretFile, '--oidc-client-secret-file').trim();
+  if (f.certificate !== undefined) o.certificatePem = readText(f.certificate, '--certificate');
+  return o;
+}
+
+/**
+ * cosign's detached outputs, next to the bundle: the signature (base64 unless --b64=false),
+ * the signing certificate (PEM), the RFC 3161 timestamp (DER).
+ */
+export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Promise<void> {
+  const fs = await import('node:fs');
+  const { encodePem } = await import('../../core/encoding/pem.ts');
+  const write = (file: string, flag: string, what: string, data: string | Uint8Array) => {
+    try {
+      fs.writeFileSync(file, data);
+    } catch (e) {
+      throw invalid(flag, `cannot write ${describeSystemError(e, file)}`, e);
+    }
+    process.stderr.write(`Wrote ${what} to file ${file}\n`);
+  };
+  const sigFile = f.outputSignature ?? f.output;
+  if (sigFile !== undefined) {
+    const sig =
+      bundle.content.$case === 'messageSignature'
+        ? bundle.content.messageSignature.signature
+        : new TextEncoder().encode(
+            JSON.stringify(
+              (await import('../../core/dsse/index.ts')).envelopeToJSON(
+                bundle.content.dsseEnvelope,
+              ),
+            ),
+          );
+    write(
+      sigFile,
+      f.outputSignature !== undefined ? '--output-signature' : '--output',
+      'signature',
+      f.b64 ? Buffer.from(sig).toString('base64') : sig,
+    );
+  }
+  if (f.outputCertificate !== undefined) {
+    const s = bundle.verificationMaterial.signer;
+    const der =
+      s.$case === 'certificate'
+        ? s.certificate
+        : s.$case === 'x509CertificateChain'
+          ? s.certificates[0]
+          : undefined;
+    if (der === undefined)
+      throw invalid('--output-certificate', 'a key-signed bundle has no certificate to write');
+    write(
+      f.outputCertificate,
+      '--output-certificate',
+      'certificate',
+      encodePem('CERTIFICATE', der),
+    );
+  }
+  if (f.rfc3161Timestamp !== undefined) {
+    const t = bundle.verificationMaterial.rfc3161Timestamps[0];
+    if (t === undefined)
+      throw invalid(
+        '--rfc3161-timestamp',
+        'no timestamp authority was used, so there is no timestamp to write',
+      );
+    write(f.rfc3161Timestamp, '--rfc3161-timestamp', 'RFC 3161 timestamp', t);
+  }
 }
 
 /**
@@ -143,7 +382,7 @@ export async function writeBundleOutput(json: string, file: string | undefined):
     } catch {
       // nothing to clean up
     }
-    throw invalid('--bundle', `cannot write ${file}: ${(e as Error).message}`, e);
+    throw invalid('--bundle', `cannot write ${describeSystemError(e, file)}`, e);
   }
   process.stderr.write(`Wrote bundle to file ${file}\n`);
 }
@@ -157,7 +396,8 @@ export function registerSignBlob(program: Command): void {
       )
       .argument('<file>', 'the file to sign'),
   ).action(async (file: string, flags: SigningFlags) => {
-    await signFileToBundle(file, flags, () => signingOptions(flags));
+    const bundle = await signFileToBundle(file, flags, () => signingOptions(flags));
+    await writeDetachedOutputs(bundle, flags);
   });
 }
 
@@ -170,7 +410,7 @@ export async function signFileToBundle(
   file: string,
   out: { bundle?: string | undefined; trustedRoot?: string | undefined },
   options: () => Promise<SignSetupOptions>,
-): Promise<void> {
+): Promise<Bundle> {
   // Loaded only when the command runs, so other commands start fast.
   const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/index.ts');
   const { serializeBundle } = await import('../../bundle/bundle.ts');
@@ -181,4 +421,5 @@ export async function signFileToBundle(
   const { bundle, artifact } = await signFile(file, ctx);
   await check(bundle, artifact, ctx.signer);
   await writeBundleOutput(serializeBundle(bundle), out.bundle);
+  return bundle;
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { addVerifyFlags } from '../trust-flags.ts';
+import { addVerifyFlags, verifyFlagsFrom } from '../trust-flags.ts';
 import { invalid } from '../../core/errors.ts';
 import { verifyFromFlags } from '../../client/verify/setup.ts';
+import { addBool } from '../options.ts';
 import { describeResult, verifyByPolicy, type PolicyFlags } from './verify-blob.ts';
 
 export function registerVerifyBlobAttestation(program: Command): void {
-  addVerifyFlags(
+  const cmd = addVerifyFlags(
     program
       .command('verify-blob-attestation')
       .description(
@@ -13,7 +14,11 @@ export function registerVerifyBlobAttestation(program: Command): void {
       )
       .argument('[artifact]', 'the file the attestation is about (or give --digest)'),
   )
-    .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
+    .option('--digest <hex>', 'the artifact by its digest (sha256:<hex>, or hex with --digestAlg)')
+    .option(
+      '--digestAlg <alg>',
+      'the algorithm of --digest given as bare hex (sha256, sha384, sha512)',
+    )
     .option(
       '--type <type>',
       'predicate type the attestation must have: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, custom, ... or a URI',
@@ -23,8 +28,19 @@ export function registerVerifyBlobAttestation(program: Command): void {
       'decide by policy files (ClusterImagePolicy) instead of identity flags (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
-    .action(async (artifact: string | undefined, flags: PolicyFlags & { type?: string }) => {
+    .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name');
+  addBool(
+    cmd,
+    'check-claims',
+    'check that the artifact is a subject of the statement (false: only the envelope signature and log)',
+    true,
+  );
+  cmd.action(
+    async (
+      artifact: string | undefined,
+      cli: PolicyFlags & { type?: string; checkClaims: boolean },
+    ) => {
+      const flags = { ...cli, ...verifyFlagsFrom(cli) };
       if (flags.policy) {
         if (flags.type !== undefined)
           throw invalid(
@@ -34,7 +50,10 @@ export function registerVerifyBlobAttestation(program: Command): void {
         await verifyByPolicy(artifact, { ...flags, policy: flags.policy }, { attestation: true });
         return;
       }
-      const opts: { attestation: boolean; predicateType?: string } = { attestation: true };
+      const opts: { attestation: boolean; predicateType?: string; checkClaims: boolean } = {
+        attestation: true,
+        checkClaims: flags.checkClaims,
+      };
       if (flags.type !== undefined) {
         const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
         opts.predicateType = predicateTypeOf(flags.type);
@@ -43,5 +62,6 @@ export function registerVerifyBlobAttestation(program: Command): void {
       console.error(
         `Verified OK: attestation of type ${r.statement?.predicateType ?? '?'} ${describeResult(r)}`,
       );
-    });
+    },
+  );
 }

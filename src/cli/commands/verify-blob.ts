@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
 import { verifyFromFlags } from '../../client/verify/setup.ts';
-import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import {
+  addVerifyFlags,
+  verifyFlagsFrom,
+  type VerifyCliFlags,
+  type VerifyFlags,
+} from '../trust-flags.ts';
 
 /** One line saying who signed and when, for a successful verification. */
 export function describeResult(r: VerificationResult): string {
@@ -15,7 +20,7 @@ export function describeResult(r: VerificationResult): string {
         `${t.time.toISOString()} (${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`,
     )
     .join(', ');
-  return `signed by ${who} at ${when}`;
+  return `signed by ${who}${when ? ` at ${when}` : ' (no verified time: not logged, not timestamped)'}`;
 }
 
 export function registerVerifyBlob(program: Command): void {
@@ -27,12 +32,17 @@ export function registerVerifyBlob(program: Command): void {
   )
     .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
     .option(
+      '--digestAlg <alg>',
+      'the algorithm of --digest given as bare hex (sha256, sha384, sha512)',
+    )
+    .option(
       '--policy <file>',
       'decide by policy files (ClusterImagePolicy) instead of identity flags (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
     .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
-    .action(async (artifact: string | undefined, flags: PolicyFlags) => {
+    .action(async (artifact: string | undefined, cli: PolicyFlags) => {
+      const flags: PolicyFlags = { ...cli, ...verifyFlagsFrom(cli) };
       if (flags.policy) {
         await verifyByPolicy(artifact, { ...flags, policy: flags.policy });
         return;
@@ -42,7 +52,7 @@ export function registerVerifyBlob(program: Command): void {
     });
 }
 
-export type PolicyFlags = VerifyFlags & { policy?: string[]; artifactName?: string };
+export type PolicyFlags = VerifyCliFlags & { policy?: string[]; artifactName?: string };
 
 /** `--policy`: the policy engine decides; warnings on stderr. */
 export async function verifyByPolicy(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import { addVerifyFlags, verifyFlagsFrom, type VerifyCliFlags } from '../trust-flags.ts';
 import { verifyFromFlags } from '../../client/verify/setup.ts';
 import { describeResult } from './verify-blob.ts';
 
@@ -16,8 +16,8 @@ export function registerVerifyBundle(program: Command): void {
         'verify a Sigstore bundle for a file or sha256:<digest> (sigstore-conformance protocol)',
       )
       .argument('<artifact>', 'the signed file, or sha256:<hex> of it'),
-  ).action(async (artifact: string, flags: VerifyFlags) => {
-    const r = await verifyFromFlags(artifact, flags);
+  ).action(async (artifact: string, flags: VerifyCliFlags) => {
+    const r = await verifyFromFlags(artifact, verifyFlagsFrom(flags));
     console.error(`Verified OK: ${describeResult(r)}`);
   });
 }

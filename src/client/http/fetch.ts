@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 
 /**
  * The one place the client talks HTTP: node:http(s) with a deadline, and errors a person can
@@ -223,7 +223,9 @@ function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetErr
   const why =
     err.name === 'TimeoutError' || err.name === 'AbortError'
       ? `no answer within ${timeoutMs / 1000} s`
-      : (err.cause?.code ?? err.code ?? err.cause?.message ?? err.message);
+      : (err.cause?.code ?? err.code) !== undefined
+        ? describeSystemError(err.cause?.code !== undefined ? err.cause : err, req.url)
+        : (err.cause?.message ?? err.message);
   return new SignetError(
     'unavailable',
     'SERVICE_UNREACHABLE',

@@ -40,7 +40,27 @@ export interface IdentityTokenOptions {
   timeoutMs?: number;
   buildkiteAgent?: string;
   now?: Date;
+  /** cosign's --oidc-client-secret-file contents. */
+  clientSecret?: string | undefined;
+  /** cosign's --oidc-redirect-url. */
+  redirectUrl?: string | undefined;
+  /** cosign's --oidc-disable-ambient-providers: never read CI credentials. */
+  disableAmbient?: boolean | undefined;
+  /**
+   * cosign's --oidc-provider: use only this source of a token (github-actions, buildkite-agent,
+   * filesystem, interactive); unset tries them all in order.
+   */
+  provider?: string | undefined;
 }
+
+/** cosign's --oidc-provider names Signet can use, and the file cosign's filesystem provider reads. */
+export const OIDC_PROVIDERS = [
+  'github-actions',
+  'buildkite-agent',
+  'filesystem',
+  'interactive',
+] as const;
+export const FILESYSTEM_TOKEN_PATH = '/var/run/sigstore/cosign/oidc-token';
 
 const MODES = ['auto', 'browser', 'device', 'never'] as const;
 export type SignInMode = (typeof MODES)[number];
@@ -90,11 +110,31 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
     timeoutMs: Math.min(timeoutMs, 30_000),
     buildkiteAgent: o.buildkiteAgent,
   };
-  const gh = await githubActionsToken(ambient);
-  if (gh !== undefined) return done(gh, 'GitHub Actions');
-  const bk = await buildkiteToken(ambient);
-  if (bk !== undefined) return done(bk, 'Buildkite');
-  gitlabHint(env);
+  const provider = o.provider;
+  if (provider !== undefined && !(OIDC_PROVIDERS as readonly string[]).includes(provider))
+    throw new SignetError(
+      'invalid-input',
+      'INVALID_INPUT',
+      `"${provider}" is not a provider signet can use (${OIDC_PROVIDERS.join(', ')}; spiffe and google are not supported)`,
+      { field: '--oidc-provider' },
+    );
+  const use = (p: string) => !o.disableAmbient && (provider === undefined || provider === p);
+  if (use('github-actions')) {
+    const gh = await githubActionsToken(ambient);
+    if (gh !== undefined) return done(gh, 'GitHub Actions');
+  }
+  if (use('buildkite-agent')) {
+    const bk = await buildkiteToken(ambient);
+    if (bk !== undefined) return done(bk, 'Buildkite');
+  }
+  if (use('filesystem') && fs.existsSync(FILESYSTEM_TOKEN_PATH))
+    return done(fs.readFileSync(FILESYSTEM_TOKEN_PATH, 'utf8'), FILESYSTEM_TOKEN_PATH);
+  if (provider !== undefined && provider !== 'interactive')
+    throw tokenError(
+      'NO_IDENTITY_TOKEN',
+      `--oidc-provider ${provider}: no token is available from it here`,
+    );
+  if (!o.disableAmbient) gitlabHint(env);
 
   const mode = o.interactive ?? modeFromEnv(env) ?? 'auto';
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -117,6 +157,8 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
     say,
     openBrowser: o.openBrowser ?? (env.BROWSER ? browserCommand(env.BROWSER, say) : undefined),
     timeoutMs,
+    clientSecret: o.clientSecret,
+    redirectUrl: o.redirectUrl,
   };
   const useBrowser =
     mode === 'browser' || (mode === 'auto' && (o.openBrowser !== undefined || canOpenBrowser(env)));

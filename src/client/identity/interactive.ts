@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { readResponseText, trimSlash } from '../http/fetch.ts';
 import { jwtPayloadClaims } from './check.ts';
+import { describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 
 /**
@@ -20,6 +21,13 @@ export interface InteractiveOptions {
   /** Opens a URL in a browser (default: the platform's opener). */
   openBrowser?: (url: string) => void | Promise<void>;
   timeoutMs: number;
+  /** cosign's --oidc-client-secret-file: sent with the token requests when the client has one. */
+  clientSecret?: string | undefined;
+  /**
+   * cosign's --oidc-redirect-url: the loopback redirect to listen on (host, port, path; port 0
+   * picks a free one). Default http://127.0.0.1:0/auth/callback.
+   */
+  redirectUrl?: string | undefined;
 }
 
 interface Discovery {
@@ -106,11 +114,11 @@ export function systemBrowser(url: string): void {
 function launch(cmd: string, args: string[], failed: (why: string) => void): void {
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.on('error', (e) => failed(e.message));
+    child.on('error', (e) => failed(describeSystemError(e, cmd)));
     child.unref();
   } catch (e) {
     // The URL was printed; the person can open it themselves.
-    failed((e as Error).message);
+    failed(describeSystemError(e, cmd));
   }
 }
 
@@ -160,6 +168,23 @@ h1{font-size:1.4rem}</style></head>
 `;
 }
 
+/** The loopback redirect to listen on; only http on this machine (RFC 8252 §7.3). */
+function loopbackRedirect(url: string | undefined): URL & { listenHost: string } {
+  let u: URL;
+  try {
+    u = new URL(url ?? 'http://127.0.0.1:0/auth/callback');
+  } catch {
+    throw tokenError('OIDC_ERROR', `--oidc-redirect-url: "${url}" is not a URL`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (u.protocol !== 'http:' || !['localhost', '127.0.0.1', '::1'].includes(host))
+    throw tokenError(
+      'OIDC_ERROR',
+      `--oidc-redirect-url: "${url}" must be an http URL on this machine (localhost, 127.0.0.1 or [::1])`,
+    );
+  return Object.assign(u, { listenHost: host === 'localhost' ? '127.0.0.1' : host });
+}
+
 export async function browserFlow(o: InteractiveOptions): Promise<string> {
   const d = await discover(o.issuer, o.timeoutMs);
   if (!d.authorization_endpoint || !d.token_endpoint)
@@ -178,9 +203,10 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
   // The browser may come back (or the timer fire) while the opener is still running: the
   // failure is awaited below, so it must not count as unhandled meanwhile.
   codePromise.catch(() => {});
+  const redirect = loopbackRedirect(o.redirectUrl);
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (u.pathname !== '/auth/callback') {
+    if (u.pathname !== redirect.pathname) {
       res.writeHead(404).end();
       return;
     }
@@ -230,9 +256,15 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(Number(redirect.port || 0), redirect.listenHost, () => resolve());
+  }).catch((e: unknown) => {
+    throw tokenError(
+      'OIDC_ERROR',
+      `cannot listen for the sign-in redirect: ${describeSystemError(e, `${redirect.hostname}:${redirect.port || 0}`)}`,
+      e,
+    );
   });
-  const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/callback`;
+  const redirectUri = `http://${redirect.host.replace(/:\d*$/, '')}:${(server.address() as AddressInfo).port}${redirect.pathname}`;
   const auth = new URL(d.authorization_endpoint);
   auth.searchParams.set('response_type', 'code');
   auth.searchParams.set('client_id', o.clientId);
@@ -265,6 +297,7 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
           redirect_uri: redirectUri,
           client_id: o.clientId,
           code_verifier: verifier,
+          ...(o.clientSecret !== undefined ? { client_secret: o.clientSecret } : {}),
         },
         o.timeoutMs,
       ),
@@ -333,6 +366,7 @@ export async function deviceFlow(o: InteractiveOptions): Promise<string> {
         grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
         device_code: b['device_code'],
         client_id: o.clientId,
+        ...(o.clientSecret !== undefined ? { client_secret: o.clientSecret } : {}),
       },
       o.timeoutMs,
     );

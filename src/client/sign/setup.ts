@@ -1,11 +1,12 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import {
   parseSigningConfig,
   parseSigningConfigJSON,
   type SigningConfig,
 } from '../../bundle/signing-config.ts';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
 import { httpUrl, type HttpOptions } from '../http/fetch.ts';
 import { fetchSigningConfigJson } from '../http/trust.ts';
 import { readPassphrase } from '../keys/passphrase.ts';
@@ -57,17 +58,42 @@ export interface SignSetupOptions {
   say?: (message: string) => void;
   /** Keyless: certify this key instead of a fresh one (a credential cache keeps it). */
   keyPair?: { privateKey: KeyObject; publicKey: KeyObject };
+  /** cosign's --fulcio-url, --rekor-url, --timestamp-server-url: these services instead. */
+  caUrl?: string | undefined;
+  rekorUrl?: string | undefined;
+  timestampServerUrl?: string | undefined;
+  /** With neither a server nor a signing config: the default TUF repository's signing config. */
+  useDefaultSigningConfig?: boolean;
+  /** No network for trust: the signing config from the TUF cache or the shipped copy. */
+  offline?: boolean;
+  /** cosign's --oidc-client-secret-file contents, --oidc-redirect-url, --oidc-provider, ... */
+  oidcClientSecret?: string | undefined;
+  oidcRedirectUrl?: string | undefined;
+  oidcProvider?: string | undefined;
+  oidcDisableAmbient?: boolean | undefined;
+  /** Keyed signing with a certificate for the key (cosign's --certificate, PEM). */
+  certificatePem?: string | undefined;
 }
 
 export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   const env = o.env ?? process.env;
   const keyless = o.key === undefined;
-  const config = await loadSigningConfig(o);
+  const explicit =
+    o.caUrl !== undefined || o.rekorUrl !== undefined || o.timestampServerUrl !== undefined;
+  const config = await loadSigningConfig(o, explicit);
   let services: SigningServices = config
     ? servicesFromSigningConfig(config, { rekorVersion: o.rekorVersion, keyless })
     : { caUrl: undefined, tlogs: [], tsaUrls: [] };
+  services = withUrlOverrides(services, o);
   if (o.tlogUpload === false) services = { ...services, tlogs: [] };
-  if (!config && (keyless || o.tlogUpload !== false))
+  const hasServices = config !== undefined || explicit;
+  if (keyless && services.caUrl === undefined && hasServices)
+    throw new SignetError(
+      'invalid-input',
+      'NO_CA',
+      'no certificate authority to sign with: give --fulcio-url, or a signing config that lists one',
+    );
+  if (!hasServices && (keyless || o.tlogUpload !== false))
     throw new SignetError(
       'invalid-input',
       'NO_SERVICES',
@@ -85,11 +111,57 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     const text = readText(o.key!, '--key');
     const key = await readPrivateKey(text, () => readPassphrase({ env }), o.key!);
     signer = keySigner(key);
+    if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);
   }
   return { signer, services, http: o.http, onEvent: o.onEvent };
 }
 
-async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | undefined> {
+/** cosign's per-service URL flags replace what the signing config chose for that service. */
+function withUrlOverrides(s: SigningServices, o: SignSetupOptions): SigningServices {
+  const out = { ...s };
+  if (o.caUrl !== undefined) {
+    httpUrl(o.caUrl, '--fulcio-url');
+    out.caUrl = o.caUrl;
+  }
+  if (o.rekorUrl !== undefined) {
+    httpUrl(o.rekorUrl, '--rekor-url');
+    out.tlogs = [{ url: o.rekorUrl, majorApiVersion: o.rekorVersion ?? 1 }];
+  }
+  if (o.timestampServerUrl !== undefined) {
+    httpUrl(o.timestampServerUrl, '--timestamp-server-url');
+    out.tsaUrls = [o.timestampServerUrl];
+  }
+  return out;
+}
+
+/**
+ * Keyed signing with a certificate for the key (cosign's --certificate): the bundle carries the
+ * certificate instead of a key hint, so verifiers can check an identity. It must be for this key.
+ */
+function withCertificate(signer: Signer, pem: string): Signer {
+  let der: Uint8Array;
+  let spki: Uint8Array;
+  try {
+    const cert = new X509Certificate(pem);
+    der = new Uint8Array(cert.raw);
+    spki = new Uint8Array(cert.publicKey.export({ format: 'der', type: 'spki' }));
+  } catch (e) {
+    throw invalid('--certificate', `is not a PEM certificate: ${(e as Error).message}`, e);
+  }
+  const keySpki = signer.material.$case === 'publicKey' ? signer.material.publicKeyDer : undefined;
+  if (keySpki === undefined || Buffer.compare(Buffer.from(keySpki), Buffer.from(spki)) !== 0)
+    throw invalid('--certificate', 'is not a certificate for the --key key (another public key)');
+  return {
+    ...signer,
+    verifierPem: encodePem('CERTIFICATE', der),
+    material: { $case: 'certificate', certificateDer: der },
+  };
+}
+
+async function loadSigningConfig(
+  o: SignSetupOptions,
+  explicit: boolean,
+): Promise<SigningConfig | undefined> {
   if (o.signingConfig !== undefined && o.server !== undefined)
     throw invalid('--signing-config', 'give either --signing-config or --server, not both');
   if (o.signingConfig !== undefined)
@@ -116,6 +188,13 @@ async function loadSigningConfig(o: SignSetupOptions): Promise<SigningConfig | u
       );
     return parseSigningConfig(trust.signingConfig);
   }
+  // Keyed signing without a log needs no service at all: do not reach for one.
+  if (o.useDefaultSigningConfig && !explicit && (o.key === undefined || o.tlogUpload !== false)) {
+    const { defaultSigningConfigJson } = await import('../verify/trust.ts');
+    return parseSigningConfig(
+      await defaultSigningConfigJson({ env: o.env ?? process.env, offline: o.offline }),
+    );
+  }
   return undefined;
 }
 
@@ -137,6 +216,10 @@ async function identityToken(
     interactive: o.interactive,
     ...(o.say ? { say: o.say } : {}),
     ...(o.oidcClientId !== undefined ? { clientId: o.oidcClientId } : {}),
+    clientSecret: o.oidcClientSecret,
+    redirectUrl: o.oidcRedirectUrl,
+    provider: o.oidcProvider,
+    disableAmbient: o.oidcDisableAmbient,
   });
   o.onEvent?.(`using the identity token from ${t.source}`);
   return t.token;
@@ -220,14 +303,5 @@ export function readFileBytes(file: string, flag: string): Uint8Array {
 }
 
 function fileError(file: string, flag: string, e: unknown) {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'is a directory, not a file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (e as Error).message;
-  return invalid(flag, `cannot read ${file}: ${why}`, e);
+  return invalid(flag, describeSystemError(e, file), e);
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Updater } from 'tuf-js';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { Updater, type Fetcher } from 'tuf-js';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
@@ -28,6 +28,8 @@ export interface FetchTrustOptions {
    * times in a row (a CI job) saves the round trips; a key rotation is seen within this time.
    */
   cacheValidityMs?: number;
+  /** No network at all: only the verified, unexpired metadata already in the cache. */
+  offline?: boolean;
 }
 
 /** See FetchTrustOptions.cacheValidityMs. */
@@ -66,6 +68,12 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   const targetDir = path.join(cachePath, 'targets');
   fs.mkdirSync(metadataDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
+  if (opts.offline && given === undefined && !fs.existsSync(path.join(metadataDir, 'root.json')))
+    throw new SignetError(
+      'unavailable',
+      'TUF_UNREACHABLE',
+      `offline: no root is pinned for ${tufUrl} in ${cachePath}; run once with the network, or pass the root file`,
+    );
   await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
   const make = (forceCache: boolean) =>
@@ -76,6 +84,8 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
       targetBaseUrl: `${tufUrl}/targets`,
       forceCache,
       config: { fetchTimeout: opts.timeoutMs ?? 10_000, fetchRetries: 0 },
+      // Offline: a cache miss must fail, never fall through to the network.
+      ...(opts.offline ? { fetcher: NO_NETWORK } : {}),
     });
 
   let offline = false;
@@ -87,6 +97,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     files = await getTargets(make(true), false).catch(() => undefined);
   if (files === undefined)
     try {
+      if (opts.offline) throw new OfflineRequested();
       files = await getTargets(make(false), true);
       fs.writeFileSync(refreshed, new Date().toISOString(), { mode: 0o600 });
     } catch (e) {
@@ -107,9 +118,10 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
         );
       }
       offline = true;
-      warn(
-        `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
-      );
+      if (!(e instanceof OfflineRequested))
+        warn(
+          `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
+        );
     }
   const trustedRootText = files.get(TRUSTED_ROOT_TARGET);
   if (trustedRootText === undefined)
@@ -198,7 +210,7 @@ async function pinRoot(
       throw new SignetError(
         'unavailable',
         'TUF_UNREACHABLE',
-        `cannot fetch the initial root from ${tufUrl}/1.root.json: ${describe(e)}`,
+        `cannot fetch the initial root from ${tufUrl}/1.root.json: ${describeSystemError(e, `${tufUrl}/1.root.json`)}`,
         { cause: e },
       );
     }
@@ -247,7 +259,20 @@ async function getTargets(
   return out;
 }
 
+const NO_NETWORK: Fetcher = {
+  downloadFile: () => Promise.reject(new OfflineRequested()),
+  downloadBytes: () => Promise.reject(new OfflineRequested()),
+};
+
+/** `offline: true`: the network is not tried, the cache is used as when it is unreachable. */
+class OfflineRequested extends Error {
+  constructor() {
+    super('offline mode');
+  }
+}
+
 function isNetworkError(e: unknown): boolean {
+  if (e instanceof OfflineRequested) return true;
   // tuf-js's DownloadError family (not exported): HTTP failures and short reads.
   for (let p = e as object | null; p; p = Object.getPrototypeOf(p) as object | null)
     if (p.constructor?.name === 'DownloadError') return true;
@@ -261,7 +286,8 @@ function isNetworkError(e: unknown): boolean {
 
 function describe(e: unknown): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
-  return [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
+  if (err.cause?.code !== undefined) return describeSystemError(err.cause, 'the repository');
+  return [err.message, err.cause?.message].filter(Boolean).join(': ');
 }
 
 function tufError(

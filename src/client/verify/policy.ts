@@ -53,6 +53,24 @@ function describe(m: Matcher): string {
   return 'exact' in m ? `"${m.exact}"` : `a value matching ${m.regexp.source}`;
 }
 
+/**
+ * When a regexp fails only because it is anchored (cosign's Go regexps match any part of the
+ * value), say so: the fix is to write the rest of the value, not to loosen the check.
+ */
+function partialHint(m: Matcher, values: string[]): string {
+  if ('exact' in m) return '';
+  const inner = m.regexp.source.replace(/^\^\(\?:/, '').replace(/\)\$$/, '');
+  let loose: RegExp;
+  try {
+    loose = new RegExp(inner, 'u');
+  } catch {
+    return '';
+  }
+  return values.some((v) => loose.test(v))
+    ? ` (the expression matches only part of it: signet matches the WHOLE value, where cosign accepts a partial match; write the rest, e.g. .* where the value may continue)`
+    : '';
+}
+
 /** The identities a Fulcio certificate's SAN carries (email, URI, or Fulcio username). */
 export function certificateIdentities(cert: X509Certificate): string[] {
   const out: string[] = [];
@@ -79,7 +97,7 @@ export function checkIdentity(cert: X509Certificate, policy: IdentityPolicy): vo
   if (!ids.some((id) => matches(policy.subjectAlternativeName, id)))
     throw verificationFailed(
       'IDENTITY_MISMATCH',
-      `the certificate was issued to ${ids.length ? ids.map((i) => `"${i}"`).join(', ') : 'no identity'}, not to ${describe(policy.subjectAlternativeName)}`,
+      `the certificate was issued to ${ids.length ? ids.map((i) => `"${i}"`).join(', ') : 'no identity'}, not to ${describe(policy.subjectAlternativeName)}${partialHint(policy.subjectAlternativeName, ids)}`,
     );
   const issuer = fulcioIssuer(cert);
   if (issuer === undefined)
@@ -90,7 +108,7 @@ export function checkIdentity(cert: X509Certificate, policy: IdentityPolicy): vo
   if (!matches(policy.issuer, issuer))
     throw verificationFailed(
       'ISSUER_MISMATCH',
-      `the identity was vouched for by the OIDC issuer "${issuer}", not by ${describe(policy.issuer)}`,
+      `the identity was vouched for by the OIDC issuer "${issuer}", not by ${describe(policy.issuer)}${partialHint(policy.issuer, [issuer])}`,
     );
   const ext = fulcioExtensions(cert);
   for (const [k, want] of Object.entries(policy.githubWorkflow ?? {})) {

@@ -6,9 +6,12 @@
  * into a typed value here, once, with an error that names the flag or argument it came from.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { invalid, SignetError, verificationFailed } from '../../core/errors.ts';
+import {
+  describeSystemError,
+  invalid,
+  SignetError,
+  verificationFailed,
+} from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
@@ -39,30 +42,57 @@ export interface VerifyFlags {
   digest?: string;
   witnessKey?: string[];
   witnessThreshold?: string;
+  /** `--digestAlg`: the algorithm of `--digest` when it is given as bare hex (cosign). */
+  digestAlg?: string;
+  /** `--offline`: no network at all; trust from a file, the verified TUF cache or the shipped root. */
+  offline?: boolean;
+  /** `--insecure-ignore-tlog`: accept a bundle without a transparency log entry. */
+  insecureIgnoreTlog?: boolean;
+  /** `--insecure-ignore-sct`: accept a certificate without an SCT. */
+  insecureIgnoreSct?: boolean;
+  /** `--use-signed-timestamps`: require an RFC 3161 timestamp from a trusted TSA. */
+  useSignedTimestamps?: boolean;
+  /** cosign's detached inputs (deprecated there, still meaningful): a signature and certificate. */
+  signature?: string;
+  certificate?: string;
+  certificateChain?: string;
+  /** How the bundle was named by the user (`--bundle` or the positional `bundle`). */
+  bundleLabel?: string;
 }
 
 /** Bundles, trusted roots and keys are small; a huge file is a mistake or an attack. */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
-function readFile(path: string, flag: string): string {
+/**
+ * A small document named by a flag or argument (`label`): at most 16 MiB, errors in one
+ * sentence naming the file. `missing` sets the error code for a file that does not exist.
+ */
+export function readDocument(path: string, label: string, missing = 'INVALID_INPUT'): string {
   try {
     const size = fs.statSync(path).size;
     if (size > MAX_DOCUMENT_BYTES)
-      throw invalid(flag, `${path} is ${size} bytes; a ${flag.slice(2)} file is at most 16 MiB`);
+      throw invalid(label, `${path} is ${size} bytes; this file is at most 16 MiB`);
     return fs.readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof SignetError) throw e;
-    throw invalid(
-      flag,
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      e,
+    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : 'INVALID_INPUT';
+    throw new SignetError(
+      code === 'INVALID_INPUT' ? 'invalid-input' : 'not-found',
+      code,
+      describeSystemError(e, path),
+      { field: label, cause: e },
     );
   }
 }
+const readFile = readDocument;
 
-export async function readBundle(path: string | undefined): Promise<Bundle> {
-  if (!path) throw invalid('--bundle', 'is required: the bundle to verify');
-  return parseBundleText(readFile(path, '--bundle'), path, '--bundle');
+/**
+ * The bundle to verify. `label` is how the user named it (`--bundle`, or `bundle` for a
+ * positional argument). A bundle file that does not exist is NO_SIGNATURE (cosign's exit 10).
+ */
+export async function readBundle(path: string | undefined, label = '--bundle'): Promise<Bundle> {
+  if (!path) throw invalid(label, 'is required: the bundle to verify');
+  return parseBundleText(readFile(path, label, 'NO_SIGNATURE'), path, label);
 }
 
 /**
@@ -88,63 +118,26 @@ export async function parseBundleText(text: string, name: string, field?: string
   }
 }
 
-/** The trusted root from `--trusted-root` or from a Signet server (`--server`). */
-export async function loadTrustedRoot(flags: VerifyFlags): Promise<TrustedRoot> {
-  if (flags.trustedRoot && flags.server)
-    throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
-  const { parseTrustedRoot, parseTrustedRootJSON } = await import('../../bundle/trusted-root.ts');
-  if (flags.trustedRoot) {
-    const text = readFile(flags.trustedRoot, '--trusted-root');
-    try {
-      return parseTrustedRootJSON(text, flags.trustedRoot);
-    } catch (e) {
-      if (e instanceof SignetError)
-        throw new SignetError(
-          e.kind,
-          e.code,
-          `${flags.trustedRoot} is not a valid trusted root: ${e.message}`,
-          {
-            field: '--trusted-root',
-            cause: e,
-          },
-        );
-      throw e;
-    }
-  }
-  if (flags.server)
-    return parseTrustedRoot(await trustedRootFromServer(flags.server, flags.tufRoot));
-  throw invalid(
-    '--trusted-root',
-    'is required (or --server URL of a Signet stack): there is nothing to trust',
-  );
-}
-
-/** Where `--server` keeps its verified TUF metadata between runs. */
-export function tufCacheDir(): string {
-  if (process.env.SIGNET_TUF_CACHE) return process.env.SIGNET_TUF_CACHE;
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'signet', 'tuf');
-}
-
 /**
- * The server's trusted root, authenticated through its TUF repository (`<server>/tuf`):
- * pinned to `--tuf-root` when given, else trust on first use (with a warning), then every
- * update is verified against the cached root chain.
+ * The trusted root the flags name: `--trusted-root`, `--server` (or SIGNET_SERVER), else the
+ * default TUF repository (public-good unless `signet initialize` chose another), with cosign's
+ * SIGSTORE_* overrides applied (client/verify/trust.ts).
  */
-async function trustedRootFromServer(
-  server: string,
-  tufRoot: string | undefined,
-): Promise<unknown> {
-  const { httpUrl } = await import('../http/fetch.ts');
-  httpUrl(server, '--server');
-  const { fetchTrust } = await import('../tuf/index.ts');
-  const opts: { serverUrl: string; cacheDir: string; rootFile?: string } = {
-    serverUrl: server,
-    cacheDir: tufCacheDir(),
-  };
-  if (tufRoot !== undefined) opts.rootFile = tufRoot;
-  return (await fetchTrust(opts)).trustedRoot;
+export async function loadTrustedRoot(
+  flags: Pick<VerifyFlags, 'trustedRoot' | 'server' | 'tufRoot' | 'offline'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TrustedRoot> {
+  const { loadTrust } = await import('./trust.ts');
+  return loadTrust({
+    trustedRoot: flags.trustedRoot,
+    server: flags.server,
+    tufRoot: flags.tufRoot,
+    offline: flags.offline,
+    env,
+  });
 }
+
+export { tufCacheDir } from './trust.ts';
 
 function matcher(
   exactValue: string | undefined,
@@ -231,11 +224,29 @@ export function parseDigest(text: string, flag: string): Artifact {
   return { kind: 'digest', algorithm, digest };
 }
 
-/** The artifact: a file path, or `sha256:<hex>` in its place (conformance protocol), or --digest. */
-export function readArtifact(arg: string | undefined, digestFlag: string | undefined): Artifact {
+/**
+ * The artifact: a file path, or `sha256:<hex>` in its place (conformance protocol), or
+ * `--digest` (`sha256:<hex>`, or bare hex with `--digestAlg`, as cosign takes it). An artifact
+ * file that does not exist is NOT_FOUND (cosign's exit 11).
+ */
+export function readArtifact(
+  arg: string | undefined,
+  digestFlag: string | undefined,
+  digestAlg?: string,
+): Artifact {
   if (arg !== undefined && digestFlag !== undefined)
     throw invalid('--digest', 'give either the artifact file or --digest, not both');
-  if (digestFlag !== undefined) return parseDigest(digestFlag, '--digest');
+  if (digestAlg !== undefined && digestFlag === undefined)
+    throw invalid('--digestAlg', 'goes with --digest: the algorithm of that digest');
+  if (digestFlag !== undefined) {
+    if (digestAlg !== undefined) {
+      if (!['sha256', 'sha384', 'sha512'].includes(digestAlg))
+        throw invalid('--digestAlg', `"${digestAlg}" is not sha256, sha384 or sha512`);
+      const hex = digestFlag.replace(new RegExp(`^${digestAlg}:`), '');
+      return parseDigest(`${digestAlg}:${hex}`, '--digest');
+    }
+    return parseDigest(digestFlag, '--digest');
+  }
   if (arg === undefined)
     throw invalid('artifact', 'is required: the file that was signed, or --digest sha256:<hex>');
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
@@ -243,12 +254,31 @@ export function readArtifact(arg: string | undefined, digestFlag: string | undef
   try {
     return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg)) };
   } catch (e) {
-    throw invalid(
-      'artifact',
-      `cannot read ${arg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      e,
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new SignetError(
+      missing ? 'not-found' : 'invalid-input',
+      missing ? 'NOT_FOUND' : 'INVALID_INPUT',
+      describeSystemError(e, arg),
+      { field: 'artifact', cause: e },
     );
   }
+}
+
+/** What the verify flags ask of the verifier (cosign's --insecure-* and timestamp flags). */
+export function verifyOptionsFrom(flags: VerifyFlags, bundle: Bundle): VerifyOptions {
+  const o: VerifyOptions = {};
+  if (flags.insecureIgnoreTlog) {
+    o.tlogThreshold = 0;
+    // Without a log there may be no signed time: a key needs none, and a certificate is then
+    // checked at the current time (sigstore-go's WithCurrentTime, which cosign uses here).
+    if (bundle.verificationMaterial.rfc3161Timestamps.length === 0) {
+      o.timestampThreshold = 0;
+      o.currentTimeWhenUntimed = true;
+    }
+  }
+  if (flags.insecureIgnoreSct) o.ctlogThreshold = 0;
+  if (flags.useSignedTimestamps) o.signedTimestampThreshold = 1;
+  return o;
 }
 
 /**
@@ -303,8 +333,15 @@ export async function verifyFromFlags(
 ): Promise<VerificationResult> {
   // Parse every input before any check, so a bad flag is reported as such.
   const policy = await signerPolicy(flags);
-  const bundle = await readBundle(flags.bundle);
-  const artifact = readArtifact(artifactArg, flags.digest);
+  // --check-claims=false verifies the envelope alone; no artifact is needed then.
+  const artifact: Artifact =
+    opts.checkClaims === false && artifactArg === undefined && flags.digest === undefined
+      ? { kind: 'bytes', data: new Uint8Array() }
+      : readArtifact(artifactArg, flags.digest, flags.digestAlg);
+  const bundle =
+    flags.signature !== undefined
+      ? await detachedBundle(flags, policy, artifact, opts.attestation === true)
+      : await readBundle(flags.bundle, flags.bundleLabel);
   const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);
   if (opts.attestation && bundle.content.$case !== 'dsseEnvelope')
@@ -313,5 +350,74 @@ export async function verifyFromFlags(
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
   const { verifyBundle } = await import('./verifier.ts');
-  return verifyBundle(bundle, artifact, root, policy, witnesses ? { ...opts, witnesses } : opts);
+  return verifyBundle(bundle, artifact, root, policy, {
+    ...verifyOptionsFrom(flags, bundle),
+    ...opts,
+    ...(witnesses ? { witnesses } : {}),
+  });
+}
+
+/**
+ * cosign's detached inputs: `--signature` (a file or the base64 text; for attestations the DSSE
+ * envelope) with `--certificate` [+ `--certificate-chain`] or `--key`, made into a bundle
+ * without log entries (their log entry is not known here: pass --insecure-ignore-tlog, or use
+ * the bundle cosign writes with --bundle).
+ */
+async function detachedBundle(
+  flags: VerifyFlags,
+  policy: SignerPolicy,
+  artifact: Artifact,
+  attestation: boolean,
+): Promise<Bundle> {
+  if (flags.bundle !== undefined)
+    throw invalid('--signature', 'give either --bundle or --signature, not both');
+  if (flags.certificate === undefined && policy.kind !== 'key')
+    throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
+  const { assembleBundle } = await import('../../bundle/assemble.ts');
+  const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
+  const { createHash, createPublicKey } = await import('node:crypto');
+  const sigText = fs.existsSync(flags.signature!)
+    ? readFile(flags.signature!, '--signature')
+    : flags.signature!;
+  const certificatePem =
+    flags.certificate !== undefined ? readFile(flags.certificate, '--certificate') : undefined;
+  let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
+  if (!attestation) {
+    // The digest the signature was made over: the key's hash (P-384 signs SHA-384, as cosign).
+    let key;
+    try {
+      key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
+    } catch (e) {
+      throw invalid('--certificate', 'is not a PEM certificate', e);
+    }
+    const alg = defaultHash(keyDetailsOf(key, '--certificate'));
+    if (artifact.kind === 'digest' && artifact.algorithm !== alg)
+      throw invalid(
+        '--digest',
+        `the signature is over a ${alg} digest; give the file or its ${alg}`,
+      );
+    digest = {
+      algorithm: ({ sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const)[alg],
+      digest:
+        artifact.kind === 'bytes'
+          ? new Uint8Array(createHash(alg).update(artifact.data).digest())
+          : artifact.digest,
+    };
+  }
+  return assembleBundle({
+    signature: sigText,
+    attestation,
+    digest,
+    certificatePem,
+    chainPem:
+      flags.certificateChain !== undefined
+        ? readFile(flags.certificateChain, '--certificate-chain')
+        : undefined,
+    publicKeyHint: policy.kind === 'key' ? '' : undefined,
+    labels: {
+      signature: '--signature',
+      certificate: '--certificate',
+      chain: '--certificate-chain',
+    },
+  });
 }

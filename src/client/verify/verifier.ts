@@ -77,10 +77,23 @@ export interface VerifyOptions {
   predicateType?: string;
   /** Cosignatures every entry's checkpoint must carry (`--witness-key`, `--witness-threshold`). */
   witnesses?: WitnessPolicy;
+  /**
+   * Attestations: false skips binding the artifact to the statement's subjects (cosign's
+   * --check-claims=false): only the envelope's signature, signer and log are verified.
+   */
+  checkClaims?: boolean;
+  /** RFC 3161 timestamps from trusted TSAs required (cosign's --use-signed-timestamps; default 0). */
+  signedTimestampThreshold?: number;
+  /**
+   * With no verified time at all (no log, no timestamp; only when timestampThreshold is 0):
+   * check the certificate at the current time, as sigstore-go's WithCurrentTime does for
+   * cosign's --insecure-ignore-tlog. Off by default: a signature then proves nothing about when.
+   */
+  currentTimeWhenUntimed?: boolean;
 }
 
 export interface VerifiedTime {
-  source: 'transparency-log' | 'timestamp-authority';
+  source: 'transparency-log' | 'timestamp-authority' | 'current-time';
   time: Date;
   /** Log base URL or TSA subject, for humans. */
   by: string;
@@ -170,6 +183,10 @@ export function verifyBundle(
   };
   const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, times, options);
   checkThresholds(entries, times, options);
+  const certTimes =
+    times.length === 0 && options.currentTimeWhenUntimed
+      ? [{ source: 'current-time' as const, time: new Date(), by: 'this computer' }]
+      : times;
   // The log keys must have been trusted when the signature was made.
   for (const { entry, log } of entries)
     for (const t of times)
@@ -180,7 +197,7 @@ export function verifyBundle(
         );
   const result: VerificationResult = {
     signer: signer.leaf
-      ? checkCertificate(signer.leaf, signer.untrusted, times, trustedRoot, policy, options)
+      ? checkCertificate(signer.leaf, signer.untrusted, certTimes, trustedRoot, policy, options)
       : { kind: 'key', key: signer.key },
     times,
     tlogEntries: entries,
@@ -295,8 +312,8 @@ function checkSignature(
     );
   }
   const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
-  const digest = artifactDigest(artifact, alg);
-  if (subjectsMatching(statement, alg, toHex(digest)).length === 0)
+  const digest = options.checkClaims === false ? undefined : artifactDigest(artifact, alg);
+  if (digest && subjectsMatching(statement, alg, toHex(digest)).length === 0)
     throw fail(
       'ATTESTATION_SUBJECT',
       `the attestation is not about this artifact: no subject has ${alg} digest ${toHex(digest)} (subjects: ${statement.subject.map((s) => s.name || '(unnamed)').join(', ')})`,
@@ -442,6 +459,12 @@ function checkThresholds(
           'TIMESTAMP_DUPLICATE',
           'the same timestamp appears twice; one timestamp cannot count twice',
         );
+  const signedTimestamps = times.filter((t) => t.source === 'timestamp-authority').length;
+  if (signedTimestamps < (options.signedTimestampThreshold ?? 0))
+    throw fail(
+      'NO_SIGNED_TIMESTAMP',
+      `the bundle has ${signedTimestamps} verified RFC 3161 timestamp${signedTimestamps === 1 ? '' : 's'}; ${options.signedTimestampThreshold} ${options.signedTimestampThreshold === 1 ? 'is' : 'are'} required (--use-signed-timestamps)`,
+    );
   if (times.length < timestampThreshold)
     throw fail(
       'NO_VERIFIED_TIME',

@@ -305,7 +305,7 @@ describe('choosing how to ask a person', () => {
       for (let i = 0; i < 100 && said.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
       assert.match(
         said[0]!,
-        /The browser command from BROWSER \(\/no\/such\/browser\) did not start: .*ENOENT.*Open the URL yourself/,
+        /The browser command from BROWSER \(\/no\/such\/browser\) did not start: \/no\/such\/browser does not exist; check the path\. Open the URL yourself/,
       );
       assert.equal(
         browserCommand(` ${path.delimiter} `, () => {}),

@@ -1,0 +1,54 @@
+/**
+ * How a failure ends the `signet` command: one line on stderr, never a stack trace or raw errno
+ * text, and cosign's exit codes where they apply (cosign doc/cosign_exit_codes.md):
+ *   10 no signature found (the bundle file does not exist)
+ *   11 not found (the artifact, image or tag named does not exist)
+ *   12 no matching signature (a signature exists but a check failed: signature, log, chain, identity)
+ *   13 no certificate (an identity was asked for but the signature is by a bare key)
+ * Everything else is 1. Commands of other features reuse this: throw a SignetError with one of
+ * the codes below (or of kind 'verification') and the exit code follows.
+ */
+import { describeSystemError, jsonProblem, SignetError } from '../core/errors.ts';
+
+export const EXIT_NO_SIGNATURE = 10;
+export const EXIT_NOT_FOUND = 11;
+export const EXIT_NO_MATCHING_SIGNATURE = 12;
+export const EXIT_NO_CERTIFICATE = 13;
+
+const BY_CODE: Partial<Record<string, number>> = {
+  NO_SIGNATURE: EXIT_NO_SIGNATURE,
+  NOT_FOUND: EXIT_NOT_FOUND,
+  IMAGE_NOT_FOUND: EXIT_NOT_FOUND,
+  NO_MATCHING_SIGNATURE: EXIT_NO_MATCHING_SIGNATURE,
+  NO_CERTIFICATE: EXIT_NO_CERTIFICATE,
+  // signing: the new bundle failed its own check; that is a failed signing, not a verdict
+  NEW_BUNDLE_UNVERIFIED: 1,
+};
+
+export function exitCodeFor(e: unknown): number {
+  if (!(e instanceof SignetError)) return 1;
+  const byCode = BY_CODE[e.code];
+  if (byCode !== undefined) return byCode;
+  // A trust source that fails its own verification (TUF) is not a verdict on the signature.
+  return e.kind === 'verification' && !e.code.startsWith('TUF_') ? EXIT_NO_MATCHING_SIGNATURE : 1;
+}
+
+/** The one line printed for a failure (without the "error: " prefix). */
+export function errorLine(e: unknown): string {
+  let msg: string;
+  if (e instanceof SignetError) msg = e.message;
+  else if (e instanceof SyntaxError) msg = `the input is not valid JSON (${jsonProblem(e)})`;
+  else if ((e as NodeJS.ErrnoException)?.code !== undefined) {
+    const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+    const subject =
+      err.path ?? (err.port !== undefined ? `port ${err.port}` : (err.address ?? 'the resource'));
+    msg = describeSystemError(e, subject);
+  } else msg = e instanceof Error ? e.message : String(e);
+  // One line, always: a multi-line message (a server's answer, a nested cause) is folded.
+  return msg.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+export function reportError(e: unknown): void {
+  if (process.env.SIGNET_DEBUG) console.error(e);
+  console.error(`error: ${errorLine(e)}`);
+}

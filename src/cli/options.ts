@@ -1,0 +1,102 @@
+/**
+ * Flag handling shared by every command: cosign's boolean syntax (`--flag`, `--flag=false`),
+ * deprecated flags that are accepted with cosign's warning, integers, and SIGNET_SERVER as the
+ * default of `--server`. Commands of other features use these so that a cosign user's
+ * command line behaves the same everywhere.
+ */
+import { Option, type Command } from 'commander';
+import { invalid } from '../core/errors.ts';
+
+/** Go's strconv.ParseBool, which cobra uses for `--flag=VALUE`. */
+export function parseBool(text: string, flag: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(text)) return false;
+  throw invalid(flag, `"${text}" is not true or false`);
+}
+
+/**
+ * A cosign boolean flag: `--name` alone is true, `--name=false` sets it false (main rewrites
+ * `--name=VALUE` for boolean flags before commander parses, see boolArgs), as cobra reads it.
+ * A separate value (`--name false`) is not taken, as in cobra: the next word stays an argument.
+ */
+export function addBool(
+  cmd: Command,
+  name: string,
+  description: string,
+  defaultValue = false,
+): Command {
+  cmd.addOption(new Option(`--${name}`, description).default(defaultValue));
+  cmd.addOption(new Option(`--no-${name}`).hideHelp());
+  return cmd;
+}
+
+/**
+ * `--name=VALUE` for a boolean flag of `cmd` becomes `--name` or `--no-name`; anything else is
+ * left for commander. Values are read as Go's strconv.ParseBool does.
+ */
+export function boolArgs(cmd: Command, argv: string[]): string[] {
+  const bools = new Set(
+    cmd.options.filter((o) => o.isBoolean() && o.long && !o.negate).map((o) => o.long!),
+  );
+  return argv.map((a) => {
+    const m = /^(--[A-Za-z0-9-]+)=(.*)$/s.exec(a);
+    if (!m || !bools.has(m[1]!)) return a;
+    return parseBool(m[2]!, m[1]!) ? m[1]! : `--no-${m[1]!.slice(2)}`;
+  });
+}
+
+/** A positive integer flag (e.g. `--max-workers`). */
+export function intOption(name: string, description: string, defaultValue?: number): Option {
+  const o = new Option(`--${name} <n>`, description).argParser((v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1)
+      throw invalid(`--${name}`, `"${v}" is not a positive whole number`);
+    return Number(v);
+  });
+  return defaultValue === undefined ? o : o.default(defaultValue);
+}
+
+const DEPRECATED = new WeakMap<Command, Map<string, string>>();
+
+/**
+ * Mark `--name` deprecated: still accepted, and when used cosign's (pflag's) warning is printed
+ * on stderr: `Flag --name has been deprecated, <message>`.
+ */
+export function deprecate(cmd: Command, name: string, message: string): Command {
+  let m = DEPRECATED.get(cmd);
+  if (!m) {
+    m = new Map();
+    DEPRECATED.set(cmd, m);
+    cmd.hook('preAction', (_this, action) => {
+      for (const [flag, msg] of DEPRECATED.get(action) ?? [])
+        if (action.getOptionValueSource(camel(flag)) === 'cli')
+          process.stderr.write(`Flag --${flag} has been deprecated, ${msg}\n`);
+    });
+  }
+  m.set(name, message);
+  return cmd;
+}
+
+/** The deprecated flags of a command and their messages (for tests and `--help`). */
+export function deprecatedFlags(cmd: Command): ReadonlyMap<string, string> {
+  return DEPRECATED.get(cmd) ?? new Map();
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `--server URL`, defaulting to SIGNET_SERVER (read when the command runs, not at startup). */
+export function serverOption(description: string): Option {
+  return new Option('--server <url>', `${description} (env SIGNET_SERVER)`);
+}
+
+/** The `--server` a command should use: the flag, else SIGNET_SERVER unless `other` was given. */
+export function serverFrom(
+  flag: string | undefined,
+  other: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (flag !== undefined) return flag;
+  if (other !== undefined) return undefined;
+  return env.SIGNET_SERVER || undefined;
+}

@@ -1,0 +1,314 @@
+/**
+ * Where a verifier's trusted root comes from, in order:
+ *  1. a trusted_root.json file (`--trusted-root`): no network;
+ *  2. a Signet server (`--server` or SIGNET_SERVER) through its TUF repository;
+ *  3. the default TUF repository: the one `signet initialize` set, else TUF_MIRROR (+ TUF_ROOT_JSON),
+ *     else Sigstore's public-good repository, anchored in the root.json Signet ships. Updated
+ *     through TUF when the mirror is reachable; otherwise the verified cache; for the public-good
+ *     instance, as a last resort, the trusted_root.json shipped with Signet.
+ * cosign's overrides then apply (SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY,
+ * SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, SIGSTORE_TSA_CERTIFICATE_FILE): each replaces that part of the
+ * trusted root with the material in the file, as cosign does.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+
+/** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
+export const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
+
+export interface TrustOptions {
+  /** A trusted_root.json file. */
+  trustedRoot?: string | undefined;
+  /** A Signet server (its TUF repository is `<server>/tuf`). */
+  server?: string | undefined;
+  /** Pin the server's TUF root.json. */
+  tufRoot?: string | undefined;
+  /** No network at all. */
+  offline?: boolean | undefined;
+  env?: NodeJS.ProcessEnv;
+  warn?: (message: string) => void;
+}
+
+/** The folder of the files shipped with Signet (data/ next to src/ or dist/). */
+export function shippedDataDir(): string {
+  return fileURLToPath(new URL('../../../data/', import.meta.url));
+}
+
+/** Where TUF metadata is cached: SIGNET_TUF_CACHE, cosign's TUF_ROOT, else ~/.cache/signet/tuf. */
+export function tufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SIGNET_TUF_CACHE) return env.SIGNET_TUF_CACHE;
+  if (env.TUF_ROOT) return env.TUF_ROOT;
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'signet', 'tuf');
+}
+
+/** What `signet initialize` saved: the default TUF repository and its pinned root. */
+export interface DefaultRepository {
+  mirror: string;
+  rootFile: string;
+}
+
+const INITIALIZED = 'default-repository.json';
+
+export function readInitialized(cacheDir: string): DefaultRepository | undefined {
+  const file = path.join(cacheDir, INITIALIZED);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const v = parseConfig(text, file);
+  return v;
+}
+
+function parseConfig(text: string, file: string): DefaultRepository {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw invalid(file, `${describeSystemError(e, file)}; run signet initialize again`, e);
+  }
+  const o = v as { mirror?: unknown; rootFile?: unknown } | null;
+  if (typeof o?.mirror !== 'string' || typeof o.rootFile !== 'string')
+    throw invalid(file, 'is not a signet initialize record; run signet initialize again');
+  return { mirror: o.mirror, rootFile: o.rootFile };
+}
+
+/**
+ * `signet initialize --mirror URL --root FILE`: make this TUF repository the default for every
+ * later verification, after a first verified update (so a wrong root fails now, not later).
+ */
+export async function initializeRepository(o: {
+  mirror: string;
+  root?: string | undefined;
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  warn?: (m: string) => void;
+}): Promise<DefaultRepository & { trustedRootText: string }> {
+  const env = o.env ?? process.env;
+  const cacheDir = o.cacheDir ?? tufCacheDir(env);
+  const { httpUrl, trimSlash } = await import('../http/fetch.ts');
+  httpUrl(o.mirror, '--mirror');
+  const mirror = trimSlash(o.mirror);
+  let rootFile: string;
+  if (o.root !== undefined) {
+    const text = readSmall(o.root, '--root');
+    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    rootFile = path.join(cacheDir, 'initialized-root.json');
+    const { fetchTrust } = await import('../tuf/index.ts');
+    // Checked before it replaces anything: the root must parse and the mirror must verify.
+    const tmp = `${rootFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      const trust = await fetchTrust({
+        tufUrl: mirror,
+        rootFile: tmp,
+        cacheDir,
+        ...(o.warn ? { warn: o.warn } : {}),
+      });
+      fs.renameSync(tmp, rootFile);
+      writeRecord(cacheDir, { mirror, rootFile });
+      return { mirror, rootFile, trustedRootText: trust.trustedRootText };
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  if (mirror !== PUBLIC_GOOD_MIRROR)
+    throw invalid('--root', `is required for ${mirror}: the TUF root.json to trust it with`);
+  rootFile = path.join(shippedDataDir(), 'public-good', 'root.json');
+  const { fetchTrust } = await import('../tuf/index.ts');
+  const trust = await fetchTrust({
+    tufUrl: mirror,
+    rootFile,
+    cacheDir,
+    ...(o.warn ? { warn: o.warn } : {}),
+  });
+  fs.rmSync(path.join(cacheDir, INITIALIZED), { force: true });
+  return { mirror, rootFile, trustedRootText: trust.trustedRootText };
+}
+
+function writeRecord(cacheDir: string, r: DefaultRepository): void {
+  const file = path.join(cacheDir, INITIALIZED);
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+function readSmall(file: string, label: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw invalid(label, describeSystemError(e, file), e);
+  }
+}
+
+/** The trusted root as protobuf JSON, from the first source the options name (see top). */
+export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown; from: string }> {
+  const env = o.env ?? process.env;
+  const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  if (o.trustedRoot !== undefined && o.server !== undefined)
+    throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
+  if (o.trustedRoot !== undefined) {
+    const { readDocument } = await import('./setup.ts');
+    const { parseJsonText } = await import('../../core/json.ts');
+    const text = readDocument(o.trustedRoot, '--trusted-root');
+    return { json: parseJsonText(text, '--trusted-root', o.trustedRoot), from: o.trustedRoot };
+  }
+  const server = o.server ?? (env.SIGNET_SERVER || undefined);
+  const { fetchTrust } = await import('../tuf/index.ts');
+  if (server !== undefined) {
+    const { httpUrl } = await import('../http/fetch.ts');
+    httpUrl(server, o.server !== undefined ? '--server' : 'SIGNET_SERVER');
+    const t = await fetchTrust({
+      serverUrl: server,
+      cacheDir: tufCacheDir(env),
+      warn,
+      ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
+      ...(o.offline ? { offline: true } : {}),
+    });
+    return { json: t.trustedRoot, from: `${server}/tuf` };
+  }
+  const t = await fromDefaultRepository(env, o.offline === true);
+  return { json: t.trustedRoot, from: t.from };
+}
+
+/** The signing config of the default TUF repository (public-good unless initialized). */
+export async function defaultSigningConfigJson(o: {
+  env?: NodeJS.ProcessEnv;
+  offline?: boolean | undefined;
+}): Promise<unknown> {
+  const t = await fromDefaultRepository(o.env ?? process.env, o.offline === true);
+  if (t.signingConfig === undefined)
+    throw new SignetError(
+      'not-found',
+      'NO_SIGNING_CONFIG',
+      `the TUF repository ${t.from} has no signing config: give --signing-config FILE or --server URL`,
+    );
+  return t.signingConfig;
+}
+
+async function fromDefaultRepository(
+  env: NodeJS.ProcessEnv,
+  offline: boolean,
+): Promise<{ trustedRoot: unknown; signingConfig: unknown; from: string }> {
+  const cacheDir = tufCacheDir(env);
+  const repo = defaultRepository(env, cacheDir);
+  const { fetchTrust } = await import('../tuf/index.ts');
+  try {
+    const t = await fetchTrust({
+      tufUrl: repo.mirror,
+      rootFile: repo.rootFile,
+      cacheDir,
+      // The cache fallback is expected here (laptops go offline); it is not worth a warning.
+      warn: () => {},
+      ...(offline ? { offline: true } : {}),
+    });
+    return { trustedRoot: t.trustedRoot, signingConfig: t.signingConfig, from: repo.mirror };
+  } catch (e) {
+    // Only an unreachable repository falls back; a repository that fails verification is an
+    // attack or a misconfiguration and stops here (fail closed).
+    if (!(e instanceof SignetError) || e.code !== 'TUF_UNREACHABLE' || !repo.shipped) throw e;
+    const { parseJsonText } = await import('../../core/json.ts');
+    const dir = path.join(shippedDataDir(), 'public-good');
+    const read = (name: string) =>
+      parseJsonText(fs.readFileSync(path.join(dir, name), 'utf8'), 'shipped trust', name);
+    return {
+      trustedRoot: read('trusted_root.json'),
+      signingConfig: read('signing_config.v0.2.json'),
+      from: path.join(dir, 'trusted_root.json'),
+    };
+  }
+}
+
+/** The repository verifications use when no file or server is named. */
+function defaultRepository(
+  env: NodeJS.ProcessEnv,
+  cacheDir: string,
+): DefaultRepository & { shipped: boolean } {
+  if (env.TUF_MIRROR) {
+    // TUF_MIRROR alone is a mirror of the public-good repository: trusted with the shipped root.
+    const root = env.TUF_ROOT_JSON || undefined;
+    return {
+      mirror: env.TUF_MIRROR.replace(/\/+$/, ''),
+      rootFile: root ?? path.join(shippedDataDir(), 'public-good', 'root.json'),
+      shipped: root === undefined,
+    };
+  }
+  const init = readInitialized(cacheDir);
+  if (init) return { ...init, shipped: false };
+  return {
+    mirror: PUBLIC_GOOD_MIRROR,
+    rootFile: path.join(shippedDataDir(), 'public-good', 'root.json'),
+    shipped: true,
+  };
+}
+
+/**
+ * cosign's environment overrides, each replacing one part of the trusted root with the material
+ * in a file: SIGSTORE_ROOT_FILE (CA certificates), SIGSTORE_REKOR_PUBLIC_KEY (the log key),
+ * SIGSTORE_CT_LOG_PUBLIC_KEY_FILE (the CT log key), SIGSTORE_TSA_CERTIFICATE_FILE (TSA chain).
+ */
+export async function applyTrustOverrides(
+  json: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<unknown> {
+  const vars = {
+    fulcio: env.SIGSTORE_ROOT_FILE,
+    rekor: env.SIGSTORE_REKOR_PUBLIC_KEY,
+    ctfe: env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE,
+    tsa: env.SIGSTORE_TSA_CERTIFICATE_FILE,
+  };
+  if (!Object.values(vars).some(Boolean)) return json;
+  const names = {
+    fulcio: 'SIGSTORE_ROOT_FILE',
+    rekor: 'SIGSTORE_REKOR_PUBLIC_KEY',
+    ctfe: 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE',
+    tsa: 'SIGSTORE_TSA_CERTIFICATE_FILE',
+  } as const;
+  const { createTrustedRoot } = await import('../sign/trusted-root-create.ts');
+  const start = '1970-01-01T00:00:00Z';
+  const spec = (kind: keyof typeof vars) =>
+    vars[kind]
+      ? [
+          kind === 'fulcio' || kind === 'tsa'
+            ? `url=env:${names[kind]},certificate-chain=${kind},start-time=${start}`
+            : `url=env:${names[kind]},public-key=${kind},start-time=${start}`,
+        ]
+      : [];
+  const made = createTrustedRoot(
+    { fulcio: spec('fulcio'), rekor: spec('rekor'), ctfe: spec('ctfe'), tsa: spec('tsa') },
+    {
+      read: (which) => {
+        const kind = which as keyof typeof vars;
+        return readSmall(vars[kind]!, names[kind]);
+      },
+    },
+  );
+  const out = { ...(json as Record<string, unknown>) };
+  if (vars.fulcio) out.certificateAuthorities = made.certificateAuthorities;
+  if (vars.rekor) out.tlogs = made.tlogs;
+  if (vars.ctfe) out.ctlogs = made.ctlogs;
+  if (vars.tsa) out.timestampAuthorities = made.timestampAuthorities;
+  return out;
+}
+
+/** The trusted root, parsed: from the options' source, with the environment's overrides. */
+export async function loadTrust(o: TrustOptions): Promise<TrustedRoot> {
+  const { json, from } = await trustedRootJson(o);
+  const withOverrides = await applyTrustOverrides(json, o.env ?? process.env);
+  const { parseTrustedRoot } = await import('../../bundle/trusted-root.ts');
+  try {
+    return parseTrustedRoot(withOverrides);
+  } catch (e) {
+    if (e instanceof SignetError)
+      throw new SignetError(e.kind, e.code, `${from} is not a valid trusted root: ${e.message}`, {
+        field: o.trustedRoot !== undefined ? '--trusted-root' : 'trusted root',
+        cause: e,
+      });
+    throw e;
+  }
+}

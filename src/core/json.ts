@@ -1,0 +1,79 @@
+/**
+ * The one strict JSON reader for untrusted documents (bundles, trusted roots, TUF metadata,
+ * tokens, service answers, predicates): UTF-8 decoded strictly, a syntax error reported as a
+ * sentence naming the document (never V8's "Unexpected token ..." text), and an object with the
+ * same key twice refused, since two readers could take different values (RFC 8259 §4 leaves it
+ * undefined; JSON.parse keeps the last).
+ */
+import { invalid, jsonProblem } from './errors.ts';
+
+/**
+ * Parse `input` as JSON. `field` is what the document is (the flag, argument or field path for
+ * the error); `name` optionally the file or URL it came from.
+ */
+export function parseJsonText(input: string | Uint8Array, field: string, name?: string): unknown {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+    } catch (e) {
+      throw invalid(field, `${name ? `${name} ` : ''}is not UTF-8 text`, e);
+    }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw invalid(
+      field,
+      `${name ? `${name} ` : ''}is not valid JSON (${jsonProblem(e as SyntaxError)})`,
+      e,
+    );
+  }
+  const dup = duplicateKey(text);
+  if (dup !== undefined)
+    throw invalid(field, `${name ? `${name} ` : ''}has the key "${dup}" twice in one object`);
+  return value;
+}
+
+/** A JSON object (not an array, null or scalar). */
+export function parseJsonObject(
+  input: string | Uint8Array,
+  field: string,
+  name?: string,
+): Record<string, unknown> {
+  const v = parseJsonText(input, field, name);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(field, `${name ? `${name} ` : ''}must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/**
+ * The first key repeated within one object of already-valid JSON text, or undefined. A single
+ * pass over the text: strings are skipped as tokens, a stack holds the keys of each open object.
+ */
+function duplicateKey(text: string): string | undefined {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) stack.push(null);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */) expectKey = stack[stack.length - 1] != null;
+  }
+  return undefined;
+}
