@@ -23,6 +23,9 @@ const BY_CODE: Partial<Record<string, number>> = {
   NO_CERTIFICATE: EXIT_NO_CERTIFICATE,
   // signing: the new bundle failed its own check; that is a failed signing, not a verdict
   NEW_BUNDLE_UNVERIFIED: 1,
+  // a policy's verdict is reported as cosign reports --policy failures: exit 1
+  POLICY_DENIED: 1,
+  POLICY_TEST_FAILED: 1,
 };
 
 export function exitCodeFor(e: unknown): number {

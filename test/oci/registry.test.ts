@@ -132,7 +132,7 @@ test(
   opts,
   async () => {
     const nope = await run([...verifyKey, `${plain!.host}/no/such:tag`]);
-    assert.equal(nope.status, 1);
+    assert.equal(nope.status, 11); // cosign: image tag not found
     assert.match(
       oneError(nope.stderr),
       new RegExp(`${plain!.host}/no/such:tag: no such image: .* has no tag tag`),
