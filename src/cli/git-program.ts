@@ -217,10 +217,10 @@ async function signingContext(
     http: o.http,
     env: io.env,
     keyPair,
-    // git owns stdin and stderr: a person signs in through the terminal, if there is one.
-    ...(tty
-      ? { interactive: 'auto' as const, say: (m: string) => fs.writeSync(tty, `${m}\n`) }
-      : { interactive: 'never' as const }),
+    // git owns stdin and stderr: a person signs in through the terminal, if there is one
+    // (the browser where one can be opened, else the device flow), unless SIGNET_SIGN_IN says.
+    interactive: await signInMode(io.env, tty),
+    ...(tty !== undefined ? { say: (m: string) => fs.writeSync(tty, `${m}\n`) } : {}),
   });
   if (o.cache && ctx.signer.material.$case === 'certificate') {
     const chainPem = (ctx.signer as { chainPem?: string[] }).chainPem ?? [];
@@ -234,6 +234,17 @@ async function signingContext(
     await agent.storeCredential(o.socket, o.cacheKey, credential, () => startAgent(io.env));
   }
   return ctx;
+}
+
+async function signInMode(
+  env: NodeJS.ProcessEnv,
+  tty: number | undefined,
+): Promise<'browser' | 'device' | 'never'> {
+  const forced = env.SIGNET_SIGN_IN;
+  if (forced === 'browser' || forced === 'device' || forced === 'never') return forced;
+  if (tty === undefined) return 'never';
+  const { canOpenBrowser } = await import('../client/identity/interactive.ts');
+  return canOpenBrowser(env) ? 'browser' : 'device';
 }
 
 /** The controlling terminal, when there is one (git holds stdin and stderr). */

@@ -1,5 +1,6 @@
 import { createHash, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
+import { BoundedMap, exactKey } from '../cache.ts';
 import {
   bytesEqual,
   children,
@@ -356,6 +357,18 @@ export interface EmbeddedSctResult<L extends CtLogKey = CtLogKey> {
  * Checks every SCT embedded in `cert` (issued by the holder of `issuerSpki`) against `logs`
  * (RFC 6962 §3.2 with the precert entry rebuilt from the final certificate).
  */
+const verifiedScts = new BoundedMap<string, true>(256);
+const keyIds = new WeakMap<KeyObject, string>();
+
+function keyId(k: KeyObject): string {
+  let id = keyIds.get(k);
+  if (id === undefined) {
+    id = Buffer.from(k.export({ format: 'der', type: 'spki' })).toString('latin1');
+    keyIds.set(k, id);
+  }
+  return id;
+}
+
 export function verifyEmbeddedScts<L extends CtLogKey>(
   cert: X509Certificate,
   issuerSpki: Uint8Array,
@@ -368,12 +381,17 @@ export function verifyEmbeddedScts<L extends CtLogKey>(
     issuerKeyHash: issuerKeyHash(issuerSpki),
     tbs: precertTbs(cert),
   };
-  return scts.map((sct) => {
+  return scts.map((sct, i) => {
     const log = logs.find((l) => bytesEqual(l.logId, sct.logId));
-    const res: EmbeddedSctResult<L> = {
-      sct,
-      verified: log ? verifySct(sct, entry, log.publicKey) : false,
-    };
+    let verified = false;
+    if (log) {
+      // One certificate signs many things (a git rebase, a CI job): its SCTs are checked once
+      // per (certificate, issuer key, log key); a miss is checked again, a failure never kept.
+      const key = `${i}|${exactKey([cert.der, issuerSpki])}|${keyId(log.publicKey)}`;
+      verified = verifiedScts.get(key) ?? verifySct(sct, entry, log.publicKey);
+      if (verified) verifiedScts.set(key, true);
+    }
+    const res: EmbeddedSctResult<L> = { sct, verified };
     if (log) res.log = log;
     return res;
   });
