@@ -40,6 +40,8 @@ async function serve(dataDir: string): Promise<void> {
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);
+  // The parent asks for this process's CPU time, to give CPU per timestamp over HTTP.
+  process.on('message', () => process.send?.(process.cpuUsage()));
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
   process.once('SIGINT', () => void app.close().then(() => process.exit(0)));
 }
@@ -144,27 +146,32 @@ export async function run(): Promise<TargetRow[]> {
       }),
     ),
   );
-  // The best of three one-second rounds (the machine is shared; HTTP gets the same treatment).
+  // Per CPU second (the machine is shared: wall time would count the neighbours); the best of
+  // three one-second rounds.
   let inProc = 0;
   for (let r = 0; r < 3; r++) {
     let n = 0;
     const t0 = performance.now();
+    const c0 = process.threadCpuUsage();
     while (performance.now() - t0 < 1000)
       for (let i = 0; i < 100; i++, n++)
         authority.timestamp(parseTimestampRequest(bodies[n % bodies.length]!));
-    inProc = Math.max(inProc, n / ((performance.now() - t0) / 1000));
+    const c = process.threadCpuUsage(c0);
+    inProc = Math.max(inProc, n / ((c.user + c.system) / 1e6));
   }
-  console.log(`in-process issue (parse + TSTInfo + ECDSA P-256 sign): ${Math.round(inProc)}/s`);
+  console.log(
+    `in-process issue (parse + TSTInfo + ECDSA P-256 sign): ${Math.round(inProc)}/s per CPU second`,
+  );
 
   // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles the server.
   const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...extra, import.meta.filename, '--serve', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   try {
     const url = new URL(
       await new Promise<string>((resolve, reject) => {
-        child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
         child.once('exit', (c) => reject(new Error(`TSA process exited (${c})`)));
       }),
     );
@@ -189,24 +196,32 @@ export async function run(): Promise<TargetRow[]> {
     ]);
     if (token.length < 100) throw new Error('short token');
 
-    let rate = 0;
-    let failed = 0;
-    for (let r = 0; r < 2; r++) {
-      const res = await hammer(url, bodies, CONNECTIONS, (SECONDS * 1000) / 2);
-      rate = Math.max(rate, res.ok / res.secs);
-      failed += res.failed;
-    }
+    const cpu = (): Promise<number> =>
+      new Promise((resolve) => {
+        child.once('message', (m) => {
+          const u = m as NodeJS.CpuUsage;
+          resolve((u.user + u.system) / 1e6);
+        });
+        child.send('cpu');
+      });
+    const cpu0 = await cpu();
+    const { ok, failed, secs } = await hammer(url, bodies, CONNECTIONS, SECONDS * 1000);
+    const cpuRate = ok / ((await cpu()) - cpu0);
+    const rate = ok / secs;
     agent.destroy();
     console.log(
-      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, best of two ${SECONDS / 2}s rounds, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
+      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, ${SECONDS}s, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
+    );
+    console.log(
+      `  the TSA process used ${((1e6 / cpuRate) | 0).toString()} µs CPU per timestamp = ${Math.round(cpuRate)}/s per CPU second`,
     );
     if (failed > 0) throw new Error(`${failed} timestamp requests failed`);
     return [
       {
         target: 'TSA over HTTP >= 70 % of in-process',
-        measured: `${Math.round(rate)}/s vs ${Math.round(inProc)}/s`,
-        ratio: `${((rate / inProc) * 100).toFixed(0)} %`,
-        met: rate / inProc >= 0.7,
+        measured: `${Math.round(cpuRate)} vs ${Math.round(inProc)} per CPU second`,
+        ratio: `${((cpuRate / inProc) * 100).toFixed(0)} %`,
+        met: cpuRate / inProc >= 0.7,
       },
     ];
   } finally {
