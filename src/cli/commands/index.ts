@@ -24,6 +24,7 @@ import { registerImageTools } from './image-tools.ts';
 import { registerVersion } from './version.ts';
 import { registerEnv } from './env.ts';
 import { registerCompletion } from './completion.ts';
+import { registerMonitor } from './monitor.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -54,4 +55,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVersion,
   registerEnv,
   registerCompletion,
+  registerMonitor,
 ];

@@ -1,2 +1,3 @@
 export * from './hash.ts';
 export * from './tree.ts';
+export * from './compact.ts';

@@ -1,0 +1,396 @@
+/**
+ * `signet monitor`: follows logs and says when something is wrong or someone signed as an
+ * identity it watches (DESIGN.md: "monitor: follows the log's checkpoints (consistency) and
+ * its entries (identities it watches)").
+ *
+ * One pass over each log:
+ *  1. the latest tree head, its signature checked with the trusted root's key;
+ *  2. consistency with the last verified head: never smaller, the same root for the same size,
+ *     and an RFC 6962 consistency proof (for tiles logs computed from the tiles);
+ *  3. optionally: the witness cosignatures it must carry, and heads of the same log seen
+ *     elsewhere (a witness, a file) must be consistent with it (no split view);
+ *  4. the entries since the last pass, read in order, each hashed into the compact range of
+ *     the tree, matched against the watched identities; every chunk of entries is proven part
+ *     of the signed tree (consistency from the chunk's end to the head) before its alerts are
+ *     kept and the position moves. The state is saved after each verified step.
+ * A log problem is an alert (reported once); a network error is an error line and the pass goes
+ * on with the next log. Nothing unverified ever moves the state.
+ */
+import fs from 'node:fs';
+import { SignetError } from '../../core/errors.ts';
+import { toBase64 } from '../../core/encoding/base64.ts';
+import { hashEqual, leafHash } from '../../core/merkle/hash.ts';
+import { verifyConsistency } from '../../core/merkle/tree.ts';
+import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/compact.ts';
+import { requireCosignatures } from '../../core/note/cosignature.ts';
+import type { WitnessPolicy } from '../verify/tlog.ts';
+import { send } from '../http/fetch.ts';
+import {
+  alertId,
+  postWebhook,
+  type Alert,
+  type LogProblem,
+  type Webhook,
+  type WebhookOptions,
+} from './alerts.ts';
+import { IdentityMatcher } from './match.ts';
+import { watchesIdentities, type MonitorConfig } from './config.ts';
+import type { LogHead, LogSource } from './sources.ts';
+import { loadState, saveState, type LogState, type MonitorState } from './state.ts';
+
+export interface MonitorOptions {
+  sources: LogSource[];
+  config: MonitorConfig;
+  stateFile?: string | undefined;
+  /** Other places the same logs' heads are seen (files or URLs: a witness, a mirror). */
+  compare?: string[];
+  witnesses?: WitnessPolicy | undefined;
+  webhooks?: Webhook[];
+  webhookOptions?: WebhookOptions;
+  /** Where alert lines go (default stdout). */
+  print?: (line: string) => void;
+  /** Where errors and progress go, as JSON lines (default stderr). */
+  report?: (event: Record<string, unknown>) => void;
+  /** Entries between two verified steps (default 16384). */
+  chunk?: number;
+}
+
+export interface PassResult {
+  /** Identity alerts found in this pass. */
+  matched: number;
+  /** Log problems found in this pass. */
+  problems: number;
+  /** Logs that could not be checked, or alerts that could not be delivered. */
+  errors: number;
+  /** Entries read in this pass. */
+  entries: number;
+}
+
+const b64 = toBase64;
+
+export class Monitor {
+  readonly #o: MonitorOptions;
+  readonly #state: MonitorState;
+  readonly #matcher: IdentityMatcher;
+  readonly #watch: boolean;
+  readonly #print: (line: string) => void;
+  readonly #report: (e: Record<string, unknown>) => void;
+
+  constructor(o: MonitorOptions) {
+    this.#o = o;
+    this.#state = loadState(o.stateFile);
+    this.#matcher = new IdentityMatcher(o.config);
+    this.#watch = watchesIdentities(o.config);
+    this.#print = o.print ?? ((l) => process.stdout.write(`${l}\n`));
+    this.#report = o.report ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
+  }
+
+  get state(): MonitorState {
+    return this.#state;
+  }
+
+  #save(): void {
+    saveState(this.#o.stateFile, this.#state);
+  }
+
+  async pass(): Promise<PassResult> {
+    const r: PassResult = { matched: 0, problems: 0, errors: 0, entries: 0 };
+    // Alerts a previous run found but did not deliver everywhere go out first.
+    r.errors += await this.#deliver();
+    for (const src of this.#o.sources) {
+      try {
+        await this.#passLog(src, r);
+      } catch (e) {
+        r.errors++;
+        this.#report({ level: 'error', log: src.url, error: (e as Error).message });
+      }
+      r.errors += await this.#deliver();
+    }
+    return r;
+  }
+
+  #problem(
+    src: LogSource,
+    st: LogState | undefined,
+    problem: LogProblem,
+    message: string,
+    seen: { size: number; rootHash: Uint8Array } | undefined,
+    r: PassResult,
+  ): void {
+    // What the problem is about: the head it concerns, or (no head) what was wrong.
+    const key = seen
+      ? `${problem}:${seen.size}:${b64(seen.rootHash)}`
+      : `${problem}:${alertId(message)}`;
+    const record = st ?? this.#state.logs.get(src.url);
+    if (record?.problem === key) return; // already reported
+    const alert: Alert = {
+      type: 'log',
+      id: alertId(src.url, key),
+      log: src.url,
+      problem,
+      message,
+      verified: record ? { size: record.size, rootHash: b64(record.rootHash) } : undefined,
+      seen: seen ? { size: seen.size, rootHash: b64(seen.rootHash) } : undefined,
+    };
+    r.problems++;
+    if (record) record.problem = key;
+    this.#state.pending.push({ alert, printed: false, delivered: [] });
+    this.#save();
+  }
+
+  async #passLog(src: LogSource, r: PassResult): Promise<void> {
+    let head: LogHead;
+    try {
+      head = await src.head();
+    } catch (e) {
+      if (e instanceof SignetError && e.code === 'LOG_SIGNATURE')
+        return this.#problem(src, undefined, 'bad-signature', e.message, undefined, r);
+      throw e;
+    }
+    const st = this.#state.logs.get(src.url);
+    let proofFromLast: Uint8Array[] | undefined;
+    if (st) {
+      if (head.size < st.size)
+        return this.#problem(
+          src,
+          st,
+          'shrinking-tree',
+          `the log shows a tree of ${head.size} entries after one of ${st.size} was verified`,
+          head,
+          r,
+        );
+      if (head.size === st.size && !hashEqual(head.rootHash, st.rootHash))
+        return this.#problem(
+          src,
+          st,
+          'fork',
+          `the log shows a different root for tree size ${head.size} than the one verified before`,
+          head,
+          r,
+        );
+      if (head.size > st.size) {
+        try {
+          proofFromLast = await src.consistencyProof(st.size, head.size);
+        } catch (e) {
+          if (e instanceof SignetError && e.code === 'TILE_SIZE')
+            return this.#problem(src, st, 'bad-tile', e.message, head, r);
+          throw e;
+        }
+        try {
+          verifyConsistency(st.size, head.size, proofFromLast, st.rootHash, head.rootHash);
+        } catch (e) {
+          return this.#problem(
+            src,
+            st,
+            'inconsistent',
+            `the tree of size ${head.size} is not an extension of the verified tree of size ${st.size}: ${(e as Error).message}`,
+            head,
+            r,
+          );
+        }
+      }
+    }
+    const w = this.#o.witnesses;
+    if (w && w.threshold > 0 && src.kind !== 'ct') {
+      try {
+        requireCosignatures(head.note, w.keys, w.threshold, `the checkpoint of ${src.url}`);
+      } catch (e) {
+        return this.#problem(src, st, 'missing-cosignatures', (e as Error).message, head, r);
+      }
+    }
+    for (const other of this.#o.compare ?? []) {
+      const bad = await this.#compare(src, head, other);
+      if (bad) return this.#problem(src, st, 'fork', bad.message, bad.seen, r);
+    }
+    // The head is verified: it becomes the last verified head.
+    const next: LogState = st ?? {
+      size: head.size,
+      rootHash: head.rootHash,
+      note: head.note,
+      position: undefined,
+      range: undefined,
+      problem: undefined,
+    };
+    if (st && st.position !== undefined && st.range === undefined && proofFromLast)
+      // Started at the head last time: the proof from it gives the tree's compact range there.
+      if (st.position === st.size && st.size > 0)
+        next.range = compactRangeAt(st.size, head.size, proofFromLast, st.rootHash);
+    next.size = head.size;
+    next.rootHash = head.rootHash;
+    next.note = head.note;
+    next.problem = undefined;
+    this.#state.logs.set(src.url, next);
+    this.#save();
+    this.#report({ level: 'info', log: src.url, verified: head.size });
+    if (this.#watch) await this.#scan(src, next, head, r);
+  }
+
+  /** Another view of the log's head must be consistent with this one. */
+  async #compare(
+    src: LogSource,
+    head: LogHead,
+    where: string,
+  ): Promise<{ message: string; seen: LogHead } | undefined> {
+    let text: string;
+    if (/^https?:\/\//.test(where)) {
+      const res = await send({
+        service: 'the checkpoint source',
+        method: 'GET',
+        url: where,
+        allow: [404],
+      });
+      if (res.status === 404) return undefined; // it has not seen this log yet
+      text = new TextDecoder().decode(res.body);
+    } else text = fs.readFileSync(where, 'utf8');
+    let other: LogHead;
+    try {
+      other = src.openHead(text);
+    } catch (e) {
+      // Not this log's (another origin or key): nothing to compare.
+      if (e instanceof SignetError && e.code === 'LOG_SIGNATURE') return undefined;
+      throw e;
+    }
+    const [a, b] = other.size <= head.size ? [other, head] : [head, other];
+    try {
+      const proof = a.size === b.size ? [] : await src.consistencyProof(a.size, b.size);
+      verifyConsistency(a.size, b.size, proof, a.rootHash, b.rootHash);
+    } catch (e) {
+      if (e instanceof SignetError && e.kind !== 'verification') throw e;
+      return {
+        message: `a tree head of this log seen at ${where} (size ${other.size}) is not consistent with the one it shows (size ${head.size}): ${(e as Error).message}`,
+        seen: other,
+      };
+    }
+    return undefined;
+  }
+
+  /** Where identity scanning starts the first time, and the compact range there. */
+  async #start(
+    src: LogSource,
+    head: LogHead,
+  ): Promise<{ position: number; range: CompactRange | undefined }> {
+    let p = Math.min(this.#o.config.startIndex ?? head.size, head.size);
+    if (p === head.size) return { position: p, range: p === 0 ? new CompactRange() : undefined };
+    if (p === 0) return { position: 0, range: new CompactRange() };
+    if (isPowerOfTwo(p)) {
+      // The proof leaves out a power-of-two tree's root; only tiles can compute it.
+      if (src.rootAt) return { position: p, range: new CompactRange(p, [await src.rootAt(p)]) };
+      p = p <= 2 ? 0 : p - 1;
+      if (p === 0) return { position: 0, range: new CompactRange() };
+    }
+    // Unverified until the scan reaches a signed root through it.
+    return {
+      position: p,
+      range: compactRangeAt(p, head.size, await src.consistencyProof(p, head.size)),
+    };
+  }
+
+  async #scan(src: LogSource, st: LogState, head: LogHead, r: PassResult): Promise<void> {
+    if (st.position === undefined) {
+      const s = await this.#start(src, head);
+      st.position = s.position;
+      st.range = s.range;
+      this.#save();
+    }
+    if (st.range === undefined) return; // started at the head: read from the next head on
+    const end = this.#o.config.endIndex;
+    const to = end !== undefined ? Math.min(head.size, end + 1) : head.size;
+    const chunk = this.#o.chunk ?? 16_384;
+    const from0 = this.#o.config.startIndex ?? 0;
+    while (st.position! < to) {
+      const a: number = st.position!;
+      const b = Math.min(to, a + chunk);
+      const range: CompactRange = st.range!.clone();
+      const found: Alert[] = [];
+      let i: number = a;
+      let unreadable = 0;
+      try {
+        for await (const batch of src.leaves(a, b)) {
+          for (const leaf of batch) {
+            range.append(leafHash(leaf));
+            if (i >= from0) {
+              try {
+                const m = this.#matcher.match(src.facts(leaf));
+                if (m)
+                  found.push({
+                    type: 'identity',
+                    id: alertId(src.url, i, ...m.matches.map((x) => `${x.rule}=${x.value}`)),
+                    log: src.url,
+                    logIndex: i,
+                    kind: m.kind,
+                    identity: m.identity,
+                    issuer: m.issuer,
+                    artifactDigest: m.digest,
+                    fingerprint: m.fingerprint,
+                    matches: m.matches,
+                    entryUrl: src.entryUrl(i),
+                  });
+              } catch {
+                unreadable++;
+              }
+            }
+            i++;
+          }
+        }
+        if (i !== b)
+          throw new SignetError('verification', 'LOG_ENTRIES', `read ${i - a} entries of ${b - a}`);
+      } catch (e) {
+        if (e instanceof SignetError && (e.code === 'TILE_SIZE' || e.code === 'LOG_ENTRIES'))
+          return this.#problem(src, st, 'bad-tile', e.message, head, r);
+        throw e;
+      }
+      // The entries read must be the signed tree's: the range's root at b leads to the head.
+      try {
+        const proof = b === head.size ? [] : await src.consistencyProof(b, head.size);
+        verifyConsistency(b, head.size, proof, range.root(), head.rootHash);
+      } catch (e) {
+        if (e instanceof SignetError && e.kind !== 'verification') throw e;
+        return this.#problem(
+          src,
+          st,
+          'entries-do-not-match',
+          `entries ${a}..${b - 1} of ${src.url} are not the ones in its signed tree: ${(e as Error).message}`,
+          head,
+          r,
+        );
+      }
+      for (const alert of found) this.#state.pending.push({ alert, printed: false, delivered: [] });
+      st.position = b;
+      st.range = range;
+      r.matched += found.length;
+      r.entries += b - a;
+      this.#save();
+      if (unreadable > 0)
+        this.#report({ level: 'warn', log: src.url, entries: `${a}..${b - 1}`, unreadable });
+      await this.#deliver();
+    }
+  }
+
+  /** Print and post pending alerts; each sink's success is recorded. Returns failures. */
+  async #deliver(): Promise<number> {
+    let failed = 0;
+    const hooks = this.#o.webhooks ?? [];
+    for (const p of [...this.#state.pending]) {
+      if (!p.printed) {
+        this.#print(JSON.stringify(p.alert));
+        p.printed = true;
+        this.#save();
+      }
+      for (const h of hooks) {
+        if (p.delivered.includes(h.url)) continue;
+        const ok = await postWebhook(h, p.alert, this.#o.webhookOptions, (m) =>
+          this.#report({ level: 'warn', webhook: h.url, error: m }),
+        );
+        if (ok) {
+          p.delivered.push(h.url);
+          this.#save();
+        } else failed++;
+      }
+      if (hooks.every((h) => p.delivered.includes(h.url))) {
+        this.#state.pending.splice(this.#state.pending.indexOf(p), 1);
+        this.#save();
+      }
+    }
+    return failed;
+  }
+}

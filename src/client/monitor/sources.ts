@@ -1,0 +1,406 @@
+/**
+ * Where a monitor reads a log from. Every source gives the latest tree head with its signature
+ * checked against the key the trusted root names (never a key the log offers), consistency
+ * proofs, and the entries' bytes in order. Nothing a source returns is trusted beyond that
+ * signature: proofs are verified and every entry is hashed into the tree the monitor rebuilds.
+ *
+ * - `tiles`: a C2SP tlog-tiles log (Signet's Rekor shards, Rekor v2): `checkpoint`, hash tiles
+ *   and entry bundles; consistency proofs are computed from the tiles, not asked of the log.
+ * - `rekor-v1`: the Rekor v1 REST API (`/api/v1/log`, `/log/proof`, `/log/entries/retrieve`).
+ * - `ct`: an RFC 6962 CT log (`get-sth`, `get-sth-consistency`, `get-entries`).
+ */
+import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
+import { fromHex } from '../../core/encoding/hex.ts';
+import { originOfUrl, parseCheckpoint } from '../../core/note/checkpoint.ts';
+import { trustedLogVerifier } from '../../core/note/keys.ts';
+import { verifyNote } from '../../core/note/note.ts';
+import { verifyTreeHead } from '../../core/ct/sth.ts';
+import { decodeEntryBundle, decodeHashTile } from '../../core/tiles/tiles.ts';
+import { entriesPath, tilePath, TILE_WIDTH } from '../../core/tiles/paths.ts';
+import { NodeCache, TileProofBuilder } from '../../core/tiles/proofs.ts';
+import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
+import { badResponse, send, type HttpOptions } from '../http/fetch.ts';
+import { ctEntryFacts, rekorEntryFacts, type EntryFacts } from './match.ts';
+
+export interface LogHead {
+  size: number;
+  rootHash: Uint8Array;
+  /** The signed head as served (a checkpoint note, or the CT STH as JSON). */
+  note: string;
+}
+
+export type SourceKind = 'tiles' | 'rekor-v1' | 'ct';
+
+export interface LogSource {
+  readonly kind: SourceKind;
+  /** The log's base URL (from the trusted root). */
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  /** The latest head; a signature that does not verify throws code `LOG_SIGNATURE`. */
+  head(): Promise<LogHead>;
+  /** A head seen elsewhere (its text as `head().note`), its signature checked the same way. */
+  openHead(note: string): LogHead;
+  /** RFC 6962 consistency proof between two sizes the log has published. */
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]>;
+  /** The root at a published size (tiles only: computed from the tiles). */
+  rootAt?(size: number): Promise<Uint8Array>;
+  /** Entries [from, to) as leaf bytes, in order, in batches. */
+  leaves(from: number, to: number): AsyncGenerator<Uint8Array[]>;
+  facts(leaf: Uint8Array): EntryFacts;
+  /** Where a person can look at entry `index`. */
+  entryUrl(index: number): string;
+}
+
+/** Bundles or entry batches fetched ahead while the previous ones are hashed and matched. */
+const PREFETCH = 8;
+
+async function* ordered<T>(tasks: Array<() => Promise<T>>): AsyncGenerator<T> {
+  const running: Array<Promise<T>> = [];
+  let next = 0;
+  while (next < tasks.length && running.length < PREFETCH) running.push(tasks[next++]!());
+  while (running.length > 0) {
+    const value = await running.shift()!;
+    if (next < tasks.length) running.push(tasks[next++]!());
+    yield value;
+  }
+}
+
+function signatureError(url: string, e: unknown): SignetError {
+  return verificationFailed(
+    'LOG_SIGNATURE',
+    `the tree head of ${url} is not signed by the key in the trusted root: ${(e as Error).message}`,
+    e,
+  );
+}
+
+export class TilesSource implements LogSource {
+  readonly kind = 'tiles' as const;
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  readonly #http: HttpOptions;
+  readonly #origin: string;
+  readonly #cache = new NodeCache(100_000);
+  readonly #tiles = new Map<string, Uint8Array[]>();
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+    this.log = log;
+    this.url = log.baseUrl.replace(/\/+$/, '');
+    this.#http = http;
+    this.#origin = originOfUrl(this.url) ?? this.url;
+  }
+
+  async #get(path: string): Promise<Uint8Array> {
+    return (
+      await send({ service: 'the log', method: 'GET', url: `${this.url}/${path}` }, this.#http)
+    ).body;
+  }
+
+  async head(): Promise<LogHead> {
+    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
+  }
+
+  openHead(note: string): LogHead {
+    const keyId = this.log.checkpointKeyId ?? this.log.logId;
+    let text: string;
+    try {
+      text = verifyNote(
+        note,
+        [trustedLogVerifier(this.#origin, keyId, this.log.publicKey)],
+        'checkpoint',
+      ).text;
+    } catch (e) {
+      throw signatureError(this.url, e);
+    }
+    const cp = parseCheckpoint(text, 'checkpoint');
+    if (cp.origin !== this.#origin)
+      throw signatureError(this.url, new Error(`origin "${cp.origin}" is not "${this.#origin}"`));
+    return { size: cp.size, rootHash: cp.rootHash, note };
+  }
+
+  /** Hash tile (level, index) at `width`: exactly that many hashes, or a TILE_SIZE failure. */
+  async #tile(level: number, index: number, width: number): Promise<Uint8Array[]> {
+    const key = `${level}/${index}`;
+    const full = this.#tiles.get(key);
+    if (full) return full;
+    const path = tilePath(level, index, width);
+    const bytes = await this.#get(path);
+    let hashes: Uint8Array[];
+    try {
+      hashes = decodeHashTile(bytes, path);
+    } catch (e) {
+      throw verificationFailed('TILE_SIZE', `${this.url}/${path}: ${(e as Error).message}`, e);
+    }
+    if (hashes.length !== width)
+      throw verificationFailed(
+        'TILE_SIZE',
+        `${this.url}/${path} has ${hashes.length} hashes; ${width} were asked for`,
+      );
+    if (width === TILE_WIDTH) {
+      if (this.#tiles.size >= 4096) this.#tiles.clear();
+      this.#tiles.set(key, hashes);
+    }
+    return hashes;
+  }
+
+  #builder(size: number): TileProofBuilder {
+    return new TileProofBuilder(size, (l, i, w) => this.#tile(l, i, w), this.#cache);
+  }
+
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    return this.#builder(to).consistencyProof(from);
+  }
+
+  rootAt(size: number): Promise<Uint8Array> {
+    return this.#builder(size).root();
+  }
+
+  async *leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+    const first = Math.floor(from / TILE_WIDTH);
+    const tasks: Array<() => Promise<Uint8Array[]>> = [];
+    for (let n = first; n * TILE_WIDTH < to; n++) {
+      const width = Math.min(TILE_WIDTH, to - n * TILE_WIDTH);
+      tasks.push(async () => {
+        const path = entriesPath(n, width);
+        const bytes = await this.#get(path);
+        let entries: Uint8Array[];
+        try {
+          entries = decodeEntryBundle(bytes, path);
+        } catch (e) {
+          throw verificationFailed('TILE_SIZE', `${this.url}/${path}: ${(e as Error).message}`, e);
+        }
+        if (entries.length !== width)
+          throw verificationFailed(
+            'TILE_SIZE',
+            `${this.url}/${path} has ${entries.length} entries; ${width} were asked for`,
+          );
+        const skip = Math.max(0, from - n * TILE_WIDTH);
+        return skip > 0 ? entries.slice(skip) : entries;
+      });
+    }
+    yield* ordered(tasks);
+  }
+
+  facts(leaf: Uint8Array): EntryFacts {
+    return rekorEntryFacts(leaf);
+  }
+
+  entryUrl(index: number): string {
+    const n = Math.floor(index / TILE_WIDTH);
+    return `${this.url}/${entriesPath(n)}#${index}`;
+  }
+}
+
+type J = Record<string, unknown>;
+const field = (v: unknown, k: string): unknown =>
+  typeof v === 'object' && v !== null ? (v as J)[k] : undefined;
+
+export class RekorV1Source implements LogSource {
+  readonly kind = 'rekor-v1' as const;
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  readonly #http: HttpOptions;
+  /** Entries in inactive shards: v1 log indices are global. */
+  #offset = 0;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+    this.log = log;
+    this.url = log.baseUrl.replace(/\/+$/, '');
+    this.#http = http;
+  }
+
+  async #json(method: 'GET' | 'POST', path: string, json?: unknown): Promise<unknown> {
+    const req = {
+      service: 'the Rekor log',
+      method,
+      url: `${this.url}${path}`,
+      accept: 'application/json',
+      ...(json !== undefined
+        ? { body: JSON.stringify(json), contentType: 'application/json' }
+        : {}),
+    };
+    const res = await send(req, this.#http);
+    try {
+      return JSON.parse(new TextDecoder().decode(res.body));
+    } catch (e) {
+      throw badResponse(req, 'the response is not JSON', e);
+    }
+  }
+
+  async head(): Promise<LogHead> {
+    const info = await this.#json('GET', '/api/v1/log');
+    const note = field(info, 'signedTreeHead');
+    if (typeof note !== 'string')
+      throw badResponse({ service: 'the Rekor log', url: this.url }, 'no signedTreeHead');
+    const inactive = field(info, 'inactiveShards');
+    this.#offset = Array.isArray(inactive)
+      ? inactive.reduce((a: number, s) => a + Number(field(s, 'treeSize') ?? 0), 0)
+      : 0;
+    return this.openHead(note);
+  }
+
+  openHead(note: string): LogHead {
+    const u = new URL(this.url);
+    const names = [...new Set([u.host, u.hostname])];
+    const keyId = this.log.checkpointKeyId ?? this.log.logId;
+    let text: string;
+    try {
+      text = verifyNote(
+        note,
+        names.map((n) => trustedLogVerifier(n, keyId, this.log.publicKey)),
+        'signedTreeHead',
+      ).text;
+    } catch (e) {
+      throw signatureError(this.url, e);
+    }
+    const cp = parseCheckpoint(text, 'signedTreeHead');
+    if (!names.some((n) => cp.origin.startsWith(`${n} - `)))
+      throw signatureError(this.url, new Error(`origin "${cp.origin}" is not this log's`));
+    return { size: cp.size, rootHash: cp.rootHash, note };
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    if (from === 0 || from === to) return [];
+    const j = await this.#json('GET', `/api/v1/log/proof?firstSize=${from}&lastSize=${to}`);
+    const hashes = field(j, 'hashes');
+    if (!Array.isArray(hashes))
+      throw badResponse({ service: 'the Rekor log', url: this.url }, 'the proof has no hashes');
+    return hashes.map((h, i) => fromHex(String(h), `hashes[${i}]`));
+  }
+
+  async *leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+    const tasks: Array<() => Promise<Uint8Array[]>> = [];
+    // Rekor answers at most 10 indexes per retrieve.
+    for (let i = from; i < to; i += 10) {
+      const idx = Array.from({ length: Math.min(10, to - i) }, (_, k) => this.#offset + i + k);
+      tasks.push(async () => {
+        const j = await this.#json('POST', '/api/v1/log/entries/retrieve', { logIndexes: idx });
+        if (!Array.isArray(j) || j.length !== idx.length)
+          throw verificationFailed(
+            'LOG_ENTRIES',
+            `${this.url} returned ${Array.isArray(j) ? j.length : 'no'} entries for ${idx.length} indexes`,
+          );
+        return j.map((m, k) => {
+          const e = typeof m === 'object' && m !== null ? Object.values(m as J)[0] : undefined;
+          if (field(e, 'logIndex') !== idx[k])
+            throw verificationFailed(
+              'LOG_ENTRIES',
+              `${this.url} returned entry ${String(field(e, 'logIndex'))} for index ${idx[k]}`,
+            );
+          return fromBase64(String(field(e, 'body')), `entries[${idx[k]}].body`);
+        });
+      });
+    }
+    yield* ordered(tasks);
+  }
+
+  facts(leaf: Uint8Array): EntryFacts {
+    return rekorEntryFacts(leaf);
+  }
+
+  entryUrl(index: number): string {
+    return `${this.url}/api/v1/log/entries?logIndex=${this.#offset + index}`;
+  }
+}
+
+export class CtSource implements LogSource {
+  readonly kind = 'ct' as const;
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  readonly #http: HttpOptions;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+    this.log = log;
+    this.url = log.baseUrl.replace(/\/+$/, '');
+    this.#http = http;
+  }
+
+  async #json(path: string): Promise<unknown> {
+    const req = { service: 'the CT log', method: 'GET' as const, url: `${this.url}${path}` };
+    const res = await send(req, this.#http);
+    try {
+      return JSON.parse(new TextDecoder().decode(res.body));
+    } catch (e) {
+      throw badResponse(req, 'the response is not JSON', e);
+    }
+  }
+
+  async head(): Promise<LogHead> {
+    return this.openHead(JSON.stringify(await this.#json('/ct/v1/get-sth')));
+  }
+
+  /** An STH as get-sth's JSON. */
+  openHead(text: string): LogHead {
+    let j: unknown;
+    try {
+      j = JSON.parse(text);
+    } catch {
+      throw badResponse({ service: 'the CT log', url: this.url }, 'the tree head is not JSON');
+    }
+    const size = field(j, 'tree_size');
+    const timestamp = field(j, 'timestamp');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || typeof timestamp !== 'number')
+      throw badResponse(
+        { service: 'the CT log', url: this.url },
+        'get-sth has no tree_size/timestamp',
+      );
+    const rootHash = fromBase64(String(field(j, 'sha256_root_hash')), 'sha256_root_hash');
+    const sig = fromBase64(String(field(j, 'tree_head_signature')), 'tree_head_signature');
+    let ok: boolean;
+    try {
+      ok = verifyTreeHead(this.log.publicKey, {
+        treeSize: size,
+        timestamp,
+        rootHash,
+        treeHeadSignature: sig,
+      });
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw signatureError(this.url, new Error('the STH signature does not verify'));
+    const note = JSON.stringify({
+      tree_size: size,
+      timestamp,
+      sha256_root_hash: toBase64(rootHash),
+      tree_head_signature: toBase64(sig),
+    });
+    return { size, rootHash, note };
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    if (from === 0 || from === to) return [];
+    const j = await this.#json(`/ct/v1/get-sth-consistency?first=${from}&second=${to}`);
+    const c = field(j, 'consistency');
+    if (!Array.isArray(c))
+      throw badResponse({ service: 'the CT log', url: this.url }, 'no consistency proof');
+    return c.map((h, i) => fromBase64(String(h), `consistency[${i}]`));
+  }
+
+  async *leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+    let next = from;
+    // get-entries may answer fewer than asked (RFC 6962 §4.6): ask again from where it stopped.
+    for (let guard = 0; next < to && guard < 10_000_000; guard++) {
+      const end = Math.min(to, next + TILE_WIDTH) - 1;
+      const j = await this.#json(`/ct/v1/get-entries?start=${next}&end=${end}`);
+      const entries = field(j, 'entries');
+      if (!Array.isArray(entries) || entries.length === 0 || entries.length > end - next + 1)
+        throw verificationFailed(
+          'LOG_ENTRIES',
+          `${this.url} get-entries ${next}..${end} returned no usable entries`,
+        );
+      const out = entries.map((e, k) =>
+        fromBase64(String(field(e, 'leaf_input')), `entries[${next + k}].leaf_input`),
+      );
+      next += out.length;
+      yield out;
+    }
+  }
+
+  facts(leaf: Uint8Array): EntryFacts {
+    return ctEntryFacts(leaf);
+  }
+
+  entryUrl(index: number): string {
+    return `${this.url}/ct/v1/get-entries?start=${index}&end=${index}`;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The monitor's state file (`--state`): per log the last verified tree head, how far the
+ * entries have been read (with the compact range of the tree up to there), and alerts found but
+ * not yet delivered everywhere. Written atomically after each verified step, so a restart
+ * continues exactly where the last verified step ended: no entry skipped, no alert repeated.
+ */
+import fs from 'node:fs';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
+import { CompactRange } from '../../core/merkle/compact.ts';
+import { writeFileAtomic } from '../../log/atomic-file.ts';
+import type { Alert } from './alerts.ts';
+
+export interface LogState {
+  size: number;
+  rootHash: Uint8Array;
+  note: string;
+  /** Next entry index to read (identity monitoring). */
+  position: number | undefined;
+  /** Compact range of [0, position); undefined until it is known. */
+  range: CompactRange | undefined;
+  /** The last log problem reported (so it is reported once, not on every pass). */
+  problem: string | undefined;
+}
+
+export interface PendingAlert {
+  alert: Alert;
+  printed: boolean;
+  /** Webhook URLs that took it. */
+  delivered: string[];
+}
+
+export interface MonitorState {
+  logs: Map<string, LogState>;
+  pending: PendingAlert[];
+}
+
+interface StateJson {
+  version: 1;
+  logs: Record<
+    string,
+    {
+      size: number;
+      rootHash: string;
+      note: string;
+      position?: number;
+      range?: string[];
+      problem?: string;
+    }
+  >;
+  pending: PendingAlert[];
+}
+
+export function emptyState(): MonitorState {
+  return { logs: new Map(), pending: [] };
+}
+
+export function loadState(file: string | undefined): MonitorState {
+  if (file === undefined) return emptyState();
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw invalid(
+      '--state',
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  try {
+    const j = JSON.parse(text) as StateJson;
+    if (j.version !== 1 || typeof j.logs !== 'object' || !Array.isArray(j.pending))
+      throw new Error('not a signet monitor state (version 1)');
+    const logs = new Map<string, LogState>();
+    for (const [url, l] of Object.entries(j.logs)) {
+      if (!Number.isSafeInteger(l.size) || typeof l.note !== 'string')
+        throw new Error(`the record of ${url} is malformed`);
+      const range =
+        l.range !== undefined && l.position !== undefined
+          ? new CompactRange(
+              l.position,
+              l.range.map((h) => fromBase64(h, 'range')),
+            )
+          : undefined;
+      logs.set(url, {
+        size: l.size,
+        rootHash: fromBase64(l.rootHash, 'rootHash'),
+        note: l.note,
+        position: l.position,
+        range,
+        problem: l.problem,
+      });
+    }
+    return { logs, pending: j.pending };
+  } catch (e) {
+    // Fail closed: starting over would re-read (and re-alert) or skip entries.
+    throw new SignetError(
+      'invalid-input',
+      'MONITOR_STATE',
+      `--state: ${file} is not a monitor state file (${(e as Error).message}); move it away to start afresh`,
+    );
+  }
+}
+
+export function saveState(file: string | undefined, s: MonitorState): void {
+  if (file === undefined) return;
+  const out: StateJson = { version: 1, logs: {}, pending: s.pending };
+  for (const [url, l] of s.logs) {
+    out.logs[url] = {
+      size: l.size,
+      rootHash: toBase64(l.rootHash),
+      note: l.note,
+      ...(l.position !== undefined ? { position: l.position } : {}),
+      ...(l.range ? { range: l.range.hashes.map(toBase64) } : {}),
+      ...(l.problem !== undefined ? { problem: l.problem } : {}),
+    };
+  }
+  writeFileAtomic(file, `${JSON.stringify(out)}\n`);
+}

@@ -1,0 +1,232 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { tempStack, stackToken } from '../../helpers/stack.ts';
+import { startStack } from '../../../src/services/stack.ts';
+import { startWitness } from '../../../src/services/witness/server.ts';
+import { witnessedLogs } from '../../../src/services/witness/logs.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
+import type { Alert, IdentityAlert, LogAlert } from '../../../src/client/monitor/alerts.ts';
+import { originOfUrl } from '../../../src/core/note/checkpoint.ts';
+import { quiet } from '../../services/context.ts';
+
+const people = ['dev@signet.local', 'other@signet.local', 'mallory@signet.local'];
+const oidc = { identities: people.map((name) => ({ flavor: 'email', name })) };
+
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+
+async function sign(url: string, subject: string, rekorVersion: 1 | 2, text: string) {
+  const ctx = await setupSigning({
+    server: url,
+    identityToken: await stackToken(url, subject),
+    rekorVersion,
+    interactive: 'never',
+    env: {},
+  });
+  return signArtifact(new TextEncoder().encode(text), ctx);
+}
+
+async function run(flags: Parameters<typeof monitorFromFlags>[0], extra = {}) {
+  const lines: Alert[] = [];
+  const m = await monitorFromFlags(flags, {
+    print: (l: string) => lines.push(JSON.parse(l) as Alert),
+    report: () => {},
+    ...extra,
+  });
+  const r = await m.pass();
+  return { r, lines };
+}
+
+test('the monitor reports an identity in the transparency and CT logs, only that one, once, across a restart; webhooks are signed and retried', async () => {
+  const stack = await tempStack({ config: { oidc } });
+  const dir = tmp('signet-monitor-');
+  const rootFile = path.join(dir, 'root.json');
+  const configFile = path.join(dir, 'watch.yaml');
+  const stateFile = path.join(dir, 'state.json');
+  // A webhook receiver on loopback that fails the first delivery.
+  const received: Array<{ body: string; sig: string | undefined }> = [];
+  let calls = 0;
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      calls++;
+      if (calls === 1) {
+        res.writeHead(500).end();
+        return;
+      }
+      received.push({ body, sig: req.headers['x-signet-signature-256'] as string | undefined });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`;
+  try {
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    fs.writeFileSync(
+      configFile,
+      [
+        'startIndex: 0',
+        'monitoredValues:',
+        '  certIdentities:',
+        '    - certSubjectExact: dev@signet.local',
+        `      issuersExact: ['${stack.url}/oidc']`,
+        '',
+      ].join('\n'),
+    );
+    await sign(stack.url, 'dev@signet.local', 2, 'one');
+    await sign(stack.url, 'other@signet.local', 2, 'two');
+    await sign(stack.url, 'dev@signet.local', 1, 'three');
+    const flags = {
+      trustedRoot: rootFile,
+      config: configFile,
+      state: stateFile,
+      webhook: [hookUrl],
+      webhookSecret: 's3cret',
+    };
+    const first = await run(flags, { webhookOptions: { backoffMs: 10 } });
+    assert.equal(first.r.problems, 0);
+    assert.equal(first.r.errors, 0);
+    const ids = first.lines as IdentityAlert[];
+    // dev signed twice: two log entries and two precertificates; other@ never appears.
+    assert.equal(ids.filter((a) => a.kind.startsWith('ct/')).length, 2, JSON.stringify(ids));
+    assert.deepEqual(
+      ids
+        .filter((a) => !a.kind.startsWith('ct/'))
+        .map((a) => a.kind)
+        .sort(),
+      ['hashedrekord/0.0.1', 'hashedrekord/0.0.2'],
+    );
+    for (const a of ids) {
+      assert.equal(a.type, 'identity');
+      assert.equal(a.identity, 'dev@signet.local');
+      assert.equal(a.issuer, `${stack.url}/oidc`);
+      assert.ok(a.entryUrl.startsWith(a.log));
+      assert.deepEqual(a.matches[0], {
+        rule: 'certIdentities[0]',
+        field: 'subject',
+        pattern: 'dev@signet.local',
+        value: 'dev@signet.local',
+      });
+      if (!a.kind.startsWith('ct/')) assert.match(a.artifactDigest!, /^sha256:[0-9a-f]{64}$/);
+    }
+    // Every alert reached the webhook once (after one retry), signed with the secret.
+    assert.equal(received.length, ids.length);
+    for (const r of received)
+      assert.equal(r.sig, `sha256=${createHmac('sha256', 's3cret').update(r.body).digest('hex')}`);
+    assert.deepEqual(
+      received.map((r) => (JSON.parse(r.body) as Alert).id).sort(),
+      ids.map((a) => a.id).sort(),
+    );
+
+    // A second run with nothing new says nothing.
+    const quietRun = await run(flags);
+    assert.deepEqual(quietRun.lines, []);
+    // New entries after a restart: exactly those.
+    await sign(stack.url, 'dev@signet.local', 2, 'four');
+    await sign(stack.url, 'other@signet.local', 1, 'five');
+    const next = await run(flags);
+    assert.equal(next.lines.length, 2, JSON.stringify(next.lines));
+    const seen = new Set(ids.map((a) => `${a.log}#${a.logIndex}`));
+    for (const a of next.lines as IdentityAlert[]) assert.ok(!seen.has(`${a.log}#${a.logIndex}`));
+
+    // The command: --once exits 2 when an identity matched, 0 when nothing did, 1 on bad input.
+    // (run asynchronously: the stack answering it lives in this process)
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['src/cli/main.ts', 'monitor', '--once', '--trusted-root', rootFile, ...args],
+          { encoding: 'utf8' },
+          (err, stdout, stderr) =>
+            resolve({
+              status: err ? ((err as { code?: number }).code ?? null) : 0,
+              stdout,
+              stderr,
+            }),
+        ),
+      );
+    const matched = await cli('--config', configFile, '--state', path.join(dir, 'cli-state.json'));
+    assert.equal(matched.status, 2, matched.stderr);
+    assert.equal(matched.stdout.trim().split('\n').length, 6);
+    const nobody = path.join(dir, 'nobody.yaml');
+    fs.writeFileSync(nobody, 'startIndex: 0\nmonitoredValues:\n  subjects: [nobody@nowhere]\n');
+    assert.equal((await cli('--config', nobody)).status, 0);
+    fs.writeFileSync(nobody, 'monitoredValues:\n  subjects: ["(bad"]\n');
+    const bad = await cli('--config', nobody);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /monitoredValues\.subjects\[0\]: is not a valid regular expression/);
+  } finally {
+    hook.close();
+    await stack.close();
+  }
+});
+
+test('a forked log (a second stack with the first one’s key) is detected by the monitor and refused by a witness', async () => {
+  const dataA = tmp('signet-fork-a-');
+  const a = await tempStack({ dataDir: dataA, config: { oidc } });
+  const port = Number(new URL(a.url).port);
+  const dir = tmp('signet-fork-mon-');
+  const rootFile = path.join(dir, 'root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${a.url}/trusted_root.json`)).text());
+  const shard = (
+    JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }
+  ).tlogs[0]!.baseUrl;
+  await a.close();
+  const witness = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: tmp('signet-fork-w-'),
+    name: 'witness.test/w',
+    logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
+    log: quiet,
+  });
+  const config = { oidc, rekor: { witnesses: [{ url: witness.url, key: witness.vkey }] } };
+  const stateFile = path.join(dir, 'state.json');
+  const flags = { trustedRoot: rootFile, state: stateFile, log: [shard] };
+  let running = await startStack({ port, host: '127.0.0.1', dataDir: dataA, log: quiet, config });
+  try {
+    for (const t of ['a1', 'a2']) await sign(running.url, 'dev@signet.local', 2, t);
+    const good = await run(flags);
+    assert.equal(good.r.problems, 0);
+    const verified = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard];
+    const origin = originOfUrl(shard)!;
+    assert.equal(witness.witness.latest(origin)!.size, verified.size);
+    await running.close();
+
+    // The attacker: the same key and URL, another history.
+    const dataB = tmp('signet-fork-b-');
+    fs.cpSync(path.join(dataA, 'keys', 'rekor'), path.join(dataB, 'keys', 'rekor'), {
+      recursive: true,
+    });
+    running = await startStack({ port, host: '127.0.0.1', dataDir: dataB, log: quiet, config });
+    for (const t of ['b1', 'b2', 'b3']) await sign(running.url, 'mallory@signet.local', 2, t);
+    const forked = await run(flags);
+    assert.equal(forked.r.problems, 1);
+    const alert = forked.lines[0] as LogAlert;
+    assert.equal(alert.type, 'log');
+    assert.ok(['inconsistent', 'fork'].includes(alert.problem), alert.problem);
+    // Nothing unverified was kept: the state still holds the first log's head.
+    const after = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard];
+    assert.equal(after.size, verified.size);
+    assert.equal(after.rootHash, verified.rootHash);
+    // Reported once, not on every pass.
+    assert.equal((await run(flags)).lines.length, 0);
+    // The witness did not cosign the fork and still holds the first log's tree.
+    assert.equal(witness.witness.latest(origin)!.size, verified.size);
+    assert.equal(
+      Buffer.from(witness.witness.latest(origin)!.rootHash).toString('base64'),
+      verified.rootHash,
+    );
+  } finally {
+    await running.close();
+    await witness.close();
+  }
+});
