@@ -80,19 +80,25 @@ export class TilesSource implements LogSource {
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
   readonly #origin: string;
+  /** Where the tiles are read (a mirror, or the log's current address); default `url`. */
+  readonly #readFrom: string;
   readonly #cache = new NodeCache(100_000);
   readonly #tiles = new Map<string, Uint8Array[]>();
 
-  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
     this.log = log;
     this.url = log.baseUrl.replace(/\/+$/, '');
     this.#http = http;
     this.#origin = originOfUrl(this.url) ?? this.url;
+    this.#readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
   }
 
   async #get(path: string): Promise<Uint8Array> {
     return (
-      await send({ service: 'the log', method: 'GET', url: `${this.url}/${path}` }, this.#http)
+      await send(
+        { service: 'the log', method: 'GET', url: `${this.#readFrom}/${path}` },
+        this.#http,
+      )
     ).body;
   }
 

@@ -12,7 +12,10 @@ import http from 'node:http';
 import { tempStack, stackToken } from '../../helpers/stack.ts';
 import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
-import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
+import { readMonitorConfig } from '../../../src/client/monitor/setup.ts';
+import { Monitor } from '../../../src/client/monitor/monitor.ts';
+import { TilesSource } from '../../../src/client/monitor/sources.ts';
+import { parseTrustedRoot } from '../../../src/bundle/trusted-root.ts';
 import type { Alert, LogAlert } from '../../../src/client/monitor/alerts.ts';
 
 type Tamper = (path: string, body: Buffer) => Buffer | undefined;
@@ -56,28 +59,28 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
       env: {},
     });
     for (let i = 0; i < 3; i++) await signArtifact(new TextEncoder().encode(`x${i}`), ctx);
-    // The trusted root, with the log reached through the proxy (same origin: the checkpoint's
-    // origin names the stack's host:port, so the proxy forwards Host-independent bytes).
+    // The trusted root names the log (its origin and key); the bytes come through the proxy.
     const root = JSON.parse(await (await fetch(`${stack.url}/trusted_root.json`)).text()) as {
       tlogs: Array<{ baseUrl: string }>;
     };
     const shard = root.tlogs[0]!.baseUrl;
-    const rootFile = path.join(dir, 'root.json');
-    fs.writeFileSync(rootFile, JSON.stringify(root));
     const configFile = path.join(dir, 'watch.yaml');
     fs.writeFileSync(configFile, 'startIndex: 0\nmonitoredValues:\n  subjects: [nobody]\n');
     const stateFile = path.join(dir, 'state.json');
-    // Route the shard's requests through the proxy by pointing the global fetch at it.
-    const realFetch = globalThis.fetch;
+    // The monitor reads the log through the proxy (its identity still comes from the root).
     const proxied = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) =>
-      realFetch(String(input).replace(stack.url, proxied), init)) as typeof fetch;
+    const log = parseTrustedRoot(root).tlogs[0]!;
+    const readFrom = `${proxied}${new URL(stack.url).pathname.replace(/\/$/, '')}/rekor/shards/1`;
+    const config = readMonitorConfig(configFile);
     const pass = async () => {
       const lines: Alert[] = [];
-      const m = await monitorFromFlags(
-        { trustedRoot: rootFile, config: configFile, state: stateFile, log: [shard] },
-        { print: (l) => lines.push(JSON.parse(l) as Alert), report: () => {} },
-      );
+      const m = new Monitor({
+        sources: [new TilesSource(log, {}, readFrom)],
+        config,
+        stateFile,
+        print: (l) => lines.push(JSON.parse(l) as Alert),
+        report: () => {},
+      });
       return { r: await m.pass(), alerts: lines as LogAlert[] };
     };
     const state = () => {
@@ -145,7 +148,7 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
       assert.equal(r.r.errors, 0);
       assert.equal(state().position, (before.position as number) + 2);
     } finally {
-      globalThis.fetch = realFetch;
+      proxy.closeAllConnections();
     }
   } finally {
     proxy.close();
