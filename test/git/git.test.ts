@@ -136,6 +136,22 @@ test('another identity, an untrusted CA, an unsigned commit: clear failures', as
     /^error: .*issued to "dev@signet\.local", not to "mallory@signet\.local"$/m,
   );
   assert.equal(s.stderr.trim().split('\n').length, 1);
+  // A range: one FAILED line per commit, and the command fails.
+  const r = await world.signet(repo, [
+    'verify-commit',
+    '--range',
+    'HEAD~2..HEAD',
+    '--certificate-identity',
+    'mallory@signet.local',
+    '--certificate-oidc-issuer',
+    issuer,
+  ]);
+  assert.equal(r.status, 12);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  for (const l of lines)
+    assert.match(l, /^[0-9a-f]{40} FAILED the certificate was issued to "dev@signet\.local"/);
+  assert.match(r.stderr, /2 of 2 commits in HEAD~2\.\.HEAD failed verification/);
 
   const production = path.resolve(
     'test/fixtures/conformance/trust-roots/production/trusted_root.json',

@@ -170,7 +170,7 @@ test('Signet verifies what openssl cms -sign makes with a stack certificate (git
 
   // Not yet logged: no embedded entry and nothing in the log.
   let v = await world.signet(repo, ['verify-commit', id, ...flags, ...server]);
-  assert.equal(v.status, 1);
+  assert.equal(v.status, 12);
   assert.match(
     v.stderr,
     /^error: the signature carries no transparency log entry, and the log has none for [0-9a-f]{40}/m,
@@ -193,7 +193,7 @@ test('Signet verifies what openssl cms -sign makes with a stack certificate (git
     /Verified OK: commit [0-9a-f]{40} signed by dev@signet\.local .*log index \d+ \(online entry\)/,
   );
   v = await world.signet(repo, ['verify-commit', id, ...flags, ...server, '--offline']);
-  assert.equal(v.status, 1);
+  assert.equal(v.status, 12);
   assert.match(
     v.stderr,
     /^error: the signature carries no transparency log entry \(it was made without one/m,
@@ -421,7 +421,7 @@ test('timestamp-only mode (git setup --no-tlog): refused by default, accepted an
   await must(world.git(repo, ['commit', '-q', '-m', 'private'], { SIGSTORE_ID_TOKEN: token }));
   const flags = ['--certificate-identity', 'dev@signet.local', '--certificate-oidc-issuer', issuer];
   let v = await world.signet(repo, ['verify-commit', ...flags, '--offline']);
-  assert.equal(v.status, 1);
+  assert.equal(v.status, 12);
   assert.match(v.stderr, /^error: the signature carries no transparency log entry/m);
   v = await world.signet(repo, ['verify-commit', ...flags, '--offline', '--insecure-ignore-tlog']);
   assert.equal(v.status, 0, v.stderr);

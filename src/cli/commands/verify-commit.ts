@@ -105,7 +105,8 @@ export function registerVerifyCommit(program: Command): void {
     if (bad > 0 || good === 0) {
       if (good === 0 && bad === 0)
         throw invalid('--range', `${flags.range} holds no commits to verify`);
-      process.exitCode = 1;
+      const { EXIT_NO_MATCHING_SIGNATURE } = await import('../errors.ts');
+      process.exitCode = EXIT_NO_MATCHING_SIGNATURE; // cosign: a check failed
     }
   });
 }
