@@ -4,7 +4,7 @@
  * bytes as standard base64, int64 as decimal strings (numbers tolerated), enums by name,
  * google.protobuf.Timestamp as RFC 3339 text. Every error names the field path.
  */
-import { invalid } from '../core/errors.ts';
+import { invalid, quoteInput } from '../core/errors.ts';
 import { fromBase64 } from '../core/encoding/base64.ts';
 
 export type JsonObject = Record<string, unknown>;
@@ -105,7 +105,7 @@ export function int64(v: unknown, path: string, min = Number.MIN_SAFE_INTEGER): 
   } else if (typeof v === 'number') {
     n = v;
   } else throw invalid(path, `must be an integer (string or number), found ${kindOf(v)}`);
-  if (!Number.isSafeInteger(n)) throw invalid(path, `${String(v)} is not a safe integer`);
+  if (!Number.isSafeInteger(n)) throw invalid(path, `${quoteInput(v)} is not a safe integer`);
   if (n < min) throw invalid(path, `${n} must be at least ${min}`);
   return n;
 }
@@ -119,7 +119,7 @@ export function enumName<T extends string>(
 ): T {
   if (typeof v === 'number' && numbers[v] !== undefined) return numbers[v];
   if (typeof v === 'string' && (names as readonly string[]).includes(v)) return v as T;
-  throw invalid(path, `${JSON.stringify(v)} is not one of ${names.join(', ')}`);
+  throw invalid(path, `${quoteInput(v)} is not one of ${names.join(', ')}`);
 }
 
 const RFC3339 =

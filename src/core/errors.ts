@@ -118,3 +118,17 @@ export function jsonProblem(e: SyntaxError): string {
     return `a syntax error${m ? ` at position ${m[1]}` : ''}`;
   return 'a syntax error';
 }
+
+/**
+ * An untrusted value as an error message may quote it: strings cut to `max` characters and
+ * JSON-quoted, scalars as they are, arrays and objects by their kind only. Never recursive
+ * (JSON.stringify or String() of a value nested thousands of levels deep overflows the stack)
+ * and never long (a 1 MB field must not come back as a 1 MB error).
+ */
+export function quoteInput(v: unknown, max = 100): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > max ? `${v.slice(0, max)}...` : v);
+  if (v === null || typeof v === 'number' || typeof v === 'boolean' || v === undefined)
+    return String(v);
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}

@@ -2,7 +2,7 @@
  * The tile-based transparency log engine (DESIGN.md layer 3). See ./index.ts for the pipeline.
  */
 import type { KeyObject } from 'node:crypto';
-import { SignetError, invalid } from '../core/errors.ts';
+import { SignetError, invalid, quoteInput } from '../core/errors.ts';
 import { EMPTY_ROOT, HASH_SIZE, hashEqual, leafHash as hashLeaf } from '../core/merkle/hash.ts';
 import { noteSigner, type NoteKey } from '../core/note/keys.ts';
 import type { NoteSigner } from '../core/note/note.ts';
@@ -83,7 +83,7 @@ const hex = (b: Uint8Array): string =>
 
 function checkIndexArg(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-    throw invalid(field, `must be a non-negative integer, got ${String(v)}`);
+    throw invalid(field, `must be a non-negative integer, got ${quoteInput(v)}`);
   return v;
 }
 

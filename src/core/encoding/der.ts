@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts';
+import { invalid, quoteInput } from '../errors.ts';
 
 /**
  * The project's DER reader and writer (X.690 §8, §10): certificates (the exact TBS bytes a
@@ -111,7 +111,7 @@ export function decodeTime(buf: Uint8Array, t: Tlv, field: string): Date {
     m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d*[1-9]))?Z$/.exec(s);
     year = m ? +m[1]! : 0;
   } else throw invalid(field, `expected a UTCTime or GeneralizedTime, got tag 0x${hex(t.tag)}`);
-  if (!m) throw invalid(field, `is not a DER time: ${JSON.stringify(s)}`);
+  if (!m) throw invalid(field, `is not a DER time: ${quoteInput(s)}`);
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
   const d = new Date(Date.UTC(year, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
   if (
@@ -122,7 +122,7 @@ export function decodeTime(buf: Uint8Array, t: Tlv, field: string): Date {
     d.getUTCMinutes() !== +m[5]! ||
     d.getUTCSeconds() !== +m[6]!
   )
-    throw invalid(field, `is not a valid date: ${JSON.stringify(s)}`);
+    throw invalid(field, `is not a valid date: ${quoteInput(s)}`);
   if (year < 100) d.setUTCFullYear(year); // Date.UTC maps 0-99 to 1900-1999
   return d;
 }

@@ -3,7 +3,7 @@
  * carried in DSSE with payloadType `application/vnd.in-toto+json`. Statement v0.1 is read too
  * (older attestations in logs still use it); new statements are always v1.
  */
-import { invalid } from '../errors.ts';
+import { invalid, quoteInput } from '../errors.ts';
 
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -37,7 +37,7 @@ export function parseStatement(payload: Uint8Array, path = 'statement'): Stateme
   if (!isObject(value)) throw invalid(path, 'must be a JSON object');
   const type = value._type;
   if (type !== STATEMENT_V1 && type !== STATEMENT_V01)
-    throw invalid(`${path}._type`, `${JSON.stringify(type)} is not an in-toto Statement v1`);
+    throw invalid(`${path}._type`, `${quoteInput(type)} is not an in-toto Statement v1`);
   if (!Array.isArray(value.subject) || value.subject.length === 0)
     throw invalid(`${path}.subject`, 'must be a non-empty array');
   const subject = value.subject.map((s: unknown, i: number): Subject => {

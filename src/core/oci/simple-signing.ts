@@ -3,7 +3,7 @@
  * pkg/signature/payload, cosign specs/SIGNATURE_SPEC.md):
  * `{"critical":{"identity":{"docker-reference":R},"image":{"docker-manifest-digest":D},"type":T},"optional":A}`.
  */
-import { invalid } from '../errors.ts';
+import { invalid, quoteInput } from '../errors.ts';
 import { parseDigest, type Digest } from './digest.ts';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
@@ -49,7 +49,7 @@ export function parseSimpleSigning(bytes: Uint8Array, field = 'payload'): Simple
   if (c.type !== SIMPLE_SIGNING_TYPE)
     throw invalid(
       `${field}.critical.type`,
-      `is ${JSON.stringify(c.type)}, not "${SIMPLE_SIGNING_TYPE}"`,
+      `is ${quoteInput(c.type)}, not "${SIMPLE_SIGNING_TYPE}"`,
     );
   const image = isObject(c.image) ? c.image : {};
   const d = image['docker-manifest-digest'] ?? image['Docker-manifest-digest'];

@@ -84,7 +84,10 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   };
   let i = 2;
   if (top[i]?.tag === TAG.OID) req.policy = elementOid(top[i++]!, `${f}.reqPolicy`);
-  if (top[i]?.tag === TAG.INTEGER) req.nonce = elementInteger(top[i++]!, `${f}.nonce`);
+  if (top[i]?.tag === TAG.INTEGER) {
+    checkNonceEncoding(top[i]!.value, `${f}.nonce`);
+    req.nonce = elementInteger(top[i++]!, `${f}.nonce`);
+  }
   if (top[i]?.tag === TAG.BOOLEAN) {
     const v = top[i++]!.value;
     if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff))
@@ -96,9 +99,31 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
     i++;
   }
   if (i !== top.length) throw invalid(f, `unexpected field at position ${i}`);
-  if (req.nonce !== undefined && req.nonce < 0n)
-    throw invalid(`${f}.nonce`, 'must not be negative');
+  if (req.nonce !== undefined) checkNonce(req.nonce, `${f}.nonce`);
   return req;
+}
+
+/**
+ * Largest nonce accepted: 160 bits. RFC 3161 §2.4.1 asks for "a large random number"; the
+ * clients of Sigstore TSAs send at most that (OpenSSL 64 bits, sigstore-go 159 bits), and a TSA
+ * has no reason to echo kilobytes of a client's choosing into a signed token.
+ */
+export const MAX_NONCE_BITS = 160;
+
+/** A nonce value a TSA accepts: non-negative and at most MAX_NONCE_BITS long. */
+export function checkNonce(n: bigint, field: string): void {
+  if (n < 0n) throw invalid(field, 'must not be negative');
+  if (n >> BigInt(MAX_NONCE_BITS) !== 0n)
+    throw invalid(field, `is longer than ${MAX_NONCE_BITS} bits`);
+}
+
+/** DER INTEGER contents must be minimal (X.690 8.3.2): no redundant leading 0x00 or 0xFF byte. */
+function checkNonceEncoding(v: Uint8Array, field: string): void {
+  if (v.length > 1 && ((v[0] === 0 && v[1]! < 0x80) || (v[0] === 0xff && v[1]! >= 0x80)))
+    throw invalid(field, 'is not a minimally encoded DER INTEGER (X.690 8.3.2)');
+  // 160 bits and a sign byte: anything longer is refused before it becomes a number.
+  if (v.length > MAX_NONCE_BITS / 8 + 1)
+    throw invalid(field, `is longer than ${MAX_NONCE_BITS} bits`);
 }
 
 /** Encodes a TimeStampReq (the client side of RFC 3161 §2.4.1). */

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { verify as nodeVerify } from 'node:crypto';
 import { defaultHash, keyDetailsOf, type KeyDetails } from '../../core/crypto/keys.ts';
 import { verifyMessage } from '../../core/crypto/verify.ts';
-import { SignetError } from '../../core/errors.ts';
+import { SignetError, quoteInput } from '../../core/errors.ts';
 
 /**
  * Which requester keys the CA certifies (Fulcio `--client-signing-algorithms`, servers.md 1.3
@@ -66,7 +66,7 @@ export async function checkProofOfPossession(
       'verification',
       'PROOF_OF_POSSESSION',
       `is not a valid ${details} signature by the given public key over the challenge ` +
-        `${JSON.stringify(challenge)} (the token's email for email identities, else its "sub")`,
+        `${quoteInput(challenge)} (the token's email for email identities, else its "sub")`,
       { field: 'publicKeyRequest.proofOfPossession' },
     );
 }

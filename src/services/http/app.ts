@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from '../types.ts';
-import { frameworkError, installErrorHandler } from './errors.ts';
+import { clientError, frameworkError, installErrorHandler } from './errors.ts';
 
 export interface HttpAppOptions {
   /** Default body limit in bytes (routes may set their own). Fulcio and Rekor v2 use 4 MiB. */
@@ -31,6 +31,8 @@ export function createApp(
     forceCloseConnections: true,
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
       frameworkError(error, reply),
+    // Requests Node's parser refuses (headers over 16 KiB, malformed HTTP): the same shape.
+    clientErrorHandler: clientError,
   };
   if (serverFactory) {
     app = Fastify({

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorKind, SignetError } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
@@ -158,5 +160,23 @@ export function frameworkError(error: FastifyError, reply: FastifyReply): Fastif
     typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
       ? error.statusCode
       : 400,
+  );
+}
+
+/** Node's HTTP parser refused the request (fastify's `clientErrorHandler`): answer in our shape. */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return;
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    code: status,
+    message: tooLarge
+      ? 'the request headers are larger than the limit of 16384 bytes'
+      : 'the request is not valid HTTP',
+    error: tooLarge ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

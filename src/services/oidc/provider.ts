@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomBytes, randomInt, timingSafeEqual } 
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
-import { SignetError } from '../../core/errors.ts';
+import { SignetError, quoteInput } from '../../core/errors.ts';
 import { KeyRing } from '../keyring.ts';
 import type { ClientConfig, IdentityConfig, ProviderConfig } from './config.ts';
 import { baseClaims, type Flavor, flavorPath } from './flavors.ts';
@@ -134,11 +134,7 @@ export class OidcProvider {
   client(id: unknown): ClientConfig {
     const c = typeof id === 'string' ? this.config.clients.find((x) => x.id === id) : undefined;
     if (!c)
-      throw new OAuthError(
-        'invalid_client',
-        `unknown client_id ${JSON.stringify(id ?? null)}`,
-        401,
-      );
+      throw new OAuthError('invalid_client', `unknown client_id ${quoteInput(id ?? null)}`, 401);
     return c;
   }
 

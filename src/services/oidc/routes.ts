@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { invalid } from '../../core/errors.ts';
+import { invalid, quoteInput } from '../../core/errors.ts';
+import { capText } from '../http/errors.ts';
 import type { Flavor } from './flavors.ts';
 import { devicePage, loginPage, messagePage } from './pages.ts';
 import { type Issuer, OAuthError, type OidcProvider } from './provider.ts';
@@ -33,7 +34,13 @@ function sendOAuth(reply: FastifyReply, e: unknown): FastifyReply {
     return reply
       .code(e.status)
       .header('cache-control', 'no-store')
-      .send({ error: e.error, error_description: e.message, message: e.message });
+      .send({
+        // RFC 6749 5.2 fields, plus the project's error shape (code, message, error).
+        code: e.status,
+        error: e.error,
+        error_description: capText(e.message),
+        message: capText(e.message),
+      });
   throw e;
 }
 
@@ -271,7 +278,7 @@ function registerIssuer(
       else
         throw new OAuthError(
           'unsupported_grant_type',
-          `grant_type ${JSON.stringify(grant ?? null)} is not supported (authorization_code, ${GRANT_DEVICE}, client_credentials)`,
+          `grant_type ${quoteInput(grant ?? null)} is not supported (authorization_code, ${GRANT_DEVICE}, client_credentials)`,
         );
       return reply.header('cache-control', 'no-store').send(res);
     } catch (e) {

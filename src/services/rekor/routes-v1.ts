@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, SignetError, quoteInput } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -248,7 +248,7 @@ function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator }
       throw new SignetError(
         'unsupported',
         'UNSUPPORTED_KEY_FORMAT',
-        `key format "${String(p['format'])}" is not supported (x509 is)`,
+        `key format ${quoteInput(p['format'])} is not supported (x509 is)`,
         { field: 'publicKey.format' },
       );
     if (p['url'] !== undefined)

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, SignetError, quoteInput } from '../../core/errors.ts';
 import { sendError } from '../http/errors.ts';
 import {
+  checkNonce,
   HASH_LENGTHS,
   parseTimestampRequest,
   requireHash,
@@ -118,7 +119,7 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
           new SignetError(
             'unsupported',
             'UNSUPPORTED_MEDIA_TYPE',
-            `unsupported Content-Type ${JSON.stringify(ct)}: send application/timestamp-query (DER) or application/json`,
+            `unsupported Content-Type ${quoteInput(ct)}: send application/timestamp-query (DER) or application/json`,
           ),
           415,
         );
@@ -186,8 +187,9 @@ function parseJsonRequest(body: unknown): TimestampRequest {
   if (b['nonce'] !== undefined) {
     const n = b['nonce'];
     if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) req.nonce = BigInt(n);
-    else if (typeof n === 'string' && /^\d{1,48}$/.test(n)) req.nonce = BigInt(n);
-    else throw invalid('nonce', 'must be a non-negative integer');
+    else if (typeof n === 'string' && /^(0|[1-9]\d{0,48})$/.test(n)) req.nonce = BigInt(n);
+    else throw invalid('nonce', 'must be a non-negative integer (decimal, no leading zeros)');
+    checkNonce(req.nonce, 'nonce');
   }
   if (b['tsaPolicyOID'] !== undefined) {
     if (typeof b['tsaPolicyOID'] !== 'string' || !/^\d+(\.\d+)+$/.test(b['tsaPolicyOID']))

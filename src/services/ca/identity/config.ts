@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { invalid } from '../../../core/errors.ts';
+import { invalid, quoteInput } from '../../../core/errors.ts';
 import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
 import { compileTemplate, TemplateError } from './template.ts';
 import { readTextFile } from '../../read-file.ts';
@@ -117,7 +117,7 @@ function parseEntry(
   if (!type || !(ISSUER_TYPES as readonly string[]).includes(type))
     throw invalid(
       `${field}.type`,
-      `must be one of ${ISSUER_TYPES.join(', ')} (got ${JSON.stringify(type ?? null)})`,
+      `must be one of ${ISSUER_TYPES.join(', ')} (got ${quoteInput(type ?? null)})`,
     );
   const e: IssuerEntry = {
     issuerUrl,

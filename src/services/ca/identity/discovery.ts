@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
-import { SignetError } from '../../../core/errors.ts';
+import { SignetError, quoteInput } from '../../../core/errors.ts';
 
 /**
  * OIDC discovery (OpenID Connect Discovery 1.0 section 4) and JWKS retrieval for the issuers the
@@ -101,7 +101,7 @@ export class KeySetCache {
     if (d['issuer'] !== issuer)
       throw unreachable(
         issuer,
-        `the discovery document names issuer ${JSON.stringify(d['issuer'])}, not ${issuer}`,
+        `the discovery document names issuer ${quoteInput(d['issuer'])}, not ${issuer}`,
       );
     const jwksUri = d['jwks_uri'];
     if (typeof jwksUri !== 'string')

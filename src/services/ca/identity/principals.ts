@@ -1,4 +1,4 @@
-import { SignetError } from '../../../core/errors.ts';
+import { SignetError, quoteInput } from '../../../core/errors.ts';
 import type { CiProviderMetadata, IssuerConfig, IssuerEntry } from './config.ts';
 import { compileTemplate, type CompiledTemplate, TemplateError } from './template.ts';
 import type { FulcioExtensionValues, Principal } from './types.ts';
@@ -45,7 +45,7 @@ function emailPrincipal(entry: IssuerEntry, iss: string, claims: Claims, sub: st
   if (!entry.skipEmailVerification && verified !== true && verified !== 'true')
     throw fail(
       'EMAIL_NOT_VERIFIED',
-      `the email ${email} is not verified by the issuer (email_verified is ${JSON.stringify(verified ?? null)}, must be true)`,
+      `the email ${email} is not verified by the issuer (email_verified is ${quoteInput(verified ?? null)}, must be true)`,
     );
   if (!EMAIL_RE.test(email)) throw fail('TOKEN_CLAIMS', `"${email}" is not an email address`);
   let issuer = iss;

@@ -1,5 +1,5 @@
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type JSONWebKeySet } from 'jose';
-import { SignetError } from '../../../core/errors.ts';
+import { SignetError, quoteInput } from '../../../core/errors.ts';
 import { type IssuerConfig, type IssuerEntry, metaIssuerRegExp } from './config.ts';
 import { KeySetCache, type KeySetCacheOptions } from './discovery.ts';
 import { principalFor } from './principals.ts';
@@ -62,7 +62,7 @@ export function createIdentityVerifier(
       const names = [...exact.keys(), ...meta.map((m) => m.entry.issuerUrl)];
       throw fail(
         'UNKNOWN_ISSUER',
-        `the token's issuer ${JSON.stringify(iss)} is not trusted by this CA` +
+        `the token's issuer ${quoteInput(iss)} is not trusted by this CA` +
           (names.length ? ` (trusted: ${names.join(', ')})` : ' (no issuers are configured)'),
       );
     }
@@ -112,7 +112,7 @@ export function createIdentityVerifier(
       if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg))
         throw fail(
           'TOKEN_ALGORITHM',
-          `the token's algorithm ${JSON.stringify(alg ?? null)} is not allowed (allowed: ${ALLOWED_ALGORITHMS.join(', ')})`,
+          `the token's algorithm ${quoteInput(alg ?? null)} is not allowed (allowed: ${ALLOWED_ALGORITHMS.join(', ')})`,
         );
       const iss = payload['iss'];
       if (typeof iss !== 'string' || iss === '')
@@ -160,7 +160,14 @@ export function createIdentityVerifier(
       if (!auds.includes(entry.clientId))
         throw fail(
           'TOKEN_AUDIENCE',
-          `the token's audience is ${JSON.stringify(aud)}, but this CA expects "${entry.clientId}" for issuer ${iss}`,
+          `the token's audience is ${
+            Array.isArray(aud)
+              ? `[${aud
+                  .slice(0, 5)
+                  .map((a) => quoteInput(a))
+                  .join(', ')}${aud.length > 5 ? ', ...' : ''}]`
+              : quoteInput(aud)
+          }, but this CA expects "${entry.clientId}" for issuer ${iss}`,
         );
       const sub = claims['sub'];
       if (typeof sub !== 'string' || sub === '')
@@ -192,7 +199,7 @@ function iso(seconds: number): string {
 
 function signatureError(e: unknown, iss: string, kid: string | undefined): SignetError {
   if (e instanceof SignetError) return e;
-  const k = kid === undefined ? 'no kid' : `kid ${JSON.stringify(kid)}`;
+  const k = kid === undefined ? 'no kid' : `kid ${quoteInput(kid)}`;
   if (e instanceof joseErrors.JWKSNoMatchingKey)
     return fail(
       'TOKEN_KEY_UNKNOWN',

@@ -1,0 +1,178 @@
+// Malformed input against a whole stack: JSON nested thousands of levels deep, megabyte
+// fields, bad URL escapes, oversized headers and out-of-range TSA nonces each get a 4xx in the
+// project's one error shape ({code, message, error, field?}; OAuth endpoints add
+// error_description), never a 500, and error messages quote at most a bounded part of the input.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { tempStack } from '../helpers/stack.ts';
+import { createApp } from '../../src/services/http/app.ts';
+
+const stack = await tempStack();
+after(() => stack.close());
+
+const DEPTH = 20_000;
+const deep = (n = DEPTH) => '['.repeat(n) + ']'.repeat(n);
+const b64u = (t: string) => Buffer.from(t).toString('base64url');
+const jwt = (header: string, payload: string) => `${b64u(header)}.${b64u(payload)}.${b64u('sig')}`;
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const caBody = (token: string) =>
+  JSON.stringify({
+    credentials: { oidcIdentityToken: token },
+    publicKeyRequest: {
+      publicKey: {
+        algorithm: 'ECDSA',
+        content: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+      proofOfPossession: sign('sha256', Buffer.from('dev@signet.local'), privateKey).toString(
+        'base64',
+      ),
+    },
+  });
+
+/** Sends a request; checks the one error shape and returns status and body. */
+async function errorOf(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown>; size: number }> {
+  const r = await fetch(stack.url + path, init);
+  const text = await r.text();
+  const body = JSON.parse(text) as Record<string, unknown>;
+  assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status} ${text.slice(0, 200)}`);
+  assert.equal(body.code, r.status, `${path}: code is the status`);
+  assert.equal(typeof body.message, 'string', `${path}: message`);
+  assert.equal(typeof body.error, 'string', `${path}: error`);
+  for (const k of Object.keys(body))
+    assert.ok(['code', 'message', 'error', 'field', 'error_description'].includes(k), k);
+  return { status: r.status, body, size: text.length };
+}
+
+test('JSON nested 20,000 levels deep is a 4xx in the error shape at every JSON endpoint', async () => {
+  const cases: Array<[string, string, Record<string, string>?]> = [
+    ['/rekor/api/v1/index/retrieve', `{"publicKey":{"format":${deep()}}}`],
+    ['/rekor/api/v1/index/retrieve', deep()],
+    ['/rekor/api/v1/log/entries', `{"kind":${deep()}}`],
+    ['/rekor/api/v1/log/entries/retrieve', `{"entryUUIDs":${deep()}}`],
+    ['/rekor/api/v2/log/entries', `{"hashedRekordRequestV002":${deep()}}`],
+    ['/oidc/token', `{"client_id":"sigstore","grant_type":${deep()}}`],
+    ['/oidc/token', `{"client_id":${deep()}}`],
+    ['/oidc/device/code', `{"client_id":${deep()}}`],
+    ['/fulcio/api/v2/signingCert', caBody(jwt(`{"alg":${deep()}}`, '{}'))],
+    ['/fulcio/api/v2/signingCert', caBody(jwt(`{"alg":"ES256","kid":${deep()}}`, '{}'))],
+    ['/fulcio/api/v2/signingCert', caBody(jwt('{"alg":"ES256"}', `{"iss":${deep()}}`))],
+    ['/ctlog/ct/v1/add-chain', `{"chain":${deep()}}`],
+  ];
+  for (const [path, body] of cases) {
+    const { body: err } = await errorOf(path, { method: 'POST', headers: JSON_TYPE, body });
+    assert.ok((err.message as string).length < 300, `${path}: ${err.message as string}`);
+  }
+  // The CA's token header, in the Authorization header (16 KiB limit: 3,000 levels).
+  await errorOf('/fulcio/api/v2/signingCert', {
+    method: 'POST',
+    headers: { ...JSON_TYPE, authorization: `Bearer ${jwt(`{"alg":${deep(3000)}}`, '{}')}` },
+    body: caBody(''),
+  });
+});
+
+test('error messages quote a bounded part of the input (a 1 MB field is not a 1 MB error)', async () => {
+  const big = 'x'.repeat(1_000_000);
+  const cases: Array<[string, string]> = [
+    ['/rekor/api/v1/index/retrieve', JSON.stringify({ publicKey: { format: big } })],
+    ['/rekor/api/v1/index/retrieve', JSON.stringify({ hash: big })],
+    ['/oidc/token', JSON.stringify({ client_id: big })],
+    ['/oidc/token', JSON.stringify({ client_id: 'sigstore', grant_type: big })],
+    [
+      '/fulcio/api/v2/signingCert',
+      caBody(jwt(JSON.stringify({ alg: big.slice(0, 40_000) }), '{}')),
+    ],
+  ];
+  for (const [path, body] of cases) {
+    const { size } = await errorOf(path, { method: 'POST', headers: JSON_TYPE, body });
+    assert.ok(size < 2500, `${path}: a ${size}-byte error`);
+  }
+});
+
+test('a bad URL escape and oversized headers answer in the project error shape', async () => {
+  const bad = await errorOf('/rekor/api/v1/log/entries/%zz');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error, 'BAD_URL');
+  const headers = await errorOf('/rekor/api/v1/log', { headers: { 'x-big': 'y'.repeat(20_000) } });
+  assert.equal(headers.status, 431);
+  assert.equal(headers.body.error, 'HEADERS_TOO_LARGE');
+  const none = await errorOf('/no/such/route');
+  assert.equal(none.status, 404);
+});
+
+/** A DER TimeStampReq for a SHA-256 digest with the given raw nonce INTEGER contents. */
+function tsq(nonce: Uint8Array): Uint8Array {
+  const tlv = (tag: number, body: Uint8Array): Buffer => {
+    const n = body.length;
+    const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+    return Buffer.concat([Buffer.from([tag, ...len]), body]);
+  };
+  const sha256Oid = Buffer.from('0609608648016503040201', 'hex');
+  const alg = tlv(0x30, Buffer.concat([sha256Oid, Buffer.from([5, 0])]));
+  const imprint = tlv(
+    0x30,
+    Buffer.concat([alg, tlv(0x04, createHash('sha256').update('x').digest())]),
+  );
+  return tlv(0x30, Buffer.concat([tlv(0x02, Buffer.from([1])), imprint, tlv(0x02, nonce)]));
+}
+
+test('the TSA refuses non-minimal and over-long nonces (DER and JSON) and takes a 160-bit one', async () => {
+  const post = (body: Uint8Array) =>
+    fetch(`${stack.url}/tsa/api/v1/timestamp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body,
+    });
+  const ok = await post(tsq(Buffer.from([0x00, 0xff, ...new Array(19).fill(0xab)])));
+  assert.equal(ok.status, 200, await ok.clone().text());
+  for (const [nonce, why] of [
+    [Buffer.from([0x00, 0x01]), /minimally encoded/],
+    [Buffer.from([0xff, 0x80]), /minimally encoded/],
+    [Buffer.from([0x01, ...new Array(20).fill(0)]), /longer than 160 bits/],
+    [Buffer.alloc(1000, 0x7f), /longer than 160 bits/],
+  ] as const) {
+    const r = await post(tsq(nonce));
+    const text = await r.text();
+    assert.equal(r.status, 400, text);
+    assert.match(JSON.parse(text).message, why);
+  }
+  for (const nonce of ['1'.repeat(50), '007', -1, String(2n ** 160n)]) {
+    const { body } = await errorOf('/tsa/api/v1/timestamp', {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({
+        artifactHash: createHash('sha256').update('x').digest('base64'),
+        hashAlgorithm: 'sha256',
+        nonce,
+      }),
+    });
+    assert.equal(body.field, 'nonce');
+  }
+});
+
+test('a 500 is logged with its route and request id; the client sees only "internal server error"', async () => {
+  const lines: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+  const log = {
+    info() {},
+    warn() {},
+    error: (msg: string, fields?: Record<string, unknown>) => void lines.push({ msg, fields }),
+  };
+  const app = createApp({ log });
+  app.get('/boom/:id', async () => {
+    throw new Error('database exploded');
+  });
+  const r = await app.inject({ method: 'GET', url: '/boom/7' });
+  assert.equal(r.statusCode, 500);
+  assert.deepEqual(r.json(), { code: 500, message: 'internal server error', error: 'INTERNAL' });
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.msg, 'internal error');
+  assert.equal(lines[0]!.fields!.route, '/boom/:id');
+  assert.equal(lines[0]!.fields!.error, 'database exploded');
+  assert.ok(lines[0]!.fields!.requestId);
+  await app.close();
+});
