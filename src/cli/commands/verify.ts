@@ -56,6 +56,7 @@ export async function runImageVerify(
     const { signerPolicy, loadTrustedRoot, witnessPolicy } =
       await import('../../client/verify/setup.ts');
     const oci = await import('../../client/oci/index.ts');
+    const { MAX_REFERRERS } = await import('../../client/oci/discover.ts');
     const policy = await signerPolicy(flags);
     const annotations = parseAnnotations(flags.annotations);
     const registry = registryOptions(flags);
@@ -94,6 +95,10 @@ export async function runImageVerify(
         : `${r.image.ref.registry}/${r.image.ref.repository}@${r.image.digest.text}`;
     for (const x of r.rejected)
       process.stderr.write(`warning: skipped ${x.location}: ${x.reason}\n`);
+    if (r.skipped > 0)
+      process.stderr.write(
+        `warning: ${r.skipped} more referrers were not examined (at most ${MAX_REFERRERS} are)\n`,
+      );
     process.stderr.write(
       `Verification for ${name} --\n${r.found} ${attestations ? 'attestation' : 'signature'}${r.found === 1 ? '' : 's'} found, ${r.tried} tried, ${r.verified.length} valid (transparency log inclusion, certificate chain and identity${annotations ? ', annotations' : ''} checked for each valid one)\n`,
     );

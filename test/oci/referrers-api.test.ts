@@ -1,0 +1,164 @@
+// The native referrers API path. No registry that installs here has it (distribution 2.8
+// answers 404), and there is no network to record a real one, so this test puts a front on
+// Debian's docker-registry that speaks the OCI distribution-spec v1.1 referrers API as the
+// spec's examples show it (GET /v2/<name>/referrers/<digest> -> an image index, with
+// OCI-Filters-Applied when filtered; OCI-Subject on a PUT of a manifest with a subject) and
+// forwards everything else. These answers are written from the spec, not recorded from a
+// real registry.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack } from '../helpers/stack.ts';
+import { pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import { signet } from '../interop/sign-helpers.ts';
+import { checkImage, parseReference } from '../../src/client/oci/index.ts';
+import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
+import { MAX_REFERRERS } from '../../src/client/oci/discover.ts';
+
+const missing = registryMissing();
+const stack = await tempStack();
+after(() => stack.close());
+const reg = missing ? undefined : await startRegistry();
+after(() => reg?.close());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-refapi-'));
+const rootJson = await (await fetch(`${stack.url}/trusted_root.json`)).text();
+fs.writeFileSync(path.join(dir, 'root.json'), rootJson);
+const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
+const opts = { skip: missing ?? false };
+if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+
+/** subject digest -> referrer descriptors, as a referrers-capable registry keeps them. */
+const referrers = new Map<string, Array<Record<string, unknown>>>();
+const seen: string[] = [];
+const front = http.createServer(async (q, res) => {
+  seen.push(`${q.method} ${q.url}`);
+  const m = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})(\?.*)?$/.exec(q.url ?? '');
+  if (q.method === 'GET' && m) {
+    const filter = new URLSearchParams(m[3] ?? '').get('artifactType');
+    const all = referrers.get(m[2]!) ?? [];
+    const list = filter ? all.filter((d) => d.artifactType === filter) : all;
+    res.writeHead(200, {
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+      ...(filter ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
+    });
+    res.end(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: list,
+      }),
+    );
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of q) chunks.push(c as Buffer);
+  const body = Buffer.concat(chunks);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q.headers))
+    if (typeof v === 'string' && k !== 'host') headers[k] = v;
+  const r = await fetch(`${reg!.url}${q.url}`, {
+    method: q.method,
+    headers,
+    ...(body.length && q.method !== 'GET' && q.method !== 'HEAD' ? { body } : {}),
+    redirect: 'manual',
+  });
+  const out: Record<string, string> = {};
+  r.headers.forEach(
+    (v, k) => (out[k] = k === 'location' ? v.replace(reg!.url, `http://${host}`) : v),
+  );
+  if (q.method === 'PUT' && r.status === 201 && /\/manifests\//.test(q.url ?? '')) {
+    const man = JSON.parse(body.toString()) as Record<string, any>;
+    if (man.subject) {
+      const list = referrers.get(man.subject.digest) ?? [];
+      list.push({
+        mediaType: man.mediaType,
+        digest: r.headers.get('docker-content-digest'),
+        size: body.length,
+        artifactType: man.artifactType,
+        annotations: man.annotations,
+      });
+      referrers.set(man.subject.digest, list);
+      out['oci-subject'] = man.subject.digest;
+    }
+  }
+  res.writeHead(r.status, out);
+  res.end(Buffer.from(await r.arrayBuffer()));
+});
+await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+const host = `127.0.0.1:${(front.address() as AddressInfo).port}`;
+after(
+  () =>
+    new Promise<void>((r) => {
+      front.closeAllConnections();
+      front.close(() => r());
+    }),
+);
+
+test(
+  'with a referrers API: the referrer is found through it and no tag schema index is written',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'api/app');
+    const ref = `${host}/api/app@${img.digest}`;
+    const s = await run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '1',
+      ref,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(referrers.get(img.digest)?.length, 1);
+    const tags = (await (await fetch(`${reg!.url}/v2/api/app/tags/list`)).json()) as {
+      tags: string[];
+    };
+    assert.deepEqual(tags.tags, ['v1'], 'OCI-Subject came back: no sha256-<hex> index');
+    seen.length = 0;
+    const v = await run(['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.ok(seen.some((l) => l.startsWith(`GET /v2/api/app/referrers/${img.digest}`)));
+    assert.ok(
+      !seen.some(
+        (l) =>
+          l.includes(`/manifests/sha256-${img.digest.slice(7)}`) &&
+          !l.endsWith('.sig') &&
+          !l.endsWith('.att'),
+      ),
+      seen.join('\n'),
+    );
+    assert.equal(JSON.parse(v.stdout).valid, 1);
+  },
+);
+
+test(
+  'thousands of referrers: a bounded number is examined, the rest reported as skipped',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'api/many');
+    const fake = Array.from({ length: 3000 }, (_, i) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+      size: 500,
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    }));
+    referrers.set(img.digest, fake);
+    const { createPublicKey } = await import('node:crypto');
+    const started = Date.now();
+    const r = await checkImage(parseReference(`${host}/api/many@${img.digest}`), {
+      trustedRoot: parseTrustedRootJSON(rootJson, 'root.json'),
+      policy: { kind: 'key', key: createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'))) },
+    });
+    assert.equal(r.skipped, 3000 - MAX_REFERRERS);
+    assert.equal(r.found, MAX_REFERRERS);
+    assert.equal(r.verified.length, 0);
+    assert.match(r.rejected[0]!.reason, /has no such manifest/);
+    assert.ok(Date.now() - started < 30_000);
+  },
+);
