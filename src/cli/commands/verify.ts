@@ -55,8 +55,12 @@ export async function runImageVerify(
     }
     const { signerPolicy, loadTrustedRoot, witnessPolicy } =
       await import('../../client/verify/setup.ts');
-    const oci = await import('../../client/oci/index.ts');
-    const { MAX_REFERRERS } = await import('../../client/oci/discover.ts');
+    // Only what verification needs (not the signing side): this is every start of `verify`.
+    const [verify, report, { MAX_REFERRERS }] = await Promise.all([
+      import('../../client/oci/verify.ts'),
+      import('../../client/oci/report.ts'),
+      import('../../client/oci/discover.ts'),
+    ]);
     const policy = await signerPolicy(flags);
     const annotations = parseAnnotations(flags.annotations);
     const registry = registryOptions(flags);
@@ -70,7 +74,8 @@ export async function runImageVerify(
     if (flags.localImage !== undefined) {
       const dir = typeof flags.localImage === 'string' ? flags.localImage : image;
       if (dir === undefined) throw invalid('--local-image', 'names no folder');
-      source = new oci.LocalLayout(dir);
+      const { LocalLayout } = await import('../../client/oci/layout.ts');
+      source = new LocalLayout(dir);
       const m = await source.image();
       ref = `local/image@${m.digest.text}`;
     } else {
@@ -79,7 +84,7 @@ export async function runImageVerify(
     }
     const witnesses = await witnessPolicy(flags);
     const trustedRoot = await loadTrustedRoot(flags);
-    const r = await oci.verifyImage(ref, {
+    const r = await verify.verifyImage(ref, {
       ...(witnesses ? { verify: { witnesses } } : {}),
       trustedRoot,
       policy,
@@ -103,8 +108,8 @@ export async function runImageVerify(
       `Verification for ${name} --\n${r.found} ${attestations ? 'attestation' : 'signature'}${r.found === 1 ? '' : 's'} found, ${r.tried} tried, ${r.verified.length} valid (transparency log inclusion, certificate chain and identity${annotations ? ', annotations' : ''} checked for each valid one)\n`,
     );
     if (flags.output === 'text')
-      for (const v of r.verified) process.stdout.write(`${oci.describeAttachment(v)}\n`);
-    else process.stdout.write(`${JSON.stringify(oci.verificationReport(r), null, 2)}\n`);
+      for (const v of r.verified) process.stdout.write(`${report.describeAttachment(v)}\n`);
+    else process.stdout.write(`${JSON.stringify(report.verificationReport(r), null, 2)}\n`);
   } catch (e) {
     reportError(e);
     process.exitCode = verifyExitCode(e);

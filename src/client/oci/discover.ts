@@ -67,12 +67,19 @@ export async function listReferrers(
   digest: Digest,
   what: string,
 ): Promise<{ descriptors: Descriptor[]; usedTagSchema: boolean }> {
+  // The tag schema index is asked for at the same time: most registries still lack the API,
+  // and a round trip is most of what verifying an image costs. Its answer waits for the API's.
+  const tagged = source
+    .getManifest(digestTag(digest), `${what} referrers tag ${digestTag(digest)}`)
+    .then(
+      (v) => ({ v }),
+      (e: unknown) => ({ e }),
+    );
   const api = await source.referrers(digest, what);
   if (api) return { descriptors: api, usedTagSchema: false };
-  const idx = await source.getManifest(
-    digestTag(digest),
-    `${what} referrers tag ${digestTag(digest)}`,
-  );
+  const got = await tagged;
+  if ('e' in got) throw got.e;
+  const idx = got.v;
   if (!idx) return { descriptors: [], usedTagSchema: true };
   const m = parseManifest(idx.bytes, idx.mediaType, `${what} referrers tag ${digestTag(digest)}`);
   if (m.kind !== 'index') return { descriptors: [], usedTagSchema: true };
@@ -87,19 +94,32 @@ export async function discover(
   kinds: AttachmentKind[] = ['signature', 'attestation'],
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
-  await fromReferrers(source, digest, what, kinds, out);
-  if (kinds.includes('signature')) await fromLegacy(source, digest, what, 'sig', out);
-  if (kinds.includes('attestation')) await fromLegacy(source, digest, what, 'att', out);
+  // The places are independent: ask the registry about all of them at once.
+  const parts = [
+    fromReferrers(source, digest, what, kinds),
+    ...(['sig', 'att'] as const)
+      .filter((s) => kinds.includes(s === 'sig' ? 'signature' : 'attestation'))
+      .map((s) => fromLegacy(source, digest, what, s)),
+  ];
+  for (const p of await Promise.all(parts)) {
+    out.attachments.push(...p.attachments);
+    out.unreadable.push(...p.unreadable);
+    out.usedTagSchema ||= p.usedTagSchema;
+    out.skipped += p.skipped;
+  }
   return out;
 }
+
+/** At most this many referrer fetches in flight. */
+const PARALLEL = 8;
 
 async function fromReferrers(
   source: ImageSource,
   digest: Digest,
   what: string,
   kinds: AttachmentKind[],
-  out: Discovery,
-): Promise<void> {
+): Promise<Discovery> {
+  const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   const { descriptors, usedTagSchema } = await listReferrers(source, digest, what);
   out.usedTagSchema = usedTagSchema;
   // cosign's own tag-schema fallback leaves artifactType out of the entries (cosign#4641):
@@ -108,39 +128,58 @@ async function fromReferrers(
     (d) => d.artifactType === undefined || BUNDLE_MEDIA_TYPES.includes(d.artifactType),
   );
   if (candidates.length > MAX_REFERRERS) out.skipped = candidates.length - MAX_REFERRERS;
-  for (const d of candidates.slice(0, MAX_REFERRERS)) {
-    const location = `referrer ${d.digest.text}`;
-    try {
-      const m = await source.getManifest(d.digest.text, `${what} ${location}`);
-      if (!m) throw new Error('the registry lists it but has no such manifest');
-      const man = parseManifest(m.bytes, m.mediaType, `${what} ${location}`);
-      if (man.kind !== 'manifest') throw new Error('it is an index, not a manifest');
-      const at = man.artifactType ?? man.config.mediaType;
-      if (!BUNDLE_MEDIA_TYPES.includes(at)) continue; // not a Sigstore bundle: not ours to judge
-      if (man.subject?.digest.text !== digest.text)
-        throw new Error(`its subject is ${man.subject?.digest.text ?? 'missing'}, not this image`);
-      const predicateType =
-        man.annotations?.[ANN_BUNDLE_PREDICATE] ?? d.annotations?.[ANN_BUNDLE_PREDICATE];
-      const kind: AttachmentKind =
-        predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE
-          ? 'signature'
-          : 'attestation';
-      if (!kinds.includes(kind) && predicateType !== undefined) continue;
-      const bundle = await readBundleLayer(source, man, `${what} ${location}`);
-      const k: AttachmentKind = predicateType !== undefined ? kind : bundleKind(bundle);
-      if (!kinds.includes(k)) continue;
-      const a: Attachment = {
-        kind: k,
-        location,
-        scheme: 'referrer',
-        bundle,
-        manifest: d.digest.text,
-      };
-      if (predicateType !== undefined) a.predicateType = predicateType;
-      out.attachments.push(a);
-    } catch (e) {
-      out.unreadable.push({ location, reason: reason(e) });
-    }
+  const results: Array<Attachment | Rejected | undefined> = [];
+  const todo = candidates.slice(0, MAX_REFERRERS).map((d, i) => ({ d, i }));
+  const worker = async () => {
+    for (let next = todo.shift(); next; next = todo.shift())
+      results[next.i] = await readReferrer(source, digest, what, kinds, next.d);
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  for (const r of results)
+    if (r && 'bundle' in r) out.attachments.push(r);
+    else if (r) out.unreadable.push(r);
+  return out;
+}
+
+/** One referrer: the attachment, why it is unreadable, or undefined when it is not ours. */
+async function readReferrer(
+  source: ImageSource,
+  digest: Digest,
+  what: string,
+  kinds: AttachmentKind[],
+  d: Descriptor,
+): Promise<Attachment | Rejected | undefined> {
+  const location = `referrer ${d.digest.text}`;
+  try {
+    const m = await source.getManifest(d.digest.text, `${what} ${location}`);
+    if (!m) throw new Error('the registry lists it but has no such manifest');
+    const man = parseManifest(m.bytes, m.mediaType, `${what} ${location}`);
+    if (man.kind !== 'manifest') throw new Error('it is an index, not a manifest');
+    const at = man.artifactType ?? man.config.mediaType;
+    if (!BUNDLE_MEDIA_TYPES.includes(at)) return undefined; // not a Sigstore bundle: not ours to judge
+    if (man.subject?.digest.text !== digest.text)
+      throw new Error(`its subject is ${man.subject?.digest.text ?? 'missing'}, not this image`);
+    const predicateType =
+      man.annotations?.[ANN_BUNDLE_PREDICATE] ?? d.annotations?.[ANN_BUNDLE_PREDICATE];
+    const kind: AttachmentKind =
+      predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE
+        ? 'signature'
+        : 'attestation';
+    if (!kinds.includes(kind) && predicateType !== undefined) return undefined;
+    const bundle = await readBundleLayer(source, man, `${what} ${location}`);
+    const k: AttachmentKind = predicateType !== undefined ? kind : bundleKind(bundle);
+    if (!kinds.includes(k)) return undefined;
+    const a: Attachment = {
+      kind: k,
+      location,
+      scheme: 'referrer',
+      bundle,
+      manifest: d.digest.text,
+    };
+    if (predicateType !== undefined) a.predicateType = predicateType;
+    return a;
+  } catch (e) {
+    return { location, reason: reason(e) };
   }
 }
 
@@ -181,8 +220,8 @@ async function fromLegacy(
   digest: Digest,
   what: string,
   suffix: 'sig' | 'att',
-  out: Discovery,
-): Promise<void> {
+): Promise<Discovery> {
+  const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   const tag = `${digestTag(digest)}.${suffix}`;
   // Registry failures (down, unauthorized) are the whole verification's failure, not a rejection.
   const m = await source.getManifest(tag, `${what} ${tag}`).catch((e: unknown) => {
@@ -192,7 +231,7 @@ async function fromLegacy(
     }
     throw e;
   });
-  if (!m) return;
+  if (!m) return out;
   let man;
   try {
     man = parseManifest(m.bytes, m.mediaType, `${what} ${tag}`);
@@ -200,7 +239,7 @@ async function fromLegacy(
       throw new SignetError('invalid-input', 'INVALID_INPUT', 'it is an index, not a manifest');
   } catch (e) {
     out.unreadable.push({ location: `tag ${tag}`, reason: reason(e) });
-    return;
+    return out;
   }
   const want = suffix === 'sig' ? SIMPLE_SIGNING_MEDIA_TYPE : DSSE_MEDIA_TYPE;
   const layers = man.layers.filter((l) => l.mediaType === want);
@@ -234,4 +273,5 @@ async function fromLegacy(
       out.unreadable.push({ location, reason: reason(e) });
     }
   }
+  return out;
 }

@@ -46,6 +46,49 @@ function apiHost(registry: string): string {
   return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
 }
 
+/**
+ * Content-addressed answers (manifests and blobs fetched by digest, checked against it) never
+ * change, so a process verifying many images (an admission webhook) keeps the recent ones.
+ * Bounded by entries and bytes; keyed by registry and repository, since access is per repository.
+ */
+class ContentCache {
+  private readonly map = new Map<string, { bytes: Uint8Array; mediaType: string }>();
+  private bytes = 0;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  constructor(maxEntries: number, maxBytes: number) {
+    this.maxEntries = maxEntries;
+    this.maxBytes = maxBytes;
+  }
+  get(key: string): { bytes: Uint8Array; mediaType: string } | undefined {
+    const v = this.map.get(key);
+    if (v) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: { bytes: Uint8Array; mediaType: string }): void {
+    if (v.bytes.length > this.maxBytes / 16 || this.map.has(key)) return;
+    this.map.set(key, v);
+    this.bytes += v.bytes.length;
+    for (const [k, old] of this.map) {
+      if (this.map.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= old.bytes.length;
+    }
+  }
+}
+
+const contentCache = new ContentCache(4096, 64 * 1024 * 1024);
+
+/**
+ * Registries that answered 404 to the referrers API, and until when we believe it: the
+ * question costs a round trip per image otherwise.
+ */
+const noReferrersApi = new Map<string, number>();
+const NO_REFERRERS_TTL_MS = 5 * 60 * 1000;
+
 export interface FetchedManifest {
   bytes: Uint8Array;
   mediaType: string;
@@ -232,6 +275,15 @@ export class Repository {
 
   /** A manifest by tag or digest; undefined when the registry has none. Digests are checked. */
   async getManifest(reference: string, what: string): Promise<FetchedManifest | undefined> {
+    const byDigest = /^sha(256|512):/.test(reference);
+    const key = `${this.base}/${this.repository}@${reference}`;
+    const hit = byDigest ? contentCache.get(key) : undefined;
+    if (hit)
+      return {
+        bytes: hit.bytes,
+        mediaType: hit.mediaType,
+        digest: digestOf(hit.bytes, reference.startsWith('sha512') ? 'sha512' : 'sha256'),
+      };
     const res = await this.request({
       method: 'GET',
       path: `/v2/${this.repository}/manifests/${reference}`,
@@ -255,6 +307,7 @@ export class Repository {
       );
     // The body's own mediaType wins over the header (parseManifest checks them).
     const m = parseManifest(res.body, ct, what);
+    if (byDigest) contentCache.set(key, { bytes: res.body, mediaType: m.mediaType });
     return { bytes: res.body, mediaType: m.mediaType, digest };
   }
 
@@ -302,6 +355,9 @@ export class Repository {
 
   /** A blob, following the registry's redirect to its storage, checked against its digest. */
   async getBlob(digest: Digest, what: string, maxBytes = MAX_BLOB_BYTES): Promise<Uint8Array> {
+    const key = `${this.base}/${this.repository}@${digest.text}`;
+    const hit = contentCache.get(key);
+    if (hit && hit.bytes.length <= maxBytes) return hit.bytes;
     let url = `${this.base}/v2/${this.repository}/blobs/${digest.text}`;
     let res = await this.request({
       method: 'GET',
@@ -365,6 +421,7 @@ export class Repository {
         'DIGEST_MISMATCH',
         `${what}: the registry served a blob that does not match its digest ${digest.text}`,
       );
+    contentCache.set(key, { bytes: res.body, mediaType: '' });
     return res.body;
   }
 
@@ -407,6 +464,7 @@ export class Repository {
    * undefined when the registry has no such API (404), so the caller uses the tag schema.
    */
   async referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined> {
+    if ((noReferrersApi.get(this.base) ?? 0) > Date.now()) return undefined;
     let path: string | undefined = `/v2/${this.repository}/referrers/${digest.text}`;
     const out: Descriptor[] = [];
     for (let page = 0; path && page < MAX_PAGES; page++) {
@@ -417,7 +475,10 @@ export class Repository {
         allow: [404],
         maxBytes: MAX_MANIFEST_BYTES,
       });
-      if (res.status === 404) return page === 0 ? undefined : out;
+      if (res.status === 404) {
+        if (page === 0) noReferrersApi.set(this.base, Date.now() + NO_REFERRERS_TTL_MS);
+        return page === 0 ? undefined : out;
+      }
       const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
       const m = parseManifest(res.body, ct, `${what} referrers`);
       if (m.kind !== 'index')

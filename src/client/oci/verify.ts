@@ -8,7 +8,8 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
-import type { ImageReference } from '../../core/oci/reference.ts';
+import { parseReference, type ImageReference } from '../../core/oci/reference.ts';
+import type { Digest } from '../../core/oci/digest.ts';
 import {
   verifyBundle,
   type Artifact,
@@ -153,19 +154,20 @@ export async function checkImage(
   image: string | ImageReference,
   o: ImageVerifyOptions,
 ): Promise<ImageVerification> {
-  const resolved = await resolveImage(image, {
-    ...(o.registry ? { registry: o.registry } : {}),
-    ...(o.source ? { source: o.source } : {}),
-  });
+  const ref = typeof image === 'string' ? parseReference(image) : image;
   const text = typeof image === 'string' ? image : `${image.registry}/${image.repository}`;
-  const source = o.source ?? repositoryOf(resolved.ref, o.registry);
+  const source = o.source ?? repositoryOf(ref, o.registry);
   const kind: AttachmentKind = o.attestations ? 'attestation' : 'signature';
-  let d;
-  try {
-    d = await discover(source, resolved.digest, text, [kind]);
-  } catch (e) {
-    throw aboutImage(text, e);
-  }
+  const look = (digest: Digest) =>
+    discover(source, digest, text, [kind]).catch((e: unknown) => {
+      throw aboutImage(text, e);
+    });
+  const resolving = resolveImage(image, { source });
+  // Given by digest, the signatures are looked for while the manifest is fetched.
+  const early = ref.digest ? look(ref.digest) : undefined;
+  early?.catch(() => {}); // awaited below, after a failure to resolve is reported
+  const resolved = await resolving;
+  const d = await (early ?? look(resolved.digest));
   const out: ImageVerification = {
     image: resolved,
     found: d.attachments.length + d.unreadable.length,
