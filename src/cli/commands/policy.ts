@@ -5,7 +5,16 @@ import { addRegistryFlags, registryOptions, type RegistryFlags } from '../regist
 
 const collect = (v: string, all: string[] = []) => [...all, v];
 
-interface PolicyVerifyFlags extends Omit<VerifyFlags, 'bundle'> {
+interface GitFlags {
+  commits?: string;
+  tag?: string;
+  repo?: string;
+  repository?: string;
+  ref?: string;
+  offline?: boolean;
+}
+
+interface PolicyVerifyFlags extends Omit<VerifyFlags, 'bundle'>, GitFlags {
   policy?: string[];
   bundle?: string[];
   artifactName?: string;
@@ -48,7 +57,16 @@ export function registerPolicy(program: Command): void {
       'deny',
     )
     .option('-o, --output <format>', 'text or json', 'text')
-    .option('--record <file>', 'also write the inputs as a case for `signet policy test`');
+    .option('--record <file>', 'also write the inputs as a case for `signet policy test`')
+    .option(
+      '--commits <range>',
+      'git commits instead: every commit of a range (A..B) or one revision',
+    )
+    .option('--tag <tag>', 'git: an annotated tag instead')
+    .option('--repo <dir>', 'git: the repository folder (default: here)')
+    .option('--repository <name>', 'git: the name policies match (default: from the origin remote)')
+    .option('--ref <ref>', 'git: the ref policies match (default: the full name of the range end)')
+    .option('--offline', 'git: do not search the log for signatures made in gitsign online mode');
   addRegistryFlags(verify).action(
     async (artifact: string | undefined, flags: PolicyVerifyFlags & RegistryFlags) => {
       const format = outputFormat(flags.output);
@@ -56,6 +74,13 @@ export function registerPolicy(program: Command): void {
       const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy');
       const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
       const fs = await import('node:fs');
+      if (flags.commits !== undefined || flags.tag !== undefined) {
+        if (artifact !== undefined)
+          throw invalid('--commits', 'give either an artifact or --commits / --tag, not both');
+        const ds = await decideGit(flags, policies, noMatch);
+        report(ds, format, p);
+        return;
+      }
       const isImage =
         flags.bundle === undefined &&
         flags.digest === undefined &&
@@ -208,4 +233,62 @@ export async function verifyImageByPolicy(
   const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
   const decision = await p.decideImage(policies, image, { registry: registryOptions(flags) });
   report([decision], flags.output === 'text' ? 'text' : 'json', p);
+}
+
+/** `policy verify --commits` and `verify-commit --policy`: one decision per commit. */
+async function decideGit(
+  flags: GitFlags & Omit<VerifyFlags, 'bundle'>,
+  policies: import('../../client/policy/index.ts').Policy[],
+  noMatch: import('../../client/policy/index.ts').NoMatchPolicy | undefined,
+  revision?: string,
+) {
+  const p = await import('../../client/policy/index.ts');
+  const o: import('../../client/policy/index.ts').CommitDecisionOptions = {
+    repoDir: flags.repo ?? process.cwd(),
+  };
+  if (flags.commits !== undefined) o.range = flags.commits;
+  if (flags.tag !== undefined) o.tag = flags.tag;
+  if (revision !== undefined) o.revision = revision;
+  if (flags.repository !== undefined) o.repository = flags.repository;
+  if (flags.ref !== undefined) o.ref = flags.ref;
+  if (noMatch !== undefined) o.noMatch = noMatch;
+  const trust = await p.defaultTrust(trustFlags(flags));
+  if (!flags.offline && trust) {
+    const { rekorSearch } = await import('../../client/git/commits.ts');
+    o.search = rekorSearch(
+      trust.root,
+      { timeoutMs: 30_000 },
+      flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
+    );
+  }
+  return p.decideCommits(policies, o);
+}
+
+/** `verify-commit --policy` / `verify-tag --policy`: the policies decide about each object. */
+export async function verifyGitByPolicy(
+  flags: GitFlags & Omit<VerifyFlags, 'bundle'> & { policy: string[]; range?: string },
+  revision: string | undefined,
+  tag?: string,
+): Promise<void> {
+  if (
+    [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.key].some(
+      (x) => x !== undefined,
+    )
+  )
+    throw invalid(
+      '--policy',
+      'give either --policy or --key / certificate identity flags: the policy says who may sign',
+    );
+  const p = await import('../../client/policy/index.ts');
+  const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
+  const g: GitFlags & Omit<VerifyFlags, 'bundle'> = { ...flags };
+  if (flags.range !== undefined) g.commits = flags.range;
+  if (tag !== undefined) g.tag = tag;
+  const ds = await decideGit(
+    g,
+    policies,
+    undefined,
+    flags.range === undefined && tag === undefined ? (revision ?? 'HEAD') : undefined,
+  );
+  report(ds, 'text', p);
 }

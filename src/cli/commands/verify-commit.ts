@@ -5,6 +5,9 @@ import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
 
 interface GitVerifyFlags extends VerifyFlags {
   range?: string;
+  policy?: string[];
+  repository?: string;
+  ref?: string;
   insecureIgnoreTlog?: boolean;
   offline?: boolean;
 }
@@ -24,19 +27,25 @@ export function describeGitResult(r: ObjectVerification): string {
   return `signed by ${who} at ${when}, ${log}`;
 }
 
-/** The trust and policy for git verification, from the flags (and git config for the server). */
-async function gitTrust(flags: GitVerifyFlags) {
-  const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
-  const policy = await signerPolicy(flags);
+/** Without --trusted-root/--server: the stack `signet git setup` configured, as git's own verification uses. */
+async function withServer<T extends VerifyFlags>(flags: T): Promise<T> {
   if (!flags.trustedRoot && !flags.server) {
-    // The stack `signet git setup` configured, as git's own verification uses.
     const { git } = await import('../../client/git/repo.ts');
     const configured = await git(process.cwd(), ['config', '--get', 'signet.server']).then(
       (b) => b.toString().trim(),
       () => '',
     );
-    flags.server = process.env.SIGNET_SERVER || configured || undefined;
+    const server = process.env.SIGNET_SERVER || configured || undefined;
+    if (server !== undefined) flags.server = server;
   }
+  return flags;
+}
+
+/** The trust and policy for git verification, from the flags (and git config for the server). */
+async function gitTrust(flags: GitVerifyFlags) {
+  const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
+  const policy = await signerPolicy(flags);
+  await withServer(flags);
   const trustedRoot = await loadTrustedRoot(flags);
   const { rekorSearch } = await import('../../client/git/commits.ts');
   return {
@@ -63,7 +72,20 @@ function addGitVerifyFlags(cmd: Command): Command {
       '--insecure-ignore-tlog',
       'accept signatures with no transparency log entry when a timestamp dates them (marked in the output)',
     )
-    .option('--offline', 'do not search the log for signatures made in gitsign online mode');
+    .option('--offline', 'do not search the log for signatures made in gitsign online mode')
+    .option(
+      '--policy <file>',
+      'decide by ClusterImagePolicy files (spec.commits) instead of identity flags (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      '--repository <name>',
+      'with --policy: the repository name policies match (default: origin)',
+    )
+    .option(
+      '--ref <ref>',
+      "with --policy: the ref policies match (default: the revision's full name)",
+    );
 }
 
 export function registerVerifyCommit(program: Command): void {
@@ -80,6 +102,11 @@ export function registerVerifyCommit(program: Command): void {
     const { invalid } = await import('../../core/errors.ts');
     if (rev !== undefined && flags.range !== undefined)
       throw invalid('--range', 'give either a revision or --range, not both');
+    if (flags.policy) {
+      const { verifyGitByPolicy } = await import('./policy.ts');
+      await verifyGitByPolicy(await withServer({ ...flags, policy: flags.policy }), rev);
+      return;
+    }
     const trust = await gitTrust(flags);
     if (flags.range === undefined) {
       const r = await verifyCommit(process.cwd(), rev ?? 'HEAD', trust);
@@ -118,6 +145,11 @@ export function registerVerifyTag(program: Command): void {
       .description('verify the keyless signature of an annotated tag')
       .argument('<tag>', 'the tag'),
   ).action(async (tag: string, flags: GitVerifyFlags) => {
+    if (flags.policy) {
+      const { verifyGitByPolicy } = await import('./policy.ts');
+      await verifyGitByPolicy(await withServer({ ...flags, policy: flags.policy }), undefined, tag);
+      return;
+    }
     const { verifyTag } = await import('../../client/git/commits.ts');
     const r = await verifyTag(process.cwd(), tag, await gitTrust(flags));
     process.stderr.write(`Verified OK: tag ${tag} (${r.id}) ${describeGitResult(r)}\n`);

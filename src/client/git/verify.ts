@@ -47,6 +47,8 @@ export interface GitVerification {
   times: VerifiedTime[];
   /** The signing time the signer claims (signed attribute; not a verified time). */
   claimedTime: Date | undefined;
+  /** The verifier's result (for callers that decide over it, e.g. the policy engine). */
+  verification: VerificationResult;
   /** How the signature is logged; undefined for timestamp-only signatures. */
   log: { mode: 'embedded' | 'online'; logIndex: number; log: string } | undefined;
 }
@@ -177,6 +179,7 @@ function result(
     fingerprint: certificateFingerprint(sig.certificate),
     times: r.times,
     claimedTime: sig.signingTime,
+    verification: r,
     log:
       mode && le
         ? { mode, logIndex: le.entry.logIndex, log: le.log.baseUrl || 'transparency log' }
@@ -201,19 +204,65 @@ export async function verifyGitSignatureOnline(
   search: LogSearch | undefined,
   opts: GitVerifyOptions = {},
 ): Promise<GitVerification> {
+  const found = await searchOnlineEntry(payload, signature, objectId, search);
+  return verifyGitSignatureWithEntry(
+    payload,
+    signature,
+    objectId,
+    found,
+    trustedRoot,
+    policy,
+    opts,
+  );
+}
+
+/** What the log search found for a signature without an embedded entry (nothing to do if embedded). */
+export interface OnlineSearch {
+  entry: TlogEntryProtoJson | undefined;
+  searched: boolean;
+  error: unknown;
+}
+
+/** The I/O half of online verification: search the log for the object's entry. */
+export async function searchOnlineEntry(
+  payload: Uint8Array,
+  signature: Uint8Array,
+  objectId: string,
+  search: LogSearch | undefined,
+): Promise<OnlineSearch> {
+  const sig = bindGitSignature(payload, signature);
+  if (sig.tlogEntry !== undefined || !search)
+    return { entry: undefined, searched: false, error: undefined };
+  try {
+    return {
+      entry: (await search(objectId, encodePem('CERTIFICATE', sig.certificate)))[0],
+      searched: true,
+      error: undefined,
+    };
+  } catch (e) {
+    return { entry: undefined, searched: true, error: e };
+  }
+}
+
+/**
+ * The pure half: verify with the embedded entry, or else with the entry the search found
+ * (searchOnlineEntry), so a caller that verifies under several trust roots and policies (the
+ * policy engine) searches once.
+ */
+export function verifyGitSignatureWithEntry(
+  payload: Uint8Array,
+  signature: Uint8Array,
+  objectId: string,
+  found: OnlineSearch,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  opts: GitVerifyOptions = {},
+): GitVerification {
   const sig = bindGitSignature(payload, signature);
   if (sig.tlogEntry !== undefined) return verifyBound(sig, trustedRoot, policy);
-  const pem = encodePem('CERTIFICATE', sig.certificate);
-  let candidates: TlogEntryProtoJson[] = [];
-  let searchError: unknown;
-  if (search) {
-    try {
-      candidates = await search(objectId, pem);
-    } catch (e) {
-      searchError = e;
-    }
-  }
-  const entry = candidates[0];
+  const searchError = found.error;
+  const search = found.searched;
+  const entry = found.entry;
   if (!entry) {
     if (opts.allowNoTlog) return verifyBound(sig, trustedRoot, policy);
     throw verificationFailed(

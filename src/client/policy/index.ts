@@ -13,3 +13,4 @@ export * from './image.ts';
 export * from './admission.ts';
 export * from './admission-review.ts';
 export * from './admission-server.ts';
+export * from './commit.ts';
