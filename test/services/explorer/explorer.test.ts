@@ -11,12 +11,14 @@ import { verifyInclusion } from '../../../src/core/merkle/tree.ts';
 import { openCheckpoint } from '../../../src/core/note/checkpoint.ts';
 import { noteVerifier } from '../../../src/core/note/keys.ts';
 import { parseCosignerKey, verifyCosignatures } from '../../../src/core/note/cosignature.ts';
-import { parseBundleJSON } from '../../../src/bundle/bundle.ts';
+import { parseBundleJSON, serializeBundle } from '../../../src/bundle/bundle.ts';
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
 import { explorerEntryUrl } from '../../../src/client/explorer-link.ts';
 import { parseSearchTerm } from '../../../src/services/explorer/query.ts';
 import { validityAt } from '../../../src/services/explorer/view.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
+import { setupSigning, signEnvelope } from '../../../src/client/sign/index.ts';
+import { stackToken } from '../../helpers/stack.ts';
 import {
   ALICE,
   GITHUB_REPO,
@@ -525,5 +527,72 @@ describe('the explorer across log shards (after a key rotation)', () => {
     const t2 = await newer.text();
     assert.match(t2, /\(shard 2, index 1 in the shard\)/);
     assert.match(t2, new RegExp(`href="/entry/${uuid}\\?shard=1"`));
+  });
+});
+
+describe('an attestation entry (dsse)', () => {
+  let s3: ExplorerStack;
+  after(async () => s3?.close());
+
+  test('its page shows the dsse kind and the payload digest; a dropped attestation bundle checks against its subject', async () => {
+    s3 = await plainExplorerStack();
+    const artifact = new TextEncoder().encode('the attested file\n');
+    const sha = createHash('sha256').update(artifact).digest('hex');
+    const statement = new TextEncoder().encode(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'file.txt', digest: { sha256: sha } }],
+        predicateType: 'https://example.com/review/v1',
+        predicate: { ok: true },
+      }),
+    );
+    const ctx = await setupSigning({
+      server: s3.url,
+      identityToken: await stackToken(s3.url, ALICE),
+      tufCacheDir: s3.tufCache,
+      interactive: 'never',
+      env: {},
+      rekorVersion: 1,
+    });
+    const bundle = serializeBundle(
+      await signEnvelope(statement, 'application/vnd.in-toto+json', ctx),
+    );
+    const b = parseBundleJSON(bundle);
+    const uuid = toHex(leafHash(b.verificationMaterial.tlogEntries[0]!.canonicalizedBody));
+    const page = await (await fetch(`${s3.url}/entry/${uuid}`)).text();
+    assert.match(page, /dsse, version 0\.0\.1/);
+    const payloadSha = createHash('sha256').update(statement).digest('hex');
+    assert.match(
+      page,
+      new RegExp(
+        `Payload digest\\s*</dt>\\s*<dd class="hex digest">\\s*<a href="/\\?q=sha256%3A${payloadSha}"`,
+      ),
+    );
+    assert.match(page, /Envelope digest/);
+    const found = (await (
+      await fetch(`${s3.url}/explorer/api/search?q=sha256:${payloadSha}`)
+    ).json()) as any;
+    assert.deepEqual(
+      found.items.map((i: any) => i.uuid),
+      [uuid],
+    );
+    const check = async (body: unknown) =>
+      (await (
+        await fetch(`${s3.url}/explorer/api/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as any;
+    const bySubject = await check({ bundle });
+    assert.equal(bySubject.ok, true, bySubject.verdict);
+    assert.ok(bySubject.notes.some((n: string) => n.includes(`subject sha256:${sha}`)));
+    const withFile = await check({
+      bundle,
+      artifact: { name: 'file.txt', base64: Buffer.from(artifact).toString('base64') },
+    });
+    assert.equal(withFile.ok, true, withFile.verdict);
+    const otherFile = await check({ bundle, artifact: { name: 'other.txt', base64: 'b3RoZXI=' } });
+    assert.match(otherFile.verdict, /^error: the attestation is not about this artifact/);
   });
 });
