@@ -42,7 +42,7 @@ export function parseProgramArgs(argv: string[]): Args {
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const fd = /^--status-fd(?:=(\d+))?$/.exec(a);
+    const fd = /^--status-fd(?:=(.*))?$/.exec(a);
     if (fd) {
       const v = fd[1] ?? argv[++i];
       if (v === undefined || !/^\d+$/.test(v)) throw new UsageError('--status-fd needs a number');

@@ -1,0 +1,168 @@
+/**
+ * The pure pieces of git signing: splitting commits and tags as git does, the embedded
+ * TransparencyLogEntry's protobuf form, the gpg status lines, and the program's arguments.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  joinSignature,
+  objectId,
+  objectTypeOf,
+  splitCommit,
+  splitTag,
+} from '../../../src/core/git/object.ts';
+import {
+  decodeTlogEntryProto,
+  encodeTlogEntryProto,
+  type TlogEntryProtoJson,
+} from '../../../src/core/rekor/entry-proto.ts';
+import {
+  certificateFingerprint,
+  goodSigStatus,
+  sigCreatedStatus,
+} from '../../../src/core/git/status.ts';
+import { parseProgramArgs } from '../../../src/cli/git-program.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+
+const SIG = '-----BEGIN SIGNED MESSAGE-----\nMIIB\nAAAA\n-----END SIGNED MESSAGE-----\n';
+const HEAD =
+  'tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n';
+
+test('a commit splits into the payload git signed and its gpgsig, and joins back to the same object', () => {
+  const payload = `${HEAD}\nmessage\n\nbody line\n`;
+  const raw = enc(
+    `${HEAD}gpgsig ${SIG.trimEnd().split('\n').join('\n ')}\n\nmessage\n\nbody line\n`,
+  );
+  const s = splitCommit(raw);
+  assert.equal(dec(s.payload), payload);
+  assert.equal(dec(s.signature), SIG);
+  assert.deepEqual(joinSignature('commit', s.payload, s.signature!), raw);
+  assert.equal(objectTypeOf(s.payload), 'commit');
+  // git's object ID: SHA-1 of "commit <size>\0<raw>"
+  assert.equal(
+    objectId('commit', raw),
+    createHash('sha1').update(`commit ${raw.length}\0`).update(raw).digest('hex'),
+  );
+});
+
+test('gpgsig-sha256 is removed from the payload too; a second gpgsig is refused; unsigned has none', () => {
+  const raw = enc(
+    `${HEAD}gpgsig ${SIG.trimEnd().split('\n').join('\n ')}\ngpgsig-sha256 -----BEGIN SIGNED MESSAGE-----\n X\n -----END SIGNED MESSAGE-----\n\nm\n`,
+  );
+  const s = splitCommit(raw);
+  assert.equal(dec(s.payload), `${HEAD}\nm\n`);
+  assert.equal(dec(s.signature), SIG);
+  const twice = enc(`${HEAD}gpgsig a\ngpgsig b\n\nm\n`);
+  assert.throws(() => splitCommit(twice), /more than one gpgsig header/);
+  const unsigned = splitCommit(enc(`${HEAD}\nm\n`));
+  assert.equal(unsigned.signature, undefined);
+  // A message line that looks like a header is message, not signature.
+  const msg = splitCommit(enc(`${HEAD}\ngpgsig not a header\n`));
+  assert.equal(msg.signature, undefined);
+});
+
+test('a tag splits at its last PEM block after the headers', () => {
+  const head =
+    'object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ntype commit\ntag v1\ntagger A <a@x> 1 +0000\n\n';
+  const fake =
+    '-----BEGIN SIGNED MESSAGE-----\nquoted in the message\n-----END SIGNED MESSAGE-----\n';
+  const raw = enc(`${head}release\n${fake}${SIG}`);
+  const s = splitTag(raw);
+  assert.equal(dec(s.payload), `${head}release\n${fake}`);
+  assert.equal(dec(s.signature), SIG);
+  assert.equal(objectTypeOf(s.payload), 'tag');
+  assert.deepEqual(joinSignature('tag', s.payload, s.signature!), raw);
+  assert.equal(splitTag(enc(`${head}unsigned\n`)).signature, undefined);
+});
+
+const ENTRY: TlogEntryProtoJson = {
+  logIndex: '1234567890123',
+  logId: { keyId: Buffer.alloc(32, 7).toString('base64') },
+  kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+  integratedTime: '1700000000',
+  inclusionPromise: { signedEntryTimestamp: Buffer.from('set').toString('base64') },
+  inclusionProof: {
+    logIndex: '12',
+    rootHash: Buffer.alloc(32, 1).toString('base64'),
+    treeSize: '13',
+    hashes: [Buffer.alloc(32, 2).toString('base64'), Buffer.alloc(32, 3).toString('base64')],
+    checkpoint: { envelope: 'origin\n13\nAQ==\n\n— origin sig\n' },
+  },
+  canonicalizedBody: '',
+};
+
+test('TransparencyLogEntry protobuf: round trip, and the exact wire bytes of the known fields', () => {
+  const bin = encodeTlogEntryProto(ENTRY);
+  assert.deepEqual(decodeTlogEntryProto(bin, 'e'), ENTRY);
+  // field 1 (log_index) varint, then field 2 (log_id) length-delimited holding key_id (field 1).
+  assert.equal(bin[0], 0x08);
+  const idx = bin.indexOf(0x12);
+  assert.deepEqual([...bin.subarray(idx, idx + 4)], [0x12, 34, 0x0a, 32]);
+  // An empty body (gitsign clears it) is not written at all (proto3 default): the last field
+  // is the inclusion proof (field 6).
+  const withBody = encodeTlogEntryProto({ ...ENTRY, canonicalizedBody: 'AQID' });
+  assert.deepEqual([...withBody.subarray(bin.length)], [0x3a, 3, 1, 2, 3]);
+});
+
+test('TransparencyLogEntry protobuf: malformed input is an error naming the field', () => {
+  assert.throws(
+    () => decodeTlogEntryProto(Uint8Array.of(0x08, 0xff), 'e'),
+    /e: protobuf varint is truncated/,
+  );
+  assert.throws(
+    () => decodeTlogEntryProto(Uint8Array.of(0x12, 0x05, 0x00), 'e'),
+    /runs past the end/,
+  );
+  assert.throws(
+    () => decodeTlogEntryProto(Uint8Array.of(0x0a, 0x00), 'e'),
+    /e\.logIndex: has the wrong protobuf wire type/,
+  );
+  assert.throws(
+    () => decodeTlogEntryProto(Uint8Array.of(0x1b), 'e'),
+    /wire type 3 is not supported/,
+  );
+  // Unknown fields are skipped (proto3).
+  assert.equal(decodeTlogEntryProto(Uint8Array.of(0x78, 0x01), 'e').logIndex, '0');
+});
+
+test('status lines: SIG_CREATED after a line of its own, GOODSIG with the SHA-1 fingerprint', () => {
+  const der = Uint8Array.of(1, 2, 3);
+  const fpr = createHash('sha1').update(der).digest('hex').toUpperCase();
+  assert.equal(certificateFingerprint(der), fpr);
+  const created = sigCreatedStatus(der, new Date(1_700_000_000_500));
+  assert.equal(
+    created,
+    `[GNUPG:] BEGIN_SIGNING\n[GNUPG:] SIG_CREATED D 19 8 00 1700000000 ${fpr}\n`,
+  );
+  const good = goodSigStatus(der, 'a%b\nc', new Date(1_700_000_000_000));
+  assert.match(good, new RegExp(`^\\[GNUPG:\\] GOODSIG ${fpr} a%25b%0Ac\\n`));
+  assert.match(good, /\n\[GNUPG:\] TRUST_FULLY 0 shell\n$/);
+});
+
+test("the program's arguments: git's exact forms and gpg's spellings", () => {
+  assert.deepEqual(parseProgramArgs(['--status-fd=2', '-bsau', 'A <a@x>']), {
+    mode: 'sign',
+    statusFd: 2,
+    key: 'A <a@x>',
+  });
+  assert.deepEqual(parseProgramArgs(['--status-fd=1', '--verify', '/tmp/sig', '-']), {
+    mode: 'verify',
+    statusFd: 1,
+    files: ['/tmp/sig', '-'],
+  });
+  assert.deepEqual(parseProgramArgs(['--status-fd', '2', '--detach-sign', '-u', 'k']), {
+    mode: 'sign',
+    statusFd: 2,
+    key: 'k',
+  });
+  assert.throws(
+    () => parseProgramArgs(['--status-fd=x', '-bsau', 'k']),
+    /--status-fd needs a number/,
+  );
+  assert.throws(() => parseProgramArgs(['--frobnicate']), /unknown option --frobnicate/);
+  assert.throws(() => parseProgramArgs(['--verify', 'f', '-bsau', 'k']), /give --sign/);
+  assert.throws(() => parseProgramArgs([]), /give --sign/);
+});
