@@ -444,7 +444,7 @@ describe('the explorer in a real browser', { skip: noBrowser }, () => {
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
-      deviceScaleFactor: 2,
+      deviceScaleFactor: 1,
     });
     for (const url of [explorerLink(signed[2]!), `${stack.url}/`, `${stack.url}/?q=${ALICE}`]) {
       await page.goto(url);
