@@ -249,3 +249,90 @@ test(
     }
   },
 );
+
+test(
+  'a Bearer token registry: challenge, token with basic credentials, 429 retried, blob redirect without the credentials',
+  opts,
+  async () => {
+    const img = pushImage(plain!, 'bearer/app');
+    let throttled = 0;
+    const storageAuth: string[] = [];
+    const front = await server(async (q, res) => {
+      const url = q.url ?? '';
+      if (url.startsWith('/token')) {
+        const ok =
+          q.headers.authorization === `Basic ${Buffer.from('ci:s3cret').toString('base64')}`;
+        const scope = new URL(url, 'http://x').searchParams.get('scope');
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify(ok ? { token: `good ${scope}` } : { errors: [{ code: 'UNAUTHORIZED' }] }),
+        );
+        return;
+      }
+      if (url.startsWith('/storage/')) {
+        storageAuth.push(String(q.headers.authorization ?? ''));
+        const r = await fetch(`${plain!.url}${url.slice('/storage'.length)}`);
+        res.writeHead(r.status, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.from(await r.arrayBuffer()));
+        return;
+      }
+      if (
+        !String(q.headers.authorization ?? '').startsWith('Bearer good repository:bearer/app:pull')
+      ) {
+        res.writeHead(401, {
+          'www-authenticate': `Bearer realm="http://${front.host}/token",service="signet-test",scope="repository:bearer/app:pull"`,
+          'content-type': 'application/json',
+        });
+        res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      if (url.includes('/manifests/') && throttled++ === 0) {
+        res.writeHead(429, { 'retry-after': '0' });
+        res.end();
+        return;
+      }
+      if (url.includes('/blobs/')) {
+        // to another host name of this server: the token must not follow
+        res.writeHead(307, {
+          location: `http://localhost:${front.host.split(':')[1]}/storage${url}`,
+        });
+        res.end();
+        return;
+      }
+      const r = await fetch(`${plain!.url}${url}`, {
+        method: q.method,
+        headers: { accept: String(q.headers.accept ?? '*/*') },
+      });
+      const headers: Record<string, string> = {};
+      r.headers.forEach((v, k) => (headers[k] = v));
+      res.writeHead(r.status, headers);
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+    try {
+      // signed in the registry directly, verified through the token front
+      assert.equal((await run([...signKey, img.ref])).status, 0);
+      const ref = `${front.host}/bearer/app@${img.digest}`;
+      const anon = await run([...verifyKey, ref]);
+      assert.match(oneError(anon.stderr), /requires authentication .* no credentials were found/);
+      const v = await run([
+        ...verifyKey,
+        '--registry-username',
+        'ci',
+        '--registry-password',
+        's3cret',
+        ref,
+      ]);
+      assert.equal(v.status, 0, v.stderr);
+      assert.equal(JSON.parse(v.stdout).valid, 1);
+      assert.ok(throttled >= 2, 'the 429 was answered by a retry');
+      assert.ok(storageAuth.length > 0, 'the blob came through the redirect');
+      assert.deepEqual(
+        new Set(storageAuth),
+        new Set(['']),
+        'no credentials sent to the storage host',
+      );
+    } finally {
+      await front.close();
+    }
+  },
+);
