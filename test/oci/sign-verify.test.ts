@@ -158,16 +158,34 @@ test(
   },
 );
 
-test('keyless sign with Rekor v2 (timestamp authority time) verifies', opts, async () => {
-  const img = pushImage(reg!, 'app/v2');
-  const s = await signKeyless(img.ref, ['--rekor-version', '2', '--bundle', 'v2.json']);
-  assert.equal(s.status, 0, s.stderr);
-  const b = JSON.parse(fs.readFileSync(path.join(dir, 'v2.json'), 'utf8'));
-  assert.equal(b.verificationMaterial.tlogEntries[0].kindVersion.version, '0.0.2');
-  const v = await run(['verify', ...who, img.ref]);
-  assert.equal(v.status, 0, v.stderr);
-  assert.equal(report(v.stdout).valid, 1);
-});
+test(
+  'keyless sign with Rekor v2 (timestamp authority time) and -a: annotations in the statement subject, required by verify -a',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/v2');
+    const s = await signKeyless(img.ref, [
+      '--rekor-version',
+      '2',
+      '--bundle',
+      'v2.json',
+      '-a',
+      'team=core',
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    const b = JSON.parse(fs.readFileSync(path.join(dir, 'v2.json'), 'utf8'));
+    assert.equal(b.verificationMaterial.tlogEntries[0].kindVersion.version, '0.0.2');
+    const st = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString());
+    assert.deepEqual(st.subject, [
+      { digest: { sha256: img.digest.slice(7) }, annotations: { team: 'core' } },
+    ]);
+    const v = await run(['verify', ...who, '-a', 'team=core', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(report(v.stdout).valid, 1);
+    assert.deepEqual(report(v.stdout).verified[0]!.annotations, { team: 'core' });
+    const w = await run(['verify', ...who, '-a', 'team=web', img.ref]);
+    assert.equal(w.status, 12, w.stderr);
+  },
+);
 
 test(
   'keyed legacy signing by tag: the warning, the .sig tag as cosign lays it out, -a required annotations',
