@@ -24,8 +24,8 @@ export interface EntryFacts {
   signers: Array<
     { certificate: Uint8Array; form: 'certificate' | 'tbs' } | { publicKey: Uint8Array }
   >;
-  /** `sha256:<hex>` of the artifact (or DSSE payload), when the entry records one. */
-  digest: string | undefined;
+  /** `sha256:<hex>` of the artifact (or DSSE payload), when the entry records one (read only for a match). */
+  digest: () => string | undefined;
 }
 
 export interface RuleMatch {
@@ -115,14 +115,15 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
         signers: [
           pemSigner(at(spec, 'signature', 'publicKey', 'content'), 'spec.signature.publicKey'),
         ],
-        digest: hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
+        digest: () =>
+          hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
       };
     case 'hashedrekord/0.0.2': {
       const h = at(spec, 'hashedRekordV002') ?? at(spec, 'hashedRekordV0_0_2');
       return {
         kind,
         signers: [v2Signer(at(h, 'signature', 'verifier'), 'signature.verifier')],
-        digest: v2Digest(at(h, 'data', 'algorithm'), at(h, 'data', 'digest')),
+        digest: () => v2Digest(at(h, 'data', 'algorithm'), at(h, 'data', 'digest')),
       };
     }
     case 'dsse/0.0.1': {
@@ -131,7 +132,8 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
       return {
         kind,
         signers: sigs.map((x, i) => pemSigner(at(x, 'verifier'), `spec.signatures[${i}].verifier`)),
-        digest: hexDigest(at(spec, 'payloadHash', 'algorithm'), at(spec, 'payloadHash', 'value')),
+        digest: () =>
+          hexDigest(at(spec, 'payloadHash', 'algorithm'), at(spec, 'payloadHash', 'value')),
       };
     }
     case 'dsse/0.0.2': {
@@ -141,7 +143,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
       return {
         kind,
         signers: sigs.map((x, i) => v2Signer(at(x, 'verifier'), `signatures[${i}].verifier`)),
-        digest: v2Digest(at(d, 'payloadHash', 'algorithm'), at(d, 'payloadHash', 'digest')),
+        digest: () => v2Digest(at(d, 'payloadHash', 'algorithm'), at(d, 'payloadHash', 'digest')),
       };
     }
     case 'intoto/0.0.2': {
@@ -150,10 +152,11 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
       return {
         kind,
         signers: sigs.map((x, i) => pemSigner(at(x, 'publicKey'), `signatures[${i}].publicKey`)),
-        digest: hexDigest(
-          at(spec, 'content', 'payloadHash', 'algorithm'),
-          at(spec, 'content', 'payloadHash', 'value'),
-        ),
+        digest: () =>
+          hexDigest(
+            at(spec, 'content', 'payloadHash', 'algorithm'),
+            at(spec, 'content', 'payloadHash', 'value'),
+          ),
       };
     }
     default:
@@ -171,12 +174,12 @@ export function ctEntryFacts(leaf: Uint8Array): EntryFacts {
     ? {
         kind: 'ct/precert',
         signers: [{ certificate: l.entry.tbs, form: 'tbs' }],
-        digest: undefined,
+        digest: () => undefined,
       }
     : {
         kind: 'ct/x509',
         signers: [{ certificate: l.entry.certificate, form: 'certificate' }],
-        digest: undefined,
+        digest: () => undefined,
       };
 }
 
@@ -309,7 +312,7 @@ export class IdentityMatcher {
       kind: facts.kind,
       identity: view?.sans[0]?.value,
       issuer,
-      digest: facts.digest,
+      digest: facts.digest(),
       fingerprint,
       matches,
     };

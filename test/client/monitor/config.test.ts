@@ -52,7 +52,7 @@ monitoredValues:
     new IdentityMatcher(parseMonitorConfig('')).match({
       kind: 'x',
       signers: [],
-      digest: undefined,
+      digest: () => undefined,
     }),
     undefined,
   );
