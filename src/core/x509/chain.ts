@@ -104,26 +104,27 @@ function validAt(c: X509Certificate, at: Date): boolean {
   return c.notBefore.getTime() <= t && t <= c.notAfter.getTime();
 }
 
-function checkCritical(c: X509Certificate, role: string): void {
+/** `role` names the certificate in the error (a function: readable names are decoded only for messages). */
+function checkCritical(c: X509Certificate, role: () => string): void {
   for (const e of c.extensions)
     if (e.critical && !HANDLED.has(e.oid))
       throw fail(
-        `the ${role} certificate has a critical extension ${e.oid} that is not understood`,
+        `the ${role()} certificate has a critical extension ${e.oid} that is not understood`,
       );
 }
 
 /** Checks on an issuing certificate at `depth` (1 = issued the leaf) that do not depend on time. */
 function checkIssuer(c: X509Certificate, depth: number, eku: string): void {
-  const name = describe(c);
+  const name = () => describe(c);
   if (!c.basicConstraints?.ca)
-    throw fail(`the issuing certificate "${name}" is not a CA (basic constraints)`);
+    throw fail(`the issuing certificate "${name()}" is not a CA (basic constraints)`);
   if (c.keyUsage && !c.keyUsage.keyCertSign)
-    throw fail(`the issuing certificate "${name}" may not sign certificates (key usage)`);
+    throw fail(`the issuing certificate "${name()}" may not sign certificates (key usage)`);
   // pathLenConstraint bounds the number of intermediate CAs below this one (RFC 5280 §4.2.1.9).
   const below = depth - 1;
   if (c.basicConstraints.pathLength !== undefined && below > c.basicConstraints.pathLength)
     throw fail(
-      `the CA "${name}" allows ${c.basicConstraints.pathLength} CA certificates below it, the path has ${below}`,
+      `the CA "${name()}" allows ${c.basicConstraints.pathLength} CA certificates below it, the path has ${below}`,
     );
   if (
     c.extendedKeyUsage &&
@@ -131,9 +132,9 @@ function checkIssuer(c: X509Certificate, depth: number, eku: string): void {
     !c.extendedKeyUsage.includes(ANY_EKU)
   )
     throw fail(
-      `the CA "${name}" is not allowed to issue certificates for ${ekuName(eku)} (extended key usage)`,
+      `the CA "${name()}" is not allowed to issue certificates for ${ekuName(eku)} (extended key usage)`,
     );
-  checkCritical(c, `CA "${name}"`);
+  checkCritical(c, () => `CA "${name()}"`);
 }
 
 function ekuName(oid: string): string {
@@ -196,7 +197,7 @@ export function verifyCertificateChain(
     throw fail('the signing certificate is not allowed to make digital signatures (key usage)');
   if (!leaf.extendedKeyUsage?.includes(eku))
     throw fail(`the signing certificate is not valid for ${ekuName(eku)} (extended key usage)`);
-  checkCritical(leaf, 'signing');
+  checkCritical(leaf, () => 'signing');
   const times: readonly Date[] = at instanceof Date ? [at] : at;
   if (times.length === 0) throw fail('no time to validate the certificate at');
   for (const t of times)
