@@ -172,10 +172,11 @@ async function loadSigningConfig(
       return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
     // The signing config says where our identity token goes: take it only from the server's
     // TUF repository, verified against the pinned (or first-seen) root.
-    const { fetchTrust } = await import('../tuf/index.ts');
+    const { fetchTrust, SIGNER_CACHE_VALIDITY_MS } = await import('../tuf/index.ts');
     const trust = await fetchTrust({
       serverUrl: o.server,
       cacheDir: o.tufCacheDir,
+      cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
       ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
       ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),

@@ -24,8 +24,10 @@ export interface FetchTrustOptions {
   timeoutMs?: number;
   /**
    * How long after a refresh from the network the cached, verified, unexpired metadata is used
-   * without asking the repository again (default 5 minutes; 0 always asks). A signer run many
-   * times in a row (a CI job) saves the round trips; a key rotation is seen within this time.
+   * without asking the repository again (default 0: always ask). A signer run many times in a
+   * row (a CI job) saves the round trips with SIGNER_CACHE_VALIDITY_MS: it reads only the
+   * signing config, whose service URLs a rotation does not change. Verifiers always ask, so a
+   * rotated key is trusted at once.
    */
   cacheValidityMs?: number;
   /** No network at all: only the verified, unexpired metadata already in the cache. */
@@ -33,7 +35,7 @@ export interface FetchTrustOptions {
 }
 
 /** See FetchTrustOptions.cacheValidityMs. */
-export const DEFAULT_CACHE_VALIDITY_MS = 5 * 60_000;
+export const SIGNER_CACHE_VALIDITY_MS = 5 * 60_000;
 
 export interface FetchedTrust {
   /** trusted_root.json (protobuf-specs TrustedRoot JSON). */
@@ -93,7 +95,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   // Recently refreshed: tuf-js verifies the cached metadata (signatures, versions, expiry)
   // without the network; anything missing, expired or invalid falls back to a full refresh.
   const refreshed = path.join(cachePath, 'refreshed-at');
-  if (refreshedWithin(refreshed, opts.cacheValidityMs ?? DEFAULT_CACHE_VALIDITY_MS))
+  if (refreshedWithin(refreshed, opts.cacheValidityMs ?? 0))
     files = await getTargets(make(true), false).catch(() => undefined);
   if (files === undefined)
     try {

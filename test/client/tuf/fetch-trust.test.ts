@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fetchTrust } from '../../../src/client/tuf/index.ts';
+import { fetchTrust, SIGNER_CACHE_VALIDITY_MS } from '../../../src/client/tuf/index.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { tempStack } from '../../helpers/stack.ts';
 
@@ -63,19 +63,21 @@ test('trust on first use warns once, then the cache works offline; no cache and 
   } finally {
     await s.close();
   }
-  // The server is gone. Within the cache validity the verified cache answers without asking.
-  const cached = await fetchTrust({ serverUrl: s.url, cacheDir, warn, timeoutMs: 2000 });
-  assert.equal(cached.offline, false);
-  assert.equal(cached.trustedRootText, first.trustedRootText);
-  assert.equal(warnings.length, 1, 'no network was tried');
-  // Past it, the network is asked; unreachable, the verified cache answers, with a warning.
-  const off = await fetchTrust({
+  // The server is gone. Within the cache validity (a signer's) the verified cache answers
+  // without asking.
+  const cached = await fetchTrust({
     serverUrl: s.url,
     cacheDir,
     warn,
     timeoutMs: 2000,
-    cacheValidityMs: 0,
+    cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
   });
+  assert.equal(cached.offline, false);
+  assert.equal(cached.trustedRootText, first.trustedRootText);
+  assert.equal(warnings.length, 1, 'no network was tried');
+  // Without it (the default), the network is asked; unreachable, the verified cache answers,
+  // with a warning.
+  const off = await fetchTrust({ serverUrl: s.url, cacheDir, warn, timeoutMs: 2000 });
   assert.equal(off.offline, true);
   assert.equal(off.trustedRootText, first.trustedRootText);
   assert.equal(off.signingConfigText, first.signingConfigText);
@@ -100,13 +102,19 @@ test('a tampered cache is not trusted offline', async () => {
   // Change the cached trusted_root target: its hash no longer matches the signed targets.
   const targets = path.join(cachePath, 'targets');
   for (const f of fs.readdirSync(targets)) fs.appendFileSync(path.join(targets, f), ' ');
-  // (within the cache validity too: the cached targets are checked against their hashes)
+  // (within a signer's cache validity too: the cached targets are checked against their hashes)
   await assert.rejects(
-    fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {}, timeoutMs: 2000 }),
+    fetchTrust({
+      serverUrl: s.url,
+      cacheDir,
+      warn: () => {},
+      timeoutMs: 2000,
+      cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
+    }),
     (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
   );
   await assert.rejects(
-    fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {}, timeoutMs: 2000, cacheValidityMs: 0 }),
+    fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {}, timeoutMs: 2000 }),
     (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
   );
 });
@@ -168,9 +176,8 @@ test('a server set up again at the same URL: the first-use pin refuses it with a
   const quiet = { info() {}, warn() {}, error() {} };
   const b = await startStack({ port, host: '127.0.0.1', dataDir: tmp(), log: quiet });
   try {
-    // (past the cache validity: within it, the cached trust is used without asking)
     await assert.rejects(
-      fetchTrust({ serverUrl: b.url, cacheDir, warn: () => {}, cacheValidityMs: 0 }),
+      fetchTrust({ serverUrl: b.url, cacheDir, warn: () => {} }),
       (e: unknown) =>
         e instanceof SignetError &&
         e.code === 'TUF_VERIFICATION' &&
