@@ -13,6 +13,7 @@ import {
   repositoryOf,
   resolveImage,
   verifyAttachment,
+  type AttachmentKind,
   type RegistryOptions,
   type ResolvedImage,
 } from '../oci/index.ts';
@@ -30,15 +31,26 @@ export function signatureSources(policies: Policy[]): string[] {
   return [...out];
 }
 
+/** What the policies can use: signatures, attestations, or both (each is a registry lookup). */
+export function neededKinds(policies: Policy[]): AttachmentKind[] {
+  const kinds = new Set<AttachmentKind>();
+  for (const p of policies)
+    for (const a of p.authorities)
+      if (a.kind !== 'static') kinds.add(a.attestations.length > 0 ? 'attestation' : 'signature');
+  return [...kinds];
+}
+
 async function attachmentsOf(
   image: ResolvedImage,
   label: string,
   registry: RegistryOptions,
   origin: string | undefined,
+  kinds: AttachmentKind[],
 ): Promise<Evidence[]> {
+  if (kinds.length === 0) return [];
   const repo =
     origin === undefined ? repositoryOf(image.ref, registry) : sourceRepository(origin, registry);
-  const d = await discover(repo, image.digest, label);
+  const d = await discover(repo, image.digest, label, kinds);
   const out: Evidence[] = d.attachments.map((a) => ({
     kind: a.kind,
     label: `${origin ? `${origin} ` : ''}${a.location}`,
@@ -76,6 +88,7 @@ export function registryEvidence(
   registry: RegistryOptions = {},
 ): ImageEvidenceProvider {
   const sources = signatureSources(policies);
+  const kinds = neededKinds(policies);
   const resolved = new Map<string, ResolvedImage>();
   return {
     async resolve(ref) {
@@ -100,8 +113,8 @@ export function registryEvidence(
         );
       }
       const all = await Promise.all([
-        attachmentsOf(image, ref.original, registry, undefined),
-        ...sources.map((s) => attachmentsOf(image, ref.original, registry, s)),
+        attachmentsOf(image, ref.original, registry, undefined, kinds),
+        ...sources.map((s) => attachmentsOf(image, ref.original, registry, s, kinds)),
       ]);
       return all.flat();
     },
