@@ -113,6 +113,10 @@ export class TileLog implements LogEngine {
   #edge: { edge: TileEdge; root: Uint8Array } | undefined;
   /** The largest tree size known to be published. */
   #knownSize = 0;
+  /** Entries of the batch being sequenced now (metrics). */
+  #inBatch = 0;
+  /** When this process last committed a checkpoint that grew the tree (ms, metrics). */
+  lastCheckpointAt: number | undefined;
 
   constructor(opts: EngineOptions) {
     this.#origin = opts.signer.origin;
@@ -256,7 +260,21 @@ export class TileLog implements LogEngine {
     }
   }
 
+  /** Appends queued or being sequenced in this process (metrics). */
+  get pendingAppends(): number {
+    return this.#queue.length + this.#inBatch;
+  }
+
   async #runBatch(batch: Pending[]): Promise<void> {
+    this.#inBatch = batch.length;
+    try {
+      await this.#runBatchInner(batch);
+    } finally {
+      this.#inBatch = 0;
+    }
+  }
+
+  async #runBatchInner(batch: Pending[]): Promise<void> {
     const integratedTime = Math.floor(this.#now() / 1000);
     let result: { state: TreeState; outcomes: Outcome[]; edge?: TileEdge; full?: TileWrite[] };
     const unique = new Map<string, Uint8Array>();
@@ -286,6 +304,7 @@ export class TileLog implements LogEngine {
     for (const w of result.full ?? []) this.#rememberFull(`${w.level}/${w.index}`, w.hashes);
     const checkpoint = this.#signed(result.state);
     if (result.state.size > this.#knownSize) this.#knownSize = result.state.size;
+    if (result.outcomes.some((o) => 'fresh' in o)) this.lastCheckpointAt = Date.now();
     this.#acknowledge(batch, result.outcomes, checkpoint);
   }
 

@@ -13,10 +13,11 @@ export interface StackConfig {
   data?: string;
   database?: string;
   publicUrl?: string;
+  accessLog?: boolean;
   services: Record<string, Record<string, unknown>>;
 }
 
-const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl']);
+const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl', 'accessLog']);
 const SERVICE_SECTIONS = new Set(['rekor', 'ca', 'ctlog', 'tsa', 'oidc', 'tuf']);
 
 export function readConfigFile(file: string): StackConfig {
@@ -48,6 +49,9 @@ export function parseConfig(doc: unknown, where: string): StackConfig {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
           throw invalid(`${where}: port`, 'must be a whole number from 0 to 65535');
         out.port = v;
+      } else if (k === 'accessLog') {
+        if (typeof v !== 'boolean') throw invalid(`${where}: accessLog`, 'must be true or false');
+        out.accessLog = v;
       } else {
         if (typeof v !== 'string') throw invalid(`${where}: ${k}`, 'must be a string');
         (out as unknown as Record<string, unknown>)[k] = v;

@@ -4,6 +4,7 @@ import { acquireDataLock } from './data-lock.ts';
 import { isLoopbackHost, testIdentityDefaults } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
 import { sendError } from './http/errors.ts';
+import { instrument, StackMetrics } from './metrics.ts';
 import { jsonLogger } from './logger.ts';
 import type { BundleCheck } from './explorer/check.ts';
 import type { Logger, ServiceFactory, ServiceModule, StackContext } from './types.ts';
@@ -26,6 +27,8 @@ export interface StackOptions {
    * port can then get certificates. Off by default: such a start is refused.
    */
   allowPublicTestIdentities?: boolean;
+  /** One JSON line per request on the log (default on; `accessLog: false` turns it off). */
+  accessLog?: boolean;
 }
 
 export interface RunningStack {
@@ -123,7 +126,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
   const services = new Map<string, ServiceModule>();
+  const metrics = new StackMetrics();
   const app = createApp({ log }, () => server);
+  instrument(app, metrics, opts.accessLog === false ? undefined : log);
   // createApp attached fastify's handler: hold it back (same tick, so no request slips in).
   const appHandler = server.listeners('request').find((l) => l !== startingHandler) as
     http.RequestListener | undefined;
@@ -137,6 +142,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         config: opts.config?.[s.name] ?? {},
         log,
         services,
+        metrics,
         checkBundle: opts.checkBundle,
       };
       const factory = await s.load();

@@ -1,3 +1,4 @@
+import type { StackMetrics } from './metrics.ts';
 import type { FastifyInstance } from 'fastify';
 import type { BundleCheck } from './explorer/check.ts';
 
@@ -15,6 +16,8 @@ export interface StackContext {
   /** Parsed config file section for the service, keyed by service name (may be empty). */
   config: Record<string, unknown>;
   log: Logger;
+  /** The stack's Prometheus metrics; absent when a service runs alone (tests). */
+  metrics?: StackMetrics | undefined;
   /** Services already created, by name (e.g. `ctlog` for the CA). */
   services: Map<string, ServiceModule>;
   /**

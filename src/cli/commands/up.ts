@@ -66,6 +66,10 @@ export function registerUp(program: Command): void {
         config: file.services,
         checkBundle: explorerBundleCheck,
         allowPublicTestIdentities: flags.insecurePublicTestIdentities === true,
+        accessLog:
+          env.SIGNET_ACCESS_LOG !== undefined
+            ? !/^(0|false|off|no)$/i.test(env.SIGNET_ACCESS_LOG)
+            : (file.accessLog ?? true),
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {

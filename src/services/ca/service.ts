@@ -1,4 +1,4 @@
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import type { X509Certificate } from '../../core/x509/certificate.ts';
@@ -101,6 +101,19 @@ export const createCaService: ServiceFactory = async (ctx) => {
     prefix: '/fulcio',
     ca,
     async register(app) {
+      const metrics = ctx.metrics;
+      if (metrics) {
+        app.addHook('onResponse', (req, reply, done) => {
+          if (reply.statusCode < 300 && /\/signingCert$/.test(req.routeOptions.url ?? ''))
+            metrics.certificateIssued();
+          done();
+        });
+        app.addHook('onError', (_req, _reply, err, done) => {
+          if (err instanceof SignetError && err.kind === 'unauthorized')
+            metrics.tokenRefused(err.code);
+          done();
+        });
+      }
       await registerCaRoutes(app, ca, () => verifier.issuers());
     },
     trust() {

@@ -36,6 +36,7 @@ export const createCtlogService: ServiceFactory = async (ctx) => {
     ...(typeof batch === 'number' ? { batchMaxAgeMs: batch } : {}),
   });
   const log = new CtLog(engine, signer);
+  ctx.metrics?.addLog('ctlog', engine);
   const roots = ctx.config['roots'];
   if (roots !== undefined) {
     if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');

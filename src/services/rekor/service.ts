@@ -3,6 +3,7 @@ import { invalid } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { openLog } from '../../log/index.ts';
 import type { LogEngine } from '../../log/types.ts';
+import type { TileLog } from '../../log/index.ts';
 import { KeyRing } from '../keyring.ts';
 import { tileRoutes } from '../tiles/index.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
@@ -91,6 +92,7 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   }
   const shards = new Shards(list);
   await shards.computeOffsets();
+  for (const s of list) ctx.metrics?.addLog(`rekor-${s.id}`, s.engine as TileLog);
   const witnesses = parseWitnessConfig(ctx.config['witnesses']);
   if (witnesses.length > 0) {
     const timeoutMs = numberOption(ctx, 'witnessTimeoutMs', 1);

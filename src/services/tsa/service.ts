@@ -32,7 +32,16 @@ export async function createTsa(ctx: StackContext): Promise<TsaService> {
     name: 'tsa',
     prefix: '/tsa',
     authority,
-    register: async (app) => registerTsaRoutes(app, authority),
+    register: async (app) => {
+      const metrics = ctx.metrics;
+      if (metrics)
+        app.addHook('onResponse', (req, reply, done) => {
+          if (reply.statusCode === 200 && req.routeOptions.url?.endsWith('/api/v1/timestamp'))
+            metrics.timestampIssued();
+          done();
+        });
+      await registerTsaRoutes(app, authority);
+    },
     trust: () => ({
       timestampAuthorities: authority.versions.map((v) => ({
         subject: { organization: 'signet', commonName: `signet-tsa-${v.id}` },

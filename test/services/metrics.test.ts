@@ -1,0 +1,131 @@
+// /metrics (Prometheus text format, prom-client) and the access log of a running stack:
+// requests by route and status with latency, log size, checkpoint age and pending appends per
+// log, certificates and timestamps issued, token failures by reason; one access-log line per
+// request with method, route, status, latency and request id, and never a token.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack } from '../../src/services/stack.ts';
+import { signet, stackToken } from '../interop/sign-helpers.ts';
+
+function metric(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+test('metrics count requests, certificates, timestamps, token failures and log state; the access log has one line per request and no secrets', async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = {
+    info: (msg: string, f?: Record<string, unknown>) => void lines.push({ msg, ...f }),
+    warn() {},
+    error() {},
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-metrics-'));
+  const stack = await startStack({ port: 0, host: '127.0.0.1', dataDir, log });
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-metrics-sign-'));
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'measured\n');
+    const token = await stackToken(stack.url);
+    const r = await signet(
+      [
+        'sign-blob',
+        '--server',
+        stack.url,
+        '--rekor-version',
+        '2',
+        '--identity-token',
+        token,
+        '--bundle',
+        'a.json',
+        'a.txt',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const refused = await fetch(`${stack.url}/fulcio/api/v2/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-jwt' },
+      body: JSON.stringify({ certificateSigningRequest: 'x' }),
+    });
+    assert.equal(refused.status, 401);
+    const ts = await fetch(`${stack.url}/tsa/api/v1/timestamp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        artifactHash: createHash('sha256').update('x').digest('base64'),
+        hashAlgorithm: 'sha256',
+      }),
+    });
+    assert.equal(ts.status, 200);
+
+    const res = await fetch(`${stack.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const req = (route: string, status: number, method = 'POST') =>
+      metric(
+        text,
+        'signet_http_request_duration_seconds_count',
+        `method="${method}",route="${route}",status="${status}"`,
+      );
+    assert.equal(req('/fulcio/api/v2/signingCert', 200), 1);
+    assert.equal(req('/fulcio/api/v2/signingCert', 401), 1);
+    assert.equal(req('/oidc/token', 200), 1);
+    assert.ok(
+      text.includes(
+        'signet_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/fulcio/api/v2/signingCert",status="200"}',
+      ),
+    );
+    assert.equal(metric(text, 'signet_certificates_issued_total'), 1);
+    assert.ok(metric(text, 'signet_timestamps_issued_total')! >= 2); // sign-blob's and ours
+    assert.equal(
+      metric(text, 'signet_token_verification_failures_total', 'reason="TOKEN_MALFORMED"'),
+      1,
+    );
+    assert.equal(metric(text, 'signet_log_entries', 'log="rekor-1"'), 1);
+    assert.equal(metric(text, 'signet_log_entries', 'log="ctlog"'), 1);
+    assert.equal(metric(text, 'signet_log_pending_appends', 'log="rekor-1"'), 0);
+    const age = metric(text, 'signet_log_checkpoint_age_seconds', 'log="rekor-1"')!;
+    assert.ok(age >= 0 && age < 60, String(age));
+    assert.ok(metric(text, 'process_resident_memory_bytes')! > 0);
+
+    // The access log: one line per request, the route pattern, and nothing of the token.
+    const access = lines.filter((l) => l.msg === 'request');
+    const ca = access.filter((l) => l.route === '/fulcio/api/v2/signingCert');
+    assert.equal(ca.length, 2);
+    assert.deepEqual(Object.keys(ca[0]!).sort(), [
+      'method',
+      'ms',
+      'msg',
+      'requestId',
+      'route',
+      'status',
+    ]);
+    assert.deepEqual(
+      ca.map((l) => l.status),
+      [200, 401],
+    );
+    assert.ok(typeof ca[0]!.ms === 'number' && typeof ca[0]!.requestId === 'string');
+    const all = JSON.stringify(lines);
+    assert.ok(!all.includes(token.split('.')[1]!), 'a token reached the log');
+    assert.ok(!all.includes('not-a-jwt'));
+  } finally {
+    await stack.close();
+  }
+});
+
+test('the access log can be turned off (accessLog: false)', async () => {
+  const lines: string[] = [];
+  const log = { info: (m: string) => void lines.push(m), warn() {}, error() {} };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-metrics-'));
+  const stack = await startStack({ port: 0, host: '127.0.0.1', dataDir, log, accessLog: false });
+  try {
+    assert.equal((await fetch(`${stack.url}/healthz`)).status, 200);
+    assert.ok(!lines.includes('request'));
+  } finally {
+    await stack.close();
+  }
+});
