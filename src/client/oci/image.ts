@@ -80,6 +80,15 @@ export async function resolveRecursive(
   for (const d of image.manifest.manifests) {
     const child = await resolveImage(withDigest(image.ref, d.digest), { source });
     out.push(...(await resolveRecursive(child, source)));
+    if (out.length > MAX_RECURSIVE)
+      throw new SignetError(
+        'too-large',
+        'INDEX_TOO_LARGE',
+        `${formatReference(image.ref)}: the index names more than ${MAX_RECURSIVE} manifests; sign them one by one`,
+      );
   }
   return out;
 }
+
+/** Manifests `-r` signs at most (a multi-platform index has a handful). */
+export const MAX_RECURSIVE = 256;
