@@ -5,6 +5,7 @@
  */
 import { serializeBundle } from '../../bundle/bundle.ts';
 import { SignetError } from '../../core/errors.ts';
+import { encodePem } from '../../core/encoding/pem.ts';
 import { digestTag, type Digest } from '../../core/oci/digest.ts';
 import { ANN_BUNDLE_PREDICATE, BUNDLE_MEDIA_TYPES } from '../../core/oci/cosign.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
@@ -142,8 +143,7 @@ export async function download(
     }
     const vm = b.verificationMaterial;
     const certs = vm.signer.$case === 'x509CertificateChain' ? vm.signer.certificates : [];
-    const pem = (der: Uint8Array) =>
-      `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+    const pem = (der: Uint8Array) => encodePem('CERTIFICATE', der);
     const e = vm.tlogEntries[0];
     return JSON.stringify({
       Base64Signature: Buffer.from(b.content.messageSignature.signature).toString('base64'),
