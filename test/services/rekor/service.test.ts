@@ -78,6 +78,43 @@ function only(json: unknown): [string, V1Entry] {
   return entries[0]!;
 }
 
+/** A decimal uint64 as protojson writes it: a JSON string, no sign, no leading zeros. */
+const UINT64 = /^(0|[1-9][0-9]*)$/;
+/** Standard base64 with padding, as protojson writes `bytes`. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Pins the JSON types of a Rekor v2 TransparencyLogEntry (protojson, servers.md §3.1): int64
+ * fields are strings (sigstore-go and sigstore-js parse them as such and refuse numbers),
+ * bytes are base64 strings, hashes are 32 bytes.
+ */
+function pinV2EntryTypes(json: unknown): void {
+  const t = json as Record<string, Record<string, unknown>> & Record<string, unknown>;
+  const str = (v: unknown, re: RegExp, what: string) => {
+    assert.equal(typeof v, 'string', `${what} is a JSON string`);
+    assert.match(v as string, re, what);
+  };
+  const hash = (v: unknown, what: string) => {
+    str(v, BASE64, what);
+    assert.equal(Buffer.from(v as string, 'base64').length, 32, `${what} is 32 bytes`);
+  };
+  str(t.logIndex, UINT64, 'logIndex');
+  str(t.integratedTime, UINT64, 'integratedTime');
+  hash(t.logId!.keyId, 'logId.keyId');
+  str(t.kindVersion!.kind, /^(hashedrekord|dsse)$/, 'kindVersion.kind');
+  str(t.kindVersion!.version, /^0\.0\.2$/, 'kindVersion.version');
+  const p = t.inclusionProof!;
+  str(p.logIndex, UINT64, 'inclusionProof.logIndex');
+  assert.equal(p.logIndex, t.logIndex, 'inclusionProof.logIndex is the entry index');
+  str(p.treeSize, UINT64, 'inclusionProof.treeSize');
+  assert.ok(BigInt(p.treeSize as string) > BigInt(p.logIndex as string), 'index < treeSize');
+  hash(p.rootHash, 'inclusionProof.rootHash');
+  assert.ok(Array.isArray(p.hashes), 'inclusionProof.hashes is an array');
+  (p.hashes as unknown[]).forEach((h, i) => hash(h, `inclusionProof.hashes[${i}]`));
+  assert.equal(typeof (p.checkpoint as { envelope: unknown }).envelope, 'string');
+  str(t.canonicalizedBody, BASE64, 'canonicalizedBody');
+}
+
 describe('Signet Rekor service over HTTP', () => {
   let s: RekorServer;
   let logKey: KeyObject;
@@ -241,6 +278,7 @@ describe('Signet Rekor service over HTTP', () => {
       'inclusionProof',
       'canonicalizedBody',
     ]);
+    pinV2EntryTypes(tle);
     assert.equal(tle.integratedTime, '0');
     assert.equal(tle.inclusionPromise, null);
     assert.deepEqual(tle.kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
@@ -273,6 +311,7 @@ describe('Signet Rekor service over HTTP', () => {
       dsseV2(signer, statement('b'.repeat(64))),
     );
     assert.equal(d.status, 201, d.text);
+    pinV2EntryTypes(d.json);
     assert.deepEqual((d.json as { kindVersion: unknown }).kindVersion, {
       kind: 'dsse',
       version: '0.0.2',
@@ -338,6 +377,9 @@ describe('Signet Rekor service over HTTP', () => {
       `${s.rekor}/api/v2/index?publicKey=${createHash('sha256').update(signer.spki).digest('hex')}&hash=${digest}&operator=and`,
     );
     assert.equal((v2key.json as { entries: unknown[] }).entries.length, 2);
+    // indices are int64: JSON strings, as in the TransparencyLogEntry
+    for (const e of (v2key.json as { entries: Array<{ logIndex: unknown }> }).entries)
+      assert.match(e.logIndex as string, UINT64);
   });
 
   it('log info, consistency proofs and the public key', async () => {
