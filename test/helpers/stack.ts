@@ -44,3 +44,18 @@ export async function stackToken(
     throw new Error(`token: ${r.status} ${body.error_description}`);
   return body.id_token;
 }
+
+/**
+ * Fails (throws, so the test file fails) unless the stack's /healthz lists every one of
+ * `names`: a test that needs a service must not skip itself or quietly weaken when the
+ * stack lacks it.
+ */
+export async function requireServices(url: string, names: string[]): Promise<void> {
+  const res = await fetch(`${url}/healthz`);
+  if (!res.ok) throw new Error(`${url}/healthz answered ${res.status}`);
+  const { services } = (await res.json()) as { services: string[] };
+  const missing = names.filter((n) => !services.includes(n));
+  if (missing.length > 0) {
+    throw new Error(`the stack lacks ${missing.join(', ')} (has: ${services.join(', ')})`);
+  }
+}

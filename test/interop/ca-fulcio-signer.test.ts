@@ -1,7 +1,7 @@
 // sigstore-js's own Fulcio client (FulcioSigner in @sigstore/sign) gets a certificate from
 // Signet's CA on a real loopback stack, with a token from Signet's built-in identity provider;
 // @sigstore/verify accepts the bundle (chain, embedded SCT, identity, issuer) with a trusted root
-// naming Signet's CA and CT log (and the Rekor log when the stack has it).
+// naming Signet's CA and CT log and Rekor log.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -9,12 +9,14 @@ import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { stackToken, tempStack } from '../helpers/stack.ts';
+import { requireServices, stackToken, tempStack } from '../helpers/stack.ts';
 
 type Stack = Awaited<ReturnType<typeof tempStack>>;
 let stack: Stack;
 before(async () => {
   stack = await tempStack();
+  // the bundle is logged and its SCT checked: the stack must have both logs
+  await requireServices(stack.url, ['oidc', 'ca', 'ctlog', 'rekor']);
 });
 after(async () => {
   if (stack) await stack.close();
@@ -45,24 +47,23 @@ async function trustedRoot(opts: { ctlogs?: unknown[] } = {}) {
 
 async function signBlob(data: Buffer) {
   const t = await token();
-  const withRekor = stack.services.has('rekor');
   const signer = new FulcioSigner({
     fulcioBaseURL: `${stack.url}/fulcio`,
     identityProvider: { getToken: async () => t },
   });
   const builder = new MessageSignatureBundleBuilder({
     signer,
-    witnesses: withRekor ? [new RekorWitness({ rekorBaseURL: `${stack.url}/rekor` })] : [],
+    witnesses: [new RekorWitness({ rekorBaseURL: `${stack.url}/rekor` })],
   });
-  return { json: bundleToJSON(await builder.create({ data })), withRekor };
+  return { json: bundleToJSON(await builder.create({ data })) };
 }
 
 test('FulcioSigner gets a certificate with an embedded SCT; @sigstore/verify accepts chain, SCT, identity and issuer', async () => {
   const data = Buffer.from('signed by sigstore-js through Signet\n');
-  const { json, withRekor } = await signBlob(data);
+  const { json } = await signBlob(data);
   const entity = toSignedEntity(bundleFromJSON(json), data);
   const verifier = new Verifier(toTrustMaterial(await trustedRoot()), {
-    tlogThreshold: withRekor ? 1 : 0,
+    tlogThreshold: 1,
     ctlogThreshold: 1,
   });
   const signer = verifier.verify(entity, {
@@ -88,7 +89,7 @@ test('FulcioSigner gets a certificate with an embedded SCT; @sigstore/verify acc
 
 test('the SCT is really checked: a trusted root with another CT log key rejects the bundle', async () => {
   const data = Buffer.from('sct check\n');
-  const { json, withRekor } = await signBlob(data);
+  const { json } = await signBlob(data);
   const entity = toSignedEntity(bundleFromJSON(json), data);
   const real = (await trustedRoot()).ctlogs[0]!;
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
@@ -100,7 +101,7 @@ test('the SCT is really checked: a trusted root with another CT log key rejects 
   };
   forged.ctlogs[0]!.publicKey.rawBytes = Buffer.from(other).toString('base64');
   const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON({ ...forged })), {
-    tlogThreshold: withRekor ? 1 : 0,
+    tlogThreshold: 1,
     ctlogThreshold: 1,
   });
   assert.ok(real.logId);

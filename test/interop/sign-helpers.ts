@@ -32,10 +32,6 @@ export function signet(
 
 export { stackToken } from '../helpers/stack.ts';
 
-export async function stackServices(url: string): Promise<string[]> {
-  return ((await (await fetch(`${url}/healthz`)).json()) as { services: string[] }).services;
-}
-
 /** Verify a bundle with sigstore-js against the stack's trusted_root.json. */
 export async function verifyWithSigstoreJs(
   url: string,

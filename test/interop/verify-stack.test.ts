@@ -14,7 +14,7 @@ import {
   type Signer,
 } from '@sigstore/sign';
 import { bundleToJSON } from '@sigstore/bundle';
-import { tempStack } from '../helpers/stack.ts';
+import { requireServices, tempStack } from '../helpers/stack.ts';
 import { parseBundle, parseTrustedRoot, parseSigningConfig } from '../../src/bundle/index.ts';
 import { verifyBundle } from '../../src/client/verify/index.ts';
 import { SignetError } from '../../src/core/errors.ts';
@@ -22,10 +22,7 @@ import { buildStatement } from '../../src/core/intoto/index.ts';
 
 const stack = await tempStack();
 after(() => stack.close());
-const services = ((await (await fetch(`${stack.url}/healthz`)).json()) as { services: string[] })
-  .services;
-const skip =
-  !(services.includes('rekor') && services.includes('tsa')) && 'the stack has no log or TSA';
+await requireServices(stack.url, ['rekor', 'tsa']);
 
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -59,87 +56,79 @@ function code(fn: () => unknown): string {
 // Rekor v2 is left out here: sigstore-js sends every v2 verifier as an x509Certificate, so it
 // cannot log key-signed bundles in v2 (its v2 path needs a certificate; see the keyless tests).
 for (const v of [1]) {
-  test(
-    `sigstore-js message signature via Signet Rekor v${v} + TSA verifies in Signet`,
-    { skip },
-    async () => {
-      const { root, rekor, tsa } = await material();
-      const builder = new MessageSignatureBundleBuilder({
-        signer,
-        witnesses: [
-          new RekorWitness({ rekorBaseURL: rekor(v), majorApiVersion: v }),
-          new TSAWitness({ tsaBaseURL: tsa }),
-        ],
-      });
-      const json = bundleToJSON(await builder.create({ data: Buffer.from(artifact) }));
-      const b = parseBundle(JSON.parse(JSON.stringify(json)));
-      const key = { kind: 'key' as const, key: publicKey };
-      const r = verifyBundle(b, { kind: 'bytes', data: artifact }, root, key);
-      assert.equal(r.tlogEntries.length, 1);
-      assert.equal(r.tlogEntries[0]!.entry.kindVersion, v === 1 ? '0.0.1' : '0.0.2');
-      // v1: SET time and TSA time; v2: TSA time only
-      assert.deepEqual(
-        r.times.map((t) => t.source).sort(),
-        v === 1 ? ['timestamp-authority', 'transparency-log'] : ['timestamp-authority'],
+  test(`sigstore-js message signature via Signet Rekor v${v} + TSA verifies in Signet`, async () => {
+    const { root, rekor, tsa } = await material();
+    const builder = new MessageSignatureBundleBuilder({
+      signer,
+      witnesses: [
+        new RekorWitness({ rekorBaseURL: rekor(v), majorApiVersion: v }),
+        new TSAWitness({ tsaBaseURL: tsa }),
+      ],
+    });
+    const json = bundleToJSON(await builder.create({ data: Buffer.from(artifact) }));
+    const b = parseBundle(JSON.parse(JSON.stringify(json)));
+    const key = { kind: 'key' as const, key: publicKey };
+    const r = verifyBundle(b, { kind: 'bytes', data: artifact }, root, key);
+    assert.equal(r.tlogEntries.length, 1);
+    assert.equal(r.tlogEntries[0]!.entry.kindVersion, v === 1 ? '0.0.1' : '0.0.2');
+    // v1: SET time and TSA time; v2: TSA time only
+    assert.deepEqual(
+      r.times.map((t) => t.source).sort(),
+      v === 1 ? ['timestamp-authority', 'transparency-log'] : ['timestamp-authority'],
+    );
+    assert.equal(
+      code(() => verifyBundle(b, { kind: 'digest', algorithm: 'sha256', digest }, root, key)),
+      'ok',
+    );
+    assert.equal(
+      code(() => verifyBundle(b, { kind: 'bytes', data: new Uint8Array(3) }, root, key)),
+      'MESSAGE_DIGEST_MISMATCH',
+    );
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    assert.equal(
+      code(() =>
+        verifyBundle(b, { kind: 'bytes', data: artifact }, root, { kind: 'key', key: other }),
+      ),
+      'SIGNATURE',
+    );
+    const cut = structuredClone(b);
+    cut.verificationMaterial.tlogEntries[0]!.inclusionProof!.hashes.reverse();
+    if (cut.verificationMaterial.tlogEntries[0]!.inclusionProof!.hashes.length > 1)
+      assert.match(
+        code(() => verifyBundle(cut, { kind: 'bytes', data: artifact }, root, key)),
+        /TLOG_INCLUSION_PROOF/,
       );
-      assert.equal(
-        code(() => verifyBundle(b, { kind: 'digest', algorithm: 'sha256', digest }, root, key)),
-        'ok',
-      );
-      assert.equal(
-        code(() => verifyBundle(b, { kind: 'bytes', data: new Uint8Array(3) }, root, key)),
-        'MESSAGE_DIGEST_MISMATCH',
-      );
-      const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-      assert.equal(
-        code(() =>
-          verifyBundle(b, { kind: 'bytes', data: artifact }, root, { kind: 'key', key: other }),
-        ),
-        'SIGNATURE',
-      );
-      const cut = structuredClone(b);
-      cut.verificationMaterial.tlogEntries[0]!.inclusionProof!.hashes.reverse();
-      if (cut.verificationMaterial.tlogEntries[0]!.inclusionProof!.hashes.length > 1)
-        assert.match(
-          code(() => verifyBundle(cut, { kind: 'bytes', data: artifact }, root, key)),
-          /TLOG_INCLUSION_PROOF/,
-        );
-    },
-  );
+  });
 
-  test(
-    `sigstore-js in-toto attestation via Signet Rekor v${v} + TSA verifies in Signet`,
-    { skip },
-    async () => {
-      const { root, rekor, tsa } = await material();
-      const statement = buildStatement(
-        [{ name: 'a.txt', digest: { sha256: Buffer.from(digest).toString('hex') } }],
-        'https://slsa.dev/provenance/v1',
-        { buildDefinition: {} },
-      );
-      const builder = new DSSEBundleBuilder({
-        signer,
-        witnesses: [
-          new RekorWitness({ rekorBaseURL: rekor(v), majorApiVersion: v, entryType: 'dsse' }),
-          new TSAWitness({ tsaBaseURL: tsa }),
-        ],
-      });
-      const json = bundleToJSON(
-        await builder.create({
-          data: Buffer.from(statement),
-          type: 'application/vnd.in-toto+json',
-        }),
-      );
-      const b = parseBundle(JSON.parse(JSON.stringify(json)));
-      const key = { kind: 'key' as const, key: publicKey };
-      const r = verifyBundle(b, { kind: 'bytes', data: artifact }, root, key, {
-        predicateType: 'https://slsa.dev/provenance/v1',
-      });
-      assert.equal(r.statement?.subject[0]!.name, 'a.txt');
-      assert.equal(
-        code(() => verifyBundle(b, { kind: 'bytes', data: new Uint8Array(1) }, root, key)),
-        'ATTESTATION_SUBJECT',
-      );
-    },
-  );
+  test(`sigstore-js in-toto attestation via Signet Rekor v${v} + TSA verifies in Signet`, async () => {
+    const { root, rekor, tsa } = await material();
+    const statement = buildStatement(
+      [{ name: 'a.txt', digest: { sha256: Buffer.from(digest).toString('hex') } }],
+      'https://slsa.dev/provenance/v1',
+      { buildDefinition: {} },
+    );
+    const builder = new DSSEBundleBuilder({
+      signer,
+      witnesses: [
+        new RekorWitness({ rekorBaseURL: rekor(v), majorApiVersion: v, entryType: 'dsse' }),
+        new TSAWitness({ tsaBaseURL: tsa }),
+      ],
+    });
+    const json = bundleToJSON(
+      await builder.create({
+        data: Buffer.from(statement),
+        type: 'application/vnd.in-toto+json',
+      }),
+    );
+    const b = parseBundle(JSON.parse(JSON.stringify(json)));
+    const key = { kind: 'key' as const, key: publicKey };
+    const r = verifyBundle(b, { kind: 'bytes', data: artifact }, root, key, {
+      predicateType: 'https://slsa.dev/provenance/v1',
+    });
+    assert.equal(r.statement?.subject[0]!.name, 'a.txt');
+    assert.equal(
+      code(() => verifyBundle(b, { kind: 'bytes', data: new Uint8Array(1) }, root, key)),
+      'ATTESTATION_SUBJECT',
+    );
+  });
 }

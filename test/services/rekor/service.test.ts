@@ -89,7 +89,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * bytes are base64 strings, hashes are 32 bytes.
  */
 function pinV2EntryTypes(json: unknown): void {
-  const t = json as Record<string, Record<string, unknown>> & Record<string, unknown>;
+  const t = json as Record<string, unknown>;
+  const o = (v: unknown) => v as Record<string, unknown>;
   const str = (v: unknown, re: RegExp, what: string) => {
     assert.equal(typeof v, 'string', `${what} is a JSON string`);
     assert.match(v as string, re, what);
@@ -100,10 +101,10 @@ function pinV2EntryTypes(json: unknown): void {
   };
   str(t.logIndex, UINT64, 'logIndex');
   str(t.integratedTime, UINT64, 'integratedTime');
-  hash(t.logId!.keyId, 'logId.keyId');
-  str(t.kindVersion!.kind, /^(hashedrekord|dsse)$/, 'kindVersion.kind');
-  str(t.kindVersion!.version, /^0\.0\.2$/, 'kindVersion.version');
-  const p = t.inclusionProof!;
+  hash(o(t.logId).keyId, 'logId.keyId');
+  str(o(t.kindVersion).kind, /^(hashedrekord|dsse)$/, 'kindVersion.kind');
+  str(o(t.kindVersion).version, /^0\.0\.2$/, 'kindVersion.version');
+  const p = o(t.inclusionProof);
   str(p.logIndex, UINT64, 'inclusionProof.logIndex');
   assert.equal(p.logIndex, t.logIndex, 'inclusionProof.logIndex is the entry index');
   str(p.treeSize, UINT64, 'inclusionProof.treeSize');
