@@ -1,5 +1,46 @@
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers of the design (DESIGN.md): core -> bundle -> log -> services -> client -> cli. A
+ * module imports only from its own layer or the layers before it. This rule resolves every
+ * relative import (static, dynamic `await import()`, and re-exports) and reports one that
+ * reaches a later layer.
+ */
+const LAYERS = ['core', 'bundle', 'log', 'services', 'client', 'cli'];
+const SRC = path.resolve('src');
+const layerOf = (file) => {
+  const rel = path.relative(SRC, file);
+  return rel.startsWith('..') ? -1 : LAYERS.indexOf(rel.split(path.sep)[0]);
+};
+const layersPlugin = {
+  rules: {
+    'no-later-layer': {
+      meta: { type: 'problem', schema: [] },
+      create(context) {
+        const mine = layerOf(context.filename);
+        if (mine < 0) return {};
+        const check = (node) => {
+          const spec = node?.source?.value;
+          if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+          const target = layerOf(path.resolve(path.dirname(context.filename), spec));
+          if (target > mine)
+            context.report({
+              node: node.source,
+              message: `${LAYERS[mine]} must not import from ${LAYERS[target]}, a later layer (core -> bundle -> log -> services -> client -> cli): move the shared code down to where both find it`,
+            });
+        };
+        return {
+          ImportDeclaration: check,
+          ImportExpression: check,
+          ExportAllDeclaration: check,
+          ExportNamedDeclaration: check,
+        };
+      },
+    },
+  },
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.signet/**', 'coverage/**'] },
@@ -34,6 +75,11 @@ export default tseslint.config(
         ].map((g) => [g, 'readonly']),
       ),
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/no-later-layer': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs'],
