@@ -43,7 +43,7 @@ const layersPlugin = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.signet/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.signet/**', 'coverage/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

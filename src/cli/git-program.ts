@@ -1,3 +1,4 @@
+import { moduleUrl } from '../core/module-url.ts';
 /**
  * The program git runs for `gpg.format=x509` (`gpg.x509.program`, set by `signet git setup`),
  * speaking git's gpg interface (git gpg-interface.c; gitsign internal/commands/root):
@@ -259,7 +260,7 @@ function terminal(): number | undefined {
 
 function startAgent(env: NodeJS.ProcessEnv): void {
   void import('node:child_process').then(({ spawn }) => {
-    const main = new URL('./main.ts', import.meta.url).pathname;
+    const main = moduleUrl('./main.ts', import.meta.url).pathname;
     spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'git', 'agent'], {
       detached: true,
       stdio: 'ignore',

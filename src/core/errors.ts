@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.ts';
 /**
  * One error type for the whole project. `code` is a stable machine-readable reason,
  * `field` the path of the offending input (e.g. `spec.signature.content`), and the message
@@ -14,15 +15,17 @@ export type ErrorKind =
   | 'unavailable' // a dependency is down or the server pushes back (HTTP 503)
   | 'internal';
 
+export type { ErrorCode } from './error-codes.ts';
+
 export class SignetError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly field: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(
     kind: ErrorKind,
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { field?: string; cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
@@ -41,7 +44,7 @@ export function invalid(field: string, message: string, cause?: unknown): Signet
 }
 
 /** A failed verification check; `code` names the check (e.g. `TLOG_INCLUSION_PROOF`). */
-export function verificationFailed(code: string, message: string, cause?: unknown): SignetError {
+export function verificationFailed(code: ErrorCode, message: string, cause?: unknown): SignetError {
   return new SignetError('verification', code, message, { cause });
 }
 

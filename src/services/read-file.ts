@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/errors.ts';
 import fs from 'node:fs';
 import { SignetError } from '../core/errors.ts';
 
@@ -9,7 +10,7 @@ import { SignetError } from '../core/errors.ts';
 export function readTextFile(
   file: string,
   what: string,
-  opts: { code?: string; field?: string } = {},
+  opts: { code?: ErrorCode; field?: string } = {},
 ): string {
   try {
     return fs.readFileSync(file, 'utf8');

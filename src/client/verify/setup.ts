@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../core/errors.ts';
 /**
  * The verify-side setup shared by every verify command and by library users: where trust comes
  * from (a trusted_root.json file, or a Signet server through its TUF repository), who must have
@@ -67,7 +68,11 @@ export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
  * A small document named by a flag or argument (`label`): at most 16 MiB, errors in one
  * sentence naming the file. `missing` sets the error code for a file that does not exist.
  */
-export function readDocument(path: string, label: string, missing = 'INVALID_INPUT'): string {
+export function readDocument(
+  path: string,
+  label: string,
+  missing: ErrorCode = 'INVALID_INPUT',
+): string {
   try {
     const size = fs.statSync(path).size;
     if (size > MAX_DOCUMENT_BYTES)
@@ -75,7 +80,8 @@ export function readDocument(path: string, label: string, missing = 'INVALID_INP
     return fs.readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof SignetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : 'INVALID_INPUT';
+    const code: ErrorCode =
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : 'INVALID_INPUT';
     throw new SignetError(
       code === 'INVALID_INPUT' ? 'invalid-input' : 'not-found',
       code,

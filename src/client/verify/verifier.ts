@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../core/errors.ts';
 /**
  * The bundle verifier, following the Sigstore client specification (§4 "Verification"):
  *  1. times: RFC 3161 timestamps verify against the trusted TSAs, and Rekor v1 entries'
@@ -132,7 +133,7 @@ function verifyWithHash(key: KeyObject, alg: string, data: Uint8Array, sig: Uint
   }
 }
 
-function fail(code: string, message: string, cause?: unknown): SignetError {
+function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
   return verificationFailed(code, message, cause);
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 /**
  * RFC 6962 §2.1 / RFC 9162 §2.1 Merkle tree math: roots, and inclusion and consistency proofs,
  * generated from any source of complete-subtree hashes and verified with the RFC 9162
@@ -198,7 +199,7 @@ function isPowerOfTwo(n: number): boolean {
 const half = (x: number): number => Math.floor(x / 2);
 const odd = (x: number): boolean => x % 2 === 1;
 
-function checkHashes(code: string, what: string, hashes: Uint8Array[]): void {
+function checkHashes(code: ErrorCode, what: string, hashes: Uint8Array[]): void {
   hashes.forEach((h, i) => {
     if (h.length !== HASH_SIZE)
       throw verificationFailed(code, `${what}[${i}] is ${h.length} bytes, not ${HASH_SIZE}`);
@@ -215,7 +216,7 @@ export function rootFromInclusionProof(
   size: number,
   proof: Uint8Array[],
 ): Uint8Array {
-  const code = 'MERKLE_INCLUSION';
+  const code: ErrorCode = 'MERKLE_INCLUSION';
   if (!Number.isSafeInteger(index) || index < 0 || !Number.isSafeInteger(size) || size < 0)
     throw verificationFailed(code, `index ${index} and tree size ${size} must be non-negative`);
   if (index >= size)
@@ -280,7 +281,7 @@ export function verifyConsistency(
   oldRoot: Uint8Array,
   newRoot: Uint8Array,
 ): void {
-  const code = 'MERKLE_CONSISTENCY';
+  const code: ErrorCode = 'MERKLE_CONSISTENCY';
   if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || to < 0)
     throw verificationFailed(code, `tree sizes ${from} and ${to} must be non-negative integers`);
   if (from > to)

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 /**
  * Certificate path validation at a given time (RFC 5280 §6.1, restricted to what Sigstore
  * needs): a leaf, then the chain of a trusted CA (issuing CA first, trust anchor last).
@@ -85,7 +86,7 @@ function cachedChain(a: TrustedAuthority, i: number): CachedChain {
   return c;
 }
 
-function fail(message: string, code = 'CERTIFICATE_CHAIN', at?: Date): SignetError {
+function fail(message: string, code: ErrorCode = 'CERTIFICATE_CHAIN', at?: Date): SignetError {
   const e = verificationFailed(code, message);
   // `at` says which of several times failed (the verifier names its source).
   return at ? new SignetError(e.kind, e.code, e.message, { details: { at: at.toISOString() } }) : e;

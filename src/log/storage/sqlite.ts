@@ -1,3 +1,4 @@
+import { moduleUrl } from '../../core/module-url.ts';
 /**
  * SQLite adapter (node:sqlite): one file in the data folder, WAL journal, `synchronous=FULL`
  * so a committed batch survives a crash of the process or the machine. Writes go through a
@@ -47,7 +48,7 @@ class Writer {
   #dead: Error | undefined;
 
   constructor(data: { file: string; log: string; synchronous: 'FULL' | 'NORMAL' }) {
-    this.#worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+    this.#worker = new Worker(moduleUrl('./sqlite-writer.ts', import.meta.url), {
       workerData: data,
       name: 'signet-sqlite', // thread name, as `top -H` shows it
     });

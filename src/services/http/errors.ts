@@ -113,7 +113,9 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return sendError(
         reply,
-        new SignetError('invalid-input', fe.code ?? 'BAD_REQUEST', error.message),
+        new SignetError('invalid-input', 'BAD_REQUEST', error.message, {
+          details: { fastifyCode: fe.code },
+        }),
         fe.statusCode,
       );
     }
@@ -156,7 +158,9 @@ export function frameworkError(error: FastifyError, reply: FastifyReply): Fastif
     );
   return sendError(
     reply,
-    new SignetError('invalid-input', error.code ?? 'BAD_REQUEST', error.message),
+    new SignetError('invalid-input', 'BAD_REQUEST', error.message, {
+      details: { fastifyCode: error.code },
+    }),
     typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
       ? error.statusCode
       : 400,

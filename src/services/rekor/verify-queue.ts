@@ -1,3 +1,4 @@
+import { moduleUrl } from '../../core/module-url.ts';
 import { Worker } from 'node:worker_threads';
 import { type DigestVerification, verifyDigestBatch } from '../../core/crypto/verify.ts';
 
@@ -49,7 +50,7 @@ export class VerifyQueue {
   #nextId = 1;
   #closed = false;
   /** URL of core/crypto/verify.ts, which the workers import. */
-  readonly #module = new URL('../../core/crypto/verify.ts', import.meta.url).href;
+  readonly #module = moduleUrl('../../core/crypto/verify.ts', import.meta.url).href;
 
   constructor(opts: VerifyQueueOptions = {}) {
     this.#maxBatch = opts.maxBatch ?? 256;

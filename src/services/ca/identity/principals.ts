@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../core/errors.ts';
 import { SignetError, quoteInput } from '../../../core/errors.ts';
 import type { CiProviderMetadata, IssuerConfig, IssuerEntry } from './config.ts';
 import { compileTemplate, type CompiledTemplate, TemplateError } from './template.ts';
@@ -10,7 +11,7 @@ import type { FulcioExtensionValues, Principal } from './types.ts';
  */
 export type Claims = Readonly<Record<string, unknown>>;
 
-function fail(code: string, message: string): SignetError {
+function fail(code: ErrorCode, message: string): SignetError {
   return new SignetError('unauthorized', code, message);
 }
 

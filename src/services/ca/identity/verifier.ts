@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../core/errors.ts';
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type JSONWebKeySet } from 'jose';
 import { SignetError, quoteInput } from '../../../core/errors.ts';
 import { type IssuerConfig, type IssuerEntry, metaIssuerRegExp } from './config.ts';
@@ -35,7 +36,7 @@ export const ALLOWED_ALGORITHMS = [
   'Ed25519',
 ] as const;
 
-function fail(code: string, message: string, cause?: unknown): SignetError {
+function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
   return new SignetError('unauthorized', code, message, { cause });
 }
 

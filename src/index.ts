@@ -1,0 +1,225 @@
+/**
+ * Signet as a library: sign and verify Sigstore bundles from Node.js, with the same code the
+ * `signet` command runs. The public API is this module (the package's `exports` map names
+ * nothing else); everything is ESM with type declarations.
+ *
+ *   import { sign, verify, loadTrustedRoot, identityPolicy } from 'signet';
+ *   const bundle = await sign(data, { server: 'http://127.0.0.1:8420', identityToken });
+ *   const root = await loadTrustedRoot({ server: 'http://127.0.0.1:8420' });
+ *   await verify(bundle, data, { trustedRoot: root, policy: identityPolicy({ identity, issuer }) });
+ *
+ * Errors are `SignetError`s: `kind` says what sort of failure it is, `code` which check or input.
+ */
+import type { KeyObject } from 'node:crypto';
+import { SignetError, type ErrorKind } from './core/errors.ts';
+import {
+  bundleToJSON,
+  parseBundle,
+  parseBundleJSON,
+  serializeBundle,
+  type Bundle,
+} from './bundle/bundle.ts';
+import {
+  parseTrustedRoot,
+  parseTrustedRootJSON,
+  trustedRootToJSON,
+  type TrustedRoot,
+} from './bundle/trusted-root.ts';
+import { anchoredRegExp, type IdentityPolicy, type Matcher } from './client/verify/policy.ts';
+import type {
+  Artifact,
+  SignerPolicy,
+  VerificationResult,
+  VerifyOptions,
+} from './client/verify/verifier.ts';
+import type { SignSetupOptions } from './client/sign/setup.ts';
+
+export { SignetError };
+export type { ErrorKind };
+export type { ErrorCode } from './core/error-codes.ts';
+export type { Bundle, TrustedRoot, IdentityPolicy, SignerPolicy, VerificationResult, Artifact };
+export {
+  parseBundle,
+  parseBundleJSON,
+  serializeBundle,
+  bundleToJSON,
+  parseTrustedRoot,
+  parseTrustedRootJSON,
+  trustedRootToJSON,
+};
+
+/** Where the services are and who signs. */
+export interface SignOptions {
+  /** A Signet stack's URL: its signing config comes through its TUF repository. */
+  server?: string;
+  /** Or a signing_config.json file. Neither: the public-good instance's signing config. */
+  signingConfig?: string;
+  /** Keyless: the OIDC identity token (else SIGSTORE_ID_TOKEN or ambient CI credentials). */
+  identityToken?: string;
+  /** Keyed: a private key file (cosign.key with COSIGN_PASSWORD, PKCS#8 or SEC1 PEM). */
+  key?: string;
+  /** false: no transparency log entry. */
+  tlogUpload?: boolean;
+  /** Pin the server's TUF root.json. */
+  tufRoot?: string;
+  /** Per-request deadline in milliseconds (default 30 s). */
+  timeoutMs?: number;
+  /** Progress messages (default: none). */
+  onEvent?: (message: string) => void;
+}
+
+async function context(o: SignOptions) {
+  const { setupSigning } = await import('./client/sign/setup.ts');
+  const { tufCacheDir } = await import('./client/verify/trust.ts');
+  const s: SignSetupOptions = {
+    tufCacheDir: tufCacheDir(),
+    interactive: 'never',
+    useDefaultSigningConfig: true,
+    http: { timeoutMs: o.timeoutMs ?? 30_000 },
+  };
+  if (o.server !== undefined) s.server = o.server;
+  if (o.signingConfig !== undefined) s.signingConfig = o.signingConfig;
+  if (o.identityToken !== undefined) s.identityToken = o.identityToken;
+  if (o.key !== undefined) s.key = o.key;
+  if (o.tlogUpload !== undefined) s.tlogUpload = o.tlogUpload;
+  if (o.tufRoot !== undefined) s.tufRoot = o.tufRoot;
+  if (o.onEvent !== undefined) s.onEvent = o.onEvent;
+  return setupSigning(s);
+}
+
+/** Sign bytes: a bundle (v0.3) with a message signature, logged and timestamped. */
+export async function sign(artifact: Uint8Array, options: SignOptions = {}): Promise<Bundle> {
+  const { signArtifact } = await import('./client/sign/sign.ts');
+  return signArtifact(artifact, await context(options));
+}
+
+/**
+ * Attest: an in-toto Statement v1 about `subject` (its name and SHA-256) with a predicate,
+ * signed in a DSSE envelope. `predicateType` is a URI or one of cosign's short names.
+ */
+export async function attest(
+  subject: { name: string; data: Uint8Array },
+  predicateType: string,
+  predicate: unknown,
+  options: SignOptions = {},
+): Promise<Bundle> {
+  const { createHash } = await import('node:crypto');
+  const { buildStatement, INTOTO_PAYLOAD_TYPE } = await import('./core/intoto/index.ts');
+  const { predicateTypeOf } = await import('./client/sign/predicate.ts');
+  const { signEnvelope } = await import('./client/sign/sign.ts');
+  const sha256 = createHash('sha256').update(subject.data).digest('hex');
+  const statement = buildStatement(
+    [{ name: subject.name, digest: { sha256 } }],
+    predicateTypeOf(predicateType),
+    predicate,
+  );
+  return signEnvelope(statement, INTOTO_PAYLOAD_TYPE, await context(options));
+}
+
+/** Where a verifier's trust comes from (see client/verify/trust.ts for the order). */
+export interface TrustOptions {
+  /** A trusted_root.json file. */
+  trustedRoot?: string;
+  /** A Signet server (through its TUF repository). */
+  server?: string;
+  /** Pin the server's TUF root.json. */
+  tufRoot?: string;
+  /** No network: a file, the verified TUF cache, or the public-good root shipped with Signet. */
+  offline?: boolean;
+}
+
+/** The trusted root: a file, a Signet server's TUF repository, or the public-good instance. */
+export async function loadTrustedRoot(options: TrustOptions = {}): Promise<TrustedRoot> {
+  const { loadTrust } = await import('./client/verify/trust.ts');
+  return loadTrust({ ...options, warn: () => {} });
+}
+
+/**
+ * Who must have signed: the certificate identity and OIDC issuer, each exact (a string) or a
+ * regular expression that must match the WHOLE value (a RegExp or `{ regexp: 'source' }`).
+ */
+export function identityPolicy(p: {
+  identity: string | RegExp | { regexp: string };
+  issuer: string | RegExp | { regexp: string };
+  githubWorkflow?: IdentityPolicy['githubWorkflow'];
+  extensions?: Record<string, string>;
+}): SignerPolicy {
+  const m = (v: string | RegExp | { regexp: string }, field: string): Matcher => {
+    if (typeof v === 'string') return { exact: v };
+    const source = v instanceof RegExp ? v.source : v.regexp;
+    return { regexp: anchoredRegExp(source, field) };
+  };
+  const identity: IdentityPolicy = {
+    subjectAlternativeName: m(p.identity, 'identity'),
+    issuer: m(p.issuer, 'issuer'),
+  };
+  if (p.githubWorkflow) identity.githubWorkflow = p.githubWorkflow;
+  if (p.extensions) identity.extensions = p.extensions;
+  return { kind: 'identity', identity };
+}
+
+/** Verification with a public key (PEM text or a KeyObject) instead of an identity. */
+export async function keyPolicy(key: string | KeyObject): Promise<SignerPolicy> {
+  if (typeof key !== 'string') return { kind: 'key', key };
+  const { parsePublicKey } = await import('./core/crypto/keys.ts');
+  return { kind: 'key', key: parsePublicKey(key, 'key') };
+}
+
+export interface VerifyBundleOptions extends Omit<VerifyOptions, 'predicateType'> {
+  trustedRoot: TrustedRoot;
+  policy: SignerPolicy;
+}
+
+function toArtifact(a: Uint8Array | Artifact): Artifact {
+  return a instanceof Uint8Array ? { kind: 'bytes', data: a } : a;
+}
+
+function toBundle(b: Bundle | string | object): Bundle {
+  if (typeof b === 'string') return parseBundleJSON(b);
+  if ('verificationMaterial' in b && 'content' in b && 'version' in b) return b as Bundle;
+  return parseBundle(b);
+}
+
+/**
+ * Verify a bundle (parsed, JSON text or JSON value) over the artifact's bytes (or its digest):
+ * times, log entries, certificate chain and SCT, signature, and the signer policy. Throws a
+ * SignetError naming the check that failed.
+ */
+export async function verify(
+  bundle: Bundle | string | object,
+  artifact: Uint8Array | Artifact,
+  options: VerifyBundleOptions,
+): Promise<VerificationResult> {
+  const { verifyBundle } = await import('./client/verify/verifier.ts');
+  const { trustedRoot, policy, ...rest } = options;
+  const b = toBundle(bundle);
+  if (b.content.$case !== 'messageSignature')
+    throw new SignetError(
+      'verification',
+      'NOT_A_SIGNATURE',
+      'the bundle holds an attestation (DSSE envelope); use verifyAttestation',
+    );
+  return verifyBundle(b, toArtifact(artifact), trustedRoot, policy, rest);
+}
+
+/** Verify an attestation bundle about the artifact (and, if given, its predicate type). */
+export async function verifyAttestation(
+  bundle: Bundle | string | object,
+  artifact: Uint8Array | Artifact,
+  options: VerifyBundleOptions & { predicateType?: string },
+): Promise<VerificationResult> {
+  const { verifyBundle } = await import('./client/verify/verifier.ts');
+  const { predicateTypeOf } = await import('./client/sign/predicate.ts');
+  const { trustedRoot, policy, predicateType, ...rest } = options;
+  const b = toBundle(bundle);
+  if (b.content.$case !== 'dsseEnvelope')
+    throw new SignetError(
+      'verification',
+      'NOT_AN_ATTESTATION',
+      'the bundle holds a plain signature, not an attestation; use verify',
+    );
+  return verifyBundle(b, toArtifact(artifact), trustedRoot, policy, {
+    ...rest,
+    ...(predicateType !== undefined ? { predicateType: predicateTypeOf(predicateType) } : {}),
+  });
+}
