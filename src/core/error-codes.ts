@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'GIT_NOT_FOUND'
   | 'IDENTITY_MISMATCH'
   | 'IMAGE_NOT_FOUND'
+  | 'INDEX_TOO_LARGE'
   | 'INTERNAL'
   | 'INVALID_INPUT'
   | 'INVALID_JSON'
