@@ -314,3 +314,109 @@ spec:
     /not in the trusted root|trusted|chain/i,
   );
 });
+
+test('spec.policy: a CEL condition over the authorities that matched', async () => {
+  const spec = (cond: string) => `  authorities:
+    - name: people
+      keyless: {identities: [{subjectRegExp: ".*@example\\\\.com", issuer: "${S.issuer}"}]}
+  policy:
+    type: cel
+    data: ${JSON.stringify(cond)}`;
+  const two = await load(spec('authorityMatches["people"].signatures.size() >= 2'));
+  assert.equal(decide(two, ['alice']).allowed, false);
+  assert.match(decide(two, ['alice']).errors[0]!, /the policy condition .* is false/);
+  assert.equal(decide(two, ['alice', 'bob']).allowed, true);
+  const subj = await load(
+    spec('authorityMatches.people.signatures.exists(s, s.subject == "bob@example.com")'),
+  );
+  assert.equal(decide(subj, ['alice']).allowed, false);
+  assert.equal(decide(subj, ['bob']).allowed, true);
+});
+
+test('a TrustRoot that is a TUF repository (remote: mirror and root)', async () => {
+  const rootJson = await (await fetch(`${S.stack.url}/tuf/1.root.json`)).text();
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const f = S.write(
+    'tuf-root.yaml',
+    `apiVersion: policy.sigstore.dev/v1alpha1
+kind: TrustRoot
+metadata: {name: stack-tuf}
+spec:
+  remote:
+    mirror: ${S.stack.url}/tuf
+    root: ${Buffer.from(rootJson).toString('base64')}
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: via-tuf}
+spec:
+  blobs: [{path: "dist/**"}]
+  authorities:
+    - keyless:
+        trustRootRef: stack-tuf
+        identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]
+`,
+  );
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-policy-tuf-'));
+  const p = await loadPolicies([f], { tufCacheDir: cache });
+  assert.equal(decide(p, ['alice']).allowed, true);
+  // a root that is not the repository's: refused when loaded, naming the field
+  const bad = S.write(
+    'tuf-bad.yaml',
+    fs
+      .readFileSync(f, 'utf8')
+      .replace(/root: .*/, `root: ${Buffer.from('{"signed":{}}').toString('base64')}`),
+  );
+  await assert.rejects(
+    loadPolicies([bad], { tufCacheDir: cache }),
+    /tuf-bad\.yaml \(document 1\): spec\.remote/,
+  );
+});
+
+test("a TrustRoot given as policy-controller's sigstoreKeys", async () => {
+  const pem = (label: string, der: Uint8Array) =>
+    `-----BEGIN ${label}-----\n${Buffer.from(der)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const ca = (c: (typeof S.root.certificateAuthorities)[number]) => ({
+    subject: c.subject,
+    uri: c.uri,
+    certChain: b64(c.certChain.map((d) => pem('CERTIFICATE', d)).join('')),
+  });
+  const log = (l: (typeof S.root.tlogs)[number]) => ({
+    baseURL: l.baseUrl,
+    hashAlgorithm: 'sha-256',
+    publicKey: b64(pem('PUBLIC KEY', l.publicKey.export({ format: 'der', type: 'spki' }))),
+  });
+  const keys = {
+    certificateAuthorities: S.root.certificateAuthorities.map(ca),
+    tLogs: S.root.tlogs.map(log),
+    ctLogs: S.root.ctlogs.map(log),
+    timestampAuthorities: S.root.timestampAuthorities.map(ca),
+  };
+  const f = S.write(
+    'keys.yaml',
+    `apiVersion: policy.sigstore.dev/v1alpha1
+kind: TrustRoot
+metadata: {name: inline}
+spec:
+  sigstoreKeys: ${JSON.stringify(keys)}
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: inline-keys}
+spec:
+  blobs: [{path: "dist/**"}]
+  authorities:
+    - keyless:
+        trustRootRef: inline
+        identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]
+`,
+  );
+  const p = await loadPolicies([f]);
+  const d = decide(p, ['alice']);
+  assert.equal(d.allowed, true, JSON.stringify(d.policies[0]?.authorities[0]?.reasons));
+});

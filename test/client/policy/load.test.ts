@@ -163,3 +163,33 @@ test('regexps, keys, identities, trust roots, thresholds', async () => {
     /OWNERS line 1: "a@example\.com" is not one identity|"@octocat" is a handle/,
   );
 });
+
+test('spec.match limits a policy to kinds of resources (and their labels) at admission', async () => {
+  const { policyMatches, parseImageReference } =
+    await import('../../../src/client/policy/index.ts');
+  const p = await loadPolicies(
+    [
+      file(
+        doc(
+          `${GOOD_SPEC}\n  match:\n    - {group: apps, version: "*", resource: deployments, selector: {matchLabels: {tier: prod}}}`,
+        ),
+      ),
+    ],
+    { defaultTrust: trust },
+  );
+  const t = { kind: 'image' as const, ref: parseImageReference('ghcr.io/org/app:v1', 'i') };
+  const res = (resource: string, labels: Record<string, string>) => ({
+    group: resource === 'pods' ? '' : 'apps',
+    version: 'v1',
+    resource,
+    labels,
+  });
+  assert.equal(policyMatches(p[0]!, t, res('deployments', { tier: 'prod' })), true);
+  assert.equal(policyMatches(p[0]!, t, res('deployments', { tier: 'dev' })), false);
+  assert.equal(policyMatches(p[0]!, t, res('pods', { tier: 'prod' })), false);
+  assert.equal(policyMatches(p[0]!, t), true, 'outside admission, match does not apply');
+  await refused(
+    doc(`${GOOD_SPEC}\n  match: [{selector: {matchLabels: {a: b}}}]`),
+    /spec\.match\[0\]\.selector: a selector needs a resource type/,
+  );
+});
