@@ -265,6 +265,7 @@ function startAgent(env: NodeJS.ProcessEnv): void {
       detached: true,
       stdio: 'ignore',
       env,
+      cwd: '/', // the agent outlives this commit; it must not hold the repository's folder
     }).unref();
   });
 }

@@ -172,6 +172,23 @@ test('another identity, an untrusted CA, an unsigned commit: clear failures', as
   await must(world.git(repo, ['reset', '-q', '--hard', 'HEAD~1']));
 });
 
+test('signet.identity and signet.issuer make git verify-commit insist on who signed', async () => {
+  await must(world.git(repo, ['config', 'signet.identity', 'mallory@signet.local']));
+  await must(world.git(repo, ['config', 'signet.issuer', issuer]));
+  const bad = await world.git(repo, ['verify-commit', 'HEAD']);
+  assert.notEqual(bad.status, 0);
+  assert.match(
+    bad.stderr,
+    /signet: cannot verify: .*issued to "dev@signet\.local", not to "mallory@signet\.local"/,
+  );
+  await must(world.git(repo, ['config', 'signet.identity', 'dev@signet.local']));
+  const good = await world.git(repo, ['verify-commit', 'HEAD']);
+  assert.equal(good.status, 0, good.stderr);
+  assert.doesNotMatch(good.stderr, /WARNING: git cannot say who must have signed/);
+  await must(world.git(repo, ['config', '--unset', 'signet.identity']));
+  await must(world.git(repo, ['config', '--unset', 'signet.issuer']));
+});
+
 test('a commit whose content changed after signing: BADSIG for git, a clear error for signet', async () => {
   const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).out;
   const forged = Buffer.from(
