@@ -127,7 +127,9 @@ export function createIdentityVerifier(
       const exp = claims['exp'];
       if (typeof exp !== 'number' || !Number.isFinite(exp))
         throw fail('TOKEN_CLAIMS', 'the token has no numeric "exp" (expiry) claim');
-      if (t > exp + skew)
+      // RFC 7519 §4.1.4: the current time MUST be before exp (plus the allowed skew): a token
+      // is expired at its exp second, not one second later.
+      if (t >= exp + skew)
         throw fail(
           'TOKEN_EXPIRED',
           `the token expired at ${iso(exp)} (${t - exp} s ago; allowed clock skew ${skew} s)`,
