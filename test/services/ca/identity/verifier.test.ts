@@ -253,6 +253,78 @@ describe("each issuer type gives Fulcio's principal", () => {
   });
 });
 
+describe('time claims at their exact boundaries (RFC 7519 §4.1.4-4.1.6, clock skew)', () => {
+  // A verifier whose clock stands still at T, so each boundary is hit to the second.
+  const T = Math.floor(Date.now() / 1000);
+  const at = (skew?: number) =>
+    createIdentityVerifier(defaultCaIssuerConfig(p.url), {
+      refreshCooldownMs: 0,
+      now: () => new Date(T * 1000),
+      ...(skew === undefined ? {} : { clockSkewSeconds: skew }),
+    });
+  const mint = (claims: { iat: number; nbf?: number; exp: number }) =>
+    p.mod.provider.mint(
+      p.mod.provider.issuer('email'),
+      p.mod.provider.findIdentity('email', 'dev@signet.local'),
+      'sigstore',
+      { issuedAt: claims.iat, claims: { nbf: claims.nbf, exp: claims.exp } },
+    );
+  async function outcome(v: ReturnType<typeof at>, token: string): Promise<string> {
+    try {
+      await v.verify(token);
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof SignetError, String(e));
+      return `${e.code}: ${e.message}`;
+    }
+  }
+
+  test('exp: the token is good only before exp; the skew extends that by exactly its length', async () => {
+    const strict = at(0);
+    const iat = T - 600;
+    assert.equal(await outcome(strict, await mint({ iat, exp: T + 1 })), 'ok');
+    // "the current date/time MUST be before the expiration date/time listed in the exp claim"
+    assert.equal(
+      await outcome(strict, await mint({ iat, exp: T })),
+      `TOKEN_EXPIRED: the token expired at ${new Date(T * 1000).toISOString()} (0 s ago; allowed clock skew 0 s)`,
+    );
+    const lenient = at(); // the default skew, 60 s
+    assert.equal(await outcome(lenient, await mint({ iat, exp: T })), 'ok');
+    assert.equal(await outcome(lenient, await mint({ iat, exp: T - 59 })), 'ok');
+    assert.equal(
+      await outcome(lenient, await mint({ iat, exp: T - 60 })),
+      `TOKEN_EXPIRED: the token expired at ${new Date((T - 60) * 1000).toISOString()} (60 s ago; allowed clock skew 60 s)`,
+    );
+  });
+
+  test('nbf: good from nbf on; a future nbf within the skew passes, one second beyond fails', async () => {
+    const exp = T + 600;
+    assert.equal(await outcome(at(0), await mint({ iat: T, nbf: T, exp })), 'ok');
+    assert.match(
+      await outcome(at(0), await mint({ iat: T, nbf: T + 1, exp })),
+      /^TOKEN_NOT_YET_VALID: the token is not valid before .* \(1 s from now; allowed clock skew 0 s\)$/,
+    );
+    assert.equal(await outcome(at(), await mint({ iat: T, nbf: T + 60, exp })), 'ok');
+    assert.equal(
+      await outcome(at(), await mint({ iat: T, nbf: T + 61, exp })),
+      `TOKEN_NOT_YET_VALID: the token is not valid before ${new Date((T + 61) * 1000).toISOString()} (61 s from now; allowed clock skew 60 s)`,
+    );
+  });
+
+  test('iat: a future iat within the skew passes, one second beyond fails', async () => {
+    const exp = T + 600;
+    assert.equal(await outcome(at(), await mint({ iat: T + 60, exp })), 'ok');
+    assert.equal(
+      await outcome(at(), await mint({ iat: T + 61, exp })),
+      `TOKEN_ISSUED_IN_FUTURE: the token claims to be issued at ${new Date((T + 61) * 1000).toISOString()}, 61 s in the future (allowed clock skew 60 s)`,
+    );
+    assert.match(
+      await outcome(at(0), await mint({ iat: T + 1, exp })),
+      /^TOKEN_ISSUED_IN_FUTURE: .* 1 s in the future \(allowed clock skew 0 s\)$/,
+    );
+  });
+});
+
 describe('bad tokens are refused, saying which check failed', () => {
   const emailIssuer = () => p.mod.provider.issuer('email');
   const dev = () => p.mod.provider.findIdentity('email', 'dev@signet.local');
