@@ -16,6 +16,7 @@ import {
   type IdentityPolicy,
   type SignerPolicy,
 } from '../../../src/client/verify/index.ts';
+import { SignetError } from '../../../src/core/errors.ts';
 import { code } from './helpers.ts';
 
 const C = 'test/fixtures/conformance/';
@@ -238,6 +239,64 @@ test('times come only from verified sources; thresholds are honoured', () => {
     code(() => verifyBundle(b, bytes, stagingRoot, who(), { tlogThreshold: 2 })),
     'TLOG_MISSING',
   );
+});
+
+/** `fn`'s SignetError as "CODE: message", or 'ok'. */
+function failure(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SignetError, String(e));
+    return `${e.code}: ${e.message}`;
+  }
+  return 'ok';
+}
+
+/** `root` with the validity window of the log at `log` replaced. */
+function withLogWindow(
+  root: TrustedRoot,
+  log: TrustedRoot['tlogs'][number],
+  start: Date,
+  end?: Date,
+): TrustedRoot {
+  return {
+    ...root,
+    tlogs: root.tlogs.map((l) => (l === log ? { ...l, validFor: { start, end } } : l)),
+  };
+}
+
+test('a log counts only if its key was trusted at the signing time: start and end inclusive, 1 ms outside refused', () => {
+  const ms = (d: Date, delta: number) => new Date(d.getTime() + delta);
+  // Rekor v1: the time is the SET's integrated time
+  const v1 = bundle('happy-path-v0.3');
+  const r1 = verifyBundle(v1, bytes, prodRoot, who());
+  const t1 = r1.times[0]!.time;
+  const log1 = r1.tlogEntries[0]!.log;
+  const at1 = (start: Date, end?: Date) =>
+    failure(() => verifyBundle(v1, bytes, withLogWindow(prodRoot, log1, start, end), who()));
+  assert.equal(at1(t1), 'ok');
+  assert.equal(at1(ms(t1, -3600_000), t1), 'ok');
+  assert.equal(
+    at1(ms(t1, 1)),
+    `TLOG_KEY_NOT_VALID: the key of log ${log1.baseUrl} was not trusted at the entry's integrated time ${t1.toISOString()}`,
+  );
+  assert.equal(
+    at1(ms(t1, -3600_000), ms(t1, -1)),
+    `TLOG_KEY_NOT_VALID: the key of log ${log1.baseUrl} was not trusted at the entry's integrated time ${t1.toISOString()}`,
+  );
+  // Rekor v2: no SET; the time is the RFC 3161 timestamp's
+  const v2 = bundle('rekor2-happy-path');
+  const r2 = verifyBundle(v2, bytes, stagingRoot, who());
+  assert.equal(r2.times[0]!.source, 'timestamp-authority');
+  const t2 = r2.times[0]!.time;
+  const log2 = r2.tlogEntries[0]!.log;
+  const at2 = (start: Date, end?: Date) =>
+    failure(() => verifyBundle(v2, bytes, withLogWindow(stagingRoot, log2, start, end), who()));
+  assert.equal(at2(t2), 'ok');
+  assert.equal(at2(ms(t2, -3600_000), t2), 'ok');
+  const refused = `TLOG_KEY_NOT_VALID: the key of log ${log2.baseUrl} (entry ${r2.tlogEntries[0]!.entry.logIndex}) was not trusted at the signing time ${t2.toISOString()}`;
+  assert.equal(at2(ms(t2, 1)), refused);
+  assert.equal(at2(ms(t2, -3600_000), ms(t2, -1)), refused);
 });
 
 test('attestations: the artifact must be a subject, and --type must match', () => {
