@@ -299,6 +299,30 @@ test('a log counts only if its key was trusted at the signing time: start and en
   assert.equal(at2(ms(t2, -3600_000), ms(t2, -1)), refused);
 });
 
+test('the certificate chain must hold at every verified time: good at the SET time, expired at the timestamp', () => {
+  // sigstore-conformance's case: the SET's integrated time (2023-02-01T00:00Z) is inside the
+  // certificate's 10 minutes, the RFC 3161 timestamp (a day later) is not.
+  const dir = `${C}bundle-verify/intoto-tsa-timestamp-outside-cert-validity_fail/`;
+  const b = parseBundleJSON(fs.readFileSync(`${dir}bundle.sigstore.json`, 'utf8'));
+  const root = parseTrustedRootJSON(fs.readFileSync(`${dir}trusted_root.json`, 'utf8'));
+  const artifact: Artifact = {
+    kind: 'bytes',
+    data: new Uint8Array(fs.readFileSync(`${dir}artifact`)),
+  };
+  assert.equal(
+    failure(() => verifyBundle(b, artifact, root, who())),
+    'CERTIFICATE_EXPIRED: the signing certificate was not valid at 2023-02-02T00:00:00.000Z (valid 2023-02-01T00:00:00.000Z to 2023-02-01T00:10:00.000Z) (signing time from the timestamp authority)',
+  );
+  // the same bundle with only the SET time verifies: that time alone is good
+  const setOnly = structuredClone(b) as Bundle;
+  setOnly.verificationMaterial.rfc3161Timestamps = [];
+  const r = verifyBundle(setOnly, artifact, root, who());
+  assert.deepEqual(
+    r.times.map((t) => [t.source, t.time.toISOString()]),
+    [['transparency-log', '2023-02-01T00:00:00.000Z']],
+  );
+});
+
 test('attestations: the artifact must be a subject, and --type must match', () => {
   const b = bundle('happy-path-intoto-in-dsse-v3');
   const r = verifyBundle(b, bytes, prodRoot, who());

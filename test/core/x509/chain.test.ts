@@ -319,6 +319,54 @@ test('several times: the path must hold at each, and the error says which time f
   );
 });
 
+test('several times, in either order: leaf, trusted root window and CA certificates are each checked at every time', () => {
+  const failedAt = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof SignetError, String(e));
+      return `${e.code} at ${String(e.details?.at)}: ${e.message}`;
+    }
+    return 'ok';
+  };
+  const good = at(1000);
+  // the leaf expires at 10 min
+  const { leaf, ca } = pki();
+  const late = at(11 * 60_000);
+  for (const times of [
+    [good, late],
+    [late, good],
+  ])
+    assert.equal(
+      failedAt(() => verifyCertificateChain(leaf.cert, [ca], times)),
+      `CERTIFICATE_EXPIRED at ${late.toISOString()}: the signing certificate was not valid at ${late.toISOString()} (valid ${T0.toISOString()} to ${at(10 * 60_000).toISOString()})`,
+    );
+  // the trusted root stops trusting the CA at 30 s
+  const ended = { ...ca, validFor: { start: T0, end: at(30_000) } };
+  for (const times of [
+    [good, at(60_000)],
+    [at(60_000), good],
+  ])
+    assert.equal(
+      failedAt(() => verifyCertificateChain(leaf.cert, [ended], times)),
+      `CERTIFICATE_CA_NOT_VALID at ${at(60_000).toISOString()}: the CA "CN=inter" that issued the certificate is not trusted at ${at(60_000).toISOString()} (trusted root validity window)`,
+    );
+  // the intermediate certificate itself expires at 30 s, inside the leaf's window
+  const p = pki({ inter: { notAfter: at(30_000) } });
+  for (const times of [
+    [good, at(60_000)],
+    [at(60_000), good],
+  ])
+    assert.equal(
+      failedAt(() => verifyCertificateChain(p.leaf.cert, [p.ca], times)),
+      `CERTIFICATE_EXPIRED at ${at(60_000).toISOString()}: the CA certificate "CN=inter" was not valid at ${at(60_000).toISOString()}`,
+    );
+  assert.equal(
+    failedAt(() => verifyCertificateChain(p.leaf.cert, [p.ca], [good, at(30_000)])),
+    'ok',
+  );
+});
+
 test('a good issuer signature is remembered by exact content, never a bad one', () => {
   const p = pki();
   const opts = {};
