@@ -10,6 +10,7 @@ import { tempStack, stackToken } from '../../helpers/stack.ts';
 import { startStack } from '../../../src/services/stack.ts';
 import { startWitness } from '../../../src/services/witness/server.ts';
 import { witnessedLogs } from '../../../src/services/witness/logs.ts';
+import { originHash } from '../../../src/services/witness/witness.ts';
 import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
 import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
@@ -194,8 +195,8 @@ test('a forked log (a second stack with the first one’s key) is detected by th
   let running = await startStack({ port, host: '127.0.0.1', dataDir: dataA, log: quiet, config });
   try {
     for (const t of ['a1', 'a2']) await sign(running.url, 'dev@signet.local', 2, t);
-    const good = await run(flags);
-    assert.equal(good.r.problems, 0);
+    const good = await run({ ...flags, witnessKey: [witness.vkey] });
+    assert.equal(good.r.problems, 0, JSON.stringify(good.lines));
     const verified = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard];
     const origin = originOfUrl(shard)!;
     assert.equal(witness.witness.latest(origin)!.size, verified.size);
@@ -225,6 +226,17 @@ test('a forked log (a second stack with the first one’s key) is detected by th
       Buffer.from(witness.witness.latest(origin)!.rootHash).toString('base64'),
       verified.rootHash,
     );
+    // A monitor that never saw the first log is not fooled either: the fork carries no
+    // cosignature from the witness it requires, and disagrees with the witness's checkpoint.
+    const fresh = { trustedRoot: rootFile, log: [shard], state: path.join(dir, 'fresh.json') };
+    const noCosig = await run({ ...fresh, witnessKey: [witness.vkey] });
+    assert.equal((noCosig.lines[0] as LogAlert | undefined)?.problem, 'missing-cosignatures');
+    const compared = await run({
+      ...fresh,
+      compare: [`${witness.url}/${originHash(origin)}/checkpoint`],
+    });
+    assert.equal((compared.lines[0] as LogAlert | undefined)?.problem, 'fork');
+    assert.match((compared.lines[0] as LogAlert).message, /seen at .* is not consistent/);
   } finally {
     await running.close();
     await witness.close();
