@@ -63,9 +63,8 @@ export function parseSearchTerm(raw: string): SearchQuery {
     return { kind: 'digest', key: hashKey(`${prefixed[1]!.toLowerCase()}:${prefixed[2]}`, 'q') };
   const issuer = /^issuer:(.+)$/.exec(term);
   if (issuer) return { kind: 'issuer', issuer: issuer[1]! };
-  // The log keeps email identities lower-cased (core/rekor verifier.ts); URIs as they are.
-  const identity = term.includes('@') && !term.includes('://') ? term.toLowerCase() : term;
-  return { kind: 'identity', identity };
+  // As typed: the search keys come from core/rekor's identitySearchKey/emailSearchKey (view.ts).
+  return { kind: 'identity', identity: term };
 }
 
 /** The page number of `?page=`: 1 when absent. */

@@ -12,8 +12,11 @@ import {
 import { parseNote } from '../../core/note/note.ts';
 import {
   describeEntryBody,
+  emailSearchKey,
   entryId,
   entryUuid,
+  identitySearchKey,
+  issuerSearchKey,
   type EntryDescription,
 } from '../../core/rekor/index.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
@@ -215,8 +218,9 @@ export class LogView {
           : q.kind === 'digest'
             ? [q.key]
             : q.kind === 'identity'
-              ? [`identity:${q.identity}`]
-              : [`issuer:${q.issuer}`];
+              ? // The SAN exactly, or an email SAN in any case (the index's two identity keys).
+                [identitySearchKey(q.identity), emailSearchKey(q.identity)]
+              : [issuerSearchKey(q.issuer)];
       for (const s of this.shards.list) {
         const found = new Set(await searchLog(s.engine, keys, 'or'));
         if (q.kind === 'hex') {

@@ -452,7 +452,7 @@ describe('the explorer over a stack with real entries', () => {
     assert.deepEqual(parseSearchTerm('A'.repeat(64)), { kind: 'hex', hex: 'a'.repeat(64) });
     assert.deepEqual(parseSearchTerm('Bob@Example.COM'), {
       kind: 'identity',
-      identity: 'bob@example.com',
+      identity: 'Bob@Example.COM',
     });
     assert.deepEqual(
       parseSearchTerm('https://github.com/O/R/.github/workflows/x.yml@refs/heads/main'),
