@@ -16,6 +16,8 @@ export interface TestRegistry {
   dir: string;
   /** `user:password` when started with auth. */
   creds?: string;
+  /** The registry process (benchmarks read its CPU time). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startRegistry(
     host: `127.0.0.1:${port}`,
     url,
     dir,
+    pid: child.pid!,
     close: async () => {
       if (child.exitCode === null) {
         const done = new Promise((r) => child.once('exit', r));
