@@ -24,6 +24,8 @@ import { registerImageTools } from './image-tools.ts';
 import { registerVersion } from './version.ts';
 import { registerEnv } from './env.ts';
 import { registerCompletion } from './completion.ts';
+import { registerKeysAndTrust } from './keys-trust.ts';
+import { registerBundle } from './bundle.ts';
 import { registerMonitor } from './monitor.ts';
 
 /** Every `signet` command, one module each. Add a line per new command. */
@@ -55,5 +57,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVersion,
   registerEnv,
   registerCompletion,
+  registerKeysAndTrust,
+  registerBundle,
   registerMonitor,
 ];

@@ -159,3 +159,31 @@ function int(v: unknown, name: string, bad: Bad): number {
     throw bad(`${name} must be a non-negative integer`);
   return v;
 }
+
+/** The entry at `logIndex`, as the log serves it now (with its inclusion proof). */
+export async function entryByIndexV1(
+  baseUrl: string,
+  logIndex: number,
+  opts: HttpOptions = {},
+): Promise<TlogEntryJson> {
+  const url = `${trimSlash(baseUrl)}/api/v1/log/entries?logIndex=${logIndex}`;
+  const res = await sendJson({ service: SERVICE, method: 'GET', url }, opts);
+  return toTlogEntry(res.json, { service: SERVICE, url });
+}
+
+/** The entry that records `proposedEntry`, if the log has it (POST .../entries/retrieve). */
+export async function findEntryV1(
+  baseUrl: string,
+  proposedEntry: unknown,
+  opts: HttpOptions = {},
+): Promise<TlogEntryJson> {
+  const url = `${trimSlash(baseUrl)}/api/v1/log/entries/retrieve`;
+  const res = await sendJson(
+    { service: SERVICE, method: 'POST', url, json: { entries: [proposedEntry] } },
+    opts,
+  );
+  const list = Array.isArray(res.json) ? res.json : [];
+  if (list.length === 0)
+    throw new SignetError('not-found', 'NOT_FOUND', `${SERVICE} at ${url} has no such entry`);
+  return toTlogEntry(list[0], { service: SERVICE, url });
+}

@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { describeSystemError, invalid } from '../../core/errors.ts';
+
+/** Write a file all or nothing, with an error naming the flag and the file. */
+async function writeFile(file: string, data: string, flag: string, mode?: number): Promise<void> {
+  const fs = await import('node:fs');
+  try {
+    fs.writeFileSync(`${file}.tmp`, data, mode === undefined ? {} : { mode });
+    fs.renameSync(`${file}.tmp`, file);
+  } catch (e) {
+    fs.rmSync(`${file}.tmp`, { force: true });
+    throw invalid(flag, describeSystemError(e, file), e);
+  }
+}
+
+/**
+ * cosign's key and trust commands: `public-key` (the public half of a private key),
+ * `import-key-pair` (a PEM private key into cosign's encrypted format), `initialize` (the default
+ * TUF repository).
+ */
+export function registerKeysAndTrust(program: Command): void {
+  program
+    .command('public-key')
+    .description('print the public key (PEM) of a private key (cosign.key or PEM)')
+    .requiredOption(
+      '--key <file>',
+      'the private key (encrypted with COSIGN_PASSWORD, or plain PEM)',
+    )
+    .option('--outfile <file>', 'write it to this file instead of stdout')
+    .action(async (flags: { key: string; outfile?: string }) => {
+      const { createPublicKey } = await import('node:crypto');
+      const { readPrivateKey, publicKeyPem, readPassphrase } =
+        await import('../../client/keys/index.ts');
+      const { readText } = await import('../../client/sign/setup.ts');
+      const key = await readPrivateKey(
+        readText(flags.key, '--key'),
+        () => readPassphrase({}),
+        flags.key,
+      );
+      const pem = publicKeyPem(createPublicKey(key));
+      if (flags.outfile === undefined) process.stdout.write(pem);
+      else {
+        await writeFile(flags.outfile, pem, '--outfile');
+        process.stderr.write(`Public key written to ${flags.outfile}\n`);
+      }
+    });
+
+  program
+    .command('import-key-pair')
+    .description(
+      "import a PEM private key (PKCS#8, EC or RSA) into cosign's format: <prefix>.key (encrypted with COSIGN_PASSWORD or a prompt) and <prefix>.pub",
+    )
+    .requiredOption('-k, --key <file>', 'the PEM private key to import')
+    .option(
+      '-o, --output-key-prefix <prefix>',
+      'file name prefix of the key files',
+      'import-cosign',
+    )
+    .option('-y, --yes', 'overwrite existing key files')
+    .action(async (flags: { key: string; outputKeyPrefix: string; yes?: boolean }) => {
+      const fs = await import('node:fs');
+      const { createPublicKey } = await import('node:crypto');
+      const keys = await import('../../client/keys/index.ts');
+      const { readText } = await import('../../client/sign/setup.ts');
+      const text = readText(flags.key, '--key');
+      if (keys.isEncryptedKey(text))
+        throw invalid('--key', 'is already a cosign key; nothing to import');
+      const key = await keys.readPrivateKey(
+        text,
+        () => Promise.reject(new Error('not encrypted')),
+        '--key',
+      );
+      const keyFile = `${flags.outputKeyPrefix}.key`;
+      const pubFile = `${flags.outputKeyPrefix}.pub`;
+      for (const f of [keyFile, pubFile])
+        if (!flags.yes && fs.existsSync(f))
+          throw invalid('--output-key-prefix', `${f} already exists (use -y to overwrite it)`);
+      const passphrase = await keys.readPassphrase({ confirm: true });
+      const pem = await keys.encryptPrivateKey(key, passphrase);
+      passphrase.fill(0);
+      await writeFile(keyFile, pem, '--output-key-prefix', 0o600);
+      await writeFile(pubFile, keys.publicKeyPem(createPublicKey(key)), '--output-key-prefix');
+      process.stderr.write(`Private key written to ${keyFile}\nPublic key written to ${pubFile}\n`);
+    });
+
+  program
+    .command('initialize')
+    .description(
+      'set the default TUF repository that verification and signing use (default: the Sigstore public-good one)',
+    )
+    .option('--mirror <url>', 'the TUF repository', 'https://tuf-repo-cdn.sigstore.dev')
+    .option('--root <file>', "the repository's root.json to trust it with")
+    .option('--root-checksum <sha256>', 'the expected sha256 (hex) of --root')
+    .option('--staging', 'the public-good staging repository (not supported)')
+    .action(
+      async (flags: {
+        mirror: string;
+        root?: string;
+        rootChecksum?: string;
+        staging?: boolean;
+      }) => {
+        if (flags.staging) throw invalid('--staging', 'is not supported; give --mirror and --root');
+        if (flags.rootChecksum !== undefined) {
+          if (flags.root === undefined) throw invalid('--root-checksum', 'goes with --root');
+          const { createHash } = await import('node:crypto');
+          const { readFileBytes } = await import('../../client/sign/setup.ts');
+          const got = createHash('sha256')
+            .update(readFileBytes(flags.root, '--root'))
+            .digest('hex');
+          if (got !== flags.rootChecksum.toLowerCase())
+            throw invalid(
+              '--root-checksum',
+              `${flags.root} has sha256 ${got}, not ${flags.rootChecksum}`,
+            );
+        }
+        const { initializeRepository } = await import('../../client/verify/trust.ts');
+        const r = await initializeRepository({ mirror: flags.mirror, root: flags.root });
+        process.stderr.write(
+          `Root status: the TUF repository ${r.mirror} is the default (root ${r.rootFile}); its trusted root verified\n`,
+        );
+      },
+    );
+}

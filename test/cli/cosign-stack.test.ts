@@ -1,0 +1,271 @@
+/**
+ * The cosign flags that need services, against a whole stack on loopback: --tlog-upload=false and
+ * --insecure-ignore-tlog, --offline with the stack stopped, SIGNET_SERVER for verify, detached
+ * outputs made into a bundle again (bundle create), bundle upgrade, initialize, public-key and
+ * import-key-pair.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stackToken, tempStack } from '../helpers/stack.ts';
+
+const bin = path.resolve('bin/signet');
+const C = path.resolve('test/fixtures/conformance');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cosign-stack-'));
+const cache = path.join(dir, 'tuf');
+let stack: Awaited<ReturnType<typeof tempStack>> | undefined;
+let url = '';
+let issuer = '';
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, SIGNET_TUF_CACHE: cache, ...env };
+    if (!('SIGNET_SERVER' in env)) delete e.SIGNET_SERVER;
+    const child = spawn(bin, args, { cwd: dir, env: e });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  stack = await tempStack();
+  url = stack.url;
+  issuer = `${url}/oidc`;
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'artifact for cosign flags\n');
+  fs.writeFileSync(
+    path.join(dir, 'root.json'),
+    await (await fetch(`${url}/tuf/1.root.json`)).text(),
+  );
+});
+after(async () => {
+  await stack?.close();
+});
+
+const who = () => [
+  '--certificate-identity',
+  'dev@signet.local',
+  '--certificate-oidc-issuer',
+  issuer,
+];
+
+test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog accepts', async () => {
+  const s = await run([
+    'sign-blob',
+    '--server',
+    url,
+    '--identity-token',
+    await stackToken(url),
+    '--tlog-upload=false',
+    '--bundle',
+    'nolog.json',
+    '--output-signature',
+    'a.sig',
+    '--output-certificate',
+    'a.pem',
+    'a.txt',
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.doesNotMatch(s.stderr, /tlog entry created/);
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(path.join(dir, 'nolog.json'), 'utf8')).verificationMaterial
+      .tlogEntries,
+    [],
+  );
+  let v = await run(['verify-blob', '--server', url, '--bundle', 'nolog.json', ...who(), 'a.txt']);
+  assert.equal(v.status, 12, v.stderr);
+  assert.match(v.stderr, /0 transparency log entries; 1 verified entry is required/);
+  v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--bundle',
+    'nolog.json',
+    '--insecure-ignore-tlog',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /timestamp authority/);
+  // the detached outputs verify too (cosign's --signature/--certificate), and make a bundle again
+  v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--signature',
+    'a.sig',
+    '--certificate',
+    'a.pem',
+    '--insecure-ignore-tlog',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /Flag --signature has been deprecated/);
+  // keyed, no services at all
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'k.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  const pub = await run(['public-key', '--key', 'k.pem']);
+  assert.equal(pub.status, 0, pub.stderr);
+  fs.writeFileSync(path.join(dir, 'k.pub'), pub.stdout);
+  const k = await run([
+    'sign-blob',
+    '--key',
+    'k.pem',
+    '--tlog-upload=false',
+    '--bundle',
+    'k.json',
+    'a.txt',
+  ]);
+  assert.equal(k.status, 0, k.stderr);
+  v = await run([
+    'verify-blob',
+    '--key',
+    'k.pub',
+    '--bundle',
+    'k.json',
+    '--insecure-ignore-tlog',
+    '--offline',
+    '--trusted-root',
+    path.join(C, 'trust-roots/production/trusted_root.json'),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 0, v.stderr);
+});
+
+test('bundle create from a signature and certificate finds the log entry; bundle upgrade', async () => {
+  const s = await run([
+    'sign-blob',
+    '--server',
+    url,
+    '--identity-token',
+    await stackToken(url),
+    '--bundle',
+    'logged.json',
+    '--output-signature',
+    'l.sig',
+    '--output-certificate',
+    'l.pem',
+    'a.txt',
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  const c = await run([
+    'bundle',
+    'create',
+    '--artifact',
+    'a.txt',
+    '--signature',
+    'l.sig',
+    '--certificate',
+    'l.pem',
+    '--ignore-tlog',
+    '--out',
+    'created.json',
+  ]);
+  assert.equal(c.status, 0, c.stderr);
+  let v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--bundle',
+    'created.json',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 12, v.stderr);
+  v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--bundle',
+    'created.json',
+    '--insecure-ignore-tlog',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 0, v.stderr);
+  // v0.1 (public-good) to v0.3: the proofs are there, the log is not asked
+  const up = await run([
+    'bundle',
+    'upgrade',
+    path.join(C, 'bundle-verify/happy-path-v0.1/bundle.sigstore.json'),
+    '--rekor-url',
+    'http://127.0.0.1:9',
+    '--out',
+    'up.json',
+  ]);
+  assert.equal(up.status, 0, up.stderr);
+  const j = JSON.parse(fs.readFileSync(path.join(dir, 'up.json'), 'utf8'));
+  assert.equal(j.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  assert.ok(j.verificationMaterial.certificate);
+  const i = await run(['bundle', 'inspect', 'up.json']);
+  assert.match(i.stdout, /Signed by: +https:\/\/github\.com\/sigstore-conformance/);
+});
+
+test('SIGNET_SERVER for verify, initialize, and --offline with the stack stopped', async () => {
+  const v = await run(['verify-blob', '--bundle', 'logged.json', ...who(), 'a.txt'], {
+    SIGNET_SERVER: url,
+  });
+  assert.equal(v.status, 0, v.stderr);
+  const init = await run(['initialize', '--mirror', `${url}/tuf`, '--root', 'root.json']);
+  assert.equal(init.status, 0, init.stderr);
+  // no trust flags: the initialized repository
+  let r = await run(['verify-blob', '--bundle', 'logged.json', ...who(), 'a.txt']);
+  assert.equal(r.status, 0, r.stderr);
+  const bad = await run([
+    'initialize',
+    '--mirror',
+    `${url}/tuf`,
+    '--root',
+    path.join(C, 'trust-roots/production/root.json'),
+  ]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: TUF update from .* failed/m);
+  await stack!.close();
+  stack = undefined;
+  r = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--offline',
+    '--bundle',
+    'logged.json',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  r = await run(['verify-blob', '--bundle', 'logged.json', '--offline', ...who(), 'a.txt']);
+  assert.equal(r.status, 0, r.stderr);
+  r = await run(
+    ['verify-blob', '--server', url, '--offline', '--bundle', 'logged.json', ...who(), 'a.txt'],
+    { SIGNET_TUF_CACHE: path.join(dir, 'empty') },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: offline: no root is pinned for/m);
+});
+
+test('import-key-pair and public-key', async () => {
+  const imp = await run(['import-key-pair', '--key', 'k.pem', '--output-key-prefix', 'imp'], {
+    COSIGN_PASSWORD: 'pw',
+  });
+  assert.equal(imp.status, 0, imp.stderr);
+  assert.match(
+    fs.readFileSync(path.join(dir, 'imp.key'), 'utf8'),
+    /ENCRYPTED SIGSTORE PRIVATE KEY/,
+  );
+  assert.equal(
+    fs.readFileSync(path.join(dir, 'imp.pub'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'),
+  );
+  const pub = await run(['public-key', '--key', 'imp.key'], { COSIGN_PASSWORD: 'pw' });
+  assert.equal(pub.stdout, fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'));
+  const wrong = await run(['public-key', '--key', 'imp.key'], { COSIGN_PASSWORD: 'nope' });
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /wrong passphrase/);
+});
