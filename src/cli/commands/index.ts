@@ -10,6 +10,7 @@ import { registerVerifyBlobAttestation } from './verify-blob-attestation.ts';
 import { registerVerifyBundle } from './verify-bundle.ts';
 import { registerInspect } from './inspect.ts';
 import { registerRotate } from './rotate.ts';
+import { registerBackup } from './backup.ts';
 import { registerToken } from './token.ts';
 import { registerPolicy } from './policy.ts';
 import { registerSigningConfig } from './signing-config.ts';
@@ -41,6 +42,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerifyBundle,
   registerInspect,
   registerRotate,
+  registerBackup,
   registerToken,
   registerPolicy,
   registerSigningConfig,

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { BackupReport } from '../../services/backup.ts';
+
+function summary(r: BackupReport): string {
+  const logs = r.databases
+    .flatMap((d) => d.logs.map((l) => `${l.name} ${l.size} entries`))
+    .join(', ');
+  return `${r.files} files${logs ? `; logs: ${logs}` : ''}`;
+}
+
+/** `signet backup --data DIR OUT` and `signet restore BACKUP --data DIR` (services/backup.ts). */
+export function registerBackup(program: Command): void {
+  program
+    .command('backup')
+    .description(
+      "copy a stack's data folder (keys, TUF repository, SQLite logs) into a new folder; safe while the stack runs",
+    )
+    .argument('<out>', 'the backup folder (new or empty)')
+    .option('--data <dir>', 'data folder of the stack (env SIGNET_DATA; default ./.signet)')
+    .action(async (out: string, flags: { data?: string }) => {
+      const { backupDataDir } = await import('../../services/backup.ts');
+      const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
+      const r = await backupDataDir(dataDir, out);
+      process.stdout.write(`backed up ${dataDir} to ${out}: ${summary(r)}\n`);
+    });
+  program
+    .command('restore')
+    .description(
+      'bring a backup back into a new or empty data folder, then start it with signet up',
+    )
+    .argument('<backup>', 'a folder written by signet backup')
+    .option('--data <dir>', 'the data folder to create (env SIGNET_DATA; default ./.signet)')
+    .action(async (backup: string, flags: { data?: string }) => {
+      const { restoreDataDir } = await import('../../services/backup.ts');
+      const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
+      const r = restoreDataDir(backup, dataDir);
+      process.stdout.write(
+        `restored ${backup} into ${dataDir}: ${summary(r)}\nStart it with: signet up --data ${dataDir}\n`,
+      );
+    });
+}
