@@ -1,5 +1,6 @@
 import { SignetError } from '../../core/errors.ts';
 import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
+import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 
 /**
  * Rekor v1 REST API `POST /api/v1/log/entries` (servers.md 2.1, 2.2) and the conversion of its
@@ -44,21 +45,7 @@ export function dsseV001(p: { envelopeJson: string; verifierPems: string[] }): u
 }
 
 /** protobuf-specs `TransparencyLogEntry` in its JSON form (int64 as strings, bytes base64). */
-export interface TlogEntryJson {
-  logIndex: string;
-  logId: { keyId: string };
-  kindVersion: { kind: string; version: string };
-  integratedTime: string;
-  inclusionPromise?: { signedEntryTimestamp: string };
-  inclusionProof?: {
-    logIndex: string;
-    rootHash: string;
-    treeSize: string;
-    hashes: string[];
-    checkpoint: { envelope: string };
-  };
-  canonicalizedBody: string;
-}
+export type TlogEntryJson = TlogEntryProtoJson;
 
 const SERVICE = 'the transparency log (Rekor v1)';
 
