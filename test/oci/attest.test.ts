@@ -1,38 +1,16 @@
 // `signet attest` / `verify-attestation` against Debian's docker-registry and a stack: cosign's
 // type names and any URI, --statement, both storage schemes, and a many-MiB SBOM that goes to
 // the registry whole while the log gets only the digest of what was signed.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
+import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tempStack, stackToken } from '../helpers/stack.ts';
-import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
-import { signet, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { stackToken } from '../helpers/stack.ts';
+import { inspectRaw, pushImage } from '../helpers/registry.ts';
+import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
-const missing = registryMissing();
-const stack = await tempStack();
-after(() => stack.close());
-const reg = missing ? undefined : await startRegistry();
-after(() => reg?.close());
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-attest-'));
-fs.writeFileSync(
-  path.join(dir, 'root.json'),
-  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
-);
-const identity = 'dev@signet.local';
-const issuer = `${stack.url}/oidc`;
-const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
-const opts = { skip: missing ?? false };
-const who = [
-  '--certificate-identity',
-  identity,
-  '--certificate-oidc-issuer',
-  issuer,
-  '--trusted-root',
-  'root.json',
-];
-if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+const { stack, reg, dir, run, identity, issuer, who, opts } = await imageTestbed('signet-attest-');
 fs.writeFileSync(
   path.join(dir, 'prov.json'),
   JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build' }, runDetails: {} }),

@@ -2,32 +2,19 @@
 // Debian's docker-registry; a legacy .sig laid out exactly as cosign's code lays it out
 // (built here byte by byte, not by Signet) verifies in Signet; a referrer that is not a
 // bundle is skipped with a warning.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
+import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tempStack } from '../helpers/stack.ts';
-import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
-import { signet } from '../interop/sign-helpers.ts';
+import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
-const missing = registryMissing();
-const stack = await tempStack();
-after(() => stack.close());
-const reg = missing ? undefined : await startRegistry();
-after(() => reg?.close());
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-plumb-'));
-fs.writeFileSync(
-  path.join(dir, 'root.json'),
-  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
-);
-const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
-const opts = { skip: missing ?? false };
+const { stack, reg, dir, run, opts } = await imageTestbed('signet-plumb-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
 const signKey = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
-if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /** Raw distribution API pushes, independent of Signet's registry client. */

@@ -6,30 +6,18 @@
 // forwards everything else. These answers are written from the spec, not recorded from a
 // real registry.
 import { test, after } from 'node:test';
+import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tempStack } from '../helpers/stack.ts';
-import { pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
-import { signet } from '../interop/sign-helpers.ts';
+import { pushImage } from '../helpers/registry.ts';
 import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 import { MAX_REFERRERS } from '../../src/client/oci/discover.ts';
 
-const missing = registryMissing();
-const stack = await tempStack();
-after(() => stack.close());
-const reg = missing ? undefined : await startRegistry();
-after(() => reg?.close());
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-refapi-'));
-const rootJson = await (await fetch(`${stack.url}/trusted_root.json`)).text();
-fs.writeFileSync(path.join(dir, 'root.json'), rootJson);
-const run = (args: string[]) => signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' } });
-const opts = { skip: missing ?? false };
-if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
+const { stack, reg, dir, rootJson, run, opts } = await imageTestbed('signet-refapi-');
 
 /** subject digest -> referrer descriptors, as a referrers-capable registry keeps them. */
 const referrers = new Map<string, Array<Record<string, unknown>>>();

@@ -1,44 +1,16 @@
 // `signet sign` / `verify` against Debian's docker-registry (distribution 2.8, no referrers
 // API: the referrers tag schema is exercised) and a whole stack: keyless and keyed, Rekor v1
 // and v2, single image and multi-platform index, both storage schemes, checked with skopeo.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
+import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tempStack, stackToken } from '../helpers/stack.ts';
-import { inspectRaw, pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
-import { signet, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { stackToken } from '../helpers/stack.ts';
+import { inspectRaw, pushImage } from '../helpers/registry.ts';
+import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
-const missing = registryMissing();
-const stack = await tempStack();
-after(() => stack.close());
-const reg = missing ? undefined : await startRegistry();
-after(() => reg?.close());
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-oci-'));
-fs.writeFileSync(
-  path.join(dir, 'root.json'),
-  await (await fetch(`${stack.url}/trusted_root.json`)).text(),
-);
-const identity = 'dev@signet.local';
-const issuer = `${stack.url}/oidc`;
-const env = { COSIGN_PASSWORD: 'pw' };
-const run = (args: string[], extra: Record<string, string> = {}) =>
-  signet(args, { cwd: dir, env: { ...env, ...extra } });
-const opts = { skip: missing ?? false };
-const who = [
-  '--certificate-identity',
-  identity,
-  '--certificate-oidc-issuer',
-  issuer,
-  '--trusted-root',
-  'root.json',
-];
-
-if (!missing) {
-  const g = await run(['generate-key-pair']);
-  assert.equal(g.status, 0, g.stderr);
-}
+const { stack, reg, dir, run, identity, issuer, who, opts } = await imageTestbed('signet-oci-');
 
 async function signKeyless(ref: string, extra: string[] = []) {
   const token = await stackToken(stack.url, identity);

@@ -1,0 +1,54 @@
+/**
+ * What every image test starts from: a whole stack, Debian's docker-registry, and a work folder
+ * holding the stack's trusted_root.json (`root.json`) and a cosign key pair (`cosign.key`,
+ * password `pw`). Tests that cannot run here (no registry installed) are skipped, per test, with
+ * the reason in `opts.skip`.
+ */
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack } from './stack.ts';
+import { registryMissing, startRegistry } from './registry.ts';
+import { signet } from '../interop/sign-helpers.ts';
+
+export async function imageTestbed(prefix: string) {
+  const missing = registryMissing();
+  const stack = await tempStack();
+  after(() => stack.close());
+  const reg = missing ? undefined : await startRegistry();
+  after(() => reg?.close());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const rootJson = await (await fetch(`${stack.url}/trusted_root.json`)).text();
+  fs.writeFileSync(path.join(dir, 'root.json'), rootJson);
+  const run = (args: string[], extra: Record<string, string> = {}) =>
+    signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw', ...extra } });
+  if (!missing) {
+    const g = await run(['generate-key-pair']);
+    assert.equal(g.status, 0, g.stderr);
+  }
+  const identity = 'dev@signet.local';
+  const issuer = `${stack.url}/oidc`;
+  /** The identity flags and trust of a keyless verification of the built-in provider's dev user. */
+  const who = [
+    '--certificate-identity',
+    identity,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    'root.json',
+  ];
+  return {
+    missing,
+    stack,
+    reg,
+    dir,
+    rootJson,
+    run,
+    identity,
+    issuer,
+    who,
+    opts: { skip: missing ?? false },
+  };
+}
