@@ -139,7 +139,7 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
   assert.equal(v.status, 0, v.stderr);
 });
 
-test('bundle create from a signature and certificate finds the log entry; bundle upgrade', async () => {
+test('bundle create from a signature and certificate with --ignore-tlog verifies only with --insecure-ignore-tlog; bundle upgrade', async () => {
   const s = await run([
     'sign-blob',
     '--server',
