@@ -2,7 +2,11 @@
  * Watching a large log (issue 12). The bench fills one log engine (SQLite) with
  * SIGNET_BENCH_MONITOR_ENTRIES entries (default 1,000,000): Rekor v2 hashedrekord bodies with
  * Fulcio-style certificates (a pool of 1,000 identities), each stored with the search keys the
- * Rekor service indexes (digest, key, certificate, identity, issuer). Then it measures:
+ * Rekor service indexes (digest, key, certificate, identity, issuer). The filled log is kept in a
+ * cache folder (SIGNET_BENCH_CACHE, default <tmp>/signet-bench-cache) under a key made of the
+ * entry count, the identity pool size, the bench's entry format and the SQLite schema, so a run
+ * with other parameters or another schema fills its own (and the previous one is removed: one
+ * log is kept). The measurements only read it. Then it measures:
  * - identity scan: the monitor reading the whole log from local tiles (the engine's entry
  *   bundles, no HTTP) into its compact range and matching one identity: entries/s (target
  *   >= 50,000);
@@ -16,9 +20,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { openLog, type TileLog } from '../src/log/index.ts';
+import { SCHEMA } from '../src/log/storage/sqlite-schema.ts';
 import { bindServer, createApp } from '../src/services/http/app.ts';
 import { tileRoutes } from '../src/services/tiles/index.ts';
 import { parseTrustedRoot, type TransparencyLogInstance } from '../src/bundle/trusted-root.ts';
@@ -42,6 +53,9 @@ import type { TargetRow } from './table.ts';
 
 const IDENTITIES = 1000;
 const IN_FLIGHT = 4096;
+/** The log's name in its checkpoints: fixed, so a cached log serves from any port. */
+const ORIGIN = 'bench.example/monitored';
+const email = (i: number) => `dev${i}@bench.example`;
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,18 +63,16 @@ const pct = (xs: number[], p: number): number => {
 };
 
 interface Pool {
-  certs: Array<{ b64: string; keys: string[]; email: string }>;
+  certs: Array<{ b64: string; keys: string[] }>;
 }
 
 function pool(): Pool {
   const certs: Pool['certs'] = [];
   for (let i = 0; i < IDENTITIES; i++) {
-    const email = `dev${i}@bench.example`;
-    const c = certificateFor(ecSigner(), email, 'https://issuer.bench.example');
+    const c = certificateFor(ecSigner(), email(i), 'https://issuer.bench.example');
     certs.push({
       b64: toBase64(c.der),
       keys: verifierSearchKeys(certificatesFromDer([c.der], 'cert')),
-      email,
     });
   }
   return { certs };
@@ -86,6 +98,65 @@ async function fill(log: TileLog, p: Pool, total: number): Promise<void> {
       while (next < total) await log.append(entryOf(p, next++));
     }),
   );
+}
+
+interface Filled {
+  dir: string;
+  key: KeyObject;
+  /** Seconds the fill took, when this run filled it. */
+  fillS: number | undefined;
+}
+
+/**
+ * The filled log: from the cache when a complete one with the same key is there, else filled
+ * now (in a temporary folder renamed into place once closed, so an interrupted fill is never
+ * reused). The key covers everything the log's bytes depend on; one log is kept.
+ */
+export async function filledLog(total: number): Promise<Filled> {
+  const root = process.env.SIGNET_BENCH_CACHE ?? path.join(os.tmpdir(), 'signet-bench-cache');
+  const id = createHash('sha256')
+    .update(
+      JSON.stringify([total, IDENTITIES, ORIGIN, entryOf.toString(), pool.toString(), SCHEMA]),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(root, `monitor-${id}`);
+  if (fs.existsSync(path.join(dir, 'filled.json')))
+    return {
+      dir,
+      key: createPrivateKey(fs.readFileSync(path.join(dir, 'key.pem'))),
+      fillS: undefined,
+    };
+  fs.mkdirSync(root, { recursive: true });
+  for (const old of fs.readdirSync(root)) {
+    const pid = /^monitor-.*\.tmp-(\d+)$/.exec(old)?.[1];
+    const alive = pid !== undefined && fs.existsSync(`/proc/${pid}`);
+    if (old.startsWith('monitor-') && !alive)
+      fs.rmSync(path.join(root, old), { recursive: true, force: true });
+  }
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.mkdirSync(tmp);
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  fs.writeFileSync(path.join(tmp, 'key.pem'), key.export({ type: 'pkcs8', format: 'pem' }), {
+    mode: 0o600,
+  });
+  const log = await openLog({
+    name: 'monitored',
+    dataDir: tmp,
+    sqliteFile: 'monitored.sqlite',
+    sqliteSynchronous: 'NORMAL',
+    signer: { key, origin: ORIGIN },
+  });
+  const t = performance.now();
+  try {
+    await fill(log, pool(), total);
+  } finally {
+    await log.close();
+  }
+  const fillS = (performance.now() - t) / 1000;
+  fs.writeFileSync(path.join(tmp, 'filled.json'), JSON.stringify({ total, fillS }));
+  fs.renameSync(tmp, dir);
+  return { dir, key, fillS };
 }
 
 /** The log read straight from the engine's storage: "local tiles", no HTTP. */
@@ -167,32 +238,31 @@ export async function run(): Promise<TargetRow[]> {
   const total = Number(process.env.SIGNET_BENCH_MONITOR_ENTRIES ?? 1_000_000);
   if (!Number.isSafeInteger(total) || total < 1000)
     throw new Error('SIGNET_BENCH_MONITOR_ENTRIES must be a whole number >= 1000');
+  const filled = await filledLog(total);
+  console.log(
+    filled.fillS !== undefined
+      ? `filled ${total} entries (${IDENTITIES} identities) in ${filled.fillS.toFixed(0)} s (${Math.round(total / filled.fillS)} entries/s), kept in ${filled.dir}`
+      : `${total} entries (${IDENTITIES} identities) filled by an earlier run, from ${filled.dir}`,
+  );
   const dir = fs.mkdtempSync(
     path.join(process.env.SIGNET_BENCH_DIR ?? os.tmpdir(), 'signet-monitor-'),
   );
   const { server, url } = await bindServer(0, '127.0.0.1');
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const baseUrl = `${url}/log`;
+  // The trusted root names the log by its origin; the tiles are read where it is served now.
+  const baseUrl = `https://${ORIGIN}`;
   const log = await openLog({
     name: 'monitored',
-    dataDir: dir,
+    dataDir: filled.dir,
     sqliteFile: 'monitored.sqlite',
     sqliteSynchronous: 'NORMAL',
-    signer: { key, origin: baseUrl.slice('http://'.length) },
+    signer: { key: filled.key, origin: ORIGIN },
   });
   const app = createApp({}, () => server as http.Server);
   await app.register(tileRoutes(log), { prefix: '/log' });
   await app.ready();
   const rows: TargetRow[] = [];
   try {
-    const p = pool();
-    let t = performance.now();
-    await fill(log, p, total);
-    const fillS = (performance.now() - t) / 1000;
-    console.log(
-      `filled ${total} entries (${IDENTITIES} identities) in ${fillS.toFixed(0)} s (${Math.round(total / fillS)} entries/s)`,
-    );
-
+    let t: number;
     const inst = parseTrustedRoot({
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
       tlogs: [
@@ -244,7 +314,7 @@ export async function run(): Promise<TargetRow[]> {
       `identity scan from local tiles: ${total} entries in ${local.s.toFixed(1)} s wall, ${local.cpu.toFixed(1)} s CPU = ` +
         `${Math.round(total / local.s)} entries/s wall, ${Math.round(scanRate)} entries per CPU second (${total / IDENTITIES} alerts)`,
     );
-    const remote = await scan(new TilesSource(inst));
+    const remote = await scan(new TilesSource(inst, {}, `${url}/log`));
     const httpS = remote.s;
     console.log(
       `catch-up over HTTP (tiles on loopback, server in this process): ${total} entries in ${remote.s.toFixed(1)} s wall, ` +
@@ -262,7 +332,7 @@ export async function run(): Promise<TargetRow[]> {
       if (hits.length !== 1 || hits[0] !== n)
         throw new Error(`search for entry ${n} found ${hits}`);
       t = performance.now();
-      const who = await log.search(`identity:${p.certs[n % IDENTITIES]!.email}`);
+      const who = await log.search(`identity:${email(n % IDENTITIES)}`);
       byIdentity.push(performance.now() - t);
       if (who.length < Math.floor(total / IDENTITIES))
         throw new Error('identity search missed entries');
@@ -273,9 +343,9 @@ export async function run(): Promise<TargetRow[]> {
         `identity (${total / IDENTITIES} hits) p50 ${pct(byIdentity, 50).toFixed(2)} ms p99 ${pct(byIdentity, 99).toFixed(2)} ms`,
     );
     await log.close();
-    const sizes = indexBytes(path.join(dir, 'monitored.sqlite'));
+    const sizes = indexBytes(path.join(filled.dir, 'monitored.sqlite'));
     const searchBytes = sizes.get('tlog_search');
-    const fileBytes = fs.statSync(path.join(dir, 'monitored.sqlite')).size;
+    const fileBytes = fs.statSync(path.join(filled.dir, 'monitored.sqlite')).size;
     console.log(
       `index: ${searchBytes !== undefined ? `${(searchBytes / total).toFixed(0)} B/entry (tlog_search, ${(searchBytes / 2 ** 20).toFixed(0)} MiB)` : 'dbstat not available'}; whole log ${(fileBytes / total).toFixed(0)} B/entry`,
     );

@@ -80,10 +80,19 @@ function pemSigner(v: unknown, field: string): EntryFacts['signers'][number] {
   throw invalid(field, `PEM ${first.label} is not a key or certificate`);
 }
 
+/** Base64 in one alphabet (standard or URL-safe), padding only at the end. */
+const STRICT_B64 = /^(?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}$/;
+
 /** A v2 `Verifier`: {x509Certificate: {rawBytes}} | {publicKey: {rawBytes}}. */
 function v2Signer(v: unknown, field: string): EntryFacts['signers'][number] {
   const cert = at(v, 'x509Certificate', 'rawBytes');
-  if (cert !== undefined) return { certificate: b64(cert, field), form: 'certificate' };
+  if (cert !== undefined) {
+    // Strict, unlike Buffer's decoder (which skips what is not base64): the raw-bytes
+    // prefilter (prefilter.ts) finds a certificate's names only in strict base64.
+    if (typeof cert === 'string' && !STRICT_B64.test(cert))
+      throw invalid(`${field}.x509Certificate.rawBytes`, 'is not base64');
+    return { certificate: b64(cert, field), form: 'certificate' };
+  }
   return { publicKey: b64(at(v, 'publicKey', 'rawBytes'), field) };
 }
 

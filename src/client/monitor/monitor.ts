@@ -34,6 +34,7 @@ import {
   type WebhookOptions,
 } from './alerts.ts';
 import { IdentityMatcher } from './match.ts';
+import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
 import type { LogHead, LogSource } from './sources.ts';
 import { loadState, saveState, type LogState, type MonitorState } from './state.ts';
@@ -72,6 +73,7 @@ export class Monitor {
   readonly #o: MonitorOptions;
   readonly #state: MonitorState;
   readonly #matcher: IdentityMatcher;
+  readonly #prefilter: RawPrefilter | undefined;
   readonly #watch: boolean;
   readonly #print: (line: string) => void;
   readonly #report: (e: Record<string, unknown>) => void;
@@ -80,6 +82,7 @@ export class Monitor {
     this.#o = o;
     this.#state = loadState(o.stateFile);
     this.#matcher = new IdentityMatcher(o.config);
+    this.#prefilter = RawPrefilter.for(o.config);
     this.#watch = watchesIdentities(o.config);
     this.#print = o.print ?? ((l) => process.stdout.write(`${l}\n`));
     this.#report = o.report ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
@@ -297,6 +300,8 @@ export class Monitor {
     const to = end !== undefined ? Math.min(head.size, end + 1) : head.size;
     const chunk = this.#o.chunk ?? 16_384;
     const from0 = this.#o.config.startIndex ?? 0;
+    // CT leaves are not Rekor bodies: always read in full.
+    const quick = src.kind === 'ct' ? undefined : this.#prefilter;
     while (st.position! < to) {
       const a: number = st.position!;
       const b = Math.min(to, a + chunk);
@@ -308,7 +313,7 @@ export class Monitor {
         for await (const batch of src.leaves(a, b)) {
           for (const leaf of batch) {
             range.append(leafHash(leaf));
-            if (i >= from0) {
+            if (i >= from0 && (quick === undefined || quick.mayMatch(leaf))) {
               try {
                 const m = this.#matcher.match(src.facts(leaf));
                 if (m)
