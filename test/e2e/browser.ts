@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  after as nodeAfter,
+  before as nodeBefore,
+  test as nodeTest,
+  type TestContext,
+} from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 
 /**
@@ -8,12 +14,31 @@ import { chromium, type Browser } from 'playwright-core';
  * installs it). Without the background-networking flags Chromium tries to reach Google's
  * services, which a closed network refuses.
  */
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = process.env.SIGNET_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
 /** `skip` option for node:test: a reason when there is no Chromium here, else false. */
 export const noBrowser: string | false = fs.existsSync(CHROMIUM)
   ? false
   : `${CHROMIUM} is not installed (apt-get install chromium): the browser tests need a real browser`;
+
+/*
+ * node:test's test/before/after for browser suites. Without Chromium each test is reported
+ * skipped with the reason (a skipped describe() counts as 0 tests and 0 skipped in the summary,
+ * which hides what did not run), and the hooks that would launch the browser do nothing.
+ */
+export function test(name: string, fn: (t: TestContext) => unknown): Promise<void> {
+  return nodeTest(name, { skip: noBrowser }, fn as (t: TestContext) => Promise<void>);
+}
+export function before(fn: () => unknown): void {
+  nodeBefore(async () => {
+    if (noBrowser === false) await fn();
+  });
+}
+export function after(fn: () => unknown): void {
+  nodeAfter(async () => {
+    if (noBrowser === false) await fn();
+  });
+}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -1,9 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { SignetError } from '../../src/core/errors.ts';
 import { getIdentityToken } from '../../src/client/identity/index.ts';
-import { launchBrowser, noBrowser } from './browser.ts';
+import { launchBrowser, after, before, test } from './browser.ts';
 import { ALICE, browserTestStack } from './stack.ts';
 
 /**
@@ -36,7 +36,7 @@ function deviceSignIn() {
   return { instructions, token };
 }
 
-describe('the device verification page in a real browser', { skip: noBrowser }, () => {
+describe('the device verification page in a real browser', () => {
   before(async () => {
     [stack, browser] = await Promise.all([browserTestStack(), launchBrowser()]);
   });

@@ -3,12 +3,12 @@
 // the inclusion proof and checkpoint signature, drop good, tampered and wrong files, follow the
 // log status, bad input, a phone-sized screen, and the first paint of an entry page.
 // SIGNET_EXPLORER_SCREENSHOT=docs/explorer-entry.png saves the entry page shown in the README.
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, noBrowser } from './browser.ts';
+import { launchBrowser, after, before, test } from './browser.ts';
 import {
   ALICE,
   WITNESS_NAME,
@@ -75,7 +75,7 @@ async function drop(page: Page, files: Array<{ name: string; text?: string; size
   await page.dispatchEvent('#bundle-form', 'drop', { dataTransfer: dt });
 }
 
-describe('the explorer in a real browser', { skip: noBrowser }, () => {
+describe('the explorer in a real browser', () => {
   before(async () => {
     [stack, browser] = await Promise.all([explorerStack(), launchBrowser()]);
     const enc = new TextEncoder();

@@ -1,8 +1,15 @@
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, noBrowser, redirectTarget, type RedirectTarget } from './browser.ts';
+import {
+  launchBrowser,
+  after,
+  before,
+  test,
+  redirectTarget,
+  type RedirectTarget,
+} from './browser.ts';
 import { ALICE, browserTestStack, GITHUB_REPO } from './stack.ts';
 import { startProvider } from '../services/oidc/harness.ts';
 
@@ -14,7 +21,7 @@ let stack: Awaited<ReturnType<typeof browserTestStack>>;
 let browser: Browser;
 let client: RedirectTarget;
 
-describe('the login page in a real browser', { skip: noBrowser }, () => {
+describe('the login page in a real browser', () => {
   before(async () => {
     [stack, browser, client] = await Promise.all([
       browserTestStack(),
@@ -189,7 +196,7 @@ describe('the login page in a real browser', { skip: noBrowser }, () => {
   });
 });
 
-describe('an expired login page in a real browser', { skip: noBrowser }, () => {
+describe('an expired login page in a real browser', () => {
   test('submitting after the login timeout is refused; the client hears nothing', async () => {
     const [p, b, c] = await Promise.all([
       startProvider({ loginTimeoutSeconds: 1 }),

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { SignetError } from '../../src/core/errors.ts';
 import { getIdentityToken } from '../../src/client/identity/index.ts';
-import { launchBrowser, noBrowser } from './browser.ts';
+import { launchBrowser, after, before, test } from './browser.ts';
 import { ALICE, browserTestStack } from './stack.ts';
 
 /**
@@ -51,7 +51,7 @@ function run(
   });
 }
 
-describe('interactive sign-in with a real browser', { skip: noBrowser }, () => {
+describe('interactive sign-in with a real browser', () => {
   before(async () => {
     [stack, browser] = await Promise.all([browserTestStack(), launchBrowser()]);
   });
