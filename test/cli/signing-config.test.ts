@@ -122,6 +122,45 @@ test('--base-config keeps what no flag replaces; --no-default-* drops a kind', a
   assert.deepEqual(sc.rekorTlogConfig, { selector: 'ALL' });
 });
 
+test('each --no-default-<kind> drops its kind and only it (commander files it as defaultKind=false)', async () => {
+  const kinds = [
+    ['fulcio', 'caUrls'],
+    ['rekor', 'rekorTlogUrls'],
+    ['oidc', 'oidcUrls'],
+    ['tsa', 'tsaUrls'],
+  ] as const;
+  for (const [kind, field] of kinds) {
+    // A config with no rekor left needs one given; any other kind may be empty.
+    const rekor =
+      kind === 'rekor'
+        ? ['--rekor', `url=https://log.example.com,api-version=2,${T}`, '--rekor-config', 'ANY']
+        : [];
+    const r = await run([
+      'signing-config',
+      'create',
+      '--base-config',
+      'base.json',
+      `--no-default-${kind}`,
+      ...rekor,
+    ]);
+    assert.equal(r.status, 0, `${kind}: ${r.stderr}`);
+    const sc = JSON.parse(r.stdout) as Record<string, Array<{ url: string }>>;
+    for (const [, other] of kinds) {
+      const want =
+        other === field
+          ? kind === 'rekor'
+            ? ['https://log.example.com']
+            : []
+          : base[other].map((x) => x.url);
+      assert.deepEqual(
+        (sc[other] ?? []).map((x) => x.url),
+        want,
+        `--no-default-${kind}: ${other}`,
+      );
+    }
+  }
+});
+
 test('bad specs are refused in one line naming the flag', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['--rekor', `url=https://x,api-version=1,${T}`], /--rekor-config: must be given with --rekor/],
