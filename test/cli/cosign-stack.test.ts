@@ -139,7 +139,7 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
   assert.equal(v.status, 0, v.stderr);
 });
 
-test('bundle create from a signature and certificate with --ignore-tlog verifies only with --insecure-ignore-tlog; bundle upgrade', async () => {
+test('bundle create from a signature and certificate: with --ignore-tlog it verifies only with --insecure-ignore-tlog; without, the entry is found in the log (Rekor v2 or v1 written); bundle upgrade', async () => {
   const s = await run([
     'sign-blob',
     '--server',
@@ -190,6 +190,85 @@ test('bundle create from a signature and certificate with --ignore-tlog verifies
     'a.txt',
   ]);
   assert.equal(v.status, 0, v.stderr);
+  // Without --ignore-tlog the entry is looked up in the log, as cosign's bundle create does:
+  // sign-blob wrote it through Rekor v2 (hashedrekord 0.0.2), found by the v1 search index.
+  const found = await run([
+    'bundle',
+    'create',
+    '--artifact',
+    'a.txt',
+    '--signature',
+    'l.sig',
+    '--certificate',
+    'l.pem',
+    '--rekor-url',
+    `${url}/rekor`,
+    '--out',
+    'found.json',
+  ]);
+  assert.equal(found.status, 0, found.stderr);
+  const logged = JSON.parse(fs.readFileSync(path.join(dir, 'logged.json'), 'utf8'));
+  const entry = JSON.parse(fs.readFileSync(path.join(dir, 'found.json'), 'utf8'))
+    .verificationMaterial.tlogEntries;
+  assert.equal(entry.length, 1);
+  assert.equal(
+    entry[0].canonicalizedBody,
+    logged.verificationMaterial.tlogEntries[0].canonicalizedBody,
+  );
+  v = await run(['verify-blob', '--server', url, '--bundle', 'found.json', ...who(), 'a.txt']);
+  assert.equal(v.status, 0, v.stderr);
+  // Signed through Rekor v1 (hashedrekord 0.0.1): found by content (entries/retrieve).
+  fs.writeFileSync(path.join(dir, 'b.txt'), 'second artifact\n');
+  const s1 = await run([
+    'sign-blob',
+    '--server',
+    url,
+    '--rekor-url',
+    `${url}/rekor`,
+    '--identity-token',
+    await stackToken(url),
+    '--bundle',
+    'b.json',
+    '--output-signature',
+    'b.sig',
+    '--output-certificate',
+    'b.pem',
+    'b.txt',
+  ]);
+  assert.equal(s1.status, 0, s1.stderr);
+  const create = (artifact: string, sig: string, cert: string, out: string) =>
+    run([
+      'bundle',
+      'create',
+      '--artifact',
+      artifact,
+      '--signature',
+      sig,
+      '--certificate',
+      cert,
+      '--rekor-url',
+      `${url}/rekor`,
+      '--out',
+      out,
+    ]);
+  const f1 = await create('b.txt', 'b.sig', 'b.pem', 'found1.json');
+  assert.equal(f1.status, 0, f1.stderr);
+  const b1 = JSON.parse(fs.readFileSync(path.join(dir, 'found1.json'), 'utf8'));
+  assert.equal(b1.verificationMaterial.tlogEntries[0].kindVersion.version, '0.0.1');
+  v = await run(['verify-blob', '--server', url, '--bundle', 'found1.json', ...who(), 'b.txt']);
+  assert.equal(v.status, 0, v.stderr);
+  // Nothing in the log records this signature over this artifact by this signer: exit 11.
+  for (const [artifact, sig, cert] of [
+    ['b.txt', 'l.sig', 'l.pem'],
+    ['a.txt', 'b.sig', 'l.pem'],
+  ] as const) {
+    const miss = await create(artifact, sig, cert, 'missing.json');
+    assert.equal(miss.status, 11, miss.stderr);
+    assert.match(
+      miss.stderr,
+      /^error: the transparency log at \S+ has no entry for this signature \(searched by content and by sha256:[0-9a-f]{64}\); give the log it was written to with --rekor-url, or --ignore-tlog\n$/,
+    );
+  }
   // v0.1 (public-good) to v0.3: the proofs are there, the log is not asked
   const up = await run([
     'bundle',

@@ -85,7 +85,7 @@ export function registerBundle(program: Command): void {
         const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
         const { assembleBundle } = await import('../../bundle/assemble.ts');
         const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
-        const { serializeBundle, bundleToJSON } = await import('../../bundle/bundle.ts');
+        const { serializeBundle } = await import('../../bundle/bundle.ts');
         const { writeBundleOutput } = await import('./sign-blob.ts');
         if ((o.signature === undefined) === (o.attestation === undefined))
           throw invalid('--signature', 'give either --signature or --attestation');
@@ -139,25 +139,8 @@ export function registerBundle(program: Command): void {
         };
         let b = assembleBundle(parts);
         if (!o.ignoreTlog) {
-          // The log entry that records exactly this signature and signer, found by its content.
-          const { findEntryV1, hashedrekordV001, dsseV001 } =
-            await import('../../client/http/rekor-v1.ts');
-          const verifierPem = certificatePem ?? keyPem!;
-          const proposed =
-            b.content.$case === 'messageSignature'
-              ? hashedrekordV001({
-                  digest: b.content.messageSignature.messageDigest!.digest,
-                  algorithm: defaultHash(keyDetailsOf(key, '--key')),
-                  signature: b.content.messageSignature.signature,
-                  verifierPem,
-                })
-              : dsseV001({
-                  envelopeJson: JSON.stringify(
-                    (bundleToJSON(b) as { dsseEnvelope: unknown }).dsseEnvelope,
-                  ),
-                  verifierPems: [verifierPem],
-                });
-          const entry = await findEntryV1(o.rekorUrl, proposed);
+          const { findLogEntry } = await import('../../client/sign/find-entry.ts');
+          const entry = await findLogEntry(o.rekorUrl, parts, key, (certificatePem ?? keyPem)!);
           b = assembleBundle({ ...parts, tlogEntries: [entry] });
         }
         await writeBundleOutput(serializeBundle(b), o.out);

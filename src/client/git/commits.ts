@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
-import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
-import { sendJson, trimSlash, type HttpOptions } from '../http/fetch.ts';
-import { toTlogEntry } from '../http/rekor-v1.ts';
+import { trimSlash, type HttpOptions } from '../http/fetch.ts';
+import { searchEntriesV1 } from '../http/rekor-v1.ts';
 import { commitsOf, readObjects, resolveObject } from './repo.ts';
 import {
   type GitVerification,
@@ -132,33 +131,13 @@ export function rekorSearch(
       .filter((u) => u)
       .map(trimSlash);
     for (const base of [...new Set(bases)]) {
-      const service = 'the transparency log (Rekor v1 search)';
       try {
-        const ids = await sendJson(
-          {
-            service,
-            method: 'POST',
-            url: `${base}/api/v1/index/retrieve`,
-            json: {
-              hash: `sha256:${hash}`,
-              publicKey: {
-                format: 'x509',
-                content: Buffer.from(certificatePem).toString('base64'),
-              },
-              operator: 'and',
-            },
-          },
+        const out = await searchEntriesV1(
+          base,
+          { hash: `sha256:${hash}`, verifierPem: certificatePem },
           http,
         );
-        if (!Array.isArray(ids.json)) continue;
         answered = true;
-        const out: TlogEntryProtoJson[] = [];
-        for (const uuid of ids.json.slice(0, 10)) {
-          if (typeof uuid !== 'string' || !/^[0-9a-f]{64,80}$/.test(uuid)) continue;
-          const url = `${base}/api/v1/log/entries/${uuid}`;
-          const e = await sendJson({ service, method: 'GET', url }, http);
-          out.push(toTlogEntry(e.json, { service, url }));
-        }
         if (out.length > 0) return out;
       } catch (e) {
         lastError = e;

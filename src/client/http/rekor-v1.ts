@@ -174,3 +174,52 @@ export async function findEntryV1(
     throw new SignetError('not-found', 'NOT_FOUND', `${SERVICE} at ${url} has no such entry`);
   return toTlogEntry(list[0], { service: SERVICE, url });
 }
+
+/**
+ * Entries the log's search index lists for `hash` (`sha256:<hex>`, the artifact or DSSE
+ * payload digest) and, when given, signed by `verifierPem` (Rekor v1 `POST
+ * /api/v1/index/retrieve` with operator "and"), each fetched by its UUID; at most `limit`.
+ * Candidates only: the caller checks each against what it expects.
+ */
+export async function searchEntriesV1(
+  baseUrl: string,
+  query: { hash: string; verifierPem?: string },
+  opts: HttpOptions = {},
+  limit = 10,
+): Promise<TlogEntryJson[]> {
+  const base = trimSlash(baseUrl);
+  const service = 'the transparency log (Rekor v1 search)';
+  const ids = await sendJson(
+    {
+      service,
+      method: 'POST',
+      url: `${base}/api/v1/index/retrieve`,
+      json: {
+        hash: query.hash,
+        ...(query.verifierPem === undefined
+          ? {}
+          : {
+              publicKey: {
+                format: 'x509',
+                content: Buffer.from(query.verifierPem).toString('base64'),
+              },
+              operator: 'and',
+            }),
+      },
+    },
+    opts,
+  );
+  if (!Array.isArray(ids.json))
+    throw badResponse(
+      { service, url: `${base}/api/v1/index/retrieve` },
+      'expected an array of entry UUIDs',
+    );
+  const out: TlogEntryJson[] = [];
+  for (const uuid of ids.json.slice(0, limit)) {
+    if (typeof uuid !== 'string' || !/^[0-9a-f]{64,80}$/.test(uuid)) continue;
+    const url = `${base}/api/v1/log/entries/${uuid}`;
+    const e = await sendJson({ service, method: 'GET', url }, opts);
+    out.push(toTlogEntry(e.json, { service, url }));
+  }
+  return out;
+}
