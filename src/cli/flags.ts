@@ -6,3 +6,21 @@ export function parsePort(text: string, flag: string): number {
   if (n > 65535) throw invalid(flag, `${n} is not a port number (0-65535)`);
   return n;
 }
+
+/**
+ * `--timeout` as cosign takes it (a Go duration: `3m0s`, `90s`, `500ms`) or as Signet's other
+ * commands do (a number of seconds), in milliseconds; must be positive.
+ */
+export function parseDuration(text: string, flag: string): number {
+  let ms: number | undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
+    ms = 0;
+    for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+      ms +=
+        Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  }
+  if (ms === undefined || !(ms > 0))
+    throw invalid(flag, `"${text}" is not a positive duration (seconds, or like 3m0s, 90s, 500ms)`);
+  return ms;
+}

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid, verificationFailed } from '../../core/errors.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
+import { parseDuration } from '../flags.ts';
 
 const collect = (v: string, all: string[] = []) => [...all, v];
 
@@ -22,7 +23,11 @@ interface PolicyVerifyFlags extends Omit<VerifyFlags, 'bundle'>, GitFlags {
   /** `--no-match-policy` (commander files a `--no-` option under the name without it). */
   matchPolicy?: string;
   record?: string;
+  timeout?: string;
 }
+
+const TIMEOUT_HELP =
+  "bound on the whole evaluation (registry, log, verification, conditions), like cosign's --timeout; past it a policy fails: a denial in enforce mode, a warning in warn mode";
 
 function outputFormat(v: string | undefined): 'text' | 'json' {
   if (v === undefined || v === 'text') return 'text';
@@ -66,10 +71,12 @@ export function registerPolicy(program: Command): void {
     .option('--repo <dir>', 'git: the repository folder (default: here)')
     .option('--repository <name>', 'git: the name policies match (default: from the origin remote)')
     .option('--ref <ref>', 'git: the ref policies match (default: the full name of the range end)')
-    .option('--offline', 'git: do not search the log for signatures made in gitsign online mode');
+    .option('--offline', 'git: do not search the log for signatures made in gitsign online mode')
+    .option('--timeout <duration>', TIMEOUT_HELP, '3m0s');
   addRegistryFlags(verify).action(
     async (artifact: string | undefined, flags: PolicyVerifyFlags & RegistryFlags) => {
       const format = outputFormat(flags.output);
+      const deadline = Date.now() + parseDuration(flags.timeout ?? '3m0s', '--timeout');
       const p = await import('../../client/policy/index.ts');
       const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy');
       const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
@@ -77,7 +84,7 @@ export function registerPolicy(program: Command): void {
       if (flags.commits !== undefined || flags.tag !== undefined) {
         if (artifact !== undefined)
           throw invalid('--commits', 'give either an artifact or --commits / --tag, not both');
-        const ds = await decideGit(flags, policies, noMatch);
+        const ds = await decideGit(flags, policies, noMatch, undefined, deadline);
         report(ds, format, p);
         return;
       }
@@ -89,14 +96,19 @@ export function registerPolicy(program: Command): void {
       if (isImage) {
         if (flags.record !== undefined)
           throw invalid('--record', 'records file verifications (give the file and --bundle)');
+        // --timeout is the whole evaluation's deadline here, not a per-request one.
         const d = await p.decideImage(policies, artifact, {
-          registry: registryOptions(flags),
+          registry: registryOptions({ ...flags, timeout: undefined }),
+          deadline,
           ...(noMatch ? { noMatch } : {}),
         });
         report([d], format, p);
         return;
       }
-      const opts: Parameters<typeof p.decideBlobFiles>[2] = { bundles: flags.bundle ?? [] };
+      const opts: Parameters<typeof p.decideBlobFiles>[2] = {
+        bundles: flags.bundle ?? [],
+        deadline,
+      };
       if (flags.digest !== undefined) opts.digest = flags.digest;
       if (flags.artifactName !== undefined) opts.artifactName = flags.artifactName;
       if (noMatch !== undefined) opts.noMatch = noMatch;
@@ -241,6 +253,7 @@ async function decideGit(
   policies: import('../../client/policy/index.ts').Policy[],
   noMatch: import('../../client/policy/index.ts').NoMatchPolicy | undefined,
   revision?: string,
+  deadline?: number,
 ) {
   const p = await import('../../client/policy/index.ts');
   const o: import('../../client/policy/index.ts').CommitDecisionOptions = {
@@ -252,12 +265,13 @@ async function decideGit(
   if (flags.repository !== undefined) o.repository = flags.repository;
   if (flags.ref !== undefined) o.ref = flags.ref;
   if (noMatch !== undefined) o.noMatch = noMatch;
+  if (deadline !== undefined) o.deadline = deadline;
   const trust = await p.defaultTrust(trustFlags(flags));
   if (!flags.offline && trust) {
     const { rekorSearch } = await import('../../client/git/commits.ts');
     o.search = rekorSearch(
       trust.root,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 30_000, ...(deadline !== undefined ? { deadline } : {}) },
       flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
     );
   }

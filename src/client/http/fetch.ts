@@ -10,6 +10,11 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 export interface HttpOptions {
   /** Whole-request deadline in milliseconds. */
   timeoutMs?: number;
+  /**
+   * An absolute deadline (epoch ms) shared by every request of one operation (a policy
+   * evaluation): each request gets what is left of it, retries included.
+   */
+  deadline?: number;
   /** Extra headers (e.g. User-Agent). */
   headers?: Record<string, string>;
   /**
@@ -65,7 +70,9 @@ export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<Ht
       req.allow?.includes(res.status)
     )
       return finish(req, res);
-    await new Promise((r) => setTimeout(r, retryWait(res.headers.get('retry-after'), attempt)));
+    const wait = retryWait(res.headers.get('retry-after'), attempt);
+    if (opts.deadline !== undefined && Date.now() + wait >= opts.deadline) return finish(req, res);
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 
@@ -81,7 +88,17 @@ function finish(req: HttpRequest, res: HttpResponse): HttpResponse {
 }
 
 async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (opts.deadline !== undefined) {
+    const left = opts.deadline - Date.now();
+    if (left <= 0)
+      throw new SignetError(
+        'unavailable',
+        'DEADLINE_EXCEEDED',
+        `${req.service} at ${req.url}: not asked, the operation's time is up`,
+      );
+    timeoutMs = Math.min(timeoutMs, left);
+  }
   const headers: Record<string, string> = { ...opts.headers, ...req.headers };
   if (req.contentType) headers['content-type'] = req.contentType;
   if (req.accept) headers.accept = req.accept;

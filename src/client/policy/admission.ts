@@ -28,10 +28,13 @@ import type { Policy } from './types.ts';
 
 /** Resolves images and gathers their signatures and attestations (client/oci in production). */
 export interface ImageEvidenceProvider {
-  /** The digest the reference names now: `registry/repository@sha256:…` as policy globs see it. */
-  resolve(ref: ImageReference, signal: AbortSignal): Promise<string>;
+  /**
+   * The digest the reference names now: `registry/repository@sha256:…` as policy globs see it.
+   * Every request gives up at `deadline` (epoch ms).
+   */
+  resolve(ref: ImageReference, deadline: number): Promise<string>;
   /** The signatures and attestations of that digest. */
-  evidence(ref: ImageReference, digestName: string, signal: AbortSignal): Promise<Evidence[]>;
+  evidence(ref: ImageReference, digestName: string, deadline: number): Promise<Evidence[]>;
 }
 
 /** `registry/repository@digest` for a reference that names its digest. */
@@ -143,18 +146,17 @@ export class AdmissionController {
     // One decision per distinct image; each container is reported.
     const byImage = new Map<string, string[]>();
     for (const c of req.images) byImage.set(c.image, [...(byImage.get(c.image) ?? []), c.field]);
-    const controller = new AbortController();
+    // Requests, verification and conditions share one deadline; the race is the backstop for
+    // anything that would not stop by itself.
+    const end = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new TimeoutError());
-      }, timeoutMs);
+      timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
     });
     const results = new Map<string, Decision | Error>();
     const work = [...byImage.keys()].map(async (image) => {
       try {
-        results.set(image, await this.decideImage(image, req.resource, controller.signal));
+        results.set(image, await this.decideImage(image, req.resource, end));
       } catch (e) {
         results.set(image, e as Error);
       }
@@ -170,25 +172,22 @@ export class AdmissionController {
     for (const [image, fields] of byImage) {
       const where = `${fields[0]!.replace(/^request\.object\./, '')} ${image}`;
       const r = results.get(image);
-      if (r === undefined) {
-        // Not decided in time: denied where an enforcing policy covers it.
-        const msg = `verification did not finish within ${timeoutMs} ms`;
+      if (r === undefined || r instanceof Error) {
+        // Not decided (out of time, registry unreachable): denied where an enforcing policy
+        // covers it (or none does, under no-match deny), a warning under warn-mode policies.
+        // A reference that is not one is always denied.
+        const late = r === undefined || Date.now() >= end;
+        const msg = late
+          ? `verification did not finish within ${timeoutMs} ms${r ? ` (${r.message})` : ''}`
+          : r.message;
         const covering = this.coveringPolicies(image, req.resource);
         if (
+          (r instanceof SignetError && r.code === 'INVALID_INPUT') ||
           covering.some((p) => p.mode === 'enforce') ||
           (covering.length === 0 && this.noMatch === 'deny')
         )
           errors.push(`${where}: ${msg}`);
         else warnings.push(`${where}: ${msg}`);
-      } else if (r instanceof Error) {
-        const covering = this.coveringPolicies(image, req.resource);
-        if (
-          covering.length === 0 &&
-          this.noMatch !== 'deny' &&
-          !(r instanceof SignetError && r.code === 'INVALID_INPUT')
-        )
-          warnings.push(`${where}: ${r.message}`);
-        else errors.push(`${where}: ${r.message}`);
       } else {
         for (const e of r.errors) errors.push(`${where}: ${e}`);
         for (const w of r.warnings) warnings.push(`${where}: ${w}`);
@@ -215,7 +214,7 @@ export class AdmissionController {
   }
 
   /** The decision about one image (cached per digest while it is allowed). */
-  async decideImage(image: string, resource: ResourceInfo, signal: AbortSignal): Promise<Decision> {
+  async decideImage(image: string, resource: ResourceInfo, deadline: number): Promise<Decision> {
     const ref = parseImageReference(image, 'image');
     const scope = `${resource.group}/${resource.version}/${resource.resource}${this.selectors ? JSON.stringify(resource.labels) : ''}`;
     const target: Target = { kind: 'image', ref };
@@ -225,7 +224,7 @@ export class AdmissionController {
         return evaluate(this.policies, target, [], { noMatch: this.noMatch, resource });
     }
     // Tags are resolved on every review (a tag can move); decisions are cached per digest.
-    const digestName = digestNameOf(ref) ?? (await this.images.resolve(ref, signal));
+    const digestName = digestNameOf(ref) ?? (await this.images.resolve(ref, deadline));
     const key = `${ref.original}|${digestName}|${scope}`;
     const hit = this.cache.get(key);
     if (hit && hit.expires > this.now()) {
@@ -236,12 +235,14 @@ export class AdmissionController {
     if (running) return running;
     const p = (async () => {
       this.stats.evaluations++;
-      const evidence = await this.images.evidence(ref, digestName, signal);
+      const evidence = await this.images.evidence(ref, digestName, deadline);
       const d = evaluate(this.policies, { kind: 'image', ref, digestName }, evidence, {
         noMatch: this.noMatch,
         resource,
+        deadline,
       });
-      if (d.allowed) this.remember(key, d);
+      // A decision that may have been cut short by the deadline is not kept.
+      if (d.allowed && Date.now() < deadline) this.remember(key, d);
       return d;
     })();
     this.inflight.set(key, p);

@@ -59,6 +59,7 @@ export async function decideBlobFiles(
     digest?: string;
     artifactName?: string;
     noMatch?: EvaluateOptions['noMatch'];
+    deadline?: number;
   },
 ): Promise<{ decision: Decision; artifact: Artifact; bundles: Bundle[] }> {
   const artifact = readArtifact(file, o.digest);
@@ -71,7 +72,10 @@ export async function decideBlobFiles(
     target,
     artifact,
     bundles.map((bundle, i) => ({ bundle, label: o.bundles[i]! })),
-    o.noMatch ? { noMatch: o.noMatch } : {},
+    {
+      ...(o.noMatch ? { noMatch: o.noMatch } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+    },
   );
   return { decision, artifact, bundles };
 }

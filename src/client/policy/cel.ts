@@ -2,61 +2,32 @@
  * Conditions in CEL (https://github.com/google/cel-spec), the language Kubernetes uses for
  * admission policies, through @marcbachmann/cel-js. An expression is parsed and type-checked
  * when the policy loads: it must compile against the declared inputs and return a bool.
- * Structural limits bound the cost of an expression (CEL has no loops beyond the bounded
- * comprehension macros, so a small AST is a bounded evaluation).
+ * Structural limits bound its size (cel-env.ts); its running time is bounded by running it on
+ * a worker thread that is ended at the evaluation's deadline (cel-sandbox.ts).
  */
-import { Environment } from '@marcbachmann/cel-js';
-import { invalid, verificationFailed } from '../../core/errors.ts';
+import { invalid, SignetError, verificationFailed } from '../../core/errors.ts';
+import {
+  ENVIRONMENTS,
+  firstLine,
+  POLICY_INPUTS,
+  STATEMENT_INPUTS,
+  type CelScope,
+} from './cel-env.ts';
+import { runCondition, warmCelSandbox } from './cel-sandbox.ts';
 
-/** What an attestation condition sees (README "Decide who may sign" lists them). */
-const STATEMENT_INPUTS: Record<string, string> = {
-  statement: 'map',
-  predicate: 'dyn',
-  predicateType: 'string',
-  subject: 'list',
-  certificate: 'map',
-  logTime: 'google.protobuf.Timestamp',
-  times: 'list',
-  artifact: 'map',
-};
+export type { CelScope } from './cel-env.ts';
 
-/** What a policy-level condition (spec.policy) sees. */
-const POLICY_INPUTS: Record<string, string> = {
-  authorityMatches: 'map',
-  artifact: 'map',
-};
-
-const LIMITS = {
-  maxAstNodes: 2000,
-  maxDepth: 64,
-  maxListElements: 256,
-  maxMapEntries: 256,
-  maxCallArguments: 16,
-};
-
-function environment(inputs: Record<string, string>): Environment {
-  const env = new Environment({ unlistedVariablesAreDyn: false, limits: LIMITS });
-  for (const [name, type] of Object.entries(inputs)) env.registerVariable(name, type);
-  return env;
-}
-
-const ENVIRONMENTS = {
-  statement: environment(STATEMENT_INPUTS),
-  policy: environment(POLICY_INPUTS),
-};
-
-export type CelScope = keyof typeof ENVIRONMENTS;
+/** A condition with no evaluation deadline given still stops after this long. */
+export const DEFAULT_CONDITION_MS = 10_000;
 
 export interface CelCondition {
   source: string;
-  /** Evaluates to a boolean; a runtime error (missing key, wrong type) is a failed condition. */
-  evaluate(input: Record<string, unknown>): boolean;
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e)
-    .split('\n')[0]!
-    .trim();
+  /**
+   * Evaluates to a boolean; a runtime error (missing key, wrong type) is a failed condition,
+   * and so is running past `deadline` (epoch ms; default DEFAULT_CONDITION_MS from now):
+   * a SignetError EVALUATION_TIMEOUT.
+   */
+  evaluate(input: Record<string, unknown>, deadline?: number): boolean;
 }
 
 /** Compiles and type-checks `source`; errors name `field` and say what is wrong. */
@@ -76,25 +47,23 @@ export function compileCondition(source: string, scope: CelScope, field: string)
       field,
       `CEL expression returns ${checked.type}, not bool: a condition must be true or false`,
     );
-  const program = env.parse(source);
+  warmCelSandbox();
   return {
     source,
-    evaluate(input) {
-      let out: unknown;
-      try {
-        out = program(input);
-      } catch (e) {
-        throw verificationFailed(
-          'CONDITION_ERROR',
-          `condition failed to evaluate: ${firstLine(e)}`,
-        );
+    evaluate(input, deadline = Date.now() + DEFAULT_CONDITION_MS) {
+      const r = runCondition(source, scope, input, deadline);
+      if (!r.ok) {
+        if ('timedOut' in r)
+          throw new SignetError(
+            'verification',
+            'EVALUATION_TIMEOUT',
+            `condition ${r.error} (evaluation is bounded in time)`,
+          );
+        throw verificationFailed('CONDITION_ERROR', `condition failed to evaluate: ${r.error}`);
       }
-      if (typeof out !== 'boolean')
-        throw verificationFailed(
-          'CONDITION_ERROR',
-          `condition returned ${out === null ? 'null' : typeof out}, not a bool`,
-        );
-      return out;
+      if (typeof r.value !== 'boolean')
+        throw verificationFailed('CONDITION_ERROR', `condition returned ${r.type}, not a bool`);
+      return r.value;
     },
   };
 }

@@ -107,6 +107,8 @@ export interface CommitDecisionOptions {
   ref?: string;
   search?: LogSearch;
   noMatch?: EvaluateOptions['noMatch'];
+  /** Epoch ms by which every decision is made (log searches, verification, conditions). */
+  deadline?: number;
 }
 
 /** One decision per commit of the range (or for the one revision or tag). */
@@ -133,12 +135,10 @@ export async function decideCommits(
   const out: Decision[] = [];
   for await (const obj of readObjects(o.repoDir, ids)) {
     const evidence = await objectEvidence(type, obj.id, obj.raw, o.search);
-    const d = evaluate(
-      policies,
-      { kind: 'commit', repository, ref, sha: obj.id },
-      evidence,
-      o.noMatch ? { noMatch: o.noMatch } : {},
-    );
+    const d = evaluate(policies, { kind: 'commit', repository, ref, sha: obj.id }, evidence, {
+      ...(o.noMatch ? { noMatch: o.noMatch } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+    });
     out.push(d);
   }
   if (out.length === 0)

@@ -11,6 +11,7 @@
  * distinct signers. A failed policy in `warn` mode admits with a warning.
  */
 import { createHash } from 'node:crypto';
+import { SignetError } from '../../core/errors.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import {
   fulcioExtensions,
@@ -41,6 +42,8 @@ export interface Evidence {
   label: string;
   /** Images: the signature repository it was found in, when an authority's `source` named it. */
   origin?: string;
+  /** It could not be gathered: verify() throws why (checked whatever the deadline). */
+  unavailable?: boolean;
   /** Images: how it was stored (OCI referrer bundle, or cosign's legacy tag). */
   scheme?: 'bundle' | 'legacy';
   /** The ONE verifier over this evidence; throws a SignetError naming the failed check. */
@@ -61,6 +64,43 @@ export interface EvaluateOptions {
   /** What to do with an artifact no policy covers (default deny, as policy-controller). */
   noMatch?: NoMatchPolicy;
   resource?: ResourceInfo;
+  /**
+   * When the evaluation must be over (epoch ms): a check not started by then, or a condition
+   * still running then, fails with EVALUATION_TIMEOUT, so the policy fails (a denial in
+   * enforce mode, a warning in warn mode).
+   */
+  deadline?: number;
+}
+
+/** The deadline has passed: what every check after it says. */
+export function deadlineError(deadline: number): SignetError {
+  return new SignetError(
+    'verification',
+    'EVALUATION_TIMEOUT',
+    `evaluation did not finish in time (its deadline was ${new Date(deadline).toISOString()})`,
+  );
+}
+
+/** cosign's `--timeout` default (3m0s) for a whole CLI evaluation. */
+export const DEFAULT_EVALUATION_MS = 180_000;
+
+/**
+ * Evidence that could not be gathered (a registry or log that failed or did not answer in
+ * time): every signature and attestation check fails with that reason, so each policy covering
+ * the artifact fails by its mode, and a static authority still decides as it says.
+ */
+export function unavailableEvidence(label: string, error: Error): Evidence[] {
+  const verify = (): never => {
+    throw error;
+  };
+  return [
+    { kind: 'signature', label, verify, unavailable: true },
+    { kind: 'attestation', label, verify, unavailable: true },
+  ];
+}
+
+function checkDeadline(deadline: number | undefined): void {
+  if (deadline !== undefined && Date.now() >= deadline) throw deadlineError(deadline);
 }
 
 export interface SignerMatch {
@@ -234,6 +274,7 @@ function evaluateAuthority(
   a: Authority,
   target: Target,
   evidence: Evidence[],
+  deadline: number | undefined,
 ): AuthorityEvaluation {
   const matches = { signatures: [] as unknown[], attestations: {} as Record<string, unknown[]> };
   if (a.kind === 'static') {
@@ -276,6 +317,7 @@ function evaluateAuthority(
     if (sigs.length === 0) reasons.push('no signature was found for the artifact');
     for (const e of sigs) {
       try {
+        if (!e.unavailable) checkDeadline(deadline);
         const r = e.verify(policy, a.trust.root, base);
         const m = record(e, r);
         if (!satisfiedBy.some((x) => x.signer === m.signer)) satisfiedBy.push(m);
@@ -299,8 +341,9 @@ function evaluateAuthority(
         reasons.push(`${rule.name}: no attestation was found for the artifact`);
       for (const e of atts) {
         try {
+          if (!e.unavailable) checkDeadline(deadline);
           const r = e.verify(policy, a.trust.root, { ...base, predicateType: rule.predicateType });
-          if (rule.condition && !rule.condition.evaluate(statementInput(r, target))) {
+          if (rule.condition && !rule.condition.evaluate(statementInput(r, target), deadline)) {
             reasons.push(
               `${rule.name}: ${e.label}: the condition ${rule.condition.source} is false`,
             );
@@ -335,8 +378,13 @@ function evaluateAuthority(
   };
 }
 
-export function evaluatePolicy(p: Policy, target: Target, evidence: Evidence[]): PolicyOutcome {
-  const evaluations = p.authorities.map((a) => evaluateAuthority(a, target, evidence));
+export function evaluatePolicy(
+  p: Policy,
+  target: Target,
+  evidence: Evidence[],
+  deadline?: number,
+): PolicyOutcome {
+  const evaluations = p.authorities.map((a) => evaluateAuthority(a, target, evidence, deadline));
   const satisfied = evaluations.filter((e) => e.outcome.passed).length;
   const reasons: string[] = [];
   let passed = satisfied >= p.threshold;
@@ -351,7 +399,7 @@ export function evaluatePolicy(p: Policy, target: Target, evidence: Evidence[]):
     for (const [i, a] of p.authorities.entries())
       if (evaluations[i]!.outcome.passed) authorityMatches[a.name] = evaluations[i]!.matches;
     try {
-      if (!p.condition.evaluate({ authorityMatches, artifact: artifactInput(target) })) {
+      if (!p.condition.evaluate({ authorityMatches, artifact: artifactInput(target) }, deadline)) {
         passed = false;
         reasons.push(`the policy condition ${p.condition.source} is false`);
       }
@@ -396,7 +444,7 @@ export function evaluate(
     if (noMatch === 'warn') decision.warnings.push(msg);
   }
   for (const p of matching) {
-    const outcome = evaluatePolicy(p, target, evidence);
+    const outcome = evaluatePolicy(p, target, evidence, opts.deadline);
     decision.policies.push(outcome);
     if (outcome.passed) continue;
     const why = failureSummary(outcome);

@@ -18,7 +18,14 @@ import {
   type ResolvedImage,
 } from '../oci/index.ts';
 import type { ImageEvidenceProvider } from './admission.ts';
-import { evaluate, type Decision, type EvaluateOptions, type Evidence } from './engine.ts';
+import {
+  DEFAULT_EVALUATION_MS,
+  evaluate,
+  unavailableEvidence,
+  type Decision,
+  type EvaluateOptions,
+  type Evidence,
+} from './engine.ts';
 import { parseImageReference, type ImageReference } from './glob.ts';
 import type { Policy } from './types.ts';
 
@@ -90,15 +97,20 @@ export function registryEvidence(
   const sources = signatureSources(policies);
   const kinds = neededKinds(policies);
   const resolved = new Map<string, ResolvedImage>();
+  const until = (deadline: number): RegistryOptions => ({
+    ...registry,
+    http: { ...registry.http, deadline },
+  });
   return {
-    async resolve(ref) {
-      const r = await resolveImage(ref.oci, { registry });
+    async resolve(ref, deadline) {
+      const r = await resolveImage(ref.oci, { registry: until(deadline) });
       const name = `${ref.registry}/${ref.repository}@${r.digest.text}`;
       resolved.set(name, r);
       if (resolved.size > 1000) resolved.delete(resolved.keys().next().value!);
       return name;
     },
-    async evidence(ref, digestName) {
+    async evidence(ref, digestName, deadline) {
+      const reg = until(deadline);
       let image = resolved.get(digestName);
       resolved.delete(digestName);
       if (!image) {
@@ -109,35 +121,51 @@ export function registryEvidence(
             tag: undefined,
             digest: parseReference(`x${digestName.slice(at)}`).digest!,
           },
-          { registry },
+          { registry: reg },
         );
       }
       const all = await Promise.all([
-        attachmentsOf(image, ref.original, registry, undefined, kinds),
-        ...sources.map((s) => attachmentsOf(image, ref.original, registry, s, kinds)),
+        attachmentsOf(image, ref.original, reg, undefined, kinds),
+        ...sources.map((s) => attachmentsOf(image, ref.original, reg, s, kinds)),
       ]);
       return all.flat();
     },
   };
 }
 
-/** `policy verify IMAGE`: resolve, gather, decide. */
+/** What `policy verify` is given: registry access, no-match action, the deadline. */
+export interface ImageDecisionOptions {
+  registry?: RegistryOptions;
+  noMatch?: EvaluateOptions['noMatch'];
+  /** Epoch ms by which the whole decision (registry, verification, conditions) is made. */
+  deadline?: number;
+}
+
+/** `policy verify IMAGE`: resolve, gather, decide, all before the deadline. */
 export async function decideImage(
   policies: Policy[],
   image: string,
-  o: { registry?: RegistryOptions; noMatch?: EvaluateOptions['noMatch'] } = {},
+  o: ImageDecisionOptions = {},
 ): Promise<Decision> {
   const ref: ImageReference = parseImageReference(image, 'image');
   const provider = registryEvidence(policies, o.registry ?? {});
-  const signal = new AbortController().signal;
-  const digestName = ref.digest
-    ? `${ref.registry}/${ref.repository}@${ref.digest}`
-    : await provider.resolve(ref, signal);
-  const evidence = await provider.evidence(ref, digestName, signal);
+  const deadline = o.deadline ?? Date.now() + DEFAULT_EVALUATION_MS;
+  const opts: EvaluateOptions = { deadline, ...(o.noMatch ? { noMatch: o.noMatch } : {}) };
+  let digestName = ref.digest ? `${ref.registry}/${ref.repository}@${ref.digest}` : undefined;
+  let evidence: Evidence[];
+  try {
+    digestName ??= await provider.resolve(ref, deadline);
+    evidence = await provider.evidence(ref, digestName, deadline);
+  } catch (e) {
+    // The registry failed or stalled: the policies covering the image decide what that means
+    // (a denial in enforce mode, a warning in warn mode), with the reason.
+    if (!(e instanceof SignetError) || e.kind === 'invalid-input') throw e;
+    evidence = unavailableEvidence(`registry (${ref.registry})`, e);
+  }
   return evaluate(
     policies,
-    { kind: 'image', ref, digestName },
+    digestName ? { kind: 'image', ref, digestName } : { kind: 'image', ref },
     evidence,
-    o.noMatch ? { noMatch: o.noMatch } : {},
+    opts,
   );
 }

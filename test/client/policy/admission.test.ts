@@ -180,7 +180,7 @@ before(async () => {
 kind: ClusterImagePolicy
 metadata: {name: prod}
 spec:
-  images: [{glob: "${reg.host}/prod/**"}, {glob: "${hangHost}/**"}]
+  images: [{glob: "${reg.host}/prod/**"}, {glob: "${hangHost}/enforce/**"}]
   authorities:
     - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
 ---
@@ -189,7 +189,7 @@ kind: ClusterImagePolicy
 metadata: {name: staging}
 spec:
   mode: warn
-  images: [{glob: "${reg.host}/staging/**"}]
+  images: [{glob: "${reg.host}/staging/**"}, {glob: "${hangHost}/warn/**"}]
   authorities:
     - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
 `,
@@ -370,14 +370,77 @@ test('an evaluation that does not finish in time is a denial in enforce mode', o
   const t0 = Date.now();
   const r = await post(
     `${server.url}/validate?timeout=2s`,
-    review('Pod', pod(good.ref, `${hangHost}/app:v1`)),
+    review('Pod', pod(good.ref, `${hangHost}/enforce/app:v1`)),
     cert,
   );
   const took = Date.now() - t0;
   assert.equal(r.json.response.allowed, false);
-  assert.match(r.json.response.status.message, /did not finish within \d+ ms/);
+  assert.match(
+    r.json.response.status.message,
+    /spec\.containers\[1\]\.image \S+\/enforce\/app:v1: verification did not finish within \d+ ms/,
+  );
   assert.ok(took < 2000, `answered within the webhook's timeout (${took} ms)`);
 });
+
+test('an evaluation that does not finish in time is a warning in warn mode', opts, async () => {
+  const t0 = Date.now();
+  const r = await post(
+    `${server.url}/validate?timeout=2s`,
+    review('Pod', pod(good.ref, `${hangHost}/warn/app:v1`)),
+    cert,
+  );
+  const took = Date.now() - t0;
+  assert.equal(r.json.response.allowed, true, JSON.stringify(r.json.response.status));
+  assert.equal(r.json.response.warnings.length, 1);
+  assert.match(
+    r.json.response.warnings[0],
+    /\/warn\/app:v1: verification did not finish within \d+ ms/,
+  );
+  assert.ok(took < 2000, `answered within the webhook's timeout (${took} ms)`);
+});
+
+test(
+  'policy verify --timeout bounds the registry: enforce denies, warn admits with a warning',
+  opts,
+  async () => {
+    const policy = path.join(S.dir, 'admission.yaml');
+    const run = (image: string) => {
+      const t0 = Date.now();
+      const r = spawnSync(
+        path.resolve('bin/signet'),
+        [
+          'policy',
+          'verify',
+          '--policy',
+          policy,
+          '--trusted-root',
+          path.join(S.dir, 'trusted_root.json'),
+          '--timeout',
+          '1s',
+          image,
+        ],
+        { encoding: 'utf8' },
+      );
+      return { ...r, took: Date.now() - t0 };
+    };
+    const enforce = run(`${hangHost}/enforce/app:v1`);
+    assert.equal(enforce.status, 1, enforce.stderr);
+    assert.match(enforce.stderr, /policy "prod" fails: .*cannot reach .* no answer within/);
+    assert.ok(enforce.took < 8000, `stopped at the deadline (${enforce.took} ms)`);
+    const warn = run(`${hangHost}/warn/app:v1`);
+    assert.equal(warn.status, 0, warn.stderr);
+    assert.match(
+      warn.stderr,
+      /warning: policy "staging" would fail \(warn mode\): .*no answer within/,
+    );
+    assert.match(
+      spawnSync(path.resolve('bin/signet'), ['policy', 'verify', '--timeout', 'soon', 'x'], {
+        encoding: 'utf8',
+      }).stderr,
+      /--timeout.*"soon" is not a positive duration/,
+    );
+  },
+);
 
 test('signet admission serves the policies over HTTPS until stopped', opts, async () => {
   const { spawn } = await import('node:child_process');

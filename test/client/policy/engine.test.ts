@@ -420,3 +420,53 @@ spec:
   const d = decide(p, ['alice']);
   assert.equal(d.allowed, true, JSON.stringify(d.policies[0]?.authorities[0]?.reasons));
 });
+
+test('evaluation is bounded in time: a condition still running at the deadline fails the policy (enforce denies, warn warns)', async () => {
+  // Five nested comprehensions over 40-element lists: 10^8 steps, minutes of work for the CEL
+  // library, in an expression of a few hundred nodes (its structural limits allow it).
+  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const slow = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+  const policy = (mode: string) =>
+    load(`  mode: ${mode}
+  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+      attestations:
+        - name: provenance
+          predicateType: https://slsa.dev/provenance/v1
+          policy: {type: cel, data: ${JSON.stringify(slow)}}`);
+  const run = (policies: Policy[]) => {
+    const t0 = Date.now();
+    const d = decideBlob(policies, target, artifact, [{ bundle: B.provenance!, label: 'prov' }], {
+      deadline: Date.now() + 700,
+    });
+    return { d, took: Date.now() - t0 };
+  };
+  const enforce = run(await policy('enforce'));
+  assert.equal(enforce.d.allowed, false);
+  assert.match(
+    enforce.d.errors[0]!,
+    /policy "p\d+" fails: .*provenance: prov: condition did not finish before the deadline/,
+  );
+  assert.ok(enforce.took < 3000, `stopped at the deadline (${enforce.took} ms)`);
+  const warn = run(await policy('warn'));
+  assert.equal(warn.d.allowed, true);
+  assert.match(
+    warn.d.warnings[0]!,
+    /would fail \(warn mode\): .*did not finish before the deadline/,
+  );
+  assert.ok(warn.took < 3000, `stopped at the deadline (${warn.took} ms)`);
+  // The evaluator is usable again after it was stopped.
+  const fast = await load(`  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+      attestations:
+        - name: provenance
+          predicateType: https://slsa.dev/provenance/v1
+          policy: {type: cel, data: "predicate.runDetails.builder.id == 'https://ci.example.com/builder'"}`);
+  assert.equal(run(fast).d.allowed, true);
+  // A deadline already past: nothing is verified, and the reason says so.
+  const late = decideBlob(fast, target, artifact, [{ bundle: B.provenance!, label: 'prov' }], {
+    deadline: Date.now() - 1,
+  });
+  assert.equal(late.allowed, false);
+  assert.match(late.errors[0]!, /evaluation did not finish in time/);
+});
