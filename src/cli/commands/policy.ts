@@ -79,12 +79,43 @@ export function registerPolicy(program: Command): void {
       const deadline = Date.now() + parseDuration(flags.timeout ?? '3m0s', '--timeout');
       const p = await import('../../client/policy/index.ts');
       const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy');
-      const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
+      const trust = await p.defaultTrust(trustFlags(flags));
+      const policies = await p.policiesWithTrust(flags.policy ?? [], trust);
       const fs = await import('node:fs');
+      // --record: every decision's case, written once all are made (one case, or a list).
+      const cases: Record<string, unknown>[] = [];
+      const record = (
+        d: import('../../client/policy/index.ts').Decision,
+        target: import('../../client/policy/index.ts').Target,
+        material: import('../../client/policy/index.ts').RecordedMaterial,
+      ) => {
+        if (flags.record !== undefined)
+          cases.push(p.recordCase(d.target, target, material, d, trust?.root));
+      };
+      const writeRecord = () => {
+        if (flags.record === undefined) return;
+        const json = cases.length === 1 ? cases[0] : cases;
+        try {
+          fs.writeFileSync(flags.record, `${JSON.stringify(json, null, 2)}\n`);
+        } catch (e) {
+          throw invalid('--record', `cannot write ${flags.record}: ${(e as Error).message}`, e);
+        }
+      };
       if (flags.commits !== undefined || flags.tag !== undefined) {
         if (artifact !== undefined)
           throw invalid('--commits', 'give either an artifact or --commits / --tag, not both');
-        const ds = await decideGit(flags, policies, noMatch, undefined, deadline);
+        const gathered: Array<{
+          target: import('../../client/policy/index.ts').Target;
+          g: import('../../client/policy/index.ts').ObjectGathered;
+        }> = [];
+        const ds = await decideGit(flags, policies, noMatch, trust, {
+          deadline,
+          gathered: (target, g) => gathered.push({ target, g }),
+        });
+        ds.forEach((d, i) =>
+          record(d, gathered[i]!.target, { kind: 'commit', gathered: gathered[i]!.g }),
+        );
+        writeRecord();
         report(ds, format, p);
         return;
       }
@@ -94,14 +125,23 @@ export function registerPolicy(program: Command): void {
         artifact !== undefined &&
         !fs.existsSync(artifact);
       if (isImage) {
-        if (flags.record !== undefined)
-          throw invalid('--record', 'records file verifications (give the file and --bundle)');
+        let gathered:
+          | Parameters<
+              NonNullable<import('../../client/policy/index.ts').ImageDecisionOptions['gathered']>
+            >[0]
+          | undefined;
         // --timeout is the whole evaluation's deadline here, not a per-request one.
         const d = await p.decideImage(policies, artifact, {
           registry: registryOptions({ ...flags, timeout: undefined }),
           deadline,
+          gathered: (g) => (gathered = g),
           ...(noMatch ? { noMatch } : {}),
         });
+        if (gathered !== undefined) {
+          const ref = p.parseImageReference(artifact, 'image');
+          record(d, { kind: 'image', ref }, { kind: 'image', gathered });
+        }
+        writeRecord();
         report([d], format, p);
         return;
       }
@@ -113,21 +153,12 @@ export function registerPolicy(program: Command): void {
       if (flags.artifactName !== undefined) opts.artifactName = flags.artifactName;
       if (noMatch !== undefined) opts.noMatch = noMatch;
       const { decision, artifact: a, bundles } = await p.decideBlobFiles(policies, artifact, opts);
-      if (flags.record !== undefined) {
-        const target = p.blobTarget(artifact, a, flags.artifactName);
-        const json = p.recordCase(
-          decision.target,
-          target,
-          p.artifactDigestText(a),
-          bundles,
-          decision,
-        );
-        try {
-          fs.writeFileSync(flags.record, `${JSON.stringify(json, null, 2)}\n`);
-        } catch (e) {
-          throw invalid('--record', `cannot write ${flags.record}: ${(e as Error).message}`, e);
-        }
-      }
+      record(decision, p.blobTarget(artifact, a, flags.artifactName), {
+        kind: 'blob',
+        digest: p.artifactDigestText(a),
+        bundles,
+      });
+      writeRecord();
       report([decision], format, p);
     },
   );
@@ -142,12 +173,14 @@ export function registerPolicy(program: Command): void {
     .option('--server <url>', 'a Signet server to take that trusted root from (TUF)')
     .option('--tuf-root <file>', "pin the server's TUF root.json")
     .option('-o, --output <format>', 'text or json', 'text')
+    .option('--timeout <duration>', TIMEOUT_HELP, '3m0s')
     .action(async (cases: string[], flags: PolicyVerifyFlags) => {
       const format = outputFormat(flags.output);
       const p = await import('../../client/policy/index.ts');
       const fs = await import('node:fs');
-      const policies = await p.loadPolicySet(flags.policy ?? [], trustFlags(flags));
-      const parsed = cases.map((file) => {
+      const deadline = Date.now() + parseDuration(flags.timeout ?? '3m0s', '--timeout');
+      const parsed: import('../../client/policy/index.ts').RecordedCase[] = [];
+      for (const file of cases) {
         let text: string;
         try {
           text = fs.readFileSync(file, 'utf8');
@@ -164,9 +197,29 @@ export function registerPolicy(program: Command): void {
         } catch (e) {
           throw invalid('case', `${file} is not JSON: ${(e as Error).message}`, e);
         }
-        return p.parseRecordedCase(json, file);
-      });
-      const results = parsed.map((c) => ({ c, d: p.runRecordedCase(policies, c) }));
+        parsed.push(...(await p.parseRecordedCases(json, file)));
+      }
+      // The trust for authorities that name none: --trusted-root / --server when given (to test
+      // a new root), else the root each case was recorded with. Policies load once per root.
+      const given = await p.defaultTrust(trustFlags(flags));
+      const loaded = new Map<string, import('../../client/policy/index.ts').Policy[]>();
+      const policiesFor = async (c: (typeof parsed)[number]) => {
+        const key = given || !c.trustedRoot ? '' : c.trustedRoot.key;
+        let ps = loaded.get(key);
+        if (!ps) {
+          const trust =
+            given ??
+            (c.trustedRoot
+              ? { root: c.trustedRoot.root, label: 'the recorded trusted root' }
+              : undefined);
+          ps = await p.policiesWithTrust(flags.policy ?? [], trust);
+          loaded.set(key, ps);
+        }
+        return ps;
+      };
+      const results = [];
+      for (const c of parsed)
+        results.push({ c, d: p.runRecordedCase(await policiesFor(c), c, deadline) });
       const failures = results.filter(
         ({ c, d }) => c.expect !== undefined && (c.expect === 'allow') !== d.allowed,
       );
@@ -252,26 +305,27 @@ async function decideGit(
   flags: GitFlags & Omit<VerifyFlags, 'bundle'>,
   policies: import('../../client/policy/index.ts').Policy[],
   noMatch: import('../../client/policy/index.ts').NoMatchPolicy | undefined,
-  revision?: string,
-  deadline?: number,
+  trust: import('../../client/policy/index.ts').AuthorityTrust | undefined,
+  more: Pick<
+    import('../../client/policy/index.ts').CommitDecisionOptions,
+    'revision' | 'deadline' | 'gathered'
+  > = {},
 ) {
   const p = await import('../../client/policy/index.ts');
   const o: import('../../client/policy/index.ts').CommitDecisionOptions = {
     repoDir: flags.repo ?? process.cwd(),
+    ...more,
   };
   if (flags.commits !== undefined) o.range = flags.commits;
   if (flags.tag !== undefined) o.tag = flags.tag;
-  if (revision !== undefined) o.revision = revision;
   if (flags.repository !== undefined) o.repository = flags.repository;
   if (flags.ref !== undefined) o.ref = flags.ref;
   if (noMatch !== undefined) o.noMatch = noMatch;
-  if (deadline !== undefined) o.deadline = deadline;
-  const trust = await p.defaultTrust(trustFlags(flags));
   if (!flags.offline && trust) {
     const { rekorSearch } = await import('../../client/git/commits.ts');
     o.search = rekorSearch(
       trust.root,
-      { timeoutMs: 30_000, ...(deadline !== undefined ? { deadline } : {}) },
+      { timeoutMs: 30_000, ...(more.deadline !== undefined ? { deadline: more.deadline } : {}) },
       flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
     );
   }
@@ -294,7 +348,8 @@ export async function verifyGitByPolicy(
       'give either --policy or --key / certificate identity flags: the policy says who may sign',
     );
   const p = await import('../../client/policy/index.ts');
-  const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
+  const trust = await p.defaultTrust(trustFlags(flags));
+  const policies = await p.policiesWithTrust(flags.policy, trust);
   const g: GitFlags & Omit<VerifyFlags, 'bundle'> = { ...flags };
   if (flags.range !== undefined) g.commits = flags.range;
   if (tag !== undefined) g.tag = tag;
@@ -302,7 +357,8 @@ export async function verifyGitByPolicy(
     g,
     policies,
     undefined,
-    flags.range === undefined && tag === undefined ? (revision ?? 'HEAD') : undefined,
+    trust,
+    flags.range === undefined && tag === undefined ? { revision: revision ?? 'HEAD' } : {},
   );
   report(ds, 'text', p);
 }

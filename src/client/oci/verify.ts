@@ -83,7 +83,7 @@ function annotationsMatch(
 /** Verify one attachment against the image; throws with the reason it does not hold. */
 export function verifyAttachment(
   a: Attachment,
-  image: ResolvedImage,
+  image: Pick<ResolvedImage, 'digest'>,
   o: Pick<
     ImageVerifyOptions,
     'trustedRoot' | 'policy' | 'annotations' | 'predicateType' | 'verify'

@@ -15,9 +15,6 @@ import {
 import type { CelScope } from './cel-env.ts';
 import type { CelAnswer } from './cel-worker.ts';
 
-/** How long a worker may take to start (loading the CEL library), outside any deadline. */
-const START_MS = 30_000;
-
 interface Running {
   worker: Worker;
   port: MessagePort;
@@ -58,12 +55,16 @@ export function runCondition(
   deadline: number,
 ): SandboxResult {
   const r = (running ??= start());
-  // A worker still starting gets START_MS (a cold start is not the condition's cost).
+  // A worker still starting (policy load starts it; a stopped one is replaced at once) may use
+  // what is left of the deadline, no more: the bound is on wall-clock time.
   if (Atomics.load(r.state, 1) !== 1) {
-    Atomics.wait(r.state, 1, 0, Math.max(START_MS, deadline - Date.now()));
-    if (Atomics.load(r.state, 1) !== 1) {
-      return { ok: false, timedOut: true, error: 'the condition evaluator did not start' };
-    }
+    Atomics.wait(r.state, 1, 0, Math.max(0, deadline - Date.now()));
+    if (Atomics.load(r.state, 1) !== 1)
+      return {
+        ok: false,
+        timedOut: true,
+        error: 'did not finish before the deadline (its evaluator was still starting)',
+      };
   }
   Atomics.store(r.state, 0, 0);
   try {

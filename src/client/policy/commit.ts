@@ -15,7 +15,13 @@ import {
   type LogSearch,
   type OnlineSearch,
 } from '../git/verify.ts';
-import { evaluate, type Decision, type EvaluateOptions, type Evidence } from './engine.ts';
+import {
+  evaluate,
+  type Decision,
+  type EvaluateOptions,
+  type Evidence,
+  type Target,
+} from './engine.ts';
 import type { Policy } from './types.ts';
 
 /**
@@ -62,36 +68,66 @@ export async function refOf(
   return name.startsWith('refs/') ? name : undefined;
 }
 
-/** Evidence from one raw signed object. */
-export async function objectEvidence(
+/** What one signed object gave: enough to decide again offline (policy test). */
+export interface GatheredObject {
+  type: SignedObjectType;
+  /** The object ID (SHA-1 hex, or SHA-256 in a SHA-256 repository). */
+  id: string;
+  /** The raw object as git stores it. */
+  raw: Uint8Array;
+  /** What the log search found for an online-mode signature (gitsign). */
+  found: OnlineSearch;
+}
+
+/** An object whose signature cannot be read or is not bound to its content. */
+export interface UnreadableObject {
+  type: SignedObjectType;
+  id: string;
+  raw: Uint8Array;
+  error: unknown;
+}
+
+export type ObjectGathered = GatheredObject | UnreadableObject;
+
+/** Reads the signature and searches the log for it (the I/O half). */
+export async function gatherObject(
   type: SignedObjectType,
   id: string,
   raw: Uint8Array,
   search: LogSearch | undefined,
-): Promise<Evidence[]> {
+): Promise<ObjectGathered> {
   const { payload, signature } = type === 'commit' ? splitCommit(raw) : splitTag(raw);
-  if (!signature) return [];
-  let found: OnlineSearch;
+  if (!signature)
+    return { type, id, raw, found: { entry: undefined, searched: false, error: undefined } };
   try {
-    found = await searchOnlineEntry(payload, signature, id, search);
+    return { type, id, raw, found: await searchOnlineEntry(payload, signature, id, search) };
   } catch (e) {
     // Unreadable or not bound to the content: a signature that cannot count, with its reason.
+    return { type, id, raw, error: e };
+  }
+}
+
+/** The engine's evidence from one object (live or recorded): the pure half. */
+export function objectEvidence(g: ObjectGathered): Evidence[] {
+  const { payload, signature } = g.type === 'commit' ? splitCommit(g.raw) : splitTag(g.raw);
+  if (!signature) return [];
+  const label = `${g.type} ${g.id.slice(0, 12)}`;
+  if ('error' in g)
     return [
       {
         kind: 'signature',
-        label: `${type} ${id.slice(0, 12)}`,
+        label,
         verify: () => {
-          throw e;
+          throw g.error;
         },
       },
     ];
-  }
   return [
     {
       kind: 'signature',
-      label: `${type} ${id.slice(0, 12)}`,
+      label,
       verify: (policy, root: TrustedRoot) =>
-        verifyGitSignatureWithEntry(payload, signature, id, found, root, policy).verification,
+        verifyGitSignatureWithEntry(payload, signature, g.id, g.found, root, policy).verification,
     },
   ];
 }
@@ -109,6 +145,8 @@ export interface CommitDecisionOptions {
   noMatch?: EvaluateOptions['noMatch'];
   /** Epoch ms by which every decision is made (log searches, verification, conditions). */
   deadline?: number;
+  /** Told what each object gave, for `policy verify --record`. */
+  gathered?: (target: Target, g: ObjectGathered) => void;
 }
 
 /** One decision per commit of the range (or for the one revision or tag). */
@@ -134,8 +172,10 @@ export async function decideCommits(
   const ref = o.tag !== undefined ? (o.ref ?? tip) : await refOf(o.repoDir, tip, o.ref);
   const out: Decision[] = [];
   for await (const obj of readObjects(o.repoDir, ids)) {
-    const evidence = await objectEvidence(type, obj.id, obj.raw, o.search);
-    const d = evaluate(policies, { kind: 'commit', repository, ref, sha: obj.id }, evidence, {
+    const g = await gatherObject(type, obj.id, obj.raw, o.search);
+    const target: Target = { kind: 'commit', repository, ref, sha: obj.id };
+    o.gathered?.(target, g);
+    const d = evaluate(policies, target, objectEvidence(g), {
       ...(o.noMatch ? { noMatch: o.noMatch } : {}),
       ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
     });

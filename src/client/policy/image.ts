@@ -8,6 +8,7 @@
  */
 import { SignetError } from '../../core/errors.ts';
 import { parseReference } from '../../core/oci/reference.ts';
+import type { Digest } from '../../core/oci/digest.ts';
 import {
   discover,
   repositoryOf,
@@ -17,6 +18,7 @@ import {
   type RegistryOptions,
   type ResolvedImage,
 } from '../oci/index.ts';
+import type { Attachment, Rejected } from '../oci/discover.ts';
 import type { ImageEvidenceProvider } from './admission.ts';
 import {
   DEFAULT_EVALUATION_MS,
@@ -47,40 +49,69 @@ export function neededKinds(policies: Policy[]): AttachmentKind[] {
   return [...kinds];
 }
 
-async function attachmentsOf(
+/** What was found in one signature repository (the image's own, or a policy's `source`). */
+export interface GatheredSource {
+  /** The `source[].oci` repository, or undefined for the image's own. */
+  origin: string | undefined;
+  attachments: Attachment[];
+  unreadable: Rejected[];
+}
+
+/** Everything the registry gave for one image: enough to decide again offline (policy test). */
+export interface GatheredImage {
+  digest: Digest;
+  sources: GatheredSource[];
+}
+
+async function gatherSource(
   image: ResolvedImage,
   label: string,
   registry: RegistryOptions,
   origin: string | undefined,
   kinds: AttachmentKind[],
-): Promise<Evidence[]> {
-  if (kinds.length === 0) return [];
+): Promise<GatheredSource> {
+  if (kinds.length === 0) return { origin, attachments: [], unreadable: [] };
   const repo =
     origin === undefined ? repositoryOf(image.ref, registry) : sourceRepository(origin, registry);
   const d = await discover(repo, image.digest, label, kinds);
-  const out: Evidence[] = d.attachments.map((a) => ({
-    kind: a.kind,
-    label: `${origin ? `${origin} ` : ''}${a.location}`,
-    scheme: a.scheme === 'referrer' ? 'bundle' : 'legacy',
-    ...(origin !== undefined ? { origin } : {}),
-    verify: (policy, root, options) =>
-      verifyAttachment(a, image, {
-        trustedRoot: root,
-        policy,
-        verify: options,
-        ...(options.predicateType !== undefined ? { predicateType: options.predicateType } : {}),
-      }).result,
-  }));
-  // Unreadable candidates are reasons too (a signature that is not what it claims).
-  for (const u of d.unreadable)
-    out.push({
-      kind: 'signature',
-      label: `${origin ? `${origin} ` : ''}${u.location}`,
-      ...(origin !== undefined ? { origin } : {}),
-      verify: () => {
-        throw new SignetError('verification', 'UNREADABLE_SIGNATURE', u.reason);
-      },
-    });
+  return { origin, attachments: d.attachments, unreadable: d.unreadable };
+}
+
+/**
+ * The engine's evidence from what was gathered (live, or recorded): each attachment verified
+ * through client/oci's verifyAttachment against the image digest.
+ */
+export function imageEvidence(g: GatheredImage): Evidence[] {
+  const out: Evidence[] = [];
+  for (const { origin, attachments, unreadable } of g.sources) {
+    const at = origin ? `${origin} ` : '';
+    for (const a of attachments)
+      out.push({
+        kind: a.kind,
+        label: `${at}${a.location}`,
+        scheme: a.scheme === 'referrer' ? 'bundle' : 'legacy',
+        ...(origin !== undefined ? { origin } : {}),
+        verify: (policy, root, options) =>
+          verifyAttachment(a, g, {
+            trustedRoot: root,
+            policy,
+            verify: options,
+            ...(options.predicateType !== undefined
+              ? { predicateType: options.predicateType }
+              : {}),
+          }).result,
+      });
+    // Unreadable candidates are reasons too (a signature that is not what it claims).
+    for (const u of unreadable)
+      out.push({
+        kind: 'signature',
+        label: `${at}${u.location}`,
+        ...(origin !== undefined ? { origin } : {}),
+        verify: () => {
+          throw new SignetError('verification', 'UNREADABLE_SIGNATURE', u.reason);
+        },
+      });
+  }
   return out;
 }
 
@@ -93,7 +124,9 @@ function sourceRepository(oci: string, registry: RegistryOptions) {
 export function registryEvidence(
   policies: Policy[],
   registry: RegistryOptions = {},
-): ImageEvidenceProvider {
+): ImageEvidenceProvider & {
+  gather(ref: ImageReference, digestName: string, deadline: number): Promise<GatheredImage>;
+} {
   const sources = signatureSources(policies);
   const kinds = neededKinds(policies);
   const resolved = new Map<string, ResolvedImage>();
@@ -110,6 +143,9 @@ export function registryEvidence(
       return name;
     },
     async evidence(ref, digestName, deadline) {
+      return imageEvidence(await this.gather(ref, digestName, deadline));
+    },
+    async gather(ref, digestName, deadline) {
       const reg = until(deadline);
       let image = resolved.get(digestName);
       resolved.delete(digestName);
@@ -125,10 +161,10 @@ export function registryEvidence(
         );
       }
       const all = await Promise.all([
-        attachmentsOf(image, ref.original, reg, undefined, kinds),
-        ...sources.map((s) => attachmentsOf(image, ref.original, reg, s, kinds)),
+        gatherSource(image, ref.original, reg, undefined, kinds),
+        ...sources.map((s) => gatherSource(image, ref.original, reg, s, kinds)),
       ]);
-      return all.flat();
+      return { digest: image.digest, sources: all };
     },
   };
 }
@@ -139,6 +175,8 @@ export interface ImageDecisionOptions {
   noMatch?: EvaluateOptions['noMatch'];
   /** Epoch ms by which the whole decision (registry, verification, conditions) is made. */
   deadline?: number;
+  /** Told what the registry gave (or why it gave nothing), for `policy verify --record`. */
+  gathered?: (g: GatheredImage | { unavailable: string }) => void;
 }
 
 /** `policy verify IMAGE`: resolve, gather, decide, all before the deadline. */
@@ -155,11 +193,14 @@ export async function decideImage(
   let evidence: Evidence[];
   try {
     digestName ??= await provider.resolve(ref, deadline);
-    evidence = await provider.evidence(ref, digestName, deadline);
+    const g = await provider.gather(ref, digestName, deadline);
+    o.gathered?.(g);
+    evidence = imageEvidence(g);
   } catch (e) {
     // The registry failed or stalled: the policies covering the image decide what that means
     // (a denial in enforce mode, a warning in warn mode), with the reason.
     if (!(e instanceof SignetError) || e.kind === 'invalid-input') throw e;
+    o.gathered?.({ unavailable: e.message });
     evidence = unavailableEvidence(`registry (${ref.registry})`, e);
   }
   return evaluate(

@@ -15,7 +15,14 @@ export async function defaultTrust(flags: VerifyFlags): Promise<AuthorityTrust |
 }
 
 export async function loadPolicySet(paths: string[], flags: VerifyFlags): Promise<Policy[]> {
-  const trust = await defaultTrust(flags);
+  return policiesWithTrust(paths, await defaultTrust(flags));
+}
+
+/** The policy files, with `trust` for authorities that name no trust root. */
+export function policiesWithTrust(
+  paths: string[],
+  trust: AuthorityTrust | undefined,
+): Promise<Policy[]> {
   return loadPolicies(paths, {
     ...(trust ? { defaultTrust: trust } : {}),
     tufCacheDir: tufCacheDir(),

@@ -49,9 +49,10 @@ before(async () => {
     }),
   );
 });
+let stackClosed = false;
 after(async () => {
   await agentRequest(world.socket, { op: 'stop' }, 2000).catch(() => {});
-  await S?.close();
+  if (!stackClosed) await S?.close();
 });
 
 async function load(commits: string, who = 'alice@example.com'): Promise<Policy[]> {
@@ -159,4 +160,88 @@ test('CLI: verify-commit --policy and policy verify --commits', async () => {
   ]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: .*"nope\.\.HEAD" is not a commit range/);
+});
+
+// Last: it stops the stack, to show the replay needs nothing but the case and the policy.
+test('policy verify --record writes commit cases; policy test replays them offline and fails when the policy changes', async () => {
+  const policy = S.write(
+    'record-commits.yaml',
+    `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: main-branch}\nspec:\n  commits: [{repository: "github.com/acme/app", ref: "refs/heads/*"}]\n  authorities:\n    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}\n`,
+  );
+  const range = path.join(S.dir, 'range-cases.json');
+  const one = path.join(S.dir, 'alice-case.json');
+  const trust = ['--trusted-root', path.join(S.dir, 'trusted_root.json')];
+  const r = await world.signet(repo, [
+    'policy',
+    'verify',
+    '--policy',
+    policy,
+    ...trust,
+    '--commits',
+    'HEAD',
+    '--record',
+    range,
+  ]);
+  assert.equal(r.status, 1, 'bob and the unsigned commit are denied');
+  const cases = JSON.parse(fs.readFileSync(range, 'utf8'));
+  assert.deepEqual(
+    cases.map((c: { expect: string; artifact: { sha: string } }) => [c.artifact.sha, c.expect]),
+    [
+      [ids['by alice'], 'allow'],
+      [ids['by bob'], 'deny'],
+      [ids.unsigned, 'deny'],
+    ],
+  );
+  // What was verified is in the case: the raw commit as git stores it, and the trusted root.
+  const raw = (await world.git(repo, ['cat-file', 'commit', ids['by alice']!])).stdout;
+  assert.equal(Buffer.from(cases[0].artifact.object, 'base64').toString('utf8'), raw);
+  assert.equal(cases[0].artifact.ref, 'refs/heads/main');
+  assert.equal(cases[0].trustedRoot.tlogs.length > 0, true);
+  const a = await world.signet(repo, [
+    'policy',
+    'verify',
+    '--policy',
+    policy,
+    ...trust,
+    '--commits',
+    ids['by alice']!,
+    '--ref',
+    'refs/heads/main',
+    '--record',
+    one,
+  ]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(one, 'utf8')).expect, 'allow');
+
+  // Offline: the stack is gone, no trust flags; cases and policy are all there is.
+  await S.close();
+  stackClosed = true;
+  const replay = await world.signet(S.dir, ['policy', 'test', '--policy', policy, range, one]);
+  assert.equal(replay.status, 0, replay.stderr + replay.stdout);
+  assert.equal(replay.stdout.match(/^ok /gm)?.length, 4);
+  assert.match(
+    replay.stdout,
+    /ok github\.com\/acme\/app@[0-9a-f]{40} \(refs\/heads\/main\): allowed \(expected allow\)/,
+  );
+
+  // The policy changes (bob instead of alice): the recorded decisions no longer hold.
+  const changed = S.write(
+    'record-commits-bob.yaml',
+    fs.readFileSync(policy, 'utf8').replace('alice@', 'bob@'),
+  );
+  const broken = await world.signet(S.dir, ['policy', 'test', '--policy', changed, range]);
+  assert.equal(broken.status, 1);
+  assert.equal(broken.stdout.match(/^FAIL /gm)?.length, 2, broken.stdout);
+  assert.match(broken.stderr, /2 of 3 cases did not get the expected decision/);
+
+  // A case whose commit was changed is refused when read, naming the field.
+  const tampered = JSON.parse(fs.readFileSync(one, 'utf8'));
+  tampered.artifact.object = Buffer.from(raw.replace('by alice', 'by mallory')).toString('base64');
+  fs.writeFileSync(path.join(S.dir, 'tampered.json'), JSON.stringify(tampered));
+  const t = await world.signet(S.dir, ['policy', 'test', '--policy', policy, 'tampered.json']);
+  assert.equal(t.status, 1);
+  assert.match(
+    t.stderr,
+    /^error: tampered\.json: artifact\.object.*is not the recorded commit: its object ID is [0-9a-f]{40}, not/m,
+  );
 });

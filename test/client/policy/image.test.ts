@@ -39,7 +39,9 @@ before(async () => {
   );
   await signImage(legacyByBob.ref, await S.context('bob@example.com'), { mode: 'legacy' });
 });
+let closed = false;
 after(async () => {
+  if (closed) return;
   await reg?.close();
   await S?.close();
 });
@@ -187,3 +189,65 @@ test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
   assert.equal(both.status, 1);
   assert.match(both.stderr, /give either --policy or --key/);
 });
+
+// Last: it stops the registry and the stack, to show the replay needs only the cases.
+test(
+  'policy verify --record writes image cases (referrer and legacy signatures); policy test replays them offline',
+  opts,
+  async () => {
+    const { spawnSync } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const run = (args: string[]) =>
+      spawnSync(path.resolve('bin/signet'), args, { cwd: S.dir, encoding: 'utf8' });
+    const policy = (people: string[]) =>
+      `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: team}\nspec:\n  images: [{glob: "${reg.host}/team/**"}]\n  authorities:\n${people.map((p) => `    - name: ${p}\n      keyless: ${who(`${p}@example.com`)}\n`).join('')}`;
+    S.write('rec-both.yaml', policy(['alice', 'bob']));
+    S.write('rec-alice.yaml', policy(['alice']));
+    const record = (image: string, file: string) =>
+      run([
+        'policy',
+        'verify',
+        '--policy',
+        'rec-both.yaml',
+        '--trusted-root',
+        'trusted_root.json',
+        '--record',
+        file,
+        image,
+      ]);
+    const a = record(signedByAlice.tagRef, 'alice-image.json');
+    assert.equal(a.status, 0, a.stderr);
+    const b = record(legacyByBob.tagRef, 'bob-image.json');
+    assert.equal(b.status, 0, b.stderr);
+    const u = record(unsigned.tagRef, 'unsigned-image.json');
+    assert.equal(u.status, 1);
+    const alice = JSON.parse(fs.readFileSync(path.join(S.dir, 'alice-image.json'), 'utf8'));
+    assert.equal(alice.artifact.digest, signedByAlice.digest);
+    assert.equal(alice.image.sources[0].attachments[0].scheme, 'referrer');
+    const bob = JSON.parse(fs.readFileSync(path.join(S.dir, 'bob-image.json'), 'utf8'));
+    const legacy = bob.image.sources[0].attachments[0];
+    assert.equal(legacy.scheme, 'legacy');
+    // the signed simple-signing payload names the digest
+    assert.match(Buffer.from(legacy.payload, 'base64').toString(), new RegExp(bob.artifact.digest));
+
+    await reg.close();
+    await S.close();
+    closed = true;
+    const cases = ['alice-image.json', 'bob-image.json', 'unsigned-image.json'];
+    const replay = run(['policy', 'test', '--policy', 'rec-both.yaml', ...cases]);
+    assert.equal(replay.status, 0, replay.stderr + replay.stdout);
+    assert.equal(replay.stdout.match(/^ok /gm)?.length, 3);
+    // Without bob in the policy, bob's image is no longer allowed: the case fails.
+    const broken = run(['policy', 'test', '--policy', 'rec-alice.yaml', ...cases]);
+    assert.equal(broken.status, 1);
+    assert.match(broken.stdout, /^FAIL .*team\/worker:v2: denied \(expected allow\)/m);
+    assert.match(broken.stderr, /1 of 3 cases did not get the expected decision/);
+    // A recorded legacy payload for another image is refused by the verifier, not trusted.
+    bob.artifact.digest = alice.artifact.digest;
+    fs.writeFileSync(path.join(S.dir, 'moved.json'), JSON.stringify(bob));
+    const moved = run(['policy', 'test', '--policy', 'rec-both.yaml', 'moved.json']);
+    assert.equal(moved.status, 1);
+    assert.match(moved.stdout, /the signature is for sha256:[0-9a-f]{64}, not this image/);
+  },
+);
