@@ -109,3 +109,230 @@ test('trusted-root create rebuilds the stack’s trusted root from its PEM mater
   assert.equal(bad2.status, 1);
   assert.match(bad2.stderr, /^error: --ctfe: "start-time" is required/);
 });
+
+/** The stack's trust material as files: CA/TSA chains and log keys, by position. */
+async function material() {
+  const served = (await (await fetch(`${stack.url}/trusted_root.json`)).json()) as any;
+  const pem = (label: string, b64: string) =>
+    `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+  const write = (name: string, text: string) => (
+    fs.writeFileSync(path.join(dir, name), text),
+    name
+  );
+  return {
+    served,
+    chain: (name: string, ca: any) =>
+      write(
+        name,
+        ca.certChain.certificates.map((c: any) => pem('CERTIFICATE', c.rawBytes)).join(''),
+      ),
+    key: (name: string, log: any) => write(name, pem('PUBLIC KEY', log.publicKey.rawBytes)),
+    write,
+  };
+}
+
+test("trusted-root create: cosign's deprecated flags still work, each with cosign's warning, and make the same root", async () => {
+  const m = await material();
+  const ca = m.served.certificateAuthorities[0];
+  const tsa = m.served.timestampAuthorities[0];
+  const v1 = m.served.tlogs[0];
+  const ct = m.served.ctlogs[0];
+  const args = [
+    'trusted-root',
+    'create',
+    '--out',
+    'old.json',
+    '--certificate-chain',
+    m.chain('old-ca.pem', ca),
+    '--fulcio-uri',
+    ca.uri,
+    '--timestamp-certificate-chain',
+    m.chain('old-tsa.pem', tsa),
+    '--timestamp-uri',
+    tsa.uri,
+    '--rekor-key',
+    m.key('old-v1.pub', v1),
+    '--rekor-url',
+    v1.baseUrl,
+    '--rekor-start-time',
+    v1.publicKey.validFor.start,
+    '--ctfe-key',
+    m.key('old-ct.pub', ct),
+    '--ctfe-url',
+    ct.baseUrl,
+    '--ctfe-start-time',
+    ct.publicKey.validFor.start,
+  ];
+  const r = await signet(args, { cwd: dir });
+  assert.equal(r.status, 0, r.stderr);
+  for (const [flag, instead] of [
+    ['certificate-chain', 'fulcio'],
+    ['fulcio-uri', 'fulcio'],
+    ['timestamp-certificate-chain', 'tsa'],
+    ['timestamp-uri', 'tsa'],
+    ['rekor-key', 'rekor'],
+    ['rekor-url', 'rekor'],
+    ['rekor-start-time', 'rekor'],
+    ['ctfe-key', 'ctfe'],
+    ['ctfe-url', 'ctfe'],
+    ['ctfe-start-time', 'ctfe'],
+  ])
+    assert.match(
+      r.stderr,
+      new RegExp(`^Flag --${flag} has been deprecated, use --${instead} instead$`, 'm'),
+    );
+  const old = JSON.parse(fs.readFileSync(path.join(dir, 'old.json'), 'utf8'));
+  assert.equal((fs.statSync(path.join(dir, 'old.json')).mode & 0o777).toString(8), '600');
+  assert.deepEqual(old.certificateAuthorities[0].certChain, ca.certChain);
+  assert.equal(old.certificateAuthorities[0].uri, ca.uri);
+  assert.deepEqual(old.timestampAuthorities[0].certChain, tsa.certChain);
+  assert.deepEqual(old.tlogs[0].logId, v1.logId);
+  assert.equal(old.tlogs[0].baseUrl, v1.baseUrl);
+  assert.deepEqual(old.tlogs[0].publicKey.validFor, v1.publicKey.validFor);
+  assert.deepEqual(old.ctlogs[0].logId, ct.logId);
+  // FILE,ORIGIN names a Rekor v2 log by its origin: the same log as the spec's origin key
+  const o = 'rekor.example.test';
+  const t = v1.publicKey.validFor.start;
+  const spec = await signet(
+    [
+      'trusted-root',
+      'create',
+      '--rekor',
+      `url=${v1.baseUrl},public-key=old-v1.pub,start-time=${t},origin=${o}`,
+    ],
+    { cwd: dir },
+  );
+  const dep = await signet(
+    [
+      'trusted-root',
+      'create',
+      '--rekor-key',
+      `old-v1.pub,${o}`,
+      '--rekor-url',
+      v1.baseUrl,
+      '--rekor-start-time',
+      t,
+    ],
+    { cwd: dir },
+  );
+  assert.equal(dep.status, 0, dep.stderr);
+  assert.ok(JSON.parse(dep.stdout).tlogs[0].checkpointKeyId);
+  assert.deepEqual(JSON.parse(dep.stdout).tlogs, JSON.parse(spec.stdout).tlogs);
+  // a deprecated log key without a start time starts at the Unix epoch, as cosign's
+  const epoch = await signet(['trusted-root', 'create', '--ctfe-key', 'old-ct.pub'], { cwd: dir });
+  assert.equal(epoch.status, 0, epoch.stderr);
+  assert.equal(JSON.parse(epoch.stdout).ctlogs[0].publicKey.validFor.start, '1970-01-01T00:00:00Z');
+});
+
+test('trusted-root create: mixing a spec flag with the old flags of the same service, and bad old flags, are refused', async () => {
+  const m = await material();
+  const ca = m.chain('mix-ca.pem', m.served.certificateAuthorities[0]);
+  const tsaLeafOnly = m.write(
+    'tsa-leaf.pem',
+    fs
+      .readFileSync(
+        path.join(dir, m.chain('tsa-all.pem', m.served.timestampAuthorities[0])),
+        'utf8',
+      )
+      .split(/(?<=-----END CERTIFICATE-----\n)/)[0]!,
+  );
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['--fulcio', `url=http://ca,certificate-chain=${ca}`, '--certificate-chain', ca],
+      /^error: --fulcio: cannot use --fulcio and old fulcio flags at the same time$/,
+    ],
+    [
+      [
+        '--rekor',
+        'url=http://r,public-key=k,start-time=2020-01-01T00:00:00Z',
+        '--rekor-url',
+        'http://r',
+      ],
+      /cannot use --rekor and old rekor flags/,
+    ],
+    [
+      [
+        '--ctfe',
+        'url=http://c,public-key=k,start-time=2020-01-01T00:00:00Z',
+        '--ctfe-start-time',
+        '2020-01-01T00:00:00Z',
+      ],
+      /cannot use --ctfe and old ctfe flags/,
+    ],
+    [
+      ['--tsa', `url=http://t,certificate-chain=${ca}`, '--timestamp-uri', 'http://t'],
+      /cannot use --tsa and old tsa flags/,
+    ],
+    [['--ctfe-key', 'mix-ca.pem'], /^error: --ctfe-key: is not a PEM public key/],
+    [
+      ['--rekor-key', 'x.pub', '--rekor-start-time', 'yesterday'],
+      /^error: --rekor-start-time: "yesterday" is not an RFC 3339 time$/,
+    ],
+    // cosign parseTAPEMFile: leaf first, and the root after it
+    [
+      ['--timestamp-certificate-chain', ca],
+      /--timestamp-certificate-chain: the first certificate must be the TSA's leaf, not a CA/,
+    ],
+    [
+      ['--timestamp-certificate-chain', tsaLeafOnly],
+      /--timestamp-certificate-chain: the chain must hold the leaf and at least its root/,
+    ],
+    [
+      ['--tsa', `url=http://t,certificate-chain=${ca}`],
+      /--tsa certificate-chain: the first certificate must be the TSA's leaf/,
+    ],
+    [
+      ['--no-default-tsa', '--fulcio', `url=http://ca,certificate-chain=${ca}`],
+      /^error: --no-default-tsa: only means something with --with-default-services/,
+    ],
+  ];
+  for (const [args, re] of cases) {
+    const r = await signet(['trusted-root', 'create', ...args], { cwd: dir });
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.replace(/^Flag --.*\n/gm, '').trim(), re, args.join(' '));
+  }
+});
+
+test('trusted-root create --with-default-services starts from the default TUF repository; --no-default-* leave parts out', async () => {
+  const m = await material();
+  const root = m.write(
+    'stack-root.json',
+    await (await fetch(`${stack.url}/tuf/1.root.json`)).text(),
+  );
+  // The default repository as cosign initialize / TUF_MIRROR set it: here, the stack's.
+  const env = {
+    TUF_MIRROR: `${stack.url}/tuf`,
+    TUF_ROOT_JSON: path.join(dir, root),
+    SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tr-tuf-')),
+  };
+  const all = await signet(['trusted-root', 'create', '--with-default-services'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(all.status, 0, all.stderr);
+  assert.match(all.stderr, new RegExp(`Starting from the trusted root of ${stack.url}/tuf`));
+  assert.deepEqual(JSON.parse(all.stdout), m.served);
+  const extra = m.chain('extra-ca.pem', m.served.certificateAuthorities[0]);
+  const some = await signet(
+    [
+      'trusted-root',
+      'create',
+      '--with-default-services',
+      '--no-default-tsa',
+      '--no-default-ctfe',
+      '--fulcio',
+      `url=https://ca.example.com,certificate-chain=${extra}`,
+    ],
+    { cwd: dir, env },
+  );
+  assert.equal(some.status, 0, some.stderr);
+  const j = JSON.parse(some.stdout);
+  assert.equal(j.timestampAuthorities.length, 0);
+  assert.equal(j.ctlogs.length, 0);
+  assert.deepEqual(j.tlogs, m.served.tlogs);
+  assert.deepEqual(
+    j.certificateAuthorities.map((c: any) => c.uri),
+    [...m.served.certificateAuthorities.map((c: any) => c.uri), 'https://ca.example.com'],
+    'the given CA is added to the default ones',
+  );
+});

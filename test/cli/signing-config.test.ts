@@ -19,9 +19,12 @@ let base: {
   oidcUrls: Array<{ url: string }>;
 };
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(bin, args, { cwd: dir });
+    const p = spawn(bin, args, { cwd: dir, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -185,7 +188,14 @@ test('bad specs are refused in one line naming the flag', async () => {
       ['--tsa', `url=https://x,api-version=1,${T}`, '--tsa-config', 'SOME'],
       /--tsa-config: "SOME" is not ANY, ALL or EXACT/,
     ],
-    [['--with-default-services'], /--with-default-services: is not available offline/],
+    [
+      ['--with-default-rekor-v2'],
+      /--with-default-rekor-v2: is not supported: Signet's TUF client reads .*signing_config\.v0\.2\.json, not its signing_config_rekor_v2\.v0\.2\.json; use --with-default-services with --rekor/,
+    ],
+    [
+      ['--with-default-services', '--base-config', 'base.json'],
+      /--with-default-services: give either --with-default-services or --base-config, not both/,
+    ],
     [[], /give at least one of --fulcio/],
   ];
   for (const [args, re] of cases) {
@@ -194,4 +204,41 @@ test('bad specs are refused in one line naming the flag', async () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
   }
+});
+
+test("--with-default-services starts from the default TUF repository's signing config; flags replace their kind", async () => {
+  fs.writeFileSync(
+    path.join(dir, 'stack-root.json'),
+    await (await fetch(`${stack.url}/tuf/1.root.json`)).text(),
+  );
+  // The default repository as cosign initialize / TUF_MIRROR set it: here, the stack's.
+  const env = {
+    TUF_MIRROR: `${stack.url}/tuf`,
+    TUF_ROOT_JSON: path.join(dir, 'stack-root.json'),
+    SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-sc-tuf-')),
+  };
+  const all = await run(['signing-config', 'create', '--with-default-services'], env);
+  assert.equal(all.status, 0, all.stderr);
+  assert.deepEqual(JSON.parse(all.stdout), base);
+  const T = 'start-time=2024-01-01T00:00:00Z,operator=example.com';
+  const some = await run(
+    [
+      'signing-config',
+      'create',
+      '--with-default-services',
+      '--no-default-tsa',
+      '--fulcio',
+      `url=https://ca.example.com,api-version=1,${T}`,
+    ],
+    env,
+  );
+  assert.equal(some.status, 0, some.stderr);
+  const j = JSON.parse(some.stdout);
+  assert.deepEqual(
+    j.caUrls.map((c: { url: string }) => c.url),
+    ['https://ca.example.com'],
+  );
+  assert.deepEqual(j.rekorTlogUrls, base.rekorTlogUrls);
+  assert.deepEqual(j.oidcUrls, base.oidcUrls);
+  assert.equal(j.tsaUrls.length, 0);
 });

@@ -39,18 +39,30 @@ export function registerSigningConfig(program: Command): void {
       '--base-config <file>',
       'start from this signing config; each service flag replaces its kind',
     )
-    .option('--with-default-services', "start from the public-good instance's services")
-    .option('--with-default-rekor-v2', "start from the public-good instance's services, Rekor v2")
+    .option(
+      '--with-default-services',
+      "start from the default TUF repository's signing config (set by signet initialize, else the public-good instance); each service flag replaces its kind",
+    )
+    .option(
+      '--with-default-rekor-v2',
+      "cosign: the default repository's Rekor v2 signing config (not read by Signet: see the message)",
+    )
     .option('--no-default-fulcio', 'drop the base certificate authorities')
     .option('--no-default-rekor', 'drop the base transparency logs')
     .option('--no-default-oidc', 'drop the base OIDC providers')
     .option('--no-default-tsa', 'drop the base timestamp authorities')
     .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
     .action(async (flags: Flags) => {
-      if (flags.withDefaultServices || flags.withDefaultRekorV2)
+      if (flags.withDefaultRekorV2)
         throw invalid(
-          flags.withDefaultServices ? '--with-default-services' : '--with-default-rekor-v2',
-          'is not available offline: Signet ships no public-good TUF root; save one (e.g. `signet trusted-root --signing-config --server URL --out base.json`) and give --base-config',
+          '--with-default-rekor-v2',
+          "is not supported: Signet's TUF client reads the repository's signing_config.v0.2.json, not its signing_config_rekor_v2.v0.2.json; use --with-default-services with --rekor url=URL,api-version=2,start-time=T,operator=NAME --rekor-config ANY, or --base-config FILE",
+        );
+      // cosign: MarkFlagsMutuallyExclusive("base-config", "with-default-services")
+      if (flags.withDefaultServices && flags.baseConfig !== undefined)
+        throw invalid(
+          '--with-default-services',
+          'give either --with-default-services or --base-config, not both',
         );
       const { createSigningConfig } = await import('../../client/sign/signing-config-create.ts');
       const { readText } = await import('../../client/sign/setup.ts');
@@ -74,6 +86,11 @@ export function registerSigningConfig(program: Command): void {
           readText(flags.baseConfig, '--base-config'),
           flags.baseConfig,
         );
+      if (flags.withDefaultServices) {
+        const { defaultSigningConfigJson } = await import('../../client/verify/trust.ts');
+        const { parseSigningConfig } = await import('../../bundle/signing-config.ts');
+        specs.base = parseSigningConfig(await defaultSigningConfigJson({}));
+      }
       if (
         !specs.base &&
         flags.fulcio.length + flags.rekor.length + flags.oidcProvider.length + flags.tsa.length ===

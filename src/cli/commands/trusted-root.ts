@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import type { DeprecatedTrustFlags } from '../../client/sign/trusted-root-create.ts';
 
 /**
  * `trusted-root`: fetch the trusted root of a Signet stack, check that it parses, and print or
@@ -50,9 +51,26 @@ export function registerTrustedRoot(program: Command): void {
 
 const collect = (v: string, all: string[]) => [...all, v];
 
+/** Deprecated flag -> what cosign says to use instead (cobra's MarkDeprecated). */
+const DEPRECATED_TRUST_FLAGS: Record<keyof DeprecatedTrustFlags, [string, string]> = {
+  certificateChain: ['certificate-chain', 'use --fulcio instead'],
+  fulcioUri: ['fulcio-uri', 'use --fulcio instead'],
+  ctfeKey: ['ctfe-key', 'use --ctfe instead'],
+  ctfeStartTime: ['ctfe-start-time', 'use --ctfe instead'],
+  ctfeEndTime: ['ctfe-end-time', 'use --ctfe instead'],
+  ctfeUrl: ['ctfe-url', 'use --ctfe instead'],
+  rekorKey: ['rekor-key', 'use --rekor instead'],
+  rekorStartTime: ['rekor-start-time', 'use --rekor instead'],
+  rekorEndTime: ['rekor-end-time', 'use --rekor instead'],
+  rekorUrl: ['rekor-url', 'use --rekor instead'],
+  timestampCertificateChain: ['timestamp-certificate-chain', 'use --tsa instead'],
+  timestampUri: ['timestamp-uri', 'use --tsa instead'],
+};
+
 /** `trusted-root create`: compose a trusted root from any deployment's material (cosign v3). */
 function registerCreate(tr: Command): void {
-  tr.command('create')
+  const cmd = tr
+    .command('create')
     .description(
       "compose a trusted_root.json from a deployment's CA chain and log/TSA keys (cosign's flags)",
     )
@@ -68,31 +86,101 @@ function registerCreate(tr: Command): void {
       collect,
       [],
     )
-    .option('--ctfe <spec>', 'url=URL,public-key=PEM,start-time=T[,end-time=T]', collect, [])
+    .option(
+      '--ctfe <spec>',
+      'url=URL,public-key=PEM,start-time=T[,end-time=T][,origin=NAME]',
+      collect,
+      [],
+    )
     .option(
       '--tsa <spec>',
       'url=URL,certificate-chain=PEM[,start-time=T][,end-time=T]',
       collect,
       [],
     )
-    .option('--out <file>', 'write it to this file instead of stdout')
-    .action(
-      async (flags: {
-        fulcio: string[];
-        rekor: string[];
-        ctfe: string[];
-        tsa: string[];
-        out?: string;
-      }) => {
-        if (flags.fulcio.length + flags.rekor.length + flags.ctfe.length + flags.tsa.length === 0)
-          throw invalid('--fulcio', 'give at least one of --fulcio, --rekor, --ctfe, --tsa');
-        const { createTrustedRoot } = await import('../../client/sign/trusted-root-create.ts');
-        const { readText } = await import('../../client/sign/setup.ts');
-        const root = createTrustedRoot(flags, { read: readText });
-        await output(`${JSON.stringify(root, null, 2)}\n`, flags.out, 'trusted root');
-      },
-    );
+    .option(
+      '--with-default-services',
+      "start from the default TUF repository's trusted root (set by signet initialize, else the public-good instance); the service flags add to it",
+    )
+    .option(
+      '--no-default-fulcio',
+      'with --with-default-services: leave out its certificate authorities',
+    )
+    .option('--no-default-ctfe', 'with --with-default-services: leave out its CT logs')
+    .option('--no-default-tsa', 'with --with-default-services: leave out its timestamp authorities')
+    .option('--no-default-rekor', 'with --with-default-services: leave out its transparency logs')
+    .option('--out <file>', 'write it to this file (mode 0600) instead of stdout');
+  // cosign's deprecated flags: accepted, with cosign's warning (cobra MarkDeprecated).
+  const deprecatedHelp: Record<string, string> = {
+    certificateChain: 'PEM chain of a CA (root last)',
+    fulcioUri: 'URL of the CA of the same position',
+    ctfeKey: 'PEM public key of a CT log',
+    ctfeStartTime: 'RFC 3339 start of the CT key of the same position',
+    ctfeEndTime: 'RFC 3339 end of the CT key of the same position',
+    ctfeUrl: 'URL of the CT log of the same position',
+    rekorKey: 'PEM public key of a log (FILE,ORIGIN for Rekor v2)',
+    rekorStartTime: 'RFC 3339 start of the log key of the same position',
+    rekorEndTime: 'RFC 3339 end of the log key of the same position',
+    rekorUrl: 'URL of the log of the same position',
+    timestampCertificateChain: 'PEM chain of a TSA (leaf first, root last)',
+    timestampUri: 'URL of the TSA of the same position',
+  };
+  for (const [key, [flag, instead]] of Object.entries(DEPRECATED_TRUST_FLAGS))
+    cmd.option(`--${flag} <value>`, `deprecated (${instead}): ${deprecatedHelp[key]}`, collect, []);
+  cmd.action(async (flags: CreateFlags) => {
+    const d = Object.fromEntries(
+      Object.keys(DEPRECATED_TRUST_FLAGS).map((k) => [k, flags[k as keyof DeprecatedTrustFlags]]),
+    ) as unknown as DeprecatedTrustFlags;
+    for (const [key, [flag, instead]] of Object.entries(DEPRECATED_TRUST_FLAGS))
+      if (d[key as keyof DeprecatedTrustFlags].length > 0)
+        process.stderr.write(`Flag --${flag} has been deprecated, ${instead}\n`);
+    const { deprecatedInputs, composeTrustedRoot } =
+      await import('../../client/sign/trusted-root-create.ts');
+    const inputs = deprecatedInputs(flags, d);
+    // commander files --no-default-x as defaultX = false
+    const keep = {
+      fulcio: flags.defaultFulcio !== false,
+      ctfe: flags.defaultCtfe !== false,
+      tsa: flags.defaultTsa !== false,
+      rekor: flags.defaultRekor !== false,
+    };
+    if (flags.withDefaultServices) {
+      const { trustedRootJson } = await import('../../client/verify/trust.ts');
+      const base = await trustedRootJson({});
+      inputs.base = { json: base.json, keep };
+      process.stderr.write(`Starting from the trusted root of ${base.from}\n`);
+    } else if (Object.values(keep).includes(false)) {
+      const which = Object.entries(keep).find(([, v]) => !v)![0];
+      throw invalid(
+        `--no-default-${which}`,
+        'only means something with --with-default-services (there are no defaults otherwise)',
+      );
+    }
+    const given =
+      inputs.fulcio.length + inputs.rekor.length + inputs.ctfe.length + inputs.tsa.length;
+    if (given === 0 && !inputs.base)
+      throw invalid(
+        '--fulcio',
+        'give at least one of --fulcio, --rekor, --ctfe, --tsa (or --with-default-services)',
+      );
+    const { readText } = await import('../../client/sign/setup.ts');
+    const root = composeTrustedRoot(inputs, { read: readText });
+    await output(`${JSON.stringify(root, null, 2)}\n`, flags.out, 'trusted root');
+  });
 }
+
+type CreateFlags = {
+  fulcio: string[];
+  rekor: string[];
+  ctfe: string[];
+  tsa: string[];
+  out?: string;
+  withDefaultServices?: boolean;
+  defaultFulcio?: boolean;
+  defaultCtfe?: boolean;
+  defaultTsa?: boolean;
+  defaultRekor?: boolean;
+} & DeprecatedTrustFlags;
 
 async function output(text: string, out: string | undefined, what: string): Promise<void> {
   if (out === undefined) {
@@ -101,7 +189,8 @@ async function output(text: string, out: string | undefined, what: string): Prom
   }
   const fs = await import('node:fs');
   try {
-    fs.writeFileSync(out, text);
+    // cosign writes it 0600
+    fs.writeFileSync(out, text, { mode: 0o600 });
   } catch (e) {
     throw invalid('--out', `cannot write ${out}: ${(e as Error).message}`, e);
   }

@@ -38,7 +38,11 @@ const KEYS: Record<Kind, { required: string[]; optional: string[] }> = {
     required: ['url', 'public-key', 'start-time'],
     optional: ['end-time', 'origin', 'operator'],
   },
-  ctfe: { required: ['url', 'public-key', 'start-time'], optional: ['end-time', 'operator'] },
+  // origin: a static CT (tile) log, named by its checkpoint key ID as Rekor v2 is (cosign).
+  ctfe: {
+    required: ['url', 'public-key', 'start-time'],
+    optional: ['end-time', 'origin', 'operator'],
+  },
 };
 
 export function parseServiceSpec(kind: Kind, spec: string): Record<string, string> {
@@ -70,14 +74,104 @@ export function parseServiceSpec(kind: Kind, spec: string): Record<string, strin
   return out;
 }
 
+/** One certificate authority or TSA: a spec's keys, or cosign's deprecated flags. */
+export interface ChainInput {
+  url: string;
+  chainFile: string;
+  start?: string;
+  end?: string;
+  operator?: string;
+  /** The flag it came from, for messages. */
+  field: string;
+  /** TSAs (cosign parseTSASpec / parseTAPEMFile): the chain starts with the leaf, not a CA. */
+  leafFirst?: boolean;
+  /** The deprecated TSA flag also wants the root after the leaf. */
+  minCerts?: number;
+  /** Without start-time: the leaf's notBefore (TSA spec) or the root's (the others), as cosign. */
+  startFrom?: 'leaf' | 'root';
+}
+
+/** One transparency log (Rekor or CT). */
+export interface LogInput {
+  url: string;
+  keyFile: string;
+  start: string;
+  end?: string;
+  origin?: string;
+  operator?: string;
+  field: string;
+}
+
+export interface TrustedRootInputs {
+  fulcio: ChainInput[];
+  tsa: ChainInput[];
+  rekor: LogInput[];
+  ctfe: LogInput[];
+  /** `--with-default-services`: a trusted root to start from (its parts appended first). */
+  base?: { json: unknown; keep: Record<'fulcio' | 'rekor' | 'ctfe' | 'tsa', boolean> };
+}
+
+const chainSpec =
+  (kind: 'fulcio' | 'tsa') =>
+  (spec: string): ChainInput => {
+    const s = parseServiceSpec(kind, spec);
+    const out: ChainInput = {
+      url: s.url!,
+      chainFile: s['certificate-chain']!,
+      field: `--${kind} certificate-chain`,
+      ...(kind === 'tsa' ? { leafFirst: true, startFrom: 'leaf' as const } : {}),
+    };
+    if (s['start-time']) out.start = s['start-time'];
+    if (s['end-time']) out.end = s['end-time'];
+    if (s.operator) out.operator = s.operator;
+    return out;
+  };
+
+const logSpec =
+  (kind: 'rekor' | 'ctfe') =>
+  (spec: string): LogInput => {
+    const s = parseServiceSpec(kind, spec);
+    const out: LogInput = {
+      url: s.url!,
+      keyFile: s['public-key']!,
+      start: s['start-time']!,
+      field: `--${kind} public-key`,
+    };
+    if (s['end-time']) out.end = s['end-time'];
+    if (s.origin) out.origin = s.origin;
+    if (s.operator) out.operator = s.operator;
+    return out;
+  };
+
+/** From cosign's spec flags (`--fulcio url=...,certificate-chain=...`). */
+export function specInputs(specs: {
+  fulcio: string[];
+  rekor: string[];
+  ctfe: string[];
+  tsa: string[];
+}): TrustedRootInputs {
+  return {
+    fulcio: specs.fulcio.map(chainSpec('fulcio')),
+    tsa: specs.tsa.map(chainSpec('tsa')),
+    rekor: specs.rekor.map(logSpec('rekor')),
+    ctfe: specs.ctfe.map(logSpec('ctfe')),
+  };
+}
+
 export function createTrustedRoot(
   specs: { fulcio: string[]; rekor: string[]; ctfe: string[]; tsa: string[] },
   files: TrustMaterialFiles,
 ): JsonObject {
-  const ca = (kind: 'fulcio' | 'tsa') => (spec: string) => {
-    const s = parseServiceSpec(kind, spec);
-    const field = `--${kind} certificate-chain`;
-    const blocks = decodePemAll(files.read(s['certificate-chain']!, field), field);
+  return composeTrustedRoot(specInputs(specs), files);
+}
+
+export function composeTrustedRoot(
+  inputs: TrustedRootInputs,
+  files: TrustMaterialFiles,
+): JsonObject {
+  const ca = (c: ChainInput) => {
+    const field = c.field;
+    const blocks = decodePemAll(files.read(c.chainFile, field), field);
     const certs = blocks.map((b, i) => {
       if (b.label !== 'CERTIFICATE')
         throw invalid(field, `PEM block ${i + 1} is "${b.label}", not a CERTIFICATE`);
@@ -87,6 +181,10 @@ export function createTrustedRoot(
         throw invalid(field, `certificate ${i + 1} does not parse: ${(e as Error).message}`, e);
       }
     });
+    if (c.leafFirst && certs[0]!.ca)
+      throw invalid(field, "the first certificate must be the TSA's leaf, not a CA");
+    if (certs.length < (c.minCerts ?? 1))
+      throw invalid(field, 'the chain must hold the leaf and at least its root certificate');
     const first = certs[0]!;
     const subject = Object.fromEntries(
       first.subject
@@ -94,37 +192,38 @@ export function createTrustedRoot(
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     const validFor: JsonObject = {
-      start: new Date(s['start-time'] ?? first.validFrom).toISOString(),
+      start: new Date(
+        c.start ?? (c.startFrom === 'leaf' ? first : certs[certs.length - 1]!).validFrom,
+      ).toISOString(),
     };
-    if (s['end-time']) validFor.end = new Date(s['end-time']).toISOString();
+    if (c.end) validFor.end = new Date(c.end).toISOString();
     const out: JsonObject = {
       subject: { organization: subject.O ?? '', commonName: subject.CN ?? '' },
-      uri: s.url,
-      certChain: { certificates: certs.map((c) => ({ rawBytes: c.raw.toString('base64') })) },
+      uri: c.url,
+      certChain: { certificates: certs.map((x) => ({ rawBytes: x.raw.toString('base64') })) },
       validFor,
     };
-    if (s.operator) out.operator = s.operator;
+    if (c.operator) out.operator = c.operator;
     return out;
   };
-  const log = (kind: 'rekor' | 'ctfe') => (spec: string) => {
-    const s = parseServiceSpec(kind, spec);
-    const field = `--${kind} public-key`;
+  const log = (l: LogInput) => {
+    const field = l.field;
     let key;
     try {
-      const block = decodePem(files.read(s['public-key']!, field), field);
+      const block = decodePem(files.read(l.keyFile, field), field);
       if (block.label !== 'PUBLIC KEY') throw new Error(`found PEM "${block.label}"`);
       key = createPublicKey({ key: Buffer.from(block.der), format: 'der', type: 'spki' });
     } catch (e) {
       throw invalid(field, `is not a PEM public key: ${(e as Error).message}`, e);
     }
     const spki = key.export({ format: 'der', type: 'spki' });
-    const validFor: JsonObject = { start: new Date(s['start-time']!).toISOString() };
-    if (s['end-time']) validFor.end = new Date(s['end-time']).toISOString();
-    const logId = s.origin
-      ? Buffer.from(noteLogId(s.origin, key)).toString('base64')
+    const validFor: JsonObject = { start: new Date(l.start).toISOString() };
+    if (l.end) validFor.end = new Date(l.end).toISOString();
+    const logId = l.origin
+      ? Buffer.from(noteLogId(l.origin, key)).toString('base64')
       : createHash('sha256').update(spki).digest('base64');
     const out: JsonObject = {
-      baseUrl: s.url,
+      baseUrl: l.url,
       hashAlgorithm: 'SHA2_256',
       publicKey: {
         rawBytes: spki.toString('base64'),
@@ -133,17 +232,108 @@ export function createTrustedRoot(
       },
       logId: { keyId: logId },
     };
-    if (s.origin) out.checkpointKeyId = { keyId: logId };
-    if (s.operator) out.operator = s.operator;
+    if (l.origin) out.checkpointKeyId = { keyId: logId };
+    if (l.operator) out.operator = l.operator;
     return out;
+  };
+  // cosign appends the given services to the defaults; a log with the same ID replaces one.
+  const base = inputs.base
+    ? (trustedRootToJSON(parseTrustedRoot(inputs.base.json)) as Record<string, JsonObject[]>)
+    : undefined;
+  const from = (part: string, kind: 'fulcio' | 'rekor' | 'ctfe' | 'tsa'): JsonObject[] =>
+    base && inputs.base!.keep[kind] ? (base[part] ?? []) : [];
+  const logs = (part: string, kind: 'rekor' | 'ctfe', given: JsonObject[]) => {
+    const id = (l: JsonObject) => JSON.stringify(l.logId);
+    const ids = new Set(given.map(id));
+    return [...from(part, kind).filter((l) => !ids.has(id(l))), ...given];
   };
   const json = {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
-    tlogs: specs.rekor.map(log('rekor')),
-    certificateAuthorities: specs.fulcio.map(ca('fulcio')),
-    ctlogs: specs.ctfe.map(log('ctfe')),
-    timestampAuthorities: specs.tsa.map(ca('tsa')),
+    tlogs: logs('tlogs', 'rekor', inputs.rekor.map(log)),
+    certificateAuthorities: [...from('certificateAuthorities', 'fulcio'), ...inputs.fulcio.map(ca)],
+    ctlogs: logs('ctlogs', 'ctfe', inputs.ctfe.map(log)),
+    timestampAuthorities: [...from('timestampAuthorities', 'tsa'), ...inputs.tsa.map(ca)],
   };
   // Through the strict parser and writer: what we print is a root verifiers accept.
   return trustedRootToJSON(parseTrustedRoot(json));
+}
+
+/** cosign's deprecated flags (options/trustedroot.go), each list matched by position. */
+export interface DeprecatedTrustFlags {
+  certificateChain: string[];
+  fulcioUri: string[];
+  ctfeKey: string[];
+  ctfeStartTime: string[];
+  ctfeEndTime: string[];
+  ctfeUrl: string[];
+  rekorKey: string[];
+  rekorStartTime: string[];
+  rekorEndTime: string[];
+  rekorUrl: string[];
+  timestampCertificateChain: string[];
+  timestampUri: string[];
+}
+
+function time(v: string | undefined, flag: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{4}-\d\d-\d\dT/.test(v) || Number.isNaN(Date.parse(v)))
+    throw invalid(flag, `"${v}" is not an RFC 3339 time`);
+  return v;
+}
+
+/**
+ * cosign trustedroot.go: the spec flag and the old flags of one service may not be mixed; the
+ * old flags pair by position (the i-th key with the i-th URL and times); a log with no start
+ * time starts at the Unix epoch; `--rekor-key FILE,ORIGIN` names a Rekor v2 log's origin.
+ */
+export function deprecatedInputs(
+  specs: { fulcio: string[]; rekor: string[]; ctfe: string[]; tsa: string[] },
+  d: DeprecatedTrustFlags,
+): TrustedRootInputs {
+  const inputs = specInputs(specs);
+  const mixed = (kind: string, spec: string[], old: string[][]) => {
+    if (spec.length > 0 && old.some((o) => o.length > 0))
+      throw invalid(`--${kind}`, `cannot use --${kind} and old ${kind} flags at the same time`);
+  };
+  mixed('fulcio', specs.fulcio, [d.certificateChain, d.fulcioUri]);
+  mixed('rekor', specs.rekor, [d.rekorKey, d.rekorUrl, d.rekorStartTime, d.rekorEndTime]);
+  mixed('ctfe', specs.ctfe, [d.ctfeKey, d.ctfeUrl, d.ctfeStartTime, d.ctfeEndTime]);
+  mixed('tsa', specs.tsa, [d.timestampCertificateChain, d.timestampUri]);
+  const EPOCH = '1970-01-01T00:00:00Z';
+  d.certificateChain.forEach((f, i) =>
+    inputs.fulcio.push({ url: d.fulcioUri[i] ?? '', chainFile: f, field: '--certificate-chain' }),
+  );
+  d.timestampCertificateChain.forEach((f, i) =>
+    inputs.tsa.push({
+      url: d.timestampUri[i] ?? '',
+      chainFile: f,
+      field: '--timestamp-certificate-chain',
+      leafFirst: true,
+      minCerts: 2,
+    }),
+  );
+  const oldLog = (
+    kind: 'rekor' | 'ctfe',
+    keys: string[],
+    urls: string[],
+    starts: string[],
+    ends: string[],
+  ) =>
+    keys.forEach((k, i) => {
+      const [file, origin] =
+        kind === 'rekor' ? [k.split(',')[0]!, k.split(',').slice(1).join(',')] : [k, ''];
+      const l: LogInput = {
+        url: urls[i] ?? '',
+        keyFile: file,
+        start: time(starts[i], `--${kind}-start-time`) ?? EPOCH,
+        field: `--${kind}-key`,
+      };
+      const end = time(ends[i], `--${kind}-end-time`);
+      if (end) l.end = end;
+      if (origin) l.origin = origin;
+      inputs[kind].push(l);
+    });
+  oldLog('rekor', d.rekorKey, d.rekorUrl, d.rekorStartTime, d.rekorEndTime);
+  oldLog('ctfe', d.ctfeKey, d.ctfeUrl, d.ctfeStartTime, d.ctfeEndTime);
+  return inputs;
 }
