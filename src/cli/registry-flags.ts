@@ -17,7 +17,10 @@ export function addRegistryFlags(cmd: Command): Command {
     .option('--registry-username <name>', 'user name for the registry (else ~/.docker/config.json)')
     .option('--registry-password <secret>', 'password or token for the registry')
     .option('--allow-http-registry', 'allow plain HTTP to a registry that is not on loopback')
-    .option('--allow-insecure-registry', 'allow insecure connections to the registry (plain HTTP)');
+    .option(
+      '--allow-insecure-registry',
+      'skip TLS certificate verification for the registry (a self-signed certificate), and allow plain HTTP',
+    );
 }
 
 export function registryOptions(f: RegistryFlags): RegistryOptions {

@@ -6,6 +6,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,11 +47,71 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * An IPv4 address of this machine that is not loopback (a registry there is "remote" to the
+ * client: HTTPS by default), or undefined when the machine has none.
+ */
+export function nonLoopbackAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+/** A self-signed certificate and key for `ip`, made by OpenSSL in `dir`. */
+function selfSigned(dir: string, ip: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'tls.crt');
+  const key = path.join(dir, 'tls.key');
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${ip}`,
+      '-addext',
+      `subjectAltName=IP:${ip}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { cert, key };
+}
+
+/** Is the registry answering (any HTTP status; TLS not verified: it may be self-signed)? */
+function ping(url: string): Promise<boolean> {
+  const mod = url.startsWith('https:') ? https : http;
+  return new Promise((resolve) => {
+    const req = mod.get(`${url}/v2/`, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
 export async function startRegistry(
-  opts: { auth?: { user: string; password: string } } = {},
+  opts: {
+    auth?: { user: string; password: string };
+    /** Listen here instead of 127.0.0.1 (e.g. nonLoopbackAddress()). */
+    address?: string;
+    /** Serve HTTPS with a self-signed certificate made by OpenSSL. */
+    tls?: boolean;
+  } = {},
 ): Promise<TestRegistry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-registry-'));
   const port = await freePort();
+  const address = opts.address ?? '127.0.0.1';
   const lines = [
     'version: 0.1',
     'log:',
@@ -62,8 +124,12 @@ export async function startRegistry(
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${address}:${port}`,
   ];
+  if (opts.tls) {
+    const { cert, key } = selfSigned(dir, address);
+    lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`);
+  }
   if (opts.auth) {
     const r = spawnSync('htpasswd', ['-Bbn', opts.auth.user, opts.auth.password], {
       encoding: 'utf8',
@@ -83,14 +149,9 @@ export async function startRegistry(
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${address}:${port}`;
   for (let i = 0; ; i++) {
-    try {
-      const r = await fetch(`${url}/v2/`);
-      if (r.status === 200 || r.status === 401) break;
-    } catch {
-      // not up yet
-    }
+    if (await ping(url)) break;
     if (i > 100 || child.exitCode !== null) {
       child.kill();
       throw new Error(`docker-registry did not start: ${stderr}`);
@@ -98,7 +159,7 @@ export async function startRegistry(
     await new Promise((r) => setTimeout(r, 50));
   }
   const reg: TestRegistry = {
-    host: `127.0.0.1:${port}`,
+    host: `${address}:${port}`,
     url,
     dir,
     pid: child.pid!,

@@ -1,11 +1,13 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 
 /**
  * The one place the client talks HTTP: node:http(s) with a deadline, and errors a person can
  * act on. `service` names the remote in every message ("Fulcio at http://..."). Not global
  * fetch: its first use loads undici with TLS and zlib, tens of milliseconds of every short
- * command (`signet sign-blob` makes three plain requests to a local stack).
+ * command (`signet sign-blob` makes three plain requests to a local stack). And node:http is
+ * taken with process.getBuiltinModule, not `import`: the ESM facade of a builtin reads every
+ * export, and node:http's lazy WebSocket/fetch getters then load undici anyway (~30 ms).
  */
 export interface HttpOptions {
   /** Whole-request deadline in milliseconds. */
@@ -22,6 +24,11 @@ export interface HttpOptions {
    * pushback, a busy CA). Default 2. Nothing was stored in such an answer, so a retry is safe.
    */
   retries?: number;
+  /**
+   * Accept any TLS certificate: only for a registry the user named with
+   * `--allow-insecure-registry` (cosign's flag turns off verification the same way).
+   */
+  insecureTls?: boolean;
 }
 
 /** Longest wait between attempts, whatever Retry-After says. */
@@ -111,7 +118,10 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
   if (body) headers['content-length'] = String(body.length);
   const max = req.maxBytes ?? MAX_RESPONSE_BYTES;
   const url = new URL(req.url);
-  const client = url.protocol === 'https:' ? await import('node:https') : http;
+  const client =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (e: unknown) => {
@@ -126,7 +136,8 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
       () => fail(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
       timeoutMs,
     );
-    const request = client.request(url, { method: req.method, headers }, (res) => {
+    const tls = opts.insecureTls && url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
+    const request = client.request(url, { method: req.method, headers, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && req.redirect !== 'manual')
         return fail(new Error('unexpected redirect'));

@@ -24,7 +24,10 @@ export interface RegistryOptions {
   password?: string;
   /** `--allow-http-registry`: plain HTTP to registries that are not on loopback. */
   allowHttp?: boolean;
-  /** `--allow-insecure-registry`: same for HTTP (TLS verification is Node's, unchanged). */
+  /**
+   * `--allow-insecure-registry`, as cosign's: HTTPS without verifying the registry's certificate
+   * (a self-signed one), and plain HTTP when the registry does not speak TLS at all.
+   */
   allowInsecure?: boolean;
   http?: HttpOptions;
   env?: NodeJS.ProcessEnv;
@@ -36,6 +39,35 @@ export const MAX_BLOB_BYTES = 128 * 1024 * 1024;
 const MAX_PAGES = 20;
 const MAX_REDIRECTS = 5;
 const REDIRECTS = [301, 302, 303, 307, 308];
+
+/** OpenSSL's and Node's codes for a certificate that does not verify. */
+const CERT_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The system error code under a SignetError from the HTTP client. */
+function causeCode(e: unknown): string | undefined {
+  const c = e instanceof SignetError ? (e.cause as { code?: unknown } | undefined) : undefined;
+  return typeof c?.code === 'string' ? c.code : undefined;
+}
+
+/** A TLS handshake with a server that answers in plain HTTP. */
+function notTls(e: unknown): boolean {
+  const c = causeCode(e);
+  return (
+    c === 'EPROTO' || c === 'ERR_SSL_WRONG_VERSION_NUMBER' || c === 'ERR_SSL_PACKET_LENGTH_TOO_LONG'
+  );
+}
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/:\d+$/, '');
@@ -98,7 +130,8 @@ export interface FetchedManifest {
 export class Repository {
   readonly registry: string;
   readonly repository: string;
-  readonly base: string;
+  /** `https://host` (or `http://` on loopback, with --allow-http-registry, or after a fallback). */
+  base: string;
   private readonly opts: RegistryOptions;
   private credentials: Promise<Credentials | undefined> | undefined;
   /** Authorization header per access ("pull" or "pull,push"). */
@@ -108,7 +141,7 @@ export class Repository {
     this.registry = registry;
     this.repository = repository;
     this.opts = opts;
-    const plain = isLoopback(registry) || opts.allowHttp || opts.allowInsecure;
+    const plain = isLoopback(registry) || opts.allowHttp;
     this.base = `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
   }
 
@@ -122,6 +155,35 @@ export class Repository {
   }
 
   /**
+   * The shared HTTP client with this registry's TLS choice. A certificate that does not verify
+   * is an error naming the registry and the flag; with --allow-insecure-registry a registry that
+   * does not speak TLS is asked again over plain HTTP (go-containerregistry's fallback for
+   * insecure registries, which cosign uses).
+   */
+  private async send(req: HttpRequest, opts = this.opts.http): Promise<HttpResponse> {
+    const http = this.opts.allowInsecure ? { ...opts, insecureTls: true } : opts;
+    try {
+      return await send(req, http);
+    } catch (e) {
+      const code = causeCode(e);
+      if (code !== undefined && CERT_ERRORS.has(code))
+        throw new SignetError(
+          'unavailable',
+          'REGISTRY_TLS',
+          `the registry ${this.registry} presented a TLS certificate that does not verify (${code}) at ${req.url}: if you trust this registry anyway, use --allow-insecure-registry`,
+          { cause: e },
+        );
+      // Requests sent in parallel before the first one fell back come here too.
+      const https = `https://${apiHost(this.registry)}`;
+      if (this.opts.allowInsecure && req.url.startsWith(`${https}/`) && notTls(e)) {
+        this.base = `http://${apiHost(this.registry)}`;
+        return this.send({ ...req, url: this.rebase(req.url) }, opts);
+      }
+      throw e;
+    }
+  }
+
+  /**
    * One request with authentication: a 401 is answered once with the challenge's scheme, then
    * the request is sent again. 401/403 after that are errors that say what to do.
    */
@@ -129,13 +191,13 @@ export class Repository {
     r: Omit<HttpRequest, 'service' | 'url' | 'headers'> & { path: string; push?: boolean },
   ): Promise<HttpResponse> {
     const access = r.push ? 'pull,push' : 'pull';
-    const url = r.path.startsWith('http') ? r.path : `${this.base}${r.path}`;
+    const url = r.path.startsWith('http') ? this.rebase(r.path) : `${this.base}${r.path}`;
     const allow = [...(r.allow ?? []), 401, 403, ...(r.redirect === 'manual' ? REDIRECTS : [])];
     const req: HttpRequest = { ...r, service: this.service(), url, allow };
-    let res = await send({ ...req, headers: this.headers(access) }, this.opts.http);
+    let res = await this.send({ ...req, headers: this.headers(access) });
     if (res.status === 401) {
       await this.authenticate(res.headers.get('www-authenticate'), access);
-      res = await send({ ...req, headers: this.headers(access) }, this.opts.http);
+      res = await this.send({ ...req, url: this.rebase(url), headers: this.headers(access) });
       if (res.status === 401)
         throw new SignetError(
           'unauthorized',
@@ -156,6 +218,14 @@ export class Repository {
         `${this.service()} requires authentication for ${this.name}`,
       );
     return res;
+  }
+
+  /** A URL built before a fallback to plain HTTP, on the base in use now. */
+  private rebase(url: string): string {
+    const https = `https://${apiHost(this.registry)}`;
+    return this.base !== https && url.startsWith(`${https}/`)
+      ? `${this.base}${url.slice(https.length)}`
+      : url;
   }
 
   private headers(access: string): Record<string, string> {
@@ -237,7 +307,7 @@ export class Repository {
       }).toString();
     } else if (creds)
       headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-    const res = await send(
+    const res = await this.send(
       {
         service: `the token service of ${this.registry}`,
         method,
@@ -397,7 +467,7 @@ export class Repository {
               allow: [404],
               maxBytes,
             })
-          : await send(
+          : await this.send(
               {
                 service: `the blob storage of ${this.registry}`,
                 method: 'GET',
