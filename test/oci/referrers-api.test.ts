@@ -4,7 +4,9 @@
 // spec's examples show it (GET /v2/<name>/referrers/<digest> -> an image index, with
 // OCI-Filters-Applied when filtered; OCI-Subject on a PUT of a manifest with a subject) and
 // forwards everything else. These answers are written from the spec, not recorded from a
-// real registry.
+// real registry: a search of public repositories (oras-go, regclient, go-containerregistry,
+// distribution, zot, cosign's e2e tests) found no recorded referrers API answer of a real
+// registry to serve instead; their tests answer from in-process servers or from the spec too.
 import { test, after } from 'node:test';
 import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';

@@ -315,6 +315,56 @@ test('--upload=false --bundle signs without writing to the registry', opts, asyn
   assert.match(noBundle.stderr, /--upload: false needs --bundle/);
 });
 
+test(
+  'legacy mode with a Rekor v2 signing config is refused, nothing pushed, no bundle written; Rekor v1 signs',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/legacyv2');
+    const s = await run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '2',
+      '--registry-referrers-mode',
+      'legacy',
+      '--bundle',
+      'lv2.json',
+      img.ref,
+    ]);
+    assert.equal(s.status, 1, s.stderr);
+    assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
+    assert.match(s.stderr, /--registry-referrers-mode/);
+    assert.match(
+      s.stderr,
+      /Rekor v1 bundle annotation \(signed entry timestamp and integrated time\)/,
+    );
+    assert.match(s.stderr, /cosign refuses its old format with a signing config/);
+    assert.match(s.stderr, /use --rekor-version 1, or --registry-referrers-mode oci-1-1/);
+    const tags = (await (await fetch(`${reg!.url}/v2/app/legacyv2/tags/list`)).json()) as {
+      tags: string[];
+    };
+    assert.deepEqual(tags.tags, ['v1']);
+    assert.equal(fs.existsSync(path.join(dir, 'lv2.json')), false);
+    // the same with Rekor v1 is what legacy mode is for
+    const v1 = await run([
+      'sign',
+      '--key',
+      'cosign.key',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '1',
+      '--registry-referrers-mode',
+      'legacy',
+      img.ref,
+    ]);
+    assert.equal(v1.status, 0, v1.stderr);
+  },
+);
+
 test('two legacy signers at once: neither signature is lost', opts, async () => {
   const img = pushImage(reg!, 'app/race');
   const token = () => stackToken(stack.url, identity);

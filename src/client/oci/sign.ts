@@ -70,7 +70,11 @@ function checkMode(mode: ReferrersMode, ctx: SignContext): void {
   )
     throw invalid(
       '--registry-referrers-mode',
-      'legacy signatures carry a Rekor v1 signed entry timestamp; the signing config names only Rekor v2 logs (use --rekor-version 1 or the oci-1-1 mode)',
+      // cosign (signcommon.LoadTrustedMaterialAndSigningConfig) refuses the old format with a
+      // signing config unless --bundle keeps the verification material, since its layer
+      // annotation (RekorBundleFromProtoTlogEntry) has no SET or integrated time to give for a
+      // Rekor v2 entry. Signet refuses instead of pushing a signature no verifier can check.
+      'the legacy .sig/.att scheme keeps the log entry as a Rekor v1 bundle annotation (signed entry timestamp and integrated time), which a Rekor v2 entry does not have, so older verifiers could not check it (cosign refuses its old format with a signing config for the same reason); the signing config names only Rekor v2 logs: use --rekor-version 1, or --registry-referrers-mode oci-1-1',
     );
 }
 
