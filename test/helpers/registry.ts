@@ -4,7 +4,7 @@
  * built here as OCI layouts and pushed with skopeo, the independent client.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -186,8 +186,30 @@ function writeBlob(dir: string, data: Uint8Array | string): { digest: string; si
   return { digest: `sha256:${hex}`, size: buf.length };
 }
 
-function imageManifest(dir: string, arch: string, content: string) {
-  const layer = writeBlob(dir, `layer for ${arch}: ${content}`);
+/** A layer of `bytes` pseudo-random bytes, written in pieces (never whole in memory). */
+function writeBigBlob(dir: string, bytes: number): { digest: string; size: number } {
+  fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  const tmp = path.join(dir, 'blobs', 'big.tmp');
+  const fd = fs.openSync(tmp, 'w');
+  const h = createHash('sha256');
+  const piece = randomBytes(1024 * 1024);
+  for (let left = bytes, i = 0; left > 0; left -= piece.length, i++) {
+    piece.writeUInt32BE(i, 0); // every MiB differs
+    const part = piece.subarray(0, Math.min(left, piece.length));
+    h.update(part);
+    fs.writeSync(fd, part);
+  }
+  fs.closeSync(fd);
+  const hex = h.digest('hex');
+  fs.renameSync(tmp, path.join(dir, 'blobs', 'sha256', hex));
+  return { digest: `sha256:${hex}`, size: bytes };
+}
+
+function imageManifest(dir: string, arch: string, content: string, layerBytes?: number) {
+  const layer =
+    layerBytes !== undefined
+      ? writeBigBlob(dir, layerBytes)
+      : writeBlob(dir, `layer for ${arch}: ${content}`);
   const config = writeBlob(
     dir,
     JSON.stringify({
@@ -214,12 +236,13 @@ export function buildLayout(
   tag: string,
   content: string,
   platforms: string[] = ['amd64'],
+  layerBytes?: number,
 ): { dir: string; digest: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-layout-'));
   fs.writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   let top: { digest: string; size: number; mediaType: string };
   if (platforms.length === 1) {
-    const m = imageManifest(dir, platforms[0]!, content);
+    const m = imageManifest(dir, platforms[0]!, content, layerBytes);
     top = {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       digest: m.digest,
@@ -259,13 +282,14 @@ function skopeo(args: string[]): string {
 export function pushImage(
   reg: TestRegistry,
   repo: string,
-  opts: { tag?: string; content?: string; platforms?: string[] } = {},
+  opts: { tag?: string; content?: string; platforms?: string[]; layerBytes?: number } = {},
 ): { ref: string; tagRef: string; digest: string } {
   const tag = opts.tag ?? 'v1';
   const { dir, digest } = buildLayout(
     tag,
     opts.content ?? `${repo}:${tag} ${Math.random()}`,
     opts.platforms,
+    opts.layerBytes,
   );
   skopeo([
     'copy',

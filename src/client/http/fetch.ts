@@ -174,6 +174,81 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
   });
 }
 
+/** A request whose body is a stream of known length (a blob copied between registries). */
+export interface StreamRequest extends Omit<HttpRequest, 'body' | 'maxBytes'> {
+  body?: NodeJS.ReadableStream;
+  contentLength?: number;
+}
+
+export interface StreamResponse {
+  status: number;
+  headers: HttpHeaders;
+  /** The answer's body, unread: the caller consumes it (or destroys it). */
+  body: http.IncomingMessage;
+}
+
+/** Error answers are read this far, for their message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * `send` for bodies too large to hold (image layers of GiBs): the request body is piped from a
+ * stream and the answer's body is handed over unread, so memory stays bounded by the streams'
+ * buffers. `timeoutMs` is an idle limit here (no bytes either way for that long), not a
+ * whole-request deadline, which a large layer on a slow link would exceed. No retries: a stream
+ * cannot be sent twice.
+ */
+export function sendStream(req: StreamRequest, opts: HttpOptions = {}): Promise<StreamResponse> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const headers: Record<string, string> = { ...opts.headers, ...req.headers };
+  if (req.contentType) headers['content-type'] = req.contentType;
+  if (req.accept) headers.accept = req.accept;
+  if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength);
+  const url = new URL(req.url);
+  const client =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
+  const tls = opts.insecureTls && url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      request.destroy();
+      reject(e instanceof SignetError ? e : unreachable(req, e, timeoutMs));
+    };
+    const request = client.request(url, { method: req.method, headers, ...tls }, (res) => {
+      const status = res.statusCode ?? 0;
+      const redirect = status >= 300 && status < 400;
+      if (redirect && req.redirect !== 'manual') return fail(new Error('unexpected redirect'));
+      if ((status >= 200 && status < 300) || redirect || req.allow?.includes(status)) {
+        if (settled) return res.destroy();
+        settled = true;
+        res.setTimeout(timeoutMs, () =>
+          res.destroy(new Error(`no data from ${req.service} for ${timeoutMs / 1000} s`)),
+        );
+        return resolve({ status, headers: headersOf(res.headers), body: res });
+      }
+      // An error answer: its message, read up to a limit.
+      const chunks: Buffer[] = [];
+      let total = 0;
+      res.on('data', (c: Buffer) => {
+        total += c.length;
+        if (total <= MAX_ERROR_BODY_BYTES) chunks.push(c);
+      });
+      res.on('error', fail);
+      res.on('end', () => fail(statusError(req, status, Buffer.concat(chunks))));
+    });
+    request.setTimeout(timeoutMs, () =>
+      fail(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+    );
+    request.on('error', fail);
+    if (!req.body) request.end();
+    // The body's own failure (e.g. its digest did not match) is the request's.
+    else process.getBuiltinModule('node:stream/promises').pipeline(req.body, request).catch(fail);
+  });
+}
+
 function headersOf(h: http.IncomingHttpHeaders): HttpHeaders {
   return {
     get(name: string): string | null {
@@ -246,7 +321,11 @@ async function readLimited(res: Response, max = MAX_RESPONSE_BYTES): Promise<Uin
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetError {
+function unreachable(
+  req: Pick<HttpRequest, 'service' | 'url'>,
+  e: unknown,
+  timeoutMs: number,
+): SignetError {
   const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
   const why =
     err.name === 'TimeoutError' || err.name === 'AbortError'
@@ -263,7 +342,11 @@ function unreachable(req: HttpRequest, e: unknown, timeoutMs: number): SignetErr
 }
 
 /** Surface the server's own message: `{message}` (Signet, Rekor, Fulcio/grpc-gateway) or text. */
-function statusError(req: HttpRequest, status: number, body: Uint8Array): SignetError {
+function statusError(
+  req: Pick<HttpRequest, 'service' | 'url'>,
+  status: number,
+  body: Uint8Array,
+): SignetError {
   let detail = new TextDecoder().decode(body).trim();
   try {
     const j = JSON.parse(detail) as Record<string, unknown>;

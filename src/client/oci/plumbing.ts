@@ -170,18 +170,14 @@ export async function download(
   });
 }
 
-/** Blobs an image copy reads into memory, at most (layers of real images can be large). */
-const MAX_COPY_BLOB_BYTES = 1024 * 1024 * 1024;
-
+/** Layers of real images can be GiBs: they stream from source to destination, never held whole. */
 async function copyBlob(
   src: Repository,
   dst: Repository,
   d: Descriptor,
   what: string,
 ): Promise<void> {
-  if (await dst.blobExists(d.digest)) return;
-  const data = await src.getBlob(d.digest, what, MAX_COPY_BLOB_BYTES);
-  await dst.putBlob(data);
+  await dst.copyBlobFrom(src, d, what);
 }
 
 /** Copy one manifest (and for an index, every manifest in it) by digest, blobs first. */

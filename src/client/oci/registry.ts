@@ -6,7 +6,7 @@
  * HTTP only for loopback registries unless the user allows it.
  */
 import { SignetError, invalid } from '../../core/errors.ts';
-import { digestOf, matchesDigest, type Digest } from '../../core/oci/digest.ts';
+import { digestHasher, digestOf, matchesDigest, type Digest } from '../../core/oci/digest.ts';
 import {
   MANIFEST_TYPES,
   MAX_MANIFEST_BYTES,
@@ -15,7 +15,15 @@ import {
   type Descriptor,
 } from '../../core/oci/manifest.ts';
 import { DOCKER_HUB } from '../../core/oci/reference.ts';
-import { send, type HttpOptions, type HttpRequest, type HttpResponse } from '../http/fetch.ts';
+import {
+  send,
+  sendStream,
+  type HttpOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type StreamRequest,
+  type StreamResponse,
+} from '../http/fetch.ts';
 import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
 
 export interface RegistryOptions {
@@ -198,25 +206,56 @@ export class Repository {
     if (res.status === 401) {
       await this.authenticate(res.headers.get('www-authenticate'), access);
       res = await this.send({ ...req, url: this.rebase(url), headers: this.headers(access) });
-      if (res.status === 401)
-        throw new SignetError(
-          'unauthorized',
-          'REGISTRY_UNAUTHORIZED',
-          `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
-        );
+      if (res.status === 401) throw this.refused(401, r.push === true);
     }
-    if (res.status === 403)
-      throw new SignetError(
+    if (res.status === 403) throw this.refused(403, r.push === true);
+    return res;
+  }
+
+  /** The error for a 401 after authenticating, or a 403: what to do about it. */
+  private refused(status: number, push: boolean): SignetError {
+    if (status === 403)
+      return new SignetError(
         'unauthorized',
         'REGISTRY_FORBIDDEN',
-        `${this.service()} denied ${r.push ? 'push' : 'pull'} access to ${this.name} (HTTP 403): the credentials in use lack that permission`,
+        `${this.service()} denied ${push ? 'push' : 'pull'} access to ${this.name} (HTTP 403): the credentials in use lack that permission`,
       );
-    if (res.status === 401 && !r.allow?.includes(401))
-      throw new SignetError(
-        'unauthorized',
-        'REGISTRY_UNAUTHORIZED',
-        `${this.service()} requires authentication for ${this.name}`,
+    return new SignetError(
+      'unauthorized',
+      'REGISTRY_UNAUTHORIZED',
+      `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
+    );
+  }
+
+  /**
+   * `request` with streamed bodies (blob copies). A request without a body is sent again after a
+   * 401 challenge; one with a body must be authorized already (its upload was started with
+   * `request`, which answered the challenge).
+   */
+  private async requestStream(
+    r: Omit<StreamRequest, 'service' | 'url' | 'headers'> & { path: string; push?: boolean },
+  ): Promise<StreamResponse> {
+    const access = r.push ? 'pull,push' : 'pull';
+    const url = r.path.startsWith('http') ? this.rebase(r.path) : `${this.base}${r.path}`;
+    const allow = [...(r.allow ?? []), 401, 403, ...(r.redirect === 'manual' ? REDIRECTS : [])];
+    const http = this.opts.allowInsecure
+      ? { ...this.opts.http, insecureTls: true }
+      : this.opts.http;
+    const go = () =>
+      sendStream(
+        { ...r, service: this.service(), url, allow, headers: this.headers(access) },
+        http,
       );
+    let res = await go();
+    if (res.status === 401 && !r.body) {
+      res.body.resume();
+      await this.authenticate(res.headers.get('www-authenticate'), access);
+      res = await go();
+    }
+    if (res.status === 401 || res.status === 403) {
+      res.body.destroy();
+      throw this.refused(res.status, r.push === true);
+    }
     return res;
   }
 
@@ -437,25 +476,7 @@ export class Repository {
       maxBytes,
     });
     for (let i = 0; REDIRECTS.includes(res.status); i++) {
-      if (i >= MAX_REDIRECTS)
-        throw invalid(
-          what,
-          `${this.service()} redirected the blob more than ${MAX_REDIRECTS} times`,
-        );
-      const loc = res.headers.get('location');
-      if (!loc) throw invalid(what, `${this.service()} redirected the blob without a Location`);
-      const next = new URL(loc, url);
-      if (
-        next.protocol !== 'https:' &&
-        !(
-          next.protocol === 'http:' &&
-          (isLoopback(next.host) || this.opts.allowHttp || this.opts.allowInsecure)
-        )
-      )
-        throw invalid(
-          what,
-          `${this.service()} redirected the blob to ${next.origin}, which is not https`,
-        );
+      const next = this.redirectTarget(res.headers.get('location'), url, i, what);
       url = next.toString();
       // Another host (blob storage, a CDN) gets no registry credentials.
       res =
@@ -495,10 +516,91 @@ export class Repository {
     return res.body;
   }
 
-  /** Upload a blob (monolithic POST-then-PUT); skipped when the registry has it already. */
-  async putBlob(data: Uint8Array): Promise<Digest> {
-    const digest = digestOf(data);
-    if (await this.blobExists(digest)) return digest;
+  /**
+   * Where a blob redirect leads: at most MAX_REDIRECTS of them, https unless plain HTTP is
+   * allowed for the target.
+   */
+  private redirectTarget(loc: string | null, url: string, i: number, what: string): URL {
+    if (i >= MAX_REDIRECTS)
+      throw invalid(what, `${this.service()} redirected the blob more than ${MAX_REDIRECTS} times`);
+    if (!loc) throw invalid(what, `${this.service()} redirected the blob without a Location`);
+    const next = new URL(loc, url);
+    if (
+      next.protocol !== 'https:' &&
+      !(
+        next.protocol === 'http:' &&
+        (isLoopback(next.host) || this.opts.allowHttp || this.opts.allowInsecure)
+      )
+    )
+      throw invalid(
+        what,
+        `${this.service()} redirected the blob to ${next.origin}, which is not https`,
+      );
+    return next;
+  }
+
+  /**
+   * Copy blob `d` from `src` into this repository as a stream: memory stays bounded whatever
+   * the layer's size. The bytes are counted and hashed on the way; the last chunk is held back
+   * until they match the descriptor, so a wrong blob never completes an upload (the registry
+   * checks the digest of the PUT too).
+   */
+  async copyBlobFrom(src: Repository, d: Descriptor, what: string): Promise<void> {
+    if (await this.blobExists(d.digest)) return;
+    const body = await src.openBlob(d.digest, what);
+    const checked = process
+      .getBuiltinModule('node:stream')
+      .pipeline(body, checkedBlob(d, `${what}: blob ${d.digest.text} from ${src.name}`), () => {});
+    const u = await this.startUpload();
+    u.searchParams.set('digest', d.digest.text);
+    const res = await this.requestStream({
+      method: 'PUT',
+      path: u.toString(),
+      body: checked,
+      contentLength: d.size,
+      contentType: 'application/octet-stream',
+      push: true,
+    });
+    res.body.resume();
+  }
+
+  /** A blob as an unread stream, following the registry's redirects to its storage. */
+  async openBlob(digest: Digest, what: string): Promise<StreamResponse['body']> {
+    let url = `${this.base}/v2/${this.repository}/blobs/${digest.text}`;
+    const get = (path: string, auth: boolean) =>
+      auth
+        ? this.requestStream({ method: 'GET', path, redirect: 'manual', allow: [404] })
+        : sendStream(
+            {
+              service: `the blob storage of ${this.registry}`,
+              method: 'GET',
+              url: path,
+              redirect: 'manual',
+              allow: [404, ...REDIRECTS],
+            },
+            this.opts.allowInsecure ? { ...this.opts.http, insecureTls: true } : this.opts.http,
+          );
+    let res = await get(url, true);
+    for (let i = 0; REDIRECTS.includes(res.status); i++) {
+      res.body.resume();
+      const next = this.redirectTarget(res.headers.get('location'), url, i, what);
+      url = next.toString();
+      // Another host (blob storage, a CDN) gets no registry credentials.
+      res = await get(url, next.host === new URL(this.base).host);
+    }
+    if (res.status === 404) {
+      res.body.resume();
+      throw new SignetError(
+        'not-found',
+        'BLOB_UNKNOWN',
+        `${what}: ${this.name} has no blob ${digest.text}`,
+      );
+    }
+    return res.body;
+  }
+
+  /** Start a blob upload; its Location, checked to stay on this registry. */
+  private async startUpload(): Promise<URL> {
     const start = await this.request({
       method: 'POST',
       path: `/v2/${this.repository}/blobs/uploads/`,
@@ -518,6 +620,14 @@ export class Repository {
         'BAD_RESPONSE',
         `${this.service()} sent the upload to another host (${u.host})`,
       );
+    return u;
+  }
+
+  /** Upload a blob (monolithic POST-then-PUT); skipped when the registry has it already. */
+  async putBlob(data: Uint8Array): Promise<Digest> {
+    const digest = digestOf(data);
+    if (await this.blobExists(digest)) return digest;
+    const u = await this.startUpload();
     u.searchParams.set('digest', digest.text);
     await this.request({
       method: 'PUT',
@@ -588,6 +698,35 @@ export class Repository {
     }
     return tags;
   }
+}
+
+/**
+ * Passes a blob through, counting and hashing it; fails when it is longer or shorter than
+ * `d.size` or its digest is not `d.digest`. The last chunk waits for that check.
+ */
+function checkedBlob(d: Descriptor, what: string): NodeJS.ReadWriteStream {
+  const hash = digestHasher(d.digest.algorithm);
+  let held: Buffer | undefined;
+  let total = 0;
+  const wrong = (why: string) =>
+    new SignetError('verification', 'DIGEST_MISMATCH', `${what}: ${why}`);
+  return new (process.getBuiltinModule('node:stream').Transform)({
+    transform(chunk: Buffer, _enc, done) {
+      total += chunk.length;
+      if (total > d.size) return done(wrong(`more than the ${d.size} bytes its descriptor names`));
+      hash.update(chunk);
+      const prev = held;
+      held = chunk;
+      done(null, prev);
+    },
+    flush(done) {
+      if (total !== d.size)
+        return done(wrong(`${total} bytes, not the ${d.size} its descriptor names`));
+      if (hash.digest().hex !== d.digest.hex)
+        return done(wrong('its bytes do not match its digest'));
+      done(null, held);
+    },
+  });
 }
 
 /** RFC 8288 `Link: </v2/...?n=..&last=..>; rel="next"` (distribution's pagination). */

@@ -26,6 +26,21 @@ export function digestOf(data: Uint8Array, algorithm: Digest['algorithm'] = 'sha
   return { algorithm, hex, text: `${algorithm}:${hex}` };
 }
 
+/** A digest computed piece by piece (a blob checked as it streams through). */
+export function digestHasher(algorithm: Digest['algorithm'] = 'sha256'): {
+  update(data: Uint8Array): void;
+  digest(): Digest;
+} {
+  const h = createHash(algorithm);
+  return {
+    update: (data) => void h.update(data),
+    digest: () => {
+      const hex = h.digest('hex');
+      return { algorithm, hex, text: `${algorithm}:${hex}` };
+    },
+  };
+}
+
 /** True when `data` has digest `d` (computed with d's algorithm). */
 export function matchesDigest(data: Uint8Array, d: Digest): boolean {
   return digestOf(data, d.algorithm).hex === d.hex;
