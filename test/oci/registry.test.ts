@@ -3,6 +3,7 @@
 // each a one-line error naming the image and the reason, nothing partial pushed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -333,6 +334,161 @@ test(
       );
     } finally {
       await front.close();
+    }
+  },
+);
+
+/** A registry front serving fixed manifests and blobs by path; everything else 404. */
+function fixedRegistry(files: Record<string, { type: string; body: Buffer | string }>) {
+  return server((q, res) => {
+    const f = files[(q.url ?? '').split('?')[0]!];
+    if (!f) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"NOT_FOUND"}]}');
+      return;
+    }
+    const body = Buffer.from(f.body);
+    res.writeHead(200, { 'content-type': f.type, 'content-length': String(body.length) });
+    res.end(q.method === 'HEAD' ? undefined : body);
+  });
+}
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+test(
+  'a malformed index, and signatures whose blobs are over the size limit: named, skipped',
+  opts,
+  async () => {
+    const config = '{}';
+    const image = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(config),
+        size: 2,
+      },
+      layers: [],
+    });
+    const imageDigest = sha(image);
+    const hex = imageDigest.slice('sha256:'.length);
+    const huge = 200 * 1024 * 1024; // over the 128 MiB limit for a signature or attestation blob
+    const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    const referrer = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: BUNDLE,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha('{}'), size: 2 },
+      layers: [{ mediaType: BUNDLE, digest: `sha256:${'cd'.repeat(32)}`, size: huge }],
+      subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: image.length },
+    });
+    const tagIndex = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [
+        {
+          mediaType: OCI_MANIFEST,
+          digest: sha(referrer),
+          size: referrer.length,
+          artifactType: BUNDLE,
+        },
+      ],
+    });
+    const sig = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha('{}'), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+          digest: `sha256:${'ef'.repeat(32)}`,
+          size: huge,
+          annotations: { 'dev.cosignproject.cosign/signature': 'AAAA' },
+        },
+      ],
+    });
+    const fake = await fixedRegistry({
+      '/v2/x/y/manifests/v1': { type: OCI_MANIFEST, body: image },
+      [`/v2/x/y/manifests/${imageDigest}`]: { type: OCI_MANIFEST, body: image },
+      [`/v2/x/y/manifests/sha256-${hex}`]: { type: OCI_INDEX, body: tagIndex },
+      [`/v2/x/y/manifests/${sha(referrer)}`]: { type: OCI_MANIFEST, body: referrer },
+      [`/v2/x/y/manifests/sha256-${hex}.sig`]: { type: OCI_MANIFEST, body: sig },
+      '/v2/x/idx/manifests/v1': {
+        type: OCI_INDEX,
+        body: JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: 'all of them' }),
+      },
+    });
+    try {
+      const idx = await run([...verifyKey, `${fake.host}/x/idx:v1`]);
+      assert.equal(idx.status, 1);
+      assert.match(oneError(idx.stderr), /x\/idx:v1.*manifests: must be an array/);
+      const v = await run([...verifyKey, `${fake.host}/x/y:v1`]);
+      assert.equal(v.status, 12, v.stderr); // found, none valid
+      const limit = `more than the ${128 * 1024 * 1024} byte limit`;
+      // found and named, never fetched: the reasons are in the one error line
+      const line = oneError(v.stderr);
+      assert.match(line, /x\/y:v1: no matching signatures: 2 found, 0 tried, 0 valid/);
+      assert.ok(
+        line.includes(`referrer ${sha(referrer)}: its bundle is ${huge} bytes, ${limit}`),
+        line,
+      );
+      assert.ok(
+        line.includes(`tag sha256-${hex}.sig layer 1: its payload is ${huge} bytes, ${limit}`),
+        line,
+      );
+    } finally {
+      await fake.close();
+    }
+  },
+);
+
+test(
+  'copy from a registry serving a layer whose bytes do not match its digest: refused, nothing stored',
+  opts,
+  async () => {
+    const config = '{"architecture":"amd64","os":"linux"}';
+    const layer = Buffer.alloc(300 * 1024, 7);
+    const served = Buffer.from(layer);
+    served[served.length - 1] = 8; // same size, one byte off: only the digest can tell
+    const image = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: sha(layer),
+          size: layer.length,
+        },
+      ],
+    });
+    const fake = await fixedRegistry({
+      '/v2/x/y/manifests/v1': { type: OCI_MANIFEST, body: image },
+      [`/v2/x/y/manifests/${sha(image)}`]: { type: OCI_MANIFEST, body: image },
+      [`/v2/x/y/blobs/${sha(config)}`]: { type: 'application/octet-stream', body: config },
+      [`/v2/x/y/blobs/${sha(layer)}`]: { type: 'application/octet-stream', body: served },
+    });
+    try {
+      const c = await run(['copy', `${fake.host}/x/y:v1`, `${plain!.host}/copied/bad:v1`]);
+      assert.equal(c.status, 12, c.stderr); // DIGEST_MISMATCH: cosign's exit code for a failed check
+      assert.match(
+        oneError(c.stderr),
+        new RegExp(`blob ${sha(layer)} from ${fake.host}/x/y: its bytes do not match its digest`),
+      );
+      const blob = await fetch(`${plain!.url}/v2/copied/bad/blobs/${sha(layer)}`, {
+        method: 'HEAD',
+      });
+      assert.equal(blob.status, 404);
+      const man = await fetch(`${plain!.url}/v2/copied/bad/manifests/v1`, { method: 'HEAD' });
+      assert.equal(man.status, 404);
+    } finally {
+      await fake.close();
     }
   },
 );
