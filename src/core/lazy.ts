@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+// Made on first use too: most runs (verify IMAGE, sign-blob) load no lazy module at all.
+let require: NodeJS.Require | undefined;
 
 /**
  * A dependency loaded on first use, synchronously. For large modules that only some paths
@@ -11,5 +12,5 @@ const require = createRequire(import.meta.url);
  */
 export function lazyModule<T>(specifier: string): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= require(specifier) as T);
+  return () => (loaded ??= (require ??= createRequire(import.meta.url))(specifier) as T);
 }
