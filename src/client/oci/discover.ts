@@ -92,6 +92,8 @@ export async function discover(
   digest: Digest,
   what: string,
   kinds: AttachmentKind[] = ['signature', 'attestation'],
+  /** cosign's ociremote.WithPrefix (policy-controller `source[].tagPrefix`): `<prefix>sha256-<hex>.sig`. */
+  tagPrefix = '',
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   // The places are independent: ask the registry about all of them at once.
@@ -99,7 +101,7 @@ export async function discover(
     fromReferrers(source, digest, what, kinds),
     ...(['sig', 'att'] as const)
       .filter((s) => kinds.includes(s === 'sig' ? 'signature' : 'attestation'))
-      .map((s) => fromLegacy(source, digest, what, s)),
+      .map((s) => fromLegacy(source, digest, what, s, tagPrefix)),
   ];
   for (const p of await Promise.all(parts)) {
     out.attachments.push(...p.attachments);
@@ -220,9 +222,10 @@ async function fromLegacy(
   digest: Digest,
   what: string,
   suffix: 'sig' | 'att',
+  prefix: string,
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
-  const tag = `${digestTag(digest)}.${suffix}`;
+  const tag = `${prefix}${digestTag(digest)}.${suffix}`;
   // Registry failures (down, unauthorized) are the whole verification's failure, not a rejection.
   const m = await source.getManifest(tag, `${what} ${tag}`).catch((e: unknown) => {
     if (e instanceof SignetError && (e.code === 'INVALID_INPUT' || e.code === 'MANIFEST_TYPE')) {

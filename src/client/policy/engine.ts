@@ -203,6 +203,14 @@ export function policyMatches(policy: Policy, target: Target, resource?: Resourc
   );
 }
 
+/**
+ * What evidence from an authority's `source` carries as its origin: the repository, and the tag
+ * prefix when one is given (two authorities may read one repository under two prefixes).
+ */
+export function sourceKey(s: { oci: string; tagPrefix: string | undefined }): string {
+  return s.tagPrefix === undefined ? s.oci : `${s.oci} (tag prefix ${s.tagPrefix})`;
+}
+
 function signerOf(r: VerificationResult): { id: string; identity?: string; issuer?: string } {
   if (r.signer.kind === 'key')
     return {
@@ -297,7 +305,7 @@ function evaluateAuthority(
     (e) =>
       (a.sources.length === 0
         ? e.origin === undefined
-        : a.sources.some((s) => s.oci === e.origin)) &&
+        : a.sources.some((s) => sourceKey(s) === e.origin)) &&
       (a.signatureFormat === undefined || e.scheme === undefined || e.scheme === a.signatureFormat),
   );
   const base: VerifyOptions = a.insecureIgnoreSCT ? { ctlogThreshold: 0 } : {};

@@ -23,6 +23,7 @@ import type { ImageEvidenceProvider } from './admission.ts';
 import {
   DEFAULT_EVALUATION_MS,
   evaluate,
+  sourceKey,
   unavailableEvidence,
   type Decision,
   type EvaluateOptions,
@@ -31,13 +32,15 @@ import {
 import { parseImageReference, type ImageReference } from './glob.ts';
 import type { Policy } from './types.ts';
 
-/** The signature repositories the policies name (`authorities[].source[].oci`). */
-export function signatureSources(policies: Policy[]): string[] {
-  const out = new Set<string>();
+/** The signature repositories the policies name (`authorities[].source[]`), once each. */
+export function signatureSources(
+  policies: Policy[],
+): Array<{ oci: string; tagPrefix: string | undefined }> {
+  const out = new Map<string, { oci: string; tagPrefix: string | undefined }>();
   for (const p of policies)
     for (const a of p.authorities)
-      if (a.kind !== 'static') for (const s of a.sources) out.add(s.oci);
-  return [...out];
+      if (a.kind !== 'static') for (const s of a.sources) out.set(sourceKey(s), s);
+  return [...out.values()];
 }
 
 /** What the policies can use: signatures, attestations, or both (each is a registry lookup). */
@@ -67,13 +70,16 @@ async function gatherSource(
   image: ResolvedImage,
   label: string,
   registry: RegistryOptions,
-  origin: string | undefined,
+  source: { oci: string; tagPrefix: string | undefined } | undefined,
   kinds: AttachmentKind[],
 ): Promise<GatheredSource> {
+  const origin = source && sourceKey(source);
   if (kinds.length === 0) return { origin, attachments: [], unreadable: [] };
   const repo =
-    origin === undefined ? repositoryOf(image.ref, registry) : sourceRepository(origin, registry);
-  const d = await discover(repo, image.digest, label, kinds);
+    source === undefined
+      ? repositoryOf(image.ref, registry)
+      : sourceRepository(source.oci, registry);
+  const d = await discover(repo, image.digest, label, kinds, source?.tagPrefix);
   return { origin, attachments: d.attachments, unreadable: d.unreadable };
 }
 

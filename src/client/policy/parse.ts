@@ -362,7 +362,10 @@ function parseIdentitiesFrom(v: unknown, path: string, ctx: PolicyContext): Iden
 function parseKey(v: unknown, path: string, ctx: PolicyContext): KeyObject {
   const o = obj(v, path, ['data', 'file', 'kms', 'secretRef', 'hashAlgorithm']);
   if (o.kms !== undefined)
-    throw invalid(`${path}.kms`, 'KMS keys are not supported: give the public key in data or file');
+    throw invalid(
+      `${path}.kms`,
+      'KMS keys are not supported: give the public key in data or file (export it with `cosign public-key --key <kms-uri>`)',
+    );
   if (o.secretRef !== undefined)
     throw invalid(
       `${path}.secretRef`,
@@ -405,6 +408,12 @@ function trustRef(name: string | undefined, path: string, ctx: PolicyContext): A
 /** A CA chain given inline (keyless.ca-cert.data): it replaces the root's CAs. */
 function withCaCert(trust: AuthorityTrust, v: unknown, path: string): AuthorityTrust {
   const o = obj(v, path, ['data', 'secretRef', 'kms', 'hashAlgorithm']);
+  for (const k of ['secretRef', 'kms'] as const)
+    if (o[k] !== undefined)
+      throw invalid(
+        `${path}.${k}`,
+        `is not supported: give the CA chain in ${path.split('.').pop()}.data (PEM), or name a TrustRoot with trustRootRef`,
+      );
   const data = str(o.data, `${path}.data`, true)!;
   const blocks = decodePemAll(data, `${path}.data`);
   if (blocks.length === 0) throw invalid(`${path}.data`, 'holds no PEM certificate');
@@ -530,21 +539,23 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
     if (s.signaturePullSecrets !== undefined)
       throw invalid(
         `${p}.signaturePullSecrets`,
-        'Kubernetes pull secrets are not read: give registry credentials to signet',
+        'Kubernetes pull secrets are not read: signet reads every registry with --registry-username / --registry-password or the Docker config (~/.docker/config.json)',
       );
     const oci = str(s.oci, `${p}.oci`, true)!;
     const ref = parseReference(oci, `${p}.oci`);
     if (ref.tag !== undefined && oci.endsWith(`:${ref.tag}`))
       throw invalid(`${p}.oci`, 'names a repository, without a tag');
     if (ref.digest) throw invalid(`${p}.oci`, 'names a repository, without a digest');
-    if (s.tagPrefix !== undefined)
+    const tagPrefix = str(s.tagPrefix, `${p}.tagPrefix`);
+    // The signature tag is <prefix>sha256-<64 hex>.sig: a valid tag (at most 128 characters).
+    if (tagPrefix !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,52}$/.test(tagPrefix))
       throw invalid(
         `${p}.tagPrefix`,
-        'is not supported: signatures are found by their digest tags and referrers',
+        `"${tagPrefix}" cannot start a tag: letters, digits, "_", "." and "-", at most 53, not starting with "." or "-"`,
       );
     return {
       oci: `${ref.registry === 'docker.io' ? 'index.docker.io' : ref.registry}/${ref.repository}`,
-      tagPrefix: undefined,
+      tagPrefix,
     };
   });
   if (sources.length > 1) throw invalid(`${path}.source`, 'only a single source is supported');

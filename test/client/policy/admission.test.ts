@@ -304,6 +304,48 @@ test(
 );
 
 test(
+  'no images, and malformed reviews, under each no-match policy: a clear answer, never a crash',
+  opts,
+  async () => {
+    const make = (noMatch: 'allow' | 'warn' | 'deny') =>
+      new AdmissionController({
+        policies: controller.policies,
+        images: registryEvidence(controller.policies),
+        noMatch,
+      });
+    type R = { allowed: boolean; warnings?: string[]; status?: { code: number; message: string } };
+    const none = review('Pod', { containers: [] });
+    const deny = (await make('deny').review(none)).response as R;
+    assert.equal(deny.allowed, false);
+    assert.equal(deny.status!.code, 403);
+    assert.match(deny.status!.message, /^Pod \S+ names no container images$/);
+    const warn = (await make('warn').review(none)).response as R;
+    assert.equal(warn.allowed, true);
+    assert.match(warn.warnings![0]!, /names no container images/);
+    const allow = (await make('allow').review(none)).response as R;
+    assert.deepEqual([allow.allowed, allow.warnings], [true, undefined]);
+    // A malformed review is not "no images": denied whatever the no-match policy says.
+    for (const m of ['allow', 'warn'] as const) {
+      const bad = (
+        await make(m).review({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: { uid: 'u1' },
+        })
+      ).response as R & { uid: string };
+      assert.equal(bad.allowed, false, m);
+      assert.equal(bad.uid, 'u1');
+      assert.match(bad.status!.message, /^malformed AdmissionReview: request\.\S+: /);
+    }
+    for (const body of [null, 42, [], 'x', { request: 'x' }]) {
+      const r = (await make('allow').review(body)).response as R;
+      assert.equal(r.allowed, false, JSON.stringify(body));
+      assert.match(r.status!.message, /^malformed AdmissionReview: /);
+    }
+  },
+);
+
+test(
   'verified digests are cached for a bounded time; concurrent reviews share one evaluation',
   opts,
   async () => {

@@ -190,6 +190,47 @@ test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
   assert.match(both.stderr, /give either --policy or --key/);
 });
 
+test(
+  "source.tagPrefix: signatures under cosign's prefixed .sig tag in another repository",
+  opts,
+  async () => {
+    const { spawnSync } = await import('node:child_process');
+    // bob's legacy signature, copied as it is to team/sigs under the tag prod-sha256-<hex>.sig
+    const tag = `${legacyByBob.digest.replace(':', '-')}.sig`;
+    const cp = spawnSync(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        `docker://${reg.host}/team/worker:${tag}`,
+        `docker://${reg.host}/team/sigs:prod-${tag}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(cp.status, 0, cp.stderr);
+    const source = (prefix?: string) =>
+      load(`  images: [{glob: "${reg.host}/team/**"}]
+  authorities:
+    - keyless: ${who('bob@example.com')}
+      source: [{oci: "${reg.host}/team/sigs"${prefix === undefined ? '' : `, tagPrefix: "${prefix}"`}}]`);
+    const ok = await decideImage(await source('prod-'), legacyByBob.ref);
+    assert.equal(ok.allowed, true, JSON.stringify(ok.policies[0]!.authorities[0]!.reasons));
+    assert.match(
+      ok.policies[0]!.authorities[0]!.satisfiedBy[0]!.evidence,
+      new RegExp(`tag prefix prod-\\) tag prod-${legacyByBob.digest.replace(':', '-')}\\.sig`),
+    );
+    for (const other of ['staging-', undefined]) {
+      const d = await decideImage(await source(other), legacyByBob.ref);
+      assert.equal(d.allowed, false, `tagPrefix ${other}`);
+      assert.match(d.policies[0]!.authorities[0]!.reasons.join(), /no signature was found/);
+    }
+    await assert.rejects(source('-bad'), /source\[0\]\.tagPrefix: "-bad" cannot start a tag/);
+  },
+);
+
 // Last: it stops the registry and the stack, to show the replay needs only the cases.
 test(
   'policy verify --record writes image cases (referrer and legacy signatures); policy test replays them offline',

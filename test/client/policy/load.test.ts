@@ -193,3 +193,91 @@ test('spec.match limits a policy to kinds of resources (and their labels) at adm
     /spec\.match\[0\]\.selector: a selector needs a resource type/,
   );
 });
+
+test('refused policy-controller features name the field and say what to use instead', async () => {
+  const key = (k: string) => doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: ${k}}]`);
+  await refused(
+    key('{kms: "awskms:///alias/x"}'),
+    /spec\.authorities\[0\]\.key\.kms: KMS keys are not supported: give the public key in data or file \(export it with `cosign public-key --key <kms-uri>`\)/,
+  );
+  await refused(
+    key('{secretRef: {name: cosign-pub}}'),
+    /spec\.authorities\[0\]\.key\.secretRef: Kubernetes secrets are not read: give the public key in data or file/,
+  );
+  await refused(
+    doc(GOOD_SPEC.replace('keyless: {', 'keyless: {ca-cert: {secretRef: {name: ca}}, ')),
+    /keyless\.ca-cert\.secretRef: is not supported: give the CA chain in ca-cert\.data \(PEM\), or name a TrustRoot with trustRootRef/,
+  );
+  await refused(
+    doc(GOOD_SPEC.replace('keyless: {', 'keyless: {ca-cert: {kms: "gcpkms://x"}, ')),
+    /keyless\.ca-cert\.kms: is not supported: give the CA chain in ca-cert\.data/,
+  );
+  await refused(
+    doc(
+      `${GOOD_SPEC}\n      source: [{oci: "registry.example.com/sigs", signaturePullSecrets: [{name: regcred}]}]`,
+    ),
+    /spec\.authorities\[0\]\.source\[0\]\.signaturePullSecrets: Kubernetes pull secrets are not read: signet reads every registry with --registry-username \/ --registry-password or the Docker config/,
+  );
+  await refused(
+    `apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: r}\nspec: {repository: {root: eA==, mirrorFS: eA==, targets: x}}\n---\n${doc(GOOD_SPEC)}`,
+    /document 1\): spec\.repository: an embedded TUF repository \(mirrorFS\) is not supported: use remote \(a TUF repository URL\) or trustedRootFile/,
+  );
+});
+
+test('bad input in every kind of policy is refused at load with the file, the field path and the reason', async () => {
+  const blobs = (m: string) =>
+    doc(`  blobs: [${m}]\n  authorities:\n    - keyless: {identities: [${ID}]}`);
+  await refused(blobs('{path: "dist/***"}'), /spec\.blobs\[0\]\.path: "dist\/\*\*\*" has "\*\*\*"/);
+  await refused(blobs('{name: ""}'), /spec\.blobs\[0\]\.name: is empty/);
+  await refused(blobs('{colour: red}'), /spec\.blobs\[0\]\.colour: is not a known field/);
+  const commits = (m: string) =>
+    doc(`  commits: [${m}]\n  authorities:\n    - keyless: {identities: [${ID}]}`);
+  await refused(
+    commits('{repository: "github.com/org/***"}'),
+    /spec\.commits\[0\]\.repository: "github\.com\/org\/\*\*\*" has "\*\*\*"/,
+  );
+  await refused(commits('{ref: "refs/heads/main"}'), /spec\.commits\[0\]\.repository: is required/);
+  await refused(
+    doc(GOOD_SPEC.replace('issuer: https://issuer.example.com', 'issuerRegExp: "https://(x"')),
+    /identities\[0\]\.issuerRegExp: is not a valid regular expression/,
+  );
+  // spec.policy: a policy-level CEL condition that does not compile, or is not a bool
+  const cond = (c: string) =>
+    doc(`${GOOD_SPEC}\n  policy: {type: cel, data: ${JSON.stringify(c)}}`);
+  await refused(cond('authorityMatches.'), /spec\.policy\.data: CEL expression does not compile/);
+  await refused(
+    cond('size(authorityMatches)'),
+    /spec\.policy\.data: CEL expression returns int, not bool/,
+  );
+  // a key file that holds a private key, or a certificate that is not one
+  fs.writeFileSync(
+    path.join(dir, 'private.pem'),
+    (await import('node:crypto'))
+      .generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString(),
+  );
+  await refused(
+    doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {file: private.pem}}]`),
+    /spec\.authorities\[0\]\.key\.file: .*PEM block "PRIVATE KEY" is not a public key/,
+  );
+  await refused(
+    doc(
+      GOOD_SPEC.replace(
+        'keyless: {',
+        'keyless: {ca-cert: {data: "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n"}, ',
+      ),
+    ),
+    /keyless\.ca-cert\.data\[0\]: is not a DER certificate/,
+  );
+  await refused(
+    doc(
+      `  images: [{glob: "a/**"}]\n  authorities: [{keyless: {identitiesFrom: {file: MISSING, issuer: x}}}]`,
+    ),
+    /identitiesFrom\.file: cannot read MISSING/,
+  );
+  await refused(
+    doc(`  threshold: 0\n${GOOD_SPEC}`),
+    /spec\.threshold: must be a whole number of at least 1, found 0/,
+  );
+});
