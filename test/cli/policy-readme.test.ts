@@ -65,4 +65,8 @@ test('README: Decide who may sign', async () => {
   assert.match(r.stdout, /authority "maintainers" \(keyless\): satisfied by dev@signet\.local/);
   assert.match(r.stdout, /policy "provenance" .*FAILED \(warn mode: not enforced\)/);
   assert.match(r.stderr, /Verified OK: policy "release-files" by maintainers \(dev@signet\.local/);
+  // the recorded case replays offline and gets the decision it had
+  assert.match(r.stdout, /^ok hello\.txt: allowed \(expected allow\)$/m);
+  const c = JSON.parse(fs.readFileSync(path.join(dir, 'hello-case.json'), 'utf8'));
+  assert.deepEqual(Object.keys(c).sort(), ['artifact', 'bundles', 'expect', 'name', 'trustedRoot']);
 });
