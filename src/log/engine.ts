@@ -21,7 +21,7 @@ import {
   type TileWrite,
 } from '../core/tiles/tiles.ts';
 import { NodeCache, TileProofBuilder } from '../core/tiles/proofs.ts';
-import { MAX_TILE_LEVEL, TILE_WIDTH } from '../core/tiles/paths.ts';
+import { MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH } from '../core/tiles/paths.ts';
 import type {
   AppendRequest,
   AppendResult,
@@ -98,8 +98,15 @@ export class TileLog implements LogEngine {
   readonly #maxAge: number;
   readonly #maxPending: number;
   readonly #now: () => number;
-  readonly #nodes = new NodeCache(200_000);
+  /**
+   * Proof caches, bounded (memory stays flat as the log grows; see NodeCache and
+   * #rememberFull): complete subtrees above level-0 tiles, full tiles of the upper levels
+   * (every proof reads one tile per level, and above level 0 there are 256 times fewer
+   * tiles: a 10M-entry log has 153 full level-1 tiles), and a few recent level-0 tiles.
+   */
+  readonly #nodes = new NodeCache(100_000, { minLevel: TILE_HEIGHT });
   readonly #fullTiles = new Map<string, Uint8Array[]>();
+  readonly #fullLeafTiles = new Map<string, Uint8Array[]>();
   readonly #reading = new Map<string, Promise<Uint8Array[]>>();
   readonly #bundles = new Map<string, Uint8Array>();
   #queue: Pending[] = [];
@@ -301,7 +308,8 @@ export class TileLog implements LogEngine {
     }
     if (result.edge) this.#edge = { edge: result.edge, root: result.state.rootHash };
     // Tiles that just became full leave the edge; the next proofs need them.
-    for (const w of result.full ?? []) this.#rememberFull(`${w.level}/${w.index}`, w.hashes);
+    for (const w of result.full ?? [])
+      this.#rememberFull(w.level, `${w.level}/${w.index}`, w.hashes);
     const checkpoint = this.#signed(result.state);
     if (result.state.size > this.#knownSize) this.#knownSize = result.state.size;
     if (result.outcomes.some((o) => 'fresh' in o)) this.lastCheckpointAt = Date.now();
@@ -522,7 +530,7 @@ export class TileLog implements LogEngine {
       if (index === edgeIndex && row && row.length >= width) return row;
     }
     const key = `${level}/${index}`;
-    const full = this.#fullTiles.get(key);
+    const full = (level === 0 ? this.#fullLeafTiles : this.#fullTiles).get(key);
     if (full) return full;
     // Concurrent proofs of one batch want the same tiles: read each once.
     let p = this.#reading.get(key);
@@ -551,7 +559,7 @@ export class TileLog implements LogEngine {
     const data = await this.#stored(level, index);
     if (data) {
       const hashes = decodeHashTile(data, `tile ${key}`);
-      if (hashes.length === TILE_WIDTH) this.#rememberFull(key, hashes);
+      if (hashes.length === TILE_WIDTH) this.#rememberFull(level, key, hashes);
       return hashes;
     }
     if (level === 0) {
@@ -573,9 +581,10 @@ export class TileLog implements LogEngine {
     return data;
   }
 
-  #rememberFull(key: string, hashes: Uint8Array[]): void {
-    if (this.#fullTiles.size >= 1024) this.#fullTiles.clear();
-    this.#fullTiles.set(key, hashes);
+  #rememberFull(level: number, key: string, hashes: Uint8Array[]): void {
+    const [map, max] = level === 0 ? [this.#fullLeafTiles, 64] : [this.#fullTiles, 1024];
+    if (map.size >= max) map.clear();
+    map.set(key, hashes);
   }
 
   async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {

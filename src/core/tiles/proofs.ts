@@ -27,13 +27,23 @@ export type TileFetcher = (level: number, index: number, width: number) => Promi
 export class NodeCache {
   readonly #map = new Map<string, Uint8Array>();
   readonly #max: number;
-  constructor(maxEntries = 200_000) {
+  readonly #minLevel: number;
+  /**
+   * `minLevel`: nodes below this level are not kept. A node inside a level-0 tile costs at most
+   * 255 hashes to recompute from a tile that a proof reads anyway, and in a large log a random
+   * proof almost never meets the same level-0 tile twice: keeping those nodes would fill the
+   * cache with hashes that are not asked for again and push out the upper ones that are.
+   */
+  constructor(maxEntries = 200_000, opts: { minLevel?: number } = {}) {
     this.#max = maxEntries;
+    this.#minLevel = opts.minLevel ?? 0;
   }
   get(n: NodeId): Uint8Array | undefined {
+    if (n.level < this.#minLevel) return undefined;
     return this.#map.get(`${n.level}/${n.index}`);
   }
   set(n: NodeId, h: Uint8Array): void {
+    if (n.level < this.#minLevel) return;
     if (this.#map.size >= this.#max) this.#map.clear();
     this.#map.set(`${n.level}/${n.index}`, h);
   }

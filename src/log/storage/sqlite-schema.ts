@@ -1,5 +1,24 @@
-/** The SQLite schema of the log tables (see types.ts). */
-export const SCHEMA = `
+/**
+ * The SQLite schema of the log tables (see types.ts), and its two shapes.
+ *
+ * A database created by this code (the "compact" shape) differs from one created before it:
+ *   - 8 KiB pages: a table row is about 1.1 KiB (a 1 KiB entry plus its hashes), and a 4 KiB
+ *     page holds only three of them, leaving a fifth of every page empty; an 8 KiB page holds
+ *     seven (page_size only applies to a new, empty database: an old one keeps its pages).
+ *   - `dedupe` is the empty blob when the dedupe key is the leaf hash (the default), and the
+ *     unique index over dedupe keys is partial (non-empty keys only): otherwise every entry's
+ *     leaf hash is stored and indexed twice. Such entries are found through the leaf-hash index.
+ *     Two entries never share an effective dedupe key because sequencing looks every key up
+ *     (both ways) under the database write lock before it inserts (engine.ts #sequence).
+ * A database with the old full index `tlog_entries_dedupe` keeps it and keeps storing every
+ * dedupe key in full, so data folders made before stay readable and writable as they are (no
+ * rebuild on open).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export const PAGE_SIZE = 8192;
+
+const TABLES = `
 CREATE TABLE IF NOT EXISTS tlog_logs (
   name TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
@@ -16,7 +35,6 @@ CREATE TABLE IF NOT EXISTS tlog_entries (
   extra BLOB
 );
 CREATE UNIQUE INDEX IF NOT EXISTS tlog_entries_idx ON tlog_entries (log, idx);
-CREATE UNIQUE INDEX IF NOT EXISTS tlog_entries_dedupe ON tlog_entries (log, dedupe);
 CREATE INDEX IF NOT EXISTS tlog_entries_leaf_hash ON tlog_entries (log, leaf_hash);
 CREATE TABLE IF NOT EXISTS tlog_search (
   log TEXT NOT NULL,
@@ -32,3 +50,33 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
   PRIMARY KEY (log, level, idx)
 ) WITHOUT ROWID;
 `;
+
+/** The index of databases created before the compact shape: every dedupe key, in full. */
+export const OLD_DEDUPE_INDEX = 'tlog_entries_dedupe';
+
+/** Non-empty dedupe keys only; queries must repeat the condition to use it. */
+const COMPACT_DEDUPE_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS tlog_entries_dedupe_key
+  ON tlog_entries (log, dedupe) WHERE dedupe <> x''`;
+
+/**
+ * Creates what is missing, in one write transaction (several processes may open a new file at
+ * once). Must run before anything else on a new file: the page size is fixed by the first
+ * write. Returns whether the database has the compact shape.
+ */
+export function applySchema(db: DatabaseSync): { compact: boolean } {
+  db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const old = db
+      .prepare("SELECT 1 AS x FROM sqlite_schema WHERE type = 'index' AND name = ?")
+      .get(OLD_DEDUPE_INDEX);
+    db.exec(TABLES);
+    if (!old) db.exec(COMPACT_DEDUPE_INDEX);
+    db.exec('COMMIT');
+    return { compact: !old };
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
-import { SCHEMA } from './sqlite-schema.ts';
+import { applySchema } from './sqlite-schema.ts';
 import type { ExistingEntry, NewEntry, TileRow, TreeState } from './types.ts';
 
 interface Init {
@@ -18,14 +18,23 @@ interface Init {
 const { file, log, synchronous } = workerData as Init;
 const db = new DatabaseSync(file);
 db.exec('PRAGMA busy_timeout = 10000');
-db.exec('PRAGMA journal_mode = WAL');
+const { compact } = applySchema(db);
 db.exec(`PRAGMA synchronous = ${synchronous}`);
-db.exec(SCHEMA);
+// Each batch looks up and inserts its keys at random places in the hash indexes; with
+// SQLite's default 2 MB cache, the upper levels of those B-trees leave it at every batch of
+// a large log. 32 MB keeps them (a bound on this process's memory, not a per-entry cost).
+db.exec('PRAGMA cache_size = -32768');
+/** The empty dedupe blob: "the dedupe key is the leaf hash" (sqlite-schema.ts). */
+const SAME_AS_LEAF_HASH = new Uint8Array(0);
 
 const q = {
   state: db.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
+  // `dedupe <> x''` lets SQLite use the partial index (it is true of every key looked up).
   dedupe: db.prepare(
-    'SELECT idx, leaf_hash, itime, dedupe FROM tlog_entries WHERE log = ? AND dedupe = ?',
+    "SELECT idx, leaf_hash, itime FROM tlog_entries WHERE log = ? AND dedupe = ? AND dedupe <> x''",
+  ),
+  dedupeByLeafHash: db.prepare(
+    "SELECT idx, leaf_hash, itime FROM tlog_entries WHERE log = ? AND leaf_hash = ? AND dedupe = x''",
   ),
   tile: db.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
   leafHashes: db.prepare(
@@ -47,6 +56,10 @@ const q = {
   replaceCheckpoint: db.prepare('UPDATE tlog_logs SET checkpoint = ? WHERE name = ? AND size = ?'),
 };
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 function readState(): TreeState | undefined {
   const row = q.state.get(log) as
     { size: number; root: Uint8Array; checkpoint: string } | undefined;
@@ -67,13 +80,16 @@ type Op =
 function dedupe(keys: Uint8Array[]): ExistingEntry[] {
   const out: ExistingEntry[] = [];
   for (const k of keys) {
-    const row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
+    if (k.length === 0) throw new Error('a dedupe key is empty');
+    let row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
+    if (!row && compact && k.length === 32)
+      row = q.dedupeByLeafHash.get(log, k) as Record<string, unknown> | undefined;
     if (row)
       out.push({
         index: row.idx as number,
         leafHash: row.leaf_hash as Uint8Array,
         integratedTime: row.itime as number,
-        dedupeKey: row.dedupe as Uint8Array,
+        dedupeKey: k,
       });
   }
   return out;
@@ -131,7 +147,7 @@ function handle(m: Op): unknown {
           e.index,
           e.leaf,
           e.leafHash,
-          e.dedupeKey,
+          compact && sameBytes(e.dedupeKey, e.leafHash) ? SAME_AS_LEAF_HASH : e.dedupeKey,
           e.integratedTime,
           e.extra ?? null,
         );

@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
-import { SCHEMA } from './sqlite-schema.ts';
 import type { StoredEntry } from '../types.ts';
 import type {
   ExistingEntry,
@@ -122,7 +121,6 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
     if (r) return r;
     reader = new DatabaseSync(file);
     reader.exec('PRAGMA busy_timeout = 10000');
-    reader.exec(SCHEMA);
     r = {
       state: reader.prepare('SELECT size, root, checkpoint FROM tlog_logs WHERE name = ?'),
       entry: reader.prepare(
