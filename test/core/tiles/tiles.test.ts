@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   EMPTY_EDGE,
+  NodeCache,
   TileProofBuilder,
   appendToTiles,
   decodeEntryBundle,
@@ -212,4 +213,32 @@ test('inclusion and consistency proofs from tile reads equal the list-based ones
   // A fetcher that serves too few hashes is caught.
   const short = new TileProofBuilder(300, async () => [leaves[0]!]);
   await assert.rejects(short.root(), /TILE_SHORT|has 1 hashes/);
+});
+
+test('a node cache with minLevel keeps no node below it; proofs through it are unchanged', async () => {
+  const { leaves, tiles } = grow([70_001]);
+  const src = listSource(leaves);
+  const fetch = async (level: number, index: number, width: number): Promise<Uint8Array[]> =>
+    tiles.get(`${level}/${index}`)!.slice(0, width);
+  const size = 70_001;
+  const all = new NodeCache(100_000);
+  const upper = new NodeCache(100_000, { minLevel: 8 });
+  for (const cache of [all, upper]) {
+    const b = new TileProofBuilder(size, fetch, cache);
+    for (const i of [5, 300, 65_600, 70_000])
+      assert.deepEqual(await b.inclusionProof(i), resolveRanges(inclusionRanges(i, size), src));
+  }
+  // Leaf 5's sibling at level 1 is node 1/3, computed inside level-0 tile 0; its sibling at
+  // level 9 is node 9/1, computed inside level-1 tile 0.
+  assert.ok(all.get({ level: 1, index: 3 }));
+  assert.equal(upper.get({ level: 1, index: 3 }), undefined);
+  const kept = upper.size;
+  upper.set({ level: 7, index: 0 }, leaves[0]!);
+  assert.equal(upper.size, kept, 'a node below minLevel takes no room');
+  assert.equal(upper.get({ level: 7, index: 0 }), undefined);
+  assert.deepEqual(upper.get({ level: 9, index: 1 }), src({ level: 9, index: 1 }));
+  // bounded: a full cache starts over
+  const small = new NodeCache(3);
+  for (let i = 0; i < 4; i++) small.set({ level: 9, index: i }, leaves[i]!);
+  assert.equal(small.size, 1);
 });
