@@ -13,6 +13,8 @@
  *                                     measures at niceness 0 (Linux; needs CAP_SYS_NICE)
  *   SIGNET_BENCH_MEASURE_LOCK=FILE    each measurement holds flock(1) on FILE, so it does not
  *                                     run alongside other benchmarks that take the same lock
+ *   SIGNET_BENCH_LOG_DIR=DIR          the log lives in DIR and is kept: a later run continues
+ *                                     it (or, at SIGNET_BENCH_ENTRIES already, measures again)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,12 +82,18 @@ async function measure(log: TileLog, dir: string, rssPeak: number, fillRate: num
   const head = await log.checkpoint();
   const size = head.size;
   const proof: number[] = [];
+  // Proofs run on this thread (the SQLite reads too): its CPU time is their cost without the
+  // waits for a core that a loaded machine adds to the wall-clock figures. The thread clock
+  // ticks too coarsely for one proof, so this is the mean over all of them.
+  const cpu0 = process.threadCpuUsage();
   for (let i = 0; i < 2000; i++) {
     const idx = Math.floor(Math.random() * size);
     const t = performance.now();
     await log.inclusionProof(idx, size);
     proof.push(performance.now() - t);
   }
+  const cpu = process.threadCpuUsage(cpu0);
+  const proofCpu = (cpu.user + cpu.system) / 1000 / proof.length;
   const append: number[] = [];
   for (let i = 0; i < 50; i++) {
     const t = performance.now();
@@ -102,7 +110,8 @@ async function measure(log: TileLog, dir: string, rssPeak: number, fillRate: num
   const wal = fs.statSync(path.join(dir, 'scale.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0;
   const perEntry = bytes / (size + 50);
   console.log(
-    `${String(size).padStart(9)} entries: proof p50 ${pct(proof, 50).toFixed(2)} ms p99 ${pct(proof, 99).toFixed(2)} ms | ` +
+    `${String(size).padStart(9)} entries: proof p50 ${pct(proof, 50).toFixed(2)} ms p99 ${pct(proof, 99).toFixed(2)} ms ` +
+      `(CPU ${proofCpu.toFixed(2)} ms each) | ` +
       `checkpoint (1 append) p50 ${pct(append, 50).toFixed(1)} ms p99 ${pct(append, 99).toFixed(1)} ms | ` +
       `head read p50 ${pct(read, 50).toFixed(3)} ms | storage ${(perEntry / LEAF_SIZE).toFixed(3)}x raw (${Math.round(perEntry)} B/entry) | ` +
       `(WAL ${(wal / 2 ** 20).toFixed(0)} MB) | RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, peak ${Math.round(rssPeak / 2 ** 20)} MB | ` +
@@ -119,9 +128,10 @@ export async function run(): Promise<void> {
   if (nice !== undefined && !(Number.isInteger(nice) && nice >= 0 && nice <= 19))
     throw new Error('SIGNET_BENCH_FILL_NICE must be 0..19');
   const measureLock = process.env.SIGNET_BENCH_MEASURE_LOCK;
-  const dir = fs.mkdtempSync(
-    path.join(process.env.SIGNET_BENCH_DIR ?? os.tmpdir(), 'signet-scale-'),
-  );
+  const keep = process.env.SIGNET_BENCH_LOG_DIR;
+  if (keep) fs.mkdirSync(keep, { recursive: true });
+  const dir =
+    keep ?? fs.mkdtempSync(path.join(process.env.SIGNET_BENCH_DIR ?? os.tmpdir(), 'signet-scale-'));
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const log = await openLog({
     name: 'scale',
@@ -137,17 +147,18 @@ export async function run(): Promise<void> {
     `sqlite log filled to ${total} entries of ${LEAF_SIZE} bytes (${IN_FLIGHT} in flight)`,
   );
   try {
-    let size = 0;
+    let size = (await log.checkpoint()).size;
     const marks: number[] = [];
-    for (let m = 10_000; m < total; m *= 10) marks.push(m);
+    for (let m = 10_000; m < total; m *= 10) if (m > size) marks.push(m);
     marks.push(total);
     for (const mark of marks) {
       const t = performance.now();
       const start = (await log.checkpoint()).size;
       if (nice !== undefined) niceAll(nice);
-      await fill(log, size, size + (mark - start));
-      size += mark - start;
-      const rate = (mark - start) / ((performance.now() - t) / 1000);
+      const n = Math.max(0, mark - start);
+      await fill(log, size, size + n);
+      size += n;
+      const rate = n / ((performance.now() - t) / 1000);
       const unlock = measureLock ? await lock(measureLock) : undefined;
       if (nice !== undefined) niceAll(0);
       try {
@@ -159,6 +170,6 @@ export async function run(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await log.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
