@@ -190,6 +190,22 @@ describe('SQLite log database shapes', () => {
     db.close();
   });
 
+  test('a compact log that older code opened in between (it adds its full dedupe index) still finds its entries', async () => {
+    const dir = tmp();
+    let log = await open(dir);
+    const first = await log.append({ leaf: leaf('only') });
+    await log.close();
+    const older = sql(dir);
+    older.exec(OLD_SCHEMA); // what the older code runs on open
+    older.close();
+    log = await open(dir);
+    const again = await log.append({ leaf: leaf('only') });
+    assert.equal(again.duplicate, true);
+    assert.equal(again.index, first.index);
+    assert.equal((await log.checkpoint()).size, 1);
+    await log.close();
+  });
+
   test('storage of a new log is at most 1.3 times the raw entry bytes (1 KiB entries)', async () => {
     const dir = tmp();
     const log = await open(dir);

@@ -12,7 +12,9 @@
  *     (both ways) under the database write lock before it inserts (engine.ts #sequence).
  * A database with the old full index `tlog_entries_dedupe` keeps it and keeps storing every
  * dedupe key in full, so data folders made before stay readable and writable as they are (no
- * rebuild on open).
+ * rebuild on open). Lookups ask both ways in either shape: older code that opens a compact
+ * database adds its full index (or, with two default-key entries, refuses to open it), and
+ * the entries written before that are in the compact form.
  */
 import type { DatabaseSync } from 'node:sqlite';
 

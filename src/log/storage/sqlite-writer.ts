@@ -83,7 +83,9 @@ function dedupe(keys: Uint8Array[]): ExistingEntry[] {
   for (const k of keys) {
     if (k.length === 0) throw new Error('a dedupe key is empty');
     let row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
-    if (!row && compact && k.length === 32)
+    // Asked in both shapes: a database that was opened by older code in between may hold
+    // entries of either form.
+    if (!row && k.length === 32)
       row = q.dedupeByLeafHash.get(log, k) as Record<string, unknown> | undefined;
     if (row)
       out.push({
