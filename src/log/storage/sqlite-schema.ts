@@ -60,6 +60,9 @@ export const OLD_DEDUPE_INDEX = 'tlog_entries_dedupe';
 const COMPACT_DEDUPE_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS tlog_entries_dedupe_key
   ON tlog_entries (log, dedupe) WHERE dedupe <> x''`;
 
+/** The DDL of a new (compact) database, e.g. to key caches of filled logs on. */
+export const SCHEMA = `PRAGMA page_size = ${PAGE_SIZE};${TABLES}${COMPACT_DEDUPE_INDEX};\n`;
+
 /**
  * Creates what is missing, in one write transaction (several processes may open a new file at
  * once). Must run before anything else on a new file: the page size is fixed by the first
