@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
+import { canonicalSpki } from '../../core/crypto/keys.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
@@ -52,8 +53,14 @@ function tokenOf(body: Record<string, unknown>, authorization: string | undefine
   );
 }
 
+/** A public key and its SubjectPublicKeyInfo DER (what the certificate will carry). */
+interface ParsedKey {
+  key: KeyObject;
+  spki: Uint8Array;
+}
+
 /** A PEM `PUBLIC KEY` block (Fulcio reads PEM first and falls back to DER). */
-function pemKey(text: string, field: string): KeyObject {
+function pemKey(text: string, field: string): ParsedKey {
   const blocks = decodePemAll(text, field);
   if (blocks.length !== 1) throw invalid(field, `expected one PEM block, found ${blocks.length}`);
   if (blocks[0]!.label !== 'PUBLIC KEY')
@@ -61,12 +68,14 @@ function pemKey(text: string, field: string): KeyObject {
   return spkiKey(blocks[0]!.der, field);
 }
 
-function spkiKey(der: Uint8Array, field: string): KeyObject {
+function spkiKey(der: Uint8Array, field: string): ParsedKey {
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
   } catch (e) {
     throw invalid(field, `is not a SubjectPublicKeyInfo public key: ${(e as Error).message}`, e);
   }
+  return { key, spki: canonicalSpki(key, der) };
 }
 
 /**
@@ -90,7 +99,7 @@ function csrRequest(token: string, csr: unknown): SigningCertRequest {
 
 function publicKeyRequest(
   token: string,
-  key: KeyObject,
+  { key, spki }: ParsedKey,
   proofText: unknown,
   proofField: string,
 ): SigningCertRequest {
@@ -103,7 +112,7 @@ function publicKeyRequest(
     key: {
       kind: 'publicKey',
       key,
-      spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
+      spki,
       proof: fromBase64(str(proofText, proofField), proofField),
     },
   };
