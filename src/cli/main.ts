@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, reportError } from './errors.ts';
 import { boolArgs } from './options.ts';
 import { signetVersion } from './version.ts';
@@ -8,7 +8,7 @@ export { reportError } from './errors.ts';
 
 /**
  * The `signet` command. Each command lives in its own module under cli/commands and is
- * registered from commands/index.ts. Errors end as one clear line on stderr and cosign's exit
+ * registered from commands/index.ts, which loads only the module of the command run. Errors end as one clear line on stderr and cosign's exit
  * codes (cli/errors.ts), never a stack trace (set SIGNET_DEBUG=1 to see one).
  */
 export async function main(argv: string[]): Promise<number> {
@@ -18,7 +18,9 @@ export async function main(argv: string[]): Promise<number> {
     // Usage errors are printed by main, in one line with a pointer to the command's help.
     .configureOutput({ outputError: () => {} })
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  // Only the named command's module (commands/index.ts), in the order help lists them.
+  for (const register of await Promise.all(commandsFor(argv).map((c) => c.load())))
+    register(program);
   try {
     await program.parseAsync(boolArgs(commandOf(program, argv), argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,65 +1,104 @@
 import type { Command } from 'commander';
-import { registerUp } from './up.ts';
-import { registerSignBlob } from './sign-blob.ts';
-import { registerAttestBlob } from './attest-blob.ts';
-import { registerGenerateKeyPair } from './generate-key-pair.ts';
-import { registerSignBundle } from './sign-bundle.ts';
-import { registerTrustedRoot } from './trusted-root.ts';
-import { registerVerifyBlob } from './verify-blob.ts';
-import { registerVerifyBlobAttestation } from './verify-blob-attestation.ts';
-import { registerVerifyBundle } from './verify-bundle.ts';
-import { registerInspect } from './inspect.ts';
-import { registerRotate } from './rotate.ts';
-import { registerBackup } from './backup.ts';
-import { registerToken } from './token.ts';
-import { registerPolicy } from './policy.ts';
-import { registerSigningConfig } from './signing-config.ts';
-import { registerAdmission } from './admission.ts';
-import { registerSign } from './sign.ts';
-import { registerVerify, registerVerifyAttestation } from './verify.ts';
-import { registerAttest } from './attest.ts';
-import { registerWitness } from './witness.ts';
-import { registerGit } from './git.ts';
-import { registerVerifyCommit, registerVerifyTag } from './verify-commit.ts';
-import { registerImageTools } from './image-tools.ts';
-import { registerVersion } from './version.ts';
-import { registerEnv } from './env.ts';
-import { registerCompletion } from './completion.ts';
-import { registerKeysAndTrust } from './keys-trust.ts';
-import { registerBundle } from './bundle.ts';
-import { registerMonitor } from './monitor.ts';
 
-/** Every `signet` command, one module each. Add a line per new command. */
-export const COMMANDS: Array<(program: Command) => void> = [
-  registerUp,
-  registerSignBlob,
-  registerAttestBlob,
-  registerGenerateKeyPair,
-  registerSignBundle,
-  registerTrustedRoot,
-  registerVerifyBlob,
-  registerVerifyBlobAttestation,
-  registerVerifyBundle,
-  registerInspect,
-  registerRotate,
-  registerBackup,
-  registerToken,
-  registerPolicy,
-  registerSigningConfig,
-  registerSign,
-  registerVerify,
-  registerAttest,
-  registerVerifyAttestation,
-  registerWitness,
-  registerGit,
-  registerVerifyCommit,
-  registerVerifyTag,
-  registerImageTools,
-  registerAdmission,
-  registerVersion,
-  registerEnv,
-  registerCompletion,
-  registerKeysAndTrust,
-  registerBundle,
-  registerMonitor,
+/**
+ * One registration of `signet` commands: the top-level names (and aliases) it registers, and
+ * its module, loaded only when needed. A short command like `signet sign-blob` loads its own
+ * module and no other (each costs start-up time: bench/sign); help, completion and an unknown
+ * command's suggestion load them all. test/cli/commands.test.ts checks that `names` are what
+ * `register` adds. A command module must not import cli/main.ts: main is still in its top-level
+ * await while it loads them, so the import would never settle.
+ */
+export interface CommandEntry {
+  names: readonly string[];
+  load: () => Promise<(program: Command) => void>;
+  /** The command lists the other commands (completion): everything is registered. */
+  needsAll?: boolean;
+}
+
+/** Every `signet` command, in help order. Add an entry per new command. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { names: ['up'], load: async () => (await import('./up.ts')).registerUp },
+  { names: ['sign-blob'], load: async () => (await import('./sign-blob.ts')).registerSignBlob },
+  {
+    names: ['attest-blob'],
+    load: async () => (await import('./attest-blob.ts')).registerAttestBlob,
+  },
+  {
+    names: ['generate-key-pair'],
+    load: async () => (await import('./generate-key-pair.ts')).registerGenerateKeyPair,
+  },
+  {
+    names: ['sign-bundle'],
+    load: async () => (await import('./sign-bundle.ts')).registerSignBundle,
+  },
+  {
+    names: ['trusted-root'],
+    load: async () => (await import('./trusted-root.ts')).registerTrustedRoot,
+  },
+  {
+    names: ['verify-blob'],
+    load: async () => (await import('./verify-blob.ts')).registerVerifyBlob,
+  },
+  {
+    names: ['verify-blob-attestation'],
+    load: async () => (await import('./verify-blob-attestation.ts')).registerVerifyBlobAttestation,
+  },
+  {
+    names: ['verify-bundle'],
+    load: async () => (await import('./verify-bundle.ts')).registerVerifyBundle,
+  },
+  { names: ['inspect'], load: async () => (await import('./inspect.ts')).registerInspect },
+  { names: ['rotate'], load: async () => (await import('./rotate.ts')).registerRotate },
+  { names: ['backup', 'restore'], load: async () => (await import('./backup.ts')).registerBackup },
+  { names: ['token'], load: async () => (await import('./token.ts')).registerToken },
+  { names: ['policy'], load: async () => (await import('./policy.ts')).registerPolicy },
+  {
+    names: ['signing-config'],
+    load: async () => (await import('./signing-config.ts')).registerSigningConfig,
+  },
+  { names: ['sign'], load: async () => (await import('./sign.ts')).registerSign },
+  { names: ['verify'], load: async () => (await import('./verify.ts')).registerVerify },
+  { names: ['attest'], load: async () => (await import('./attest.ts')).registerAttest },
+  {
+    names: ['verify-attestation'],
+    load: async () => (await import('./verify.ts')).registerVerifyAttestation,
+  },
+  { names: ['witness'], load: async () => (await import('./witness.ts')).registerWitness },
+  { names: ['git'], load: async () => (await import('./git.ts')).registerGit },
+  {
+    names: ['verify-commit'],
+    load: async () => (await import('./verify-commit.ts')).registerVerifyCommit,
+  },
+  {
+    names: ['verify-tag'],
+    load: async () => (await import('./verify-commit.ts')).registerVerifyTag,
+  },
+  {
+    names: ['tree', 'download', 'copy', 'clean', 'triangulate'],
+    load: async () => (await import('./image-tools.ts')).registerImageTools,
+  },
+  { names: ['admission'], load: async () => (await import('./admission.ts')).registerAdmission },
+  { names: ['version'], load: async () => (await import('./version.ts')).registerVersion },
+  { names: ['env'], load: async () => (await import('./env.ts')).registerEnv },
+  {
+    names: ['completion'],
+    load: async () => (await import('./completion.ts')).registerCompletion,
+    needsAll: true,
+  },
+  {
+    names: ['public-key', 'import-key-pair', 'initialize'],
+    load: async () => (await import('./keys-trust.ts')).registerKeysAndTrust,
+  },
+  { names: ['bundle'], load: async () => (await import('./bundle.ts')).registerBundle },
+  { names: ['monitor'], load: async () => (await import('./monitor.ts')).registerMonitor },
 ];
+
+/**
+ * The entries to register for a command line: the one naming its first word, or all of them
+ * (no command, `help`, a typo that gets a suggestion, a command that lists the others).
+ */
+export function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
+  const word = argv.find((a) => !a.startsWith('-'));
+  const entry = word === undefined ? undefined : COMMANDS.find((c) => c.names.includes(word));
+  return entry && !entry.needsAll ? [entry] : COMMANDS;
+}

@@ -9,7 +9,7 @@ import {
   verifyExitCode,
   type RegistryFlags,
 } from '../registry-flags.ts';
-import { reportError } from '../main.ts';
+import { reportError } from '../errors.ts';
 
 export interface ImageVerifyFlags extends VerifyFlags, RegistryFlags {
   annotations?: string[];
