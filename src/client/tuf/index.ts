@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Updater, type Fetcher } from 'tuf-js';
+import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
 
@@ -78,8 +78,9 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     );
   await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
-  const make = (forceCache: boolean) =>
-    new Updater({
+  // tuf-js (some 40 modules) is loaded only when metadata is verified, not for a recorded result.
+  const make = async (forceCache: boolean): Promise<Updater> =>
+    new (await import('tuf-js')).Updater({
       metadataDir,
       metadataBaseUrl: tufUrl,
       targetDir,
@@ -91,17 +92,13 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     });
 
   let offline = false;
-  let files: Map<string, string | undefined> | undefined;
-  // Recently refreshed: tuf-js verifies the cached metadata (signatures, versions, expiry)
-  // without the network; anything missing, expired or invalid falls back to a full refresh.
-  const refreshed = path.join(cachePath, 'refreshed-at');
-  if (refreshedWithin(refreshed, opts.cacheValidityMs ?? 0))
-    files = await getTargets(make(true), false).catch(() => undefined);
+  // Recently refreshed and the cache holds exactly the bytes that refresh verified: its result.
+  let files = recordedTargets(cachePath, opts.cacheValidityMs ?? 0);
   if (files === undefined)
     try {
       if (opts.offline) throw new OfflineRequested();
-      files = await getTargets(make(false), true);
-      fs.writeFileSync(refreshed, new Date().toISOString(), { mode: 0o600 });
+      files = await getTargets(await make(false), true);
+      recordVerified(cachePath, metadataDir, files);
     } catch (e) {
       if (!isNetworkError(e))
         throw tufError(
@@ -110,7 +107,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
           given === undefined ? { firstUse: cachePath } : { rootFile: opts.rootFile! },
         );
       try {
-        files = await getTargets(make(true), false);
+        files = await getTargets(await make(true), false);
       } catch (e2) {
         throw new SignetError(
           'unavailable',
@@ -125,14 +122,14 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
           `cannot reach ${tufUrl} (${describe(e)}); using the verified trust cached in ${cachePath}`,
         );
     }
-  const trustedRootText = files.get(TRUSTED_ROOT_TARGET);
+  const trustedRootText = files.get(TRUSTED_ROOT_TARGET)?.text;
   if (trustedRootText === undefined)
     throw new SignetError(
       'not-found',
       'TUF_NO_TRUSTED_ROOT',
       `the TUF repository ${tufUrl} has no ${TRUSTED_ROOT_TARGET} target`,
     );
-  const signingConfigText = files.get(SIGNING_CONFIG_TARGET);
+  const signingConfigText = files.get(SIGNING_CONFIG_TARGET)?.text;
   return {
     trustedRoot: parseJson(trustedRootText, TRUSTED_ROOT_TARGET),
     signingConfig:
@@ -146,17 +143,94 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   };
 }
 
-/** Whether the last refresh from the network (the time written in `file`) is under `ms` old. */
-function refreshedWithin(file: string, ms: number): boolean {
-  if (ms <= 0) return false;
-  let at: number;
-  try {
-    at = Date.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return false;
+/** A target read from the cache: its file there and its text. */
+interface CachedTarget {
+  file: string;
+  text: string;
+}
+
+/** The top-level metadata tuf-js verifies from the cache (TUF 1.0 §5). */
+const METADATA = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'];
+
+/**
+ * What the last refresh from the network verified, in `<cache>/verified.json`: when, the
+ * SHA-256 of each metadata file and target it read, and the earliest expiry among that
+ * metadata. tuf-js's result depends only on those bytes and the time, so within the cache
+ * validity a cache that still holds exactly them gives the same targets without loading
+ * tuf-js to verify the same signatures again (bench/sign). Any changed, missing or expired
+ * file goes through tuf-js.
+ */
+interface VerifiedRecord {
+  at: string;
+  expires: string;
+  metadata: Record<string, string>;
+  /** Target name -> its file (relative to the cache) and SHA-256; null: not in the repository. */
+  targets: Record<string, { file: string; sha256: string } | null>;
+}
+
+const RECORD = 'verified.json';
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+function recordVerified(
+  cachePath: string,
+  metadataDir: string,
+  files: Map<string, CachedTarget | undefined>,
+): void {
+  const metadata: Record<string, string> = {};
+  let expires = Infinity;
+  for (const name of METADATA) {
+    const bytes = fs.readFileSync(path.join(metadataDir, name));
+    metadata[name] = sha256(bytes);
+    const e = Date.parse(
+      (JSON.parse(bytes.toString('utf8')) as { signed: { expires: string } }).signed.expires,
+    );
+    expires = Math.min(expires, Number.isNaN(e) ? -Infinity : e);
   }
-  const age = Date.now() - at;
-  return age >= 0 && age < ms;
+  if (!Number.isFinite(expires)) return; // nothing to record a result under
+  const targets: VerifiedRecord['targets'] = {};
+  for (const [name, t] of files)
+    targets[name] = t ? { file: path.relative(cachePath, t.file), sha256: sha256(t.text) } : null;
+  const record: VerifiedRecord = {
+    at: new Date().toISOString(),
+    expires: new Date(expires).toISOString(),
+    metadata,
+    targets,
+  };
+  fs.writeFileSync(path.join(cachePath, RECORD), JSON.stringify(record), { mode: 0o600 });
+}
+
+/** The targets `verified.json` records, if under `validityMs` old, unexpired and unchanged. */
+function recordedTargets(
+  cachePath: string,
+  validityMs: number,
+): Map<string, CachedTarget | undefined> | undefined {
+  if (validityMs <= 0) return undefined;
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(cachePath, RECORD), 'utf8')) as VerifiedRecord;
+    const now = Date.now();
+    const age = now - Date.parse(r.at);
+    if (!(age >= 0 && age < validityMs && now < Date.parse(r.expires))) return undefined;
+    const metadataDir = path.join(cachePath, 'metadata');
+    for (const name of METADATA)
+      if (sha256(fs.readFileSync(path.join(metadataDir, name))) !== r.metadata[name])
+        return undefined;
+    const out = new Map<string, CachedTarget | undefined>();
+    for (const name of [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET]) {
+      const t = r.targets[name];
+      if (t === undefined) return undefined;
+      if (t === null) {
+        out.set(name, undefined);
+        continue;
+      }
+      const file = path.join(cachePath, t.file);
+      const text = fs.readFileSync(file, 'utf8');
+      if (sha256(text) !== t.sha256) return undefined;
+      out.set(name, { file, text });
+    }
+    return out;
+  } catch {
+    return undefined; // no record, or one this code cannot read: verify
+  }
 }
 
 function repositoryUrl(opts: FetchTrustOptions): string {
@@ -242,9 +316,9 @@ function checkRoot(text: string, field: string): void {
 async function getTargets(
   updater: Updater,
   download: boolean,
-): Promise<Map<string, string | undefined>> {
+): Promise<Map<string, CachedTarget | undefined>> {
   await updater.refresh();
-  const out = new Map<string, string | undefined>();
+  const out = new Map<string, CachedTarget | undefined>();
   for (const name of [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET]) {
     const info = await updater.getTargetInfo(name);
     if (!info) {
@@ -256,7 +330,7 @@ async function getTargets(
       if (!download) throw new Error(`${name} is not in the cache`);
       file = await updater.downloadTarget(info);
     }
-    out.set(name, fs.readFileSync(file, 'utf8'));
+    out.set(name, { file, text: fs.readFileSync(file, 'utf8') });
   }
   return out;
 }

@@ -228,3 +228,53 @@ test('a --tuf-root file wins over an existing first-use cache: its own root is u
     await b.close();
   }
 });
+
+test("a signer's recorded verification is used only for the same bytes, unexpired and recent", async () => {
+  const s = await tempStack();
+  const cacheDir = tmp();
+  let first: Awaited<ReturnType<typeof fetchTrust>>;
+  try {
+    first = await fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {} });
+  } finally {
+    await s.close();
+  }
+  const record = path.join(first.cachePath, 'verified.json');
+  const saved = fs.readFileSync(record, 'utf8');
+  const warnings: string[] = [];
+  // The server is gone: the record answers (no warning, not offline) ...
+  const signer = () =>
+    fetchTrust({
+      serverUrl: s.url,
+      cacheDir,
+      warn: (m) => warnings.push(m),
+      timeoutMs: 2000,
+      cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
+    });
+  const recorded = await signer();
+  assert.equal(recorded.offline, false);
+  assert.equal(recorded.signingConfigText, first.signingConfigText);
+  assert.equal(warnings.length, 0);
+  // ... but not once the metadata it recorded has expired, or the record is older than the
+  // validity (or from the future): then the network is asked, and tuf-js verifies the cache.
+  const r = JSON.parse(saved) as { at: string; expires: string };
+  for (const changed of [
+    { ...r, expires: new Date(Date.now() - 1000).toISOString() },
+    { ...r, at: new Date(Date.now() - SIGNER_CACHE_VALIDITY_MS - 1000).toISOString() },
+    { ...r, at: new Date(Date.now() + 60_000).toISOString() },
+  ]) {
+    fs.writeFileSync(record, JSON.stringify(changed));
+    const t = await signer();
+    assert.equal(t.offline, true, JSON.stringify(changed));
+    assert.match(warnings.pop()!, /cannot reach .*using the verified trust cached/);
+  }
+  // Metadata changed after the record: not taken from the record, and tuf-js refuses it.
+  fs.writeFileSync(record, saved);
+  const timestamp = path.join(first.cachePath, 'metadata', 'timestamp.json');
+  const ts = JSON.parse(fs.readFileSync(timestamp, 'utf8')) as { signed: { version: number } };
+  ts.signed.version += 1;
+  fs.writeFileSync(timestamp, JSON.stringify(ts));
+  await assert.rejects(
+    signer(),
+    (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
+  );
+});
