@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { readResponseText, trimSlash } from '../http/fetch.ts';
@@ -204,7 +203,8 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
   // failure is awaited below, so it must not count as unhandled meanwhile.
   codePromise.catch(() => {});
   const redirect = loopbackRedirect(o.redirectUrl);
-  const server = http.createServer((req, res) => {
+  // Not an ES import of node:http, which loads undici (client/http/fetch.ts).
+  const server = process.getBuiltinModule('node:http').createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (u.pathname !== redirect.pathname) {
       res.writeHead(404).end();

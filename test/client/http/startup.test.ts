@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.join(import.meta.dirname, '..', '..', '..');
+
+test('the signing path loads no undici (global fetch, or an ES import of node:http, would)', () => {
+  // In a fresh process: what `signet sign-blob` imports before its first request.
+  const modules = [
+    'src/cli/commands/sign-blob.ts',
+    'src/client/sign/index.ts',
+    'src/client/sign/setup.ts',
+    'src/client/identity/index.ts',
+    'src/client/http/fetch.ts',
+    'src/client/tuf/index.ts',
+  ].map((m) => new URL(path.join(root, m), 'file://').href);
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `for (const m of ${JSON.stringify(modules)}) await import(m);
+       console.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici/.test(m))));`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.deepEqual(JSON.parse(out), []);
+});
