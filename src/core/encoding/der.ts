@@ -247,25 +247,26 @@ export function elementGeneralizedTime(t: Element | undefined, field: string): D
 
 // ---- writer ----
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return [0x80 | out.length, ...out];
+/** Bytes of the DER length of `n` contents octets (X.690 §8.1.3): 1, or 1 + big-endian octets. */
+function lengthSize(n: number): number {
+  let size = 1;
+  if (n >= 0x80) for (let v = n; v > 0; v = Math.floor(v / 256)) size++;
+  return size;
 }
 
-/** Encodes one TLV around the concatenation of `contents`. */
+/** Encodes one TLV around the concatenation of `contents`, written once into its buffer. */
 export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const c of contents) len += c.length;
-  const head = lengthBytes(len);
-  const out = new Uint8Array(1 + head.length + len);
+  const head = lengthSize(len);
+  const out = new Uint8Array(1 + head + len);
   out[0] = tag;
-  out.set(head, 1);
-  let off = 1 + head.length;
+  if (head === 1) out[1] = len;
+  else {
+    out[1] = 0x80 | (head - 1);
+    for (let i = head, v = len; i > 1; i--, v = Math.floor(v / 256)) out[i] = v & 0xff;
+  }
+  let off = 1 + head;
   for (const c of contents) {
     out.set(c, off);
     off += c.length;
@@ -317,15 +318,13 @@ function encodeOidUncached(dotted: string): Uint8Array {
 
 /** INTEGER from a non-negative bigint or number. */
 export function integer(v: bigint | number): Uint8Array {
-  let n = BigInt(v);
+  const n = BigInt(v);
   if (n < 0n) throw new RangeError('negative INTEGER not supported');
-  const bytes: number[] = [];
-  do {
-    bytes.unshift(Number(n & 0xffn));
-    n >>= 8n;
-  } while (n > 0n);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return tlv(TAG.INTEGER, Uint8Array.from(bytes));
+  // Big-endian two's complement, minimal: the hex digits, and a 0x00 when the top bit is set.
+  const hex = n.toString(16);
+  const padded = hex.length % 2 ? `0${hex}` : hex;
+  const top = parseInt(padded.slice(0, 2), 16);
+  return tlv(TAG.INTEGER, Buffer.from(top & 0x80 ? `00${padded}` : padded, 'hex'));
 }
 
 /** DER GeneralizedTime in whole seconds (`YYYYMMDDHHMMSSZ`). */
@@ -334,5 +333,5 @@ export function generalizedTime(d: Date): Uint8Array {
     .toISOString()
     .replace(/[-:T]/g, '')
     .replace(/\.\d{3}Z$/, 'Z');
-  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(s));
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(s, 'latin1'));
 }
