@@ -16,6 +16,8 @@ const tlsReg = skip ? undefined : await startRegistry({ address: address!, tls: 
 after(() => tlsReg?.close());
 const plainReg = skip ? undefined : await startRegistry({ address: address! });
 after(() => plainReg?.close());
+const localTls = missing ? undefined : await startRegistry({ tls: true });
+after(() => localTls?.close());
 
 const sign = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
 const verify = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
@@ -74,5 +76,26 @@ test(
       const v = await run([...verify, flag, img.ref]);
       assert.equal(v.status, 0, `${flag}: ${v.stderr}`);
     }
+  },
+);
+
+test(
+  'a self-signed HTTPS registry on loopback: found behind its plain-HTTP refusal, then the same rules',
+  { skip: missing ?? false },
+  async () => {
+    const img = pushImage(localTls!, 'local/tls');
+    const no = await run([...verify, img.ref]);
+    assert.equal(no.status, 1, no.stderr);
+    assert.match(
+      no.stderr,
+      new RegExp(
+        `registry ${localTls!.host.replace(/\./g, '\\.')} presented a TLS certificate that does not verify .* at https://`,
+      ),
+    );
+    assert.match(no.stderr, /use --allow-insecure-registry/);
+    const s = await run([...sign, '--allow-insecure-registry', img.ref]);
+    assert.equal(s.status, 0, s.stderr);
+    const v = await run([...verify, '--allow-insecure-registry', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
   },
 );

@@ -77,6 +77,16 @@ function notTls(e: unknown): boolean {
   );
 }
 
+/** Go's net/http answer to plain HTTP on a TLS port (docker-registry, zot, ...). */
+function wantsTls(e: unknown): boolean {
+  const said = 'Client sent an HTTP request to an HTTPS server';
+  if (!(e instanceof SignetError)) return false;
+  if (e.details?.status === 400 && e.message.includes(said)) return true;
+  // To a HEAD that answer (with its body) does not parse; the parser keeps the raw bytes.
+  const raw = (e.cause as { rawPacket?: unknown } | undefined)?.rawPacket;
+  return causeCode(e)?.startsWith('HPE_') === true && Buffer.isBuffer(raw) && raw.includes(said);
+}
+
 export function isLoopback(host: string): boolean {
   const h = host.replace(/:\d+$/, '');
   return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
@@ -138,7 +148,7 @@ export interface FetchedManifest {
 export class Repository {
   readonly registry: string;
   readonly repository: string;
-  /** `https://host` (or `http://` on loopback, with --allow-http-registry, or after a fallback). */
+  /** `https://host`, or `http://` on loopback (until it turns out to speak TLS), with --allow-http-registry, or after an insecure fallback. */
   base: string;
   private readonly opts: RegistryOptions;
   private credentials: Promise<Credentials | undefined> | undefined;
@@ -181,10 +191,18 @@ export class Repository {
           `the registry ${this.registry} presented a TLS certificate that does not verify (${code}) at ${req.url}: if you trust this registry anyway, use --allow-insecure-registry`,
           { cause: e },
         );
-      // Requests sent in parallel before the first one fell back come here too.
+      // Requests sent in parallel before the first one switched come here too.
       const https = `https://${apiHost(this.registry)}`;
+      const http = `http://${apiHost(this.registry)}`;
       if (this.opts.allowInsecure && req.url.startsWith(`${https}/`) && notTls(e)) {
-        this.base = `http://${apiHost(this.registry)}`;
+        this.base = http;
+        return this.send({ ...req, url: this.rebase(req.url) }, opts);
+      }
+      // A loopback registry is asked in plain HTTP first (the common local setup); one that
+      // serves TLS says so in Go's answer to plain HTTP, and is asked again over HTTPS
+      // (go-containerregistry tries both schemes for localhost).
+      if (isLoopback(this.registry) && req.url.startsWith(`${http}/`) && wantsTls(e)) {
+        this.base = https;
         return this.send({ ...req, url: this.rebase(req.url) }, opts);
       }
       throw e;
@@ -261,10 +279,12 @@ export class Repository {
 
   /** A URL built before a fallback to plain HTTP, on the base in use now. */
   private rebase(url: string): string {
-    const https = `https://${apiHost(this.registry)}`;
-    return this.base !== https && url.startsWith(`${https}/`)
-      ? `${this.base}${url.slice(https.length)}`
-      : url;
+    for (const scheme of ['https', 'http']) {
+      const origin = `${scheme}://${apiHost(this.registry)}`;
+      if (this.base !== origin && url.startsWith(`${origin}/`))
+        return `${this.base}${url.slice(origin.length)}`;
+    }
+    return url;
   }
 
   private headers(access: string): Record<string, string> {
