@@ -12,7 +12,13 @@ import path from 'node:path';
 import { printTable, type TargetRow } from './table.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const ON_REQUEST = ['scale.bench.ts', 'monitor.bench.ts'];
+const ON_REQUEST = [
+  'scale.bench.ts',
+  'monitor.bench.ts',
+  'crash.bench.ts',
+  'malformed.bench.ts',
+  'metrics.bench.ts',
+];
 const only = process.argv[2];
 const files = fs
   .readdirSync(here)

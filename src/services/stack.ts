@@ -34,6 +34,8 @@ export interface StackOptions {
 export interface RunningStack {
   url: string;
   services: Map<string, ServiceModule>;
+  /** Every route the stack serves (method and URL pattern), e.g. for a run that tries them all. */
+  routes: Array<{ method: string; url: string }>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,10 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services = new Map<string, ServiceModule>();
   const metrics = new StackMetrics();
   const app = createApp({ log }, () => server);
+  const routes: RunningStack['routes'] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
   instrument(app, metrics, opts.accessLog === false ? undefined : log);
   // createApp attached fastify's handler: hold it back (same tick, so no request slips in).
   const appHandler = server.listeners('request').find((l) => l !== startingHandler) as
@@ -183,6 +189,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   return {
     url: baseUrl,
     services,
+    routes,
     async close() {
       await app.close();
       // fastify does not own a server handed in through serverFactory: close it here.
