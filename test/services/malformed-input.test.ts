@@ -94,6 +94,40 @@ test('error messages quote a bounded part of the input (a 1 MB field is not a 1 
   }
 });
 
+test('the identity provider quotes at most 100 characters of a subject or redirect_uri (found by the malformed-input run)', async () => {
+  const big = 'y'.repeat(100_000);
+  for (const [path, body] of [
+    ['/oidc/token', { grant_type: 'client_credentials', client_id: 'sigstore', subject: big }],
+    [
+      '/oidc/github/token',
+      { grant_type: 'client_credentials', client_id: 'sigstore', subject: big },
+    ],
+  ] as const) {
+    const { body: err, size } = await errorOf(path, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify(body),
+    });
+    assert.ok(size < 800, `${path}: a ${size}-byte error`);
+    assert.match(err.message as string, /identity named "y{100}\.\.\." is configured/);
+  }
+  // The sign-in page (HTML for a person) names a bad redirect_uri by its first 100 characters.
+  const page = await fetch(
+    `${stack.url}/oidc/auth?${new URLSearchParams({
+      client_id: 'sigstore',
+      response_type: 'code',
+      redirect_uri: `https://evil.example/${big.slice(0, 5000)}`,
+      code_challenge: 'abc',
+      code_challenge_method: 'S256',
+      scope: 'openid',
+    })}`,
+  );
+  const html = await page.text();
+  assert.equal(page.status, 400);
+  assert.ok(html.length < 4000, `a ${html.length}-byte page`);
+  assert.ok(!html.includes('y'.repeat(101)), 'the page quotes more than 100 characters');
+});
+
 test('a bad URL escape and oversized headers answer in the project error shape', async () => {
   const bad = await errorOf('/rekor/api/v1/log/entries/%zz');
   assert.equal(bad.status, 400);

@@ -124,7 +124,7 @@ export class OidcProvider {
       const known = this.identities(flavor).map((i) => i.name);
       throw new OAuthError(
         'invalid_request',
-        `no ${flavor} identity named "${name}" is configured` +
+        `no ${flavor} identity named ${quoteInput(name)} is configured` +
           (known.length ? ` (configured: ${known.join(', ')})` : ''),
       );
     }
@@ -162,13 +162,13 @@ export class OidcProvider {
     try {
       u = new URL(uri);
     } catch {
-      throw new OAuthError('invalid_request', `redirect_uri "${uri}" is not a URL`);
+      throw new OAuthError('invalid_request', `redirect_uri ${quoteInput(uri)} is not a URL`);
     }
     const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
     if (u.protocol === 'http:' && loopback && !u.hash && !u.username && !u.password) return uri;
     throw new OAuthError(
       'invalid_request',
-      `redirect_uri "${uri}" is not registered for client ${client.id} and is not a loopback http URL`,
+      `redirect_uri ${quoteInput(uri)} is not registered for client ${client.id} and is not a loopback http URL`,
     );
   }
 
