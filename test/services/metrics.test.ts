@@ -4,10 +4,11 @@
 // request with method, route, status, latency and request id, and never a token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hashedrekordV001 } from '../../src/client/http/rekor-v1.ts';
 import { startStack } from '../../src/services/stack.ts';
 import { signet, stackToken } from '../interop/sign-helpers.ts';
 
@@ -125,6 +126,57 @@ test('the access log can be turned off (accessLog: false)', async () => {
   try {
     assert.equal((await fetch(`${stack.url}/healthz`)).status, 200);
     assert.ok(!lines.includes('request'));
+  } finally {
+    await stack.close();
+  }
+});
+
+test('the log gauges move: checkpoint age grows while nothing is logged, pending appends count a waiting batch, then size grows and age starts again', async () => {
+  const quiet = { info() {}, warn() {}, error() {} };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-metrics-'));
+  // An idle sequencer waits batchMaxAgeMs to gather a batch: long enough to scrape meanwhile.
+  const stack = await startStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    log: quiet,
+    config: { rekor: { batchMaxAgeMs: 1500 } },
+  });
+  const scrape = async () => (await fetch(`${stack.url}/metrics`)).text();
+  const gauge = (text: string, name: string) => metric(text, name, 'log="rekor-1"')!;
+  try {
+    const s0 = await scrape();
+    await new Promise((r) => setTimeout(r, 1100));
+    const s1 = await scrape();
+    const age0 = gauge(s0, 'signet_log_checkpoint_age_seconds');
+    const age1 = gauge(s1, 'signet_log_checkpoint_age_seconds');
+    assert.ok(age1 >= age0 + 1, `age ${age0} then ${age1}`);
+    assert.equal(gauge(s1, 'signet_log_pending_appends'), 0);
+
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const artifact = Buffer.from('pending');
+    const pem = publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    const append = fetch(`${stack.url}/rekor/api/v1/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        hashedrekordV001({
+          digest: createHash('sha256').update(artifact).digest(),
+          signature: sign('sha256', artifact, privateKey),
+          verifierPem: pem,
+        }),
+      ),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const s2 = await scrape();
+    assert.equal(gauge(s2, 'signet_log_pending_appends'), 1);
+    assert.equal(gauge(s2, 'signet_log_entries'), 0);
+    assert.equal((await append).status, 201);
+    const s3 = await scrape();
+    assert.equal(gauge(s3, 'signet_log_pending_appends'), 0);
+    assert.equal(gauge(s3, 'signet_log_entries'), 1);
+    const age3 = gauge(s3, 'signet_log_checkpoint_age_seconds');
+    assert.ok(age3 < 1 && age3 < age1, `age ${age1} then ${age3}`);
   } finally {
     await stack.close();
   }
