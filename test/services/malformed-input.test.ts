@@ -5,6 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import net from 'node:net';
 import { tempStack } from '../helpers/stack.ts';
 import { createApp } from '../../src/services/http/app.ts';
 
@@ -137,6 +138,39 @@ test('a bad URL escape and oversized headers answer in the project error shape',
   assert.equal(headers.body.error, 'HEADERS_TOO_LARGE');
   const none = await errorOf('/no/such/route');
   assert.equal(none.status, 404);
+});
+
+test('a body over the limit: the 413 comes at once, and the connection stays open while the client sends the rest, then serves the next request', async () => {
+  const sock = net.connect(Number(new URL(stack.url).port), '127.0.0.1');
+  let got = '';
+  let failed: Error | undefined;
+  sock.on('data', (d: Buffer) => (got += d.toString()));
+  sock.on('error', (e) => (failed = e));
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) {
+      if (failed || sock.destroyed)
+        assert.fail(`${what}: the connection ended (${failed?.message})`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(ok(), `${what}: nothing after 5 s: ${got}`);
+  };
+  const total = 5 * 1024 * 1024;
+  sock.write(
+    `POST /rekor/api/v1/log/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
+  );
+  await until('the 413', () => got.endsWith('"BODY_TOO_LARGE"}'));
+  assert.match(got, /^HTTP\/1\.1 413 /);
+  // A client that does not wait for answers before sending keeps sending its body.
+  for (let sent = 0; sent < total; sent += 65536) {
+    if (failed || sock.destroyed)
+      assert.fail(`the connection ended while sending (${failed?.message})`);
+    if (!sock.write(Buffer.alloc(Math.min(65536, total - sent), 0x78)))
+      await new Promise((r) => sock.once('drain', r));
+  }
+  got = '';
+  sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until('the next answer', () => /^HTTP\/1\.1 200 /.test(got));
+  sock.destroy();
 });
 
 /** A DER TimeStampReq for a SHA-256 digest with the given raw nonce INTEGER contents. */

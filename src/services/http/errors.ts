@@ -76,6 +76,12 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
     const fe = error as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
+      // fastify answers as soon as Content-Length is over the limit and closes the connection
+      // while the client is still sending: the close then resets the connection, and a reset
+      // can discard this 413 before the client reads it (the malformed-input run lost most of
+      // them under load). Kept open, Node reads and drops the rest of the body (bounded by
+      // the server's requestTimeout) and the client reads its answer.
+      reply.removeHeader('connection');
       return sendError(
         reply,
         new SignetError(
