@@ -67,9 +67,9 @@ function quantile(s: Sample[], q: number, want: Record<string, string>): number 
 const ROUTES: Array<[string, string, string]> = [
   ['POST', '/rekor/api/v1/log/entries', '201'],
   ['POST', '/rekor/api/v2/log/entries', '201'],
-  ['POST', '/fulcio/api/v2/signingCert', '201'],
+  ['POST', '/fulcio/api/v2/signingCert', '200'],
   ['POST', '/fulcio/api/v2/signingCert', '401'],
-  ['POST', '/tsa/api/v1/timestamp', '201'],
+  ['POST', '/tsa/api/v1/timestamp', '200'],
   ['POST', '/oidc/token', '200'],
 ];
 
@@ -147,7 +147,7 @@ function line(t: number, s: Sample[]): string {
     one(s, 'signet_http_request_duration_seconds_count', { method: m, route: r, status: st });
   return (
     `t=${t}s requests v1 201 ${req('POST', '/rekor/api/v1/log/entries', '201')}, v2 201 ${req('POST', '/rekor/api/v2/log/entries', '201')}, ` +
-    `signingCert 201/401 ${req('POST', '/fulcio/api/v2/signingCert', '201')}/${req('POST', '/fulcio/api/v2/signingCert', '401')}; ` +
+    `signingCert 200/401 ${req('POST', '/fulcio/api/v2/signingCert', '200')}/${req('POST', '/fulcio/api/v2/signingCert', '401')}; ` +
     `entries rekor-1 ${one(s, 'signet_log_entries', { log: 'rekor-1' })} ctlog ${one(s, 'signet_log_entries', { log: 'ctlog' })}; ` +
     `checkpoint age rekor-1 ${one(s, 'signet_log_checkpoint_age_seconds', { log: 'rekor-1' }).toFixed(2)} s ctlog ${one(s, 'signet_log_checkpoint_age_seconds', { log: 'ctlog' }).toFixed(2)} s; ` +
     `pending rekor-1 ${one(s, 'signet_log_pending_appends', { log: 'rekor-1' })}; ` +

@@ -116,7 +116,7 @@ async function idToken(): Promise<string | undefined> {
     new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: 'sigstore',
-      subject: 'load@signet.local',
+      subject: 'dev@signet.local',
     }).toString(),
     { 'content-type': 'application/x-www-form-urlencoded' },
   );
@@ -162,7 +162,7 @@ const ops: Record<string, () => Promise<number>> = {
           },
           proofOfPossession: sign(
             'sha256',
-            Buffer.from('load@signet.local'),
+            Buffer.from('dev@signet.local'),
             key.privateKey,
           ).toString('base64'),
         },
