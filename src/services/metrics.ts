@@ -63,7 +63,10 @@ export class StackMetrics {
         }
         if (size !== l.size) {
           l.size = size;
-          l.seenAt = now;
+          // When this process made the new checkpoint, it knows when; else (a replica on a
+          // shared database) it first saw it now.
+          const own = l.source.lastCheckpointAt;
+          l.seenAt = own !== undefined && own > l.seenAt ? own : now;
         }
         const at = Math.max(l.seenAt, l.source.lastCheckpointAt ?? 0);
         out.push({ name, size, age: (now - at) / 1000, pending: l.source.pendingAppends });
