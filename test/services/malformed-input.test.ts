@@ -173,6 +173,23 @@ test('a body over the limit: the 413 comes at once, and the connection stays ope
   sock.destroy();
 });
 
+test('the stack lists every route it serves (the malformed-input run tries each)', () => {
+  const has = (method: string, url: string) =>
+    stack.routes.some((r) => r.method === method && r.url === url);
+  for (const [m, u] of [
+    ['GET', '/healthz'],
+    ['GET', '/readyz'],
+    ['GET', '/metrics'],
+    ['POST', '/rekor/api/v1/log/entries'],
+    ['POST', '/rekor/api/v2/log/entries'],
+    ['POST', '/fulcio/api/v2/signingCert'],
+    ['POST', '/tsa/api/v1/timestamp'],
+    ['POST', '/oidc/token'],
+    ['GET', '/tuf/:file'],
+  ])
+    assert.ok(has(m!, u!), `${m} ${u} is not listed`);
+});
+
 /** A DER TimeStampReq for a SHA-256 digest with the given raw nonce INTEGER contents. */
 function tsq(nonce: Uint8Array): Uint8Array {
   const tlv = (tag: number, body: Uint8Array): Buffer => {
