@@ -8,9 +8,11 @@
  *  3. p50/p99 latency at a paced half of the best measured rate.
  * Targets (issue 15): server CPU per entry <= 3x one verify + one sign measured here; >= 40 % of
  * the raw verify ceiling; p99 <= 250 ms at half the maximum rate.
+ * The server is instrumented as `signet up` is (metrics, access log).
  * Knobs: REKOR_BENCH_N (requests), REKOR_BENCH_C (in flight), REKOR_BENCH_BATCH (batchMaxSize),
- * REKOR_BENCH_WORKERS (verifyWorkers settings to compare, default "0,1"), REKOR_BENCH_CEILING=0
- * and REKOR_BENCH_PACED=0 (skip the raw-verify ceiling / the paced latency run).
+ * REKOR_BENCH_WORKERS (verifyWorkers settings to compare, default "0,1"), REKOR_BENCH_CEILING=0,
+ * REKOR_BENCH_PACED=0 and REKOR_BENCH_ACCESS_LOG=0 (skip the raw-verify ceiling / the paced
+ * latency run / the access log).
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { TargetRow } from './table.ts';
 
@@ -171,6 +174,8 @@ async function startServerThread(dataDir: string, verifyWorkers: number): Promis
 async function serverMain(dataDir: string, verifyWorkers: number): Promise<void> {
   const { bindServer, createApp } = await import('../src/services/http/app.ts');
   const { createRekorService } = await import('../src/services/rekor/service.ts');
+  const { instrument, StackMetrics } = await import('../src/services/metrics.ts');
+  const { jsonLogger } = await import('../src/services/logger.ts');
   const { server, url } = await bindServer(0, '127.0.0.1');
   const quiet = { info() {}, warn() {}, error() {} };
   const service = await createRekorService({
@@ -188,6 +193,20 @@ async function serverMain(dataDir: string, verifyWorkers: number): Promise<void>
   });
   server.keepAliveTimeout = 60_000;
   const app = createApp({}, () => server);
+  // As `signet up` serves: metrics and the access log (to /dev/null, written synchronously as
+  // process.stderr is to a file or a pipe) unless REKOR_BENCH_ACCESS_LOG=0.
+  const devNull = fs.openSync('/dev/null', 'w');
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      fs.writeSync(devNull, chunk);
+      cb();
+    },
+  });
+  instrument(
+    app,
+    new StackMetrics(),
+    process.env['REKOR_BENCH_ACCESS_LOG'] === '0' ? undefined : jsonLogger(sink),
+  );
   await app.register(async (scope) => service.register(scope), { prefix: '/rekor' });
   await app.ready();
   parentPort!.postMessage({ url });
