@@ -6,6 +6,7 @@ import {
   type EcCurveName,
   ecPointFromUncompressed,
   parseDerSignature,
+  REFERENCE_MESSAGE,
   verifyEcdsaDigest,
   verifyEcdsaDigestBatch,
 } from '../../../src/core/crypto/ecdsa.ts';
@@ -56,7 +57,7 @@ function nobleVerify(curve: EcCurveName, sig: Uint8Array, digest: Uint8Array, ra
   }
 }
 
-describe('ECDSA over a prehashed digest (ECDH-assisted, exact)', () => {
+describe('ECDSA over a prehashed digest (shifted key, exact)', () => {
   it('agrees with OpenSSL on 2,000 random P-256 signatures and their mutations', () => {
     let valid = 0;
     let checkedInvalid = 0;
@@ -154,6 +155,41 @@ describe('ECDSA over a prehashed digest (ECDH-assisted, exact)', () => {
         assert.equal(verifyEcdsaDigest(k.point, bytes(eNeg, 32), sig2), false, 'infinity');
         assert.equal(nobleVerify('P-256', sig2, bytes(eNeg, 32), k.raw), false);
       }
+    }
+  });
+
+  // The key is shifted by t·G, t = (e - e0)/r, e0 = the digest of REFERENCE_MESSAGE: its
+  // degenerate cases are t = 0 (Q' = Q), T = Q (doubling) and T = -Q (Q' at infinity).
+  it('handles the shifted key exactly when T = Q, T = -Q and t = 0', () => {
+    const e0 = big(createHash('sha256').update(REFERENCE_MESSAGE).digest());
+    for (let i = 0; i < 20; i++) {
+      const k = keyPair('P-256');
+      const nonce = keyPair('P-256');
+      const r = mod(nonce.point.x, N256);
+      const kinv = BigInt(p256.Point.Fn.inv(nonce.d));
+      // e - e0 = ±r·d makes t = ±d, so T = ±Q; a signer with this nonce signs such a digest
+      for (const [name, e] of [
+        ['doubling', mod(e0 + r * k.d, N256)],
+        ['infinity', mod(e0 - r * k.d, N256)],
+      ] as const) {
+        const s = mod(kinv * (e + r * k.d), N256);
+        const sig = der(r, s);
+        assert.equal(nobleVerify('P-256', sig, bytes(e, 32), k.raw), true, name);
+        assert.equal(verifyEcdsaDigest(k.point, bytes(e, 32), sig), true, name);
+        for (const [bad, sg] of [
+          [bytes(mod(e + 1n, N256), 32), sig],
+          [bytes(e, 32), der(r, mod(s + 1n, N256))],
+          [bytes(e, 32), der(mod(r + 1n, N256), s)],
+        ] as const) {
+          assert.equal(nobleVerify('P-256', sg, bad, k.raw), false);
+          assert.equal(verifyEcdsaDigest(k.point, bad, sg), false, `${name}, mutated`);
+        }
+      }
+      // t = 0: the digest of the reference message itself (a signature of an empty file)
+      const sig = new Uint8Array(sign('sha256', REFERENCE_MESSAGE, k.privateKey));
+      assert.equal(verifyEcdsaDigest(k.point, bytes(e0, 32), sig), true, 't = 0');
+      const other = keyPair('P-256');
+      assert.equal(verifyEcdsaDigest(other.point, bytes(e0, 32), sig), false, 't = 0, other key');
     }
   });
 
