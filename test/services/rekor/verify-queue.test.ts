@@ -39,4 +39,31 @@ describe('VerifyQueue', () => {
       }
     });
   }
+
+  it('items whose bytes are views into a shared buffer (as decoded request fields are) get their own results', async () => {
+    const q = new VerifyQueue({ workers: 1 });
+    try {
+      const list = items(12);
+      // one shared ArrayBuffer with every digest and signature at an odd offset, like pool slabs
+      const shared = Buffer.alloc(64 * 1024);
+      let at = 3;
+      const view = (b: Uint8Array) => {
+        shared.set(b, at);
+        const v = shared.subarray(at, at + b.length);
+        at += b.length + 5;
+        return v;
+      };
+      const got = await Promise.all(
+        list.map((x) =>
+          q.verify({ ...x.item, digest: view(x.item.digest), signature: view(x.item.signature) }),
+        ),
+      );
+      assert.deepEqual(
+        got,
+        list.map((x) => x.ok),
+      );
+    } finally {
+      await q.close();
+    }
+  });
 });
