@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SignetError } from '../core/errors.ts';
+import { parseJsonText } from '../core/json.ts';
 
 /**
  * Who uses a data folder: one file per process under `<data>/run/`, written and checked under a
@@ -126,7 +127,7 @@ function readHolders(runDir: string): Array<{ file: string; holder: LockHolder }
     if (!name.endsWith('.json')) continue;
     const file = path.join(runDir, name);
     try {
-      out.push({ file, holder: JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder });
+      out.push({ file, holder: parseJsonText(fs.readFileSync(file), 'lock', file) as LockHolder });
     } catch {
       // half-written by a process that died: stale
       fs.rmSync(file, { force: true });

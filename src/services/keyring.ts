@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SignetError } from '../core/errors.ts';
 import { generateKey, type KeySpec, readPrivateKeyFile } from './keys.ts';
 import { writeOnce } from './write-once.ts';
+import { parseJsonText } from '../core/json.ts';
 
 /**
  * The versions of one service key (the CA, a log, the TSA). Exactly one version is current;
@@ -60,7 +61,7 @@ export class KeyRing {
         'NO_KEY',
         `no key "${name}" in ${dataDir}: start the stack once first`,
       );
-    const ring = JSON.parse(fs.readFileSync(file, 'utf8')) as RingFile;
+    const ring = parseJsonText(fs.readFileSync(file), `key ring ${name}`, file) as RingFile;
     const last = ring.versions[ring.versions.length - 1]!;
     const id = last.id + 1;
     writeKey(dir, id, generateKey(ring.spec));
@@ -71,7 +72,8 @@ export class KeyRing {
   }
 
   private static read(name: string, dir: string): KeyRing {
-    const ring = JSON.parse(fs.readFileSync(path.join(dir, 'ring.json'), 'utf8')) as RingFile;
+    const file = path.join(dir, 'ring.json');
+    const ring = parseJsonText(fs.readFileSync(file), `key ring ${name}`, file) as RingFile;
     const versions = ring.versions.map((v) => {
       const kv: KeyVersion = {
         id: v.id,

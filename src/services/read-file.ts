@@ -1,11 +1,11 @@
 import type { ErrorCode } from '../core/errors.ts';
 import fs from 'node:fs';
-import { SignetError } from '../core/errors.ts';
+import { describeSystemError, SignetError } from '../core/errors.ts';
 
 /**
  * Reads a text file named by configuration or a flag (a config file, a key, a certificate chain).
  * A failure says what the file was for and why it could not be read, e.g.
- * `ca.certChain: cannot read CA certificate chain /etc/ca.pem: ENOENT: no such file ...`.
+ * `ca.certChain: cannot read CA certificate chain: /etc/ca.pem does not exist; check the path`.
  */
 export function readTextFile(
   file: string,
@@ -18,7 +18,7 @@ export function readTextFile(
     throw new SignetError(
       'invalid-input',
       opts.code ?? 'INVALID_INPUT',
-      `cannot read ${what} ${file}: ${(e as Error).message}`,
+      `cannot read ${what}: ${describeSystemError(e, file)}`,
       { cause: e, ...(opts.field === undefined ? {} : { field: opts.field }) },
     );
   }

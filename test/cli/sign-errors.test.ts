@@ -149,7 +149,7 @@ const cases: Array<[string, string[], RegExp]> = [
   [
     'attest with a statement that is not one',
     ['attest-blob', '--statement', 'bad-config.json', 'a.txt'],
-    /^error: --statement: is not JSON/,
+    /^error: --statement: is not valid JSON \(a syntax error at position \d+\)\n$/,
   ],
   [
     'attest with both --predicate and --statement',

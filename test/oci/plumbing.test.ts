@@ -358,7 +358,7 @@ test(
     ]);
     const notLayout = await run([...verifyKey, '--local-image', dir]);
     assert.equal(notLayout.status, 1);
-    assert.match(notLayout.stderr, /--local-image: .* is not an OCI image layout: ENOENT/);
+    assert.match(notLayout.stderr, /--local-image: .* is not an OCI image layout: it has no oci-layout file\n$/);
   },
 );
 

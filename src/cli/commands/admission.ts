@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, describeSystemError } from '../../core/errors.ts';
 import { parsePort } from '../flags.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
@@ -66,11 +66,7 @@ export function registerAdmission(program: Command): void {
       try {
         return fs.readFileSync(f);
       } catch (e) {
-        throw invalid(
-          flag,
-          `cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-          e,
-        );
+        throw invalid(flag, describeSystemError(e, f), e);
       }
     };
     const cert = read(flags.tlsCert, '--tls-cert');

@@ -3,6 +3,7 @@ import { invalid, verificationFailed } from '../../core/errors.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
 import { parseDuration } from '../flags.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 const collect = (v: string, all: string[] = []) => [...all, v];
 
@@ -177,26 +178,11 @@ export function registerPolicy(program: Command): void {
     .action(async (cases: string[], flags: PolicyVerifyFlags) => {
       const format = outputFormat(flags.output);
       const p = await import('../../client/policy/index.ts');
-      const fs = await import('node:fs');
+      const { readDocument } = await import('../../client/verify/setup.ts');
       const deadline = Date.now() + parseDuration(flags.timeout ?? '3m0s', '--timeout');
       const parsed: import('../../client/policy/index.ts').RecordedCase[] = [];
       for (const file of cases) {
-        let text: string;
-        try {
-          text = fs.readFileSync(file, 'utf8');
-        } catch (e) {
-          throw invalid(
-            'case',
-            `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-            e,
-          );
-        }
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (e) {
-          throw invalid('case', `${file} is not JSON: ${(e as Error).message}`, e);
-        }
+        const json = parseJsonText(readDocument(file, 'case'), 'case', file);
         parsed.push(...(await p.parseRecordedCases(json, file)));
       }
       // The trust for authorities that name none: --trusted-root / --server when given (to test

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { FLAVORS, flavorPath, isFlavor } from '../../services/oidc/flavors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * `signet token`: prints an identity token from a running stack's built-in provider, for local
@@ -95,7 +96,7 @@ async function token(f: TokenFlags): Promise<string> {
   let body: Record<string, unknown> = {};
   try {
     const { readResponseText } = await import('../../client/http/fetch.ts');
-    const v: unknown = JSON.parse(await readResponseText(res));
+    const v: unknown = parseJsonText(await readResponseText(res), 'token response');
     if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
   } catch {
     // reported below with the status

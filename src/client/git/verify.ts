@@ -30,6 +30,7 @@ import {
   type VerifiedTime,
 } from '../verify/verifier.ts';
 import type { IdentityPolicy } from '../verify/policy.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface GitVerifyOptions {
   /** Accept a signature with no transparency log entry when an RFC 3161 timestamp dates it. */
@@ -275,7 +276,10 @@ export function verifyGitSignatureWithEntry(
     );
   }
   // The online entry: a signature over the object ID (hex text) with the commit's certificate.
-  const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString('utf8')) as {
+  const body = parseJsonText(
+    Buffer.from(entry.canonicalizedBody, 'base64'),
+    'transparency log entry body',
+  ) as {
     spec?: { signature?: { content?: string } };
   };
   const shaSig = body.spec?.signature?.content;

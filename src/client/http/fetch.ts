@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * The one place the client talks HTTP: node:http(s) with a deadline, and errors a person can
@@ -277,7 +278,7 @@ export async function sendJson(
 
 export function parseJson(req: Pick<HttpRequest, 'service' | 'url'>, body: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(body));
+    return parseJsonText(body, 'response', req.url);
   } catch (e) {
     throw badResponse(req, 'the response is not JSON', e);
   }
@@ -349,7 +350,7 @@ function statusError(
 ): SignetError {
   let detail = new TextDecoder().decode(body).trim();
   try {
-    const j = JSON.parse(detail) as Record<string, unknown>;
+    const j = parseJsonText(detail, 'error answer') as Record<string, unknown>;
     const m = j.message ?? j.error ?? j.detail;
     if (typeof m === 'string' && m) detail = m;
   } catch {

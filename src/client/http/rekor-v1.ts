@@ -1,6 +1,7 @@
 import { SignetError } from '../../core/errors.ts';
 import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
 import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * Rekor v1 REST API `POST /api/v1/log/entries` (servers.md 2.1, 2.2) and the conversion of its
@@ -90,7 +91,7 @@ export function toTlogEntry(json: unknown, where: { service: string; url: string
   const integratedTime = int(e.integratedTime, 'integratedTime', bad);
   let kind: { kind: string; version: string };
   try {
-    const b = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as Record<string, unknown>;
+    const b = parseJsonText(Buffer.from(body, 'base64'), 'body') as Record<string, unknown>;
     if (typeof b.kind !== 'string' || typeof b.apiVersion !== 'string') throw new Error();
     kind = { kind: b.kind, version: b.apiVersion };
   } catch {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readResponseText } from '../http/fetch.ts';
 import { tokenError } from './errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * Ambient CI credentials: a token the CI system hands the job, without a person.
@@ -65,7 +66,7 @@ export async function githubActionsToken(o: AmbientOptions): Promise<string | un
     );
   let value: unknown;
   try {
-    value = (JSON.parse(text) as { value?: unknown }).value;
+    value = (parseJsonText(text, 'token response') as { value?: unknown }).value;
   } catch {
     value = undefined;
   }

@@ -1,4 +1,5 @@
 import { tokenError } from './errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * A light look at a token the client is about to use, so the user hears about an expired or
@@ -19,7 +20,7 @@ export interface TokenInfo {
  */
 export function jwtPayloadClaims(payloadPart: string): Record<string, unknown> | undefined {
   try {
-    const v: unknown = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
+    const v: unknown = parseJsonText(Buffer.from(payloadPart, 'base64url'), 'token payload');
     return typeof v === 'object' && v !== null && !Array.isArray(v)
       ? (v as Record<string, unknown>)
       : undefined;

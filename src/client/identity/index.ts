@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
-import { SignetError } from '../../core/errors.ts';
+import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../http/fetch.ts';
 import { browserCommand, browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
@@ -177,7 +177,7 @@ function fromFlag(value: string): string {
   } catch (e) {
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      `--identity-token is neither a JWT nor a readable file: ${(e as Error).message}`,
+      `--identity-token is neither a JWT nor a readable file: ${describeSystemError(e, value)}`,
     );
   }
   if (text.trim() === '')

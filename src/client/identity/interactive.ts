@@ -6,6 +6,7 @@ import { readResponseText, trimSlash } from '../http/fetch.ts';
 import { jwtPayloadClaims } from './check.ts';
 import { describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * Getting a token from a person: in a browser (authorization code + PKCE, RFC 7636, with a
@@ -55,7 +56,7 @@ async function postForm(
   }
   let body: Record<string, unknown> = {};
   try {
-    const v: unknown = JSON.parse(text);
+    const v: unknown = parseJsonText(text, 'token response', url);
     if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
   } catch {
     throw tokenError(
@@ -84,7 +85,7 @@ export async function discover(issuer: string, timeoutMs: number): Promise<Disco
       `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
     );
   try {
-    return JSON.parse(await readResponseText(res)) as Discovery;
+    return parseJsonText(await readResponseText(res), 'discovery document', url) as Discovery;
   } catch {
     throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
   }

@@ -2,6 +2,7 @@ import { randomBytes, scrypt } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * The passphrase-encrypted envelope cosign keeps private keys in (go-securesystemslib
@@ -88,7 +89,7 @@ interface Envelope {
 function parseEnvelope(json: Uint8Array, field: string): Envelope {
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+    doc = parseJsonText(json, field);
   } catch (e) {
     throw invalid(field, 'the encrypted key is not JSON', e);
   }

@@ -5,7 +5,7 @@
  * each error naming its flag.
  */
 import fs from 'node:fs';
-import { invalid } from '../../core/errors.ts';
+import { invalid, describeSystemError } from '../../core/errors.ts';
 import type { TransparencyLogInstance, TrustedRoot } from '../../bundle/trusted-root.ts';
 import { send, type HttpOptions } from '../http/fetch.ts';
 import { loadTrustedRoot, witnessPolicy, type VerifyFlags } from '../verify/setup.ts';
@@ -74,10 +74,7 @@ export function readMonitorConfig(file: string | undefined): MonitorConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid(
-      '--config',
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw invalid('--config', describeSystemError(e, file));
   }
   return parseMonitorConfig(text, file);
 }

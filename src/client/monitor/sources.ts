@@ -20,8 +20,9 @@ import { decodeEntryBundle, decodeHashTile } from '../../core/tiles/tiles.ts';
 import { entriesPath, tilePath, TILE_WIDTH } from '../../core/tiles/paths.ts';
 import { NodeCache, TileProofBuilder } from '../../core/tiles/proofs.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
-import { badResponse, send, type HttpOptions } from '../http/fetch.ts';
+import { badResponse, parseJson, send, type HttpOptions } from '../http/fetch.ts';
 import { ctEntryFacts, rekorEntryFacts, type EntryFacts } from './match.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface LogHead {
   size: number;
@@ -226,11 +227,7 @@ export class RekorV1Source implements LogSource {
         : {}),
     };
     const res = await send(req, this.#http);
-    try {
-      return JSON.parse(new TextDecoder().decode(res.body));
-    } catch (e) {
-      throw badResponse(req, 'the response is not JSON', e);
-    }
+    return parseJson(req, res.body);
   }
 
   async head(): Promise<LogHead> {
@@ -324,11 +321,7 @@ export class CtSource implements LogSource {
   async #json(path: string): Promise<unknown> {
     const req = { service: 'the CT log', method: 'GET' as const, url: `${this.url}${path}` };
     const res = await send(req, this.#http);
-    try {
-      return JSON.parse(new TextDecoder().decode(res.body));
-    } catch (e) {
-      throw badResponse(req, 'the response is not JSON', e);
-    }
+    return parseJson(req, res.body);
   }
 
   async head(): Promise<LogHead> {
@@ -339,7 +332,7 @@ export class CtSource implements LogSource {
   openHead(text: string): LogHead {
     let j: unknown;
     try {
-      j = JSON.parse(text);
+      j = parseJsonText(text, 'tree head');
     } catch {
       throw badResponse({ service: 'the CT log', url: this.url }, 'the tree head is not JSON');
     }

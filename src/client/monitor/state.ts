@@ -5,11 +5,12 @@
  * continues exactly where the last verified step ended: no entry skipped, no alert repeated.
  */
 import fs from 'node:fs';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { CompactRange } from '../../core/merkle/compact.ts';
 import { writeFileAtomic } from '../../log/atomic-file.ts';
 import type { Alert } from './alerts.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface LogState {
   size: number;
@@ -62,13 +63,10 @@ export function loadState(file: string | undefined): MonitorState {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw invalid(
-      '--state',
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw invalid('--state', describeSystemError(e, file));
   }
   try {
-    const j = JSON.parse(text) as StateJson;
+    const j = parseJsonText(text, '--state', file) as StateJson;
     if (j.version !== 1 || typeof j.logs !== 'object' || !Array.isArray(j.pending))
       throw new Error('not a signet monitor state (version 1)');
     const logs = new Map<string, LogState>();

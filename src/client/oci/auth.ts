@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface Credentials {
   username: string;
@@ -63,14 +64,11 @@ function readDockerConfig(
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw invalid(
-      'DOCKER_CONFIG',
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw invalid('DOCKER_CONFIG', describeSystemError(e, file));
   }
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text, 'DOCKER_CONFIG', file);
   } catch {
     throw invalid('DOCKER_CONFIG', `${file} is not JSON`);
   }
@@ -123,7 +121,7 @@ async function fromHelper(name: string, host: string): Promise<Credentials | und
   if (out.trim() === '') return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(out);
+    v = parseJsonText(out, 'credential helper answer');
   } catch {
     throw new SignetError(
       'unauthorized',

@@ -18,6 +18,7 @@ import {
 import { parseManifest, type Descriptor, type ImageManifest } from '../../core/oci/manifest.ts';
 import { legacyLayerToBundle } from './legacy.ts';
 import type { ImageSource } from './source.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /** Referrer manifests examined per image; more are reported, not fetched. */
 export const MAX_REFERRERS = 256;
@@ -189,7 +190,7 @@ async function readReferrer(
 function bundleKind(b: Bundle): AttachmentKind {
   if (b.content.$case !== 'dsseEnvelope') return 'signature';
   try {
-    const s = JSON.parse(new TextDecoder().decode(b.content.dsseEnvelope.payload)) as {
+    const s = parseJsonText(b.content.dsseEnvelope.payload, 'payload') as {
       predicateType?: unknown;
     };
     return s.predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';

@@ -6,11 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { matchesDigest, parseDigest, type Digest } from '../../core/oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor } from '../../core/oci/manifest.ts';
 import { MAX_BLOB_BYTES, type FetchedManifest } from './registry.ts';
 import type { ImageSource } from './source.ts';
+import { parseJsonText } from '../../core/json.ts';
+import { readDocument } from '../verify/setup.ts';
 
 const KIND = 'kind';
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -23,19 +25,35 @@ export class LocalLayout implements ImageSource {
   constructor(dir: string) {
     this.dir = dir;
     this.name = `local image ${dir}`;
-    let text: string;
+    // The folder first, so the error names what the user gave (not a file inside it).
+    let st: fs.Stats;
     try {
-      const layout = JSON.parse(fs.readFileSync(path.join(dir, 'oci-layout'), 'utf8')) as {
-        imageLayoutVersion?: unknown;
-      };
-      if (typeof layout.imageLayoutVersion !== 'string') throw new Error('no imageLayoutVersion');
-      text = fs.readFileSync(path.join(dir, 'index.json'), 'utf8');
+      st = fs.statSync(dir);
     } catch (e) {
+      throw invalid('--local-image', describeSystemError(e, dir), e);
+    }
+    if (!st.isDirectory())
       throw invalid(
         '--local-image',
-        `${dir} is not an OCI image layout: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        `${dir} is a file; give the folder of an OCI image layout (as cosign save writes it)`,
       );
-    }
+    if (!fs.existsSync(path.join(dir, 'oci-layout')))
+      throw invalid(
+        '--local-image',
+        `${dir} is not an OCI image layout: it has no oci-layout file`,
+      );
+    const read = (name: string) => readDocument(path.join(dir, name), '--local-image');
+    const layout = parseJsonText(read('oci-layout'), '--local-image', path.join(dir, 'oci-layout'));
+    if (
+      typeof layout !== 'object' ||
+      layout === null ||
+      typeof (layout as { imageLayoutVersion?: unknown }).imageLayoutVersion !== 'string'
+    )
+      throw invalid(
+        '--local-image',
+        `${dir} is not an OCI image layout: its oci-layout file names no imageLayoutVersion`,
+      );
+    const text = read('index.json');
     const m = parseManifest(new TextEncoder().encode(text), undefined, `${dir}/index.json`);
     if (m.kind !== 'index')
       throw invalid('--local-image', `${dir}/index.json is not an image index`);

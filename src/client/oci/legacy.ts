@@ -16,6 +16,7 @@ import {
   ANN_SIGNATURE,
   ANN_TIMESTAMP,
 } from '../../core/oci/cosign.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,7 +52,7 @@ export function legacyLayerToBundle(
   if (annotations[ANN_TIMESTAMP]) {
     let ts: unknown;
     try {
-      ts = JSON.parse(annotations[ANN_TIMESTAMP]);
+      ts = parseJsonText(annotations[ANN_TIMESTAMP], `${what} timestamp`);
     } catch {
       ts = undefined;
     }
@@ -77,7 +78,7 @@ export function legacyLayerToBundle(
   } else {
     let env: unknown;
     try {
-      env = JSON.parse(new TextDecoder().decode(payload));
+      env = parseJsonText(payload, what);
     } catch {
       throw invalid(what, 'the attestation layer is not a DSSE envelope (not JSON)');
     }
@@ -91,7 +92,7 @@ export function legacyLayerToBundle(
 function rekorBundleToEntry(text: string, what: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text, what);
   } catch {
     throw invalid(what, 'is not JSON');
   }
@@ -109,7 +110,10 @@ function rekorBundleToEntry(text: string, what: string): Record<string, unknown>
     throw invalid(`${what}.Payload.logID`, 'is not 64 hex digits');
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8')) as Record<string, unknown>;
+    body = parseJsonText(Buffer.from(p.body, 'base64'), `${what}.Payload.body`) as Record<
+      string,
+      unknown
+    >;
   } catch {
     throw invalid(`${what}.Payload.body`, 'is not base64 JSON');
   }

@@ -25,6 +25,7 @@ import {
   type StreamResponse,
 } from '../http/fetch.ts';
 import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface RegistryOptions {
   /** `--registry-username` / `--registry-password` (else the Docker config). */
@@ -388,7 +389,7 @@ export class Repository {
     }
     let token: unknown;
     try {
-      const j = JSON.parse(new TextDecoder().decode(res.body)) as Record<string, unknown>;
+      const j = parseJsonText(res.body, 'token answer') as Record<string, unknown>;
       token = j.token ?? j.access_token;
     } catch {
       token = undefined;
@@ -705,7 +706,7 @@ export class Repository {
       if (res.status === 404) return tags;
       let j: unknown;
       try {
-        j = JSON.parse(new TextDecoder().decode(res.body));
+        j = parseJsonText(res.body, 'tag list');
       } catch {
         throw invalid(
           this.name,

@@ -21,6 +21,7 @@ import { discover, type Attachment, type AttachmentKind, type Rejected } from '.
 import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
 import type { RegistryOptions } from './registry.ts';
 import type { ImageSource } from './source.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface ImageVerifyOptions {
   trustedRoot: TrustedRoot;
@@ -117,11 +118,9 @@ export function verifyAttachment(
         `the signature is for ${p.manifestDigest.text}, not this image`,
       );
     out.annotations = p.optional ?? {};
-    out.payload = JSON.parse(new TextDecoder().decode(a.payload)) as unknown;
+    out.payload = parseJsonText(a.payload, 'the signed payload');
   } else if (a.bundle.content.$case === 'dsseEnvelope') {
-    const st = JSON.parse(
-      new TextDecoder().decode(a.bundle.content.dsseEnvelope.payload),
-    ) as unknown;
+    const st = parseJsonText(a.bundle.content.dsseEnvelope.payload, 'the attestation statement');
     out.statement = st;
     const subjects = asObject(st).subject;
     const mine = Array.isArray(subjects)

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reviewUid, admissionReviewResponse } from './admission-review.ts';
 import type { AdmissionController } from './admission.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /** The API server's own limit on a request object is about 3 MiB; reviews carry two of them. */
 export const MAX_REVIEW_BYTES = 8 * 1024 * 1024;
@@ -94,7 +95,7 @@ async function handle(o: AdmissionServerOptions, req: IncomingMessage, res: Serv
   }
   let review: unknown;
   try {
-    review = JSON.parse(body.toString('utf8'));
+    review = parseJsonText(body, 'AdmissionReview');
   } catch (e) {
     // Answered as a review (status 200) so the API server shows the reason.
     send(

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { parsePublicKey, keyDetailsOf, spkiDer } from '../../core/crypto/keys.ts';
 import { noteLogId } from '../../core/note/keys.ts';
@@ -20,6 +20,7 @@ import {
 import { MAX_DOCUMENT_BYTES } from '../verify/setup.ts';
 import { documentHeader, inDocument, parsePolicySpec, type PolicyContext } from './parse.ts';
 import type { AuthorityTrust, Policy } from './types.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface LoadPolicyOptions {
   /** The trust from --trusted-root / --server, for authorities that name no trust root. */
@@ -37,11 +38,7 @@ interface Document {
 const POLICY_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 function fileError(file: string, e: unknown): SignetError {
-  return invalid(
-    '--policy',
-    `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    e,
-  );
+  return invalid('--policy', describeSystemError(e, file), e);
 }
 
 /** Files named on the command line; a folder stands for its *.yaml, *.yml, *.json files. */
@@ -120,11 +117,7 @@ function reader(dir: string) {
       return fs.readFileSync(p, 'utf8');
     } catch (e) {
       if (e instanceof SignetError) throw e;
-      throw invalid(
-        field,
-        `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        e,
-      );
+      throw invalid(field, describeSystemError(e, file), e);
     }
   };
 }
@@ -226,8 +219,9 @@ async function resolveTrustRoot(
     if (typeof s.trustedRootFile !== 'string' || s.trustedRootFile === '')
       throw invalid('spec.trustedRootFile', 'must be the path of a trusted_root.json');
     const text = read(s.trustedRootFile, 'spec.trustedRootFile');
+    const json = parseJsonText(text, 'spec.trustedRootFile', s.trustedRootFile);
     try {
-      return parseTrustedRoot(JSON.parse(text));
+      return parseTrustedRoot(json);
     } catch (e) {
       throw invalid(
         'spec.trustedRootFile',

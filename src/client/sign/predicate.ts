@@ -1,4 +1,5 @@
 import { invalid } from '../../core/errors.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * `--type` of attest-blob, as cosign maps it (cosign cmd/cosign/cli/options/predicate.go and
@@ -50,11 +51,11 @@ export function predicateValue(type: string, file: Uint8Array, now: Date): unkno
     return { Data: text, Timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
   if (TEXT_PREDICATES.has(type)) return text;
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonText(text, '--predicate');
   } catch (e) {
     throw invalid(
       '--predicate',
-      `is not valid JSON for predicate type ${type}: ${(e as Error).message}`,
+      `is not valid JSON for predicate type ${type}: ${(e as Error).message.replace(/^--predicate: /, '')}`,
       e,
     );
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -258,7 +259,7 @@ function readRootFile(file: string): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid('rootFile', `cannot read ${file}: ${(e as Error).message}`, e);
+    throw invalid('rootFile', describeSystemError(e, file), e);
   }
   checkRoot(text, 'rootFile');
   return text;
@@ -387,9 +388,5 @@ function tufError(
 }
 
 function parseJson(text: string, name: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw invalid(name, `is not JSON: ${(e as Error).message}`, e);
-  }
+  return parseJsonText(text, name);
 }

@@ -18,6 +18,7 @@ import { trustedLogVerifier } from '../../core/note/keys.ts';
 import { requireCosignatures, type CosignerKey } from '../../core/note/cosignature.ts';
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * Witnesses whose cosignatures (c2sp.org/tlog-cosignature) a checkpoint must carry: at least
@@ -129,7 +130,7 @@ const V2_ALG = new Map([
 export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectation): void {
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(entry.canonicalizedBody));
+    body = parseJsonText(entry.canonicalizedBody, 'canonicalizedBody');
   } catch {
     throw bodyMismatch('body is not JSON');
   }

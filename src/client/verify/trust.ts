@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
 export const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
@@ -69,9 +70,13 @@ export function readInitialized(cacheDir: string): DefaultRepository | undefined
 function parseConfig(text: string, file: string): DefaultRepository {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text, file);
   } catch (e) {
-    throw invalid(file, `${describeSystemError(e, file)}; run signet initialize again`, e);
+    throw invalid(
+      file,
+      `${(e as Error).message.replace(`${file}: `, '')}; run signet initialize again`,
+      e,
+    );
   }
   const o = v as { mirror?: unknown; rootFile?: unknown } | null;
   if (typeof o?.mirror !== 'string' || typeof o.rootFile !== 'string')
@@ -154,7 +159,6 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
     throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
   if (o.trustedRoot !== undefined) {
     const { readDocument } = await import('./setup.ts');
-    const { parseJsonText } = await import('../../core/json.ts');
     const text = readDocument(o.trustedRoot, '--trusted-root');
     return { json: parseJsonText(text, '--trusted-root', o.trustedRoot), from: o.trustedRoot };
   }
@@ -212,7 +216,6 @@ async function fromDefaultRepository(
     // Only an unreachable repository falls back; a repository that fails verification is an
     // attack or a misconfiguration and stops here (fail closed).
     if (!(e instanceof SignetError) || e.code !== 'TUF_UNREACHABLE' || !repo.shipped) throw e;
-    const { parseJsonText } = await import('../../core/json.ts');
     const dir = path.join(shippedDataDir(), 'public-good');
     const read = (name: string) =>
       parseJsonText(fs.readFileSync(path.join(dir, name), 'utf8'), 'shipped trust', name);

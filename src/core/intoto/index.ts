@@ -4,6 +4,7 @@
  * (older attestations in logs still use it); new statements are always v1.
  */
 import { invalid, quoteInput } from '../errors.ts';
+import { parseJsonText } from '../json.ts';
 
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -28,12 +29,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Parse a statement from the DSSE payload bytes. */
 export function parseStatement(payload: Uint8Array, path = 'statement'): Statement {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch (e) {
-    throw invalid(path, `is not JSON: ${(e as Error).message}`, e);
-  }
+  const value = parseJsonText(payload, path);
   if (!isObject(value)) throw invalid(path, 'must be a JSON object');
   const type = value._type;
   if (type !== STATEMENT_V1 && type !== STATEMENT_V01)

@@ -5,6 +5,7 @@
  */
 import { invalid, SignetError } from '../errors.ts';
 import { parseDigest, type Digest } from './digest.ts';
+import { parseJsonText } from '../json.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -110,7 +111,7 @@ export function parseManifest(
     );
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    v = parseJsonText(bytes, what);
   } catch {
     throw invalid(what, 'the manifest is not JSON');
   }

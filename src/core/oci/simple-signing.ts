@@ -5,6 +5,7 @@
  */
 import { invalid, quoteInput } from '../errors.ts';
 import { parseDigest, type Digest } from './digest.ts';
+import { parseJsonText } from '../json.ts';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 
@@ -40,7 +41,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function parseSimpleSigning(bytes: Uint8Array, field = 'payload'): SimpleSigning {
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    v = parseJsonText(bytes, field);
   } catch {
     throw invalid(field, 'is not JSON');
   }

@@ -14,6 +14,7 @@ import {
   verifierFromPem,
   verifierSearchKeys,
 } from './verifier.ts';
+import { parseJsonText } from '../json.ts';
 
 /**
  * Rekor v1 proposed entries (rekor openapi.yaml `ProposedEntry`, pkg/types/*): strict parsing,
@@ -158,7 +159,7 @@ function dsseV001(specValue: Record<string, unknown>): ParsedEntry {
   const envText = string(pc.envelope, 'spec.proposedContent.envelope');
   let envJson: unknown;
   try {
-    envJson = JSON.parse(envText);
+    envJson = parseJsonText(envText, 'spec.proposedContent.envelope');
   } catch (e) {
     throw invalid('spec.proposedContent.envelope', 'is not a JSON DSSE envelope', e);
   }

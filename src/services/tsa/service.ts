@@ -13,6 +13,7 @@ import {
 import { HASH_OIDS, OID, type HashName } from '../../core/rfc3161/oids.ts';
 import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { TsaAuthority, type TsaOptions } from './authority.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /** DER requests are ~100 bytes; JSON ones are capped like Sigstore's TSA (servers.md §4). */
 const DER_BODY_LIMIT = 16 * 1024;
@@ -111,9 +112,9 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
         undefined,
       );
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJsonText(body as string, 'body'));
     } catch (e) {
-      done(invalid('body', `not valid JSON: ${(e as Error).message}`), undefined);
+      done(e as Error, undefined);
     }
   });
 

@@ -17,6 +17,7 @@ import { Role } from '@tufjs/models/dist/role.js';
 import { canonicalize } from '../../core/encoding/canonical-json.ts';
 import { SignetError } from '../../core/errors.ts';
 import { KeyRing } from '../keyring.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 /**
  * A TUF 1.0 repository (theupdateframework.io/specification) for the stack's trust files:
@@ -171,7 +172,7 @@ export class TufRepository {
       return best ? this.files.get(`${best}.${role}.json`) : undefined;
     };
     const parse = (b: Buffer | undefined): Record<string, never> | undefined =>
-      b ? (JSON.parse(b.toString('utf8')) as Record<string, never>) : undefined;
+      b ? (parseJsonText(b, 'TUF metadata') as Record<string, never>) : undefined;
     const r = parse(latest('root'));
     if (r) this.root = Metadata.fromJSON(MetadataKind.Root, r);
     const t = parse(latest('targets'));

@@ -22,6 +22,7 @@ import {
   type NoteVerifier,
 } from '../../core/note/note.ts';
 import { writeFileAtomic } from '../../log/atomic-file.ts';
+import { parseJsonText } from '../../core/json.ts';
 
 export interface WitnessedLog {
   /** The checkpoint origin line of the log. */
@@ -104,7 +105,7 @@ export class Witness {
     }
     let parsed: StateFile;
     try {
-      parsed = JSON.parse(raw) as StateFile;
+      parsed = parseJsonText(raw, 'witness state', this.#file) as StateFile;
       if (parsed.version !== 1 || typeof parsed.logs !== 'object') throw new Error('bad shape');
       for (const [origin, r] of Object.entries(parsed.logs)) {
         const rootHash = fromBase64(r.rootHash, 'rootHash');

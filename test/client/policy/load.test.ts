@@ -140,7 +140,7 @@ test('regexps, keys, identities, trust roots, thresholds', async () => {
   });
   await refused(
     `apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: r}\nspec: {trustedRootFile: missing.json}\n---\n${doc(GOOD_SPEC)}`,
-    /document 1\): spec\.trustedRootFile: cannot read missing\.json: ENOENT/,
+    /document 1\): spec\.trustedRootFile: missing\.json does not exist; check the path$/,
   );
   await refused(
     doc(
@@ -274,10 +274,58 @@ test('bad input in every kind of policy is refused at load with the file, the fi
     doc(
       `  images: [{glob: "a/**"}]\n  authorities: [{keyless: {identitiesFrom: {file: MISSING, issuer: x}}}]`,
     ),
-    /identitiesFrom\.file: cannot read MISSING/,
+    /identitiesFrom\.file: MISSING does not exist; check the path$/,
   );
   await refused(
     doc(`  threshold: 0\n${GOOD_SPEC}`),
     /spec\.threshold: must be a whole number of at least 1, found 0/,
   );
+});
+
+test('files a policy names: missing, a folder, not JSON: a sentence naming the file, no errno or V8 text', async () => {
+  fs.mkdirSync(path.join(dir, 'a-folder'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'broken.json'), '{"mediaType": ');
+  const trustRoot = (f: string) =>
+    `apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: r}\nspec: {trustedRootFile: ${f}}\n---\n${doc(GOOD_SPEC)}`;
+  const keyFile = (f: string) =>
+    doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {file: ${f}}}]`);
+  const cases: Array<[string, RegExp]> = [
+    [
+      trustRoot('a-folder'),
+      /spec\.trustedRootFile: a-folder is a folder, not a file; give the file inside it$/,
+    ],
+    [
+      trustRoot('broken.json'),
+      /spec\.trustedRootFile: broken\.json is not valid JSON \(it ends too early\)$/,
+    ],
+    [
+      keyFile('missing.pub'),
+      /spec\.authorities\[0\]\.key\.file: missing\.pub does not exist; check the path$/,
+    ],
+    [
+      keyFile('a-folder'),
+      /spec\.authorities\[0\]\.key\.file: a-folder is a folder, not a file; give the file inside it$/,
+    ],
+  ];
+  for (const [text, re] of cases) {
+    const f = file(text);
+    await assert.rejects(loadPolicies([f], { defaultTrust: trust }), (e: unknown) => {
+      assert.ok(e instanceof SignetError, String(e));
+      assert.ok(e.message.startsWith(f), `names the policy file: ${e.message}`);
+      assert.match(e.message, re);
+      assert.doesNotMatch(e.message, /E[A-Z]{3,}|Unexpected token|\n/);
+      return true;
+    });
+  }
+  // The policy file itself
+  for (const [p, re] of [
+    [path.join(dir, 'nope.yaml'), /nope\.yaml does not exist; check the path$/],
+    [path.join(dir, 'a-folder'), /a-folder holds no policy files \(\*\.yaml, \*\.yml, \*\.json\)$/],
+  ] as const)
+    await assert.rejects(loadPolicies([p], { defaultTrust: trust }), (e: unknown) => {
+      assert.ok(e instanceof SignetError, String(e));
+      assert.match(e.message, re);
+      assert.doesNotMatch(e.message, /E[A-Z]{3,}|\n/);
+      return true;
+    });
 });

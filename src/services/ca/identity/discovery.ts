@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import { SignetError, quoteInput } from '../../../core/errors.ts';
+import { parseJsonText } from '../../../core/json.ts';
 
 /**
  * OIDC discovery (OpenID Connect Discovery 1.0 section 4) and JWKS retrieval for the issuers the
@@ -159,7 +160,7 @@ export class KeySetCache {
       if (text.length > MAX_BODY)
         throw unreachable(issuer, `the ${what} is larger than ${MAX_BODY} bytes`);
       try {
-        return JSON.parse(text) as unknown;
+        return parseJsonText(text, what, current.href);
       } catch {
         throw unreachable(issuer, `the ${what} at ${current.href} is not JSON`);
       }

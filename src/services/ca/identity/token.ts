@@ -1,4 +1,5 @@
 import { SignetError } from '../../../core/errors.ts';
+import { parseJsonText } from '../../../core/json.ts';
 
 /**
  * Bounded, strict decoding of a compact JWS (RFC 7515 section 7.1) before its signature is
@@ -53,7 +54,7 @@ function part(b64: string, what: string): Record<string, unknown> {
 function json(text: string, what: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text, what);
   } catch {
     throw malformed(`the token's ${what} is not JSON`);
   }

@@ -1,0 +1,170 @@
+// No raw errno or V8 text reaches a user: a file that does not exist (ENOENT), a folder where a
+// file belongs (EISDIR), a file where a folder belongs, text that is not JSON, a port in use
+// (EADDRINUSE) and a server that is not there (ECONNREFUSED) each give one line that names the
+// file, port or URL and says what to do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const bin = path.resolve('bin/signet');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-file-errors-'));
+const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+fs.writeFileSync(path.join(dir, 'k.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+fs.writeFileSync(path.join(dir, 'a.txt'), 'x');
+fs.mkdirSync(path.join(dir, 'folder'));
+fs.mkdirSync(path.join(dir, 'no-layout'));
+fs.mkdirSync(path.join(dir, 'bad-layout'));
+fs.writeFileSync(path.join(dir, 'bad-layout', 'oci-layout'), '{"imageLayoutVersion": ');
+fs.writeFileSync(path.join(dir, 'not-json.json'), 'not json');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const e: NodeJS.ProcessEnv = {
+      ...process.env,
+      SIGNET_TUF_CACHE: path.join(dir, 'tuf'),
+      ...env,
+    };
+    delete e.SIGNET_SERVER;
+    const child = spawn(bin, args, { cwd: dir, env: e });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+function oneSentence(stderr: string, want: RegExp) {
+  assert.match(stderr, want);
+  assert.equal(stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1, stderr);
+  assert.doesNotMatch(stderr, /\bE[A-Z]{4,}\b|Unexpected token|at position \d+ \(line/);
+}
+
+test('--local-image: missing, a file, a folder without a layout, a layout that is not JSON', async () => {
+  const verify = ['verify', '--key', 'k.pub', '--insecure-ignore-tlog', '--local-image'];
+  const cases: Array<[string, RegExp]> = [
+    ['missing', /^error: --local-image: missing does not exist; check the path\n$/],
+    [
+      'a.txt',
+      /^error: --local-image: a\.txt is a file; give the folder of an OCI image layout \(as cosign save writes it\)\n$/,
+    ],
+    [
+      'no-layout',
+      /^error: --local-image: no-layout is not an OCI image layout: it has no oci-layout file\n$/,
+    ],
+    [
+      'bad-layout',
+      /^error: --local-image: bad-layout\/oci-layout is not valid JSON \(it ends too early\)\n$/,
+    ],
+  ];
+  for (const [arg, want] of cases) {
+    const r = await run([...verify, arg]);
+    assert.equal(r.status, 1, r.stderr);
+    oneSentence(r.stderr, want);
+  }
+});
+
+test('key, trusted root, bundle and artifact files: a folder, not JSON, missing', async () => {
+  const good = path.resolve(
+    'test/fixtures/conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json',
+  );
+  const who = ['--certificate-identity', 'x', '--certificate-oidc-issuer', 'y'];
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['verify-blob', '--key', 'folder', '--bundle', good, 'a.txt'],
+      /^error: --key: folder is a folder, not a file; give the file inside it\n$/,
+    ],
+    [
+      ['verify-blob', '--key', 'k.pub', '--trusted-root', 'folder', '--bundle', good, 'a.txt'],
+      /^error: --trusted-root: folder is a folder, not a file; give the file inside it\n$/,
+    ],
+    [
+      [
+        'verify-blob',
+        '--key',
+        'k.pub',
+        '--trusted-root',
+        'not-json.json',
+        '--bundle',
+        good,
+        'a.txt',
+      ],
+      /^error: --trusted-root: not-json\.json is not valid JSON \(unexpected "o"\)\n$/,
+    ],
+    [
+      ['verify-blob', '--key', 'k.pub', '--bundle', 'folder', 'a.txt'],
+      /^error: --bundle: folder is a folder, not a file; give the file inside it\n$/,
+    ],
+    [
+      ['verify-blob', ...who, '--bundle', good, 'folder'],
+      /^error: artifact: folder is a folder, not a file; give the file inside it\n$/,
+    ],
+    [
+      ['verify-blob', ...who, '--bundle', good, 'missing.txt'],
+      /^error: artifact: missing\.txt does not exist; check the path\n$/,
+    ],
+  ];
+  for (const [args, want] of cases) {
+    const r = await run(args);
+    assert.notEqual(r.status, 0, r.stderr);
+    oneSentence(r.stderr, want);
+  }
+});
+
+test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const up = await run(['up', '--port', String(port), '--data', path.join(dir, 'data')]);
+    assert.equal(up.status, 1, up.stderr);
+    oneSentence(
+      up.stderr,
+      new RegExp(
+        `port ${port} is already in use by another process; stop it or choose another port`,
+      ),
+    );
+  } finally {
+    await new Promise((resolve) => busy.close(resolve));
+  }
+  // the port is free now: nothing listens there
+  const url = `http://127.0.0.1:${port}`;
+  const good = path.resolve(
+    'test/fixtures/conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json',
+  );
+  const v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--key',
+    'k.pub',
+    '--bundle',
+    good,
+    'a.txt',
+  ]);
+  assert.notEqual(v.status, 0, v.stderr);
+  oneSentence(
+    v.stderr,
+    new RegExp(
+      `nothing is listening at ${url}/tuf/1\\.root\\.json; is the server running there\\?\\n$`,
+    ),
+  );
+  // A port fetch refuses outright (the Fetch standard's "bad ports")
+  const bad = await run([
+    'verify-blob',
+    '--server',
+    'http://127.0.0.1:9',
+    '--key',
+    'k.pub',
+    '--bundle',
+    good,
+    'a.txt',
+  ]);
+  oneSentence(
+    bad.stderr,
+    /http:\/\/127\.0\.0\.1:9\/tuf\/1\.root\.json uses a port that fetch never connects to/,
+  );
+});
