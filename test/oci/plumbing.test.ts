@@ -358,7 +358,10 @@ test(
     ]);
     const notLayout = await run([...verifyKey, '--local-image', dir]);
     assert.equal(notLayout.status, 1);
-    assert.match(notLayout.stderr, /--local-image: .* is not an OCI image layout: it has no oci-layout file\n$/);
+    assert.match(
+      notLayout.stderr,
+      /--local-image: .* is not an OCI image layout: it has no oci-layout file\n$/,
+    );
   },
 );
 

@@ -142,7 +142,10 @@ test('threshold: k distinct authorities, and k distinct signers from a maintaine
     '',
   ).catch((e) => e);
   // key.pub does not exist yet: a load error naming the field
-  assert.match(String(two), /spec\.authorities\[2\]\.key\.file: key\.pub does not exist; check the path$/);
+  assert.match(
+    String(two),
+    /spec\.authorities\[2\]\.key\.file: key\.pub does not exist; check the path$/,
+  );
   S.write('key.pub', S.publicKeyPem);
   S.write(
     'MAINTAINERS',
