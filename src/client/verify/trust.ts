@@ -293,7 +293,20 @@ export async function applyTrustOverrides(
   );
   const out = { ...(json as Record<string, unknown>) };
   if (vars.fulcio) out.certificateAuthorities = made.certificateAuthorities;
-  if (vars.rekor) out.tlogs = made.tlogs;
+  if (vars.rekor) {
+    // A key the root already lists keeps that log's URL: checkpoints name their log by it
+    // (the origin check in verify/tlog.ts), and a file holds only the key.
+    const known = new Map(
+      ((out.tlogs ?? []) as Array<{ logId?: { keyId?: string }; baseUrl?: string }>).map((t) => [
+        t.logId?.keyId,
+        t.baseUrl,
+      ]),
+    );
+    out.tlogs = (made.tlogs as Array<{ logId?: { keyId?: string }; baseUrl?: string }>).map((t) => {
+      const url = known.get(t.logId?.keyId);
+      return url ? { ...t, baseUrl: url } : t;
+    });
+  }
   if (vars.ctfe) out.ctlogs = made.ctlogs;
   if (vars.tsa) out.timestampAuthorities = made.timestampAuthorities;
   return out;
