@@ -211,3 +211,65 @@ test('attest-blob --output-attestation; verify-blob --digestAlg; verify-blob-att
   assert.equal(v.status, 1, v.stderr);
   assert.match(v.stderr, /--digestAlg: "md5" is not sha256, sha384 or sha512/);
 });
+
+test('SIGSTORE_ID_TOKEN signs; SIGNET_SERVER serves verify-blob-attestation; TUF_MIRROR with TUF_ROOT_JSON, cached in TUF_ROOT', async () => {
+  const token = await stackToken(url);
+  const s = await run(
+    [
+      'attest-blob',
+      '--server',
+      url,
+      '--predicate',
+      'pred.json',
+      '--bundle',
+      'env-att.json',
+      'a.txt',
+    ],
+    { SIGSTORE_ID_TOKEN: token },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stderr, /SIGSTORE_ID_TOKEN/);
+  // no --server: SIGNET_SERVER names the stack whose trust verifies the attestation
+  let v = await run(['verify-blob-attestation', '--bundle', 'env-att.json', ...who(), 'a.txt'], {
+    SIGNET_SERVER: url,
+  });
+  assert.equal(v.status, 0, v.stderr);
+  v = await run(['verify-blob-attestation', '--bundle', 'env-att.json', ...who(), 'a.txt'], {
+    SIGNET_SERVER: 'http://127.0.0.1:1',
+  });
+  assert.notEqual(v.status, 0, v.stderr);
+  assert.match(v.stderr, /http:\/\/127\.0\.0\.1:1/);
+  // the default TUF repository from cosign's variables; its cache in TUF_ROOT
+  fs.writeFileSync(
+    path.join(dir, 'root.json'),
+    await (await fetch(`${url}/tuf/1.root.json`)).text(),
+  );
+  const tufRoot = path.join(dir, 'tuf-root');
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  delete e.SIGNET_TUF_CACHE;
+  v = await new Promise((resolve) => {
+    const child = spawn(
+      bin,
+      ['verify-blob-attestation', '--bundle', 'env-att.json', ...who(), 'a.txt'],
+      {
+        cwd: dir,
+        env: {
+          ...e,
+          SIGNET_SERVER: '',
+          TUF_MIRROR: `${url}/tuf`,
+          TUF_ROOT_JSON: path.join(dir, 'root.json'),
+          TUF_ROOT: tufRoot,
+        },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout: '', stderr }));
+  });
+  assert.equal(v.status, 0, v.stderr);
+  const cached = fs.readdirSync(tufRoot, { recursive: true }).map(String);
+  assert.ok(
+    cached.some((f) => f.endsWith('trusted_root.json')),
+    `TUF_ROOT holds the cache: ${cached.join(', ')}`,
+  );
+});
