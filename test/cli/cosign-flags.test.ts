@@ -273,3 +273,65 @@ test('SIGSTORE_ID_TOKEN signs; SIGNET_SERVER serves verify-blob-attestation; TUF
     `TUF_ROOT holds the cache: ${cached.join(', ')}`,
   );
 });
+
+test('bundle upgrade fetches the missing inclusion proof from --rekor-url: a v0.1 bundle with only a SET, and cosign’s old --bundle JSON', async () => {
+  const token = await stackToken(url);
+  const s = await run([
+    'sign-blob',
+    '--server',
+    url,
+    '--rekor-url',
+    `${url}/rekor`,
+    '--identity-token',
+    token,
+    '--bundle',
+    'v1.json',
+    'a.txt',
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  const b = readJson('v1.json');
+  const entry = b.verificationMaterial.tlogEntries[0];
+  assert.ok(entry.inclusionPromise && entry.inclusionProof);
+  // v0.1: the SET only (as bundles made before inclusion proofs were required)
+  const old = structuredClone(b);
+  old.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
+  delete old.verificationMaterial.tlogEntries[0].inclusionProof;
+  old.verificationMaterial.x509CertificateChain = {
+    certificates: [old.verificationMaterial.certificate],
+  };
+  delete old.verificationMaterial.certificate;
+  fs.writeFileSync(path.join(dir, 'v01.json'), JSON.stringify(old));
+  // cosign's legacy --bundle JSON (cosign < 2.0 sign-blob --bundle)
+  const certDer = b.verificationMaterial.certificate.rawBytes as string;
+  const certPem = `-----BEGIN CERTIFICATE-----\n${certDer.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const legacy = {
+    base64Signature: b.messageSignature.signature,
+    cert: Buffer.from(certPem).toString('base64'),
+    rekorBundle: {
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
+    },
+  };
+  fs.writeFileSync(path.join(dir, 'legacy.json'), JSON.stringify(legacy));
+  for (const input of ['v01.json', 'legacy.json']) {
+    const dead = await run(['bundle', 'upgrade', input, '--rekor-url', 'http://127.0.0.1:1']);
+    assert.equal(dead.status, 1, `${input}: ${dead.stderr}`);
+    assert.match(dead.stderr, /http:\/\/127\.0\.0\.1:1\/api\/v1\/log\/entries\?logIndex=/);
+    const out = `up-${input}`;
+    const up = await run(['bundle', 'upgrade', input, '--rekor-url', `${url}/rekor`, '--out', out]);
+    assert.equal(up.status, 0, `${input}: ${up.stderr}`);
+    const u = readJson(out);
+    assert.equal(u.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    const e = u.verificationMaterial.tlogEntries[0];
+    assert.equal(e.logIndex, entry.logIndex);
+    assert.equal(e.canonicalizedBody, entry.canonicalizedBody);
+    assert.ok(e.inclusionProof?.checkpoint?.envelope, `${input}: the proof was fetched`);
+    const v = await run(['verify-blob', '--server', url, '--bundle', out, ...who(), 'a.txt']);
+    assert.equal(v.status, 0, `${input}: ${v.stderr}`);
+  }
+});
