@@ -165,6 +165,7 @@ function localSource(log: TileLog, inst: TransparencyLogInstance): LogSource {
   return {
     kind: 'tiles',
     url: http.url,
+    readFrom: http.readFrom,
     log: inst,
     async head() {
       return http.openHead((await log.checkpoint()).note);

@@ -17,6 +17,11 @@ export function registerMonitor(program: Command): void {
     .option('--state <file>', 'where to keep what was verified, to continue from there')
     .option('--log <url>', 'follow only this log of the trusted root (repeatable)', repeat)
     .option(
+      '--read-from <[from=]url>',
+      'read the logs whose trusted-root URL starts with FROM at URL instead (a moved stack, a mirror; repeatable); a bare URL: the one log followed',
+      repeat,
+    )
+    .option(
       '--compare <file|url>',
       'a checkpoint of the log seen elsewhere that must agree (repeatable)',
       repeat,

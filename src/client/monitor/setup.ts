@@ -21,6 +21,7 @@ export interface MonitorFlags extends Pick<
   config?: string;
   state?: string;
   log?: string[];
+  readFrom?: string[];
   compare?: string[];
   webhook?: string[];
   webhookSecret?: string;
@@ -31,17 +32,62 @@ export interface MonitorFlags extends Pick<
 const trim = (u: string) => u.replace(/\/+$/, '');
 
 /** A tlog's API: a tlog-tiles log serves `checkpoint`, a Rekor v1 log does not. */
-async function tlogSource(log: TransparencyLogInstance, http: HttpOptions): Promise<LogSource> {
+async function tlogSource(
+  log: TransparencyLogInstance,
+  http: HttpOptions,
+  readFrom: string,
+): Promise<LogSource> {
   const res = await send(
     {
       service: 'the log',
       method: 'GET',
-      url: `${trim(log.baseUrl)}/checkpoint`,
+      url: `${readFrom}/checkpoint`,
       allow: [404, 405],
     },
     { ...http, retries: 0 },
   ).catch(() => undefined);
-  return res?.status === 200 ? new TilesSource(log, http) : new RekorV1Source(log, http);
+  return res?.status === 200
+    ? new TilesSource(log, http, readFrom)
+    : new RekorV1Source(log, http, readFrom);
+}
+
+const under = (from: string, url: string) => url === from || url.startsWith(`${from}/`);
+const URL_RE = /^https?:\/\/[^\s=]+$/;
+
+/**
+ * `--read-from FROM=TO` (repeatable): a log whose trusted-root URL is FROM, or starts with
+ * FROM followed by `/`, is read from TO plus the rest of its URL. The trusted root names a log by
+ * its origin, which stays when a stack moves (another port, another host); this says where it
+ * is served now. `--read-from TO` alone: the one log followed (with `--log`, or a root of one).
+ * The log's key and name still come from the trusted root; only the address changes.
+ */
+export function readLocations(
+  values: string[] | undefined,
+): (baseUrl: string, followed: number) => string {
+  const rules: Array<{ from: string | undefined; to: string }> = (values ?? []).map((v) => {
+    const eq = v.indexOf('=');
+    const [from, to] = eq === -1 ? [undefined, v] : [trim(v.slice(0, eq)), trim(v.slice(eq + 1))];
+    if ((from !== undefined && !URL_RE.test(from)) || !URL_RE.test(to))
+      throw invalid('--read-from', `"${v}" is not URL or FROM-URL=TO-URL (http or https)`);
+    return { from, to };
+  });
+  if (rules.some((r) => r.from === undefined) && rules.length > 1)
+    throw invalid('--read-from', 'a bare URL is for a single log: use FROM=TO for several');
+  return (baseUrl, followed) => {
+    const url = trim(baseUrl);
+    for (const r of rules) {
+      if (r.from === undefined) {
+        if (followed !== 1)
+          throw invalid(
+            '--read-from',
+            `a bare URL needs exactly one log to follow (${followed} are): pick one with --log, or use FROM=TO`,
+          );
+        return r.to;
+      }
+      if (under(r.from, url)) return r.to + url.slice(r.from.length);
+    }
+    return url;
+  };
 }
 
 /** The logs to follow: every active log of the root, or those `--log` names. */
@@ -49,7 +95,9 @@ export async function monitorSources(
   root: TrustedRoot,
   only: string[] | undefined,
   http: HttpOptions = {},
+  readFrom: string[] | undefined = undefined,
 ): Promise<LogSource[]> {
+  const where = readLocations(readFrom);
   const active = (l: TransparencyLogInstance) => l.validFor.end === undefined;
   const wanted = only?.map(trim);
   const pick = (l: TransparencyLogInstance) =>
@@ -61,10 +109,18 @@ export async function monitorSources(
           '--log',
           `${w} is not a log in the trusted root (its key must come from there)`,
         );
+  const tlogs = root.tlogs.filter(pick);
+  const ctlogs = root.ctlogs.filter(pick);
+  const n = tlogs.length + ctlogs.length;
+  if (n === 0) throw invalid('--log', 'the trusted root names no log to follow');
   const out: LogSource[] = [];
-  for (const l of root.tlogs.filter(pick)) out.push(await tlogSource(l, http));
-  for (const l of root.ctlogs.filter(pick)) out.push(new CtSource(l, http));
-  if (out.length === 0) throw invalid('--log', 'the trusted root names no log to follow');
+  for (const l of tlogs) out.push(await tlogSource(l, http, where(l.baseUrl, n)));
+  for (const l of ctlogs) out.push(new CtSource(l, http, where(l.baseUrl, n)));
+  for (const r of readFrom ?? []) {
+    const eq = r.indexOf('=');
+    if (eq !== -1 && !out.some((s) => under(trim(r.slice(0, eq)), s.url)))
+      throw invalid('--read-from', `"${r}": no log followed is at ${r.slice(0, eq)}`);
+  }
   return out;
 }
 
@@ -100,7 +156,7 @@ export async function monitorFromFlags(
     if (!/^https?:\/\//.test(c) && !fs.existsSync(c))
       throw invalid('--compare', `${c} is neither a URL nor a file`);
   const root = await loadTrustedRoot(flags);
-  const sources = await monitorSources(root, flags.log);
+  const sources = await monitorSources(root, flags.log, {}, flags.readFrom);
   return new Monitor({
     sources,
     config,

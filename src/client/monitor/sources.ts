@@ -35,8 +35,10 @@ export type SourceKind = 'tiles' | 'rekor-v1' | 'ct';
 
 export interface LogSource {
   readonly kind: SourceKind;
-  /** The log's base URL (from the trusted root). */
+  /** The log's base URL (from the trusted root): its name in the state and in alerts. */
   readonly url: string;
+  /** Where it is read (`--read-from`: a moved stack, a mirror); default `url`. */
+  readonly readFrom: string;
   readonly log: TransparencyLogInstance;
   /** The latest head; a signature that does not verify throws code `LOG_SIGNATURE`. */
   head(): Promise<LogHead>;
@@ -81,8 +83,7 @@ export class TilesSource implements LogSource {
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
   readonly #origin: string;
-  /** Where the tiles are read (a mirror, or the log's current address); default `url`. */
-  readonly #readFrom: string;
+  readonly readFrom: string;
   readonly #cache = new NodeCache(100_000);
   readonly #tiles = new Map<string, Uint8Array[]>();
 
@@ -91,15 +92,12 @@ export class TilesSource implements LogSource {
     this.url = log.baseUrl.replace(/\/+$/, '');
     this.#http = http;
     this.#origin = originOfUrl(this.url) ?? this.url;
-    this.#readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
+    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
   }
 
   async #get(path: string): Promise<Uint8Array> {
     return (
-      await send(
-        { service: 'the log', method: 'GET', url: `${this.#readFrom}/${path}` },
-        this.#http,
-      )
+      await send({ service: 'the log', method: 'GET', url: `${this.readFrom}/${path}` }, this.#http)
     ).body;
   }
 
@@ -194,7 +192,7 @@ export class TilesSource implements LogSource {
 
   entryUrl(index: number): string {
     const n = Math.floor(index / TILE_WIDTH);
-    return `${this.url}/${entriesPath(n)}#${index}`;
+    return `${this.readFrom}/${entriesPath(n)}#${index}`;
   }
 }
 
@@ -207,12 +205,14 @@ export class RekorV1Source implements LogSource {
   readonly url: string;
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
+  readonly readFrom: string;
   /** Entries in inactive shards: v1 log indices are global. */
   #offset = 0;
 
-  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
     this.log = log;
     this.url = log.baseUrl.replace(/\/+$/, '');
+    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
     this.#http = http;
   }
 
@@ -220,7 +220,7 @@ export class RekorV1Source implements LogSource {
     const req = {
       service: 'the Rekor log',
       method,
-      url: `${this.url}${path}`,
+      url: `${this.readFrom}${path}`,
       accept: 'application/json',
       ...(json !== undefined
         ? { body: JSON.stringify(json), contentType: 'application/json' }
@@ -302,7 +302,7 @@ export class RekorV1Source implements LogSource {
   }
 
   entryUrl(index: number): string {
-    return `${this.url}/api/v1/log/entries?logIndex=${this.#offset + index}`;
+    return `${this.readFrom}/api/v1/log/entries?logIndex=${this.#offset + index}`;
   }
 }
 
@@ -312,14 +312,17 @@ export class CtSource implements LogSource {
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
 
-  constructor(log: TransparencyLogInstance, http: HttpOptions = {}) {
+  readonly readFrom: string;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
     this.log = log;
     this.url = log.baseUrl.replace(/\/+$/, '');
+    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
     this.#http = http;
   }
 
   async #json(path: string): Promise<unknown> {
-    const req = { service: 'the CT log', method: 'GET' as const, url: `${this.url}${path}` };
+    const req = { service: 'the CT log', method: 'GET' as const, url: `${this.readFrom}${path}` };
     const res = await send(req, this.#http);
     return parseJson(req, res.body);
   }
@@ -400,6 +403,6 @@ export class CtSource implements LogSource {
   }
 
   entryUrl(index: number): string {
-    return `${this.url}/ct/v1/get-entries?start=${index}&end=${index}`;
+    return `${this.readFrom}/ct/v1/get-entries?start=${index}&end=${index}`;
   }
 }

@@ -146,10 +146,10 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
   // them; inactiveShards left out when there are none (omitempty).
   app.get('/api/v1/log', async (_req, reply) => {
     const info = async (s: Shard) => {
-      const h = await s.head();
+      const h = await s.v1SignedHead();
       return {
         rootHash: toHex(h.rootHash),
-        signedTreeHead: s.v1Checkpoint(h),
+        signedTreeHead: h.note,
         treeID: s.treeIdString,
         treeSize: h.size,
       };

@@ -11,7 +11,7 @@ import { registerV1Routes } from './routes-v1.ts';
 import { registerV2Routes } from './routes-v2.ts';
 import { Shard, Shards } from './shards.ts';
 import { VerifyQueue } from './verify-queue.ts';
-import { CheckpointWitnessing, parseWitnessConfig } from './witnessing.ts';
+import { parseWitnessConfig } from './witnessing.ts';
 
 /**
  * Signet's Rekor (DESIGN.md services: `rekor`): one tile-based log serving the Rekor v2 write
@@ -96,10 +96,12 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   const witnesses = parseWitnessConfig(ctx.config['witnesses']);
   if (witnesses.length > 0) {
     const timeoutMs = numberOption(ctx, 'witnessTimeoutMs', 1);
-    shards.current.witnessing = new CheckpointWitnessing(shards.current.engine, witnesses, {
-      log: ctx.log,
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    });
+    // Every shard, frozen ones too (their last checkpoint gets cosigned once), in both views.
+    for (const s of shards.list)
+      s.witnessWith(witnesses, {
+        log: ctx.log,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
   }
   const queue = new VerifyQueue({ workers: Math.floor(workers) });
   const shardUrl = (s: Shard) => `${serviceUrl}/shards/${s.id}`;

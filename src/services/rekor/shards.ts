@@ -13,7 +13,8 @@ import {
 } from '../../core/rekor/index.ts';
 import type { LogEngine, SignedCheckpoint, StoredEntry } from '../../log/types.ts';
 import type { KeyVersion } from '../keyring.ts';
-import type { CheckpointWitnessing } from './witnessing.ts';
+import { CheckpointWitnessing, type WitnessEndpoint } from './witnessing.ts';
+import type { Logger } from '../types.ts';
 
 /**
  * One shard of Signet's Rekor: one log (one tree) signed by one version of the `rekor` key.
@@ -45,6 +46,8 @@ export class Shard {
   readonly #v1Signer;
   /** Set when the stack sends this shard's checkpoints to witnesses (witnessing.ts). */
   witnessing: CheckpointWitnessing | undefined;
+  /** The same for its Rekor v1 checkpoints (another origin: another log to a witness). */
+  v1Witnessing: CheckpointWitnessing | undefined;
 
   constructor(id: number, engine: LogEngine, version: KeyVersion, hostname: string) {
     this.id = id;
@@ -56,6 +59,39 @@ export class Shard {
     this.treeId = treeIdForKey(this.spki);
     this.#hostname = hostname;
     this.#v1Signer = noteSigner(hostname, version.key);
+  }
+
+  /** Send both views' checkpoints (C2SP and Rekor v1) to these witnesses. */
+  witnessWith(witnesses: WitnessEndpoint[], opts: { timeoutMs?: number; log: Logger }): void {
+    this.witnessing = new CheckpointWitnessing(this.engine, witnesses, opts);
+    this.v1Witnessing = new CheckpointWitnessing(
+      {
+        checkpoint: async () => this.#v1Head(await this.engine.checkpoint()),
+        consistencyProof: (a, b) => this.engine.consistencyProof(a, b),
+      },
+      witnesses,
+      opts,
+    );
+  }
+
+  /** A tree head as a Rekor v1 signed checkpoint (one signature per size, see v1Checkpoint). */
+  #v1Head(h: { size: number; rootHash: Uint8Array }): SignedCheckpoint {
+    return {
+      origin: rekorV1Origin(this.#hostname, this.treeId),
+      size: h.size,
+      rootHash: h.rootHash,
+      note: this.v1Checkpoint(h, true),
+    };
+  }
+
+  /**
+   * The v1 checkpoint readers get (`/api/v1/log`): with witnesses, the last cosigned one (as
+   * `/checkpoint` in the v2 view); its size and root go with it.
+   */
+  async v1SignedHead(): Promise<SignedCheckpoint> {
+    if (this.v1Witnessing) return this.v1Witnessing.checkpoint();
+    const h = await this.head();
+    return { ...this.#v1Head(h), note: this.v1Checkpoint(h) };
   }
 
   get active(): boolean {
@@ -132,7 +168,14 @@ export class Shard {
     head?: { size: number; rootHash: Uint8Array },
     sharedCheckpoint = false,
   ): Promise<{ id: string; json: Record<string, unknown> }> {
-    const h = head ?? (await this.head());
+    let h: { size: number; rootHash: Uint8Array } = head ?? (await this.head());
+    // With witnesses, the proof ends in a cosigned v1 checkpoint (possibly of a larger tree).
+    let cosigned: string | undefined;
+    if (this.v1Witnessing) {
+      const cp = await this.v1Witnessing.cosigned(this.#v1Head(h));
+      h = cp;
+      cosigned = cp.note;
+    }
     const hashes = await this.inclusionProof(e.index, h.size);
     const global = this.offset + e.index;
     const id = entryId(this.treeId, entryUuid(e.leafHash));
@@ -150,7 +193,7 @@ export class Shard {
         rootHash: h.rootHash,
         treeSize: h.size,
         hashes,
-        checkpoint: this.v1Checkpoint(h, sharedCheckpoint),
+        checkpoint: cosigned ?? this.v1Checkpoint(h, sharedCheckpoint),
       },
     };
     if (e.extra && e.extra.length > 0) Object.assign(parts, { attestation: e.extra });

@@ -3,7 +3,9 @@
  * FailOpen): each new checkpoint goes to every configured witness with a consistency proof from
  * the size that witness last cosigned; the cosignatures that come back (each checked against
  * the witness's key) are added to the note, and that cosigned checkpoint is what readers get
- * (`/checkpoint`) and what the v2 entries' inclusion proofs end in.
+ * (`/checkpoint`) and what the v2 entries' inclusion proofs end in. The Rekor v1 view of a shard
+ * (checkpoints with origin `<host> - <treeID>`, shards.ts) is witnessed the same way, as a log of
+ * its own: its cosigned checkpoints are the v1 `signedTreeHead` and end the v1 entries' proofs.
  *
  * A witness that is down, slow or refusing never stops the log: a round waits at most
  * `timeoutMs`, a failing witness is left out for a growing back-off, and without cosignatures
@@ -18,6 +20,9 @@ import {
 } from '../../core/note/cosignature.ts';
 import { formatNote, parseNote, type NoteSignature } from '../../core/note/note.ts';
 import type { LogEngine, SignedCheckpoint } from '../../log/types.ts';
+
+/** What witnessing reads of a log: its signed head (in one view) and consistency proofs. */
+export type WitnessedView = Pick<LogEngine, 'checkpoint' | 'consistencyProof'>;
 import type { Logger } from '../types.ts';
 
 export interface WitnessEndpoint {
@@ -55,7 +60,7 @@ export function parseWitnessConfig(v: unknown): WitnessEndpoint[] {
 }
 
 export class CheckpointWitnessing {
-  readonly #engine: LogEngine;
+  readonly #engine: WitnessedView;
   readonly #witnesses: WitnessView[];
   readonly #timeoutMs: number;
   readonly #log: Logger;
@@ -65,7 +70,7 @@ export class CheckpointWitnessing {
   #again = false;
 
   constructor(
-    engine: LogEngine,
+    engine: WitnessedView,
     witnesses: WitnessEndpoint[],
     opts: { timeoutMs?: number; log: Logger },
   ) {

@@ -1,6 +1,12 @@
-/** Which logs a witness witnesses, from vkeys and/or a trusted root. */
+/**
+ * Which logs a witness witnesses, from vkeys and/or a trusted root. A trusted root's tlog is
+ * witnessed in both the views a Signet shard publishes: C2SP checkpoints (origin = the base URL
+ * without scheme) and Rekor v1 checkpoints (origin `<host> - <treeID>`, signed under the key name
+ * `<host>`, with Signet's tree ID for the key: core/rekor/ids.ts treeIdForKey).
+ */
 import { invalid, SignetError } from '../../core/errors.ts';
-import { originOfUrl } from '../../core/note/checkpoint.ts';
+import { originOfUrl, rekorV1Origin } from '../../core/note/checkpoint.ts';
+import { treeIdForKey } from '../../core/rekor/ids.ts';
 import { parseVerifierKey, trustedLogVerifier } from '../../core/note/keys.ts';
 import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import { readTextFile } from '../read-file.ts';
@@ -32,9 +38,13 @@ export function witnessedLogs(opts: {
     for (const t of root.tlogs) {
       const origin = originOfUrl(t.baseUrl);
       if (!origin) continue;
+      const keyId = t.checkpointKeyId ?? t.logId;
+      add({ origin, verifiers: [trustedLogVerifier(origin, keyId, t.publicKey)] });
+      const host = origin.split('/')[0]!;
+      const spki = new Uint8Array(t.publicKey.export({ format: 'der', type: 'spki' }));
       add({
-        origin,
-        verifiers: [trustedLogVerifier(origin, t.checkpointKeyId ?? t.logId, t.publicKey)],
+        origin: rekorV1Origin(host, treeIdForKey(spki)),
+        verifiers: [trustedLogVerifier(host, keyId, t.publicKey)],
       });
     }
   }

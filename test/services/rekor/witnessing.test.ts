@@ -18,6 +18,7 @@ import {
 import { parseNote } from '../../../src/core/note/note.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { quiet } from '../context.ts';
+import { KeyRing } from '../../../src/services/keyring.ts';
 
 const artifact = new TextEncoder().encode('witnessed artifact\n');
 
@@ -108,5 +109,103 @@ test('a stack with a witness serves cosigned checkpoints; verify requires them; 
   } finally {
     await stack.close();
     if (witnessUp) await witness.close();
+  }
+});
+
+test('Rekor v1 checkpoints are witnessed too, in every shard: signedTreeHead and v1 entries carry the cosignature', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witnessed-v1-'));
+  // A first shard with an entry, then a rotation: shard 1 is frozen, shard 2 takes writes.
+  const first = await tempStack({ dataDir });
+  const port = Number(new URL(first.url).port);
+  await sign(first.url);
+  await first.close();
+  KeyRing.rotate(dataDir, 'rekor');
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const plain = await startStack({ port, host: '127.0.0.1', dataDir, log: quiet });
+  const rootFile = path.join(dataDir, 'root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${plain.url}/trusted_root.json`)).text());
+  await plain.close();
+  const wDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-v1-'));
+  const logs = witnessedLogs({ vkeys: [], trustedRootFile: rootFile });
+  const witness = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: wDir,
+    name: 'witness.test/w1',
+    logs,
+    log: quiet,
+  });
+  const stack = await startStack({
+    port,
+    host: '127.0.0.1',
+    dataDir,
+    log: quiet,
+    config: {
+      rekor: { witnesses: [{ url: witness.url, key: witness.vkey }], witnessTimeoutMs: 2000 },
+    },
+  });
+  const wkey = parseCosignerKey(witness.vkey);
+  try {
+    const root = parseTrustedRoot(JSON.parse(fs.readFileSync(rootFile, 'utf8')));
+    assert.equal(root.tlogs.length, 2);
+    const ctx = await setupSigning({
+      server: stack.url,
+      identityToken: await stackToken(stack.url),
+      rekorVersion: 1,
+      interactive: 'never',
+      env: {},
+    });
+    const bundle = await signArtifact(artifact, ctx);
+    const cp = bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
+    assert.match(cp, /^127\.0\.0\.1:\d+ - \d+\n/, 'a Rekor v1 checkpoint');
+    assert.equal(verifyCosignatures(cp, [wkey]).length, 1, cp);
+    const policy = {
+      kind: 'identity' as const,
+      identity: {
+        subjectAlternativeName: { exact: 'dev@signet.local' },
+        issuer: { exact: `${stack.url}/oidc` },
+      },
+    };
+    verifyBundle(bundle, { kind: 'bytes', data: artifact }, root, policy, {
+      witnesses: { keys: [wkey], threshold: 1 },
+    });
+
+    // /api/v1/log: the active and the frozen shard's signed tree heads, both cosigned (a
+    // round starts on the first read; the frozen one is cosigned once and then served so).
+    const info = async () =>
+      (await (await fetch(`${stack.url}/rekor/api/v1/log`)).json()) as {
+        signedTreeHead: string;
+        treeSize: number;
+        inactiveShards: Array<{ signedTreeHead: string; treeSize: number }>;
+      };
+    let i = await info();
+    for (let tries = 0; tries < 50; tries++) {
+      if (verifyCosignatures(i.inactiveShards[0]!.signedTreeHead, [wkey]).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+      i = await info();
+    }
+    assert.equal(verifyCosignatures(i.signedTreeHead, [wkey]).length, 1, i.signedTreeHead);
+    const frozen = i.inactiveShards[0]!;
+    assert.equal(frozen.treeSize, 1);
+    assert.equal(
+      verifyCosignatures(frozen.signedTreeHead, [wkey]).length,
+      1,
+      frozen.signedTreeHead,
+    );
+    // The frozen shard's C2SP view too.
+    let tiles = '';
+    for (let tries = 0; tries < 50; tries++) {
+      tiles = await (await fetch(`${stack.url}/rekor/shards/1/checkpoint`)).text();
+      if (verifyCosignatures(tiles, [wkey]).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(verifyCosignatures(tiles, [wkey]).length, 1, tiles);
+    // The witness keeps all four logs (two shards, two views each) apart.
+    const v1Origins = logs.map((l) => l.origin).filter((o) => / - \d+$/.test(o));
+    assert.equal(v1Origins.length, 2);
+    for (const o of v1Origins) assert.ok(witness.witness.latest(o), `the witness cosigned ${o}`);
+  } finally {
+    await stack.close();
+    await witness.close();
   }
 });

@@ -1,0 +1,129 @@
+/**
+ * `signet monitor --read-from`: a stack moved to another port keeps its logs' origins (the
+ * trusted root's URLs), so the monitor reads them where they are served now, with the keys and
+ * names of the trusted root, and its state continues across the move.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack, stackToken } from '../../helpers/stack.ts';
+import { startStack } from '../../../src/services/stack.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorFromFlags, readLocations } from '../../../src/client/monitor/setup.ts';
+import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
+
+const people = ['dev@signet.local', 'other@signet.local'];
+const oidc = { identities: people.map((name) => ({ flavor: 'email', name })) };
+const quietLog = { info() {}, warn() {}, error() {} };
+
+async function sign(url: string, subject: string, rekorVersion: 1 | 2, text: string) {
+  const ctx = await setupSigning({
+    server: url,
+    identityToken: await stackToken(url, subject),
+    rekorVersion,
+    interactive: 'never',
+    env: {},
+  });
+  await signArtifact(new TextEncoder().encode(text), ctx);
+}
+
+async function run(flags: Parameters<typeof monitorFromFlags>[0]) {
+  const lines: Alert[] = [];
+  const errors: string[] = [];
+  const m = await monitorFromFlags(flags, {
+    print: (l: string) => lines.push(JSON.parse(l) as Alert),
+    report: (e) => {
+      if (e.level === 'error') errors.push(String(e.error));
+    },
+  });
+  return { r: await m.pass(), lines, errors };
+}
+
+test('a stack moved to another port is followed with --read-from, its state continuing', async () => {
+  const first = await tempStack({ config: { oidc } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-read-from-'));
+  const rootFile = path.join(dir, 'root.json');
+  const configFile = path.join(dir, 'watch.yaml');
+  const flags = { trustedRoot: rootFile, config: configFile, state: path.join(dir, 'state.json') };
+  const oldUrl = first.url;
+  let moved: Awaited<ReturnType<typeof startStack>> | undefined;
+  try {
+    fs.writeFileSync(rootFile, await (await fetch(`${oldUrl}/trusted_root.json`)).text());
+    fs.writeFileSync(
+      configFile,
+      `startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n`,
+    );
+    await sign(oldUrl, 'dev@signet.local', 2, 'before the move');
+    const before = await run(flags);
+    assert.equal(before.r.errors, 0, before.errors.join('\n'));
+    assert.equal(before.r.problems, 0);
+    // The log entry and the precertificate.
+    assert.equal(before.lines.length, 2, JSON.stringify(before.lines));
+    await first.close();
+
+    // The same data folder on another port: the trusted root still names the old address.
+    moved = await startStack({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: first.dataDir,
+      log: quietLog,
+      config: { oidc },
+    });
+    assert.notEqual(moved.url, oldUrl);
+    await sign(moved.url, 'dev@signet.local', 2, 'after the move');
+    await sign(moved.url, 'dev@signet.local', 1, 'after the move, v1');
+    await sign(moved.url, 'other@signet.local', 2, 'someone else');
+
+    // Without --read-from the logs cannot be reached where the root says.
+    const lost = await run(flags);
+    assert.ok(lost.r.errors > 0);
+    assert.deepEqual(lost.lines, []);
+
+    await assert.rejects(
+      run({ ...flags, readFrom: ['http://127.0.0.2:1=http://127.0.0.1:2'] }),
+      /--read-from: "http:\/\/127.0.0.2:1=http:\/\/127.0.0.1:2": no log followed is at/,
+    );
+    const after = await run({ ...flags, readFrom: [`${oldUrl}=${moved.url}`] });
+    assert.equal(after.r.errors, 0, after.errors.join('\n'));
+    assert.equal(after.r.problems, 0);
+    const ids = after.lines as IdentityAlert[];
+    // Only what was signed after the move: two log entries and two precertificates.
+    assert.equal(ids.length, 4, JSON.stringify(ids));
+    assert.deepEqual(ids.map((a) => a.kind).sort(), [
+      'ct/precert',
+      'ct/precert',
+      'hashedrekord/0.0.1',
+      'hashedrekord/0.0.2',
+    ]);
+    for (const a of ids) {
+      assert.equal(a.identity, 'dev@signet.local');
+      assert.ok(a.log.startsWith(oldUrl), 'the log keeps its name from the trusted root');
+      assert.ok(a.entryUrl.startsWith(moved.url), 'the link is where the entry is served');
+    }
+  } finally {
+    await moved?.close();
+    await first.close().catch(() => undefined);
+  }
+});
+
+test('--read-from values are checked', () => {
+  assert.throws(() => readLocations(['not a url']), /--read-from: "not a url" is not/);
+  assert.throws(() => readLocations(['http://a=ftp://b']), /--read-from/);
+  assert.throws(
+    () => readLocations(['http://a', 'http://b=http://c']),
+    /--read-from: a bare URL is for a single log/,
+  );
+  const where = readLocations(['http://old:1=http://new:2/']);
+  assert.equal(where('http://old:1/rekor', 3), 'http://new:2/rekor');
+  assert.equal(where('http://old:1', 3), 'http://new:2');
+  assert.equal(
+    where('http://old:10/rekor', 3),
+    'http://old:10/rekor',
+    'a prefix of the host is not the host',
+  );
+  assert.throws(() => readLocations(['http://new:2'])('http://old:1/rekor', 2), /exactly one log/);
+  assert.equal(readLocations(['http://new:2'])('http://old:1/rekor', 1), 'http://new:2');
+});
