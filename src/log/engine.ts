@@ -33,6 +33,7 @@ import type {
   ExistingEntry,
   LogStorage,
   NewEntry,
+  SearchKeyChange,
   SequenceTx,
   TreeState,
 } from './storage/types.ts';
@@ -509,6 +510,11 @@ export class TileLog implements LogEngine {
     if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE)
       return Promise.reject(invalid('leafHash', `must be ${HASH_SIZE} bytes`));
     return this.#storage.entryByLeafHash(leafHash);
+  }
+
+  /** Change stored entries' search keys (an index migration of the service that wrote them). */
+  updateSearchKeys(changes: SearchKeyChange[]): Promise<void> {
+    return this.#storage.updateSearchKeys(changes);
   }
 
   search(key: string): Promise<number[]> {

@@ -3,6 +3,9 @@
  * CT log are both instances of it, with different leaf bytes and keys. The engine owner may
  * extend these types; consumers (services/rekor, services/ctlog) code against them.
  */
+import type { SearchKeyChange } from './storage/types.ts';
+
+export type { SearchKeyChange };
 
 /** A tree head: what a checkpoint commits to. */
 export interface TreeHead {
@@ -69,5 +72,7 @@ export interface LogEngine {
   entryBundle(index: number, width?: number): Promise<Uint8Array | undefined>;
   /** Indices of entries stored under a search key, ascending. */
   search(key: string): Promise<number[]>;
+  /** Change stored entries' search keys (an index migration of the service that wrote them). */
+  updateSearchKeys(changes: SearchKeyChange[]): Promise<void>;
   close(): Promise<void>;
 }

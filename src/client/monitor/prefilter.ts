@@ -12,7 +12,7 @@
  *  - the body has no backslash: no JSON escape, every string is its raw bytes;
  *  - the body has exactly one `"apiVersion"`, followed by `:"0.0.2"`: JSON.parse cannot see
  *    another version (a v1 body nests its certificate in base64 PEM, which this does not read);
- *  - the certificate string is strict base64 (match.ts refuses others: such an entry is
+ *  - the certificate string is strict base64 (core/rekor/entry-facts.ts refuses others: such an entry is
  *    unreadable, never a match).
  * An entry that fails these conditions is parsed in full, as before; the test only ever skips
  * entries that the full match would not report.

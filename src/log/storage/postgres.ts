@@ -293,6 +293,32 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
       ]);
     },
 
+    async updateSearchKeys(changes) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (const c of changes) {
+          if (c.remove.length > 0)
+            await client.query(
+              'DELETE FROM tlog_search WHERE log = $1 AND idx = $2 AND skey = ANY($3::text[])',
+              [log, c.index, c.remove],
+            );
+          if (c.add.length > 0)
+            await client.query(
+              `INSERT INTO tlog_search (log, skey, idx) SELECT $1, k, $2 FROM unnest($3::text[]) AS k
+               ON CONFLICT DO NOTHING`,
+              [log, c.index, c.add],
+            );
+        }
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+
     async state() {
       const r = await pool.query<StateRow>(
         'SELECT size, root, checkpoint FROM tlog_logs WHERE name = $1',

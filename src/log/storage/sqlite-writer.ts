@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { applySchema } from './sqlite-schema.ts';
-import type { ExistingEntry, NewEntry, TileRow, TreeState } from './types.ts';
+import type { ExistingEntry, NewEntry, SearchKeyChange, TileRow, TreeState } from './types.ts';
 
 interface Init {
   file: string;
@@ -45,6 +45,7 @@ const q = {
     'INSERT INTO tlog_entries (log, idx, leaf, leaf_hash, dedupe, itime, extra) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ),
   insertSearch: db.prepare('INSERT OR IGNORE INTO tlog_search (log, skey, idx) VALUES (?, ?, ?)'),
+  deleteSearch: db.prepare('DELETE FROM tlog_search WHERE log = ? AND skey = ? AND idx = ?'),
   upsertTile: db.prepare(
     'INSERT INTO tlog_tiles (log, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log, level, idx) DO UPDATE SET data = excluded.data',
   ),
@@ -76,6 +77,7 @@ type Op =
   | { op: 'commit'; entries: NewEntry[]; tiles: TileRow[]; state?: TreeState; prevSize: number }
   | { op: 'rollback' }
   | { op: 'replaceCheckpoint'; size: number; checkpoint: string }
+  | { op: 'updateSearchKeys'; changes: SearchKeyChange[] }
   | { op: 'close' };
 
 function dedupe(keys: Uint8Array[]): ExistingEntry[] {
@@ -169,6 +171,19 @@ function handle(m: Op): unknown {
       return undefined;
     case 'replaceCheckpoint':
       q.replaceCheckpoint.run(m.checkpoint, log, m.size);
+      return undefined;
+    case 'updateSearchKeys':
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const c of m.changes) {
+          for (const k of c.remove) q.deleteSearch.run(log, k, c.index);
+          for (const k of c.add) q.insertSearch.run(log, k, c.index);
+        }
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
       return undefined;
     case 'close':
       if (db.isTransaction) db.exec('ROLLBACK');

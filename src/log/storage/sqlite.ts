@@ -211,6 +211,10 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
       await withFileLock(file, () => writer.call({ op: 'replaceCheckpoint', size, checkpoint }));
     },
 
+    async updateSearchKeys(changes) {
+      await withFileLock(file, () => writer.call({ op: 'updateSearchKeys', changes }));
+    },
+
     async state() {
       const row = reads().state.get(log) as
         { size: number; root: Uint8Array; checkpoint: string } | undefined;

@@ -34,6 +34,12 @@ export interface NewEntry {
   searchKeys: string[];
 }
 
+export interface SearchKeyChange {
+  index: number;
+  remove: string[];
+  add: string[];
+}
+
 export interface ExistingEntry {
   index: number;
   leafHash: Uint8Array;
@@ -85,5 +91,10 @@ export interface LogStorage {
   /** The latest stored bytes of a hash tile. */
   tile(level: number, index: number): Promise<Uint8Array | undefined>;
   search(key: string): Promise<number[]>;
+  /**
+   * Change the search keys of stored entries (an index migration), in one transaction: every
+   * `remove` key of an entry goes, every `add` key is there after (already there: kept).
+   */
+  updateSearchKeys(changes: SearchKeyChange[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { registerV2Routes } from './routes-v2.ts';
 import { Shard, Shards } from './shards.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import { parseWitnessConfig } from './witnessing.ts';
+import { migrateSearchIndex } from './search-index.ts';
 
 /**
  * Signet's Rekor (DESIGN.md services: `rekor`): one tile-based log serving the Rekor v2 write
@@ -92,6 +93,19 @@ export const createRekorService: ServiceFactory = async (ctx) => {
   }
   const shards = new Shards(list);
   await shards.computeOffsets();
+  try {
+    for (const s of list) {
+      const changed = await migrateSearchIndex(s.engine);
+      if (changed > 0)
+        ctx.log.info('search index: identity keys brought to the exact form', {
+          shard: s.id,
+          entries: changed,
+        });
+    }
+  } catch (e) {
+    await Promise.all(engines.map((en) => en.close()));
+    throw e;
+  }
   for (const s of list) ctx.metrics?.addLog(`rekor-${s.id}`, s.engine as TileLog);
   const witnesses = parseWitnessConfig(ctx.config['witnesses']);
   if (witnesses.length > 0) {
