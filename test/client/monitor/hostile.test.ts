@@ -20,7 +20,7 @@ import type { Alert, LogAlert } from '../../../src/client/monitor/alerts.ts';
 
 type Tamper = (path: string, body: Buffer) => Buffer | undefined;
 
-test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, changed hashes and entries', async () => {
+test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, changed hashes and entries, an old checkpoint', async () => {
   const stack = await tempStack();
   const target = new URL(stack.url);
   let tamper: Tamper = () => undefined;
@@ -97,6 +97,7 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
       assert.equal(ok.r.problems, 0);
       assert.equal(state().position, state().size);
       const before = state();
+      const oldCheckpoint = await (await fetch(`${readFrom}/checkpoint`)).text();
       for (let i = 0; i < 2; i++) await signArtifact(new TextEncoder().encode(`y${i}`), ctx);
 
       // 1. A checkpoint whose signature does not verify.
@@ -147,6 +148,13 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
       assert.equal(r.r.problems, 0);
       assert.equal(r.r.errors, 0);
       assert.equal(state().position, (before.position as number) + 2);
+      // 7. An old checkpoint (a validly signed smaller tree): the log shrank. Alerted, and the
+      // state keeps the larger verified tree.
+      const verified = state();
+      tamper = (p) => (p.endsWith('/checkpoint') ? Buffer.from(oldCheckpoint) : undefined);
+      r = await pass();
+      assert.equal(r.alerts[0]?.problem, 'shrinking-tree', JSON.stringify(r.alerts));
+      assert.deepEqual(state(), verified);
     } finally {
       proxy.closeAllConnections();
     }
