@@ -12,7 +12,14 @@ import { tempStack, stackToken } from '../../helpers/stack.ts';
 import { startStack } from '../../../src/services/stack.ts';
 import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
-import { monitorFromFlags, readLocations } from '../../../src/client/monitor/setup.ts';
+import {
+  monitorFromFlags,
+  readLocations,
+  readMonitorConfig,
+} from '../../../src/client/monitor/setup.ts';
+import { Monitor } from '../../../src/client/monitor/monitor.ts';
+import { RekorV1Source } from '../../../src/client/monitor/sources.ts';
+import { parseTrustedRoot } from '../../../src/bundle/trusted-root.ts';
 import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
 
 const people = ['dev@signet.local', 'other@signet.local'];
@@ -102,6 +109,30 @@ test('a stack moved to another port is followed with --read-from, its state cont
       assert.equal(a.identity, 'dev@signet.local');
       assert.ok(a.log.startsWith(oldUrl), 'the log keeps its name from the trusted root');
       assert.ok(a.entryUrl.startsWith(moved.url), 'the link is where the entry is served');
+    }
+
+    // The same log through its Rekor v1 API, moved too: checkpoints named after the old host
+    // (the trusted root's), read at the new address.
+    const shard = parseTrustedRoot(JSON.parse(fs.readFileSync(rootFile, 'utf8'))).tlogs[0]!;
+    const v1Log = { ...shard, baseUrl: `${oldUrl}/rekor` };
+    const v1Alerts: IdentityAlert[] = [];
+    const v1 = new Monitor({
+      sources: [new RekorV1Source(v1Log, {}, `${moved.url}/rekor`)],
+      config: readMonitorConfig(configFile),
+      print: (l) => v1Alerts.push(JSON.parse(l) as IdentityAlert),
+      report: () => {},
+    });
+    const v1r = await v1.pass();
+    assert.equal(v1r.errors, 0);
+    assert.equal(v1r.problems, 0);
+    assert.deepEqual(v1Alerts.map((a) => a.kind).sort(), [
+      'hashedrekord/0.0.1',
+      'hashedrekord/0.0.2',
+      'hashedrekord/0.0.2',
+    ]);
+    for (const a of v1Alerts) {
+      assert.equal(a.log, `${oldUrl}/rekor`);
+      assert.ok(a.entryUrl.startsWith(`${moved.url}/rekor/api/v1/log/entries?logIndex=`));
     }
   } finally {
     await moved?.close();
