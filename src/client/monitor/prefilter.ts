@@ -10,8 +10,9 @@
  * puts that value's bytes in the DER, and their base64 (at one of three alignments) in the
  * body, provided:
  *  - the body has no backslash: no JSON escape, every string is its raw bytes;
- *  - the body has exactly one `"apiVersion"`, followed by `:"0.0.2"`: JSON.parse cannot see
- *    another version (a v1 body nests its certificate in base64 PEM, which this does not read);
+ *  - the body has exactly one `"apiVersion"`, followed by `:"0.0.2"`, and exactly one `"kind"`,
+ *    followed by `:"hashedrekord"` or `:"dsse"`: JSON.parse cannot see another kind or version
+ *    (a v1 body, and intoto 0.0.2, nest the certificate in base64 PEM, which this does not read);
  *  - the certificate string is strict base64 (core/rekor/entry-facts.ts refuses others: such an entry is
  *    unreadable, never a match).
  * An entry that fails these conditions is parsed in full, as before; the test only ever skips
@@ -22,6 +23,16 @@ import type { MonitorConfig, ValueMatcher } from './config.ts';
 const BACKSLASH = 0x5c;
 const API_VERSION = Buffer.from('"apiVersion"');
 const V2 = Buffer.from(':"0.0.2"');
+const KIND = Buffer.from('"kind"');
+const V2_KINDS = [Buffer.from(':"hashedrekord"'), Buffer.from(':"dsse"')];
+
+/** Whether `key` occurs exactly once in `b`, followed by one of `values`. */
+function onceFollowedBy(b: Buffer, key: Buffer, values: Buffer[]): boolean {
+  const at = b.indexOf(key);
+  if (at === -1 || b.indexOf(key, at + 1) !== -1) return false;
+  const from = at + key.length;
+  return values.some((v) => b.compare(v, 0, v.length, from, from + v.length) === 0);
+}
 
 /**
  * The base64 characters that encode `bytes` wherever they sit in a longer base64 string: for
@@ -99,13 +110,7 @@ export class RawPrefilter {
   mayMatch(leaf: Uint8Array): boolean {
     const b = Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength);
     if (b.indexOf(BACKSLASH) !== -1) return true;
-    const at = b.indexOf(API_VERSION);
-    if (at === -1 || b.indexOf(API_VERSION, at + 1) !== -1) return true;
-    if (
-      b.compare(V2, 0, V2.length, at + API_VERSION.length, at + API_VERSION.length + V2.length) !==
-      0
-    )
-      return true;
+    if (!onceFollowedBy(b, API_VERSION, [V2]) || !onceFollowedBy(b, KIND, V2_KINDS)) return true;
     for (const n of this.#needles) if (b.indexOf(n) !== -1) return true;
     return false;
   }

@@ -62,6 +62,25 @@ const v1 = (der: Buffer): Uint8Array =>
     }),
   );
 
+/** Rekor v1's intoto 0.0.2: apiVersion 0.0.2, but the certificate in base64 PEM. */
+const intoto2 = (der: Buffer): Uint8Array =>
+  Buffer.from(
+    JSON.stringify({
+      apiVersion: '0.0.2',
+      kind: 'intoto',
+      spec: {
+        content: {
+          envelope: {
+            payloadType: 'application/vnd.in-toto+json',
+            signatures: [
+              { publicKey: Buffer.from(encodePem('CERTIFICATE', der)).toString('base64') },
+            ],
+          },
+          payloadHash: { algorithm: 'sha256', value: '07'.repeat(32) },
+        },
+      },
+    }),
+  );
 const configFor = (rules: string) => parseMonitorConfig(`monitoredValues:\n${rules}`);
 function full(m: IdentityMatcher, leaf: Uint8Array): boolean {
   try {
@@ -113,6 +132,14 @@ test('the raw-bytes prefilter never skips an entry the full match reports, and s
         [v2(url), 'v2 URL-safe base64'],
         [v2(escaped), 'v2 with a JSON escape in the certificate'],
         [v1(der), 'v1 (certificate in base64 PEM)'],
+        [intoto2(der), 'intoto 0.0.2 (certificate in base64 PEM)'],
+        [
+          Buffer.concat([
+            Buffer.from('{"x":{"kind":"hashedrekord"},'),
+            Buffer.from(intoto2(der)).subarray(1),
+          ]),
+          'intoto 0.0.2 after a nested kind hashedrekord',
+        ],
         [
           Buffer.concat([Buffer.from('{"apiVersion":"0.0.2",'), Buffer.from(v1(der)).subarray(1)]),
           'a v1 body with a second apiVersion 0.0.2 before its own',
@@ -136,7 +163,7 @@ test('the raw-bytes prefilter never skips an entry the full match reports, and s
         assert.equal(pre.mayMatch(v2(der.toString('base64'))), false, san.value);
       void pad;
     }
-  assert.ok(reported >= 3 * 7 * 4, `the watched names were reported (${reported})`);
+  assert.ok(reported >= 3 * 7 * 5, `the watched names were reported (${reported})`);
   assert.ok(skipped >= 3 * 2, `entries of others were skipped (${skipped})`);
 });
 
