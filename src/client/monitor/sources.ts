@@ -55,13 +55,17 @@ export interface LogSource {
   entryUrl(index: number): string;
 }
 
-/** Bundles or entry batches fetched ahead while the previous ones are hashed and matched. */
+/**
+ * Requests in flight while earlier answers are hashed and matched: entry bundles are static
+ * files (a CDN may serve them), so a tiles log gets more at once than a Rekor v1 API.
+ */
 const PREFETCH = 8;
+const PREFETCH_TILES = 32;
 
-async function* ordered<T>(tasks: Array<() => Promise<T>>): AsyncGenerator<T> {
+async function* ordered<T>(tasks: Array<() => Promise<T>>, depth = PREFETCH): AsyncGenerator<T> {
   const running: Array<Promise<T>> = [];
   let next = 0;
-  while (next < tasks.length && running.length < PREFETCH) running.push(tasks[next++]!());
+  while (next < tasks.length && running.length < depth) running.push(tasks[next++]!());
   while (running.length > 0) {
     const value = await running.shift()!;
     if (next < tasks.length) running.push(tasks[next++]!());
@@ -183,7 +187,7 @@ export class TilesSource implements LogSource {
         return skip > 0 ? entries.slice(skip) : entries;
       });
     }
-    yield* ordered(tasks);
+    yield* ordered(tasks, PREFETCH_TILES);
   }
 
   facts(leaf: Uint8Array): EntryFacts {
