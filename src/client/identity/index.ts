@@ -5,6 +5,7 @@ import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../http/fetch.ts';
 import { browserCommand, browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
+import { readDocument } from '../verify/setup.ts';
 
 /**
  * Where a signer's identity token comes from, in cosign's order: the `--identity-token` flag
@@ -128,7 +129,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
     if (bk !== undefined) return done(bk, 'Buildkite');
   }
   if (use('filesystem') && fs.existsSync(FILESYSTEM_TOKEN_PATH))
-    return done(fs.readFileSync(FILESYSTEM_TOKEN_PATH, 'utf8'), FILESYSTEM_TOKEN_PATH);
+    return done(readDocument(FILESYSTEM_TOKEN_PATH, 'token file'), FILESYSTEM_TOKEN_PATH);
   if (provider !== undefined && provider !== 'interactive')
     throw tokenError(
       'NO_IDENTITY_TOKEN',

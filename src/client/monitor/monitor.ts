@@ -16,7 +16,6 @@
  * A log problem is an alert (reported once); a network error is an error line and the pass goes
  * on with the next log. Nothing unverified ever moves the state.
  */
-import fs from 'node:fs';
 import { SignetError } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { hashEqual, leafHash } from '../../core/merkle/hash.ts';
@@ -25,6 +24,7 @@ import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/co
 import { requireCosignatures } from '../../core/note/cosignature.ts';
 import type { WitnessPolicy } from '../verify/tlog.ts';
 import { send } from '../http/fetch.ts';
+import { readDocument } from '../verify/setup.ts';
 import {
   alertId,
   postWebhook,
@@ -244,7 +244,7 @@ export class Monitor {
       });
       if (res.status === 404) return undefined; // it has not seen this log yet
       text = new TextDecoder().decode(res.body);
-    } else text = fs.readFileSync(where, 'utf8');
+    } else text = readDocument(where, '--compare');
     let other: LogHead;
     try {
       other = src.openHead(text);
