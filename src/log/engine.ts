@@ -103,9 +103,11 @@ export class TileLog implements LogEngine {
    * Proof caches, bounded (memory stays flat as the log grows; see NodeCache and
    * #rememberFull): complete subtrees above level-0 tiles, full tiles of the upper levels
    * (every proof reads one tile per level, and above level 0 there are 256 times fewer
-   * tiles: a 10M-entry log has 153 full level-1 tiles), and a few recent level-0 tiles.
+   * tiles: a 10M-entry log has 153 full level-1 tiles), and a few recent level-0 tiles with
+   * the nodes inside them (every proof of an append batch needs the newest ones: recomputing
+   * their up to 255 interior hashes per proof doubled admission's CPU per entry).
    */
-  readonly #nodes = new NodeCache(100_000, { minLevel: TILE_HEIGHT });
+  readonly #nodes = new NodeCache(100_000, { minLevel: TILE_HEIGHT, recentLowTiles: 4 });
   readonly #fullTiles = new Map<string, Uint8Array[]>();
   readonly #fullLeafTiles = new Map<string, Uint8Array[]>();
   readonly #reading = new Map<string, Promise<Uint8Array[]>>();

@@ -28,25 +28,51 @@ export class NodeCache {
   readonly #map = new Map<string, Uint8Array>();
   readonly #max: number;
   readonly #minLevel: number;
+  /** Nodes below minLevel, by the minLevel subtree they lie in, most recently used last. */
+  readonly #low = new Map<number, Map<string, Uint8Array>>();
+  readonly #lowTiles: number;
   /**
-   * `minLevel`: nodes below this level are not kept. A node inside a level-0 tile costs at most
-   * 255 hashes to recompute from a tile that a proof reads anyway, and in a large log a random
-   * proof almost never meets the same level-0 tile twice: keeping those nodes would fill the
-   * cache with hashes that are not asked for again and push out the upper ones that are.
+   * `minLevel`: nodes below this level are kept only for the `recentLowTiles` subtrees of that
+   * level used last. A node inside a level-0 tile costs at most 255 hashes to recompute from a
+   * tile that a proof reads anyway, and in a large log a random proof almost never meets the same
+   * level-0 tile twice: keeping all those nodes would fill the cache with hashes that are not
+   * asked for again and push out the upper ones that are. The proofs of an append batch all
+   * meet the newest one or two level-0 tiles (and every proof the right edge's), so those stay.
    */
-  constructor(maxEntries = 200_000, opts: { minLevel?: number } = {}) {
+  constructor(maxEntries = 200_000, opts: { minLevel?: number; recentLowTiles?: number } = {}) {
     this.#max = maxEntries;
     this.#minLevel = opts.minLevel ?? 0;
+    this.#lowTiles = opts.recentLowTiles ?? 0;
+  }
+  /** The minLevel subtree a low node lies in. */
+  #lowTile(n: NodeId): number {
+    return Math.floor(n.index / 2 ** (this.#minLevel - n.level));
   }
   get(n: NodeId): Uint8Array | undefined {
-    if (n.level < this.#minLevel) return undefined;
-    return this.#map.get(`${n.level}/${n.index}`);
+    if (n.level >= this.#minLevel) return this.#map.get(`${n.level}/${n.index}`);
+    const t = this.#lowTile(n);
+    const nodes = this.#low.get(t);
+    if (nodes === undefined) return undefined;
+    this.#low.delete(t); // most recently used goes last
+    this.#low.set(t, nodes);
+    return nodes.get(`${n.level}/${n.index}`);
   }
   set(n: NodeId, h: Uint8Array): void {
-    if (n.level < this.#minLevel) return;
-    if (this.#map.size >= this.#max) this.#map.clear();
-    this.#map.set(`${n.level}/${n.index}`, h);
+    if (n.level >= this.#minLevel) {
+      if (this.#map.size >= this.#max) this.#map.clear();
+      this.#map.set(`${n.level}/${n.index}`, h);
+      return;
+    }
+    if (this.#lowTiles === 0) return;
+    const t = this.#lowTile(n);
+    let nodes = this.#low.get(t);
+    if (nodes === undefined) {
+      if (this.#low.size >= this.#lowTiles) this.#low.delete(this.#low.keys().next().value!);
+      this.#low.set(t, (nodes = new Map()));
+    }
+    nodes.set(`${n.level}/${n.index}`, h);
   }
+  /** Nodes kept at or above minLevel (the low ones are bounded by recentLowTiles). */
   get size(): number {
     return this.#map.size;
   }

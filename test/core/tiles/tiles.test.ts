@@ -215,7 +215,7 @@ test('inclusion and consistency proofs from tile reads equal the list-based ones
   await assert.rejects(short.root(), /TILE_SHORT|has 1 hashes/);
 });
 
-test('a node cache with minLevel keeps no node below it; proofs through it are unchanged', async () => {
+test('a node cache with minLevel keeps no node below it except in the few level-0 tiles used last; proofs through it are unchanged', async () => {
   const { leaves, tiles } = grow([70_001]);
   const src = listSource(leaves);
   const fetch = async (level: number, index: number, width: number): Promise<Uint8Array[]> =>
@@ -237,6 +237,24 @@ test('a node cache with minLevel keeps no node below it; proofs through it are u
   assert.equal(upper.size, kept, 'a node below minLevel takes no room');
   assert.equal(upper.get({ level: 7, index: 0 }), undefined);
   assert.deepEqual(upper.get({ level: 9, index: 1 }), src({ level: 9, index: 1 }));
+  // The interior nodes of the few level-0 tiles used last are kept (an append batch's proofs all
+  // meet the newest tiles, and every proof meets the right edge's), with their right hashes.
+  const recent = new NodeCache(100_000, { minLevel: 8, recentLowTiles: 2 });
+  const rb = new TileProofBuilder(size, fetch, recent);
+  for (const i of [5, 300, 65_600])
+    assert.deepEqual(await rb.inclusionProof(i), resolveRanges(inclusionRanges(i, size), src));
+  assert.deepEqual(recent.get({ level: 1, index: 32_801 }), src({ level: 1, index: 32_801 }));
+  assert.equal(recent.get({ level: 1, index: 3 }), undefined, 'tile 0 (leaf 5) left');
+  // The least recently used tile's nodes go first.
+  const lru = new NodeCache(100, { minLevel: 8, recentLowTiles: 2 });
+  lru.set({ level: 1, index: 3 }, leaves[0]!); // level-0 tile 0
+  lru.set({ level: 1, index: 151 }, leaves[1]!); // tile 1
+  assert.deepEqual(lru.get({ level: 1, index: 3 }), leaves[0]); // tile 0 used last
+  lru.set({ level: 2, index: 128 }, leaves[2]!); // tile 2
+  assert.equal(lru.get({ level: 1, index: 151 }), undefined);
+  assert.deepEqual(lru.get({ level: 1, index: 3 }), leaves[0]);
+  assert.deepEqual(lru.get({ level: 2, index: 128 }), leaves[2]);
+  assert.equal(lru.size, 0, 'low nodes are bounded by tiles, not counted against maxEntries');
   // bounded: a full cache starts over
   const small = new NodeCache(3);
   for (let i = 0; i < 4; i++) small.set({ level: 9, index: i }, leaves[i]!);
