@@ -195,7 +195,7 @@ const FLOWS: Record<string, 'browser' | 'device' | 'never'> = {
 
 /** Turn the flags into setupSigning options (validated here: they are untrusted input). */
 export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions> {
-  const { tufCacheDir } = await import('../../client/verify/setup.ts');
+  const { tufCacheDir } = await import('../../client/tuf/index.ts');
   if (f.sk || f.slot !== undefined)
     throw invalid('--sk', 'hardware security keys are not supported; use --key with a key file');
   if (f.issueCertificate)

@@ -40,7 +40,7 @@ export function registerSignBundle(program: Command): void {
               : 'give --signing-config FILE (or --server URL) to say where the services are',
           );
         const { signFileToBundle } = await import('./sign-blob.ts');
-        const { tufCacheDir } = await import('../../client/verify/setup.ts');
+        const { tufCacheDir } = await import('../../client/tuf/index.ts');
         await signFileToBundle(file, flags, async () => ({
           identityToken: flags.identityToken,
           signingConfig: flags.signingConfig,

@@ -4,7 +4,6 @@ import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../http/fetch.ts';
-import { browserCommand, browserFlow, canOpenBrowser, deviceFlow } from './interactive.ts';
 import { readDocument } from '../verify/setup.ts';
 
 /**
@@ -151,6 +150,9 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       'NO_IDENTITY_TOKEN',
       'no identity token found, and no identity provider to sign in with: give --server URL or --oidc-issuer URL',
     );
+  // Loaded only for a person signing in: a token given or found needs none of it.
+  const { browserCommand, browserFlow, canOpenBrowser, deviceFlow } =
+    await import('./interactive.ts');
   const say = o.say ?? ((m: string) => process.stderr.write(`${m}\n`));
   const io = {
     issuer,

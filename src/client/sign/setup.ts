@@ -9,8 +9,6 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { encodePem } from '../../core/encoding/pem.ts';
 import { httpUrl, type HttpOptions } from '../http/fetch.ts';
 import { fetchSigningConfigJson } from '../http/trust.ts';
-import { readPassphrase } from '../keys/passphrase.ts';
-import { readPrivateKey } from '../keys/cosign-key.ts';
 import { servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
 import {
@@ -109,6 +107,11 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
     const text = readText(o.key!, '--key');
+    // Keyed signing only: the key readers bring a cipher library keyless runs do not need.
+    const [{ readPrivateKey }, { readPassphrase }] = await Promise.all([
+      import('../keys/cosign-key.ts'),
+      import('../keys/passphrase.ts'),
+    ]);
     const key = await readPrivateKey(text, () => readPassphrase({ env }), o.key!);
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);

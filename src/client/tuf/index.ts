@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
@@ -33,6 +34,14 @@ export interface FetchTrustOptions {
   cacheValidityMs?: number;
   /** No network at all: only the verified, unexpired metadata already in the cache. */
   offline?: boolean;
+}
+
+/** Where TUF metadata is cached: SIGNET_TUF_CACHE, cosign's TUF_ROOT, else ~/.cache/signet/tuf. */
+export function tufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SIGNET_TUF_CACHE) return env.SIGNET_TUF_CACHE;
+  if (env.TUF_ROOT) return env.TUF_ROOT;
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'signet', 'tuf');
 }
 
 /** See FetchTrustOptions.cacheValidityMs. */

@@ -11,10 +11,10 @@
  * trusted root with the material in the file, as cosign does.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import { tufCacheDir } from '../tuf/index.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
 
@@ -39,13 +39,7 @@ export function shippedDataDir(): string {
   return fileURLToPath(new URL('../../../data/', import.meta.url));
 }
 
-/** Where TUF metadata is cached: SIGNET_TUF_CACHE, cosign's TUF_ROOT, else ~/.cache/signet/tuf. */
-export function tufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SIGNET_TUF_CACHE) return env.SIGNET_TUF_CACHE;
-  if (env.TUF_ROOT) return env.TUF_ROOT;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'signet', 'tuf');
-}
+export { tufCacheDir };
 
 /** What `signet initialize` saved: the default TUF repository and its pinned root. */
 export interface DefaultRepository {
