@@ -47,14 +47,15 @@ function smallInteger(n: number): Uint8Array {
 
 const ascii = new TextEncoder();
 
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. Seconds precision. */
 export function derTime(d: Date): Uint8Array {
-  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-:T]/g, '');
   const year = d.getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new RangeError(`time ${iso} out of range`);
-  if (year < 2050) return tlv(0x17, ascii.encode(`${digits.slice(2)}Z`));
-  return tlv(0x18, ascii.encode(`${digits}Z`));
+  if (!(year >= 1950 && year <= 9999)) throw new RangeError(`time ${d.toISOString()} out of range`);
+  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
+  if (year < 2050) return tlv(0x17, ascii.encode(`${two(year % 100)}${rest}`));
+  return tlv(0x18, ascii.encode(`${year}${rest}`));
 }
 
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
@@ -78,8 +79,20 @@ export function encodeName(attrs: Array<[string, string]>): Uint8Array {
 
 export const NAME_OID = { organization: '2.5.4.10', commonName: '2.5.4.3' } as const;
 
+/** Per signing key, once: the getter behind it asks OpenSSL and builds a new object each time. */
+const algorithms = new WeakMap<KeyObject, { der: Uint8Array; hash: string | null }>();
+
 /** AlgorithmIdentifier DER for signatures made by `key` (and the node:crypto hash it uses). */
 export function signatureAlgorithmFor(key: KeyObject): { der: Uint8Array; hash: string | null } {
+  let alg = algorithms.get(key);
+  if (alg === undefined) {
+    alg = algorithmOf(key);
+    algorithms.set(key, alg);
+  }
+  return alg;
+}
+
+function algorithmOf(key: KeyObject): { der: Uint8Array; hash: string | null } {
   const t = key.asymmetricKeyType;
   if (t === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
