@@ -398,10 +398,11 @@ test(
     const c = runWithPeak(['copy', big.ref, `${reg!.host}/big/dst:copied`]);
     assert.equal(c.status, 0, c.stderr);
     // Holding the layer costs at least its 96 MiB (318 MiB more when copy buffered it); streamed,
-    // what remains is the garbage collector's slack for chunks already passed on (40-50 MiB).
+    // what remains is the garbage collector's slack for chunks already passed on (40-50 MiB
+    // quiet, more when the collector runs late on a loaded machine), so the bound is the layer.
     const extraMiB = (c.peakKiB - base.peakKiB) / 1024;
     assert.ok(
-      extraMiB < 64,
+      extraMiB < 90,
       `the copy of a 96 MiB layer peaked ${extraMiB.toFixed(0)} MiB above a small copy`,
     );
     // what arrived is the image, byte for byte: same manifest digest, and the layer by its digest
