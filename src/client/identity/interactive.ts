@@ -329,9 +329,14 @@ export async function deviceFlow(o: InteractiveOptions): Promise<string> {
       'OIDC_ERROR',
       `${o.issuer} does not offer the device flow (no device_authorization_endpoint)`,
     );
+  // A confidential client authenticates here too (RFC 8628 3.1, RFC 6749 2.3.1).
   const start = await postForm(
     d.device_authorization_endpoint,
-    { client_id: o.clientId, scope: 'openid email' },
+    {
+      client_id: o.clientId,
+      scope: 'openid email',
+      ...(o.clientSecret !== undefined ? { client_secret: o.clientSecret } : {}),
+    },
     o.timeoutMs,
   );
   const b = start.body;
