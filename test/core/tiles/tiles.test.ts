@@ -255,6 +255,22 @@ test('a node cache with minLevel keeps no node below it except in the few level-
   assert.deepEqual(lru.get({ level: 1, index: 3 }), leaves[0]);
   assert.deepEqual(lru.get({ level: 2, index: 128 }), leaves[2]);
   assert.equal(lru.size, 0, 'low nodes are bounded by tiles, not counted against maxEntries');
+  // Every node below minLevel of a subtree has a slot of its own: none overwrites another.
+  const flat = new NodeCache(100, { minLevel: 8, recentLowTiles: 1 });
+  const nodesOfTile3: Array<{ level: number; index: number }> = [];
+  for (let level = 0; level < 8; level++)
+    for (let k = 0; k < 2 ** (8 - level); k++)
+      nodesOfTile3.push({ level, index: 3 * 2 ** (8 - level) + k });
+  const hashOf = (n: { level: number; index: number }) =>
+    leafHash(Buffer.from(`${n.level}/${n.index}`));
+  for (const n of nodesOfTile3) flat.set(n, hashOf(n));
+  for (const n of nodesOfTile3) assert.deepEqual(flat.get(n), hashOf(n), `${n.level}/${n.index}`);
+  assert.equal(
+    flat.get({ level: 1, index: 3 * 128 - 1 }),
+    undefined,
+    'the tile before is not kept',
+  );
+  assert.throws(() => flat.set({ level: 1, index: 384 }, new Uint8Array(31)), /32 bytes, not 31/);
   // bounded: a full cache starts over
   const small = new NodeCache(3);
   for (let i = 0; i < 4; i++) small.set({ level: 9, index: i }, leaves[i]!);
