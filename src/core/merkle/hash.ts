@@ -14,9 +14,21 @@ export function leafHash(leaf: Uint8Array): Uint8Array {
   return sha256(Buffer.concat([LEAF_PREFIX, leaf]));
 }
 
+/**
+ * The input of nodeHash for two 32-byte children, reused: a proof in a large log hashes a
+ * whole level-0 tile's 255 interior nodes, and a fresh buffer per node was a fifth of what
+ * a proof allocates. Safe because hashing is synchronous.
+ */
+const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
+nodeInput[0] = 0x01;
+
 /** SHA-256(0x01 || left || right) — an interior node (RFC 6962 §2.1). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE)
+    return sha256(Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length));
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_SIZE);
+  return sha256(nodeInput);
 }
 
 /** One-shot SHA-256: proofs and tiles hash many short inputs, and a Hash object per input costs more than the hashing. */

@@ -162,18 +162,24 @@ export class TileProofBuilder {
    * interior node is hashed once and shared by all later proofs.
    */
   #compute(node: NodeId, tileLevel: number, tileIndex: number, hashes: Uint8Array[]): Uint8Array {
-    const sub = node.level - tileLevel * TILE_HEIGHT;
-    if (sub === 0) return hashes[node.index - tileIndex * TILE_WIDTH]!;
+    return this.#computeAt(node.level, node.index, tileLevel * TILE_HEIGHT, tileIndex, hashes);
+  }
+
+  /** #compute with the node as two numbers: no object per node of a 255-node subtree. */
+  #computeAt(
+    level: number,
+    index: number,
+    base: number,
+    tileIndex: number,
+    hashes: Uint8Array[],
+  ): Uint8Array {
+    if (level === base) return hashes[index - tileIndex * TILE_WIDTH]!;
+    const node = { level, index };
     const hit = this.#cache.get(node);
     if (hit) return hit;
     const h = nodeHash(
-      this.#compute({ level: node.level - 1, index: node.index * 2 }, tileLevel, tileIndex, hashes),
-      this.#compute(
-        { level: node.level - 1, index: node.index * 2 + 1 },
-        tileLevel,
-        tileIndex,
-        hashes,
-      ),
+      this.#computeAt(level - 1, index * 2, base, tileIndex, hashes),
+      this.#computeAt(level - 1, index * 2 + 1, base, tileIndex, hashes),
     );
     this.#cache.set(node, h);
     return h;
