@@ -1,6 +1,6 @@
 import { createHash, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
-import { BoundedMap, exactKey } from '../cache.ts';
+import { BytesMap } from '../cache.ts';
 import {
   bytesEqual,
   children,
@@ -353,22 +353,22 @@ export interface EmbeddedSctResult<L extends CtLogKey = CtLogKey> {
   verified: boolean;
 }
 
+const verifiedScts = new BytesMap<true>(256);
+const spkis = new WeakMap<KeyObject, Uint8Array>();
+
+function spkiOf(k: KeyObject): Uint8Array {
+  let spki = spkis.get(k);
+  if (spki === undefined) {
+    spki = new Uint8Array(k.export({ format: 'der', type: 'spki' }));
+    spkis.set(k, spki);
+  }
+  return spki;
+}
+
 /**
  * Checks every SCT embedded in `cert` (issued by the holder of `issuerSpki`) against `logs`
  * (RFC 6962 §3.2 with the precert entry rebuilt from the final certificate).
  */
-const verifiedScts = new BoundedMap<string, true>(256);
-const keyIds = new WeakMap<KeyObject, string>();
-
-function keyId(k: KeyObject): string {
-  let id = keyIds.get(k);
-  if (id === undefined) {
-    id = Buffer.from(k.export({ format: 'der', type: 'spki' })).toString('latin1');
-    keyIds.set(k, id);
-  }
-  return id;
-}
-
 export function verifyEmbeddedScts<L extends CtLogKey>(
   cert: X509Certificate,
   issuerSpki: Uint8Array,
@@ -376,19 +376,26 @@ export function verifyEmbeddedScts<L extends CtLogKey>(
 ): EmbeddedSctResult<L>[] {
   const scts = embeddedScts(cert);
   if (scts.length === 0) return [];
-  const entry: SignedEntry = {
-    type: 'precert',
-    issuerKeyHash: issuerKeyHash(issuerSpki),
-    tbs: precertTbs(cert),
-  };
+  // What the SCTs sign, built only when one is not remembered.
+  let entry: SignedEntry | undefined;
   return scts.map((sct, i) => {
     const log = logs.find((l) => bytesEqual(l.logId, sct.logId));
     let verified = false;
     if (log) {
       // One certificate signs many things (a git rebase, a CI job): its SCTs are checked once
-      // per (certificate, issuer key, log key); a miss is checked again, a failure never kept.
-      const key = `${i}|${exactKey([cert.der, issuerSpki])}|${keyId(log.publicKey)}`;
-      verified = verifiedScts.get(key) ?? verifySct(sct, entry, log.publicKey);
+      // per (certificate, issuer key, log key, SCT); a miss is checked again, a failure never kept.
+      const key = [cert.der, issuerSpki, spkiOf(log.publicKey), Uint8Array.of(i >> 8, i & 0xff)];
+      verified =
+        verifiedScts.get(key) ??
+        verifySct(
+          sct,
+          (entry ??= {
+            type: 'precert',
+            issuerKeyHash: issuerKeyHash(issuerSpki),
+            tbs: precertTbs(cert),
+          }),
+          log.publicKey,
+        );
       if (verified) verifiedScts.set(key, true);
     }
     const res: EmbeddedSctResult<L> = { sct, verified };

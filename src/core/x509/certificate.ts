@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:cryp
 import type * as Asn1Schema from '@peculiar/asn1-schema';
 import type * as Asn1X509 from '@peculiar/asn1-x509';
 import { lazyModule } from '../lazy.ts';
-import { BoundedMap, exactKey } from '../cache.ts';
+import { BytesMap } from '../cache.ts';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 import {
@@ -408,7 +408,7 @@ function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
 }
 
 const parsedByArray = new WeakMap<Uint8Array, X509Certificate>();
-const parsedByContent = new BoundedMap<string, X509Certificate>(1024);
+const parsedByContent = new BytesMap<X509Certificate>(1024);
 
 /**
  * Parses a certificate once per content: the same DER always parses the same, so a verifier
@@ -420,11 +420,10 @@ const parsedByContent = new BoundedMap<string, X509Certificate>(1024);
 export function parseCertificateOnce(der: Uint8Array, field = 'certificate'): X509Certificate {
   let c = parsedByArray.get(der);
   if (c) return c;
-  const key = exactKey([der]);
-  c = parsedByContent.get(key);
+  c = parsedByContent.get([der]);
   if (!c) {
     c = parseCertificate(der, field);
-    parsedByContent.set(key, c);
+    parsedByContent.set([der], c);
   }
   parsedByArray.set(der, c);
   return c;

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.ts';
  * usage, EKU nesting on issuers that restrict it (as Go's x509 and Fulcio chains require), and
  * that no certificate carries a critical extension we do not understand.
  */
-import { BoundedMap, exactKey } from '../cache.ts';
+import { BytesMap } from '../cache.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
 import {
   OID,
@@ -48,7 +48,7 @@ export interface ChainOptions {
  * again (many artifacts signed in one CI job, a TSA certificate per timestamp) checks it once.
  * Only the signature is remembered; names, constraints and validity are checked every time.
  */
-const verifiedLinks = new BoundedMap<string, true>(1024);
+const verifiedLinks = new BytesMap<true>(1024);
 
 export interface VerifiedChain {
   /** leaf, issuing CA, ..., trust anchor */
@@ -68,19 +68,18 @@ interface CachedChain {
   linkedFor: Set<string>;
 }
 const byArray = new WeakMap<readonly Uint8Array[], CachedChain>();
-const byContent = new BoundedMap<string, CachedChain>(256);
+const byContent = new BytesMap<CachedChain>(256);
 
 function cachedChain(a: TrustedAuthority, i: number): CachedChain {
   let c = byArray.get(a.certChain);
   if (c) return c;
-  const key = exactKey(a.certChain);
-  c = byContent.get(key);
+  c = byContent.get(a.certChain);
   if (!c) {
     c = {
       certs: a.certChain.map((d, j) => parseCertificateOnce(d, `trusted CA ${i} certificate ${j}`)),
       linkedFor: new Set(),
     };
-    byContent.set(key, c);
+    byContent.set(a.certChain, c);
   }
   byArray.set(a.certChain, c);
   return c;
@@ -161,8 +160,8 @@ function checkCaChain(cached: CachedChain, eku: string): void {
 }
 
 function leafSignedBy(leaf: X509Certificate, issuer: X509Certificate): boolean {
-  const key = exactKey([leaf.der, issuer.spki]);
-  if (verifiedLinks.has(key)) return true;
+  const key = [leaf.der, issuer.spki];
+  if (verifiedLinks.get(key)) return true;
   const ok = verifyCertificateSignature(leaf, issuer.publicKey);
   if (ok) verifiedLinks.set(key, true);
   return ok;
