@@ -29,8 +29,39 @@ test('base64 decoding is strict and names the field', () => {
   assert.throws(() => fromBase64('AAE', 'f', false), SignetError);
   // non-canonical trailing bits are still accepted (only the fast path is canonical-only)
   assert.deepEqual([...fromBase64('QR==', 'f')], [0x41]);
-  for (const bad of ['AA=A', 'A===', 'AAAA=', ' AAA', 'AA\nA'])
+  for (const bad of [
+    'AA=A',
+    'A===',
+    'AAAA=',
+    ' AAA',
+    'AA\nA',
+    'AB-_',
+    'AB+_',
+    'A\u00e9==',
+    'AA==AAAA',
+  ])
     assert.throws(() => fromBase64(bad, 'f', false), SignetError, bad);
+  // the URL-safe alphabet only as the whole text, when unpadded text is allowed
+  assert.deepEqual([...fromBase64('-_8', 'f')], [0xfb, 0xff]);
+  assert.throws(() => fromBase64('+_8', 'f'), SignetError);
+});
+
+test('base64 decoding gives arrays that own their bytes, small and large', () => {
+  for (const n of [0, 1, 32, 3000, 5000, 100_000]) {
+    const bytes = new Uint8Array(n).map((_, i) => i * 7);
+    const text = toBase64(bytes);
+    const a = fromBase64(text, 'f');
+    assert.deepEqual(a, bytes);
+    // not a view into Node's shared pool, nor into the buffer of another result
+    assert.equal(a.byteOffset, 0);
+    assert.equal(a.buffer.byteLength, n);
+    assert.notEqual(fromBase64(text, 'f').buffer, a.buffer);
+    // a text one character short (or with one character bad) is refused, however long
+    if (n > 0) {
+      assert.throws(() => fromBase64(`${text.slice(0, 4)}!${text.slice(5)}`, 'f'), SignetError);
+      assert.throws(() => fromBase64(` ${text.slice(1)}`, 'f', false), SignetError);
+    }
+  }
 });
 
 test('hex decoding rejects odd length and non-hex', () => {
