@@ -31,9 +31,13 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(nodeInput);
 }
 
-/** One-shot SHA-256: proofs and tiles hash many short inputs, and a Hash object per input costs more than the hashing. */
+/**
+ * One-shot SHA-256: proofs and tiles hash many short inputs, and a Hash object per input costs
+ * more than the hashing. The digest's own 32-byte buffer is viewed, not copied.
+ */
 function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(hash('sha256', data, 'buffer'));
+  const d = hash('sha256', data, 'buffer');
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 /** Byte-wise equality of two hashes (public values: no constant-time need). */
