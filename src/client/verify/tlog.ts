@@ -12,7 +12,7 @@ import { toHex } from '../../core/encoding/hex.ts';
 import { verifyMessage } from '../../core/crypto/verify.ts';
 import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
 import { verifyInclusion } from '../../core/merkle/tree.ts';
-import { parseNote, verifyNote } from '../../core/note/note.ts';
+import { parseNote, verifyParsedNote, type Note } from '../../core/note/note.ts';
 import { originOfUrl, parseCheckpoint, type Checkpoint } from '../../core/note/checkpoint.ts';
 import { trustedLogVerifier } from '../../core/note/keys.ts';
 import { requireCosignatures, type CosignerKey } from '../../core/note/cosignature.ts';
@@ -316,12 +316,12 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
     );
 }
 
-/** Whether a checkpoint signer name is the log at `baseUrl`: its scheme-less URL or its host (with or without the port). */
-function originNamesLog(name: string, baseUrl: string): boolean {
+/** The names a checkpoint may give the log at `baseUrl`: its scheme-less URL or its host (with or without the port). */
+function logOriginNames(baseUrl: string): string[] {
   const schemeless = originOfUrl(baseUrl);
-  if (schemeless === undefined) return false;
+  if (schemeless === undefined) return [];
   const u = new URL(baseUrl);
-  return name !== '' && (name === schemeless || name === u.host || name === u.hostname);
+  return [schemeless, u.host, u.hostname];
 }
 
 /**
@@ -355,9 +355,11 @@ export function verifyInclusionProof(
     return;
   }
   // Parsed once; the signature check below is over this same note text.
+  let note: Note;
   let checkpoint: Checkpoint;
   try {
-    checkpoint = parseCheckpoint(parseNote(proof.checkpoint, 'checkpoint').text, 'checkpoint');
+    note = parseNote(proof.checkpoint, 'checkpoint');
+    checkpoint = parseCheckpoint(note.text, 'checkpoint');
   } catch (e) {
     throw verificationFailed(
       'TLOG_CHECKPOINT',
@@ -370,7 +372,8 @@ export function verifyInclusionProof(
   // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
   // log): a v2 origin is the log's base URL without the scheme, a v1 origin starts with its
   // host ("<host> - <tree ID>"). A tree signed under another name by the same key is another log.
-  const names = [origin, origin.split(' - ')[0]!].filter((n) => originNamesLog(n, log.baseUrl));
+  const logNames = logOriginNames(log.baseUrl);
+  const names = [origin, origin.split(' - ')[0]!].filter((n) => n !== '' && logNames.includes(n));
   if (names.length === 0)
     throw verificationFailed(
       'TLOG_CHECKPOINT',
@@ -378,7 +381,7 @@ export function verifyInclusionProof(
     );
   const verifiers = [...new Set(names)].map((n) => trustedLogVerifier(n, keyId, log.publicKey));
   try {
-    verifyNote(proof.checkpoint, verifiers, 'checkpoint');
+    verifyParsedNote(note, verifiers, 'checkpoint');
   } catch (e) {
     throw verificationFailed(
       'TLOG_CHECKPOINT',

@@ -175,7 +175,15 @@ export function verifyNote(
   field = 'note',
   maxSignatures = DEFAULT_MAX_SIGNATURES,
 ): VerifiedNote {
-  const note = parseNote(input, field, maxSignatures);
+  return verifyParsedNote(parseNote(input, field, maxSignatures), verifiers, field);
+}
+
+/** `verifyNote` for a note the caller has parsed already (to read its text first). */
+export function verifyParsedNote(
+  note: Note,
+  verifiers: NoteVerifier[],
+  field = 'note',
+): VerifiedNote {
   const msg = ENC.encode(note.text);
   const verifiedBy: NoteVerifier[] = [];
   for (const sig of note.signatures) {
