@@ -58,8 +58,23 @@ export function parsePublicKey(input: string | Uint8Array, field: string): KeyOb
   }
 }
 
+/**
+ * The details of keys already asked about: node:crypto builds a new object for every read of
+ * `asymmetricKeyDetails`, and a verifier asks for the same certificate key again and again.
+ */
+const detailsOf = new WeakMap<KeyObject, KeyDetails>();
+
 /** The `KeyDetails` of a public key, or a SignetError when the type or size is not supported. */
 export function keyDetailsOf(key: KeyObject, field: string): KeyDetails {
+  let details = detailsOf.get(key);
+  if (details === undefined) {
+    details = readKeyDetails(key, field);
+    detailsOf.set(key, details);
+  }
+  return details;
+}
+
+function readKeyDetails(key: KeyObject, field: string): KeyDetails {
   const t = key.asymmetricKeyType;
   const d = key.asymmetricKeyDetails ?? {};
   if (t === 'ec') {
