@@ -86,8 +86,12 @@ const oidText = new Map<string, string>();
 export function decodeOid(buf: Uint8Array, t: Tlv, field: string): string {
   if (t.tag !== TAG.OID)
     throw invalid(field, `expected an OBJECT IDENTIFIER, got tag 0x${hex(t.tag)}`);
-  const v = content(buf, t);
-  const key = Buffer.from(v).toString('latin1');
+  return oidOf(content(buf, t), field);
+}
+
+/** OBJECT IDENTIFIER contents in dotted form, memoized by their exact bytes. */
+function oidOf(v: Uint8Array, field: string): string {
+  const key = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
   let s = oidText.get(key);
   if (s === undefined) {
     s = decodeOidContent(v, field);
@@ -211,7 +215,7 @@ export function expectTag(t: Element | undefined, tag: number, field: string): E
 
 /** An OBJECT IDENTIFIER element (missing or another tag is an error of `field`). */
 export function elementOid(t: Element | undefined, field: string): string {
-  return decodeOidContent(expectTag(t, TAG.OID, field).value, field);
+  return oidOf(expectTag(t, TAG.OID, field).value, field);
 }
 
 /**
