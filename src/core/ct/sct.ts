@@ -138,7 +138,7 @@ export function parseSct(bytes: Uint8Array, field = 'sct'): Sct {
 }
 
 /** RFC 6962 §3.3 SignedCertificateTimestampList: u16 total, each SCT u16-prefixed. */
-export function encodeSctList(scts: Sct[]): Uint8Array {
+export function encodeSctList(scts: readonly Sct[]): Uint8Array {
   const inner = new TlsWriter();
   for (const s of scts) inner.vector(encodeSct(s), 2);
   return new TlsWriter().vector(inner.bytes(), 2).bytes();
@@ -156,12 +156,26 @@ export function parseSctList(bytes: Uint8Array, field = 'sctList'): Sct[] {
 }
 
 /** The SCT extension value: an OCTET STRING wrapping the TLS list (RFC 6962 §3.3). */
-export function encodeSctListExtension(scts: Sct[]): Uint8Array {
+export function encodeSctListExtension(scts: readonly Sct[]): Uint8Array {
   return tlv(TAG.OCTET_STRING, encodeSctList(scts));
 }
 
-/** The SCTs embedded in a certificate (empty when it has no SCT list extension). */
-export function embeddedScts(cert: X509Certificate): Sct[] {
+/**
+ * The SCTs embedded in a certificate (empty when it has no SCT list extension). Read once per
+ * certificate object (the parse of fixed bytes) and shared: never modify the result.
+ */
+export function embeddedScts(cert: X509Certificate): readonly Sct[] {
+  let scts = sctsOf.get(cert);
+  if (!scts) {
+    scts = Object.freeze(readEmbeddedScts(cert));
+    sctsOf.set(cert, scts);
+  }
+  return scts;
+}
+
+const sctsOf = new WeakMap<X509Certificate, readonly Sct[]>();
+
+function readEmbeddedScts(cert: X509Certificate): Sct[] {
   const ext = extensionOf(cert, OID.sctList);
   if (!ext) return [];
   const field = `certificate.extensions[${OID.sctList}]`;
