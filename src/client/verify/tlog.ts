@@ -98,7 +98,8 @@ function checkSigner(der: Uint8Array, exp: EntryExpectation): void {
 function checkPemVerifier(b64pem: string, exp: EntryExpectation, what: string): void {
   let der: Uint8Array | undefined;
   try {
-    const pem = Buffer.from(b64(b64pem, what)).toString('utf8');
+    const raw = b64(b64pem, what);
+    const pem = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
     der = decodePemAll(pem, what)[0]?.der;
   } catch (e) {
     if (e instanceof SignetError && e.kind === 'verification') throw e;
