@@ -52,7 +52,11 @@ export interface EngineOptions {
    * meanwhile, so a larger cap spreads one commit (fsync) over more entries.
    */
   batchMaxSize?: number;
-  /** How long an idle sequencer waits to gather a batch (default 2 ms). */
+  /**
+   * How long an idle sequencer waits to gather a batch. Default 0: the batch is what arrived
+   * in the same event-loop turn, so a lone append on an idle log is not held back by a timer
+   * (under load batches still form: what queues while one is written is the next).
+   */
   batchMaxAgeMs?: number;
   /** Appends waiting beyond this answer `unavailable` (pushback; default 16384). */
   maxPending?: number;
@@ -114,7 +118,8 @@ export class TileLog implements LogEngine {
   readonly #bundles = new Map<string, Uint8Array>();
   #queue: Pending[] = [];
   #running = false;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled start of the next batch (a timer, or an immediate when maxAge is 0). */
+  #cancelStart: (() => void) | undefined;
   #idle: Array<() => void> = [];
   /** Slices of committed batches whose appends are still to be resolved. */
   #acking = 0;
@@ -136,7 +141,7 @@ export class TileLog implements LogEngine {
     this.key = signer;
     this.#storage = opts.storage;
     this.#maxSize = opts.batchMaxSize ?? 1024;
-    this.#maxAge = opts.batchMaxAgeMs ?? 2;
+    this.#maxAge = opts.batchMaxAgeMs ?? 0;
     this.#maxPending = opts.maxPending ?? 16_384;
     this.#now = opts.now ?? Date.now;
     if (!Number.isInteger(this.#maxSize) || this.#maxSize < 1)
@@ -246,14 +251,21 @@ export class TileLog implements LogEngine {
   #schedule(): void {
     if (this.#running) return; // the running loop takes the queue when its batch is done
     if (this.#queue.length >= this.#maxSize) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = undefined;
+      this.#cancelStart?.();
+      this.#cancelStart = undefined;
       void this.#drain();
-    } else if (!this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
+    } else if (!this.#cancelStart) {
+      const start = () => {
+        this.#cancelStart = undefined;
         void this.#drain();
-      }, this.#maxAge);
+      };
+      if (this.#maxAge > 0) {
+        const t = setTimeout(start, this.#maxAge);
+        this.#cancelStart = () => clearTimeout(t);
+      } else {
+        const t = setImmediate(start);
+        this.#cancelStart = () => clearImmediate(t);
+      }
     }
   }
 
@@ -672,9 +684,9 @@ export class TileLog implements LogEngine {
 
   /** Resolves once nothing is queued or being written. */
   async flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    if (this.#cancelStart) {
+      this.#cancelStart();
+      this.#cancelStart = undefined;
       void this.#drain();
     }
     if (!this.#running && this.#queue.length === 0 && this.#acking === 0) return;

@@ -3,9 +3,10 @@
  *
  * Pipeline of an append (engine.ts):
  *   1. batch     — `append` checks the request, hashes the leaf (RFC 6962 §2.1) and queues it.
- *                  An idle sequencer waits `batchMaxAgeMs` (default 2 ms) or until
- *                  `batchMaxSize` (1024) entries are queued; while a batch is being written,
- *                  new arrivals queue and form the next batch at once (group commit).
+ *                  An idle sequencer takes what arrived in the same event-loop turn (or
+ *                  waits `batchMaxAgeMs` if set, or until `batchMaxSize` (1024) entries are
+ *                  queued); while a batch is being written, new arrivals queue and form the
+ *                  next batch at once (group commit).
  *   2. sequence  — one storage transaction holding the log's lock (SQLite: BEGIN IMMEDIATE;
  *                  PostgreSQL: the log row FOR UPDATE) reads the tree head, drops duplicates
  *                  (dedupe key, default the leaf hash; duplicates get the stored entry back

@@ -57,6 +57,26 @@ for (const kind of BACKENDS) {
       await log.close();
     });
 
+    test('a lone append on an idle log is sequenced at once, not after a timer', async (t) => {
+      const log = await b.open({ name: 'idle' });
+      // With setTimeout mocked, a sequencer that waited for a timer would never start.
+      t.mock.timers.enable({ apis: ['setTimeout'] });
+      let stuck: NodeJS.Timeout | undefined;
+      try {
+        const r = await Promise.race([
+          log.append({ leaf: leaf('alone') }),
+          new Promise<never>((_, reject) => {
+            stuck = setInterval(() => reject(new Error('the append waited for a timer')), 5000);
+          }),
+        ]);
+        assert.equal(r.index, 0);
+      } finally {
+        clearInterval(stuck);
+        t.mock.timers.reset();
+      }
+      await log.close();
+    });
+
     test('concurrent appends: contiguous indices, proofs verify, checkpoints consistent', async () => {
       const log = await b.open({ name: 'concurrent', batchMaxSize: 64 });
       const n = 1500;
