@@ -235,7 +235,7 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
   const seconds = Number(f.timeout ?? '30');
   if (!/^\d+(\.\d+)?$/.test(f.timeout ?? '30') || seconds <= 0)
     throw invalid('--timeout', `"${f.timeout}" is not a positive number of seconds`);
-  const { readText } = await import('../../client/sign/index.ts');
+  const { readText } = await import('../../client/sign/setup.ts');
   const o: SignSetupOptions = {
     tufCacheDir: tufCacheDir(),
     tlogUpload: f.tlogUpload,
@@ -339,7 +339,8 @@ export async function bundleChecker(
   trustedRoot: string | undefined,
 ): Promise<(bundle: Bundle, artifact: Artifact, signer: Signer) => Promise<void>> {
   if (trustedRoot === undefined) return async () => {};
-  const { readText, checkNewBundle } = await import('../../client/sign/index.ts');
+  const { readText } = await import('../../client/sign/setup.ts');
+  const { checkNewBundle } = await import('../../client/sign/check.ts');
   const text = readText(trustedRoot, '--trusted-root');
   return async (bundle, artifact, signer) => {
     try {
@@ -412,14 +413,15 @@ export async function signFileToBundle(
   options: () => Promise<SignSetupOptions>,
 ): Promise<Bundle> {
   // Loaded only when the command runs, so other commands start fast.
-  const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/index.ts');
-  const { serializeBundle } = await import('../../bundle/bundle.ts');
+  // Not the client/sign barrel: it also brings attestation predicates and the bundle check.
+  const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/setup.ts');
   checkReadableFile(file, 'file');
   await checkBundleTarget(out.bundle);
   const check = await bundleChecker(out.trustedRoot);
   const ctx = await setupSigning(await options());
   const { bundle, artifact } = await signFile(file, ctx);
   await check(bundle, artifact, ctx.signer);
+  const { serializeBundle } = await import('../../bundle/bundle.ts');
   await writeBundleOutput(serializeBundle(bundle), out.bundle);
   return bundle;
 }

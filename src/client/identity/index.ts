@@ -4,7 +4,6 @@ import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../http/fetch.ts';
-import { readDocument } from '../verify/setup.ts';
 
 /**
  * Where a signer's identity token comes from, in cosign's order: the `--identity-token` flag
@@ -127,8 +126,12 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
     const bk = await buildkiteToken(ambient);
     if (bk !== undefined) return done(bk, 'Buildkite');
   }
-  if (use('filesystem') && fs.existsSync(FILESYSTEM_TOKEN_PATH))
+  if (use('filesystem') && fs.existsSync(FILESYSTEM_TOKEN_PATH)) {
+    // Loaded here only: verify/setup.ts brings the verifier's trust modules, which a token
+    // given on the command line (every CI signer) does not need.
+    const { readDocument } = await import('../verify/setup.ts');
     return done(readDocument(FILESYSTEM_TOKEN_PATH, 'token file'), FILESYSTEM_TOKEN_PATH);
+  }
   if (provider !== undefined && provider !== 'interactive')
     throw tokenError(
       'NO_IDENTITY_TOKEN',

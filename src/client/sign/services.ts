@@ -78,3 +78,18 @@ function pick(services: Service[], cfg: ServiceConfiguration, field: string): Se
       return services.slice(0, 1);
   }
 }
+
+/**
+ * A keyless bundle needs a verified time for its short-lived certificate: a Rekor v1 entry
+ * (its SET) or an RFC 3161 timestamp. Rekor v2 gives no time, so refuse before signing, and
+ * before asking the CA for a certificate.
+ */
+export function requireTimeSource(services: SigningServices): void {
+  const v1 = services.tlogs.some((t) => t.majorApiVersion === 1);
+  if (!v1 && services.tsaUrls.length === 0)
+    throw new SignetError(
+      'invalid-input',
+      'NO_TIME_SOURCE',
+      'keyless signing needs a timestamp authority or a Rekor v1 log (Rekor v2 entries carry no time): the signing config has neither',
+    );
+}

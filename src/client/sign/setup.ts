@@ -8,16 +8,10 @@ import {
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { httpUrl, type HttpOptions } from '../http/fetch.ts';
-import { fetchSigningConfigJson } from '../http/trust.ts';
-import { servicesFromSigningConfig, type SigningServices } from './services.ts';
+import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
-import {
-  artifactHash,
-  requireTimeSource,
-  signArtifact,
-  signArtifactDigest,
-  type SignContext,
-} from './sign.ts';
+// sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
+import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
 
@@ -103,7 +97,12 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   if (keyless) {
     requireTimeSource(services); // before the token is spent on a certificate
     const token = await identityToken(o, env, config?.oidcUrls[0]?.url);
-    signer = await keylessSigner(services.caUrl!, token, o.http, o.keyPair);
+    const certified = keylessSigner(services.caUrl!, token, o.http, o.keyPair);
+    // What signing needs next (logs, TSA, bundle) loads while the CA works on the certificate,
+    // a round trip that leaves this process idle; one event-loop turn later, so that the
+    // request is on its way first.
+    const next = new Promise((turn) => setImmediate(turn)).then(() => import('./sign.ts'));
+    [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
     const text = readText(o.key!, '--key');
@@ -171,8 +170,10 @@ async function loadSigningConfig(
     return parseSigningConfigJSON(readText(o.signingConfig, '--signing-config'), o.signingConfig);
   if (o.server !== undefined) {
     httpUrl(o.server, '--server');
-    if (o.tufCacheDir === undefined)
+    if (o.tufCacheDir === undefined) {
+      const { fetchSigningConfigJson } = await import('../http/trust.ts');
       return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
+    }
     // The signing config says where our identity token goes: take it only from the server's
     // TUF repository, verified against the pinned (or first-seen) root.
     const { fetchTrust, SIGNER_CACHE_VALIDITY_MS } = await import('../tuf/index.ts');
@@ -246,6 +247,7 @@ export async function signFile(
   flag = 'file',
   wholeFileLimit = WHOLE_FILE_SIGNING_LIMIT,
 ): Promise<{ bundle: Bundle; artifact: Artifact }> {
+  const { artifactHash, signArtifact, signArtifactDigest } = await import('./sign.ts');
   if (ctx.signer.signDigest && fileSize(file, flag) > wholeFileLimit) {
     const hash = artifactHash(ctx.signer);
     const digest = await digestFile(file, hash, flag);

@@ -9,7 +9,7 @@ import type { HttpOptions } from '../http/fetch.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
-import type { SigningServices } from './services.ts';
+import { requireTimeSource, type SigningServices } from './services.ts';
 import type { Signer } from './signer.ts';
 
 /**
@@ -121,23 +121,9 @@ export async function signEnvelope(
   return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
 }
 
-/**
- * A keyless bundle needs a verified time for its short-lived certificate: a Rekor v1 entry
- * (its SET) or an RFC 3161 timestamp. Rekor v2 gives no time, so refuse before signing.
- */
+/** A keyless signature needs a time source (see requireTimeSource). */
 function checkTimeSource(ctx: SignContext): void {
   if (ctx.signer.material.$case === 'certificate') requireTimeSource(ctx.services);
-}
-
-/** See checkTimeSource; also called before asking the CA for a certificate. */
-export function requireTimeSource(services: SigningServices): void {
-  const v1 = services.tlogs.some((t) => t.majorApiVersion === 1);
-  if (!v1 && services.tsaUrls.length === 0)
-    throw new SignetError(
-      'invalid-input',
-      'NO_TIME_SOURCE',
-      'keyless signing needs a timestamp authority or a Rekor v1 log (Rekor v2 entries carry no time): the signing config has neither',
-    );
 }
 
 async function witness(
