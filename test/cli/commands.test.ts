@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { COMMANDS, commandsFor } from '../../src/cli/commands/index.ts';
@@ -39,5 +41,39 @@ describe('command registry (cli/commands/index.ts)', () => {
       ['sing-blob'],
     ])
       assert.equal(commandsFor(argv), COMMANDS, argv.join(' '));
+  });
+});
+
+describe('signet start-up', () => {
+  it('loads no Node internals a command never uses (src/cli/main.ts on commander 14)', () => {
+    // What Node loaded, printed as the process ends. Importing node:util or node:process as an
+    // ES module (commander 15 does) reads every export and so loads these.
+    const report = `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(process.moduleLoadList) + '\\n'))`;
+    const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        `data:text/javascript,${encodeURIComponent(report)}`,
+        main,
+        'sign-blob',
+        '--help',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    assert.ok(line, r.stderr);
+    const loaded: string[] = JSON.parse(line.slice('LOADED '.length));
+    assert.ok(loaded.includes('NativeModule fs'), 'a list of what Node loaded');
+    for (const internal of [
+      'NativeModule worker_threads',
+      'NativeModule internal/util/parse_args/parse_args',
+      'NativeModule internal/process/report',
+    ])
+      assert.ok(
+        !loaded.includes(internal),
+        `${internal} was loaded (node_modules must hold commander 14 as package-lock.json says: npm ci)`,
+      );
   });
 });
