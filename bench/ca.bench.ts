@@ -56,7 +56,9 @@ async function serve(keyType: string): Promise<void> {
   );
   process.stdout.write(`${JSON.stringify({ url, token })}\n`);
   // The parent asks for the server's CPU time, to give CPU per certificate.
-  process.on('message', () => process.send?.(process.cpuUsage()));
+  process.on('message', () =>
+    process.send?.({ all: process.cpuUsage(), main: process.threadCpuUsage() }),
+  );
   process.on('SIGTERM', () => {
     void (async () => {
       await app.close();
@@ -180,9 +182,9 @@ async function measure(keyType: string): Promise<TargetRow> {
   try {
     // Warm up (JIT, token cache, SQLite).
     for (let i = 0; i < 200; i++) await post(agent, target, pool[i % pool.length]!);
-    const cpu = (): Promise<NodeJS.CpuUsage> =>
+    const cpu = (): Promise<{ all: NodeJS.CpuUsage; main: NodeJS.CpuUsage }> =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as NodeJS.CpuUsage));
+        child.once('message', (m) => resolve(m as { all: NodeJS.CpuUsage; main: NodeJS.CpuUsage }));
         child.send('cpu');
       });
     const cpu0 = await cpu();
@@ -199,12 +201,15 @@ async function measure(keyType: string): Promise<TargetRow> {
     );
     const rate = done / ((performance.now() - t0) / 1000);
     const cpu1 = await cpu();
-    const cpuMs = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / done;
+    const ms = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) =>
+      (b.user + b.system - a.user - a.system) / 1000 / done;
+    const cpuMs = ms(cpu0.all, cpu1.all);
+    const mainMs = ms(cpu0.main, cpu1.main);
     console.log(
       `CA ${keyType}: certificates with embedded SCT over HTTP: ${rate.toFixed(0)}/s (${IN_FLIGHT} in flight; target >= 3,000/s on 2 cores)`,
     );
     console.log(
-      `CA ${keyType}: server CPU ${cpuMs.toFixed(3)} ms per certificate (all threads) = ${(2000 / cpuMs).toFixed(0)}/s if the server had both cores to itself`,
+      `CA ${keyType}: server CPU ${cpuMs.toFixed(3)} ms per certificate (all threads; main thread ${mainMs.toFixed(3)} ms, the rest is the SQLite writer thread and V8's GC) = ${(2000 / cpuMs).toFixed(0)}/s if the server had both cores to itself`,
     );
     // The signatures a certificate needs: precertificate and certificate (CA key), SCT (CT log, P-256).
     const signaturesMs = (2 * signCostUs(keyType) + signCostUs('P-256')) / 1000;
@@ -218,7 +223,8 @@ async function measure(keyType: string): Promise<TargetRow> {
     );
     row = {
       target: `CA ${keyType}: CPU per certificate <= 1.5x its signatures`,
-      measured: `${cpuMs.toFixed(3)} ms vs ${signaturesMs.toFixed(3)} ms of signatures`,
+      // The floor of what every request must do, so the gap to the target reads right.
+      measured: `${cpuMs.toFixed(3)} ms vs ${signaturesMs.toFixed(3)} ms of signatures; required checks (key read, proof of possession) ${checksMs.toFixed(3)} ms put the floor at ${((signaturesMs + checksMs) / signaturesMs).toFixed(1)}x before HTTP and the CT log`,
       ratio: `${(cpuMs / signaturesMs).toFixed(1)}x`,
       met: cpuMs <= 1.5 * signaturesMs,
     };
