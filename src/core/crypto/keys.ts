@@ -140,31 +140,28 @@ const EC_SPKI_PREFIX: Record<string, { prefix: Buffer; coordinate: number }> = {
 };
 
 /**
- * `spkiDer(key)` for a key parsed from `given` (SPKI DER), without re-encoding it when `given`
- * already is that encoding: an EC key on a named curve with an uncompressed point, which is what
- * clients send, is compared with the key's own coordinates; anything else (compressed points, RSA,
- * Ed25519) is exported. Same bytes either way; OpenSSL 3's generic key encoder costs more than an
- * ECDSA P-256 signature (bench/ca), reading the coordinates a tenth of that.
+ * A public key read from SubjectPublicKeyInfo DER, with the canonical SPKI DER of that key (what a
+ * certificate for it carries). An EC key on a named curve with an uncompressed point, which is
+ * what clients send, has one DER encoding: the curve's fixed prefix, 0x04 and the coordinates;
+ * when `given` is exactly that form for the curve OpenSSL read from it, the key was decoded from
+ * these very bytes (OpenSSL refuses coordinates off the curve or not below p), so `given` is the
+ * encoding and is returned as is. Anything else (compressed points, RSA, Ed25519) is exported.
+ * OpenSSL 3's generic key encoder costs more than an ECDSA P-256 signature (bench/ca); reading
+ * the coordinates back out (JWK export) still cost a tenth of one per request.
  */
-export function canonicalSpki(key: KeyObject, given: Uint8Array): Uint8Array {
+export function readSpki(given: Uint8Array): { key: KeyObject; spki: Uint8Array } {
+  const b = Buffer.from(given.buffer, given.byteOffset, given.length);
+  const key = createPublicKey({ key: b, format: 'der', type: 'spki' });
   const ec =
     key.asymmetricKeyType === 'ec'
       ? EC_SPKI_PREFIX[key.asymmetricKeyDetails?.namedCurve ?? '']
       : undefined;
-  if (ec && given.length === ec.prefix.length + 1 + 2 * ec.coordinate) {
-    const b = Buffer.from(given.buffer, given.byteOffset, given.length);
-    const x = ec.prefix.length + 1;
-    const y = x + ec.coordinate;
-    const jwk = key.export({ format: 'jwk' });
-    if (
-      b.subarray(0, ec.prefix.length).equals(ec.prefix) &&
-      b[x - 1] === 0x04 &&
-      jwk.x !== undefined &&
-      jwk.y !== undefined &&
-      b.subarray(x, y).equals(Buffer.from(jwk.x, 'base64url')) &&
-      b.subarray(y).equals(Buffer.from(jwk.y, 'base64url'))
-    )
-      return given;
-  }
-  return spkiDer(key);
+  if (
+    ec &&
+    given.length === ec.prefix.length + 1 + 2 * ec.coordinate &&
+    b[ec.prefix.length] === 0x04 &&
+    b.subarray(0, ec.prefix.length).equals(ec.prefix)
+  )
+    return { key, spki: given };
+  return { key, spki: spkiDer(key) };
 }

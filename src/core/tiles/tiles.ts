@@ -132,6 +132,27 @@ export interface TileEdge {
   size: number;
   /** edge[L] = hashes of tile floor(n_L/256) at level L (0..255 of them). */
   levels: Uint8Array[][];
+  /**
+   * runs[L] = the roots of the complete power-of-two runs of levels[L], largest first (the
+   * subtrees the root is folded from). Kept by appendToTiles, one or a few hashes per appended
+   * hash, so a batch's new root costs O(log n) hashes instead of rehashing the partial tiles
+   * (up to 254 per batch); absent (an edge read back from tiles), they come from the rows.
+   */
+  runs?: Uint8Array[][];
+}
+
+/** The roots of `row`'s complete power-of-two runs, largest first (row.length < 256). */
+function rowRuns(row: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
+    const n = 2 ** bit;
+    if ((row.length & n) !== 0) {
+      out.push(rootOf(row.slice(off, off + n)));
+      off += n;
+    }
+  }
+  return out;
 }
 
 export const EMPTY_EDGE: TileEdge = { size: 0, levels: [] };
@@ -152,19 +173,28 @@ export function appendToTiles(
   leafHashes: readonly Uint8Array[],
 ): { edge: TileEdge; writes: TileWrite[] } {
   const levels = edge.levels.map((l) => [...l]);
+  const runs = edge.runs ? edge.runs.map((r) => [...r]) : edge.levels.map(rowRuns);
   const touched = new Map<string, TileWrite>();
   const added: number[] = [];
   const push = (level: number, h: Uint8Array): void => {
     while (levels.length <= level) levels.push([]);
+    while (runs.length <= level) runs.push([]);
     const row = levels[level]!;
+    const run = runs[level]!;
     const count = hashesAtTileLevel(level, edge.size) + (added[level] ?? 0);
     const index = Math.floor(count / TILE_WIDTH);
     added[level] = (added[level] ?? 0) + 1;
+    // The new hash closes one run per trailing 1 bit of the row's length (a binary counter).
+    let node = h;
+    for (let c = row.length; (c & 1) === 1; c >>= 1) node = nodeHash(run.pop()!, node);
+    run.push(node);
     row.push(h);
     touched.set(`${level}/${index}`, { level, index, hashes: row });
     if (row.length === TILE_WIDTH) {
+      // A full row is one run of 256: its root, which goes up a level.
       levels[level] = [];
-      push(level + 1, rootOf(row));
+      runs[level] = [];
+      push(level + 1, node);
     }
   };
   for (const h of leafHashes) {
@@ -173,7 +203,7 @@ export function appendToTiles(
   }
   // Rows were referenced live while appending: snapshot them.
   const writes = [...touched.values()].map((w) => ({ ...w, hashes: [...w.hashes] }));
-  return { edge: { size: edge.size + leafHashes.length, levels }, writes };
+  return { edge: { size: edge.size + leafHashes.length, levels, runs }, writes };
 }
 
 /**
@@ -184,17 +214,8 @@ export function rootFromEdge(edge: TileEdge): Uint8Array {
   if (edge.size === 0) return rootOf([]);
   // Collect subtree roots from the highest level down (left to right in the tree).
   const parts: Uint8Array[] = [];
-  for (let level = edge.levels.length - 1; level >= 0; level--) {
-    const row = edge.levels[level] ?? [];
-    let off = 0;
-    for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
-      const n = 2 ** bit;
-      if (row.length - off >= n && (row.length & n) !== 0) {
-        parts.push(rootOf(row.slice(off, off + n)));
-        off += n;
-      }
-    }
-  }
+  for (let level = edge.levels.length - 1; level >= 0; level--)
+    parts.push(...(edge.runs?.[level] ?? rowRuns(edge.levels[level] ?? [])));
   let h = parts[parts.length - 1]!;
   for (let i = parts.length - 2; i >= 0; i--) h = nodeHash(parts[i]!, h);
   return h;

@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { createPublicKey } from 'node:crypto';
-import { canonicalSpki } from '../../core/crypto/keys.ts';
+import { readSpki } from '../../core/crypto/keys.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
@@ -69,13 +68,11 @@ function pemKey(text: string, field: string): ParsedKey {
 }
 
 function spkiKey(der: Uint8Array, field: string): ParsedKey {
-  let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    return readSpki(der);
   } catch (e) {
     throw invalid(field, `is not a SubjectPublicKeyInfo public key: ${(e as Error).message}`, e);
   }
-  return { key, spki: canonicalSpki(key, der) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { canonicalSpki, spkiDer } from '../../../src/core/crypto/keys.ts';
+import { readSpki, spkiDer } from '../../../src/core/crypto/keys.ts';
 
 const der = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
 const parse = (d: Uint8Array) =>
@@ -19,31 +19,38 @@ function compressed(key: KeyObject): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.of(0x30, body.length), body]));
 }
 
-describe('canonicalSpki', () => {
+describe('readSpki', () => {
   for (const curve of ['P-256', 'P-384', 'P-521']) {
     it(`returns the given DER of a ${curve} key, equal to OpenSSL's encoding`, () => {
       const given = der(generateKeyPairSync('ec', { namedCurve: curve }).publicKey);
-      const out = canonicalSpki(parse(given), given);
-      assert.equal(out, given);
-      assert.deepEqual(out, spkiDer(parse(given)));
+      const { key, spki } = readSpki(given);
+      assert.equal(spki, given);
+      assert.deepEqual(spki, spkiDer(parse(given)));
+      assert.deepEqual(der(key), given);
     });
   }
 
-  it("never answers with DER of another key: the parsed key's own encoding wins", () => {
-    const a = der(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
-    const b = der(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
-    assert.deepEqual(canonicalSpki(parse(a), b), a);
-    // Same coordinates, another curve's header: not taken either.
+  it('refuses a point that is not on the curve (the given bytes are taken only once OpenSSL read them)', () => {
+    const given = der(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    const bad = new Uint8Array(given);
+    bad[bad.length - 1]! ^= 1;
+    assert.throws(() => readSpki(bad));
+  });
+
+  it("another curve's header over the same point length is not taken as given", () => {
+    // A P-384 key read with its own header: the P-256 prefix never matches it.
     const p384 = der(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
-    assert.deepEqual(canonicalSpki(parse(p384), a), p384);
+    const { spki } = readSpki(p384);
+    assert.deepEqual(spki, p384);
   });
 
   it('encodes compressed points as OpenSSL does (kept compressed), not as given-or-uncompressed', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     const c = compressed(key);
-    const out = canonicalSpki(parse(c), c);
-    assert.deepEqual(out, spkiDer(parse(c)));
-    assert.equal(out.length, c.length);
+    const { spki } = readSpki(c);
+    assert.notEqual(spki, c);
+    assert.deepEqual(spki, spkiDer(parse(c)));
+    assert.equal(spki.length, c.length);
   });
 
   for (const type of ['ed25519', 'rsa'] as const) {
@@ -52,7 +59,8 @@ describe('canonicalSpki', () => {
         type === 'rsa'
           ? generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey
           : generateKeyPairSync('ed25519').publicKey;
-      assert.deepEqual(canonicalSpki(key, der(key)), der(key));
+      const { spki } = readSpki(der(key));
+      assert.deepEqual(spki, der(key));
     });
   }
 });

@@ -176,6 +176,26 @@ test('appending builds the tiles the spec defines, and the edge gives the root',
   assert.equal(rootFromEdge(EMPTY_EDGE).length, 32);
 });
 
+test('the root kept incrementally equals the root rebuilt from the rows (an edge read back from tiles)', () => {
+  // One leaf at a time (as a CA's batches often are), then batches, across the 256 boundary.
+  const { leaves, edges } = grow([...Array.from({ length: 300 }, () => 1), 7, 255, 1, 513]);
+  let total = 0;
+  for (const [i, n] of [...Array.from({ length: 300 }, () => 1), 7, 255, 1, 513].entries()) {
+    total += n;
+    const edge = edges[i]!;
+    assert.ok(edge.runs, 'appendToTiles keeps the runs');
+    const bare: TileEdge = { size: edge.size, levels: edge.levels };
+    assert.deepEqual(rootFromEdge(edge), rootOf(leaves.slice(0, total)), `root at ${total}`);
+    assert.deepEqual(rootFromEdge(bare), rootFromEdge(edge), `rebuilt root at ${total}`);
+    // Appending to the bare edge builds the same runs as appending to the carried one.
+    const next = leafHash(Buffer.from(`next${total}`));
+    assert.deepEqual(
+      rootFromEdge(appendToTiles(bare, [next]).edge),
+      rootFromEdge(appendToTiles(edge, [next]).edge),
+    );
+  }
+});
+
 test('inclusion and consistency proofs from tile reads equal the list-based ones', async () => {
   const { leaves, tiles } = grow([70_001]);
   // Reference values from the leaf list, through one memoized node source.
