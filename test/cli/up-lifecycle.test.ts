@@ -91,6 +91,11 @@ test('a second signet up on a data folder in use is refused naming the process; 
     await new Promise((r) => setTimeout(r, 50));
   }
   try {
+    // The server runs with the V8 flags of bin/node-options, the ones `npm run bench` measures
+    // the log with (the sh script execs Node, so the pid is Node's).
+    const argv = fs.readFileSync(`/proc/${first.child.pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of fs.readFileSync('bin/node-options', 'utf8').trim().split(/\s+/))
+      assert.ok(argv.includes(flag), `signet up runs without ${flag}: ${argv.join(' ')}`);
     const second = spawnSync(bin, ['up', '--port', '0', '--data', data], {
       encoding: 'utf8',
       timeout: 30_000,
