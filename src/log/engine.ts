@@ -537,8 +537,17 @@ export class TileLog implements LogEngine {
     return this.#storage.search(key);
   }
 
+  /** The builder of the size asked for last: an append batch's proofs share it (and its folds). */
+  #lastBuilder: TileProofBuilder | undefined;
+
   #builder(size: number): TileProofBuilder {
-    return new TileProofBuilder(size, (l, i, w) => this.#tileHashes(l, i, w), this.#nodes);
+    if (this.#lastBuilder?.size !== size)
+      this.#lastBuilder = new TileProofBuilder(
+        size,
+        (l, i, w) => this.#tileHashes(l, i, w),
+        this.#nodes,
+      );
+    return this.#lastBuilder;
   }
 
   /** Hashes of a tile (at least `width`), from the in-memory edge when it holds the tile. */

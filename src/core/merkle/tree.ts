@@ -106,10 +106,20 @@ export function consistencyRanges(from: number, to: number): ProofRange[] {
   return out;
 }
 
+/**
+ * A node's key for maps: its position in an in-order walk of the tree, 2^level·(2·index + 1) - 1
+ * (one-to-one: the level is the number of trailing one bits), a number while that is below 2^53
+ * (every node of a tree of fewer than 2^52 leaves), text beyond. A number costs no allocation.
+ */
+export function nodeKey(n: NodeId): number | string {
+  const k = n.index * 2 ** (n.level + 1) + (2 ** n.level - 1);
+  return Number.isSafeInteger(k) ? k : `${n.level}/${n.index}`;
+}
+
 /** Every distinct node a set of ranges needs, so a caller can fetch them in one go. */
 export function nodesOf(ranges: ProofRange[]): NodeId[] {
-  const seen = new Map<string, NodeId>();
-  for (const r of ranges) for (const n of r.nodes) seen.set(`${n.level}/${n.index}`, n);
+  const seen = new Map<number | string, NodeId>();
+  for (const r of ranges) for (const n of r.nodes) seen.set(nodeKey(n), n);
   return [...seen.values()];
 }
 

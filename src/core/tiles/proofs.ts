@@ -7,6 +7,7 @@ import {
   consistencyRanges,
   foldRange,
   inclusionRanges,
+  nodeKey,
   nodesOf,
   rangeNodes,
   type NodeId,
@@ -25,7 +26,7 @@ export type TileFetcher = (level: number, index: number, width: number) => Promi
  * so entries stay valid forever; `maxEntries` bounds memory (cleared wholesale when full).
  */
 export class NodeCache {
-  readonly #map = new Map<string, Uint8Array>();
+  readonly #map = new Map<number | string, Uint8Array>();
   readonly #max: number;
   readonly #minLevel: number;
   /** The nodes below minLevel of the few subtrees of that level used last, most recent last. */
@@ -58,7 +59,7 @@ export class NodeCache {
     return 2 ** (m + 1) - 2 * perTile + (n.index - tile * perTile);
   }
   get(n: NodeId): Uint8Array | undefined {
-    if (n.level >= this.#minLevel) return this.#map.get(`${n.level}/${n.index}`);
+    if (n.level >= this.#minLevel) return this.#map.get(nodeKey(n));
     const t = this.#lowTile(n);
     const sub = this.#low.get(t);
     if (sub === undefined) return undefined;
@@ -73,7 +74,7 @@ export class NodeCache {
       throw new RangeError(`a node hash is ${HASH_SIZE} bytes, not ${h.length}`);
     if (n.level >= this.#minLevel) {
       if (this.#map.size >= this.#max) this.#map.clear();
-      this.#map.set(`${n.level}/${n.index}`, h);
+      this.#map.set(nodeKey(n), h);
       return;
     }
     if (this.#lowTiles === 0) return;
@@ -106,6 +107,9 @@ interface LowSubtree {
   readonly have: Uint8Array;
 }
 
+/** Bound on TileProofBuilder's folded ranges (more than any tree size below 2^53 has). */
+const MAX_FOLDS = 128;
+
 /** Proof and root computation for one tree size from tiles. */
 export class TileProofBuilder {
   readonly size: number;
@@ -118,25 +122,27 @@ export class TileProofBuilder {
     this.#cache = cache;
   }
 
-  /** Hashes of complete nodes, each tile fetched once. */
-  async nodes(nodes: NodeId[]): Promise<Map<string, Uint8Array>> {
-    const out = new Map<string, Uint8Array>();
-    const byTile = new Map<string, Array<{ node: NodeId; offset: number; count: number }>>();
+  /** Hashes of complete nodes (by nodeKey), each tile fetched once. */
+  async nodes(nodes: NodeId[]): Promise<Map<number | string, Uint8Array>> {
+    const out = new Map<number | string, Uint8Array>();
+    const byTile = new Map<
+      number | string,
+      { level: number; index: number; list: Array<{ node: NodeId; offset: number; count: number }> }
+    >();
     for (const n of nodes) {
       const hit = this.#cache.get(n);
       if (hit) {
-        out.set(`${n.level}/${n.index}`, hit);
+        out.set(nodeKey(n), hit);
         continue;
       }
       const t = nodeTile(n);
-      const key = `${t.level}/${t.index}`;
-      let list = byTile.get(key);
-      if (!list) byTile.set(key, (list = []));
-      list.push({ node: n, offset: t.offset, count: t.count });
+      const key = nodeKey(t); // a tile's (level, index) as a map key
+      let tile = byTile.get(key);
+      if (!tile) byTile.set(key, (tile = { level: t.level, index: t.index, list: [] }));
+      tile.list.push({ node: n, offset: t.offset, count: t.count });
     }
     await Promise.all(
-      [...byTile.entries()].map(async ([key, list]) => {
-        const [level, index] = key.split('/').map(Number) as [number, number];
+      [...byTile.values()].map(async ({ level, index, list }) => {
         const width = tileWidth(level, index, this.size);
         const hashes = await this.#fetch(level, index, width);
         if (hashes.length < width)
@@ -150,7 +156,7 @@ export class TileProofBuilder {
               `node ${node.level}/${node.index} is not complete at size ${this.size}`,
             );
           // Another proof may have computed it while this one waited for the tile.
-          out.set(`${node.level}/${node.index}`, this.#compute(node, level, index, hashes));
+          out.set(nodeKey(node), this.#compute(node, level, index, hashes));
         }
       }),
     );
@@ -185,9 +191,33 @@ export class TileProofBuilder {
     return h;
   }
 
+  /**
+   * MTH of the ranges made of several complete subtrees, by range. Each such range ends at this
+   * tree's size (any other range of RFC 6962's recursion is one complete subtree), so there are
+   * at most about log2(size) of them, and the proofs against one size (an append batch's) all
+   * share them: folding them again per proof was most of a proof's hashing.
+   */
+  readonly #folds = new Map<number, { end: number; hash: Uint8Array }>();
+
+  #folded(r: ProofRange): Uint8Array | undefined {
+    if (r.nodes.length < 2) return undefined;
+    const f = this.#folds.get(r.begin);
+    return f?.end === r.end ? f.hash : undefined;
+  }
+
   async #resolve(ranges: ProofRange[]): Promise<Uint8Array[]> {
-    const hashes = await this.nodes(nodesOf(ranges));
-    return ranges.map((r) => foldRange(r.nodes.map((n) => hashes.get(`${n.level}/${n.index}`)!)));
+    const known = ranges.map((r) => this.#folded(r));
+    const hashes = await this.nodes(nodesOf(ranges.filter((_, i) => known[i] === undefined)));
+    return ranges.map((r, i) => {
+      const k = known[i];
+      if (k) return k;
+      const h = foldRange(r.nodes.map((n) => hashes.get(nodeKey(n))!));
+      if (r.nodes.length > 1) {
+        if (this.#folds.size >= MAX_FOLDS) this.#folds.clear();
+        this.#folds.set(r.begin, { end: r.end, hash: h });
+      }
+      return h;
+    });
   }
 
   /** MTH of the tree of this size. */
@@ -195,7 +225,7 @@ export class TileProofBuilder {
     if (this.size === 0) return rootOf([]);
     const nodes = rangeNodes(0, this.size);
     const hashes = await this.nodes(nodes);
-    return foldRange(nodes.map((n) => hashes.get(`${n.level}/${n.index}`)!));
+    return foldRange(nodes.map((n) => hashes.get(nodeKey(n))!));
   }
 
   async inclusionProof(index: number): Promise<Uint8Array[]> {
