@@ -7,7 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { applySchema } from './sqlite-schema.ts';
-import type { ExistingEntry, NewEntry, SearchKeyChange, TileRow, TreeState } from './types.ts';
+import { type PackedBytes, unpackedAt } from '../../core/encoding/packed-bytes.ts';
+import type { PackedEntries } from './sqlite-batch.ts';
+import type { ExistingEntry, SearchKeyChange, TileRow, TreeState } from './types.ts';
 
 interface Init {
   file: string;
@@ -70,19 +72,26 @@ function readState(): TreeState | undefined {
 
 type Op =
   | { op: 'init'; initial: TreeState }
-  | { op: 'begin'; keys?: Uint8Array[] }
-  | { op: 'dedupe'; keys: Uint8Array[] }
+  | { op: 'begin'; keys?: PackedBytes }
+  | { op: 'dedupe'; keys: PackedBytes }
   | { op: 'readTiles'; coords: Array<{ level: number; index: number }> }
   | { op: 'leafHashes'; from: number; to: number }
-  | { op: 'commit'; entries: NewEntry[]; tiles: TileRow[]; state?: TreeState; prevSize: number }
+  | {
+      op: 'commit';
+      entries: PackedEntries;
+      tiles: TileRow[];
+      state?: TreeState;
+      prevSize: number;
+    }
   | { op: 'rollback' }
   | { op: 'replaceCheckpoint'; size: number; checkpoint: string }
   | { op: 'updateSearchKeys'; changes: SearchKeyChange[] }
   | { op: 'close' };
 
-function dedupe(keys: Uint8Array[]): ExistingEntry[] {
+function dedupe(packed: PackedBytes): ExistingEntry[] {
   const out: ExistingEntry[] = [];
-  for (const k of keys) {
+  for (let i = 0; i < packed.ends.length; i++) {
+    const k = unpackedAt(packed, i);
     if (k.length === 0) throw new Error('a dedupe key is empty');
     let row = q.dedupe.get(log, k) as Record<string, unknown> | undefined;
     // Asked in both shapes: a database that was opened by older code in between may hold
@@ -94,7 +103,7 @@ function dedupe(keys: Uint8Array[]): ExistingEntry[] {
         index: row.idx as number,
         leafHash: row.leaf_hash as Uint8Array,
         integratedTime: row.itime as number,
-        dedupeKey: k,
+        dedupeKey: k.slice(), // not a view: the answer would carry every key's bytes
       });
   }
   return out;
@@ -144,19 +153,25 @@ function handle(m: Op): unknown {
       return (q.leafHashes.all(log, m.from, m.to) as Array<{ leaf_hash: Uint8Array }>).map(
         (x) => x.leaf_hash,
       );
-    case 'commit':
+    case 'commit': {
       // The transaction's writes and its commit, all or nothing (the caller rolls back on error).
-      for (const e of m.entries) {
+      const p = m.entries;
+      let key = 0;
+      for (let i = 0; i < p.indexes.length; i++) {
+        const index = p.indexes[i]!;
+        const leafHash = p.leafHashes.subarray(i * 32, i * 32 + 32);
+        const dedupeKey = p.dedupeKeys[i] ?? leafHash;
         q.insertEntry.run(
           log,
-          e.index,
-          e.leaf,
-          e.leafHash,
-          compact && sameBytes(e.dedupeKey, e.leafHash) ? SAME_AS_LEAF_HASH : e.dedupeKey,
-          e.integratedTime,
-          e.extra ?? null,
+          index,
+          unpackedAt(p.leaves, i),
+          leafHash,
+          compact && sameBytes(dedupeKey, leafHash) ? SAME_AS_LEAF_HASH : dedupeKey,
+          p.integratedTimes[i]!,
+          p.extras[i] ?? null,
         );
-        for (const k of e.searchKeys) q.insertSearch.run(log, k, e.index);
+        for (const end = key + p.searchKeyCounts[i]!; key < end; key++)
+          q.insertSearch.run(log, p.searchKeys[key]!, index);
       }
       for (const t of m.tiles) q.upsertTile.run(log, t.level, t.index, t.data);
       if (m.state) {
@@ -166,6 +181,7 @@ function handle(m: Op): unknown {
       }
       db.exec('COMMIT');
       return undefined;
+    }
     case 'rollback':
       if (db.isTransaction) db.exec('ROLLBACK');
       return undefined;

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import type { StoredEntry } from '../types.ts';
+import { packBytes, packedTransferables } from '../../core/encoding/packed-bytes.ts';
+import { packEntries, transferables } from './sqlite-batch.ts';
 import type {
   ExistingEntry,
   LogStorage,
@@ -77,14 +79,14 @@ class Writer {
     this.#worker.on('exit', () => fail(new Error('the SQLite writer thread exited')));
   }
 
-  call<T>(m: Record<string, unknown> & { op: string }): Promise<T> {
+  call<T>(m: Record<string, unknown> & { op: string }, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // Keep the process alive while a write is outstanding.
       this.#worker.ref();
-      this.#worker.postMessage({ id, m });
+      this.#worker.postMessage({ id, m }, transfer);
     });
   }
 
@@ -172,10 +174,11 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
     sequence(fn, opts) {
       return withFileLock(file, async () => {
         const prefetch = opts?.dedupeKeys;
+        const keys = prefetch && packBytes(prefetch);
         const { state, existing } = await writer.call<{
           state: TreeState;
           existing?: ExistingEntry[];
-        }>({ op: 'begin', ...(prefetch ? { keys: prefetch } : {}) });
+        }>({ op: 'begin', ...(keys ? { keys } : {}) }, keys ? packedTransferables(keys) : []);
         try {
           // The writes are sent with the commit, in one message that the writer applies and
           // commits at once (or rolls back): each round trip to the writer waits for this
@@ -185,12 +188,17 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
             entries: [],
             tiles: [],
           };
+          const dedupeCall = (list: Uint8Array[]): Promise<ExistingEntry[]> => {
+            const packed = packBytes(list);
+            return writer.call({ op: 'dedupe', keys: packed }, [
+              packed.data.buffer,
+              packed.ends.buffer,
+            ]);
+          };
           const tx: SequenceTx = {
             state,
             findByDedupeKeys: (keys) =>
-              keys === prefetch && existing
-                ? Promise.resolve(existing)
-                : writer.call<ExistingEntry[]>({ op: 'dedupe', keys }),
+              keys === prefetch && existing ? Promise.resolve(existing) : dedupeCall(keys),
             readTiles: (coords) => writer.call<TileRow[]>({ op: 'readTiles', coords }),
             readLeafHashes: (from, to) => writer.call<Uint8Array[]>({ op: 'leafHashes', from, to }),
             insertEntries: async (entries) => void writes.entries.push(...entries),
@@ -198,7 +206,11 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
             setState: async (s) => void (writes.state = s),
           };
           const out = await fn(tx);
-          await writer.call({ op: 'commit', ...writes, prevSize: state.size });
+          const entries = packEntries(writes.entries);
+          await writer.call(
+            { op: 'commit', ...writes, entries, prevSize: state.size },
+            transferables(entries),
+          );
           return out;
         } catch (e) {
           await writer.call({ op: 'rollback' }).catch(() => undefined);
