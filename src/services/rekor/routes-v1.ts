@@ -32,10 +32,26 @@ export interface V1Context {
 
 /** Rekor's JSON producer (go-openapi): compact JSON and a trailing newline. */
 function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return sendEncoded(reply, status, Buffer.from(JSON.stringify(value)));
+}
+
+/** JSON already encoded (v1 entries: shards.ts v1Entry), with Rekor's trailing newline. */
+function sendEncoded(reply: FastifyReply, status: number, json: Buffer): FastifyReply {
   return reply
     .code(status)
     .type('application/json')
-    .send(`${JSON.stringify(value)}\n`);
+    .send(Buffer.concat([json, NEWLINE]));
+}
+
+const NEWLINE = Buffer.from('\n');
+const COMMA = Buffer.from(',');
+
+/** A JSON array of encoded values. */
+function jsonArray(values: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from('[')];
+  for (const [i, v] of values.entries()) parts.push(...(i > 0 ? [COMMA, v] : [v]));
+  parts.push(Buffer.from(']'));
+  return Buffer.concat(parts);
 }
 
 function entriesPath(req: FastifyRequest): string {
@@ -75,7 +91,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     };
     const { json } = await shard.v1Entry(entry, result.checkpoint, true);
     reply.header('etag', id).header('location', location);
-    return sendJson(reply, 201, json);
+    return sendEncoded(reply, 201, json);
   });
 
   app.get('/api/v1/log/entries/:entryUUID', async (req, reply) => {
@@ -84,7 +100,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     const found = await shards.findByRef(ref);
     if (!found) throw notFound(`no entry with UUID ${entryUUID}`, 'entryUUID');
     const { json } = await found.shard.v1Entry(found.entry);
-    return sendJson(reply, 200, json);
+    return sendEncoded(reply, 200, json);
   });
 
   app.get('/api/v1/log/entries', async (req, reply) => {
@@ -95,7 +111,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     const e = await loc.shard.engine.entry(loc.index);
     if (!e) throw notFound(`no entry at logIndex ${index}`, 'logIndex');
     const { json } = await loc.shard.v1Entry(e);
-    return sendJson(reply, 200, json);
+    return sendEncoded(reply, 200, json);
   });
 
   app.post('/api/v1/log/entries/retrieve', async (req, reply) => {
@@ -113,7 +129,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     if (total === 0) throw invalid('', 'give at least one of entryUUIDs, logIndexes, entries');
     if (total > MAX_RETRIEVE)
       throw invalid('', `at most ${MAX_RETRIEVE} entries can be retrieved at once (got ${total})`);
-    const out: Record<string, unknown>[] = [];
+    const out: Buffer[] = [];
     for (const [i, u] of uuids.entries()) {
       if (typeof u !== 'string') throw invalid(`entryUUIDs[${i}]`, 'must be a string');
       const found = await shards.findByRef(parseEntryRef(u, `entryUUIDs[${i}]`));
@@ -139,7 +155,7 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       const found = await shards.findByRef({ uuid });
       if (found) out.push((await found.shard.v1Entry(found.entry)).json);
     }
-    return sendJson(reply, 200, out);
+    return sendEncoded(reply, 200, jsonArray(out));
   });
 
   // LogInfo / InactiveShardLogInfo: fields in go-swagger's (alphabetical) order, as Rekor writes

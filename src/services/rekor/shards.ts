@@ -8,7 +8,7 @@ import {
   entryUuid,
   setPayload,
   treeIdForKey,
-  v1LogEntry,
+  v1LogEntryJson,
   v2TransparencyLogEntry,
 } from '../../core/rekor/index.ts';
 import type { LogEngine, SignedCheckpoint, StoredEntry } from '../../log/types.ts';
@@ -162,12 +162,12 @@ export class Shard {
     return this.engine.checkpoint();
   }
 
-  /** The v1 LogEntry map for an entry, with proof against `head` (default: latest). */
+  /** The v1 LogEntry map for an entry (JSON), with proof against `head` (default: latest). */
   async v1Entry(
     e: StoredEntry,
     head?: { size: number; rootHash: Uint8Array },
     sharedCheckpoint = false,
-  ): Promise<{ id: string; json: Record<string, unknown> }> {
+  ): Promise<{ id: string; json: Buffer }> {
     let h: { size: number; rootHash: Uint8Array } = head ?? (await this.head());
     // With witnesses, the proof ends in a cosigned v1 checkpoint (possibly of a larger tree).
     let cosigned: string | undefined;
@@ -197,7 +197,7 @@ export class Shard {
       },
     };
     if (e.extra && e.extra.length > 0) Object.assign(parts, { attestation: e.extra });
-    return { id, json: v1LogEntry(parts) };
+    return { id, json: v1LogEntryJson(parts) };
   }
 
   /** The v2 TransparencyLogEntry for an entry, proven against a v2 checkpoint. */

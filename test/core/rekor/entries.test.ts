@@ -13,6 +13,7 @@ import {
   parseProposedEntryV1,
   setPayload,
   treeIdForKey,
+  v1LogEntryJson,
 } from '../../../src/core/rekor/index.ts';
 import {
   b64,
@@ -345,5 +346,61 @@ describe('Rekor v2 kinds', () => {
       'dsseRequestV002.envelope.signatures[0].sig',
       /no verifier/,
     );
+  });
+});
+
+describe('Rekor v1 LogEntry answer', () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const parts = {
+    entryId: '24296fb24b8ad77a' + 'ab'.repeat(32),
+    body: new Uint8Array(Buffer.from('{"apiVersion":"0.0.1"}')),
+    integratedTime: 1_733_400_000,
+    logId: new Uint8Array(32).fill(7),
+    logIndex: 1_000_123,
+    shardIndex: 123,
+    set: new Uint8Array(71).fill(9),
+    proof: {
+      rootHash: new Uint8Array(32).fill(1),
+      treeSize: 124,
+      hashes: [new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)],
+      // a note's signature lines start with an em dash: the one non-ASCII character
+      checkpoint: 'host - 42\n124\nAQEB\n\n\u2014 host AAAA\n',
+    },
+  };
+  // What Rekor's Go models marshal, field by field in their order, by JSON.stringify.
+  const expected = (attestation?: Uint8Array) => ({
+    [parts.entryId]: {
+      ...(attestation
+        ? { attestation: { data: Buffer.from(attestation).toString('base64') } }
+        : {}),
+      body: Buffer.from(parts.body).toString('base64'),
+      integratedTime: parts.integratedTime,
+      logID: hex(parts.logId),
+      logIndex: parts.logIndex,
+      verification: {
+        inclusionProof: {
+          checkpoint: parts.proof.checkpoint,
+          hashes: parts.proof.hashes.map(hex),
+          logIndex: parts.shardIndex,
+          rootHash: hex(parts.proof.rootHash),
+          treeSize: parts.proof.treeSize,
+        },
+        signedEntryTimestamp: Buffer.from(parts.set).toString('base64'),
+      },
+    },
+  });
+
+  it('is byte for byte the JSON of the LogEntry map, the checkpoint in UTF-8', () => {
+    assert.deepEqual(v1LogEntryJson(parts), Buffer.from(JSON.stringify(expected())));
+    const att = new Uint8Array(Buffer.from('{"_type":"statement"}'));
+    assert.deepEqual(
+      v1LogEntryJson({ ...parts, attestation: att }),
+      Buffer.from(JSON.stringify(expected(att))),
+    );
+    assert.ok(v1LogEntryJson(parts).includes(Buffer.from('\u2014')));
+  });
+
+  it('refuses an index that is not a safe integer rather than writing it', () => {
+    assert.throws(() => v1LogEntryJson({ ...parts, logIndex: 2 ** 53 }), RangeError);
   });
 });
