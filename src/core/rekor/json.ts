@@ -25,8 +25,14 @@ export function fields(
   obj: JsonObject,
   path: string,
   allowed: readonly string[],
-  aliases: Record<string, string> = {},
+  aliases: Record<string, string> = NO_ALIASES,
 ): JsonObject {
+  if (aliases === NO_ALIASES) {
+    // Nothing to rename: once every key is known, the object is the answer (no copy per level).
+    for (const k of Object.keys(obj))
+      if (!allowed.includes(k)) throw invalid(join(path, k), 'is not a known field');
+    return obj;
+  }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(obj)) {
     const name = aliases[k] ?? k;
@@ -36,6 +42,8 @@ export function fields(
   }
   return out;
 }
+
+const NO_ALIASES: Record<string, string> = Object.freeze({});
 
 export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;

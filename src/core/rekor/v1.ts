@@ -118,7 +118,7 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
     throw invalid('spec.data.hash.algorithm', 'must be sha512 for an Ed25519 key (Ed25519ph)');
 
   const sigB64 = toBase64(signature);
-  const keyB64 = toBase64(new TextEncoder().encode(canonicalPem(material)));
+  const keyB64 = toBase64(UTF8.encode(canonicalPem(material)));
   const pending: ParsedEntry['pending'][number] = material.point
     ? { point: material.point, details: digestScheme(material), digest, signature }
     : { key: material.key, details: digestScheme(material), digest, signature };

@@ -99,12 +99,15 @@ export function certificatesFromDer(ders: Uint8Array[], field: string): Verifier
   return m;
 }
 
+/** Decodes PEM bytes (made once: a decoder per admission cost more than the decoding). */
+const PEM_TEXT = new TextDecoder('utf-8', { fatal: false });
+
 /**
  * Rekor v1's x509 "public key" PEM (rekor pkg/pki/x509 NewPublicKey): one `PUBLIC KEY` block,
  * one `CERTIFICATE`, or a chain of up to 10 certificates (leaf first).
  */
 export function verifierFromPem(pemBytes: Uint8Array, field: string): VerifierMaterial {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(pemBytes);
+  const text = PEM_TEXT.decode(pemBytes);
   const blocks = decodePemAll(text, field);
   if (blocks.length > 1 || blocks[0]!.label === 'CERTIFICATE') {
     if (blocks.length > 10) throw invalid(field, 'has more than 10 certificates');
