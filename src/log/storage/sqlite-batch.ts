@@ -26,7 +26,8 @@ export interface PackedEntries {
   searchKeyCounts: Uint32Array<ArrayBuffer>;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+/** Byte-wise equality (also used by the writer thread). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a === b || (a.length === b.length && Buffer.compare(a, b) === 0);
 }
 

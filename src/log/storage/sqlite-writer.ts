@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { applySchema } from './sqlite-schema.ts';
 import { type PackedBytes, unpackedAt } from '../../core/encoding/packed-bytes.ts';
-import type { PackedEntries } from './sqlite-batch.ts';
+import { type PackedEntries, sameBytes } from './sqlite-batch.ts';
 import type { ExistingEntry, SearchKeyChange, TileRow, TreeState } from './types.ts';
 
 interface Init {
@@ -59,10 +59,6 @@ const q = {
   ),
   replaceCheckpoint: db.prepare('UPDATE tlog_logs SET checkpoint = ? WHERE name = ? AND size = ?'),
 };
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
 
 function readState(): TreeState | undefined {
   const row = q.state.get(log) as

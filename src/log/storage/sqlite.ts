@@ -190,10 +190,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
           };
           const dedupeCall = (list: Uint8Array[]): Promise<ExistingEntry[]> => {
             const packed = packBytes(list);
-            return writer.call({ op: 'dedupe', keys: packed }, [
-              packed.data.buffer,
-              packed.ends.buffer,
-            ]);
+            return writer.call({ op: 'dedupe', keys: packed }, packedTransferables(packed));
           };
           const tx: SequenceTx = {
             state,
