@@ -3,6 +3,7 @@ import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { invalid, SignetError, quoteInput } from '../../core/errors.ts';
 import { sendError } from '../http/errors.ts';
+import { batchedPerTurn } from '../http/turn-batch.ts';
 import {
   checkNonce,
   HASH_LENGTHS,
@@ -118,6 +119,8 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
     }
   });
 
+  // Timestamps asked for in one event-loop turn are signed together (http/turn-batch.ts).
+  const issue = batchedPerTurn((req: TimestampRequest) => authority.timestamp(req));
   app.post(
     '/api/v1/timestamp',
     { bodyLimit: DER_BODY_LIMIT },
@@ -137,7 +140,7 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
         ct === 'application/json'
           ? parseJsonRequest(req.body)
           : parseTimestampRequest(asBytes(req.body));
-      const der = authority.timestamp(parsed);
+      const der = await issue(parsed);
       return reply
         .code(200)
         .type('application/timestamp-reply')
