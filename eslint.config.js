@@ -82,6 +82,28 @@ export default tseslint.config(
     rules: { 'layers/no-later-layer': 'error' },
   },
   {
+    // The modules a `signet` command loads. An ES import of a builtin makes a module facade
+    // that reads every export, and these builtins' lazy exports then load what the command
+    // never uses (node:crypto's webcrypto, node:fs's promises, node:http's undici-based
+    // WebSocket): milliseconds of every short command's start (bench/sign). The builtin is the
+    // same object either way.
+    files: ['src/{core,bundle,client,cli}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:crypto', 'node:fs', 'node:child_process', 'node:http', 'node:https'].map(
+            (name) => ({
+              name,
+              allowTypeImports: true,
+              message: `take it with \`const { ... } = process.getBuiltinModule('${name}')\` (types with \`import type\`): see eslint.config.js`,
+            }),
+          ),
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -4,7 +4,7 @@
  * Windows are closed intervals [start, end]; a window without a start is malformed and
  * rejected rather than read as "always" (sigstore-conformance trust-root-tlog-missing-validity-start).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../core/errors.ts';
 import { keyDetailsOf, type KeyDetails } from '../core/crypto/keys.ts';
 import {
@@ -21,6 +21,7 @@ import {
   parseJsonText,
 } from './json.ts';
 import { toBase64 } from '../core/encoding/base64.ts';
+const { createPublicKey } = process.getBuiltinModule('node:crypto');
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 =
   'application/vnd.dev.sigstore.trustedroot+json;version=0.1';

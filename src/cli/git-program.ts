@@ -17,8 +17,8 @@ import { moduleUrl } from '../core/module-url.ts';
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
-import fs from 'node:fs';
 import type { SignetError } from '../core/errors.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 interface Io {
   stdin: NodeJS.ReadableStream;

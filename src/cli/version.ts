@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+const fs = process.getBuiltinModule('node:fs');
 
 /** The package version, read from package.json next to src/ (or dist/ when installed). */
 export function signetVersion(): string {

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { KeyRing } from '../../services/keyring.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 interface RotateFlags {
   data?: string;

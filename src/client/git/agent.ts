@@ -19,12 +19,12 @@
  *         | {"ok":false,"error":message}
  *   {"op":"stop"}                         -> {"ok":true}
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SignetError } from '../../core/errors.ts';
 import type { Signer } from '../sign/signer.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 export interface Credential {
   /** PKCS#8 PEM of the ephemeral private key. */

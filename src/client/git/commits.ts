@@ -3,7 +3,6 @@
  * the git program and policy verification): read the object from the repository with git,
  * split it into payload and signature exactly as git does, and verify (client/git/verify.ts).
  */
-import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
@@ -17,6 +16,7 @@ import {
   verifyGitSignature,
   verifyGitSignatureOnline,
 } from './verify.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export interface GitTrust {
   trustedRoot: TrustedRoot;

@@ -3,9 +3,9 @@
  * object store): `git rev-parse` to name objects, `git rev-list` for ranges, and one
  * `git cat-file --batch` per range so a thousand commits cost one process, not a thousand.
  */
-import { execFile, spawn } from 'node:child_process';
 import { SignetError } from '../../core/errors.ts';
 import type { SignedObjectType } from '../../core/git/object.ts';
+const { execFile, spawn } = process.getBuiltinModule('node:child_process');
 
 const MAX_OBJECT = 64 * 1024 * 1024;
 

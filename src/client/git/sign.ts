@@ -6,7 +6,6 @@
  * packed into the CMS: the timestamp token and the log entry (protobuf, body cleared: gitsign's
  * offline mode, OID 1.3.6.1.4.1.57264.3.1) as unsigned attributes.
  */
-import { X509Certificate } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
 import { signingAlgorithm } from '../../core/cms/signed-data.ts';
 import {
@@ -18,6 +17,7 @@ import { encodeTlogEntryProto } from '../../core/rekor/entry-proto.ts';
 import { timestampToken } from '../../core/rfc3161/token.ts';
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import { signArtifact, type SignContext } from '../sign/sign.ts';
+const { X509Certificate } = process.getBuiltinModule('node:crypto');
 
 export interface GitSignResult {
   /** The armored signature git stores (`-----BEGIN SIGNED MESSAGE-----`). */

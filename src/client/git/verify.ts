@@ -13,7 +13,6 @@
  * hashedrekord over the object ID signed with the same certificate (verifyGitSignatureOnline).
  * A timestamp-only signature (no log at all) verifies only when asked for, and says so.
  */
-import { createHash, verify as nodeVerify } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -31,6 +30,7 @@ import {
 } from '../verify/verifier.ts';
 import type { IdentityPolicy } from '../verify/policy.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 export interface GitVerifyOptions {
   /** Accept a signature with no transparency log entry when an RFC 3161 timestamp dates it. */

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
 // the two files, not the index: verification pulls in ASN.1 libraries signing never needs
 import { encodeTimestampRequest } from '../../core/rfc3161/request.ts';
 import { parseTimestamp } from '../../core/rfc3161/token.ts';
 import { badResponse, type HttpOptions, send, trimSlash } from './fetch.ts';
+const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
 
 /**
  * RFC 3161 timestamp from a TSA speaking sigstore/timestamp-authority's API

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readResponseText } from '../http/fetch.ts';
 import { tokenError } from './errors.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { spawn } = process.getBuiltinModule('node:child_process');
 
 /**
  * Ambient CI credentials: a token the CI system hands the job, without a person.

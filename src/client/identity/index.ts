@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../http/fetch.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 /**
  * Where a signer's identity token comes from, in cosign's order: the `--identity-token` flag

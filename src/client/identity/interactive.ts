@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { readResponseText, trimSlash } from '../http/fetch.ts';
@@ -7,6 +5,8 @@ import { jwtPayloadClaims } from './check.ts';
 import { describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { spawn } = process.getBuiltinModule('node:child_process');
+const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
 
 /**
  * Getting a token from a person: in a browser (authorization code + PKCE, RFC 7636, with a

@@ -1,13 +1,10 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
 import { keyDetailsOf } from '../../core/crypto/keys.ts';
 import { decryptEnvelope, encryptEnvelope, type ScryptParams } from './encrypted.ts';
+const { createPrivateKey, createPublicKey, generateKeyPairSync } =
+  process.getBuiltinModule('node:crypto');
 
 /**
  * cosign's key files (cosign pkg/cosign/keys.go): `cosign.key` is a PEM block

@@ -1,8 +1,8 @@
-import { randomBytes, scrypt } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { randomBytes, scrypt } = process.getBuiltinModule('node:crypto');
 
 /**
  * The passphrase-encrypted envelope cosign keeps private keys in (go-securesystemslib

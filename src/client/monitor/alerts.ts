@@ -1,3 +1,4 @@
+const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 /**
  * Monitor alerts: one JSON object per line on stdout, and to each webhook as an HTTP POST with
  * the JSON body and `X-Signet-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>` (the
@@ -5,7 +6,6 @@
  * (a hash of what it is about), so a receiver can also drop the one duplicate a crash in the
  * middle of a delivery could cause.
  */
-import { createHash, createHmac } from 'node:crypto';
 
 export interface IdentityAlert {
   type: 'identity';

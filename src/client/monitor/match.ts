@@ -5,7 +5,6 @@
  * extensions and key (core/x509/identity-view.ts), a CT leaf down to its (pre)certificate.
  * Fingerprints are hashed only when the config has some.
  */
-import { createHash } from 'node:crypto';
 import type { EntryFacts } from '../../core/rekor/entry-facts.ts';
 import { readTlv, content } from '../../core/encoding/der.ts';
 import { parseMerkleTreeLeaf } from '../../core/ct/sct.ts';
@@ -16,6 +15,7 @@ import {
   fulcioOid,
 } from '../../core/x509/fulcio-extensions.ts';
 import type { MonitorConfig, ValueMatcher } from './config.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export { rekorEntryFacts, type EntryFacts } from '../../core/rekor/entry-facts.ts';
 

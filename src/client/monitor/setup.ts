@@ -4,7 +4,6 @@
  * state file, witnesses, checkpoint sources to compare and webhooks are read and checked here,
  * each error naming its flag.
  */
-import fs from 'node:fs';
 import { invalid, describeSystemError } from '../../core/errors.ts';
 import type { TransparencyLogInstance, TrustedRoot } from '../../bundle/trusted-root.ts';
 import { send, type HttpOptions } from '../http/fetch.ts';
@@ -13,6 +12,7 @@ import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts
 import { Monitor, type MonitorOptions } from './monitor.ts';
 import { CtSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
 import type { Webhook } from './alerts.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 export interface MonitorFlags extends Pick<
   VerifyFlags,

@@ -4,13 +4,13 @@
  * not yet delivered everywhere. Written atomically after each verified step, so a restart
  * continues exactly where the last verified step ended: no entry skipped, no alert repeated.
  */
-import fs from 'node:fs';
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { CompactRange } from '../../core/merkle/compact.ts';
 import { writeFileAtomic } from '../../log/atomic-file.ts';
 import type { Alert } from './alerts.ts';
 import { parseJsonText } from '../../core/json.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 export interface LogState {
   size: number;

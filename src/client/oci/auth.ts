@@ -5,12 +5,12 @@
  * `credsStore`, then `auths[host]` (`auth` = base64 user:password, or `identitytoken`).
  * Docker Hub is keyed `https://index.docker.io/v1/` there.
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { execFile } = process.getBuiltinModule('node:child_process');
+const fs = process.getBuiltinModule('node:fs');
 
 export interface Credentials {
   username: string;

@@ -4,7 +4,7 @@
  * `kind: dev.cosignproject.cosign/image|imageIndex` and its signatures with `.../sigs`, `.../atts`),
  * blobs live under `blobs/<alg>/<hex>`, and referrers are found by their `subject`.
  */
-import fs from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { matchesDigest, parseDigest, type Digest } from '../../core/oci/digest.ts';
@@ -13,6 +13,7 @@ import { MAX_BLOB_BYTES, type FetchedManifest } from './registry.ts';
 import type { ImageSource } from './source.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { readDocument } from '../verify/setup.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 const KIND = 'kind';
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -26,7 +27,7 @@ export class LocalLayout implements ImageSource {
     this.dir = dir;
     this.name = `local image ${dir}`;
     // The folder first, so the error names what the user gave (not a file inside it).
-    let st: fs.Stats;
+    let st: Stats;
     try {
       st = fs.statSync(dir);
     } catch (e) {
@@ -94,7 +95,7 @@ export class LocalLayout implements ImageSource {
 
   private read(d: Digest, what: string, max: number): Uint8Array | undefined {
     const p = this.blobPath(d);
-    let st: fs.Stats;
+    let st: Stats;
     try {
       st = fs.statSync(p);
     } catch {

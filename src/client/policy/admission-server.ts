@@ -4,12 +4,12 @@
  * bounded below it), `GET /healthz` says it is up. Bodies are bounded; anything unreadable is
  * answered with a denial, and the server keeps running.
  */
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reviewUid, admissionReviewResponse } from './admission-review.ts';
 import type { AdmissionController } from './admission.ts';
 import { parseJsonText } from '../../core/json.ts';
+const https = process.getBuiltinModule('node:https');
 
 /** The API server's own limit on a request object is about 3 MiB; reviews carry two of them. */
 export const MAX_REVIEW_BYTES = 8 * 1024 * 1024;

@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import { toHex } from '../../core/encoding/hex.ts';
-import { createHash } from 'node:crypto';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
 import { readArtifact, readBundle, type VerifyFlags } from '../verify/setup.ts';
@@ -12,6 +11,7 @@ import { invalid, verificationFailed } from '../../core/errors.ts';
 import { evaluate, type Decision, type EvaluateOptions, type Target } from './engine.ts';
 import { bundleEvidence } from './evidence.ts';
 import type { Policy } from './types.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /** A path as policies see it: forward slashes, no leading `./`. */
 export function normalisePath(p: string): string {

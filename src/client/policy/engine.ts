@@ -10,7 +10,6 @@
  * its condition), otherwise by signatures; `threshold` on an authority asks for that many
  * distinct signers. A failed policy in `warn` mode admits with a warning.
  */
-import { createHash } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import {
@@ -22,6 +21,7 @@ import { spkiDer } from '../../core/crypto/keys.ts';
 import type { SignerPolicy, VerificationResult, VerifyOptions } from '../verify/verifier.ts';
 import { globMatches, imageGlobMatches, type ImageReference } from './glob.ts';
 import type { Authority, Policy, PolicyMode, SigningAuthority } from './types.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type TargetKind = 'image' | 'blob' | 'commit';
 

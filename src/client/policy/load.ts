@@ -4,9 +4,8 @@
  * ClusterImagePolicy parsed (parse.ts). Every error names the file, the field path and the reason;
  * nothing is half-loaded: one bad document refuses the whole set.
  */
-import fs from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
@@ -21,6 +20,8 @@ import { MAX_DOCUMENT_BYTES } from '../verify/setup.ts';
 import { documentHeader, inDocument, parsePolicySpec, type PolicyContext } from './parse.ts';
 import type { AuthorityTrust, Policy } from './types.ts';
 import { parseJsonText } from '../../core/json.ts';
+const fs = process.getBuiltinModule('node:fs');
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export interface LoadPolicyOptions {
   /** The trust from --trusted-root / --server, for authorities that name no trust root. */
@@ -46,7 +47,7 @@ export function policyFiles(paths: string[]): string[] {
   if (paths.length === 0) throw invalid('--policy', 'is required: the policy file(s) to apply');
   const out: string[] = [];
   for (const p of paths) {
-    let st: fs.Stats;
+    let st: Stats;
     try {
       st = fs.statSync(p);
     } catch (e) {

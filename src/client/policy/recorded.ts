@@ -12,7 +12,6 @@
  * Evidence is rebuilt through the same functions a live run uses (imageEvidence,
  * objectEvidence, bundleEvidence), so a replay verifies exactly as the run did.
  */
-import { createHash } from 'node:crypto';
 import { bundleToJSON, parseBundle, type Bundle } from '../../bundle/bundle.ts';
 import {
   parseTrustedRoot,
@@ -39,6 +38,7 @@ import { bundleEvidence } from './evidence.ts';
 import { parseImageReference } from './glob.ts';
 import { imageEvidence, type GatheredImage, type GatheredSource } from './image.ts';
 import type { Policy } from './types.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type Expectation = 'allow' | 'deny';
 

@@ -1,8 +1,8 @@
-import { createPublicKey } from 'node:crypto';
 import type { Bundle } from '../../bundle/bundle.ts';
 import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import type { Signer } from './signer.ts';
 import type { Artifact } from '../verify/verifier.ts';
+const { createPublicKey } = process.getBuiltinModule('node:crypto');
 
 /**
  * `--trusted-root FILE` when signing (cosign sign-blob, the conformance protocol): verify the

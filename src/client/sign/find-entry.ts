@@ -8,7 +8,7 @@
  * only when its body records exactly this signature, signer and artifact (the verifier's own
  * body check).
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
 import { defaultHash, keyDetailsOf } from '../../core/crypto/keys.ts';
 import { pae } from '../../core/dsse/index.ts';
@@ -24,6 +24,7 @@ import {
   type TlogEntryJson,
 } from '../http/rekor-v1.ts';
 import { verifyEntryBody, type EntryExpectation } from '../verify/tlog.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 const HASHES = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' } as const;
 

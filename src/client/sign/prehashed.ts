@@ -1,9 +1,10 @@
-import { constants, privateEncrypt, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type * as NobleNist from '@noble/curves/nist.js';
 import { lazyModule } from '../../core/lazy.ts';
 import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { verifyDigest } from '../../core/crypto/verify.ts';
+const { constants, privateEncrypt } = process.getBuiltinModule('node:crypto');
 
 /**
  * Signing a message known only by its digest, so a file of any size is read once, as a

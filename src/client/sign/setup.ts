@@ -1,5 +1,4 @@
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import {
   parseSigningConfig,
   parseSigningConfigJSON,
@@ -14,6 +13,8 @@ import { keylessSigner, keySigner, type Signer } from './signer.ts';
 import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
+const { createHash, X509Certificate } = process.getBuiltinModule('node:crypto');
+const fs = process.getBuiltinModule('node:fs');
 
 /**
  * From command-line choices to a ready SignContext: where the services are (a signing config

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
 import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
 import { SignetError } from '../../core/errors.ts';
@@ -11,6 +10,7 @@ import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
 import { requireTimeSource, type SigningServices } from './services.ts';
 import type { Signer } from './signer.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * One signing operation (client spec §3 "Signing"): sign, then witness the signature in

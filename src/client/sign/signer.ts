@@ -1,11 +1,4 @@
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  sign as nodeSign,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
+import type { KeyObject, X509Certificate as Certificate } from 'node:crypto';
 import { defaultHash, keyDetailsOf, spkiDer, type KeyDetails } from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
@@ -13,6 +6,13 @@ import { createSigningCertificate } from '../http/fulcio.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { challengeOf } from './token.ts';
 import { digestSigner } from './prehashed.ts';
+const {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  sign: nodeSign,
+  X509Certificate,
+} = process.getBuiltinModule('node:crypto');
 
 /**
  * Who signs: a key, and the material that identifies it in the bundle. Keyless signers hold
@@ -98,7 +98,7 @@ export function certifiedSigner(
   const der = spkiDer(publicKey);
   // OpenSSL's parser (node:crypto) is enough to read the key and DER back: the verifier
   // checks everything else about the certificate.
-  let leaf: X509Certificate;
+  let leaf: Certificate;
   try {
     leaf = new X509Certificate(chain[0]!);
   } catch (e) {

@@ -1,4 +1,3 @@
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import {
   parseTrustedRoot,
   TRUSTED_ROOT_MEDIA_TYPE_V01,
@@ -9,6 +8,7 @@ import { keyDetailsOf } from '../../core/crypto/keys.ts';
 import { invalid } from '../../core/errors.ts';
 import { decodePem, decodePemAll } from '../../core/encoding/pem.ts';
 import { noteLogId } from '../../core/note/keys.ts';
+const { createHash, createPublicKey, X509Certificate } = process.getBuiltinModule('node:crypto');
 
 /**
  * `trusted-root create` (cosign v3's command): a trusted_root.json composed from the

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
+const fs = process.getBuiltinModule('node:fs');
 
 /** Target names as in Sigstore's public TUF repository (and Signet's /tuf). */
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';

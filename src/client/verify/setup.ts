@@ -6,7 +6,6 @@ import type { ErrorCode } from '../../core/errors.ts';
  * extensions, or a public key), the bundle and the artifact (a path, or `sha256:<hex>`). Each turns
  * into a typed value here, once, with an error that names the flag or argument it came from.
  */
-import fs from 'node:fs';
 import {
   describeSystemError,
   invalid,
@@ -19,6 +18,7 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
 import type { Artifact, SignerPolicy, VerificationResult, VerifyOptions } from './verifier.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 // The bundle, X.509 and crypto modules are loaded when a verification runs, not when
 // `signet` starts: every command shares this startup (sign-blob's wall time counts).

@@ -4,7 +4,6 @@
  * signature, key/certificate and artifact, its SignedEntryTimestamp (Rekor v1) verifies, and
  * its inclusion proof reaches a checkpoint signed by that log.
  */
-import { createHash } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
@@ -19,6 +18,7 @@ import { requireCosignatures, type CosignerKey } from '../../core/note/cosignatu
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * Witnesses whose cosignatures (c2sp.org/tlog-cosignature) a checkpoint must carry: at least

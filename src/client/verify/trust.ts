@@ -10,13 +10,13 @@
  * SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, SIGSTORE_TSA_CERTIFICATE_FILE): each replaces that part of the
  * trusted root with the material in the file, as cosign does.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { tufCacheDir } from '../tuf/index.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
+const fs = process.getBuiltinModule('node:fs');
 
 /** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
 export const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';

@@ -12,7 +12,7 @@ import type { ErrorCode } from '../../core/errors.ts';
  *  5. the identity policy holds.
  * Pure and synchronous: no I/O; trust material and policy are passed in.
  */
-import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { keyDetailsOf, spkiDer, defaultHash, type KeyDetails } from '../../core/crypto/keys.ts';
@@ -50,6 +50,7 @@ import {
   type EntryExpectation,
   type WitnessPolicy,
 } from './tlog.ts';
+const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 export type Artifact =
   | { kind: 'bytes'; data: Uint8Array }

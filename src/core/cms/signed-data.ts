@@ -4,7 +4,7 @@
  * over a commit or tag). Parsing checks structure only; what a signature must prove is decided
  * by the caller (rfc3161/verify.ts, client/git).
  */
-import { createHash, type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid } from '../errors.ts';
 import {
   ctx,
@@ -25,6 +25,7 @@ import {
   tlv,
 } from '../encoding/der.ts';
 import { CMS_OID, HASH_OIDS, type HashName } from './oids.ts';
+const { createHash, sign } = process.getBuiltinModule('node:crypto');
 
 /** One Attribute (RFC 5652 §5.3): its type and the elements of its SET OF values. */
 export interface CmsAttribute {

@@ -1,4 +1,5 @@
-import { createECDH, createHash, verify as nodeVerify, type ECDH } from 'node:crypto';
+import type { ECDH } from 'node:crypto';
+const { createECDH, createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * ECDSA verification over a prehashed digest (FIPS 186-5 §6.4.2), exact, with OpenSSL doing

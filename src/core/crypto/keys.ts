@@ -1,6 +1,7 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
+const { createPublicKey } = process.getBuiltinModule('node:crypto');
 
 /**
  * protobuf-specs `PublicKeyDetails` names for the key types Sigstore uses

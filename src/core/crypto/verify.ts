@@ -1,4 +1,4 @@
-import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type * as NobleEd25519 from '@noble/curves/ed25519.js';
 import type * as NobleEdwards from '@noble/curves/abstract/edwards.js';
 import { lazyModule } from '../lazy.ts';
@@ -9,6 +9,7 @@ import {
   verifyEcdsaDigestBatch,
 } from './ecdsa.ts';
 import { defaultHash, type HashAlgorithm, type KeyDetails, spkiDer } from './keys.ts';
+const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * Verify `signature` over `message` with the scheme `details` names (ECDSA signatures are

@@ -1,4 +1,4 @@
-import { createHash, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
 import { BytesMap } from '../cache.ts';
 import {
@@ -12,6 +12,7 @@ import {
   tlv,
 } from '../encoding/der.ts';
 import { extensionOf, OID, type X509Certificate } from '../x509/certificate.ts';
+const { createHash, sign: nodeSign, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * RFC 6962 signed certificate timestamps: the TLS structures (§3.2, §3.3), the data an SCT

@@ -1,6 +1,7 @@
-import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid } from '../errors.ts';
 import { HASH_SHA256, SIG_ECDSA, SIG_ED25519, SIG_RSA, TlsReader, tlsWriter } from './sct.ts';
+const { sign: nodeSign, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /** RFC 6962 §3.5 signed tree head. */
 export interface SignedTreeHead {

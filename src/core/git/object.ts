@@ -7,8 +7,8 @@
  *  - tag: the signature is the trailing PEM block of the message, from the last line starting
  *    `-----BEGIN `; the payload is everything before it.
  */
-import { createHash } from 'node:crypto';
 import { invalid } from '../errors.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type SignedObjectType = 'commit' | 'tag';
 

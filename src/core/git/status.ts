@@ -1,10 +1,10 @@
+const { createHash } = process.getBuiltinModule('node:crypto');
 /**
  * GnuPG status lines (gnupg doc/DETAILS "Format of the --status-fd output") as git reads them
  * from a gpg.x509.program (git gpg-interface.c). Git finds a keyword only at the start of the
  * output or after a newline, so every answer starts with a line of its own (BEGIN_SIGNING when
  * signing, NEWSIG when verifying), as gpgsm and gitsign do.
  */
-import { createHash } from 'node:crypto';
 
 const PREFIX = '[GNUPG:] ';
 

@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+const { createHash, hash } = process.getBuiltinModule('node:crypto');
 
 /** Size of every hash in an RFC 6962 / 9162 SHA-256 Merkle tree. */
 export const HASH_SIZE = 32;

@@ -4,7 +4,7 @@
  * signature is `u64 BE timestamp || Ed25519(message)` where the message is
  * `"cosignature/v1\ntime <timestamp>\n" || checkpoint body`. Vkeys carry type 0x04.
  */
-import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError, verificationFailed } from '../errors.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
 import { fromHex } from '../encoding/hex.ts';
@@ -17,6 +17,7 @@ import {
   type Note,
   type NoteSignature,
 } from './note.ts';
+const { createHash, createPublicKey, sign, verify } = process.getBuiltinModule('node:crypto');
 
 export const SIG_TYPE_COSIGNATURE_V1 = 0x04;
 

@@ -8,11 +8,12 @@
  *
  * Ed25519 signs the note text itself; ECDSA signs SHA-256 of it (ASN.1 DER signature).
  */
-import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignetError, invalid } from '../errors.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
 import { fromHex } from '../encoding/hex.ts';
 import { checkKeyName, hex8, type NoteSigner, type NoteVerifier } from './note.ts';
+const { createHash, createPublicKey, sign, verify } = process.getBuiltinModule('node:crypto');
 
 export const SIG_TYPE_ED25519 = 0x01;
 export const SIG_TYPE_ECDSA = 0x02;

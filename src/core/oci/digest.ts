@@ -1,6 +1,6 @@
 /** OCI content digests (image-spec descriptor.md#digests): only sha256 and sha512 are registered. */
-import { createHash } from 'node:crypto';
 import { invalid } from '../errors.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export interface Digest {
   algorithm: 'sha256' | 'sha512';

@@ -1,5 +1,5 @@
-import { verify as nodeVerify } from 'node:crypto';
 import type { VerifierMaterial } from './verifier.ts';
+const { verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * A DSSE signature over PAE bytes, as Rekor checks it (rekor dsse/intoto and rekor-tiles dsse

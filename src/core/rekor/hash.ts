@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+const { hash } = process.getBuiltinModule('node:crypto');
 
 export type V1HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
 export const V1_HASH_HEX_LENGTH: Record<V1HashAlgorithm, number> = {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { invalid } from '../errors.ts';
 import { toHex } from '../encoding/hex.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * Rekor v1 identifiers (rekor pkg/sharding/sharding.go; servers.md §2.3):

@@ -1,10 +1,11 @@
-import { createPublicKey, hash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll, encodePem } from '../encoding/pem.ts';
 import { type EcCurveName, type EcPoint, ecPointFromUncompressed } from '../crypto/ecdsa.ts';
 import { type KeyDetails, keyDetailsOf } from '../crypto/keys.ts';
 import { parseCertificate, type X509Certificate } from '../x509/certificate.ts';
 import { fulcioIssuer } from '../x509/fulcio-extensions.ts';
+const { createPublicKey, hash } = process.getBuiltinModule('node:crypto');
 
 /**
  * The key material that verifies an entry's signature: a public key or an X.509 certificate

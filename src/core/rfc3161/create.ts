@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid } from '../errors.ts';
 import { ctx, generalizedTime, integer, nullValue, octets, oid, seq } from '../encoding/der.ts';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../cms/signed-data.ts';
 import { HASH_OIDS, OID } from './oids.ts';
 import type { TimestampRequest } from './request.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export { issuerAndSerial } from '../cms/signed-data.ts';
 

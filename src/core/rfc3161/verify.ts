@@ -1,10 +1,10 @@
-import { createHash, verify as nodeVerify } from 'node:crypto';
 import { parseCertificateOnce, type X509Certificate as X509 } from '../x509/certificate.ts';
 import { verifyCertificateChain } from '../x509/chain.ts';
 import { SignetError, verificationFailed } from '../errors.ts';
 import { compareBytes } from '../encoding/der.ts';
 import { type HashName, hashByOid, OID, SIGNATURE_ALGORITHMS } from './oids.ts';
 import { type ParsedTimestamp, parseTimestamp } from './token.ts';
+const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /** A timestamp authority from the trusted root (protobuf-specs CertificateAuthority). */
 export interface TimestampAuthority {

@@ -1,7 +1,8 @@
-import { createHash, type KeyObject, randomBytes, sign as nodeSign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
 import { children, content, encodeOid, readTlv, TAG, tlv } from '../encoding/der.ts';
 import { OID } from './certificate.ts';
+const { createHash, randomBytes, sign: nodeSign } = process.getBuiltinModule('node:crypto');
 
 /**
  * Building and signing X.509 certificates (RFC 5280 §4.1) with a hand-written DER encoder, so

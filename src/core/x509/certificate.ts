@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type * as Asn1Schema from '@peculiar/asn1-schema';
 import type * as Asn1X509 from '@peculiar/asn1-x509';
 import { lazyModule } from '../lazy.ts';
@@ -15,6 +15,7 @@ import {
   TAG,
   type Tlv,
 } from '../encoding/der.ts';
+const { createPublicKey, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /** Object identifiers used across the X.509 code (RFC 5280 §4.2, RFC 6962, Fulcio). */
 export const OID = {

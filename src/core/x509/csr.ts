@@ -1,10 +1,11 @@
-import { createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 import { children, content, readTlv, slice, TAG } from '../encoding/der.ts';
 import { SIGNATURE_ALGORITHMS } from './certificate.ts';
+const { createPublicKey, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /** A PKCS#10 certificate signing request (RFC 2986) whose self-signature has been checked. */
 export interface VerifiedCsr {

@@ -5,12 +5,13 @@ import { test } from 'node:test';
 
 const root = path.join(import.meta.dirname, '..', '..', '..');
 
-test('the signing path loads no undici (global fetch, or an ES import of node:http, would)', () => {
+test('the signing path loads no undici, webcrypto or fs/promises (ES imports of node:http, node:crypto, node:fs would)', () => {
   // In a fresh process: what `signet sign-blob` imports before its first request.
   const modules = [
     'src/cli/commands/sign-blob.ts',
     'src/client/sign/index.ts',
     'src/client/sign/setup.ts',
+    'src/client/sign/sign.ts',
     'src/client/identity/index.ts',
     'src/client/http/fetch.ts',
     'src/client/tuf/index.ts',
@@ -21,7 +22,7 @@ test('the signing path loads no undici (global fetch, or an ES import of node:ht
       '--input-type=module',
       '-e',
       `for (const m of ${JSON.stringify(modules)}) await import(m);
-       console.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici/.test(m))));`,
+       console.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici|webcrypto|fs.promises/.test(m))));`,
     ],
     { encoding: 'utf8' },
   );
