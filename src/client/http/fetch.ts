@@ -26,6 +26,11 @@ export interface HttpOptions {
    */
   retries?: number;
   /**
+   * Called when a request has been written to the connection (each attempt): a caller can
+   * start local work that would otherwise hold up the connect and the write.
+   */
+  onSent?: () => void;
+  /**
    * Accept any TLS certificate: only for a registry the user named with
    * `--allow-insecure-registry` (cosign's flag turns off verification the same way).
    */
@@ -171,6 +176,7 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
       });
     });
     request.on('error', fail);
+    if (opts.onSent) request.once('finish', opts.onSent);
     request.end(body);
   });
 }

@@ -98,11 +98,13 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   if (keyless) {
     requireTimeSource(services); // before the token is spent on a certificate
     const token = await identityToken(o, env, config?.oidcUrls[0]?.url);
-    const certified = keylessSigner(services.caUrl!, token, o.http, o.keyPair);
     // What signing needs next (logs, TSA, bundle) loads while the CA works on the certificate,
-    // a round trip that leaves this process idle; one event-loop turn later, so that the
-    // request is on its way first.
-    const next = new Promise((turn) => setImmediate(turn)).then(() => import('./sign.ts'));
+    // a round trip that leaves this process idle: once the request is on the wire, since
+    // loading holds the event loop and would hold up the connect and the write too.
+    let sent!: () => void;
+    const onTheWire = new Promise<void>((resolve) => (sent = resolve));
+    const certified = keylessSigner(services.caUrl!, token, { ...o.http, onSent: sent }, o.keyPair);
+    const next = onTheWire.then(() => import('./sign.ts'));
     [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {

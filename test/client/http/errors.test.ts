@@ -10,6 +10,7 @@ import { createEntryV1, hashedrekordV001, toTlogEntry } from '../../../src/clien
 import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
 import { fetchTimestamp, timestampEndpoint } from '../../../src/client/http/tsa.ts';
 import { fetchTrustedRootJson } from '../../../src/client/http/trust.ts';
+import { send } from '../../../src/client/http/fetch.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -379,4 +380,39 @@ test('Rekor v2: proof indexes must be integers and proof hashes base64 SHA-256, 
       return true;
     });
   }
+});
+
+test('onSent: called when the request is on the wire, before the answer, once per attempt', async () => {
+  let answer!: () => void;
+  const held = new Promise<void>((r) => {
+    let calls = 0;
+    handler = (_q, body, res) => {
+      calls++;
+      assert.equal(body, 'hello');
+      if (calls === 1) {
+        res.writeHead(503, { 'retry-after': '0' });
+        res.end();
+      } else {
+        answer = () => res.end('{}');
+        r();
+      }
+    };
+  });
+  let sent = 0;
+  let secondSent!: () => void;
+  const onTheWire = new Promise<void>((r) => (secondSent = r));
+  const reply = send(
+    { service: 'a test server', method: 'POST', url: base, body: 'hello' },
+    { onSent: () => ++sent === 2 && secondSent() },
+  );
+  // The server holds its answer to the retry until onSent has said the request went out.
+  const waited = await Promise.race([
+    onTheWire.then(() => 'sent'),
+    new Promise((r) => setTimeout(() => r('timed out'), 5000)),
+  ]);
+  assert.equal(waited, 'sent');
+  await held;
+  answer();
+  assert.equal((await reply).status, 200);
+  assert.equal(sent, 2);
 });
