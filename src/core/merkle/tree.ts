@@ -58,8 +58,38 @@ export function foldRange(hashes: Uint8Array[]): Uint8Array {
   return h;
 }
 
+/**
+ * A range that lists its complete subtrees only when asked: a caller that knows the range's hash
+ * already (TileProofBuilder keeps the folds of ranges ending at its tree size) never needs them,
+ * and listing them for every range of every proof was a third of a proof's allocations.
+ */
+class LeafRange implements ProofRange {
+  readonly begin: number;
+  readonly end: number;
+  #nodes: NodeId[] | undefined;
+
+  constructor(begin: number, end: number) {
+    this.begin = begin;
+    this.end = end;
+  }
+
+  get nodes(): NodeId[] {
+    return (this.#nodes ??= rangeNodes(this.begin, this.end));
+  }
+}
+
 function range(begin: number, end: number): ProofRange {
-  return { begin, end, nodes: rangeNodes(begin, end) };
+  return new LeafRange(begin, end);
+}
+
+/**
+ * Whether [begin, end) is one complete subtree (its rangeNodes are a single node), for a range
+ * whose start is aligned to a power of two at least its length, as every range of RFC 6962's
+ * recursion is.
+ */
+export function isSingleNode(r: { begin: number; end: number }): boolean {
+  const n = r.end - r.begin;
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n && r.begin % n === 0;
 }
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, leaf to root. */

@@ -7,6 +7,7 @@ import {
   consistencyRanges,
   foldRange,
   inclusionRanges,
+  isSingleNode,
   nodeKey,
   nodesOf,
   rangeNodes,
@@ -107,6 +108,8 @@ interface LowSubtree {
   readonly have: Uint8Array;
 }
 
+const NO_NODES: ReadonlyMap<number | string, Uint8Array> = new Map();
+
 /** Bound on TileProofBuilder's folded ranges (more than any tree size below 2^53 has). */
 const MAX_FOLDS = 128;
 
@@ -199,15 +202,19 @@ export class TileProofBuilder {
    */
   readonly #folds = new Map<number, { end: number; hash: Uint8Array }>();
 
-  #folded(r: ProofRange): Uint8Array | undefined {
-    if (r.nodes.length < 2) return undefined;
+  /** A range's hash if it needs no tile: a cached node, or a fold kept for this size. */
+  #known(r: ProofRange): Uint8Array | undefined {
+    if (isSingleNode(r)) return this.#cache.get(r.nodes[0]!);
     const f = this.#folds.get(r.begin);
     return f?.end === r.end ? f.hash : undefined;
   }
 
   async #resolve(ranges: ProofRange[]): Promise<Uint8Array[]> {
-    const known = ranges.map((r) => this.#folded(r));
-    const hashes = await this.nodes(nodesOf(ranges.filter((_, i) => known[i] === undefined)));
+    const known = ranges.map((r) => this.#known(r));
+    const missing = ranges.filter((_, i) => known[i] === undefined);
+    // Most ranges of an append batch's proofs are known already: only the rest go through
+    // nodes(), whose maps and tile reads were most of a proof's allocations.
+    const hashes = missing.length > 0 ? await this.nodes(nodesOf(missing)) : NO_NODES;
     return ranges.map((r, i) => {
       const k = known[i];
       if (k) return k;
