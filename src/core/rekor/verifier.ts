@@ -29,10 +29,10 @@ export interface VerifierMaterial {
 
 // DER prefixes of SubjectPublicKeyInfo for id-ecPublicKey with a named curve and an
 // uncompressed point (RFC 5480 §2): the only form Go and OpenSSL write for these curves.
-const EC_SPKI_PREFIX: Record<EcCurveName, string> = {
-  'P-256': '3059301306072a8648ce3d020106082a8648ce3d030107034200',
-  'P-384': '3076301006072a8648ce3d020106052b81040022036200',
-  'P-521': '30819b301006072a8648ce3d020106052b8104002303818600',
+const EC_SPKI_PREFIX: Record<EcCurveName, Buffer> = {
+  'P-256': Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+  'P-384': Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'),
+  'P-521': Buffer.from('30819b301006072a8648ce3d020106052b8104002303818600', 'hex'),
 };
 const EC_DETAILS: Record<EcCurveName, KeyDetails> = {
   'P-256': 'PKIX_ECDSA_P256_SHA_256',
@@ -56,11 +56,10 @@ function lazyKey(spki: Uint8Array, field: string): () => KeyObject {
 
 /** A public key from SubjectPublicKeyInfo DER. */
 export function publicKeyFromSpki(spki: Uint8Array, field: string): VerifierMaterial {
-  const hex = Buffer.from(spki.subarray(0, 27)).toString('hex');
   for (const curve of Object.keys(EC_SPKI_PREFIX) as EcCurveName[]) {
     const prefix = EC_SPKI_PREFIX[curve];
-    if (hex.startsWith(prefix)) {
-      const point = ecPointFromUncompressed(curve, spki.subarray(prefix.length / 2));
+    if (spki.length >= prefix.length && prefix.compare(spki, 0, prefix.length) === 0) {
+      const point = ecPointFromUncompressed(curve, spki.subarray(prefix.length));
       if (!point)
         throw invalid(field, `is not a valid ${curve} public key (point not on the curve)`);
       const get = lazyKey(spki, field);

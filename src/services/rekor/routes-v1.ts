@@ -67,12 +67,10 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     const parsed = parseProposedEntryV1(req.body);
     const shard = shards.current;
     const result = await admit(shard, parsed, queue, signatureField(parsed.kind));
-    const uuid = entryUuid(result.leafHash);
-    const id = entryId(shard.treeId, uuid);
-    const location = `${entriesPath(req)}/${id}`;
     if (result.duplicate) {
+      const id = entryId(shard.treeId, entryUuid(result.leafHash));
       // rekor: 409 with the existing entry's URL
-      reply.header('location', location);
+      reply.header('location', `${entriesPath(req)}/${id}`);
       return sendError(
         reply,
         new SignetError(
@@ -89,8 +87,8 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
       leafHash: result.leafHash,
       integratedTime: result.integratedTime,
     };
-    const { json } = await shard.v1Entry(entry, result.checkpoint, true);
-    reply.header('etag', id).header('location', location);
+    const { id, json } = await shard.v1Entry(entry, result.checkpoint, true);
+    reply.header('etag', id).header('location', `${entriesPath(req)}/${id}`);
     return sendEncoded(reply, 201, json);
   });
 

@@ -155,7 +155,7 @@ export class Shard {
       logIndex: globalIndex,
       ...(bodyBase64 !== undefined ? { bodyBase64 } : {}),
     });
-    return new Uint8Array(sign('sha256', payload, this.version.key));
+    return sign('sha256', payload, this.version.key);
   }
 
   async head(): Promise<SignedCheckpoint> {

@@ -400,6 +400,16 @@ describe('Rekor v1 LogEntry answer', () => {
     assert.ok(v1LogEntryJson(parts).includes(Buffer.from('\u2014')));
   });
 
+  it('writes the checkpoint of each answer (the last one encoded is kept for the next)', () => {
+    const next = { ...parts.proof, checkpoint: 'host - 42\n125\nAgIC\n\n\u2014 host BBBB\n' };
+    const json = (proof: typeof parts.proof) =>
+      JSON.parse(v1LogEntryJson({ ...parts, proof }).toString())[parts.entryId].verification
+        .inclusionProof.checkpoint as string;
+    assert.equal(json(parts.proof), parts.proof.checkpoint);
+    assert.equal(json(next), next.checkpoint);
+    assert.equal(json(parts.proof), parts.proof.checkpoint);
+  });
+
   it('refuses an index that is not a safe integer rather than writing it', () => {
     assert.throws(() => v1LogEntryJson({ ...parts, logIndex: 2 ** 53 }), RangeError);
   });
