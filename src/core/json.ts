@@ -7,6 +7,9 @@
  */
 import { invalid, jsonProblem } from './errors.ts';
 
+/** One strict decoder for every call: a whole-input decode keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Parse `input` as JSON. `field` is what the document is (the flag, argument or field path for
  * the error); `name` optionally the file or URL it came from.
@@ -16,7 +19,7 @@ export function parseJsonText(input: string | Uint8Array, field: string, name?: 
   if (typeof input === 'string') text = input;
   else
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+      text = UTF8.decode(input);
     } catch (e) {
       throw invalid(field, `${name ? `${name} ` : ''}is not UTF-8 text`, e);
     }
@@ -30,9 +33,14 @@ export function parseJsonText(input: string | Uint8Array, field: string, name?: 
       e,
     );
   }
-  const dup = duplicateKey(text);
-  if (dup !== undefined)
-    throw invalid(field, `${name ? `${name} ` : ''}has the key "${dup}" twice in one object`);
+  // JSON.parse keeps a repeated key's last value and drops the earlier pairs, so the text names
+  // more keys than the value holds exactly when a key is repeated. Counting both is cheaper than
+  // collecting each object's keys; the key is looked for by name only to report it.
+  if (keysInText(text) !== keysInValue(value)) {
+    const dup = duplicateKey(text);
+    if (dup !== undefined)
+      throw invalid(field, `${name ? `${name} ` : ''}has the key "${dup}" twice in one object`);
+  }
   return value;
 }
 
@@ -49,6 +57,52 @@ export function parseJsonObject(
 }
 
 /**
+ * The index of the quote that closes the string opening at `i` in valid JSON text: the next one
+ * not escaped (an odd run of backslashes before it). indexOf jumps over long strings (base64
+ * certificates, bodies) at native speed.
+ */
+function stringEnd(text: string, i: number): number {
+  let j = text.indexOf('"', i + 1);
+  for (;;) {
+    let k = j - 1;
+    while (text.charCodeAt(k) === 0x5c) k--;
+    if ((j - 1 - k) % 2 === 0) return j;
+    j = text.indexOf('"', j + 1);
+  }
+}
+
+/** The keys valid JSON text names: outside strings, a colon follows each key and nothing else. */
+function keysInText(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) i = stringEnd(text, i);
+    else if (c === 0x3a /* : */) n++;
+  }
+  return n;
+}
+
+/** The own keys of every object in a parsed JSON value (iteratively: JSON may nest deeply). */
+function keysInValue(value: unknown): number {
+  let n = 0;
+  const pending = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object') pending.push(x);
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      n++;
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object') pending.push(x);
+    }
+  }
+  return n;
+}
+
+/**
  * The first key repeated within one object of already-valid JSON text, or undefined. A single
  * pass over the text: strings are skipped as tokens, a stack holds the keys of each open object.
  */
@@ -58,15 +112,7 @@ function duplicateKey(text: string): string | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      // The closing quote: the next one not escaped (an odd run of backslashes before it).
-      // indexOf jumps over long strings (base64 certificates, bodies) at native speed.
-      let j = text.indexOf('"', i + 1);
-      for (;;) {
-        let k = j - 1;
-        while (text.charCodeAt(k) === 0x5c) k--;
-        if ((j - 1 - k) % 2 === 0) break;
-        j = text.indexOf('"', j + 1);
-      }
+      const j = stringEnd(text, i);
       const top = stack[stack.length - 1];
       if (expectKey && top) {
         const raw = text.slice(i + 1, j);

@@ -26,6 +26,11 @@ test('a key twice in one object is refused; strings with escapes never end early
   // the same key in sibling objects, or as a value, is fine
   assert.equal(dup('[{"a":1},{"a":1}]'), undefined);
   assert.equal(dup('{"a":"a","b":"a"}'), undefined);
+  // the earlier value of a repeated key may hold keys of its own, and keys may be reordered
+  assert.equal(dup('{"a":{"x":1,"y":{"z":2}},"b":[{"c":1}],"a":3}'), 'a');
+  assert.equal(dup('{"b":{"k":1},"1":{"k":2},"0":1,"1":2}'), '1');
+  assert.equal(dup('{"__proto__":1,"__proto__":2}'), '__proto__');
+  assert.equal(dup('{"b":{"k":1},"1":{"k":2},"0":1,"x:y":"a:b"}'), undefined);
   const long = 'QUJD'.repeat(5000);
   assert.equal(dup(`{"cert":"${long}","sig":"${long}","cert":"x"}`), 'cert');
 });
