@@ -35,7 +35,8 @@ export function message(
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid(path || '(top level)', `must be a JSON object, found ${kindOf(value)}`);
   const out: JsonObject = {};
-  for (const [key, v] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    const v = (value as JsonObject)[key];
     const name = known.includes(key) ? key : fromSnake(key, known);
     if (name === undefined) {
       if (strict) throw invalid(join(path, key), 'is not a known field');

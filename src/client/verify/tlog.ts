@@ -6,7 +6,8 @@
  */
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
-import { decodePemAll } from '../../core/encoding/pem.ts';
+import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
+import { BytesMap } from '../../core/cache.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { verifyMessage } from '../../core/crypto/verify.ts';
 import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
@@ -18,7 +19,7 @@ import { requireCosignatures, type CosignerKey } from '../../core/note/cosignatu
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
-const { createHash } = process.getBuiltinModule('node:crypto');
+const { hash } = process.getBuiltinModule('node:crypto');
 
 /**
  * Witnesses whose cosignatures (c2sp.org/tlog-cosignature) a checkpoint must carry: at least
@@ -83,7 +84,6 @@ function b64(s: string, what: string): Uint8Array {
 }
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
-const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
 
 /** The certificate or public key (DER) an entry records must be the bundle's signer, byte for byte. */
 function checkSigner(der: Uint8Array, exp: EntryExpectation): void {
@@ -94,8 +94,33 @@ function checkSigner(der: Uint8Array, exp: EntryExpectation): void {
     );
 }
 
+/**
+ * base64 of the PEM text of signers seen (64-character lines, as Go's encoding/pem and the
+ * Sigstore clients write it), by kind and exact DER: the form a v1 entry usually records.
+ */
+const signerPemBase64 = {
+  certificate: new BytesMap<string>(256),
+  key: new BytesMap<string>(256),
+};
+
+function pemBase64Of(exp: EntryExpectation): string {
+  const der = exp.signer.kind === 'certificate' ? exp.signer.der : exp.signer.spki;
+  const memory = signerPemBase64[exp.signer.kind];
+  let text = memory.get([der]);
+  if (text === undefined) {
+    const label = exp.signer.kind === 'certificate' ? 'CERTIFICATE' : 'PUBLIC KEY';
+    text = toBase64(Buffer.from(encodePem(label, der)));
+    memory.set([der], text);
+  }
+  return text;
+}
+
 /** A key or certificate the v1 entry names as base64 of PEM: compare DER with the bundle's. */
 function checkPemVerifier(b64pem: string, exp: EntryExpectation, what: string): void {
+  // The signer's own PEM text, base64-encoded as the bundle's signer would be, decodes to the
+  // signer's DER: equal text needs no decoding (two base64 layers and the PEM armour). Any
+  // other text (other line lengths, CRLF, a different signer) is decoded and compared.
+  if (b64pem === pemBase64Of(exp)) return;
   let der: Uint8Array | undefined;
   try {
     const raw = b64(b64pem, what);
@@ -154,7 +179,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
           throw bodyMismatch(
             `records a ${alg} digest of the DSSE envelope; a signing key of this type is logged with sha256 or ${exp.content.keyHash}`,
           );
-        const want = createHash(alg).update(exp.content.pae).digest('hex');
+        const want = hash(alg, exp.content.pae);
         if (value.toLowerCase() !== want)
           throw bodyMismatch(
             'is for a different DSSE envelope (the digest of its signed payload differs)',
@@ -195,7 +220,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       const want =
         exp.content.kind === 'message'
           ? { alg: exp.content.algorithm, digest: exp.content.digest }
-          : { alg, digest: new Uint8Array(createHash(alg).update(exp.content.pae).digest()) };
+          : { alg, digest: new Uint8Array(hash(alg, exp.content.pae, 'buffer')) };
       if (alg !== want.alg) throw bodyMismatch(`records a ${alg} digest, expected ${want.alg}`);
       if (!eq(digest, want.digest))
         throw bodyMismatch(
@@ -214,7 +239,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       if (atString(spec, 'payloadHash', 'algorithm') !== 'sha256')
         throw bodyMismatch('records a payload hash that is not sha256');
       if (
-        atString(spec, 'payloadHash', 'value').toLowerCase() !== toHex(sha256(exp.content.payload))
+        atString(spec, 'payloadHash', 'value').toLowerCase() !== hash('sha256', exp.content.payload)
       )
         throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
       const sigs = at(spec, 'signatures');
@@ -236,7 +261,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       if (
         !eq(
           b64(atString(d, 'payloadHash', 'digest'), 'payloadHash.digest'),
-          sha256(exp.content.payload),
+          hash('sha256', exp.content.payload, 'buffer'),
         )
       )
         throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
@@ -256,7 +281,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
         throw bodyMismatch('records a payload hash that is not sha256');
       if (
         atString(spec, 'content', 'payloadHash', 'value').toLowerCase() !==
-        toHex(sha256(exp.content.payload))
+        hash('sha256', exp.content.payload)
       )
         throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');
       if (atString(spec, 'content', 'envelope', 'payloadType') !== exp.content.payloadType)
@@ -325,6 +350,17 @@ function logOriginNames(baseUrl: string): string[] {
   return [schemeless, u.host, u.hostname];
 }
 
+/** Each trusted log's origin names, worked out (two URL parses) once per log and base URL. */
+const originNames = new WeakMap<TransparencyLogInstance, { baseUrl: string; names: string[] }>();
+
+function originNamesOf(log: TransparencyLogInstance): readonly string[] {
+  const known = originNames.get(log);
+  if (known?.baseUrl === log.baseUrl) return known.names;
+  const names = logOriginNames(log.baseUrl);
+  originNames.set(log, { baseUrl: log.baseUrl, names });
+  return names;
+}
+
 /**
  * The inclusion proof reaches a checkpoint signed by the entry's log (servers.md §3.4): the
  * signature line's 4-byte key ID is the first 4 bytes of the log's (checkpoint) key ID and its
@@ -373,7 +409,7 @@ export function verifyInclusionProof(
   // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
   // log): a v2 origin is the log's base URL without the scheme, a v1 origin starts with its
   // host ("<host> - <tree ID>"). A tree signed under another name by the same key is another log.
-  const logNames = logOriginNames(log.baseUrl);
+  const logNames = originNamesOf(log);
   const names = [origin, origin.split(' - ')[0]!].filter((n) => n !== '' && logNames.includes(n));
   if (names.length === 0)
     throw verificationFailed(

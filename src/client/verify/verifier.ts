@@ -50,7 +50,7 @@ import {
   type EntryExpectation,
   type WitnessPolicy,
 } from './tlog.ts';
-const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
+const { hash: oneShotHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 export type Artifact =
   | { kind: 'bytes'; data: Uint8Array }
@@ -124,7 +124,11 @@ const HASH_OF: Record<HashAlgorithmName, 'sha256' | 'sha384' | 'sha512'> = {
 };
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
-const hash = (alg: string, d: Uint8Array) => new Uint8Array(createHash(alg).update(d).digest());
+/** A digest as a view of the one-shot result (no Hash object, no copy). */
+function hash(alg: string, d: Uint8Array): Uint8Array {
+  const out = oneShotHash(alg, d, 'buffer');
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
 
 function verifyWithHash(key: KeyObject, alg: string, data: Uint8Array, sig: Uint8Array): boolean {
   try {

@@ -400,9 +400,9 @@ export function verifyEmbeddedScts<L extends CtLogKey>(
       // One certificate signs many things (a git rebase, a CI job): its SCTs are checked once
       // per (certificate, issuer key, log key, SCT); a miss is checked again, a failure never kept.
       const key = [cert.der, issuerSpki, spkiOf(log.publicKey), Uint8Array.of(i >> 8, i & 0xff)];
-      verified =
-        verifiedScts.get(key) ??
-        verifySct(
+      verified = verifiedScts.get(key) ?? false;
+      if (!verified) {
+        verified = verifySct(
           sct,
           (entry ??= {
             type: 'precert',
@@ -411,7 +411,8 @@ export function verifyEmbeddedScts<L extends CtLogKey>(
           }),
           log.publicKey,
         );
-      if (verified) verifiedScts.set(key, true);
+        if (verified) verifiedScts.set(key, true);
+      }
     }
     const res: EmbeddedSctResult<L> = { sct, verified };
     if (log) res.log = log;

@@ -159,3 +159,58 @@ test('an entry without a SET or an inclusion proof is refused, not a TypeError',
     'TLOG_INCLUSION_PROOF',
   );
 });
+
+test('a v1 entry names its signer as base64 of PEM: any PEM layout of the same DER, nothing else', () => {
+  const der = Uint8Array.from({ length: 200 }, (_, i) => i);
+  const digest = createHash('sha256').update('artifact').digest();
+  const expectation: EntryExpectation = {
+    signature: sig,
+    signer: { kind: 'certificate', der },
+    content: { kind: 'message', algorithm: 'sha256', digest },
+  };
+  const pem = (d: Uint8Array, width: number, eol: string) => {
+    const lines = b64(d).match(new RegExp(`.{1,${width}}`, 'g'))!;
+    return `-----BEGIN CERTIFICATE-----${eol}${lines.join(eol)}${eol}-----END CERTIFICATE-----${eol}`;
+  };
+  const v1 = (pemText: string): TransparencyLogEntry => ({
+    logIndex: 0,
+    logId: new Uint8Array(32),
+    kind: 'hashedrekord',
+    kindVersion: '0.0.1',
+    integratedTime: 0,
+    signedEntryTimestamp: undefined,
+    inclusionProof: undefined,
+    canonicalizedBody: te.encode(
+      JSON.stringify({
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: {
+          data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } },
+          signature: {
+            content: b64(sig),
+            publicKey: { content: Buffer.from(pemText).toString('base64') },
+          },
+        },
+      }),
+    ),
+  });
+  const other = der.map((x) => x ^ 1);
+  assert.equal(
+    code(() => verifyEntryBody(v1(pem(der, 64, '\n')), expectation)),
+    'ok',
+  );
+  // Twice: the second time the signer's own PEM text is known.
+  assert.equal(
+    code(() => verifyEntryBody(v1(pem(der, 64, '\n')), expectation)),
+    'ok',
+  );
+  assert.equal(
+    code(() => verifyEntryBody(v1(pem(der, 76, '\r\n')), expectation)),
+    'ok',
+  );
+  for (const text of [pem(other, 64, '\n'), pem(other, 76, '\r\n'), 'not PEM'])
+    assert.equal(
+      code(() => verifyEntryBody(v1(text), expectation)),
+      'TLOG_BODY_MISMATCH',
+    );
+});
