@@ -331,9 +331,11 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
   if (set === undefined)
     throw verificationFailed('TLOG_SET', `entry ${entry.logIndex} has no signed entry timestamp`);
   // JCS of {body, integratedTime, logID, logIndex}: the keys are in sorted order, base64 and
-  // hex need no escaping and the numbers are integers, so the text is written directly.
+  // hex need no escaping and the numbers are integers, so the text is written directly. It is
+  // ASCII, so its latin1 bytes are its UTF-8 bytes (and need no transcoding).
   const payload = Buffer.from(
     `{"body":"${toBase64(entry.canonicalizedBody)}","integratedTime":${entry.integratedTime},"logID":"${toHex(entry.logId)}","logIndex":${entry.logIndex}}`,
+    'latin1',
   );
   if (!verifyMessage(log.publicKey, log.keyDetails, payload, set))
     throw verificationFailed(

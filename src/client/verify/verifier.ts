@@ -17,6 +17,7 @@ import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { keyDetailsOf, spkiDer, defaultHash, type KeyDetails } from '../../core/crypto/keys.ts';
 import { verifyDigest, verifyMessage } from '../../core/crypto/verify.ts';
+import { digest } from '../../core/crypto/digest.ts';
 import { parseCertificateOnce, type X509Certificate } from '../../core/x509/certificate.ts';
 import { verifyCertificateChain, type VerifiedChain } from '../../core/x509/chain.ts';
 import { verifyEmbeddedScts } from '../../core/ct/sct.ts';
@@ -50,7 +51,7 @@ import {
   type EntryExpectation,
   type WitnessPolicy,
 } from './tlog.ts';
-const { hash: oneShotHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
+const { verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 export type Artifact =
   | { kind: 'bytes'; data: Uint8Array }
@@ -124,11 +125,6 @@ const HASH_OF: Record<HashAlgorithmName, 'sha256' | 'sha384' | 'sha512'> = {
 };
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
-/** A digest as a view of the one-shot result (no Hash object, no copy). */
-function hash(alg: string, d: Uint8Array): Uint8Array {
-  const out = oneShotHash(alg, d, 'buffer');
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
 
 function verifyWithHash(key: KeyObject, alg: string, data: Uint8Array, sig: Uint8Array): boolean {
   try {
@@ -144,7 +140,7 @@ function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
 
 /** The artifact's digest with `alg` (only possible for the digest we were given). */
 function artifactDigest(artifact: Artifact, alg: 'sha256' | 'sha384' | 'sha512'): Uint8Array {
-  if (artifact.kind === 'bytes') return hash(alg, artifact.data);
+  if (artifact.kind === 'bytes') return digest(alg, artifact.data);
   if (artifact.algorithm !== alg)
     throw fail(
       'DIGEST_ALGORITHM',
