@@ -21,14 +21,13 @@ const enc = new TextEncoder();
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body (protocol.md). */
 export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = enc.encode(payloadType);
-  const head = enc.encode(`DSSEv1 ${type.length} `);
-  const mid = enc.encode(` ${payload.length} `);
-  const out = new Uint8Array(head.length + type.length + mid.length + payload.length);
+  // Everything before the body is one text, encoded once (LEN is the type's UTF-8 length).
+  const head = enc.encode(
+    `DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `,
+  );
+  const out = new Uint8Array(head.length + payload.length);
   out.set(head, 0);
-  out.set(type, head.length);
-  out.set(mid, head.length + type.length);
-  out.set(payload, head.length + type.length + mid.length);
+  out.set(payload, head.length);
   return out;
 }
 

@@ -116,7 +116,7 @@ function parseSignatureLine(line: string, field: string): NoteSignature {
   if (raw.length < 5)
     throw invalid(field, `signature is ${raw.length} bytes; at least a 4-byte key ID and 1 byte`);
   const keyId = new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0, false);
-  return { name, keyId, signature: raw.slice(4) };
+  return { name, keyId, signature: raw.subarray(4) };
 }
 
 /** The signature line for one signature. */

@@ -408,7 +408,6 @@ function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
   }
 }
 
-const parsedByArray = new WeakMap<Uint8Array, X509Certificate>();
 const parsedByContent = new BytesMap<X509Certificate>(1024);
 
 /**
@@ -419,14 +418,11 @@ const parsedByContent = new BytesMap<X509Certificate>(1024);
  * are remembered (errors name `field` every time). The result is shared: never modify it.
  */
 export function parseCertificateOnce(der: Uint8Array, field = 'certificate'): X509Certificate {
-  let c = parsedByArray.get(der);
-  if (c) return c;
-  c = parsedByContent.get([der]);
+  let c = parsedByContent.get([der]);
   if (!c) {
     c = parseCertificate(der, field);
     parsedByContent.set([der], c);
   }
-  parsedByArray.set(der, c);
   return c;
 }
 
