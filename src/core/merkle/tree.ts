@@ -83,13 +83,14 @@ function range(begin: number, end: number): ProofRange {
 }
 
 /**
- * Whether [begin, end) is one complete subtree (its rangeNodes are a single node), for a range
- * whose start is aligned to a power of two at least its length, as every range of RFC 6962's
- * recursion is.
+ * The complete subtree that [begin, end) is, if it is one (its rangeNodes are that single node),
+ * for a range whose start is aligned to a power of two at least its length, as every range of
+ * RFC 6962's recursion is.
  */
-export function isSingleNode(r: { begin: number; end: number }): boolean {
+export function completeNode(r: { begin: number; end: number }): NodeId | undefined {
   const n = r.end - r.begin;
-  return n > 0 && 2 ** Math.round(Math.log2(n)) === n && r.begin % n === 0;
+  const level = Math.round(Math.log2(n));
+  return n > 0 && 2 ** level === n && r.begin % n === 0 ? { level, index: r.begin / n } : undefined;
 }
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, leaf to root. */

@@ -7,7 +7,7 @@ import {
   consistencyRanges,
   foldRange,
   inclusionRanges,
-  isSingleNode,
+  completeNode,
   nodeKey,
   nodesOf,
   rangeNodes,
@@ -95,6 +95,16 @@ export class NodeCache {
     sub.hashes.set(h, slot * HASH_SIZE);
     sub.have[slot] = 1;
   }
+  /**
+   * The leaves of level-0 tile `tile` (its first `width` hashes), when leaves are low nodes:
+   * kept with the other low nodes of the recent tiles. Each proof of an append batch needs one
+   * leaf of the newest tiles and otherwise went through a tile read for it.
+   */
+  setLeaves(tile: number, hashes: readonly Uint8Array[], width: number): void {
+    if (this.#minLevel === 0 || this.#lowTiles === 0) return;
+    for (let k = 0; k < width; k++)
+      this.set({ level: 0, index: tile * TILE_WIDTH + k }, hashes[k]!);
+  }
   /** Nodes kept at or above minLevel (the low ones are bounded by recentLowTiles). */
   get size(): number {
     return this.#map.size;
@@ -153,6 +163,7 @@ export class TileProofBuilder {
             'TILE_SHORT',
             `tile ${level}/${index} has ${hashes.length} hashes; a tree of size ${this.size} needs ${width}`,
           );
+        if (level === 0) this.#cache.setLeaves(index, hashes, width);
         for (const { node, offset, count } of list) {
           if (offset + count > width)
             throw new RangeError(
@@ -204,7 +215,8 @@ export class TileProofBuilder {
 
   /** A range's hash if it needs no tile: a cached node, or a fold kept for this size. */
   #known(r: ProofRange): Uint8Array | undefined {
-    if (isSingleNode(r)) return this.#cache.get(r.nodes[0]!);
+    const node = completeNode(r);
+    if (node) return this.#cache.get(node);
     const f = this.#folds.get(r.begin);
     return f?.end === r.end ? f.hash : undefined;
   }

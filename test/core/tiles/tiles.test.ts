@@ -235,6 +235,26 @@ test('inclusion and consistency proofs from tile reads equal the list-based ones
   await assert.rejects(short.root(), /TILE_SHORT|has 1 hashes/);
 });
 
+test('the leaves of a level-0 tile read for a proof are kept with its low nodes: proofs in that tile read it only once', async () => {
+  const { leaves, tiles } = grow([70_001]);
+  const src = listSource(leaves);
+  let reads = 0;
+  const fetch = async (level: number, index: number, width: number): Promise<Uint8Array[]> => {
+    if (level === 0) reads++;
+    return tiles.get(`${level}/${index}`)!.slice(0, width);
+  };
+  const size = 70_001; // the edge is level-0 tile 273, 113 leaves wide
+  const cache = new NodeCache(100_000, { minLevel: 8, recentLowTiles: 4 });
+  const b = new TileProofBuilder(size, fetch, cache);
+  const edge = Array.from({ length: 113 }, (_, k) => 273 * 256 + k);
+  for (const i of edge) await b.inclusionProof(i);
+  reads = 0;
+  for (const i of edge)
+    assert.deepEqual(await b.inclusionProof(i), resolveRanges(inclusionRanges(i, size), src));
+  assert.equal(reads, 0, 'the level-0 tile is not read again');
+  assert.equal(cache.get({ level: 0, index: 273 * 256 + 113 }), undefined, 'not beyond the width');
+});
+
 test('a node cache with minLevel keeps no node below it except in the few level-0 tiles used last; proofs through it are unchanged', async () => {
   const { leaves, tiles } = grow([70_001]);
   const src = listSource(leaves);
