@@ -362,7 +362,7 @@ describe('Rekor v1 LogEntry answer', () => {
     proof: {
       rootHash: new Uint8Array(32).fill(1),
       treeSize: 124,
-      hashes: [new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)],
+      hashes: [new Uint8Array(32).fill(2), Uint8Array.from({ length: 32 }, (_, i) => i * 8 + 7)],
       // a note's signature lines start with an em dash: the one non-ASCII character
       checkpoint: 'host - 42\n124\nAQEB\n\n\u2014 host AAAA\n',
     },
@@ -398,6 +398,12 @@ describe('Rekor v1 LogEntry answer', () => {
       Buffer.from(JSON.stringify(expected(att))),
     );
     assert.ok(v1LogEntryJson(parts).includes(Buffer.from('\u2014')));
+  });
+
+  it('writes an empty list of proof hashes (a tree of one entry)', () => {
+    const proof = { ...parts.proof, treeSize: 1, hashes: [] };
+    const json = JSON.parse(v1LogEntryJson({ ...parts, proof }).toString());
+    assert.deepEqual(json[parts.entryId].verification.inclusionProof.hashes, []);
   });
 
   it('writes the checkpoint of each answer (the last one encoded is kept for the next)', () => {
