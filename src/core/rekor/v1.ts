@@ -1,5 +1,6 @@
 import { invalid, SignetError } from '../errors.ts';
 import { canonicalBytes } from '../encoding/canonical-json.ts';
+import { asciiBytes } from '../encoding/ascii.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
 import { fromHex } from '../encoding/hex.ts';
 import { pae } from '../dsse/index.ts';
@@ -76,12 +77,10 @@ export function hashedRekordV001Body(
   signatureBase64: string,
   publicKeyBase64: string,
 ): Uint8Array {
-  return UTF8.encode(
+  return asciiBytes(
     `{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"${algorithm}","value":"${hexValue}"}},"signature":{"content":"${signatureBase64}","publicKey":{"content":"${publicKeyBase64}"}}}}`,
   );
 }
-
-const UTF8 = new TextEncoder();
 
 // hashedrekord 0.0.1 (rekor pkg/types/hashedrekord/v0.0.1/entry.go)
 function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
@@ -118,7 +117,7 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
     throw invalid('spec.data.hash.algorithm', 'must be sha512 for an Ed25519 key (Ed25519ph)');
 
   const sigB64 = toBase64(signature);
-  const keyB64 = toBase64(UTF8.encode(canonicalPem(material)));
+  const keyB64 = toBase64(asciiBytes(canonicalPem(material)));
   const pending: ParsedEntry['pending'][number] = material.point
     ? { point: material.point, details: digestScheme(material), digest, signature }
     : { key: material.key, details: digestScheme(material), digest, signature };

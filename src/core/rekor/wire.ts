@@ -1,4 +1,5 @@
 import { canonicalBytes } from '../encoding/canonical-json.ts';
+import { asciiBytes } from '../encoding/ascii.ts';
 import { toBase64 } from '../encoding/base64.ts';
 import { toHex } from '../encoding/hex.ts';
 
@@ -26,7 +27,7 @@ export function setPayload(e: {
   // serialize as their decimal digits (§3.2.2.3). Anything else takes the general encoder.
   const body = e.bodyBase64 ?? toBase64(e.body);
   if (Number.isSafeInteger(e.integratedTime) && Number.isSafeInteger(e.logIndex))
-    return UTF8.encode(
+    return asciiBytes(
       `{"body":"${body}","integratedTime":${e.integratedTime},"logID":"${toHex(e.logId)}","logIndex":${e.logIndex}}`,
     );
   return canonicalBytes({
