@@ -65,6 +65,10 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
 
   app.post('/api/v1/log/entries', { bodyLimit: ctx.bodyLimit }, async (req, reply) => {
     const parsed = parseProposedEntryV1(req.body);
+    // Only the parsed entry is needed from here on. The request would keep its JSON until the
+    // answer is written (hundreds of ms with a thousand admissions in flight), so every
+    // young-generation GC in between would copy it and then promote it.
+    req.body = undefined;
     const shard = shards.current;
     const result = await admit(shard, parsed, queue, signatureField(parsed.kind));
     if (result.duplicate) {
