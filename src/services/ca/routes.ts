@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { batchedPerTurn } from '../http/turn-batch.ts';
 import type { CertificateAuthority } from './issuer.ts';
 import type { OidcIssuerInfo } from './identity/types.ts';
-import { parseLegacySigningCertRequest, parseSigningCertRequest } from './request.ts';
+import {
+  parseLegacySigningCertRequest,
+  parseSigningCertRequest,
+  type SigningCertRequest,
+} from './request.ts';
 
 /** Fulcio's request cap (`maxMsgSize = 1<<22`). */
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -12,16 +17,19 @@ export async function registerCaRoutes(
   ca: CertificateAuthority,
   issuers: () => OidcIssuerInfo[],
 ): Promise<void> {
+  // The certificates asked for in one event-loop turn are checked and signed together, up to
+  // their CT log entry (http/turn-batch.ts).
+  const issue = batchedPerTurn((r: SigningCertRequest) => ca.issue(r));
   app.post('/api/v2/signingCert', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
     const parsed = parseSigningCertRequest(req.body, req.headers.authorization);
-    const issued = await ca.issue(parsed);
+    const issued = await issue(parsed);
     return reply.code(200).send(issued.json);
   });
   app.get('/api/v2/trustBundle', async () => ca.trustBundle());
   // Deprecated v1 API (older cosign): PEM chain, leaf first, HTTP 201.
   app.post('/api/v1/signingCert', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
     const parsed = parseLegacySigningCertRequest(req.body, req.headers.authorization);
-    const issued = await ca.issue(parsed);
+    const issued = await issue(parsed);
     const json = issued.json;
     const chain =
       'signedCertificateEmbeddedSct' in json
