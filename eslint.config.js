@@ -87,8 +87,16 @@ export default tseslint.config(
     // never uses (node:crypto's webcrypto, node:fs's promises, node:http's undici-based
     // WebSocket): milliseconds of every short command's start (bench/sign). The builtin is the
     // same object either way.
-    files: ['src/{core,bundle,client,cli}/**/*.ts'],
+    files: ['src/{core,bundle,client,cli}/**/*.ts', 'src/index.ts'],
     rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportExpression[source.value=/^node:(crypto|fs|child_process|http|https)$/]",
+          message:
+            "take it with `process.getBuiltinModule('node:...')`, not `import()`: see eslint.config.js",
+        },
+      ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {

@@ -103,7 +103,7 @@ export async function attest(
   predicate: unknown,
   options: SignOptions = {},
 ): Promise<Bundle> {
-  const { createHash } = await import('node:crypto');
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const { buildStatement, INTOTO_PAYLOAD_TYPE } = await import('./core/intoto/index.ts');
   const { predicateTypeOf } = await import('./client/sign/predicate.ts');
   const { signEnvelope } = await import('./client/sign/sign.ts');

@@ -79,7 +79,7 @@ async function readAll(s: NodeJS.ReadableStream): Promise<Uint8Array> {
 
 /** `signet.*` settings of the repository (and global config), in one git call. */
 async function gitSettings(cwd: string): Promise<Map<string, string>> {
-  const { execFile } = await import('node:child_process');
+  const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve) => {
     execFile('git', ['config', '--get-regexp', '^signet\\.'], { cwd }, (err, stdout) => {
       const m = new Map<string, string>();
@@ -205,7 +205,7 @@ async function signingContext(
   io: Io,
 ) {
   const agent = await import('../client/git/agent.ts');
-  const { generateKeyPairSync, X509Certificate } = await import('node:crypto');
+  const { generateKeyPairSync, X509Certificate } = process.getBuiltinModule('node:crypto');
   const { setupSigning } = await import('../client/sign/setup.ts');
   const { tufCacheDir } = await import('../client/verify/setup.ts');
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -259,15 +259,14 @@ function terminal(): number | undefined {
 }
 
 function startAgent(env: NodeJS.ProcessEnv): void {
-  void import('node:child_process').then(({ spawn }) => {
-    const main = moduleUrl('./main.ts', import.meta.url).pathname;
-    spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'git', 'agent'], {
-      detached: true,
-      stdio: 'ignore',
-      env,
-      cwd: '/', // the agent outlives this commit; it must not hold the repository's folder
-    }).unref();
-  });
+  const { spawn } = process.getBuiltinModule('node:child_process');
+  const main = moduleUrl('./main.ts', import.meta.url).pathname;
+  spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'git', 'agent'], {
+    detached: true,
+    stdio: 'ignore',
+    env,
+    cwd: '/', // the agent outlives this commit; it must not hold the repository's folder
+  }).unref();
 }
 
 async function verify(files: string[], io: Io, status: (s: string) => void): Promise<number> {

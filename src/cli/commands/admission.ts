@@ -61,7 +61,7 @@ export function registerAdmission(program: Command): void {
     const port = parsePort(flags.port, '--port');
     const timeoutMs = seconds(flags.timeout ?? '9', '--timeout');
     const ttl = seconds(flags.cacheTtl, '--cache-ttl');
-    const fs = await import('node:fs');
+    const fs = process.getBuiltinModule('node:fs');
     const read = (f: string, flag: string) => {
       try {
         return fs.readFileSync(f);

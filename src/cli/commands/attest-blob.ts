@@ -89,7 +89,7 @@ export function registerAttestBlob(program: Command): void {
         'is required: the file holding the predicate (or --statement FILE)',
       );
     const path = await import('node:path');
-    const { createHash } = await import('node:crypto');
+    const { createHash } = process.getBuiltinModule('node:crypto');
     const sign = await import('../../client/sign/index.ts');
     const intoto = await import('../../core/intoto/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
@@ -141,7 +141,7 @@ export function registerAttestBlob(program: Command): void {
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
     await writeDetachedOutputs(bundle, flags);
     if (flags.outputAttestation !== undefined && bundle.content.$case === 'dsseEnvelope') {
-      const fs = await import('node:fs');
+      const fs = process.getBuiltinModule('node:fs');
       const { envelopeToJSON } = await import('../../core/dsse/index.ts');
       try {
         fs.writeFileSync(

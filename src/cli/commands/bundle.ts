@@ -81,7 +81,7 @@ export function registerBundle(program: Command): void {
         ignoreTlog?: boolean;
         out?: string;
       }) => {
-        const { createHash, createPublicKey } = await import('node:crypto');
+        const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
         const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
         const { assembleBundle } = await import('../../bundle/assemble.ts');
         const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');

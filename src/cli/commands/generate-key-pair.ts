@@ -10,7 +10,7 @@ export function registerGenerateKeyPair(program: Command): void {
     .option('--output-key-prefix <prefix>', 'file name prefix of the key files', 'cosign')
     .option('-f, --force', 'overwrite existing key files')
     .action(async (flags: { outputKeyPrefix: string; force?: boolean }) => {
-      const fs = await import('node:fs');
+      const fs = process.getBuiltinModule('node:fs');
       const { generateCosignKeyPair, readPassphrase } = await import('../../client/keys/index.ts');
       if (flags.outputKeyPrefix === '') throw invalid('--output-key-prefix', 'must not be empty');
       const keyFile = `${flags.outputKeyPrefix}.key`;

@@ -3,7 +3,7 @@ import { describeSystemError, invalid } from '../../core/errors.ts';
 
 /** Write a file all or nothing, with an error naming the flag and the file. */
 async function writeFile(file: string, data: string, flag: string, mode?: number): Promise<void> {
-  const fs = await import('node:fs');
+  const fs = process.getBuiltinModule('node:fs');
   try {
     fs.writeFileSync(`${file}.tmp`, data, mode === undefined ? {} : { mode });
     fs.renameSync(`${file}.tmp`, file);
@@ -28,7 +28,7 @@ export function registerKeysAndTrust(program: Command): void {
     )
     .option('--outfile <file>', 'write it to this file instead of stdout')
     .action(async (flags: { key: string; outfile?: string }) => {
-      const { createPublicKey } = await import('node:crypto');
+      const { createPublicKey } = process.getBuiltinModule('node:crypto');
       const { readPrivateKey, publicKeyPem, readPassphrase } =
         await import('../../client/keys/index.ts');
       const { readText } = await import('../../client/sign/setup.ts');
@@ -58,8 +58,8 @@ export function registerKeysAndTrust(program: Command): void {
     )
     .option('-y, --yes', 'overwrite existing key files')
     .action(async (flags: { key: string; outputKeyPrefix: string; yes?: boolean }) => {
-      const fs = await import('node:fs');
-      const { createPublicKey } = await import('node:crypto');
+      const fs = process.getBuiltinModule('node:fs');
+      const { createPublicKey } = process.getBuiltinModule('node:crypto');
       const keys = await import('../../client/keys/index.ts');
       const { readText } = await import('../../client/sign/setup.ts');
       const text = readText(flags.key, '--key');
@@ -102,7 +102,7 @@ export function registerKeysAndTrust(program: Command): void {
         if (flags.staging) throw invalid('--staging', 'is not supported; give --mirror and --root');
         if (flags.rootChecksum !== undefined) {
           if (flags.root === undefined) throw invalid('--root-checksum', 'goes with --root');
-          const { createHash } = await import('node:crypto');
+          const { createHash } = process.getBuiltinModule('node:crypto');
           const { readFileBytes } = await import('../../client/sign/setup.ts');
           const got = createHash('sha256')
             .update(readFileBytes(flags.root, '--root'))

@@ -82,7 +82,7 @@ export function registerPolicy(program: Command): void {
       const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy');
       const trust = await p.defaultTrust(trustFlags(flags));
       const policies = await p.policiesWithTrust(flags.policy ?? [], trust);
-      const fs = await import('node:fs');
+      const fs = process.getBuiltinModule('node:fs');
       // --record: every decision's case, written once all are made (one case, or a list).
       const cases: Record<string, unknown>[] = [];
       const record = (

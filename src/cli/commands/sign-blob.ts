@@ -274,7 +274,7 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
  * the signing certificate (PEM), the RFC 3161 timestamp (DER).
  */
 export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Promise<void> {
-  const fs = await import('node:fs');
+  const fs = process.getBuiltinModule('node:fs');
   const { encodePem } = await import('../../core/encoding/pem.ts');
   const write = (file: string, flag: string, what: string, data: string | Uint8Array) => {
     try {
@@ -359,7 +359,7 @@ export async function bundleChecker(
 /** Before signing: the bundle's folder must exist, so nothing is logged for a bundle we cannot write. */
 export async function checkBundleTarget(file: string | undefined): Promise<void> {
   if (file === undefined) return;
-  const fs = await import('node:fs');
+  const fs = process.getBuiltinModule('node:fs');
   const path = await import('node:path');
   const dir = path.dirname(path.resolve(file));
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
@@ -372,7 +372,7 @@ export async function writeBundleOutput(json: string, file: string | undefined):
     process.stdout.write(`${json}\n`);
     return;
   }
-  const fs = await import('node:fs');
+  const fs = process.getBuiltinModule('node:fs');
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(tmp, json);

@@ -105,7 +105,7 @@ export function registerSigningConfig(program: Command): void {
         process.stdout.write(text);
         return;
       }
-      const fs = await import('node:fs');
+      const fs = process.getBuiltinModule('node:fs');
       try {
         fs.writeFileSync(flags.out, text, { mode: 0o600 });
       } catch (e) {

@@ -37,7 +37,7 @@ export function registerTrustedRoot(program: Command): void {
         process.stdout.write(`${text}\n`);
         return;
       }
-      const fs = await import('node:fs');
+      const fs = process.getBuiltinModule('node:fs');
       try {
         fs.writeFileSync(flags.out, `${text}\n`);
       } catch (e) {
@@ -187,7 +187,7 @@ async function output(text: string, out: string | undefined, what: string): Prom
     process.stdout.write(text);
     return;
   }
-  const fs = await import('node:fs');
+  const fs = process.getBuiltinModule('node:fs');
   try {
     // cosign writes it 0600
     fs.writeFileSync(out, text, { mode: 0o600 });

@@ -180,7 +180,7 @@ async function signWithCredential(
   payload: Uint8Array,
   timeoutMs: number,
 ): Promise<{ armored: string; certificate: string; time: number }> {
-  const { createPrivateKey } = await import('node:crypto');
+  const { createPrivateKey } = process.getBuiltinModule('node:crypto');
   const { certifiedSigner } = await import('../sign/signer.ts');
   const { signGitPayload } = await import('./sign.ts');
   let signer = signers.get(c);

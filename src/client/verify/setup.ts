@@ -381,7 +381,7 @@ async function detachedBundle(
     throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
   const { assembleBundle } = await import('../../bundle/assemble.ts');
   const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
-  const { createHash, createPublicKey } = await import('node:crypto');
+  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
   const sigText = fs.existsSync(flags.signature!)
     ? readFile(flags.signature!, '--signature')
     : flags.signature!;
