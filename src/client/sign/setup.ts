@@ -101,10 +101,14 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     // What signing needs next (logs, TSA, bundle) loads while the CA works on the certificate,
     // a round trip that leaves this process idle: once the request is on the wire, since
     // loading holds the event loop and would hold up the connect and the write too.
-    let sent!: () => void;
-    const onTheWire = new Promise<void>((resolve) => (sent = resolve));
-    const certified = keylessSigner(services.caUrl!, token, { ...o.http, onSent: sent }, o.keyPair);
-    const next = onTheWire.then(() => import('./sign.ts'));
+    const sent = Promise.withResolvers<void>();
+    const certified = keylessSigner(
+      services.caUrl!,
+      token,
+      { ...o.http, onSent: sent.resolve },
+      o.keyPair,
+    );
+    const next = sent.promise.then(() => import('./sign.ts'));
     [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {

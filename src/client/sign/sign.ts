@@ -3,6 +3,7 @@ import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
 import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
+import { digest as digestOf } from '../../core/crypto/digest.ts';
 import { explorerEntryUrl } from '../explorer-link.ts';
 import type { HttpOptions } from '../http/fetch.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
@@ -10,7 +11,6 @@ import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
 import { requireTimeSource, type SigningServices } from './services.ts';
 import type { Signer } from './signer.ts';
-const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * One signing operation (client spec §3 "Signing"): sign, then witness the signature in
@@ -196,10 +196,6 @@ function toBundle(
 }
 
 const BUNDLE_HASH = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const;
-
-function digestOf(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(hash).update(data).digest());
-}
 
 function b64(b: Uint8Array): string {
   return Buffer.from(b).toString('base64');

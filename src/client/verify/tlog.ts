@@ -10,6 +10,7 @@ import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
 import { BytesMap } from '../../core/cache.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { verifyMessage } from '../../core/crypto/verify.ts';
+import { digest as digestOf } from '../../core/crypto/digest.ts';
 import { leafHash, hashEqual } from '../../core/merkle/hash.ts';
 import { verifyInclusion } from '../../core/merkle/tree.ts';
 import { parseNote, verifyParsedNote, type Note } from '../../core/note/note.ts';
@@ -146,7 +147,7 @@ function checkV2Verifier(v: unknown, exp: EntryExpectation, what: string): void 
 }
 
 // A Map, not an object literal: a body naming "constructor" must not find a prototype member.
-const V2_ALG = new Map([
+const V2_ALG = new Map<string, 'sha256' | 'sha384' | 'sha512'>([
   ['SHA2_256', 'sha256'],
   ['SHA2_384', 'sha384'],
   ['SHA2_512', 'sha512'],
@@ -220,7 +221,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       const want =
         exp.content.kind === 'message'
           ? { alg: exp.content.algorithm, digest: exp.content.digest }
-          : { alg, digest: new Uint8Array(hash(alg, exp.content.pae, 'buffer')) };
+          : { alg, digest: digestOf(alg, exp.content.pae) };
       if (alg !== want.alg) throw bodyMismatch(`records a ${alg} digest, expected ${want.alg}`);
       if (!eq(digest, want.digest))
         throw bodyMismatch(
@@ -261,7 +262,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
       if (
         !eq(
           b64(atString(d, 'payloadHash', 'digest'), 'payloadHash.digest'),
-          hash('sha256', exp.content.payload, 'buffer'),
+          digestOf('sha256', exp.content.payload),
         )
       )
         throw bodyMismatch('is for a different DSSE envelope (payload hash differs)');

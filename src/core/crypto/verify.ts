@@ -8,7 +8,8 @@ import {
   ecPointFromUncompressed,
   verifyEcdsaDigestBatch,
 } from './ecdsa.ts';
-import { defaultHash, type HashAlgorithm, type KeyDetails, spkiDer } from './keys.ts';
+import { defaultHash, type KeyDetails, spkiDer } from './keys.ts';
+import { digest } from './digest.ts';
 const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
@@ -24,7 +25,7 @@ export function verifyMessage(
   try {
     if (details === 'PKIX_ED25519') return nodeVerify(null, message, key, signature);
     if (details === 'PKIX_ED25519_PH')
-      return verifyDigest(key, details, sha(defaultHash(details), message), signature);
+      return verifyDigest(key, details, digest(defaultHash(details), message), signature);
     return nodeVerify(defaultHash(details), message, key, signature);
   } catch {
     return false;
@@ -155,10 +156,6 @@ const ed25519phDigest = () =>
       ]),
     prehash: (digest: Uint8Array) => digest,
   }));
-
-function sha(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
-}
 
 /** Raw public key bytes: uncompressed EC point or the 32-byte Ed25519 key. */
 function rawPublicKey(key: KeyObject): Uint8Array {

@@ -1,3 +1,4 @@
+import { digest } from '../crypto/digest.ts';
 const { hash } = process.getBuiltinModule('node:crypto');
 
 export type V1HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -9,7 +10,7 @@ export const V1_HASH_HEX_LENGTH: Record<V1HashAlgorithm, number> = {
 
 // One-shot hashing (no Hash object): these run several times per admitted entry.
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(hash('sha256', data, 'buffer'));
+  return digest('sha256', data);
 }
 export function sha256Hex(data: Uint8Array): string {
   return hash('sha256', data, 'hex');
