@@ -4,7 +4,7 @@
  *     and what Signet's digest verification does (core/crypto/ecdsa.ts);
  *  2. entries admitted per second over HTTP: hashedrekord v1, ECDSA P-256, a distinct key per
  *     entry, requests generated beforehand, SQLite (fsync per batch), the server in its own
- *     thread and the load generator in the main thread;
+ *     process (as `signet up`) and the load generator in this one;
  *  3. p50/p99 latency at a paced half of the best measured rate.
  * Targets (issue 15): server CPU per entry <= 3x one verify + one sign measured here; >= 40 % of
  * the raw verify ceiling; p99 <= 250 ms at half the maximum rate.
@@ -21,6 +21,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { TargetRow } from './table.ts';
@@ -148,35 +149,62 @@ function runWorker<T>(data: Record<string, unknown>): Promise<T> {
   });
 }
 
+interface ServerCpu {
+  /** CPU µs of the whole server process (every thread). */
+  all: number;
+  /** CPU µs of its main thread (HTTP, the log's sequencing, SET signing). */
+  main: number;
+  /** CPU µs by thread name (Linux /proc; empty elsewhere). */
+  threads: Array<[string, number]>;
+}
+
 interface ServerHandle {
   url: string;
-  worker: Worker;
-  /** CPU time (µs) the server's own thread has used so far. */
-  cpu(): Promise<number>;
+  cpu(): Promise<ServerCpu>;
   stop(): Promise<void>;
 }
 
-async function startServerThread(dataDir: string, verifyWorkers: number): Promise<ServerHandle> {
-  const worker = new Worker(new URL(import.meta.url), {
-    workerData: { role: 'server', dataDir, verifyWorkers },
-    name: 'bench-server',
-  });
+/**
+ * The server runs in its own OS process, as `signet up` does and as bench/ca and bench/tsa run
+ * theirs: in a thread of this process, V8's helper threads (GC, compilation) would serve the load
+ * generator's heap too, and their CPU could not be told apart from the server's.
+ * SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
+ */
+async function startServerProcess(dataDir: string, verifyWorkers: number): Promise<ServerHandle> {
+  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      ...extra,
+      import.meta.filename,
+      '--serve',
+      dataDir,
+      String(verifyWorkers),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const exited = new Promise((r) => child.once('exit', r));
   const url = await new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { url: string }) => resolve(m.url));
-    worker.once('error', reject);
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
   return {
     url,
-    worker,
     cpu() {
       return new Promise((resolve) => {
-        worker.once('message', (m: { cpu: number }) => resolve(m.cpu));
-        worker.postMessage('cpu');
+        child.once('message', (m) => resolve(m as ServerCpu));
+        child.send('cpu');
       });
     },
     async stop() {
-      worker.postMessage('stop');
-      await new Promise((r) => worker.once('exit', r));
+      child.send('stop');
+      await exited;
     },
   };
 }
@@ -219,10 +247,11 @@ async function serverMain(dataDir: string, verifyWorkers: number): Promise<void>
   );
   await app.register(async (scope) => service.register(scope), { prefix: '/rekor' });
   await app.ready();
-  parentPort!.postMessage({ url });
-  parentPort!.on('message', async (m: string) => {
+  process.stdout.write(`${url}\n`);
+  process.on('message', async (m: string) => {
     if (m === 'cpu') {
-      parentPort!.postMessage({ cpu: threadCpu() });
+      const cpu: ServerCpu = { all: processCpu(), main: threadCpu(), threads: [...cpuByThread()] };
+      process.send!(cpu);
       return;
     }
     await app.close();
@@ -385,7 +414,7 @@ async function paced(url: URL, reqs: Prepared[], rate: number): Promise<number[]
   return lat.sort((a, b) => a - b);
 }
 
-/** CPU time (µs) of this process's threads by thread name (Linux /proc; empty elsewhere). */
+/** CPU time (µs) of this process's threads by name, the main thread as 'main' (Linux /proc). */
 function cpuByThread(): Map<string, number> {
   const out = new Map<string, number>();
   let tasks: string[];
@@ -398,7 +427,10 @@ function cpuByThread(): Map<string, number> {
   for (const t of tasks) {
     try {
       const stat = fs.readFileSync(`/proc/self/task/${t}/stat`, 'latin1');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name =
+        t === String(process.pid)
+          ? 'main'
+          : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const us = (Number(f[11]) + Number(f[12])) * tick; // utime, stime
       out.set(name, (out.get(name) ?? 0) + us);
@@ -478,35 +510,31 @@ export async function run(): Promise<TargetRow[]> {
   const results: Array<{ workers: number; rate: number; serverUs: number }> = [];
   for (const verifyWorkers of workerSettings) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
-    const srv = await startServerThread(dataDir, verifyWorkers);
+    const srv = await startServerProcess(dataDir, verifyWorkers);
     const url = new URL(`${srv.url}/rekor/api/v1/log/entries`);
     try {
       await blast(url, warm.splice(0, WARM), CONCURRENCY);
       const share = Math.floor(N / workerSettings.length);
       const at = workerSettings.indexOf(verifyWorkers) * share;
       const reqs = burst.slice(at, at + share);
-      const [proc0, gen0, srv0, thr0] = [processCpu(), threadCpu(), await srv.cpu(), cpuByThread()];
+      const [gen0, srv0] = [processCpu(), await srv.cpu()];
       const rate = await blast(url, reqs, CONCURRENCY);
-      const [proc1, gen1, srv1, thr1] = [processCpu(), threadCpu(), await srv.cpu(), cpuByThread()];
-      results.push({
-        workers: verifyWorkers,
-        rate,
-        serverUs: (proc1 - proc0 - (gen1 - gen0)) / reqs.length,
-      });
+      const [gen1, srv1] = [processCpu(), await srv.cpu()];
+      results.push({ workers: verifyWorkers, rate, serverUs: (srv1.all - srv0.all) / reqs.length });
       console.log(
         `admission over HTTP (v1 hashedrekord, SQLite, verifyWorkers=${verifyWorkers}, ${CONCURRENCY} in flight): ${fmt(rate)} entries/s`,
       );
       // CPU per entry holds up on a shared machine, where the rate depends on the neighbours.
       const per = (us: number) => (us / reqs.length).toFixed(0);
-      const srvUs = srv1 - srv0;
-      const genUs = gen1 - gen0;
+      const mainUs = srv1.main - srv0.main;
       console.log(
-        `  CPU per entry: ${per(proc1 - proc0)} µs = server thread ${per(srvUs)} + other server threads ${per(proc1 - proc0 - srvUs - genUs)} + load generator ${per(genUs)}`,
+        `  CPU per entry: server ${per(srv1.all - srv0.all)} µs = main thread ${per(mainUs)} + other threads ${per(srv1.all - srv0.all - mainUs)}; load generator (another process) ${per(gen1 - gen0)}`,
       );
-      const others = [...thr1]
-        .map(([name, us]) => [name, us - (thr0.get(name) ?? 0)] as const)
-        .filter(([name, us]) => !['MainThread', 'bench-server'].includes(name) && us > 0)
-        .sort((a, b) => b[1] - a[1]);
+      const before = new Map(srv0.threads);
+      const others = srv1.threads
+        .map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const)
+        .filter(([name, us]) => name !== 'main' && us > 0)
+        .sort((x, y) => y[1] - x[1]);
       if (others.length > 0)
         console.log(`    other threads: ${others.map(([n, us]) => `${n} ${per(us)}`).join(', ')}`);
     } finally {
@@ -537,7 +565,7 @@ export async function run(): Promise<TargetRow[]> {
     // Latency at half the measured maximum, on a fresh server with the best setting.
     const rate = Math.max(1, Math.round(best.rate / 2));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
-    const srv = await startServerThread(dataDir, best.workers);
+    const srv = await startServerProcess(dataDir, best.workers);
     try {
       const url = new URL(`${srv.url}/rekor/api/v1/log/entries`);
       await blast(url, warm.splice(0, WARM), CONCURRENCY);
@@ -568,14 +596,12 @@ if (!isMainThread) {
     role: string;
     kind?: string;
     ms?: number;
-    dataDir?: string;
-    verifyWorkers?: number;
   };
   if (d.role === 'verify') {
     const rate =
       d.kind === 'openssl' ? opensslVerifyRate(d.ms!, false) : await signetVerifyRate(d.ms!);
     parentPort!.postMessage(rate);
-  } else if (d.role === 'server') {
-    await serverMain(d.dataDir!, d.verifyWorkers!);
   }
 }
+
+if (process.argv[2] === '--serve') await serverMain(process.argv[3]!, Number(process.argv[4]));
