@@ -22,11 +22,14 @@ import { createApp } from '../src/services/http/app.ts';
 import { batchedPerTurn } from '../src/services/http/turn-batch.ts';
 import { createTsa } from '../src/services/tsa/service.ts';
 import { TsaAuthority } from '../src/services/tsa/authority.ts';
+import { CpuMeter } from './support/cpu-meter.ts';
 import type { TargetRow } from './table.ts';
 
 const TARGET = 5000;
 const SECONDS = Number(process.env.TSA_BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.TSA_BENCH_CONNECTIONS ?? 64);
+/** Slices of each HTTP run; the servers and the in-process loop take turns. */
+const ROUNDS = 3;
 const quiet = { info() {}, warn() {}, error() {} };
 
 /**
@@ -122,20 +125,42 @@ async function startChild(args: string[]): Promise<{
   return { url, cpu, stop: () => void child.kill() };
 }
 
-/** Requests answered per CPU second of the server, under the hammer's load. */
-async function serverRate(
-  server: { url: URL; cpu: () => Promise<{ all: number; main: number }> },
-  bodies: Buffer[],
-): Promise<{ cpuRate: number; allThreadsRate: number; rate: number; failed: number }> {
-  const cpu0 = await server.cpu();
-  const { ok, failed, secs } = await hammer(server.url, bodies, CONNECTIONS, SECONDS * 1000);
-  const cpu1 = await server.cpu();
-  return {
-    cpuRate: ok / (cpu1.main - cpu0.main),
-    allThreadsRate: ok / (cpu1.all - cpu0.all),
-    rate: ok / secs,
-    failed,
-  };
+/** Requests a server answered under the hammer's load, and the CPU it used, summed over slices. */
+class ServerTally {
+  ok = 0;
+  failed = 0;
+  secs = 0;
+  mainCpu = 0;
+  allCpu = 0;
+
+  readonly server: { url: URL; cpu: () => Promise<{ all: number; main: number }> };
+
+  constructor(server: ServerTally['server']) {
+    this.server = server;
+  }
+
+  /** One slice of `ms` of load. */
+  async slice(bodies: Buffer[], ms: number): Promise<void> {
+    const cpu0 = await this.server.cpu();
+    const { ok, failed, secs } = await hammer(this.server.url, bodies, CONNECTIONS, ms);
+    const cpu1 = await this.server.cpu();
+    this.ok += ok;
+    this.failed += failed;
+    this.secs += secs;
+    this.mainCpu += cpu1.main - cpu0.main;
+    this.allCpu += cpu1.all - cpu0.all;
+  }
+
+  /** Requests per CPU second of the main thread / of all threads; requests per second. */
+  get cpuRate(): number {
+    return this.ok / this.mainCpu;
+  }
+  get allThreadsRate(): number {
+    return this.ok / this.allCpu;
+  }
+  get rate(): number {
+    return this.ok / this.secs;
+  }
 }
 
 function post(agent: http.Agent, url: URL, body: Buffer): Promise<Buffer> {
@@ -239,24 +264,15 @@ export async function run(): Promise<TargetRow[]> {
     ),
   );
   // Per CPU second of this thread (the machine is shared: wall time would count the
-  // neighbours); the best of three one-second rounds.
-  let inProc = 0;
-  for (let r = 0; r < 3; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    const c0 = process.threadCpuUsage();
-    while (performance.now() - t0 < 1000)
-      for (let i = 0; i < 100; i++, n++)
-        authority.timestamp(parseTimestampRequest(bodies[n % bodies.length]!));
-    const c = process.threadCpuUsage(c0);
-    inProc = Math.max(inProc, n / ((c.user + c.system) / 1e6));
-  }
-  console.log(
-    `in-process issue (parse + TSTInfo + ECDSA P-256 sign): ${Math.round(inProc)}/s per CPU second`,
-  );
+  // neighbours), timed before and between the slices of the HTTP runs (its speed drifts too:
+  // see support/cpu-meter.ts).
+  const inProcess = new CpuMeter();
+  let n = 0;
+  const issue = () => authority.timestamp(parseTimestampRequest(bodies[n++ % bodies.length]!));
+  new CpuMeter().run(issue, 1000); // warm up
 
   const tsa = await startChild(['--serve', dataDir]);
-  let bare: Awaited<ReturnType<typeof startChild>> | undefined;
+  const children = [tsa];
   try {
     const { url } = tsa;
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
@@ -283,23 +299,35 @@ export async function run(): Promise<TargetRow[]> {
     const replySize = (await post(agent, url, bodies[0]!)).length;
     agent.destroy();
 
-    const { cpuRate, allThreadsRate, rate, failed } = await serverRate(tsa, bodies);
+    // The floor under the ratio, under the same load: a bare node:http server answering a fixed
+    // body, and one issuing the timestamps as the in-process loop does (no framework, no routing).
+    const bare = await startChild(['--bare', String(replySize)]);
+    children.push(bare);
+    const bareIssuing = await startChild(['--bare', String(replySize), dataDir]);
+    children.push(bareIssuing);
+    const tsaRun = new ServerTally(tsa);
+    const floor = new ServerTally(bare);
+    const bareIssue = new ServerTally(bareIssuing);
+    const runs = [tsaRun, floor, bareIssue];
+    for (const t of runs) await new ServerTally(t.server).slice(bodies, 500); // warm up
+    // The three servers and the in-process loop take turns, ROUNDS times.
+    inProcess.run(issue, 300);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of runs) await t.slice(bodies, (SECONDS * 1000) / ROUNDS);
+      inProcess.run(issue, 300);
+    }
+    const inProc = 1e6 / inProcess.perCallUs;
+    const { cpuRate, allThreadsRate, rate, failed } = tsaRun;
     console.log(
-      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, ${SECONDS}s, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
+      `in-process issue (parse + TSTInfo + ECDSA P-256 sign): ${Math.round(inProc)}/s per CPU second (timed between the slices of the HTTP runs)`,
+    );
+    console.log(
+      `HTTP POST /tsa/api/v1/timestamp (DER, certReq, ${CONNECTIONS} keep-alive connections, ${SECONDS}s in ${ROUNDS} slices, TSA alone in one process): ${Math.round(rate)} timestamps/s, ${failed} failed, load average ${os.loadavg()[0]!.toFixed(1)} — target >= ${TARGET}/s on 2 cores: ${rate >= TARGET ? 'met' : 'NOT met'} (${os.availableParallelism()} cores here)`,
     );
     console.log(
       `  the TSA process's main thread used ${((1e6 / cpuRate) | 0).toString()} µs CPU per timestamp = ${Math.round(cpuRate)}/s per CPU second (all threads: ${((1e6 / allThreadsRate) | 0).toString()} µs)`,
     );
     if (failed > 0) throw new Error(`${failed} timestamp requests failed`);
-
-    // The floor: what the same requests cost a server that does nothing but HTTP, and one that
-    // also issues each timestamp the way the in-process loop does (no framework, no routing).
-    tsa.stop();
-    bare = await startChild(['--bare', String(replySize)]);
-    const floor = await serverRate(bare, bodies);
-    bare.stop();
-    bare = await startChild(['--bare', String(replySize), dataDir]);
-    const bareIssue = await serverRate(bare, bodies);
     if (floor.failed + bareIssue.failed > 0) throw new Error('requests to a bare server failed');
     const inProcUs = 1e6 / inProc;
     const tsaUs = 1e6 / cpuRate;
@@ -327,8 +355,7 @@ export async function run(): Promise<TargetRow[]> {
       },
     ];
   } finally {
-    tsa.stop();
-    bare?.stop();
+    for (const c of children) c.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
