@@ -27,6 +27,7 @@ import {
 import { exact, verifyBundle, type VerificationResult } from '../src/client/verify/index.ts';
 import { verifyTimestamp } from '../src/core/rfc3161/verify.ts';
 import { parseCertificate } from '../src/core/x509/certificate.ts';
+import { CpuMeter } from './support/cpu-meter.ts';
 import type { TargetRow } from './table.ts';
 
 const C = path.resolve(import.meta.dirname, '../test/fixtures/conformance');
@@ -41,40 +42,29 @@ const CASES = [
   ['rekor2-dsse-happy-path', 'bundle-verify/rekor2-dsse-happy-path/trusted_root.json'],
 ] as const;
 
-/** CPU seconds this thread has used (the machine is shared: wall time would count the neighbours). */
-function cpuSeconds(): number {
-  const u = process.threadCpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 /**
- * Rounds of each side alternate; the best round of each counts. Rates are per CPU second of
- * this thread. `perCall` is how many bundles one call verifies.
+ * Rounds of each side alternate, and each side's rate is its calls over its CPU time summed over
+ * all its rounds (support/cpu-meter.ts): the machine's speed drifts, and the best round of each
+ * side picked different moments (a raw ceiling read 2,733/s in one run and 3,545/s in the
+ * next, with the bundle's rate unchanged). Rates are per CPU second of this thread. `perCall` is
+ * how many bundles one call verifies.
  */
 function measure(
   sides: Array<[string, () => void]>,
   perCall: number,
-  rounds = 5,
-  roundMs = 400,
+  rounds = 20,
+  roundMs = 100,
   print = true,
 ): number[] {
   for (const [, fn] of sides) for (let i = 0; i < 10; i++) fn(); // warm up
-  const best = sides.map(() => 0);
+  const meters = sides.map(() => new CpuMeter());
   for (let r = 0; r < rounds; r++)
-    for (const [i, [, fn]] of sides.entries()) {
-      let n = 0;
-      const start = performance.now();
-      const cpu0 = cpuSeconds();
-      while (performance.now() - start < roundMs) {
-        fn();
-        n++;
-      }
-      best[i] = Math.max(best[i]!, (n * perCall) / (cpuSeconds() - cpu0));
-    }
+    for (const [i, [, fn]] of sides.entries()) meters[i]!.run(fn, roundMs);
+  const rates = meters.map((m) => (perCall * 1e6) / m.perCallUs);
   if (print)
     for (const [i, [label]] of sides.entries())
-      console.log(`${label.padEnd(28)} ${best[i]!.toFixed(0).padStart(7)} bundles/s`);
-  return best;
+      console.log(`${label.padEnd(28)} ${rates[i]!.toFixed(0).padStart(7)} bundles/s`);
+  return rates;
 }
 
 /** The key type of a verify, as node:crypto names it ("P-256", "P-384", "ed25519", "rsa"). */
@@ -188,8 +178,8 @@ export async function run(): Promise<TargetRow[]> {
         ['raw ceiling', rawVerifies(needs[i]!)],
       ],
       1,
-      3,
-      250,
+      20,
+      60,
       false,
     ) as [number, number, number];
     const share = s / ceiling;
