@@ -13,7 +13,8 @@
  * REKOR_BENCH_WORKERS (verifyWorkers settings to compare, default "0,1"), REKOR_BENCH_CEILING=0,
  * REKOR_BENCH_PACED=0 and REKOR_BENCH_ACCESS_LOG=0 (skip the raw-verify ceiling / the paced
  * latency run / the access log), REKOR_BENCH_WARM (entries each server admits before it is
- * measured, default 3000).
+ * measured, default 12,000), SIGNET_BENCH_CHILD_ARGS (flags for the server process, e.g.
+ * "--cpu-prof" or "--trace-gc").
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import fs from 'node:fs';
