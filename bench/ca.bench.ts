@@ -144,11 +144,16 @@ function checker(): () => unknown {
 }
 
 async function measure(keyType: string): Promise<TargetRow> {
-  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles the server.
+  // The server runs with this process's flags (bin/node-options, as under signet up);
+  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
   const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, import.meta.filename, '--serve', keyType], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, ...extra, import.meta.filename, '--serve', keyType],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {

@@ -103,11 +103,16 @@ async function startChild(args: string[]): Promise<{
   cpu: () => Promise<{ all: number; main: number }>;
   stop: () => void;
 }> {
-  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles the server.
+  // The server runs with this process's flags (bin/node-options, as under signet up);
+  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
   const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, import.meta.filename, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, ...extra, import.meta.filename, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const url = new URL(
     await new Promise<string>((resolve, reject) => {
       child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
