@@ -6,13 +6,13 @@
  * (the CA caches verified tokens until they expire, as it would for a busy CI job). Run for the
  * public-good CA key type (P-384) and for a P-256 CA.
  */
-import { spawn } from 'node:child_process';
 import { createPublicKey, createSign, generateKeyPairSync, sign, verify } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { CpuMeter } from './support/cpu-meter.ts';
+import { spawnServer } from './support/server-process.ts';
 import type { TargetRow } from './table.ts';
 
 const THROUGHPUT_SECONDS = 4;
@@ -144,16 +144,7 @@ function checker(): () => unknown {
 }
 
 async function measure(keyType: string): Promise<TargetRow> {
-  // The server runs with this process's flags (bin/node-options, as under signet up);
-  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
-  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, ...extra, import.meta.filename, '--serve', keyType],
-    {
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
+  const child = spawnServer(import.meta.filename, ['--serve', keyType]);
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {

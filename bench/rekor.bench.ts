@@ -22,10 +22,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CpuMeter } from './support/cpu-meter.ts';
+import { spawnServer } from './support/server-process.ts';
 import type { TargetRow } from './table.ts';
 
 const CORES = os.availableParallelism();
@@ -190,22 +190,13 @@ interface ServerHandle {
  * The server runs in its own OS process, as `signet up` does and as bench/ca and bench/tsa run
  * theirs: in a thread of this process, V8's helper threads (GC, compilation) would serve the load
  * generator's heap too, and their CPU could not be told apart from the server's.
- * SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
  */
 async function startServerProcess(dataDir: string, verifyWorkers: number): Promise<ServerHandle> {
-  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(
-    process.execPath,
-    [
-      ...process.execArgv,
-      ...extra,
-      import.meta.filename,
-      '--serve',
-      dataDir,
-      String(verifyWorkers),
-    ],
-    // its own output (--trace-gc, say) is passed through; the URL comes over IPC
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  // its own output (--trace-gc, say) is passed through; the URL comes over IPC
+  const child = spawnServer(
+    import.meta.filename,
+    ['--serve', dataDir, String(verifyWorkers)],
+    'inherit',
   );
   const exited = new Promise((r) => child.once('exit', r));
   const url = await new Promise<string>((resolve, reject) => {
@@ -535,7 +526,8 @@ export async function run(): Promise<TargetRow[]> {
       let genUs = 0;
       const threadUs = new Map<string, number>();
       for (let k = 0; k < SLICES; k++) {
-        const slice = reqs.slice((k * reqs.length) / SLICES, ((k + 1) * reqs.length) / SLICES);
+        const from = Math.floor((k * reqs.length) / SLICES);
+        const slice = reqs.slice(from, Math.floor(((k + 1) * reqs.length) / SLICES));
         const [gen0, srv0] = [processCpu(), await srv.cpu()];
         secs += slice.length / (await blast(url, slice, CONCURRENCY));
         const [gen1, srv1] = [processCpu(), await srv.cpu()];

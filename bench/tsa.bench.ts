@@ -6,7 +6,6 @@
  * and, under the same load in the same run, two bare node:http servers (a fixed answer; the
  * same issuing without fastify) that show the floor this runtime sets under the ratio.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -23,6 +22,7 @@ import { batchedPerTurn } from '../src/services/http/turn-batch.ts';
 import { createTsa } from '../src/services/tsa/service.ts';
 import { TsaAuthority } from '../src/services/tsa/authority.ts';
 import { CpuMeter } from './support/cpu-meter.ts';
+import { spawnServer } from './support/server-process.ts';
 import type { TargetRow } from './table.ts';
 
 const TARGET = 5000;
@@ -103,16 +103,7 @@ async function startChild(args: string[]): Promise<{
   cpu: () => Promise<{ all: number; main: number }>;
   stop: () => void;
 }> {
-  // The server runs with this process's flags (bin/node-options, as under signet up);
-  // SIGNET_BENCH_CHILD_ARGS="--cpu-prof" profiles it.
-  const extra = process.env['SIGNET_BENCH_CHILD_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, ...extra, import.meta.filename, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
+  const child = spawnServer(import.meta.filename, args);
   const url = new URL(
     await new Promise<string>((resolve, reject) => {
       child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));

@@ -31,10 +31,6 @@ export class CpuMeter {
     this.#calls += calls;
   }
 
-  get calls(): number {
-    return this.#calls;
-  }
-
   /** CPU µs per call over every slice. */
   get perCallUs(): number {
     return this.#us / this.#calls;
