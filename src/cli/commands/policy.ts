@@ -205,7 +205,7 @@ export function registerPolicy(program: Command): void {
       };
       const results = [];
       for (const c of parsed)
-        results.push({ c, d: p.runRecordedCase(await policiesFor(c), c, deadline) });
+        results.push({ c, d: await p.runRecordedCase(await policiesFor(c), c, deadline) });
       const failures = results.filter(
         ({ c, d }) => c.expect !== undefined && (c.expect === 'allow') !== d.allowed,
       );

@@ -236,7 +236,7 @@ export class AdmissionController {
     const p = (async () => {
       this.stats.evaluations++;
       const evidence = await this.images.evidence(ref, digestName, deadline);
-      const d = evaluate(this.policies, { kind: 'image', ref, digestName }, evidence, {
+      const d = await evaluate(this.policies, { kind: 'image', ref, digestName }, evidence, {
         noMatch: this.noMatch,
         resource,
         deadline,

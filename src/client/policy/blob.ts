@@ -45,7 +45,7 @@ export function decideBlob(
   artifact: Artifact,
   bundles: Array<{ bundle: Bundle; label: string }>,
   opts: EvaluateOptions = {},
-): Decision {
+): Promise<Decision> {
   const evidence = bundles.map((b) => bundleEvidence(b.bundle, artifact, b.label));
   return evaluate(policies, target, evidence, opts);
 }
@@ -67,7 +67,7 @@ export async function decideBlobFiles(
   const bundles: Bundle[] = [];
   for (const b of o.bundles) bundles.push(await readBundle(b));
   const target = blobTarget(file, artifact, o.artifactName);
-  const decision = decideBlob(
+  const decision = await decideBlob(
     policies,
     target,
     artifact,
@@ -111,7 +111,7 @@ export async function verifyBlobWithPolicy(
     );
   const artifact = readArtifact(file, flags.digest);
   const target = blobTarget(file, artifact, flags.artifactName);
-  const decision = decideBlob(policies, target, artifact, [{ bundle, label: flags.bundle! }]);
+  const decision = await decideBlob(policies, target, artifact, [{ bundle, label: flags.bundle! }]);
   if (!decision.allowed)
     throw verificationFailed('POLICY_DENIED', `${decision.target}: ${decision.errors.join('; ')}`);
   return decision;

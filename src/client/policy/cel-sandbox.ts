@@ -1,86 +1,166 @@
 /**
- * Runs a CEL condition with a wall-clock bound (issue: "evaluation is bounded in time"). The
+ * Runs CEL conditions with a wall-clock bound (issue: "evaluation is bounded in time"). The
  * library has structural limits but no cost or time limit, and a small expression can iterate
- * for hours (five nested `all` over 50-element lists), so evaluation happens on a worker thread
- * the caller waits for synchronously (Atomics.wait, as the engine is synchronous) until its
- * deadline; past it the thread is ended (Worker.terminate interrupts running JavaScript) and a
- * fresh one started for the next condition.
+ * for hours (five nested `all` over 50-element lists), so evaluation happens on worker threads
+ * and the caller awaits the answer until its deadline; past it the thread is ended
+ * (Worker.terminate interrupts running JavaScript) and another is started when next needed.
+ *
+ * The caller's event loop stays free meanwhile: an admission webhook goes on answering other
+ * reviews (cached decisions, policies without conditions) while one condition runs long. And
+ * a second evaluator is started when a condition comes while the first is busy, so one slow
+ * condition does not hold up the conditions of other reviews; beyond POOL_SIZE they wait their
+ * turn, within their own deadlines. A command evaluates one condition at a time and starts one.
  */
-import {
-  MessageChannel,
-  receiveMessageOnPort,
-  Worker,
-  type MessagePort,
-} from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { CelScope } from './cel-env.ts';
-import type { CelAnswer } from './cel-worker.ts';
+import type { CelAnswer, CelJob, CelWorkerMessage } from './cel-worker.ts';
 
-interface Running {
-  worker: Worker;
-  port: MessagePort;
-  state: Int32Array;
-}
-
-let running: Running | undefined;
-
-function start(): Running {
-  const { port1, port2 } = new MessageChannel();
-  const flag = new SharedArrayBuffer(8);
-  // Source runs as .ts (Node's type stripping); the built package as .js.
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  const worker = new Worker(new URL(`./cel-worker.${ext}`, import.meta.url), {
-    workerData: { port: port2, flag },
-    transferList: [port2],
-  });
-  worker.unref();
-  port1.unref();
-  worker.on('error', () => {
-    if (running?.worker === worker) running = undefined;
-  });
-  return { worker, port: port1, state: new Int32Array(flag) };
-}
-
-/** Starts the worker ahead of the first condition (policy load), so it is warm. */
-export function warmCelSandbox(): void {
-  running ??= start();
-}
+/** Evaluator threads at most: one busy with a slow condition leaves one for the others. */
+export const POOL_SIZE = 2;
 
 export type SandboxResult = CelAnswer | { ok: false; timedOut: true; error: string };
 
-/** Evaluates `source` over `input`, giving up at `deadline` (epoch ms). */
+interface Evaluator {
+  worker: Worker;
+  port: MessagePort;
+  /** Its environments are built and it listens (it said so). */
+  ready: boolean;
+  running: Pending | undefined;
+}
+
+interface Pending {
+  job: CelJob;
+  settle: (r: SandboxResult) => void;
+  timer: NodeJS.Timeout | undefined;
+  on: Evaluator | undefined;
+}
+
+const evaluators = new Set<Evaluator>();
+/** Conditions waiting for a free evaluator, oldest first. */
+const waiting: Pending[] = [];
+let nextId = 1;
+
+function start(): Evaluator {
+  const { port1, port2 } = new MessageChannel();
+  // Source runs as .ts (Node's type stripping); the built package as .js.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const worker = new Worker(new URL(`./cel-worker.${ext}`, import.meta.url), {
+    workerData: { port: port2 },
+    transferList: [port2],
+  });
+  const ev: Evaluator = { worker, port: port1, ready: false, running: undefined };
+  evaluators.add(ev);
+  port1.on('message', (m: CelWorkerMessage) => {
+    if ('ready' in m) ev.ready = true;
+    else if (ev.running?.job.id === m.id) {
+      const p = ev.running;
+      ev.running = undefined;
+      settle(p, m.answer);
+    }
+    dispatch();
+  });
+  // An idle evaluator keeps no process alive; a condition being evaluated does, by its timer.
+  // (Listening refs a port, so unref after.)
+  worker.unref();
+  port1.unref();
+  const lost = (why: string) => {
+    if (!evaluators.delete(ev)) return; // ended at a deadline: already replaced
+    port1.close();
+    const p = ev.running;
+    ev.running = undefined;
+    if (p) settle(p, { ok: false, error: `its evaluator stopped (${why})` });
+    // One that never started would not start again (a missing module): the waiting conditions
+    // fail with the reason rather than start thread after thread until their deadlines.
+    if (!ev.ready)
+      for (const w of waiting.splice(0))
+        settle(w, { ok: false, error: `its evaluator did not start (${why})` });
+    dispatch();
+  };
+  worker.on('error', (e) => lost(e.message));
+  worker.on('exit', (code) => lost(`exit code ${code}`));
+  return ev;
+}
+
+function settle(p: Pending, r: SandboxResult): void {
+  clearTimeout(p.timer);
+  p.settle(r);
+}
+
+/** Hands waiting conditions to free evaluators, starting one when all are busy. */
+function dispatch(): void {
+  while (waiting.length > 0) {
+    let free: Evaluator | undefined;
+    let starting = false;
+    for (const ev of evaluators) {
+      if (!ev.ready) starting = true;
+      else if (!ev.running) free = ev;
+    }
+    if (!free) {
+      if (!starting && evaluators.size < POOL_SIZE) start();
+      return;
+    }
+    const p = waiting.shift()!;
+    try {
+      free.port.postMessage(p.job);
+    } catch (e) {
+      settle(p, { ok: false, error: `its input cannot be passed to it: ${(e as Error).message}` });
+      continue;
+    }
+    free.running = p;
+    p.on = free;
+  }
+}
+
+/** At the deadline: a waiting condition gives up; a running one ends its evaluator. */
+function expire(p: Pending): void {
+  const i = waiting.indexOf(p);
+  if (i >= 0) {
+    waiting.splice(i, 1);
+    p.settle({
+      ok: false,
+      timedOut: true,
+      error: 'did not finish before the deadline (it was still waiting for an evaluator)',
+    });
+    return;
+  }
+  const ev = p.on;
+  if (!ev || ev.running !== p) return; // answered in the meantime
+  evaluators.delete(ev);
+  ev.running = undefined;
+  ev.port.close();
+  void ev.worker.terminate();
+  p.settle({ ok: false, timedOut: true, error: 'did not finish before the deadline' });
+  dispatch();
+}
+
+/** Starts an evaluator ahead of the first condition (policy load), so it is warm. */
+export function warmCelSandbox(): void {
+  if (evaluators.size === 0) start();
+}
+
+/** Evaluates `source` over `input`; settles by `deadline` (epoch ms) at the latest. */
 export function runCondition(
   source: string,
   scope: CelScope,
   input: Record<string, unknown>,
   deadline: number,
-): SandboxResult {
-  const r = (running ??= start());
-  // A worker still starting (policy load starts it; a stopped one is replaced at once) may use
-  // what is left of the deadline, no more: the bound is on wall-clock time.
-  if (Atomics.load(r.state, 1) !== 1) {
-    Atomics.wait(r.state, 1, 0, Math.max(0, deadline - Date.now()));
-    if (Atomics.load(r.state, 1) !== 1)
-      return {
-        ok: false,
-        timedOut: true,
-        error: 'did not finish before the deadline (its evaluator was still starting)',
-      };
-  }
-  Atomics.store(r.state, 0, 0);
-  try {
-    r.port.postMessage({ source, scope, input });
-  } catch (e) {
-    return { ok: false, error: `its input cannot be passed to it: ${(e as Error).message}` };
-  }
+): Promise<SandboxResult> {
   const left = deadline - Date.now();
-  if (left > 0) Atomics.wait(r.state, 0, 0, left);
-  const msg = Atomics.load(r.state, 0) === 1 ? receiveMessageOnPort(r.port) : undefined;
-  if (msg === undefined) {
-    // Still running at the deadline: end it (and with it the evaluation), start afresh.
-    void r.worker.terminate();
-    r.port.close();
-    running = start();
-    return { ok: false, timedOut: true, error: 'did not finish before the deadline' };
-  }
-  return msg.message as CelAnswer;
+  if (left <= 0)
+    return Promise.resolve({
+      ok: false,
+      timedOut: true,
+      error: 'did not start before the deadline',
+    });
+  return new Promise((resolve) => {
+    const p: Pending = {
+      job: { id: nextId++, source, scope, input },
+      settle: resolve,
+      timer: undefined,
+      on: undefined,
+    };
+    p.timer = setTimeout(() => expire(p), left);
+    waiting.push(p);
+    dispatch();
+  });
 }

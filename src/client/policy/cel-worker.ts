@@ -2,13 +2,15 @@
  * The thread conditions run in (cel-sandbox.ts): a CEL evaluation is synchronous and its cost
  * depends on its input (nested comprehensions over a large predicate, a regexp over a long
  * string), so it runs here, where the caller can stop it at its deadline by ending the thread.
- * Protocol: a job arrives on the port; the answer is posted back and `flag[0]` set to 1 and
- * notified, so the caller, blocked in Atomics.wait, wakes and reads it synchronously.
+ * Protocol: once its environments are built, the thread posts `{ ready: true }`; then each job
+ * arrives on the port with an id and its answer goes back with the same id. One job at a time:
+ * the caller sends the next one when the answer has come.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ENVIRONMENTS, firstLine, type CelScope } from './cel-env.ts';
 
-interface Job {
+export interface CelJob {
+  id: number;
   source: string;
   scope: CelScope;
   input: Record<string, unknown>;
@@ -16,8 +18,9 @@ interface Job {
 
 export type CelAnswer = { ok: true; value: unknown; type: string } | { ok: false; error: string };
 
-const { port, flag } = workerData as { port: MessagePort; flag: SharedArrayBuffer };
-const state = new Int32Array(flag);
+export type CelWorkerMessage = { ready: true } | { id: number; answer: CelAnswer };
+
+const { port } = workerData as { port: MessagePort };
 const programs = new Map<string, (input: Record<string, unknown>) => unknown>();
 
 function program(source: string, scope: CelScope) {
@@ -31,7 +34,9 @@ function program(source: string, scope: CelScope) {
   return p;
 }
 
-port.on('message', (job: Job) => {
+const post = (m: CelWorkerMessage) => port.postMessage(m);
+
+port.on('message', (job: CelJob) => {
   let answer: CelAnswer;
   try {
     const out = program(job.source, job.scope)(job.input);
@@ -43,10 +48,6 @@ port.on('message', (job: Job) => {
   } catch (e) {
     answer = { ok: false, error: firstLine(e) };
   }
-  port.postMessage(answer);
-  Atomics.store(state, 0, 1);
-  Atomics.notify(state, 0);
+  post({ id: job.id, answer });
 });
-// Ready: the environments are built and the port listens.
-Atomics.store(state, 1, 1);
-Atomics.notify(state, 1);
+post({ ready: true });

@@ -23,11 +23,11 @@ export const DEFAULT_CONDITION_MS = 10_000;
 export interface CelCondition {
   source: string;
   /**
-   * Evaluates to a boolean; a runtime error (missing key, wrong type) is a failed condition,
-   * and so is running past `deadline` (epoch ms; default DEFAULT_CONDITION_MS from now):
+   * Evaluates to a boolean, on another thread (the caller's event loop stays free); a runtime
+   * error (missing key, wrong type) is a failed condition, and so is running past `deadline` (epoch ms; default DEFAULT_CONDITION_MS from now):
    * a SignetError EVALUATION_TIMEOUT.
    */
-  evaluate(input: Record<string, unknown>, deadline?: number): boolean;
+  evaluate(input: Record<string, unknown>, deadline?: number): Promise<boolean>;
 }
 
 /** Compiles and type-checks `source`; errors name `field` and say what is wrong. */
@@ -50,8 +50,8 @@ export function compileCondition(source: string, scope: CelScope, field: string)
   warmCelSandbox();
   return {
     source,
-    evaluate(input, deadline = Date.now() + DEFAULT_CONDITION_MS) {
-      const r = runCondition(source, scope, input, deadline);
+    async evaluate(input, deadline = Date.now() + DEFAULT_CONDITION_MS) {
+      const r = await runCondition(source, scope, input, deadline);
       if (!r.ok) {
         if ('timedOut' in r)
           throw new SignetError(

@@ -175,7 +175,7 @@ export async function decideCommits(
     const g = await gatherObject(type, obj.id, obj.raw, o.search);
     const target: Target = { kind: 'commit', repository, ref, sha: obj.id };
     o.gathered?.(target, g);
-    const d = evaluate(policies, target, objectEvidence(g), {
+    const d = await evaluate(policies, target, objectEvidence(g), {
       ...(o.noMatch ? { noMatch: o.noMatch } : {}),
       ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
     });

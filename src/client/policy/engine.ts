@@ -278,12 +278,12 @@ interface AuthorityEvaluation {
   matches: { signatures: unknown[]; attestations: Record<string, unknown[]> };
 }
 
-function evaluateAuthority(
+async function evaluateAuthority(
   a: Authority,
   target: Target,
   evidence: Evidence[],
   deadline: number | undefined,
-): AuthorityEvaluation {
+): Promise<AuthorityEvaluation> {
   const matches = { signatures: [] as unknown[], attestations: {} as Record<string, unknown[]> };
   if (a.kind === 'static') {
     const outcome: AuthorityOutcome = {
@@ -351,7 +351,10 @@ function evaluateAuthority(
         try {
           if (!e.unavailable) checkDeadline(deadline);
           const r = e.verify(policy, a.trust.root, { ...base, predicateType: rule.predicateType });
-          if (rule.condition && !rule.condition.evaluate(statementInput(r, target), deadline)) {
+          if (
+            rule.condition &&
+            !(await rule.condition.evaluate(statementInput(r, target), deadline))
+          ) {
             reasons.push(
               `${rule.name}: ${e.label}: the condition ${rule.condition.source} is false`,
             );
@@ -386,13 +389,15 @@ function evaluateAuthority(
   };
 }
 
-export function evaluatePolicy(
+export async function evaluatePolicy(
   p: Policy,
   target: Target,
   evidence: Evidence[],
   deadline?: number,
-): PolicyOutcome {
-  const evaluations = p.authorities.map((a) => evaluateAuthority(a, target, evidence, deadline));
+): Promise<PolicyOutcome> {
+  const evaluations: AuthorityEvaluation[] = [];
+  for (const a of p.authorities)
+    evaluations.push(await evaluateAuthority(a, target, evidence, deadline));
   const satisfied = evaluations.filter((e) => e.outcome.passed).length;
   const reasons: string[] = [];
   let passed = satisfied >= p.threshold;
@@ -407,7 +412,8 @@ export function evaluatePolicy(
     for (const [i, a] of p.authorities.entries())
       if (evaluations[i]!.outcome.passed) authorityMatches[a.name] = evaluations[i]!.matches;
     try {
-      if (!p.condition.evaluate({ authorityMatches, artifact: artifactInput(target) }, deadline)) {
+      const input = { authorityMatches, artifact: artifactInput(target) };
+      if (!(await p.condition.evaluate(input, deadline))) {
         passed = false;
         reasons.push(`the policy condition ${p.condition.source} is false`);
       }
@@ -428,12 +434,12 @@ export function evaluatePolicy(
 }
 
 /** Every matching policy must pass (AND); a failed warn-mode policy only warns. */
-export function evaluate(
+export async function evaluate(
   policies: Policy[],
   target: Target,
   evidence: Evidence[],
   opts: EvaluateOptions = {},
-): Decision {
+): Promise<Decision> {
   const label = targetLabel(target);
   const matching = policies.filter((p) => policyMatches(p, target, opts.resource));
   const decision: Decision = {
@@ -452,7 +458,7 @@ export function evaluate(
     if (noMatch === 'warn') decision.warnings.push(msg);
   }
   for (const p of matching) {
-    const outcome = evaluatePolicy(p, target, evidence, opts.deadline);
+    const outcome = await evaluatePolicy(p, target, evidence, opts.deadline);
     decision.policies.push(outcome);
     if (outcome.passed) continue;
     const why = failureSummary(outcome);

@@ -273,7 +273,11 @@ export async function parseRecordedCases(value: unknown, file: string): Promise<
   return out;
 }
 
-export function runRecordedCase(policies: Policy[], c: RecordedCase, deadline?: number): Decision {
+export function runRecordedCase(
+  policies: Policy[],
+  c: RecordedCase,
+  deadline?: number,
+): Promise<Decision> {
   return evaluate(policies, c.target, c.evidence, {
     ...(c.noMatch ? { noMatch: c.noMatch } : {}),
     ...(deadline !== undefined ? { deadline } : {}),

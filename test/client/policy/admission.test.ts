@@ -540,3 +540,72 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: --tls-cert: is required/);
 });
+
+test(
+  'a review whose policy condition runs long does not hold up the reviews that come meanwhile',
+  opts,
+  async () => {
+    const slowImage = pushImage(reg, 'slow/app', { tag: 'v1' });
+    await signImage(slowImage.ref, await S.context('alice@example.com'));
+    const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+    const slowCel = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+    const f = S.write(
+      'admission-slow.yaml',
+      `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: slow}
+spec:
+  images: [{glob: "${reg.host}/slow/**"}]
+  authorities:
+    - name: people
+      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+  policy: {type: cel, data: ${JSON.stringify(slowCel)}}
+---
+apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: prod}
+spec:
+  images: [{glob: "${reg.host}/prod/**"}]
+  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+`,
+    );
+    const policies = await loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
+    const tls = makeTls(S.dir);
+    const own = await startAdmissionServer({
+      controller: new AdmissionController({
+        policies,
+        images: registryEvidence(policies, { http: { timeoutMs: 5000 } }),
+        noMatch: 'deny',
+        timeoutMs: 3000,
+      }),
+      cert: tls.cert,
+      key: tls.key,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      const t0 = Date.now();
+      let slowAnswered = 0;
+      const slow = post(
+        `${own.url}/validate?timeout=4s`,
+        review('Pod', pod(slowImage.ref)),
+        tls.cert,
+      ).then((r) => ((slowAnswered = Date.now() - t0), r));
+      // Let its condition start, then review another pod.
+      await new Promise((r) => setTimeout(r, 300));
+      const other = await post(`${own.url}/validate`, review('Pod', pod(good.ref)), tls.cert);
+      const otherAnswered = Date.now() - t0;
+      assert.equal(other.json.response.allowed, true, JSON.stringify(other.json.response));
+      assert.equal(slowAnswered, 0, `the other pod was answered first (at ${otherAnswered} ms)`);
+      const s = await slow;
+      assert.equal(s.json.response.allowed, false);
+      assert.match(
+        s.json.response.status.message,
+        /slow\/app@sha256:\w+: (policy "slow" fails: .*condition did not finish before the deadline|verification did not finish within)/,
+      );
+    } finally {
+      await own.close();
+    }
+  },
+);

@@ -45,7 +45,11 @@ async function load(spec: string, extra = ''): Promise<Policy[]> {
   return loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
 }
 
-function decide(policies: Policy[], bundles: Array<keyof typeof B>, t: Target = target): Decision {
+function decide(
+  policies: Policy[],
+  bundles: Array<keyof typeof B>,
+  t: Target = target,
+): Promise<Decision> {
   return decideBlob(
     policies,
     t,
@@ -63,10 +67,10 @@ const keyless = (subject: string, issuerLine?: string) => `  authorities:
 
 test('keyless exact identity: the named signer passes, another is refused with the reason', async () => {
   const p = await load(keyless('subject: alice@example.com'));
-  const ok = decide(p, ['alice']);
+  const ok = await decide(p, ['alice']);
   assert.equal(ok.allowed, true, ok.errors.join());
   assert.equal(ok.policies[0]!.authorities[0]!.satisfiedBy[0]!.identity, 'alice@example.com');
-  const no = decide(p, ['bob']);
+  const no = await decide(p, ['bob']);
   assert.equal(no.allowed, false);
   assert.match(no.errors[0]!, /policy "p\d+" fails/);
   assert.match(
@@ -77,7 +81,7 @@ test('keyless exact identity: the named signer passes, another is refused with t
   const wrongIssuer = await load(
     keyless('subject: alice@example.com', 'issuer: https://accounts.example.com'),
   );
-  assert.equal(decide(wrongIssuer, ['alice']).allowed, false);
+  assert.equal((await decide(wrongIssuer, ['alice'])).allowed, false);
 });
 
 test('keyless regexp identity matches the whole value only', async () => {
@@ -87,9 +91,9 @@ test('keyless regexp identity matches the whole value only', async () => {
       `issuerRegExp: "${S.issuer.replace(/\./g, '\\\\.')}"`,
     ),
   );
-  assert.equal(decide(any, ['bob']).allowed, true);
+  assert.equal((await decide(any, ['bob'])).allowed, true);
   const prefix = await load(keyless('subjectRegExp: "alice@example"'));
-  const d = decide(prefix, ['alice']);
+  const d = await decide(prefix, ['alice']);
   assert.equal(d.allowed, false, 'a regexp is anchored: a prefix does not match');
 });
 
@@ -100,8 +104,8 @@ test('key authority: the key-signed bundle passes, a keyless one does not', asyn
     .map((l) => `          ${l}`)
     .join('\n');
   const p = await load(`  authorities:\n    - key:\n        data: |\n${pem}`);
-  assert.equal(decide(p, ['key']).allowed, true);
-  const d = decide(p, ['alice']);
+  assert.equal((await decide(p, ['key'])).allowed, true);
+  const d = await decide(p, ['alice']);
   assert.equal(d.allowed, false);
   assert.match(d.policies[0]!.authorities[0]!.reasons[0]!, /not the key given/);
   assert.equal(d.policies[0]!.authorities[0]!.name, 'authority-0', 'default authority name');
@@ -109,9 +113,9 @@ test('key authority: the key-signed bundle passes, a keyless one does not', asyn
 
 test('static authorities pass or fail without signatures', async () => {
   const pass = await load('  authorities:\n    - static: {action: pass}');
-  assert.equal(decide(pass, []).allowed, true);
+  assert.equal((await decide(pass, [])).allowed, true);
   const fail = await load('  authorities:\n    - static: {action: fail, message: frozen}');
-  const d = decide(fail, ['alice']);
+  const d = await decide(fail, ['alice']);
   assert.equal(d.allowed, false);
   assert.match(d.errors[0]!, /frozen/);
 });
@@ -120,11 +124,11 @@ test('within a policy any authority suffices; several matching policies must all
   const either = await load(`  authorities:
     - keyless: {identities: [{subject: carol@example.com, issuer: "${S.issuer}"}]}
     - keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}`);
-  assert.equal(decide(either, ['bob']).allowed, true);
+  assert.equal((await decide(either, ['bob'])).allowed, true);
   const aliceOnly = await load(keyless('subject: alice@example.com'));
   const both = [...either, ...aliceOnly];
-  assert.equal(decide(both, ['bob']).allowed, false, 'AND: the second policy fails');
-  const d = decide(both, ['bob', 'alice']);
+  assert.equal((await decide(both, ['bob'])).allowed, false, 'AND: the second policy fails');
+  const d = await decide(both, ['bob', 'alice']);
   assert.equal(d.allowed, true, d.errors.join());
   assert.equal(d.policies.length, 2);
 });
@@ -159,18 +163,18 @@ test('threshold: k distinct authorities, and k distinct signers from a maintaine
       keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}
     - name: k
       key: {file: key.pub}`);
-  assert.equal(decide(p2, ['alice']).allowed, false);
-  assert.match(decide(p2, ['alice']).errors[0]!, /1 of the 2 required authorities/);
-  assert.equal(decide(p2, ['alice', 'key']).allowed, true);
+  assert.equal((await decide(p2, ['alice'])).allowed, false);
+  assert.match((await decide(p2, ['alice'])).errors[0]!, /1 of the 2 required authorities/);
+  assert.equal((await decide(p2, ['alice', 'key'])).allowed, true);
   const maintainers = await load(`  authorities:
     - name: maintainers
       threshold: 2
       keyless:
         identitiesFrom: {file: MAINTAINERS, issuer: "${S.issuer}"}`);
-  const one = decide(maintainers, ['alice', 'alice']);
+  const one = await decide(maintainers, ['alice', 'alice']);
   assert.equal(one.allowed, false, 'the same signer twice is one signer');
   assert.match(one.policies[0]!.authorities[0]!.reasons[0]!, /1 distinct signer of 2/);
-  const d = decide(maintainers, ['alice', 'bob']);
+  const d = await decide(maintainers, ['alice', 'bob']);
   assert.equal(d.allowed, true, d.errors.join());
   assert.deepEqual(d.policies[0]!.authorities[0]!.satisfiedBy.map((s) => s.identity).sort(), [
     'alice@example.com',
@@ -181,11 +185,11 @@ test('threshold: k distinct authorities, and k distinct signers from a maintaine
   const owners = await load(`  authorities:
     - keyless:
         identitiesFrom: {file: CODEOWNERS, format: codeowners, entry: /release/, issuer: "${S.issuer}"}`);
-  assert.equal(decide(owners, ['bob']).allowed, true);
+  assert.equal((await decide(owners, ['bob'])).allowed, true);
   const carolOnly = await load(`  authorities:
     - keyless:
         identitiesFrom: {file: CODEOWNERS, format: codeowners, entry: "*", issuer: "${S.issuer}"}`);
-  assert.equal(decide(carolOnly, ['bob']).allowed, false);
+  assert.equal((await decide(carolOnly, ['bob'])).allowed, false);
 });
 
 test('attestations: predicate type and a CEL condition over the verified statement', async () => {
@@ -201,36 +205,40 @@ test('attestations: predicate type and a CEL condition over the verified stateme
   const good = await att(
     'predicate.runDetails.builder.id == "https://ci.example.com/builder" && certificate.subject == "alice@example.com" && logTime > timestamp("2020-01-01T00:00:00Z") && artifact.path == "dist/app.tgz"',
   );
-  const d = decide(good, ['provenance', 'alice']);
+  const d = await decide(good, ['provenance', 'alice']);
   assert.equal(d.allowed, true, JSON.stringify(d.policies[0]!.authorities[0]!.reasons));
   assert.equal(d.policies[0]!.authorities[0]!.satisfiedBy[0]!.attestation, 'provenance');
   const wrongBuilder = await att('predicate.runDetails.builder.id == "https://evil.example.com"');
-  const w = decide(wrongBuilder, ['provenance']);
+  const w = await decide(wrongBuilder, ['provenance']);
   assert.equal(w.allowed, false);
   assert.match(w.policies[0]!.authorities[0]!.reasons.join(), /condition .* is false/);
   const wrongType = await att('true', 'https://spdx.dev/Document');
   assert.match(
-    decide(wrongType, ['provenance']).policies[0]!.authorities[0]!.reasons.join(),
+    (await decide(wrongType, ['provenance'])).policies[0]!.authorities[0]!.reasons.join(),
     /predicate type/,
   );
   // a signature alone does not satisfy an authority that asks for attestations
-  assert.equal(decide(good, ['alice']).allowed, false);
+  assert.equal((await decide(good, ['alice'])).allowed, false);
   // a condition that errors at run time (missing key) fails closed
   const missing = await att('predicate.nothing.here == "x"');
-  assert.equal(decide(missing, ['provenance']).allowed, false);
+  assert.equal((await decide(missing, ['provenance'])).allowed, false);
 });
 
 test('warn mode admits and reports what would have failed; no-match policy', async () => {
   const warn = await load(`  mode: warn\n${keyless('subject: carol@example.com')}`);
-  const d = decide(warn, ['alice']);
+  const d = await decide(warn, ['alice']);
   assert.equal(d.allowed, true);
   assert.match(d.warnings[0]!, /would fail \(warn mode\)/);
   assert.equal(d.policies[0]!.passed, false);
   const other: Target = { kind: 'blob', path: 'src/x.c', name: 'x.c', digest: undefined };
   const p = await load(keyless('subject: alice@example.com'));
-  assert.equal(decide(p, ['alice'], other).allowed, false, 'default: deny what no policy covers');
-  assert.equal(decideBlob(p, other, artifact, [], { noMatch: 'allow' }).allowed, true);
-  const w = decideBlob(p, other, artifact, [], { noMatch: 'warn' });
+  assert.equal(
+    (await decide(p, ['alice'], other)).allowed,
+    false,
+    'default: deny what no policy covers',
+  );
+  assert.equal((await decideBlob(p, other, artifact, [], { noMatch: 'allow' })).allowed, true);
+  const w = await decideBlob(p, other, artifact, [], { noMatch: 'warn' });
   assert.equal(w.allowed, true);
   assert.match(w.warnings[0]!, /no policy covers src\/x\.c/);
 });
@@ -252,8 +260,8 @@ spec:
     name,
     digest: undefined,
   });
-  assert.equal(decideBlob(p, t('app-1.0.tgz'), artifact, []).noMatch, false);
-  assert.equal(decideBlob(p, t('app-1.0.zip'), artifact, []).noMatch, true);
+  assert.equal((await decideBlob(p, t('app-1.0.tgz'), artifact, [])).noMatch, false);
+  assert.equal((await decideBlob(p, t('app-1.0.zip'), artifact, [])).noMatch, true);
 });
 
 test('trust roots by reference: a TrustRoot document, and a root that does not trust the stack', async () => {
@@ -303,14 +311,14 @@ spec:
   );
   // no default trust: every authority names its root
   const p = await loadPolicies([f]);
-  assert.equal(decide(p, ['alice']).allowed, true);
+  assert.equal((await decide(p, ['alice'])).allowed, true);
   const vendor: Target = {
     kind: 'blob',
     path: 'vendor/app.tgz',
     name: 'app.tgz',
     digest: undefined,
   };
-  const d = decide(p, ['alice'], vendor);
+  const d = await decide(p, ['alice'], vendor);
   assert.equal(d.allowed, false, 'the public-good root does not trust our stack');
   assert.match(
     d.policies[0]!.authorities[0]!.reasons[0]!,
@@ -326,14 +334,14 @@ test('spec.policy: a CEL condition over the authorities that matched', async () 
     type: cel
     data: ${JSON.stringify(cond)}`;
   const two = await load(spec('authorityMatches["people"].signatures.size() >= 2'));
-  assert.equal(decide(two, ['alice']).allowed, false);
-  assert.match(decide(two, ['alice']).errors[0]!, /the policy condition .* is false/);
-  assert.equal(decide(two, ['alice', 'bob']).allowed, true);
+  assert.equal((await decide(two, ['alice'])).allowed, false);
+  assert.match((await decide(two, ['alice'])).errors[0]!, /the policy condition .* is false/);
+  assert.equal((await decide(two, ['alice', 'bob'])).allowed, true);
   const subj = await load(
     spec('authorityMatches.people.signatures.exists(s, s.subject == "bob@example.com")'),
   );
-  assert.equal(decide(subj, ['alice']).allowed, false);
-  assert.equal(decide(subj, ['bob']).allowed, true);
+  assert.equal((await decide(subj, ['alice'])).allowed, false);
+  assert.equal((await decide(subj, ['bob'])).allowed, true);
 });
 
 test('a TrustRoot that is a TUF repository (remote: mirror and root)', async () => {
@@ -364,7 +372,7 @@ spec:
   );
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-policy-tuf-'));
   const p = await loadPolicies([f], { tufCacheDir: cache });
-  assert.equal(decide(p, ['alice']).allowed, true);
+  assert.equal((await decide(p, ['alice'])).allowed, true);
   // a root that is not the repository's: refused when loaded, naming the field
   const bad = S.write(
     'tuf-bad.yaml',
@@ -420,7 +428,7 @@ spec:
 `,
   );
   const p = await loadPolicies([f]);
-  const d = decide(p, ['alice']);
+  const d = await decide(p, ['alice']);
   assert.equal(d.allowed, true, JSON.stringify(d.policies[0]?.authorities[0]?.reasons));
 });
 
@@ -437,21 +445,27 @@ test('evaluation is bounded in time: a condition still running at the deadline f
         - name: provenance
           predicateType: https://slsa.dev/provenance/v1
           policy: {type: cel, data: ${JSON.stringify(slow)}}`);
-  const run = (policies: Policy[], ms = 700) => {
+  const run = async (policies: Policy[], ms = 700) => {
     const t0 = Date.now();
-    const d = decideBlob(policies, target, artifact, [{ bundle: B.provenance!, label: 'prov' }], {
-      deadline: Date.now() + ms,
-    });
+    const d = await decideBlob(
+      policies,
+      target,
+      artifact,
+      [{ bundle: B.provenance!, label: 'prov' }],
+      {
+        deadline: Date.now() + ms,
+      },
+    );
     return { d, took: Date.now() - t0 };
   };
-  const enforce = run(await policy('enforce'));
+  const enforce = await run(await policy('enforce'));
   assert.equal(enforce.d.allowed, false);
   assert.match(
     enforce.d.errors[0]!,
     /policy "p\d+" fails: .*provenance: prov: condition did not finish before the deadline/,
   );
   assert.ok(enforce.took < 3000, `stopped at the deadline (${enforce.took} ms)`);
-  const warn = run(await policy('warn'));
+  const warn = await run(await policy('warn'));
   assert.equal(warn.d.allowed, true);
   assert.match(
     warn.d.warnings[0]!,
@@ -466,12 +480,53 @@ test('evaluation is bounded in time: a condition still running at the deadline f
         - name: provenance
           predicateType: https://slsa.dev/provenance/v1
           policy: {type: cel, data: "predicate.runDetails.builder.id == 'https://ci.example.com/builder'"}`);
-  const again = run(fast, 20_000).d;
+  const again = (await run(fast, 20_000)).d;
   assert.equal(again.allowed, true, again.errors.join());
   // A deadline already past: nothing is verified, and the reason says so.
-  const late = decideBlob(fast, target, artifact, [{ bundle: B.provenance!, label: 'prov' }], {
-    deadline: Date.now() - 1,
-  });
+  const late = await decideBlob(
+    fast,
+    target,
+    artifact,
+    [{ bundle: B.provenance!, label: 'prov' }],
+    {
+      deadline: Date.now() - 1,
+    },
+  );
   assert.equal(late.allowed, false);
   assert.match(late.errors[0]!, /evaluation did not finish in time/);
+});
+
+test('a condition running long holds up neither the event loop nor the conditions of other decisions', async () => {
+  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const slowCel = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+  const withCondition = (cel: string) =>
+    load(`  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+      attestations:
+        - name: provenance
+          predicateType: https://slsa.dev/provenance/v1
+          policy: {type: cel, data: ${JSON.stringify(cel)}}`);
+  const slow = await withCondition(slowCel);
+  const fast = await withCondition(
+    "predicate.runDetails.builder.id == 'https://ci.example.com/builder'",
+  );
+  const prov = [{ bundle: B.provenance!, label: 'prov' }];
+  // An evaluator is up (a fresh one may take a while to start on a busy machine).
+  assert.equal((await decideBlob(fast, target, artifact, prov)).allowed, true);
+  const t0 = Date.now();
+  let slowSettled = false;
+  const slowDecision = decideBlob(slow, target, artifact, prov, { deadline: t0 + 5000 }).finally(
+    () => (slowSettled = true),
+  );
+  // The caller's event loop is free: a short timer fires on time, not at the slow deadline.
+  const tick = await new Promise<number>((r) => setTimeout(() => r(Date.now() - t0), 20));
+  assert.ok(tick < 1000, `a 20 ms timer fired after ${tick} ms`);
+  // Another decision's condition goes to a second evaluator and is answered meanwhile.
+  const other = await decideBlob(fast, target, artifact, prov, { deadline: t0 + 30_000 });
+  assert.equal(other.allowed, true, other.errors.join());
+  assert.equal(slowSettled, false, 'answered while the slow condition was still running');
+  const d = await slowDecision;
+  assert.equal(d.allowed, false);
+  assert.match(d.errors[0]!, /condition did not finish before the deadline/);
+  assert.ok(Date.now() - t0 < 10_000, 'the slow one stopped at its deadline');
 });
