@@ -30,6 +30,7 @@ interface Evaluator {
 
 interface Pending {
   job: CelJob;
+  deadline: number;
   settle: (r: SandboxResult) => void;
   timer: NodeJS.Timeout | undefined;
   on: Evaluator | undefined;
@@ -111,8 +112,16 @@ function dispatch(): void {
   }
 }
 
+/** Node's timers hold at most 2^31 - 1 ms (a longer one fires at once, with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function arm(p: Pending): void {
+  p.timer = setTimeout(() => expire(p), Math.min(MAX_TIMER_MS, p.deadline - Date.now()));
+}
+
 /** At the deadline: a waiting condition gives up; a running one ends its evaluator. */
 function expire(p: Pending): void {
+  if (Date.now() < p.deadline) return arm(p); // a deadline beyond one timer's reach
   const i = waiting.indexOf(p);
   if (i >= 0) {
     waiting.splice(i, 1);
@@ -145,8 +154,7 @@ export function runCondition(
   input: Record<string, unknown>,
   deadline: number,
 ): Promise<SandboxResult> {
-  const left = deadline - Date.now();
-  if (left <= 0)
+  if (deadline <= Date.now())
     return Promise.resolve({
       ok: false,
       timedOut: true,
@@ -155,11 +163,12 @@ export function runCondition(
   return new Promise((resolve) => {
     const p: Pending = {
       job: { id: nextId++, source, scope, input },
+      deadline,
       settle: resolve,
       timer: undefined,
       on: undefined,
     };
-    p.timer = setTimeout(() => expire(p), left);
+    arm(p);
     waiting.push(p);
     dispatch();
   });

@@ -6,6 +6,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bundle } from '../../../src/bundle/bundle.ts';
 import {
+  compileCondition,
   decideBlob,
   loadPolicies,
   type Decision,
@@ -529,4 +530,16 @@ test('a condition running long holds up neither the event loop nor the condition
   assert.equal(d.allowed, false);
   assert.match(d.errors[0]!, /condition did not finish before the deadline/);
   assert.ok(Date.now() - t0 < 10_000, 'the slow one stopped at its deadline');
+});
+
+test('a condition may run for as long as a distant deadline allows (beyond one timer)', async () => {
+  // Three nested comprehensions over 40-element lists: tens of milliseconds of work.
+  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const cond = compileCondition(
+    `${l}.all(a, ${l}.all(b, ${l}.all(c, a + b + c >= 0)))`,
+    'statement',
+    'policy.data',
+  );
+  const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
+  assert.equal(await cond.evaluate(input, Date.now() + 40 * 24 * 3600 * 1000), true);
 });
