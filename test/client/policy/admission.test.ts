@@ -24,7 +24,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from '../../helpers/registry.ts';
-import { policyStack } from './helpers.ts';
+import { nestedComprehensions, policyStack } from './helpers.ts';
 
 const missing = registryMissing();
 const opts = { skip: missing ?? false };
@@ -547,8 +547,7 @@ test(
   async () => {
     const slowImage = pushImage(reg, 'slow/app', { tag: 'v1' });
     await signImage(slowImage.ref, await S.context('alice@example.com'));
-    const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
-    const slowCel = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+    const slowCel = nestedComprehensions(5);
     const f = S.write(
       'admission-slow.yaml',
       `apiVersion: policy.sigstore.dev/v1beta1

@@ -13,7 +13,7 @@ import {
   type Policy,
   type Target,
 } from '../../../src/client/policy/index.ts';
-import { policyStack } from './helpers.ts';
+import { nestedComprehensions, policyStack } from './helpers.ts';
 
 let S: Awaited<ReturnType<typeof policyStack>>;
 const data = new TextEncoder().encode('release 1.0\n');
@@ -434,10 +434,7 @@ spec:
 });
 
 test('evaluation is bounded in time: a condition still running at the deadline fails the policy (enforce denies, warn warns)', async () => {
-  // Five nested comprehensions over 40-element lists: 10^8 steps, minutes of work for the CEL
-  // library, in an expression of a few hundred nodes (its structural limits allow it).
-  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
-  const slow = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+  const slow = nestedComprehensions(5);
   const policy = (mode: string) =>
     load(`  mode: ${mode}
   authorities:
@@ -498,8 +495,7 @@ test('evaluation is bounded in time: a condition still running at the deadline f
 });
 
 test('a condition running long holds up neither the event loop nor the conditions of other decisions', async () => {
-  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
-  const slowCel = `${l}.all(a, ${l}.all(b, ${l}.all(c, ${l}.all(d, ${l}.all(e, a + b + c + d + e >= 0)))))`;
+  const slowCel = nestedComprehensions(5);
   const withCondition = (cel: string) =>
     load(`  authorities:
     - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
@@ -533,13 +529,8 @@ test('a condition running long holds up neither the event loop nor the condition
 });
 
 test('a condition may run for as long as a distant deadline allows (beyond one timer)', async () => {
-  // Three nested comprehensions over 40-element lists: tens of milliseconds of work.
-  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
-  const cond = compileCondition(
-    `${l}.all(a, ${l}.all(b, ${l}.all(c, a + b + c >= 0)))`,
-    'statement',
-    'policy.data',
-  );
+  // 40^3 steps: tens of milliseconds of work.
+  const cond = compileCondition(nestedComprehensions(3), 'statement', 'policy.data');
   const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
   assert.equal(await cond.evaluate(input, Date.now() + 40 * 24 * 3600 * 1000), true);
 });

@@ -94,3 +94,13 @@ export async function policyStack() {
     close: () => stack.close(),
   };
 }
+
+/**
+ * A CEL condition that runs for minutes: `depth` nested comprehensions over a 40-element list
+ * (40^5 = 10^8 steps at depth 5), in an expression the library's structural limits allow.
+ */
+export function nestedComprehensions(depth: number): string {
+  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const vars = 'abcde'.slice(0, depth).split('');
+  return vars.reduceRight((inner, v) => `${l}.all(${v}, ${inner})`, `${vars.join(' + ')} >= 0`);
+}
