@@ -139,6 +139,7 @@ function expire(p: Pending): void {
   ev.port.close();
   void ev.worker.terminate();
   p.settle({ ok: false, timedOut: true, error: 'did not finish before the deadline' });
+  warmCelSandbox(); // the next condition should not wait for a thread to start
   dispatch();
 }
 
