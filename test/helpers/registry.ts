@@ -23,6 +23,25 @@ export interface TestRegistry {
   close(): Promise<void>;
 }
 
+/**
+ * An HTTP server on a free loopback port (a registry stand-in, or a front on the real one), its
+ * `host:port`, and a close that ends its keep-alive connections too.
+ */
+export async function loopbackServer(
+  handler: http.RequestListener,
+): Promise<{ host: string; close: () => Promise<void> }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(s.address() as net.AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
+  };
+}
+
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
 /** Why the registry tests cannot run here, or undefined when they can. */

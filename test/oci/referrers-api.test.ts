@@ -10,11 +10,9 @@
 import { test, after } from 'node:test';
 import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pushImage } from '../helpers/registry.ts';
+import { loopbackServer, pushImage } from '../helpers/registry.ts';
 import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 import { MAX_REFERRERS } from '../../src/client/oci/discover.ts';
@@ -24,7 +22,7 @@ const { stack, reg, dir, rootJson, run, opts } = await imageTestbed('signet-refa
 /** subject digest -> referrer descriptors, as a referrers-capable registry keeps them. */
 const referrers = new Map<string, Array<Record<string, unknown>>>();
 const seen: string[] = [];
-const front = http.createServer(async (q, res) => {
+const front = await loopbackServer(async (q, res) => {
   seen.push(`${q.method} ${q.url}`);
   const m = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})(\?.*)?$/.exec(q.url ?? '');
   if (q.method === 'GET' && m) {
@@ -78,15 +76,8 @@ const front = http.createServer(async (q, res) => {
   res.writeHead(r.status, out);
   res.end(Buffer.from(await r.arrayBuffer()));
 });
-await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-const host = `127.0.0.1:${(front.address() as AddressInfo).port}`;
-after(
-  () =>
-    new Promise<void>((r) => {
-      front.closeAllConnections();
-      front.close(() => r());
-    }),
-);
+const host = front.host;
+after(() => front.close());
 
 test(
   'with a referrers API: the referrer is found through it and no tag schema index is written',

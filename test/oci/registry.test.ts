@@ -5,12 +5,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { tempStack } from '../helpers/stack.ts';
-import { pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
+import {
+  loopbackServer as server,
+  pushImage,
+  registryMissing,
+  startRegistry,
+} from '../helpers/registry.ts';
 import { signet } from '../interop/sign-helpers.ts';
 
 const missing = registryMissing();
@@ -39,21 +42,6 @@ function oneError(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
   assert.equal(lines.length, 1, stderr);
   return lines[0]!;
-}
-
-async function server(
-  handler: http.RequestListener,
-): Promise<{ host: string; close: () => Promise<void> }> {
-  const s = http.createServer(handler);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return {
-    host: `127.0.0.1:${(s.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        s.closeAllConnections();
-        s.close(() => r());
-      }),
-  };
 }
 
 test(

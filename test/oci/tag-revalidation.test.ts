@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
-import { pushImage } from '../helpers/registry.ts';
+import { loopbackServer, pushImage } from '../helpers/registry.ts';
 import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 
 const { stack, reg, dir, rootJson, run, opts } = await imageTestbed('signet-revalidate-');
 
 const seen: Array<{ line: string; ifNoneMatch: string | undefined; status: number }> = [];
-const front = http.createServer((q, res) => {
+const front = await loopbackServer((q, res) => {
   const upstream = new URL(reg?.url ?? 'http://127.0.0.1:1');
   const up = http.request(
     `${upstream.origin}${q.url}`,
@@ -34,15 +33,8 @@ const front = http.createServer((q, res) => {
   up.on('error', () => res.destroy());
   q.pipe(up);
 });
-await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-const host = `127.0.0.1:${(front.address() as AddressInfo).port}`;
-after(
-  () =>
-    new Promise<void>((r) => {
-      front.closeAllConnections();
-      front.close(() => r());
-    }),
-);
+const host = front.host;
+after(() => front.close());
 
 test(
   'a tag asked for again gets 304 while it names the same manifest, and the new manifest once it moved',
