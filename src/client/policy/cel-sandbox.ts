@@ -5,6 +5,11 @@
  * and the caller awaits the answer until its deadline; past it the thread is ended
  * (Worker.terminate interrupts running JavaScript) and another is started when next needed.
  *
+ * Memory is bounded the same way: while a condition runs, its evaluator's heap is read every
+ * HEAP_CHECK_MS and the thread is ended past EVALUATOR_HEAP_MB. (Worker `resourceLimits` would
+ * be the obvious tool, but its termination is best-effort: one array grown by push, which is
+ * what a CEL `map` builds, aborts the whole process instead, nodejs/node#47224.)
+ *
  * The caller's event loop stays free meanwhile: an admission webhook goes on answering other
  * reviews (cached decisions, policies without conditions) while one condition runs long. And
  * a second evaluator is started when a condition comes while the first is busy, so one slow
@@ -17,6 +22,14 @@ import type { CelAnswer, CelJob, CelWorkerMessage } from './cel-worker.ts';
 
 /** Evaluator threads at most: one busy with a slow condition leaves one for the others. */
 export const POOL_SIZE = 2;
+
+/**
+ * An evaluator's heap bound. Without one, a condition that builds lists of lists grows by
+ * ~150 MB a second until its deadline (gigabytes in the 9 s an admission review allows).
+ * Inputs (a predicate, a certificate) are far smaller.
+ */
+export const EVALUATOR_HEAP_MB = 256;
+const HEAP_CHECK_MS = 100;
 
 export type SandboxResult = CelAnswer | { ok: false; timedOut: true; error: string };
 
@@ -109,6 +122,7 @@ function dispatch(): void {
     }
     free.running = p;
     p.on = free;
+    heapCheck ??= setInterval(checkHeaps, HEAP_CHECK_MS).unref();
   }
 }
 
@@ -134,13 +148,46 @@ function expire(p: Pending): void {
   }
   const ev = p.on;
   if (!ev || ev.running !== p) return; // answered in the meantime
+  end(ev, { ok: false, timedOut: true, error: 'did not finish before the deadline' });
+}
+
+/** Ends the evaluator running a condition, which settles with `r`. */
+function end(ev: Evaluator, r: SandboxResult): void {
+  const p = ev.running!;
   evaluators.delete(ev);
   ev.running = undefined;
   ev.port.close();
   void ev.worker.terminate();
-  p.settle({ ok: false, timedOut: true, error: 'did not finish before the deadline' });
+  settle(p, r);
   warmCelSandbox(); // the next condition should not wait for a thread to start
   dispatch();
+}
+
+let heapCheck: NodeJS.Timeout | undefined;
+
+/** Reads the heap of each evaluator running a condition, while any is. */
+function checkHeaps(): void {
+  let running = false;
+  for (const ev of evaluators) {
+    const p = ev.running;
+    if (!p) continue;
+    running = true;
+    // Answered on the worker's thread between two steps of its JavaScript, busy or not.
+    ev.worker.getHeapStatistics().then(
+      (h) => {
+        if (ev.running === p && h.used_heap_size > EVALUATOR_HEAP_MB * 2 ** 20)
+          end(ev, {
+            ok: false,
+            error: `used more than ${EVALUATOR_HEAP_MB} MB of memory (evaluation is bounded in memory)`,
+          });
+      },
+      () => {}, // the thread ended meanwhile: its 'exit' settles the condition
+    );
+  }
+  if (!running) {
+    clearInterval(heapCheck);
+    heapCheck = undefined;
+  }
 }
 
 /** Starts an evaluator ahead of the first condition (policy load), so it is warm. */

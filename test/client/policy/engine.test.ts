@@ -534,3 +534,25 @@ test('a condition may run for as long as a distant deadline allows (beyond one t
   const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
   assert.equal(await cond.evaluate(input, Date.now() + 40 * 24 * 3600 * 1000), true);
 });
+
+test('evaluation is bounded in memory: a condition that builds lists of lists fails, and the next one is answered', async () => {
+  // 40^5 strings: gigabytes, were the evaluator's heap not bounded.
+  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const hungry = compileCondition(
+    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`,
+    'statement',
+    'policy.data',
+  );
+  const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
+  const t0 = Date.now();
+  await assert.rejects(hungry.evaluate(input, Date.now() + 60_000), (e: Error) => {
+    assert.match(
+      e.message,
+      /^condition failed to evaluate: used more than 256 MB of memory \(evaluation is bounded in memory\)$/,
+    );
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 30_000, `stopped by its heap bound (${Date.now() - t0} ms)`);
+  const fine = compileCondition("predicateType == 't'", 'statement', 'policy.data');
+  assert.equal(await fine.evaluate(input, Date.now() + 20_000), true);
+});
