@@ -6,7 +6,9 @@
  * (Worker.terminate interrupts running JavaScript) and another is started when next needed.
  *
  * Memory is bounded the same way: while a condition runs, its evaluator's heap is read every
- * HEAP_CHECK_MS and the thread is ended past EVALUATOR_HEAP_MB. (Worker `resourceLimits` would
+ * HEAP_CHECK_MS and the thread is ended once the condition has grown it by EVALUATOR_HEAP_MB
+ * beyond what it held when the condition started, its input included (an SBOM predicate can be
+ * large; the growth is what the expression builds). (Worker `resourceLimits` would
  * be the obvious tool, but its termination is best-effort: one array grown by push, which is
  * what a CEL `map` builds, aborts the whole process instead, nodejs/node#47224.)
  *
@@ -24,9 +26,9 @@ import type { CelAnswer, CelJob, CelWorkerMessage } from './cel-worker.ts';
 export const POOL_SIZE = 2;
 
 /**
- * An evaluator's heap bound. Without one, a condition that builds lists of lists grows by
- * ~150 MB a second until its deadline (gigabytes in the 9 s an admission review allows).
- * Inputs (a predicate, a certificate) are far smaller.
+ * How much a condition may grow its evaluator's heap. Without a bound, one that builds lists of
+ * lists grows it by ~150 MB a second until its deadline (gigabytes in the 9 s an admission
+ * review allows).
  */
 export const EVALUATOR_HEAP_MB = 256;
 const HEAP_CHECK_MS = 100;
@@ -39,6 +41,8 @@ interface Evaluator {
   /** Its environments are built and it listens (it said so). */
   ready: boolean;
   running: Pending | undefined;
+  /** Written by the evaluator as it starts a condition: its used heap then, input included. */
+  heapAtStart: Float64Array;
 }
 
 interface Pending {
@@ -56,13 +60,14 @@ let nextId = 1;
 
 function start(): Evaluator {
   const { port1, port2 } = new MessageChannel();
+  const heapAtStart = new Float64Array(new SharedArrayBuffer(8));
   // Source runs as .ts (Node's type stripping); the built package as .js.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const worker = new Worker(new URL(`./cel-worker.${ext}`, import.meta.url), {
-    workerData: { port: port2 },
+    workerData: { port: port2, heapAtStart },
     transferList: [port2],
   });
-  const ev: Evaluator = { worker, port: port1, ready: false, running: undefined };
+  const ev: Evaluator = { worker, port: port1, ready: false, running: undefined, heapAtStart };
   evaluators.add(ev);
   port1.on('message', (m: CelWorkerMessage) => {
     if ('ready' in m) ev.ready = true;
@@ -114,6 +119,7 @@ function dispatch(): void {
       return;
     }
     const p = waiting.shift()!;
+    free.heapAtStart[0] = NaN; // until the evaluator has the input: no reading counts
     try {
       free.port.postMessage(p.job);
     } catch (e) {
@@ -175,7 +181,10 @@ function checkHeaps(): void {
     // Answered on the worker's thread between two steps of its JavaScript, busy or not.
     ev.worker.getHeapStatistics().then(
       (h) => {
-        if (ev.running === p && h.used_heap_size > EVALUATOR_HEAP_MB * 2 ** 20)
+        // Read after the heap: a start written meanwhile is later than the reading, so the
+        // growth is never overstated.
+        const grown = h.used_heap_size - ev.heapAtStart[0]!;
+        if (ev.running === p && grown > EVALUATOR_HEAP_MB * 2 ** 20)
           end(ev, {
             ok: false,
             error: `used more than ${EVALUATOR_HEAP_MB} MB of memory (evaluation is bounded in memory)`,

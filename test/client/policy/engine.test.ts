@@ -556,3 +556,14 @@ test('evaluation is bounded in memory: a condition that builds lists of lists fa
   const fine = compileCondition("predicateType == 't'", 'statement', 'policy.data');
   assert.equal(await fine.evaluate(input, Date.now() + 20_000), true);
 });
+
+test('the memory bound counts what a condition builds, not its input: a predicate of ~300 MB is read', async () => {
+  const items = Array.from({ length: 300_000 }, (_, i) => `${'x'.repeat(1000)}${i}`);
+  const big = { predicateType: 't', predicate: { items }, subject: [], type: 't' };
+  const cond = compileCondition(
+    "size(predicate.items) == 300000 && predicate.items[299999].endsWith('299999')",
+    'statement',
+    'policy.data',
+  );
+  assert.equal(await cond.evaluate(big, Date.now() + 120_000), true);
+});
