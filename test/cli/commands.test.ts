@@ -32,6 +32,15 @@ describe('command registry (cli/commands/index.ts)', () => {
     );
   });
 
+  it('a bare --version loads no command module, and still prints the version', () => {
+    assert.deepEqual(commandsFor(['--version']), []);
+    assert.deepEqual(commandsFor(['-v']), []);
+    const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+    const r = spawnSync(process.execPath, [main, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+\S*\n$/);
+  });
+
   it('help, completion, no command and unknown words load every entry', () => {
     for (const argv of [
       [],
@@ -39,6 +48,7 @@ describe('command registry (cli/commands/index.ts)', () => {
       ['help', 'sign-blob'],
       ['completion', 'bash'],
       ['sing-blob'],
+      ['--version', '--help'],
     ])
       assert.equal(commandsFor(argv), COMMANDS, argv.join(' '));
   });

@@ -94,11 +94,14 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /**
- * The entries to register for a command line: the one naming its first word, or all of them
- * (no command, `help`, a typo that gets a suggestion, a command that lists the others).
+ * The entries to register for a command line: the one naming its first word, none for a bare
+ * `--version` (commander answers it before any command), or all of them (no command, `help`, a
+ * typo that gets a suggestion, a command that lists the others).
  */
 export function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
   const word = argv.find((a) => !a.startsWith('-'));
+  if (word === undefined && argv.length === 1 && (argv[0] === '-v' || argv[0] === '--version'))
+    return [];
   const entry = word === undefined ? undefined : COMMANDS.find((c) => c.names.includes(word));
   return entry && !entry.needsAll ? [entry] : COMMANDS;
 }
