@@ -126,6 +126,14 @@ test(
       oneError(nope.stderr),
       new RegExp(`${plain!.host}/no/such:tag: no such image: .* has no tag tag`),
     );
+    // By digest the signatures are looked for first; finding none, the image is asked for.
+    const missing = `sha256:${'ab'.repeat(32)}`;
+    const byDigest = await run([...verifyKey, `${plain!.host}/no/such@${missing}`]);
+    assert.equal(byDigest.status, 11);
+    assert.match(
+      oneError(byDigest.stderr),
+      new RegExp(`${plain!.host}/no/such@${missing}: no such image: .* has no manifest ${missing}`),
+    );
     const down = await server(() => {});
     const host = down.host;
     await down.close();
@@ -150,7 +158,11 @@ test(
   async () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const fake = await server((q, res) => {
-      if (q.url?.includes('/manifests/bad')) {
+      // No signatures anywhere, so a verify by digest goes on to fetch the image's manifest.
+      if (q.url?.includes('/manifests/sha256-') || q.url?.includes('/referrers/')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+      } else if (q.url?.includes('/manifests/bad')) {
         res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
         res.end(JSON.stringify({ schemaVersion: 2, config: {}, layers: 'none' }));
       } else if (q.url?.includes('/manifests/huge')) {

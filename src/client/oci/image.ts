@@ -25,6 +25,9 @@ export interface ResolvedImage {
   descriptor: Descriptor;
 }
 
+/** An image known by its digest: what verification needs of it (ResolvedImage has the rest). */
+export type PinnedImage = Pick<ResolvedImage, 'given' | 'ref' | 'digest'>;
+
 /** Prefix a failure with the image it is about (once). */
 export function aboutImage(image: string, e: unknown): unknown {
   if (!(e instanceof SignetError) || e.message.includes(image)) return e;

@@ -17,8 +17,20 @@ import {
   type VerificationResult,
   type VerifyOptions,
 } from '../verify/verifier.ts';
-import { discover, type Attachment, type AttachmentKind, type Rejected } from './discover.ts';
-import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
+import {
+  discover,
+  type Attachment,
+  type AttachmentKind,
+  type Discovery,
+  type Rejected,
+} from './discover.ts';
+import {
+  aboutImage,
+  repositoryOf,
+  resolveImage,
+  type PinnedImage,
+  type ResolvedImage,
+} from './image.ts';
 import type { RegistryOptions } from './registry.ts';
 import type { ImageSource } from './source.ts';
 import { parseJsonText } from '../../core/json.ts';
@@ -51,7 +63,7 @@ export interface VerifiedAttachment {
 }
 
 export interface ImageVerification {
-  image: ResolvedImage;
+  image: PinnedImage;
   /** Signatures of the asked kind found (readable or not). */
   found: number;
   /** Those that could be read and were checked. */
@@ -161,14 +173,21 @@ export async function checkImage(
     discover(source, digest, text, [kind]).catch((e: unknown) => {
       throw aboutImage(text, e);
     });
-  const resolving = resolveImage(image, { source });
-  // Given by digest, the signatures are looked for while the manifest is fetched.
-  const early = ref.digest ? look(ref.digest) : undefined;
-  early?.catch(() => {}); // awaited below, after a failure to resolve is reported
-  const resolved = await resolving;
-  const d = await (early ?? look(resolved.digest));
+  let pinned: PinnedImage;
+  let d: Discovery;
+  if (ref.digest) {
+    // Given by digest, only the signatures are asked for, as cosign does
+    // (ociremote.ResolveDigest): the image's manifest is fetched only when none is found, to
+    // tell an image that is not there from one that is not signed.
+    d = await look(ref.digest);
+    pinned = { given: ref, ref, digest: ref.digest };
+    if (d.attachments.length + d.unreadable.length === 0) await resolveImage(image, { source });
+  } else {
+    pinned = await resolveImage(image, { source });
+    d = await look(pinned.digest);
+  }
   const out: ImageVerification = {
-    image: resolved,
+    image: pinned,
     found: d.attachments.length + d.unreadable.length,
     tried: d.attachments.length,
     verified: [],
@@ -177,7 +196,7 @@ export async function checkImage(
   };
   for (const a of d.attachments) {
     try {
-      out.verified.push(verifyAttachment(a, resolved, o));
+      out.verified.push(verifyAttachment(a, pinned, o));
     } catch (e) {
       out.rejected.push({
         location: a.location,
