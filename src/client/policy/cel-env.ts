@@ -49,3 +49,11 @@ export function firstLine(e: unknown): string {
     .split('\n')[0]!
     .trim();
 }
+
+/**
+ * What the sandbox's memory bound counts in an evaluator (cel-sandbox.ts): the JS heap in use
+ * and the memory of the buffers outside it, where `bytes()` values live.
+ */
+export function memoryInUse(h: { used_heap_size: number; external_memory: number }): number {
+  return h.used_heap_size + h.external_memory;
+}

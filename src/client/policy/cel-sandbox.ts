@@ -5,10 +5,11 @@
  * and the caller awaits the answer until its deadline; past it the thread is ended
  * (Worker.terminate interrupts running JavaScript) and another is started when next needed.
  *
- * Memory is bounded the same way: while a condition runs, its evaluator's heap is read every
- * HEAP_CHECK_MS and the thread is ended once the condition has grown it by EVALUATOR_HEAP_MB
- * beyond what it held when the condition started, its input included (an SBOM predicate can be
- * large; the growth is what the expression builds). Worker `resourceLimits` would be the
+ * Memory is bounded the same way: while a condition runs, its evaluator's memory (the JS heap
+ * and the buffers outside it, which `bytes()` values live in) is read every MEMORY_CHECK_MS and
+ * the thread is ended once the condition has grown it by EVALUATOR_MEMORY_MB beyond what it
+ * held when the condition started, its input included (an SBOM predicate can be large; the
+ * growth is what the expression builds). Worker `resourceLimits` would be the
  * obvious tool, but its termination is best-effort: one array grown by push, which is what a
  * CEL `map` builds, aborts the whole process instead (nodejs/node#47224).
  *
@@ -19,19 +20,20 @@
  * turn, within their own deadlines. A command evaluates one condition at a time and starts one.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { CelScope } from './cel-env.ts';
+import { memoryInUse, type CelScope } from './cel-env.ts';
 import type { CelAnswer, CelJob, CelWorkerMessage } from './cel-worker.ts';
 
 /** Evaluator threads at most: one busy with a slow condition leaves one for the others. */
 export const POOL_SIZE = 2;
 
 /**
- * How much a condition may grow its evaluator's heap. Without a bound, one that builds lists of
- * lists grows it by ~150 MB a second until its deadline (gigabytes in the 9 s an admission
- * review allows).
+ * How much a condition may grow its evaluator's memory. Without a bound, one that builds lists
+ * of lists grows the heap by ~150 MB a second, and one that converts a large string to bytes in
+ * nested `map`s grows the memory outside it by ~450 MB a second, until the deadline (gigabytes
+ * in the 9 s an admission review allows).
  */
-export const EVALUATOR_HEAP_MB = 256;
-const HEAP_CHECK_MS = 100;
+export const EVALUATOR_MEMORY_MB = 256;
+const MEMORY_CHECK_MS = 100;
 
 export type SandboxResult = CelAnswer | { ok: false; timedOut: true; error: string };
 
@@ -41,8 +43,8 @@ interface Evaluator {
   /** Its environments are built and it listens (it said so). */
   ready: boolean;
   running: Pending | undefined;
-  /** Written by the evaluator as it starts a condition: its used heap then, input included. */
-  heapAtStart: Float64Array;
+  /** Written by the evaluator as it starts a condition: its memoryInUse then, input included. */
+  memoryAtStart: Float64Array;
 }
 
 interface Pending {
@@ -60,14 +62,14 @@ let nextId = 1;
 
 function start(): Evaluator {
   const { port1, port2 } = new MessageChannel();
-  const heapAtStart = new Float64Array(new SharedArrayBuffer(8));
+  const memoryAtStart = new Float64Array(new SharedArrayBuffer(8));
   // Source runs as .ts (Node's type stripping); the built package as .js.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const worker = new Worker(new URL(`./cel-worker.${ext}`, import.meta.url), {
-    workerData: { port: port2, heapAtStart },
+    workerData: { port: port2, memoryAtStart },
     transferList: [port2],
   });
-  const ev: Evaluator = { worker, port: port1, ready: false, running: undefined, heapAtStart };
+  const ev: Evaluator = { worker, port: port1, ready: false, running: undefined, memoryAtStart };
   evaluators.add(ev);
   port1.on('message', (m: CelWorkerMessage) => {
     if ('ready' in m) ev.ready = true;
@@ -119,7 +121,7 @@ function dispatch(): void {
       return;
     }
     const p = waiting.shift()!;
-    free.heapAtStart[0] = NaN; // until the evaluator has the input: no reading counts
+    free.memoryAtStart[0] = NaN; // until the evaluator has the input: no reading counts
     try {
       free.port.postMessage(p.job);
     } catch (e) {
@@ -128,7 +130,7 @@ function dispatch(): void {
     }
     free.running = p;
     p.on = free;
-    heapCheck ??= setInterval(checkHeaps, HEAP_CHECK_MS).unref();
+    memoryCheck ??= setInterval(checkMemory, MEMORY_CHECK_MS).unref();
   }
 }
 
@@ -169,10 +171,10 @@ function end(ev: Evaluator, r: SandboxResult): void {
   dispatch();
 }
 
-let heapCheck: NodeJS.Timeout | undefined;
+let memoryCheck: NodeJS.Timeout | undefined;
 
-/** Reads the heap of each evaluator running a condition, while any is. */
-function checkHeaps(): void {
+/** Reads the memory of each evaluator running a condition, while any is. */
+function checkMemory(): void {
   let running = false;
   for (const ev of evaluators) {
     const p = ev.running;
@@ -181,21 +183,21 @@ function checkHeaps(): void {
     // Answered on the worker's thread between two steps of its JavaScript, busy or not.
     ev.worker.getHeapStatistics().then(
       (h) => {
-        // Read after the heap: a start written meanwhile is later than the reading, so the
-        // growth is never overstated.
-        const grown = h.used_heap_size - ev.heapAtStart[0]!;
-        if (ev.running === p && grown > EVALUATOR_HEAP_MB * 2 ** 20)
+        // Read after the reading: a start written meanwhile is later than it, so the growth
+        // is never overstated.
+        const grown = memoryInUse(h) - ev.memoryAtStart[0]!;
+        if (ev.running === p && grown > EVALUATOR_MEMORY_MB * 2 ** 20)
           end(ev, {
             ok: false,
-            error: `used more than ${EVALUATOR_HEAP_MB} MB of memory (evaluation is bounded in memory)`,
+            error: `used more than ${EVALUATOR_MEMORY_MB} MB of memory (evaluation is bounded in memory)`,
           });
       },
       () => {}, // the thread ended meanwhile: its 'exit' settles the condition
     );
   }
   if (!running) {
-    clearInterval(heapCheck);
-    heapCheck = undefined;
+    clearInterval(memoryCheck);
+    memoryCheck = undefined;
   }
 }
 

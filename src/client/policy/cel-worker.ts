@@ -4,12 +4,12 @@
  * string), so it runs here, where the caller can stop it at its deadline by ending the thread.
  * Protocol: once its environments are built, the thread posts `{ ready: true }`; then each job
  * arrives on the port with an id and its answer goes back with the same id. One job at a time:
- * the caller sends the next one when the answer has come. As a job starts, the thread writes its
- * used heap into the shared `heapAtStart`, the base of the sandbox's memory bound.
+ * the caller sends the next one when the answer has come. As a job starts, the thread writes the
+ * memory it uses into the shared `memoryAtStart`, the base of the sandbox's memory bound.
  */
 import { getHeapStatistics } from 'node:v8';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { ENVIRONMENTS, firstLine, type CelScope } from './cel-env.ts';
+import { ENVIRONMENTS, firstLine, memoryInUse, type CelScope } from './cel-env.ts';
 
 export interface CelJob {
   id: number;
@@ -22,7 +22,7 @@ export type CelAnswer = { ok: true; value: unknown; type: string } | { ok: false
 
 export type CelWorkerMessage = { ready: true } | { id: number; answer: CelAnswer };
 
-const { port, heapAtStart } = workerData as { port: MessagePort; heapAtStart: Float64Array };
+const { port, memoryAtStart } = workerData as { port: MessagePort; memoryAtStart: Float64Array };
 const programs = new Map<string, (input: Record<string, unknown>) => unknown>();
 
 function program(source: string, scope: CelScope) {
@@ -39,8 +39,8 @@ function program(source: string, scope: CelScope) {
 const post = (m: CelWorkerMessage) => port.postMessage(m);
 
 port.on('message', (job: CelJob) => {
-  // The input is in this heap now: the sandbox bounds what the condition adds to it.
-  heapAtStart[0] = getHeapStatistics().used_heap_size;
+  // The input is in this thread now: the sandbox bounds what the condition adds to it.
+  memoryAtStart[0] = memoryInUse(getHeapStatistics());
   let answer: CelAnswer;
   try {
     const out = program(job.source, job.scope)(job.input);

@@ -535,7 +535,7 @@ test('a condition may run for as long as a distant deadline allows (beyond one t
   assert.equal(await cond.evaluate(input, Date.now() + 40 * 24 * 3600 * 1000), true);
 });
 
-test('evaluation is bounded in memory: a condition that builds lists of lists fails, and the next one is answered', async () => {
+test('evaluation is bounded in memory: a condition that builds lists of lists, or bytes outside the heap, fails, and the next one is answered', async () => {
   // 40^5 strings: gigabytes, were the evaluator's heap not bounded.
   const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
   const hungry = compileCondition(
@@ -552,7 +552,18 @@ test('evaluation is bounded in memory: a condition that builds lists of lists fa
     );
     return true;
   });
-  assert.ok(Date.now() - t0 < 30_000, `stopped by its heap bound (${Date.now() - t0} ms)`);
+  assert.ok(Date.now() - t0 < 30_000, `stopped by its memory bound (${Date.now() - t0} ms)`);
+  // bytes() values live outside the JS heap: 40^3 copies of a 1 MiB string are counted too.
+  const outside = compileCondition(
+    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, bytes(predicate.big))))) > 0`,
+    'statement',
+    'policy.data',
+  );
+  const big = { ...input, predicate: { big: 'x'.repeat(2 ** 20) } };
+  await assert.rejects(outside.evaluate(big, Date.now() + 10_000), (e: Error) => {
+    assert.match(e.message, /used more than 256 MB of memory \(evaluation is bounded in memory\)$/);
+    return true;
+  });
   const fine = compileCondition("predicateType == 't'", 'statement', 'policy.data');
   assert.equal(await fine.evaluate(input, Date.now() + 20_000), true);
 });
