@@ -39,6 +39,11 @@ export async function imageTestbed(prefix: string) {
     '--trusted-root',
     'root.json',
   ];
+  /**
+   * Keyed signing through the stack with a Rekor v1 entry (a legacy `.sig` image needs its
+   * SET): `run(['sign', ...keyed, ref])`, `run(['attest', ...keyed, ...])`.
+   */
+  const keyed = ['--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
   return {
     missing,
     stack,
@@ -49,6 +54,7 @@ export async function imageTestbed(prefix: string) {
     identity,
     issuer,
     who,
+    keyed,
     opts: { skip: missing ?? false },
   };
 }

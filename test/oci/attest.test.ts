@@ -10,7 +10,8 @@ import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
-const { stack, reg, dir, run, identity, issuer, who, opts } = await imageTestbed('signet-attest-');
+const { stack, reg, dir, run, identity, issuer, who, keyed, opts } =
+  await imageTestbed('signet-attest-');
 fs.writeFileSync(
   path.join(dir, 'prov.json'),
   JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build' }, runDetails: {} }),
@@ -73,12 +74,7 @@ test(
     const type = 'https://example.com/custom-predicate/v7';
     const a = await run([
       'attest',
-      '--key',
-      'cosign.key',
-      '--server',
-      stack.url,
-      '--rekor-version',
-      '1',
+      ...keyed,
       '--registry-referrers-mode',
       'legacy',
       '--type',

@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
-const { stack, reg, dir, run, opts } = await imageTestbed('signet-plumb-');
+const { stack, reg, dir, run, keyed, opts } = await imageTestbed('signet-plumb-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
-const signKey = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
+const signKey = ['sign', ...keyed];
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /** Raw distribution API pushes, independent of Signet's registry client. */
@@ -218,22 +218,7 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
   assert.equal((await run([...signKey, '--registry-referrers-mode', 'legacy', img.ref])).status, 0);
   fs.writeFileSync(path.join(dir, 'p.json'), '{"a":1}');
   assert.equal(
-    (
-      await run([
-        'attest',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--rekor-version',
-        '1',
-        '--predicate',
-        'p.json',
-        '--type',
-        'vuln',
-        img.ref,
-      ])
-    ).status,
+    (await run(['attest', ...keyed, '--predicate', 'p.json', '--type', 'vuln', img.ref])).status,
     0,
   );
   const hex = img.digest.slice(7);

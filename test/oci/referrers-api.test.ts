@@ -17,7 +17,7 @@ import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 import { MAX_REFERRERS } from '../../src/client/oci/discover.ts';
 
-const { stack, reg, dir, rootJson, run, opts } = await imageTestbed('signet-refapi-');
+const { reg, dir, rootJson, run, keyed, opts } = await imageTestbed('signet-refapi-');
 
 /** subject digest -> referrer descriptors, as a referrers-capable registry keeps them. */
 const referrers = new Map<string, Array<Record<string, unknown>>>();
@@ -85,16 +85,7 @@ test(
   async () => {
     const img = pushImage(reg!, 'api/app');
     const ref = `${host}/api/app@${img.digest}`;
-    const s = await run([
-      'sign',
-      '--key',
-      'cosign.key',
-      '--server',
-      stack.url,
-      '--rekor-version',
-      '1',
-      ref,
-    ]);
+    const s = await run(['sign', ...keyed, ref]);
     assert.equal(s.status, 0, s.stderr);
     assert.equal(referrers.get(img.digest)?.length, 1);
     const tags = (await (await fetch(`${reg!.url}/v2/api/app/tags/list`)).json()) as {

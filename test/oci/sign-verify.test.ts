@@ -10,7 +10,8 @@ import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
-const { stack, reg, dir, run, identity, issuer, who, opts } = await imageTestbed('signet-oci-');
+const { stack, reg, dir, run, identity, issuer, who, keyed, opts } =
+  await imageTestbed('signet-oci-');
 
 async function signKeyless(ref: string, extra: string[] = []) {
   const token = await stackToken(stack.url, identity);
@@ -166,12 +167,7 @@ test(
     const img = pushImage(reg!, 'app/legacy');
     const s = await run([
       'sign',
-      '--key',
-      'cosign.key',
-      '--server',
-      stack.url,
-      '--rekor-version',
-      '1',
+      ...keyed,
       '--registry-referrers-mode',
       'legacy',
       '-a',
@@ -236,17 +232,7 @@ test(
 
 test('sign -r signs a multi-platform index and each platform image', opts, async () => {
   const img = pushImage(reg!, 'app/multi', { platforms: ['amd64', 'arm64'] });
-  const s = await run([
-    'sign',
-    '--key',
-    'cosign.key',
-    '--server',
-    stack.url,
-    '--rekor-version',
-    '1',
-    '-r',
-    img.ref,
-  ]);
+  const s = await run(['sign', ...keyed, '-r', img.ref]);
   assert.equal(s.status, 0, s.stderr);
   const index = inspectRaw(reg!, `app/multi@${img.digest}`) as {
     manifests: Array<{ digest: string }>;
@@ -349,18 +335,7 @@ test(
     assert.deepEqual(tags.tags, ['v1']);
     assert.equal(fs.existsSync(path.join(dir, 'lv2.json')), false);
     // the same with Rekor v1 is what legacy mode is for
-    const v1 = await run([
-      'sign',
-      '--key',
-      'cosign.key',
-      '--server',
-      stack.url,
-      '--rekor-version',
-      '1',
-      '--registry-referrers-mode',
-      'legacy',
-      img.ref,
-    ]);
+    const v1 = await run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', img.ref]);
     assert.equal(v1.status, 0, v1.stderr);
   },
 );
@@ -369,18 +344,7 @@ test('two legacy signers at once: neither signature is lost', opts, async () => 
   const img = pushImage(reg!, 'app/race');
   const token = () => stackToken(stack.url, identity);
   const [a, b, c] = await Promise.all([
-    run([
-      'sign',
-      '--key',
-      'cosign.key',
-      '--server',
-      stack.url,
-      '--rekor-version',
-      '1',
-      '--registry-referrers-mode',
-      'legacy',
-      img.ref,
-    ]),
+    run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', img.ref]),
     token().then((t) =>
       run([
         'sign',

@@ -12,7 +12,7 @@ import { loopbackServer, pushImage } from '../helpers/registry.ts';
 import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 
-const { stack, reg, dir, rootJson, run, opts } = await imageTestbed('signet-revalidate-');
+const { reg, dir, rootJson, run, keyed, opts } = await imageTestbed('signet-revalidate-');
 
 const seen: Array<{ line: string; ifNoneMatch: string | undefined; status: number }> = [];
 const front = await loopbackServer((q, res) => {
@@ -42,19 +42,7 @@ test(
   async () => {
     const img = pushImage(reg!, 'revalidate/app');
     const ref = `${host}/revalidate/app@${img.digest}`;
-    const sign = () =>
-      run([
-        'sign',
-        '--key',
-        'cosign.key',
-        '--server',
-        stack.url,
-        '--rekor-version',
-        '1',
-        '--registry-referrers-mode',
-        'legacy',
-        ref,
-      ]);
+    const sign = () => run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', ref]);
     const s = await sign();
     assert.equal(s.status, 0, s.stderr);
     const check = () =>
