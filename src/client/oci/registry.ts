@@ -424,17 +424,18 @@ export class Repository {
   async getManifest(reference: string, what: string): Promise<FetchedManifest | undefined> {
     const byDigest = /^sha(256|512):/.test(reference);
     const byDigestKey = (d: string) => `${this.base}/${this.repository}@${d}`;
+    /** The manifest the content cache holds under digest `d`, as fetched. */
+    const cached = (d: string): FetchedManifest | undefined => {
+      const c = contentCache.get(byDigestKey(d));
+      const alg = d.startsWith('sha512') ? 'sha512' : 'sha256';
+      return c && { bytes: c.bytes, mediaType: c.mediaType, digest: digestOf(c.bytes, alg) };
+    };
     const key = byDigestKey(reference);
-    const hit = byDigest ? contentCache.get(key) : undefined;
-    if (hit)
-      return {
-        bytes: hit.bytes,
-        mediaType: hit.mediaType,
-        digest: digestOf(hit.bytes, reference.startsWith('sha512') ? 'sha512' : 'sha256'),
-      };
+    const hit = byDigest ? cached(reference) : undefined;
+    if (hit) return hit;
     // A tag fetched before: asked for on condition that it names another manifest now.
     const last = byDigest ? undefined : tagDigests.get(key);
-    const known = last !== undefined ? contentCache.get(byDigestKey(last)) : undefined;
+    const known = last !== undefined ? cached(last) : undefined;
     const res = await this.request({
       method: 'GET',
       path: `/v2/${this.repository}/manifests/${reference}`,
@@ -443,8 +444,7 @@ export class Repository {
       maxBytes: MAX_MANIFEST_BYTES,
       ...(known ? { headers: { 'if-none-match': `"${last}"` } } : {}),
     });
-    if (res.status === 304 && known)
-      return { bytes: known.bytes, mediaType: known.mediaType, digest: digestOf(known.bytes) };
+    if (res.status === 304 && known) return known;
     if (res.status === 404) {
       if (!byDigest) rememberTag(key, undefined);
       return undefined;
