@@ -9,9 +9,9 @@
  * and the buffers outside it, which `bytes()` values live in) is read every MEMORY_CHECK_MS and
  * the thread is ended once the condition has grown it by EVALUATOR_MEMORY_MB beyond what it
  * held when the condition started, its input included (an SBOM predicate can be large; the
- * growth is what the expression builds). Worker `resourceLimits` would be the
- * obvious tool, but its termination is best-effort: one array grown by push, which is what a
- * CEL `map` builds, aborts the whole process instead (nodejs/node#47224).
+ * growth is what the expression builds). Worker `resourceLimits` would be the obvious tool,
+ * but its termination is best-effort: one array grown by push, which is what a CEL `map`
+ * builds, aborts the whole process instead (nodejs/node#47224).
  *
  * The caller's event loop stays free meanwhile: an admission webhook goes on answering other
  * reviews (cached decisions, policies without conditions) while one condition runs long. And

@@ -24,8 +24,9 @@ export interface CelCondition {
   source: string;
   /**
    * Evaluates to a boolean, on another thread (the caller's event loop stays free); a runtime
-   * error (missing key, wrong type) is a failed condition, and so is running past `deadline` (epoch ms; default DEFAULT_CONDITION_MS from now):
-   * a SignetError EVALUATION_TIMEOUT.
+   * error (missing key, wrong type) is a failed condition, and so is growing the evaluator's
+   * memory past the sandbox's bound. Running past `deadline` (epoch ms; default
+   * DEFAULT_CONDITION_MS from now) is a SignetError EVALUATION_TIMEOUT.
    */
   evaluate(input: Record<string, unknown>, deadline?: number): Promise<boolean>;
 }
