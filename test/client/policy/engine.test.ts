@@ -433,37 +433,35 @@ spec:
   assert.equal(d.allowed, true, JSON.stringify(d.policies[0]?.authorities[0]?.reasons));
 });
 
-test('evaluation is bounded in time: a condition still running at the deadline fails the policy (enforce denies, warn warns)', async () => {
-  const slow = nestedComprehensions(5);
-  const policy = (mode: string) =>
-    load(`  mode: ${mode}
+/** A policy whose one authority needs alice's provenance attestation to satisfy `cel`. */
+const provenanceCondition = (cel: string, mode = 'enforce') =>
+  load(`  mode: ${mode}
   authorities:
     - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
       attestations:
         - name: provenance
           predicateType: https://slsa.dev/provenance/v1
-          policy: {type: cel, data: ${JSON.stringify(slow)}}`);
+          policy: {type: cel, data: ${JSON.stringify(cel)}}`);
+const RIGHT_BUILDER = "predicate.runDetails.builder.id == 'https://ci.example.com/builder'";
+const provenance = () => [{ bundle: B.provenance!, label: 'prov' }];
+
+test('evaluation is bounded in time: a condition still running at the deadline fails the policy (enforce denies, warn warns)', async () => {
+  const slow = nestedComprehensions(5);
   const run = async (policies: Policy[], ms = 700) => {
     const t0 = Date.now();
-    const d = await decideBlob(
-      policies,
-      target,
-      artifact,
-      [{ bundle: B.provenance!, label: 'prov' }],
-      {
-        deadline: Date.now() + ms,
-      },
-    );
+    const d = await decideBlob(policies, target, artifact, provenance(), {
+      deadline: Date.now() + ms,
+    });
     return { d, took: Date.now() - t0 };
   };
-  const enforce = await run(await policy('enforce'));
+  const enforce = await run(await provenanceCondition(slow));
   assert.equal(enforce.d.allowed, false);
   assert.match(
     enforce.d.errors[0]!,
     /policy "p\d+" fails: .*provenance: prov: condition did not finish before the deadline/,
   );
   assert.ok(enforce.took < 3000, `stopped at the deadline (${enforce.took} ms)`);
-  const warn = await run(await policy('warn'));
+  const warn = await run(await provenanceCondition(slow, 'warn'));
   assert.equal(warn.d.allowed, true);
   assert.match(
     warn.d.warnings[0]!,
@@ -472,42 +470,21 @@ test('evaluation is bounded in time: a condition still running at the deadline f
   assert.ok(warn.took < 3000, `stopped at the deadline (${warn.took} ms)`);
   // The evaluator is usable again after it was stopped (a generous deadline: a fresh worker
   // starts on a machine that may be busy).
-  const fast = await load(`  authorities:
-    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
-      attestations:
-        - name: provenance
-          predicateType: https://slsa.dev/provenance/v1
-          policy: {type: cel, data: "predicate.runDetails.builder.id == 'https://ci.example.com/builder'"}`);
+  const fast = await provenanceCondition(RIGHT_BUILDER);
   const again = (await run(fast, 20_000)).d;
   assert.equal(again.allowed, true, again.errors.join());
   // A deadline already past: nothing is verified, and the reason says so.
-  const late = await decideBlob(
-    fast,
-    target,
-    artifact,
-    [{ bundle: B.provenance!, label: 'prov' }],
-    {
-      deadline: Date.now() - 1,
-    },
-  );
+  const late = await decideBlob(fast, target, artifact, provenance(), {
+    deadline: Date.now() - 1,
+  });
   assert.equal(late.allowed, false);
   assert.match(late.errors[0]!, /evaluation did not finish in time/);
 });
 
 test('a condition running long holds up neither the event loop nor the conditions of other decisions', async () => {
-  const slowCel = nestedComprehensions(5);
-  const withCondition = (cel: string) =>
-    load(`  authorities:
-    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
-      attestations:
-        - name: provenance
-          predicateType: https://slsa.dev/provenance/v1
-          policy: {type: cel, data: ${JSON.stringify(cel)}}`);
-  const slow = await withCondition(slowCel);
-  const fast = await withCondition(
-    "predicate.runDetails.builder.id == 'https://ci.example.com/builder'",
-  );
-  const prov = [{ bundle: B.provenance!, label: 'prov' }];
+  const slow = await provenanceCondition(nestedComprehensions(5));
+  const fast = await provenanceCondition(RIGHT_BUILDER);
+  const prov = provenance();
   // An evaluator is up (a fresh one may take a while to start on a busy machine).
   assert.equal((await decideBlob(fast, target, artifact, prov)).allowed, true);
   const t0 = Date.now();
