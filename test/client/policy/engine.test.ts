@@ -13,7 +13,7 @@ import {
   type Policy,
   type Target,
 } from '../../../src/client/policy/index.ts';
-import { nestedComprehensions, policyStack } from './helpers.ts';
+import { CEL_LIST_40, nestedComprehensions, policyStack } from './helpers.ts';
 
 let S: Awaited<ReturnType<typeof policyStack>>;
 const data = new TextEncoder().encode('release 1.0\n');
@@ -514,7 +514,7 @@ test('a condition may run for as long as a distant deadline allows (beyond one t
 
 test('evaluation is bounded in memory: a condition that builds lists of lists, or bytes outside the heap, fails, and the next one is answered', async () => {
   // 40^5 strings: gigabytes, were the evaluator's heap not bounded.
-  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+  const l = CEL_LIST_40;
   const hungry = compileCondition(
     `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`,
     'statement',

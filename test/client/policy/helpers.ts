@@ -95,12 +95,17 @@ export async function policyStack() {
   };
 }
 
+/** A CEL list literal of 40 integers, which nested comprehensions multiply (40^5 = 10^8). */
+export const CEL_LIST_40 = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
+
 /**
- * A CEL condition that runs for minutes: `depth` nested comprehensions over a 40-element list
- * (40^5 = 10^8 steps at depth 5), in an expression the library's structural limits allow.
+ * A CEL condition that runs for minutes: `depth` nested comprehensions over CEL_LIST_40
+ * (10^8 steps at depth 5), in an expression the library's structural limits allow.
  */
 export function nestedComprehensions(depth: number): string {
-  const l = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
   const vars = 'abcde'.slice(0, depth).split('');
-  return vars.reduceRight((inner, v) => `${l}.all(${v}, ${inner})`, `${vars.join(' + ')} >= 0`);
+  return vars.reduceRight(
+    (inner, v) => `${CEL_LIST_40}.all(${v}, ${inner})`,
+    `${vars.join(' + ')} >= 0`,
+  );
 }
