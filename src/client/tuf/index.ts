@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
-import { httpUrl, readResponseText, trimSlash } from '../http/fetch.ts';
+import { httpUrl, send, trimSlash } from '../http/fetch.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
@@ -89,17 +89,21 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
   // tuf-js (some 40 modules) is loaded only when metadata is verified, not for a recorded result.
-  const make = async (forceCache: boolean): Promise<Updater> =>
-    new (await import('tuf-js')).Updater({
+  const make = async (forceCache: boolean): Promise<Updater> => {
+    const [{ Updater }, { tufFetcher }] = await Promise.all([
+      import('tuf-js'),
+      import('./fetcher.ts'),
+    ]);
+    return new Updater({
       metadataDir,
       metadataBaseUrl: tufUrl,
       targetDir,
       targetBaseUrl: `${tufUrl}/targets`,
       forceCache,
-      config: { fetchTimeout: opts.timeoutMs ?? 10_000, fetchRetries: 0 },
       // Offline: a cache miss must fail, never fall through to the network.
-      ...(opts.offline ? { fetcher: NO_NETWORK } : {}),
+      fetcher: opts.offline ? NO_NETWORK : tufFetcher(opts.timeoutMs ?? 10_000),
     });
+  };
 
   let offline = false;
   // Recently refreshed and the cache holds exactly the bytes that refresh verified: its result.
@@ -286,27 +290,22 @@ async function pinRoot(
   if (fs.existsSync(pinned)) return; // already pinned; tuf-js keeps it updated along the root chain
   let text = given;
   if (text === undefined) {
-    let res: Response;
+    const url = `${tufUrl}/1.root.json`;
     try {
-      res = await fetch(`${tufUrl}/1.root.json`, {
-        signal: AbortSignal.timeout(timeoutMs ?? 10_000),
-      });
-      text = await readResponseText(res);
+      const res = await send(
+        { service: 'the TUF repository', method: 'GET', url },
+        { timeoutMs: timeoutMs ?? 10_000, retries: 0 },
+      );
+      text = new TextDecoder().decode(res.body);
     } catch (e) {
       throw new SignetError(
         'unavailable',
         'TUF_UNREACHABLE',
-        `cannot fetch the initial root from ${tufUrl}/1.root.json: ${describeSystemError(e, `${tufUrl}/1.root.json`)}`,
+        `cannot fetch the initial root: ${(e as Error).message}`,
         { cause: e },
       );
     }
-    if (!res.ok)
-      throw new SignetError(
-        'unavailable',
-        'TUF_UNREACHABLE',
-        `${tufUrl}/1.root.json answered HTTP ${res.status}`,
-      );
-    checkRoot(text, `${tufUrl}/1.root.json`);
+    checkRoot(text, url);
     const digest = createHash('sha256').update(text).digest('hex');
     warn(
       `trust on first use: no root given for ${tufUrl}, so its 1.root.json (sha256 ${digest}) was fetched over the network and pinned in ${metadataDir}. ` +
@@ -359,15 +358,12 @@ class OfflineRequested extends Error {
 
 function isNetworkError(e: unknown): boolean {
   if (e instanceof OfflineRequested) return true;
-  // tuf-js's DownloadError family (not exported): HTTP failures and short reads.
+  // The repository not reached, or an answer cut off or too large (fetcher.ts, client/http).
+  if (e instanceof SignetError) return e.code === 'SERVICE_UNREACHABLE';
+  // tuf-js's DownloadError family: HTTP error answers (fetcher.ts), wrong lengths.
   for (let p = e as object | null; p; p = Object.getPrototypeOf(p) as object | null)
     if (p.constructor?.name === 'DownloadError') return true;
-  const err = e as { name?: string; message?: string };
-  return (
-    (e instanceof TypeError && /fetch failed/.test(err.message ?? '')) ||
-    err.name === 'TimeoutError' ||
-    err.name === 'AbortError'
-  );
+  return false;
 }
 
 function describe(e: unknown): string {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { fetchTrust, SIGNER_CACHE_VALIDITY_MS } from '../../../src/client/tuf/index.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { tempStack } from '../../helpers/stack.ts';
@@ -277,4 +281,78 @@ test("a signer's recorded verification is used only for the same bytes, unexpire
     signer(),
     (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
   );
+});
+
+test('a refresh through a repository that fails: HTTP errors and oversized metadata fall back to the verified cache, with a warning', async () => {
+  const s = await tempStack();
+  // A proxy in front of the stack that can break timestamp.json (the file every refresh reads).
+  let mode: 'pass' | '500' | 'huge' = 'pass';
+  const proxy = http.createServer((req, res) => {
+    if (req.url === '/tuf/timestamp.json' && mode === '500') {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('storage is down');
+      return;
+    }
+    if (req.url === '/tuf/timestamp.json' && mode === 'huge') {
+      // More than tuf-js allows a timestamp (16 KiB), sent without a Content-Length.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(64 * 1024, 0x20));
+      return;
+    }
+    const up = http.request(`${s.url}${req.url}`, { method: req.method }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const warnings: string[] = [];
+  const refresh = () =>
+    fetchTrust({ serverUrl: url, cacheDir, warn: (m) => warnings.push(m), timeoutMs: 5000 });
+  const cacheDir = tmp();
+  try {
+    const first = await refresh();
+    assert.equal(first.offline, false);
+    warnings.length = 0; // trust on first use
+    mode = '500';
+    const failed = await refresh();
+    assert.equal(failed.offline, true);
+    assert.equal(failed.trustedRootText, first.trustedRootText);
+    assert.match(warnings.pop()!, /answered HTTP 500: storage is down.*using the verified trust/);
+    mode = 'huge';
+    const huge = await refresh();
+    assert.equal(huge.offline, true);
+    assert.match(warnings.pop()!, /too large.*using the verified trust/);
+    // Without a cache the same failures are errors.
+    mode = '500';
+    await assert.rejects(
+      fetchTrust({ serverUrl: url, cacheDir: tmp(), warn: () => {}, timeoutMs: 5000 }),
+      (e: unknown) =>
+        e instanceof SignetError && e.code === 'TUF_UNREACHABLE' && /HTTP 500/.test(e.message),
+    );
+  } finally {
+    proxy.close();
+    await s.close();
+  }
+});
+
+test('a refresh loads no undici: tuf-js downloads through the client HTTP layer', async () => {
+  const s = await tempStack();
+  try {
+    const module = new URL('../../../src/client/tuf/index.ts', import.meta.url).href;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { fetchTrust } = await import(${JSON.stringify(module)});
+         const t = await fetchTrust({ serverUrl: ${JSON.stringify(s.url)}, cacheDir: ${JSON.stringify(tmp())}, warn: () => {} });
+         console.log(JSON.stringify({ offline: t.offline, undici: process.moduleLoadList.filter((m) => /undici/.test(m)) }));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.deepEqual(JSON.parse(stdout), { offline: false, undici: [] });
+  } finally {
+    await s.close();
+  }
 });
