@@ -1,4 +1,4 @@
-import { readResponseText } from '../http/fetch.ts';
+import { send } from '../http/fetch.ts';
 import { tokenError } from './errors.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { spawn } = process.getBuiltinModule('node:child_process');
@@ -44,26 +44,22 @@ export async function githubActionsToken(o: AmbientOptions): Promise<string | un
     throw tokenError('NO_IDENTITY_TOKEN', `ACTIONS_ID_TOKEN_REQUEST_URL "${url}" is not a URL`);
   }
   u.searchParams.set('audience', o.audience);
-  let res: Response;
-  let text: string;
+  let body: Uint8Array;
   try {
-    res = await fetch(u, {
-      headers: { authorization: `bearer ${bearer}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(o.timeoutMs),
-    });
-    text = await readResponseText(res);
+    ({ body } = await send(
+      {
+        service: "GitHub's token service",
+        method: 'GET',
+        url: u.href,
+        headers: { authorization: `bearer ${bearer}` },
+        accept: 'application/json',
+      },
+      { timeoutMs: o.timeoutMs, retries: 0 },
+    ));
   } catch (e) {
-    throw tokenError(
-      'NO_IDENTITY_TOKEN',
-      `cannot reach GitHub's token service at ${u.origin}: ${(e as Error).message}`,
-      e,
-    );
+    throw tokenError('NO_IDENTITY_TOKEN', (e as Error).message, e);
   }
-  if (res.status !== 200)
-    throw tokenError(
-      'NO_IDENTITY_TOKEN',
-      `GitHub's token service answered HTTP ${res.status}: ${text.slice(0, 200)}`,
-    );
+  const text = new TextDecoder().decode(body);
   let value: unknown;
   try {
     value = (parseJsonText(text, 'token response') as { value?: unknown }).value;

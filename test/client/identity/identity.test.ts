@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { SignetError } from '../../../src/core/errors.ts';
 import { getIdentityToken, type IdentityTokenOptions } from '../../../src/client/identity/index.ts';
 import { browserCommand, browserFlow } from '../../../src/client/identity/interactive.ts';
@@ -138,6 +140,29 @@ describe('ambient CI credentials', () => {
       'NO_IDENTITY_TOKEN',
       /ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set/,
     );
+  });
+
+  test("GitHub Actions: the token request loads no undici (a CI signer's start-up)", async () => {
+    const token = await p.token('github', 'signet-dev/demo');
+    const gh = http.createServer((_req, res) => res.end(JSON.stringify({ value: token })));
+    await new Promise<void>((r) => gh.listen(0, '127.0.0.1', r));
+    const module = new URL('../../../src/client/identity/index.ts', import.meta.url).href;
+    const env = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(gh.address() as AddressInfo).port}/t`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-secret',
+    };
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `const { getIdentityToken } = await import(${JSON.stringify(module)});
+         const got = await getIdentityToken({ env: ${JSON.stringify(env)} });
+         console.log(JSON.stringify({ token: got.token, undici: process.moduleLoadList.filter((m) => /undici/.test(m)) }));`,
+      ]);
+      assert.deepEqual(JSON.parse(stdout), { token, undici: [] });
+    } finally {
+      gh.close();
+    }
   });
 
   test('GitLab CI: SIGSTORE_ID_TOKEN from id_tokens, else a how-to', async () => {
