@@ -29,7 +29,7 @@ export interface FetchTrustOptions {
    * without asking the repository again (default 0: always ask). A signer run many times in a
    * row (a CI job) saves the round trips with SIGNER_CACHE_VALIDITY_MS: it reads only the
    * signing config, whose service URLs a rotation does not change. Verifiers always ask, so a
-   * rotated key is trusted at once.
+   * rotated key is trusted at once (see unchangedTargets for what an unchanged answer costs).
    */
   cacheValidityMs?: number;
   /** No network at all: only the verified, unexpired metadata already in the cache. */
@@ -111,7 +111,9 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   if (files === undefined)
     try {
       if (opts.offline) throw new OfflineRequested();
-      files = await getTargets(await make(false), true);
+      files =
+        (await unchangedTargets(cachePath, tufUrl, opts.timeoutMs ?? 10_000)) ??
+        (await getTargets(await make(false), true));
       recordVerified(cachePath, metadataDir, files);
     } catch (e) {
       if (!isNetworkError(e))
@@ -245,6 +247,59 @@ function recordedTargets(
   } catch {
     return undefined; // no record, or one this code cannot read: verify
   }
+}
+
+/** tuf-js's default download limits (its config.js) for the two files a revalidation reads. */
+const ROOT_MAX_BYTES = 512_000;
+const TIMESTAMP_MAX_BYTES = 16_384;
+
+/**
+ * The recorded targets when the repository still serves what the last refresh verified: no root
+ * newer than the cached one (403 or 404 for N+1.root.json, TUF 1.0 §5.3.3) and timestamp.json
+ * byte for byte the cached one. tuf-js's refresh would then read nothing more from the network
+ * (an unchanged timestamp names the cached snapshot, which names the cached targets), verify
+ * the same bytes under the same root, and give the recorded targets, unless something expired,
+ * which recordedTargets checks along with every cached file's hash. The network is asked on
+ * every run, so a rotated key or a new target is seen at once; any other answer (a newer root, a
+ * new timestamp, an HTTP error) goes to tuf-js. Two requests and no tuf-js is what a verifier
+ * run costs when nothing changed.
+ */
+async function unchangedTargets(
+  cachePath: string,
+  tufUrl: string,
+  timeoutMs: number,
+): Promise<Map<string, CachedTarget | undefined> | undefined> {
+  const recorded = recordedTargets(cachePath, Infinity);
+  if (recorded === undefined) return undefined;
+  const metadataDir = path.join(cachePath, 'metadata');
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(metadataDir, 'root.json'), 'utf8')) as {
+      signed?: { version?: unknown };
+    }
+  ).signed?.version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version)) return undefined;
+  const get = (file: string, maxBytes: number, allow?: number[]) =>
+    send(
+      { service: 'the TUF repository', method: 'GET', url: `${tufUrl}/${file}`, maxBytes, allow },
+      { timeoutMs, retries: 0 },
+    );
+  try {
+    const [next, timestamp] = await Promise.all([
+      get(`${version + 1}.root.json`, ROOT_MAX_BYTES, [403, 404]),
+      get('timestamp.json', TIMESTAMP_MAX_BYTES),
+    ]);
+    const newerRoot = next.status !== 403 && next.status !== 404;
+    const cached = fs.readFileSync(path.join(metadataDir, 'timestamp.json'));
+    return !newerRoot && sameBytes(timestamp.body, cached) ? recorded : undefined;
+  } catch (e) {
+    // Not reached: the caller falls back to the verified cache. An error answer: tuf-js asks.
+    if (isNetworkError(e)) throw e;
+    return undefined;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 function repositoryUrl(opts: FetchTrustOptions): string {

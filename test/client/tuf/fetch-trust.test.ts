@@ -336,22 +336,106 @@ test('a refresh through a repository that fails: HTTP errors and oversized metad
   }
 });
 
+/** fetchTrust in a fresh process: whether it was offline, and whether it loaded tuf-js or undici. */
+async function refreshInChild(
+  serverUrl: string,
+  cacheDir: string,
+): Promise<{ offline: boolean; tufJs: boolean; undici: string[] }> {
+  const module = new URL('../../../src/client/tuf/index.ts', import.meta.url).href;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+       const { fetchTrust } = await import(${JSON.stringify(module)});
+       const t = await fetchTrust({ serverUrl: ${JSON.stringify(serverUrl)}, cacheDir: ${JSON.stringify(cacheDir)}, warn: () => {} });
+       console.log(JSON.stringify({
+         offline: t.offline,
+         tufJs: Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/tuf-js/')),
+         undici: process.moduleLoadList.filter((m) => /undici/.test(m)),
+       }));`,
+    ],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(stdout) as { offline: boolean; tufJs: boolean; undici: string[] };
+}
+
+test('a verifier refresh of an unchanged repository asks it, and verifies with tuf-js only what changed', async () => {
+  const s = await tempStack();
+  // A proxy that can serve a newer root or another timestamp.
+  let mode: 'pass' | 'newer root' | 'other timestamp' = 'pass';
+  const proxy = http.createServer((req, res) => {
+    if (req.url === '/tuf/2.root.json' && mode === 'newer root') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"signed":{}}');
+      return;
+    }
+    const up = http.request(`${s.url}${req.url}`, { method: req.method }, (r) => {
+      if (req.url === '/tuf/timestamp.json' && mode === 'other timestamp') {
+        // The same document with its version moved: no longer what its signature covers.
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const t = JSON.parse(Buffer.concat(chunks).toString()) as { signed: { version: number } };
+          t.signed.version += 1;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(t));
+        });
+        return;
+      }
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const cacheDir = tmp();
+  try {
+    assert.deepEqual(await refreshInChild(url, cacheDir), {
+      offline: false,
+      tufJs: true,
+      undici: [],
+    });
+    // Nothing changed: the two answers match the verified cache, tuf-js is not loaded.
+    assert.deepEqual(await refreshInChild(url, cacheDir), {
+      offline: false,
+      tufJs: false,
+      undici: [],
+    });
+    // The recorded metadata has expired: tuf-js decides.
+    const record = path.join(
+      (await fetchTrust({ serverUrl: url, cacheDir, warn: () => {} })).cachePath,
+      'verified.json',
+    );
+    const saved = fs.readFileSync(record, 'utf8');
+    fs.writeFileSync(
+      record,
+      JSON.stringify({ ...JSON.parse(saved), expires: new Date(Date.now() - 1000).toISOString() }),
+    );
+    assert.deepEqual(await refreshInChild(url, cacheDir), {
+      offline: false,
+      tufJs: true,
+      undici: [],
+    });
+    // A newer root or another timestamp goes to tuf-js, which refuses these.
+    for (const m of ['newer root', 'other timestamp'] as const) {
+      mode = m;
+      await assert.rejects(
+        fetchTrust({ serverUrl: url, cacheDir, warn: () => {} }),
+        (e: unknown) => e instanceof SignetError && e.code === 'TUF_VERIFICATION',
+        m,
+      );
+    }
+  } finally {
+    proxy.close();
+    await s.close();
+  }
+});
+
 test('a refresh loads no undici: tuf-js downloads through the client HTTP layer', async () => {
   const s = await tempStack();
   try {
-    const module = new URL('../../../src/client/tuf/index.ts', import.meta.url).href;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const { fetchTrust } = await import(${JSON.stringify(module)});
-         const t = await fetchTrust({ serverUrl: ${JSON.stringify(s.url)}, cacheDir: ${JSON.stringify(tmp())}, warn: () => {} });
-         console.log(JSON.stringify({ offline: t.offline, undici: process.moduleLoadList.filter((m) => /undici/.test(m)) }));`,
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.deepEqual(JSON.parse(stdout), { offline: false, undici: [] });
+    assert.deepEqual((await refreshInChild(s.url, tmp())).undici, []);
   } finally {
     await s.close();
   }
