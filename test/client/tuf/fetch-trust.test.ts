@@ -283,29 +283,39 @@ test("a signer's recorded verification is used only for the same bytes, unexpire
   );
 });
 
-test('a refresh through a repository that fails: HTTP errors and oversized metadata fall back to the verified cache, with a warning', async () => {
-  const s = await tempStack();
-  // A proxy in front of the stack that can break timestamp.json (the file every refresh reads).
-  let mode: 'pass' | '500' | 'huge' = 'pass';
-  const proxy = http.createServer((req, res) => {
-    if (req.url === '/tuf/timestamp.json' && mode === '500') {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('storage is down');
-      return;
-    }
-    if (req.url === '/tuf/timestamp.json' && mode === 'huge') {
-      // More than tuf-js allows a timestamp (16 KiB), sent without a Content-Length.
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(Buffer.alloc(64 * 1024, 0x20));
-      return;
-    }
-    const up = http.request(`${s.url}${req.url}`, { method: req.method }, (r) => {
+/** A loopback proxy to `upstream` whose `answer` may reply to a request itself (true: it did). */
+async function proxyTo(
+  upstream: string,
+  answer: (path: string, res: http.ServerResponse) => boolean,
+): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    if (answer(req.url ?? '', res)) return;
+    const up = http.request(`${upstream}${req.url}`, { method: req.method }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
     req.pipe(up);
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => server.close(),
+  };
+}
+
+test('a refresh through a repository that fails: HTTP errors and oversized metadata fall back to the verified cache, with a warning', async () => {
+  const s = await tempStack();
+  // A proxy in front of the stack that can break timestamp.json (the file every refresh reads).
+  let mode: 'pass' | '500' | 'huge' = 'pass';
+  const proxy = await proxyTo(s.url, (path, res) => {
+    if (path !== '/tuf/timestamp.json' || mode === 'pass') return false;
+    if (mode === '500') res.writeHead(500, { 'content-type': 'text/plain' }).end('storage is down');
+    // More than tuf-js allows a timestamp (16 KiB), sent without a Content-Length.
+    else
+      res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.alloc(64 * 1024, 0x20));
+    return true;
+  });
+  const url = proxy.url;
   const warnings: string[] = [];
   const refresh = () =>
     fetchTrust({ serverUrl: url, cacheDir, warn: (m) => warnings.push(m), timeoutMs: 5000 });
@@ -363,32 +373,25 @@ async function refreshInChild(
 
 test('a verifier refresh of an unchanged repository asks it, and verifies with tuf-js only what changed', async () => {
   const s = await tempStack();
-  // A proxy that can serve a newer root or another timestamp.
+  // A proxy that can serve a newer root, or the timestamp with its version moved (no longer
+  // what its signature covers).
+  const t = JSON.parse(await text(`${s.url}/tuf/timestamp.json`)) as {
+    signed: { version: number };
+  };
+  t.signed.version += 1;
   let mode: 'pass' | 'newer root' | 'other timestamp' = 'pass';
-  const proxy = http.createServer((req, res) => {
-    if (req.url === '/tuf/2.root.json' && mode === 'newer root') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"signed":{}}');
-      return;
-    }
-    const up = http.request(`${s.url}${req.url}`, { method: req.method }, (r) => {
-      if (req.url === '/tuf/timestamp.json' && mode === 'other timestamp') {
-        // The same document with its version moved: no longer what its signature covers.
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => {
-          const t = JSON.parse(Buffer.concat(chunks).toString()) as { signed: { version: number } };
-          t.signed.version += 1;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(t));
-        });
-        return;
-      }
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
+  const proxy = await proxyTo(s.url, (path, res) => {
+    const body =
+      path === '/tuf/2.root.json' && mode === 'newer root'
+        ? '{"signed":{}}'
+        : path === '/tuf/timestamp.json' && mode === 'other timestamp'
+          ? JSON.stringify(t)
+          : undefined;
+    if (body === undefined) return false;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    return true;
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const url = proxy.url;
   const cacheDir = tmp();
   try {
     assert.deepEqual(await refreshInChild(url, cacheDir), {
