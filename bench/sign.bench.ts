@@ -2,7 +2,8 @@
  * Wall time of a whole `signet sign-blob` process against a local stack (target: <= 3x a bare
  * Node start in the same run):
  * process start, module loading, signing config, CA certificate, log entry, timestamp,
- * bundle written. Also the floor under it: a bare Node start and `signet --help`.
+ * bundle written. Also the floor under it: a bare Node start and `signet --help`; and a
+ * verifier's run, `signet verify-blob` with its TUF refresh and with a trusted-root file.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -175,6 +176,41 @@ export async function run(): Promise<TargetRow[]> {
           ),
         ),
       );
+    }
+    if (keylessOn) {
+      // A verifier run, which refreshes its TUF trust every time (client/tuf), and the same
+      // verification with the trusted root from a file; both taking turns with a bare start.
+      fs.writeFileSync(
+        path.join(cwd, 'trusted_root.json'),
+        await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+      );
+      const policy = [
+        '--bundle',
+        'b1-1.json',
+        '--certificate-identity',
+        'dev@signet.local',
+        '--certificate-oidc-issuer',
+        `${stack.url}/oidc`,
+        'a.txt',
+      ];
+      const runs = { bare: [] as number[], tuf: [] as number[], file: [] as number[] };
+      for (let i = 0; i <= RUNS; i++) {
+        const bareMs = await time(node, ['-e', '0'], env, cwd);
+        const tufMs = await time(bin, ['verify-blob', '--server', stack.url, ...policy], env, cwd);
+        const fileMs = await time(
+          bin,
+          ['verify-blob', '--trusted-root', 'trusted_root.json', ...policy],
+          env,
+          cwd,
+        );
+        if (i === 0) continue; // fills the compile cache
+        runs.bare.push(bareMs);
+        runs.tuf.push(tufMs);
+        runs.file.push(fileMs);
+      }
+      stats('node -e 0 (bare start, with the verifies)', runs.bare);
+      stats('signet verify-blob --server (TUF refresh)', runs.tuf);
+      stats('signet verify-blob --trusted-root FILE', runs.file);
     }
     if (keyless.length === 0) return [];
     const worst = Math.max(...keyless);

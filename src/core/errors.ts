@@ -100,9 +100,6 @@ export function describeSystemError(e: unknown, subject: string): string {
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `the TLS certificate of ${subject} is not trusted (${code})`;
   }
-  // undici refuses the WHATWG Fetch "bad ports" (9, 6000, ...) before connecting.
-  if (err?.cause?.message === 'bad port')
-    return `${subject} uses a port that fetch never connects to (a "bad port" of the Fetch standard, e.g. 9 or 6000); use another port`;
   if (e instanceof SyntaxError) return `${subject} is not valid JSON (${jsonProblem(e)})`;
   const message = err?.message ?? String(e);
   return `${subject}: ${message}`;
