@@ -15,11 +15,14 @@ before(async () => {
 });
 after(async () => stack.close());
 
-function signet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function signet(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const c = spawn(bin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SIGNET_SERVER: '' },
+      env: { ...process.env, SIGNET_SERVER: '', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -122,15 +125,45 @@ test('signet token: a token endpoint that answers JSON null or a non-object is r
     res.end(answer);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     for (const a of ['null', '"text"', '[1]']) {
       answer = a;
       const r = await signet(['token', '--server', url, '--subject', 'dev@signet.local']);
       assert.equal(r.code, 1, a);
       assert.match(r.stderr, /^error: .* refused: HTTP 200\n$/, a);
     }
+    // Not an OAuth error answer (RFC 6749 §5.2 uses 400 and 401): the status and its text.
+    answer = 'down for maintenance';
+    server.removeAllListeners('request');
+    server.on('request', (_req, res: http.ServerResponse) => res.writeHead(503).end(answer));
+    const busy = await signet(['token', '--server', url, '--subject', 'dev@signet.local']);
+    assert.equal(busy.code, 1);
+    assert.match(
+      busy.stderr,
+      new RegExp(
+        `^error: the identity provider at ${url}/oidc/token answered HTTP 503: ${answer}\n$`,
+      ),
+    );
   } finally {
     server.close();
   }
+  const gone = await signet(['token', '--server', url, '--subject', 'dev@signet.local']);
+  assert.equal(gone.code, 1);
+  assert.match(
+    gone.stderr,
+    new RegExp(
+      `^error: cannot reach the identity provider at ${url}/oidc/token: nothing is listening`,
+    ),
+  );
+});
+
+test('signet token loads no undici (it runs before each local signing)', async () => {
+  const report = `process.on('exit', () => process.stderr.write('UNDICI ' + JSON.stringify(process.moduleLoadList.filter((m) => /undici/.test(m))) + '\\n'))`;
+  const r = await signet(['token', '--server', stack.url, '--subject', 'dev@signet.local'], {
+    NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(report)}`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ey/);
+  assert.match(r.stderr, /^UNDICI \[\]\n$/);
 });

@@ -78,25 +78,29 @@ async function token(f: TokenFlags): Promise<string> {
   };
   if (f.clientSecret !== undefined) form['client_secret'] = f.clientSecret;
   if (f.audience !== undefined) form['audience'] = f.audience;
-  let res: Response;
+  // Through the client's node:http layer: global fetch would load undici, tens of ms of a
+  // command that runs before each local signing (`--identity-token "$(signet token ...)"`).
+  const { send } = await import('../../client/http/fetch.ts');
+  let res: { status: number; body: Uint8Array };
   try {
-    res = await fetch(`${issuer}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new SignetError(
-      'unavailable',
-      'OIDC_UNREACHABLE',
-      `cannot reach ${issuer}: ${(e as Error).message}`,
+    res = await send(
+      {
+        service: 'the identity provider',
+        method: 'POST',
+        url: `${issuer}/token`,
+        body: new URLSearchParams(form).toString(),
+        contentType: 'application/x-www-form-urlencoded',
+        // OAuth 2.0 error answers (RFC 6749 §5.2) carry error_description, read below.
+        allow: [400, 401],
+      },
+      { timeoutMs: 30_000, retries: 0 },
     );
+  } catch (e) {
+    throw new SignetError('unavailable', 'OIDC_UNREACHABLE', (e as Error).message, { cause: e });
   }
   let body: Record<string, unknown> = {};
   try {
-    const { readResponseText } = await import('../../client/http/fetch.ts');
-    const v: unknown = parseJsonText(await readResponseText(res), 'token response');
+    const v: unknown = parseJsonText(res.body, 'token response');
     if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
   } catch {
     // reported below with the status
