@@ -306,9 +306,13 @@ async function proxyTo(
 test('a refresh through a repository that fails: HTTP errors and oversized metadata fall back to the verified cache, with a warning', async () => {
   const s = await tempStack();
   // A proxy in front of the stack that can break timestamp.json (the file every refresh reads).
-  let mode: 'pass' | '500' | 'huge' = 'pass';
+  let mode: 'pass' | '500' | 'huge' | 'no root' = 'pass';
   const proxy = await proxyTo(s.url, (path, res) => {
-    if (path !== '/tuf/timestamp.json' || mode === 'pass') return false;
+    if (path === '/tuf/1.root.json' && mode === 'no root') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not a TUF repository');
+      return true;
+    }
+    if (path !== '/tuf/timestamp.json' || mode === 'pass' || mode === 'no root') return false;
     if (mode === '500') res.writeHead(500, { 'content-type': 'text/plain' }).end('storage is down');
     // More than tuf-js allows a timestamp (16 KiB), sent without a Content-Length.
     else
@@ -339,6 +343,16 @@ test('a refresh through a repository that fails: HTTP errors and oversized metad
       fetchTrust({ serverUrl: url, cacheDir: tmp(), warn: () => {}, timeoutMs: 5000 }),
       (e: unknown) =>
         e instanceof SignetError && e.code === 'TUF_UNREACHABLE' && /HTTP 500/.test(e.message),
+    );
+    // A first use where the root to pin is not served.
+    mode = 'no root';
+    await assert.rejects(
+      fetchTrust({ serverUrl: url, cacheDir: tmp(), warn: () => {}, timeoutMs: 5000 }),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        e.code === 'TUF_UNREACHABLE' &&
+        e.message ===
+          `cannot fetch the initial root: the TUF repository at ${url}/tuf/1.root.json answered HTTP 404: not a TUF repository`,
     );
   } finally {
     proxy.close();
