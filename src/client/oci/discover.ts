@@ -7,6 +7,7 @@
  */
 import { parseBundleJSON, type Bundle } from '../../bundle/bundle.ts';
 import { SignetError } from '../../core/errors.ts';
+import { mapLimited } from '../../core/concurrent.ts';
 import { digestTag, type Digest } from '../../core/oci/digest.ts';
 import {
   ANN_BUNDLE_PREDICATE,
@@ -131,13 +132,9 @@ async function fromReferrers(
     (d) => d.artifactType === undefined || BUNDLE_MEDIA_TYPES.includes(d.artifactType),
   );
   if (candidates.length > MAX_REFERRERS) out.skipped = candidates.length - MAX_REFERRERS;
-  const results: Array<Attachment | Rejected | undefined> = [];
-  const todo = candidates.slice(0, MAX_REFERRERS).map((d, i) => ({ d, i }));
-  const worker = async () => {
-    for (let next = todo.shift(); next; next = todo.shift())
-      results[next.i] = await readReferrer(source, digest, what, kinds, next.d);
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  const results = await mapLimited(candidates.slice(0, MAX_REFERRERS), PARALLEL, (d) =>
+    readReferrer(source, digest, what, kinds, d),
+  );
   for (const r of results)
     if (r && 'bundle' in r) out.attachments.push(r);
     else if (r) out.unreadable.push(r);
