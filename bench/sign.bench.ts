@@ -2,8 +2,9 @@
  * Wall time of a whole `signet sign-blob` process against a local stack (target: <= 3x a bare
  * Node start in the same run):
  * process start, module loading, signing config, CA certificate, log entry, timestamp,
- * bundle written. Also the floor under it: a bare Node start and `signet --help`; and a
- * verifier's run, `signet verify-blob` with its TUF refresh and with a trusted-root file.
+ * bundle written. Also the floor under it: a bare Node start and `signet --help`; a
+ * verifier's run, `signet verify-blob` with its TUF refresh and with a trusted-root file; and a
+ * release of 20 files signed in one run and verified in one run.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,6 +19,8 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const bin = path.join(here, '..', 'bin', 'signet');
 const node = path.join(here, '..', 'node_modules', '.bin', 'node');
 const RUNS = Number(process.env.SIGN_BENCH_RUNS ?? 9);
+/** Files in the many-files runs (a release's artifacts). */
+const RELEASE = 20;
 
 /** Wall time of one process (async: the stack runs in this process and must keep serving). */
 function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
@@ -210,7 +213,38 @@ export async function run(): Promise<TargetRow[]> {
       }
       stats('node -e 0 (bare start, with the verifies)', runs.bare);
       stats('signet verify-blob --server (TUF refresh)', runs.tuf);
-      stats('signet verify-blob --trusted-root FILE', runs.file);
+      const oneVerify = stats('signet verify-blob --trusted-root FILE', runs.file);
+
+      // A release: RELEASE files signed in one run (one token, one certificate, their log and
+      // timestamp requests overlapping) and verified in one run, per file against one per run.
+      const files = Array.from({ length: RELEASE }, (_, i) => `release-${i}.txt`);
+      for (const f of files) fs.writeFileSync(path.join(cwd, f), `release file ${f}\n`);
+      const many = { sign: [] as number[], verify: [] as number[] };
+      for (let i = 0; i <= Math.ceil(RUNS / 2); i++) {
+        const t = await token(stack.url);
+        const signMs = await time(
+          bin,
+          ['sign-blob', '--server', stack.url, '--identity-token', t, ...files],
+          env,
+          cwd,
+        );
+        const verifyMs = await time(
+          bin,
+          ['verify-blob', '--trusted-root', 'trusted_root.json', ...policy.slice(2, 6), ...files],
+          env,
+          cwd,
+        );
+        if (i === 0) continue;
+        many.sign.push(signMs);
+        many.verify.push(verifyMs);
+      }
+      const signMany = stats(`signet sign-blob keyless, ${RELEASE} files in one run`, many.sign);
+      const verifyMany = stats(`signet verify-blob, ${RELEASE} files in one run`, many.verify);
+      const oneSign = keyless[0]!;
+      console.log(
+        `  per file: signing ${(signMany / RELEASE).toFixed(1)} ms (one file a run: ${oneSign.toFixed(0)} ms, ${(oneSign / (signMany / RELEASE)).toFixed(0)}x), ` +
+          `verifying ${(verifyMany / RELEASE).toFixed(1)} ms (one file a run: ${oneVerify.toFixed(0)} ms, ${(oneVerify / (verifyMany / RELEASE)).toFixed(0)}x)`,
+      );
     }
     if (keyless.length === 0) return [];
     const worst = Math.max(...keyless);

@@ -61,9 +61,10 @@ test('a new user: fresh clone, the README commands, sign and verify a file in un
       up.once('exit', (code) => reject(new Error(`signet up exited with ${code}: ${out}`)));
     });
     assert.match(out, new RegExp(`signet is up at ${url}`));
-    const steps = commandsAfter(/## Sign and verify a file/).map((c) =>
-      c.replaceAll('http://127.0.0.1:8420', url),
-    );
+    const steps = [
+      ...commandsAfter(/## Sign and verify a file/),
+      ...commandsAfter(/### Many files at once/),
+    ].map((c) => c.replaceAll('http://127.0.0.1:8420', url));
     for (const step of steps) {
       const r = spawnSync('bash', ['-c', step], {
         cwd: clone,

@@ -366,8 +366,15 @@ export async function checkBundleTarget(file: string | undefined): Promise<void>
     throw invalid('--bundle', `cannot write ${file}: folder ${dir} does not exist`);
 }
 
-/** Write the bundle to --bundle (all or nothing) or print it on stdout. */
-export async function writeBundleOutput(json: string, file: string | undefined): Promise<void> {
+/**
+ * Write the bundle to --bundle (all or nothing) or print it on stdout. `flag` is what named the
+ * file, for the error.
+ */
+export async function writeBundleOutput(
+  json: string,
+  file: string | undefined,
+  flag = '--bundle',
+): Promise<void> {
   if (file === undefined) {
     process.stdout.write(`${json}\n`);
     return;
@@ -383,7 +390,7 @@ export async function writeBundleOutput(json: string, file: string | undefined):
     } catch {
       // nothing to clean up
     }
-    throw invalid('--bundle', `cannot write ${describeSystemError(e, file)}`, e);
+    throw invalid(flag, `cannot write the bundle: ${describeSystemError(e, file)}`, e);
   }
   process.stderr.write(`Wrote bundle to file ${file}\n`);
 }
@@ -395,11 +402,78 @@ export function registerSignBlob(program: Command): void {
       .description(
         'sign a file: keyless (identity token + CA certificate) or with --key; writes a Sigstore bundle',
       )
-      .argument('<file>', 'the file to sign'),
-  ).action(async (file: string, flags: SigningFlags) => {
-    const bundle = await signFileToBundle(file, flags, () => signingOptions(flags));
+      .argument(
+        '<files...>',
+        'the file to sign; with several, each bundle is written beside its file as FILE.sigstore.json',
+      ),
+  ).action(async (files: string[], flags: SigningFlags) => {
+    if (files.length > 1) {
+      await signFilesToBundles(files, flags, () => signingOptions(flags));
+      return;
+    }
+    const bundle = await signFileToBundle(files[0]!, flags, () => signingOptions(flags));
     await writeDetachedOutputs(bundle, flags);
   });
+}
+
+/**
+ * `sign-blob FILE FILE...`: every file is checked before anything is signed; then one identity
+ * token and certificate sign them all, and each bundle is checked and written beside its file.
+ * A file that fails is reported on its own line and the others go on; the exit code is the
+ * first failure's.
+ */
+async function signFilesToBundles(
+  files: string[],
+  flags: SigningFlags,
+  options: () => Promise<SignSetupOptions>,
+): Promise<void> {
+  for (const [flag, value] of [
+    ['--bundle', flags.bundle],
+    ['--output-signature', flags.outputSignature],
+    ['--output', flags.output],
+    ['--output-certificate', flags.outputCertificate],
+    ['--rfc3161-timestamp', flags.rfc3161Timestamp],
+  ] as const)
+    if (value !== undefined)
+      throw invalid(
+        flag,
+        `names one file's output; with ${files.length} files each bundle is written beside its file as FILE.sigstore.json`,
+      );
+  const { setupSigning, checkReadableFile, signFiles } = await import('../../client/sign/setup.ts');
+  const { bundleBeside } = await import('../../client/verify/setup.ts');
+  const path = await import('node:path');
+  const fs = process.getBuiltinModule('node:fs');
+  const seen = new Set<string>();
+  for (const file of files) {
+    const abs = path.resolve(file);
+    if (seen.has(abs)) throw invalid('file', `${file} is given twice`);
+    seen.add(abs);
+    checkReadableFile(file, 'file');
+    // Its bundle goes beside it: a folder we cannot write to fails now, before anything is logged.
+    try {
+      fs.accessSync(path.dirname(abs), fs.constants.W_OK);
+    } catch (e) {
+      throw invalid(
+        'file',
+        `cannot write ${bundleBeside(file)}: ${describeSystemError(e, path.dirname(abs))}`,
+        e,
+      );
+    }
+  }
+  const check = await bundleChecker(flags.trustedRoot);
+  const ctx = await setupSigning(await options());
+  const { serializeBundle } = await import('../../bundle/bundle.ts');
+  const results = await signFiles(files, ctx, async (file, bundle, artifact) => {
+    await check(bundle, artifact, ctx.signer);
+    await writeBundleOutput(serializeBundle(bundle), bundleBeside(file), 'bundle');
+  });
+  const { errorLine, exitCodeFor } = await import('../errors.ts');
+  const failed = results.filter((r) => r.error !== undefined);
+  for (const r of failed) process.stderr.write(`error: ${r.file}: ${errorLine(r.error)}\n`);
+  if (failed.length > 0) {
+    process.stderr.write(`error: ${failed.length} of ${files.length} files were not signed\n`);
+    process.exitCode = exitCodeFor(failed[0]!.error);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
-import { verifyFromFlags } from '../../client/verify/setup.ts';
+import { invalid } from '../../core/errors.ts';
+import { bundleBeside, verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
 import {
   addVerifyFlags,
   verifyFlagsFrom,
@@ -28,7 +29,10 @@ export function registerVerifyBlob(program: Command): void {
     program
       .command('verify-blob')
       .description('verify a signed file (blob) against its Sigstore bundle')
-      .argument('[artifact]', 'the signed file (or give --digest)'),
+      .argument(
+        '[artifacts...]',
+        'the signed file (or give --digest); several files are each verified against FILE.sigstore.json beside them',
+      ),
   )
     .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
     .option(
@@ -41,8 +45,17 @@ export function registerVerifyBlob(program: Command): void {
       (v: string, all: string[] = []) => [...all, v],
     )
     .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
-    .action(async (artifact: string | undefined, cli: PolicyFlags) => {
+    .action(async (artifacts: string[], cli: PolicyFlags) => {
       const flags: PolicyFlags = { ...cli, ...verifyFlagsFrom(cli) };
+      if (artifacts.length > 1) {
+        if (flags.policy) throw invalid('--policy', 'decides for one artifact at a time');
+        await verifyFiles(artifacts, flags);
+        return;
+      }
+      const artifact = artifacts[0];
+      // No bundle named: the one beside the file, where sign-blob puts it for several files.
+      if (artifact !== undefined && flags.bundle === undefined && flags.signature === undefined)
+        Object.assign(flags, { bundle: bundleBeside(artifact), bundleLabel: 'bundle' });
       if (flags.policy) {
         await verifyByPolicy(artifact, { ...flags, policy: flags.policy });
         return;
@@ -50,6 +63,27 @@ export function registerVerifyBlob(program: Command): void {
       const r = await verifyFromFlags(artifact, flags);
       console.error(`Verified OK: ${describeResult(r)}`);
     });
+}
+
+/**
+ * `verify-blob FILE FILE...`: a line per artifact (verified, or why not); the exit code is the
+ * first failure's, so a script learns what went wrong as for one artifact.
+ */
+async function verifyFiles(artifacts: string[], flags: VerifyFlags): Promise<void> {
+  const results = await verifyFilesFromFlags(artifacts, flags);
+  const { errorLine, exitCodeFor } = await import('../errors.ts');
+  let firstError: unknown;
+  for (const r of results)
+    if (r.result) console.error(`Verified OK: ${r.artifact}: ${describeResult(r.result)}`);
+    else {
+      console.error(`error: ${r.artifact}: ${errorLine(r.error)}`);
+      firstError ??= r.error;
+    }
+  const failed = results.filter((r) => !r.result).length;
+  if (failed > 0) {
+    console.error(`error: ${failed} of ${results.length} artifacts did not verify`);
+    process.exitCode = exitCodeFor(firstError);
+  }
 }
 
 export type PolicyFlags = VerifyCliFlags & { policy?: string[]; artifactName?: string };

@@ -267,6 +267,54 @@ export async function signFile(
   return { bundle: await signArtifact(data, ctx), artifact: { kind: 'bytes', data } };
 }
 
+/** One file of a many-file signing: its bundle, or why it was not signed. */
+export type FileSigning =
+  | { file: string; bundle: Bundle; error?: undefined }
+  | { file: string; bundle?: undefined; error: unknown };
+
+/**
+ * Files signed at once: their log and timestamp round trips overlap. Each holds its file (up
+ * to WHOLE_FILE_SIGNING_LIMIT) until it is signed, which bounds the memory a release takes.
+ */
+export const SIGN_FILES_PARALLEL = 4;
+
+/**
+ * Many files with one signing context, as sigstore-python's `sign` does: one identity token,
+ * key and certificate for all of them, and for each its own signature, log entries, timestamps
+ * and bundle. `finish` gets each file's bundle while its bytes are still at hand (to check and
+ * write it). One file's failure does not stop the others; results come in the order of `files`.
+ * A keyless certificate is short-lived: a file whose signing could outlast it (less than one
+ * request timeout left) is not signed, since its log entry would fall outside the certificate's
+ * validity and the bundle would not verify.
+ */
+export async function signFiles(
+  files: readonly string[],
+  ctx: SignContext,
+  finish: (file: string, bundle: Bundle, artifact: Artifact) => Promise<void>,
+): Promise<FileSigning[]> {
+  const { mapLimited } = await import('../../core/concurrent.ts');
+  const notAfter =
+    ctx.signer.material.$case === 'certificate'
+      ? new X509Certificate(ctx.signer.material.certificateDer).validToDate.getTime()
+      : Infinity;
+  const margin = ctx.http?.timeoutMs ?? 30_000;
+  return mapLimited(files, SIGN_FILES_PARALLEL, async (file): Promise<FileSigning> => {
+    try {
+      if (Date.now() + margin >= notAfter)
+        throw new SignetError(
+          'invalid-input',
+          'CERTIFICATE_EXPIRING',
+          `the signing certificate expires at ${new Date(notAfter).toISOString()}, too soon to sign ${file}; sign it in another run`,
+        );
+      const { bundle, artifact } = await signFile(file, ctx);
+      await finish(file, bundle, artifact);
+      return { file, bundle };
+    } catch (error) {
+      return { file, error };
+    }
+  });
+}
+
 function fileSize(file: string, flag: string): number {
   try {
     return fs.statSync(file).size;

@@ -329,6 +329,83 @@ export async function witnessPolicy(flags: VerifyFlags): Promise<WitnessPolicy |
 }
 
 /**
+ * Where an artifact's bundle is when no flag names it: beside it, as `FILE.sigstore.json`
+ * (what `signet sign-blob` writes for several files, and sigstore-python for every file).
+ */
+export function bundleBeside(artifact: string): string {
+  return `${artifact}.sigstore.json`;
+}
+
+/** One artifact of a many-artifact verification: what verified, or why it did not. */
+export type FileVerification = { artifact: string; bundle: string } & (
+  { result: VerificationResult; error?: undefined } | { result?: undefined; error: unknown }
+);
+
+/**
+ * Many artifact files against one signer policy and one trust root (a CI job checking a
+ * release): the flags and the trust are read once, then each artifact is verified against its
+ * bundle beside it. A bad flag or an unreadable trust root fails the whole; a failed artifact
+ * is recorded with its error and the others go on. Results come in the order of `artifacts`.
+ */
+export async function verifyFilesFromFlags(
+  artifacts: readonly string[],
+  flags: VerifyFlags,
+): Promise<FileVerification[]> {
+  for (const [flag, value] of [
+    ['--bundle', flags.bundle],
+    ['--digest', flags.digest],
+    ['--signature', flags.signature],
+  ] as const)
+    if (value !== undefined)
+      throw invalid(
+        flag,
+        `is about one artifact; with ${artifacts.length} artifacts each bundle is read from beside its file (FILE.sigstore.json)`,
+      );
+  const seen = new Set<string>();
+  for (const a of artifacts) {
+    if (seen.has(a)) throw invalid('artifact', `${a} is given twice`);
+    seen.add(a);
+  }
+  const policy = await signerPolicy(flags);
+  const witnesses = await witnessPolicy(flags);
+  const root = await loadTrustedRoot(flags);
+  const out: FileVerification[] = [];
+  for (const artifact of artifacts) {
+    const bundlePath = bundleBeside(artifact);
+    try {
+      const data = readArtifact(artifact, undefined);
+      const bundle = await readBundle(bundlePath, 'bundle');
+      out.push({
+        artifact,
+        bundle: bundlePath,
+        result: await verifyWith(bundle, data, root, policy, flags, witnesses, {}),
+      });
+    } catch (error) {
+      out.push({ artifact, bundle: bundlePath, error });
+    }
+  }
+  return out;
+}
+
+/** The verifier, with the options the flags and the caller ask for. */
+async function verifyWith(
+  bundle: Bundle,
+  artifact: Artifact,
+  root: TrustedRoot,
+  policy: SignerPolicy,
+  flags: VerifyFlags,
+  witnesses: WitnessPolicy | undefined,
+  opts: VerifyOptions,
+): Promise<VerificationResult> {
+  const { verifyBundle } = await import('./verifier.ts');
+  return verifyBundle(bundle, artifact, root, policy, {
+    ...verifyOptionsFrom(flags, bundle),
+    ...opts,
+    ...(witnesses ? { witnesses } : {}),
+  });
+}
+
+/**
  * Reads every input, then verifies: the one path behind verify-blob, verify-blob-attestation and
  * verify-bundle (and library callers that start from file names and flags).
  */
@@ -355,12 +432,7 @@ export async function verifyFromFlags(
       'NOT_AN_ATTESTATION',
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
-  const { verifyBundle } = await import('./verifier.ts');
-  return verifyBundle(bundle, artifact, root, policy, {
-    ...verifyOptionsFrom(flags, bundle),
-    ...opts,
-    ...(witnesses ? { witnesses } : {}),
-  });
+  return verifyWith(bundle, artifact, root, policy, flags, witnesses, opts);
 }
 
 /**

@@ -1,0 +1,251 @@
+// Many files in one run against a real stack: `sign-blob A B C` (one identity token and one
+// certificate, a bundle beside each file) and `verify-blob A B C` (one trust root, a line per
+// artifact, the first failure's exit code). sigstore-js is the independent check of each bundle.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tempStack } from '../helpers/stack.ts';
+import { signet, stackToken, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { setupSigning, signFiles } from '../../src/client/sign/setup.ts';
+
+const stack = await tempStack();
+after(() => stack.close());
+const ISSUER = `${stack.url}/oidc`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-many-'));
+fs.mkdirSync(path.join(dir, 'sub'));
+const FILES = ['a.txt', 'sub/b.txt', 'c.txt'];
+const write = (file: string, text = `contents of ${file}\n`) =>
+  fs.writeFileSync(path.join(dir, file), text);
+const beside = (file: string) => path.join(dir, `${file}.sigstore.json`);
+const identity = [
+  '--certificate-identity',
+  'dev@signet.local',
+  '--certificate-oidc-issuer',
+  ISSUER,
+];
+
+/** The stack's Rekor v1 tree size: what a refused run must leave as it was. */
+async function logSize(): Promise<number> {
+  const r = await fetch(`${stack.url}/rekor/api/v1/log`);
+  return ((await r.json()) as { treeSize: number }).treeSize;
+}
+
+async function signAll(files: string[], extra: string[] = []) {
+  const token = await stackToken(stack.url);
+  return signet(
+    ['sign-blob', '--server', stack.url, '--identity-token', token, ...extra, ...files],
+    {
+      cwd: dir,
+    },
+  );
+}
+
+const verifyAll = (files: string[], extra: string[] = []) =>
+  signet(['verify-blob', '--server', stack.url, ...identity, ...extra, ...files], { cwd: dir });
+
+test('sign-blob with several files: one certificate signs them all, each bundle lands beside its file and verifies in sigstore-js', async () => {
+  for (const f of FILES) write(f);
+  const before = await logSize();
+  const r = await signAll(FILES);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '', 'several bundles are files, not stdout');
+  assert.equal((r.stderr.match(/^signing certificate issued by /gm) ?? []).length, 1, r.stderr);
+  const bundles = FILES.map((f) => JSON.parse(fs.readFileSync(beside(f), 'utf8')));
+  for (const f of FILES)
+    assert.match(r.stderr, new RegExp(`^Wrote bundle to file ${f}\\.sigstore\\.json$`, 'm'));
+  const certs = new Set(bundles.map((b) => b.verificationMaterial.certificate.rawBytes));
+  assert.equal(certs.size, 1, 'one certificate for every file');
+  const sigs = new Set(bundles.map((b) => b.messageSignature.signature));
+  assert.equal(sigs.size, FILES.length, 'a signature of its own for each file');
+  const indexes = new Set(bundles.map((b) => b.verificationMaterial.tlogEntries[0].logIndex));
+  assert.equal(indexes.size, FILES.length, 'a log entry of its own for each file');
+  assert.equal(await logSize(), before + FILES.length);
+  for (const [i, f] of FILES.entries())
+    await verifyWithSigstoreJs(stack.url, JSON.stringify(bundles[i]), {
+      artifact: fs.readFileSync(path.join(dir, f)),
+      identity: 'dev@signet.local',
+      issuer: ISSUER,
+    });
+});
+
+test('verify-blob with several artifacts: one line per artifact, in order, exit 0 when all verify', async () => {
+  const r = await verifyAll(FILES);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning:'));
+  assert.deepEqual(
+    lines.map((l) => /^Verified OK: (\S+): signed by dev@signet\.local /.exec(l)?.[1]),
+    FILES,
+    r.stderr,
+  );
+  // One artifact without --bundle: its bundle is the one beside it.
+  const one = await verifyAll(['sub/b.txt']);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stderr, /^Verified OK: signed by dev@signet\.local /m);
+});
+
+test('verify-blob with several artifacts: each failure named on its line, the others still verified, the first failure sets the exit code', async () => {
+  const dir2 = path.join(dir, 'failing');
+  fs.mkdirSync(dir2);
+  for (const f of ['a.txt', 'b.txt', 'c.txt']) {
+    fs.copyFileSync(path.join(dir, f === 'b.txt' ? 'sub/b.txt' : f), path.join(dir2, f));
+    fs.copyFileSync(beside(f === 'b.txt' ? 'sub/b.txt' : f), path.join(dir2, `${f}.sigstore.json`));
+  }
+  fs.writeFileSync(path.join(dir2, 'b.txt'), 'not what was signed\n');
+  fs.rmSync(path.join(dir2, 'c.txt.sigstore.json'));
+  const files = ['failing/a.txt', 'failing/b.txt', 'failing/c.txt'];
+  let r = await verifyAll(files);
+  assert.equal(r.status, 12, r.stderr); // b: a signature exists but does not match
+  assert.match(r.stderr, /^Verified OK: failing\/a\.txt: signed by dev@signet\.local /m);
+  assert.match(
+    r.stderr,
+    /^error: failing\/b\.txt: the artifact's sha256 digest \w+ is not the digest the bundle says was signed/m,
+  );
+  assert.match(
+    r.stderr,
+    /^error: failing\/c\.txt: bundle: failing\/c\.txt\.sigstore\.json does not exist/m,
+  );
+  assert.match(r.stderr, /^error: 2 of 3 artifacts did not verify$/m);
+  r = await verifyAll(['failing/c.txt', 'failing/b.txt']);
+  assert.equal(r.status, 10, r.stderr); // c first: no signature at all
+  r = await verifyAll(files.slice(0, 1), []);
+  assert.equal(r.status, 0, r.stderr);
+  // Someone else's identity: every artifact fails, exit 12.
+  r = await signet(
+    [
+      'verify-blob',
+      '--server',
+      stack.url,
+      '--certificate-identity',
+      'other@signet.local',
+      '--certificate-oidc-issuer',
+      ISSUER,
+      'a.txt',
+      'c.txt',
+    ],
+    { cwd: dir },
+  );
+  assert.equal(r.status, 12, r.stderr);
+  assert.equal((r.stderr.match(/^error: (a|c)\.txt: /gm) ?? []).length, 2, r.stderr);
+});
+
+test('sign-blob with several files refuses bad input before anything is signed or logged', async () => {
+  const before = await logSize();
+  fs.rmSync(beside('a.txt'), { force: true });
+  const cases: Array<[string[], string[], RegExp]> = [
+    [['a.txt', './a.txt'], [], /^error: file: \.\/a\.txt is given twice$/],
+    [['a.txt', 'missing.txt'], [], /^error: file: missing\.txt does not exist; check the path$/],
+    [['a.txt', 'sub'], [], /^error: file: cannot read sub: not a regular file$/],
+    [
+      ['a.txt', 'c.txt'],
+      ['--bundle', 'x.json'],
+      /^error: --bundle: names one file's output; with 2 files each bundle is written beside its file as FILE\.sigstore\.json$/,
+    ],
+    [
+      ['a.txt', 'c.txt'],
+      ['--output-certificate', 'x.pem'],
+      /^error: --output-certificate: names one file's output/,
+    ],
+    [
+      ['a.txt', 'c.txt'],
+      ['--rfc3161-timestamp', 'x.tsr'],
+      /^error: --rfc3161-timestamp: names one file's output/,
+    ],
+  ];
+  for (const [files, extra, re] of cases) {
+    const r = await signAll(files, extra);
+    assert.equal(r.status, 1, `${files.join(' ')} ${extra.join(' ')}: ${r.stderr}`);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0]!, re);
+  }
+  assert.equal(await logSize(), before, 'nothing was logged');
+  assert.equal(fs.existsSync(beside('a.txt')), false, 'no bundle was written');
+});
+
+test('sign-blob with several files whose bundles fail their check: each file named, none written, exit 1', async () => {
+  // The trusted root of another stack: every new bundle fails its check against it.
+  const other = await tempStack();
+  const rootFile = path.join(dir, 'other-root.json');
+  try {
+    fs.writeFileSync(rootFile, await (await fetch(`${other.url}/trusted_root.json`)).text());
+  } finally {
+    await other.close();
+  }
+  for (const f of ['a.txt', 'c.txt']) fs.rmSync(beside(f), { force: true });
+  const r = await signAll(['a.txt', 'c.txt'], ['--trusted-root', rootFile]);
+  assert.equal(r.status, 1, r.stderr);
+  for (const f of ['a.txt', 'c.txt'])
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: ${f.replace('.', '\\.')}: the new bundle does not verify against .*other-root\\.json, so it was not written`,
+        'm',
+      ),
+    );
+  assert.match(r.stderr, /^error: 2 of 2 files were not signed$/m);
+  for (const f of ['a.txt', 'c.txt']) assert.equal(fs.existsSync(beside(f)), false);
+});
+
+test('verify-blob with several artifacts refuses flags about one artifact', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['--bundle', 'a.txt.sigstore.json'],
+      /^error: --bundle: is about one artifact; with 2 artifacts each bundle is read from beside its file/,
+    ],
+    [['--policy', 'p.yaml'], /^error: --policy: decides for one artifact at a time$/],
+    [['--signature', 'sig'], /^error: --signature: is about one artifact/],
+  ];
+  for (const [extra, re] of cases) {
+    const r = await verifyAll(['a.txt', 'c.txt'], extra);
+    assert.equal(r.status, 1, r.stderr);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0]!, re);
+  }
+  const r = await verifyAll(['a.txt', 'a.txt']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr.trim(), /^error: artifact: a\.txt is given twice$/);
+});
+
+test('signFiles: one file that fails does not stop the others; a certificate too close to expiry signs nothing', async () => {
+  for (const f of FILES) fs.rmSync(beside(f), { force: true });
+  const tufRoot = path.join(dir, 'tuf-root.json');
+  fs.writeFileSync(tufRoot, await (await fetch(`${stack.url}/tuf/1.root.json`)).text());
+  const options = {
+    tufRoot,
+    server: stack.url,
+    tufCacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-many-tuf-')),
+    identityToken: await stackToken(stack.url),
+    useDefaultSigningConfig: false,
+    tlogUpload: true,
+  };
+  const ctx = await setupSigning(options);
+  const files = FILES.map((f) => path.join(dir, f));
+  const finished: string[] = [];
+  const results = await signFiles(files, ctx, async (file) => {
+    if (file.endsWith('b.txt')) throw new Error('this one fails');
+    finished.push(file);
+  });
+  assert.deepEqual(
+    results.map((r) => r.file),
+    files,
+  );
+  assert.equal((results[1]!.error as Error).message, 'this one fails');
+  assert.ok(results[0]!.bundle && results[2]!.bundle);
+  assert.deepEqual(finished.sort(), [files[0], files[2]].sort());
+
+  // A request timeout longer than the certificate's ten minutes: no file may start.
+  const late = await signFiles(files, { ...ctx, http: { timeoutMs: 11 * 60_000 } }, async () => {
+    throw new Error('must not be reached');
+  });
+  for (const r of late)
+    assert.match(
+      (r.error as Error).message,
+      /^the signing certificate expires at .*, too soon to sign .*; sign it in another run$/,
+    );
+});
