@@ -94,6 +94,26 @@ export async function sign(artifact: Uint8Array, options: SignOptions = {}): Pro
 }
 
 /**
+ * Sign many artifacts with one setup: one identity token and (keyless) one certificate for all,
+ * a signature, log entry and timestamp for each; the bundles in the order of `artifacts`. A few
+ * are signed at once. Rejects with the first failure (the others may have been logged).
+ */
+export async function signMany(
+  artifacts: readonly Uint8Array[],
+  options: SignOptions = {},
+): Promise<Bundle[]> {
+  const { signArtifact } = await import('./client/sign/sign.ts');
+  const { certificateTimeCheck, SIGN_FILES_PARALLEL } = await import('./client/sign/setup.ts');
+  const { mapLimited } = await import('./core/concurrent.ts');
+  const ctx = await context(options);
+  const lasts = certificateTimeCheck(ctx);
+  return mapLimited(artifacts, SIGN_FILES_PARALLEL, (artifact, i) => {
+    lasts(`artifact ${i}`);
+    return signArtifact(artifact, ctx);
+  });
+}
+
+/**
  * Attest: an in-toto Statement v1 about `subject` (its name and SHA-256) with a predicate,
  * signed in a DSSE envelope. `predicateType` is a URI or one of cosign's short names.
  */

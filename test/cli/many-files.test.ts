@@ -249,3 +249,36 @@ test('signFiles: one file that fails does not stop the others; a certificate too
       /^the signing certificate expires at .*, too soon to sign .*; sign it in another run$/,
     );
 });
+
+test('the library signMany: one certificate, a bundle per artifact in order, each verifying against its own bytes only', async () => {
+  const { signMany, verify, loadTrustedRoot, identityPolicy } = await import('../../src/index.ts');
+  const tufRoot = path.join(dir, 'tuf-root-lib.json');
+  fs.writeFileSync(tufRoot, await (await fetch(`${stack.url}/tuf/1.root.json`)).text());
+  const data = ['one', 'two', 'three'].map((t) => new TextEncoder().encode(`${t}\n`));
+  const before = await logSize();
+  const bundles = await signMany(data, {
+    server: stack.url,
+    tufRoot,
+    identityToken: await stackToken(stack.url),
+  });
+  assert.equal(bundles.length, 3);
+  assert.equal(await logSize(), before + 3);
+  const certs = new Set(
+    bundles.map((b) =>
+      b.verificationMaterial.signer.$case === 'certificate'
+        ? Buffer.from(b.verificationMaterial.signer.certificate).toString('hex')
+        : 'none',
+    ),
+  );
+  assert.equal(certs.size, 1);
+  assert.ok(!certs.has('none'));
+  const trustedRoot = await loadTrustedRoot({ server: stack.url, tufRoot });
+  const policy = identityPolicy({ identity: 'dev@signet.local', issuer: ISSUER });
+  for (const [i, b] of bundles.entries()) {
+    const r = await verify(b, data[i]!, { trustedRoot, policy });
+    assert.deepEqual(r.signer.kind === 'certificate' && r.signer.identity, ['dev@signet.local']);
+    await assert.rejects(verify(b, data[(i + 1) % 3]!, { trustedRoot, policy }), {
+      code: 'MESSAGE_DIGEST_MISMATCH',
+    });
+  }
+});

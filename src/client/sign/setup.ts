@@ -279,13 +279,30 @@ export type FileSigning =
 export const SIGN_FILES_PARALLEL = 4;
 
 /**
+ * A check to make before each of many signings with one context: a keyless certificate is
+ * short-lived, and a signing that could outlast it (less than one request timeout left) would
+ * put its log entry and timestamp outside the certificate's validity, so its bundle would not
+ * verify. Throws CERTIFICATE_EXPIRING naming `what` then; a key (no certificate) never expires.
+ */
+export function certificateTimeCheck(ctx: SignContext): (what: string) => void {
+  if (ctx.signer.material.$case !== 'certificate') return () => {};
+  const notAfter = new X509Certificate(ctx.signer.material.certificateDer).validToDate.getTime();
+  const margin = ctx.http?.timeoutMs ?? 30_000;
+  return (what) => {
+    if (Date.now() + margin >= notAfter)
+      throw new SignetError(
+        'invalid-input',
+        'CERTIFICATE_EXPIRING',
+        `the signing certificate expires at ${new Date(notAfter).toISOString()}, too soon to sign ${what}; sign it in another run`,
+      );
+  };
+}
+
+/**
  * Many files with one signing context, as sigstore-python's `sign` does: one identity token,
  * key and certificate for all of them, and for each its own signature, log entries, timestamps
  * and bundle. `finish` gets each file's bundle while its bytes are still at hand (to check and
  * write it). One file's failure does not stop the others; results come in the order of `files`.
- * A keyless certificate is short-lived: a file whose signing could outlast it (less than one
- * request timeout left) is not signed, since its log entry would fall outside the certificate's
- * validity and the bundle would not verify.
  */
 export async function signFiles(
   files: readonly string[],
@@ -293,19 +310,10 @@ export async function signFiles(
   finish: (file: string, bundle: Bundle, artifact: Artifact) => Promise<void>,
 ): Promise<FileSigning[]> {
   const { mapLimited } = await import('../../core/concurrent.ts');
-  const notAfter =
-    ctx.signer.material.$case === 'certificate'
-      ? new X509Certificate(ctx.signer.material.certificateDer).validToDate.getTime()
-      : Infinity;
-  const margin = ctx.http?.timeoutMs ?? 30_000;
+  const lasts = certificateTimeCheck(ctx);
   return mapLimited(files, SIGN_FILES_PARALLEL, async (file): Promise<FileSigning> => {
     try {
-      if (Date.now() + margin >= notAfter)
-        throw new SignetError(
-          'invalid-input',
-          'CERTIFICATE_EXPIRING',
-          `the signing certificate expires at ${new Date(notAfter).toISOString()}, too soon to sign ${file}; sign it in another run`,
-        );
+      lasts(file);
       const { bundle, artifact } = await signFile(file, ctx);
       await finish(file, bundle, artifact);
       return { file, bundle };
