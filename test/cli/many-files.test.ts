@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
 import { signet, stackToken, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { generateKeyPairSync } from 'node:crypto';
 import { setupSigning, signFiles } from '../../src/client/sign/setup.ts';
 
 const stack = await tempStack();
@@ -281,4 +282,29 @@ test('the library signMany: one certificate, a bundle per artifact in order, eac
       code: 'MESSAGE_DIGEST_MISMATCH',
     });
   }
+});
+
+test('sign-blob --key with several files: each bundle carries the key hint and verifies with --key', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'k.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  fs.writeFileSync(path.join(dir, 'k.pub'), publicKey.export({ format: 'pem', type: 'spki' }));
+  const files = ['k1.txt', 'k2.txt'];
+  for (const f of files) write(f);
+  const r = await signet(['sign-blob', '--server', stack.url, '--key', 'k.pem', ...files], {
+    cwd: dir,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of files) {
+    const b = JSON.parse(fs.readFileSync(beside(f), 'utf8'));
+    assert.ok(b.verificationMaterial.publicKey.hint, 'a key hint, not a certificate');
+  }
+  const v = await signet(['verify-blob', '--server', stack.url, '--key', 'k.pub', ...files], {
+    cwd: dir,
+  });
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(
+    (v.stderr.match(/^Verified OK: k\d\.txt: signed by the given public key/gm) ?? []).length,
+    2,
+    v.stderr,
+  );
 });
