@@ -427,27 +427,24 @@ async function signFilesToBundles(
   flags: SigningFlags,
   options: () => Promise<SignSetupOptions>,
 ): Promise<void> {
-  for (const [flag, value] of [
-    ['--bundle', flags.bundle],
-    ['--output-signature', flags.outputSignature],
-    ['--output', flags.output],
-    ['--output-certificate', flags.outputCertificate],
-    ['--rfc3161-timestamp', flags.rfc3161Timestamp],
-  ] as const)
-    if (value !== undefined)
-      throw invalid(
-        flag,
-        `names one file's output; with ${files.length} files each bundle is written beside its file as FILE.sigstore.json`,
-      );
+  const { bundleBeside, refuseOneFileFlags, refuseRepeats } =
+    await import('../../client/many-files.ts');
+  refuseOneFileFlags(
+    [
+      ['--bundle', flags.bundle],
+      ['--output-signature', flags.outputSignature],
+      ['--output', flags.output],
+      ['--output-certificate', flags.outputCertificate],
+      ['--rfc3161-timestamp', flags.rfc3161Timestamp],
+    ],
+    `names one file's output; with ${files.length} files each bundle is written beside its file as FILE.sigstore.json`,
+  );
+  refuseRepeats(files, 'file');
   const { setupSigning, checkReadableFile, signFiles } = await import('../../client/sign/setup.ts');
-  const { bundleBeside } = await import('../../client/verify/setup.ts');
   const path = await import('node:path');
   const fs = process.getBuiltinModule('node:fs');
-  const seen = new Set<string>();
   for (const file of files) {
     const abs = path.resolve(file);
-    if (seen.has(abs)) throw invalid('file', `${file} is given twice`);
-    seen.add(abs);
     checkReadableFile(file, 'file');
     // Its bundle goes beside it: a folder we cannot write to fails now, before anything is logged.
     try {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
 import { invalid } from '../../core/errors.ts';
-import { bundleBeside, verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
+import { bundleBeside } from '../../client/many-files.ts';
+import { verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
 import {
   addVerifyFlags,
   verifyFlagsFrom,

@@ -14,6 +14,7 @@ import {
 } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
+import { bundleBeside, refuseOneFileFlags, refuseRepeats } from '../many-files.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
@@ -328,14 +329,6 @@ export async function witnessPolicy(flags: VerifyFlags): Promise<WitnessPolicy |
   return { keys, threshold };
 }
 
-/**
- * Where an artifact's bundle is when no flag names it: beside it, as `FILE.sigstore.json`
- * (what `signet sign-blob` writes for several files, and sigstore-python for every file).
- */
-export function bundleBeside(artifact: string): string {
-  return `${artifact}.sigstore.json`;
-}
-
 /** One artifact of a many-artifact verification: what verified, or why it did not. */
 export type FileVerification = { artifact: string; bundle: string } & (
   { result: VerificationResult; error?: undefined } | { result?: undefined; error: unknown }
@@ -351,21 +344,15 @@ export async function verifyFilesFromFlags(
   artifacts: readonly string[],
   flags: VerifyFlags,
 ): Promise<FileVerification[]> {
-  for (const [flag, value] of [
-    ['--bundle', flags.bundle],
-    ['--digest', flags.digest],
-    ['--signature', flags.signature],
-  ] as const)
-    if (value !== undefined)
-      throw invalid(
-        flag,
-        `is about one artifact; with ${artifacts.length} artifacts each bundle is read from beside its file (FILE.sigstore.json)`,
-      );
-  const seen = new Set<string>();
-  for (const a of artifacts) {
-    if (seen.has(a)) throw invalid('artifact', `${a} is given twice`);
-    seen.add(a);
-  }
+  refuseOneFileFlags(
+    [
+      ['--bundle', flags.bundle],
+      ['--digest', flags.digest],
+      ['--signature', flags.signature],
+    ],
+    `is about one artifact; with ${artifacts.length} artifacts each bundle is read from beside its file (FILE.sigstore.json)`,
+  );
+  refuseRepeats(artifacts, 'artifact');
   const policy = await signerPolicy(flags);
   const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);

@@ -1,0 +1,35 @@
+/**
+ * What signing and verifying several files in one run share: where a file's bundle is, and the
+ * checks on the command line that come before any file is read.
+ */
+import { invalid } from '../core/errors.ts';
+const path = process.getBuiltinModule('node:path');
+
+/**
+ * Where a file's bundle is when no flag names it: beside it, as `FILE.sigstore.json` (what
+ * `signet sign-blob` writes for several files, and sigstore-python for every file).
+ */
+export function bundleBeside(file: string): string {
+  return `${file}.sigstore.json`;
+}
+
+/** A file named twice (as `a.txt` and `./a.txt` too) is refused: its bundle would be written or read twice. */
+export function refuseRepeats(files: readonly string[], field: string): void {
+  const seen = new Set<string>();
+  for (const f of files) {
+    const abs = path.resolve(f);
+    if (seen.has(abs)) throw invalid(field, `${f} is given twice`);
+    seen.add(abs);
+  }
+}
+
+/**
+ * Flags that name one file's input or output make no sense with several files: the first one
+ * given is refused, saying where the bundles are instead (`reason`).
+ */
+export function refuseOneFileFlags(
+  given: ReadonlyArray<readonly [flag: string, value: unknown]>,
+  reason: string,
+): void {
+  for (const [flag, value] of given) if (value !== undefined) throw invalid(flag, reason);
+}
