@@ -183,3 +183,75 @@ test(
     assert.equal(JSON.parse(v.stdout).verified[0].statement.predicate.packages.length, 60_000);
   },
 );
+
+test(
+  'attest and verify-attestation with several images: one certificate, a statement about each, each verified',
+  opts,
+  async () => {
+    const a = pushImage(reg!, 'att/many-a');
+    const b = pushImage(reg!, 'att/many-b');
+    const token = await stackToken(stack.url, identity);
+    const args = ['attest', '--server', stack.url, '--identity-token', token];
+    const s = await run([
+      ...args,
+      '--type',
+      'slsaprovenance1',
+      '--predicate',
+      'prov.json',
+      a.ref,
+      b.ref,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal((s.stderr.match(/^signing certificate issued by /gm) ?? []).length, 1, s.stderr);
+    assert.equal((s.stderr.match(/^Pushing attestation to: /gm) ?? []).length, 2, s.stderr);
+    const v = await run(['verify-attestation', ...who, '--type', 'slsaprovenance1', a.ref, b.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    // one JSON report per image on stdout, each with the statement about that image
+    const reports = v.stdout.split(/\n(?=\{)/).map(
+      (t) =>
+        JSON.parse(t) as {
+          verified: Array<{ statement: { subject: Array<{ digest: { sha256: string } }> } }>;
+        },
+    );
+    assert.deepEqual(
+      reports.map((r) => r.verified[0]!.statement.subject[0]!.digest.sha256),
+      [a, b].map((img) => img.digest.slice(7)),
+    );
+    // a --statement about one image cannot attest to another: refused before anything is signed
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'a', digest: { sha256: a.digest.slice(7) } }],
+      predicateType: 'https://example.com/p',
+      predicate: {},
+    };
+    fs.writeFileSync(path.join(dir, 'only-a.json'), JSON.stringify(statement));
+    const treeSize = async () =>
+      ((await (await fetch(`${stack.url}/rekor/api/v1/log`)).json()) as { treeSize: number })
+        .treeSize;
+    const before = await treeSize();
+    const refused = await run([...args, '--statement', 'only-a.json', a.ref, b.ref]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^error: --statement: no subject of the statement has the digest of the image \\(${b.digest}\\)`,
+        'm',
+      ),
+    );
+    assert.equal(await treeSize(), before, 'nothing logged');
+    const bundle = await run([
+      ...args,
+      '--predicate',
+      'prov.json',
+      '--bundle',
+      'x.json',
+      a.ref,
+      b.ref,
+    ]);
+    assert.equal(bundle.status, 1);
+    assert.match(
+      bundle.stderr,
+      /^error: --bundle: names one image's bundle; with 2 images the attestations go to the registry$/m,
+    );
+  },
+);

@@ -373,3 +373,76 @@ test('two legacy signers at once: neither signature is lost', opts, async () => 
   // the keyed legacy signature does not match the identity; the keyless ones (both schemes) do
   assert.deepEqual([r.found, r.tried, r.valid], [3, 3, 2]);
 });
+
+test(
+  'several images, as cosign takes them: sign signs each with one certificate, verify reports each and exits with the first failure',
+  opts,
+  async () => {
+    const a = pushImage(reg!, 'release/api');
+    const b = pushImage(reg!, 'release/web');
+    const unsigned = pushImage(reg!, 'release/unsigned');
+    // b named by tag and by digest: signed once
+    const s = await signKeyless(a.ref, [b.tagRef, b.ref]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal((s.stderr.match(/^signing certificate issued by /gm) ?? []).length, 1, s.stderr);
+    assert.equal((s.stderr.match(/^Pushing signature to: /gm) ?? []).length, 2, s.stderr);
+    assert.match(s.stderr, /^WARNING: Image reference .*release\/web:.* uses a tag/m);
+
+    const v = await run(['verify', ...who, '-o', 'text', a.ref, b.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal((v.stderr.match(/^Verification for .* --$/gm) ?? []).length, 2, v.stderr);
+    const certs = new Set(
+      await Promise.all(
+        [a, b].map(async (img) => {
+          const r = await run(['verify', ...who, img.ref]);
+          assert.equal(r.status, 0, r.stderr);
+          return report(r.stdout).verified[0]!.signer.identity!.join();
+        }),
+      ),
+    );
+    assert.deepEqual([...certs], [identity]);
+
+    // The unsigned one fails on its own line; the others are still reported; exit 10 (first failure).
+    const mixed = await run(['verify', ...who, a.ref, unsigned.ref, b.ref]);
+    assert.equal(mixed.status, 10, mixed.stderr);
+    assert.match(
+      mixed.stderr,
+      new RegExp(
+        `^error: ${unsigned.ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no signatures found`,
+        'm',
+      ),
+    );
+    assert.equal(
+      (mixed.stderr.match(/^Verification for .*release\/(api|web)@sha256:\w+ --$/gm) ?? []).length,
+      2,
+      mixed.stderr,
+    );
+    assert.match(mixed.stderr, /^error: 1 of 3 images did not verify$/m);
+    // A wrong identity after it: exit stays the first failure's (10), not 12.
+    const wrong = await run([
+      'verify',
+      ...who,
+      unsigned.ref,
+      a.ref,
+      '--certificate-identity',
+      'x@y',
+    ]);
+    assert.equal(wrong.status, 10, wrong.stderr);
+    assert.equal(
+      (wrong.stderr.match(/^error: .*release\/(unsigned|api)/gm) ?? []).length,
+      2,
+      wrong.stderr,
+    );
+
+    // Flags about one image are refused with several.
+    const bundle = await signKeyless(a.ref, [b.ref, '--bundle', 'x.json']);
+    assert.equal(bundle.status, 1);
+    assert.match(
+      bundle.stderr,
+      /^error: --bundle: names one image's bundle; with 2 images the signatures go to the registry$/m,
+    );
+    const local = await run(['verify', ...who, '--local-image', dir, a.ref, b.ref]);
+    assert.equal(local.status, 1);
+    assert.match(local.stderr, /^error: --local-image: verifies one image layout at a time$/m);
+  },
+);

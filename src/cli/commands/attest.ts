@@ -17,7 +17,10 @@ export function registerAttest(program: Command): void {
       .description(
         'attest to a container image: an in-toto statement about its digest, signed and attached to it',
       )
-      .argument('<image>', 'the image: registry/repository@sha256:... (or :tag)')
+      .argument(
+        '<images...>',
+        'the image: registry/repository@sha256:... (or :tag); several are attested with one certificate',
+      )
       .option(
         '--predicate <file>',
         'the predicate (JSON; text for spdx/cyclonedxxml; anything for custom)',
@@ -31,7 +34,7 @@ export function registerAttest(program: Command): void {
         'predicate type: slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, link, custom, or a URI',
         'custom',
       ),
-  ).action(async (image: string, flags: AttestFlags) => {
+  ).action(async (images: string[], flags: AttestFlags) => {
     if (flags.predicate !== undefined && flags.statement !== undefined)
       throw invalid('--statement', 'give either --predicate or --statement, not both');
     if (flags.predicate === undefined && flags.statement === undefined)
@@ -41,6 +44,11 @@ export function registerAttest(program: Command): void {
       );
     const upload = parseBool(flags.upload, '--upload');
     const mode = writeMode(flags);
+    if (images.length > 1 && flags.bundle !== undefined)
+      throw invalid(
+        '--bundle',
+        `names one image's bundle; with ${images.length} images the attestations go to the registry`,
+      );
     if (!upload && flags.bundle === undefined)
       throw invalid('--upload', 'false needs --bundle FILE: the attestation has to go somewhere');
     const sign = await import('../../client/sign/index.ts');
@@ -59,22 +67,29 @@ export function registerAttest(program: Command): void {
     await checkBundleTarget(flags.bundle);
     const oci = await import('../../client/oci/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
-    const resolved = await oci.resolveImage(image, { registry });
-    warnTag(image, resolved);
-    oci.attestationStatement(resolved, input); // a --statement about another image fails before signing
+    // Every image is resolved, and a --statement checked against it, before anything is signed.
+    const all = [];
+    for (const image of images) {
+      const resolved = await oci.resolveImage(image, { registry });
+      warnTag(image, resolved);
+      oci.attestationStatement(resolved, input); // a --statement about another image fails here
+      all.push(resolved);
+    }
     const ctx = await sign.setupSigning(await signingOptions(flags));
-    const r = await oci.attestResolved(resolved, input, ctx, {
-      mode,
-      upload,
-      registry,
-      onSigned: async (_img, bundle) => {
-        if (flags.bundle !== undefined)
-          await writeBundleOutput(serializeBundle(bundle), flags.bundle);
-      },
-    });
-    if (r.stored)
-      process.stderr.write(
-        `Pushing attestation to: ${resolved.ref.registry}/${resolved.ref.repository} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`})\n`,
-      );
+    for (const resolved of all) {
+      const r = await oci.attestResolved(resolved, input, ctx, {
+        mode,
+        upload,
+        registry,
+        onSigned: async (_img, bundle) => {
+          if (flags.bundle !== undefined)
+            await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+        },
+      });
+      if (r.stored)
+        process.stderr.write(
+          `Pushing attestation to: ${resolved.ref.registry}/${resolved.ref.repository} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`})\n`,
+        );
+    }
   });
 }

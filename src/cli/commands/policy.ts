@@ -264,7 +264,7 @@ function trustFlags(f: Omit<VerifyFlags, 'bundle'>): VerifyFlags {
 
 /** `verify --policy` / `verify-attestation --policy`: the policies decide about the image. */
 export async function verifyImageByPolicy(
-  image: string | undefined,
+  images: string[],
   flags: import('./verify.ts').ImageVerifyFlags & { policy: string[] },
   attestations: boolean,
 ): Promise<void> {
@@ -278,12 +278,14 @@ export async function verifyImageByPolicy(
     throw invalid('--type', 'give either --type or --policy: the policy names the predicate types');
   if (flags.localImage !== undefined)
     throw invalid('--local-image', 'is not supported with --policy');
-  if (image === undefined) throw invalid('image', 'is required: the image to verify');
+  if (images.length === 0) throw invalid('image', 'is required: the image to verify');
   const p = await import('../../client/policy/index.ts');
   const { registryOptions } = await import('../registry-flags.ts');
   const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
-  const decision = await p.decideImage(policies, image, { registry: registryOptions(flags) });
-  report([decision], flags.output === 'text' ? 'text' : 'json', p);
+  const registry = registryOptions(flags);
+  const decisions = [];
+  for (const image of images) decisions.push(await p.decideImage(policies, image, { registry }));
+  report(decisions, flags.output === 'text' ? 'text' : 'json', p);
 }
 
 /** `policy verify --commits` and `verify-commit --policy`: one decision per commit. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ResolvedImage } from '../../client/oci/image.ts';
 import { invalid } from '../../core/errors.ts';
 import {
   addSigningFlags,
@@ -55,14 +56,19 @@ export function warnTag(
     );
 }
 
+/** registry/repository@digest: what one signature is for. */
+function nameOf(r: ResolvedImage): string {
+  return `${r.ref.registry}/${r.ref.repository}@${r.digest.text}`;
+}
+
 export function registerSign(program: Command): void {
   addImageWriteFlags(
     program
       .command('sign')
       .description('sign a container image in its registry (keyless or --key), as cosign sign does')
       .argument(
-        '<image>',
-        'the image: registry/repository@sha256:... (or :tag, resolved to its digest)',
+        '<images...>',
+        'the image: registry/repository@sha256:... (or :tag, resolved to its digest); several are signed with one certificate',
       )
       .option(
         '-a, --annotations <key=value>',
@@ -75,33 +81,46 @@ export function registerSign(program: Command): void {
       ),
   ).action(
     async (
-      image: string,
+      images: string[],
       flags: ImageSigningFlags & { annotations?: string[]; recursive?: boolean },
     ) => {
       const upload = parseBool(flags.upload, '--upload');
       const mode = writeMode(flags);
       const annotations = parseAnnotations(flags.annotations);
+      if (images.length > 1 && flags.bundle !== undefined)
+        throw invalid(
+          '--bundle',
+          `names one image's bundle; with ${images.length} images the signatures go to the registry`,
+        );
       if (!upload && flags.bundle === undefined)
         throw invalid('--upload', 'false needs --bundle FILE: the signature has to go somewhere');
       const registry = registryOptions(flags);
       await checkBundleTarget(flags.bundle);
       const oci = await import('../../client/oci/index.ts');
       const { serializeBundle } = await import('../../bundle/bundle.ts');
-      const resolved = await oci.resolveImage(image, { registry });
-      warnTag(image, resolved);
-      const all = flags.recursive
-        ? await oci.resolveRecursive(resolved, oci.repositoryOf(resolved.ref, registry))
-        : [resolved];
+      // Every image is resolved (and a tag warned about) before anything is signed or logged.
+      // An image named twice (by tag and by digest, say) is signed once.
+      const all = new Map<string, ResolvedImage>();
+      let first: ResolvedImage | undefined;
+      for (const image of images) {
+        const resolved = await oci.resolveImage(image, { registry });
+        warnTag(image, resolved);
+        first ??= resolved;
+        const list = flags.recursive
+          ? await oci.resolveRecursive(resolved, oci.repositoryOf(resolved.ref, registry))
+          : [resolved];
+        for (const r of list) if (!all.has(nameOf(r))) all.set(nameOf(r), r);
+      }
       const { setupSigning } = await import('../../client/sign/index.ts');
       const ctx = await setupSigning(await signingOptions(flags));
-      const signed = await oci.signResolved(all, ctx, {
+      const signed = await oci.signResolved([...all.values()], ctx, {
         mode,
         upload,
         registry,
         ...(annotations ? { annotations } : {}),
         // Written before the push, so a failed push still leaves the bundle (the log has it).
         onSigned: async (img, bundle) => {
-          if (flags.bundle !== undefined && img === resolved)
+          if (flags.bundle !== undefined && img === first)
             await writeBundleOutput(serializeBundle(bundle), flags.bundle);
         },
       });

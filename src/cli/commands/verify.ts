@@ -39,9 +39,14 @@ export function addImageVerifyFlags(cmd: Command): Command {
     );
 }
 
-/** verify and verify-attestation: the one path from flags to checkImage and the printout. */
+/**
+ * verify and verify-attestation: the one path from flags to checkImage and the printout. Several
+ * images (as cosign takes them) share the flags, the trust and the registry settings; each is
+ * reported on its own, a failed one as `error: IMAGE: ...`, and the exit code is the first
+ * failure's.
+ */
 export async function runImageVerify(
-  image: string | undefined,
+  images: string[],
   flags: ImageVerifyFlags,
   attestations: boolean,
 ): Promise<void> {
@@ -50,25 +55,64 @@ export async function runImageVerify(
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
       const { verifyImageByPolicy } = await import('./policy.ts');
-      await verifyImageByPolicy(image, { ...flags, policy: flags.policy }, attestations);
+      await verifyImageByPolicy(images, { ...flags, policy: flags.policy }, attestations);
       return;
     }
-    const { signerPolicy, loadTrustedRoot, witnessPolicy } =
-      await import('../../client/verify/setup.ts');
-    // Only what verification needs (not the signing side): this is every start of `verify`.
-    const [verify, report, { MAX_REFERRERS }] = await Promise.all([
-      import('../../client/oci/verify.ts'),
-      import('../../client/oci/report.ts'),
-      import('../../client/oci/discover.ts'),
-    ]);
-    const policy = await signerPolicy(flags);
-    const annotations = parseAnnotations(flags.annotations);
-    const registry = registryOptions(flags);
-    let predicateType: string | undefined;
-    if (attestations && flags.type !== undefined) {
-      const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
-      predicateType = predicateTypeOf(flags.type);
+    if (images.length > 1 && flags.localImage !== undefined)
+      throw invalid('--local-image', 'verifies one image layout at a time');
+    if (images.length === 0 && flags.localImage === undefined)
+      throw invalid('image', 'is required: the image to verify');
+    const verifyOne = await imageVerifier(flags, attestations);
+    if (images.length <= 1) {
+      await verifyOne(images[0]);
+      return;
     }
+    const { errorLine } = await import('../errors.ts');
+    const failures: unknown[] = [];
+    for (const image of images)
+      try {
+        await verifyOne(image);
+      } catch (e) {
+        process.stderr.write(`error: ${image}: ${errorLine(e)}\n`);
+        failures.push(e);
+      }
+    if (failures.length > 0) {
+      process.stderr.write(`error: ${failures.length} of ${images.length} images did not verify\n`);
+      process.exitCode = verifyExitCode(failures[0]);
+    }
+  } catch (e) {
+    reportError(e);
+    process.exitCode = verifyExitCode(e);
+  }
+}
+
+/**
+ * Reads the flags and the trust once; the function it returns verifies one image (or the
+ * --local-image layout) and prints what it found.
+ */
+async function imageVerifier(
+  flags: ImageVerifyFlags,
+  attestations: boolean,
+): Promise<(image: string | undefined) => Promise<void>> {
+  const { signerPolicy, loadTrustedRoot, witnessPolicy } =
+    await import('../../client/verify/setup.ts');
+  // Only what verification needs (not the signing side): this is every start of `verify`.
+  const [verify, report, { MAX_REFERRERS }] = await Promise.all([
+    import('../../client/oci/verify.ts'),
+    import('../../client/oci/report.ts'),
+    import('../../client/oci/discover.ts'),
+  ]);
+  const policy = await signerPolicy(flags);
+  const annotations = parseAnnotations(flags.annotations);
+  const registry = registryOptions(flags);
+  let predicateType: string | undefined;
+  if (attestations && flags.type !== undefined) {
+    const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
+    predicateType = predicateTypeOf(flags.type);
+  }
+  const witnesses = await witnessPolicy(flags);
+  const trustedRoot = await loadTrustedRoot(flags);
+  return async (image) => {
     let source;
     let ref: string;
     if (flags.localImage !== undefined) {
@@ -79,11 +123,8 @@ export async function runImageVerify(
       const m = await source.image();
       ref = `local/image@${m.digest.text}`;
     } else {
-      if (image === undefined) throw invalid('image', 'is required: the image to verify');
-      ref = image;
+      ref = image!;
     }
-    const witnesses = await witnessPolicy(flags);
-    const trustedRoot = await loadTrustedRoot(flags);
     const r = await verify.verifyImage(ref, {
       ...(witnesses ? { verify: { witnesses } } : {}),
       trustedRoot,
@@ -110,10 +151,7 @@ export async function runImageVerify(
     if (flags.output === 'text')
       for (const v of r.verified) process.stdout.write(`${report.describeAttachment(v)}\n`);
     else process.stdout.write(`${JSON.stringify(report.verificationReport(r), null, 2)}\n`);
-  } catch (e) {
-    reportError(e);
-    process.exitCode = verifyExitCode(e);
-  }
+  };
 }
 
 export function registerVerify(program: Command): void {
@@ -123,9 +161,12 @@ export function registerVerify(program: Command): void {
       .description(
         'verify the signatures of a container image (OCI referrers and legacy .sig), as cosign verify does',
       )
-      .argument('[image]', 'the image: registry/repository@sha256:... or :tag'),
-  ).action(async (image: string | undefined, flags: ImageVerifyFlags) => {
-    await runImageVerify(image, flags, false);
+      .argument(
+        '[images...]',
+        'the image: registry/repository@sha256:... or :tag (several: each in turn)',
+      ),
+  ).action(async (images: string[], flags: ImageVerifyFlags) => {
+    await runImageVerify(images, flags, false);
   });
 }
 
@@ -136,12 +177,15 @@ export function registerVerifyAttestation(program: Command): void {
       .description(
         'verify the in-toto attestations of a container image and print the verified statements',
       )
-      .argument('[image]', 'the image: registry/repository@sha256:... or :tag')
+      .argument(
+        '[images...]',
+        'the image: registry/repository@sha256:... or :tag (several: each in turn)',
+      )
       .option(
         '--type <type>',
         'predicate type required: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, ... or a URI',
       ),
-  ).action(async (image: string | undefined, flags: ImageVerifyFlags) => {
-    await runImageVerify(image, flags, true);
+  ).action(async (images: string[], flags: ImageVerifyFlags) => {
+    await runImageVerify(images, flags, true);
   });
 }
