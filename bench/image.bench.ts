@@ -64,6 +64,8 @@ function runOnce(
   });
 }
 
+/** Images in the several-images run (a release's). */
+const RELEASE = 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function run(): Promise<TargetRow[]> {
@@ -156,6 +158,19 @@ export async function run(): Promise<TargetRow[]> {
     );
     console.log(
       `same bundle from a file (verify-blob-attestation --digest): median ${blobMs.toFixed(0)} ms wall${blobCpus.length > 0 ? `, CPU ${median(blobCpus).toFixed(0)} ms` : ''}`,
+    );
+
+    // A release of RELEASE images verified in one process (as cosign takes several), per image
+    // against one image a process.
+    const release = Array.from({ length: RELEASE }, (_, i) => pushImage(reg, `bench/release-${i}`));
+    await signResolved(await Promise.all(release.map((x) => resolveImage(x.ref))), await signCtx());
+    const manyArgs = [...args.slice(0, -1), ...release.map((x) => x.ref)];
+    if ((await runOnce(manyArgs, env)).code !== 0) throw new Error('signet verify IMAGE... failed');
+    const manyTimes: number[] = [];
+    for (let i = 0; i < 5; i++) manyTimes.push((await runOnce(manyArgs, env)).ms);
+    const manyMs = median(manyTimes);
+    console.log(
+      `signet verify with ${RELEASE} images in one process: median ${manyMs.toFixed(0)} ms wall = ${(manyMs / RELEASE).toFixed(1)} ms an image (one image a process: ${wholeMs.toFixed(0)} ms)`,
     );
 
     // Library: images verified per second.
