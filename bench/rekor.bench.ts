@@ -479,12 +479,15 @@ export async function run(): Promise<TargetRow[]> {
   console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let ceiling = NaN;
+  /** CPU µs of one Signet digest verification (one core): the verify admission must make. */
+  let digestVerifyUs = NaN;
   if (process.env['REKOR_BENCH_CEILING'] !== '0') {
     const single = opensslVerifyRate(1500, false);
     const singleDistinct = opensslVerifyRate(1500, true);
     // on a shared machine the all-cores run can come out below one core: take the larger
     ceiling = Math.max(await onAllCores('openssl', 2000), single);
     const signetOne = await signetVerifyRate(1500);
+    digestVerifyUs = 1e6 / signetOne;
     const signetAll = await onAllCores('signet', 2000);
     console.log('raw ECDSA P-256 verify (this machine)');
     console.log(`  OpenSSL, 1 core, key loaded:          ${fmt(single)}/s`);
@@ -505,8 +508,14 @@ export async function run(): Promise<TargetRow[]> {
     m.sign.run(() => sign('sha256', msg, privateKey), 200);
   };
 
-  const results: Array<{ workers: number; rate: number; serverUs: number; baselineUs: number }> =
-    [];
+  const results: Array<{
+    workers: number;
+    rate: number;
+    serverUs: number;
+    baselineUs: number;
+    signUs: number;
+    generatorUs: number;
+  }> = [];
   for (const verifyWorkers of workerSettings) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-rekor-'));
     const srv = await startServerProcess(dataDir, verifyWorkers);
@@ -541,7 +550,14 @@ export async function run(): Promise<TargetRow[]> {
       }
       const rate = reqs.length / secs;
       const baselineUs = baseline.verify.perCallUs + baseline.sign.perCallUs;
-      results.push({ workers: verifyWorkers, rate, serverUs: srvUs / reqs.length, baselineUs });
+      results.push({
+        workers: verifyWorkers,
+        rate,
+        serverUs: srvUs / reqs.length,
+        baselineUs,
+        signUs: baseline.sign.perCallUs,
+        generatorUs: genUs / reqs.length,
+      });
       console.log(
         `admission over HTTP (v1 hashedrekord, SQLite, verifyWorkers=${verifyWorkers}, ${CONCURRENCY} in flight): ${fmt(rate)} entries/s`,
       );
@@ -567,10 +583,20 @@ export async function run(): Promise<TargetRow[]> {
   console.log(
     `best admission rate ${fmt(best.rate)} entries/s (verifyWorkers=${best.workers}) = ${((best.rate / ceiling) * 100).toFixed(0)} % of the ${fmt(ceiling)}/s raw ceiling`,
   );
+  // The floors under both rows: hashedrekord gives the log a digest, and node:crypto cannot
+  // verify ECDSA over a digest, so the one verify admission must make is Signet's digest
+  // verification (core/crypto/ecdsa.ts), not the raw verify the targets are counted in.
+  const cryptoUs = digestVerifyUs + best.signUs;
+  const cryptoOnlyRate = (CORES * 1e6) / (cryptoUs + best.generatorUs);
+  const known = !Number.isNaN(digestVerifyUs);
   const rows: TargetRow[] = [
     {
       target: 'admission: CPU per entry <= 3x (verify + sign)',
-      measured: `${best.serverUs.toFixed(0)} µs vs ${best.baselineUs.toFixed(0)} µs`,
+      measured:
+        `${best.serverUs.toFixed(0)} µs vs ${best.baselineUs.toFixed(0)} µs` +
+        (known
+          ? `; the digest verify + sign alone are ${cryptoUs.toFixed(0)} µs = ${(cryptoUs / best.baselineUs).toFixed(1)}x`
+          : ''),
       ratio: `${(best.serverUs / best.baselineUs).toFixed(1)}x`,
       met: best.serverUs <= 3 * best.baselineUs,
     },
@@ -578,7 +604,9 @@ export async function run(): Promise<TargetRow[]> {
   if (!Number.isNaN(ceiling))
     rows.push({
       target: 'admission >= 40 % of raw verify ceiling',
-      measured: `${fmt(best.rate)}/s vs ${fmt(ceiling)}/s`,
+      measured:
+        `${fmt(best.rate)}/s vs ${fmt(ceiling)}/s; the cryptography and the load generator alone` +
+        ` (${cryptoUs.toFixed(0)} + ${best.generatorUs.toFixed(0)} µs an entry) allow at most ${fmt(cryptoOnlyRate)}/s = ${((cryptoOnlyRate / ceiling) * 100).toFixed(0)} %`,
       ratio: `${((best.rate / ceiling) * 100).toFixed(0)} %`,
       met: best.rate >= 0.4 * ceiling,
     });
