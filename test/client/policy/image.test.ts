@@ -178,6 +178,23 @@ test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
     v.stderr,
     /policy "team" fails: no authority is satisfied; alice: no signature was found/,
   );
+  // Several images: one decision each, in one report; one denied makes the exit 1.
+  const two = await run([
+    'verify',
+    '--policy',
+    'cli-images.yaml',
+    '--trusted-root',
+    'trusted_root.json',
+    signedByAlice.tagRef,
+    unsigned.tagRef,
+  ]);
+  assert.equal(two.status, 1, two.stderr);
+  const decisions = JSON.parse(two.stdout) as Array<{ allowed: boolean }>;
+  assert.deepEqual(
+    decisions.map((d) => d.allowed),
+    [true, false],
+  );
+  assert.match(two.stderr, /team\/unsigned.*no authority is satisfied/);
   const both = await run([
     'verify',
     '--policy',
