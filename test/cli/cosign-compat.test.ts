@@ -335,7 +335,7 @@ test('the label names the argument the user gave: a positional bundle is not --b
   fails(
     r,
     1,
-    /^error: bundle: .*bad\.json is not a valid Sigstore bundle: bundle: is not valid JSON \(unexpected "x"\)$/,
+    /^error: bundle: .*bad\.json is not a valid Sigstore bundle: is not valid JSON \(unexpected "x"\)$/,
   );
   assert.doesNotMatch(r.stderr, /Unexpected token/);
 });

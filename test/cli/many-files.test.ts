@@ -111,6 +111,22 @@ test('verify-blob with several artifacts: each failure named on its line, the ot
     /^error: failing\/c\.txt: bundle: failing\/c\.txt\.sigstore\.json does not exist/m,
   );
   assert.match(r.stderr, /^error: 2 of 3 artifacts did not verify$/m);
+  // A folder, and a bundle that is not one: each named on its own line.
+  fs.mkdirSync(path.join(dir2, 'folder'));
+  fs.writeFileSync(path.join(dir2, 'folder.sigstore.json'), '{}');
+  fs.copyFileSync(path.join(dir2, 'a.txt'), path.join(dir2, 'garbled.txt'));
+  fs.writeFileSync(path.join(dir2, 'garbled.txt.sigstore.json'), '{"mediaType": ');
+  r = await verifyAll(['failing/folder', 'failing/garbled.txt', 'failing/a.txt']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: failing\/folder: artifact: failing\/folder is a folder, not a file; give the file inside it$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^error: failing\/garbled\.txt: bundle: failing\/garbled\.txt\.sigstore\.json is not a valid Sigstore bundle: is not valid JSON \(it ends too early\)$/m,
+  );
+  assert.match(r.stderr, /^Verified OK: failing\/a\.txt: /m);
   r = await verifyAll(['failing/c.txt', 'failing/b.txt']);
   assert.equal(r.status, 10, r.stderr); // c first: no signature at all
   r = await verifyAll(files.slice(0, 1), []);

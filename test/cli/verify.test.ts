@@ -145,7 +145,7 @@ test('bad inputs give one clear line and exit 1 (10 when the bundle does not exi
   fs.writeFileSync(notJson, '{"mediaType": ');
   failsClearly(
     ['verify-blob', artifact, '--bundle', notJson, ...idFlags],
-    /--bundle: .*not a valid Sigstore bundle: bundle: is not valid JSON/,
+    /--bundle: .*not a valid Sigstore bundle: is not valid JSON/,
   );
   failsClearly(
     [

@@ -115,7 +115,8 @@ export async function parseBundleText(text: string, name: string, field?: string
       throw new SignetError(
         e.kind,
         e.code,
-        `${name} is not a valid Sigstore bundle: ${e.message}`,
+        // The document itself ("bundle: is not valid JSON") needs no field name after ours.
+        `${name} is not a valid Sigstore bundle: ${e.field === 'bundle' ? e.message.slice('bundle: '.length) : e.message}`,
         {
           ...(field !== undefined ? { field } : {}),
           cause: e,
