@@ -214,7 +214,6 @@ test('verify-blob with several artifacts refuses flags about one artifact', asyn
       ['--bundle', 'a.txt.sigstore.json'],
       /^error: --bundle: is about one artifact; with 2 artifacts each bundle is read from beside its file/,
     ],
-    [['--policy', 'p.yaml'], /^error: --policy: decides for one artifact at a time$/],
     [['--signature', 'sig'], /^error: --signature: is about one artifact/],
   ];
   for (const [extra, re] of cases) {
@@ -323,4 +322,54 @@ test('sign-blob --key with several files: each bundle carries the key hint and v
     2,
     v.stderr,
   );
+});
+
+test('verify-blob --policy with several artifacts: each decided with the bundle beside it, named by its path', async () => {
+  for (const f of ['a.txt', 'c.txt']) fs.rmSync(beside(f), { force: true });
+  const s = await signAll(['a.txt', 'c.txt']);
+  assert.equal(s.status, 0, s.stderr);
+  const policy = (name: string, who: string) =>
+    [
+      'apiVersion: policy.sigstore.dev/v1beta1',
+      'kind: ClusterImagePolicy',
+      `metadata: {name: ${name}}`,
+      'spec:',
+      '  blobs: [{name: "*.txt"}]',
+      '  authorities:',
+      `    - keyless: {identities: [{subject: "${who}", issuer: "${ISSUER}"}]}`,
+      '',
+    ].join('\n');
+  fs.writeFileSync(path.join(dir, 'dev.yaml'), policy('by-dev', 'dev@signet.local'));
+  fs.writeFileSync(path.join(dir, 'other.yaml'), policy('by-other', 'other@signet.local'));
+  const trust = ['--trusted-root', path.join(dir, 'root.json')];
+  fs.writeFileSync(
+    path.join(dir, 'root.json'),
+    await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+  );
+  const ok = await signet(['verify-blob', '--policy', 'dev.yaml', ...trust, 'a.txt', 'c.txt'], {
+    cwd: dir,
+  });
+  assert.equal(ok.status, 0, ok.stderr);
+  for (const f of ['a', 'c'])
+    assert.match(ok.stderr, new RegExp(`^Verified OK: ${f}\\.txt: policy "by-dev" by `, 'm'));
+  fs.rmSync(beside('c.txt'));
+  const denied = await signet(
+    ['verify-blob', '--policy', 'other.yaml', ...trust, 'a.txt', 'c.txt'],
+    { cwd: dir },
+  );
+  assert.equal(denied.status, 1, denied.stderr);
+  assert.match(denied.stderr, /^error: a\.txt: a\.txt: policy "by-other" fails/m);
+  assert.match(denied.stderr, /^error: c\.txt: bundle: c\.txt\.sigstore\.json does not exist/m);
+  assert.match(denied.stderr, /^error: 2 of 2 artifacts did not verify$/m);
+  for (const [extra, re] of [
+    [['--artifact-name', 'x'], /^error: --artifact-name: is about one artifact/],
+    [['--certificate-identity', 'x'], /^error: --policy: give either --policy or --key/],
+  ] as const) {
+    const r = await signet(
+      ['verify-blob', '--policy', 'dev.yaml', ...trust, ...extra, 'a.txt', 'c.txt'],
+      { cwd: dir },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr.trim(), re);
+  }
 });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
-import { invalid } from '../../core/errors.ts';
 import { bundleBeside } from '../../client/many-files.ts';
 import { verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
 import {
@@ -49,8 +48,9 @@ export function registerVerifyBlob(program: Command): void {
     .action(async (artifacts: string[], cli: PolicyFlags) => {
       const flags: PolicyFlags = { ...cli, ...verifyFlagsFrom(cli) };
       if (artifacts.length > 1) {
-        if (flags.policy) throw invalid('--policy', 'decides for one artifact at a time');
-        await verifyFiles(artifacts, flags);
+        await (flags.policy
+          ? verifyFilesByPolicy(artifacts, { ...flags, policy: flags.policy })
+          : verifyFiles(artifacts, flags));
         return;
       }
       const artifact = artifacts[0];
@@ -72,18 +72,49 @@ export function registerVerifyBlob(program: Command): void {
  */
 async function verifyFiles(artifacts: string[], flags: VerifyFlags): Promise<void> {
   const results = await verifyFilesFromFlags(artifacts, flags);
+  await reportFiles(
+    results.map((r) =>
+      r.result
+        ? { file: r.artifact, ok: describeResult(r.result), warnings: [] }
+        : { file: r.artifact, error: r.error },
+    ),
+  );
+}
+
+/** `verify-blob --policy P FILE FILE...`: the policies decide each file, reported alike. */
+async function verifyFilesByPolicy(
+  artifacts: string[],
+  flags: VerifyFlags & { policy: string[]; artifactName?: string },
+): Promise<void> {
+  const { verifyBlobFilesWithPolicy, describeAllowed } =
+    await import('../../client/policy/blob.ts');
+  const results = await verifyBlobFilesWithPolicy(artifacts, flags);
+  await reportFiles(
+    results.map((r) =>
+      r.decision
+        ? { file: r.file, ok: describeAllowed(r.decision), warnings: r.decision.warnings }
+        : { file: r.file, error: r.error },
+    ),
+  );
+}
+
+/** One line per file, in order; a summary and the first failure's exit code when any failed. */
+async function reportFiles(
+  lines: Array<{ file: string; ok: string; warnings: string[] } | { file: string; error: unknown }>,
+): Promise<void> {
   const { errorLine, exitCodeFor } = await import('../errors.ts');
-  let firstError: unknown;
-  for (const r of results)
-    if (r.result) console.error(`Verified OK: ${r.artifact}: ${describeResult(r.result)}`);
-    else {
-      console.error(`error: ${r.artifact}: ${errorLine(r.error)}`);
-      firstError ??= r.error;
+  const failures: unknown[] = [];
+  for (const l of lines)
+    if ('ok' in l) {
+      for (const w of l.warnings) console.error(`warning: ${l.file}: ${w}`);
+      console.error(`Verified OK: ${l.file}: ${l.ok}`);
+    } else {
+      console.error(`error: ${l.file}: ${errorLine(l.error)}`);
+      failures.push(l.error);
     }
-  const failed = results.filter((r) => !r.result).length;
-  if (failed > 0) {
-    console.error(`error: ${failed} of ${results.length} artifacts did not verify`);
-    process.exitCode = exitCodeFor(firstError);
+  if (failures.length > 0) {
+    console.error(`error: ${failures.length} of ${lines.length} artifacts did not verify`);
+    process.exitCode = exitCodeFor(failures[0]);
   }
 }
 

@@ -7,6 +7,7 @@ import { toHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
 import { readArtifact, readBundle, type VerifyFlags } from '../verify/setup.ts';
+import { bundleBeside, refuseOneFileFlags, refuseRepeats } from '../many-files.ts';
 import { invalid, verificationFailed } from '../../core/errors.ts';
 import { evaluate, type Decision, type EvaluateOptions, type Target } from './engine.ts';
 import { bundleEvidence } from './evidence.ts';
@@ -89,6 +90,51 @@ export async function verifyBlobWithPolicy(
   flags: VerifyFlags & { policy: string[]; artifactName?: string },
   opts: { attestation?: boolean } = {},
 ): Promise<Decision> {
+  const policies = await policiesInsteadOfIdentity(flags);
+  return decideOneBlob(policies, file, flags.bundle, flags.bundleLabel ?? '--bundle', flags, opts);
+}
+
+/** One file of `verify-blob --policy FILE FILE...`: the decision that allowed it, or why not. */
+export type FileDecision = { file: string } & (
+  { decision: Decision; error?: undefined } | { decision?: undefined; error: unknown }
+);
+
+/**
+ * `verify-blob --policy FILE FILE...`: the policies are read once, then each file is decided
+ * with the bundle beside it (FILE.sigstore.json) and the name policies match taken from its
+ * path. A denied or unreadable file is recorded with its error and the others go on.
+ */
+export async function verifyBlobFilesWithPolicy(
+  files: readonly string[],
+  flags: VerifyFlags & { policy: string[]; artifactName?: string },
+): Promise<FileDecision[]> {
+  refuseOneFileFlags(
+    [
+      ['--bundle', flags.bundle],
+      ['--digest', flags.digest],
+      ['--artifact-name', flags.artifactName],
+    ],
+    `is about one artifact; with ${files.length} artifacts each is decided with the bundle beside it (FILE.sigstore.json) and named by its path`,
+  );
+  refuseRepeats(files, 'artifact');
+  const policies = await policiesInsteadOfIdentity(flags);
+  const out: FileDecision[] = [];
+  for (const file of files)
+    try {
+      out.push({
+        file,
+        decision: await decideOneBlob(policies, file, bundleBeside(file), 'bundle', {}),
+      });
+    } catch (error) {
+      out.push({ file, error });
+    }
+  return out;
+}
+
+/** The policy set of --policy, which replaces the identity flags (given both: refused). */
+async function policiesInsteadOfIdentity(
+  flags: VerifyFlags & { policy: string[] },
+): Promise<Policy[]> {
   const identityFlags = [
     flags.certificateIdentity,
     flags.certificateIdentityRegexp,
@@ -102,8 +148,19 @@ export async function verifyBlobWithPolicy(
       'give either --policy or --key / certificate identity flags: the policy says who may sign',
     );
   const { loadPolicySet } = await import('./setup.ts');
-  const policies = await loadPolicySet(flags.policy, flags);
-  const bundle = await readBundle(flags.bundle);
+  return loadPolicySet(flags.policy, flags);
+}
+
+/** One file (or --digest) and its bundle, decided; a denial throws POLICY_DENIED naming why. */
+async function decideOneBlob(
+  policies: Policy[],
+  file: string | undefined,
+  bundlePath: string | undefined,
+  bundleLabel: string,
+  flags: { digest?: string; artifactName?: string },
+  opts: { attestation?: boolean } = {},
+): Promise<Decision> {
+  const bundle = await readBundle(bundlePath, bundleLabel);
   if (opts.attestation && bundle.content.$case !== 'dsseEnvelope')
     throw verificationFailed(
       'NOT_AN_ATTESTATION',
@@ -111,7 +168,7 @@ export async function verifyBlobWithPolicy(
     );
   const artifact = readArtifact(file, flags.digest);
   const target = blobTarget(file, artifact, flags.artifactName);
-  const decision = await decideBlob(policies, target, artifact, [{ bundle, label: flags.bundle! }]);
+  const decision = await decideBlob(policies, target, artifact, [{ bundle, label: bundlePath! }]);
   if (!decision.allowed)
     throw verificationFailed('POLICY_DENIED', `${decision.target}: ${decision.errors.join('; ')}`);
   return decision;
