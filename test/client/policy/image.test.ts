@@ -148,29 +148,15 @@ test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
     'cli-images.yaml',
     `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: team}\nspec:\n  images: [{glob: "${reg.host}/team/**"}]\n  authorities:\n    - name: alice\n      keyless: ${who('alice@example.com')}\n`,
   );
-  const ok = await run([
-    'policy',
-    'verify',
-    '--policy',
-    'cli-images.yaml',
-    '--trusted-root',
-    'trusted_root.json',
-    signedByAlice.tagRef,
-  ]);
+  const policy = ['--policy', 'cli-images.yaml', '--trusted-root', 'trusted_root.json'];
+  const ok = await run(['policy', 'verify', ...policy, signedByAlice.tagRef]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(
     ok.stdout,
     new RegExp(`${signedByAlice.tagRef.replace(/\./g, '\\.')} \\(image\\): ALLOWED`),
   );
   assert.match(ok.stdout, /authority "alice" \(keyless\): satisfied by alice@example\.com/);
-  const v = await run([
-    'verify',
-    '--policy',
-    'cli-images.yaml',
-    '--trusted-root',
-    'trusted_root.json',
-    unsigned.tagRef,
-  ]);
+  const v = await run(['verify', ...policy, unsigned.tagRef]);
   assert.equal(v.status, 1);
   const j = JSON.parse(v.stdout);
   assert.equal(j[0].allowed, false);
@@ -179,15 +165,7 @@ test('CLI: policy verify IMAGE and verify --policy', opts, async () => {
     /policy "team" fails: no authority is satisfied; alice: no signature was found/,
   );
   // Several images: one decision each, in one report; one denied makes the exit 1.
-  const two = await run([
-    'verify',
-    '--policy',
-    'cli-images.yaml',
-    '--trusted-root',
-    'trusted_root.json',
-    signedByAlice.tagRef,
-    unsigned.tagRef,
-  ]);
+  const two = await run(['verify', ...policy, signedByAlice.tagRef, unsigned.tagRef]);
   assert.equal(two.status, 1, two.stderr);
   const decisions = JSON.parse(two.stdout) as Array<{ allowed: boolean }>;
   assert.deepEqual(
