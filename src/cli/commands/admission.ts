@@ -13,6 +13,7 @@ interface AdmissionFlags extends RegistryFlags {
   /** `--no-match-policy` (commander files a `--no-` option under the name without it). */
   matchPolicy: string;
   cacheTtl: string;
+  celMemory?: string;
   trustedRoot?: string;
   server?: string;
   tufRoot?: string;
@@ -21,6 +22,13 @@ interface AdmissionFlags extends RegistryFlags {
 function seconds(v: string, flag: string): number {
   if (!/^\d+(\.\d+)?$/.test(v)) throw invalid(flag, `"${v}" is not a number of seconds`);
   return Number(v) * 1000;
+}
+
+/** A whole number of MB, at least 16 (a condition's evaluator needs some room to start). */
+function megabytes(v: string, flag: string): number {
+  if (!/^\d{1,6}$/.test(v) || Number(v) < 16)
+    throw invalid(flag, `"${v}" is not a whole number of MB of at least 16`);
+  return Number(v);
 }
 
 /**
@@ -52,6 +60,10 @@ export function registerAdmission(program: Command): void {
       'upper bound on one review (the webhook timeout is also honoured)',
       '9',
     )
+    .option(
+      '--cel-memory <MB>',
+      'how much memory one policy condition may build before it fails (default 256; lower it under a tight container limit)',
+    )
     .option('--trusted-root <file>', 'trusted_root.json for authorities that name no trust root')
     .option('--server <url>', 'a Signet server to take that trusted root from (TUF)')
     .option('--tuf-root <file>', "pin the server's TUF root.json");
@@ -61,6 +73,7 @@ export function registerAdmission(program: Command): void {
     const port = parsePort(flags.port, '--port');
     const timeoutMs = seconds(flags.timeout ?? '9', '--timeout');
     const ttl = seconds(flags.cacheTtl, '--cache-ttl');
+    const celMemoryMb = megabytes(flags.celMemory ?? '256', '--cel-memory');
     const fs = process.getBuiltinModule('node:fs');
     const read = (f: string, flag: string) => {
       try {
@@ -72,6 +85,8 @@ export function registerAdmission(program: Command): void {
     const cert = read(flags.tlsCert, '--tls-cert');
     const key = read(flags.tlsKey, '--tls-key');
     const p = await import('../../client/policy/index.ts');
+    const { setEvaluatorMemoryLimit } = await import('../../client/policy/cel-sandbox.ts');
+    setEvaluatorMemoryLimit(celMemoryMb);
     const noMatch = p.parseNoMatch(flags.matchPolicy, '--no-match-policy')!;
     const trust: VerifyFlags = {};
     if (flags.trustedRoot !== undefined) trust.trustedRoot = flags.trustedRoot;

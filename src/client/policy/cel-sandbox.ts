@@ -7,7 +7,8 @@
  *
  * Memory is bounded the same way: while a condition runs, its evaluator's memory (the JS heap
  * and the buffers outside it, which `bytes()` values live in) is read every MEMORY_CHECK_MS and
- * the thread is ended once the condition has grown it by EVALUATOR_MEMORY_MB beyond what it
+ * the thread is ended once the condition has grown it by EVALUATOR_MEMORY_MB (or the bound set
+ * with setEvaluatorMemoryLimit) beyond what it
  * held when the condition started, its input included (an SBOM predicate can be large; the
  * growth is what the expression builds). Worker `resourceLimits` would be the obvious tool,
  * but its termination is best-effort: one array grown by push, which is what a CEL `map`
@@ -27,12 +28,23 @@ import type { CelAnswer, CelJob, CelWorkerMessage } from './cel-worker.ts';
 export const POOL_SIZE = 2;
 
 /**
- * How much a condition may grow its evaluator's memory. Without a bound, one that builds lists
- * of lists grows the heap by ~150 MB a second, and one that converts a large string to bytes in
- * nested `map`s grows the memory outside it by ~450 MB a second, until the deadline (gigabytes
- * in the 9 s an admission review allows).
+ * How much a condition may grow its evaluator's memory by default. Without a bound, one that
+ * builds lists of lists grows the heap by ~150 MB a second, and one that converts a large string
+ * to bytes in nested `map`s grows the memory outside it by ~450 MB a second, until the deadline
+ * (gigabytes in the 9 s an admission review allows).
  */
 export const EVALUATOR_MEMORY_MB = 256;
+let evaluatorMemoryMb = EVALUATOR_MEMORY_MB;
+
+/**
+ * Sets the bound for conditions started from now on (`signet admission --cel-memory`): a
+ * webhook under a tight container memory limit needs a lower one. The evaluators are shared by
+ * the process, and so is their bound.
+ */
+export function setEvaluatorMemoryLimit(mb: number): void {
+  if (!Number.isInteger(mb) || mb < 1) throw new RangeError(`${mb} is not a whole number of MB`);
+  evaluatorMemoryMb = mb;
+}
 const MEMORY_CHECK_MS = 100;
 
 export type SandboxResult = CelAnswer | { ok: false; timedOut: true; error: string };
@@ -186,10 +198,10 @@ function checkMemory(): void {
         // Read after the reading: a start written meanwhile is later than it, so the growth
         // is never overstated.
         const grown = memoryInUse(h) - ev.memoryAtStart[0]!;
-        if (ev.running === p && grown > EVALUATOR_MEMORY_MB * 2 ** 20)
+        if (ev.running === p && grown > evaluatorMemoryMb * 2 ** 20)
           end(ev, {
             ok: false,
-            error: `used more than ${EVALUATOR_MEMORY_MB} MB of memory (evaluation is bounded in memory)`,
+            error: `used more than ${evaluatorMemoryMb} MB of memory (evaluation is bounded in memory)`,
           });
       },
       () => {}, // the thread ended meanwhile: its 'exit' settles the condition

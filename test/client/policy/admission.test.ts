@@ -24,7 +24,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from '../../helpers/registry.ts';
-import { nestedComprehensions, policyStack } from './helpers.ts';
+import { CEL_LIST_40, nestedComprehensions, policyStack } from './helpers.ts';
 
 const missing = registryMissing();
 const opts = { skip: missing ?? false };
@@ -487,12 +487,31 @@ test(
 test('signet admission serves the policies over HTTPS until stopped', opts, async () => {
   const { spawn } = await import('node:child_process');
   const bin = path.resolve('bin/signet');
+  // A condition that builds lists of lists until stopped: --cel-memory 128 must stop it.
+  const hungryImage = pushImage(reg, 'hungry/app', { tag: 'v1' });
+  await signImage(hungryImage.ref, await S.context('alice@example.com'));
+  const l = CEL_LIST_40;
+  const hungryCel = `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`;
+  S.write(
+    'admission-hungry.yaml',
+    `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: hungry}
+spec:
+  images: [{glob: "${reg.host}/hungry/**"}]
+  authorities:
+    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+  policy: {type: cel, data: ${JSON.stringify(hungryCel)}}
+`,
+  );
   const p = spawn(
     bin,
     [
       'admission',
       '--policy',
       'admission.yaml',
+      '--policy',
+      'admission-hungry.yaml',
       '--tls-cert',
       'tls.crt',
       '--tls-key',
@@ -505,6 +524,8 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
       'trusted_root.json',
       '--no-match-policy',
       'warn',
+      '--cel-memory',
+      '128',
     ],
     { cwd: S.dir },
   );
@@ -529,6 +550,12 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   const w = await post(`${url}/validate`, review('Pod', pod(`${reg.host}/other/x:v1`)), cert);
   assert.equal(w.json.response.allowed, true);
   assert.match(w.json.response.warnings[0], /no policy covers/);
+  const hungry = await post(`${url}/validate`, review('Pod', pod(hungryImage.ref)), cert);
+  assert.equal(hungry.json.response.allowed, false);
+  assert.match(
+    hungry.json.response.status.message,
+    /policy "hungry" fails: .*used more than 128 MB of memory \(evaluation is bounded in memory\)/,
+  );
   const closed = new Promise((r) => p.once('close', r));
   p.kill('SIGTERM');
   assert.equal(await closed, 0);
@@ -539,6 +566,28 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: --tls-cert: is required/);
+  for (const v of ['8', 'lots', '1.5']) {
+    const r = sync(
+      bin,
+      [
+        'admission',
+        '--policy',
+        'admission.yaml',
+        '--tls-cert',
+        'tls.crt',
+        '--tls-key',
+        'tls.key',
+        '--cel-memory',
+        v,
+      ],
+      { cwd: S.dir, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: --cel-memory: "${v}" is not a whole number of MB of at least 16\n`,
+    );
+  }
 });
 
 test(

@@ -14,6 +14,10 @@ import {
   type Target,
 } from '../../../src/client/policy/index.ts';
 import { CEL_LIST_40, nestedComprehensions, policyStack } from './helpers.ts';
+import {
+  EVALUATOR_MEMORY_MB,
+  setEvaluatorMemoryLimit,
+} from '../../../src/client/policy/cel-sandbox.ts';
 
 let S: Awaited<ReturnType<typeof policyStack>>;
 const data = new TextEncoder().encode('release 1.0\n');
@@ -543,6 +547,30 @@ test('evaluation is bounded in memory: a condition that builds lists of lists, o
   });
   const fine = compileCondition("predicateType == 't'", 'statement', 'policy.data');
   assert.equal(await fine.evaluate(input, Date.now() + 20_000), true);
+});
+
+test('the memory bound can be lowered (signet admission --cel-memory): a growing condition is stopped at the new bound', async () => {
+  const l = CEL_LIST_40;
+  const hungry = compileCondition(
+    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`,
+    'statement',
+    'policy.data',
+  );
+  const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
+  setEvaluatorMemoryLimit(32);
+  try {
+    await assert.rejects(hungry.evaluate(input, Date.now() + 60_000), (e: Error) => {
+      assert.match(
+        e.message,
+        /^condition failed to evaluate: used more than 32 MB of memory \(evaluation is bounded in memory\)$/,
+      );
+      return true;
+    });
+  } finally {
+    setEvaluatorMemoryLimit(EVALUATOR_MEMORY_MB);
+  }
+  assert.throws(() => setEvaluatorMemoryLimit(0), RangeError);
+  assert.throws(() => setEvaluatorMemoryLimit(1.5), RangeError);
 });
 
 test('the memory bound counts what a condition builds, not its input: a predicate of ~300 MB is read', async () => {
