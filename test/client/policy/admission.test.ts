@@ -24,7 +24,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from '../../helpers/registry.ts';
-import { CEL_LIST_40, nestedComprehensions, policyStack } from './helpers.ts';
+import { HUNGRY_CONDITION, nestedComprehensions, policyStack } from './helpers.ts';
 
 const missing = registryMissing();
 const opts = { skip: missing ?? false };
@@ -484,26 +484,29 @@ test(
   },
 );
 
+/**
+ * A policy for the images under `<registry>/<name>/`: signed by alice, and `cel` must hold.
+ */
+function conditionPolicy(name: string, cel: string): string {
+  return `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: ${name}}
+spec:
+  images: [{glob: "${reg.host}/${name}/**"}]
+  authorities:
+    - name: people
+      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+  policy: {type: cel, data: ${JSON.stringify(cel)}}
+`;
+}
+
 test('signet admission serves the policies over HTTPS until stopped', opts, async () => {
   const { spawn } = await import('node:child_process');
   const bin = path.resolve('bin/signet');
   // A condition that builds lists of lists until stopped: --cel-memory 128 must stop it.
   const hungryImage = pushImage(reg, 'hungry/app', { tag: 'v1' });
   await signImage(hungryImage.ref, await S.context('alice@example.com'));
-  const l = CEL_LIST_40;
-  const hungryCel = `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`;
-  S.write(
-    'admission-hungry.yaml',
-    `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata: {name: hungry}
-spec:
-  images: [{glob: "${reg.host}/hungry/**"}]
-  authorities:
-    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
-  policy: {type: cel, data: ${JSON.stringify(hungryCel)}}
-`,
-  );
+  S.write('admission-hungry.yaml', conditionPolicy('hungry', HUNGRY_CONDITION));
   const p = spawn(
     bin,
     [
@@ -596,19 +599,9 @@ test(
   async () => {
     const slowImage = pushImage(reg, 'slow/app', { tag: 'v1' });
     await signImage(slowImage.ref, await S.context('alice@example.com'));
-    const slowCel = nestedComprehensions(5);
     const f = S.write(
       'admission-slow.yaml',
-      `apiVersion: policy.sigstore.dev/v1beta1
-kind: ClusterImagePolicy
-metadata: {name: slow}
-spec:
-  images: [{glob: "${reg.host}/slow/**"}]
-  authorities:
-    - name: people
-      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
-  policy: {type: cel, data: ${JSON.stringify(slowCel)}}
----
+      `${conditionPolicy('slow', nestedComprehensions(5))}---
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: prod}

@@ -13,7 +13,7 @@ import {
   type Policy,
   type Target,
 } from '../../../src/client/policy/index.ts';
-import { CEL_LIST_40, nestedComprehensions, policyStack } from './helpers.ts';
+import { CEL_LIST_40, HUNGRY_CONDITION, nestedComprehensions, policyStack } from './helpers.ts';
 import {
   EVALUATOR_MEMORY_MB,
   setEvaluatorMemoryLimit,
@@ -518,12 +518,7 @@ test('a condition may run for as long as a distant deadline allows (beyond one t
 
 test('evaluation is bounded in memory: a condition that builds lists of lists, or bytes outside the heap, fails, and the next one is answered', async () => {
   // 40^5 strings: gigabytes, were the evaluator's heap not bounded.
-  const l = CEL_LIST_40;
-  const hungry = compileCondition(
-    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`,
-    'statement',
-    'policy.data',
-  );
+  const hungry = compileCondition(HUNGRY_CONDITION, 'statement', 'policy.data');
   const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
   const t0 = Date.now();
   await assert.rejects(hungry.evaluate(input, Date.now() + 60_000), (e: Error) => {
@@ -536,7 +531,7 @@ test('evaluation is bounded in memory: a condition that builds lists of lists, o
   assert.ok(Date.now() - t0 < 30_000, `stopped by its memory bound (${Date.now() - t0} ms)`);
   // bytes() values live outside the JS heap: 40^3 copies of a 1 MiB string are counted too.
   const outside = compileCondition(
-    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, bytes(predicate.big))))) > 0`,
+    `size(${CEL_LIST_40}.map(a, ${CEL_LIST_40}.map(b, ${CEL_LIST_40}.map(c, bytes(predicate.big))))) > 0`,
     'statement',
     'policy.data',
   );
@@ -550,12 +545,7 @@ test('evaluation is bounded in memory: a condition that builds lists of lists, o
 });
 
 test('the memory bound can be lowered (signet admission --cel-memory): a growing condition is stopped at the new bound', async () => {
-  const l = CEL_LIST_40;
-  const hungry = compileCondition(
-    `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`,
-    'statement',
-    'policy.data',
-  );
+  const hungry = compileCondition(HUNGRY_CONDITION, 'statement', 'policy.data');
   const input = { predicateType: 't', predicate: {}, subject: [], type: 't' };
   setEvaluatorMemoryLimit(32);
   try {

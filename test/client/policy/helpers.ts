@@ -99,6 +99,15 @@ export async function policyStack() {
 export const CEL_LIST_40 = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
 
 /**
+ * A CEL condition that builds lists of lists (40^5 strings, gigabytes) until its evaluator's
+ * memory bound stops it.
+ */
+export const HUNGRY_CONDITION = (() => {
+  const l = CEL_LIST_40;
+  return `size(${l}.map(a, ${l}.map(b, ${l}.map(c, ${l}.map(d, ${l}.map(e, 'xxxxxxxxxxxxxxxx' + string(a))))))) > 0`;
+})();
+
+/**
  * A CEL condition that runs for minutes: `depth` nested comprehensions over CEL_LIST_40
  * (10^8 steps at depth 5), in an expression the library's structural limits allow.
  */
