@@ -56,3 +56,20 @@ export function reportError(e: unknown): void {
   if (process.env.SIGNET_DEBUG) console.error(e);
   console.error(`error: ${errorLine(e)}`);
 }
+
+/** One input of several (a file, an image) failed: `error: NAME: reason`, the others go on. */
+export function reportErrorOf(name: string, e: unknown): void {
+  if (process.env.SIGNET_DEBUG) console.error(e);
+  console.error(`error: ${name}: ${errorLine(e)}`);
+}
+
+/**
+ * After a run over several inputs: when any failed, a line saying how many (`what` completes
+ * "N of M ...") and the first failure's exit code, so a script learns what went wrong as it
+ * would for one input.
+ */
+export function finishEach(failures: readonly unknown[], total: number, what: string): void {
+  if (failures.length === 0) return;
+  console.error(`error: ${failures.length} of ${total} ${what}`);
+  process.exitCode = exitCodeFor(failures[0]);
+}

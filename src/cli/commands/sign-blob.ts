@@ -464,13 +464,14 @@ async function signFilesToBundles(
     await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), bundleBeside(file), 'bundle');
   });
-  const { errorLine, exitCodeFor } = await import('../errors.ts');
+  const { reportErrorOf, finishEach } = await import('../errors.ts');
   const failed = results.filter((r) => r.error !== undefined);
-  for (const r of failed) process.stderr.write(`error: ${r.file}: ${errorLine(r.error)}\n`);
-  if (failed.length > 0) {
-    process.stderr.write(`error: ${failed.length} of ${files.length} files were not signed\n`);
-    process.exitCode = exitCodeFor(failed[0]!.error);
-  }
+  for (const r of failed) reportErrorOf(r.file, r.error);
+  finishEach(
+    failed.map((r) => r.error),
+    files.length,
+    'files were not signed',
+  );
 }
 
 /**

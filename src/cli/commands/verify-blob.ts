@@ -102,20 +102,17 @@ async function verifyFilesByPolicy(
 async function reportFiles(
   lines: Array<{ file: string; ok: string; warnings: string[] } | { file: string; error: unknown }>,
 ): Promise<void> {
-  const { errorLine, exitCodeFor } = await import('../errors.ts');
+  const { reportErrorOf, finishEach } = await import('../errors.ts');
   const failures: unknown[] = [];
   for (const l of lines)
     if ('ok' in l) {
       for (const w of l.warnings) console.error(`warning: ${l.file}: ${w}`);
       console.error(`Verified OK: ${l.file}: ${l.ok}`);
     } else {
-      console.error(`error: ${l.file}: ${errorLine(l.error)}`);
+      reportErrorOf(l.file, l.error);
       failures.push(l.error);
     }
-  if (failures.length > 0) {
-    console.error(`error: ${failures.length} of ${lines.length} artifacts did not verify`);
-    process.exitCode = exitCodeFor(failures[0]);
-  }
+  finishEach(failures, lines.length, 'artifacts did not verify');
 }
 
 export type PolicyFlags = VerifyCliFlags & { policy?: string[]; artifactName?: string };

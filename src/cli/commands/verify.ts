@@ -67,19 +67,16 @@ export async function runImageVerify(
       await verifyOne(images[0]);
       return;
     }
-    const { errorLine } = await import('../errors.ts');
+    const { reportErrorOf, finishEach } = await import('../errors.ts');
     const failures: unknown[] = [];
     for (const image of images)
       try {
         await verifyOne(image);
       } catch (e) {
-        process.stderr.write(`error: ${image}: ${errorLine(e)}\n`);
+        reportErrorOf(image, e);
         failures.push(e);
       }
-    if (failures.length > 0) {
-      process.stderr.write(`error: ${failures.length} of ${images.length} images did not verify\n`);
-      process.exitCode = verifyExitCode(failures[0]);
-    }
+    finishEach(failures, images.length, 'images did not verify');
   } catch (e) {
     reportError(e);
     process.exitCode = verifyExitCode(e);

@@ -8,9 +8,8 @@
  * Memory is bounded the same way: while a condition runs, its evaluator's memory (the JS heap
  * and the buffers outside it, which `bytes()` values live in) is read every MEMORY_CHECK_MS and
  * the thread is ended once the condition has grown it by EVALUATOR_MEMORY_MB (or the bound set
- * with setEvaluatorMemoryLimit) beyond what it
- * held when the condition started, its input included (an SBOM predicate can be large; the
- * growth is what the expression builds). Worker `resourceLimits` would be the obvious tool,
+ * with setEvaluatorMemoryLimit) beyond what it held when the condition started, its input
+ * included (an SBOM predicate can be large; the growth is what the expression builds). Worker `resourceLimits` would be the obvious tool,
  * but its termination is best-effort: one array grown by push, which is what a CEL `map`
  * builds, aborts the whole process instead (nodejs/node#47224).
  *
@@ -35,6 +34,7 @@ export const POOL_SIZE = 2;
  */
 export const EVALUATOR_MEMORY_MB = 256;
 let evaluatorMemoryMb = EVALUATOR_MEMORY_MB;
+const MEMORY_CHECK_MS = 100;
 
 /**
  * Sets the bound for conditions started from now on (`signet admission --cel-memory`): a
@@ -45,7 +45,6 @@ export function setEvaluatorMemoryLimit(mb: number): void {
   if (!Number.isInteger(mb) || mb < 1) throw new RangeError(`${mb} is not a whole number of MB`);
   evaluatorMemoryMb = mb;
 }
-const MEMORY_CHECK_MS = 100;
 
 export type SandboxResult = CelAnswer | { ok: false; timedOut: true; error: string };
 

@@ -331,7 +331,7 @@ export async function witnessPolicy(flags: VerifyFlags): Promise<WitnessPolicy |
 }
 
 /** One artifact of a many-artifact verification: what verified, or why it did not. */
-export type FileVerification = { artifact: string; bundle: string } & (
+export type FileVerification = { artifact: string } & (
   { result: VerificationResult; error?: undefined } | { result?: undefined; error: unknown }
 );
 
@@ -358,20 +358,15 @@ export async function verifyFilesFromFlags(
   const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);
   const out: FileVerification[] = [];
-  for (const artifact of artifacts) {
-    const bundlePath = bundleBeside(artifact);
+  for (const artifact of artifacts)
     try {
       const data = readArtifact(artifact, undefined);
-      const bundle = await readBundle(bundlePath, 'bundle');
-      out.push({
-        artifact,
-        bundle: bundlePath,
-        result: await verifyWith(bundle, data, root, policy, flags, witnesses, {}),
-      });
+      const bundle = await readBundle(bundleBeside(artifact), 'bundle');
+      const result = await verifyWith(bundle, data, root, policy, flags, witnesses, {});
+      out.push({ artifact, result });
     } catch (error) {
-      out.push({ artifact, bundle: bundlePath, error });
+      out.push({ artifact, error });
     }
-  }
   return out;
 }
 
