@@ -27,30 +27,25 @@ async function serve(keyType: string): Promise<void> {
   const { createOidcService } = await import('../src/services/oidc/service.ts');
   const { createCtlogService } = await import('../src/services/ctlog/service.ts');
   const { createCaService } = await import('../src/services/ca/service.ts');
-  type Mod = import('../src/services/types.ts').ServiceModule;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ca-bench-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server);
-  const services = new Map<string, Mod>();
+  const services: Partial<import('../src/services/types.ts').StackServices> = {};
   const quiet = { info() {}, warn() {}, error() {} };
-  for (const [factory, config] of [
-    [createOidcService, {}],
-    [createCtlogService, {}],
-    [createCaService, { keyType }],
-  ] as const) {
-    const mod = await factory({
-      dataDir,
-      baseUrl: url,
-      databaseUrl: undefined,
-      config,
-      log: quiet,
-      services,
-    });
-    services.set(mod.name, mod);
+  const ctx = (config: Record<string, unknown>) => ({
+    dataDir,
+    baseUrl: url,
+    databaseUrl: undefined,
+    config,
+    log: quiet,
+    services,
+  });
+  const oidc = (services.oidc = await createOidcService(ctx({})));
+  services.ctlog = await createCtlogService(ctx({}));
+  services.ca = await createCaService(ctx({ keyType }));
+  for (const mod of Object.values(services))
     await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
-  }
   await app.ready();
-  const oidc = services.get('oidc') as import('../src/services/oidc/service.ts').OidcServiceModule;
   const p = oidc.provider;
   const token = await p.mint(
     p.issuer('email'),
@@ -66,7 +61,7 @@ async function serve(keyType: string): Promise<void> {
     void (async () => {
       await app.close();
       server.close();
-      for (const s of [...services.values()].reverse()) await s.close();
+      for (const s of Object.values(services).reverse()) await s.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
     })();

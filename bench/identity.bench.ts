@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
     databaseUrl: undefined,
     config: {},
     log: quiet,
-    services: new Map(),
+    services: {},
   })) as OidcServiceModule;
   await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
   await app.ready();

@@ -236,7 +236,7 @@ async function serverMain(dataDir: string, verifyWorkers: number): Promise<void>
         : {}),
     },
     log: quiet,
-    services: new Map(),
+    services: {},
   });
   server.keepAliveTimeout = 60_000;
   const app = createApp({}, () => server);

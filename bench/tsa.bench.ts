@@ -50,7 +50,7 @@ async function serve(dataDir: string): Promise<void> {
     databaseUrl: undefined,
     config: {},
     log: quiet,
-    services: new Map(),
+    services: {},
   });
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -7,7 +7,14 @@ import { sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
 import { jsonLogger } from './logger.ts';
 import type { BundleCheck } from './explorer/check.ts';
-import type { Logger, ServiceFactory, ServiceModule, StackContext } from './types.ts';
+import type {
+  Logger,
+  ServiceFactory,
+  ServiceModule,
+  ServiceName,
+  StackContext,
+  StackServices,
+} from './types.ts';
 
 export interface StackOptions {
   port: number;
@@ -33,18 +40,27 @@ export interface StackOptions {
 
 export interface RunningStack {
   url: string;
-  services: Map<string, ServiceModule>;
+  /** Every service of the stack, in creation order. */
+  services: Partial<StackServices>;
   /** Every route the stack serves (method and URL pattern), e.g. for a run that tries them all. */
   routes: Array<{ method: string; url: string }>;
   close(): Promise<void>;
 }
 
 /**
- * The services of `signet up`, in creation order (DESIGN.md "Running it"). A later service may
- * look up an earlier one in `ctx.services` (the CA needs the CT log; TUF needs every
- * service's trust contribution). Each entry is loaded lazily so one service can run alone.
+ * One service of the stack: its name and its factory, loaded lazily so one service can run alone.
  */
-export const SERVICES: Array<{ name: string; load: () => Promise<ServiceFactory> }> = [
+interface ServiceEntry<K extends ServiceName> {
+  name: K;
+  load: () => Promise<ServiceFactory<StackServices[K]>>;
+}
+
+/**
+ * The services of `signet up`, in creation order (DESIGN.md "Running it"). A later service
+ * finds an earlier one in `ctx.services` (the CA needs the CT log; TUF needs every service's
+ * trust contribution).
+ */
+export const SERVICES: Array<{ [K in ServiceName]: ServiceEntry<K> }[ServiceName]> = [
   // Each line is enabled by the work that builds the service (factory signature: ServiceFactory).
   { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
   { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
@@ -127,7 +143,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     throw e;
   }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
-  const services = new Map<string, ServiceModule>();
+  const services: Partial<StackServices> = {};
   const metrics = new StackMetrics();
   const app = createApp({ log }, () => server);
   const routes: RunningStack['routes'] = [];
@@ -151,24 +167,22 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         metrics,
         checkBundle: opts.checkBundle,
       };
-      const factory = await s.load();
-      const mod = await factory(ctx);
-      services.set(mod.name, mod);
+      const mod = await create(s, ctx, services);
       await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
     }
     // Liveness: the process answers. Readiness: and every store answers (orchestrators
     // route traffic only to ready replicas).
-    app.get('/healthz', async () => ({ status: 'ok', services: [...services.keys()] }));
+    app.get('/healthz', async () => ({ status: 'ok', services: Object.keys(services) }));
     app.get('/readyz', async (_req, reply) => {
       const problems = (
-        await Promise.all([...services.values()].map((m) => checkReady(m, 2000)))
+        await Promise.all(Object.values(services).map((m) => checkReady(m, 2000)))
       ).filter((p) => p !== undefined);
       if (problems.length > 0)
         return sendError(
           reply,
           new SignetError('unavailable', 'NOT_READY', `not ready: ${problems.join('; ')}`),
         );
-      return { status: 'ready', services: [...services.keys()] };
+      return { status: 'ready', services: Object.keys(services) };
     });
     await app.ready();
   } catch (e) {
@@ -184,7 +198,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   log.info('stack started', {
     url: baseUrl,
     dataDir: opts.dataDir,
-    services: [...services.keys()],
+    services: Object.keys(services),
   });
   return {
     url: baseUrl,
@@ -203,8 +217,19 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   };
 }
 
-async function closeAll(services: Map<string, ServiceModule>, log: Logger): Promise<void> {
-  for (const s of [...services.values()].reverse()) {
+/** Creates the service of `entry` and adds it to `services` under its name. */
+async function create<K extends ServiceName>(
+  entry: ServiceEntry<K>,
+  ctx: StackContext,
+  services: Partial<StackServices>,
+): Promise<StackServices[K]> {
+  const mod = await (await entry.load())(ctx);
+  services[entry.name] = mod;
+  return mod;
+}
+
+async function closeAll(services: Partial<StackServices>, log: Logger): Promise<void> {
+  for (const s of Object.values(services).reverse()) {
     try {
       await s.close();
     } catch (e) {

@@ -1,10 +1,32 @@
 import type { StackMetrics } from './metrics.ts';
 import type { FastifyInstance } from 'fastify';
 import type { BundleCheck } from './explorer/check.ts';
+import type { CaServiceModule } from './ca/service.ts';
+import type { CtlogServiceModule } from './ctlog/service.ts';
+import type { OidcServiceModule } from './oidc/service.ts';
+import type { RekorServiceModule } from './rekor/service.ts';
+import type { TsaService } from './tsa/service.ts';
+import type { TufService } from './tuf/service.ts';
+
+/**
+ * The services of one stack, each as its own type: a service finds the ones created before it
+ * here (services/stack.ts order), e.g. the CA its CT log, with no lookup by name and cast.
+ */
+export interface StackServices {
+  oidc: OidcServiceModule;
+  ctlog: CtlogServiceModule;
+  ca: CaServiceModule;
+  rekor: RekorServiceModule;
+  tsa: TsaService;
+  tuf: TufService;
+  explorer: ServiceModule;
+}
+
+export type ServiceName = keyof StackServices;
 
 /**
  * What every service of `signet up` receives. Services are created in the order of
- * services/stack.ts; one created earlier can be found in `services` by name.
+ * services/stack.ts; the ones created earlier are in `services`.
  */
 export interface StackContext {
   /** Data folder (keys, SQLite file, TUF repository). Created with 0700. */
@@ -18,8 +40,8 @@ export interface StackContext {
   log: Logger;
   /** The stack's Prometheus metrics; absent when a service runs alone (tests). */
   metrics?: StackMetrics | undefined;
-  /** Services already created, by name (e.g. `ctlog` for the CA). */
-  services: Map<string, ServiceModule>;
+  /** Services already created (e.g. `ctlog` for the CA), in creation order. */
+  services: Partial<StackServices>;
   /**
    * The bundle check behind the explorer's "drop a bundle" (the client's verifier, handed in
    * by whoever starts the stack: services may not import the client layer).
@@ -62,4 +84,6 @@ export interface ServiceModule {
   close(): Promise<void>;
 }
 
-export type ServiceFactory = (ctx: StackContext) => Promise<ServiceModule>;
+export type ServiceFactory<M extends ServiceModule = ServiceModule> = (
+  ctx: StackContext,
+) => Promise<M>;

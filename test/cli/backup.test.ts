@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { verifyConsistency } from '../../src/core/merkle/tree.ts';
-import type { RekorServiceModule } from '../../src/services/rekor/service.ts';
 import { tempStack } from '../helpers/stack.ts';
 
 const bin = path.resolve('bin/signet');
@@ -18,7 +17,7 @@ const run = (args: string[]) => spawnSync(bin, args, { encoding: 'utf8', timeout
 
 test('backup of a running stack under load restores to a log consistent with every earlier checkpoint', async () => {
   const stack = await tempStack();
-  const engine = () => (stack.services.get('rekor') as RekorServiceModule).shards.current.engine;
+  const engine = () => stack.services.rekor!.shards.current.engine;
   const published: Array<{ size: number; rootHash: Uint8Array }> = [];
   let acknowledged = 0;
   let writing = true;
@@ -65,7 +64,7 @@ test('backup of a running stack under load restores to a log consistent with eve
   assert.match(r.stdout, /restored .* into .*: \d+ files; logs: .*rekor-1 \d+ entries/);
   const again = await tempStack({ dataDir: restored });
   try {
-    const log = (again.services.get('rekor') as RekorServiceModule).shards.current.engine;
+    const log = again.services.rekor!.shards.current.engine;
     const head = await log.checkpoint();
     assert.ok(head.size >= ackedBefore, `${head.size} < ${ackedBefore} acknowledged`);
     for (const cp of before) {

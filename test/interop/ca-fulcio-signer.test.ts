@@ -10,6 +10,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { requireServices, stackToken, tempStack } from '../helpers/stack.ts';
+import type { ServiceName } from '../../src/services/types.ts';
 
 type Stack = Awaited<ReturnType<typeof tempStack>>;
 let stack: Stack;
@@ -29,8 +30,8 @@ async function token(): Promise<string> {
 }
 
 async function trustedRoot(opts: { ctlogs?: unknown[] } = {}) {
-  const contrib = async (name: string) => {
-    const s = stack.services.get(name);
+  const contrib = async (name: ServiceName) => {
+    const s = stack.services[name];
     return s?.trust ? ((await s.trust()) as Record<string, unknown[] | undefined>) : {};
   };
   const ca = await contrib('ca');

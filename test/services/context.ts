@@ -16,7 +16,7 @@ export function serviceContext(
     databaseUrl: undefined,
     config: {},
     log: quiet,
-    services: new Map(),
+    services: {},
     ...opts,
   };
 }

@@ -75,7 +75,7 @@ export function registerUp(program: Command): void {
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code !== 'EPIPE') throw e;
       });
-      process.stdout.write(banner(stack.url, [...stack.services.keys()]));
+      process.stdout.write(banner(stack.url, Object.keys(stack.services)));
       await new Promise<void>((resolve) => {
         stop = resolve;
       });

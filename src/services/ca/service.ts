@@ -7,7 +7,7 @@ import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
 import { type CaVersion, loadFileCa, openRingCa } from './authority.ts';
 import { createIdentityVerifier, loadIssuerConfig, parseIssuerConfig } from './identity/index.ts';
 import type { IssuerConfig } from './identity/config.ts';
-import { CertificateAuthority, type PrecertificateLogger } from './issuer.ts';
+import { CertificateAuthority } from './issuer.ts';
 import { DEFAULT_ALGORITHMS } from './key-policy.ts';
 import { registerCaRoutes } from './routes.ts';
 import { CachedVerifier } from './token-cache.ts';
@@ -25,10 +25,6 @@ import { CachedVerifier } from './token-cache.ts';
  */
 export interface CaServiceModule extends ServiceModule {
   ca: CertificateAuthority;
-}
-
-interface CtlogLike extends ServiceModule {
-  log: PrecertificateLogger & { addRoot(root: Uint8Array): void };
 }
 
 function optString(cfg: Record<string, unknown>, key: string): string | undefined {
@@ -84,10 +80,10 @@ function allowedAlgorithms(cfg: Record<string, unknown>): readonly KeyDetails[] 
   });
 }
 
-export const createCaService: ServiceFactory = async (ctx) => {
+export const createCaService: ServiceFactory<CaServiceModule> = async (ctx) => {
   const versions = caVersions(ctx);
   const verifier = createIdentityVerifier(issuerConfig(ctx));
-  const ctlog = ctx.services.get('ctlog') as CtlogLike | undefined;
+  const ctlog = ctx.services.ctlog;
   if (ctlog) for (const v of versions) ctlog.log.addRoot(v.chain[v.chain.length - 1]!.der);
   const ca = new CertificateAuthority({
     versions,

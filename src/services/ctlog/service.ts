@@ -19,7 +19,7 @@ export interface CtlogServiceModule extends ServiceModule {
   log: CtLog;
 }
 
-export const createCtlogService: ServiceFactory = async (ctx) => {
+export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx) => {
   const ring = KeyRing.open(ctx.dataDir, 'ctlog', { type: 'ec', curve: 'P-256' });
   const current = ring.current();
   const signer = ctLogKey(current.key);

@@ -3,8 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { parseEntryRef } from '../../core/rekor/index.ts';
 import { statusOf } from '../http/errors.ts';
-import type { RekorServiceModule } from '../rekor/service.ts';
-import type { TufService } from '../tuf/service.ts';
 import type { ServiceFactory } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
@@ -63,9 +61,9 @@ function oneParam(q: Record<string, unknown>, name: string): string | undefined 
 }
 
 export const createExplorerService: ServiceFactory = async (ctx) => {
-  const rekor = ctx.services.get('rekor') as RekorServiceModule | undefined;
+  const rekor = ctx.services.rekor;
   if (!rekor) throw new Error('the explorer needs the rekor service');
-  const tuf = ctx.services.get('tuf') as TufService | undefined;
+  const tuf = ctx.services.tuf;
   const view = new LogView(rekor.shards, (s) => `${ctx.baseUrl}/rekor/shards/${s.id}`);
   const assetDir = new URL('./assets/', import.meta.url);
   const assets = new Map<string, Buffer>();

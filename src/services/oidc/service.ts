@@ -11,7 +11,7 @@ export interface OidcServiceModule extends ServiceModule {
   provider: OidcProvider;
 }
 
-export const createOidcService: ServiceFactory = async (ctx) => {
+export const createOidcService: ServiceFactory<OidcServiceModule> = async (ctx) => {
   const provider = new OidcProvider({
     dataDir: ctx.dataDir,
     baseUrl: ctx.baseUrl,

@@ -51,7 +51,7 @@ function numberOption(ctx: StackContext, name: string, min: number): number | un
   return v;
 }
 
-export const createRekorService: ServiceFactory = async (ctx) => {
+export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx) => {
   const ring = KeyRing.open(ctx.dataDir, 'rekor', { type: 'ec', curve: 'P-256' });
   const base = new URL(ctx.baseUrl);
   const hostnameOpt = ctx.config['hostname'];

@@ -25,7 +25,8 @@ export interface TsaService extends ServiceModule {
 }
 
 /** The `/tsa` service: RFC 3161 timestamps in Sigstore TSA's HTTP API (servers.md §4). */
-export const createTsaService: ServiceFactory = async (ctx: StackContext) => createTsa(ctx);
+export const createTsaService: ServiceFactory<TsaService> = async (ctx: StackContext) =>
+  createTsa(ctx);
 
 export async function createTsa(ctx: StackContext): Promise<TsaService> {
   const authority = TsaAuthority.open(ctx.dataDir, tsaOptions(ctx.config));

@@ -23,10 +23,11 @@ export interface TufService extends ServiceModule {
  * signing_config.json from every service created before it, serves them plainly at the stack
  * root and as TUF targets under /tuf (prefix '' so both live in one module).
  */
-export const createTufService: ServiceFactory = async (ctx: StackContext) => createTuf(ctx);
+export const createTufService: ServiceFactory<TufService> = async (ctx: StackContext) =>
+  createTuf(ctx);
 
 export async function createTuf(ctx: StackContext): Promise<TufService> {
-  const { trustedRoot, signingConfig } = await collectTrust(ctx.services.values());
+  const { trustedRoot, signingConfig } = await collectTrust(Object.values(ctx.services));
   const trustedRootBytes = Buffer.from(`${JSON.stringify(trustedRoot, null, 2)}\n`);
   const signingConfigBytes = Buffer.from(`${JSON.stringify(signingConfig, null, 2)}\n`);
   const targets = {

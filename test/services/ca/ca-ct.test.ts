@@ -3,19 +3,14 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { embeddedScts, verifyEmbeddedScts } from '../../../src/core/ct/sct.ts';
 import { OID, parseCertificatesPem } from '../../../src/core/x509/certificate.ts';
-import {
-  createCtlogService,
-  type CtlogServiceModule,
-} from '../../../src/services/ctlog/service.ts';
+import type { CtlogServiceModule } from '../../../src/services/ctlog/service.ts';
 import { keyRequest, proofBy, startCa, type Harness } from './harness.ts';
 
 let h: Harness;
 let ctlog: CtlogServiceModule;
 before(async () => {
-  h = await startCa({
-    extra: [{ name: 'ctlog', factory: createCtlogService, config: { batchMaxAgeMs: 1 } }],
-  });
-  ctlog = h.services.get('ctlog') as CtlogServiceModule;
+  h = await startCa({ ctlog: { batchMaxAgeMs: 1 } });
+  ctlog = h.services.ctlog!;
 });
 after(async () => {
   if (h) await h.close();

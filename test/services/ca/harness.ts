@@ -9,7 +9,8 @@ import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
 import { createOidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
 import type { Flavor } from '../../../src/services/oidc/flavors.ts';
-import type { ServiceFactory, ServiceModule, StackContext } from '../../../src/services/types.ts';
+import type { StackContext, StackServices } from '../../../src/services/types.ts';
+import { createCtlogService } from '../../../src/services/ctlog/service.ts';
 import { createCaService, type CaServiceModule } from '../../../src/services/ca/service.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -17,7 +18,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 export interface Harness {
   url: string;
   dataDir: string;
-  services: Map<string, ServiceModule>;
+  services: Partial<StackServices>;
   ca: CaServiceModule;
   oidc: OidcServiceModule;
   /** A token from the built-in provider for one of its default identities. */
@@ -40,35 +41,29 @@ export interface Harness {
 export async function startCa(
   opts: {
     ca?: Record<string, unknown>;
-    extra?: Array<{ name: string; factory: ServiceFactory; config?: Record<string, unknown> }>;
+    /** With a CT log between the identity provider and the CA, configured so. */
+    ctlog?: Record<string, unknown>;
     dataDir?: string;
   } = {},
 ): Promise<Harness> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ca-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
-  const services = new Map<string, ServiceModule>();
-  const list: Array<{ name: string; factory: ServiceFactory; config?: Record<string, unknown> }> = [
-    { name: 'oidc', factory: createOidcService },
-    ...(opts.extra ?? []),
-    { name: 'ca', factory: createCaService, config: opts.ca ?? {} },
-  ];
-  for (const s of list) {
-    const ctx: StackContext = {
-      dataDir,
-      baseUrl: url,
-      databaseUrl: undefined,
-      config: s.config ?? {},
-      log: quiet,
-      services,
-    };
-    const mod = await s.factory(ctx);
-    services.set(mod.name, mod);
+  const services: Partial<StackServices> = {};
+  const ctx = (config: Record<string, unknown>): StackContext => ({
+    dataDir,
+    baseUrl: url,
+    databaseUrl: undefined,
+    config,
+    log: quiet,
+    services,
+  });
+  const oidc = (services.oidc = await createOidcService(ctx({})));
+  if (opts.ctlog) services.ctlog = await createCtlogService(ctx(opts.ctlog));
+  const ca = (services.ca = await createCaService(ctx(opts.ca ?? {})));
+  for (const mod of Object.values(services))
     await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
-  }
   await app.ready();
-  const oidc = services.get('oidc') as OidcServiceModule;
-  const ca = services.get('ca') as CaServiceModule;
   return {
     url,
     dataDir,
@@ -94,7 +89,7 @@ export async function startCa(
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      for (const s of [...services.values()].reverse()) await s.close();
+      for (const s of Object.values(services).reverse()) await s.close();
     },
   };
 }

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { tempStack } from '../../helpers/stack.ts';
-import type { OidcServiceModule } from '../../../src/services/oidc/service.ts';
 import { keyRequest, proofBy } from './harness.ts';
 
 test('signet up serves the CA at /fulcio with SCTs from /ctlog, and both contribute trust', async () => {
   const stack = await tempStack();
   try {
-    const oidc = stack.services.get('oidc') as OidcServiceModule;
+    const oidc = stack.services.oidc!;
     const p = oidc.provider;
     const token = await p.mint(
       p.issuer('email'),
@@ -24,7 +23,7 @@ test('signet up serves the CA at /fulcio with SCTs from /ctlog, and both contrib
     const json = (await res.json()) as Record<string, unknown>;
     assert.equal(res.status, 200, JSON.stringify(json));
     assert.ok(json['signedCertificateEmbeddedSct']);
-    const ca = (await stack.services.get('ca')!.trust!()) as {
+    const ca = (await stack.services.ca!.trust!()) as {
       certificateAuthorities: Array<{
         uri: string;
         subject: unknown;
@@ -37,11 +36,11 @@ test('signet up serves the CA at /fulcio with SCTs from /ctlog, and both contrib
       commonName: 'signet',
     });
     assert.equal(ca.certificateAuthorities[0]!.certChain.certificates.length, 2);
-    const ct = (await stack.services.get('ctlog')!.trust!()) as {
+    const ct = (await stack.services.ctlog!.trust!()) as {
       ctlogs: Array<{ baseUrl: string }>;
     };
     assert.equal(ct.ctlogs[0]!.baseUrl, `${stack.url}/ctlog`);
-    const sc = (await stack.services.get('ca')!.signingConfig!()) as {
+    const sc = (await stack.services.ca!.signingConfig!()) as {
       caUrls: Array<{ url: string }>;
     };
     assert.equal(sc.caUrls[0]!.url, `${stack.url}/fulcio`);

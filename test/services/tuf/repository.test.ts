@@ -10,7 +10,6 @@ import { startStack } from '../../../src/services/stack.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 import { KeyRing } from '../../../src/services/keyring.ts';
-import type { TufService } from '../../../src/services/tuf/service.ts';
 
 /** A tuf-js client (the TUF reference client for JS) pinned to `root`, fetching from `url`. */
 async function clientFetch(
@@ -97,7 +96,7 @@ test('a restart publishes nothing new; online roles are re-signed before they ex
   });
   try {
     assert.equal(await get(`${s2.url}/tuf/timestamp.json`), ts1);
-    const tuf = s2.services.get('tuf') as TufService;
+    const tuf = s2.services.tuf!;
     assert.deepEqual(tuf.refresh(new Date()), []);
     // 13 hours later the 1-day timestamp has less than half its life left: re-signed.
     assert.deepEqual(tuf.refresh(new Date(Date.now() + 13 * 3600e3)), ['timestamp']);
