@@ -307,33 +307,6 @@ export function badResponse(
   });
 }
 
-/** A fetch Response's text (callers that use fetch itself), under the same size limit. */
-export async function readResponseText(res: Response): Promise<string> {
-  return new TextDecoder().decode(await readLimited(res));
-}
-
-/**
- * The body, counted as it arrives: a server that sends without end (or without a
- * Content-Length) is cut off at the limit instead of being buffered whole first.
- */
-async function readLimited(res: Response, max = MAX_RESPONSE_BYTES): Promise<Uint8Array> {
-  const len = Number(res.headers.get('content-length') ?? '0');
-  if (len > max) {
-    await res.body?.cancel();
-    throw new Error(`response of ${len} bytes is too large (limit ${max} bytes)`);
-  }
-  if (!res.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  // Leaving the loop early (the throw) cancels the stream.
-  for await (const chunk of res.body) {
-    total += chunk.length;
-    if (total > max) throw new Error(`response is too large (more than the ${max} byte limit)`);
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
 function unreachable(
   req: Pick<HttpRequest, 'service' | 'url'>,
   e: unknown,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { readResponseText, trimSlash } from '../http/fetch.ts';
+import { type HttpResponse, send, trimSlash } from '../http/fetch.ts';
 import { jwtPayloadClaims } from './check.ts';
-import { describeSystemError } from '../../core/errors.ts';
+import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { spawn } = process.getBuiltinModule('node:child_process');
@@ -36,27 +36,48 @@ interface Discovery {
   device_authorization_endpoint?: string;
 }
 
+/** The identity provider, as the client's HTTP layer names it in errors. */
+const PROVIDER = 'the identity provider';
+
+/**
+ * Every error status: the provider's answers to token requests are read whatever their status
+ * (OAuth 2.0 errors, RFC 6749 §5.2, and the device flow's `authorization_pending`, RFC 8628
+ * §3.5, come as 4xx JSON).
+ */
+const ANY_STATUS = Array.from({ length: 200 }, (_, i) => 400 + i);
+
+/** A network failure or a deadline, as a token error (the HTTP layer's message says which). */
+function asTokenError(e: unknown): SignetError {
+  if (e instanceof SignetError && e.kind === 'unavailable')
+    return tokenError('OIDC_UNREACHABLE', e.message, e);
+  return e instanceof SignetError ? e : tokenError('OIDC_UNREACHABLE', String(e), e);
+}
+
 async function postForm(
   url: string,
   form: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  let res: Response;
-  let text: string;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(form).toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    text = await readResponseText(res);
+    res = await send(
+      {
+        service: PROVIDER,
+        method: 'POST',
+        url,
+        body: new URLSearchParams(form).toString(),
+        contentType: 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        allow: ANY_STATUS,
+      },
+      { timeoutMs },
+    );
   } catch (e) {
-    throw tokenError('OIDC_UNREACHABLE', `cannot reach ${url}: ${(e as Error).message}`, e);
+    throw asTokenError(e);
   }
   let body: Record<string, unknown> = {};
   try {
-    const v: unknown = parseJsonText(text, 'token response', url);
+    const v: unknown = parseJsonText(res.body, 'token response', url);
     if (typeof v === 'object' && v !== null) body = v as Record<string, unknown>;
   } catch {
     throw tokenError(
@@ -69,15 +90,14 @@ async function postForm(
 
 export async function discover(issuer: string, timeoutMs: number): Promise<Discovery> {
   const url = `${trimSlash(issuer)}/.well-known/openid-configuration`;
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw tokenError(
-      'OIDC_UNREACHABLE',
-      `cannot reach the identity provider at ${url}: ${(e as Error).message}`,
-      e,
+    res = await send(
+      { service: PROVIDER, method: 'GET', url, accept: 'application/json', allow: ANY_STATUS },
+      { timeoutMs },
     );
+  } catch (e) {
+    throw asTokenError(e);
   }
   if (res.status !== 200)
     throw tokenError(
@@ -85,7 +105,7 @@ export async function discover(issuer: string, timeoutMs: number): Promise<Disco
       `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
     );
   try {
-    return parseJsonText(await readResponseText(res), 'discovery document', url) as Discovery;
+    return parseJsonText(res.body, 'discovery document', url) as Discovery;
   } catch {
     throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
   }

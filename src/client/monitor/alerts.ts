@@ -1,3 +1,4 @@
+import { send } from '../http/fetch.ts';
 const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 /**
  * Monitor alerts: one JSON object per line on stdout, and to each webhook as an HTTP POST with
@@ -77,7 +78,6 @@ export async function postWebhook(
 ): Promise<boolean> {
   const body = JSON.stringify(alert);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
     'user-agent': 'signet-monitor',
     'x-signet-alert-id': alert.id,
   };
@@ -86,20 +86,22 @@ export async function postWebhook(
   let wait = opts.backoffMs ?? 500;
   for (let i = 1; i <= attempts; i++) {
     try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'error',
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-      });
-      await res.body?.cancel();
-      if (res.status >= 200 && res.status < 300) return true;
-      onFailure(`webhook ${hook.url} answered HTTP ${res.status} (attempt ${i} of ${attempts})`);
-    } catch (e) {
-      onFailure(
-        `webhook ${hook.url} failed: ${(e as Error).message} (attempt ${i} of ${attempts})`,
+      // The client's HTTP layer: a deadline, no redirects, an answer read only up to its limit;
+      // its message says what went wrong ("answered HTTP 500: ...", "nothing is listening").
+      await send(
+        {
+          service: 'the webhook',
+          method: 'POST',
+          url: hook.url,
+          headers,
+          body,
+          contentType: 'application/json',
+        },
+        { timeoutMs: opts.timeoutMs ?? 10_000, retries: 0 },
       );
+      return true;
+    } catch (e) {
+      onFailure(`${(e as Error).message} (attempt ${i} of ${attempts})`);
     }
     if (i < attempts) {
       await new Promise((r) => setTimeout(r, wait));

@@ -263,7 +263,8 @@ describe('interactive sign-in against the built-in provider', () => {
     await fails(
       { env: {}, interactive: 'device', issuer: 'http://127.0.0.1:1/oidc', timeoutMs: 2000 },
       'OIDC_UNREACHABLE',
-      /cannot reach the identity provider/,
+      // the reason, not undici's "fetch failed"
+      /^cannot reach the identity provider at http:\/\/127\.0\.0\.1:1\/oidc\/\.well-known\/openid-configuration: nothing is listening/,
     );
   });
 });
