@@ -53,7 +53,7 @@ export function registerGit(program: Command): void {
     .option('--identity <id>', 'git verify-commit: the identity that must have signed')
     .option('--issuer <url>', 'git verify-commit: the OIDC issuer of that identity')
     .action(async (flags: SetupFlags) => {
-      const { httpUrl } = await import('../../client/http/fetch.ts');
+      const { httpUrl } = await import('../../services/http/outbound.ts');
       const { git: runGit } = await import('../../client/git/repo.ts');
       const server = (flags.server ?? process.env.SIGNET_SERVER ?? 'http://127.0.0.1:8420').replace(
         /\/+$/,

@@ -80,7 +80,7 @@ async function token(f: TokenFlags): Promise<string> {
   if (f.audience !== undefined) form['audience'] = f.audience;
   // Through the client's node:http layer: global fetch would load undici, tens of ms of a
   // command that runs before each local signing (`--identity-token "$(signet token ...)"`).
-  const { send } = await import('../../client/http/fetch.ts');
+  const { send } = await import('../../services/http/outbound.ts');
   let res: { status: number; body: Uint8Array };
   try {
     res = await send(

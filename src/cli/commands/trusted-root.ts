@@ -21,7 +21,7 @@ export function registerTrustedRoot(program: Command): void {
     .action(async (flags: { server?: string; out?: string; signingConfig?: boolean }) => {
       if (flags.server === undefined)
         throw invalid('--server', 'is required: the URL of a Signet stack');
-      const { httpUrl } = await import('../../client/http/fetch.ts');
+      const { httpUrl } = await import('../../services/http/outbound.ts');
       httpUrl(flags.server, '--server');
       const http = await import('../../client/http/trust.ts');
       const bundle = await import('../../bundle/index.ts');

@@ -7,7 +7,7 @@ import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
-import { trimSlash, type HttpOptions } from '../http/fetch.ts';
+import { trimSlash, type HttpOptions } from '../../services/http/outbound.ts';
 import { searchEntriesV1 } from '../http/rekor-v1.ts';
 import { commitsOf, readObjects, resolveObject } from './repo.ts';
 import {

@@ -1,4 +1,9 @@
-import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
+import {
+  badResponse,
+  type HttpOptions,
+  sendJson,
+  trimSlash,
+} from '../../services/http/outbound.ts';
 
 /**
  * Fulcio API v2 `POST /api/v2/signingCert` with a public key and proof of possession

@@ -1,5 +1,10 @@
 import { SignetError } from '../../core/errors.ts';
-import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
+import {
+  badResponse,
+  type HttpOptions,
+  sendJson,
+  trimSlash,
+} from '../../services/http/outbound.ts';
 import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 import { parseJsonText } from '../../core/json.ts';
 

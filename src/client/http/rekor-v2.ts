@@ -1,5 +1,10 @@
 import type { KeyDetails } from '../../core/crypto/keys.ts';
-import { badResponse, type HttpOptions, sendJson, trimSlash } from './fetch.ts';
+import {
+  badResponse,
+  type HttpOptions,
+  sendJson,
+  trimSlash,
+} from '../../services/http/outbound.ts';
 import type { TlogEntryJson } from './rekor-v1.ts';
 
 /**

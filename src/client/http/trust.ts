@@ -1,4 +1,4 @@
-import { type HttpOptions, sendJson, trimSlash } from './fetch.ts';
+import { type HttpOptions, sendJson, trimSlash } from '../../services/http/outbound.ts';
 
 /**
  * The plain (not TUF-verified) trust documents a Signet stack serves at its root:

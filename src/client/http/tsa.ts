@@ -2,7 +2,7 @@ import { SignetError } from '../../core/errors.ts';
 // the two files, not the index: verification pulls in ASN.1 libraries signing never needs
 import { encodeTimestampRequest } from '../../core/rfc3161/request.ts';
 import { parseTimestamp } from '../../core/rfc3161/token.ts';
-import { badResponse, type HttpOptions, send, trimSlash } from './fetch.ts';
+import { badResponse, type HttpOptions, send, trimSlash } from '../../services/http/outbound.ts';
 const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
 
 /**

@@ -1,4 +1,4 @@
-import { send } from '../http/fetch.ts';
+import { send } from '../../services/http/outbound.ts';
 import { tokenError } from './errors.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { spawn } = process.getBuiltinModule('node:child_process');

@@ -2,7 +2,7 @@ import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
-import { trimSlash } from '../http/fetch.ts';
+import { trimSlash } from '../../services/http/outbound.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { type HttpResponse, send, trimSlash } from '../http/fetch.ts';
+import { type HttpResponse, send, trimSlash } from '../../services/http/outbound.ts';
 import { jwtPayloadClaims } from './check.ts';
 import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
@@ -224,7 +224,7 @@ export async function browserFlow(o: InteractiveOptions): Promise<string> {
   // failure is awaited below, so it must not count as unhandled meanwhile.
   codePromise.catch(() => {});
   const redirect = loopbackRedirect(o.redirectUrl);
-  // Not an ES import of node:http, which loads undici (client/http/fetch.ts).
+  // Not an ES import of node:http, which loads undici (services/http/outbound.ts).
   const server = process.getBuiltinModule('node:http').createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (u.pathname !== redirect.pathname) {

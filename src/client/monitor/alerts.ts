@@ -1,4 +1,4 @@
-import { send } from '../http/fetch.ts';
+import { send } from '../../services/http/outbound.ts';
 const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 /**
  * Monitor alerts: one JSON object per line on stdout, and to each webhook as an HTTP POST with

@@ -23,7 +23,7 @@ import { verifyConsistency } from '../../core/merkle/tree.ts';
 import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/compact.ts';
 import { requireCosignatures } from '../../core/note/cosignature.ts';
 import type { WitnessPolicy } from '../verify/tlog.ts';
-import { send } from '../http/fetch.ts';
+import { send } from '../../services/http/outbound.ts';
 import { readDocument } from '../verify/setup.ts';
 import {
   alertId,

@@ -6,7 +6,7 @@
  */
 import { invalid, describeSystemError } from '../../core/errors.ts';
 import type { TransparencyLogInstance, TrustedRoot } from '../../bundle/trusted-root.ts';
-import { send, type HttpOptions } from '../http/fetch.ts';
+import { send, type HttpOptions } from '../../services/http/outbound.ts';
 import { loadTrustedRoot, witnessPolicy, type VerifyFlags } from '../verify/setup.ts';
 import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts';
 import { Monitor, type MonitorOptions } from './monitor.ts';

@@ -20,7 +20,7 @@ import { decodeEntryBundle, decodeHashTile } from '../../core/tiles/tiles.ts';
 import { entriesPath, tilePath, TILE_WIDTH } from '../../core/tiles/paths.ts';
 import { NodeCache, TileProofBuilder } from '../../core/tiles/proofs.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
-import { badResponse, parseJson, send, type HttpOptions } from '../http/fetch.ts';
+import { badResponse, parseJson, send, type HttpOptions } from '../../services/http/outbound.ts';
 import { ctEntryFacts, rekorEntryFacts, type EntryFacts } from './match.ts';
 import { parseJsonText } from '../../core/json.ts';
 

@@ -23,7 +23,7 @@ import {
   type HttpResponse,
   type StreamRequest,
   type StreamResponse,
-} from '../http/fetch.ts';
+} from '../../services/http/outbound.ts';
 import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
 import { parseJsonText } from '../../core/json.ts';
 

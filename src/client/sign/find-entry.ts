@@ -15,7 +15,7 @@ import { pae } from '../../core/dsse/index.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { assembleBundle, type BundleParts } from '../../bundle/assemble.ts';
 import { bundleToJSON, type Bundle } from '../../bundle/bundle.ts';
-import type { HttpOptions } from '../http/fetch.ts';
+import type { HttpOptions } from '../../services/http/outbound.ts';
 import {
   dsseV001,
   findEntryV1,

@@ -6,7 +6,7 @@ import {
 } from '../../bundle/signing-config.ts';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
-import { httpUrl, type HttpOptions } from '../http/fetch.ts';
+import { httpUrl, type HttpOptions } from '../../services/http/outbound.ts';
 import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.

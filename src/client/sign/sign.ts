@@ -5,7 +5,7 @@ import { fromBase64 } from '../../core/encoding/base64.ts';
 import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
 import { digest as digestOf } from '../../core/crypto/digest.ts';
 import { explorerEntryUrl } from '../explorer-link.ts';
-import type { HttpOptions } from '../http/fetch.ts';
+import type { HttpOptions } from '../../services/http/outbound.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';

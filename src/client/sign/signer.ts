@@ -3,7 +3,7 @@ import { defaultHash, keyDetailsOf, spkiDer, type KeyDetails } from '../../core/
 import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { createSigningCertificate } from '../http/fulcio.ts';
-import type { HttpOptions } from '../http/fetch.ts';
+import type { HttpOptions } from '../../services/http/outbound.ts';
 import { challengeOf } from './token.ts';
 import { digestSigner } from './prehashed.ts';
 const {

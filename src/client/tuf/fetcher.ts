@@ -2,7 +2,7 @@ import type { Fetcher } from 'tuf-js';
 // tuf-js tells "no newer root" (TUF 1.0 §5.3.3: 403 or 404 on N+1.root.json) by this class.
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { SignetError } from '../../core/errors.ts';
-import { send } from '../http/fetch.ts';
+import { send } from '../../services/http/outbound.ts';
 const fs = process.getBuiltinModule('node:fs');
 const os = process.getBuiltinModule('node:os');
 const path = process.getBuiltinModule('node:path');

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
-import { httpUrl, send, trimSlash } from '../http/fetch.ts';
+import { httpUrl, send, trimSlash } from '../../services/http/outbound.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');

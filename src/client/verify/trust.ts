@@ -91,7 +91,7 @@ export async function initializeRepository(o: {
 }): Promise<DefaultRepository & { trustedRootText: string }> {
   const env = o.env ?? process.env;
   const cacheDir = o.cacheDir ?? tufCacheDir(env);
-  const { httpUrl, trimSlash } = await import('../http/fetch.ts');
+  const { httpUrl, trimSlash } = await import('../../services/http/outbound.ts');
   httpUrl(o.mirror, '--mirror');
   const mirror = trimSlash(o.mirror);
   let rootFile: string;
@@ -159,7 +159,7 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
   const server = o.server ?? (env.SIGNET_SERVER || undefined);
   const { fetchTrust } = await import('../tuf/index.ts');
   if (server !== undefined) {
-    const { httpUrl } = await import('../http/fetch.ts');
+    const { httpUrl } = await import('../../services/http/outbound.ts');
     httpUrl(server, o.server !== undefined ? '--server' : 'SIGNET_SERVER');
     const t = await fetchTrust({
       serverUrl: server,

@@ -24,6 +24,7 @@ import type { LogEngine, SignedCheckpoint } from '../../log/types.ts';
 /** What witnessing reads of a log: its signed head (in one view) and consistency proofs. */
 export type WitnessedView = Pick<LogEngine, 'checkpoint' | 'consistencyProof'>;
 import type { Logger } from '../types.ts';
+import { send } from '../http/outbound.ts';
 
 export interface WitnessEndpoint {
   /** The witness's submission prefix; `add-checkpoint` is appended. */
@@ -40,6 +41,12 @@ interface WitnessView extends WitnessEndpoint {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * Most of a witness's answer that is read: cosignature lines or a tree size are a few hundred
+ * bytes, and a witness that sends more must not make the log buffer it.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** `rekor.witnesses` from the config: a list of `{url, key}` (key = the witness vkey). */
 export function parseWitnessConfig(v: unknown): WitnessEndpoint[] {
@@ -151,7 +158,8 @@ export class CheckpointWitnessing {
 
   /** One witness's cosignature on `head`, or undefined (and a back-off) when it gives none. */
   async #ask(w: WitnessView, head: SignedCheckpoint): Promise<NoteSignature | undefined> {
-    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    // One deadline for the whole exchange, a second round after a 409 included.
+    const deadline = Date.now() + this.#timeoutMs;
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         if (w.known > head.size)
@@ -161,21 +169,30 @@ export class CheckpointWitnessing {
             `the witness has cosigned size ${w.known}, beyond this log's ${head.size}`,
           );
         const proof = w.known === 0 ? [] : await this.#engine.consistencyProof(w.known, head.size);
-        const res = await fetch(`${w.url}/add-checkpoint`, {
-          method: 'POST',
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
-          body: formatAddCheckpoint({ oldSize: w.known, proof, checkpoint: head.note }),
-          signal: deadline,
-          redirect: 'error',
-        });
-        const text = (await res.text()).slice(0, 64 * 1024);
+        // A redirect, an error status or an answer over the limit fails here, saying which.
+        const res = await send(
+          {
+            service: 'the witness',
+            method: 'POST',
+            url: `${w.url}/add-checkpoint`,
+            body: formatAddCheckpoint({ oldSize: w.known, proof, checkpoint: head.note }),
+            contentType: 'text/plain; charset=utf-8',
+            allow: [409],
+            maxBytes: MAX_ANSWER_BYTES,
+          },
+          { deadline, retries: 0 },
+        );
+        const text = new TextDecoder().decode(res.body);
         if (res.status === 409 && res.headers.get('content-type')?.startsWith('text/x.tlog.size')) {
           const m = /^(0|[1-9][0-9]{0,15})\n$/.exec(text);
           if (!m) throw new Error(`409 with a malformed size "${text.slice(0, 40)}"`);
           w.known = Number(m[1]);
           continue;
         }
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
+        if (res.status !== 200)
+          throw new Error(
+            `the witness at ${w.url} answered HTTP ${res.status}: ${text.slice(0, 200)}`,
+          );
         // The answer is signature lines; only a valid cosignature by this witness's key counts.
         const parsed = parseNote(`${head.note}${text}`, 'cosignature');
         const mine = verifyCosignatures(parsed, [w.key], 'cosignature');

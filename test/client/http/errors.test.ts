@@ -10,7 +10,7 @@ import { createEntryV1, hashedrekordV001, toTlogEntry } from '../../../src/clien
 import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
 import { fetchTimestamp, timestampEndpoint } from '../../../src/client/http/tsa.ts';
 import { fetchTrustedRootJson } from '../../../src/client/http/trust.ts';
-import { send } from '../../../src/client/http/fetch.ts';
+import { send } from '../../../src/services/http/outbound.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -263,7 +263,7 @@ test('503/429 answers are retried (Retry-After honoured), then the last answer i
 });
 
 test('service URLs from flags must parse and be http(s); the error names the flag', async () => {
-  const { httpUrl } = await import('../../../src/client/http/fetch.ts');
+  const { httpUrl } = await import('../../../src/services/http/outbound.ts');
   assert.equal(httpUrl('http://127.0.0.1:8080/x', '--server').port, '8080');
   assert.throws(() => httpUrl('localhost', '--server'), /--server: "localhost" is not a URL/);
   assert.throws(

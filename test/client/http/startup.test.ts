@@ -15,7 +15,7 @@ test('the signing path loads no undici, webcrypto or fs/promises (ES imports of 
     'src/client/sign/setup.ts',
     'src/client/sign/sign.ts',
     'src/client/identity/index.ts',
-    'src/client/http/fetch.ts',
+    'src/services/http/outbound.ts',
     'src/client/tuf/index.ts',
   ].map((m) => new URL(path.join(root, m), 'file://').href);
   // And what its file steps load when they run: the bundle's folder check and the write.

@@ -12,11 +12,14 @@ import { verifyBundle } from '../../../src/client/verify/verifier.ts';
 import { parseTrustedRoot } from '../../../src/bundle/trusted-root.ts';
 import {
   cosigner,
+  formatCosignerKey,
   parseCosignerKey,
   verifyCosignatures,
 } from '../../../src/core/note/cosignature.ts';
 import { parseNote } from '../../../src/core/note/note.ts';
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { quiet } from '../context.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
 
@@ -207,5 +210,61 @@ test('Rekor v1 checkpoints are witnessed too, in every shard: signedTreeHead and
   } finally {
     await stack.close();
     await witness.close();
+  }
+});
+
+test('a witness that answers without end is cut off at the limit, and the log goes on', async () => {
+  // A "witness" that streams its answer forever: the log must not buffer it.
+  let streamed = 0;
+  const endless = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const chunk = Buffer.alloc(64 * 1024, 0x2d);
+    const more = (): void => {
+      while (res.write(chunk)) streamed += chunk.length;
+      res.once('drain', more);
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    more();
+  });
+  await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+  const warnings: string[] = [];
+  const log = {
+    ...quiet,
+    warn: (m: string, f?: Record<string, unknown>) =>
+      warnings.push(`${m}: ${String(f?.['error'])}`),
+  };
+  const vkey = formatCosignerKey(
+    cosigner('witness.test/endless', generateKeyPairSync('ed25519').privateKey),
+  );
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const stack = await startStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-endless-witness-')),
+    log,
+    config: { rekor: { witnesses: [{ url, key: vkey }], witnessTimeoutMs: 10_000 } },
+  });
+  try {
+    const t0 = Date.now();
+    const bundle = await sign(stack.url);
+    // Refused at the limit, long before the 10 s deadline.
+    assert.ok(Date.now() - t0 < 5_000, `${Date.now() - t0} ms`);
+    const cp = bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
+    assert.equal(parseNote(cp).signatures.length, 1, 'no cosignature');
+    assert.ok(
+      warnings.some((w) =>
+        /^witness gave no cosignature: cannot reach the witness at .*\/add-checkpoint: response is too large/.test(
+          w,
+        ),
+      ),
+      warnings.join('\n'),
+    );
+    assert.ok(streamed < 16 * 1024 * 1024, `${streamed} bytes streamed`);
+  } finally {
+    await stack.close();
+    endless.closeAllConnections();
+    endless.close();
   }
 });

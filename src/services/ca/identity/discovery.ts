@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { SignetError, quoteInput } from '../../../core/errors.ts';
 import { parseJsonText } from '../../../core/json.ts';
+import { type HttpResponse, send } from '../../http/outbound.ts';
 
 /**
  * OIDC discovery (OpenID Connect Discovery 1.0 section 4) and JWKS retrieval for the issuers the
@@ -20,6 +21,9 @@ export interface KeySetCacheOptions {
 }
 
 const MAX_BODY = 1024 * 1024;
+
+/** Followed within the issuer's origin (Fulcio's `noRedirectClient` refuses the others). */
+const REDIRECTS = [301, 302, 303, 307, 308];
 
 interface Entry {
   jwks: JSONWebKeySet;
@@ -121,22 +125,26 @@ export class KeySetCache {
   private async getJson(url: string, issuer: string, what: string): Promise<unknown> {
     let current = new URL(url);
     for (let hops = 0; hops <= 3; hops++) {
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(current, {
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.timeout),
-          headers: { accept: 'application/json' },
-        });
-      } catch (e) {
-        throw unreachable(
-          issuer,
-          `fetching the ${what} at ${current.href} failed: ${(e as Error).message}`,
+        res = await send(
+          {
+            service: `the ${what}`,
+            method: 'GET',
+            url: current.href,
+            accept: 'application/json',
+            redirect: 'manual',
+            allow: REDIRECTS,
+            maxBytes: MAX_BODY,
+          },
+          { timeoutMs: this.timeout, retries: 0 },
         );
+      } catch (e) {
+        // Unreachable, an error status, too large an answer: the HTTP layer's message says which.
+        throw unreachable(issuer, (e as Error).message);
       }
-      if (res.status >= 300 && res.status < 400) {
+      if (REDIRECTS.includes(res.status)) {
         const loc = res.headers.get('location');
-        await res.body?.cancel();
         if (!loc) throw unreachable(issuer, `${current.href} redirected without a location`);
         const next = new URL(loc, current);
         if (next.origin !== current.origin)
@@ -147,20 +155,10 @@ export class KeySetCache {
         current = next;
         continue;
       }
-      if (res.status !== 200) {
-        await res.body?.cancel();
+      if (res.status !== 200)
         throw unreachable(issuer, `the ${what} at ${current.href} answered HTTP ${res.status}`);
-      }
-      const len = Number(res.headers.get('content-length') ?? '0');
-      if (len > MAX_BODY) {
-        await res.body?.cancel();
-        throw unreachable(issuer, `the ${what} is larger than ${MAX_BODY} bytes`);
-      }
-      const text = await res.text();
-      if (text.length > MAX_BODY)
-        throw unreachable(issuer, `the ${what} is larger than ${MAX_BODY} bytes`);
       try {
-        return parseJsonText(text, what, current.href);
+        return parseJsonText(res.body, what, current.href);
       } catch {
         throw unreachable(issuer, `the ${what} at ${current.href} is not JSON`);
       }

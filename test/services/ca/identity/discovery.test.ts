@@ -111,3 +111,42 @@ test('keys are cached; unknown kids refetch the JWKS at most once per cooldown',
   await assert.rejects(eager.verify(await token('unknown', other)), /does not publish/);
   assert.deepEqual(hits, ['/.well-known/openid-configuration', '/keys', '/keys']);
 });
+
+test('an issuer that answers without end is cut off at the limit, not buffered', async () => {
+  let streamed = 0;
+  const endless = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const more = (): void => {
+      while (res.write(chunk)) streamed += chunk.length;
+      res.once('drain', more);
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    more();
+  });
+  await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+  const endlessIss = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+  try {
+    const v = createIdentityVerifier(
+      parseIssuerConfig({ 'oidc-issuers': { [endlessIss]: { type: 'email' } } }),
+      { timeoutMs: 10_000 },
+    );
+    const t = await new SignJWT({ iss: endlessIss, sub: 's', aud: 'sigstore', exp: now() + 60 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .sign(key);
+    const t0 = Date.now();
+    await assert.rejects(v.verify(t), (e: SignetError) => {
+      assert.equal(e.code, 'ISSUER_UNREACHABLE');
+      assert.match(
+        e.message,
+        /^cannot get the signing keys of issuer http:\S+: cannot reach the discovery document at \S+\/\.well-known\/openid-configuration: response is too large \(more than the 1048576 byte limit\)$/,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 5_000, `${Date.now() - t0} ms`);
+    assert.ok(streamed < 16 * 1024 * 1024, `${streamed} bytes streamed`);
+  } finally {
+    endless.closeAllConnections();
+    endless.close();
+  }
+});

@@ -3,8 +3,11 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { parseJsonText } from '../../core/json.ts';
 
 /**
- * The one place the client talks HTTP: node:http(s) with a deadline, and errors a person can
- * act on. `service` names the remote in every message ("Fulcio at http://..."). Not global
+ * The one place Signet makes HTTP requests: the client's (to a Sigstore deployment, a
+ * registry, an identity provider, a webhook) and the servers' own (the CA's OIDC discovery,
+ * the log's witnesses). It lives here, in the lowest layer that does HTTP, so that both find
+ * it. node:http(s) with a deadline, answers read only up to a size limit, and errors a person
+ * can act on. `service` names the remote in every message ("Fulcio at http://..."). Not global
  * fetch: its first use loads undici with TLS and zlib, tens of milliseconds of every short
  * command (`signet sign-blob` makes three plain requests to a local stack). And node:http is
  * taken with process.getBuiltinModule, not `import`: the ESM facade of a builtin reads every
