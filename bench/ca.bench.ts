@@ -31,15 +31,9 @@ async function serve(keyType: string): Promise<void> {
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server);
   const services: Partial<import('../src/services/types.ts').StackServices> = {};
-  const quiet = { info() {}, warn() {}, error() {} };
-  const ctx = (config: Record<string, unknown>) => ({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config,
-    log: quiet,
-    services,
-  });
+  const { serviceContext } = await import('../test/services/context.ts');
+  const ctx = (config: Record<string, unknown>) =>
+    serviceContext({ dataDir, baseUrl: url, config, services });
   const oidc = (services.oidc = await createOidcService(ctx({})));
   services.ctlog = await createCtlogService(ctx({}));
   services.ca = await createCaService(ctx({ keyType }));

@@ -12,8 +12,7 @@ import type { Flavor } from '../../../src/services/oidc/flavors.ts';
 import type { StackContext, StackServices } from '../../../src/services/types.ts';
 import { createCtlogService } from '../../../src/services/ctlog/service.ts';
 import { createCaService, type CaServiceModule } from '../../../src/services/ca/service.ts';
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { serviceContext } from '../context.ts';
 
 export interface Harness {
   url: string;
@@ -50,14 +49,8 @@ export async function startCa(
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
   const services: Partial<StackServices> = {};
-  const ctx = (config: Record<string, unknown>): StackContext => ({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config,
-    log: quiet,
-    services,
-  });
+  const ctx = (config: Record<string, unknown>): StackContext =>
+    serviceContext({ dataDir, baseUrl: url, config, services });
   const oidc = (services.oidc = await createOidcService(ctx({})));
   if (opts.ctlog) services.ctlog = await createCtlogService(ctx(opts.ctlog));
   const ca = (services.ca = await createCaService(ctx(opts.ca ?? {})));

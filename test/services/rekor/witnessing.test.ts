@@ -18,9 +18,8 @@ import {
 } from '../../../src/core/note/cosignature.ts';
 import { parseNote } from '../../../src/core/note/note.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { quiet } from '../context.ts';
+import { endlessServer } from '../../helpers/endless-server.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
 
 const artifact = new TextEncoder().encode('witnessed artifact\n');
@@ -215,20 +214,7 @@ test('Rekor v1 checkpoints are witnessed too, in every shard: signedTreeHead and
 
 test('a witness that answers without end is cut off at the limit, and the log goes on', async () => {
   // A "witness" that streams its answer forever: the log must not buffer it.
-  let streamed = 0;
-  const endless = http.createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    const chunk = Buffer.alloc(64 * 1024, 0x2d);
-    const more = (): void => {
-      while (res.write(chunk)) streamed += chunk.length;
-      res.once('drain', more);
-    };
-    res.on('close', () => res.removeAllListeners('drain'));
-    more();
-  });
-  await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+  const endless = await endlessServer('text/plain');
   const warnings: string[] = [];
   const log = {
     ...quiet,
@@ -244,7 +230,7 @@ test('a witness that answers without end is cut off at the limit, and the log go
     host: '127.0.0.1',
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-endless-witness-')),
     log,
-    config: { rekor: { witnesses: [{ url, key: vkey }], witnessTimeoutMs: 10_000 } },
+    config: { rekor: { witnesses: [{ url: endless.url, key: vkey }], witnessTimeoutMs: 10_000 } },
   });
   try {
     const t0 = Date.now();
@@ -261,10 +247,9 @@ test('a witness that answers without end is cut off at the limit, and the log go
       ),
       warnings.join('\n'),
     );
-    assert.ok(streamed < 16 * 1024 * 1024, `${streamed} bytes streamed`);
+    assert.ok(endless.streamed() < 16 * 1024 * 1024, `${endless.streamed()} bytes streamed`);
   } finally {
     await stack.close();
-    endless.closeAllConnections();
     endless.close();
   }
 });

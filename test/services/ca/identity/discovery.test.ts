@@ -7,6 +7,7 @@ import { SignJWT } from 'jose';
 import { SignetError } from '../../../../src/core/errors.ts';
 import { createIdentityVerifier } from '../../../../src/services/ca/identity/verifier.ts';
 import { parseIssuerConfig } from '../../../../src/services/ca/identity/config.ts';
+import { endlessServer } from '../../../helpers/endless-server.ts';
 
 // A small real issuer on loopback whose behaviour each test sets, to watch what the verifier
 // fetches: same-origin redirects, a discovery document naming another issuer, JWKS refetches.
@@ -113,19 +114,8 @@ test('keys are cached; unknown kids refetch the JWKS at most once per cooldown',
 });
 
 test('an issuer that answers without end is cut off at the limit, not buffered', async () => {
-  let streamed = 0;
-  const endless = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const more = (): void => {
-      while (res.write(chunk)) streamed += chunk.length;
-      res.once('drain', more);
-    };
-    res.on('close', () => res.removeAllListeners('drain'));
-    more();
-  });
-  await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
-  const endlessIss = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+  const endless = await endlessServer('application/json');
+  const endlessIss = endless.url;
   try {
     const v = createIdentityVerifier(
       parseIssuerConfig({ 'oidc-issuers': { [endlessIss]: { type: 'email' } } }),
@@ -144,9 +134,8 @@ test('an issuer that answers without end is cut off at the limit, not buffered',
       return true;
     });
     assert.ok(Date.now() - t0 < 5_000, `${Date.now() - t0} ms`);
-    assert.ok(streamed < 16 * 1024 * 1024, `${streamed} bytes streamed`);
+    assert.ok(endless.streamed() < 16 * 1024 * 1024, `${endless.streamed()} bytes streamed`);
   } finally {
-    endless.closeAllConnections();
     endless.close();
   }
 });
