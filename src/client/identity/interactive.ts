@@ -88,26 +88,62 @@ async function postForm(
   return { status: res.status, body };
 }
 
+/** Redirects the discovery request follows, as a browser would (at most MAX_REDIRECTS). */
+const REDIRECTS = [301, 302, 303, 307, 308];
+const MAX_REDIRECTS = 5;
+
 export async function discover(issuer: string, timeoutMs: number): Promise<Discovery> {
-  const url = `${trimSlash(issuer)}/.well-known/openid-configuration`;
-  let res: HttpResponse;
-  try {
-    res = await send(
-      { service: PROVIDER, method: 'GET', url, accept: 'application/json', allow: ANY_STATUS },
-      { timeoutMs },
-    );
-  } catch (e) {
-    throw asTokenError(e);
+  const first = `${trimSlash(issuer)}/.well-known/openid-configuration`;
+  const deadline = Date.now() + timeoutMs;
+  let url = first;
+  for (let hops = 0; ; hops++) {
+    let res: HttpResponse;
+    try {
+      res = await send(
+        {
+          service: PROVIDER,
+          method: 'GET',
+          url,
+          accept: 'application/json',
+          redirect: 'manual',
+          allow: [...REDIRECTS, ...ANY_STATUS],
+        },
+        { deadline },
+      );
+    } catch (e) {
+      throw asTokenError(e);
+    }
+    if (REDIRECTS.includes(res.status)) {
+      const next = redirectTarget(res.headers.get('location'), url);
+      if (next === undefined || hops >= MAX_REDIRECTS)
+        throw tokenError(
+          'OIDC_UNREACHABLE',
+          `the identity provider's discovery document at ${first} ${next === undefined ? 'redirects to no http(s) URL' : `redirects more than ${MAX_REDIRECTS} times`}`,
+        );
+      url = next;
+      continue;
+    }
+    if (res.status !== 200)
+      throw tokenError(
+        'OIDC_UNREACHABLE',
+        `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
+      );
+    try {
+      return parseJsonText(res.body, 'discovery document', url) as Discovery;
+    } catch {
+      throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
+    }
   }
-  if (res.status !== 200)
-    throw tokenError(
-      'OIDC_UNREACHABLE',
-      `the identity provider's discovery document at ${url} answered HTTP ${res.status}`,
-    );
+}
+
+/** Where a redirect's Location (relative to `from`) points, if it is an http(s) URL. */
+function redirectTarget(location: string | null, from: string): string | undefined {
+  if (location === null) return undefined;
   try {
-    return parseJsonText(res.body, 'discovery document', url) as Discovery;
+    const u = new URL(location, from);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
   } catch {
-    throw tokenError('OIDC_ERROR', `the discovery document at ${url} is not JSON`);
+    return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { SignetError } from '../../../src/core/errors.ts';
 import { getIdentityToken, type IdentityTokenOptions } from '../../../src/client/identity/index.ts';
-import { browserCommand, browserFlow } from '../../../src/client/identity/interactive.ts';
+import { browserCommand, browserFlow, discover } from '../../../src/client/identity/interactive.ts';
 import { startProvider, type ProviderHarness } from '../../services/oidc/harness.ts';
 
 let p: ProviderHarness;
@@ -236,6 +236,28 @@ describe('interactive sign-in against the built-in provider', () => {
     await approved;
     assert.equal(got.info.email, 'dev@signet.local');
     assert.match(said[0]!, new RegExp(`open ${p.root}/device and enter the code`));
+  });
+
+  test("discovery follows the provider's redirects (as fetch did), up to five", async () => {
+    // A front that moves the discovery document to the provider, and one that loops.
+    const front = http.createServer((req, res) => {
+      const to = req.url!.startsWith('/loop')
+        ? '/loop/.well-known/openid-configuration'
+        : `${p.root}/.well-known/openid-configuration`;
+      res.writeHead(req.url!.startsWith('/loop') ? 307 : 301, { location: to }).end();
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    try {
+      const d = await discover(`${at}/moved`, 2000);
+      assert.equal(d.token_endpoint, `${p.root}/token`);
+      await assert.rejects(discover(`${at}/loop`, 2000), {
+        code: 'OIDC_UNREACHABLE',
+        message: `the identity provider's discovery document at ${at}/loop/.well-known/openid-configuration redirects more than 5 times`,
+      });
+    } finally {
+      front.close();
+    }
   });
 
   test('device flow: a denial is reported as such', async () => {
