@@ -14,18 +14,24 @@ const tufCache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tuf-cache-'));
 
 export function signet(
   args: string[],
-  opts: { cwd: string; env?: Record<string, string> },
+  /** `stdin`: what the command reads on its standard input (none by default). */
+  opts: { cwd: string; env?: Record<string, string>; stdin?: string },
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: { ...process.env, SIGNET_SERVER: '', SIGNET_TUF_CACHE: tufCache, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.stdin !== undefined) {
+      // A command that fails before reading its input closes the pipe: that is its answer.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.stdin);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
 }

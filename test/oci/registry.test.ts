@@ -54,7 +54,7 @@ test(
     assert.match(
       oneError(noCreds.stderr),
       new RegExp(
-        `registry ${reg!.host} requires authentication for ${reg!.host}/private/app .*docker login ${reg!.host}, or give --registry-username and --registry-password`,
+        `registry ${reg!.host} requires authentication for ${reg!.host}/private/app .*run signet login ${reg!.host} \\(or docker login\\), or give --registry-username and --registry-password`,
       ),
     );
     const wrong = await run([

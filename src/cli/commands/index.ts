@@ -77,6 +77,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     names: ['tree', 'download', 'copy', 'clean', 'triangulate'],
     load: async () => (await import('./image-tools.ts')).registerImageTools,
   },
+  { names: ['login'], load: async () => (await import('./login.ts')).registerLogin },
   { names: ['admission'], load: async () => (await import('./admission.ts')).registerAdmission },
   { names: ['version'], load: async () => (await import('./version.ts')).registerVersion },
   { names: ['env'], load: async () => (await import('./env.ts')).registerEnv },

@@ -85,39 +85,53 @@ function helperName(name: string, file: string): string {
   return name;
 }
 
+/**
+ * One run of `docker-credential-NAME OP` (the docker-credential-helpers protocol): `input` on its
+ * stdin; resolves with its stdout, or rejects with the failure and what the helper printed.
+ */
+function runHelper(
+  program: string,
+  op: 'get' | 'store',
+  input: string,
+): Promise<
+  { ok: true; stdout: string } | { ok: false; stdout: string; why: string; error: Error }
+> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      program,
+      [op],
+      { timeout: 10_000, maxBuffer: 1024 * 1024 },
+      (err, stdout) => {
+        if (!err) return resolve({ ok: true, stdout });
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'not installed (not on PATH)'
+            : (stdout.trim() || err.message).split('\n')[0]!;
+        resolve({ ok: false, stdout, why, error: err });
+      },
+    );
+    // A helper that exits without reading its input closes the pipe: its exit status and output
+    // are the answer, not the write's EPIPE.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
+  });
+}
+
 /** The docker-credential-helpers `get` protocol: host on stdin, `{Username, Secret}` on stdout. */
 async function fromHelper(name: string, host: string): Promise<Credentials | undefined> {
   const program = `docker-credential-${name}`;
   const serverUrl = host === 'docker.io' ? HUB_KEYS[0]! : host;
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(
-      program,
-      ['get'],
-      { timeout: 10_000, maxBuffer: 1024 * 1024 },
-      (err, stdout) => {
-        if (err) {
-          // "credentials not found" is the protocol's way of saying "none".
-          if (
-            /credentials not found/i.test(stdout) ||
-            /credentials not found/i.test(String(err.message))
-          )
-            resolve('');
-          else
-            reject(
-              new SignetError(
-                'unauthorized',
-                'CREDENTIAL_HELPER',
-                `credential helper ${program} failed for ${host}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not installed (not on PATH)' : err.message.split('\n')[0]}`,
-                { cause: err },
-              ),
-            );
-          return;
-        }
-        resolve(stdout);
-      },
+  const r = await runHelper(program, 'get', serverUrl);
+  // "credentials not found" is the protocol's way of saying "none".
+  if (!r.ok && /credentials not found/i.test(`${r.stdout} ${r.error.message}`)) return undefined;
+  if (!r.ok)
+    throw new SignetError(
+      'unauthorized',
+      'CREDENTIAL_HELPER',
+      `credential helper ${program} failed for ${host}: ${r.why}`,
+      { cause: r.error },
     );
-    child.stdin?.end(serverUrl);
-  });
+  const out = r.stdout;
   if (out.trim() === '') return undefined;
   let v: unknown;
   try {
@@ -139,6 +153,63 @@ async function fromHelper(name: string, host: string): Promise<Credentials | und
   // Docker's convention: the user "<token>" means the secret is an identity (refresh) token.
   if (username === '<token>') return { username: '', password: '', identityToken: v.Secret };
   return { username, password: v.Secret };
+}
+
+/** The docker-credential-helpers `store` protocol: `{ServerURL, Username, Secret}` on stdin. */
+async function toHelper(name: string, serverUrl: string, c: Credentials): Promise<void> {
+  const program = `docker-credential-${name}`;
+  const input = JSON.stringify({ ServerURL: serverUrl, Username: c.username, Secret: c.password });
+  const r = await runHelper(program, 'store', input);
+  if (!r.ok)
+    throw new SignetError(
+      'unauthorized',
+      'CREDENTIAL_HELPER',
+      `credential helper ${program} could not store the credentials for ${serverUrl}: ${r.why}`,
+      { cause: r.error },
+    );
+}
+
+/**
+ * `signet login` (cosign login, which is crane's): keep `c` for `host` where Docker and this
+ * module's findCredentials look for it. A credential helper the config names for the host
+ * (`credHelpers`, else `credsStore`) stores the secret, and `auths` gets an empty entry for the
+ * host as Docker writes one; otherwise `auths[host].auth` is base64 of user:password. The config
+ * keeps everything else it holds, and is written whole (a temporary file renamed over it), with
+ * mode 0600. Returns the config file's path.
+ */
+export async function storeCredentials(
+  host: string,
+  c: Credentials,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const file = dockerConfigPath(env);
+  const found = readDockerConfig(env);
+  const config: DockerConfig & Record<string, unknown> = found ? { ...found.config } : {};
+  const key = host === 'docker.io' ? HUB_KEYS[0]! : host;
+  const helpers = isObject(config.credHelpers) ? config.credHelpers : {};
+  const helper =
+    configKeys(host)
+      .map((k) => helpers[k])
+      .find((h): h is string => typeof h === 'string') ??
+    (typeof config.credsStore === 'string' && config.credsStore !== ''
+      ? config.credsStore
+      : undefined);
+  const auths = isObject(config.auths) ? { ...config.auths } : {};
+  if (helper !== undefined) {
+    await toHelper(helperName(helper, file), key, c);
+    auths[key] = {};
+  } else auths[key] = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
+  config.auths = auths;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(tmp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw invalid('DOCKER_CONFIG', describeSystemError(e, file), e);
+  }
+  return file;
 }
 
 /** The credentials for `host` (undefined: anonymous). */

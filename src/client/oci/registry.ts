@@ -259,7 +259,7 @@ export class Repository {
     return new SignetError(
       'unauthorized',
       'REGISTRY_UNAUTHORIZED',
-      `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
+      `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (signet login ${this.registry}, or --registry-username/--registry-password)`,
     );
   }
 
@@ -323,7 +323,7 @@ export class Repository {
     return new SignetError(
       'unauthorized',
       'REGISTRY_UNAUTHORIZED',
-      `${this.service()} requires authentication for ${this.name} (HTTP 401) and no credentials were found: run docker login ${this.registry}, or give --registry-username and --registry-password`,
+      `${this.service()} requires authentication for ${this.name} (HTTP 401) and no credentials were found: run signet login ${this.registry} (or docker login), or give --registry-username and --registry-password`,
     );
   }
 
@@ -401,7 +401,7 @@ export class Repository {
       throw new SignetError(
         'unauthorized',
         'REGISTRY_UNAUTHORIZED',
-        `${this.service()} refused the credentials for ${this.name} (HTTP ${res.status} from its token service): check them (docker login ${this.registry}, or --registry-username/--registry-password)`,
+        `${this.service()} refused the credentials for ${this.name} (HTTP ${res.status} from its token service): check them (signet login ${this.registry}, or --registry-username/--registry-password)`,
       );
     }
     let token: unknown;

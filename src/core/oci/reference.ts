@@ -69,6 +69,19 @@ export function parseReference(text: string, field = 'image'): ImageReference {
   return { registry, repository, tag, digest };
 }
 
+/**
+ * A registry named alone (`signet login ghcr.io`): host[:port], as go-containerregistry's
+ * name.NewRegistry takes it (no scheme, no path); Docker Hub's names become `docker.io`.
+ */
+export function parseRegistryHost(text: string, field = 'server'): string {
+  if (!HOST.test(text))
+    throw invalid(
+      field,
+      `"${text}" is not a registry: give its host and optional port (ghcr.io, localhost:5000), no scheme or path`,
+    );
+  return text === 'index.docker.io' || text === 'registry-1.docker.io' ? DOCKER_HUB : text;
+}
+
 /** `registry/repository` (what cosign puts in the simple-signing docker-reference). */
 export function repositoryName(ref: ImageReference): string {
   return `${ref.registry === DOCKER_HUB ? 'index.docker.io' : ref.registry}/${ref.repository}`;
