@@ -1,4 +1,4 @@
-/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate. */
+/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, attach. */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
@@ -91,4 +91,88 @@ export function registerImageTools(program: Command): void {
       `${await oci.triangulate(image, flags.type as 'signature', registryOptions(flags))}\n`,
     );
   });
+
+  const attach = program
+    .command('attach')
+    .description('put a signature or attestation made elsewhere on an image (as cosign attach)');
+  withRegistry(
+    attach
+      .command('signature')
+      .description(
+        'attach a Sigstore bundle (from `signet sign --upload=false --bundle FILE`) as a referrer',
+      )
+      .argument('<image>')
+      .option('--bundle <file>', 'the Sigstore bundle (DSSE, its statement about the image)')
+      .option('--payload <file>', 'the same as --bundle (cosign takes either)')
+      .option('--signature <file>', 'refused: the legacy detached form is not supported')
+      .option('--certificate <file>', 'refused with --signature')
+      .option('--certificate-chain <file>', 'refused with --signature')
+      .option('--tsr <file>', 'refused with --signature')
+      .option('--rekor-response <file>', 'refused with --signature'),
+  ).action(
+    async (
+      image: string,
+      flags: RegistryFlags & {
+        bundle?: string;
+        payload?: string;
+        signature?: string;
+        certificate?: string;
+        certificateChain?: string;
+        tsr?: string;
+        rekorResponse?: string;
+      },
+    ) => {
+      const legacy: Array<[string, string | undefined]> = [
+        ['--signature', flags.signature],
+        ['--certificate', flags.certificate],
+        ['--certificate-chain', flags.certificateChain],
+        ['--tsr', flags.tsr],
+        ['--rekor-response', flags.rekorResponse],
+      ];
+      for (const [flag, v] of legacy)
+        if (v !== undefined)
+          throw invalid(
+            flag,
+            'the legacy detached form (a payload, a base64 signature and its certificate) is not supported: sign with `signet sign --upload=false --bundle FILE` and attach that bundle with --bundle',
+          );
+      if (flags.bundle !== undefined && flags.payload !== undefined)
+        throw invalid('--payload', 'give the bundle once, with --bundle or --payload');
+      const file = flags.bundle ?? flags.payload;
+      if (file === undefined)
+        throw invalid('--bundle', 'is required: the Sigstore bundle to attach');
+      await attachFiles(image, 'signature', [file], flags);
+    },
+  );
+  withRegistry(
+    attach
+      .command('attestation')
+      .description(
+        'attach attestations: Sigstore bundles as referrers, DSSE envelopes (JSON or JSON Lines) on the .att tag',
+      )
+      .argument('<image>')
+      .option(
+        '--attestation <file>',
+        'a Sigstore bundle or signed DSSE envelopes about the image (repeatable)',
+        (v: string, all: string[] = []) => [...all, v],
+      ),
+  ).action(async (image: string, flags: RegistryFlags & { attestation?: string[] }) => {
+    if (!flags.attestation?.length)
+      throw invalid('--attestation', 'is required: the attestation file to attach');
+    await attachFiles(image, 'attestation', flags.attestation, flags);
+  });
+}
+
+/** Read every file first (a typo fails before anything is pushed), then attach them. */
+async function attachFiles(
+  image: string,
+  kind: 'signature' | 'attestation',
+  files: string[],
+  flags: RegistryFlags,
+): Promise<void> {
+  const { readFileBytes } = await import('../../client/sign/setup.ts');
+  const field = kind === 'signature' ? '--bundle' : '--attestation';
+  const read = files.map((name) => ({ name, bytes: readFileBytes(name, field) }));
+  const { attachToImage } = await import('../../client/oci/attach.ts');
+  for (const a of await attachToImage(image, kind, read, { registry: registryOptions(flags) }))
+    process.stderr.write(`attached ${a.file} to ${image}: ${a.stored.join(', ')}\n`);
 }

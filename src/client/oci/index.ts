@@ -47,3 +47,4 @@ export {
   type CleanType,
   type TriangulateType,
 } from './plumbing.ts';
+export { attachToImage, type AttachFile, type Attached } from './attach.ts';

@@ -1,0 +1,150 @@
+/**
+ * `signet attach signature|attestation` (cosign attach): put on an image a signature or an
+ * attestation made elsewhere, e.g. by `signet sign --upload=false --bundle FILE` on a machine
+ * without registry access. Nothing is signed here and nothing is verified but the shape: a
+ * verifier checks the signatures as for any other. What is refused is what could never be about
+ * this image: a statement whose subjects do not include the image's digest.
+ *
+ * - A Sigstore bundle with a DSSE envelope goes up as an OCI 1.1 referrer, as `sign` writes it
+ *   (cosign's attachAttestationNewBundle).
+ * - A bare DSSE envelope, or several in one file (JSON Lines, as cosign reads them), go on the
+ *   legacy `sha256-<hex>.att` image, one layer each (cosign's attachAttestation).
+ */
+import { invalid } from '../../core/errors.ts';
+import { parseJsonText } from '../../core/json.ts';
+import { parseEnvelope, envelopeToJSON, type Envelope } from '../../core/dsse/index.ts';
+import { INTOTO_PAYLOAD_TYPE, parseStatement, subjectsMatching } from '../../core/intoto/index.ts';
+import { ANN_PREDICATE_TYPE, ANN_SIGNATURE, DSSE_MEDIA_TYPE } from '../../core/oci/cosign.ts';
+import { parseBundle } from '../../bundle/bundle.ts';
+import { aboutImage, resolveImage, repositoryOf, type ResolvedImage } from './image.ts';
+import type { RegistryOptions } from './registry.ts';
+import { appendLegacy, attachBundle } from './write.ts';
+
+/** A file to attach: its name (for errors) and its bytes. */
+export interface AttachFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Where each attached item went: a referrer's digest or the legacy tag. */
+export interface Attached {
+  file: string;
+  stored: string[];
+}
+
+/** The predicate type of an in-toto envelope about `image`, or an error naming `field`. */
+function statementAbout(envelope: Envelope, image: ResolvedImage, field: string): string {
+  if (envelope.payloadType !== INTOTO_PAYLOAD_TYPE)
+    throw invalid(
+      field,
+      `the envelope's payloadType is ${envelope.payloadType}, not ${INTOTO_PAYLOAD_TYPE}`,
+    );
+  if (envelope.signatures.length === 0) throw invalid(field, 'the envelope has no signature');
+  const statement = parseStatement(envelope.payload, `${field} statement`);
+  if (subjectsMatching(statement, image.digest.algorithm, image.digest.hex).length === 0)
+    throw invalid(
+      field,
+      `no subject of its statement has the digest of the image (${image.digest.text}): it is not about this image`,
+    );
+  return statement.predicateType;
+}
+
+/** JSON values one after another in `text` (a JSON document, or JSON Lines). */
+function jsonValues(text: string, field: string): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw invalid(field, 'is empty');
+  try {
+    return [parseJsonText(trimmed, field)];
+  } catch (whole) {
+    const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length < 2) throw whole;
+    return lines.map((l, i) => parseJsonText(l, `${field} line ${i + 1}`));
+  }
+}
+
+function isBundle(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { mediaType?: unknown }).mediaType === 'string' &&
+    (v as { mediaType: string }).mediaType.startsWith('application/vnd.dev.sigstore.bundle')
+  );
+}
+
+/**
+ * Attach each of `files` to `image`: `signature` takes a Sigstore bundle; `attestation` a bundle
+ * or DSSE envelopes. Every file is read and checked before anything is pushed.
+ */
+export async function attachToImage(
+  image: string,
+  kind: 'signature' | 'attestation',
+  files: readonly AttachFile[],
+  o: { registry?: RegistryOptions } = {},
+): Promise<Attached[]> {
+  const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
+  const field = kind === 'signature' ? '--bundle' : '--attestation';
+  type Item =
+    | { file: string; kind: 'bundle'; bytes: Uint8Array; predicateType: string }
+    | { file: string; kind: 'envelope'; envelope: Envelope; predicateType: string };
+  const items: Item[] = [];
+  for (const f of files) {
+    const at = `${field} ${f.name}`;
+    const values = jsonValues(new TextDecoder().decode(f.bytes), at);
+    if (values.length === 1 && isBundle(values[0])) {
+      const bundle = parseBundle(values[0]);
+      if (bundle.content.$case !== 'dsseEnvelope')
+        throw invalid(
+          at,
+          'the bundle has no DSSE envelope (a message signature of a file is not about an image)',
+        );
+      items.push({
+        file: f.name,
+        kind: 'bundle',
+        bytes: f.bytes,
+        predicateType: statementAbout(bundle.content.dsseEnvelope, resolved, at),
+      });
+      continue;
+    }
+    if (kind === 'signature')
+      throw invalid(
+        at,
+        'is not a Sigstore bundle; the legacy detached form (--payload with --signature) is not supported: sign with `signet sign --upload=false --bundle FILE` and attach that bundle',
+      );
+    for (const [i, v] of values.entries()) {
+      const where = values.length > 1 ? `${at} line ${i + 1}` : at;
+      const envelope = parseEnvelope(v, where);
+      items.push({
+        file: f.name,
+        kind: 'envelope',
+        envelope,
+        predicateType: statementAbout(envelope, resolved, where),
+      });
+    }
+  }
+  const repo = repositoryOf(resolved.ref, o.registry);
+  const what = `${resolved.ref.registry}/${resolved.ref.repository}@${resolved.digest.text}`;
+  const out = new Map<string, string[]>();
+  try {
+    for (const item of items) {
+      const stored =
+        item.kind === 'bundle'
+          ? (await attachBundle(repo, resolved.descriptor, item.bytes, item.predicateType, what))
+              .text
+          : await appendLegacy(
+              repo,
+              resolved.digest,
+              'att',
+              {
+                mediaType: DSSE_MEDIA_TYPE,
+                payload: new TextEncoder().encode(JSON.stringify(envelopeToJSON(item.envelope))),
+                annotations: { [ANN_SIGNATURE]: '', [ANN_PREDICATE_TYPE]: item.predicateType },
+              },
+              what,
+            );
+      out.set(item.file, [...(out.get(item.file) ?? []), stored]);
+    }
+  } catch (e) {
+    throw aboutImage(image, e);
+  }
+  return [...out].map(([file, stored]) => ({ file, stored }));
+}
