@@ -78,6 +78,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./image-tools.ts')).registerImageTools,
   },
   { names: ['login'], load: async () => (await import('./login.ts')).registerLogin },
+  {
+    names: ['dockerfile', 'manifest'],
+    load: async () => (await import('./dockerfile-manifest.ts')).registerDockerfileAndManifest,
+  },
   { names: ['admission'], load: async () => (await import('./admission.ts')).registerAdmission },
   { names: ['version'], load: async () => (await import('./version.ts')).registerVersion },
   { names: ['env'], load: async () => (await import('./env.ts')).registerEnv },
