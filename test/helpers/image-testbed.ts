@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tempStack } from './stack.ts';
+import { stackToken, tempStack } from './stack.ts';
 import { registryMissing, startRegistry } from './registry.ts';
 import { signet } from '../interop/sign-helpers.ts';
 
@@ -44,6 +44,13 @@ export async function imageTestbed(prefix: string) {
    * SET): `run(['sign', ...keyed, ref])`, `run(['attest', ...keyed, ...])`.
    */
   const keyed = ['--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
+  /** Keyless signing through the stack as the dev user, with a fresh token each call. */
+  const keyless = async () => [
+    '--server',
+    stack.url,
+    '--identity-token',
+    await stackToken(stack.url, identity),
+  ];
   return {
     missing,
     stack,
@@ -55,6 +62,7 @@ export async function imageTestbed(prefix: string) {
     issuer,
     who,
     keyed,
+    keyless,
     opts: { skip: missing ?? false },
   };
 }

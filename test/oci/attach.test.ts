@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
-import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
-const { stack, reg, dir, run, identity, who, keyed, opts } = await imageTestbed('signet-attach-');
+const { reg, dir, run, who, keyed, keyless, opts } = await imageTestbed('signet-attach-');
 
 function oneError(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
@@ -25,13 +24,9 @@ test(
   opts,
   async () => {
     const img = pushImage(reg!, 'attach/sig');
-    const token = await stackToken(stack.url, identity);
     const s = await run([
       'sign',
-      '--server',
-      stack.url,
-      '--identity-token',
-      token,
+      ...(await keyless()),
       '--upload=false',
       '--bundle',
       'offline.json',
