@@ -1,4 +1,4 @@
-/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, attach. */
+/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, save, load, attach. */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
@@ -90,6 +90,38 @@ export function registerImageTools(program: Command): void {
     process.stdout.write(
       `${await oci.triangulate(image, flags.type as 'signature', registryOptions(flags))}\n`,
     );
+  });
+
+  withRegistry(
+    program
+      .command('save')
+      .description(
+        'save an image and everything attached to it to an OCI image layout folder (as cosign save)',
+      )
+      .argument('<image>')
+      .option('--dir <folder>', 'the folder to write (new, or empty)'),
+  ).action(async (image: string, flags: RegistryFlags & { dir?: string }) => {
+    if (flags.dir === undefined) throw invalid('--dir', 'is required: the folder to save into');
+    const oci = await import('../../client/oci/index.ts');
+    await oci.saveImage(image, flags.dir, registryOptions(flags), {
+      onEvent: (m) => process.stderr.write(`${m}\n`),
+    });
+  });
+
+  withRegistry(
+    program
+      .command('load')
+      .description(
+        'push an image saved with save (or cosign save), and what is attached to it, to a registry',
+      )
+      .argument('<image>', 'where to: registry/repository[:tag]')
+      .option('--dir <folder>', 'the OCI image layout folder to read'),
+  ).action(async (image: string, flags: RegistryFlags & { dir?: string }) => {
+    if (flags.dir === undefined) throw invalid('--dir', 'is required: the folder to load from');
+    const oci = await import('../../client/oci/index.ts');
+    await oci.loadImage(flags.dir, image, registryOptions(flags), {
+      onEvent: (m) => process.stderr.write(`${m}\n`),
+    });
   });
 
   const attach = program

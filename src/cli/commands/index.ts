@@ -74,7 +74,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./verify-commit.ts')).registerVerifyTag,
   },
   {
-    names: ['tree', 'download', 'copy', 'clean', 'triangulate', 'attach'],
+    names: ['tree', 'download', 'copy', 'clean', 'triangulate', 'save', 'load', 'attach'],
     load: async () => (await import('./image-tools.ts')).registerImageTools,
   },
   { names: ['login'], load: async () => (await import('./login.ts')).registerLogin },

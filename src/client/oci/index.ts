@@ -41,6 +41,8 @@ export {
   formatTree,
   download,
   copyImage,
+  saveImage,
+  loadImage,
   cleanImage,
   triangulate,
   type Tree,

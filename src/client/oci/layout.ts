@@ -159,6 +159,22 @@ export class LocalLayout implements ImageSource {
     return b;
   }
 
+  async openBlob(digest: Digest, what: string): Promise<NodeJS.ReadableStream> {
+    const p = this.blobPath(digest);
+    if (!fs.existsSync(p))
+      throw new SignetError(
+        'not-found',
+        'BLOB_UNKNOWN',
+        `${what}: ${this.dir} has no blob ${digest.text}`,
+      );
+    return fs.createReadStream(p);
+  }
+
+  /** What index.json lists: the image, and what `cosign save` or `signet save` put beside it. */
+  get entries(): readonly Descriptor[] {
+    return this.index;
+  }
+
   /** Every manifest in index.json whose subject is `digest`. */
   async referrers(digest: Digest, what: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];

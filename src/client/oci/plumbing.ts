@@ -14,6 +14,9 @@ import { discover, listReferrers, type AttachmentKind } from './discover.ts';
 import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
 import { Repository, type RegistryOptions } from './registry.ts';
 import { addToTagSchema, removeFromTagSchema } from './write.ts';
+import type { ImageSource } from './source.ts';
+import { LocalLayout } from './layout.ts';
+import { LayoutWriter } from './layout-writer.ts';
 
 const SUFFIXES = ['sig', 'att', 'sbom'] as const;
 
@@ -172,18 +175,23 @@ export async function download(
 
 /** Layers of real images can be GiBs: they stream from source to destination, never held whole. */
 async function copyBlob(
-  src: Repository,
-  dst: Repository,
+  src: ImageSource,
+  dst: ManifestSink,
   d: Descriptor,
   what: string,
 ): Promise<void> {
   await dst.copyBlobFrom(src, d, what);
 }
 
+/** Where copyManifest puts things: a registry repository, or a layout being saved. */
+type ManifestSink = Pick<Repository, 'copyBlobFrom'> & {
+  putManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<unknown>;
+};
+
 /** Copy one manifest (and for an index, every manifest in it) by digest, blobs first. */
 async function copyManifest(
-  src: Repository,
-  dst: Repository,
+  src: ImageSource,
+  dst: ManifestSink,
   digest: Digest,
   what: string,
   tag?: string,
@@ -201,6 +209,170 @@ async function copyManifest(
   else for (const b of [man.config, ...man.layers]) await copyBlob(src, dst, b, what);
   await dst.putManifest(tag ?? digest.text, m.bytes, m.mediaType);
   return man;
+}
+
+/** Most referrers of one subject that copy, save and load carry (a registry may list thousands). */
+const MAX_REFERRERS = 256;
+
+/**
+ * Copy referrer `d` of `subject` to the registry `dst`; without a referrers API there, the tag
+ * schema index records it, with its artifactType and annotations.
+ */
+async function pushReferrer(
+  src: ImageSource,
+  dst: Repository,
+  subject: Digest,
+  d: Descriptor,
+  srcText: string,
+  dstText: string,
+): Promise<void> {
+  await copyManifest(src, dst, d.digest, `${srcText} referrer ${d.digest.text}`);
+  if ((await dst.referrers(subject, dstText)) !== undefined) return;
+  const m = await dst.getManifest(d.digest.text, `${dstText} referrer`);
+  const man = parseManifest(m!.bytes, m!.mediaType, dstText);
+  const entry: Descriptor = { mediaType: man.mediaType, digest: d.digest, size: m!.bytes.length };
+  const at = d.artifactType ?? man.artifactType;
+  if (at) entry.artifactType = at;
+  const ann = d.annotations ?? man.annotations;
+  if (ann) entry.annotations = ann;
+  await addToTagSchema(dst, subject, entry, dstText);
+}
+
+/** cosign save's `kind` annotation of the image and of its legacy signature images. */
+const KIND = 'kind';
+const KIND_OF_SUFFIX: Record<(typeof SUFFIXES)[number], string> = {
+  sig: 'dev.cosignproject.cosign/sigs',
+  att: 'dev.cosignproject.cosign/atts',
+  sbom: 'dev.cosignproject.cosign/sboms',
+};
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/**
+ * `signet save IMAGE --dir DIR` (cosign save): the image (an index with all its manifests) and
+ * everything attached to it as an OCI image layout that `verify --local-image DIR` reads and
+ * `signet load` pushes back. As cosign: the image is marked `kind: .../image` (or
+ * `.../imageIndex`), legacy `.sig`/`.att`/`.sbom` images `kind: .../sigs` and so on (and named
+ * by their tag); unlike cosign, OCI 1.1 referrers (what `sign` writes) are saved too, listed by
+ * digest. Nothing is left in DIR when the save fails.
+ */
+export async function saveImage(
+  image: string,
+  dir: string,
+  registry: RegistryOptions = {},
+  o: { onEvent?: (m: string) => void } = {},
+): Promise<CopyResult> {
+  const r = await resolveImage(image, { registry });
+  const src = repositoryOf(r.ref, registry);
+  const out = new LayoutWriter(dir);
+  const result: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
+  const entries: Descriptor[] = [];
+  try {
+    const man = await copyManifest(src, out, r.digest, image);
+    const m = (await src.getManifest(r.digest.text, image))!;
+    entries.push({
+      mediaType: m.mediaType,
+      digest: r.digest,
+      size: m.bytes.length,
+      annotations: {
+        [KIND]: `dev.cosignproject.cosign/${man.kind === 'index' ? 'imageIndex' : 'image'}`,
+      },
+    });
+    const subjects = [
+      r.digest,
+      ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : []),
+    ];
+    for (const subject of subjects) {
+      for (const s of SUFFIXES) {
+        const tag = `${digestTag(subject)}.${s}`;
+        const sig = await src.getManifest(tag, `${image} ${tag}`);
+        if (!sig) continue;
+        await copyManifest(src, out, sig.digest, `${image} ${tag}`);
+        entries.push({
+          mediaType: sig.mediaType,
+          digest: sig.digest,
+          size: sig.bytes.length,
+          annotations: { [KIND]: KIND_OF_SUFFIX[s], [REF_NAME]: tag },
+        });
+        result.signatures++;
+      }
+      const { descriptors } = await listReferrers(src, subject, image);
+      for (const d of descriptors.slice(0, MAX_REFERRERS)) {
+        await copyManifest(src, out, d.digest, `${image} referrer ${d.digest.text}`);
+        const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+        if (d.artifactType) entry.artifactType = d.artifactType;
+        entries.push(entry);
+        result.referrers++;
+      }
+    }
+    out.finish(entries);
+  } catch (e) {
+    out.discard();
+    throw aboutImage(image, e);
+  }
+  o.onEvent?.(
+    `saved ${formatReference(r.ref)} to ${dir} with ${result.signatures} signature image(s) and ${result.referrers} referrer(s)`,
+  );
+  return result;
+}
+
+/**
+ * `signet load --dir DIR IMAGE` (cosign load): push what a layout holds (as `signet save` or
+ * `cosign save` wrote it) to the repository IMAGE names, the image under IMAGE's tag (if it has
+ * one), its legacy signature images under their tags, and its referrers (through the referrers
+ * tag schema where the registry has no referrers API).
+ */
+export async function loadImage(
+  dir: string,
+  image: string,
+  registry: RegistryOptions = {},
+  o: { onEvent?: (m: string) => void } = {},
+): Promise<CopyResult> {
+  const layout = new LocalLayout(dir);
+  const img = await layout.image();
+  let dstRef: ImageReference;
+  try {
+    dstRef = parseReference(image, 'image');
+  } catch (e) {
+    throw aboutImage(image, e);
+  }
+  if (dstRef.digest && dstRef.digest.text !== img.digest.text)
+    throw new SignetError(
+      'invalid-input',
+      'INVALID_INPUT',
+      `${image}: names digest ${dstRef.digest.text}, but the image in ${dir} is ${img.digest.text}`,
+    );
+  const dst = repositoryOf(dstRef, registry);
+  const result: CopyResult = { digest: img.digest, signatures: 0, referrers: 0 };
+  try {
+    const last = image.split('/').pop() ?? '';
+    const tag = dstRef.digest || !last.includes(':') ? undefined : dstRef.tag;
+    await copyManifest(layout, dst, img.digest, `${dir} image`, tag);
+    for (const e of layout.entries) {
+      if (e.digest.text === img.digest.text) continue;
+      const kind = e.annotations?.[KIND];
+      const suffix = (Object.keys(KIND_OF_SUFFIX) as Array<(typeof SUFFIXES)[number]>).find(
+        (s) => KIND_OF_SUFFIX[s] === kind,
+      );
+      if (suffix) {
+        // cosign's own layouts name no tag: theirs is the image's.
+        const t = e.annotations?.[REF_NAME] ?? `${digestTag(img.digest)}.${suffix}`;
+        await copyManifest(layout, dst, e.digest, `${dir} ${t}`, t);
+        result.signatures++;
+        continue;
+      }
+      const m = await layout.getManifest(e.digest.text, `${dir} ${e.digest.text}`);
+      const subject = m && parseManifest(m.bytes, m.mediaType, dir).subject;
+      if (!subject) continue; // not something attached to an image: not ours to push
+      await pushReferrer(layout, dst, subject.digest, e, dir, image);
+      result.referrers++;
+    }
+  } catch (e) {
+    throw aboutImage(image, e);
+  }
+  o.onEvent?.(
+    `loaded ${dir} to ${dst.name} with ${result.signatures} signature image(s) and ${result.referrers} referrer(s)`,
+  );
+  return result;
 }
 
 export interface CopyResult {
@@ -253,23 +425,8 @@ export async function copyImage(
         out.signatures++;
       }
       const { descriptors } = await listReferrers(src, subject, srcText);
-      for (const d of descriptors.slice(0, 256)) {
-        await copyManifest(src, dst, d.digest, `${srcText} referrer ${d.digest.text}`);
-        const m = await dst.getManifest(d.digest.text, `${dstText} referrer`);
-        // Without a referrers API at the destination, the tag schema index records it.
-        if ((await dst.referrers(subject, dstText)) === undefined) {
-          const man2 = parseManifest(m!.bytes, m!.mediaType, dstText);
-          const entry: Descriptor = {
-            mediaType: man2.mediaType,
-            digest: d.digest,
-            size: m!.bytes.length,
-          };
-          const at = d.artifactType ?? man2.artifactType;
-          if (at) entry.artifactType = at;
-          const ann = d.annotations ?? man2.annotations;
-          if (ann) entry.annotations = ann;
-          await addToTagSchema(dst, subject, entry, dstText);
-        }
+      for (const d of descriptors.slice(0, MAX_REFERRERS)) {
+        await pushReferrer(src, dst, subject, d, srcText, dstText);
         out.referrers++;
       }
     }

@@ -25,6 +25,7 @@ import {
   type StreamResponse,
 } from '../../services/http/outbound.ts';
 import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
+import type { ImageSource } from './source.ts';
 import { parseJsonText } from '../../core/json.ts';
 
 export interface RegistryOptions {
@@ -594,7 +595,7 @@ export class Repository {
    * until they match the descriptor, so a wrong blob never completes an upload (the registry
    * checks the digest of the PUT too).
    */
-  async copyBlobFrom(src: Repository, d: Descriptor, what: string): Promise<void> {
+  async copyBlobFrom(src: ImageSource, d: Descriptor, what: string): Promise<void> {
     if (await this.blobExists(d.digest)) return;
     const body = await src.openBlob(d.digest, what);
     const checked = process
@@ -753,7 +754,7 @@ export class Repository {
  * Passes a blob through, counting and hashing it; fails when it is longer or shorter than
  * `d.size` or its digest is not `d.digest`. The last chunk waits for that check.
  */
-function checkedBlob(d: Descriptor, what: string): NodeJS.ReadWriteStream {
+export function checkedBlob(d: Descriptor, what: string): NodeJS.ReadWriteStream {
   const hash = digestHasher(d.digest.algorithm);
   let held: Buffer | undefined;
   let total = 0;

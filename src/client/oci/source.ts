@@ -7,6 +7,8 @@ export interface ImageSource {
   readonly name: string;
   getManifest(reference: string, what: string): Promise<FetchedManifest | undefined>;
   getBlob(digest: Digest, what: string, maxBytes?: number): Promise<Uint8Array>;
+  /** A blob as an unread stream (image layers may be GiBs): `copy`, `save` and `load`. */
+  openBlob(digest: Digest, what: string): Promise<NodeJS.ReadableStream>;
   /** undefined: no referrers API here (use the referrers tag schema). */
   referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined>;
 }
