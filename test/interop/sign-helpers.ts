@@ -1,5 +1,7 @@
-// Shared by the sign-*.test.ts interop tests: run `signet`, get tokens from the stack's
-// identity provider, and verify bundles with sigstore-js (the independent oracle).
+// Shared by the sign-*.test.ts interop tests and the image tests: run `signet` (and read its one
+// error line), get tokens from the stack's identity provider, and verify bundles with sigstore-js
+// (the independent oracle).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +39,13 @@ export function signet(
 }
 
 export { stackToken } from '../helpers/stack.ts';
+
+/** The only error line of a signet run's stderr (a failure is one line that says what is wrong). */
+export function oneError(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(lines.length, 1, stderr);
+  return lines[0]!;
+}
 
 /** Verify a bundle with sigstore-js against the stack's trusted_root.json. */
 export async function verifyWithSigstoreJs(

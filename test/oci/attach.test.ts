@@ -6,15 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
+import { oneError } from '../interop/sign-helpers.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
 const { reg, dir, run, who, keyed, keyless, opts } = await imageTestbed('signet-attach-');
-
-function oneError(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
-  assert.equal(lines.length, 1, stderr);
-  return lines[0]!;
-}
 
 const tagsOf = async (repo: string) =>
   ((await (await fetch(`${reg!.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags;

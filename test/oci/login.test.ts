@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pushImage, registryMissing, startRegistry } from '../helpers/registry.ts';
-import { signet } from '../interop/sign-helpers.ts';
+import { oneError, signet } from '../interop/sign-helpers.ts';
 
 const missing = registryMissing();
 const reg = missing ? undefined : await startRegistry({ auth: { user: 'ci', password: 's3cret' } });
@@ -33,12 +33,6 @@ const run = (
     env: { DOCKER_CONFIG: docker, ...more.env },
     ...(more.stdin !== undefined ? { stdin: more.stdin } : {}),
   });
-
-function oneError(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
-  assert.equal(lines.length, 1, stderr);
-  return lines[0]!;
-}
 
 const readConfig = (d: string) =>
   JSON.parse(fs.readFileSync(path.join(d, 'config.json'), 'utf8')) as Record<string, unknown>;

@@ -14,7 +14,7 @@ import {
   registryMissing,
   startRegistry,
 } from '../helpers/registry.ts';
-import { signet } from '../interop/sign-helpers.ts';
+import { oneError, signet } from '../interop/sign-helpers.ts';
 
 const missing = registryMissing();
 const stack = await tempStack();
@@ -36,13 +36,6 @@ const opts = { skip: missing ?? false };
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
 const signKey = ['sign', '--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
 if (!missing) assert.equal((await run(['generate-key-pair'])).status, 0);
-
-/** The only error line, which must name what it is about. */
-function oneError(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
-  assert.equal(lines.length, 1, stderr);
-  return lines[0]!;
-}
 
 test(
   'basic auth: --registry-username/--registry-password, Docker config auths, a credential helper; clear 401s',

@@ -8,16 +8,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
+import { oneError } from '../interop/sign-helpers.ts';
 import { pushImage } from '../helpers/registry.ts';
 
 const { reg, dir, run, keyed, opts } = await imageTestbed('signet-save-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', '-o', 'json'];
-
-function oneError(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
-  assert.equal(lines.length, 1, stderr);
-  return lines[0]!;
-}
 
 const schemes = (stdout: string) =>
   (JSON.parse(stdout) as { verified: Array<{ scheme: string }> }).verified
