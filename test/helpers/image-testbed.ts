@@ -44,6 +44,8 @@ export async function imageTestbed(prefix: string) {
    * SET): `run(['sign', ...keyed, ref])`, `run(['attest', ...keyed, ...])`.
    */
   const keyed = ['--key', 'cosign.key', '--server', stack.url, '--rekor-version', '1'];
+  /** A keyed verification's key and trust: `run(['verify', ...byKey, ref])`. */
+  const byKey = ['--key', 'cosign.pub', '--trusted-root', 'root.json'];
   /** Keyless signing through the stack as the dev user, with a fresh token each call. */
   const keyless = async () => [
     '--server',
@@ -63,6 +65,7 @@ export async function imageTestbed(prefix: string) {
     who,
     keyed,
     keyless,
+    byKey,
     opts: { skip: missing ?? false },
   };
 }

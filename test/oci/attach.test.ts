@@ -9,7 +9,7 @@ import { imageTestbed } from '../helpers/image-testbed.ts';
 import { oneError } from '../interop/sign-helpers.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
-const { reg, dir, run, who, keyed, keyless, opts } = await imageTestbed('signet-attach-');
+const { reg, dir, run, who, keyed, keyless, byKey, opts } = await imageTestbed('signet-attach-');
 
 const tagsOf = async (repo: string) =>
   ((await (await fetch(`${reg!.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags;
@@ -93,10 +93,7 @@ test(
     // The bundle verifies with its log entry.
     const v = await run([
       'verify-attestation',
-      '--key',
-      'cosign.pub',
-      '--trusted-root',
-      'root.json',
+      ...byKey,
       '--type',
       'slsaprovenance1',
       '-o',

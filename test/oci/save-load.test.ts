@@ -11,8 +11,8 @@ import { imageTestbed } from '../helpers/image-testbed.ts';
 import { oneError } from '../interop/sign-helpers.ts';
 import { pushImage } from '../helpers/registry.ts';
 
-const { reg, dir, run, keyed, opts } = await imageTestbed('signet-save-');
-const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', '-o', 'json'];
+const { reg, dir, run, keyed, byKey, opts } = await imageTestbed('signet-save-');
+const verifyKey = ['verify', ...byKey, '-o', 'json'];
 
 const schemes = (stdout: string) =>
   (JSON.parse(stdout) as { verified: Array<{ scheme: string }> }).verified
@@ -95,16 +95,7 @@ test(
     const v = await run([...verifyKey, target]);
     assert.equal(v.status, 0, v.stderr);
     assert.deepEqual(schemes(v.stdout), ['legacy', 'referrer']);
-    const va = await run([
-      'verify-attestation',
-      '--key',
-      'cosign.pub',
-      '--trusted-root',
-      'root.json',
-      '--type',
-      'custom',
-      target,
-    ]);
+    const va = await run(['verify-attestation', ...byKey, '--type', 'custom', target]);
     assert.equal(va.status, 0, va.stderr);
   },
 );
