@@ -4,29 +4,20 @@
  * verifies several images, with its flags.
  */
 import type { Command } from 'commander';
-import { describeSystemError, invalid } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import { addImageVerifyFlags, runImageVerify, type ImageVerifyFlags } from './verify.ts';
 import { reportError } from '../errors.ts';
 import { verifyExitCode } from '../registry-flags.ts';
-const fs = process.getBuiltinModule('node:fs');
-
-function readFile(file: string, field: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw invalid(field, describeSystemError(e, file), e);
-  }
-}
 
 /** Extract the images, say which, and verify them; an extraction error ends as any other. */
 async function verifyMentioned(
-  extract: () => string[],
+  extract: () => Promise<string[]>,
   what: string,
   flags: ImageVerifyFlags,
 ): Promise<void> {
   let images: string[];
   try {
-    images = extract();
+    images = await extract();
     if (images.length === 0) throw invalid(what, `names no images`);
   } catch (e) {
     reportError(e);
@@ -52,8 +43,9 @@ export function registerDockerfileAndManifest(program: Command): void {
   ).action(async (file: string, flags: ImageVerifyFlags & { baseImageOnly?: boolean }) => {
     const { imagesInDockerfile } = await import('../../core/oci/image-mentions.ts');
     await verifyMentioned(
-      () => {
-        const images = imagesInDockerfile(readFile(file, 'dockerfile'), process.env, file);
+      async () => {
+        const { readText } = await import('../../client/sign/setup.ts');
+        const images = imagesInDockerfile(readText(file, 'dockerfile'), process.env, file);
         return flags.baseImageOnly ? images.slice(-1) : images;
       },
       file,
@@ -73,10 +65,11 @@ export function registerDockerfileAndManifest(program: Command): void {
   ).action(async (file: string, flags: ImageVerifyFlags) => {
     const { imagesInKubernetesManifest } = await import('../../core/oci/image-mentions.ts');
     await verifyMentioned(
-      () => {
+      async () => {
         if (!/\.(ya?ml|json)$/i.test(file))
           throw invalid('manifest', `${file} is not a .yaml, .yml or .json file`);
-        return imagesInKubernetesManifest(readFile(file, 'manifest'), file);
+        const { readText } = await import('../../client/sign/setup.ts');
+        return imagesInKubernetesManifest(readText(file, 'manifest'), file);
       },
       file,
       flags,

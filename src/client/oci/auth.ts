@@ -155,6 +155,25 @@ async function fromHelper(name: string, host: string): Promise<Credentials | und
   return { username, password: v.Secret };
 }
 
+/**
+ * The credential helper a Docker config names for `host`: its `credHelpers` entry (`own`: the
+ * host's alone), else the `credsStore` every host shares.
+ */
+function helperFor(
+  config: DockerConfig,
+  host: string,
+  file: string,
+): { name: string; own: boolean } | undefined {
+  if (isObject(config.credHelpers))
+    for (const k of configKeys(host)) {
+      const h = config.credHelpers[k];
+      if (typeof h === 'string') return { name: helperName(h, file), own: true };
+    }
+  if (typeof config.credsStore === 'string' && config.credsStore !== '')
+    return { name: helperName(config.credsStore, file), own: false };
+  return undefined;
+}
+
 /** The docker-credential-helpers `store` protocol: `{ServerURL, Username, Secret}` on stdin. */
 async function toHelper(name: string, serverUrl: string, c: Credentials): Promise<void> {
   const program = `docker-credential-${name}`;
@@ -186,17 +205,10 @@ export async function storeCredentials(
   const found = readDockerConfig(env);
   const config: DockerConfig & Record<string, unknown> = found ? { ...found.config } : {};
   const key = host === 'docker.io' ? HUB_KEYS[0]! : host;
-  const helpers = isObject(config.credHelpers) ? config.credHelpers : {};
-  const helper =
-    configKeys(host)
-      .map((k) => helpers[k])
-      .find((h): h is string => typeof h === 'string') ??
-    (typeof config.credsStore === 'string' && config.credsStore !== ''
-      ? config.credsStore
-      : undefined);
+  const helper = helperFor(config, host, file);
   const auths = isObject(config.auths) ? { ...config.auths } : {};
   if (helper !== undefined) {
-    await toHelper(helperName(helper, file), key, c);
+    await toHelper(helper.name, key, c);
     auths[key] = {};
   } else auths[key] = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
   config.auths = auths;
@@ -229,13 +241,11 @@ export async function findCredentials(
   if (!found) return undefined;
   const { config, file } = found;
   const keys = configKeys(host);
-  if (isObject(config.credHelpers))
-    for (const k of keys) {
-      const h = config.credHelpers[k];
-      if (typeof h === 'string') return fromHelper(helperName(h, file), host);
-    }
-  if (typeof config.credsStore === 'string' && config.credsStore !== '') {
-    const c = await fromHelper(helperName(config.credsStore, file), host);
+  const helper = helperFor(config, host, file);
+  // A host's own helper answers for it alone; the shared store may not know it: then auths.
+  if (helper?.own) return fromHelper(helper.name, host);
+  if (helper) {
+    const c = await fromHelper(helper.name, host);
     if (c) return c;
   }
   if (isObject(config.auths))

@@ -12,7 +12,7 @@ import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/ma
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import { discover, listReferrers, type AttachmentKind } from './discover.ts';
 import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
-import { Repository, type RegistryOptions } from './registry.ts';
+import { Repository, type FetchedManifest, type RegistryOptions } from './registry.ts';
 import { addToTagSchema, removeFromTagSchema } from './write.ts';
 import type { ImageSource } from './source.ts';
 import { LocalLayout } from './layout.ts';
@@ -238,9 +238,47 @@ async function pushReferrer(
   await addToTagSchema(dst, subject, entry, dstText);
 }
 
+type Suffix = (typeof SUFFIXES)[number];
+
+/**
+ * Everything attached in `src` to the image `digest` (whose manifest is `man`) and, for an index,
+ * to each of its manifests: each legacy `.sig`/`.att`/`.sbom` image found, then each referrer (at
+ * most MAX_REFERRERS a subject), handed to `visit` in turn. copy and save walk it alike.
+ */
+async function eachAttached(
+  src: ImageSource,
+  digest: Digest,
+  man: Manifest,
+  what: string,
+  visit: {
+    legacy(tag: string, suffix: Suffix, m: FetchedManifest): Promise<void>;
+    referrer(subject: Digest, d: Descriptor): Promise<void>;
+  },
+): Promise<void> {
+  const subjects = [digest, ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : [])];
+  for (const subject of subjects) {
+    for (const s of SUFFIXES) {
+      const tag = `${digestTag(subject)}.${s}`;
+      const m = await src.getManifest(tag, `${what} ${tag}`);
+      if (m) await visit.legacy(tag, s, m);
+    }
+    const { descriptors } = await listReferrers(src, subject, what);
+    for (const d of descriptors.slice(0, MAX_REFERRERS)) await visit.referrer(subject, d);
+  }
+}
+
+/**
+ * The tag a destination reference names (`repo:v2`), or undefined for a bare repository or a
+ * digest: parseReference's default `latest` is not a tag the user gave.
+ */
+function namedTag(text: string, ref: ImageReference): string | undefined {
+  const last = text.split('/').pop() ?? '';
+  return ref.digest || !last.includes(':') ? undefined : ref.tag;
+}
+
 /** cosign save's `kind` annotation of the image and of its legacy signature images. */
 const KIND = 'kind';
-const KIND_OF_SUFFIX: Record<(typeof SUFFIXES)[number], string> = {
+const KIND_OF_SUFFIX: Record<Suffix, string> = {
   sig: 'dev.cosignproject.cosign/sigs',
   att: 'dev.cosignproject.cosign/atts',
   sbom: 'dev.cosignproject.cosign/sboms',
@@ -268,42 +306,31 @@ export async function saveImage(
   const entries: Descriptor[] = [];
   try {
     const man = await copyManifest(src, out, r.digest, image);
-    const m = (await src.getManifest(r.digest.text, image))!;
     entries.push({
-      mediaType: m.mediaType,
-      digest: r.digest,
-      size: m.bytes.length,
+      ...r.descriptor,
       annotations: {
         [KIND]: `dev.cosignproject.cosign/${man.kind === 'index' ? 'imageIndex' : 'image'}`,
       },
     });
-    const subjects = [
-      r.digest,
-      ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : []),
-    ];
-    for (const subject of subjects) {
-      for (const s of SUFFIXES) {
-        const tag = `${digestTag(subject)}.${s}`;
-        const sig = await src.getManifest(tag, `${image} ${tag}`);
-        if (!sig) continue;
+    await eachAttached(src, r.digest, man, image, {
+      async legacy(tag, suffix, sig) {
         await copyManifest(src, out, sig.digest, `${image} ${tag}`);
         entries.push({
           mediaType: sig.mediaType,
           digest: sig.digest,
           size: sig.bytes.length,
-          annotations: { [KIND]: KIND_OF_SUFFIX[s], [REF_NAME]: tag },
+          annotations: { [KIND]: KIND_OF_SUFFIX[suffix], [REF_NAME]: tag },
         });
         result.signatures++;
-      }
-      const { descriptors } = await listReferrers(src, subject, image);
-      for (const d of descriptors.slice(0, MAX_REFERRERS)) {
+      },
+      async referrer(_subject, d) {
         await copyManifest(src, out, d.digest, `${image} referrer ${d.digest.text}`);
         const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
         if (d.artifactType) entry.artifactType = d.artifactType;
         entries.push(entry);
         result.referrers++;
-      }
-    }
+      },
+    });
     out.finish(entries);
   } catch (e) {
     out.discard();
@@ -344,13 +371,11 @@ export async function loadImage(
   const dst = repositoryOf(dstRef, registry);
   const result: CopyResult = { digest: img.digest, signatures: 0, referrers: 0 };
   try {
-    const last = image.split('/').pop() ?? '';
-    const tag = dstRef.digest || !last.includes(':') ? undefined : dstRef.tag;
-    await copyManifest(layout, dst, img.digest, `${dir} image`, tag);
+    await copyManifest(layout, dst, img.digest, `${dir} image`, namedTag(image, dstRef));
     for (const e of layout.entries) {
       if (e.digest.text === img.digest.text) continue;
       const kind = e.annotations?.[KIND];
-      const suffix = (Object.keys(KIND_OF_SUFFIX) as Array<(typeof SUFFIXES)[number]>).find(
+      const suffix = (Object.keys(KIND_OF_SUFFIX) as Suffix[]).find(
         (s) => KIND_OF_SUFFIX[s] === kind,
       );
       if (suffix) {
@@ -409,27 +434,18 @@ export async function copyImage(
   const out: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
   try {
     // A tag given for the destination is used; without one, the source's tag (if it had one).
-    const last = dstText.split('/').pop() ?? '';
-    const tag = dstRef.digest ? undefined : last.includes(':') ? dstRef.tag : r.given.tag;
+    const tag = dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
     const man = await copyManifest(src, dst, r.digest, srcText, tag);
-    const subjects = [
-      r.digest,
-      ...(man.kind === 'index' ? man.manifests.map((m) => m.digest) : []),
-    ];
-    for (const subject of subjects) {
-      for (const s of SUFFIXES) {
-        const t = `${digestTag(subject)}.${s}`;
-        const m = await src.getManifest(t, `${srcText} ${t}`);
-        if (!m) continue;
+    await eachAttached(src, r.digest, man, srcText, {
+      async legacy(t, _suffix, m) {
         await copyManifest(src, dst, m.digest, `${srcText} ${t}`, t);
         out.signatures++;
-      }
-      const { descriptors } = await listReferrers(src, subject, srcText);
-      for (const d of descriptors.slice(0, MAX_REFERRERS)) {
+      },
+      async referrer(subject, d) {
         await pushReferrer(src, dst, subject, d, srcText, dstText);
         out.referrers++;
-      }
-    }
+      },
+    });
   } catch (e) {
     throw aboutImage(srcText, e);
   }

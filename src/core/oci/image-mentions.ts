@@ -51,20 +51,19 @@ export function imagesInDockerfile(
     const fields = expand(ins.rest, vars, env).split(/\s+/).filter(Boolean);
     if (ins.word === 'FROM') {
       const as = fields.findIndex((f, k) => k > 0 && f.toUpperCase() === 'AS');
-      if (as >= 0) {
-        if (as === fields.length - 1)
-          throw invalid(field, `line ${i + 1}: expected a stage name after AS`);
-        stages.push(fields[as + 1]!);
-        fields.length = as;
-      }
-      const image = fields.filter((f) => !f.startsWith('--')).pop();
+      if (as >= 0 && as === fields.length - 1)
+        throw invalid(field, `line ${i + 1}: expected a stage name after AS`);
+      const image = fields
+        .slice(0, as >= 0 ? as : undefined)
+        .filter((f) => !f.startsWith('--'))
+        .pop();
       if (image === undefined)
         throw invalid(
           field,
           `line ${i + 1}: no image after FROM (is a build arg missing from the environment?)`,
         );
-      if (image !== 'scratch' && !stages.slice(0, as >= 0 ? -1 : undefined).includes(image))
-        images.push(image);
+      if (image !== 'scratch' && !stages.includes(image)) images.push(image);
+      if (as >= 0) stages.push(fields[as + 1]!);
     } else if (ins.word === 'COPY') {
       const from = fields.find((f) => f.startsWith('--from='))?.slice('--from='.length);
       if (from && !isStage(from)) images.push(from);
