@@ -269,6 +269,41 @@ test('sign -r signs a multi-platform index and each platform image', opts, async
   assert.equal(v.status, 10, v.stderr);
 });
 
+test(
+  '--tlog-upload=false: the image verifies only with --insecure-ignore-tlog, and only with its key',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/notlog');
+    const s = await run(['sign', ...keyed, '--tlog-upload=false', img.ref]);
+    assert.equal(s.status, 0, s.stderr);
+    const byKey = ['--key', 'cosign.pub', '--trusted-root', 'root.json', '-o', 'json'];
+    const strict = await run(['verify', ...byKey, img.ref]);
+    assert.equal(strict.status, 12, strict.stderr);
+    assert.match(strict.stderr, /0 transparency log entries; 1 verified entry is required/);
+    for (const flag of ['--insecure-ignore-tlog', '--private-infrastructure']) {
+      const v = await run(['verify', ...byKey, flag, img.ref]);
+      assert.equal(v.status, 0, `${flag}: ${v.stderr}`);
+      assert.equal(report(v.stdout).valid, 1);
+      assert.deepEqual(report(v.stdout).verified[0]!.tlog, []);
+    }
+    // The flag drops the log, not the signature check.
+    const other = await run(['generate-key-pair', '--output-key-prefix', 'notlog-other']);
+    assert.equal(other.status, 0, other.stderr);
+    const wrong = await run([
+      'verify',
+      '--key',
+      'notlog-other.pub',
+      '--insecure-ignore-tlog',
+      img.ref,
+    ]);
+    assert.equal(wrong.status, 12, wrong.stderr);
+    // A flag that cannot mean anything here is refused, as for blobs, not ignored.
+    const sk = await run(['verify', ...byKey, '--sk', img.ref]);
+    assert.equal(sk.status, 1, sk.stderr);
+    assert.match(sk.stderr, /^error: --sk: hardware security keys are not supported/m);
+  },
+);
+
 test('--upload=false --bundle signs without writing to the registry', opts, async () => {
   const img = pushImage(reg!, 'app/noupload');
   const s = await run([

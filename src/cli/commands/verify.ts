@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
-import { addVerifyFlags, type VerifyFlags } from '../trust-flags.ts';
+import { addVerifyFlags, verifyFlagsFrom, type VerifyCliFlags } from '../trust-flags.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -11,7 +11,7 @@ import {
 } from '../registry-flags.ts';
 import { reportError } from '../errors.ts';
 
-export interface ImageVerifyFlags extends VerifyFlags, RegistryFlags {
+export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
   annotations?: string[];
   output: string;
   localImage?: string | boolean;
@@ -47,10 +47,12 @@ export function addImageVerifyFlags(cmd: Command): Command {
  */
 export async function runImageVerify(
   images: string[],
-  flags: ImageVerifyFlags,
+  cli: ImageVerifyFlags,
   attestations: boolean,
 ): Promise<void> {
   try {
+    // As for blobs: deprecated spellings mapped, SIGNET_SERVER applied, the unsupported refused.
+    const flags: ImageVerifyFlags = { ...cli, ...verifyFlagsFrom(cli) };
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
@@ -91,7 +93,7 @@ async function imageVerifier(
   flags: ImageVerifyFlags,
   attestations: boolean,
 ): Promise<(image: string | undefined) => Promise<void>> {
-  const { signerPolicy, loadTrustedRoot, witnessPolicy } =
+  const { signerPolicy, loadTrustedRoot, witnessPolicy, verifyOptionsFrom } =
     await import('../../client/verify/setup.ts');
   // Only what verification needs (not the signing side): this is every start of `verify`.
   const [verify, report, { MAX_REFERRERS }] = await Promise.all([
@@ -123,7 +125,11 @@ async function imageVerifier(
       ref = image!;
     }
     const r = await verify.verifyImage(ref, {
-      ...(witnesses ? { verify: { witnesses } } : {}),
+      // --insecure-ignore-tlog, --insecure-ignore-sct, --use-signed-timestamps, as for a blob.
+      verify: (bundle) => ({
+        ...verifyOptionsFrom(flags, bundle),
+        ...(witnesses ? { witnesses } : {}),
+      }),
       trustedRoot,
       policy,
       registry,

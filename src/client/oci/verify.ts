@@ -5,6 +5,7 @@
  * required annotations). Reports found / tried / verified, as cosign users expect.
  */
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import type { Bundle } from '../../bundle/bundle.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
@@ -43,7 +44,11 @@ export interface ImageVerifyOptions {
   /** Verify attestations instead of signatures; with a predicate type, only that type. */
   attestations?: boolean;
   predicateType?: string;
-  verify?: VerifyOptions;
+  /**
+   * The verifier's options, or a function of each signature's bundle giving them (cosign's
+   * --insecure-ignore-tlog depends on whether the bundle has a timestamp: verifyOptionsFrom).
+   */
+  verify?: VerifyOptions | ((bundle: Bundle) => VerifyOptions);
   registry?: RegistryOptions;
   /** Read from here instead of the image's registry (e.g. a LocalLayout). */
   source?: ImageSource;
@@ -102,7 +107,9 @@ export function verifyAttachment(
     'trustedRoot' | 'policy' | 'annotations' | 'predicateType' | 'verify'
   >,
 ): VerifiedAttachment {
-  const opts: VerifyOptions = { ...o.verify };
+  const opts: VerifyOptions = {
+    ...(typeof o.verify === 'function' ? o.verify(a.bundle) : o.verify),
+  };
   if (a.kind === 'attestation' && o.predicateType !== undefined)
     opts.predicateType = o.predicateType;
   let artifact: Artifact;
