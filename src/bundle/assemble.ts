@@ -38,7 +38,8 @@ export interface BundleParts {
   labels?: { signature?: string; certificate?: string; chain?: string };
 }
 
-function certificatesDer(pem: string, label: string): Uint8Array[] {
+/** Every certificate of a PEM text (only CERTIFICATE blocks, at least one), as DER. */
+export function certificatesDer(pem: string, label: string): Uint8Array[] {
   const blocks = decodePemAll(pem, label);
   if (blocks.length === 0) throw invalid(label, 'holds no PEM certificate');
   return blocks.map((b, i) => {
@@ -51,7 +52,7 @@ function certificatesDer(pem: string, label: string): Uint8Array[] {
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** The signature text as bytes: base64 (whitespace ignored). */
-function signatureBytes(text: string, label: string): Uint8Array {
+export function signatureBytes(text: string, label: string): Uint8Array {
   const sig = fromBase64(text.replace(/\s+/g, ''), label);
   if (sig.length === 0) throw invalid(label, 'is empty');
   return sig;

@@ -22,8 +22,13 @@ export async function imageTestbed(prefix: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const rootJson = await (await fetch(`${stack.url}/trusted_root.json`)).text();
   fs.writeFileSync(path.join(dir, 'root.json'), rootJson);
-  const run = (args: string[], extra: Record<string, string> = {}) =>
-    signet(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw', ...extra } });
+  /** A signet command in the work folder; `stdin`: what it reads on its standard input. */
+  const run = (args: string[], extra: Record<string, string> = {}, stdin?: string) =>
+    signet(args, {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: 'pw', ...extra },
+      ...(stdin === undefined ? {} : { stdin }),
+    });
   if (!missing) {
     const g = await run(['generate-key-pair']);
     assert.equal(g.status, 0, g.stderr);

@@ -3,6 +3,7 @@
 // verifies there; a bundle or envelope that is not about the image is refused, nothing pushed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
@@ -142,11 +143,11 @@ test(
       ],
       [
         ['attach', 'signature', '--bundle', 'text-env.json', img.ref],
-        /--bundle text-env.json: is not a Sigstore bundle; the legacy detached form/,
+        /--bundle text-env.json: is not a Sigstore bundle \(a payload signed elsewhere goes with its --signature\)/,
       ],
       [
-        ['attach', 'signature', '--signature', 'sig.b64', img.ref],
-        /--signature: the legacy detached form .* is not supported/,
+        ['attach', 'signature', '--bundle', 'blob.json', '--certificate', 'c.pem', img.ref],
+        /--certificate: goes with --signature/,
       ],
       [['attach', 'signature', img.ref], /--bundle: is required/],
       [
@@ -169,5 +170,296 @@ test(
       assert.match(oneError(r.stderr), message);
     }
     assert.deepEqual(await tagsOf('attach/bad'), ['v1']);
+  },
+);
+
+/** The simple-signing payload cosign generate prints for `ref` (repository@digest). */
+function expectedPayload(ref: string, optional: string = 'null'): string {
+  const [repo, digest] = ref.split('@') as [string, string];
+  return `{"critical":{"identity":{"docker-reference":"${repo}"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":${optional}}`;
+}
+
+const sigTag = (repo: string, digest: string) =>
+  `${repo}:sha256-${digest.slice('sha256:'.length)}.sig`;
+
+interface LegacyManifest {
+  layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }>;
+}
+
+test(
+  'generate, sign with openssl, attach: the detached signature verifies with the key (cosign generate | sign | attach signature)',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'attach/detached');
+    const g = await run(['generate', img.ref]);
+    assert.equal(g.status, 0, g.stderr);
+    assert.equal(g.stdout, expectedPayload(img.ref));
+    const ga = await run(['generate', '-a', 'env=prod', img.ref]);
+    assert.equal(ga.stdout, expectedPayload(img.ref, '{"env":"prod"}'));
+    fs.writeFileSync(path.join(dir, 'payload.json'), g.stdout);
+    // A key and a signature no Signet code made.
+    const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { cwd: dir });
+    sh('openssl ecparam -name prime256v1 -genkey -noout -out ext.pem');
+    sh('openssl pkey -in ext.pem -pubout -out ext.pub');
+    sh('openssl dgst -sha256 -sign ext.pem payload.json | base64 -w0 > payload.sig');
+    const keyed = ['verify', '--key', 'ext.pub', '--insecure-ignore-tlog', '-o', 'json', img.ref];
+    assert.equal((await run(keyed)).status, 10); // nothing attached yet
+    const a = await run([
+      'attach',
+      'signature',
+      '--payload',
+      'payload.json',
+      '--signature',
+      'payload.sig',
+      img.ref,
+    ]);
+    assert.equal(a.status, 0, a.stderr);
+    const tag = sigTag('attach/detached', img.digest);
+    assert.equal(a.stderr, `attached payload.sig to ${img.ref}: ${tag.split(':')[1]}\n`);
+    const v = await run(keyed);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal((JSON.parse(v.stdout) as { valid: number }).valid, 1);
+    // Without a log entry it is accepted only when asked: the check stays.
+    const strict = await run([
+      'verify',
+      '--key',
+      'ext.pub',
+      '--trusted-root',
+      'root.json',
+      img.ref,
+    ]);
+    assert.notEqual(strict.status, 0, strict.stderr);
+    // Another key does not verify it.
+    sh('openssl ecparam -name prime256v1 -genkey -noout | openssl pkey -pubout -out other.pub');
+    const wrongKey = await run(['verify', '--key', 'other.pub', '--insecure-ignore-tlog', img.ref]);
+    assert.notEqual(wrongKey.status, 0, wrongKey.stderr);
+    // The layer is cosign's: the payload as a simple-signing blob, the signature annotation.
+    const man = inspectRaw(reg!, tag) as unknown as LegacyManifest;
+    assert.equal(man.layers.length, 1);
+    assert.equal(man.layers[0]!.mediaType, 'application/vnd.dev.cosign.simplesigning.v1+json');
+    assert.deepEqual(man.layers[0]!.annotations, {
+      'dev.cosignproject.cosign/signature': fs.readFileSync(path.join(dir, 'payload.sig'), 'utf8'),
+    });
+    const blob = await fetch(`${reg!.url}/v2/attach/detached/blobs/${man.layers[0]!.digest}`);
+    assert.equal(await blob.text(), g.stdout);
+    // The signature from stdin and the payload left out (the generated one): the same layer.
+    const sig = fs.readFileSync(path.join(dir, 'payload.sig'), 'utf8');
+    const again = await run(['attach', 'signature', '--signature', '-', img.ref], {}, sig);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal((inspectRaw(reg!, tag) as unknown as LegacyManifest).layers.length, 1);
+  },
+);
+
+test(
+  'keyless detached: the signature, certificate, Rekor v1 entry and timestamp sign-blob wrote for the payload verify on the image',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'attach/detached-keyless');
+    const g = await run(['generate', img.ref]);
+    assert.equal(g.status, 0, g.stderr);
+    fs.writeFileSync(path.join(dir, 'kl-payload.json'), g.stdout);
+    const s = await run([
+      'sign-blob',
+      ...(await keyless()),
+      '--rekor-version',
+      '1',
+      '--bundle',
+      'kl.bundle.json',
+      '--output-signature',
+      'kl.sig',
+      '--output-certificate',
+      'kl.crt',
+      '--rfc3161-timestamp',
+      'kl.tsr',
+      'kl-payload.json',
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    const parts = [
+      '--payload',
+      'kl-payload.json',
+      '--signature',
+      'kl.sig',
+      '--certificate',
+      'kl.crt',
+      '--tsr',
+      'kl.tsr',
+    ];
+    const a = await run([
+      'attach',
+      'signature',
+      ...parts,
+      '--rekor-response',
+      'kl.bundle.json',
+      img.ref,
+    ]);
+    assert.equal(a.status, 0, a.stderr);
+    const v = await run(['verify', ...who, '-o', 'json', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    const r = JSON.parse(v.stdout) as { valid: number; verified: Array<{ tlog: unknown[] }> };
+    assert.equal(r.valid, 1);
+    assert.equal(r.verified[0]!.tlog.length, 1);
+    assert.match(
+      v.stderr,
+      /1 valid \(transparency log inclusion, certificate chain and identity checked for each valid one\)\n$/,
+    );
+    const tag = sigTag('attach/detached-keyless', img.digest);
+    const [layer] = (inspectRaw(reg!, tag) as unknown as LegacyManifest).layers;
+    assert.deepEqual(Object.keys(layer!.annotations).sort(), [
+      'dev.cosignproject.cosign/signature',
+      'dev.sigstore.cosign/bundle',
+      'dev.sigstore.cosign/certificate',
+      'dev.sigstore.cosign/rfc3161timestamp',
+    ]);
+    assert.equal(
+      layer!.annotations['dev.sigstore.cosign/certificate'],
+      fs.readFileSync(path.join(dir, 'kl.crt'), 'utf8'),
+    );
+    // cosign's own --bundle JSON (before v3) names the same entry: the same layer, not a second.
+    const b = JSON.parse(fs.readFileSync(path.join(dir, 'kl.bundle.json'), 'utf8')) as {
+      messageSignature: { signature: string };
+      verificationMaterial: {
+        tlogEntries: Array<{
+          logIndex?: string;
+          logId: { keyId: string };
+          integratedTime: string;
+          inclusionPromise: { signedEntryTimestamp: string };
+          canonicalizedBody: string;
+        }>;
+      };
+    };
+    const e = b.verificationMaterial.tlogEntries[0]!;
+    fs.writeFileSync(
+      path.join(dir, 'kl.cosign-bundle.json'),
+      JSON.stringify({
+        base64Signature: b.messageSignature.signature,
+        cert: Buffer.from(fs.readFileSync(path.join(dir, 'kl.crt'))).toString('base64'),
+        rekorBundle: {
+          SignedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
+          Payload: {
+            body: e.canonicalizedBody,
+            integratedTime: Number(e.integratedTime),
+            logIndex: Number(e.logIndex ?? 0), // protobuf JSON leaves out a zero
+            logID: Buffer.from(e.logId.keyId, 'base64').toString('hex'),
+          },
+        },
+      }),
+    );
+    const again = await run([
+      'attach',
+      'signature',
+      ...parts,
+      '--rekor-response',
+      'kl.cosign-bundle.json',
+      img.ref,
+    ]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal((inspectRaw(reg!, tag) as unknown as LegacyManifest).layers.length, 1);
+    // A tampered payload (another annotation) under the same signature: attached, not valid.
+    const other = await run(['generate', '-a', 'env=prod', img.ref]);
+    fs.writeFileSync(path.join(dir, 'kl-other.json'), other.stdout);
+    const swapped = await run([
+      'attach',
+      'signature',
+      '--payload',
+      'kl-other.json',
+      '--signature',
+      'kl.sig',
+      '--certificate',
+      'kl.crt',
+      img.ref,
+    ]);
+    assert.equal(swapped.status, 0, swapped.stderr);
+    const v2 = await run(['verify', ...who, '-o', 'json', img.ref]);
+    const r2 = JSON.parse(v2.stdout) as { valid: number; rejected: Array<{ reason: string }> };
+    assert.equal(r2.valid, 1, v2.stdout);
+    assert.equal(r2.rejected.length, 1, v2.stdout);
+    assert.match(r2.rejected[0]!.reason, /the signature does not verify over the artifact/);
+  },
+);
+
+test(
+  'attach signature --signature: parts that are wrong or not about the image, one line each, nothing pushed',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'attach/detached-bad');
+    const other = pushImage(reg!, 'attach/detached-other');
+    const w = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
+    w('other-payload.json', (await run(['generate', other.ref])).stdout);
+    w('dsse-payload.json', '{"payloadType":"x","payload":"","signatures":[]}');
+    w('ok.sig', Buffer.from('a signature').toString('base64'));
+    w('bad.sig', 'not base64 at all!');
+    w('empty.sig', '\n');
+    w('not.pem', 'hello');
+    w('unknown.json', '{"hello": 1}');
+    w('garbage.tsr', 'not DER');
+    fs.writeFileSync(path.join(dir, 'z.txt'), 'z\n');
+    const blob = await run([
+      'sign-blob',
+      ...(await keyless()),
+      '--rekor-version',
+      '1',
+      '--bundle',
+      'z.bundle.json',
+      '--output-certificate',
+      'z.crt',
+      'z.txt',
+    ]);
+    assert.equal(blob.status, 0, blob.stderr);
+    w('two.crt', fs.readFileSync(path.join(dir, 'z.crt'), 'utf8').repeat(2));
+    const sig = ['attach', 'signature', '--signature'];
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [...sig, 'ok.sig', '--payload', 'other-payload.json', img.ref],
+        new RegExp(
+          `--payload other-payload.json: is about ${other.digest}, not the image \\(${img.digest}\\)`,
+        ),
+      ],
+      [
+        [...sig, 'ok.sig', '--payload', 'dsse-payload.json', img.ref],
+        /--payload dsse-payload.json.critical: is missing/,
+      ],
+      [
+        [...sig, 'ok.sig', '--payload', 'z.bundle.json', img.ref],
+        /--payload z.bundle.json: is a Sigstore bundle, which carries its own signature/,
+      ],
+      [
+        [...sig, 'ok.sig', '--bundle', 'z.bundle.json', img.ref],
+        /--bundle: a bundle carries its own signature/,
+      ],
+      [[...sig, 'bad.sig', img.ref], /--signature bad.sig: .*base64/],
+      [[...sig, 'empty.sig', img.ref], /--signature empty.sig: is empty/],
+      [[...sig, 'no-such.sig', img.ref], /--signature: .*no-such.sig does not exist/],
+      [
+        [...sig, 'ok.sig', '--certificate', 'not.pem', img.ref],
+        /--certificate not.pem: contains no PEM block/,
+      ],
+      [
+        [...sig, 'ok.sig', '--certificate', 'two.crt', img.ref],
+        /--certificate two.crt: holds 2 certificates; give its CA certificates with --certificate-chain/,
+      ],
+      [
+        [...sig, 'ok.sig', '--certificate-chain', 'z.crt', img.ref],
+        /--certificate-chain: goes with --certificate/,
+      ],
+      [
+        [...sig, 'ok.sig', '--rekor-response', 'z.bundle.json', img.ref],
+        /--rekor-response z.bundle.json: is the log entry of another signature than --signature/,
+      ],
+      [
+        [...sig, 'ok.sig', '--rekor-response', 'unknown.json', img.ref],
+        /--rekor-response unknown.json: is neither a Sigstore bundle nor cosign's --bundle JSON/,
+      ],
+      [
+        [...sig, 'ok.sig', '--tsr', 'garbage.tsr', img.ref],
+        /--tsr garbage.tsr: is not an RFC 3161 timestamp/,
+      ],
+      [['attach', 'signature', '--tsr', 'garbage.tsr', img.ref], /--tsr: goes with --signature/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(oneError(r.stderr), message);
+    }
+    assert.deepEqual(await tagsOf('attach/detached-bad'), ['v1']);
   },
 );

@@ -285,6 +285,8 @@ test(
       assert.equal(v.status, 0, `${flag}: ${v.stderr}`);
       assert.equal(report(v.stdout).valid, 1);
       assert.deepEqual(report(v.stdout).verified[0]!.tlog, []);
+      // The summary says what was checked, and no more.
+      assert.match(v.stderr, /1 valid \(the signer's key checked for each valid one\)\n$/);
     }
     // The flag drops the log, not the signature check.
     const other = await run(['generate-key-pair', '--output-key-prefix', 'notlog-other']);

@@ -1,7 +1,13 @@
-/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, save, load, attach. */
+/** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, save, load, generate, attach. */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
-import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
+import {
+  addRegistryFlags,
+  collectAnnotation,
+  parseAnnotations,
+  registryOptions,
+  type RegistryFlags,
+} from '../registry-flags.ts';
 
 function withRegistry(cmd: Command): Command {
   return addRegistryFlags(cmd).option(
@@ -124,6 +130,29 @@ export function registerImageTools(program: Command): void {
     });
   });
 
+  withRegistry(
+    program
+      .command('generate')
+      .description(
+        'print the payload a signature of an image signs (simple signing, as cosign generate): sign it with any tool, then attach signature --payload --signature',
+      )
+      .argument('<image>')
+      .option(
+        '-a, --annotations <key=value>',
+        'annotation to sign with the image (repeatable)',
+        collectAnnotation,
+      ),
+  ).action(async (image: string, flags: RegistryFlags & { annotations?: string[] }) => {
+    const annotations = parseAnnotations(flags.annotations);
+    const { imagePayload } = await import('../../client/oci/attach.ts');
+    process.stdout.write(
+      await imagePayload(image, {
+        registry: registryOptions(flags),
+        ...(annotations ? { annotations } : {}),
+      }),
+    );
+  });
+
   const attach = program
     .command('attach')
     .description('put a signature or attestation made elsewhere on an image (as cosign attach)');
@@ -131,16 +160,25 @@ export function registerImageTools(program: Command): void {
     attach
       .command('signature')
       .description(
-        'attach a Sigstore bundle (from `signet sign --upload=false --bundle FILE`) as a referrer',
+        'attach a Sigstore bundle (from `signet sign --upload=false --bundle FILE`) as a referrer, or a signature made elsewhere over the payload `signet generate` prints (--signature) to the .sig tag',
       )
       .argument('<image>')
       .option('--bundle <file>', 'the Sigstore bundle (DSSE, its statement about the image)')
-      .option('--payload <file>', 'the same as --bundle (cosign takes either)')
-      .option('--signature <file>', 'refused: the legacy detached form is not supported')
-      .option('--certificate <file>', 'refused with --signature')
-      .option('--certificate-chain <file>', 'refused with --signature')
-      .option('--tsr <file>', 'refused with --signature')
-      .option('--rekor-response <file>', 'refused with --signature'),
+      .option(
+        '--payload <file>',
+        'with --signature: the signed simple-signing payload (default: the one `signet generate` prints); else the same as --bundle',
+      )
+      .option('--signature <file>', 'a signature over the payload, base64 (- reads stdin)')
+      .option('--certificate <file>', 'with --signature: the signing certificate (PEM)')
+      .option(
+        '--certificate-chain <file>',
+        'with --certificate: its CA certificates (PEM), issuer first',
+      )
+      .option('--tsr <file>', 'with --signature: an RFC 3161 timestamp response (DER) over it')
+      .option(
+        '--rekor-response <file>',
+        "with --signature: its Rekor v1 entry (a Sigstore bundle, or cosign's --bundle JSON)",
+      ),
   ).action(
     async (
       image: string,
@@ -154,24 +192,51 @@ export function registerImageTools(program: Command): void {
         rekorResponse?: string;
       },
     ) => {
-      const legacy: Array<[string, string | undefined]> = [
-        ['--signature', flags.signature],
+      if (flags.signature !== undefined) {
+        if (flags.bundle !== undefined)
+          throw invalid(
+            '--bundle',
+            'a bundle carries its own signature: give --bundle alone, or --payload with --signature',
+          );
+        const { readFileBytes, readStdin } = await import('../../client/sign/setup.ts');
+        const read = (file: string | undefined, flag: string) =>
+          file === undefined ? undefined : { name: file, bytes: readFileBytes(file, flag) };
+        const signature =
+          flags.signature === '-'
+            ? { name: '(stdin)', bytes: readStdin('--signature') }
+            : read(flags.signature, '--signature')!;
+        const parts = {
+          signature,
+          payload: read(flags.payload, '--payload'),
+          certificate: read(flags.certificate, '--certificate'),
+          chain: read(flags.certificateChain, '--certificate-chain'),
+          timestamp: read(flags.tsr, '--tsr'),
+          rekorResponse: read(flags.rekorResponse, '--rekor-response'),
+        };
+        const { attachDetachedSignature } = await import('../../client/oci/attach.ts');
+        const tag = await attachDetachedSignature(image, parts, {
+          registry: registryOptions(flags),
+        });
+        process.stderr.write(`attached ${signature.name} to ${image}: ${tag}\n`);
+        return;
+      }
+      const detached: Array<[string, string | undefined]> = [
         ['--certificate', flags.certificate],
         ['--certificate-chain', flags.certificateChain],
         ['--tsr', flags.tsr],
         ['--rekor-response', flags.rekorResponse],
       ];
-      for (const [flag, v] of legacy)
+      for (const [flag, v] of detached)
         if (v !== undefined)
           throw invalid(
             flag,
-            'the legacy detached form (a payload, a base64 signature and its certificate) is not supported: sign with `signet sign --upload=false --bundle FILE` and attach that bundle with --bundle',
+            'goes with --signature (a signature made elsewhere); a bundle carries its own',
           );
       if (flags.bundle !== undefined && flags.payload !== undefined)
         throw invalid('--payload', 'give the bundle once, with --bundle or --payload');
       const file = flags.bundle ?? flags.payload;
       if (file === undefined)
-        throw invalid('--bundle', 'is required: the Sigstore bundle to attach');
+        throw invalid('--bundle', 'is required: the Sigstore bundle to attach (or --signature)');
       await attachFiles(image, 'signature', [file], flags);
     },
   );

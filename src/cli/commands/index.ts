@@ -74,7 +74,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./verify-commit.ts')).registerVerifyTag,
   },
   {
-    names: ['tree', 'download', 'copy', 'clean', 'triangulate', 'save', 'load', 'attach'],
+    names: [
+      'tree',
+      'download',
+      'copy',
+      'clean',
+      'triangulate',
+      'save',
+      'load',
+      'generate',
+      'attach',
+    ],
     load: async () => (await import('./image-tools.ts')).registerImageTools,
   },
   { names: ['login'], load: async () => (await import('./login.ts')).registerLogin },

@@ -33,9 +33,12 @@ export function registerLogin(program: Command): void {
         );
       let password = flags.password;
       if (flags.passwordStdin) {
-        const fs = process.getBuiltinModule('node:fs');
+        const { readStdin } = await import('../../client/sign/setup.ts');
         // As crane: the one line ending of `echo "$TOKEN" |` is not part of the password.
-        password = fs.readFileSync(0, 'utf8').replace(/\n$/, '').replace(/\r$/, '');
+        password = new TextDecoder()
+          .decode(readStdin('--password-stdin'))
+          .replace(/\n$/, '')
+          .replace(/\r$/, '');
       }
       if (!flags.username) throw invalid('--username', `is required: the user name for ${host}`);
       if (!password)

@@ -4,7 +4,12 @@
  * bundle and RFC 3161 timestamp carry exactly what a v0.1 bundle carries, so a legacy signature
  * is verified by turning it into that bundle and handing it to the one verifier.
  */
-import { MEDIA_TYPE_V01, parseBundle, type Bundle } from '../../bundle/bundle.ts';
+import {
+  MEDIA_TYPE_V01,
+  parseBundle,
+  type Bundle,
+  type TransparencyLogEntry,
+} from '../../bundle/bundle.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -130,6 +135,27 @@ function rekorBundleToEntry(text: string, what: string): Record<string, unknown>
 }
 
 /**
+ * cosign's Rekor bundle annotation (pkg/cosign/bundle RekorBundle, Go field order) of a log entry
+ * that has a signed entry timestamp.
+ */
+export function rekorBundleAnnotation(entry: TransparencyLogEntry): string {
+  return JSON.stringify({
+    SignedEntryTimestamp: b64(entry.signedEntryTimestamp!),
+    Payload: {
+      body: b64(entry.canonicalizedBody),
+      integratedTime: entry.integratedTime,
+      logIndex: entry.logIndex,
+      logID: toHex(entry.logId),
+    },
+  });
+}
+
+/** cosign's RFC 3161 timestamp annotation (pkg/cosign/bundle RFC3161Timestamp). */
+export function timestampAnnotation(der: Uint8Array): string {
+  return JSON.stringify({ SignedRFC3161Timestamp: b64(der) });
+}
+
+/**
  * The layer annotations for a signature bundle (what cosign writes): the signature, the
  * certificate PEM, the Rekor v1 entry as a SET bundle, the RFC 3161 timestamp.
  */
@@ -151,16 +177,7 @@ export function bundleToLegacyAnnotations(bundle: Bundle): Record<string, string
         .join('');
   }
   const withSet = vm.tlogEntries.find((e) => e.signedEntryTimestamp !== undefined);
-  if (withSet)
-    a[ANN_BUNDLE] = JSON.stringify({
-      SignedEntryTimestamp: b64(withSet.signedEntryTimestamp!),
-      Payload: {
-        body: b64(withSet.canonicalizedBody),
-        integratedTime: withSet.integratedTime,
-        logIndex: withSet.logIndex,
-        logID: toHex(withSet.logId),
-      },
-    });
+  if (withSet) a[ANN_BUNDLE] = rekorBundleAnnotation(withSet);
   else if (vm.tlogEntries.length > 0)
     throw new SignetError(
       'unsupported',
@@ -168,6 +185,6 @@ export function bundleToLegacyAnnotations(bundle: Bundle): Record<string, string
       'the legacy .sig scheme carries a Rekor v1 signed entry timestamp, and this signature was logged without one (Rekor v2): sign with --rekor-version 1, or use --registry-referrers-mode oci-1-1',
     );
   if (vm.rfc3161Timestamps.length > 0)
-    a[ANN_TIMESTAMP] = JSON.stringify({ SignedRFC3161Timestamp: b64(vm.rfc3161Timestamps[0]!) });
+    a[ANN_TIMESTAMP] = timestampAnnotation(vm.rfc3161Timestamps[0]!);
   return a;
 }

@@ -371,6 +371,15 @@ export function readFileBytes(file: string, flag: string): Uint8Array {
   }
 }
 
+/** Everything on standard input (a flag given as `-`), with an error that names the flag. */
+export function readStdin(flag: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(0));
+  } catch (e) {
+    throw invalid(flag, `standard input could not be read (${(e as Error).message})`, e);
+  }
+}
+
 function fileError(file: string, flag: string, e: unknown) {
   return invalid(flag, describeSystemError(e, file), e);
 }
