@@ -303,6 +303,14 @@ test(
     const sk = await run(['verify', ...byKey, '--sk', img.ref]);
     assert.equal(sk.status, 1, sk.stderr);
     assert.match(sk.stderr, /^error: --sk: hardware security keys are not supported/m);
+    for (const flag of ['--bundle', '--signature', '--certificate', '--certificate-chain']) {
+      const r = await run(['verify', ...byKey, flag, 'x', img.ref]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`^error: ${flag}: is for a file's signature \\(verify-blob\\)`, 'm'),
+      );
+    }
   },
 );
 

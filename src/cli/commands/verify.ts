@@ -53,6 +53,18 @@ export async function runImageVerify(
   try {
     // As for blobs: deprecated spellings mapped, SIGNET_SERVER applied, the unsupported refused.
     const flags: ImageVerifyFlags = { ...cli, ...verifyFlagsFrom(cli) };
+    const detached: Array<[string, string | undefined]> = [
+      ['--bundle', flags.bundle],
+      ['--signature', flags.signature],
+      ['--certificate', flags.certificate],
+      ['--certificate-chain', flags.certificateChain],
+    ];
+    for (const [flag, v] of detached)
+      if (v !== undefined)
+        throw invalid(
+          flag,
+          "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root",
+        );
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
