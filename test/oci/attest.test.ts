@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
-import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { oneError, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
 const { stack, reg, dir, run, identity, issuer, who, keyed, opts } =
   await imageTestbed('signet-attest-');
@@ -251,7 +251,123 @@ test(
     assert.equal(bundle.status, 1);
     assert.match(
       bundle.stderr,
-      /^error: --bundle: names one image's bundle; with 2 images the attestations go to the registry$/m,
+      /^error: --bundle: writes one file; with 2 images the attestations go to the registry$/m,
     );
+  },
+);
+
+test(
+  "cosign attest's flags: --replace on the .att tag, --no-upload, --rekor-entry-type, --record-creation-timestamp",
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'att/replace');
+    const hex = img.digest.slice('sha256:'.length);
+    fs.writeFileSync(path.join(dir, 'v1.json'), '{"v":1}');
+    fs.writeFileSync(path.join(dir, 'v2.json'), '{"v":2}');
+    const legacy = ['--registry-referrers-mode', 'legacy'];
+    const attest = (type: string, predicate: string, extra: string[] = []) =>
+      run([
+        'attest',
+        ...keyed,
+        ...legacy,
+        '--type',
+        type,
+        '--predicate',
+        predicate,
+        ...extra,
+        img.ref,
+      ]);
+    const layers = () =>
+      (
+        inspectRaw(reg!, `att/replace:sha256-${hex}.att`) as {
+          layers: Array<{ annotations: Record<string, string> }>;
+        }
+      ).layers.map((l) => l.annotations.predicateType);
+    for (const [type, pred] of [
+      ['https://example.com/a', 'v1.json'],
+      ['https://example.com/a', 'v2.json'],
+      ['https://example.com/b', 'v1.json'],
+    ] as const) {
+      const a = await attest(type, pred);
+      assert.equal(a.status, 0, a.stderr);
+    }
+    assert.deepEqual(layers(), [
+      'https://example.com/a',
+      'https://example.com/a',
+      'https://example.com/b',
+    ]);
+    // --replace: both of type a go, b stays, the new one is added.
+    const r = await attest('https://example.com/a', 'v2.json', [
+      '--replace',
+      '--record-creation-timestamp',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^Flag --record-creation-timestamp has been deprecated/m);
+    assert.deepEqual(layers(), ['https://example.com/b', 'https://example.com/a']);
+    const v = await run([
+      'verify-attestation',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      '--type',
+      'https://example.com/a',
+      img.ref,
+    ]);
+    assert.equal(v.status, 0, v.stderr);
+    const statements = JSON.parse(v.stdout) as {
+      verified: Array<{ statement: { predicate: unknown } }>;
+    };
+    assert.deepEqual(
+      statements.verified.map((x) => x.statement.predicate),
+      [{ v: 2 }],
+    );
+    // The .att image records when it was written.
+    const man = inspectRaw(reg!, `att/replace:sha256-${hex}.att`) as {
+      config: { digest: string };
+    };
+    const config = (await (
+      await fetch(`${reg!.url}/v2/att/replace/blobs/${man.config.digest}`)
+    ).json()) as { created: string };
+    assert.match(config.created, /^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(Math.abs(Date.parse(config.created) - Date.now()) < 120_000, config.created);
+
+    // --replace with referrers: said to have no effect, and the attestation is added.
+    const ref = await run([
+      'attest',
+      ...keyed,
+      '--type',
+      'https://example.com/a',
+      '--predicate',
+      'v1.json',
+      '--replace',
+      img.ref,
+    ]);
+    assert.equal(ref.status, 0, ref.stderr);
+    assert.match(ref.stderr, /^warning: --replace has no effect on OCI 1.1 referrers/m);
+
+    // --no-upload: the bundle only, the registry untouched.
+    const before = layers();
+    const nu = await attest('https://example.com/c', 'v1.json', [
+      '--no-upload',
+      '--bundle',
+      'nu-att.json',
+    ]);
+    assert.equal(nu.status, 0, nu.stderr);
+    assert.ok(fs.existsSync(path.join(dir, 'nu-att.json')));
+    assert.deepEqual(layers(), before);
+    const nb = await attest('https://example.com/c', 'v1.json', ['--no-upload']);
+    assert.equal(nb.status, 1);
+    assert.match(oneError(nb.stderr), /--upload: false needs --bundle FILE/);
+
+    for (const [value, message] of [
+      ['intoto', /--rekor-entry-type: intoto entries are not written/],
+      ['x', /--rekor-entry-type: "x" is not dsse or intoto/],
+    ] as const) {
+      const e = await attest('https://example.com/c', 'v1.json', ['--rekor-entry-type', value]);
+      assert.equal(e.status, 1, e.stderr);
+      assert.match(oneError(e.stderr), message);
+    }
+    assert.deepEqual(layers(), before);
   },
 );

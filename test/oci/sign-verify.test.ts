@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
-import { verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
+import { oneError, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
 const { stack, reg, dir, run, identity, issuer, who, keyed, opts } =
   await imageTestbed('signet-oci-');
@@ -484,10 +484,182 @@ test(
     assert.equal(bundle.status, 1);
     assert.match(
       bundle.stderr,
-      /^error: --bundle: names one image's bundle; with 2 images the signatures go to the registry$/m,
+      /^error: --bundle: writes one file; with 2 images the signatures go to the registry$/m,
     );
     const local = await run(['verify', ...who, '--local-image', dir, a.ref, b.ref]);
     assert.equal(local.status, 1);
     assert.match(local.stderr, /^error: --local-image: verifies one image layout at a time$/m);
+  },
+);
+
+test(
+  "sign and attest write cosign's detached outputs of the image's signature; with several images they are refused",
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/outputs');
+    const s = await signKeyless(img.ref, [
+      '--registry-referrers-mode',
+      'legacy',
+      '--rekor-version',
+      '1',
+      '--output-signature',
+      'img.sig',
+      '--output-certificate',
+      'img.crt',
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stderr, /^Wrote signature to file img.sig$/m);
+    // They are what the .sig layer carries: the signature over the payload, the certificate.
+    const hex = img.digest.slice('sha256:'.length);
+    const layer = (
+      inspectRaw(reg!, `app/outputs:sha256-${hex}.sig`) as {
+        layers: Array<{ annotations: Record<string, string> }>;
+      }
+    ).layers[0]!;
+    assert.equal(
+      fs.readFileSync(path.join(dir, 'img.sig'), 'utf8'),
+      layer.annotations['dev.cosignproject.cosign/signature'],
+    );
+    assert.equal(
+      fs.readFileSync(path.join(dir, 'img.crt'), 'utf8'),
+      layer.annotations['dev.sigstore.cosign/certificate'],
+    );
+    fs.writeFileSync(path.join(dir, 'out-pred.json'), '{}');
+    const att = await run([
+      'attest',
+      ...keyed,
+      '--predicate',
+      'out-pred.json',
+      '--output-signature',
+      'att.sig',
+      img.ref,
+    ]);
+    assert.equal(att.status, 0, att.stderr);
+    const env = JSON.parse(
+      Buffer.from(fs.readFileSync(path.join(dir, 'att.sig'), 'utf8'), 'base64').toString(),
+    ) as { payloadType: string };
+    assert.equal(env.payloadType, 'application/vnd.in-toto+json');
+    const two = pushImage(reg!, 'app/outputs2');
+    for (const flag of ['--output-signature', '--output-certificate', '--rfc3161-timestamp']) {
+      const r = await run(['sign', ...keyed, flag, 'x', img.ref, two.ref]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        oneError(r.stderr),
+        new RegExp(`^error: ${flag}: writes one file; with 2 images the signatures go`),
+      );
+    }
+  },
+);
+
+test(
+  "cosign sign's legacy flags: --sign-container-identity, --payload, --output-payload, --record-creation-timestamp; --attachment refused",
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/mirror');
+    const hex = img.digest.slice('sha256:'.length);
+    const legacy = [...keyed, '--registry-referrers-mode', 'legacy'];
+    const sigLayers = () =>
+      inspectRaw(reg!, `app/mirror:sha256-${hex}.sig`) as {
+        config: { digest: string };
+        layers: Array<{ digest: string }>;
+      };
+    const blob = async (digest: string) =>
+      (await fetch(`${reg!.url}/v2/app/mirror/blobs/${digest}`)).text();
+    // Two names a mirror serves the image under: a signature for each.
+    const s = await run([
+      'sign',
+      ...legacy,
+      '--sign-container-identity',
+      'mirror.example/app,mirror.example/app2',
+      '--record-creation-timestamp',
+      img.ref,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stderr, /^Flag --sign-container-identity has been deprecated/m);
+    const man = sigLayers();
+    const refs = await Promise.all(
+      man.layers.map(
+        async (l) =>
+          (JSON.parse(await blob(l.digest)) as { critical: { identity: Record<string, string> } })
+            .critical.identity['docker-reference'],
+      ),
+    );
+    assert.deepEqual(refs, ['mirror.example/app', 'mirror.example/app2']);
+    const created = (JSON.parse(await blob(man.config.digest)) as { created: string }).created;
+    assert.notEqual(created, '0001-01-01T00:00:00Z');
+    const v = await run(['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(report(v.stdout).valid, 2);
+
+    // --payload: the payload `generate -a` printed, signed as given, and written back out.
+    const g = await run(['generate', '-a', 'team=web', img.ref]);
+    fs.writeFileSync(path.join(dir, 'mirror-payload.json'), g.stdout);
+    const p = await run([
+      'sign',
+      ...legacy,
+      '--payload',
+      'mirror-payload.json',
+      '--output-payload',
+      'signed-payload.json',
+      img.ref,
+    ]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.equal(fs.readFileSync(path.join(dir, 'signed-payload.json'), 'utf8'), g.stdout);
+    assert.equal(await blob(sigLayers().layers[2]!.digest), g.stdout);
+    const va = await run([
+      'verify',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      '-a',
+      'team=web',
+      img.ref,
+    ]);
+    assert.equal(report(va.stdout).valid, 1, va.stderr);
+
+    // Refused, nothing signed: a payload about another image, a payload in the oci-1-1 scheme,
+    // a payload with identities, several identities with one output file, --attachment.
+    const other = pushImage(reg!, 'app/mirror-other');
+    fs.writeFileSync(
+      path.join(dir, 'other-payload.json'),
+      (await run(['generate', other.ref])).stdout,
+    );
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [...legacy, '--payload', 'other-payload.json', img.ref],
+        new RegExp(`--payload: is about ${other.digest}, not the image \\(${img.digest}\\)`),
+      ],
+      [
+        [...keyed, '--payload', 'mirror-payload.json', img.ref],
+        /--payload: sets the simple-signing payload of the legacy .sig scheme/,
+      ],
+      [
+        [
+          ...legacy,
+          '--payload',
+          'mirror-payload.json',
+          '--sign-container-identity',
+          'm/x',
+          img.ref,
+        ],
+        /--sign-container-identity: goes with a generated payload, not --payload/,
+      ],
+      [
+        [...legacy, '--sign-container-identity', 'a/b,c/d', '--output-signature', 's', img.ref],
+        /--output-signature: writes one file; with 2 container identities/,
+      ],
+      [
+        [...legacy, '--attachment', 'sbom', img.ref],
+        /--attachment: signing an attached SBOM is not supported/,
+      ],
+    ];
+    const before = sigLayers().layers.length;
+    for (const [args, message] of cases) {
+      const r = await run(['sign', ...args]);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(oneError(r.stderr), message);
+    }
+    assert.equal(sigLayers().layers.length, before);
   },
 );

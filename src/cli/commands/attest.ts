@@ -1,13 +1,23 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
-import { checkBundleTarget, signingOptions, writeBundleOutput } from './sign-blob.ts';
-import { addImageWriteFlags, warnTag, writeMode, type ImageSigningFlags } from './sign.ts';
-import { parseBool, registryOptions } from '../registry-flags.ts';
+import { checkBundleTarget, signingOptions } from './sign-blob.ts';
+import {
+  addImageWriteFlags,
+  refuseOutputsForMany,
+  uploadFlag,
+  warnTag,
+  writeImageOutputs,
+  writeMode,
+  type ImageSigningFlags,
+} from './sign.ts';
+import { registryOptions } from '../registry-flags.ts';
 
 interface AttestFlags extends ImageSigningFlags {
   predicate?: string;
   statement?: string;
   type: string;
+  replace?: boolean;
+  rekorEntryType: string;
 }
 
 export function registerAttest(program: Command): void {
@@ -33,8 +43,25 @@ export function registerAttest(program: Command): void {
         '--type <type>',
         'predicate type: slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, link, custom, or a URI',
         'custom',
+      )
+      .option('--no-upload', 'same as --upload=false (cosign attest)')
+      .option(
+        '--replace',
+        'legacy: the attestation replaces those of its predicate type on the .att tag (a referrer is always added)',
+      )
+      .option(
+        '--rekor-entry-type <type>',
+        'the log entry kind: dsse (intoto is refused: Signet logs DSSE entries, as cosign v3 does)',
+        'dsse',
       ),
   ).action(async (images: string[], flags: AttestFlags) => {
+    if (flags.rekorEntryType !== 'dsse')
+      throw invalid(
+        '--rekor-entry-type',
+        flags.rekorEntryType === 'intoto'
+          ? 'intoto entries are not written: the attestation is logged as a dsse entry, as cosign v3 does (leave the flag out)'
+          : `"${flags.rekorEntryType}" is not dsse or intoto`,
+      );
     if (flags.predicate !== undefined && flags.statement !== undefined)
       throw invalid('--statement', 'give either --predicate or --statement, not both');
     if (flags.predicate === undefined && flags.statement === undefined)
@@ -42,13 +69,17 @@ export function registerAttest(program: Command): void {
         '--predicate',
         'is required: the file holding the predicate (or --statement FILE)',
       );
-    const upload = parseBool(flags.upload, '--upload');
+    const upload = uploadFlag(flags);
     const mode = writeMode(flags);
-    if (images.length > 1 && flags.bundle !== undefined)
-      throw invalid(
-        '--bundle',
-        `names one image's bundle; with ${images.length} images the attestations go to the registry`,
+    if (flags.replace && mode !== 'legacy')
+      process.stderr.write(
+        'warning: --replace has no effect on OCI 1.1 referrers (as in cosign): the attestation is added beside the others of its type; verify-attestation checks each\n',
       );
+    refuseOutputsForMany(
+      flags,
+      images.length,
+      `with ${images.length} images the attestations go to the registry`,
+    );
     if (!upload && flags.bundle === undefined)
       throw invalid('--upload', 'false needs --bundle FILE: the attestation has to go somewhere');
     const sign = await import('../../client/sign/index.ts');
@@ -66,7 +97,6 @@ export function registerAttest(program: Command): void {
     const registry = registryOptions(flags);
     await checkBundleTarget(flags.bundle);
     const oci = await import('../../client/oci/index.ts');
-    const { serializeBundle } = await import('../../bundle/bundle.ts');
     // Every image is resolved, and a --statement checked against it, before anything is signed.
     const all = [];
     for (const image of images) {
@@ -81,10 +111,9 @@ export function registerAttest(program: Command): void {
         mode,
         upload,
         registry,
-        onSigned: async (_img, bundle) => {
-          if (flags.bundle !== undefined)
-            await writeBundleOutput(serializeBundle(bundle), flags.bundle);
-        },
+        recordCreationTimestamp: flags.recordCreationTimestamp,
+        ...(flags.replace ? { replace: true } : {}),
+        onSigned: async (_img, bundle, payload) => writeImageOutputs(bundle, payload, flags),
       });
       if (r.stored)
         process.stderr.write(

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import type { ResolvedImage } from '../../client/oci/image.ts';
-import { invalid } from '../../core/errors.ts';
+import type { ImageSignOptions } from '../../client/oci/sign.ts';
+import { describeSystemError, invalid } from '../../core/errors.ts';
+import type { Bundle } from '../../bundle/bundle.ts';
 import {
   addSigningFlags,
   checkBundleTarget,
   signingOptions,
   writeBundleOutput,
+  writeDetachedOutputs,
   type SigningFlags,
 } from './sign-blob.ts';
 import {
@@ -16,20 +19,34 @@ import {
   registryOptions,
   type RegistryFlags,
 } from '../registry-flags.ts';
+import { addBool, deprecate } from '../options.ts';
 
 export interface ImageSigningFlags extends SigningFlags, RegistryFlags {
-  upload: string;
+  /** `--upload <bool>`; false also from attest's `--no-upload`. */
+  upload: string | boolean;
   registryReferrersMode: string;
+  recordCreationTimestamp: boolean;
 }
 
 export function addImageWriteFlags(cmd: Command): Command {
-  return addRegistryFlags(addSigningFlags(cmd))
+  addRegistryFlags(addSigningFlags(cmd))
     .option('--upload <bool>', 'push the signature to the registry (true|false)', 'true')
     .option(
       '--registry-referrers-mode <mode>',
       'where to store it: oci-1-1 (a referrer holding a bundle, cosign v3) or legacy (the .sig/.att tag)',
       'oci-1-1',
     );
+  addBool(
+    cmd,
+    'record-creation-timestamp',
+    'legacy: record the time as the .sig/.att image creation (a referrer always carries it)',
+  );
+  return deprecate(cmd, 'record-creation-timestamp', 'not used with the new bundle format');
+}
+
+/** `--upload` (or attest's `--no-upload`) as a boolean. */
+export function uploadFlag(f: ImageSigningFlags): boolean {
+  return typeof f.upload === 'boolean' ? f.upload : parseBool(f.upload, '--upload');
 }
 
 export function writeMode(f: ImageSigningFlags): 'oci-1-1' | 'legacy' {
@@ -39,6 +56,55 @@ export function writeMode(f: ImageSigningFlags): 'oci-1-1' | 'legacy' {
       `"${f.registryReferrersMode}" is not legacy or oci-1-1`,
     );
   return f.registryReferrersMode;
+}
+
+/**
+ * --bundle and cosign's detached outputs (--output-signature, --output-certificate,
+ * --rfc3161-timestamp, --output-payload) name one signature's files: refused when a run makes
+ * `count` of them, with `why`.
+ */
+export function refuseOutputsForMany(
+  flags: ImageSigningFlags & { outputPayload?: string },
+  count: number,
+  why: string,
+): void {
+  if (count <= 1) return;
+  const outputs: Array<[string, string | undefined]> = [
+    ['--bundle', flags.bundle],
+    ['--output-payload', flags.outputPayload],
+    ['--output-signature', flags.outputSignature],
+    ['--output', flags.output],
+    ['--output-certificate', flags.outputCertificate],
+    ['--rfc3161-timestamp', flags.rfc3161Timestamp],
+  ];
+  for (const [flag, v] of outputs)
+    if (v !== undefined) throw invalid(flag, `writes one file; ${why}`);
+}
+
+/** What the flags ask to keep of a new signature of an image, before it is pushed. */
+export async function writeImageOutputs(
+  bundle: Bundle,
+  payload: Uint8Array,
+  flags: ImageSigningFlags & { outputPayload?: string },
+): Promise<void> {
+  if (flags.bundle !== undefined) {
+    const { serializeBundle } = await import('../../bundle/bundle.ts');
+    await writeBundleOutput(serializeBundle(bundle), flags.bundle);
+  }
+  await writeDetachedOutputs(bundle, flags);
+  if (flags.outputPayload !== undefined) {
+    const fs = process.getBuiltinModule('node:fs');
+    try {
+      fs.writeFileSync(flags.outputPayload, payload);
+    } catch (e) {
+      throw invalid(
+        '--output-payload',
+        `cannot write ${describeSystemError(e, flags.outputPayload)}`,
+        e,
+      );
+    }
+    process.stderr.write(`Wrote payload to file ${flags.outputPayload}\n`);
+  }
 }
 
 /** cosign's warning for a tag, in one line. */
@@ -62,7 +128,7 @@ function nameOf(r: ResolvedImage): string {
 }
 
 export function registerSign(program: Command): void {
-  addImageWriteFlags(
+  const sign = addImageWriteFlags(
     program
       .command('sign')
       .description('sign a container image in its registry (keyless or --key), as cosign sign does')
@@ -75,33 +141,105 @@ export function registerSign(program: Command): void {
         'annotation to sign with the image (repeatable)',
         collectAnnotation,
       )
+      .option('-r, --recursive', 'for a multi-platform index: sign the index and every image in it')
       .option(
-        '-r, --recursive',
-        'for a multi-platform index: sign the index and every image in it',
-      ),
-  ).action(
+        '--sign-container-identity <names>',
+        'legacy: the docker-reference the payload claims (the name a mirror serves the image under; comma-separated or repeatable: one signature each)',
+        (v: string, all: string[] = []) => [...all, ...v.split(',')],
+      )
+      .option(
+        '--payload <file>',
+        'legacy: sign this simple-signing payload (from `signet generate`)',
+      )
+      .option('--output-payload <file>', 'also write the signed payload to this file')
+      .option('--attachment <type>', 'refused: attachments (SBOMs) are not signed in place'),
+  );
+  // cosign's messages (options/sign.go)
+  deprecate(
+    sign,
+    'sign-container-identity',
+    'not possible when OCI referrers become the default behavior',
+  );
+  deprecate(sign, 'payload', 'payload will always be generated automatically in future versions');
+  deprecate(
+    sign,
+    'output-payload',
+    'please use --bundle to provide the output bundle location, which will include the payload',
+  );
+  deprecate(
+    sign,
+    'attachment',
+    'please use OCI referrers for attachments; see `cosign attach sbom --registry-referrers-mode=oci-1-1 --help`',
+  );
+  sign.action(
     async (
       images: string[],
-      flags: ImageSigningFlags & { annotations?: string[]; recursive?: boolean },
+      flags: ImageSigningFlags & {
+        annotations?: string[];
+        recursive?: boolean;
+        signContainerIdentity?: string[];
+        payload?: string;
+        outputPayload?: string;
+        attachment?: string;
+      },
     ) => {
-      const upload = parseBool(flags.upload, '--upload');
-      const mode = writeMode(flags);
-      const annotations = parseAnnotations(flags.annotations);
-      if (images.length > 1 && flags.bundle !== undefined)
+      if (flags.attachment !== undefined)
         throw invalid(
-          '--bundle',
-          `names one image's bundle; with ${images.length} images the signatures go to the registry`,
+          '--attachment',
+          'signing an attached SBOM is not supported (cosign deprecated it): attest the SBOM to the image with `attest --type spdxjson|cyclonedx --predicate FILE`',
         );
+      const upload = uploadFlag(flags);
+      const mode = writeMode(flags);
+      const identities = flags.signContainerIdentity?.map((id) => {
+        if (id.trim() === '') throw invalid('--sign-container-identity', 'names an empty identity');
+        return id.trim();
+      });
+      if ((identities?.length ?? 0) > 1)
+        refuseOutputsForMany(
+          flags,
+          identities!.length,
+          `with ${identities!.length} container identities there is a signature for each`,
+        );
+      let payload: Uint8Array | undefined;
+      if (flags.payload !== undefined) {
+        if (images.length > 1 || flags.recursive)
+          throw invalid(
+            '--payload',
+            `is about one image; ${flags.recursive ? '-r signs every image of the index' : `${images.length} were given`}`,
+          );
+        const { readFileBytes } = await import('../../client/sign/setup.ts');
+        payload = readFileBytes(flags.payload, '--payload');
+      }
+      const annotations = parseAnnotations(flags.annotations);
+      refuseOutputsForMany(
+        flags,
+        images.length,
+        `with ${images.length} images the signatures go to the registry`,
+      );
       if (!upload && flags.bundle === undefined)
         throw invalid('--upload', 'false needs --bundle FILE: the signature has to go somewhere');
       const registry = registryOptions(flags);
       await checkBundleTarget(flags.bundle);
       const oci = await import('../../client/oci/index.ts');
-      const { serializeBundle } = await import('../../bundle/bundle.ts');
+      /** The first image named: the one --bundle and the other output files are of. */
+      let first: ResolvedImage | undefined;
+      const signOptions: ImageSignOptions = {
+        mode,
+        upload,
+        registry,
+        recordCreationTimestamp: flags.recordCreationTimestamp,
+        ...(annotations ? { annotations } : {}),
+        ...(identities ? { containerIdentities: identities } : {}),
+        ...(payload ? { payload } : {}),
+        // Written before the push, so a failed push still leaves the bundle (the log has it).
+        onSigned: async (img, bundle, signedPayload) => {
+          if (img === first) await writeImageOutputs(bundle, signedPayload, flags);
+        },
+      };
+      oci.checkSignOptions(signOptions);
       // Every image is resolved (and a tag warned about) before anything is signed or logged.
       // An image named twice (by tag and by digest, say) is signed once.
       const all = new Map<string, ResolvedImage>();
-      let first: ResolvedImage | undefined;
       for (const image of images) {
         const resolved = await oci.resolveImage(image, { registry });
         warnTag(image, resolved);
@@ -113,17 +251,7 @@ export function registerSign(program: Command): void {
       }
       const { setupSigning } = await import('../../client/sign/index.ts');
       const ctx = await setupSigning(await signingOptions(flags));
-      const signed = await oci.signResolved([...all.values()], ctx, {
-        mode,
-        upload,
-        registry,
-        ...(annotations ? { annotations } : {}),
-        // Written before the push, so a failed push still leaves the bundle (the log has it).
-        onSigned: async (img, bundle) => {
-          if (flags.bundle !== undefined && img === first)
-            await writeBundleOutput(serializeBundle(bundle), flags.bundle);
-        },
-      });
+      const signed = await oci.signResolved([...all.values()], ctx, signOptions);
       for (const s of signed)
         if (s.stored)
           process.stderr.write(

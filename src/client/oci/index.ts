@@ -15,10 +15,12 @@ export {
 export {
   signImage,
   signResolved,
+  checkSignOptions,
   attestImage,
   attestResolved,
   attestationStatement,
   type ImageSignOptions,
+  type ImageAttestOptions,
   type ImageWriteOptions,
   type SignedImage,
   type AttestInput,

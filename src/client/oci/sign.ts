@@ -21,7 +21,9 @@ import {
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from '../../core/oci/cosign.ts';
 import { repositoryName, type ImageReference } from '../../core/oci/reference.ts';
-import { buildSimpleSigning } from '../../core/oci/simple-signing.ts';
+import { buildSimpleSigning, parseSimpleSigning } from '../../core/oci/simple-signing.ts';
+import { parseJsonText } from '../../core/json.ts';
+import type { Descriptor } from '../../core/oci/manifest.ts';
 import { signArtifact, signEnvelope, type SignContext } from '../sign/sign.ts';
 import {
   aboutImage,
@@ -31,7 +33,7 @@ import {
   type ResolvedImage,
 } from './image.ts';
 import { bundleToLegacyAnnotations } from './legacy.ts';
-import type { RegistryOptions } from './registry.ts';
+import type { RegistryOptions, Repository } from './registry.ts';
 import { appendLegacy, attachBundle } from './write.ts';
 
 export type ReferrersMode = 'oci-1-1' | 'legacy';
@@ -42,9 +44,14 @@ export interface ImageWriteOptions {
   /** false: sign only (`--upload=false`); the bundle goes to `onSigned`. */
   upload?: boolean;
   registry?: RegistryOptions;
-  /** Each new bundle, before it is pushed. */
-  onSigned?: (image: ResolvedImage, bundle: Bundle) => Promise<void> | void;
+  /** Each new bundle and the payload it signs (the simple-signing JSON or the statement), before it is pushed. */
+  onSigned?: (image: ResolvedImage, bundle: Bundle, payload: Uint8Array) => Promise<void> | void;
   onEvent?: (message: string) => void;
+  /**
+   * `legacy`: record the time as the `.sig`/`.att` image's creation (cosign
+   * --record-creation-timestamp; a referrer always carries it).
+   */
+  recordCreationTimestamp?: boolean;
 }
 
 export interface ImageSignOptions extends ImageWriteOptions {
@@ -52,6 +59,18 @@ export interface ImageSignOptions extends ImageWriteOptions {
   annotations?: Record<string, string>;
   /** `-r`: an index and every manifest in it. */
   recursive?: boolean;
+  /**
+   * `legacy`: the docker-reference each signature claims (cosign --sign-container-identity:
+   * the name a mirror serves the image under); one signature each. Default: the repository.
+   */
+  containerIdentities?: string[];
+  /** `legacy`: a simple-signing payload to sign as given (cosign --payload); it must be about the image. */
+  payload?: Uint8Array;
+}
+
+export interface ImageAttestOptions extends ImageWriteOptions {
+  /** `legacy`: the new attestation replaces those of its predicate type on `.att` (cosign --replace). */
+  replace?: boolean;
 }
 
 export interface SignedImage {
@@ -88,10 +107,11 @@ function logged(bundle: Bundle): string {
 async function push(
   image: ResolvedImage,
   bundle: Bundle,
+  payload: Uint8Array,
   o: ImageWriteOptions,
   store: () => Promise<string>,
 ): Promise<string | undefined> {
-  await o.onSigned?.(image, bundle);
+  await o.onSigned?.(image, bundle, payload);
   if (o.upload === false) return undefined;
   try {
     return await store();
@@ -113,26 +133,30 @@ export async function signResolved(
 ): Promise<SignedImage[]> {
   const mode = o.mode ?? 'oci-1-1';
   checkMode(mode, ctx);
+  checkSignOptions(o);
   const out: SignedImage[] = [];
   for (const image of images) {
     const repo = repositoryOf(image.ref, o.registry);
     const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;
     if (mode === 'legacy') {
-      const payload = buildSimpleSigning(repositoryName(image.ref), image.digest, o.annotations);
-      const bundle = await signArtifact(payload, ctx);
-      const annotations = bundleToLegacyAnnotations(bundle);
-      const stored = await push(image, bundle, o, () =>
-        appendLegacy(
-          repo,
-          image.digest,
-          'sig',
-          { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, payload, annotations },
-          what,
-        ),
-      );
-      out.push({ image, bundle, ...(stored ? { stored } : {}) });
+      for (const payload of legacyPayloads(image, o)) {
+        const bundle = await signArtifact(payload, ctx);
+        const annotations = bundleToLegacyAnnotations(bundle);
+        const stored = await push(image, bundle, payload, o, () =>
+          appendLegacy(
+            repo,
+            image.digest,
+            'sig',
+            { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, payload, annotations },
+            what,
+            o.recordCreationTimestamp ? { created: new Date() } : {},
+          ),
+        );
+        out.push({ image, bundle, ...(stored ? { stored } : {}) });
+      }
       continue;
     }
+
     // cosign signDigestBundle: subject = the digest, with the annotations; empty predicate.
     const subject: Record<string, unknown> = {
       digest: { [image.digest.algorithm]: image.digest.hex },
@@ -150,6 +174,7 @@ export async function signResolved(
     const stored = await push(
       image,
       bundle,
+      statement,
       o,
       async () =>
         (
@@ -165,6 +190,44 @@ export async function signResolved(
     out.push({ image, bundle, ...(stored ? { stored } : {}) });
   }
   return out;
+}
+
+/**
+ * Options that contradict each other, refused before anything is signed (the CLI asks before it
+ * gets a certificate): the payload options belong to the legacy scheme.
+ */
+export function checkSignOptions(o: ImageSignOptions): void {
+  if (
+    (o.mode ?? 'oci-1-1') !== 'legacy' &&
+    (o.payload !== undefined || o.containerIdentities?.length)
+  )
+    throw invalid(
+      o.payload !== undefined ? '--payload' : '--sign-container-identity',
+      'sets the simple-signing payload of the legacy .sig scheme; the oci-1-1 scheme signs an in-toto statement about the digest (use --registry-referrers-mode legacy)',
+    );
+  if (o.payload !== undefined && o.containerIdentities?.length)
+    throw invalid('--sign-container-identity', 'goes with a generated payload, not --payload');
+}
+
+/**
+ * The simple-signing payloads a legacy signature of `image` signs: the one given (checked to be
+ * about the image), else one per claimed identity (the repository by default), as cosign's
+ * signDigest makes them.
+ */
+function legacyPayloads(image: ResolvedImage, o: ImageSignOptions): Uint8Array[] {
+  if (o.payload !== undefined) {
+    const p = parseSimpleSigning(o.payload, '--payload');
+    if (p.manifestDigest.text !== image.digest.text)
+      throw invalid(
+        '--payload',
+        `is about ${p.manifestDigest.text}, not the image (${image.digest.text})`,
+      );
+    return [o.payload];
+  }
+  const identities = o.containerIdentities?.length
+    ? o.containerIdentities
+    : [repositoryName(image.ref)];
+  return identities.map((id) => buildSimpleSigning(id, image.digest, o.annotations));
 }
 
 /** Resolve `image` (and with `recursive`, every manifest of its index) and sign each. */
@@ -217,7 +280,7 @@ export async function attestResolved(
   image: ResolvedImage,
   input: AttestInput,
   ctx: SignContext,
-  o: ImageWriteOptions = {},
+  o: ImageAttestOptions = {},
 ): Promise<SignedImage> {
   const mode = o.mode ?? 'oci-1-1';
   checkMode(mode, ctx);
@@ -237,19 +300,24 @@ export async function attestResolved(
       ...bundleToLegacyAnnotations(bundle),
       [ANN_PREDICATE_TYPE]: predicateType,
     };
-    stored = await push(image, bundle, o, () =>
+    stored = await push(image, bundle, statement, o, () =>
       appendLegacy(
         repo,
         image.digest,
         'att',
         { mediaType: DSSE_MEDIA_TYPE, payload, annotations },
         what,
+        {
+          ...(o.recordCreationTimestamp ? { created: new Date() } : {}),
+          ...(o.replace ? { replaces: (l) => ofPredicateType(repo, l, predicateType, what) } : {}),
+        },
       ),
     );
   } else
     stored = await push(
       image,
       bundle,
+      statement,
       o,
       async () =>
         (
@@ -265,11 +333,34 @@ export async function attestResolved(
   return { image, bundle, ...(stored ? { stored } : {}) };
 }
 
+/**
+ * Whether a legacy `.att` layer is an attestation of `predicateType`: its envelope's statement
+ * says so (cosign's ReplaceOp reads the payload too). A layer that is not one is kept.
+ */
+async function ofPredicateType(
+  repo: Repository,
+  layer: Descriptor,
+  predicateType: string,
+  what: string,
+): Promise<boolean> {
+  try {
+    const { parseEnvelope } = await import('../../core/dsse/index.ts');
+    const bytes = await repo.getBlob(layer.digest, `${what} attestation layer`);
+    const envelope = parseEnvelope(parseJsonText(bytes, 'attestation layer'), 'attestation layer');
+    return (
+      parseStatement(envelope.payload, 'attestation statement').predicateType === predicateType
+    );
+  } catch (e) {
+    if (e instanceof SignetError && e.kind === 'invalid-input') return false;
+    throw e;
+  }
+}
+
 export async function attestImage(
   image: string | ImageReference,
   input: AttestInput,
   ctx: SignContext,
-  o: ImageWriteOptions = {},
+  o: ImageAttestOptions = {},
 ): Promise<SignedImage> {
   const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
   try {

@@ -29,6 +29,9 @@ import {
 } from '../../core/oci/manifest.ts';
 import type { Repository } from './registry.ts';
 
+/** A time as cosign writes it (RFC 3339, whole seconds, UTC). */
+const rfc3339 = (t: Date) => t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /** Rounds of read-modify-write before giving up on a contended tag. */
 const MAX_ROUNDS = 12;
 
@@ -84,7 +87,7 @@ export async function attachBundle(
   const layer = await repo.putBlob(bundleJson);
   const config = await repo.putBlob(EMPTY_JSON);
   const annotations = {
-    [ANN_CREATED]: (o.created ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    [ANN_CREATED]: rfc3339(o.created ?? new Date()),
     [ANN_BUNDLE_CONTENT]: 'dsse-envelope',
     [ANN_BUNDLE_PREDICATE]: predicateType,
   };
@@ -171,12 +174,15 @@ export interface LegacyLayer {
   annotations: Record<string, string>;
 }
 
-/** The config cosign's signature images carry (go-containerregistry empty image + layers). */
-function legacyConfig(layers: Descriptor[]): Uint8Array {
+/**
+ * The config cosign's signature images carry (go-containerregistry empty image + layers);
+ * `created` is the zero time unless asked for (cosign --record-creation-timestamp).
+ */
+function legacyConfig(layers: Descriptor[], created?: Date): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify({
       architecture: '',
-      created: '0001-01-01T00:00:00Z',
+      created: created ? rfc3339(created) : '0001-01-01T00:00:00Z',
       history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
       os: '',
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest.text) },
@@ -195,6 +201,13 @@ function sameLayer(a: Descriptor, b: Descriptor): boolean {
   );
 }
 
+export interface AppendOptions {
+  /** Record this time as the image's creation (cosign --record-creation-timestamp). */
+  created?: Date;
+  /** Layers already there that the new one replaces (cosign attest --replace); others stay. */
+  replaces?: (existing: Descriptor) => Promise<boolean>;
+}
+
 /** Append a layer to `sha256-<hex>.<suffix>`, keeping every signature already there. */
 export async function appendLegacy(
   repo: Repository,
@@ -202,6 +215,7 @@ export async function appendLegacy(
   suffix: 'sig' | 'att',
   layer: LegacyLayer,
   what: string,
+  o: AppendOptions = {},
 ): Promise<string> {
   const digest = await repo.putBlob(layer.payload);
   const mine: Descriptor = {
@@ -216,9 +230,11 @@ export async function appendLegacy(
     tag,
     what,
     async (cur) => {
-      const layers = cur?.kind === 'manifest' ? cur.layers.filter((l) => !sameLayer(l, mine)) : [];
+      const layers: Descriptor[] = [];
+      for (const l of cur?.kind === 'manifest' ? cur.layers : [])
+        if (!sameLayer(l, mine) && !(o.replaces && (await o.replaces(l)))) layers.push(l);
       layers.push(mine);
-      const config = legacyConfig(layers);
+      const config = legacyConfig(layers, o.created);
       await repo.putBlob(config);
       return {
         bytes: manifestJSON({
