@@ -2,11 +2,18 @@
 import type { Command } from 'commander';
 import { exitCodeFor } from './errors.ts';
 import { invalid } from '../core/errors.ts';
+import { tlsClientOptions } from './tls-flags.ts';
 import type { RegistryOptions } from '../client/oci/registry.ts';
 
 export interface RegistryFlags {
   registryUsername?: string;
   registryPassword?: string;
+  registryToken?: string;
+  registryCacert?: string;
+  registryClientCert?: string;
+  registryClientKey?: string;
+  registryServerName?: string;
+  k8sKeychain?: boolean;
   allowHttpRegistry?: boolean;
   allowInsecureRegistry?: boolean;
   timeout?: string;
@@ -16,6 +23,24 @@ export function addRegistryFlags(cmd: Command): Command {
   return cmd
     .option('--registry-username <name>', 'user name for the registry (else ~/.docker/config.json)')
     .option('--registry-password <secret>', 'password or token for the registry')
+    .option(
+      '--registry-token <token>',
+      'a bearer token the registry takes as it is (e.g. a CI job token), instead of a user name and password',
+    )
+    .option(
+      '--registry-cacert <file>',
+      "CA certificates (PEM) the registry's TLS certificate must chain to, in place of the system's",
+    )
+    .option(
+      '--registry-client-cert <file>',
+      'a client certificate (PEM) for a registry that asks for one (mutual TLS), with --registry-client-key',
+    )
+    .option('--registry-client-key <file>', 'the private key (PEM) of --registry-client-cert')
+    .option(
+      '--registry-server-name <name>',
+      "the name the registry's TLS certificate must carry, when it is not the host in the image reference",
+    )
+    .option('--k8s-keychain', 'refused: use credential helpers named in ~/.docker/config.json')
     .option('--allow-http-registry', 'allow plain HTTP to a registry that is not on loopback')
     .option(
       '--allow-insecure-registry',
@@ -25,8 +50,28 @@ export function addRegistryFlags(cmd: Command): Command {
 
 export function registryOptions(f: RegistryFlags): RegistryOptions {
   const o: RegistryOptions = {};
+  if (f.k8sKeychain)
+    throw invalid(
+      '--k8s-keychain',
+      "is not supported: name the cloud's credential helper (docker-credential-ecr-login, -gcr, -acr-env, ...) in ~/.docker/config.json credHelpers, or pass --registry-token",
+    );
   if (f.registryUsername !== undefined) o.username = f.registryUsername;
   if (f.registryPassword !== undefined) o.password = f.registryPassword;
+  if (f.registryToken !== undefined) {
+    if (f.registryToken.trim() === '' || /\s/.test(f.registryToken))
+      throw invalid('--registry-token', 'is empty or has white space: give the token alone');
+    o.token = f.registryToken;
+  }
+  const tls = tlsClientOptions(
+    {
+      ca: f.registryCacert,
+      cert: f.registryClientCert,
+      key: f.registryClientKey,
+      servername: f.registryServerName,
+    },
+    'registry',
+  );
+  if (tls) o.tls = tls;
   if (f.allowHttpRegistry) o.allowHttp = true;
   if (f.allowInsecureRegistry) o.allowInsecure = true;
   if (f.timeout !== undefined) {

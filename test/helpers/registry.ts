@@ -11,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { clientCertificate, selfSigned } from './tls.ts';
 
 export interface TestRegistry {
   host: string;
@@ -18,6 +19,11 @@ export interface TestRegistry {
   dir: string;
   /** `user:password` when started with auth. */
   creds?: string;
+  /**
+   * With TLS: the server's certificate (its own CA, PEM), and with client authentication a
+   * client certificate and key it accepts, and the folder skopeo reads them from (--cert-dir).
+   */
+  tls?: { cert: string; clientCert?: string; clientKey?: string; certDir?: string };
   /** The registry process (benchmarks read its CPU time). */
   pid: number;
   close(): Promise<void>;
@@ -76,42 +82,14 @@ export function nonLoopbackAddress(): string | undefined {
   return undefined;
 }
 
-/** A self-signed certificate and key for `ip`, made by OpenSSL in `dir`. */
-function selfSigned(dir: string, ip: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'tls.crt');
-  const key = path.join(dir, 'tls.key');
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${ip}`,
-      '-addext',
-      `subjectAltName=IP:${ip}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-  return { cert, key };
-}
-
 /** Is the registry answering (any HTTP status; TLS not verified: it may be self-signed)? */
-function ping(url: string): Promise<boolean> {
+function ping(url: string, client?: { cert: string; key: string }): Promise<boolean> {
   const mod = url.startsWith('https:') ? https : http;
+  const auth = client
+    ? { cert: fs.readFileSync(client.cert), key: fs.readFileSync(client.key) }
+    : {};
   return new Promise((resolve) => {
-    const req = mod.get(`${url}/v2/`, { rejectUnauthorized: false }, (res) => {
+    const req = mod.get(`${url}/v2/`, { rejectUnauthorized: false, ...auth }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 || res.statusCode === 401);
     });
@@ -124,8 +102,11 @@ export async function startRegistry(
     auth?: { user: string; password: string };
     /** Listen here instead of 127.0.0.1 (e.g. nonLoopbackAddress()). */
     address?: string;
-    /** Serve HTTPS with a self-signed certificate made by OpenSSL. */
-    tls?: boolean;
+    /**
+     * Serve HTTPS with a self-signed certificate made by OpenSSL; `name`: for that DNS name
+     * instead of the address; `clientAuth`: ask for a client certificate of a CA made here.
+     */
+    tls?: boolean | { name?: string; clientAuth?: boolean };
   } = {},
 ): Promise<TestRegistry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-registry-'));
@@ -145,9 +126,22 @@ export async function startRegistry(
     'http:',
     `  addr: ${address}:${port}`,
   ];
+  let tlsFiles: TestRegistry['tls'];
   if (opts.tls) {
-    const { cert, key } = selfSigned(dir, address);
+    const o = opts.tls === true ? {} : opts.tls;
+    const { cert, key } = selfSigned(dir, address, o.name);
     lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`);
+    tlsFiles = { cert };
+    if (o.clientAuth) {
+      const client = clientCertificate(dir);
+      lines.push('    clientcas:', `      - ${client.ca}`);
+      // skopeo's --cert-dir: client.cert and client.key (and no CA file: TLS is not verified).
+      const certDir = path.join(dir, 'skopeo-certs');
+      fs.mkdirSync(certDir);
+      fs.copyFileSync(client.cert, path.join(certDir, 'client.cert'));
+      fs.copyFileSync(client.key, path.join(certDir, 'client.key'));
+      tlsFiles = { cert, clientCert: client.cert, clientKey: client.key, certDir };
+    }
   }
   if (opts.auth) {
     const r = spawnSync('htpasswd', ['-Bbn', opts.auth.user, opts.auth.password], {
@@ -170,7 +164,11 @@ export async function startRegistry(
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `${opts.tls ? 'https' : 'http'}://${address}:${port}`;
   for (let i = 0; ; i++) {
-    if (await ping(url)) break;
+    const client =
+      tlsFiles?.clientCert && tlsFiles.clientKey
+        ? { cert: tlsFiles.clientCert, key: tlsFiles.clientKey }
+        : undefined;
+    if (await ping(url, client)) break;
     if (i > 100 || child.exitCode !== null) {
       child.kill();
       throw new Error(`docker-registry did not start: ${stderr}`);
@@ -192,6 +190,7 @@ export async function startRegistry(
     },
   };
   if (opts.auth) reg.creds = `${opts.auth.user}:${opts.auth.password}`;
+  if (tlsFiles) reg.tls = tlsFiles;
   return reg;
 }
 
@@ -316,6 +315,7 @@ export function pushImage(
     '--all',
     '--preserve-digests',
     '--dest-tls-verify=false',
+    ...(reg.tls?.certDir ? ['--dest-cert-dir', reg.tls.certDir] : []),
     ...(reg.creds ? ['--dest-creds', reg.creds] : []),
     `oci:${dir}:${tag}`,
     `docker://${reg.host}/${repo}:${tag}`,
@@ -331,6 +331,7 @@ export function inspectRaw(reg: TestRegistry, repoRef: string): Record<string, u
       'inspect',
       '--raw',
       '--tls-verify=false',
+      ...(reg.tls?.certDir ? ['--cert-dir', reg.tls.certDir] : []),
       ...(reg.creds ? ['--creds', reg.creds] : []),
       `docker://${reg.host}/${repoRef}`,
     ]),

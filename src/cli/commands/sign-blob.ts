@@ -94,10 +94,19 @@ export function addSigningFlags(cmd: Command): Command {
     )
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to use')
     .option('--timestamp-server-url <url>', 'an RFC 3161 timestamp authority to use')
-    .option('--timestamp-client-cacert <file>', 'TLS client settings for the TSA (not supported)')
-    .option('--timestamp-client-cert <file>', 'TLS client settings for the TSA (not supported)')
-    .option('--timestamp-client-key <file>', 'TLS client settings for the TSA (not supported)')
-    .option('--timestamp-server-name <name>', 'TLS client settings for the TSA (not supported)')
+    .option(
+      '--timestamp-client-cacert <file>',
+      "CA certificates (PEM) the TSA's TLS certificate must chain to, in place of the system's",
+    )
+    .option(
+      '--timestamp-client-cert <file>',
+      'a client certificate (PEM) for a TSA that asks for one (mutual TLS), with --timestamp-client-key',
+    )
+    .option('--timestamp-client-key <file>', 'the private key (PEM) of --timestamp-client-cert')
+    .option(
+      '--timestamp-server-name <name>',
+      "the name the TSA's TLS certificate must carry, when it is not the host of its URL",
+    )
     .option('--signing-config <file>', 'signing_config.json naming the CA, logs and TSAs to use')
     .addOption(serverOption('a Signet stack: use its signing config'))
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
@@ -203,14 +212,6 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
       '--issue-certificate',
       'is not supported: sign keyless for a certificate, or pass --certificate with --key',
     );
-  for (const [flag, v] of [
-    ['--timestamp-client-cacert', f.timestampClientCacert],
-    ['--timestamp-client-cert', f.timestampClientCert],
-    ['--timestamp-client-key', f.timestampClientKey],
-    ['--timestamp-server-name', f.timestampServerName],
-  ] as const)
-    if (v !== undefined)
-      throw invalid(flag, 'TLS client certificates for the TSA are not supported');
   if (f.signingAlgorithm !== undefined && !SIGNING_ALGORITHMS.includes(f.signingAlgorithm))
     throw invalid(
       '--signing-algorithm',
@@ -260,6 +261,19 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
   set('caUrl', f.fulcioUrl);
   set('rekorUrl', f.rekorUrl);
   set('timestampServerUrl', f.timestampServerUrl);
+  const { tlsClientOptions } = await import('../tls-flags.ts');
+  set(
+    'tsaTls',
+    tlsClientOptions(
+      {
+        ca: f.timestampClientCacert,
+        cert: f.timestampClientCert,
+        key: f.timestampClientKey,
+        servername: f.timestampServerName,
+      },
+      'timestamp',
+    ),
+  );
   set('oidcRedirectUrl', f.oidcRedirectUrl);
   set('oidcProvider', f.oidcProvider);
   set('interactive', f.fulcioAuthFlow !== undefined ? FLOWS[f.fulcioAuthFlow] : undefined);

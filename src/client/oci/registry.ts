@@ -23,6 +23,7 @@ import {
   type HttpResponse,
   type StreamRequest,
   type StreamResponse,
+  type TlsClientOptions,
 } from '../../services/http/outbound.ts';
 import { findCredentials, parseChallenge, type Credentials } from './auth.ts';
 import type { ImageSource } from './source.ts';
@@ -39,6 +40,13 @@ export interface RegistryOptions {
    * (a self-signed one), and plain HTTP when the registry does not speak TLS at all.
    */
   allowInsecure?: boolean;
+  /**
+   * `--registry-token`: sent as the Bearer token to the registry itself, with no token exchange
+   * (go-containerregistry's RegistryToken). A user name and password win over it, as in cosign.
+   */
+  token?: string;
+  /** `--registry-cacert`, `--registry-client-cert`/`-key`, `--registry-server-name`. */
+  tls?: TlsClientOptions;
   http?: HttpOptions;
   env?: NodeJS.ProcessEnv;
 }
@@ -197,7 +205,7 @@ export class Repository {
    * insecure registries, which cosign uses).
    */
   private async send(req: HttpRequest, opts = this.opts.http): Promise<HttpResponse> {
-    const http = this.opts.allowInsecure ? { ...opts, insecureTls: true } : opts;
+    const http = this.transport(opts);
     try {
       return await send(req, http);
     } catch (e) {
@@ -206,7 +214,27 @@ export class Repository {
         throw new SignetError(
           'unavailable',
           'REGISTRY_TLS',
-          `the registry ${this.registry} presented a TLS certificate that does not verify (${code}) at ${req.url}: if you trust this registry anyway, use --allow-insecure-registry`,
+          `the registry ${this.registry} presented a TLS certificate that does not verify (${code}) at ${req.url}: ${
+            code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+              ? 'it is not for this host name; --registry-server-name names the one it carries'
+              : this.opts.tls?.ca !== undefined
+                ? 'it does not chain to --registry-cacert'
+                : 'give its CA with --registry-cacert, or if you trust this registry anyway, use --allow-insecure-registry'
+          }`,
+          { cause: e },
+        );
+      // The registry's TLS alert when it wants a client certificate (RFC 8446 §6.2: 116, or
+      // TLS 1.2's bad_certificate, 42) or does not accept the one given.
+      if (
+        code !== undefined &&
+        /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA)$/.test(code)
+      )
+        throw new SignetError(
+          'unauthorized',
+          'REGISTRY_TLS',
+          this.opts.tls?.cert !== undefined
+            ? `the registry ${this.registry} refused the client certificate of --registry-client-cert (${code})`
+            : `the registry ${this.registry} asks for a client certificate (${code}): give it with --registry-client-cert and --registry-client-key`,
           { cause: e },
         );
       // Requests sent in parallel before the first one switched come here too.
@@ -225,6 +253,15 @@ export class Repository {
       }
       throw e;
     }
+  }
+
+  /** The HTTP options with this registry's TLS settings (every request to it goes with them). */
+  private transport(opts = this.opts.http): HttpOptions {
+    return {
+      ...opts,
+      ...(this.opts.allowInsecure ? { insecureTls: true } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
+    };
   }
 
   /**
@@ -260,7 +297,9 @@ export class Repository {
     return new SignetError(
       'unauthorized',
       'REGISTRY_UNAUTHORIZED',
-      `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (signet login ${this.registry}, or --registry-username/--registry-password)`,
+      this.opts.token !== undefined && this.opts.username === undefined
+        ? `${this.service()} refused the --registry-token for ${this.name} (HTTP 401)`
+        : `${this.service()} refused the credentials for ${this.name} (HTTP 401): check them (signet login ${this.registry}, or --registry-username/--registry-password)`,
     );
   }
 
@@ -275,9 +314,7 @@ export class Repository {
     const access = r.push ? 'pull,push' : 'pull';
     const url = r.path.startsWith('http') ? this.rebase(r.path) : `${this.base}${r.path}`;
     const allow = [...(r.allow ?? []), 401, 403, ...(r.redirect === 'manual' ? REDIRECTS : [])];
-    const http = this.opts.allowInsecure
-      ? { ...this.opts.http, insecureTls: true }
-      : this.opts.http;
+    const http = this.transport();
     const go = () =>
       sendStream(
         { ...r, service: this.service(), url, allow, headers: this.headers(access) },
@@ -329,6 +366,10 @@ export class Repository {
   }
 
   private async authenticate(header: string | null, access: string): Promise<void> {
+    if (this.opts.token !== undefined && this.opts.username === undefined) {
+      this.auth.set(access, `Bearer ${this.opts.token}`);
+      return;
+    }
     const ch = parseChallenge(header);
     const creds = await this.creds();
     if (!ch || ch.scheme === 'basic') {

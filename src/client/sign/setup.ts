@@ -6,7 +6,7 @@ import {
 } from '../../bundle/signing-config.ts';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
-import { httpUrl, type HttpOptions } from '../../services/http/outbound.ts';
+import { httpUrl, type HttpOptions, type TlsClientOptions } from '../../services/http/outbound.ts';
 import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
@@ -55,6 +55,8 @@ export interface SignSetupOptions {
   caUrl?: string | undefined;
   rekorUrl?: string | undefined;
   timestampServerUrl?: string | undefined;
+  /** TLS settings for the timestamp authorities (cosign's --timestamp-client-*). */
+  tsaTls?: TlsClientOptions | undefined;
   /** With neither a server nor a signing config: the default TUF repository's signing config. */
   useDefaultSigningConfig?: boolean;
   /** No network for trust: the signing config from the TUF cache or the shipped copy. */
@@ -122,7 +124,13 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);
   }
-  return { signer, services, http: o.http, onEvent: o.onEvent };
+  return {
+    signer,
+    services,
+    http: o.http,
+    onEvent: o.onEvent,
+    ...(o.tsaTls ? { tsaTls: o.tsaTls } : {}),
+  };
 }
 
 /** cosign's per-service URL flags replace what the signing config chose for that service. */

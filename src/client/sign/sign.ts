@@ -5,7 +5,7 @@ import { fromBase64 } from '../../core/encoding/base64.ts';
 import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
 import { digest as digestOf } from '../../core/crypto/digest.ts';
 import { explorerEntryUrl } from '../explorer-link.ts';
-import type { HttpOptions } from '../../services/http/outbound.ts';
+import type { HttpOptions, TlsClientOptions } from '../../services/http/outbound.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
@@ -22,6 +22,8 @@ export interface SignContext {
   signer: Signer;
   services: SigningServices;
   http?: HttpOptions;
+  /** TLS settings for the timestamp authorities (a private CA, a client certificate). */
+  tsaTls?: TlsClientOptions;
   /** Called as each service answers (progress on stderr in the CLI). */
   onEvent?: (message: string) => void;
 }
@@ -155,7 +157,11 @@ async function witness(
     return e;
   });
   const tsaJobs = ctx.services.tsaUrls.map(async (url) => {
-    const t = await fetchTimestamp(url, signature, ctx.http);
+    const t = await fetchTimestamp(
+      url,
+      signature,
+      ctx.tsaTls ? { ...ctx.http, tls: ctx.tsaTls } : ctx.http,
+    );
     ctx.onEvent?.(`timestamp received from ${url}`);
     return t;
   });

@@ -38,6 +38,25 @@ export interface HttpOptions {
    * `--allow-insecure-registry` (cosign's flag turns off verification the same way).
    */
   insecureTls?: boolean;
+  /** TLS settings of an HTTPS server that is not verified by the system's CAs alone. */
+  tls?: TlsClientOptions;
+}
+
+/** cosign's --registry-cacert/-client-cert/-client-key/-server-name (PEM text, not paths). */
+export interface TlsClientOptions {
+  /** Trust these CA certificates, in place of the system's, for the server's certificate. */
+  ca?: string;
+  /** A client certificate and its private key, for a server that asks for one (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** The name the server's certificate must carry (and the SNI), when it is not the URL's host. */
+  servername?: string;
+}
+
+/** node:https options for `opts` (nothing for plain HTTP). */
+function tlsOptions(opts: HttpOptions, url: URL): Record<string, unknown> {
+  if (url.protocol !== 'https:') return {};
+  return { ...opts.tls, ...(opts.insecureTls ? { rejectUnauthorized: false } : {}) };
 }
 
 /** Longest wait between attempts, whatever Retry-After says. */
@@ -145,7 +164,7 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
       () => fail(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
       timeoutMs,
     );
-    const tls = opts.insecureTls && url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
+    const tls = tlsOptions(opts, url);
     const request = client.request(url, { method: req.method, headers, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
       // 3xx the caller did not ask for: a redirect we do not follow (a 304 is asked for).
@@ -224,7 +243,7 @@ export function sendStream(req: StreamRequest, opts: HttpOptions = {}): Promise<
     url.protocol === 'https:'
       ? process.getBuiltinModule('node:https')
       : process.getBuiltinModule('node:http');
-  const tls = opts.insecureTls && url.protocol === 'https:' ? { rejectUnauthorized: false } : {};
+  const tls = tlsOptions(opts, url);
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (e: unknown) => {
