@@ -242,6 +242,40 @@ test(
     });
     const blob = await fetch(`${reg!.url}/v2/attach/detached/blobs/${man.layers[0]!.digest}`);
     assert.equal(await blob.text(), g.stdout);
+    // cosign verify --signature --payload: the detached signature checked against an image
+    // it is not attached to, without attaching it.
+    const twin = pushImage(reg!, 'attach/detached-twin');
+    const tg = await run(['generate', twin.ref]);
+    fs.writeFileSync(path.join(dir, 'twin.json'), tg.stdout);
+    sh('openssl dgst -sha256 -sign ext.pem twin.json | base64 -w0 > twin.sig');
+    const byKey = ['verify', '--key', 'ext.pub', '--insecure-ignore-tlog', '-o', 'json'];
+    const d = await run([...byKey, '--signature', 'twin.sig', '--payload', 'twin.json', twin.ref]);
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal((JSON.parse(d.stdout) as { valid: number }).valid, 1);
+    // the payload left out is the generated one; the signature as base64 text works as a file does
+    const text = fs.readFileSync(path.join(dir, 'twin.sig'), 'utf8');
+    const t = await run([...byKey, '--signature', text, twin.ref]);
+    assert.equal(t.status, 0, t.stderr);
+    assert.equal(
+      (await run(['verify', '--key', 'ext.pub', '--insecure-ignore-tlog', twin.ref])).status,
+      10,
+    );
+    // another image's payload, or this signature on the other image: refused, not valid
+    const wrongPayload = await run([
+      ...byKey,
+      '--signature',
+      'twin.sig',
+      '--payload',
+      'payload.json',
+      twin.ref,
+    ]);
+    assert.equal(wrongPayload.status, 1, wrongPayload.stderr);
+    assert.match(
+      oneError(wrongPayload.stderr),
+      /--payload payload.json: is about sha256:\w+, not the image/,
+    );
+    const wrongImage = await run([...byKey, '--signature', 'twin.sig', img.ref]);
+    assert.equal(wrongImage.status, 12, wrongImage.stderr);
     // The signature from stdin and the payload left out (the generated one): the same layer.
     const sig = fs.readFileSync(path.join(dir, 'payload.sig'), 'utf8');
     const again = await run(['attach', 'signature', '--signature', '-', img.ref], {}, sig);
@@ -420,7 +454,7 @@ test(
       ],
       [
         [...sig, 'ok.sig', '--payload', 'z.bundle.json', img.ref],
-        /--payload z.bundle.json: is a Sigstore bundle, which carries its own signature/,
+        /--payload z.bundle.json: is a bundle, which carries its own signature: give it without --signature/,
       ],
       [
         [...sig, 'ok.sig', '--bundle', 'z.bundle.json', img.ref],

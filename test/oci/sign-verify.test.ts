@@ -303,14 +303,17 @@ test(
     const sk = await run(['verify', ...byKey, '--sk', img.ref]);
     assert.equal(sk.status, 1, sk.stderr);
     assert.match(sk.stderr, /^error: --sk: hardware security keys are not supported/m);
-    for (const flag of ['--bundle', '--signature', '--certificate', '--certificate-chain']) {
+    const bundleFlag = await run(['verify', ...byKey, '--bundle', 'x', img.ref]);
+    assert.equal(bundleFlag.status, 1, bundleFlag.stderr);
+    assert.match(bundleFlag.stderr, /^error: --bundle: is for a file's signature \(verify-blob\)/m);
+    for (const flag of ['--payload', '--certificate', '--certificate-chain']) {
       const r = await run(['verify', ...byKey, flag, 'x', img.ref]);
       assert.equal(r.status, 1, r.stderr);
-      assert.match(
-        r.stderr,
-        new RegExp(`^error: ${flag}: is for a file's signature \\(verify-blob\\)`, 'm'),
-      );
+      assert.match(r.stderr, new RegExp(`^error: ${flag}: goes with --signature`, 'm'));
     }
+    const att = await run(['verify-attestation', ...byKey, '--signature', 'x', img.ref]);
+    assert.equal(att.status, 1, att.stderr);
+    assert.match(att.stderr, /^error: --signature: is for a file's signature \(verify-blob\)/m);
   },
 );
 

@@ -10,8 +10,11 @@ import {
   type RegistryFlags,
 } from '../registry-flags.ts';
 import { reportError } from '../errors.ts';
+import type { DetachedSignature } from '../../client/oci/detached.ts';
 
 export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
+  /** verify: the simple-signing payload of a detached --signature. */
+  payload?: string;
   annotations?: string[];
   output: string;
   localImage?: string | boolean;
@@ -55,16 +58,33 @@ export async function runImageVerify(
     const flags: ImageVerifyFlags = { ...cli, ...verifyFlagsFrom(cli) };
     const detached: Array<[string, string | undefined]> = [
       ['--bundle', flags.bundle],
-      ['--signature', flags.signature],
-      ['--certificate', flags.certificate],
-      ['--certificate-chain', flags.certificateChain],
+      ...(attestations || flags.localImage !== undefined || images.length > 1
+        ? ([
+            ['--signature', flags.signature],
+            ['--certificate', flags.certificate],
+            ['--certificate-chain', flags.certificateChain],
+          ] as Array<[string, string | undefined]>)
+        : []),
     ];
     for (const [flag, v] of detached)
       if (v !== undefined)
         throw invalid(
           flag,
-          "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root",
+          attestations || flag === '--bundle'
+            ? "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root"
+            : 'a detached signature is verified against one image in its registry',
         );
+    if (flags.signature === undefined)
+      for (const [flag, v] of [
+        ['--payload', flags.payload],
+        ['--certificate', flags.certificate],
+        ['--certificate-chain', flags.certificateChain],
+      ] as const)
+        if (v !== undefined)
+          throw invalid(
+            flag,
+            "goes with --signature (a detached signature): an image's own signatures carry theirs",
+          );
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
@@ -143,6 +163,7 @@ async function imageVerifier(
       ref = image!;
     }
     const r = await verify.verifyImage(ref, {
+      ...(flags.signature !== undefined ? { detached: await detachedParts(flags) } : {}),
       // --insecure-ignore-tlog, --insecure-ignore-sct, --use-signed-timestamps, as for a blob.
       verify: (bundle) => ({
         ...verifyOptionsFrom(flags, bundle),
@@ -175,6 +196,29 @@ async function imageVerifier(
   };
 }
 
+/**
+ * cosign verify's detached inputs: --signature (a file, or the base64 text), --payload (else the
+ * payload `signet generate` prints), --certificate and --certificate-chain.
+ */
+async function detachedParts(flags: ImageVerifyFlags): Promise<DetachedSignature> {
+  const { readFileBytes } = await import('../../client/sign/setup.ts');
+  const fs = process.getBuiltinModule('node:fs');
+  const file = (name: string | undefined, flag: string) =>
+    name === undefined ? undefined : { name, bytes: readFileBytes(name, flag) };
+  const sig = flags.signature!;
+  const signature = fs.existsSync(sig)
+    ? file(sig, '--signature')!
+    : { name: '(text)', bytes: new TextEncoder().encode(sig) };
+  const parts: DetachedSignature = { signature };
+  const payload = file(flags.payload, '--payload');
+  const certificate = file(flags.certificate, '--certificate');
+  const chain = file(flags.certificateChain, '--certificate-chain');
+  if (payload) parts.payload = payload;
+  if (certificate) parts.certificate = certificate;
+  if (chain) parts.chain = chain;
+  return parts;
+}
+
 export function registerVerify(program: Command): void {
   addImageVerifyFlags(
     program
@@ -185,6 +229,10 @@ export function registerVerify(program: Command): void {
       .argument(
         '[images...]',
         'the image: registry/repository@sha256:... or :tag (several: each in turn)',
+      )
+      .option(
+        '--payload <file>',
+        'with --signature: the signed simple-signing payload (default: the one `signet generate` prints)',
       ),
   ).action(async (images: string[], flags: ImageVerifyFlags) => {
     await runImageVerify(images, flags, false);

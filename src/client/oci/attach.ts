@@ -19,39 +19,16 @@ import { invalid } from '../../core/errors.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { parseEnvelope, envelopeToJSON, type Envelope } from '../../core/dsse/index.ts';
 import { INTOTO_PAYLOAD_TYPE, parseStatement, subjectsMatching } from '../../core/intoto/index.ts';
-import {
-  ANN_BUNDLE,
-  ANN_CERTIFICATE,
-  ANN_CHAIN,
-  ANN_PREDICATE_TYPE,
-  ANN_SIGNATURE,
-  ANN_TIMESTAMP,
-  DSSE_MEDIA_TYPE,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-} from '../../core/oci/cosign.ts';
+import { ANN_PREDICATE_TYPE, ANN_SIGNATURE, DSSE_MEDIA_TYPE } from '../../core/oci/cosign.ts';
 import { repositoryName } from '../../core/oci/reference.ts';
-import { buildSimpleSigning, parseSimpleSigning } from '../../core/oci/simple-signing.ts';
-import { encodePem } from '../../core/encoding/pem.ts';
-import { toBase64 } from '../../core/encoding/base64.ts';
-import { parseCertificate } from '../../core/x509/certificate.ts';
-import { parseTimestamp } from '../../core/rfc3161/token.ts';
+import { buildSimpleSigning } from '../../core/oci/simple-signing.ts';
 import { parseBundle } from '../../bundle/bundle.ts';
-import {
-  bundleFormat,
-  certificatesDer,
-  parseLegacyCosignBundle,
-  signatureBytes,
-} from '../../bundle/assemble.ts';
+import { detachedSignatureLayer, type AttachFile, type DetachedSignature } from './detached.ts';
 import { aboutImage, resolveImage, repositoryOf, type ResolvedImage } from './image.ts';
-import { legacyLayerToBundle, rekorBundleAnnotation, timestampAnnotation } from './legacy.ts';
 import type { RegistryOptions } from './registry.ts';
 import { appendLegacy, attachBundle } from './write.ts';
 
-/** A file to attach: its name (for errors) and its bytes. */
-export interface AttachFile {
-  name: string;
-  bytes: Uint8Array;
-}
+export type { AttachFile, DetachedSignature } from './detached.ts';
 
 /** Where each attached item went: a referrer's digest or the legacy tag. */
 export interface Attached {
@@ -187,70 +164,6 @@ export async function imagePayload(
   return buildSimpleSigning(repositoryName(resolved.ref), resolved.digest, o.annotations);
 }
 
-/** cosign attach signature's detached parts. */
-export interface DetachedSignature {
-  /** The simple-signing payload; left out: the one `imagePayload` gives (no annotations). */
-  payload?: AttachFile;
-  /** The signature over the payload, base64. */
-  signature: AttachFile;
-  /** The signing certificate (PEM); without it the signature is a key's. */
-  certificate?: AttachFile;
-  /** Its CA certificates (PEM), issuer first. */
-  chain?: AttachFile;
-  /** An RFC 3161 timestamp response (DER) over the signature. */
-  timestamp?: AttachFile;
-  /** The signature's Rekor v1 entry: cosign's pre-v3 --bundle JSON, or a Sigstore bundle. */
-  rekorResponse?: AttachFile;
-}
-
-const eqBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-/** The Rekor bundle annotation from a --rekor-response file that logged `signature`. */
-function rekorAnnotation(file: AttachFile, signature: Uint8Array): string {
-  const field = `--rekor-response ${file.name}`;
-  const value = parseJsonText(file.bytes, field);
-  const format = bundleFormat(value);
-  if (format === 'unknown')
-    throw invalid(
-      field,
-      "is neither a Sigstore bundle nor cosign's --bundle JSON (base64Signature, rekorBundle)",
-    );
-  let logged: Uint8Array;
-  let annotation: string;
-  if (format === 'sigstore') {
-    const bundle = parseBundle(value);
-    const entry = bundle.verificationMaterial.tlogEntries.find(
-      (e) => e.signedEntryTimestamp !== undefined,
-    );
-    if (!entry)
-      throw invalid(
-        field,
-        'has no Rekor v1 entry with a signed entry timestamp, which the legacy .sig scheme carries',
-      );
-    if (bundle.content.$case !== 'messageSignature')
-      throw invalid(field, 'holds a DSSE envelope, not a signature over a payload');
-    logged = bundle.content.messageSignature.signature;
-    annotation = rekorBundleAnnotation(entry);
-  } else {
-    logged = parseLegacyCosignBundle(value).signature;
-    const { SignedEntryTimestamp, Payload } = (value as { rekorBundle: Record<string, unknown> })
-      .rekorBundle;
-    const p = Payload as Record<string, unknown>;
-    annotation = JSON.stringify({
-      SignedEntryTimestamp,
-      Payload: {
-        body: p.body,
-        integratedTime: p.integratedTime,
-        logIndex: p.logIndex,
-        logID: p.logID,
-      },
-    });
-  }
-  if (!eqBytes(logged, signature))
-    throw invalid(field, 'is the log entry of another signature than --signature');
-  return annotation;
-}
-
 /**
  * Attach a signature made elsewhere over `image`'s simple-signing payload to its legacy `.sig`
  * image. Refused before anything is pushed: a payload about another image or not
@@ -264,69 +177,14 @@ export async function attachDetachedSignature(
   o: { registry?: RegistryOptions } = {},
 ): Promise<string> {
   const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
-  let payload = buildSimpleSigning(repositoryName(resolved.ref), resolved.digest, undefined);
-  if (parts.payload) {
-    const field = `--payload ${parts.payload.name}`;
-    let value: unknown;
-    try {
-      value = parseJsonText(parts.payload.bytes, field);
-    } catch {
-      value = undefined; // not JSON: parseSimpleSigning says so below
-    }
-    if (isBundle(value))
-      throw invalid(
-        field,
-        'is a Sigstore bundle, which carries its own signature: attach it without --signature',
-      );
-    const signed = parseSimpleSigning(parts.payload.bytes, field);
-    if (signed.manifestDigest.text !== resolved.digest.text)
-      throw invalid(
-        field,
-        `is about ${signed.manifestDigest.text}, not the image (${resolved.digest.text})`,
-      );
-    payload = parts.payload.bytes;
-  }
-  const sigText = new TextDecoder().decode(parts.signature.bytes);
-  const signature = signatureBytes(sigText, `--signature ${parts.signature.name}`);
-  const annotations: Record<string, string> = { [ANN_SIGNATURE]: toBase64(signature) };
-  const pems = (file: AttachFile, flag: string) => {
-    const field = `${flag} ${file.name}`;
-    return certificatesDer(new TextDecoder().decode(file.bytes), field).map((der, i, all) => {
-      parseCertificate(der, all.length > 1 ? `${field} certificate ${i + 1}` : field);
-      return encodePem('CERTIFICATE', der);
-    });
-  };
-  if (parts.certificate) {
-    const leaf = pems(parts.certificate, '--certificate');
-    if (leaf.length !== 1)
-      throw invalid(
-        `--certificate ${parts.certificate.name}`,
-        `holds ${leaf.length} certificates; give its CA certificates with --certificate-chain`,
-      );
-    annotations[ANN_CERTIFICATE] = leaf[0]!;
-    if (parts.chain) annotations[ANN_CHAIN] = pems(parts.chain, '--certificate-chain').join('');
-  } else if (parts.chain)
-    throw invalid('--certificate-chain', 'goes with --certificate, the certificate it issued');
-  if (parts.rekorResponse)
-    annotations[ANN_BUNDLE] = rekorAnnotation(parts.rekorResponse, signature);
-  if (parts.timestamp) {
-    const field = `--tsr ${parts.timestamp.name}`;
-    try {
-      parseTimestamp(parts.timestamp.bytes);
-    } catch (e) {
-      throw invalid(field, `is not an RFC 3161 timestamp: ${(e as Error).message}`, e);
-    }
-    annotations[ANN_TIMESTAMP] = timestampAnnotation(parts.timestamp.bytes);
-  }
+  const layer = detachedSignatureLayer(resolved, parts);
   const what = `${resolved.ref.registry}/${resolved.ref.repository}@${resolved.digest.text}`;
-  // What verify will read: if it cannot make a bundle of these parts, nothing goes up.
-  legacyLayerToBundle('sig', payload, annotations, 'the signature');
   try {
     return await appendLegacy(
       repositoryOf(resolved.ref, o.registry),
       resolved.digest,
       'sig',
-      { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, payload, annotations },
+      layer,
       what,
     );
   } catch (e) {

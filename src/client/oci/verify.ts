@@ -6,6 +6,7 @@
  */
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
+import { detachedBundle, detachedSignatureLayer, type DetachedSignature } from './detached.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
@@ -52,6 +53,11 @@ export interface ImageVerifyOptions {
   registry?: RegistryOptions;
   /** Read from here instead of the image's registry (e.g. a LocalLayout). */
   source?: ImageSource;
+  /**
+   * Verify this detached signature (cosign verify --signature --payload --certificate) instead
+   * of those attached to the image; the image is still resolved to its digest.
+   */
+  detached?: DetachedSignature;
 }
 
 export interface VerifiedAttachment {
@@ -182,7 +188,19 @@ export async function checkImage(
     });
   let pinned: PinnedImage;
   let d: Discovery;
-  if (ref.digest) {
+  if (o.detached) {
+    pinned = await resolveImage(image, { source });
+    const layer = detachedSignatureLayer(pinned, o.detached);
+    const attachment: Attachment = {
+      kind: 'signature',
+      location: `--signature ${o.detached.signature.name}`,
+      scheme: 'legacy',
+      bundle: detachedBundle(layer.payload, layer.annotations),
+      payload: layer.payload,
+      manifest: '(detached)',
+    };
+    d = { attachments: [attachment], unreadable: [], usedTagSchema: false, skipped: 0 };
+  } else if (ref.digest) {
     // Given by digest, only the signatures are asked for, as cosign does
     // (ociremote.ResolveDigest): the image's manifest is fetched only when none is found, to
     // tell an image that is not there from one that is not signed.
