@@ -406,3 +406,104 @@ test(
     assert.equal(`sha256:${h.digest('hex')}`, man.layers[0]!.digest);
   },
 );
+
+test(
+  "cosign copy's -f, --only and --platform, and download's --platform and --predicate-type",
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'tools/multi', { platforms: ['amd64', 'arm64'] });
+    assert.equal((await run([...signKey, '-r', img.ref])).status, 0);
+    fs.writeFileSync(path.join(dir, 'v.json'), '{"v":1}');
+    const att = await run(['attest', ...keyed, '--predicate', 'v.json', '--type', 'vuln', img.ref]);
+    assert.equal(att.status, 0, att.stderr);
+    const index = inspectRaw(reg!, `tools/multi@${img.digest}`) as {
+      manifests: Array<{ digest: string; platform: { architecture: string } }>;
+    };
+    const arm = index.manifests.find((m) => m.platform.architecture === 'arm64')!.digest;
+    const tags = async (repo: string) =>
+      ((await (await fetch(`${reg!.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags;
+    const lines = (stdout: string) => stdout.split('\n').filter((l) => l !== '');
+
+    // download --platform: the arm64 image's own signature, about its digest
+    const dl = await run(['download', 'signature', '--platform', 'linux/arm64', img.ref]);
+    assert.equal(dl.status, 0, dl.stderr);
+    const [only] = lines(dl.stdout).map(
+      (l) => JSON.parse(l) as { dsseEnvelope: { payload: string } },
+    );
+    const subject = JSON.parse(Buffer.from(only!.dsseEnvelope.payload, 'base64').toString()) as {
+      subject: Array<{ digest: { sha256: string } }>;
+    };
+    assert.equal(`sha256:${subject.subject[0]!.digest.sha256}`, arm);
+    assert.equal(lines(dl.stdout).length, 1);
+    const vuln = await run(['download', 'attestation', '--predicate-type', 'vuln', img.ref]);
+    assert.equal(lines(vuln.stdout).length, 1, vuln.stderr);
+    const slsa = await run([
+      'download',
+      'attestation',
+      '--predicate-type',
+      'slsaprovenance',
+      img.ref,
+    ]);
+    assert.equal(slsa.status, 0, slsa.stderr);
+    assert.deepEqual(lines(slsa.stdout), []);
+    const noPlatform = await run(['download', 'signature', '--platform', 'linux/s390x', img.ref]);
+    assert.equal(noPlatform.status, 1);
+    assert.match(
+      noPlatform.stderr,
+      /--platform: .* has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\)/,
+    );
+
+    // copy --platform: the arm64 image alone, with its signature
+    const cp = await run([
+      'copy',
+      '--platform',
+      'linux/arm64',
+      img.ref,
+      `${reg!.host}/tools/arm:v1`,
+    ]);
+    assert.equal(cp.status, 0, cp.stderr);
+    assert.equal(
+      (inspectRaw(reg!, 'tools/arm:v1') as { mediaType: string }).mediaType,
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    const va = await run([...verifyKey, `${reg!.host}/tools/arm:v1`]);
+    assert.equal(va.status, 0, va.stderr);
+
+    // copy --only sig: signatures (by digest), no attestations, no destination tag
+    const so = await run(['copy', '--only', 'sig', img.ref, `${reg!.host}/tools/sigs:v1`]);
+    assert.equal(so.status, 0, so.stderr);
+    assert.equal((await tags('tools/sigs')).includes('v1'), false);
+    assert.equal((await run([...verifyKey, `${reg!.host}/tools/sigs@${img.digest}`])).status, 0);
+    const noAtt = await run([
+      'verify-attestation',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      `${reg!.host}/tools/sigs@${img.digest}`,
+    ]);
+    assert.equal(noAtt.status, 10, noAtt.stderr);
+
+    // A destination tag that holds another image: refused without -f, nothing copied; with -f, replaced
+    const other = pushImage(reg!, 'tools/taken', { tag: 'v1' });
+    const refused = await run(['copy', img.ref, `${reg!.host}/tools/taken:v1`]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `tools/taken:v1 already holds ${other.digest}, not ${img.digest}: nothing was copied; give -f to replace it`,
+      ),
+    );
+    assert.deepEqual(await tags('tools/taken'), ['v1']);
+    const forced = await run(['copy', '-f', img.ref, `${reg!.host}/tools/taken:v1`]);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.equal((await run([...verifyKey, `${reg!.host}/tools/taken:v1`])).status, 0);
+    // the same copy again holds the same things: no -f needed
+    const again = await run(['copy', img.ref, `${reg!.host}/tools/taken:v1`]);
+    assert.equal(again.status, 0, again.stderr);
+
+    const bad = await run(['copy', '--only', 'sig,img', img.ref, `${reg!.host}/tools/x:v1`]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--only: "img" is not sig, att or sbom/);
+  },
+);

@@ -1,6 +1,7 @@
 /** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, save, load, generate, attach. */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { deprecate } from '../options.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -17,6 +18,12 @@ function withRegistry(cmd: Command): Command {
   );
 }
 
+/** --platform os/arch[/variant]. */
+async function platformFlag(text: string) {
+  const { parsePlatform } = await import('../../core/oci/platform.ts');
+  return parsePlatform(text, '--platform');
+}
+
 export function registerImageTools(program: Command): void {
   withRegistry(
     program
@@ -31,19 +38,41 @@ export function registerImageTools(program: Command): void {
   const dl = program
     .command('download')
     .description('print the signatures or attestations attached to an image, as stored');
-  for (const kind of ['signature', 'attestation'] as const)
-    withRegistry(
+  for (const kind of ['signature', 'attestation'] as const) {
+    const cmd = withRegistry(
       dl
         .command(kind)
         .description(`the ${kind}s of the image, one JSON document per line`)
-        .argument('<image>'),
-    ).action(async (image: string, flags: RegistryFlags) => {
-      const oci = await import('../../client/oci/index.ts');
-      for (const line of await oci.download(image, kind, registryOptions(flags)))
-        process.stdout.write(`${line}\n`);
-    });
+        .argument('<image>')
+        .option(
+          '--platform <os/arch[/variant]>',
+          "of a multi-platform index: the image for this platform's " + kind + 's',
+        ),
+    );
+    if (kind === 'attestation')
+      cmd.option(
+        '--predicate-type <type>',
+        'only attestations of this predicate type (a URI or cosign name: slsaprovenance, spdxjson, ...)',
+      );
+    cmd.action(
+      async (
+        image: string,
+        flags: RegistryFlags & { platform?: string; predicateType?: string },
+      ) => {
+        const oci = await import('../../client/oci/index.ts');
+        const o: Parameters<typeof oci.download>[3] = {};
+        if (flags.platform !== undefined) o.platform = await platformFlag(flags.platform);
+        if (flags.predicateType !== undefined) {
+          const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
+          o.predicateType = predicateTypeOf(flags.predicateType);
+        }
+        for (const line of await oci.download(image, kind, registryOptions(flags), o))
+          process.stdout.write(`${line}\n`);
+      },
+    );
+  }
 
-  withRegistry(
+  const copy = withRegistry(
     program
       .command('copy')
       .description(
@@ -51,13 +80,44 @@ export function registerImageTools(program: Command): void {
       )
       .argument('<source>')
       .argument('<destination>')
-      .option('-f, --force', 'accepted for cosign compatibility (signet never asks)'),
-  ).action(async (src: string, dst: string, flags: RegistryFlags) => {
-    const oci = await import('../../client/oci/index.ts');
-    await oci.copyImage(src, dst, registryOptions(flags), {
-      onEvent: (m) => process.stderr.write(`${m}\n`),
-    });
-  });
+      .option('-f, --force', 'replace destination tags that hold something else (else refused)')
+      .option(
+        '--only <kinds>',
+        'copy only what is attached, of these kinds: sig, att, sbom (comma-separated); the image goes by digest and the destination tag is left alone',
+        (v: string, all: string[] = []) => [...all, ...v.split(',')],
+      )
+      .option('--sig-only', 'same as --only=sig')
+      .option(
+        '--platform <os/arch[/variant]>',
+        'of a multi-platform index: only the image for this platform, and its signatures',
+      ),
+  );
+  deprecate(copy, 'sig-only', 'use --only=sig instead');
+  copy.action(
+    async (
+      src: string,
+      dst: string,
+      flags: RegistryFlags & {
+        force?: boolean;
+        only?: string[];
+        sigOnly?: boolean;
+        platform?: string;
+      },
+    ) => {
+      const only = [...(flags.only ?? []), ...(flags.sigOnly ? ['sig'] : [])].map((k) => {
+        if (k !== 'sig' && k !== 'att' && k !== 'sbom')
+          throw invalid('--only', `"${k}" is not sig, att or sbom`);
+        return k;
+      });
+      const oci = await import('../../client/oci/index.ts');
+      await oci.copyImage(src, dst, registryOptions(flags), {
+        onEvent: (m) => process.stderr.write(`${m}\n`),
+        ...(flags.force ? { force: true } : {}),
+        ...(only.length > 0 ? { only } : {}),
+        ...(flags.platform !== undefined ? { platform: await platformFlag(flags.platform) } : {}),
+      });
+    },
+  );
 
   withRegistry(
     program

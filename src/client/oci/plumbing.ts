@@ -3,11 +3,17 @@
  * and attestations as stored), `copy` (an image with everything attached to it), `clean`
  * (remove what is attached), `triangulate` (where cosign would look).
  */
-import { serializeBundle } from '../../bundle/bundle.ts';
-import { SignetError } from '../../core/errors.ts';
+import { serializeBundle, type Bundle } from '../../bundle/bundle.ts';
+import { parseStatement } from '../../core/intoto/index.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { digestTag, type Digest } from '../../core/oci/digest.ts';
-import { ANN_BUNDLE_PREDICATE, BUNDLE_MEDIA_TYPES } from '../../core/oci/cosign.ts';
+import {
+  ANN_BUNDLE_PREDICATE,
+  BUNDLE_MEDIA_TYPES,
+  COSIGN_SIGN_PREDICATE,
+} from '../../core/oci/cosign.ts';
+import { manifestForPlatform, type Platform } from '../../core/oci/platform.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import { discover, listReferrers, type AttachmentKind } from './discover.ts';
@@ -124,13 +130,24 @@ export async function download(
   image: string,
   kind: AttachmentKind,
   registry: RegistryOptions = {},
+  o: {
+    /** cosign --platform: of an index, what is attached to the image for this platform. */
+    platform?: Platform;
+    /** cosign --predicate-type: only attestations whose statement has this predicate type. */
+    predicateType?: string;
+  } = {},
 ): Promise<string[]> {
-  const r = await resolveImage(image, { registry });
+  let r = await resolveImage(image, { registry });
+  if (o.platform) r = await platformImage(r, o.platform, registry, image);
   const repo = repositoryOf(r.ref, registry);
   const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
     throw aboutImage(image, e);
   });
-  return d.attachments.map((a) => {
+  const attachments =
+    o.predicateType === undefined
+      ? d.attachments
+      : d.attachments.filter((a) => statementType(a.bundle) === o.predicateType);
+  return attachments.map((a) => {
     if (a.scheme === 'referrer') return serializeBundle(a.bundle);
     const b = a.bundle;
     if (b.content.$case === 'dsseEnvelope') {
@@ -406,17 +423,65 @@ export interface CopyResult {
   referrers: number;
 }
 
+export interface CopyOptions {
+  onEvent?: (m: string) => void;
+  /** cosign -f: replace destination tags that hold something else (refused without it). */
+  force?: boolean;
+  /**
+   * cosign --only: copy only these attached kinds (legacy tags, and referrers of that kind); the
+   * image goes by digest and the destination tag is left as it is.
+   */
+  only?: ReadonlyArray<'sig' | 'att' | 'sbom'>;
+  /** cosign --platform: of an index, only the image for this platform and what is attached to it. */
+  platform?: Platform;
+}
+
+/** The predicate type an attestation's statement names (unverified: download prints as stored). */
+function statementType(b: Bundle): string | undefined {
+  if (b.content.$case !== 'dsseEnvelope') return undefined;
+  try {
+    return parseStatement(b.content.dsseEnvelope.payload, 'statement').predicateType;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kind a referrer is, by the predicate type its descriptor names (cosign's signature predicate: a signature). */
+function referrerKind(d: Descriptor): 'sig' | 'att' {
+  const pt = d.annotations?.[ANN_BUNDLE_PREDICATE];
+  return pt === undefined || pt === COSIGN_SIGN_PREDICATE ? 'sig' : 'att';
+}
+
+/** The image of index `r` for `platform`, resolved (cosign's SignedEntityForPlatform). */
+export async function platformImage(
+  r: ResolvedImage,
+  platform: Platform,
+  registry: RegistryOptions,
+  what: string,
+): Promise<ResolvedImage> {
+  if (r.manifest.kind !== 'index')
+    throw invalid(
+      '--platform',
+      `${what} is a single image, not a multi-platform index: leave --platform out`,
+    );
+  const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', what);
+  return resolveImage({ ...r.ref, digest: child.digest }, { registry });
+}
+
 /**
  * Copy `src` to `dst` (a repository, with or without a tag), then every legacy tag and every
- * referrer attached to it (and, for an index, to its manifests), so signatures travel.
+ * referrer attached to it (and, for an index, to its manifests), so signatures travel. As
+ * cosign, a destination tag that holds something else is replaced only with `force`: that is
+ * checked for every tag before anything is copied.
  */
 export async function copyImage(
   srcText: string,
   dstText: string,
   registry: RegistryOptions = {},
-  o: { onEvent?: (m: string) => void } = {},
+  o: CopyOptions = {},
 ): Promise<CopyResult> {
-  const r = await resolveImage(srcText, { registry });
+  let r = await resolveImage(srcText, { registry });
+  if (o.platform) r = await platformImage(r, o.platform, registry, srcText);
   let dstRef: ImageReference;
   try {
     dstRef = parseReference(dstText, 'destination');
@@ -432,20 +497,43 @@ export async function copyImage(
   const src = repositoryOf(r.ref, registry);
   const dst = repositoryOf(dstRef, registry);
   const out: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
+  const wanted = (kind: 'sig' | 'att' | 'sbom') => !o.only || o.only.includes(kind);
   try {
     // A tag given for the destination is used; without one, the source's tag (if it had one).
-    const tag = dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
-    const man = await copyManifest(src, dst, r.digest, srcText, tag);
-    await eachAttached(src, r.digest, man, srcText, {
-      async legacy(t, _suffix, m) {
-        await copyManifest(src, dst, m.digest, `${srcText} ${t}`, t);
-        out.signatures++;
+    // With --only the image goes by digest (its signatures need their subject), untagged.
+    const tag = o.only || dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
+    const legacy: Array<{ tag: string; m: FetchedManifest }> = [];
+    const referrers: Array<{ subject: Digest; d: Descriptor }> = [];
+    await eachAttached(src, r.digest, r.manifest, srcText, {
+      async legacy(t, suffix, m) {
+        if (wanted(suffix)) legacy.push({ tag: t, m });
       },
       async referrer(subject, d) {
-        await pushReferrer(src, dst, subject, d, srcText, dstText);
-        out.referrers++;
+        if (wanted(referrerKind(d))) referrers.push({ subject, d });
       },
     });
+    if (!o.force)
+      for (const [t, digest] of [
+        ...(tag ? [[tag, r.digest] as const] : []),
+        ...legacy.map((l) => [l.tag, l.m.digest] as const),
+      ]) {
+        const there = await dst.getManifest(t, `${dstText} ${t}`);
+        if (there && there.digest.text !== digest.text)
+          throw new SignetError(
+            'conflict',
+            'DESTINATION_EXISTS',
+            `${dst.name}:${t} already holds ${there.digest.text}, not ${digest.text}: nothing was copied; give -f to replace it`,
+          );
+      }
+    await copyManifest(src, dst, r.digest, srcText, tag);
+    for (const l of legacy) {
+      await copyManifest(src, dst, l.m.digest, `${srcText} ${l.tag}`, l.tag);
+      out.signatures++;
+    }
+    for (const x of referrers) {
+      await pushReferrer(src, dst, x.subject, x.d, srcText, dstText);
+      out.referrers++;
+    }
   } catch (e) {
     throw aboutImage(srcText, e);
   }
@@ -485,8 +573,7 @@ export async function cleanImage(
     const gone = new Set<string>();
     for (const d of descriptors) {
       if (d.artifactType !== undefined && !BUNDLE_MEDIA_TYPES.includes(d.artifactType)) continue;
-      const pt = d.annotations?.[ANN_BUNDLE_PREDICATE];
-      const isSig = pt === undefined || pt === 'https://sigstore.dev/cosign/sign/v1';
+      const isSig = referrerKind(d) === 'sig';
       if (type === 'signature' && !isSig) continue;
       if (type === 'attestation' && isSig) continue;
       await repo.deleteManifest(d.digest);

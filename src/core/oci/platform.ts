@@ -1,0 +1,54 @@
+/**
+ * Platforms of a multi-platform index (image-spec image-index.md `platform`): cosign's
+ * `--platform os/arch[/variant]`, parsed once and matched against an index's entries.
+ */
+import { invalid } from '../errors.ts';
+import type { Descriptor } from './manifest.ts';
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** `linux/amd64`, `linux/arm64/v8`: the flag's text as a platform, or an error naming `field`. */
+export function parsePlatform(text: string, field: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9._-]+$/.test(p)))
+    throw invalid(field, `"${text}" is not os/architecture[/variant] (e.g. linux/amd64)`);
+  const [os, architecture, variant] = parts as [string, string, string | undefined];
+  return variant === undefined ? { os, architecture } : { os, architecture, variant };
+}
+
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, ...(p.variant ? [p.variant] : [])].join('/');
+}
+
+/**
+ * The entry of `manifests` for `want`: os and architecture equal, and the variant when `want`
+ * names one. Exactly one must match; none or several is an error that lists what is there.
+ */
+export function manifestForPlatform(
+  manifests: readonly Descriptor[],
+  want: Platform,
+  field: string,
+  what: string,
+): Descriptor {
+  const matching = manifests.filter(
+    (m) =>
+      m.platform !== undefined &&
+      m.platform.os === want.os &&
+      m.platform.architecture === want.architecture &&
+      (want.variant === undefined || m.platform.variant === want.variant),
+  );
+  if (matching.length === 1) return matching[0]!;
+  const there = manifests
+    .flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []))
+    .join(', ');
+  throw invalid(
+    field,
+    matching.length === 0
+      ? `${what} has no image for ${formatPlatform(want)} (it has ${there || 'no platforms'})`
+      : `${what} has ${matching.length} images for ${formatPlatform(want)}: name the variant too (it has ${there})`,
+  );
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  formatPlatform,
+  manifestForPlatform,
+  parsePlatform,
+} from '../../../src/core/oci/platform.ts';
+import type { Descriptor } from '../../../src/core/oci/manifest.ts';
+import { parseDigest } from '../../../src/core/oci/digest.ts';
+
+const entry = (n: number, platform?: Descriptor['platform']): Descriptor => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: parseDigest(`sha256:${String(n).repeat(64).slice(0, 64)}`, 'd'),
+  size: 1,
+  ...(platform ? { platform } : {}),
+});
+const index = [
+  entry(1, { os: 'linux', architecture: 'amd64' }),
+  entry(2, { os: 'linux', architecture: 'arm', variant: 'v6' }),
+  entry(3, { os: 'linux', architecture: 'arm', variant: 'v7' }),
+  entry(4), // an attestation manifest without a platform, as buildx writes
+];
+
+test('parsePlatform: os/arch and os/arch/variant; anything else is refused by name', () => {
+  assert.deepEqual(parsePlatform('linux/amd64', '--platform'), {
+    os: 'linux',
+    architecture: 'amd64',
+  });
+  assert.deepEqual(parsePlatform('linux/arm/v7', '--platform'), {
+    os: 'linux',
+    architecture: 'arm',
+    variant: 'v7',
+  });
+  assert.equal(formatPlatform(parsePlatform('linux/arm/v7', 'p')), 'linux/arm/v7');
+  for (const bad of ['linux', 'linux/', '/amd64', 'a/b/c/d', 'linux/amd 64'])
+    assert.throws(
+      () => parsePlatform(bad, '--platform'),
+      new RegExp(`--platform: "${bad}" is not os/architecture\\[/variant\\]`),
+    );
+});
+
+test('manifestForPlatform: exactly one match, else what the index has', () => {
+  assert.equal(manifestForPlatform(index, parsePlatform('linux/amd64', 'p'), 'p', 'img'), index[0]);
+  assert.equal(
+    manifestForPlatform(index, parsePlatform('linux/arm/v7', 'p'), 'p', 'img'),
+    index[2],
+  );
+  assert.throws(
+    () => manifestForPlatform(index, parsePlatform('linux/arm', 'p'), 'p', 'img'),
+    /p: img has 2 images for linux\/arm: name the variant too \(it has linux\/amd64, linux\/arm\/v6, linux\/arm\/v7\)/,
+  );
+  assert.throws(
+    () => manifestForPlatform(index, parsePlatform('windows/amd64', 'p'), 'p', 'img'),
+    /p: img has no image for windows\/amd64 \(it has linux\/amd64, linux\/arm\/v6, linux\/arm\/v7\)/,
+  );
+});
