@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { exitCodeFor } from './errors.ts';
 import { invalid } from '../core/errors.ts';
+import { parseReference } from '../core/oci/reference.ts';
 import { tlsClientOptions } from './tls-flags.ts';
 import type { RegistryOptions } from '../client/oci/registry.ts';
 
@@ -72,6 +73,13 @@ export function registryOptions(f: RegistryFlags): RegistryOptions {
     'registry',
   );
   if (tls) o.tls = tls;
+  const target = process.env.COSIGN_REPOSITORY;
+  if (target) {
+    const ref = parseReference(target, 'COSIGN_REPOSITORY');
+    if (ref.digest || (target.split('/').pop() ?? '').includes(':'))
+      throw invalid('COSIGN_REPOSITORY', `"${target}" names a tag or digest: give a repository`);
+    o.signatureRepository = { registry: ref.registry, repository: ref.repository };
+  }
   if (f.allowHttpRegistry) o.allowHttp = true;
   if (f.allowInsecureRegistry) o.allowInsecure = true;
   if (f.timeout !== undefined) {

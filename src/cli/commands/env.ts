@@ -24,6 +24,11 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'SIGNET_DEBUG', description: 'print stack traces of errors' },
   { name: 'COSIGN_PASSWORD', description: 'passphrase of cosign.key files', sensitive: true },
   {
+    name: 'COSIGN_REPOSITORY',
+    description:
+      "a repository to keep image signatures and attestations in, instead of the image's",
+  },
+  {
     name: 'SIGSTORE_ID_TOKEN',
     description: 'the OIDC identity token for keyless signing',
     sensitive: true,

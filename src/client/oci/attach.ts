@@ -24,7 +24,7 @@ import { repositoryName } from '../../core/oci/reference.ts';
 import { buildSimpleSigning } from '../../core/oci/simple-signing.ts';
 import { parseBundle } from '../../bundle/bundle.ts';
 import { detachedSignatureLayer, type AttachFile, type DetachedSignature } from './detached.ts';
-import { aboutImage, resolveImage, repositoryOf, type ResolvedImage } from './image.ts';
+import { aboutImage, attachmentsOf, resolveImage, type ResolvedImage } from './image.ts';
 import type { RegistryOptions } from './registry.ts';
 import { appendLegacy, attachBundle } from './write.ts';
 
@@ -124,7 +124,7 @@ export async function attachToImage(
       });
     }
   }
-  const repo = repositoryOf(resolved.ref, o.registry);
+  const repo = attachmentsOf(resolved.ref, o.registry);
   const what = `${resolved.ref.registry}/${resolved.ref.repository}@${resolved.digest.text}`;
   const out = new Map<string, string[]>();
   try {
@@ -181,7 +181,7 @@ export async function attachDetachedSignature(
   const what = `${resolved.ref.registry}/${resolved.ref.repository}@${resolved.digest.text}`;
   try {
     return await appendLegacy(
-      repositoryOf(resolved.ref, o.registry),
+      attachmentsOf(resolved.ref, o.registry),
       resolved.digest,
       'sig',
       layer,

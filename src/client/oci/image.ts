@@ -41,6 +41,15 @@ export function repositoryOf(ref: ImageReference, opts: RegistryOptions = {}): R
   return new Repository(ref.registry, ref.repository, opts);
 }
 
+/**
+ * Where the signatures and attestations of `ref` are kept: its own repository, or the one
+ * COSIGN_REPOSITORY names (cosign's target repository: signing images one cannot push to).
+ */
+export function attachmentsOf(ref: ImageReference, opts: RegistryOptions = {}): Repository {
+  const t = opts.signatureRepository;
+  return t ? new Repository(t.registry, t.repository, opts) : repositoryOf(ref, opts);
+}
+
 /** Resolve `image` (text or parsed) in `source` (default: its registry). */
 export async function resolveImage(
   image: string | ImageReference,

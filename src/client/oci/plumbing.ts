@@ -17,7 +17,13 @@ import { manifestForPlatform, type Platform } from '../../core/oci/platform.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import { discover, listReferrers, type AttachmentKind } from './discover.ts';
-import { aboutImage, repositoryOf, resolveImage, type ResolvedImage } from './image.ts';
+import {
+  aboutImage,
+  attachmentsOf,
+  repositoryOf,
+  resolveImage,
+  type ResolvedImage,
+} from './image.ts';
 import { Repository, type FetchedManifest, type RegistryOptions } from './registry.ts';
 import { addToTagSchema, removeFromTagSchema } from './write.ts';
 import type { ImageSource } from './source.ts';
@@ -35,7 +41,8 @@ export async function triangulate(
   registry: RegistryOptions = {},
 ): Promise<string> {
   const r = await resolveImage(image, { registry });
-  const base = `${r.ref.registry}/${r.ref.repository}`;
+  const at = attachmentsOf(r.ref, registry);
+  const base = type === 'digest' ? `${r.ref.registry}/${r.ref.repository}` : at.name;
   const t = digestTag(r.digest);
   switch (type) {
     case 'digest':
@@ -70,7 +77,7 @@ export interface Tree {
 /** Everything attached to the image (not verified). */
 export async function tree(image: string, registry: RegistryOptions = {}): Promise<Tree> {
   const r = await resolveImage(image, { registry });
-  const repo = repositoryOf(r.ref, registry);
+  const repo = attachmentsOf(r.ref, registry);
   try {
     const nodes: TreeNode[] = [];
     const { descriptors, usedTagSchema } = await listReferrers(repo, r.digest, image);
@@ -139,7 +146,7 @@ export async function download(
 ): Promise<string[]> {
   let r = await resolveImage(image, { registry });
   if (o.platform) r = await platformImage(r, o.platform, registry, image);
-  const repo = repositoryOf(r.ref, registry);
+  const repo = attachmentsOf(r.ref, registry);
   const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
     throw aboutImage(image, e);
   });
@@ -318,6 +325,7 @@ export async function saveImage(
 ): Promise<CopyResult> {
   const r = await resolveImage(image, { registry });
   const src = repositoryOf(r.ref, registry);
+  const srcAttached = attachmentsOf(r.ref, registry);
   const out = new LayoutWriter(dir);
   const result: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
   const entries: Descriptor[] = [];
@@ -329,9 +337,9 @@ export async function saveImage(
         [KIND]: `dev.cosignproject.cosign/${man.kind === 'index' ? 'imageIndex' : 'image'}`,
       },
     });
-    await eachAttached(src, r.digest, man, image, {
+    await eachAttached(srcAttached, r.digest, man, image, {
       async legacy(tag, suffix, sig) {
-        await copyManifest(src, out, sig.digest, `${image} ${tag}`);
+        await copyManifest(srcAttached, out, sig.digest, `${image} ${tag}`);
         entries.push({
           mediaType: sig.mediaType,
           digest: sig.digest,
@@ -341,7 +349,7 @@ export async function saveImage(
         result.signatures++;
       },
       async referrer(_subject, d) {
-        await copyManifest(src, out, d.digest, `${image} referrer ${d.digest.text}`);
+        await copyManifest(srcAttached, out, d.digest, `${image} referrer ${d.digest.text}`);
         const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
         if (d.artifactType) entry.artifactType = d.artifactType;
         entries.push(entry);
@@ -386,6 +394,7 @@ export async function loadImage(
       `${image}: names digest ${dstRef.digest.text}, but the image in ${dir} is ${img.digest.text}`,
     );
   const dst = repositoryOf(dstRef, registry);
+  const dstAttached = attachmentsOf(dstRef, registry);
   const result: CopyResult = { digest: img.digest, signatures: 0, referrers: 0 };
   try {
     await copyManifest(layout, dst, img.digest, `${dir} image`, namedTag(image, dstRef));
@@ -398,14 +407,14 @@ export async function loadImage(
       if (suffix) {
         // cosign's own layouts name no tag: theirs is the image's.
         const t = e.annotations?.[REF_NAME] ?? `${digestTag(img.digest)}.${suffix}`;
-        await copyManifest(layout, dst, e.digest, `${dir} ${t}`, t);
+        await copyManifest(layout, dstAttached, e.digest, `${dir} ${t}`, t);
         result.signatures++;
         continue;
       }
       const m = await layout.getManifest(e.digest.text, `${dir} ${e.digest.text}`);
       const subject = m && parseManifest(m.bytes, m.mediaType, dir).subject;
       if (!subject) continue; // not something attached to an image: not ours to push
-      await pushReferrer(layout, dst, subject.digest, e, dir, image);
+      await pushReferrer(layout, dstAttached, subject.digest, e, dir, image);
       result.referrers++;
     }
   } catch (e) {
@@ -495,6 +504,7 @@ export async function copyImage(
       `${dstText}: the destination names digest ${dstRef.digest.text}, but ${srcText} is ${r.digest.text}`,
     );
   const src = repositoryOf(r.ref, registry);
+  const srcAttached = attachmentsOf(r.ref, registry);
   const dst = repositoryOf(dstRef, registry);
   const out: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
   const wanted = (kind: 'sig' | 'att' | 'sbom') => !o.only || o.only.includes(kind);
@@ -504,7 +514,7 @@ export async function copyImage(
     const tag = o.only || dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
     const legacy: Array<{ tag: string; m: FetchedManifest }> = [];
     const referrers: Array<{ subject: Digest; d: Descriptor }> = [];
-    await eachAttached(src, r.digest, r.manifest, srcText, {
+    await eachAttached(srcAttached, r.digest, r.manifest, srcText, {
       async legacy(t, suffix, m) {
         if (wanted(suffix)) legacy.push({ tag: t, m });
       },
@@ -527,11 +537,11 @@ export async function copyImage(
       }
     await copyManifest(src, dst, r.digest, srcText, tag);
     for (const l of legacy) {
-      await copyManifest(src, dst, l.m.digest, `${srcText} ${l.tag}`, l.tag);
+      await copyManifest(srcAttached, dst, l.m.digest, `${srcText} ${l.tag}`, l.tag);
       out.signatures++;
     }
     for (const x of referrers) {
-      await pushReferrer(src, dst, x.subject, x.d, srcText, dstText);
+      await pushReferrer(srcAttached, dst, x.subject, x.d, srcText, dstText);
       out.referrers++;
     }
   } catch (e) {
@@ -552,7 +562,7 @@ export async function cleanImage(
   registry: RegistryOptions = {},
 ): Promise<string[]> {
   const r = await resolveImage(image, { registry });
-  const repo = repositoryOf(r.ref, registry);
+  const repo = attachmentsOf(r.ref, registry);
   const removed: string[] = [];
   try {
     const suffixes =

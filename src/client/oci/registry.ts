@@ -47,6 +47,11 @@ export interface RegistryOptions {
   token?: string;
   /** `--registry-cacert`, `--registry-client-cert`/`-key`, `--registry-server-name`. */
   tls?: TlsClientOptions;
+  /**
+   * cosign's COSIGN_REPOSITORY: keep signatures and attestations in this repository instead of
+   * the image's (legacy tags and referrers alike; attachmentsOf in image.ts).
+   */
+  signatureRepository?: { registry: string; repository: string };
   http?: HttpOptions;
   env?: NodeJS.ProcessEnv;
 }

@@ -27,6 +27,7 @@ import type { Descriptor } from '../../core/oci/manifest.ts';
 import { signArtifact, signEnvelope, type SignContext } from '../sign/sign.ts';
 import {
   aboutImage,
+  attachmentsOf,
   repositoryOf,
   resolveImage,
   resolveRecursive,
@@ -136,7 +137,7 @@ export async function signResolved(
   checkSignOptions(o);
   const out: SignedImage[] = [];
   for (const image of images) {
-    const repo = repositoryOf(image.ref, o.registry);
+    const repo = attachmentsOf(image.ref, o.registry);
     const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;
     if (mode === 'legacy') {
       for (const payload of legacyPayloads(image, o)) {
@@ -285,7 +286,7 @@ export async function attestResolved(
   const mode = o.mode ?? 'oci-1-1';
   checkMode(mode, ctx);
   const { statement, predicateType } = attestationStatement(image, input);
-  const repo = repositoryOf(image.ref, o.registry);
+  const repo = attachmentsOf(image.ref, o.registry);
   const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;
   const bundle = await signEnvelope(statement, INTOTO_PAYLOAD_TYPE, ctx);
   let stored: string | undefined;

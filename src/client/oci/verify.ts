@@ -28,6 +28,7 @@ import {
 } from './discover.ts';
 import {
   aboutImage,
+  attachmentsOf,
   repositoryOf,
   resolveImage,
   type PinnedImage,
@@ -181,9 +182,11 @@ export async function checkImage(
   const ref = typeof image === 'string' ? parseReference(image) : image;
   const text = typeof image === 'string' ? image : `${image.registry}/${image.repository}`;
   const source = o.source ?? repositoryOf(ref, o.registry);
+  // The signatures: in the layout, or where they are kept (COSIGN_REPOSITORY).
+  const attached = o.source ?? attachmentsOf(ref, o.registry);
   const kind: AttachmentKind = o.attestations ? 'attestation' : 'signature';
   const look = (digest: Digest) =>
-    discover(source, digest, text, [kind]).catch((e: unknown) => {
+    discover(attached, digest, text, [kind]).catch((e: unknown) => {
       throw aboutImage(text, e);
     });
   let pinned: PinnedImage;
