@@ -666,3 +666,77 @@ test(
     assert.equal(sigLayers().layers.length, before);
   },
 );
+
+test(
+  "--check-claims=false: another image's signature is accepted only when asked; --attachment refused",
+  opts,
+  async () => {
+    const a = pushImage(reg!, 'app/claims-a');
+    const b = pushImage(reg!, 'app/claims-b');
+    const hexA = a.digest.slice('sha256:'.length);
+    const hexB = b.digest.slice('sha256:'.length);
+    const s = await run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', a.ref]);
+    assert.equal(s.status, 0, s.stderr);
+    fs.writeFileSync(path.join(dir, 'claims.json'), '{}');
+    const t = await run([
+      'attest',
+      ...keyed,
+      '--registry-referrers-mode',
+      'legacy',
+      '--predicate',
+      'claims.json',
+      a.ref,
+    ]);
+    assert.equal(t.status, 0, t.stderr);
+    // A's signature and attestation put where B's would be (as a registry user could).
+    for (const suffix of ['sig', 'att']) {
+      const m = await fetch(`${reg!.url}/v2/app/claims-a/manifests/sha256-${hexA}.${suffix}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      const body = Buffer.from(await m.arrayBuffer());
+      const man = JSON.parse(body.toString()) as {
+        config: { digest: string };
+        layers: Array<{ digest: string }>;
+      };
+      for (const { digest } of [man.config, ...man.layers]) {
+        const data = Buffer.from(
+          await (await fetch(`${reg!.url}/v2/app/claims-a/blobs/${digest}`)).arrayBuffer(),
+        );
+        const up = await fetch(`${reg!.url}/v2/app/claims-b/blobs/uploads/`, { method: 'POST' });
+        const loc = new URL(up.headers.get('location')!, reg!.url);
+        loc.searchParams.set('digest', digest);
+        assert.equal((await fetch(loc, { method: 'PUT', body: data })).status, 201);
+      }
+      const put = await fetch(`${reg!.url}/v2/app/claims-b/manifests/sha256-${hexB}.${suffix}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+        body,
+      });
+      assert.equal(put.status, 201);
+    }
+    const verifyB = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', b.ref];
+    const strict = await run(verifyB);
+    assert.equal(strict.status, 12, strict.stderr);
+    assert.match(strict.stderr, new RegExp(`the signature is for ${a.digest}, not this image`));
+    const loose = await run([...verifyB, '--check-claims=false']);
+    assert.equal(loose.status, 0, loose.stderr);
+    const attB = [
+      'verify-attestation',
+      '--key',
+      'cosign.pub',
+      '--trusted-root',
+      'root.json',
+      b.ref,
+    ];
+    const strictAtt = await run(attB);
+    assert.equal(strictAtt.status, 12, strictAtt.stderr);
+    assert.match(strictAtt.stderr, /the attestation is not about this artifact/);
+    assert.equal((await run([...attB, '--check-claims=false'])).status, 0);
+    const sbom = await run([...verifyB, '--attachment', 'sbom']);
+    assert.equal(sbom.status, 1);
+    assert.match(
+      oneError(sbom.stderr),
+      /--attachment: verifying an attached SBOM is not supported/,
+    );
+  },
+);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { addVerifyFlags, verifyFlagsFrom, type VerifyCliFlags } from '../trust-flags.ts';
+import { addBool } from '../options.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -13,6 +14,8 @@ import { reportError } from '../errors.ts';
 import type { DetachedSignature } from '../../client/oci/detached.ts';
 
 export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
+  checkClaims: boolean;
+  attachment?: string;
   /** verify: the simple-signing payload of a detached --signature. */
   payload?: string;
   annotations?: string[];
@@ -23,6 +26,12 @@ export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
 }
 
 export function addImageVerifyFlags(cmd: Command): Command {
+  addBool(
+    cmd,
+    'check-claims',
+    "check that each signature is about the image's digest (false: the signature, signer and log only)",
+    true,
+  );
   return addRegistryFlags(addVerifyFlags(cmd))
     .option(
       '-a, --annotations <key=value>',
@@ -56,6 +65,11 @@ export async function runImageVerify(
   try {
     // As for blobs: deprecated spellings mapped, SIGNET_SERVER applied, the unsupported refused.
     const flags: ImageVerifyFlags = { ...cli, ...verifyFlagsFrom(cli) };
+    if (flags.attachment !== undefined)
+      throw invalid(
+        '--attachment',
+        'verifying an attached SBOM is not supported (cosign deprecated it): verify the SBOM attestation with `verify-attestation --type spdxjson|cyclonedx`',
+      );
     const detached: Array<[string, string | undefined]> = [
       ['--bundle', flags.bundle],
       ...(attestations || flags.localImage !== undefined || images.length > 1
@@ -167,6 +181,7 @@ async function imageVerifier(
       // --insecure-ignore-tlog, --insecure-ignore-sct, --use-signed-timestamps, as for a blob.
       verify: (bundle) => ({
         ...verifyOptionsFrom(flags, bundle),
+        ...(flags.checkClaims ? {} : { checkClaims: false }),
         ...(witnesses ? { witnesses } : {}),
       }),
       trustedRoot,
@@ -233,7 +248,8 @@ export function registerVerify(program: Command): void {
       .option(
         '--payload <file>',
         'with --signature: the signed simple-signing payload (default: the one `signet generate` prints)',
-      ),
+      )
+      .option('--attachment <type>', 'refused: attached SBOMs are not verified'),
   ).action(async (images: string[], flags: ImageVerifyFlags) => {
     await runImageVerify(images, flags, false);
   });

@@ -137,7 +137,8 @@ export function verifyAttachment(
   };
   if (a.payload) {
     const p = parseSimpleSigning(a.payload, 'the signed payload');
-    if (p.manifestDigest.text !== image.digest.text)
+    // --check-claims=false (cosign): the signature, signer and log only, not what it is about.
+    if (opts.checkClaims !== false && p.manifestDigest.text !== image.digest.text)
       throw new SignetError(
         'verification',
         'WRONG_IMAGE',
