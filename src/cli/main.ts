@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, reportError } from './errors.ts';
+import { describeSystemError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
 import { signetVersion } from './version.ts';
 
@@ -15,12 +16,23 @@ export { reportError } from './errors.ts';
  * registered from commands/index.ts, which loads only the module of the command run. Errors end as one clear line on stderr and cosign's exit
  * codes (cli/errors.ts), never a stack trace (set SIGNET_DEBUG=1 to see one).
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(given: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    argv = rootFlags(given);
+  } catch (e) {
+    reportError(e);
+    return exitCodeFor(e);
+  }
   const program = new Command('signet')
     .description('Software signing that anyone can run: a self-hostable Sigstore and its client')
     .version(signetVersion(), '-v, --version', 'print the version')
     // Usage errors are printed by main, in one line with a pointer to the command's help.
     .configureOutput({ outputError: () => {} })
+    .addHelpText(
+      'after',
+      '\nAnywhere on the line, as cosign takes them:\n  --output-file <file>  write what the command prints on stdout to this file\n  -d, --verbose         print errors with their stack trace (as SIGNET_DEBUG=1)',
+    )
     .exitOverride();
   // Only the named command's module (commands/index.ts), in the order help lists them.
   for (const register of await Promise.all(commandsFor(argv).map((c) => c.load())))
@@ -39,6 +51,49 @@ export async function main(argv: string[]): Promise<number> {
     reportError(e);
     return exitCodeFor(e);
   }
+}
+
+/**
+ * cosign's root flags, taken before or after the command as cosign's persistent flags are:
+ * `--output-file FILE` sends what the command prints on stdout to FILE (cosign swaps stdout
+ * the same way), `-d`/`--verbose` prints errors with their stack (as SIGNET_DEBUG=1). Returns
+ * the other arguments; everything after `--` is left alone.
+ */
+function rootFlags(argv: string[]): string[] {
+  const rest: string[] = [];
+  let outputFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '-d' || a === '--verbose') process.env.SIGNET_DEBUG ??= '1';
+    else if (a === '--output-file') {
+      outputFile = argv[++i];
+      if (outputFile === undefined || outputFile === '')
+        throw invalid('--output-file', 'needs a file name');
+    } else if (a.startsWith('--output-file=')) outputFile = a.slice('--output-file='.length);
+    else rest.push(a);
+  }
+  if (outputFile !== undefined) {
+    const fs = process.getBuiltinModule('node:fs');
+    let fd: number;
+    try {
+      fd = fs.openSync(outputFile, 'w');
+    } catch (e) {
+      throw invalid('--output-file', describeSystemError(e, outputFile), e);
+    }
+    // Synchronous writes: nothing is lost when the process ends right after.
+    process.stdout.write = ((chunk: string | Uint8Array, ...more: unknown[]) => {
+      if (typeof chunk === 'string') fs.writeSync(fd, chunk);
+      else fs.writeSync(fd, chunk);
+      const done = more.find((m) => typeof m === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stdout.write;
+  }
+  return rest;
 }
 
 /** The deepest command the arguments name (`signet bundle inspect ...` -> inspect). */

@@ -359,3 +359,31 @@ test('public-good bundles verify with only the identity flags: shipped root, no 
   fs.writeFileSync(f, JSON.stringify(tampered));
   fails(run(['verify-blob', artifact, '--bundle', f, ...id], env), 12, /signature does not verify/);
 });
+
+test("cosign's root flags before or after the command: --output-file and -d/--verbose", () => {
+  // --output-file: what the command prints on stdout goes to the file.
+  const out = path.join(tmp, 'version.txt');
+  const before = run(['--output-file', out, 'version']);
+  assert.equal(before.status, 0, before.stderr);
+  assert.equal(before.stdout, '');
+  assert.match(fs.readFileSync(out, 'utf8'), /^signet \d+\.\d+\.\d+\nNode.js: /);
+  const after = run(['version', `--output-file=${out}`]);
+  assert.equal(after.stdout, '');
+  assert.equal(fs.readFileSync(out, 'utf8'), run(['version']).stdout);
+  const nowhere = run(['--output-file', path.join(tmp, 'no-such-dir', 'x'), 'version']);
+  assert.equal(nowhere.status, 1);
+  assert.match(nowhere.stderr, /^error: --output-file: .*no-such-dir\/x does not exist/);
+  const empty = run(['version', '--output-file']);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /^error: --output-file: needs a file name/);
+  // -d / --verbose: an error with its stack, where it is one line without.
+  const plain = run(['verify-blob', '--bundle', happy, artifact], { SIGNET_DEBUG: undefined });
+  assert.equal(plain.stderr.trim().split('\n').length, 1, plain.stderr);
+  for (const flag of ['-d', '--verbose']) {
+    const debug = run([flag, 'verify-blob', '--bundle', happy, artifact], {
+      SIGNET_DEBUG: undefined,
+    });
+    assert.equal(debug.status, plain.status);
+    assert.match(debug.stderr, /\n\s+at /, flag);
+  }
+});
