@@ -15,6 +15,7 @@ export interface RegistryFlags {
   registryClientKey?: string;
   registryServerName?: string;
   k8sKeychain?: boolean;
+  attachmentTagPrefix?: string;
   allowHttpRegistry?: boolean;
   allowInsecureRegistry?: boolean;
   timeout?: string;
@@ -42,6 +43,10 @@ export function addRegistryFlags(cmd: Command): Command {
       "the name the registry's TLS certificate must carry, when it is not the host in the image reference",
     )
     .option('--k8s-keychain', 'refused: use credential helpers named in ~/.docker/config.json')
+    .option(
+      '--attachment-tag-prefix <prefix>',
+      'tag legacy signature images [prefix]sha256-<hex>.sig (and .att, .sbom), as cosign does with it',
+    )
     .option('--allow-http-registry', 'allow plain HTTP to a registry that is not on loopback')
     .option(
       '--allow-insecure-registry',
@@ -79,6 +84,15 @@ export function registryOptions(f: RegistryFlags): RegistryOptions {
     if (ref.digest || (target.split('/').pop() ?? '').includes(':'))
       throw invalid('COSIGN_REPOSITORY', `"${target}" names a tag or digest: give a repository`);
     o.signatureRepository = { registry: ref.registry, repository: ref.repository };
+  }
+  if (f.attachmentTagPrefix !== undefined) {
+    // A tag is at most 128 characters of [A-Za-z0-9_.-], not starting with . or - (distribution).
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,39}$/.test(f.attachmentTagPrefix))
+      throw invalid(
+        '--attachment-tag-prefix',
+        `"${f.attachmentTagPrefix}" cannot begin a tag: up to 40 of A-Z a-z 0-9 _ . -, not starting with . or -`,
+      );
+    o.tagPrefix = f.attachmentTagPrefix;
   }
   if (f.allowHttpRegistry) o.allowHttp = true;
   if (f.allowInsecureRegistry) o.allowInsecure = true;

@@ -740,3 +740,37 @@ test(
     );
   },
 );
+
+test(
+  '--attachment-tag-prefix: legacy tags written, found, named and removed with the prefix',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'app/prefixed');
+    const hex = img.digest.slice('sha256:'.length);
+    const prefix = ['--attachment-tag-prefix', 'signet-'];
+    const legacy = [...keyed, '--registry-referrers-mode', 'legacy', ...prefix];
+    assert.equal((await run(['sign', ...legacy, img.ref])).status, 0);
+    fs.writeFileSync(path.join(dir, 'prefixed.json'), '{}');
+    const a = await run(['attest', ...legacy, '--predicate', 'prefixed.json', img.ref]);
+    assert.equal(a.status, 0, a.stderr);
+    const tags = (
+      (await (await fetch(`${reg!.url}/v2/app/prefixed/tags/list`)).json()) as {
+        tags: string[];
+      }
+    ).tags.sort();
+    assert.deepEqual(tags, [`signet-sha256-${hex}.att`, `signet-sha256-${hex}.sig`, 'v1']);
+    const byKey = ['--key', 'cosign.pub', '--trusted-root', 'root.json'];
+    assert.equal((await run(['verify', ...byKey, img.ref])).status, 10);
+    const v = await run(['verify', ...byKey, ...prefix, img.ref]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal((await run(['verify-attestation', ...byKey, ...prefix, img.ref])).status, 0);
+    const tri = await run(['triangulate', ...prefix, img.ref]);
+    assert.equal(tri.stdout.trim(), `${reg!.host}/app/prefixed:signet-sha256-${hex}.sig`);
+    const c = await run(['clean', ...prefix, img.ref]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal((await run(['verify', ...byKey, ...prefix, img.ref])).status, 10);
+    const bad = await run(['verify', ...byKey, '--attachment-tag-prefix', '-x', img.ref]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--attachment-tag-prefix: "-x" cannot begin a tag/);
+  },
+);

@@ -15,6 +15,7 @@ import {
   COSIGN_SIGN_PREDICATE,
   DSSE_MEDIA_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
+  legacyTag,
 } from '../../core/oci/cosign.ts';
 import { parseManifest, type Descriptor, type ImageManifest } from '../../core/oci/manifest.ts';
 import { legacyLayerToBundle } from './legacy.ts';
@@ -223,7 +224,7 @@ async function fromLegacy(
   prefix: string,
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
-  const tag = `${prefix}${digestTag(digest)}.${suffix}`;
+  const tag = legacyTag(digest, suffix, prefix);
   // Registry failures (down, unauthorized) are the whole verification's failure, not a rejection.
   const m = await source.getManifest(tag, `${what} ${tag}`).catch((e: unknown) => {
     if (e instanceof SignetError && (e.code === 'INVALID_INPUT' || e.code === 'MANIFEST_TYPE')) {

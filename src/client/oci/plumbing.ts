@@ -12,6 +12,7 @@ import {
   ANN_BUNDLE_PREDICATE,
   BUNDLE_MEDIA_TYPES,
   COSIGN_SIGN_PREDICATE,
+  legacyTag,
 } from '../../core/oci/cosign.ts';
 import { manifestForPlatform, type Platform } from '../../core/oci/platform.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
@@ -43,18 +44,18 @@ export async function triangulate(
   const r = await resolveImage(image, { registry });
   const at = attachmentsOf(r.ref, registry);
   const base = type === 'digest' ? `${r.ref.registry}/${r.ref.repository}` : at.name;
-  const t = digestTag(r.digest);
+  const legacy = (s: Suffix) => `${base}:${legacyTag(r.digest, s, registry.tagPrefix)}`;
   switch (type) {
     case 'digest':
       return `${base}@${r.digest.text}`;
     case 'referrers':
-      return `${base}:${t}`;
+      return `${base}:${digestTag(r.digest)}`;
     case 'signature':
-      return `${base}:${t}.sig`;
+      return legacy('sig');
     case 'attestation':
-      return `${base}:${t}.att`;
+      return legacy('att');
     case 'sbom':
-      return `${base}:${t}.sbom`;
+      return legacy('sbom');
   }
 }
 
@@ -89,7 +90,7 @@ export async function tree(image: string, registry: RegistryOptions = {}): Promi
       nodes.push(n);
     }
     for (const s of SUFFIXES) {
-      const tag = `${digestTag(r.digest)}.${s}`;
+      const tag = legacyTag(r.digest, s, registry.tagPrefix);
       const m = await repo.getManifest(tag, `${image} ${tag}`);
       if (!m) continue;
       const man = parseManifest(m.bytes, m.mediaType, `${image} ${tag}`);
@@ -147,9 +148,11 @@ export async function download(
   let r = await resolveImage(image, { registry });
   if (o.platform) r = await platformImage(r, o.platform, registry, image);
   const repo = attachmentsOf(r.ref, registry);
-  const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
-    throw aboutImage(image, e);
-  });
+  const d = await discover(repo, r.digest, image, [kind], registry.tagPrefix).catch(
+    (e: unknown) => {
+      throw aboutImage(image, e);
+    },
+  );
   const attachments =
     o.predicateType === undefined
       ? d.attachments
@@ -278,11 +281,12 @@ async function eachAttached(
     legacy(tag: string, suffix: Suffix, m: FetchedManifest): Promise<void>;
     referrer(subject: Digest, d: Descriptor): Promise<void>;
   },
+  tagPrefix = '',
 ): Promise<void> {
   const subjects = [digest, ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : [])];
   for (const subject of subjects) {
     for (const s of SUFFIXES) {
-      const tag = `${digestTag(subject)}.${s}`;
+      const tag = legacyTag(subject, s, tagPrefix);
       const m = await src.getManifest(tag, `${what} ${tag}`);
       if (m) await visit.legacy(tag, s, m);
     }
@@ -337,25 +341,32 @@ export async function saveImage(
         [KIND]: `dev.cosignproject.cosign/${man.kind === 'index' ? 'imageIndex' : 'image'}`,
       },
     });
-    await eachAttached(srcAttached, r.digest, man, image, {
-      async legacy(tag, suffix, sig) {
-        await copyManifest(srcAttached, out, sig.digest, `${image} ${tag}`);
-        entries.push({
-          mediaType: sig.mediaType,
-          digest: sig.digest,
-          size: sig.bytes.length,
-          annotations: { [KIND]: KIND_OF_SUFFIX[suffix], [REF_NAME]: tag },
-        });
-        result.signatures++;
+    await eachAttached(
+      srcAttached,
+      r.digest,
+      man,
+      image,
+      {
+        async legacy(tag, suffix, sig) {
+          await copyManifest(srcAttached, out, sig.digest, `${image} ${tag}`);
+          entries.push({
+            mediaType: sig.mediaType,
+            digest: sig.digest,
+            size: sig.bytes.length,
+            annotations: { [KIND]: KIND_OF_SUFFIX[suffix], [REF_NAME]: tag },
+          });
+          result.signatures++;
+        },
+        async referrer(_subject, d) {
+          await copyManifest(srcAttached, out, d.digest, `${image} referrer ${d.digest.text}`);
+          const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+          if (d.artifactType) entry.artifactType = d.artifactType;
+          entries.push(entry);
+          result.referrers++;
+        },
       },
-      async referrer(_subject, d) {
-        await copyManifest(srcAttached, out, d.digest, `${image} referrer ${d.digest.text}`);
-        const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-        if (d.artifactType) entry.artifactType = d.artifactType;
-        entries.push(entry);
-        result.referrers++;
-      },
-    });
+      registry.tagPrefix,
+    );
     out.finish(entries);
   } catch (e) {
     out.discard();
@@ -406,7 +417,7 @@ export async function loadImage(
       );
       if (suffix) {
         // cosign's own layouts name no tag: theirs is the image's.
-        const t = e.annotations?.[REF_NAME] ?? `${digestTag(img.digest)}.${suffix}`;
+        const t = e.annotations?.[REF_NAME] ?? legacyTag(img.digest, suffix, registry.tagPrefix);
         await copyManifest(layout, dstAttached, e.digest, `${dir} ${t}`, t);
         result.signatures++;
         continue;
@@ -514,14 +525,21 @@ export async function copyImage(
     const tag = o.only || dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
     const legacy: Array<{ tag: string; m: FetchedManifest }> = [];
     const referrers: Array<{ subject: Digest; d: Descriptor }> = [];
-    await eachAttached(srcAttached, r.digest, r.manifest, srcText, {
-      async legacy(t, suffix, m) {
-        if (wanted(suffix)) legacy.push({ tag: t, m });
+    await eachAttached(
+      srcAttached,
+      r.digest,
+      r.manifest,
+      srcText,
+      {
+        async legacy(t, suffix, m) {
+          if (wanted(suffix)) legacy.push({ tag: t, m });
+        },
+        async referrer(subject, d) {
+          if (wanted(referrerKind(d))) referrers.push({ subject, d });
+        },
       },
-      async referrer(subject, d) {
-        if (wanted(referrerKind(d))) referrers.push({ subject, d });
-      },
-    });
+      registry.tagPrefix,
+    );
     if (!o.force)
       for (const [t, digest] of [
         ...(tag ? [[tag, r.digest] as const] : []),
@@ -574,7 +592,7 @@ export async function cleanImage(
             ? (['att'] as const)
             : (['sbom'] as const);
     for (const s of suffixes) {
-      const t = `${digestTag(r.digest)}.${s}`;
+      const t = legacyTag(r.digest, s, registry.tagPrefix);
       const m = await repo.getManifest(t, `${image} ${t}`);
       if (m && (await repo.deleteManifest(m.digest))) removed.push(t);
     }

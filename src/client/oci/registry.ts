@@ -52,6 +52,8 @@ export interface RegistryOptions {
    * the image's (legacy tags and referrers alike; attachmentsOf in image.ts).
    */
   signatureRepository?: { registry: string; repository: string };
+  /** cosign's --attachment-tag-prefix: legacy tags are `[prefix]sha256-<hex>.sig`. */
+  tagPrefix?: string;
   http?: HttpOptions;
   env?: NodeJS.ProcessEnv;
 }

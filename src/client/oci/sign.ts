@@ -35,7 +35,7 @@ import {
 } from './image.ts';
 import { bundleToLegacyAnnotations } from './legacy.ts';
 import type { RegistryOptions, Repository } from './registry.ts';
-import { appendLegacy, attachBundle } from './write.ts';
+import { appendLegacy, attachBundle, type AppendOptions } from './write.ts';
 
 export type ReferrersMode = 'oci-1-1' | 'legacy';
 
@@ -98,6 +98,14 @@ function checkMode(mode: ReferrersMode, ctx: SignContext): void {
     );
 }
 
+/** How a legacy layer is appended: the creation time asked for, the tag prefix. */
+function appendOptions(o: ImageWriteOptions): AppendOptions {
+  return {
+    ...(o.recordCreationTimestamp ? { created: new Date() } : {}),
+    ...(o.registry?.tagPrefix ? { tagPrefix: o.registry.tagPrefix } : {}),
+  };
+}
+
 function logged(bundle: Bundle): string {
   const e = bundle.verificationMaterial.tlogEntries;
   return e.length > 0
@@ -150,7 +158,7 @@ export async function signResolved(
             'sig',
             { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, payload, annotations },
             what,
-            o.recordCreationTimestamp ? { created: new Date() } : {},
+            appendOptions(o),
           ),
         );
         out.push({ image, bundle, ...(stored ? { stored } : {}) });
@@ -309,7 +317,7 @@ export async function attestResolved(
         { mediaType: DSSE_MEDIA_TYPE, payload, annotations },
         what,
         {
-          ...(o.recordCreationTimestamp ? { created: new Date() } : {}),
+          ...appendOptions(o),
           ...(o.replace ? { replaces: (l) => ofPredicateType(repo, l, predicateType, what) } : {}),
         },
       ),

@@ -14,6 +14,7 @@ import {
   ANN_CREATED,
   ANN_SIGNATURE,
   BUNDLE_MEDIA_TYPE,
+  legacyTag,
 } from '../../core/oci/cosign.ts';
 import {
   EMPTY_JSON,
@@ -204,6 +205,8 @@ function sameLayer(a: Descriptor, b: Descriptor): boolean {
 export interface AppendOptions {
   /** Record this time as the image's creation (cosign --record-creation-timestamp). */
   created?: Date;
+  /** cosign's --attachment-tag-prefix. */
+  tagPrefix?: string;
   /** Layers already there that the new one replaces (cosign attest --replace); others stay. */
   replaces?: (existing: Descriptor) => Promise<boolean>;
 }
@@ -224,7 +227,7 @@ export async function appendLegacy(
     size: layer.payload.length,
     annotations: layer.annotations,
   };
-  const tag = `${digestTag(subject)}.${suffix}`;
+  const tag = legacyTag(subject, suffix, o.tagPrefix);
   await updateTag(
     repo,
     tag,

@@ -2,6 +2,7 @@
  * The names cosign gives to what it stores in registries (cosign pkg/types/media.go,
  * pkg/oci/static/signature.go, pkg/oci/remote/write.go, specs/BUNDLE_SPEC.md).
  */
+import { digestTag, type Digest } from './digest.ts';
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -31,3 +32,11 @@ export const ANN_CREATED = 'org.opencontainers.image.created';
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
 export type LegacySuffix = 'sig' | 'att' | 'sbom';
+
+/**
+ * The tag of the legacy image of `suffix` attached to `digest`: `[prefix]sha256-<hex>.sig`
+ * (cosign's ociremote.WithPrefix, --attachment-tag-prefix; policy-controller's tagPrefix).
+ */
+export function legacyTag(digest: Digest, suffix: LegacySuffix, prefix = ''): string {
+  return `${prefix}${digestTag(digest)}.${suffix}`;
+}
