@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { startStack } from '../src/services/stack.ts';
 import { parseTrustedRoot } from '../src/bundle/trusted-root.ts';
 import { setupSigning } from '../src/client/sign/setup.ts';
@@ -24,6 +24,7 @@ import {
 } from '../src/client/policy/index.ts';
 import { stackToken } from '../test/helpers/stack.ts';
 import { pushImage, registryMissing, startRegistry } from '../test/helpers/registry.ts';
+import { selfSigned } from '../test/helpers/tls.ts';
 import type { TargetRow } from './table.ts';
 
 function review(images: string[], n: number): string {
@@ -138,28 +139,9 @@ export async function run(): Promise<TargetRow[]> {
     const policies = await loadPolicies([path.join(dir, 'policy.yaml')], {
       defaultTrust: { root, label: 'stack' },
     });
-    const tls = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'k.pem'),
-      '-out',
-      path.join(dir, 'c.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=bench',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-    if (tls.status !== 0) throw new Error(`openssl: ${tls.stderr}`);
-    const cert = fs.readFileSync(path.join(dir, 'c.pem'));
-    const key = fs.readFileSync(path.join(dir, 'k.pem'));
+    const files = selfSigned(dir, 'IP:127.0.0.1');
+    const cert = fs.readFileSync(files.cert);
+    const key = fs.readFileSync(files.key);
     const serve = async (cacheTtlMs: number) => {
       const controller = new AdmissionController({
         policies,

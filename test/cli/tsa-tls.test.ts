@@ -16,7 +16,7 @@ import { clientCertificate, selfSigned } from '../helpers/tls.ts';
 import { oneError, signet } from '../interop/sign-helpers.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tsa-tls-'));
-const server = selfSigned(dir, '127.0.0.1', 'tsa.test');
+const server = selfSigned(dir, 'DNS:tsa.test');
 const client = clientCertificate(dir);
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let front: https.Server;

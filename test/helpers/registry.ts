@@ -48,6 +48,47 @@ export async function loopbackServer(
   };
 }
 
+/** What `forward` got from the registry, and the body the front had received. */
+export interface Forwarded {
+  status: number;
+  /** The registry's headers, a Location pointing back at the front. */
+  headers: Record<string, string>;
+  body: Buffer;
+  requestBody: Buffer;
+}
+
+/**
+ * Pass request `q`, received by a front at `frontHost`, on to the registry `reg` (its headers
+ * but Host and those in `drop`) and read the whole answer; the front writes it back, possibly
+ * changed: a registry with a feature docker-registry lacks, or a restriction it has.
+ */
+export async function forward(
+  reg: TestRegistry,
+  frontHost: string,
+  q: http.IncomingMessage,
+  drop: readonly string[] = [],
+): Promise<Forwarded> {
+  const chunks: Buffer[] = [];
+  for await (const c of q) chunks.push(c as Buffer);
+  const requestBody = Buffer.concat(chunks);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q.headers))
+    if (typeof v === 'string' && k !== 'host' && !drop.includes(k)) headers[k] = v;
+  const r = await fetch(`${reg.url}${q.url}`, {
+    method: q.method,
+    headers,
+    ...(requestBody.length && q.method !== 'GET' && q.method !== 'HEAD'
+      ? { body: requestBody }
+      : {}),
+    redirect: 'manual',
+  });
+  const out: Record<string, string> = {};
+  r.headers.forEach(
+    (v, k) => (out[k] = k === 'location' ? v.replace(reg.url, `http://${frontHost}`) : v),
+  );
+  return { status: r.status, headers: out, body: Buffer.from(await r.arrayBuffer()), requestBody };
+}
+
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
 /** Why the registry tests cannot run here, or undefined when they can. */
@@ -129,7 +170,7 @@ export async function startRegistry(
   let tlsFiles: TestRegistry['tls'];
   if (opts.tls) {
     const o = opts.tls === true ? {} : opts.tls;
-    const { cert, key } = selfSigned(dir, address, o.name);
+    const { cert, key } = selfSigned(dir, o.name ? `DNS:${o.name}` : `IP:${address}`);
     lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`);
     tlsFiles = { cert };
     if (o.clientAuth) {

@@ -11,18 +11,16 @@ function openssl(args: string[]): void {
 }
 
 /**
- * A self-signed certificate and key made by OpenSSL in `dir` (`prefix`.crt/.key), for `ip`, or
- * for the DNS name `name` alone when one is given.
+ * A self-signed certificate and key made by OpenSSL in `dir` (`prefix`.crt/.key) for the
+ * subjectAltName `san` (`IP:127.0.0.1`, `DNS:registry.test`, or several, comma-separated).
  */
 export function selfSigned(
   dir: string,
-  ip: string,
-  name?: string,
+  san: string,
   prefix = 'tls',
 ): { cert: string; key: string } {
   const cert = path.join(dir, `${prefix}.crt`);
   const key = path.join(dir, `${prefix}.key`);
-  const san = name ? `DNS:${name}` : `IP:${ip}`;
   openssl([
     'req',
     '-x509',
@@ -34,7 +32,7 @@ export function selfSigned(
     '-days',
     '1',
     '-subj',
-    `/CN=${name ?? ip}`,
+    `/CN=${san.split(',')[0]!.replace(/^(IP|DNS):/, '')}`,
     '-addext',
     `subjectAltName=${san}`,
     '-keyout',
@@ -47,7 +45,7 @@ export function selfSigned(
 
 /** A CA, and a client certificate and key it issued, made by OpenSSL in `dir`. */
 export function clientCertificate(dir: string): { ca: string; cert: string; key: string } {
-  const ca = selfSigned(dir, '127.0.0.1', 'client-ca.test', 'client-ca');
+  const ca = selfSigned(dir, 'DNS:client-ca.test', 'client-ca');
   const key = path.join(dir, 'client.key');
   const csr = path.join(dir, 'client.csr');
   const cert = path.join(dir, 'client.crt');

@@ -10,7 +10,7 @@ import { stackToken } from '../helpers/stack.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 import { oneError, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 
-const { stack, reg, dir, run, identity, issuer, who, keyed, opts } =
+const { stack, reg, dir, run, identity, issuer, who, keyed, byKey, opts } =
   await imageTestbed('signet-attest-');
 fs.writeFileSync(
   path.join(dir, 'prov.json'),
@@ -306,10 +306,7 @@ test(
     assert.deepEqual(layers(), ['https://example.com/b', 'https://example.com/a']);
     const v = await run([
       'verify-attestation',
-      '--key',
-      'cosign.pub',
-      '--trusted-root',
-      'root.json',
+      ...byKey,
       '--type',
       'https://example.com/a',
       img.ref,

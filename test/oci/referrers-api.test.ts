@@ -12,7 +12,7 @@ import { imageTestbed } from '../helpers/image-testbed.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loopbackServer, pushImage } from '../helpers/registry.ts';
+import { forward, loopbackServer, pushImage } from '../helpers/registry.ts';
 import { checkImage, parseReference } from '../../src/client/oci/index.ts';
 import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
 import { MAX_REFERRERS } from '../../src/client/oci/discover.ts';
@@ -42,39 +42,25 @@ const front = await loopbackServer(async (q, res) => {
     );
     return;
   }
-  const chunks: Buffer[] = [];
-  for await (const c of q) chunks.push(c as Buffer);
-  const body = Buffer.concat(chunks);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(q.headers))
-    if (typeof v === 'string' && k !== 'host') headers[k] = v;
-  const r = await fetch(`${reg!.url}${q.url}`, {
-    method: q.method,
-    headers,
-    ...(body.length && q.method !== 'GET' && q.method !== 'HEAD' ? { body } : {}),
-    redirect: 'manual',
-  });
-  const out: Record<string, string> = {};
-  r.headers.forEach(
-    (v, k) => (out[k] = k === 'location' ? v.replace(reg!.url, `http://${host}`) : v),
-  );
+  const r = await forward(reg!, host, q);
+  const body = r.requestBody;
   if (q.method === 'PUT' && r.status === 201 && /\/manifests\//.test(q.url ?? '')) {
     const man = JSON.parse(body.toString()) as Record<string, any>;
     if (man.subject) {
       const list = referrers.get(man.subject.digest) ?? [];
       list.push({
         mediaType: man.mediaType,
-        digest: r.headers.get('docker-content-digest'),
+        digest: r.headers['docker-content-digest'],
         size: body.length,
         artifactType: man.artifactType,
         annotations: man.annotations,
       });
       referrers.set(man.subject.digest, list);
-      out['oci-subject'] = man.subject.digest;
+      r.headers['oci-subject'] = man.subject.digest;
     }
   }
-  res.writeHead(r.status, out);
-  res.end(Buffer.from(await r.arrayBuffer()));
+  res.writeHead(r.status, r.headers);
+  res.end(r.body);
 });
 const host = front.host;
 after(() => front.close());

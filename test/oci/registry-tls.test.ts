@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
-import { loopbackServer, pushImage, startRegistry } from '../helpers/registry.ts';
+import { forward, loopbackServer, pushImage, startRegistry } from '../helpers/registry.ts';
 import { oneError } from '../interop/sign-helpers.ts';
 
 const { stack, reg, dir, run, missing, opts } = await imageTestbed('signet-oci-ca-');
@@ -104,24 +104,9 @@ const front = missing
         res.end();
         return;
       }
-      const chunks: Buffer[] = [];
-      for await (const c of q) chunks.push(c as Buffer);
-      const body = Buffer.concat(chunks);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q.headers))
-        if (typeof v === 'string' && k !== 'host' && k !== 'authorization') headers[k] = v;
-      const r = await fetch(`${reg!.url}${q.url}`, {
-        method: q.method,
-        headers,
-        ...(body.length ? { body } : {}),
-        redirect: 'manual',
-      });
-      const out: Record<string, string> = {};
-      r.headers.forEach(
-        (v, k) => (out[k] = k === 'location' ? v.replace(reg!.url, `http://${front!.host}`) : v),
-      );
-      res.writeHead(r.status, out);
-      res.end(Buffer.from(await r.arrayBuffer()));
+      const r = await forward(reg!, front!.host, q, ['authorization']);
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
     });
 after(() => front?.close());
 

@@ -714,7 +714,8 @@ test(
       });
       assert.equal(put.status, 201);
     }
-    const verifyB = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json', b.ref];
+    const byKey = ['--key', 'cosign.pub', '--trusted-root', 'root.json'];
+    const verifyB = ['verify', ...byKey, b.ref];
     const strict = await run(verifyB);
     assert.equal(strict.status, 12, strict.stderr);
     assert.match(strict.stderr, new RegExp(`the signature is for ${a.digest}, not this image`));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
-import { loopbackServer, pushImage } from '../helpers/registry.ts';
+import { forward, loopbackServer, pushImage } from '../helpers/registry.ts';
 import { oneError } from '../interop/sign-helpers.ts';
 
 const { reg, dir, run, keyed, byKey, missing, opts } = await imageTestbed('signet-oci-target-');
@@ -23,15 +23,9 @@ const front = missing
         res.end('{"errors":[{"code":"DENIED","message":"read-only mirror"}]}');
         return;
       }
-      const r = await fetch(`${reg!.url}${q.url}`, {
-        method: q.method,
-        headers: { accept: q.headers.accept ?? '*/*' },
-        redirect: 'manual',
-      });
-      const out: Record<string, string> = {};
-      r.headers.forEach((v, k) => (out[k] = v));
-      res.writeHead(r.status, out);
-      res.end(Buffer.from(await r.arrayBuffer()));
+      const r = await forward(reg!, front!.host, q);
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
     });
 after(() => front?.close());
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import { selfSigned } from '../../helpers/tls.ts';
 import { spawnSync } from 'node:child_process';
 import { signImage } from '../../../src/client/oci/index.ts';
 import {
@@ -42,34 +43,8 @@ let hangHost: string;
 
 /** A self-signed server certificate for 127.0.0.1, as a webhook's caBundle would trust. */
 export function makeTls(dir: string): { cert: Buffer; key: Buffer } {
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'tls.key'),
-      '-out',
-      path.join(dir, 'tls.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=signet-admission',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-  return {
-    cert: fs.readFileSync(path.join(dir, 'tls.crt')),
-    key: fs.readFileSync(path.join(dir, 'tls.key')),
-  };
+  const { cert, key } = selfSigned(dir, 'IP:127.0.0.1,DNS:localhost');
+  return { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
 }
 
 export function post(
