@@ -179,7 +179,7 @@ export async function run(): Promise<TargetRow[]> {
       new Promise<number>((resolve, reject) => {
         const args = [
           url ?? cached.url,
-          path.join(dir, 'c.pem'),
+          files.cert,
           path.join(dir, 'body.json'),
           String(ms),
           String(inflight),
