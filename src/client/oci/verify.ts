@@ -6,7 +6,7 @@
  */
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
-import { detachedBundle, detachedSignatureLayer, type DetachedSignature } from './detached.ts';
+import type { DetachedSignature } from './detached.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
@@ -195,6 +195,8 @@ export async function checkImage(
   let pinned: PinnedImage;
   let d: Discovery;
   if (o.detached) {
+    // Loaded when asked for: a verify start reads only the modules it uses (bench/image).
+    const { detachedBundle, detachedSignatureLayer } = await import('./detached.ts');
     pinned = await resolveImage(image, { source });
     const layer = detachedSignatureLayer(pinned, o.detached);
     const attachment: Attachment = {
