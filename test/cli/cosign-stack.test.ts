@@ -108,6 +108,24 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
   ]);
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stderr, /Flag --signature has been deprecated/);
+  // Without --insecure-ignore-tlog the entry is looked up in the trusted root's logs: this
+  // signature was never logged, and the error says what to do.
+  v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--signature',
+    'a.sig',
+    '--certificate',
+    'a.pem',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(v.status, 12, v.stderr);
+  assert.match(
+    v.stderr,
+    /no transparency log of the trusted root records this signature \(looked in .*\): give the bundle written when it was signed \(--bundle\), or --insecure-ignore-tlog/,
+  );
   // keyed, no services at all
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   fs.writeFileSync(path.join(dir, 'k.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
@@ -137,6 +155,37 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
     'a.txt',
   ]);
   assert.equal(v.status, 0, v.stderr);
+});
+
+test('a detached signature that was logged verifies without its bundle: the entry is found in the log, as cosign does', async () => {
+  const s = await run([
+    'sign-blob',
+    '--server',
+    url,
+    '--identity-token',
+    await stackToken(url),
+    '--rekor-version',
+    '1',
+    '--bundle',
+    'logged.json',
+    '--output-signature',
+    'logged.sig',
+    '--output-certificate',
+    'logged.pem',
+    'a.txt',
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  const detached = ['--signature', 'logged.sig', '--certificate', 'logged.pem', ...who()];
+  const v = await run(['verify-blob', '--server', url, ...detached, 'a.txt']);
+  assert.equal(v.status, 0, v.stderr);
+  // the entry is this signature's: another file's is not accepted with it
+  fs.writeFileSync(path.join(dir, 'other.txt'), 'another file\n');
+  const w = await run(['verify-blob', '--server', url, ...detached, 'other.txt']);
+  assert.equal(w.status, 12, w.stderr);
+  // --offline cannot look it up, and says so
+  const o = await run(['verify-blob', '--server', url, '--offline', ...detached, 'a.txt']);
+  assert.equal(o.status, 12, o.stderr);
+  assert.match(o.stderr, /looked up online, and --offline forbids that/);
 });
 
 test('bundle create from a signature and certificate: with --ignore-tlog it verifies only with --insecure-ignore-tlog; without, the entry is found in the log (Rekor v2 or v1 written); bundle upgrade', async () => {

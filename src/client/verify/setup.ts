@@ -14,6 +14,8 @@ import {
 } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
+import type { BundleParts } from '../../bundle/assemble.ts';
+import type { KeyObject } from 'node:crypto';
 import { bundleBeside, refuseOneFileFlags, refuseRepeats } from '../many-files.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
@@ -404,12 +406,23 @@ export async function verifyFromFlags(
     opts.checkClaims === false && artifactArg === undefined && flags.digest === undefined
       ? { kind: 'bytes', data: new Uint8Array() }
       : readArtifact(artifactArg, flags.digest, flags.digestAlg);
-  const bundle =
+  const detached =
     flags.signature !== undefined
-      ? await detachedBundle(flags, policy, artifact, opts.attestation === true)
-      : await readBundle(flags.bundle, flags.bundleLabel);
+      ? await detachedParts(flags, policy, artifact, opts.attestation === true)
+      : undefined;
+  const { assembleBundle } = await import('../../bundle/assemble.ts');
+  let bundle = detached
+    ? assembleBundle(detached.parts)
+    : await readBundle(flags.bundle, flags.bundleLabel);
   const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);
+  // A detached signature's log entry is looked up in the logs the trust names (cosign's
+  // verify-blob --signature does the same at --rekor-url), unless the log is not asked for.
+  if (detached && !flags.insecureIgnoreTlog)
+    bundle = assembleBundle({
+      ...detached.parts,
+      tlogEntries: [await loggedEntry(detached, root, flags)],
+    });
   if (opts.attestation && bundle.content.$case !== 'dsseEnvelope')
     throw verificationFailed(
       'NOT_AN_ATTESTATION',
@@ -418,23 +431,28 @@ export async function verifyFromFlags(
   return verifyWith(bundle, artifact, root, policy, flags, witnesses, opts);
 }
 
+/** A detached signature as bundle parts, with the signer's key and PEM (to find its log entry). */
+interface DetachedParts {
+  parts: BundleParts;
+  key: KeyObject;
+  verifierPem: string;
+}
+
 /**
  * cosign's detached inputs: `--signature` (a file or the base64 text; for attestations the DSSE
- * envelope) with `--certificate` [+ `--certificate-chain`] or `--key`, made into a bundle
- * without log entries (their log entry is not known here: pass --insecure-ignore-tlog, or use
- * the bundle cosign writes with --bundle).
+ * envelope) with `--certificate` [+ `--certificate-chain`] or `--key`, as the parts of a bundle
+ * (its log entry is found by loggedEntry, unless --insecure-ignore-tlog).
  */
-async function detachedBundle(
+async function detachedParts(
   flags: VerifyFlags,
   policy: SignerPolicy,
   artifact: Artifact,
   attestation: boolean,
-): Promise<Bundle> {
+): Promise<DetachedParts> {
   if (flags.bundle !== undefined)
     throw invalid('--signature', 'give either --bundle or --signature, not both');
   if (flags.certificate === undefined && policy.kind !== 'key')
     throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
-  const { assembleBundle } = await import('../../bundle/assemble.ts');
   const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
   const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
   const sigText = fs.existsSync(flags.signature!)
@@ -442,15 +460,15 @@ async function detachedBundle(
     : flags.signature!;
   const certificatePem =
     flags.certificate !== undefined ? readFile(flags.certificate, '--certificate') : undefined;
+  let key: KeyObject;
+  try {
+    key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
+  } catch (e) {
+    throw invalid('--certificate', 'is not a PEM certificate', e);
+  }
   let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
   if (!attestation) {
     // The digest the signature was made over: the key's hash (P-384 signs SHA-384, as cosign).
-    let key;
-    try {
-      key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
-    } catch (e) {
-      throw invalid('--certificate', 'is not a PEM certificate', e);
-    }
     const alg = defaultHash(keyDetailsOf(key, '--certificate'));
     if (artifact.kind === 'digest' && artifact.algorithm !== alg)
       throw invalid(
@@ -465,7 +483,7 @@ async function detachedBundle(
           : artifact.digest,
     };
   }
-  return assembleBundle({
+  const parts: BundleParts = {
     signature: sigText,
     attestation,
     digest,
@@ -480,5 +498,58 @@ async function detachedBundle(
       certificate: '--certificate',
       chain: '--certificate-chain',
     },
-  });
+  };
+  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
+  return { parts, key, verifierPem };
+}
+
+/**
+ * Where a detached signature's log entry may be: the Rekor v1 logs of the server's signing
+ * config (where its clients write), then the logs the trusted root lists. Only where to look:
+ * an entry found anywhere is still verified against the trusted root's log keys.
+ */
+async function logUrls(root: TrustedRoot, flags: VerifyFlags): Promise<string[]> {
+  const urls: string[] = [];
+  if (flags.server !== undefined) {
+    const { fetchSigningConfigJson } = await import('../http/trust.ts');
+    const { parseSigningConfig } = await import('../../bundle/signing-config.ts');
+    const config = parseSigningConfig(await fetchSigningConfigJson(flags.server));
+    for (const t of config.rekorTlogUrls) if (t.majorApiVersion === 1) urls.push(t.url);
+  }
+  for (const t of root.tlogs) if (t.baseUrl !== '') urls.push(t.baseUrl);
+  return [...new Set(urls)];
+}
+
+/**
+ * The entry of a detached signature in a log of the trusted root (Rekor v1's search, as
+ * cosign's verify-blob looks it up at --rekor-url): the first log that has it; none is an error
+ * that says how to go on.
+ */
+async function loggedEntry(
+  d: DetachedParts,
+  root: TrustedRoot,
+  flags: VerifyFlags,
+): Promise<unknown> {
+  const how =
+    'give the bundle written when it was signed (--bundle), or --insecure-ignore-tlog to accept it without a log entry';
+  if (flags.offline)
+    throw verificationFailed(
+      'TLOG_ENTRY_NOT_FOUND',
+      `a detached signature's log entry is looked up online, and --offline forbids that: ${how}`,
+    );
+  const urls = await logUrls(root, flags);
+  const { findLogEntry } = await import('../sign/find-entry.ts');
+  const missed: string[] = [];
+  for (const url of urls)
+    try {
+      return await findLogEntry(url, d.parts, d.key, d.verifierPem);
+    } catch (e) {
+      if (!(e instanceof SignetError) || (e.kind !== 'not-found' && e.kind !== 'unavailable'))
+        throw e;
+      missed.push(url);
+    }
+  throw verificationFailed(
+    'TLOG_ENTRY_NOT_FOUND',
+    `no transparency log of the trusted root records this signature (looked in ${missed.join(', ') || 'none: the trusted root names no log URL'}): ${how}`,
+  );
 }
