@@ -10,7 +10,8 @@ import { imageTestbed } from '../helpers/image-testbed.ts';
 import { oneError } from '../interop/sign-helpers.ts';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 
-const { reg, dir, run, who, keyed, keyless, byKey, opts } = await imageTestbed('signet-attach-');
+const { stack, reg, dir, run, who, identity, issuer, keyed, keyless, byKey, opts } =
+  await imageTestbed('signet-attach-');
 
 const tagsOf = async (repo: string) =>
   ((await (await fetch(`${reg!.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags;
@@ -308,6 +309,31 @@ test(
       'kl-payload.json',
     ]);
     assert.equal(s.status, 0, s.stderr);
+    // Checked before it is attached: verify finds the log entry of the detached signature
+    // through the server's signing config, as cosign's verify looks it up in Rekor.
+    const online = [
+      'verify',
+      '--certificate-identity',
+      identity,
+      '--certificate-oidc-issuer',
+      issuer,
+      '--server',
+      stack.url,
+      '-o',
+      'json',
+      '--signature',
+      'kl.sig',
+      '--certificate',
+      'kl.crt',
+      '--payload',
+      'kl-payload.json',
+      img.ref,
+    ];
+    const found = await run(online);
+    assert.equal(found.status, 0, found.stderr);
+    const fr = JSON.parse(found.stdout) as { valid: number; verified: Array<{ tlog: unknown[] }> };
+    assert.equal(fr.valid, 1);
+    assert.equal(fr.verified[0]!.tlog.length, 1);
     const parts = [
       '--payload',
       'kl-payload.json',

@@ -12,6 +12,9 @@ import {
 } from '../registry-flags.ts';
 import { reportError } from '../errors.ts';
 import type { DetachedSignature } from '../../client/oci/detached.ts';
+import type { RegistryOptions } from '../../client/oci/registry.ts';
+import type { SignerPolicy } from '../../client/verify/verifier.ts';
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 
 export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
   checkClaims: boolean;
@@ -177,7 +180,9 @@ async function imageVerifier(
       ref = image!;
     }
     const r = await verify.verifyImage(ref, {
-      ...(flags.signature !== undefined ? { detached: await detachedParts(flags) } : {}),
+      ...(flags.signature !== undefined
+        ? { detached: await detachedParts(flags, ref, { policy, trustedRoot, registry }) }
+        : {}),
       // --insecure-ignore-tlog, --insecure-ignore-sct, --use-signed-timestamps, as for a blob.
       verify: (bundle) => ({
         ...verifyOptionsFrom(flags, bundle),
@@ -215,7 +220,11 @@ async function imageVerifier(
  * cosign verify's detached inputs: --signature (a file, or the base64 text), --payload (else the
  * payload `signet generate` prints), --certificate and --certificate-chain.
  */
-async function detachedParts(flags: ImageVerifyFlags): Promise<DetachedSignature> {
+async function detachedParts(
+  flags: ImageVerifyFlags,
+  image: string,
+  trust: { policy: SignerPolicy; trustedRoot: TrustedRoot; registry: RegistryOptions },
+): Promise<DetachedSignature> {
   const { readFileBytes } = await import('../../client/sign/setup.ts');
   const fs = process.getBuiltinModule('node:fs');
   const file = (name: string | undefined, flag: string) =>
@@ -231,7 +240,58 @@ async function detachedParts(flags: ImageVerifyFlags): Promise<DetachedSignature
   if (payload) parts.payload = payload;
   if (certificate) parts.certificate = certificate;
   if (chain) parts.chain = chain;
+  if (!flags.insecureIgnoreTlog) parts.rekorResponse = await loggedAs(parts, image, trust, flags);
   return parts;
+}
+
+/**
+ * The log entry of a detached image signature, found as verify-blob finds a file's (cosign's
+ * verify looks it up too), given to the layer as its --rekor-response would be: the hashedrekord
+ * of the simple-signing payload's sha256, signed by the certificate's or --key's key.
+ */
+async function loggedAs(
+  parts: DetachedSignature,
+  image: string,
+  trust: { policy: SignerPolicy; trustedRoot: TrustedRoot; registry: RegistryOptions },
+  flags: ImageVerifyFlags,
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const [{ resolveImage }, { detachedSignatureLayer }, { loggedEntry }, bundles, core, cosign] =
+    await Promise.all([
+      import('../../client/oci/image.ts'),
+      import('../../client/oci/detached.ts'),
+      import('../../client/verify/setup.ts'),
+      import('../../bundle/assemble.ts'),
+      import('../../bundle/bundle.ts'),
+      import('../../core/oci/cosign.ts'),
+    ]);
+  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
+  const layer = detachedSignatureLayer(
+    await resolveImage(image, { registry: trust.registry }),
+    parts,
+  );
+  const certificatePem = parts.certificate && new TextDecoder().decode(parts.certificate.bytes);
+  const key = trust.policy.kind === 'key' ? trust.policy.key : createPublicKey(certificatePem!);
+  const bundleParts = {
+    signature: layer.annotations[cosign.ANN_SIGNATURE]!,
+    attestation: false,
+    digest: {
+      algorithm: 'SHA2_256' as const,
+      digest: new Uint8Array(createHash('sha256').update(layer.payload).digest()),
+    },
+    certificatePem,
+    publicKeyHint: certificatePem === undefined ? '' : undefined,
+  };
+  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
+  const entry = await loggedEntry(
+    { parts: bundleParts, key, verifierPem },
+    trust.trustedRoot,
+    flags,
+  );
+  const bundle = bundles.assembleBundle({ ...bundleParts, tlogEntries: [entry] });
+  return {
+    name: '(found in the log)',
+    bytes: new TextEncoder().encode(core.serializeBundle(bundle)),
+  };
 }
 
 export function registerVerify(program: Command): void {

@@ -432,7 +432,7 @@ export async function verifyFromFlags(
 }
 
 /** A detached signature as bundle parts, with the signer's key and PEM (to find its log entry). */
-interface DetachedParts {
+export interface DetachedParts {
   parts: BundleParts;
   key: KeyObject;
   verifierPem: string;
@@ -525,7 +525,7 @@ async function logUrls(root: TrustedRoot, flags: VerifyFlags): Promise<string[]>
  * cosign's verify-blob looks it up at --rekor-url): the first log that has it; none is an error
  * that says how to go on.
  */
-async function loggedEntry(
+export async function loggedEntry(
   d: DetachedParts,
   root: TrustedRoot,
   flags: VerifyFlags,
