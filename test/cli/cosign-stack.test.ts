@@ -182,6 +182,26 @@ test('a detached signature that was logged verifies without its bundle: the entr
   fs.writeFileSync(path.join(dir, 'other.txt'), 'another file\n');
   const w = await run(['verify-blob', '--server', url, ...detached, 'other.txt']);
   assert.equal(w.status, 12, w.stderr);
+  // With a trusted root file alone, at the log URL it names (a shard's: lookups only there)
+  fs.writeFileSync(
+    path.join(dir, 'stack-root.json'),
+    await (await fetch(`${url}/trusted_root.json`)).text(),
+  );
+  const byRoot = await run([
+    'verify-blob',
+    '--trusted-root',
+    'stack-root.json',
+    ...detached,
+    'a.txt',
+  ]);
+  assert.equal(byRoot.status, 0, byRoot.stderr);
+  const shard = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'stack-root.json'), 'utf8')) as {
+      tlogs: Array<{ baseUrl: string }>;
+    }
+  ).tlogs[0]!.baseUrl;
+  const write = await fetch(`${shard}/api/v1/log/entries`, { method: 'POST', body: '{}' });
+  assert.equal(write.status, 404, 'no admission under a shard URL');
   // --offline cannot look it up, and says so
   const o = await run(['verify-blob', '--server', url, '--offline', ...detached, 'a.txt']);
   assert.equal(o.status, 12, o.stderr);

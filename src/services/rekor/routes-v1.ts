@@ -28,6 +28,12 @@ export interface V1Context {
   shards: Shards;
   queue: VerifyQueue;
   bodyLimit: number;
+  /**
+   * Lookups only, no `POST /api/v1/log/entries`: the v1 API under a shard's base URL (what the
+   * trusted root names), where clients look entries up (cosign finds a detached signature's
+   * entry at the log's URL) but write only through the service URL of the signing config.
+   */
+  lookupsOnly?: boolean;
 }
 
 /** Rekor's JSON producer (go-openapi): compact JSON and a trailing newline. */
@@ -61,8 +67,12 @@ function entriesPath(req: FastifyRequest): string {
 const MAX_RETRIEVE = 10;
 
 export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Promise<void> {
-  const { shards, queue } = ctx;
+  if (!ctx.lookupsOnly) registerAdmission(app, ctx);
+  registerLookups(app, ctx);
+}
 
+function registerAdmission(app: FastifyInstance, ctx: V1Context): void {
+  const { shards, queue } = ctx;
   app.post('/api/v1/log/entries', { bodyLimit: ctx.bodyLimit }, async (req, reply) => {
     const parsed = parseProposedEntryV1(req.body);
     // Only the parsed entry is needed from here on. The request would keep its JSON until the
@@ -95,7 +105,11 @@ export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Pr
     reply.header('etag', id).header('location', `${entriesPath(req)}/${id}`);
     return sendEncoded(reply, 201, json);
   });
+}
 
+/** The v1 reads: entries by UUID, index and content, the log's head and proofs, the search index. */
+function registerLookups(app: FastifyInstance, ctx: V1Context): void {
+  const { shards } = ctx;
   app.get('/api/v1/log/entries/:entryUUID', async (req, reply) => {
     const { entryUUID } = req.params as { entryUUID: string };
     const ref = parseEntryRef(entryUUID, 'entryUUID');

@@ -129,7 +129,10 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
       await registerV2Routes(app, { shards, queue, bodyLimit });
       for (const shard of shards.list)
         await app.register(
-          async (scope) => registerV2Routes(scope, { shards, queue, bodyLimit, shard }),
+          async (scope) => {
+            await registerV1Routes(scope, { shards, queue, bodyLimit, lookupsOnly: true });
+            await registerV2Routes(scope, { shards, queue, bodyLimit, shard });
+          },
           { prefix: `/shards/${shard.id}` },
         );
       await registerTiles(app, shards);
