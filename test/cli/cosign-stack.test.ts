@@ -94,7 +94,7 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stderr, /timestamp authority/);
   // the detached outputs verify too (cosign's --signature/--certificate), and make a bundle again
-  v = await run([
+  const detachedA = [
     'verify-blob',
     '--server',
     url,
@@ -102,25 +102,13 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
     'a.sig',
     '--certificate',
     'a.pem',
-    '--insecure-ignore-tlog',
-    ...who(),
-    'a.txt',
-  ]);
+  ];
+  v = await run([...detachedA, '--insecure-ignore-tlog', ...who(), 'a.txt']);
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stderr, /Flag --signature has been deprecated/);
   // Without --insecure-ignore-tlog the entry is looked up in the trusted root's logs: this
   // signature was never logged, and the error says what to do.
-  v = await run([
-    'verify-blob',
-    '--server',
-    url,
-    '--signature',
-    'a.sig',
-    '--certificate',
-    'a.pem',
-    ...who(),
-    'a.txt',
-  ]);
+  v = await run([...detachedA, ...who(), 'a.txt']);
   assert.equal(v.status, 12, v.stderr);
   assert.match(
     v.stderr,
