@@ -334,6 +334,12 @@ test(
     const fr = JSON.parse(found.stdout) as { valid: number; verified: Array<{ tlog: unknown[] }> };
     assert.equal(fr.valid, 1);
     assert.equal(fr.verified[0]!.tlog.length, 1);
+    const noCert = await run(online.filter((a) => a !== '--certificate' && a !== 'kl.crt'));
+    assert.equal(noCert.status, 1, noCert.stderr);
+    assert.match(
+      oneError(noCert.stderr),
+      /--signature: needs --certificate \(or --key\) to say who signed/,
+    );
     const parts = [
       '--payload',
       'kl-payload.json',

@@ -240,58 +240,21 @@ async function detachedParts(
   if (payload) parts.payload = payload;
   if (certificate) parts.certificate = certificate;
   if (chain) parts.chain = chain;
-  if (!flags.insecureIgnoreTlog) parts.rekorResponse = await loggedAs(parts, image, trust, flags);
-  return parts;
-}
-
-/**
- * The log entry of a detached image signature, found as verify-blob finds a file's (cosign's
- * verify looks it up too), given to the layer as its --rekor-response would be: the hashedrekord
- * of the simple-signing payload's sha256, signed by the certificate's or --key's key.
- */
-async function loggedAs(
-  parts: DetachedSignature,
-  image: string,
-  trust: { policy: SignerPolicy; trustedRoot: TrustedRoot; registry: RegistryOptions },
-  flags: ImageVerifyFlags,
-): Promise<{ name: string; bytes: Uint8Array }> {
-  const [{ resolveImage }, { detachedSignatureLayer }, { loggedEntry }, bundles, core, cosign] =
-    await Promise.all([
+  if (!flags.insecureIgnoreTlog) {
+    const [{ resolveImage }, { detachedLogEntry }] = await Promise.all([
       import('../../client/oci/image.ts'),
       import('../../client/oci/detached.ts'),
-      import('../../client/verify/setup.ts'),
-      import('../../bundle/assemble.ts'),
-      import('../../bundle/bundle.ts'),
-      import('../../core/oci/cosign.ts'),
     ]);
-  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
-  const layer = detachedSignatureLayer(
-    await resolveImage(image, { registry: trust.registry }),
-    parts,
-  );
-  const certificatePem = parts.certificate && new TextDecoder().decode(parts.certificate.bytes);
-  const key = trust.policy.kind === 'key' ? trust.policy.key : createPublicKey(certificatePem!);
-  const bundleParts = {
-    signature: layer.annotations[cosign.ANN_SIGNATURE]!,
-    attestation: false,
-    digest: {
-      algorithm: 'SHA2_256' as const,
-      digest: new Uint8Array(createHash('sha256').update(layer.payload).digest()),
-    },
-    certificatePem,
-    publicKeyHint: certificatePem === undefined ? '' : undefined,
-  };
-  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
-  const entry = await loggedEntry(
-    { parts: bundleParts, key, verifierPem },
-    trust.trustedRoot,
-    flags,
-  );
-  const bundle = bundles.assembleBundle({ ...bundleParts, tlogEntries: [entry] });
-  return {
-    name: '(found in the log)',
-    bytes: new TextEncoder().encode(core.serializeBundle(bundle)),
-  };
+    const resolved = await resolveImage(image, { registry: trust.registry });
+    parts.rekorResponse = await detachedLogEntry(
+      resolved,
+      parts,
+      trust.policy,
+      trust.trustedRoot,
+      flags,
+    );
+  }
+  return parts;
 }
 
 export function registerVerify(program: Command): void {

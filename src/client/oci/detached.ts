@@ -23,7 +23,11 @@ import { encodePem } from '../../core/encoding/pem.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { parseCertificate } from '../../core/x509/certificate.ts';
 import { parseTimestamp } from '../../core/rfc3161/token.ts';
-import { parseBundle, type Bundle } from '../../bundle/bundle.ts';
+import { parseBundle, serializeBundle, type Bundle } from '../../bundle/bundle.ts';
+import type { BundleParts } from '../../bundle/assemble.ts';
+import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import type { VerifyFlags } from '../verify/setup.ts';
+import type { SignerPolicy } from '../verify/verifier.ts';
 import {
   bundleFormat,
   certificatesDer,
@@ -170,4 +174,41 @@ export function detachedSignatureLayer(
 /** The bundle a detached layer amounts to (legacy.ts), as verify reads it. */
 export function detachedBundle(payload: Uint8Array, annotations: Record<string, string>): Bundle {
   return legacyLayerToBundle('sig', payload, annotations, 'the signature');
+}
+
+/**
+ * The log entry of a detached image signature, as `--rekor-response` would give it (a Sigstore
+ * bundle): found as verify-blob finds a file's (client/verify/setup.ts loggedEntry; cosign's
+ * verify looks it up in Rekor too), the hashedrekord of the payload's sha256 by the signer's key
+ * (the certificate's, or `--key`'s).
+ */
+export async function detachedLogEntry(
+  image: { ref: ImageReference; digest: Digest },
+  parts: DetachedSignature,
+  policy: SignerPolicy,
+  root: TrustedRoot,
+  flags: VerifyFlags,
+): Promise<AttachFile> {
+  const { loggedEntry } = await import('../verify/setup.ts');
+  const { assembleBundle } = await import('../../bundle/assemble.ts');
+  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
+  const layer = detachedSignatureLayer(image, parts);
+  const certificatePem = parts.certificate && new TextDecoder().decode(parts.certificate.bytes);
+  if (certificatePem === undefined && policy.kind !== 'key')
+    throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
+  const key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
+  const bundleParts: BundleParts = {
+    signature: layer.annotations[ANN_SIGNATURE]!,
+    attestation: false,
+    digest: {
+      algorithm: 'SHA2_256',
+      digest: new Uint8Array(createHash('sha256').update(layer.payload).digest()),
+    },
+    certificatePem,
+    publicKeyHint: certificatePem === undefined ? '' : undefined,
+  };
+  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
+  const entry = await loggedEntry({ parts: bundleParts, key, verifierPem }, root, flags);
+  const bundle = assembleBundle({ ...bundleParts, tlogEntries: [entry] });
+  return { name: '(found in the log)', bytes: new TextEncoder().encode(serializeBundle(bundle)) };
 }
