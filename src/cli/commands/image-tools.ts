@@ -258,9 +258,7 @@ export function registerImageTools(program: Command): void {
             '--bundle',
             'a bundle carries its own signature: give --bundle alone, or --payload with --signature',
           );
-        const { readFileBytes, readStdin } = await import('../../client/sign/setup.ts');
-        const read = (file: string | undefined, flag: string) =>
-          file === undefined ? undefined : { name: file, bytes: readFileBytes(file, flag) };
+        const { readNamedFile: read, readStdin } = await import('../../client/sign/setup.ts');
         const signature =
           flags.signature === '-'
             ? { name: '(stdin)', bytes: readStdin('--signature') }

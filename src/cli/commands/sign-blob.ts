@@ -283,21 +283,27 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
   return o;
 }
 
+/** One output file a flag names, and cosign's line saying so (`Wrote signature to file F`). */
+export function writeOutputFile(
+  file: string,
+  flag: string,
+  what: string,
+  data: string | Uint8Array,
+): void {
+  try {
+    process.getBuiltinModule('node:fs').writeFileSync(file, data);
+  } catch (e) {
+    throw invalid(flag, `cannot write ${describeSystemError(e, file)}`, e);
+  }
+  process.stderr.write(`Wrote ${what} to file ${file}\n`);
+}
+
 /**
  * cosign's detached outputs, next to the bundle: the signature (base64 unless --b64=false),
  * the signing certificate (PEM), the RFC 3161 timestamp (DER).
  */
 export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Promise<void> {
-  const fs = process.getBuiltinModule('node:fs');
   const { encodePem } = await import('../../core/encoding/pem.ts');
-  const write = (file: string, flag: string, what: string, data: string | Uint8Array) => {
-    try {
-      fs.writeFileSync(file, data);
-    } catch (e) {
-      throw invalid(flag, `cannot write ${describeSystemError(e, file)}`, e);
-    }
-    process.stderr.write(`Wrote ${what} to file ${file}\n`);
-  };
   const sigFile = f.outputSignature ?? f.output;
   if (sigFile !== undefined) {
     const sig =
@@ -310,7 +316,7 @@ export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Pro
               ),
             ),
           );
-    write(
+    writeOutputFile(
       sigFile,
       f.outputSignature !== undefined ? '--output-signature' : '--output',
       'signature',
@@ -327,7 +333,7 @@ export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Pro
           : undefined;
     if (der === undefined)
       throw invalid('--output-certificate', 'a key-signed bundle has no certificate to write');
-    write(
+    writeOutputFile(
       f.outputCertificate,
       '--output-certificate',
       'certificate',
@@ -341,7 +347,7 @@ export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Pro
         '--rfc3161-timestamp',
         'no timestamp authority was used, so there is no timestamp to write',
       );
-    write(f.rfc3161Timestamp, '--rfc3161-timestamp', 'RFC 3161 timestamp', t);
+    writeOutputFile(f.rfc3161Timestamp, '--rfc3161-timestamp', 'RFC 3161 timestamp', t);
   }
 }
 

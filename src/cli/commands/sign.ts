@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ResolvedImage } from '../../client/oci/image.ts';
 import type { ImageSignOptions } from '../../client/oci/sign.ts';
-import { describeSystemError, invalid } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import {
   addSigningFlags,
@@ -9,6 +9,7 @@ import {
   signingOptions,
   writeBundleOutput,
   writeDetachedOutputs,
+  writeOutputFile,
   type SigningFlags,
 } from './sign-blob.ts';
 import {
@@ -92,19 +93,8 @@ export async function writeImageOutputs(
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
   }
   await writeDetachedOutputs(bundle, flags);
-  if (flags.outputPayload !== undefined) {
-    const fs = process.getBuiltinModule('node:fs');
-    try {
-      fs.writeFileSync(flags.outputPayload, payload);
-    } catch (e) {
-      throw invalid(
-        '--output-payload',
-        `cannot write ${describeSystemError(e, flags.outputPayload)}`,
-        e,
-      );
-    }
-    process.stderr.write(`Wrote payload to file ${flags.outputPayload}\n`);
-  }
+  if (flags.outputPayload !== undefined)
+    writeOutputFile(flags.outputPayload, '--output-payload', 'payload', payload);
 }
 
 /** cosign's warning for a tag, in one line. */

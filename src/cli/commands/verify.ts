@@ -73,35 +73,26 @@ export async function runImageVerify(
         '--attachment',
         'verifying an attached SBOM is not supported (cosign deprecated it): verify the SBOM attestation with `verify-attestation --type spdxjson|cyclonedx`',
       );
-    const detached: Array<[string, string | undefined]> = [
-      ['--bundle', flags.bundle],
-      ...(attestations || flags.localImage !== undefined || images.length > 1
-        ? ([
-            ['--signature', flags.signature],
-            ['--certificate', flags.certificate],
-            ['--certificate-chain', flags.certificateChain],
-          ] as Array<[string, string | undefined]>)
-        : []),
-    ];
-    for (const [flag, v] of detached)
-      if (v !== undefined)
+    const fileOnly =
+      "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root";
+    if (flags.bundle !== undefined) throw invalid('--bundle', fileOnly);
+    const detachedFlags = [
+      ['--signature', flags.signature],
+      ['--payload', flags.payload],
+      ['--certificate', flags.certificate],
+      ['--certificate-chain', flags.certificateChain],
+    ] as const;
+    for (const [flag, v] of detachedFlags) {
+      if (v === undefined) continue;
+      if (attestations) throw invalid(flag, fileOnly);
+      if (flags.localImage !== undefined || images.length > 1)
+        throw invalid(flag, 'a detached signature is verified against one image in its registry');
+      if (flags.signature === undefined)
         throw invalid(
           flag,
-          attestations || flag === '--bundle'
-            ? "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root"
-            : 'a detached signature is verified against one image in its registry',
+          "goes with --signature (a detached signature): an image's own signatures carry theirs",
         );
-    if (flags.signature === undefined)
-      for (const [flag, v] of [
-        ['--payload', flags.payload],
-        ['--certificate', flags.certificate],
-        ['--certificate-chain', flags.certificateChain],
-      ] as const)
-        if (v !== undefined)
-          throw invalid(
-            flag,
-            "goes with --signature (a detached signature): an image's own signatures carry theirs",
-          );
+    }
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
@@ -225,10 +216,8 @@ async function detachedParts(
   image: string,
   trust: { policy: SignerPolicy; trustedRoot: TrustedRoot; registry: RegistryOptions },
 ): Promise<DetachedSignature> {
-  const { readFileBytes } = await import('../../client/sign/setup.ts');
+  const { readNamedFile: file } = await import('../../client/sign/setup.ts');
   const fs = process.getBuiltinModule('node:fs');
-  const file = (name: string | undefined, flag: string) =>
-    name === undefined ? undefined : { name, bytes: readFileBytes(name, flag) };
   const sig = flags.signature!;
   const signature = fs.existsSync(sig)
     ? file(sig, '--signature')!

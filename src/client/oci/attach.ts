@@ -143,7 +143,6 @@ export async function attachToImage(
                 annotations: { [ANN_SIGNATURE]: '', [ANN_PREDICATE_TYPE]: item.predicateType },
               },
               what,
-              o.registry?.tagPrefix ? { tagPrefix: o.registry.tagPrefix } : {},
             );
       out.set(item.file, [...(out.get(item.file) ?? []), stored]);
     }
@@ -187,7 +186,6 @@ export async function attachDetachedSignature(
       'sig',
       layer,
       what,
-      o.registry?.tagPrefix ? { tagPrefix: o.registry.tagPrefix } : {},
     );
   } catch (e) {
     throw aboutImage(image, e);

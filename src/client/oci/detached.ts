@@ -189,14 +189,12 @@ export async function detachedLogEntry(
   root: TrustedRoot,
   flags: VerifyFlags,
 ): Promise<AttachFile> {
-  const { loggedEntry } = await import('../verify/setup.ts');
+  const { detachedSigner, loggedEntry } = await import('../verify/setup.ts');
   const { assembleBundle } = await import('../../bundle/assemble.ts');
-  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const layer = detachedSignatureLayer(image, parts);
   const certificatePem = parts.certificate && new TextDecoder().decode(parts.certificate.bytes);
-  if (certificatePem === undefined && policy.kind !== 'key')
-    throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
-  const key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
+  const signer = detachedSigner(policy, certificatePem);
   const bundleParts: BundleParts = {
     signature: layer.annotations[ANN_SIGNATURE]!,
     attestation: false,
@@ -207,8 +205,7 @@ export async function detachedLogEntry(
     certificatePem,
     publicKeyHint: certificatePem === undefined ? '' : undefined,
   };
-  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
-  const entry = await loggedEntry({ parts: bundleParts, key, verifierPem }, root, flags);
+  const entry = await loggedEntry({ parts: bundleParts, ...signer }, root, flags);
   const bundle = assembleBundle({ ...bundleParts, tlogEntries: [entry] });
   return { name: '(found in the log)', bytes: new TextEncoder().encode(serializeBundle(bundle)) };
 }

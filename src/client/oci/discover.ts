@@ -96,7 +96,7 @@ export async function discover(
   what: string,
   kinds: AttachmentKind[] = ['signature', 'attestation'],
   /** cosign's ociremote.WithPrefix (policy-controller `source[].tagPrefix`): `<prefix>sha256-<hex>.sig`. */
-  tagPrefix = '',
+  tagPrefix = source.tagPrefix ?? '',
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   // The places are independent: ask the registry about all of them at once.

@@ -44,7 +44,7 @@ export async function triangulate(
   const r = await resolveImage(image, { registry });
   const at = attachmentsOf(r.ref, registry);
   const base = type === 'digest' ? `${r.ref.registry}/${r.ref.repository}` : at.name;
-  const legacy = (s: Suffix) => `${base}:${legacyTag(r.digest, s, registry.tagPrefix)}`;
+  const legacy = (s: Suffix) => `${base}:${legacyTag(r.digest, s, at.tagPrefix)}`;
   switch (type) {
     case 'digest':
       return `${base}@${r.digest.text}`;
@@ -90,7 +90,7 @@ export async function tree(image: string, registry: RegistryOptions = {}): Promi
       nodes.push(n);
     }
     for (const s of SUFFIXES) {
-      const tag = legacyTag(r.digest, s, registry.tagPrefix);
+      const tag = legacyTag(r.digest, s, repo.tagPrefix);
       const m = await repo.getManifest(tag, `${image} ${tag}`);
       if (!m) continue;
       const man = parseManifest(m.bytes, m.mediaType, `${image} ${tag}`);
@@ -148,11 +148,9 @@ export async function download(
   let r = await resolveImage(image, { registry });
   if (o.platform) r = await platformImage(r, o.platform, registry, image);
   const repo = attachmentsOf(r.ref, registry);
-  const d = await discover(repo, r.digest, image, [kind], registry.tagPrefix).catch(
-    (e: unknown) => {
-      throw aboutImage(image, e);
-    },
-  );
+  const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
+    throw aboutImage(image, e);
+  });
   const attachments =
     o.predicateType === undefined
       ? d.attachments
@@ -281,12 +279,11 @@ async function eachAttached(
     legacy(tag: string, suffix: Suffix, m: FetchedManifest): Promise<void>;
     referrer(subject: Digest, d: Descriptor): Promise<void>;
   },
-  tagPrefix = '',
 ): Promise<void> {
   const subjects = [digest, ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : [])];
   for (const subject of subjects) {
     for (const s of SUFFIXES) {
-      const tag = legacyTag(subject, s, tagPrefix);
+      const tag = legacyTag(subject, s, src.tagPrefix);
       const m = await src.getManifest(tag, `${what} ${tag}`);
       if (m) await visit.legacy(tag, s, m);
     }
@@ -341,32 +338,25 @@ export async function saveImage(
         [KIND]: `dev.cosignproject.cosign/${man.kind === 'index' ? 'imageIndex' : 'image'}`,
       },
     });
-    await eachAttached(
-      srcAttached,
-      r.digest,
-      man,
-      image,
-      {
-        async legacy(tag, suffix, sig) {
-          await copyManifest(srcAttached, out, sig.digest, `${image} ${tag}`);
-          entries.push({
-            mediaType: sig.mediaType,
-            digest: sig.digest,
-            size: sig.bytes.length,
-            annotations: { [KIND]: KIND_OF_SUFFIX[suffix], [REF_NAME]: tag },
-          });
-          result.signatures++;
-        },
-        async referrer(_subject, d) {
-          await copyManifest(srcAttached, out, d.digest, `${image} referrer ${d.digest.text}`);
-          const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-          if (d.artifactType) entry.artifactType = d.artifactType;
-          entries.push(entry);
-          result.referrers++;
-        },
+    await eachAttached(srcAttached, r.digest, man, image, {
+      async legacy(tag, suffix, sig) {
+        await copyManifest(srcAttached, out, sig.digest, `${image} ${tag}`);
+        entries.push({
+          mediaType: sig.mediaType,
+          digest: sig.digest,
+          size: sig.bytes.length,
+          annotations: { [KIND]: KIND_OF_SUFFIX[suffix], [REF_NAME]: tag },
+        });
+        result.signatures++;
       },
-      registry.tagPrefix,
-    );
+      async referrer(_subject, d) {
+        await copyManifest(srcAttached, out, d.digest, `${image} referrer ${d.digest.text}`);
+        const entry: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+        if (d.artifactType) entry.artifactType = d.artifactType;
+        entries.push(entry);
+        result.referrers++;
+      },
+    });
     out.finish(entries);
   } catch (e) {
     out.discard();
@@ -417,7 +407,7 @@ export async function loadImage(
       );
       if (suffix) {
         // cosign's own layouts name no tag: theirs is the image's.
-        const t = e.annotations?.[REF_NAME] ?? legacyTag(img.digest, suffix, registry.tagPrefix);
+        const t = e.annotations?.[REF_NAME] ?? legacyTag(img.digest, suffix, dstAttached.tagPrefix);
         await copyManifest(layout, dstAttached, e.digest, `${dir} ${t}`, t);
         result.signatures++;
         continue;
@@ -525,21 +515,14 @@ export async function copyImage(
     const tag = o.only || dstRef.digest ? undefined : (namedTag(dstText, dstRef) ?? r.given.tag);
     const legacy: Array<{ tag: string; m: FetchedManifest }> = [];
     const referrers: Array<{ subject: Digest; d: Descriptor }> = [];
-    await eachAttached(
-      srcAttached,
-      r.digest,
-      r.manifest,
-      srcText,
-      {
-        async legacy(t, suffix, m) {
-          if (wanted(suffix)) legacy.push({ tag: t, m });
-        },
-        async referrer(subject, d) {
-          if (wanted(referrerKind(d))) referrers.push({ subject, d });
-        },
+    await eachAttached(srcAttached, r.digest, r.manifest, srcText, {
+      async legacy(t, suffix, m) {
+        if (wanted(suffix)) legacy.push({ tag: t, m });
       },
-      registry.tagPrefix,
-    );
+      async referrer(subject, d) {
+        if (wanted(referrerKind(d))) referrers.push({ subject, d });
+      },
+    });
     if (!o.force)
       for (const [t, digest] of [
         ...(tag ? [[tag, r.digest] as const] : []),
@@ -592,7 +575,7 @@ export async function cleanImage(
             ? (['att'] as const)
             : (['sbom'] as const);
     for (const s of suffixes) {
-      const t = legacyTag(r.digest, s, registry.tagPrefix);
+      const t = legacyTag(r.digest, s, repo.tagPrefix);
       const m = await repo.getManifest(t, `${image} ${t}`);
       if (m && (await repo.deleteManifest(m.digest))) removed.push(t);
     }

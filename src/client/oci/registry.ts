@@ -196,6 +196,11 @@ export class Repository {
     this.base = `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
   }
 
+  /** cosign's --attachment-tag-prefix, as given (legacyTag in core/oci/cosign.ts). */
+  get tagPrefix(): string {
+    return this.opts.tagPrefix ?? '';
+  }
+
   /** `registry/repository`, for messages. */
   get name(): string {
     return `${this.registry}/${this.repository}`;

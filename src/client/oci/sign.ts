@@ -98,12 +98,9 @@ function checkMode(mode: ReferrersMode, ctx: SignContext): void {
     );
 }
 
-/** How a legacy layer is appended: the creation time asked for, the tag prefix. */
+/** How a legacy layer is appended: with the creation time, when asked for. */
 function appendOptions(o: ImageWriteOptions): AppendOptions {
-  return {
-    ...(o.recordCreationTimestamp ? { created: new Date() } : {}),
-    ...(o.registry?.tagPrefix ? { tagPrefix: o.registry.tagPrefix } : {}),
-  };
+  return o.recordCreationTimestamp ? { created: new Date() } : {};
 }
 
 function logged(bundle: Bundle): string {

@@ -5,6 +5,8 @@ import type { FetchedManifest } from './registry.ts';
 /** Where images and their signatures are read from: a registry repository or a local layout. */
 export interface ImageSource {
   readonly name: string;
+  /** The prefix of legacy `.sig`/`.att`/`.sbom` tags here (cosign --attachment-tag-prefix). */
+  readonly tagPrefix?: string;
   getManifest(reference: string, what: string): Promise<FetchedManifest | undefined>;
   getBlob(digest: Digest, what: string, maxBytes?: number): Promise<Uint8Array>;
   /** A blob as an unread stream (image layers may be GiBs): `copy`, `save` and `load`. */

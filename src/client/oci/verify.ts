@@ -187,11 +187,9 @@ export async function checkImage(
   const attached = o.source ?? attachmentsOf(ref, o.registry);
   const kind: AttachmentKind = o.attestations ? 'attestation' : 'signature';
   const look = (digest: Digest) =>
-    discover(attached, digest, text, [kind], o.source ? '' : o.registry?.tagPrefix).catch(
-      (e: unknown) => {
-        throw aboutImage(text, e);
-      },
-    );
+    discover(attached, digest, text, [kind]).catch((e: unknown) => {
+      throw aboutImage(text, e);
+    });
   let pinned: PinnedImage;
   let d: Discovery;
   if (o.detached) {

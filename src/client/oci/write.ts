@@ -205,8 +205,6 @@ function sameLayer(a: Descriptor, b: Descriptor): boolean {
 export interface AppendOptions {
   /** Record this time as the image's creation (cosign --record-creation-timestamp). */
   created?: Date;
-  /** cosign's --attachment-tag-prefix. */
-  tagPrefix?: string;
   /** Layers already there that the new one replaces (cosign attest --replace); others stay. */
   replaces?: (existing: Descriptor) => Promise<boolean>;
 }
@@ -227,7 +225,7 @@ export async function appendLegacy(
     size: layer.payload.length,
     annotations: layer.annotations,
   };
-  const tag = legacyTag(subject, suffix, o.tagPrefix);
+  const tag = legacyTag(subject, suffix, repo.tagPrefix);
   await updateTag(
     repo,
     tag,

@@ -379,6 +379,14 @@ export function readFileBytes(file: string, flag: string): Uint8Array {
   }
 }
 
+/** The file a flag names, with its name (for errors), or undefined when the flag was left out. */
+export function readNamedFile(
+  file: string | undefined,
+  flag: string,
+): { name: string; bytes: Uint8Array } | undefined {
+  return file === undefined ? undefined : { name: file, bytes: readFileBytes(file, flag) };
+}
+
 /** Everything on standard input (a flag given as `-`), with an error that names the flag. */
 export function readStdin(flag: string): Uint8Array {
   try {

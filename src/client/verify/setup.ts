@@ -451,21 +451,14 @@ async function detachedParts(
 ): Promise<DetachedParts> {
   if (flags.bundle !== undefined)
     throw invalid('--signature', 'give either --bundle or --signature, not both');
-  if (flags.certificate === undefined && policy.kind !== 'key')
-    throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
   const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
-  const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const sigText = fs.existsSync(flags.signature!)
     ? readFile(flags.signature!, '--signature')
     : flags.signature!;
   const certificatePem =
     flags.certificate !== undefined ? readFile(flags.certificate, '--certificate') : undefined;
-  let key: KeyObject;
-  try {
-    key = policy.kind === 'key' ? policy.key : createPublicKey(certificatePem!);
-  } catch (e) {
-    throw invalid('--certificate', 'is not a PEM certificate', e);
-  }
+  const { key, verifierPem } = detachedSigner(policy, certificatePem);
   let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
   if (!attestation) {
     // The digest the signature was made over: the key's hash (P-384 signs SHA-384, as cosign).
@@ -499,8 +492,30 @@ async function detachedParts(
       chain: '--certificate-chain',
     },
   };
-  const verifierPem = certificatePem ?? key.export({ type: 'spki', format: 'pem' }).toString();
   return { parts, key, verifierPem };
+}
+
+/**
+ * Who signed a detached signature: `--key`'s key, or the key of `--certificate` (required
+ * without `--key`), with the PEM a log entry records for it.
+ */
+export function detachedSigner(
+  policy: SignerPolicy,
+  certificatePem: string | undefined,
+): { key: KeyObject; verifierPem: string } {
+  if (policy.kind === 'key')
+    return {
+      key: policy.key,
+      verifierPem: certificatePem ?? policy.key.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  if (certificatePem === undefined)
+    throw invalid('--signature', 'needs --certificate (or --key) to say who signed');
+  const { createPublicKey } = process.getBuiltinModule('node:crypto');
+  try {
+    return { key: createPublicKey(certificatePem), verifierPem: certificatePem };
+  } catch (e) {
+    throw invalid('--certificate', 'is not a PEM certificate', e);
+  }
 }
 
 /**
