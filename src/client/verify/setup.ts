@@ -561,7 +561,7 @@ export async function loggedEntry(
     } catch (e) {
       if (!(e instanceof SignetError) || (e.kind !== 'not-found' && e.kind !== 'unavailable'))
         throw e;
-      missed.push(url);
+      missed.push(e.kind === 'unavailable' ? `${url} (not reachable)` : url);
     }
   throw verificationFailed(
     'TLOG_ENTRY_NOT_FOUND',
