@@ -22,9 +22,16 @@ const { reg, dir, rootJson, run, keyed, opts } = await imageTestbed('signet-refa
 /** subject digest -> referrer descriptors, as a referrers-capable registry keeps them. */
 const referrers = new Map<string, Array<Record<string, unknown>>>();
 const seen: string[] = [];
+/** True: the front answers the referrers API with 404, as a registry without it does. */
+let apiDown = false;
 const front = await loopbackServer(async (q, res) => {
   seen.push(`${q.method} ${q.url}`);
   const m = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})(\?.*)?$/.exec(q.url ?? '');
+  if (q.method === 'GET' && m && apiDown) {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}');
+    return;
+  }
   if (q.method === 'GET' && m) {
     const filter = new URLSearchParams(m[3] ?? '').get('artifactType');
     const all = referrers.get(m[2]!) ?? [];
@@ -44,7 +51,7 @@ const front = await loopbackServer(async (q, res) => {
   }
   const r = await forward(reg!, host, q);
   const body = r.requestBody;
-  if (q.method === 'PUT' && r.status === 201 && /\/manifests\//.test(q.url ?? '')) {
+  if (q.method === 'PUT' && r.status === 201 && /\/manifests\//.test(q.url ?? '') && !apiDown) {
     const man = JSON.parse(body.toString()) as Record<string, any>;
     if (man.subject) {
       const list = referrers.get(man.subject.digest) ?? [];
@@ -109,5 +116,61 @@ test(
     assert.equal(r.verified.length, 0);
     assert.match(r.rejected[0]!.reason, /has no such manifest/);
     assert.ok(Date.now() - started < 30_000);
+  },
+);
+
+/** Verifies `ref` in this process with the test's key; returns the valid signatures' count. */
+async function verifiedHere(ref: string): Promise<number> {
+  const { createPublicKey } = await import('node:crypto');
+  const r = await checkImage(parseReference(ref), {
+    trustedRoot: parseTrustedRootJSON(rootJson, 'root.json'),
+    policy: { kind: 'key', key: createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'))) },
+  });
+  return r.verified.length;
+}
+
+test(
+  'a registry that answered the referrers API is not asked for the tag schema again',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'api/again');
+    const ref = `${host}/api/again@${img.digest}`;
+    const s = await run(['sign', ...keyed, ref]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(await verifiedHere(ref), 1);
+    seen.length = 0;
+    assert.equal(await verifiedHere(ref), 1);
+    const hex = img.digest.slice('sha256:'.length);
+    assert.ok(seen.includes(`GET /v2/api/again/referrers/${img.digest}`), seen.join('\n'));
+    assert.deepEqual(
+      seen.filter((l) => l.includes(`/manifests/sha256-${hex}`) && !l.endsWith('.sig')),
+      [],
+      'the tag schema index was read although the API answers',
+    );
+  },
+);
+
+test(
+  'a registry that stops answering the referrers API: its tag schema is read after the 404',
+  opts,
+  async () => {
+    // This process has seen the front answer the API (the test above).
+    apiDown = true;
+    try {
+      const img = pushImage(reg!, 'api/down');
+      const ref = `${host}/api/down@${img.digest}`;
+      // A new process: it finds no API and writes the tag schema index.
+      const s = await run(['sign', ...keyed, ref]);
+      assert.equal(s.status, 0, s.stderr);
+      seen.length = 0;
+      assert.equal(await verifiedHere(ref), 1, seen.join('\n'));
+      const hex = img.digest.slice('sha256:'.length);
+      assert.deepEqual(seen.filter((l) => l.startsWith('GET') && !l.endsWith('.sig')).slice(0, 2), [
+        `GET /v2/api/down/referrers/${img.digest}`,
+        `GET /v2/api/down/manifests/sha256-${hex}`,
+      ]);
+    } finally {
+      apiDown = false;
+    }
   },
 );

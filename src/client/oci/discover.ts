@@ -70,17 +70,19 @@ export async function listReferrers(
   digest: Digest,
   what: string,
 ): Promise<{ descriptors: Descriptor[]; usedTagSchema: boolean }> {
-  // The tag schema index is asked for at the same time: most registries still lack the API,
-  // and a round trip is most of what verifying an image costs. Its answer waits for the API's.
-  const tagged = source
-    .getManifest(digestTag(digest), `${what} referrers tag ${digestTag(digest)}`)
-    .then(
+  const readTagSchema = () =>
+    source.getManifest(digestTag(digest), `${what} referrers tag ${digestTag(digest)}`).then(
       (v) => ({ v }),
       (e: unknown) => ({ e }),
     );
+  // Unless the source is known to have the API, the tag schema index is asked for at the same
+  // time: most registries still lack the API, and a round trip is most of what verifying an
+  // image costs. Its answer waits for the API's, and is not used when the API answers
+  // (distribution-spec v1.1: the tag schema is the fallback for a 404).
+  const tagged = source.answersReferrers?.() === true ? undefined : readTagSchema();
   const api = await source.referrers(digest, what);
   if (api) return { descriptors: api, usedTagSchema: false };
-  const got = await tagged;
+  const got = await (tagged ?? readTagSchema());
   if ('e' in got) throw got.e;
   const idx = got.v;
   if (!idx) return { descriptors: [], usedTagSchema: true };

@@ -175,6 +175,11 @@ export class LocalLayout implements ImageSource {
     return this.index;
   }
 
+  /** A layout always answers `referrers` from its own index. */
+  answersReferrers(): boolean {
+    return true;
+  }
+
   /** Every manifest in index.json whose subject is `digest`. */
   async referrers(digest: Digest, what: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];

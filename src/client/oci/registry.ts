@@ -166,11 +166,26 @@ function rememberTag(key: string, digest: string | undefined): void {
 }
 
 /**
- * Registries that answered 404 to the referrers API, and until when we believe it: the
- * question costs a round trip per image otherwise.
+ * What each registry last said to the referrers API (an index, or 404), and until when we
+ * believe it. Without it, a registry lacking the API costs a wasted round trip per image, and
+ * one having it a speculative read of the referrers tag schema (discover.ts listReferrers).
+ * Bounded: an admission webhook meets whatever registries its pods name.
  */
-const noReferrersApi = new Map<string, number>();
-const NO_REFERRERS_TTL_MS = 5 * 60 * 1000;
+const referrersApi = new Map<string, { answers: boolean; until: number }>();
+const REFERRERS_API_TTL_MS = 5 * 60 * 1000;
+const MAX_REFERRERS_API_REGISTRIES = 1024;
+
+function knownReferrersApi(base: string): boolean | undefined {
+  const k = referrersApi.get(base);
+  return k && k.until > Date.now() ? k.answers : undefined;
+}
+
+function rememberReferrersApi(base: string, answers: boolean): void {
+  referrersApi.delete(base);
+  referrersApi.set(base, { answers, until: Date.now() + REFERRERS_API_TTL_MS });
+  if (referrersApi.size > MAX_REFERRERS_API_REGISTRIES)
+    referrersApi.delete(referrersApi.keys().next().value!);
+}
 
 export interface FetchedManifest {
   bytes: Uint8Array;
@@ -747,7 +762,7 @@ export class Repository {
    * undefined when the registry has no such API (404), so the caller uses the tag schema.
    */
   async referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined> {
-    if ((noReferrersApi.get(this.base) ?? 0) > Date.now()) return undefined;
+    if (knownReferrersApi(this.base) === false) return undefined;
     let path: string | undefined = `/v2/${this.repository}/referrers/${digest.text}`;
     const out: Descriptor[] = [];
     for (let page = 0; path && page < MAX_PAGES; page++) {
@@ -759,7 +774,7 @@ export class Repository {
         maxBytes: MAX_MANIFEST_BYTES,
       });
       if (res.status === 404) {
-        if (page === 0) noReferrersApi.set(this.base, Date.now() + NO_REFERRERS_TTL_MS);
+        if (page === 0) rememberReferrersApi(this.base, false);
         return page === 0 ? undefined : out;
       }
       const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
@@ -769,10 +784,16 @@ export class Repository {
           `${what} referrers`,
           'the referrers API answered something that is not an image index',
         );
+      if (page === 0) rememberReferrersApi(this.base, true);
       out.push(...m.manifests);
       path = nextLink(res.headers.get('link'), this.base);
     }
     return out;
+  }
+
+  /** Whether this registry answered the referrers API lately (ImageSource.answersReferrers). */
+  answersReferrers(): boolean {
+    return knownReferrersApi(this.base) === true;
   }
 
   async listTags(): Promise<string[]> {

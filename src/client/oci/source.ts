@@ -13,4 +13,9 @@ export interface ImageSource {
   openBlob(digest: Digest, what: string): Promise<NodeJS.ReadableStream>;
   /** undefined: no referrers API here (use the referrers tag schema). */
   referrers(digest: Digest, what: string): Promise<Descriptor[] | undefined>;
+  /**
+   * True when `referrers` is known to answer without asking (a layout; a registry whose API
+   * answered lately): the tag schema is then not read on the chance that it is needed.
+   */
+  answersReferrers?(): boolean;
 }
