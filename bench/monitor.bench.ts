@@ -190,6 +190,7 @@ function localSource(log: TileLog, inst: TransparencyLogInstance): LogSource {
   const http = new TilesSource(inst);
   return {
     kind: 'tiles',
+    firstIndex: 0,
     url: http.url,
     readFrom: http.readFrom,
     log: inst,

@@ -12,6 +12,7 @@ export interface IdentityAlert {
   type: 'identity';
   id: string;
   log: string;
+  /** The entry's index as the log numbers it (Rekor v1: counting its inactive shards). */
   logIndex: number;
   kind: string;
   identity: string | undefined;

@@ -267,12 +267,24 @@ export class Monitor {
     return undefined;
   }
 
+  /** A log index of the config (the log's numbering) as a position in the tree followed. */
+  #position(src: LogSource, index: number): number {
+    return Math.max(0, index - src.firstIndex);
+  }
+
   /** Where identity scanning starts the first time, and the compact range there. */
   async #start(
     src: LogSource,
     head: LogHead,
   ): Promise<{ position: number; range: CompactRange | undefined }> {
-    let p = Math.min(this.#o.config.startIndex ?? head.size, head.size);
+    const from = this.#o.config.startIndex;
+    if (from !== undefined && from < src.firstIndex)
+      this.#report({
+        level: 'warn',
+        log: src.url,
+        message: `startIndex ${from} is in an inactive shard, which is not read: reading from ${src.firstIndex}, the active shard's first entry`,
+      });
+    let p = Math.min(from === undefined ? head.size : this.#position(src, from), head.size);
     if (p === head.size) return { position: p, range: p === 0 ? new CompactRange() : undefined };
     if (p === 0) return { position: 0, range: new CompactRange() };
     if (isPowerOfTwo(p)) {
@@ -296,10 +308,11 @@ export class Monitor {
       this.#save();
     }
     if (st.range === undefined) return; // started at the head: read from the next head on
-    const end = this.#o.config.endIndex;
-    const to = end !== undefined ? Math.min(head.size, end + 1) : head.size;
+    const { startIndex, endIndex } = this.#o.config;
+    const to =
+      endIndex !== undefined ? Math.min(head.size, this.#position(src, endIndex + 1)) : head.size;
     const chunk = this.#o.chunk ?? 16_384;
-    const from0 = this.#o.config.startIndex ?? 0;
+    const from0 = startIndex === undefined ? 0 : this.#position(src, startIndex);
     // CT leaves are not Rekor bodies: always read in full.
     const quick = src.kind === 'ct' ? undefined : this.#prefilter;
     while (st.position! < to) {
@@ -321,7 +334,7 @@ export class Monitor {
                     type: 'identity',
                     id: alertId(src.url, i, ...m.matches.map((x) => `${x.rule}=${x.value}`)),
                     log: src.url,
-                    logIndex: i,
+                    logIndex: src.firstIndex + i,
                     kind: m.kind,
                     identity: m.identity,
                     issuer: m.issuer,

@@ -40,6 +40,12 @@ export interface LogSource {
   /** Where it is read (`--read-from`: a moved stack, a mirror); default `url`. */
   readonly readFrom: string;
   readonly log: TransparencyLogInstance;
+  /**
+   * The log index of the tree's first entry: a Rekor v1 log numbers its entries across its
+   * inactive shards, and only the active shard is followed (0 for the others). Known after
+   * `head()`.
+   */
+  readonly firstIndex: number;
   /** The latest head; a signature that does not verify throws code `LOG_SIGNATURE`. */
   head(): Promise<LogHead>;
   /** A head seen elsewhere (its text as `head().note`), its signature checked the same way. */
@@ -83,6 +89,7 @@ function signatureError(url: string, e: unknown): SignetError {
 
 export class TilesSource implements LogSource {
   readonly kind = 'tiles' as const;
+  readonly firstIndex = 0;
   readonly url: string;
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
@@ -220,6 +227,10 @@ export class RekorV1Source implements LogSource {
     this.#http = http;
   }
 
+  get firstIndex(): number {
+    return this.#offset;
+  }
+
   async #json(method: 'GET' | 'POST', path: string, json?: unknown): Promise<unknown> {
     const req = {
       service: 'the Rekor log',
@@ -312,6 +323,7 @@ export class RekorV1Source implements LogSource {
 
 export class CtSource implements LogSource {
   readonly kind = 'ct' as const;
+  readonly firstIndex = 0;
   readonly url: string;
   readonly log: TransparencyLogInstance;
   readonly #http: HttpOptions;
