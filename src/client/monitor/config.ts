@@ -20,6 +20,10 @@
  * Unlike rekor-monitor, a regexp must match the whole value (it is anchored), so `dev@example\.com`
  * does not also match `evildev@example.com.attacker`; extension values match exactly. Unknown
  * fields, bad regexps and bad OIDs are errors that name the field.
+ *
+ * Scalars are read as the text written, as rekor-monitor's YAML library reads them into its
+ * string fields: `source-repository-identifier: [01234]` is the value `01234` (a GitHub
+ * repository ID), not the number 1234, and `objectIdentifier: 2.5` is an OID, not a float.
  */
 import { parse as parseYaml } from 'yaml';
 import { invalid } from '../../core/errors.ts';
@@ -116,11 +120,13 @@ function str(v: unknown, field: string): string {
   return v;
 }
 
+const WHOLE = /^(0|[1-9][0-9]*)$/;
+
 function index(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+  if (typeof v !== 'string' || !WHOLE.test(v) || !Number.isSafeInteger(Number(v)))
     throw invalid(field, 'must be a non-negative integer');
-  return v;
+  return Number(v);
 }
 
 const regexpMatcher = (v: unknown, field: string): ValueMatcher => {
@@ -146,9 +152,9 @@ function dottedOid(v: unknown, field: string): string {
   const text = Array.isArray(v)
     ? v
         .map((x, i) => {
-          if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+          if (typeof x !== 'string' || !WHOLE.test(x))
             throw invalid(`${field}[${i}]`, 'must be a non-negative integer');
-          return String(x);
+          return x;
         })
         .join('.')
     : typeof v === 'string'
@@ -165,11 +171,22 @@ function values(v: unknown, field: string): string[] {
   return out;
 }
 
+/** YAML's core schema without numbers and booleans: those scalars stay the text written. */
+const SCALARS_AS_TEXT = new Set([
+  'tag:yaml.org,2002:int',
+  'tag:yaml.org,2002:float',
+  'tag:yaml.org,2002:bool',
+]);
+
 /** Parse the config text (YAML or JSON); `source` names it in errors. */
 export function parseMonitorConfig(text: string, source = 'config'): MonitorConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { uniqueKeys: true });
+    doc = parseYaml(text, {
+      uniqueKeys: true,
+      customTags: (tags) =>
+        tags.filter((t) => typeof t === 'string' || !SCALARS_AS_TEXT.has(t.tag)),
+    });
   } catch (e) {
     throw invalid(source, `is not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, e);
   }

@@ -97,3 +97,41 @@ test('bad configs are refused with the field and the reason', () => {
   for (const [text, want] of bad)
     assert.throws(() => parseMonitorConfig(text, 'watch.yaml'), want, text);
 });
+
+test('scalars are the text written, as rekor-monitor reads them: numeric IDs, OIDs, digits-only values', () => {
+  const digits = '1'.repeat(64);
+  const c = parseMonitorConfig(`
+startIndex: 7
+monitoredValues:
+  subjects: [12345]
+  fingerprints: [${digits}]
+  oidMatchers:
+    fulcioExtensions:
+      source-repository-identifier: [71096353, 01234]
+      build-trigger: [true]
+    customExtensions:
+      - objectIdentifier: 2.5
+        extensionValues: [1e3]
+`);
+  assert.equal(c.startIndex, 7);
+  assert.equal(c.subjects[0]!.pattern, '12345');
+  assert.deepEqual(c.fingerprints, [digits]);
+  assert.deepEqual(
+    c.oidMatchers.map((o) => [o.oid, o.values]),
+    [
+      ['1.3.6.1.4.1.57264.1.15', ['71096353', '01234']],
+      ['1.3.6.1.4.1.57264.1.20', ['true']],
+      ['2.5', ['1e3']],
+    ],
+  );
+  assert.equal(parseMonitorConfig('{"startIndex": 3, "endIndex": 4}').endIndex, 4);
+  for (const bad of ['startIndex: 1.5', 'startIndex: 1e3', 'startIndex: x', 'endIndex: 007'])
+    assert.throws(() => parseMonitorConfig(bad), /Index: must be a non-negative integer/, bad);
+  assert.throws(
+    () =>
+      parseMonitorConfig(
+        'monitoredValues:\n  oidMatchers:\n    oidExtensions:\n      - objectIdentifier: [1, -3]\n        extensionValues: [x]',
+      ),
+    /oidExtensions\[0\]\.objectIdentifier\[1\]: must be a non-negative integer/,
+  );
+});
