@@ -1,11 +1,35 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { addBool } from '../options.ts';
 import type { MonitorFlags } from '../../client/monitor/setup.ts';
 
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
+/** The longest wait a timer takes (2^31-1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_INTERVAL_MS = 2 ** 31 - 1;
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/**
+ * `--interval`: whole seconds, or a Go duration as rekor-monitor takes it (`1h`, `5m`, `1h30m`,
+ * `90s`, `1.5h`). Milliseconds, at least one second.
+ */
+export function parseInterval(text: string): number {
+  let ms: number | undefined;
+  if (/^[0-9]+$/.test(text)) ms = Number(text) * 1000;
+  else if (/^(?:[0-9]+(?:\.[0-9]+)?(?:h|m|s|ms))+$/.test(text)) {
+    ms = 0;
+    for (const [, n, unit] of text.matchAll(/([0-9.]+)(ms|h|m|s)/g))
+      ms += Number(n) * UNIT_MS[unit!]!;
+  }
+  if (ms === undefined)
+    throw invalid('--interval', `"${text}" is not seconds or a duration such as 5m or 1h`);
+  if (ms < 1000 || ms > MAX_INTERVAL_MS)
+    throw invalid('--interval', `"${text}" is not between 1s and 24 days`);
+  return Math.round(ms);
+}
+
 export function registerMonitor(program: Command): void {
-  program
+  const cmd = program
     .command('monitor')
     .description(
       "watch transparency and CT logs: alert when the log's history changes or an identity you watch appears",
@@ -13,9 +37,14 @@ export function registerMonitor(program: Command): void {
     .option('--trusted-root <file>', 'trusted_root.json naming the logs and their keys')
     .option('--server <url>', 'a Signet server whose trusted root (through TUF) names the logs')
     .option('--tuf-root <file>', "pin the server's TUF root.json")
-    .option('--config <file>', 'identities to watch for (rekor-monitor YAML or JSON)')
+    .option(
+      '--config <file|yaml>',
+      "identities to watch for (rekor-monitor's YAML or JSON): a file, or the YAML itself",
+    )
+    .option('--config-file <file>', 'identities to watch for, from this file')
     .option('--state <file>', 'where to keep what was verified, to continue from there')
     .option('--log <url>', 'follow only this log of the trusted root (repeatable)', repeat)
+    .option('--url <url>', "rekor-monitor's name for --log (repeatable)", repeat)
     .option(
       '--read-from <[from=]url>',
       'read the logs whose trusted-root URL starts with FROM at URL instead (a moved stack, a mirror; repeatable); a bare URL: the one log followed',
@@ -37,18 +66,19 @@ export function registerMonitor(program: Command): void {
       '--webhook-secret <secret>',
       'HMAC-SHA256 key for the X-Signet-Signature-256 header (env SIGNET_WEBHOOK_SECRET)',
     )
+    .option('--user-agent <text>', 'added to the User-Agent of requests to the logs');
+  addBool(
+    cmd,
+    'once',
+    'one pass, then exit: 0 nothing found, 2 an identity matched, 3 a log misbehaved, 1 an error (--once=false: keep polling)',
+  );
+  cmd
     .option(
-      '--once',
-      'one pass, then exit: 0 nothing found, 2 an identity matched, 3 a log misbehaved, 1 an error',
+      '--interval <duration>',
+      'time between passes when polling: seconds, or a duration such as 5m or 1h (default 300)',
     )
-    .option('--interval <seconds>', 'time between passes when polling (default 300)')
     .action(async (flags: MonitorFlags) => {
-      let interval = 300;
-      if (flags.interval !== undefined) {
-        if (!/^[1-9][0-9]{0,6}$/.test(flags.interval))
-          throw invalid('--interval', `"${flags.interval}" is not a whole number of seconds`);
-        interval = Number(flags.interval);
-      }
+      const interval = flags.interval === undefined ? 300_000 : parseInterval(flags.interval);
       const { monitorFromFlags } = await import('../../client/monitor/setup.ts');
       const monitor = await monitorFromFlags(flags);
       if (flags.once) {
@@ -68,7 +98,7 @@ export function registerMonitor(program: Command): void {
         await monitor.pass();
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, interval * 1000);
+          setTimeout(resolve, interval);
         });
       }
     });

@@ -18,9 +18,14 @@ export interface MonitorFlags extends Pick<
   VerifyFlags,
   'trustedRoot' | 'server' | 'tufRoot' | 'witnessKey' | 'witnessThreshold'
 > {
+  /** A file, or the YAML itself (rekor-monitor's `--config`). */
   config?: string;
+  configFile?: string;
   state?: string;
   log?: string[];
+  /** rekor-monitor's name for `--log`. */
+  url?: string[];
+  userAgent?: string;
   readFrom?: string[];
   compare?: string[];
   webhook?: string[];
@@ -124,15 +129,37 @@ export async function monitorSources(
   return out;
 }
 
-export function readMonitorConfig(file: string | undefined): MonitorConfig {
+export function readMonitorConfig(file: string | undefined, flag = '--config'): MonitorConfig {
   if (file === undefined) return emptyConfig();
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid('--config', describeSystemError(e, file));
+    throw invalid(flag, describeSystemError(e, file));
   }
   return parseMonitorConfig(text, file);
+}
+
+/**
+ * `--config-file FILE`, or `--config`: rekor-monitor's takes the YAML itself, Signet's a file
+ * too. It is YAML when it is blank (rekor-monitor's "no config"), has a line break or a `{`, or
+ * has `: ` and no file has that name.
+ */
+export function monitorConfigFromFlags(
+  flags: Pick<MonitorFlags, 'config' | 'configFile'>,
+): MonitorConfig {
+  const { config, configFile } = flags;
+  if (config !== undefined && configFile !== undefined)
+    throw invalid('--config', 'give --config or --config-file, not both');
+  if (configFile !== undefined) return readMonitorConfig(configFile, '--config-file');
+  if (config === undefined) return emptyConfig();
+  if (
+    config.trim() === '' ||
+    /[\n{]/.test(config) ||
+    (/:\s/.test(config) && !fs.existsSync(config))
+  )
+    return parseMonitorConfig(config, '--config');
+  return readMonitorConfig(config);
 }
 
 export function parseWebhooks(urls: string[] | undefined, secret: string | undefined): Webhook[] {
@@ -146,7 +173,7 @@ export async function monitorFromFlags(
   flags: MonitorFlags,
   extra: Partial<MonitorOptions> = {},
 ): Promise<Monitor> {
-  const config = readMonitorConfig(flags.config);
+  const config = monitorConfigFromFlags(flags);
   const witnesses = await witnessPolicy(flags);
   const webhooks = parseWebhooks(
     flags.webhook,
@@ -156,7 +183,12 @@ export async function monitorFromFlags(
     if (!/^https?:\/\//.test(c) && !fs.existsSync(c))
       throw invalid('--compare', `${c} is neither a URL nor a file`);
   const root = await loadTrustedRoot(flags);
-  const sources = await monitorSources(root, flags.log, {}, flags.readFrom);
+  const only = flags.log || flags.url ? [...(flags.log ?? []), ...(flags.url ?? [])] : undefined;
+  const http =
+    flags.userAgent !== undefined
+      ? { headers: { 'user-agent': `signet-monitor ${flags.userAgent}` } }
+      : {};
+  const sources = await monitorSources(root, only, http, flags.readFrom);
   return new Monitor({
     sources,
     config,
