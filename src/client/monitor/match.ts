@@ -1,6 +1,6 @@
 /**
  * Matching log entries against the identities a monitor watches for. An entry is read only as
- * far as matching needs: the JSON body of a Rekor entry (hashedrekord, dsse, intoto; v1 and
+ * far as matching needs: the JSON body of a Rekor entry (hashedrekord, dsse, intoto, rekord; v1 and
  * v2 shapes) down to its verifiers and artifact digest, the certificate down to its SANs,
  * extensions and key (core/x509/identity-view.ts), a CT leaf down to its (pre)certificate.
  * Fingerprints are hashed only when the config has some.

@@ -1,5 +1,6 @@
 /**
- * What a stored Rekor entry body (canonical JSON; hashedrekord, dsse, intoto; v1 and v2 shapes)
+ * What a stored Rekor entry body (canonical JSON; hashedrekord, dsse, intoto, rekord with an
+ * X.509 key; v1 and v2 shapes)
  * records about who signed it, read only as far as that needs: its kind, the keys or
  * certificates of its signers, and (on demand) the artifact digest. The monitor matches
  * identities with it; the Rekor service re-derives identity search keys with it.
@@ -102,6 +103,31 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
         digest: () => v2Digest(at(h, 'data', 'algorithm'), at(h, 'data', 'digest')),
       };
     }
+    // Rekor v1 kinds only older clients write (cosign's sign-blob before hashedrekord, its
+    // attest before intoto 0.0.2): read so that a public log's history is matched too.
+    case 'rekord/0.0.1': {
+      const format = at(spec, 'signature', 'format');
+      if (format !== 'x509')
+        throw invalid('spec.signature.format', `${String(format)} keys are not read (only x509)`);
+      return {
+        kind,
+        signers: [
+          pemSigner(at(spec, 'signature', 'publicKey', 'content'), 'spec.signature.publicKey'),
+        ],
+        digest: () =>
+          hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
+      };
+    }
+    case 'intoto/0.0.1':
+      return {
+        kind,
+        signers: [pemSigner(at(spec, 'publicKey'), 'spec.publicKey')],
+        digest: () =>
+          hexDigest(
+            at(spec, 'content', 'payloadHash', 'algorithm'),
+            at(spec, 'content', 'payloadHash', 'value'),
+          ),
+      };
     case 'dsse/0.0.1': {
       const sigs = at(spec, 'signatures');
       if (!Array.isArray(sigs)) throw invalid('spec.signatures', 'is missing');
@@ -138,7 +164,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
     default:
       throw invalid(
         'entry',
-        `kind ${kind} is not one the monitor reads (hashedrekord, dsse, intoto)`,
+        `kind ${kind} is not one the monitor reads (hashedrekord, dsse, intoto, rekord x509)`,
       );
   }
 }
