@@ -16,6 +16,9 @@
  *       fulcioExtensions: { build-config-uri: [https://...] }
  *       oidExtensions: [{ objectIdentifier: [1,3,6,1,4,1,57264,1,1], extensionValues: [...] }]
  *       customExtensions: [{ objectIdentifier: 1.3.6.1.4.1.57264.1.9, extensionValues: [...] }]
+ *   outputIdentities: identities.json   # optional: each found identity appended, one a line,
+ *   outputIdentitiesFormat: json        #   in rekor-monitor's shape (text, or json; default
+ *                                       #   from the extension)
  *
  * Unlike rekor-monitor, a regexp must match the whole value (it is anchored), so `dev@example\.com`
  * does not also match `evildev@example.com.attacker`; extension values match exactly. Unknown
@@ -55,6 +58,8 @@ export interface MonitorConfig {
   /** Lower-case hex SHA-256. */
   fingerprints: string[];
   oidMatchers: OidRule[];
+  /** rekor-monitor's `outputIdentities`: a file each found identity is appended to. */
+  outputIdentities: { file: string; format: 'text' | 'json' } | undefined;
 }
 
 export function emptyConfig(): MonitorConfig {
@@ -65,6 +70,7 @@ export function emptyConfig(): MonitorConfig {
     subjects: [],
     fingerprints: [],
     oidMatchers: [],
+    outputIdentities: undefined,
   };
 }
 
@@ -77,8 +83,6 @@ export function watchesIdentities(c: MonitorConfig): boolean {
 
 /** rekor-monitor options that have no meaning here: refused by name rather than ignored. */
 const REKOR_MONITOR_ONLY = new Set([
-  'outputIdentities',
-  'outputIdentitiesFormat',
   'logInfoFile',
   'identityMetadataFile',
   'githubIssue',
@@ -192,8 +196,21 @@ export function parseMonitorConfig(text: string, source = 'config'): MonitorConf
   }
   if (doc === null || doc === undefined) return emptyConfig();
   const root = object(doc, source);
-  onlyKeys(root, ['startIndex', 'endIndex', 'monitoredValues'], '');
+  onlyKeys(
+    root,
+    ['startIndex', 'endIndex', 'monitoredValues', 'outputIdentities', 'outputIdentitiesFormat'],
+    '',
+  );
   const out = emptyConfig();
+  if (root.outputIdentities !== undefined && root.outputIdentities !== null) {
+    const file = str(root.outputIdentities, 'outputIdentities');
+    // rekor-monitor's default: from the file's extension, else text.
+    const format = root.outputIdentitiesFormat ?? (file.endsWith('.json') ? 'json' : 'text');
+    if (format !== 'text' && format !== 'json')
+      throw invalid('outputIdentitiesFormat', 'must be text or json');
+    out.outputIdentities = { file, format };
+  } else if (root.outputIdentitiesFormat !== undefined)
+    throw invalid('outputIdentitiesFormat', 'needs outputIdentities (the file to write)');
   out.startIndex = index(root.startIndex, 'startIndex');
   out.endIndex = index(root.endIndex, 'endIndex');
   if (out.startIndex !== undefined && out.endIndex !== undefined && out.endIndex < out.startIndex)

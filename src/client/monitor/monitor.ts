@@ -16,7 +16,7 @@
  * A log problem is an alert (reported once); a network error is an error line and the pass goes
  * on with the next log. Nothing unverified ever moves the state.
  */
-import { SignetError } from '../../core/errors.ts';
+import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { hashEqual, leafHash } from '../../core/merkle/hash.ts';
 import { verifyConsistency } from '../../core/merkle/tree.ts';
@@ -34,6 +34,7 @@ import {
   type WebhookOptions,
 } from './alerts.ts';
 import { IdentityMatcher } from './match.ts';
+import { appendIdentities } from './identities-file.ts';
 import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
 import type { LogHead, LogSource } from './sources.ts';
@@ -384,15 +385,37 @@ export class Monitor {
     }
   }
 
-  /** Print and post pending alerts; each sink's success is recorded. Returns failures. */
+  /**
+   * Print pending alerts, append identities to `outputIdentities`, post them to the webhooks;
+   * each sink's success is recorded. Returns failures.
+   */
   async #deliver(): Promise<number> {
     let failed = 0;
     const hooks = this.#o.webhooks ?? [];
+    const out = this.#o.config.outputIdentities;
     for (const p of [...this.#state.pending]) {
       if (!p.printed) {
         this.#print(JSON.stringify(p.alert));
         p.printed = true;
         this.#save();
+      }
+      const sinks = hooks.map((h) => h.url);
+      if (out && p.alert.type === 'identity') {
+        const sink = `file:${out.file}`;
+        sinks.push(sink);
+        if (!p.delivered.includes(sink))
+          try {
+            appendIdentities(out, p.alert, this.#o.config);
+            p.delivered.push(sink);
+            this.#save();
+          } catch (e) {
+            failed++;
+            this.#report({
+              level: 'warn',
+              outputIdentities: out.file,
+              error: describeSystemError(e, out.file),
+            });
+          }
       }
       for (const h of hooks) {
         if (p.delivered.includes(h.url)) continue;
@@ -404,7 +427,7 @@ export class Monitor {
           this.#save();
         } else failed++;
       }
-      if (hooks.every((h) => p.delivered.includes(h.url))) {
+      if (sinks.every((s) => p.delivered.includes(s))) {
         this.#state.pending.splice(this.#state.pending.indexOf(p), 1);
         this.#save();
       }

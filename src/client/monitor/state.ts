@@ -27,7 +27,7 @@ export interface LogState {
 export interface PendingAlert {
   alert: Alert;
   printed: boolean;
-  /** Webhook URLs that took it. */
+  /** Webhook URLs that took it, and `file:<path>` once written to `outputIdentities`. */
   delivered: string[];
 }
 
