@@ -107,9 +107,11 @@ function onlyKeys(o: Obj, allowed: string[], field: string): void {
     if (!allowed.includes(k))
       throw invalid(
         field ? `${field}.${k}` : k,
-        REKOR_MONITOR_ONLY.has(k)
-          ? 'is a rekor-monitor option signet monitor does not have (alerts go to stdout and --webhook; state to --state)'
-          : `is not a known field (known: ${allowed.join(', ')})`,
+        k === 'caRootsFile' || k === 'caIntermediatesFile'
+          ? "is a rekor-monitor option signet monitor takes from the trusted root: a certificate is an alert when it chains to the trusted root's CAs (--trusted-root or --server)"
+          : REKOR_MONITOR_ONLY.has(k)
+            ? 'is a rekor-monitor option signet monitor does not have (alerts go to stdout and --webhook; state to --state)'
+            : `is not a known field (known: ${allowed.join(', ')})`,
       );
 }
 

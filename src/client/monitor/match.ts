@@ -14,6 +14,9 @@ import {
   FULCIO_OID_PREFIX,
   fulcioOid,
 } from '../../core/x509/fulcio-extensions.ts';
+import { parseCertificate } from '../../core/x509/certificate.ts';
+import { verifyCertificateChain, type TrustedAuthority } from '../../core/x509/chain.ts';
+import { SignetError } from '../../core/errors.ts';
 import type { MonitorConfig, ValueMatcher } from './config.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
@@ -38,6 +41,11 @@ export interface EntryMatch {
   /** SHA-256 of the signing certificate (DER) or key (SPKI DER). */
   fingerprint: string;
   matches: RuleMatch[];
+  /**
+   * Why the signing certificate is not one a CA of the trusted root issued: anyone can log a
+   * certificate they made naming you, which no verifier accepts (then it is no alert).
+   */
+  untrusted?: string;
 }
 
 const sha256hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -80,14 +88,41 @@ function extensionText(oid: string, v: Uint8Array): string | undefined {
 const test = (m: ValueMatcher, value: string): boolean =>
   'exact' in m ? m.exact === value : m.regexp.test(value);
 
+/**
+ * Why `der` is not a signing certificate issued by one of `authorities`, or undefined when it
+ * is: the chain, key usages and codeSigning EKU checked as a verifier does, at the
+ * certificate's own notBefore (rekor-monitor's ValidateCertificateChain: an entry stays in the
+ * log long after its certificate expired).
+ */
+function untrustedBecause(
+  der: Uint8Array,
+  authorities: readonly TrustedAuthority[],
+): string | undefined {
+  try {
+    const leaf = parseCertificate(der);
+    verifyCertificateChain(leaf, authorities, leaf.notBefore);
+    return undefined;
+  } catch (e) {
+    if (e instanceof SignetError) return e.message;
+    throw e;
+  }
+}
+
 /** Matches entries against one monitor config. */
 export class IdentityMatcher {
   readonly #c: MonitorConfig;
   readonly #wantsFingerprints: boolean;
+  readonly #authorities: readonly TrustedAuthority[] | undefined;
 
-  constructor(config: MonitorConfig) {
+  /**
+   * `authorities`: the certificate authorities a signing certificate must chain to for its
+   * entry to match (the trusted root's). Not given: every certificate is read as it stands.
+   * CT leaves are not checked: a CT log takes only chains to its accepted roots (RFC 6962 §4.1).
+   */
+  constructor(config: MonitorConfig, opts: { authorities?: readonly TrustedAuthority[] } = {}) {
     this.#c = config;
     this.#wantsFingerprints = config.fingerprints.length > 0;
+    this.#authorities = opts.authorities;
   }
 
   /** The entry's matches, or undefined when nothing matched. Throws if it is unreadable. */
@@ -96,8 +131,10 @@ export class IdentityMatcher {
     for (const signer of facts.signers) {
       const m = this.#matchSigner(facts, signer);
       if (!m) continue;
-      if (!found) found = m;
-      else found.matches.push(...m.matches);
+      // A signer a trusted CA issued outweighs the ones none did (DSSE: several signatures).
+      if (!found || (found.untrusted !== undefined && m.untrusted === undefined)) found = m;
+      else if ((found.untrusted === undefined) === (m.untrusted === undefined))
+        found.matches.push(...m.matches);
     }
     return found;
   }
@@ -183,7 +220,7 @@ export class IdentityMatcher {
       'certificate' in signer && signer.form === 'certificate'
         ? sha256hex(signer.certificate)
         : sha256hex(spki);
-    return {
+    const m: EntryMatch = {
       kind: facts.kind,
       identity: view?.sans[0]?.value,
       issuer,
@@ -191,5 +228,11 @@ export class IdentityMatcher {
       fingerprint,
       matches,
     };
+    // Only entries that matched are checked: a chain costs more than the whole match.
+    if (this.#authorities && 'certificate' in signer && signer.form === 'certificate') {
+      const why = untrustedBecause(signer.certificate, this.#authorities);
+      if (why !== undefined) m.untrusted = why;
+    }
+    return m;
   }
 }

@@ -34,6 +34,7 @@ import {
   type WebhookOptions,
 } from './alerts.ts';
 import { IdentityMatcher } from './match.ts';
+import type { TrustedAuthority } from '../../core/x509/chain.ts';
 import { appendIdentities } from './identities-file.ts';
 import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
@@ -55,6 +56,11 @@ export interface MonitorOptions {
   report?: (event: Record<string, unknown>) => void;
   /** Entries between two verified steps (default 16384). */
   chunk?: number;
+  /**
+   * The certificate authorities a signing certificate must chain to for its entry to be an
+   * alert (the trusted root's, as rekor-monitor takes them); others are reported, not alerted.
+   */
+  authorities?: readonly TrustedAuthority[];
 }
 
 export interface PassResult {
@@ -82,7 +88,10 @@ export class Monitor {
   constructor(o: MonitorOptions) {
     this.#o = o;
     this.#state = loadState(o.stateFile);
-    this.#matcher = new IdentityMatcher(o.config);
+    this.#matcher = new IdentityMatcher(
+      o.config,
+      o.authorities ? { authorities: o.authorities } : {},
+    );
     this.#prefilter = RawPrefilter.for(o.config);
     this.#watch = watchesIdentities(o.config);
     this.#print = o.print ?? ((l) => process.stdout.write(`${l}\n`));
@@ -330,7 +339,15 @@ export class Monitor {
             if (i >= from0 && (quick === undefined || quick.mayMatch(leaf))) {
               try {
                 const m = this.#matcher.match(src.facts(leaf));
-                if (m)
+                if (m?.untrusted !== undefined)
+                  this.#report({
+                    level: 'warn',
+                    log: src.url,
+                    logIndex: src.firstIndex + i,
+                    identity: m.identity,
+                    notAlerted: `the entry's certificate names a watched identity, but no CA of the trusted root issued it: ${m.untrusted}`,
+                  });
+                else if (m)
                   found.push({
                     type: 'identity',
                     id: alertId(src.url, i, ...m.matches.map((x) => `${x.rule}=${x.value}`)),

@@ -192,6 +192,7 @@ export async function monitorFromFlags(
   return new Monitor({
     sources,
     config,
+    authorities: root.certificateAuthorities,
     stateFile: flags.state,
     compare: flags.compare ?? [],
     witnesses,

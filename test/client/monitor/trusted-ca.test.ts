@@ -1,0 +1,150 @@
+/**
+ * A certificate is an identity alert only when a CA of the trusted root issued it, as
+ * rekor-monitor has it (ValidateCertificateChain with the trusted root's Fulcio CAs): anyone
+ * can log a hashedrekord entry whose certificate they made themselves naming you, and no
+ * verifier accepts it. Such entries are reported (level warn, `notAlerted`), not alerted.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { tempStack, stackToken } from '../../helpers/stack.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
+import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
+import { parseCertificate } from '../../../src/core/x509/certificate.ts';
+import {
+  buildCaCertificate,
+  buildPlainCertificate,
+  leafTbsSpec,
+} from '../../../src/core/x509/fulcio-profile.ts';
+import { encodePem } from '../../../src/core/encoding/pem.ts';
+
+const WHO = 'dev@signet.local';
+
+/** A CA of one's own named `names`, and a leaf it issued for WHO with `issuer` as OIDC issuer. */
+function forgedCertificate(names: { organization: string; commonName: string }, issuer: string) {
+  const root = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = Date.now();
+  const ca = {
+    certificate: parseCertificate(
+      buildCaCertificate({
+        ...names,
+        publicKeySpki: new Uint8Array(root.publicKey.export({ format: 'der', type: 'spki' })),
+        notBefore: new Date(now - 3600_000),
+        notAfter: new Date(now + 3600_000),
+        selfKey: root.privateKey,
+      }),
+    ),
+    key: root.privateKey,
+  };
+  const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = buildPlainCertificate(
+    ca,
+    leafTbsSpec(ca, {
+      spki: new Uint8Array(leaf.publicKey.export({ format: 'der', type: 'spki' })),
+      san: { type: 'email', value: WHO },
+      extensions: { 1: issuer, 8: issuer },
+    }),
+  );
+  return { pem: encodePem('CERTIFICATE', der), key: leaf.privateKey };
+}
+
+/** Logs a hashedrekord entry of `artifact` signed with the forged certificate's key. */
+async function logForged(
+  rekorUrl: string,
+  forged: ReturnType<typeof forgedCertificate>,
+  artifact: string,
+): Promise<number> {
+  const data = Buffer.from(artifact);
+  const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: {
+          hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') },
+        },
+        signature: {
+          content: sign('sha256', data, forged.key).toString('base64'),
+          publicKey: { content: Buffer.from(forged.pem).toString('base64') },
+        },
+      },
+    }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const entry = Object.values((await res.json()) as Record<string, { logIndex: number }>)[0]!;
+  return entry.logIndex;
+}
+
+test('an entry whose certificate no CA of the trusted root issued is reported, not alerted', async () => {
+  const stack = await tempStack({
+    config: { oidc: { identities: [{ flavor: 'email', name: WHO }] } },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-ca-'));
+  try {
+    const rootText = await (await fetch(`${stack.url}/trusted_root.json`)).text();
+    fs.writeFileSync(path.join(dir, 'root.json'), rootText);
+    const issuer = `${stack.url}/oidc`;
+    // Signed through the stack's CA: an alert.
+    const ctx = await setupSigning({
+      server: stack.url,
+      identityToken: await stackToken(stack.url, WHO),
+      rekorVersion: 1,
+      interactive: 'never',
+      env: {},
+    });
+    await signArtifact(new TextEncoder().encode('signed through the CA'), ctx);
+    // Made by someone else: one CA of their own, one with the stack CA's very names.
+    const caNames = (
+      JSON.parse(rootText) as {
+        certificateAuthorities: Array<{ subject: { organization: string; commonName: string } }>;
+      }
+    ).certificateAuthorities[0]!.subject;
+    const rekor = `${stack.url}/rekor`;
+    const forgedIndexes = [
+      await logForged(
+        rekor,
+        forgedCertificate({ organization: 'evil', commonName: 'evil' }, issuer),
+        'a',
+      ),
+      await logForged(rekor, forgedCertificate(caNames, issuer), 'b'),
+    ];
+
+    const lines: Alert[] = [];
+    const reports: Array<Record<string, unknown>> = [];
+    const m = await monitorFromFlags(
+      {
+        trustedRoot: path.join(dir, 'root.json'),
+        config: `startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubject: ${WHO.replaceAll('.', '\\.')}\n`,
+      },
+      {
+        print: (l: string) => lines.push(JSON.parse(l) as Alert),
+        report: (e) => reports.push(e),
+      },
+    );
+    await m.pass();
+    const rekorAlerts = lines.filter(
+      (a): a is IdentityAlert => a.type === 'identity' && a.kind.startsWith('hashedrekord'),
+    );
+    assert.equal(rekorAlerts.length, 1, JSON.stringify(lines));
+    assert.ok(!forgedIndexes.includes(rekorAlerts[0]!.logIndex));
+    const notAlerted = reports.filter((r) => r.notAlerted !== undefined);
+    assert.deepEqual(
+      notAlerted.map((r) => r.logIndex),
+      forgedIndexes,
+      JSON.stringify(reports),
+    );
+    for (const r of notAlerted) {
+      assert.equal(r.identity, WHO);
+      assert.match(String(r.notAlerted), /no CA of the trusted root issued it/);
+    }
+  } finally {
+    await stack.close();
+  }
+});
