@@ -33,6 +33,7 @@ import { fulcioIssuer } from '../../core/x509/fulcio-extensions.ts';
 import type { Bundle, HashAlgorithmName, TransparencyLogEntry } from '../../bundle/bundle.ts';
 import {
   inRange,
+  type CertificateAuthority,
   type TransparencyLogInstance,
   type TrustedRoot,
 } from '../../bundle/trusted-root.ts';
@@ -69,12 +70,17 @@ export type SignerPolicy =
    */
   | { kind: 'anyIdentity' };
 
+/**
+ * Thresholds count independent witnesses, as sigstore-go does: distinct transparency logs,
+ * timestamp authorities and CT logs. One authority saying the same thing twice (two entries of
+ * one signature in one log, two tokens from one TSA, two SCTs from one CT log) counts once.
+ */
 export interface VerifyOptions {
-  /** Log entries that must verify (default 1). */
+  /** Transparency logs whose entries must verify (default 1). */
   tlogThreshold?: number;
-  /** Embedded SCTs from trusted CT logs required for certificates (default 1). */
+  /** CT logs of the trusted root whose embedded SCTs must verify, for certificates (default 1). */
   ctlogThreshold?: number;
-  /** Verified times required (default 1). */
+  /** Verified times required, at most one per log and per timestamp authority (default 1). */
   timestampThreshold?: number;
   /** For attestations: the predicate type the statement must carry. */
   predicateType?: string;
@@ -85,7 +91,7 @@ export interface VerifyOptions {
    * --check-claims=false): only the envelope's signature, signer and log are verified.
    */
   checkClaims?: boolean;
-  /** RFC 3161 timestamps from trusted TSAs required (cosign's --use-signed-timestamps; default 0). */
+  /** Trusted TSAs whose RFC 3161 timestamps must verify (cosign's --use-signed-timestamps; default 0). */
   signedTimestampThreshold?: number;
   /**
    * With no verified time at all (no log, no timestamp; only when timestampThreshold is 0):
@@ -165,6 +171,14 @@ interface SignedContent {
 
 type LogEvidence = VerificationResult['tlogEntries'];
 
+/** A verified time and the trusted root's TSA or log that vouched for it (counted once). */
+interface TimeEvidence {
+  time: VerifiedTime;
+  authority: CertificateAuthority | TransparencyLogInstance;
+}
+
+const distinct = (xs: readonly unknown[]): number => new Set(xs).size;
+
 export function verifyBundle(
   bundle: Bundle,
   artifact: Artifact,
@@ -175,7 +189,7 @@ export function verifyBundle(
   const vm = bundle.verificationMaterial;
   const signer = signerKey(bundle, policy);
   const signed = checkSignature(bundle, artifact, signer, options);
-  const times = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
+  const evidence = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
   const expectation: EntryExpectation = {
     signature: signed.signature,
     signer: signer.leaf
@@ -183,8 +197,9 @@ export function verifyBundle(
       : { kind: 'key', spki: spkiDer(signer.key) },
     content: signed.content,
   };
-  const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, times, options);
-  checkThresholds(entries, times, options);
+  const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, evidence, options);
+  checkThresholds(entries, evidence, options);
+  const times = evidence.map((e) => e.time);
   const certTimes =
     times.length === 0 && options.currentTimeWhenUntimed
       ? [{ source: 'current-time' as const, time: new Date(), by: 'this computer' }]
@@ -343,15 +358,18 @@ function timestampAuthorityTimes(
   tokens: Uint8Array[],
   signature: Uint8Array,
   trustedRoot: TrustedRoot,
-): VerifiedTime[] {
+): TimeEvidence[] {
   return tokens.map((token, i) => {
     try {
       const v = verifyTimestamp(token, signature, trustedRoot.timestampAuthorities);
       const tsa = trustedRoot.timestampAuthorities[v.authorityIndex]!;
       return {
-        source: 'timestamp-authority' as const,
-        time: v.genTime,
-        by: tsa.uri || tsa.subject.commonName,
+        time: {
+          source: 'timestamp-authority' as const,
+          time: v.genTime,
+          by: tsa.uri || tsa.subject.commonName,
+        },
+        authority: tsa,
       };
     } catch (e) {
       throw fail(
@@ -371,7 +389,7 @@ function checkLogEntries(
   tlogEntries: TransparencyLogEntry[],
   expectation: EntryExpectation,
   trustedRoot: TrustedRoot,
-  times: VerifiedTime[],
+  times: TimeEvidence[],
   options: VerifyOptions,
 ): LogEvidence {
   const entries: LogEvidence = [];
@@ -406,7 +424,10 @@ function checkLogEntries(
       verifySet(entry, log);
       included = true;
       if (entry.integratedTime > 0)
-        times.push({ source: 'transparency-log', time: integrated, by: logName(log) });
+        times.push({
+          time: { source: 'transparency-log', time: integrated, by: logName(log) },
+          authority: log,
+        });
     }
     const witnesses = options.witnesses;
     if (witnesses && witnesses.threshold > 0 && entry.inclusionProof?.checkpoint === undefined)
@@ -437,19 +458,26 @@ function checkLogEntries(
   return entries;
 }
 
-/** Enough distinct log entries and verified times (duplicates cannot count twice). */
+/**
+ * Enough log entries and verified times, each authority counted once: a threshold of n asks
+ * for n independent logs or timestamp authorities, not for one saying the same thing n times.
+ */
 function checkThresholds(
   entries: LogEvidence,
-  times: VerifiedTime[],
+  evidence: TimeEvidence[],
   options: VerifyOptions,
 ): void {
   const tlogThreshold = options.tlogThreshold ?? 1;
   const timestampThreshold = options.timestampThreshold ?? 1;
-  if (entries.length < tlogThreshold)
+  const logs = distinct(entries.map((e) => e.log));
+  if (logs < tlogThreshold)
     throw fail(
       'TLOG_MISSING',
-      `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required`,
+      logs === entries.length
+        ? `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required`
+        : `the bundle's ${entries.length} transparency log entries come from ${logs} log${logs === 1 ? '' : 's'}; entries from ${tlogThreshold} distinct logs are required (one log cannot count twice)`,
     );
+  const times = evidence.map((e) => e.time);
   for (let i = 0; i < times.length; i++)
     for (let j = i + 1; j < times.length; j++)
       if (
@@ -461,18 +489,21 @@ function checkThresholds(
           'TIMESTAMP_DUPLICATE',
           'the same timestamp appears twice; one timestamp cannot count twice',
         );
-  const signedTimestamps = times.filter((t) => t.source === 'timestamp-authority').length;
-  if (signedTimestamps < (options.signedTimestampThreshold ?? 0))
+  const signed = evidence.filter((e) => e.time.source === 'timestamp-authority');
+  const signedThreshold = options.signedTimestampThreshold ?? 0;
+  const tsas = distinct(signed.map((e) => e.authority));
+  if (tsas < signedThreshold)
     throw fail(
       'NO_SIGNED_TIMESTAMP',
-      `the bundle has ${signedTimestamps} verified RFC 3161 timestamp${signedTimestamps === 1 ? '' : 's'}; ${options.signedTimestampThreshold} ${options.signedTimestampThreshold === 1 ? 'is' : 'are'} required (--use-signed-timestamps)`,
+      `the bundle has ${signed.length} verified RFC 3161 timestamp${signed.length === 1 ? '' : 's'}${tsas === signed.length ? '' : ` from ${tsas} timestamp authorit${tsas === 1 ? 'y' : 'ies'}`}; ${signedThreshold} ${signedThreshold === 1 ? 'is' : 'from distinct authorities are'} required (--use-signed-timestamps)`,
     );
-  if (times.length < timestampThreshold)
+  const witnesses = distinct(evidence.map((e) => e.authority));
+  if (witnesses < timestampThreshold)
     throw fail(
       'NO_VERIFIED_TIME',
       times.length === 0
         ? 'the bundle has no verified time of signing (no RFC 3161 timestamp and no signed log entry time); Rekor v2 entries need a timestamp authority'
-        : `the bundle has ${times.length} verified times of signing; ${timestampThreshold} are required`,
+        : `the bundle has ${times.length} verified time${times.length === 1 ? '' : 's'} of signing${witnesses === times.length ? '' : ` from ${witnesses} log${witnesses === 1 ? '' : 's'} and timestamp authorities`}; ${timestampThreshold} from distinct authorities are required`,
     );
 }
 
@@ -513,12 +544,16 @@ function checkCertificate(
       (r) =>
         r.verified && r.log !== undefined && inRange(r.log.validFor, new Date(r.sct.timestamp)),
     );
-    if (good.length < ctlogThreshold)
+    // Several SCTs from one CT log are one witness.
+    const logs = distinct(good.map((r) => r.log));
+    if (logs < ctlogThreshold)
       throw fail(
         'SCT',
         results.length === 0
           ? 'the certificate carries no signed certificate timestamp (it was never logged in certificate transparency)'
-          : `the certificate's signed certificate timestamp${results.length > 1 ? 's do' : ' does'} not verify against a CT log of the trusted root`,
+          : logs === 0
+            ? `the certificate's signed certificate timestamp${results.length > 1 ? 's do' : ' does'} not verify against a CT log of the trusted root`
+            : `the certificate's signed certificate timestamps verify from ${logs} CT log${logs === 1 ? '' : 's'}; ${ctlogThreshold} distinct logs are required`,
       );
   }
   if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
