@@ -32,9 +32,14 @@ export interface IdentityPolicy {
   extensions?: Record<string, string>;
 }
 
-/** Compile a user's regular expression so that it must match the whole value. */
+/**
+ * Compile a user's regular expression so that it must match the whole value. The expression
+ * must be well-formed on its own first: `a)|(.*` would otherwise close the anchoring group and
+ * read as `^(?:a)|(.*)$`, which matches anything.
+ */
 export function anchoredRegExp(source: string, flag: string): RegExp {
   try {
+    new RegExp(source, 'u');
     return new RegExp(`^(?:${source})$`, 'u');
   } catch (e) {
     throw invalid(flag, `is not a valid regular expression: ${(e as Error).message}`, e);

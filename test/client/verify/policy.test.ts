@@ -178,3 +178,22 @@ test('an extension policy names one OID exactly: a longer OID is not the Fulcio 
       oid,
     );
 });
+
+test('a regexp cannot close the group that anchors it: it is refused, not matched partly', () => {
+  const m = cert({ type: 'email', value: 'mallory@evil.example' }, { 8: ISS });
+  // Wrapped as ^(?:…)$, this text would read ^(?:alice@example\.com)|(.*)$: "anything".
+  assert.throws(
+    () => anchoredRegExp('alice@example\\.com)|(.*', '--certificate-identity-regexp'),
+    /--certificate-identity-regexp.*not a valid regular expression/,
+  );
+  assert.throws(() => anchoredRegExp('x)|(?:.*', 'r'), /not a valid regular expression/);
+  // Groups and alternation of a well-formed expression stay inside the anchors.
+  const both = anchoredRegExp('(alice|bob)@example\\.com|carol@example\\.com', 'r');
+  assert.equal(both.test('bob@example.com'), true);
+  assert.equal(both.test('carol@example.com'), true);
+  assert.equal(both.test('bob@example.com.evil'), false);
+  assert.equal(
+    code(() => checkIdentity(m, { ...policy(''), subjectAlternativeName: { regexp: both } })),
+    'IDENTITY_MISMATCH',
+  );
+});
