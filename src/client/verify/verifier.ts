@@ -179,6 +179,13 @@ interface TimeEvidence {
 
 const distinct = (xs: readonly unknown[]): number => new Set(xs).size;
 
+/**
+ * The most log entries and RFC 3161 timestamps one bundle may carry (sigstore-go's
+ * internal/limits): each costs signature checks, and no signer needs more.
+ */
+export const MAX_TLOG_ENTRIES = 32;
+export const MAX_TIMESTAMPS = 32;
+
 export function verifyBundle(
   bundle: Bundle,
   artifact: Artifact,
@@ -187,6 +194,16 @@ export function verifyBundle(
   options: VerifyOptions = {},
 ): VerificationResult {
   const vm = bundle.verificationMaterial;
+  if (vm.tlogEntries.length > MAX_TLOG_ENTRIES)
+    throw fail(
+      'TLOG_TOO_MANY',
+      `the bundle carries ${vm.tlogEntries.length} transparency log entries; at most ${MAX_TLOG_ENTRIES} are verified`,
+    );
+  if (vm.rfc3161Timestamps.length > MAX_TIMESTAMPS)
+    throw fail(
+      'TIMESTAMP_TOO_MANY',
+      `the bundle carries ${vm.rfc3161Timestamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are verified`,
+    );
   const signer = signerKey(bundle, policy);
   const signed = checkSignature(bundle, artifact, signer, options);
   const evidence = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);

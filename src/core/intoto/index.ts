@@ -27,6 +27,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The most subjects, and digests a subject, a statement may have (sigstore-go's bounds,
+ * pkg/verify/signature.go): a release's provenance names many files, but not without end.
+ */
+export const MAX_SUBJECTS = 1024;
+export const MAX_SUBJECT_DIGESTS = 32;
+
 /** Parse a statement from the DSSE payload bytes. */
 export function parseStatement(payload: Uint8Array, path = 'statement'): Statement {
   const value = parseJsonText(payload, path);
@@ -36,6 +43,11 @@ export function parseStatement(payload: Uint8Array, path = 'statement'): Stateme
     throw invalid(`${path}._type`, `${quoteInput(type)} is not an in-toto Statement v1`);
   if (!Array.isArray(value.subject) || value.subject.length === 0)
     throw invalid(`${path}.subject`, 'must be a non-empty array');
+  if (value.subject.length > MAX_SUBJECTS)
+    throw invalid(
+      `${path}.subject`,
+      `has ${value.subject.length} subjects; at most ${MAX_SUBJECTS} are read`,
+    );
   const subject = value.subject.map((s: unknown, i: number): Subject => {
     const p = `${path}.subject[${i}]`;
     if (!isObject(s)) throw invalid(p, 'must be a JSON object');
@@ -43,6 +55,8 @@ export function parseStatement(payload: Uint8Array, path = 'statement'): Stateme
     if (typeof name !== 'string') throw invalid(`${p}.name`, 'must be a string');
     if (!isObject(s.digest) || Object.keys(s.digest).length === 0)
       throw invalid(`${p}.digest`, 'must be a non-empty object of algorithm -> hex digest');
+    if (Object.keys(s.digest).length > MAX_SUBJECT_DIGESTS)
+      throw invalid(`${p}.digest`, `has more than ${MAX_SUBJECT_DIGESTS} digests`);
     const digest: Record<string, string> = {};
     for (const [alg, hex] of Object.entries(s.digest)) {
       if (typeof hex !== 'string' || !/^[0-9a-fA-F]+$/.test(hex))

@@ -158,3 +158,40 @@ test('rewritten log entry bodies are rejected as mismatches, never crash', () =>
     assert.equal(outcome(m, 'prod'), 'rejected', JSON.stringify(v).slice(0, 80));
   }
 });
+
+test('a bundle with more than 32 log entries or 32 timestamps is refused before any check', () => {
+  const json = JSON.parse(
+    fs.readFileSync(`${C}bundle-verify/happy-path-v0.1/bundle.sigstore.json`, 'utf8'),
+  ) as { verificationMaterial: Record<string, unknown> & { tlogEntries: unknown[] } };
+  const vm = json.verificationMaterial;
+  const codeOf = (j: unknown): string => {
+    try {
+      verifyBundle(parseBundle(j), artifact, roots.prod, policy);
+    } catch (e) {
+      assert.ok(e instanceof SignetError, String(e));
+      return e.code;
+    }
+    return 'verified';
+  };
+  assert.equal(codeOf(json), 'verified');
+  const entry = vm.tlogEntries[0];
+  const withEntries = (n: number) => ({
+    ...json,
+    verificationMaterial: { ...vm, tlogEntries: Array.from({ length: n }, () => entry) },
+  });
+  // 32 copies of one entry are read (and refused as one entry counted twice), 33 are not read.
+  assert.notEqual(codeOf(withEntries(32)), 'TLOG_TOO_MANY');
+  assert.equal(codeOf(withEntries(33)), 'TLOG_TOO_MANY');
+  const token = Buffer.alloc(8, 1).toString('base64');
+  const withTimestamps = (n: number) => ({
+    ...json,
+    verificationMaterial: {
+      ...vm,
+      timestampVerificationData: {
+        rfc3161Timestamps: Array.from({ length: n }, () => ({ signedTimestamp: token })),
+      },
+    },
+  });
+  assert.notEqual(codeOf(withTimestamps(32)), 'TIMESTAMP_TOO_MANY');
+  assert.equal(codeOf(withTimestamps(33)), 'TIMESTAMP_TOO_MANY');
+});

@@ -56,3 +56,29 @@ test('bad statements name the field', () => {
   assert.equal(field({ ...good, predicateType: 3 }), 'statement.predicateType');
   assert.throws(() => buildStatement([], 'p', {}));
 });
+
+test('subjects and digests are bounded as in sigstore-go: 1,024 subjects, 32 digests a subject', () => {
+  const statement = (subject: unknown[]) =>
+    te.encode(JSON.stringify({ _type: STATEMENT_V1, subject, predicateType: 'p' }));
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ name: `f${i}`, digest: { sha256: D } }));
+  assert.equal(parseStatement(statement(many(1024))).subject.length, 1024);
+  assert.throws(
+    () => parseStatement(statement(many(1025))),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.field === 'statement.subject' &&
+      /1025 subjects; at most 1024/.test(e.message),
+  );
+  const digests = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`alg${i}`, D]));
+  assert.equal(
+    Object.keys(parseStatement(statement([{ name: 'a', digest: digests(32) }])).subject[0]!.digest)
+      .length,
+    32,
+  );
+  assert.throws(
+    () => parseStatement(statement([{ name: 'a', digest: digests(33) }])),
+    (e: unknown) => e instanceof SignetError && e.field === 'statement.subject[0].digest',
+  );
+});
