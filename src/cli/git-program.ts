@@ -14,6 +14,9 @@ import { moduleUrl } from '../core/module-url.ts';
  *   signet.cache (true|false)            the credential cache (default true)
  *   signet.log / SIGNET_GIT_LOG           also append messages to this file: git swallows the
  *                                        program's stderr when signing fails (git < 2.41)
+ *   signet.matchCommitter (true|false)   refuse to sign unless the certificate names the committer
+ * gitsign's names for these work too (GITSIGN_LOG, gitsign.logPath, gitsign.matchCommitter), so
+ * a gitsign user's settings are not silently dropped; Signet's own names win when both are set.
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
@@ -77,11 +80,11 @@ async function readAll(s: NodeJS.ReadableStream): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** `signet.*` settings of the repository (and global config), in one git call. */
+/** `signet.*` and `gitsign.*` settings of the repository (and global config), in one git call. */
 async function gitSettings(cwd: string): Promise<Map<string, string>> {
   const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve) => {
-    execFile('git', ['config', '--get-regexp', '^signet\\.'], { cwd }, (err, stdout) => {
+    execFile('git', ['config', '--get-regexp', '^(signet|gitsign)\\.'], { cwd }, (err, stdout) => {
       const m = new Map<string, string>();
       if (!err)
         for (const line of stdout.split('\n')) {
@@ -91,6 +94,27 @@ async function gitSettings(cwd: string): Promise<Map<string, string>> {
       resolve(m);
     });
   });
+}
+
+/**
+ * The first of `names` that is set: an environment variable (upper case) or a git config key
+ * (with a dot). Signet's names come first, then gitsign's, so both spellings work.
+ */
+function setting(
+  io: Io,
+  cfg: Map<string, string>,
+  names: string[],
+): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = name.includes('.') ? cfg.get(name.toLowerCase()) : io.env[name];
+    if (value !== undefined && value !== '') return { name, value };
+  }
+  return undefined;
+}
+
+function flag(io: Io, cfg: Map<string, string>, names: string[], dflt: boolean): boolean {
+  const s = setting(io, cfg, names);
+  return bool(s?.value, s?.name ?? names[0]!, dflt);
 }
 
 function bool(v: string | undefined, name: string, dflt: boolean): boolean {
@@ -134,9 +158,11 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
   return verify(args.files, io, status);
 }
 
+const LOG_SETTINGS = ['SIGNET_GIT_LOG', 'signet.log', 'GITSIGN_LOG', 'gitsign.logPath'];
+
 /** Appends to the log file the settings name, if any (best effort). */
 async function logLine(io: Io, line: string): Promise<void> {
-  const file = io.env.SIGNET_GIT_LOG || (await gitSettings(io.cwd)).get('signet.log');
+  const file = setting(io, await gitSettings(io.cwd), LOG_SETTINGS)?.value;
   if (!file) return;
   try {
     fs.appendFileSync(file, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
@@ -160,6 +186,10 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
     );
   const tlog = bool(cfg.get('signet.tlog'), 'signet.tlog', true);
   const cache = bool(io.env.SIGNET_CACHE ?? cfg.get('signet.cache'), 'signet.cache', true);
+  const match = flag(io, cfg, ['signet.matchCommitter', 'gitsign.matchCommitter'], false);
+  const committer = match
+    ? await (await import('../client/git/repo.ts')).committerOf(io.cwd)
+    : undefined;
   const http = { timeoutMs: timeoutMs(cfg), retries: 1 };
   const agent = await import('../client/git/agent.ts');
   const socket = agent.agentSocketPath(io.env);
@@ -174,6 +204,7 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
         server: cacheKey,
         payload: Buffer.from(payload).toString('base64'),
         timeoutMs: http.timeoutMs,
+        ...(committer ? { committer } : {}),
       },
       http.timeoutMs * 3 + 5_000,
     );
@@ -186,13 +217,14 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
     }
   }
   const { signGitPayload } = await import('../client/git/sign.ts');
-  const ctx = await signingContext(server, { tlog, cache, http, socket, cacheKey }, io);
-  const r = await signGitPayload(payload, ctx);
+  const { ctx, keep } = await signingContext(server, { tlog, cache, http, socket, cacheKey }, io);
+  const r = await signGitPayload(payload, ctx, new Date(), { committer });
+  await keep(); // a credential that signed (matchCommitter refuses before) serves the next commits
   io.stdout.write(r.armored);
   status(sigCreatedStatus(r.certificate, r.signingTime));
 }
 
-/** A sign-in: a fresh key certified by the CA, handed to the credential cache for next time. */
+/** A sign-in: a fresh key certified by the CA, and `keep` to hand it to the credential cache. */
 async function signingContext(
   server: string,
   o: {
@@ -223,7 +255,8 @@ async function signingContext(
     interactive: await signInMode(io.env, tty),
     ...(tty !== undefined ? { say: (m: string) => fs.writeSync(tty, `${m}\n`) } : {}),
   });
-  if (o.cache && ctx.signer.material.$case === 'certificate') {
+  const keep = async (): Promise<void> => {
+    if (!o.cache || ctx.signer.material.$case !== 'certificate') return;
     const chainPem = (ctx.signer as { chainPem?: string[] }).chainPem ?? [];
     const notAfter = Date.parse(new X509Certificate(ctx.signer.material.certificateDer).validTo);
     const credential = {
@@ -233,8 +266,8 @@ async function signingContext(
       notAfter,
     };
     await agent.storeCredential(o.socket, o.cacheKey, credential, () => startAgent(io.env));
-  }
-  return ctx;
+  };
+  return { ctx, keep };
 }
 
 async function signInMode(

@@ -13,10 +13,10 @@
  * Protocol: one JSON line per request and one per answer.
  *   {"op":"get","server":KEY}            -> {"ok":true,"credential":Credential|null}
  *   {"op":"put","server":KEY,"credential":Credential} -> {"ok":true}
- *   {"op":"sign","server":KEY,"payload":base64,"timeoutMs":n}
+ *   {"op":"sign","server":KEY,"payload":base64,"timeoutMs":n[,"committer":{"name","email"}]}
  *        -> {"ok":true,"signed":{"armored","certificate":base64,"time":ms}}
  *         | {"ok":true,"signed":null}  (no credential: sign in, then put)
- *         | {"ok":false,"error":message}
+ *         | {"ok":false,"error":message}  (e.g. the certificate does not name `committer`)
  *   {"op":"stop"}                         -> {"ok":true}
  */
 import net from 'node:net';
@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignetError } from '../../core/errors.ts';
 import type { Signer } from '../sign/signer.ts';
+import type { Committer } from './sign.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 export interface Credential {
@@ -106,6 +107,7 @@ export async function runAgent(
           credential?: Credential;
           payload?: unknown;
           timeoutMs?: unknown;
+          committer?: unknown;
         };
         buf = '';
         if (
@@ -122,6 +124,7 @@ export async function runAgent(
                     c,
                     new Uint8Array(Buffer.from(req.payload, 'base64')),
                     typeof req.timeoutMs === 'number' ? req.timeoutMs : 30_000,
+                    committerFrom(req.committer),
                   )
                 : null,
           };
@@ -174,11 +177,20 @@ export async function runAgent(
 
 const signers = new WeakMap<Credential, Signer>();
 
+function committerFrom(c: unknown): Committer | undefined {
+  if (c === undefined) return undefined;
+  const o = c as Record<string, unknown> | null;
+  if (typeof o?.name !== 'string' || typeof o.email !== 'string')
+    throw new Error('committer must be {name, email}');
+  return { name: o.name, email: o.email };
+}
+
 /** Signs in the agent with a held credential (modules loaded once, on the first signature). */
 async function signWithCredential(
   c: Credential,
   payload: Uint8Array,
   timeoutMs: number,
+  committer: Committer | undefined,
 ): Promise<{ armored: string; certificate: string; time: number }> {
   const { createPrivateKey } = process.getBuiltinModule('node:crypto');
   const { certifiedSigner } = await import('../sign/signer.ts');
@@ -188,11 +200,12 @@ async function signWithCredential(
     signer = certifiedSigner(createPrivateKey(c.keyPem), c.chainPem);
     signers.set(c, signer);
   }
-  const r = await signGitPayload(payload, {
-    signer,
-    services: c.services,
-    http: { timeoutMs, retries: 1 },
-  });
+  const r = await signGitPayload(
+    payload,
+    { signer, services: c.services, http: { timeoutMs, retries: 1 } },
+    new Date(),
+    { committer },
+  );
   return {
     armored: r.armored,
     certificate: Buffer.from(r.certificate).toString('base64'),

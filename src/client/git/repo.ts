@@ -131,3 +131,20 @@ export async function* readObjects(
     child.kill();
   }
 }
+
+/**
+ * The committer git records for a new commit or tag (`git var GIT_COMMITTER_IDENT`: the
+ * GIT_COMMITTER_* environment, then user.name and user.email).
+ */
+export async function committerOf(repoDir: string): Promise<{ name: string; email: string }> {
+  const ident = (await git(repoDir, ['var', 'GIT_COMMITTER_IDENT'])).toString().trim();
+  const m = /^(.*?) ?<([^<>]*)> \d+ [+-]\d{4}$/.exec(ident);
+  if (!m)
+    throw new SignetError(
+      'invalid-input',
+      'INVALID_INPUT',
+      `git's committer identity "${ident}" is not "Name <email>"`,
+      { field: 'user.email' },
+    );
+  return { name: m[1]!, email: m[2]! };
+}

@@ -15,6 +15,7 @@ import {
 } from '../../core/git/signature.ts';
 import { encodeTlogEntryProto } from '../../core/rekor/entry-proto.ts';
 import { timestampToken } from '../../core/rfc3161/token.ts';
+import { identityView } from '../../core/x509/identity-view.ts';
 import type { TransparencyLogEntry } from '../../bundle/bundle.ts';
 import { signArtifact, type SignContext } from '../sign/sign.ts';
 const { X509Certificate } = process.getBuiltinModule('node:crypto');
@@ -29,10 +30,37 @@ export interface GitSignResult {
   logIndex: number | undefined;
 }
 
+/** Who git records as the committer (or tagger): `Name <email>`. */
+export interface Committer {
+  name: string;
+  email: string;
+}
+
+/**
+ * gitsign's matchCommitter (docs/committer-verification.md): the certificate must name the
+ * committer, by an email SAN equal to their email or a URI SAN equal to their name (CI
+ * identities, whose user.name is the workflow URI). Throws COMMITTER_MISMATCH otherwise.
+ */
+export function checkCommitter(certificateDer: Uint8Array, committer: Committer): void {
+  const sans = identityView(certificateDer, 'certificate').sans;
+  const match = sans.some(
+    (s) =>
+      (s.type === 'email' && s.value === committer.email) ||
+      (s.type === 'uri' && s.value === committer.name),
+  );
+  if (!match)
+    throw new SignetError(
+      'invalid-input',
+      'COMMITTER_MISMATCH',
+      `matchCommitter: the certificate is for ${sans.map((s) => s.value).join(', ') || '(no identity)'}, not the committer ${committer.name} <${committer.email}>; sign in as ${committer.email}, or set user.email (user.name for a URI identity) to who you sign as`,
+    );
+}
+
 export async function signGitPayload(
   payload: Uint8Array,
   ctx: SignContext,
   now: Date = new Date(),
+  opts: { committer?: Committer | undefined } = {},
 ): Promise<GitSignResult> {
   const material = ctx.signer.material;
   if (material.$case !== 'certificate')
@@ -41,6 +69,8 @@ export async function signGitPayload(
       'NEEDS_CERTIFICATE',
       'git signatures are made keyless, with a certificate from the CA',
     );
+  // Before anything is signed or logged: a refused identity leaves no log entry behind.
+  if (opts.committer) checkCommitter(material.certificateDer, opts.committer);
   const signedAttrs = gitSignedAttributes(payload, now);
   const bundle = await signArtifact(signedAttrs, ctx);
   if (bundle.content.$case !== 'messageSignature')
