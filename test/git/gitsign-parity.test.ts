@@ -6,10 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
+import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
 import { gitWorld, must } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
@@ -81,4 +83,63 @@ test("gitsign's log settings (GITSIGN_LOG, gitsign.logPath) receive the failure 
   assert.notEqual((await commit('x', bad)).status, 0);
   assert.match(lastLogLine(cfgLog), /signet: cannot sign: no identity token found/);
   await must(world.git(repo, ['config', '--unset', 'gitsign.logPath']));
+});
+
+const ID = ['--certificate-identity', 'dev@signet.local', '--certificate-oidc-issuer'];
+
+test('verify-commit and verify-tag: --witness-key is required, not ignored; --insecure-ignore-sct as gitsign verify has it', async () => {
+  await must(commit('to verify', { SIGSTORE_ID_TOKEN: token }));
+  await must(world.git(repo, ['tag', '-s', 'v1', '-m', 'v1'], { SIGSTORE_ID_TOKEN: token }));
+  const id = [...ID, `${stack.url}/oidc`];
+  const witness = formatCosignerKey(
+    cosigner('witness.example/w', generateKeyPairSync('ed25519').privateKey),
+  );
+  for (const args of [
+    ['verify-commit', ...id, '--witness-key', witness],
+    ['verify-tag', 'v1', ...id, '--witness-key', witness],
+  ]) {
+    const r = await world.signet(repo, args);
+    assert.equal(r.status, 12, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: the checkpoint of entry \d+: 1 cosignature from the required witnesses witness\.example\/w are needed; it has 0/m,
+    );
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  const t = await world.signet(repo, ['verify-commit', ...id, '--witness-threshold', '2']);
+  assert.equal(t.status, 1);
+  assert.match(t.stderr, /^error: --witness-threshold: needs --witness-key/m);
+  // With --policy the policies decide: flags it would not use are refused, not dropped.
+  const p = await world.signet(repo, [
+    'verify-commit',
+    '--policy',
+    'p.yaml',
+    '--witness-key',
+    witness,
+  ]);
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^error: --witness-key: does not go with --policy/m);
+
+  // A trusted root without the CT log: the SCT cannot be checked, unless asked not to.
+  const root = JSON.parse(await (await fetch(`${stack.url}/trusted_root.json`)).text()) as {
+    ctlogs: unknown[];
+  };
+  root.ctlogs = [];
+  const noCt = path.join(world.dir, 'no-ctlog-root.json');
+  fs.writeFileSync(noCt, JSON.stringify(root));
+  const strict = await world.signet(repo, ['verify-commit', ...id, '--trusted-root', noCt]);
+  assert.equal(strict.status, 12, strict.stderr);
+  assert.match(
+    strict.stderr,
+    /^error: the certificate's signed certificate timestamp does not verify/m,
+  );
+  const lax = await world.signet(repo, [
+    'verify-commit',
+    ...id,
+    '--trusted-root',
+    noCt,
+    '--insecure-ignore-sct',
+  ]);
+  assert.equal(lax.status, 0, lax.stderr);
+  assert.match(lax.stderr, /^Verified OK: commit /m);
 });

@@ -335,6 +335,27 @@ export async function verifyGitByPolicy(
       '--policy',
       'give either --policy or --key / certificate identity flags: the policy says who may sign',
     );
+  const ignored = (
+    [
+      ['--certificate-oidc-issuer', flags.certificateOidcIssuer],
+      ['--certificate-oidc-issuer-regexp', flags.certificateOidcIssuerRegexp],
+      ['--certificate-github-workflow-trigger', flags.certificateGithubWorkflowTrigger],
+      ['--certificate-github-workflow-sha', flags.certificateGithubWorkflowSha],
+      ['--certificate-github-workflow-name', flags.certificateGithubWorkflowName],
+      ['--certificate-github-workflow-repository', flags.certificateGithubWorkflowRepository],
+      ['--certificate-github-workflow-ref', flags.certificateGithubWorkflowRef],
+      ['--certificate-extension', flags.certificateExtension],
+      ['--witness-key', flags.witnessKey],
+      ['--witness-threshold', flags.witnessThreshold],
+      ['--insecure-ignore-sct', flags.insecureIgnoreSct],
+      ['--insecure-ignore-tlog', flags.insecureIgnoreTlog],
+    ] as const
+  ).find(([, v]) => v !== undefined);
+  if (ignored)
+    throw invalid(
+      ignored[0],
+      'does not go with --policy: the policies say who may sign and what a signature needs',
+    );
   const p = await import('../../client/policy/index.ts');
   const trust = await p.defaultTrust(trustFlags(flags));
   const policies = await p.policiesWithTrust(flags.policy, trust);

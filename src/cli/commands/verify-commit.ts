@@ -43,8 +43,10 @@ async function withServer<T extends VerifyFlags>(flags: T): Promise<T> {
 
 /** The trust and policy for git verification, from the flags (and git config for the server). */
 async function gitTrust(flags: GitVerifyFlags) {
-  const { signerPolicy, loadTrustedRoot } = await import('../../client/verify/setup.ts');
+  const { signerPolicy, loadTrustedRoot, witnessPolicy } =
+    await import('../../client/verify/setup.ts');
   const policy = await signerPolicy(flags);
+  const witnesses = await witnessPolicy(flags);
   await withServer(flags);
   const trustedRoot = await loadTrustedRoot(flags);
   const { rekorSearch } = await import('../../client/git/commits.ts');
@@ -52,6 +54,8 @@ async function gitTrust(flags: GitVerifyFlags) {
     trustedRoot,
     policy,
     allowNoTlog: flags.insecureIgnoreTlog === true,
+    ignoreSct: flags.insecureIgnoreSct === true,
+    ...(witnesses ? { witnesses } : {}),
     ...(flags.offline
       ? {}
       : {
@@ -71,6 +75,10 @@ function addGitVerifyFlags(cmd: Command): Command {
     .option(
       '--insecure-ignore-tlog',
       'accept signatures with no transparency log entry when a timestamp dates them (marked in the output)',
+    )
+    .option(
+      '--insecure-ignore-sct',
+      'accept a certificate without a certificate transparency SCT (gitsign verify has it too)',
     )
     .option('--offline', 'do not search the log for signatures made in gitsign online mode')
     .option(

@@ -12,6 +12,7 @@ import { searchEntriesV1 } from '../http/rekor-v1.ts';
 import { commitsOf, readObjects, resolveObject } from './repo.ts';
 import {
   type GitVerification,
+  type GitVerifyOptions,
   type LogSearch,
   verifyGitSignature,
   verifyGitSignatureOnline,
@@ -26,6 +27,9 @@ export interface GitTrust {
   allowNoTlog?: boolean;
   /** Search the log for gitsign online-mode entries; without it verification is offline. */
   search?: LogSearch;
+  /** Witness cosignatures the log checkpoint must carry; accept certificates without an SCT. */
+  witnesses?: GitVerifyOptions['witnesses'];
+  ignoreSct?: boolean;
 }
 
 export interface ObjectVerification extends GitVerification {
@@ -47,7 +51,11 @@ export async function verifyRawObject(
 ): Promise<ObjectVerification> {
   const { payload, signature } = type === 'commit' ? splitCommit(raw) : splitTag(raw);
   if (!signature) throw verificationFailed('NOT_SIGNED', `${type} ${id} is not signed`);
-  const opts = trust.allowNoTlog ? { allowNoTlog: true } : {};
+  const opts: GitVerifyOptions = {
+    ...(trust.allowNoTlog ? { allowNoTlog: true } : {}),
+    ...(trust.witnesses ? { witnesses: trust.witnesses } : {}),
+    ...(trust.ignoreSct ? { ignoreSct: true } : {}),
+  };
   const r = trust.search
     ? await verifyGitSignatureOnline(
         payload,

@@ -27,6 +27,7 @@ import {
   type SignerPolicy,
   type VerificationResult,
   type VerifiedTime,
+  type VerifyOptions,
 } from '../verify/verifier.ts';
 import type { IdentityPolicy } from '../verify/policy.ts';
 import { parseJsonText } from '../../core/json.ts';
@@ -35,6 +36,18 @@ const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto
 export interface GitVerifyOptions {
   /** Accept a signature with no transparency log entry when an RFC 3161 timestamp dates it. */
   allowNoTlog?: boolean;
+  /** Witness cosignatures the log entry's checkpoint must carry (`--witness-key`). */
+  witnesses?: VerifyOptions['witnesses'];
+  /** Accept a certificate without an SCT (`--insecure-ignore-sct`, as gitsign verify has). */
+  ignoreSct?: boolean;
+}
+
+/** What the git options ask of the verifier, beyond the log threshold. */
+function verifierOptions(opts: GitVerifyOptions): VerifyOptions {
+  return {
+    ...(opts.witnesses ? { witnesses: opts.witnesses } : {}),
+    ...(opts.ignoreSct ? { ctlogThreshold: 0 } : {}),
+  };
 }
 
 export interface GitVerification {
@@ -92,17 +105,19 @@ export function verifyGitSignature(
       'TLOG_MISSING',
       'the signature carries no transparency log entry (it was made without one, or in gitsign online mode and the log could not be searched)',
     );
-  return verifyBound(sig, trustedRoot, policy);
+  return verifyBound(sig, trustedRoot, policy, opts);
 }
 
 function verifyBound(
   sig: GitSignature,
   trustedRoot: TrustedRoot,
   policy: SignerPolicy,
+  opts: GitVerifyOptions,
 ): GitVerification {
   const entry = sig.tlogEntry ? embeddedEntry(sig) : undefined;
   const bundle = toBundle(sig, entry ? [entry] : []);
   const r = verifyBundle(bundle, { kind: 'bytes', data: sig.signedAttrs }, trustedRoot, policy, {
+    ...verifierOptions(opts),
     tlogThreshold: entry ? 1 : 0,
   });
   return result(sig, r, entry ? 'embedded' : undefined);
@@ -260,12 +275,12 @@ export function verifyGitSignatureWithEntry(
   opts: GitVerifyOptions = {},
 ): GitVerification {
   const sig = bindGitSignature(payload, signature);
-  if (sig.tlogEntry !== undefined) return verifyBound(sig, trustedRoot, policy);
+  if (sig.tlogEntry !== undefined) return verifyBound(sig, trustedRoot, policy, opts);
   const searchError = found.error;
   const search = found.searched;
   const entry = found.entry;
   if (!entry) {
-    if (opts.allowNoTlog) return verifyBound(sig, trustedRoot, policy);
+    if (opts.allowNoTlog) return verifyBound(sig, trustedRoot, policy, opts);
     throw verificationFailed(
       'TLOG_MISSING',
       searchError
@@ -300,7 +315,13 @@ export function verifyGitSignatureWithEntry(
       signature: shaSig,
     },
   });
-  const r = verifyBundle(bundle, { kind: 'bytes', data: artifact }, trustedRoot, policy);
+  const r = verifyBundle(
+    bundle,
+    { kind: 'bytes', data: artifact },
+    trustedRoot,
+    policy,
+    verifierOptions(opts),
+  );
   // The content signature by the same (now verified) certificate's key.
   let ok: boolean;
   try {
