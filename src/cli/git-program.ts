@@ -328,6 +328,10 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     );
     const identity = cfg.get('signet.identity');
     const issuer = cfg.get('signet.issuer');
+    if (!identity !== !issuer)
+      throw new UsageError(
+        `${identity ? 'signet.identity is set but signet.issuer is not' : 'signet.issuer is set but signet.identity is not'}: set both (signet git setup --identity ... --issuer ...), or neither`,
+      );
     const { ANY_IDENTITY, verifyGitSignatureOnline } = await import('../client/git/verify.ts');
     const { rekorSearch } = await import('../client/git/commits.ts');
     const { joinSignature, objectId, objectTypeOf } = await import('../core/git/object.ts');

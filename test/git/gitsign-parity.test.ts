@@ -143,3 +143,25 @@ test('verify-commit and verify-tag: --witness-key is required, not ignored; --in
   assert.equal(lax.status, 0, lax.stderr);
   assert.match(lax.stderr, /^Verified OK: commit /m);
 });
+
+test('git verify-commit: signet.identity without signet.issuer is refused, not ignored', async () => {
+  for (const [key, value] of [
+    ['signet.identity', 'mallory@signet.local'],
+    ['signet.issuer', `${stack.url}/oidc`],
+  ] as const) {
+    await must(world.git(repo, ['config', key, value]));
+    const raw = await world.git(repo, ['verify-commit', '--raw', 'HEAD']);
+    assert.notEqual(raw.status, 0);
+    assert.match(raw.stderr, /\[GNUPG:\] ERRSIG /);
+    const r = await world.git(repo, ['verify-commit', 'HEAD']);
+    assert.notEqual(r.status, 0);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `signet: cannot verify: ${key.replace('.', '\\.')} is set but signet\\.\\w+ is not`,
+      ),
+    );
+    await must(world.git(repo, ['config', '--unset', key]));
+  }
+  await must(world.git(repo, ['verify-commit', 'HEAD']));
+});
