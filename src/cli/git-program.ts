@@ -17,6 +17,9 @@ import { moduleUrl } from '../core/module-url.ts';
  *   signet.matchCommitter (true|false)   refuse to sign unless the certificate names the committer
  * gitsign's names for these work too (GITSIGN_LOG, gitsign.logPath, gitsign.matchCommitter), so
  * a gitsign user's settings are not silently dropped; Signet's own names win when both are set.
+ * gitsign's service settings (gitsign.fulcio, rekor, timestampServerURL, issuer, clientID,
+ * redirectURL, clientSecretFile, tokenProvider, or GITSIGN_* / SIGSTORE_* in the environment)
+ * replace what signet.server's signing config says, as cosign's --fulcio-url etc. do.
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
@@ -179,10 +182,11 @@ function oneLine(e: unknown): string {
 async function sign(io: Io, status: (s: string) => void): Promise<void> {
   const payload = await readAll(io.stdin);
   const cfg = await gitSettings(io.cwd);
-  const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
-  if (!server)
+  const server = io.env.SIGNET_SERVER || cfg.get('signet.server') || undefined;
+  const gitsign = await gitsignServices(io, cfg);
+  if (!server && !gitsign.caUrl)
     throw new UsageError(
-      'no Signet server configured: run `signet git setup --server URL` (or set SIGNET_SERVER)',
+      'no Signet server configured: run `signet git setup --server URL` (or set SIGNET_SERVER, or gitsign.fulcio)',
     );
   const tlog = bool(cfg.get('signet.tlog'), 'signet.tlog', true);
   const cache = bool(io.env.SIGNET_CACHE ?? cfg.get('signet.cache'), 'signet.cache', true);
@@ -193,7 +197,9 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
   const http = { timeoutMs: timeoutMs(cfg), retries: 1 };
   const agent = await import('../client/git/agent.ts');
   const socket = agent.agentSocketPath(io.env);
-  const cacheKey = `${server}#tlog=${tlog}`;
+  // A credential serves only the services and identity provider it was made for.
+  const { caUrl, rekorUrl, timestampServerUrl, oidcIssuer } = gitsign;
+  const cacheKey = JSON.stringify([server, tlog, caUrl, rekorUrl, timestampServerUrl, oidcIssuer]);
   const { sigCreatedStatus } = await import('../core/git/status.ts');
   if (cache && fs.existsSync(socket)) {
     // The agent signs when it holds a credential: this process loads nothing else.
@@ -217,22 +223,72 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
     }
   }
   const { signGitPayload } = await import('../client/git/sign.ts');
-  const { ctx, keep } = await signingContext(server, { tlog, cache, http, socket, cacheKey }, io);
+  const { ctx, keep } = await signingContext(
+    server,
+    { tlog, cache, http, socket, cacheKey, gitsign },
+    io,
+  );
   const r = await signGitPayload(payload, ctx, new Date(), { committer });
   await keep(); // a credential that signed (matchCommitter refuses before) serves the next commits
   io.stdout.write(r.armored);
   status(sigCreatedStatus(r.certificate, r.signingTime));
 }
 
+/** gitsign's token providers Signet has (spiffe and google are not among them). */
+const TOKEN_PROVIDERS = [
+  'interactive',
+  'device',
+  'github-actions',
+  'buildkite-agent',
+  'filesystem',
+];
+
+type GitsignServices = Awaited<ReturnType<typeof gitsignServices>>;
+
+/**
+ * gitsign's service settings, in gitsign's order (GITSIGN_*, then SIGSTORE_*, then gitsign.*),
+ * as setupSigning options; each URL checked and errors naming the setting.
+ */
+async function gitsignServices(io: Io, cfg: Map<string, string>) {
+  const get = (key: string, env: string) =>
+    setting(io, cfg, [`GITSIGN_${env}`, `SIGSTORE_${env}`, `gitsign.${key}`]);
+  const { httpUrl } = await import('../services/http/outbound.ts');
+  const url = (key: string, env: string) => {
+    const s = get(key, env);
+    if (s) httpUrl(s.value, s.name);
+    return s?.value;
+  };
+  const provider = get('tokenProvider', 'TOKEN_PROVIDER');
+  if (provider && !TOKEN_PROVIDERS.includes(provider.value))
+    throw new UsageError(
+      `${provider.name}: "${provider.value}" is not a token provider Signet has (${TOKEN_PROVIDERS.join(', ')})`,
+    );
+  const secret = get('clientSecretFile', 'OIDC_CLIENT_SECRET_FILE');
+  const { readDocument } = secret ? await import('../client/verify/setup.ts') : {};
+  return {
+    caUrl: url('fulcio', 'FULCIO_URL'),
+    rekorUrl: url('rekor', 'REKOR_URL'),
+    timestampServerUrl: url('timestampServerURL', 'TIMESTAMP_SERVER_URL'),
+    oidcIssuer: url('issuer', 'OIDC_ISSUER'),
+    oidcClientId: get('clientID', 'OIDC_CLIENT_ID')?.value,
+    oidcRedirectUrl: url('redirectURL', 'OIDC_REDIRECT_URL'),
+    oidcClientSecret: secret && readDocument?.(secret.value, secret.name).trim(),
+    // device: a person signs in; the device flow is what Signet uses where no browser opens
+    oidcProvider: provider && (provider.value === 'device' ? 'interactive' : provider.value),
+    oidcProviderLabel: provider?.name,
+  };
+}
+
 /** A sign-in: a fresh key certified by the CA, and `keep` to hand it to the credential cache. */
 async function signingContext(
-  server: string,
+  server: string | undefined,
   o: {
     tlog: boolean;
     cache: boolean;
     http: { timeoutMs: number; retries: number };
     socket: string;
     cacheKey: string;
+    gitsign: GitsignServices;
   },
   io: Io,
 ) {
@@ -243,8 +299,8 @@ async function signingContext(
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tty = terminal();
   const ctx = await setupSigning({
-    server,
-    tufCacheDir: tufCacheDir(),
+    ...(server !== undefined ? { server, tufCacheDir: tufCacheDir() } : {}),
+    ...o.gitsign,
     rekorVersion: 1, // gitsign's log entries are Rekor v1 hashedrekords
     tlogUpload: o.tlog,
     http: o.http,

@@ -8,11 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
-import { gitWorld, must } from './helpers.ts';
+import { gitWorld, must, PROGRAM } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let token: string;
@@ -164,4 +166,112 @@ test('git verify-commit: signet.identity without signet.issuer is refused, not i
     await must(world.git(repo, ['config', '--unset', key]));
   }
   await must(world.git(repo, ['verify-commit', 'HEAD']));
+});
+
+test("gitsign's service settings: GITSIGN_* / gitsign.* choose the services, and alone are enough to sign", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const once = { SIGSTORE_ID_TOKEN: token, SIGNET_CACHE: 'false' };
+  // Over signet.server's signing config, as cosign's --rekor-url is: the log named is used.
+  const dead = `http://127.0.0.1:${port}/rekor`;
+  assert.notEqual((await commit('x', { ...once, GITSIGN_REKOR_URL: dead })).status, 0);
+  assert.match(lastLogLine(), new RegExp(`cannot sign: .*${dead}/api/v1/log/entries`));
+
+  // A repository set up the gitsign way only: gpg.* and gitsign.fulcio, rekor, TSA.
+  const r2 = world.repo('gitsign-only');
+  for (const [k, v] of [
+    ['gpg.format', 'x509'],
+    ['gpg.x509.program', PROGRAM],
+    ['gitsign.fulcio', `${stack.url}/fulcio`],
+    ['gitsign.rekor', `${stack.url}/rekor`],
+    ['gitsign.timestampServerURL', `${stack.url}/tsa/api/v1/timestamp`],
+  ])
+    await must(world.git(r2, ['config', k!, v!]));
+  await must(world.git(r2, ['commit', '-S', '-q', '--allow-empty', '-m', 'g'], once));
+  const v = await world.signet(r2, [
+    'verify-commit',
+    '--server',
+    stack.url,
+    ...ID,
+    `${stack.url}/oidc`,
+  ]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /timestamp authority.*transparency log\), log index \d+$/m);
+
+  // Bad values are refused by the name they were given under.
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [
+      { GITSIGN_FULCIO_URL: 'ftp://ca' },
+      /GITSIGN_FULCIO_URL: "ftp:\/\/ca" is not an http\(s\) URL$/,
+    ],
+    [
+      { GITSIGN_OIDC_CLIENT_SECRET_FILE: '/nonexistent/secret' },
+      /GITSIGN_OIDC_CLIENT_SECRET_FILE: \/nonexistent\/secret does not exist; check the path$/,
+    ],
+    [
+      { GITSIGN_TOKEN_PROVIDER: 'spiffe' },
+      /GITSIGN_TOKEN_PROVIDER: "spiffe" is not a token provider Signet has \(interactive, device, github-actions, buildkite-agent, filesystem\)$/,
+    ],
+    [
+      { SIGSTORE_TOKEN_PROVIDER: 'github-actions' },
+      /SIGSTORE_TOKEN_PROVIDER github-actions: no token is available from it here$/,
+    ],
+  ];
+  for (const [env, message] of bad) {
+    const r = await world.git(r2, ['commit', '-S', '-q', '--allow-empty', '-m', 'b'], {
+      SIGNET_CACHE: 'false',
+      ...env,
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(lastLogLine(), message);
+  }
+});
+
+test("gitsign's sign-in settings: the browser is sent to gitsign.issuer with gitsign.clientID and gitsign.redirectURL", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const redirect = `http://127.0.0.1:${port}/gitsign/done`;
+  // The BROWSER command hands the sign-in URL here; the "browser" then comes back to the
+  // redirect with another run's state, which ends the sign-in at once.
+  let authorize: URL | undefined;
+  const sink = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      authorize = new URL(body);
+      res.end();
+      void fetch(`${redirect}?state=not-this-run&code=x`).catch(() => {});
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  try {
+    await must(world.git(repo, ['config', 'gitsign.issuer', `${stack.url}/oidc/github`]));
+    await must(world.git(repo, ['config', 'gitsign.clientID', 'gitsign-client']));
+    const r = await commit('sign in', {
+      SIGNET_CACHE: 'false',
+      SIGNET_SIGN_IN: 'browser',
+      GITSIGN_OIDC_REDIRECT_URL: redirect,
+      BROWSER: `${process.execPath} ${path.resolve('test/e2e/open-url.ts')}`,
+      SIGNET_E2E_URL_SINK: `http://127.0.0.1:${(sink.address() as net.AddressInfo).port}/`,
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(lastLogLine(), /cannot sign: .*wrong state/);
+    assert.ok(authorize, 'the browser was given the sign-in URL');
+    assert.equal(`${authorize.origin}${authorize.pathname}`, `${stack.url}/oidc/github/auth`);
+    assert.equal(authorize.searchParams.get('client_id'), 'gitsign-client');
+    assert.equal(authorize.searchParams.get('redirect_uri'), redirect);
+  } finally {
+    sink.close();
+    sink.closeAllConnections();
+    await world.git(repo, ['config', '--unset', 'gitsign.issuer']);
+    await world.git(repo, ['config', '--unset', 'gitsign.clientID']);
+  }
 });

@@ -50,6 +50,8 @@ export interface IdentityTokenOptions {
    * filesystem, interactive); unset tries them all in order.
    */
   provider?: string | undefined;
+  /** How the user named `provider`, for messages (default `--oidc-provider`). */
+  providerLabel?: string | undefined;
 }
 
 /** cosign's --oidc-provider names Signet can use, and the file cosign's filesystem provider reads. */
@@ -115,7 +117,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       'invalid-input',
       'INVALID_INPUT',
       `"${provider}" is not a provider signet can use (${OIDC_PROVIDERS.join(', ')}; spiffe and google are not supported)`,
-      { field: '--oidc-provider' },
+      { field: o.providerLabel ?? '--oidc-provider' },
     );
   const use = (p: string) => !o.disableAmbient && (provider === undefined || provider === p);
   if (use('github-actions')) {
@@ -135,7 +137,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (provider !== undefined && provider !== 'interactive')
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      `--oidc-provider ${provider}: no token is available from it here`,
+      `${o.providerLabel ?? '--oidc-provider'} ${provider}: no token is available from it here`,
     );
   if (!o.disableAmbient) gitlabHint(env);
 

@@ -65,6 +65,8 @@ export interface SignSetupOptions {
   oidcClientSecret?: string | undefined;
   oidcRedirectUrl?: string | undefined;
   oidcProvider?: string | undefined;
+  /** How the user named the provider, for messages (default `--oidc-provider`). */
+  oidcProviderLabel?: string | undefined;
   oidcDisableAmbient?: boolean | undefined;
   /** Keyed signing with a certificate for the key (cosign's --certificate, PEM). */
   certificatePem?: string | undefined;
@@ -239,6 +241,7 @@ async function identityToken(
     clientSecret: o.oidcClientSecret,
     redirectUrl: o.oidcRedirectUrl,
     provider: o.oidcProvider,
+    providerLabel: o.oidcProviderLabel,
     disableAmbient: o.oidcDisableAmbient,
   });
   o.onEvent?.(`using the identity token from ${t.source}`);
