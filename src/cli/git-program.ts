@@ -36,11 +36,16 @@ interface Io {
 
 type Args =
   | { mode: 'sign'; statusFd: number; key: string | undefined }
-  | { mode: 'verify'; statusFd: number; files: string[] };
+  | { mode: 'verify'; statusFd: number; files: string[] }
+  | { mode: 'version' };
 
 class UsageError extends Error {}
 
-/** git's exact arguments, plus the spellings gpg accepts for them. */
+/**
+ * git's exact arguments, plus the spellings gpg and gitsign accept for them (`-v`,
+ * `--detached-sign`, `--local-user=KEY`, `--include-certs N`: like gitsign, the signature
+ * carries the leaf certificate whatever N says) and gitsign's `--version`.
+ */
 export function parseProgramArgs(argv: string[]): Args {
   let statusFd = -1;
   let sign = false;
@@ -54,10 +59,16 @@ export function parseProgramArgs(argv: string[]): Args {
       const v = fd[1] ?? argv[++i];
       if (v === undefined || !/^\d+$/.test(v)) throw new UsageError('--status-fd needs a number');
       statusFd = Number(v);
-    } else if (a === '--verify') verify = true;
-    else if (a === '--sign' || a === '--detach-sign' || a === '--armor') sign = true;
+    } else if (a === '--verify' || a === '-v') verify = true;
+    else if (a === '--version') return { mode: 'version' };
+    else if (['--sign', '--detach-sign', '--detached-sign', '--armor'].includes(a)) sign = true;
     else if (a === '--local-user' || a === '-u') key = argv[++i];
-    else if (/^-[bsau]+$/.test(a)) {
+    else if (a.startsWith('--local-user=')) key = a.slice('--local-user='.length);
+    else if (/^--include-certs(=|$)/.test(a)) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || !/^-?\d+$/.test(v))
+        throw new UsageError('--include-certs needs a number');
+    } else if (/^-[bsau]+$/.test(a)) {
       sign = true;
       if (a.includes('u')) {
         if (!a.endsWith('u')) throw new UsageError(`${a}: -u takes the key as the next argument`);
@@ -142,6 +153,11 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     io.stderr.write(`signet: ${(e as Error).message}\n`);
     return 2;
+  }
+  if (args.mode === 'version') {
+    const { signetVersion } = await import('./version.ts');
+    io.stdout.write(`signet-gitsign (signet ${signetVersion()})\n`);
+    return 0;
   }
   const status = statusStream(args.statusFd, io);
   if (args.mode === 'sign') {

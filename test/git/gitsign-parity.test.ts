@@ -14,7 +14,7 @@ import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
-import { gitWorld, must, PROGRAM } from './helpers.ts';
+import { gitWorld, must, PROGRAM, run } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let token: string;
@@ -274,4 +274,21 @@ test("gitsign's sign-in settings: the browser is sent to gitsign.issuer with git
     await world.git(repo, ['config', '--unset', 'gitsign.issuer']);
     await world.git(repo, ['config', '--unset', 'gitsign.clientID']);
   }
+});
+
+test("gitsign's program flags: --version answers; -v verifies as --verify does", async () => {
+  const v = await must(run(PROGRAM, ['--version'], repo, world.env));
+  assert.match(v.stdout, /^signet-gitsign \(signet \d+\.\d+\.\d+\S*\)\n$/);
+  await must(commit('for -v', { SIGSTORE_ID_TOKEN: token }));
+  const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).stdout;
+  const sig =
+    /^gpgsig (-----BEGIN SIGNED MESSAGE-----\n(?: .*\n)*? -----END SIGNED MESSAGE-----)\n/m
+      .exec(raw)![1]!
+      .replace(/\n /g, '\n');
+  const payload = raw.replace(/^gpgsig .*\n(?: .*\n)*/m, '');
+  const file = path.join(world.dir, 'head.sig');
+  fs.writeFileSync(file, `${sig}\n`);
+  const r = await run(PROGRAM, ['--status-fd=1', '-v', file, '-'], repo, world.env, payload);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\[GNUPG:\] GOODSIG [0-9A-F]{40} dev@signet\.local$/m);
 });

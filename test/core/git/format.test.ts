@@ -158,6 +158,26 @@ test("the program's arguments: git's exact forms and gpg's spellings", () => {
     statusFd: 2,
     key: 'k',
   });
+  // gitsign's spellings (internal/commands/root/root.go)
+  assert.deepEqual(parseProgramArgs(['--status-fd=1', '-v', '/tmp/sig', '-']), {
+    mode: 'verify',
+    statusFd: 1,
+    files: ['/tmp/sig', '-'],
+  });
+  assert.deepEqual(
+    parseProgramArgs(['--detached-sign', '--armor', '--local-user=k', '--include-certs', '-2']),
+    { mode: 'sign', statusFd: -1, key: 'k' },
+  );
+  assert.deepEqual(parseProgramArgs(['-bsau', 'k', '--include-certs=1']), {
+    mode: 'sign',
+    statusFd: -1,
+    key: 'k',
+  });
+  assert.deepEqual(parseProgramArgs(['--version']), { mode: 'version' });
+  assert.throws(
+    () => parseProgramArgs(['-bsau', 'k', '--include-certs=all']),
+    /--include-certs needs a number/,
+  );
   assert.throws(
     () => parseProgramArgs(['--status-fd=x', '-bsau', 'k']),
     /--status-fd needs a number/,
