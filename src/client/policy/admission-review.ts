@@ -1,7 +1,8 @@
 /**
  * Kubernetes AdmissionReview v1 (admission.k8s.io/v1): the request the API server sends to a
  * validating webhook, read into what the policy engine needs (every container, init container
- * and ephemeral container image of a Pod or of a workload's pod template), and the response.
+ * and ephemeral container image, and every image volume, of a Pod or of a workload's pod
+ * template), and the response.
  * Pure; a malformed review is an error naming the field, never a crash.
  */
 import { invalid } from '../../core/errors.ts';
@@ -67,7 +68,7 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
 
 const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'];
 
-/** Every image in a pod spec (containers, init containers, ephemeral containers). */
+/** Every image in a pod spec (containers, init containers, ephemeral containers, image volumes). */
 export function podSpecImages(spec: Obj, path: string): ContainerImage[] {
   const out: ContainerImage[] = [];
   for (const list of CONTAINER_LISTS) {
@@ -81,6 +82,22 @@ export function podSpecImages(spec: Obj, path: string): ContainerImage[] {
       if (typeof image !== 'string' || image === '')
         throw invalid(`${p}.image`, 'is missing: every container must name its image');
       out.push({ field: `${p}.image`, image });
+    });
+  }
+  // Image volumes (Kubernetes 1.31+) are images the pod runs on too: an OCI artifact mounted
+  // as files. A workload template may leave the reference for a controller to fill in.
+  const volumes = spec.volumes;
+  if (volumes !== undefined && volumes !== null) {
+    if (!Array.isArray(volumes)) throw invalid(`${path}.volumes`, 'must be a list');
+    volumes.forEach((v, i) => {
+      const p = `${path}.volumes[${i}]`;
+      if (!isObj(v)) throw invalid(p, 'must be an object');
+      if (v.image === undefined || v.image === null) return;
+      if (!isObj(v.image)) throw invalid(`${p}.image`, 'must be an object');
+      const ref = v.image.reference;
+      if (ref === undefined || ref === null || ref === '') return;
+      if (typeof ref !== 'string') throw invalid(`${p}.image.reference`, 'must be a string');
+      out.push({ field: `${p}.image.reference`, image: ref });
     });
   }
   return out;

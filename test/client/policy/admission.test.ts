@@ -235,7 +235,32 @@ test('every workload kind and container kind is checked', opts, async () => {
     );
     assert.equal(no.json.response.allowed, false, kind);
     assert.match(no.json.response.status.message, /ephemeralContainers\[0\]\.image/);
+    // an image volume (Kubernetes 1.31+) is pulled onto the node like a container image
+    const vol = await post(
+      `${server.url}/validate`,
+      review(kind, {
+        ...pod(good.ref),
+        volumes: [
+          { name: 'cfg', configMap: { name: 'cfg' } },
+          { name: 'tmpl', image: {} },
+          { name: 'data', image: { reference: unsigned.ref, pullPolicy: 'IfNotPresent' } },
+        ],
+      }),
+      cert,
+    );
+    assert.equal(vol.json.response.allowed, false, kind);
+    assert.match(
+      vol.json.response.status.message,
+      /spec\.volumes\[2\]\.image\.reference \S+prod\/unsigned@sha256:\w+: policy "prod" fails/,
+    );
   }
+  const badVolume = await controller.review(
+    review('Pod', { ...pod(good.ref), volumes: [{ name: 'v', image: { reference: 7 } }] }),
+  );
+  assert.match(
+    JSON.stringify(badVolume.response),
+    /malformed AdmissionReview: request\.object\.spec\.volumes\[0\]\.image\.reference: must be a string/,
+  );
   // kinds without pods and deletions pass untouched
   assert.equal(
     (await post(`${server.url}/validate`, review('ConfigMap', {}), cert)).json.response.allowed,
