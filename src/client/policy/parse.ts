@@ -201,12 +201,10 @@ export function parsePolicySpec(name: string, spec: unknown, ctx: PolicyContext)
     const resource = str(o.resource, `${p}.resource`) ?? '';
     if (matchLabels && resource === '')
       throw invalid(`${p}.selector`, 'a selector needs a resource type to match the labels of');
-    return {
-      group: str(o.group, `${p}.group`) ?? '',
-      version: str(o.version, `${p}.version`) ?? '',
-      resource,
-      matchLabels,
-    };
+    const group = str(o.group, `${p}.group`) ?? '';
+    const version = str(o.version, `${p}.version`) ?? '';
+    checkResourceMatch(resource, group, version, p);
+    return { group, version, resource, matchLabels };
   });
   return {
     name,
@@ -220,6 +218,36 @@ export function parsePolicySpec(name: string, spec: unknown, ctx: PolicyContext)
     threshold,
     condition: parseCondition(s.policy, 'spec.policy', 'policy'),
   };
+}
+
+/**
+ * The resources admission decides, by their API group (policy-controller's webhook serves the
+ * same set and refuses other names in `spec.match[].resource`).
+ */
+const ADMITTED_RESOURCES: Record<string, string> = {
+  pods: '',
+  deployments: 'apps',
+  replicasets: 'apps',
+  statefulsets: 'apps',
+  daemonsets: 'apps',
+  jobs: 'batch',
+  cronjobs: 'batch',
+};
+
+/** A `spec.match` entry that could never match a review is refused, not left to match nothing. */
+function checkResourceMatch(resource: string, group: string, version: string, p: string): void {
+  const known = Object.keys(ADMITTED_RESOURCES).join(', ');
+  if (resource === '') throw invalid(`${p}.resource`, `is required: one of ${known}`);
+  const want = ADMITTED_RESOURCES[resource];
+  if (want === undefined)
+    throw invalid(`${p}.resource`, `"${resource}" is not a resource admission decides: ${known}`);
+  if (group !== want)
+    throw invalid(
+      `${p}.group`,
+      `${JSON.stringify(group)} is not the API group of ${resource}: ${want === '' ? 'leave it out (the core group "")' : `use ${want}`}`,
+    );
+  if (version !== 'v1' && version !== '*')
+    throw invalid(`${p}.version`, `${JSON.stringify(version)} is not v1 or "*" (any version)`);
 }
 
 /** `policy: {type, data}`: CEL only; CUE and Rego are refused by name. */

@@ -192,6 +192,34 @@ test('spec.match limits a policy to kinds of resources (and their labels) at adm
     doc(`${GOOD_SPEC}\n  match: [{selector: {matchLabels: {a: b}}}]`),
     /spec\.match\[0\]\.selector: a selector needs a resource type/,
   );
+  // an entry that could never match a review is refused, not left to match nothing
+  const match = (m: string) => doc(`${GOOD_SPEC}\n  match: [${m}]`);
+  await refused(
+    match('{group: apps, version: v1, resource: deployment}'),
+    /spec\.match\[0\]\.resource: "deployment" is not a resource admission decides: pods, deployments, /,
+  );
+  await refused(match('{version: v1}'), /spec\.match\[0\]\.resource: is required: one of pods, /);
+  await refused(
+    match('{version: v1, resource: deployments}'),
+    /spec\.match\[0\]\.group: "" is not the API group of deployments: use apps$/,
+  );
+  await refused(
+    match('{group: core, version: v1, resource: pods}'),
+    /spec\.match\[0\]\.group: "core" is not the API group of pods: leave it out/,
+  );
+  await refused(
+    match('{group: batch, resource: jobs}'),
+    /spec\.match\[0\]\.version: "" is not v1 or "\*" \(any version\)$/,
+  );
+  const ok = await loadPolicies(
+    [
+      file(
+        match('{version: v1, resource: pods}, {group: batch, version: "*", resource: cronjobs}'),
+      ),
+    ],
+    { defaultTrust: trust },
+  );
+  assert.equal(ok[0]!.match.length, 2);
 });
 
 test('refused policy-controller features name the field and say what to use instead', async () => {
