@@ -308,7 +308,7 @@ async function evaluateAuthority(
         : a.sources.some((s) => sourceKey(s) === e.origin)) &&
       (a.signatureFormat === undefined || e.scheme === undefined || e.scheme === a.signatureFormat),
   );
-  const base: VerifyOptions = a.insecureIgnoreSCT ? { ctlogThreshold: 0 } : {};
+  const base: VerifyOptions = a.verify;
   const reasons: string[] = [];
   const satisfiedBy: SignerMatch[] = [];
   let passed: boolean;

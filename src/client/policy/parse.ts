@@ -11,11 +11,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../../core/errors.ts';
-import { parsePublicKey } from '../../core/crypto/keys.ts';
+import { parsePublicKey, type HashAlgorithm } from '../../core/crypto/keys.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { parseCertificate } from '../../core/x509/certificate.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../verify/policy.ts';
+import type { VerifyOptions } from '../verify/verifier.ts';
 import { predicateTypeOf } from '../sign/predicate.ts';
 import { compileCondition, type CelCondition, type CelScope } from './cel.ts';
 import { compileImageGlob, compilePathGlob } from './glob.ts';
@@ -387,7 +388,11 @@ function parseIdentitiesFrom(v: unknown, path: string, ctx: PolicyContext): Iden
   }));
 }
 
-function parseKey(v: unknown, path: string, ctx: PolicyContext): KeyObject {
+function parseKey(
+  v: unknown,
+  path: string,
+  ctx: PolicyContext,
+): { key: KeyObject; hash: HashAlgorithm | undefined } {
   const o = obj(v, path, ['data', 'file', 'kms', 'secretRef', 'hashAlgorithm']);
   if (o.kms !== undefined)
     throw invalid(
@@ -403,13 +408,17 @@ function parseKey(v: unknown, path: string, ctx: PolicyContext): KeyObject {
   const file = str(o.file, `${path}.file`);
   if ((data === undefined) === (file === undefined))
     throw invalid(path, 'give the public key in exactly one of data (PEM) or file');
+  // policy-controller's names, compared as it does (case and surrounding space ignored).
   const ha = str(o.hashAlgorithm, `${path}.hashAlgorithm`);
-  if (ha !== undefined && !['sha224', 'sha256', 'sha384', 'sha512'].includes(ha))
-    throw invalid(`${path}.hashAlgorithm`, `"${ha}" is not sha224, sha256, sha384 or sha512`);
+  const hash = ha?.trim().toLowerCase();
+  if (hash === 'sha224')
+    throw invalid(`${path}.hashAlgorithm`, 'sha224 is not supported: use sha256, sha384 or sha512');
+  if (hash !== undefined && hash !== 'sha256' && hash !== 'sha384' && hash !== 'sha512')
+    throw invalid(`${path}.hashAlgorithm`, `"${ha}" is not sha256, sha384 or sha512`);
   const field = data !== undefined ? `${path}.data` : `${path}.file`;
   const pem = data ?? ctx.readFile(file!, field);
   try {
-    return parsePublicKey(pem, field);
+    return { key: parsePublicKey(pem, field), hash };
   } catch (e) {
     throw invalid(field, `is not a public key: ${(e as Error).message}`, e);
   }
@@ -505,9 +514,11 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
   let trust: AuthorityTrust;
   let key: KeyObject | undefined;
   let identities: IdentityPolicy[] = [];
-  let insecureIgnoreSCT = false;
+  const verify: VerifyOptions = {};
   if (o.key !== undefined) {
-    key = parseKey(o.key, `${path}.key`, ctx);
+    const k = parseKey(o.key, `${path}.key`, ctx);
+    key = k.key;
+    if (k.hash !== undefined) verify.signatureHash = k.hash;
     trust = trustRef(undefined, path, ctx);
   } else {
     const kl = obj(o.keyless, `${path}.keyless`, [
@@ -533,7 +544,7 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
       throw invalid(`${kp}.identities`, 'is required: say who may sign (or give identitiesFrom)');
     trust = trustRef(str(kl.trustRootRef, `${kp}.trustRootRef`), kp, ctx);
     if (kl['ca-cert'] !== undefined) trust = withCaCert(trust, kl['ca-cert'], `${kp}.ca-cert`);
-    insecureIgnoreSCT = bool(kl.insecureIgnoreSCT, `${kp}.insecureIgnoreSCT`) ?? false;
+    if (bool(kl.insecureIgnoreSCT, `${kp}.insecureIgnoreSCT`)) verify.ctlogThreshold = 0;
   }
   if (o.ctlog !== undefined) {
     const c = obj(o.ctlog, `${path}.ctlog`, ['url', 'trustRootRef']);
@@ -548,7 +559,15 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
     }
     trust = { root: { ...trust.root, tlogs }, label: trust.label };
   }
+  // policy-controller: a key authority needs no log entry unless it names a log (`ctlog`);
+  // `rfc3161timestamp` asks for a signed timestamp instead of a log entry. Entries a signature
+  // does carry are verified all the same.
+  if (o.ctlog === undefined && (key !== undefined || o.rfc3161timestamp !== undefined))
+    verify.tlogThreshold = 0;
+  // A key needs no time of signing (a certificate is checked at the times verified).
+  if (key !== undefined) verify.timestampThreshold = 0;
   if (o.rfc3161timestamp !== undefined) {
+    verify.signedTimestampThreshold = 1;
     const t = obj(o.rfc3161timestamp, `${path}.rfc3161timestamp`, ['trustRootRef']);
     const ref = str(t.trustRootRef, `${path}.rfc3161timestamp.trustRootRef`);
     if (ref !== undefined)
@@ -624,7 +643,7 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
     key,
     identities,
     trust,
-    insecureIgnoreSCT,
+    verify,
     attestations,
     threshold,
     sources,

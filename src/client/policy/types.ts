@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy } from '../verify/policy.ts';
+import type { VerifyOptions } from '../verify/verifier.ts';
 import type { CelCondition } from './cel.ts';
 import type { Glob } from './glob.ts';
 
@@ -63,8 +64,13 @@ export interface SigningAuthority extends AuthorityBase {
   key: KeyObject | undefined;
   identities: IdentityPolicy[];
   trust: AuthorityTrust;
-  /** Signed-certificate-timestamp requirement off (keyless.insecureIgnoreSCT). */
-  insecureIgnoreSCT: boolean;
+  /**
+   * What each signature must carry besides its signer, as policy-controller reads the authority:
+   * a log entry unless it is a key authority without `ctlog`, or one with `rfc3161timestamp`
+   * (which requires a signed timestamp instead); no SCT under `keyless.insecureIgnoreSCT`; the
+   * signer's hash from `key.hashAlgorithm`.
+   */
+  verify: VerifyOptions;
   attestations: AttestationRule[];
   /** Distinct signers (identities or keys) that must have signed; default 1. */
   threshold: number;

@@ -15,7 +15,13 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { KeyObject } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
-import { keyDetailsOf, spkiDer, defaultHash, type KeyDetails } from '../../core/crypto/keys.ts';
+import {
+  keyDetailsOf,
+  spkiDer,
+  defaultHash,
+  type HashAlgorithm,
+  type KeyDetails,
+} from '../../core/crypto/keys.ts';
 import { verifyDigest, verifyMessage } from '../../core/crypto/verify.ts';
 import { digest } from '../../core/crypto/digest.ts';
 import { parseCertificateOnce, type X509Certificate } from '../../core/x509/certificate.ts';
@@ -91,6 +97,12 @@ export interface VerifyOptions {
    * --check-claims=false): only the envelope's signature, signer and log are verified.
    */
   checkClaims?: boolean;
+  /**
+   * The hash an ECDSA or RSA signature was made over, when the signer did not use the usual one
+   * (policy-controller's `key.hashAlgorithm`); default: the bundle's message digest algorithm,
+   * or the key's own hash for DSSE envelopes.
+   */
+  signatureHash?: HashAlgorithm;
   /** Trusted TSAs whose RFC 3161 timestamps must verify (cosign's --use-signed-timestamps; default 0). */
   signedTimestampThreshold?: number;
   /**
@@ -302,16 +314,23 @@ function checkSignature(
         `the artifact's ${alg} digest ${toHex(digest)} is not the digest the bundle says was signed (${toHex(ms.messageDigest.digest)})`,
       );
     let ok: boolean;
+    const signedHash = options.signatureHash ?? alg;
     if (artifact.kind === 'bytes' && details !== 'PKIX_ED25519_PH') {
-      // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-256, as sigstore-python does).
+      // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-256, as sigstore-python
+      // does), unless the verifier was told which one the signer used.
       ok =
         details === 'PKIX_ED25519'
           ? verifyMessage(key, details, artifact.data, signature)
-          : verifyWithHash(key, alg, artifact.data, signature);
+          : verifyWithHash(key, signedHash, artifact.data, signature);
     } else if (details === 'PKIX_ED25519')
       throw fail(
         'DIGEST_ONLY_UNSUPPORTED',
         'an Ed25519 signature cannot be checked from a digest alone; give the file',
+      );
+    else if (signedHash !== alg)
+      throw fail(
+        'DIGEST_ALGORITHM',
+        `the signature is over a ${signedHash} hash, which the artifact's ${alg} digest cannot check; give the file`,
       );
     else ok = verifyDigest(key, details, digest, signature);
     if (!ok)
@@ -328,7 +347,7 @@ function checkSignature(
   const env = bundle.content.dsseEnvelope;
   const signature = env.signatures[0]!.sig;
   const signed = pae(env.payloadType, env.payload);
-  if (!verifyMessage(key, details, signed, signature))
+  if (!verifyMessage(key, details, signed, signature, options.signatureHash))
     throw fail('SIGNATURE', "the DSSE envelope signature does not verify with the signer's key");
   if (env.payloadType !== INTOTO_PAYLOAD_TYPE)
     throw fail(

@@ -8,25 +8,27 @@ import {
   ecPointFromUncompressed,
   verifyEcdsaDigestBatch,
 } from './ecdsa.ts';
-import { defaultHash, type KeyDetails, spkiDer } from './keys.ts';
+import { defaultHash, type HashAlgorithm, type KeyDetails, spkiDer } from './keys.ts';
 import { digest } from './digest.ts';
 const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * Verify `signature` over `message` with the scheme `details` names (ECDSA signatures are
- * ASN.1 DER, as everywhere in Sigstore). Never throws on a bad signature: returns false.
+ * ASN.1 DER, as everywhere in Sigstore). `hash` replaces the scheme's hash for ECDSA and RSA
+ * (a signer that hashed with another one). Never throws on a bad signature: returns false.
  */
 export function verifyMessage(
   key: KeyObject,
   details: KeyDetails,
   message: Uint8Array,
   signature: Uint8Array,
+  hash?: HashAlgorithm,
 ): boolean {
   try {
     if (details === 'PKIX_ED25519') return nodeVerify(null, message, key, signature);
     if (details === 'PKIX_ED25519_PH')
       return verifyDigest(key, details, digest(defaultHash(details), message), signature);
-    return nodeVerify(defaultHash(details), message, key, signature);
+    return nodeVerify(hash ?? defaultHash(details), message, key, signature);
   } catch {
     return false;
   }

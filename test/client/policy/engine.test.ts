@@ -116,6 +116,126 @@ test('key authority: the key-signed bundle passes, a keyless one does not', asyn
   assert.equal(d.policies[0]!.authorities[0]!.name, 'authority-0', 'default authority name');
 });
 
+test('what a signature must carry, as policy-controller reads the authority: key needs no log unless it names ctlog; rfc3161timestamp needs a signed timestamp instead of a log entry', async () => {
+  const strip = (b: Bundle, what: { tlog?: boolean; tsa?: boolean }): Bundle => ({
+    ...b,
+    verificationMaterial: {
+      ...b.verificationMaterial,
+      tlogEntries: what.tlog ? [] : b.verificationMaterial.tlogEntries,
+      rfc3161Timestamps: what.tsa ? [] : b.verificationMaterial.rfc3161Timestamps,
+    },
+  });
+  assert.ok(B.alice!.verificationMaterial.rfc3161Timestamps.length > 0, 'the stack timestamps');
+  B.keyNoLog = strip(B.key!, { tlog: true });
+  B.aliceNoLog = strip(B.alice!, { tlog: true });
+  B.aliceNoTsa = strip(B.alice!, { tsa: true });
+  const pem = S.publicKeyPem
+    .trim()
+    .split('\n')
+    .map((l) => `          ${l}`)
+    .join('\n');
+  const key = (extra = '') => load(`  authorities:\n    - key:\n        data: |\n${pem}${extra}`);
+  // cosign sign --key --tlog-upload=false (policy-controller's cip-key-no-rekor)
+  const noLog = await decide(await key(), ['keyNoLog']);
+  assert.equal(noLog.allowed, true, noLog.errors.join());
+  const withLog = await decide(await key(`\n      ctlog: {url: "${S.root.tlogs[0]!.baseUrl}"}`), [
+    'keyNoLog',
+  ]);
+  assert.equal(withLog.allowed, false);
+  assert.match(withLog.errors[0]!, /0 transparency log entries; 1 verified entry is required/);
+  assert.equal((await decide(await key(`\n      ctlog: {}`), ['key'])).allowed, true);
+  // a certificate still needs its log entry (the time it is checked at)
+  const keyless = await load(
+    `  authorities:\n    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}`,
+  );
+  assert.equal((await decide(keyless, ['aliceNoLog'])).allowed, false);
+  assert.equal((await decide(keyless, ['aliceNoTsa'])).allowed, true);
+  // rfc3161timestamp: a signed timestamp is required, a log entry is not
+  const tsa = await load(
+    `  authorities:\n    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}\n      rfc3161timestamp: {}`,
+  );
+  const t1 = await decide(tsa, ['aliceNoLog']);
+  assert.equal(t1.allowed, true, t1.errors.join());
+  const t2 = await decide(tsa, ['aliceNoTsa']);
+  assert.equal(t2.allowed, false);
+  assert.match(t2.errors[0]!, /0 verified RFC 3161 timestamps; 1 is required/);
+  // ... and with ctlog as well, both
+  const both = await load(
+    `  authorities:\n    - keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}\n      rfc3161timestamp: {}\n      ctlog: {}`,
+  );
+  assert.equal((await decide(both, ['aliceNoLog'])).allowed, false);
+  assert.equal((await decide(both, ['alice'])).allowed, true);
+});
+
+test('key.hashAlgorithm: the hash the signer used (a sha512 signature, as cert-manager makes)', async () => {
+  const { generateKeyPairSync, sign } = await import('node:crypto');
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ms = B.key!.content;
+  assert.equal(ms.$case, 'messageSignature');
+  const signed = (hash: string): Bundle => ({
+    ...B.key!,
+    verificationMaterial: {
+      ...B.key!.verificationMaterial,
+      tlogEntries: [],
+      rfc3161Timestamps: [],
+    },
+    content: {
+      $case: 'messageSignature',
+      messageSignature: { ...ms.messageSignature, signature: sign(hash, data, privateKey) },
+    },
+  });
+  B.sha512 = signed('sha512');
+  B.sha256 = signed('sha256');
+  const pem = publicKey
+    .export({ format: 'pem', type: 'spki' })
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => `          ${l}`)
+    .join('\n');
+  const key = (ha: string) =>
+    load(`  authorities:\n    - key:\n        ${ha}\n        data: |\n${pem}`);
+  const sha512 = await key('hashAlgorithm: SHA512');
+  const ok = await decide(sha512, ['sha512']);
+  assert.equal(ok.allowed, true, ok.errors.join());
+  assert.equal((await decide(sha512, ['sha256'])).allowed, false);
+  const dflt = await key('hashAlgorithm: sha256');
+  assert.equal((await decide(dflt, ['sha256'])).allowed, true);
+  const no = await decide(dflt, ['sha512']);
+  assert.equal(no.allowed, false);
+  assert.match(no.errors[0]!, /signature does not verify/);
+  // attestations too: the DSSE envelope is verified with that hash
+  const env = B.provenance!.content;
+  assert.equal(env.$case, 'dsseEnvelope');
+  const { pae } = await import('../../../src/core/dsse/index.ts');
+  const e = env.dsseEnvelope;
+  B.att512 = {
+    ...B.sha512,
+    content: {
+      $case: 'dsseEnvelope',
+      dsseEnvelope: {
+        ...e,
+        signatures: [{ keyid: '', sig: sign('sha512', pae(e.payloadType, e.payload), privateKey) }],
+      },
+    },
+  };
+  const att = (ha: string) =>
+    load(
+      `  authorities:\n    - key:\n        ${ha}\n        data: |\n${pem}\n      attestations: [{name: p, predicateType: slsaprovenance1}]`,
+    );
+  const a = await decide(await att('hashAlgorithm: sha512'), ['att512']);
+  assert.equal(a.allowed, true, a.errors.join());
+  assert.equal((await decide(await att('hashAlgorithm: sha256'), ['att512'])).allowed, false);
+  await assert.rejects(
+    key('hashAlgorithm: sha224'),
+    /spec\.authorities\[0\]\.key\.hashAlgorithm: sha224 is not supported: use sha256, sha384 or sha512$/,
+  );
+  await assert.rejects(
+    key('hashAlgorithm: md5'),
+    /spec\.authorities\[0\]\.key\.hashAlgorithm: "md5" is not sha256, sha384 or sha512$/,
+  );
+});
+
 test('static authorities pass or fail without signatures', async () => {
   const pass = await load('  authorities:\n    - static: {action: pass}');
   assert.equal((await decide(pass, [])).allowed, true);
