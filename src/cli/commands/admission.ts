@@ -32,14 +32,15 @@ function megabytes(v: string, flag: string): number {
 }
 
 /**
- * `signet admission`: the validating admission webhook (client/policy/admission*.ts) on HTTPS.
+ * `signet admission`: the validating and mutating admission webhooks (client/policy/admission*.ts)
+ * on HTTPS.
  * Runs until stopped; SIGTERM/SIGINT close it.
  */
 export function registerAdmission(program: Command): void {
   const cmd = program
     .command('admission')
     .description(
-      'serve a Kubernetes validating admission webhook (AdmissionReview v1 at POST /validate) that applies policies to every image',
+      'serve Kubernetes admission webhooks (AdmissionReview v1): POST /validate applies policies to every image, POST /mutate pins tags to digests',
     )
     .option(
       '--policy <path>',
@@ -116,7 +117,7 @@ export function registerAdmission(program: Command): void {
       throw invalid('--tls-cert', `cannot serve HTTPS: ${(e as Error).message}`, e);
     }
     process.stdout.write(
-      `signet admission is up at ${server.url}/validate (${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, no-match-policy ${noMatch})\n`,
+      `signet admission is up at ${server.url}/validate and ${server.url}/mutate (${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, no-match-policy ${noMatch})\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

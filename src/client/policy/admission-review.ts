@@ -11,8 +11,10 @@ import type { ResourceInfo } from './engine.ts';
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
 export interface ContainerImage {
-  /** Field path of the image in the object, e.g. `spec.template.spec.containers[0].image`. */
+  /** Field path of the image in the review, e.g. `request.object.spec.containers[0].image`. */
   field: string;
+  /** The same place as a JSON pointer into the object (for a JSON patch), e.g. `/spec/containers/0/image`. */
+  pointer: string;
   image: string;
 }
 
@@ -31,6 +33,8 @@ export interface AdmissionRequest {
 export interface AdmissionResponse {
   uid: string;
   allowed: boolean;
+  /** A mutating webhook's changes: a JSON patch (RFC 6902) of the object. */
+  patch?: Array<{ op: 'replace'; path: string; value: string }>;
   status?: { code: number; message: string; reason?: string };
   warnings?: string[];
 }
@@ -69,7 +73,7 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
 const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'];
 
 /** Every image in a pod spec (containers, init containers, ephemeral containers, image volumes). */
-export function podSpecImages(spec: Obj, path: string): ContainerImage[] {
+export function podSpecImages(spec: Obj, path: string, pointer: string): ContainerImage[] {
   const out: ContainerImage[] = [];
   for (const list of CONTAINER_LISTS) {
     const v = spec[list];
@@ -81,7 +85,7 @@ export function podSpecImages(spec: Obj, path: string): ContainerImage[] {
       const image = c.image;
       if (typeof image !== 'string' || image === '')
         throw invalid(`${p}.image`, 'is missing: every container must name its image');
-      out.push({ field: `${p}.image`, image });
+      out.push({ field: `${p}.image`, pointer: `${pointer}/${list}/${i}/image`, image });
     });
   }
   // Image volumes (Kubernetes 1.31+) are images the pod runs on too: an OCI artifact mounted
@@ -97,7 +101,11 @@ export function podSpecImages(spec: Obj, path: string): ContainerImage[] {
       const ref = v.image.reference;
       if (ref === undefined || ref === null || ref === '') return;
       if (typeof ref !== 'string') throw invalid(`${p}.image.reference`, 'must be a string');
-      out.push({ field: `${p}.image.reference`, image: ref });
+      out.push({
+        field: `${p}.image.reference`,
+        pointer: `${pointer}/volumes/${i}/image/reference`,
+        image: ref,
+      });
     });
   }
   return out;
@@ -156,13 +164,17 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     spec = field(spec, k, path);
     path = `${path}.${k}`;
   }
-  return { ...base, images: podSpecImages(spec, path), ignored: false };
+  return { ...base, images: podSpecImages(spec, path, `/${specPath.join('/')}`), ignored: false };
 }
 
 /** The AdmissionReview answer the API server reads. */
 export function admissionReviewResponse(r: AdmissionResponse): Record<string, unknown> {
   const response: Obj = { uid: r.uid, allowed: r.allowed };
   if (r.status) response.status = r.status;
+  if (r.patch && r.patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(r.patch)).toString('base64');
+  }
   if (r.warnings && r.warnings.length > 0)
     // The API server limits warnings (each at most 256 characters is kept readable).
     response.warnings = r.warnings

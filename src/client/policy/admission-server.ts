@@ -1,7 +1,8 @@
 /**
- * The validating admission webhook over HTTPS: `POST /validate` takes an AdmissionReview v1 and
- * answers one (Kubernetes appends `?timeout=10s`, the webhook's timeoutSeconds; the review is
- * bounded below it), `GET /healthz` says it is up. Bodies are bounded; anything unreadable is
+ * The admission webhooks over HTTPS: `POST /validate` takes an AdmissionReview v1 and answers
+ * one (Kubernetes appends `?timeout=10s`, the webhook's timeoutSeconds; the review is bounded
+ * below it), `POST /mutate` answers with the JSON patch that pins tags to digests, `GET
+ * /healthz` says it is up. Bodies are bounded; anything unreadable is
  * answered with a denial, and the server keeps running.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -80,8 +81,8 @@ async function handle(o: AdmissionServerOptions, req: IncomingMessage, res: Serv
     send(res, 200, { status: 'ok', policies: o.controller.policies.length });
     return;
   }
-  if (url.pathname !== '/validate') {
-    send(res, 404, { error: 'not found: the webhook is at POST /validate' });
+  if (url.pathname !== '/validate' && url.pathname !== '/mutate') {
+    send(res, 404, { error: 'not found: the webhooks are at POST /validate and POST /mutate' });
     return;
   }
   if (req.method !== 'POST') {
@@ -110,7 +111,10 @@ async function handle(o: AdmissionServerOptions, req: IncomingMessage, res: Serv
   // Leave room for the answer to travel back before the API server gives up.
   const budget =
     timeout !== undefined ? Math.max(100, timeout - Math.min(1000, timeout / 5)) : undefined;
-  const answer = await o.controller.review(review, budget);
+  const answer =
+    url.pathname === '/mutate'
+      ? await o.controller.mutate(review, budget)
+      : await o.controller.review(review, budget);
   const response = answer.response as { allowed?: boolean; status?: { message?: string } };
   if (!response.allowed) o.log?.(`denied ${reviewUid(review)}: ${response.status?.message ?? ''}`);
   send(res, 200, answer);

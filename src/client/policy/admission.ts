@@ -124,6 +124,58 @@ export class AdmissionController {
     }
   }
 
+  /**
+   * The mutating webhook (policy-controller's tag resolution): every image named by a tag is
+   * pinned to `registry/repository:tag@digest`, the digest the tag names now, so the node runs
+   * what /validate then decides rather than whatever the tag names later. It never denies: an
+   * image it cannot resolve is left as written (with a warning) for /validate to decide.
+   */
+  async mutate(body: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
+    let req: AdmissionRequest;
+    try {
+      req = parseAdmissionReview(body);
+    } catch (e) {
+      return admissionReviewResponse({
+        uid: reviewUid(body),
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message: `malformed AdmissionReview: ${(e as Error).message}`,
+        },
+      });
+    }
+    const end = Date.now() + Math.min(timeoutMs ?? this.timeoutMs, this.timeoutMs);
+    const resolved = new Map<string, Promise<string | Error | undefined>>();
+    const pin = (image: string) => {
+      let p = resolved.get(image);
+      if (!p) {
+        p = (async () => {
+          const ref = parseImageReference(image, 'image');
+          if (ref.digest) return undefined;
+          const name = await this.images.resolve(ref, end);
+          return `${ref.name}${name.slice(name.lastIndexOf('@'))}`;
+        })().catch((e: unknown) => e as Error);
+        resolved.set(image, p);
+      }
+      return p;
+    };
+    const patch: NonNullable<AdmissionResponse['patch']> = [];
+    const warnings: string[] = [];
+    const images = req.ignored ? [] : req.images;
+    const pins = await Promise.all(images.map((c) => pin(c.image)));
+    for (const [i, c] of images.entries()) {
+      const r = pins[i];
+      const where = c.field.replace(/^request\.object\./, '');
+      if (r instanceof Error)
+        warnings.push(`${where} ${c.image}: not pinned to a digest: ${r.message}`);
+      else if (r !== undefined) patch.push({ op: 'replace', path: c.pointer, value: r });
+    }
+    const out: AdmissionResponse = { uid: req.uid, allowed: true, patch };
+    if (warnings.length > 0) out.warnings = warnings;
+    return admissionReviewResponse(out);
+  }
+
   async decide(req: AdmissionRequest, timeoutMs: number): Promise<AdmissionResponse> {
     const what = `${req.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name}`.trim();
     if (req.ignored) return { uid: req.uid, allowed: true };

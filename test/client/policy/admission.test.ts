@@ -34,10 +34,10 @@ let reg: TestRegistry;
 let server: RunningAdmissionServer;
 let controller: AdmissionController;
 let cert: Buffer;
-let good: { ref: string; tagRef: string };
-let good2: { ref: string; tagRef: string };
-let unsigned: { ref: string; tagRef: string };
-let warnOnly: { ref: string; tagRef: string };
+let good: ReturnType<typeof pushImage>;
+let good2: ReturnType<typeof pushImage>;
+let unsigned: ReturnType<typeof pushImage>;
+let warnOnly: ReturnType<typeof pushImage>;
 let hang: net.Server;
 let hangHost: string;
 
@@ -371,6 +371,80 @@ test(
     await u();
     await u();
     assert.equal(c.stats.evaluations, 6);
+  },
+);
+
+test(
+  '/mutate pins every tag to the digest it names now (a JSON patch); /validate then decides that digest',
+  opts,
+  async () => {
+    const missingImage = `${reg.host}/prod/missing:v1`;
+    const r = review('Deployment', {
+      containers: [
+        { name: 'web', image: good.tagRef },
+        { name: 'pinned', image: good2.ref },
+        { name: 'again', image: good.tagRef },
+      ],
+      initContainers: [{ name: 'init', image: missingImage }],
+      volumes: [{ name: 'data', image: { reference: good2.tagRef } }],
+    });
+    const m = await post(`${server.url}/mutate?timeout=10s`, r, cert);
+    assert.equal(m.status, 200);
+    assert.equal(m.json.response.uid, r.request.uid);
+    assert.equal(m.json.response.allowed, true);
+    assert.equal(m.json.response.patchType, 'JSONPatch');
+    const patch = JSON.parse(Buffer.from(m.json.response.patch, 'base64').toString());
+    const spec = '/spec/template/spec';
+    assert.deepEqual(patch, [
+      { op: 'replace', path: `${spec}/containers/0/image`, value: `${good.tagRef}@${good.digest}` },
+      { op: 'replace', path: `${spec}/containers/2/image`, value: `${good.tagRef}@${good.digest}` },
+      {
+        op: 'replace',
+        path: `${spec}/volumes/0/image/reference`,
+        value: `${good2.tagRef}@${good2.digest}`,
+      },
+    ]);
+    // what cannot be resolved is left for /validate to decide, with a warning
+    assert.equal(m.json.response.warnings.length, 1);
+    assert.match(
+      m.json.response.warnings[0],
+      /^spec\.template\.spec\.initContainers\[0\]\.image \S+prod\/missing:v1: not pinned to a digest: /,
+    );
+    // the API server applies the patch, then asks /validate about the pinned images
+    const t = (r.request.object as { spec: { template: { spec: unknown } } }).spec.template
+      .spec as {
+      containers: Array<{ image: string }>;
+      initContainers: Array<{ image: string }>;
+      volumes: Array<{ image: { reference: string } }>;
+    };
+    t.containers[0]!.image = patch[0].value;
+    t.containers[2]!.image = patch[1].value;
+    t.volumes[0]!.image.reference = patch[2].value;
+    t.initContainers = [];
+    const v = await post(`${server.url}/validate`, r, cert);
+    assert.equal(v.json.response.allowed, true, JSON.stringify(v.json.response));
+    // an unsigned image is pinned all the same (it is /validate that denies)
+    const u = await post(`${server.url}/mutate`, review('Pod', pod(unsigned.tagRef)), cert);
+    assert.equal(u.json.response.allowed, true);
+    assert.deepEqual(JSON.parse(Buffer.from(u.json.response.patch, 'base64').toString()), [
+      {
+        op: 'replace',
+        path: '/spec/containers/0/image',
+        value: `${unsigned.tagRef}@${unsigned.digest}`,
+      },
+    ]);
+    // nothing to pin: no patch; not a pod kind, or a deletion: untouched
+    for (const body of [
+      review('Pod', pod(good.ref)),
+      review('ConfigMap', {}),
+      review('Pod', pod(good.tagRef), { operation: 'DELETE' }),
+    ]) {
+      const n = await post(`${server.url}/mutate`, body, cert);
+      assert.deepEqual(n.json.response, { uid: body.request.uid, allowed: true });
+    }
+    const bad = await post(`${server.url}/mutate`, { apiVersion: 'admission.k8s.io/v1' }, cert);
+    assert.equal(bad.json.response.allowed, false);
+    assert.match(bad.json.response.status.message, /^malformed AdmissionReview: kind: /);
   },
 );
 
