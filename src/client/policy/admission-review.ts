@@ -111,6 +111,32 @@ export function podSpecImages(spec: Obj, path: string, pointer: string): Contain
   return out;
 }
 
+const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets']);
+
+function at(o: unknown, keys: string[]): unknown {
+  let v = o;
+  for (const k of keys) v = isObj(v) ? v[k] : undefined;
+  return v;
+}
+
+/**
+ * Whether an UPDATE can start containers, as policy-controller skips the rest: an object being
+ * deleted (its finalizers must still be removable), and a scale-down. Unlike policy-controller, a
+ * scale-down is let through only when the pod template is unchanged (a lower replica count
+ * together with a new image is decided as any update).
+ */
+function isChangeThatRuns(resource: string, object: Obj, oldObject: unknown): boolean {
+  if (at(object, ['metadata', 'deletionTimestamp']) != null) return false;
+  if (!SCALABLE.has(resource)) return true;
+  const replicas = at(object, ['spec', 'replicas']);
+  const before = at(oldObject, ['spec', 'replicas']);
+  if (typeof replicas !== 'number' || typeof before !== 'number' || replicas >= before) return true;
+  return (
+    JSON.stringify(at(object, ['spec', 'template'])) !==
+    JSON.stringify(at(oldObject, ['spec', 'template']))
+  );
+}
+
 /** Reads an AdmissionReview; errors name the field. */
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (!isObj(body)) throw invalid('(body)', 'must be a JSON object (an AdmissionReview)');
@@ -154,6 +180,8 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   )
     return { ...base, images: [], ignored: true };
   const object = field(req, 'object', 'request');
+  if (operation === 'UPDATE' && !isChangeThatRuns(resource.resource, object, req.oldObject))
+    return { ...base, images: [], ignored: true };
   const meta = object.metadata;
   if (isObj(meta) && isObj(meta.labels))
     for (const [k, v] of Object.entries(meta.labels))

@@ -375,6 +375,51 @@ test(
 );
 
 test(
+  'updates that start no containers are let through: an object being deleted, a scale-down of the same template',
+  opts,
+  async () => {
+    type Review = ReturnType<typeof review>;
+    const update = (r: Review, old: unknown, change: (o: Record<string, any>) => void): Review => {
+      const o = structuredClone(r.request.object) as Record<string, any>;
+      change(o);
+      return {
+        ...r,
+        request: { ...r.request, operation: 'UPDATE', object: o as never, oldObject: old as never },
+      };
+    };
+    const allowed = async (r: Review) =>
+      (await controller.review(r)).response as { allowed: boolean };
+    // a pod whose image a policy now refuses can still have its finalizers removed
+    const p = review('Pod', pod(unsigned.ref));
+    const terminating = update(p, p.request.object, (o) => {
+      o.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+      o.metadata.finalizers = [];
+    });
+    assert.equal((await allowed(terminating)).allowed, true);
+    assert.equal(
+      (await allowed(update(p, p.request.object, (o) => (o.metadata.labels = { a: 'b' })))).allowed,
+      false,
+    );
+    // scaling down a Deployment whose image a policy now refuses stops pods, it starts none
+    const d = review('Deployment', pod(unsigned.ref));
+    const old = structuredClone(d.request.object) as Record<string, any>;
+    old.spec.replicas = 3;
+    assert.equal((await allowed(update(d, old, (o) => (o.spec.replicas = 1)))).allowed, true);
+    assert.equal((await allowed(update(d, old, (o) => (o.spec.replicas = 3)))).allowed, false);
+    assert.equal((await allowed(update(d, old, (o) => (o.spec.replicas = 4)))).allowed, false);
+    // a lower count with a new template rolls out new pods: decided (policy-controller is not)
+    const sneak = update(d, old, (o) => {
+      o.spec.replicas = 1;
+      o.spec.template.spec.containers[0].image = unsigned.tagRef;
+    });
+    assert.equal((await allowed(sneak)).allowed, false);
+    // a Job has no replicas to scale down: decided
+    const j = review('Job', pod(unsigned.ref));
+    assert.equal((await allowed(update(j, j.request.object, () => {}))).allowed, false);
+  },
+);
+
+test(
   '/mutate pins every tag to the digest it names now (a JSON patch); /validate then decides that digest',
   opts,
   async () => {
