@@ -86,7 +86,7 @@ export class AdmissionController {
     this.timeoutMs = o.timeoutMs ?? 9_000;
     this.now = o.now ?? Date.now;
     this.digestGlobs = o.policies.some((p) => p.images.some((g) => g.source.includes('@')));
-    this.selectors = o.policies.some((p) => p.match.some((m) => m.matchLabels !== undefined));
+    this.selectors = o.policies.some((p) => p.match.some((m) => m.selector !== undefined));
   }
 
   /** An AdmissionReview in, an AdmissionReview out; never throws. */

@@ -20,7 +20,7 @@ import {
 import { spkiDer } from '../../core/crypto/keys.ts';
 import type { SignerPolicy, VerificationResult, VerifyOptions } from '../verify/verifier.ts';
 import { globMatches, imageGlobMatches, type ImageReference } from './glob.ts';
-import type { Authority, Policy, PolicyMode, SigningAuthority } from './types.ts';
+import type { Authority, LabelSelector, Policy, PolicyMode, SigningAuthority } from './types.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type TargetKind = 'image' | 'blob' | 'commit';
@@ -174,6 +174,26 @@ function artifactInput(t: Target): Record<string, unknown> {
   return { kind: 'commit', repository: t.repository, ref: t.ref ?? '', sha: t.sha };
 }
 
+/** A Kubernetes label selector: every label and every expression must hold. */
+export function selectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
+  return (
+    Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v) &&
+    sel.matchExpressions.every((e) => {
+      const has = Object.hasOwn(labels, e.key);
+      switch (e.operator) {
+        case 'In':
+          return has && e.values.includes(labels[e.key]!);
+        case 'NotIn':
+          return !has || !e.values.includes(labels[e.key]!);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+      }
+    })
+  );
+}
+
 /** Does `policy` cover `target` (and, at admission, this kind of resource)? */
 export function policyMatches(policy: Policy, target: Target, resource?: ResourceInfo): boolean {
   if (resource && policy.match.length > 0) {
@@ -182,7 +202,7 @@ export function policyMatches(policy: Policy, target: Target, resource?: Resourc
         m.resource === resource.resource &&
         (m.version === resource.version || m.version === '*') &&
         m.group === resource.group &&
-        Object.entries(m.matchLabels ?? {}).every(([k, v]) => resource.labels[k] === v),
+        (m.selector === undefined || selectorMatches(m.selector, resource.labels)),
     );
     if (!ok) return false;
   }

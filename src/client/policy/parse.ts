@@ -27,6 +27,7 @@ import type {
   AuthorityTrust,
   BlobMatch,
   CommitMatch,
+  LabelSelector,
   Policy,
   ResourceMatch,
   SigningAuthority,
@@ -187,25 +188,15 @@ export function parsePolicySpec(name: string, spec: unknown, ctx: PolicyContext)
   const match = list(s.match, 'spec.match').map((m, i): ResourceMatch => {
     const p = `spec.match[${i}]`;
     const o = obj(m, p, ['group', 'version', 'resource', 'selector']);
-    let matchLabels: Record<string, string> | undefined;
-    if (o.selector !== undefined) {
-      const sel = obj(o.selector, `${p}.selector`, ['matchLabels']);
-      const ml = obj(
-        sel.matchLabels ?? {},
-        `${p}.selector.matchLabels`,
-        Object.keys(sel.matchLabels ?? {}),
-      );
-      matchLabels = {};
-      for (const [k, v] of Object.entries(ml))
-        matchLabels[k] = str(v, `${p}.selector.matchLabels.${k}`, true)!;
-    }
+    const selector =
+      o.selector === undefined ? undefined : parseSelector(o.selector, `${p}.selector`);
     const resource = str(o.resource, `${p}.resource`) ?? '';
-    if (matchLabels && resource === '')
+    if (selector && resource === '')
       throw invalid(`${p}.selector`, 'a selector needs a resource type to match the labels of');
     const group = str(o.group, `${p}.group`) ?? '';
     const version = str(o.version, `${p}.version`) ?? '';
     checkResourceMatch(resource, group, version, p);
-    return { group, version, resource, matchLabels };
+    return { group, version, resource, selector };
   });
   return {
     name,
@@ -219,6 +210,33 @@ export function parsePolicySpec(name: string, spec: unknown, ctx: PolicyContext)
     threshold,
     condition: parseCondition(s.policy, 'spec.policy', 'policy'),
   };
+}
+
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+/** A Kubernetes LabelSelector (`matchLabels`, `matchExpressions`), checked as the API server does. */
+function parseSelector(v: unknown, path: string): LabelSelector {
+  const sel = obj(v, path, ['matchLabels', 'matchExpressions']);
+  const labels = sel.matchLabels ?? {};
+  const matchLabels: Record<string, string> = {};
+  for (const [k, x] of Object.entries(obj(labels, `${path}.matchLabels`, Object.keys(labels))))
+    matchLabels[k] = str(x, `${path}.matchLabels.${k}`, true)!;
+  const matchExpressions = list(sel.matchExpressions, `${path}.matchExpressions`).map((x, i) => {
+    const p = `${path}.matchExpressions[${i}]`;
+    const e = obj(x, p, ['key', 'operator', 'values']);
+    const key = str(e.key, `${p}.key`, true)!;
+    const op = str(e.operator, `${p}.operator`, true)!;
+    const operator = OPERATORS.find((o) => o === op);
+    if (!operator) throw invalid(`${p}.operator`, `"${op}" is not one of ${OPERATORS.join(', ')}`);
+    const values = list(e.values, `${p}.values`).map((y, j) => str(y, `${p}.values[${j}]`, true)!);
+    const wantsValues = operator === 'In' || operator === 'NotIn';
+    if (wantsValues && values.length === 0)
+      throw invalid(`${p}.values`, `is required for ${operator}: the label values to compare`);
+    if (!wantsValues && values.length > 0)
+      throw invalid(`${p}.values`, `must be empty for ${operator}`);
+    return { key, operator, values };
+  });
+  return { matchLabels, matchExpressions };
 }
 
 /**

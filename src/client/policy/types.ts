@@ -16,7 +16,17 @@ export interface ResourceMatch {
   group: string;
   version: string;
   resource: string;
-  matchLabels: Record<string, string> | undefined;
+  /** `selector`: which objects of that kind, by their labels (a Kubernetes LabelSelector). */
+  selector: LabelSelector | undefined;
+}
+
+export interface LabelSelector {
+  matchLabels: Record<string, string>;
+  matchExpressions: Array<{
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values: string[];
+  }>;
 }
 
 export interface BlobMatch {

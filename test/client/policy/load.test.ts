@@ -211,6 +211,51 @@ test('spec.match limits a policy to kinds of resources (and their labels) at adm
     match('{group: batch, resource: jobs}'),
     /spec\.match\[0\]\.version: "" is not v1 or "\*" \(any version\)$/,
   );
+  // matchExpressions, as Kubernetes label selectors have them
+  const sel = await loadPolicies(
+    [
+      file(
+        match(
+          '{group: apps, version: v1, resource: deployments, selector: {matchLabels: {tier: prod}, matchExpressions: [{key: team, operator: In, values: [web, api]}, {key: legacy, operator: DoesNotExist}, {key: env, operator: NotIn, values: [dev]}, {key: owner, operator: Exists}]}}',
+        ),
+      ),
+    ],
+    { defaultTrust: trust },
+  );
+  const labels = { tier: 'prod', team: 'web', owner: 'x' };
+  assert.equal(policyMatches(sel[0]!, t, res('deployments', labels)), true);
+  for (const [k, v] of [
+    ['team', 'db'],
+    ['legacy', 'yes'],
+    ['env', 'dev'],
+    ['tier', 'dev'],
+  ] as const)
+    assert.equal(policyMatches(sel[0]!, t, res('deployments', { ...labels, [k]: v })), false, k);
+  assert.equal(policyMatches(sel[0]!, t, res('deployments', { tier: 'prod', team: 'web' })), false);
+  assert.equal(
+    policyMatches(sel[0]!, t, res('deployments', { ...labels, env: 'prod' })),
+    true,
+    'NotIn holds for another value',
+  );
+  const expr = (e: string) =>
+    match(`{version: v1, resource: pods, selector: {matchExpressions: [${e}]}}`);
+  await refused(
+    expr('{key: a, operator: in, values: [x]}'),
+    /spec\.match\[0\]\.selector\.matchExpressions\[0\]\.operator: "in" is not one of In, NotIn, Exists, DoesNotExist$/,
+  );
+  await refused(
+    expr('{key: a, operator: In}'),
+    /matchExpressions\[0\]\.values: is required for In: the label values to compare$/,
+  );
+  await refused(
+    expr('{key: a, operator: Exists, values: [x]}'),
+    /matchExpressions\[0\]\.values: must be empty for Exists$/,
+  );
+  await refused(expr('{operator: Exists}'), /matchExpressions\[0\]\.key: is required$/);
+  await refused(
+    expr('{key: a, operator: Exists, value: x}'),
+    /matchExpressions\[0\]\.value: is not a known field/,
+  );
   const ok = await loadPolicies(
     [
       file(
