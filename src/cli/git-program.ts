@@ -20,6 +20,8 @@ import { moduleUrl } from '../core/module-url.ts';
  * gitsign's service settings (gitsign.fulcio, rekor, timestampServerURL, issuer, clientID,
  * redirectURL, clientSecretFile, tokenProvider, or GITSIGN_* / SIGSTORE_* in the environment)
  * replace what signet.server's signing config says, as cosign's --fulcio-url etc. do.
+ * `signet-gitsign verify` and `verify-tag` are gitsign's commands of those names (signet
+ * verify-commit, verify-tag), so scripts written for gitsign keep working.
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
@@ -147,6 +149,13 @@ function timeoutMs(cfg: Map<string, string>): number {
 
 /** Runs the program; resolves to the exit code. */
 export async function gitProgram(argv: string[], io: Io): Promise<number> {
+  // gitsign's own commands (`gitsign verify [COMMIT]`, `gitsign verify-tag TAG`, with
+  // --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp], --insecure-ignore-sct):
+  // signet's verify-commit and verify-tag, which take the same flags.
+  if (argv[0] === 'verify' || argv[0] === 'verify-tag') {
+    const { main } = await import('./main.ts');
+    return main([argv[0] === 'verify' ? 'verify-commit' : 'verify-tag', ...argv.slice(1)]);
+  }
   let args: Args;
   try {
     args = parseProgramArgs(argv);

@@ -292,3 +292,41 @@ test("gitsign's program flags: --version answers; -v verifies as --verify does",
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\[GNUPG:\] GOODSIG [0-9A-F]{40} dev@signet\.local$/m);
 });
+
+test("gitsign's verify commands: signet-gitsign verify [COMMIT] and verify-tag TAG, with gitsign's flags", async () => {
+  await must(commit('for gitsign verify', { SIGSTORE_ID_TOKEN: token }));
+  await must(
+    world.git(repo, ['tag', '-s', '-m', 'release', 'v-gitsign'], { SIGSTORE_ID_TOKEN: token }),
+  );
+  const issuer = `${stack.url}/oidc`;
+  const who = ['--certificate-oidc-issuer', issuer];
+  const ok = await run(
+    PROGRAM,
+    ['verify', '--certificate-identity', 'dev@signet.local', ...who, 'HEAD'],
+    repo,
+    world.env,
+  );
+  assert.equal(ok.status, 0, ok.stderr);
+  const re = await run(
+    PROGRAM,
+    ['verify', '--certificate-identity-regexp', 'dev@signet\\.local', ...who],
+    repo,
+    world.env,
+  );
+  assert.equal(re.status, 0, re.stderr);
+  const tag = await run(
+    PROGRAM,
+    ['verify-tag', '--certificate-identity', 'dev@signet.local', ...who, 'v-gitsign'],
+    repo,
+    world.env,
+  );
+  assert.equal(tag.status, 0, tag.stderr);
+  const other = await run(
+    PROGRAM,
+    ['verify', '--certificate-identity', 'mallory@signet.local', ...who, 'HEAD'],
+    repo,
+    world.env,
+  );
+  assert.notEqual(other.status, 0);
+  assert.match(other.stderr, /mallory@signet\.local/);
+});
