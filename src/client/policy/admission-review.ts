@@ -183,6 +183,13 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (operation === 'UPDATE' && !isChangeThatRuns(resource.resource, object, req.oldObject))
     return { ...base, images: [], ignored: true };
   const meta = object.metadata;
+  // What a policy condition may include (spec.policy includeSpec, includeObjectMeta,
+  // includeTypeMeta), under policy-controller's names.
+  resource.object = {
+    spec: object.spec ?? null,
+    metadata: meta ?? null,
+    typemeta: { apiVersion: object.apiVersion ?? null, kind: object.kind ?? null },
+  };
   if (isObj(meta) && isObj(meta.labels))
     for (const [k, v] of Object.entries(meta.labels))
       if (typeof v === 'string') resource.labels[k] = v;

@@ -25,6 +25,8 @@ import {
 } from './engine.ts';
 import { parseImageReference, type ImageReference } from './glob.ts';
 import type { Policy } from './types.ts';
+import type { ObjectPart } from './cel-env.ts';
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /** Resolves images and gathers their signatures and attestations (client/oci in production). */
 export interface ImageEvidenceProvider {
@@ -75,6 +77,8 @@ export class AdmissionController {
   private readonly inflight = new Map<string, Promise<Decision>>();
   private readonly digestGlobs: boolean;
   private readonly selectors: boolean;
+  /** The object parts some policy condition sees: decisions then depend on them too. */
+  private readonly objectParts: ObjectPart[];
   stats = { reviews: 0, cacheHits: 0, evaluations: 0, timeouts: 0 };
 
   constructor(o: AdmissionOptions) {
@@ -87,6 +91,7 @@ export class AdmissionController {
     this.now = o.now ?? Date.now;
     this.digestGlobs = o.policies.some((p) => p.images.some((g) => g.source.includes('@')));
     this.selectors = o.policies.some((p) => p.match.some((m) => m.selector !== undefined));
+    this.objectParts = [...new Set(o.policies.flatMap((p) => p.includes))];
   }
 
   /** An AdmissionReview in, an AdmissionReview out; never throws. */
@@ -268,7 +273,15 @@ export class AdmissionController {
   /** The decision about one image (cached per digest while it is allowed). */
   async decideImage(image: string, resource: ResourceInfo, deadline: number): Promise<Decision> {
     const ref = parseImageReference(image, 'image');
-    const scope = `${resource.group}/${resource.version}/${resource.resource}${this.selectors ? JSON.stringify(resource.labels) : ''}`;
+    // The cache key holds all a decision depends on: with conditions over the object, its
+    // included parts (by digest).
+    const objectKey =
+      this.objectParts.length === 0
+        ? ''
+        : createHash('sha256')
+            .update(JSON.stringify(this.objectParts.map((p) => resource.object?.[p] ?? null)))
+            .digest('hex');
+    const scope = `${resource.group}/${resource.version}/${resource.resource}${this.selectors ? JSON.stringify(resource.labels) : ''}${objectKey}`;
     const target: Target = { kind: 'image', ref };
     // An image no policy covers needs no registry round trip (unless globs pin digests).
     if (!this.digestGlobs || ref.digest) {

@@ -23,6 +23,15 @@ export const POLICY_INPUTS: Record<string, string> = {
   artifact: 'map',
 };
 
+/**
+ * The parts of the admitted Kubernetes object a policy-level condition may also see, each when
+ * its policy asks (policy-controller's includeSpec, includeObjectMeta, includeTypeMeta), under
+ * policy-controller's names: the object's `spec`, its `metadata`, and `typemeta` (apiVersion,
+ * kind). Outside admission they are null.
+ */
+export const OBJECT_PARTS = ['spec', 'metadata', 'typemeta'] as const;
+export type ObjectPart = (typeof OBJECT_PARTS)[number];
+
 const LIMITS = {
   maxAstNodes: 2000,
   maxDepth: 64,
@@ -37,12 +46,46 @@ function environment(inputs: Record<string, string>): Environment {
   return env;
 }
 
-export const ENVIRONMENTS = {
-  statement: environment(STATEMENT_INPUTS),
-  policy: environment(POLICY_INPUTS),
-};
+/**
+ * Where a condition is written: an attestation's (`statement`), or a policy's, with the object
+ * parts it included (`policy+spec+metadata`): a condition naming a part its policy did not
+ * include does not compile.
+ */
+export type CelScope = 'statement' | 'policy' | `policy+${string}`;
 
-export type CelScope = keyof typeof ENVIRONMENTS;
+/** The scope of a policy-level condition that sees `parts` of the admitted object. */
+export function policyScope(parts: readonly ObjectPart[]): CelScope {
+  return parts.length === 0 ? 'policy' : `policy+${[...parts].sort().join('+')}`;
+}
+
+/** The object parts a policy scope includes. */
+export function scopeParts(scope: CelScope): ObjectPart[] {
+  if (!scope.startsWith('policy+')) return [];
+  const parts = scope.slice('policy+'.length).split('+');
+  for (const p of parts)
+    if (!(OBJECT_PARTS as readonly string[]).includes(p))
+      throw new Error(`${p} is not a part of an admitted object`);
+  return parts as ObjectPart[];
+}
+
+const environments = new Map<CelScope, Environment>();
+
+/** The environment of `scope`, made once. */
+export function environmentFor(scope: CelScope): Environment {
+  let env = environments.get(scope);
+  if (!env) {
+    const inputs =
+      scope === 'statement'
+        ? STATEMENT_INPUTS
+        : {
+            ...POLICY_INPUTS,
+            ...Object.fromEntries(scopeParts(scope).map((p) => [p, 'dyn'])),
+          };
+    env = environment(inputs);
+    environments.set(scope, env);
+  }
+  return env;
+}
 
 export function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e)

@@ -9,7 +9,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { ENVIRONMENTS, firstLine, memoryInUse, type CelScope } from './cel-env.ts';
+import { environmentFor, firstLine, memoryInUse, type CelScope } from './cel-env.ts';
 
 export interface CelJob {
   id: number;
@@ -29,7 +29,7 @@ function program(source: string, scope: CelScope) {
   const key = `${scope}\u0000${source}`;
   let p = programs.get(key);
   if (!p) {
-    p = ENVIRONMENTS[scope].parse(source) as (input: Record<string, unknown>) => unknown;
+    p = environmentFor(scope).parse(source) as (input: Record<string, unknown>) => unknown;
     programs.set(key, p);
     if (programs.size > 1000) programs.delete(programs.keys().next().value!);
   }
@@ -54,4 +54,7 @@ port.on('message', (job: CelJob) => {
   }
   post({ id: job.id, answer });
 });
+// The usual environments, made before the first job waits on them.
+environmentFor('statement');
+environmentFor('policy');
 post({ ready: true });

@@ -7,9 +7,10 @@
  */
 import { invalid, SignetError, verificationFailed } from '../../core/errors.ts';
 import {
-  ENVIRONMENTS,
+  environmentFor,
   firstLine,
   POLICY_INPUTS,
+  scopeParts,
   STATEMENT_INPUTS,
   type CelScope,
 } from './cel-env.ts';
@@ -34,7 +35,7 @@ export interface CelCondition {
 /** Compiles and type-checks `source`; errors name `field` and say what is wrong. */
 export function compileCondition(source: string, scope: CelScope, field: string): CelCondition {
   if (source.trim() === '') throw invalid(field, 'is an empty CEL expression');
-  const env = ENVIRONMENTS[scope];
+  const env = environmentFor(scope);
   let checked;
   try {
     checked = env.check(source);
@@ -71,5 +72,7 @@ export function compileCondition(source: string, scope: CelScope, field: string)
 
 /** Names the inputs of a scope, for messages and docs. */
 export function conditionInputs(scope: CelScope): string[] {
-  return Object.keys(scope === 'statement' ? STATEMENT_INPUTS : POLICY_INPUTS);
+  return scope === 'statement'
+    ? Object.keys(STATEMENT_INPUTS)
+    : [...Object.keys(POLICY_INPUTS), ...scopeParts(scope)];
 }

@@ -21,6 +21,7 @@ import { spkiDer } from '../../core/crypto/keys.ts';
 import type { SignerPolicy, VerificationResult, VerifyOptions } from '../verify/verifier.ts';
 import { globMatches, imageGlobMatches, type ImageReference } from './glob.ts';
 import type { Authority, LabelSelector, Policy, PolicyMode, SigningAuthority } from './types.ts';
+import type { ObjectPart } from './cel-env.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type TargetKind = 'image' | 'blob' | 'commit';
@@ -56,6 +57,8 @@ export interface ResourceInfo {
   version: string;
   resource: string;
   labels: Record<string, string>;
+  /** The object's parts a policy condition may include (spec.policy includeSpec, ...). */
+  object?: Record<ObjectPart, unknown>;
 }
 
 export type NoMatchPolicy = 'allow' | 'warn' | 'deny';
@@ -414,6 +417,7 @@ export async function evaluatePolicy(
   target: Target,
   evidence: Evidence[],
   deadline?: number,
+  resource?: ResourceInfo,
 ): Promise<PolicyOutcome> {
   const evaluations: AuthorityEvaluation[] = [];
   for (const a of p.authorities)
@@ -432,7 +436,9 @@ export async function evaluatePolicy(
     for (const [i, a] of p.authorities.entries())
       if (evaluations[i]!.outcome.passed) authorityMatches[a.name] = evaluations[i]!.matches;
     try {
-      const input = { authorityMatches, artifact: artifactInput(target) };
+      const input: Record<string, unknown> = { authorityMatches, artifact: artifactInput(target) };
+      // Outside admission there is no object: its parts are null.
+      for (const part of p.includes) input[part] = resource?.object?.[part] ?? null;
       if (!(await p.condition.evaluate(input, deadline))) {
         passed = false;
         reasons.push(`the policy condition ${p.condition.source} is false`);
@@ -478,7 +484,7 @@ export async function evaluate(
     if (noMatch === 'warn') decision.warnings.push(msg);
   }
   for (const p of matching) {
-    const outcome = await evaluatePolicy(p, target, evidence, opts.deadline);
+    const outcome = await evaluatePolicy(p, target, evidence, opts.deadline, opts.resource);
     decision.policies.push(outcome);
     if (outcome.passed) continue;
     const why = failureSummary(outcome);

@@ -18,7 +18,8 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../verify/policy.ts';
 import type { VerifyOptions } from '../verify/verifier.ts';
 import { predicateTypeOf } from '../sign/predicate.ts';
-import { compileCondition, type CelCondition, type CelScope } from './cel.ts';
+import { compileCondition, type CelCondition } from './cel.ts';
+import { policyScope, type ObjectPart } from './cel-env.ts';
 import { compileImageGlob, compilePathGlob } from './glob.ts';
 import { parseReference } from '../../core/oci/reference.ts';
 import type {
@@ -208,7 +209,10 @@ export function parsePolicySpec(name: string, spec: unknown, ctx: PolicyContext)
     match,
     authorities,
     threshold,
-    condition: parseCondition(s.policy, 'spec.policy', 'policy'),
+    ...(() => {
+      const c = parseCondition(s.policy, 'spec.policy', 'policy');
+      return { condition: c?.condition, includes: c?.includes ?? [] };
+    })(),
   };
 }
 
@@ -269,8 +273,22 @@ function checkResourceMatch(resource: string, group: string, version: string, p:
     throw invalid(`${p}.version`, `${JSON.stringify(version)} is not v1 or "*" (any version)`);
 }
 
-/** `policy: {type, data}`: CEL only; CUE and Rego are refused by name. */
-function parseCondition(v: unknown, path: string, scope: CelScope): CelCondition | undefined {
+/** spec.policy's booleans naming the object parts its condition sees (policy-controller's). */
+const INCLUDE_FLAGS: ReadonlyArray<[string, ObjectPart]> = [
+  ['includeSpec', 'spec'],
+  ['includeObjectMeta', 'metadata'],
+  ['includeTypeMeta', 'typemeta'],
+];
+
+/**
+ * `policy: {type, data}`: CEL only; CUE and Rego are refused by name. A policy's (spec.policy)
+ * may include parts of the admitted object; an attestation's sees its statement only.
+ */
+function parseCondition(
+  v: unknown,
+  path: string,
+  scope: 'statement' | 'policy',
+): { condition: CelCondition; includes: ObjectPart[] } | undefined {
   if (v === undefined || v === null) return undefined;
   const o = obj(v, path, [
     'type',
@@ -278,9 +296,7 @@ function parseCondition(v: unknown, path: string, scope: CelScope): CelCondition
     'remote',
     'configMapRef',
     'fetchConfigFile',
-    'includeSpec',
-    'includeObjectMeta',
-    'includeTypeMeta',
+    ...INCLUDE_FLAGS.map(([k]) => k),
   ]);
   const type = str(o.type, `${path}.type`, true)!;
   if (type === 'cue' || type === 'rego')
@@ -291,17 +307,30 @@ function parseCondition(v: unknown, path: string, scope: CelScope): CelCondition
       { field: `${path}.type` },
     );
   if (type !== 'cel') throw invalid(`${path}.type`, `"${type}" is not a policy language: use cel`);
-  for (const k of [
-    'remote',
-    'configMapRef',
-    'fetchConfigFile',
-    'includeSpec',
-    'includeObjectMeta',
-    'includeTypeMeta',
-  ])
+  for (const k of ['remote', 'configMapRef'])
     if (o[k] !== undefined)
       throw invalid(`${path}.${k}`, 'is not supported: give the CEL expression inline in data');
-  return compileCondition(str(o.data, `${path}.data`, true)!, scope, `${path}.data`);
+  if (o.fetchConfigFile !== undefined)
+    throw invalid(
+      `${path}.fetchConfigFile`,
+      "is not supported: Signet does not fetch images' config files for conditions",
+    );
+  const includes: ObjectPart[] = [];
+  for (const [k, part] of INCLUDE_FLAGS) {
+    if (bool(o[k], `${path}.${k}`) !== true) continue;
+    if (scope === 'statement')
+      throw invalid(
+        `${path}.${k}`,
+        'belongs in spec.policy: an attestation condition sees its statement, not the admitted object',
+      );
+    includes.push(part);
+  }
+  const condition = compileCondition(
+    str(o.data, `${path}.data`, true)!,
+    scope === 'statement' ? 'statement' : policyScope(includes),
+    `${path}.data`,
+  );
+  return { condition, includes };
 }
 
 function matcherOf(
@@ -640,7 +669,7 @@ function parseAuthority(v: unknown, path: string, index: number, ctx: PolicyCont
     return {
       name: str(a.name, `${p}.name`, true)!,
       predicateType,
-      condition: parseCondition(a.policy, `${p}.policy`, 'statement'),
+      condition: parseCondition(a.policy, `${p}.policy`, 'statement')?.condition,
     };
   });
   const distinct = key ? 1 : identities.length;

@@ -769,3 +769,55 @@ spec:
     }
   },
 );
+
+test(
+  'spec.policy includeSpec, includeObjectMeta, includeTypeMeta: the condition sees the admitted object, and the cache keys on it',
+  opts,
+  async () => {
+    const f = S.write(
+      'admission-object.yaml',
+      `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: prod-namespace}
+spec:
+  images: [{glob: "${reg.host}/prod/**"}]
+  authorities:
+    - name: alice
+      keyless: {identities: [{subject: alice@example.com, issuer: "${S.issuer}"}]}
+  policy:
+    type: cel
+    includeSpec: true
+    includeObjectMeta: true
+    includeTypeMeta: true
+    data: 'metadata.namespace == "prod" && typemeta.kind == "Pod" && spec.containers.size() == 1 && "alice" in authorityMatches'
+`,
+    );
+    const policies = await loadPolicies([f], { defaultTrust: { root: S.root, label: 'stack' } });
+    assert.deepEqual(policies[0]!.includes.sort(), ['metadata', 'spec', 'typemeta']);
+    // Cache on: a decision for one object must not answer for another.
+    const c = new AdmissionController({
+      policies,
+      images: registryEvidence(policies, { http: { timeoutMs: 5000 } }),
+      noMatch: 'deny',
+      timeoutMs: 3000,
+      cacheTtlMs: 60_000,
+    });
+    const inNamespace = (ns: string, images: string[]) => {
+      const r = review('Pod', pod(...images)) as {
+        request: { object: { metadata: { namespace: string } } };
+      };
+      r.request.object.metadata.namespace = ns;
+      return r;
+    };
+    const allowed = async (r: unknown) =>
+      ((await c.review(r)) as { response: { allowed: boolean } }).response.allowed;
+    assert.equal(await allowed(inNamespace('prod', [good.ref])), true);
+    assert.equal(await allowed(inNamespace('dev', [good.ref])), false);
+    assert.equal(
+      await allowed(inNamespace('prod', [good.ref, good2.ref])),
+      false,
+      'two containers',
+    );
+    assert.equal(await allowed(inNamespace('prod', [good.ref])), true);
+  },
+);

@@ -402,3 +402,45 @@ test('files a policy names: missing, a folder, not JSON: a sentence naming the f
       return true;
     });
 });
+
+test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta: a condition sees only the parts its policy includes', async () => {
+  const policy = (fields: string, data: string) =>
+    doc(`${GOOD_SPEC}\n  policy: {type: cel, ${fields}data: ${JSON.stringify(data)}}`);
+  const p = await loadPolicies(
+    [
+      file(
+        policy(
+          'includeSpec: true, includeObjectMeta: true, ',
+          'metadata.namespace == "prod" && has(spec.containers)',
+        ),
+      ),
+    ],
+    { defaultTrust: trust },
+  );
+  assert.deepEqual(p[0]!.includes.sort(), ['metadata', 'spec']);
+  // Without the flag, the part is not there to name.
+  await refused(
+    policy('', 'metadata.namespace == "prod"'),
+    /spec\.policy\.data: CEL expression does not compile/,
+  );
+  await refused(
+    policy('includeSpec: true, ', 'typemeta.kind == "Pod"'),
+    /spec\.policy\.data: CEL expression does not compile/,
+  );
+  await refused(policy('includeSpec: false, ', 'has(spec.containers)'), /does not compile/);
+  await refused(
+    policy('includeSpec: "yes", ', 'true'),
+    /spec\.policy\.includeSpec: must be true or false/,
+  );
+  await refused(
+    policy('fetchConfigFile: true, ', 'true'),
+    /spec\.policy\.fetchConfigFile: is not supported: Signet does not fetch images' config files/,
+  );
+  // An attestation's condition sees its statement, not the object.
+  await refused(
+    doc(
+      `${GOOD_SPEC}\n      attestations:\n        - name: prov\n          predicateType: slsaprovenance1\n          policy: {type: cel, includeSpec: true, data: "true"}`,
+    ),
+    /attestations\[0\]\.policy\.includeSpec: belongs in spec\.policy/,
+  );
+});
