@@ -10,7 +10,7 @@ import { send, type HttpOptions } from '../../services/http/outbound.ts';
 import { loadTrustedRoot, witnessPolicy, type VerifyFlags } from '../verify/setup.ts';
 import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts';
 import { Monitor, type MonitorOptions } from './monitor.ts';
-import { CtSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
+import { ctSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
 import type { Webhook } from './alerts.ts';
 const fs = process.getBuiltinModule('node:fs');
 
@@ -120,7 +120,7 @@ export async function monitorSources(
   if (n === 0) throw invalid('--log', 'the trusted root names no log to follow');
   const out: LogSource[] = [];
   for (const l of tlogs) out.push(await tlogSource(l, http, where(l.baseUrl, n)));
-  for (const l of ctlogs) out.push(new CtSource(l, http, where(l.baseUrl, n)));
+  for (const l of ctlogs) out.push(await ctSource(l, http, where(l.baseUrl, n)));
   for (const r of readFrom ?? []) {
     const eq = r.indexOf('=');
     if (eq !== -1 && !out.some((s) => under(trim(r.slice(0, eq)), s.url)))

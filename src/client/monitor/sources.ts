@@ -7,17 +7,20 @@
  * - `tiles`: a C2SP tlog-tiles log (Signet's Rekor shards, Rekor v2): `checkpoint`, hash tiles
  *   and entry bundles; consistency proofs are computed from the tiles, not asked of the log.
  * - `rekor-v1`: the Rekor v1 REST API (`/api/v1/log`, `/log/proof`, `/log/entries/retrieve`).
- * - `ct`: an RFC 6962 CT log (`get-sth`, `get-sth-consistency`, `get-entries`).
+ * - `ct`: an RFC 6962 CT log (`get-sth`, `get-sth-consistency`, `get-entries`), or a
+ *   static-ct-api log (TesseraCT, Sunlight: public-good's CT log): `checkpoint`, hash tiles and
+ *   data tiles; which of the two a log speaks is asked once (`ctSource`), as rekor-monitor does.
  */
-import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { invalid, SignetError, verificationFailed } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { originOfUrl, parseCheckpoint } from '../../core/note/checkpoint.ts';
 import { trustedLogVerifier } from '../../core/note/keys.ts';
-import { verifyNote } from '../../core/note/note.ts';
+import { verifyNote, type NoteVerifier } from '../../core/note/note.ts';
 import { verifyTreeHead } from '../../core/ct/sth.ts';
+import { decodeDataTile, rfc6962NoteVerifier } from '../../core/ct/static-ct.ts';
 import { decodeEntryBundle, decodeHashTile } from '../../core/tiles/tiles.ts';
-import { entriesPath, tilePath, TILE_WIDTH } from '../../core/tiles/paths.ts';
+import { dataTilePath, entriesPath, tilePath, TILE_WIDTH } from '../../core/tiles/paths.ts';
 import { NodeCache, TileProofBuilder } from '../../core/tiles/proofs.ts';
 import type { TransparencyLogInstance } from '../../bundle/trusted-root.ts';
 import { badResponse, parseJson, send, type HttpOptions } from '../../services/http/outbound.ts';
@@ -87,51 +90,19 @@ function signatureError(url: string, e: unknown): SignetError {
   );
 }
 
-export class TilesSource implements LogSource {
-  readonly kind = 'tiles' as const;
-  readonly firstIndex = 0;
-  readonly url: string;
-  readonly log: TransparencyLogInstance;
-  readonly #http: HttpOptions;
-  readonly #origin: string;
-  readonly readFrom: string;
+/**
+ * The hash tiles of a tile-based log (c2sp.org/tlog-tiles, and static-ct-api's): fetched, sized
+ * exactly, full ones kept (bounded), and the proofs and roots computed from them.
+ */
+class HashTiles {
+  readonly #url: string;
+  readonly #get: (path: string) => Promise<Uint8Array>;
   readonly #cache = new NodeCache(100_000);
   readonly #tiles = new Map<string, Uint8Array[]>();
 
-  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
-    this.log = log;
-    this.url = log.baseUrl.replace(/\/+$/, '');
-    this.#http = http;
-    this.#origin = originOfUrl(this.url) ?? this.url;
-    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
-  }
-
-  async #get(path: string): Promise<Uint8Array> {
-    return (
-      await send({ service: 'the log', method: 'GET', url: `${this.readFrom}/${path}` }, this.#http)
-    ).body;
-  }
-
-  async head(): Promise<LogHead> {
-    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
-  }
-
-  openHead(note: string): LogHead {
-    const keyId = this.log.checkpointKeyId ?? this.log.logId;
-    let text: string;
-    try {
-      text = verifyNote(
-        note,
-        [trustedLogVerifier(this.#origin, keyId, this.log.publicKey)],
-        'checkpoint',
-      ).text;
-    } catch (e) {
-      throw signatureError(this.url, e);
-    }
-    const cp = parseCheckpoint(text, 'checkpoint');
-    if (cp.origin !== this.#origin)
-      throw signatureError(this.url, new Error(`origin "${cp.origin}" is not "${this.#origin}"`));
-    return { size: cp.size, rootHash: cp.rootHash, note };
+  constructor(url: string, get: (path: string) => Promise<Uint8Array>) {
+    this.#url = url;
+    this.#get = get;
   }
 
   /** Hash tile (level, index) at `width`: exactly that many hashes, or a TILE_SIZE failure. */
@@ -145,12 +116,12 @@ export class TilesSource implements LogSource {
     try {
       hashes = decodeHashTile(bytes, path);
     } catch (e) {
-      throw verificationFailed('TILE_SIZE', `${this.url}/${path}: ${(e as Error).message}`, e);
+      throw verificationFailed('TILE_SIZE', `${this.#url}/${path}: ${(e as Error).message}`, e);
     }
     if (hashes.length !== width)
       throw verificationFailed(
         'TILE_SIZE',
-        `${this.url}/${path} has ${hashes.length} hashes; ${width} were asked for`,
+        `${this.#url}/${path} has ${hashes.length} hashes; ${width} were asked for`,
       );
     if (width === TILE_WIDTH) {
       if (this.#tiles.size >= 4096) this.#tiles.clear();
@@ -171,30 +142,96 @@ export class TilesSource implements LogSource {
     return this.#builder(size).root();
   }
 
-  async *leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+  /**
+   * The entry tiles (`path(n, width)`) covering [from, to), decoded, fetched several at once
+   * and yielded in order.
+   */
+  async *leaves(
+    from: number,
+    to: number,
+    path: (n: number, width: number) => string,
+    decode: (bytes: Uint8Array, path: string, first: number) => Uint8Array[],
+  ): AsyncGenerator<Uint8Array[]> {
     const first = Math.floor(from / TILE_WIDTH);
     const tasks: Array<() => Promise<Uint8Array[]>> = [];
     for (let n = first; n * TILE_WIDTH < to; n++) {
       const width = Math.min(TILE_WIDTH, to - n * TILE_WIDTH);
       tasks.push(async () => {
-        const path = entriesPath(n, width);
-        const bytes = await this.#get(path);
+        const p = path(n, width);
+        const bytes = await this.#get(p);
         let entries: Uint8Array[];
         try {
-          entries = decodeEntryBundle(bytes, path);
+          entries = decode(bytes, p, n * TILE_WIDTH);
         } catch (e) {
-          throw verificationFailed('TILE_SIZE', `${this.url}/${path}: ${(e as Error).message}`, e);
+          throw verificationFailed('TILE_SIZE', `${this.#url}/${p}: ${(e as Error).message}`, e);
         }
         if (entries.length !== width)
           throw verificationFailed(
             'TILE_SIZE',
-            `${this.url}/${path} has ${entries.length} entries; ${width} were asked for`,
+            `${this.#url}/${p} has ${entries.length} entries; ${width} were asked for`,
           );
         const skip = Math.max(0, from - n * TILE_WIDTH);
         return skip > 0 ? entries.slice(skip) : entries;
       });
     }
     yield* ordered(tasks, PREFETCH_TILES);
+  }
+}
+
+function getter(
+  service: string,
+  readFrom: string,
+  http: HttpOptions,
+): (path: string) => Promise<Uint8Array> {
+  return async (path) =>
+    (await send({ service, method: 'GET', url: `${readFrom}/${path}` }, http)).body;
+}
+
+export class TilesSource implements LogSource {
+  readonly kind = 'tiles' as const;
+  readonly firstIndex = 0;
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  readonly #origin: string;
+  readonly readFrom: string;
+  readonly #get: (path: string) => Promise<Uint8Array>;
+  readonly #tiles: HashTiles;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
+    this.log = log;
+    this.url = log.baseUrl.replace(/\/+$/, '');
+    this.#origin = originOfUrl(this.url) ?? this.url;
+    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
+    this.#get = getter('the log', this.readFrom, http);
+    this.#tiles = new HashTiles(this.url, this.#get);
+  }
+
+  async head(): Promise<LogHead> {
+    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
+  }
+
+  openHead(note: string): LogHead {
+    const keyId = this.log.checkpointKeyId ?? this.log.logId;
+    return openCheckpoint(
+      this.url,
+      this.#origin,
+      note,
+      trustedLogVerifier(this.#origin, keyId, this.log.publicKey),
+    );
+  }
+
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    return this.#tiles.consistencyProof(from, to);
+  }
+
+  rootAt(size: number): Promise<Uint8Array> {
+    return this.#tiles.rootAt(size);
+  }
+
+  leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+    return this.#tiles.leaves(from, to, entriesPath, (bytes, path) =>
+      decodeEntryBundle(bytes, path),
+    );
   }
 
   facts(leaf: Uint8Array): EntryFacts {
@@ -205,6 +242,122 @@ export class TilesSource implements LogSource {
     const n = Math.floor(index / TILE_WIDTH);
     return `${this.readFrom}/${entriesPath(n)}#${index}`;
   }
+}
+
+/** A checkpoint note checked with `verifier`, whose origin must be the log's. */
+function openCheckpoint(
+  url: string,
+  origin: string,
+  note: string,
+  verifier: NoteVerifier,
+): LogHead {
+  let text: string;
+  try {
+    text = verifyNote(note, [verifier], 'checkpoint').text;
+  } catch (e) {
+    throw signatureError(url, e);
+  }
+  const cp = parseCheckpoint(text, 'checkpoint');
+  if (cp.origin !== origin)
+    throw signatureError(url, new Error(`origin "${cp.origin}" is not "${origin}"`));
+  return { size: cp.size, rootHash: cp.rootHash, note };
+}
+
+/**
+ * A static-ct-api CT log (c2sp.org/static-ct-api; core/ct/static-ct.ts): its checkpoint signed
+ * with the CT log's key as an RFC6962NoteSignature, hash tiles, and data tiles whose entries are
+ * rebuilt into the MerkleTreeLeaf the tree hashes; each entry's leaf_index must be its place.
+ */
+export class StaticCtSource implements LogSource {
+  readonly kind = 'ct' as const;
+  readonly firstIndex = 0;
+  readonly url: string;
+  readonly log: TransparencyLogInstance;
+  readonly readFrom: string;
+  readonly #origin: string;
+  readonly #get: (path: string) => Promise<Uint8Array>;
+  readonly #tiles: HashTiles;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
+    this.log = log;
+    this.url = log.baseUrl.replace(/\/+$/, '');
+    // static-ct-api: the origin is the submission prefix without its scheme.
+    this.#origin = originOfUrl(this.url) ?? this.url;
+    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
+    this.#get = getter('the CT log', this.readFrom, http);
+    this.#tiles = new HashTiles(this.url, this.#get);
+  }
+
+  async head(): Promise<LogHead> {
+    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
+  }
+
+  openHead(note: string): LogHead {
+    return openCheckpoint(
+      this.url,
+      this.#origin,
+      note,
+      rfc6962NoteVerifier(this.#origin, this.log.logId, this.log.publicKey),
+    );
+  }
+
+  consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    return this.#tiles.consistencyProof(from, to);
+  }
+
+  rootAt(size: number): Promise<Uint8Array> {
+    return this.#tiles.rootAt(size);
+  }
+
+  leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
+    return this.#tiles.leaves(from, to, dataTilePath, (bytes, path, first) =>
+      decodeDataTile(bytes, path).map((e, k) => {
+        if (e.leafIndex !== first + k)
+          throw invalid(
+            `${path}[${k}]`,
+            e.leafIndex === undefined
+              ? 'has no leaf_index extension'
+              : `says it is entry ${e.leafIndex}, at index ${first + k}`,
+          );
+        return e.leaf;
+      }),
+    );
+  }
+
+  facts(leaf: Uint8Array): EntryFacts {
+    return ctEntryFacts(leaf);
+  }
+
+  entryUrl(index: number): string {
+    return `${this.readFrom}/${dataTilePath(Math.floor(index / TILE_WIDTH))}#${index}`;
+  }
+}
+
+/**
+ * The source for a CT log of the trusted root: RFC 6962 when it answers get-sth, static-ct-api
+ * when it has no get-sth but a checkpoint (rekor-monitor's ct_monitor asks the same way).
+ * A log that answers neither is read as RFC 6962, whose errors then say what failed.
+ */
+export async function ctSource(
+  log: TransparencyLogInstance,
+  http: HttpOptions = {},
+  readFrom?: string,
+): Promise<LogSource> {
+  const base = (readFrom ?? log.baseUrl).replace(/\/+$/, '');
+  const status = async (path: string): Promise<number | undefined> => {
+    try {
+      const res = await send(
+        { service: 'the CT log', method: 'GET', url: `${base}/${path}`, allow: [404] },
+        http,
+      );
+      return res.status;
+    } catch {
+      return undefined;
+    }
+  };
+  if ((await status('ct/v1/get-sth')) === 404 && (await status('checkpoint')) === 200)
+    return new StaticCtSource(log, http, readFrom);
+  return new CtSource(log, http, readFrom);
 }
 
 type J = Record<string, unknown>;

@@ -46,6 +46,11 @@ export function entriesPath(index: number, width?: number): string {
   return `tile/entries/${formatTileIndex(index)}${suffix(width)}`;
 }
 
+/** `tile/data/<N>[.p/<W>]`: a static-ct-api log's entries (c2sp.org/static-ct-api). */
+export function dataTilePath(index: number, width?: number): string {
+  return `tile/data/${formatTileIndex(index)}${suffix(width)}`;
+}
+
 /**
  * Parse the part of a tile path after `tile/` (e.g. `0/x001/234.p/7` or `entries/005`),
  * strictly: every group exactly 3 digits, `x` on all but the last, no leading zeros in L or W.
