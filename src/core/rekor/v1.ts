@@ -33,7 +33,8 @@ export function parseProposedEntryV1(value: unknown): ParsedEntry {
   const top = fields(object(value, ''), '', ['kind', 'apiVersion', 'spec']);
   const kind = string(top.kind, 'kind');
   const apiVersion = string(top.apiVersion, 'apiVersion');
-  const versions = V1_KINDS[kind];
+  // Own properties only: `constructor` or `toString` is no kind.
+  const versions = Object.hasOwn(V1_KINDS, kind) ? V1_KINDS[kind] : undefined;
   if (!versions)
     throw new SignetError(
       'unsupported',

@@ -462,6 +462,14 @@ describe('Signet Rekor service over HTTP', () => {
         match: /not supported/,
       },
       {
+        name: 'a kind named like an Object.prototype member',
+        path: '/api/v1/log/entries',
+        body: mutate((b) => (b.kind = 'constructor')),
+        status: 400,
+        field: 'kind',
+        match: /not supported/,
+      },
+      {
         name: 'unknown version',
         path: '/api/v1/log/entries',
         body: mutate((b) => (b.apiVersion = '0.0.9')),
