@@ -29,13 +29,48 @@ const V1_KINDS: Record<string, readonly string[]> = {
   intoto: ['0.0.2'],
 };
 
+/** Every kind and version Rekor v1 defines (rekor pkg/types); Signet admits those of V1_KINDS. */
+const REKOR_V1_KINDS: Record<string, readonly string[]> = {
+  alpine: ['0.0.1'],
+  cose: ['0.0.1'],
+  dsse: ['0.0.1'],
+  hashedrekord: ['0.0.1'],
+  helm: ['0.0.1'],
+  intoto: ['0.0.1', '0.0.2'],
+  jar: ['0.0.1'],
+  rekord: ['0.0.1'],
+  rfc3161: ['0.0.1'],
+  rpm: ['0.0.1'],
+  tuf: ['0.0.1'],
+};
+
+/** The versions of `kind` in `table`; own properties only (`constructor` is no kind). */
+function versionsOf(table: Record<string, readonly string[]>, kind: string): readonly string[] {
+  return Object.hasOwn(table, kind) ? table[kind]! : [];
+}
+
+/**
+ * Whether a proposed entry names a kind and version that Rekor defines but Signet never admits
+ * (intoto 0.0.1, rekord, ...): no entry of the log can have its body, so a lookup of it finds
+ * nothing instead of failing. cosign looks an attestation up as dsse 0.0.1 and intoto 0.0.1 in
+ * one query (FindTlogEntry), and Rekor answers with whichever is in the log.
+ */
+export function isNeverAdmittedV1(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const { kind, apiVersion } = value;
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string') return false;
+  return (
+    versionsOf(REKOR_V1_KINDS, kind).includes(apiVersion) &&
+    !versionsOf(V1_KINDS, kind).includes(apiVersion)
+  );
+}
+
 export function parseProposedEntryV1(value: unknown): ParsedEntry {
   const top = fields(object(value, ''), '', ['kind', 'apiVersion', 'spec']);
   const kind = string(top.kind, 'kind');
   const apiVersion = string(top.apiVersion, 'apiVersion');
-  // Own properties only: `constructor` or `toString` is no kind.
-  const versions = Object.hasOwn(V1_KINDS, kind) ? V1_KINDS[kind] : undefined;
-  if (!versions)
+  const versions = versionsOf(V1_KINDS, kind);
+  if (versions.length === 0)
     throw new SignetError(
       'unsupported',
       'UNSUPPORTED_KIND',

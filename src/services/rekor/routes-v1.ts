@@ -7,6 +7,7 @@ import { leafHash } from '../../core/merkle/hash.ts';
 import {
   entryId,
   entryUuid,
+  isNeverAdmittedV1,
   parseEntryRef,
   parseProposedEntryV1,
   verifierFromPem,
@@ -157,6 +158,7 @@ function registerLookups(app: FastifyInstance, ctx: V1Context): void {
       if (loc && e) out.push((await loc.shard.v1Entry(e)).json);
     }
     for (const [i, p] of proposed.entries()) {
+      if (isNeverAdmittedV1(p)) continue; // its body cannot be in the log: no match
       let parsed;
       try {
         parsed = parseProposedEntryV1(p);

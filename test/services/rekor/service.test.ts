@@ -250,6 +250,42 @@ describe('Signet Rekor service over HTTP', () => {
     assert.equal(ibody.spec.content.envelope['payload'], undefined, 'payload not in the body');
   });
 
+  it("v1 retrieve: cosign's attestation lookup (dsse 0.0.1 and intoto 0.0.1 in one query) finds the dsse entry", async () => {
+    const signer = ecSigner();
+    const dsse = dsseV1(signer, statement('c'.repeat(64)));
+    const created = await post(`${s.rekor}/api/v1/log/entries`, dsse);
+    assert.equal(created.status, 201, created.text);
+    const [id] = only(created.json);
+    // cosign FindTlogEntry: the envelope as a dsse 0.0.1 and as an intoto 0.0.1 proposal (rekor
+    // pkg/types/intoto/v0.0.1 CreateFromArtifactProperties). Signet admits no intoto 0.0.1, so
+    // that one matches nothing; the query must not fail because of it.
+    const envelope = dsse.spec.proposedContent.envelope;
+    const intotoV1 = {
+      apiVersion: '0.0.1',
+      kind: 'intoto',
+      spec: {
+        content: {
+          envelope,
+          hash: { algorithm: 'sha256', value: createHash('sha256').update(envelope).digest('hex') },
+        },
+        publicKey: b64(signer.pem),
+      },
+    };
+    const r = await post(`${s.rekor}/api/v1/log/entries/retrieve`, { entries: [dsse, intotoV1] });
+    assert.equal(r.status, 200, r.text);
+    const list = r.json as unknown as Array<Record<string, V1Entry>>;
+    assert.deepEqual(
+      list.map((m) => Object.keys(m)),
+      [[id]],
+    );
+    // A kind Rekor does not define is still an error that names it.
+    const bad = await post(`${s.rekor}/api/v1/log/entries/retrieve`, {
+      entries: [dsse, { ...intotoV1, kind: 'nonsense' }],
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal((bad.json as { field: string }).field, 'entries[1].kind');
+  });
+
   it('v2 hashedrekord and dsse: 201 TransparencyLogEntry; duplicate 409 with x-log-index', async () => {
     const signer = ecSigner();
     const req = hashedRekordV2(signer, Buffer.from('v2 artifact'));
