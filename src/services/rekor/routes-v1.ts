@@ -13,6 +13,7 @@ import {
   verifierFromPem,
   keySearchKey,
   emailSearchKey,
+  identitySearchKey,
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
@@ -250,7 +251,7 @@ function shardOf(shards: Shards, treeID: unknown): Shard {
 }
 
 /**
- * Rekor v1 SearchIndex `{email, publicKey{format, content}, hash, operator}` turned into
+ * Rekor v1 SearchIndex `{email, subject, publicKey{format, content}, hash, operator}` turned into
  * Signet's search keys (core/rekor verifier.ts documents the key forms).
  */
 function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator } {
@@ -258,7 +259,7 @@ function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator }
     throw invalid('', 'must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b))
-    if (!['email', 'publicKey', 'hash', 'operator'].includes(k))
+    if (!['email', 'subject', 'publicKey', 'hash', 'operator'].includes(k))
       throw invalid(k, 'is not a known field');
   const keys: string[] = [];
   if (b['hash'] !== undefined) {
@@ -270,6 +271,7 @@ function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator }
       throw invalid('email', 'must be an email address');
     keys.push(emailSearchKey(b['email']));
   }
+  if (b['subject'] !== undefined) keys.push(subjectKey(b['subject']));
   if (b['publicKey'] !== undefined) {
     const pk = b['publicKey'];
     if (typeof pk !== 'object' || pk === null || Array.isArray(pk))
@@ -293,8 +295,19 @@ function indexQuery(body: unknown): { keys: string[]; operator: SearchOperator }
     const pem = fromBase64(p['content'], 'publicKey.content', false);
     keys.push(keySearchKey(verifierFromPem(pem, 'publicKey.content')));
   }
-  if (keys.length === 0) throw invalid('', 'give at least one of hash, email, publicKey');
+  if (keys.length === 0) throw invalid('', 'give at least one of hash, email, subject, publicKey');
   return { keys, operator: searchOperator(b['operator']) };
+}
+
+/**
+ * SearchIndex `subject` (rekor-cli search --subject): a SAN as the certificate carries it. An
+ * email matches whatever its case, as Rekor's lower-cased index does; other SANs match exactly
+ * (Signet's identity keys keep their case).
+ */
+function subjectKey(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 512)
+    throw invalid('subject', 'must be a SAN of 1 to 512 characters');
+  return /^[^:/@\s]+@[^@\s]+$/.test(v) ? emailSearchKey(v) : identitySearchKey(v);
 }
 
 /** Entries matching the keys (all shards), as v1 entry IDs, in log order. */

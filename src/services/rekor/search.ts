@@ -7,14 +7,19 @@ import type { LogEngine } from '../../log/types.ts';
  */
 export type SearchOperator = 'and' | 'or';
 
-/** `sha256:<hex>` (or sha1/sha384/sha512, or bare hex taken as SHA-256), lower-cased. */
+const HEX_LENGTH: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
+
+/**
+ * `sha256:<hex>` (or sha1/sha384/sha512), lower-cased. Bare hex names its algorithm by its
+ * length, as Rekor's PrefixSHA reads it (40 sha1, 64 sha256, 96 sha384, 128 sha512).
+ */
 export function hashKey(text: string, field: string): string {
   const m = /^(?:(sha1|sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(text);
-  const len: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
-  const alg = m?.[1] ?? 'sha256';
-  if (!m || m[2]!.length !== len[alg])
+  const hex = m?.[2] ?? '';
+  const alg = m?.[1] ?? Object.keys(HEX_LENGTH).find((a) => HEX_LENGTH[a] === hex.length);
+  if (alg === undefined || hex.length !== HEX_LENGTH[alg])
     throw invalid(field, 'must be [sha256:|sha384:|sha512:|sha1:]<hex digest of the right length>');
-  return `${alg}:${m[2]!.toLowerCase()}`;
+  return `${alg}:${hex.toLowerCase()}`;
 }
 
 /** `operator`: "and" or "or", default "or" (Rekor's SearchIndex). */

@@ -39,10 +39,10 @@ export function signerOf(privateKey: KeyObject, publicKey: KeyObject): TestSigne
   };
 }
 
-/** A Fulcio-profile certificate for the signer, issued by a throw-away root. */
+/** A Fulcio-profile certificate for the signer, issued by a throw-away root; a URI SAN if `identity` has `://`. */
 export function certificateFor(
   s: TestSigner,
-  email = 'signer@signet.test',
+  identity = 'signer@signet.test',
   issuer = 'https://issuer.signet.test',
 ): { der: Uint8Array; pem: string } {
   const root = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -60,7 +60,7 @@ export function certificateFor(
     ca,
     leafTbsSpec(ca, {
       spki: s.spki,
-      san: { type: 'email', value: email },
+      san: { type: identity.includes('://') ? 'uri' : 'email', value: identity },
       extensions: { 1: issuer, 8: issuer },
     }),
   );

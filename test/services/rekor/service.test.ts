@@ -3,6 +3,7 @@ import {
   createHash,
   createPublicKey,
   generateKeyPairSync,
+  sign,
   verify,
   type KeyObject,
 } from 'node:crypto';
@@ -389,6 +390,12 @@ describe('Signet Rekor service over HTTP', () => {
       2,
       'a key finds entries made with its certificate',
     );
+    // rekor-cli search --subject: an email SAN whatever its case, as Rekor's index has it
+    const bySubject = await post(`${s.rekor}/api/v1/index/retrieve`, {
+      subject: 'search.me@signet.test',
+    });
+    assert.equal(bySubject.status, 200, bySubject.text);
+    assert.equal((bySubject.json as unknown as string[]).length, 2);
     const and = await post(`${s.rekor}/api/v1/index/retrieve`, {
       hash: digest,
       email: 'nobody@signet.test',
@@ -417,6 +424,39 @@ describe('Signet Rekor service over HTTP', () => {
     // indices are int64: JSON strings, as in the TransparencyLogEntry
     for (const e of (v2key.json as { entries: Array<{ logIndex: unknown }> }).entries)
       assert.match(e.logIndex as string, UINT64);
+  });
+
+  it('v1 search: a URI subject as the certificate carries it; bare hex names its algorithm by its length', async () => {
+    const signer = ecSigner('P-384');
+    const san = 'https://github.com/Signet-Dev/Demo/.github/workflows/release.yml@refs/heads/main';
+    const cert = certificateFor(signer, san);
+    const artifact = Buffer.from(`subject ${Math.random()}`);
+    const digest = createHash('sha384').update(artifact).digest('hex');
+    const r = await post(`${s.rekor}/api/v1/log/entries`, {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha384', value: digest } },
+        signature: {
+          content: b64(sign('sha384', artifact, signer.privateKey)),
+          publicKey: { content: b64(cert.pem) },
+        },
+      },
+    });
+    assert.equal(r.status, 201, r.text);
+    const [id] = only(r.json);
+    const search = async (q: Record<string, unknown>) => {
+      const a = await post(`${s.rekor}/api/v1/index/retrieve`, q);
+      assert.equal(a.status, 200, a.text);
+      return a.json as unknown as string[];
+    };
+    assert.deepEqual(await search({ subject: san }), [id]);
+    // Rekor's PrefixSHA: 96 hex digits are a sha384 digest, as `sha384:<hex>` is
+    assert.deepEqual(await search({ hash: digest }), [id]);
+    assert.deepEqual(await search({ hash: `sha384:${digest}` }), [id]);
+    const bad = await post(`${s.rekor}/api/v1/index/retrieve`, { subject: '' });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.json as { field: string }).field, 'subject');
   });
 
   it('log info, consistency proofs and the public key', async () => {
