@@ -152,8 +152,10 @@ export function parseLegacySigningCertRequest(
   authorization: string | undefined,
 ): SigningCertRequest {
   const body = obj(rawBody ?? {}, 'body');
-  const pk = body['publicKey'];
   const csr = body['certificateSigningRequest'];
+  // Fulcio's Go client (api.CertificateRequest, no omitempty) sends `"publicKey":{"content":null}`
+  // with a CSR: next to a CSR, a key without content is no key.
+  const pk = csr && emptyKey(body['publicKey']) ? undefined : body['publicKey'];
   const form = keyForm(pk, csr, 'publicKey', '(with signedEmailAddress)');
   const token = tokenOf({}, authorization);
   if (form === 'csr') return csrRequest(token, csr);
@@ -162,4 +164,10 @@ export function parseLegacySigningCertRequest(
   const text = Buffer.from(content).toString('latin1');
   const key = text.includes('-----BEGIN') ? pemKey(text, field) : spkiKey(content, field);
   return publicKeyRequest(token, key, body['signedEmailAddress'], 'signedEmailAddress');
+}
+
+function emptyKey(pk: unknown): boolean {
+  if (typeof pk !== 'object' || pk === null || Array.isArray(pk)) return false;
+  const content = (pk as Record<string, unknown>)['content'];
+  return content === undefined || content === null || content === '';
 }

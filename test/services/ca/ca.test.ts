@@ -325,6 +325,38 @@ test('deprecated v1 API (older cosign): PEM chain with HTTP 201, token only as b
     assert.equal(certs.length, 3);
     assert.equal(new NodeX509(certs[0]!.der).publicKey.equals(kp.publicKey), true);
   }
+  // Fulcio's Go client (api.CertificateRequest, as gitsign uses it) writes every field, the
+  // unused ones as null: a CSR comes with "publicKey":{"content":null}.
+  const csr = makeCsr();
+  const goCsr = await v1(
+    {
+      publicKey: { content: null },
+      signedEmailAddress: null,
+      certificateSigningRequest: Buffer.from(csr.pem).toString('base64'),
+    },
+    { authorization: `Bearer ${token}` },
+  );
+  assert.equal(goCsr.status, 201, await goCsr.clone().text());
+  const issued = parseCertificatesPem(await goCsr.text())[0]!;
+  assert.equal(new NodeX509(issued.der).publicKey.equals(csr.publicKey), true);
+  const goKey = await v1(
+    {
+      publicKey: { content: der.toString('base64'), algorithm: 'ecdsa' },
+      signedEmailAddress: proofBy(kp.privateKey, 'dev@signet.local'),
+      certificateSigningRequest: null,
+    },
+    { authorization: `Bearer ${token}` },
+  );
+  assert.equal(goKey.status, 201, await goKey.clone().text());
+  const both = await v1(
+    {
+      publicKey: { content: der.toString('base64') },
+      signedEmailAddress: proofBy(kp.privateKey, 'dev@signet.local'),
+      certificateSigningRequest: Buffer.from(csr.pem).toString('base64'),
+    },
+    { authorization: `Bearer ${token}` },
+  );
+  assert.equal(both.status, 400, 'a key with content and a CSR are still ambiguous');
   const noProof = await v1(
     { publicKey: { content: der.toString('base64') } },
     { authorization: `Bearer ${token}` },
