@@ -292,13 +292,36 @@ test('trustBundle and configuration', async () => {
   assert.equal(ica!.basicConstraints?.pathLength, 0);
   assert.equal(root!.issuer, root!.subject);
   const conf = (await (await fetch(`${h.url}/fulcio/api/v2/configuration`)).json()) as {
-    issuers: Array<{ issuerUrl?: string; audience?: string; challengeClaim?: string }>;
+    issuers: Array<Record<string, unknown>>;
   };
-  const email = conf.issuers.find((i) => i.issuerUrl === `${h.url}/oidc`);
-  assert.deepEqual(
-    { audience: email?.audience, challengeClaim: email?.challengeClaim },
-    { audience: 'sigstore', challengeClaim: 'email' },
-  );
+  // Fulcio's gateway writes protojson with EmitUnpopulated: every OIDCIssuer field, in proto
+  // order, the empty ones too; of the oneof only the URL that is set.
+  const email = conf.issuers.find((i) => i['issuerUrl'] === `${h.url}/oidc`);
+  assert.deepEqual(email, {
+    issuerUrl: `${h.url}/oidc`,
+    audience: 'sigstore',
+    challengeClaim: 'email',
+    spiffeTrustDomain: '',
+    issuerType: 'email',
+    subjectDomain: '',
+    skipEmailVerification: false,
+  });
+  assert.deepEqual(Object.keys(email!), [
+    'issuerUrl',
+    'audience',
+    'challengeClaim',
+    'spiffeTrustDomain',
+    'issuerType',
+    'subjectDomain',
+    'skipEmailVerification',
+  ]);
+  const k8s = conf.issuers.find((i) => i['wildcardIssuerUrl'] !== undefined);
+  assert.equal(k8s?.['issuerType'], 'kubernetes');
+  assert.equal(k8s?.['issuerUrl'], undefined);
+  const spiffe = conf.issuers.find((i) => i['issuerType'] === 'spiffe');
+  assert.equal(spiffe?.['spiffeTrustDomain'], 'signet.local');
+  const uri = conf.issuers.find((i) => i['issuerType'] === 'uri');
+  assert.match(String(uri?.['subjectDomain']), /^http:\/\/127\.0\.0\.1/);
 });
 
 test('deprecated v1 API (older cosign): PEM chain with HTTP 201, token only as bearer', async () => {

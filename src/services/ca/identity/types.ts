@@ -34,13 +34,18 @@ export interface IdentityVerifier {
 
 /**
  * One trusted issuer as Fulcio's `GET /api/v2/configuration` lists it (fulcio.proto
- * `OIDCIssuer`): exactly one of `issuerUrl` / `wildcardIssuerUrl`.
+ * `OIDCIssuer`): exactly one of `issuerUrl` / `wildcardIssuerUrl`, and every other field even
+ * when empty (Fulcio's gateway writes protojson with EmitUnpopulated).
  */
 export interface OidcIssuerInfo {
   issuerUrl?: string;
   wildcardIssuerUrl?: string;
-  audience?: string;
+  audience: string;
   /** `email` for email issuers, else `sub`: what the proof of possession signs. */
-  challengeClaim?: string;
-  spiffeTrustDomain?: string;
+  challengeClaim: string;
+  spiffeTrustDomain: string;
+  /** The config `type` (`email`, `ci-provider`, `kubernetes`, ...). */
+  issuerType: string;
+  subjectDomain: string;
+  skipEmailVerification: boolean;
 }

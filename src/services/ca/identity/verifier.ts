@@ -178,15 +178,15 @@ export function createIdentityVerifier(
       return principalFor(entry, config, iss, claims, sub);
     },
     issuers(): OidcIssuerInfo[] {
-      const info = (e: IssuerEntry, wildcard: boolean): OidcIssuerInfo => {
-        const i: OidcIssuerInfo = wildcard
-          ? { wildcardIssuerUrl: e.issuerUrl }
-          : { issuerUrl: e.issuerUrl };
-        i.audience = e.clientId;
-        i.challengeClaim = e.type === 'email' ? 'email' : 'sub';
-        if (e.spiffeTrustDomain) i.spiffeTrustDomain = e.spiffeTrustDomain;
-        return i;
-      };
+      const info = (e: IssuerEntry, wildcard: boolean): OidcIssuerInfo => ({
+        ...(wildcard ? { wildcardIssuerUrl: e.issuerUrl } : { issuerUrl: e.issuerUrl }),
+        audience: e.clientId,
+        challengeClaim: e.type === 'email' ? 'email' : 'sub',
+        spiffeTrustDomain: e.spiffeTrustDomain ?? '',
+        issuerType: e.type,
+        subjectDomain: e.subjectDomain ?? '',
+        skipEmailVerification: e.skipEmailVerification,
+      });
       return [
         ...config.oidcIssuers.map((e) => info(e, false)),
         ...config.metaIssuers.map((e) => info(e, true)),

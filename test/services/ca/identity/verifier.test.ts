@@ -515,7 +515,15 @@ test('discovery redirected to another host is refused', async () => {
 
 test('issuers() lists what /api/v2/configuration publishes', () => {
   const list = verifier.issuers();
-  assert.deepEqual(list[0], { issuerUrl: p.root, audience: 'sigstore', challengeClaim: 'email' });
+  assert.deepEqual(list[0], {
+    issuerUrl: p.root,
+    audience: 'sigstore',
+    challengeClaim: 'email',
+    spiffeTrustDomain: '',
+    issuerType: 'email',
+    subjectDomain: '',
+    skipEmailVerification: false,
+  });
   assert.ok(
     list.some(
       (i) => i.wildcardIssuerUrl === `${p.root}/kubernetes/*` && i.challengeClaim === 'sub',
