@@ -114,7 +114,15 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
         undefined,
       );
     try {
-      done(null, parseJsonText(body as string, 'body'));
+      const value = parseJsonText(body as string, 'body');
+      const nonce = (value as { nonce?: unknown } | null)?.nonce;
+      // Go's TSA reads the nonce into a big.Int; a 64-bit nonce written as a JSON number is
+      // beyond a double's exact integers, so its digits are taken from the text.
+      const exact =
+        typeof nonce === 'number' && !Number.isSafeInteger(nonce)
+          ? JSON.parse(body as string, nonceDigits)
+          : value;
+      done(null, exact);
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -159,6 +167,11 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
   );
 
   app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
+}
+
+/** JSON.parse reviver: a numeric `nonce` as the digits written (V8 passes the source text). */
+function nonceDigits(key: string, value: unknown, context?: { source?: string }): unknown {
+  return key === 'nonce' && typeof value === 'number' ? context?.source : value;
 }
 
 function asBytes(body: unknown): Uint8Array {

@@ -114,6 +114,23 @@ test('JSON request form (Sigstore TSA): artifactHash, hashAlgorithm, certificate
   assert.equal(v.timestamp.certificates.length, 1);
 });
 
+test('JSON nonce beyond 2^53 (Go marshals a big.Int as a JSON number) is echoed exactly', async () => {
+  const nonce = 18446744073709551615n; // a 64-bit nonce; as a double it would be 2^64
+  const res = await postJson(
+    `{"artifactHash":"${sha256(data).toString('base64')}","hashAlgorithm":"sha256","nonce":${nonce}}`,
+  );
+  assert.equal(res.status, 200, await res.clone().text());
+  const der = new Uint8Array(await res.arrayBuffer());
+  verifyTimestamp(der, data, await authoritiesOf(tsa.tsa), { nonce });
+  for (const bad of ['1e20', '-18446744073709551615', '18446744073709551615.5']) {
+    const r = await postJson(
+      `{"artifactHash":"${sha256(data).toString('base64')}","hashAlgorithm":"sha256","nonce":${bad}}`,
+    );
+    assert.equal(r.status, 400, bad);
+    assert.equal(((await r.json()) as { field: string }).field, 'nonce', bad);
+  }
+});
+
 test('GET certchain: PEM chain, leaf with the critical timeStamping EKU only, root CA last', async () => {
   const res = await fetch(`${tsa.url}/tsa/api/v1/timestamp/certchain`);
   assert.equal(res.status, 200);
