@@ -92,7 +92,7 @@ function registerAdmission(app: FastifyInstance, ctx: V1Context): void {
         new SignetError(
           'conflict',
           'DUPLICATE_ENTRY',
-          `An equivalent entry already exists in the transparency log with UUID ${id}`,
+          `an equivalent entry already exists in the transparency log with UUID ${id}`,
         ),
       );
     }
@@ -145,8 +145,13 @@ function registerLookups(app: FastifyInstance, ctx: V1Context): void {
     const proposed = optionalList(b['entries'], 'entries');
     const total = uuids.length + indexes.length + proposed.length;
     if (total === 0) throw invalid('', 'give at least one of entryUUIDs, logIndexes, entries');
+    // Rekor: 422 Unprocessable Entity (SearchLogQuery's maxItems and its total limit)
     if (total > MAX_RETRIEVE)
-      throw invalid('', `at most ${MAX_RETRIEVE} entries can be retrieved at once (got ${total})`);
+      return sendError(
+        reply,
+        invalid('', `at most ${MAX_RETRIEVE} entries can be retrieved at once (got ${total})`),
+        422,
+      );
     const out: Buffer[] = [];
     for (const [i, u] of uuids.entries()) {
       if (typeof u !== 'string') throw invalid(`entryUUIDs[${i}]`, 'must be a string');

@@ -215,7 +215,12 @@ describe('Signet Rekor service over HTTP', () => {
     const dup = await post(`${s.rekor}/api/v1/log/entries`, req);
     assert.equal(dup.status, 409);
     assert.equal(dup.headers.get('location'), `/rekor/api/v1/log/entries/${id}`);
+    // Rekor's Error {code, message}, its message word for word (rekor pkg/api/error.go)
     assert.equal((dup.json as { code: number }).code, 409);
+    assert.equal(
+      (dup.json as { message: string }).message,
+      `an equivalent entry already exists in the transparency log with UUID ${id}`,
+    );
     assert.equal(await treeSize(), size);
   });
 
@@ -685,7 +690,7 @@ describe('Signet Rekor service over HTTP', () => {
         name: 'retrieve: too many',
         path: '/api/v1/log/entries/retrieve',
         body: { logIndexes: Array.from({ length: 11 }, (_, i) => i) },
-        status: 400,
+        status: 422,
         match: /at most 10/,
       },
       {
