@@ -20,6 +20,7 @@ import {
   type JsonObject,
   parseJsonText,
 } from './json.ts';
+import { ownEntry } from '../core/own.ts';
 
 export const MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
 export const MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.bundle+json;version=0.2';
@@ -122,7 +123,7 @@ export function parseBundle(value: unknown): Bundle {
     'dsseEnvelope',
   ]);
   const mediaType = str(required(o.mediaType, 'mediaType'), 'mediaType');
-  const version = VERSIONS[mediaType];
+  const version = ownEntry(VERSIONS, mediaType);
   if (version === undefined)
     throw new SignetError(
       'unsupported',

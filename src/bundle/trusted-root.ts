@@ -21,6 +21,7 @@ import {
   parseJsonText,
 } from './json.ts';
 import { toBase64 } from '../core/encoding/base64.ts';
+import { ownEntry } from '../core/own.ts';
 const { createPublicKey } = process.getBuiltinModule('node:crypto');
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 =
@@ -150,7 +151,7 @@ function parseLog(value: unknown, P: string): TransparencyLogInstance {
   );
   const publicKey = readKey(rawBytes, `${P}.publicKey.rawBytes`);
   const keyDetails = keyDetailsOf(publicKey, `${P}.publicKey.rawBytes`);
-  const declared = DECLARED[keyDetailsName];
+  const declared = ownEntry(DECLARED, keyDetailsName);
   if (declared !== undefined && declared !== keyDetails)
     throw invalid(
       `${P}.publicKey.keyDetails`,

@@ -5,6 +5,7 @@ import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
 import type { SignSetupOptions } from '../../client/sign/setup.ts';
 import type { Artifact } from '../../client/verify/verifier.ts';
+import { ownEntry } from '../../core/own.ts';
 
 /** Flags shared by sign-blob and attest-blob (cosign's names, camel-cased). */
 export interface SigningFlags {
@@ -221,7 +222,7 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
     throw invalid('--signing-config', 'give either --signing-config or --use-signing-config=false');
   if (f.certificate !== undefined && f.key === undefined)
     throw invalid('--certificate', 'goes with --key: the certificate of that key');
-  if (f.fulcioAuthFlow !== undefined && FLOWS[f.fulcioAuthFlow] === undefined)
+  if (f.fulcioAuthFlow !== undefined && ownEntry(FLOWS, f.fulcioAuthFlow) === undefined)
     throw invalid(
       '--fulcio-auth-flow',
       `"${f.fulcioAuthFlow}" is not one of normal, device, token (client_credentials is not supported)`,
@@ -276,7 +277,10 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
   );
   set('oidcRedirectUrl', f.oidcRedirectUrl);
   set('oidcProvider', f.oidcProvider);
-  set('interactive', f.fulcioAuthFlow !== undefined ? FLOWS[f.fulcioAuthFlow] : undefined);
+  set(
+    'interactive',
+    f.fulcioAuthFlow !== undefined ? ownEntry(FLOWS, f.fulcioAuthFlow) : undefined,
+  );
   if (f.oidcClientSecretFile !== undefined)
     o.oidcClientSecret = readText(f.oidcClientSecretFile, '--oidc-client-secret-file').trim();
   if (f.certificate !== undefined) o.certificatePem = readText(f.certificate, '--certificate');

@@ -7,6 +7,7 @@
  */
 import { invalid } from '../../core/errors.ts';
 import type { ResourceInfo } from './engine.ts';
+import { ownEntry } from '../../core/own.ts';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -168,7 +169,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     kind,
     resource,
   };
-  const specPath = POD_SPEC_PATHS[resource.resource];
+  const specPath = ownEntry(POD_SPEC_PATHS, resource.resource);
   const subResource = typeof req.subResource === 'string' ? req.subResource : '';
   // Deletions carry no new object; other resources and subresources (status, scale) run no
   // new images. Ephemeral containers arrive as the pods/ephemeralcontainers subresource.

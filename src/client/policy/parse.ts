@@ -33,6 +33,7 @@ import type {
   ResourceMatch,
   SigningAuthority,
 } from './types.ts';
+import { ownEntry } from '../../core/own.ts';
 
 export const API_VERSIONS = ['policy.sigstore.dev/v1beta1', 'policy.sigstore.dev/v1alpha1'];
 
@@ -261,7 +262,7 @@ const ADMITTED_RESOURCES: Record<string, string> = {
 function checkResourceMatch(resource: string, group: string, version: string, p: string): void {
   const known = Object.keys(ADMITTED_RESOURCES).join(', ');
   if (resource === '') throw invalid(`${p}.resource`, `is required: one of ${known}`);
-  const want = ADMITTED_RESOURCES[resource];
+  const want = ownEntry(ADMITTED_RESOURCES, resource);
   if (want === undefined)
     throw invalid(`${p}.resource`, `"${resource}" is not a resource admission decides: ${known}`);
   if (group !== want)

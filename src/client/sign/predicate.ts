@@ -1,5 +1,6 @@
 import { invalid } from '../../core/errors.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { ownEntry } from '../../core/own.ts';
 
 /**
  * `--type` of attest-blob, as cosign maps it (cosign cmd/cosign/cli/options/predicate.go and
@@ -23,7 +24,7 @@ export const PREDICATE_TYPES: Record<string, string> = {
 const TEXT_PREDICATES = new Set(['spdx', 'cyclonedxxml']);
 
 export function predicateTypeOf(type: string): string {
-  const known = PREDICATE_TYPES[type];
+  const known = ownEntry(PREDICATE_TYPES, type);
   if (known) return known;
   let u: URL;
   try {
@@ -46,7 +47,8 @@ export function predicateValue(type: string, file: Uint8Array, now: Date): unkno
   const text = new TextDecoder().decode(file);
   if (
     type === 'custom' ||
-    (PREDICATE_TYPES[type] === undefined && predicateTypeOf(type) === PREDICATE_TYPES.custom)
+    (ownEntry(PREDICATE_TYPES, type) === undefined &&
+      predicateTypeOf(type) === PREDICATE_TYPES.custom)
   )
     return { Data: text, Timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
   if (TEXT_PREDICATES.has(type)) return text;
