@@ -14,6 +14,8 @@ import { predicateTypeOf } from '../src/client/sign/predicate.ts';
 import { parseAdmissionReview } from '../src/client/policy/admission-review.ts';
 import { loadPolicies } from '../src/client/policy/index.ts';
 import { SignetError } from '../src/core/errors.ts';
+import { parseProposedEntryV1 } from '../src/core/rekor/v1.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 const NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
 const C = 'test/fixtures/conformance/';
@@ -72,4 +74,28 @@ test('a predicate type, an admitted resource or a policy resource named like an 
     );
     await assert.rejects(loadPolicies([f]), /spec\.match\[0\]\.resource/);
   }
+});
+
+test('a Rekor entry whose hash algorithm is named like an Object member is refused by that field', () => {
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+    format: 'pem',
+    type: 'spki',
+  });
+  for (const name of NAMES)
+    assert.equal(
+      refusedAt(() =>
+        parseProposedEntryV1({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: { hash: { algorithm: name, value: 'ab'.repeat(32) } },
+            signature: {
+              content: 'MEUCIQ==',
+              publicKey: { content: Buffer.from(pem).toString('base64') },
+            },
+          },
+        }),
+      ),
+      'spec.data.hash.algorithm',
+    );
 });

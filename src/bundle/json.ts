@@ -47,7 +47,7 @@ export function message(
       if (strict) throw invalid(join(path, key), 'is not a known field');
       continue;
     }
-    if (name in out) throw invalid(join(path, key), `duplicates field "${name}"`);
+    if (Object.hasOwn(out, name)) throw invalid(join(path, key), `duplicates field "${name}"`);
     if (v === null) continue;
     out[name] = v;
   }

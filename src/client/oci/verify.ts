@@ -97,7 +97,7 @@ function annotationsMatch(
   want: Record<string, string> | undefined,
 ): string | undefined {
   for (const [k, v] of Object.entries(want ?? {})) {
-    if (!(k in have)) return `it has no annotation ${k}`;
+    if (!Object.hasOwn(have, k)) return `it has no annotation ${k}`;
     const got = have[k];
     if ((typeof got === 'string' ? got : JSON.stringify(got)) !== v)
       return `annotation ${k} is ${JSON.stringify(got)}, not "${v}"`;

@@ -39,7 +39,7 @@ export function parseSigningServiceSpec(spec: string, flag: string): JsonObject 
     if (eq <= 0) throw invalid(flag, `"${part}" is not key=value`);
     const k = part.slice(0, eq).trim();
     if (!KEYS.includes(k)) throw invalid(flag, `unknown key "${k}" (keys: ${KEYS.join(', ')})`);
-    if (k in kv) throw invalid(flag, `key "${k}" is given twice`);
+    if (Object.hasOwn(kv, k)) throw invalid(flag, `key "${k}" is given twice`);
     kv[k] = part.slice(eq + 1).trim();
   }
   for (const k of ['url', 'api-version', 'start-time', 'operator'])

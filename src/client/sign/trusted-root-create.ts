@@ -58,7 +58,7 @@ export function parseServiceSpec(kind: Kind, spec: string): Record<string, strin
         field,
         `unknown key "${k}" (keys: ${[...KEYS[kind].required, ...KEYS[kind].optional].join(', ')})`,
       );
-    if (k in out) throw invalid(field, `key "${k}" is given twice`);
+    if (Object.hasOwn(out, k)) throw invalid(field, `key "${k}" is given twice`);
     out[k] = v;
   }
   for (const k of KEYS[kind].required) if (!out[k]) throw invalid(field, `"${k}" is required`);

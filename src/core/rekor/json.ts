@@ -37,7 +37,8 @@ export function fields(
   for (const [k, v] of Object.entries(obj)) {
     const name = aliases[k] ?? k;
     if (!allowed.includes(name)) throw invalid(join(path, k), 'is not a known field');
-    if (name in out) throw invalid(join(path, k), `is given twice (as ${name} and ${k})`);
+    if (Object.hasOwn(out, name))
+      throw invalid(join(path, k), `is given twice (as ${name} and ${k})`);
     out[name] = v;
   }
   return out;

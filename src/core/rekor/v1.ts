@@ -139,7 +139,7 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
     'value',
   ]);
   const algorithm = string(hash.algorithm, 'spec.data.hash.algorithm');
-  if (!(algorithm in V1_HASH_HEX_LENGTH))
+  if (!Object.hasOwn(V1_HASH_HEX_LENGTH, algorithm))
     throw invalid('spec.data.hash.algorithm', `must be one of sha256, sha384, sha512`);
   const alg = algorithm as V1HashAlgorithm;
   const hexValue = string(hash.value, 'spec.data.hash.value');
