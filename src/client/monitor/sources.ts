@@ -187,49 +187,78 @@ function getter(
     (await send({ service, method: 'GET', url: `${readFrom}/${path}` }, http)).body;
 }
 
-export class TilesSource implements LogSource {
-  readonly kind = 'tiles' as const;
+/**
+ * What the tile-based sources share: the checkpoint, checked with the log's key from the
+ * trusted root and its origin, and the hash tiles the proofs and roots are computed from.
+ */
+abstract class TileLogSource {
   readonly firstIndex = 0;
   readonly url: string;
   readonly log: TransparencyLogInstance;
-  readonly #origin: string;
   readonly readFrom: string;
-  readonly #get: (path: string) => Promise<Uint8Array>;
-  readonly #tiles: HashTiles;
+  /** The checkpoints' origin: the base URL without its scheme (tlog-tiles, static-ct-api). */
+  protected readonly origin: string;
+  protected readonly get: (path: string) => Promise<Uint8Array>;
+  protected readonly tiles: HashTiles;
 
-  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
+  constructor(
+    log: TransparencyLogInstance,
+    http: HttpOptions,
+    readFrom: string | undefined,
+    service: string,
+  ) {
     this.log = log;
     this.url = log.baseUrl.replace(/\/+$/, '');
-    this.#origin = originOfUrl(this.url) ?? this.url;
+    this.origin = originOfUrl(this.url) ?? this.url;
     this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
-    this.#get = getter('the log', this.readFrom, http);
-    this.#tiles = new HashTiles(this.url, this.#get);
+    this.get = getter(service, this.readFrom, http);
+    this.tiles = new HashTiles(this.url, this.get);
   }
 
+  /** How the log signs its checkpoints. */
+  protected abstract verifier(): NoteVerifier;
+
   async head(): Promise<LogHead> {
-    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
+    return this.openHead(new TextDecoder().decode(await this.get('checkpoint')));
   }
 
   openHead(note: string): LogHead {
-    const keyId = this.log.checkpointKeyId ?? this.log.logId;
-    return openCheckpoint(
-      this.url,
-      this.#origin,
-      note,
-      trustedLogVerifier(this.#origin, keyId, this.log.publicKey),
-    );
+    let text: string;
+    try {
+      text = verifyNote(note, [this.verifier()], 'checkpoint').text;
+    } catch (e) {
+      throw signatureError(this.url, e);
+    }
+    const cp = parseCheckpoint(text, 'checkpoint');
+    if (cp.origin !== this.origin)
+      throw signatureError(this.url, new Error(`origin "${cp.origin}" is not "${this.origin}"`));
+    return { size: cp.size, rootHash: cp.rootHash, note };
   }
 
   consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
-    return this.#tiles.consistencyProof(from, to);
+    return this.tiles.consistencyProof(from, to);
   }
 
   rootAt(size: number): Promise<Uint8Array> {
-    return this.#tiles.rootAt(size);
+    return this.tiles.rootAt(size);
+  }
+}
+
+/** A C2SP tlog-tiles log: Signet's Rekor shards, Rekor v2. */
+export class TilesSource extends TileLogSource implements LogSource {
+  readonly kind = 'tiles' as const;
+
+  constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
+    super(log, http, readFrom, 'the log');
+  }
+
+  protected verifier(): NoteVerifier {
+    const keyId = this.log.checkpointKeyId ?? this.log.logId;
+    return trustedLogVerifier(this.origin, keyId, this.log.publicKey);
   }
 
   leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
-    return this.#tiles.leaves(from, to, entriesPath, (bytes, path) =>
+    return this.tiles.leaves(from, to, entriesPath, (bytes, path) =>
       decodeEntryBundle(bytes, path),
     );
   }
@@ -244,73 +273,24 @@ export class TilesSource implements LogSource {
   }
 }
 
-/** A checkpoint note checked with `verifier`, whose origin must be the log's. */
-function openCheckpoint(
-  url: string,
-  origin: string,
-  note: string,
-  verifier: NoteVerifier,
-): LogHead {
-  let text: string;
-  try {
-    text = verifyNote(note, [verifier], 'checkpoint').text;
-  } catch (e) {
-    throw signatureError(url, e);
-  }
-  const cp = parseCheckpoint(text, 'checkpoint');
-  if (cp.origin !== origin)
-    throw signatureError(url, new Error(`origin "${cp.origin}" is not "${origin}"`));
-  return { size: cp.size, rootHash: cp.rootHash, note };
-}
-
 /**
  * A static-ct-api CT log (c2sp.org/static-ct-api; core/ct/static-ct.ts): its checkpoint signed
  * with the CT log's key as an RFC6962NoteSignature, hash tiles, and data tiles whose entries are
  * rebuilt into the MerkleTreeLeaf the tree hashes; each entry's leaf_index must be its place.
  */
-export class StaticCtSource implements LogSource {
+export class StaticCtSource extends TileLogSource implements LogSource {
   readonly kind = 'ct' as const;
-  readonly firstIndex = 0;
-  readonly url: string;
-  readonly log: TransparencyLogInstance;
-  readonly readFrom: string;
-  readonly #origin: string;
-  readonly #get: (path: string) => Promise<Uint8Array>;
-  readonly #tiles: HashTiles;
 
   constructor(log: TransparencyLogInstance, http: HttpOptions = {}, readFrom?: string) {
-    this.log = log;
-    this.url = log.baseUrl.replace(/\/+$/, '');
-    // static-ct-api: the origin is the submission prefix without its scheme.
-    this.#origin = originOfUrl(this.url) ?? this.url;
-    this.readFrom = (readFrom ?? this.url).replace(/\/+$/, '');
-    this.#get = getter('the CT log', this.readFrom, http);
-    this.#tiles = new HashTiles(this.url, this.#get);
+    super(log, http, readFrom, 'the CT log');
   }
 
-  async head(): Promise<LogHead> {
-    return this.openHead(new TextDecoder().decode(await this.#get('checkpoint')));
-  }
-
-  openHead(note: string): LogHead {
-    return openCheckpoint(
-      this.url,
-      this.#origin,
-      note,
-      rfc6962NoteVerifier(this.#origin, this.log.logId, this.log.publicKey),
-    );
-  }
-
-  consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
-    return this.#tiles.consistencyProof(from, to);
-  }
-
-  rootAt(size: number): Promise<Uint8Array> {
-    return this.#tiles.rootAt(size);
+  protected verifier(): NoteVerifier {
+    return rfc6962NoteVerifier(this.origin, this.log.logId, this.log.publicKey);
   }
 
   leaves(from: number, to: number): AsyncGenerator<Uint8Array[]> {
-    return this.#tiles.leaves(from, to, dataTilePath, (bytes, path, first) =>
+    return this.tiles.leaves(from, to, dataTilePath, (bytes, path, first) =>
       decodeDataTile(bytes, path).map((e, k) => {
         if (e.leafIndex !== first + k)
           throw invalid(
