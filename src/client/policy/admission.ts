@@ -65,6 +65,27 @@ interface CacheEntry {
 
 class TimeoutError extends Error {}
 
+/** The request of a review, or the answer that refuses it as malformed (naming the field). */
+function readReview(
+  body: unknown,
+): { req: AdmissionRequest } | { answer: Record<string, unknown> } {
+  try {
+    return { req: parseAdmissionReview(body) };
+  } catch (e) {
+    return {
+      answer: admissionReviewResponse({
+        uid: reviewUid(body),
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message: `malformed AdmissionReview: ${(e as Error).message}`,
+        },
+      }),
+    };
+  }
+}
+
 export class AdmissionController {
   readonly policies: Policy[];
   private readonly images: ImageEvidenceProvider;
@@ -97,20 +118,9 @@ export class AdmissionController {
   /** An AdmissionReview in, an AdmissionReview out; never throws. */
   async review(body: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
     this.stats.reviews++;
-    let req: AdmissionRequest;
-    try {
-      req = parseAdmissionReview(body);
-    } catch (e) {
-      return admissionReviewResponse({
-        uid: reviewUid(body),
-        allowed: false,
-        status: {
-          code: 400,
-          reason: 'BadRequest',
-          message: `malformed AdmissionReview: ${(e as Error).message}`,
-        },
-      });
-    }
+    const read = readReview(body);
+    if ('answer' in read) return read.answer;
+    const req = read.req;
     try {
       return admissionReviewResponse(
         await this.decide(req, Math.min(timeoutMs ?? this.timeoutMs, this.timeoutMs)),
@@ -136,20 +146,9 @@ export class AdmissionController {
    * image it cannot resolve is left as written (with a warning) for /validate to decide.
    */
   async mutate(body: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
-    let req: AdmissionRequest;
-    try {
-      req = parseAdmissionReview(body);
-    } catch (e) {
-      return admissionReviewResponse({
-        uid: reviewUid(body),
-        allowed: false,
-        status: {
-          code: 400,
-          reason: 'BadRequest',
-          message: `malformed AdmissionReview: ${(e as Error).message}`,
-        },
-      });
-    }
+    const read = readReview(body);
+    if ('answer' in read) return read.answer;
+    const req = read.req;
     const end = Date.now() + Math.min(timeoutMs ?? this.timeoutMs, this.timeoutMs);
     const resolved = new Map<string, Promise<string | Error | undefined>>();
     const pin = (image: string) => {
