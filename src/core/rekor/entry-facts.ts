@@ -75,6 +75,16 @@ const v2Digest = (alg: unknown, value: unknown): string | undefined => {
     : undefined;
 };
 
+/** hashedrekord 0.0.1 and rekord 0.0.1 alike: the PEM signer and the artifact's hash. */
+function signatureEntryFacts(kind: string, spec: unknown): EntryFacts {
+  return {
+    kind,
+    signers: [pemSigner(at(spec, 'signature', 'publicKey', 'content'), 'spec.signature.publicKey')],
+    digest: () =>
+      hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
+  };
+}
+
 /** Facts of a Rekor entry body (canonical JSON). Throws for bodies it cannot read. */
 export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
   let body: unknown;
@@ -87,14 +97,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
   const spec = at(body, 'spec');
   switch (kind) {
     case 'hashedrekord/0.0.1':
-      return {
-        kind,
-        signers: [
-          pemSigner(at(spec, 'signature', 'publicKey', 'content'), 'spec.signature.publicKey'),
-        ],
-        digest: () =>
-          hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
-      };
+      return signatureEntryFacts(kind, spec);
     case 'hashedrekord/0.0.2': {
       const h = at(spec, 'hashedRekordV002') ?? at(spec, 'hashedRekordV0_0_2');
       return {
@@ -109,14 +112,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
       const format = at(spec, 'signature', 'format');
       if (format !== 'x509')
         throw invalid('spec.signature.format', `${String(format)} keys are not read (only x509)`);
-      return {
-        kind,
-        signers: [
-          pemSigner(at(spec, 'signature', 'publicKey', 'content'), 'spec.signature.publicKey'),
-        ],
-        digest: () =>
-          hexDigest(at(spec, 'data', 'hash', 'algorithm'), at(spec, 'data', 'hash', 'value')),
-      };
+      return signatureEntryFacts(kind, spec);
     }
     case 'intoto/0.0.1':
       return {
