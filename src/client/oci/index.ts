@@ -52,3 +52,4 @@ export {
   type TriangulateType,
 } from './plumbing.ts';
 export { attachToImage, type AttachFile, type Attached } from './attach.ts';
+export { imageConfigs } from './config.ts';

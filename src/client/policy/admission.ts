@@ -18,13 +18,13 @@ import {
   evaluate,
   policyMatches,
   type Decision,
-  type Evidence,
   type NoMatchPolicy,
   type ResourceInfo,
   type Target,
 } from './engine.ts';
 import { parseImageReference, type ImageReference } from './glob.ts';
 import type { Policy } from './types.ts';
+import { imageEvidence, imageTarget, type GatheredImage } from './image.ts';
 import type { ObjectPart } from './cel-env.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
@@ -35,8 +35,8 @@ export interface ImageEvidenceProvider {
    * Every request gives up at `deadline` (epoch ms).
    */
   resolve(ref: ImageReference, deadline: number): Promise<string>;
-  /** The signatures and attestations of that digest. */
-  evidence(ref: ImageReference, digestName: string, deadline: number): Promise<Evidence[]>;
+  /** What the registry has for that digest: its signatures and attestations (and configs). */
+  gather(ref: ImageReference, digestName: string, deadline: number): Promise<GatheredImage>;
 }
 
 /** `registry/repository@digest` for a reference that names its digest. */
@@ -112,7 +112,10 @@ export class AdmissionController {
     this.now = o.now ?? Date.now;
     this.digestGlobs = o.policies.some((p) => p.images.some((g) => g.source.includes('@')));
     this.selectors = o.policies.some((p) => p.match.some((m) => m.selector !== undefined));
-    this.objectParts = [...new Set(o.policies.flatMap((p) => p.includes))];
+    // An image's config is the digest's (in the key already); the object's parts are not.
+    this.objectParts = [
+      ...new Set(o.policies.flatMap((p) => p.includes.filter((x) => x !== 'config'))),
+    ];
   }
 
   /** An AdmissionReview in, an AdmissionReview out; never throws. */
@@ -299,8 +302,8 @@ export class AdmissionController {
     if (running) return running;
     const p = (async () => {
       this.stats.evaluations++;
-      const evidence = await this.images.evidence(ref, digestName, deadline);
-      const d = await evaluate(this.policies, { kind: 'image', ref, digestName }, evidence, {
+      const g = await this.images.gather(ref, digestName, deadline);
+      const d = await evaluate(this.policies, imageTarget(ref, digestName, g), imageEvidence(g), {
         noMatch: this.noMatch,
         resource,
         deadline,

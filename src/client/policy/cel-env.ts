@@ -24,13 +24,16 @@ export const POLICY_INPUTS: Record<string, string> = {
 };
 
 /**
- * The parts of the admitted Kubernetes object a policy-level condition may also see, each when
- * its policy asks (policy-controller's includeSpec, includeObjectMeta, includeTypeMeta), under
- * policy-controller's names: the object's `spec`, its `metadata`, and `typemeta` (apiVersion,
- * kind). Outside admission they are null.
+ * What a policy-level condition may also see, each when its policy asks, under
+ * policy-controller's names: the admitted Kubernetes object's `spec`, `metadata` and `typemeta`
+ * (apiVersion, kind) (includeSpec, includeObjectMeta, includeTypeMeta; null outside
+ * admission), and the image's `config` files by platform (fetchConfigFile; null for files and
+ * commits).
  */
-export const OBJECT_PARTS = ['spec', 'metadata', 'typemeta'] as const;
-export type ObjectPart = (typeof OBJECT_PARTS)[number];
+export const POLICY_PARTS = ['spec', 'metadata', 'typemeta', 'config'] as const;
+export type PolicyPart = (typeof POLICY_PARTS)[number];
+/** The parts that come from the admitted object. */
+export type ObjectPart = Exclude<PolicyPart, 'config'>;
 
 const LIMITS = {
   maxAstNodes: 2000,
@@ -47,25 +50,25 @@ function environment(inputs: Record<string, string>): Environment {
 }
 
 /**
- * Where a condition is written: an attestation's (`statement`), or a policy's, with the object
- * parts it included (`policy+spec+metadata`): a condition naming a part its policy did not
- * include does not compile.
+ * Where a condition is written: an attestation's (`statement`), or a policy's, with the parts
+ * it included (`policy+metadata+spec`): a condition naming a part its policy did not include
+ * does not compile.
  */
 export type CelScope = 'statement' | 'policy' | `policy+${string}`;
 
-/** The scope of a policy-level condition that sees `parts` of the admitted object. */
-export function policyScope(parts: readonly ObjectPart[]): CelScope {
+/** The scope of a policy-level condition that sees `parts`. */
+export function policyScope(parts: readonly PolicyPart[]): CelScope {
   return parts.length === 0 ? 'policy' : `policy+${[...parts].sort().join('+')}`;
 }
 
-/** The object parts a policy scope includes. */
-export function scopeParts(scope: CelScope): ObjectPart[] {
+/** The parts a policy scope includes. */
+export function scopeParts(scope: CelScope): PolicyPart[] {
   if (!scope.startsWith('policy+')) return [];
   const parts = scope.slice('policy+'.length).split('+');
   for (const p of parts)
-    if (!(OBJECT_PARTS as readonly string[]).includes(p))
-      throw new Error(`${p} is not a part of an admitted object`);
-  return parts as ObjectPart[];
+    if (!(POLICY_PARTS as readonly string[]).includes(p))
+      throw new Error(`${p} is not a policy condition's input`);
+  return parts as PolicyPart[];
 }
 
 const environments = new Map<CelScope, Environment>();

@@ -32,6 +32,8 @@ export type Target =
       kind: 'image';
       ref: ImageReference;
       /** `registry/repo@digest` once resolved */ digestName?: string;
+      /** The image's config files by `os/architecture[/variant]`, when a policy asked. */
+      configs?: Record<string, unknown>;
     }
   | { kind: 'blob'; path: string | undefined; name: string | undefined; digest: string | undefined }
   | { kind: 'commit'; repository: string; ref: string | undefined; sha: string };
@@ -437,8 +439,12 @@ export async function evaluatePolicy(
       if (evaluations[i]!.outcome.passed) authorityMatches[a.name] = evaluations[i]!.matches;
     try {
       const input: Record<string, unknown> = { authorityMatches, artifact: artifactInput(target) };
-      // Outside admission there is no object: its parts are null.
-      for (const part of p.includes) input[part] = resource?.object?.[part] ?? null;
+      // Outside admission there is no object (its parts are null); only images have configs.
+      for (const part of p.includes)
+        input[part] =
+          part === 'config'
+            ? (target.kind === 'image' && target.configs) || null
+            : (resource?.object?.[part] ?? null);
       if (!(await p.condition.evaluate(input, deadline))) {
         passed = false;
         reasons.push(`the policy condition ${p.condition.source} is false`);

@@ -11,6 +11,7 @@ import { parseReference } from '../../core/oci/reference.ts';
 import type { Digest } from '../../core/oci/digest.ts';
 import {
   discover,
+  imageConfigs,
   repositoryOf,
   resolveImage,
   verifyAttachment,
@@ -28,6 +29,7 @@ import {
   type Decision,
   type EvaluateOptions,
   type Evidence,
+  type Target,
 } from './engine.ts';
 import { parseImageReference, type ImageReference } from './glob.ts';
 import type { Policy } from './types.ts';
@@ -64,6 +66,22 @@ export interface GatheredSource {
 export interface GatheredImage {
   digest: Digest;
   sources: GatheredSource[];
+  /** Its config files by platform, when a policy asked (spec.policy fetchConfigFile). */
+  configs?: Record<string, unknown>;
+}
+
+/** The image target a gathered image is decided as (with its configs, if gathered). */
+export function imageTarget(
+  ref: ImageReference,
+  digestName: string | undefined,
+  g?: GatheredImage,
+): Target {
+  return {
+    kind: 'image',
+    ref,
+    ...(digestName !== undefined ? { digestName } : {}),
+    ...(g?.configs !== undefined ? { configs: g.configs } : {}),
+  };
 }
 
 async function gatherSource(
@@ -130,11 +148,10 @@ function sourceRepository(oci: string, registry: RegistryOptions) {
 export function registryEvidence(
   policies: Policy[],
   registry: RegistryOptions = {},
-): ImageEvidenceProvider & {
-  gather(ref: ImageReference, digestName: string, deadline: number): Promise<GatheredImage>;
-} {
+): ImageEvidenceProvider {
   const sources = signatureSources(policies);
   const kinds = neededKinds(policies);
+  const configs = policies.some((p) => p.includes.includes('config'));
   const resolved = new Map<string, ResolvedImage>();
   const until = (deadline: number): RegistryOptions => ({
     ...registry,
@@ -147,9 +164,6 @@ export function registryEvidence(
       resolved.set(name, r);
       if (resolved.size > 1000) resolved.delete(resolved.keys().next().value!);
       return name;
-    },
-    async evidence(ref, digestName, deadline) {
-      return imageEvidence(await this.gather(ref, digestName, deadline));
     },
     async gather(ref, digestName, deadline) {
       const reg = until(deadline);
@@ -166,11 +180,16 @@ export function registryEvidence(
           { registry: reg },
         );
       }
-      const all = await Promise.all([
-        gatherSource(image, ref.original, reg, undefined, kinds),
-        ...sources.map((s) => gatherSource(image, ref.original, reg, s, kinds)),
+      const [all, config] = await Promise.all([
+        Promise.all([
+          gatherSource(image, ref.original, reg, undefined, kinds),
+          ...sources.map((s) => gatherSource(image, ref.original, reg, s, kinds)),
+        ]),
+        configs
+          ? imageConfigs(repositoryOf(image.ref, reg), image.digest, ref.original)
+          : undefined,
       ]);
-      return { digest: image.digest, sources: all };
+      return { digest: image.digest, sources: all, ...(config ? { configs: config } : {}) };
     },
   };
 }
@@ -197,9 +216,10 @@ export async function decideImage(
   const opts: EvaluateOptions = { deadline, ...(o.noMatch ? { noMatch: o.noMatch } : {}) };
   let digestName = ref.digest ? `${ref.registry}/${ref.repository}@${ref.digest}` : undefined;
   let evidence: Evidence[];
+  let g: GatheredImage | undefined;
   try {
     digestName ??= await provider.resolve(ref, deadline);
-    const g = await provider.gather(ref, digestName, deadline);
+    g = await provider.gather(ref, digestName, deadline);
     o.gathered?.(g);
     evidence = imageEvidence(g);
   } catch (e) {
@@ -209,10 +229,5 @@ export async function decideImage(
     o.gathered?.({ unavailable: e.message });
     evidence = unavailableEvidence(`registry (${ref.registry})`, e);
   }
-  return evaluate(
-    policies,
-    digestName ? { kind: 'image', ref, digestName } : { kind: 'image', ref },
-    evidence,
-    opts,
-  );
+  return evaluate(policies, imageTarget(ref, digestName, g), evidence, opts);
 }

@@ -19,7 +19,7 @@ import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../verify/pol
 import type { VerifyOptions } from '../verify/verifier.ts';
 import { predicateTypeOf } from '../sign/predicate.ts';
 import { compileCondition, type CelCondition } from './cel.ts';
-import { policyScope, type ObjectPart } from './cel-env.ts';
+import { policyScope, type PolicyPart } from './cel-env.ts';
 import { compileImageGlob, compilePathGlob } from './glob.ts';
 import { parseReference } from '../../core/oci/reference.ts';
 import type {
@@ -274,11 +274,12 @@ function checkResourceMatch(resource: string, group: string, version: string, p:
     throw invalid(`${p}.version`, `${JSON.stringify(version)} is not v1 or "*" (any version)`);
 }
 
-/** spec.policy's booleans naming the object parts its condition sees (policy-controller's). */
-const INCLUDE_FLAGS: ReadonlyArray<[string, ObjectPart]> = [
+/** spec.policy's booleans naming what else its condition sees (policy-controller's). */
+const INCLUDE_FLAGS: ReadonlyArray<[string, PolicyPart]> = [
   ['includeSpec', 'spec'],
   ['includeObjectMeta', 'metadata'],
   ['includeTypeMeta', 'typemeta'],
+  ['fetchConfigFile', 'config'],
 ];
 
 /**
@@ -289,14 +290,13 @@ function parseCondition(
   v: unknown,
   path: string,
   scope: 'statement' | 'policy',
-): { condition: CelCondition; includes: ObjectPart[] } | undefined {
+): { condition: CelCondition; includes: PolicyPart[] } | undefined {
   if (v === undefined || v === null) return undefined;
   const o = obj(v, path, [
     'type',
     'data',
     'remote',
     'configMapRef',
-    'fetchConfigFile',
     ...INCLUDE_FLAGS.map(([k]) => k),
   ]);
   const type = str(o.type, `${path}.type`, true)!;
@@ -311,18 +311,13 @@ function parseCondition(
   for (const k of ['remote', 'configMapRef'])
     if (o[k] !== undefined)
       throw invalid(`${path}.${k}`, 'is not supported: give the CEL expression inline in data');
-  if (o.fetchConfigFile !== undefined)
-    throw invalid(
-      `${path}.fetchConfigFile`,
-      "is not supported: Signet does not fetch images' config files for conditions",
-    );
-  const includes: ObjectPart[] = [];
+  const includes: PolicyPart[] = [];
   for (const [k, part] of INCLUDE_FLAGS) {
     if (bool(o[k], `${path}.${k}`) !== true) continue;
     if (scope === 'statement')
       throw invalid(
         `${path}.${k}`,
-        'belongs in spec.policy: an attestation condition sees its statement, not the admitted object',
+        'belongs in spec.policy: an attestation condition sees its statement',
       );
     includes.push(part);
   }

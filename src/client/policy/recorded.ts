@@ -88,14 +88,29 @@ function bundleAt(v: unknown, p: string): Bundle {
   }
 }
 
-function imageSources(v: unknown, digest: string | undefined, p: string): Evidence[] {
-  const o = object(v, p, ['sources', 'unavailable']);
+/** What the registry gave, as recorded: the evidence, and the image's configs if recorded. */
+function imageSources(
+  v: unknown,
+  digest: string | undefined,
+  p: string,
+): { evidence: Evidence[]; configs: Record<string, unknown> | undefined } {
+  const o = object(v, p, ['sources', 'unavailable', 'configs']);
   const unavailable = optStr(o.unavailable, `${p}.unavailable`);
   if (unavailable !== undefined)
-    return unavailableEvidence(
-      'registry',
-      new SignetError('unavailable', 'SERVICE_UNREACHABLE', unavailable),
-    );
+    return {
+      evidence: unavailableEvidence(
+        'registry',
+        new SignetError('unavailable', 'SERVICE_UNREACHABLE', unavailable),
+      ),
+      configs: undefined,
+    };
+  // Config files by platform: any JSON object (what the image's config holds is not ours).
+  if (
+    o.configs !== undefined &&
+    (typeof o.configs !== 'object' || o.configs === null || Array.isArray(o.configs))
+  )
+    throw invalid(`${p}.configs`, 'must be a JSON object of platform -> config file');
+  const configs = o.configs as Record<string, unknown> | undefined;
   if (digest === undefined) throw invalid('artifact.digest', 'is required (sha256:<hex>)');
   const sources: GatheredSource[] = list(o.sources, `${p}.sources`).map((s, i) => {
     const sp = `${p}.sources[${i}]`;
@@ -136,7 +151,10 @@ function imageSources(v: unknown, digest: string | undefined, p: string): Eviden
     });
     return { origin: optStr(so.origin, `${sp}.origin`), attachments, unreadable };
   });
-  return imageEvidence({ digest: parseOciDigest(digest, 'artifact.digest'), sources });
+  return {
+    evidence: imageEvidence({ digest: parseOciDigest(digest, 'artifact.digest'), sources }),
+    configs,
+  };
 }
 
 /** The git object ID of `raw` (SHA-1, or SHA-256 for a 64-hex ID). */
@@ -220,12 +238,17 @@ export async function parseRecordedCase(value: unknown, file: string): Promise<R
       );
     } else if (a.kind === 'image') {
       const ref = parseImageReference(str(a.reference, 'artifact.reference'), 'artifact.reference');
-      target =
-        digestText === undefined
-          ? { kind: 'image', ref }
-          : { kind: 'image', ref, digestName: `${ref.registry}/${ref.repository}@${digestText}` };
       if (o.image === undefined) throw invalid('image', 'is required: what the registry gave');
-      evidence = imageSources(o.image, digestText, 'image');
+      const recorded = imageSources(o.image, digestText, 'image');
+      evidence = recorded.evidence;
+      target = {
+        kind: 'image',
+        ref,
+        ...(digestText !== undefined
+          ? { digestName: `${ref.registry}/${ref.repository}@${digestText}` }
+          : {}),
+        ...(recorded.configs !== undefined ? { configs: recorded.configs } : {}),
+      };
     } else if (a.kind === 'commit') {
       const repository = str(a.repository, 'artifact.repository');
       const sha = str(a.sha, 'artifact.sha');
@@ -306,6 +329,7 @@ function imageJSON(g: GatheredImage | { unavailable: string }): Obj {
       })),
       unreadable: s.unreadable.map((u) => ({ location: u.location, reason: u.reason })),
     })),
+    ...(g.configs !== undefined ? { configs: g.configs } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy } from '../verify/policy.ts';
 import type { VerifyOptions } from '../verify/verifier.ts';
 import type { CelCondition } from './cel.ts';
-import type { ObjectPart } from './cel-env.ts';
+import type { PolicyPart } from './cel-env.ts';
 import type { Glob } from './glob.ts';
 
 export type PolicyMode = 'enforce' | 'warn';
@@ -106,6 +106,6 @@ export interface Policy {
   threshold: number;
   /** spec.policy: a CEL condition over `authorityMatches`. */
   condition: CelCondition | undefined;
-  /** The parts of the admitted object the condition sees (includeSpec, ...). */
-  includes: ObjectPart[];
+  /** What else the condition sees (includeSpec, ..., fetchConfigFile). */
+  includes: PolicyPart[];
 }

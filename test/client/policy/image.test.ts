@@ -226,6 +226,54 @@ test(
   },
 );
 
+test(
+  'spec.policy fetchConfigFile: the condition sees the config file of each platform',
+  opts,
+  async () => {
+    const multi = pushImage(reg, 'team/multi', { tag: 'v1', platforms: ['amd64', 'arm64'] });
+    await signImage(multi.ref, await S.context('alice@example.com'));
+    const policies = (cel: string) =>
+      load(
+        `  images: [{glob: "${reg.host}/team/**"}]\n  authorities: [{name: alice, keyless: ${who('alice@example.com')}}]\n  policy: {type: cel, fetchConfigFile: true, data: ${JSON.stringify(cel)}}`,
+      );
+    const both = await policies(
+      'config["linux/amd64"].architecture == "amd64" && config["linux/arm64"].os == "linux" && size(config) == 2',
+    );
+    let gathered: unknown;
+    const d = await decideImage(both, multi.tagRef, { gathered: (g) => (gathered = g) });
+    assert.equal(d.allowed, true, JSON.stringify(d));
+    // Recorded with the case, so policy test decides the same offline.
+    const { recordCase, parseRecordedCase, runRecordedCase } =
+      await import('../../../src/client/policy/recorded.ts');
+    const { parseImageReference } = await import('../../../src/client/policy/glob.ts');
+    const recorded = recordCase(
+      'multi',
+      { kind: 'image', ref: parseImageReference(multi.tagRef, 'image') },
+      { kind: 'image', gathered: gathered as never },
+      d,
+      S.root,
+    );
+    assert.deepEqual(Object.keys((recorded.image as { configs: object }).configs).sort(), [
+      'linux/amd64',
+      'linux/arm64',
+    ]);
+    const replayed = await runRecordedCase(
+      both,
+      await parseRecordedCase(JSON.parse(JSON.stringify(recorded)), 'case.json'),
+    );
+    assert.equal(replayed.allowed, true, JSON.stringify(replayed));
+    // A single-platform image: its one config, keyed by the platform it names.
+    const one = await decideImage(
+      await policies('size(config) == 1 && config["linux/amd64"].rootfs.type == "layers"'),
+      signedByAlice.ref,
+    );
+    assert.equal(one.allowed, true, JSON.stringify(one));
+    const wrong = await decideImage(await policies('"linux/s390x" in config'), multi.tagRef);
+    assert.equal(wrong.allowed, false);
+    assert.match(JSON.stringify(wrong.policies[0]!.reasons), /condition .* is false/);
+  },
+);
+
 // Last: it stops the registry and the stack, to show the replay needs only the cases.
 test(
   'policy verify --record writes image cases (referrer and legacy signatures); policy test replays them offline',

@@ -403,7 +403,7 @@ test('files a policy names: missing, a folder, not JSON: a sentence naming the f
     });
 });
 
-test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta: a condition sees only the parts its policy includes', async () => {
+test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta, fetchConfigFile: a condition sees only the parts its policy includes', async () => {
   const policy = (fields: string, data: string) =>
     doc(`${GOOD_SPEC}\n  policy: {type: cel, ${fields}data: ${JSON.stringify(data)}}`);
   const p = await loadPolicies(
@@ -433,9 +433,14 @@ test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta: a condition s
     /spec\.policy\.includeSpec: must be true or false/,
   );
   await refused(
-    policy('fetchConfigFile: true, ', 'true'),
-    /spec\.policy\.fetchConfigFile: is not supported: Signet does not fetch images' config files/,
+    policy('', 'has(config["linux/amd64"])'),
+    /spec\.policy\.data: CEL expression does not compile/,
   );
+  const withConfig = await loadPolicies(
+    [file(policy('fetchConfigFile: true, ', 'config["linux/amd64"].os == "linux"'))],
+    { defaultTrust: trust },
+  );
+  assert.deepEqual(withConfig[0]!.includes, ['config']);
   // An attestation's condition sees its statement, not the object.
   await refused(
     doc(
