@@ -13,6 +13,7 @@ test('without Chromium each browser test is counted skipped, with the reason', (
     'test/e2e/device-page.test.ts',
     'test/e2e/sign-in.test.ts',
     'test/e2e/explorer.test.ts',
+    'test/e2e/explorer-hostile.test.ts',
   ];
   // NODE_TEST_CONTEXT would make the inner runner report to this one instead of printing TAP.
   const env = { ...process.env };

@@ -1,7 +1,7 @@
 /**
  * HTML built from templates whose every interpolated value is escaped, unless it is itself
  * built HTML: markup cannot enter a page through data (a search term, a certificate field, a
- * log entry), only through the templates.
+ * log entry), only through the templates. Nor can data hide or reorder text: see `visible`.
  */
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -18,14 +18,33 @@ export class Html {
   }
 }
 
+/**
+ * Characters that do not show as themselves: controls, the invisible ones (zero-width spaces
+ * and joiners, the soft hyphen, bidi marks, overrides and isolates, variation selectors) and
+ * spaces other than the plain one. In a certificate name, U+202E makes "\u202emoc.elpmaxe@ecila"
+ * render as alice@example.com. Newlines stay: PEM, checkpoints and entry bodies have lines.
+ */
+const HIDDEN = /(?![\n ])[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/gu;
+
+/** `s` with each character that would not show as itself written as `[U+XXXX]`. */
+export function visible(s: string): string {
+  return s.replace(
+    HIDDEN,
+    (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+  );
+}
+
 function render(v: unknown): string {
   if (v instanceof Html) return v.text;
   if (Array.isArray(v)) return v.map(render).join('');
   if (v === undefined || v === null || v === false) return '';
-  return esc(String(v));
+  return esc(visible(String(v)));
 }
 
-/** Tagged template: `html\`<b>${name}</b>\`` escapes `name`; nested `html` fragments stay. */
+/**
+ * Tagged template: `html\`<b>${name}</b>\`` escapes `name` (and makes it `visible`); nested
+ * `html` fragments stay.
+ */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;

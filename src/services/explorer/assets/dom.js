@@ -1,5 +1,17 @@
 // Small DOM helpers for the explorer pages. Text goes in through textContent only, never as
-// markup: nothing a log entry, a bundle or a search term holds can become HTML.
+// markup: nothing a log entry, a bundle or a search term holds can become HTML. Nor can it hide
+// or reorder text: characters that would not show as themselves are written as codes.
+
+/** As the server writes pages (http/html.ts `visible`): U+202E and its kind as [U+202E]. */
+const HIDDEN = /(?![\n ])[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/gu;
+
+/** @param {string} s */
+export function visible(s) {
+  return s.replace(
+    HIDDEN,
+    (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`,
+  );
+}
 
 /**
  * @param {string} tag
@@ -13,7 +25,9 @@ export function el(tag, attrs = {}, ...children) {
   for (const c of children) {
     if (c === null || c === undefined) continue;
     e.append(
-      typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c,
+      typeof c === 'string' || typeof c === 'number'
+        ? document.createTextNode(visible(String(c)))
+        : c,
     );
   }
   return e;

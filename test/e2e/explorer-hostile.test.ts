@@ -1,0 +1,67 @@
+// The explorer in Chromium (playwright-core) showing entries anyone can write: certificates
+// from a CA of one's own with names that would render as someone else's.
+import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { after, before, launchBrowser, test } from './browser.ts';
+import { tempStack } from '../helpers/stack.ts';
+import { craftCertificate, logCrafted, ownCa } from './crafted-entries.ts';
+
+declare const document: any;
+type HTMLElement = any;
+
+let stack: Awaited<ReturnType<typeof tempStack>>;
+let browser: Browser;
+let reversed: string;
+
+async function open(path: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`script error on ${page.url()}: ${e.message}`);
+  });
+  page.on('dialog', (d) => {
+    throw new Error(`a dialog opened: ${d.message()}`);
+  });
+  await page.goto(`${stack.url}${path}`);
+  return page;
+}
+
+describe('hostile entries in a real browser', () => {
+  before(async () => {
+    [stack, browser] = await Promise.all([tempStack(), launchBrowser()]);
+    // "\u202e" reverses what follows: this username reads as alice@example.com.
+    reversed = await logCrafted(
+      stack.url,
+      craftCertificate(ownCa(), { username: '\u202emoc.elpmaxe@ecila' }),
+      'reversed',
+    );
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  test('a right-to-left override in an identity is shown, not obeyed', async () => {
+    const page = await open(`/entry/${reversed}`);
+    const identity = await page.locator('dd.identity').innerText();
+    assert.equal(identity.trim(), '[U+202E]moc.elpmaxe@ecila');
+  });
+
+  test('the same once the home page has refreshed its list of entries from the JSON API', async () => {
+    const page = await open('/');
+    // Mark the server's rows; the status poll (every 2 s) replaces them with its own.
+    await page.evaluate(() => {
+      for (const tr of document.querySelectorAll('#latest tbody tr'))
+        (tr as HTMLElement).dataset.server = '1';
+    });
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#latest tbody tr').length > 0 &&
+        !document.querySelector('#latest tbody tr[data-server]'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const signer = await page.locator('#latest tbody tr td.wrap').first().innerText();
+    assert.equal(signer, '[U+202E]moc.elpmaxe@ecila');
+  });
+});
