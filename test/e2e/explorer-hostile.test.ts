@@ -62,6 +62,29 @@ describe('hostile entries in a real browser', () => {
       { timeout: 10_000 },
     );
     const signer = await page.locator('#latest tbody tr td.wrap').first().innerText();
-    assert.equal(signer, '[U+202E]moc.elpmaxe@ecila');
+    assert.match(signer, /^\[U\+202E\]moc\.elpmaxe@ecila/);
+  });
+
+  test('a certificate from a CA of one’s own is marked, on its page and in live lists', async () => {
+    const page = await open(`/entry/${reversed}`);
+    assert.equal(await page.locator('h2#signer-0').innerText(), 'Signer (claimed)');
+    assert.match(
+      await page.locator('dd.ca').innerText(),
+      /^not from this stack's CA No CA of this stack's trusted root issued this certificate \(.+\): anyone can make a certificate naming any identity/,
+    );
+    const home = await open('/');
+    await home.evaluate(() => {
+      for (const tr of document.querySelectorAll('#latest tbody tr'))
+        (tr as HTMLElement).dataset.server = '1';
+    });
+    await home.waitForFunction(
+      () =>
+        document.querySelectorAll('#latest tbody tr').length > 0 &&
+        !document.querySelector('#latest tbody tr[data-server]'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const marks = await home.locator('#latest tbody tr td.wrap .untrusted').allInnerTexts();
+    assert.deepEqual(marks, ["not from this stack's CA"]);
   });
 });

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { OID, type X509Certificate } from '../../core/x509/certificate.ts';
 import { html, Html } from '../http/html.ts';
-import type { EntrySummary, EntryView, ShardStatus, SignerView, StatusView } from './view.ts';
+import type {
+  CaCheck,
+  EntrySummary,
+  EntryView,
+  ShardStatus,
+  SignerView,
+  StatusView,
+} from './view.ts';
 
 /**
  * The explorer's pages, rendered on the server so an entry is readable at first paint and
@@ -77,6 +84,22 @@ function layout(opts: {
     </html> `.text;
 }
 
+/** After a signer's identity: its certificate is one anyone could have made (home.js: the same). */
+function untrustedMark(s: EntrySummary): Html | '' {
+  return s.issuedByTrustedCa === false
+    ? html` <span class="badge bad untrusted">not from this stack's CA</span>`
+    : '';
+}
+
+function caText(ca: CaCheck): Html {
+  return ca.trusted
+    ? html`<span class="badge ok">issued by this stack's CA</span> ${ca.ca}`
+    : html`<span class="badge bad">not from this stack's CA</span> No CA of this stack's trusted
+        root issued this certificate (${ca.reason}): anyone can make a certificate naming any
+        identity and any OIDC issuer, so the identity below is only a claim, and no verifier accepts
+        it.`;
+}
+
 function kindText(s: EntrySummary): string {
   return `${s.kind} ${s.apiVersion}`;
 }
@@ -101,7 +124,7 @@ function entryTable(items: EntrySummary[], live = false): Html {
               <td><a href="${entryPath(s.uuid)}">${s.logIndex}</a></td>
               <td>${iso(s.integratedTime)}</td>
               <td>${kindText(s)}</td>
-              <td class="wrap">${s.signer}</td>
+              <td class="wrap">${s.signer}${untrustedMark(s)}</td>
               <td class="hex">${s.digest ?? '—'}</td>
             </tr> `,
         )}
@@ -373,8 +396,14 @@ function signerSection(s: SignerView, logTime: number, i: number): Html {
             ${iso(logTime)}, before the certificate's validity began (${isoDate(c.notBefore)}).`;
   const fulcioNames = new Map(s.fulcio.map((x) => [x.oid, FULCIO_LABELS[x.name] ?? x.name]));
   return html`<section class="card" aria-labelledby="signer-${i}">
-    <h2 id="signer-${i}">Signer</h2>
+    <h2 id="signer-${i}">Signer${s.caCheck?.trusted === false ? ' (claimed)' : ''}</h2>
     <dl class="grid">
+      ${
+        s.caCheck
+          ? html`<dt>Issued by</dt>
+              <dd class="ca">${caText(s.caCheck)}</dd>`
+          : ''
+      }
       <dt>Identity</dt>
       <dd class="wrap identity">
         ${
@@ -468,7 +497,7 @@ export function entryPage(v: EntryView, baseUrl: string, others: number[]): stri
           }
           <dt>Signed by</dt>
           <dd class="wrap">
-            ${s.signer}${s.issuer ? html` <span class="muted">(issuer ${s.issuer})</span>` : ''}
+            ${s.signer}${s.issuer ? html` <span class="muted">(issuer ${s.issuer})</span>` : ''}${untrustedMark(s)}
           </dd>
           <dt>Logged at</dt>
           <dd>

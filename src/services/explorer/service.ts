@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { parseEntryRef } from '../../core/rekor/index.ts';
 import { statusOf } from '../http/errors.ts';
@@ -64,7 +65,11 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
   const rekor = ctx.services.rekor;
   if (!rekor) throw new Error('the explorer needs the rekor service');
   const tuf = ctx.services.tuf;
-  const view = new LogView(rekor.shards, (s) => `${ctx.baseUrl}/rekor/shards/${s.id}`);
+  // The CAs a signing certificate must chain to for the pages to call its identity the signer.
+  const authorities = tuf
+    ? parseTrustedRootJSON(tuf.trustedRoot.toString('utf8')).certificateAuthorities
+    : undefined;
+  const view = new LogView(rekor.shards, (s) => `${ctx.baseUrl}/rekor/shards/${s.id}`, authorities);
   const assetDir = new URL('./assets/', import.meta.url);
   const assets = new Map<string, Buffer>();
   for (const name of Object.keys(ASSETS))

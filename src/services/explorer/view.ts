@@ -20,6 +20,7 @@ import {
   type EntryDescription,
 } from '../../core/rekor/index.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
+import { verifyCertificateChain, type TrustedAuthority } from '../../core/x509/chain.ts';
 import {
   FULCIO_EXTENSION_NAMES,
   FULCIO_OID_PREFIX,
@@ -56,7 +57,16 @@ export interface EntrySummary {
   /** The certificate's identity (SAN), or `public key sha256:<fingerprint>`. */
   signer: string;
   issuer: string | undefined;
+  /**
+   * Whether a CA of the stack's trusted root issued the signing certificate (absent for a key,
+   * an unreadable certificate, or a stack without a trusted root): anyone can log a
+   * certificate they made naming anyone, and no verifier accepts it.
+   */
+  issuedByTrustedCa?: boolean;
 }
+
+/** Who issued a signing certificate: a CA of the trusted root (its name), or why not. */
+export type CaCheck = { trusted: true; ca: string } | { trusted: false; reason: string };
 
 export interface NamedExtension {
   oid: string;
@@ -79,6 +89,8 @@ export type SignerView =
       keyFingerprint: string;
       /** The log's time against the certificate's validity. */
       validAtLogTime: Validity;
+      /** Undefined when the stack has no trusted root to check against. */
+      caCheck: CaCheck | undefined;
     }
   | { type: 'publicKey'; pem: string; keyFingerprint: string; keyType: string };
 
@@ -155,10 +167,32 @@ function safeIssuer(c: X509Certificate): string | undefined {
 export class LogView {
   readonly shards: Shards;
   readonly #shardUrl: (s: Shard) => string;
+  readonly #authorities: readonly TrustedAuthority[] | undefined;
 
-  constructor(shards: Shards, shardUrl: (s: Shard) => string) {
+  /** `authorities`: the certificate authorities of the stack's trusted root, if it has one. */
+  constructor(
+    shards: Shards,
+    shardUrl: (s: Shard) => string,
+    authorities?: readonly TrustedAuthority[],
+  ) {
     this.shards = shards;
     this.#shardUrl = shardUrl;
+    this.#authorities = authorities;
+  }
+
+  /**
+   * The chain, key usages and codeSigning EKU checked as a verifier does, at the certificate's
+   * own notBefore (as the monitor does: an entry outlives its certificate).
+   */
+  caCheck(c: X509Certificate): CaCheck | undefined {
+    if (!this.#authorities) return undefined;
+    try {
+      const chain = verifyCertificateChain(c, this.#authorities, c.notBefore);
+      return { trusted: true, ca: chain.path[1]?.subject ?? '' };
+    } catch (e) {
+      if (e instanceof SignetError) return { trusted: false, reason: e.message };
+      throw e;
+    }
   }
 
   shardById(id: number): Shard | undefined {
@@ -175,12 +209,14 @@ export class LogView {
     const main = d?.digests.find((x) => x.of !== 'envelope');
     let signer = '(unreadable body)';
     let issuer: string | undefined;
+    let ca: CaCheck | undefined;
     const s = d?.signers[0];
     if (s?.type === 'certificate') {
       try {
         const c = parseCertificate(s.der, 'certificate');
         signer = identitiesOf(c).join(', ') || c.subject || '(no identity)';
         issuer = safeIssuer(c);
+        ca = this.caCheck(c);
       } catch {
         signer = '(unreadable certificate)';
       }
@@ -196,6 +232,7 @@ export class LogView {
       digest: main ? `${main.algorithm}:${main.hex}` : undefined,
       signer,
       issuer,
+      ...(ca ? { issuedByTrustedCa: ca.trusted } : {}),
     };
   }
 
@@ -314,6 +351,7 @@ export class LogView {
         fingerprint: sha256Hex(s.der),
         keyFingerprint: sha256Hex(c.spki),
         validAtLogTime: validityAt(c, e.integratedTime),
+        caCheck: this.caCheck(c),
       });
     }
     return {

@@ -213,7 +213,15 @@ function entryRow(e) {
     el('td', {}, el('a', { href: `/entry/${e.uuid}` }, e.logIndex)),
     el('td', {}, isoTime(e.integratedTime)),
     el('td', {}, `${e.kind} ${e.apiVersion}`),
-    el('td', { class: 'wrap' }, e.signer),
+    el(
+      'td',
+      { class: 'wrap' },
+      e.signer,
+      // The same mark as the server's list (pages.ts untrustedMark).
+      e.issuedByTrustedCa === false
+        ? el('span', { class: 'badge bad untrusted' }, "not from this stack's CA")
+        : null,
+    ),
     el('td', { class: 'hex' }, e.digest ?? '—'),
   );
   if (!seen.has(e.uuid)) {
