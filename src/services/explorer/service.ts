@@ -82,9 +82,9 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
     async register(app) {
       app.get('/', async (req, reply) => {
         const q = queryOf(req);
-        const term = oneParam(q, 'q');
-        if (term === undefined) return sendPage(reply, 200, homePage(await view.status()));
         try {
+          const term = oneParam(q, 'q');
+          if (term === undefined) return sendPage(reply, 200, homePage(await view.status()));
           const query = parseSearchTerm(term);
           const page = parsePage(oneParam(q, 'page'));
           const r = await view.search(query, page);
@@ -103,7 +103,11 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
           return sendPage(
             reply,
             statusOf(e),
-            errorPage({ title: 'Cannot search for that', message: e.message, term }),
+            errorPage({
+              title: 'Cannot search for that',
+              message: e.message,
+              ...(typeof q.q === 'string' ? { term: q.q } : {}),
+            }),
           );
         }
       });

@@ -404,6 +404,10 @@ describe('the explorer over a stack with real entries', () => {
       [`/entry/${'ab'.repeat(32)}`, 404, /the log has no entry with UUID abab/],
       ['/entry/not-a-uuid', 400, /entry: /],
       [`/entry/${uuidOf(signed[0]!)}?shard=7`, 404, /the log has no shard 7/],
+      // A parameter given twice (a hand-edited link): a page too, not a JSON error.
+      ['/?q=a%40b.c&q=d%40e.f', 400, /q: must be given once/],
+      ['/?q=a%40b.c&page=1&page=2', 400, /page: must be given once/],
+      [`/entry/${uuidOf(signed[0]!)}?shard=1&shard=2`, 400, /shard: must be given once/],
     ];
     for (const [path, status, msg] of cases) {
       const r = await get(path);
