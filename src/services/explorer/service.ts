@@ -36,7 +36,7 @@ function sendPage(reply: FastifyReply, status: number, page: string): FastifyRep
     .code(status)
     .type('text/html; charset=utf-8')
     .header('content-security-policy', CSP)
-    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY') // frame-ancestors for browsers that predate it
     .header('referrer-policy', 'no-referrer')
     .header('cache-control', 'no-store')
     .send(page);
@@ -80,6 +80,11 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
     name: 'explorer',
     prefix: '',
     async register(app) {
+      // Every answer, pages, scripts and JSON (which quotes search terms) alike, is only ever
+      // read as the type it says it is.
+      app.addHook('onSend', async (_req, reply) => {
+        reply.header('x-content-type-options', 'nosniff');
+      });
       app.get('/', async (req, reply) => {
         const q = queryOf(req);
         try {
@@ -152,11 +157,7 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
         const { name } = req.params as { name: string };
         const body = assets.get(name);
         if (!body) throw new SignetError('not-found', 'NOT_FOUND', `no explorer file ${name}`);
-        return reply
-          .type(ASSETS[name]!)
-          .header('cache-control', 'no-cache')
-          .header('x-content-type-options', 'nosniff')
-          .send(body);
+        return reply.type(ASSETS[name]!).header('cache-control', 'no-cache').send(body);
       });
 
       app.get(`${ASSET_PREFIX}/api/search`, async (req) => {

@@ -441,6 +441,27 @@ describe('the explorer over a stack with real entries', () => {
     assert.doesNotMatch(e.text, /<img src=x/);
   });
 
+  test('no answer may be sniffed as another type; pages may not be framed', async () => {
+    // The JSON API reflects search terms: it must never be read as a page.
+    for (const path of [
+      `/explorer/api/search?q=${encodeURIComponent('<script>x</script>@x')}`,
+      '/explorer/api/status',
+      '/explorer/api/entries/zz',
+      '/explorer/nothing.js',
+      '/explorer/home.js',
+    ]) {
+      const r = await get(path);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+    for (const path of ['/', '/?q=x%40y', '/?q=', `/entry/${uuidOf(signed[0]!)}`]) {
+      const r = await get(path);
+      assert.match(r.headers.get('content-security-policy')!, /frame-ancestors 'none'/, path);
+      // For browsers that know only the older header.
+      assert.equal(r.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+  });
+
   test('certificate validity at the log time: before, at both ends, after', () => {
     const c = certOf(signed[0]!);
     const from = c.notBefore.getTime() / 1000;
