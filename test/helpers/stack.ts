@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack, type RunningStack } from '../../src/services/stack.ts';
+import type { BundleCheck } from '../../src/services/explorer/check.ts';
 
 /** A whole stack on a loopback port with a temporary data folder, quiet logs. */
 export async function tempStack(
@@ -10,6 +11,8 @@ export async function tempStack(
     dataDir?: string;
     /** Per-service config sections, as in `signet up --config`. */
     config?: Record<string, Record<string, unknown>>;
+    /** The explorer's bundle check (`signet up` gives the CLI's verify-blob). */
+    checkBundle?: BundleCheck;
   } = {},
 ): Promise<RunningStack & { dataDir: string }> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-test-'));
@@ -21,6 +24,7 @@ export async function tempStack(
     databaseUrl: opts.databaseUrl,
     log: quiet,
     ...(opts.config ? { config: opts.config } : {}),
+    ...(opts.checkBundle ? { checkBundle: opts.checkBundle } : {}),
   });
   return { ...stack, dataDir };
 }
