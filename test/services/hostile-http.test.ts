@@ -476,6 +476,39 @@ test('bad query parameters and path segments answer 2xx or a bounded 4xx, never 
     assert.equal((await send(url)).status, 404, url);
 });
 
+test('OIDC client authentication: Basic credentials with a malformed percent-escape are a 400, not a 500 (found by this run)', async () => {
+  const basic = (user: string, pass: string) =>
+    `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  for (const [user, pass, what] of [
+    ['%zz', 'x', 'client_id'],
+    ['sigstore', '%E2%82', 'client_secret'],
+  ] as const)
+    for (const endpoint of ['/oidc/token', '/oidc/device/code', '/oidc/github/token']) {
+      const a = await send(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(user, pass),
+        },
+        body: 'grant_type=client_credentials&subject=dev%40signet.local',
+      });
+      const body = assertJsonRefusal(`${endpoint} ${what}`, a);
+      assert.equal(a.status, 400);
+      assert.equal(body.error, 'invalid_request');
+      assert.match(body.message as string, new RegExp(`Authorization: the ${what} `));
+    }
+  // Prototype names and other oddities in the credentials are unknown clients (401).
+  for (const auth of ['Basic !!!', 'Bearer', basic('constructor', 'x'), basic('__proto__', '')]) {
+    const a = await send('/oidc/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(a.status, 401, `${auth}: ${a.text}`);
+    assertJsonRefusal(auth, a);
+  }
+});
+
 /** Writes `parts` to a raw connection (numbers are pauses, in ms); returns what came back. */
 function rawHttp(parts: Array<string | Buffer | number>, waitMs = 2000): Promise<string> {
   return new Promise((resolve) => {

@@ -57,6 +57,21 @@ function sendHtml(reply: FastifyReply, html: string, status = 200): FastifyReply
     .send(html);
 }
 
+/**
+ * One part of HTTP Basic credentials: form-urlencoded before base64 (RFC 6749 2.3.1), so a
+ * malformed percent-escape is the client's mistake, not a server error.
+ */
+function basicPart(text: string, what: 'client_id' | 'client_secret'): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new OAuthError(
+      'invalid_request',
+      `Authorization: the ${what} of the Basic credentials has a malformed percent-escape`,
+    );
+  }
+}
+
 /** HTTP Basic client authentication (RFC 6749 2.3.1) or form fields. */
 function clientCredentials(
   req: FastifyRequest,
@@ -68,8 +83,8 @@ function clientCredentials(
     const i = dec.indexOf(':');
     if (i > 0)
       return {
-        id: decodeURIComponent(dec.slice(0, i)),
-        secret: decodeURIComponent(dec.slice(i + 1)),
+        id: basicPart(dec.slice(0, i), 'client_id'),
+        secret: basicPart(dec.slice(i + 1), 'client_secret'),
       };
   }
   return {
