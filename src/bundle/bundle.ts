@@ -5,7 +5,7 @@
  * v0.2+ entries need an inclusion proof with a checkpoint; v0.3 carries a single `certificate`
  * instead of a chain.
  */
-import { invalid, SignetError } from '../core/errors.ts';
+import { invalid, quoteInput, SignetError } from '../core/errors.ts';
 import { toBase64 } from '../core/encoding/base64.ts';
 import { envelopeToJSON, parseEnvelope, type Envelope } from '../core/dsse/index.ts';
 import {
@@ -43,6 +43,12 @@ const HASH_NUMBERS: Record<number, HashAlgorithmName> = {
   1: 'SHA2_256',
   2: 'SHA2_384',
   3: 'SHA2_512',
+};
+/** The digest length of each hash algorithm, in bytes. */
+const HASH_LENGTHS: Record<HashAlgorithmName, number> = {
+  SHA2_256: 32,
+  SHA2_384: 48,
+  SHA2_512: 64,
 };
 
 export interface MessageDigest {
@@ -128,7 +134,7 @@ export function parseBundle(value: unknown): Bundle {
     throw new SignetError(
       'unsupported',
       'UNSUPPORTED_BUNDLE_VERSION',
-      `"${mediaType}" is not a supported bundle media type (Sigstore bundle v0.1, v0.2 or v0.3)`,
+      `${quoteInput(mediaType)} is not a supported bundle media type (Sigstore bundle v0.1, v0.2 or v0.3)`,
       { field: 'mediaType' },
     );
   const content = parseContent(o);
@@ -150,15 +156,21 @@ function parseContent(o: JsonObject): BundleContent {
     // Required by the bundle spec (and sigstore-js): it names what was signed.
     const p = 'messageSignature.messageDigest';
     const d = message(required(m.messageDigest, p), p, ['algorithm', 'digest']);
-    const messageDigest: MessageDigest = {
-      algorithm: enumName(
-        required(d.algorithm, `${p}.algorithm`),
-        `${p}.algorithm`,
-        HASH_ALGORITHMS,
-        HASH_NUMBERS,
-      ),
-      digest: nonEmptyBytes(d.digest, `${p}.digest`),
-    };
+    const algorithm = enumName(
+      required(d.algorithm, `${p}.algorithm`),
+      `${p}.algorithm`,
+      HASH_ALGORITHMS,
+      HASH_NUMBERS,
+    );
+    const digest = nonEmptyBytes(d.digest, `${p}.digest`);
+    // A digest of the wrong length can match nothing; refused here, it is not quoted whole
+    // (as hex, 2 characters a byte) by the verifier's "not the digest that was signed".
+    if (digest.length !== HASH_LENGTHS[algorithm])
+      throw invalid(
+        `${p}.digest`,
+        `is ${digest.length} bytes; a ${algorithm} digest is ${HASH_LENGTHS[algorithm]}`,
+      );
+    const messageDigest: MessageDigest = { algorithm, digest };
     return {
       $case: 'messageSignature',
       messageSignature: {

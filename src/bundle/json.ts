@@ -106,7 +106,7 @@ export function array(v: unknown, path: string): unknown[] {
 export function int64(v: unknown, path: string, min = Number.MIN_SAFE_INTEGER): number {
   let n: number;
   if (typeof v === 'string') {
-    if (!/^-?\d+$/.test(v)) throw invalid(path, `"${v}" is not an integer`);
+    if (!/^-?\d+$/.test(v)) throw invalid(path, `${quoteInput(v)} is not an integer`);
     n = Number(v);
   } else if (typeof v === 'number') {
     n = v;
@@ -134,9 +134,9 @@ const RFC3339 =
 /** google.protobuf.Timestamp: RFC 3339 text. */
 export function timestamp(v: unknown, path: string): Date {
   const s = str(v, path);
-  if (!RFC3339.test(s)) throw invalid(path, `"${s}" is not an RFC 3339 time`);
+  if (!RFC3339.test(s)) throw invalid(path, `${quoteInput(s)} is not an RFC 3339 time`);
   const d = new Date(s);
-  if (Number.isNaN(d.getTime())) throw invalid(path, `"${s}" is not a valid time`);
+  if (Number.isNaN(d.getTime())) throw invalid(path, `${quoteInput(s)} is not a valid time`);
   return d;
 }
 

@@ -3,7 +3,7 @@
  * identity provider, transparency logs and TSAs, each with a validity window and API version,
  * and how many logs/TSAs to use (ServiceConfiguration selector ALL / ANY / EXACT).
  */
-import { invalid, SignetError } from '../core/errors.ts';
+import { invalid, quoteInput, SignetError } from '../core/errors.ts';
 import {
   array,
   enumName,
@@ -61,7 +61,7 @@ export function parseSigningConfig(value: unknown): SigningConfig {
     throw new SignetError(
       'unsupported',
       'UNSUPPORTED_SIGNING_CONFIG',
-      `"${mediaType}" is not a supported signing config media type (v0.2 is)`,
+      `${quoteInput(mediaType)} is not a supported signing config media type (v0.2 is)`,
       { field: 'mediaType' },
     );
   const services = (k: string) => array(o[k], k).map((x, i) => parseService(x, `${k}[${i}]`));
@@ -82,7 +82,7 @@ function parseService(value: unknown, P: string): Service {
   try {
     new URL(url);
   } catch {
-    throw invalid(`${P}.url`, `"${url}" is not a URL`);
+    throw invalid(`${P}.url`, `${quoteInput(url)} is not a URL`);
   }
   return {
     url,

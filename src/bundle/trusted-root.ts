@@ -5,7 +5,7 @@
  * rejected rather than read as "always" (sigstore-conformance trust-root-tlog-missing-validity-start).
  */
 import type { KeyObject } from 'node:crypto';
-import { invalid, SignetError } from '../core/errors.ts';
+import { invalid, quoteInput, SignetError } from '../core/errors.ts';
 import { keyDetailsOf, type KeyDetails } from '../core/crypto/keys.ts';
 import {
   array,
@@ -103,7 +103,7 @@ export function parseTrustedRoot(value: unknown): TrustedRoot {
     throw new SignetError(
       'unsupported',
       'UNSUPPORTED_TRUSTED_ROOT',
-      `"${mediaType}" is not a supported trusted root media type`,
+      `${quoteInput(mediaType)} is not a supported trusted root media type`,
       { field: 'mediaType' },
     );
   return {

@@ -6,6 +6,7 @@
 // request stores nothing (the logs' sizes are compared before and after).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { stackToken, tempStack } from '../helpers/stack.ts';
@@ -506,6 +507,36 @@ test('OIDC client authentication: Basic credentials with a malformed percent-esc
     });
     assert.equal(a.status, 401, `${auth}: ${a.text}`);
     assertJsonRefusal(auth, a);
+  }
+});
+
+test('the explorer check quotes a bounded part of a bundle (found by this run: a verdict echoed 600 KB)', async () => {
+  const bundle = JSON.parse(
+    fs.readFileSync(
+      'test/fixtures/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json',
+      'utf8',
+    ),
+  ) as Json;
+  const big = 'A'.repeat(200_000);
+  for (const [p, field] of [
+    [['mediaType'], 'mediaType'],
+    [['verificationMaterial', 'tlogEntries', 0, 'logIndex'], 'logIndex'],
+    [['verificationMaterial', 'tlogEntries', 0, 'integratedTime'], 'integratedTime'],
+    [['messageSignature', 'messageDigest', 'digest'], 'messageDigest.digest'],
+  ] as const) {
+    const a = await send('/explorer/api/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        bundle: JSON.stringify(setAt(bundle, [...p], big)),
+        artifact: { name: 'a', base64: 'aGVsbG8=' },
+      }),
+    });
+    assert.equal(a.status, 200, a.text.slice(0, 300));
+    assert.ok(a.text.length < 5000, `${p.join('.')}: a ${a.text.length}-byte answer`);
+    const answer = JSON.parse(a.text) as { ok: boolean; verdict: string };
+    assert.equal(answer.ok, false);
+    assert.ok(answer.verdict.includes(field), `${p.join('.')}: ${answer.verdict.slice(0, 300)}`);
   }
 });
 

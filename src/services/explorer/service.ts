@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { parseEntryRef } from '../../core/rekor/index.ts';
-import { statusOf } from '../http/errors.ts';
+import { capText, statusOf } from '../http/errors.ts';
 import type { ServiceFactory } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
@@ -199,7 +199,13 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
             'NO_TRUSTED_ROOT',
             'this stack serves no trusted root',
           );
-        return check(parseCheckRequest(req.body, new Uint8Array(tuf.trustedRoot)));
+        const answer = await check(parseCheckRequest(req.body, new Uint8Array(tuf.trustedRoot)));
+        // The verdict and notes may quote the bundle (up to 16 MiB): an answer, not an echo.
+        return {
+          ...answer,
+          verdict: capText(answer.verdict),
+          notes: answer.notes.map((n) => capText(n)),
+        };
       });
     },
     async close() {},
