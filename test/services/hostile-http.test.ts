@@ -385,6 +385,35 @@ test('the CA issues for valid requests only: each refused one adds nothing to th
   }
 });
 
+test('the CA refuses a publicKey.algorithm of the wrong type, by its field (found by this run: any value was taken)', async () => {
+  const v2 = (algorithm: Json) =>
+    setAt(caV2, ['publicKeyRequest', 'publicKey', 'algorithm'], algorithm);
+  const v1 = (algorithm: Json) => setAt(caV1, ['publicKey', 'algorithm'], algorithm);
+  for (const bad of [{}, [], true, 0.5] as Json[]) {
+    const a = await send('/fulcio/api/v2/signingCert', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(v2(bad)),
+    });
+    assert.equal(assertJsonRefusal('v2', a).field, 'publicKeyRequest.publicKey.algorithm');
+    const b = await send('/fulcio/api/v1/signingCert', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(v1(bad)),
+    });
+    assert.equal(assertJsonRefusal('v1', b).field, 'publicKey.algorithm');
+  }
+  // What clients send: enum names and numbers (protojson), Fulcio's v1 free-form string.
+  for (const ok of ['ECDSA', 2, null] as Json[]) {
+    const a = await send('/fulcio/api/v2/signingCert', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(v2(ok)),
+    });
+    assert.equal(a.status, 200, a.text);
+  }
+});
+
 /** Query parameters and path segments, each tried with every value of QUERY_VALUES. */
 const QUERY_VALUES = [
   '',

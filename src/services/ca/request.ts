@@ -33,6 +33,23 @@ function str(v: unknown, field: string): string {
   return v;
 }
 
+/**
+ * `publicKey.algorithm`: not used (the key's own SubjectPublicKeyInfo says what it is), but of
+ * its type. v2 has Fulcio's PublicKeyAlgorithm enum, which protojson reads from a name or an
+ * int32 number (a name it does not know is dropped, as Fulcio's gateway drops it); the v1 API
+ * has a free-form string ("ecdsa").
+ */
+function checkAlgorithm(v: unknown, field: string, numbers: boolean): void {
+  if (v === undefined || v === null || typeof v === 'string') return;
+  if (numbers && typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2 ** 31) return;
+  throw invalid(
+    field,
+    numbers
+      ? 'must be a PublicKeyAlgorithm name such as "ECDSA", or its number'
+      : 'must be a string',
+  );
+}
+
 /** Where the token is: `credentials.oidcIdentityToken`, else `Authorization: Bearer`. */
 function tokenOf(body: Record<string, unknown>, authorization: string | undefined): string {
   const creds = body['credentials'];
@@ -128,6 +145,7 @@ export function parseSigningCertRequest(
   if (form === 'csr') return csrRequest(token, csr);
   const p = obj(pkr, 'publicKeyRequest');
   const pk = obj(pick(p, 'publicKey', 'public_key'), 'publicKeyRequest.publicKey');
+  checkAlgorithm(pk['algorithm'], 'publicKeyRequest.publicKey.algorithm', true);
   const field = 'publicKeyRequest.publicKey.content';
   // We also accept base64 DER, which is unambiguous in JSON.
   const content = str(pk['content'], field);
@@ -159,8 +177,10 @@ export function parseLegacySigningCertRequest(
   const form = keyForm(pk, csr, 'publicKey', '(with signedEmailAddress)');
   const token = tokenOf({}, authorization);
   if (form === 'csr') return csrRequest(token, csr);
+  const given = obj(pk, 'publicKey');
+  checkAlgorithm(given['algorithm'], 'publicKey.algorithm', false);
   const field = 'publicKey.content';
-  const content = fromBase64(str(obj(pk, 'publicKey')['content'], field), field);
+  const content = fromBase64(str(given['content'], field), field);
   const text = Buffer.from(content).toString('latin1');
   const key = text.includes('-----BEGIN') ? pemKey(text, field) : spkiKey(content, field);
   return publicKeyRequest(token, key, body['signedEmailAddress'], 'signedEmailAddress');
