@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { stackToken, tempStack } from '../helpers/stack.ts';
 import { explorerBundleCheck } from '../../src/cli/explorer-check.ts';
 import {
@@ -655,6 +656,31 @@ test('HTTP framing: chunked bodies, a body over the limit, framing Node refuses,
   ]);
   assert.match(cont, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 400 /);
   assert.deepEqual(await sizes(), want);
+});
+
+test('a compressed body is a 415 naming Content-Encoding, an odd Expect a 417 in the error shape (found by this run: "not valid JSON", an empty 417)', async () => {
+  const before = await sizes();
+  // No service decodes a compressed body: it is not read as JSON or DER.
+  for (const [url, type, body] of [
+    [
+      '/rekor/api/v1/log/entries',
+      'application/json',
+      gzipSync(JSON.stringify(hashedRekordV1(signer, artifact('gzip')))),
+    ],
+    ['/tsa/api/v1/timestamp', 'application/timestamp-query', gzipSync(Buffer.from([0x30, 0]))],
+  ] as const) {
+    const a = await send(url, {
+      method: 'POST',
+      headers: { 'content-type': type, 'content-encoding': 'gzip' },
+      body,
+    });
+    assert.equal(a.status, 415, a.text);
+    assert.equal(assertJsonRefusal(url, a).field, 'Content-Encoding');
+  }
+  const expect = await rawHttp([`${HEAD}Expect: something\r\nContent-Length: 2\r\n\r\n{}`]);
+  assert.equal(statusOf(expect), '417', expect);
+  assert.match(expect, /"field":"Expect"/);
+  assert.deepEqual(await sizes(), before);
 });
 
 test('a slow body holds its own connection only: others are answered meanwhile, and it stores nothing', async () => {

@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { quoteInput } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
 import { clientError, frameworkError, installErrorHandler } from './errors.ts';
 
@@ -61,6 +62,21 @@ export async function bindServer(
   initial?: http.RequestListener,
 ): Promise<{ server: http.Server; url: string }> {
   const server = initial ? http.createServer(initial) : http.createServer();
+  // An Expect other than 100-continue: Node's own 417 has no body; answer in the project's shape.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const body = JSON.stringify({
+      code: 417,
+      message: `Expect ${quoteInput(req.headers.expect)} is not supported (only 100-continue is)`,
+      error: 'UNSUPPORTED',
+      field: 'Expect',
+    });
+    res.writeHead(417, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

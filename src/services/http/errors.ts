@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { type ErrorKind, SignetError } from '../../core/errors.ts';
+import { type ErrorKind, quoteInput, SignetError } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -63,6 +63,20 @@ export function sendError(
  */
 export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
   app.setErrorHandler((error: FastifyError | SignetError | Error, request, reply) => {
+    // A compressed body is read as it is (no service decodes one): whatever it failed as (not
+    // JSON, not DER), the reason is the encoding. Only on this error path, never on success.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && !/^\s*identity\s*$/i.test(encoding) && isClientError(error))
+      return sendError(
+        reply,
+        new SignetError(
+          'unsupported',
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Content-Encoding ${quoteInput(encoding)} is not supported: send the body uncompressed`,
+          { field: 'Content-Encoding' },
+        ),
+        415,
+      );
     if (error instanceof SignetError) {
       if (error.kind === 'internal')
         log?.error('internal error', {
@@ -146,6 +160,17 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
       ),
     ),
   );
+}
+
+/** The request's fault (its body or fields), except a body too large to read at all. */
+function isClientError(error: FastifyError | SignetError | Error): boolean {
+  if (error instanceof SignetError) {
+    const status = statusOf(error);
+    return status >= 400 && status < 500 && status !== 413;
+  }
+  if (error instanceof SyntaxError) return true;
+  const fe = error as FastifyError;
+  return fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
 }
 
 /**
