@@ -8,10 +8,18 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { stackToken, tempStack } from '../helpers/stack.ts';
 import { explorerBundleCheck } from '../../src/cli/explorer-check.ts';
+import { startWitness } from '../../src/services/witness/server.ts';
+import { leafHash } from '../../src/core/merkle/hash.ts';
+import { rootOf } from '../../src/core/merkle/tree.ts';
+import { signCheckpoint } from '../../src/core/note/checkpoint.ts';
+import { noteSigner } from '../../src/core/note/keys.ts';
+import { formatAddCheckpoint } from '../../src/core/note/add-checkpoint.ts';
 import {
   dsseV1,
   dsseV2,
@@ -700,4 +708,80 @@ test('a slow body holds its own connection only: others are answered meanwhile, 
   assert.ok(Date.now() - t0 < 700, 'answers waited for the slow body');
   assert.equal(await slow, '', 'no answer before the body is complete');
   assert.deepEqual(await sizes(), before);
+});
+
+test('the witness: hostile add-checkpoint bodies are refused in bounded text, and only verified signatures are kept (found by this run)', async () => {
+  const ORIGIN = 'log.example/hostile';
+  const logKey = noteSigner(ORIGIN, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  const hashes = Array.from({ length: 10 }, (_, i) => leafHash(Buffer.from(`e${i}`)));
+  const note = (size: number, origin = ORIGIN, keys = [logKey]) =>
+    signCheckpoint({ origin, size, rootHash: rootOf(hashes.slice(0, size)), extensions: [] }, keys);
+  const w = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-hostile-witness-')),
+    name: 'w.example',
+    logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+    log: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    const add = async (body: string | Buffer) => {
+      const r = await fetch(`${w.url}/add-checkpoint`, { method: 'POST', body });
+      return { status: r.status, text: await r.text(), type: r.headers.get('content-type') ?? '' };
+    };
+    const good = formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: note(5) });
+    const strangers = Array.from({ length: 90 }, (_, i) =>
+      noteSigner(`${'n'.repeat(600)}${i}`, generateKeyPairSync('ed25519').privateKey),
+    );
+    for (const [what, body, want] of [
+      ['an empty body', '', 400],
+      ['old -1', good.replace('old 0', 'old -1'), 400],
+      ['old 2^53+1', good.replace('old 0', 'old 9007199254740993'), 400],
+      ['old 1e400', good.replace('old 0', 'old 1e400'), 400],
+      ['old constructor', good.replace('old 0', 'old constructor'), 400],
+      ['a proof line of invalid base64', good.replace('old 0\n', 'old 0\n!!!\n'), 400],
+      [
+        '1,400 proof lines',
+        good.replace('old 0\n', `old 0\n${`${'A'.repeat(43)}=\n`.repeat(1400)}`),
+        400,
+      ],
+      ['invalid UTF-8', Buffer.concat([Buffer.from('old 0\n\n'), Buffer.from([0xff, 0xfe])]), 400],
+      ['a NUL in the origin', good.replace(ORIGIN, `${ORIGIN}\u0000`), 400],
+      ['size 2^53+1', good.replace('\n5\n', '\n9007199254740993\n'), 400],
+      [
+        'the origin "constructor"',
+        formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: note(5, 'constructor') }),
+        404,
+      ],
+      [
+        'a 50 KB origin',
+        formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: note(5, 'o'.repeat(50_000)) }),
+        404,
+      ],
+      [
+        '90 unknown signers with long names',
+        formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: note(5, ORIGIN, strangers) }),
+        403,
+      ],
+    ] as const) {
+      const a = await add(body);
+      assert.equal(a.status, want, `${what}: ${a.text.slice(0, 200)}`);
+      assert.match(a.type, /^text\/plain/, what);
+      assertBounded(`witness: ${what}`, a, a.text.trimEnd());
+    }
+    // A valid checkpoint with a stranger's signature line appended (64 KiB fit in a body): the
+    // witness cosigns, and what it stores and serves has the log's signature and its own only.
+    const junk = `— stranger ${Buffer.alloc(40_000, 7).toString('base64')}\n`;
+    const a = await add(good + junk);
+    assert.equal(a.status, 200, a.text);
+    const served = await fetch(
+      `${w.url}/${createHash('sha256').update(ORIGIN).digest('hex')}/checkpoint`,
+    );
+    const text = await served.text();
+    assert.equal(served.status, 200);
+    assert.ok(!text.includes('stranger'), 'the unverified signature line was stored');
+    assert.equal(text.split('\n— ').length - 1, 2, text);
+  } finally {
+    await w.close();
+  }
 });

@@ -205,7 +205,14 @@ export function verifyParsedNote(
   }
   if (verifiedBy.length === 0) {
     const known = verifiers.map((v) => `${v.name}/${hex8(v.keyId)}`).join(', ') || 'none';
-    const seen = note.signatures.map((s) => `${s.name}/${hex8(s.keyId)}`).join(', ');
+    // The names are the sender's: a few, each cut short (a note may carry 100 names of any length).
+    const seen =
+      note.signatures
+        .slice(0, 5)
+        .map(
+          (s) => `${s.name.length > 100 ? `${s.name.slice(0, 100)}...` : s.name}/${hex8(s.keyId)}`,
+        )
+        .join(', ') + (note.signatures.length > 5 ? ` and ${note.signatures.length - 5} more` : '');
     throw verificationFailed(
       'NOTE_NO_KNOWN_SIGNATURE',
       `${field}: no signature from a trusted key (signed by ${seen}; trusted: ${known})`,

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import { createHash, type KeyObject } from 'node:crypto';
-import { SignetError } from '../../core/errors.ts';
+import { quoteInput, SignetError } from '../../core/errors.ts';
+import { capText } from '../http/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { EMPTY_ROOT, HASH_SIZE, hashEqual } from '../../core/merkle/hash.ts';
 import { verifyConsistency } from '../../core/merkle/tree.ts';
@@ -62,11 +63,11 @@ interface StateFile {
   logs: Record<string, { size: number; rootHash: string; note: string }>;
 }
 
-const text = (status: number, body: string, contentType = 'text/plain; charset=utf-8') => ({
-  status,
-  contentType,
-  body: body.endsWith('\n') ? body : `${body}\n`,
-});
+/** An answer; a refusal's reason is cut short (it may quote the request, up to 64 KiB of it). */
+const text = (status: number, body: string, contentType = 'text/plain; charset=utf-8') => {
+  const b = status === 200 ? body : capText(body);
+  return { status, contentType, body: b.endsWith('\n') ? b : `${b}\n` };
+};
 
 export const originHash = (origin: string): string =>
   createHash('sha256').update(origin).digest('hex');
@@ -154,7 +155,7 @@ export class Witness {
       return text(400, (e as Error).message);
     }
     const log = this.#logs.get(cp.origin);
-    if (!log) return text(404, `this witness does not witness the log "${cp.origin}"`);
+    if (!log) return text(404, `this witness does not witness the log ${quoteInput(cp.origin)}`);
     try {
       verifyNote(req.checkpoint, log.verifiers, 'checkpoint');
     } catch (e) {
@@ -193,9 +194,10 @@ export class Witness {
     }
     const time = Math.floor(this.#now() / 1000);
     const cosig = this.cosigner.cosign(note.text, time);
-    // Keep the log's own signatures and ours (what a monitor fetching it wants to see).
-    const own = note.signatures.filter(
-      (s) => !(s.name === this.cosigner.name && s.keyId === this.cosigner.keyId),
+    // Keep the log's own signatures (verified above) and ours: what a monitor fetching it wants
+    // to see. Other lines are the sender's, unverified: they are not stored or served.
+    const own = note.signatures.filter((s) =>
+      log.verifiers.some((v) => v.name === s.name && v.keyId === s.keyId),
     );
     const record: LogRecord = {
       size: cp.size,
