@@ -278,7 +278,9 @@ export class TufRepository {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const sha512 = createHash('sha512').update(bytes).digest('hex');
       want[name] = new TargetFile({ path: name, length: bytes.length, hashes: { sha256, sha512 } });
-      this.writeTarget(`${sha256}.${name}`, bytes);
+      // TUF 1.0 "Writing consistent snapshots": one copy per listed hash. Clients pick either:
+      // tuf-js and python-tuf the first, go-tuf (sigstore-go, cosign) any one, at random.
+      for (const hash of [sha256, sha512]) this.writeTarget(`${hash}.${name}`, bytes);
     }
     const prev = this.targets;
     if (

@@ -112,7 +112,9 @@ async function registerTufRoutes(
   app.get<{ Params: { file: string } }>('/tuf/:file', async (req, reply) =>
     serve(req.params.file, reply),
   );
-  app.get<{ Params: { file: string } }>('/tuf/targets/:file', async (req, reply) =>
-    serve(`targets/${req.params.file}`, reply),
+  // A wildcard, not a :param: fastify answers 414 for a param over 100 characters, and a
+  // target named by its SHA-512 (`<128 hex>.trusted_root.json`) is longer.
+  app.get<{ Params: { '*': string } }>('/tuf/targets/*', async (req, reply) =>
+    serve(`targets/${req.params['*']}`, reply),
   );
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,38 @@ test('tuf-js fetches the same trusted_root.json and signing config the stack ser
       await assert.rejects(clientFetch(s.url, foreign), /signed by 0\/1 keys/);
     } finally {
       await other.close();
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test('a target is served under every hash its metadata lists, as go-tuf (sigstore-go, cosign) may pick any', async () => {
+  const s = await tempStack();
+  try {
+    const ts = JSON.parse(await get(`${s.url}/tuf/timestamp.json`));
+    const snap = JSON.parse(
+      await get(`${s.url}/tuf/${ts.signed.meta['snapshot.json'].version}.snapshot.json`),
+    );
+    const targets = JSON.parse(
+      await get(`${s.url}/tuf/${snap.signed.meta['targets.json'].version}.targets.json`),
+    );
+    const listed = Object.entries(
+      targets.signed.targets as Record<string, { length: number; hashes: Record<string, string> }>,
+    );
+    assert.deepEqual(listed.map(([n]) => n).sort(), [
+      'signing_config.v0.2.json',
+      'trusted_root.json',
+    ]);
+    for (const [name, info] of listed) {
+      assert.deepEqual(Object.keys(info.hashes).sort(), ['sha256', 'sha512']);
+      for (const [alg, hex] of Object.entries(info.hashes)) {
+        const r = await fetch(`${s.url}/tuf/targets/${hex}.${name}`);
+        assert.equal(r.status, 200, `${alg}-named copy of ${name}`);
+        const body = Buffer.from(await r.arrayBuffer());
+        assert.equal(body.length, info.length);
+        assert.equal(createHash(alg).update(body).digest('hex'), hex);
+      }
     }
   } finally {
     await s.close();
