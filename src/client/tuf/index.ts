@@ -125,6 +125,15 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
       try {
         files = await getTargets(await make(true), false);
       } catch (e2) {
+        // A cache that once verified a timestamp from this repository knows more than the trust
+        // anchor alone: callers must not fall back to older trust then (see TUF_CACHE_UNUSABLE).
+        if (fs.existsSync(path.join(metadataDir, 'timestamp.json')))
+          throw new SignetError(
+            'unavailable',
+            'TUF_CACHE_UNUSABLE',
+            `cannot reach the TUF repository ${tufUrl} (${describe(e)}) and the trust verified from it before cannot be used: ${staleReason(metadataDir, e2)} (cached in ${cachePath})`,
+            { cause: e },
+          );
         throw new SignetError(
           'unavailable',
           'TUF_UNREACHABLE',
@@ -419,6 +428,22 @@ function isNetworkError(e: unknown): boolean {
   for (let p = e as object | null; p; p = Object.getPrototypeOf(p) as object | null)
     if (p.constructor?.name === 'DownloadError') return true;
   return false;
+}
+
+/** Why verified cached metadata cannot be used: the first file that has expired, else `e`. */
+function staleReason(metadataDir: string, e: unknown): string {
+  const now = Date.now();
+  for (const name of METADATA) {
+    try {
+      const text = fs.readFileSync(path.join(metadataDir, name), 'utf8');
+      const expires = (JSON.parse(text) as { signed?: { expires?: unknown } }).signed?.expires;
+      if (typeof expires === 'string' && !(Date.parse(expires) > now))
+        return `its ${name} expired at ${expires}`;
+    } catch {
+      // missing or unreadable: e says what failed
+    }
+  }
+  return describe(e);
 }
 
 function describe(e: unknown): string {

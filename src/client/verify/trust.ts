@@ -5,7 +5,8 @@
  *  3. the default TUF repository: the one `signet initialize` set, else TUF_MIRROR (+ TUF_ROOT_JSON),
  *     else Sigstore's public-good repository, anchored in the root.json Signet ships. Updated
  *     through TUF when the mirror is reachable; otherwise the verified cache; for the public-good
- *     instance, as a last resort, the trusted_root.json shipped with Signet.
+ *     instance, as a last resort, the trusted_root.json shipped with Signet (only while the
+ *     cache holds no metadata verified from the mirror: never a rollback from newer trust).
  * cosign's overrides then apply (SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY,
  * SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, SIGSTORE_TSA_CERTIFICATE_FILE): each replaces that part of the
  * trusted root with the material in the file, as cosign does.
@@ -207,8 +208,11 @@ async function fromDefaultRepository(
     });
     return { trustedRoot: t.trustedRoot, signingConfig: t.signingConfig, from: repo.mirror };
   } catch (e) {
-    // Only an unreachable repository falls back; a repository that fails verification is an
-    // attack or a misconfiguration and stops here (fail closed).
+    // Only an unreachable repository falls back, and only while the cache has never verified
+    // metadata from it. A repository that fails verification is an attack or a
+    // misconfiguration; a verified cache that has expired (TUF_CACHE_UNUSABLE) is what a freeze
+    // attack leaves: falling back to the older shipped files would roll the client back to
+    // keys it may have seen retired. Both stop here (fail closed).
     if (!(e instanceof SignetError) || e.code !== 'TUF_UNREACHABLE' || !repo.shipped) throw e;
     const dir = path.join(shippedDataDir(), 'public-good');
     const read = (name: string) =>

@@ -115,11 +115,11 @@ test('a tampered cache is not trusted offline', async () => {
       timeoutMs: 2000,
       cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
     }),
-    (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
+    (e: unknown) => e instanceof SignetError && e.code === 'TUF_CACHE_UNUSABLE',
   );
   await assert.rejects(
     fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {}, timeoutMs: 2000 }),
-    (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
+    (e: unknown) => e instanceof SignetError && e.code === 'TUF_CACHE_UNUSABLE',
   );
 });
 
@@ -279,7 +279,7 @@ test("a signer's recorded verification is used only for the same bytes, unexpire
   fs.writeFileSync(timestamp, JSON.stringify(ts));
   await assert.rejects(
     signer(),
-    (e: unknown) => e instanceof SignetError && e.code === 'TUF_UNREACHABLE',
+    (e: unknown) => e instanceof SignetError && e.code === 'TUF_CACHE_UNUSABLE',
   );
 });
 
