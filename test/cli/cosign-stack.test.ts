@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -342,6 +342,47 @@ test('bundle create from a signature and certificate: with --ignore-tlog it veri
   assert.ok(j.verificationMaterial.certificate);
   const i = await run(['bundle', 'inspect', 'up.json']);
   assert.match(i.stdout, /Signed by: +https:\/\/github\.com\/sigstore-conformance/);
+});
+
+test("initialize takes cosign's --root URL and --root-checksum forms (hex, sha256:, sha512:)", async () => {
+  const rootUrl = `${url}/tuf/1.root.json`;
+  const bytes = Buffer.from(await (await fetch(rootUrl)).arrayBuffer());
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha512 = createHash('sha512').update(bytes).digest('hex');
+  const init = (...rest: string[]) =>
+    run(['initialize', '--mirror', `${url}/tuf`, ...rest], {
+      SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(dir, 'init-')),
+    });
+  for (const sum of [sha256, `sha256:${sha256}`, `sha512:${sha512}`]) {
+    const r = await init('--root', rootUrl, '--root-checksum', sum);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^Root status: the TUF repository .* is the default/);
+  }
+  const file = await init('--root', 'root.json', '--root-checksum', `sha256:${sha256}`);
+  assert.equal(file.status, 0, file.stderr);
+  // A root downloaded with nothing to check it against: done, as cosign does, with a warning.
+  const bare = await init('--root', rootUrl);
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.match(bare.stderr, /^warning: --root http:.* is downloaded without --root-checksum/);
+  const fails = async (args: string[], re: RegExp) => {
+    const r = await init(...args);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), re);
+  };
+  await fails(
+    ['--root', rootUrl, '--root-checksum', `sha512:${'0'.repeat(128)}`],
+    /^error: --root-checksum: http:.*1\.root\.json has sha512 [0-9a-f]{128}, not 0{128}$/,
+  );
+  await fails(
+    ['--root', rootUrl, '--root-checksum', `md5:${sha256}`],
+    /^error: --root-checksum: "md5:[0-9a-f]+" is not a hex SHA-256 \(or sha256:HEX, sha512:HEX\)/,
+  );
+  await fails(
+    ['--root', `${url}/tuf/7.root.json`, '--root-checksum', sha256],
+    /^error: --root: .*7\.root\.json answered HTTP 404/,
+  );
+  await fails(['--root-checksum', sha256], /^error: --root-checksum: goes with --root$/);
 });
 
 test('SIGNET_SERVER for verify, initialize, and --offline with the stack stopped', async () => {

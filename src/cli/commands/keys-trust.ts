@@ -89,8 +89,11 @@ export function registerKeysAndTrust(program: Command): void {
       'set the default TUF repository that verification and signing use (default: the Sigstore public-good one)',
     )
     .option('--mirror <url>', 'the TUF repository', 'https://tuf-repo-cdn.sigstore.dev')
-    .option('--root <file>', "the repository's root.json to trust it with")
-    .option('--root-checksum <sha256>', 'the expected sha256 (hex) of --root')
+    .option('--root <file|url>', "the repository's root.json to trust it with (a file or URL)")
+    .option(
+      '--root-checksum <sha256>',
+      'the expected checksum of --root: hex sha256, or sha256:HEX / sha512:HEX',
+    )
     .option('--staging', 'the public-good staging repository (not supported)')
     .action(
       async (flags: {
@@ -100,21 +103,12 @@ export function registerKeysAndTrust(program: Command): void {
         staging?: boolean;
       }) => {
         if (flags.staging) throw invalid('--staging', 'is not supported; give --mirror and --root');
-        if (flags.rootChecksum !== undefined) {
-          if (flags.root === undefined) throw invalid('--root-checksum', 'goes with --root');
-          const { createHash } = process.getBuiltinModule('node:crypto');
-          const { readFileBytes } = await import('../../client/sign/setup.ts');
-          const got = createHash('sha256')
-            .update(readFileBytes(flags.root, '--root'))
-            .digest('hex');
-          if (got !== flags.rootChecksum.toLowerCase())
-            throw invalid(
-              '--root-checksum',
-              `${flags.root} has sha256 ${got}, not ${flags.rootChecksum}`,
-            );
-        }
         const { initializeRepository } = await import('../../client/verify/trust.ts');
-        const r = await initializeRepository({ mirror: flags.mirror, root: flags.root });
+        const r = await initializeRepository({
+          mirror: flags.mirror,
+          root: flags.root,
+          rootChecksum: flags.rootChecksum,
+        });
         process.stderr.write(
           `Root status: the TUF repository ${r.mirror} is the default (root ${r.rootFile}); its trusted root verified\n`,
         );

@@ -85,7 +85,10 @@ function parseConfig(text: string, file: string): DefaultRepository {
  */
 export async function initializeRepository(o: {
   mirror: string;
+  /** A root.json file, or its http(s) URL (as cosign takes it). */
   root?: string | undefined;
+  /** cosign's `--root-checksum`: hex SHA-256 of the root, or `sha256:HEX` / `sha512:HEX`. */
+  rootChecksum?: string | undefined;
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   warn?: (m: string) => void;
@@ -95,15 +98,17 @@ export async function initializeRepository(o: {
   const { httpUrl, trimSlash } = await import('../../services/http/outbound.ts');
   httpUrl(o.mirror, '--mirror');
   const mirror = trimSlash(o.mirror);
+  if (o.rootChecksum !== undefined && o.root === undefined)
+    throw invalid('--root-checksum', 'goes with --root');
   let rootFile: string;
   if (o.root !== undefined) {
-    const text = readSmall(o.root, '--root');
+    const bytes = await readRoot(o.root, o.rootChecksum, o.warn);
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     rootFile = path.join(cacheDir, 'initialized-root.json');
     const { fetchTrust } = await import('../tuf/index.ts');
     // Checked before it replaces anything: the root must parse and the mirror must verify.
     const tmp = `${rootFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    fs.writeFileSync(tmp, bytes, { mode: 0o600 });
     try {
       const trust = await fetchTrust({
         tufUrl: mirror,
@@ -130,6 +135,61 @@ export async function initializeRepository(o: {
   });
   fs.rmSync(path.join(cacheDir, INITIALIZED), { force: true });
   return { mirror, rootFile, trustedRootText: trust.trustedRootText };
+}
+
+/**
+ * The bytes of `--root`: a file, or an http(s) URL as cosign allows (with a warning unless a
+ * checksum pins it), checked against `--root-checksum` when one is given.
+ */
+async function readRoot(
+  root: string,
+  checksum: string | undefined,
+  warn: ((m: string) => void) | undefined,
+): Promise<Uint8Array> {
+  const want = checksum === undefined ? undefined : parseChecksum(checksum);
+  let bytes: Uint8Array;
+  if (/^https?:\/\//i.test(root)) {
+    if (want === undefined)
+      (warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+        `--root ${root} is downloaded without --root-checksum: whoever can change that download chooses what you trust`,
+      );
+    const { send } = await import('../../services/http/outbound.ts');
+    try {
+      // tuf-js's and go-tuf's limit for a root of unknown length
+      const res = await send(
+        { service: 'the root URL', method: 'GET', url: root, maxBytes: 512_000 },
+        { retries: 0 },
+      );
+      bytes = res.body;
+    } catch (e) {
+      throw invalid('--root', (e as Error).message, e);
+    }
+  } else {
+    try {
+      bytes = fs.readFileSync(root);
+    } catch (e) {
+      throw invalid('--root', describeSystemError(e, root), e);
+    }
+  }
+  if (want !== undefined) {
+    const { createHash } = process.getBuiltinModule('node:crypto');
+    const got = createHash(want.alg).update(bytes).digest('hex');
+    if (got !== want.hex)
+      throw invalid('--root-checksum', `${root} has ${want.alg} ${got}, not ${want.hex}`);
+  }
+  return bytes;
+}
+
+/** cosign's checksum forms: `HEX` (SHA-256), `sha256:HEX`, `sha512:HEX`. */
+function parseChecksum(v: string): { alg: 'sha256' | 'sha512'; hex: string } {
+  const m = /^(?:(sha256|sha512):)?([0-9a-fA-F]+)$/.exec(v);
+  const alg = (m?.[1] ?? 'sha256') as 'sha256' | 'sha512';
+  if (!m || m[2]!.length !== (alg === 'sha256' ? 64 : 128))
+    throw invalid(
+      '--root-checksum',
+      `"${v}" is not a hex SHA-256 (or sha256:HEX, sha512:HEX) of the root`,
+    );
+  return { alg, hex: m[2]!.toLowerCase() };
 }
 
 function writeRecord(cacheDir: string, r: DefaultRepository): void {
