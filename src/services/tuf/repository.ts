@@ -374,6 +374,15 @@ export class TufRepository {
 
   /** A served file by its path below the repository root, or undefined. */
   read(rel: string): Buffer | undefined {
+    const found = this.lookup(rel);
+    if (found !== undefined) return found;
+    // Another process on the same data folder may have published it since: a client that got
+    // timestamp.json from that process asks this one for the snapshot and targets it names.
+    this.syncFromDisk();
+    return this.lookup(rel);
+  }
+
+  private lookup(rel: string): Buffer | undefined {
     if (rel === 'root.json') return this.files.get(`${this.root.signed.version}.root.json`);
     if (rel === 'targets.json' && this.targets)
       return this.files.get(`${this.targets.signed.version}.targets.json`);

@@ -40,6 +40,28 @@ test('two processes sharing a data folder publish one consistent repository', ()
   assert.equal(fs.existsSync(path.join(dir, 'tuf', 'publish.lock')), false);
 });
 
+test('a file another process published is served at once, before this one publishes again', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-shared-'));
+  const a = TufRepository.open(dir);
+  a.update(t1);
+  const b = TufRepository.open(dir);
+  // A publishes new content; a client reads A's timestamp.json, then asks B for what it names.
+  assert.deepEqual(a.update(t2), ['targets', 'snapshot', 'timestamp']);
+  const ts = JSON.parse(a.read('timestamp.json')!.toString());
+  const snapName = `${ts.signed.meta['snapshot.json'].version}.snapshot.json`;
+  assert.deepEqual(b.read(snapName), a.read(snapName));
+  const snap = JSON.parse(b.read(snapName)!.toString());
+  const targetsName = `${snap.signed.meta['targets.json'].version}.targets.json`;
+  assert.deepEqual(b.read(targetsName), a.read(targetsName));
+  const targets = JSON.parse(b.read(targetsName)!.toString());
+  const info = targets.signed.targets['trusted_root.json'];
+  assert.deepEqual(
+    b.read(`targets/${info.hashes.sha256}.trusted_root.json`),
+    t2['trusted_root.json'],
+  );
+  assert.equal(b.read('9.snapshot.json'), undefined);
+});
+
 test('a stale lock left by a crashed process is broken; a live one makes publishing wait and then fail clearly', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-lock-'));
   const a = TufRepository.open(dir);
