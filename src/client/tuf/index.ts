@@ -462,11 +462,18 @@ function tufError(
   // The given root is the trust anchor: a mismatch is reported against it, never resolved by
   // falling back to an earlier first-use pin. Any other refusal (an old version, expired
   // metadata, a wrong hash) is no reason to trust anew: the advice to do so is for keys only.
-  const hint = !/ was signed by \d+\/\d+ keys/.test(message)
-    ? '; TUF refuses such metadata (a rollback, freeze or mix-and-match attack, or a broken repository)'
-    : 'firstUse' in anchor
-      ? `; the repository no longer matches the root first seen from it (pinned in ${anchor.firstUse}). If this server was set up again with new keys, remove that folder to trust it anew, or pass its root file`
-      : `; the repository does not match the root given in ${anchor.rootFile} (its metadata is not signed by that root's keys). Check that the root file is this server's`;
+  const root = 'firstUse' in anchor ? `the root pinned in ${anchor.firstUse}` : anchor.rootFile;
+  let hint =
+    '; TUF refuses such metadata (a rollback, freeze or mix-and-match attack, or a broken repository)';
+  if (/ was signed by \d+\/\d+ keys/.test(message))
+    hint =
+      'firstUse' in anchor
+        ? `; the repository no longer matches the root first seen from it (pinned in ${anchor.firstUse}). If this server was set up again with new keys, remove that folder to trust it anew, or pass its root file`
+        : `; the repository does not match the root given in ${anchor.rootFile} (its metadata is not signed by that root's keys). Check that the root file is this server's`;
+  else if (/^Final root\.json is expired/.test(message))
+    hint =
+      `; the newest root reached from ${root} has expired: the repository withholds newer roots (a freeze attack)` +
+      ('rootFile' in anchor ? `, or ${anchor.rootFile} is not this server's root` : '');
   return new SignetError(
     'verification',
     'TUF_VERIFICATION',
