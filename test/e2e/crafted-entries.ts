@@ -81,6 +81,15 @@ export async function logCrafted(
   cert: CraftedCertificate,
   artifact: string,
 ): Promise<string> {
+  return (await logCraftedEntry(stackUrl, cert, artifact)).uuid;
+}
+
+/** logCrafted, with the entry's log index too. */
+export async function logCraftedEntry(
+  stackUrl: string,
+  cert: CraftedCertificate,
+  artifact: string,
+): Promise<{ uuid: string; logIndex: number }> {
   const data = Buffer.from(artifact);
   const res = await fetch(`${stackUrl}/rekor/api/v1/log/entries`, {
     method: 'POST',
@@ -102,5 +111,6 @@ export async function logCrafted(
   const text = await res.text();
   assert.equal(res.status, 201, text);
   // The v1 answer is keyed by entry ID (tree ID + UUID): the UUID is its last 64 digits.
-  return Object.keys(JSON.parse(text) as Record<string, unknown>)[0]!.slice(-64);
+  const [id, entry] = Object.entries(JSON.parse(text) as Record<string, { logIndex: number }>)[0]!;
+  return { uuid: id.slice(-64), logIndex: entry.logIndex };
 }

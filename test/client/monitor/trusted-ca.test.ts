@@ -9,78 +9,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { tempStack, stackToken } from '../../helpers/stack.ts';
 import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
 import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
 import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
-import { parseCertificate } from '../../../src/core/x509/certificate.ts';
-import {
-  buildCaCertificate,
-  buildPlainCertificate,
-  leafTbsSpec,
-} from '../../../src/core/x509/fulcio-profile.ts';
-import { encodePem } from '../../../src/core/encoding/pem.ts';
+import { craftCertificate, emailSan, logCraftedEntry, ownCa } from '../../e2e/crafted-entries.ts';
 
 const WHO = 'dev@signet.local';
-
-/** A CA of one's own named `names`, and a leaf it issued for WHO with `issuer` as OIDC issuer. */
-function forgedCertificate(names: { organization: string; commonName: string }, issuer: string) {
-  const root = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const now = Date.now();
-  const ca = {
-    certificate: parseCertificate(
-      buildCaCertificate({
-        ...names,
-        publicKeySpki: new Uint8Array(root.publicKey.export({ format: 'der', type: 'spki' })),
-        notBefore: new Date(now - 3600_000),
-        notAfter: new Date(now + 3600_000),
-        selfKey: root.privateKey,
-      }),
-    ),
-    key: root.privateKey,
-  };
-  const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const der = buildPlainCertificate(
-    ca,
-    leafTbsSpec(ca, {
-      spki: new Uint8Array(leaf.publicKey.export({ format: 'der', type: 'spki' })),
-      san: { type: 'email', value: WHO },
-      extensions: { 1: issuer, 8: issuer },
-    }),
-  );
-  return { pem: encodePem('CERTIFICATE', der), key: leaf.privateKey };
-}
-
-/** Logs a hashedrekord entry of `artifact` signed with the forged certificate's key. */
-async function logForged(
-  rekorUrl: string,
-  forged: ReturnType<typeof forgedCertificate>,
-  artifact: string,
-): Promise<number> {
-  const data = Buffer.from(artifact);
-  const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'hashedrekord',
-      spec: {
-        data: {
-          hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') },
-        },
-        signature: {
-          content: sign('sha256', data, forged.key).toString('base64'),
-          publicKey: { content: Buffer.from(forged.pem).toString('base64') },
-        },
-      },
-    }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  const entry = Object.values((await res.json()) as Record<string, { logIndex: number }>)[0]!;
-  return entry.logIndex;
-}
 
 test('an entry whose certificate no CA of the trusted root issued is reported, not alerted', async () => {
   const stack = await tempStack({
@@ -106,14 +42,18 @@ test('an entry whose certificate no CA of the trusted root issued is reported, n
         certificateAuthorities: Array<{ subject: { organization: string; commonName: string } }>;
       }
     ).certificateAuthorities[0]!.subject;
-    const rekor = `${stack.url}/rekor`;
+    const forged = (names: typeof caNames, artifact: string) =>
+      logCraftedEntry(
+        stack.url,
+        craftCertificate(ownCa(names), {
+          sans: [emailSan(WHO)],
+          extensions: { 1: issuer, 8: issuer },
+        }),
+        artifact,
+      ).then((e) => e.logIndex);
     const forgedIndexes = [
-      await logForged(
-        rekor,
-        forgedCertificate({ organization: 'evil', commonName: 'evil' }, issuer),
-        'a',
-      ),
-      await logForged(rekor, forgedCertificate(caNames, issuer), 'b'),
+      await forged({ organization: 'evil', commonName: 'evil' }, 'a'),
+      await forged(caNames, 'b'),
     ];
 
     const lines: Alert[] = [];
