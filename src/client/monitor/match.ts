@@ -15,8 +15,7 @@ import {
   fulcioOid,
 } from '../../core/x509/fulcio-extensions.ts';
 import { parseCertificate } from '../../core/x509/certificate.ts';
-import { verifyCertificateChain, type TrustedAuthority } from '../../core/x509/chain.ts';
-import { SignetError } from '../../core/errors.ts';
+import { checkIssuedByTrustedCa, type TrustedAuthority } from '../../core/x509/chain.ts';
 import type { MonitorConfig, ValueMatcher } from './config.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
@@ -87,26 +86,6 @@ function extensionText(oid: string, v: Uint8Array): string | undefined {
 
 const test = (m: ValueMatcher, value: string): boolean =>
   'exact' in m ? m.exact === value : m.regexp.test(value);
-
-/**
- * Why `der` is not a signing certificate issued by one of `authorities`, or undefined when it
- * is: the chain, key usages and codeSigning EKU checked as a verifier does, at the
- * certificate's own notBefore (rekor-monitor's ValidateCertificateChain: an entry stays in the
- * log long after its certificate expired).
- */
-function untrustedBecause(
-  der: Uint8Array,
-  authorities: readonly TrustedAuthority[],
-): string | undefined {
-  try {
-    const leaf = parseCertificate(der);
-    verifyCertificateChain(leaf, authorities, leaf.notBefore);
-    return undefined;
-  } catch (e) {
-    if (e instanceof SignetError) return e.message;
-    throw e;
-  }
-}
 
 /** Matches entries against one monitor config. */
 export class IdentityMatcher {
@@ -230,8 +209,8 @@ export class IdentityMatcher {
     };
     // Only entries that matched are checked: a chain costs more than the whole match.
     if (this.#authorities && 'certificate' in signer && signer.form === 'certificate') {
-      const why = untrustedBecause(signer.certificate, this.#authorities);
-      if (why !== undefined) m.untrusted = why;
+      const ca = checkIssuedByTrustedCa(parseCertificate(signer.certificate), this.#authorities);
+      if (!ca.trusted) m.untrusted = ca.reason;
     }
     return m;
   }

@@ -250,3 +250,25 @@ export function verifyCertificateChain(
     'CERTIFICATE_UNTRUSTED',
   );
 }
+
+/** Whether a CA of the trusted root issued a signing certificate, and which, or why not. */
+export type CaCheck = { trusted: true; ca: string } | { trusted: false; reason: string };
+
+/**
+ * Whether `leaf` is a signing certificate one of `authorities` issued: the chain, key usages
+ * and codeSigning EKU checked as a verifier does, at the certificate's own notBefore (what a
+ * monitor or an explorer asks of a log entry, which outlives its certificate; rekor-monitor's
+ * ValidateCertificateChain does the same).
+ */
+export function checkIssuedByTrustedCa(
+  leaf: X509Certificate,
+  authorities: readonly TrustedAuthority[],
+): CaCheck {
+  try {
+    const chain = verifyCertificateChain(leaf, authorities, leaf.notBefore);
+    return { trusted: true, ca: chain.path[1]?.subject ?? '' };
+  } catch (e) {
+    if (e instanceof SignetError) return { trusted: false, reason: e.message };
+    throw e;
+  }
+}

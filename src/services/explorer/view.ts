@@ -20,7 +20,11 @@ import {
   type EntryDescription,
 } from '../../core/rekor/index.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
-import { verifyCertificateChain, type TrustedAuthority } from '../../core/x509/chain.ts';
+import {
+  checkIssuedByTrustedCa,
+  type CaCheck,
+  type TrustedAuthority,
+} from '../../core/x509/chain.ts';
 import {
   FULCIO_EXTENSION_NAMES,
   FULCIO_OID_PREFIX,
@@ -66,7 +70,7 @@ export interface EntrySummary {
 }
 
 /** Who issued a signing certificate: a CA of the trusted root (its name), or why not. */
-export type CaCheck = { trusted: true; ca: string } | { trusted: false; reason: string };
+export type { CaCheck };
 
 export interface NamedExtension {
   oid: string;
@@ -185,14 +189,7 @@ export class LogView {
    * own notBefore (as the monitor does: an entry outlives its certificate).
    */
   caCheck(c: X509Certificate): CaCheck | undefined {
-    if (!this.#authorities) return undefined;
-    try {
-      const chain = verifyCertificateChain(c, this.#authorities, c.notBefore);
-      return { trusted: true, ca: chain.path[1]?.subject ?? '' };
-    } catch (e) {
-      if (e instanceof SignetError) return { trusted: false, reason: e.message };
-      throw e;
-    }
+    return this.#authorities ? checkIssuedByTrustedCa(c, this.#authorities) : undefined;
   }
 
   shardById(id: number): Shard | undefined {
