@@ -71,6 +71,7 @@ export type ErrorCode =
   | 'LOG_CORRUPT'
   | 'LOG_ENTRIES'
   | 'LOG_FROZEN'
+  | 'LOG_MISSING'
   | 'LOG_SIGNATURE'
   | 'LOG_WRITE_FAILED'
   | 'MANIFEST_TOO_LARGE'

@@ -157,12 +157,14 @@ export class TileLog implements LogEngine {
    * Create the log's storage if new. An existing log keeps its stored origin; its head is
    * re-signed only if the key changed.
    */
-  async init(): Promise<void> {
-    const state = await this.#storage.init(() => ({
-      size: 0,
-      rootHash: EMPTY_ROOT,
-      checkpoint: this.#sign(0, EMPTY_ROOT),
-    }));
+  /** Loads the log, creating it empty unless `create` is false (then LOG_MISSING). */
+  async init(create = true): Promise<void> {
+    const state = await this.#storage.init(
+      () => ({ size: 0, rootHash: EMPTY_ROOT, checkpoint: this.#sign(0, EMPTY_ROOT) }),
+      { create },
+    );
+    if (state === undefined)
+      throw new SignetError('conflict', 'LOG_MISSING', 'the log is not in its store');
     this.#knownSize = state.size;
     const stored = state.checkpoint.slice(0, state.checkpoint.indexOf('\n'));
     if (stored.length > 0 && stored !== this.#origin) {

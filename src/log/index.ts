@@ -27,8 +27,10 @@
  * Storage: see storage/types.ts for the interface and schema; storage/sqlite.ts and
  * storage/postgres.ts are the two adapters.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
+import { SignetError } from '../core/errors.ts';
 import { TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import { postgresStorage } from './storage/postgres.ts';
@@ -52,19 +54,26 @@ export interface OpenLogOptions {
   maxPending?: number;
   /** SQLite file name inside dataDir (default `log.sqlite`). */
   sqliteFile?: string;
+  /**
+   * false: the log must already be in its store; LOG_MISSING (naming where it was looked
+   * for) when it is not, with nothing written to the store. Default true: created empty.
+   */
+  create?: boolean;
   /** SQLite durability: FULL (default, fsync per batch) or NORMAL. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   now?: () => number;
 }
 
 export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
+  const file = path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite');
+  const where = opts.databaseUrl ? `the PostgreSQL database ${redactUrl(opts.databaseUrl)}` : file;
+  const missing = () =>
+    new SignetError('conflict', 'LOG_MISSING', `log "${opts.name}" is not in ${where}`);
+  const create = opts.create ?? true;
+  if (!create && !opts.databaseUrl && !fs.existsSync(file)) throw missing();
   const storage: LogStorage = opts.databaseUrl
     ? postgresStorage({ url: opts.databaseUrl, log: opts.name })
-    : sqliteStorage({
-        file: path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite'),
-        log: opts.name,
-        synchronous: opts.sqliteSynchronous ?? 'FULL',
-      });
+    : sqliteStorage({ file, log: opts.name, synchronous: opts.sqliteSynchronous ?? 'FULL' });
   const engine = new TileLog({
     storage,
     signer: opts.signer,
@@ -74,10 +83,21 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
     ...(opts.now !== undefined && { now: opts.now }),
   });
   try {
-    await engine.init();
+    await engine.init(create);
   } catch (e) {
     await storage.close();
-    throw e;
+    throw e instanceof SignetError && e.code === 'LOG_MISSING' ? missing() : e;
   }
   return engine;
+}
+
+/** A database URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'given with --database';
+  }
 }

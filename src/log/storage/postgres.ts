@@ -122,17 +122,18 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
   const log = opts.log;
 
   return {
-    async init(initial) {
+    async init(initial, opts) {
       const c = await pool.connect();
       try {
         await c.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
         try {
           await c.query(SCHEMA);
           const s = initial();
-          await c.query(
-            'INSERT INTO tlog_logs (name, size, root, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING',
-            [log, s.size, buf(s.rootHash), s.checkpoint],
-          );
+          if (opts?.create ?? true)
+            await c.query(
+              'INSERT INTO tlog_logs (name, size, root, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING',
+              [log, s.size, buf(s.rootHash), s.checkpoint],
+            );
         } finally {
           await c.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
         }
@@ -140,7 +141,7 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
           'SELECT size, root, checkpoint FROM tlog_logs WHERE name = $1',
           [log],
         );
-        return toState(r.rows[0]!);
+        return r.rows[0] && toState(r.rows[0]);
       } finally {
         c.release();
       }

@@ -67,7 +67,7 @@ function readState(): TreeState | undefined {
 }
 
 type Op =
-  | { op: 'init'; initial: TreeState }
+  | { op: 'init'; initial: TreeState; create: boolean }
   | { op: 'begin'; keys?: PackedBytes }
   | { op: 'dedupe'; keys: PackedBytes }
   | { op: 'readTiles'; coords: Array<{ level: number; index: number }> }
@@ -110,7 +110,7 @@ function handle(m: Op): unknown {
     case 'init': {
       db.exec('BEGIN IMMEDIATE');
       try {
-        if (!readState())
+        if (!readState() && m.create)
           q.insertLog.run(log, m.initial.size, m.initial.rootHash, m.initial.checkpoint);
         db.exec('COMMIT');
       } catch (e) {

@@ -163,9 +163,10 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
   let closed = false;
 
   return {
-    async init(initial) {
+    async init(initial, opts) {
+      const create = opts?.create ?? true;
       const s = await withFileLock(file, () =>
-        writer.call<TreeState>({ op: 'init', initial: initial() }),
+        writer.call<TreeState | undefined>({ op: 'init', initial: initial(), create }),
       );
       reads();
       return s;

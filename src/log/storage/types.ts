@@ -69,9 +69,10 @@ export interface SequenceTx {
 export interface LogStorage {
   /**
    * Create the schema if needed and the log's row with `initial` if it has none; returns the
-   * stored state. Safe to call from several processes at once.
+   * stored state. Safe to call from several processes at once. With `create: false` a log the
+   * store does not hold is not created: undefined, and the log is not written.
    */
-  init(initial: () => TreeState): Promise<TreeState>;
+  init(initial: () => TreeState, opts?: { create?: boolean }): Promise<TreeState | undefined>;
   /**
    * Run `fn` in one transaction holding the log's lock (no other sequencer runs meanwhile).
    * `dedupeKeys`, when given, are the keys `fn` will look up first (with this very array): an

@@ -1,7 +1,7 @@
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { invalid } from '../../core/errors.ts';
 import { parseCertificatesPem } from '../../core/x509/certificate.ts';
-import { openLog } from '../../log/index.ts';
+import { openRecordedLog } from '../log-records.ts';
 import { KeyRing } from '../keyring.ts';
 import type { ServiceFactory, ServiceModule } from '../types.ts';
 import { createPublicKey } from 'node:crypto';
@@ -27,7 +27,7 @@ export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx
   const batch = ctx.config['batchMaxAgeMs'];
   if (batch !== undefined && (typeof batch !== 'number' || !(batch >= 0)))
     throw invalid('ctlog.batchMaxAgeMs', 'must be a non-negative number');
-  const engine = await openLog({
+  const engine = await openRecordedLog({
     name: 'ctlog',
     dataDir: ctx.dataDir,
     ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),

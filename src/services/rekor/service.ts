@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { invalid } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
-import { openLog } from '../../log/index.ts';
+import { openRecordedLog } from '../log-records.ts';
 import type { LogEngine } from '../../log/types.ts';
 import type { TileLog } from '../../log/index.ts';
 import { KeyRing } from '../keyring.ts';
@@ -75,7 +75,7 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
       // C2SP origin of a new shard: its scheme-less base URL (a complete Rekor v2 instance);
       // an existing shard keeps the origin it was created with (the engine reads it back).
       const origin = `${originBase}/rekor/shards/${v.id}`;
-      const engine = await openLog({
+      const engine = await openRecordedLog({
         name: `rekor-${v.id}`,
         dataDir: ctx.dataDir,
         ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
