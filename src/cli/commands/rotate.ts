@@ -4,6 +4,12 @@ import { invalid, SignetError } from '../../core/errors.ts';
 import type { KeyRing } from '../../services/keyring.ts';
 const fs = process.getBuiltinModule('node:fs');
 
+/** Roots and the key they certify (whose next version a new root must issue). */
+const ISSUED_BY = new Map([
+  ['ca-root', 'ca'],
+  ['tsa-ca', 'tsa'],
+]);
+
 interface RotateFlags {
   data?: string;
 }
@@ -18,7 +24,7 @@ export function registerRotate(program: Command): void {
   program
     .command('rotate')
     .description(
-      'rotate a service key (ca, ca-root, ctlog, rekor, tsa, tsa-ca, oidc, tuf-root, tuf-targets, tuf-snapshot, tuf-timestamp); refused while a stack runs on the data folder: stop it, rotate, start it again',
+      'rotate a service key (ca, ca-root, ctlog, rekor, tsa, tsa-ca, oidc, tuf-root, tuf-targets, tuf-snapshot, tuf-timestamp; ca-root and tsa-ca rotate ca and tsa with them); refused while a stack runs on the data folder: stop it, rotate, start it again',
     )
     .argument('[key]', 'the key to rotate; without it, list the keys and their versions')
     .option('--data <dir>', 'data folder of the stack (env SIGNET_DATA; default ./.signet)')
@@ -58,18 +64,26 @@ export function registerRotate(program: Command): void {
       // without the new one: refused while any process holds the folder (and no stack can
       // start while the rotation writes).
       const lock = acquireDataLock(dataDir, { mode: 'maintenance', what: 'signet rotate' });
-      let ring: KeyRing;
+      const rotated: KeyRing[] = [];
       try {
-        ring = KeyRing.rotate(dataDir, key);
+        // A root certifies only the issuing key's next version: rotate that one too, at the
+        // same instant, or the new root would sign nothing and the old chain stay current.
+        const at = new Date();
+        for (const name of [key, ISSUED_BY.get(key)].filter((n) => n !== undefined))
+          rotated.push(KeyRing.rotate(dataDir, name, at));
       } finally {
         lock.release();
       }
-      const cur = ring.current();
-      const prev = ring.versions[ring.versions.length - 2]!;
+      for (const ring of rotated) {
+        const cur = ring.current();
+        const prev = ring.versions[ring.versions.length - 2]!;
+        process.stdout.write(
+          `rotated ${ring.name}: version ${cur.id} is current from ${cur.validFrom.toISOString()}; ` +
+            `version ${prev.id} stays trusted for what it signed until then.\n`,
+        );
+      }
       process.stdout.write(
-        `rotated ${key}: version ${cur.id} is current from ${cur.validFrom.toISOString()}; ` +
-          `version ${prev.id} stays trusted for what it signed until then.\n` +
-          'Start the stack again (signet up) to publish the new trusted root and TUF metadata.\n',
+        'Start the stack again (signet up) to publish the new trusted root and TUF metadata.\n',
       );
     });
 }
