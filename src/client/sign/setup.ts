@@ -77,12 +77,21 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   const keyless = o.key === undefined;
   const explicit =
     o.caUrl !== undefined || o.rekorUrl !== undefined || o.timestampServerUrl !== undefined;
+  const servicesOf = (config: SigningConfig | undefined): SigningServices => {
+    let s: SigningServices = config
+      ? servicesFromSigningConfig(config, { rekorVersion: o.rekorVersion, keyless })
+      : { caUrl: undefined, tlogs: [], tsaUrls: [] };
+    s = withUrlOverrides(s, o);
+    return o.tlogUpload === false ? { ...s, tlogs: [] } : s;
+  };
   const config = await loadSigningConfig(o, explicit);
-  let services: SigningServices = config
-    ? servicesFromSigningConfig(config, { rekorVersion: o.rekorVersion, keyless })
-    : { caUrl: undefined, tlogs: [], tsaUrls: [] };
-  services = withUrlOverrides(services, o);
-  if (o.tlogUpload === false) services = { ...services, tlogs: [] };
+  const services = servicesOf(config);
+  // A signing config cached by a recent run may predate a rotation that froze its log.
+  let fresh: Promise<SigningServices> | undefined;
+  const refreshServices =
+    o.server !== undefined && o.tufCacheDir !== undefined && o.rekorUrl === undefined
+      ? () => (fresh ??= loadSigningConfig(o, explicit, true).then(servicesOf))
+      : undefined;
   const hasServices = config !== undefined || explicit;
   if (keyless && services.caUrl === undefined && hasServices)
     throw new SignetError(
@@ -131,6 +140,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     services,
     http: o.http,
     onEvent: o.onEvent,
+    ...(refreshServices ? { refreshServices } : {}),
     ...(o.tsaTls ? { tsaTls: o.tsaTls } : {}),
   };
 }
@@ -180,6 +190,7 @@ function withCertificate(signer: Signer, pem: string): Signer {
 async function loadSigningConfig(
   o: SignSetupOptions,
   explicit: boolean,
+  fresh = false,
 ): Promise<SigningConfig | undefined> {
   if (o.signingConfig !== undefined && o.server !== undefined)
     throw invalid('--signing-config', 'give either --signing-config or --server, not both');
@@ -197,7 +208,7 @@ async function loadSigningConfig(
     const trust = await fetchTrust({
       serverUrl: o.server,
       cacheDir: o.tufCacheDir,
-      cacheValidityMs: SIGNER_CACHE_VALIDITY_MS,
+      cacheValidityMs: fresh ? 0 : SIGNER_CACHE_VALIDITY_MS,
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
       ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
       ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),

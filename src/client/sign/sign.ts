@@ -26,6 +26,11 @@ export interface SignContext {
   tsaTls?: TlsClientOptions;
   /** Called as each service answers (progress on stderr in the CLI). */
   onEvent?: (message: string) => void;
+  /**
+   * The services were read from a recently cached signing config: the current ones from the
+   * server. Asked when a log says it is frozen (`signet rotate rekor` moved the writes on).
+   */
+  refreshServices?: () => Promise<SigningServices>;
 }
 
 /** messageSignature bundle over the artifact bytes. */
@@ -129,6 +134,24 @@ function checkTimeSource(ctx: SignContext): void {
 }
 
 async function witness(
+  ctx: SignContext,
+  signature: Uint8Array,
+  entry: { v1: () => unknown; v2Digest: Uint8Array },
+): Promise<{ tlogEntries: TlogEntryJson[]; timestamps: Uint8Array[] }> {
+  try {
+    return await witnessOnce(ctx, signature, entry);
+  } catch (e) {
+    // 405: a Rekor v2 log that is frozen (rotated out); the cached config predates it.
+    const frozen = e instanceof SignetError && e.details?.['status'] === 405;
+    if (!frozen || !ctx.refreshServices) throw e;
+    ctx.onEvent?.('the transparency log is frozen (rotated): taking the current signing config');
+    // Kept for the next signings with this context (many files); asked once (memoized).
+    ctx.services = await ctx.refreshServices();
+    return witnessOnce(ctx, signature, entry);
+  }
+}
+
+async function witnessOnce(
   ctx: SignContext,
   signature: Uint8Array,
   entry: { v1: () => unknown; v2Digest: Uint8Array },
