@@ -18,6 +18,7 @@
  */
 import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
+import { toHex } from '../../core/encoding/hex.ts';
 import { hashEqual, leafHash } from '../../core/merkle/hash.ts';
 import { verifyConsistency } from '../../core/merkle/tree.ts';
 import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/compact.ts';
@@ -75,6 +76,9 @@ export interface PassResult {
 }
 
 const b64 = toBase64;
+
+/** A log's key in the state: `logid:<hex of the trusted root's log ID>`. */
+const logKey = (src: LogSource): string => `logid:${toHex(src.log.logId)}`;
 
 export class Monitor {
   readonly #o: MonitorOptions;
@@ -134,7 +138,7 @@ export class Monitor {
     const key = seen
       ? `${problem}:${seen.size}:${b64(seen.rootHash)}`
       : `${problem}:${alertId(message)}`;
-    const record = st ?? this.#state.logs.get(src.url);
+    const record = st ?? this.#logState(src);
     if (record?.problem === key) return; // already reported
     const alert: Alert = {
       type: 'log',
@@ -151,6 +155,23 @@ export class Monitor {
     this.#save();
   }
 
+  /**
+   * What was verified of `src` before: kept under its log ID (the key of the trusted root),
+   * which stays when the log is reached at another URL (a moved stack whose trusted root names
+   * the CT log by its new address); state files written before are keyed by URL, read once.
+   */
+  #logState(src: LogSource): LogState | undefined {
+    const key = logKey(src);
+    const byId = this.#state.logs.get(key);
+    if (byId) return byId;
+    const byUrl = this.#state.logs.get(src.url);
+    if (byUrl) {
+      this.#state.logs.delete(src.url);
+      this.#state.logs.set(key, byUrl);
+    }
+    return byUrl;
+  }
+
   async #passLog(src: LogSource, r: PassResult): Promise<void> {
     let head: LogHead;
     try {
@@ -160,7 +181,7 @@ export class Monitor {
         return this.#problem(src, undefined, 'bad-signature', e.message, undefined, r);
       throw e;
     }
-    const st = this.#state.logs.get(src.url);
+    const st = this.#logState(src);
     let proofFromLast: Uint8Array[] | undefined;
     if (st) {
       if (head.size < st.size)
@@ -232,7 +253,7 @@ export class Monitor {
     next.rootHash = head.rootHash;
     next.note = head.note;
     next.problem = undefined;
-    this.#state.logs.set(src.url, next);
+    this.#state.logs.set(logKey(src), next);
     this.#save();
     this.#report({ level: 'info', log: src.url, verified: head.size });
     if (this.#watch) await this.#scan(src, next, head, r);

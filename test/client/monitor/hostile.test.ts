@@ -63,7 +63,6 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
     const root = JSON.parse(await (await fetch(`${stack.url}/trusted_root.json`)).text()) as {
       tlogs: Array<{ baseUrl: string }>;
     };
-    const shard = root.tlogs[0]!.baseUrl;
     const configFile = path.join(dir, 'watch.yaml');
     fs.writeFileSync(configFile, 'startIndex: 0\nmonitoredValues:\n  subjects: [nobody]\n');
     const stateFile = path.join(dir, 'state.json');
@@ -84,10 +83,8 @@ test('a misbehaving log: bad signature, malformed checkpoint, wrong-size tile, c
       return { r: await m.pass(), alerts: lines as LogAlert[] };
     };
     const state = () => {
-      const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard] as Record<
-        string,
-        unknown
-      >;
+      const key = `logid:${Buffer.from(log.logId).toString('hex')}`;
+      const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[key] as Record<string, unknown>;
       delete s.problem;
       return s;
     };

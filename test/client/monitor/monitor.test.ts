@@ -177,9 +177,14 @@ test('a forked log (a second stack with the first one’s key) is detected by th
   const dir = tmp('signet-fork-mon-');
   const rootFile = path.join(dir, 'root.json');
   fs.writeFileSync(rootFile, await (await fetch(`${a.url}/trusted_root.json`)).text());
-  const shard = (
-    JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }
-  ).tlogs[0]!.baseUrl;
+  const tlog = (
+    JSON.parse(fs.readFileSync(rootFile, 'utf8')) as {
+      tlogs: Array<{ baseUrl: string; logId: { keyId: string } }>;
+    }
+  ).tlogs[0]!;
+  const shard = tlog.baseUrl;
+  // The monitor keeps a log's state under its log ID.
+  const stateKey = `logid:${Buffer.from(tlog.logId.keyId, 'base64').toString('hex')}`;
   await a.close();
   const witness = await startWitness({
     port: 0,
@@ -197,7 +202,7 @@ test('a forked log (a second stack with the first one’s key) is detected by th
     for (const t of ['a1', 'a2']) await sign(running.url, 'dev@signet.local', 2, t);
     const good = await run({ ...flags, witnessKey: [witness.vkey] });
     assert.equal(good.r.problems, 0, JSON.stringify(good.lines));
-    const verified = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard];
+    const verified = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[stateKey];
     const origin = originOfUrl(shard)!;
     assert.equal(witness.witness.latest(origin)!.size, verified.size);
     await running.close();
@@ -223,7 +228,7 @@ test('a forked log (a second stack with the first one’s key) is detected by th
     assert.equal(alert.type, 'log');
     assert.equal(alert.problem, 'inconsistent');
     // Nothing unverified was kept: the state still holds the first log's head.
-    const after = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[shard];
+    const after = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[stateKey];
     assert.equal(after.size, verified.size);
     assert.equal(after.rootHash, verified.rootHash);
     // Reported once, not on every pass.

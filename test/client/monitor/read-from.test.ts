@@ -111,6 +111,26 @@ test('a stack moved to another port is followed with --read-from, its state cont
       assert.ok(a.entryUrl.startsWith(moved.url), 'the link is where the entry is served');
     }
 
+    // The moved stack's own trusted root names its CT log at the new address (the Rekor logs
+    // keep their origins): the state follows the log by its key, not its URL, so nothing is
+    // read again and nothing is alerted twice.
+    await sign(moved.url, 'dev@signet.local', 2, 'after the new root');
+    const newRoot = path.join(dir, 'new-root.json');
+    fs.writeFileSync(newRoot, await (await fetch(`${moved.url}/trusted_root.json`)).text());
+    const ct = parseTrustedRoot(JSON.parse(fs.readFileSync(newRoot, 'utf8'))).ctlogs[0]!;
+    assert.ok(ct.baseUrl.startsWith(moved.url), ct.baseUrl);
+    const again = await run({
+      ...flags,
+      trustedRoot: newRoot,
+      readFrom: [`${oldUrl}=${moved.url}`],
+    });
+    assert.equal(again.r.errors, 0, again.errors.join('\n'));
+    assert.equal(again.r.problems, 0, JSON.stringify(again.lines));
+    assert.deepEqual((again.lines as IdentityAlert[]).map((a) => a.kind).sort(), [
+      'ct/precert',
+      'hashedrekord/0.0.2',
+    ]);
+
     // The same log through its Rekor v1 API, moved too: checkpoints named after the old host
     // (the trusted root's), read at the new address.
     const shard = parseTrustedRoot(JSON.parse(fs.readFileSync(rootFile, 'utf8'))).tlogs[0]!;
@@ -127,6 +147,7 @@ test('a stack moved to another port is followed with --read-from, its state cont
     assert.equal(v1r.problems, 0);
     assert.deepEqual(v1Alerts.map((a) => a.kind).sort(), [
       'hashedrekord/0.0.1',
+      'hashedrekord/0.0.2',
       'hashedrekord/0.0.2',
       'hashedrekord/0.0.2',
     ]);
@@ -157,4 +178,46 @@ test('--read-from values are checked', () => {
   );
   assert.throws(() => readLocations(['http://new:2'])('http://old:1/rekor', 2), /exactly one log/);
   assert.equal(readLocations(['http://new:2'])('http://old:1/rekor', 1), 'http://new:2');
+});
+
+test('a state file keyed by log URL (as before) is read, and continues under the log IDs', async () => {
+  const stack = await tempStack({ config: { oidc } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-old-state-'));
+  try {
+    const rootFile = path.join(dir, 'root.json');
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    const root = parseTrustedRoot(JSON.parse(fs.readFileSync(rootFile, 'utf8')));
+    const stateFile = path.join(dir, 'state.json');
+    const flags = {
+      trustedRoot: rootFile,
+      state: stateFile,
+      config:
+        'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n',
+    };
+    await sign(stack.url, 'dev@signet.local', 2, 'one');
+    assert.equal((await run(flags)).lines.length, 2);
+    // Rewrite the state as earlier versions wrote it: each log under its base URL.
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { logs: Record<string, unknown> };
+    const byUrl: Record<string, unknown> = {};
+    for (const l of [...root.tlogs, ...root.ctlogs]) {
+      const key = `logid:${Buffer.from(l.logId).toString('hex')}`;
+      if (s.logs[key]) byUrl[l.baseUrl.replace(/\/+$/, '')] = s.logs[key];
+    }
+    assert.equal(Object.keys(byUrl).length, Object.keys(s.logs).length);
+    fs.writeFileSync(stateFile, JSON.stringify({ ...s, logs: byUrl }));
+    await sign(stack.url, 'dev@signet.local', 2, 'two');
+    const next = await run(flags);
+    assert.equal(next.r.problems, 0, JSON.stringify(next.lines));
+    // Only the new signature's entry and precertificate: nothing read again.
+    assert.equal(next.lines.length, 2, JSON.stringify(next.lines));
+    const keys = Object.keys(
+      (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { logs: object }).logs,
+    );
+    assert.ok(
+      keys.every((k) => k.startsWith('logid:')),
+      keys.join(', '),
+    );
+  } finally {
+    await stack.close();
+  }
 });
