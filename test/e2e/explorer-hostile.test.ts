@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { after, before, launchBrowser, test } from './browser.ts';
 import { tempStack } from '../helpers/stack.ts';
-import { craftCertificate, logCrafted, ownCa } from './crafted-entries.ts';
+import { craftCertificate, logCrafted, ownCa } from '../helpers/crafted-entries.ts';
 
 declare const document: any;
 type HTMLElement = any;

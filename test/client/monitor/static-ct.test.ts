@@ -8,6 +8,7 @@
  * test from the spec: checkpoint, hash tiles and data tiles are TLS structures written by hand
  * below, not by the code under test, served from a real HTTP server on loopback.
  */
+import { ownCa } from '../../helpers/crafted-entries.ts';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,11 +19,7 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
 import type { Alert, IdentityAlert, LogAlert } from '../../../src/client/monitor/alerts.ts';
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
-import {
-  buildCaCertificate,
-  buildPlainCertificate,
-  leafTbsSpec,
-} from '../../../src/core/x509/fulcio-profile.ts';
+import { buildPlainCertificate, leafTbsSpec } from '../../../src/core/x509/fulcio-profile.ts';
 
 const sha256 = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
@@ -40,22 +37,9 @@ const vec = (b: Uint8Array, lenBytes: number) => cat(u(b.length, lenBytes), b);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 // ---- the certificates the log holds ------------------------------------------------------------
-const caKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const caSpki = new Uint8Array(caKey.publicKey.export({ format: 'der', type: 'spki' }));
+const ca = ownCa({ organization: 'static-ct.test', commonName: 'test CA' });
+const caSpki = ca.certificate.spki;
 const now = Date.now();
-const ca = {
-  certificate: parseCertificate(
-    buildCaCertificate({
-      organization: 'static-ct.test',
-      commonName: 'test CA',
-      publicKeySpki: caSpki,
-      notBefore: new Date(now - 3600_000),
-      notAfter: new Date(now + 3600_000),
-      selfKey: caKey.privateKey,
-    }),
-  ),
-  key: caKey.privateKey,
-};
 function certificateFor(email: string): Uint8Array {
   const spki = new Uint8Array(
     generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({

@@ -14,7 +14,12 @@ import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
 import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
 import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
-import { craftCertificate, emailSan, logCraftedEntry, ownCa } from '../../e2e/crafted-entries.ts';
+import {
+  craftCertificate,
+  emailSan,
+  logCraftedEntry,
+  ownCa,
+} from '../../helpers/crafted-entries.ts';
 
 const WHO = 'dev@signet.local';
 

@@ -3,34 +3,16 @@
  * matches: rekord (cosign sign-blob before hashedrekord) with an X.509 certificate, and intoto
  * 0.0.1 (cosign attest). Bodies in Rekor's canonical form, with real certificates.
  */
+import { ownCa } from '../../helpers/crafted-entries.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseMonitorConfig } from '../../../src/client/monitor/config.ts';
 import { IdentityMatcher, rekorEntryFacts } from '../../../src/client/monitor/match.ts';
-import { parseCertificate } from '../../../src/core/x509/certificate.ts';
-import {
-  buildCaCertificate,
-  buildPlainCertificate,
-  leafTbsSpec,
-} from '../../../src/core/x509/fulcio-profile.ts';
+import { buildPlainCertificate, leafTbsSpec } from '../../../src/core/x509/fulcio-profile.ts';
 import { encodePem } from '../../../src/core/encoding/pem.ts';
 
-const root = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const now = Date.now();
-const ca = {
-  certificate: parseCertificate(
-    buildCaCertificate({
-      organization: 'signet.test',
-      commonName: 'test root',
-      publicKeySpki: new Uint8Array(root.publicKey.export({ format: 'der', type: 'spki' })),
-      notBefore: new Date(now - 3600_000),
-      notAfter: new Date(now + 3600_000),
-      selfKey: root.privateKey,
-    }),
-  ),
-  key: root.privateKey,
-};
+const ca = ownCa({ organization: 'signet.test', commonName: 'test root' });
 const spki = new Uint8Array(
   generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
     format: 'der',

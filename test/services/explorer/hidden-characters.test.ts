@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempStack } from '../../helpers/stack.ts';
-import { craftCertificate, emailSan, logCrafted, ownCa } from '../../e2e/crafted-entries.ts';
+import { craftCertificate, emailSan, logCrafted, ownCa } from '../../helpers/crafted-entries.ts';
 
 /** Characters a page must never carry raw: they reorder or hide what is around them. */
 const HIDDEN = /(?![\n ])[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/u;

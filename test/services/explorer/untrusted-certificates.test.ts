@@ -8,7 +8,7 @@ import { setupSigning } from '../../../src/client/sign/setup.ts';
 import { signArtifact } from '../../../src/client/sign/sign.ts';
 import { entryUuid } from '../../../src/core/rekor/index.ts';
 import { leafHash } from '../../../src/core/merkle/hash.ts';
-import { craftCertificate, emailSan, logCrafted, ownCa } from '../../e2e/crafted-entries.ts';
+import { craftCertificate, emailSan, logCrafted, ownCa } from '../../helpers/crafted-entries.ts';
 
 const WHO = 'dev@signet.local';
 
