@@ -7,215 +7,48 @@
 // SCTs, Rekor v1 entries with SignedEntryTimestamps and RFC 3161 timestamps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { parseBundleJSON, parseTrustedRootJSON } from '../../../src/bundle/index.ts';
-import {
-  exact,
-  verifyBundle,
-  type SignerPolicy,
-  type VerifyOptions,
-} from '../../../src/client/verify/index.ts';
-import { hashedRekordV001Body } from '../../../src/core/rekor/v1.ts';
-import { setPayload } from '../../../src/core/rekor/wire.ts';
+import { verifyBundle, type VerifyOptions } from '../../../src/client/verify/index.ts';
 import { issuerKeyHash, logIdOf, signSct } from '../../../src/core/ct/sct.ts';
-import {
-  createTimestampResponse,
-  encodeTimestampRequest,
-  parseTimestampRequest,
-  prepareTimestampSigner,
-  timestampToken,
-} from '../../../src/core/rfc3161/index.ts';
-import { parseCertificate } from '../../../src/core/x509/certificate.ts';
 import { encodeTbs } from '../../../src/core/x509/build.ts';
+import { buildFinalCertificate } from '../../../src/core/x509/fulcio-profile.ts';
 import {
-  buildCaCertificate,
-  buildFinalCertificate,
-  leafTbsSpec,
-} from '../../../src/core/x509/fulcio-profile.ts';
-import { issueCertificate, keyIdentifier } from '../../../src/services/tsa/certificates.ts';
+  at,
+  craftTrust,
+  ec,
+  messageBundle,
+  min,
+  policy,
+  rfc3161,
+  signArtifact,
+  signerSpec,
+  spki,
+  T0,
+  v1Entry,
+} from './crafted-trust.ts';
 import { code } from './helpers.ts';
 
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-const spki = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
-const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
-
-const T0 = new Date('2026-03-01T12:00:00Z');
-const min = 60_000;
-const at = (ms: number) => new Date(T0.getTime() + ms);
-const EMAIL = 'dev@example.com';
-const ISSUER = 'https://issuer.example';
-const policy: SignerPolicy = {
-  kind: 'identity',
-  identity: { subjectAlternativeName: exact(EMAIL), issuer: exact(ISSUER) },
-};
-const validFor = { start: at(-24 * 60 * min).toISOString() };
-
-const caKey = ec();
-const caDer = buildCaCertificate({
-  organization: 'test',
-  commonName: 'test-ca',
-  publicKeySpki: spki(caKey.publicKey),
-  notBefore: at(-24 * 60 * min),
-  notAfter: at(365 * 24 * 60 * min),
-  selfKey: caKey.privateKey,
-});
-const ca = { certificate: parseCertificate(caDer), key: caKey.privateKey };
-
-// Two CT logs.
-const ctKeys = [ec(), ec()];
+// Two Rekor v1 logs, two timestamp authorities, two CT logs.
+const trust = craftTrust({ logs: 2, tsas: 2, ctlogs: 2 });
 const signerKey = ec();
-const spec = leafTbsSpec(ca, {
-  spki: spki(signerKey.publicKey),
-  san: { type: 'email', value: EMAIL },
-  extensions: { 1: ISSUER, 8: ISSUER },
-  notBefore: T0,
-});
+const spec = signerSpec(trust, signerKey.publicKey);
+const signed = signArtifact('witnessed by many\n', signerKey.privateKey);
+
 /** The leaf with one SCT from each CT log named (by index); a log may be named twice. */
 function leafWithScts(logs: number[]): Uint8Array {
   const entry = {
     type: 'precert' as const,
-    issuerKeyHash: issuerKeyHash(spki(caKey.publicKey)),
+    issuerKeyHash: issuerKeyHash(trust.ca.certificate.spki),
     tbs: encodeTbs(spec),
   };
   const scts = logs.map((l, i) =>
     signSct(
-      ctKeys[l]!.privateKey,
-      logIdOf(spki(ctKeys[l]!.publicKey)),
+      trust.ctlogs[l]!.privateKey,
+      logIdOf(spki(trust.ctlogs[l]!.publicKey)),
       T0.getTime() + 1000 * i,
       entry,
     ),
   );
-  return buildFinalCertificate(ca, spec, scts);
-}
-
-// Two Rekor v1 logs and two timestamp authorities.
-const logKeys = [ec(), ec()];
-const logIds = logKeys.map((k) => createHash('sha256').update(spki(k.publicKey)).digest());
-const tsaRootKey = ec().privateKey;
-const tsaName = { organization: 'test', commonName: 'tsa-root' };
-const tsaRoot = issueCertificate({
-  subject: tsaName,
-  issuer: tsaName,
-  subjectKey: tsaRootKey,
-  issuerKey: tsaRootKey,
-  notBefore: at(-24 * 60 * min),
-  notAfter: at(365 * 24 * 60 * min),
-  ca: true,
-});
-const tsas = [0, 1].map((i) => {
-  const key = ec().privateKey;
-  const leaf = issueCertificate({
-    subject: { organization: 'test', commonName: `tsa-${i}` },
-    issuer: tsaName,
-    subjectKey: key,
-    issuerKey: tsaRootKey,
-    issuerKeyId: keyIdentifier(tsaRootKey),
-    notBefore: at(-24 * 60 * min),
-    notAfter: at(365 * 24 * 60 * min),
-    ca: false,
-  });
-  return { key, leaf };
-});
-
-const trustedRoot = parseTrustedRootJSON(
-  JSON.stringify({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: logKeys.map((k, i) => ({
-      baseUrl: `https://log${i}.example`,
-      hashAlgorithm: 'SHA2_256',
-      publicKey: {
-        rawBytes: b64(spki(k.publicKey)),
-        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-        validFor,
-      },
-      logId: { keyId: b64(logIds[i]!) },
-    })),
-    certificateAuthorities: [
-      {
-        subject: { organization: 'test', commonName: 'test-ca' },
-        uri: 'https://ca.example',
-        certChain: { certificates: [{ rawBytes: b64(caDer) }] },
-        validFor,
-      },
-    ],
-    ctlogs: ctKeys.map((k, i) => ({
-      baseUrl: `https://ct${i}.example`,
-      hashAlgorithm: 'SHA2_256',
-      publicKey: {
-        rawBytes: b64(spki(k.publicKey)),
-        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-        validFor,
-      },
-      logId: { keyId: b64(logIdOf(spki(k.publicKey))) },
-    })),
-    timestampAuthorities: tsas.map((t, i) => ({
-      subject: { organization: 'test', commonName: `tsa-${i}` },
-      uri: `https://tsa${i}.example`,
-      certChain: { certificates: [{ rawBytes: b64(t.leaf) }, { rawBytes: b64(tsaRoot) }] },
-      validFor,
-    })),
-  }),
-);
-
-const artifact = new TextEncoder().encode('witnessed by many\n');
-const digest = createHash('sha256').update(artifact).digest();
-const signature = new Uint8Array(sign('sha256', artifact, signerKey.privateKey));
-/** base64 of the PEM text, its lines `width` characters long (Go writes 64; others 76). */
-const pemBase64 = (der: Uint8Array, width: number) =>
-  b64(
-    Buffer.from(
-      `-----BEGIN CERTIFICATE-----\n${b64(der)
-        .match(new RegExp(`.{1,${width}}`, 'g'))!
-        .join('\n')}\n-----END CERTIFICATE-----\n`,
-    ),
-  );
-
-/**
- * A Rekor v1 entry in log `log` at `logIndex`, integrated at T0 + `minutes`. Odd indices record
- * the certificate's PEM with 76-character lines: the same signature logged twice in one log
- * under two bodies.
- */
-function entry(leaf: Uint8Array, log: number, logIndex: number, minutes: number) {
-  const integratedTime = Math.floor(at(minutes * min).getTime() / 1000);
-  const body = hashedRekordV001Body(
-    'sha256',
-    digest.toString('hex'),
-    b64(signature),
-    pemBase64(leaf, logIndex % 2 === 1 ? 76 : 64),
-  );
-  const logId = logIds[log]!;
-  const set = sign(
-    'sha256',
-    setPayload({ body, integratedTime, logId, logIndex }),
-    logKeys[log]!.privateKey,
-  );
-  return {
-    logIndex: String(logIndex),
-    logId: { keyId: b64(logId) },
-    kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
-    integratedTime: String(integratedTime),
-    inclusionPromise: { signedEntryTimestamp: b64(set) },
-    canonicalizedBody: b64(body),
-  };
-}
-
-/** A timestamp over the signature by TSA `tsa` at T0 + `minutes`. */
-function timestamp(tsa: number, minutes: number, serial: bigint) {
-  const req = parseTimestampRequest(
-    encodeTimestampRequest({
-      hashAlgorithm: 'sha256',
-      digest: createHash('sha256').update(signature).digest(),
-      certReq: true,
-    }),
-  );
-  const t = tsas[tsa]!;
-  const tsr = createTimestampResponse(prepareTimestampSigner(t.key, [t.leaf, tsaRoot]), req, {
-    genTime: at(minutes * min),
-    serialNumber: serial,
-    policy: '1.3.6.1.4.1.57264.2',
-    accuracySeconds: 1,
-  });
-  return { signedTimestamp: b64(timestampToken(tsr)) };
+  return buildFinalCertificate(trust.ca, spec, scts);
 }
 
 function outcome(
@@ -227,26 +60,30 @@ function outcome(
   options: VerifyOptions,
 ): string {
   const leaf = leafWithScts(parts.scts ?? [0]);
-  const bundle = parseBundleJSON(
-    JSON.stringify({
-      mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
-      verificationMaterial: {
-        x509CertificateChain: { certificates: [{ rawBytes: b64(leaf) }] },
-        tlogEntries: (parts.entries ?? [[0, 7, 2]]).map(([l, i, m]) => entry(leaf, l, i, m)),
-        timestampVerificationData: {
-          rfc3161Timestamps: (parts.timestamps ?? []).map(([t, m], i) =>
-            timestamp(t, m, BigInt(i + 1)),
-          ),
-        },
-      },
-      messageSignature: {
-        messageDigest: { algorithm: 'SHA2_256', digest: b64(digest) },
-        signature: b64(signature),
-      },
+  // Odd indices record the certificate's PEM with 76-character lines: the same signature
+  // logged twice in one log under two bodies.
+  const entries = (parts.entries ?? [[0, 7, 2]]).map(([log, logIndex, m]) =>
+    v1Entry(trust, {
+      log,
+      logIndex,
+      time: at(m * min),
+      leaf,
+      signed,
+      pemWidth: logIndex % 2 === 1 ? 76 : 64,
     }),
   );
+  const timestamps = (parts.timestamps ?? []).map(([t, m], i) =>
+    rfc3161(trust, t, signed.signature, at(m * min), BigInt(i + 1)),
+  );
+  const bundle = messageBundle(leaf, signed, entries, timestamps);
   return code(() =>
-    verifyBundle(bundle, { kind: 'bytes', data: artifact }, trustedRoot, policy, options),
+    verifyBundle(
+      bundle,
+      { kind: 'bytes', data: signed.artifact },
+      trust.trustedRoot,
+      policy,
+      options,
+    ),
   );
 }
 
