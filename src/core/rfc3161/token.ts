@@ -227,9 +227,15 @@ function parseSigningCertificate(t: Element, v2: boolean, f: string): EssCertId[
         expectTag(is[0], TAG.SEQUENCE, `${cf}.issuerSerial.issuer`),
         `${cf}.issuerSerial.issuer`,
       );
+      // GeneralName directoryName [4] EXPLICIT Name: exactly one Name (a SEQUENCE) inside
       const issuer = names
         .filter((n) => n.tag === 0xa4)
-        .map((n) => elementChildren(n, `${cf}.issuerSerial.issuer`)[0]!.raw);
+        .map((n) => {
+          const inner = elementChildren(n, `${cf}.issuerSerial.issuer`);
+          if (inner.length !== 1)
+            throw invalid(`${cf}.issuerSerial.issuer`, 'a directoryName must hold one Name');
+          return expectTag(inner[0], TAG.SEQUENCE, `${cf}.issuerSerial.issuer`).raw;
+        });
       const serial = expectTag(is[1], TAG.INTEGER, `${cf}.issuerSerial.serialNumber`).value;
       id.issuerSerial = { issuer, serial };
     }

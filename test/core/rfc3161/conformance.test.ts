@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SignetError } from '../../../src/core/errors.ts';
+import { type Element, elementChildren, readOne, tlv } from '../../../src/core/encoding/der.ts';
 import {
   parseTimestamp,
   type TimestampAuthority,
@@ -171,6 +172,44 @@ test('a tampered token fails: signature, TSTInfo, signed attributes, truncation'
     () => verifyTimestamp(good, l.signature, []),
     (e: unknown) => e instanceof SignetError && e.code === 'TIMESTAMP_UNTRUSTED',
   );
+});
+
+/**
+ * `token` re-encoded with `edit` applied to every element (innermost first; lengths follow):
+ * a structurally changed token that no byte flip gives.
+ */
+function reencode(token: Uint8Array, edit: (e: Element) => Uint8Array | undefined): Uint8Array {
+  const walk = (e: Element): Uint8Array => {
+    const replaced = edit(e);
+    if (replaced) return replaced;
+    if ((e.tag & 0x20) === 0) return e.raw;
+    return tlv(e.tag, ...elementChildren(e, 'test').map(walk));
+  };
+  return walk(readOne(token, 'test'));
+}
+
+test('an ESS issuerSerial whose directoryName holds no Name is a named error, not a crash', () => {
+  const l = load('rekor2-happy-path');
+  const good = l.timestamps[0]!;
+  let emptied = 0;
+  const bad = reencode(good, (e) => {
+    if (e.tag !== 0xa4) return undefined;
+    emptied++;
+    return Uint8Array.of(0xa4, 0);
+  });
+  assert.equal(emptied, 1); // the staging TSA's ESSCertIDv2 names its issuer once
+  for (const run of [
+    () => parseTimestamp(bad),
+    () => verifyTimestamp(bad, l.signature, l.authorities),
+  ])
+    assert.throws(
+      run,
+      (e: unknown) =>
+        e instanceof SignetError &&
+        /issuerSerial\.issuer: a directoryName must hold one Name/.test(e.message),
+    );
+  // The re-encoding itself changes nothing when nothing is edited.
+  assert.deepEqual(Buffer.from(reencode(good, () => undefined)), good);
 });
 
 test('a trusted root whose TSA chain is cut to a leaf that is a CA or lacks the EKU fails', () => {
