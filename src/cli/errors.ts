@@ -9,6 +9,7 @@
  * the codes below (or of kind 'verification') and the exit code follows.
  */
 import { describeSystemError, jsonProblem, SignetError } from '../core/errors.ts';
+import { printable } from '../core/encoding/printable.ts';
 
 export const EXIT_NO_SIGNATURE = 10;
 export const EXIT_NOT_FOUND = 11;
@@ -48,8 +49,9 @@ export function errorLine(e: unknown): string {
       err.path ?? (err.port !== undefined ? `port ${err.port}` : (err.address ?? 'the resource'));
     msg = describeSystemError(e, subject);
   } else msg = e instanceof Error ? e.message : String(e);
-  // One line, always: a multi-line message (a server's answer, a nested cause) is folded.
-  return msg.replace(/\s*\r?\n\s*/g, ' ').trim();
+  // One line, always: a multi-line message (a server's answer, a nested cause) is folded, and
+  // what is left that a terminal would act on is escaped (SignetError messages already are).
+  return printable(msg.replace(/\s*\r?\n\s*/g, ' ').trim());
 }
 
 export function reportError(e: unknown): void {

@@ -1,4 +1,5 @@
 import type { ErrorCode } from './error-codes.ts';
+import { printable } from './encoding/printable.ts';
 /**
  * One error type for the whole project. `code` is a stable machine-readable reason,
  * `field` the path of the offending input (e.g. `spec.signature.content`), and the message
@@ -29,7 +30,7 @@ export class SignetError extends Error {
     message: string,
     opts: { field?: string; cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
-    super(opts.field ? `${opts.field}: ${message}` : message, { cause: opts.cause });
+    super(printable(opts.field ? `${opts.field}: ${message}` : message), { cause: opts.cause });
     this.name = 'SignetError';
     this.kind = kind;
     this.code = code;

@@ -114,6 +114,24 @@ test('key, trusted root, bundle and artifact files: a folder, not JSON, missing'
   }
 });
 
+test('a bundle whose text would drive the terminal is quoted, escaped, on one line', async () => {
+  // A field name with a carriage return and escape sequences that, printed raw, would erase the
+  // error line and print a verdict of its own.
+  const evil = '\u001b[2K\rVerified OK\u001b[8m';
+  fs.writeFileSync(
+    path.join(dir, 'evil.json'),
+    `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",${JSON.stringify(evil)}:1,${JSON.stringify(evil)}:2}`,
+  );
+  const r = await run(['verify-blob', '--key', 'k.pub', '--bundle', 'evil.json', 'a.txt']);
+  assert.notEqual(r.status, 0, r.stderr);
+  oneSentence(
+    r.stderr,
+    /^error: --bundle: evil\.json is not a valid Sigstore bundle: has the key "\\u001b\[2K\\u000dVerified OK\\u001b\[8m" twice in one object\n$/,
+  );
+  // eslint-disable-next-line no-control-regex -- no control character but the final newline
+  assert.doesNotMatch(r.stderr.slice(0, -1), /[\u0000-\u001f\u007f-\u009f]/);
+});
+
 test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)', async () => {
   const busy = net.createServer();
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));

@@ -281,6 +281,20 @@ test('inspect shows who, issuer, when (claimed or verified), the log and the sub
   r = run(['inspect', path.join(C, 'bundle-verify/rekor2-happy-path/bundle.sigstore.json')]);
   assert.match(r.stdout, /Timestamp 1: +2025-06-12T12:02:20Z \(claimed, not verified\)/);
   assert.match(r.stdout, /checkpoint: +log2025-alpha1\.rekor\.sigstage\.dev, tree size \d+/);
+  // What a bundle says is shown, never obeyed: a payload type that would clear the line and
+  // print a verdict of its own comes out escaped.
+  const hostile = JSON.parse(fs.readFileSync(dsse, 'utf8'));
+  hostile.dsseEnvelope.payloadType = 'application/vnd.in-toto+json\u001b[2K\rVerified OK';
+  const hostileFile = path.join(tmp, 'hostile-payload-type.json');
+  fs.writeFileSync(hostileFile, JSON.stringify(hostile));
+  r = run(['inspect', hostileFile]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /payload type application\/vnd\.in-toto\+json\\u001b\[2K\\u000dVerified OK\n/,
+  );
+  // eslint-disable-next-line no-control-regex -- no control character but the final newline
+  assert.doesNotMatch(r.stdout.replaceAll('\n', ''), /[\u0000-\u001f\u007f-\u009f]/);
   failsClearly(
     ['inspect', path.join(C, 'bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json')],
     /not valid JSON/,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { printable } from '../../core/encoding/printable.ts';
 
 /**
  * cosign's `bundle` commands: inspect (what a bundle says), upgrade (v0.1/v0.2 and cosign's
@@ -23,7 +24,7 @@ export function registerBundle(program: Command): void {
       const root = o.trustedRoot
         ? await loadTrustedRoot({ trustedRoot: o.trustedRoot })
         : undefined;
-      console.log(inspectBundle(b, root).join('\n'));
+      console.log(inspectBundle(b, root).map(printable).join('\n'));
     });
 
   bundle

@@ -9,6 +9,7 @@ import {
   registryOptions,
   type RegistryFlags,
 } from '../registry-flags.ts';
+import { printableLines } from '../../core/encoding/printable.ts';
 
 function withRegistry(cmd: Command): Command {
   return addRegistryFlags(cmd).option(
@@ -32,7 +33,9 @@ export function registerImageTools(program: Command): void {
       .argument('<image>'),
   ).action(async (image: string, flags: RegistryFlags) => {
     const oci = await import('../../client/oci/index.ts');
-    process.stdout.write(`${oci.formatTree(await oci.tree(image, registryOptions(flags)))}\n`);
+    process.stdout.write(
+      `${printableLines(oci.formatTree(await oci.tree(image, registryOptions(flags))))}\n`,
+    );
   });
 
   const dl = program

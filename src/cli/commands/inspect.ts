@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadTrustedRoot, readBundle } from '../../client/verify/setup.ts';
+import { printable } from '../../core/encoding/printable.ts';
 
 export function registerInspect(program: Command): void {
   program
@@ -16,6 +17,6 @@ export function registerInspect(program: Command): void {
       const root = o.trustedRoot
         ? await loadTrustedRoot({ trustedRoot: o.trustedRoot })
         : undefined;
-      console.log(inspectBundle(b, root).join('\n'));
+      console.log(inspectBundle(b, root).map(printable).join('\n'));
     });
 }

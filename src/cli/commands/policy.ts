@@ -4,6 +4,7 @@ import type { VerifyFlags } from '../trust-flags.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
 import { parseDuration } from '../flags.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { printable, printableLines } from '../../core/encoding/printable.ts';
 
 const collect = (v: string, all: string[] = []) => [...all, v];
 
@@ -226,7 +227,7 @@ export function registerPolicy(program: Command): void {
         for (const { c, d } of results) {
           const ok = c.expect === undefined || (c.expect === 'allow') === d.allowed;
           process.stdout.write(
-            `${ok ? 'ok' : 'FAIL'} ${c.name}: ${d.allowed ? 'allowed' : 'denied'}${c.expect ? ` (expected ${c.expect})` : ''}\n${p.decisionToText(d).replace(/^/gm, '  ')}\n`,
+            `${ok ? 'ok' : 'FAIL'} ${c.name}: ${d.allowed ? 'allowed' : 'denied'}${c.expect ? ` (expected ${c.expect})` : ''}\n${printableLines(p.decisionToText(d)).replace(/^/gm, '  ')}\n`,
           );
         }
       if (failures.length > 0)
@@ -244,8 +245,9 @@ function report(
 ): void {
   if (format === 'json')
     process.stdout.write(`${JSON.stringify(decisions.map(p.decisionToJSON), null, 2)}\n`);
-  else for (const d of decisions) process.stdout.write(`${p.decisionToText(d)}\n`);
-  for (const d of decisions) for (const w of d.warnings) process.stderr.write(`warning: ${w}\n`);
+  else for (const d of decisions) process.stdout.write(`${printableLines(p.decisionToText(d))}\n`);
+  for (const d of decisions)
+    for (const w of d.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
   const denied = decisions.filter((d) => !d.allowed);
   if (denied.length > 0)
     throw verificationFailed(

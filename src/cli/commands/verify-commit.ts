@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { ObjectVerification } from '../../client/git/commits.ts';
 import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
+import { printable } from '../../core/encoding/printable.ts';
+import { errorLine } from '../errors.ts';
 
 interface GitVerifyFlags extends VerifyFlags {
   range?: string;
@@ -126,10 +128,10 @@ export function registerVerifyCommit(program: Command): void {
     for await (const item of verifyCommitRange(process.cwd(), flags.range, trust)) {
       if (item.ok) {
         good++;
-        process.stdout.write(`${item.id} OK ${describeGitResult(item.result)}\n`);
+        process.stdout.write(`${item.id} OK ${printable(describeGitResult(item.result))}\n`);
       } else {
         bad++;
-        process.stdout.write(`${item.id} FAILED ${item.error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+        process.stdout.write(`${item.id} FAILED ${errorLine(item.error)}\n`);
       }
     }
     process.stderr.write(

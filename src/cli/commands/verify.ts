@@ -15,6 +15,7 @@ import type { DetachedSignature } from '../../client/oci/detached.ts';
 import type { RegistryOptions } from '../../client/oci/registry.ts';
 import type { SignerPolicy } from '../../client/verify/verifier.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
+import { printable } from '../../core/encoding/printable.ts';
 
 export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
   checkClaims: boolean;
@@ -202,7 +203,8 @@ async function imageVerifier(
       `Verification for ${name} --\n${r.found} ${attestations ? 'attestation' : 'signature'}${r.found === 1 ? '' : 's'} found, ${r.tried} tried, ${r.verified.length} valid (${checked} checked for each valid one)\n`,
     );
     if (flags.output === 'text')
-      for (const v of r.verified) process.stdout.write(`${report.describeAttachment(v)}\n`);
+      for (const v of r.verified)
+        process.stdout.write(`${printable(report.describeAttachment(v))}\n`);
     else process.stdout.write(`${JSON.stringify(report.verificationReport(r), null, 2)}\n`);
   };
 }

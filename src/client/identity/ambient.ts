@@ -82,8 +82,8 @@ export function gitlabHint(env: NodeJS.ProcessEnv): void {
   if (env.GITLAB_CI === 'true')
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      'running in GitLab CI without an identity token: add to the job\n' +
-        '  id_tokens:\n    SIGSTORE_ID_TOKEN:\n      aud: sigstore',
+      // one line (errors are); YAML's flow style says it on one
+      'running in GitLab CI without an identity token: add `id_tokens: {SIGSTORE_ID_TOKEN: {aud: sigstore}}` to the job',
     );
 }
 

@@ -41,6 +41,7 @@ import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
 import type { LogHead, LogSource } from './sources.ts';
 import { loadState, saveState, type LogState, type MonitorState } from './state.ts';
+import { printable } from '../../core/encoding/printable.ts';
 
 export interface MonitorOptions {
   sources: LogSource[];
@@ -98,7 +99,8 @@ export class Monitor {
     );
     this.#prefilter = RawPrefilter.for(o.config);
     this.#watch = watchesIdentities(o.config);
-    this.#print = o.print ?? ((l) => process.stdout.write(`${l}\n`));
+    // JSON lines; printable() keeps them JSON (its escapes are JSON's) and out of the terminal's hands
+    this.#print = o.print ?? ((l) => process.stdout.write(`${printable(l)}\n`));
     this.#report = o.report ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
   }
 

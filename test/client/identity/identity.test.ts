@@ -174,7 +174,7 @@ describe('ambient CI credentials', () => {
     await fails(
       { env: { GITLAB_CI: 'true' } },
       'NO_IDENTITY_TOKEN',
-      /id_tokens:\n {4}SIGSTORE_ID_TOKEN:\n {6}aud: sigstore/,
+      /add `id_tokens: \{SIGSTORE_ID_TOKEN: \{aud: sigstore\}\}` to the job$/,
     );
   });
 
