@@ -1,6 +1,6 @@
-import YAML from 'yaml';
-import { invalid, SignetError } from '../core/errors.ts';
+import { invalid } from '../core/errors.ts';
 import { readTextFile } from './read-file.ts';
+import { parseYamlDocument } from '../core/yaml.ts';
 
 /**
  * The `signet up` configuration: a YAML or JSON file, overridden by environment variables,
@@ -22,16 +22,7 @@ const SERVICE_SECTIONS = new Set(['rekor', 'ca', 'ctlog', 'tsa', 'oidc', 'tuf'])
 
 export function readConfigFile(file: string): StackConfig {
   const text = readTextFile(file, 'config file', { code: 'CONFIG' });
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (e) {
-    throw new SignetError(
-      'invalid-input',
-      'CONFIG',
-      `config file ${file} is not valid YAML/JSON: ${(e as Error).message}`,
-    );
-  }
+  const doc = parseYamlDocument(text, `config file ${file}`, { code: 'CONFIG' });
   return parseConfig(doc ?? {}, file);
 }
 

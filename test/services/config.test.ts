@@ -35,7 +35,10 @@ test('config file: bad input names the key and the reason', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
   const f = path.join(dir, 'bad.yaml');
   fs.writeFileSync(f, 'port: [1,\n');
-  assert.throws(() => readConfigFile(f), /is not valid YAML\/JSON/);
+  assert.throws(
+    () => readConfigFile(f),
+    /: config file .*bad\.yaml: is not YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a \] at line 2, column 1$/,
+  );
   assert.throws(() => readConfigFile(path.join(dir, 'missing.yaml')), /cannot read config file/);
 });
 

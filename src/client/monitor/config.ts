@@ -28,10 +28,10 @@
  * string fields: `source-repository-identifier: [01234]` is the value `01234` (a GitHub
  * repository ID), not the number 1234, and `objectIdentifier: 2.5` is an OID, not a float.
  */
-import { parse as parseYaml } from 'yaml';
 import { invalid } from '../../core/errors.ts';
 import { FULCIO_EXTENSION_NAMES, fulcioOid } from '../../core/x509/fulcio-extensions.ts';
 import { anchoredRegExp, type Matcher } from '../verify/policy.ts';
+import { parseYamlDocument } from '../../core/yaml.ts';
 
 /** A matcher with the text it came from (what an alert reports as the rule). */
 export type ValueMatcher = Matcher & { pattern: string };
@@ -186,16 +186,9 @@ const SCALARS_AS_TEXT = new Set([
 
 /** Parse the config text (YAML or JSON); `source` names it in errors. */
 export function parseMonitorConfig(text: string, source = 'config'): MonitorConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, {
-      uniqueKeys: true,
-      customTags: (tags) =>
-        tags.filter((t) => typeof t === 'string' || !SCALARS_AS_TEXT.has(t.tag)),
-    });
-  } catch (e) {
-    throw invalid(source, `is not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, e);
-  }
+  const doc = parseYamlDocument(text, source, {
+    customTags: (tags) => tags.filter((t) => typeof t === 'string' || !SCALARS_AS_TEXT.has(t.tag)),
+  });
   if (doc === null || doc === undefined) return emptyConfig();
   const root = object(doc, source);
   onlyKeys(

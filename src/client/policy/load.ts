@@ -6,7 +6,6 @@
  */
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { parsePublicKey, keyDetailsOf, spkiDer } from '../../core/crypto/keys.ts';
@@ -20,6 +19,7 @@ import { MAX_DOCUMENT_BYTES } from '../verify/setup.ts';
 import { documentHeader, inDocument, parsePolicySpec, type PolicyContext } from './parse.ts';
 import type { AuthorityTrust, Policy } from './types.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { parseYamlDocuments } from '../../core/yaml.ts';
 const fs = process.getBuiltinModule('node:fs');
 const { createHash } = process.getBuiltinModule('node:crypto');
 
@@ -86,20 +86,14 @@ function readDocuments(file: string): Document[] {
     if (e instanceof SignetError) throw e;
     throw fileError(file, e);
   }
-  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  const docs = parseYamlDocuments(text, file, {
+    code: 'POLICY_INVALID',
+    details: { file },
+    maxAliasCount: 50,
+  });
   const out: Document[] = [];
-  for (const [i, d] of list.entries()) {
-    const source = list.length > 1 ? `${file} (document ${i + 1})` : file;
-    const err = d.errors[0];
-    if (err)
-      throw new SignetError(
-        'invalid-input',
-        'POLICY_INVALID',
-        `${source}: is not valid YAML/JSON: ${err.message.split('\n')[0]}`,
-        { details: { file } },
-      );
-    const value = d.toJS({ maxAliasCount: 50 }) as unknown;
+  for (const [i, value] of docs.entries()) {
+    const source = docs.length > 1 ? `${file} (document ${i + 1})` : file;
     if (value === null || value === undefined) continue; // an empty document (`---` at the end)
     out.push({ source, dir: path.dirname(file), value });
   }

@@ -3,8 +3,8 @@
  * `signet manifest verify` (cosign's commands of those names, cmd/cosign/cli/dockerfile and
  * manifest): the caller verifies each as `signet verify` would.
  */
-import YAML from 'yaml';
 import { invalid } from '../errors.ts';
+import { parseYamlDocuments } from '../yaml.ts';
 
 /**
  * `$NAME`, `${NAME}` and `${NAME:-default}` in `text`, from `vars` (the Dockerfile's ARG and ENV
@@ -102,15 +102,7 @@ function podImages(spec: unknown): string[] {
  * CronJob's job template, as cosign's manifest verify reads them.
  */
 export function imagesInKubernetesManifest(text: string, field = 'manifest'): string[] {
-  let docs: unknown[];
-  try {
-    docs = YAML.parseAllDocuments(text).map((d) => {
-      if (d.errors.length > 0) throw d.errors[0]!;
-      return d.toJS() as unknown;
-    });
-  } catch (e) {
-    throw invalid(field, `is not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, e);
-  }
+  const docs = parseYamlDocuments(text, field);
   const images: string[] = [];
   for (const doc of docs) {
     const spec = record(record(doc)['spec']);

@@ -74,7 +74,31 @@ test('bad globs, unknown fields, wrong types', async () => {
     'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {}\n',
     /apiVersion: "v1" is not one of/,
   );
-  await refused('spec: [unclosed\n', /is not valid YAML\/JSON/);
+  await refused('spec: [unclosed\n', /is not YAML or JSON/);
+  // What the YAML library would otherwise throw raw or only warn about on stderr: an alias to
+  // no anchor, more aliases than a policy may expand, a tag it does not know.
+  const warnings: unknown[] = [];
+  const onWarning = (w: unknown) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    await refused('a: *nowhere\n', /is not YAML or JSON: Unresolved alias/);
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x]'];
+    for (const k of 'bcdef')
+      laughs.push(
+        `${k}: &${k} [${Array(8)
+          .fill(`*${String.fromCharCode(k.charCodeAt(0) - 1)}`)
+          .join(', ')}]`,
+      );
+    await refused(laughs.join('\n'), /is not YAML or JSON: Excessive alias count/);
+    await refused(
+      `${doc(GOOD_SPEC)}\n  note: !private x`,
+      /is not YAML or JSON: Unresolved tag: !private/,
+    );
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, [], 'nothing printed on stderr behind the error');
 });
 
 test('CEL that does not compile or is not a bool; CUE and Rego are refused', async () => {

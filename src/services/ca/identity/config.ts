@@ -1,8 +1,8 @@
-import YAML from 'yaml';
 import { invalid, quoteInput } from '../../../core/errors.ts';
 import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
 import { compileTemplate, TemplateError } from './template.ts';
 import { readTextFile } from '../../read-file.ts';
+import { parseYamlDocument } from '../../../core/yaml.ts';
 
 /**
  * The CA's identity configuration, in Fulcio's file shape (fulcio:pkg/config/config.go):
@@ -68,11 +68,7 @@ export function loadIssuerConfig(file: string): IssuerConfig {
 export function parseIssuerConfig(input: string | unknown, source = 'issuer config'): IssuerConfig {
   let raw: unknown = input;
   if (typeof input === 'string') {
-    try {
-      raw = YAML.parse(input, { maxAliasCount: 1000 });
-    } catch (e) {
-      throw invalid(source, `not valid YAML or JSON: ${(e as Error).message}`);
-    }
+    raw = parseYamlDocument(input, source, { maxAliasCount: 1000 });
   }
   const root = obj(raw ?? {}, source);
   const ciIssuerMetadata: Record<string, CiProviderMetadata> = { ...BUILTIN_CI_PROVIDERS };

@@ -168,7 +168,7 @@ test('configuration mistakes name the field and the problem', () => {
     /bad template: unclosed action/,
   );
   bad({ 'ci-issuer-metadata': { x: {} } }, /subject-alternative-name-template: required/);
-  bad('oidc-issuers: [', /not valid YAML or JSON/);
+  bad('oidc-issuers: [', /is not YAML or JSON: /);
   assert.throws(() => loadIssuerConfig('/no/such/file.yaml'), /cannot read issuer configuration/);
 });
 
