@@ -10,21 +10,22 @@ import { parseProposedEntryV1 } from '../../src/core/rekor/v1.ts';
 import { errorLine } from '../../src/cli/errors.ts';
 
 /** Any character a terminal acts on or that reorders text (what printable() escapes). */
-const UNSAFE =
-  // eslint-disable-next-line no-control-regex -- matching them is the point
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE = /(?! )[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/u;
 
-test('printable escapes controls, DEL, C1, line separators and bidi marks, and nothing else', () => {
+test('printable escapes controls, separators and invisible characters, and nothing else', () => {
   assert.equal(
-    printable('a\nb\r\u0000\u001b[2J\u007f\u0085'),
-    'a\\u000ab\\u000d\\u0000\\u001b[2J\\u007f\\u0085',
+    printable('a\nb\r\t\u0000\u001b[2J\u007f\u0085'),
+    'a\\u000ab\\u000d\\u0009\\u0000\\u001b[2J\\u007f\\u0085',
   );
-  assert.equal(printable('x\u2028y\u2029z'), 'x\\u2028y\\u2029z');
+  assert.equal(printable('x\u2028y\u2029z\u00a0'), 'x\\u2028y\\u2029z\\u00a0');
+  // bidi overrides, isolates and marks; zero-width space and joiner; a tag character (U+E0041,
+  // above U+FFFF: its surrogate pair, as JSON writes it)
   assert.equal(
-    printable('\u202eevil\u202c \u2066i\u2069 \u200f\u061c'),
-    '\\u202eevil\\u202c \\u2066i\\u2069 \\u200f\\u061c',
+    printable('\u202eevil\u202c \u2066i\u2069 \u200f\u061c \u200b\u200d \u{e0041}'),
+    '\\u202eevil\\u202c \\u2066i\\u2069 \\u200f\\u061c \\u200b\\u200d \\udb40\\udc41',
   );
-  const plain = 'tab-free text: — é 漢字 🙂 "quoted" \\u001b stays as typed';
+  assert.deepEqual(JSON.parse(`"${printable('a\u{e0041}\u0085')}"`), 'a\u{e0041}\u0085');
+  const plain = 'plain text: — é 漢字 🙂 "quoted" \\u001b stays as typed';
   assert.equal(printable(plain), plain);
 });
 

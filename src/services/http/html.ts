@@ -1,7 +1,9 @@
+import { visible } from '../../core/encoding/printable.ts';
+
 /**
  * HTML built from templates whose every interpolated value is escaped, unless it is itself
  * built HTML: markup cannot enter a page through data (a search term, a certificate field, a
- * log entry), only through the templates. Nor can data hide or reorder text: see `visible`.
+ * log entry), only through the templates. Nor can data hide or reorder text: see `visible` (core/encoding/printable.ts).
  */
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,22 +18,6 @@ export class Html {
   toString(): string {
     return this.text;
   }
-}
-
-/**
- * Characters that do not show as themselves: controls, the invisible ones (zero-width spaces
- * and joiners, the soft hyphen, bidi marks, overrides and isolates, variation selectors) and
- * spaces other than the plain one. In a certificate name, U+202E makes "\u202emoc.elpmaxe@ecila"
- * render as alice@example.com. Newlines stay: PEM, checkpoints and entry bodies have lines.
- */
-const HIDDEN = /(?![\n ])[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/gu;
-
-/** `s` with each character that would not show as itself written as `[U+XXXX]`. */
-export function visible(s: string): string {
-  return s.replace(
-    HIDDEN,
-    (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
-  );
 }
 
 function render(v: unknown): string {
