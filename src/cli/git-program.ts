@@ -26,6 +26,7 @@ import { moduleUrl } from '../core/module-url.ts';
  * deadline (signet.timeout seconds, default 30).
  */
 import type { SignetError } from '../core/errors.ts';
+import { errorLine } from './errors.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 interface Io {
@@ -160,7 +161,7 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
   try {
     args = parseProgramArgs(argv);
   } catch (e) {
-    io.stderr.write(`signet: ${(e as Error).message}\n`);
+    io.stderr.write(`signet: ${errorLine(e)}\n`);
     return 2;
   }
   if (args.mode === 'version') {
@@ -201,7 +202,7 @@ async function logLine(io: Io, line: string): Promise<void> {
 
 function oneLine(e: unknown): string {
   if (process.env.SIGNET_DEBUG) console.error(e);
-  return ((e as Error).message ?? String(e)).replace(/\s*\n\s*/g, ' ');
+  return errorLine(e);
 }
 
 async function sign(io: Io, status: (s: string) => void): Promise<void> {
