@@ -1,4 +1,5 @@
 import type { Logger } from './types.ts';
+import { printable } from '../core/encoding/printable.ts';
 
 /** Buffered info lines are written at the latest when they reach this many bytes. */
 const FLUSH_BYTES = 64 * 1024;
@@ -34,6 +35,13 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, quiet
   }
   const line = (level: string, msg: string, fields?: Record<string, unknown>) =>
     `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
+  // Warnings and errors may quote what a client sent (an internal error's message): JSON
+  // escapes controls below U+0020 only, so the rest of what does not show as itself (C1,
+  // bidi overrides, U+2028) is escaped too, for whoever tails the log on a terminal. The
+  // escapes are JSON's, so the line stays JSON. Info lines are the access log, built from
+  // the route pattern and generated ids only.
+  const loud = (level: string, msg: string, fields?: Record<string, unknown>) =>
+    `${printable(line(level, msg, fields).slice(0, -1))}\n`;
   return {
     info: (m, f) => {
       if (quiet) return;
@@ -46,11 +54,11 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, quiet
       }
     },
     warn: (m, f) => {
-      pending += line('warn', m, f);
+      pending += loud('warn', m, f);
       flush();
     },
     error: (m, f) => {
-      pending += line('error', m, f);
+      pending += loud('error', m, f);
       flush();
     },
   };

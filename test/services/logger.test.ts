@@ -106,3 +106,19 @@ test('pending info lines are written when the process exits', () => {
     .map((l) => (JSON.parse(l) as { msg: string }).msg);
   assert.deepEqual(msgs, ['one', 'two']);
 });
+
+test('warnings and errors are one JSON line each, with what does not show as itself escaped', () => {
+  const { stream, writes } = sink();
+  const log = jsonLogger(stream);
+  const hostile = 'bad \u202egnp.exe\u2028next \u009b31m';
+  log.error('internal error', { message: hostile });
+  log.warn(hostile);
+  assert.equal(writes.length, 2);
+  for (const w of writes) {
+    assert.match(w, /^[^\n]*\n$/);
+    assert.doesNotMatch(w, /[\u0080-\u009f\u2028\u202e]/);
+  }
+  const [error, warn] = parse(writes);
+  assert.equal(error!['message'], hostile); // the same value once parsed
+  assert.equal(warn!['msg'], hostile);
+});
