@@ -2,7 +2,7 @@
 // markup: nothing a log entry, a bundle or a search term holds can become HTML. Nor can it hide
 // or reorder text: characters that would not show as themselves are written as codes.
 
-/** As the server writes pages (http/html.ts `visible`): U+202E and its kind as [U+202E]. */
+/** As the server writes pages (core/encoding/printable.ts `visible`): U+202E and its kind as [U+202E]. */
 const HIDDEN = /(?![\n ])[\p{Cc}\p{Default_Ignorable_Code_Point}\p{Z}]/gu;
 
 /** @param {string} s */
