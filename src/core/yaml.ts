@@ -38,28 +38,28 @@ export function parseYamlDocuments(
     });
   } catch (e) {
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/:$/, '');
-    throw new SignetError(
-      'invalid-input',
-      opts.code ?? 'INVALID_INPUT',
-      `is not YAML or JSON: ${first}`,
-      {
-        field: source,
-        cause: e,
-        ...(opts.details ? { details: opts.details } : {}),
-      },
-    );
+    throw refusal(source, opts, first, e);
   }
+}
+
+/** `<source>: is not YAML or JSON: <problem>`, with the caller's code and details. */
+function refusal(source: string, opts: YamlOptions, problem: string, cause?: unknown): SignetError {
+  return new SignetError(
+    'invalid-input',
+    opts.code ?? 'INVALID_INPUT',
+    `is not YAML or JSON: ${problem}`,
+    {
+      field: source,
+      cause,
+      ...(opts.details ? { details: opts.details } : {}),
+    },
+  );
 }
 
 /** The one document of a YAML (or JSON) text (null when empty); several are refused. */
 export function parseYamlDocument(text: string, source: string, opts: YamlOptions = {}): unknown {
   const docs = parseYamlDocuments(text, source, opts);
   if (docs.length > 1)
-    throw new SignetError(
-      'invalid-input',
-      opts.code ?? 'INVALID_INPUT',
-      `is not YAML or JSON: it holds ${docs.length} documents, one is expected`,
-      { field: source, ...(opts.details ? { details: opts.details } : {}) },
-    );
+    throw refusal(source, opts, `it holds ${docs.length} documents, one is expected`);
   return docs[0] ?? null;
 }

@@ -93,6 +93,11 @@ test('bad configs are refused with the field and the reason', () => {
     ['a: [', /is not YAML or JSON/],
     ['- 1', /must be a mapping/],
     ['startIndex: 1\nstartIndex: 2', /is not YAML or JSON/],
+    [
+      'startIndex: 1\n---\nstartIndex: 2',
+      /watch\.yaml: is not YAML or JSON: it holds 2 documents, one is expected/,
+    ],
+    ['a: *nowhere', /watch\.yaml: is not YAML or JSON: Unresolved alias/],
   ];
   for (const [text, want] of bad)
     assert.throws(() => parseMonitorConfig(text, 'watch.yaml'), want, text);
