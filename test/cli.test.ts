@@ -37,6 +37,16 @@ test('a bad flag gives one clear line and exit code 1, no stack trace', () => {
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
 });
 
+test('a command whose reader stops reading ends quietly (signet --help | head -c 10)', async () => {
+  const child = spawn(bin, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // closed before the command writes: every write fails with EPIPE
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(err, '');
+  assert.equal(code, 0);
+});
+
 test('signet up keeps serving when its stdout is closed (signet up | head -1)', async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-'));
   const child = spawn(bin, ['up', '--port', '0', '--data', data], {

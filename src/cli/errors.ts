@@ -75,3 +75,14 @@ export function finishEach(failures: readonly unknown[], total: number, what: st
   console.error(`error: ${failures.length} of ${total} ${what}`);
   process.exitCode = exitCodeFor(failures[0]);
 }
+
+/**
+ * A reader that has seen enough (`signet download signature IMAGE | head`) closes the pipe, and
+ * the next write to stdout fails with EPIPE: the command then ends quietly with the exit code it
+ * has so far, as cosign does (a Go program dies of SIGPIPE), instead of Node's stack trace.
+ * Installed by main's entry; `signet up` replaces it, since a server outlives its banner's reader.
+ */
+export function exitOnClosedStdout(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+}

@@ -4,7 +4,7 @@
 // `signet` start (bench/sign). test/cli/commands.test.ts checks that a start stays without them.
 import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.ts';
-import { exitCodeFor, reportError } from './errors.ts';
+import { exitCodeFor, exitOnClosedStdout, reportError } from './errors.ts';
 import { describeSystemError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
 import { signetVersion } from './version.ts';
@@ -116,5 +116,6 @@ function commandPath(cmd: Command): string {
 }
 
 if (import.meta.main) {
+  process.stdout.on('error', exitOnClosedStdout);
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StackConfig } from '../../services/config.ts';
+import { exitOnClosedStdout } from '../errors.ts';
 import { parsePort } from '../flags.ts';
 
 interface UpFlags {
@@ -72,6 +73,7 @@ export function registerUp(program: Command): void {
             : (file.accessLog ?? true),
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
+      process.stdout.off('error', exitOnClosedStdout);
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code !== 'EPIPE') throw e;
       });
