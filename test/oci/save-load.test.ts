@@ -86,6 +86,16 @@ test(
     const local = await run([...verifyKey, '--local-image', layout]);
     assert.equal(local.status, 0, local.stderr);
     assert.deepEqual(schemes(local.stdout), ['legacy', 'referrer']);
+    // cosign's form: the boolean flag, the folder as the argument.
+    const asArgument = await run([...verifyKey, layout, '--local-image']);
+    assert.equal(asArgument.status, 0, asArgument.stderr);
+    // The folder and an image as well: the image would never be looked at, so it is refused.
+    const both = await run([...verifyKey, '--local-image', layout, `${reg!.host}/other/x:y`]);
+    assert.equal(both.status, 1);
+    assert.match(
+      oneError(both.stderr),
+      /--local-image: names the layout folder ".*", so the image argument ".*other\/x:y" would not be verified/,
+    );
 
     // Back into another repository, with a tag: the image, its .sig and .att and the referrer.
     const target = `${reg!.host}/loaded/app:v9`;

@@ -103,6 +103,14 @@ export async function runImageVerify(
     }
     if (images.length > 1 && flags.localImage !== undefined)
       throw invalid('--local-image', 'verifies one image layout at a time');
+    // `--local-image DIR IMAGE` would verify DIR and never look at IMAGE: a script passing
+    // "$IMAGE" would pass for any image. The folder is named once, by the flag or (as cosign's
+    // boolean --local-image takes it) by the argument.
+    if (typeof flags.localImage === 'string' && images.length > 0)
+      throw invalid(
+        '--local-image',
+        `names the layout folder "${flags.localImage}", so the image argument "${images[0]}" would not be verified: give the folder either as --local-image DIR or as the argument`,
+      );
     if (images.length === 0 && flags.localImage === undefined)
       throw invalid('image', 'is required: the image to verify');
     const verifyOne = await imageVerifier(flags, attestations);
