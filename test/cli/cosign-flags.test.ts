@@ -169,9 +169,27 @@ test('attest-blob --output-attestation; verify-blob --digestAlg; verify-blob-att
   assert.equal(a.status, 0, a.stderr);
   assert.deepEqual(readJson('env.json'), readJson('att.json').dsseEnvelope);
   // --check-claims=false: the envelope alone; no artifact needed, a different one not checked
-  const verifyAtt = (args: string[]) =>
-    run(['verify-blob-attestation', '--server', url, '--bundle', 'att.json', ...who(), ...args]);
-  let v = await verifyAtt(['other.txt']);
+  const verifyAtt = (args: string[], type = ['--type', 'https://example.com/p']) =>
+    run([
+      'verify-blob-attestation',
+      '--server',
+      url,
+      '--bundle',
+      'att.json',
+      ...who(),
+      ...type,
+      ...args,
+    ]);
+  // cosign's default --type is custom, which this attestation is not
+  let v = await verifyAtt(['a.txt'], []);
+  assert.equal(v.status, 12, v.stderr);
+  assert.match(
+    v.stderr,
+    /predicate type is "https:\/\/example.com\/p", expected "https:\/\/cosign.sigstore.dev\/attestation\/v1"/,
+  );
+  v = await verifyAtt(['a.txt']);
+  assert.equal(v.status, 0, v.stderr);
+  v = await verifyAtt(['other.txt']);
   assert.equal(v.status, 12, v.stderr);
   v = await verifyAtt(['--check-claims=false', 'other.txt']);
   assert.equal(v.status, 0, v.stderr);

@@ -283,17 +283,22 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
   assert.equal(cl.status, 0, cl.stderr);
   assert.equal((await run([...verifyKey, dst])).status, 10);
   // attestations stay until they are cleaned too
-  assert.equal(
-    (await run(['verify-attestation', '--key', 'cosign.pub', '--trusted-root', 'root.json', dst]))
-      .status,
-    0,
-  );
+  const verifyVuln = [
+    'verify-attestation',
+    '--key',
+    'cosign.pub',
+    '--trusted-root',
+    'root.json',
+    '--type',
+    'vuln',
+    dst,
+  ];
+  assert.equal((await run(verifyVuln)).status, 0);
+  // without --type, cosign's default (custom) is asked for, and a vuln attestation is not one
+  const custom = await run(verifyVuln.filter((a) => a !== '--type' && a !== 'vuln'));
+  assert.equal(custom.status, 12, custom.stderr);
   assert.equal((await run(['clean', dst])).status, 0);
-  assert.equal(
-    (await run(['verify-attestation', '--key', 'cosign.pub', '--trusted-root', 'root.json', dst]))
-      .status,
-    10,
-  );
+  assert.equal((await run(verifyVuln)).status, 10);
   // the source keeps everything
   assert.equal((await run([...verifyKey, img.ref])).status, 0);
 });

@@ -21,7 +21,7 @@ export function registerVerifyBlobAttestation(program: Command): void {
     )
     .option(
       '--type <type>',
-      'predicate type the attestation must have: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, custom, ... or a URI',
+      'predicate type the attestation must have: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, custom, ... or a URI (default: custom, as in cosign)',
     )
     .option(
       '--policy <file>',
@@ -54,10 +54,9 @@ export function registerVerifyBlobAttestation(program: Command): void {
         attestation: true,
         checkClaims: flags.checkClaims,
       };
-      if (flags.type !== undefined) {
-        const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
-        opts.predicateType = predicateTypeOf(flags.type);
-      }
+      // cosign's default type is custom: an attestation of another type needs --type.
+      const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
+      opts.predicateType = predicateTypeOf(flags.type ?? 'custom');
       const r = await verifyFromFlags(artifact, flags, opts);
       console.error(
         `Verified OK: attestation of type ${r.statement?.predicateType ?? '?'} ${describeResult(r)}`,

@@ -154,9 +154,10 @@ async function imageVerifier(
   const annotations = parseAnnotations(flags.annotations);
   const registry = registryOptions(flags);
   let predicateType: string | undefined;
-  if (attestations && flags.type !== undefined) {
+  if (attestations) {
+    // cosign's default type is custom: an attestation of another type needs --type.
     const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
-    predicateType = predicateTypeOf(flags.type);
+    predicateType = predicateTypeOf(flags.type ?? 'custom');
   }
   const witnesses = await witnessPolicy(flags);
   // What the summary line says was checked: only what was (cosign lists its checks too).
@@ -290,7 +291,7 @@ export function registerVerifyAttestation(program: Command): void {
       )
       .option(
         '--type <type>',
-        'predicate type required: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, ... or a URI',
+        'predicate type required: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, ... or a URI (default: custom, as in cosign)',
       ),
   ).action(async (images: string[], flags: ImageVerifyFlags) => {
     await runImageVerify(images, flags, true);
