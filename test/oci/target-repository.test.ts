@@ -48,14 +48,19 @@ test(
 
     const s = await run(['sign', ...keyed, ref], target);
     assert.equal(s.status, 0, s.stderr);
+    // The message names where the signature went, so it can be found and cleaned.
+    const kept = `Pushing signature to: ${reg!.host}/mine/signatures (`;
+    assert.ok(s.stderr.includes(kept), s.stderr);
     const l = await run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', ref], target);
     assert.equal(l.status, 0, l.stderr);
+    assert.ok(l.stderr.includes(`${kept}tag sha256-${hex}.sig)`), l.stderr);
     fs.writeFileSync(path.join(dir, 'target-pred.json'), '{"scan":"clean"}');
     const a = await run(
       ['attest', ...keyed, '--type', 'vuln', '--predicate', 'target-pred.json', ref],
       target,
     );
     assert.equal(a.status, 0, a.stderr);
+    assert.ok(a.stderr.includes(`Pushing attestation to: ${reg!.host}/mine/signatures (`));
     assert.deepEqual(writes, [], 'nothing was written to the image repository');
     assert.deepEqual(await tags('upstream/app'), ['v1']);
     assert.deepEqual((await tags('mine/signatures')).sort(), [

@@ -117,7 +117,7 @@ export function registerAttest(program: Command): void {
       });
       if (r.stored)
         process.stderr.write(
-          `Pushing attestation to: ${resolved.ref.registry}/${resolved.ref.repository} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`})\n`,
+          `Pushing attestation to: ${oci.attachmentsOf(resolved.ref, registry).name} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`})\n`,
         );
     }
   });

@@ -245,7 +245,7 @@ export function registerSign(program: Command): void {
       for (const s of signed)
         if (s.stored)
           process.stderr.write(
-            `Pushing signature to: ${s.image.ref.registry}/${s.image.ref.repository} (${mode === 'legacy' ? `tag ${s.stored}` : `referrer ${s.stored}`}) for ${s.image.digest.text}\n`,
+            `Pushing signature to: ${oci.attachmentsOf(s.image.ref, registry).name} (${mode === 'legacy' ? `tag ${s.stored}` : `referrer ${s.stored}`}) for ${s.image.digest.text}\n`,
           );
     },
   );

@@ -3,7 +3,13 @@
  * download|copy|clean|triangulate` (and the admission webhook). Stable entry points:
  * resolveImage, verifyImage / checkImage, signImage, attestImage, discover.
  */
-export { resolveImage, resolveRecursive, repositoryOf, type ResolvedImage } from './image.ts';
+export {
+  resolveImage,
+  resolveRecursive,
+  repositoryOf,
+  attachmentsOf,
+  type ResolvedImage,
+} from './image.ts';
 export {
   verifyImage,
   checkImage,
