@@ -7,6 +7,10 @@ export function parsePort(text: string, flag: string): number {
   return n;
 }
 
+/** Help of the per-request `-t, --timeout` of the commands that talk to a registry or service. */
+export const REQUEST_TIMEOUT_HELP =
+  'deadline for each request (seconds, or a duration as cosign takes it: 30s, 3m0s)';
+
 /**
  * `--timeout` as cosign takes it (a Go duration: `3m0s`, `90s`, `500ms`) or as Signet's other
  * commands do (a number of seconds), in milliseconds; must be positive.

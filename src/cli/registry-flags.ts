@@ -1,6 +1,7 @@
 /** Registry flags shared by the image commands (cosign's names). */
 import type { Command } from 'commander';
 import { exitCodeFor } from './errors.ts';
+import { parseDuration } from './flags.ts';
 import { invalid } from '../core/errors.ts';
 import { parseReference } from '../core/oci/reference.ts';
 import { tlsClientOptions } from './tls-flags.ts';
@@ -96,12 +97,7 @@ export function registryOptions(f: RegistryFlags): RegistryOptions {
   }
   if (f.allowHttpRegistry) o.allowHttp = true;
   if (f.allowInsecureRegistry) o.allowInsecure = true;
-  if (f.timeout !== undefined) {
-    const s = Number(f.timeout);
-    if (!/^\d+(\.\d+)?$/.test(f.timeout) || s <= 0)
-      throw invalid('--timeout', `"${f.timeout}" is not a positive number of seconds`);
-    o.http = { timeoutMs: s * 1000 };
-  }
+  if (f.timeout !== undefined) o.http = { timeoutMs: parseDuration(f.timeout, '--timeout') };
   return o;
 }
 

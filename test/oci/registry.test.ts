@@ -142,6 +142,21 @@ test(
     const h = await run([...verifyKey, `${html.host}/x/y:1`]);
     await html.close();
     assert.match(oneError(h.stderr), /x\/y:1.*answered a web page \(text\/html\), not a manifest/);
+    // A registry that takes the request and never answers: cosign's -t/--timeout durations.
+    const silent = await server(() => {});
+    try {
+      const t0 = performance.now();
+      const slow = await run([...verifyKey, '-t', '500ms', `${silent.host}/x/y:1`]);
+      assert.match(oneError(slow.stderr), /x\/y:1: .*no answer within 0\.5 s/);
+      assert.ok(performance.now() - t0 < 20_000);
+      const long = await run([...verifyKey, '--timeout', '3m0s', `${host}/x/y:1`]);
+      assert.match(oneError(long.stderr), /cannot reach the registry/); // taken, then down
+      const zero = await run([...verifyKey, '--timeout', '0s', `${silent.host}/x/y:1`]);
+      assert.equal(zero.status, 1);
+      assert.match(oneError(zero.stderr), /--timeout: "0s" is not a positive duration/);
+    } finally {
+      await silent.close();
+    }
   },
 );
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { deprecate } from '../options.ts';
+import { REQUEST_TIMEOUT_HELP } from '../flags.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -12,11 +13,7 @@ import {
 import { printableLines } from '../../core/encoding/printable.ts';
 
 function withRegistry(cmd: Command): Command {
-  return addRegistryFlags(cmd).option(
-    '--timeout <seconds>',
-    'deadline for each request to the registry',
-    '30',
-  );
+  return addRegistryFlags(cmd).option('-t, --timeout <duration>', REQUEST_TIMEOUT_HELP, '30');
 }
 
 /** --platform os/arch[/variant]. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { addBool, deprecate, serverFrom, serverOption } from '../options.ts';
+import { parseDuration, REQUEST_TIMEOUT_HELP } from '../flags.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
 import type { SignSetupOptions } from '../../client/sign/setup.ts';
@@ -116,7 +117,7 @@ export function addSigningFlags(cmd: Command): Command {
       'verify the new bundle against this trusted_root.json before writing it',
     )
     .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
-    .option('--timeout <seconds>', 'deadline for each request to a service', '30')
+    .option('-t, --timeout <duration>', REQUEST_TIMEOUT_HELP, '30')
     .option('--output-signature <file>', 'also write the signature (base64) to this file')
     .option('--output <file>', 'same as --output-signature')
     .option('--output-certificate <file>', 'also write the signing certificate (PEM) to this file')
@@ -234,14 +235,12 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
       throw invalid('--rekor-version', `"${f.rekorVersion}" is not 1 or 2`);
     rekorVersion = Number(f.rekorVersion) as 1 | 2;
   }
-  const seconds = Number(f.timeout ?? '30');
-  if (!/^\d+(\.\d+)?$/.test(f.timeout ?? '30') || seconds <= 0)
-    throw invalid('--timeout', `"${f.timeout}" is not a positive number of seconds`);
+  const timeoutMs = parseDuration(f.timeout ?? '30', '--timeout');
   const { readText } = await import('../../client/sign/setup.ts');
   const o: SignSetupOptions = {
     tufCacheDir: tufCacheDir(),
     tlogUpload: f.tlogUpload,
-    http: { timeoutMs: seconds * 1000 },
+    http: { timeoutMs },
     onEvent: (m: string) => process.stderr.write(`${m}\n`),
     useDefaultSigningConfig: f.useSigningConfig,
     offline: f.offline === true,
