@@ -96,9 +96,15 @@ export function registerMonitor(program: Command): void {
       process.once('SIGTERM', onSignal);
       while (!stop) {
         await monitor.pass();
+        if (stop) break; // a signal during the pass
+        // The wait ends at the interval or at a signal; a signal clears the timer, which would
+        // otherwise keep the process alive until the interval is over (systemctl stop, ^C).
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, interval);
+          const timer = setTimeout(resolve, interval);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     });

@@ -129,6 +129,36 @@ test("rekor-monitor's flags against a stack: inline --config, --config-file, --o
       child.kill('SIGTERM');
     });
     assert.equal(code, 0);
+
+    // A signal ends the wait at once, however long the interval (systemctl stop, ^C).
+    const patient = spawn(
+      process.execPath,
+      ['src/cli/main.ts', 'monitor', ...base, '--once=false', '--interval', '1h', '--url', shard],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let patientErr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first pass:\n${patientErr}`)), 20_000);
+      patient.stderr.on('data', (d: Buffer) => {
+        patientErr += d.toString();
+        if (patientErr.includes('"verified"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const stopped = await new Promise<number | null | 'still running'>((resolve) => {
+      const timer = setTimeout(() => {
+        patient.kill('SIGKILL');
+        resolve('still running');
+      }, 10_000);
+      patient.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+      patient.kill('SIGTERM');
+    });
+    assert.equal(stopped, 0);
   } finally {
     proxy.closeAllConnections();
     proxy.close();
