@@ -120,6 +120,18 @@ test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () =
   const s = await world.signet(repo, ['verify-tag', 'v1.0', ...id()]);
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stderr, /^Verified OK: tag v1\.0 \([0-9a-f]{40}\) signed by dev@signet\.local/m);
+  // A lightweight tag has no signature to check; a tag that does not exist is missing.
+  await must(world.git(repo, ['-c', 'tag.gpgSign=false', 'tag', 'light']));
+  const light = await world.signet(repo, ['verify-tag', 'light', ...id()]);
+  assert.equal(light.status, 1);
+  assert.match(light.stderr, /^error: tag: "light" is not an annotated tag .*\(lightweight/m);
+  const none = await world.signet(repo, ['verify-tag', 'nosuch', ...id()]);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /^error: tag: no such tag "nosuch" in /m);
+  // An empty range is one error, not "Verified OK" and then an error.
+  const empty = await world.signet(repo, ['verify-commit', '--range', 'HEAD..HEAD', ...id()]);
+  assert.equal(empty.status, 1);
+  assert.equal(empty.stderr, 'error: --range: HEAD..HEAD holds no commits to verify\n');
 });
 
 test('another identity, an untrusted CA, an unsigned commit: clear failures', async () => {

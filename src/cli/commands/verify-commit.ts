@@ -134,14 +134,14 @@ export function registerVerifyCommit(program: Command): void {
         process.stdout.write(`${item.id} FAILED ${errorLine(item.error)}\n`);
       }
     }
+    if (good === 0 && bad === 0)
+      throw invalid('--range', `${flags.range} holds no commits to verify`);
     process.stderr.write(
       bad === 0
         ? `Verified OK: ${good} commit${good === 1 ? '' : 's'} in ${flags.range}\n`
         : `${bad} of ${good + bad} commits in ${flags.range} failed verification\n`,
     );
-    if (bad > 0 || good === 0) {
-      if (good === 0 && bad === 0)
-        throw invalid('--range', `${flags.range} holds no commits to verify`);
+    if (bad > 0) {
       const { EXIT_NO_MATCHING_SIGNATURE } = await import('../errors.ts');
       process.exitCode = EXIT_NO_MATCHING_SIGNATURE; // cosign: a check failed
     }

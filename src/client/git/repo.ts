@@ -47,11 +47,20 @@ export async function resolveObject(
       .toString()
       .trim();
   } catch {
+    // A tag name that names nothing is missing, not lightweight.
+    const exists =
+      type === 'tag' &&
+      (await git(repoDir, ['rev-parse', '--verify', '--quiet', rev]).then(
+        () => true,
+        () => false,
+      ));
     throw new SignetError(
       'not-found',
       'NO_SUCH_OBJECT',
       type === 'tag'
-        ? `"${rev}" is not an annotated tag in ${repoDir} (lightweight tags carry no signature)`
+        ? exists
+          ? `"${rev}" is not an annotated tag in ${repoDir} (lightweight tags carry no signature)`
+          : `no such tag "${rev}" in ${repoDir}`
         : `"${rev}" does not name a commit in ${repoDir}`,
       { field: type === 'tag' ? 'tag' : 'revision' },
     );
