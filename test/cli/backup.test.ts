@@ -62,6 +62,7 @@ test('backup of a running stack under load restores to a log consistent with eve
   const r = run(['restore', out, '--data', restored]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /restored .* into .*: \d+ files; logs: .*rekor-1 \d+ entries/);
+  assert.match(r.stderr, /^warning: the logs go on from the backup: .* would fork the logs/);
   const again = await tempStack({ dataDir: restored });
   try {
     const log = again.services.rekor!.shards.current.engine;

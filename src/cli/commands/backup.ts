@@ -37,5 +37,9 @@ export function registerBackup(program: Command): void {
       process.stdout.write(
         `restored ${backup} into ${dataDir}: ${summary(r)}\nStart it with: signet up --data ${dataDir}\n`,
       );
+      // The backup cannot know what was published after it was taken.
+      process.stderr.write(
+        'warning: the logs go on from the backup: if entries were made after it, their checkpoints are out, and new entries would fork the logs (with witnesses configured, signet up refuses such data)\n',
+      );
     });
 }

@@ -116,6 +116,17 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
         log: ctx.log,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       });
+    try {
+      await Promise.all(
+        shards.list.flatMap((s) => [
+          s.witnessing!.checkNotBehind(),
+          s.v1Witnessing!.checkNotBehind(),
+        ]),
+      );
+    } catch (e) {
+      await Promise.all(engines.map((en) => en.close()));
+      throw e;
+    }
   }
   const queue = new VerifyQueue({ workers: Math.floor(workers) });
   const shardUrl = (s: Shard) => `${serviceUrl}/shards/${s.id}`;

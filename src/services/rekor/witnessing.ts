@@ -75,6 +75,8 @@ export class CheckpointWitnessing {
   #published: SignedCheckpoint | undefined;
   #round: Promise<void> | undefined;
   #again = false;
+  /** A witness that has cosigned a larger tree of this log than the log holds (#ask). */
+  #ahead: { url: string; size: number; local: number } | undefined;
 
   constructor(
     engine: WitnessedView,
@@ -122,6 +124,25 @@ export class CheckpointWitnessing {
     return p && p.size >= cp.size ? p : cp;
   }
 
+  /**
+   * At start, before the log takes entries: one round, refused when a witness has cosigned a
+   * larger tree of this log than the data holds. Such data is older than what was published (a
+   * restored backup, say), and every entry added to it would fork the log the witness and its
+   * readers know: two entries at one index, both signed by the log key. A witness that is down
+   * does not stop the start (fail-open, as in every round).
+   */
+  async checkNotBehind(): Promise<void> {
+    await this.#witness();
+    const a = this.#ahead;
+    if (!a) return;
+    const origin = parseNote((await this.#engine.checkpoint()).note).text.split('\n')[0];
+    throw new SignetError(
+      'conflict',
+      'WITNESS_AHEAD',
+      `log "${origin}": the witness at ${a.url} has cosigned ${a.size} entries, but the data holds ${a.local}: it is older than what was published (a restored backup?), and new entries would fork the log; start from data holding every published entry`,
+    );
+  }
+
   /** One round at a time; calls during a round ask for one more round after it. */
   #witness(): Promise<void> {
     if (this.#round) {
@@ -162,12 +183,14 @@ export class CheckpointWitnessing {
     const deadline = Date.now() + this.#timeoutMs;
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
-        if (w.known > head.size)
+        if (w.known > head.size) {
+          this.#ahead = { url: w.url, size: w.known, local: head.size };
           throw new SignetError(
             'conflict',
             'WITNESS_AHEAD',
             `the witness has cosigned size ${w.known}, beyond this log's ${head.size}`,
           );
+        }
         const proof = w.known === 0 ? [] : await this.#engine.consistencyProof(w.known, head.size);
         // A redirect, an error status or an answer over the limit fails here, saying which.
         const res = await send(

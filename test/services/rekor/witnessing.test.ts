@@ -253,3 +253,53 @@ test('a witness that answers without end is cut off at the limit, and the log go
     endless.close();
   }
 });
+
+test('a stack whose data is older than what its witness cosigned (a restored backup) refuses to start', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witnessed-'));
+  const first = await tempStack({ dataDir });
+  const port = Number(new URL(first.url).port);
+  const rootFile = path.join(dataDir, 'root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
+  await first.close();
+  const wDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-'));
+  const witness = await startWitness({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: wDir,
+    name: 'witness.test/w1',
+    logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
+    log: quiet,
+  });
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const start = (dir: string) =>
+    startStack({
+      port,
+      host: '127.0.0.1',
+      dataDir: dir,
+      log: quiet,
+      config: {
+        rekor: { witnesses: [{ url: witness.url, key: witness.vkey }], witnessTimeoutMs: 2000 },
+      },
+    });
+  const older = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-older-'));
+  try {
+    let stack = await start(dataDir);
+    await sign(stack.url);
+    await stack.close();
+    fs.cpSync(dataDir, older, { recursive: true }); // the backup
+    stack = await start(dataDir);
+    await sign(stack.url); // published after the backup, and cosigned
+    await stack.close();
+
+    await assert.rejects(start(older), {
+      code: 'WITNESS_AHEAD',
+      message:
+        /the witness at .* has cosigned \d+ entries, but the data holds \d+: it is older than what was published/,
+    });
+    // The data holding every published entry starts as before.
+    stack = await start(dataDir);
+    await stack.close();
+  } finally {
+    await witness.close();
+  }
+});
