@@ -62,7 +62,9 @@ export function reportError(e: unknown): void {
 /** One input of several (a file, an image) failed: `error: NAME: reason`, the others go on. */
 export function reportErrorOf(name: string, e: unknown): void {
   if (process.env.SIGNET_DEBUG) console.error(e);
-  console.error(`error: ${name}: ${errorLine(e)}`);
+  const line = errorLine(e);
+  // Most errors about an input already begin with its name.
+  console.error(`error: ${line.startsWith(`${name}: `) ? line : `${name}: ${line}`}`);
 }
 
 /**

@@ -50,6 +50,17 @@ export function verificationFailed(code: ErrorCode, message: string, cause?: unk
 }
 
 /**
+ * The message of `e` without the field it names, to quote under another lead for the same
+ * input ("key.data: is not a public key: contains no PEM block", not the field twice).
+ */
+export function reasonOf(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return e instanceof SignetError && e.field && m.startsWith(`${e.field}: `)
+    ? m.slice(e.field.length + 2)
+    : m;
+}
+
+/**
  * What went wrong with a file, a port or a URL, as a sentence a person can act on: Node's
  * errno codes (ENOENT, EISDIR, EACCES, EADDRINUSE, ECONNREFUSED, ...) never reach the user
  * bare. `subject` is what the operation was about ("/tmp/x.json", "port 8420", "http://...").

@@ -466,6 +466,11 @@ test(
       mixed.stderr,
     );
     assert.match(mixed.stderr, /^error: 1 of 3 images did not verify$/m);
+    // An image that is not there: its line names it once.
+    const nope = `${reg!.host}/release/nope:x`;
+    const missing = await run(['verify', ...who, nope, a.ref]);
+    assert.equal(missing.status, 11, missing.stderr);
+    assert.match(missing.stderr, /^error: \S+\/release\/nope:x: no such image: /m);
     // A wrong identity after it: exit stays the first failure's (10), not 12.
     const wrong = await run([
       'verify',

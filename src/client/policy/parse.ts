@@ -10,7 +10,7 @@
  * the policy language (`policy.type: cel`).
  */
 import type { KeyObject } from 'node:crypto';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, reasonOf, SignetError } from '../../core/errors.ts';
 import { parsePublicKey, type HashAlgorithm } from '../../core/crypto/keys.ts';
 import { decodePemAll } from '../../core/encoding/pem.ts';
 import { parseCertificate } from '../../core/x509/certificate.ts';
@@ -463,7 +463,7 @@ function parseKey(
   try {
     return { key: parsePublicKey(pem, field), hash };
   } catch (e) {
-    throw invalid(field, `is not a public key: ${(e as Error).message}`, e);
+    throw invalid(field, `is not a public key: ${reasonOf(e)}`, e);
   }
 }
 

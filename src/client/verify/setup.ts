@@ -9,6 +9,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import {
   describeSystemError,
   invalid,
+  reasonOf,
   SignetError,
   verificationFailed,
 } from '../../core/errors.ts';
@@ -188,7 +189,7 @@ export async function signerPolicy(flags: VerifyFlags): Promise<SignerPolicy> {
     try {
       return { kind: 'key', key: parsePublicKey(text, '--key') };
     } catch (e) {
-      throw invalid('--key', `${flags.key} is not a public key: ${(e as Error).message}`, e);
+      throw invalid('--key', `${flags.key} is not a public key: ${reasonOf(e)}`, e);
     }
   }
   if (!san)

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { invalid, SignetError } from '../errors.ts';
+import { invalid, reasonOf, SignetError } from '../errors.ts';
 import { decodePemAll, encodePem } from '../encoding/pem.ts';
 import { type EcCurveName, type EcPoint, ecPointFromUncompressed } from '../crypto/ecdsa.ts';
 import { type KeyDetails, keyDetailsOf } from '../crypto/keys.ts';
@@ -47,7 +47,7 @@ function lazyKey(spki: Uint8Array, field: string): () => KeyObject {
       try {
         key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
       } catch (e) {
-        throw invalid(field, `is not a public key: ${(e as Error).message}`, e);
+        throw invalid(field, `is not a public key: ${reasonOf(e)}`, e);
       }
     }
     return key;

@@ -149,7 +149,8 @@ test('regexps, keys, identities, trust roots, thresholds', async () => {
   );
   await refused(
     doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {data: "hello"}}]`),
-    /key\.data: is not a public key/,
+    // the field once: not "key.data: is not a public key: spec...key.data: contains no PEM block"
+    /: spec\.authorities\[0\]\.key\.data: is not a public key: contains no PEM block$/,
   );
   await refused(
     doc(`  images: [{glob: "a/**"}]\n  authorities: [{key: {kms: "awskms:///x"}}]`),
