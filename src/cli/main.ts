@@ -44,7 +44,11 @@ export async function main(given: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;
       const name = commandPath(commandOf(program, argv));
-      const msg = e.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
+      // commander ends some messages with a period ("... but got 2."), before our "; see"
+      const msg = e.message
+        .replace(/^error:\s*/, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/\.$/, '');
       console.error(`error: ${msg}; see '${name} --help'`);
       return 1;
     }

@@ -71,6 +71,11 @@ test('an unknown flag prints the error and where the help is, in one line, not t
     1,
     /option '--bundle <file>' argument missing; see 'signet sign-blob --help'/,
   );
+  fails(
+    run(['verify-commit', 'HEAD', 'HEAD~1']),
+    1,
+    /^error: too many arguments for 'verify-commit'\. Expected 1 argument but got 2; see 'signet verify-commit --help'$/,
+  );
 });
 
 test('signet version and --version print the package version', () => {
