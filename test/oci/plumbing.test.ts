@@ -259,6 +259,7 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
 
   const c = await run(['copy', img.ref, `${reg!.host}/tools/dst:copied`]);
   assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stderr, /^copied \S+ to \S+\/tools\/dst:copied with 1 signature tag/m);
   const dst = `${reg!.host}/tools/dst@${img.digest}`;
   const v = await run([...verifyKey, dst]);
   assert.equal(v.status, 0, v.stderr);

@@ -509,6 +509,7 @@ export async function copyImage(
   const dst = repositoryOf(dstRef, registry);
   const out: CopyResult = { digest: r.digest, signatures: 0, referrers: 0 };
   const wanted = (kind: 'sig' | 'att' | 'sbom') => !o.only || o.only.includes(kind);
+  let copiedAs = `@${r.digest.text}`;
   try {
     // A tag given for the destination is used; without one, the source's tag (if it had one).
     // With --only the image goes by digest (its signatures need their subject), untagged.
@@ -537,6 +538,7 @@ export async function copyImage(
           );
       }
     await copyManifest(src, dst, r.digest, srcText, tag);
+    if (tag) copiedAs = `:${tag}`;
     for (const l of legacy) {
       await copyManifest(srcAttached, dst, l.m.digest, `${srcText} ${l.tag}`, l.tag);
       out.signatures++;
@@ -549,7 +551,7 @@ export async function copyImage(
     throw aboutImage(srcText, e);
   }
   o.onEvent?.(
-    `copied ${formatReference(r.ref)} to ${dst.name} with ${out.signatures} signature tag(s) and ${out.referrers} referrer(s)`,
+    `copied ${formatReference(r.ref)} to ${dst.name}${copiedAs} with ${out.signatures} signature tag(s) and ${out.referrers} referrer(s)`,
   );
   return out;
 }
