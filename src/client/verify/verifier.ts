@@ -510,7 +510,7 @@ function checkThresholds(
     throw fail(
       'TLOG_MISSING',
       logs === entries.length
-        ? `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required`
+        ? `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required${entries.length === 0 ? ' (a signature made without a log on purpose verifies with --insecure-ignore-tlog)' : ''}`
         : `the bundle's ${entries.length} transparency log entries come from ${logs} log${logs === 1 ? '' : 's'}; entries from ${tlogThreshold} distinct logs are required (one log cannot count twice)`,
     );
   const times = evidence.map((e) => e.time);
