@@ -278,6 +278,8 @@ export class Monitor {
       if (res.status === 404) return undefined; // it has not seen this log yet
       text = new TextDecoder().decode(res.body);
     } else text = readDocument(where, '--compare');
+    // A CT log's tree head is JSON; a signed note (a transparency log's checkpoint) is not its.
+    if (src.kind === 'ct' && !text.trimStart().startsWith('{')) return undefined;
     let other: LogHead;
     try {
       other = src.openHead(text);

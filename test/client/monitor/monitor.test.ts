@@ -95,6 +95,17 @@ test('the monitor reports an identity in the transparency and CT logs, only that
     const first = await run(flags, { webhookOptions: { backoffMs: 10 } });
     assert.equal(first.r.problems, 0);
     assert.equal(first.r.errors, 0);
+    // --compare with the log's own checkpoint while every log is followed, the CT log too: a
+    // signed note is nothing to compare a CT tree head with, which is no error.
+    const cpFile = path.join(dir, 'cp.txt');
+    fs.writeFileSync(cpFile, await (await fetch(`${stack.url}/rekor/checkpoint`)).text());
+    const compared = await run({
+      trustedRoot: rootFile,
+      state: path.join(dir, 'compared.json'),
+      compare: [cpFile],
+    });
+    assert.equal(compared.r.errors, 0, JSON.stringify(compared.lines));
+    assert.equal(compared.r.problems, 0, JSON.stringify(compared.lines));
     const ids = first.lines as IdentityAlert[];
     // dev signed twice: two log entries and two precertificates; other@ never appears.
     assert.equal(ids.filter((a) => a.kind.startsWith('ct/')).length, 2, JSON.stringify(ids));
@@ -212,7 +223,19 @@ test('a forked log (a second stack with the first one’s key) is detected by th
     fs.cpSync(path.join(dataA, 'keys', 'rekor'), path.join(dataB, 'keys', 'rekor'), {
       recursive: true,
     });
-    running = await startStack({ port, host: '127.0.0.1', dataDir: dataB, log: quiet, config });
+    // With the honest witness configured it refuses to start: the witness has cosigned more of
+    // this log than its data holds. The attacker runs it without.
+    await assert.rejects(
+      startStack({ port, host: '127.0.0.1', dataDir: dataB, log: quiet, config }),
+      { code: 'WITNESS_AHEAD' },
+    );
+    running = await startStack({
+      port,
+      host: '127.0.0.1',
+      dataDir: dataB,
+      log: quiet,
+      config: { oidc },
+    });
     // At the verified size, another root: a fork.
     assert.equal(verified.size, 2);
     for (const t of ['b1', 'b2']) await sign(running.url, 'mallory@signet.local', 2, t);
