@@ -179,6 +179,18 @@ test('another identity, an untrusted CA, an unsigned commit: clear failures', as
   s = await world.signet(repo, ['verify-commit', ...id()]);
   assert.equal(s.status, 10); // cosign: no signature
   assert.match(s.stderr, /^error: commit [0-9a-f]{40} is not signed$/m);
+  // In a range it is the first failure: the range exits with its code too.
+  const withUnsigned = await world.signet(repo, [
+    'verify-commit',
+    '--range',
+    'HEAD~2..HEAD',
+    ...id(),
+  ]);
+  assert.equal(withUnsigned.status, 10, withUnsigned.stderr);
+  assert.match(
+    withUnsigned.stdout,
+    /^[0-9a-f]{40} OK .*\n[0-9a-f]{40} FAILED commit [0-9a-f]{40} is not signed\n$/,
+  );
   const g = await world.git(repo, ['verify-commit', 'HEAD']);
   assert.notEqual(g.status, 0);
   await must(world.git(repo, ['reset', '-q', '--hard', 'HEAD~1']));

@@ -3,7 +3,7 @@ import type { ObjectVerification } from '../../client/git/commits.ts';
 import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
 import { printable } from '../../core/encoding/printable.ts';
-import { errorLine } from '../errors.ts';
+import { errorLine, exitCodeFor } from '../errors.ts';
 
 interface GitVerifyFlags extends VerifyFlags {
   range?: string;
@@ -125,12 +125,14 @@ export function registerVerifyCommit(program: Command): void {
     }
     let good = 0;
     let bad = 0;
+    let firstError: unknown;
     for await (const item of verifyCommitRange(process.cwd(), flags.range, trust)) {
       if (item.ok) {
         good++;
         process.stdout.write(`${item.id} OK ${printable(describeGitResult(item.result))}\n`);
       } else {
         bad++;
+        firstError ??= item.error;
         process.stdout.write(`${item.id} FAILED ${errorLine(item.error)}\n`);
       }
     }
@@ -141,10 +143,9 @@ export function registerVerifyCommit(program: Command): void {
         ? `Verified OK: ${good} commit${good === 1 ? '' : 's'} in ${flags.range}\n`
         : `${bad} of ${good + bad} commits in ${flags.range} failed verification\n`,
     );
-    if (bad > 0) {
-      const { EXIT_NO_MATCHING_SIGNATURE } = await import('../errors.ts');
-      process.exitCode = EXIT_NO_MATCHING_SIGNATURE; // cosign: a check failed
-    }
+    // The first failure's own code, as for one commit (10 unsigned, 12 not matching, ...) and
+    // as verify-blob does for several files.
+    if (bad > 0) process.exitCode = exitCodeFor(firstError);
   });
 }
 
