@@ -36,11 +36,30 @@ export interface IdentityPolicy {
  * Compile a user's regular expression so that it must match the whole value. The expression
  * must be well-formed on its own first: `a)|(.*` would otherwise close the anchoring group and
  * read as `^(?:a)|(.*)$`, which matches anything.
+ *
+ * Go's (RE2's) leading flag group, common in cosign and rekor-monitor configs, becomes the
+ * JavaScript flag: `(?i)` ignores case, `(?s)` lets `.` match a newline. `(?m)` is refused, since
+ * its `^` and `$` would match at any line and no longer anchor the whole value, and so is `(?U)`,
+ * which JavaScript has no flag for.
  */
 export function anchoredRegExp(source: string, flag: string): RegExp {
+  let body = source;
+  let flags = 'u';
+  const lead = /^\(\?([a-zA-Z]+)\)/.exec(source);
+  if (lead) {
+    for (const f of lead[1]!) {
+      if (f !== 'i' && f !== 's')
+        throw invalid(
+          flag,
+          `"${lead[0]}": of Go's inline flags only i (ignore case) and s (. matches a newline) can be given, at the start`,
+        );
+      if (!flags.includes(f)) flags += f;
+    }
+    body = source.slice(lead[0].length);
+  }
   try {
-    new RegExp(source, 'u');
-    return new RegExp(`^(?:${source})$`, 'u');
+    new RegExp(body, flags);
+    return new RegExp(`^(?:${body})$`, flags);
   } catch (e) {
     throw invalid(flag, `is not a valid regular expression: ${(e as Error).message}`, e);
   }
@@ -67,7 +86,7 @@ function partialHint(m: Matcher, values: string[]): string {
   const inner = m.regexp.source.replace(/^\^\(\?:/, '').replace(/\)\$$/, '');
   let loose: RegExp;
   try {
-    loose = new RegExp(inner, 'u');
+    loose = new RegExp(inner, m.regexp.flags);
   } catch {
     return '';
   }

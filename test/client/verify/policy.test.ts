@@ -179,6 +179,24 @@ test('an extension policy names one OID exactly: a longer OID is not the Fulcio 
     );
 });
 
+test("Go's leading (?i) and (?s) become flags; the value is still matched whole", () => {
+  const i = anchoredRegExp('(?i)DEV@signet\\.local', 'r');
+  assert.equal(i.test('dev@signet.local'), true);
+  assert.equal(i.test('Dev@Signet.Local'), true);
+  assert.equal(i.test('dev@signet.local.evil'), false);
+  assert.equal(i.test('xdev@signet.local'), false);
+  const s = anchoredRegExp('(?is)a.b', 'r');
+  assert.equal(s.test('A\nB'), true);
+  assert.equal(anchoredRegExp('a.b', 'r').test('a\nb'), false);
+  // (?m) would let ^ and $ match at a line inside the value: refused, as is (?U).
+  for (const bad of ['(?m)dev@signet\\.local', '(?U)a+', '(?im)a'])
+    assert.throws(() => anchoredRegExp(bad, '--certificate-identity-regexp'), {
+      message: /^--certificate-identity-regexp: "\(\?\w+\)": of Go's inline flags only i/,
+    });
+  // Not at the start: JavaScript has no such group, and the message says the expression is bad.
+  assert.throws(() => anchoredRegExp('a(?i)b', 'r'), /not a valid regular expression/);
+});
+
 test('a regexp cannot close the group that anchors it: it is refused, not matched partly', () => {
   const m = cert({ type: 'email', value: 'mallory@evil.example' }, { 8: ISS });
   // Wrapped as ^(?:…)$, this text would read ^(?:alice@example\.com)|(.*)$: "anything".
