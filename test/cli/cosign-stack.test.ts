@@ -169,6 +169,28 @@ test('a detached signature that was logged verifies without its bundle: the entr
   const detached = ['--signature', 'logged.sig', '--certificate', 'logged.pem', ...who()];
   const v = await run(['verify-blob', '--server', url, ...detached, 'a.txt']);
   assert.equal(v.status, 0, v.stderr);
+  // With a bundle, a certificate to pin is refused, not ignored (cosign refuses it too).
+  for (const flag of ['--certificate', '--certificate-chain']) {
+    const pinned = await run([
+      'verify-blob',
+      '--server',
+      url,
+      '--bundle',
+      'logged.json',
+      flag,
+      'logged.pem',
+      ...who(),
+      'a.txt',
+    ]);
+    assert.equal(pinned.status, 1, pinned.stderr);
+    assert.equal(
+      pinned.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('Flag '))
+        .join('\n'), // cosign's deprecation line
+      `error: ${flag}: goes with --signature (a detached signature): a bundle carries its own certificate and chain; to require a signer, use the identity flags or --key\n`,
+    );
+  }
   // the entry is this signature's: another file's is not accepted with it
   fs.writeFileSync(path.join(dir, 'other.txt'), 'another file\n');
   const w = await run(['verify-blob', '--server', url, ...detached, 'other.txt']);

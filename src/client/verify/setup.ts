@@ -400,6 +400,18 @@ export async function verifyFromFlags(
   flags: VerifyFlags,
   opts: VerifyOptions & { attestation?: boolean } = {},
 ): Promise<VerificationResult> {
+  // A bundle carries its certificate and chain: given as well they would be ignored, and a user
+  // pinning a certificate would get no pinning (cosign refuses them with a bundle too).
+  if (flags.signature === undefined)
+    for (const [flag, v] of [
+      ['--certificate', flags.certificate],
+      ['--certificate-chain', flags.certificateChain],
+    ] as const)
+      if (v !== undefined)
+        throw invalid(
+          flag,
+          'goes with --signature (a detached signature): a bundle carries its own certificate and chain; to require a signer, use the identity flags or --key',
+        );
   // Parse every input before any check, so a bad flag is reported as such.
   const policy = await signerPolicy(flags);
   // --check-claims=false verifies the envelope alone; no artifact is needed then.
