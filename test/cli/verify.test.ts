@@ -243,6 +243,11 @@ test('bad inputs give one clear line and exit 1 (10 when the bundle does not exi
     ['verify-blob', artifact, '--bundle', huge, ...idFlags],
     /--bundle: .*huge\.json is 17825792 bytes; this file is at most 16 MiB/,
   );
+  // A device has no size to check first; it is read only up to the limit (/dev/zero never ends).
+  failsClearly(
+    ['verify-blob', artifact, '--bundle', '/dev/zero', ...idFlags],
+    /--bundle: \/dev\/zero holds more than 16 MiB; this file is at most 16 MiB/,
+  );
   const badRoot = path.join(tmp, 'root.json');
   fs.writeFileSync(
     badRoot,

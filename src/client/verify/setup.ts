@@ -78,10 +78,16 @@ export function readDocument(
   missing: ErrorCode = 'INVALID_INPUT',
 ): string {
   try {
-    const size = fs.statSync(path).size;
-    if (size > MAX_DOCUMENT_BYTES)
-      throw invalid(label, `${path} is ${size} bytes; this file is at most 16 MiB`);
-    return fs.readFileSync(path, 'utf8');
+    const fd = fs.openSync(path, 'r');
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() && !st.isDirectory()) return readAtMost(fd, path, label);
+      if (st.size > MAX_DOCUMENT_BYTES)
+        throw invalid(label, `${path} is ${st.size} bytes; this file is at most 16 MiB`);
+      return fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     if (e instanceof SignetError) throw e;
     const code: ErrorCode =
@@ -95,6 +101,25 @@ export function readDocument(
   }
 }
 const readFile = readDocument;
+
+/**
+ * A pipe or device (`<(...)`, /dev/stdin, /dev/zero) has no size to check first: it is read up
+ * to one byte past the limit and refused there, not read to its end.
+ */
+function readAtMost(fd: number, path: string, label: string): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_DOCUMENT_BYTES)
+      throw invalid(label, `${path} holds more than 16 MiB; this file is at most 16 MiB`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /**
  * The bundle to verify. `label` is how the user named it (`--bundle`, or `bundle` for a
