@@ -133,3 +133,36 @@ console.log(JSON.stringify({ identity: r.signer.identity, code }));
   const v = await npx(['--version']);
   assert.equal(v.stdout.trim(), JSON.parse(fs.readFileSync('package.json', 'utf8')).version);
 });
+
+test('the installed signet on a Node older than 22.18 says so and exits 1, never a silent 0', async (t) => {
+  // The machine's own Node (Debian's) is older than the one the tests run on.
+  const old = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+    if (!fs.existsSync(p)) return false;
+    const [major, minor] = execFileSync(p, ['-p', 'process.versions.node'], { encoding: 'utf8' })
+      .trim()
+      .split('.')
+      .map(Number);
+    return major! < 22 || (major === 22 && minor! < 18);
+  });
+  if (!old) {
+    t.skip('no Node older than 22.18 installed here (/usr/bin/node, /usr/local/bin/node)');
+    return;
+  }
+  const bin = path.join(project, 'node_modules/signet/bin');
+  for (const [script, args] of [
+    ['signet', ['verify-blob', '--bundle', 'none.json', 'none.txt']],
+    ['signet-gitsign', ['--verify', 'x']],
+  ] as const) {
+    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(path.join(bin, script), [...args], {
+        cwd: project,
+        env: { ...env, PATH: `${path.dirname(old)}:/usr/bin:/bin` },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stderr }));
+    });
+    assert.equal(r.status, 1, `${script}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: signet needs Node\.js 22\.18 or later; this is \d+\./m, script);
+  }
+});

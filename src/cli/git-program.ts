@@ -27,6 +27,7 @@ import { moduleUrl } from '../core/module-url.ts';
  */
 import type { SignetError } from '../core/errors.ts';
 import { errorLine } from './errors.ts';
+import { isEntry } from './entry.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 interface Io {
@@ -473,7 +474,7 @@ function describeTimes(times: Array<{ source: string; time: Date }>): string {
     .join(', ');
 }
 
-if (import.meta.main) {
+if (isEntry(import.meta)) {
   process.exitCode = await gitProgram(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -7,6 +7,7 @@ import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, exitOnClosedStdout, reportError } from './errors.ts';
 import { describeSystemError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
+import { isEntry } from './entry.ts';
 import { signetVersion } from './version.ts';
 
 export { reportError } from './errors.ts';
@@ -119,7 +120,7 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-if (import.meta.main) {
+if (isEntry(import.meta)) {
   process.stdout.on('error', exitOnClosedStdout);
   process.exitCode = await main(process.argv.slice(2));
 }
