@@ -1,10 +1,11 @@
 import net from 'node:net';
 
 /**
- * Whether `signet up` may listen where others can reach it with the built-in identity
- * provider's local-use defaults: the password-less test grant (any client can ask for a token
- * for any configured identity) and the default identities (dev@signet.local, ...). Both are
- * for a stack on loopback; exposed, anyone who reaches the port gets certificates.
+ * Whether `signet up` may listen where others can reach it while its CA trusts the built-in
+ * identity provider. That provider is for local use: its login page has no password (whoever
+ * reaches it signs in as any identity it lists), the password-less test grant hands out tokens
+ * without a page, and the default identities (dev@signet.local, ...) are listed unless turned
+ * off. Exposed, anyone who reaches the port gets certificates; a public CA trusts real issuers.
  */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -14,9 +15,19 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
-/** The local-use defaults in effect in an `oidc` config section, as sentences (none: safe). */
-export function testIdentityDefaults(oidc: Record<string, unknown>): string[] {
-  const out: string[] = [];
+/**
+ * Why the stack's certificates are anyone's to take when it is exposed, as sentences (none:
+ * safe): nothing while the CA trusts configured issuers (`ca.issuers`), else the built-in
+ * provider's password-less sign-in and whichever local-use defaults the `oidc` section keeps.
+ */
+export function testIdentityDefaults(
+  oidc: Record<string, unknown>,
+  ca: Record<string, unknown> = {},
+): string[] {
+  if (ca['issuers'] !== undefined) return [];
+  const out = [
+    'the CA trusts the built-in identity provider (ca.issuers is not configured), which signs anyone in without a password as any identity it lists',
+  ];
   const clients = oidc['clients'];
   if (clients === undefined)
     out.push('the password-less test grant is on (oidc.clients is not configured)');
@@ -26,9 +37,10 @@ export function testIdentityDefaults(oidc: Record<string, unknown>): string[] {
       if (o['testGrant'] === true && o['secret'] === undefined)
         out.push(`client ${String(o['id'])} may use the test grant without a secret`);
     }
-  if (oidc['identities'] === undefined && oidc['includeDefaultIdentities'] !== false)
+  // The defaults stay beside configured identities unless turned off (oidc/config.ts).
+  if (oidc['includeDefaultIdentities'] !== false)
     out.push(
-      'the default identities (dev@signet.local, ...) are on (oidc.identities is not configured)',
+      'the default identities (dev@signet.local, ...) are on (oidc.includeDefaultIdentities is not false)',
     );
   return out;
 }

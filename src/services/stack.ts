@@ -112,13 +112,13 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
   if (!isLoopbackHost(opts.host)) {
-    const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {});
+    const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (defaults.length > 0 && !opts.allowPublicTestIdentities)
       throw new SignetError(
         'invalid-input',
         'EXPOSED_TEST_IDENTITIES',
         `refusing to listen on ${opts.host} (not loopback): ${defaults.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
-          'Configure oidc.clients and oidc.identities, listen on 127.0.0.1, or pass --insecure-public-test-identities if that is what you mean',
+          'Configure ca.issuers with the OIDC issuers to trust, listen on 127.0.0.1, or pass --insecure-public-test-identities if that is what you mean',
       );
     if (defaults.length > 0)
       log.warn(

@@ -148,14 +148,30 @@ test('signet up on a non-loopback address with the test identities is refused un
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /refusing to listen on 0\.0\.0\.0 \(not loopback\): the password-less test grant is on/,
+    /refusing to listen on 0\.0\.0\.0 \(not loopback\): the CA trusts the built-in identity provider .* without a password .*; the password-less test grant is on/,
   );
   assert.match(r.stderr, /--insecure-public-test-identities/);
-  // Configured clients and identities: allowed (on loopback-reachable 0.0.0.0 for the test).
+  // Clients and identities configured: the login page still has no password, and the default
+  // identities stay beside the configured ones unless turned off. Refused.
+  const own = path.join(data, 'own.yaml');
+  fs.writeFileSync(
+    own,
+    'oidc:\n  clients: [{ id: sigstore }]\n  identities: [{ flavor: email, name: ops@example.com }]\n',
+  );
+  const o = spawnSync(
+    bin,
+    ['up', '--host', '0.0.0.0', '--port', '0', '--data', data, '--config', own],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(o.status, 1, o.stderr);
+  assert.match(o.stderr, /signs anyone in without a password as any identity it lists/);
+  assert.match(o.stderr, /the default identities \(dev@signet\.local, \.\.\.\) are on/);
+  assert.doesNotMatch(o.stderr, /test grant/);
+  // A CA that trusts configured issuers: allowed (on loopback-reachable 0.0.0.0 for the test).
   const cfg = path.join(data, 'signet.yaml');
   fs.writeFileSync(
     cfg,
-    'oidc:\n  clients: [{ id: sigstore }]\n  identities: [{ flavor: email, name: ops@example.com }]\n',
+    "ca:\n  issuers: { oidc-issuers: { 'https://issuer.example': { type: email, client-id: sigstore } } }\n",
   );
   for (const args of [['--config', cfg], ['--insecure-public-test-identities']]) {
     const p = up(['--host', '0.0.0.0', '--port', '0', '--data', data, ...args]);
