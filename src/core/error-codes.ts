@@ -71,6 +71,7 @@ export type ErrorCode =
   | 'LOG_CORRUPT'
   | 'LOG_ENTRIES'
   | 'LOG_FROZEN'
+  | 'LOG_KEY_MISMATCH'
   | 'LOG_MISSING'
   | 'LOG_SIGNATURE'
   | 'LOG_WRITE_FAILED'

@@ -45,7 +45,16 @@ export interface EngineOptions {
    * it (in its signed head), whatever URL the stack is reached at now: the origin is the log's
    * name in every checkpoint a bundle carries and in the trusted root (C2SP tlog-checkpoint).
    */
-  signer: { key: KeyObject; origin: string; keyName?: string };
+  signer: {
+    key: KeyObject;
+    origin: string;
+    keyName?: string;
+    /**
+     * Earlier versions of this log's key, when it rotates in place (the CT log's): a head they
+     * signed is signed again with `key`. A head no key of the log signed is another log's.
+     */
+    previousKeys?: readonly KeyObject[];
+  };
   /**
    * Most entries sequenced in one transaction (default 1024). Only reached under load: an
    * idle sequencer starts a batch after `batchMaxAgeMs`, a busy one takes all that queued
@@ -176,6 +185,26 @@ export class TileLog implements LogEngine {
     try {
       openCheckpoint(state.checkpoint, [this.key], { origin: this.origin });
     } catch {
+      // Signed by an earlier version of the key: signed again with this one. Signed by no key
+      // of this log: the store holds another log under this name (a new data folder's keys on
+      // an existing database), and signing its head with these keys would fork it.
+      const name = this.#signerOpts.keyName ?? this.origin;
+      const earlier = (this.#signerOpts.previousKeys ?? []).map((k) => noteSigner(name, k));
+      let ours = false;
+      for (const k of earlier)
+        try {
+          openCheckpoint(state.checkpoint, [k], { origin: this.origin });
+          ours = true;
+          break;
+        } catch {
+          // not this version either
+        }
+      if (!ours)
+        throw new SignetError(
+          'conflict',
+          'LOG_KEY_MISMATCH',
+          `the log "${this.origin}" in this store (${state.size} entries) is not signed by this stack's key: it is another data folder's log, and signing it with these keys would fork it. Nothing was changed; start with the data folder whose keys made it, or give another database`,
+        );
       await this.#storage.replaceCheckpoint(state.size, this.#sign(state.size, state.rootHash));
     }
   }

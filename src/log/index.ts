@@ -29,9 +29,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../core/errors.ts';
-import { TileLog } from './engine.ts';
+import { type EngineOptions, TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import { postgresStorage } from './storage/postgres.ts';
 import type { LogStorage } from './storage/types.ts';
@@ -47,8 +46,9 @@ export interface OpenLogOptions {
   /** `postgres://...` to keep the log in PostgreSQL instead of SQLite. */
   databaseUrl?: string;
   /** Checkpoint signing: the origin line, the key (Ed25519 default, ECDSA P-256 possible),
-   * and the note key name (default: the origin; Rekor v1 uses the bare hostname). */
-  signer: { key: KeyObject; origin: string; keyName?: string };
+   * the note key name (default: the origin; Rekor v1 uses the bare hostname), and the key's
+   * earlier versions when it rotates in place (engine.ts). */
+  signer: EngineOptions['signer'];
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
   maxPending?: number;

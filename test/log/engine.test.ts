@@ -322,12 +322,27 @@ for (const kind of BACKENDS) {
       await log.close();
     });
 
-    test('reopening keeps the log; a new key re-signs the head; appends continue consistently', async () => {
+    test('reopening keeps the log; a rotated key re-signs the head, another key is refused', async () => {
       const log = await b.open({ name: 'reopen' });
       const first = await Promise.all([1, 2, 3].map((i) => log.append({ leaf: leaf(`r${i}`) })));
+      const before = (await log.checkpoint()).note;
       await log.close();
       const newKey = generateKeyPairSync('ed25519').privateKey;
-      const again = await b.open({ name: 'reopen', key: newKey });
+      // A key that did not sign the head: another data folder's keys on this store. Refused,
+      // and the head keeps its signature.
+      await assert.rejects(b.open({ name: 'reopen', key: newKey }), {
+        code: 'LOG_KEY_MISMATCH',
+        message:
+          /the log "log\.example\/test" in this store \(3 entries\) is not signed by this stack's key/,
+      });
+      const unchanged = await b.open({ name: 'reopen' });
+      assert.equal((await unchanged.checkpoint()).note, before);
+      await unchanged.close();
+      // The next version of the log's own key (rotated in place, as the CT log's): re-signed.
+      const again = await b.open({
+        name: 'reopen',
+        signer: { key: newKey, origin: ORIGIN, previousKeys: [ED_KEY] },
+      });
       const cp = await again.checkpoint();
       assert.equal(cp.size, 3);
       openCheckpoint(cp.note, [again.key], { origin: ORIGIN });

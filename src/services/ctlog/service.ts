@@ -32,7 +32,12 @@ export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx
     dataDir: ctx.dataDir,
     ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
     sqliteFile: 'ctlog.sqlite',
-    signer: { key: current.key, origin },
+    // The CT log's key rotates in place: a head signed by an earlier version is its own.
+    signer: {
+      key: current.key,
+      origin,
+      previousKeys: ring.versions.filter((v) => v !== current).map((v) => v.key),
+    },
     ...(typeof batch === 'number' ? { batchMaxAgeMs: batch } : {}),
   });
   const log = new CtLog(engine, signer);
