@@ -15,6 +15,12 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
+/** 0.0.0.0 or `::`: every address of the machine, so no URL of its own to publish. */
+export function isWildcardHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === '0.0.0.0' || h === '::' || h === '0:0:0:0:0:0:0:0';
+}
+
 /**
  * Why the stack's certificates are anyone's to take when it is exposed, as sentences (none:
  * safe): nothing while the CA trusts configured issuers (`ca.issuers`), else the built-in

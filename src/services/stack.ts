@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { SignetError } from '../core/errors.ts';
+import { invalid, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
-import { isLoopbackHost, testIdentityDefaults } from './exposure.ts';
+import { isLoopbackHost, isWildcardHost, testIdentityDefaults } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
 import { sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
@@ -111,6 +111,12 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
+  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
+  else if (isWildcardHost(opts.host))
+    throw invalid(
+      'publicUrl',
+      `is required with host ${opts.host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; give --public-url with the URL clients reach it at`,
+    );
   if (!isLoopbackHost(opts.host)) {
     const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (defaults.length > 0 && !opts.allowPublicTestIdentities)
@@ -236,4 +242,24 @@ async function closeAll(services: Partial<StackServices>, log: Logger): Promise<
       log.error('service failed to close', { service: s.name, error: (e as Error).message });
     }
   }
+}
+
+/**
+ * The URL the stack publishes and names its new logs by: http(s) with a host and nothing a
+ * client should not see or that would not survive a path appended (credentials, a query, a
+ * fragment). Errors name the setting.
+ */
+function checkPublicUrl(text: string): void {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw invalid('publicUrl', `"${text}" is not a URL (give it with its scheme: https://host)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw invalid('publicUrl', `"${text}" is not an http(s) URL`);
+  if (u.username || u.password)
+    throw invalid('publicUrl', 'must not carry a user name or password: it is published');
+  if (u.search || u.hash || text.includes('?') || text.includes('#'))
+    throw invalid('publicUrl', `"${text}" must not have a query or a fragment`);
 }

@@ -141,7 +141,44 @@ test('--data on an impossible or unwritable path fails at once with a message', 
 
 test('signet up on a non-loopback address with the test identities is refused unless the flag says so', async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-expose-'));
-  const r = spawnSync(bin, ['up', '--host', '0.0.0.0', '--port', '0', '--data', data], {
+  // On every address the stack has no URL of its own to publish (and to name its logs by).
+  const noUrl = spawnSync(bin, ['up', '--host', '0.0.0.0', '--port', '0', '--data', data], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(noUrl.status, 1, noUrl.stderr);
+  assert.match(
+    noUrl.stderr,
+    /^error: publicUrl: is required with host 0\.0\.0\.0, which listens on every address/m,
+  );
+  for (const [bad, re] of [
+    ['signet.example.com', /is not a URL/],
+    ['ftp://signet.example.com', /is not an http\(s\) URL/],
+    ['https://user:pw@signet.example.com', /must not carry a user name or password/],
+    ['https://signet.example.com/?q=1', /must not have a query or a fragment/],
+  ] as const) {
+    const b = spawnSync(bin, ['up', '--port', '0', '--data', data, '--public-url', bad], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(b.status, 1, b.stderr);
+    assert.match(b.stderr, new RegExp(`^error: publicUrl: .*${re.source}`, 'm'), bad);
+  }
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const exposed = [
+    '--host',
+    '0.0.0.0',
+    '--port',
+    String(port),
+    '--public-url',
+    `http://127.0.0.1:${port}`,
+  ];
+  const r = spawnSync(bin, ['up', ...exposed, '--data', data], {
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -158,11 +195,10 @@ test('signet up on a non-loopback address with the test identities is refused un
     own,
     'oidc:\n  clients: [{ id: sigstore }]\n  identities: [{ flavor: email, name: ops@example.com }]\n',
   );
-  const o = spawnSync(
-    bin,
-    ['up', '--host', '0.0.0.0', '--port', '0', '--data', data, '--config', own],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
+  const o = spawnSync(bin, ['up', ...exposed, '--data', data, '--config', own], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(o.status, 1, o.stderr);
   assert.match(o.stderr, /signs anyone in without a password as any identity it lists/);
   assert.match(o.stderr, /the default identities \(dev@signet\.local, \.\.\.\) are on/);
@@ -174,7 +210,7 @@ test('signet up on a non-loopback address with the test identities is refused un
     "ca:\n  issuers: { oidc-issuers: { 'https://issuer.example': { type: email, client-id: sigstore } } }\n",
   );
   for (const args of [['--config', cfg], ['--insecure-public-test-identities']]) {
-    const p = up(['--host', '0.0.0.0', '--port', '0', '--data', data, ...args]);
+    const p = up([...exposed, '--data', data, ...args]);
     const deadline = Date.now() + 60_000;
     while (!/signet is up at/.test(p.out())) {
       assert.ok(Date.now() < deadline, p.out());
