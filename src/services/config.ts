@@ -18,7 +18,46 @@ export interface StackConfig {
 }
 
 const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl', 'accessLog']);
-const SERVICE_SECTIONS = new Set(['rekor', 'ca', 'ctlog', 'tsa', 'oidc', 'tuf']);
+/**
+ * The keys each service section takes (documented with each service's factory: rekor/service.ts,
+ * ca/service.ts, ctlog/service.ts, tsa/service.ts, oidc/config.ts, tuf/service.ts). A misspelt
+ * key would otherwise be ignored and its default used: a CA key type, a client list.
+ */
+const SECTION_KEYS: Record<string, readonly string[]> = {
+  rekor: [
+    'hostname',
+    'maxRequestBytes',
+    'batchMaxAgeMs',
+    'batchMaxSize',
+    'verifyWorkers',
+    'witnesses',
+    'witnessTimeoutMs',
+  ],
+  ca: [
+    'issuers',
+    'keyType',
+    'certChain',
+    'key',
+    'keyPassphrase',
+    'organization',
+    'commonName',
+    'signingAlgorithms',
+    'tokenCache',
+  ],
+  ctlog: ['batchMaxAgeMs', 'roots'],
+  tsa: ['acceptedPolicies', 'includeChain'],
+  oidc: [
+    'clients',
+    'identities',
+    'includeDefaultIdentities',
+    'devicePollIntervalSeconds',
+    'loginTimeoutSeconds',
+    'spiffeTrustDomain',
+    'tokenLifetimeSeconds',
+  ],
+  tuf: ['lifetimes'],
+};
+const SERVICE_SECTIONS = new Set(Object.keys(SECTION_KEYS));
 
 export function readConfigFile(file: string): StackConfig {
   const text = readTextFile(file, 'config file', { code: 'CONFIG' });
@@ -34,6 +73,10 @@ export function parseConfig(doc: unknown, where: string): StackConfig {
     if (SERVICE_SECTIONS.has(k)) {
       if (typeof v !== 'object' || v === null || Array.isArray(v))
         throw invalid(`${where}: ${k}`, 'must be a mapping');
+      const known = SECTION_KEYS[k]!;
+      for (const key of Object.keys(v))
+        if (!known.includes(key))
+          throw invalid(`${where}: ${k}.${key}`, `unknown key (known: ${known.join(', ')})`);
       out.services[k] = v as Record<string, unknown>;
     } else if (TOP_LEVEL.has(k)) {
       if (k === 'port') {

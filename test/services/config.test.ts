@@ -20,6 +20,28 @@ test('config file: top-level keys and per-service sections', () => {
   assert.deepEqual(c.services.rekor, { batchMaxSize: 64 });
 });
 
+test('config file: the README example is taken, and a misspelt key in a section is refused', () => {
+  const readme = fs.readFileSync('README.md', 'utf8');
+  const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
+  const f = path.join(dir, 'readme.yaml');
+  fs.writeFileSync(f, example);
+  const c = readConfigFile(f);
+  assert.equal(c.services.ca!['keyType'], 'P-384');
+  // Ignored, each would have left a default in place (a key type, a client list, ...).
+  for (const [section, key] of [
+    ['ca', 'keytype'],
+    ['oidc', 'client'],
+    ['rekor', 'batchMaxAge'],
+    ['tuf', 'lifetime'],
+    ['tsa', 'includechain'],
+    ['ctlog', 'root'],
+  ] as const)
+    assert.throws(() => parseConfig({ [section]: { [key]: 1 } }, 'c.yaml'), {
+      message: new RegExp(`^c\\.yaml: ${section}\\.${key}: unknown key \\(known: `),
+    });
+});
+
 test('config file: bad input names the key and the reason', () => {
   assert.throws(() => parseConfig({ prot: 1 }, 'signet.yaml'), /signet\.yaml: prot: unknown key/);
   assert.throws(
