@@ -38,14 +38,18 @@ export interface DataLock {
 const MUTEX_STALE_MS = 10_000;
 const MUTEX_WAIT_MS = 5_000;
 
-function procStart(pid: number): string | undefined {
+/** Fields 3 on of /proc/PID/stat (after the parenthesised command name), or undefined. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime), counted after the parenthesised command name.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function procStart(pid: number): string | undefined {
+  return procStat(pid)?.[19]; // field 22, starttime
 }
 
 function alive(h: LockHolder): boolean {
@@ -55,7 +59,10 @@ function alive(h: LockHolder): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const now = procStart(h.pid);
+  const stat = procStat(h.pid);
+  // A zombie (state Z: killed, not yet reaped by its parent) holds nothing any more.
+  if (stat?.[0] === 'Z') return false;
+  const now = stat?.[19];
   return h.procStart === undefined || now === undefined || now === h.procStart;
 }
 

@@ -122,6 +122,49 @@ test('a second signet up on a data folder in use is refused naming the process; 
   assert.equal(await again.exited, 0);
 });
 
+test('a killed signet up that its parent has not reaped (a zombie) does not hold the data folder', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-zombie-'));
+  const logFile = path.join(data, 'first.log');
+  // The shell becomes `sleep`, which never waits for the stack it started: killed, it stays Z.
+  const parent = spawn(
+    'sh',
+    ['-c', `"${bin}" up --port 0 --data "${data}" >"${logFile}" 2>&1 & echo $!; exec sleep 120`],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  try {
+    const pid = Number(
+      await new Promise<string>((resolve) =>
+        parent.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+      ),
+    );
+    const deadline = Date.now() + 60_000;
+    while (
+      !/signet is up at/.test(fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '')
+    ) {
+      assert.ok(Date.now() < deadline, 'the first stack did not come up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(pid, 'SIGKILL');
+    const state = () => {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    };
+    while (state() !== 'Z') {
+      assert.ok(Date.now() < deadline, 'the killed stack did not become a zombie');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const again = up(['--port', '0', '--data', data]);
+    while (!/signet is up at/.test(again.out())) {
+      assert.ok(Date.now() < deadline, again.out());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    again.child.kill('SIGTERM');
+    assert.equal(await again.exited, 0);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
+
 test('--data on an impossible or unwritable path fails at once with a message', () => {
   const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ro-'));
   fs.chmodSync(ro, 0o500);
