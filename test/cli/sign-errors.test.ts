@@ -142,6 +142,16 @@ const cases: Array<[string, string[], RegExp]> = [
     /^error: --bundle: cannot write no\/such\/dir\/b.json: folder .* does not exist/,
   ],
   [
+    'bundle that would replace the file signed (checked before anything is signed)',
+    ['sign-blob', '--key', 'nokey.pem', '--tlog-upload=false', '--bundle', 'a.txt', 'a.txt'],
+    /^error: --bundle: a.txt is the file being signed: the bundle would replace it\n$/,
+  ],
+  [
+    'bundle that is a folder (checked before anything is signed)',
+    ['attest-blob', '--predicate', 'a.txt', '--tlog-upload=false', '--bundle', '.', 'a.txt'],
+    /^error: --bundle: \. is a folder: give a file name\n$/,
+  ],
+  [
     'attest with a statement about another file',
     ['attest-blob', '--statement', 'other-statement.json', '--tlog-upload=false', 'a.txt'],
     /^error: --statement: no subject of the statement has the sha256 of a.txt/,

@@ -133,7 +133,7 @@ export function registerAttestBlob(program: Command): void {
         predicate,
       );
     }
-    await checkBundleTarget(flags.bundle);
+    await checkBundleTarget(flags.bundle, file);
     const check = await bundleChecker(flags.trustedRoot);
     const ctx = await sign.setupSigning(await signingOptions(flags));
     const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);

@@ -380,13 +380,25 @@ export async function bundleChecker(
 }
 
 /** Before signing: the bundle's folder must exist, so nothing is logged for a bundle we cannot write. */
-export async function checkBundleTarget(file: string | undefined): Promise<void> {
+export async function checkBundleTarget(
+  file: string | undefined,
+  artifact?: string,
+): Promise<void> {
   if (file === undefined) return;
   const fs = process.getBuiltinModule('node:fs');
   const path = await import('node:path');
   const dir = path.dirname(path.resolve(file));
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw invalid('--bundle', `cannot write ${file}: folder ${dir} does not exist`);
+  // Found now, before a certificate is issued and an entry logged, not when writing.
+  const there = fs.statSync(file, { throwIfNoEntry: false });
+  if (there?.isDirectory()) throw invalid('--bundle', `${file} is a folder: give a file name`);
+  if (
+    there &&
+    artifact !== undefined &&
+    fs.realpathSync(file) === fs.realpathSync(path.resolve(artifact))
+  )
+    throw invalid('--bundle', `${file} is the file being signed: the bundle would replace it`);
 }
 
 /**
@@ -511,7 +523,7 @@ export async function signFileToBundle(
   // Not the client/sign barrel: it also brings attestation predicates and the bundle check.
   const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/setup.ts');
   checkReadableFile(file, 'file');
-  await checkBundleTarget(out.bundle);
+  await checkBundleTarget(out.bundle, file);
   const check = await bundleChecker(out.trustedRoot);
   const ctx = await setupSigning(await options());
   const { bundle, artifact } = await signFile(file, ctx);
