@@ -6,6 +6,7 @@
  * committed state only.
  */
 import pg from 'pg';
+import { SignetError } from '../../core/errors.ts';
 import type { StoredEntry } from '../types.ts';
 import type { ExistingEntry, LogStorage, SequenceTx, TileRow, TreeState } from './types.ts';
 
@@ -120,6 +121,11 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
   // An idle client's error (server restart) must not crash the process; queries will retry.
   pool.on('error', () => undefined);
   const log = opts.log;
+  /** A read: a database that cannot be reached is a 503 naming it, not an internal error. */
+  const read = <R extends pg.QueryResultRow>(text: string, values: unknown[]) =>
+    pool.query<R>(text, values).catch((e: unknown) => {
+      throw unreachable(e) ?? e;
+    });
 
   return {
     async init(initial, opts) {
@@ -287,7 +293,7 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
     },
 
     async replaceCheckpoint(size, checkpoint) {
-      await pool.query('UPDATE tlog_logs SET checkpoint = $1 WHERE name = $2 AND size = $3', [
+      await read('UPDATE tlog_logs SET checkpoint = $1 WHERE name = $2 AND size = $3', [
         checkpoint,
         log,
         size,
@@ -321,7 +327,7 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
     },
 
     async state() {
-      const r = await pool.query<StateRow>(
+      const r = await read<StateRow>(
         'SELECT size, root, checkpoint FROM tlog_logs WHERE name = $1',
         [log],
       );
@@ -329,42 +335,42 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
       return toState(r.rows[0]!);
     },
     async entry(index) {
-      const r = await pool.query<EntryRow>(
+      const r = await read<EntryRow>(
         'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = $1 AND idx = $2',
         [log, index],
       );
       return toEntry(r.rows[0]);
     },
     async entryByLeafHash(h) {
-      const r = await pool.query<EntryRow>(
+      const r = await read<EntryRow>(
         'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = $1 AND leaf_hash = $2 ORDER BY idx LIMIT 1',
         [log, buf(h)],
       );
       return toEntry(r.rows[0]);
     },
     async leaves(from, to) {
-      const r = await pool.query<{ leaf: Buffer }>(
+      const r = await read<{ leaf: Buffer }>(
         'SELECT leaf FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
         [log, from, to],
       );
       return r.rows.map((x) => u8(x.leaf));
     },
     async leafHashes(from, to) {
-      const r = await pool.query<{ leaf_hash: Buffer }>(
+      const r = await read<{ leaf_hash: Buffer }>(
         'SELECT leaf_hash FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
         [log, from, to],
       );
       return r.rows.map((x) => u8(x.leaf_hash));
     },
     async tile(level, index) {
-      const r = await pool.query<{ data: Buffer }>(
+      const r = await read<{ data: Buffer }>(
         'SELECT data FROM tlog_tiles WHERE log = $1 AND level = $2 AND idx = $3',
         [log, level, index],
       );
       return r.rows[0] ? u8(r.rows[0].data) : undefined;
     },
     async search(key) {
-      const r = await pool.query<{ idx: string }>(
+      const r = await read<{ idx: string }>(
         'SELECT idx FROM tlog_search WHERE log = $1 AND skey = $2 ORDER BY idx',
         [log, key],
       );
@@ -374,4 +380,27 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
       await pool.end();
     },
   };
+}
+
+/**
+ * The error for a query that failed because the database cannot be reached (refused, reset,
+ * timed out, shut down: node's socket codes and PostgreSQL's class 08 and 57P0x), or undefined
+ * for any other failure.
+ */
+function unreachable(e: unknown): SignetError | undefined {
+  const code = (e as { code?: unknown }).code;
+  const message = e instanceof Error ? e.message : String(e);
+  const down =
+    (typeof code === 'string' &&
+      (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)$/.test(code) ||
+        /^(08|57P0)/.test(code))) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(message);
+  return down
+    ? new SignetError(
+        'unavailable',
+        'STORE_UNAVAILABLE',
+        `the log's PostgreSQL database cannot be reached: ${message}`,
+        { cause: e },
+      )
+    : undefined;
 }
