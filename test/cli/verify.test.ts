@@ -309,3 +309,44 @@ test('inspect shows who, issuer, when (claimed or verified), the log and the sub
     /--trusted-root: .*missing-root\.json does not exist; check the path/,
   );
 });
+
+test('a file over 2 GiB (more than Node reads at once) is verified by its SHA-256, read in pieces', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-big-'));
+  try {
+    const big = path.join(dir, 'big.iso');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 2 ** 31 + 4096); // sparse: no disk used
+    const env = { ...process.env, COSIGN_PASSWORD: '' };
+    const gen = spawnSync(bin, ['generate-key-pair', '--output-key-prefix', path.join(dir, 'k')], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(gen.status, 0, gen.stderr);
+    const key = ['--tlog-upload=false', '--bundle', path.join(dir, 'big.json')];
+    const s = spawnSync(bin, ['sign-blob', '--key', path.join(dir, 'k.key'), ...key, big], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(s.status, 0, s.stderr);
+    const verify = (file: string) =>
+      run([
+        'verify-blob',
+        '--key',
+        path.join(dir, 'k.pub'),
+        '--insecure-ignore-tlog',
+        '--bundle',
+        path.join(dir, 'big.json'),
+        file,
+      ]);
+    const v = verify(big);
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stderr, /^Verified OK: signed by the given public key/);
+    // One byte more: another digest, refused.
+    fs.truncateSync(big, 2 ** 31 + 4097);
+    const w = verify(big);
+    assert.equal(w.status, 12, w.stderr);
+    assert.match(w.stderr, /^error: .*digest/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -288,6 +288,10 @@ export function readArtifact(
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
     return parseDigest(arg, 'artifact');
   try {
+    // Node reads at most 2 GiB into memory: a larger file is checked by its SHA-256, hashed as
+    // it is read (what cosign's keys sign over, except P-384/521 and Ed25519 ones).
+    const size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
+    if (size > MAX_ARTIFACT_IN_MEMORY) return sha256OfFile(arg);
     return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg)) };
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
@@ -298,6 +302,22 @@ export function readArtifact(
       { field: 'artifact', cause: e },
     );
   }
+}
+
+/** The largest file fs.readFileSync reads (2 GiB - 1). */
+const MAX_ARTIFACT_IN_MEMORY = 2 ** 31 - 1;
+
+function sha256OfFile(file: string): Artifact {
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { kind: 'digest', algorithm: 'sha256', digest: new Uint8Array(h.digest()) };
 }
 
 /** What the verify flags ask of the verifier (cosign's --insecure-* and timestamp flags). */
