@@ -142,6 +142,11 @@ const cases: Array<[string, string[], RegExp]> = [
     /^error: --bundle: cannot write no\/such\/dir\/b.json: folder .* does not exist/,
   ],
   [
+    'contradicting Rekor versions',
+    ['sign-blob', '--key', 'nokey.pem', '--use-rekor-v2', '--rekor-version', '1', 'a.txt'],
+    /^error: --rekor-version: 1 contradicts --use-rekor-v2: give one\n$/,
+  ],
+  [
     'bundle that would replace the file signed (checked before anything is signed)',
     ['sign-blob', '--key', 'nokey.pem', '--tlog-upload=false', '--bundle', 'a.txt', 'a.txt'],
     /^error: --bundle: a.txt is the file being signed: the bundle would replace it\n$/,

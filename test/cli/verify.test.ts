@@ -233,6 +233,10 @@ test('bad inputs give one clear line and exit 1 (10 when the bundle does not exi
     /--certificate-identity-regexp: is not a valid regular expression/,
   );
   failsClearly(
+    ['verify-blob', '--artifact-name', 'release', '--bundle', happy, ...idFlags, artifact],
+    /^error: --artifact-name: goes with --policy/,
+  );
+  failsClearly(
     ['verify-blob', '--digest', 'sha256:abcd', '--bundle', happy, ...idFlags],
     /--digest: a sha256 digest is 32 bytes/,
   );

@@ -230,6 +230,8 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
     );
   let rekorVersion: 1 | 2 | undefined;
   if (f.useRekorV2) rekorVersion = 2;
+  if (f.useRekorV2 && f.rekorVersion !== undefined && f.rekorVersion !== '2')
+    throw invalid('--rekor-version', `${f.rekorVersion} contradicts --use-rekor-v2: give one`);
   if (f.rekorVersion !== undefined) {
     if (f.rekorVersion !== '1' && f.rekorVersion !== '2')
       throw invalid('--rekor-version', `"${f.rekorVersion}" is not 1 or 2`);

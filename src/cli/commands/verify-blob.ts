@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
 import { bundleBeside } from '../../client/many-files.ts';
 import { verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
@@ -47,6 +48,11 @@ export function registerVerifyBlob(program: Command): void {
     .option('--artifact-name <name>', 'the name policies match with spec.blobs[].name')
     .action(async (artifacts: string[], cli: PolicyFlags) => {
       const flags: PolicyFlags = { ...cli, ...verifyFlagsFrom(cli) };
+      if (flags.artifactName !== undefined && !flags.policy)
+        throw invalid(
+          '--artifact-name',
+          'goes with --policy: it is the name policies match (spec.blobs[].name)',
+        );
       if (artifacts.length > 1) {
         await (flags.policy
           ? verifyFilesByPolicy(artifacts, { ...flags, policy: flags.policy })
