@@ -17,6 +17,8 @@ export function bundleBeside(file: string): string {
 export function refuseRepeats(files: readonly string[], field: string): void {
   const seen = new Set<string>();
   for (const f of files) {
+    if (f === '-')
+      throw invalid(field, '- (standard input) is one artifact: give it alone, with --bundle');
     const abs = path.resolve(f);
     if (seen.has(abs)) throw invalid(field, `${f} is given twice`);
     seen.add(abs);

@@ -354,3 +354,43 @@ test('a file over 2 GiB (more than Node reads at once) is verified by its SHA-25
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('- reads the artifact from standard input, as cosign takes it (sign-blob and verify-blob)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-stdin-'));
+  try {
+    const env = { ...process.env, COSIGN_PASSWORD: '' };
+    const k = path.join(dir, 'k');
+    const gen = spawnSync(bin, ['generate-key-pair', '--output-key-prefix', k], { env });
+    assert.equal(gen.status, 0);
+    const b = path.join(dir, 'b.json');
+    const s = spawnSync(
+      bin,
+      ['sign-blob', '--key', `${k}.key`, '--tlog-upload=false', '--bundle', b, '-'],
+      { encoding: 'utf8', env, input: 'piped in\n' },
+    );
+    assert.equal(s.status, 0, s.stderr);
+    const verify = (input: string, args = ['--bundle', b]) =>
+      spawnSync(bin, ['verify-blob', '--key', `${k}.pub`, '--insecure-ignore-tlog', ...args, '-'], {
+        encoding: 'utf8',
+        input,
+      });
+    const v = verify('piped in\n');
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(verify('piped in, changed\n').status, 12);
+    const noBundle = verify('piped in\n', []);
+    assert.equal(noBundle.status, 1);
+    assert.equal(
+      noBundle.stderr,
+      'error: --bundle: is required when the artifact is read from standard input (-)\n',
+    );
+    const several = spawnSync(bin, ['sign-blob', '--key', `${k}.key`, '-', b], {
+      encoding: 'utf8',
+      env,
+      input: 'x',
+    });
+    assert.equal(several.status, 1);
+    assert.match(several.stderr, /^error: file: - \(standard input\) is one artifact/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

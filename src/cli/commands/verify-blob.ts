@@ -60,6 +60,8 @@ export function registerVerifyBlob(program: Command): void {
         return;
       }
       const artifact = artifacts[0];
+      if (artifact === '-' && flags.bundle === undefined && flags.signature === undefined)
+        throw invalid('--bundle', 'is required when the artifact is read from standard input (-)');
       // No bundle named: the one beside the file, where sign-blob puts it for several files.
       if (artifact !== undefined && flags.bundle === undefined && flags.signature === undefined)
         Object.assign(flags, { bundle: bundleBeside(artifact), bundleLabel: 'bundle' });

@@ -277,7 +277,7 @@ export async function signFile(
   wholeFileLimit = WHOLE_FILE_SIGNING_LIMIT,
 ): Promise<{ bundle: Bundle; artifact: Artifact }> {
   const { artifactHash, signArtifact, signArtifactDigest } = await import('./sign.ts');
-  if (ctx.signer.signDigest && fileSize(file, flag) > wholeFileLimit) {
+  if (file !== STDIN && ctx.signer.signDigest && fileSize(file, flag) > wholeFileLimit) {
     const hash = artifactHash(ctx.signer);
     const digest = await digestFile(file, hash, flag);
     return {
@@ -353,8 +353,12 @@ function fileSize(file: string, flag: string): number {
   }
 }
 
+/** `-`: the artifact is read from standard input, as cosign's sign-blob and verify-blob take it. */
+export const STDIN = '-';
+
 /** The file must exist and be a regular file: checked before anything is signed. */
 export function checkReadableFile(file: string, flag: string): void {
+  if (file === STDIN) return;
   let st;
   try {
     st = fs.statSync(file);
@@ -387,7 +391,7 @@ export function readText(file: string, flag: string): string {
 
 export function readFileBytes(file: string, flag: string): Uint8Array {
   try {
-    return new Uint8Array(fs.readFileSync(file));
+    return new Uint8Array(fs.readFileSync(file === STDIN ? 0 : file));
   } catch (e) {
     throw fileError(file, flag, e);
   }

@@ -288,6 +288,8 @@ export function readArtifact(
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
     return parseDigest(arg, 'artifact');
   try {
+    // `-`: standard input, as cosign reads it.
+    if (arg === '-') return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(0)) };
     // Node reads at most 2 GiB into memory: a larger file is checked by its SHA-256, hashed as
     // it is read (what cosign's keys sign over, except P-384/521 and Ed25519 ones).
     const size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
