@@ -35,6 +35,21 @@ test('a bad flag gives one clear line and exit code 1, no stack trace', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--port: "eighty" is not a port number/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bad-'));
+  const db = spawnSync(bin, ['up', '--port', '0', '--data', data, '--database', 'mysql://x/y'], {
+    encoding: 'utf8',
+  });
+  assert.equal(db.status, 1);
+  assert.match(db.stderr, /^error: database: must be a postgres:\/\/ URL/);
+  const log = spawnSync(bin, ['up', '--port', '0', '--data', data], {
+    encoding: 'utf8',
+    env: { ...process.env, SIGNET_ACCESS_LOG: 'bogus' },
+  });
+  assert.equal(log.status, 1);
+  assert.equal(
+    log.stderr,
+    'error: SIGNET_ACCESS_LOG: "bogus" is not on or off (1/0, true/false, on/off, yes/no)\n',
+  );
 });
 
 test('a command whose reader stops reading ends quietly (signet --help | head -c 10)', async () => {

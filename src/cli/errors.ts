@@ -46,7 +46,12 @@ export function errorLine(e: unknown): string {
   else if ((e as NodeJS.ErrnoException)?.code !== undefined) {
     const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
     const subject =
-      err.path ?? (err.port !== undefined ? `port ${err.port}` : (err.address ?? 'the resource'));
+      err.path ??
+      (err.address !== undefined && err.port !== undefined
+        ? `${err.address} (port ${err.port})`
+        : err.port !== undefined
+          ? `port ${err.port}`
+          : (err.address ?? 'the resource'));
     msg = describeSystemError(e, subject);
   } else msg = e instanceof Error ? e.message : String(e);
   // One line, always: a multi-line message (a server's answer, a nested cause) is folded, and

@@ -112,6 +112,11 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
   if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
+  if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
+    throw invalid(
+      'database',
+      'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
+    );
   else if (isWildcardHost(opts.host))
     throw invalid(
       'publicUrl',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StackConfig } from '../../services/config.ts';
+import { invalid } from '../../core/errors.ts';
 import { exitOnClosedStdout } from '../errors.ts';
 import { parsePort } from '../flags.ts';
 
@@ -69,7 +70,7 @@ export function registerUp(program: Command): void {
         allowPublicTestIdentities: flags.insecurePublicTestIdentities === true,
         accessLog:
           env.SIGNET_ACCESS_LOG !== undefined
-            ? !/^(0|false|off|no)$/i.test(env.SIGNET_ACCESS_LOG)
+            ? accessLogSetting(env.SIGNET_ACCESS_LOG)
             : (file.accessLog ?? true),
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
@@ -107,4 +108,11 @@ export function banner(url: string, services: string[]): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** SIGNET_ACCESS_LOG: on (1, true, on, yes) or off (0, false, off, no); anything else is a mistake. */
+function accessLogSetting(v: string): boolean {
+  if (/^(1|true|on|yes)$/i.test(v)) return true;
+  if (/^(0|false|off|no)$/i.test(v)) return false;
+  throw invalid('SIGNET_ACCESS_LOG', `"${v}" is not on or off (1/0, true/false, on/off, yes/no)`);
 }
