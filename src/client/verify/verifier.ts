@@ -543,6 +543,13 @@ function checkThresholds(
     );
 }
 
+/** Where a time the certificate was checked at came from, for errors. */
+const TIME_SOURCE: Record<VerifiedTime['source'], string> = {
+  'timestamp-authority': 'signing time from the timestamp authority',
+  'transparency-log': 'signing time from the transparency log',
+  'current-time': 'the current time: the bundle has no verified signing time',
+};
+
 /** The certificate chains to a trusted CA at every verified time, carries an SCT, and the identity holds. */
 function checkCertificate(
   leaf: X509Certificate,
@@ -566,9 +573,7 @@ function checkCertificate(
     const t = times.find((x) => x.time.toISOString() === se.details?.at);
     throw fail(
       se.code ?? 'CERTIFICATE_CHAIN',
-      t
-        ? `${se.message} (signing time from the ${t.source === 'timestamp-authority' ? 'timestamp authority' : 'transparency log'})`
-        : se.message,
+      t ? `${se.message} (${TIME_SOURCE[t.source]})` : se.message,
       e,
     );
   }

@@ -79,3 +79,21 @@ test('the log time (second) is inside the window, the timestamp (first) after it
     `CERTIFICATE_EXPIRED: the signing certificate was not valid at ${after.toISOString()} (valid ${T0.toISOString()} to ${at(10 * min).toISOString()}) (signing time from the timestamp authority)`,
   );
 });
+
+test('no verified time, checked at the current time: the error says so, not "from the log"', () => {
+  const bare = messageBundle(leafDer, signed, [], []);
+  assert.throws(
+    () =>
+      verifyBundle(bare, { kind: 'bytes', data: signed.artifact }, trust.trustedRoot, policy, {
+        ctlogThreshold: 0,
+        tlogThreshold: 0,
+        timestampThreshold: 0,
+        currentTimeWhenUntimed: true,
+      }),
+    {
+      code: 'CERTIFICATE_EXPIRED',
+      message:
+        /^the signing certificate was not valid at .* \(the current time: the bundle has no verified signing time\)$/,
+    },
+  );
+});
