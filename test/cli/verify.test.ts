@@ -377,6 +377,19 @@ test('- reads the artifact from standard input, as cosign takes it (sign-blob an
     const v = verify('piped in\n');
     assert.equal(v.status, 0, v.stderr);
     assert.equal(verify('piped in, changed\n').status, 12);
+    // Another key than the one that signed: the error says that may be why.
+    const k2 = path.join(dir, 'k2');
+    assert.equal(
+      spawnSync(bin, ['generate-key-pair', '--output-key-prefix', k2], { env }).status,
+      0,
+    );
+    const other = spawnSync(
+      bin,
+      ['verify-blob', '--key', `${k2}.pub`, '--insecure-ignore-tlog', '--bundle', b, '-'],
+      { encoding: 'utf8', input: 'piped in\n' },
+    );
+    assert.equal(other.status, 12);
+    assert.match(other.stderr, /or a key other than the one that signed\)\n$/);
     const noBundle = verify('piped in\n', []);
     assert.equal(noBundle.status, 1);
     assert.equal(

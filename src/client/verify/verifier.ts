@@ -298,7 +298,7 @@ function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
 function checkSignature(
   bundle: Bundle,
   artifact: Artifact,
-  { key, details }: SignerKey,
+  { key, details, leaf }: SignerKey,
   options: VerifyOptions,
 ): SignedContent {
   if (bundle.content.$case === 'messageSignature') {
@@ -336,7 +336,7 @@ function checkSignature(
     if (!ok)
       throw fail(
         'SIGNATURE',
-        "the signature does not verify over the artifact with the signer's key (wrong artifact, or a tampered signature)",
+        `the signature does not verify over the artifact with the signer's key (wrong artifact, or a tampered signature${leaf ? '' : ', or a key other than the one that signed'})`,
       );
     return {
       signature,
