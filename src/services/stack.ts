@@ -112,15 +112,15 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
   if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
-  if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
-    throw invalid(
-      'database',
-      'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
-    );
   else if (isWildcardHost(opts.host))
     throw invalid(
       'publicUrl',
       `is required with host ${opts.host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; give --public-url with the URL clients reach it at`,
+    );
+  if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
+    throw invalid(
+      'database',
+      'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
     );
   if (!isLoopbackHost(opts.host)) {
     const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});

@@ -142,7 +142,7 @@ test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)',
     oneSentence(
       up.stderr,
       new RegExp(
-        `port ${port} is already in use by another process; stop it or choose another port`,
+        `127\\.0\\.0\\.1 \\(port ${port}\\) is already in use by another process; stop it or choose another port`,
       ),
     );
   } finally {
