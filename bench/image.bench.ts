@@ -141,6 +141,10 @@ export async function run(): Promise<TargetRow[]> {
       bundleFile,
       '--digest',
       r1.digest.text,
+      // an image signature is an attestation of cosign's sign predicate, not of cosign's
+      // default --type (custom)
+      '--type',
+      'https://sigstore.dev/cosign/sign/v1',
     ];
     const blobWarm = await runOnce(blobArgs, env);
     if (blobWarm.code !== 0)
