@@ -148,7 +148,16 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
           const r = await view.atIndex(Number(ref));
           return { ...r, uuid: Buffer.from(r.entry.leafHash).toString('hex') };
         }
-        const parsed = parseEntryRef(ref, 'entry');
+        let parsed;
+        try {
+          parsed = parseEntryRef(ref, 'entry');
+        } catch {
+          // The page takes a log index too; the parser, shared with Rekor's API, does not.
+          throw invalid(
+            'entry',
+            'must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID',
+          );
+        }
         const r = await view.find(parsed, shard);
         return { ...r, uuid: parsed.uuid };
       }

@@ -402,7 +402,11 @@ describe('the explorer over a stack with real entries', () => {
         /log index 999999 is beyond the log: it holds 23 entries \(indexes 0 to 22\)/,
       ],
       [`/entry/${'ab'.repeat(32)}`, 404, /the log has no entry with UUID abab/],
-      ['/entry/not-a-uuid', 400, /entry: /],
+      [
+        '/entry/not-a-uuid',
+        400,
+        /entry: must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID/,
+      ],
       [`/entry/${uuidOf(signed[0]!)}?shard=7`, 404, /the log has no shard 7/],
       // A parameter given twice (a hand-edited link): a page too, not a JSON error.
       ['/?q=a%40b.c&q=d%40e.f', 400, /q: must be given once/],
