@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifyConsistency } from '../../src/core/merkle/tree.ts';
 import { tempStack } from '../helpers/stack.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
 
 const bin = path.resolve('bin/signet');
 const run = (args: string[]) => spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
@@ -88,4 +89,30 @@ test('backup and restore refuse what they cannot do, in one line', () => {
   const notBackup = run(['restore', os.tmpdir(), '--data', '/tmp/never']);
   assert.equal(notBackup.status, 1);
   assert.match(notBackup.stderr, /is not a signet backup/);
+});
+
+test('a stack on PostgreSQL: backup and restore say its logs are not in the backup', async () => {
+  const db = await freshDatabase();
+  const stack = await tempStack({ databaseUrl: db.url });
+  await stack.close();
+  try {
+    const out = path.join(os.tmpdir(), `signet-pg-backup-${randomBytes(4).toString('hex')}`);
+    const b = run(['backup', '--data', stack.dataDir, out]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(
+      b.stdout,
+      /no log files: logs kept in PostgreSQL are not in it \(back them up with pg_dump\)/,
+    );
+    const restored = path.join(os.tmpdir(), `signet-pg-restored-${randomBytes(4).toString('hex')}`);
+    const r = run(['restore', out, '--data', restored]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `Start it with: signet up --data ${restored} --database URL \\(the PostgreSQL database holding its logs`,
+      ),
+    );
+  } finally {
+    await db.drop();
+  }
 });

@@ -8,6 +8,9 @@ function summary(r: BackupReport): string {
   return `${r.files} files${logs ? `; logs: ${logs}` : ''}`;
 }
 
+/** No SQLite log files: the stack keeps its logs in PostgreSQL, which a backup does not copy. */
+const inPostgres = (r: BackupReport): boolean => r.databases.length === 0;
+
 /** `signet backup --data DIR OUT` and `signet restore BACKUP --data DIR` (services/backup.ts). */
 export function registerBackup(program: Command): void {
   program
@@ -21,7 +24,9 @@ export function registerBackup(program: Command): void {
       const { backupDataDir } = await import('../../services/backup.ts');
       const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
       const r = await backupDataDir(dataDir, out);
-      process.stdout.write(`backed up ${dataDir} to ${out}: ${summary(r)}\n`);
+      process.stdout.write(
+        `backed up ${dataDir} to ${out}: ${summary(r)}${inPostgres(r) ? '; no log files: logs kept in PostgreSQL are not in it (back them up with pg_dump)' : ''}\n`,
+      );
     });
   program
     .command('restore')
@@ -35,7 +40,7 @@ export function registerBackup(program: Command): void {
       const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
       const r = restoreDataDir(backup, dataDir);
       process.stdout.write(
-        `restored ${backup} into ${dataDir}: ${summary(r)}\nStart it with: signet up --data ${dataDir}\n`,
+        `restored ${backup} into ${dataDir}: ${summary(r)}\nStart it with: signet up --data ${dataDir}${inPostgres(r) ? ' --database URL (the PostgreSQL database holding its logs, restored with pg_restore if need be)' : ''}\n`,
       );
       // The backup cannot know what was published after it was taken.
       process.stderr.write(
