@@ -25,6 +25,17 @@ function up(args: string[]): { child: ChildProcess; out: () => string; exited: P
   return { child, out: () => out, exited };
 }
 
+/** `up` that has printed "signet is up at" (within 60 s). */
+async function upAndReady(args: string[]): Promise<ReturnType<typeof up>> {
+  const p = up(args);
+  const deadline = Date.now() + 60_000;
+  while (!/signet is up at/.test(p.out())) {
+    assert.ok(Date.now() < deadline, p.out());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
+}
+
 /**
  * Polls `paths` on `port` as fast as it can from the moment `signet up` is spawned until
  * /healthz says ok: every answer must be the "starting" 503 or the real one, and the process
@@ -84,12 +95,7 @@ test('requests while signet up starts get a 503 "starting", never a crash (fresh
 
 test('a second signet up on a data folder in use is refused naming the process; it is free again after a stop', async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-lock-'));
-  const first = up(['--port', '0', '--data', data]);
-  const deadline = Date.now() + 60_000;
-  while (!/signet is up at/.test(first.out())) {
-    assert.ok(Date.now() < deadline, first.out());
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const first = await upAndReady(['--port', '0', '--data', data]);
   try {
     // The server runs with the V8 flags of bin/node-options, the ones `npm run bench` measures
     // the log with (the sh script execs Node, so the pid is Node's).
@@ -113,11 +119,7 @@ test('a second signet up on a data folder in use is refused naming the process; 
     first.child.kill('SIGKILL'); // no clean release: the next start must see a stale entry
     await first.exited;
   }
-  const again = up(['--port', '0', '--data', data]);
-  while (!/signet is up at/.test(again.out())) {
-    assert.ok(Date.now() < deadline, again.out());
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const again = await upAndReady(['--port', '0', '--data', data]);
   again.child.kill('SIGTERM');
   assert.equal(await again.exited, 0);
 });
@@ -153,11 +155,7 @@ test('a killed signet up that its parent has not reaped (a zombie) does not hold
       assert.ok(Date.now() < deadline, 'the killed stack did not become a zombie');
       await new Promise((r) => setTimeout(r, 20));
     }
-    const again = up(['--port', '0', '--data', data]);
-    while (!/signet is up at/.test(again.out())) {
-      assert.ok(Date.now() < deadline, again.out());
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const again = await upAndReady(['--port', '0', '--data', data]);
     again.child.kill('SIGTERM');
     assert.equal(await again.exited, 0);
   } finally {
@@ -207,12 +205,7 @@ test('signet up on a non-loopback address with the test identities is refused un
     assert.equal(b.status, 1, b.stderr);
     assert.match(b.stderr, new RegExp(`^error: publicUrl: .*${re.source}`, 'm'), bad);
   }
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const exposed = [
     '--host',
     '0.0.0.0',
@@ -253,12 +246,7 @@ test('signet up on a non-loopback address with the test identities is refused un
     "ca:\n  issuers: { oidc-issuers: { 'https://issuer.example': { type: email, client-id: sigstore } } }\n",
   );
   for (const args of [['--config', cfg], ['--insecure-public-test-identities']]) {
-    const p = up([...exposed, '--data', data, ...args]);
-    const deadline = Date.now() + 60_000;
-    while (!/signet is up at/.test(p.out())) {
-      assert.ok(Date.now() < deadline, p.out());
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    const p = await upAndReady([...exposed, '--data', data, ...args]);
     if (args[0] === '--insecure-public-test-identities')
       assert.match(
         p.out(),

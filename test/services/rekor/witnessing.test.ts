@@ -35,23 +35,30 @@ async function sign(url: string) {
   return signArtifact(artifact, ctx);
 }
 
-test('a stack with a witness serves cosigned checkpoints; verify requires them; a down witness does not stop the log', async () => {
+/**
+ * A first start makes a stack's keys and port (its data folder, its trusted root); then a
+ * witness configured from that root.
+ */
+async function stackKeysAndWitness() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witnessed-'));
-  // First start: the stack makes its keys and port; the witness is configured from its root.
   const first = await tempStack({ dataDir });
   const port = Number(new URL(first.url).port);
   const rootFile = path.join(dataDir, 'root.json');
   fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
   await first.close();
-  const wDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-'));
   const witness = await startWitness({
     port: 0,
     host: '127.0.0.1',
-    dataDir: wDir,
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-')),
     name: 'witness.test/w1',
     logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
     log: quiet,
   });
+  return { dataDir, port, rootFile, witness };
+}
+
+test('a stack with a witness serves cosigned checkpoints; verify requires them; a down witness does not stop the log', async () => {
+  const { dataDir, port, rootFile, witness } = await stackKeysAndWitness();
   const { startStack } = await import('../../../src/services/stack.ts');
   const stack = await startStack({
     port,
@@ -255,21 +262,7 @@ test('a witness that answers without end is cut off at the limit, and the log go
 });
 
 test('a stack whose data is older than what its witness cosigned (a restored backup) refuses to start', async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witnessed-'));
-  const first = await tempStack({ dataDir });
-  const port = Number(new URL(first.url).port);
-  const rootFile = path.join(dataDir, 'root.json');
-  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
-  await first.close();
-  const wDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-witness-'));
-  const witness = await startWitness({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: wDir,
-    name: 'witness.test/w1',
-    logs: witnessedLogs({ vkeys: [], trustedRootFile: rootFile }),
-    log: quiet,
-  });
+  const { dataDir, port, witness } = await stackKeysAndWitness();
   const { startStack } = await import('../../../src/services/stack.ts');
   const start = (dir: string) =>
     startStack({
