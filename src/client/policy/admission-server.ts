@@ -49,6 +49,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * The body, or 'too-large' past MAX_REVIEW_BYTES. Past the limit the rest is read and dropped,
+ * so the client gets its 413 rather than a reset connection; a body that keeps coming past
+ * eight times the limit is cut off.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -56,8 +61,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_REVIEW_BYTES) {
+        chunks.length = 0;
         resolve('too-large');
-        req.destroy();
+        if (size > 8 * MAX_REVIEW_BYTES) req.destroy();
         return;
       }
       chunks.push(c);
