@@ -26,7 +26,7 @@ export function isWildcardHost(host: string): boolean {
  * safe): nothing while the CA trusts configured issuers (`ca.issuers`), else the built-in
  * provider's password-less sign-in and whichever local-use defaults the `oidc` section keeps.
  */
-export function testIdentityDefaults(
+export function exposureRisks(
   oidc: Record<string, unknown>,
   ca: Record<string, unknown> = {},
 ): string[] {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { invalid, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
-import { isLoopbackHost, isWildcardHost, testIdentityDefaults } from './exposure.ts';
+import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
 import { sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
@@ -29,9 +29,9 @@ export interface StackOptions {
   /** Checks bundles dropped on the explorer (`signet up` passes the client's verifier). */
   checkBundle?: BundleCheck;
   /**
-   * Listen on a non-loopback address although the built-in identity provider keeps its
-   * local-use defaults (password-less test grant, default identities): anyone who reaches the
-   * port can then get certificates. Off by default: such a start is refused.
+   * Listen on a non-loopback address although the CA trusts the built-in identity provider,
+   * which signs anyone in without a password (exposure.ts): anyone who reaches the port can
+   * then get certificates. Off by default: such a start is refused.
    */
   allowPublicTestIdentities?: boolean;
   /** One JSON line per request on the log (default on; `accessLog: false` turns it off). */
@@ -123,17 +123,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
     );
   if (!isLoopbackHost(opts.host)) {
-    const defaults = testIdentityDefaults(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
-    if (defaults.length > 0 && !opts.allowPublicTestIdentities)
+    const risks = exposureRisks(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
+    if (risks.length > 0 && !opts.allowPublicTestIdentities)
       throw new SignetError(
         'invalid-input',
         'EXPOSED_TEST_IDENTITIES',
-        `refusing to listen on ${opts.host} (not loopback): ${defaults.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
+        `refusing to listen on ${opts.host} (not loopback): ${risks.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
           'Configure ca.issuers with the OIDC issuers to trust, listen on 127.0.0.1, or pass --insecure-public-test-identities if that is what you mean',
       );
-    if (defaults.length > 0)
+    if (risks.length > 0)
       log.warn(
-        `WARNING: listening on ${opts.host} with the built-in provider's local-use defaults: ${defaults.join('; ')}. Anyone who reaches the port can get signing certificates.`,
+        `WARNING: listening on ${opts.host} with the built-in provider's local-use defaults: ${risks.join('; ')}. Anyone who reaches the port can get signing certificates.`,
       );
   }
   // Before anything else: an unusable data folder or one held by a running stack fails here,

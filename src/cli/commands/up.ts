@@ -37,7 +37,7 @@ export function registerUp(program: Command): void {
     )
     .option(
       '--insecure-public-test-identities',
-      'listen on a non-loopback address although the built-in identity provider keeps its password-less test grant and default identities (anyone who reaches the port gets certificates); refused without this flag',
+      'listen on a non-loopback address although the CA trusts the built-in identity provider, which signs anyone in without a password (anyone who reaches the port gets certificates); refused without this flag',
     )
     .action(async (flags: UpFlags) => {
       // A signal while starting stops at once (nothing is acknowledged before the stack is up).
