@@ -13,11 +13,14 @@ export function bundleBeside(file: string): string {
   return `${file}.sigstore.json`;
 }
 
+/** `-`: the artifact is read from standard input, as cosign's sign-blob and verify-blob take it. */
+export const STDIN = '-';
+
 /** A file named twice (as `a.txt` and `./a.txt` too) is refused: its bundle would be written or read twice. */
 export function refuseRepeats(files: readonly string[], field: string): void {
   const seen = new Set<string>();
   for (const f of files) {
-    if (f === '-')
+    if (f === STDIN)
       throw invalid(field, '- (standard input) is one artifact: give it alone, with --bundle');
     const abs = path.resolve(f);
     if (seen.has(abs)) throw invalid(field, `${f} is given twice`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
-import { bundleBeside } from '../../client/many-files.ts';
+import { bundleBeside, STDIN } from '../../client/many-files.ts';
 import { verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
 import {
   addVerifyFlags,
@@ -60,7 +60,7 @@ export function registerVerifyBlob(program: Command): void {
         return;
       }
       const artifact = artifacts[0];
-      if (artifact === '-' && flags.bundle === undefined && flags.signature === undefined)
+      if (artifact === STDIN && flags.bundle === undefined && flags.signature === undefined)
         throw invalid('--bundle', 'is required when the artifact is read from standard input (-)');
       // No bundle named: the one beside the file, where sign-blob puts it for several files.
       if (artifact !== undefined && flags.bundle === undefined && flags.signature === undefined)

@@ -63,7 +63,7 @@ export async function decideBlobFiles(
     deadline?: number;
   },
 ): Promise<{ decision: Decision; artifact: Artifact; bundles: Bundle[] }> {
-  const artifact = readArtifact(file, o.digest);
+  const artifact = await readArtifact(file, o.digest);
   if (o.bundles.length === 0) await readBundle(undefined); // "--bundle is required"
   const bundles: Bundle[] = [];
   for (const b of o.bundles) bundles.push(await readBundle(b));
@@ -166,7 +166,7 @@ async function decideOneBlob(
       'NOT_AN_ATTESTATION',
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
-  const artifact = readArtifact(file, flags.digest);
+  const artifact = await readArtifact(file, flags.digest);
   const target = blobTarget(file, artifact, flags.artifactName);
   const decision = await decideBlob(policies, target, artifact, [{ bundle, label: bundlePath! }]);
   if (!decision.allowed)

@@ -9,6 +9,7 @@ import { encodePem } from '../../core/encoding/pem.ts';
 import { httpUrl, type HttpOptions, type TlsClientOptions } from '../../services/http/outbound.ts';
 import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
+import { STDIN } from '../many-files.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
 import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
@@ -352,9 +353,6 @@ function fileSize(file: string, flag: string): number {
     throw fileError(file, flag, e);
   }
 }
-
-/** `-`: the artifact is read from standard input, as cosign's sign-blob and verify-blob take it. */
-export const STDIN = '-';
 
 /** The file must exist and be a regular file: checked before anything is signed. */
 export function checkReadableFile(file: string, flag: string): void {

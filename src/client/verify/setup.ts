@@ -17,7 +17,7 @@ import { fromHex } from '../../core/encoding/hex.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { BundleParts } from '../../bundle/assemble.ts';
 import type { KeyObject } from 'node:crypto';
-import { bundleBeside, refuseOneFileFlags, refuseRepeats } from '../many-files.ts';
+import { bundleBeside, refuseOneFileFlags, refuseRepeats, STDIN } from '../many-files.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
@@ -265,11 +265,11 @@ export function parseDigest(text: string, flag: string): Artifact {
  * `--digest` (`sha256:<hex>`, or bare hex with `--digestAlg`, as cosign takes it). An artifact
  * file that does not exist is NOT_FOUND (cosign's exit 11).
  */
-export function readArtifact(
+export async function readArtifact(
   arg: string | undefined,
   digestFlag: string | undefined,
   digestAlg?: string,
-): Artifact {
+): Promise<Artifact> {
   if (arg !== undefined && digestFlag !== undefined)
     throw invalid('--digest', 'give either the artifact file or --digest, not both');
   if (digestAlg !== undefined && digestFlag === undefined)
@@ -287,14 +287,11 @@ export function readArtifact(
     throw invalid('artifact', 'is required: the file that was signed, or --digest sha256:<hex>');
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
     return parseDigest(arg, 'artifact');
+  let size = 0;
   try {
-    // `-`: standard input, as cosign reads it.
-    if (arg === '-') return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(0)) };
-    // Node reads at most 2 GiB into memory: a larger file is checked by its SHA-256, hashed as
-    // it is read (what cosign's keys sign over, except P-384/521 and Ed25519 ones).
-    const size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
-    if (size > MAX_ARTIFACT_IN_MEMORY) return sha256OfFile(arg);
-    return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg)) };
+    if (arg !== STDIN) size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
+    if (size <= MAX_ARTIFACT_IN_MEMORY)
+      return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg === STDIN ? 0 : arg)) };
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SignetError(
@@ -304,23 +301,18 @@ export function readArtifact(
       { field: 'artifact', cause: e },
     );
   }
+  // Node reads at most 2 GiB into memory: a larger file is checked by its SHA-256, hashed as it
+  // is read (what cosign's keys sign over, except P-384/521 and Ed25519 ones).
+  const { digestFile } = await import('../sign/setup.ts');
+  return {
+    kind: 'digest',
+    algorithm: 'sha256',
+    digest: await digestFile(arg, 'sha256', 'artifact'),
+  };
 }
 
 /** The largest file fs.readFileSync reads (2 GiB - 1). */
 const MAX_ARTIFACT_IN_MEMORY = 2 ** 31 - 1;
-
-function sha256OfFile(file: string): Artifact {
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return { kind: 'digest', algorithm: 'sha256', digest: new Uint8Array(h.digest()) };
-}
 
 /** What the verify flags ask of the verifier (cosign's --insecure-* and timestamp flags). */
 export function verifyOptionsFrom(flags: VerifyFlags, bundle: Bundle): VerifyOptions {
@@ -410,7 +402,7 @@ export async function verifyFilesFromFlags(
   const out: FileVerification[] = [];
   for (const artifact of artifacts)
     try {
-      const data = readArtifact(artifact, undefined);
+      const data = await readArtifact(artifact, undefined);
       const bundle = await readBundle(bundleBeside(artifact), 'bundle');
       const result = await verifyWith(bundle, data, root, policy, flags, witnesses, {});
       out.push({ artifact, result });
@@ -465,7 +457,7 @@ export async function verifyFromFlags(
   const artifact: Artifact =
     opts.checkClaims === false && artifactArg === undefined && flags.digest === undefined
       ? { kind: 'bytes', data: new Uint8Array() }
-      : readArtifact(artifactArg, flags.digest, flags.digestAlg);
+      : await readArtifact(artifactArg, flags.digest, flags.digestAlg);
   const detached =
     flags.signature !== undefined
       ? await detachedParts(flags, policy, artifact, opts.attestation === true)
