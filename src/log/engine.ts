@@ -190,14 +190,12 @@ export class TileLog implements LogEngine {
       // an existing database), and signing its head with these keys would fork it.
       const name = this.#signerOpts.keyName ?? this.origin;
       const earlier = (this.#signerOpts.previousKeys ?? []).map((k) => noteSigner(name, k));
-      let ours = false;
-      for (const k of earlier)
+      let ours = earlier.length > 0;
+      if (ours)
         try {
-          openCheckpoint(state.checkpoint, [k], { origin: this.origin });
-          ours = true;
-          break;
+          openCheckpoint(state.checkpoint, earlier, { origin: this.origin });
         } catch {
-          // not this version either
+          ours = false;
         }
       if (!ours)
         throw new SignetError(

@@ -121,8 +121,8 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
   // An idle client's error (server restart) must not crash the process; queries will retry.
   pool.on('error', () => undefined);
   const log = opts.log;
-  /** A read: a database that cannot be reached is a 503 naming it, not an internal error. */
-  const read = <R extends pg.QueryResultRow>(text: string, values: unknown[]) =>
+  /** A query outside a transaction: a database that cannot be reached is a 503, not a 500. */
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) =>
     pool.query<R>(text, values).catch((e: unknown) => {
       throw unreachable(e) ?? e;
     });
@@ -293,7 +293,7 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
     },
 
     async replaceCheckpoint(size, checkpoint) {
-      await read('UPDATE tlog_logs SET checkpoint = $1 WHERE name = $2 AND size = $3', [
+      await query('UPDATE tlog_logs SET checkpoint = $1 WHERE name = $2 AND size = $3', [
         checkpoint,
         log,
         size,
@@ -327,7 +327,7 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
     },
 
     async state() {
-      const r = await read<StateRow>(
+      const r = await query<StateRow>(
         'SELECT size, root, checkpoint FROM tlog_logs WHERE name = $1',
         [log],
       );
@@ -335,42 +335,42 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
       return toState(r.rows[0]!);
     },
     async entry(index) {
-      const r = await read<EntryRow>(
+      const r = await query<EntryRow>(
         'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = $1 AND idx = $2',
         [log, index],
       );
       return toEntry(r.rows[0]);
     },
     async entryByLeafHash(h) {
-      const r = await read<EntryRow>(
+      const r = await query<EntryRow>(
         'SELECT idx, leaf, leaf_hash, itime, extra FROM tlog_entries WHERE log = $1 AND leaf_hash = $2 ORDER BY idx LIMIT 1',
         [log, buf(h)],
       );
       return toEntry(r.rows[0]);
     },
     async leaves(from, to) {
-      const r = await read<{ leaf: Buffer }>(
+      const r = await query<{ leaf: Buffer }>(
         'SELECT leaf FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
         [log, from, to],
       );
       return r.rows.map((x) => u8(x.leaf));
     },
     async leafHashes(from, to) {
-      const r = await read<{ leaf_hash: Buffer }>(
+      const r = await query<{ leaf_hash: Buffer }>(
         'SELECT leaf_hash FROM tlog_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
         [log, from, to],
       );
       return r.rows.map((x) => u8(x.leaf_hash));
     },
     async tile(level, index) {
-      const r = await read<{ data: Buffer }>(
+      const r = await query<{ data: Buffer }>(
         'SELECT data FROM tlog_tiles WHERE log = $1 AND level = $2 AND idx = $3',
         [log, level, index],
       );
       return r.rows[0] ? u8(r.rows[0].data) : undefined;
     },
     async search(key) {
-      const r = await read<{ idx: string }>(
+      const r = await query<{ idx: string }>(
         'SELECT idx FROM tlog_search WHERE log = $1 AND skey = $2 ORDER BY idx',
         [log, key],
       );
