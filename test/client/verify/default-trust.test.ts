@@ -49,7 +49,7 @@ test('the shipped trusted root stands in only for a cache that never verified th
       (e: unknown) =>
         e instanceof SignetError &&
         e.code === 'TUF_CACHE_UNUSABLE' &&
-        /^cannot reach the TUF repository http:\/\/127\.0\.0\.1:\d+ .*the trust verified from it before cannot be used: its root\.json expired at 2026-11-20T13:58:18Z \(cached in /.test(
+        /^cannot reach the TUF repository http:\/\/127\.0\.0\.1:\d+ .*the trust verified from it before cannot be used: its timestamp\.json expired at 2026-08-28T19:25:56Z \(cached in /.test(
           e.message,
         ) &&
         !e.message.includes('\n'),
