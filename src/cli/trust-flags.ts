@@ -21,7 +21,6 @@ export interface VerifyCliFlags extends VerifyFlags {
   caRoots?: string;
   caIntermediates?: string;
   sct?: string;
-  rfc3161Timestamp?: string;
   timestampCertificateChain?: string;
   allowCertificateChain?: boolean;
   newBundleFormat?: boolean;
@@ -47,7 +46,10 @@ export function addVerifyFlags(cmd: Command): Command {
     .option('--ca-roots <file>', 'use --trusted-root instead')
     .option('--ca-intermediates <file>', 'use --trusted-root instead')
     .option('--sct <file>', 'ignored: the SCT is embedded in the certificate')
-    .option('--rfc3161-timestamp <file>', 'use --bundle instead')
+    .option(
+      '--rfc3161-timestamp <file>',
+      'an RFC 3161 timestamp (DER) over a detached --signature (a bundle carries its own)',
+    )
     .option('--timestamp-certificate-chain <file>', 'use --trusted-root instead')
     .option('--signature-digest-algorithm <alg>', 'ignored: the bundle names its digest algorithm')
     .option('--slot <slot>', 'security key slot (not supported)');
@@ -186,11 +188,6 @@ export function verifyFlagsFrom(f: VerifyCliFlags, bundleArg?: string): VerifyFl
     throw invalid(
       f.caRoots !== undefined ? '--ca-roots' : '--ca-intermediates',
       'is not supported: put the CA certificates in a trusted root (signet trusted-root create --fulcio ...) and pass --trusted-root',
-    );
-  if (f.rfc3161Timestamp !== undefined)
-    throw invalid(
-      '--rfc3161-timestamp',
-      'is not supported: verify the bundle, which carries the timestamp',
     );
   if (f.timestampCertificateChain !== undefined)
     throw invalid(

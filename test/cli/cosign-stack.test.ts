@@ -148,6 +148,85 @@ test('--tlog-upload=false makes a bundle that verify-blob --insecure-ignore-tlog
   assert.equal(v.status, 0, v.stderr);
 });
 
+test("verify-blob --rfc3161-timestamp: cosign's detached timestamp gives a detached signature its signed time", async () => {
+  const sign = async (file: string) => {
+    const s = await run([
+      'sign-blob',
+      '--server',
+      url,
+      '--identity-token',
+      await stackToken(url),
+      '--tlog-upload=false',
+      '--bundle',
+      `${file}.json`,
+      '--output-signature',
+      `${file}.sig`,
+      '--output-certificate',
+      `${file}.pem`,
+      '--rfc3161-timestamp',
+      `${file}.tsr`,
+      file,
+    ]);
+    assert.equal(s.status, 0, s.stderr);
+  };
+  fs.writeFileSync(path.join(dir, 't.txt'), 'timestamped\n');
+  fs.writeFileSync(path.join(dir, 'u.txt'), 'another, timestamped\n');
+  await sign('t.txt');
+  await sign('u.txt');
+  const detached = (tsr?: string) => [
+    'verify-blob',
+    '--server',
+    url,
+    '--signature',
+    't.txt.sig',
+    '--certificate',
+    't.txt.pem',
+    ...(tsr ? ['--rfc3161-timestamp', tsr] : []),
+    '--insecure-ignore-tlog',
+    '--use-signed-timestamps',
+    ...who(),
+    't.txt',
+  ];
+  let v = await run(detached('t.txt.tsr'));
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /Verified OK/);
+  // Without it there is no signed time, which --use-signed-timestamps requires.
+  v = await run(detached());
+  assert.equal(v.status, 12, v.stderr);
+  assert.match(v.stderr, /RFC 3161 timestamp/);
+  // Another signature's timestamp does not stand in for this one's.
+  v = await run(detached('u.txt.tsr'));
+  assert.equal(v.status, 12, v.stderr);
+  assert.match(v.stderr, /timestamp/);
+  // Not a timestamp: one line naming the flag.
+  fs.writeFileSync(path.join(dir, 'junk.tsr'), 'not DER');
+  v = await run(detached('junk.tsr'));
+  assert.notEqual(v.status, 0);
+  assert.match(v.stderr, /^error: .*--rfc3161-timestamp/m);
+  assert.doesNotMatch(v.stderr, /\n\s+at /);
+  v = await run(detached('missing.tsr'));
+  assert.notEqual(v.status, 0);
+  assert.match(v.stderr, /^error: --rfc3161-timestamp: .*missing\.tsr/m);
+  // A bundle carries its own timestamps: the flag with --bundle is refused, not ignored.
+  v = await run([
+    'verify-blob',
+    '--server',
+    url,
+    '--bundle',
+    't.txt.json',
+    '--rfc3161-timestamp',
+    'u.txt.tsr',
+    '--insecure-ignore-tlog',
+    ...who(),
+    't.txt',
+  ]);
+  assert.equal(v.status, 1, v.stderr);
+  assert.match(
+    v.stderr,
+    /^error: --rfc3161-timestamp: goes with --signature \(a detached signature\): a bundle carries its own RFC 3161 timestamps/m,
+  );
+});
+
 test('a detached signature that was logged verifies without its bundle: the entry is found in the log, as cosign does', async () => {
   const s = await run([
     'sign-blob',

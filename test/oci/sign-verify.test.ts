@@ -306,6 +306,12 @@ test(
     const bundleFlag = await run(['verify', ...byKey, '--bundle', 'x', img.ref]);
     assert.equal(bundleFlag.status, 1, bundleFlag.stderr);
     assert.match(bundleFlag.stderr, /^error: --bundle: is for a file's signature \(verify-blob\)/m);
+    const tsr = await run(['verify', ...byKey, '--rfc3161-timestamp', 'x', img.ref]);
+    assert.equal(tsr.status, 1, tsr.stderr);
+    assert.match(
+      tsr.stderr,
+      /^error: --rfc3161-timestamp: is for a file's signature \(verify-blob\)/m,
+    );
     for (const flag of ['--payload', '--certificate', '--certificate-chain']) {
       const r = await run(['verify', ...byKey, flag, 'x', img.ref]);
       assert.equal(r.status, 1, r.stderr);

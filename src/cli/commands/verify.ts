@@ -78,6 +78,7 @@ export async function runImageVerify(
     const fileOnly =
       "is for a file's signature (verify-blob): an image's signatures, certificates and log entries are read from its registry, its CA certificates from the trusted root";
     if (flags.bundle !== undefined) throw invalid('--bundle', fileOnly);
+    if (flags.rfc3161Timestamp !== undefined) throw invalid('--rfc3161-timestamp', fileOnly);
     const detachedFlags = [
       ['--signature', flags.signature],
       ['--payload', flags.payload],

@@ -61,6 +61,8 @@ export interface VerifyFlags {
   signature?: string;
   certificate?: string;
   certificateChain?: string;
+  /** cosign's `--rfc3161-timestamp`: an RFC 3161 timestamp token (DER) over the detached signature. */
+  rfc3161Timestamp?: string;
   /** How the bundle was named by the user (`--bundle` or the positional `bundle`). */
   bundleLabel?: string;
 }
@@ -77,6 +79,16 @@ export function readDocument(
   label: string,
   missing: ErrorCode = 'INVALID_INPUT',
 ): string {
+  return Buffer.from(readDocumentBytes(path, label, missing)).toString('utf8');
+}
+const readFile = readDocument;
+
+/** readDocument's bytes, for binary documents (an RFC 3161 timestamp's DER). */
+export function readDocumentBytes(
+  path: string,
+  label: string,
+  missing: ErrorCode = 'INVALID_INPUT',
+): Uint8Array {
   try {
     const fd = fs.openSync(path, 'r');
     try {
@@ -84,7 +96,7 @@ export function readDocument(
       if (!st.isFile() && !st.isDirectory()) return readAtMost(fd, path, label);
       if (st.size > MAX_DOCUMENT_BYTES)
         throw invalid(label, `${path} is ${st.size} bytes; this file is at most 16 MiB`);
-      return fs.readFileSync(fd, 'utf8');
+      return fs.readFileSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -100,13 +112,12 @@ export function readDocument(
     );
   }
 }
-const readFile = readDocument;
 
 /**
  * A pipe or device (`<(...)`, /dev/stdin, /dev/zero) has no size to check first: it is read up
  * to one byte past the limit and refused there, not read to its end.
  */
-function readAtMost(fd: number, path: string, label: string): string {
+function readAtMost(fd: number, path: string, label: string): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   const buf = Buffer.allocUnsafe(64 * 1024);
@@ -118,7 +129,7 @@ function readAtMost(fd: number, path: string, label: string): string {
       throw invalid(label, `${path} holds more than 16 MiB; this file is at most 16 MiB`);
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -442,14 +453,15 @@ export async function verifyFromFlags(
   // A bundle carries its certificate and chain: given as well they would be ignored, and a user
   // pinning a certificate would get no pinning (cosign refuses them with a bundle too).
   if (flags.signature === undefined)
-    for (const [flag, v] of [
-      ['--certificate', flags.certificate],
-      ['--certificate-chain', flags.certificateChain],
+    for (const [flag, v, carried] of [
+      ['--certificate', flags.certificate, 'certificate and chain'],
+      ['--certificate-chain', flags.certificateChain, 'certificate and chain'],
+      ['--rfc3161-timestamp', flags.rfc3161Timestamp, 'RFC 3161 timestamps'],
     ] as const)
       if (v !== undefined)
         throw invalid(
           flag,
-          'goes with --signature (a detached signature): a bundle carries its own certificate and chain; to require a signer, use the identity flags or --key',
+          `goes with --signature (a detached signature): a bundle carries its own ${carried}; to require a signer, use the identity flags or --key`,
         );
   // Parse every input before any check, so a bad flag is reported as such.
   const policy = await signerPolicy(flags);
@@ -538,6 +550,8 @@ async function detachedParts(
         ? readFile(flags.certificateChain, '--certificate-chain')
         : undefined,
     publicKeyHint: policy.kind === 'key' ? '' : undefined,
+    timestamps:
+      flags.rfc3161Timestamp !== undefined ? [await readTimestampFile(flags.rfc3161Timestamp)] : [],
     labels: {
       signature: '--signature',
       certificate: '--certificate',
@@ -545,6 +559,18 @@ async function detachedParts(
     },
   };
   return { parts, key, verifierPem };
+}
+
+/** cosign's `--rfc3161-timestamp` file: a TimeStampResp or bare token (DER), parsed here. */
+async function readTimestampFile(file: string): Promise<Uint8Array> {
+  const der = readDocumentBytes(file, '--rfc3161-timestamp');
+  const { parseTimestamp } = await import('../../core/rfc3161/token.ts');
+  try {
+    parseTimestamp(der);
+  } catch (e) {
+    throw invalid('--rfc3161-timestamp', `${file} is not an RFC 3161 timestamp: ${reasonOf(e)}`, e);
+  }
+  return der;
 }
 
 /**
