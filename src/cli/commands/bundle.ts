@@ -85,7 +85,7 @@ export function registerBundle(program: Command): void {
         const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
         const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
         const { assembleBundle } = await import('../../bundle/assemble.ts');
-        const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
+        const { messageHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');
         const { writeBundleOutput } = await import('./sign-blob.ts');
         if ((o.signature === undefined) === (o.attestation === undefined))
@@ -113,7 +113,7 @@ export function registerBundle(program: Command): void {
         let digest;
         if (!attestation) {
           if (o.artifact === undefined) throw invalid('--artifact', 'is required: the signed file');
-          const alg = defaultHash(keyDetailsOf(key, '--key'));
+          const alg = messageHash(keyDetailsOf(key, '--key'));
           digest = {
             algorithm: ({ sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const)[
               alg

@@ -10,7 +10,8 @@ import type { TlogEntryJson } from './rekor-v1.ts';
 /**
  * Rekor v2 write API `POST /api/v2/log/entries` (rekor-tiles; servers.md 3.1, 3.2). The only
  * live kind is hashedrekord 0.0.2; DSSE envelopes are logged as hashedrekord over the PAE
- * digest with the envelope's signature (client spec §4.4; dsseRequestV002 is rejected).
+ * digest with the envelope's signature (client spec §4.4; rekor-tiles rejects dsseRequestV002),
+ * except pure Ed25519 ones (dsseRequestV002 below).
  */
 export function hashedrekordRequestV002(p: {
   digest: Uint8Array;
@@ -20,16 +21,49 @@ export function hashedrekordRequestV002(p: {
   certificateDer?: Uint8Array;
   publicKeyDer?: Uint8Array;
 }): unknown {
+  return {
+    hashedRekordRequestV002: {
+      digest: b64(p.digest),
+      signature: { content: b64(p.signature), verifier: verifierOf(p) },
+    },
+  };
+}
+
+/**
+ * dsse 0.0.2 (`dsseRequestV002`): the envelope and its verifier. Only for a pure Ed25519
+ * envelope signature, which signs the PAE itself and so cannot be logged as hashedrekord over a
+ * digest. rekor-tiles dropped this kind (PR #744); a Signet log keeps it for this case.
+ */
+export function dsseRequestV002(p: {
+  payload: Uint8Array;
+  payloadType: string;
+  signature: Uint8Array;
+  keyDetails: KeyDetails;
+  certificateDer?: Uint8Array;
+  publicKeyDer?: Uint8Array;
+}): unknown {
+  return {
+    dsseRequestV002: {
+      envelope: {
+        payload: b64(p.payload),
+        payloadType: p.payloadType,
+        signatures: [{ sig: b64(p.signature) }],
+      },
+      verifiers: [verifierOf(p)],
+    },
+  };
+}
+
+function verifierOf(p: {
+  keyDetails: KeyDetails;
+  certificateDer?: Uint8Array;
+  publicKeyDer?: Uint8Array;
+}): Record<string, unknown> {
   const verifier: Record<string, unknown> = p.certificateDer
     ? { x509Certificate: { rawBytes: b64(p.certificateDer) } }
     : { publicKey: { rawBytes: b64(p.publicKeyDer ?? new Uint8Array()) } };
   verifier.keyDetails = p.keyDetails;
-  return {
-    hashedRekordRequestV002: {
-      digest: b64(p.digest),
-      signature: { content: b64(p.signature), verifier },
-    },
-  };
+  return verifier;
 }
 
 /** Rekor v2 waits for a checkpoint before answering: allow well over its 2-10 s. */

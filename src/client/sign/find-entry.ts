@@ -10,7 +10,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../../core/errors.ts';
-import { defaultHash, keyDetailsOf } from '../../core/crypto/keys.ts';
+import { defaultHash, keyDetailsOf, messageHash } from '../../core/crypto/keys.ts';
 import { pae } from '../../core/dsse/index.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { assembleBundle, type BundleParts } from '../../bundle/assemble.ts';
@@ -42,12 +42,11 @@ export async function findLogEntry(
 ): Promise<TlogEntryJson> {
   const bundle = assembleBundle({ ...parts, tlogEntries: [] });
   const exp = expectation(bundle, key);
-  const keyHash = defaultHash(keyDetailsOf(key, '--key'));
   const proposed =
     bundle.content.$case === 'messageSignature'
       ? hashedrekordV001({
           digest: bundle.content.messageSignature.messageDigest!.digest,
-          algorithm: keyHash,
+          algorithm: messageHash(keyDetailsOf(key, '--key')),
           signature: bundle.content.messageSignature.signature,
           verifierPem,
         })

@@ -1,25 +1,26 @@
 import type { KeyObject } from 'node:crypto';
 import type * as NobleNist from '@noble/curves/nist.js';
 import { lazyModule } from '../../core/lazy.ts';
-import type { KeyDetails } from '../../core/crypto/keys.ts';
+import type { MessageScheme } from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { verifyDigest } from '../../core/crypto/verify.ts';
+import { signEd25519phDigest } from '../../core/crypto/ed25519ph.ts';
 const { constants, privateEncrypt } = process.getBuiltinModule('node:crypto');
 
 /**
  * Signing a message known only by its digest, so a file of any size is read once, as a
  * stream, and never held in memory. node:crypto (OpenSSL) signs only whole messages, so ECDSA
- * goes through @noble/curves (RFC 6979 nonces hedged with fresh randomness, low-S) and RSA
- * PKCS#1 v1.5 through the raw private operation over DigestInfo || digest (RFC 8017 §9.2).
- * The result is checked against the public key before it leaves this function (fail closed).
- * Pure Ed25519 cannot sign a digest: undefined.
+ * goes through @noble/curves (RFC 6979 nonces hedged with fresh randomness, low-S), RSA
+ * PKCS#1 v1.5 through the raw private operation over DigestInfo || digest (RFC 8017 §9.2) and
+ * Ed25519ph through core/crypto/ed25519ph.ts (its PH(M) is the SHA-512 digest). The result is
+ * checked against the public key before it leaves this function (fail closed). Every message
+ * scheme can sign a digest: pure Ed25519, which cannot, is not one (MessageScheme).
  */
 export function digestSigner(
   key: KeyObject,
   publicKey: KeyObject,
-  details: KeyDetails,
-): ((digest: Uint8Array) => Uint8Array) | undefined {
-  if (details === 'PKIX_ED25519' || details === 'PKIX_ED25519_PH') return undefined;
+  details: MessageScheme,
+): (digest: Uint8Array) => Uint8Array {
   return (digest) => {
     const sig = signRaw(key, details, digest);
     if (!verifyDigest(publicKey, details, digest, sig))
@@ -43,7 +44,15 @@ const DIGEST_INFO: Record<number, string> = {
   64: '3051300d060960864801650304020305000440',
 };
 
-function signRaw(key: KeyObject, details: KeyDetails, digest: Uint8Array): Uint8Array {
+function signRaw(key: KeyObject, details: MessageScheme, digest: Uint8Array): Uint8Array {
+  if (details === 'PKIX_ED25519_PH') {
+    const seed = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
+    try {
+      return signEd25519phDigest(digest, seed);
+    } finally {
+      seed.fill(0);
+    }
+  }
   if (details in CURVES) {
     const { curve, size } = CURVES[details as keyof typeof CURVES];
     const d = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');

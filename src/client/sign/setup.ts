@@ -268,8 +268,8 @@ async function identityToken(
 export const WHOLE_FILE_SIGNING_LIMIT = 64 * 1024 * 1024;
 
 /**
- * Sign a file for a messageSignature bundle. Keys that can sign a digest get a large file
- * hashed as a stream (any size, read once); pure Ed25519 needs the whole file in memory.
+ * Sign a file for a messageSignature bundle. A large file is hashed as a stream (any size,
+ * read once) and its digest signed: every message scheme can (Ed25519 keys sign Ed25519ph).
  */
 export async function signFile(
   file: string,
@@ -278,7 +278,7 @@ export async function signFile(
   wholeFileLimit = WHOLE_FILE_SIGNING_LIMIT,
 ): Promise<{ bundle: Bundle; artifact: Artifact }> {
   const { artifactHash, signArtifact, signArtifactDigest } = await import('./sign.ts');
-  if (file !== STDIN && ctx.signer.signDigest && fileSize(file, flag) > wholeFileLimit) {
+  if (file !== STDIN && fileSize(file, flag) > wholeFileLimit) {
     const hash = artifactHash(ctx.signer);
     const digest = await digestFile(file, hash, flag);
     return {

@@ -2,12 +2,17 @@ import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts
 import { envelopeToJSON, pae } from '../../core/dsse/index.ts';
 import { SignetError } from '../../core/errors.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
-import { defaultHash, HASH_SIZE, type HashAlgorithm } from '../../core/crypto/keys.ts';
+import {
+  defaultHash,
+  HASH_SIZE,
+  type HashAlgorithm,
+  type KeyDetails,
+} from '../../core/crypto/keys.ts';
 import { digest as digestOf } from '../../core/crypto/digest.ts';
 import { explorerEntryUrl } from '../explorer-link.ts';
 import type { HttpOptions, TlsClientOptions } from '../../services/http/outbound.ts';
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
-import { createEntryV2, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
+import { createEntryV2, dsseRequestV002, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
 import { requireTimeSource, type SigningServices } from './services.ts';
 import type { Signer } from './signer.ts';
@@ -38,7 +43,7 @@ export async function signArtifact(artifact: Uint8Array, ctx: SignContext): Prom
   checkTimeSource(ctx);
   const hash = artifactHash(ctx.signer);
   const digest = digestOf(hash, artifact);
-  return signedMessage(digest, ctx.signer.sign(artifact), ctx);
+  return signedMessage(digest, ctx.signer.signMessage(artifact), ctx);
 }
 
 /**
@@ -55,21 +60,16 @@ export async function signArtifactDigest(digest: Uint8Array, ctx: SignContext): 
       'BAD_DIGEST',
       `expected a ${hash} digest of ${HASH_SIZE[hash]} bytes`,
     );
-  if (!ctx.signer.signDigest)
-    throw new SignetError(
-      'unsupported',
-      'NEEDS_MESSAGE',
-      `a ${ctx.signer.keyDetails} key signs whole messages, not digests`,
-    );
   return signedMessage(digest, ctx.signer.signDigest(digest), ctx);
 }
 
 /**
- * The hash a message signature uses: the key scheme's (P-384 -> SHA-384, as cosign does).
- * Verifiers take it from messageDigest.algorithm and logs check the digest's length.
+ * The hash a message signature uses: the message scheme's (P-384 -> SHA-384, as cosign does;
+ * Ed25519ph -> SHA-512). Verifiers take it from messageDigest.algorithm and logs check the
+ * digest's length.
  */
 export function artifactHash(signer: Signer): HashAlgorithm {
-  return signer.keyDetails === 'PKIX_ED25519' ? 'sha256' : defaultHash(signer.keyDetails);
+  return defaultHash(signer.messageDetails);
 }
 
 async function signedMessage(
@@ -81,7 +81,7 @@ async function signedMessage(
   const { tlogEntries, timestamps } = await witness(ctx, signature, {
     v1: () =>
       hashedrekordV001({ digest, algorithm: hash, signature, verifierPem: ctx.signer.verifierPem }),
-    v2Digest: digest,
+    v2: { digest, keyDetails: ctx.signer.messageDetails },
   });
   return toBundle(ctx.signer, tlogEntries, timestamps, {
     messageSignature: {
@@ -109,21 +109,26 @@ export async function signEnvelope(
     signatures: [{ keyid: '', sig: signature }],
   });
   const envelopeJson = JSON.stringify(envelope);
-  const paeDigest = digestOf(artifactHash(ctx.signer), signed);
+  // A signature over the PAE digest is the envelope's signature when the key's scheme is its
+  // message scheme (ECDSA, RSA). Pure Ed25519 signs the PAE itself, which no digest checks.
+  const { keyDetails, messageDetails } = ctx.signer;
+  const byDigest = keyDetails === messageDetails;
+  const paeDigest = byDigest ? digestOf(defaultHash(keyDetails), signed) : undefined;
   const { tlogEntries, timestamps } = await witness(ctx, signature, {
     // Rekor v1 logs envelopes as dsse 0.0.1, which sends the whole envelope; a large one (an
     // SBOM of many MiB, cosign#3599) is logged as hashedrekord over the PAE digest instead, as
     // Rekor v2 logs every envelope: the log needs only the digest of what was signed.
     v1: () =>
-      envelopeJson.length > LARGE_ENVELOPE_BYTES && ctx.signer.keyDetails !== 'PKIX_ED25519'
+      envelopeJson.length > LARGE_ENVELOPE_BYTES && paeDigest
         ? hashedrekordV001({
             digest: paeDigest,
-            algorithm: artifactHash(ctx.signer),
+            algorithm: defaultHash(keyDetails),
             signature,
             verifierPem: ctx.signer.verifierPem,
           })
         : dsseV001({ envelopeJson, verifierPems: [ctx.signer.verifierPem] }),
-    v2Digest: paeDigest,
+    // Rekor v2 without a digest to log: the envelope itself (dsse 0.0.2, PKIX_ED25519).
+    v2: paeDigest ? { digest: paeDigest, keyDetails } : { envelope: { payload, payloadType } },
   });
   return toBundle(ctx.signer, tlogEntries, timestamps, { dsseEnvelope: envelope });
 }
@@ -133,10 +138,18 @@ function checkTimeSource(ctx: SignContext): void {
   if (ctx.signer.material.$case === 'certificate') requireTimeSource(ctx.services);
 }
 
+/** What the logs record: a Rekor v1 proposed entry, and the Rekor v2 request's content. */
+interface EntryToLog {
+  v1: () => unknown;
+  v2:
+    | { digest: Uint8Array; keyDetails: KeyDetails; envelope?: undefined }
+    | { envelope: { payload: Uint8Array; payloadType: string } };
+}
+
 async function witness(
   ctx: SignContext,
   signature: Uint8Array,
-  entry: { v1: () => unknown; v2Digest: Uint8Array },
+  entry: EntryToLog,
 ): Promise<{ tlogEntries: TlogEntryJson[]; timestamps: Uint8Array[] }> {
   try {
     return await witnessOnce(ctx, signature, entry);
@@ -154,23 +167,33 @@ async function witness(
 async function witnessOnce(
   ctx: SignContext,
   signature: Uint8Array,
-  entry: { v1: () => unknown; v2Digest: Uint8Array },
+  entry: EntryToLog,
 ): Promise<{ tlogEntries: TlogEntryJson[]; timestamps: Uint8Array[] }> {
   const signer = ctx.signer;
+  const verifier =
+    signer.material.$case === 'certificate'
+      ? { certificateDer: signer.material.certificateDer }
+      : { publicKeyDer: signer.material.publicKeyDer };
+  const v2 = entry.v2;
   const tlogJobs = ctx.services.tlogs.map(async (log) => {
     const e =
       log.majorApiVersion === 1
         ? await createEntryV1(log.url, entry.v1(), ctx.http)
         : await createEntryV2(
             log.url,
-            hashedrekordRequestV002({
-              digest: entry.v2Digest,
-              signature,
-              keyDetails: signer.keyDetails,
-              ...(signer.material.$case === 'certificate'
-                ? { certificateDer: signer.material.certificateDer }
-                : { publicKeyDer: signer.material.publicKeyDer }),
-            }),
+            v2.envelope
+              ? dsseRequestV002({
+                  ...v2.envelope,
+                  signature,
+                  keyDetails: signer.keyDetails,
+                  ...verifier,
+                })
+              : hashedrekordRequestV002({
+                  digest: v2.digest,
+                  signature,
+                  keyDetails: v2.keyDetails,
+                  ...verifier,
+                }),
             ctx.http,
           );
     ctx.onEvent?.(`tlog entry created with index: ${e.logIndex} (${log.url})`);

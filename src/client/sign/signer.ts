@@ -1,11 +1,19 @@
 import type { KeyObject, X509Certificate as Certificate } from 'node:crypto';
-import { defaultHash, keyDetailsOf, spkiDer, type KeyDetails } from '../../core/crypto/keys.ts';
+import {
+  defaultHash,
+  keyDetailsOf,
+  messageScheme,
+  spkiDer,
+  type KeyDetails,
+  type MessageScheme,
+} from '../../core/crypto/keys.ts';
 import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { createSigningCertificate } from '../http/fulcio.ts';
 import type { HttpOptions } from '../../services/http/outbound.ts';
 import { challengeOf } from './token.ts';
 import { digestSigner } from './prehashed.ts';
+import { digest } from '../../core/crypto/digest.ts';
 const {
   createHash,
   createPublicKey,
@@ -20,14 +28,19 @@ const {
  * anywhere); keyed signers hold the user's key and put a public key hint in the bundle.
  */
 export interface Signer {
+  /** The key's own scheme: what DSSE envelopes are signed with (pure Ed25519 for Ed25519). */
   keyDetails: KeyDetails;
-  /** Sign `data` with the scheme `keyDetails` names (ECDSA: ASN.1 DER). */
+  /** The scheme of message signatures (messageScheme: Ed25519ph for an Ed25519 key). */
+  messageDetails: MessageScheme;
+  /** Sign `data` (a DSSE PAE) with the scheme `keyDetails` names (ECDSA: ASN.1 DER). */
   sign(data: Uint8Array): Uint8Array;
+  /** Sign an artifact with the scheme `messageDetails` names. */
+  signMessage(data: Uint8Array): Uint8Array;
   /**
-   * Sign a message given by its digest (the hash of `keyDetails`), for files streamed from
-   * disk; undefined for pure Ed25519, which needs the whole message.
+   * Sign an artifact given by its digest (the hash of `messageDetails`), for files streamed
+   * from disk: the same signature signMessage makes over the whole file.
    */
-  signDigest: ((digest: Uint8Array) => Uint8Array) | undefined;
+  signDigest(digest: Uint8Array): Uint8Array;
   /** PEM of the certificate or public key, as Rekor v1 entries carry it. */
   verifierPem: string;
   material:
@@ -40,15 +53,34 @@ function signWith(key: KeyObject, details: KeyDetails, data: Uint8Array): Uint8A
   return new Uint8Array(nodeSign(alg, data, key));
 }
 
+/** The signing operations of a key: its own scheme, and its message scheme (whole or digest). */
+function schemesOf(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  keyDetails: KeyDetails,
+): Pick<Signer, 'keyDetails' | 'messageDetails' | 'sign' | 'signMessage' | 'signDigest'> {
+  const messageDetails = messageScheme(keyDetails);
+  const signDigest = digestSigner(privateKey, publicKey, messageDetails);
+  return {
+    keyDetails,
+    messageDetails,
+    sign: (data) => signWith(privateKey, keyDetails, data),
+    // OpenSSL has no Ed25519ph: its message signatures are made over the SHA-512 digest.
+    signMessage:
+      messageDetails === keyDetails
+        ? (data) => signWith(privateKey, keyDetails, data)
+        : (data) => signDigest(digest(defaultHash(messageDetails), data)),
+    signDigest,
+  };
+}
+
 /** A signer over a user's key (`--key`): the bundle names the key by its hint. */
 export function keySigner(privateKey: KeyObject): Signer {
   const pub = createPublicKey(privateKey);
   const keyDetails = keyDetailsOf(pub, '--key');
   const der = spkiDer(pub);
   return {
-    keyDetails,
-    sign: (data) => signWith(privateKey, keyDetails, data),
-    signDigest: digestSigner(privateKey, pub, keyDetails),
+    ...schemesOf(privateKey, pub, keyDetails),
     verifierPem: encodePem('PUBLIC KEY', der),
     material: { $case: 'publicKey', hint: publicKeyHint(der), publicKeyDer: der },
   };
@@ -117,9 +149,7 @@ export function certifiedSigner(
       'the CA returned a certificate for a different key than the one we asked it to certify',
     );
   return {
-    keyDetails,
-    sign: (data) => signWith(privateKey, keyDetails, data),
-    signDigest: digestSigner(privateKey, publicKey, keyDetails),
+    ...schemesOf(privateKey, publicKey, keyDetails),
     verifierPem: encodePem('CERTIFICATE', new Uint8Array(leaf.raw)),
     material: { $case: 'certificate', certificateDer: new Uint8Array(leaf.raw) },
     chainPem: chain,

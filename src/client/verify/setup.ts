@@ -515,7 +515,7 @@ async function detachedParts(
 ): Promise<DetachedParts> {
   if (flags.bundle !== undefined)
     throw invalid('--signature', 'give either --bundle or --signature, not both');
-  const { defaultHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
+  const { messageHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
   const { createHash } = process.getBuiltinModule('node:crypto');
   const sigText = fs.existsSync(flags.signature!)
     ? readFile(flags.signature!, '--signature')
@@ -525,8 +525,9 @@ async function detachedParts(
   const { key, verifierPem } = detachedSigner(policy, certificatePem);
   let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
   if (!attestation) {
-    // The digest the signature was made over: the key's hash (P-384 signs SHA-384, as cosign).
-    const alg = defaultHash(keyDetailsOf(key, '--certificate'));
+    // The digest the signature was made over: the key's message hash (P-384 signs SHA-384, as
+    // cosign; Ed25519 signs Ed25519ph over SHA-512).
+    const alg = messageHash(keyDetailsOf(key, '--certificate'));
     if (artifact.kind === 'digest' && artifact.algorithm !== alg)
       throw invalid(
         '--digest',

@@ -17,6 +17,7 @@ import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import {
   keyDetailsOf,
+  messageScheme,
   spkiDer,
   defaultHash,
   type HashAlgorithm,
@@ -304,7 +305,11 @@ function checkSignature(
   if (bundle.content.$case === 'messageSignature') {
     const ms = bundle.content.messageSignature;
     const signature = ms.signature;
-    const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(details);
+    // Message signatures use the key's message scheme: Ed25519 keys sign as Ed25519ph.
+    const scheme = messageScheme(details);
+    const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(scheme);
+    if (scheme === 'PKIX_ED25519_PH')
+      checkEd25519phHash(ms.messageDigest?.algorithm, options.signatureHash);
     const digest = artifactDigest(artifact, alg);
     // The bundle's messageDigest is an unauthenticated hint; it must still agree with the
     // artifact (sigstore-python#1652: a stale digest must not slip through).
@@ -315,24 +320,17 @@ function checkSignature(
       );
     let ok: boolean;
     const signedHash = options.signatureHash ?? alg;
-    if (artifact.kind === 'bytes' && details !== 'PKIX_ED25519_PH') {
-      // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-256, as sigstore-python
+    if (artifact.kind === 'bytes' && scheme !== 'PKIX_ED25519_PH') {
+      // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-384, as sigstore-python
       // does), unless the verifier was told which one the signer used.
-      ok =
-        details === 'PKIX_ED25519'
-          ? verifyMessage(key, details, artifact.data, signature)
-          : verifyWithHash(key, signedHash, artifact.data, signature);
-    } else if (details === 'PKIX_ED25519')
-      throw fail(
-        'DIGEST_ONLY_UNSUPPORTED',
-        'an Ed25519 signature cannot be checked from a digest alone; give the file',
-      );
-    else if (signedHash !== alg)
+      ok = verifyWithHash(key, signedHash, artifact.data, signature);
+    } else if (signedHash !== alg)
       throw fail(
         'DIGEST_ALGORITHM',
         `the signature is over a ${signedHash} hash, which the artifact's ${alg} digest cannot check; give the file`,
       );
-    else ok = verifyDigest(key, details, digest, signature);
+    // Ed25519ph signs the SHA-512 digest (RFC 8032 §5.1), never the message: no pure Ed25519.
+    else ok = verifyDigest(key, scheme, digest, signature);
     if (!ok)
       throw fail(
         'SIGNATURE',
@@ -387,6 +385,26 @@ function checkSignature(
     },
     statement,
   };
+}
+
+/**
+ * Ed25519ph's prehash is SHA-512 and nothing else (RFC 8032 §5.1): a bundle or verifier that
+ * names another hash cannot hold a signature of an Ed25519 key. Refused, not tried.
+ */
+function checkEd25519phHash(
+  bundleHash: HashAlgorithmName | undefined,
+  signatureHash: HashAlgorithm | undefined,
+): void {
+  if (bundleHash !== undefined && bundleHash !== 'SHA2_512')
+    throw fail(
+      'DIGEST_ALGORITHM',
+      `the bundle's messageDigest is ${bundleHash}, but an Ed25519 key signs messages as Ed25519ph over SHA2_512`,
+    );
+  if (signatureHash !== undefined && signatureHash !== 'sha512')
+    throw fail(
+      'DIGEST_ALGORITHM',
+      `the signature hash is ${signatureHash}, but an Ed25519 key signs messages as Ed25519ph over sha512`,
+    );
 }
 
 /** RFC 3161 timestamps over the signature, each verified against the trusted TSAs. */

@@ -34,6 +34,24 @@ export function defaultHash(details: KeyDetails): HashAlgorithm {
   }
 }
 
+/** The schemes a message signature (hashedrekord) may use: all but pure Ed25519. */
+export type MessageScheme = Exclude<KeyDetails, 'PKIX_ED25519'>;
+
+/**
+ * The scheme a key signs messages (artifacts, hashedrekord entries) with. Ed25519 keys sign
+ * them as Ed25519ph over SHA-512 (RFC 8032 §5.1), the only Ed25519 scheme Rekor's hashedrekord
+ * takes (rekor #1325, rekor-tiles' allow-list); DSSE envelopes stay pure Ed25519 over the PAE
+ * (sigstore-go's convention). Every other key's scheme is its own.
+ */
+export function messageScheme(details: KeyDetails): MessageScheme {
+  return details === 'PKIX_ED25519' ? 'PKIX_ED25519_PH' : details;
+}
+
+/** The hash of a key's message signatures (`messageDigest`, hashedrekord): SHA-512 for Ed25519. */
+export function messageHash(details: KeyDetails): HashAlgorithm {
+  return defaultHash(messageScheme(details));
+}
+
 /** Parse a public key from PEM (`PUBLIC KEY` or a `CERTIFICATE`, whose key is taken) or SPKI DER. */
 export function parsePublicKey(input: string | Uint8Array, field: string): KeyObject {
   try {

@@ -1,7 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import type * as NobleEd25519 from '@noble/curves/ed25519.js';
-import type * as NobleEdwards from '@noble/curves/abstract/edwards.js';
-import { lazyModule } from '../lazy.ts';
 import {
   type EcCurveName,
   type EcPoint,
@@ -10,7 +7,8 @@ import {
 } from './ecdsa.ts';
 import { defaultHash, type HashAlgorithm, type KeyDetails, spkiDer } from './keys.ts';
 import { digest } from './digest.ts';
-const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
+import { verifyEd25519phDigest } from './ed25519ph.ts';
+const { verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /**
  * Verify `signature` over `message` with the scheme `details` names (ECDSA signatures are
@@ -25,7 +23,9 @@ export function verifyMessage(
   hash?: HashAlgorithm,
 ): boolean {
   try {
-    if (details === 'PKIX_ED25519') return nodeVerify(null, message, key, signature);
+    // node:crypto reads a null algorithm as SHA-256 for EC keys: the key must be Ed25519.
+    if (details === 'PKIX_ED25519')
+      return key.asymmetricKeyType === 'ed25519' && nodeVerify(null, message, key, signature);
     if (details === 'PKIX_ED25519_PH')
       return verifyDigest(key, details, digest(defaultHash(details), message), signature);
     return nodeVerify(hash ?? defaultHash(details), message, key, signature);
@@ -114,11 +114,11 @@ function verifyOtherDigest(
   try {
     switch (details) {
       case 'PKIX_ED25519_PH':
-        // Ed25519ph signs SHA-512(message); with the digest in hand we need the prehashed API.
-        if (digest.length !== 64) return false;
-        return ed25519phDigest().verify(signature, digest, rawPublicKey(key), { zip215: false });
+        // Ed25519ph signs SHA-512(message): the digest is all it needs (RFC 8032 §5.1).
+        if (key.asymmetricKeyType !== 'ed25519') return false;
+        return verifyEd25519phDigest(signature, digest, rawPublicKey(key));
       case 'PKIX_ED25519':
-        return false; // pure Ed25519 cannot be verified from a digest
+        return false; // pure Ed25519 signs the message itself: a digest cannot check it
       case 'PKIX_RSA_PKCS1V15_2048_SHA256':
       case 'PKIX_RSA_PKCS1V15_3072_SHA256':
       case 'PKIX_RSA_PKCS1V15_4096_SHA256':
@@ -131,33 +131,6 @@ function verifyOtherDigest(
     return false;
   }
 }
-
-/**
- * Ed25519ph (RFC 8032 §5.1) over a SHA-512 digest the caller already has: the same scheme as
- * noble's ed25519ph, with the prehash being the identity (the digest is PH(M)).
- */
-const sha512 = Object.assign(
-  (m: Uint8Array) => new Uint8Array(createHash('sha512').update(m).digest()),
-  { outputLen: 64, blockLen: 128, create: () => createHash('sha512') },
-);
-const noble = {
-  ed25519: lazyModule<typeof NobleEd25519>('@noble/curves/ed25519.js'),
-  edwards: lazyModule<typeof NobleEdwards>('@noble/curves/abstract/edwards.js'),
-};
-let ed25519ph: ReturnType<typeof NobleEdwards.eddsa> | undefined;
-const ed25519phDigest = () =>
-  (ed25519ph ??= noble.edwards().eddsa(noble.ed25519().ed25519.Point, sha512 as never, {
-    // dom2(phflag=1, context) — RFC 8032 §5.1
-    domain: (data: Uint8Array, ctx: Uint8Array, phflag: boolean) =>
-      new Uint8Array([
-        ...new TextEncoder().encode('SigEd25519 no Ed25519 collisions'),
-        phflag ? 1 : 0,
-        ctx.length,
-        ...ctx,
-        ...data,
-      ]),
-    prehash: (digest: Uint8Array) => digest,
-  }));
 
 /** Raw public key bytes: uncompressed EC point or the 32-byte Ed25519 key. */
 function rawPublicKey(key: KeyObject): Uint8Array {

@@ -4,17 +4,12 @@ import { asciiBytes } from '../encoding/ascii.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
 import { fromHex } from '../encoding/hex.ts';
 import { pae } from '../dsse/index.ts';
-import type { KeyDetails } from '../crypto/keys.ts';
+import { messageHash, messageScheme } from '../crypto/keys.ts';
 import { matchSignatures } from './dsse-verify.ts';
 import { sha256Hex, V1_HASH_HEX_LENGTH, type V1HashAlgorithm } from './hash.ts';
 import { array, base64, fields, isObject, join, object, optionalString, string } from './json.ts';
 import { MAX_ATTESTATION_SIZE, type ParsedEntry } from './types.ts';
-import {
-  canonicalPem,
-  type VerifierMaterial,
-  verifierFromPem,
-  verifierSearchKeys,
-} from './verifier.ts';
+import { canonicalPem, verifierFromPem, verifierSearchKeys } from './verifier.ts';
 import { parseJsonText } from '../json.ts';
 
 /**
@@ -95,11 +90,6 @@ export function parseProposedEntryV1(value: unknown): ParsedEntry {
   }
 }
 
-/** A verifier's key as hashedrekord's verification uses it (Ed25519 keys as Ed25519ph). */
-function digestScheme(m: VerifierMaterial): KeyDetails {
-  return m.details === 'PKIX_ED25519' ? 'PKIX_ED25519_PH' : m.details;
-}
-
 /**
  * The canonical hashedrekord 0.0.1 body: JCS (RFC 8785) of
  * {apiVersion, kind, spec: {data: {hash: {algorithm, value}}, signature: {content, publicKey:
@@ -149,14 +139,20 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
       `must be ${V1_HASH_HEX_LENGTH[alg]} lowercase hex digits for ${alg}`,
     );
   const digest = fromHex(hexValue, 'spec.data.hash.value');
-  if (material.details === 'PKIX_ED25519' && alg !== 'sha512')
-    throw invalid('spec.data.hash.algorithm', 'must be sha512 for an Ed25519 key (Ed25519ph)');
+  // Ed25519 keys sign hashedrekord digests as Ed25519ph, whose prehash is SHA-512 only
+  // (RFC 8032 §5.1; rekor #1325): another digest cannot be what the key signed.
+  const scheme = messageScheme(material.details);
+  if (scheme === 'PKIX_ED25519_PH' && alg !== messageHash(material.details))
+    throw invalid(
+      'spec.data.hash.algorithm',
+      `must be sha512 for an Ed25519 key (Ed25519ph), not ${alg}`,
+    );
 
   const sigB64 = toBase64(signature);
   const keyB64 = toBase64(asciiBytes(canonicalPem(material)));
   const pending: ParsedEntry['pending'][number] = material.point
-    ? { point: material.point, details: digestScheme(material), digest, signature }
-    : { key: material.key, details: digestScheme(material), digest, signature };
+    ? { point: material.point, details: scheme, digest, signature }
+    : { key: material.key, details: scheme, digest, signature };
   return {
     kind: 'hashedrekord',
     apiVersion: '0.0.1',

@@ -32,8 +32,20 @@ const ALLOWED: readonly KeyDetails[] = [
   'PKIX_RSA_PKCS1V15_4096_SHA256',
   'PKIX_ED25519_PH',
 ];
-/** DSSE verifiers may also be plain Ed25519 (the signature is over the PAE bytes). */
-const ALLOWED_DSSE: readonly KeyDetails[] = [...ALLOWED, 'PKIX_ED25519'];
+/**
+ * DSSE signs the PAE bytes themselves, so an Ed25519 verifier is pure Ed25519 there, and only
+ * that: the log verifies it as such (dsse-verify.ts) and must not record it as Ed25519ph.
+ */
+const ALLOWED_DSSE: readonly KeyDetails[] = [
+  ...ALLOWED.filter((d) => d !== 'PKIX_ED25519_PH'),
+  'PKIX_ED25519',
+];
+
+/** Why the other Ed25519 scheme is refused, said where it is (a Map: names come from input). */
+const ED25519_HINT = new Map([
+  ['PKIX_ED25519', '; a digest is signed with Ed25519 as Ed25519ph (PKIX_ED25519_PH)'],
+  ['PKIX_ED25519_PH', '; a DSSE envelope is signed with Ed25519 over its PAE (PKIX_ED25519)'],
+]);
 
 const HASH_NAME: Record<HashAlgorithm, string> = {
   sha256: 'SHA2_256',
@@ -93,7 +105,7 @@ function readVerifier(
     throw new SignetError(
       'unsupported',
       'UNSUPPORTED_KEY',
-      `"${detailsName}" is not supported (${allowed.join(', ')} are)`,
+      `"${detailsName}" is not supported (${allowed.join(', ')} are)${ED25519_HINT.get(detailsName) ?? ''}`,
       { field: join(path, 'keyDetails') },
     );
   const details = detailsName as KeyDetails;

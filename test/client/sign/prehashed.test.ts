@@ -4,7 +4,7 @@ import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:c
 import { digestSigner } from '../../../src/client/sign/prehashed.ts';
 import { keySigner } from '../../../src/client/sign/signer.ts';
 import { artifactHash, signArtifactDigest } from '../../../src/client/sign/sign.ts';
-import { keyDetailsOf } from '../../../src/core/crypto/keys.ts';
+import { keyDetailsOf, messageScheme } from '../../../src/core/crypto/keys.ts';
 
 const message = new TextEncoder().encode('a file too large to hold in memory, in spirit');
 
@@ -16,7 +16,7 @@ for (const [name, gen, hash] of [
 ] as const) {
   test(`${name}: a signature made over the digest is an ordinary signature over the message (OpenSSL checks it)`, () => {
     const { privateKey, publicKey } = gen();
-    const sign = digestSigner(privateKey, publicKey, keyDetailsOf(publicKey, 'k'))!;
+    const sign = digestSigner(privateKey, publicKey, messageScheme(keyDetailsOf(publicKey, 'k')));
     const digest = createHash(hash).update(message).digest();
     for (let i = 0; i < 5; i++) {
       const sig = sign(new Uint8Array(digest));
@@ -26,16 +26,26 @@ for (const [name, gen, hash] of [
   });
 }
 
-test('pure Ed25519 cannot sign a digest; signArtifactDigest says so', async () => {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  assert.equal(digestSigner(privateKey, publicKey, 'PKIX_ED25519'), undefined);
+test('Ed25519: the digest is signed as Ed25519ph, the same signature as over the whole message', async () => {
+  const { privateKey } = generateKeyPairSync('ed25519');
   const signer = keySigner(privateKey);
+  assert.equal(artifactHash(signer), 'sha512');
+  const digest = new Uint8Array(createHash('sha512').update(message).digest());
+  const b = await signArtifactDigest(digest, {
+    signer,
+    services: { caUrl: undefined, tlogs: [], tsaUrls: [] },
+  });
+  assert.equal(b.content.$case, 'messageSignature');
+  if (b.content.$case !== 'messageSignature') return;
+  assert.deepEqual(b.content.messageSignature.messageDigest, { algorithm: 'SHA2_512', digest });
+  // Ed25519ph is deterministic: signing the file whole and by digest agree byte for byte.
+  assert.deepEqual(b.content.messageSignature.signature, signer.signMessage(message));
   await assert.rejects(
     signArtifactDigest(new Uint8Array(32), {
       signer,
       services: { caUrl: undefined, tlogs: [], tsaUrls: [] },
     }),
-    /a PKIX_ED25519 key signs whole messages, not digests/,
+    /expected a sha512 digest of 64 bytes/,
   );
 });
 

@@ -5,6 +5,7 @@ import { ed25519ph } from '@noble/curves/ed25519.js';
 import { verifyDigestBatch } from '../../../src/core/crypto/verify.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { canonicalBytes } from '../../../src/core/encoding/canonical-json.ts';
+import { pae } from '../../../src/core/dsse/index.ts';
 import {
   entryId,
   hashedRekordV001Body,
@@ -171,6 +172,9 @@ describe('Rekor v1 kinds', () => {
       },
     };
     assert.deepEqual(verifyDigestBatch(parseProposedEntryV1(req).pending), [true]);
+    // A pure Ed25519 signature of the same artifact is not Ed25519ph: the log refuses it.
+    req.spec.signature.content = b64(sign(null, msg, ed.privateKey));
+    assert.deepEqual(verifyDigestBatch(parseProposedEntryV1(req).pending), [false]);
     req.spec.data.hash = {
       algorithm: 'sha256',
       value: createHash('sha256').update(msg).digest('hex'),
@@ -324,6 +328,64 @@ describe('Rekor v2 kinds', () => {
     assert.deepEqual(verifyDigestBatch(p.pending), [true]);
     req.hashedRekordRequestV002.digest = b64(createHash('sha256').update(msg).digest());
     fails(() => parseCreateEntryRequestV2(req), 'hashedRekordRequestV002.digest', /48-byte sha384/);
+  });
+
+  it('Ed25519: hashedrekord is PKIX_ED25519_PH over a SHA-512 digest, dsse is PKIX_ED25519, never crossed', () => {
+    const ed = generateKeyPairSync('ed25519');
+    const s = signerOf(ed.privateKey, ed.publicKey);
+    const seed = new Uint8Array(
+      Buffer.from(ed.privateKey.export({ format: 'jwk' }).d!, 'base64url'),
+    );
+    const msg = Buffer.from('ed25519 on rekor v2');
+    const ph = ed25519ph.sign(msg, seed);
+    const request = (keyDetails: string, signature: Uint8Array, digest = 'sha512') => ({
+      hashedRekordRequestV002: {
+        digest: b64(createHash(digest).update(msg).digest()),
+        signature: {
+          content: b64(signature),
+          verifier: { publicKey: { rawBytes: b64(s.spki) }, keyDetails },
+        },
+      },
+    });
+    const p = parseCreateEntryRequestV2(request('PKIX_ED25519_PH', ph));
+    assert.match(text(p.body), /"algorithm":"SHA2_512".*"keyDetails":"PKIX_ED25519_PH"/);
+    assert.deepEqual(verifyDigestBatch(p.pending), [true]);
+    // A pure signature named as Ed25519ph is checked as Ed25519ph, and fails.
+    const pure = parseCreateEntryRequestV2(
+      request('PKIX_ED25519_PH', sign(null, msg, ed.privateKey)),
+    );
+    assert.deepEqual(verifyDigestBatch(pure.pending), [false]);
+    fails(
+      () => parseCreateEntryRequestV2(request('PKIX_ED25519', ph)),
+      'hashedRekordRequestV002.signature.verifier.keyDetails',
+      /"PKIX_ED25519" is not supported .*signed with Ed25519 as Ed25519ph \(PKIX_ED25519_PH\)/,
+    );
+    fails(
+      () => parseCreateEntryRequestV2(request('PKIX_ED25519_PH', ph, 'sha256')),
+      'hashedRekordRequestV002.digest',
+      /64-byte sha512/,
+    );
+    // DSSE signs the PAE itself: pure Ed25519, and a verifier named Ed25519ph is refused.
+    const payload = statement('e'.repeat(64));
+    const env = {
+      payload: b64(payload),
+      payloadType: 'application/vnd.in-toto+json',
+      signatures: [
+        { sig: b64(sign(null, pae('application/vnd.in-toto+json', payload), ed.privateKey)) },
+      ],
+    };
+    const dsse = (keyDetails: string) => ({
+      dsseRequestV002: {
+        envelope: env,
+        verifiers: [{ publicKey: { rawBytes: b64(s.spki) }, keyDetails }],
+      },
+    });
+    assert.match(text(parseCreateEntryRequestV2(dsse('PKIX_ED25519')).body), /"PKIX_ED25519"/);
+    fails(
+      () => parseCreateEntryRequestV2(dsse('PKIX_ED25519_PH')),
+      'dsseRequestV002.verifiers[0].keyDetails',
+      /"PKIX_ED25519_PH" is not supported .*over its PAE \(PKIX_ED25519\)/,
+    );
   });
 
   it('dsse 0.0.2: verified against the verifiers; a wrong key is refused', () => {
