@@ -180,20 +180,28 @@ for (const v of [1, 2]) {
   });
 }
 
-test("the log's own error message reaches the user (Rekor v2 refuses a pure Ed25519 key)", async () => {
+test("the log's own error message reaches the user (Rekor v2 refuses a whole Ed25519 envelope over its request limit)", async () => {
+  // A pure Ed25519 envelope signature cannot be logged by a digest, so Rekor v2 gets the whole
+  // envelope (dsse 0.0.2), and a log's 4 MiB request limit bounds it.
   const { generateKeyPairSync } = await import('node:crypto');
   fs.writeFileSync(
     path.join(dir, 'ed.pem'),
     generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
   );
+  fs.writeFileSync(
+    path.join(dir, 'huge.json'),
+    JSON.stringify({ blob: 'x'.repeat(5 * 1024 * 1024) }),
+  );
   const r = await run([
-    'sign-blob',
+    'attest-blob',
     '--key',
     'ed.pem',
     '--server',
     stack.url,
     '--rekor-version',
     '2',
+    '--predicate',
+    'huge.json',
     '--bundle',
     'ed.json',
     'a.txt',
@@ -201,11 +209,44 @@ test("the log's own error message reaches the user (Rekor v2 refuses a pure Ed25
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /error: the transparency log \(Rekor v2\) at http:\/\/\S+\/api\/v2\/log\/entries answered HTTP 400: .*keyDetails.*PKIX_ED25519/,
+    /error: the transparency log \(Rekor v2\) at http:\/\/\S+\/api\/v2\/log\/entries answered HTTP 413: /,
   );
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
   assert.equal(fs.existsSync(path.join(dir, 'ed.json')), false);
 });
+
+for (const v of [1, 2]) {
+  test(`attest-blob with an Ed25519 key and Rekor v${v}: sigstore-js verifies the pure Ed25519 envelope`, async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const k = generateKeyPairSync('ed25519');
+    fs.writeFileSync(
+      path.join(dir, `ed${v}.pem`),
+      k.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    fs.writeFileSync(path.join(dir, 'small.json'), '{"ok":true}');
+    const out = `ed.att.v${v}.json`;
+    const r = await run([
+      'attest-blob',
+      '--key',
+      `ed${v}.pem`,
+      '--server',
+      stack.url,
+      '--rekor-version',
+      String(v),
+      '--predicate',
+      'small.json',
+      '--bundle',
+      out,
+      'a.txt',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const json = fs.readFileSync(path.join(dir, out), 'utf8');
+    await verifyWithSigstoreJs(stack.url, json, {
+      keys: () => ({ publicKey: k.publicKey, validFor: () => true }),
+      ctlogThreshold: 0,
+    });
+  });
+}
 
 test('a P-384 key: message and DSSE bundles use SHA-384 throughout and Rekor v2 takes them; signet verifies the message bundle', async () => {
   const { generateKeyPairSync } = await import('node:crypto');
