@@ -13,7 +13,7 @@ import {
 import { invalid, SignetError } from '../../core/errors.ts';
 import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
 import { toHex } from '../../core/encoding/hex.ts';
-import { digestOf } from '../../core/oci/digest.ts';
+import { digest } from '../../core/crypto/digest.ts';
 import {
   ANN_BUNDLE,
   ANN_CERTIFICATE,
@@ -51,9 +51,10 @@ export function legacyLayerToBundle(
       certificates: [certs[0]!, ...chain].map((d) => ({ rawBytes: b64(d) })),
     };
   } else material.publicKey = { hint: '' };
-  material.tlogEntries = annotations[ANN_BUNDLE]
+  const entries = annotations[ANN_BUNDLE]
     ? [rekorBundleToEntry(annotations[ANN_BUNDLE], `${what} Rekor bundle`)]
     : [];
+  material.tlogEntries = entries.map((e) => e.json);
   if (annotations[ANN_TIMESTAMP]) {
     let ts: unknown;
     try {
@@ -73,10 +74,7 @@ export function legacyLayerToBundle(
     if (!sig) throw invalid(`${what} signature`, `the layer has no ${ANN_SIGNATURE} annotation`);
     content = {
       messageSignature: {
-        messageDigest: {
-          algorithm: 'SHA2_256',
-          digest: Buffer.from(digestOf(payload).hex, 'hex').toString('base64'),
-        },
+        messageDigest: legacyMessageDigest(payload, entries[0]?.hashedrekordHash),
         signature: sig,
       },
     };
@@ -93,8 +91,27 @@ export function legacyLayerToBundle(
   return parseBundle({ mediaType: MEDIA_TYPE_V01, verificationMaterial: material, ...content });
 }
 
-/** cosign's `{SignedEntryTimestamp, Payload:{body, integratedTime, logIndex, logID}}` as a bundle tlog entry (JSON). */
-function rekorBundleToEntry(text: string, what: string): Record<string, unknown> {
+/**
+ * A legacy layer names no digest algorithm: the payload itself is what was signed. The digest
+ * is the one the layer's hashedrekord entry records (SHA-512 for an Ed25519 key, which signs
+ * Ed25519ph; the verifier then checks the entry against it), else cosign's SHA-256.
+ */
+function legacyMessageDigest(
+  payload: Uint8Array,
+  logged: string | undefined,
+): { algorithm: string; digest: string } {
+  const hash = logged === 'sha384' || logged === 'sha512' ? logged : 'sha256';
+  return { algorithm: `SHA2_${hash.slice(3)}`, digest: b64(digest(hash, payload)) };
+}
+
+/**
+ * cosign's `{SignedEntryTimestamp, Payload:{body, integratedTime, logIndex, logID}}` as a bundle
+ * tlog entry (JSON), and the digest algorithm of a hashedrekord body.
+ */
+function rekorBundleToEntry(
+  text: string,
+  what: string,
+): { json: Record<string, unknown>; hashedrekordHash: string | undefined } {
   let v: unknown;
   try {
     v = parseJsonText(text, what);
@@ -124,13 +141,19 @@ function rekorBundleToEntry(text: string, what: string): Record<string, unknown>
   }
   if (typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
     throw invalid(`${what}.Payload.body`, 'has no kind and apiVersion');
+  const spec = body.spec;
+  const data = isObject(spec) && isObject(spec.data) ? spec.data : undefined;
+  const hash = data && isObject(data.hash) ? data.hash.algorithm : undefined;
   return {
-    logIndex: String(p.logIndex),
-    logId: { keyId: Buffer.from(p.logID, 'hex').toString('base64') },
-    kindVersion: { kind: body.kind, version: body.apiVersion },
-    integratedTime: String(p.integratedTime),
-    inclusionPromise: { signedEntryTimestamp: v.SignedEntryTimestamp },
-    canonicalizedBody: p.body,
+    json: {
+      logIndex: String(p.logIndex),
+      logId: { keyId: Buffer.from(p.logID, 'hex').toString('base64') },
+      kindVersion: { kind: body.kind, version: body.apiVersion },
+      integratedTime: String(p.integratedTime),
+      inclusionPromise: { signedEntryTimestamp: v.SignedEntryTimestamp },
+      canonicalizedBody: p.body,
+    },
+    hashedrekordHash: body.kind === 'hashedrekord' && typeof hash === 'string' ? hash : undefined,
   };
 }
 
