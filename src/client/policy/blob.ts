@@ -23,6 +23,7 @@ export function normalisePath(p: string): string {
 
 export function artifactDigestText(a: Artifact): string {
   if (a.kind === 'digest') return `${a.algorithm}:${toHex(a.digest)}`;
+  if (a.kind === 'file') return `sha256:${toHex(a.digest('sha256'))}`;
   return `sha256:${createHash('sha256').update(a.data).digest('hex')}`;
 }
 
@@ -31,7 +32,7 @@ export function blobTarget(
   artifact: Artifact,
   artifactName: string | undefined,
 ): Target {
-  const p = file !== undefined && artifact.kind === 'bytes' ? normalisePath(file) : undefined;
+  const p = file !== undefined && artifact.kind !== 'digest' ? normalisePath(file) : undefined;
   return {
     kind: 'blob',
     path: p,

@@ -280,7 +280,7 @@ export async function signFile(
   const { artifactHash, signArtifact, signArtifactDigest } = await import('./sign.ts');
   if (file !== STDIN && fileSize(file, flag) > wholeFileLimit) {
     const hash = artifactHash(ctx.signer);
-    const digest = await digestFile(file, hash, flag);
+    const digest = digestFile(file, hash, flag);
     return {
       bundle: await signArtifactDigest(digest, ctx),
       artifact: { kind: 'digest', algorithm: hash, digest },
@@ -367,17 +367,25 @@ export function checkReadableFile(file: string, flag: string): void {
   if (!st.isFile()) throw invalid(flag, `cannot read ${file}: not a regular file`);
 }
 
-/** Hash a file as a stream (any size, constant memory). */
-export async function digestFile(
+/**
+ * Hash a file as it is read (any size, constant memory). Synchronous, so the verifier can ask
+ * for the digest it needs when it needs it (a large file's Artifact), with the same code.
+ */
+export function digestFile(
   file: string,
   hash: 'sha256' | 'sha384' | 'sha512',
   flag: string,
-): Promise<Uint8Array> {
+): Uint8Array {
   const h = createHash(hash);
+  let fd: number | undefined;
   try {
-    for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } catch (e) {
     throw fileError(file, flag, e);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return new Uint8Array(h.digest());
 }

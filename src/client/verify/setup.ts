@@ -301,8 +301,10 @@ export async function readArtifact(
   let size = 0;
   try {
     if (arg !== STDIN) size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
-    if (size <= MAX_ARTIFACT_IN_MEMORY)
-      return { kind: 'bytes', data: new Uint8Array(fs.readFileSync(arg === STDIN ? 0 : arg)) };
+    if (size <= WHOLE_FILE_VERIFY_LIMIT) {
+      const b = fs.readFileSync(arg === STDIN ? 0 : arg);
+      return { kind: 'bytes', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+    }
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SignetError(
@@ -312,18 +314,26 @@ export async function readArtifact(
       { field: 'artifact', cause: e },
     );
   }
-  // Node reads at most 2 GiB into memory: a larger file is checked by its SHA-256, hashed as it
-  // is read (what cosign's keys sign over, except P-384/521 and Ed25519 ones).
   const { digestFile } = await import('../sign/setup.ts');
+  const digests = new Map<'sha256' | 'sha384' | 'sha512', Uint8Array>();
+  const file = arg;
   return {
-    kind: 'digest',
-    algorithm: 'sha256',
-    digest: await digestFile(arg, 'sha256', 'artifact'),
+    kind: 'file',
+    path: file,
+    digest(algorithm) {
+      let d = digests.get(algorithm);
+      if (!d) digests.set(algorithm, (d = digestFile(file, algorithm, 'artifact')));
+      return d;
+    },
   };
 }
 
-/** The largest file fs.readFileSync reads (2 GiB - 1). */
-const MAX_ARTIFACT_IN_MEMORY = 2 ** 31 - 1;
+/**
+ * Files up to this size are read whole; a larger one is hashed as it is read, with whichever
+ * algorithm the signature was made over, so verifying it takes constant memory (as signing it
+ * does: WHOLE_FILE_SIGNING_LIMIT).
+ */
+export const WHOLE_FILE_VERIFY_LIMIT = 64 * 1024 * 1024;
 
 /** What the verify flags ask of the verifier (cosign's --insecure-* and timestamp flags). */
 export function verifyOptionsFrom(flags: VerifyFlags, bundle: Bundle): VerifyOptions {
@@ -538,7 +548,9 @@ async function detachedParts(
       digest:
         artifact.kind === 'bytes'
           ? new Uint8Array(createHash(alg).update(artifact.data).digest())
-          : artifact.digest,
+          : artifact.kind === 'file'
+            ? artifact.digest(alg)
+            : artifact.digest,
     };
   }
   const parts: BundleParts = {

@@ -64,7 +64,12 @@ const { verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 export type Artifact =
   | { kind: 'bytes'; data: Uint8Array }
   /** Only the digest is known (`sha256:<hex>` on the command line). */
-  | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array };
+  | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array }
+  /**
+   * A file too large to hold in memory: hashed as it is read, with each algorithm a check asks
+   * for (verify-blob of a file over 64 MiB).
+   */
+  | { kind: 'file'; path: string; digest(algorithm: 'sha256' | 'sha384' | 'sha512'): Uint8Array };
 
 export type SignerPolicy =
   | { kind: 'identity'; identity: IdentityPolicy }
@@ -160,6 +165,7 @@ function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
 /** The artifact's digest with `alg` (only possible for the digest we were given). */
 function artifactDigest(artifact: Artifact, alg: 'sha256' | 'sha384' | 'sha512'): Uint8Array {
   if (artifact.kind === 'bytes') return digest(alg, artifact.data);
+  if (artifact.kind === 'file') return artifact.digest(alg);
   if (artifact.algorithm !== alg)
     throw fail(
       'DIGEST_ALGORITHM',
@@ -324,13 +330,19 @@ function checkSignature(
       // ECDSA/RSA: the hash the bundle names (a P-384 key may sign SHA-384, as sigstore-python
       // does), unless the verifier was told which one the signer used.
       ok = verifyWithHash(key, signedHash, artifact.data, signature);
-    } else if (signedHash !== alg)
+    } else if (artifact.kind === 'digest' && signedHash !== alg)
       throw fail(
         'DIGEST_ALGORITHM',
         `the signature is over a ${signedHash} hash, which the artifact's ${alg} digest cannot check; give the file`,
       );
     // Ed25519ph signs the SHA-512 digest (RFC 8032 §5.1), never the message: no pure Ed25519.
-    else ok = verifyDigest(key, scheme, digest, signature);
+    else
+      ok = verifyDigest(
+        key,
+        scheme,
+        signedHash === alg ? digest : artifactDigest(artifact, signedHash),
+        signature,
+      );
     if (!ok)
       throw fail(
         'SIGNATURE',
