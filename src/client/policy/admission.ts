@@ -65,6 +65,19 @@ interface CacheEntry {
 
 class TimeoutError extends Error {}
 
+const TAG_ONLY =
+  'names a tag, not a digest: the tag can name another image by the time the node pulls it, so the image must be pinned (IMAGE:TAG@sha256:..., which POST /mutate writes when it is registered)';
+
+/**
+ * policy-controller's rule: a decision about a tag holds only until the tag moves, and the node
+ * pulls later, so an image that policies cover must name its digest (/mutate pins tags first).
+ * Denied under an enforcing policy, a warning under warn-mode policies only.
+ */
+function tagOnly(image: string, d: Decision): 'deny' | 'warn' | undefined {
+  if (d.policies.length === 0 || parseImageReference(image, 'image').digest) return undefined;
+  return d.policies.some((p) => p.mode === 'enforce') ? 'deny' : 'warn';
+}
+
 /** The request of a review, or the answer that refuses it as malformed (naming the field). */
 function readReview(
   body: unknown,
@@ -146,7 +159,8 @@ export class AdmissionController {
    * The mutating webhook (policy-controller's tag resolution): every image named by a tag is
    * pinned to `registry/repository:tag@digest`, the digest the tag names now, so the node runs
    * what /validate then decides rather than whatever the tag names later. It never denies: an
-   * image it cannot resolve is left as written (with a warning) for /validate to decide.
+   * image it cannot resolve is left as written (with a warning), and /validate refuses a tag
+   * that an enforcing policy covers.
    */
   async mutate(body: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
     const read = readReview(body);
@@ -250,6 +264,8 @@ export class AdmissionController {
       } else {
         for (const e of r.errors) errors.push(`${where}: ${e}`);
         for (const w of r.warnings) warnings.push(`${where}: ${w}`);
+        const tag = tagOnly(image, r);
+        if (tag) (tag === 'deny' ? errors : warnings).push(`${where}: ${TAG_ONLY}`);
       }
     }
     const out: AdmissionResponse = { uid: req.uid, allowed: errors.length === 0 };

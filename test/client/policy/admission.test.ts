@@ -199,7 +199,7 @@ test(
   async () => {
     const ok = await post(
       `${server.url}/validate?timeout=10s`,
-      review('Pod', pod(good.tagRef, good2.ref)),
+      review('Pod', pod(`${good.tagRef}@${good.digest}`, good2.ref)),
       cert,
     );
     assert.equal(ok.status, 200);
@@ -207,8 +207,8 @@ test(
     assert.equal(ok.json.kind, 'AdmissionReview');
     assert.equal(ok.json.response.allowed, true, JSON.stringify(ok.json.response.status));
     const r = review('Pod', {
-      ...pod(good.tagRef),
-      initContainers: [{ name: 'init', image: unsigned.tagRef }],
+      ...pod(good.ref),
+      initContainers: [{ name: 'init', image: `${unsigned.tagRef}@${unsigned.digest}` }],
     });
     const no = await post(`${server.url}/validate?timeout=10s`, r, cert);
     assert.equal(no.json.response.uid, r.request.uid);
@@ -216,7 +216,7 @@ test(
     assert.equal(no.json.response.status.code, 403);
     assert.match(
       no.json.response.status.message,
-      /spec\.initContainers\[0\]\.image .*prod\/unsigned:v1: policy "prod" fails: no authority is satisfied/,
+      /spec\.initContainers\[0\]\.image .*prod\/unsigned:v1@sha256:\w+: policy "prod" fails: no authority is satisfied/,
     );
   },
 );
@@ -416,6 +416,43 @@ test(
     // a Job has no replicas to scale down: decided
     const j = review('Job', pod(unsigned.ref));
     assert.equal((await allowed(update(j, j.request.object, () => {}))).allowed, false);
+  },
+);
+
+test(
+  '/validate refuses a tag an enforcing policy covers (it can move before the node pulls it), warns under warn mode',
+  opts,
+  async () => {
+    // signed, and the tag names that signed digest now: still not admitted by its tag, as in
+    // policy-controller, since the node pulls whatever the tag names then
+    const t = await post(`${server.url}/validate`, review('Pod', pod(good.tagRef)), cert);
+    assert.equal(t.json.response.allowed, false);
+    assert.match(
+      t.json.response.status.message,
+      /spec\.containers\[0\]\.image \S+prod\/web:v1: names a tag, not a digest: .*POST \/mutate/,
+    );
+    const pinned = await post(
+      `${server.url}/validate`,
+      review('Pod', pod(`${good.tagRef}@${good.digest}`)),
+      cert,
+    );
+    assert.equal(pinned.json.response.allowed, true, JSON.stringify(pinned.json.response));
+    const w = await post(`${server.url}/validate`, review('Pod', pod(warnOnly.tagRef)), cert);
+    assert.equal(w.json.response.allowed, true);
+    assert.ok(
+      w.json.response.warnings.some((x: string) =>
+        /staging\/app:v1: names a tag, not a digest/.test(x),
+      ),
+      JSON.stringify(w.json.response.warnings),
+    );
+    // a tag no policy covers follows no-match-policy, as before
+    const allow = new AdmissionController({
+      policies: controller.policies,
+      images: registryEvidence(controller.policies),
+      noMatch: 'allow',
+    });
+    const a = await allow.review(review('Pod', pod(`${reg.host}/other/app:v1`)));
+    assert.deepEqual(a.response, { uid: (a.response as { uid: string }).uid, allowed: true });
   },
 );
 
@@ -668,7 +705,7 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   after(() => p.kill());
   const ok = await post(
     `${url}/validate?timeout=10s`,
-    review('Deployment', pod(good.tagRef)),
+    review('Deployment', pod(`${good.tagRef}@${good.digest}`)),
     cert,
   );
   assert.equal(ok.json.response.allowed, true, JSON.stringify(ok.json.response));
