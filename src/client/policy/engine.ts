@@ -326,13 +326,21 @@ async function evaluateAuthority(
   }
   const policy = signerPolicy(a);
   // An authority with a source looks only there; otherwise only beside the image (policy-controller).
-  evidence = evidence.filter(
-    (e) =>
-      (a.sources.length === 0
-        ? e.origin === undefined
-        : a.sources.some((s) => sourceKey(s) === e.origin)) &&
-      (a.signatureFormat === undefined || e.scheme === undefined || e.scheme === a.signatureFormat),
+  const inSource = evidence.filter((e) =>
+    a.sources.length === 0
+      ? e.origin === undefined
+      : a.sources.some((s) => sourceKey(s) === e.origin),
   );
+  evidence = inSource.filter(
+    (e) =>
+      a.signatureFormat === undefined || e.scheme === undefined || e.scheme === a.signatureFormat,
+  );
+  // "None found" while some were left out by signatureFormat would send the reader to the registry.
+  const noneFound = (kind: Evidence['kind']) => {
+    const left = inSource.filter((e) => e.kind === kind && !evidence.includes(e)).length;
+    const other = a.signatureFormat === 'bundle' ? 'legacy' : 'bundle';
+    return `no ${kind} was found for the artifact${left > 0 ? ` (${left} in the ${other} format ${left === 1 ? 'was' : 'were'} left out: signatureFormat is ${a.signatureFormat})` : ''}`;
+  };
   const base: VerifyOptions = a.verify;
   const reasons: string[] = [];
   const satisfiedBy: SignerMatch[] = [];
@@ -347,7 +355,7 @@ async function evaluateAuthority(
   };
   if (a.attestations.length === 0) {
     const sigs = evidence.filter((e) => e.kind === 'signature');
-    if (sigs.length === 0) reasons.push('no signature was found for the artifact');
+    if (sigs.length === 0) reasons.push(noneFound('signature'));
     for (const e of sigs) {
       try {
         if (!e.unavailable) checkDeadline(deadline);
@@ -370,8 +378,7 @@ async function evaluateAuthority(
     for (const rule of a.attestations) {
       const signers: SignerMatch[] = [];
       const ruleMatches: unknown[] = [];
-      if (atts.length === 0)
-        reasons.push(`${rule.name}: no attestation was found for the artifact`);
+      if (atts.length === 0) reasons.push(`${rule.name}: ${noneFound('attestation')}`);
       for (const e of atts) {
         try {
           if (!e.unavailable) checkDeadline(deadline);

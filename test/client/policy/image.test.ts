@@ -88,7 +88,28 @@ test('legacy .sig signatures count; signatureFormat restricts the scheme', opts,
   const bundleOnly = await load(
     `  images: [{glob: "${reg.host}/team/worker:**"}]\n  authorities:\n    - signatureFormat: bundle\n      keyless: ${who('bob@example.com')}`,
   );
-  assert.equal((await decideImage(bundleOnly, legacyByBob.tagRef)).allowed, false);
+  const only = await decideImage(bundleOnly, legacyByBob.tagRef);
+  assert.equal(only.allowed, false);
+  // not "none found": the reader is told the legacy one was there and why it did not count
+  assert.match(
+    only.errors[0]!,
+    /no signature was found for the artifact \(1 in the legacy format was left out: signatureFormat is bundle\)/,
+  );
+  const legacyOnly = await load(
+    `  images: [{glob: "${reg.host}/team/api:**"}]\n  authorities:\n    - signatureFormat: legacy\n      keyless: ${who('alice@example.com')}`,
+  );
+  assert.match(
+    (await decideImage(legacyOnly, signedByAlice.tagRef)).errors[0]!,
+    /\(1 in the bundle format was left out: signatureFormat is legacy\)/,
+  );
+  // nothing left out: the plain message
+  const anyBundle = await load(
+    `  images: [{glob: "${reg.host}/team/**"}]\n  authorities:\n    - signatureFormat: bundle\n      keyless: ${who('bob@example.com')}`,
+  );
+  assert.match(
+    (await decideImage(anyBundle, unsigned.tagRef)).errors[0]!,
+    /no signature was found for the artifact$/,
+  );
 });
 
 test(
