@@ -32,6 +32,14 @@ export const POLICY_INPUTS: Record<string, string> = {
  */
 export const POLICY_PARTS = ['spec', 'metadata', 'typemeta', 'config'] as const;
 export type PolicyPart = (typeof POLICY_PARTS)[number];
+/** The spec.policy field that includes each part (policy-controller's names). */
+export const PART_FLAGS: Record<PolicyPart, string> = {
+  spec: 'includeSpec',
+  metadata: 'includeObjectMeta',
+  typemeta: 'includeTypeMeta',
+  config: 'fetchConfigFile',
+};
+
 /** The parts that come from the admitted object. */
 export type ObjectPart = Exclude<PolicyPart, 'config'>;
 

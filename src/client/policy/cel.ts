@@ -9,7 +9,9 @@ import { invalid, SignetError, verificationFailed } from '../../core/errors.ts';
 import {
   environmentFor,
   firstLine,
+  PART_FLAGS,
   POLICY_INPUTS,
+  POLICY_PARTS,
   scopeParts,
   STATEMENT_INPUTS,
   type CelScope,
@@ -32,6 +34,16 @@ export interface CelCondition {
   evaluate(input: Record<string, unknown>, deadline?: number): Promise<boolean>;
 }
 
+/** An unknown variable that is a part the policy did not include: say which flag includes it. */
+function partHint(error: unknown, scope: CelScope): string {
+  const name = /Unknown variable: (\w+)/.exec(firstLine(error))?.[1];
+  const part = POLICY_PARTS.find((p) => p === name);
+  if (part === undefined) return '';
+  return scope === 'statement'
+    ? ` (${part} is seen by spec.policy with ${PART_FLAGS[part]}: true, not by an attestation's condition)`
+    : ` (${part} is seen only with ${PART_FLAGS[part]}: true in spec.policy)`;
+}
+
 /** Compiles and type-checks `source`; errors name `field` and say what is wrong. */
 export function compileCondition(source: string, scope: CelScope, field: string): CelCondition {
   if (source.trim() === '') throw invalid(field, 'is an empty CEL expression');
@@ -43,7 +55,10 @@ export function compileCondition(source: string, scope: CelScope, field: string)
     throw invalid(field, `CEL expression does not compile: ${firstLine(e)}`, e);
   }
   if (!checked.valid)
-    throw invalid(field, `CEL expression does not compile: ${firstLine(checked.error)}`);
+    throw invalid(
+      field,
+      `CEL expression does not compile: ${firstLine(checked.error)}${partHint(checked.error, scope)}`,
+    );
   if (checked.type !== 'bool' && checked.type !== 'dyn')
     throw invalid(
       field,

@@ -19,7 +19,7 @@ import { anchoredRegExp, type IdentityPolicy, type Matcher } from '../verify/pol
 import type { VerifyOptions } from '../verify/verifier.ts';
 import { predicateTypeOf } from '../sign/predicate.ts';
 import { compileCondition, type CelCondition } from './cel.ts';
-import { policyScope, type PolicyPart } from './cel-env.ts';
+import { PART_FLAGS, POLICY_PARTS, policyScope, type PolicyPart } from './cel-env.ts';
 import { compileImageGlob, compilePathGlob } from './glob.ts';
 import { parseReference } from '../../core/oci/reference.ts';
 import type {
@@ -275,12 +275,10 @@ function checkResourceMatch(resource: string, group: string, version: string, p:
 }
 
 /** spec.policy's booleans naming what else its condition sees (policy-controller's). */
-const INCLUDE_FLAGS: ReadonlyArray<[string, PolicyPart]> = [
-  ['includeSpec', 'spec'],
-  ['includeObjectMeta', 'metadata'],
-  ['includeTypeMeta', 'typemeta'],
-  ['fetchConfigFile', 'config'],
-];
+const INCLUDE_FLAGS: ReadonlyArray<[string, PolicyPart]> = POLICY_PARTS.map((p) => [
+  PART_FLAGS[p],
+  p,
+]);
 
 /**
  * `policy: {type, data}`: CEL only; CUE and Rego are refused by name. A policy's (spec.policy)

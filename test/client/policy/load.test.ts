@@ -446,11 +446,11 @@ test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta, fetchConfigFi
   // Without the flag, the part is not there to name.
   await refused(
     policy('', 'metadata.namespace == "prod"'),
-    /spec\.policy\.data: CEL expression does not compile/,
+    /spec\.policy\.data: CEL expression does not compile: Unknown variable: metadata \(metadata is seen only with includeObjectMeta: true in spec\.policy\)$/,
   );
   await refused(
     policy('includeSpec: true, ', 'typemeta.kind == "Pod"'),
-    /spec\.policy\.data: CEL expression does not compile/,
+    /spec\.policy\.data: CEL expression does not compile: .*\(typemeta is seen only with includeTypeMeta: true in spec\.policy\)$/,
   );
   await refused(policy('includeSpec: false, ', 'has(spec.containers)'), /does not compile/);
   await refused(
@@ -461,12 +461,24 @@ test('spec.policy includeSpec, includeObjectMeta, includeTypeMeta, fetchConfigFi
     policy('', 'has(config["linux/amd64"])'),
     /spec\.policy\.data: CEL expression does not compile/,
   );
+  await refused(
+    policy('', 'config["linux/amd64"].os == "linux"'),
+    /spec\.policy\.data: CEL expression does not compile: .*\(config is seen only with fetchConfigFile: true in spec\.policy\)$/,
+  );
   const withConfig = await loadPolicies(
     [file(policy('fetchConfigFile: true, ', 'config["linux/amd64"].os == "linux"'))],
     { defaultTrust: trust },
   );
   assert.deepEqual(withConfig[0]!.includes, ['config']);
   // An attestation's condition sees its statement, not the object.
+  await refused(
+    doc(
+      `${GOOD_SPEC}\n      attestations:\n        - name: prov\n          predicateType: slsaprovenance1\n          policy: {type: cel, data: "spec.replicas > 1"}`,
+    ),
+    /attestations\[0\]\.policy\.data: .*Unknown variable: spec \(spec is seen by spec\.policy with includeSpec: true, not by an attestation's condition\)$/,
+  );
+  // a name that is no part gets no hint
+  await refused(policy('', 'nothing == 1'), /Unknown variable: nothing$/);
   await refused(
     doc(
       `${GOOD_SPEC}\n      attestations:\n        - name: prov\n          predicateType: slsaprovenance1\n          policy: {type: cel, includeSpec: true, data: "true"}`,
