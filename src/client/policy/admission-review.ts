@@ -84,8 +84,10 @@ export function podSpecImages(spec: Obj, path: string, pointer: string): Contain
       const p = `${path}.${list}[${i}]`;
       if (!isObj(c)) throw invalid(p, 'must be an object');
       const image = c.image;
-      if (typeof image !== 'string' || image === '')
+      if (image === undefined || image === null || image === '')
         throw invalid(`${p}.image`, 'is missing: every container must name its image');
+      if (typeof image !== 'string')
+        throw invalid(`${p}.image`, `must be a string, found ${JSON.stringify(image)}`);
       out.push({ field: `${p}.image`, pointer: `${pointer}/${list}/${i}/image`, image });
     });
   }
@@ -111,6 +113,8 @@ export function podSpecImages(spec: Obj, path: string, pointer: string): Contain
   }
   return out;
 }
+
+const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
 
 const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets']);
 
@@ -152,6 +156,12 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const uid = text(req, 'uid', 'request');
   if (uid === '') throw invalid('request.uid', 'must not be empty');
   const operation = text(req, 'operation', 'request');
+  // The API server sends only these; anything else is not a review to guess about.
+  if (!OPERATIONS.includes(operation))
+    throw invalid(
+      'request.operation',
+      `must be one of ${OPERATIONS.join(', ')}, found ${JSON.stringify(operation)}`,
+    );
   const res = field(req, 'resource', 'request');
   const resource: ResourceInfo = {
     group: text(res, 'group', 'request.resource', false),

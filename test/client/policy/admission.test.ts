@@ -546,6 +546,19 @@ test('malformed reviews are clear denials and the server keeps running', opts, a
       /request\.object\.spec\.containers: must be a list/,
     ],
     [review('Pod', { containers: [{ name: 'x' }] }), /containers\[0\]\.image: is missing/],
+    [
+      review('Pod', { containers: [{ name: 'x', image: 5 }] }),
+      /containers\[0\]\.image: must be a string, found 5$/,
+    ],
+    // an operation the API server never sends is not decided as a CREATE (or let through)
+    [
+      review('Pod', pod(good.ref), { operation: 'PATCH' }),
+      /request\.operation: must be one of CREATE, UPDATE, DELETE, CONNECT, found "PATCH"$/,
+    ],
+    [
+      review('Pod', pod(good.ref), { operation: 'create' }),
+      /request\.operation: must be one of .*found "create"$/,
+    ],
     [review('Pod', pod('NOT A REFERENCE')), /is not an image reference/],
   ] as const;
   for (const [body, re] of bad) {
