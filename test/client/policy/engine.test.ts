@@ -629,6 +629,23 @@ test('a condition running long holds up neither the event loop nor the condition
   assert.ok(Date.now() - t0 < 10_000, 'the slow one stopped at its deadline');
 });
 
+test('a condition typed dyn loads, and fails (denies) when it returns something other than a bool', async () => {
+  const cond = compileCondition('predicate.approved', 'statement', 'policy.data');
+  const input = (approved: unknown) => ({
+    predicateType: 't',
+    predicate: { approved },
+    subject: [],
+    type: 't',
+  });
+  assert.equal(await cond.evaluate(input(true)), true);
+  assert.equal(await cond.evaluate(input(false)), false);
+  for (const v of ['yes', 1, null, ['x']])
+    await assert.rejects(cond.evaluate(input(v)), (e: Error) => {
+      assert.match(e.message, /^condition returned \w+, not a bool$/);
+      return true;
+    });
+});
+
 test('a condition may run for as long as a distant deadline allows (beyond one timer)', async () => {
   // 40^3 steps: tens of milliseconds of work.
   const cond = compileCondition(nestedComprehensions(3), 'statement', 'policy.data');
