@@ -293,7 +293,9 @@ test('a detached signature that was logged verifies without its bundle: the entr
     }
   ).tlogs[0]!.baseUrl;
   const write = await fetch(`${shard}/api/v1/log/entries`, { method: 'POST', body: '{}' });
-  assert.equal(write.status, 404, 'no admission under a shard URL');
+  // no admission under a shard URL: its entries path only reads (405, Allow: GET, HEAD)
+  assert.equal(write.status, 405);
+  assert.equal(write.headers.get('allow'), 'GET, HEAD');
   // --offline cannot look it up, and says so
   const o = await run(['verify-blob', '--server', url, '--offline', ...detached, 'a.txt']);
   assert.equal(o.status, 12, o.stderr);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorKind, quoteInput, SignetError } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
+import { allowedMethods } from './allowed-methods.ts';
 
 const STATUS: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -150,16 +151,28 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
     else request.log.error({ err: error }, 'internal error');
     return sendError(reply, new SignetError('internal', 'INTERNAL', 'internal server error'));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // Not routed, yet served under other methods: not "not found" but RFC 9110 §15.5.6, 405
+    // with the methods it takes in Allow.
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        new SignetError(
+          'unsupported',
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`,
+        ),
+        405,
+      );
+    }
+    return sendError(
       reply,
-      new SignetError(
-        'not-found',
-        'NOT_FOUND',
-        `no route for ${request.method} ${request.url.split('?')[0]}`,
-      ),
-    ),
-  );
+      new SignetError('not-found', 'NOT_FOUND', `no route for ${request.method} ${path}`),
+    );
+  });
 }
 
 /** The request's fault (its body or fields), except a body too large to read at all. */
