@@ -2,7 +2,7 @@
  * `signet monitor --config FILE`: the identities to watch for, in rekor-monitor's shape
  * (mon:pkg/notifications IdentityMonitorConfiguration), YAML or JSON:
  *
- *   startIndex: 0            # optional: where to start the first time (default: the log's size)
+ *   startIndex: 0            # optional: where to start the first time (default: the log's size; at most that)
  *   endIndex: 1000           # optional: stop there
  *   monitoredValues:
  *     certIdentities:        # certificate SAN, and optionally the OIDC issuer

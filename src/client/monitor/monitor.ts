@@ -120,6 +120,8 @@ export class Monitor {
       try {
         await this.#passLog(src, r);
       } catch (e) {
+        // The config's mistake, not this log's: the run stops with it.
+        if (e instanceof SignetError && e.code === 'START_INDEX_BEYOND_LOG') throw e;
         r.errors++;
         this.#report({ level: 'error', log: src.url, error: (e as Error).message });
       }
@@ -313,13 +315,23 @@ export class Monitor {
     head: LogHead,
   ): Promise<{ position: number; range: CompactRange | undefined }> {
     const from = this.#o.config.startIndex;
+    const size = src.firstIndex + head.size;
+    // An index the log has not reached is a mistake in the config, not a wait for the log
+    // (rekor-monitor refuses a start after the end too); the log's size itself is the next entry.
+    if (from !== undefined && from > size)
+      throw new SignetError(
+        'invalid-input',
+        'START_INDEX_BEYOND_LOG',
+        `${from} is beyond the end of ${src.url}, whose tree size is ${size} (startIndex may be at most ${size}, the index of its next entry)`,
+        { field: 'startIndex' },
+      );
     if (from !== undefined && from < src.firstIndex)
       this.#report({
         level: 'warn',
         log: src.url,
         message: `startIndex ${from} is in an inactive shard, which is not read: reading from ${src.firstIndex}, the active shard's first entry`,
       });
-    let p = Math.min(from === undefined ? head.size : this.#position(src, from), head.size);
+    let p = from === undefined ? head.size : this.#position(src, from);
     if (p === head.size) return { position: p, range: p === 0 ? new CompactRange() : undefined };
     if (p === 0) return { position: 0, range: new CompactRange() };
     if (isPowerOfTwo(p)) {
