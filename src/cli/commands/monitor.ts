@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { addBool } from '../options.ts';
 import type { MonitorFlags } from '../../client/monitor/setup.ts';
+import type { PassResult } from '../../client/monitor/monitor.ts';
 
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -26,6 +27,18 @@ export function parseInterval(text: string): number {
   if (ms < 1000 || ms > MAX_INTERVAL_MS)
     throw invalid('--interval', `"${text}" is not between 1s and 24 days`);
   return Math.round(ms);
+}
+
+/**
+ * `--once`'s exit code. A failed log check wins over an identity match: a log that misbehaved
+ * (3) or could not be checked (1) leaves the pass's view of it unproven, which is what the
+ * caller must hear first (rekor-monitor stops a run whose consistency check fails before it
+ * searches identities). The matches are printed all the same.
+ */
+export function onceExitCode(r: PassResult): number {
+  if (r.problems > 0) return 3;
+  if (r.errors > 0) return 1;
+  return r.matched > 0 ? 2 : 0;
 }
 
 export function registerMonitor(program: Command): void {
@@ -70,7 +83,7 @@ export function registerMonitor(program: Command): void {
   addBool(
     cmd,
     'once',
-    'one pass, then exit: 0 nothing found, 2 an identity matched, 3 a log misbehaved, 1 an error (--once=false: keep polling)',
+    'one pass, then exit: 3 a log misbehaved, else 1 a log could not be checked or an alert not delivered, else 2 an identity matched, else 0 (--once=false: keep polling)',
   );
   cmd
     .option(
@@ -83,7 +96,7 @@ export function registerMonitor(program: Command): void {
       const monitor = await monitorFromFlags(flags);
       if (flags.once) {
         const r = await monitor.pass();
-        process.exitCode = r.problems > 0 ? 3 : r.matched > 0 ? 2 : r.errors > 0 ? 1 : 0;
+        process.exitCode = onceExitCode(r);
         return;
       }
       let stop = false;

@@ -1,0 +1,101 @@
+/**
+ * `signet monitor --once` exit codes when several things happen in one pass: a log that could
+ * not be checked (1) wins over an identity matched in another log (2), whose alert is printed
+ * all the same; a misbehaving log (3) wins over both. (README "Watch the log for your identity".)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { tempStack, stackToken } from '../../helpers/stack.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { onceExitCode } from '../../../src/cli/commands/monitor.ts';
+
+const cli = (args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      ['src/cli/main.ts', 'monitor', '--once', ...args],
+      { encoding: 'utf8' },
+      (err, stdout, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    ),
+  );
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('an unreachable log wins over an identity match in another log: exit 1, and the match is printed', async () => {
+  const stack = await tempStack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-exit-'));
+  try {
+    const ctx = await setupSigning({
+      server: stack.url,
+      identityToken: await stackToken(stack.url),
+      rekorVersion: 2,
+      interactive: 'never',
+      env: {},
+    });
+    await signArtifact(new TextEncoder().encode('watched'), ctx);
+    const rootFile = path.join(dir, 'root.json');
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    const root = JSON.parse(fs.readFileSync(rootFile, 'utf8')) as {
+      tlogs: Array<{ baseUrl: string }>;
+      ctlogs: Array<{ baseUrl: string }>;
+    };
+    const shard = root.tlogs[0]!.baseUrl;
+    const ctlog = root.ctlogs[0]!.baseUrl;
+    const config =
+      'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
+    const base = ['--trusted-root', rootFile, '--config', config, '--log', shard, '--log', ctlog];
+
+    // Both logs answer: the entry and its precertificate match.
+    const both = await cli([...base, '--state', path.join(dir, 'both.json')]);
+    assert.equal(both.status, 2, both.stderr);
+    assert.equal(both.stdout.trim().split('\n').length, 2, both.stdout);
+
+    // The CT log does not answer: the transparency log's match is printed, and the exit says
+    // that a log went unchecked.
+    const down = `http://127.0.0.1:${await closedPort()}`;
+    const one = await cli([
+      ...base,
+      '--state',
+      path.join(dir, 'one.json'),
+      '--read-from',
+      `${ctlog}=${down}`,
+    ]);
+    assert.equal(one.status, 1, one.stderr);
+    const alerts = one.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; log: string });
+    assert.deepEqual(
+      alerts.map((a) => [a.type, a.log]),
+      [['identity', shard]],
+    );
+    assert.match(one.stderr, /"level":"error"/);
+  } finally {
+    await stack.close();
+  }
+});
+
+test('onceExitCode: 3 a misbehaving log, else 1 an unchecked log, else 2 a match, else 0', () => {
+  const r = (problems: number, errors: number, matched: number) =>
+    onceExitCode({ problems, errors, matched, entries: 0 });
+  assert.equal(r(1, 1, 1), 3);
+  assert.equal(r(1, 0, 1), 3);
+  assert.equal(r(0, 1, 1), 1);
+  assert.equal(r(0, 1, 0), 1);
+  assert.equal(r(0, 0, 1), 2);
+  assert.equal(r(0, 0, 0), 0);
+});
