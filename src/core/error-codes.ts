@@ -88,6 +88,7 @@ export type ErrorCode =
   | 'NOTE_SIGNATURE'
   | 'NOT_AN_ATTESTATION'
   | 'NOT_A_BACKUP'
+  | 'NOT_A_REGISTRY'
   | 'NOT_A_SIGNATURE'
   | 'NOT_DSSE'
   | 'NOT_EMPTY'

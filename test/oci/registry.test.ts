@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
@@ -159,6 +160,68 @@ test(
     }
   },
 );
+
+test('a web server taken for a registry: one line saying it is not an OCI registry, naming the host; exit 1, not 11 ("no such image")', async () => {
+  const identity = [
+    'verify',
+    '--certificate-identity',
+    'dev@signet.local',
+    '--certificate-oidc-issuer',
+    `${stack.url}/oidc`,
+    '--trusted-root',
+    'root.json',
+  ];
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // 404 to everything, as a plain HTTP server does; then 404 pages and a home page at /v2/
+  for (const [name, handler, why] of [
+    [
+      'plain 404',
+      (_q: IncomingMessage, res: ServerResponse) => res.writeHead(404).end('Not Found'),
+      'answered HTTP 404, where a registry answers 200',
+    ],
+    [
+      'web site',
+      (q: IncomingMessage, res: ServerResponse) =>
+        res
+          .writeHead(q.url === '/v2/' ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<html><body>Not here</body></html>'),
+      'answered a web page \\(text/html\\)',
+    ],
+  ] as const) {
+    const web = await server(handler);
+    try {
+      const not = (image: string) =>
+        new RegExp(
+          `^error: ${esc(image)}: the server at ${esc(web.host)} is not an OCI registry: GET ${esc(`http://${web.host}/v2/`)} ${why}$`,
+        );
+      for (const args of [
+        [...identity, `${web.host}/x/y:tag`],
+        [...identity, `${web.host}/x/y@${digest}`],
+        ['triangulate', `${web.host}/x/y:tag`],
+        ['tree', `${web.host}/x/y:tag`],
+      ]) {
+        const r = await run(args);
+        assert.equal(r.status, 1, `${name}: ${args.join(' ')}: ${r.stderr}`);
+        assert.match(oneError(r.stderr), not(args.at(-1)!), name);
+      }
+    } finally {
+      await web.close();
+    }
+  }
+  // A registry whose 404 carries no error body is still a registry: its /v2/ answers 200.
+  const terse = await server((q, res) => {
+    if (q.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else res.writeHead(404).end();
+  });
+  try {
+    const r = await run([...identity, `${terse.host}/x/y:tag`]);
+    assert.equal(r.status, 11, r.stderr);
+    assert.match(oneError(r.stderr), /x\/y:tag: no such image: .* has no tag tag$/);
+  } finally {
+    await terse.close();
+  }
+});
 
 test(
   'malformed and oversized manifests, and a registry serving the wrong digest',

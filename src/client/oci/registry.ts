@@ -104,6 +104,25 @@ function wantsTls(e: unknown): boolean {
   return causeCode(e)?.startsWith('HPE_') === true && Buffer.isBuffer(raw) && raw.includes(said);
 }
 
+/** The media type of an answer, without parameters. */
+function contentType(res: HttpResponse): string {
+  return res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+}
+
+/**
+ * An error answer only a registry gives: its API version header, or the distribution-spec error
+ * body `{"errors": [...]}` ("error codes"), which registries send with a 404.
+ */
+function isRegistryAnswer(res: HttpResponse): boolean {
+  if (res.headers.get('docker-distribution-api-version')?.startsWith('registry/')) return true;
+  try {
+    const j = parseJsonText(res.body, 'error answer') as { errors?: unknown } | null;
+    return Array.isArray(j?.errors);
+  } catch {
+    return false;
+  }
+}
+
 export function isLoopback(host: string): boolean {
   const h = host.replace(/:\d+$/, '');
   return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
@@ -202,6 +221,8 @@ export class Repository {
   private credentials: Promise<Credentials | undefined> | undefined;
   /** Authorization header per access ("pull" or "pull,push"). */
   private readonly auth = new Map<string, string>();
+  /** requireRegistry's answer: the server was asked once whether it is a registry. */
+  private registryChecked: Promise<void> | undefined;
 
   constructor(registry: string, repository: string, opts: RegistryOptions = {}) {
     this.registry = registry;
@@ -515,14 +536,14 @@ export class Repository {
     });
     if (res.status === 304 && known) return known;
     if (res.status === 404) {
+      if (!isRegistryAnswer(res)) await this.requireRegistry();
       if (!byDigest) rememberTag(key, undefined);
       return undefined;
     }
-    const ct = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+    const ct = contentType(res);
     if (ct === 'text/html')
-      throw invalid(
-        what,
-        `${this.service()} answered a web page (text/html), not a manifest: is ${this.base} a registry?`,
+      throw this.notARegistry(
+        `GET ${this.base}/v2/${this.repository}/manifests/${reference} answered a web page (text/html), not a manifest`,
       );
     const digest = digestOf(res.body);
     if (reference.includes(':') && reference !== digest.text)
@@ -536,6 +557,38 @@ export class Repository {
     contentCache.set(byDigestKey(digest.text), { bytes: res.body, mediaType: m.mediaType });
     if (!byDigest) rememberTag(key, digest.text);
     return { bytes: res.body, mediaType: m.mediaType, digest };
+  }
+
+  /**
+   * A 404 that is not in a registry's shape: is the server one at all? Every registry answers
+   * `GET /v2/` with 200, or 401 to ask for credentials (distribution-spec, "end-1"); a web server
+   * answers 404 or a page, and "no such image" would send the user looking for a tag. Asked once.
+   */
+  private requireRegistry(): Promise<void> {
+    this.registryChecked ??= (async () => {
+      const url = `${this.base}/v2/`;
+      const res = await this.send({
+        service: this.service(),
+        method: 'GET',
+        url,
+        accept: 'application/json',
+        allow: [401, 404],
+        maxBytes: 64 * 1024,
+      });
+      if (res.status === 404)
+        throw this.notARegistry(`GET ${url} answered HTTP 404, where a registry answers 200`);
+      if (contentType(res) === 'text/html')
+        throw this.notARegistry(`GET ${url} answered a web page (text/html)`);
+    })();
+    return this.registryChecked;
+  }
+
+  private notARegistry(why: string): SignetError {
+    return new SignetError(
+      'unavailable',
+      'NOT_A_REGISTRY',
+      `the server at ${this.registry} is not an OCI registry: ${why}`,
+    );
   }
 
   /** PUT a manifest by tag or digest. Returns the OCI-Subject header (the registry keeps referrers). */
