@@ -76,6 +76,26 @@ test('verify-blob accepts a good bundle with cosign flags (regexp and GitHub fla
     root,
   ]);
   assert.equal(r.status, 0, r.stderr);
+  // Go's text anchors, as cosign users write them; \Z is not Go's
+  const re2 = (re: string) => [
+    'verify-blob',
+    artifact,
+    '--bundle',
+    happy,
+    '--certificate-identity-regexp',
+    re,
+    '--certificate-oidc-issuer',
+    ISS,
+    '--trusted-root',
+    root,
+  ];
+  r = run(re2('\\Ahttps://github\\.com/sigstore-conformance/.*\\z'));
+  assert.equal(r.status, 0, r.stderr);
+  failsClearly(
+    re2('\\Ahttps://github\\.com/sigstore-conformance/.*\\Z'),
+    /^error: --certificate-identity-regexp: is not a valid regular expression: \\Z is not RE2 \(Go\) syntax; \\z is the end of the text$/,
+  );
+  failsClearly(re2('\\Agithub\\.com/sigstore-conformance/.*\\z'), /not to a value matching/, 12);
   failsClearly(
     [
       'verify-blob',

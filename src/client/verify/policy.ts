@@ -40,7 +40,7 @@ export interface IdentityPolicy {
  * Go's (RE2's) leading flag group, common in cosign and rekor-monitor configs, becomes the
  * JavaScript flag: `(?i)` ignores case, `(?s)` lets `.` match a newline. `(?m)` is refused, since
  * its `^` and `$` would match at any line and no longer anchor the whole value, and so is `(?U)`,
- * which JavaScript has no flag for.
+ * which JavaScript has no flag for. Its text anchors `\A` and `\z` are taken (re2TextAnchors).
  */
 export function anchoredRegExp(source: string, flag: string): RegExp {
   let body = source;
@@ -57,12 +57,44 @@ export function anchoredRegExp(source: string, flag: string): RegExp {
     }
     body = source.slice(lead[0].length);
   }
+  body = re2TextAnchors(body, flag);
   try {
     new RegExp(body, flags);
     return new RegExp(`^(?:${body})$`, flags);
   } catch (e) {
     throw invalid(flag, `is not a valid regular expression: ${(e as Error).message}`, e);
   }
+}
+
+/**
+ * RE2's text anchors, as cosign users anchor by hand (`\Ahttps://github\.com/org/.*\z`):
+ * `\A` (start of text) and `\z` (end of text) are JavaScript's `^` and `$` without the m flag,
+ * which is never set (RE2 syntax: "Empty strings"). `\Z` is not RE2's (Perl's and Python's
+ * "end, or before a final newline"): refused, not guessed. Escapes inside a class are left to
+ * the JavaScript parser, which refuses these there as RE2 does.
+ */
+function re2TextAnchors(source: string, flag: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\' && i + 1 < source.length) {
+      const next = source[++i]!;
+      if (!inClass && next === 'A') out += '^';
+      else if (!inClass && next === 'z') out += '$';
+      else if (!inClass && next === 'Z')
+        throw invalid(
+          flag,
+          'is not a valid regular expression: \\Z is not RE2 (Go) syntax; \\z is the end of the text',
+        );
+      else out += c + next;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    out += c;
+  }
+  return out;
 }
 
 export function exact(value: string): Matcher {

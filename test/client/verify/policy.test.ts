@@ -197,6 +197,37 @@ test("Go's leading (?i) and (?s) become flags; the value is still matched whole"
   assert.throws(() => anchoredRegExp('a(?i)b', 'r'), /not a valid regular expression/);
 });
 
+test("Go's \\A and \\z (start and end of the text) anchor as ^ and $; \\Z, not RE2's, is refused", () => {
+  const wf = anchoredRegExp('\\Ahttps://github\\.com/org/.*\\z', '--certificate-identity-regexp');
+  assert.equal(
+    wf.test('https://github.com/org/repo/.github/workflows/r.yml@refs/heads/main'),
+    true,
+  );
+  assert.equal(wf.test('xhttps://github.com/org/repo'), false);
+  assert.equal(wf.test('https://github.com/organisation/repo'), false);
+  // \z is the very end: not before a final newline (that would be \Z)
+  const z = anchoredRegExp('\\Adev@signet\\.local\\z', 'r');
+  assert.equal(z.test('dev@signet.local'), true);
+  assert.equal(z.test('dev@signet.local\n'), false);
+  assert.equal(z.test('dev@signet.local.evil'), false);
+  // (the whole-value anchor would hide a \z taken as \Z above; here nothing may follow it)
+  assert.equal(anchoredRegExp('dev@signet\\.local\\z\\n?', 'r').test('dev@signet.local\n'), false);
+  assert.equal(anchoredRegExp('(?s)\\Adev@.*\\z', 'r').test('dev@x\n'), true);
+  // Only where they are anchors: an escaped backslash then A is text, and in a class the
+  // escape is no anchor (refused, as RE2 refuses it).
+  assert.equal(anchoredRegExp('a\\\\Az', 'r').test('a\\Az'), true);
+  assert.equal(anchoredRegExp('a\\\\Az', 'r').test('az'), false);
+  for (const inClass of ['[\\A]x', '[a\\z]'])
+    assert.throws(() => anchoredRegExp(inClass, 'r'), /r: is not a valid regular expression/);
+  // One anchor of the two is enough; the other end is still anchored for you.
+  assert.equal(anchoredRegExp('\\Adev@.*', 'r').test('dev@signet.local'), true);
+  assert.equal(anchoredRegExp('.*@signet\\.local\\z', 'r').test('x@signet.local.evil'), false);
+  assert.throws(() => anchoredRegExp('\\Adev@signet\\.local\\Z', '--certificate-identity-regexp'), {
+    message:
+      '--certificate-identity-regexp: is not a valid regular expression: \\Z is not RE2 (Go) syntax; \\z is the end of the text',
+  });
+});
+
 test('a regexp cannot close the group that anchors it: it is refused, not matched partly', () => {
   const m = cert({ type: 'email', value: 'mallory@evil.example' }, { 8: ISS });
   // Wrapped as ^(?:…)$, this text would read ^(?:alice@example\.com)|(.*)$: "anything".
