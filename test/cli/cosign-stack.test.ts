@@ -302,6 +302,62 @@ test('a detached signature that was logged verifies without its bundle: the entr
   assert.match(o.stderr, /looked up online, and --offline forbids that/);
 });
 
+test("a detached signature's failures name the signature (or the flag's file), not a bundle it does not have", async () => {
+  // logged.sig and logged.pem: the detached outputs signed in the test above
+  assert.ok(fs.existsSync(path.join(dir, 'logged.sig')), 'the test above signed');
+  const errorOf = async (args: string[]) => {
+    const r = await run(['verify-blob', '--server', url, '--signature', 'logged.sig', ...args]);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.doesNotMatch(lines[0]!, /bundle/, lines[0]);
+    return { status: r.status, line: lines[0]! };
+  };
+  const cert = ['--certificate', 'logged.pem'];
+  const ts = await errorOf([...cert, ...who(), '--use-signed-timestamps', 'a.txt']);
+  assert.equal(ts.status, 12);
+  assert.equal(
+    ts.line,
+    'error: the signature has 0 verified RFC 3161 timestamps; 1 is required (--use-signed-timestamps)',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'stranger.pub'),
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    }),
+  );
+  const key = await errorOf([...cert, '--key', 'stranger.pub', 'a.txt']);
+  assert.equal(key.status, 12);
+  assert.equal(key.line, "error: the signature's certificate has a key other than the key given");
+  // CA certificates come from --certificate-chain's file: its errors name it
+  const leafAsChain = await errorOf([
+    ...cert,
+    '--certificate-chain',
+    'logged.pem',
+    ...who(),
+    'a.txt',
+  ]);
+  assert.equal(leafAsChain.status, 12);
+  assert.match(
+    leafAsChain.line,
+    /^error: --certificate-chain logged\.pem carries a certificate \(".*"\) that is not part of the trusted CA chain$/,
+  );
+  const trusted = JSON.parse(fs.readFileSync(path.join(dir, 'stack-root.json'), 'utf8')) as {
+    certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }>;
+  };
+  const rootDer = trusted.certificateAuthorities[0]!.certChain.certificates.at(-1)!.rawBytes;
+  fs.writeFileSync(
+    path.join(dir, 'ca-root.pem'),
+    `-----BEGIN CERTIFICATE-----\n${rootDer.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`,
+  );
+  const root = await errorOf([...cert, '--certificate-chain', 'ca-root.pem', ...who(), 'a.txt']);
+  assert.equal(root.status, 12);
+  assert.match(
+    root.line,
+    /^error: --certificate-chain ca-root\.pem carries a self-signed root certificate \(".*"\); roots come only from the trusted root$/,
+  );
+});
+
 test('bundle create from a signature and certificate: with --ignore-tlog it verifies only with --insecure-ignore-tlog; without, the entry is found in the log (Rekor v2 or v1 written); bundle upgrade', async () => {
   const s = await run([
     'sign-blob',

@@ -253,6 +253,23 @@ test(
     const d = await run([...byKey, '--signature', 'twin.sig', '--payload', 'twin.json', twin.ref]);
     assert.equal(d.status, 0, d.stderr);
     assert.equal((JSON.parse(d.stdout) as { valid: number }).valid, 1);
+    // what it lacks is the signature's, not a bundle's: it has none
+    const untimed = await run([
+      ...byKey,
+      '--use-signed-timestamps',
+      '--signature',
+      'twin.sig',
+      '--payload',
+      'twin.json',
+      twin.ref,
+    ]);
+    assert.equal(untimed.status, 12, untimed.stderr);
+    const line = oneError(untimed.stderr);
+    assert.match(
+      line,
+      /: no matching signatures: 1 found, 1 tried, 0 valid \(--signature twin\.sig: the signature has 0 verified RFC 3161 timestamps; 1 is required \(--use-signed-timestamps\)\)$/,
+    );
+    assert.doesNotMatch(line, /bundle/);
     // the payload left out is the generated one; the signature as base64 text works as a file does
     const text = fs.readFileSync(path.join(dir, 'twin.sig'), 'utf8');
     const t = await run([...byKey, '--signature', text, twin.ref]);

@@ -144,7 +144,7 @@ async function imageVerifier(
   flags: ImageVerifyFlags,
   attestations: boolean,
 ): Promise<(image: string | undefined) => Promise<void>> {
-  const { signerPolicy, loadTrustedRoot, witnessPolicy, verifyOptionsFrom } =
+  const { signerPolicy, loadTrustedRoot, witnessPolicy, verifyOptionsFrom, detachedNames } =
     await import('../../client/verify/setup.ts');
   // Only what verification needs (not the signing side): this is every start of `verify`.
   const [verify, report, { MAX_REFERRERS }] = await Promise.all([
@@ -189,6 +189,7 @@ async function imageVerifier(
       // --insecure-ignore-tlog, --insecure-ignore-sct, --use-signed-timestamps, as for a blob.
       verify: (bundle) => ({
         ...verifyOptionsFrom(flags, bundle),
+        ...(flags.signature !== undefined ? { names: detachedNames(flags) } : {}),
         ...(flags.checkClaims ? {} : { checkClaims: false }),
         ...(witnesses ? { witnesses } : {}),
       }),

@@ -502,7 +502,31 @@ export async function verifyFromFlags(
       'NOT_AN_ATTESTATION',
       'the bundle holds a plain signature, not an attestation; use verify-blob',
     );
-  return verifyWith(bundle, artifact, root, policy, flags, witnesses, opts);
+  return verifyWith(
+    bundle,
+    artifact,
+    root,
+    policy,
+    flags,
+    witnesses,
+    detached ? { ...opts, names: detachedNames(flags) } : opts,
+  );
+}
+
+/**
+ * How a detached `--signature`'s failures name what failed: it is no bundle (cosign's legacy
+ * signature), and CA certificates given with it came from a flag's file.
+ */
+export function detachedNames(
+  flags: Pick<VerifyFlags, 'certificate' | 'certificateChain'>,
+): NonNullable<VerifyOptions['names']> {
+  return {
+    subject: 'the signature',
+    chain:
+      flags.certificateChain !== undefined
+        ? `--certificate-chain ${flags.certificateChain}`
+        : `--certificate ${flags.certificate ?? ''}`.trimEnd(),
+  };
 }
 
 /** A detached signature as bundle parts, with the signer's key and PEM (to find its log entry). */

@@ -117,6 +117,11 @@ export interface VerifyOptions {
    * cosign's --insecure-ignore-tlog. Off by default: a signature then proves nothing about when.
    */
   currentTimeWhenUntimed?: boolean;
+  /**
+   * How errors name what is verified, when it is not a bundle: cosign's detached `--signature`
+   * is "the signature", and the CA certificates given with it are named by their flag and file.
+   */
+  names?: { subject: string; chain: string };
 }
 
 export interface VerifiedTime {
@@ -162,14 +167,21 @@ function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
   return verificationFailed(code, message, cause);
 }
 
+/** What errors call the material verified: "the bundle", unless `names` says otherwise. */
+const subjectOf = (options: VerifyOptions): string => options.names?.subject ?? 'the bundle';
+
 /** The artifact's digest with `alg` (only possible for the digest we were given). */
-function artifactDigest(artifact: Artifact, alg: 'sha256' | 'sha384' | 'sha512'): Uint8Array {
+function artifactDigest(
+  artifact: Artifact,
+  alg: 'sha256' | 'sha384' | 'sha512',
+  subject: string,
+): Uint8Array {
   if (artifact.kind === 'bytes') return digest(alg, artifact.data);
   if (artifact.kind === 'file') return artifact.digest(alg);
   if (artifact.algorithm !== alg)
     throw fail(
       'DIGEST_ALGORITHM',
-      `the bundle was made over a ${alg} digest but the artifact was given by its ${artifact.algorithm} digest; give the file instead`,
+      `${subject} was made over a ${alg} digest but the artifact was given by its ${artifact.algorithm} digest; give the file instead`,
     );
   return artifact.digest;
 }
@@ -213,17 +225,18 @@ export function verifyBundle(
   options: VerifyOptions = {},
 ): VerificationResult {
   const vm = bundle.verificationMaterial;
+  const subject = subjectOf(options);
   if (vm.tlogEntries.length > MAX_TLOG_ENTRIES)
     throw fail(
       'TLOG_TOO_MANY',
-      `the bundle carries ${vm.tlogEntries.length} transparency log entries; at most ${MAX_TLOG_ENTRIES} are verified`,
+      `${subject} carries ${vm.tlogEntries.length} transparency log entries; at most ${MAX_TLOG_ENTRIES} are verified`,
     );
   if (vm.rfc3161Timestamps.length > MAX_TIMESTAMPS)
     throw fail(
       'TIMESTAMP_TOO_MANY',
-      `the bundle carries ${vm.rfc3161Timestamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are verified`,
+      `${subject} carries ${vm.rfc3161Timestamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are verified`,
     );
-  const signer = signerKey(bundle, policy);
+  const signer = signerKey(bundle, policy, subject);
   const signed = checkSignature(bundle, artifact, signer, options);
   const evidence = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
   const expectation: EntryExpectation = {
@@ -260,7 +273,7 @@ export function verifyBundle(
 }
 
 /** The key that signed: the given key for key-signed bundles, else the certificate's. */
-function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
+function signerKey(bundle: Bundle, policy: SignerPolicy, subject: string): SignerKey {
   const vm = bundle.verificationMaterial;
   let leaf: X509Certificate | undefined;
   let untrusted: X509Certificate[] = [];
@@ -269,7 +282,7 @@ function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
     if (policy.kind !== 'key')
       throw fail(
         'NO_CERTIFICATE',
-        'the bundle is signed with a public key, not a certificate, so it cannot prove an identity; verify it with --key',
+        `${subject} is signed with a public key, not a certificate, so it cannot prove an identity; verify it with --key`,
       );
     key = policy.key;
   } else {
@@ -285,10 +298,7 @@ function signerKey(bundle: Bundle, policy: SignerPolicy): SignerKey {
     );
     untrusted = ders.slice(1).map((d, i) => parseCertificateOnce(d, `${field}[${i + 1}]`));
     if (policy.kind === 'key' && !eq(spkiDer(policy.key), leaf.spki))
-      throw fail(
-        'KEY_MISMATCH',
-        'the bundle is signed with a certificate whose key is not the key given',
-      );
+      throw fail('KEY_MISMATCH', `${subject}'s certificate has a key other than the key given`);
     key = leaf.publicKey;
   }
   try {
@@ -316,13 +326,13 @@ function checkSignature(
     const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(scheme);
     if (scheme === 'PKIX_ED25519_PH')
       checkEd25519phHash(ms.messageDigest?.algorithm, options.signatureHash);
-    const digest = artifactDigest(artifact, alg);
+    const digest = artifactDigest(artifact, alg, subjectOf(options));
     // The bundle's messageDigest is an unauthenticated hint; it must still agree with the
     // artifact (sigstore-python#1652: a stale digest must not slip through).
     if (ms.messageDigest && !eq(ms.messageDigest.digest, digest))
       throw fail(
         'MESSAGE_DIGEST_MISMATCH',
-        `the artifact's ${alg} digest ${toHex(digest)} is not the digest the bundle says was signed (${toHex(ms.messageDigest.digest)})`,
+        `the artifact's ${alg} digest ${toHex(digest)} is not the digest ${subjectOf(options)} says was signed (${toHex(ms.messageDigest.digest)})`,
       );
     let ok: boolean;
     const signedHash = options.signatureHash ?? alg;
@@ -340,7 +350,7 @@ function checkSignature(
       ok = verifyDigest(
         key,
         scheme,
-        signedHash === alg ? digest : artifactDigest(artifact, signedHash),
+        signedHash === alg ? digest : artifactDigest(artifact, signedHash, subjectOf(options)),
         signature,
       );
     if (!ok)
@@ -375,7 +385,8 @@ function checkSignature(
     );
   }
   const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
-  const digest = options.checkClaims === false ? undefined : artifactDigest(artifact, alg);
+  const digest =
+    options.checkClaims === false ? undefined : artifactDigest(artifact, alg, subjectOf(options));
   if (digest && subjectsMatching(statement, alg, toHex(digest)).length === 0)
     throw fail(
       'ATTESTATION_SUBJECT',
@@ -533,6 +544,7 @@ function checkThresholds(
   evidence: TimeEvidence[],
   options: VerifyOptions,
 ): void {
+  const subject = subjectOf(options);
   const tlogThreshold = options.tlogThreshold ?? 1;
   const timestampThreshold = options.timestampThreshold ?? 1;
   const logs = distinct(entries.map((e) => e.log));
@@ -540,8 +552,8 @@ function checkThresholds(
     throw fail(
       'TLOG_MISSING',
       logs === entries.length
-        ? `the bundle has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required${entries.length === 0 ? ' (a signature made without a log on purpose verifies with --insecure-ignore-tlog)' : ''}`
-        : `the bundle's ${entries.length} transparency log entries come from ${logs} log${logs === 1 ? '' : 's'}; entries from ${tlogThreshold} distinct logs are required (one log cannot count twice)`,
+        ? `${subject} has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required${entries.length === 0 ? ' (a signature made without a log on purpose verifies with --insecure-ignore-tlog)' : ''}`
+        : `${subject}'s ${entries.length} transparency log entries come from ${logs} log${logs === 1 ? '' : 's'}; entries from ${tlogThreshold} distinct logs are required (one log cannot count twice)`,
     );
   const times = evidence.map((e) => e.time);
   for (let i = 0; i < times.length; i++)
@@ -561,24 +573,24 @@ function checkThresholds(
   if (tsas < signedThreshold)
     throw fail(
       'NO_SIGNED_TIMESTAMP',
-      `the bundle has ${signed.length} verified RFC 3161 timestamp${signed.length === 1 ? '' : 's'}${tsas === signed.length ? '' : ` from ${tsas} timestamp authorit${tsas === 1 ? 'y' : 'ies'}`}; ${signedThreshold} ${signedThreshold === 1 ? 'is' : 'from distinct authorities are'} required (--use-signed-timestamps)`,
+      `${subject} has ${signed.length} verified RFC 3161 timestamp${signed.length === 1 ? '' : 's'}${tsas === signed.length ? '' : ` from ${tsas} timestamp authorit${tsas === 1 ? 'y' : 'ies'}`}; ${signedThreshold} ${signedThreshold === 1 ? 'is' : 'from distinct authorities are'} required (--use-signed-timestamps)`,
     );
   const witnesses = distinct(evidence.map((e) => e.authority));
   if (witnesses < timestampThreshold)
     throw fail(
       'NO_VERIFIED_TIME',
       times.length === 0
-        ? 'the bundle has no verified time of signing (no RFC 3161 timestamp and no signed log entry time); Rekor v2 entries need a timestamp authority'
-        : `the bundle has ${times.length} verified time${times.length === 1 ? '' : 's'} of signing${witnesses === times.length ? '' : ` from ${witnesses} log${witnesses === 1 ? '' : 's'} and timestamp authorities`}; ${timestampThreshold} from distinct authorities are required`,
+        ? `${subject} has no verified time of signing (no RFC 3161 timestamp and no signed log entry time); Rekor v2 entries need a timestamp authority`
+        : `${subject} has ${times.length} verified time${times.length === 1 ? '' : 's'} of signing${witnesses === times.length ? '' : ` from ${witnesses} log${witnesses === 1 ? '' : 's'} and timestamp authorities`}; ${timestampThreshold} from distinct authorities are required`,
     );
 }
 
 /** Where a time the certificate was checked at came from, for errors. */
-const TIME_SOURCE: Record<VerifiedTime['source'], string> = {
-  'timestamp-authority': 'signing time from the timestamp authority',
-  'transparency-log': 'signing time from the transparency log',
-  'current-time': 'the current time: the bundle has no verified signing time',
-};
+function timeSource(source: VerifiedTime['source'], subject: string): string {
+  if (source === 'timestamp-authority') return 'signing time from the timestamp authority';
+  if (source === 'transparency-log') return 'signing time from the transparency log';
+  return `the current time: ${subject} has no verified signing time`;
+}
 
 /** The certificate chains to a trusted CA at every verified time, carries an SCT, and the identity holds. */
 function checkCertificate(
@@ -597,13 +609,14 @@ function checkCertificate(
       trustedRoot.certificateAuthorities,
       times.map((t) => t.time),
       untrusted,
+      { carrier: options.names?.chain ?? 'the bundle' },
     );
   } catch (e) {
     const se = e as SignetError;
     const t = times.find((x) => x.time.toISOString() === se.details?.at);
     throw fail(
       se.code ?? 'CERTIFICATE_CHAIN',
-      t ? `${se.message} (${TIME_SOURCE[t.source]})` : se.message,
+      t ? `${se.message} (${timeSource(t.source, subjectOf(options))})` : se.message,
       e,
     );
   }

@@ -40,6 +40,8 @@ export interface TrustedAuthority {
 export interface ChainOptions {
   /** The EKU the leaf must carry (default: codeSigning, as Fulcio leaves do). */
   extendedKeyUsage?: string;
+  /** What carried the untrusted certificates, for errors (default "the bundle"). */
+  carrier?: string;
 }
 
 /**
@@ -183,10 +185,11 @@ export function verifyCertificateChain(
   opts: ChainOptions = {},
 ): VerifiedChain {
   const eku = opts.extendedKeyUsage ?? OID.codeSigning;
+  const carrier = opts.carrier ?? 'the bundle';
   for (const u of untrusted)
     if (bytesEqual(u.issuerDer, u.subjectDer))
       throw fail(
-        `the bundle carries a self-signed root certificate ("${describe(u)}"); roots come only from the trusted root`,
+        `${carrier} carries a self-signed root certificate ("${describe(u)}"); roots come only from the trusted root`,
       );
   // Leaf checks that do not depend on the CA.
   if (leaf.basicConstraints?.ca)
@@ -236,7 +239,7 @@ export function verifyCertificateChain(
       for (const u of untrusted)
         if (!chain.some((c) => bytesEqual(c.der, u.der)))
           throw fail(
-            `the bundle carries a certificate ("${describe(u)}") that is not part of the trusted CA chain`,
+            `${carrier} carries a certificate ("${describe(u)}") that is not part of the trusted CA chain`,
           );
       return { path: [leaf, ...chain], authorityIndex: i };
     } catch (e) {
