@@ -112,7 +112,7 @@ test('key authority: the key-signed bundle passes, a keyless one does not', asyn
   assert.equal((await decide(p, ['key'])).allowed, true);
   const d = await decide(p, ['alice']);
   assert.equal(d.allowed, false);
-  assert.match(d.policies[0]!.authorities[0]!.reasons[0]!, /not the key given/);
+  assert.match(d.policies[0]!.authorities[0]!.reasons[0]!, /has a key other than the key given/);
   assert.equal(d.policies[0]!.authorities[0]!.name, 'authority-0', 'default authority name');
 });
 
