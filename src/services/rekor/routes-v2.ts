@@ -13,6 +13,7 @@ import { admit } from './admission.ts';
 import { hashKey, searchLog, searchOperator } from './search.ts';
 import type { Shard, Shards } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
+import { allowedMethods } from '../http/allowed-methods.ts';
 
 /**
  * Rekor v2 write API (rekor-tiles; servers.md §3.1-3.2) and Signet's v2 search extension.
@@ -44,7 +45,17 @@ export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Pr
     try {
       result = await admit(shard, parsed, queue, 'hashedRekordRequestV002.signature.content');
     } catch (e) {
-      if (e instanceof SignetError && e.code === 'LOG_FROZEN') return sendError(reply, e, 405);
+      // RFC 9110 §15.5.6: a 405 lists what the resource still allows (a frozen shard is read,
+      // never written; an empty Allow says nothing is served at this path).
+      if (e instanceof SignetError && e.code === 'LOG_FROZEN') {
+        reply.header(
+          'allow',
+          allowedMethods(app, req.url)
+            .filter((m) => m !== 'POST')
+            .join(', '),
+        );
+        return sendError(reply, e, 405);
+      }
       throw e;
     }
     if (result.duplicate) {

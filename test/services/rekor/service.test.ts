@@ -803,6 +803,8 @@ describe('key rotation: a new shard, old entries stay verifiable', () => {
         hashedRekordV2(signer, Buffer.from('late')),
       );
       assert.equal(frozen.status, 405);
+      // RFC 9110: a 405 says what is allowed; nothing is served at a frozen shard's write path.
+      assert.equal(frozen.headers.get('allow'), '');
       const pk = await get(
         `${second.rekor}/api/v1/log/publicKey?treeID=${info.inactiveShards[0]!.treeID}`,
       );
