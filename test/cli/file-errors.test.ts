@@ -166,8 +166,6 @@ test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)',
   assert.notEqual(v.status, 0, v.stderr);
   oneSentence(
     v.stderr,
-    new RegExp(
-      `nothing is listening at ${url}/tuf/1\\.root\\.json; is the server running there\\?\\n$`,
-    ),
+    new RegExp(`nothing is listening at ${url}; is the server running there\\?\\n$`),
   );
 });

@@ -71,7 +71,7 @@ const cases: Array<[string, string[], RegExp]> = [
     'unreachable server',
     ['sign-blob', '--server', down, '--identity-token', 'a.b.c', 'a.txt'],
     new RegExp(
-      `^error: cannot fetch the initial root: cannot reach the TUF repository at ${down}/tuf/1.root.json: nothing is listening at ${down}/tuf/1.root.json; is the server running there\\?`,
+      `^error: cannot fetch the initial root: cannot reach the TUF repository at ${down}/tuf/1.root.json: nothing is listening at ${down}; is the server running there\\?`,
     ),
   ],
   [

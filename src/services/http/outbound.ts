@@ -329,6 +329,14 @@ export function badResponse(
   });
 }
 
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 function unreachable(
   req: Pick<HttpRequest, 'service' | 'url'>,
   e: unknown,
@@ -339,7 +347,8 @@ function unreachable(
     err.name === 'TimeoutError' || err.name === 'AbortError'
       ? `no answer within ${timeoutMs / 1000} s`
       : (err.cause?.code ?? err.code) !== undefined
-        ? describeSystemError(err.cause?.code !== undefined ? err.cause : err, req.url)
+        ? // The URL is in the message already: the reason names only the server.
+          describeSystemError(err.cause?.code !== undefined ? err.cause : err, originOf(req.url))
         : (err.cause?.message ?? err.message);
   return new SignetError(
     'unavailable',

@@ -98,7 +98,7 @@ test('unreachable service and timeouts name the service and the URL', async () =
       e instanceof SignetError &&
       e.code === 'SERVICE_UNREACHABLE' &&
       e.message ===
-        `cannot reach the trust server at http://127.0.0.1:${port}/trusted_root.json: nothing is listening at http://127.0.0.1:${port}/trusted_root.json; is the server running there?`,
+        `cannot reach the trust server at http://127.0.0.1:${port}/trusted_root.json: nothing is listening at http://127.0.0.1:${port}; is the server running there?`,
   );
   handler = () => {}; // never answers
   await assert.rejects(
