@@ -51,7 +51,10 @@ export function addVerifyFlags(cmd: Command): Command {
       'an RFC 3161 timestamp (DER) over a detached --signature (a bundle carries its own)',
     )
     .option('--timestamp-certificate-chain <file>', 'use --trusted-root instead')
-    .option('--signature-digest-algorithm <alg>', 'ignored: the bundle names its digest algorithm')
+    .option(
+      '--signature-digest-algorithm <alg>',
+      "ignored: a bundle names its digest algorithm, and a detached --signature is checked with its key's (SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521 and Ed25519)",
+    )
     .option('--slot <slot>', 'security key slot (not supported)');
   addBool(
     cmd,
