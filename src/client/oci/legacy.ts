@@ -88,13 +88,24 @@ export function legacyLayerToBundle(
     content = { dsseEnvelope: env };
   }
   // A v0.1 bundle: SET-only log entries and certificate chains are allowed there.
-  return parseBundle({ mediaType: MEDIA_TYPE_V01, verificationMaterial: material, ...content });
+  const bundle = parseBundle({
+    mediaType: MEDIA_TYPE_V01,
+    verificationMaterial: material,
+    ...content,
+  });
+  // Without a hashedrekord entry nothing names the hash the payload was signed over: the layer
+  // then gives no digest hint, and the verifier takes the signer's key's own (cosign signs with
+  // its key's default: SHA-384 for P-384, Ed25519ph over SHA-512 for Ed25519).
+  if (bundle.content.$case === 'messageSignature' && entries[0]?.hashedrekordHash === undefined)
+    bundle.content.messageSignature.messageDigest = undefined;
+  return bundle;
 }
 
 /**
  * A legacy layer names no digest algorithm: the payload itself is what was signed. The digest
  * is the one the layer's hashedrekord entry records (SHA-512 for an Ed25519 key, which signs
- * Ed25519ph; the verifier then checks the entry against it), else cosign's SHA-256.
+ * Ed25519ph; the verifier then checks the entry against it); without one, SHA-256 stands in
+ * only until the bundle is parsed (legacyLayerToBundle then drops it).
  */
 function legacyMessageDigest(
   payload: Uint8Array,
