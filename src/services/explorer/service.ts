@@ -8,6 +8,7 @@ import type { ServiceFactory } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
 import { parsePage, parseSearchTerm } from './query.ts';
+import { notFound } from '../rekor/shards.ts';
 import { LogView } from './view.ts';
 
 /**
@@ -146,6 +147,12 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
       async function findEntry(ref: string, shard: number | undefined) {
         if (/^(0|[1-9][0-9]{0,14})$/.test(ref)) {
           const r = await view.atIndex(Number(ref));
+          // A global index names one shard's entry; another shard must not be shown as asked for.
+          if (shard !== undefined && shard !== r.shard.id)
+            throw notFound(
+              `log index ${ref} is in shard ${r.shard.id}, not in shard ${shard}`,
+              'shard',
+            );
           return { ...r, uuid: Buffer.from(r.entry.leafHash).toString('hex') };
         }
         let parsed;

@@ -408,6 +408,8 @@ describe('the explorer over a stack with real entries', () => {
         /entry: must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID/,
       ],
       [`/entry/${uuidOf(signed[0]!)}?shard=7`, 404, /the log has no shard 7/],
+      // A log index names its shard: another one asked for is not that entry.
+      ['/entry/0?shard=7', 404, /log index 0 is in shard 1, not in shard 7/],
       // A parameter given twice (a hand-edited link): a page too, not a JSON error.
       ['/?q=a%40b.c&q=d%40e.f', 400, /q: must be given once/],
       ['/?q=a%40b.c&page=1&page=2', 400, /page: must be given once/],
@@ -424,6 +426,9 @@ describe('the explorer over a stack with real entries', () => {
     const api = await get('/explorer/api/search?q=12345678901234567');
     assert.equal(api.status, 400);
     assert.match(api.json().message, /is not a log index/);
+    const elsewhere = await get('/explorer/api/entries/0?shard=7');
+    assert.equal(elsewhere.status, 404);
+    assert.match(elsewhere.json().message, /log index 0 is in shard 1, not in shard 7/);
     const beyond = await get('/explorer/api/entries/500');
     assert.equal(beyond.status, 404);
     assert.match(beyond.json().message, /beyond the log/);
