@@ -9,6 +9,7 @@ import { matchSignatures } from './dsse-verify.ts';
 import { sha256Hex, V1_HASH_HEX_LENGTH, type V1HashAlgorithm } from './hash.ts';
 import { array, base64, fields, isObject, join, object, optionalString, string } from './json.ts';
 import { MAX_ATTESTATION_SIZE, type ParsedEntry } from './types.ts';
+import { intotoSubjectKeys } from './subject-keys.ts';
 import { canonicalPem, verifierFromPem, verifierSearchKeys } from './verifier.ts';
 import { parseJsonText } from '../json.ts';
 
@@ -160,24 +161,6 @@ function hashedRekordV001(specValue: Record<string, unknown>): ParsedEntry {
     searchKeys: [`${alg}:${hexValue}`, ...verifierSearchKeys(material)],
     pending: [pending],
   };
-}
-
-/** Digests of the subjects of an in-toto statement, as Rekor indexes them (`alg:hex`). */
-function intotoSubjectKeys(payloadType: string, payload: Uint8Array): string[] {
-  if (payloadType !== 'application/vnd.in-toto+json') return [];
-  try {
-    const st = JSON.parse(new TextDecoder().decode(payload)) as unknown;
-    if (!isObject(st) || !Array.isArray(st.subject)) return [];
-    const out: string[] = [];
-    for (const s of st.subject) {
-      if (!isObject(s) || !isObject(s.digest)) continue;
-      for (const [alg, v] of Object.entries(s.digest))
-        if (typeof v === 'string') out.push(`${alg}:${v}`.toLowerCase());
-    }
-    return out;
-  } catch {
-    return []; // not JSON: nothing to index (the entry itself is still valid)
-  }
 }
 
 // dsse 0.0.1 (rekor pkg/types/dsse/v0.0.1/entry.go)

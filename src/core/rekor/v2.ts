@@ -7,6 +7,7 @@ import { HASH_SIZE, type HashAlgorithm, type KeyDetails, defaultHash } from '../
 import { matchSignatures } from './dsse-verify.ts';
 import { sha256 } from './hash.ts';
 import { array, base64, fields, join, object, optionalString, string } from './json.ts';
+import { intotoSubjectKeys } from './subject-keys.ts';
 import type { ParsedEntry } from './types.ts';
 import {
   certificatesFromDer,
@@ -227,7 +228,12 @@ function dsseV002(reqValue: Record<string, unknown>): ParsedEntry {
     apiVersion: '0.0.2',
     body: canonicalBytes(canonical),
     searchKeys: [
-      ...new Set([`sha256:${toHex(sha256(payload))}`, ...used.flatMap(verifierSearchKeys)]),
+      ...new Set([
+        `sha256:${toHex(sha256(payload))}`,
+        // The body keeps only the payload's digest; the subjects are indexed while it is here.
+        ...intotoSubjectKeys(payloadType, payload),
+        ...used.flatMap(verifierSearchKeys),
+      ]),
     ],
     pending: [],
   };

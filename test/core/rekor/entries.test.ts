@@ -397,6 +397,8 @@ describe('Rekor v2 kinds', () => {
       spec: { dsseV002: { payloadHash: { algorithm: string; digest: string } } };
     };
     assert.equal(body.kind, 'dsse');
+    // The body keeps only the payload digest: the subject is indexed on admission or never.
+    assert.ok(p.searchKeys.includes(`sha256:${'f'.repeat(64)}`), 'in-toto subject indexed');
     assert.equal(
       body.spec.dsseV002.payloadHash.digest,
       createHash('sha256').update(payload).digest('base64'),

@@ -3,7 +3,10 @@
 // material, log status, the bundle check through the one verifier, and bad input.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fromBase64 } from '../../../src/core/encoding/base64.ts';
 import { toHex } from '../../../src/core/encoding/hex.ts';
 import { leafHash } from '../../../src/core/merkle/hash.ts';
@@ -628,5 +631,39 @@ describe('an attestation entry (dsse)', () => {
     assert.equal(withFile.ok, true, withFile.verdict);
     const otherFile = await check({ bundle, artifact: { name: 'other.txt', base64: 'b3RoZXI=' } });
     assert.match(otherFile.verdict, /^error: the attestation is not about this artifact/);
+  });
+
+  test('an attestation logged whole in Rekor v2 (dsse 0.0.2, Ed25519) is found by its subject’s digest', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-ed-'));
+    const keyFile = path.join(dir, 'ed.pem');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    fs.writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const sha = createHash('sha256').update('attested in v2\n').digest('hex');
+    const statement = new TextEncoder().encode(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'v2.txt', digest: { sha256: sha } }],
+        predicateType: 'https://example.com/review/v1',
+        predicate: {},
+      }),
+    );
+    const ctx = await setupSigning({
+      server: s3.url,
+      key: keyFile,
+      tufCacheDir: s3.tufCache,
+      env: {},
+      rekorVersion: 2,
+    });
+    const b = await signEnvelope(statement, 'application/vnd.in-toto+json', ctx);
+    const entry = b.verificationMaterial.tlogEntries[0]!;
+    assert.equal(`${entry.kind} ${entry.kindVersion}`, 'dsse 0.0.2');
+    const found = (await (
+      await fetch(`${s3.url}/explorer/api/search?q=sha256:${sha}`)
+    ).json()) as any;
+    assert.deepEqual(
+      found.items.map((i: any) => i.uuid),
+      [toHex(leafHash(entry.canonicalizedBody))],
+    );
   });
 });
