@@ -227,7 +227,7 @@ const QUERY_WORDS: Record<string, string> = {
   index: 'a log index',
   entryId: 'a Rekor entry ID',
   hex: 'an entry UUID, artifact digest, or key or certificate fingerprint',
-  digest: 'an artifact or payload digest',
+  digest: 'an artifact or payload digest, or a key or certificate fingerprint',
   identity: 'an identity (certificate subject alternative name)',
   issuer: 'an OIDC issuer',
 };

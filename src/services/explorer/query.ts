@@ -16,7 +16,7 @@ export type SearchQuery =
   | { kind: 'entryId'; uuid: string; treeId: bigint }
   /** 64 hex: an entry UUID, an artifact digest, or a key or certificate fingerprint. */
   | { kind: 'hex'; hex: string }
-  /** A digest with its algorithm (`sha256:...`), as the log's search key. */
+  /** A digest with its algorithm (`sha256:...`), as the log's search key; a SHA-256 one may be a fingerprint. */
   | { kind: 'digest'; key: string }
   | { kind: 'identity'; identity: string }
   | { kind: 'issuer'; issuer: string };

@@ -250,7 +250,10 @@ export class LogView {
         q.kind === 'hex'
           ? [`sha256:${q.hex}`, `key:${q.hex}`, `cert:${q.hex}`]
           : q.kind === 'digest'
-            ? [q.key]
+            ? // Lists name a key signer `public key sha256:<fingerprint>`: that finds it too.
+              q.key.startsWith('sha256:')
+              ? [q.key, `key:${q.key.slice(7)}`, `cert:${q.key.slice(7)}`]
+              : [q.key]
             : q.kind === 'identity'
               ? // The SAN exactly, or an email SAN in any case (the index's two identity keys).
                 [identitySearchKey(q.identity), emailSearchKey(q.identity)]

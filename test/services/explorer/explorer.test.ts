@@ -137,6 +137,9 @@ describe('the explorer over a stack with real entries', () => {
       `SHA256:${hex.toUpperCase()}`,
       keyFp,
       certFp,
+      // As lists name a key signer: `public key sha256:<fingerprint>`.
+      `sha256:${keyFp}`,
+      `sha256:${certFp}`,
       '1',
       want[0]!,
     ]) {
