@@ -24,7 +24,6 @@ import { signet, stackToken } from '../interop/sign-helpers.ts';
 // What the page.evaluate callbacks touch run in the browser; the project compiles without the
 // DOM library, so they are declared here for this file only.
 declare const document: any;
-declare const window: any;
 declare const DataTransfer: any;
 declare const File: any;
 declare const getComputedStyle: any;
@@ -405,7 +404,7 @@ describe('the explorer in a real browser', () => {
     await page.locator('#q').press('Enter');
     await page.waitForURL(/\?q=/);
     assert.equal(await page.locator('main script, main b').count(), 0);
-    assert.equal(await page.locator('q.term').innerText(), term);
+    assert.deepEqual(await page.locator('q.term').allInnerTexts(), [term, term]); // query, "no entry"
     assert.equal(await page.locator('#q').inputValue(), term);
     // With spaces it is refused; the refusal page still holds the term only as text.
     const spaced = `<img src=x onerror=alert(2)> '&"`;
@@ -446,11 +445,21 @@ describe('the explorer in a real browser', () => {
       hasTouch: true,
       deviceScaleFactor: 1,
     });
-    for (const url of [explorerLink(signed[2]!), `${stack.url}/`, `${stack.url}/?q=${ALICE}`]) {
+    // A workflow identity nobody signed as: the "no entry matches" line quotes it whole.
+    const unsigned =
+      'https://github.com/example-org/example-repository/.github/workflows/release.yml@refs/heads/main';
+    for (const url of [
+      explorerLink(signed[2]!),
+      `${stack.url}/`,
+      `${stack.url}/?q=${ALICE}`,
+      `${stack.url}/?q=${encodeURIComponent(unsigned)}`,
+    ]) {
       await page.goto(url);
+      // The screen is the layout viewport (clientWidth): on a phone innerWidth grows with the
+      // content (the page is zoomed out to fit), so it cannot show a page too wide.
       const [scroll, inner] = await page.evaluate(() => [
         document.documentElement.scrollWidth,
-        window.innerWidth,
+        document.documentElement.clientWidth,
       ]);
       assert.ok(scroll <= inner, `${url}: page is ${scroll}px wide on a ${inner}px screen`);
       await screenshot(page, `phone ${url}`);

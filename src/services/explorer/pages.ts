@@ -252,7 +252,7 @@ export function searchPage(opts: {
         <strong>${total}</strong> entr${total === 1 ? 'y' : 'ies'}, newest
         first${pages > 1 ? `, page ${page} of ${pages}` : ''}.
       </p>
-      ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q>${term}</q>.</p>` : entryTable(opts.items)}
+      ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q class="term">${term}</q>.</p>` : entryTable(opts.items)}
       ${
         pages > 1
           ? html`<nav class="pager" aria-label="Result pages">
