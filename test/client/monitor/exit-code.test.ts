@@ -5,26 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { tempStack, stackToken } from '../../helpers/stack.ts';
-import { setupSigning } from '../../../src/client/sign/setup.ts';
-import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorCli, watchedStack } from './watched-stack.ts';
 import { onceExitCode } from '../../../src/cli/commands/monitor.ts';
 
-const cli = (args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      ['src/cli/main.ts', 'monitor', '--once', ...args],
-      { encoding: 'utf8' },
-      (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    ),
-  );
+const cli = (args: string[]) => monitorCli(['--once', ...args]);
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -36,25 +22,8 @@ async function closedPort(): Promise<number> {
 }
 
 test('an unreachable log wins over an identity match in another log: exit 1, and the match is printed', async () => {
-  const stack = await tempStack();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-exit-'));
+  const { stack, dir, rootFile, shard, ctlog } = await watchedStack('signet-monitor-exit-');
   try {
-    const ctx = await setupSigning({
-      server: stack.url,
-      identityToken: await stackToken(stack.url),
-      rekorVersion: 2,
-      interactive: 'never',
-      env: {},
-    });
-    await signArtifact(new TextEncoder().encode('watched'), ctx);
-    const rootFile = path.join(dir, 'root.json');
-    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
-    const root = JSON.parse(fs.readFileSync(rootFile, 'utf8')) as {
-      tlogs: Array<{ baseUrl: string }>;
-      ctlogs: Array<{ baseUrl: string }>;
-    };
-    const shard = root.tlogs[0]!.baseUrl;
-    const ctlog = root.ctlogs[0]!.baseUrl;
     const config =
       'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
     const base = ['--trusted-root', rootFile, '--config', config, '--log', shard, '--log', ctlog];

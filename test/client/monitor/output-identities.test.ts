@@ -7,32 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tempStack, stackToken } from '../../helpers/stack.ts';
-import { setupSigning } from '../../../src/client/sign/setup.ts';
-import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { watchedStack } from './watched-stack.ts';
 import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
 import { parseMonitorConfig } from '../../../src/client/monitor/config.ts';
 
 test('outputIdentities: rekor-monitor JSON lines or text, once each, retried when not writable', async () => {
-  const stack = await tempStack();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-output-identities-'));
+  const { stack, dir, rootFile, shard, bundle } = await watchedStack('signet-output-identities-');
   try {
-    const ctx = await setupSigning({
-      server: stack.url,
-      identityToken: await stackToken(stack.url),
-      rekorVersion: 2,
-      interactive: 'never',
-      env: {},
-    });
-    const bundle = await signArtifact(new TextEncoder().encode('watched'), ctx);
     const index = Number(bundle.verificationMaterial.tlogEntries[0]!.logIndex);
-    const rootFile = path.join(dir, 'root.json');
-    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
-    const shard = (
-      JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }
-    ).tlogs[0]!.baseUrl;
     const issuer = `${stack.url}/oidc`;
     const rules = [
       'monitoredValues:',

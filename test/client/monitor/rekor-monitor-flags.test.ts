@@ -10,28 +10,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { execFile, spawn } from 'node:child_process';
-import { tempStack, stackToken } from '../../helpers/stack.ts';
-import { setupSigning } from '../../../src/client/sign/setup.ts';
-import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { spawn } from 'node:child_process';
+import { monitorCli, watchedStack } from './watched-stack.ts';
 import { monitorConfigFromFlags } from '../../../src/client/monitor/setup.ts';
 import { parseInterval } from '../../../src/cli/commands/monitor.ts';
 import type { IdentityAlert } from '../../../src/client/monitor/alerts.ts';
 
-const cli = (args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      ['src/cli/main.ts', 'monitor', ...args],
-      { encoding: 'utf8' },
-      (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    ),
-  );
+const cli = (args: string[]) => monitorCli(args);
 
 test("rekor-monitor's flags against a stack: inline --config, --config-file, --once=, --url, --user-agent, --interval", async () => {
-  const stack = await tempStack();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rm-flags-'));
+  const { stack, dir, rootFile, shard } = await watchedStack('signet-rm-flags-');
   // A loopback proxy in front of the stack that records each request's User-Agent.
   const target = new URL(stack.url);
   const agents: string[] = [];
@@ -49,19 +37,6 @@ test("rekor-monitor's flags against a stack: inline --config, --config-file, --o
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
   const proxied = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   try {
-    const ctx = await setupSigning({
-      server: stack.url,
-      identityToken: await stackToken(stack.url),
-      rekorVersion: 2,
-      interactive: 'never',
-      env: {},
-    });
-    await signArtifact(new TextEncoder().encode('watched'), ctx);
-    const rootFile = path.join(dir, 'root.json');
-    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
-    const shard = (
-      JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }
-    ).tlogs[0]!.baseUrl;
     const yaml =
       'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubject: dev@signet\\.local\n';
     const base = ['--trusted-root', rootFile, '--read-from', `${stack.url}=${proxied}`];

@@ -6,43 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { tempStack, stackToken } from '../../helpers/stack.ts';
-import { setupSigning } from '../../../src/client/sign/setup.ts';
-import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorCli, watchedStack } from './watched-stack.ts';
 
-const cli = (args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      ['src/cli/main.ts', 'monitor', ...args],
-      // without the fix, the polling run never ends: killed here, it fails the test
-      { encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    ),
-  );
+// without the fix, the polling run never ends: killed here, it fails the test
+const cli = (args: string[]) => monitorCli(args, 30_000);
 
 test('a startIndex beyond the tree: one line naming it and the tree size, exit 1, in one pass or polling; the tree size itself is accepted', async () => {
-  const stack = await tempStack();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-start-index-'));
+  const { stack, dir, rootFile, shard } = await watchedStack('signet-start-index-');
   try {
-    const ctx = await setupSigning({
-      server: stack.url,
-      identityToken: await stackToken(stack.url),
-      rekorVersion: 2,
-      interactive: 'never',
-      env: {},
-    });
-    await signArtifact(new TextEncoder().encode('watched'), ctx);
-    const rootFile = path.join(dir, 'root.json');
-    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
-    const shard = (
-      JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }
-    ).tlogs[0]!.baseUrl;
     const size = Number((await (await fetch(`${shard}/checkpoint`)).text()).split('\n')[1]);
     assert.ok(size >= 1, `tree size ${size}`);
     const watch = (start: number) =>
