@@ -33,6 +33,7 @@ import type {
   VerifyOptions,
 } from './client/verify/verifier.ts';
 import type { SignSetupOptions } from './client/sign/setup.ts';
+import { optionsInput, signerPolicyInput } from './library/inputs.ts';
 
 export { SignetError };
 export type { ErrorKind };
@@ -190,6 +191,12 @@ export interface VerifyBundleOptions extends Omit<VerifyOptions, 'predicateType'
   policy: SignerPolicy;
 }
 
+/** Untyped callers: the options and their policy are checked, never taken on trust. */
+function checkVerifyOptions<O extends VerifyBundleOptions>(options: O): O {
+  const o = optionsInput(options, 'give { trustedRoot, policy }');
+  return { ...options, policy: signerPolicyInput(o.policy) };
+}
+
 function toArtifact(a: Uint8Array | Artifact): Artifact {
   return a instanceof Uint8Array ? { kind: 'bytes', data: a } : a;
 }
@@ -211,7 +218,7 @@ export async function verify(
   options: VerifyBundleOptions,
 ): Promise<VerificationResult> {
   const { verifyBundle } = await import('./client/verify/verifier.ts');
-  const { trustedRoot, policy, ...rest } = options;
+  const { trustedRoot, policy, ...rest } = checkVerifyOptions(options);
   const b = toBundle(bundle);
   if (b.content.$case !== 'messageSignature')
     throw new SignetError(
@@ -230,7 +237,7 @@ export async function verifyAttestation(
 ): Promise<VerificationResult> {
   const { verifyBundle } = await import('./client/verify/verifier.ts');
   const { predicateTypeOf } = await import('./client/sign/predicate.ts');
-  const { trustedRoot, policy, predicateType, ...rest } = options;
+  const { trustedRoot, policy, predicateType, ...rest } = checkVerifyOptions(options);
   const b = toBundle(bundle);
   if (b.content.$case !== 'dsseEnvelope')
     throw new SignetError(

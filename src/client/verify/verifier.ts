@@ -13,7 +13,7 @@ import type { ErrorCode } from '../../core/errors.ts';
  * Pure and synchronous: no I/O; trust material and policy are passed in.
  */
 import type { KeyObject } from 'node:crypto';
-import { SignetError, verificationFailed } from '../../core/errors.ts';
+import { SignetError, quoteInput, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import {
   keyDetailsOf,
@@ -640,8 +640,14 @@ function checkCertificate(
             : `the certificate's signed certificate timestamps verify from ${logs} CT log${logs === 1 ? '' : 's'}; ${ctlogThreshold} distinct logs are required`,
       );
   }
+  // Exhaustive, failing closed: a policy of no known kind must not read as "any signer".
   if (policy.kind === 'identity') checkIdentity(leaf, policy.identity);
-  if (policy.kind === 'identities') checkAnyIdentity(leaf, policy.identities);
+  else if (policy.kind === 'identities') checkAnyIdentity(leaf, policy.identities);
+  else if (policy.kind !== 'key' && policy.kind !== 'anyIdentity')
+    throw fail(
+      'POLICY_INVALID',
+      `the signer policy has no known kind (${quoteInput((policy as { kind?: unknown }).kind)})`,
+    );
   return {
     kind: 'certificate',
     certificate: leaf,

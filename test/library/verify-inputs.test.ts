@@ -1,0 +1,109 @@
+/**
+ * The library's verify() as a plain-JavaScript caller meets it: no compiler holds the caller to
+ * the declared types, so what is not a policy, a bundle, an artifact or a trusted root must be
+ * refused with a one-line SignetError naming it, and never verify what it should not. Offline:
+ * a public-good bundle from the conformance fixtures, signed by the conformance beacon workflow.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  identityPolicy,
+  keyPolicy,
+  parseBundleJSON,
+  parseTrustedRootJSON,
+  SignetError,
+  verify,
+  type SignerPolicy,
+  type VerificationResult,
+} from '../../src/index.ts';
+import { verifyBundle } from '../../src/client/verify/verifier.ts';
+
+const C = path.resolve('test/fixtures/conformance');
+const bundleText = fs.readFileSync(
+  path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json'),
+  'utf8',
+);
+const artifact = fs.readFileSync(path.join(C, 'bundle-verify/a.txt'));
+const trustedRoot = parseTrustedRootJSON(
+  fs.readFileSync(path.join(C, 'trust-roots/production/trusted_root.json'), 'utf8'),
+);
+const signer =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const issuer = 'https://token.actions.githubusercontent.com';
+const keyPem = fs.readFileSync(
+  path.join(C, 'bundle-verify/managed-key-happy-path/key.pub'),
+  'utf8',
+);
+
+/** The SignetError a call rejects with (fails the test on success or on any other error). */
+async function refusal(p: Promise<unknown>): Promise<SignetError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof SignetError, `not a SignetError: ${String(e)}`);
+    assert.doesNotMatch(e.message, /\n/, 'one line');
+    return e;
+  }
+  assert.fail('verified, but must have been refused');
+}
+
+/** What JavaScript lets a caller pass where a policy belongs. */
+const untyped = (v: unknown) => v as SignerPolicy;
+
+test('the right identity verifies (the fixture is good)', async () => {
+  const r: VerificationResult = await verify(bundleText, artifact, {
+    trustedRoot,
+    policy: identityPolicy({ identity: signer, issuer }),
+  });
+  assert.equal(r.signer.kind, 'certificate');
+});
+
+test('a policy that is not a signer policy is refused, never read as "any signer"', async () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    // keyPolicy is async: forgetting await hands verify a Promise
+    ['un-awaited keyPolicy', keyPolicy(keyPem), /options\.policy: is a Promise: .*await/],
+    ['empty object', {}, /options\.policy: is not a signer policy \(kind undefined\)/],
+    [
+      "sigstore-js's options",
+      { certificateIdentityEmail: 'someone@example.com', certificateIssuer: issuer },
+      /not a signer policy.*sigstore-js's certificateIdentity\*\/certificateIssuer/,
+    ],
+    ['unknown kind', { kind: 'email', identity: 'x' }, /kind "email"/],
+    ['missing', undefined, /options\.policy: is required/],
+    ['null', null, /options\.policy: is required/],
+    ['a string', signer, /is not a signer policy \("https:/],
+    [
+      'identity kind without identity',
+      { kind: 'identity' },
+      /options\.policy\.identity: is undefined/,
+    ],
+    ['identities kind, empty', { kind: 'identities', identities: [] }, /non-empty list/],
+    [
+      'key kind with PEM text',
+      { kind: 'key', key: keyPem },
+      /options\.policy\.key: .*keyPolicy\(pem\)/,
+    ],
+  ];
+  for (const [name, policy, message] of cases) {
+    const e = await refusal(verify(bundleText, artifact, { trustedRoot, policy: untyped(policy) }));
+    assert.equal(e.code, 'INVALID_INPUT', name);
+    assert.match(e.message, message, name);
+  }
+});
+
+test('verify without options says what to give', async () => {
+  const call = verify as (...args: unknown[]) => Promise<unknown>;
+  const e = await refusal(call(bundleText, artifact));
+  assert.match(e.message, /^options: is undefined; give \{ trustedRoot, policy \}$/);
+});
+
+test('the verifier itself fails closed on a policy of no known kind', () => {
+  const b = parseBundleJSON(bundleText);
+  assert.throws(
+    () =>
+      verifyBundle(b, { kind: 'bytes', data: artifact }, trustedRoot, untyped({ kind: 'bogus' })),
+    (e: unknown) => e instanceof SignetError && e.code === 'POLICY_INVALID',
+  );
+});
