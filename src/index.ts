@@ -25,7 +25,7 @@ import {
   trustedRootToJSON,
   type TrustedRoot,
 } from './bundle/trusted-root.ts';
-import { anchoredRegExp, type IdentityPolicy, type Matcher } from './client/verify/policy.ts';
+import type { IdentityPolicy } from './client/verify/policy.ts';
 import type {
   Artifact,
   SignerPolicy,
@@ -33,7 +33,13 @@ import type {
   VerifyOptions,
 } from './client/verify/verifier.ts';
 import type { SignSetupOptions } from './client/sign/setup.ts';
-import { optionsInput, signerPolicyInput } from './library/inputs.ts';
+import {
+  githubWorkflowInput,
+  matcherInput,
+  optionsInput,
+  signerPolicyInput,
+  stringRecord,
+} from './library/inputs.ts';
 
 export { SignetError };
 export type { ErrorKind };
@@ -157,7 +163,8 @@ export async function loadTrustedRoot(options: TrustOptions = {}): Promise<Trust
 
 /**
  * Who must have signed: the certificate identity and OIDC issuer, each exact (a string) or a
- * regular expression that must match the WHOLE value (a RegExp or `{ regexp: 'source' }`).
+ * regular expression that must match the WHOLE value (a RegExp or `{ regexp: 'source' }`; a
+ * RegExp's i and s flags are kept, m is refused).
  */
 export function identityPolicy(p: {
   identity: string | RegExp | { regexp: string };
@@ -165,17 +172,14 @@ export function identityPolicy(p: {
   githubWorkflow?: IdentityPolicy['githubWorkflow'];
   extensions?: Record<string, string>;
 }): SignerPolicy {
-  const m = (v: string | RegExp | { regexp: string }, field: string): Matcher => {
-    if (typeof v === 'string') return { exact: v };
-    const source = v instanceof RegExp ? v.source : v.regexp;
-    return { regexp: anchoredRegExp(source, field) };
-  };
+  const o = optionsInput(p, 'give { identity, issuer }');
   const identity: IdentityPolicy = {
-    subjectAlternativeName: m(p.identity, 'identity'),
-    issuer: m(p.issuer, 'issuer'),
+    subjectAlternativeName: matcherInput(o.identity, 'identity'),
+    issuer: matcherInput(o.issuer, 'issuer'),
   };
-  if (p.githubWorkflow) identity.githubWorkflow = p.githubWorkflow;
-  if (p.extensions) identity.extensions = p.extensions;
+  if (o.githubWorkflow !== undefined)
+    identity.githubWorkflow = githubWorkflowInput(o.githubWorkflow, 'githubWorkflow');
+  if (o.extensions !== undefined) identity.extensions = stringRecord(o.extensions, 'extensions');
   return { kind: 'identity', identity };
 }
 

@@ -6,6 +6,12 @@
  */
 import { invalid, quoteInput } from '../core/errors.ts';
 import type { SignerPolicy } from '../client/verify/verifier.ts';
+import {
+  anchoredRegExp,
+  GITHUB_WORKFLOW_FIELDS,
+  type IdentityPolicy,
+  type Matcher,
+} from '../client/verify/policy.ts';
 const { KeyObject } = process.getBuiltinModule('node:crypto');
 
 const POLICY_KINDS: ReadonlySet<string> = new Set<SignerPolicy['kind']>([
@@ -48,18 +54,18 @@ export function signerPolicyInput(value: unknown): SignerPolicy {
     );
   }
   const p = value as SignerPolicy;
-  if (p.kind === 'identity' && !isObject(p.identity))
-    throw invalid(`${field}.identity`, `is ${quoteInput(p.identity)}, not an identity policy`);
+  if (p.kind === 'identity')
+    return { kind: 'identity', identity: identityInput(p.identity, `${field}.identity`) };
   if (p.kind === 'identities') {
     if (!Array.isArray(p.identities) || p.identities.length === 0)
       throw invalid(
         `${field}.identities`,
         `is ${quoteInput(p.identities)}; a non-empty list of identity policies is required`,
       );
-    p.identities.forEach((id, i) => {
-      if (!isObject(id))
-        throw invalid(`${field}.identities[${i}]`, `is ${quoteInput(id)}, not an identity policy`);
-    });
+    return {
+      kind: 'identities',
+      identities: p.identities.map((id, i) => identityInput(id, `${field}.identities[${i}]`)),
+    };
   }
   if (p.kind === 'key' && !(p.key instanceof KeyObject && p.key.type !== 'secret'))
     throw invalid(
@@ -67,4 +73,82 @@ export function signerPolicyInput(value: unknown): SignerPolicy {
       `is ${quoteInput(p.key)}, not a public key (KeyObject); keyPolicy(pem) makes the policy from a PEM public key`,
     );
   return p;
+}
+
+/**
+ * A value a certificate field must have: a string (exact), a RegExp, or `{ exact }` /
+ * `{ regexp }` (a RegExp or its source). Every regexp is anchored here, whoever built it, so
+ * `/signet/` cannot accept "malice@not-signet.example"; a RegExp's i and s flags are kept (as
+ * Go's `(?i)`/`(?s)`), and m is refused: its ^ and $ would match at any line of the value.
+ */
+export function matcherInput(value: unknown, field: string): Matcher {
+  if (typeof value === 'string') return { exact: value };
+  if (value instanceof RegExp) return { regexp: regExpInput(value, field) };
+  if (isObject(value) && 'exact' in value && typeof value.exact === 'string')
+    return { exact: value.exact };
+  if (isObject(value) && 'regexp' in value) {
+    const re = value.regexp;
+    if (re instanceof RegExp) return { regexp: regExpInput(re, field) };
+    if (typeof re === 'string') return { regexp: anchoredRegExp(re, field) };
+  }
+  throw invalid(
+    field,
+    `is ${quoteInput(value)}; give a string (exact), a RegExp (matching the whole value) or { regexp: 'source' }`,
+  );
+}
+
+function regExpInput(re: RegExp, field: string): RegExp {
+  if (re.multiline)
+    throw invalid(
+      field,
+      `${re.toString()}: the m flag would let ^ and $ match at any line, not the whole value; leave it out`,
+    );
+  const lead = (re.ignoreCase ? 'i' : '') + (re.dotAll ? 's' : '');
+  return anchoredRegExp(lead ? `(?${lead})${re.source}` : re.source, field);
+}
+
+/** An identity policy: who (`subjectAlternativeName`) and vouched for by whom (`issuer`). */
+export function identityInput(value: unknown, field: string): IdentityPolicy {
+  if (!isObject(value)) throw invalid(field, `is ${quoteInput(value)}, not an identity policy`);
+  const out: IdentityPolicy = {
+    subjectAlternativeName: matcherInput(
+      value.subjectAlternativeName,
+      `${field}.subjectAlternativeName`,
+    ),
+    issuer: matcherInput(value.issuer, `${field}.issuer`),
+  };
+  if (value.githubWorkflow !== undefined)
+    out.githubWorkflow = githubWorkflowInput(value.githubWorkflow, `${field}.githubWorkflow`);
+  if (value.extensions !== undefined)
+    out.extensions = stringRecord(value.extensions, `${field}.extensions`);
+  return out;
+}
+
+export function githubWorkflowInput(
+  value: unknown,
+  field: string,
+): IdentityPolicy['githubWorkflow'] {
+  const known: readonly string[] = GITHUB_WORKFLOW_FIELDS;
+  const r = stringRecord(value, field);
+  for (const k of Object.keys(r))
+    if (!known.includes(k))
+      throw invalid(
+        `${field}.${k}`,
+        `is not a GitHub workflow field; the fields are ${known.join(', ')}`,
+      );
+  return r;
+}
+
+/** An object of strings (Fulcio extensions by OID, workflow fields): exact values only. */
+export function stringRecord(value: unknown, field: string): Record<string, string> {
+  if (!isObject(value) || Array.isArray(value))
+    throw invalid(field, `is ${quoteInput(value)}; give an object of strings`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    if (typeof v !== 'string')
+      throw invalid(`${field}.${k}`, `is ${quoteInput(v)}; the value must be a string (exact)`);
+    out[k] = v;
+  }
+  return out;
 }

@@ -107,3 +107,73 @@ test('the verifier itself fails closed on a policy of no known kind', () => {
     (e: unknown) => e instanceof SignetError && e.code === 'POLICY_INVALID',
   );
 });
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('a hand-built policy regexp matches the whole value, as identityPolicy promises', async () => {
+  // "extremely-dangerous" is only part of the signer's identity, "github" part of the issuer
+  const partial = untyped({
+    kind: 'identity',
+    identity: {
+      subjectAlternativeName: { regexp: /extremely-dangerous/ },
+      issuer: { regexp: /github/ },
+    },
+  });
+  const e = await refusal(verify(bundleText, artifact, { trustedRoot, policy: partial }));
+  assert.equal(e.code, 'IDENTITY_MISMATCH');
+  const anyOf = untyped({
+    kind: 'identities',
+    identities: [{ subjectAlternativeName: { regexp: /https/ }, issuer: { exact: issuer } }],
+  });
+  assert.equal(
+    (await refusal(verify(bundleText, artifact, { trustedRoot, policy: anyOf }))).code,
+    'IDENTITY_MISMATCH',
+  );
+  const whole = untyped({
+    kind: 'identity',
+    identity: {
+      subjectAlternativeName: { regexp: /https:\/\/github\.com\/sigstore-conformance\/.*/ },
+      issuer: { exact: issuer },
+    },
+  });
+  await verify(bundleText, artifact, { trustedRoot, policy: whole });
+});
+
+test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or wrong field", async () => {
+  const upper = new RegExp(escape(signer.toUpperCase()), 'i');
+  await verify(bundleText, artifact, {
+    trustedRoot,
+    policy: identityPolicy({ identity: upper, issuer }),
+  });
+  const make = identityPolicy as (p: unknown) => SignerPolicy;
+  const cases: Array<[unknown, RegExp]> = [
+    [
+      { identity: /.*/m, issuer },
+      /^identity: \/\.\*\/m: the m flag would let \^ and \$ match at any line/,
+    ],
+    [{ identity: signer }, /^issuer: is undefined; give a string \(exact\), a RegExp/],
+    [{ issuer }, /^identity: is undefined;/],
+    [{ identity: 5, issuer }, /^identity: is 5;/],
+    [{ identity: { regexp: 5 }, issuer }, /^identity: is a object;/],
+    [undefined, /^options: is undefined; give \{ identity, issuer \}$/],
+    [
+      { identity: signer, issuer, githubWorkflow: { repo: 'org/x' } },
+      /^githubWorkflow\.repo: is not a GitHub workflow field; the fields are trigger, sha, name, repository, ref$/,
+    ],
+    [
+      { identity: signer, issuer, extensions: { '1.3.6.1.4.1.57264.1.12': /x/ } },
+      /^extensions\.1\.3\.6\.1\.4\.1\.57264\.1\.12: is a object; the value must be a string/,
+    ],
+  ];
+  for (const [input, message] of cases) {
+    let err: unknown;
+    try {
+      make(input);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof SignetError, `${String(err)} for ${message}`);
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.match(err.message, message);
+  }
+});

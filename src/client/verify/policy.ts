@@ -136,6 +136,15 @@ export function certificateIdentities(cert: X509Certificate): string[] {
   return out;
 }
 
+/** The fields of a GithubWorkflowPolicy, for checking a caller's object. */
+export const GITHUB_WORKFLOW_FIELDS: readonly (keyof GithubWorkflowPolicy)[] = [
+  'trigger',
+  'sha',
+  'name',
+  'repository',
+  'ref',
+];
+
 const GITHUB_ARCS: Record<
   keyof GithubWorkflowPolicy,
   { legacy: number; v2?: number; label: string }
