@@ -39,6 +39,7 @@ import {
   optionsInput,
   signerPolicyInput,
   stringRecord,
+  trustedRootInput,
 } from './library/inputs.ts';
 
 export { SignetError };
@@ -198,7 +199,11 @@ export interface VerifyBundleOptions extends Omit<VerifyOptions, 'predicateType'
 /** Untyped callers: the options and their policy are checked, never taken on trust. */
 function checkVerifyOptions<O extends VerifyBundleOptions>(options: O): O {
   const o = optionsInput(options, 'give { trustedRoot, policy }');
-  return { ...options, policy: signerPolicyInput(o.policy) };
+  return {
+    ...options,
+    trustedRoot: trustedRootInput(o.trustedRoot),
+    policy: signerPolicyInput(o.policy),
+  };
 }
 
 function toArtifact(a: Uint8Array | Artifact): Artifact {

@@ -4,7 +4,8 @@
  * options can be talked out of a check: a policy that is not a policy must be refused, never
  * read as "no identity to check".
  */
-import { invalid, quoteInput } from '../core/errors.ts';
+import { invalid, quoteInput, SignetError } from '../core/errors.ts';
+import { parseTrustedRoot, type TrustedRoot } from '../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../client/verify/verifier.ts';
 import {
   anchoredRegExp,
@@ -151,4 +152,57 @@ export function stringRecord(value: unknown, field: string): Record<string, stri
     out[k] = v;
   }
   return out;
+}
+
+const isTimeRange = (v: unknown): boolean => isObject(v) && v.start instanceof Date;
+
+/** A TrustedRoot as parseTrustedRoot makes it: keys as KeyObjects, certificates as bytes, times as Dates. */
+function isParsedTrustedRoot(
+  v: Record<string, unknown>,
+): v is Record<string, unknown> & TrustedRoot {
+  const list = (x: unknown, each: (e: Record<string, unknown>) => boolean) =>
+    Array.isArray(x) && x.every((e) => isObject(e) && each(e));
+  const log = (l: Record<string, unknown>) =>
+    l.publicKey instanceof KeyObject && l.logId instanceof Uint8Array && isTimeRange(l.validFor);
+  const ca = (c: Record<string, unknown>) =>
+    list(c.certChain, () => true) &&
+    (c.certChain as unknown[]).every((d) => d instanceof Uint8Array) &&
+    isTimeRange(c.validFor);
+  return (
+    typeof v.mediaType === 'string' &&
+    list(v.tlogs, log) &&
+    list(v.ctlogs, log) &&
+    list(v.certificateAuthorities, ca) &&
+    list(v.timestampAuthorities, ca)
+  );
+}
+
+/**
+ * `options.trustedRoot`: a parsed TrustedRoot, or its JSON value (as sigstore-js takes it),
+ * parsed here. A path or JSON text is refused with the function that reads it.
+ */
+export function trustedRootInput(value: unknown): TrustedRoot {
+  const field = 'options.trustedRoot';
+  if (value === undefined || value === null)
+    throw invalid(
+      field,
+      'is required: the trust to verify against, from loadTrustedRoot() or parseTrustedRootJSON(text)',
+    );
+  if (isThenable(value))
+    throw invalid(field, 'is a Promise: loadTrustedRoot() is async, so await it');
+  if (typeof value === 'string' || value instanceof Uint8Array)
+    throw invalid(
+      field,
+      `is ${typeof value === 'string' ? 'a string' : 'bytes'}, not a trusted root; read a file with loadTrustedRoot({ trustedRoot: path }), JSON text with parseTrustedRootJSON(text)`,
+    );
+  if (isObject(value) && isParsedTrustedRoot(value)) return value;
+  try {
+    return parseTrustedRoot(value);
+  } catch (e) {
+    if (!(e instanceof SignetError)) throw e;
+    throw new SignetError(e.kind, e.code, `is not a trusted root: ${e.message}`, {
+      field,
+      cause: e,
+    });
+  }
 }

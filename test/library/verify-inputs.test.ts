@@ -177,3 +177,36 @@ test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or 
     assert.match(err.message, message);
   }
 });
+
+test('the trusted root: parsed, or its JSON value; anything else is refused by name', async () => {
+  const rootText = fs.readFileSync(
+    path.join(C, 'trust-roots/production/trusted_root.json'),
+    'utf8',
+  );
+  const policy = identityPolicy({ identity: signer, issuer });
+  const asJson = JSON.parse(rootText) as typeof trustedRoot;
+  assert.equal(
+    (await verify(bundleText, artifact, { trustedRoot: asJson, policy })).signer.kind,
+    'certificate',
+  );
+  const root = (v: unknown) => v as typeof trustedRoot;
+  const cases: Array<[unknown, RegExp]> = [
+    [undefined, /^options\.trustedRoot: is required: .*loadTrustedRoot\(\)/],
+    [
+      Promise.resolve(trustedRoot),
+      /^options\.trustedRoot: is a Promise: loadTrustedRoot\(\) is async, so await it$/,
+    ],
+    [
+      'trusted_root.json',
+      /^options\.trustedRoot: is a string, not a trusted root; read a file with loadTrustedRoot\(\{ trustedRoot: path \}\)/,
+    ],
+    [rootText, /is a string, not a trusted root;.*parseTrustedRootJSON\(text\)$/],
+    [{}, /^options\.trustedRoot: is not a trusted root: mediaType: is required but missing$/],
+    [{ ...asJson, tlogs: 'none' }, /^options\.trustedRoot: is not a trusted root: tlogs: /],
+  ];
+  for (const [value, message] of cases) {
+    const e = await refusal(verify(bundleText, artifact, { trustedRoot: root(value), policy }));
+    assert.equal(e.code, 'INVALID_INPUT', String(message));
+    assert.match(e.message, message);
+  }
+});
