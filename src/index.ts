@@ -34,6 +34,7 @@ import type {
 } from './client/verify/verifier.ts';
 import type { SignSetupOptions } from './client/sign/setup.ts';
 import {
+  bundleInput,
   githubWorkflowInput,
   matcherInput,
   optionsInput,
@@ -210,25 +211,19 @@ function toArtifact(a: Uint8Array | Artifact): Artifact {
   return a instanceof Uint8Array ? { kind: 'bytes', data: a } : a;
 }
 
-function toBundle(b: Bundle | string | object): Bundle {
-  if (typeof b === 'string') return parseBundleJSON(b);
-  if ('verificationMaterial' in b && 'content' in b && 'version' in b) return b as Bundle;
-  return parseBundle(b);
-}
-
 /**
- * Verify a bundle (parsed, JSON text or JSON value) over the artifact's bytes (or its digest):
+ * Verify a bundle (parsed, JSON text or bytes, or JSON value) over the artifact's bytes (or its digest):
  * times, log entries, certificate chain and SCT, signature, and the signer policy. Throws a
  * SignetError naming the check that failed.
  */
 export async function verify(
-  bundle: Bundle | string | object,
+  bundle: Bundle | string | Uint8Array | object,
   artifact: Uint8Array | Artifact,
   options: VerifyBundleOptions,
 ): Promise<VerificationResult> {
   const { verifyBundle } = await import('./client/verify/verifier.ts');
   const { trustedRoot, policy, ...rest } = checkVerifyOptions(options);
-  const b = toBundle(bundle);
+  const b = bundleInput(bundle);
   if (b.content.$case !== 'messageSignature')
     throw new SignetError(
       'verification',
@@ -240,14 +235,14 @@ export async function verify(
 
 /** Verify an attestation bundle about the artifact (and, if given, its predicate type). */
 export async function verifyAttestation(
-  bundle: Bundle | string | object,
+  bundle: Bundle | string | Uint8Array | object,
   artifact: Uint8Array | Artifact,
   options: VerifyBundleOptions & { predicateType?: string },
 ): Promise<VerificationResult> {
   const { verifyBundle } = await import('./client/verify/verifier.ts');
   const { predicateTypeOf } = await import('./client/sign/predicate.ts');
   const { trustedRoot, policy, predicateType, ...rest } = checkVerifyOptions(options);
-  const b = toBundle(bundle);
+  const b = bundleInput(bundle);
   if (b.content.$case !== 'dsseEnvelope')
     throw new SignetError(
       'verification',

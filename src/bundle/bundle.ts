@@ -108,10 +108,14 @@ export interface Bundle {
   content: BundleContent;
 }
 
-/** Parse bundle JSON text. Errors are SignetErrors whose field is the JSON path. */
-export function parseBundleJSON(text: string): Bundle {
+/** Parse bundle JSON text (or its UTF-8 bytes). Errors are SignetErrors whose field is the JSON path. */
+export function parseBundleJSON(text: string | Uint8Array): Bundle {
   return parseBundle(parseJsonText(text, 'bundle'));
 }
+
+/** The bundles parseBundle made: a caller's object that only looks parsed is parsed again. */
+const parsedBundles = new WeakSet<object>();
+export const isParsedBundle = (v: object): v is Bundle => parsedBundles.has(v);
 
 export function parseBundle(value: unknown): Bundle {
   // cosign's pre-v3 `--bundle` output is a different format; say so instead of "unknown field".
@@ -142,7 +146,9 @@ export function parseBundle(value: unknown): Bundle {
     required(o.verificationMaterial, 'verificationMaterial'),
     version,
   );
-  return { mediaType, version, verificationMaterial, content };
+  const bundle: Bundle = { mediaType, version, verificationMaterial, content };
+  parsedBundles.add(bundle);
+  return bundle;
 }
 
 function parseContent(o: JsonObject): BundleContent {

@@ -6,6 +6,13 @@
  */
 import { invalid, quoteInput, SignetError } from '../core/errors.ts';
 import { parseTrustedRoot, type TrustedRoot } from '../bundle/trusted-root.ts';
+import {
+  bundleToJSON,
+  isParsedBundle,
+  parseBundle,
+  parseBundleJSON,
+  type Bundle,
+} from '../bundle/bundle.ts';
 import type { SignerPolicy } from '../client/verify/verifier.ts';
 import {
   anchoredRegExp,
@@ -27,10 +34,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isThenable = (v: unknown): boolean =>
   isObject(v) && typeof (v as { then?: unknown }).then === 'function';
 
-/** The options object itself: refused when missing, with what it must hold. */
-export function optionsInput(value: unknown, what: string): Record<string, unknown> {
+/** An options object (or another object argument, named by `field`): refused when missing. */
+export function optionsInput(
+  value: unknown,
+  what: string,
+  field = 'options',
+): Record<string, unknown> {
   if (!isObject(value) || Array.isArray(value))
-    throw invalid('options', `is ${quoteInput(value)}; ${what}`);
+    throw invalid(field, `is ${quoteInput(value)}; ${what}`);
   return value;
 }
 
@@ -205,4 +216,29 @@ export function trustedRootInput(value: unknown): TrustedRoot {
       cause: e,
     });
   }
+}
+
+/**
+ * The bundle to verify: parsed (by parseBundle, or sign()), its JSON text or UTF-8 bytes, or its
+ * JSON value. An object that only looks parsed (a copy, or JSON that carries `content`) is
+ * written out and parsed again, so nothing reaches the verifier without strict parsing.
+ */
+export function bundleInput(value: unknown): Bundle {
+  if (typeof value === 'string' || value instanceof Uint8Array) return parseBundleJSON(value);
+  if (isThenable(value))
+    throw invalid('bundle', 'is a Promise: sign() and attest() are async, so await them');
+  if (!isObject(value) || Array.isArray(value))
+    throw invalid(
+      'bundle',
+      `is ${quoteInput(value)}; give a bundle: parsed, its JSON text or bytes, or its JSON value`,
+    );
+  if (isParsedBundle(value)) return value;
+  if (!('content' in value)) return parseBundle(value);
+  let json: unknown;
+  try {
+    json = bundleToJSON(value as unknown as Bundle);
+  } catch (e) {
+    throw invalid('bundle', 'is neither a parsed bundle nor its JSON value', e);
+  }
+  return parseBundle(json);
 }

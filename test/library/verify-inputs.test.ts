@@ -210,3 +210,34 @@ test('the trusted root: parsed, or its JSON value; anything else is refused by n
     assert.match(e.message, message);
   }
 });
+
+test('the bundle: parsed, JSON text, JSON bytes or JSON value; a look-alike is parsed strictly', async () => {
+  const policy = identityPolicy({ identity: signer, issuer });
+  const parsed = parseBundleJSON(bundleText);
+  for (const b of [parsed, bundleText, Buffer.from(bundleText), JSON.parse(bundleText) as object])
+    await verify(b, artifact, { trustedRoot, policy });
+  // a copy of a parsed bundle is no longer known to be one: written out and parsed again
+  await verify(structuredClone(parsed), artifact, { trustedRoot, policy });
+  const json = JSON.parse(bundleText) as Record<string, unknown>;
+  const cases: Array<[unknown, RegExp]> = [
+    [null, /^bundle: is null; give a bundle: parsed, its JSON text or bytes, or its JSON value$/],
+    [42, /^bundle: is 42;/],
+    [Promise.resolve(parsed), /^bundle: is a Promise: sign\(\) and attest\(\) are async/],
+    // JSON that carries the parsed form's keys is not taken for a parsed bundle
+    [
+      {
+        ...json,
+        version: '0.3',
+        content: { $case: 'messageSignature', messageSignature: json.messageSignature },
+      },
+      /^bundle: is neither a parsed bundle nor its JSON value$/,
+    ],
+    [{ ...json, content: {} }, /^(bundle: is neither|content: is not a known field)/],
+    [Buffer.from([0xff, 0xfe]), /^bundle: is not UTF-8 text$/],
+  ];
+  for (const [value, message] of cases) {
+    const e = await refusal(verify(value as object, artifact, { trustedRoot, policy }));
+    assert.equal(e.code, 'INVALID_INPUT', String(message));
+    assert.match(e.message, message);
+  }
+});
