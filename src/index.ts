@@ -11,7 +11,7 @@
  * Errors are `SignetError`s: `kind` says what sort of failure it is, `code` which check or input.
  */
 import type { KeyObject } from 'node:crypto';
-import { SignetError, type ErrorKind } from './core/errors.ts';
+import { SignetError, invalid, quoteInput, type ErrorKind } from './core/errors.ts';
 import {
   bundleToJSON,
   parseBundle,
@@ -34,7 +34,9 @@ import type {
 } from './client/verify/verifier.ts';
 import type { SignSetupOptions } from './client/sign/setup.ts';
 import {
+  artifactInput,
   bundleInput,
+  bytesInput,
   githubWorkflowInput,
   matcherInput,
   optionsInput,
@@ -99,7 +101,8 @@ async function context(o: SignOptions) {
 /** Sign bytes: a bundle (v0.3) with a message signature, logged and timestamped. */
 export async function sign(artifact: Uint8Array, options: SignOptions = {}): Promise<Bundle> {
   const { signArtifact } = await import('./client/sign/sign.ts');
-  return signArtifact(artifact, await context(options));
+  const data = bytesInput(artifact, 'artifact');
+  return signArtifact(data, await context(options));
 }
 
 /**
@@ -114,9 +117,12 @@ export async function signMany(
   const { signArtifact } = await import('./client/sign/sign.ts');
   const { certificateTimeCheck, SIGN_FILES_PARALLEL } = await import('./client/sign/setup.ts');
   const { mapLimited } = await import('./core/concurrent.ts');
+  if (!Array.isArray(artifacts))
+    throw invalid('artifacts', 'is not an array; give an array of Uint8Arrays');
+  const data = artifacts.map((a, i) => bytesInput(a, `artifacts[${i}]`));
   const ctx = await context(options);
   const lasts = certificateTimeCheck(ctx);
-  return mapLimited(artifacts, SIGN_FILES_PARALLEL, (artifact, i) => {
+  return mapLimited(data, SIGN_FILES_PARALLEL, (artifact, i) => {
     lasts(`artifact ${i}`);
     return signArtifact(artifact, ctx);
   });
@@ -136,9 +142,13 @@ export async function attest(
   const { buildStatement, INTOTO_PAYLOAD_TYPE } = await import('./core/intoto/index.ts');
   const { predicateTypeOf } = await import('./client/sign/predicate.ts');
   const { signEnvelope } = await import('./client/sign/sign.ts');
-  const sha256 = createHash('sha256').update(subject.data).digest('hex');
+  const o = optionsInput(subject, 'give { name, data }', 'subject');
+  if (typeof o.name !== 'string')
+    throw invalid('subject.name', `is ${quoteInput(o.name)}; give the artifact's name`);
+  const data = bytesInput(o.data, 'subject.data');
+  const sha256 = createHash('sha256').update(data).digest('hex');
   const statement = buildStatement(
-    [{ name: subject.name, digest: { sha256 } }],
+    [{ name: o.name, digest: { sha256 } }],
     predicateTypeOf(predicateType),
     predicate,
   );
@@ -207,10 +217,6 @@ function checkVerifyOptions<O extends VerifyBundleOptions>(options: O): O {
   };
 }
 
-function toArtifact(a: Uint8Array | Artifact): Artifact {
-  return a instanceof Uint8Array ? { kind: 'bytes', data: a } : a;
-}
-
 /**
  * Verify a bundle (parsed, JSON text or bytes, or JSON value) over the artifact's bytes (or its digest):
  * times, log entries, certificate chain and SCT, signature, and the signer policy. Throws a
@@ -230,7 +236,7 @@ export async function verify(
       'NOT_A_SIGNATURE',
       'the bundle holds an attestation (DSSE envelope); use verifyAttestation',
     );
-  return verifyBundle(b, toArtifact(artifact), trustedRoot, policy, rest);
+  return verifyBundle(b, artifactInput(artifact), trustedRoot, policy, rest);
 }
 
 /** Verify an attestation bundle about the artifact (and, if given, its predicate type). */
@@ -249,7 +255,7 @@ export async function verifyAttestation(
       'NOT_AN_ATTESTATION',
       'the bundle holds a plain signature, not an attestation; use verify',
     );
-  return verifyBundle(b, toArtifact(artifact), trustedRoot, policy, {
+  return verifyBundle(b, artifactInput(artifact), trustedRoot, policy, {
     ...rest,
     ...(predicateType !== undefined ? { predicateType: predicateTypeOf(predicateType) } : {}),
   });

@@ -13,7 +13,7 @@ import {
   parseBundleJSON,
   type Bundle,
 } from '../bundle/bundle.ts';
-import type { SignerPolicy } from '../client/verify/verifier.ts';
+import type { Artifact, SignerPolicy } from '../client/verify/verifier.ts';
 import {
   anchoredRegExp,
   GITHUB_WORKFLOW_FIELDS,
@@ -241,4 +241,45 @@ export function bundleInput(value: unknown): Bundle {
     throw invalid('bundle', 'is neither a parsed bundle nor its JSON value', e);
   }
   return parseBundle(json);
+}
+
+const DIGEST_LENGTHS = { sha256: 32, sha384: 48, sha512: 64 } as const;
+
+/** Bytes a caller signs or verifies: a Uint8Array (a Buffer is one); text must be encoded. */
+export function bytesInput(value: unknown, field: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw invalid(
+    field,
+    `is ${value instanceof ArrayBuffer ? 'an ArrayBuffer' : quoteInput(value)}, not bytes; give a Uint8Array or Buffer${typeof value === 'string' ? ' (new TextEncoder().encode(text) for text)' : value instanceof ArrayBuffer ? ' (new Uint8Array(buffer))' : ''}`,
+  );
+}
+
+/** The artifact: its bytes, or an Artifact (`{ kind: 'digest', algorithm, digest }`, ...). */
+export function artifactInput(value: unknown): Artifact {
+  if (value instanceof Uint8Array) return { kind: 'bytes', data: value };
+  if (isObject(value) && value.kind === 'bytes')
+    return { kind: 'bytes', data: bytesInput(value.data, 'artifact.data') };
+  if (isObject(value) && value.kind === 'digest') {
+    const algorithm = value.algorithm;
+    if (algorithm !== 'sha256' && algorithm !== 'sha384' && algorithm !== 'sha512')
+      throw invalid(
+        'artifact.algorithm',
+        `is ${quoteInput(algorithm)}; give sha256, sha384 or sha512`,
+      );
+    const digest = bytesInput(value.digest, 'artifact.digest');
+    if (digest.length !== DIGEST_LENGTHS[algorithm])
+      throw invalid(
+        'artifact.digest',
+        `is ${digest.length} bytes; a ${algorithm} digest is ${DIGEST_LENGTHS[algorithm]}`,
+      );
+    return { kind: 'digest', algorithm, digest };
+  }
+  if (
+    isObject(value) &&
+    value.kind === 'file' &&
+    typeof value.path === 'string' &&
+    typeof value.digest === 'function'
+  )
+    return value as Artifact;
+  return { kind: 'bytes', data: bytesInput(value, 'artifact') };
 }

@@ -6,14 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  attest,
   identityPolicy,
   keyPolicy,
   parseBundleJSON,
   parseTrustedRootJSON,
   SignetError,
+  sign,
+  signMany,
   verify,
   type SignerPolicy,
   type VerificationResult,
@@ -237,6 +241,70 @@ test('the bundle: parsed, JSON text, JSON bytes or JSON value; a look-alike is p
   ];
   for (const [value, message] of cases) {
     const e = await refusal(verify(value as object, artifact, { trustedRoot, policy }));
+    assert.equal(e.code, 'INVALID_INPUT', String(message));
+    assert.match(e.message, message);
+  }
+});
+
+test('the artifact: bytes or an Artifact; text, an ArrayBuffer or a hex digest is refused by name', async () => {
+  const policy = identityPolicy({ identity: signer, issuer });
+  const digest = new Uint8Array(crypto.createHash('sha256').update(artifact).digest());
+  await verify(
+    bundleText,
+    { kind: 'digest', algorithm: 'sha256', digest },
+    { trustedRoot, policy },
+  );
+  const cases: Array<[unknown, RegExp]> = [
+    [
+      artifact.toString(),
+      /^artifact: is ".*", not bytes; give a Uint8Array or Buffer \(new TextEncoder\(\)\.encode\(text\) for text\)$/,
+    ],
+    [
+      new Uint8Array(artifact).buffer,
+      /^artifact: is an ArrayBuffer, not bytes; .*\(new Uint8Array\(buffer\)\)$/,
+    ],
+    [undefined, /^artifact: is undefined, not bytes/],
+    [
+      { kind: 'digest', algorithm: 'sha256', digest: Buffer.from(digest).toString('hex') },
+      /^artifact\.digest: is "[0-9a-f]+", not bytes/,
+    ],
+    [
+      { kind: 'digest', algorithm: 'sha256', digest: digest.subarray(1) },
+      /^artifact\.digest: is 31 bytes; a sha256 digest is 32$/,
+    ],
+    [
+      { kind: 'digest', algorithm: 'md5', digest },
+      /^artifact\.algorithm: is "md5"; give sha256, sha384 or sha512$/,
+    ],
+  ];
+  for (const [value, message] of cases) {
+    const e = await refusal(verify(bundleText, value as Uint8Array, { trustedRoot, policy }));
+    assert.equal(e.code, 'INVALID_INPUT', String(message));
+    assert.match(e.message, message);
+  }
+});
+
+test('sign and attest refuse what is not bytes before any request', async () => {
+  const server = 'http://127.0.0.1:9'; // never asked: the input is refused first
+  const signAny = sign as (a: unknown, o: object) => Promise<unknown>;
+  const attestAny = attest as (s: unknown, t: string, p: unknown, o: object) => Promise<unknown>;
+  const signManyAny = signMany as (a: unknown, o: object) => Promise<unknown>;
+  const cases: Array<[Promise<unknown>, RegExp]> = [
+    [signAny('hello', { server }), /^artifact: is "hello", not bytes;/],
+    [signManyAny([artifact, 'x'], { server }), /^artifacts\[1\]: is "x", not bytes;/],
+    [signManyAny(artifact, { server }), /^artifacts: is not an array/],
+    [
+      attestAny({ name: 'a.txt', data: 'x' }, 'slsaprovenance1', {}, { server }),
+      /^subject\.data: is "x", not bytes;/,
+    ],
+    [attestAny(artifact, 'slsaprovenance1', {}, { server }), /^subject\.name: is undefined/],
+    [
+      attestAny(undefined, 'slsaprovenance1', {}, { server }),
+      /^subject: is undefined; give \{ name, data \}$/,
+    ],
+  ];
+  for (const [p, message] of cases) {
+    const e = await refusal(p);
     assert.equal(e.code, 'INVALID_INPUT', String(message));
     assert.match(e.message, message);
   }
