@@ -38,6 +38,7 @@ import {
   bundleInput,
   bytesInput,
   githubWorkflowInput,
+  knownOptions,
   matcherInput,
   optionsInput,
   signerPolicyInput,
@@ -79,7 +80,19 @@ export interface SignOptions {
   onEvent?: (message: string) => void;
 }
 
+const SIGN_OPTIONS = [
+  'server',
+  'signingConfig',
+  'identityToken',
+  'key',
+  'tlogUpload',
+  'tufRoot',
+  'timeoutMs',
+  'onEvent',
+] as const satisfies readonly (keyof SignOptions)[];
+
 async function context(o: SignOptions) {
+  knownOptions(optionsInput(o, 'give { server, identityToken } or { key }'), SIGN_OPTIONS);
   const { setupSigning } = await import('./client/sign/setup.ts');
   const { tufCacheDir } = await import('./client/verify/trust.ts');
   const s: SignSetupOptions = {
@@ -167,8 +180,16 @@ export interface TrustOptions {
   offline?: boolean;
 }
 
+const TRUST_OPTIONS = [
+  'trustedRoot',
+  'server',
+  'tufRoot',
+  'offline',
+] as const satisfies readonly (keyof TrustOptions)[];
+
 /** The trusted root: a file, a Signet server's TUF repository, or the public-good instance. */
 export async function loadTrustedRoot(options: TrustOptions = {}): Promise<TrustedRoot> {
+  knownOptions(optionsInput(options, 'give { server } or { trustedRoot: path }'), TRUST_OPTIONS);
   const { loadTrust } = await import('./client/verify/trust.ts');
   return loadTrust({ ...options, warn: () => {} });
 }
@@ -185,6 +206,7 @@ export function identityPolicy(p: {
   extensions?: Record<string, string>;
 }): SignerPolicy {
   const o = optionsInput(p, 'give { identity, issuer }');
+  knownOptions(o, ['identity', 'issuer', 'githubWorkflow', 'extensions'], 'policy');
   const identity: IdentityPolicy = {
     subjectAlternativeName: matcherInput(o.identity, 'identity'),
     issuer: matcherInput(o.issuer, 'issuer'),
@@ -208,8 +230,23 @@ export interface VerifyBundleOptions extends Omit<VerifyOptions, 'predicateType'
 }
 
 /** Untyped callers: the options and their policy are checked, never taken on trust. */
-function checkVerifyOptions<O extends VerifyBundleOptions>(options: O): O {
+const VERIFY_OPTIONS = [
+  'trustedRoot',
+  'policy',
+  'tlogThreshold',
+  'ctlogThreshold',
+  'timestampThreshold',
+  'witnesses',
+  'checkClaims',
+  'signatureHash',
+  'signedTimestampThreshold',
+  'currentTimeWhenUntimed',
+  'names',
+] as const satisfies readonly (keyof VerifyBundleOptions)[];
+
+function checkVerifyOptions<O extends VerifyBundleOptions>(options: O, extra: string[] = []): O {
   const o = optionsInput(options, 'give { trustedRoot, policy }');
+  knownOptions(o, [...VERIFY_OPTIONS, ...extra]);
   return {
     ...options,
     trustedRoot: trustedRootInput(o.trustedRoot),
@@ -247,7 +284,9 @@ export async function verifyAttestation(
 ): Promise<VerificationResult> {
   const { verifyBundle } = await import('./client/verify/verifier.ts');
   const { predicateTypeOf } = await import('./client/sign/predicate.ts');
-  const { trustedRoot, policy, predicateType, ...rest } = checkVerifyOptions(options);
+  const { trustedRoot, policy, predicateType, ...rest } = checkVerifyOptions(options, [
+    'predicateType',
+  ]);
   const b = bundleInput(bundle);
   if (b.content.$case !== 'dsseEnvelope')
     throw new SignetError(

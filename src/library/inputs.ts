@@ -45,6 +45,20 @@ export function optionsInput(
   return value;
 }
 
+/**
+ * Refuses keys an options object does not have: a misspelt `server` must not quietly mean
+ * "the public-good instance" (and send the identity token there).
+ */
+export function knownOptions(
+  value: Record<string, unknown>,
+  keys: readonly string[],
+  field = 'options',
+): void {
+  for (const k of Object.keys(value))
+    if (value[k] !== undefined && !keys.includes(k))
+      throw invalid(`${field}.${k}`, `is not known here (${keys.join(', ')} are)`);
+}
+
 /** `options.policy`: one of the SignerPolicy kinds, with what that kind needs. */
 export function signerPolicyInput(value: unknown): SignerPolicy {
   const field = 'options.policy';
@@ -122,6 +136,7 @@ function regExpInput(re: RegExp, field: string): RegExp {
 /** An identity policy: who (`subjectAlternativeName`) and vouched for by whom (`issuer`). */
 export function identityInput(value: unknown, field: string): IdentityPolicy {
   if (!isObject(value)) throw invalid(field, `is ${quoteInput(value)}, not an identity policy`);
+  knownOptions(value, ['subjectAlternativeName', 'issuer', 'githubWorkflow', 'extensions'], field);
   const out: IdentityPolicy = {
     subjectAlternativeName: matcherInput(
       value.subjectAlternativeName,

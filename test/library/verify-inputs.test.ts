@@ -13,6 +13,7 @@ import {
   attest,
   identityPolicy,
   keyPolicy,
+  loadTrustedRoot,
   parseBundleJSON,
   parseTrustedRootJSON,
   SignetError,
@@ -305,6 +306,53 @@ test('sign and attest refuse what is not bytes before any request', async () => 
   ];
   for (const [p, message] of cases) {
     const e = await refusal(p);
+    assert.equal(e.code, 'INVALID_INPUT', String(message));
+    assert.match(e.message, message);
+  }
+});
+
+test('an unknown option or policy field is refused, not ignored', async () => {
+  const signAny = sign as (a: unknown, o: object) => Promise<unknown>;
+  const policy = identityPolicy({ identity: signer, issuer });
+  const make = identityPolicy as (p: unknown) => SignerPolicy;
+  const cases: Array<[() => Promise<unknown>, RegExp]> = [
+    // a misspelt server must not fall back to the public-good instance with the token
+    [
+      () => signAny(artifact, { sever: 'http://127.0.0.1:9', identityToken: 'x' }),
+      /^options\.sever: is not known here \(server, signingConfig, /,
+    ],
+    [
+      () => loadTrustedRoot({ sever: 'http://127.0.0.1:9' } as object),
+      /^options\.sever: is not known here \(trustedRoot, server, tufRoot, offline are\)$/,
+    ],
+    [
+      () =>
+        verify(bundleText, artifact, { trustedRoot, policy, certificateIssuer: issuer } as never),
+      /^options\.certificateIssuer: is not known here/,
+    ],
+    // a misspelt restriction would otherwise let any workflow of the identity through
+    [
+      async () => make({ identity: signer, issuer, githubWorkflowRef: 'refs/heads/main' }),
+      /^policy\.githubWorkflowRef: is not known here \(identity, issuer, githubWorkflow, extensions are\)$/,
+    ],
+    [
+      () =>
+        verify(bundleText, artifact, {
+          trustedRoot,
+          policy: untyped({
+            kind: 'identity',
+            identity: {
+              subjectAlternativeName: { exact: signer },
+              issuer: { exact: issuer },
+              extension: { '1.3.6.1.4.1.57264.1.12': 'x' },
+            },
+          }),
+        }),
+      /^options\.policy\.identity\.extension: is not known here/,
+    ],
+  ];
+  for (const [call, message] of cases) {
+    const e = await refusal(call());
     assert.equal(e.code, 'INVALID_INPUT', String(message));
     assert.match(e.message, message);
   }
