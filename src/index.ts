@@ -205,7 +205,7 @@ export function identityPolicy(p: {
   githubWorkflow?: IdentityPolicy['githubWorkflow'];
   extensions?: Record<string, string>;
 }): SignerPolicy {
-  const o = optionsInput(p, 'give { identity, issuer }');
+  const o = optionsInput(p, 'give { identity, issuer }', 'policy');
   knownOptions(o, ['identity', 'issuer', 'githubWorkflow', 'extensions'], 'policy');
   const identity: IdentityPolicy = {
     subjectAlternativeName: matcherInput(o.identity, 'identity'),

@@ -265,8 +265,16 @@ export function bytesInput(value: unknown, field: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
   throw invalid(
     field,
-    `is ${value instanceof ArrayBuffer ? 'an ArrayBuffer' : quoteInput(value)}, not bytes; give a Uint8Array or Buffer${typeof value === 'string' ? ' (new TextEncoder().encode(text) for text)' : value instanceof ArrayBuffer ? ' (new Uint8Array(buffer))' : ''}`,
+    `is ${value instanceof ArrayBuffer ? 'an ArrayBuffer' : quoteInput(value)}, not bytes; give a Uint8Array or Buffer${bytesHint(value, field)}`,
   );
+}
+
+function bytesHint(value: unknown, field: string): string {
+  if (value instanceof ArrayBuffer) return ' (new Uint8Array(buffer))';
+  if (typeof value !== 'string') return '';
+  return field.endsWith('digest')
+    ? " (Buffer.from(hex, 'hex') for a hex digest)"
+    : ' (new TextEncoder().encode(text) for text)';
 }
 
 /** The artifact: its bytes, or an Artifact (`{ kind: 'digest', algorithm, digest }`, ...). */

@@ -160,7 +160,7 @@ test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or 
     [{ issuer }, /^identity: is undefined;/],
     [{ identity: 5, issuer }, /^identity: is 5;/],
     [{ identity: { regexp: 5 }, issuer }, /^identity: is a object;/],
-    [undefined, /^options: is undefined; give \{ identity, issuer \}$/],
+    [undefined, /^policy: is undefined; give \{ identity, issuer \}$/],
     [
       { identity: signer, issuer, githubWorkflow: { repo: 'org/x' } },
       /^githubWorkflow\.repo: is not a GitHub workflow field; the fields are trigger, sha, name, repository, ref$/,
@@ -267,7 +267,7 @@ test('the artifact: bytes or an Artifact; text, an ArrayBuffer or a hex digest i
     [undefined, /^artifact: is undefined, not bytes/],
     [
       { kind: 'digest', algorithm: 'sha256', digest: Buffer.from(digest).toString('hex') },
-      /^artifact\.digest: is "[0-9a-f]+", not bytes/,
+      /^artifact\.digest: is "[0-9a-f]+", not bytes; give a Uint8Array or Buffer \(Buffer\.from\(hex, 'hex'\) for a hex digest\)$/,
     ],
     [
       { kind: 'digest', algorithm: 'sha256', digest: digest.subarray(1) },
