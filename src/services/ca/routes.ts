@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { readBodiesAsJson } from '../http/json-body.ts';
 import { batchedPerTurn } from '../http/turn-batch.ts';
 import type { CertificateAuthority } from './issuer.ts';
 import type { OidcIssuerInfo } from './identity/types.ts';
@@ -17,6 +18,7 @@ export async function registerCaRoutes(
   ca: CertificateAuthority,
   issuers: () => OidcIssuerInfo[],
 ): Promise<void> {
+  readBodiesAsJson(app);
   // The certificates asked for in one event-loop turn are checked and signed together, up to
   // their CT log entry (http/turn-batch.ts).
   const issue = batchedPerTurn((r: SigningCertRequest) => ca.issue(r));

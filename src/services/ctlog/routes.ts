@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { invalid } from '../../core/errors.ts';
 import { sctToJson } from '../../core/ct/sct.ts';
+import { readBodiesAsJson } from '../http/json-body.ts';
 import type { CtLog } from './ctlog.ts';
 
 /** Largest accepted add-chain body (a chain of a few certificates is a few KiB). */
@@ -28,6 +29,7 @@ function intParam(q: Record<string, unknown>, name: string): number {
 
 /** RFC 6962 §4 API under `<prefix>/ct/v1/`. */
 export async function registerCtRoutes(app: FastifyInstance, log: CtLog): Promise<void> {
+  readBodiesAsJson(app);
   const post = { bodyLimit: CHAIN_BODY_LIMIT };
   app.post('/ct/v1/add-chain', post, async (req) =>
     sctToJson(await log.addChain(parseChainBody(req.body))),

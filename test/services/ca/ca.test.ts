@@ -394,3 +394,28 @@ test('deprecated v1 API (older cosign): PEM chain with HTTP 201, token only as b
   const root = await fetch(`${h.url}/fulcio/api/v1/rootCert`);
   assert.equal(parseCertificatesPem(await root.text()).length, 2);
 });
+
+test('a JSON body is read whatever its Content-Type, as Fulcio (grpc-gateway) reads it: curl -d, text/plain, none', async () => {
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const token = await h.token('email');
+  const body = JSON.stringify(
+    keyRequest(kp.publicKey, proofBy(kp.privateKey, 'dev@signet.local'), token),
+  );
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain;charset=UTF-8', undefined]) {
+    const res = await fetch(`${h.url}/fulcio/api/v2/signingCert`, {
+      method: 'POST',
+      // A Blob without a type: fetch sends no Content-Type at all.
+      ...(type ? { headers: { 'content-type': type }, body } : { body: new Blob([body]) }),
+    });
+    assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
+    assert.equal(chainOf((await res.json()) as Record<string, unknown>).length, 3);
+  }
+  // Still JSON: what is not is refused as such, not as an unsupported type.
+  const bad = await fetch(`${h.url}/fulcio/api/v2/signingCert`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: 'publicKey=x',
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: string }).error, 'INVALID_JSON');
+});

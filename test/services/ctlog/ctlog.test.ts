@@ -259,3 +259,17 @@ test('bad inputs get a 4xx naming the field and log nothing', async () => {
   }
   assert.equal(((await call('GET', 'get-sth')).json as { tree_size: number }).tree_size, before);
 });
+
+test('add-pre-chain reads its JSON body whatever the Content-Type, as CTFE does (curl -d sends a form type)', async () => {
+  const { pre } = leaf(ica, 'curl@x.y');
+  const body = JSON.stringify({ chain: [b64(pre), b64(ica.certificate.der)] });
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+    const res = await fetch(`${url}/ctlog/ct/v1/add-pre-chain`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    });
+    assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
+    assert.equal(((await res.json()) as { sct_version: number }).sct_version, 0);
+  }
+});
