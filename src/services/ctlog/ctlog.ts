@@ -28,6 +28,9 @@ export function ctLogKey(privateKey: KeyObject): CtLogKey {
   return { key: privateKey, spki, logId: logIdOf(spki) };
 }
 
+/** How long one signed tree head is served again while the tree does not change. */
+export const STH_MAX_AGE_MS = 60_000;
+
 /** Most entries one get-entries answers (RFC 6962 §4.6 lets a log return fewer). */
 const MAX_GET_ENTRIES = 256;
 
@@ -123,12 +126,25 @@ export class CtLog {
     return signSct(this.signer.key, this.signer.logId, ts, entry, ext);
   }
 
-  /** RFC 6962 §4.3 get-sth: the engine's latest tree head, signed by the log key. */
+  /**
+   * RFC 6962 §4.3 get-sth: the engine's latest tree head, signed by the log key. §3.5: its
+   * timestamp is the current time (a head is served again for an unchanged tree for at most
+   * STH_MAX_AGE_MS, not for as long as the log stays idle), and each new one is later than
+   * the one before, even within one millisecond or after the clock stepped back.
+   */
   async sth(): Promise<SignedTreeHead> {
     const cp = await this.engine.checkpoint();
     const c = this.sthCache;
-    if (c && c.treeSize === cp.size && bytesEqual(c.rootHash, cp.rootHash)) return c;
-    const sth = signTreeHead(this.signer.key, cp.size, this.now(), cp.rootHash);
+    const now = this.now();
+    if (
+      c &&
+      c.treeSize === cp.size &&
+      bytesEqual(c.rootHash, cp.rootHash) &&
+      now - c.timestamp < STH_MAX_AGE_MS
+    )
+      return c;
+    const timestamp = c ? Math.max(now, c.timestamp + 1) : now;
+    const sth = signTreeHead(this.signer.key, cp.size, timestamp, cp.rootHash);
     this.sthCache = sth;
     return sth;
   }

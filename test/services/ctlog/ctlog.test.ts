@@ -21,6 +21,7 @@ import {
   createCtlogService,
   type CtlogServiceModule,
 } from '../../../src/services/ctlog/service.ts';
+import { CtLog, STH_MAX_AGE_MS } from '../../../src/services/ctlog/ctlog.ts';
 import { ca, leaf } from './fixtures.ts';
 import { serviceContext } from '../context.ts';
 
@@ -272,4 +273,29 @@ test('add-pre-chain reads its JSON body whatever the Content-Type, as CTFE does 
     assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
     assert.equal(((await res.json()) as { sct_version: number }).sct_version, 0);
   }
+});
+
+test('get-sth: the timestamp is current (an idle log signs its head again after a minute) and grows with every new head', async () => {
+  let now = 1_800_000_000_000;
+  const log = new CtLog(mod.log.engine, mod.log.signer, { now: () => now });
+  log.addRoot(root.certificate.der);
+  const first = await log.sth();
+  assert.equal(first.timestamp, now);
+  now += STH_MAX_AGE_MS - 1;
+  assert.equal(await log.sth(), first, 'within the minute: the same head');
+  now += 1;
+  const later = await log.sth();
+  assert.equal(later.timestamp, now, 'an unchanged tree gets a head with the current time');
+  assert.equal(later.treeSize, first.treeSize);
+  assert.equal(verifyTreeHead(logKey, later), true);
+  // A new tree in the same millisecond, then with the clock stepped back: still later.
+  await log.addPreChain([leaf(ica, 'sth1@x.y').pre, ica.certificate.der]);
+  const grown = await log.sth();
+  assert.equal(grown.treeSize, later.treeSize + 1);
+  assert.ok(grown.timestamp > later.timestamp, `${grown.timestamp} > ${later.timestamp}`);
+  now -= 5000;
+  await log.addPreChain([leaf(ica, 'sth2@x.y').pre, ica.certificate.der]);
+  const back = await log.sth();
+  assert.ok(back.timestamp > grown.timestamp, `${back.timestamp} > ${grown.timestamp}`);
+  assert.equal(verifyTreeHead(logKey, back), true);
 });
