@@ -101,6 +101,12 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
     { parseAs: 'buffer', bodyLimit: DER_BODY_LIMIT },
     (_req, body, done) => done(null, body),
   );
+  // Any other type reaches the route, whose 415 says which two types to send.
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: DER_BODY_LIMIT },
+    (_req, body, done) => done(null, body),
+  );
   // Sigstore's JSON request form, with its own small cap.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

@@ -254,6 +254,13 @@ test('bad requests get 4xx with the reason, and the service keeps serving', asyn
   // Wrong content type.
   await expectError(await postDer(good, 'text/plain'), 415, /Content-Type/);
   await expectError(await postDer(good, 'application/xml'), 415, /Content-Type/);
+  // Every refused type says what to send, not only the ones a parser exists for.
+  for (const type of ['text/plain', 'application/octet-stream', 'application/timestamp-reply'])
+    await expectError(
+      await postDer(good, type),
+      415,
+      /send application\/timestamp-query \(DER\) or application\/json/,
+    );
   // Still serving.
   const res = await postDer(good);
   assert.equal(res.status, 200);
