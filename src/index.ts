@@ -178,6 +178,11 @@ export interface TrustOptions {
   tufRoot?: string;
   /** No network: a file, the verified TUF cache, or the public-good root shipped with Signet. */
   offline?: boolean;
+  /**
+   * Warnings (trust on first use of a server, a stale cache used offline), as `sign` gives
+   * them; default: printed to stderr, as `sign` does.
+   */
+  onEvent?: (message: string) => void;
 }
 
 const TRUST_OPTIONS = [
@@ -185,13 +190,19 @@ const TRUST_OPTIONS = [
   'server',
   'tufRoot',
   'offline',
+  'onEvent',
 ] as const satisfies readonly (keyof TrustOptions)[];
 
 /** The trusted root: a file, a Signet server's TUF repository, or the public-good instance. */
 export async function loadTrustedRoot(options: TrustOptions = {}): Promise<TrustedRoot> {
   knownOptions(optionsInput(options, 'give { server } or { trustedRoot: path }'), TRUST_OPTIONS);
   const { loadTrust } = await import('./client/verify/trust.ts');
-  return loadTrust({ ...options, warn: () => {} });
+  const { onEvent, ...trust } = options;
+  // A security warning is not dropped: it goes where sign() sends its warnings.
+  return loadTrust({
+    ...trust,
+    ...(onEvent ? { warn: (m: string) => onEvent(`warning: ${m}`) } : {}),
+  });
 }
 
 /**
