@@ -323,7 +323,7 @@ test('an unknown option or policy field is refused, not ignored', async () => {
     ],
     [
       () => loadTrustedRoot({ sever: 'http://127.0.0.1:9' } as object),
-      /^options\.sever: is not known here \(trustedRoot, server, tufRoot, offline are\)$/,
+      /^options\.sever: is not known here \(trustedRoot, server, tufRoot, offline, onEvent are\)$/,
     ],
     [
       () =>
