@@ -28,10 +28,14 @@ export interface ResolvedImage {
 /** An image known by its digest: what verification needs of it (ResolvedImage has the rest). */
 export type PinnedImage = Pick<ResolvedImage, 'given' | 'ref' | 'digest'>;
 
-/** Prefix a failure with the image it is about (once). */
+/**
+ * Prefix a failure with the image it is about (once), as its field, so a caller that names the
+ * image already can take the reason alone (reasonOf).
+ */
 export function aboutImage(image: string, e: unknown): unknown {
   if (!(e instanceof SignetError) || e.message.includes(image)) return e;
-  return new SignetError(e.kind, e.code, `${image}: ${e.message}`, {
+  return new SignetError(e.kind, e.code, e.message, {
+    field: image,
     cause: e,
     ...(e.details ? { details: e.details } : {}),
   });

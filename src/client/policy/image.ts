@@ -6,7 +6,7 @@
  * images have: the legacy payload must name this digest). Authorities with a `source` look for
  * signatures in that repository instead.
  */
-import { SignetError } from '../../core/errors.ts';
+import { reasonOf, SignetError } from '../../core/errors.ts';
 import { parseReference } from '../../core/oci/reference.ts';
 import type { Digest } from '../../core/oci/digest.ts';
 import {
@@ -226,8 +226,10 @@ export async function decideImage(
     // The registry failed or stalled: the policies covering the image decide what that means
     // (a denial in enforce mode, a warning in warn mode), with the reason.
     if (!(e instanceof SignetError) || e.kind === 'invalid-input') throw e;
-    o.gathered?.({ unavailable: e.message });
-    evidence = unavailableEvidence(`registry (${ref.registry})`, e);
+    // The decision names the image already: the reason leaves out the registry error's copy.
+    const reason = new SignetError(e.kind, e.code, reasonOf(e), { cause: e });
+    o.gathered?.({ unavailable: reason.message });
+    evidence = unavailableEvidence(`registry (${ref.registry})`, reason);
   }
   return evaluate(policies, imageTarget(ref, digestName, g), evidence, opts);
 }

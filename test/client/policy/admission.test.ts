@@ -640,6 +640,8 @@ test(
     const enforce = run(`${hangHost}/enforce/app:v1`);
     assert.equal(enforce.status, 1, enforce.stderr);
     assert.match(enforce.stderr, /policy "prod" fails: .*cannot reach .* no answer within/);
+    // the image is named by the decision, not again inside the registry's reason
+    assert.match(enforce.stderr, /registry \([^)]+\): cannot reach /);
     assert.ok(enforce.took < 8000, `stopped at the deadline (${enforce.took} ms)`);
     const warn = run(`${hangHost}/warn/app:v1`);
     assert.equal(warn.status, 0, warn.stderr);
