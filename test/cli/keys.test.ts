@@ -116,13 +116,65 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
     assert.match(r.stderr, want);
     noTrace(r.stderr);
   }
-  // no COSIGN_PASSWORD and no terminal: say so instead of hanging
+  const noPassword = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== 'COSIGN_PASSWORD'),
+  );
+  // No COSIGN_PASSWORD and nothing piped in (a CI job's empty standard input): say what to set.
   const r = spawnSync(bin, ['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', 'a.txt'], {
     cwd: dir,
     encoding: 'utf8',
     input: '',
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'COSIGN_PASSWORD')),
+    env: noPassword,
   });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /a passphrase is needed for the private key: set COSIGN_PASSWORD/);
+  assert.match(
+    r.stderr,
+    /^error: cosign.key: cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD/m,
+  );
+  // Standard input that carries the artifact cannot carry the passphrase too.
+  const s = spawnSync(
+    bin,
+    ['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', '--bundle', 's.json', '-'],
+    { cwd: dir, encoding: 'utf8', input: 'right', env: noPassword },
+  );
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /a passphrase is needed for the private key: set COSIGN_PASSWORD/);
+});
+
+test("a passphrase piped to standard input, as cosign takes it: generate-key-pair, public-key, sign-blob; never the library's", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-piped-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== 'COSIGN_PASSWORD'),
+  );
+  const piped = (args: string[], input: string) =>
+    spawnSync(bin, args, { cwd: dir, encoding: 'utf8', input, env });
+  // Byte for byte, as cosign reads it: `echo -n "$PW" | cosign generate-key-pair`.
+  const g = piped(['generate-key-pair', '--output-key-prefix', 'p'], 'piped secret');
+  assert.equal(g.status, 0, g.stderr);
+  const pub = piped(['public-key', '--key', 'p.key'], 'piped secret');
+  assert.equal(pub.status, 0, pub.stderr);
+  assert.equal(pub.stdout, fs.readFileSync(path.join(dir, 'p.pub'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'artifact\n');
+  const sign = (input: string) =>
+    piped(
+      ['sign-blob', '--key', 'p.key', '--tlog-upload=false', '--bundle', 'a.json', 'a.txt'],
+      input,
+    );
+  assert.equal(sign('piped secret').status, 0);
+  const wrong = sign('piped secret\n'); // the newline is part of it, as in cosign
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /^error: p.key: cannot decrypt the private key: wrong passphrase/m);
+  // The library never reads its process's standard input for a passphrase.
+  const lib = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { sign } from ${JSON.stringify(path.resolve('src/index.ts'))};
+try { await sign(new Uint8Array([1]), { key: 'p.key', tlogUpload: false }); console.log('signed'); }
+catch (e) { console.log(e.code); }`,
+    ],
+    { cwd: dir, encoding: 'utf8', input: 'piped secret', env },
+  );
+  assert.equal(lib.stdout.trim(), 'NO_PASSPHRASE', lib.stderr);
 });

@@ -5,7 +5,7 @@ export function registerGenerateKeyPair(program: Command): void {
   program
     .command('generate-key-pair')
     .description(
-      "create an ECDSA P-256 key pair in cosign's format: <prefix>.key (encrypted with a passphrase from COSIGN_PASSWORD or a prompt) and <prefix>.pub",
+      "create an ECDSA P-256 key pair in cosign's format: <prefix>.key (encrypted with a passphrase from COSIGN_PASSWORD, a prompt, or standard input) and <prefix>.pub",
     )
     .option('--output-key-prefix <prefix>', 'file name prefix of the key files', 'cosign')
     .option('-f, --force', 'overwrite existing key files')
@@ -18,7 +18,7 @@ export function registerGenerateKeyPair(program: Command): void {
       for (const f of [keyFile, pubFile])
         if (!flags.force && fs.existsSync(f))
           throw invalid('--output-key-prefix', `${f} already exists (use --force to overwrite it)`);
-      const passphrase = await readPassphrase({ confirm: true });
+      const passphrase = await readPassphrase({ confirm: true, piped: true });
       const pair = await generateCosignKeyPair(passphrase);
       passphrase.fill(0);
       try {

@@ -34,7 +34,7 @@ export function registerKeysAndTrust(program: Command): void {
       const { readText } = await import('../../client/sign/setup.ts');
       const key = await readPrivateKey(
         readText(flags.key, '--key'),
-        () => readPassphrase({}),
+        () => readPassphrase({ piped: true }),
         flags.key,
       );
       const pem = publicKeyPem(createPublicKey(key));
@@ -75,7 +75,7 @@ export function registerKeysAndTrust(program: Command): void {
       for (const f of [keyFile, pubFile])
         if (!flags.yes && fs.existsSync(f))
           throw invalid('--output-key-prefix', `${f} already exists (use -y to overwrite it)`);
-      const passphrase = await keys.readPassphrase({ confirm: true });
+      const passphrase = await keys.readPassphrase({ confirm: true, piped: true });
       const pem = await keys.encryptPrivateKey(key, passphrase);
       passphrase.fill(0);
       await writeFile(keyFile, pem, '--output-key-prefix', 0o600);

@@ -71,7 +71,9 @@ export async function decryptEnvelope(
     throw new SignetError(
       'invalid-input',
       'WRONG_PASSPHRASE',
-      'cannot decrypt the private key: wrong passphrase (or the key file is damaged)',
+      passphrase.length === 0
+        ? 'cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD (or pipe the passphrase to standard input)'
+        : 'cannot decrypt the private key: wrong passphrase (or the key file is damaged)',
       { field, cause: e },
     );
   } finally {

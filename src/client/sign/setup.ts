@@ -25,6 +25,11 @@ const fs = process.getBuiltinModule('node:fs');
 export interface SignSetupOptions {
   /** `--key FILE`: keyed signing. */
   key?: string;
+  /**
+   * `--key`'s passphrase may be piped on standard input when that is not a terminal (cosign's
+   * way): the CLI's choice where standard input carries no artifact; never the library's.
+   */
+  passphraseFromStdin?: boolean;
   /** `--identity-token` (a token or a file); else SIGSTORE_ID_TOKEN, CI, or a sign-in. */
   identityToken?: string;
   /** `never` to fail instead of asking a person to sign in (default: only on a terminal). */
@@ -132,7 +137,11 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
       import('../keys/cosign-key.ts'),
       import('../keys/passphrase.ts'),
     ]);
-    const key = await readPrivateKey(text, () => readPassphrase({ env }), o.key!);
+    const key = await readPrivateKey(
+      text,
+      () => readPassphrase({ env, piped: o.passphraseFromStdin === true }),
+      o.key!,
+    );
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);
   }
