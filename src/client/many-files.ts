@@ -16,6 +16,11 @@ export function bundleBeside(file: string): string {
 /** `-`: the artifact is read from standard input, as cosign's sign-blob and verify-blob take it. */
 export const STDIN = '-';
 
+/** True when none of these inputs is standard input (which can then carry a key's passphrase). */
+export function stdinFree(...inputs: ReadonlyArray<string | undefined>): boolean {
+  return !inputs.includes(STDIN);
+}
+
 /** A file named twice (as `a.txt` and `./a.txt` too) is refused: its bundle would be written or read twice. */
 export function refuseRepeats(files: readonly string[], field: string): void {
   const seen = new Set<string>();

@@ -164,6 +164,30 @@ test("a passphrase piped to standard input, as cosign takes it: generate-key-pai
   const wrong = sign('piped secret\n'); // the newline is part of it, as in cosign
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /^error: p.key: cannot decrypt the private key: wrong passphrase/m);
+  // attest-blob too, unless standard input is the predicate.
+  fs.writeFileSync(path.join(dir, 'p.json'), '{"ok":true}');
+  const attest = (predicate: string, input: string) =>
+    piped(
+      [
+        'attest-blob',
+        '--key',
+        'p.key',
+        '--tlog-upload=false',
+        '--predicate',
+        predicate,
+        '--type',
+        'custom',
+        '--bundle',
+        'att.json',
+        'a.txt',
+      ],
+      input,
+    );
+  const att = attest('p.json', 'piped secret');
+  assert.equal(att.status, 0, att.stderr);
+  const fromStdin = attest('-', '{"ok":true}');
+  assert.equal(fromStdin.status, 1);
+  assert.match(fromStdin.stderr, /a passphrase is needed for the private key: set COSIGN_PASSWORD/);
   // The library never reads its process's standard input for a passphrase.
   const lib = spawnSync(
     process.execPath,

@@ -135,7 +135,11 @@ export function registerAttestBlob(program: Command): void {
     }
     await checkBundleTarget(flags.bundle, file);
     const check = await bundleChecker(flags.trustedRoot);
-    const ctx = await sign.setupSigning(await signingOptions(flags));
+    const { stdinFree } = await import('../../client/many-files.ts');
+    const ctx = await sign.setupSigning({
+      ...(await signingOptions(flags)),
+      passphraseFromStdin: stdinFree(file, flags.predicate, flags.statement),
+    });
     const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);
     await check(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);

@@ -105,7 +105,11 @@ export function registerAttest(program: Command): void {
       oci.attestationStatement(resolved, input); // a --statement about another image fails here
       all.push(resolved);
     }
-    const ctx = await sign.setupSigning(await signingOptions(flags));
+    const { stdinFree } = await import('../../client/many-files.ts');
+    const ctx = await sign.setupSigning({
+      ...(await signingOptions(flags)),
+      passphraseFromStdin: stdinFree(flags.predicate, flags.statement),
+    });
     for (const resolved of all) {
       const r = await oci.attestResolved(resolved, input, ctx, {
         mode,

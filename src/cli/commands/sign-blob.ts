@@ -464,7 +464,7 @@ async function signFilesToBundles(
   flags: SigningFlags,
   options: () => Promise<SignSetupOptions>,
 ): Promise<void> {
-  const { bundleBeside, refuseOneFileFlags, refuseRepeats, STDIN } =
+  const { bundleBeside, refuseOneFileFlags, refuseRepeats, stdinFree } =
     await import('../../client/many-files.ts');
   refuseOneFileFlags(
     [
@@ -497,7 +497,7 @@ async function signFilesToBundles(
   const check = await bundleChecker(flags.trustedRoot);
   const ctx = await setupSigning({
     ...(await options()),
-    passphraseFromStdin: !files.includes(STDIN),
+    passphraseFromStdin: stdinFree(...files),
   });
   const { serializeBundle } = await import('../../bundle/bundle.ts');
   const results = await signFiles(files, ctx, async (file, bundle, artifact) => {
@@ -530,8 +530,8 @@ export async function signFileToBundle(
   checkReadableFile(file, 'file');
   await checkBundleTarget(out.bundle, file);
   const check = await bundleChecker(out.trustedRoot);
-  const { STDIN } = await import('../../client/many-files.ts');
-  const ctx = await setupSigning({ ...(await options()), passphraseFromStdin: file !== STDIN });
+  const { stdinFree } = await import('../../client/many-files.ts');
+  const ctx = await setupSigning({ ...(await options()), passphraseFromStdin: stdinFree(file) });
   const { bundle, artifact } = await signFile(file, ctx);
   await check(bundle, artifact, ctx.signer);
   const { serializeBundle } = await import('../../bundle/bundle.ts');

@@ -240,7 +240,11 @@ export function registerSign(program: Command): void {
         for (const r of list) if (!all.has(nameOf(r))) all.set(nameOf(r), r);
       }
       const { setupSigning } = await import('../../client/sign/index.ts');
-      const ctx = await setupSigning(await signingOptions(flags));
+      const { stdinFree } = await import('../../client/many-files.ts');
+      const ctx = await setupSigning({
+        ...(await signingOptions(flags)),
+        passphraseFromStdin: stdinFree(flags.payload),
+      });
       const signed = await oci.signResolved([...all.values()], ctx, signOptions);
       for (const s of signed)
         if (s.stored)
