@@ -5,6 +5,7 @@
  * read as "no identity to check".
  */
 import { invalid, quoteInput, SignetError } from '../core/errors.ts';
+import { HASH_SIZE } from '../core/crypto/keys.ts';
 import { parseTrustedRoot, type TrustedRoot } from '../bundle/trusted-root.ts';
 import {
   bundleToJSON,
@@ -258,8 +259,6 @@ export function bundleInput(value: unknown): Bundle {
   return parseBundle(json);
 }
 
-const DIGEST_LENGTHS = { sha256: 32, sha384: 48, sha512: 64 } as const;
-
 /** Bytes a caller signs or verifies: a Uint8Array (a Buffer is one); text must be encoded. */
 export function bytesInput(value: unknown, field: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
@@ -290,10 +289,10 @@ export function artifactInput(value: unknown): Artifact {
         `is ${quoteInput(algorithm)}; give sha256, sha384 or sha512`,
       );
     const digest = bytesInput(value.digest, 'artifact.digest');
-    if (digest.length !== DIGEST_LENGTHS[algorithm])
+    if (digest.length !== HASH_SIZE[algorithm])
       throw invalid(
         'artifact.digest',
-        `is ${digest.length} bytes; a ${algorithm} digest is ${DIGEST_LENGTHS[algorithm]}`,
+        `is ${digest.length} bytes; a ${algorithm} digest is ${HASH_SIZE[algorithm]}`,
       );
     return { kind: 'digest', algorithm, digest };
   }

@@ -318,6 +318,7 @@ function checkSignature(
   { key, details, leaf }: SignerKey,
   options: VerifyOptions,
 ): SignedContent {
+  const subject = subjectOf(options);
   if (bundle.content.$case === 'messageSignature') {
     const ms = bundle.content.messageSignature;
     const signature = ms.signature;
@@ -326,13 +327,13 @@ function checkSignature(
     const alg = ms.messageDigest ? HASH_OF[ms.messageDigest.algorithm] : defaultHash(scheme);
     if (scheme === 'PKIX_ED25519_PH')
       checkEd25519phHash(ms.messageDigest?.algorithm, options.signatureHash);
-    const digest = artifactDigest(artifact, alg, subjectOf(options));
+    const digest = artifactDigest(artifact, alg, subject);
     // The bundle's messageDigest is an unauthenticated hint; it must still agree with the
     // artifact (sigstore-python#1652: a stale digest must not slip through).
     if (ms.messageDigest && !eq(ms.messageDigest.digest, digest))
       throw fail(
         'MESSAGE_DIGEST_MISMATCH',
-        `the artifact's ${alg} digest ${toHex(digest)} is not the digest ${subjectOf(options)} says was signed (${toHex(ms.messageDigest.digest)})`,
+        `the artifact's ${alg} digest ${toHex(digest)} is not the digest ${subject} says was signed (${toHex(ms.messageDigest.digest)})`,
       );
     let ok: boolean;
     const signedHash = options.signatureHash ?? alg;
@@ -350,7 +351,7 @@ function checkSignature(
       ok = verifyDigest(
         key,
         scheme,
-        signedHash === alg ? digest : artifactDigest(artifact, signedHash, subjectOf(options)),
+        signedHash === alg ? digest : artifactDigest(artifact, signedHash, subject),
         signature,
       );
     if (!ok)
@@ -385,8 +386,7 @@ function checkSignature(
     );
   }
   const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
-  const digest =
-    options.checkClaims === false ? undefined : artifactDigest(artifact, alg, subjectOf(options));
+  const digest = options.checkClaims === false ? undefined : artifactDigest(artifact, alg, subject);
   if (digest && subjectsMatching(statement, alg, toHex(digest)).length === 0)
     throw fail(
       'ATTESTATION_SUBJECT',
