@@ -47,6 +47,11 @@ test('README: a timestamp with openssl ts, a certificate from a CSR, the CT log 
   const r = await bash(script, dir);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^Verification: OK$/m);
+  assert.match(
+    r.out,
+    /^Status: Rejected\.\nStatus description: reqPolicy: policy 1\.2\.3\.4 is not accepted/m,
+  );
+  assert.match(r.out, /^Failure info: the requested TSA policy is not supported by the TSA$/m);
   assert.match(r.out, /email:dev@signet\.local/);
   assert.match(r.out, /CT Precertificate SCTs/);
   assert.match(r.out, /"tree_size":1,/);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hashedrekordV001 } from '../../src/client/http/rekor-v1.ts';
+import { encodeTimestampRequest, timestampStatus } from '../../src/core/rfc3161/index.ts';
 import { startStack } from '../../src/services/stack.ts';
 import { signet, stackToken } from '../interop/sign-helpers.ts';
 
@@ -61,6 +62,18 @@ test('metrics count requests, certificates, timestamps, token failures and log s
       }),
     });
     assert.equal(ts.status, 200);
+    // A refused DER request is answered with 200 too (a TimeStampResp with status rejection),
+    // and is no timestamp issued.
+    const rejected = await fetch(`${stack.url}/tsa/api/v1/timestamp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body: encodeTimestampRequest({
+        hashAlgorithm: 'sha256',
+        digest: createHash('sha256').update('x').digest(),
+        policy: '1.2.3.4',
+      }),
+    });
+    assert.equal(timestampStatus(new Uint8Array(await rejected.arrayBuffer()))?.status, 2);
 
     const res = await fetch(`${stack.url}/metrics`);
     assert.equal(res.status, 200);
@@ -81,7 +94,7 @@ test('metrics count requests, certificates, timestamps, token failures and log s
       ),
     );
     assert.equal(metric(text, 'signet_certificates_issued_total'), 1);
-    assert.ok(metric(text, 'signet_timestamps_issued_total')! >= 2); // sign-blob's and ours
+    assert.equal(metric(text, 'signet_timestamps_issued_total'), 2); // sign-blob's and ours
     assert.equal(
       metric(text, 'signet_token_verification_failures_total', 'reason="TOKEN_MALFORMED"'),
       1,

@@ -1,7 +1,8 @@
 import { SignetError } from '../../core/errors.ts';
-// the two files, not the index: verification pulls in ASN.1 libraries signing never needs
+// the files, not the index: verification pulls in ASN.1 libraries signing never needs
 import { encodeTimestampRequest } from '../../core/rfc3161/request.ts';
-import { parseTimestamp } from '../../core/rfc3161/token.ts';
+import { describePkiStatus } from '../../core/rfc3161/status.ts';
+import { parseTimestamp, timestampStatus } from '../../core/rfc3161/token.ts';
 import { badResponse, type HttpOptions, send, trimSlash } from '../../services/http/outbound.ts';
 const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
 
@@ -71,22 +72,27 @@ function checkResponse(
   nonce: bigint | undefined,
   where: { service: string; url: string },
 ): void {
+  const malformed = (e: unknown) =>
+    badResponse(where, `the response is not a valid TimeStampResp (${(e as Error).message})`, e);
+  // A refusal is a TimeStampResp without a token (RFC 3161 §2.4.2): its status, failInfo and
+  // statusString say why, in one line.
+  let status;
+  try {
+    status = timestampStatus(der);
+  } catch (e) {
+    throw malformed(e);
+  }
+  if (status && status.status !== 0 && status.status !== 1)
+    throw new SignetError(
+      'unavailable',
+      'TIMESTAMP_REJECTED',
+      `${where.service} at ${where.url} did not grant the timestamp: ${describePkiStatus(status)}`,
+    );
   let ts;
   try {
     ts = parseTimestamp(der);
   } catch (e) {
-    if (e instanceof SignetError && e.field === 'TimeStampResp.status')
-      throw new SignetError(
-        'unavailable',
-        'TIMESTAMP_REJECTED',
-        `${where.service} at ${where.url} refused: ${e.message}`,
-        { cause: e },
-      );
-    throw badResponse(
-      where,
-      `the response is not a valid TimeStampResp (${(e as Error).message})`,
-      e,
-    );
+    throw malformed(e);
   }
   if (ts.status === undefined)
     throw badResponse(where, 'expected a TimeStampResp, got a bare token');

@@ -320,6 +320,36 @@ function encodeOidUncached(dotted: string): Uint8Array {
   return tlv(TAG.OID, Uint8Array.from(bytes));
 }
 
+/** UTF8String (X.690 §8.23). */
+export const utf8String = (text: string): Uint8Array =>
+  tlv(TAG.UTF8_STRING, new TextEncoder().encode(text));
+
+/**
+ * A named-bit-list BIT STRING with bits `set` (bit 0 is the first bit), in DER: trailing zero
+ * bits removed and the unused bits zero (X.690 §11.2.2, §11.2.1).
+ */
+export function namedBits(set: number[]): Uint8Array {
+  if (set.length === 0) return tlv(TAG.BIT_STRING, Uint8Array.of(0));
+  const last = Math.max(...set);
+  const bytes = new Uint8Array((last >> 3) + 1);
+  for (const b of set) bytes[b >> 3]! |= 0x80 >> (b & 7);
+  return tlv(TAG.BIT_STRING, Uint8Array.of(7 - (last & 7)), bytes);
+}
+
+/**
+ * The numbers of the first `limit` bits set in a BIT STRING's contents (`value`: the unused-bit
+ * count, then the bits), lowest first.
+ */
+export function bitsSet(value: Uint8Array, field: string, limit = 64): number[] {
+  if (value.length === 0 || value[0]! > 7 || (value.length === 1 && value[0] !== 0))
+    throw invalid(field, 'is not a valid BIT STRING');
+  const out: number[] = [];
+  for (let i = 1; i < value.length && out.length < limit; i++)
+    for (let bit = 0; bit < 8 && out.length < limit; bit++)
+      if (value[i]! & (0x80 >> bit)) out.push((i - 1) * 8 + bit);
+  return out;
+}
+
 /** INTEGER from a non-negative bigint or number. */
 export function integer(v: bigint | number): Uint8Array {
   const n = BigInt(v);

@@ -1,4 +1,4 @@
-import { invalid, SignetError } from '../errors.ts';
+import { invalid } from '../errors.ts';
 import {
   bool,
   elementChildren,
@@ -14,6 +14,7 @@ import {
   TAG,
 } from '../encoding/der.ts';
 import { HASH_LENGTHS, HASH_OIDS, type HashName, hashByOid, OID } from './oids.ts';
+import { refusal } from './status.ts';
 
 /** A parsed RFC 3161 TimeStampReq (§2.4.1). */
 export interface TimestampRequest {
@@ -34,26 +35,32 @@ export function requireHash(algOid: string, field: string): HashName {
   const h = hashByOid(algOid);
   if (h) return h;
   if (algOid === OID.sha1)
-    throw new SignetError(
-      'unsupported',
-      'WEAK_HASH',
+    throw refusal(
+      'badAlg',
+      field,
       'SHA-1 is too weak; use SHA-256, SHA-384 or SHA-512',
-      { field },
+      'WEAK_HASH',
+      'unsupported',
     );
-  throw new SignetError(
-    'unsupported',
-    'UNSUPPORTED_HASH',
+  throw refusal(
+    'badAlg',
+    field,
     `unsupported hash algorithm ${algOid}; use SHA-256, SHA-384 or SHA-512`,
-    { field },
+    'UNSUPPORTED_HASH',
+    'unsupported',
   );
 }
 
-/** Parses a DER TimeStampReq; errors name the field that is wrong. */
+/**
+ * Parses a DER TimeStampReq; errors name the field that is wrong. A request of the right shape
+ * with a value the TSA refuses is a `refusal` with its failInfo bit (RFC 3161 §2.4.2), which a
+ * TSA answers with a rejection; the failInfo follows OpenSSL's responder (ts_rsp_sign.c).
+ */
 export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   const f = 'TimeStampReq';
   const top = elementChildren(readOne(der, f, TAG.SEQUENCE), f);
   const version = elementInteger(top[0], `${f}.version`);
-  if (version !== 1n) throw invalid(`${f}.version`, `must be 1, got ${version}`);
+  if (version !== 1n) throw refusal('badRequest', `${f}.version`, `must be 1, got ${version}`);
   const mi = elementChildren(
     expectTag(top[1], TAG.SEQUENCE, `${f}.messageImprint`),
     `${f}.messageImprint`,
@@ -67,11 +74,16 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
     `${f}.messageImprint.hashAlgorithm`,
   );
   if (alg.length > 2 || (alg[1] && alg[1].tag !== TAG.NULL))
-    throw invalid(`${f}.messageImprint.hashAlgorithm.parameters`, 'must be absent or NULL');
+    throw refusal(
+      'badAlg',
+      `${f}.messageImprint.hashAlgorithm.parameters`,
+      'must be absent or NULL',
+    );
   const digest = expectTag(mi[1], TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).value;
   if (mi.length !== 2) throw invalid(`${f}.messageImprint`, 'must have exactly two fields');
   if (digest.length !== HASH_LENGTHS[hashAlgorithm])
-    throw invalid(
+    throw refusal(
+      'badDataFormat',
       `${f}.messageImprint.hashedMessage`,
       `a ${hashAlgorithm} digest is ${HASH_LENGTHS[hashAlgorithm]} bytes, got ${digest.length}`,
     );
@@ -91,7 +103,7 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   if (top[i]?.tag === TAG.BOOLEAN) {
     const v = top[i++]!.value;
     if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff))
-      throw invalid(`${f}.certReq`, 'not a DER BOOLEAN');
+      throw refusal('badDataFormat', `${f}.certReq`, 'not a DER BOOLEAN');
     req.certReq = v[0] === 0xff;
   }
   if (top[i]?.tag === 0xa0) {
@@ -112,18 +124,18 @@ export const MAX_NONCE_BITS = 160;
 
 /** A nonce value a TSA accepts: non-negative and at most MAX_NONCE_BITS long. */
 export function checkNonce(n: bigint, field: string): void {
-  if (n < 0n) throw invalid(field, 'must not be negative');
+  if (n < 0n) throw refusal('badRequest', field, 'must not be negative');
   if (n >> BigInt(MAX_NONCE_BITS) !== 0n)
-    throw invalid(field, `is longer than ${MAX_NONCE_BITS} bits`);
+    throw refusal('badRequest', field, `is longer than ${MAX_NONCE_BITS} bits`);
 }
 
 /** DER INTEGER contents must be minimal (X.690 8.3.2): no redundant leading 0x00 or 0xFF byte. */
 function checkNonceEncoding(v: Uint8Array, field: string): void {
   if (v.length > 1 && ((v[0] === 0 && v[1]! < 0x80) || (v[0] === 0xff && v[1]! >= 0x80)))
-    throw invalid(field, 'is not a minimally encoded DER INTEGER (X.690 8.3.2)');
+    throw refusal('badDataFormat', field, 'is not a minimally encoded DER INTEGER (X.690 8.3.2)');
   // 160 bits and a sign byte: anything longer is refused before it becomes a number.
   if (v.length > MAX_NONCE_BITS / 8 + 1)
-    throw invalid(field, `is longer than ${MAX_NONCE_BITS} bits`);
+    throw refusal('badRequest', field, `is longer than ${MAX_NONCE_BITS} bits`);
 }
 
 /** Encodes a TimeStampReq (the client side of RFC 3161 §2.4.1). */

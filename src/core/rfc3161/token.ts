@@ -12,6 +12,7 @@ import {
 } from '../encoding/der.ts';
 import { parseContentInfo, type SignerInfo, singleAttribute } from '../cms/signed-data.ts';
 import { type HashName, hashByOid, OID } from './oids.ts';
+import { describePkiStatus, parsePkiStatusInfo, type PkiStatusInfo } from './status.ts';
 
 /** TSTInfo (RFC 3161 §2.4.2), with its exact bytes (the message digest covers them). */
 export interface TstInfo {
@@ -66,6 +67,20 @@ export interface ParsedTimestamp {
 }
 
 /**
+ * The PKIStatusInfo of a DER TimeStampResp (RFC 3161 §2.4.2), e.g. to report a rejection;
+ * undefined for a bare TimeStampToken.
+ */
+export function timestampStatus(der: Uint8Array): PkiStatusInfo | undefined {
+  const first = elementChildren(readOne(der, 'timestamp', TAG.SEQUENCE), 'timestamp')[0];
+  return isStatusInfo(first) ? parsePkiStatusInfo(first, 'TimeStampResp.status') : undefined;
+}
+
+/** A TimeStampResp starts with its PKIStatusInfo; a ContentInfo with an OID. */
+function isStatusInfo(first: Element | undefined): first is Element {
+  return first?.tag === TAG.SEQUENCE;
+}
+
+/**
  * Parses a DER TimeStampResp (RFC 3161 §2.4.2) or a bare TimeStampToken (a CMS ContentInfo);
  * Sigstore bundles carry the response (`signedTimestamp`). No verification here.
  */
@@ -74,22 +89,15 @@ export function parseTimestamp(der: Uint8Array): ParsedTimestamp {
   const items = elementChildren(top, 'timestamp');
   let tokenTlv: Element;
   let status: number | undefined;
-  if (items[0]?.tag === TAG.SEQUENCE) {
+  if (isStatusInfo(items[0])) {
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
-    const si = elementChildren(items[0], 'TimeStampResp.status');
-    status = Number(elementInteger(si[0], 'TimeStampResp.status.status'));
-    if (status !== 0 && status !== 1) {
-      const text =
-        si[1]?.tag === TAG.SEQUENCE
-          ? elementChildren(si[1], 'statusString')
-              .map((s) => new TextDecoder().decode(s.value))
-              .join('; ')
-          : '';
+    const si = parsePkiStatusInfo(items[0], 'TimeStampResp.status');
+    status = si.status;
+    if (status !== 0 && status !== 1)
       throw invalid(
         'TimeStampResp.status',
-        `the TSA did not grant the timestamp (status ${status}${text ? `: ${text}` : ''})`,
+        `the TSA did not grant the timestamp: ${describePkiStatus(si)}`,
       );
-    }
     tokenTlv = expectTag(items[1], TAG.SEQUENCE, 'TimeStampResp.timeStampToken');
     if (items.length > 2) throw invalid('TimeStampResp', 'unexpected trailing field');
   } else {

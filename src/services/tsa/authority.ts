@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { decodePemAll, encodePem } from '../../core/encoding/pem.ts';
-import { invalid, SignetError } from '../../core/errors.ts';
 import {
   createTimestampResponse,
   prepareTimestampSigner,
+  refusal,
   type TimestampRequest,
   type TimestampSigner,
 } from '../../core/rfc3161/index.ts';
@@ -106,16 +106,19 @@ export class TsaAuthority {
 
   /** Issues a DER TimeStampResp for a parsed request (RFC 3161 §2.4.2). */
   timestamp(req: TimestampRequest, now = new Date()): Uint8Array {
+    // RFC 3161 §2.4.1: an extension the TSA does not recognize, critical or not, is refused.
     if (req.hasExtensions)
-      throw new SignetError(
-        'unsupported',
-        'UNSUPPORTED_EXTENSION',
+      throw refusal(
+        'unacceptedExtension',
+        'TimeStampReq.extensions',
         'request extensions are not supported',
-        { field: 'extensions' },
+        'UNSUPPORTED_EXTENSION',
+        'unsupported',
       );
     const policy = req.policy ?? this.policies[0]!;
     if (!this.policies.includes(policy))
-      throw invalid(
+      throw refusal(
+        'unacceptedPolicy',
         'reqPolicy',
         `policy ${policy} is not accepted; this TSA accepts ${this.policies.join(', ')}`,
       );

@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { invalid, SignetError, quoteInput } from '../../core/errors.ts';
-import { sendError } from '../http/errors.ts';
+import { capText, sendError } from '../http/errors.ts';
 import { batchedPerTurn } from '../http/turn-batch.ts';
 import {
   checkNonce,
+  encodeRejection,
+  failInfoOf,
   HASH_LENGTHS,
   parseTimestampRequest,
   requireHash,
@@ -37,13 +39,7 @@ export async function createTsa(ctx: StackContext): Promise<TsaService> {
     authority,
     register: async (app) => {
       const metrics = ctx.metrics;
-      if (metrics)
-        app.addHook('onResponse', (req, reply, done) => {
-          if (reply.statusCode === 200 && req.routeOptions.url?.endsWith('/api/v1/timestamp'))
-            metrics.timestampIssued();
-          done();
-        });
-      await registerTsaRoutes(app, authority);
+      await registerTsaRoutes(app, authority, metrics ? () => metrics.timestampIssued() : noop);
     },
     trust: () => ({
       timestampAuthorities: authority.versions.map((v) => ({
@@ -71,6 +67,8 @@ export async function createTsa(ctx: StackContext): Promise<TsaService> {
   };
 }
 
+function noop(): void {}
+
 function floorSecond(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
@@ -95,7 +93,11 @@ function tsaOptions(config: Record<string, unknown>): TsaOptions {
   return o;
 }
 
-async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority): Promise<void> {
+async function registerTsaRoutes(
+  app: FastifyInstance,
+  authority: TsaAuthority,
+  onIssued: () => void,
+): Promise<void> {
   // DER requests as bytes, by the exact type (the hot path); any other type reaches the route
   // as bytes too, and its 415 says which two types to send.
   const rawBody = { parseAs: 'buffer', bodyLimit: DER_BODY_LIMIT } as const;
@@ -147,15 +149,23 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
           ),
           415,
         );
-      const parsed =
-        ct === 'application/json'
-          ? parseJsonRequest(req.body)
-          : parseTimestampRequest(asBytes(req.body));
-      const der = await issue(parsed);
-      return reply
-        .code(200)
-        .type('application/timestamp-reply')
-        .send(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
+      let der: Uint8Array;
+      if (ct === 'application/json') der = await issue(parseJsonRequest(req.body));
+      else
+        try {
+          der = await issue(parseTimestampRequest(asBytes(req.body)));
+        } catch (e) {
+          // RFC 3161 §2.4.2: a TimeStampReq the TSA refuses gets a TimeStampResp with status
+          // rejection, a failInfo bit and the reason as statusString, which RFC 3161 clients
+          // (openssl ts, cosign, sigstore-go) show; with HTTP 200, as they read a TimeStampResp
+          // only from a 2xx. A body that is not a TimeStampReq at all stays a JSON 400, and so
+          // does Sigstore's JSON form (sigstore-js shows the 400's message).
+          const failInfo = failInfoOf(e);
+          if (failInfo === undefined) throw e;
+          return sendReply(reply, encodeRejection(failInfo, capText((e as Error).message)));
+        }
+      onIssued();
+      return sendReply(reply, der);
     },
   );
 
@@ -169,6 +179,13 @@ async function registerTsaRoutes(app: FastifyInstance, authority: TsaAuthority):
   );
 
   app.get('/ping', async (_req, reply) => reply.type('text/plain').send('pong'));
+}
+
+function sendReply(reply: FastifyReply, der: Uint8Array): FastifyReply {
+  return reply
+    .code(200)
+    .type('application/timestamp-reply')
+    .send(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
 }
 
 /** JSON.parse reviver: a numeric `nonce` as the digits written (V8 passes the source text). */

@@ -208,7 +208,11 @@ test('TSA: JSON request shape, endpoint path; a rejection status and non-DER ans
   };
   await assert.rejects(
     fetchTimestamp(`${base}/tsa`, new Uint8Array([1, 2, 3])),
-    /refused: .*did not grant the timestamp \(status 2: bad a\)/,
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.code === 'TIMESTAMP_REJECTED' &&
+      e.message ===
+        `the timestamp authority at ${base}/tsa/api/v1/timestamp did not grant the timestamp: rejection: bad a`,
   );
   assert.equal(seen.url, '/tsa/api/v1/timestamp');
   assert.equal(seen.ct, 'application/json');
@@ -217,6 +221,13 @@ test('TSA: JSON request shape, endpoint path; a rejection status and non-DER ans
     hashAlgorithm: 'sha256',
     certificates: true,
   });
+  // As Go's digitorus/timestamp writes a refusal (CreateErrorResponse): a failInfo bit, no
+  // text, the BIT STRING padded to 4 bytes.
+  handler = (_q, _b, res) => res.end(Buffer.from('300c300a02010203050520000000', 'hex'));
+  await assert.rejects(
+    fetchTimestamp(base, new Uint8Array([1]), { format: 'der' }),
+    /at .*\/api\/v1\/timestamp did not grant the timestamp: rejection \(badRequest\)$/,
+  );
   handler = (_q, _b, res) => res.end('not der');
   await assert.rejects(
     fetchTimestamp(base, new Uint8Array([1])),

@@ -8,7 +8,10 @@ import { SignetError } from '../../../src/core/errors.ts';
 import { bool, ctx, integer, nullValue, octets, oid, seq } from '../../../src/core/encoding/der.ts';
 import {
   createTimestampResponse,
+  encodeRejection,
   encodeTimestampRequest,
+  type FailInfo,
+  failInfoOf,
   parseTimestamp,
   parseTimestampRequest,
   prepareTimestampSigner,
@@ -197,7 +200,12 @@ test('a token signed by a key other than the trusted leaf fails the signature ch
 
 test('a rejection response is reported with its status and text', () => {
   const rejection = seq(seq(integer(2), seq(Buffer.from([0x0c, 3, 0x62, 0x61, 0x64]))));
-  assert.throws(() => parseTimestamp(rejection), /did not grant the timestamp \(status 2: bad\)/);
+  assert.throws(() => parseTimestamp(rejection), /did not grant the timestamp: rejection: bad$/);
+  // With the failInfo bit, as Signet's TSA and OpenSSL's responder write it.
+  assert.throws(
+    () => parseTimestamp(encodeRejection('unacceptedPolicy', 'no such policy')),
+    /TimeStampResp.status: the TSA did not grant the timestamp: rejection \(unacceptedPolicy\): no such policy$/,
+  );
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   assert.throws(
     () => verifyTimestamp(rejection, data, [pki(key).authority]),
@@ -225,30 +233,53 @@ test('TimeStampReq round trip with an independent parser, and each malformed fie
   );
 
   const imprint = seq(seq(oid('2.16.840.1.101.3.4.2.1'), nullValue()), octets(Buffer.alloc(32)));
-  const bad: Array<[Uint8Array, RegExp]> = [
-    [seq(integer(2), imprint), /TimeStampReq.version: must be 1, got 2/],
+  // With the failInfo bit a TSA answers each refusal with (RFC 3161 §2.4.2, as OpenSSL's
+  // responder chooses them); none where the bytes are not a TimeStampReq at all.
+  const bad: Array<[Uint8Array, RegExp, FailInfo | undefined]> = [
+    [seq(integer(2), imprint), /TimeStampReq.version: must be 1, got 2/, 'badRequest'],
     [
       seq(
         integer(1),
         seq(seq(oid('2.16.840.1.101.3.4.2.1'), integer(0)), octets(Buffer.alloc(32))),
       ),
       /hashAlgorithm.parameters: must be absent or NULL/,
+      'badAlg',
     ],
     [
       seq(integer(1), seq(seq(oid('1.2.840.113549.2.5')), octets(Buffer.alloc(16)))),
       /unsupported hash algorithm 1.2.840.113549.2.5/,
+      'badAlg',
     ],
-    [seq(integer(1), imprint, Buffer.from([0x01, 0x01, 0x01])), /certReq: not a DER BOOLEAN/],
-    [seq(integer(1), imprint, bool(true), integer(5)), /unexpected field at position 3/],
-    [seq(integer(1), imprint, Buffer.from([0x02, 0x01, 0xff])), /nonce: must not be negative/],
-    [seq(integer(1)), /messageImprint: missing/],
-    [Buffer.from([0x30, 0x80, 0, 0]), /indefinite length/],
-    [seq(integer(1), imprint, ctx(0)), /^/],
+    [
+      seq(integer(1), seq(seq(oid('2.16.840.1.101.3.4.2.1')), octets(Buffer.alloc(31)))),
+      /hashedMessage: a sha256 digest is 32 bytes, got 31/,
+      'badDataFormat',
+    ],
+    [
+      seq(integer(1), imprint, Buffer.from([0x01, 0x01, 0x01])),
+      /certReq: not a DER BOOLEAN/,
+      'badDataFormat',
+    ],
+    [seq(integer(1), imprint, bool(true), integer(5)), /unexpected field at position 3/, undefined],
+    [
+      seq(integer(1), imprint, Buffer.from([0x02, 0x01, 0xff])),
+      /nonce: must not be negative/,
+      'badRequest',
+    ],
+    [
+      seq(integer(1), imprint, Buffer.from([0x02, 0x02, 0x00, 0x01])),
+      /nonce: is not a minimally encoded/,
+      'badDataFormat',
+    ],
+    [seq(integer(1), imprint, integer(1n << 160n)), /nonce: is longer than 160 bits/, 'badRequest'],
+    [seq(integer(1)), /messageImprint: missing/, undefined],
+    [Buffer.from([0x30, 0x80, 0, 0]), /indefinite length/, undefined],
+    [seq(integer(1), imprint, ctx(0)), /^/, undefined],
   ];
-  for (const [input, msg] of bad.slice(0, -1))
+  for (const [input, msg, failInfo] of bad.slice(0, -1))
     assert.throws(
       () => parseTimestampRequest(input),
-      (e: unknown) => e instanceof SignetError && msg.test(e.message),
+      (e: unknown) => e instanceof SignetError && msg.test(e.message) && failInfoOf(e) === failInfo,
       String(msg),
     );
   // An empty extensions field is allowed and means no extensions.

@@ -5,7 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SignetError } from '../../../src/core/errors.ts';
-import { encodeTimestampRequest, parseTimestamp } from '../../../src/core/rfc3161/index.ts';
+import {
+  encodeTimestampRequest,
+  parseTimestamp,
+  timestampStatus,
+} from '../../../src/core/rfc3161/index.ts';
 import { createTsa } from '../../../src/services/tsa/service.ts';
 import { startTsa } from './helpers.ts';
 import { serviceContext } from '../context.ts';
@@ -50,7 +54,14 @@ test('config: accepted policies (first is the default) and the whole chain in to
       new Uint8Array(await (await post('1.3.6.1.4.1.57264.2')).arrayBuffer()),
     );
     assert.equal(asked.tstInfo.policy, '1.3.6.1.4.1.57264.2');
-    assert.equal((await post('1.2.3.5')).status, 400);
+    const refused = await post('1.2.3.5');
+    assert.equal(refused.status, 200);
+    assert.deepEqual(timestampStatus(new Uint8Array(await refused.arrayBuffer())), {
+      status: 2,
+      statusString:
+        'reqPolicy: policy 1.2.3.5 is not accepted; this TSA accepts 1.2.3.4, 1.3.6.1.4.1.57264.2',
+      failInfo: ['unacceptedPolicy'],
+    });
   } finally {
     await t.close();
   }

@@ -7,10 +7,12 @@ import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { Certificate, ExtendedKeyUsage } from '@peculiar/asn1-x509';
 import {
   encodeTimestampRequest,
+  type FailInfo,
   parseTimestamp,
+  timestampStatus,
   verifyTimestamp,
 } from '../../../src/core/rfc3161/index.ts';
-import { ctx, integer, octets, oid, seq } from '../../../src/core/encoding/der.ts';
+import { bool, ctx, integer, octets, oid, seq } from '../../../src/core/encoding/der.ts';
 import { decodePemAll } from '../../../src/core/encoding/pem.ts';
 import { authoritiesOf, startTsa } from './helpers.ts';
 
@@ -153,6 +155,24 @@ test('GET certchain: PEM chain, leaf with the critical timeStamping EKU only, ro
   assert.deepEqual(leaf!.keyUsage, ['1.3.6.1.5.5.7.3.8']);
 });
 
+/** RFC 3161 §2.4.2: a refused TimeStampReq gets a TimeStampResp with status rejection, no token. */
+async function expectRejection(res: Response, failInfo: FailInfo, pattern: RegExp) {
+  const der = new Uint8Array(await res.arrayBuffer());
+  assert.equal(res.status, 200, Buffer.from(der).toString());
+  assert.equal(res.headers.get('content-type'), 'application/timestamp-reply');
+  const si = timestampStatus(der)!;
+  assert.deepEqual(
+    { status: si.status, failInfo: si.failInfo },
+    { status: 2, failInfo: [failInfo] },
+  );
+  assert.match(si.statusString!, pattern);
+  // An independent reader agrees on the status and the text.
+  const asn = AsnConvert.parse(der, TimeStampResp);
+  assert.equal(asn.status.status, 2);
+  assert.equal(asn.status.statusString?.[0], si.statusString);
+  assert.equal(asn.timeStampToken, undefined);
+}
+
 async function expectError(res: Response, status: number, pattern: RegExp, code?: string) {
   assert.equal(res.status, status, await res.clone().text());
   const body = (await res.json()) as { message: string; error: string };
@@ -160,7 +180,7 @@ async function expectError(res: Response, status: number, pattern: RegExp, code?
   if (code) assert.equal(body.error, code);
 }
 
-test('bad requests get 4xx with the reason, and the service keeps serving', async () => {
+test('bad requests get a rejection or a 4xx with the reason, and the service keeps serving', async () => {
   const good = encodeTimestampRequest({ hashAlgorithm: 'sha256', digest: sha256(data) });
   // Malformed DER: truncated, garbage, trailing bytes, empty.
   await expectError(
@@ -173,7 +193,21 @@ test('bad requests get 4xx with the reason, and the service keeps serving', asyn
   await expectError(await postDer(new Uint8Array(0)), 400, /empty|body/i);
   // SHA-1 is refused as weak; MD5's OID is unknown.
   const sha1 = seq(integer(1), seq(seq(oid('1.3.14.3.2.26')), octets(Buffer.alloc(20, 1))));
-  await expectError(await postDer(sha1), 400, /SHA-1 is too weak/, 'WEAK_HASH');
+  await expectRejection(
+    await postDer(sha1),
+    'badAlg',
+    /^TimeStampReq.messageImprint.hashAlgorithm: SHA-1 is too weak/,
+  );
+  await expectRejection(
+    await postDer(seq(integer(1), seq(seq(oid('1.2.840.113549.2.5')), octets(Buffer.alloc(16))))),
+    'badAlg',
+    /unsupported hash algorithm 1.2.840.113549.2.5/,
+  );
+  await expectRejection(
+    await postDer(seq(integer(2), good.subarray(5))),
+    'badRequest',
+    /version: must be 1, got 2/,
+  );
   await expectError(
     await postJson({ artifactHash: Buffer.alloc(20).toString('base64'), hashAlgorithm: 'sha1' }),
     400,
@@ -197,9 +231,9 @@ test('bad requests get 4xx with the reason, and the service keeps serving', asyn
     'UNSUPPORTED_HASH',
   );
   // Wrong digest length for the algorithm.
-  await expectError(
+  await expectRejection(
     await postDer(encodeTimestampRequest({ hashAlgorithm: 'sha256', digest: Buffer.alloc(31) })),
-    400,
+    'badDataFormat',
     /sha256 digest is 32 bytes, got 31/,
   );
   await expectError(
@@ -208,16 +242,34 @@ test('bad requests get 4xx with the reason, and the service keeps serving', asyn
     /artifactHash.*32 bytes, got 33/,
   );
   // Policy not accepted.
-  await expectError(
+  await expectRejection(
     await postDer(
       encodeTimestampRequest({ hashAlgorithm: 'sha256', digest: sha256(data), policy: '1.2.3.4' }),
     ),
+    'unacceptedPolicy',
+    /policy 1.2.3.4 is not accepted; this TSA accepts 1.3.6.1.4.1.57264.2/,
+  );
+  await expectError(
+    await postJson({
+      artifactHash: sha256(data).toString('base64'),
+      hashAlgorithm: 'sha256',
+      tsaPolicyOID: '1.2.3.4',
+    }),
     400,
     /policy 1.2.3.4 is not accepted/,
   );
-  // Request extensions.
+  // Request extensions, critical or not (RFC 3161 §2.4.1).
   const withExt = seq(good.subarray(2), ctx(0, seq(seq(oid('1.2.3.4'), octets(Buffer.of(1))))));
-  await expectError(await postDer(withExt), 400, /extensions are not supported/);
+  await expectRejection(
+    await postDer(withExt),
+    'unacceptedExtension',
+    /^TimeStampReq.extensions: request extensions are not supported/,
+  );
+  const critical = seq(
+    good.subarray(2),
+    ctx(0, seq(seq(oid('1.2.3.4'), bool(true), octets(Buffer.of(1))))),
+  );
+  await expectRejection(await postDer(critical), 'unacceptedExtension', /not supported/);
   // JSON problems.
   await expectError(await postJson('{not json'), 400, /JSON/);
   await expectError(
