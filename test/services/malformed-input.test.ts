@@ -1,11 +1,13 @@
 // Malformed input against a whole stack: JSON nested thousands of levels deep, megabyte
-// fields, bad URL escapes, oversized headers and out-of-range TSA nonces each get a 4xx in the
-// project's one error shape ({code, message, error, field?}; OAuth endpoints add
-// error_description), never a 500, and error messages quote at most a bounded part of the input.
+// fields, bad URL escapes and oversized headers each get a 4xx in the error shape of their API
+// ({code, message, error, field?}; OAuth endpoints add error_description; the CA's is Fulcio's
+// {code, message, details}), out-of-range DER TSA nonces an RFC 3161 rejection; never a 500,
+// and error messages quote at most a bounded part of the input.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import net from 'node:net';
+import { assertErrorShape } from '../helpers/error-shape.ts';
 import { tempStack } from '../helpers/stack.ts';
 import { createApp } from '../../src/services/http/app.ts';
 import { timestampStatus } from '../../src/core/rfc3161/token.ts';
@@ -34,7 +36,7 @@ const caBody = (token: string) =>
     },
   });
 
-/** Sends a request; checks the one error shape and returns status and body. */
+/** Sends a request; checks the error shape of its API and returns status and body. */
 async function errorOf(
   path: string,
   init: RequestInit = {},
@@ -43,11 +45,9 @@ async function errorOf(
   const text = await r.text();
   const body = JSON.parse(text) as Record<string, unknown>;
   assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status} ${text.slice(0, 200)}`);
-  assert.equal(body.code, r.status, `${path}: code is the status`);
-  assert.equal(typeof body.message, 'string', `${path}: message`);
-  assert.equal(typeof body.error, 'string', `${path}: error`);
+  assertErrorShape(path, path, r.status, body);
   for (const k of Object.keys(body))
-    assert.ok(['code', 'message', 'error', 'field', 'error_description'].includes(k), k);
+    assert.ok(['code', 'message', 'error', 'field', 'error_description', 'details'].includes(k), k);
   return { status: r.status, body, size: text.length };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { grpcGatewayErrors } from '../http/errors.ts';
 import { readBodiesAsJson } from '../http/json-body.ts';
 import { batchedPerTurn } from '../http/turn-batch.ts';
 import type { CertificateAuthority } from './issuer.ts';
@@ -19,6 +20,8 @@ export async function registerCaRoutes(
   issuers: () => OidcIssuerInfo[],
 ): Promise<void> {
   readBodiesAsJson(app);
+  // Fulcio's HTTP API is grpc-gateway: its errors are google.rpc.Status JSON.
+  grpcGatewayErrors(app);
   // The certificates asked for in one event-loop turn are checked and signed together, up to
   // their CT log entry (http/turn-batch.ts).
   const issue = batchedPerTurn((r: SigningCertRequest) => ca.issue(r));

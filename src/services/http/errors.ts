@@ -17,7 +17,10 @@ const STATUS: Record<ErrorKind, number> = {
   internal: 500,
 };
 
-/** The JSON error body every service answers with: `{code, message, error, field?}`. */
+/**
+ * The JSON error body the services answer with, `{code, message, error, field?}`; the CA's
+ * routes use grpc-gateway's (`grpcGatewayErrors`).
+ */
 export interface ErrorBody {
   /** The HTTP status again (Rekor v1 clients read `code` and `message`). */
   code: number;
@@ -49,12 +52,69 @@ export function errorBody(err: SignetError, status = statusOf(err)): ErrorBody {
   return body;
 }
 
+/**
+ * The error body of a grpc-gateway API (Fulcio): google.rpc.Status in protojson, `code` the
+ * gRPC code that grpc-gateway answers with `status` (runtime.HTTPStatusFromCode), `details`
+ * written even when empty (EmitUnpopulated), as Fulcio writes it.
+ */
+export interface GrpcErrorBody {
+  code: number;
+  message: string;
+  details: [];
+}
+
+/** gRPC codes by HTTP status: the inverse of grpc-gateway's HTTPStatusFromCode. */
+const GRPC_CODE: Record<number, number> = {
+  400: 3, // InvalidArgument
+  401: 16, // Unauthenticated
+  403: 7, // PermissionDenied
+  404: 5, // NotFound
+  405: 12, // Unimplemented (grpc-gateway's routing error for 405)
+  409: 6, // AlreadyExists
+  413: 8, // ResourceExhausted (gRPC's own code for a message over the size limit)
+  429: 8, // ResourceExhausted
+  499: 1, // Canceled
+  500: 13, // Internal
+  501: 12, // Unimplemented
+  503: 14, // Unavailable
+  504: 4, // DeadlineExceeded
+};
+
+export function grpcErrorBody(err: SignetError, status = statusOf(err)): GrpcErrorBody {
+  // Other 4xx (415, 417, 431) are the request's fault: InvalidArgument; other 5xx Unknown.
+  const code = GRPC_CODE[status] ?? (status < 500 ? 3 : 2);
+  return { code, message: capText(err.message), details: [] };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `grpc`: the route's errors take grpc-gateway's shape (`grpcGatewayErrors`). */
+    errorShape?: 'grpc';
+  }
+}
+
+/**
+ * The routes registered after this in `app`'s scope answer errors as a grpc-gateway API does
+ * (Fulcio's): `{code: <gRPC code>, message, details: []}` with the matching HTTP status, so
+ * clients written for it read them. The statuses and messages are the same as elsewhere.
+ */
+export function grpcGatewayErrors(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, errorShape: 'grpc' };
+  });
+}
+
+/** The one error rendering: the project's shape, or grpc-gateway's on routes that ask for it. */
 export function sendError(
   reply: FastifyReply,
   err: SignetError,
   status = statusOf(err),
 ): FastifyReply {
-  return reply.code(status).type('application/json').send(errorBody(err, status));
+  const grpc = reply.request.routeOptions.config?.errorShape === 'grpc';
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(grpc ? grpcErrorBody(err, status) : errorBody(err, status));
 }
 
 /**

@@ -38,8 +38,13 @@ test('Fulcio request has the v2 JSON shape; the error body message is surfaced',
   handler = (req, body, res) => {
     seen = { url: req.url, ct: req.headers['content-type'], body: JSON.parse(body) };
     res.writeHead(400, { 'content-type': 'application/json' });
+    // As Fulcio's grpc-gateway writes it: google.rpc.Status, gRPC code 3 (InvalidArgument).
     res.end(
-      JSON.stringify({ code: 400, message: 'There was an error processing the identity token' }),
+      JSON.stringify({
+        code: 3,
+        message: 'There was an error processing the identity token',
+        details: [],
+      }),
     );
   };
   await assert.rejects(

@@ -417,5 +417,10 @@ test('a JSON body is read whatever its Content-Type, as Fulcio (grpc-gateway) re
     body: 'publicKey=x',
   });
   assert.equal(bad.status, 400);
-  assert.equal(((await bad.json()) as { error: string }).error, 'INVALID_JSON');
+  const refusal = (await bad.json()) as Record<string, unknown>;
+  assert.deepEqual(
+    { ...refusal, message: undefined },
+    { code: 3, message: undefined, details: [] },
+  );
+  assert.match(refusal.message as string, /^request body is not valid JSON/);
 });
