@@ -1,4 +1,6 @@
 import { invalid } from '../../core/errors.ts';
+import { identitySearchKey } from '../../core/rekor/index.ts';
+import { MAX_SEARCH_KEY } from '../../log/index.ts';
 import { hashKey } from '../rekor/search.ts';
 
 /**
@@ -10,6 +12,11 @@ import { hashKey } from '../rekor/search.ts';
  * `issuer:<url>` for everything one identity provider vouched for.
  *
  * 64 hex digits are all of digest, fingerprint and UUID at once: the search tries each.
+ *
+ * An identity is matched exactly, spaces and all: a SAN may hold them (an email SAN in its
+ * display form `Jane Doe <jane@example.com>`, a URI, a username), and the index keys the SAN as
+ * the certificate carries it (core/rekor identitySearchKey). Spaces around a term are pasting
+ * noise and are dropped, unless the SAN itself has them (its entry page links it as it is).
  */
 export type SearchQuery =
   | { kind: 'index'; index: number }
@@ -18,13 +25,18 @@ export type SearchQuery =
   | { kind: 'hex'; hex: string }
   /** A digest with its algorithm (`sha256:...`), as the log's search key; a SHA-256 one may be a fingerprint. */
   | { kind: 'digest'; key: string }
-  | { kind: 'identity'; identity: string }
+  /** `asGiven`: the term with its surrounding spaces, when it had any (a SAN may too). */
+  | { kind: 'identity'; identity: string; asGiven?: string }
   | { kind: 'issuer'; issuer: string };
 
-export const MAX_TERM_LENGTH = 512;
+/** The longest identity the index keeps (longer SANs are not indexed: rekor/admission.ts). */
+export const MAX_TERM_LENGTH = MAX_SEARCH_KEY - identitySearchKey('').length;
 
 const SHAPES =
   'give a log index, an entry UUID, a sha256:<hex> digest, a 64-digit hex digest or key fingerprint, an email or other identity, or issuer:<url>';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/u;
 
 export function parseSearchTerm(raw: string): SearchQuery {
   const term = raw.trim();
@@ -34,12 +46,16 @@ export function parseSearchTerm(raw: string): SearchQuery {
       'q',
       `is ${term.length} characters long; a search term is at most ${MAX_TERM_LENGTH}`,
     );
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f]/u.test(term))
+  // Not typeable, and not in any identity the explorer links to (pages show them as codes).
+  const control = CONTROL.exec(term);
+  if (control)
     throw invalid(
       'q',
-      `holds spaces or control characters, which no identity, digest or index has; ${SHAPES}`,
+      `holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which no search term may; ${SHAPES}`,
     );
+  // As entry lists name a key signer: `public key sha256:<fingerprint>`.
+  const keySigner = /^public key (sha256:[0-9a-fA-F]{64})$/.exec(term);
+  if (keySigner) return { kind: 'digest', key: hashKey(keySigner[1]!, 'q') };
   if (/^[0-9]+$/.test(term)) {
     if (term.length > 15 || (term.length > 1 && term.startsWith('0')))
       throw invalid('q', `"${term}" is not a log index (a decimal number without leading zeros)`);
@@ -64,7 +80,9 @@ export function parseSearchTerm(raw: string): SearchQuery {
   const issuer = /^issuer:(.+)$/.exec(term);
   if (issuer) return { kind: 'issuer', issuer: issuer[1]! };
   // As typed: the search keys come from core/rekor's identitySearchKey/emailSearchKey (view.ts).
-  return { kind: 'identity', identity: term };
+  return raw === term || raw.length > MAX_TERM_LENGTH || CONTROL.test(raw)
+    ? { kind: 'identity', identity: term }
+    : { kind: 'identity', identity: term, asGiven: raw };
 }
 
 /** The page number of `?page=`: 1 when absent. */

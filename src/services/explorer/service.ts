@@ -7,7 +7,7 @@ import { capText, statusOf } from '../http/errors.ts';
 import type { ServiceFactory } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
-import { parsePage, parseSearchTerm } from './query.ts';
+import { parsePage, parseSearchTerm, type SearchQuery } from './query.ts';
 import { notFound } from '../rekor/shards.ts';
 import { LogView } from './view.ts';
 
@@ -48,6 +48,11 @@ function shardParam(v: unknown): number | undefined {
   if (typeof v !== 'string' || !/^[1-9][0-9]{0,5}$/.test(v))
     throw invalid('shard', 'must be a shard number');
   return Number(v);
+}
+
+/** The term as searched: trimmed, unless an identity was searched with its spaces too. */
+function termOf(raw: string, q: SearchQuery): string {
+  return q.kind === 'identity' && q.asGiven !== undefined ? raw : raw.trim();
 }
 
 function queryOf(req: FastifyRequest): Record<string, unknown> {
@@ -102,7 +107,7 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
           return sendPage(
             reply,
             200,
-            searchPage({ term: term.trim(), kind: query.kind, page, ...r }),
+            searchPage({ term: termOf(term, query), kind: query.kind, page, ...r }),
           );
         } catch (e) {
           if (!(e instanceof SignetError)) throw e;
@@ -183,7 +188,7 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
         const query = parseSearchTerm(term);
         const page = parsePage(oneParam(q, 'page'));
         const r = await view.search(query, page);
-        return { query: { term: term.trim(), kind: query.kind }, page, ...r };
+        return { query: { term: termOf(term, query), kind: query.kind }, page, ...r };
       });
 
       app.get(`${ASSET_PREFIX}/api/entries/:ref`, async (req) => {

@@ -256,7 +256,11 @@ export class LogView {
               : [q.key]
             : q.kind === 'identity'
               ? // The SAN exactly, or an email SAN in any case (the index's two identity keys).
-                [identitySearchKey(q.identity), emailSearchKey(q.identity)]
+                [
+                  identitySearchKey(q.identity),
+                  emailSearchKey(q.identity),
+                  ...(q.asGiven === undefined ? [] : [identitySearchKey(q.asGiven)]),
+                ]
               : [issuerSearchKey(q.issuer)];
       for (const s of this.shards.list) {
         const found = new Set(await searchLog(s.engine, keys, 'or'));
