@@ -3,7 +3,7 @@ import { invalid, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
 import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
-import { sendError } from './http/errors.ts';
+import { type ErrorPage, sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
 import { jsonLogger } from './logger.ts';
 import type { BundleCheck } from './explorer/check.ts';
@@ -156,7 +156,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
   const services: Partial<StackServices> = {};
   const metrics = new StackMetrics();
-  const app = createApp({ log }, () => server);
+  // Services made below serve pages at some paths (the explorer at / and /entry/): a browser
+  // whose URL fails before routing there gets their page, not JSON.
+  const pages: ErrorPage[] = [];
+  const errorPage: ErrorPage = (reply, path, err, status) => {
+    for (const p of pages) {
+      const sent = p(reply, path, err, status);
+      if (sent) return sent;
+    }
+    return undefined;
+  };
+  const app = createApp({ log, errorPage }, () => server);
   const routes: RunningStack['routes'] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -179,6 +189,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         checkBundle: opts.checkBundle,
       };
       const mod = await create(s, ctx, services);
+      if (mod.errorPage) pages.push(mod.errorPage);
       await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
     }
     // Liveness: the process answers. Readiness: and every store answers (orchestrators

@@ -1,5 +1,6 @@
 import type { StackMetrics } from './metrics.ts';
 import type { FastifyInstance } from 'fastify';
+import type { ErrorPage } from './http/errors.ts';
 import type { BundleCheck } from './explorer/check.ts';
 import type { CaServiceModule } from './ca/service.ts';
 import type { CtlogServiceModule } from './ctlog/service.ts';
@@ -77,6 +78,11 @@ export interface ServiceModule {
   /** Path prefix under which `register` mounts its routes, e.g. `/rekor`. */
   prefix: string;
   register(app: FastifyInstance): Promise<void>;
+  /**
+   * For the paths this service serves as pages: the page a browser gets when its URL fails
+   * before routing (malformed, too long) or no route takes it; undefined for other paths.
+   */
+  errorPage?: ErrorPage;
   trust?(): TrustContribution | Promise<TrustContribution>;
   signingConfig?(): SigningConfigContribution | Promise<SigningConfigContribution>;
   /** Resolves when the service can serve: its stores answer (`/readyz`); rejects saying why not. */

@@ -392,9 +392,16 @@ describe('the explorer in a real browser', () => {
       ['/entry/424242', /log index 424242 is beyond the log: it holds \d+ entries/],
       [`/entry/${'0'.repeat(64)}`, /the log has no entry with UUID 0{64}/],
       ['/entry/nonsense', /entry: /],
+      // Refused before any route sees them: still the explorer's page for a browser.
+      [
+        `/entry/${'a'.repeat(300)}`,
+        /^entry: is 300 characters long: must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID$/,
+      ],
+      ['/entry/%zz', /^the request URL is not valid: it has a malformed percent-escape$/],
+      ['/entry/1/2', /^there is no page at \/entry\/1\/2: an entry's page is \/entry\/<log index/],
     ] as const) {
       await page.goto(`${stack.url}${url}`);
-      assert.match(await page.locator('[role=alert]').innerText(), want, url);
+      assert.match(await page.locator('[role=alert]').innerText({ timeout: 5000 }), want, url);
     }
     await screenshot(page, 'error page');
     // Searched as an identity (no spaces): shown in the heading and kept in the search box.

@@ -32,10 +32,14 @@ const ASSETS: Record<string, string> = {
 /** Only this stack: scripts and styles from it, no inline script, no other origin at all. */
 const CSP = `default-src 'none'; script-src 'self'; style-src ${STYLE_SOURCE}; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
+const ENTRY_REF = 'must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID';
+
 function sendPage(reply: FastifyReply, status: number, page: string): FastifyReply {
+  // nosniff as the onSend hook below sets it: a page for an error met before routing skips it.
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
+    .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', CSP)
     .header('x-frame-options', 'DENY') // frame-ancestors for browsers that predate it
     .header('referrer-policy', 'no-referrer')
@@ -85,6 +89,24 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
   return {
     name: 'explorer',
     prefix: '',
+    errorPage: (reply, path, err, status) => {
+      const entry = path === '/entry' || path.startsWith('/entry/');
+      if (path !== '/' && !entry) return undefined;
+      const ref = path.slice('/entry/'.length);
+      const message =
+        status === 414 && entry
+          ? `entry: is ${ref.length} characters long: ${ENTRY_REF}`
+          : status === 404
+            ? `there is no page at ${capText(path, 200)}: an entry's page is /entry/<log index, UUID or entry ID>`
+            : err.message;
+      const title =
+        status === 404
+          ? 'No such page'
+          : entry
+            ? 'Not an entry reference'
+            : 'Cannot open that address';
+      return sendPage(reply, status, errorPage({ title, message }));
+    },
     async register(app) {
       // Every answer, pages, scripts and JSON (which quotes search terms) alike, is only ever
       // read as the type it says it is.
@@ -165,10 +187,7 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
           parsed = parseEntryRef(ref, 'entry');
         } catch {
           // The page takes a log index too; the parser, shared with Rekor's API, does not.
-          throw invalid(
-            'entry',
-            'must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID',
-          );
+          throw invalid('entry', ENTRY_REF);
         }
         const r = await view.find(parsed, shard);
         return { ...r, uuid: parsed.uuid };

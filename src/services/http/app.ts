@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { quoteInput } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
-import { clientError, frameworkError, installErrorHandler } from './errors.ts';
+import { clientError, type ErrorPage, frameworkError, installErrorHandler } from './errors.ts';
 
 export interface HttpAppOptions {
   /** Default body limit in bytes (routes may set their own). Fulcio and Rekor v2 use 4 MiB. */
@@ -16,6 +16,11 @@ export interface HttpAppOptions {
   logger?: boolean;
   /** Where internal errors (500s) are logged, with the request's method, route and id. */
   log?: Logger;
+  /**
+   * The page a browser gets for a URL no route takes or that fails before routing, at the
+   * paths a service serves pages at (the explorer's); JSON everywhere else and for API clients.
+   */
+  errorPage?: ErrorPage;
 }
 
 /** A fastify instance with the project's error handling, not yet listening. */
@@ -31,7 +36,7 @@ export function createApp(
     return503OnClosing: true,
     forceCloseConnections: true,
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
-      frameworkError(error, reply),
+      frameworkError(error, reply, opts.errorPage),
     // Requests Node's parser refuses (headers over 16 KiB, malformed HTTP): the same shape.
     clientErrorHandler: clientError,
   };
@@ -47,7 +52,7 @@ export function createApp(
   } else {
     app = Fastify(common);
   }
-  installErrorHandler(app, opts.log);
+  installErrorHandler(app, opts.log, opts.errorPage);
   return app;
 }
 

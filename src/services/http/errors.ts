@@ -118,11 +118,42 @@ export function sendError(
 }
 
 /**
+ * A page for a browser that met an error before any route took its request (a malformed or
+ * too long URL) or that no route takes: the service that serves pages at that path sends it and
+ * returns the reply; for any other path it returns undefined and the answer stays JSON.
+ */
+export type ErrorPage = (
+  reply: FastifyReply,
+  path: string,
+  err: SignetError,
+  status: number,
+) => FastifyReply | undefined;
+
+/** A browser's navigation asks for HTML; API clients (and the pages' own scripts) do not. */
+function wantsPage(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
+/** The error as `page` renders it for a browser at this path, else in JSON. */
+function answer(
+  reply: FastifyReply,
+  err: SignetError,
+  status: number,
+  page: ErrorPage | undefined,
+): FastifyReply {
+  if (page && wantsPage(reply.request.headers.accept)) {
+    const sent = page(reply, reply.request.url.split('?')[0] ?? '', err, status);
+    if (sent) return sent;
+  }
+  return sendError(reply, err, status);
+}
+
+/**
  * Installs the error handler: SignetErrors keep their kind's status; fastify's own parse and
  * size errors become clear messages (413 names the limit); anything else is a 500 whose
- * details go to the log only.
+ * details go to the log only. A request no route takes gets `page`'s page if a browser asked.
  */
-export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
+export function installErrorHandler(app: FastifyInstance, log?: Logger, page?: ErrorPage): void {
   app.setErrorHandler((error: FastifyError | SignetError | Error, request, reply) => {
     // A compressed body is read as it is (no service decodes one): whatever it failed as (not
     // JSON, not DER), the reason is the encoding. Only on this error path, never on success.
@@ -228,9 +259,11 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger): void {
         405,
       );
     }
-    return sendError(
+    return answer(
       reply,
       new SignetError('not-found', 'NOT_FOUND', `no route for ${request.method} ${path}`),
+      404,
+      page,
     );
   });
 }
@@ -247,20 +280,39 @@ function isClientError(error: FastifyError | SignetError | Error): boolean {
 }
 
 /**
- * Errors fastify meets before routing (a malformed URL escape such as `/rekor/%zz`, a bad
- * header): answered in the project's shape rather than fastify's (`frameworkErrors`).
+ * Errors fastify meets before routing (a malformed URL escape such as `/rekor/%zz`, a path
+ * segment over the router's limit, a bad header): answered in the project's shape rather than
+ * fastify's (`frameworkErrors`), or with `page`'s page if a browser asked for one.
  */
-export function frameworkError(error: FastifyError, reply: FastifyReply): FastifyReply {
+export function frameworkError(
+  error: FastifyError,
+  reply: FastifyReply,
+  page?: ErrorPage,
+): FastifyReply {
   if (error.code === 'FST_ERR_BAD_URL')
-    return sendError(
+    return answer(
       reply,
       new SignetError(
         'invalid-input',
         'BAD_URL',
         'the request URL is not valid: it has a malformed percent-escape',
       ),
+      400,
+      page,
     );
-  return sendError(
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    // fastify's message quotes the whole path; the reason fits on one line without it.
+    return answer(
+      reply,
+      new SignetError(
+        'invalid-input',
+        'URI_TOO_LONG',
+        `the request path has a part longer than ${reply.server.initialConfig.maxParamLength ?? 100} characters, which no route takes`,
+      ),
+      414,
+      page,
+    );
+  return answer(
     reply,
     new SignetError('invalid-input', 'BAD_REQUEST', error.message, {
       details: { fastifyCode: error.code },
@@ -268,6 +320,7 @@ export function frameworkError(error: FastifyError, reply: FastifyReply): Fastif
     typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
       ? error.statusCode
       : 400,
+    page,
   );
 }
 

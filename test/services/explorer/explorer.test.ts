@@ -440,6 +440,56 @@ describe('the explorer over a stack with real entries', () => {
     assert.match(beyond.json().message, /beyond the log/);
   });
 
+  test('a URL that fails before routing or that no route takes: a browser gets the page, an API client JSON', async () => {
+    const long = `/entry/${'a'.repeat(150)}`;
+    const cases: Array<[string, number, string, RegExp, RegExp]> = [
+      [
+        long,
+        414,
+        'Not an entry reference',
+        /^entry: is 150 characters long: must be a log index, a 64-hex-digit UUID or an 80-hex-digit entry ID$/,
+        /^the request path has a part longer than 100 characters, which no route takes$/,
+      ],
+      [
+        '/entry/%zz',
+        400,
+        'Not an entry reference',
+        /^the request URL is not valid: it has a malformed percent-escape$/,
+        /malformed percent-escape/,
+      ],
+      [
+        '/entry/abc/def',
+        404,
+        'No such page',
+        /^there is no page at \/entry\/abc\/def: an entry&#39;s page is \/entry\/&#60;log index, UUID or entry ID&#62;$/,
+        /^no route for GET \/entry\/abc\/def$/,
+      ],
+    ];
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const [path, status, title, pageReason, jsonReason] of cases) {
+      const page = await fetch(`${stack.url}${path}`, { headers: { accept: browser } });
+      assert.equal(page.status, status, path);
+      assert.match(page.headers.get('content-type')!, /^text\/html/, path);
+      assert.match(page.headers.get('content-security-policy')!, /default-src 'none'/, path);
+      assert.equal(page.headers.get('x-content-type-options'), 'nosniff', path);
+      const html = await page.text();
+      assert.ok(html.includes(`<title>${title} · Signet explorer</title>`), path);
+      const reason = /<p class="error" role="alert">([^<]*)<\/p>/.exec(html)?.[1] ?? '';
+      assert.match(reason, pageReason, path);
+      for (const accept of ['application/json', '*/*']) {
+        const api = await fetch(`${stack.url}${path}`, { headers: { accept } });
+        assert.equal(api.status, status, `${path} ${accept}`);
+        assert.match(api.headers.get('content-type')!, /^application\/json/);
+        assert.match(((await api.json()) as { message: string }).message, jsonReason);
+      }
+    }
+    // Other services' paths answer JSON, whoever asks.
+    for (const path of [`/rekor/api/v1/log/entries/${'a'.repeat(150)}`, '/rekor/nothing']) {
+      const r = await fetch(`${stack.url}${path}`, { headers: { accept: browser } });
+      assert.match(r.headers.get('content-type')!, /^application\/json/, path);
+    }
+  });
+
   test('a search term holding markup and script is escaped wherever it is shown', async () => {
     const escaped = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
     // No spaces: searched as an identity, shown in the heading and kept in the search box.
