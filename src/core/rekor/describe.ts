@@ -13,7 +13,7 @@ export interface EntryDescription {
   kind: string;
   apiVersion: string;
   /** Recorded digests, hex, with what each one is a digest of. */
-  digests: Array<{ algorithm: string; hex: string; of: 'artifact' | 'payload' | 'envelope' }>;
+  digests: Array<{ algorithm: string; hex: string; of: DigestOf }>;
   /** The signers' certificates (leaf DER) or public keys (SPKI DER), in body order. */
   signers: Array<
     { type: 'certificate'; der: Uint8Array } | { type: 'publicKey'; spki: Uint8Array }
@@ -21,6 +21,17 @@ export interface EntryDescription {
   /** DSSE payload type, when the body records it (intoto 0.0.2). */
   payloadType?: string;
 }
+
+/**
+ * What a recorded digest is of, in the entry types' own words:
+ * - `data`: hashedrekord's `data`, what the signature covers (rekor "the hashed data"). A signed
+ *   file's digest, or, for a DSSE envelope logged by digest (Rekor v2 logs every ECDSA or RSA
+ *   envelope so: rekor-tiles dsse.proto "use HashedRekordRequestV002 with the hash of the DSSE
+ *   PAE instead"; Rekor v1 a large one), the digest of its PAE. The body does not say which.
+ * - `payload`: dsse and intoto `payloadHash`, the DSSE payload (an in-toto statement).
+ * - `envelope`: dsse `envelopeHash`, intoto `hash`, the whole signed envelope.
+ */
+export type DigestOf = 'data' | 'payload' | 'envelope';
 
 // protobuf HashAlgorithm names (v2 bodies) as the digest prefixes people search by.
 const V2_HASH = new Map([
@@ -50,7 +61,7 @@ export function describeEntryBody(leaf: Uint8Array, field = 'body'): EntryDescri
         : { type: 'publicKey', spki: m.spki },
     );
   };
-  const v1Hash = (v: unknown, path: string, of: 'artifact' | 'payload' | 'envelope') => {
+  const v1Hash = (v: unknown, path: string, of: DigestOf) => {
     const h = object(v, path);
     out.digests.push({
       algorithm: string(h.algorithm, `${path}.algorithm`),
@@ -58,7 +69,7 @@ export function describeEntryBody(leaf: Uint8Array, field = 'body'): EntryDescri
       of,
     });
   };
-  const v2Hash = (v: unknown, path: string, of: 'artifact' | 'payload') => {
+  const v2Hash = (v: unknown, path: string, of: DigestOf) => {
     const h = object(v, path);
     const name = string(h.algorithm, `${path}.algorithm`);
     out.digests.push({
@@ -83,7 +94,7 @@ export function describeEntryBody(leaf: Uint8Array, field = 'body'): EntryDescri
   };
   switch (`${kind}/${apiVersion}`) {
     case 'hashedrekord/0.0.1':
-      v1Hash(object(spec.data, `${p}.data`).hash, `${p}.data.hash`, 'artifact');
+      v1Hash(object(spec.data, `${p}.data`).hash, `${p}.data.hash`, 'data');
       pem(
         object(object(spec.signature, `${p}.signature`).publicKey, `${p}.signature.publicKey`)
           .content,
@@ -112,7 +123,7 @@ export function describeEntryBody(leaf: Uint8Array, field = 'body'): EntryDescri
     }
     case 'hashedrekord/0.0.2': {
       const h = object(spec.hashedRekordV002, `${p}.hashedRekordV002`);
-      v2Hash(h.data, `${p}.hashedRekordV002.data`, 'artifact');
+      v2Hash(h.data, `${p}.hashedRekordV002.data`, 'data');
       v2Verifier(
         object(h.signature, `${p}.hashedRekordV002.signature`).verifier,
         `${p}.hashedRekordV002.signature.verifier`,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { OID, type X509Certificate } from '../../core/x509/certificate.ts';
 import { html, Html } from '../http/html.ts';
+import type { DigestOf, EntryDescription } from '../../core/rekor/index.ts';
 import type {
+  AttestationView,
   CaCheck,
   EntrySummary,
   EntryView,
@@ -458,6 +460,61 @@ function signerSection(s: SignerView, logTime: number, i: number): Html {
   </section>`;
 }
 
+const DIGEST_LABELS: Record<DigestOf, string> = {
+  data: 'Signed digest',
+  payload: 'Payload digest',
+  envelope: 'Envelope digest',
+};
+
+/**
+ * A digest the entry records, named for what it is of (core/rekor describe.ts DigestOf). A
+ * hashedrekord's may be an attestation's, which is not the attested file's: the note says so.
+ */
+function digestRow(x: EntryDescription['digests'][number]): Html {
+  const text = `${x.algorithm}:${x.hex}`;
+  return html`<dt>${DIGEST_LABELS[x.of]}</dt>
+    <dd class="digest" data-of="${x.of}">
+      <span class="hex">${x.of === 'envelope' ? text : searchLink(text)}</span>
+      ${
+        x.of === 'data'
+          ? html`<span class="muted small note"
+              >What the signature covers: a signed file's digest or, for an attestation logged by
+              digest (as Rekor v2 logs DSSE envelopes), the digest of its DSSE pre-authentication
+              encoding (payload type and payload), not of the file it is about. The entry does not
+              say which.</span
+            >`
+          : ''
+      }
+    </dd>`;
+}
+
+/** An attestation's subjects (each a search for the entries about that file), or why not shown. */
+function attestationRows(a: AttestationView): Html {
+  if (a.kind === 'unavailable')
+    return html`<dt>Subjects</dt>
+      <dd class="subjects muted">Not shown: ${a.reason}.</dd>`;
+  return html`<dt>Predicate type</dt>
+    <dd class="wrap">${a.predicateType}</dd>
+    <dt>Subjects</dt>
+    <dd class="subjects">
+      <ul class="plain">
+        ${a.subjects.map(
+          (sub) =>
+            html`<li>
+              <span class="wrap">${sub.name || '(no name)'}</span>
+              ${Object.entries(sub.digest).map(
+                ([alg, hex]) => html` <span class="hex">${searchLink(`${alg}:${hex}`)}</span>`,
+              )}
+            </li>`,
+        )}
+      </ul>
+      <span class="muted small note"
+        >From the in-toto statement the log keeps with this entry, checked against its payload
+        digest.</span
+      >
+    </dd>`;
+}
+
 function prettyBody(body: Uint8Array): string {
   const text = new TextDecoder().decode(body);
   try {
@@ -480,21 +537,14 @@ export function entryPage(v: EntryView, baseUrl: string, others: number[]): stri
         <dl class="grid">
           <dt>Kind</dt>
           <dd>${s.kind}, version ${s.apiVersion}</dd>
-          ${(d?.digests ?? []).map(
-            (x) =>
-              html`<dt>
-                  ${x.of === 'artifact' ? 'Artifact digest' : x.of === 'payload' ? 'Payload digest' : 'Envelope digest'}
-                </dt>
-                <dd class="hex digest">
-                  ${x.of === 'envelope' ? `${x.algorithm}:${x.hex}` : searchLink(`${x.algorithm}:${x.hex}`)}
-                </dd>`,
-          )}
+          ${(d?.digests ?? []).map(digestRow)}
           ${
             d?.payloadType
               ? html`<dt>Payload type</dt>
                   <dd>${d.payloadType}</dd>`
               : ''
           }
+          ${v.attestation ? attestationRows(v.attestation) : ''}
           <dt>Signed by</dt>
           <dd class="wrap">
             ${s.signer}${s.issuer ? html` <span class="muted">(issuer ${s.issuer})</span>` : ''}${untrustedMark(s)}

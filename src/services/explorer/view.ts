@@ -1,5 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { SignetError } from '../../core/errors.ts';
+import { reasonOf, SignetError } from '../../core/errors.ts';
+import { INTOTO_PAYLOAD_TYPE, parseStatement, type Subject } from '../../core/intoto/index.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
@@ -17,6 +18,7 @@ import {
   entryUuid,
   identitySearchKey,
   issuerSearchKey,
+  MAX_ATTESTATION_SIZE,
   type EntryDescription,
 } from '../../core/rekor/index.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
@@ -56,7 +58,10 @@ export interface EntrySummary {
   integratedTime: number;
   kind: string;
   apiVersion: string;
-  /** `sha256:<hex>` of the artifact (hashedrekord) or the DSSE payload. */
+  /**
+   * `sha256:<hex>` the entry records: what a hashedrekord's signature covers (a file, or the
+   * PAE of a DSSE envelope logged by digest: core/rekor describe.ts DigestOf), or the DSSE payload.
+   */
   digest: string | undefined;
   /** The certificate's identity (SAN), or `public key sha256:<fingerprint>`. */
   signer: string;
@@ -98,6 +103,15 @@ export type SignerView =
     }
   | { type: 'publicKey'; pem: string; keyFingerprint: string; keyType: string };
 
+/**
+ * What a DSSE entry's attestation is about: the in-toto statement's subjects and predicate type
+ * when the log keeps the payload (Rekor v1 intoto: rekor's attestation storage) and it matches
+ * the payload digest the entry records; else why they cannot be shown.
+ */
+export type AttestationView =
+  | { kind: 'statement'; predicateType: string; subjects: Subject[] }
+  | { kind: 'unavailable'; reason: string };
+
 export interface EntryView {
   summary: EntrySummary;
   entryId: string;
@@ -107,6 +121,8 @@ export interface EntryView {
   /** Why the body could not be read, if it could not. */
   bodyError: string | undefined;
   signers: SignerView[];
+  /** For entries that record a DSSE payload digest (dsse, intoto); undefined for others. */
+  attestation: AttestationView | undefined;
 }
 
 /** What the browser needs to check inclusion itself (explorer assets/check.js). */
@@ -366,6 +382,7 @@ export class LogView {
       description,
       bodyError,
       signers,
+      attestation: description && attestationOf(description, e.extra),
     };
   }
 
@@ -465,6 +482,47 @@ async function entriesSince(s: Shard, size: number, since: number): Promise<numb
     else lo = mid + 1;
   }
   return size - lo;
+}
+
+/**
+ * The attestation of an entry that records a DSSE payload digest, from the payload stored with
+ * it (`extra`, outside the Merkle tree, so believed only when it hashes to the digest the
+ * logged body records).
+ */
+export function attestationOf(
+  d: EntryDescription,
+  stored: Uint8Array | undefined,
+): AttestationView | undefined {
+  const payload = d.digests.find((x) => x.of === 'payload');
+  if (!payload) return undefined;
+  if (!stored || stored.length === 0)
+    return {
+      kind: 'unavailable',
+      reason:
+        d.kind === 'intoto'
+          ? `the log did not keep this attestation (it keeps those up to ${MAX_ATTESTATION_SIZE / 1024} KiB), only its digest`
+          : "the log keeps the payload's digest, not the payload (as Rekor's dsse type does); an in-toto statement's subjects are indexed, so a search by a subject's digest finds this entry",
+    };
+  if (payload.algorithm !== 'sha256' || sha256Hex(stored) !== payload.hex)
+    return {
+      kind: 'unavailable',
+      reason:
+        'the attestation stored with this entry does not hash to the payload digest the entry records, so it is not shown',
+    };
+  if (d.payloadType !== undefined && d.payloadType !== INTOTO_PAYLOAD_TYPE)
+    return {
+      kind: 'unavailable',
+      reason: `the payload is ${d.payloadType}, not an in-toto statement`,
+    };
+  try {
+    const st = parseStatement(stored, 'payload');
+    return { kind: 'statement', predicateType: st.predicateType, subjects: st.subject };
+  } catch (e) {
+    return {
+      kind: 'unavailable',
+      reason: `the payload is not an in-toto statement: ${reasonOf(e)}`,
+    };
+  }
 }
 
 /** A certificate's validity at a log time (Unix seconds), both ends inclusive (RFC 5280 §4.1.2.5). */

@@ -205,7 +205,7 @@ describe('the explorer over a stack with real entries', () => {
     assert.match(
       t,
       new RegExp(
-        `Artifact digest</dt><dd class="hex digest"><a href="/\\?q=sha256%3A${digest}">sha256:${digest}</a>`,
+        `Signed digest</dt><dd class="digest" data-of="data"><span class="hex"><a href="/\\?q=sha256%3A${digest}">sha256:${digest}</a></span><span class="muted small note" ?>What the signature covers: a signed file's digest or,`,
       ),
     );
     const cert = certOf(s);
@@ -659,7 +659,7 @@ describe('an attestation entry (dsse)', () => {
     assert.match(
       page,
       new RegExp(
-        `Payload digest\\s*</dt>\\s*<dd class="hex digest">\\s*<a href="/\\?q=sha256%3A${payloadSha}"`,
+        `Payload digest\\s*</dt>\\s*<dd class="digest" data-of="payload">\\s*<span class="hex">\\s*<a href="/\\?q=sha256%3A${payloadSha}"`,
       ),
     );
     assert.match(page, /Envelope digest/);

@@ -1,0 +1,116 @@
+// Attestation entry pages in Chromium (playwright-core): a keyless attestation logged by Rekor
+// v2 (a hashedrekord over the DSSE PAE's digest) is not presented as the file's digest, and an
+// intoto entry's subjects, read from the statement the log keeps, lead to the file's entries.
+import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { after, before, launchBrowser, test } from './browser.ts';
+import { pae } from '../../src/core/dsse/index.ts';
+import { toHex } from '../../src/core/encoding/hex.ts';
+import { leafHash } from '../../src/core/merkle/hash.ts';
+import { setupSigning, signEnvelope } from '../../src/client/sign/index.ts';
+import { stackToken } from '../helpers/stack.ts';
+import { certificateFor, ecSigner, intotoV2 } from '../services/rekor/fixtures.ts';
+import { ALICE, plainExplorerStack, signThrough, type ExplorerStack } from './explorer-stack.ts';
+
+declare const document: any;
+declare const getComputedStyle: any;
+type HTMLElement = any;
+
+const TYPE = 'application/vnd.in-toto+json';
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+const file = new TextEncoder().encode('release 2.0\n');
+const statement = new TextEncoder().encode(
+  JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'release.tar', digest: { sha256: sha256(file) } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {},
+  }),
+);
+
+let stack: ExplorerStack;
+let browser: Browser;
+const uuid: Record<string, string> = {};
+
+async function open(path: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`script error on ${page.url()}: ${e.message}`);
+  });
+  await page.goto(`${stack.url}${path}`);
+  return page;
+}
+
+/** The entry summary as the page shows it: label → text. */
+async function summary(page: Page): Promise<Map<string, string>> {
+  const pairs = await page.evaluate(() =>
+    [...document.querySelectorAll('main dl.grid')[0].querySelectorAll('dt')].map(
+      (dt: HTMLElement) => [dt.innerText.trim(), dt.nextElementSibling.innerText.trim()],
+    ),
+  );
+  return new Map(pairs as Array<[string, string]>);
+}
+
+describe('attestation entry pages in a real browser', () => {
+  before(async () => {
+    [stack, browser] = await Promise.all([plainExplorerStack(), launchBrowser()]);
+    const ctx = await setupSigning({
+      server: stack.url,
+      identityToken: await stackToken(stack.url, ALICE),
+      tufCacheDir: stack.tufCache,
+      interactive: 'never',
+      env: {},
+      rekorVersion: 2,
+    });
+    const e = (await signEnvelope(statement, TYPE, ctx)).verificationMaterial.tlogEntries[0]!;
+    assert.equal(`${e.kind} ${e.kindVersion}`, 'hashedrekord 0.0.2');
+    uuid.v2 = toHex(leafHash(e.canonicalizedBody));
+    const signed = await signThrough(stack, file, { rekorVersion: 1 });
+    uuid.file = /\/entry\/([0-9a-f]{64})/.exec(signed.events.join('\n'))![1]!;
+    const s = ecSigner();
+    const body = intotoV2(s, statement);
+    body.spec.content.envelope.signatures[0]!.publicKey = Buffer.from(
+      certificateFor(s, ALICE).pem,
+    ).toString('base64');
+    const r = await fetch(`${stack.url}/rekor/api/v1/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 201);
+    uuid.intoto = Object.keys((await r.json()) as object)[0]!.slice(-64);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  test('a keyless Rekor v2 attestation: its digest is what the signature covers, not an artifact’s', async () => {
+    const page = await open(`/entry/${uuid.v2}`);
+    const rows = await summary(page);
+    assert.ok(!rows.has('Artifact digest'), [...rows.keys()].join(', '));
+    const signed = rows.get('Signed digest') ?? '';
+    assert.equal(signed.split(/\s/)[0], `sha256:${sha256(pae(TYPE, statement))}`);
+    assert.match(signed, /the digest of its DSSE pre-authentication encoding/);
+    // The note reads as a note under the digest, not as another value.
+    const note = page.locator('dd[data-of=data] .note');
+    assert.equal(await note.evaluate((n: HTMLElement) => getComputedStyle(n).display), 'block');
+  });
+
+  test('an intoto attestation: its subject is shown and leads to the file’s entries', async () => {
+    const page = await open(`/entry/${uuid.intoto}`);
+    const rows = await summary(page);
+    assert.equal(rows.get('Payload digest'), `sha256:${sha256(statement)}`);
+    assert.equal(rows.get('Predicate type'), 'https://slsa.dev/provenance/v1');
+    assert.match(rows.get('Subjects')!, new RegExp(`^release\\.tar sha256:${sha256(file)}\\n`));
+    await page.locator('dd.subjects a').click();
+    await page.waitForURL(/\?q=sha256%3A/);
+    const found = await page
+      .locator('table.entries tbody tr')
+      .evaluateAll((r) => r.map((x) => (x as HTMLElement).dataset.uuid));
+    // The signed file, and the attestation about it (its subject is indexed).
+    assert.deepEqual(found, [uuid.intoto, uuid.file]);
+  });
+});
