@@ -66,6 +66,7 @@ describe('identities holding spaces, in a real browser', () => {
       assert.equal(await page.locator('[role=alert]').count(), 0, term);
       assert.deepEqual(await rows(page), want, term);
       assert.deepEqual(await page.locator('q.term').allInnerTexts(), [term]);
+      assert.match(await page.locator('p.query').innerText(), /: 1 entry\.$/);
       assert.equal(await page.locator('#q').inputValue(), term);
     }
     // A part of an identity is not it.
@@ -73,6 +74,8 @@ describe('identities holding spaces, in a real browser', () => {
     await page.locator('#q').press('Enter');
     await page.waitForSelector('p.empty');
     assert.deepEqual(await rows(page), []);
+    // Nothing found is not listed "newest first".
+    assert.match(await page.locator('p.query').innerText(), /: 0 entries\.$/);
   });
 
   test('an entry page’s identity link finds that entry', async () => {

@@ -243,6 +243,8 @@ export function searchPage(opts: {
   items: EntrySummary[];
 }): string {
   const { term, page, pages, total } = opts;
+  // "newest first" only when there are entries to order
+  const count = `entr${total === 1 ? 'y' : 'ies'}${total > 1 ? ', newest first' : ''}${pages > 1 ? `, page ${page} of ${pages}` : ''}`;
   const pageLink = (n: number, text: string, rel: string) =>
     html`<a rel="${rel}" href="/?q=${encodeURIComponent(term)}&amp;page=${n}">${text}</a>`;
   return layout({
@@ -251,8 +253,7 @@ export function searchPage(opts: {
     main: html`<h1>Search results</h1>
       <p class="query">
         Searched for <q class="term">${term}</q> as ${QUERY_WORDS[opts.kind] ?? opts.kind}:
-        <strong>${total}</strong> entr${total === 1 ? 'y' : 'ies'}, newest
-        first${pages > 1 ? `, page ${page} of ${pages}` : ''}.
+        <strong>${total}</strong> ${count}.
       </p>
       ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q class="term">${term}</q>.</p>` : entryTable(opts.items)}
       ${
