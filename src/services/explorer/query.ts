@@ -33,7 +33,7 @@ export type SearchQuery =
 export const MAX_TERM_LENGTH = MAX_SEARCH_KEY - identitySearchKey('').length;
 
 const SHAPES =
-  'give a log index, an entry UUID, a sha256:<hex> digest, a 64-digit hex digest or key fingerprint, an email or other identity, or issuer:<url>';
+  'give a log index, an entry UUID, a sha256:<hex> digest, a hex digest or key fingerprint, an email or other identity, or issuer:<url>';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/u;
@@ -63,6 +63,9 @@ export function parseSearchTerm(raw: string): SearchQuery {
   }
   if (/^[0-9a-fA-F]+$/.test(term)) {
     if (term.length === 64) return { kind: 'hex', hex: term.toLowerCase() };
+    // sha384sum / sha512sum output: an Ed25519 key's files are logged by SHA-512 (Ed25519ph).
+    if (term.length === 96 || term.length === 128)
+      return { kind: 'digest', key: hashKey(term, 'q') };
     if (term.length === 80)
       return {
         kind: 'entryId',
@@ -71,7 +74,7 @@ export function parseSearchTerm(raw: string): SearchQuery {
       };
     throw invalid(
       'q',
-      `"${term}" is ${term.length} hex digits: an entry UUID, SHA-256 digest or fingerprint has 64, a Rekor entry ID 80`,
+      `"${term}" is ${term.length} hex digits: an entry UUID, SHA-256 digest or fingerprint has 64, a Rekor entry ID 80, a SHA-384 or SHA-512 digest 96 or 128`,
     );
   }
   const prefixed = /^(sha1|sha256|sha384|sha512):(.*)$/i.exec(term);

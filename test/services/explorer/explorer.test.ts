@@ -20,7 +20,7 @@ import { explorerEntryUrl } from '../../../src/client/explorer-link.ts';
 import { parseSearchTerm } from '../../../src/services/explorer/query.ts';
 import { validityAt } from '../../../src/services/explorer/view.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
-import { setupSigning, signEnvelope } from '../../../src/client/sign/index.ts';
+import { setupSigning, signArtifact, signEnvelope } from '../../../src/client/sign/index.ts';
 import { stackToken } from '../../helpers/stack.ts';
 import {
   ALICE,
@@ -531,6 +531,31 @@ describe('the explorer over a stack with real entries', () => {
     }
   });
 
+  test('a file signed with an Ed25519 key is found by its bare SHA-512, as sha512sum prints it', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-ed-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const keyFile = path.join(dir, 'ed.pem');
+    fs.writeFileSync(
+      keyFile,
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    const artifact = new TextEncoder().encode('signed with ed25519\n');
+    const ctx = await setupSigning({
+      server: stack.url,
+      key: keyFile,
+      tufCacheDir: stack.tufCache,
+      env: {},
+    });
+    const e = (await signArtifact(artifact, ctx)).verificationMaterial.tlogEntries[0]!;
+    const sha512 = createHash('sha512').update(artifact).digest('hex');
+    const r = (await get(`/explorer/api/search?q=${sha512}`)).json();
+    assert.equal(r.query.kind, 'digest');
+    assert.deepEqual(
+      r.items.map((i: any) => i.uuid),
+      [toHex(leafHash(e.canonicalizedBody))],
+    );
+  });
+
   test('certificate validity at the log time: before, at both ends, after', () => {
     const c = certOf(signed[0]!);
     const from = c.notBefore.getTime() / 1000;
@@ -559,6 +584,15 @@ describe('the explorer over a stack with real entries', () => {
     assert.deepEqual(parseSearchTerm(`sha512:${'0'.repeat(128)}`), {
       kind: 'digest',
       key: `sha512:${'0'.repeat(128)}`,
+    });
+    // Bare, as sha384sum and sha512sum print them.
+    assert.deepEqual(parseSearchTerm('A'.repeat(128)), {
+      kind: 'digest',
+      key: `sha512:${'a'.repeat(128)}`,
+    });
+    assert.deepEqual(parseSearchTerm('b'.repeat(96)), {
+      kind: 'digest',
+      key: `sha384:${'b'.repeat(96)}`,
     });
   });
 });
