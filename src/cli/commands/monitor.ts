@@ -108,7 +108,12 @@ export function registerMonitor(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       while (!stop) {
-        await monitor.pass();
+        const r = await monitor.pass();
+        // A run given an endIndex ends once it is read, as rekor-monitor's does; --once's code.
+        if (monitor.rangeRead) {
+          process.exitCode = onceExitCode(r);
+          break;
+        }
         if (stop) break; // a signal during the pass
         // The wait ends at the interval or at a signal; a signal clears the timer, which would
         // otherwise keep the process alive until the interval is over (systemctl stop, ^C).

@@ -3,7 +3,7 @@
  * (mon:pkg/notifications IdentityMonitorConfiguration), YAML or JSON:
  *
  *   startIndex: 0            # optional: where to start the first time (default: the log's size; at most that)
- *   endIndex: 1000           # optional: stop there
+ *   endIndex: 1000           # optional: the last index read (inside the log), then the run ends
  *   monitoredValues:
  *     certIdentities:        # certificate SAN, and optionally the OIDC issuer
  *       - certSubject: 'https://github\.com/org/repo/\.github/workflows/.*'   # regexp

@@ -78,6 +78,9 @@ export interface PassResult {
 
 const b64 = toBase64;
 
+/** The config's indexes past a log's end: its mistake, not the log's, so the run stops. */
+const CONFIG_BEYOND_LOG = new Set<string>(['START_INDEX_BEYOND_LOG', 'END_INDEX_BEYOND_LOG']);
+
 /** A log's key in the state: `logid:<hex of the trusted root's log ID>`. */
 const logKey = (src: LogSource): string => `logid:${toHex(src.log.logId)}`;
 
@@ -121,7 +124,7 @@ export class Monitor {
         await this.#passLog(src, r);
       } catch (e) {
         // The config's mistake, not this log's: the run stops with it.
-        if (e instanceof SignetError && e.code === 'START_INDEX_BEYOND_LOG') throw e;
+        if (e instanceof SignetError && CONFIG_BEYOND_LOG.has(e.code)) throw e;
         r.errors++;
         this.#report({ level: 'error', log: src.url, error: (e as Error).message });
       }
@@ -347,7 +350,39 @@ export class Monitor {
     };
   }
 
+  /**
+   * An endIndex the log has not reached is refused, not cut to the tree size: rekor-monitor's
+   * search fails on it and its run ends (mon:internal/cmd/common.go MonitorLoop). endIndex is
+   * inclusive, so the tree size itself is one past the end.
+   */
+  #checkEnd(src: LogSource, head: LogHead): void {
+    const end = this.#o.config.endIndex;
+    const size = src.firstIndex + head.size;
+    if (end === undefined || end < size) return;
+    throw new SignetError(
+      'invalid-input',
+      'END_INDEX_BEYOND_LOG',
+      `${end} is beyond the end of ${src.url}, whose tree size is ${size} (${size === 0 ? 'it has no entries yet' : `endIndex may be at most ${size - 1}, the index of its last entry`})`,
+      { field: 'endIndex' },
+    );
+  }
+
+  /**
+   * Whether the config's endIndex is read in every log (or, watching no identity, whether it has
+   * one): a run given an endIndex then ends, polling or not, as rekor-monitor's does.
+   */
+  get rangeRead(): boolean {
+    const end = this.#o.config.endIndex;
+    if (end === undefined) return false;
+    if (!this.#watch) return true;
+    return this.#o.sources.every((src) => {
+      const p = this.#state.logs.get(logKey(src))?.position;
+      return p !== undefined && p >= this.#position(src, end + 1);
+    });
+  }
+
   async #scan(src: LogSource, st: LogState, head: LogHead, r: PassResult): Promise<void> {
+    this.#checkEnd(src, head);
     if (st.position === undefined) {
       const s = await this.#start(src, head);
       st.position = s.position;
@@ -356,8 +391,8 @@ export class Monitor {
     }
     if (st.range === undefined) return; // started at the head: read from the next head on
     const { startIndex, endIndex } = this.#o.config;
-    const to =
-      endIndex !== undefined ? Math.min(head.size, this.#position(src, endIndex + 1)) : head.size;
+    // #checkEnd: an endIndex is inside the tree
+    const to = endIndex !== undefined ? this.#position(src, endIndex + 1) : head.size;
     const chunk = this.#o.chunk ?? 16_384;
     const from0 = startIndex === undefined ? 0 : this.#position(src, startIndex);
     // CT leaves are not Rekor bodies: always read in full.
