@@ -146,17 +146,23 @@ export class Monitor {
       ? `${problem}:${seen.size}:${b64(seen.rootHash)}`
       : `${problem}:${alertId(message)}`;
     const record = st ?? this.#logState(src);
-    if (record?.problem === key) return; // already reported
+    const id = alertId(src.url, key);
+    // Every pass that finds it counts (a --once run exits 3 while the log still misbehaves),
+    // but the alert goes out once: later passes say so on stderr, naming the alert.
+    r.problems++;
+    if (record?.problem === key) {
+      this.#report({ level: 'error', log: src.url, problem, message, repeatOf: id });
+      return;
+    }
     const alert: Alert = {
       type: 'log',
-      id: alertId(src.url, key),
+      id,
       log: src.url,
       problem,
       message,
       verified: record ? { size: record.size, rootHash: b64(record.rootHash) } : undefined,
       seen: seen ? { size: seen.size, rootHash: b64(seen.rootHash) } : undefined,
     };
-    r.problems++;
     if (record) record.problem = key;
     this.#state.pending.push({ alert, printed: false, delivered: [] });
     this.#save();

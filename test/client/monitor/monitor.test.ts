@@ -17,6 +17,7 @@ import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
 import type { Alert, IdentityAlert, LogAlert } from '../../../src/client/monitor/alerts.ts';
 import { originOfUrl } from '../../../src/core/note/checkpoint.ts';
 import { quiet } from '../../services/context.ts';
+import { monitorCli } from './watched-stack.ts';
 
 const people = ['dev@signet.local', 'other@signet.local', 'mallory@signet.local'];
 const oidc = { identities: people.map((name) => ({ flavor: 'email', name })) };
@@ -254,8 +255,30 @@ test('a forked log (a second stack with the first one’s key) is detected by th
     const after = JSON.parse(fs.readFileSync(stateFile, 'utf8')).logs[stateKey];
     assert.equal(after.size, verified.size);
     assert.equal(after.rootHash, verified.rootHash);
-    // Reported once, not on every pass.
-    assert.equal((await run(flags)).lines.length, 0);
+    // Alerted once, not on every pass; but every pass still finds the log forked, so a --once
+    // run from cron exits 3 (never 0, "all well") and says why on stderr.
+    const again = await run(flags);
+    assert.equal(again.lines.length, 0);
+    assert.equal(again.r.problems, 1);
+    const cli = await monitorCli([
+      '--trusted-root',
+      rootFile,
+      '--state',
+      stateFile,
+      '--log',
+      shard,
+      '--once',
+    ]);
+    assert.equal(cli.status, 3, cli.stderr);
+    assert.equal(cli.stdout, '');
+    const repeat = cli.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      repeat.map((e) => [e.level, e.problem, e.repeatOf]),
+      [['error', 'inconsistent', alert.id]],
+    );
     // The witness did not cosign the fork and still holds the first log's tree.
     assert.equal(witness.witness.latest(origin)!.size, verified.size);
     assert.equal(
