@@ -78,6 +78,16 @@ export interface PassResult {
 
 const b64 = toBase64;
 
+/**
+ * What one `--compare` source gave the logs of a pass: a tree head of one of them compared, or
+ * 404 (nothing there yet), or, for each log, why it was not that log's head.
+ */
+interface CompareOutcome {
+  compared: boolean;
+  absent: boolean;
+  foreign: string | undefined;
+}
+
 /** The config's indexes past a log's end: its mistake, not the log's, so the run stops. */
 const CONFIG_BEYOND_LOG = new Set<string>(['START_INDEX_BEYOND_LOG', 'END_INDEX_BEYOND_LOG']);
 
@@ -119,9 +129,10 @@ export class Monitor {
     const r: PassResult = { matched: 0, problems: 0, errors: 0, entries: 0 };
     // Alerts a previous run found but did not deliver everywhere go out first.
     r.errors += await this.#deliver();
+    const compared = new Map<string, CompareOutcome>();
     for (const src of this.#o.sources) {
       try {
-        await this.#passLog(src, r);
+        await this.#passLog(src, r, compared);
       } catch (e) {
         // The config's mistake, not this log's: the run stops with it.
         if (e instanceof SignetError && CONFIG_BEYOND_LOG.has(e.code)) throw e;
@@ -130,7 +141,33 @@ export class Monitor {
       }
       r.errors += await this.#deliver();
     }
+    this.#compareOutcomes(compared, r);
     return r;
+  }
+
+  /**
+   * A `--compare` source that held no tree head of any log followed compared nothing: the split
+   * view it is there to catch would pass unseen, so it is an error (a wrong file, another log's
+   * checkpoint), or a warning when it answered 404 (a witness that has not seen the log yet).
+   */
+  #compareOutcomes(compared: Map<string, CompareOutcome>, r: PassResult): void {
+    for (const [where, o] of compared) {
+      if (o.compared) continue;
+      if (o.foreign === undefined && o.absent)
+        this.#report({
+          level: 'warn',
+          compare: where,
+          message: 'answered 404: no tree head of the logs followed there yet, nothing compared',
+        });
+      else {
+        r.errors++;
+        this.#report({
+          level: 'error',
+          compare: where,
+          error: `is not a tree head of a log followed, so nothing was compared: ${o.foreign ?? 'unknown'}`,
+        });
+      }
+    }
   }
 
   #problem(
@@ -185,7 +222,11 @@ export class Monitor {
     return byUrl;
   }
 
-  async #passLog(src: LogSource, r: PassResult): Promise<void> {
+  async #passLog(
+    src: LogSource,
+    r: PassResult,
+    compared: Map<string, CompareOutcome>,
+  ): Promise<void> {
     let head: LogHead;
     try {
       head = await src.head();
@@ -246,8 +287,16 @@ export class Monitor {
       }
     }
     for (const other of this.#o.compare ?? []) {
-      const bad = await this.#compare(src, head, other);
-      if (bad) return this.#problem(src, st, 'fork', bad.message, bad.seen, r);
+      const c = await this.#compare(src, head, other);
+      const o = compared.get(other) ?? { compared: false, absent: false, foreign: undefined };
+      compared.set(other, o);
+      if (c === 'absent') {
+        o.absent = true;
+        continue;
+      }
+      if ('foreign' in c) o.foreign ??= c.foreign;
+      else o.compared = true;
+      if ('fork' in c) return this.#problem(src, st, 'fork', c.fork, c.seen, r);
     }
     // The head is verified: it becomes the last verified head.
     const next: LogState = st ?? {
@@ -272,12 +321,16 @@ export class Monitor {
     if (this.#watch) await this.#scan(src, next, head, r);
   }
 
-  /** Another view of the log's head must be consistent with this one. */
+  /**
+   * Another view of the log's head must be consistent with this one. Says whether `where` had
+   * this log's head (and then whether it agrees), had nothing (404), or why its text is not a
+   * head of this log.
+   */
   async #compare(
     src: LogSource,
     head: LogHead,
     where: string,
-  ): Promise<{ message: string; seen: LogHead } | undefined> {
+  ): Promise<'absent' | { foreign: string } | { agrees: true } | { fork: string; seen: LogHead }> {
     let text: string;
     if (/^https?:\/\//.test(where)) {
       const res = await send({
@@ -286,18 +339,16 @@ export class Monitor {
         url: where,
         allow: [404],
       });
-      if (res.status === 404) return undefined; // it has not seen this log yet
+      if (res.status === 404) return 'absent'; // it has not seen this log yet
       text = new TextDecoder().decode(res.body);
     } else text = readDocument(where, '--compare');
-    // A CT log's tree head is JSON; a signed note (a transparency log's checkpoint) is not its.
-    if (src.kind === 'ct' && !text.trimStart().startsWith('{')) return undefined;
     let other: LogHead;
     try {
+      // Pure: a failure says the text is not this log's head (another log's, another form: an
+      // RFC 6962 STH is JSON, a checkpoint a signed note), never that the log failed.
       other = src.openHead(text);
     } catch (e) {
-      // Not this log's (another origin or key): nothing to compare.
-      if (e instanceof SignetError && e.code === 'LOG_SIGNATURE') return undefined;
-      throw e;
+      return { foreign: (e as Error).message };
     }
     const [a, b] = other.size <= head.size ? [other, head] : [head, other];
     try {
@@ -306,11 +357,11 @@ export class Monitor {
     } catch (e) {
       if (e instanceof SignetError && e.kind !== 'verification') throw e;
       return {
-        message: `a tree head of this log seen at ${where} (size ${other.size}) is not consistent with the one it shows (size ${head.size}): ${(e as Error).message}`,
+        fork: `a tree head of this log seen at ${where} (size ${other.size}) is not consistent with the one it shows (size ${head.size}): ${(e as Error).message}`,
         seen: other,
       };
     }
-    return undefined;
+    return { agrees: true };
   }
 
   /** A log index of the config (the log's numbering) as a position in the tree followed. */

@@ -215,3 +215,22 @@ test('a static-ct-api log that misbehaves: a checkpoint another key signed, an e
   assert.match(bad[0]!.message, /says it is entry 7, at index 1/);
   assert.equal(placed.lines.filter((a) => a.type === 'identity').length, 0);
 });
+
+test('a static-ct-api log showing another history to someone else: --compare with the checkpoint they saw is a fork', async () => {
+  publish([precertEntry('dev@example.com', 0), precertEntry('other@example.com', 1)]);
+  const seen = path.join(dir, 'seen-elsewhere.txt');
+  fs.writeFileSync(seen, files.get('/log/checkpoint')!);
+  // The same size, signed by the log's key, other entries: a split view.
+  publish([precertEntry('dev@example.com', 0), precertEntry('mallory@example.com', 1)]);
+  const lines: Alert[] = [];
+  const reports: Array<Record<string, unknown>> = [];
+  const m = await monitorFromFlags(
+    { trustedRoot: rootFile, state: path.join(dir, 'state-split.json'), compare: [seen] },
+    { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: (e) => reports.push(e) },
+  );
+  const r = await m.pass();
+  assert.equal(r.problems, 1, JSON.stringify(reports));
+  const alert = lines[0] as LogAlert;
+  assert.equal(alert.problem, 'fork');
+  assert.match(alert.message, /seen at .*seen-elsewhere\.txt \(size 2\) is not consistent/);
+});
