@@ -385,6 +385,14 @@ export class Monitor {
         `${from} is beyond the end of ${src.url}, whose tree size is ${size} (startIndex may be at most ${size}, the index of its next entry)`,
         { field: 'startIndex' },
       );
+    const end = this.#o.config.endIndex;
+    if (from === undefined && end !== undefined)
+      // #checkEnd: end < size, so the head is past it
+      this.#report({
+        level: 'warn',
+        log: src.url,
+        message: `endIndex ${end} is before the log's size ${size}, where reading starts without a startIndex: nothing is read (give startIndex)`,
+      });
     if (from !== undefined && from < src.firstIndex)
       this.#report({
         level: 'warn',

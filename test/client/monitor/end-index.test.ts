@@ -51,6 +51,31 @@ test('an endIndex beyond the tree: one line naming it and the tree size, exit 1,
     ]);
     assert.equal(polling.status, 2, polling.stderr);
     assert.equal(polling.stdout.trim().split('\n').length, 1, polling.stdout);
+
+    // Without a startIndex the first run starts at the log's head, past any endIndex the log has
+    // reached: nothing is read, which is said (rekor-monitor too says it only saved the head).
+    const noStart = await cli([
+      '--trusted-root',
+      rootFile,
+      '--url',
+      shard,
+      '--state',
+      path.join(dir, 'no-start.json'),
+      '--once',
+      '--config',
+      `endIndex: ${size - 1}\nmonitoredValues:\n  subjects: [dev@signet\\.local]\n`,
+    ]);
+    assert.equal(noStart.status, 0, noStart.stderr);
+    assert.equal(noStart.stdout, '');
+    const warnings = noStart.stderr
+      .split('\n')
+      .filter((l) => l.includes('"warn"'))
+      .map((l) => JSON.parse(l) as { message: string });
+    assert.equal(warnings.length, 1, noStart.stderr);
+    assert.equal(
+      warnings[0]!.message,
+      `endIndex ${size - 1} is before the log's size ${size}, where reading starts without a startIndex: nothing is read (give startIndex)`,
+    );
   } finally {
     await stack.close();
   }
