@@ -44,7 +44,9 @@ import {
   signerPolicyInput,
   stringRecord,
   trustedRootInput,
+  verifyNamesInput,
 } from './library/inputs.ts';
+import { SIGN_NAMES, TRUST_NAMES, VERIFY_NAMES } from './library/names.ts';
 
 export { SignetError };
 export type { ErrorKind };
@@ -100,6 +102,7 @@ async function context(o: SignOptions) {
     interactive: 'never',
     useDefaultSigningConfig: true,
     http: { timeoutMs: o.timeoutMs ?? 30_000 },
+    names: SIGN_NAMES,
   };
   if (o.server !== undefined) s.server = o.server;
   if (o.signingConfig !== undefined) s.signingConfig = o.signingConfig;
@@ -201,6 +204,7 @@ export async function loadTrustedRoot(options: TrustOptions = {}): Promise<Trust
   // A security warning is not dropped: it goes where sign() sends its warnings.
   return loadTrust({
     ...trust,
+    names: TRUST_NAMES,
     ...(onEvent ? { warn: (m: string) => onEvent(`warning: ${m}`) } : {}),
   });
 }
@@ -262,6 +266,8 @@ function checkVerifyOptions<O extends VerifyBundleOptions>(options: O, extra: st
     ...options,
     trustedRoot: trustedRootInput(o.trustedRoot),
     policy: signerPolicyInput(o.policy),
+    // the caller's own names over the library's
+    names: { ...VERIFY_NAMES, ...verifyNamesInput(o.names) },
   };
 }
 

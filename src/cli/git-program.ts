@@ -302,7 +302,7 @@ async function gitsignServices(io: Io, cfg: Map<string, string>) {
     oidcClientSecret: secret && readDocument?.(secret.value, secret.name).trim(),
     // device: a person signs in; the device flow is what Signet uses where no browser opens
     oidcProvider: provider && (provider.value === 'device' ? 'interactive' : provider.value),
-    oidcProviderLabel: provider?.name,
+    ...(provider ? { names: { oidcProvider: provider.name } } : {}),
   };
 }
 

@@ -14,7 +14,8 @@ import {
   parseBundleJSON,
   type Bundle,
 } from '../bundle/bundle.ts';
-import type { Artifact, SignerPolicy } from '../client/verify/verifier.ts';
+import type { Artifact, SignerPolicy, VerifyName } from '../client/verify/verifier.ts';
+import type { InputNames } from '../client/input-names.ts';
 import {
   anchoredRegExp,
   GITHUB_WORKFLOW_FIELDS,
@@ -304,4 +305,20 @@ export function artifactInput(value: unknown): Artifact {
   )
     return value as Artifact;
   return { kind: 'bytes', data: bytesInput(value, 'artifact') };
+}
+
+const VERIFY_NAME_KEYS = [
+  'subject',
+  'chain',
+  'key',
+  'noTlog',
+  'signedTimestamps',
+] as const satisfies readonly VerifyName[];
+
+/** `options.names`: how errors name what is verified and the inputs they point to (strings). */
+export function verifyNamesInput(value: unknown): InputNames<VerifyName> {
+  if (value === undefined) return {};
+  const r = stringRecord(value, 'options.names');
+  knownOptions(r, VERIFY_NAME_KEYS, 'options.names');
+  return r;
 }

@@ -3,6 +3,7 @@ import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
 import { trimSlash } from '../../services/http/outbound.ts';
+import { inputNames, type InputNames } from '../input-names.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 /**
@@ -50,9 +51,15 @@ export interface IdentityTokenOptions {
    * filesystem, interactive); unset tries them all in order.
    */
   provider?: string | undefined;
-  /** How the user named `provider`, for messages (default `--oidc-provider`). */
-  providerLabel?: string | undefined;
+  /** How errors name `identityToken` and `provider` (default: the CLI's flags). */
+  names?: InputNames<IdentityInput>;
 }
+
+export type IdentityInput = 'identityToken' | 'oidcProvider';
+const IDENTITY_FLAGS: Record<IdentityInput, string> = {
+  identityToken: '--identity-token',
+  oidcProvider: '--oidc-provider',
+};
 
 /** cosign's --oidc-provider names Signet can use, and the file cosign's filesystem provider reads. */
 export const OIDC_PROVIDERS = [
@@ -93,12 +100,14 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   const env = o.env ?? process.env;
   const audience = o.audience ?? 'sigstore';
   const timeoutMs = o.timeoutMs ?? 300_000;
+  const n = inputNames(IDENTITY_FLAGS, o.names);
   const done = (token: string, source: string): IdentityToken => {
     const t = token.trim();
     return { token: t, source, info: checkToken(t, source, { audience, now: o.now }) };
   };
 
-  if (o.identityToken !== undefined) return done(fromFlag(o.identityToken), '--identity-token');
+  if (o.identityToken !== undefined)
+    return done(fromFlag(o.identityToken, n.identityToken), n.identityToken);
   const envToken = env.SIGSTORE_ID_TOKEN;
   if (envToken !== undefined) {
     if (envToken.trim() === '')
@@ -117,7 +126,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       'invalid-input',
       'INVALID_INPUT',
       `"${provider}" is not a provider signet can use (${OIDC_PROVIDERS.join(', ')}; spiffe and google are not supported)`,
-      { field: o.providerLabel ?? '--oidc-provider' },
+      { field: n.oidcProvider },
     );
   const use = (p: string) => !o.disableAmbient && (provider === undefined || provider === p);
   if (use('github-actions')) {
@@ -137,7 +146,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (provider !== undefined && provider !== 'interactive')
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      `${o.providerLabel ?? '--oidc-provider'} ${provider}: no token is available from it here`,
+      `${n.oidcProvider} ${provider}: no token is available from it here`,
     );
   if (!o.disableAmbient) gitlabHint(env);
 
@@ -146,7 +155,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (mode === 'never' || (mode === 'auto' && !tty))
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      'no identity token found: give --identity-token (a token or a file), set SIGSTORE_ID_TOKEN, ' +
+      `no identity token found: give ${n.identityToken} (a token or a file), set SIGSTORE_ID_TOKEN, ` +
         'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or run in a terminal to sign in',
     );
   const issuer = o.issuer ?? (o.server ? `${trimSlash(o.server)}/oidc` : undefined);
@@ -174,10 +183,10 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   return done(await deviceFlow(io), `the device sign-in at ${issuer}`);
 }
 
-/** `--identity-token` takes the token itself or a file that holds it (as cosign does). */
-function fromFlag(value: string): string {
+/** `--identity-token` (`name`) takes the token itself or a file that holds it (as cosign does). */
+function fromFlag(value: string, name: string): string {
   const v = value.trim();
-  if (v === '') throw tokenError('NO_IDENTITY_TOKEN', '--identity-token is empty');
+  if (v === '') throw tokenError('NO_IDENTITY_TOKEN', `${name} is empty`);
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v)) return v;
   let text: string;
   try {
@@ -185,11 +194,10 @@ function fromFlag(value: string): string {
   } catch (e) {
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      `--identity-token is neither a JWT nor a readable file: ${describeSystemError(e, value)}`,
+      `${name} is neither a JWT nor a readable file: ${describeSystemError(e, value)}`,
     );
   }
-  if (text.trim() === '')
-    throw tokenError('NO_IDENTITY_TOKEN', `--identity-token file ${value} is empty`);
+  if (text.trim() === '') throw tokenError('NO_IDENTITY_TOKEN', `${name} file ${value} is empty`);
   return text.trim();
 }
 

@@ -14,6 +14,7 @@ import { STDIN } from '../many-files.ts';
 import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
+import { inputNames, type InputNames } from '../input-names.ts';
 const { createHash, X509Certificate } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -71,12 +72,23 @@ export interface SignSetupOptions {
   oidcClientSecret?: string | undefined;
   oidcRedirectUrl?: string | undefined;
   oidcProvider?: string | undefined;
-  /** How the user named the provider, for messages (default `--oidc-provider`). */
-  oidcProviderLabel?: string | undefined;
   oidcDisableAmbient?: boolean | undefined;
   /** Keyed signing with a certificate for the key (cosign's --certificate, PEM). */
   certificatePem?: string | undefined;
+  /** How errors name the inputs above (default: the CLI's flags). */
+  names?: InputNames<SignInput>;
 }
+
+export type SignInput =
+  'key' | 'signingConfig' | 'server' | 'tufRoot' | 'identityToken' | 'oidcProvider';
+const SIGN_FLAGS: Record<SignInput, string> = {
+  key: '--key',
+  signingConfig: '--signing-config',
+  server: '--server',
+  tufRoot: '--tuf-root',
+  identityToken: '--identity-token',
+  oidcProvider: '--oidc-provider',
+};
 
 export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
   const env = o.env ?? process.env;
@@ -131,7 +143,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
-    const text = readText(o.key!, '--key');
+    const text = readText(o.key!, inputNames(SIGN_FLAGS, o.names).key);
     // Keyed signing only: the key readers bring a cipher library keyless runs do not need.
     const [{ readPrivateKey }, { readPassphrase }] = await Promise.all([
       import('../keys/cosign-key.ts'),
@@ -202,12 +214,13 @@ async function loadSigningConfig(
   explicit: boolean,
   fresh = false,
 ): Promise<SigningConfig | undefined> {
+  const n = inputNames(SIGN_FLAGS, o.names);
   if (o.signingConfig !== undefined && o.server !== undefined)
-    throw invalid('--signing-config', 'give either --signing-config or --server, not both');
+    throw invalid(n.signingConfig, `give either ${n.signingConfig} or ${n.server}, not both`);
   if (o.signingConfig !== undefined)
-    return parseSigningConfigJSON(readText(o.signingConfig, '--signing-config'), o.signingConfig);
+    return parseSigningConfigJSON(readText(o.signingConfig, n.signingConfig), o.signingConfig);
   if (o.server !== undefined) {
-    httpUrl(o.server, '--server');
+    httpUrl(o.server, n.server);
     if (o.tufCacheDir === undefined) {
       const { fetchSigningConfigJson } = await import('../http/trust.ts');
       return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
@@ -219,6 +232,7 @@ async function loadSigningConfig(
       serverUrl: o.server,
       cacheDir: o.tufCacheDir,
       cacheValidityMs: fresh ? 0 : SIGNER_CACHE_VALIDITY_MS,
+      names: { rootFile: n.tufRoot },
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
       ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
       ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),
@@ -227,7 +241,7 @@ async function loadSigningConfig(
       throw new SignetError(
         'not-found',
         'NO_SIGNING_CONFIG',
-        `the TUF repository of ${o.server} has no signing config: give --signing-config FILE`,
+        `the TUF repository of ${o.server} has no signing config: give ${n.signingConfig} FILE`,
       );
     return parseSigningConfig(trust.signingConfig);
   }
@@ -262,7 +276,7 @@ async function identityToken(
     clientSecret: o.oidcClientSecret,
     redirectUrl: o.oidcRedirectUrl,
     provider: o.oidcProvider,
-    providerLabel: o.oidcProviderLabel,
+    names: inputNames(SIGN_FLAGS, o.names),
     disableAmbient: o.oidcDisableAmbient,
   });
   o.onEvent?.(`using the identity token from ${t.source}`);

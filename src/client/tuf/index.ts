@@ -4,6 +4,7 @@ import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { httpUrl, send, trimSlash } from '../../services/http/outbound.ts';
 import { parseJsonText } from '../../core/json.ts';
+import type { InputNames } from '../input-names.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -34,6 +35,8 @@ export interface FetchTrustOptions {
   cacheValidityMs?: number;
   /** No network at all: only the verified, unexpired metadata already in the cache. */
   offline?: boolean;
+  /** How errors name `rootFile` (default `rootFile`): the caller's flag or option. */
+  names?: InputNames<'rootFile'>;
 }
 
 /** Where TUF metadata is cached: SIGNET_TUF_CACHE, cosign's TUF_ROOT, else ~/.cache/signet/tuf. */
@@ -70,7 +73,10 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   // One cache per repository and trust anchor: a root file given later (e.g. for a server that
   // was set up again) starts its own chain instead of being shadowed by an older pin.
-  const given = opts.rootFile === undefined ? undefined : readRootFile(opts.rootFile);
+  const given =
+    opts.rootFile === undefined
+      ? undefined
+      : readRootFile(opts.rootFile, opts.names?.rootFile ?? 'rootFile');
   const anchor =
     given === undefined
       ? 'first-use'
@@ -331,14 +337,14 @@ function cacheName(url: string): string {
 }
 
 /** Puts the trust anchor (root.json) in the cache: the given file, or trust on first use. */
-function readRootFile(file: string): string {
+function readRootFile(file: string, name: string): string {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw invalid('rootFile', describeSystemError(e, file), e);
+    throw invalid(name, describeSystemError(e, file), e);
   }
-  checkRoot(text, 'rootFile');
+  checkRoot(text, name);
   return text;
 }
 

@@ -17,6 +17,7 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { tufCacheDir } from '../tuf/index.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { inputNames, type InputNames } from '../input-names.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 /** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
@@ -33,7 +34,16 @@ export interface TrustOptions {
   offline?: boolean | undefined;
   env?: NodeJS.ProcessEnv;
   warn?: (message: string) => void;
+  /** How errors name the inputs above (default: the CLI's flags). */
+  names?: InputNames<TrustInput>;
 }
+
+export type TrustInput = 'trustedRoot' | 'server' | 'tufRoot';
+const TRUST_FLAGS: Record<TrustInput, string> = {
+  trustedRoot: '--trusted-root',
+  server: '--server',
+  tufRoot: '--tuf-root',
+};
 
 /** The folder of the files shipped with Signet (data/ next to src/ or dist/). */
 export function shippedDataDir(): string {
@@ -210,22 +220,24 @@ function readSmall(file: string, label: string): string {
 export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown; from: string }> {
   const env = o.env ?? process.env;
   const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const n = inputNames(TRUST_FLAGS, o.names);
   if (o.trustedRoot !== undefined && o.server !== undefined)
-    throw invalid('--trusted-root', 'give either --trusted-root or --server, not both');
+    throw invalid(n.trustedRoot, `give either ${n.trustedRoot} or ${n.server}, not both`);
   if (o.trustedRoot !== undefined) {
     const { readDocument } = await import('./setup.ts');
-    const text = readDocument(o.trustedRoot, '--trusted-root');
-    return { json: parseJsonText(text, '--trusted-root', o.trustedRoot), from: o.trustedRoot };
+    const text = readDocument(o.trustedRoot, n.trustedRoot);
+    return { json: parseJsonText(text, n.trustedRoot, o.trustedRoot), from: o.trustedRoot };
   }
   const server = o.server ?? (env.SIGNET_SERVER || undefined);
   const { fetchTrust } = await import('../tuf/index.ts');
   if (server !== undefined) {
     const { httpUrl } = await import('../../services/http/outbound.ts');
-    httpUrl(server, o.server !== undefined ? '--server' : 'SIGNET_SERVER');
+    httpUrl(server, o.server !== undefined ? n.server : 'SIGNET_SERVER');
     const t = await fetchTrust({
       serverUrl: server,
       cacheDir: tufCacheDir(env),
       warn,
+      names: { rootFile: n.tufRoot },
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
       ...(o.offline ? { offline: true } : {}),
     });
@@ -380,7 +392,10 @@ export async function loadTrust(o: TrustOptions): Promise<TrustedRoot> {
   } catch (e) {
     if (e instanceof SignetError)
       throw new SignetError(e.kind, e.code, `${from} is not a valid trusted root: ${e.message}`, {
-        field: o.trustedRoot !== undefined ? '--trusted-root' : 'trusted root',
+        field:
+          o.trustedRoot !== undefined
+            ? inputNames(TRUST_FLAGS, o.names).trustedRoot
+            : 'trusted root',
         cause: e,
       });
     throw e;

@@ -13,6 +13,7 @@ import type { ErrorCode } from '../../core/errors.ts';
  * Pure and synchronous: no I/O; trust material and policy are passed in.
  */
 import type { KeyObject } from 'node:crypto';
+import { inputNames, type InputNames } from '../input-names.ts';
 import { SignetError, quoteInput, verificationFailed } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import {
@@ -118,11 +119,30 @@ export interface VerifyOptions {
    */
   currentTimeWhenUntimed?: boolean;
   /**
-   * How errors name what is verified, when it is not a bundle: cosign's detached `--signature`
-   * is "the signature", and the CA certificates given with it are named by their flag and file.
+   * How errors name what is verified, when it is not a bundle (`subject`, `chain`: cosign's
+   * detached `--signature` is "the signature", and the CA certificates given with it are named
+   * by their flag and file), and the caller's inputs a message points to (default: the CLI's
+   * flags; the library names its own).
    */
-  names?: { subject: string; chain: string };
+  names?: InputNames<VerifyName>;
 }
+
+/**
+ * `subject`: what is verified; `chain`: where the CA certificates came from; `key`: how to verify
+ * with a public key; `noTlog`: how to accept a signature logged nowhere; `signedTimestamps`: the
+ * number of signed timestamps required.
+ */
+export type VerifyName = 'subject' | 'chain' | 'key' | 'noTlog' | 'signedTimestamps';
+const VERIFY_NAMES: Record<VerifyName, string> = {
+  subject: 'the bundle',
+  chain: 'the bundle',
+  key: '--key',
+  noTlog: '--insecure-ignore-tlog',
+  signedTimestamps: '--use-signed-timestamps',
+};
+/** How a message names `k` (see VerifyOptions.names). */
+const nameOf = (options: VerifyOptions, k: VerifyName): string =>
+  inputNames(VERIFY_NAMES, options.names)[k];
 
 export interface VerifiedTime {
   source: 'transparency-log' | 'timestamp-authority' | 'current-time';
@@ -168,7 +188,7 @@ function fail(code: ErrorCode, message: string, cause?: unknown): SignetError {
 }
 
 /** What errors call the material verified: "the bundle", unless `names` says otherwise. */
-const subjectOf = (options: VerifyOptions): string => options.names?.subject ?? 'the bundle';
+const subjectOf = (options: VerifyOptions): string => nameOf(options, 'subject');
 
 /** The artifact's digest with `alg` (only possible for the digest we were given). */
 function artifactDigest(
@@ -236,7 +256,7 @@ export function verifyBundle(
       'TIMESTAMP_TOO_MANY',
       `${subject} carries ${vm.rfc3161Timestamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are verified`,
     );
-  const signer = signerKey(bundle, policy, subject);
+  const signer = signerKey(bundle, policy, subject, options);
   const signed = checkSignature(bundle, artifact, signer, options);
   const evidence = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
   const expectation: EntryExpectation = {
@@ -273,7 +293,12 @@ export function verifyBundle(
 }
 
 /** The key that signed: the given key for key-signed bundles, else the certificate's. */
-function signerKey(bundle: Bundle, policy: SignerPolicy, subject: string): SignerKey {
+function signerKey(
+  bundle: Bundle,
+  policy: SignerPolicy,
+  subject: string,
+  options: VerifyOptions,
+): SignerKey {
   const vm = bundle.verificationMaterial;
   let leaf: X509Certificate | undefined;
   let untrusted: X509Certificate[] = [];
@@ -282,7 +307,7 @@ function signerKey(bundle: Bundle, policy: SignerPolicy, subject: string): Signe
     if (policy.kind !== 'key')
       throw fail(
         'NO_CERTIFICATE',
-        `${subject} is signed with a public key, not a certificate, so it cannot prove an identity; verify it with --key`,
+        `${subject} is signed with a public key, not a certificate, so it cannot prove an identity; verify it with ${nameOf(options, 'key')}`,
       );
     key = policy.key;
   } else {
@@ -552,7 +577,7 @@ function checkThresholds(
     throw fail(
       'TLOG_MISSING',
       logs === entries.length
-        ? `${subject} has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required${entries.length === 0 ? ' (a signature made without a log on purpose verifies with --insecure-ignore-tlog)' : ''}`
+        ? `${subject} has ${entries.length} transparency log entr${entries.length === 1 ? 'y' : 'ies'}; ${tlogThreshold} verified entr${tlogThreshold === 1 ? 'y is' : 'ies are'} required${entries.length === 0 ? ` (a signature made without a log on purpose verifies with ${nameOf(options, 'noTlog')})` : ''}`
         : `${subject}'s ${entries.length} transparency log entries come from ${logs} log${logs === 1 ? '' : 's'}; entries from ${tlogThreshold} distinct logs are required (one log cannot count twice)`,
     );
   const times = evidence.map((e) => e.time);
@@ -573,7 +598,7 @@ function checkThresholds(
   if (tsas < signedThreshold)
     throw fail(
       'NO_SIGNED_TIMESTAMP',
-      `${subject} has ${signed.length} verified RFC 3161 timestamp${signed.length === 1 ? '' : 's'}${tsas === signed.length ? '' : ` from ${tsas} timestamp authorit${tsas === 1 ? 'y' : 'ies'}`}; ${signedThreshold} ${signedThreshold === 1 ? 'is' : 'from distinct authorities are'} required (--use-signed-timestamps)`,
+      `${subject} has ${signed.length} verified RFC 3161 timestamp${signed.length === 1 ? '' : 's'}${tsas === signed.length ? '' : ` from ${tsas} timestamp authorit${tsas === 1 ? 'y' : 'ies'}`}; ${signedThreshold} ${signedThreshold === 1 ? 'is' : 'from distinct authorities are'} required (${nameOf(options, 'signedTimestamps')})`,
     );
   const witnesses = distinct(evidence.map((e) => e.authority));
   if (witnesses < timestampThreshold)
@@ -609,7 +634,7 @@ function checkCertificate(
       trustedRoot.certificateAuthorities,
       times.map((t) => t.time),
       untrusted,
-      { carrier: options.names?.chain ?? 'the bundle' },
+      { carrier: nameOf(options, 'chain') },
     );
   } catch (e) {
     const se = e as SignetError;
