@@ -49,6 +49,7 @@ import {
 import { SIGN_NAMES, TRUST_NAMES, VERIFY_NAMES } from './library/names.ts';
 
 export { SignetError };
+export { unsafeAnyIdentityPolicy } from './library/inputs.ts';
 export type { ErrorKind };
 export type { ErrorCode } from './core/error-codes.ts';
 export type { Bundle, TrustedRoot, IdentityPolicy, SignerPolicy, VerificationResult, Artifact };

@@ -33,6 +33,25 @@ const POLICY_KINDS: ReadonlySet<string> = new Set<SignerPolicy['kind']>([
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/**
+ * The any-signer policies unsafeAnyIdentityPolicy() made. Every other policy is checked by what
+ * it says; this one says "anyone", so it is taken only when asked for by that call: never from
+ * data (a config file, a request body parsed into `{ kind: 'anyIdentity' }`) or a copy.
+ */
+const anyIdentityPolicies = new WeakSet<object>();
+
+/**
+ * A policy that accepts ANY signer: verify() then checks the signature, the certificate chain,
+ * the logs and the times, and says who signed (`result.signer`) without requiring anyone. For
+ * tools that show who signed, never for deciding whether to trust an artifact. Only the object
+ * this returns is taken: a `{ kind: 'anyIdentity' }` built by hand or parsed from data is refused.
+ */
+export function unsafeAnyIdentityPolicy(): SignerPolicy {
+  const p: SignerPolicy = Object.freeze({ kind: 'anyIdentity' as const });
+  anyIdentityPolicies.add(p);
+  return p;
+}
+
 const isThenable = (v: unknown): boolean =>
   isObject(v) && typeof (v as { then?: unknown }).then === 'function';
 
@@ -82,6 +101,14 @@ export function signerPolicyInput(value: unknown): SignerPolicy {
     );
   }
   const p = value as SignerPolicy;
+  if (p.kind === 'anyIdentity') {
+    if (!anyIdentityPolicies.has(value))
+      throw invalid(
+        field,
+        'is an anyIdentity policy unsafeAnyIdentityPolicy() did not make; a policy that accepts any signer must be asked for by calling it',
+      );
+    return p;
+  }
   if (p.kind === 'identity')
     return { kind: 'identity', identity: identityInput(p.identity, `${field}.identity`) };
   if (p.kind === 'identities') {

@@ -19,6 +19,7 @@ import {
   SignetError,
   sign,
   signMany,
+  unsafeAnyIdentityPolicy,
   verify,
   type SignerPolicy,
   type VerificationResult,
@@ -355,5 +356,29 @@ test('an unknown option or policy field is refused, not ignored', async () => {
     const e = await refusal(call());
     assert.equal(e.code, 'INVALID_INPUT', String(message));
     assert.match(e.message, message);
+  }
+});
+
+test('a policy that accepts any signer is only the one unsafeAnyIdentityPolicy() made: a hand-built, parsed or copied one is refused', async () => {
+  const made = unsafeAnyIdentityPolicy();
+  assert.ok(Object.isFrozen(made));
+  const r = await verify(bundleText, artifact, { trustedRoot, policy: made });
+  assert.equal(r.signer.kind, 'certificate');
+  // A policy that matches anyone must be asked for: data (a config file, a request) or a copy
+  // cannot say it.
+  const cases: Array<[string, unknown]> = [
+    ['hand-built', { kind: 'anyIdentity' }],
+    ['parsed from JSON', JSON.parse('{"kind":"anyIdentity"}')],
+    ['a copy', { ...made }],
+    ['a structured clone', structuredClone(made)],
+  ];
+  for (const [name, policy] of cases) {
+    const e = await refusal(verify(bundleText, artifact, { trustedRoot, policy: untyped(policy) }));
+    assert.equal(e.code, 'INVALID_INPUT', name);
+    assert.equal(
+      e.message,
+      'options.policy: is an anyIdentity policy unsafeAnyIdentityPolicy() did not make; a policy that accepts any signer must be asked for by calling it',
+      name,
+    );
   }
 });
