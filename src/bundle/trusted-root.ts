@@ -91,6 +91,13 @@ export function parseTrustedRootJSON(text: string, field = 'trusted root'): Trus
   return parseTrustedRoot(parseJsonText(text, field));
 }
 
+/**
+ * The trusted roots parseTrustedRoot made: a caller's object that only looks parsed is written
+ * out and parsed again (its windows, keys and media type checked), as bundles are.
+ */
+const parsedTrustedRoots = new WeakSet<object>();
+export const isParsedTrustedRoot = (v: object): v is TrustedRoot => parsedTrustedRoots.has(v);
+
 export function parseTrustedRoot(value: unknown): TrustedRoot {
   const o = message(
     value,
@@ -106,7 +113,7 @@ export function parseTrustedRoot(value: unknown): TrustedRoot {
       `${quoteInput(mediaType)} is not a supported trusted root media type`,
       { field: 'mediaType' },
     );
-  return {
+  const root: TrustedRoot = {
     mediaType,
     tlogs: array(o.tlogs, 'tlogs').map((x, i) => parseLog(x, `tlogs[${i}]`)),
     certificateAuthorities: array(o.certificateAuthorities, 'certificateAuthorities').map((x, i) =>
@@ -117,6 +124,8 @@ export function parseTrustedRoot(value: unknown): TrustedRoot {
       parseAuthority(x, `timestampAuthorities[${i}]`),
     ),
   };
+  parsedTrustedRoots.add(root);
+  return root;
 }
 
 export function parseTimeRange(value: unknown, path: string): TimeRange {

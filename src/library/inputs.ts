@@ -6,7 +6,12 @@
  */
 import { invalid, quoteInput, SignetError } from '../core/errors.ts';
 import { HASH_SIZE } from '../core/crypto/keys.ts';
-import { parseTrustedRoot, type TrustedRoot } from '../bundle/trusted-root.ts';
+import {
+  isParsedTrustedRoot,
+  parseTrustedRoot,
+  trustedRootToJSON,
+  type TrustedRoot,
+} from '../bundle/trusted-root.ts';
 import {
   bundleToJSON,
   isParsedBundle,
@@ -209,22 +214,16 @@ export function stringRecord(value: unknown, field: string): Record<string, stri
   return out;
 }
 
-const isTimeRange = (v: unknown): boolean => isObject(v) && v.start instanceof Date;
-
-/** A TrustedRoot as parseTrustedRoot makes it: keys as KeyObjects, certificates as bytes, times as Dates. */
-function isParsedTrustedRoot(
-  v: Record<string, unknown>,
-): v is Record<string, unknown> & TrustedRoot {
+/**
+ * The parsed form's shape (keys as KeyObjects, times as Dates, certificates as bytes): an object
+ * of it that parseTrustedRoot did not make (a copy, or built by hand) is written out and parsed.
+ */
+function looksParsed(v: Record<string, unknown>): boolean {
   const list = (x: unknown, each: (e: Record<string, unknown>) => boolean) =>
     Array.isArray(x) && x.every((e) => isObject(e) && each(e));
-  const log = (l: Record<string, unknown>) =>
-    l.publicKey instanceof KeyObject && l.logId instanceof Uint8Array && isTimeRange(l.validFor);
-  const ca = (c: Record<string, unknown>) =>
-    list(c.certChain, () => true) &&
-    (c.certChain as unknown[]).every((d) => d instanceof Uint8Array) &&
-    isTimeRange(c.validFor);
+  const log = (l: Record<string, unknown>) => l.publicKey instanceof KeyObject;
+  const ca = (c: Record<string, unknown>) => Array.isArray(c.certChain);
   return (
-    typeof v.mediaType === 'string' &&
     list(v.tlogs, log) &&
     list(v.ctlogs, log) &&
     list(v.certificateAuthorities, ca) &&
@@ -251,8 +250,19 @@ export function trustedRootInput(value: unknown): TrustedRoot {
       `is ${typeof value === 'string' ? 'a string' : 'bytes'}, not a trusted root; read a file with loadTrustedRoot({ trustedRoot: path }), JSON text with parseTrustedRootJSON(text)`,
     );
   if (isObject(value) && isParsedTrustedRoot(value)) return value;
+  let json: unknown = value;
+  if (isObject(value) && looksParsed(value))
+    try {
+      json = trustedRootToJSON(value as unknown as TrustedRoot);
+    } catch (e) {
+      throw invalid(
+        field,
+        `is not a trusted root parseTrustedRoot made, and cannot be written out as one to parse: ${e instanceof RangeError ? 'a time in it is not a valid Date' : (e as Error).message}`,
+        e,
+      );
+    }
   try {
-    return parseTrustedRoot(value);
+    return parseTrustedRoot(json);
   } catch (e) {
     if (!(e instanceof SignetError)) throw e;
     throw new SignetError(e.kind, e.code, `is not a trusted root: ${e.message}`, {

@@ -382,3 +382,52 @@ test('a policy that accepts any signer is only the one unsafeAnyIdentityPolicy()
     );
   }
 });
+
+test('a trusted root is taken as it is only when parseTrustedRoot made it: a look-alike is written out and parsed strictly', async () => {
+  const policy = identityPolicy({ identity: signer, issuer });
+  // a copy (a worker's postMessage, structuredClone) is no longer known to be parsed, and still verifies
+  const copy = structuredClone(trustedRoot);
+  assert.equal(
+    (await verify(bundleText, artifact, { trustedRoot: copy, policy })).signer.kind,
+    'certificate',
+  );
+  // Built by hand, as `new Date(ca.validFor.end)` does with a misspelt field: an Invalid Date
+  // ends no window, so the CAs would be trusted at every time. The parser never makes one.
+  const withWindow = (end: Date) =>
+    ({
+      ...trustedRoot,
+      certificateAuthorities: trustedRoot.certificateAuthorities.map((ca) => ({
+        ...ca,
+        validFor: { start: ca.validFor.start, end },
+      })),
+    }) as typeof trustedRoot;
+  // A window that ended before the signature: the CA is not trusted then (the check works).
+  const ended = await refusal(
+    verify(bundleText, artifact, {
+      trustedRoot: withWindow(new Date('2024-01-01T00:00:00Z')),
+      policy,
+    }),
+  );
+  assert.equal(ended.code, 'CERTIFICATE_CA_NOT_VALID', ended.message);
+  const invalidEnd = await refusal(
+    verify(bundleText, artifact, { trustedRoot: withWindow(new Date('not a date')), policy }),
+  );
+  assert.equal(invalidEnd.code, 'INVALID_INPUT');
+  assert.equal(
+    invalidEnd.message,
+    'options.trustedRoot: is not a trusted root parseTrustedRoot made, and cannot be written out as one to parse: a time in it is not a valid Date',
+  );
+  // JSON that carries the parsed form's shape is parsed too: its media type is checked.
+  const shaped = {
+    mediaType: 'x',
+    tlogs: [],
+    ctlogs: [],
+    certificateAuthorities: [],
+    timestampAuthorities: [],
+  };
+  const e = await refusal(verify(bundleText, artifact, { trustedRoot: shaped as never, policy }));
+  assert.match(
+    e.message,
+    /^options\.trustedRoot: is not a trusted root: mediaType: "x" is not a supported trusted root media type$/,
+  );
+});
