@@ -43,6 +43,7 @@ import {
   optionsInput,
   signerPolicyInput,
   stringRecord,
+  thresholdInput,
   trustedRootInput,
   verifyNamesInput,
 } from './library/inputs.ts';
@@ -260,9 +261,17 @@ const VERIFY_OPTIONS = [
   'names',
 ] as const satisfies readonly (keyof VerifyBundleOptions)[];
 
+const THRESHOLDS = [
+  'tlogThreshold',
+  'ctlogThreshold',
+  'timestampThreshold',
+  'signedTimestampThreshold',
+] as const satisfies readonly (keyof VerifyBundleOptions)[];
+
 function checkVerifyOptions<O extends VerifyBundleOptions>(options: O, extra: string[] = []): O {
   const o = optionsInput(options, 'give { trustedRoot, policy }');
   knownOptions(o, [...VERIFY_OPTIONS, ...extra]);
+  for (const k of THRESHOLDS) thresholdInput(o[k], `options.${k}`);
   return {
     ...options,
     trustedRoot: trustedRootInput(o.trustedRoot),

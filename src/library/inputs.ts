@@ -359,3 +359,13 @@ export function verifyNamesInput(value: unknown): InputNames<VerifyName> {
   knownOptions(r, VERIFY_NAME_KEYS, 'options.names');
   return r;
 }
+
+/**
+ * A threshold (how many logs, SCTs, timestamps are required): a whole number, 0 or more. NaN
+ * compares false with every count, so `entries < NaN` would waive the requirement it states.
+ */
+export function thresholdInput(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw invalid(field, `is ${quoteInput(value)}; give a whole number, 0 or more`);
+}

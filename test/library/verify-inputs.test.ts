@@ -431,3 +431,25 @@ test('a trusted root is taken as it is only when parseTrustedRoot made it: a loo
     /^options\.trustedRoot: is not a trusted root: mediaType: "x" is not a supported trusted root media type$/,
   );
 });
+
+test('a threshold that is not a whole number is refused, never read as "none required"', async () => {
+  const policy = identityPolicy({ identity: signer, issuer });
+  // NaN compares false with everything: `entries < NaN` would waive the log entry.
+  for (const key of [
+    'tlogThreshold',
+    'ctlogThreshold',
+    'timestampThreshold',
+    'signedTimestampThreshold',
+  ])
+    for (const bad of [Number.NaN, -1, 0.5, '1', Infinity]) {
+      const e = await refusal(
+        verify(bundleText, artifact, { trustedRoot, policy, [key]: bad as number }),
+      );
+      assert.equal(e.code, 'INVALID_INPUT', `${key} ${String(bad)}`);
+      assert.match(
+        e.message,
+        new RegExp(`^options\\.${key}: is .*; give a whole number, 0 or more$`),
+      );
+    }
+  await verify(bundleText, artifact, { trustedRoot, policy, ctlogThreshold: 0 });
+});
