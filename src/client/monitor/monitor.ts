@@ -83,6 +83,8 @@ const b64 = toBase64;
  * 404 (nothing there yet), or, for each log, why it was not that log's head.
  */
 interface CompareOutcome {
+  /** Logs it was tried with (one that failed before its compare step was not). */
+  tried: number;
   compared: boolean;
   absent: boolean;
   foreign: string | undefined;
@@ -152,7 +154,8 @@ export class Monitor {
    */
   #compareOutcomes(compared: Map<string, CompareOutcome>, r: PassResult): void {
     for (const [where, o] of compared) {
-      if (o.compared) continue;
+      // Not tried with every log: it may be the head of one that failed (already an error).
+      if (o.compared || o.tried < this.#o.sources.length) continue;
       if (o.foreign === undefined && o.absent)
         this.#report({
           level: 'warn',
@@ -288,8 +291,14 @@ export class Monitor {
     }
     for (const other of this.#o.compare ?? []) {
       const c = await this.#compare(src, head, other);
-      const o = compared.get(other) ?? { compared: false, absent: false, foreign: undefined };
+      const o = compared.get(other) ?? {
+        tried: 0,
+        compared: false,
+        absent: false,
+        foreign: undefined,
+      };
       compared.set(other, o);
+      o.tried++;
       if (c === 'absent') {
         o.absent = true;
         continue;

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { monitorCli, watchedStack } from './watched-stack.ts';
+import { closedPort, monitorCli, watchedStack } from './watched-stack.ts';
 
 const cli = (args: string[]) => monitorCli(['--once', ...args]);
 
@@ -59,6 +59,25 @@ test('--compare: a source with no tree head of a followed log is an error naming
       assert.equal(e[0]!.compare, source);
       assert.match(String(e[0]!.error), reason);
     }
+
+    // The log whose checkpoint it is cannot be read: that log's error is the news; the source
+    // was not compared with it, so it is not called another log's.
+    const down = await closedPort();
+    const unread = await cli([
+      '--trusted-root',
+      a.rootFile,
+      '--state',
+      path.join(a.dir, 'unread.json'),
+      '--compare',
+      own,
+      '--read-from',
+      `${a.shard}=http://127.0.0.1:${down}`,
+    ]);
+    assert.equal(unread.status, 1, unread.stderr);
+    assert.deepEqual(
+      events(unread.stderr).map((e) => [e.level, e.log ?? e.compare]),
+      [['error', a.shard]],
+    );
 
     const missing = `${a.stack.url}/no-such-checkpoint`;
     const notYet = await run(missing);

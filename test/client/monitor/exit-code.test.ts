@@ -5,21 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import path from 'node:path';
-import { monitorCli, watchedStack } from './watched-stack.ts';
+import { closedPort, monitorCli, watchedStack } from './watched-stack.ts';
 import { onceExitCode } from '../../../src/cli/commands/monitor.ts';
 
 const cli = (args: string[]) => monitorCli(['--once', ...args]);
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('an unreachable log wins over an identity match in another log: exit 1, and the match is printed', async () => {
   const { stack, dir, rootFile, shard, ctlog } = await watchedStack('signet-monitor-exit-');
