@@ -104,7 +104,7 @@ test('verify-commit and verify-tag: --witness-key is required, not ignored; --in
     assert.equal(r.status, 12, r.stderr);
     assert.match(
       r.stderr,
-      /^error: the checkpoint of entry \d+: 1 cosignature from the required witnesses witness\.example\/w are needed; it has 0/m,
+      /^error: the checkpoint of entry \d+: 1 cosignature is needed from the required witnesses witness\.example\/w; it has 0/m,
     );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }

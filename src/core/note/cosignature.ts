@@ -191,7 +191,7 @@ export function requireCosignatures(
     const names = got.map((g) => g.key.name).join(', ') || 'none';
     throw verificationFailed(
       'WITNESS_COSIGNATURES',
-      `${field}: ${threshold} cosignature${threshold === 1 ? '' : 's'} from the required witnesses ${keys.map((k) => k.name).join(', ')} are needed; it has ${got.length} (${names})`,
+      `${field}: ${threshold} cosignature${threshold === 1 ? ' is' : 's are'} needed from the required witnesses ${keys.map((k) => k.name).join(', ')}; it has ${got.length} (${names})`,
     );
   }
   return got;

@@ -221,8 +221,10 @@ export function verifyCertificateChain(
     try {
       checkCaChain(cached, eku);
       for (const at of times) {
+        // Written as what must hold, so that an invalid date (NaN) anywhere fails closed.
         const t = at.getTime();
-        if (t < a.validFor.start.getTime() || (a.validFor.end && t > a.validFor.end.getTime()))
+        const end = a.validFor.end?.getTime();
+        if (!(a.validFor.start.getTime() <= t && (end === undefined || t <= end)))
           throw fail(
             `the CA "${describe(issuer)}" that issued the certificate is not trusted at ${at.toISOString()} (trusted root validity window)`,
             'CERTIFICATE_CA_NOT_VALID',

@@ -152,6 +152,16 @@ test('the CA must be trusted at that time (trusted root window)', () => {
     code(() => verifyCertificateChain(leaf.cert, [ended], at(30_000))),
     'ok',
   );
+  // An invalid date in the window (a hand-built root) trusts the CA at no time, not at every
+  // time: the comparisons with NaN are all false.
+  for (const validFor of [
+    { start: new Date(Number.NaN) },
+    { start: T0, end: new Date(Number.NaN) },
+  ])
+    assert.match(
+      code(() => verifyCertificateChain(leaf.cert, [{ ...ca, validFor }], at(30_000))),
+      /CA_NOT_VALID/,
+    );
 });
 
 test('a leaf from another CA, or with a forged signature, is untrusted', () => {
