@@ -88,8 +88,14 @@ export class CertificateAuthority {
       checkKey(csr.publicKey, this.allowed, 'certificateSigningRequest');
       spki = csr.spki;
     } else {
-      const details = checkKey(req.key.key, this.allowed, 'publicKeyRequest.publicKey.content');
-      await checkProofOfPossession(req.key.key, details, principal.challenge, req.key.proof);
+      const details = checkKey(req.key.key, this.allowed, req.key.fields.key);
+      await checkProofOfPossession(
+        req.key.key,
+        details,
+        principal.challenge,
+        req.key.proof,
+        req.key.fields.proof,
+      );
       spki = req.key.spki;
     }
     // 3. Issue.

@@ -56,18 +56,17 @@ export async function checkProofOfPossession(
   details: KeyDetails,
   challenge: string,
   proof: Uint8Array,
+  field: string,
 ): Promise<void> {
   if (proof.length === 0)
-    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
-      field: 'publicKeyRequest.proofOfPossession',
-    });
+    throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', { field });
   if (!(await verifyOffLoop(key, details, new TextEncoder().encode(challenge), proof)))
     throw new SignetError(
       'verification',
       'PROOF_OF_POSSESSION',
       `is not a valid ${details} signature by the given public key over the challenge ` +
         `${quoteInput(challenge)} (the token's email for email identities, else its "sub")`,
-      { field: 'publicKeyRequest.proofOfPossession' },
+      { field },
     );
 }
 

@@ -9,7 +9,14 @@ import { invalid, SignetError } from '../../core/errors.ts';
  * accepts lowerCamelCase and the proto snake_case names; exactly one of the two key forms.
  */
 export type KeyRequest =
-  | { kind: 'publicKey'; key: KeyObject; spki: Uint8Array; proof: Uint8Array }
+  | {
+      kind: 'publicKey';
+      key: KeyObject;
+      spki: Uint8Array;
+      proof: Uint8Array;
+      /** Where the request put the key and the proof, for errors (v2 and v1 name them apart). */
+      fields: { key: string; proof: string };
+    }
   /** The CSR bytes (PEM text or DER); verified after the token is authenticated, as Fulcio does. */
   | { kind: 'csr'; csr: Uint8Array };
 
@@ -115,8 +122,9 @@ function publicKeyRequest(
   token: string,
   { key, spki }: ParsedKey,
   proofText: unknown,
-  proofField: string,
+  fields: { key: string; proof: string },
 ): SigningCertRequest {
+  const proofField = fields.proof;
   if (proofText === undefined || proofText === '')
     throw new SignetError('invalid-input', 'PROOF_OF_POSSESSION', 'is missing', {
       field: proofField,
@@ -128,6 +136,7 @@ function publicKeyRequest(
       key,
       spki,
       proof: fromBase64(str(proofText, proofField), proofField),
+      fields,
     },
   };
 }
@@ -152,12 +161,10 @@ export function parseSigningCertRequest(
   const key = content.includes('-----BEGIN')
     ? pemKey(content, field)
     : spkiKey(fromBase64(content.trim(), field), field);
-  return publicKeyRequest(
-    token,
-    key,
-    pick(p, 'proofOfPossession', 'proof_of_possession'),
-    'publicKeyRequest.proofOfPossession',
-  );
+  return publicKeyRequest(token, key, pick(p, 'proofOfPossession', 'proof_of_possession'), {
+    key: field,
+    proof: 'publicKeyRequest.proofOfPossession',
+  });
 }
 
 /**
@@ -183,7 +190,10 @@ export function parseLegacySigningCertRequest(
   const content = fromBase64(str(given['content'], field), field);
   const text = Buffer.from(content).toString('latin1');
   const key = text.includes('-----BEGIN') ? pemKey(text, field) : spkiKey(content, field);
-  return publicKeyRequest(token, key, body['signedEmailAddress'], 'signedEmailAddress');
+  return publicKeyRequest(token, key, body['signedEmailAddress'], {
+    key: field,
+    proof: 'signedEmailAddress',
+  });
 }
 
 function emptyKey(pk: unknown): boolean {

@@ -181,7 +181,26 @@ test('v1 (legacy) refusals have the same shape; successes keep their bytes', asy
     await post('v1', body(proofBy(kp.privateKey, 'x@y')), bearer),
     400,
     3,
-    /proofOfPossession: is not a valid PKIX_ECDSA_P256_SHA_256 signature/,
+    // v1 requests name their fields as v1 has them, not as v2 does
+    /^signedEmailAddress: is not a valid PKIX_ECDSA_P256_SHA_256 signature/,
+  );
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  assertFulcioError(
+    'weak key',
+    await post(
+      'v1',
+      JSON.stringify({
+        publicKey: {
+          algorithm: 'rsa',
+          content: Buffer.from(pemOf(rsa.publicKey)).toString('base64'),
+        },
+        signedEmailAddress: proofBy(rsa.privateKey, 'dev@signet.local'),
+      }),
+      bearer,
+    ),
+    400,
+    3,
+    /^publicKey\.content: RSA key size 1024 is not supported/,
   );
   assertFulcioError(
     'no body',
