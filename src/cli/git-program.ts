@@ -417,7 +417,8 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       );
     const { ANY_IDENTITY, verifyGitSignatureOnline } = await import('../client/git/verify.ts');
     const { rekorSearch } = await import('../client/git/commits.ts');
-    const { joinSignature, objectId, objectTypeOf } = await import('../core/git/object.ts');
+    const { joinSignature, objectFormatOfPayload, objectId, objectTypeOf } =
+      await import('../core/git/object.ts');
     const policy = {
       kind: 'identity' as const,
       identity:
@@ -426,7 +427,8 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
           : ANY_IDENTITY,
     };
     const type = objectTypeOf(payload) ?? 'commit';
-    const id = objectId(type, joinSignature(type, payload, signature));
+    const format = objectFormatOfPayload(payload);
+    const id = objectId(type, joinSignature(type, payload, signature, format), format);
     const r = await verifyGitSignatureOnline(
       payload,
       signature,

@@ -123,10 +123,15 @@ test('OpenSSL verifies the CMS Signet makes, and refuses it over other content',
 });
 
 /** A commit object whose gpgsig header holds `armored`, written into `repo`. */
-async function commitWith(repo: string, payload: Buffer, armored: string): Promise<string> {
+async function commitWith(
+  repo: string,
+  payload: Buffer,
+  armored: string,
+  name = 'gpgsig',
+): Promise<string> {
   const text = payload.toString('latin1');
   const end = text.indexOf('\n\n');
-  const header = `gpgsig ${armored.trimEnd().split('\n').join('\n ')}\n`;
+  const header = `${name} ${armored.trimEnd().split('\n').join('\n ')}\n`;
   const raw = text.slice(0, end + 1) + header + text.slice(end + 1);
   const r = await must(world.git(repo, ['hash-object', '-t', 'commit', '-w', '--stdin'], {}, raw));
   return r.stdout.trim();
@@ -202,6 +207,60 @@ test('Signet verifies what openssl cms -sign makes with a stack certificate (git
   // No log at all and no timestamp: the certificate has no verified time, even when asked.
   const noTime = verifyOrError(payload, armored, { allowNoTlog: true });
   assert.match(noTime, /no verified time of signing/);
+});
+
+test('gitsign online mode in a SHA-256 repository: the entry is found by the SHA-256 commit ID, by git verify-commit and signet', async () => {
+  const repo = world.repo('openssl-sha256');
+  fs.rmSync(path.join(repo, '.git'), { recursive: true });
+  await must(world.git(repo, ['init', '-q', '-b', 'main', '--object-format=sha256']));
+  for (const [k, v] of [
+    ['gpg.format', 'x509'],
+    ['gpg.x509.program', path.resolve('bin/signet-gitsign')],
+    ['signet.server', stack.url],
+  ])
+    await must(world.git(repo, ['config', k!, v!]));
+  const tree = (await must(world.git(repo, ['mktree'], {}, ''))).stdout.trim();
+  assert.equal(tree.length, 64);
+  const payload = Buffer.from(
+    `tree ${tree}\nauthor Dev <dev@signet.local> 1700000000 +0000\ncommitter Dev <dev@signet.local> 1700000000 +0000\n\nonline, SHA-256\n`,
+  );
+  const out = path.join(world.dir, 'openssl-sig-256.pem');
+  const keyFile = file(
+    'key256.pem',
+    ctx.key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  );
+  await must(
+    run(
+      'openssl',
+      ['cms', '-sign', '-binary', '-md', 'sha256', '-in', file('p256', payload)].concat(
+        ['-signer', file('leaf256.pem', leafPem()), '-inkey', keyFile],
+        ['-outform', 'PEM', '-out', out],
+      ),
+      world.dir,
+      world.env,
+    ),
+  );
+  const armored = fs
+    .readFileSync(out, 'utf8')
+    .replace(/-----(BEGIN|END) CMS-----/g, '-----$1 SIGNED MESSAGE-----');
+  const id = await commitWith(repo, payload, armored, 'gpgsig-sha256');
+  assert.equal(id.length, 64);
+  const flags = ['--certificate-identity', 'dev@signet.local', '--certificate-oidc-issuer', issuer];
+  assert.notEqual((await world.git(repo, ['verify-commit', id])).status, 0, 'not logged yet');
+  await createEntryV1(
+    `${stack.url}/rekor`,
+    hashedrekordV001({
+      digest: createHash('sha256').update(id).digest(),
+      signature: nodeSign('sha256', Buffer.from(id), ctx.key.privateKey),
+      verifierPem: leafPem(),
+    }),
+  );
+  const g = await world.git(repo, ['verify-commit', id]);
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stderr, /signet: logged at index \d+ in .* \(online entry\)/);
+  const v = await world.signet(repo, ['verify-commit', id, ...flags]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, new RegExp(`Verified OK: commit ${id} .*\\(online entry\\)`));
 });
 
 function verifyOrError(payload: Uint8Array, armored: string, opts = {}): string {

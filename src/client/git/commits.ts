@@ -4,7 +4,12 @@
  * split it into payload and signature exactly as git does, and verify (client/git/verify.ts).
  */
 import { SignetError, verificationFailed } from '../../core/errors.ts';
-import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
+import {
+  objectFormatOfId,
+  splitCommit,
+  splitTag,
+  type SignedObjectType,
+} from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
 import { trimSlash, type HttpOptions } from '../../services/http/outbound.ts';
@@ -49,7 +54,8 @@ export async function verifyRawObject(
   raw: Uint8Array,
   trust: GitTrust,
 ): Promise<ObjectVerification> {
-  const { payload, signature } = type === 'commit' ? splitCommit(raw) : splitTag(raw);
+  const { payload, signature } =
+    type === 'commit' ? splitCommit(raw, objectFormatOfId(id)) : splitTag(raw);
   if (!signature) throw verificationFailed('NOT_SIGNED', `${type} ${id} is not signed`);
   const opts: GitVerifyOptions = {
     ...(trust.allowNoTlog ? { allowNoTlog: true } : {}),

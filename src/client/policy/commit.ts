@@ -6,7 +6,12 @@
  * A commit is matched by its repository (e.g. `github.com/org/repo`) and the ref being checked.
  */
 import { invalid, verificationFailed } from '../../core/errors.ts';
-import { splitCommit, splitTag, type SignedObjectType } from '../../core/git/object.ts';
+import {
+  objectFormatOfId,
+  splitCommit,
+  splitTag,
+  type SignedObjectType,
+} from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { commitsOf, git, readObjects, resolveObject } from '../git/repo.ts';
 import {
@@ -96,7 +101,8 @@ export async function gatherObject(
   raw: Uint8Array,
   search: LogSearch | undefined,
 ): Promise<ObjectGathered> {
-  const { payload, signature } = type === 'commit' ? splitCommit(raw) : splitTag(raw);
+  const { payload, signature } =
+    type === 'commit' ? splitCommit(raw, objectFormatOfId(id)) : splitTag(raw);
   if (!signature)
     return { type, id, raw, found: { entry: undefined, searched: false, error: undefined } };
   try {
@@ -109,7 +115,8 @@ export async function gatherObject(
 
 /** The engine's evidence from one object (live or recorded): the pure half. */
 export function objectEvidence(g: ObjectGathered): Evidence[] {
-  const { payload, signature } = g.type === 'commit' ? splitCommit(g.raw) : splitTag(g.raw);
+  const { payload, signature } =
+    g.type === 'commit' ? splitCommit(g.raw, objectFormatOfId(g.id)) : splitTag(g.raw);
   if (!signature) return [];
   const label = `${g.type} ${g.id.slice(0, 12)}`;
   if ('error' in g)

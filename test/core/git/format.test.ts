@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
   joinSignature,
+  objectFormatOfId,
+  objectFormatOfPayload,
   objectId,
   objectTypeOf,
   splitCommit,
@@ -36,14 +38,14 @@ test('a commit splits into the payload git signed and its gpgsig, and joins back
   const raw = enc(
     `${HEAD}gpgsig ${SIG.trimEnd().split('\n').join('\n ')}\n\nmessage\n\nbody line\n`,
   );
-  const s = splitCommit(raw);
+  const s = splitCommit(raw, 'sha1');
   assert.equal(dec(s.payload), payload);
   assert.equal(dec(s.signature), SIG);
-  assert.deepEqual(joinSignature('commit', s.payload, s.signature!), raw);
+  assert.deepEqual(joinSignature('commit', s.payload, s.signature!, 'sha1'), raw);
   assert.equal(objectTypeOf(s.payload), 'commit');
   // git's object ID: SHA-1 of "commit <size>\0<raw>"
   assert.equal(
-    objectId('commit', raw),
+    objectId('commit', raw, 'sha1'),
     createHash('sha1').update(`commit ${raw.length}\0`).update(raw).digest('hex'),
   );
 });
@@ -52,16 +54,50 @@ test('gpgsig-sha256 is removed from the payload too; a second gpgsig is refused;
   const raw = enc(
     `${HEAD}gpgsig ${SIG.trimEnd().split('\n').join('\n ')}\ngpgsig-sha256 -----BEGIN SIGNED MESSAGE-----\n X\n -----END SIGNED MESSAGE-----\n\nm\n`,
   );
-  const s = splitCommit(raw);
+  const s = splitCommit(raw, 'sha1');
   assert.equal(dec(s.payload), `${HEAD}\nm\n`);
   assert.equal(dec(s.signature), SIG);
   const twice = enc(`${HEAD}gpgsig a\ngpgsig b\n\nm\n`);
-  assert.throws(() => splitCommit(twice), /more than one gpgsig header/);
-  const unsigned = splitCommit(enc(`${HEAD}\nm\n`));
+  assert.throws(() => splitCommit(twice, 'sha1'), /more than one gpgsig header/);
+  const unsigned = splitCommit(enc(`${HEAD}\nm\n`), 'sha1');
   assert.equal(unsigned.signature, undefined);
   // A message line that looks like a header is message, not signature.
-  const msg = splitCommit(enc(`${HEAD}\ngpgsig not a header\n`));
+  const msg = splitCommit(enc(`${HEAD}\ngpgsig not a header\n`), 'sha1');
   assert.equal(msg.signature, undefined);
+});
+
+test('a SHA-256 repository signs in gpgsig-sha256: that header is its signature, gpgsig is not', () => {
+  const head256 = `tree ${'a'.repeat(64)}\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n`;
+  const other = '-----BEGIN SIGNED MESSAGE-----\n X\n -----END SIGNED MESSAGE-----';
+  const raw = enc(
+    `${head256}gpgsig ${other}\ngpgsig-sha256 ${SIG.trimEnd().split('\n').join('\n ')}\n\nm\n`,
+  );
+  const s = splitCommit(raw, 'sha256');
+  assert.equal(dec(s.payload), `${head256}\nm\n`);
+  assert.equal(dec(s.signature), SIG);
+  assert.equal(objectFormatOfPayload(s.payload), 'sha256');
+  assert.equal(objectFormatOfPayload(enc(`${HEAD}\nm\n`)), 'sha1');
+  // Only gpgsig: unsigned in SHA-256 terms (git verify-commit says the same).
+  const sha1Only = splitCommit(enc(`${head256}gpgsig ${other}\n\nm\n`), 'sha256');
+  assert.equal(sha1Only.signature, undefined);
+  assert.equal(dec(sha1Only.payload), `${head256}\nm\n`);
+  const alone = enc(`${head256}gpgsig-sha256 ${SIG.trimEnd().split('\n').join('\n ')}\n\nm\n`);
+  const a = splitCommit(alone, 'sha256');
+  assert.deepEqual(joinSignature('commit', a.payload, a.signature!, 'sha256'), alone);
+  assert.equal(
+    objectId('commit', alone, 'sha256'),
+    createHash('sha256').update(`commit ${alone.length}\0`).update(alone).digest('hex'),
+  );
+  assert.throws(
+    () => splitCommit(enc(`${head256}gpgsig-sha256 a\ngpgsig-sha256 b\n\nm\n`), 'sha256'),
+    /more than one gpgsig-sha256 header/,
+  );
+  assert.equal(objectFormatOfId('a'.repeat(40)), 'sha1');
+  assert.equal(objectFormatOfId('b'.repeat(64)), 'sha256');
+  assert.throws(
+    () => objectFormatOfId('HEAD'),
+    /"HEAD" is neither a SHA-1 nor a SHA-256 object ID/,
+  );
 });
 
 test('a tag splits at its last PEM block after the headers', () => {
@@ -74,7 +110,7 @@ test('a tag splits at its last PEM block after the headers', () => {
   assert.equal(dec(s.payload), `${head}release\n${fake}`);
   assert.equal(dec(s.signature), SIG);
   assert.equal(objectTypeOf(s.payload), 'tag');
-  assert.deepEqual(joinSignature('tag', s.payload, s.signature!), raw);
+  assert.deepEqual(joinSignature('tag', s.payload, s.signature!, 'sha1'), raw);
   assert.equal(splitTag(enc(`${head}unsigned\n`)).signature, undefined);
 });
 
