@@ -15,7 +15,7 @@
  *   {"op":"put","server":KEY,"credential":Credential} -> {"ok":true}
  *   {"op":"sign","server":KEY,"payload":base64,"timeoutMs":n[,"committer":{"name","email"}]}
  *        -> {"ok":true,"signed":{"armored","certificate":base64,"time":ms}}
- *         | {"ok":true,"signed":null}  (no credential: sign in, then put)
+ *         | {"ok":true,"signed":null}  (none with 30 s left: sign in, then put)
  *         | {"ok":false,"error":message}  (e.g. the certificate does not name `committer`)
  *   {"op":"stop"}                         -> {"ok":true}
  */
@@ -43,6 +43,13 @@ export interface Credential {
 }
 
 const MAX_LINE = 16 * 1024 * 1024;
+
+/**
+ * A certificate with less time left than this signs nothing more: the log entry and timestamp
+ * come after the signature and must fall within the certificate's validity, or the commit
+ * never verifies (gitsign's cache asks for the same 30 s: internal/cache/client.go).
+ */
+export const CREDENTIAL_MARGIN_MS = 30_000;
 
 /** Where the agent listens: SIGNET_AGENT_SOCKET, else a per-user folder under XDG_RUNTIME_DIR or /tmp. */
 export function agentSocketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -119,7 +126,7 @@ export async function runAgent(
           answer = {
             ok: true,
             signed:
-              c && c.notAfter > now()
+              c && c.notAfter - CREDENTIAL_MARGIN_MS > now()
                 ? await signWithCredential(
                     c,
                     new Uint8Array(Buffer.from(req.payload, 'base64')),
@@ -268,7 +275,7 @@ async function agentAlive(socketPath: string): Promise<boolean> {
 export async function cachedCredential(
   socketPath: string,
   server: string,
-  marginMs = 30_000,
+  marginMs = CREDENTIAL_MARGIN_MS,
 ): Promise<Credential | undefined> {
   if (!fs.existsSync(socketPath)) return undefined;
   const r = await agentRequest(socketPath, { op: 'get', server });

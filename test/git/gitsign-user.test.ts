@@ -1,14 +1,16 @@
 /**
- * Verifying the way a gitsign user does (gitsign internal/commands/verify, verify-tag, root;
- * pkg/git/verify.go), with Debian's real git against a whole stack on loopback: what git's own
- * commands accept, `signet verify-commit` and gitsign's command names accept too.
+ * What a gitsign user does (gitsign internal/commands, pkg/git/verify.go, internal/cache), with
+ * Debian's real git against a whole stack on loopback: what git's own commands accept,
+ * `signet verify-commit` and gitsign's command names accept too, and the credential cache signs
+ * only while the certificate's time lasts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
-import { agentRequest } from '../../src/client/git/agent.ts';
+import { agentRequest, runAgent, type Credential } from '../../src/client/git/agent.ts';
 import { gitWorld, must, PROGRAM, run } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
@@ -96,4 +98,54 @@ test('a SHA-256 repository: the gpgsig-sha256 git writes verifies in signet veri
   const bad = await world.signet(repo, ['verify-commit', id, ...who()]);
   assert.equal(bad.status, 12, bad.stderr);
   assert.match(bad.stderr, /^error: the signed content does not match/m);
+});
+
+test('the credential cache does not sign with a certificate about to expire: the log entry would come after it (gitsign keeps 30 s)', async () => {
+  const repo = world.repo('expiring');
+  await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));
+  // An agent of this test's own, whose clock the test moves on.
+  const socket = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), 'signet-agent-')),
+    'private',
+    'agent.sock',
+  );
+  let skew = 0;
+  const done = runAgent(socket, { idleMs: 60_000, now: () => Date.now() + skew });
+  for (let i = 0; i < 200 && !fs.existsSync(socket); i++)
+    await new Promise((r) => setTimeout(r, 20));
+  const env = { SIGNET_AGENT_SOCKET: socket };
+  const commit = (m: string, more: Record<string, string> = {}) =>
+    world.git(repo, ['commit', '-q', '--allow-empty', '-m', m], { ...env, ...more });
+  const fingerprint = async () =>
+    (await must(world.git(repo, ['log', '-1', '--format=%GF'], env))).stdout.trim();
+  try {
+    await must(commit('signs in', { SIGSTORE_ID_TOKEN: token }));
+    const first = await fingerprint();
+    await must(commit('from the cache'));
+    assert.equal(await fingerprint(), first);
+    // 15 seconds before the certificate ends, by the agent's clock: no more signatures with it.
+    const all = (await agentRequest(
+      socket,
+      {
+        op: 'get',
+        server: JSON.stringify([stack.url, true, undefined, undefined, undefined, undefined]),
+      },
+      2000,
+    )) as { credential: Credential | null };
+    assert.ok(all.credential, 'the program handed its credential to the agent');
+    skew = all.credential.notAfter - 15_000 - Date.now();
+    const r = await commit('too late for this certificate');
+    assert.notEqual(r.status, 0);
+    assert.match(
+      fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!,
+      /cannot sign: no identity token found/,
+    );
+    await must(commit('signs in again', { SIGSTORE_ID_TOKEN: token }));
+    assert.notEqual(await fingerprint(), first);
+    const v = await world.signet(repo, ['verify-commit', '--range', 'main', ...who()]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+  } finally {
+    await agentRequest(socket, { op: 'stop' }, 2000);
+    await done;
+  }
 });
