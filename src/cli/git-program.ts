@@ -149,14 +149,52 @@ function timeoutMs(cfg: Map<string, string>): number {
   return Number(t) * 1000;
 }
 
+const USAGE = `Usage: signet-gitsign [--status-fd=N] -bsau KEY | --verify SIGFILE - | COMMAND
+
+Signet's signing program for git (gpg.format=x509, gpg.x509.program; signet git setup writes
+both), speaking gitsign's interface. git runs it to sign (payload on stdin, signature on
+stdout) and to verify. Settings: git config signet.* and gitsign.*, GITSIGN_* and SIGSTORE_*.
+
+Commands (gitsign's names):
+  verify [COMMIT]    verify a commit: signet verify-commit, with its identity flags
+  verify-tag TAG     verify an annotated tag: signet verify-tag
+  initialize         set the TUF repository verification trusts: signet initialize
+  version            print the version (also --version)
+`;
+
+/** gitsign's commands Signet does not have, and what to use instead. */
+const LACKING: Record<string, string> = {
+  attest:
+    'it is experimental there; sign an in-toto statement about the commit with `signet attest-blob` instead',
+  show: '`signet verify-commit` says who signed a commit, when, and where it is logged',
+  debug: 'set SIGNET_GIT_LOG (or gitsign.logPath) to see why signing fails',
+};
+
 /** Runs the program; resolves to the exit code. */
 export async function gitProgram(argv: string[], io: Io): Promise<number> {
   // gitsign's own commands (`gitsign verify [COMMIT]`, `gitsign verify-tag TAG`, with
   // --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp], --insecure-ignore-sct):
-  // signet's verify-commit and verify-tag, which take the same flags.
-  if (argv[0] === 'verify' || argv[0] === 'verify-tag') {
+  // signet's verify-commit and verify-tag, which take the same flags, printing gitsign's summary;
+  // `gitsign initialize` is signet initialize (--mirror, --root).
+  const command = argv[0];
+  if (command === 'verify' || command === 'verify-tag') {
     const { main } = await import('./main.ts');
-    return main([argv[0] === 'verify' ? 'verify-commit' : 'verify-tag', ...argv.slice(1)]);
+    const name = command === 'verify' ? 'verify-commit' : 'verify-tag';
+    return main([name, ...argv.slice(1), '--gitsign-summary']);
+  }
+  if (command === 'initialize') {
+    const { main } = await import('./main.ts');
+    return main(argv);
+  }
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === 'version') argv = ['--version'];
+  const lacking = Object.hasOwn(LACKING, command) ? LACKING[command] : undefined;
+  if (lacking !== undefined) {
+    io.stderr.write(`signet-gitsign: gitsign's \`${command}\` is not in Signet: ${lacking}\n`);
+    return 2;
   }
   let args: Args;
   try {

@@ -149,3 +149,75 @@ test('the credential cache does not sign with a certificate about to expire: the
     await done;
   }
 });
+
+test("gitsign verify and verify-tag print gitsign's summary on stdout, which scripts written for gitsign read", async () => {
+  const repo = world.repo('summary');
+  await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));
+  const env = { SIGSTORE_ID_TOKEN: token };
+  await must(world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'summarised'], env));
+  await must(world.git(repo, ['tag', '-s', '-m', 'release', 'v1'], env));
+  const fpr = (await must(world.git(repo, ['log', '-1', '--format=%GF']))).stdout.trim();
+  assert.match(fpr, /^[0-9A-F]{40}$/);
+  const summary = (index: string) =>
+    new RegExp(
+      `^tlog index: ${index}\\ngitsign: Signature made using certificate ID 0x${fpr.toLowerCase()} \\| \\S.*\\ngitsign: Good signature from \\[dev@signet\\.local\\]\\(${issuer.replace(/[.]/g, '\\.')}\\)\\nValidated Git signature: true\\nValidated Rekor entry: true\\nValidated Certificate claims: true\\n$`,
+    );
+  const c = await run(PROGRAM, ['verify', ...who()], repo, world.env);
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stdout, summary('\\d+'));
+  assert.equal(c.stderr, '');
+  // gitsign's issuer: Go's pkix.Name string, most significant last, without spaces.
+  assert.doesNotMatch(c.stdout.split('\n')[1]!, /, /);
+  const t = await run(PROGRAM, ['verify-tag', 'v1', ...who()], repo, world.env);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, summary('\\d+'));
+  // A failure is one line on stderr and nothing on stdout, with a non-zero status.
+  const other = [
+    '--certificate-identity',
+    'mallory@signet.local',
+    '--certificate-oidc-issuer',
+    issuer,
+  ];
+  const f = await run(PROGRAM, ['verify', ...other], repo, world.env);
+  assert.notEqual(f.status, 0);
+  assert.equal(f.stdout, '');
+  assert.match(f.stderr, /^error: .*mallory@signet\.local/);
+  // signet verify-commit itself keeps its own line.
+  const s = await world.signet(repo, ['verify-commit', ...who()]);
+  assert.equal(s.stdout, '');
+  assert.match(s.stderr, /^Verified OK: commit /);
+});
+
+test("gitsign's other command names: version and help answer; what Signet lacks says so and what to use", async () => {
+  const repo = world.repo('commands');
+  const version = await run(PROGRAM, ['version'], repo, world.env);
+  assert.equal(version.status, 0, version.stderr);
+  assert.match(version.stdout, /^signet-gitsign \(signet \d+\.\d+\.\d+\S*\)\n$/);
+  for (const args of [[], ['--help'], ['-h'], ['help']]) {
+    const h = await run(PROGRAM, args, repo, world.env);
+    assert.equal(h.status, 0, `${args.join(' ')}: ${h.stderr}`);
+    assert.match(h.stdout, /^Usage: signet-gitsign /);
+    assert.match(h.stdout, /^ {2}verify \[COMMIT\]/m);
+    assert.match(h.stdout, /^ {2}verify-tag TAG/m);
+    assert.equal(h.stderr, '');
+  }
+  for (const [cmd, instead] of [
+    ['attest', /signet attest-blob/],
+    ['show', /signet verify-commit/],
+  ] as const) {
+    const r = await run(PROGRAM, [cmd, '-f', 'x.json'], repo, world.env);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`^signet-gitsign: gitsign's \`${cmd}\` is not in Signet`));
+    assert.match(r.stderr, instead);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  // initialize is signet initialize: the TUF repository git verify-commit trusts without signet.server.
+  const init = await run(
+    PROGRAM,
+    ['initialize', '--mirror', `${stack.url}/tuf`, '--root', `${stack.url}/tuf/1.root.json`],
+    repo,
+    world.env,
+  );
+  assert.equal(init.status, 0, init.stderr);
+  assert.match(init.stdout + init.stderr, new RegExp(`${stack.url}/tuf is the default`));
+});

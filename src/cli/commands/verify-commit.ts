@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ObjectVerification } from '../../client/git/commits.ts';
 import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
@@ -12,6 +12,8 @@ interface GitVerifyFlags extends VerifyFlags {
   ref?: string;
   insecureIgnoreTlog?: boolean;
   offline?: boolean;
+  /** signet-gitsign verify, verify-tag: print gitsign's summary instead of Signet's line. */
+  gitsignSummary?: boolean;
 }
 
 /** One line: who signed, when, and how it is logged (or that it is not). */
@@ -27,6 +29,29 @@ export function describeGitResult(r: ObjectVerification): string {
     ? `log index ${r.log.logIndex}${r.log.mode === 'online' ? ' (online entry)' : ''}`
     : 'NO TRANSPARENCY LOG ENTRY (timestamp only)';
   return `signed by ${who} at ${when}, ${log}`;
+}
+
+/**
+ * What `gitsign verify` prints on stdout (gitsign internal/commands/verify PrintSummary, with
+ * the claims of its sigstore-go verifier): `signet-gitsign verify` and `verify-tag` print it so
+ * that scripts written for gitsign find the lines they look for. The certificate ID is the
+ * lower-case SHA-1 fingerprint, the issuer Go's pkix.Name string (most significant RDN last).
+ */
+export function gitsignSummary(r: ObjectVerification): string {
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
+  const issuerName = new X509Certificate(r.certificate).issuer.split('\n').reverse().join(',');
+  return (
+    [
+      `tlog index: ${r.log ? r.log.logIndex : 'none (timestamp only)'}`,
+      `gitsign: Signature made using certificate ID 0x${r.fingerprint.toLowerCase()} | ${issuerName}`,
+      `gitsign: Good signature from [${r.identity.join(' ')}](${r.issuer ?? ''})`,
+      'Validated Git signature: true',
+      `Validated Rekor entry: ${r.log !== undefined}`,
+      'Validated Certificate claims: true',
+    ]
+      .map(printable)
+      .join('\n') + '\n'
+  );
 }
 
 /** Without --trusted-root/--server: the stack `signet git setup` configured, as git's own verification uses. */
@@ -95,7 +120,8 @@ function addGitVerifyFlags(cmd: Command): Command {
     .option(
       '--ref <ref>',
       "with --policy: the ref policies match (default: the revision's full name)",
-    );
+    )
+    .addOption(new Option('--gitsign-summary').hideHelp());
 }
 
 export function registerVerifyCommit(program: Command): void {
@@ -120,7 +146,8 @@ export function registerVerifyCommit(program: Command): void {
     const trust = await gitTrust(flags);
     if (flags.range === undefined) {
       const r = await verifyCommit(process.cwd(), rev ?? 'HEAD', trust);
-      process.stderr.write(`Verified OK: commit ${r.id} ${describeGitResult(r)}\n`);
+      if (flags.gitsignSummary) process.stdout.write(gitsignSummary(r));
+      else process.stderr.write(`Verified OK: commit ${r.id} ${describeGitResult(r)}\n`);
       return;
     }
     let good = 0;
@@ -163,6 +190,7 @@ export function registerVerifyTag(program: Command): void {
     }
     const { verifyTag } = await import('../../client/git/commits.ts');
     const r = await verifyTag(process.cwd(), tag, await gitTrust(flags));
-    process.stderr.write(`Verified OK: tag ${tag} (${r.id}) ${describeGitResult(r)}\n`);
+    if (flags.gitsignSummary) process.stdout.write(gitsignSummary(r));
+    else process.stderr.write(`Verified OK: tag ${tag} (${r.id}) ${describeGitResult(r)}\n`);
   });
 }
