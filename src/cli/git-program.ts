@@ -427,6 +427,7 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
   const st = await import('../core/git/status.ts');
   status(st.newSigStatus());
   let certificate: Uint8Array | undefined;
+  let defaultTrust = false;
   try {
     if (files.length !== 2 || files[1] !== '-')
       throw new UsageError('verify takes the signature file and - (the payload on stdin)');
@@ -442,6 +443,7 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     const { loadTrustedRoot } = await import('../client/verify/setup.ts');
     const trustedRootFile = cfg.get('signet.trustedroot');
     const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
+    defaultTrust = !trustedRootFile && !server;
     const trustedRoot = await loadTrustedRoot(
       trustedRootFile
         ? { trustedRoot: trustedRootFile }
@@ -500,7 +502,12 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     status(
       certificate && bad ? st.badSigStatus(certificate, 'signet') : st.errSigStatus(certificate, 9),
     );
-    io.stderr.write(`signet: ${bad ? 'BAD signature' : 'cannot verify'}: ${oneLine(e)}\n`);
+    // gitsign's settings name services, not trust: say where the trust came from.
+    const hint =
+      defaultTrust && !bad
+        ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
+        : '';
+    io.stderr.write(`signet: ${bad ? 'BAD signature' : 'cannot verify'}: ${oneLine(e)}${hint}\n`);
     return 1;
   }
 }

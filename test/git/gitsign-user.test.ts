@@ -211,13 +211,44 @@ test("gitsign's other command names: version and help answer; what Signet lacks 
     assert.match(r.stderr, instead);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
-  // initialize is signet initialize: the TUF repository git verify-commit trusts without signet.server.
+});
+
+test('a repository set up with gitsign settings only: git verify-commit says where trust came from; gitsign initialize sets it', async () => {
+  // A world of its own: `initialize` changes which TUF repository it trusts by default.
+  const own = gitWorld();
+  const repo = own.repo('gitsign-only');
+  for (const [k, v] of [
+    ['gpg.format', 'x509'],
+    ['gpg.x509.program', PROGRAM],
+    ['gitsign.fulcio', `${stack.url}/fulcio`],
+    ['gitsign.rekor', `${stack.url}/rekor`],
+    ['gitsign.timestampServerURL', `${stack.url}/tsa/api/v1/timestamp`],
+  ])
+    await must(own.git(repo, ['config', k!, v!]));
+  await must(
+    own.git(repo, ['commit', '-S', '-q', '--allow-empty', '-m', 'g'], {
+      SIGSTORE_ID_TOKEN: token,
+      SIGNET_CACHE: 'false',
+    }),
+  );
+  const before = await own.git(repo, ['verify-commit', 'HEAD']);
+  assert.notEqual(before.status, 0);
+  assert.match(
+    before.stderr,
+    /^signet: cannot verify: .*; trust came from the default TUF repository \(Sigstore public-good, unless `signet initialize` set another\): set signet\.server to your Signet stack$/m,
+  );
+  // gitsign's way to trust a private instance: initialize with its TUF repository.
   const init = await run(
     PROGRAM,
     ['initialize', '--mirror', `${stack.url}/tuf`, '--root', `${stack.url}/tuf/1.root.json`],
     repo,
-    world.env,
+    own.env,
   );
   assert.equal(init.status, 0, init.stderr);
-  assert.match(init.stdout + init.stderr, new RegExp(`${stack.url}/tuf is the default`));
+  const after = await own.git(repo, ['verify-commit', 'HEAD']);
+  assert.equal(after.status, 0, after.stderr);
+  assert.match(after.stderr, /signet: Good signature from dev@signet\.local/);
+  const gs = await run(PROGRAM, ['verify', ...who()], repo, own.env);
+  assert.equal(gs.status, 0, gs.stderr);
+  assert.match(gs.stdout, /^gitsign: Good signature from \[dev@signet\.local\]/m);
 });
