@@ -128,6 +128,15 @@ test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () =
   const none = await world.signet(repo, ['verify-tag', 'nosuch', ...id()]);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /^error: tag: no such tag "nosuch" in /m);
+  // A branch or HEAD is a commit, not a lightweight tag.
+  for (const rev of ['HEAD', 'main']) {
+    const c = await world.signet(repo, ['verify-tag', rev, ...id()]);
+    assert.equal(c.status, 1);
+    assert.match(
+      c.stderr,
+      new RegExp(`^error: tag: "${rev}" names a commit, not a tag: verify-commit verifies it`, 'm'),
+    );
+  }
   // An empty range is one error, not "Verified OK" and then an error.
   const empty = await world.signet(repo, ['verify-commit', '--range', 'HEAD..HEAD', ...id()]);
   assert.equal(empty.status, 1);

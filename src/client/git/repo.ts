@@ -47,10 +47,18 @@ export async function resolveObject(
       .toString()
       .trim();
   } catch {
-    // A tag name that names nothing is missing, not lightweight.
-    const exists =
-      type === 'tag' &&
-      (await git(repoDir, ['rev-parse', '--verify', '--quiet', rev]).then(
+    // A tag name that names nothing is missing; one under refs/tags is lightweight; anything
+    // else (HEAD, a branch) is another kind of object.
+    const named =
+      type === 'tag'
+        ? await git(repoDir, ['cat-file', '-t', `${rev}^{}`]).then(
+            (b) => b.toString().trim(),
+            () => undefined,
+          )
+        : undefined;
+    const tagRef =
+      named !== undefined &&
+      (await git(repoDir, ['show-ref', '--verify', '--quiet', `refs/tags/${rev}`]).then(
         () => true,
         () => false,
       ));
@@ -58,9 +66,11 @@ export async function resolveObject(
       'not-found',
       'NO_SUCH_OBJECT',
       type === 'tag'
-        ? exists
-          ? `"${rev}" is not an annotated tag in ${repoDir} (lightweight tags carry no signature)`
-          : `no such tag "${rev}" in ${repoDir}`
+        ? named === undefined
+          ? `no such tag "${rev}" in ${repoDir}`
+          : tagRef
+            ? `"${rev}" is not an annotated tag in ${repoDir} (lightweight tags carry no signature)`
+            : `"${rev}" names a ${named}, not a tag: verify-commit verifies it`
         : `"${rev}" does not name a commit in ${repoDir}`,
       { field: type === 'tag' ? 'tag' : 'revision' },
     );
