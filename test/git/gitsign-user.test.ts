@@ -6,10 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
+import { splitCommit } from '../../src/core/git/object.ts';
+import { parseGitSignature } from '../../src/core/git/signature.ts';
 import { agentRequest, runAgent, type Credential } from '../../src/client/git/agent.ts';
 import { gitWorld, must, PROGRAM, run } from './helpers.ts';
 
@@ -148,6 +151,86 @@ test('the credential cache does not sign with a certificate about to expire: the
     await agentRequest(socket, { op: 'stop' }, 2000);
     await done;
   }
+});
+
+test('a commit and a tag whose certificates expired long ago verify at the log and timestamp times, in git and signet', async () => {
+  // Signed by a stack that is gone (test/fixtures/git-expired/README.md): ten-minute
+  // certificates, expired since; the trusted root is that stack's.
+  const dir = path.resolve('test/fixtures/git-expired');
+  const root = path.join(dir, 'trusted_root.json');
+  const repo = world.repo('expired');
+  const write = async (type: string, file: string) =>
+    (
+      await must(
+        world.git(
+          repo,
+          ['hash-object', '-t', type, '-w', '--stdin'],
+          {},
+          fs.readFileSync(path.join(dir, file)),
+        ),
+      )
+    ).stdout.trim();
+  await must(world.git(repo, ['mktree'], {}, ''));
+  const logged = await write('commit', 'logged.commit');
+  const tag = await write('tag', 'v1.tag');
+  const tsOnly = await write('commit', 'timestamp-only.commit');
+  await must(world.git(repo, ['update-ref', 'refs/heads/main', tsOnly]));
+  await must(world.git(repo, ['update-ref', 'refs/tags/v1', tag]));
+  for (const [k, v] of [
+    ['gpg.format', 'x509'],
+    ['gpg.x509.program', PROGRAM],
+    ['signet.trustedRoot', root],
+  ])
+    await must(world.git(repo, ['config', k!, v!]));
+  const raw = fs.readFileSync(path.join(dir, 'logged.commit'));
+  const { signature } = splitCommit(new Uint8Array(raw), 'sha1');
+  const cert = new X509Certificate(parseGitSignature(signature!).certificate);
+  assert.ok(Date.parse(cert.validTo) < Date.now(), 'the certificate has expired');
+
+  const g = await world.git(repo, ['verify-commit', logged]);
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stderr, /signet: Good signature from dev@signet\.local/);
+  const t = await world.git(repo, ['verify-tag', 'v1']);
+  assert.equal(t.status, 0, t.stderr);
+  const stackIssuer = 'http://127.0.0.1:44607/oidc';
+  const id = ['--certificate-identity', 'dev@signet.local', '--certificate-oidc-issuer'];
+  const offline = ['--trusted-root', root, '--offline'];
+  const s = await world.signet(repo, ['verify-commit', logged, ...id, stackIssuer, ...offline]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stderr, /at 2026-12-07T00:3\d:\d\dZ?.*\(transparency log\)/);
+  const st = await world.signet(repo, ['verify-tag', 'v1', ...id, stackIssuer, ...offline]);
+  assert.equal(st.status, 0, st.stderr);
+  const gs = await run(
+    PROGRAM,
+    ['verify', logged, ...id, stackIssuer, '--trusted-root', root],
+    repo,
+    world.env,
+  );
+  assert.equal(gs.status, 0, gs.stderr);
+  // Timestamp only: the TSA's time dates it.
+  const ts = await world.signet(repo, [
+    'verify-commit',
+    tsOnly,
+    ...id,
+    stackIssuer,
+    ...offline,
+    '--insecure-ignore-tlog',
+  ]);
+  assert.equal(ts.status, 0, ts.stderr);
+  assert.match(ts.stderr, /\(timestamp authority\), NO TRANSPARENCY LOG ENTRY/);
+
+  // The same signature over other content still fails.
+  const forged = await must(
+    world.git(
+      repo,
+      ['hash-object', '-t', 'commit', '-w', '--stdin'],
+      {},
+      raw.toString('latin1').replace('ten minutes later', 'ten minutes later!'),
+    ),
+  );
+  const bad = await world.git(repo, ['verify-commit', forged.stdout.trim()]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /signet: BAD signature: the signed content does not match/);
 });
 
 test("gitsign verify and verify-tag print gitsign's summary on stdout, which scripts written for gitsign read", async () => {
