@@ -335,3 +335,49 @@ test('a repository set up with gitsign settings only: git verify-commit says whe
   assert.equal(gs.status, 0, gs.stderr);
   assert.match(gs.stdout, /^gitsign: Good signature from \[dev@signet\.local\]/m);
 });
+
+test('amend, merge, cherry-pick and revert re-sign as gitsign does; a range with a merge verifies commit by commit', async () => {
+  const repo = world.repo('history');
+  await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));
+  const env = { SIGSTORE_ID_TOKEN: token };
+  const git = (args: string[]) => must(world.git(repo, args, env));
+  const write = (name: string, text: string) => fs.writeFileSync(path.join(repo, name), text);
+  write('a.txt', 'one\n');
+  await git(['add', 'a.txt']);
+  await git(['commit', '-q', '-m', 'first']);
+  const base = (await git(['rev-parse', 'HEAD'])).stdout.trim();
+  await git(['commit', '-q', '--amend', '-m', 'first, amended']);
+  const amended = (await git(['rev-parse', 'HEAD'])).stdout.trim();
+  assert.notEqual(amended, base);
+  await git(['checkout', '-q', '-b', 'feature']);
+  write('b.txt', 'feature\n');
+  await git(['add', 'b.txt']);
+  await git(['commit', '-q', '-m', 'feature']);
+  await git(['checkout', '-q', 'main']);
+  write('a.txt', 'two\n');
+  await git(['commit', '-q', '-am', 'main moves on']);
+  await git(['merge', '-q', '--no-ff', '-m', 'merge feature', 'feature']);
+  const merge = (await git(['cat-file', 'commit', 'HEAD'])).stdout;
+  assert.equal(merge.match(/^parent /gm)?.length, 2);
+  assert.match(merge, /^gpgsig -----BEGIN SIGNED MESSAGE-----$/m);
+  await git(['revert', '--no-edit', 'HEAD~1']);
+  await git(['checkout', '-q', '-b', 'pick', amended]);
+  await git(['cherry-pick', 'feature']);
+  for (const rev of ['main', 'main~1', 'pick']) {
+    const g = await world.git(repo, ['verify-commit', rev]);
+    assert.equal(g.status, 0, `${rev}: ${g.stderr}`);
+  }
+  const range = await world.signet(repo, [
+    'verify-commit',
+    '--range',
+    `${amended}..main`,
+    ...who(),
+  ]);
+  assert.equal(range.status, 0, range.stdout + range.stderr);
+  // feature, main moves on, the merge and the revert: each its own line.
+  assert.equal(range.stdout.trim().split('\n').length, 4);
+  assert.match(range.stderr, /^Verified OK: 4 commits in /m);
+  // The amended-away commit still verifies on its own (its signature never changed).
+  const old = await world.signet(repo, ['verify-commit', base, ...who()]);
+  assert.equal(old.status, 0, old.stderr);
+});
