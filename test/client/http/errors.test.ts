@@ -8,17 +8,26 @@ import type { AddressInfo } from 'node:net';
 import { createSigningCertificate } from '../../../src/client/http/fulcio.ts';
 import { createEntryV1, hashedrekordV001, toTlogEntry } from '../../../src/client/http/rekor-v1.ts';
 import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
-import { fetchTimestamp, timestampEndpoint } from '../../../src/client/http/tsa.ts';
+import { fetchTimestamp, timestampEndpoints } from '../../../src/client/http/tsa.ts';
+import { parseTimestampRequest } from '../../../src/core/rfc3161/request.ts';
 import { fetchTrustedRootJson } from '../../../src/client/http/trust.ts';
 import { send } from '../../../src/services/http/outbound.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
-type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
+type Handler = (
+  req: http.IncomingMessage,
+  body: string,
+  res: http.ServerResponse,
+  raw: Buffer,
+) => void;
 let handler: Handler = (_q, _b, res) => res.end();
 const server = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (d: Buffer) => (body += d.toString()));
-  req.on('end', () => handler(req, body, res));
+  const chunks: Buffer[] = [];
+  req.on('data', (d: Buffer) => chunks.push(d));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks);
+    handler(req, raw.toString(), res, raw);
+  });
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -201,36 +210,39 @@ test('Rekor v1 entries without proof or SET, or with a bad logID, are refused', 
   assert.throws(() => toTlogEntry({}, where), /expected one log entry, got 0/);
 });
 
-test('TSA: JSON request shape, endpoint path; a rejection status and non-DER answers are errors', async () => {
-  assert.equal(timestampEndpoint('http://h/tsa'), 'http://h/tsa/api/v1/timestamp');
-  assert.equal(timestampEndpoint('http://h/api/v1/timestamp'), 'http://h/api/v1/timestamp');
-  let seen: any;
-  handler = (req, body, res) => {
-    seen = { url: req.url, ct: req.headers['content-type'], body: JSON.parse(body) };
+test('TSA: a DER TimeStampReq; a rejection status and non-DER answers are errors', async () => {
+  let seen: { url?: string; ct?: string; accept?: string; raw: Buffer } | undefined;
+  handler = (req, _b, res, raw) => {
+    seen = { url: req.url, ct: req.headers['content-type'], accept: req.headers.accept, raw };
     // TimeStampResp { status { status: rejection(2), statusString { UTF8String "bad a" } } }
     res.writeHead(200, { 'content-type': 'application/timestamp-reply' });
     res.end(Buffer.from('300e300c02010230070c056261642061', 'hex'));
   };
   await assert.rejects(
-    fetchTimestamp(`${base}/tsa`, new Uint8Array([1, 2, 3])),
+    fetchTimestamp(`${base}/tsr`, new Uint8Array([1, 2, 3])),
     (e: unknown) =>
       e instanceof SignetError &&
       e.code === 'TIMESTAMP_REJECTED' &&
       e.message ===
-        `the timestamp authority at ${base}/tsa/api/v1/timestamp did not grant the timestamp: rejection: bad a`,
+        `the timestamp authority at ${base}/tsr did not grant the timestamp: rejection: bad a`,
   );
-  assert.equal(seen.url, '/tsa/api/v1/timestamp');
-  assert.equal(seen.ct, 'application/json');
-  assert.deepEqual(seen.body, {
-    artifactHash: 'A5BYxvLAy0ksUzsKTRTvd8wPeKvMztUofYShogEc+4E=',
-    hashAlgorithm: 'sha256',
-    certificates: true,
-  });
+  // RFC 3161 §3.4: the DER request, as cosign sends it: SHA-256 of the signature, a nonce, certReq.
+  assert.equal(seen?.url, '/tsr');
+  assert.equal(seen?.ct, 'application/timestamp-query');
+  assert.equal(seen?.accept, 'application/timestamp-reply');
+  const q = parseTimestampRequest(new Uint8Array(seen!.raw));
+  assert.equal(q.hashAlgorithm, 'sha256');
+  assert.equal(
+    Buffer.from(q.digest).toString('base64'),
+    'A5BYxvLAy0ksUzsKTRTvd8wPeKvMztUofYShogEc+4E=',
+  );
+  assert.equal(q.certReq, true);
+  assert.equal(typeof q.nonce, 'bigint');
   // As Go's digitorus/timestamp writes a refusal (CreateErrorResponse): a failInfo bit, no
   // text, the BIT STRING padded to 4 bytes.
   handler = (_q, _b, res) => res.end(Buffer.from('300c300a02010203050520000000', 'hex'));
   await assert.rejects(
-    fetchTimestamp(base, new Uint8Array([1]), { format: 'der' }),
+    fetchTimestamp(`${base}/api/v1/timestamp`, new Uint8Array([1])),
     /at .*\/api\/v1\/timestamp did not grant the timestamp: rejection \(badRequest\)$/,
   );
   handler = (_q, _b, res) => res.end('not der');
@@ -238,6 +250,71 @@ test('TSA: JSON request shape, endpoint path; a rejection status and non-DER ans
     fetchTimestamp(base, new Uint8Array([1])),
     /the response is not a valid TimeStampResp/,
   );
+});
+
+test('TSA URL: the endpoint as given, else a Sigstore TSA base URL with its API path', async () => {
+  // A signing config's URL (path ends in /timestamp) is the endpoint; any other is asked as
+  // given (cosign's --timestamp-server-url), then as a base URL (sigstore-js, Signet's $S/tsa).
+  assert.deepEqual(timestampEndpoints('http://h/api/v1/timestamp/'), ['http://h/api/v1/timestamp']);
+  assert.deepEqual(timestampEndpoints('http://h/tsa'), [
+    'http://h/tsa',
+    'http://h/tsa/api/v1/timestamp',
+  ]);
+  assert.deepEqual(timestampEndpoints('http://h/'), ['http://h', 'http://h/api/v1/timestamp']);
+  let asked: string[] = [];
+  // A TSA that serves only /x/api/v1/timestamp, and answers 404 or 405 (as go-swagger and
+  // Signet do for a path that is not a route) anywhere else.
+  const only =
+    (path: string, elsewhere: number): Handler =>
+    (req, _b, res) => {
+      asked.push(req.url ?? '');
+      if (req.url !== path) return void res.writeHead(elsewhere).end('{"message":"not here"}');
+      res.end(Buffer.from('300e300c02010230070c056261642061', 'hex'));
+    };
+  const granted = /did not grant the timestamp: rejection: bad a$/;
+  for (const elsewhere of [404, 405]) {
+    handler = only('/x/api/v1/timestamp', elsewhere);
+    asked = [];
+    await assert.rejects(fetchTimestamp(`${base}/x`, new Uint8Array([1])), (e: unknown) => {
+      assert.match((e as Error).message, granted);
+      assert.ok((e as Error).message.includes(`at ${base}/x/api/v1/timestamp `));
+      return true;
+    });
+    assert.deepEqual(asked, ['/x', '/x/api/v1/timestamp'], String(elsewhere));
+  }
+  // The endpoint itself: asked once; a 404 there is reported as it is.
+  handler = only('/x/api/v1/timestamp', 404);
+  asked = [];
+  await assert.rejects(fetchTimestamp(`${base}/x/api/v1/timestamp`, new Uint8Array([1])), granted);
+  assert.deepEqual(asked, ['/x/api/v1/timestamp']);
+  asked = [];
+  await assert.rejects(
+    fetchTimestamp(`${base}/y/api/v1/timestamp`, new Uint8Array([1])),
+    /: the timestamp authority at .*\/y\/api\/v1\/timestamp answered HTTP 404: not here$/,
+  );
+  assert.deepEqual(asked, ['/y/api/v1/timestamp']);
+  // No TSA at either: one line naming both.
+  asked = [];
+  await assert.rejects(
+    fetchTimestamp(`${base}/y`, new Uint8Array([1])),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.kind === 'not-found' &&
+      e.message ===
+        `the timestamp authority at ${base}/y answered HTTP 404 (and at ${base}/y/api/v1/timestamp HTTP 404): no timestamp authority there`,
+  );
+  assert.deepEqual(asked, ['/y', '/y/api/v1/timestamp']);
+  // Any other answer at the URL as given is that TSA's: no second request.
+  handler = (req, _b, res) => {
+    asked.push(req.url ?? '');
+    res.writeHead(400).end('bad request: not a TimeStampReq');
+  };
+  asked = [];
+  await assert.rejects(
+    fetchTimestamp(`${base}/tsr`, new Uint8Array([1])),
+    /at .*\/tsr answered HTTP 400: bad request: not a TimeStampReq$/,
+  );
+  assert.deepEqual(asked, ['/tsr']);
 });
 
 test('503/429 answers are retried (Retry-After honoured), then the last answer is reported', async () => {

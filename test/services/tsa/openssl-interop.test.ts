@@ -1,11 +1,10 @@
-// Refusals between independent RFC 3161 implementations, on loopback: OpenSSL's `ts` command
-// against Signet's TSA (it must read the reason of a rejection), and Signet's TSA client against
-// OpenSSL's own responder (`openssl ts -reply`), whose refusals it must report in one line.
+// Independent RFC 3161 implementations, on loopback: OpenSSL's `ts` command against Signet's TSA
+// (it must read the reason of a rejection), and Signet's TSA client against OpenSSL's own
+// responder (`openssl ts -reply`), whose timestamps it must get and whose refusals it must
+// report in one line.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { fetchTimestamp } from '../../../src/client/http/tsa.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { bool, ctx, integer, octets, oid, readOne, seq } from '../../../src/core/encoding/der.ts';
 import { startTsa } from './helpers.ts';
+import { startOpensslTsa } from '../../helpers/openssl-tsa.ts';
 
 const run = promisify(execFile);
 /** Runs openssl without blocking the event loop (the TSA answering it is in this process). */
@@ -134,60 +134,41 @@ test('openssl ts reads the status, text and failInfo of each refusal of Signet T
 });
 
 test("Signet's TSA client reports a refusal of OpenSSL's responder in one line", async () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-openssl-tsa-'));
-  const ok = async (args: string[]) => {
-    const r = await openssl(args, d);
-    assert.equal(r.code, 0, r.out);
-  };
-  await ok(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'tsa.key']);
-  await ok([
-    ...['req', '-new', '-x509', '-key', 'tsa.key', '-subj', '/CN=openssl-tsa', '-days', '1'],
-    ...['-addext', 'extendedKeyUsage=critical,timeStamping', '-out', 'tsa.crt'],
-  ]);
   // A TSA that serves SHA-512 imprints only: Signet's client asks with SHA-256.
-  fs.writeFileSync(
-    path.join(d, 'tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa1',
-      '[ tsa1 ]',
-      `serial = ${path.join(d, 'serial')}`,
-      `signer_cert = ${path.join(d, 'tsa.crt')}`,
-      `signer_key = ${path.join(d, 'tsa.key')}`,
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha512',
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
-  fs.writeFileSync(path.join(d, 'serial'), '01\n');
-  // RFC 3161 §3.4 over HTTP: the query in, `openssl ts -reply`'s TimeStampResp out.
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const q = path.join(d, `q${++n}.tsq`);
-      const r = path.join(d, `r${n}.tsr`);
-      fs.writeFileSync(q, Buffer.concat(chunks));
-      await ok(['ts', '-reply', '-config', 'tsa.cnf', '-queryfile', q, '-out', r]);
-      res.writeHead(200, { 'content-type': 'application/timestamp-reply' });
-      res.end(fs.readFileSync(r));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const responder = await startOpensslTsa('sha512');
   try {
     await assert.rejects(
-      fetchTimestamp(url, new Uint8Array([1, 2, 3]), { format: 'der' }),
+      fetchTimestamp(responder.url, new Uint8Array([1, 2, 3])),
       (e: unknown) =>
         e instanceof SignetError &&
         e.code === 'TIMESTAMP_REJECTED' &&
         e.message ===
-          `the timestamp authority at ${url}/api/v1/timestamp did not grant the timestamp: rejection (badAlg): Message digest algorithm is not supported.`,
+          `the timestamp authority at ${responder.url} did not grant the timestamp: rejection (badAlg): Message digest algorithm is not supported.`,
     );
   } finally {
-    server.close();
+    await responder.close();
+  }
+});
+
+test("Signet's TSA client gets a timestamp from OpenSSL's responder that OpenSSL verifies", async () => {
+  const responder = await startOpensslTsa();
+  try {
+    const signature = new TextEncoder().encode('a signature');
+    const der = await fetchTimestamp(responder.url, signature);
+    assert.deepEqual(responder.requests, [
+      { path: '/tsr', contentType: 'application/timestamp-query', read: true },
+    ]);
+    fs.writeFileSync(path.join(dir, 'sig.bin'), signature);
+    fs.writeFileSync(path.join(dir, 'openssl.tsr'), der);
+    const verify = await openssl(
+      [
+        ...['ts', '-verify', '-data', 'sig.bin', '-in', 'openssl.tsr'],
+        ...['-CAfile', responder.chainFile],
+      ],
+      dir,
+    );
+    assert.match(verify.out, /^Verification: OK$/m, verify.out);
+  } finally {
+    await responder.close();
   }
 });
