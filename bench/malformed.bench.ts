@@ -16,7 +16,8 @@
  * Every answer is counted by status. A failure is: a 5xx, no answer (except when the client
  * cut the body), the process dying, an error body not in the project's shape
  * ({code, message, error, field?, error_description?}, code = status) or, from the CA's
- * routes, Fulcio's ({code: gRPC code, message, details: []}) unless the route is an HTML page,
+ * routes and Rekor v2's write API, grpc-gateway's ({code: gRPC code, message, details: []})
+ * unless the route is an HTML page,
  * or an error message over the cap (MAX_ERROR_MESSAGE plus its "... more" note). A refused DER
  * TSA request is a 200 (an RFC 3161 rejection).
  * Knobs: MALFORMED_ROUTES (a substring: only routes containing it), MALFORMED_VERBOSE=1 (every
@@ -39,10 +40,11 @@ const MESSAGE_CAP = MAX_ERROR_MESSAGE + 40;
 const BODY_CAP = 2048;
 const SHAPE_KEYS = new Set(['code', 'message', 'error', 'field', 'error_description']);
 /**
- * The CA's routes answer as Fulcio's grpc-gateway does: `{code: <gRPC code>, message, details:
- * []}`, the gRPC code the HTTP status stands for.
+ * The CA's routes and Rekor v2's write API answer as Fulcio's and rekor-tiles' grpc-gateway
+ * does: `{code: <gRPC code>, message, details: []}`, the gRPC code the HTTP status stands for.
  */
-const GRPC_CODE: Record<number, number> = { 400: 3, 401: 16, 413: 8, 415: 3 };
+const GRPC_CODE: Record<number, number> = { 400: 3, 401: 16, 405: 12, 409: 6, 413: 8, 415: 3 };
+const GRPC_GATEWAY = /^\/fulcio\/|^\/rekor(\/shards\/\d+)?\/api\/v2\/log\/entries$/;
 /** Answers made before a route is found (HTTP parser, URL, no route): the shape above there too. */
 const BEFORE_ROUTING = new Set([
   'BAD_URL',
@@ -432,9 +434,9 @@ function problemOf(c: Case, r: RawResponse, htmlRoute: boolean): string | undefi
     return `an error body that is not JSON (${type}): ${r.body.subarray(0, 120).toString()}`;
   }
   if (typeof body !== 'object' || body === null) return 'an error body that is not an object';
-  if (c.path.startsWith('/fulcio/') && !BEFORE_ROUTING.has(String(body.error))) {
+  if (GRPC_GATEWAY.test(c.path.split('?')[0]!) && !BEFORE_ROUTING.has(String(body.error))) {
     if (Object.keys(body).join() !== 'code,message,details' || String(body.details) !== '')
-      return `not Fulcio's error shape: ${r.body.subarray(0, 120).toString()}`;
+      return `not grpc-gateway's error shape: ${r.body.subarray(0, 120).toString()}`;
     if (body.code !== GRPC_CODE[r.status])
       return `gRPC code ${String(body.code)} is not the one for HTTP ${r.status}`;
     if (typeof body.message !== 'string') return 'message is not a string';

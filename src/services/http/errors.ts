@@ -53,9 +53,10 @@ export function errorBody(err: SignetError, status = statusOf(err)): ErrorBody {
 }
 
 /**
- * The error body of a grpc-gateway API (Fulcio): google.rpc.Status in protojson, `code` the
- * gRPC code that grpc-gateway answers with `status` (runtime.HTTPStatusFromCode), `details`
- * written even when empty (EmitUnpopulated), as Fulcio writes it.
+ * The error body of a grpc-gateway API (Fulcio's, Rekor v2's write API): google.rpc.Status in
+ * protojson, `code` the gRPC code that grpc-gateway answers with `status`
+ * (runtime.HTTPStatusFromCode), `details` written even when empty (EmitUnpopulated), as Fulcio
+ * and rekor-tiles write it.
  */
 export interface GrpcErrorBody {
   code: number;
@@ -88,19 +89,23 @@ export function grpcErrorBody(err: SignetError, status = statusOf(err)): GrpcErr
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** `grpc`: the route's errors take grpc-gateway's shape (`grpcGatewayErrors`). */
+    /** `grpc`: the route's errors take grpc-gateway's shape (`GRPC_GATEWAY_ROUTE`). */
     errorShape?: 'grpc';
   }
 }
 
 /**
- * The routes registered after this in `app`'s scope answer errors as a grpc-gateway API does
- * (Fulcio's): `{code: <gRPC code>, message, details: []}` with the matching HTTP status, so
- * clients written for it read them. The statuses and messages are the same as elsewhere.
+ * The config of a route that a grpc-gateway API serves in Sigstore (Fulcio; rekor-tiles'
+ * `POST /api/v2/log/entries`): its errors are `{code: <gRPC code>, message, details: []}` with
+ * the matching HTTP status, so clients written for it read them. The statuses and messages are
+ * the same as elsewhere.
  */
+export const GRPC_GATEWAY_ROUTE = { errorShape: 'grpc' } as const;
+
+/** Every route registered after this in `app`'s scope is a grpc-gateway one (the CA's). */
 export function grpcGatewayErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
-    route.config = { ...route.config, errorShape: 'grpc' };
+    route.config = { ...route.config, ...GRPC_GATEWAY_ROUTE };
   });
 }
 

@@ -8,7 +8,7 @@ import {
   identitySearchKey,
   issuerSearchKey,
 } from '../../core/rekor/index.ts';
-import { sendError } from '../http/errors.ts';
+import { GRPC_GATEWAY_ROUTE, sendError } from '../http/errors.ts';
 import { admit } from './admission.ts';
 import { hashKey, searchLog, searchOperator } from './search.ts';
 import type { Shard, Shards } from './shards.ts';
@@ -19,7 +19,11 @@ import { allowedMethods } from '../http/allowed-methods.ts';
  * Rekor v2 write API (rekor-tiles; servers.md §3.1-3.2) and Signet's v2 search extension.
  *
  * POST /api/v2/log/entries → 201 TransparencyLogEntry (protojson), 409 + `x-log-index` on a
- * duplicate, 405 when the shard is frozen.
+ * duplicate, 405 when the shard is frozen. rekor-tiles serves it through grpc-gateway, so its
+ * refusals are google.rpc.Status JSON, `{code: <gRPC code>, message, details: []}`
+ * (InvalidArgument 3 for 400, AlreadyExists 6 for 409, Unimplemented 12 for 405). Tile reads
+ * are files in rekor-tiles (object storage), not gateway routes, and the search is Signet's
+ * own: those answer in the project's shape.
  *
  * GET /api/v2/index?hash=&publicKey=&identity=&issuer=&operator= (Signet extension; Rekor v2
  * dropped search): `hash` = `[sha256:]<hex>`, `publicKey` = hex SHA-256 of the SPKI DER or the
@@ -38,7 +42,8 @@ export interface V2Context {
 export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Promise<void> {
   const { shards, queue } = ctx;
 
-  app.post('/api/v2/log/entries', { bodyLimit: ctx.bodyLimit }, async (req, reply) => {
+  const write = { bodyLimit: ctx.bodyLimit, config: GRPC_GATEWAY_ROUTE };
+  app.post('/api/v2/log/entries', write, async (req, reply) => {
     const parsed = parseCreateEntryRequestV2(req.body);
     const shard = ctx.shard ?? shards.current;
     let result;

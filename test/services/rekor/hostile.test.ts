@@ -10,6 +10,7 @@ import {
   statement,
 } from './fixtures.ts';
 import { startRekor, type RekorServer } from './harness.ts';
+import { assertErrorShape } from '../../helpers/error-shape.ts';
 
 /**
  * Every field of real requests replaced, removed or joined by hostile values: each answer is a
@@ -110,7 +111,7 @@ describe('hostile requests', () => {
           if (res.status >= 400) {
             refused++;
             const err = JSON.parse(text) as { code: number; message: string };
-            assert.equal(err.code, res.status);
+            assertErrorShape(r.name, `/rekor${r.path}`, res.status, err);
             assert.ok(err.message.length > 0);
           }
         }
