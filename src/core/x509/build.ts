@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { invalid, SignetError } from '../errors.ts';
-import { children, content, encodeOid, readTlv, TAG, tlv } from '../encoding/der.ts';
+import { children, content, encodeOid, namedBits, readTlv, TAG, tlv } from '../encoding/der.ts';
 import { OID } from './certificate.ts';
 const { createHash, randomBytes, sign: nodeSign } = process.getBuiltinModule('node:crypto');
 
@@ -176,13 +176,9 @@ export function randomSerial(): Uint8Array {
 export type KeyUsageName = 'digitalSignature' | 'keyCertSign' | 'cRLSign';
 const KU_BIT: Record<KeyUsageName, number> = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 };
 
-/** KeyUsage BIT STRING with the minimal number of bits (DER named-bit-list rule). */
+/** KeyUsage: a named-bit-list BIT STRING (RFC 5280 §4.2.1.3), in DER's minimal form. */
 export function keyUsageValue(usages: KeyUsageName[]): Uint8Array {
-  let bits = 0;
-  for (const u of usages) bits |= 0x80 >> KU_BIT[u];
-  let unused = 0;
-  while (unused < 8 && !(bits & (1 << unused))) unused++;
-  return tlv(TAG.BIT_STRING, Uint8Array.of(unused, bits));
+  return namedBits(usages.map((u) => KU_BIT[u]));
 }
 
 export function extKeyUsageValue(oids: string[]): Uint8Array {
