@@ -49,7 +49,7 @@ test('README: a timestamp with openssl ts, a certificate from a CSR, the CT log 
   assert.match(r.out, /^Verification: OK$/m);
   assert.match(
     r.out,
-    /^Status: Rejected\.\nStatus description: reqPolicy: policy 1\.2\.3\.4 is not accepted/m,
+    /^Status: Rejected\.\nStatus description: TimeStampReq\.reqPolicy: policy 1\.2\.3\.4 is not accepted/m,
   );
   assert.match(r.out, /^Failure info: the requested TSA policy is not supported by the TSA$/m);
   assert.match(r.out, /email:dev@signet\.local/);

@@ -104,8 +104,15 @@ export class TsaAuthority {
     return this.versions[this.versions.length - 1]!.chain;
   }
 
-  /** Issues a DER TimeStampResp for a parsed request (RFC 3161 §2.4.2). */
-  timestamp(req: TimestampRequest, now = new Date()): Uint8Array {
+  /**
+   * Issues a DER TimeStampResp for a parsed request (RFC 3161 §2.4.2). `policyField` names the
+   * request's policy in a refusal: the DER field, or the JSON form's `tsaPolicyOID`.
+   */
+  timestamp(
+    req: TimestampRequest,
+    policyField = 'TimeStampReq.reqPolicy',
+    now = new Date(),
+  ): Uint8Array {
     // RFC 3161 §2.4.1: an extension the TSA does not recognize, critical or not, is refused.
     if (req.hasExtensions)
       throw refusal(
@@ -119,7 +126,7 @@ export class TsaAuthority {
     if (!this.policies.includes(policy))
       throw refusal(
         'unacceptedPolicy',
-        'reqPolicy',
+        policyField,
         `policy ${policy} is not accepted; this TSA accepts ${this.policies.join(', ')}`,
       );
     const serial = randomBytes(16);

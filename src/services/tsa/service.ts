@@ -133,7 +133,9 @@ async function registerTsaRoutes(
   });
 
   // Timestamps asked for in one event-loop turn are signed together (http/turn-batch.ts).
-  const issue = batchedPerTurn((req: TimestampRequest) => authority.timestamp(req));
+  const issue = batchedPerTurn((r: { req: TimestampRequest; policyField: string }) =>
+    authority.timestamp(r.req, r.policyField),
+  );
   app.post(
     '/api/v1/timestamp',
     { bodyLimit: DER_BODY_LIMIT },
@@ -150,10 +152,12 @@ async function registerTsaRoutes(
           415,
         );
       let der: Uint8Array;
-      if (ct === 'application/json') der = await issue(parseJsonRequest(req.body));
+      if (ct === 'application/json')
+        der = await issue({ req: parseJsonRequest(req.body), policyField: 'tsaPolicyOID' });
       else
         try {
-          der = await issue(parseTimestampRequest(asBytes(req.body)));
+          const parsed = parseTimestampRequest(asBytes(req.body));
+          der = await issue({ req: parsed, policyField: 'TimeStampReq.reqPolicy' });
         } catch (e) {
           // RFC 3161 §2.4.2: a TimeStampReq the TSA refuses gets a TimeStampResp with status
           // rejection, a failInfo bit and the reason as statusString, which RFC 3161 clients

@@ -59,7 +59,7 @@ test('config: accepted policies (first is the default) and the whole chain in to
     assert.deepEqual(timestampStatus(new Uint8Array(await refused.arrayBuffer())), {
       status: 2,
       statusString:
-        'reqPolicy: policy 1.2.3.5 is not accepted; this TSA accepts 1.2.3.4, 1.3.6.1.4.1.57264.2',
+        'TimeStampReq.reqPolicy: policy 1.2.3.5 is not accepted; this TSA accepts 1.2.3.4, 1.3.6.1.4.1.57264.2',
       failInfo: ['unacceptedPolicy'],
     });
   } finally {

@@ -64,7 +64,7 @@ test('openssl ts reads the status, text and failInfo of each refusal of Signet T
     [
       'policy',
       await query('policy', '-sha256', '-tspolicy', '1.2.3.4'),
-      'reqPolicy: policy 1.2.3.4 is not accepted; this TSA accepts 1.3.6.1.4.1.57264.2',
+      'TimeStampReq.reqPolicy: policy 1.2.3.4 is not accepted; this TSA accepts 1.3.6.1.4.1.57264.2',
       'the requested TSA policy is not supported by the TSA',
     ],
     [

@@ -247,8 +247,9 @@ test('bad requests get a rejection or a 4xx with the reason, and the service kee
       encodeTimestampRequest({ hashAlgorithm: 'sha256', digest: sha256(data), policy: '1.2.3.4' }),
     ),
     'unacceptedPolicy',
-    /policy 1.2.3.4 is not accepted; this TSA accepts 1.3.6.1.4.1.57264.2/,
+    /^TimeStampReq\.reqPolicy: policy 1.2.3.4 is not accepted; this TSA accepts 1.3.6.1.4.1.57264.2$/,
   );
+  // Each form names its own field.
   await expectError(
     await postJson({
       artifactHash: sha256(data).toString('base64'),
@@ -256,7 +257,7 @@ test('bad requests get a rejection or a 4xx with the reason, and the service kee
       tsaPolicyOID: '1.2.3.4',
     }),
     400,
-    /policy 1.2.3.4 is not accepted/,
+    /^tsaPolicyOID: policy 1.2.3.4 is not accepted/,
   );
   // Request extensions, critical or not (RFC 3161 §2.4.1).
   const withExt = seq(good.subarray(2), ctx(0, seq(seq(oid('1.2.3.4'), octets(Buffer.of(1))))));
