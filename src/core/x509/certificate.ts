@@ -367,6 +367,9 @@ function readKnownExtension(c: X509Certificate, e: CertificateExtension, field: 
   }
 }
 
+/** UTF-8 as it is: invalid bytes refused, a leading U+FEFF kept (a name, not a byte order mark). */
+const UTF8_EXACT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * One GeneralName (RFC 5280 §4.2.1.6). The IA5String forms are read directly; an OtherName's
  * value is kept when it is a UTF8String (Fulcio's username form); an iPAddress is rendered the
@@ -398,9 +401,7 @@ function generalName(buf: Uint8Array, g: Tlv, field: string): GeneralNameValue {
       const inner = children(buf, p[1]!, field);
       if (inner.length !== 1) throw invalid(field, 'OtherName value is malformed');
       const value =
-        inner[0]!.tag === TAG.UTF8_STRING
-          ? new TextDecoder('utf-8', { fatal: true }).decode(content(buf, inner[0]!))
-          : '';
+        inner[0]!.tag === TAG.UTF8_STRING ? UTF8_EXACT.decode(content(buf, inner[0]!)) : '';
       return { type: 'otherName', typeId, value };
     }
     default:

@@ -46,7 +46,8 @@ export function fulcioOid(arc: number): string {
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// A leading U+FEFF is part of the value (Fulcio writes what the token said), not a byte order mark.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The extnValue bytes Fulcio writes for arc `arc` with text `value`. */
 export function encodeFulcioExtension(arc: number, value: string): Uint8Array {

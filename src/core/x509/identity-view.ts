@@ -16,7 +16,8 @@ export interface IdentityView {
 }
 
 const SAN_OID = '2.5.29.17';
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// A leading U+FEFF is part of the name (as parseCertificate reads it), not a byte order mark.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** `form`: a whole certificate, or the TBSCertificate alone (CT precertificate entries). */
 export function identityView(

@@ -9,6 +9,9 @@ import {
 } from '../../../src/core/x509/certificate.ts';
 import { encodePem } from '../../../src/core/encoding/pem.ts';
 import { SignetError } from '../../../src/core/errors.ts';
+import { fulcioExtensions } from '../../../src/core/x509/fulcio-extensions.ts';
+import { identityView } from '../../../src/core/x509/identity-view.ts';
+import { craftCertificate, ownCa } from '../../helpers/crafted-entries.ts';
 import { issuerOf, loadFixture } from './fixtures.ts';
 
 test('reads a real public-good Fulcio leaf (GitHub Actions identity)', () => {
@@ -152,4 +155,18 @@ test('parseCertificateOnce parses once per exact content; parseCertificate alway
   assert.equal(parseCertificateOnce(new Uint8Array(der)), a);
   assert.notEqual(parseCertificate(der), parseCertificate(der));
   assert.equal(a.subject, 'CN=sigstore-intermediate, O=sigstore.dev');
+});
+
+test('names are read as the certificate has them: a leading U+FEFF is part of the name', () => {
+  const bom = '\ufeff';
+  const c = parseCertificatesPem(
+    craftCertificate(ownCa(), {
+      username: `${bom}alice`,
+      extensions: { 1: `${bom}https://issuer.example`, 8: `${bom}https://issuer.example` },
+    }).pem,
+  )[0]!;
+  assert.equal(c.subjectAltNames[0]!.value, `${bom}alice`);
+  assert.equal(identityView(c.der, 'certificate').sans[0]!.value, `${bom}alice`);
+  assert.equal(fulcioExtensions(c)[1], `${bom}https://issuer.example`);
+  assert.equal(fulcioExtensions(c)[8], `${bom}https://issuer.example`);
 });
