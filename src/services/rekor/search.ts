@@ -1,4 +1,5 @@
 import { invalid } from '../../core/errors.ts';
+import { digestSearchKey, SEARCH_HASH_HEX_LENGTH as HEX_LENGTH } from '../../core/rekor/hash.ts';
 import type { LogEngine } from '../../log/types.ts';
 
 /**
@@ -6,8 +7,6 @@ import type { LogEngine } from '../../log/types.ts';
  * keys' hits combine. (core/rekor verifier.ts documents the other key forms.)
  */
 export type SearchOperator = 'and' | 'or';
-
-const HEX_LENGTH: Record<string, number> = { sha1: 40, sha256: 64, sha384: 96, sha512: 128 };
 
 /**
  * `sha256:<hex>` (or sha1/sha384/sha512), lower-cased. Bare hex names its algorithm by its
@@ -17,9 +16,10 @@ export function hashKey(text: string, field: string): string {
   const m = /^(?:(sha1|sha256|sha384|sha512):)?([0-9a-fA-F]+)$/.exec(text);
   const hex = m?.[2] ?? '';
   const alg = m?.[1] ?? Object.keys(HEX_LENGTH).find((a) => HEX_LENGTH[a] === hex.length);
-  if (alg === undefined || hex.length !== HEX_LENGTH[alg])
+  const key = alg === undefined ? undefined : digestSearchKey(alg, hex);
+  if (key === undefined)
     throw invalid(field, 'must be [sha256:|sha384:|sha512:|sha1:]<hex digest of the right length>');
-  return `${alg}:${hex.toLowerCase()}`;
+  return key;
 }
 
 /** `operator`: "and" or "or", default "or" (Rekor's SearchIndex). */
