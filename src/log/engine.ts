@@ -37,6 +37,7 @@ import type {
   SequenceTx,
   TreeState,
 } from './storage/types.ts';
+import { MAX_SEARCH_KEY, storedSearchKey } from './search-key.ts';
 
 export interface EngineOptions {
   storage: LogStorage;
@@ -88,8 +89,7 @@ type Outcome = { fresh: NewEntry } | { existing: ExistingEntry };
 const MAX_DEDUPE_KEY = 256;
 /** Appends of a committed batch resolved per event-loop turn (see #acknowledge). */
 const RESOLVE_SLICE = 64;
-/** Longest search key, in characters, and most keys per entry (an index, not evidence). */
-export const MAX_SEARCH_KEY = 1024;
+/** Most search keys per entry (an index, not evidence). */
 export const MAX_SEARCH_KEYS = 64;
 
 const hex = (b: Uint8Array): string =>
@@ -260,19 +260,24 @@ export class TileLog implements LogEngine {
         throw invalid('dedupeKey', `is longer than ${MAX_DEDUPE_KEY} bytes`);
       dedupeKey = req.dedupeKey;
     }
-    const searchKeys = req.searchKeys ?? [];
-    if (!Array.isArray(searchKeys) || searchKeys.length > MAX_SEARCH_KEYS)
+    const keys = req.searchKeys ?? [];
+    if (!Array.isArray(keys) || keys.length > MAX_SEARCH_KEYS)
       throw invalid('searchKeys', `must be a list of at most ${MAX_SEARCH_KEYS} keys`);
-    for (const [i, k] of searchKeys.entries())
-      if (typeof k !== 'string' || k.length === 0 || k.length > MAX_SEARCH_KEY)
-        throw invalid(`searchKeys[${i}]`, `must be a string of 1..${MAX_SEARCH_KEY} characters`);
+    // A key no store can hold (search-key.ts) is left out of the index, not the log.
+    const searchKeys = new Set<string>();
+    for (const [i, k] of keys.entries()) {
+      if (typeof k !== 'string' || k.length === 0)
+        throw invalid(`searchKeys[${i}]`, 'must be a non-empty string');
+      const stored = storedSearchKey(k);
+      if (stored !== undefined) searchKeys.add(stored);
+    }
     if (req.extra !== undefined && !(req.extra instanceof Uint8Array))
       throw invalid('extra', 'must be bytes');
     return {
       leaf: req.leaf,
       leafHash,
       dedupeKey,
-      searchKeys: [...new Set(searchKeys)],
+      searchKeys: [...searchKeys],
       extra: req.extra,
     };
   }
@@ -557,13 +562,19 @@ export class TileLog implements LogEngine {
 
   /** Change stored entries' search keys (an index migration of the service that wrote them). */
   updateSearchKeys(changes: SearchKeyChange[]): Promise<void> {
-    return this.#storage.updateSearchKeys(changes);
+    const stored = (keys: string[]) =>
+      keys.map(storedSearchKey).filter((k): k is string => k !== undefined);
+    return this.#storage.updateSearchKeys(
+      changes.map((c) => ({ index: c.index, remove: stored(c.remove), add: stored(c.add) })),
+    );
   }
 
   search(key: string): Promise<number[]> {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_SEARCH_KEY)
       return Promise.reject(invalid('key', `must be a string of 1..${MAX_SEARCH_KEY} characters`));
-    return this.#storage.search(key);
+    const stored = storedSearchKey(key);
+    // No entry is indexed under a key that cannot be stored.
+    return stored === undefined ? Promise.resolve([]) : this.#storage.search(stored);
   }
 
   /** The builder of the size asked for last: an append batch's proofs share it (and its folds). */

@@ -35,7 +35,8 @@ import { sqliteStorage } from './storage/sqlite.ts';
 import { postgresStorage } from './storage/postgres.ts';
 import type { LogStorage } from './storage/types.ts';
 
-export { MAX_SEARCH_KEY, MAX_SEARCH_KEYS, TileLog } from './engine.ts';
+export { MAX_SEARCH_KEYS, TileLog } from './engine.ts';
+export { MAX_SEARCH_KEY, MAX_STORED_KEY_BYTES } from './search-key.ts';
 export type * from './types.ts';
 
 export interface OpenLogOptions {

@@ -17,6 +17,7 @@
  * the entries written before that are in the compact form.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { storedSearchKey } from '../search-key.ts';
 
 export const PAGE_SIZE = 8192;
 
@@ -78,10 +79,38 @@ export function applySchema(db: DatabaseSync): { compact: boolean } {
       .get(OLD_DEDUPE_INDEX);
     db.exec(TABLES);
     if (!old) db.exec(COMPACT_DEDUPE_INDEX);
+    storeSearchKeysEscaped(db);
     db.exec('COMMIT');
     return { compact: !old };
   } catch (e) {
     db.exec('ROLLBACK');
     throw e;
   }
+}
+
+/** PRAGMA user_version from which search keys are in their stored form (../search-key.ts). */
+const ESCAPED_KEYS_VERSION = 1;
+
+/**
+ * Search keys holding U+0000 were stored as they are before the stored form escaped them
+ * (SQLite can hold them; PostgreSQL never could): rewritten once per file, so a search, which
+ * asks in the stored form, finds the entries indexed before. (A key starting with U+0001, the
+ * other escaped kind, no search key of Signet's ever did.)
+ */
+function storeSearchKeysEscaped(db: DatabaseSync): void {
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+    user_version: number;
+  };
+  if (version >= ESCAPED_KEYS_VERSION) return;
+  const rows = db
+    .prepare('SELECT log, skey, idx FROM tlog_search WHERE instr(skey, char(0)) > 0')
+    .all() as Array<{ log: string; skey: string; idx: number }>;
+  const remove = db.prepare('DELETE FROM tlog_search WHERE log = ? AND skey = ? AND idx = ?');
+  const add = db.prepare('INSERT OR IGNORE INTO tlog_search (log, skey, idx) VALUES (?, ?, ?)');
+  for (const r of rows) {
+    remove.run(r.log, r.skey, r.idx);
+    const stored = storedSearchKey(r.skey);
+    if (stored !== undefined) add.run(r.log, stored, r.idx);
+  }
+  db.exec(`PRAGMA user_version = ${ESCAPED_KEYS_VERSION}`);
 }

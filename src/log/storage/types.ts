@@ -6,7 +6,9 @@
  *   logs(name PK, size, root, checkpoint)               the published tree head; its row is
  *                                                       the lock that serializes sequencing
  *   entries(log, idx PK, leaf, leaf_hash, dedupe UNIQUE, itime, extra)
- *   search(log, skey, idx PK)                           search keys, written with the entry
+ *   search(log, skey, idx PK)                           search keys in their stored form
+ *                                                       (../search-key.ts), written with
+ *                                                       the entry
  *   tiles(log, level, idx PK, data)                     hash tiles: level 0 only once full
  *                                                       (its partial tile is the entries' leaf
  *                                                       hashes), higher levels with their latest
@@ -31,9 +33,11 @@ export interface NewEntry {
   dedupeKey: Uint8Array;
   integratedTime: number;
   extra: Uint8Array | undefined;
+  /** Stored forms (../search-key.ts), distinct. */
   searchKeys: string[];
 }
 
+/** Keys are search keys for the engine, stored forms (../search-key.ts) for a LogStorage. */
 export interface SearchKeyChange {
   index: number;
   remove: string[];
@@ -91,6 +95,7 @@ export interface LogStorage {
   leafHashes(from: number, to: number): Promise<Uint8Array[]>;
   /** The latest stored bytes of a hash tile. */
   tile(level: number, index: number): Promise<Uint8Array | undefined>;
+  /** Indices of the entries under a stored key (../search-key.ts), ascending. */
   search(key: string): Promise<number[]>;
   /**
    * Change the search keys of stored entries (an index migration), in one transaction: every

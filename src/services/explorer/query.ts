@@ -1,6 +1,6 @@
 import { invalid } from '../../core/errors.ts';
 import { identitySearchKey } from '../../core/rekor/index.ts';
-import { MAX_SEARCH_KEY } from '../../log/index.ts';
+import { MAX_SEARCH_KEY, MAX_STORED_KEY_BYTES } from '../../log/index.ts';
 import { hashKey } from '../rekor/search.ts';
 
 /**
@@ -29,8 +29,9 @@ export type SearchQuery =
   | { kind: 'identity'; identity: string; asGiven?: string }
   | { kind: 'issuer'; issuer: string };
 
-/** The longest identity the index keeps (longer SANs are not indexed: rekor/admission.ts). */
+/** The longest identity the index keeps, in characters and in UTF-8 bytes (log/search-key.ts). */
 export const MAX_TERM_LENGTH = MAX_SEARCH_KEY - identitySearchKey('').length;
+export const MAX_TERM_BYTES = MAX_STORED_KEY_BYTES - identitySearchKey('').length;
 
 const SHAPES =
   'give a log index, an entry UUID, a sha256:<hex> digest, a hex digest or key fingerprint, an email or other identity, or issuer:<url>';
@@ -45,6 +46,12 @@ export function parseSearchTerm(raw: string): SearchQuery {
     throw invalid(
       'q',
       `is ${term.length} characters long; a search term is at most ${MAX_TERM_LENGTH}`,
+    );
+  const bytes = Buffer.byteLength(term);
+  if (bytes > MAX_TERM_BYTES)
+    throw invalid(
+      'q',
+      `is ${bytes} bytes long in UTF-8; a search term is at most ${MAX_TERM_BYTES}`,
     );
   // Not typeable, and not in any identity the explorer links to (pages show them as codes).
   const control = CONTROL.exec(term);

@@ -1,6 +1,6 @@
 import { SignetError } from '../../core/errors.ts';
 import type { ParsedEntry } from '../../core/rekor/index.ts';
-import { MAX_SEARCH_KEY, MAX_SEARCH_KEYS } from '../../log/index.ts';
+import { MAX_SEARCH_KEYS } from '../../log/index.ts';
 import type { AppendResult } from '../../log/types.ts';
 import type { Shard } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
@@ -30,10 +30,9 @@ export async function admit(
   }
   const req: Parameters<Shard['engine']['append']>[0] = {
     leaf: parsed.body,
-    // keys beyond the engine's limits are dropped rather than refusing the entry
-    searchKeys: parsed.searchKeys
-      .filter((k) => k.length <= MAX_SEARCH_KEY)
-      .slice(0, MAX_SEARCH_KEYS),
+    // Keys beyond the engine's limits are dropped rather than refusing the entry (the engine
+    // leaves out those no store can hold: log/search-key.ts).
+    searchKeys: parsed.searchKeys.slice(0, MAX_SEARCH_KEYS),
   };
   if (parsed.attestation) req.extra = parsed.attestation;
   return shard.engine.append(req);

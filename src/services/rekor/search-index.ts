@@ -14,7 +14,6 @@ import { emailSearchKey, identitySearchKey } from '../../core/rekor/verifier.ts'
 import { identityView, type IdentityView } from '../../core/x509/identity-view.ts';
 import { decodeEntryBundle } from '../../core/tiles/tiles.ts';
 import { TILE_WIDTH } from '../../core/tiles/paths.ts';
-import { MAX_SEARCH_KEY } from '../../log/index.ts';
 import type { LogEngine, SearchKeyChange } from '../../log/types.ts';
 
 /** Stored under index 0 once a log's identity keys are in today's form. */
@@ -40,11 +39,8 @@ export function identityKeyChange(leaf: Uint8Array): Omit<SearchKeyChange, 'inde
       before.add(identitySearchKey(s.value.toLowerCase()));
     } else before.add(identitySearchKey(s.value));
   }
-  const fits = (k: string) => k.length <= MAX_SEARCH_KEY;
-  return {
-    remove: [...before].filter((k) => !now.has(k)),
-    add: [...now].filter(fits),
-  };
+  // Keys no store can hold are left out by the engine, as on admission.
+  return { remove: [...before].filter((k) => !now.has(k)), add: [...now] };
 }
 
 /** Brings a log's identity keys to today's form unless marked done; returns entries changed. */

@@ -112,5 +112,14 @@ describe('identities holding spaces', () => {
     assert.equal(MAX_TERM_LENGTH, 1015);
     const long = await search('x'.repeat(MAX_TERM_LENGTH + 1));
     assert.equal(long.status, 400);
+    // Fewer characters, more bytes than an index row takes (3 bytes each).
+    const wide = await fetch(
+      `${stack.url}/explorer/api/search?q=${encodeURIComponent('中'.repeat(700))}`,
+    );
+    assert.equal(wide.status, 400);
+    assert.match(
+      await wide.text(),
+      /q: is 2100 bytes long in UTF-8; a search term is at most 2039/,
+    );
   });
 });
