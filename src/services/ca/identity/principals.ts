@@ -3,6 +3,7 @@ import { SignetError, quoteInput } from '../../../core/errors.ts';
 import type { CiProviderMetadata, IssuerConfig, IssuerEntry } from './config.ts';
 import { compileTemplate, type CompiledTemplate, TemplateError } from './template.ts';
 import type { FulcioExtensionValues, Principal } from './types.ts';
+import { FULCIO_EXTENSION_NAMES } from '../../../core/x509/fulcio-extensions.ts';
 
 /**
  * Issuer type -> Principal, as Fulcio derives it (fulcio:pkg/identity/<type>/principal.go,
@@ -198,7 +199,52 @@ export function ciPrincipal(
   };
 }
 
+/** C0 and C1 controls and DEL (explorer/query.ts refuses them in a search term too). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+/**
+ * Refuses a principal whose certificate text holds what no identity does: a control character
+ * (a NUL ends the name for C readers, and what each reader shows, stores or matches differs)
+ * or a lone surrogate (no Unicode text: written as U+FFFD, the certificate would name another
+ * identity than the token). The SAN's forms that are IA5Strings are held to printable ASCII
+ * where the certificate is built (core/x509/build.ts).
+ */
+function checkText(p: Principal): Principal {
+  const texts: Array<[string, string]> = [
+    [`${p.san.type} identity`, p.san.value],
+    ...Object.entries(p.extensions).map(([arc, v]): [string, string] => [
+      `value of extension 1.3.6.1.4.1.57264.1.${arc} (${FULCIO_EXTENSION_NAMES[Number(arc)]})`,
+      v ?? '',
+    ]),
+  ];
+  for (const [what, v] of texts) {
+    const c = CONTROL.exec(v);
+    if (c)
+      throw fail(
+        'TOKEN_CLAIMS',
+        `the ${what} from the token, ${quoteInput(v)}, holds the control character U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; a certificate names none`,
+      );
+    if (!v.isWellFormed())
+      throw fail(
+        'TOKEN_CLAIMS',
+        `the ${what} from the token, ${quoteInput(v)}, is not Unicode text (it holds a lone surrogate)`,
+      );
+  }
+  return p;
+}
+
 export function principalFor(
+  entry: IssuerEntry,
+  config: IssuerConfig,
+  iss: string,
+  claims: Claims,
+  sub: string,
+): Principal {
+  return checkText(principalOf(entry, config, iss, claims, sub));
+}
+
+function principalOf(
   entry: IssuerEntry,
   config: IssuerConfig,
   iss: string,
