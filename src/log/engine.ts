@@ -37,7 +37,7 @@ import type {
   SequenceTx,
   TreeState,
 } from './storage/types.ts';
-import { MAX_SEARCH_KEY, storedSearchKey } from './search-key.ts';
+import { storedSearchKey } from './search-key.ts';
 
 export interface EngineOptions {
   storage: LogStorage;
@@ -570,10 +570,10 @@ export class TileLog implements LogEngine {
   }
 
   search(key: string): Promise<number[]> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_SEARCH_KEY)
-      return Promise.reject(invalid('key', `must be a string of 1..${MAX_SEARCH_KEY} characters`));
+    if (typeof key !== 'string' || key.length === 0)
+      return Promise.reject(invalid('key', 'must be a non-empty string'));
     const stored = storedSearchKey(key);
-    // No entry is indexed under a key that cannot be stored.
+    // No entry is indexed under a key that cannot be stored (too long, not Unicode text).
     return stored === undefined ? Promise.resolve([]) : this.#storage.search(stored);
   }
 

@@ -28,7 +28,10 @@ export interface AppendRequest {
    * returns the first entry with `duplicate: true` and stores nothing.
    */
   dedupeKey?: Uint8Array;
-  /** Search keys stored atomically with the entry (e.g. `sha256:<hex>`, `email:a@b`). */
+  /**
+   * Search keys stored atomically with the entry (e.g. `sha256:<hex>`, `email:a@b`). A key no
+   * store can hold (search-key.ts: too long, not Unicode text) is left out of the index.
+   */
   searchKeys?: string[];
   /** Opaque side data stored with the entry but not logged (e.g. an attestation payload). */
   extra?: Uint8Array;
@@ -70,7 +73,7 @@ export interface LogEngine {
   tile(level: number, index: number, width?: number): Promise<Uint8Array | undefined>;
   /** tlog-tiles entry bundle bytes (u16 length-prefixed entries). */
   entryBundle(index: number, width?: number): Promise<Uint8Array | undefined>;
-  /** Indices of entries stored under a search key, ascending. */
+  /** Indices of entries stored under a search key, ascending (none for a key no store holds). */
   search(key: string): Promise<number[]>;
   /** Change stored entries' search keys (an index migration of the service that wrote them). */
   updateSearchKeys(changes: SearchKeyChange[]): Promise<void>;
