@@ -12,9 +12,10 @@
  * key is stored as it is, so keys stored before this form existed keep their form (PostgreSQL
  * never held a U+0000; SQLite's are rewritten once, sqlite-schema.ts). Distinct keys have
  * distinct stored forms: only escaped ones start with U+0001, and the escape reads back
- * exactly (left to right, U+0001 and the character after it are one). A key that is not well-formed, longer than MAX_SEARCH_KEY
- * characters, or whose stored form is longer than MAX_STORED_KEY_BYTES in UTF-8 has no stored
- * form: it is not indexed, and a search by it finds nothing.
+ * exactly (left to right, U+0001 and the character after it are one). A key that is not
+ * well-formed, longer than MAX_SEARCH_KEY characters, or whose stored form is longer than
+ * MAX_STORED_KEY_BYTES in UTF-8 has no stored form: it is not indexed (the entry is still
+ * logged), and a search by it finds nothing.
  */
 
 /** Longest search key, in characters (UTF-16 code units). */
