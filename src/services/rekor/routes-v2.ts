@@ -14,6 +14,7 @@ import { hashKey, searchLog, searchOperator } from './search.ts';
 import type { Shard, Shards } from './shards.ts';
 import type { VerifyQueue } from './verify-queue.ts';
 import { allowedMethods } from '../http/allowed-methods.ts';
+import { readBodiesAsJson } from '../http/json-body.ts';
 
 /**
  * Rekor v2 write API (rekor-tiles; servers.md §3.1-3.2) and Signet's v2 search extension.
@@ -43,45 +44,50 @@ export async function registerV2Routes(app: FastifyInstance, ctx: V2Context): Pr
   const { shards, queue } = ctx;
 
   const write = { bodyLimit: ctx.bodyLimit, config: GRPC_GATEWAY_ROUTE };
-  app.post('/api/v2/log/entries', write, async (req, reply) => {
-    const parsed = parseCreateEntryRequestV2(req.body);
-    const shard = ctx.shard ?? shards.current;
-    let result;
-    try {
-      result = await admit(shard, parsed, queue, 'hashedRekordRequestV002.signature.content');
-    } catch (e) {
-      // RFC 9110 §15.5.6: a 405 lists what the resource still allows (a frozen shard is read,
-      // never written; an empty Allow says nothing is served at this path).
-      if (e instanceof SignetError && e.code === 'LOG_FROZEN') {
-        reply.header(
-          'allow',
-          allowedMethods(app, req.url)
-            .filter((m) => m !== 'POST')
-            .join(', '),
-        );
-        return sendError(reply, e, 405);
+  // rekor-tiles' grpc-gateway reads a body of any media type as JSON (curl -d sends a form type);
+  // Rekor v1, go-swagger, does not: the write route gets that parser in a scope of its own.
+  await app.register(async (scope) => {
+    readBodiesAsJson(scope);
+    scope.post('/api/v2/log/entries', write, async (req, reply) => {
+      const parsed = parseCreateEntryRequestV2(req.body);
+      const shard = ctx.shard ?? shards.current;
+      let result;
+      try {
+        result = await admit(shard, parsed, queue, 'hashedRekordRequestV002.signature.content');
+      } catch (e) {
+        // RFC 9110 §15.5.6: a 405 lists what the resource still allows (a frozen shard is read,
+        // never written; an empty Allow says nothing is served at this path).
+        if (e instanceof SignetError && e.code === 'LOG_FROZEN') {
+          reply.header(
+            'allow',
+            allowedMethods(app, req.url)
+              .filter((m) => m !== 'POST')
+              .join(', '),
+          );
+          return sendError(reply, e, 405);
+        }
+        throw e;
       }
-      throw e;
-    }
-    if (result.duplicate) {
-      reply.header('x-log-index', String(result.index));
-      return sendError(
-        reply,
-        new SignetError(
-          'conflict',
-          'DUPLICATE_ENTRY',
-          `an equivalent entry already exists in the log at index ${result.index}`,
-        ),
-      );
-    }
-    const entry = {
-      index: result.index,
-      leaf: parsed.body,
-      leafHash: result.leafHash,
-      integratedTime: result.integratedTime,
-    };
-    const tle = await shard.v2Entry(entry, result.checkpoint, parsed.kind, parsed.apiVersion);
-    return reply.code(201).type('application/json').send(JSON.stringify(tle));
+      if (result.duplicate) {
+        reply.header('x-log-index', String(result.index));
+        return sendError(
+          reply,
+          new SignetError(
+            'conflict',
+            'DUPLICATE_ENTRY',
+            `an equivalent entry already exists in the log at index ${result.index}`,
+          ),
+        );
+      }
+      const entry = {
+        index: result.index,
+        leaf: parsed.body,
+        leafHash: result.leafHash,
+        integratedTime: result.integratedTime,
+      };
+      const tle = await shard.v2Entry(entry, result.checkpoint, parsed.kind, parsed.apiVersion);
+      return reply.code(201).type('application/json').send(JSON.stringify(tle));
+    });
   });
 
   if (ctx.shard) return; // search spans shards: served once, at the service root

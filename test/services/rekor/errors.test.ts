@@ -55,6 +55,27 @@ function assertGrpcError(what: string, a: Answer, status: number, code: number, 
   assert.match(a.body.message as string, message, what);
 }
 
+test('v2 reads a write of any media type as JSON, as grpc-gateway does; v1 keeps its own', async () => {
+  const signer = ecSigner();
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+    const body = hashedRekordV2(signer, Buffer.from(`${type} ${Math.random()}`));
+    const a = await post('/api/v2/log/entries', body, { 'content-type': type });
+    assert.equal(a.status, 201, `${type}: ${JSON.stringify(a.body)}`);
+    assertGrpcError(
+      `${type}, not JSON`,
+      await post('/api/v2/log/entries', '{nope', { 'content-type': type }),
+      400,
+      3,
+      /^request body is not valid JSON/,
+    );
+  }
+  // Rekor v1 (go-swagger) consumes application/json only.
+  const v1 = await post('/api/v1/log/entries', hashedRekordV1(signer, Buffer.from('v1')), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+  assert.equal(v1.status, 415, JSON.stringify(v1.body));
+});
+
 test('v2 refusals: status, gRPC code and the reason, as rekor-tiles writes them', async () => {
   const signer = ecSigner();
   const good = hashedRekordV2(signer, Buffer.from(`errors ${Math.random()}`));
