@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort as closedPort } from '../helpers/ports.ts';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,15 +23,6 @@ const SAN =
 const ISS = 'https://token.actions.githubusercontent.com';
 const id = ['--certificate-identity', SAN, '--certificate-oidc-issuer', ISS];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-compat-'));
-
-/** A loopback port with nothing listening: any request to it fails at once. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** No trust flags and no network: the default mirror is a closed loopback port, the cache empty. */
 async function noNetworkEnv(): Promise<Record<string, string>> {

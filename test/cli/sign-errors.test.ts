@@ -4,15 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { freePort } from '../helpers/ports.ts';
 
-// a port nobody listens on: bind one, then close it
-const closedPort = await new Promise<number>((resolve) => {
-  const srv = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = (srv.address() as net.AddressInfo).port;
-    srv.close(() => resolve(p));
-  });
-});
+const closedPort = await freePort();
 const down = `http://127.0.0.1:${closedPort}`;
 
 const bin = path.resolve('bin/signet');

@@ -2,19 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../helpers/ports.ts';
 import os from 'node:os';
 import path from 'node:path';
 
 const bin = path.resolve('bin/signet');
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function up(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number> } {
   const child = spawn(bin, ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

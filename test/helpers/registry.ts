@@ -11,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.ts';
 import { clientCertificate, selfSigned } from './tls.ts';
 
 export interface TestRegistry {
@@ -100,17 +101,6 @@ export function registryMissing(): string | undefined {
   if (spawnSync('htpasswd', ['-h']).error)
     return 'htpasswd is not installed (apt-get install apache2-utils)';
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -5,22 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '../../src/services/stack.ts';
+import { freePort } from '../helpers/ports.ts';
 import { tempStack } from '../helpers/stack.ts';
 import { signet, stackToken, verifyWithSigstoreJs } from './sign-helpers.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 test('bundles made before a move to another port and public URL verify with the new trusted root (Signet and sigstore-js)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-move-'));

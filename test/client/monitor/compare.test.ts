@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { closedPort, monitorCli, watchedStack } from './watched-stack.ts';
+import { freePort as closedPort } from '../../helpers/ports.ts';
+import { monitorCli, watchedStack } from './watched-stack.ts';
 
 const cli = (args: string[]) => monitorCli(['--once', ...args]);
 

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { closedPort, monitorCli, watchedStack } from './watched-stack.ts';
+import { freePort as closedPort } from '../../helpers/ports.ts';
+import { monitorCli, watchedStack } from './watched-stack.ts';
 import { onceExitCode } from '../../../src/cli/commands/monitor.ts';
 
 const cli = (args: string[]) => monitorCli(['--once', ...args]);

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { tempStack, stackToken } from '../../helpers/stack.ts';
 import { setupSigning } from '../../../src/client/sign/setup.ts';
@@ -72,13 +71,4 @@ export function monitorCli(
         resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     ),
   );
-}
-
-/** A loopback port nothing listens on (bound, then closed): a log that does not answer. */
-export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }

@@ -199,7 +199,7 @@ export function ciPrincipal(
   };
 }
 
-/** C0 and C1 controls and DEL (explorer/query.ts refuses them in a search term too). */
+/** C0 and C1 controls and DEL (explorer/query.ts refuses C0 and DEL in a search term). */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 
