@@ -87,8 +87,9 @@ export async function postWebhook(
   let wait = opts.backoffMs ?? 500;
   for (let i = 1; i <= attempts; i++) {
     try {
-      // The client's HTTP layer: a deadline, no redirects, an answer read only up to its limit;
-      // its message says what went wrong ("answered HTTP 500: ...", "nothing is listening").
+      // The client's HTTP layer: a deadline, an answer read only up to its limit; its message
+      // says what went wrong ("answered HTTP 500: ...", "nothing is listening"). No redirects:
+      // the alert goes to the URL the operator configured, not where the receiver points it.
       await send(
         {
           service: 'the webhook',
@@ -97,6 +98,7 @@ export async function postWebhook(
           headers,
           body,
           contentType: 'application/json',
+          redirect: 'error',
         },
         { timeoutMs: opts.timeoutMs ?? 10_000, retries: 0 },
       );

@@ -85,8 +85,12 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Largest body to read (default 16 MiB); larger answers are refused, not buffered. */
   maxBytes?: number;
-  /** 'manual': hand 3xx answers to the caller (a registry redirecting a blob to storage). */
-  redirect?: 'error' | 'manual';
+  /**
+   * 3xx answers. 'follow' (the default): followed as Go's http.Client follows them for cosign
+   * and sigstore-go (see followRedirect). 'manual': handed to the caller (a registry
+   * redirecting a blob to storage). 'error': refused.
+   */
+  redirect?: 'follow' | 'error' | 'manual';
   body?: Uint8Array | string;
   contentType?: string;
   accept?: string;
@@ -94,8 +98,20 @@ export interface HttpRequest {
   allow?: number[];
 }
 
-/** Send a request; a network failure, timeout or unexpected status becomes a SignetError. */
+/**
+ * Send a request; a network failure, timeout or unexpected status becomes a SignetError.
+ * Redirects are followed (unless the request says otherwise), each hop with its retries.
+ */
 export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
+  let [current, currentOpts] = [req, opts];
+  for (let hops = 0; ; hops++) {
+    const res = await sendRetrying(current, currentOpts);
+    if (!isFollowed(current, res.status)) return finish(current, res);
+    [current, currentOpts] = followRedirect(current, currentOpts, res, hops);
+  }
+}
+
+async function sendRetrying(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
   const retries = opts.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     const res = await sendOnce(req, opts);
@@ -104,11 +120,76 @@ export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<Ht
       attempt >= retries ||
       req.allow?.includes(res.status)
     )
-      return finish(req, res);
+      return res;
     const wait = retryWait(res.headers.get('retry-after'), attempt);
-    if (opts.deadline !== undefined && Date.now() + wait >= opts.deadline) return finish(req, res);
+    if (opts.deadline !== undefined && Date.now() + wait >= opts.deadline) return res;
     await new Promise((r) => setTimeout(r, wait));
   }
+}
+
+/** Redirects followed for one request: Go's http.Client stops after 10 too. */
+export const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+/** Credentials one origin gave and another must not get (Go drops these across hosts too). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+function isFollowed(req: HttpRequest, status: number): boolean {
+  return (
+    (req.redirect ?? 'follow') === 'follow' &&
+    REDIRECT_STATUSES.includes(status) &&
+    !req.allow?.includes(status)
+  );
+}
+
+/**
+ * The request a redirect asks for (RFC 9110 §15.4), as Go's http.Client makes it for cosign,
+ * sigstore-go and rekor-monitor: a GET or HEAD goes where any redirect points, a 307 or 308
+ * repeats a POST with its body there. Where Go would turn a POST into a GET (301, 302, 303),
+ * which no Sigstore write answers, the error names the new URL instead. Not followed: a
+ * redirect from https to plain http (what was sent over TLS would then go in the clear, an
+ * identity token among it), one without a usable Location, more than MAX_REDIRECTS in a row.
+ * Credentials in the headers go only to the origin they were given for.
+ */
+function followRedirect(
+  req: HttpRequest,
+  opts: HttpOptions,
+  res: HttpResponse,
+  hops: number,
+): [HttpRequest, HttpOptions] {
+  const where = `${req.service} at ${req.url}`;
+  const refused = (why: string) =>
+    new SignetError('unavailable', 'REDIRECT_REFUSED', `${where} ${why}`, {
+      details: { status: res.status },
+    });
+  if (hops >= MAX_REDIRECTS) throw refused(`redirected more than ${MAX_REDIRECTS} times`);
+  const location = res.headers.get('location');
+  if (!location) throw refused(`answered HTTP ${res.status} without a Location to go to`);
+  let next: URL;
+  try {
+    next = new URL(location, req.url);
+  } catch {
+    throw refused(`redirected to "${location}", which is not a URL`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:')
+    throw refused(`redirected to ${next.href}, which is not an http(s) URL`);
+  const from = new URL(req.url);
+  if (from.protocol === 'https:' && next.protocol === 'http:')
+    throw refused(`redirected from https to plain http (${next.href}): refused`);
+  const keepsMethod = req.method === 'GET' || req.method === 'HEAD' || res.status >= 307;
+  if (!keepsMethod)
+    throw refused(
+      `answered HTTP ${res.status}, a redirect to ${next.href} that would turn the ${req.method} into a GET: give that URL instead`,
+    );
+  if (next.origin === from.origin) return [{ ...req, url: next.href }, opts];
+  const strip = (h: Record<string, string> | undefined) =>
+    h &&
+    Object.fromEntries(
+      Object.entries(h).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
+    );
+  return [
+    { ...req, url: next.href, ...(req.headers ? { headers: strip(req.headers)! } : {}) },
+    { ...opts, ...(opts.headers ? { headers: strip(opts.headers)! } : {}) },
+  ];
 }
 
 /** Retry-After in seconds when the server gives one (capped), else 250 ms, 500 ms, ... */
@@ -167,13 +248,8 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
     const tls = tlsOptions(opts, url);
     const request = client.request(url, { method: req.method, headers, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
-      // 3xx the caller did not ask for: a redirect we do not follow (a 304 is asked for).
-      if (
-        status >= 300 &&
-        status < 400 &&
-        req.redirect !== 'manual' &&
-        !req.allow?.includes(status)
-      )
+      // A 3xx is followed by send, or handed to the caller; refused only when asked to be.
+      if (status >= 300 && status < 400 && req.redirect === 'error' && !req.allow?.includes(status))
         return fail(new Error('unexpected redirect'));
       // A HEAD answer's Content-Length is the size of what a GET would send.
       const len = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? '0');

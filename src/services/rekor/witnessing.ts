@@ -202,6 +202,9 @@ export class CheckpointWitnessing {
             contentType: 'text/plain; charset=utf-8',
             allow: [409],
             maxBytes: MAX_ANSWER_BYTES,
+            // The log posts only to the witness the operator configured, never where a
+            // redirect points (a server's requests are not for others to aim).
+            redirect: 'error',
           },
           { deadline, retries: 0 },
         );

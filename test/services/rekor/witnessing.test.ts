@@ -261,6 +261,62 @@ test('a witness that answers without end is cut off at the limit, and the log go
   }
 });
 
+test('a witness that redirects is not followed: the log posts only where it was told', async () => {
+  const http = await import('node:http');
+  const aimed: string[] = [];
+  const elsewhere = http.createServer((req, res) => {
+    aimed.push(req.url!);
+    res.end();
+  });
+  const redirecting = http.createServer((_req, res) => {
+    res.writeHead(307, { location: `http://127.0.0.1:${port(elsewhere)}/add-checkpoint` });
+    res.end();
+  });
+  const port = (s: import('node:http').Server) =>
+    (s.address() as import('node:net').AddressInfo).port;
+  for (const s of [elsewhere, redirecting])
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const warnings: string[] = [];
+  const log = {
+    ...quiet,
+    warn: (m: string, f?: Record<string, unknown>) =>
+      warnings.push(`${m}: ${String(f?.['error'])}`),
+  };
+  const vkey = formatCosignerKey(
+    cosigner('witness.test/redirecting', generateKeyPairSync('ed25519').privateKey),
+  );
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const stack = await startStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-redirecting-witness-')),
+    log,
+    config: {
+      rekor: { witnesses: [{ url: `http://127.0.0.1:${port(redirecting)}`, key: vkey }] },
+    },
+  });
+  try {
+    const bundle = await sign(stack.url);
+    const cp = bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
+    assert.equal(parseNote(cp).signatures.length, 1, 'no cosignature');
+    assert.ok(
+      warnings.some((w) =>
+        /^witness gave no cosignature: cannot reach the witness at .*\/add-checkpoint: unexpected redirect/.test(
+          w,
+        ),
+      ),
+      warnings.join('\n'),
+    );
+    assert.deepEqual(aimed, []);
+  } finally {
+    await stack.close();
+    for (const s of [elsewhere, redirecting]) {
+      s.closeAllConnections();
+      s.close();
+    }
+  }
+});
+
 test('a stack whose data is older than what its witness cosigned (a restored backup) refuses to start', async () => {
   const { dataDir, port, witness } = await stackKeysAndWitness();
   const { startStack } = await import('../../../src/services/stack.ts');
