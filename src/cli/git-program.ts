@@ -19,7 +19,8 @@ import { moduleUrl } from '../core/module-url.ts';
  * a gitsign user's settings are not silently dropped; Signet's own names win when both are set.
  * gitsign's service settings (gitsign.fulcio, rekor, timestampServerURL, issuer, clientID,
  * redirectURL, clientSecretFile, tokenProvider, or GITSIGN_* / SIGSTORE_* in the environment)
- * replace what signet.server's signing config says, as cosign's --fulcio-url etc. do.
+ * replace what signet.server's signing config says, as cosign's --fulcio-url etc. do; when git
+ * verifies, gitsign.fulcioRoot and timestampCertChain replace the trusted root's CAs and TSAs.
  * `signet-gitsign verify` and `verify-tag` are gitsign's commands of those names (signet
  * verify-commit, verify-tag), so scripts written for gitsign keep working.
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
@@ -299,6 +300,31 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
   status(sigCreatedStatus(r.certificate, r.signingTime));
 }
 
+/**
+ * gitsign's trust settings, which replace parts of the trusted root as cosign's SIGSTORE_*
+ * files do (gitsign internal/gitsign/trustedroot.go): fulcioRoot, the CA certificates (PEM,
+ * each certificate issued by the next, up to the root), replaces its certificate authorities;
+ * timestampCertChain, the TSA's chain (PEM, its certificate first), its timestamp authorities.
+ * In gitsign's order: GITSIGN_*, SIGSTORE_* (SIGSTORE_ROOT_FILE, cosign's), then git config.
+ */
+function gitsignTrustFiles(io: Io, cfg: Map<string, string>) {
+  const fulcio = setting(io, cfg, [
+    'GITSIGN_FULCIO_ROOT',
+    'SIGSTORE_FULCIO_ROOT',
+    'SIGSTORE_ROOT_FILE',
+    'gitsign.fulcioRoot',
+  ]);
+  const tsa = setting(io, cfg, [
+    'GITSIGN_TIMESTAMP_CERT_CHAIN',
+    'SIGSTORE_TIMESTAMP_CERT_CHAIN',
+    'gitsign.timestampCertChain',
+  ]);
+  return {
+    ...(fulcio ? { fulcio: { file: fulcio.value, name: fulcio.name } } : {}),
+    ...(tsa ? { tsa: { file: tsa.value, name: tsa.name } } : {}),
+  };
+}
+
 /** gitsign's token providers Signet has (spiffe and google are not among them). */
 const TOKEN_PROVIDERS = [
   'interactive',
@@ -440,15 +466,22 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       certificate = undefined;
     }
     const cfg = await gitSettings(io.cwd);
-    const { loadTrustedRoot } = await import('../client/verify/setup.ts');
+    const { loadTrust, trustOverridesFromEnv } = await import('../client/verify/trust.ts');
     const trustedRootFile = cfg.get('signet.trustedroot');
     const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
     defaultTrust = !trustedRootFile && !server;
-    const trustedRoot = await loadTrustedRoot(
-      trustedRootFile
+    const trustedRoot = await loadTrust({
+      ...(trustedRootFile
         ? { trustedRoot: trustedRootFile }
-        : { server, tufRoot: cfg.get('signet.tufroot') },
-    );
+        : { server, tufRoot: cfg.get('signet.tufroot') }),
+      names: {
+        trustedRoot: 'signet.trustedRoot',
+        server: 'signet.server',
+        tufRoot: 'signet.tufRoot',
+      },
+      env: io.env,
+      overrides: { ...trustOverridesFromEnv(io.env), ...gitsignTrustFiles(io, cfg) },
+    });
     const identity = cfg.get('signet.identity');
     const issuer = cfg.get('signet.issuer');
     if (!identity !== !issuer)

@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
@@ -144,6 +145,72 @@ test('verify-commit and verify-tag: --witness-key is required, not ignored; --in
   ]);
   assert.equal(lax.status, 0, lax.stderr);
   assert.match(lax.stderr, /^Verified OK: commit /m);
+});
+
+test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CAs and TSAs git verifies with", async () => {
+  await must(commit('trust settings', { SIGSTORE_ID_TOKEN: token }));
+  const root = (await (await fetch(`${stack.url}/trusted_root.json`)).json()) as {
+    certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }>;
+    timestampAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }>;
+  };
+  const pem = (a: { certChain: { certificates: Array<{ rawBytes: string }> } }) =>
+    a.certChain.certificates
+      .map((c) => `-----BEGIN CERTIFICATE-----\n${c.rawBytes}\n-----END CERTIFICATE-----\n`)
+      .join('');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-gitsign-trust-'));
+  const file = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  const stackCa = file('ca.pem', pem(root.certificateAuthorities[0]!));
+  const stackTsa = file('tsa.pem', pem(root.timestampAuthorities[0]!));
+  // Another CA and another TSA, made by OpenSSL: nothing the stack issued chains to them.
+  const { selfSigned } = await import('../helpers/tls.ts');
+  const otherCa = selfSigned(dir, 'DNS:other-ca.test', 'other-ca').cert;
+  const { startOpensslTsa } = await import('../helpers/openssl-tsa.ts');
+  const otherTsa = await startOpensslTsa();
+  const verifyHead = (env: Record<string, string> = {}) =>
+    world.git(repo, ['verify-commit', 'HEAD'], env);
+  try {
+    // The stack's own CA and TSA, named by gitsign's settings: the commit verifies.
+    await must(world.git(repo, ['config', 'gitsign.fulcioRoot', stackCa]));
+    await must(world.git(repo, ['config', 'gitsign.timestampCertChain', stackTsa]));
+    await must(verifyHead());
+    // Another CA: the certificate does not chain to it, whatever the stack's trusted root says.
+    await must(world.git(repo, ['config', 'gitsign.fulcioRoot', otherCa]));
+    const ca = await verifyHead();
+    assert.notEqual(ca.status, 0);
+    assert.match(
+      ca.stderr,
+      /^signet: cannot verify: the signing certificate was not issued by a CA of the trusted root/m,
+    );
+    // GITSIGN_FULCIO_ROOT wins over the git config, as in gitsign; SIGSTORE_ROOT_FILE too.
+    await must(verifyHead({ GITSIGN_FULCIO_ROOT: stackCa }));
+    await must(verifyHead({ SIGSTORE_ROOT_FILE: stackCa }));
+    await must(world.git(repo, ['config', 'gitsign.fulcioRoot', stackCa]));
+    // Another TSA: the commit's timestamp is not from an authority it trusts.
+    await must(world.git(repo, ['config', 'gitsign.timestampCertChain', otherTsa.chainFile]));
+    const tsa = await verifyHead();
+    assert.notEqual(tsa.status, 0);
+    assert.match(
+      tsa.stderr,
+      /^signet: cannot verify: RFC 3161 timestamp 1 does not verify: the timestamp was not signed by a timestamp authority of the trusted root/m,
+    );
+    await must(verifyHead({ GITSIGN_TIMESTAMP_CERT_CHAIN: stackTsa }));
+    // A file that is not there is named by the setting that gave it.
+    await must(
+      world.git(repo, ['config', 'gitsign.timestampCertChain', path.join(dir, 'gone.pem')]),
+    );
+    const gone = await verifyHead();
+    assert.notEqual(gone.status, 0);
+    assert.match(gone.stderr, /^signet: cannot verify: gitsign\.timestampCertChain: .*gone\.pem/m);
+  } finally {
+    await otherTsa.close();
+    await must(world.git(repo, ['config', '--unset', 'gitsign.fulcioRoot']));
+    await must(world.git(repo, ['config', '--unset', 'gitsign.timestampCertChain']));
+  }
+  await must(verifyHead());
 });
 
 test('git verify-commit: signet.identity without signet.issuer is refused, not ignored', async () => {

@@ -36,6 +36,8 @@ export interface TrustOptions {
   warn?: (message: string) => void;
   /** How errors name the inputs above (default: the CLI's flags). */
   names?: InputNames<TrustInput>;
+  /** Files replacing parts of the trusted root (default: cosign's SIGSTORE_* variables in env). */
+  overrides?: TrustOverrideFiles;
 }
 
 export type TrustInput = 'trustedRoot' | 'server' | 'tufRoot';
@@ -320,50 +322,66 @@ function defaultRepository(
   };
 }
 
+/** The parts of a trusted root cosign's environment can replace. */
+export type TrustOverride = 'fulcio' | 'rekor' | 'ctfe' | 'tsa';
+
+/** cosign's variable for each part (gitsign reads SIGSTORE_ROOT_FILE as its fulcioRoot too). */
+export const TRUST_OVERRIDE_VARIABLES: Record<TrustOverride, string> = {
+  fulcio: 'SIGSTORE_ROOT_FILE',
+  rekor: 'SIGSTORE_REKOR_PUBLIC_KEY',
+  ctfe: 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE',
+  tsa: 'SIGSTORE_TSA_CERTIFICATE_FILE',
+};
+
+/** Files that replace parts of a trusted root, and the setting each came from (for errors). */
+export type TrustOverrideFiles = Partial<Record<TrustOverride, { file: string; name: string }>>;
+
+/** cosign's environment overrides: the files its SIGSTORE_* variables name. */
+export function trustOverridesFromEnv(env: NodeJS.ProcessEnv): TrustOverrideFiles {
+  const out: TrustOverrideFiles = {};
+  for (const [kind, name] of Object.entries(TRUST_OVERRIDE_VARIABLES) as Array<
+    [TrustOverride, string]
+  >) {
+    const file = env[name];
+    if (file) out[kind] = { file, name };
+  }
+  return out;
+}
+
 /**
- * cosign's environment overrides, each replacing one part of the trusted root with the material
- * in a file: SIGSTORE_ROOT_FILE (CA certificates), SIGSTORE_REKOR_PUBLIC_KEY (the log key),
- * SIGSTORE_CT_LOG_PUBLIC_KEY_FILE (the CT log key), SIGSTORE_TSA_CERTIFICATE_FILE (TSA chain).
+ * Each part of the trusted root a file is given for, replaced with the material in it, as
+ * cosign replaces them: CA certificates (SIGSTORE_ROOT_FILE), the log key
+ * (SIGSTORE_REKOR_PUBLIC_KEY), the CT log key (SIGSTORE_CT_LOG_PUBLIC_KEY_FILE), the TSA chain
+ * (SIGSTORE_TSA_CERTIFICATE_FILE). Errors name the setting the file came from.
  */
 export async function applyTrustOverrides(
   json: unknown,
-  env: NodeJS.ProcessEnv = process.env,
+  overrides: TrustOverrideFiles,
 ): Promise<unknown> {
-  const vars = {
-    fulcio: env.SIGSTORE_ROOT_FILE,
-    rekor: env.SIGSTORE_REKOR_PUBLIC_KEY,
-    ctfe: env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE,
-    tsa: env.SIGSTORE_TSA_CERTIFICATE_FILE,
-  };
-  if (!Object.values(vars).some(Boolean)) return json;
-  const names = {
-    fulcio: 'SIGSTORE_ROOT_FILE',
-    rekor: 'SIGSTORE_REKOR_PUBLIC_KEY',
-    ctfe: 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE',
-    tsa: 'SIGSTORE_TSA_CERTIFICATE_FILE',
-  } as const;
-  const { createTrustedRoot } = await import('../sign/trusted-root-create.ts');
+  if (Object.keys(overrides).length === 0) return json;
+  const { composeTrustedRoot } = await import('../sign/trusted-root-create.ts');
   const start = '1970-01-01T00:00:00Z';
-  const spec = (kind: keyof typeof vars) =>
-    vars[kind]
-      ? [
-          kind === 'fulcio' || kind === 'tsa'
-            ? `url=env:${names[kind]},certificate-chain=${kind},start-time=${start}`
-            : `url=env:${names[kind]},public-key=${kind},start-time=${start}`,
-        ]
-      : [];
-  const made = createTrustedRoot(
-    { fulcio: spec('fulcio'), rekor: spec('rekor'), ctfe: spec('ctfe'), tsa: spec('tsa') },
-    {
-      read: (which) => {
-        const kind = which as keyof typeof vars;
-        return readSmall(vars[kind]!, names[kind]);
-      },
-    },
+  const chain = (kind: 'fulcio' | 'tsa') => {
+    const o = overrides[kind];
+    if (!o) return [];
+    const url = `env:${o.name}`;
+    return [
+      kind === 'tsa'
+        ? { url, chainFile: o.file, field: o.name, start, leafFirst: true }
+        : { url, chainFile: o.file, field: o.name, start },
+    ];
+  };
+  const log = (kind: 'rekor' | 'ctfe') => {
+    const o = overrides[kind];
+    return o ? [{ url: `env:${o.name}`, keyFile: o.file, field: o.name, start }] : [];
+  };
+  const made = composeTrustedRoot(
+    { fulcio: chain('fulcio'), tsa: chain('tsa'), rekor: log('rekor'), ctfe: log('ctfe') },
+    { read: (file, field) => readSmall(file, field) },
   );
   const out = { ...(json as Record<string, unknown>) };
-  if (vars.fulcio) out.certificateAuthorities = made.certificateAuthorities;
-  if (vars.rekor) {
+  if (overrides.fulcio) out.certificateAuthorities = made.certificateAuthorities;
+  if (overrides.rekor) {
     // A key the root already lists keeps that log's URL: checkpoints name their log by it
     // (the origin check in verify/tlog.ts), and a file holds only the key.
     const known = new Map(
@@ -377,15 +395,18 @@ export async function applyTrustOverrides(
       return url ? { ...t, baseUrl: url } : t;
     });
   }
-  if (vars.ctfe) out.ctlogs = made.ctlogs;
-  if (vars.tsa) out.timestampAuthorities = made.timestampAuthorities;
+  if (overrides.ctfe) out.ctlogs = made.ctlogs;
+  if (overrides.tsa) out.timestampAuthorities = made.timestampAuthorities;
   return out;
 }
 
 /** The trusted root, parsed: from the options' source, with the environment's overrides. */
 export async function loadTrust(o: TrustOptions): Promise<TrustedRoot> {
   const { json, from } = await trustedRootJson(o);
-  const withOverrides = await applyTrustOverrides(json, o.env ?? process.env);
+  const withOverrides = await applyTrustOverrides(
+    json,
+    o.overrides ?? trustOverridesFromEnv(o.env ?? process.env),
+  );
   const { parseTrustedRoot } = await import('../../bundle/trusted-root.ts');
   try {
     return parseTrustedRoot(withOverrides);
