@@ -29,6 +29,7 @@ import { moduleUrl } from '../core/module-url.ts';
 import type { SignetError } from '../core/errors.ts';
 import { errorLine } from './errors.ts';
 import { isEntry } from './entry.ts';
+import { gitsignTrustFiles, parseGitConfigList, settingLookup } from './gitsign-trust.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 interface Io {
@@ -103,15 +104,9 @@ async function readAll(s: NodeJS.ReadableStream): Promise<Uint8Array> {
 async function gitSettings(cwd: string): Promise<Map<string, string>> {
   const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve) => {
-    execFile('git', ['config', '--get-regexp', '^(signet|gitsign)\\.'], { cwd }, (err, stdout) => {
-      const m = new Map<string, string>();
-      if (!err)
-        for (const line of stdout.split('\n')) {
-          const sp = line.indexOf(' ');
-          if (sp > 0) m.set(line.slice(0, sp).toLowerCase(), line.slice(sp + 1));
-        }
-      resolve(m);
-    });
+    execFile('git', ['config', '--get-regexp', '^(signet|gitsign)\\.'], { cwd }, (err, stdout) =>
+      resolve(parseGitConfigList(err ? '' : stdout)),
+    );
   });
 }
 
@@ -124,11 +119,7 @@ function setting(
   cfg: Map<string, string>,
   names: string[],
 ): { name: string; value: string } | undefined {
-  for (const name of names) {
-    const value = name.includes('.') ? cfg.get(name.toLowerCase()) : io.env[name];
-    if (value !== undefined && value !== '') return { name, value };
-  }
-  return undefined;
+  return settingLookup(io.env, cfg)(names);
 }
 
 function flag(io: Io, cfg: Map<string, string>, names: string[], dflt: boolean): boolean {
@@ -300,31 +291,6 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
   status(sigCreatedStatus(r.certificate, r.signingTime));
 }
 
-/**
- * gitsign's trust settings, which replace parts of the trusted root as cosign's SIGSTORE_*
- * files do (gitsign internal/gitsign/trustedroot.go): fulcioRoot, the CA certificates (PEM,
- * each certificate issued by the next, up to the root), replaces its certificate authorities;
- * timestampCertChain, the TSA's chain (PEM, its certificate first), its timestamp authorities.
- * In gitsign's order: GITSIGN_*, SIGSTORE_* (SIGSTORE_ROOT_FILE, cosign's), then git config.
- */
-function gitsignTrustFiles(io: Io, cfg: Map<string, string>) {
-  const fulcio = setting(io, cfg, [
-    'GITSIGN_FULCIO_ROOT',
-    'SIGSTORE_FULCIO_ROOT',
-    'SIGSTORE_ROOT_FILE',
-    'gitsign.fulcioRoot',
-  ]);
-  const tsa = setting(io, cfg, [
-    'GITSIGN_TIMESTAMP_CERT_CHAIN',
-    'SIGSTORE_TIMESTAMP_CERT_CHAIN',
-    'gitsign.timestampCertChain',
-  ]);
-  return {
-    ...(fulcio ? { fulcio: { file: fulcio.value, name: fulcio.name } } : {}),
-    ...(tsa ? { tsa: { file: tsa.value, name: tsa.name } } : {}),
-  };
-}
-
 /** gitsign's token providers Signet has (spiffe and google are not among them). */
 const TOKEN_PROVIDERS = [
   'interactive',
@@ -480,7 +446,10 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
         tufRoot: 'signet.tufRoot',
       },
       env: io.env,
-      overrides: { ...trustOverridesFromEnv(io.env), ...gitsignTrustFiles(io, cfg) },
+      overrides: {
+        ...trustOverridesFromEnv(io.env),
+        ...gitsignTrustFiles(settingLookup(io.env, cfg)),
+      },
     });
     const identity = cfg.get('signet.identity');
     const issuer = cfg.get('signet.issuer');

@@ -172,15 +172,37 @@ test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CA
   const otherTsa = await startOpensslTsa();
   const verifyHead = (env: Record<string, string> = {}) =>
     world.git(repo, ['verify-commit', 'HEAD'], env);
+  // gitsign's own verify command reads them too.
+  const gitsignVerify = () =>
+    run(
+      PROGRAM,
+      [
+        'verify',
+        '--certificate-identity',
+        'dev@signet.local',
+        '--certificate-oidc-issuer',
+        `${stack.url}/oidc`,
+        'HEAD',
+      ],
+      repo,
+      world.env,
+    );
   try {
     // The stack's own CA and TSA, named by gitsign's settings: the commit verifies.
     await must(world.git(repo, ['config', 'gitsign.fulcioRoot', stackCa]));
     await must(world.git(repo, ['config', 'gitsign.timestampCertChain', stackTsa]));
     await must(verifyHead());
+    await must(gitsignVerify());
     // Another CA: the certificate does not chain to it, whatever the stack's trusted root says.
     await must(world.git(repo, ['config', 'gitsign.fulcioRoot', otherCa]));
     const ca = await verifyHead();
     assert.notEqual(ca.status, 0);
+    const gitsignCa = await gitsignVerify();
+    assert.notEqual(gitsignCa.status, 0);
+    assert.match(
+      gitsignCa.stderr,
+      /the signing certificate was not issued by a CA of the trusted root/,
+    );
     assert.match(
       ca.stderr,
       /^signet: cannot verify: the signing certificate was not issued by a CA of the trusted root/m,
@@ -204,6 +226,9 @@ test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CA
     );
     const gone = await verifyHead();
     assert.notEqual(gone.status, 0);
+    const gitsignGone = await gitsignVerify();
+    assert.notEqual(gitsignGone.status, 0);
+    assert.match(gitsignGone.stderr, /gitsign\.timestampCertChain: .*gone\.pem/);
     assert.match(gone.stderr, /^signet: cannot verify: gitsign\.timestampCertChain: .*gone\.pem/m);
   } finally {
     await otherTsa.close();

@@ -68,6 +68,26 @@ async function withServer<T extends VerifyFlags>(flags: T): Promise<T> {
   return flags;
 }
 
+/**
+ * As gitsign's `verify`, gitsign's trust settings (fulcioRoot, timestampCertChain, from the
+ * environment or the repository's git config) replace the trusted root's CAs and TSAs, with
+ * cosign's SIGSTORE_* files.
+ */
+async function gitsignOverrides() {
+  const { git } = await import('../../client/git/repo.ts');
+  const { trustOverridesFromEnv } = await import('../../client/verify/trust.ts');
+  const { gitsignTrustFiles, parseGitConfigList, settingLookup } =
+    await import('../gitsign-trust.ts');
+  const config = await git(process.cwd(), ['config', '--get-regexp', '^gitsign\\.']).then(
+    (b) => parseGitConfigList(b.toString()),
+    () => new Map<string, string>(),
+  );
+  return {
+    ...trustOverridesFromEnv(process.env),
+    ...gitsignTrustFiles(settingLookup(process.env, config)),
+  };
+}
+
 /** The trust and policy for git verification, from the flags (and git config for the server). */
 async function gitTrust(flags: GitVerifyFlags) {
   const { signerPolicy, loadTrustedRoot, witnessPolicy } =
@@ -75,7 +95,11 @@ async function gitTrust(flags: GitVerifyFlags) {
   const policy = await signerPolicy(flags);
   const witnesses = await witnessPolicy(flags);
   await withServer(flags);
-  const trustedRoot = await loadTrustedRoot(flags);
+  const trustedRoot = await loadTrustedRoot(
+    flags,
+    process.env,
+    flags.gitsignSummary ? await gitsignOverrides() : undefined,
+  );
   const { rekorSearch } = await import('../../client/git/commits.ts');
   return {
     trustedRoot,

@@ -21,6 +21,7 @@ import { bundleBeside, refuseOneFileFlags, refuseRepeats, STDIN } from '../many-
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
+import type { TrustOverrideFiles } from './trust.ts';
 import type { Artifact, SignerPolicy, VerificationResult, VerifyOptions } from './verifier.ts';
 const fs = process.getBuiltinModule('node:fs');
 
@@ -173,6 +174,7 @@ export async function parseBundleText(text: string, name: string, field?: string
 export async function loadTrustedRoot(
   flags: Pick<VerifyFlags, 'trustedRoot' | 'server' | 'tufRoot' | 'offline'>,
   env: NodeJS.ProcessEnv = process.env,
+  overrides?: TrustOverrideFiles,
 ): Promise<TrustedRoot> {
   const { loadTrust } = await import('./trust.ts');
   return loadTrust({
@@ -181,6 +183,7 @@ export async function loadTrustedRoot(
     tufRoot: flags.tufRoot,
     offline: flags.offline,
     env,
+    ...(overrides ? { overrides } : {}),
   });
 }
 
