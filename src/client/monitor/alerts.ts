@@ -45,7 +45,22 @@ export interface LogAlert {
   seen: { size: number; rootHash: string } | undefined;
 }
 
-export type Alert = IdentityAlert | LogAlert;
+/**
+ * An entry the log holds that could not be read as its kind says (rekor-monitor notifies these
+ * too, as failed entries): a log should admit no such body, so it is an anomaly to look at,
+ * never silently passed over. Entries of kinds Signet does not read are not alerts.
+ */
+export interface EntryAlert {
+  type: 'entry';
+  id: string;
+  log: string;
+  logIndex: number;
+  /** What is wrong with it. */
+  error: string;
+  entryUrl: string;
+}
+
+export type Alert = IdentityAlert | LogAlert | EntryAlert;
 
 export function alertId(...parts: Array<string | number>): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);

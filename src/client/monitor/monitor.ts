@@ -507,8 +507,17 @@ export class Monitor {
                     matches: m.matches,
                     entryUrl: src.entryUrl(i),
                   });
-              } catch {
-                unreadable++;
+              } catch (e) {
+                if (e instanceof SignetError && e.kind === 'unsupported') unreadable++;
+                else
+                  found.push({
+                    type: 'entry',
+                    id: alertId(src.url, i, 'unreadable'),
+                    log: src.url,
+                    logIndex: src.firstIndex + i,
+                    error: e instanceof Error ? e.message : String(e),
+                    entryUrl: src.entryUrl(i),
+                  });
               }
             }
             i++;

@@ -16,7 +16,8 @@
  *  - the certificate string is strict base64 (core/rekor/entry-facts.ts refuses others: such an entry is
  *    unreadable, never a match).
  * An entry that fails these conditions is parsed in full, as before; the test only ever skips
- * entries that the full match would not report.
+ * entries that cannot name a watched value. So an entry that cannot be read is an alert
+ * (monitor.ts) when it may name one: one that cannot is none of this config's business.
  */
 import type { MonitorConfig, ValueMatcher } from './config.ts';
 

@@ -5,7 +5,7 @@
  * certificates of its signers, and (on demand) the artifact digest. The monitor matches
  * identities with it; the Rekor service re-derives identity search keys with it.
  */
-import { invalid } from '../errors.ts';
+import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 
 /** What one entry records: its kind, the keys/certificates that signed it, the artifact. */
@@ -85,6 +85,15 @@ function signatureEntryFacts(kind: string, spec: unknown): EntryFacts {
   };
 }
 
+/**
+ * A well-formed entry of a kind (or key format) these facts are not read from: `unsupported`,
+ * where a body that does not have its kind's shape is `invalid-input` (a monitor tells the two
+ * apart: the second is an anomaly in the log, the first only a limit of Signet).
+ */
+function notRead(field: string, message: string): SignetError {
+  return new SignetError('unsupported', 'UNSUPPORTED_KIND', message, { field });
+}
+
 /** Facts of a Rekor entry body (canonical JSON). Throws for bodies it cannot read. */
 export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
   let body: unknown;
@@ -111,7 +120,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
     case 'rekord/0.0.1': {
       const format = at(spec, 'signature', 'format');
       if (format !== 'x509')
-        throw invalid('spec.signature.format', `${String(format)} keys are not read (only x509)`);
+        throw notRead('spec.signature.format', `${String(format)} keys are not read (only x509)`);
       return signatureEntryFacts(kind, spec);
     }
     case 'intoto/0.0.1':
@@ -158,7 +167,7 @@ export function rekorEntryFacts(leaf: Uint8Array): EntryFacts {
       };
     }
     default:
-      throw invalid(
+      throw notRead(
         'entry',
         `kind ${kind} is not one the monitor reads (hashedrekord, dsse, intoto, rekord x509)`,
       );
