@@ -219,25 +219,36 @@ test('Rekor v1 checkpoints are witnessed too, in every shard: signedTreeHead and
   }
 });
 
-test('a witness that answers without end is cut off at the limit, and the log goes on', async () => {
-  // A "witness" that streams its answer forever: the log must not buffer it.
-  const endless = await endlessServer('text/plain');
+/**
+ * A stack whose log asks the witness at `url` (a key of its own, which the witness never
+ * signs with), and the warnings its log gave.
+ */
+async function stackWithWitness(name: string, url: string, rekor: Record<string, unknown> = {}) {
   const warnings: string[] = [];
   const log = {
     ...quiet,
     warn: (m: string, f?: Record<string, unknown>) =>
       warnings.push(`${m}: ${String(f?.['error'])}`),
   };
-  const vkey = formatCosignerKey(
-    cosigner('witness.test/endless', generateKeyPairSync('ed25519').privateKey),
+  const key = formatCosignerKey(
+    cosigner(`witness.test/${name}`, generateKeyPairSync('ed25519').privateKey),
   );
   const { startStack } = await import('../../../src/services/stack.ts');
   const stack = await startStack({
     port: 0,
     host: '127.0.0.1',
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-endless-witness-')),
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), `signet-${name}-witness-`)),
     log,
-    config: { rekor: { witnesses: [{ url: endless.url, key: vkey }], witnessTimeoutMs: 10_000 } },
+    config: { rekor: { witnesses: [{ url, key }], ...rekor } },
+  });
+  return { stack, warnings };
+}
+
+test('a witness that answers without end is cut off at the limit, and the log goes on', async () => {
+  // A "witness" that streams its answer forever: the log must not buffer it.
+  const endless = await endlessServer('text/plain');
+  const { stack, warnings } = await stackWithWitness('endless', endless.url, {
+    witnessTimeoutMs: 10_000,
   });
   try {
     const t0 = Date.now();
@@ -276,25 +287,10 @@ test('a witness that redirects is not followed: the log posts only where it was 
     (s.address() as import('node:net').AddressInfo).port;
   for (const s of [elsewhere, redirecting])
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const warnings: string[] = [];
-  const log = {
-    ...quiet,
-    warn: (m: string, f?: Record<string, unknown>) =>
-      warnings.push(`${m}: ${String(f?.['error'])}`),
-  };
-  const vkey = formatCosignerKey(
-    cosigner('witness.test/redirecting', generateKeyPairSync('ed25519').privateKey),
+  const { stack, warnings } = await stackWithWitness(
+    'redirecting',
+    `http://127.0.0.1:${port(redirecting)}`,
   );
-  const { startStack } = await import('../../../src/services/stack.ts');
-  const stack = await startStack({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-redirecting-witness-')),
-    log,
-    config: {
-      rekor: { witnesses: [{ url: `http://127.0.0.1:${port(redirecting)}`, key: vkey }] },
-    },
-  });
   try {
     const bundle = await sign(stack.url);
     const cp = bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint!;
