@@ -87,10 +87,11 @@ export interface HttpRequest {
   maxBytes?: number;
   /**
    * 3xx answers. 'follow' (the default): followed as Go's http.Client follows them for cosign
-   * and sigstore-go (see followRedirect). 'manual': handed to the caller (a registry
-   * redirecting a blob to storage). 'error': refused.
+   * and sigstore-go (see followRedirect). 'same-origin': followed only within the URL's origin
+   * (a server's own requests, which a redirect must not aim elsewhere). 'manual': handed to the
+   * caller (a registry redirecting a blob to storage). 'error': refused.
    */
-  redirect?: 'follow' | 'error' | 'manual';
+  redirect?: 'follow' | 'same-origin' | 'error' | 'manual';
   body?: Uint8Array | string;
   contentType?: string;
   accept?: string;
@@ -134,8 +135,9 @@ const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 function isFollowed(req: HttpRequest, status: number): boolean {
+  const mode = req.redirect ?? 'follow';
   return (
-    (req.redirect ?? 'follow') === 'follow' &&
+    (mode === 'follow' || mode === 'same-origin') &&
     REDIRECT_STATUSES.includes(status) &&
     !req.allow?.includes(status)
   );
@@ -181,6 +183,8 @@ function followRedirect(
       `answered HTTP ${res.status}, a redirect to ${next.href} that would turn the ${req.method} into a GET: give that URL instead`,
     );
   if (next.origin === from.origin) return [{ ...req, url: next.href }, opts];
+  if (req.redirect === 'same-origin')
+    throw refused(`redirected to another origin (${next.origin}): refused`);
   const strip = (h: Record<string, string> | undefined) =>
     h &&
     Object.fromEntries(

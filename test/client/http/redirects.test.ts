@@ -253,3 +253,31 @@ test('a 3xx the caller handles itself (allow) is handed to it, not followed', as
     ['/a'],
   );
 });
+
+test("redirect: 'same-origin' follows within the origin and refuses another", async () => {
+  const other = await loopback((_q, res) => res.end('{}'));
+  const server = await loopback((req, res) => {
+    if (req.url === '/.well-known/openid-configuration') redirect(res, 302, '/moved');
+    else if (req.url === '/moved') res.end('{"ok":true}');
+    else redirect(res, 302, `${other.url}/keys`);
+  });
+  const ok = await send({
+    service: 'the discovery document',
+    method: 'GET',
+    url: `${server.url}/.well-known/openid-configuration`,
+    redirect: 'same-origin',
+  });
+  assert.equal(Buffer.from(ok.body).toString(), '{"ok":true}');
+  await assert.rejects(
+    send({
+      service: 'the JWKS',
+      method: 'GET',
+      url: `${server.url}/keys`,
+      redirect: 'same-origin',
+    }),
+    refused(
+      /^the JWKS at http:\/\/127\.0\.0\.1:\d+\/keys redirected to another origin \(http:\/\/127\.0\.0\.1:\d+\): refused$/,
+    ),
+  );
+  assert.equal(other.seen.length, 0);
+});

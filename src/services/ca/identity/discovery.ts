@@ -22,9 +22,6 @@ export interface KeySetCacheOptions {
 
 const MAX_BODY = 1024 * 1024;
 
-/** Followed within the issuer's origin (Fulcio's `noRedirectClient` refuses the others). */
-const REDIRECTS = [301, 302, 303, 307, 308];
-
 interface Entry {
   jwks: JSONWebKeySet;
   jwksUri: string;
@@ -122,48 +119,33 @@ export class KeySetCache {
     return u.href;
   }
 
+  /** A JSON document of the issuer's; redirects followed within its origin only (Fulcio's noRedirectClient refuses the others). */
   private async getJson(url: string, issuer: string, what: string): Promise<unknown> {
-    let current = new URL(url);
-    for (let hops = 0; hops <= 3; hops++) {
-      let res: HttpResponse;
-      try {
-        res = await send(
-          {
-            service: `the ${what}`,
-            method: 'GET',
-            url: current.href,
-            accept: 'application/json',
-            redirect: 'manual',
-            allow: REDIRECTS,
-            maxBytes: MAX_BODY,
-          },
-          { timeoutMs: this.timeout, retries: 0 },
-        );
-      } catch (e) {
-        // Unreachable, an error status, too large an answer: the HTTP layer's message says which.
-        throw unreachable(issuer, (e as Error).message);
-      }
-      if (REDIRECTS.includes(res.status)) {
-        const loc = res.headers.get('location');
-        if (!loc) throw unreachable(issuer, `${current.href} redirected without a location`);
-        const next = new URL(loc, current);
-        if (next.origin !== current.origin)
-          throw unreachable(
-            issuer,
-            `the ${what} at ${current.href} redirects to another host (${next.origin}): refused`,
-          );
-        current = next;
-        continue;
-      }
-      if (res.status !== 200)
-        throw unreachable(issuer, `the ${what} at ${current.href} answered HTTP ${res.status}`);
-      try {
-        return parseJsonText(res.body, what, current.href);
-      } catch {
-        throw unreachable(issuer, `the ${what} at ${current.href} is not JSON`);
-      }
+    let res: HttpResponse;
+    try {
+      res = await send(
+        {
+          service: `the ${what}`,
+          method: 'GET',
+          url,
+          accept: 'application/json',
+          redirect: 'same-origin',
+          maxBytes: MAX_BODY,
+        },
+        { timeoutMs: this.timeout, retries: 0 },
+      );
+    } catch (e) {
+      // Unreachable, an error status, too large an answer, a redirect elsewhere: the HTTP
+      // layer's message says which.
+      throw unreachable(issuer, (e as Error).message);
     }
-    throw unreachable(issuer, `too many redirects fetching the ${what}`);
+    if (res.status !== 200)
+      throw unreachable(issuer, `the ${what} at ${url} answered HTTP ${res.status}`);
+    try {
+      return parseJsonText(res.body, what, url);
+    } catch {
+      throw unreachable(issuer, `the ${what} at ${url} is not JSON`);
+    }
   }
 }
 
