@@ -6,7 +6,7 @@ export type SettingLookup = (names: string[]) => { name: string; value: string }
 /**
  * gitsign's trust settings, which replace parts of the trusted root as cosign's SIGSTORE_*
  * files do (gitsign internal/gitsign/trustedroot.go): fulcioRoot, the CA certificates (PEM,
- * each certificate issued by the next, up to the root), replaces its certificate authorities;
+ * roots and intermediates in any order), replaces its certificate authorities;
  * timestampCertChain, the TSA's chain (PEM, its certificate first), its timestamp authorities.
  * In gitsign's order (internal/config/config.go): GITSIGN_*, SIGSTORE_* (SIGSTORE_ROOT_FILE is
  * cosign's), then git config.

@@ -134,3 +134,29 @@ test('SIGSTORE_TSA_CERTIFICATE_FILE replaces the timestamp authorities', () => {
     /timestamp/i,
   );
 });
+
+test('SIGSTORE_ROOT_FILE holds roots and intermediates in any order, as cosign reads it', () => {
+  const rootFile = path.join(C, 'trust-roots/production/trusted_root.json');
+  const root = readRoot(rootFile);
+  const bundle = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
+  const certs = root.certificateAuthorities.flatMap((c) =>
+    c.certChain.certificates.map((x) => pem('CERTIFICATE', x.rawBytes)),
+  );
+  assert.ok(certs.length >= 3, 'public-good: two roots and an intermediate');
+  // Roots first, another deployment's CA among them: the path to the right root is found.
+  const pool = write('pool.pem', [...certs].reverse().join('') + fs.readFileSync(otherCa, 'utf8'));
+  const ok = verify(bundle, rootFile, { SIGSTORE_ROOT_FILE: pool });
+  assert.equal(ok.status, 0, ok.stderr);
+  // Intermediates with no root of theirs in the file: nothing to trust, said by name.
+  const selfSigned = (p: string) => {
+    const x = new X509Certificate(p);
+    return x.subject === x.issuer;
+  };
+  const noRoot = write('no-root.pem', certs.filter((c) => !selfSigned(c)).join(''));
+  const bad = verify(bundle, rootFile, { SIGSTORE_ROOT_FILE: noRoot });
+  assert.notEqual(bad.status, 0);
+  assert.match(
+    bad.stderr,
+    /SIGSTORE_ROOT_FILE: holds no root certificate \(self-signed\) for its certificates to chain to/,
+  );
+});

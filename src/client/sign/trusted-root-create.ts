@@ -8,6 +8,7 @@ import { keyDetailsOf } from '../../core/crypto/keys.ts';
 import { invalid } from '../../core/errors.ts';
 import { decodePem, decodePemAll } from '../../core/encoding/pem.ts';
 import { noteLogId } from '../../core/note/keys.ts';
+import type { X509Certificate as NodeX509 } from 'node:crypto';
 const { createHash, createPublicKey, X509Certificate } = process.getBuiltinModule('node:crypto');
 
 /**
@@ -89,6 +90,12 @@ export interface ChainInput {
   minCerts?: number;
   /** Without start-time: the leaf's notBefore (TSA spec) or the root's (the others), as cosign. */
   startFrom?: 'leaf' | 'root';
+  /**
+   * The file is a set of CA certificates, roots and intermediates in any order (cosign's
+   * SIGSTORE_ROOT_FILE, gitsign's fulcioRoot): a certificate authority for each path in it from
+   * a certificate up to a root (chainsToRoots), not one chain in file order.
+   */
+  pool?: boolean;
 }
 
 /** One transparency log (Rekor or CT). */
@@ -158,6 +165,29 @@ export function specInputs(specs: {
   };
 }
 
+/**
+ * A set of CA certificates as chains, one from each certificate up to a root of the set (a
+ * self-signed certificate): each step to an issuer the certificate names and whose key verifies
+ * it, as cosign and gitsign build paths through their pools. A certificate with no path to a
+ * root of the set yields none.
+ */
+export function chainsToRoots(certs: readonly NodeX509[]): NodeX509[][] {
+  const issuedBy = (c: NodeX509, by: NodeX509) => c.checkIssued(by) && c.verify(by.publicKey);
+  const chains: NodeX509[][] = [];
+  for (const start of certs) {
+    const path = [start];
+    let cur = start;
+    while (!issuedBy(cur, cur)) {
+      const next = certs.find((p) => !path.includes(p) && issuedBy(cur, p));
+      if (!next) break;
+      path.push(next);
+      cur = next;
+    }
+    if (issuedBy(cur, cur)) chains.push(path);
+  }
+  return chains;
+}
+
 export function createTrustedRoot(
   specs: { fulcio: string[]; rekor: string[]; ctfe: string[]; tsa: string[] },
   files: TrustMaterialFiles,
@@ -169,10 +199,10 @@ export function composeTrustedRoot(
   inputs: TrustedRootInputs,
   files: TrustMaterialFiles,
 ): JsonObject {
-  const ca = (c: ChainInput) => {
+  const readCerts = (c: ChainInput) => {
     const field = c.field;
     const blocks = decodePemAll(files.read(c.chainFile, field), field);
-    const certs = blocks.map((b, i) => {
+    return blocks.map((b, i) => {
       if (b.label !== 'CERTIFICATE')
         throw invalid(field, `PEM block ${i + 1} is "${b.label}", not a CERTIFICATE`);
       try {
@@ -181,6 +211,19 @@ export function composeTrustedRoot(
         throw invalid(field, `certificate ${i + 1} does not parse: ${(e as Error).message}`, e);
       }
     });
+  };
+  const authorities = (c: ChainInput): JsonObject[] => {
+    if (!c.pool) return [ca(c, readCerts(c))];
+    const chains = chainsToRoots(readCerts(c));
+    if (chains.length === 0)
+      throw invalid(
+        c.field,
+        'holds no root certificate (self-signed) for its certificates to chain to',
+      );
+    return chains.map((chain) => ca(c, chain));
+  };
+  const ca = (c: ChainInput, certs: NodeX509[]) => {
+    const field = c.field;
     if (c.leafFirst && certs[0]!.ca)
       throw invalid(field, "the first certificate must be the TSA's leaf, not a CA");
     if (certs.length < (c.minCerts ?? 1))
@@ -250,9 +293,15 @@ export function composeTrustedRoot(
   const json = {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
     tlogs: logs('tlogs', 'rekor', inputs.rekor.map(log)),
-    certificateAuthorities: [...from('certificateAuthorities', 'fulcio'), ...inputs.fulcio.map(ca)],
+    certificateAuthorities: [
+      ...from('certificateAuthorities', 'fulcio'),
+      ...inputs.fulcio.flatMap(authorities),
+    ],
     ctlogs: logs('ctlogs', 'ctfe', inputs.ctfe.map(log)),
-    timestampAuthorities: [...from('timestampAuthorities', 'tsa'), ...inputs.tsa.map(ca)],
+    timestampAuthorities: [
+      ...from('timestampAuthorities', 'tsa'),
+      ...inputs.tsa.flatMap(authorities),
+    ],
   };
   // Through the strict parser and writer: what we print is a root verifiers accept.
   return trustedRootToJSON(parseTrustedRoot(json));

@@ -350,7 +350,8 @@ export function trustOverridesFromEnv(env: NodeJS.ProcessEnv): TrustOverrideFile
 
 /**
  * Each part of the trusted root a file is given for, replaced with the material in it, as
- * cosign replaces them: CA certificates (SIGSTORE_ROOT_FILE), the log key
+ * cosign replaces them: CA certificates (SIGSTORE_ROOT_FILE: roots and intermediates in any
+ * order, a CA for each path from one of them to a root), the log key
  * (SIGSTORE_REKOR_PUBLIC_KEY), the CT log key (SIGSTORE_CT_LOG_PUBLIC_KEY_FILE), the TSA chain
  * (SIGSTORE_TSA_CERTIFICATE_FILE). Errors name the setting the file came from.
  */
@@ -368,7 +369,7 @@ export async function applyTrustOverrides(
     return [
       kind === 'tsa'
         ? { url, chainFile: o.file, field: o.name, start, leafFirst: true }
-        : { url, chainFile: o.file, field: o.name, start },
+        : { url, chainFile: o.file, field: o.name, start, pool: true },
     ];
   };
   const log = (kind: 'rekor' | 'ctfe') => {

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
+  chainsToRoots,
   createTrustedRoot,
   parseServiceSpec,
 } from '../../../src/client/sign/trusted-root-create.ts';
@@ -88,4 +93,62 @@ test('service specs: unknown, repeated and missing keys, bad URLs and times are 
       ),
     /--fulcio certificate-chain: PEM block 1 is "PUBLIC KEY", not a CERTIFICATE/,
   );
+});
+
+test('chainsToRoots: a path from each certificate to a root, each step checked by signature, not only by name', () => {
+  // Two roots with the same name (a rotated root keeps its name) and an intermediate the second
+  // issued, with no key identifiers to tell them apart: only the signature does. Made by OpenSSL.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-chains-'));
+  const openssl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  for (const r of ['a', 'b'])
+    openssl(
+      ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=same root'].concat([
+        '-keyout',
+        `root-${r}.key`,
+        '-out',
+        `root-${r}.crt`,
+      ]),
+    );
+  openssl([
+    'req',
+    '-new',
+    ...ec,
+    '-subj',
+    '/CN=intermediate',
+    '-keyout',
+    'int.key',
+    '-out',
+    'int.csr',
+  ]);
+  fs.writeFileSync(
+    path.join(dir, 'ext.cnf'),
+    'basicConstraints=critical,CA:true\nauthorityKeyIdentifier=none\nsubjectKeyIdentifier=none\n',
+  );
+  openssl(
+    ['x509', '-req', '-in', 'int.csr', '-CA', 'root-b.crt', '-CAkey', 'root-b.key'].concat([
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'int.crt',
+    ]),
+  );
+  const [int, rootA, rootB] = ['int.crt', 'root-a.crt', 'root-b.crt'].map(
+    (f) => new X509Certificate(fs.readFileSync(path.join(dir, f))),
+  );
+  const names = (chain: X509Certificate[]) =>
+    chain.map((c) => (c === int ? 'int' : c === rootA ? 'root-a' : 'root-b'));
+  assert.deepEqual(chainsToRoots([int!, rootA!, rootB!]).map(names), [
+    ['int', 'root-b'],
+    ['root-a'],
+    ['root-b'],
+  ]);
+  // Without its root, the intermediate leads nowhere.
+  assert.deepEqual(chainsToRoots([int!, rootA!]).map(names), [['root-a']]);
 });
