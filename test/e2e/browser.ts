@@ -7,7 +7,7 @@ import {
   test as nodeTest,
   type TestContext,
 } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * A real headless Chromium for the tests that drive Signet's pages (Debian's package; CI
@@ -54,6 +54,27 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * `url` in a fresh browser context: a script error on the page fails the test, and so does a
+ * dialog when `failOnDialog` (a page that must not run what an entry holds).
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  opts: { failOnDialog?: boolean } = {},
+): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => {
+    throw new Error(`script error on ${page.url()}: ${e.message}`);
+  });
+  if (opts.failOnDialog)
+    page.on('dialog', (d) => {
+      throw new Error(`a dialog opened: ${d.message()}`);
+    });
+  await page.goto(url);
+  return page;
 }
 
 /**

@@ -5,14 +5,19 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { after, before, launchBrowser, test } from './browser.ts';
+import { after, before, launchBrowser, openPage, test } from './browser.ts';
 import { pae } from '../../src/core/dsse/index.ts';
 import { toHex } from '../../src/core/encoding/hex.ts';
 import { leafHash } from '../../src/core/merkle/hash.ts';
-import { setupSigning, signEnvelope } from '../../src/client/sign/index.ts';
-import { stackToken } from '../helpers/stack.ts';
-import { certificateFor, ecSigner, intotoV2 } from '../services/rekor/fixtures.ts';
-import { ALICE, plainExplorerStack, signThrough, type ExplorerStack } from './explorer-stack.ts';
+import { signEnvelope } from '../../src/client/sign/index.ts';
+import { logIntotoAs } from '../services/rekor/fixtures.ts';
+import {
+  ALICE,
+  plainExplorerStack,
+  signingAs,
+  signThrough,
+  type ExplorerStack,
+} from './explorer-stack.ts';
 
 declare const document: any;
 declare const getComputedStyle: any;
@@ -34,14 +39,7 @@ let stack: ExplorerStack;
 let browser: Browser;
 const uuid: Record<string, string> = {};
 
-async function open(path: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`script error on ${page.url()}: ${e.message}`);
-  });
-  await page.goto(`${stack.url}${path}`);
-  return page;
-}
+const open = (path: string): Promise<Page> => openPage(browser, `${stack.url}${path}`);
 
 /** The entry summary as the page shows it: label → text. */
 async function summary(page: Page): Promise<Map<string, string>> {
@@ -56,31 +54,13 @@ async function summary(page: Page): Promise<Map<string, string>> {
 describe('attestation entry pages in a real browser', () => {
   before(async () => {
     [stack, browser] = await Promise.all([plainExplorerStack(), launchBrowser()]);
-    const ctx = await setupSigning({
-      server: stack.url,
-      identityToken: await stackToken(stack.url, ALICE),
-      tufCacheDir: stack.tufCache,
-      interactive: 'never',
-      env: {},
-      rekorVersion: 2,
-    });
+    const { ctx } = await signingAs(stack, { rekorVersion: 2 });
     const e = (await signEnvelope(statement, TYPE, ctx)).verificationMaterial.tlogEntries[0]!;
     assert.equal(`${e.kind} ${e.kindVersion}`, 'hashedrekord 0.0.2');
     uuid.v2 = toHex(leafHash(e.canonicalizedBody));
     const signed = await signThrough(stack, file, { rekorVersion: 1 });
     uuid.file = /\/entry\/([0-9a-f]{64})/.exec(signed.events.join('\n'))![1]!;
-    const s = ecSigner();
-    const body = intotoV2(s, statement);
-    body.spec.content.envelope.signatures[0]!.publicKey = Buffer.from(
-      certificateFor(s, ALICE).pem,
-    ).toString('base64');
-    const r = await fetch(`${stack.url}/rekor/api/v1/log/entries`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(r.status, 201);
-    uuid.intoto = Object.keys((await r.json()) as object)[0]!.slice(-64);
+    uuid.intoto = await logIntotoAs(stack.url, ALICE, statement);
   });
   after(async () => {
     await browser?.close();

@@ -4,7 +4,7 @@
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { after, before, launchBrowser, test } from './browser.ts';
+import { after, before, launchBrowser, openPage, test } from './browser.ts';
 import { tempStack } from '../helpers/stack.ts';
 import { craftCertificate, emailSan, logCrafted, ownCa } from '../helpers/crafted-entries.ts';
 
@@ -18,14 +18,7 @@ let stack: Awaited<ReturnType<typeof tempStack>>;
 let browser: Browser;
 const uuid: Record<string, string> = {};
 
-async function open(path: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on('pageerror', (e) => {
-    throw new Error(`script error on ${page.url()}: ${e.message}`);
-  });
-  await page.goto(`${stack.url}${path}`);
-  return page;
-}
+const open = (path: string): Promise<Page> => openPage(browser, `${stack.url}${path}`);
 
 const rows = (page: Page) =>
   page

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStack, type RunningStack } from '../../src/services/stack.ts';
 import { explorerBundleCheck } from '../../src/cli/explorer-check.ts';
-import { setupSigning, signArtifact } from '../../src/client/sign/index.ts';
+import { setupSigning, signArtifact, type SignContext } from '../../src/client/sign/index.ts';
 import { serializeBundle } from '../../src/bundle/bundle.ts';
 import { stackToken } from '../helpers/stack.ts';
 import { startWitness, type RunningWitness } from '../../src/services/witness/server.ts';
@@ -97,12 +97,20 @@ export interface Signed {
   events: string[];
 }
 
-/** Keyless signing through the stack, as `signet sign-blob --server` does. */
-export async function signThrough(
+export interface SignAs {
+  subject?: string;
+  github?: boolean;
+  rekorVersion?: 1 | 2;
+}
+
+/**
+ * A keyless signing context on the stack, as `signet sign-blob --server` sets one up, and the
+ * events the client says while it signs.
+ */
+export async function signingAs(
   stack: ExplorerStack,
-  artifact: Uint8Array,
-  opts: { subject?: string; github?: boolean; rekorVersion?: 1 | 2 } = {},
-): Promise<Signed> {
+  opts: SignAs = {},
+): Promise<{ ctx: SignContext; events: string[] }> {
   const token = opts.github
     ? await stackToken(stack.url, opts.subject ?? GITHUB_REPO, '/github')
     : await stackToken(stack.url, opts.subject ?? ALICE);
@@ -116,6 +124,16 @@ export async function signThrough(
     ...(opts.rekorVersion ? { rekorVersion: opts.rekorVersion } : {}),
     onEvent: (m) => events.push(m),
   });
+  return { ctx, events };
+}
+
+/** Keyless signing through the stack, as `signet sign-blob --server` does. */
+export async function signThrough(
+  stack: ExplorerStack,
+  artifact: Uint8Array,
+  opts: SignAs = {},
+): Promise<Signed> {
+  const { ctx, events } = await signingAs(stack, opts);
   const bundle = serializeBundle(await signArtifact(artifact, ctx));
   return { artifact, bundle, events };
 }

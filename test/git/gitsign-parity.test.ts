@@ -15,7 +15,7 @@ import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
-import { gitWorld, must, PROGRAM, run } from './helpers.ts';
+import { configureGitsignOnly, gitWorld, must, PROGRAM, run } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let token: string;
@@ -275,14 +275,7 @@ test("gitsign's service settings: GITSIGN_* / gitsign.* choose the services, and
 
   // A repository set up the gitsign way only: gpg.* and gitsign.fulcio, rekor, TSA.
   const r2 = world.repo('gitsign-only');
-  for (const [k, v] of [
-    ['gpg.format', 'x509'],
-    ['gpg.x509.program', PROGRAM],
-    ['gitsign.fulcio', `${stack.url}/fulcio`],
-    ['gitsign.rekor', `${stack.url}/rekor`],
-    ['gitsign.timestampServerURL', `${stack.url}/tsa/api/v1/timestamp`],
-  ])
-    await must(world.git(r2, ['config', k!, v!]));
+  await configureGitsignOnly(world, r2, stack.url);
   await must(world.git(r2, ['commit', '-S', '-q', '--allow-empty', '-m', 'g'], once));
   const v = await world.signet(r2, [
     'verify-commit',

@@ -14,7 +14,7 @@ import { tempStack, stackToken } from '../helpers/stack.ts';
 import { splitCommit } from '../../src/core/git/object.ts';
 import { parseGitSignature } from '../../src/core/git/signature.ts';
 import { agentRequest, runAgent, type Credential } from '../../src/client/git/agent.ts';
-import { gitWorld, must, PROGRAM, run } from './helpers.ts';
+import { configureGitsignOnly, gitWorld, must, PROGRAM, run } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let token: string;
@@ -300,14 +300,7 @@ test('a repository set up with gitsign settings only: git verify-commit says whe
   // A world of its own: `initialize` changes which TUF repository it trusts by default.
   const own = gitWorld();
   const repo = own.repo('gitsign-only');
-  for (const [k, v] of [
-    ['gpg.format', 'x509'],
-    ['gpg.x509.program', PROGRAM],
-    ['gitsign.fulcio', `${stack.url}/fulcio`],
-    ['gitsign.rekor', `${stack.url}/rekor`],
-    ['gitsign.timestampServerURL', `${stack.url}/tsa/api/v1/timestamp`],
-  ])
-    await must(own.git(repo, ['config', k!, v!]));
+  await configureGitsignOnly(own, repo, stack.url);
   await must(
     own.git(repo, ['commit', '-S', '-q', '--allow-empty', '-m', 'g'], {
       SIGSTORE_ID_TOKEN: token,

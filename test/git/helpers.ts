@@ -97,3 +97,22 @@ export async function must(p: Promise<RunResult> | RunResult): Promise<RunResult
   if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
   return r;
 }
+
+/**
+ * Sets `repo` up the gitsign way only (gitsign's README): gpg.format, gpg.x509.program and
+ * gitsign.fulcio, rekor and timestampServerURL naming the stack's services, no signet.*.
+ */
+export async function configureGitsignOnly(
+  world: ReturnType<typeof gitWorld>,
+  repo: string,
+  stackUrl: string,
+): Promise<void> {
+  for (const [k, v] of [
+    ['gpg.format', 'x509'],
+    ['gpg.x509.program', PROGRAM],
+    ['gitsign.fulcio', `${stackUrl}/fulcio`],
+    ['gitsign.rekor', `${stackUrl}/rekor`],
+    ['gitsign.timestampServerURL', `${stackUrl}/tsa/api/v1/timestamp`],
+  ])
+    await must(world.git(repo, ['config', k!, v!]));
+}

@@ -84,29 +84,34 @@ export async function logCrafted(
   return (await logCraftedEntry(stackUrl, cert, artifact)).uuid;
 }
 
+/** A Rekor v1 hashedrekord (proposed entry) of `artifact`, signed with `cert`. */
+export function craftedEntryBody(cert: CraftedCertificate, artifact: string) {
+  const data = Buffer.from(artifact);
+  return {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: {
+      data: {
+        hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') },
+      },
+      signature: {
+        content: sign('sha256', data, cert.key).toString('base64'),
+        publicKey: { content: Buffer.from(cert.pem).toString('base64') },
+      },
+    },
+  };
+}
+
 /** logCrafted, with the entry's log index too. */
 export async function logCraftedEntry(
   stackUrl: string,
   cert: CraftedCertificate,
   artifact: string,
 ): Promise<{ uuid: string; logIndex: number }> {
-  const data = Buffer.from(artifact);
   const res = await fetch(`${stackUrl}/rekor/api/v1/log/entries`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'hashedrekord',
-      spec: {
-        data: {
-          hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') },
-        },
-        signature: {
-          content: sign('sha256', data, cert.key).toString('base64'),
-          publicKey: { content: Buffer.from(cert.pem).toString('base64') },
-        },
-      },
-    }),
+    body: JSON.stringify(craftedEntryBody(cert, artifact)),
   });
   const text = await res.text();
   assert.equal(res.status, 201, text);

@@ -10,11 +10,15 @@ import { pae } from '../../../src/core/dsse/index.ts';
 import { toHex } from '../../../src/core/encoding/hex.ts';
 import { leafHash } from '../../../src/core/merkle/hash.ts';
 import { describeEntryBody } from '../../../src/core/rekor/index.ts';
-import { setupSigning, signEnvelope } from '../../../src/client/sign/index.ts';
+import { signEnvelope } from '../../../src/client/sign/index.ts';
 import { attestationOf } from '../../../src/services/explorer/view.ts';
-import { stackToken } from '../../helpers/stack.ts';
-import { ALICE, plainExplorerStack, type ExplorerStack } from '../../e2e/explorer-stack.ts';
-import { certificateFor, ecSigner, intotoV2 } from '../rekor/fixtures.ts';
+import {
+  ALICE,
+  plainExplorerStack,
+  signingAs,
+  type ExplorerStack,
+} from '../../e2e/explorer-stack.ts';
+import { ecSigner, intotoV2, logIntotoAs } from '../rekor/fixtures.ts';
 
 const TYPE = 'application/vnd.in-toto+json';
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -47,33 +51,11 @@ async function summary(u: string): Promise<Array<[string, string]>> {
   ]);
 }
 
-async function logIntoto(payload: Uint8Array, payloadType: string): Promise<string> {
-  const s = ecSigner();
-  const body = intotoV2(s, payload, payloadType);
-  body.spec.content.envelope.signatures[0]!.publicKey = Buffer.from(
-    certificateFor(s, ALICE).pem,
-  ).toString('base64');
-  const r = await fetch(`${stack.url}/rekor/api/v1/log/entries`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.equal(r.status, 201);
-  return Object.keys((await r.json()) as object)[0]!.slice(-64);
-}
-
 describe('attestation entries: what their digests are of', () => {
   before(async () => {
     stack = await plainExplorerStack();
     for (const rekorVersion of [2, 1] as const) {
-      const ctx = await setupSigning({
-        server: stack.url,
-        identityToken: await stackToken(stack.url, ALICE),
-        tufCacheDir: stack.tufCache,
-        interactive: 'never',
-        env: {},
-        rekorVersion,
-      });
+      const { ctx } = await signingAs(stack, { rekorVersion });
       const e = (await signEnvelope(statement, TYPE, ctx)).verificationMaterial.tlogEntries[0]!;
       uuid[`v${rekorVersion}`] = toHex(leafHash(e.canonicalizedBody));
       assert.equal(
@@ -81,8 +63,13 @@ describe('attestation entries: what their digests are of', () => {
         rekorVersion === 2 ? 'hashedrekord 0.0.2' : 'dsse 0.0.1',
       );
     }
-    uuid.intoto = await logIntoto(statement, TYPE);
-    uuid.text = await logIntoto(new TextEncoder().encode('not a statement'), 'text/plain');
+    uuid.intoto = await logIntotoAs(stack.url, ALICE, statement, TYPE);
+    uuid.text = await logIntotoAs(
+      stack.url,
+      ALICE,
+      new TextEncoder().encode('not a statement'),
+      'text/plain',
+    );
   });
   after(async () => stack?.close());
 

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {
   createHash,
   createPublicKey,
@@ -149,6 +150,30 @@ export function intotoV2(
       },
     },
   };
+}
+
+/**
+ * An intoto 0.0.2 entry of `payload`, signed with a key certified for `identity`, logged
+ * through a stack's Rekor v1 API; its UUID.
+ */
+export async function logIntotoAs(
+  stackUrl: string,
+  identity: string,
+  payload: Uint8Array,
+  payloadType?: string,
+): Promise<string> {
+  const s = ecSigner();
+  const body = intotoV2(s, payload, payloadType);
+  body.spec.content.envelope.signatures[0]!.publicKey = b64(certificateFor(s, identity).pem);
+  const r = await fetch(`${stackUrl}/rekor/api/v1/log/entries`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  // The v1 answer is keyed by entry ID (tree ID + UUID): the UUID is its last 64 digits.
+  return Object.keys(JSON.parse(text) as object)[0]!.slice(-64);
 }
 
 export function dsseV2(

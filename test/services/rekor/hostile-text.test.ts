@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, randomInt, sign } from 'node:crypto';
+import { createPublicKey, randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TAG, ctx, oid, tlv } from '../../../src/core/encoding/der.ts';
 import { leafHash, verifyInclusion } from '../../../src/core/merkle/index.ts';
@@ -8,10 +8,10 @@ import { noteVerifier } from '../../../src/core/note/keys.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
 import {
   craftCertificate,
+  craftedEntryBody,
   emailSan,
   ownCa,
   type Crafted,
-  type CraftedCertificate,
 } from '../../helpers/crafted-entries.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
 import { dsseV1, ecSigner, hashedRekordV1, statement } from './fixtures.ts';
@@ -114,24 +114,6 @@ const HOSTILE: Hostile[] = [
   },
 ];
 
-/** A v1 hashedrekord of `artifact` signed with `cert`. */
-function craftedEntry(cert: CraftedCertificate, artifact: string) {
-  const data = Buffer.from(artifact);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: {
-        hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') },
-      },
-      signature: {
-        content: sign('sha256', data, cert.key).toString('base64'),
-        publicKey: { content: Buffer.from(cert.pem).toString('base64') },
-      },
-    },
-  };
-}
-
 interface V1Entry {
   body: string;
   logIndex: number;
@@ -204,7 +186,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const requests = [
         ...HOSTILE.map((h) => ({
           hostile: h,
-          body: craftedEntry(craftCertificate(ca, h.crafted), `hostile ${h.name}`),
+          body: craftedEntryBody(craftCertificate(ca, h.crafted), `hostile ${h.name}`),
         })),
         ...Array.from({ length: 8 }, (_, i) => ({
           hostile: undefined,
