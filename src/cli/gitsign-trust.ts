@@ -7,7 +7,9 @@ export type SettingLookup = (names: string[]) => { name: string; value: string }
  * gitsign's trust settings, which replace parts of the trusted root as cosign's SIGSTORE_*
  * files do (gitsign internal/gitsign/trustedroot.go): fulcioRoot, the CA certificates (PEM,
  * roots and intermediates in any order), replaces its certificate authorities;
- * timestampCertChain, the TSA's chain (PEM, its certificate first), its timestamp authorities.
+ * timestampCertChain (PEM: at least the root, the TSA's intermediates and its own certificate
+ * optional, in any order; the timestamp carries the TSA's certificate), its timestamp
+ * authorities.
  * In gitsign's order (internal/config/config.go): GITSIGN_*, SIGSTORE_* (SIGSTORE_ROOT_FILE is
  * cosign's), then git config.
  */
@@ -25,7 +27,7 @@ export function gitsignTrustFiles(setting: SettingLookup): TrustOverrideFiles {
   ]);
   return {
     ...(fulcio ? { fulcio: { file: fulcio.value, name: fulcio.name } } : {}),
-    ...(tsa ? { tsa: { file: tsa.value, name: tsa.name } } : {}),
+    ...(tsa ? { tsa: { file: tsa.value, name: tsa.name, pool: true } } : {}),
   };
 }
 

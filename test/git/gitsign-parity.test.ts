@@ -217,9 +217,27 @@ test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CA
     assert.notEqual(tsa.status, 0);
     assert.match(
       tsa.stderr,
-      /^signet: cannot verify: RFC 3161 timestamp 1 does not verify: the timestamp was not signed by a timestamp authority of the trusted root/m,
+      /^signet: cannot verify: RFC 3161 timestamp 1 does not verify: TSA certificate chain from the trusted root: the signing certificate was not issued by a CA of the trusted root \(issuer "CN=signet-tsa-root, O=signet"\)/m,
     );
     await must(verifyHead({ GITSIGN_TIMESTAMP_CERT_CHAIN: stackTsa }));
+    // As gitsign reads it: the root alone, or the chain in any order; the TSA's certificate
+    // comes from the timestamp. A file without a root trusts nothing, and says so.
+    const tsaCerts = root.timestampAuthorities[0]!.certChain.certificates;
+    const only = (certs: Array<{ rawBytes: string }>) =>
+      pem({ certChain: { certificates: certs } });
+    const rootOnly = file('tsa-root.pem', only(tsaCerts.slice(-1)));
+    const reversed = file('tsa-reversed.pem', only([...tsaCerts].reverse()));
+    const noRoot = file('tsa-leaf.pem', only(tsaCerts.slice(0, 1)));
+    await must(world.git(repo, ['config', 'gitsign.timestampCertChain', rootOnly]));
+    await must(verifyHead());
+    await must(gitsignVerify());
+    await must(verifyHead({ GITSIGN_TIMESTAMP_CERT_CHAIN: reversed }));
+    const leafOnly = await verifyHead({ GITSIGN_TIMESTAMP_CERT_CHAIN: noRoot });
+    assert.notEqual(leafOnly.status, 0);
+    assert.match(
+      leafOnly.stderr,
+      /^signet: cannot verify: GITSIGN_TIMESTAMP_CERT_CHAIN: holds no root certificate/m,
+    );
     // A file that is not there is named by the setting that gave it.
     await must(
       world.git(repo, ['config', 'gitsign.timestampCertChain', path.join(dir, 'gone.pem')]),

@@ -92,8 +92,9 @@ export interface ChainInput {
   startFrom?: 'leaf' | 'root';
   /**
    * The file is a set of CA certificates, roots and intermediates in any order (cosign's
-   * SIGSTORE_ROOT_FILE, gitsign's fulcioRoot): a certificate authority for each path in it from
-   * a certificate up to a root (chainsToRoots), not one chain in file order.
+   * SIGSTORE_ROOT_FILE, gitsign's fulcioRoot and timestampCertChain): a certificate authority
+   * for each path in it from a certificate up to a root (chainsToRoots), not one chain in file
+   * order.
    */
   pool?: boolean;
 }

@@ -333,8 +333,14 @@ export const TRUST_OVERRIDE_VARIABLES: Record<TrustOverride, string> = {
   tsa: 'SIGSTORE_TSA_CERTIFICATE_FILE',
 };
 
-/** Files that replace parts of a trusted root, and the setting each came from (for errors). */
-export type TrustOverrideFiles = Partial<Record<TrustOverride, { file: string; name: string }>>;
+/**
+ * Files that replace parts of a trusted root, and the setting each came from (for errors).
+ * `pool`: a TSA file of CA certificates in any order, the TSA's own optional (gitsign's
+ * timestampCertChain), rather than cosign's chain from the TSA's certificate.
+ */
+export type TrustOverrideFiles = Partial<
+  Record<TrustOverride, { file: string; name: string; pool?: boolean }>
+>;
 
 /** cosign's environment overrides: the files its SIGSTORE_* variables name. */
 export function trustOverridesFromEnv(env: NodeJS.ProcessEnv): TrustOverrideFiles {
@@ -353,7 +359,9 @@ export function trustOverridesFromEnv(env: NodeJS.ProcessEnv): TrustOverrideFile
  * cosign replaces them: CA certificates (SIGSTORE_ROOT_FILE: roots and intermediates in any
  * order, a CA for each path from one of them to a root), the log key
  * (SIGSTORE_REKOR_PUBLIC_KEY), the CT log key (SIGSTORE_CT_LOG_PUBLIC_KEY_FILE), the TSA chain
- * (SIGSTORE_TSA_CERTIFICATE_FILE). Errors name the setting the file came from.
+ * (SIGSTORE_TSA_CERTIFICATE_FILE: the TSA's certificate first; a pool as gitsign's, an
+ * authority for each path to a root, whose timestamps then carry the TSA's certificate).
+ * Errors name the setting the file came from.
  */
 export async function applyTrustOverrides(
   json: unknown,
@@ -367,7 +375,7 @@ export async function applyTrustOverrides(
     if (!o) return [];
     const url = `env:${o.name}`;
     return [
-      kind === 'tsa'
+      kind === 'tsa' && !o.pool
         ? { url, chainFile: o.file, field: o.name, start, leafFirst: true }
         : { url, chainFile: o.file, field: o.name, start, pool: true },
     ];

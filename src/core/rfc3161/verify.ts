@@ -8,7 +8,11 @@ const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto
 
 /** A timestamp authority from the trusted root (protobuf-specs CertificateAuthority). */
 export interface TimestampAuthority {
-  /** DER certificates, leaf (the TSA's signing certificate) first, root last. */
+  /**
+   * DER certificates, root last: the TSA's signing certificate (leaf) first, or only its CA
+   * chain, when the first is a CA (sigstore-go's ParseTimestampingAuthority: then the token
+   * must carry the TSA's certificate).
+   */
   certChain: Uint8Array[];
   /** The window in which the trusted root vouches for this TSA; `end` is inclusive. */
   validFor: { start: Date; end?: Date };
@@ -34,7 +38,8 @@ export interface VerifiedTimestamp {
  * the TSTInfo imprint, the signed-attributes message digest, the ESS signing-certificate
  * attribute and signer identifier against the trusted TSA certificate, the signature, and
  * the TSA chain from the trusted root at genTime. Certificates inside the token are never
- * trusted. Throws a SignetError (kind `verification`) naming the failed check.
+ * trusted: where the trusted root's chain names no TSA certificate, the token's own is taken
+ * and must chain to it. Throws a SignetError (kind `verification`) naming the failed check.
  */
 export function verifyTimestamp(
   signedTimestamp: Uint8Array,
@@ -118,19 +123,20 @@ export function verifyTimestamp(
       'TIMESTAMP_UNTRUSTED',
       `no timestamp authority in the trusted root is valid at the timestamp's genTime ${genTime.toISOString()}`,
     );
-  const matching = inWindow.flatMap(({ a, i }) => {
-    const leaf = leafOf(a);
-    return leaf && signerMatches(ts, leaf) ? [{ a, i, leaf }] : [];
-  });
+  const matching = inWindow.flatMap(({ a, i }) =>
+    signerPaths(ts, a).map((path) => ({ a, i, ...path })),
+  );
   if (matching.length === 0)
     throw verificationFailed(
       'TIMESTAMP_UNTRUSTED',
-      'the timestamp was not signed by a timestamp authority of the trusted root (signer identifier matches none)',
+      inWindow.some(({ a }) => leafOf(a) === undefined) && ts.certificates.length === 0
+        ? "the timestamp carries no certificate, and the trusted root's timestamp authorities name none (their chains hold only CA certificates): the TSA must include its certificate in the token"
+        : 'the timestamp was not signed by a timestamp authority of the trusted root (signer identifier matches none)',
     );
   let last: unknown;
-  for (const { a, i, leaf } of matching) {
+  for (const { i, leaf, chain } of matching) {
     try {
-      checkAuthority(ts, digestAlg, a, leaf, genTime);
+      checkAuthority(ts, digestAlg, leaf, chain, genTime);
       return { genTime, authorityIndex: i, timestamp: ts };
     } catch (e) {
       last = e;
@@ -146,12 +152,70 @@ function unsigned(b: Uint8Array): Uint8Array {
   return b.subarray(i);
 }
 
-function leafOf(a: TimestampAuthority): X509 | undefined {
+/**
+ * The TSA certificate an authority's chain starts with, or undefined when it starts with a CA
+ * (the chain names no TSA certificate) or cannot be read (it vouches for nothing).
+ */
+function leafOf(a: TimestampAuthority): X509 | null | undefined {
+  let first: X509;
   try {
-    return parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
+    first = parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
   } catch {
-    return undefined; // a TSA entry we cannot read vouches for nothing
+    return null;
   }
+  return first.basicConstraints?.ca ? undefined : first;
+}
+
+/** The most CA certificates a token may add between the TSA's certificate and a trusted chain. */
+const MAX_TOKEN_INTERMEDIATES = 4;
+
+/**
+ * The TSA certificates that may have signed `ts` under authority `a`, each with the chain to
+ * check it by (leaf first, the authority's root last). A chain that starts with the TSA's
+ * certificate gives that one. A chain of CA certificates only takes the token's own
+ * certificate that the signer identifier names, with the CA certificates the token carries
+ * between it and the chain's first (as sigstore's timestamp verification pools them): none of
+ * these is trusted for itself, each is only a link the path validation checks to the
+ * authority's root.
+ */
+function signerPaths(
+  ts: ParsedTimestamp,
+  a: TimestampAuthority,
+): Array<{ leaf: X509; chain: readonly Uint8Array[] }> {
+  const leaf = leafOf(a);
+  if (leaf) return signerMatches(ts, leaf) ? [{ leaf, chain: a.certChain }] : [];
+  if (leaf === null) return [];
+  const top = parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
+  const carried = ts.certificates.flatMap((der) => {
+    try {
+      return [parseCertificateOnce(der, 'timestamp certificate')];
+    } catch {
+      return []; // a certificate we cannot read links nothing
+    }
+  });
+  // A certificate that does not chain still gives its path: the path validation names why.
+  return carried
+    .filter((c) => signerMatches(ts, c))
+    .map((c) => {
+      const links: X509[] = [];
+      let cur = c;
+      while (
+        compareBytes(cur.issuerDer, top.subjectDer) !== 0 &&
+        links.length < MAX_TOKEN_INTERMEDIATES
+      ) {
+        const next = carried.find(
+          (p) =>
+            p.basicConstraints?.ca &&
+            p !== c &&
+            !links.includes(p) &&
+            compareBytes(p.subjectDer, cur.issuerDer) === 0,
+        );
+        if (!next) break;
+        links.push(next);
+        cur = next;
+      }
+      return { leaf: c, chain: [c.der, ...links.map((l) => l.der), ...a.certChain] };
+    });
 }
 
 /** RFC 5652 §5.3: the SignerIdentifier names the trusted leaf (issuer+serial or SKI). */
@@ -170,8 +234,8 @@ function signerMatches(ts: ParsedTimestamp, leaf: X509): boolean {
 function checkAuthority(
   ts: ParsedTimestamp,
   digestAlg: HashName,
-  a: TimestampAuthority,
   leaf: X509,
+  chain: readonly Uint8Array[],
   genTime: Date,
 ): void {
   const si = ts.signer;
@@ -191,7 +255,7 @@ function checkAuthority(
       'TIMESTAMP_SIGNED_ATTRS',
       'the ESS signing-certificate attribute does not name the trusted TSA certificate',
     );
-  checkChainAt(a.certChain, genTime);
+  checkChainAt(chain, genTime);
   // The signature over the signed attributes, by the trusted leaf's key.
   const alg = SIGNATURE_ALGORITHMS[si.signatureAlgorithmOid];
   if (!alg)

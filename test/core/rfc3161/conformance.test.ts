@@ -212,16 +212,27 @@ test('an ESS issuerSerial whose directoryName holds no Name is a named error, no
   assert.deepEqual(Buffer.from(reencode(good, () => undefined)), good);
 });
 
-test('a trusted root whose TSA chain is cut to a leaf that is a CA or lacks the EKU fails', () => {
+test("a trusted root whose TSA chain is cut to its root takes the token's certificate; a wrong issuer fails", () => {
   const l = load('rekor2-happy-path');
-  // Swap the leaf for the root: the signer identifier no longer matches.
-  const swapped = l.authorities.map((a) => ({
+  // The root alone names no TSA certificate: as sigstore-go, the staging TSA's own, which its
+  // token carries, is checked up to that root.
+  const rootOnly = l.authorities.map((a) => ({
+    ...a,
+    certChain: [a.certChain[a.certChain.length - 1]!],
+  }));
+  assert.equal(parseTimestamp(l.timestamps[0]!).certificates.length, 1);
+  assert.equal(
+    verifyTimestamp(l.timestamps[0]!, l.signature, rootOnly).genTime.getTime(),
+    verifyTimestamp(l.timestamps[0]!, l.signature, l.authorities).genTime.getTime(),
+  );
+  // Another TSA's root alone: the token's certificate does not chain to it.
+  const otherRoot = load('rekor2-timestamp-with-expired-cert-chain').authorities.map((a) => ({
     ...a,
     certChain: [a.certChain[a.certChain.length - 1]!],
   }));
   assert.throws(
-    () => verifyTimestamp(l.timestamps[0]!, l.signature, swapped),
-    /signer identifier matches none/,
+    () => verifyTimestamp(l.timestamps[0]!, l.signature, otherRoot),
+    (e: unknown) => e instanceof SignetError && e.code === 'TIMESTAMP_CHAIN',
   );
   // Leaf with a wrong issuer in the chain: the chain signature check fails.
   const other = load('rekor2-timestamp-with-expired-cert-chain').authorities[0]!;
