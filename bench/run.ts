@@ -1,11 +1,17 @@
 /**
- * `npm run bench`: runs every benchmark module under bench/ in one process run and prints the
- * figures, then a closing table of the targets each module measured. Each module exports
+ * `npm run bench`: runs every benchmark module under bench/ in one run and prints the figures,
+ * then a closing table of the targets each module measured. Each module exports
  * `run(): Promise<TargetRow[] | void>` and prints its own lines. `npm run bench -- NAME` runs
  * the modules whose file name contains NAME. Modules in ON_REQUEST take many minutes (a log
  * filled to 200,000 or 1,000,000 entries) and run only when named, so the whole run stays a few
  * minutes.
+ *
+ * Each module runs in a process of its own, as the code it measures runs in production: in one
+ * shared process a module measured in-process figures on a heap the modules before it had
+ * filled (the verification bench, last, read 53 % of its ceiling there and 64 % alone, in the
+ * same hour), so a figure depended on which modules ran before it.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,22 +25,48 @@ const ON_REQUEST = [
   'malformed.bench.ts',
   'metrics.bench.ts',
 ];
-const only = process.argv[2];
-const files = fs
-  .readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts') && (only ? f.includes(only) : !ON_REQUEST.includes(f)))
-  .sort();
-console.log(
-  `signet benchmarks — node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`,
-);
-const rows: TargetRow[] = [];
-const t0 = performance.now();
-for (const f of files) {
-  const mod = (await import(path.join(here, f))) as { run: () => Promise<TargetRow[] | void> };
-  console.log(`\n## ${f.replace('.bench.ts', '')}`);
-  rows.push(...((await mod.run()) ?? []));
+
+/** In a module's own process: runs it and writes its rows (JSON) to `out`. */
+async function runOne(file: string, out: string): Promise<void> {
+  const mod = (await import(path.join(here, file))) as { run: () => Promise<TargetRow[] | void> };
+  fs.writeFileSync(out, JSON.stringify((await mod.run()) ?? []));
 }
-console.log(
-  `\n## targets (one run, ${((performance.now() - t0) / 1000).toFixed(0)} s, load average at the end ${os.loadavg()[0]!.toFixed(1)})`,
-);
-printTable(rows);
+
+/** Runs `file` in a child process with this process's Node options; its rows. */
+async function runChild(file: string): Promise<TargetRow[]> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-')), 'rows.json');
+  try {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, import.meta.filename, '--one', file, out],
+      { stdio: 'inherit' },
+    );
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`bench ${file} exited with ${code}`);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as TargetRow[];
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--one') await runOne(process.argv[3]!, process.argv[4]!);
+else {
+  const only = process.argv[2];
+  const files = fs
+    .readdirSync(here)
+    .filter((f) => f.endsWith('.bench.ts') && (only ? f.includes(only) : !ON_REQUEST.includes(f)))
+    .sort();
+  console.log(
+    `signet benchmarks — node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  const rows: TargetRow[] = [];
+  const t0 = performance.now();
+  for (const f of files) {
+    console.log(`\n## ${f.replace('.bench.ts', '')}`);
+    rows.push(...(await runChild(f)));
+  }
+  console.log(
+    `\n## targets (one run, ${((performance.now() - t0) / 1000).toFixed(0)} s, load average at the end ${os.loadavg()[0]!.toFixed(1)})`,
+  );
+  printTable(rows);
+}
