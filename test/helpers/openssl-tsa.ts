@@ -26,6 +26,37 @@ export interface OpensslTsa {
 }
 
 /**
+ * Writes `tsa.cnf` and a fresh `serial` in `dir` for `openssl ts -reply`: the TSA signs with
+ * `signer`.crt and `signer`.key (SHA-256, policy 1.2.3.4.1, ESSCertIDv2 with SHA-256), accepts
+ * imprints made with `digests`, and adds `certs` (a PEM file) to the certificates of a token
+ * whose request asks for them.
+ */
+export function writeTsaConfig(
+  dir: string,
+  signer: string,
+  o: { digests?: string; certs?: string } = {},
+): void {
+  fs.writeFileSync(
+    path.join(dir, 'tsa.cnf'),
+    [
+      '[ tsa ]',
+      'default_tsa = tsa1',
+      '[ tsa1 ]',
+      `serial = ${path.join(dir, 'serial')}`,
+      `signer_cert = ${path.join(dir, `${signer}.crt`)}`,
+      `signer_key = ${path.join(dir, `${signer}.key`)}`,
+      ...(o.certs ? [`certs = ${o.certs}`] : []),
+      'signer_digest = sha256',
+      'default_policy = 1.2.3.4.1',
+      `digests = ${o.digests ?? 'sha256,sha384,sha512'}`,
+      'ess_cert_id_alg = sha256',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(dir, 'serial'), '01\n');
+}
+
+/**
  * Starts the responder. `digests` are the imprint algorithms it accepts (OpenSSL's `digests`
  * setting, comma-separated): a request with another gets OpenSSL's rejection (badAlg).
  */
@@ -54,23 +85,7 @@ export async function startOpensslTsa(digests = 'sha256,sha384,sha512'): Promise
     fs.readFileSync(path.join(dir, 'tsa.crt'), 'utf8') +
       fs.readFileSync(path.join(dir, 'root.crt'), 'utf8'),
   );
-  fs.writeFileSync(
-    path.join(dir, 'tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa1',
-      '[ tsa1 ]',
-      `serial = ${path.join(dir, 'serial')}`,
-      `signer_cert = ${path.join(dir, 'tsa.crt')}`,
-      `signer_key = ${path.join(dir, 'tsa.key')}`,
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      `digests = ${digests}`,
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
-  fs.writeFileSync(path.join(dir, 'serial'), '01\n');
+  writeTsaConfig(dir, 'tsa', { digests });
   const requests: OpensslTsa['requests'] = [];
   let n = 0;
   const server = http.createServer((req, res) => {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodePemAll } from '../../../src/core/encoding/pem.ts';
 import { SignetError } from '../../../src/core/errors.ts';
+import { writeTsaConfig } from '../../helpers/openssl-tsa.ts';
 import {
   createTimestampResponse,
   encodeTimestampRequest,
@@ -95,24 +96,7 @@ function stamp(signer: string, certReq: boolean, extra?: string): Uint8Array {
     '-out',
     'q.tsq',
   );
-  fs.writeFileSync(path.join(dir, 'serial'), '01\n');
-  fs.writeFileSync(
-    path.join(dir, 'tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa1',
-      '[ tsa1 ]',
-      `serial = ${path.join(dir, 'serial')}`,
-      `signer_cert = ${path.join(dir, `${signer}.crt`)}`,
-      `signer_key = ${path.join(dir, `${signer}.key`)}`,
-      ...(extra ? [`certs = ${path.join(dir, `${extra}.crt`)}`] : []),
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha256',
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
+  writeTsaConfig(dir, signer, extra ? { certs: path.join(dir, `${extra}.crt`) } : {});
   openssl('ts', '-reply', '-config', 'tsa.cnf', '-queryfile', 'q.tsq', '-out', 'r.tsr');
   return fs.readFileSync(path.join(dir, 'r.tsr'));
 }
