@@ -129,7 +129,7 @@ export function verifyTimestamp(
   if (matching.length === 0)
     throw verificationFailed(
       'TIMESTAMP_UNTRUSTED',
-      inWindow.some(({ a }) => leafOf(a) === undefined) && ts.certificates.length === 0
+      inWindow.some(({ a }) => 'ca' in chainStart(a)) && ts.certificates.length === 0
         ? "the timestamp carries no certificate, and the trusted root's timestamp authorities name none (their chains hold only CA certificates): the TSA must include its certificate in the token"
         : 'the timestamp was not signed by a timestamp authority of the trusted root (signer identifier matches none)',
     );
@@ -153,17 +153,19 @@ function unsigned(b: Uint8Array): Uint8Array {
 }
 
 /**
- * The TSA certificate an authority's chain starts with, or undefined when it starts with a CA
- * (the chain names no TSA certificate) or cannot be read (it vouches for nothing).
+ * What an authority's chain starts with: the TSA's certificate, a CA (the chain names no TSA
+ * certificate: the token's is taken), or nothing readable (it vouches for nothing).
  */
-function leafOf(a: TimestampAuthority): X509 | null | undefined {
+type ChainStart = { leaf: X509 } | { ca: X509 } | { unreadable: true };
+
+function chainStart(a: TimestampAuthority): ChainStart {
   let first: X509;
   try {
     first = parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
   } catch {
-    return null;
+    return { unreadable: true };
   }
-  return first.basicConstraints?.ca ? undefined : first;
+  return first.basicConstraints?.ca ? { ca: first } : { leaf: first };
 }
 
 /** The most CA certificates a token may add between the TSA's certificate and a trusted chain. */
@@ -182,10 +184,11 @@ function signerPaths(
   ts: ParsedTimestamp,
   a: TimestampAuthority,
 ): Array<{ leaf: X509; chain: readonly Uint8Array[] }> {
-  const leaf = leafOf(a);
-  if (leaf) return signerMatches(ts, leaf) ? [{ leaf, chain: a.certChain }] : [];
-  if (leaf === null) return [];
-  const top = parseCertificateOnce(a.certChain[0]!, 'TSA certificate');
+  const start = chainStart(a);
+  if ('leaf' in start)
+    return signerMatches(ts, start.leaf) ? [{ leaf: start.leaf, chain: a.certChain }] : [];
+  if (!('ca' in start)) return [];
+  const top = start.ca;
   const carried = ts.certificates.flatMap((der) => {
     try {
       return [parseCertificateOnce(der, 'timestamp certificate')];
