@@ -34,10 +34,11 @@ import type {
   LogStorage,
   NewEntry,
   SearchKeyChange,
+  SearchRow,
   SequenceTx,
   TreeState,
 } from './storage/types.ts';
-import { storedSearchKey } from './search-key.ts';
+import { searchKeyFromStored, storedSearchKey } from './search-key.ts';
 
 export interface EngineOptions {
   storage: LogStorage;
@@ -567,6 +568,20 @@ export class TileLog implements LogEngine {
     return this.#storage.updateSearchKeys(
       changes.map((c) => ({ index: c.index, remove: stored(c.remove), add: stored(c.add) })),
     );
+  }
+
+  async searchPage(
+    after: SearchRow | undefined,
+    limit: number,
+  ): Promise<{ rows: SearchRow[]; next: SearchRow | undefined }> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw invalid('limit', 'must be a positive integer');
+    // Stored keys are never empty: ('', -1) is before every row.
+    const stored = await this.#storage.searchRows(after ?? { key: '', index: -1 }, limit);
+    return {
+      rows: stored.map((r) => ({ key: searchKeyFromStored(r.key), index: r.index })),
+      next: stored.length === limit ? stored[stored.length - 1] : undefined,
+    };
   }
 
   search(key: string): Promise<number[]> {

@@ -25,6 +25,7 @@ export const MAX_STORED_KEY_BYTES = 2048;
 
 const ESCAPE = '\u0001';
 const ESCAPED = /[\u0000\u0001]/g; // eslint-disable-line no-control-regex
+const UNESCAPE = /\u0001([\u0001\u0002])/g; // eslint-disable-line no-control-regex
 
 /** The form `key` is stored and looked up in, or undefined when it cannot be stored. */
 export function storedSearchKey(key: string): string | undefined {
@@ -37,4 +38,10 @@ export function storedSearchKey(key: string): string | undefined {
   if (stored.length * 3 > MAX_STORED_KEY_BYTES && Buffer.byteLength(stored) > MAX_STORED_KEY_BYTES)
     return undefined;
   return stored;
+}
+
+/** The key a stored form was made from (storedSearchKey's inverse). */
+export function searchKeyFromStored(stored: string): string {
+  if (!stored.startsWith(ESCAPE)) return stored;
+  return stored.slice(1).replace(UNESCAPE, (_, c: string) => (c === ESCAPE ? ESCAPE : '\u0000'));
 }

@@ -3,9 +3,9 @@
  * CT log are both instances of it, with different leaf bytes and keys. The engine owner may
  * extend these types; consumers (services/rekor, services/ctlog) code against them.
  */
-import type { SearchKeyChange } from './storage/types.ts';
+import type { SearchKeyChange, SearchRow } from './storage/types.ts';
 
-export type { SearchKeyChange };
+export type { SearchKeyChange, SearchRow };
 
 /** A tree head: what a checkpoint commits to. */
 export interface TreeHead {
@@ -77,5 +77,14 @@ export interface LogEngine {
   search(key: string): Promise<number[]>;
   /** Change stored entries' search keys (an index migration of the service that wrote them). */
   updateSearchKeys(changes: SearchKeyChange[]): Promise<void>;
+  /**
+   * The search index a page at a time (an index migration reads it whole): each row's key, as
+   * searched for, and the entry it names, in the store's order; `next` (a position in the
+   * store's terms) continues after the page, and is absent after the last one.
+   */
+  searchPage(
+    after: SearchRow | undefined,
+    limit: number,
+  ): Promise<{ rows: SearchRow[]; next: SearchRow | undefined }>;
   close(): Promise<void>;
 }

@@ -2,7 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
-import { MAX_SEARCH_KEY, MAX_STORED_KEY_BYTES, storedSearchKey } from '../../src/log/search-key.ts';
+import {
+  MAX_SEARCH_KEY,
+  MAX_STORED_KEY_BYTES,
+  searchKeyFromStored,
+  storedSearchKey,
+} from '../../src/log/search-key.ts';
 import { BACKENDS, backend, type Backend } from './helpers.ts';
 
 const leaf = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
@@ -29,6 +34,11 @@ describe('the stored form of a search key', () => {
       assert.equal(before, undefined, `${JSON.stringify(before)} and ${JSON.stringify(k)}`);
       stored.set(s, k);
     }
+  });
+
+  test('the stored form reads back as the key it was made from', () => {
+    for (const k of strings(['\0', '\u0001', '\u0002', 'a'], 6))
+      assert.equal(searchKeyFromStored(storedSearchKey(k)!), k, JSON.stringify(k));
   });
 
   test('a key without a NUL that does not start with U+0001 is stored as it is', () => {
@@ -99,6 +109,30 @@ for (const kind of BACKENDS) {
       assert.deepEqual(await log.search('k:a\0b'), []);
       assert.deepEqual(await log.search('k:\0'), [first]);
       assert.deepEqual(await log.search('k:\udbff'), []);
+      await log.close();
+    });
+
+    test('the index is read whole a page at a time, keys as they were given', async () => {
+      const log = await b.open({ name: 'pages' });
+      const keys = ['b', 'a\0x', 'c', '\u0001y', 'a'];
+      await Promise.all(
+        keys.map((k, i) => log.append({ leaf: leaf(`page ${i}`), searchKeys: [k, 'z'] })),
+      );
+      const rows: Array<{ key: string; index: number }> = [];
+      let after;
+      let pages = 0;
+      do {
+        const page = await log.searchPage(after, 3);
+        assert.ok(page.rows.length <= 3);
+        rows.push(...page.rows);
+        after = page.next;
+        pages++;
+      } while (after);
+      assert.equal(pages, 4); // 10 rows: 3 + 3 + 3 + 1
+      const want = keys.flatMap((k, i) => [`${k} ${i}`, `z ${i}`]);
+      assert.deepEqual(rows.map((r) => `${r.key} ${r.index}`).sort(), want.sort());
+      assert.equal(new Set(rows.map((r) => `${r.key} ${r.index}`)).size, rows.length);
+      await assert.rejects(log.searchPage(undefined, 0), /limit: must be a positive integer/);
       await log.close();
     });
   });

@@ -376,6 +376,13 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
       );
       return r.rows.map((x) => Number(x.idx));
     },
+    async searchRows(after, limit) {
+      const r = await query<{ skey: string; idx: string }>(
+        'SELECT skey, idx FROM tlog_search WHERE log = $1 AND (skey, idx) > ($2, $3) ORDER BY skey, idx LIMIT $4',
+        [log, after.key, after.index, limit],
+      );
+      return r.rows.map((x) => ({ key: x.skey, index: Number(x.idx) }));
+    },
     async close() {
       await pool.end();
     },

@@ -120,6 +120,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
         leafHashes: ReturnType<DatabaseSync['prepare']>;
         tile: ReturnType<DatabaseSync['prepare']>;
         search: ReturnType<DatabaseSync['prepare']>;
+        searchRows: ReturnType<DatabaseSync['prepare']>;
       }
     | undefined;
 
@@ -144,6 +145,9 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
       ),
       tile: reader.prepare('SELECT data FROM tlog_tiles WHERE log = ? AND level = ? AND idx = ?'),
       search: reader.prepare('SELECT idx FROM tlog_search WHERE log = ? AND skey = ? ORDER BY idx'),
+      searchRows: reader.prepare(
+        'SELECT skey, idx FROM tlog_search WHERE log = ? AND (skey, idx) > (?, ?) ORDER BY skey, idx LIMIT ?',
+      ),
     };
     return r;
   };
@@ -251,6 +255,13 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
     },
     async search(key) {
       return (reads().search.all(log, key) as Array<{ idx: number }>).map((x) => x.idx);
+    },
+    async searchRows(after, limit) {
+      const rows = reads().searchRows.all(log, after.key, after.index, limit) as Array<{
+        skey: string;
+        idx: number;
+      }>;
+      return rows.map((x) => ({ key: x.skey, index: x.idx }));
     },
     async close() {
       if (closed) return;

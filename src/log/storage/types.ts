@@ -38,6 +38,12 @@ export interface NewEntry {
 }
 
 /** Keys are search keys for the engine, stored forms (../search-key.ts) for a LogStorage. */
+/** One row of the search index: a stored key and an entry it names. */
+export interface SearchRow {
+  key: string;
+  index: number;
+}
+
 export interface SearchKeyChange {
   index: number;
   remove: string[];
@@ -97,6 +103,11 @@ export interface LogStorage {
   tile(level: number, index: number): Promise<Uint8Array | undefined>;
   /** Indices of the entries under a stored key (../search-key.ts), ascending. */
   search(key: string): Promise<number[]>;
+  /**
+   * The search rows (stored key, entry index) after `after`, in (key, index) order, at most
+   * `limit`: an index migration reads the whole index a page at a time.
+   */
+  searchRows(after: SearchRow, limit: number): Promise<SearchRow[]>;
   /**
    * Change the search keys of stored entries (an index migration), in one transaction: every
    * `remove` key of an entry goes, every `add` key is there after (already there: kept).

@@ -96,11 +96,16 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
   try {
     for (const s of list) {
       const changed = await migrateSearchIndex(s.engine);
-      if (changed > 0)
+      if (changed.identityKeys > 0)
         ctx.log.info('search index: identity keys brought to the exact form', {
           shard: s.id,
-          entries: changed,
+          entries: changed.identityKeys,
         });
+      if (changed.statementKeys > 0)
+        ctx.log.warn(
+          "search index: removed keys that attestations' statements had named (identities, keys or issuers their signers do not have)",
+          { shard: s.id, rows: changed.statementKeys },
+        );
     }
   } catch (e) {
     await Promise.all(engines.map((en) => en.close()));

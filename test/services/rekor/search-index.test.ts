@@ -10,9 +10,17 @@ import { test } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { freshDatabase } from '../../helpers/postgres.ts';
-import { certificateFor, ecSigner, hashedRekordV1, hashedRekordV2 } from './fixtures.ts';
+import {
+  b64,
+  certificateFor,
+  ecSigner,
+  hashedRekordV1,
+  hashedRekordV2,
+  intotoV2,
+  statement,
+} from './fixtures.ts';
 import { startRekor } from './harness.ts';
-import { SEARCH_INDEX_MARK } from '../../../src/services/rekor/search-index.ts';
+import { SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK } from '../../../src/services/rekor/search-index.ts';
 
 const MIXED = 'Old.Style@Signet.Test';
 const LOWER = 'plain@signet.test';
@@ -103,6 +111,151 @@ test('an index written the old way is migrated on open (PostgreSQL)', async () =
         await c.end();
       }
     });
+  } finally {
+    await database.drop();
+  }
+});
+
+// Before subjects were indexed only as hash keys, a statement's digest named `identity` (or
+// `email`, `key`, `issuer`) indexed its entry under whoever it named. The rows such a
+// statement made are written here as that indexer wrote them (`alg:value`, lower-cased), and
+// the log is reopened.
+const VICTIM = 'Victim@Signet.Test';
+const SUBJECT = 'ab'.repeat(32);
+
+async function statementKeysScenario(
+  opts: { databaseUrl?: string },
+  sql: (dataDir: string, statements: string[]) => Promise<void>,
+  rows: (dataDir: string, index: number) => Promise<string[]>,
+) {
+  let s = await startRekor(opts);
+  const post = async (p: string, body: unknown) => {
+    const r = await fetch(`${s.rekor}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 201, await r.text());
+  };
+  const victim = ecSigner();
+  const victimCert = certificateFor(victim, VICTIM, 'https://victim.issuer');
+  const mallory = ecSigner();
+  // The attestation is entry 0, where the index migrations keep their marks.
+  const attestation = intotoV2(mallory, statement(SUBJECT));
+  attestation.spec.content.envelope.signatures[0]!.publicKey = b64(
+    certificateFor(mallory, 'mallory@signet.test').pem,
+  );
+  await post('/api/v1/log/entries', attestation);
+  await post(
+    '/api/v1/log/entries',
+    hashedRekordV1(victim, Buffer.from('one'), { pem: victimCert.pem }),
+  );
+  const victimKey = (await (
+    await fetch(`${s.rekor}/api/v2/index?identity=${encodeURIComponent(VICTIM)}`)
+  ).json()) as { entries: unknown[] };
+  assert.equal(victimKey.entries.length, 1);
+  const dataDir = s.dataDir;
+  await s.close();
+  const injected = [
+    `identity:${VICTIM.toLowerCase()}`,
+    `email:${VICTIM.toLowerCase()}`,
+    'issuer:https://victim.issuer',
+    `key:${'cd'.repeat(32)}`,
+    'gitcommit:1234',
+    'signet:search-index:9',
+  ];
+  await sql(dataDir, [
+    `DELETE FROM tlog_search WHERE skey = '${SUBJECT_KEYS_MARK}'`,
+    ...injected.map(
+      (k) => `INSERT INTO tlog_search (log, skey, idx) SELECT name, '${k}', 0 FROM tlog_logs`,
+    ),
+    // The same kind of row on an entry that took no statement is no statement's: kept.
+    `INSERT INTO tlog_search (log, skey, idx) SELECT name, 'gitcommit:5678', 1 FROM tlog_logs`,
+  ]);
+  s = await startRekor({ ...opts, dataDir });
+  try {
+    const v2 = async (q: string) =>
+      (
+        (await (await fetch(`${s.rekor}/api/v2/index?${q}`)).json()) as {
+          entries: Array<{ logIndex: string }>;
+        }
+      ).entries.map((e) => Number(e.logIndex));
+    const byEmail = await fetch(`${s.rekor}/api/v1/index/retrieve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: VICTIM.toLowerCase() }),
+    });
+    assert.equal(
+      ((await byEmail.json()) as string[]).length,
+      1,
+      'v1 email search: the victim only',
+    );
+    assert.deepEqual(await v2(`identity=${encodeURIComponent(VICTIM)}`), [1]);
+    assert.deepEqual(await v2('identity=mallory%40signet.test'), [0], "the signer's own keys stay");
+    assert.deepEqual(await v2(`hash=sha256:${SUBJECT}`), [0], 'and the subject it attests to');
+  } finally {
+    await s.close();
+  }
+  const left = await rows(dataDir, 0);
+  for (const k of injected) assert.ok(!left.includes(k), `${k} is gone`);
+  for (const k of [`sha256:${SUBJECT}`, 'identity:mallory@signet.test', SEARCH_INDEX_MARK])
+    assert.ok(left.includes(k), `${k} is kept`);
+  assert.ok(left.includes(SUBJECT_KEYS_MARK), 'and the step is marked done');
+  assert.ok((await rows(dataDir, 1)).includes('gitcommit:5678'));
+}
+
+test("keys an attestation's statement named are removed on open, its signer's kept (SQLite)", async () => {
+  const file = (dir: string) => path.join(dir, 'rekor.sqlite');
+  await statementKeysScenario(
+    {},
+    async (dataDir, statements) => {
+      const db = new DatabaseSync(file(dataDir));
+      try {
+        for (const sql of statements) db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
+    async (dataDir, index) => {
+      const db = new DatabaseSync(file(dataDir));
+      try {
+        return (
+          db.prepare('SELECT skey FROM tlog_search WHERE idx = ?').all(index) as Array<{
+            skey: string;
+          }>
+        ).map((r) => r.skey);
+      } finally {
+        db.close();
+      }
+    },
+  );
+});
+
+test("keys an attestation's statement named are removed on open, its signer's kept (PostgreSQL)", async () => {
+  const database = await freshDatabase();
+  const withClient = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    try {
+      return await f(c);
+    } finally {
+      await c.end();
+    }
+  };
+  try {
+    await statementKeysScenario(
+      { databaseUrl: database.url },
+      (_dataDir, statements) =>
+        withClient(async (c) => {
+          for (const sql of statements) await c.query(sql);
+        }),
+      (_dataDir, index) =>
+        withClient(async (c) =>
+          (
+            await c.query<{ skey: string }>('SELECT skey FROM tlog_search WHERE idx = $1', [index])
+          ).rows.map((r) => r.skey),
+        ),
+    );
   } finally {
     await database.drop();
   }
