@@ -121,71 +121,100 @@ function isHashKey(key: string): boolean {
 const MARKS = new Set([SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK]);
 
 /** Kinds whose admission indexed a statement's subjects (core/rekor/v1.ts, v2.ts). */
-function tookStatement(leaf: Uint8Array): boolean {
-  try {
-    return /^(dsse|intoto)\//.test(rekorEntryFacts(leaf).kind);
-  } catch {
-    return false; // nothing known of it: its rows are kept
-  }
+const STATEMENT_KINDS = /^(dsse|intoto)\//;
+
+/** A 32-bit FNV-1a hash of a key's UTF-16 code units: a compact stand-in for the key. */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
-/** Rows read from the index at a time, and entries whose signer keys are kept between rows. */
+/**
+ * The signer keys of the entries that took a statement, as hashes, from one pass over the
+ * log: entry i's are hashes[starts[i]..starts[i+1]), and `known` has a bit for each entry
+ * whose keys were read (an entry of another kind, or whose body cannot be read, keeps all its
+ * rows). Four bytes an entry and four a key: a million attestations take about 25 MB.
+ */
+interface StatementSigners {
+  known: Uint8Array;
+  starts: Uint32Array;
+  hashes: Uint32Array;
+}
+
+async function statementSigners(engine: LogEngine, size: number): Promise<StatementSigners> {
+  const known = new Uint8Array(Math.ceil(size / 8));
+  const starts = new Uint32Array(size + 1);
+  let hashes = new Uint32Array(1024);
+  let n = 0;
+  for (let t = 0; t * TILE_WIDTH < size; t++) {
+    const width = Math.min(TILE_WIDTH, size - t * TILE_WIDTH);
+    const bundle = await engine.entryBundle(t, width === TILE_WIDTH ? undefined : width);
+    if (!bundle) throw new Error(`entry bundle ${t} of ${engine.origin} is missing`);
+    decodeEntryBundle(bundle).forEach((leaf, k) => {
+      const i = t * TILE_WIDTH + k;
+      starts[i] = n;
+      let kind: string;
+      try {
+        kind = rekorEntryFacts(leaf).kind;
+      } catch {
+        return; // nothing known of it: its rows are kept
+      }
+      const keys = STATEMENT_KINDS.test(kind) ? signerKeys(leaf) : undefined;
+      if (!keys) return;
+      known[i >> 3]! |= 1 << (i & 7);
+      for (const key of keys) {
+        if (n === hashes.length) {
+          const grown = new Uint32Array(hashes.length * 2);
+          grown.set(hashes);
+          hashes = grown;
+        }
+        hashes[n++] = keyHash(key);
+      }
+    });
+  }
+  starts[size] = n;
+  return { known, starts, hashes };
+}
+
+/** Rows read from the index at a time. */
 const PAGE = 4096;
-const REMEMBERED = 4096;
 
 /**
- * Step 2, unless marked done; returns the rows removed. First the entries that took a
- * statement are found (one pass over the entries, a bit each); then the index is read in key
- * order, and only those entries' rows are checked (an entry read per row, a few thousand
- * remembered: one entry's rows are far apart in key order). An entry that loses a row gets its
- * signers' keys again (kept if there), so a log whose step 1 never ran (its mark is a key a
- * statement could name) keeps every identity it should have.
+ * Step 2, unless marked done; returns the rows removed. One pass over the entries hashes the
+ * keys the signers of each statement entry give (statementSigners); then the index is read in
+ * key order, and a row of such an entry whose key is not among them is removed (a key whose
+ * hash happens to match one of them, about one in 600 million, is kept). An entry that loses
+ * a row gets its signers' keys again (kept if there), so a log whose step 1 never ran (its
+ * mark is a key a statement could name) keeps every identity it should have.
  */
 async function removeStatementKeys(engine: LogEngine): Promise<number> {
   if ((await engine.search(SUBJECT_KEYS_MARK)).length > 0) return 0;
   const { size } = await engine.checkpoint();
-  const attestation = new Uint8Array(Math.ceil(size / 8));
-  let any = false;
-  for (let n = 0; n * TILE_WIDTH < size; n++) {
-    const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
-    const bundle = await engine.entryBundle(n, width === TILE_WIDTH ? undefined : width);
-    if (!bundle) throw new Error(`entry bundle ${n} of ${engine.origin} is missing`);
-    decodeEntryBundle(bundle).forEach((leaf, k) => {
-      const i = n * TILE_WIDTH + k;
-      if (tookStatement(leaf)) {
-        attestation[i >> 3]! |= 1 << (i & 7);
-        any = true;
-      }
-    });
-  }
+  const { known, starts, hashes } = await statementSigners(engine, size);
+  const signerKey = (i: number, key: string): boolean => {
+    const h = keyHash(key);
+    for (let j = starts[i]!; j < starts[i + 1]!; j++) if (hashes[j] === h) return true;
+    return false;
+  };
   let removed = 0;
-  if (any) {
-    const remembered = new Map<number, Set<string> | undefined>();
-    const keysOf = async (index: number): Promise<Set<string> | undefined> => {
-      if (remembered.has(index)) return remembered.get(index);
-      const entry = await engine.entry(index);
-      const keys = entry ? signerKeys(entry.leaf) : undefined;
-      if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
-      remembered.set(index, keys);
-      return keys;
-    };
-    let after;
+  let after;
+  if (known.some((b) => b !== 0))
     do {
       const page = await engine.searchPage(after, PAGE);
       const changes: SearchKeyChange[] = [];
       for (const row of page.rows) {
         const i = row.index;
-        if (i >= size || !(attestation[i >> 3]! & (1 << (i & 7)))) continue;
+        if (i >= size || !(known[i >> 3]! & (1 << (i & 7)))) continue;
         if (isHashKey(row.key) || (i === 0 && MARKS.has(row.key))) continue;
-        const keys = await keysOf(i);
-        if (keys && !keys.has(row.key))
-          changes.push({ index: i, remove: [row.key], add: [...keys] });
+        if (signerKey(i, row.key)) continue;
+        const entry = await engine.entry(i);
+        changes.push({ index: i, remove: [row.key], add: [...(signerKeys(entry!.leaf) ?? [])] });
       }
       if (changes.length > 0) await engine.updateSearchKeys(changes);
       removed += changes.length;
       after = page.next;
     } while (after);
-  }
   await engine.updateSearchKeys([{ index: 0, remove: [], add: [SUBJECT_KEYS_MARK] }]);
   return removed;
 }
