@@ -187,22 +187,34 @@ test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CA
       repo,
       world.env,
     );
+  // And Signet's own verify-commit, which is gitsign's verify.
+  const signetVerify = () =>
+    world.signet(repo, [
+      'verify-commit',
+      '--certificate-identity',
+      'dev@signet.local',
+      '--certificate-oidc-issuer',
+      `${stack.url}/oidc`,
+      'HEAD',
+    ]);
   try {
     // The stack's own CA and TSA, named by gitsign's settings: the commit verifies.
     await must(world.git(repo, ['config', 'gitsign.fulcioRoot', stackCa]));
     await must(world.git(repo, ['config', 'gitsign.timestampCertChain', stackTsa]));
     await must(verifyHead());
     await must(gitsignVerify());
+    await must(signetVerify());
     // Another CA: the certificate does not chain to it, whatever the stack's trusted root says.
     await must(world.git(repo, ['config', 'gitsign.fulcioRoot', otherCa]));
     const ca = await verifyHead();
     assert.notEqual(ca.status, 0);
-    const gitsignCa = await gitsignVerify();
-    assert.notEqual(gitsignCa.status, 0);
-    assert.match(
-      gitsignCa.stderr,
-      /the signing certificate was not issued by a CA of the trusted root/,
-    );
+    for (const other of [await gitsignVerify(), await signetVerify()]) {
+      assert.notEqual(other.status, 0);
+      assert.match(
+        other.stderr,
+        /the signing certificate was not issued by a CA of the trusted root/,
+      );
+    }
     assert.match(
       ca.stderr,
       /^signet: cannot verify: the signing certificate was not issued by a CA of the trusted root/m,

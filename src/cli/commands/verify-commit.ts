@@ -69,9 +69,10 @@ async function withServer<T extends VerifyFlags>(flags: T): Promise<T> {
 }
 
 /**
- * As gitsign's `verify`, gitsign's trust settings (fulcioRoot, timestampCertChain, from the
- * environment or the repository's git config) replace the trusted root's CAs and TSAs, with
- * cosign's SIGSTORE_* files.
+ * As gitsign's `verify` (which verify-commit is), gitsign's trust settings (fulcioRoot,
+ * timestampCertChain, from the environment or the repository's git config) replace the trusted
+ * root's CAs and TSAs, with cosign's SIGSTORE_* files: the same trust as `git verify-commit`
+ * in that repository.
  */
 async function gitsignOverrides() {
   const { git } = await import('../../client/git/repo.ts');
@@ -95,11 +96,7 @@ async function gitTrust(flags: GitVerifyFlags) {
   const policy = await signerPolicy(flags);
   const witnesses = await witnessPolicy(flags);
   await withServer(flags);
-  const trustedRoot = await loadTrustedRoot(
-    flags,
-    process.env,
-    flags.gitsignSummary ? await gitsignOverrides() : undefined,
-  );
+  const trustedRoot = await loadTrustedRoot(flags, process.env, await gitsignOverrides());
   const { rekorSearch } = await import('../../client/git/commits.ts');
   return {
     trustedRoot,
