@@ -12,12 +12,12 @@
  * 2. Keys an attestation's statement named (SUBJECT_KEYS_MARK). Before in-toto subjects were
  *    indexed only as hash search keys (core/rekor/subject-keys.ts), every subject digest became
  *    `alg:value`, so a statement with a digest named `identity` (or `email`, `issuer`, `key`,
- *    `cert`) put its entry in the search results of whoever it named. Every row of the index
- *    that is not a hash key is checked against the keys its entry's own signers give (those
- *    are the only other keys admission makes); a row they do not give is removed. An entry
- *    whose body cannot be read keeps its rows.
+ *    `cert`) put its entry in the search results of whoever it named. Each row of a dsse or
+ *    intoto entry that is not a hash key is checked against the keys the entry's own signers
+ *    give (the only other keys admission makes for it); a row they do not give is removed.
+ *    Rows of other entries, and of entries whose body cannot be read, are kept.
  */
-import { rekorEntryFacts } from '../../core/rekor/entry-facts.ts';
+import { rekorEntryFacts, type EntryFacts } from '../../core/rekor/entry-facts.ts';
 import { digestSearchKey } from '../../core/rekor/hash.ts';
 import {
   certificatesFromDer,
@@ -73,32 +73,46 @@ export async function migrateSearchIndex(
   };
 }
 
+/**
+ * The log's entries in order, a tile's entry bundle at a time: `each` gets a bundle's leaves
+ * and the index of its first.
+ */
+async function forEachBundle(
+  engine: LogEngine,
+  size: number,
+  each: (leaves: Uint8Array[], first: number) => Promise<void> | void,
+): Promise<void> {
+  for (let n = 0; n * TILE_WIDTH < size; n++) {
+    const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
+    const bundle = await engine.entryBundle(n, width === TILE_WIDTH ? undefined : width);
+    if (!bundle) throw new Error(`entry bundle ${n} of ${engine.origin} is missing`);
+    await each(decodeEntryBundle(bundle), n * TILE_WIDTH);
+  }
+}
+
 /** Step 1, unless marked done; returns entries changed. */
 async function migrateIdentityKeys(engine: LogEngine): Promise<number> {
   if ((await engine.search(SEARCH_INDEX_MARK)).length > 0) return 0;
   const { size } = await engine.checkpoint();
   let changed = 0;
-  for (let n = 0; n * TILE_WIDTH < size; n++) {
-    const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
-    const bundle = await engine.entryBundle(n, width === TILE_WIDTH ? undefined : width);
-    if (!bundle) throw new Error(`entry bundle ${n} of ${engine.origin} is missing`);
+  await forEachBundle(engine, size, async (leaves, first) => {
     const changes: SearchKeyChange[] = [];
-    decodeEntryBundle(bundle).forEach((leaf, k) => {
+    leaves.forEach((leaf, k) => {
       const c = identityKeyChange(leaf);
-      if (c) changes.push({ index: n * TILE_WIDTH + k, ...c });
+      if (c) changes.push({ index: first + k, ...c });
     });
     if (changes.length > 0) await engine.updateSearchKeys(changes);
     changed += changes.length;
-  }
+  });
   await engine.updateSearchKeys([{ index: 0, remove: [], add: [SEARCH_INDEX_MARK] }]);
   return changed;
 }
 
 /** The keys an entry's signers give it (verifierSearchKeys), or undefined when unreadable. */
-export function signerKeys(leaf: Uint8Array): Set<string> | undefined {
+function signerKeys(facts: EntryFacts): Set<string> | undefined {
   try {
     return new Set(
-      rekorEntryFacts(leaf).signers.flatMap((s) =>
+      facts.signers.flatMap((s) =>
         verifierSearchKeys(
           'certificate' in s
             ? certificatesFromDer([s.certificate], 'signer')
@@ -106,6 +120,15 @@ export function signerKeys(leaf: Uint8Array): Set<string> | undefined {
         ),
       ),
     );
+  } catch {
+    return undefined;
+  }
+}
+
+/** An entry's facts, or undefined when its body cannot be read. */
+function factsOf(leaf: Uint8Array): EntryFacts | undefined {
+  try {
+    return rekorEntryFacts(leaf);
   } catch {
     return undefined;
   }
@@ -147,20 +170,13 @@ async function statementSigners(engine: LogEngine, size: number): Promise<Statem
   const starts = new Uint32Array(size + 1);
   let hashes = new Uint32Array(1024);
   let n = 0;
-  for (let t = 0; t * TILE_WIDTH < size; t++) {
-    const width = Math.min(TILE_WIDTH, size - t * TILE_WIDTH);
-    const bundle = await engine.entryBundle(t, width === TILE_WIDTH ? undefined : width);
-    if (!bundle) throw new Error(`entry bundle ${t} of ${engine.origin} is missing`);
-    decodeEntryBundle(bundle).forEach((leaf, k) => {
-      const i = t * TILE_WIDTH + k;
+  await forEachBundle(engine, size, (leaves, first) =>
+    leaves.forEach((leaf, k) => {
+      const i = first + k;
       starts[i] = n;
-      let kind: string;
-      try {
-        kind = rekorEntryFacts(leaf).kind;
-      } catch {
-        return; // nothing known of it: its rows are kept
-      }
-      const keys = STATEMENT_KINDS.test(kind) ? signerKeys(leaf) : undefined;
+      const facts = factsOf(leaf);
+      // Other kinds, and bodies that cannot be read, keep all their rows.
+      const keys = facts && STATEMENT_KINDS.test(facts.kind) ? signerKeys(facts) : undefined;
       if (!keys) return;
       known[i >> 3]! |= 1 << (i & 7);
       for (const key of keys) {
@@ -171,8 +187,8 @@ async function statementSigners(engine: LogEngine, size: number): Promise<Statem
         }
         hashes[n++] = keyHash(key);
       }
-    });
-  }
+    }),
+  );
   starts[size] = n;
   return { known, starts, hashes };
 }
@@ -208,8 +224,9 @@ async function removeStatementKeys(engine: LogEngine): Promise<number> {
         if (i >= size || !(known[i >> 3]! & (1 << (i & 7)))) continue;
         if (isHashKey(row.key) || (i === 0 && MARKS.has(row.key))) continue;
         if (signerKey(i, row.key)) continue;
-        const entry = await engine.entry(i);
-        changes.push({ index: i, remove: [row.key], add: [...(signerKeys(entry!.leaf) ?? [])] });
+        const facts = factsOf((await engine.entry(i))!.leaf);
+        const keys = facts && signerKeys(facts);
+        changes.push({ index: i, remove: [row.key], add: [...(keys ?? [])] });
       }
       if (changes.length > 0) await engine.updateSearchKeys(changes);
       removed += changes.length;

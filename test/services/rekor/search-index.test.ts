@@ -35,17 +35,20 @@ const oldRows = (idx: number[]) =>
       `INSERT INTO tlog_search (log, skey, idx) SELECT name, 'identity:${MIXED.toLowerCase()}', ${i} FROM tlog_logs`,
   );
 
+const postJson = (url: string, body: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
 async function scenario(
   opts: { databaseUrl?: string },
   oldWay: (dataDir: string, mixed: number[]) => Promise<void>,
 ) {
   let s = await startRekor(opts);
   const post = async (p: string, body: unknown) => {
-    const r = await fetch(`${s.rekor}${p}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const r = await postJson(`${s.rekor}${p}`, body);
     return { status: r.status, json: (await r.json()) as unknown };
   };
   const signer = ecSigner();
@@ -130,11 +133,7 @@ async function statementKeysScenario(
 ) {
   let s = await startRekor(opts);
   const post = async (p: string, body: unknown) => {
-    const r = await fetch(`${s.rekor}${p}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const r = await postJson(`${s.rekor}${p}`, body);
     assert.equal(r.status, 201, await r.text());
   };
   const victim = ecSigner();
@@ -180,10 +179,8 @@ async function statementKeysScenario(
           entries: Array<{ logIndex: string }>;
         }
       ).entries.map((e) => Number(e.logIndex));
-    const byEmail = await fetch(`${s.rekor}/api/v1/index/retrieve`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: VICTIM.toLowerCase() }),
+    const byEmail = await postJson(`${s.rekor}/api/v1/index/retrieve`, {
+      email: VICTIM.toLowerCase(),
     });
     assert.equal(
       ((await byEmail.json()) as string[]).length,
