@@ -22,7 +22,8 @@ import { moduleUrl } from '../core/module-url.ts';
  * replace what signet.server's signing config says, as cosign's --fulcio-url etc. do; when git
  * verifies, gitsign.fulcioRoot and timestampCertChain replace the trusted root's CAs and TSAs.
  * `signet-gitsign verify` and `verify-tag` are gitsign's commands of those names (signet
- * verify-commit, verify-tag), so scripts written for gitsign keep working.
+ * verify-commit, verify-tag), so scripts written for gitsign keep working; `attest` is
+ * gitsign's too (git-attest.ts).
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
@@ -32,7 +33,7 @@ import { isEntry } from './entry.ts';
 import { gitsignTrustFiles, parseGitConfigList, settingLookup } from './gitsign-trust.ts';
 const fs = process.getBuiltinModule('node:fs');
 
-interface Io {
+export interface Io {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -150,14 +151,15 @@ stdout) and to verify. Settings: git config signet.* and gitsign.*, GITSIGN_* an
 Commands (gitsign's names):
   verify [COMMIT]    verify a commit: signet verify-commit, with its identity flags
   verify-tag TAG     verify an annotated tag: signet verify-tag
+  attest -f FILE --type URI [--objtype commit|tree]
+                     sign a statement about HEAD's commit (or tree) and keep it on
+                     refs/attestations/commits (or trees), as gitsign attest does
   initialize         set the TUF repository verification trusts: signet initialize
   version            print the version (also --version)
 `;
 
 /** gitsign's commands Signet does not have, and what to use instead. */
 const LACKING: Record<string, string> = {
-  attest:
-    'it is experimental there; sign an in-toto statement about the commit with `signet attest-blob` instead',
   show: '`signet verify-commit` says who signed a commit, when, and where it is logged',
   debug: 'set SIGNET_GIT_LOG (or gitsign.logPath) to see why signing fails',
 };
@@ -173,6 +175,19 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
     const { main } = await import('./main.ts');
     const name = command === 'verify' ? 'verify-commit' : 'verify-tag';
     return main([name, ...argv.slice(1), '--gitsign-summary']);
+  }
+  if (command === 'attest') {
+    try {
+      const { gitAttest } = await import('./git-attest.ts');
+      await gitAttest(argv.slice(1), io, async () => {
+        const s = await signingSettings(io);
+        return signingContext(s.server, s, io);
+      });
+      return 0;
+    } catch (e) {
+      io.stderr.write(`signet: cannot attest: ${oneLine(e)}\n`);
+      return 1;
+    }
   }
   if (command === 'initialize') {
     const { main } = await import('./main.ts');
@@ -236,8 +251,11 @@ function oneLine(e: unknown): string {
   return errorLine(e);
 }
 
-async function sign(io: Io, status: (s: string) => void): Promise<void> {
-  const payload = await readAll(io.stdin);
+/**
+ * What signing takes from the repository's settings and the environment: the services
+ * (signet.server or gitsign's), whether to log, the credential cache and its key.
+ */
+async function signingSettings(io: Io) {
   const cfg = await gitSettings(io.cwd);
   const server = io.env.SIGNET_SERVER || cfg.get('signet.server') || undefined;
   const gitsign = await gitsignServices(io, cfg);
@@ -247,16 +265,23 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
     );
   const tlog = bool(cfg.get('signet.tlog'), 'signet.tlog', true);
   const cache = bool(io.env.SIGNET_CACHE ?? cfg.get('signet.cache'), 'signet.cache', true);
-  const match = flag(io, cfg, ['signet.matchCommitter', 'gitsign.matchCommitter'], false);
-  const committer = match
-    ? await (await import('../client/git/repo.ts')).committerOf(io.cwd)
-    : undefined;
   const http = { timeoutMs: timeoutMs(cfg), retries: 1 };
   const agent = await import('../client/git/agent.ts');
   const socket = agent.agentSocketPath(io.env);
   // A credential serves only the services and identity provider it was made for.
   const { caUrl, rekorUrl, timestampServerUrl, oidcIssuer } = gitsign;
   const cacheKey = JSON.stringify([server, tlog, caUrl, rekorUrl, timestampServerUrl, oidcIssuer]);
+  return { cfg, server, gitsign, tlog, cache, http, socket, cacheKey };
+}
+
+async function sign(io: Io, status: (s: string) => void): Promise<void> {
+  const payload = await readAll(io.stdin);
+  const { cfg, server, gitsign, tlog, cache, http, socket, cacheKey } = await signingSettings(io);
+  const match = flag(io, cfg, ['signet.matchCommitter', 'gitsign.matchCommitter'], false);
+  const committer = match
+    ? await (await import('../client/git/repo.ts')).committerOf(io.cwd)
+    : undefined;
+  const agent = await import('../client/git/agent.ts');
   const { sigCreatedStatus } = await import('../core/git/status.ts');
   if (cache && fs.existsSync(socket)) {
     // The agent signs when it holds a credential: this process loads nothing else.

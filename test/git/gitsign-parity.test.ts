@@ -445,3 +445,135 @@ test("gitsign's verify commands: signet-gitsign verify [COMMIT] and verify-tag T
   assert.notEqual(other.status, 0);
   assert.match(other.stderr, /mallory@signet\.local/);
 });
+
+test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on refs/attestations, logged", async () => {
+  await must(commit('to attest', { SIGSTORE_ID_TOKEN: token }));
+  const head = (await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  const tree = (await world.git(repo, ['rev-parse', 'HEAD^{tree}'])).stdout.trim();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-attest-'));
+  const file = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  const provenance = file('provenance.json', '{"builder":{"id":"https://ci.example/b"}}');
+  const sbom = file('sbom.json', '{"packages":[]}');
+  const attest = (args: string[]) =>
+    run(PROGRAM, ['attest', ...args], repo, { ...world.env, SIGSTORE_ID_TOKEN: token });
+  const show = async (spec: string) => (await world.git(repo, ['show', spec])).stdout;
+  const before = await treeSize();
+  const one = await attest(['-f', provenance, '--type', 'https://slsa.dev/provenance/v1']);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stderr, /^tlog entry created with index: \d+$/m);
+  const first = one.stdout.trim();
+  assert.equal(
+    (await world.git(repo, ['rev-parse', 'refs/attestations/commits'])).stdout.trim(),
+    first,
+  );
+  // The predicate file as given, and its envelope: an in-toto statement about HEAD.
+  const ref = 'refs/attestations/commits';
+  assert.equal(await show(`${ref}:${head}/provenance.json`), fs.readFileSync(provenance, 'utf8'));
+  const envelope = JSON.parse(await show(`${ref}:${head}/provenance.json.sig`)) as {
+    payloadType: string;
+    payload: string;
+    signatures: Array<{ sig: string }>;
+  };
+  assert.equal(envelope.payloadType, 'application/vnd.in-toto+json');
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()) as unknown;
+  assert.deepEqual(statement, {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ digest: { gitCommit: head } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: { builder: { id: 'https://ci.example/b' } },
+  });
+  // Logged under the signer's identity, and the envelope's signature is that certificate's.
+  assert.equal(await treeSize(), before + 1);
+  const logged = (await (
+    await fetch(`${stack.url}/rekor/api/v2/index?identity=dev%40signet.local`)
+  ).json()) as { entries: Array<{ logIndex: string }> };
+  const index = Math.max(...logged.entries.map((e) => Number(e.logIndex)));
+  const entry = (await (
+    await fetch(`${stack.url}/rekor/api/v1/log/entries?logIndex=${index}`)
+  ).json()) as Record<string, { body: string }>;
+  const body = JSON.parse(Buffer.from(Object.values(entry)[0]!.body, 'base64').toString()) as {
+    kind: string;
+    spec: { signatures: Array<{ signature: string; verifier: string }> };
+  };
+  assert.equal(body.kind, 'dsse');
+  assert.equal(body.spec.signatures[0]!.signature, envelope.signatures[0]!.sig);
+  const pem = Buffer.from(body.spec.signatures[0]!.verifier, 'base64').toString();
+  const { X509Certificate, verify } = await import('node:crypto');
+  const cert = new X509Certificate(pem);
+  assert.match(cert.subjectAltName ?? '', /dev@signet\.local/);
+  const { pae } = await import('../../src/core/dsse/index.ts');
+  const signed = pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
+  assert.ok(
+    verify('sha256', signed, cert.publicKey, Buffer.from(envelope.signatures[0]!.sig, 'base64')),
+  );
+  // A second attestation is a commit on top: both files are there.
+  const two = await attest(['-f', sbom, '--type', 'spdxjson']);
+  assert.equal(two.status, 0, two.stderr);
+  assert.equal(
+    (await world.git(repo, ['rev-parse', `${two.stdout.trim()}^`])).stdout.trim(),
+    first,
+  );
+  const files = (await world.git(repo, ['ls-tree', '--name-only', `${ref}:${head}`])).stdout;
+  assert.deepEqual(files.trim().split('\n'), [
+    'provenance.json',
+    'provenance.json.sig',
+    'sbom.json',
+    'sbom.json.sig',
+  ]);
+  // The tree instead of the commit: its own ref, subject gitTree.
+  const t = await attest(['--objtype', 'tree', '-f', provenance, '--type', 'custom']);
+  assert.equal(t.status, 0, t.stderr);
+  const treeEnvelope = JSON.parse(
+    await show(`refs/attestations/trees:${tree}/provenance.json.sig`),
+  ) as { payload: string };
+  assert.deepEqual(
+    (JSON.parse(Buffer.from(treeEnvelope.payload, 'base64').toString()) as { subject: unknown })
+      .subject,
+    [{ digest: { gitTree: tree } }],
+  );
+  // HEAD's history is untouched, and the attestation commits are not signed.
+  assert.equal((await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim(), head);
+  assert.doesNotMatch(await show(`${first}`), /gpgsig/);
+  // Bad input: one line naming what is wrong, exit 1 (2 for flags), nothing written.
+  const notJson = file('notes.txt', 'not json');
+  const list = file('list.json', '[1, 2]');
+  for (const [args, status, message] of [
+    [['--type', 'custom'], 1, /--filepath: is required/],
+    [['-f', provenance], 1, /--type: is required/],
+    [
+      ['-f', provenance, '--type', 'custom', '--objtype', 'blob'],
+      1,
+      /--objtype: "blob" is not commit or tree/,
+    ],
+    [['-f', notJson, '--type', 'custom'], 1, /--filepath: is not valid JSON/],
+    [['-f', list, '--type', 'custom'], 1, /--filepath: must be a JSON object/],
+    [['-f', path.join(dir, 'gone.json'), '--type', 'custom'], 1, /--filepath: .*gone\.json/],
+    [['-f', provenance, '--type', 'not a uri'], 1, /--type: "not a uri" is neither/],
+    [['-f', provenance, '--type', 'custom', '--oops'], 1, /attest: Unknown option '--oops'/],
+  ] as const) {
+    const r = await attest([...args]);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^signet: cannot attest: /);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  assert.equal(
+    (await world.git(repo, ['rev-parse', 'refs/attestations/commits'])).stdout.trim(),
+    two.stdout.trim(),
+  );
+  // Two at once: the ref moves only from where each read it, so none is lost; one that finds
+  // it moved says to run it again.
+  const racers = ['a.json', 'b.json', 'c.json'].map((n) => file(n, '{}'));
+  const results = await Promise.all(racers.map((f) => attest(['-f', f, '--type', 'custom'])));
+  const kept = (await world.git(repo, ['ls-tree', '--name-only', `${ref}:${head}`])).stdout;
+  for (const [i, r] of results.entries()) {
+    const name = path.basename(racers[i]!);
+    if (r.status === 0) assert.ok(kept.split('\n').includes(name), `${name} was kept`);
+    else assert.match(r.stderr, /changed while the attestation was written .*run it again/);
+  }
+  assert.ok(results.some((r) => r.status === 0));
+});

@@ -284,10 +284,7 @@ test("gitsign's other command names: version and help answer; what Signet lacks 
     assert.match(h.stdout, /^ {2}verify-tag TAG/m);
     assert.equal(h.stderr, '');
   }
-  for (const [cmd, instead] of [
-    ['attest', /signet attest-blob/],
-    ['show', /signet verify-commit/],
-  ] as const) {
+  for (const [cmd, instead] of [['show', /signet verify-commit/]] as const) {
     const r = await run(PROGRAM, [cmd, '-f', 'x.json'], repo, world.env);
     assert.equal(r.status, 2);
     assert.match(r.stderr, new RegExp(`^signet-gitsign: gitsign's \`${cmd}\` is not in Signet`));

@@ -17,10 +17,10 @@ function gitError(args: string[], e: unknown, stderr: string): SignetError {
   return new SignetError('invalid-input', 'GIT_FAILED', `git ${args[0]}: ${why}`, { cause: e });
 }
 
-/** Runs git in `repoDir`; resolves to stdout (bytes). */
-export function git(repoDir: string, args: string[]): Promise<Buffer> {
+/** Runs git in `repoDir` (with `input` on its standard input); resolves to stdout (bytes). */
+export function git(repoDir: string, args: string[], input?: Uint8Array | string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       args,
       { cwd: repoDir, encoding: 'buffer', maxBuffer: MAX_OBJECT },
@@ -29,6 +29,7 @@ export function git(repoDir: string, args: string[]): Promise<Buffer> {
         else resolve(stdout);
       },
     );
+    child.stdin?.end(input);
   });
 }
 

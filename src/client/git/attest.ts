@@ -1,0 +1,157 @@
+/**
+ * gitsign's `attest` (internal/attest/attest.go): an in-toto statement about a commit or its
+ * tree, signed in a DSSE envelope and kept in the repository beside the history it is about,
+ * never in it. Attestations of commits live on `refs/attestations/commits`, of trees on
+ * `refs/attestations/trees`: each a chain of commits whose tree holds a folder per attested
+ * object, named by its ID, with the predicate file as given and `<file>.sig`, the envelope.
+ * Each new attestation is a commit on top (the earlier ones kept, a file of the same name
+ * replaced), and the ref moves only if no one moved it meanwhile.
+ */
+import { invalid, SignetError } from '../../core/errors.ts';
+import { parseJsonObject } from '../../core/json.ts';
+import { git } from './repo.ts';
+
+export type AttestedObject = 'commit' | 'tree';
+
+/** Where attestations of each kind of object are kept. */
+export const ATTESTATION_REFS: Record<AttestedObject, string> = {
+  commit: 'refs/attestations/commits',
+  tree: 'refs/attestations/trees',
+};
+
+/** The digest name a statement's subject gives the object by (in-toto's gitCommit, gitTree). */
+const DIGEST_NAMES: Record<AttestedObject, string> = { commit: 'gitCommit', tree: 'gitTree' };
+
+/**
+ * The statement (in-toto Statement v1) that `object` (a commit or tree ID) has the predicate in
+ * `file` (a JSON object, as gitsign reads it into a protobuf Struct).
+ */
+export function gitStatement(
+  kind: AttestedObject,
+  object: string,
+  predicateType: string,
+  file: Uint8Array,
+  field: string,
+): Uint8Array {
+  const predicate = parseJsonObject(file, field);
+  return new TextEncoder().encode(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ digest: { [DIGEST_NAMES[kind]]: object } }],
+      predicateType,
+      predicate,
+    }),
+  );
+}
+
+/** The object HEAD names: its commit, or that commit's tree. */
+export async function headObject(repoDir: string, kind: AttestedObject): Promise<string> {
+  try {
+    return (await git(repoDir, ['rev-parse', '--verify', '--quiet', `HEAD^{${kind}}`]))
+      .toString()
+      .trim();
+  } catch {
+    throw new SignetError(
+      'not-found',
+      'NO_SUCH_OBJECT',
+      `HEAD names no ${kind} in ${repoDir}: commit something first`,
+      { field: 'HEAD' },
+    );
+  }
+}
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  id: string;
+  name: string;
+}
+
+async function treeEntries(repoDir: string, tree: string): Promise<TreeEntry[]> {
+  // -z: names as they are (no quoting), each entry ended by a NUL.
+  const out = (await git(repoDir, ['ls-tree', '-z', tree])).toString('utf8');
+  return out
+    .split('\0')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const tab = l.indexOf('\t');
+      const [mode, type, id] = l.slice(0, tab).split(' ') as [string, string, string];
+      return { mode, type, id, name: l.slice(tab + 1) };
+    });
+}
+
+/** A tree of `entries` (git sorts them), written to the object store; its ID. */
+async function writeTree(repoDir: string, entries: TreeEntry[]): Promise<string> {
+  const text = entries.map((e) => `${e.mode} ${e.type} ${e.id}\t${e.name}\0`).join('');
+  return (await git(repoDir, ['mktree', '-z'], text)).toString().trim();
+}
+
+/** `entries` with `added` in place of any of the same name. */
+function withEntries(entries: TreeEntry[], added: TreeEntry[]): TreeEntry[] {
+  const names = new Set(added.map((e) => e.name));
+  return [...entries.filter((e) => !names.has(e.name)), ...added];
+}
+
+/**
+ * Keeps an attestation of `object` in the repository: `file` (as given, named `name`) and its
+ * envelope (`<name>.sig`) in the object's folder of the attestation ref's tree, on a new
+ * commit. Returns the commit's ID. The commit is not signed (gitsign's is not either: the
+ * envelope is the signature).
+ */
+export async function storeAttestation(
+  repoDir: string,
+  kind: AttestedObject,
+  object: string,
+  name: string,
+  file: Uint8Array,
+  envelopeJson: string,
+): Promise<string> {
+  if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
+    throw invalid('--filepath', `"${name}" cannot name a file in a tree`);
+  const ref = ATTESTATION_REFS[kind];
+  const blob = async (data: Uint8Array | string) =>
+    (await git(repoDir, ['hash-object', '-w', '--stdin'], data)).toString().trim();
+  const [fileId, sigId] = await Promise.all([blob(file), blob(envelopeJson)]);
+  const parent = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(
+    (b) => b.toString().trim(),
+    () => undefined,
+  );
+  const root = parent ? await treeEntries(repoDir, `${parent}^{tree}`) : [];
+  const folder = root.find((e) => e.name === object && e.type === 'tree');
+  const inFolder = folder ? await treeEntries(repoDir, folder.id) : [];
+  const folderId = await writeTree(
+    repoDir,
+    withEntries(inFolder, [
+      { mode: '100644', type: 'blob', id: fileId, name },
+      { mode: '100644', type: 'blob', id: sigId, name: `${name}.sig` },
+    ]),
+  );
+  const rootId = await writeTree(
+    repoDir,
+    withEntries(root, [{ mode: '040000', type: 'tree', id: folderId, name: object }]),
+  );
+  const commit = (
+    await git(repoDir, [
+      'commit-tree',
+      '--no-gpg-sign',
+      rootId,
+      ...(parent ? ['-p', parent] : []),
+      '-m',
+      `Gitsign attest ${name}`,
+    ])
+  )
+    .toString()
+    .trim();
+  // The ref moves only from where it was read (a new ref: only if there is none yet).
+  try {
+    await git(repoDir, ['update-ref', '-m', 'signet attest', ref, commit, parent ?? '']);
+  } catch (e) {
+    throw new SignetError(
+      'conflict',
+      'ATTESTATION_REF_MOVED',
+      `${ref} changed while the attestation was written (another attest at the same time?): run it again`,
+      { cause: e },
+    );
+  }
+  return commit;
+}
