@@ -61,6 +61,7 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
   const predicateType = predicateTypeOf(o.type);
   const file = readDocumentBytes(o.file, '--filepath');
   const object = await attest.headObject(io.cwd, o.kind);
+  await attest.checkCanCommit(io.cwd);
   const statement = attest.gitStatement(o.kind, object, predicateType, file, '--filepath');
   const { ctx, keep } = await signIn();
   const { signEnvelope } = await import('../client/sign/sign.ts');

@@ -565,6 +565,20 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
     (await world.git(repo, ['rev-parse', 'refs/attestations/commits'])).stdout.trim(),
     two.stdout.trim(),
   );
+  // Without a name for the attestation commit's author, nothing is signed or logged.
+  const size = await treeSize();
+  const nobody = Object.fromEntries(
+    Object.entries({ ...world.env, SIGSTORE_ID_TOKEN: token }).filter(
+      ([k]) => !/^GIT_(AUTHOR|COMMITTER)_/.test(k),
+    ),
+  );
+  const anonymous = await run(PROGRAM, ['attest', '-f', sbom, '--type', 'custom'], repo, nobody);
+  assert.equal(anonymous.status, 1);
+  assert.match(
+    anonymous.stderr,
+    /^signet: cannot attest: git cannot name the attestation commit's author .*: set user\.name and user\.email with git config$/m,
+  );
+  assert.equal(await treeSize(), size);
   // Two at once: the ref moves only from where each read it, so none is lost; one that finds
   // it moved says to run it again.
   const racers = ['a.json', 'b.json', 'c.json'].map((n) => file(n, '{}'));

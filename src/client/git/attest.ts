@@ -60,6 +60,22 @@ export async function headObject(repoDir: string, kind: AttestedObject): Promise
   }
 }
 
+/**
+ * Refuses, before anything is signed or logged, a repository where git could not write the
+ * attestation commit: it needs an author and a committer (user.name, user.email).
+ */
+export async function checkCanCommit(repoDir: string): Promise<void> {
+  for (const who of ['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT'])
+    await git(repoDir, ['var', who]).catch((e: unknown) => {
+      throw new SignetError(
+        'invalid-input',
+        'GIT_FAILED',
+        `git cannot name the attestation commit's ${who === 'GIT_AUTHOR_IDENT' ? 'author' : 'committer'} (${(e as Error).message}): set user.name and user.email with git config`,
+        { cause: e },
+      );
+    });
+}
+
 interface TreeEntry {
   mode: string;
   type: string;
