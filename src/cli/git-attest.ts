@@ -15,7 +15,7 @@ export type SignIn = () => Promise<{ ctx: SignContext; keep: () => Promise<void>
 const { parseArgs } = process.getBuiltinModule('node:util');
 const path = process.getBuiltinModule('node:path');
 
-export const ATTEST_USAGE = `Usage: signet-gitsign attest -f FILE --type URI [--objtype commit|tree]
+const ATTEST_USAGE = `Usage: signet-gitsign attest -f FILE --type URI [--objtype commit|tree]
 
 Sign an in-toto statement that HEAD's commit (or its tree) has the predicate in FILE (JSON),
 and keep it on refs/attestations/commits (or refs/attestations/trees), as gitsign attest does.

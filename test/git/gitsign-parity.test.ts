@@ -538,7 +538,10 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
   // HEAD's history is untouched, and the attestation commits are not signed.
   assert.equal((await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim(), head);
   assert.doesNotMatch(await show(`${first}`), /gpgsig/);
-  // Bad input: one line naming what is wrong, exit 1 (2 for flags), nothing written.
+  const help = await attest(['--help']);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: signet-gitsign attest -f FILE --type URI/);
+  // Bad input: one line naming what is wrong, exit 1, nothing written.
   const notJson = file('notes.txt', 'not json');
   const list = file('list.json', '[1, 2]');
   for (const [args, status, message] of [
