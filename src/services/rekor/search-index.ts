@@ -146,6 +146,18 @@ const MARKS = new Set([SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK]);
 /** Kinds whose admission indexed a statement's subjects (core/rekor/v1.ts, v2.ts). */
 const STATEMENT_KINDS = /^(dsse|intoto)\//;
 
+/**
+ * Whether a leaf may be of a kind that took a statement, read from its first bytes: a body the
+ * log wrote is canonical JSON, `{"apiVersion":"...","kind":"...",`, so the others are passed
+ * over without a parse. One whose kind is not there is parsed; one that misleads the sniff
+ * keeps its rows.
+ */
+function mayHaveTakenStatement(leaf: Uint8Array): boolean {
+  const head = Buffer.from(leaf.buffer, leaf.byteOffset, Math.min(leaf.byteLength, 64));
+  const kind = /"kind":"([^"]*)"/.exec(head.toString('latin1'))?.[1];
+  return kind === undefined || STATEMENT_KINDS.test(`${kind}/`);
+}
+
 /** A 32-bit FNV-1a hash of a key's UTF-16 code units: a compact stand-in for the key. */
 function keyHash(key: string): number {
   let h = 0x811c9dc5;
@@ -174,6 +186,7 @@ async function statementSigners(engine: LogEngine, size: number): Promise<Statem
     leaves.forEach((leaf, k) => {
       const i = first + k;
       starts[i] = n;
+      if (!mayHaveTakenStatement(leaf)) return;
       const facts = factsOf(leaf);
       // Other kinds, and bodies that cannot be read, keep all their rows.
       const keys = facts && STATEMENT_KINDS.test(facts.kind) ? signerKeys(facts) : undefined;
