@@ -8,6 +8,7 @@
  * replaced), and the ref moves only if no one moved it meanwhile.
  */
 import { invalid, SignetError } from '../../core/errors.ts';
+import { buildStatement } from '../../core/intoto/index.ts';
 import { parseJsonObject } from '../../core/json.ts';
 import { git } from './repo.ts';
 
@@ -34,14 +35,7 @@ export function gitStatement(
   field: string,
 ): Uint8Array {
   const predicate = parseJsonObject(file, field);
-  return new TextEncoder().encode(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ digest: { [DIGEST_NAMES[kind]]: object } }],
-      predicateType,
-      predicate,
-    }),
-  );
+  return buildStatement([{ digest: { [DIGEST_NAMES[kind]]: object } }], predicateType, predicate);
 }
 
 /** The object HEAD names: its commit, or that commit's tree. */

@@ -71,9 +71,12 @@ export function parseStatement(payload: Uint8Array, path = 'statement'): Stateme
   return { type, subject, predicateType, predicate: value.predicate ?? null };
 }
 
-/** A Statement v1 about `subject`, serialised as the DSSE payload. */
+/**
+ * A Statement v1 about `subject`, serialised as the DSSE payload. A subject without a name (a
+ * git commit, known by its ID alone) is written without one.
+ */
 export function buildStatement(
-  subject: Subject[],
+  subject: ReadonlyArray<Pick<Subject, 'digest'> & { name?: string }>,
   predicateType: string,
   predicate: unknown,
 ): Uint8Array {
