@@ -1,8 +1,5 @@
-// commander 14 (CommonJS), not 15: 15 is the same code as ES modules, and importing node:util,
-// node:process, node:fs and node:child_process as ES modules reads every export of each, which
-// loads their lazy parts (worker_threads, parseArgs, process.report, ...): ~20 ms of every
-// `signet` start (bench/sign). test/cli/commands.test.ts checks that a start stays without them.
-import { Command, CommanderError } from 'commander';
+// commander through cli/commander.ts (required, not imported: its comment says why).
+import { Command, CommanderError } from './commander.ts';
 import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, exitOnClosedStdout, reportError } from './errors.ts';
 import { describeSystemError, invalid } from '../core/errors.ts';

@@ -4,7 +4,7 @@
  * default of `--server`. Commands of other features use these so that a cosign user's
  * command line behaves the same everywhere.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.ts';
 import { invalid } from '../core/errors.ts';
 
 /** Go's strconv.ParseBool, which cobra uses for `--flag=VALUE`. */

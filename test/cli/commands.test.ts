@@ -55,6 +55,37 @@ describe('command registry (cli/commands/index.ts)', () => {
 });
 
 describe('signet start-up', () => {
+  it('requires commander rather than importing it (cli/commander.ts)', () => {
+    // How each package module was asked for: a resolve hook sees the "import" condition for an
+    // ES import (which lexes a CommonJS file and routes its requires through the ES loader) and
+    // "require" for require().
+    const hook = `import { registerHooks } from 'node:module';
+      const seen = [];
+      registerHooks({ resolve(specifier, context, next) {
+        const r = next(specifier, context);
+        if (r.url.includes('/node_modules/'))
+          seen.push((context.conditions.includes('import') ? 'import ' : 'require ') + r.url.replace(/.*node_modules./, ''));
+        return r;
+      } });
+      process.on('exit', () => process.stderr.write('PACKAGES ' + JSON.stringify(seen) + '\\n'));`;
+    const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, main, 'sign-blob', '--help'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('PACKAGES '));
+    assert.ok(line, r.stderr);
+    const packages: string[] = JSON.parse(line.slice('PACKAGES '.length));
+    assert.ok(packages.includes('require commander/index.js'), packages.join(', '));
+    assert.deepEqual(
+      packages.filter((p) => p.startsWith('import ')),
+      [],
+      'a package module was imported as an ES module',
+    );
+  });
+
   it('loads no Node internals a command never uses (src/cli/main.ts on commander 14)', () => {
     // What Node loaded, printed as the process ends. Importing node:util or node:process as an
     // ES module (commander 15 does) reads every export and so loads these.

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.ts';
 import type { ObjectVerification } from '../../client/git/commits.ts';
 import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
