@@ -128,6 +128,30 @@ test(
     fs.writeFileSync(path.join(dir, 'a.txt'), 'a file\n');
     const blob = await run(['sign-blob', ...keyed, '--bundle', 'blob.json', 'a.txt']);
     assert.equal(blob.status, 0, blob.stderr);
+    // an image signature and an attestation of this image, each to be given as the other
+    const sig = await run([
+      'sign',
+      ...keyed,
+      '--upload=false',
+      '--bundle',
+      'bad-sig.json',
+      img.ref,
+    ]);
+    assert.equal(sig.status, 0, sig.stderr);
+    fs.writeFileSync(path.join(dir, 'bad-pred.json'), '{"buildType":"https://example.com/b"}');
+    const att = await run([
+      'attest',
+      ...keyed,
+      '--type',
+      'slsaprovenance1',
+      '--predicate',
+      'bad-pred.json',
+      '--upload=false',
+      '--bundle',
+      'bad-att.json',
+      img.ref,
+    ]);
+    assert.equal(att.status, 0, att.stderr);
     fs.writeFileSync(path.join(dir, 'not-json.json'), '{"payload": ');
     fs.writeFileSync(
       path.join(dir, 'text-env.json'),
@@ -164,6 +188,14 @@ test(
         /--attestation text-env.json: the envelope's payloadType is text\/plain, not application\/vnd.in-toto\+json/,
       ],
       [['attach', 'attestation', img.ref], /--attestation: is required/],
+      [
+        ['attach', 'attestation', '--attestation', 'bad-sig.json', img.ref],
+        /--attestation bad-sig.json: is an image signature \(predicate https:\/\/sigstore\.dev\/cosign\/sign\/v1\), not an attestation: attach it with `attach signature --bundle`$/,
+      ],
+      [
+        ['attach', 'signature', '--bundle', 'bad-att.json', img.ref],
+        /--bundle bad-att.json: is an attestation \(predicate https:\/\/slsa\.dev\/provenance\/v1\), not an image signature \(https:\/\/sigstore\.dev\/cosign\/sign\/v1\): attach it with `attach attestation --attestation`$/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);
@@ -220,6 +252,15 @@ test(
     const v = await run(keyed);
     assert.equal(v.status, 0, v.stderr);
     assert.equal((JSON.parse(v.stdout) as { valid: number }).valid, 1);
+    // Its line says it has no time rather than leaving a gap.
+    const asText = await run([...keyed.slice(0, -3), '-o', 'text', img.ref]);
+    assert.equal(asText.status, 0, asText.stderr);
+    assert.ok(
+      asText.stdout.includes(
+        `signature by the given public key, no trusted time; no log entry; tag ${tag.split(':')[1]}`,
+      ),
+      asText.stdout,
+    );
     // Without a log entry it is accepted only when asked: the check stays.
     const strict = await run([
       'verify',
@@ -253,6 +294,27 @@ test(
     const d = await run([...byKey, '--signature', 'twin.sig', '--payload', 'twin.json', twin.ref]);
     assert.equal(d.status, 0, d.stderr);
     assert.equal((JSON.parse(d.stdout) as { valid: number }).valid, 1);
+    // without --insecure-ignore-tlog its log entry is looked for; none is found: one line that
+    // names the image, as every image failure does
+    const unlogged = await run([
+      'verify',
+      '--key',
+      'ext.pub',
+      '--trusted-root',
+      'root.json',
+      '--signature',
+      'twin.sig',
+      '--payload',
+      'twin.json',
+      twin.ref,
+    ]);
+    assert.equal(unlogged.status, 12, unlogged.stderr);
+    assert.ok(
+      oneError(unlogged.stderr).startsWith(
+        `error: ${twin.ref}: no transparency log of the trusted root records this signature`,
+      ),
+      unlogged.stderr,
+    );
     // what it lacks is the signature's, not a bundle's: it has none
     const untimed = await run([
       ...byKey,

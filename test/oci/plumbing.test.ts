@@ -284,6 +284,11 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
   const cl = await run(['clean', '--type', 'signature', dst]);
   assert.equal(cl.status, 0, cl.stderr);
   assert.equal((await run([...verifyKey, dst])).status, 10);
+  // as cosign: downloading the signatures of an image without any is an error, naming it
+  const none = await run(['download', 'signature', dst]);
+  assert.equal(none.status, 1, none.stderr);
+  assert.equal(none.stdout, '');
+  assert.equal(none.stderr, `error: ${dst}: no signatures associated\n`);
   // attestations stay until they are cleaned too
   assert.equal((await run(verifyVuln)).status, 0);
   // without --type, cosign's default (custom) is asked for, and a vuln attestation is not one
@@ -343,6 +348,27 @@ test(
     assert.match(
       notLayout.stderr,
       /--local-image: .* is not an OCI image layout: it has no oci-layout file\n$/,
+    );
+    // a layout of the image alone (skopeo copies no signatures): its failure names the folder
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-local-bare-'));
+    const cp = spawnSync(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        `docker://${reg!.host}/local/app@${img.digest}`,
+        `oci:${bare}:v1`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(cp.status, 0, cp.stderr);
+    const unsigned = await run([...verifyKey, '--local-image', bare]);
+    assert.equal(unsigned.status, 10, unsigned.stderr);
+    assert.ok(
+      unsigned.stderr.startsWith(`error: local image ${bare}: no signatures found`),
+      unsigned.stderr,
     );
   },
 );
@@ -441,8 +467,13 @@ test(
       'slsaprovenance',
       img.ref,
     ]);
-    assert.equal(slsa.status, 0, slsa.stderr);
+    // as cosign: asking for a predicate type no attestation has is an error, naming both
+    assert.equal(slsa.status, 1, slsa.stderr);
     assert.deepEqual(lines(slsa.stdout), []);
+    assert.match(
+      slsa.stderr,
+      /^error: .*tools\/multi.*: no attestations with predicate type 'https:\/\/slsa\.dev\/provenance\/v0\.2' found\n$/,
+    );
     const noPlatform = await run(['download', 'signature', '--platform', 'linux/s390x', img.ref]);
     assert.equal(noPlatform.status, 1);
     assert.match(

@@ -382,7 +382,26 @@ test(
       /Rekor v1 bundle annotation \(signed entry timestamp and integrated time\)/,
     );
     assert.match(s.stderr, /cosign refuses its old format with a signing config/);
-    assert.match(s.stderr, /use --rekor-version 1, or --registry-referrers-mode oci-1-1/);
+    assert.match(
+      s.stderr,
+      /the log chosen from the signing config is a Rekor v2 one: use --rekor-version 1 \(a Rekor v1 log of the signing config\), or --registry-referrers-mode oci-1-1/,
+    );
+    // keyless, it is refused before the token is read or a certificate issued: a token the
+    // CA would refuse is never looked at
+    const keyless = await run([
+      'sign',
+      '--server',
+      stack.url,
+      '--rekor-version',
+      '2',
+      '--registry-referrers-mode',
+      'legacy',
+      '--identity-token',
+      'not-a-token',
+      img.ref,
+    ]);
+    assert.equal(keyless.status, 1, keyless.stderr);
+    assert.match(oneError(keyless.stderr), /^error: --registry-referrers-mode: the legacy/);
     const tags = (await (await fetch(`${reg!.url}/v2/app/legacyv2/tags/list`)).json()) as {
       tags: string[];
     };

@@ -4,6 +4,7 @@
 // signatures go to a repository of the registry itself.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
@@ -70,13 +71,34 @@ test(
 
     const v = await run(['verify', ...byKey, '-o', 'json', ref], target);
     assert.equal(v.status, 0, v.stderr);
-    assert.equal((JSON.parse(v.stdout) as { valid: number }).valid, 2);
+    const report = JSON.parse(v.stdout) as {
+      valid: number;
+      verified: Array<{ signer: { key?: string } }>;
+    };
+    assert.equal(report.valid, 2);
+    // the key as its SHA-256 fingerprint (of the DER public key): it tells keys apart
+    const spki = createPublicKey(fs.readFileSync(path.join(dir, 'cosign.pub'))).export({
+      type: 'spki',
+      format: 'der',
+    });
+    const fingerprint = `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+    assert.deepEqual(
+      report.verified.map((x) => x.signer.key),
+      [fingerprint, fingerprint],
+    );
     const va = await run(['verify-attestation', ...byKey, '--type', 'vuln', ref], target);
     assert.equal(va.status, 0, va.stderr);
     // Without it, the image's own repository has none.
     assert.equal((await run(['verify', ...byKey, ref])).status, 10);
     const tri = await run(['triangulate', ref], target);
     assert.equal(tri.stdout.trim(), `${reg!.host}/mine/signatures:sha256-${hex}.sig`);
+    // tree names the tag where it is, not beside the image
+    const tr = await run(['tree', ref], target);
+    assert.equal(tr.status, 0, tr.stderr);
+    assert.ok(
+      tr.stdout.includes(`signatures in tag ${reg!.host}/mine/signatures:sha256-${hex}.sig\n`),
+      tr.stdout,
+    );
 
     // copy takes the signatures from where they are kept to beside the copy.
     const c = await run(['copy', ref, `${reg!.host}/mine/app:v1`], target);

@@ -109,6 +109,7 @@ export function registerAttest(program: Command): void {
     const ctx = await sign.setupSigning({
       ...(await signingOptions(flags)),
       passphraseFromStdin: stdinFree(flags.predicate, flags.statement),
+      checkServices: (services) => oci.checkReferrersMode(mode, services),
     });
     for (const resolved of all) {
       const r = await oci.attestResolved(resolved, input, ctx, {

@@ -1,6 +1,6 @@
 /** cosign's OCI plumbing commands on images: tree, download, copy, clean, triangulate, save, load, generate, attach. */
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import { deprecate } from '../options.ts';
 import { REQUEST_TIMEOUT_HELP } from '../flags.ts';
 import {
@@ -66,8 +66,21 @@ export function registerImageTools(program: Command): void {
           const { predicateTypeOf } = await import('../../client/sign/predicate.ts');
           o.predicateType = predicateTypeOf(flags.predicateType);
         }
-        for (const line of await oci.download(image, kind, registryOptions(flags), o))
-          process.stdout.write(`${line}\n`);
+        const lines = await oci.download(image, kind, registryOptions(flags), o);
+        // As cosign's download: an image without signatures is an error; one without
+        // attestations is not, unless a predicate type was asked for.
+        if (lines.length === 0 && kind === 'signature')
+          throw new SignetError('not-found', 'NONE_ATTACHED', 'no signatures associated', {
+            field: image,
+          });
+        if (lines.length === 0 && o.predicateType !== undefined)
+          throw new SignetError(
+            'not-found',
+            'NONE_ATTACHED',
+            `no attestations with predicate type '${o.predicateType}' found`,
+            { field: image },
+          );
+        for (const line of lines) process.stdout.write(`${line}\n`);
       },
     );
   }

@@ -244,6 +244,7 @@ export function registerSign(program: Command): void {
       const ctx = await setupSigning({
         ...(await signingOptions(flags)),
         passphraseFromStdin: stdinFree(flags.payload),
+        checkServices: (services) => oci.checkReferrersMode(mode, services),
       });
       const signed = await oci.signResolved([...all.values()], ctx, signOptions);
       for (const s of signed)

@@ -244,18 +244,21 @@ async function detachedParts(
   if (certificate) parts.certificate = certificate;
   if (chain) parts.chain = chain;
   if (!flags.insecureIgnoreTlog) {
-    const [{ resolveImage }, { detachedLogEntry }] = await Promise.all([
+    const [{ aboutImage, resolveImage }, { detachedLogEntry }] = await Promise.all([
       import('../../client/oci/image.ts'),
       import('../../client/oci/detached.ts'),
     ]);
     const resolved = await resolveImage(image, { registry: trust.registry });
+    // A failure names the image, as every other image failure does.
     parts.rekorResponse = await detachedLogEntry(
       resolved,
       parts,
       trust.policy,
       trust.trustedRoot,
       flags,
-    );
+    ).catch((e: unknown) => {
+      throw aboutImage(image, e);
+    });
   }
   return parts;
 }

@@ -19,7 +19,12 @@ import { invalid } from '../../core/errors.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { parseEnvelope, envelopeToJSON, type Envelope } from '../../core/dsse/index.ts';
 import { INTOTO_PAYLOAD_TYPE, parseStatement, subjectsMatching } from '../../core/intoto/index.ts';
-import { ANN_PREDICATE_TYPE, ANN_SIGNATURE, DSSE_MEDIA_TYPE } from '../../core/oci/cosign.ts';
+import {
+  ANN_PREDICATE_TYPE,
+  ANN_SIGNATURE,
+  COSIGN_SIGN_PREDICATE,
+  DSSE_MEDIA_TYPE,
+} from '../../core/oci/cosign.ts';
 import { repositoryName } from '../../core/oci/reference.ts';
 import { buildSimpleSigning } from '../../core/oci/simple-signing.ts';
 import { parseBundle } from '../../bundle/bundle.ts';
@@ -100,12 +105,20 @@ export async function attachToImage(
           at,
           'the bundle has no DSSE envelope (a message signature of a file is not about an image)',
         );
-      items.push({
-        file: f.name,
-        kind: 'bundle',
-        bytes: f.bytes,
-        predicateType: statementAbout(bundle.content.dsseEnvelope, resolved, at),
-      });
+      const predicateType = statementAbout(bundle.content.dsseEnvelope, resolved, at);
+      // cosign v3 tells its image signatures from attestations by the predicate alone: a
+      // bundle given as the other kind is refused rather than stored as what it is.
+      if (kind === 'signature' && predicateType !== COSIGN_SIGN_PREDICATE)
+        throw invalid(
+          at,
+          `is an attestation (predicate ${predicateType}), not an image signature (${COSIGN_SIGN_PREDICATE}): attach it with \`attach attestation --attestation\``,
+        );
+      if (kind === 'attestation' && predicateType === COSIGN_SIGN_PREDICATE)
+        throw invalid(
+          at,
+          `is an image signature (predicate ${COSIGN_SIGN_PREDICATE}), not an attestation: attach it with \`attach signature --bundle\``,
+        );
+      items.push({ file: f.name, kind: 'bundle', bytes: f.bytes, predicateType });
       continue;
     }
     if (kind === 'signature')

@@ -22,6 +22,7 @@ export {
   signImage,
   signResolved,
   checkSignOptions,
+  checkReferrersMode,
   attestImage,
   attestResolved,
   attestationStatement,

@@ -71,6 +71,8 @@ export interface TreeNode {
 
 export interface Tree {
   image: ResolvedImage;
+  /** Where the attachments are kept: the image's repository, or COSIGN_REPOSITORY's. */
+  attachments: string;
   usedTagSchema: boolean;
   nodes: TreeNode[];
 }
@@ -100,7 +102,7 @@ export async function tree(image: string, registry: RegistryOptions = {}): Promi
         layers: man.kind === 'manifest' ? man.layers.map((l) => l.digest.text) : [],
       });
     }
-    return { image: r, usedTagSchema, nodes };
+    return { image: r, attachments: repo.name, usedTagSchema, nodes };
   } catch (e) {
     throw aboutImage(image, e);
   }
@@ -122,7 +124,7 @@ export function formatTree(t: Tree): string {
         : n.where.endsWith('.att')
           ? 'attestations'
           : 'SBOMs';
-      lines.push(`  ${what} in tag ${t.image.ref.registry}/${t.image.ref.repository}:${n.where}`);
+      lines.push(`  ${what} in tag ${t.attachments}:${n.where}`);
       for (const l of n.layers ?? []) lines.push(`    layer ${l}`);
     }
   }

@@ -1,4 +1,6 @@
 /** A verification as plain JSON (the CLI's `-o json`, and what a webhook can log). */
+import type { KeyObject } from 'node:crypto';
+import { digest } from '../../core/crypto/digest.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { logName } from '../verify/tlog.ts';
 import type { ImageVerification, VerifiedAttachment } from './verify.ts';
@@ -7,12 +9,21 @@ export interface AttachmentReport {
   kind: 'signature' | 'attestation';
   scheme: 'referrer' | 'legacy';
   location: string;
+  /** A certificate's identity, or a key's fingerprint (`sha256:<hex>` of its DER SPKI). */
   signer: { identity: string[]; issuer: string | null } | { key: string };
   times: Array<{ time: string; source: string; by: string }>;
   tlog: Array<{ logIndex: number; log: string; kind: string }>;
   annotations: Record<string, unknown>;
   statement?: unknown;
   payload?: unknown;
+}
+
+/**
+ * `sha256:<hex>` of the key's DER SubjectPublicKeyInfo: what tells one key from another (the
+ * DER's first bytes name only the algorithm and curve, the same for every P-256 key).
+ */
+function keyFingerprint(key: KeyObject): string {
+  return `sha256:${toHex(digest('sha256', new Uint8Array(key.export({ type: 'spki', format: 'der' }))))}`;
 }
 
 export function attachmentReport(v: VerifiedAttachment): AttachmentReport {
@@ -24,12 +35,7 @@ export function attachmentReport(v: VerifiedAttachment): AttachmentReport {
     signer:
       r.signer.kind === 'certificate'
         ? { identity: r.signer.identity, issuer: r.signer.issuer ?? null }
-        : {
-            key: toHex(new Uint8Array(r.signer.key.export({ type: 'spki', format: 'der' }))).slice(
-              0,
-              16,
-            ),
-          },
+        : { key: keyFingerprint(r.signer.key) },
     times: r.times.map((t) => ({ time: t.time.toISOString(), source: t.source, by: t.by })),
     tlog: r.tlogEntries.map(({ entry, log }) => ({
       logIndex: entry.logIndex,
@@ -72,5 +78,6 @@ export function describeAttachment(v: VerifiedAttachment): string {
   const log = r.tlog.map((t) => `log index ${t.logIndex} at ${t.log}`).join(', ');
   const pt =
     v.result.statement && v.kind === 'attestation' ? ` ${v.result.statement.predicateType}` : '';
-  return `${v.kind}${pt} by ${who} at ${when}; ${log || 'no log entry'}; ${v.location}`;
+  // A signature accepted without a log entry or timestamp (--insecure-ignore-tlog) has no time.
+  return `${v.kind}${pt} by ${who}${when ? ` at ${when}` : ', no trusted time'}; ${log || 'no log entry'}; ${v.location}`;
 }

@@ -25,6 +25,7 @@ import { buildSimpleSigning, parseSimpleSigning } from '../../core/oci/simple-si
 import { parseJsonText } from '../../core/json.ts';
 import type { Descriptor } from '../../core/oci/manifest.ts';
 import { signArtifact, signEnvelope, type SignContext } from '../sign/sign.ts';
+import type { SigningServices } from '../sign/services.ts';
 import {
   aboutImage,
   attachmentsOf,
@@ -81,12 +82,16 @@ export interface SignedImage {
   stored?: string;
 }
 
-/** What the signature over `image` is, as the chosen scheme signs it. */
-function checkMode(mode: ReferrersMode, ctx: SignContext): void {
+/**
+ * That the scheme can carry the log entry of the services chosen: the legacy scheme needs a
+ * Rekor v1 one. The CLI checks before it spends a token on a certificate (setupSigning's
+ * checkServices); signing checks again.
+ */
+export function checkReferrersMode(mode: ReferrersMode, services: SigningServices): void {
   if (
     mode === 'legacy' &&
-    ctx.services.tlogs.length > 0 &&
-    !ctx.services.tlogs.some((t) => t.majorApiVersion === 1)
+    services.tlogs.length > 0 &&
+    !services.tlogs.some((t) => t.majorApiVersion === 1)
   )
     throw invalid(
       '--registry-referrers-mode',
@@ -94,7 +99,7 @@ function checkMode(mode: ReferrersMode, ctx: SignContext): void {
       // signing config unless --bundle keeps the verification material, since its layer
       // annotation (RekorBundleFromProtoTlogEntry) has no SET or integrated time to give for a
       // Rekor v2 entry. Signet refuses instead of pushing a signature no verifier can check.
-      'the legacy .sig/.att scheme keeps the log entry as a Rekor v1 bundle annotation (signed entry timestamp and integrated time), which a Rekor v2 entry does not have, so older verifiers could not check it (cosign refuses its old format with a signing config for the same reason); the signing config names only Rekor v2 logs: use --rekor-version 1, or --registry-referrers-mode oci-1-1',
+      'the legacy .sig/.att scheme keeps the log entry as a Rekor v1 bundle annotation (signed entry timestamp and integrated time), which a Rekor v2 entry does not have, so older verifiers could not check it (cosign refuses its old format with a signing config for the same reason); the log chosen from the signing config is a Rekor v2 one: use --rekor-version 1 (a Rekor v1 log of the signing config), or --registry-referrers-mode oci-1-1',
     );
 }
 
@@ -138,7 +143,7 @@ export async function signResolved(
   o: ImageSignOptions = {},
 ): Promise<SignedImage[]> {
   const mode = o.mode ?? 'oci-1-1';
-  checkMode(mode, ctx);
+  checkReferrersMode(mode, ctx.services);
   checkSignOptions(o);
   const out: SignedImage[] = [];
   for (const image of images) {
@@ -289,7 +294,7 @@ export async function attestResolved(
   o: ImageAttestOptions = {},
 ): Promise<SignedImage> {
   const mode = o.mode ?? 'oci-1-1';
-  checkMode(mode, ctx);
+  checkReferrersMode(mode, ctx.services);
   const { statement, predicateType } = attestationStatement(image, input);
   const repo = attachmentsOf(image.ref, o.registry);
   const what = `${image.ref.registry}/${image.ref.repository}@${image.digest.text}`;

@@ -248,7 +248,9 @@ export async function verifyImage(
 ): Promise<ImageVerification> {
   const r = await checkImage(image, o);
   const what = o.attestations ? 'attestation' : 'signature';
-  const name = typeof image === 'string' ? image : `${image.registry}/${image.repository}`;
+  // A layout's failure names its folder (the reference given is a stand-in).
+  const name =
+    o.source?.name ?? (typeof image === 'string' ? image : `${image.registry}/${image.repository}`);
   if (r.found === 0)
     throw new SignetError(
       'verification',

@@ -77,6 +77,11 @@ export interface SignSetupOptions {
   certificatePem?: string | undefined;
   /** How errors name the inputs above (default: the CLI's flags). */
   names?: InputNames<SignInput>;
+  /**
+   * A check of the services chosen, before any token is read or certificate issued (an image
+   * signature in the legacy scheme needs a Rekor v1 log: oci/sign.ts checkReferrersMode).
+   */
+  checkServices?: (services: SigningServices) => void;
 }
 
 export type SignInput =
@@ -125,6 +130,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
         ? 'say where the services are: --server URL (a Signet stack) or --signing-config FILE'
         : 'say where the transparency log is (--server URL or --signing-config FILE), or sign without one with --tlog-upload=false',
     );
+  o.checkServices?.(services);
   let signer: Signer;
   if (keyless) {
     requireTimeSource(services); // before the token is spent on a certificate
