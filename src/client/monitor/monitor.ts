@@ -18,7 +18,6 @@
  */
 import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
-import { toHex } from '../../core/encoding/hex.ts';
 import { hashEqual, leafHash } from '../../core/merkle/hash.ts';
 import { verifyConsistency } from '../../core/merkle/tree.ts';
 import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/compact.ts';
@@ -40,7 +39,13 @@ import { appendIdentities } from './identities-file.ts';
 import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
 import type { LogHead, LogSource } from './sources.ts';
-import { loadState, saveState, type LogState, type MonitorState } from './state.ts';
+import {
+  loadState,
+  logStateKey,
+  saveState,
+  type LogState,
+  type MonitorState,
+} from './state.ts';
 import { printable } from '../../core/encoding/printable.ts';
 
 export interface MonitorOptions {
@@ -94,7 +99,7 @@ interface CompareOutcome {
 const CONFIG_BEYOND_LOG = new Set<string>(['START_INDEX_BEYOND_LOG', 'END_INDEX_BEYOND_LOG']);
 
 /** A log's key in the state: `logid:<hex of the trusted root's log ID>`. */
-const logKey = (src: LogSource): string => `logid:${toHex(src.log.logId)}`;
+const logKey = (src: LogSource): string => logStateKey(src.log.logId);
 
 export class Monitor {
   readonly #o: MonitorOptions;
@@ -127,8 +132,16 @@ export class Monitor {
     saveState(this.#o.stateFile, this.#state);
   }
 
+  /**
+   * Webhooks that failed (after their retries) in this pass: not tried again until the next
+   * one, so a receiver that is down costs one round of retries a pass, not one per alert and
+   * log (a `--once` run with nine alerts took minutes and posted each alert 20 times).
+   */
+  #downThisPass = new Set<string>();
+
   async pass(): Promise<PassResult> {
     const r: PassResult = { matched: 0, problems: 0, errors: 0, entries: 0 };
+    this.#downThisPass.clear();
     // Alerts a previous run found but did not deliver everywhere go out first.
     r.errors += await this.#deliver();
     const compared = new Map<string, CompareOutcome>();
@@ -553,7 +566,7 @@ export class Monitor {
       this.#save();
       if (unreadable > 0)
         this.#report({ level: 'warn', log: src.url, entries: `${a}..${b - 1}`, unreadable });
-      await this.#deliver();
+      r.errors += await this.#deliver();
     }
   }
 
@@ -590,14 +603,17 @@ export class Monitor {
           }
       }
       for (const h of hooks) {
-        if (p.delivered.includes(h.url)) continue;
+        if (p.delivered.includes(h.url) || this.#downThisPass.has(h.url)) continue;
         const ok = await postWebhook(h, p.alert, this.#o.webhookOptions, (m) =>
           this.#report({ level: 'warn', webhook: h.url, error: m }),
         );
         if (ok) {
           p.delivered.push(h.url);
           this.#save();
-        } else failed++;
+        } else {
+          failed++;
+          this.#downThisPass.add(h.url);
+        }
       }
       if (sinks.every((s) => p.delivered.includes(s))) {
         this.#state.pending.splice(this.#state.pending.indexOf(p), 1);

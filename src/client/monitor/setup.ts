@@ -12,6 +12,7 @@ import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts
 import { Monitor, type MonitorOptions } from './monitor.ts';
 import { ctSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
 import type { Webhook } from './alerts.ts';
+import { loadState, stateFollows } from './state.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 export interface MonitorFlags extends Pick<
@@ -95,18 +96,25 @@ export function readLocations(
   };
 }
 
-/** The logs to follow: every active log of the root, or those `--log` names. */
+/**
+ * The logs to follow: those `--log` names, or every active log of the root and every log the
+ * state has followed before. A log frozen by a rotation (its `validFor` has an end) may hold
+ * entries made after the last pass and before the rotation; a monitor that followed it reads it
+ * to its final size, and keeps checking that it never grows. A log it never followed is not
+ * read (the public-good root lists logs long shut down): name it with `--log` to read it.
+ */
 export async function monitorSources(
   root: TrustedRoot,
   only: string[] | undefined,
   http: HttpOptions = {},
   readFrom: string[] | undefined = undefined,
+  followed: (log: TransparencyLogInstance) => boolean = () => false,
 ): Promise<LogSource[]> {
   const where = readLocations(readFrom);
   const active = (l: TransparencyLogInstance) => l.validFor.end === undefined;
   const wanted = only?.map(trim);
   const pick = (l: TransparencyLogInstance) =>
-    wanted ? wanted.includes(trim(l.baseUrl)) : active(l);
+    wanted ? wanted.includes(trim(l.baseUrl)) : active(l) || followed(l);
   if (wanted)
     for (const w of wanted)
       if (![...root.tlogs, ...root.ctlogs].some((l) => trim(l.baseUrl) === w))
@@ -188,7 +196,10 @@ export async function monitorFromFlags(
     flags.userAgent !== undefined
       ? { headers: { 'user-agent': `signet-monitor ${flags.userAgent}` } }
       : {};
-  const sources = await monitorSources(root, only, http, flags.readFrom);
+  const state = loadState(flags.state);
+  const sources = await monitorSources(root, only, http, flags.readFrom, (l) =>
+    stateFollows(state, l.logId, trim(l.baseUrl)),
+  );
   return new Monitor({
     sources,
     config,

@@ -6,6 +6,7 @@
  */
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
+import { toHex } from '../../core/encoding/hex.ts';
 import { CompactRange } from '../../core/merkle/compact.ts';
 import { writeFileAtomic } from '../../log/atomic-file.ts';
 import type { Alert } from './alerts.ts';
@@ -50,6 +51,20 @@ interface StateJson {
     }
   >;
   pending: PendingAlert[];
+}
+
+/**
+ * A log's key in the state: its log ID (the key of the trusted root), which stays when the log
+ * is reached at another URL. State files written before were keyed by URL (monitor.ts reads
+ * those once).
+ */
+export function logStateKey(logId: Uint8Array): string {
+  return `logid:${toHex(logId)}`;
+}
+
+/** Whether the state has followed this log before (under its log ID or, from older files, its URL). */
+export function stateFollows(state: MonitorState, logId: Uint8Array, url: string): boolean {
+  return state.logs.has(logStateKey(logId)) || state.logs.has(url);
 }
 
 export function emptyState(): MonitorState {

@@ -301,3 +301,49 @@ test('a forked log (a second stack with the first one’s key) is detected by th
     await witness.close();
   }
 });
+
+test('a webhook that is down costs one round of retries a pass, and gets every alert once it is up', async () => {
+  const stack = await tempStack({ config: { oidc } });
+  const dir = tmp('signet-monitor-down-');
+  const rootFile = path.join(dir, 'root.json');
+  let up = false;
+  const posts: string[] = [];
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      posts.push(body);
+      res.writeHead(up ? 204 : 500).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  try {
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    await sign(stack.url, 'dev@signet.local', 2, 'one');
+    await sign(stack.url, 'dev@signet.local', 1, 'two');
+    const flags = {
+      trustedRoot: rootFile,
+      config: 'startIndex: 0\nmonitoredValues:\n  subjects: [dev@signet\\.local]\n',
+      state: path.join(dir, 'state.json'),
+      webhook: [`http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`],
+    };
+    const extra = { webhookOptions: { attempts: 3, backoffMs: 1 } };
+    const down = await run(flags, extra);
+    // Two log entries and two precertificates, in three logs: printed, not delivered.
+    assert.equal(down.lines.length, 4, JSON.stringify(down.lines));
+    assert.equal(down.r.errors, 1);
+    assert.equal(posts.length, 3, 'one alert, three attempts; the rest wait for the next pass');
+    up = true;
+    posts.length = 0;
+    const back = await run(flags, extra);
+    assert.deepEqual(back.lines, [], 'printed once');
+    assert.equal(back.r.errors, 0);
+    assert.deepEqual(
+      posts.map((b) => (JSON.parse(b) as Alert).id).sort(),
+      down.lines.map((a) => a.id).sort(),
+    );
+  } finally {
+    hook.close();
+    await stack.close();
+  }
+});

@@ -1,0 +1,86 @@
+/**
+ * A rotation freezes the log shard a monitor follows (its `validFor` gets an end). Entries made
+ * after the monitor's last pass and before the rotation are in that shard: a monitor that
+ * followed it reads it to its end, with the new trusted root as with the old one; a monitor
+ * that never followed it does not start on it (the public-good root lists logs long shut down).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stackToken, tempStack } from '../../helpers/stack.ts';
+import { startStack } from '../../../src/services/stack.ts';
+import { KeyRing } from '../../../src/services/keyring.ts';
+import { setupSigning } from '../../../src/client/sign/setup.ts';
+import { signArtifact } from '../../../src/client/sign/sign.ts';
+import { monitorFromFlags } from '../../../src/client/monitor/setup.ts';
+import type { Alert, IdentityAlert } from '../../../src/client/monitor/alerts.ts';
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+async function sign(url: string, text: string): Promise<string> {
+  const ctx = await setupSigning({
+    server: url,
+    identityToken: await stackToken(url),
+    rekorVersion: 2,
+    interactive: 'never',
+    env: {},
+  });
+  const bundle = await signArtifact(new TextEncoder().encode(text), ctx);
+  return `${bundle.verificationMaterial.tlogEntries[0]!.logIndex}`;
+}
+
+test('after a rotation, the monitor reads the frozen shard it followed to its end', async () => {
+  const first = await tempStack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-rotation-'));
+  const rootFile = path.join(dir, 'root.json');
+  const state = path.join(dir, 'state.json');
+  const config =
+    'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
+  const pass = async (flags: { state?: string }) => {
+    const lines: Alert[] = [];
+    const m = await monitorFromFlags(
+      { trustedRoot: rootFile, config, ...flags },
+      { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: () => {} },
+    );
+    const r = await m.pass();
+    assert.equal(r.errors, 0);
+    return lines
+      .filter((a): a is IdentityAlert => a.type === 'identity' && a.log.includes('/rekor/'))
+      .map((a) => `${a.log.replace(/.*\/rekor\//, '')} ${a.logIndex}`);
+  };
+  const port = Number(new URL(first.url).port);
+  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
+  await sign(first.url, 'one');
+  assert.deepEqual(await pass({ state }), ['shards/1 0']);
+  // Logged after that pass, before the rotation.
+  assert.equal(await sign(first.url, 'two'), '1');
+  await first.close();
+  KeyRing.rotate(first.dataDir, 'rekor');
+  const stack = await startStack({ port, host: '127.0.0.1', dataDir: first.dataDir, log: quiet });
+  try {
+    assert.equal(await sign(stack.url, 'three'), '0');
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    const shards = (
+      JSON.parse(fs.readFileSync(rootFile, 'utf8')) as {
+        tlogs: Array<{ baseUrl: string; publicKey: { validFor: { end?: string } } }>;
+      }
+    ).tlogs.map((l) => [
+      l.baseUrl.replace(/.*\/rekor\//, ''),
+      l.publicKey.validFor.end !== undefined,
+    ]);
+    assert.deepEqual(shards, [
+      ['shards/1', true],
+      ['shards/2', false],
+    ]);
+    // The shard it followed is read to its end; the new one from its start.
+    assert.deepEqual((await pass({ state })).sort(), ['shards/1 1', 'shards/2 0']);
+    // Nothing is read twice, and the frozen shard is still checked on each pass.
+    assert.deepEqual(await pass({ state }), []);
+    // A monitor that never followed the frozen shard starts on the active one alone.
+    assert.deepEqual(await pass({ state: path.join(dir, 'fresh.json') }), ['shards/2 0']);
+  } finally {
+    await stack.close();
+  }
+});
