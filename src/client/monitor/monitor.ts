@@ -39,13 +39,7 @@ import { appendIdentities } from './identities-file.ts';
 import { RawPrefilter } from './prefilter.ts';
 import { watchesIdentities, type MonitorConfig } from './config.ts';
 import type { LogHead, LogSource } from './sources.ts';
-import {
-  loadState,
-  logStateKey,
-  saveState,
-  type LogState,
-  type MonitorState,
-} from './state.ts';
+import { loadState, logStateKey, saveState, type LogState, type MonitorState } from './state.ts';
 import { printable } from '../../core/encoding/printable.ts';
 
 export interface MonitorOptions {
