@@ -181,6 +181,15 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
       const { gitAttest } = await import('./git-attest.ts');
       await gitAttest(argv.slice(1), io, async () => {
         const s = await signingSettings(io);
+        // A credential the cache holds signs attestations as it signs commits.
+        const agent = await import('../client/git/agent.ts');
+        const held = s.cache ? await agent.cachedCredential(s.socket, s.cacheKey) : undefined;
+        if (held) {
+          const { createPrivateKey } = process.getBuiltinModule('node:crypto');
+          const { certifiedSigner } = await import('../client/sign/signer.ts');
+          const signer = certifiedSigner(createPrivateKey(held.keyPem), held.chainPem);
+          return { ctx: { signer, services: held.services, http: s.http }, keep: async () => {} };
+        }
         return signingContext(s.server, s, io);
       });
       return 0;
@@ -268,15 +277,27 @@ async function signingSettings(io: Io) {
   const http = { timeoutMs: timeoutMs(cfg), retries: 1 };
   const agent = await import('../client/git/agent.ts');
   const socket = agent.agentSocketPath(io.env);
-  // A credential serves only the services and identity provider it was made for.
+  // A credential serves only the services and identity provider it was made for; when a token
+  // is given (SIGSTORE_ID_TOKEN), only a credential made with that token serves, so a person who
+  // exports another identity's token signs as that identity (gitsign's cache would keep signing
+  // as the one it holds). A credential made with a token also serves runs without one.
   const { caUrl, rekorUrl, timestampServerUrl, oidcIssuer } = gitsign;
-  const cacheKey = JSON.stringify([server, tlog, caUrl, rekorUrl, timestampServerUrl, oidcIssuer]);
-  return { cfg, server, gitsign, tlog, cache, http, socket, cacheKey };
+  const keyFor = (token: string | null) =>
+    JSON.stringify([server, tlog, caUrl, rekorUrl, timestampServerUrl, oidcIssuer, token]);
+  const token = io.env.SIGSTORE_ID_TOKEN;
+  const cacheKey = keyFor(
+    token
+      ? process.getBuiltinModule('node:crypto').createHash('sha256').update(token).digest('hex')
+      : null,
+  );
+  const storeKeys = token ? [cacheKey, keyFor(null)] : [cacheKey];
+  return { cfg, server, gitsign, tlog, cache, http, socket, cacheKey, storeKeys };
 }
 
 async function sign(io: Io, status: (s: string) => void): Promise<void> {
   const payload = await readAll(io.stdin);
-  const { cfg, server, gitsign, tlog, cache, http, socket, cacheKey } = await signingSettings(io);
+  const { cfg, server, gitsign, tlog, cache, http, socket, cacheKey, storeKeys } =
+    await signingSettings(io);
   const match = flag(io, cfg, ['signet.matchCommitter', 'gitsign.matchCommitter'], false);
   const committer = match
     ? await (await import('../client/git/repo.ts')).committerOf(io.cwd)
@@ -307,7 +328,7 @@ async function sign(io: Io, status: (s: string) => void): Promise<void> {
   const { signGitPayload } = await import('../client/git/sign.ts');
   const { ctx, keep } = await signingContext(
     server,
-    { tlog, cache, http, socket, cacheKey, gitsign },
+    { tlog, cache, http, socket, storeKeys, gitsign },
     io,
   );
   const r = await signGitPayload(payload, ctx, new Date(), { committer });
@@ -369,7 +390,8 @@ async function signingContext(
     cache: boolean;
     http: { timeoutMs: number; retries: number };
     socket: string;
-    cacheKey: string;
+    /** The cache keys a new credential is kept under (signingSettings). */
+    storeKeys: string[];
     gitsign: GitsignServices;
   },
   io: Io,
@@ -379,7 +401,9 @@ async function signingContext(
   const { setupSigning } = await import('../client/sign/setup.ts');
   const { tufCacheDir } = await import('../client/verify/setup.ts');
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const tty = terminal();
+  const mode = await signInMode(io.env);
+  // No sign-in, nothing to say on the terminal (a failure's reason is said by the caller).
+  const tty = mode === 'never' ? undefined : terminal();
   const ctx = await setupSigning({
     ...(server !== undefined ? { server, tufCacheDir: tufCacheDir() } : {}),
     ...o.gitsign,
@@ -390,7 +414,9 @@ async function signingContext(
     keyPair,
     // git owns stdin and stderr: a person signs in through the terminal, if there is one
     // (the browser where one can be opened, else the device flow), unless SIGNET_SIGN_IN says.
-    interactive: await signInMode(io.env, tty),
+    interactive: mode,
+    // git takes no flags of ours: a token comes from the environment
+    names: { ...o.gitsign.names, identityToken: 'SIGSTORE_ID_TOKEN' },
     ...(tty !== undefined ? { say: (m: string) => fs.writeSync(tty, `${m}\n`) } : {}),
   });
   const keep = async (): Promise<void> => {
@@ -403,25 +429,27 @@ async function signingContext(
       services: ctx.services,
       notAfter,
     };
-    await agent.storeCredential(o.socket, o.cacheKey, credential, () => startAgent(io.env));
+    for (const key of o.storeKeys)
+      await agent.storeCredential(o.socket, key, credential, () => startAgent(io.env));
   };
   return { ctx, keep };
 }
 
-async function signInMode(
-  env: NodeJS.ProcessEnv,
-  tty: number | undefined,
-): Promise<'browser' | 'device' | 'never'> {
+async function signInMode(env: NodeJS.ProcessEnv): Promise<'browser' | 'device' | 'never'> {
   const forced = env.SIGNET_SIGN_IN;
   if (forced === 'browser' || forced === 'device' || forced === 'never') return forced;
+  if (forced !== undefined && forced !== '' && forced !== 'auto')
+    throw new UsageError(`SIGNET_SIGN_IN: "${forced}" is not one of auto, browser, device, never`);
+  const tty = terminal();
   if (tty === undefined) return 'never';
+  fs.closeSync(tty);
   const { canOpenBrowser } = await import('../client/identity/interactive.ts');
   return canOpenBrowser(env) ? 'browser' : 'device';
 }
 
 /** The controlling terminal, when there is one (git holds stdin and stderr). */
+/** The terminal, to sign in through and to say why signing failed (git shows only its own line). */
 function terminal(): number | undefined {
-  if (process.env.SIGNET_SIGN_IN === 'never') return undefined;
   try {
     return fs.openSync('/dev/tty', 'w');
   } catch {
@@ -519,7 +547,7 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     );
     if (!(identity && issuer))
       io.stderr.write(
-        'signet: WARNING: git cannot say who must have signed; check with `signet verify-commit --certificate-identity ... --certificate-oidc-issuer ...` or set signet.identity and signet.issuer\n',
+        `signet: WARNING: git cannot say who must have signed; check with \`signet verify-${type === 'tag' ? 'tag' : 'commit'} --certificate-identity ... --certificate-oidc-issuer ...\` or set signet.identity and signet.issuer\n`,
       );
     status(st.goodSigStatus(r.certificate, who, when));
     return 0;

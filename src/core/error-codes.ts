@@ -92,6 +92,7 @@ export type ErrorCode =
   | 'NOT_AN_ATTESTATION'
   | 'NOT_A_BACKUP'
   | 'NOT_A_REGISTRY'
+  | 'NOT_A_REPOSITORY'
   | 'NOT_A_SIGNATURE'
   | 'NOT_DSSE'
   | 'NOT_EMPTY'

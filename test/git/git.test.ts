@@ -20,7 +20,16 @@ let repo: string;
 let issuer: string;
 
 before(async () => {
-  stack = await tempStack();
+  stack = await tempStack({
+    config: {
+      oidc: {
+        identities: ['dev@signet.local', 'other@signet.local'].map((name) => ({
+          flavor: 'email',
+          name,
+        })),
+      },
+    },
+  });
   token = await stackToken(stack.url, 'dev@signet.local');
   issuer = `${stack.url}/oidc`;
   repo = world.repo();
@@ -108,6 +117,48 @@ test('a rebase of several commits signs through the credential cache, without si
   await must(world.git(repo, ['reset', '-q', 'HEAD']));
 });
 
+test("a token given serves only credentials made with it: another identity's token signs as that identity", async () => {
+  const start = (await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  await must(commit('as dev', { SIGSTORE_ID_TOKEN: token }));
+  const other = await stackToken(stack.url, 'other@signet.local');
+  await must(commit('as other', { SIGSTORE_ID_TOKEN: other }));
+  const signer = async () => {
+    const v = await world.signet(repo, ['verify-commit', ...id()]);
+    return v.status === 0
+      ? 'dev'
+      : /issued to "other@signet\.local"/.test(v.stderr)
+        ? 'other'
+        : v.stderr;
+  };
+  assert.equal(await signer(), 'other');
+  // Without a token, the last credential made serves; with dev's token, dev's.
+  await must(commit('no token'));
+  assert.equal(await signer(), 'other');
+  await must(commit('dev again', { SIGSTORE_ID_TOKEN: token }));
+  assert.equal(await signer(), 'dev');
+  // the later tests check ranges signed by dev alone
+  await must(world.git(repo, ['reset', '-q', '--hard', start]));
+});
+
+test('verify-commit without an identity says which flags give one (git has no --key); a bad SIGNET_SIGN_IN is named', async () => {
+  const r = await world.signet(repo, ['verify-commit', '--certificate-oidc-issuer', issuer]);
+  assert.equal(r.status, 1);
+  assert.equal(
+    r.stderr,
+    'error: --certificate-identity: is required (or --certificate-identity-regexp): say who must have signed\n',
+  );
+  const bad = await commit('bad sign-in mode', {
+    SIGNET_SIGN_IN: 'sometimes',
+    SIGNET_CACHE: 'false',
+  });
+  assert.notEqual(bad.status, 0);
+  assert.match(
+    fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!,
+    /signet: cannot sign: SIGNET_SIGN_IN: "sometimes" is not one of auto, browser, device, never$/,
+  );
+  await must(world.git(repo, ['reset', '-q', 'HEAD']));
+});
+
 test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () => {
   await must(
     world.git(repo, ['tag', '-s', 'v1.0', '-m', 'release 1.0'], { SIGSTORE_ID_TOKEN: token }),
@@ -117,6 +168,11 @@ test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () =
   const v = await world.git(repo, ['verify-tag', 'v1.0']);
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stderr, /signet: Good signature from dev@signet\.local/);
+  // the warning points to the command for tags
+  assert.match(
+    v.stderr,
+    /WARNING: git cannot say who must have signed; check with `signet verify-tag /,
+  );
   const s = await world.signet(repo, ['verify-tag', 'v1.0', ...id()]);
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stderr, /^Verified OK: tag v1\.0 \([0-9a-f]{40}\) signed by dev@signet\.local/m);

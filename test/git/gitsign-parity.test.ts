@@ -593,4 +593,17 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
     else assert.match(r.stderr, /changed while the attestation was written .*run it again/);
   }
   assert.ok(results.some((r) => r.status === 0));
+  // Without a token, the credential cache signs it, as it signs commits.
+  const cached = await run(PROGRAM, ['attest', '-f', sbom, '--type', 'custom'], repo, world.env);
+  assert.equal(cached.status, 0, cached.stderr);
+  assert.match(cached.stderr, /^tlog entry created with index: \d+$/m);
+  const off = await run(PROGRAM, ['attest', '-f', sbom, '--type', 'custom'], repo, {
+    ...world.env,
+    SIGNET_CACHE: 'false',
+  });
+  assert.equal(off.status, 1);
+  assert.match(
+    off.stderr,
+    /^signet: cannot attest: no identity token found: set SIGSTORE_ID_TOKEN, /,
+  );
 });

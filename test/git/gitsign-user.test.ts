@@ -131,7 +131,8 @@ test('the credential cache does not sign with a certificate about to expire: the
       socket,
       {
         op: 'get',
-        server: JSON.stringify([stack.url, true, undefined, undefined, undefined, undefined]),
+        // the services, and no token: what a signature without SIGSTORE_ID_TOKEN is served
+        server: JSON.stringify([stack.url, true, undefined, undefined, undefined, undefined, null]),
       },
       2000,
     )) as { credential: Credential | null };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 
 /** What `signet git setup` writes: git's x509 signing through Signet, and Signet's settings. */
 export function gitSetupSettings(o: {
@@ -65,9 +65,10 @@ export function registerGit(program: Command): void {
       const scope = flags.global ? '--global' : '--local';
       if (!flags.global)
         await runGit(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
-          throw invalid(
-            '--global',
-            `${process.cwd()} is not in a git repository: run this in one, or use --global`,
+          throw new SignetError(
+            'invalid-input',
+            'NOT_A_REPOSITORY',
+            `${process.cwd()} is not in a git repository: run \`signet git setup\` in one, or add --global for all your repositories`,
           );
         });
       const settings = gitSetupSettings({

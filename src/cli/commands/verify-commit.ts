@@ -93,7 +93,7 @@ async function gitsignOverrides() {
 async function gitTrust(flags: GitVerifyFlags) {
   const { signerPolicy, loadTrustedRoot, witnessPolicy } =
     await import('../../client/verify/setup.ts');
-  const policy = await signerPolicy(flags);
+  const policy = await signerPolicy(flags, { keyFlag: false });
   const witnesses = await witnessPolicy(flags);
   await withServer(flags);
   const trustedRoot = await loadTrustedRoot(flags, process.env, await gitsignOverrides());

@@ -155,7 +155,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (mode === 'never' || (mode === 'auto' && !tty))
     throw tokenError(
       'NO_IDENTITY_TOKEN',
-      `no identity token found: give ${n.identityToken} (a token or a file), set SIGSTORE_ID_TOKEN, ` +
+      `no identity token found: ${n.identityToken === 'SIGSTORE_ID_TOKEN' ? '' : `give ${n.identityToken} (a token or a file), `}set SIGSTORE_ID_TOKEN, ` +
         'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or run in a terminal to sign in',
     );
   const issuer = o.issuer ?? (o.server ? `${trimSlash(o.server)}/oidc` : undefined);

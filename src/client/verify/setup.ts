@@ -205,8 +205,15 @@ function matcher(
   return undefined;
 }
 
-/** `--key`, or the identity policy the flags describe. Identity and issuer are both required. */
-export async function signerPolicy(flags: VerifyFlags): Promise<SignerPolicy> {
+/**
+ * `--key`, or the identity policy the flags describe. Identity and issuer are both required.
+ * `keyFlag: false`: the command has no `--key` (git's: commits are signed keyless), so a
+ * missing identity does not suggest it.
+ */
+export async function signerPolicy(
+  flags: VerifyFlags,
+  o: { keyFlag?: boolean } = {},
+): Promise<SignerPolicy> {
   const { anchoredRegExp } = await import('./policy.ts');
   const san = matcher(
     flags.certificateIdentity,
@@ -234,7 +241,7 @@ export async function signerPolicy(flags: VerifyFlags): Promise<SignerPolicy> {
   if (!san)
     throw invalid(
       '--certificate-identity',
-      'is required (or --certificate-identity-regexp, or --key): say who must have signed',
+      `is required (or --certificate-identity-regexp${o.keyFlag === false ? '' : ', or --key'}): say who must have signed`,
     );
   if (!issuer)
     throw invalid(
