@@ -23,6 +23,7 @@ import type { Artifact, SignerPolicy, VerifyName } from '../client/verify/verifi
 import type { InputNames } from '../client/input-names.ts';
 import {
   anchoredRegExp,
+  isAnchoredRegExp,
   GITHUB_WORKFLOW_FIELDS,
   type IdentityPolicy,
   type Matcher,
@@ -158,6 +159,8 @@ export function matcherInput(value: unknown, field: string): Matcher {
 }
 
 function regExpInput(re: RegExp, field: string): RegExp {
+  // identityPolicy's own, checked again by verify(): anchored once is enough
+  if (isAnchoredRegExp(re)) return re;
   if (re.multiline)
     throw invalid(
       field,

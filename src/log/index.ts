@@ -29,7 +29,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SignetError } from '../core/errors.ts';
+import { describeSystemError, SignetError } from '../core/errors.ts';
 import { type EngineOptions, TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import { postgresStorage } from './storage/postgres.ts';
@@ -87,9 +87,32 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
     await engine.init(create);
   } catch (e) {
     await storage.close();
-    throw e instanceof SignetError && e.code === 'LOG_MISSING' ? missing() : e;
+    if (e instanceof SignetError && e.code === 'LOG_MISSING') throw missing();
+    // The first connection: a wrong host, port, database or password is the operator's to
+    // fix, so the message names the database (without its password) and what it answered.
+    if (opts.databaseUrl && !(e instanceof SignetError))
+      throw new SignetError(
+        'unavailable',
+        'STORE_UNAVAILABLE',
+        `cannot open ${where}: ${databaseProblem(e, opts.databaseUrl)}`,
+        { cause: e },
+      );
+    throw e;
   }
   return engine;
+}
+
+/** What went wrong opening a database: the system's reason, or the server's message. */
+function databaseProblem(e: unknown, url: string): string {
+  const code = (e as { code?: unknown }).code;
+  let host = 'the database host';
+  try {
+    host = new URL(url).host || host;
+  } catch {
+    // the URL was checked by the caller; a name for the message is all this is
+  }
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return describeSystemError(e, host);
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** A database URL without its password, for messages. */

@@ -143,6 +143,18 @@ test('a hand-built policy regexp matches the whole value, as identityPolicy prom
     },
   });
   await verify(bundleText, artifact, { trustedRoot, policy: whole });
+  // identityPolicy's regexp, refused: the message shows it anchored once, with the hint that
+  // it matches only a part
+  const mismatch = await refusal(
+    verify(bundleText, artifact, {
+      trustedRoot,
+      policy: identityPolicy({ identity: /extremely-dangerous/, issuer }),
+    }),
+  );
+  assert.equal(mismatch.code, 'IDENTITY_MISMATCH');
+  assert.match(mismatch.message, / a value matching \^\(\?:extremely-dangerous\)\$/);
+  assert.doesNotMatch(mismatch.message, /\^\(\?:\^/);
+  assert.match(mismatch.message, /matches only part/);
 });
 
 test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or wrong field", async () => {

@@ -12,7 +12,7 @@ import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts
 import { Monitor, type MonitorOptions } from './monitor.ts';
 import { ctSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
 import type { Webhook } from './alerts.ts';
-import { loadState, stateFollows } from './state.ts';
+import { checkStateWritable, loadState, stateFollows } from './state.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 export interface MonitorFlags extends Pick<
@@ -196,6 +196,7 @@ export async function monitorFromFlags(
     flags.userAgent !== undefined
       ? { headers: { 'user-agent': `signet-monitor ${flags.userAgent}` } }
       : {};
+  checkStateWritable(flags.state);
   const state = loadState(flags.state);
   const sources = await monitorSources(root, only, http, flags.readFrom, (l) =>
     stateFollows(state, l.logId, trim(l.baseUrl)),

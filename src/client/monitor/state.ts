@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../log/atomic-file.ts';
 import type { Alert } from './alerts.ts';
 import { parseJsonText } from '../../core/json.ts';
 const fs = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
 
 export interface LogState {
   size: number;
@@ -128,5 +129,20 @@ export function saveState(file: string | undefined, s: MonitorState): void {
       ...(l.problem !== undefined ? { problem: l.problem } : {}),
     };
   }
-  writeFileAtomic(file, `${JSON.stringify(out)}\n`);
+  try {
+    writeFileAtomic(file, `${JSON.stringify(out)}\n`);
+  } catch (e) {
+    throw invalid('--state', `cannot be written: ${describeSystemError(e, file)}`, e);
+  }
+}
+
+/** Refuses a state file that could not be written, before any log is read. */
+export function checkStateWritable(file: string | undefined): void {
+  if (file === undefined) return;
+  const dir = path.dirname(path.resolve(file));
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw invalid('--state', `cannot be written: ${describeSystemError(e, dir)}`, e);
+  }
 }

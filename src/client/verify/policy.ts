@@ -42,6 +42,14 @@ export interface IdentityPolicy {
  * its `^` and `$` would match at any line and no longer anchor the whole value, and so is `(?U)`,
  * which JavaScript has no flag for. Its text anchors `\A` and `\z` are taken (re2TextAnchors).
  */
+/** The RegExps anchoredRegExp made: taken as they are when given again (the library's inputs). */
+const ANCHORED = new WeakSet<RegExp>();
+
+/** Whether `re` came from anchoredRegExp, so anchoring it again would only wrap it twice. */
+export function isAnchoredRegExp(re: RegExp): boolean {
+  return ANCHORED.has(re);
+}
+
 export function anchoredRegExp(source: string, flag: string): RegExp {
   let body = source;
   let flags = 'u';
@@ -60,7 +68,9 @@ export function anchoredRegExp(source: string, flag: string): RegExp {
   body = re2TextAnchors(body, flag);
   try {
     new RegExp(body, flags);
-    return new RegExp(`^(?:${body})$`, flags);
+    const re = new RegExp(`^(?:${body})$`, flags);
+    ANCHORED.add(re);
+    return re;
   } catch (e) {
     throw invalid(flag, `is not a valid regular expression: ${(e as Error).message}`, e);
   }

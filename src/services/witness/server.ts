@@ -2,7 +2,6 @@
  * `signet witness` over HTTP (c2sp.org/tlog-witness): `POST /add-checkpoint` and the monitor
  * retrieval `GET /<hex SHA-256 of origin>/checkpoint`, plus `GET /healthz`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { bindServer, createApp } from '../http/app.ts';
@@ -11,6 +10,8 @@ import type { Logger } from '../types.ts';
 import { jsonLogger } from '../logger.ts';
 import { Witness, type WitnessedLog } from './witness.ts';
 import { formatCosignerKey } from '../../core/note/cosignature.ts';
+import { describeSystemError, invalid } from '../../core/errors.ts';
+import { makeDirs } from '../data-lock.ts';
 
 /** An add-checkpoint body is a few proof lines and a note: 64 KiB is generous. */
 const BODY_LIMIT = 64 * 1024;
@@ -34,7 +35,11 @@ export interface RunningWitness {
 
 export async function startWitness(opts: WitnessServerOptions): Promise<RunningWitness> {
   const log = opts.log ?? jsonLogger();
-  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    makeDirs(opts.dataDir); // not mkdirSync's recursive: it spins forever under /proc
+  } catch (e) {
+    throw invalid('--data', `cannot use ${opts.dataDir}: ${describeSystemError(e, opts.dataDir)}`, e);
+  }
   const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
   const witness = new Witness({
     name: opts.name,

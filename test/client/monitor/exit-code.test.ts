@@ -44,6 +44,15 @@ test('an unreachable log wins over an identity match in another log: exit 1, and
       [['identity', shard]],
     );
     assert.match(one.stderr, /"level":"error"/);
+
+    // A state file in a folder that does not exist: one line naming --state, before any log.
+    const nowhere = await cli([...base, '--state', path.join(dir, 'no', 'such', 'state.json')]);
+    assert.equal(nowhere.status, 1);
+    assert.equal(nowhere.stdout, '');
+    assert.match(
+      nowhere.stderr,
+      /^error: --state: cannot be written: .*\/no\/such does not exist; check the path\n$/,
+    );
   } finally {
     await stack.close();
   }

@@ -216,3 +216,18 @@ test('signet witness keeps what it cosigned through kill -9', async () => {
     await second.kill();
   }
 });
+
+test('a data folder that cannot be made is refused at once, naming --data', async () => {
+  // Node's recursive mkdirSync spins forever under /proc; the witness must not.
+  await assert.rejects(
+    startWitness({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: '/proc/signet-no-such/witness',
+      name: 'w.example',
+      logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+      log: quiet,
+    }),
+    /^SignetError: --data: cannot use \/proc\/signet-no-such\/witness: /,
+  );
+});
