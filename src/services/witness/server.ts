@@ -38,7 +38,11 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
   try {
     makeDirs(opts.dataDir); // not mkdirSync's recursive: it spins forever under /proc
   } catch (e) {
-    throw invalid('--data', `cannot use ${opts.dataDir}: ${describeSystemError(e, opts.dataDir)}`, e);
+    throw invalid(
+      '--data',
+      `cannot use ${opts.dataDir}: ${describeSystemError(e, opts.dataDir)}`,
+      e,
+    );
   }
   const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
   const witness = new Witness({
