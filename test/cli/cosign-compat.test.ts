@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { freePort as closedPort } from '../helpers/ports.ts';
 import os from 'node:os';
 import path from 'node:path';
+import { ENVIRONMENT } from '../../src/cli/commands/env.ts';
 
 const bin = path.resolve('bin/signet');
 const C = path.resolve('test/fixtures/conformance');
@@ -136,6 +137,20 @@ test('signet env lists the variables it reads and masks secrets', () => {
     COSIGN_PASSWORD: 'hunter2',
   });
   assert.match(r.stdout, /# passphrase of cosign.key files\nCOSIGN_PASSWORD="hunter2"/);
+  // Every SIGNET_ variable the sources read is listed (a variable added must be listed too).
+  const read = new Set<string>();
+  for (const f of fs.readdirSync('src', { recursive: true, encoding: 'utf8' }))
+    if (f.endsWith('.ts'))
+      for (const m of fs
+        .readFileSync(path.join('src', f), 'utf8')
+        .matchAll(/env(?:\.|\[')(SIGNET_[A-Z0-9_]+)/g))
+        read.add(m[1]!);
+  assert.ok(read.size >= 10, [...read].join(' '));
+  const listed = new Set(ENVIRONMENT.map((v) => v.name));
+  assert.deepEqual(
+    [...read].filter((v) => !listed.has(v)),
+    [],
+  );
 });
 
 test("cosign's exit codes: 10 no signature, 11 not found, 12 no matching signature, 13 no certificate", () => {

@@ -65,6 +65,27 @@ test('git setup writes the x509 signing config and says what it set', async () =
   const r = await world.signet(repo, ['git', 'setup', '--server', stack.url]);
   assert.match(r.stdout, /^gpg\.format=x509$/m);
   assert.match(r.stdout, new RegExp(`^signet\\.server=${stack.url}$`, 'm'));
+  // An issuer that is not a URL would fail every git verify-commit: refused, nothing set.
+  const notUrl = await world.signet(repo, [
+    'git',
+    'setup',
+    '--server',
+    stack.url,
+    '--identity',
+    'dev@signet.local',
+    '--issuer',
+    'notaurl',
+  ]);
+  assert.equal(notUrl.status, 1);
+  assert.match(notUrl.stderr, /^error: --issuer: /);
+  assert.equal(await get('signet.issuer'), '');
+  // Outside a repository: what to do instead.
+  const outside = await world.signet(world.dir, ['git', 'setup', '--server', stack.url]);
+  assert.equal(outside.status, 1);
+  assert.match(
+    outside.stderr,
+    /^error: .* is not in a git repository: run `signet git setup` in one, or add --global for all your repositories\n$/,
+  );
 });
 
 test('git commit signs keyless; git verify-commit, git log --show-signature and signet verify-commit accept it', async () => {

@@ -22,6 +22,26 @@ export const ENVIRONMENT: ReadonlyArray<{
   { name: 'SIGNET_DATABASE', description: 'signet up: a PostgreSQL URL', sensitive: true },
   { name: 'SIGNET_PUBLIC_URL', description: 'signet up: the URL clients reach the stack at' },
   { name: 'SIGNET_DEBUG', description: 'print stack traces of errors' },
+  {
+    name: 'SIGNET_ACCESS_LOG',
+    description: 'signet up: off leaves out the per-request access log',
+  },
+  {
+    name: 'SIGNET_CA_KEY_PASSPHRASE',
+    description: "signet up: the passphrase of the CA's encrypted key file",
+    sensitive: true,
+  },
+  {
+    name: 'SIGNET_WEBHOOK_SECRET',
+    description: "signet monitor: the HMAC key of webhook alerts (--webhook-secret's default)",
+    sensitive: true,
+  },
+  { name: 'SIGNET_GIT_LOG', description: "git signing: a file for the signer's failure lines" },
+  { name: 'SIGNET_CACHE', description: 'git signing: false turns the credential cache off' },
+  {
+    name: 'SIGNET_AGENT_SOCKET',
+    description: "git signing: the credential cache's socket (default under XDG_RUNTIME_DIR)",
+  },
   { name: 'COSIGN_PASSWORD', description: 'passphrase of cosign.key files', sensitive: true },
   {
     name: 'COSIGN_REPOSITORY',

@@ -62,6 +62,8 @@ export function registerGit(program: Command): void {
       httpUrl(server, '--server');
       if ((flags.identity === undefined) !== (flags.issuer === undefined))
         throw invalid('--identity', 'give --identity and --issuer together');
+      // git verify-commit would then fail on every commit: refused here instead
+      if (flags.issuer !== undefined) httpUrl(flags.issuer, '--issuer');
       const scope = flags.global ? '--global' : '--local';
       if (!flags.global)
         await runGit(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
