@@ -127,8 +127,8 @@ export class Monitor {
   }
 
   /**
-   * Webhooks that failed (after their retries) in this pass: not tried again until the next
-   * one, so a receiver that is down costs one round of retries a pass, not one per alert and
+   * Webhooks (and the outputIdentities file) that failed, after their retries, in this pass:
+   * not tried again until the next one, so a receiver that is down costs one round of retries a pass, not one per alert and
    * log (a `--once` run with nine alerts took minutes and posted each alert 20 times).
    */
   #downThisPass = new Set<string>();
@@ -582,13 +582,14 @@ export class Monitor {
       if (out && p.alert.type === 'identity') {
         const sink = `file:${out.file}`;
         sinks.push(sink);
-        if (!p.delivered.includes(sink))
+        if (!p.delivered.includes(sink) && !this.#downThisPass.has(sink))
           try {
             appendIdentities(out, p.alert, this.#o.config);
             p.delivered.push(sink);
             this.#save();
           } catch (e) {
             failed++;
+            this.#downThisPass.add(sink);
             this.#report({
               level: 'warn',
               outputIdentities: out.file,
