@@ -7,7 +7,14 @@
 import type { Command } from 'commander';
 import type { VerifyFlags } from '../client/verify/setup.ts';
 import { invalid } from '../core/errors.ts';
-import { addBool, deprecate, intOption, serverFrom, serverOption } from './options.ts';
+import {
+  addBool,
+  deprecate,
+  intOption,
+  refuseKeyReference,
+  serverFrom,
+  serverOption,
+} from './options.ts';
 
 export type { VerifyFlags } from '../client/verify/setup.ts';
 
@@ -182,9 +189,9 @@ export function addTrustFlags(cmd: Command): Command {
  * refused with a reason instead of silently ignored.
  */
 export function verifyFlagsFrom(f: VerifyCliFlags, bundleArg?: string): VerifyFlags {
-  if (f.sk)
+  if (f.sk || f.slot !== undefined)
     throw invalid(
-      '--sk',
+      f.sk ? '--sk' : '--slot',
       'hardware security keys are not supported; use --key with a PEM public key',
     );
   if (f.caRoots !== undefined || f.caIntermediates !== undefined)
@@ -199,6 +206,7 @@ export function verifyFlagsFrom(f: VerifyCliFlags, bundleArg?: string): VerifyFl
     );
   if (bundleArg !== undefined && f.bundle !== undefined)
     throw invalid('--bundle', 'give the bundle either as an argument or with --bundle, not both');
+  refuseKeyReference(f.key);
   const out: VerifyFlags = { ...f };
   if (bundleArg !== undefined) {
     out.bundle = bundleArg;

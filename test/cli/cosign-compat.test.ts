@@ -283,6 +283,24 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
     1,
     /--sk: hardware security keys are not supported/,
   );
+  fails(
+    run(['sign-blob', '--slot', '9c', '--bundle', path.join(tmp, 'x.json'), artifact]),
+    1,
+    /^error: --slot: hardware security keys are not supported/,
+  );
+  // cosign's KMS and other key references: refused by name, not looked for as files
+  for (const key of ['awskms://localhost/alias/x', 'hashivault://k', 'env://MYKEY'])
+    for (const cmd of [
+      ['sign-blob', '--key', key, '--bundle', path.join(tmp, 'x.json'), artifact],
+      ['verify-blob', '--key', key, '--bundle', happy, artifact],
+    ])
+      fails(
+        run(cmd),
+        1,
+        new RegExp(
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes key files only`,
+        ),
+      );
   // -y and --use-signing-config are accepted quietly, as cosign does
   r = run([
     'sign-blob',

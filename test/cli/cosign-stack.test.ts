@@ -545,6 +545,15 @@ test("initialize takes cosign's --root URL and --root-checksum forms (hex, sha25
     /^error: --root: .*7\.root\.json answered HTTP 404/,
   );
   await fails(['--root-checksum', sha256], /^error: --root-checksum: goes with --root$/);
+  // Another repository's root: the message names the file given, not a temporary copy.
+  const other = path.resolve('data/public-good/root.json');
+  const wrongRoot = await init('--root', other);
+  assert.equal(wrongRoot.status, 1, wrongRoot.stderr);
+  assert.ok(
+    wrongRoot.stderr.includes(`does not match the root given in ${other} `),
+    wrongRoot.stderr,
+  );
+  assert.doesNotMatch(wrongRoot.stderr, /\.tmp/);
 });
 
 test('SIGNET_SERVER for verify, initialize, and --offline with the stack stopped', async () => {

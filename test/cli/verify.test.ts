@@ -389,6 +389,13 @@ test('- reads the artifact from standard input, as cosign takes it (sign-blob an
       { encoding: 'utf8', env, input: 'piped in\n' },
     );
     assert.equal(s.status, 0, s.stderr);
+    // Again, into the bundle that is now there: - is still standard input, not a file
+    const again = spawnSync(
+      bin,
+      ['sign-blob', '--key', `${k}.key`, '--tlog-upload=false', '--bundle', b, '-'],
+      { encoding: 'utf8', env, input: 'piped in\n' },
+    );
+    assert.equal(again.status, 0, again.stderr);
     const verify = (input: string, args = ['--bundle', b]) =>
       spawnSync(bin, ['verify-blob', '--key', `${k}.pub`, '--insecure-ignore-tlog', ...args, '-'], {
         encoding: 'utf8',

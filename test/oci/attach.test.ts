@@ -49,9 +49,11 @@ test(
     const v = await run(['verify', ...who, '-o', 'json', img.ref]);
     assert.equal(v.status, 0, v.stderr);
     assert.equal((JSON.parse(v.stdout) as { valid: number }).valid, 1);
-    // cosign's --payload names the same file.
+    // cosign's --payload names the same file, and an error then names --payload.
     const again = await run(['attach', 'signature', '--payload', 'offline.json', img.ref]);
     assert.equal(again.status, 0, again.stderr);
+    const wrongP = await run(['attach', 'signature', '--payload', 'offline.json', other.ref]);
+    assert.match(oneError(wrongP.stderr), /^error: --payload offline\.json: no subject of its/);
   },
 );
 

@@ -107,6 +107,12 @@ test(
     assert.deepEqual(schemes(v.stdout), ['legacy', 'referrer']);
     const va = await run(['verify-attestation', ...byKey, '--type', 'custom', target]);
     assert.equal(va.status, 0, va.stderr);
+    // Without a tag, as cosign load: tagged latest, and the message says where it went.
+    const bare = `${reg!.host}/loaded/bare`;
+    const lb = await run(['load', '--dir', layout, bare]);
+    assert.equal(lb.status, 0, lb.stderr);
+    assert.match(lb.stderr, new RegExp(`loaded .* to ${bare}:latest@sha256:[0-9a-f]{64} with `));
+    assert.equal((await run([...verifyKey, `${bare}:latest`])).status, 0);
   },
 );
 
@@ -129,7 +135,12 @@ test('save and load: bad input is one line, and a failed save leaves nothing', o
   assert.equal(missing.status, 11, missing.stderr); // cosign's "not found"
   assert.equal(fs.existsSync(gone), false);
   const notLayout = await run(['load', '--dir', full, `${reg!.host}/loaded/x:v1`]);
-  assert.match(oneError(notLayout.stderr), /is not an OCI image layout: it has no oci-layout file/);
+  assert.match(
+    oneError(notLayout.stderr),
+    /^error: --dir: .* is not an OCI image layout: it has no oci-layout file/,
+  );
+  const noFolder = await run(['load', '--dir', gone, `${reg!.host}/loaded/x:v1`]);
+  assert.match(oneError(noFolder.stderr), /^error: --dir: .*never does not exist/);
   const layout = path.join(dir, 'one');
   assert.equal((await run(['save', img.ref, '--dir', layout])).status, 0);
   const wrong = await run([

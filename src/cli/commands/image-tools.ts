@@ -308,7 +308,7 @@ export function registerImageTools(program: Command): void {
       const file = flags.bundle ?? flags.payload;
       if (file === undefined)
         throw invalid('--bundle', 'is required: the Sigstore bundle to attach (or --signature)');
-      await attachFiles(image, 'signature', [file], flags);
+      await attachFiles(image, 'signature', [file], flags, flags.bundle ? '--bundle' : '--payload');
     },
   );
   withRegistry(
@@ -336,11 +336,14 @@ async function attachFiles(
   kind: 'signature' | 'attestation',
   files: string[],
   flags: RegistryFlags,
+  field: string = kind === 'signature' ? '--bundle' : '--attestation',
 ): Promise<void> {
   const { readFileBytes } = await import('../../client/sign/setup.ts');
-  const field = kind === 'signature' ? '--bundle' : '--attestation';
   const read = files.map((name) => ({ name, bytes: readFileBytes(name, field) }));
   const { attachToImage } = await import('../../client/oci/attach.ts');
-  for (const a of await attachToImage(image, kind, read, { registry: registryOptions(flags) }))
+  for (const a of await attachToImage(image, kind, read, {
+    registry: registryOptions(flags),
+    field,
+  }))
     process.stderr.write(`attached ${a.file} to ${image}: ${a.stored.join(', ')}\n`);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
-import { addBool, deprecate, serverFrom, serverOption } from '../options.ts';
+import { addBool, deprecate, refuseKeyReference, serverFrom, serverOption } from '../options.ts';
 import { parseDuration, REQUEST_TIMEOUT_HELP } from '../flags.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
@@ -208,7 +208,11 @@ const FLOWS: Record<string, 'browser' | 'device' | 'never'> = {
 export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions> {
   const { tufCacheDir } = await import('../../client/tuf/index.ts');
   if (f.sk || f.slot !== undefined)
-    throw invalid('--sk', 'hardware security keys are not supported; use --key with a key file');
+    throw invalid(
+      f.sk ? '--sk' : '--slot',
+      'hardware security keys are not supported; use --key with a key file',
+    );
+  refuseKeyReference(f.key);
   if (f.issueCertificate)
     throw invalid(
       '--issue-certificate',
@@ -395,9 +399,12 @@ export async function checkBundleTarget(
   // Found now, before a certificate is issued and an entry logged, not when writing.
   const there = fs.statSync(file, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw invalid('--bundle', `${file} is a folder: give a file name`);
+  // `-` is standard input, not a file of that name (nor one the bundle could be).
   if (
     there &&
     artifact !== undefined &&
+    artifact !== '-' &&
+    fs.existsSync(artifact) &&
     fs.realpathSync(file) === fs.realpathSync(path.resolve(artifact))
   )
     throw invalid('--bundle', `${file} is the file being signed: the bundle would replace it`);

@@ -87,10 +87,11 @@ export async function attachToImage(
   image: string,
   kind: 'signature' | 'attestation',
   files: readonly AttachFile[],
-  o: { registry?: RegistryOptions } = {},
+  /** `field`: the flag that named the files, for errors (default --bundle / --attestation). */
+  o: { registry?: RegistryOptions; field?: string } = {},
 ): Promise<Attached[]> {
   const resolved = await resolveImage(image, o.registry ? { registry: o.registry } : {});
-  const field = kind === 'signature' ? '--bundle' : '--attestation';
+  const field = o.field ?? (kind === 'signature' ? '--bundle' : '--attestation');
   type Item =
     | { file: string; kind: 'bundle'; bytes: Uint8Array; predicateType: string }
     | { file: string; kind: 'envelope'; envelope: Envelope; predicateType: string };

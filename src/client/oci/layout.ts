@@ -23,41 +23,41 @@ export class LocalLayout implements ImageSource {
   private readonly dir: string;
   private readonly index: Descriptor[];
 
-  constructor(dir: string) {
+  /** `flag`: what named the folder, for errors (`--local-image`, or load's `--dir`). */
+  private readonly flag: string;
+
+  constructor(dir: string, flag = '--local-image') {
     this.dir = dir;
+    this.flag = flag;
     this.name = `local image ${dir}`;
     // The folder first, so the error names what the user gave (not a file inside it).
     let st: Stats;
     try {
       st = fs.statSync(dir);
     } catch (e) {
-      throw invalid('--local-image', describeSystemError(e, dir), e);
+      throw invalid(flag, describeSystemError(e, dir), e);
     }
     if (!st.isDirectory())
       throw invalid(
-        '--local-image',
+        flag,
         `${dir} is a file; give the folder of an OCI image layout (as cosign save writes it)`,
       );
     if (!fs.existsSync(path.join(dir, 'oci-layout')))
-      throw invalid(
-        '--local-image',
-        `${dir} is not an OCI image layout: it has no oci-layout file`,
-      );
-    const read = (name: string) => readDocument(path.join(dir, name), '--local-image');
-    const layout = parseJsonText(read('oci-layout'), '--local-image', path.join(dir, 'oci-layout'));
+      throw invalid(flag, `${dir} is not an OCI image layout: it has no oci-layout file`);
+    const read = (name: string) => readDocument(path.join(dir, name), flag);
+    const layout = parseJsonText(read('oci-layout'), flag, path.join(dir, 'oci-layout'));
     if (
       typeof layout !== 'object' ||
       layout === null ||
       typeof (layout as { imageLayoutVersion?: unknown }).imageLayoutVersion !== 'string'
     )
       throw invalid(
-        '--local-image',
+        flag,
         `${dir} is not an OCI image layout: its oci-layout file names no imageLayoutVersion`,
       );
     const text = read('index.json');
     const m = parseManifest(new TextEncoder().encode(text), undefined, `${dir}/index.json`);
-    if (m.kind !== 'index')
-      throw invalid('--local-image', `${dir}/index.json is not an image index`);
+    if (m.kind !== 'index') throw invalid(flag, `${dir}/index.json is not an image index`);
     this.index = m.manifests;
   }
 
@@ -83,7 +83,7 @@ export class LocalLayout implements ImageSource {
     }
     if (candidates.length !== 1)
       throw invalid(
-        '--local-image',
+        this.flag,
         `${this.dir} holds ${candidates.length} images; it must hold exactly one (as cosign save writes it)`,
       );
     return (await this.getManifest(candidates[0]!.digest.text, this.name))!;
@@ -139,8 +139,7 @@ export class LocalLayout implements ImageSource {
     }
     if (!d) return undefined;
     const bytes = this.read(d.digest, what, MAX_MANIFEST_BYTES);
-    if (!bytes)
-      throw invalid('--local-image', `${this.dir} lists ${d.digest.text} but has no such blob`);
+    if (!bytes) throw invalid(this.flag, `${this.dir} lists ${d.digest.text} but has no such blob`);
     return {
       bytes,
       mediaType: parseManifest(bytes, d.mediaType, what).mediaType,

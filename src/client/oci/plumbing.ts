@@ -382,7 +382,7 @@ export async function loadImage(
   registry: RegistryOptions = {},
   o: { onEvent?: (m: string) => void } = {},
 ): Promise<CopyResult> {
-  const layout = new LocalLayout(dir);
+  const layout = new LocalLayout(dir, '--dir');
   const img = await layout.image();
   let dstRef: ImageReference;
   try {
@@ -398,9 +398,12 @@ export async function loadImage(
     );
   const dst = repositoryOf(dstRef, registry);
   const dstAttached = attachmentsOf(dstRef, registry);
+  // As cosign load (go-containerregistry's name.ParseReference): a name without a tag or
+  // digest is tagged latest.
+  const tag = dstRef.digest ? undefined : (namedTag(image, dstRef) ?? 'latest');
   const result: CopyResult = { digest: img.digest, signatures: 0, referrers: 0 };
   try {
-    await copyManifest(layout, dst, img.digest, `${dir} image`, namedTag(image, dstRef));
+    await copyManifest(layout, dst, img.digest, `${dir} image`, tag);
     for (const e of layout.entries) {
       if (e.digest.text === img.digest.text) continue;
       const kind = e.annotations?.[KIND];
@@ -424,7 +427,7 @@ export async function loadImage(
     throw aboutImage(image, e);
   }
   o.onEvent?.(
-    `loaded ${dir} to ${dst.name} with ${result.signatures} signature image(s) and ${result.referrers} referrer(s)`,
+    `loaded ${dir} to ${dst.name}${tag ? `:${tag}` : ''}@${img.digest.text} with ${result.signatures} signature image(s) and ${result.referrers} referrer(s)`,
   );
   return result;
 }

@@ -19,6 +19,8 @@ export interface FetchTrustOptions {
   tufUrl?: string;
   /** A root.json to pin (recommended). Without it the first use trusts the server's 1.root.json. */
   rootFile?: string;
+  /** How messages name the root file, when `rootFile` is a copy (initialize's temporary one). */
+  rootLabel?: string;
   /** Folder for the local TUF cache (one subfolder per repository). */
   cacheDir: string;
   /** Where warnings go (trust on first use, offline fallback). Default: stderr. */
@@ -126,7 +128,9 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
         throw tufError(
           tufUrl,
           e,
-          given === undefined ? { firstUse: cachePath } : { rootFile: opts.rootFile! },
+          given === undefined
+            ? { firstUse: cachePath }
+            : { rootFile: opts.rootLabel ?? opts.rootFile! },
         );
       try {
         files = await getTargets(await make(true), false);

@@ -125,6 +125,7 @@ export async function initializeRepository(o: {
       const trust = await fetchTrust({
         tufUrl: mirror,
         rootFile: tmp,
+        rootLabel: o.root,
         cacheDir,
         ...(o.warn ? { warn: o.warn } : {}),
       });
