@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseProviderConfig } from '../../src/services/oidc/config.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,18 @@ test('config file: the README example is taken, and a misspelt key in a section 
   fs.writeFileSync(f, example);
   const c = readConfigFile(f);
   assert.equal(c.services.ca!['keyType'], 'P-384');
+  // Its identity provider section: alice besides the defaults, and the public client kept
+  const oidc = parseProviderConfig(c.services.oidc!);
+  assert.deepEqual(
+    oidc.clients.map((x) => [x.id, x.testGrant]),
+    [['sigstore', false]],
+  );
+  assert.ok(oidc.identities.some((i) => i.name === 'alice@example.com'));
+  assert.ok(oidc.identities.some((i) => i.name === 'dev@signet.local'));
+  // No client at all would let no one sign in: refused, not taken silently.
+  assert.throws(() => parseProviderConfig({ clients: [] }), {
+    message: /^oidc\.clients: is empty, so no one could sign in: /,
+  });
   // Ignored, each would have left a default in place (a key type, a client list, ...).
   for (const [section, key] of [
     ['ca', 'keytype'],

@@ -41,12 +41,13 @@ export function registerDockerfileAndManifest(program: Command): void {
       .argument('<dockerfile>')
       .option('--base-image-only', 'only the last FROM image (the one the result is based on)'),
   ).action(async (file: string, flags: ImageVerifyFlags & { baseImageOnly?: boolean }) => {
-    const { imagesInDockerfile } = await import('../../core/oci/image-mentions.ts');
+    const { baseImageOfDockerfile, imagesInDockerfile } =
+      await import('../../core/oci/image-mentions.ts');
     await verifyMentioned(
       async () => {
         const { readText } = await import('../../client/sign/setup.ts');
-        const images = imagesInDockerfile(readText(file, 'dockerfile'), process.env, file);
-        return flags.baseImageOnly ? images.slice(-1) : images;
+        const read = flags.baseImageOnly ? baseImageOfDockerfile : imagesInDockerfile;
+        return read(readText(file, 'dockerfile'), process.env, file);
       },
       file,
       flags,

@@ -41,9 +41,31 @@ export function imagesInDockerfile(
   env: Readonly<Record<string, string | undefined>> = {},
   field = 'Dockerfile',
 ): string[] {
+  return dockerfileMentions(text, env, field).map((m) => m.image);
+}
+
+/**
+ * The image the result is based on (cosign's --base-image-only): the last FROM that names an
+ * image. cosign takes the last image mentioned, which is a `COPY --from` image when one follows
+ * the last FROM; the base is what its flag promises.
+ */
+export function baseImageOfDockerfile(
+  text: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+  field = 'Dockerfile',
+): string[] {
+  const froms = dockerfileMentions(text, env, field).filter((m) => m.from);
+  return froms.length === 0 ? [] : [froms[froms.length - 1]!.image];
+}
+
+function dockerfileMentions(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+  field: string,
+): Array<{ image: string; from: boolean }> {
   const vars = new Map<string, string>();
   const stages: string[] = [];
-  const images: string[] = [];
+  const images: Array<{ image: string; from: boolean }> = [];
   const isStage = (name: string) => stages.includes(name) || /^\d+$/.test(name);
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const ins = instruction(raw.trim());
@@ -62,11 +84,11 @@ export function imagesInDockerfile(
           field,
           `line ${i + 1}: no image after FROM (is a build arg missing from the environment?)`,
         );
-      if (image !== 'scratch' && !stages.includes(image)) images.push(image);
+      if (image !== 'scratch' && !stages.includes(image)) images.push({ image, from: true });
       if (as >= 0) stages.push(fields[as + 1]!);
     } else if (ins.word === 'COPY') {
       const from = fields.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-      if (from && !isStage(from)) images.push(from);
+      if (from && !isStage(from)) images.push({ image: from, from: false });
     } else if (ins.word === 'ARG' || ins.word === 'ENV') {
       for (const f of fields) {
         const eq = f.indexOf('=');

@@ -95,6 +95,12 @@ export function parseProviderConfig(raw: Record<string, unknown>, field = 'oidc'
     clients.push({ id: 'sigstore', redirectUris: [], testGrant: true });
   } else {
     if (!Array.isArray(cl)) throw invalid(`${field}.clients`, 'must be a list');
+    // No client: nothing could sign in (browser, device flow or token), with no word said.
+    if (cl.length === 0)
+      throw invalid(
+        `${field}.clients`,
+        'is empty, so no one could sign in: list the clients, e.g. [{ id: sigstore }] (the public client without the password-less test grant), or leave clients out for the default',
+      );
     cl.forEach((v, i) => {
       const f = `${field}.clients[${i}]`;
       const o = record(v, f);

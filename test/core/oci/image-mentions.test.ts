@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  baseImageOfDockerfile,
   imagesInDockerfile,
   imagesInKubernetesManifest,
 } from '../../../src/core/oci/image-mentions.ts';
@@ -30,6 +31,15 @@ test('a Dockerfile: FROM and COPY --from images in order; stages, scratch and fl
   // Build args the Dockerfile leaves without a value come from the environment.
   assert.deepEqual(imagesInDockerfile('ARG BASE\nFROM $BASE', { BASE: 'alpine:3' }), ['alpine:3']);
   assert.deepEqual(imagesInDockerfile('FROM alpine:3 AS a\nFROM a'), ['alpine:3']);
+});
+
+test('the base image is the last FROM image, not a COPY --from image after it', () => {
+  const text = 'FROM reg.example/two:latest\nCOPY --from=reg.example/tools:1 /hi.txt /\n';
+  assert.deepEqual(baseImageOfDockerfile(text), ['reg.example/two:latest']);
+  assert.deepEqual(imagesInDockerfile(text), ['reg.example/two:latest', 'reg.example/tools:1']);
+  // a last stage from scratch or an earlier stage: the last FROM that named an image
+  assert.deepEqual(baseImageOfDockerfile('FROM alpine:3 AS a\nFROM a\nFROM scratch'), ['alpine:3']);
+  assert.deepEqual(baseImageOfDockerfile('FROM scratch'), []);
 });
 
 test('a Dockerfile line that names no image is one error with its line number', () => {
