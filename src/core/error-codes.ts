@@ -63,6 +63,7 @@ export type ErrorCode =
   | 'ISSUER_CONFIG'
   | 'ISSUER_MISMATCH'
   | 'ISSUER_UNREACHABLE'
+  | 'KEY_EXISTS'
   | 'KEY_FILE'
   | 'KEY_MISMATCH'
   | 'LEGACY_COSIGN_BUNDLE'

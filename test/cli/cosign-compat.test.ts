@@ -190,7 +190,7 @@ test("cosign's exit codes: 10 no signature, 11 not found, 12 no matching signatu
   );
 });
 
-test('deprecated flags are accepted with the warning cosign prints; the meaningful ones act', () => {
+test('deprecated flags are accepted with the warning cosign prints; the meaningful ones act', async () => {
   let r = run([
     'verify-blob',
     artifact,
@@ -282,6 +282,15 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
     run(['verify-blob', artifact, '--bundle', happy, '--sk']),
     1,
     /--sk: hardware security keys are not supported/,
+  );
+  // TUF_ROOT_JSON names a file: the JSON itself is refused by name (not ENAMETOOLONG with it)
+  fails(
+    run(['verify-blob', artifact, '--bundle', happy, ...id], {
+      ...(await noNetworkEnv()),
+      TUF_ROOT_JSON: '{"signed": {}}',
+    }),
+    1,
+    /^error: TUF_ROOT_JSON: holds JSON: it names the root\.json file, so give the file's path$/,
   );
   fails(
     run(['sign-blob', '--slot', '9c', '--bundle', path.join(tmp, 'x.json'), artifact]),

@@ -502,8 +502,24 @@ test('bundle create from a signature and certificate: with --ignore-tlog it veri
   const j = JSON.parse(fs.readFileSync(path.join(dir, 'up.json'), 'utf8'));
   assert.equal(j.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
   assert.ok(j.verificationMaterial.certificate);
+  assert.equal(up.stderr, 'Upgraded a v0.1 bundle to v0.3\nWrote bundle to file up.json\n');
   const i = await run(['bundle', 'inspect', 'up.json']);
   assert.match(i.stdout, /Signed by: +https:\/\/github\.com\/sigstore-conformance/);
+  // a v0.3 bundle is not said to be upgraded
+  const same = await run([
+    'bundle',
+    'upgrade',
+    'up.json',
+    '--rekor-url',
+    'http://127.0.0.1:9',
+    '--out',
+    'up2.json',
+  ]);
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(
+    same.stderr,
+    'The bundle is v0.3 already: written as it is, with any inclusion proof it lacked\nWrote bundle to file up2.json\n',
+  );
 });
 
 test("initialize takes cosign's --root URL and --root-checksum forms (hex, sha256:, sha512:)", async () => {

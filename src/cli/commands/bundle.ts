@@ -46,7 +46,11 @@ export function registerBundle(program: Command): void {
       const { writeBundleOutput } = await import('./sign-blob.ts');
       const value = parseJsonText(readDocument(file, 'bundle', 'NO_SIGNATURE'), 'bundle', file);
       const r = await upgradeBundle(value, (i) => entryByIndexV1(o.rekorUrl, i));
-      process.stderr.write(`Upgraded ${r.from} to v0.3\n`);
+      process.stderr.write(
+        r.from === 'a v0.3 bundle'
+          ? 'The bundle is v0.3 already: written as it is, with any inclusion proof it lacked\n'
+          : `Upgraded ${r.from} to v0.3\n`,
+      );
       await writeBundleOutput(serializeBundle(r.bundle), o.out);
     });
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 
 export function registerGenerateKeyPair(program: Command): void {
   program
@@ -17,7 +17,11 @@ export function registerGenerateKeyPair(program: Command): void {
       const pubFile = `${flags.outputKeyPrefix}.pub`;
       for (const f of [keyFile, pubFile])
         if (!flags.force && fs.existsSync(f))
-          throw invalid('--output-key-prefix', `${f} already exists (use --force to overwrite it)`);
+          throw new SignetError(
+            'conflict',
+            'KEY_EXISTS',
+            `${f} already exists: use --force to overwrite it, or --output-key-prefix for another name`,
+          );
       const passphrase = await readPassphrase({ confirm: true, piped: true });
       const pair = await generateCosignKeyPair(passphrase);
       passphrase.fill(0);

@@ -308,6 +308,11 @@ function defaultRepository(
   if (env.TUF_MIRROR) {
     // TUF_MIRROR alone is a mirror of the public-good repository: trusted with the shipped root.
     const root = env.TUF_ROOT_JSON || undefined;
+    if (root?.trimStart().startsWith('{'))
+      throw invalid(
+        'TUF_ROOT_JSON',
+        "holds JSON: it names the root.json file, so give the file's path",
+      );
     return {
       mirror: env.TUF_MIRROR.replace(/\/+$/, ''),
       rootFile: root ?? path.join(shippedDataDir(), 'public-good', 'root.json'),
