@@ -198,7 +198,9 @@ export class AdmissionController {
   }
 
   async decide(req: AdmissionRequest, timeoutMs: number): Promise<AdmissionResponse> {
-    const what = `${req.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name}`.trim();
+    // A pod a controller creates has no name yet (generateName): said so, not left blank.
+    const what =
+      `${req.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name || '<generated name>'}`.trim();
     if (req.ignored) return { uid: req.uid, allowed: true };
     if (req.images.length === 0) {
       const message = `${what} names no container images`;

@@ -319,6 +319,14 @@ test(
     assert.equal(deny.allowed, false);
     assert.equal(deny.status!.code, 403);
     assert.match(deny.status!.message, /^Pod \S+ names no container images$/);
+    // a pod a controller creates has no name yet (generateName): said so, not left blank
+    const unnamed = review('Pod', { containers: [] });
+    unnamed.request.name = '';
+    const generated = (await make('deny').review(unnamed)).response as R;
+    assert.equal(
+      generated.status!.message,
+      'Pod default/<generated name> names no container images',
+    );
     const warn = (await make('warn').review(none)).response as R;
     assert.equal(warn.allowed, true);
     assert.match(warn.warnings![0]!, /names no container images/);
