@@ -182,7 +182,7 @@ export function parseLegacyCosignBundle(value: unknown): {
 export async function upgradeBundle(
   value: unknown,
   fetchEntry: EntryByIndex,
-): Promise<{ bundle: Bundle; from: string }> {
+): Promise<{ bundle: Bundle; from: string; wasV03: boolean }> {
   const format = bundleFormat(value);
   if (format === 'cosign-legacy') {
     const legacy = parseLegacyCosignBundle(value);
@@ -228,6 +228,7 @@ export async function upgradeBundle(
         ...content,
       }),
       from: 'a legacy cosign bundle',
+      wasV03: false,
     };
   }
   if (format !== 'sigstore')
@@ -248,7 +249,7 @@ export async function upgradeBundle(
     entries[i] = served as JsonObject;
   }
   json.mediaType = MEDIA_TYPE_V03;
-  return { bundle: parseBundle(json), from: `a v${b.version} bundle` };
+  return { bundle: parseBundle(json), from: `a v${b.version} bundle`, wasV03: b.version === '0.3' };
 }
 
 /** The log must serve the very entry the bundle holds: same canonical body. */

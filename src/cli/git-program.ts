@@ -185,9 +185,7 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
         const agent = await import('../client/git/agent.ts');
         const held = s.cache ? await agent.cachedCredential(s.socket, s.cacheKey) : undefined;
         if (held) {
-          const { createPrivateKey } = process.getBuiltinModule('node:crypto');
-          const { certifiedSigner } = await import('../client/sign/signer.ts');
-          const signer = certifiedSigner(createPrivateKey(held.keyPem), held.chainPem);
+          const signer = await agent.credentialSigner(held);
           return { ctx: { signer, services: held.services, http: s.http }, keep: async () => {} };
         }
         return signingContext(s.server, s, io);
@@ -447,8 +445,10 @@ async function signInMode(env: NodeJS.ProcessEnv): Promise<'browser' | 'device' 
   return canOpenBrowser(env) ? 'browser' : 'device';
 }
 
-/** The controlling terminal, when there is one (git holds stdin and stderr). */
-/** The terminal, to sign in through and to say why signing failed (git shows only its own line). */
+/**
+ * The controlling terminal, when there is one (git holds stdin and stderr): to sign in through,
+ * and to say why signing failed (git shows only its own line).
+ */
 function terminal(): number | undefined {
   try {
     return fs.openSync('/dev/tty', 'w');

@@ -47,7 +47,7 @@ export function registerBundle(program: Command): void {
       const value = parseJsonText(readDocument(file, 'bundle', 'NO_SIGNATURE'), 'bundle', file);
       const r = await upgradeBundle(value, (i) => entryByIndexV1(o.rekorUrl, i));
       process.stderr.write(
-        r.from === 'a v0.3 bundle'
+        r.wasV03
           ? 'The bundle is v0.3 already: written as it is, with any inclusion proof it lacked\n'
           : `Upgraded ${r.from} to v0.3\n`,
       );

@@ -199,14 +199,8 @@ async function signWithCredential(
   timeoutMs: number,
   committer: Committer | undefined,
 ): Promise<{ armored: string; certificate: string; time: number }> {
-  const { createPrivateKey } = process.getBuiltinModule('node:crypto');
-  const { certifiedSigner } = await import('../sign/signer.ts');
   const { signGitPayload } = await import('./sign.ts');
-  let signer = signers.get(c);
-  if (!signer) {
-    signer = certifiedSigner(createPrivateKey(c.keyPem), c.chainPem);
-    signers.set(c, signer);
-  }
+  const signer = await credentialSigner(c);
   const r = await signGitPayload(
     payload,
     { signer, services: c.services, http: { timeoutMs, retries: 1 } },
@@ -218,6 +212,18 @@ async function signWithCredential(
     certificate: Buffer.from(r.certificate).toString('base64'),
     time: r.signingTime.getTime(),
   };
+}
+
+/** The signer a credential holds: its key, certified by its chain (made once per credential). */
+export async function credentialSigner(c: Credential): Promise<Signer> {
+  let signer = signers.get(c);
+  if (!signer) {
+    const { createPrivateKey } = process.getBuiltinModule('node:crypto');
+    const { certifiedSigner } = await import('../sign/signer.ts');
+    signer = certifiedSigner(createPrivateKey(c.keyPem), c.chainPem);
+    signers.set(c, signer);
+  }
+  return signer;
 }
 
 function validCredential(c: unknown): c is Credential {

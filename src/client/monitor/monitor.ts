@@ -46,6 +46,8 @@ export interface MonitorOptions {
   sources: LogSource[];
   config: MonitorConfig;
   stateFile?: string | undefined;
+  /** The state file's contents, when the caller has read it already (monitorFromFlags). */
+  state?: MonitorState;
   /** Other places the same logs' heads are seen (files or URLs: a witness, a mirror). */
   compare?: string[];
   witnesses?: WitnessPolicy | undefined;
@@ -106,7 +108,7 @@ export class Monitor {
 
   constructor(o: MonitorOptions) {
     this.#o = o;
-    this.#state = loadState(o.stateFile);
+    this.#state = o.state ?? loadState(o.stateFile);
     this.#matcher = new IdentityMatcher(
       o.config,
       o.authorities ? { authorities: o.authorities } : {},
@@ -128,8 +130,9 @@ export class Monitor {
 
   /**
    * Webhooks (and the outputIdentities file) that failed, after their retries, in this pass:
-   * not tried again until the next one, so a receiver that is down costs one round of retries a pass, not one per alert and
-   * log (a `--once` run with nine alerts took minutes and posted each alert 20 times).
+   * not tried again until the next one, so a receiver that is down costs one round of retries
+   * a pass, not one per alert and log (a `--once` run with nine alerts took minutes and posted
+   * each alert 20 times).
    */
   #downThisPass = new Set<string>();
 

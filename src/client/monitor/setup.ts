@@ -206,6 +206,7 @@ export async function monitorFromFlags(
     config,
     authorities: root.certificateAuthorities,
     stateFile: flags.state,
+    state,
     compare: flags.compare ?? [],
     witnesses,
     webhooks,

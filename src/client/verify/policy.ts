@@ -32,6 +32,14 @@ export interface IdentityPolicy {
   extensions?: Record<string, string>;
 }
 
+/** The RegExps anchoredRegExp made: taken as they are when given again (the library's inputs). */
+const ANCHORED = new WeakSet<RegExp>();
+
+/** Whether `re` came from anchoredRegExp, so anchoring it again would only wrap it twice. */
+export function isAnchoredRegExp(re: RegExp): boolean {
+  return ANCHORED.has(re);
+}
+
 /**
  * Compile a user's regular expression so that it must match the whole value. The expression
  * must be well-formed on its own first: `a)|(.*` would otherwise close the anchoring group and
@@ -42,14 +50,6 @@ export interface IdentityPolicy {
  * its `^` and `$` would match at any line and no longer anchor the whole value, and so is `(?U)`,
  * which JavaScript has no flag for. Its text anchors `\A` and `\z` are taken (re2TextAnchors).
  */
-/** The RegExps anchoredRegExp made: taken as they are when given again (the library's inputs). */
-const ANCHORED = new WeakSet<RegExp>();
-
-/** Whether `re` came from anchoredRegExp, so anchoring it again would only wrap it twice. */
-export function isAnchoredRegExp(re: RegExp): boolean {
-  return ANCHORED.has(re);
-}
-
 export function anchoredRegExp(source: string, flag: string): RegExp {
   let body = source;
   let flags = 'u';

@@ -37,13 +37,13 @@ export interface NewEntry {
   searchKeys: string[];
 }
 
-/** Keys are search keys for the engine, stored forms (../search-key.ts) for a LogStorage. */
 /** One row of the search index: a stored key and an entry it names. */
 export interface SearchRow {
   key: string;
   index: number;
 }
 
+/** Keys are search keys for the engine, stored forms (../search-key.ts) for a LogStorage. */
 export interface SearchKeyChange {
   index: number;
   remove: string[];
