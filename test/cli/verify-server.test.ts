@@ -40,11 +40,11 @@ test('--server takes the trusted root from the stack through TUF: a public-good 
   const r = await run([...verifyHappy, '--server', stack.url]);
   assert.equal(r.status, 12, r.stderr); // cosign's "no matching signature"
 
-  // trust on first use is announced; the verdict names the untrusted log
+  // trust on first use is announced; the verdict says the bundle is another deployment's
   assert.match(r.stderr, /warning: .*/);
   assert.match(
     r.stderr,
-    /error: .*(not in the trusted root|not issued by a CA of the trusted root)/,
+    /error: the bundle is from a deployment the trusted root does not cover: its certificate was issued by "CN=sigstore-intermediate, O=sigstore\.dev"/,
   );
   // the verified metadata is cached
   assert.ok(fs.readdirSync(cache).length > 0);

@@ -10,6 +10,8 @@ import type { ErrorCode } from '../../core/errors.ts';
  *  4. the signature verifies over the artifact (or its digest) or the DSSE PAE, the artifact
  *     matches the bundle's message digest (checked directly) or the statement's subject;
  *  5. the identity policy holds.
+ * A bundle none of whose CA, logs and TSAs the trusted root holds fails with one error that
+ * says it is another deployment's and names them (anchors.ts), whichever check failed first.
  * Pure and synchronous: no I/O; trust material and policy are passed in.
  */
 import type { KeyObject } from 'node:crypto';
@@ -60,6 +62,7 @@ import {
   type EntryExpectation,
   type WitnessPolicy,
 } from './tlog.ts';
+import { otherDeployment } from './anchors.ts';
 const { verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 export type Artifact =
@@ -257,6 +260,24 @@ export function verifyBundle(
       `${subject} carries ${vm.rfc3161Timestamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are verified`,
     );
   const signer = signerKey(bundle, policy, subject, options);
+  try {
+    return checkSigned(bundle, artifact, trustedRoot, policy, options, signer);
+  } catch (e) {
+    // A bundle of another deployment fails its first check, which does not say why: say so.
+    throw otherDeployment(e, subject, bundle, signer.leaf, trustedRoot) ?? e;
+  }
+}
+
+/** Every check after the signer is known: signature, times, logs, certificate and identity. */
+function checkSigned(
+  bundle: Bundle,
+  artifact: Artifact,
+  trustedRoot: TrustedRoot,
+  policy: SignerPolicy,
+  options: VerifyOptions,
+  signer: SignerKey,
+): VerificationResult {
+  const vm = bundle.verificationMaterial;
   const signed = checkSignature(bundle, artifact, signer, options);
   const evidence = timestampAuthorityTimes(vm.rfc3161Timestamps, signed.signature, trustedRoot);
   const expectation: EntryExpectation = {

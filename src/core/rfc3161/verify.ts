@@ -1,6 +1,10 @@
-import { parseCertificateOnce, type X509Certificate as X509 } from '../x509/certificate.ts';
-import { verifyCertificateChain } from '../x509/chain.ts';
-import { SignetError, verificationFailed } from '../errors.ts';
+import {
+  parseCertificateOnce,
+  readableName,
+  type X509Certificate as X509,
+} from '../x509/certificate.ts';
+import { issuedBy, verifyCertificateChain } from '../x509/chain.ts';
+import { quoteInput, SignetError, verificationFailed } from '../errors.ts';
 import { compareBytes } from '../encoding/der.ts';
 import { type HashName, hashByOid, OID, SIGNATURE_ALGORITHMS } from './oids.ts';
 import { type ParsedTimestamp, parseTimestamp } from './token.ts';
@@ -118,20 +122,21 @@ export function verifyTimestamp(
         a.validFor.start.getTime() <= genTime.getTime() &&
         (a.validFor.end === undefined || genTime.getTime() <= a.validFor.end.getTime()),
     );
+  // A TSA none of the authorities holds at any time is named as such, not by the window.
   if (inWindow.length === 0)
-    throw verificationFailed(
-      'TIMESTAMP_UNTRUSTED',
-      `no timestamp authority in the trusted root is valid at the timestamp's genTime ${genTime.toISOString()}`,
-    );
+    throw timestampAuthorityOf(ts, authorities) === undefined
+      ? untrustedSigner(ts, authorities)
+      : verificationFailed(
+          'TIMESTAMP_UNTRUSTED',
+          `no timestamp authority in the trusted root is valid at the timestamp's genTime ${genTime.toISOString()}`,
+        );
   const matching = inWindow.flatMap(({ a, i }) =>
     signerPaths(ts, a).map((path) => ({ a, i, ...path })),
   );
   if (matching.length === 0)
-    throw verificationFailed(
-      'TIMESTAMP_UNTRUSTED',
-      inWindow.some(({ a }) => 'ca' in chainStart(a)) && ts.certificates.length === 0
-        ? "the timestamp carries no certificate, and the trusted root's timestamp authorities name none (their chains hold only CA certificates): the TSA must include its certificate in the token"
-        : 'the timestamp was not signed by a timestamp authority of the trusted root (signer identifier matches none)',
+    throw untrustedSigner(
+      ts,
+      inWindow.map(({ a }) => a),
     );
   let last: unknown;
   for (const { i, leaf, chain } of matching) {
@@ -143,6 +148,81 @@ export function verifyTimestamp(
     }
   }
   throw last instanceof SignetError ? last : verificationFailed('TIMESTAMP_ERROR', String(last));
+}
+
+/** No authority of `authorities` has the token's signer: why, naming the signer. */
+function untrustedSigner(
+  ts: ParsedTimestamp,
+  authorities: readonly TimestampAuthority[],
+): SignetError {
+  return verificationFailed(
+    'TIMESTAMP_UNTRUSTED',
+    authorities.some((a) => 'ca' in chainStart(a)) && ts.certificates.length === 0
+      ? "the timestamp carries no certificate, and the trusted root's timestamp authorities name none (their chains hold only CA certificates): the TSA must include its certificate in the token"
+      : `the timestamp was not signed by a timestamp authority of the trusted root: its signer ${timestampSignerName(ts)} matches none`,
+  );
+}
+
+/**
+ * The index of the first of `authorities` (at any time) that holds the token's signer: the
+ * authority's own TSA certificate is the one the signer identifier names, or (for a chain of
+ * CA certificates) the certificate the token carries for its signer links, through the CA
+ * certificates it carries, to the chain's first by name and signature. Undefined means no
+ * authority can verify the token, so it is from a TSA they do not hold; nothing else of the
+ * token (signature, imprint, times) is checked.
+ */
+export function timestampAuthorityOf(
+  ts: ParsedTimestamp,
+  authorities: readonly TimestampAuthority[],
+): number | undefined {
+  for (const [i, a] of authorities.entries()) {
+    const start = chainStart(a);
+    if ('unreadable' in start) continue;
+    for (const { leaf, chain } of signerPaths(ts, a)) {
+      if ('leaf' in start) return i;
+      // The token's certificates come first (the signer's, then CA links): the last of them
+      // must be issued by the chain's first. They parsed in signerPaths, so they parse here.
+      const carried = chain.length - a.certChain.length;
+      const last =
+        carried === 1 ? leaf : parseCertificateOnce(chain[carried - 1]!, 'timestamp certificate');
+      if (issuedBy(last, start.ca)) return i;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The TSA that signed a token, for messages: the quoted subject of the certificate it carries for
+ * its signer, else (in parentheses) the issuer and serial or key ID its signer identifier names.
+ * Untrusted text, quoted.
+ */
+export function timestampSignerName(ts: ParsedTimestamp): string {
+  for (const der of ts.certificates) {
+    try {
+      const c = parseCertificateOnce(der, 'timestamp certificate');
+      if (signerMatches(ts, c)) return quoteInput(c.subject);
+    } catch {
+      // a certificate we cannot read names nothing
+    }
+  }
+  const si = ts.signer;
+  if (si.issuer && si.serial) {
+    let issuer: string;
+    try {
+      issuer = quoteInput(readableName(si.issuer));
+    } catch {
+      issuer = 'an unreadable name';
+    }
+    return `(certificate serial ${shortHex(unsigned(si.serial))} issued by ${issuer})`;
+  }
+  if (si.subjectKeyId) return `(key ID ${shortHex(si.subjectKeyId)})`;
+  return '(unnamed)';
+}
+
+/** Hex of untrusted bytes for a message, cut at 32 bytes (serials have at most 20, RFC 5280). */
+function shortHex(b: Uint8Array): string {
+  const hex = Buffer.from(b.subarray(0, 32)).toString('hex');
+  return b.length > 32 ? `${hex}...` : hex;
 }
 
 /** INTEGER contents without sign-padding zeros, to compare with a parsed serial number. */

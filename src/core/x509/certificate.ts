@@ -122,6 +122,12 @@ export function nameToString(name: Asn1X509.Name): string {
     .join(', ');
 }
 
+/** The RFC 4514-style string of a Name's DER (e.g. the issuer a timestamp's signer names), for messages. */
+export function readableName(der: Uint8Array): string {
+  const { AsnConvert } = asn1Schema();
+  return nameToString(AsnConvert.parse(der, asn1X509().Name));
+}
+
 /**
  * Parses one DER certificate. Errors name `field`. The structure is read with the DER reader
  * (the fields every verification needs: names as bytes, validity, key, extensions); the
@@ -207,7 +213,7 @@ export function parseCertificate(der: Uint8Array, field = 'certificate'): X509Ce
       const { Name } = asn1X509();
       const subject = AsnConvert.parse(subjectDer, Name);
       return {
-        issuer: nameToString(AsnConvert.parse(issuerDer, Name)),
+        issuer: readableName(issuerDer),
         subject: nameToString(subject),
         attrs: [...subject].flatMap((rdn) =>
           [...rdn].map((atv) => ({ type: atv.type, value: atv.value.toString() })),

@@ -170,6 +170,32 @@ function leafSignedBy(leaf: X509Certificate, issuer: X509Certificate): boolean {
 }
 
 /**
+ * Whether `issuer` issued `cert`: its subject is the certificate's issuer name and its key
+ * signed the certificate. The link path validation starts from; nothing else (time, usage,
+ * constraints) is checked.
+ */
+export function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return bytesEqual(cert.issuerDer, issuer.subjectDer) && leafSignedBy(cert, issuer);
+}
+
+/**
+ * The index of the first of `authorities` whose issuing CA issued `leaf` (issuedBy), at any
+ * time: undefined means no path from `leaf` can validate against them, as no authority is even
+ * tried. A verifier uses it to tell a certificate of another deployment from one that failed a
+ * check.
+ */
+export function issuingAuthority(
+  leaf: X509Certificate,
+  authorities: readonly TrustedAuthority[],
+): number | undefined {
+  for (const [i, a] of authorities.entries()) {
+    const issuer = cachedChain(a, i).certs[0];
+    if (issuer && issuedBy(leaf, issuer)) return i;
+  }
+  return undefined;
+}
+
+/**
  * Validates `leaf` at time `at` (or at every one of several times: signatures and constraints
  * are checked once, validity windows at each time) against the trusted `authorities`, and
  * returns the path; the same CA path must hold at every time.
@@ -216,8 +242,7 @@ export function verifyCertificateChain(
     const cached = cachedChain(a, i);
     const chain = cached.certs;
     const issuer = chain[0];
-    if (!issuer || !bytesEqual(leaf.issuerDer, issuer.subjectDer)) continue;
-    if (!leafSignedBy(leaf, issuer)) continue;
+    if (!issuer || !issuedBy(leaf, issuer)) continue;
     try {
       checkCaChain(cached, eku);
       for (const at of times) {

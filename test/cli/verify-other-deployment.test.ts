@@ -1,0 +1,139 @@
+// Verifying a bundle of another deployment against a stack's trusted root (`--server`,
+// `--trusted-root`, the library's verify) fails as before, with cosign's exit code 12 and one
+// line that says the bundle is from a deployment the trusted root does not cover, naming its CA,
+// log and timestamp authority: public-good bundles against a stack, and one stack's bundle
+// against another stack, whose CA, log and TSA are named alike.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { identityPolicy, parseTrustedRootJSON, SignetError, verify } from '../../src/index.ts';
+import { requireServices, stackToken, tempStack } from '../helpers/stack.ts';
+import { oneError, signet } from '../interop/sign-helpers.ts';
+
+const C = path.resolve('test/fixtures/conformance/bundle-verify');
+const artifact = path.join(C, 'a.txt');
+const SAN =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISS = 'https://token.actions.githubusercontent.com';
+const beacon = ['--certificate-identity', SAN, '--certificate-oidc-issuer', ISS];
+const PROD_LOG = 'c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d';
+
+const home = await tempStack();
+const away = await tempStack();
+after(async () => {
+  await home.close();
+  await away.close();
+});
+await requireServices(home.url, ['oidc', 'ca', 'rekor', 'tsa']);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-other-deployment-'));
+const rootText = await (await fetch(`${home.url}/trusted_root.json`)).text();
+const rootFile = path.join(dir, 'home_trusted_root.json');
+fs.writeFileSync(rootFile, rootText);
+const homeLogs = (JSON.parse(rootText) as { tlogs: Array<{ baseUrl: string }> }).tlogs
+  .map((t) => t.baseUrl)
+  .join(', ');
+
+const PUBLIC_GOOD = `the bundle is from a deployment the trusted root does not cover: its certificate was issued by "CN=sigstore-intermediate, O=sigstore.dev", which no certificate authority in the trusted root ("CN=signet-intermediate, O=signet") matches; its transparency log "rekor.sigstore.dev - 2605736670972794746" (log ID ${PROD_LOG}) is not in it either`;
+
+test("the library's verify: a public-good bundle against a stack's trusted root", async () => {
+  await assert.rejects(
+    verify(
+      fs.readFileSync(path.join(C, 'happy-path-v0.3/bundle.sigstore.json'), 'utf8'),
+      fs.readFileSync(artifact),
+      {
+        trustedRoot: parseTrustedRootJSON(rootText),
+        policy: identityPolicy({ identity: SAN, issuer: ISS }),
+      },
+    ),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.kind === 'verification' &&
+      e.code === 'OTHER_DEPLOYMENT' &&
+      e.message === PUBLIC_GOOD,
+  );
+});
+
+test('verify-blob --server and --trusted-root: public-good bundles, exit 12 and one line naming what they were made with', async () => {
+  const happy = path.join(C, 'happy-path-v0.3/bundle.sigstore.json');
+  for (const trust of [
+    ['--server', home.url],
+    ['--trusted-root', rootFile],
+  ]) {
+    const r = await signet(['verify-blob', '--bundle', happy, ...beacon, ...trust, artifact], {
+      cwd: dir,
+    });
+    assert.equal(r.status, 12, r.stderr);
+    assert.equal(oneError(r.stderr), `error: ${PUBLIC_GOOD}`);
+  }
+  // With a timestamp (staging): the timestamp authority is named too, not blamed alone.
+  const r2 = await signet(
+    [
+      'verify-blob',
+      '--bundle',
+      path.join(C, 'rekor2-happy-path/bundle.sigstore.json'),
+      ...beacon,
+      '--trusted-root',
+      rootFile,
+      artifact,
+    ],
+    { cwd: dir },
+  );
+  assert.equal(r2.status, 12, r2.stderr);
+  assert.match(
+    oneError(r2.stderr),
+    /^error: the bundle is from a deployment the trusted root does not cover: .* and timestamp authority "CN=sigstore-tsa, O=sigstore\.dev" are not in it either$/,
+  );
+  // A key-signed bundle: its log and TSA; asked for an identity, it still has no certificate (13).
+  const keyed = path.join(C, 'managed-key-happy-path');
+  const byKey = ['--bundle', path.join(keyed, 'bundle.sigstore.json'), '--trusted-root', rootFile];
+  const k = await signet(
+    ['verify-blob', ...byKey, '--key', path.join(keyed, 'key.pub'), artifact],
+    { cwd: dir },
+  );
+  assert.equal(k.status, 12, k.stderr);
+  assert.equal(
+    oneError(k.stderr),
+    `error: the bundle is from a deployment the trusted root does not cover: its transparency log "rekor.sigstore.dev - 1193050959916656506" (log ID ${PROD_LOG}) is not one of the trusted root's transparency logs (${homeLogs}); its timestamp authority (certificate serial 3a13542f0c9061eebcc1432fcb8a8e8b2a238b0c issued by "CN=sigstore-tsa-selfsigned, O=sigstore.dev") is not in it either`,
+  );
+  const id = await signet(['verify-blob', ...byKey, ...beacon, artifact], { cwd: dir });
+  assert.equal(id.status, 13, id.stderr);
+});
+
+test("one stack's bundle against another stack: the CA of the same name is said not to have signed it", async () => {
+  const file = path.join(dir, 'away.txt');
+  fs.writeFileSync(file, 'signed away\n');
+  const bundle = path.join(dir, 'away.sigstore.json');
+  const s = await signet(
+    [
+      'sign-blob',
+      '--server',
+      away.url,
+      '--identity-token',
+      await stackToken(away.url),
+      '--bundle',
+      bundle,
+      file,
+    ],
+    { cwd: dir },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const identity = ['--certificate-identity', 'dev@signet.local'];
+  const issuer = ['--certificate-oidc-issuer', `${away.url}/oidc`];
+  const check = (server: string) =>
+    signet(['verify-blob', '--bundle', bundle, ...identity, ...issuer, '--server', server, file], {
+      cwd: dir,
+    });
+  const ok = await check(away.url);
+  assert.equal(ok.status, 0, ok.stderr);
+  const r = await check(home.url);
+  assert.equal(r.status, 12, r.stderr);
+  const origin = new URL(away.url).host;
+  assert.match(
+    oneError(r.stderr),
+    new RegExp(
+      `^error: the bundle is from a deployment the trusted root does not cover: its certificate was issued by "CN=signet-intermediate, O=signet", which no certificate authority in the trusted root \\("CN=signet-intermediate, O=signet"\\) matches: the one of that name did not sign it; its transparency log "${origin}/rekor[^"]*" \\(log ID [0-9a-f]{64}\\) and timestamp authority "CN=signet-tsa[^"]*" are not in it either$`,
+    ),
+  );
+});
