@@ -24,19 +24,18 @@ const ROUNDS = 4;
 
 async function serve(keyType: string): Promise<void> {
   const { bindServer, createApp } = await import('../src/services/http/app.ts');
-  const { createOidcService } = await import('../src/services/oidc/service.ts');
-  const { createCtlogService } = await import('../src/services/ctlog/service.ts');
-  const { createCaService } = await import('../src/services/ca/service.ts');
+  const { oidcService } = await import('../src/services/oidc/service.ts');
+  const { ctlogService } = await import('../src/services/ctlog/service.ts');
+  const { caService } = await import('../src/services/ca/service.ts');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ca-bench-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server);
   const services: Partial<import('../src/services/types.ts').StackServices> = {};
-  const { serviceContext } = await import('../test/services/context.ts');
-  const ctx = (config: Record<string, unknown>) =>
-    serviceContext({ dataDir, baseUrl: url, config, services });
-  const oidc = (services.oidc = await createOidcService(ctx({})));
-  services.ctlog = await createCtlogService(ctx({}));
-  services.ca = await createCaService(ctx({ keyType }));
+  const { createService, serviceContext } = await import('../test/services/context.ts');
+  const ctx = serviceContext({ dataDir, baseUrl: url, services });
+  const oidc = (services.oidc = await createService(oidcService, ctx));
+  services.ctlog = await createService(ctlogService, ctx);
+  services.ca = await createService(caService, ctx, { keyType });
   for (const mod of Object.values(services))
     await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
   await app.ready();

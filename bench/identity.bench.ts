@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { bindServer, createApp } from '../src/services/http/app.ts';
-import { createOidcService, type OidcServiceModule } from '../src/services/oidc/service.ts';
+import { createOidcService } from '../src/services/oidc/service.ts';
+import { parseProviderConfig } from '../src/services/oidc/config.ts';
 import { defaultCaIssuerConfig } from '../src/services/oidc/ca-issuers.ts';
 import { createIdentityVerifier } from '../src/services/ca/identity/verifier.ts';
 
@@ -16,14 +17,10 @@ export async function run(): Promise<void> {
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
   const quiet = { info() {}, warn() {}, error() {} };
-  const mod = (await createOidcService({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config: {},
-    log: quiet,
-    services: {},
-  })) as OidcServiceModule;
+  const mod = await createOidcService(
+    { dataDir, baseUrl: url, databaseUrl: undefined, log: quiet, services: {} },
+    parseProviderConfig({}),
+  );
   await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
   await app.ready();
   try {

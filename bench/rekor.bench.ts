@@ -224,24 +224,20 @@ async function startServerProcess(dataDir: string, verifyWorkers: number): Promi
 
 async function serverMain(dataDir: string, verifyWorkers: number): Promise<void> {
   const { bindServer, createApp } = await import('../src/services/http/app.ts');
-  const { createRekorService } = await import('../src/services/rekor/service.ts');
+  const { createRekorService, parseRekorConfig } = await import('../src/services/rekor/service.ts');
   const { instrument, StackMetrics } = await import('../src/services/metrics.ts');
   const { jsonLogger } = await import('../src/services/logger.ts');
   const { server, url } = await bindServer(0, '127.0.0.1');
   const quiet = { info() {}, warn() {}, error() {} };
-  const service = await createRekorService({
-    dataDir,
-    baseUrl: url,
-    databaseUrl: undefined,
-    config: {
+  const service = await createRekorService(
+    { dataDir, baseUrl: url, databaseUrl: undefined, log: quiet, services: {} },
+    parseRekorConfig({
       verifyWorkers,
       ...(process.env['REKOR_BENCH_BATCH']
         ? { batchMaxSize: Number(process.env['REKOR_BENCH_BATCH']) }
         : {}),
-    },
-    log: quiet,
-    services: {},
-  });
+    }),
+  );
   server.keepAliveTimeout = 60_000;
   const app = createApp({}, () => server);
   // As `signet up` serves: metrics and the access log (to /dev/null, written synchronously as

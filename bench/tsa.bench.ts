@@ -44,14 +44,10 @@ function cpuNow(): { all: NodeJS.CpuUsage; main: NodeJS.CpuUsage } {
 /** Child mode: serve the TSA alone and print the URL. */
 async function serve(dataDir: string): Promise<void> {
   const app = createApp();
-  const tsa = await createTsa({
-    dataDir,
-    baseUrl: 'http://127.0.0.1',
-    databaseUrl: undefined,
-    config: {},
-    log: quiet,
-    services: {},
-  });
+  const tsa = await createTsa(
+    { dataDir, baseUrl: 'http://127.0.0.1', databaseUrl: undefined, log: quiet, services: {} },
+    {},
+  );
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`${url}\n`);

@@ -5,7 +5,8 @@ import { parseYamlDocument } from '../core/yaml.ts';
 /**
  * The `signet up` configuration: a YAML or JSON file, overridden by environment variables,
  * overridden by flags. Top-level keys set the stack; a section per service (`rekor:`, `ca:`,
- * `ctlog:`, `tsa:`, `oidc:`, `tuf:`) is handed to that service as `ctx.config`.
+ * `ctlog:`, `tsa:`, `oidc:`, `tuf:`) is parsed by that service (its `parse`, types.ts) before
+ * any service is created.
  */
 export interface StackConfig {
   port?: number;
@@ -19,7 +20,7 @@ export interface StackConfig {
 
 const TOP_LEVEL = new Set(['port', 'host', 'data', 'database', 'publicUrl', 'accessLog']);
 /**
- * The keys each service section takes (documented with each service's factory: rekor/service.ts,
+ * The keys each service section takes (documented with each service's parse: rekor/service.ts,
  * ca/service.ts, ctlog/service.ts, tsa/service.ts, oidc/config.ts, tuf/service.ts). A misspelt
  * key would otherwise be ignored and its default used: a CA key type, a client list.
  */

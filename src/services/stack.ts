@@ -9,7 +9,7 @@ import { jsonLogger } from './logger.ts';
 import type { BundleCheck } from './explorer/check.ts';
 import type {
   Logger,
-  ServiceFactory,
+  ServiceDefinition,
   ServiceModule,
   ServiceName,
   StackContext,
@@ -48,11 +48,33 @@ export interface RunningStack {
 }
 
 /**
- * One service of the stack: its name and its factory, loaded lazily so one service can run alone.
+ * One service of the stack, its definition loaded lazily so one service can run alone: `parse`
+ * takes its config section (throwing on a mistake, writing nothing) and returns what creates
+ * the service and adds it to `ctx.services`.
  */
-interface ServiceEntry<K extends ServiceName> {
-  name: K;
-  load: () => Promise<ServiceFactory<StackServices[K]>>;
+interface ServiceEntry {
+  name: ServiceName;
+  parse: (
+    section: Record<string, unknown>,
+  ) => Promise<(ctx: StackContext) => Promise<ServiceModule>>;
+}
+
+function entry<K extends ServiceName>(
+  name: K,
+  load: () => Promise<ServiceDefinition<K>>,
+): ServiceEntry {
+  return {
+    name,
+    async parse(section) {
+      const definition = await load();
+      const options = definition.parse(section);
+      return async (ctx) => {
+        const mod = await definition.create(ctx, options);
+        ctx.services[name] = mod;
+        return mod;
+      };
+    },
+  };
 }
 
 /**
@@ -60,19 +82,15 @@ interface ServiceEntry<K extends ServiceName> {
  * finds an earlier one in `ctx.services` (the CA needs the CT log; TUF needs every service's
  * trust contribution).
  */
-export const SERVICES: Array<{ [K in ServiceName]: ServiceEntry<K> }[ServiceName]> = [
-  // Each line is enabled by the work that builds the service (factory signature: ServiceFactory).
-  { name: 'oidc', load: async () => (await import('./oidc/service.ts')).createOidcService },
-  { name: 'ctlog', load: async () => (await import('./ctlog/service.ts')).createCtlogService },
-  { name: 'ca', load: async () => (await import('./ca/service.ts')).createCaService },
-  { name: 'rekor', load: async () => (await import('./rekor/service.ts')).createRekorService },
-  { name: 'tsa', load: async () => (await import('./tsa/service.ts')).createTsaService },
-  { name: 'tuf', load: async () => (await import('./tuf/service.ts')).createTufService },
+export const SERVICES: ServiceEntry[] = [
+  entry('oidc', async () => (await import('./oidc/service.ts')).oidcService),
+  entry('ctlog', async () => (await import('./ctlog/service.ts')).ctlogService),
+  entry('ca', async () => (await import('./ca/service.ts')).caService),
+  entry('rekor', async () => (await import('./rekor/service.ts')).rekorService),
+  entry('tsa', async () => (await import('./tsa/service.ts')).tsaService),
+  entry('tuf', async () => (await import('./tuf/service.ts')).tufService),
   // After the log (it reads the shards) and TUF (it checks bundles against the trusted root).
-  {
-    name: 'explorer',
-    load: async () => (await import('./explorer/service.ts')).createExplorerService,
-  },
+  entry('explorer', async () => (await import('./explorer/service.ts')).explorerService),
 ];
 
 /** The answer to every request while the stack is starting (no route is ready yet). */
@@ -122,6 +140,10 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       'database',
       'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
     );
+  // Every section, and the files it names, before anything is written: a mistake in the last
+  // service's section must not leave the keys and files of the ones before it behind.
+  const creators = [];
+  for (const s of SERVICES) creators.push(await s.parse(opts.config?.[s.name] ?? {}));
   if (!isLoopbackHost(opts.host)) {
     const risks = exposureRisks(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (risks.length > 0 && !opts.allowPublicTestIdentities)
@@ -177,18 +199,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     http.RequestListener | undefined;
   if (appHandler) server.removeListener('request', appHandler);
   try {
-    for (const s of SERVICES) {
-      const ctx: StackContext = {
-        dataDir: opts.dataDir,
-        baseUrl,
-        databaseUrl: opts.databaseUrl,
-        config: opts.config?.[s.name] ?? {},
-        log,
-        services,
-        metrics,
-        checkBundle: opts.checkBundle,
-      };
-      const mod = await create(s, ctx, services);
+    const ctx: StackContext = {
+      dataDir: opts.dataDir,
+      baseUrl,
+      databaseUrl: opts.databaseUrl,
+      log,
+      services,
+      metrics,
+      checkBundle: opts.checkBundle,
+    };
+    for (const create of creators) {
+      const mod = await create(ctx);
       if (mod.errorPage) pages.push(mod.errorPage);
       await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
     }
@@ -237,17 +258,6 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       lock.release();
     },
   };
-}
-
-/** Creates the service of `entry` and adds it to `services` under its name. */
-async function create<K extends ServiceName>(
-  entry: ServiceEntry<K>,
-  ctx: StackContext,
-  services: Partial<StackServices>,
-): Promise<StackServices[K]> {
-  const mod = await (await entry.load())(ctx);
-  services[entry.name] = mod;
-  return mod;
 }
 
 async function closeAll(services: Partial<StackServices>, log: Logger): Promise<void> {

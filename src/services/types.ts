@@ -2,12 +2,14 @@ import type { StackMetrics } from './metrics.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorPage } from './http/errors.ts';
 import type { BundleCheck } from './explorer/check.ts';
-import type { CaServiceModule } from './ca/service.ts';
-import type { CtlogServiceModule } from './ctlog/service.ts';
+import type { CaOptions, CaServiceModule } from './ca/service.ts';
+import type { CtlogOptions, CtlogServiceModule } from './ctlog/service.ts';
+import type { ProviderConfig } from './oidc/config.ts';
 import type { OidcServiceModule } from './oidc/service.ts';
-import type { RekorServiceModule } from './rekor/service.ts';
+import type { RekorOptions, RekorServiceModule } from './rekor/service.ts';
+import type { TsaOptions } from './tsa/authority.ts';
 import type { TsaService } from './tsa/service.ts';
-import type { TufService } from './tuf/service.ts';
+import type { TufOptions, TufService } from './tuf/service.ts';
 
 /**
  * The services of one stack, each as its own type: a service finds the ones created before it
@@ -25,6 +27,17 @@ export interface StackServices {
 
 export type ServiceName = keyof StackServices;
 
+/** What each service is created from: its config section, parsed (the explorer has none). */
+export interface ServiceOptions {
+  oidc: ProviderConfig;
+  ctlog: CtlogOptions;
+  ca: CaOptions;
+  rekor: RekorOptions;
+  tsa: TsaOptions;
+  tuf: TufOptions;
+  explorer: undefined;
+}
+
 /**
  * What every service of `signet up` receives. Services are created in the order of
  * services/stack.ts; the ones created earlier are in `services`.
@@ -36,8 +49,6 @@ export interface StackContext {
   baseUrl: string;
   /** `postgres://...` when the logs live in PostgreSQL; undefined for embedded SQLite. */
   databaseUrl: string | undefined;
-  /** Parsed config file section for the service, keyed by service name (may be empty). */
-  config: Record<string, unknown>;
   log: Logger;
   /** The stack's Prometheus metrics; absent when a service runs alone (tests). */
   metrics?: StackMetrics | undefined;
@@ -90,6 +101,16 @@ export interface ServiceModule {
   close(): Promise<void>;
 }
 
-export type ServiceFactory<M extends ServiceModule = ServiceModule> = (
-  ctx: StackContext,
-) => Promise<M>;
+/**
+ * One service of the stack in two steps. `signet up` parses every section before it creates any
+ * service, so a mistake anywhere in the config leaves the data folder as it was.
+ */
+export interface ServiceDefinition<K extends ServiceName> {
+  /**
+   * The service's config section (may be empty) as its options, with the files it names read
+   * and checked; writes nothing. Errors name the field (`ca.keyType: ...`).
+   */
+  parse: (section: Record<string, unknown>) => ServiceOptions[K];
+  /** Creates the service from its options: the step that makes keys and files in the data folder. */
+  create: (ctx: StackContext, options: ServiceOptions[K]) => Promise<StackServices[K]>;
+}

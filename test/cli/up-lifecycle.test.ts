@@ -249,3 +249,30 @@ test('signet up on a non-loopback address with the test identities is refused un
     assert.equal(await p.exited, 0);
   }
 });
+
+test('signet up --config with a bad value in a later section writes nothing, says which field in one line, and starts once it is fixed', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-config-'));
+  const data = path.join(dir, 'data');
+  const cfg = path.join(dir, 'signet.yaml');
+  // The identity provider and the CT log come before the CA and make their keys first.
+  for (const [section, field] of [
+    ['ca:\n  keyType: rsa-1024\n', 'ca.keyType: must be P-384 or P-256, not "rsa-1024"'],
+    ['tuf:\n  lifetimes: { snapshot: -1 }\n', 'tuf.lifetimes.snapshot: must be a positive'],
+  ]) {
+    fs.writeFileSync(cfg, `oidc:\n  tokenLifetimeSeconds: 300\n${section}`);
+    const r = spawnSync(bin, ['up', '--config', cfg, '--port', '0', '--data', data], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.ok(r.stderr.startsWith(`error: ${field}`), r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(fs.existsSync(data), false, `${field}: the data folder was made`);
+  }
+  fs.writeFileSync(cfg, 'oidc:\n  tokenLifetimeSeconds: 300\nca:\n  keyType: P-256\n');
+  const p = await upAndReady(['--config', cfg, '--port', '0', '--data', data]);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0, p.out());
+  assert.ok(fs.existsSync(path.join(data, 'keys', 'ca')), fs.readdirSync(data).join(' '));
+});

@@ -1,4 +1,9 @@
-import type { StackContext } from '../../src/services/types.ts';
+import type {
+  ServiceDefinition,
+  ServiceName,
+  StackContext,
+  StackServices,
+} from '../../src/services/types.ts';
 
 /** A logger that says nothing (the tests assert on answers, not on log lines). */
 export const quiet = { info() {}, warn() {}, error() {} };
@@ -14,9 +19,17 @@ export function serviceContext(
   return {
     baseUrl: 'http://127.0.0.1',
     databaseUrl: undefined,
-    config: {},
     log: quiet,
     services: {},
     ...opts,
   };
+}
+
+/** One service created as `signet up` creates it: its config section parsed, then created. */
+export async function createService<K extends ServiceName>(
+  definition: ServiceDefinition<K>,
+  ctx: StackContext,
+  section: Record<string, unknown> = {},
+): Promise<StackServices[K]> {
+  return definition.create(ctx, definition.parse(section));
 }

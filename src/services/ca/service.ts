@@ -3,8 +3,8 @@ import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import type { X509Certificate } from '../../core/x509/certificate.ts';
 import { defaultCaIssuerConfig } from '../oidc/ca-issuers.ts';
-import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
-import { type CaVersion, loadFileCa, openRingCa } from './authority.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
+import { type CaNames, type CaVersion, loadFileCa, openRingCa } from './authority.ts';
 import { createIdentityVerifier, loadIssuerConfig, parseIssuerConfig } from './identity/index.ts';
 import type { IssuerConfig } from './identity/config.ts';
 import { CertificateAuthority } from './issuer.ts';
@@ -27,6 +27,20 @@ export interface CaServiceModule extends ServiceModule {
   ca: CertificateAuthority;
 }
 
+/**
+ * The `ca` section, parsed. A CA from files is read and checked here; one from the key ring is
+ * made (or reopened) in the data folder when the service is created.
+ */
+export interface CaOptions {
+  /** The trusted issuers; undefined: the built-in provider's (they depend on the stack's URL). */
+  issuers: IssuerConfig | undefined;
+  authority:
+    | { from: 'files'; versions: CaVersion[] }
+    | { from: 'ring'; curve: 'P-256' | 'P-384'; names: CaNames };
+  allowedAlgorithms: readonly KeyDetails[];
+  tokenCache: boolean;
+}
+
 function optString(cfg: Record<string, unknown>, key: string): string | undefined {
   const v = cfg[key];
   if (v === undefined) return undefined;
@@ -34,35 +48,38 @@ function optString(cfg: Record<string, unknown>, key: string): string | undefine
   return v;
 }
 
-function issuerConfig(ctx: StackContext): IssuerConfig {
-  const v = ctx.config['issuers'];
-  if (v === undefined) return defaultCaIssuerConfig(ctx.baseUrl);
-  if (typeof v === 'string') return loadIssuerConfig(v);
+function issuerConfig(cfg: Record<string, unknown>): IssuerConfig | undefined {
+  const v = cfg['issuers'];
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return loadIssuerConfig(v, 'ca.issuers');
   return parseIssuerConfig(v, 'ca.issuers');
 }
 
-function caVersions(ctx: StackContext): CaVersion[] {
-  const cfg = ctx.config;
+function authority(cfg: Record<string, unknown>): CaOptions['authority'] {
   const certChain = optString(cfg, 'certChain');
   const key = optString(cfg, 'key');
   if ((certChain === undefined) !== (key === undefined))
     throw invalid('ca', 'give both certChain and key, or neither');
   if (certChain && key) {
     const passphrase = optString(cfg, 'keyPassphrase') ?? process.env['SIGNET_CA_KEY_PASSPHRASE'];
-    return loadFileCa(
-      passphrase === undefined ? { certChain, key } : { certChain, key, passphrase },
-    );
+    return {
+      from: 'files',
+      versions: loadFileCa(
+        passphrase === undefined ? { certChain, key } : { certChain, key, passphrase },
+      ),
+    };
   }
   const keyType = optString(cfg, 'keyType') ?? 'P-384';
   if (keyType !== 'P-384' && keyType !== 'P-256')
     throw invalid('ca.keyType', `must be P-384 or P-256, not ${JSON.stringify(keyType)}`);
-  return openRingCa(ctx.dataDir, {
+  return {
+    from: 'ring',
     curve: keyType,
     names: {
       organization: optString(cfg, 'organization') ?? 'signet',
       commonName: optString(cfg, 'commonName') ?? 'signet',
     },
-  });
+  };
 }
 
 function allowedAlgorithms(cfg: Record<string, unknown>): readonly KeyDetails[] {
@@ -80,16 +97,38 @@ function allowedAlgorithms(cfg: Record<string, unknown>): readonly KeyDetails[] 
   });
 }
 
-export const createCaService: ServiceFactory<CaServiceModule> = async (ctx) => {
-  const versions = caVersions(ctx);
-  const verifier = createIdentityVerifier(issuerConfig(ctx));
+export function parseCaConfig(section: Record<string, unknown>): CaOptions {
+  const tokenCache = section['tokenCache'];
+  if (tokenCache !== undefined && typeof tokenCache !== 'boolean')
+    throw invalid('ca.tokenCache', 'must be true or false');
+  return {
+    authority: authority(section),
+    issuers: issuerConfig(section),
+    allowedAlgorithms: allowedAlgorithms(section),
+    tokenCache: tokenCache !== false,
+  };
+}
+
+export const caService: ServiceDefinition<'ca'> = {
+  parse: parseCaConfig,
+  create: createCaService,
+};
+
+export async function createCaService(
+  ctx: StackContext,
+  options: CaOptions,
+): Promise<CaServiceModule> {
+  const a = options.authority;
+  const versions =
+    a.from === 'files' ? a.versions : openRingCa(ctx.dataDir, { curve: a.curve, names: a.names });
+  const verifier = createIdentityVerifier(options.issuers ?? defaultCaIssuerConfig(ctx.baseUrl));
   const ctlog = ctx.services.ctlog;
   if (ctlog) for (const v of versions) ctlog.log.addRoot(v.chain[v.chain.length - 1]!.der);
   const ca = new CertificateAuthority({
     versions,
-    verifier: ctx.config['tokenCache'] === false ? verifier : new CachedVerifier(verifier),
+    verifier: options.tokenCache ? new CachedVerifier(verifier) : verifier,
     ...(ctlog ? { ctlog: ctlog.log } : {}),
-    allowedAlgorithms: allowedAlgorithms(ctx.config),
+    allowedAlgorithms: options.allowedAlgorithms,
   });
   const url = `${ctx.baseUrl}/fulcio`;
   const mod: CaServiceModule = {
@@ -145,7 +184,7 @@ export const createCaService: ServiceFactory<CaServiceModule> = async (ctx) => {
     async close() {},
   };
   return mod;
-};
+}
 
 /** The root's subject as protobuf-specs DistinguishedName {organization, commonName}. */
 function subjectOf(root: X509Certificate): { organization: string; commonName: string } {

@@ -1,9 +1,9 @@
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { invalid } from '../../core/errors.ts';
-import { parseCertificatesPem } from '../../core/x509/certificate.ts';
+import { parseCertificatesPem, type X509Certificate } from '../../core/x509/certificate.ts';
 import { openRecordedLog } from '../log-records.ts';
 import { KeyRing } from '../keyring.ts';
-import type { ServiceFactory, ServiceModule } from '../types.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { createPublicKey } from 'node:crypto';
 import { CtLog, ctLogKey } from './ctlog.ts';
 import { registerCtRoutes } from './routes.ts';
@@ -19,14 +19,43 @@ export interface CtlogServiceModule extends ServiceModule {
   log: CtLog;
 }
 
-export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx) => {
+/** The `ctlog` section, parsed: the roots read from their files. */
+export interface CtlogOptions {
+  batchMaxAgeMs?: number;
+  /** Roots accepted besides the stack's CA's. */
+  roots: X509Certificate[];
+}
+
+export function parseCtlogConfig(section: Record<string, unknown>): CtlogOptions {
+  const batch = section['batchMaxAgeMs'];
+  if (batch !== undefined && (typeof batch !== 'number' || !(batch >= 0)))
+    throw invalid('ctlog.batchMaxAgeMs', 'must be a non-negative number');
+  const out: CtlogOptions = { roots: [], ...(batch === undefined ? {} : { batchMaxAgeMs: batch }) };
+  const roots = section['roots'];
+  if (roots !== undefined) {
+    if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');
+    roots.forEach((file, i) => {
+      if (typeof file !== 'string') throw invalid(`ctlog.roots[${i}]`, 'must be a file path');
+      const text = readTextFile(file, 'root certificates', { field: `ctlog.roots[${i}]` });
+      out.roots.push(...parseCertificatesPem(text, `ctlog.roots[${i}]`));
+    });
+  }
+  return out;
+}
+
+export const ctlogService: ServiceDefinition<'ctlog'> = {
+  parse: parseCtlogConfig,
+  create: createCtlogService,
+};
+
+export async function createCtlogService(
+  ctx: StackContext,
+  options: CtlogOptions,
+): Promise<CtlogServiceModule> {
   const ring = KeyRing.open(ctx.dataDir, 'ctlog', { type: 'ec', curve: 'P-256' });
   const current = ring.current();
   const signer = ctLogKey(current.key);
   const origin = `${new URL(ctx.baseUrl).host}/ctlog`;
-  const batch = ctx.config['batchMaxAgeMs'];
-  if (batch !== undefined && (typeof batch !== 'number' || !(batch >= 0)))
-    throw invalid('ctlog.batchMaxAgeMs', 'must be a non-negative number');
   const engine = await openRecordedLog({
     name: 'ctlog',
     dataDir: ctx.dataDir,
@@ -38,19 +67,11 @@ export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx
       origin,
       previousKeys: ring.versions.filter((v) => v !== current).map((v) => v.key),
     },
-    ...(typeof batch === 'number' ? { batchMaxAgeMs: batch } : {}),
+    ...(options.batchMaxAgeMs === undefined ? {} : { batchMaxAgeMs: options.batchMaxAgeMs }),
   });
   const log = new CtLog(engine, signer);
   ctx.metrics?.addLog('ctlog', engine);
-  const roots = ctx.config['roots'];
-  if (roots !== undefined) {
-    if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');
-    roots.forEach((file, i) => {
-      if (typeof file !== 'string') throw invalid(`ctlog.roots[${i}]`, 'must be a file path');
-      const text = readTextFile(file, 'root certificates', { field: `ctlog.roots[${i}]` });
-      for (const c of parseCertificatesPem(text, `ctlog.roots[${i}]`)) log.addRoot(c);
-    });
-  }
+  for (const c of options.roots) log.addRoot(c);
   const url = `${ctx.baseUrl}/ctlog`;
   const mod: CtlogServiceModule = {
     name: 'ctlog',
@@ -91,4 +112,4 @@ export const createCtlogService: ServiceFactory<CtlogServiceModule> = async (ctx
     },
   };
   return mod;
-};
+}

@@ -4,7 +4,7 @@ import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { parseEntryRef } from '../../core/rekor/index.ts';
 import { capText, statusOf } from '../http/errors.ts';
-import type { ServiceFactory } from '../types.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
 import { parsePage, parseSearchTerm, type SearchQuery } from './query.ts';
@@ -71,7 +71,13 @@ function oneParam(q: Record<string, unknown>, name: string): string | undefined 
   return v;
 }
 
-export const createExplorerService: ServiceFactory = async (ctx) => {
+/** The explorer has no config section. */
+export const explorerService: ServiceDefinition<'explorer'> = {
+  parse: () => undefined,
+  create: (ctx) => createExplorerService(ctx),
+};
+
+export async function createExplorerService(ctx: StackContext): Promise<ServiceModule> {
   const rekor = ctx.services.rekor;
   if (!rekor) throw new Error('the explorer needs the rekor service');
   const tuf = ctx.services.tuf;
@@ -250,4 +256,4 @@ export const createExplorerService: ServiceFactory = async (ctx) => {
     },
     async close() {},
   };
-};
+}

@@ -1,5 +1,5 @@
-import type { ServiceFactory, ServiceModule } from '../types.ts';
-import { parseProviderConfig } from './config.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
+import { type ProviderConfig, parseProviderConfig } from './config.ts';
 import { OidcProvider } from './provider.ts';
 import { registerOidcRoutes } from './routes.ts';
 
@@ -11,12 +11,16 @@ export interface OidcServiceModule extends ServiceModule {
   provider: OidcProvider;
 }
 
-export const createOidcService: ServiceFactory<OidcServiceModule> = async (ctx) => {
-  const provider = new OidcProvider({
-    dataDir: ctx.dataDir,
-    baseUrl: ctx.baseUrl,
-    config: parseProviderConfig(ctx.config),
-  });
+export const oidcService: ServiceDefinition<'oidc'> = {
+  parse: (section) => parseProviderConfig(section),
+  create: createOidcService,
+};
+
+export async function createOidcService(
+  ctx: StackContext,
+  config: ProviderConfig,
+): Promise<OidcServiceModule> {
+  const provider = new OidcProvider({ dataDir: ctx.dataDir, baseUrl: ctx.baseUrl, config });
   const mod: OidcServiceModule = {
     name: 'oidc',
     prefix: '/oidc',
@@ -40,4 +44,4 @@ export const createOidcService: ServiceFactory<OidcServiceModule> = async (ctx) 
     async close() {},
   };
   return mod;
-};
+}

@@ -6,12 +6,12 @@ import type { LogEngine } from '../../log/types.ts';
 import type { TileLog } from '../../log/index.ts';
 import { KeyRing } from '../keyring.ts';
 import { tileRoutes } from '../tiles/index.ts';
-import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { registerV1Routes } from './routes-v1.ts';
 import { registerV2Routes } from './routes-v2.ts';
 import { Shard, Shards } from './shards.ts';
 import { VerifyQueue } from './verify-queue.ts';
-import { parseWitnessConfig } from './witnessing.ts';
+import { parseWitnessConfig, type WitnessEndpoint } from './witnessing.ts';
 import { migrateSearchIndex } from './search-index.ts';
 
 /**
@@ -43,28 +43,64 @@ export interface RekorServiceModule extends ServiceModule {
 
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
-function numberOption(ctx: StackContext, name: string, min: number): number | undefined {
-  const v = ctx.config[name];
+/** The `rekor` section, parsed (undefined: the default, which may depend on the stack). */
+export interface RekorOptions {
+  hostname: string | undefined;
+  maxRequestBytes: number;
+  batchMaxAgeMs: number | undefined;
+  batchMaxSize: number | undefined;
+  verifyWorkers: number | undefined;
+  witnesses: WitnessEndpoint[];
+  witnessTimeoutMs: number | undefined;
+}
+
+function numberOption(
+  section: Record<string, unknown>,
+  name: string,
+  min: number,
+): number | undefined {
+  const v = section[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
     throw invalid(`rekor.${name}`, `must be a number >= ${min}`);
   return v;
 }
 
-export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx) => {
+export function parseRekorConfig(section: Record<string, unknown>): RekorOptions {
+  const hostname = section['hostname'];
+  if (hostname !== undefined && (typeof hostname !== 'string' || /[\s+]/.test(hostname)))
+    throw invalid('rekor.hostname', 'must be a host name without spaces or "+"');
+  const batchMaxSize = numberOption(section, 'batchMaxSize', 1);
+  const verifyWorkers = numberOption(section, 'verifyWorkers', 0);
+  return {
+    hostname: hostname as string | undefined,
+    maxRequestBytes: numberOption(section, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT,
+    batchMaxAgeMs: numberOption(section, 'batchMaxAgeMs', 0),
+    batchMaxSize: batchMaxSize === undefined ? undefined : Math.floor(batchMaxSize),
+    verifyWorkers: verifyWorkers === undefined ? undefined : Math.floor(verifyWorkers),
+    witnesses: parseWitnessConfig(section['witnesses']),
+    witnessTimeoutMs: numberOption(section, 'witnessTimeoutMs', 1),
+  };
+}
+
+export const rekorService: ServiceDefinition<'rekor'> = {
+  parse: parseRekorConfig,
+  create: createRekorService,
+};
+
+export async function createRekorService(
+  ctx: StackContext,
+  options: RekorOptions,
+): Promise<RekorServiceModule> {
   const ring = KeyRing.open(ctx.dataDir, 'rekor', { type: 'ec', curve: 'P-256' });
   const base = new URL(ctx.baseUrl);
-  const hostnameOpt = ctx.config['hostname'];
-  if (hostnameOpt !== undefined && (typeof hostnameOpt !== 'string' || /[\s+]/.test(hostnameOpt)))
-    throw invalid('rekor.hostname', 'must be a host name without spaces or "+"');
   // Scheme-less public URL (with any path prefix the proxy adds) for origins of new shards.
-  const originBase = `${(hostnameOpt as string | undefined) ?? base.host}${base.pathname.replace(/\/+$/, '')}`;
-  const bodyLimit = numberOption(ctx, 'maxRequestBytes', 1024) ?? DEFAULT_BODY_LIMIT;
-  const batchMaxAgeMs = numberOption(ctx, 'batchMaxAgeMs', 0);
-  const batchMaxSize = numberOption(ctx, 'batchMaxSize', 1);
+  const originBase = `${options.hostname ?? base.host}${base.pathname.replace(/\/+$/, '')}`;
+  const { batchMaxAgeMs, batchMaxSize } = options;
+  const bodyLimit = options.maxRequestBytes;
   // One verification thread beside the HTTP thread when there is a second core: signature
   // checks are a quarter of the admission CPU (bench/rekor.bench.ts compares both settings).
-  const workers = numberOption(ctx, 'verifyWorkers', 0) ?? (os.availableParallelism() > 1 ? 1 : 0);
+  const workers = options.verifyWorkers ?? (os.availableParallelism() > 1 ? 1 : 0);
   const serviceUrl = `${ctx.baseUrl}/rekor`;
   const scheme = `${base.protocol}//`;
 
@@ -82,7 +118,7 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
         sqliteFile: 'rekor.sqlite',
         signer: { key: v.key, origin },
         ...(batchMaxAgeMs !== undefined ? { batchMaxAgeMs } : {}),
-        ...(batchMaxSize !== undefined ? { batchMaxSize: Math.floor(batchMaxSize) } : {}),
+        ...(batchMaxSize !== undefined ? { batchMaxSize } : {}),
       });
       engines.push(engine);
       list.push(new Shard(v.id, engine, v, engine.origin.split('/')[0]!));
@@ -112,9 +148,9 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
     throw e;
   }
   for (const s of list) ctx.metrics?.addLog(`rekor-${s.id}`, s.engine as TileLog);
-  const witnesses = parseWitnessConfig(ctx.config['witnesses']);
+  const witnesses = options.witnesses;
   if (witnesses.length > 0) {
-    const timeoutMs = numberOption(ctx, 'witnessTimeoutMs', 1);
+    const timeoutMs = options.witnessTimeoutMs;
     // Every shard, frozen ones too (their last checkpoint gets cosigned once), in both views.
     for (const s of shards.list)
       s.witnessWith(witnesses, {
@@ -133,7 +169,7 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
       throw e;
     }
   }
-  const queue = new VerifyQueue({ workers: Math.floor(workers) });
+  const queue = new VerifyQueue({ workers });
   const shardUrl = (s: Shard) => `${serviceUrl}/shards/${s.id}`;
 
   const mod: RekorServiceModule = {
@@ -207,7 +243,7 @@ export const createRekorService: ServiceFactory<RekorServiceModule> = async (ctx
     },
   };
   return mod;
-};
+}
 
 function floorSecond(d: Date): string {
   return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();

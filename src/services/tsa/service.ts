@@ -14,7 +14,7 @@ import {
   type TimestampRequest,
 } from '../../core/rfc3161/index.ts';
 import { HASH_OIDS, OID, type HashName } from '../../core/rfc3161/oids.ts';
-import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { TsaAuthority, type TsaOptions } from './authority.ts';
 import { parseJsonText } from '../../core/json.ts';
 
@@ -27,11 +27,10 @@ export interface TsaService extends ServiceModule {
 }
 
 /** The `/tsa` service: RFC 3161 timestamps in Sigstore TSA's HTTP API (servers.md §4). */
-export const createTsaService: ServiceFactory<TsaService> = async (ctx: StackContext) =>
-  createTsa(ctx);
+export const tsaService: ServiceDefinition<'tsa'> = { parse: parseTsaConfig, create: createTsa };
 
-export async function createTsa(ctx: StackContext): Promise<TsaService> {
-  const authority = TsaAuthority.open(ctx.dataDir, tsaOptions(ctx.config));
+export async function createTsa(ctx: StackContext, options: TsaOptions): Promise<TsaService> {
+  const authority = TsaAuthority.open(ctx.dataDir, options);
   const url = `${ctx.baseUrl}/tsa/api/v1/timestamp`;
   return {
     name: 'tsa',
@@ -73,7 +72,8 @@ function floorSecond(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
-function tsaOptions(config: Record<string, unknown>): TsaOptions {
+/** The `tsa` section as the authority's options. */
+export function parseTsaConfig(config: Record<string, unknown>): TsaOptions {
   const o: TsaOptions = {};
   const p = config['acceptedPolicies'];
   if (p !== undefined) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { collectTrust } from '../trust/assemble.ts';
-import type { ServiceFactory, ServiceModule, StackContext } from '../types.ts';
+import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { ROLES, type RoleName, TufRepository } from './repository.ts';
 
 /** Target names as in Sigstore's public TUF repository (sigstore/root-signing). */
@@ -23,10 +23,14 @@ export interface TufService extends ServiceModule {
  * signing_config.json from every service created before it, serves them plainly at the stack
  * root and as TUF targets under /tuf (prefix '' so both live in one module).
  */
-export const createTufService: ServiceFactory<TufService> = async (ctx: StackContext) =>
-  createTuf(ctx);
+export const tufService: ServiceDefinition<'tuf'> = { parse: parseTufConfig, create: createTuf };
 
-export async function createTuf(ctx: StackContext): Promise<TufService> {
+/** The `tuf` section, parsed: how long each role's metadata stays valid (ms; default per role). */
+export interface TufOptions {
+  lifetimes: Partial<Record<RoleName, number>>;
+}
+
+export async function createTuf(ctx: StackContext, options: TufOptions): Promise<TufService> {
   const { trustedRoot, signingConfig } = await collectTrust(Object.values(ctx.services));
   const trustedRootBytes = Buffer.from(`${JSON.stringify(trustedRoot, null, 2)}\n`);
   const signingConfigBytes = Buffer.from(`${JSON.stringify(signingConfig, null, 2)}\n`);
@@ -34,7 +38,7 @@ export async function createTuf(ctx: StackContext): Promise<TufService> {
     [TRUSTED_ROOT_TARGET]: trustedRootBytes,
     [SIGNING_CONFIG_TARGET]: signingConfigBytes,
   };
-  const repo = TufRepository.open(ctx.dataDir, lifetimes(ctx.config));
+  const repo = TufRepository.open(ctx.dataDir, options.lifetimes);
   const changed = repo.update(targets);
   if (changed.length > 0)
     ctx.log.info('tuf repository updated', {
@@ -67,10 +71,10 @@ export async function createTuf(ctx: StackContext): Promise<TufService> {
   };
 }
 
-function lifetimes(config: Record<string, unknown>): Partial<Record<RoleName, number>> {
+export function parseTufConfig(config: Record<string, unknown>): TufOptions {
   const out: Partial<Record<RoleName, number>> = {};
   const l = config['lifetimes'];
-  if (l === undefined) return out;
+  if (l === undefined) return { lifetimes: out };
   if (typeof l !== 'object' || l === null)
     throw invalid('tuf.lifetimes', 'must be an object of role -> days');
   for (const [role, days] of Object.entries(l as Record<string, unknown>)) {
@@ -80,7 +84,7 @@ function lifetimes(config: Record<string, unknown>): Partial<Record<RoleName, nu
       throw invalid(`tuf.lifetimes.${role}`, 'must be a positive number of days');
     out[role as RoleName] = days * 24 * HOUR;
   }
-  return out;
+  return { lifetimes: out };
 }
 
 async function registerTufRoutes(

@@ -7,12 +7,12 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
-import { createOidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
+import { oidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
 import type { Flavor } from '../../../src/services/oidc/flavors.ts';
 import type { StackContext, StackServices } from '../../../src/services/types.ts';
-import { createCtlogService } from '../../../src/services/ctlog/service.ts';
-import { createCaService, type CaServiceModule } from '../../../src/services/ca/service.ts';
-import { serviceContext } from '../context.ts';
+import { ctlogService } from '../../../src/services/ctlog/service.ts';
+import { caService, type CaServiceModule } from '../../../src/services/ca/service.ts';
+import { createService, serviceContext } from '../context.ts';
 
 export interface Harness {
   url: string;
@@ -49,11 +49,10 @@ export async function startCa(
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
   const services: Partial<StackServices> = {};
-  const ctx = (config: Record<string, unknown>): StackContext =>
-    serviceContext({ dataDir, baseUrl: url, config, services });
-  const oidc = (services.oidc = await createOidcService(ctx({})));
-  if (opts.ctlog) services.ctlog = await createCtlogService(ctx(opts.ctlog));
-  const ca = (services.ca = await createCaService(ctx(opts.ca ?? {})));
+  const ctx: StackContext = serviceContext({ dataDir, baseUrl: url, services });
+  const oidc = (services.oidc = await createService(oidcService, ctx));
+  if (opts.ctlog) services.ctlog = await createService(ctlogService, ctx, opts.ctlog);
+  const ca = (services.ca = await createService(caService, ctx, opts.ca));
   for (const mod of Object.values(services))
     await app.register(async (scope) => mod.register(scope), { prefix: mod.prefix });
   await app.ready();

@@ -17,13 +17,10 @@ import { verifyConsistency, verifyInclusion } from '../../../src/core/merkle/ind
 import { parseCertificate } from '../../../src/core/x509/certificate.ts';
 import { encodePem } from '../../../src/core/encoding/pem.ts';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
-import {
-  createCtlogService,
-  type CtlogServiceModule,
-} from '../../../src/services/ctlog/service.ts';
+import { ctlogService, type CtlogServiceModule } from '../../../src/services/ctlog/service.ts';
 import { CtLog, STH_MAX_AGE_MS } from '../../../src/services/ctlog/ctlog.ts';
 import { ca, leaf } from './fixtures.ts';
-import { serviceContext } from '../context.ts';
+import { createService, serviceContext } from '../context.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -51,13 +48,10 @@ before(async () => {
     await started.mod?.close();
   };
   fs.writeFileSync(path.join(dataDir, 'root.pem'), encodePem('CERTIFICATE', root.certificate.der));
-  mod = (await createCtlogService(
-    serviceContext({
-      dataDir,
-      baseUrl: url,
-      config: { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 1 },
-    }),
-  )) as CtlogServiceModule;
+  mod = await createService(ctlogService, serviceContext({ dataDir, baseUrl: url }), {
+    roots: [path.join(dataDir, 'root.pem')],
+    batchMaxAgeMs: 1,
+  });
   started.mod = mod;
   await app.register(async (s) => mod.register(s), { prefix: '/ctlog' });
   await app.ready();

@@ -15,12 +15,9 @@ import {
   leafTbsSpec,
 } from '../../../src/core/x509/fulcio-profile.ts';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
-import {
-  createCtlogService,
-  type CtlogServiceModule,
-} from '../../../src/services/ctlog/service.ts';
+import { ctlogService } from '../../../src/services/ctlog/service.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
-import { serviceContext } from '../context.ts';
+import { createService, serviceContext } from '../context.ts';
 import { ca, spki } from './fixtures.ts';
 
 /**
@@ -63,14 +60,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const bound = await bindServer(0, '127.0.0.1');
       url = bound.url;
       const app = createApp({}, () => bound.server as http.Server);
-      const mod = (await createCtlogService(
-        serviceContext({
-          dataDir,
-          baseUrl: url,
-          databaseUrl,
-          config: { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 300 },
-        }),
-      )) as CtlogServiceModule;
+      const mod = await createService(
+        ctlogService,
+        serviceContext({ dataDir, baseUrl: url, databaseUrl }),
+        { roots: [path.join(dataDir, 'root.pem')], batchMaxAgeMs: 300 },
+      );
       close = async () => {
         await app.close();
         await new Promise<void>((r) => {

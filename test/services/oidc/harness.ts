@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
-import { createOidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
+import { oidcService, type OidcServiceModule } from '../../../src/services/oidc/service.ts';
 import type { TokenResponse } from '../../../src/services/oidc/provider.ts';
-import { serviceContext } from '../context.ts';
+import { createService, serviceContext } from '../context.ts';
 
 /** The built-in identity provider alone, on a loopback port (real HTTP), with a temp data dir. */
 export interface ProviderHarness {
@@ -24,9 +24,7 @@ export async function startProvider(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-oidc-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
   const app = createApp({}, () => server as http.Server);
-  const mod = (await createOidcService(
-    serviceContext({ dataDir, baseUrl: url, config }),
-  )) as OidcServiceModule;
+  const mod = await createService(oidcService, serviceContext({ dataDir, baseUrl: url }), config);
   await app.register(async (s) => mod.register(s), { prefix: mod.prefix });
   await app.ready();
   const post = (pathname: string, form: Record<string, string>) =>

@@ -2,12 +2,9 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { serviceContext } from '../context.ts';
+import { createService, serviceContext } from '../context.ts';
 import { bindServer, createApp } from '../../../src/services/http/app.ts';
-import {
-  createRekorService,
-  type RekorServiceModule,
-} from '../../../src/services/rekor/service.ts';
+import { rekorService, type RekorServiceModule } from '../../../src/services/rekor/service.ts';
 
 /** Signet's Rekor alone on a loopback port (real HTTP, real SQLite or PostgreSQL). */
 export interface RekorServer {
@@ -24,14 +21,11 @@ export async function startRekor(
 ): Promise<RekorServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rekor-'));
   const { server, url } = await bindServer(0, '127.0.0.1');
-  const service = (await createRekorService(
-    serviceContext({
-      dataDir,
-      baseUrl: url,
-      databaseUrl: opts.databaseUrl,
-      config: { batchMaxAgeMs: 1, ...opts.config },
-    }),
-  )) as RekorServiceModule;
+  const service = await createService(
+    rekorService,
+    serviceContext({ dataDir, baseUrl: url, databaseUrl: opts.databaseUrl }),
+    { batchMaxAgeMs: 1, ...opts.config },
+  );
   const app = createApp({}, () => server as http.Server);
   await app.register(async (scope) => service.register(scope), { prefix: '/rekor' });
   await app.ready();

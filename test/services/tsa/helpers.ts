@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../../src/services/http/app.ts';
-import { createTsa, type TsaService } from '../../../src/services/tsa/service.ts';
+import { tsaService, type TsaService } from '../../../src/services/tsa/service.ts';
 import type { TimestampAuthority } from '../../../src/core/rfc3161/index.ts';
-import { serviceContext } from '../context.ts';
+import { createService, serviceContext } from '../context.ts';
 
 /** The TSA service alone, mounted at /tsa on a real loopback server. */
 export async function startTsa(
@@ -13,7 +13,7 @@ export async function startTsa(
 ): Promise<{ url: string; dataDir: string; tsa: TsaService; close(): Promise<void> }> {
   const app = createApp();
   // The base URL is only used in trust()/signingConfig(); the real one is known after listen.
-  const tsa = await createTsa(serviceContext({ dataDir, config }));
+  const tsa = await createService(tsaService, serviceContext({ dataDir }), config);
   await app.register(async (scope) => tsa.register(scope), { prefix: tsa.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url, dataDir, tsa, close: () => app.close() };

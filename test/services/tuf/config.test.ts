@@ -4,11 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SignetError } from '../../../src/core/errors.ts';
-import { createTuf } from '../../../src/services/tuf/service.ts';
-import { serviceContext } from '../context.ts';
+import { parseTufConfig, tufService } from '../../../src/services/tuf/service.ts';
+import { createService, serviceContext } from '../context.ts';
 
-const ctx = (config: Record<string, unknown>) =>
-  serviceContext({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-cfg-')), config });
+const create = (config: Record<string, unknown>) =>
+  createService(
+    tufService,
+    serviceContext({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tuf-cfg-')) }),
+    config,
+  );
 
 test('tuf.lifetimes: bad values are refused with the setting named', async () => {
   for (const [lifetimes, msg] of [
@@ -17,16 +21,14 @@ test('tuf.lifetimes: bad values are refused with the setting named', async () =>
     [{ timestamp: 0 }, /tuf.lifetimes.timestamp: must be a positive number of days/],
     [{ snapshot: '7' }, /tuf.lifetimes.snapshot: must be a positive number of days/],
   ] as const)
-    await assert.rejects(
-      createTuf(ctx({ lifetimes })),
+    assert.throws(
+      () => parseTufConfig({ lifetimes }),
       (e: unknown) => e instanceof SignetError && msg.test(e.message),
     );
 });
 
 test('tuf.lifetimes sets the expiry of each role', async () => {
-  const t = await createTuf(
-    ctx({ lifetimes: { timestamp: 0.5, snapshot: 2, targets: 30, root: 100 } }),
-  );
+  const t = await create({ lifetimes: { timestamp: 0.5, snapshot: 2, targets: 30, root: 100 } });
   try {
     const days = (role: 'timestamp' | 'snapshot' | 'targets' | 'root') => {
       const md = t.repository[role]!;
@@ -43,7 +45,7 @@ test('tuf.lifetimes sets the expiry of each role', async () => {
 
 test('GET /tuf/timestamp.json never hands out a timestamp past half its life: it is re-signed on demand', async () => {
   const { createApp } = await import('../../../src/services/http/app.ts');
-  const t = await createTuf(ctx({ lifetimes: { timestamp: 4 / 86400 } })); // four seconds
+  const t = await create({ lifetimes: { timestamp: 4 / 86400 } }); // four seconds
   const app = createApp();
   await app.register(async (scope) => t.register(scope), { prefix: t.prefix });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -56,10 +56,13 @@ export interface IssuerConfig {
   ciIssuerMetadata: Record<string, CiProviderMetadata>;
 }
 
-/** Reads a YAML or JSON issuer configuration file. */
-export function loadIssuerConfig(file: string): IssuerConfig {
+/** Reads a YAML or JSON issuer configuration file (named by the setting `field`, if any). */
+export function loadIssuerConfig(file: string, field?: string): IssuerConfig {
   return parseIssuerConfig(
-    readTextFile(file, 'issuer configuration', { code: 'ISSUER_CONFIG' }),
+    readTextFile(file, 'issuer configuration', {
+      code: 'ISSUER_CONFIG',
+      ...(field === undefined ? {} : { field }),
+    }),
     file,
   );
 }
