@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { invalid } from '../core/errors.ts';
 import { readTextFile } from './read-file.ts';
 import { parseYamlDocument } from '../core/yaml.ts';
@@ -9,6 +10,12 @@ import { parseYamlDocument } from '../core/yaml.ts';
  * any service is created.
  */
 export interface StackConfig {
+  /**
+   * The config file's folder: a relative path in the file (`data`, `ca.issuers`, `ca.certChain`,
+   * `ca.key`, `ctlog.roots`) names a file there, not in the working folder, so the file means
+   * the same wherever `signet up` starts (a systemd unit runs in /). Absent for no file.
+   */
+  dir?: string;
   port?: number;
   host?: string;
   data?: string;
@@ -63,7 +70,11 @@ const SERVICE_SECTIONS = new Set(Object.keys(SECTION_KEYS));
 export function readConfigFile(file: string): StackConfig {
   const text = readTextFile(file, 'config file', { code: 'CONFIG' });
   const doc = parseYamlDocument(text, `config file ${file}`, { code: 'CONFIG' });
-  return parseConfig(doc ?? {}, file);
+  const config = parseConfig(doc ?? {}, file);
+  config.dir = path.dirname(path.resolve(file));
+  // The services resolve their own paths (each section's parse, given `dir`).
+  if (config.data) config.data = path.resolve(config.dir, config.data);
+  return config;
 }
 
 export function parseConfig(doc: unknown, where: string): StackConfig {

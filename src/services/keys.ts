@@ -18,9 +18,13 @@ export function generateKey(spec: KeySpec): KeyObject {
   }
 }
 
-/** Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted when a passphrase is given). */
-export function readPrivateKeyFile(file: string, passphrase?: string): KeyObject {
-  const text = readTextFile(file, 'key file', { code: 'KEY_FILE' });
+/**
+ * Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; encrypted when a passphrase is given); errors
+ * name `field`, the setting that named the file, when given.
+ */
+export function readPrivateKeyFile(file: string, passphrase?: string, field?: string): KeyObject {
+  const named = field === undefined ? {} : { field };
+  const text = readTextFile(file, 'key file', { code: 'KEY_FILE', ...named });
   try {
     return createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
   } catch (e) {
@@ -33,6 +37,6 @@ export function readPrivateKeyFile(file: string, passphrase?: string): KeyObject
         : code === 'ERR_OSSL_BAD_DECRYPT' || /bad decrypt/i.test((e as Error).message)
           ? 'wrong passphrase'
           : `not a private key: ${(e as Error).message}`;
-    throw new SignetError('invalid-input', 'KEY_FILE', `${file}: ${msg}`, { cause: e });
+    throw new SignetError('invalid-input', 'KEY_FILE', `${file}: ${msg}`, { cause: e, ...named });
   }
 }

@@ -25,6 +25,11 @@ export interface StackOptions {
   publicUrl?: string;
   /** Per-service config sections (from the config file), keyed by service name. */
   config?: Record<string, Record<string, unknown>>;
+  /**
+   * The folder a relative path in `config` (`ca.issuers`, `ctlog.roots`, ...) is read from: the
+   * config file's (`StackConfig.dir`). Default: the working folder.
+   */
+  configDir?: string;
   log?: Logger;
   /** Checks bundles dropped on the explorer (`signet up` passes the client's verifier). */
   checkBundle?: BundleCheck;
@@ -56,6 +61,7 @@ interface ServiceEntry {
   name: ServiceName;
   parse: (
     section: Record<string, unknown>,
+    dir: string,
   ) => Promise<(ctx: StackContext) => Promise<ServiceModule>>;
 }
 
@@ -65,9 +71,9 @@ function entry<K extends ServiceName>(
 ): ServiceEntry {
   return {
     name,
-    async parse(section) {
+    async parse(section, dir) {
       const definition = await load();
-      const options = definition.parse(section);
+      const options = definition.parse(section, dir);
       return async (ctx) => {
         const mod = await definition.create(ctx, options);
         ctx.services[name] = mod;
@@ -143,7 +149,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   // Every section, and the files it names, before anything is written: a mistake in the last
   // service's section must not leave the keys and files of the ones before it behind.
   const creators = [];
-  for (const s of SERVICES) creators.push(await s.parse(opts.config?.[s.name] ?? {}));
+  const configDir = opts.configDir ?? process.cwd();
+  for (const s of SERVICES) creators.push(await s.parse(opts.config?.[s.name] ?? {}, configDir));
   if (!isLoopbackHost(opts.host)) {
     const risks = exposureRisks(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (risks.length > 0 && !opts.allowPublicTestIdentities)

@@ -108,9 +108,11 @@ export interface ServiceModule {
 export interface ServiceDefinition<K extends ServiceName> {
   /**
    * The service's config section (may be empty) as its options, with the files it names read
-   * and checked; writes nothing. Errors name the field (`ca.keyType: ...`).
+   * and checked; writes nothing. Errors name the field (`ca.keyType: ...`). A relative path in
+   * the section names a file in `dir`: the config file's folder, as kubeconfig and Prometheus
+   * read theirs (the working folder for a config given otherwise).
    */
-  parse: (section: Record<string, unknown>) => ServiceOptions[K];
+  parse: (section: Record<string, unknown>, dir: string) => ServiceOptions[K];
   /** Creates the service from its options: the step that makes keys and files in the data folder. */
   create: (ctx: StackContext, options: ServiceOptions[K]) => Promise<StackServices[K]>;
 }

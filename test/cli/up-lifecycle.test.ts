@@ -5,11 +5,17 @@ import fs from 'node:fs';
 import { freePort } from '../helpers/ports.ts';
 import os from 'node:os';
 import path from 'node:path';
+import { encodePem } from '../../src/core/encoding/pem.ts';
+import type { IssuingCa } from '../../src/core/x509/fulcio-profile.ts';
+import { ca } from '../services/ctlog/fixtures.ts';
 
 const bin = path.resolve('bin/signet');
 
-function up(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number> } {
-  const child = spawn(bin, ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function up(
+  args: string[],
+  cwd?: string,
+): { child: ChildProcess; out: () => string; exited: Promise<number> } {
+  const child = spawn(bin, ['up', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -18,8 +24,8 @@ function up(args: string[]): { child: ChildProcess; out: () => string; exited: P
 }
 
 /** `up` that has printed "signet is up at" (within 60 s). */
-async function upAndReady(args: string[]): Promise<ReturnType<typeof up>> {
-  const p = up(args);
+async function upAndReady(args: string[], cwd?: string): Promise<ReturnType<typeof up>> {
+  const p = up(args, cwd);
   const deadline = Date.now() + 60_000;
   while (!/signet is up at/.test(p.out())) {
     assert.ok(Date.now() < deadline, p.out());
@@ -275,4 +281,88 @@ test('signet up --config with a bad value in a later section writes nothing, say
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0, p.out());
   assert.ok(fs.existsSync(path.join(data, 'keys', 'ca')), fs.readdirSync(data).join(' '));
+});
+
+test('relative paths in a config file are read from its folder, whatever folder signet up runs in; a missing one is named with its full path', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-paths-'));
+  const conf = path.join(dir, 'etc');
+  const elsewhere = path.join(dir, 'elsewhere');
+  fs.mkdirSync(path.join(conf, 'pki'), { recursive: true });
+  fs.mkdirSync(elsewhere);
+  const root = ca('file-root');
+  const issuing = ca('file-issuing', root);
+  const pem = (c: IssuingCa) => encodePem('CERTIFICATE', c.certificate.der);
+  fs.writeFileSync(path.join(conf, 'pki', 'chain.pem'), pem(issuing) + pem(root));
+  fs.writeFileSync(
+    path.join(conf, 'pki', 'key.pem'),
+    issuing.key.export({ format: 'pem', type: 'pkcs8' }),
+  );
+  const otherRoot = ca('other-root');
+  fs.writeFileSync(path.join(conf, 'pki', 'other-root.pem'), pem(otherRoot));
+  fs.writeFileSync(
+    path.join(conf, 'issuers.yaml'),
+    'oidc-issuers:\n  https://issuer.example:\n    issuer-url: https://issuer.example\n    client-id: sigstore\n    type: email\n',
+  );
+  const cfg = path.join(conf, 'signet.yaml');
+  const write = (ca: string, roots = '[pki/other-root.pem]') =>
+    fs.writeFileSync(cfg, `data: data\nca:${ca ? `\n${ca}` : ' {}\n'}ctlog:\n  roots: ${roots}\n`);
+  write('  issuers: issuers.yaml\n  certChain: pki/chain.pem\n  key: ./pki/key.pem\n');
+  // From another folder, the config named by a relative path too (../etc/signet.yaml).
+  const p = await upAndReady(['--config', '../etc/signet.yaml', '--port', '0'], elsewhere);
+  try {
+    const url = /signet is up at (\S+)/.exec(p.out())![1]!;
+    const get = async (u: string) => (await (await fetch(`${url}${u}`)).json()) as unknown;
+    const config = (await get('/fulcio/api/v2/configuration')) as {
+      issuers: { issuerUrl: string }[];
+    };
+    assert.deepEqual(
+      config.issuers.map((i) => i.issuerUrl),
+      ['https://issuer.example'],
+    );
+    const bundle = JSON.stringify(await get('/fulcio/api/v2/trustBundle'));
+    assert.ok(bundle.includes(pem(issuing).split('\n')[1]!), 'the CA is not the one from pki/');
+    const roots = (await get('/ctlog/ct/v1/get-roots')) as { certificates: string[] };
+    assert.ok(
+      roots.certificates.includes(Buffer.from(otherRoot.certificate.der).toString('base64')),
+    );
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  }
+  assert.ok(fs.existsSync(path.join(conf, 'data', 'keys', 'ctlog')), 'data: not beside the config');
+  assert.deepEqual(fs.readdirSync(elsewhere), []);
+
+  // A file that is not there: the field and where it was looked for.
+  for (const [ca, roots, line] of [
+    [
+      '  issuers: missing/issuers.yaml\n',
+      '[]',
+      `ca.issuers: cannot read issuer configuration: ${conf}/missing/issuers.yaml does not exist`,
+    ],
+    [
+      '  certChain: pki/chain.pem\n  key: pki/no-key.pem\n',
+      '[]',
+      `ca.key: cannot read key file: ${conf}/pki/no-key.pem does not exist`,
+    ],
+    [
+      '',
+      '[pki/no-root.pem]',
+      `ctlog.roots[0]: cannot read root certificates: ${conf}/pki/no-root.pem does not exist`,
+    ],
+    // An absolute path is taken as it is.
+    [
+      `  issuers: ${elsewhere}/issuers.yaml\n`,
+      '[]',
+      `ca.issuers: cannot read issuer configuration: ${elsewhere}/issuers.yaml does not exist`,
+    ],
+  ]) {
+    write(ca!, roots);
+    const r = spawnSync(bin, ['up', '--config', cfg, '--port', '0'], {
+      encoding: 'utf8',
+      cwd: elsewhere,
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `error: ${line}; check the path\n`);
+  }
 });

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseConfig, readConfigFile } from '../../src/services/config.ts';
+import { startStack } from '../../src/services/stack.ts';
+import { tempStack } from '../helpers/stack.ts';
+import { quiet } from './context.ts';
 
 test('config file: top-level keys and per-service sections', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
@@ -19,6 +22,50 @@ test('config file: top-level keys and per-service sections', () => {
   assert.equal(c.host, '0.0.0.0');
   assert.equal(c.data, '/var/lib/signet');
   assert.deepEqual(c.services.rekor, { batchMaxSize: 64 });
+  // A relative data folder is the config file's, as the files its sections name are.
+  assert.equal(c.dir, dir);
+  fs.writeFileSync(f, 'data: state\n');
+  assert.equal(readConfigFile(f).data, path.join(dir, 'state'));
+});
+
+test('a config given as an object (startStack) reads relative paths from the working folder, or from configDir', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-'));
+  fs.writeFileSync(
+    path.join(dir, 'issuers.yaml'),
+    'oidc-issuers:\n  https://issuer.example:\n    client-id: sigstore\n    type: email\n',
+  );
+  const issuers = async (url: string) =>
+    (
+      (await (await fetch(`${url}/fulcio/api/v2/configuration`)).json()) as {
+        issuers: { issuerUrl: string }[];
+      }
+    ).issuers.map((i) => i.issuerUrl);
+  const fromCwd = await tempStack({
+    config: { ca: { issuers: path.relative(process.cwd(), path.join(dir, 'issuers.yaml')) } },
+  });
+  try {
+    assert.deepEqual(await issuers(fromCwd.url), ['https://issuer.example']);
+  } finally {
+    await fromCwd.close();
+  }
+  const start = (configDir?: string) =>
+    startStack({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-cfg-data-')),
+      log: quiet,
+      config: { ca: { issuers: 'issuers.yaml' } },
+      ...(configDir ? { configDir } : {}),
+    });
+  const fromDir = await start(dir);
+  try {
+    assert.deepEqual(await issuers(fromDir.url), ['https://issuer.example']);
+  } finally {
+    await fromDir.close();
+  }
+  await assert.rejects(start(), {
+    message: `ca.issuers: cannot read issuer configuration: ${path.resolve('issuers.yaml')} does not exist; check the path`,
+  });
 });
 
 test('config file: the README example is taken, and a misspelt key in a section is refused', () => {

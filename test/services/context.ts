@@ -25,11 +25,14 @@ export function serviceContext(
   };
 }
 
-/** One service created as `signet up` creates it: its config section parsed, then created. */
+/**
+ * One service created as `signet up` creates it: its config section parsed (relative paths from
+ * the working folder, as for a config not from a file), then created.
+ */
 export async function createService<K extends ServiceName>(
   definition: ServiceDefinition<K>,
   ctx: StackContext,
   section: Record<string, unknown> = {},
 ): Promise<StackServices[K]> {
-  return definition.create(ctx, definition.parse(section));
+  return definition.create(ctx, definition.parse(section, process.cwd()));
 }

@@ -66,6 +66,7 @@ export function registerUp(program: Command): void {
         databaseUrl: flags.database ?? env.SIGNET_DATABASE ?? file.database,
         publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
         config: file.services,
+        ...(file.dir === undefined ? {} : { configDir: file.dir }),
         checkBundle: explorerBundleCheck,
         allowPublicTestIdentities: flags.insecurePublicTestIdentities === true,
         accessLog:

@@ -143,7 +143,7 @@ export function loadFileCa(opts: {
         `the CA key ${opts.key} is encrypted: give ca.keyPassphrase or SIGNET_CA_KEY_PASSPHRASE`,
       );
   }
-  const key = readPrivateKeyFile(opts.key, opts.passphrase);
+  const key = readPrivateKeyFile(opts.key, opts.passphrase, 'ca.key');
   const first = chain[0]!;
   if (!sameKey(first, key))
     throw invalid(

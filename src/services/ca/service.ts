@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { KeyDetails } from '../../core/crypto/keys.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
@@ -15,7 +16,8 @@ import { CachedVerifier } from './token-cache.ts';
 /**
  * The CA (Fulcio's API) as a stack service at `/fulcio`. Config section `ca`:
  * - `issuers`: issuer config file path, or the config inline (Fulcio's shape); default: the
- *   built-in identity provider's issuers under `<baseUrl>/oidc`.
+ *   built-in identity provider's issuers under `<baseUrl>/oidc`. Relative file paths here are
+ *   the config file's (parseCaConfig's `dir`).
  * - `keyType`: `P-384` (default, as public good) or `P-256`, for a CA created on first start.
  * - `certChain` + `key` (+ `keyPassphrase`, or env SIGNET_CA_KEY_PASSPHRASE): use this CA
  *   from PEM files instead.
@@ -48,16 +50,20 @@ function optString(cfg: Record<string, unknown>, key: string): string | undefine
   return v;
 }
 
-function issuerConfig(cfg: Record<string, unknown>): IssuerConfig | undefined {
+function issuerConfig(cfg: Record<string, unknown>, dir: string): IssuerConfig | undefined {
   const v = cfg['issuers'];
   if (v === undefined) return undefined;
-  if (typeof v === 'string') return loadIssuerConfig(v, 'ca.issuers');
+  if (typeof v === 'string') return loadIssuerConfig(path.resolve(dir, v), 'ca.issuers');
   return parseIssuerConfig(v, 'ca.issuers');
 }
 
-function authority(cfg: Record<string, unknown>): CaOptions['authority'] {
-  const certChain = optString(cfg, 'certChain');
-  const key = optString(cfg, 'key');
+function authority(cfg: Record<string, unknown>, dir: string): CaOptions['authority'] {
+  const file = (key: string) => {
+    const v = optString(cfg, key);
+    return v === undefined ? undefined : path.resolve(dir, v);
+  };
+  const certChain = file('certChain');
+  const key = file('key');
   if ((certChain === undefined) !== (key === undefined))
     throw invalid('ca', 'give both certChain and key, or neither');
   if (certChain && key) {
@@ -97,13 +103,14 @@ function allowedAlgorithms(cfg: Record<string, unknown>): readonly KeyDetails[] 
   });
 }
 
-export function parseCaConfig(section: Record<string, unknown>): CaOptions {
+/** The `ca` section; relative file names in it are read from `dir`. */
+export function parseCaConfig(section: Record<string, unknown>, dir: string): CaOptions {
   const tokenCache = section['tokenCache'];
   if (tokenCache !== undefined && typeof tokenCache !== 'boolean')
     throw invalid('ca.tokenCache', 'must be true or false');
   return {
-    authority: authority(section),
-    issuers: issuerConfig(section),
+    authority: authority(section, dir),
+    issuers: issuerConfig(section, dir),
     allowedAlgorithms: allowedAlgorithms(section),
     tokenCache: tokenCache !== false,
   };

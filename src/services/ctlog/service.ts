@@ -5,6 +5,7 @@ import { openRecordedLog } from '../log-records.ts';
 import { KeyRing } from '../keyring.ts';
 import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { createPublicKey } from 'node:crypto';
+import path from 'node:path';
 import { CtLog, ctLogKey } from './ctlog.ts';
 import { registerCtRoutes } from './routes.ts';
 import { readTextFile } from '../read-file.ts';
@@ -26,7 +27,8 @@ export interface CtlogOptions {
   roots: X509Certificate[];
 }
 
-export function parseCtlogConfig(section: Record<string, unknown>): CtlogOptions {
+/** The `ctlog` section; relative file names in it are read from `dir`. */
+export function parseCtlogConfig(section: Record<string, unknown>, dir: string): CtlogOptions {
   const batch = section['batchMaxAgeMs'];
   if (batch !== undefined && (typeof batch !== 'number' || !(batch >= 0)))
     throw invalid('ctlog.batchMaxAgeMs', 'must be a non-negative number');
@@ -36,7 +38,9 @@ export function parseCtlogConfig(section: Record<string, unknown>): CtlogOptions
     if (!Array.isArray(roots)) throw invalid('ctlog.roots', 'must be a list of PEM file paths');
     roots.forEach((file, i) => {
       if (typeof file !== 'string') throw invalid(`ctlog.roots[${i}]`, 'must be a file path');
-      const text = readTextFile(file, 'root certificates', { field: `ctlog.roots[${i}]` });
+      const text = readTextFile(path.resolve(dir, file), 'root certificates', {
+        field: `ctlog.roots[${i}]`,
+      });
       out.roots.push(...parseCertificatesPem(text, `ctlog.roots[${i}]`));
     });
   }
