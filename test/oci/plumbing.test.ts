@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
+import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
 
 const { stack, reg, dir, run, keyed, opts } = await imageTestbed('signet-plumb-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
@@ -375,23 +376,19 @@ test(
 
 /** `signet ARGS` with the process's peak resident memory (KiB), from Node itself at exit. */
 function runWithPeak(args: string[]): { status: number | null; stderr: string; peakKiB: number } {
-  const preload =
-    'data:text/javascript,process.on("exit",()=>process.stderr.write(`peak-rss-kib ${process.resourceUsage().maxRSS}\\n`))';
   const root = path.resolve(import.meta.dirname, '../..');
   const r = spawnSync(
     path.join(root, 'node_modules/.bin/node'),
     [
       '--disable-warning=ExperimentalWarning',
       '--import',
-      preload,
+      PEAK_RSS_PRELOAD,
       path.join(root, 'src/cli/main.ts'),
       ...args,
     ],
     { cwd: dir, encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dir }, timeout: 120_000 },
   );
-  const m = /peak-rss-kib (\d+)/.exec(r.stderr);
-  assert.ok(m, `no peak memory reported: ${r.stderr}`);
-  return { status: r.status, stderr: r.stderr, peakKiB: Number(m[1]) };
+  return { status: r.status, stderr: r.stderr, peakKiB: peakRssKiB(r.stderr) };
 }
 
 test(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { describeSystemError, invalid } from '../../core/errors.ts';
 import type { Artifact } from '../../client/verify/verifier.ts';
 import { deprecate } from '../options.ts';
+import { toHex } from '../../core/encoding/hex.ts';
 import {
   addSigningFlags,
   bundleChecker,
@@ -89,7 +90,6 @@ export function registerAttestBlob(program: Command): void {
         'is required: the file holding the predicate (or --statement FILE)',
       );
     const path = await import('node:path');
-    const { createHash } = process.getBuiltinModule('node:crypto');
     const sign = await import('../../client/sign/index.ts');
     const intoto = await import('../../core/intoto/index.ts');
     const { serializeBundle } = await import('../../bundle/bundle.ts');
@@ -105,9 +105,11 @@ export function registerAttestBlob(program: Command): void {
         digest: new Uint8Array(Buffer.from(sha256, 'hex')),
       };
     } else {
-      const data = sign.readFileBytes(file, 'file');
-      sha256 = createHash('sha256').update(data).digest('hex');
-      artifact = { kind: 'bytes', data };
+      // The statement needs only the sha256: hashed as it is read, a file or standard input
+      // of any size takes constant memory.
+      const digest = sign.digestFile(file, 'sha256', 'file');
+      sha256 = toHex(digest);
+      artifact = { kind: 'digest', algorithm: 'sha256', digest };
     }
     let statement: Uint8Array;
     if (flags.statement !== undefined) {

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { Hash, KeyObject } from 'node:crypto';
 import {
   parseSigningConfig,
   parseSigningConfigJSON,
@@ -6,6 +6,7 @@ import {
 } from '../../bundle/signing-config.ts';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
+import type { HashAlgorithm } from '../../core/crypto/keys.ts';
 import { httpUrl, type HttpOptions, type TlsClientOptions } from '../../services/http/outbound.ts';
 import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
@@ -290,15 +291,22 @@ async function identityToken(
 }
 
 /**
- * Files up to this size are read whole and signed by OpenSSL; larger ones are hashed as a
- * stream and their digest signed (the bundle is the same). Signing a digest goes through
+ * Files (and standard input) up to this size are read whole and signed by OpenSSL; larger ones
+ * are hashed as a stream and their digest signed (the bundle is the same). Signing a digest goes through
  * @noble/curves, whose first signature in a process builds its tables (tens of ms).
  */
 export const WHOLE_FILE_SIGNING_LIMIT = 64 * 1024 * 1024;
 
 /**
- * Sign a file for a messageSignature bundle. A large file is hashed as a stream (any size,
- * read once) and its digest signed: every message scheme can (Ed25519 keys sign Ed25519ph).
+ * Sign a file, or standard input (`-`), for a messageSignature bundle. Up to `wholeFileLimit`
+ * bytes are signed whole; past it the input is hashed as it is read (any size, constant memory)
+ * and its digest signed: every message scheme can (Ed25519 keys sign Ed25519ph; pure Ed25519,
+ * the one scheme that needs the message itself, signs only DSSE envelopes, never an artifact).
+ * Standard input has no size to ask first: it is kept up to the limit and decided by the bytes
+ * that come (readWholeOrHashed), so a small input is signed as before and as a file of its size
+ * is, and a large one as a large file is, holding at most the limit. Either way the bundle is a
+ * message signature over the same digest, which cosign, sigstore-js and Signet verify alike; the
+ * limit only keeps small inputs on OpenSSL's faster whole-message path.
  */
 export async function signFile(
   file: string,
@@ -307,16 +315,17 @@ export async function signFile(
   wholeFileLimit = WHOLE_FILE_SIGNING_LIMIT,
 ): Promise<{ bundle: Bundle; artifact: Artifact }> {
   const { artifactHash, signArtifact, signArtifactDigest } = await import('./sign.ts');
-  if (file !== STDIN && fileSize(file, flag) > wholeFileLimit) {
-    const hash = artifactHash(ctx.signer);
-    const digest = digestFile(file, hash, flag);
-    return {
-      bundle: await signArtifactDigest(digest, ctx),
-      artifact: { kind: 'digest', algorithm: hash, digest },
-    };
+  const hash = artifactHash(ctx.signer);
+  const read = readWholeOrHashed(file, flag, wholeFileLimit, [hash]);
+  if (read.kind === 'bytes') {
+    const { data } = read;
+    return { bundle: await signArtifact(data, ctx), artifact: { kind: 'bytes', data } };
   }
-  const data = readFileBytes(file, flag);
-  return { bundle: await signArtifact(data, ctx), artifact: { kind: 'bytes', data } };
+  const digest = read.digests.get(hash)!;
+  return {
+    bundle: await signArtifactDigest(digest, ctx),
+    artifact: { kind: 'digest', algorithm: hash, digest },
+  };
 }
 
 /** One file of a many-file signing: its bundle, or why it was not signed. */
@@ -375,14 +384,6 @@ export async function signFiles(
   });
 }
 
-function fileSize(file: string, flag: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch (e) {
-    throw fileError(file, flag, e);
-  }
-}
-
 /** The file must exist and be a regular file: checked before anything is signed. */
 export function checkReadableFile(file: string, flag: string): void {
   if (file === STDIN) return;
@@ -397,26 +398,69 @@ export function checkReadableFile(file: string, flag: string): void {
 }
 
 /**
- * Hash a file as it is read (any size, constant memory). Synchronous, so the verifier can ask
- * for the digest it needs when it needs it (a large file's Artifact), with the same code.
+ * Hash a file, or standard input (`-`), as it is read (any size, constant memory). Synchronous,
+ * so the verifier can ask for the digest it needs when it needs it (a large file's Artifact).
  */
-export function digestFile(
+export function digestFile(file: string, hash: HashAlgorithm, flag: string): Uint8Array {
+  const read = readWholeOrHashed(file, flag, -1, [hash]);
+  return read.kind === 'digests'
+    ? read.digests.get(hash)!
+    : new Uint8Array(createHash(hash).update(read.data).digest());
+}
+
+/** An artifact read once: its bytes, or (past the whole-read limit) only its digests. */
+export type WholeOrHashed =
+  | { kind: 'bytes'; data: Uint8Array }
+  | { kind: 'digests'; digests: ReadonlyMap<HashAlgorithm, Uint8Array> };
+
+/** How much is read at a time: a pipe gives at most its buffer (64 KiB on Linux) a read. */
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * Read a file or standard input (`-`) once, to its end: its bytes when there are at most
+ * `wholeLimit` of them; past that, what was read is hashed with each of `hashes` and let go,
+ * and the rest is hashed as it comes, so memory stays under the limit whatever the size. A file
+ * whose size says it is larger is hashed from its first byte; standard input (or a pipe, which
+ * has no size) is decided by the bytes as they come. A negative limit asks for digests only.
+ */
+export function readWholeOrHashed(
   file: string,
-  hash: 'sha256' | 'sha384' | 'sha512',
   flag: string,
-): Uint8Array {
-  const h = createHash(hash);
+  wholeLimit: number,
+  hashes: readonly HashAlgorithm[],
+): WholeOrHashed {
+  let kept: Buffer[] | undefined = [];
+  let hashing: Hash[] = [];
+  const startHashing = () => {
+    hashing = hashes.map((a) => createHash(a));
+    for (const c of kept ?? []) for (const h of hashing) h.update(c);
+    kept = undefined;
+  };
+  let total = 0;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+    fd = file === STDIN ? 0 : fs.openSync(file, 'r');
+    if (wholeLimit < 0 || (file !== STDIN && fs.fstatSync(fd).size > wholeLimit)) startHashing();
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) {
+      total += n;
+      if (kept && total > wholeLimit) startHashing();
+      // Kept chunks are copies: a pipe's short reads would otherwise each hold a whole buffer.
+      if (kept) kept.push(Buffer.from(buf.subarray(0, n)));
+      else for (const h of hashing) h.update(buf.subarray(0, n));
+    }
   } catch (e) {
-    throw fileError(file, flag, e);
+    throw file === STDIN
+      ? invalid(flag, `standard input could not be read (${(e as Error).message})`, e)
+      : fileError(file, flag, e);
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined && fd !== 0) fs.closeSync(fd);
   }
-  return new Uint8Array(h.digest());
+  if (kept) return { kind: 'bytes', data: new Uint8Array(Buffer.concat(kept, total)) };
+  return {
+    kind: 'digests',
+    digests: new Map(hashes.map((a, i) => [a, new Uint8Array(hashing[i]!.digest())])),
+  };
 }
 
 /** Read a text file named by a flag, with an error that names the flag and the file. */

@@ -308,11 +308,10 @@ export async function readArtifact(
     throw invalid('artifact', 'is required: the file that was signed, or --digest sha256:<hex>');
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
     return parseDigest(arg, 'artifact');
-  let size = 0;
+  if (arg === STDIN) return readStdinArtifact();
   try {
-    if (arg !== STDIN) size = fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0;
-    if (size <= WHOLE_FILE_VERIFY_LIMIT) {
-      const b = fs.readFileSync(arg === STDIN ? 0 : arg);
+    if ((fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0) <= WHOLE_FILE_VERIFY_LIMIT) {
+      const b = fs.readFileSync(arg);
       return { kind: 'bytes', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
     }
   } catch (e) {
@@ -339,9 +338,26 @@ export async function readArtifact(
 }
 
 /**
- * Files up to this size are read whole; a larger one is hashed as it is read, with whichever
- * algorithm the signature was made over, so verifying it takes constant memory (as signing it
- * does: WHOLE_FILE_SIGNING_LIMIT).
+ * Standard input as the artifact: whole up to WHOLE_FILE_VERIFY_LIMIT, as a file that small is;
+ * past it hashed as it comes. It cannot be read a second time as a large file is, for the hash
+ * a check turns out to need, so the one read hashes with every algorithm a signature may be
+ * made over: three hashes instead of one, still in constant memory.
+ */
+async function readStdinArtifact(): Promise<Artifact> {
+  const { readWholeOrHashed } = await import('../sign/setup.ts');
+  const read = readWholeOrHashed(STDIN, 'artifact', WHOLE_FILE_VERIFY_LIMIT, [
+    'sha256',
+    'sha384',
+    'sha512',
+  ]);
+  if (read.kind === 'bytes') return read;
+  return { kind: 'file', path: STDIN, digest: (algorithm) => read.digests.get(algorithm)! };
+}
+
+/**
+ * Files (and standard input) up to this size are read whole; a larger one is hashed as it is
+ * read, with whichever algorithm the signature was made over, so verifying it takes constant
+ * memory (as signing it does: WHOLE_FILE_SIGNING_LIMIT).
  */
 export const WHOLE_FILE_VERIFY_LIMIT = 64 * 1024 * 1024;
 

@@ -71,7 +71,7 @@ export type Artifact =
   | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; digest: Uint8Array }
   /**
    * A file too large to hold in memory: hashed as it is read, with each algorithm a check asks
-   * for (verify-blob of a file over 64 MiB).
+   * for (verify-blob of a file over 64 MiB; of standard input, `-`, hashed as it came).
    */
   | { kind: 'file'; path: string; digest(algorithm: 'sha256' | 'sha384' | 'sha512'): Uint8Array };
 
