@@ -27,7 +27,6 @@ import { moduleUrl } from '../core/module-url.ts';
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
-import type { SignetError } from '../core/errors.ts';
 import { errorLine } from './errors.ts';
 import { isEntry } from './entry.ts';
 import { gitsignTrustFiles, parseGitConfigList, settingLookup } from './gitsign-trust.ts';
@@ -484,6 +483,15 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     } catch {
       certificate = undefined;
     }
+    // gpgsm's order: the signature against its own certificate first, before any trust, so a
+    // changed commit is BAD (%G? B) whatever else fails, and names whom the signature claims.
+    const { badSignature } = await import('../client/git/verify.ts');
+    const bad = badSignature(payload, signature);
+    if (bad) {
+      status(st.badSigStatus(bad.certificate, bad.identity));
+      io.stderr.write(`signet: BAD signature: ${oneLine(bad.reason)}\n`);
+      return 1;
+    }
     const cfg = await gitSettings(io.cwd);
     const { loadTrust, trustOverridesFromEnv } = await import('../client/verify/trust.ts');
     const trustedRootFile = cfg.get('signet.trustedroot');
@@ -549,20 +557,15 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       io.stderr.write(
         `signet: WARNING: git cannot say who must have signed; check with \`signet verify-${type === 'tag' ? 'tag' : 'commit'} --certificate-identity ... --certificate-oidc-issuer ...\` or set signet.identity and signet.issuer\n`,
       );
-    status(st.goodSigStatus(r.certificate, who, when));
+    status(st.goodSigStatus(r.certificate, r.identity, when));
     return 0;
   } catch (e) {
-    const code = (e as SignetError).code;
-    const bad = code === 'CONTENT_MISMATCH' || code === 'SIGNATURE';
-    status(
-      certificate && bad ? st.badSigStatus(certificate, 'signet') : st.errSigStatus(certificate, 9),
-    );
+    status(st.errSigStatus(certificate, 9));
     // gitsign's settings name services, not trust: say where the trust came from.
-    const hint =
-      defaultTrust && !bad
-        ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
-        : '';
-    io.stderr.write(`signet: ${bad ? 'BAD signature' : 'cannot verify'}: ${oneLine(e)}${hint}\n`);
+    const hint = defaultTrust
+      ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
+      : '';
+    io.stderr.write(`signet: cannot verify: ${oneLine(e)}${hint}\n`);
     return 1;
   }
 }

@@ -11,6 +11,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
+import { joinSignature, splitCommit } from '../../src/core/git/object.ts';
+import { armorGitSignature, parseGitSignature } from '../../src/core/git/signature.ts';
+import { certificateFingerprint } from '../../src/core/git/status.ts';
 import { gitWorld, must } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
@@ -324,6 +327,75 @@ test('a commit whose content changed after signing: BADSIG for git, a clear erro
     s.stderr,
     /^error: the signed content does not match: .*\(changed after signing\)$/m,
   );
+});
+
+test("git log's %G?, %GS, %GK: the signer of a good commit; B and the identity its certificate claims for a changed commit or signature; E for a signer signet.identity does not name; N unsigned", async () => {
+  const show = async (rev: string) =>
+    (await must(world.git(repo, ['log', '-1', '--format=%G?%x00%GS%x00%GK', rev]))).stdout
+      .replace(/\n$/, '')
+      .split('\0');
+  const write = async (o: Uint8Array) =>
+    (
+      await must(
+        world.git(
+          repo,
+          ['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'],
+          {},
+          Buffer.from(o),
+        ),
+      )
+    ).stdout.trim();
+  const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).out;
+  const { payload, signature } = splitCommit(new Uint8Array(raw), 'sha1');
+  const sig = parseGitSignature(signature!);
+  const fpr = certificateFingerprint(sig.certificate);
+  assert.deepEqual(await show('HEAD'), ['G', 'dev@signet.local', fpr]);
+
+  // The content changed after signing.
+  const edited = Buffer.concat([payload, Buffer.from('edited after signing\n')]);
+  const editedId = await write(joinSignature('commit', edited, signature!, 'sha1'));
+  assert.deepEqual(await show(editedId), ['B', 'dev@signet.local', fpr]);
+
+  // The signature value changed (the content is the one signed): it no longer verifies with the
+  // certificate's key. The embedded log entry is over the signature too, so this is BAD only
+  // because the signature is checked against its certificate before the log (gpgsm's order).
+  const der = Buffer.from(sig.der);
+  const at = der.indexOf(Buffer.from(sig.signer.signature)) + sig.signer.signature.length - 1;
+  der[at]! ^= 1;
+  const forged = joinSignature('commit', payload, Buffer.from(armorGitSignature(der)), 'sha1');
+  const forgedId = await write(forged);
+  assert.deepEqual(await show(forgedId), ['B', 'dev@signet.local', fpr]);
+  const v = await world.git(repo, ['verify-commit', forgedId]);
+  assert.notEqual(v.status, 0);
+  assert.match(
+    v.stderr,
+    /signet: BAD signature: the signature does not verify over the signed attributes with the certificate's key/,
+  );
+
+  // A good signature by someone signet.identity does not name: E (not U, which scripts accept).
+  await must(world.git(repo, ['config', 'signet.identity', 'mallory@signet.local']));
+  await must(world.git(repo, ['config', 'signet.issuer', issuer]));
+  try {
+    assert.deepEqual(await show('HEAD'), ['E', '', fpr]);
+  } finally {
+    await must(world.git(repo, ['config', '--unset', 'signet.identity']));
+    await must(world.git(repo, ['config', '--unset', 'signet.issuer']));
+  }
+
+  const unsigned = (
+    await must(
+      world.git(repo, [
+        'commit-tree',
+        '--no-gpg-sign',
+        '-p',
+        'HEAD',
+        '-m',
+        'unsigned',
+        'HEAD^{tree}',
+      ]),
+    )
+  ).stdout.trim();
+  assert.deepEqual(await show(unsigned), ['N', '', '']);
 });
 
 test('a stack that is down while signing: git fails with one line, promptly', async () => {

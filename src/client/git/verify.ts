@@ -13,6 +13,7 @@
  * hashedrekord over the object ID signed with the same certificate (verifyGitSignatureOnline).
  * A timestamp-only signature (no log at all) verifies only when asked for, and says so.
  */
+import type { KeyObject } from 'node:crypto';
 import { SignetError, verificationFailed } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -20,6 +21,7 @@ import { parseGitSignature, type GitSignature } from '../../core/git/signature.t
 import { hashedRekordV001Body } from '../../core/rekor/v1.ts';
 import { decodeTlogEntryProto, type TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 import { certificateFingerprint } from '../../core/git/status.ts';
+import { parseCertificateOnce } from '../../core/x509/certificate.ts';
 import { MEDIA_TYPE_V03, parseBundle, type Bundle } from '../../bundle/bundle.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import {
@@ -29,7 +31,7 @@ import {
   type VerifiedTime,
   type VerifyOptions,
 } from '../verify/verifier.ts';
-import type { IdentityPolicy } from '../verify/policy.ts';
+import { certificateIdentities, type IdentityPolicy } from '../verify/policy.ts';
 import { parseJsonText } from '../../core/json.ts';
 const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
@@ -79,13 +81,65 @@ const BUNDLE_HASH = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512'
 /** The signature parsed and bound to the payload (content binding), before any trust. */
 export function bindGitSignature(payload: Uint8Array, signature: Uint8Array): GitSignature {
   const sig = parseGitSignature(signature);
-  const digest = createHash(sig.digest).update(payload).digest();
-  if (Buffer.compare(digest, sig.messageDigest) !== 0)
-    throw verificationFailed(
-      'CONTENT_MISMATCH',
-      `the signed content does not match: the signature is over ${sig.digest} ${toHex(sig.messageDigest)}, the object's content hashes to ${toHex(digest)} (changed after signing)`,
-    );
+  const mismatch = contentMismatch(sig, payload);
+  if (mismatch) throw mismatch;
   return sig;
+}
+
+function contentMismatch(sig: GitSignature, payload: Uint8Array): SignetError | undefined {
+  const digest = createHash(sig.digest).update(payload).digest();
+  if (Buffer.compare(digest, sig.messageDigest) === 0) return undefined;
+  return verificationFailed(
+    'CONTENT_MISMATCH',
+    `the signed content does not match: the signature is over ${sig.digest} ${toHex(sig.messageDigest)}, the object's content hashes to ${toHex(digest)} (changed after signing)`,
+  );
+}
+
+/** Whether the CMS signature verifies over the signed attributes with `key` (no trust in it). */
+function signsAttributes(sig: GitSignature, key: KeyObject): boolean {
+  try {
+    return nodeVerify(sig.digest, sig.signedAttrs, key, sig.signer.signature);
+  } catch {
+    return false;
+  }
+}
+
+const signatureMismatch = () =>
+  verificationFailed(
+    'SIGNATURE',
+    "the signature does not verify over the signed attributes with the certificate's key",
+  );
+
+/** A signature that is wrong by its own certificate (badSignature). */
+export interface BadSignature {
+  certificate: Uint8Array;
+  /** The certificate's identities (SAN), unverified: whom the signature claims. */
+  identity: string[];
+  reason: SignetError;
+}
+
+/**
+ * gpgsm's first check, before any trust (gitsign follows gpgsm's status protocol): the
+ * signature against the certificate it carries. Returns why it is BAD (git's %G? B) when the
+ * content changed after signing or the signature does not verify with the certificate's key;
+ * undefined when it holds, or when the signature or certificate cannot be read (the verifier
+ * then says why it cannot be checked).
+ */
+export function badSignature(payload: Uint8Array, signature: Uint8Array): BadSignature | undefined {
+  let sig: GitSignature;
+  let key: KeyObject;
+  let identity: string[];
+  try {
+    sig = parseGitSignature(signature);
+    const cert = parseCertificateOnce(sig.certificate);
+    key = cert.publicKey;
+    identity = certificateIdentities(cert);
+  } catch {
+    return undefined;
+  }
+  const reason =
+    contentMismatch(sig, payload) ?? (signsAttributes(sig, key) ? undefined : signatureMismatch());
+  return reason && { certificate: sig.certificate, identity, reason };
 }
 
 /**
@@ -323,18 +377,7 @@ export function verifyGitSignatureWithEntry(
     verifierOptions(opts),
   );
   // The content signature by the same (now verified) certificate's key.
-  let ok: boolean;
-  try {
-    ok =
-      r.signer.kind === 'certificate' &&
-      nodeVerify(sig.digest, sig.signedAttrs, r.signer.certificate.publicKey, sig.signer.signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok)
-    throw verificationFailed(
-      'SIGNATURE',
-      "the signature does not verify over the signed attributes with the certificate's key",
-    );
+  if (r.signer.kind !== 'certificate' || !signsAttributes(sig, r.signer.certificate.publicKey))
+    throw signatureMismatch();
   return result(sig, r, 'online');
 }

@@ -20,6 +20,7 @@ import {
   type TlogEntryProtoJson,
 } from '../../../src/core/rekor/entry-proto.ts';
 import {
+  badSigStatus,
   certificateFingerprint,
   goodSigStatus,
   sigCreatedStatus,
@@ -173,9 +174,17 @@ test('status lines: SIG_CREATED after a line of its own, GOODSIG with the SHA-1 
     created,
     `[GNUPG:] BEGIN_SIGNING\n[GNUPG:] SIG_CREATED D 19 8 00 1700000000 ${fpr}\n`,
   );
-  const good = goodSigStatus(der, 'a%b\nc', new Date(1_700_000_000_000));
+  const good = goodSigStatus(der, ['a%b\nc'], new Date(1_700_000_000_000));
   assert.match(good, new RegExp(`^\\[GNUPG:\\] GOODSIG ${fpr} a%25b%0Ac\\n`));
   assert.match(good, /\n\[GNUPG:\] TRUST_FULLY 0 shell\n$/);
+  // Several identities are joined; none is nothing (no made-up name), the key still ends at a
+  // space, since git reads the key up to the next space, across the newline.
+  assert.match(
+    goodSigStatus(der, ['a@x', 'https://b'], new Date(0)),
+    new RegExp(`^\\[GNUPG:\\] GOODSIG ${fpr} a@x, https://b\\n`),
+  );
+  assert.equal(badSigStatus(der, []), `[GNUPG:] BADSIG ${fpr} \n`);
+  assert.equal(badSigStatus(der, ['a@x']), `[GNUPG:] BADSIG ${fpr} a@x\n`);
 });
 
 test("the program's arguments: git's exact forms and gpg's spellings", () => {
