@@ -115,7 +115,7 @@ export function registerPolicy(program: Command): void {
           gathered: (target, g) => gathered.push({ target, g }),
         });
         ds.forEach((d, i) =>
-          record(d, gathered[i]!.target, { kind: 'commit', gathered: gathered[i]!.g }),
+          record(d, gathered[i]!.target, { kind: 'git', gathered: gathered[i]!.g }),
         );
         writeRecord();
         report(ds, format, p);

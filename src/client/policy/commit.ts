@@ -180,7 +180,7 @@ export async function decideCommits(
   const out: Decision[] = [];
   for await (const obj of readObjects(o.repoDir, ids)) {
     const g = await gatherObject(type, obj.id, obj.raw, o.search);
-    const target: Target = { kind: 'commit', repository, ref, sha: obj.id };
+    const target: Target = { kind: type, repository, ref, sha: obj.id };
     o.gathered?.(target, g);
     const d = await evaluate(policies, target, objectEvidence(g), {
       ...(o.noMatch ? { noMatch: o.noMatch } : {}),

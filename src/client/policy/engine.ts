@@ -22,9 +22,10 @@ import type { SignerPolicy, VerificationResult, VerifyOptions } from '../verify/
 import { globMatches, imageGlobMatches, type ImageReference } from './glob.ts';
 import type { Authority, LabelSelector, Policy, PolicyMode, SigningAuthority } from './types.ts';
 import type { ObjectPart } from './cel-env.ts';
+import type { SignedObjectType } from '../../core/git/object.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
-export type TargetKind = 'image' | 'blob' | 'commit';
+export type TargetKind = Target['kind'];
 
 /** What is being decided about. */
 export type Target =
@@ -36,7 +37,8 @@ export type Target =
       configs?: Record<string, unknown>;
     }
   | { kind: 'blob'; path: string | undefined; name: string | undefined; digest: string | undefined }
-  | { kind: 'commit'; repository: string; ref: string | undefined; sha: string };
+  /** A git object, matched by spec.commits: a commit, or an annotated tag (named as one). */
+  | { kind: SignedObjectType; repository: string; ref: string | undefined; sha: string };
 
 /** One signature or attestation found for the target, with the means to verify it. */
 export interface Evidence {
@@ -176,7 +178,7 @@ function artifactInput(t: Target): Record<string, unknown> {
     };
   if (t.kind === 'blob')
     return { kind: 'blob', path: t.path ?? '', name: t.name ?? '', digest: t.digest ?? '' };
-  return { kind: 'commit', repository: t.repository, ref: t.ref ?? '', sha: t.sha };
+  return { kind: t.kind, repository: t.repository, ref: t.ref ?? '', sha: t.sha };
 }
 
 /** A Kubernetes label selector: every label and every expression must hold. */

@@ -165,10 +165,15 @@ function gitObjectId(type: SignedObjectType, raw: Uint8Array, like: string): str
     .digest('hex');
 }
 
-async function commitEvidence(a: Obj, sha: string): Promise<Evidence[]> {
+/** A recorded git object's type: `artifact.objectType`, commit unless it says tag. */
+function objectTypeOf(a: Obj): SignedObjectType {
   const type = optStr(a.objectType, 'artifact.objectType') ?? 'commit';
   if (type !== 'commit' && type !== 'tag')
     throw invalid('artifact.objectType', 'must be commit or tag');
+  return type;
+}
+
+async function commitEvidence(a: Obj, type: SignedObjectType, sha: string): Promise<Evidence[]> {
   const raw = fromBase64(str(a.object, 'artifact.object'), 'artifact.object');
   const id = gitObjectId(type, raw, sha);
   if (id !== sha)
@@ -254,8 +259,10 @@ export async function parseRecordedCase(value: unknown, file: string): Promise<R
       const sha = str(a.sha, 'artifact.sha');
       if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha))
         throw invalid('artifact.sha', `"${sha}" is not a git object ID`);
-      target = { kind: 'commit', repository, ref: optStr(a.ref, 'artifact.ref'), sha };
-      evidence = await commitEvidence(a, sha);
+      // A git object, commit or tag, is recorded as kind commit; objectType says which.
+      const type = objectTypeOf(a);
+      target = { kind: type, repository, ref: optStr(a.ref, 'artifact.ref'), sha };
+      evidence = await commitEvidence(a, type, sha);
     } else throw invalid('artifact.kind', 'must be blob, image or commit');
     let trustedRoot: RecordedCase['trustedRoot'];
     if (o.trustedRoot !== undefined) {
@@ -311,7 +318,7 @@ export function runRecordedCase(
 export type RecordedMaterial =
   | { kind: 'blob'; digest: string; bundles: Bundle[] }
   | { kind: 'image'; gathered: GatheredImage | { unavailable: string } }
-  | { kind: 'commit'; gathered: ObjectGathered };
+  | { kind: 'git'; gathered: ObjectGathered };
 
 function imageJSON(g: GatheredImage | { unavailable: string }): Obj {
   if ('unavailable' in g) return { unavailable: g.unavailable };
@@ -358,7 +365,7 @@ export function recordCase(
       ...('digest' in g ? { digest: g.digest.text } : {}),
     };
     out.image = imageJSON(g);
-  } else if (target.kind === 'commit' && material.kind === 'commit') {
+  } else if ((target.kind === 'commit' || target.kind === 'tag') && material.kind === 'git') {
     const g = material.gathered;
     const found = 'found' in g ? g.found : undefined;
     out.artifact = {

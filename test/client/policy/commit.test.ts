@@ -162,6 +162,59 @@ test('CLI: verify-commit --policy and policy verify --commits', async () => {
   assert.match(bad.stderr, /^error: .*"nope\.\.HEAD" is not a commit range/);
 });
 
+test('a tag is decided and named as a tag: verify-tag --policy, the decision, its JSON, CEL and a recorded case', async () => {
+  const tags = await load('[{repository: "github.com/acme/app", ref: "refs/tags/v*"}]');
+  const [d] = await decideCommits(tags, { repoDir: repo, tag: 'v1.0.0' });
+  assert.equal(d!.kind, 'tag');
+  // Denied: the maintainer is bob, and alice signed the tag.
+  const policy = S.write(
+    'tags.yaml',
+    `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: releases}\nspec:\n  commits: [{repository: "github.com/acme/app", ref: "refs/tags/*"}]\n  authorities:\n    - keyless: {identities: [{subject: bob@example.com, issuer: "${S.issuer}"}]}\n`,
+  );
+  const tagId = (await must(world.git(repo, ['rev-parse', 'v1.0.0']))).stdout.trim();
+  const r = await world.signet(repo, ['verify-tag', '--policy', policy, 'v1.0.0']);
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^github\\.com/acme/app@${tagId} \\(refs/tags/v1\\.0\\.0\\) \\(tag\\): DENIED$`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(r.stdout + r.stderr, /\(commit\)|commit [0-9a-f]{12}/);
+  assert.match(
+    r.stdout,
+    new RegExp(`alice@example\\.com.*tag ${tagId.slice(0, 12)}|tag ${tagId.slice(0, 12)}.*alice`),
+  );
+  // CEL conditions see artifact.kind "tag"; a recorded case replays as a tag.
+  const cel = S.write(
+    'tags-cel.yaml',
+    fs
+      .readFileSync(policy, 'utf8')
+      .replace('bob@', 'alice@')
+      .concat('  policy: {type: cel, data: \'artifact.kind == "tag"\'}\n'),
+  );
+  const recorded = path.join(S.dir, 'tag-case.json');
+  const trust = ['--trusted-root', path.join(S.dir, 'trusted_root.json')];
+  const j = await world.signet(repo, [
+    'policy',
+    'verify',
+    '--policy',
+    cel,
+    ...trust,
+    '--tag',
+    'v1.0.0',
+    '-o',
+    'json',
+    '--record',
+    recorded,
+  ]);
+  assert.equal(j.status, 0, j.stderr + j.stdout);
+  assert.equal(JSON.parse(j.stdout)[0].kind, 'tag');
+  const replay = await world.signet(S.dir, ['policy', 'test', '--policy', cel, recorded]);
+  assert.equal(replay.status, 0, replay.stderr + replay.stdout);
+});
+
 // Last: it stops the stack, to show the replay needs nothing but the case and the policy.
 test('policy verify --record writes commit cases; policy test replays them offline and fails when the policy changes', async () => {
   const policy = S.write(
