@@ -121,6 +121,33 @@ test('SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY, SIGSTORE_CT_LOG_PUBLIC_KEY_
   );
 });
 
+test('SIGSTORE_REKOR_PUBLIC_KEY for a log the root does not list: the key trusts it, and its checkpoint is still checked with the key', () => {
+  const root = readRoot(path.join(C, 'trust-roots/production/trusted_root.json'));
+  const bundle = path.join(C, 'bundle-verify/happy-path-v0.3/bundle.sigstore.json');
+  const b = JSON.parse(fs.readFileSync(bundle, 'utf8'));
+  const entry = b.verificationMaterial.tlogEntries[0];
+  const log = root.tlogs.find((t) => t.logId.keyId === entry.logId.keyId)!;
+  const noLog = write('no-log.json', JSON.stringify({ ...root, tlogs: [] }));
+  const key = write('rekor-only.pub', pem('PUBLIC KEY', log.publicKey.rawBytes));
+  assert.match(verify(bundle, noLog, {}).stderr, /not in the trusted root/);
+  const ok = verify(bundle, noLog, { SIGSTORE_REKOR_PUBLIC_KEY: key });
+  assert.equal(ok.status, 0, ok.stderr);
+  // A tree under another name: the log's signature over the checkpoint no longer holds.
+  const checkpoint: string = entry.inclusionProof.checkpoint.envelope;
+  assert.match(checkpoint, /^rekor\.sigstore\.dev - \d+\n/);
+  entry.inclusionProof.checkpoint.envelope = checkpoint.replace(
+    /^rekor\.sigstore\.dev/,
+    'other.example',
+  );
+  const renamed = write('renamed-checkpoint.json', JSON.stringify(b));
+  const bad = verify(renamed, noLog, { SIGSTORE_REKOR_PUBLIC_KEY: key });
+  assert.equal(bad.status, 12, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /the checkpoint of entry \d+ is not signed by the log env:SIGSTORE_REKOR_PUBLIC_KEY/,
+  );
+});
+
 test('SIGSTORE_TSA_CERTIFICATE_FILE replaces the timestamp authorities', () => {
   const rootFile = path.join(rekor2Dir, 'trusted_root.json');
   const bundle = path.join(rekor2Dir, 'bundle.sigstore.json');

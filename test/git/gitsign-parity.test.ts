@@ -268,6 +268,89 @@ test("gitsign's trust settings: fulcioRoot and timestampCertChain replace the CA
   await must(verifyHead());
 });
 
+test('SIGSTORE_REKOR_PUBLIC_KEY (gitsign and cosign: the key of a custom log): git verify-commit trusts the log by that key, for a v1 entry and a Rekor v2 one', async () => {
+  await must(commit('custom log', { SIGSTORE_ID_TOKEN: token }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rekor-key-'));
+  const file = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  const logKey = file(
+    'rekor.pem',
+    await (await fetch(`${stack.url}/rekor/api/v1/log/publicKey`)).text(),
+  );
+  const otherKey = file(
+    'other.pem',
+    generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString(),
+  );
+  const verifyHead = (env: Record<string, string> = {}) =>
+    world.git(repo, ['verify-commit', 'HEAD'], env);
+  // The stack's root lists the log: the key file names it, its URL stays the log's name.
+  await must(verifyHead({ SIGSTORE_REKOR_PUBLIC_KEY: logKey }));
+  // A root without the log (a gitsign user's public-good trust, say): only the key file trusts
+  // it, and the checkpoint, which names the log by its host, is still checked with the key.
+  const root = (await (await fetch(`${stack.url}/trusted_root.json`)).json()) as Record<
+    string,
+    unknown
+  >;
+  const noLog = file('no-log.json', JSON.stringify({ ...root, tlogs: [] }));
+  await must(world.git(repo, ['config', 'signet.trustedRoot', noLog]));
+  try {
+    const without = await verifyHead();
+    assert.notEqual(without.status, 0);
+    assert.match(without.stderr, /comes from a transparency log that is not in the trusted root/);
+    const ok = await verifyHead({ SIGSTORE_REKOR_PUBLIC_KEY: logKey });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /logged at index \d+ in env:SIGSTORE_REKOR_PUBLIC_KEY/);
+    const other = await verifyHead({ SIGSTORE_REKOR_PUBLIC_KEY: otherKey });
+    assert.notEqual(other.status, 0);
+    assert.match(other.stderr, /not in the trusted root/);
+  } finally {
+    await must(world.git(repo, ['config', '--unset', 'signet.trustedRoot']));
+  }
+  // The stack's Rekor v2 log (git signatures are v1 entries; a blob signs to v2): its checkpoint
+  // origin is the log's URL, which a key file does not give, and the key still trusts it.
+  const blob = file('blob.txt', 'custom log\n');
+  const bundle = `${blob}.sigstore.json`;
+  await must(
+    world.signet(repo, [
+      'sign-blob',
+      '--server',
+      stack.url,
+      '--identity-token',
+      token,
+      '--bundle',
+      bundle,
+      blob,
+    ]),
+  );
+  const entry = JSON.parse(fs.readFileSync(bundle, 'utf8')).verificationMaterial.tlogEntries[0];
+  assert.equal(entry.kindVersion.version, '0.0.2', 'a Rekor v2 entry');
+  const verifyBlob = (env: Record<string, string>) =>
+    world.signet(
+      repo,
+      [
+        'verify-blob',
+        '--trusted-root',
+        noLog,
+        '--bundle',
+        bundle,
+        '--certificate-identity',
+        'dev@signet.local',
+        '--certificate-oidc-issuer',
+        `${stack.url}/oidc`,
+        blob,
+      ],
+      env,
+    );
+  const v2 = await verifyBlob({ SIGSTORE_REKOR_PUBLIC_KEY: logKey });
+  assert.equal(v2.status, 0, v2.stderr);
+  assert.equal((await verifyBlob({ SIGSTORE_REKOR_PUBLIC_KEY: otherKey })).status, 12);
+});
+
 test('git verify-commit: signet.identity without signet.issuer is refused, not ignored', async () => {
   for (const [key, value] of [
     ['signet.identity', 'mallory@signet.local'],

@@ -345,18 +345,26 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
     );
 }
 
-/** The names a checkpoint may give the log at `baseUrl`: its scheme-less URL or its host (with or without the port). */
-function logOriginNames(baseUrl: string): string[] {
+/**
+ * The names a checkpoint may give the log at `baseUrl`: its scheme-less URL or its host (with or
+ * without the port). undefined for a log the trust names by its key alone, with no http(s) URL
+ * (cosign's SIGSTORE_REKOR_PUBLIC_KEY, for a log the trusted root does not list).
+ */
+function logOriginNames(baseUrl: string): string[] | undefined {
   const schemeless = originOfUrl(baseUrl);
-  if (schemeless === undefined) return [];
+  if (schemeless === undefined) return undefined;
   const u = new URL(baseUrl);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
   return [schemeless, u.host, u.hostname];
 }
 
 /** Each trusted log's origin names, worked out (two URL parses) once per log and base URL. */
-const originNames = new WeakMap<TransparencyLogInstance, { baseUrl: string; names: string[] }>();
+const originNames = new WeakMap<
+  TransparencyLogInstance,
+  { baseUrl: string; names: string[] | undefined }
+>();
 
-function originNamesOf(log: TransparencyLogInstance): readonly string[] {
+function originNamesOf(log: TransparencyLogInstance): readonly string[] | undefined {
   const known = originNames.get(log);
   if (known?.baseUrl === log.baseUrl) return known.names;
   const names = logOriginNames(log.baseUrl);
@@ -412,8 +420,12 @@ export function verifyInclusionProof(
   // The checkpoint must be the trusted log's own (C2SP tlog-checkpoint: the origin names the
   // log): a v2 origin is the log's base URL without the scheme, a v1 origin starts with its
   // host ("<host> - <tree ID>"). A tree signed under another name by the same key is another log.
+  // A log known by its key alone has no name to hold the origin to: the key is all that names
+  // it (as for its signed entry timestamps), and the checkpoint must still be signed with it.
   const logNames = originNamesOf(log);
-  const names = [origin, origin.split(' - ')[0]!].filter((n) => n !== '' && logNames.includes(n));
+  const names = [origin, origin.split(' - ')[0]!].filter(
+    (n) => n !== '' && (logNames === undefined || logNames.includes(n)),
+  );
   if (names.length === 0)
     throw verificationFailed(
       'TLOG_CHECKPOINT',

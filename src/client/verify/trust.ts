@@ -398,7 +398,8 @@ export async function applyTrustOverrides(
   if (overrides.fulcio) out.certificateAuthorities = made.certificateAuthorities;
   if (overrides.rekor) {
     // A key the root already lists keeps that log's URL: checkpoints name their log by it
-    // (the origin check in verify/tlog.ts), and a file holds only the key.
+    // (the origin check in verify/tlog.ts), and a file holds only the key. Any other key names
+    // its log alone (an env: URL, no http(s) one), as cosign trusts it.
     const known = new Map(
       ((out.tlogs ?? []) as Array<{ logId?: { keyId?: string }; baseUrl?: string }>).map((t) => [
         t.logId?.keyId,
