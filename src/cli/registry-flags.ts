@@ -1,7 +1,7 @@
 /** Registry flags shared by the image commands (cosign's names). */
 import type { Command } from 'commander';
 import { exitCodeFor } from './errors.ts';
-import { parseDuration } from './flags.ts';
+import { requestTimeout } from './flags.ts';
 import { invalid } from '../core/errors.ts';
 import { parseReference } from '../core/oci/reference.ts';
 import { tlsClientOptions } from './tls-flags.ts';
@@ -97,7 +97,8 @@ export function registryOptions(f: RegistryFlags): RegistryOptions {
   }
   if (f.allowHttpRegistry) o.allowHttp = true;
   if (f.allowInsecureRegistry) o.allowInsecure = true;
-  if (f.timeout !== undefined) o.http = { timeoutMs: parseDuration(f.timeout, '--timeout') };
+  // Not given: the registry client's own default (policy verify's --timeout is its deadline).
+  if (f.timeout !== undefined) o.http = requestTimeout(f);
   return o;
 }
 

@@ -15,6 +15,7 @@ import {
   serverFrom,
   serverOption,
 } from './options.ts';
+import { requestTimeout, timeoutOption } from './flags.ts';
 
 export type { VerifyFlags } from '../client/verify/setup.ts';
 
@@ -33,6 +34,7 @@ export interface VerifyCliFlags extends VerifyFlags {
   newBundleFormat?: boolean;
   experimentalOci11?: boolean;
   signatureDigestAlgorithm?: string;
+  timeout?: string;
 }
 
 /** Adds the identity, key, trust, log and time flags to a verify command (cosign verify-blob's set). */
@@ -42,6 +44,7 @@ export function addVerifyFlags(cmd: Command): Command {
   cmd.option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity');
   addTrustFlags(cmd);
   cmd
+    .addOption(timeoutOption())
     .option('--signature <file|base64>', 'a detached signature (with --certificate or --key)')
     .option('--certificate <file>', 'the signing certificate (PEM) of a detached --signature')
     .option(
@@ -213,6 +216,7 @@ export function verifyFlagsFrom(f: VerifyCliFlags, bundleArg?: string): VerifyFl
     out.bundleLabel = 'bundle';
   }
   if (f.privateInfrastructure) out.insecureIgnoreTlog = true;
+  if (f.timeout !== undefined) out.http = requestTimeout(f);
   const server = serverFrom(f.server, f.trustedRoot);
   if (server === undefined) delete out.server;
   else out.server = server;

@@ -3,7 +3,7 @@
 // each a one-line error naming the image and the reason, nothing partial pushed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -160,6 +160,100 @@ test(
     }
   },
 );
+
+test('-t/--timeout on the blob, key and trust commands as in cosign: each request they make ends at it; a bad value is refused by name', async () => {
+  // Takes every request and never answers: a TUF repository, a root URL, a log that hang.
+  const silent = await server(() => {});
+  const hang = `http://${silent.host}`;
+  const work = fs.mkdtempSync(path.join(dir, 'timeout-'));
+  const at = (line: string, env: Record<string, string> = {}) =>
+    signet(line.split(' '), {
+      cwd: work,
+      env: {
+        COSIGN_PASSWORD: 'pw',
+        SIGNET_TUF_CACHE: path.join(work, 'tuf'),
+        DOCKER_CONFIG: path.join(work, 'docker'),
+        ...env,
+      },
+    });
+  const ok = async (line: string) => {
+    const r = await at(line);
+    assert.equal(r.status, 0, `${line}: ${r.stderr}`);
+  };
+  try {
+    // What the commands are given: a key pair, a file, its bundles and signature, a TUF root.
+    fs.writeFileSync(path.join(work, 'a.txt'), 'hello\n');
+    fs.writeFileSync(path.join(work, 'p.json'), '{"a":1}');
+    fs.writeFileSync(
+      path.join(work, 'root.json'),
+      await (await fetch(`${stack.url}/tuf/1.root.json`)).text(),
+    );
+    fs.writeFileSync(
+      path.join(work, 'plain.pem'),
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }),
+    );
+    await ok('generate-key-pair --output-key-prefix k');
+    const keyed = `--key k.key --server ${stack.url}`;
+    await ok(`sign-blob ${keyed} --bundle a.sigstore.json --output-signature a.sig a.txt`);
+    await ok(
+      `attest-blob ${keyed} --predicate p.json --type custom --bundle att.sigstore.json a.txt`,
+    );
+    // The default TUF repository (cosign's TUF_MIRROR) is the one that hangs.
+    const mirror = { TUF_MIRROR: hang, TUF_ROOT_JSON: path.join(work, 'root.json') };
+    const requesting: Array<[string, Record<string, string>?]> = [
+      [`verify-blob --key k.pub --server ${hang} --bundle a.sigstore.json a.txt`],
+      [`verify-blob-attestation --key k.pub --server ${hang} --bundle att.sigstore.json a.txt`],
+      [`initialize --mirror ${hang} --root root.json`],
+      [`initialize --mirror ${hang} --root ${hang}/root.json`],
+      [`bundle create --artifact a.txt --signature a.sig --key k.pub --rekor-url ${hang}`],
+      ['trusted-root create --with-default-services', mirror],
+      ['signing-config create --with-default-services', mirror],
+    ];
+    const unanswered = new RegExp(`${hang.replace(/\./g, '\\.')}/\\S*: no answer within 1 s`);
+    for (const [line, env] of requesting) {
+      const t0 = performance.now();
+      const r = await at(`${line} --timeout 1s`, env);
+      const took = performance.now() - t0;
+      assert.equal(r.status, 1, `${line}: ${r.stderr}`);
+      assert.match(oneError(r.stderr), unanswered, line);
+      // Without it each request would wait the default 30 s.
+      assert.ok(took < 8000, `${line} took ${Math.round(took)} ms`);
+    }
+    // No request to make: taken, and the command does its work.
+    const local = [
+      `login ${silent.host} -u ci -p s3cret`,
+      'public-key --key k.key',
+      'generate-key-pair --output-key-prefix k2',
+      'import-key-pair --key plain.pem --output-key-prefix imported',
+      'bundle inspect a.sigstore.json',
+      // A v0.3 bundle with its inclusion proof: nothing is fetched from the log.
+      `bundle upgrade --rekor-url ${hang} a.sigstore.json`,
+    ];
+    await Promise.all(local.map((line) => ok(`${line} -t 3m0s`)));
+    for (const f of ['k2.key', 'imported.key', 'docker/config.json'])
+      assert.ok(fs.existsSync(path.join(work, f)), f);
+    // A bad value is refused before anything is done, by every one of them.
+    const lines = [...requesting.map(([line]) => line), ...local];
+    const refused = await Promise.all(
+      lines.flatMap((line) =>
+        ['0', 'abc'].map(async (v) => ({ line, v, r: await at(`${line} --timeout ${v}`) })),
+      ),
+    );
+    for (const { line, v, r } of refused) {
+      assert.equal(r.status, 1, `${line} --timeout ${v}: ${r.stderr}`);
+      assert.match(
+        oneError(r.stderr),
+        new RegExp(`^error: --timeout: "${v}" is not a positive duration`),
+        line,
+      );
+    }
+  } finally {
+    await silent.close();
+  }
+});
 
 test('a web server taken for a registry: one line saying it is not an OCI registry, naming the host; exit 1, not 11 ("no such image")', async () => {
   const identity = [

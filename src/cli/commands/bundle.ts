@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { printable } from '../../core/encoding/printable.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 
 /**
  * cosign's `bundle` commands: inspect (what a bundle says), upgrade (v0.1/v0.2 and cosign's
@@ -17,6 +18,7 @@ export function registerBundle(program: Command): void {
     .description('show what a bundle says: who signed, issuer, when, which log, subjects')
     .argument('<bundle>', 'a Sigstore bundle')
     .option('--trusted-root <file>', 'also say which times and logs the trusted root vouches for')
+    .addOption(timeoutOption())
     .action(async (file: string, o: { trustedRoot?: string }) => {
       const { readBundle, loadTrustedRoot } = await import('../../client/verify/setup.ts');
       const { inspectBundle } = await import('../../client/verify/inspect.ts');
@@ -37,7 +39,8 @@ export function registerBundle(program: Command): void {
       'https://rekor.sigstore.dev',
     )
     .option('--out <file>', 'write the upgraded bundle here (default: stdout)')
-    .action(async (file: string, o: { rekorUrl: string; out?: string }) => {
+    .addOption(timeoutOption())
+    .action(async (file: string, o: { rekorUrl: string; out?: string; timeout: string }) => {
       const { readDocument } = await import('../../client/verify/setup.ts');
       const { parseJsonText } = await import('../../core/json.ts');
       const { upgradeBundle } = await import('../../bundle/assemble.ts');
@@ -45,7 +48,7 @@ export function registerBundle(program: Command): void {
       const { serializeBundle } = await import('../../bundle/bundle.ts');
       const { writeBundleOutput } = await import('./sign-blob.ts');
       const value = parseJsonText(readDocument(file, 'bundle', 'NO_SIGNATURE'), 'bundle', file);
-      const r = await upgradeBundle(value, (i) => entryByIndexV1(o.rekorUrl, i));
+      const r = await upgradeBundle(value, (i) => entryByIndexV1(o.rekorUrl, i, requestTimeout(o)));
       process.stderr.write(
         r.wasV03
           ? 'The bundle is v0.3 already: written as it is, with any inclusion proof it lacked\n'
@@ -74,6 +77,7 @@ export function registerBundle(program: Command): void {
     .option('--rekor-url <url>', 'the log to fetch the entry from', 'https://rekor.sigstore.dev')
     .option('--ignore-tlog', 'make a bundle without a log entry')
     .option('--out <file>', 'write the bundle here (default: stdout)')
+    .addOption(timeoutOption())
     .action(
       async (o: {
         artifact?: string;
@@ -85,6 +89,7 @@ export function registerBundle(program: Command): void {
         rekorUrl: string;
         ignoreTlog?: boolean;
         out?: string;
+        timeout: string;
       }) => {
         const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
         const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
@@ -145,7 +150,13 @@ export function registerBundle(program: Command): void {
         let b = assembleBundle(parts);
         if (!o.ignoreTlog) {
           const { findLogEntry } = await import('../../client/sign/find-entry.ts');
-          const entry = await findLogEntry(o.rekorUrl, parts, key, (certificatePem ?? keyPem)!);
+          const entry = await findLogEntry(
+            o.rekorUrl,
+            parts,
+            key,
+            (certificatePem ?? keyPem)!,
+            requestTimeout(o),
+          );
           b = assembleBundle({ ...parts, tlogEntries: [entry] });
         }
         await writeBundleOutput(serializeBundle(b), o.out);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
+import { timeoutOption } from '../flags.ts';
 
 export function registerGenerateKeyPair(program: Command): void {
   program
@@ -9,6 +10,7 @@ export function registerGenerateKeyPair(program: Command): void {
     )
     .option('--output-key-prefix <prefix>', 'file name prefix of the key files', 'cosign')
     .option('-f, --force', 'overwrite existing key files')
+    .addOption(timeoutOption())
     .action(async (flags: { outputKeyPrefix: string; force?: boolean }) => {
       const fs = process.getBuiltinModule('node:fs');
       const { generateCosignKeyPair, readPassphrase } = await import('../../client/keys/index.ts');

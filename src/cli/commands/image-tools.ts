@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { deprecate } from '../options.ts';
-import { REQUEST_TIMEOUT_HELP } from '../flags.ts';
+import { timeoutOption } from '../flags.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -13,7 +13,7 @@ import {
 import { printableLines } from '../../core/encoding/printable.ts';
 
 function withRegistry(cmd: Command): Command {
-  return addRegistryFlags(cmd).option('-t, --timeout <duration>', REQUEST_TIMEOUT_HELP, '30');
+  return addRegistryFlags(cmd).addOption(timeoutOption());
 }
 
 /** --platform os/arch[/variant]. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { describeSystemError, invalid } from '../../core/errors.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 
 /** Write a file all or nothing, with an error naming the flag and the file. */
 async function writeFile(file: string, data: string, flag: string, mode?: number): Promise<void> {
@@ -27,6 +28,7 @@ export function registerKeysAndTrust(program: Command): void {
       'the private key (encrypted with COSIGN_PASSWORD, or plain PEM)',
     )
     .option('--outfile <file>', 'write it to this file instead of stdout')
+    .addOption(timeoutOption())
     .action(async (flags: { key: string; outfile?: string }) => {
       const { createPublicKey } = process.getBuiltinModule('node:crypto');
       const { readPrivateKey, publicKeyPem, readPassphrase } =
@@ -57,6 +59,7 @@ export function registerKeysAndTrust(program: Command): void {
       'import-cosign',
     )
     .option('-y, --yes', 'overwrite existing key files')
+    .addOption(timeoutOption())
     .action(async (flags: { key: string; outputKeyPrefix: string; yes?: boolean }) => {
       const fs = process.getBuiltinModule('node:fs');
       const { createPublicKey } = process.getBuiltinModule('node:crypto');
@@ -95,12 +98,14 @@ export function registerKeysAndTrust(program: Command): void {
       'the expected checksum of --root: hex sha256, or sha256:HEX / sha512:HEX',
     )
     .option('--staging', 'the public-good staging repository (not supported)')
+    .addOption(timeoutOption())
     .action(
       async (flags: {
         mirror: string;
         root?: string;
         rootChecksum?: string;
         staging?: boolean;
+        timeout: string;
       }) => {
         if (flags.staging) throw invalid('--staging', 'is not supported; give --mirror and --root');
         const { initializeRepository } = await import('../../client/verify/trust.ts');
@@ -108,6 +113,7 @@ export function registerKeysAndTrust(program: Command): void {
           mirror: flags.mirror,
           root: flags.root,
           rootChecksum: flags.rootChecksum,
+          ...requestTimeout(flags),
         });
         process.stderr.write(
           `Root status: the TUF repository ${r.mirror} is the default (root ${r.rootFile}); its trusted root verified\n`,

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { timeoutOption } from '../flags.ts';
 
 interface LoginFlags {
   username?: string;
@@ -23,6 +24,7 @@ export function registerLogin(program: Command): void {
     .option('-u, --username <name>', 'user name')
     .option('-p, --password <password>', 'password (or --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
+    .addOption(timeoutOption())
     .action(async (server: string, flags: LoginFlags) => {
       const { parseRegistryHost } = await import('../../core/oci/reference.ts');
       const host = parseRegistryHost(server, 'server');

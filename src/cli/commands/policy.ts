@@ -261,6 +261,7 @@ function trustFlags(f: Omit<VerifyFlags, 'bundle'>): VerifyFlags {
   if (f.trustedRoot !== undefined) out.trustedRoot = f.trustedRoot;
   if (f.server !== undefined) out.server = f.server;
   if (f.tufRoot !== undefined) out.tufRoot = f.tufRoot;
+  if (f.http !== undefined) out.http = f.http;
   return out;
 }
 

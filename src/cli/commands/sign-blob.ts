@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { addBool, deprecate, refuseKeyReference, serverFrom, serverOption } from '../options.ts';
-import { parseDuration, REQUEST_TIMEOUT_HELP } from '../flags.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Signer } from '../../client/sign/signer.ts';
 import type { SignSetupOptions } from '../../client/sign/setup.ts';
@@ -117,7 +117,7 @@ export function addSigningFlags(cmd: Command): Command {
       'verify the new bundle against this trusted_root.json before writing it',
     )
     .option('--rekor-version <n>', 'only use transparency logs with this API version (1 or 2)')
-    .option('-t, --timeout <duration>', REQUEST_TIMEOUT_HELP, '30')
+    .addOption(timeoutOption())
     .option('--output-signature <file>', 'also write the signature (base64) to this file')
     .option('--output <file>', 'same as --output-signature')
     .option('--output-certificate <file>', 'also write the signing certificate (PEM) to this file')
@@ -241,12 +241,11 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
       throw invalid('--rekor-version', `"${f.rekorVersion}" is not 1 or 2`);
     rekorVersion = Number(f.rekorVersion) as 1 | 2;
   }
-  const timeoutMs = parseDuration(f.timeout ?? '30', '--timeout');
   const { readText } = await import('../../client/sign/setup.ts');
   const o: SignSetupOptions = {
     tufCacheDir: tufCacheDir(),
     tlogUpload: f.tlogUpload,
-    http: { timeoutMs },
+    http: requestTimeout(f),
     onEvent: (m: string) => process.stderr.write(`${m}\n`),
     useDefaultSigningConfig: f.useSigningConfig,
     offline: f.offline === true,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -18,6 +19,7 @@ interface Flags {
   noDefaultOidc?: boolean;
   noDefaultTsa?: boolean;
   out?: string;
+  timeout: string;
 }
 
 const SPEC = 'url=URL,api-version=N,start-time=RFC3339,operator=NAME[,end-time=RFC3339]';
@@ -52,6 +54,7 @@ export function registerSigningConfig(program: Command): void {
     .option('--no-default-oidc', 'drop the base OIDC providers')
     .option('--no-default-tsa', 'drop the base timestamp authorities')
     .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
+    .addOption(timeoutOption())
     .action(async (flags: Flags) => {
       if (flags.withDefaultRekorV2)
         throw invalid(
@@ -89,7 +92,7 @@ export function registerSigningConfig(program: Command): void {
       if (flags.withDefaultServices) {
         const { defaultSigningConfigJson } = await import('../../client/verify/trust.ts');
         const { parseSigningConfig } = await import('../../bundle/signing-config.ts');
-        specs.base = parseSigningConfig(await defaultSigningConfigJson({}));
+        specs.base = parseSigningConfig(await defaultSigningConfigJson(requestTimeout(flags)));
       }
       if (
         !specs.base &&

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { DeprecatedTrustFlags } from '../../client/sign/trusted-root-create.ts';
 
 /**
@@ -109,7 +110,8 @@ function registerCreate(tr: Command): void {
     .option('--no-default-ctfe', 'with --with-default-services: leave out its CT logs')
     .option('--no-default-tsa', 'with --with-default-services: leave out its timestamp authorities')
     .option('--no-default-rekor', 'with --with-default-services: leave out its transparency logs')
-    .option('--out <file>', 'write it to this file (mode 0600) instead of stdout');
+    .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
+    .addOption(timeoutOption());
   // cosign's deprecated flags: accepted, with cosign's warning (cobra MarkDeprecated).
   const deprecatedHelp: Record<string, string> = {
     certificateChain: 'PEM chain of a CA (root last)',
@@ -146,7 +148,7 @@ function registerCreate(tr: Command): void {
     };
     if (flags.withDefaultServices) {
       const { trustedRootJson } = await import('../../client/verify/trust.ts');
-      const base = await trustedRootJson({});
+      const base = await trustedRootJson(requestTimeout(flags));
       inputs.base = { json: base.json, keep };
       process.stderr.write(`Starting from the trusted root of ${base.from}\n`);
     } else if (Object.values(keep).includes(false)) {
@@ -180,6 +182,7 @@ type CreateFlags = {
   defaultCtfe?: boolean;
   defaultTsa?: boolean;
   defaultRekor?: boolean;
+  timeout: string;
 } & DeprecatedTrustFlags;
 
 async function output(text: string, out: string | undefined, what: string): Promise<void> {

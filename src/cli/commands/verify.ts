@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { addVerifyFlags, verifyFlagsFrom, type VerifyCliFlags } from '../trust-flags.ts';
 import { addBool } from '../options.ts';
-import { REQUEST_TIMEOUT_HELP } from '../flags.ts';
 import {
   addRegistryFlags,
   collectAnnotation,
@@ -48,7 +47,6 @@ export function addImageVerifyFlags(cmd: Command): Command {
       '--local-image [dir]',
       'verify an image saved as an OCI image layout in this folder (or the image argument)',
     )
-    .option('-t, --timeout <duration>', REQUEST_TIMEOUT_HELP, '30')
     .option(
       '--policy <file>',
       'decide by ClusterImagePolicy files instead of identity flags (repeatable; CUE and Rego are refused: conditions are CEL)',

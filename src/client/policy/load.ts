@@ -28,6 +28,8 @@ export interface LoadPolicyOptions {
   defaultTrust?: AuthorityTrust;
   /** Folder for TUF caches of `TrustRoot` documents with `remote`. */
   tufCacheDir?: string;
+  /** Each request's deadline for those TUF repositories, in milliseconds. */
+  timeoutMs?: number;
 }
 
 interface Document {
@@ -268,6 +270,7 @@ async function resolveTrustRoot(
       rootFile,
       cacheDir: opts.tufCacheDir,
       warn: () => {},
+      timeoutMs: opts.timeoutMs,
     });
   } catch (e) {
     throw invalid(

@@ -15,17 +15,22 @@ export async function defaultTrust(flags: VerifyFlags): Promise<AuthorityTrust |
 }
 
 export async function loadPolicySet(paths: string[], flags: VerifyFlags): Promise<Policy[]> {
-  return policiesWithTrust(paths, await defaultTrust(flags));
+  return policiesWithTrust(paths, await defaultTrust(flags), flags.http?.timeoutMs);
 }
 
-/** The policy files, with `trust` for authorities that name no trust root. */
+/**
+ * The policy files, with `trust` for authorities that name no trust root; `timeoutMs` bounds
+ * each request for a TrustRoot's remote TUF repository.
+ */
 export function policiesWithTrust(
   paths: string[],
   trust: AuthorityTrust | undefined,
+  timeoutMs?: number,
 ): Promise<Policy[]> {
   return loadPolicies(paths, {
     ...(trust ? { defaultTrust: trust } : {}),
     tufCacheDir: tufCacheDir(),
+    timeoutMs,
   });
 }
 

@@ -256,7 +256,11 @@ async function loadSigningConfig(
   if (o.useDefaultSigningConfig && !explicit && (o.key === undefined || o.tlogUpload !== false)) {
     const { defaultSigningConfigJson } = await import('../verify/trust.ts');
     return parseSigningConfig(
-      await defaultSigningConfigJson({ env: o.env ?? process.env, offline: o.offline }),
+      await defaultSigningConfigJson({
+        env: o.env ?? process.env,
+        offline: o.offline,
+        timeoutMs: o.http?.timeoutMs,
+      }),
     );
   }
   return undefined;

@@ -23,6 +23,7 @@ import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
 import type { TrustOverrideFiles } from './trust.ts';
 import type { Artifact, SignerPolicy, VerificationResult, VerifyOptions } from './verifier.ts';
+import type { HttpOptions } from '../../services/http/outbound.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 // The bundle, X.509 and crypto modules are loaded when a verification runs, not when
@@ -66,6 +67,8 @@ export interface VerifyFlags {
   rfc3161Timestamp?: string;
   /** How the bundle was named by the user (`--bundle` or the positional `bundle`). */
   bundleLabel?: string;
+  /** Each request's options (`--timeout`): the TUF refresh, the signing config, the log search. */
+  http?: HttpOptions;
 }
 
 /** Bundles, trusted roots and keys are small; a huge file is a mistake or an attack. */
@@ -172,7 +175,7 @@ export async function parseBundleText(text: string, name: string, field?: string
  * SIGSTORE_* overrides applied (client/verify/trust.ts).
  */
 export async function loadTrustedRoot(
-  flags: Pick<VerifyFlags, 'trustedRoot' | 'server' | 'tufRoot' | 'offline'>,
+  flags: Pick<VerifyFlags, 'trustedRoot' | 'server' | 'tufRoot' | 'offline' | 'http'>,
   env: NodeJS.ProcessEnv = process.env,
   overrides?: TrustOverrideFiles,
 ): Promise<TrustedRoot> {
@@ -183,6 +186,7 @@ export async function loadTrustedRoot(
     tufRoot: flags.tufRoot,
     offline: flags.offline,
     env,
+    timeoutMs: flags.http?.timeoutMs,
     ...(overrides ? { overrides } : {}),
   });
 }
@@ -669,7 +673,7 @@ async function logUrls(root: TrustedRoot, flags: VerifyFlags): Promise<string[]>
   if (flags.server !== undefined) {
     const { fetchSigningConfigJson } = await import('../http/trust.ts');
     const { parseSigningConfig } = await import('../../bundle/signing-config.ts');
-    const config = parseSigningConfig(await fetchSigningConfigJson(flags.server));
+    const config = parseSigningConfig(await fetchSigningConfigJson(flags.server, flags.http));
     for (const t of config.rekorTlogUrls) if (t.majorApiVersion === 1) urls.push(t.url);
   }
   for (const t of root.tlogs) if (t.baseUrl !== '') urls.push(t.baseUrl);
@@ -698,7 +702,7 @@ export async function loggedEntry(
   const missed: string[] = [];
   for (const url of urls)
     try {
-      return await findLogEntry(url, d.parts, d.key, d.verifierPem);
+      return await findLogEntry(url, d.parts, d.key, d.verifierPem, flags.http);
     } catch (e) {
       if (!(e instanceof SignetError) || (e.kind !== 'not-found' && e.kind !== 'unavailable'))
         throw e;

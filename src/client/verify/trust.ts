@@ -38,6 +38,8 @@ export interface TrustOptions {
   names?: InputNames<TrustInput>;
   /** Files replacing parts of the trusted root (default: cosign's SIGSTORE_* variables in env). */
   overrides?: TrustOverrideFiles;
+  /** Each TUF request's deadline in milliseconds (default: the TUF client's). */
+  timeoutMs?: number;
 }
 
 export type TrustInput = 'trustedRoot' | 'server' | 'tufRoot';
@@ -104,6 +106,8 @@ export async function initializeRepository(o: {
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
   warn?: (m: string) => void;
+  /** Each request's deadline in milliseconds (`--timeout`): the root URL and the TUF refresh. */
+  timeoutMs?: number;
 }): Promise<DefaultRepository & { trustedRootText: string }> {
   const env = o.env ?? process.env;
   const cacheDir = o.cacheDir ?? tufCacheDir(env);
@@ -114,7 +118,7 @@ export async function initializeRepository(o: {
     throw invalid('--root-checksum', 'goes with --root');
   let rootFile: string;
   if (o.root !== undefined) {
-    const bytes = await readRoot(o.root, o.rootChecksum, o.warn);
+    const bytes = await readRoot(o.root, o.rootChecksum, o.warn, o.timeoutMs);
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     rootFile = path.join(cacheDir, 'initialized-root.json');
     const { fetchTrust } = await import('../tuf/index.ts');
@@ -128,6 +132,7 @@ export async function initializeRepository(o: {
         rootLabel: o.root,
         cacheDir,
         ...(o.warn ? { warn: o.warn } : {}),
+        timeoutMs: o.timeoutMs,
       });
       fs.renameSync(tmp, rootFile);
       writeRecord(cacheDir, { mirror, rootFile });
@@ -145,6 +150,7 @@ export async function initializeRepository(o: {
     rootFile,
     cacheDir,
     ...(o.warn ? { warn: o.warn } : {}),
+    timeoutMs: o.timeoutMs,
   });
   fs.rmSync(path.join(cacheDir, INITIALIZED), { force: true });
   return { mirror, rootFile, trustedRootText: trust.trustedRootText };
@@ -158,6 +164,7 @@ async function readRoot(
   root: string,
   checksum: string | undefined,
   warn: ((m: string) => void) | undefined,
+  timeoutMs: number | undefined,
 ): Promise<Uint8Array> {
   const want = checksum === undefined ? undefined : parseChecksum(checksum);
   let bytes: Uint8Array;
@@ -171,7 +178,7 @@ async function readRoot(
       // tuf-js's and go-tuf's limit for a root of unknown length
       const res = await send(
         { service: 'the root URL', method: 'GET', url: root, maxBytes: 512_000 },
-        { retries: 0 },
+        { retries: 0, timeoutMs },
       );
       bytes = res.body;
     } catch (e) {
@@ -243,10 +250,11 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
       names: { rootFile: n.tufRoot },
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
       ...(o.offline ? { offline: true } : {}),
+      timeoutMs: o.timeoutMs,
     });
     return { json: t.trustedRoot, from: `${server}/tuf` };
   }
-  const t = await fromDefaultRepository(env, o.offline === true);
+  const t = await fromDefaultRepository(env, o.offline === true, o.timeoutMs);
   return { json: t.trustedRoot, from: t.from };
 }
 
@@ -254,8 +262,10 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
 export async function defaultSigningConfigJson(o: {
   env?: NodeJS.ProcessEnv;
   offline?: boolean | undefined;
+  /** Each TUF request's deadline in milliseconds (default: the TUF client's). */
+  timeoutMs?: number;
 }): Promise<unknown> {
-  const t = await fromDefaultRepository(o.env ?? process.env, o.offline === true);
+  const t = await fromDefaultRepository(o.env ?? process.env, o.offline === true, o.timeoutMs);
   if (t.signingConfig === undefined)
     throw new SignetError(
       'not-found',
@@ -268,6 +278,7 @@ export async function defaultSigningConfigJson(o: {
 async function fromDefaultRepository(
   env: NodeJS.ProcessEnv,
   offline: boolean,
+  timeoutMs: number | undefined,
 ): Promise<{ trustedRoot: unknown; signingConfig: unknown; from: string }> {
   const cacheDir = tufCacheDir(env);
   const repo = defaultRepository(env, cacheDir);
@@ -280,6 +291,7 @@ async function fromDefaultRepository(
       // The cache fallback is expected here (laptops go offline); it is not worth a warning.
       warn: () => {},
       ...(offline ? { offline: true } : {}),
+      timeoutMs,
     });
     return { trustedRoot: t.trustedRoot, signingConfig: t.signingConfig, from: repo.mirror };
   } catch (e) {
