@@ -433,7 +433,8 @@ class OfflineRequested extends Error {
 function isNetworkError(e: unknown): boolean {
   if (e instanceof OfflineRequested) return true;
   // The repository not reached, or an answer cut off or too large (fetcher.ts, client/http).
-  if (e instanceof SignetError) return e.code === 'SERVICE_UNREACHABLE';
+  if (e instanceof SignetError)
+    return e.code === 'SERVICE_UNREACHABLE' || e.code === 'DEADLINE_EXCEEDED';
   // tuf-js's DownloadError family: HTTP error answers (fetcher.ts), wrong lengths.
   for (let p = e as object | null; p; p = Object.getPrototypeOf(p) as object | null)
     if (p.constructor?.name === 'DownloadError') return true;

@@ -209,6 +209,8 @@ function finish(req: HttpRequest, res: HttpResponse): HttpResponse {
 
 async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
   let timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  /** The operation's deadline, not the request's own timeout, bounds this request. */
+  let byDeadline = false;
   if (opts.deadline !== undefined) {
     const left = opts.deadline - Date.now();
     if (left <= 0)
@@ -217,6 +219,7 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
         'DEADLINE_EXCEEDED',
         `${req.service} at ${req.url}: not asked, the operation's time is up`,
       );
+    byDeadline = left <= timeoutMs;
     timeoutMs = Math.min(timeoutMs, left);
   }
   const headers: Record<string, string> = { ...opts.headers, ...req.headers };
@@ -242,7 +245,7 @@ async function sendOnce(req: HttpRequest, opts: HttpOptions): Promise<HttpRespon
       settled = true;
       clearTimeout(timer);
       request.destroy();
-      reject(e instanceof SignetError ? e : unreachable(req, e, timeoutMs));
+      reject(e instanceof SignetError ? e : unreachable(req, e, timeoutMs, byDeadline));
     };
     // A whole-request deadline: connecting, sending, and reading the answer to its end.
     const timer = setTimeout(
@@ -421,18 +424,22 @@ function unreachable(
   req: Pick<HttpRequest, 'service' | 'url'>,
   e: unknown,
   timeoutMs: number,
+  byDeadline = false,
 ): SignetError {
   const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
-  const why =
-    err.name === 'TimeoutError' || err.name === 'AbortError'
-      ? `no answer within ${timeoutMs / 1000} s`
-      : (err.cause?.code ?? err.code) !== undefined
-        ? // The URL is in the message already: the reason names only the server.
-          describeSystemError(err.cause?.code !== undefined ? err.cause : err, originOf(req.url))
-        : (err.cause?.message ?? err.message);
+  const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
+  const why = timedOut
+    ? `no answer within ${timeoutMs / 1000} s`
+    : (err.cause?.code ?? err.code) !== undefined
+      ? // The URL is in the message already: the reason names only the server.
+        describeSystemError(err.cause?.code !== undefined ? err.cause : err, originOf(req.url))
+      : (err.cause?.message ?? err.message);
+  // Out of the operation's time: said by the code, as the caller's own deadline timer would.
+  // Timers start from the event loop's cached clock, so this one may fire a few ms before
+  // Date.now() reaches the deadline, and the caller cannot tell by the clock.
   return new SignetError(
     'unavailable',
-    'SERVICE_UNREACHABLE',
+    timedOut && byDeadline ? 'DEADLINE_EXCEEDED' : 'SERVICE_UNREACHABLE',
     `cannot reach ${req.service} at ${req.url}: ${why}`,
     { cause: e },
   );

@@ -117,7 +117,21 @@ test('unreachable service and timeouts name the service and the URL', async () =
   handler = () => {}; // never answers
   await assert.rejects(
     createEntryV2(base, {}, { timeoutMs: 200 }),
-    /cannot reach the transparency log \(Rekor v2\) at .*\/api\/v2\/log\/entries: no answer within 0.2 s/,
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.code === 'SERVICE_UNREACHABLE' &&
+      /cannot reach the transparency log \(Rekor v2\) at .*\/api\/v2\/log\/entries: no answer within 0.2 s/.test(
+        e.message,
+      ),
+  );
+  // Cut off by the operation's deadline rather than its own timeout: the code says so, since
+  // the request's timer may fire before the caller's clock reaches the deadline.
+  await assert.rejects(
+    createEntryV2(base, {}, { timeoutMs: 5000, deadline: Date.now() + 200 }),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.code === 'DEADLINE_EXCEEDED' &&
+      /\/api\/v2\/log\/entries: no answer within 0\.\d+ s/.test(e.message),
   );
 });
 

@@ -622,6 +622,29 @@ test('an evaluation that does not finish in time is a warning in warn mode', opt
 });
 
 test(
+  'a registry request the deadline cut off is reported as out of time, whatever the clock says',
+  opts,
+  async () => {
+    // A request's timer counts from the event loop's cached clock and may fire a few ms before
+    // Date.now() reaches the review's end; here its deadline is moved 300 ms early so that this
+    // always happens, against the same hanging registry.
+    const real = registryEvidence(controller.policies, { http: { timeoutMs: 5000 } });
+    const early = new AdmissionController({
+      policies: controller.policies,
+      images: {
+        resolve: (ref, deadline) => real.resolve(ref, deadline - 300),
+        gather: (ref, digestName, deadline) => real.gather(ref, digestName, deadline - 300),
+      },
+    });
+    const r = (await early.review(review('Pod', pod(`${hangHost}/warn/app:v1`)), 1000))
+      .response as { allowed: boolean; warnings?: string[] };
+    assert.equal(r.allowed, true, JSON.stringify(r));
+    assert.equal(r.warnings?.length, 1);
+    assert.match(r.warnings[0]!, /\/warn\/app:v1: verification did not finish within 1000 ms \(/);
+  },
+);
+
+test(
   'policy verify --timeout bounds the registry: enforce denies, warn admits with a warning',
   opts,
   async () => {
