@@ -56,7 +56,7 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
     return;
   }
   const { predicateTypeOf } = await import('../client/sign/predicate.ts');
-  const { readDocumentBytes } = await import('../client/verify/setup.ts');
+  const { readDocumentBytes } = await import('../client/file-or-url.ts');
   const attest = await import('../client/git/attest.ts');
   const predicateType = predicateTypeOf(o.type);
   const file = readDocumentBytes(o.file, '--filepath');

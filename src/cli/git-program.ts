@@ -364,7 +364,7 @@ async function gitsignServices(io: Io, cfg: Map<string, string>) {
       `${provider.name}: "${provider.value}" is not a token provider Signet has (${TOKEN_PROVIDERS.join(', ')})`,
     );
   const secret = get('clientSecretFile', 'OIDC_CLIENT_SECRET_FILE');
-  const { readDocument } = secret ? await import('../client/verify/setup.ts') : {};
+  const { readDocument } = secret ? await import('../client/file-or-url.ts') : {};
   return {
     caUrl: url('fulcio', 'FULCIO_URL'),
     rekorUrl: url('rekor', 'REKOR_URL'),

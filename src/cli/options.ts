@@ -102,18 +102,19 @@ export function serverFrom(
 }
 
 /**
- * cosign's key references that are not files (a KMS, a Vault, a Kubernetes secret, an
- * environment variable, a PKCS#11 token): Signet signs and verifies with key files, so such a
- * `--key` is refused with the reason rather than looked for as a file of that name.
+ * cosign's key references that hold no key themselves (a KMS, a Vault, a Kubernetes secret, a
+ * PKCS#11 token, a GitLab variable): Signet signs and verifies with keys it can read (a file,
+ * an http(s) URL, `env://VAR`: client/file-or-url.ts), so such a `--key` is refused with the
+ * reason rather than looked for as a file of that name.
  */
 export function refuseKeyReference(key: string | undefined, flag = '--key'): void {
   const scheme =
     key === undefined
       ? undefined
-      : /^(awskms|gcpkms|azurekms|hashivault|k8s|env|pkcs11|gitlab):\/\//i.exec(key)?.[1];
+      : /^(awskms|gcpkms|azurekms|hashivault|k8s|pkcs11|gitlab):\/\//i.exec(key)?.[1];
   if (scheme === undefined) return;
   throw invalid(
     flag,
-    `${key} is a ${scheme}:// key reference (cosign's KMS, Vault, Kubernetes, environment and PKCS#11 keys); Signet takes key files only: export the key to a PEM file (for verifying, its public key), or sign keyless`,
+    `${key} is a ${scheme}:// key reference (cosign's KMS, Vault, Kubernetes, PKCS#11 and GitLab keys); Signet takes a key file, an http(s) URL or env://VAR: export the key to a PEM file (for verifying, its public key), or sign keyless`,
   );
 }

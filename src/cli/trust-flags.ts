@@ -41,14 +41,17 @@ export interface VerifyCliFlags extends VerifyFlags {
 export function addVerifyFlags(cmd: Command): Command {
   cmd.option('--bundle <file>', 'the Sigstore bundle to verify');
   addIdentityFlags(cmd);
-  cmd.option('--key <file>', 'verify with this public key (PEM) instead of a certificate identity');
+  cmd.option(
+    '--key <file|url>',
+    'verify with this public key (PEM: a file, an http(s) URL or env://VAR) instead of a certificate identity',
+  );
   addTrustFlags(cmd);
   cmd
     .addOption(timeoutOption())
-    .option('--signature <file|base64>', 'a detached signature (with --certificate or --key)')
-    .option('--certificate <file>', 'the signing certificate (PEM) of a detached --signature')
+    .option('--signature <file|url|base64>', 'a detached signature (with --certificate or --key)')
+    .option('--certificate <file|url>', 'the signing certificate (PEM) of a detached --signature')
     .option(
-      '--certificate-chain <file>',
+      '--certificate-chain <file|url>',
       'the CA certificates (PEM) between --certificate and the trusted root',
     )
     .addOption(intOption('max-workers', 'cosign compatibility: workers for parallel checks', 10))
@@ -57,7 +60,7 @@ export function addVerifyFlags(cmd: Command): Command {
     .option('--ca-intermediates <file>', 'use --trusted-root instead')
     .option('--sct <file>', 'ignored: the SCT is embedded in the certificate')
     .option(
-      '--rfc3161-timestamp <file>',
+      '--rfc3161-timestamp <file|url>',
       'an RFC 3161 timestamp (DER) over a detached --signature (a bundle carries its own)',
     )
     .option('--timestamp-certificate-chain <file>', 'use --trusted-root instead')

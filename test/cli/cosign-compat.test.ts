@@ -297,8 +297,9 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
     1,
     /^error: --slot: hardware security keys are not supported/,
   );
-  // cosign's KMS and other key references: refused by name, not looked for as files
-  for (const key of ['awskms://localhost/alias/x', 'hashivault://k', 'env://MYKEY'])
+  // cosign's KMS and other key references: refused by name, not looked for as files (env://
+  // is read: test/cli/file-or-url.test.ts)
+  for (const key of ['awskms://localhost/alias/x', 'hashivault://k', 'gitlab://group/project'])
     for (const cmd of [
       ['sign-blob', '--key', key, '--bundle', path.join(tmp, 'x.json'), artifact],
       ['verify-blob', '--key', key, '--bundle', happy, artifact],
@@ -307,7 +308,7 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
         run(cmd),
         1,
         new RegExp(
-          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes key files only`,
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
         ),
       );
   // -y and --use-signing-config are accepted quietly, as cosign does

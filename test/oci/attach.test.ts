@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { imageTestbed } from '../helpers/image-testbed.ts';
 import { oneError } from '../interop/sign-helpers.ts';
@@ -296,6 +298,40 @@ test(
     const d = await run([...byKey, '--signature', 'twin.sig', '--payload', 'twin.json', twin.ref]);
     assert.equal(d.status, 0, d.stderr);
     assert.equal((JSON.parse(d.stdout) as { valid: number }).valid, 1);
+    // cosign reads --key, --signature and --payload from URLs and env:// too.
+    const web = http.createServer((req, res) => {
+      const file = path.join(dir, path.basename(req.url ?? ''));
+      if (!fs.existsSync(file)) res.writeHead(404).end();
+      else res.end(fs.readFileSync(file));
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+      const fromUrls = [
+        'verify',
+        '--key',
+        `${at}/ext.pub`,
+        '--insecure-ignore-tlog',
+        '--signature',
+        `${at}/twin.sig`,
+      ];
+      const u = await run([...fromUrls, '--payload', `${at}/twin.json`, twin.ref]);
+      assert.equal(u.status, 0, u.stderr);
+      assert.equal((JSON.parse(u.stdout) as { valid: number }).valid, 1);
+      const e = await run([...fromUrls, '--payload', 'env://TWIN_PAYLOAD', twin.ref], {
+        TWIN_PAYLOAD: tg.stdout,
+      });
+      assert.equal(e.status, 0, e.stderr);
+      const gone = await run([...fromUrls, '--payload', `${at}/missing.json`, twin.ref]);
+      assert.equal(gone.status, 1, gone.stderr);
+      assert.match(
+        oneError(gone.stderr),
+        /^error: --payload: http:\/\/127\.0\.0\.1:\d+\/missing\.json answered HTTP 404$/,
+      );
+    } finally {
+      web.closeAllConnections();
+      web.close();
+    }
     // without --insecure-ignore-tlog its log entry is looked for; none is found: one line that
     // names the image, as every image failure does
     const unlogged = await run([

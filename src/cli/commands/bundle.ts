@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { printable } from '../../core/encoding/printable.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
+import { refuseKeyReference } from '../options.ts';
 
 /**
  * cosign's `bundle` commands: inspect (what a bundle says), upgrade (v0.1/v0.2 and cosign's
@@ -41,7 +42,7 @@ export function registerBundle(program: Command): void {
     .option('--out <file>', 'write the upgraded bundle here (default: stdout)')
     .addOption(timeoutOption())
     .action(async (file: string, o: { rekorUrl: string; out?: string; timeout: string }) => {
-      const { readDocument } = await import('../../client/verify/setup.ts');
+      const { readDocument } = await import('../../client/file-or-url.ts');
       const { parseJsonText } = await import('../../core/json.ts');
       const { upgradeBundle } = await import('../../bundle/assemble.ts');
       const { entryByIndexV1 } = await import('../../client/http/rekor-v1.ts');
@@ -72,7 +73,10 @@ export function registerBundle(program: Command): void {
       'the signature (base64), as sign-blob --output-signature writes it',
     )
     .option('--certificate <file>', 'the signing certificate (PEM)')
-    .option('--key <file>', 'the public key (PEM) of a keyed signature')
+    .option(
+      '--key <file|url>',
+      'the public key (PEM) of a keyed signature: a file, an http(s) URL or env://VAR',
+    )
     .option('--rfc3161-timestamp <file>', 'an RFC 3161 timestamp (DER) over the signature')
     .option('--rekor-url <url>', 'the log to fetch the entry from', 'https://rekor.sigstore.dev')
     .option('--ignore-tlog', 'make a bundle without a log entry')
@@ -108,7 +112,15 @@ export function registerBundle(program: Command): void {
         );
         const certificatePem =
           o.certificate !== undefined ? readText(o.certificate, '--certificate') : undefined;
-        const keyPem = o.key !== undefined ? readText(o.key, '--key') : undefined;
+        // --key as cosign's bundle create reads it: a file, an http(s) URL or env://VAR.
+        refuseKeyReference(o.key);
+        const { loadTextFileOrUrl } = await import('../../client/file-or-url.ts');
+        const keyPem =
+          o.key !== undefined
+            ? await loadTextFileOrUrl(o.key, '--key', {
+                readFile: (file) => readFileBytes(file, '--key'),
+              })
+            : undefined;
         let key;
         try {
           key = createPublicKey((certificatePem ?? keyPem)!);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeSystemError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
+import { refuseKeyReference } from '../options.ts';
 
 /** Write a file all or nothing, with an error naming the flag and the file. */
 async function writeFile(file: string, data: string, flag: string, mode?: number): Promise<void> {
@@ -24,8 +25,8 @@ export function registerKeysAndTrust(program: Command): void {
     .command('public-key')
     .description('print the public key (PEM) of a private key (cosign.key or PEM)')
     .requiredOption(
-      '--key <file>',
-      'the private key (encrypted with COSIGN_PASSWORD, or plain PEM)',
+      '--key <file|url>',
+      'the private key (encrypted with COSIGN_PASSWORD, or plain PEM): a file, an http(s) URL or env://VAR',
     )
     .option('--outfile <file>', 'write it to this file instead of stdout')
     .addOption(timeoutOption())
@@ -33,11 +34,17 @@ export function registerKeysAndTrust(program: Command): void {
       const { createPublicKey } = process.getBuiltinModule('node:crypto');
       const { readPrivateKey, publicKeyPem, readPassphrase } =
         await import('../../client/keys/index.ts');
-      const { readText } = await import('../../client/sign/setup.ts');
+      const { readFileBytes } = await import('../../client/sign/setup.ts');
+      const { displayName, loadTextFileOrUrl } = await import('../../client/file-or-url.ts');
+      refuseKeyReference(flags.key);
+      // A file, an http(s) URL or env://VAR, as cosign's public-key reads --key.
+      const text = await loadTextFileOrUrl(flags.key, '--key', {
+        readFile: (file) => readFileBytes(file, '--key'),
+      });
       const key = await readPrivateKey(
-        readText(flags.key, '--key'),
+        text,
         () => readPassphrase({ piped: true }),
-        flags.key,
+        displayName(flags.key),
       );
       const pem = publicKeyPem(createPublicKey(key));
       if (flags.outfile === undefined) process.stdout.write(pem);
@@ -92,7 +99,10 @@ export function registerKeysAndTrust(program: Command): void {
       'set the default TUF repository that verification and signing use (default: the Sigstore public-good one)',
     )
     .option('--mirror <url>', 'the TUF repository', 'https://tuf-repo-cdn.sigstore.dev')
-    .option('--root <file|url>', "the repository's root.json to trust it with (a file or URL)")
+    .option(
+      '--root <file|url>',
+      "the repository's root.json to trust it with (a file, an http(s) URL or env://VAR)",
+    )
     .option(
       '--root-checksum <sha256>',
       'the expected checksum of --root: hex sha256, or sha256:HEX / sha512:HEX',

@@ -179,7 +179,7 @@ export function registerPolicy(program: Command): void {
     .action(async (cases: string[], flags: PolicyVerifyFlags) => {
       const format = outputFormat(flags.output);
       const p = await import('../../client/policy/index.ts');
-      const { readDocument } = await import('../../client/verify/setup.ts');
+      const { readDocument } = await import('../../client/file-or-url.ts');
       const deadline = Date.now() + parseDuration(flags.timeout ?? '3m0s', '--timeout');
       const parsed: import('../../client/policy/index.ts').RecordedCase[] = [];
       for (const file of cases) {

@@ -60,8 +60,8 @@ export function addSigningFlags(cmd: Command): Command {
   cmd
     .option('--bundle <file>', 'write the Sigstore bundle here (default: print it on stdout)')
     .option(
-      '--key <file>',
-      'sign with this private key (cosign.key, PKCS#8 or SEC1 PEM) instead of keyless',
+      '--key <file|url>',
+      'sign with this private key (cosign.key, PKCS#8 or SEC1 PEM; a file, an http(s) URL or env://VAR) instead of keyless',
     )
     .option(
       '--certificate <file>',
@@ -256,6 +256,8 @@ export async function signingOptions(f: SigningFlags): Promise<SignSetupOptions>
     if (v !== undefined) o[k] = v;
   };
   set('key', f.key);
+  // --key may be an http(s) URL or env://VAR, as in cosign (its KMS schemes are refused above).
+  if (f.key !== undefined) o.keyReferences = true;
   set('identityToken', f.identityToken);
   set('oidcIssuer', f.oidcIssuer);
   set('oidcClientId', f.oidcClientId);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
 import { bundleBeside, STDIN } from '../../client/many-files.ts';
+import { displayName, isReference } from '../../client/file-or-url.ts';
 import { verifyFilesFromFlags, verifyFromFlags } from '../../client/verify/setup.ts';
 import {
   addVerifyFlags,
@@ -32,7 +33,7 @@ export function registerVerifyBlob(program: Command): void {
       .description('verify a signed file (blob) against its Sigstore bundle')
       .argument(
         '[artifacts...]',
-        'the signed file (or give --digest); several files are each verified against FILE.sigstore.json beside them',
+        'the signed file, or its http(s) URL or env://VAR (or give --digest); several files are each verified against FILE.sigstore.json beside them',
       ),
   )
     .option('--digest <sha256:hex>', 'the artifact by its digest instead of the file')
@@ -53,6 +54,25 @@ export function registerVerifyBlob(program: Command): void {
           '--artifact-name',
           'goes with --policy: it is the name policies match (spec.blobs[].name)',
         );
+      // cosign's verify-blob reads its one artifact from an http(s) URL or env://VAR too.
+      const reference = artifacts.find(isReference);
+      if (reference !== undefined) {
+        if (artifacts.length > 1)
+          throw invalid(
+            'artifact',
+            `${displayName(reference)}: several artifacts are files, each with its bundle beside it; verify a URL or env:// artifact on its own, with --bundle`,
+          );
+        if (flags.policy)
+          throw invalid(
+            '--policy',
+            'decides about a file by its path: give the artifact as a file, not a URL or env:// value',
+          );
+        if (flags.bundle === undefined && flags.signature === undefined)
+          throw invalid(
+            '--bundle',
+            'is required when the artifact is a URL or env:// value: no bundle is beside it',
+          );
+      }
       if (artifacts.length > 1) {
         await (flags.policy
           ? verifyFilesByPolicy(artifacts, { ...flags, policy: flags.policy })

@@ -150,9 +150,10 @@ async function imageVerifier(
     import('../../client/oci/report.ts'),
     import('../../client/oci/discover.ts'),
   ]);
-  const policy = await signerPolicy(flags);
-  const annotations = parseAnnotations(flags.annotations);
   const registry = registryOptions(flags);
+  // A --key URL is fetched within --timeout too.
+  const policy = await signerPolicy(flags, registry.http ? { http: registry.http } : {});
+  const annotations = parseAnnotations(flags.annotations);
   let predicateType: string | undefined;
   if (attestations) {
     // cosign's default type is custom: an attestation of another type needs --type.
@@ -221,23 +222,37 @@ async function imageVerifier(
 
 /**
  * cosign verify's detached inputs: --signature (a file, or the base64 text), --payload (else the
- * payload `signet generate` prints), --certificate and --certificate-chain.
+ * payload `signet generate` prints), --certificate and --certificate-chain; each but the text may
+ * be an http(s) URL or env://VAR, as cosign reads them.
  */
 async function detachedParts(
   flags: ImageVerifyFlags,
   image: string,
   trust: { policy: SignerPolicy; trustedRoot: TrustedRoot; registry: RegistryOptions },
 ): Promise<DetachedSignature> {
-  const { readNamedFile: file } = await import('../../client/sign/setup.ts');
+  const { readFileBytes } = await import('../../client/sign/setup.ts');
+  const { displayName, isReference, loadFileOrUrl } = await import('../../client/file-or-url.ts');
   const fs = process.getBuiltinModule('node:fs');
+  const http = trust.registry.http;
+  const file = async (value: string | undefined, flag: string) =>
+    value === undefined
+      ? undefined
+      : {
+          name: displayName(value),
+          bytes: await loadFileOrUrl(value, flag, {
+            readFile: (f) => readFileBytes(f, flag),
+            ...(http ? { http } : {}),
+          }),
+        };
   const sig = flags.signature!;
-  const signature = fs.existsSync(sig)
-    ? file(sig, '--signature')!
-    : { name: '(text)', bytes: new TextEncoder().encode(sig) };
+  const signature =
+    isReference(sig) || fs.existsSync(sig)
+      ? (await file(sig, '--signature'))!
+      : { name: '(text)', bytes: new TextEncoder().encode(sig) };
   const parts: DetachedSignature = { signature };
-  const payload = file(flags.payload, '--payload');
-  const certificate = file(flags.certificate, '--certificate');
-  const chain = file(flags.certificateChain, '--certificate-chain');
+  const payload = await file(flags.payload, '--payload');
+  const certificate = await file(flags.certificate, '--certificate');
+  const chain = await file(flags.certificateChain, '--certificate-chain');
   if (payload) parts.payload = payload;
   if (certificate) parts.certificate = certificate;
   if (chain) parts.chain = chain;
@@ -273,7 +288,7 @@ export function registerVerify(program: Command): void {
         'the image: registry/repository@sha256:... or :tag (several: each in turn)',
       )
       .option(
-        '--payload <file>',
+        '--payload <file|url>',
         'with --signature: the signed simple-signing payload (default: the one `signet generate` prints)',
       )
       .option('--attachment <type>', 'refused: attached SBOMs are not verified'),

@@ -140,7 +140,7 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
   if (use('filesystem') && fs.existsSync(FILESYSTEM_TOKEN_PATH)) {
     // Loaded here only: verify/setup.ts brings the verifier's trust modules, which a token
     // given on the command line (every CI signer) does not need.
-    const { readDocument } = await import('../verify/setup.ts');
+    const { readDocument } = await import('../file-or-url.ts');
     return done(readDocument(FILESYSTEM_TOKEN_PATH, 'token file'), FILESYSTEM_TOKEN_PATH);
   }
   if (provider !== undefined && provider !== 'interactive')

@@ -24,7 +24,7 @@ import { CompactRange, compactRangeAt, isPowerOfTwo } from '../../core/merkle/co
 import { requireCosignatures } from '../../core/note/cosignature.ts';
 import type { WitnessPolicy } from '../verify/tlog.ts';
 import { send } from '../../services/http/outbound.ts';
-import { readDocument } from '../verify/setup.ts';
+import { readDocument } from '../file-or-url.ts';
 import {
   alertId,
   postWebhook,

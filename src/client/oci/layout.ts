@@ -12,7 +12,7 @@ import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor } from '../../core/o
 import { MAX_BLOB_BYTES, type FetchedManifest } from './registry.ts';
 import type { ImageSource } from './source.ts';
 import { parseJsonText } from '../../core/json.ts';
-import { readDocument } from '../verify/setup.ts';
+import { readDocument } from '../file-or-url.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 const KIND = 'kind';

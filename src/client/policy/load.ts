@@ -15,7 +15,7 @@ import {
   TRUSTED_ROOT_MEDIA_TYPE_V01,
   type TrustedRoot,
 } from '../../bundle/trusted-root.ts';
-import { MAX_DOCUMENT_BYTES } from '../verify/setup.ts';
+import { MAX_DOCUMENT_BYTES } from '../file-or-url.ts';
 import { documentHeader, inDocument, parsePolicySpec, type PolicyContext } from './parse.ts';
 import type { AuthorityTrust, Policy } from './types.ts';
 import { parseJsonText } from '../../core/json.ts';

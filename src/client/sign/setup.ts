@@ -16,6 +16,7 @@ import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
 import { inputNames, type InputNames } from '../input-names.ts';
+import { displayName, loadTextFileOrUrl } from '../file-or-url.ts';
 const { createHash, X509Certificate } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -27,6 +28,11 @@ const fs = process.getBuiltinModule('node:fs');
 export interface SignSetupOptions {
   /** `--key FILE`: keyed signing. */
   key?: string;
+  /**
+   * `key` may also be an http(s) URL or `env://VAR`, as cosign's --key (client/file-or-url.ts):
+   * the CLI's choice; the library's `key` is a file.
+   */
+  keyReferences?: boolean;
   /**
    * `--key`'s passphrase may be piped on standard input when that is not a terminal (cosign's
    * way): the CLI's choice where standard input carries no artifact; never the library's.
@@ -150,7 +156,14 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
-    const text = readText(o.key!, inputNames(SIGN_FLAGS, o.names).key);
+    const keyFlag = inputNames(SIGN_FLAGS, o.names).key;
+    const text = o.keyReferences
+      ? await loadTextFileOrUrl(o.key!, keyFlag, {
+          env,
+          readFile: (file) => readFileBytes(file, keyFlag),
+          ...(o.http ? { http: o.http } : {}),
+        })
+      : readText(o.key!, keyFlag);
     // Keyed signing only: the key readers bring a cipher library keyless runs do not need.
     const [{ readPrivateKey }, { readPassphrase }] = await Promise.all([
       import('../keys/cosign-key.ts'),
@@ -159,7 +172,7 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     const key = await readPrivateKey(
       text,
       () => readPassphrase({ env, piped: o.passphraseFromStdin === true }),
-      o.key!,
+      displayName(o.key!),
     );
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);

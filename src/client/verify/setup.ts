@@ -1,4 +1,3 @@
-import type { ErrorCode } from '../../core/errors.ts';
 /**
  * The verify-side setup shared by every verify command and by library users: where trust comes
  * from (a trusted_root.json file, or a Signet server through its TUF repository), who must have
@@ -18,6 +17,17 @@ import type { Bundle } from '../../bundle/bundle.ts';
 import type { BundleParts } from '../../bundle/assemble.ts';
 import type { KeyObject } from 'node:crypto';
 import { bundleBeside, refuseOneFileFlags, refuseRepeats, STDIN } from '../many-files.ts';
+import {
+  displayName,
+  isReference,
+  loadFileOrUrl,
+  loadReference,
+  loadTextFileOrUrl,
+  readDocument,
+  referenceOf,
+  refuseReference,
+  type LoadOptions,
+} from '../file-or-url.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { IdentityPolicy, Matcher } from './policy.ts';
 import type { WitnessPolicy } from './tlog.ts';
@@ -71,70 +81,7 @@ export interface VerifyFlags {
   http?: HttpOptions;
 }
 
-/** Bundles, trusted roots and keys are small; a huge file is a mistake or an attack. */
-export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
-
-/**
- * A small document named by a flag or argument (`label`): at most 16 MiB, errors in one
- * sentence naming the file. `missing` sets the error code for a file that does not exist.
- */
-export function readDocument(
-  path: string,
-  label: string,
-  missing: ErrorCode = 'INVALID_INPUT',
-): string {
-  return Buffer.from(readDocumentBytes(path, label, missing)).toString('utf8');
-}
 const readFile = readDocument;
-
-/** readDocument's bytes, for binary documents (an RFC 3161 timestamp's DER). */
-export function readDocumentBytes(
-  path: string,
-  label: string,
-  missing: ErrorCode = 'INVALID_INPUT',
-): Uint8Array {
-  try {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile() && !st.isDirectory()) return readAtMost(fd, path, label);
-      if (st.size > MAX_DOCUMENT_BYTES)
-        throw invalid(label, `${path} is ${st.size} bytes; this file is at most 16 MiB`);
-      return fs.readFileSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (e) {
-    if (e instanceof SignetError) throw e;
-    const code: ErrorCode =
-      (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : 'INVALID_INPUT';
-    throw new SignetError(
-      code === 'INVALID_INPUT' ? 'invalid-input' : 'not-found',
-      code,
-      describeSystemError(e, path),
-      { field: label, cause: e },
-    );
-  }
-}
-
-/**
- * A pipe or device (`<(...)`, /dev/stdin, /dev/zero) has no size to check first: it is read up
- * to one byte past the limit and refused there, not read to its end.
- */
-function readAtMost(fd: number, path: string, label: string): Uint8Array {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    total += n;
-    if (total > MAX_DOCUMENT_BYTES)
-      throw invalid(label, `${path} holds more than 16 MiB; this file is at most 16 MiB`);
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * The bundle to verify. `label` is how the user named it (`--bundle`, or `bundle` for a
@@ -216,7 +163,7 @@ function matcher(
  */
 export async function signerPolicy(
   flags: VerifyFlags,
-  o: { keyFlag?: boolean } = {},
+  o: { keyFlag?: boolean; http?: LoadOptions['http'] } = {},
 ): Promise<SignerPolicy> {
   const { anchoredRegExp } = await import('./policy.ts');
   const san = matcher(
@@ -234,12 +181,13 @@ export async function signerPolicy(
   if (flags.key !== undefined) {
     if (san || issuer)
       throw invalid('--key', 'give either --key or a certificate identity and issuer, not both');
-    const text = readFile(flags.key, '--key');
+    // A file, or a URL or env:// as cosign takes a key (its KMS schemes are refused earlier).
+    const text = await loadTextFileOrUrl(flags.key, '--key', o.http ? { http: o.http } : {});
     const { parsePublicKey } = await import('../../core/crypto/keys.ts');
     try {
       return { kind: 'key', key: parsePublicKey(text, '--key') };
     } catch (e) {
-      throw invalid('--key', `${flags.key} is not a public key: ${reasonOf(e)}`, e);
+      throw invalid('--key', `${displayName(flags.key)} is not a public key: ${reasonOf(e)}`, e);
     }
   }
   if (!san)
@@ -288,12 +236,14 @@ export function parseDigest(text: string, flag: string): Artifact {
 /**
  * The artifact: a file path, or `sha256:<hex>` in its place (conformance protocol), or
  * `--digest` (`sha256:<hex>`, or bare hex with `--digestAlg`, as cosign takes it). An artifact
- * file that does not exist is NOT_FOUND (cosign's exit 11).
+ * file that does not exist is NOT_FOUND (cosign's exit 11). `urls`: an http(s) URL or
+ * `env://VAR` is read as cosign's verify-blob reads it (up to WHOLE_FILE_VERIFY_LIMIT).
  */
 export async function readArtifact(
   arg: string | undefined,
   digestFlag: string | undefined,
   digestAlg?: string,
+  o: { urls?: boolean } = {},
 ): Promise<Artifact> {
   if (arg !== undefined && digestFlag !== undefined)
     throw invalid('--digest', 'give either the artifact file or --digest, not both');
@@ -313,6 +263,15 @@ export async function readArtifact(
   if (/^sha(256|384|512):[0-9a-fA-F]+$/.test(arg) && !fs.existsSync(arg))
     return parseDigest(arg, 'artifact');
   if (arg === STDIN) return readStdinArtifact();
+  const ref = referenceOf(arg);
+  if (!o.urls) refuseReference(arg, 'artifact', 'the artifact');
+  else if (ref.kind !== 'file') {
+    const data = await loadReference(ref, 'artifact', {
+      missing: 'NOT_FOUND',
+      maxBytes: WHOLE_FILE_VERIFY_LIMIT,
+    });
+    return { kind: 'bytes', data };
+  }
   try {
     if ((fs.statSync(arg, { throwIfNoEntry: false })?.size ?? 0) <= WHOLE_FILE_VERIFY_LIMIT) {
       const b = fs.readFileSync(arg);
@@ -509,7 +468,10 @@ export async function verifyFromFlags(
   const artifact: Artifact =
     opts.checkClaims === false && artifactArg === undefined && flags.digest === undefined
       ? { kind: 'bytes', data: new Uint8Array() }
-      : await readArtifact(artifactArg, flags.digest, flags.digestAlg);
+      : await readArtifact(artifactArg, flags.digest, flags.digestAlg, {
+          // cosign's verify-blob fetches a URL artifact; verify-blob-attestation opens a file.
+          urls: opts.attestation !== true,
+        });
   const detached =
     flags.signature !== undefined
       ? await detachedParts(flags, policy, artifact, opts.attestation === true)
@@ -554,8 +516,8 @@ export function detachedNames(
     subject: 'the signature',
     chain:
       flags.certificateChain !== undefined
-        ? `--certificate-chain ${flags.certificateChain}`
-        : `--certificate ${flags.certificate ?? ''}`.trimEnd(),
+        ? `--certificate-chain ${displayName(flags.certificateChain)}`
+        : `--certificate ${displayName(flags.certificate ?? '')}`.trimEnd(),
   };
 }
 
@@ -581,11 +543,20 @@ async function detachedParts(
     throw invalid('--signature', 'give either --bundle or --signature, not both');
   const { messageHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
   const { createHash } = process.getBuiltinModule('node:crypto');
-  const sigText = fs.existsSync(flags.signature!)
-    ? readFile(flags.signature!, '--signature')
-    : flags.signature!;
+  // A file or the base64 text, as in cosign; a URL or env:// too for a signature (cosign's
+  // verify-blob), not for an attestation's envelope (its verify-blob-attestation reads a file).
+  const sig = flags.signature!;
+  if (attestation) refuseReference(sig, '--signature', "the attestation's envelope");
+  const sigText =
+    !attestation && isReference(sig)
+      ? await loadTextFileOrUrl(sig, '--signature')
+      : fs.existsSync(sig)
+        ? readFile(sig, '--signature')
+        : sig;
   const certificatePem =
-    flags.certificate !== undefined ? readFile(flags.certificate, '--certificate') : undefined;
+    flags.certificate !== undefined
+      ? await loadTextFileOrUrl(flags.certificate, '--certificate')
+      : undefined;
   const { key, verifierPem } = detachedSigner(policy, certificatePem);
   let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
   if (!attestation) {
@@ -614,7 +585,7 @@ async function detachedParts(
     certificatePem,
     chainPem:
       flags.certificateChain !== undefined
-        ? readFile(flags.certificateChain, '--certificate-chain')
+        ? await loadTextFileOrUrl(flags.certificateChain, '--certificate-chain')
         : undefined,
     publicKeyHint: policy.kind === 'key' ? '' : undefined,
     timestamps:
@@ -628,14 +599,21 @@ async function detachedParts(
   return { parts, key, verifierPem };
 }
 
-/** cosign's `--rfc3161-timestamp` file: a TimeStampResp or bare token (DER), parsed here. */
+/**
+ * cosign's `--rfc3161-timestamp` (a file, URL or env://): a TimeStampResp or bare token (DER),
+ * parsed here.
+ */
 async function readTimestampFile(file: string): Promise<Uint8Array> {
-  const der = readDocumentBytes(file, '--rfc3161-timestamp');
+  const der = await loadFileOrUrl(file, '--rfc3161-timestamp');
   const { parseTimestamp } = await import('../../core/rfc3161/token.ts');
   try {
     parseTimestamp(der);
   } catch (e) {
-    throw invalid('--rfc3161-timestamp', `${file} is not an RFC 3161 timestamp: ${reasonOf(e)}`, e);
+    throw invalid(
+      '--rfc3161-timestamp',
+      `${displayName(file)} is not an RFC 3161 timestamp: ${reasonOf(e)}`,
+      e,
+    );
   }
   return der;
 }

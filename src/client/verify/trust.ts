@@ -18,6 +18,7 @@ import { tufCacheDir } from '../tuf/index.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { inputNames, type InputNames } from '../input-names.ts';
+import { displayName } from '../file-or-url.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 /** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
@@ -99,7 +100,7 @@ function parseConfig(text: string, file: string): DefaultRepository {
  */
 export async function initializeRepository(o: {
   mirror: string;
-  /** A root.json file, or its http(s) URL (as cosign takes it). */
+  /** A root.json file, its http(s) URL, or `env://VAR` (as cosign takes it). */
   root?: string | undefined;
   /** cosign's `--root-checksum`: hex SHA-256 of the root, or `sha256:HEX` / `sha512:HEX`. */
   rootChecksum?: string | undefined;
@@ -129,7 +130,7 @@ export async function initializeRepository(o: {
       const trust = await fetchTrust({
         tufUrl: mirror,
         rootFile: tmp,
-        rootLabel: o.root,
+        rootLabel: displayName(o.root),
         cacheDir,
         ...(o.warn ? { warn: o.warn } : {}),
         timeoutMs: o.timeoutMs,
@@ -157,8 +158,8 @@ export async function initializeRepository(o: {
 }
 
 /**
- * The bytes of `--root`: a file, or an http(s) URL as cosign allows (with a warning unless a
- * checksum pins it), checked against `--root-checksum` when one is given.
+ * The bytes of `--root`: a file, an http(s) URL (with a warning unless a checksum pins it) or
+ * `env://VAR`, as cosign reads it, checked against `--root-checksum` when one is given.
  */
 async function readRoot(
   root: string,
@@ -167,35 +168,31 @@ async function readRoot(
   timeoutMs: number | undefined,
 ): Promise<Uint8Array> {
   const want = checksum === undefined ? undefined : parseChecksum(checksum);
-  let bytes: Uint8Array;
-  if (/^https?:\/\//i.test(root)) {
-    if (want === undefined)
-      (warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
-        `--root ${root} is downloaded without --root-checksum: whoever can change that download chooses what you trust`,
-      );
-    const { send } = await import('../../services/http/outbound.ts');
-    try {
-      // tuf-js's and go-tuf's limit for a root of unknown length
-      const res = await send(
-        { service: 'the root URL', method: 'GET', url: root, maxBytes: 512_000 },
-        { retries: 0, timeoutMs },
-      );
-      bytes = res.body;
-    } catch (e) {
-      throw invalid('--root', (e as Error).message, e);
-    }
-  } else {
-    try {
-      bytes = fs.readFileSync(root);
-    } catch (e) {
-      throw invalid('--root', describeSystemError(e, root), e);
-    }
-  }
+  const { loadFileOrUrl, referenceOf } = await import('../file-or-url.ts');
+  if (referenceOf(root).kind === 'url' && want === undefined)
+    (warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+      `--root ${displayName(root)} is downloaded without --root-checksum: whoever can change that download chooses what you trust`,
+    );
+  const bytes = await loadFileOrUrl(root, '--root', {
+    // tuf-js's and go-tuf's limit for a root of unknown length
+    maxBytes: 512_000,
+    http: { retries: 0, timeoutMs },
+    readFile: (file) => {
+      try {
+        return fs.readFileSync(file);
+      } catch (e) {
+        throw invalid('--root', describeSystemError(e, file), e);
+      }
+    },
+  });
   if (want !== undefined) {
     const { createHash } = process.getBuiltinModule('node:crypto');
     const got = createHash(want.alg).update(bytes).digest('hex');
     if (got !== want.hex)
-      throw invalid('--root-checksum', `${root} has ${want.alg} ${got}, not ${want.hex}`);
+      throw invalid(
+        '--root-checksum',
+        `${displayName(root)} has ${want.alg} ${got}, not ${want.hex}`,
+      );
   }
   return bytes;
 }
@@ -234,7 +231,7 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
   if (o.trustedRoot !== undefined && o.server !== undefined)
     throw invalid(n.trustedRoot, `give either ${n.trustedRoot} or ${n.server}, not both`);
   if (o.trustedRoot !== undefined) {
-    const { readDocument } = await import('./setup.ts');
+    const { readDocument } = await import('../file-or-url.ts');
     const text = readDocument(o.trustedRoot, n.trustedRoot);
     return { json: parseJsonText(text, n.trustedRoot, o.trustedRoot), from: o.trustedRoot };
   }

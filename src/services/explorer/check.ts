@@ -33,7 +33,7 @@ export interface BundleCheckAnswer {
 
 export type BundleCheck = (req: BundleCheckRequest) => Promise<BundleCheckAnswer>;
 
-/** A bundle is at most 16 MiB (client/verify/setup.ts MAX_DOCUMENT_BYTES); files sent whole up to 8 MiB. */
+/** A bundle is at most 16 MiB (client/file-or-url.ts MAX_DOCUMENT_BYTES); files sent whole up to 8 MiB. */
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 export const MAX_ARTIFACT_BYTES = 8 * 1024 * 1024;
 /** JSON request: the bundle text plus the artifact in base64, with room for the field names. */
