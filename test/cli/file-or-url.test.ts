@@ -412,6 +412,18 @@ test('a reference that cannot be read is one line naming the flag, and never pri
     1,
     /^error: --key: cannot reach the server at http:\/\/127\.0\.0\.1:\d+\/hang: no answer within 1 s$/,
   );
+  // verify-blob's URLs are read under its --timeout too: the key, and a detached signature.
+  for (const args of [
+    ['--key', `${web}/hang`, '--insecure-ignore-tlog', '--bundle', 'u.json'],
+    ['--key', 'cosign.pub', '--insecure-ignore-tlog', '--signature', `${web}/hang`],
+  ]) {
+    const r = await run(['verify-blob', ...args, '--timeout', '1s', 'a.txt']);
+    fails(
+      r,
+      1,
+      /^error: --(key|signature): cannot reach the server at http:\/\/127\.0\.0\.1:\d+\/hang: no answer within 1 s$/,
+    );
+  }
   // An answer without end is cut off at the limit, not read whole.
   fails(
     await verifyBlob(`${endless!.url}/key.pub`),

@@ -119,6 +119,7 @@ export function registerBundle(program: Command): void {
           o.key !== undefined
             ? await loadTextFileOrUrl(o.key, '--key', {
                 readFile: (file) => readFileBytes(file, '--key'),
+                http: requestTimeout(o),
               })
             : undefined;
         let key;

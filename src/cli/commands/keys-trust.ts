@@ -30,7 +30,7 @@ export function registerKeysAndTrust(program: Command): void {
     )
     .option('--outfile <file>', 'write it to this file instead of stdout')
     .addOption(timeoutOption())
-    .action(async (flags: { key: string; outfile?: string }) => {
+    .action(async (flags: { key: string; outfile?: string; timeout?: string }) => {
       const { createPublicKey } = process.getBuiltinModule('node:crypto');
       const { readPrivateKey, publicKeyPem, readPassphrase } =
         await import('../../client/keys/index.ts');
@@ -40,6 +40,7 @@ export function registerKeysAndTrust(program: Command): void {
       // A file, an http(s) URL or env://VAR, as cosign's public-key reads --key.
       const text = await loadTextFileOrUrl(flags.key, '--key', {
         readFile: (file) => readFileBytes(file, '--key'),
+        http: requestTimeout(flags),
       });
       const key = await readPrivateKey(
         text,

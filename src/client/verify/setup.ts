@@ -243,7 +243,7 @@ export async function readArtifact(
   arg: string | undefined,
   digestFlag: string | undefined,
   digestAlg?: string,
-  o: { urls?: boolean } = {},
+  o: { urls?: boolean; http?: LoadOptions['http'] } = {},
 ): Promise<Artifact> {
   if (arg !== undefined && digestFlag !== undefined)
     throw invalid('--digest', 'give either the artifact file or --digest, not both');
@@ -269,6 +269,7 @@ export async function readArtifact(
     const data = await loadReference(ref, 'artifact', {
       missing: 'NOT_FOUND',
       maxBytes: WHOLE_FILE_VERIFY_LIMIT,
+      ...(o.http ? { http: o.http } : {}),
     });
     return { kind: 'bytes', data };
   }
@@ -406,7 +407,7 @@ export async function verifyFilesFromFlags(
     `is about one artifact; with ${artifacts.length} artifacts each bundle is read from beside its file (FILE.sigstore.json)`,
   );
   refuseRepeats(artifacts, 'artifact');
-  const policy = await signerPolicy(flags);
+  const policy = await signerPolicy(flags, flags.http ? { http: flags.http } : {});
   const witnesses = await witnessPolicy(flags);
   const root = await loadTrustedRoot(flags);
   const out: FileVerification[] = [];
@@ -463,7 +464,7 @@ export async function verifyFromFlags(
           `goes with --signature (a detached signature): a bundle carries its own ${carried}; to require a signer, use the identity flags or --key`,
         );
   // Parse every input before any check, so a bad flag is reported as such.
-  const policy = await signerPolicy(flags);
+  const policy = await signerPolicy(flags, flags.http ? { http: flags.http } : {});
   // --check-claims=false verifies the envelope alone; no artifact is needed then.
   const artifact: Artifact =
     opts.checkClaims === false && artifactArg === undefined && flags.digest === undefined
@@ -471,6 +472,7 @@ export async function verifyFromFlags(
       : await readArtifact(artifactArg, flags.digest, flags.digestAlg, {
           // cosign's verify-blob fetches a URL artifact; verify-blob-attestation opens a file.
           urls: opts.attestation !== true,
+          ...(flags.http ? { http: flags.http } : {}),
         });
   const detached =
     flags.signature !== undefined
@@ -549,13 +551,13 @@ async function detachedParts(
   if (attestation) refuseReference(sig, '--signature', "the attestation's envelope");
   const sigText =
     !attestation && isReference(sig)
-      ? await loadTextFileOrUrl(sig, '--signature')
+      ? await loadTextFileOrUrl(sig, '--signature', httpOf(flags))
       : fs.existsSync(sig)
         ? readFile(sig, '--signature')
         : sig;
   const certificatePem =
     flags.certificate !== undefined
-      ? await loadTextFileOrUrl(flags.certificate, '--certificate')
+      ? await loadTextFileOrUrl(flags.certificate, '--certificate', httpOf(flags))
       : undefined;
   const { key, verifierPem } = detachedSigner(policy, certificatePem);
   let digest: { algorithm: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'; digest: Uint8Array } | undefined;
@@ -585,11 +587,13 @@ async function detachedParts(
     certificatePem,
     chainPem:
       flags.certificateChain !== undefined
-        ? await loadTextFileOrUrl(flags.certificateChain, '--certificate-chain')
+        ? await loadTextFileOrUrl(flags.certificateChain, '--certificate-chain', httpOf(flags))
         : undefined,
     publicKeyHint: policy.kind === 'key' ? '' : undefined,
     timestamps:
-      flags.rfc3161Timestamp !== undefined ? [await readTimestampFile(flags.rfc3161Timestamp)] : [],
+      flags.rfc3161Timestamp !== undefined
+        ? [await readTimestampFile(flags.rfc3161Timestamp, flags)]
+        : [],
     labels: {
       signature: '--signature',
       certificate: '--certificate',
@@ -599,12 +603,17 @@ async function detachedParts(
   return { parts, key, verifierPem };
 }
 
+/** A URL a verify flag names is fetched under the command's --timeout. */
+function httpOf(flags: Pick<VerifyFlags, 'http'>): LoadOptions {
+  return flags.http ? { http: flags.http } : {};
+}
+
 /**
  * cosign's `--rfc3161-timestamp` (a file, URL or env://): a TimeStampResp or bare token (DER),
  * parsed here.
  */
-async function readTimestampFile(file: string): Promise<Uint8Array> {
-  const der = await loadFileOrUrl(file, '--rfc3161-timestamp');
+async function readTimestampFile(file: string, flags: VerifyFlags): Promise<Uint8Array> {
+  const der = await loadFileOrUrl(file, '--rfc3161-timestamp', httpOf(flags));
   const { parseTimestamp } = await import('../../core/rfc3161/token.ts');
   try {
     parseTimestamp(der);
