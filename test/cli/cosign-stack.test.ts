@@ -7,10 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
 import { stackToken, tempStack } from '../helpers/stack.ts';
 
 const bin = path.resolve('bin/signet');
@@ -612,6 +613,62 @@ test('SIGNET_SERVER for verify, initialize, and --offline with the stack stopped
   );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error: offline: no root is pinned for/m);
+});
+
+test('bundle create hashes --artifact as it reads it: a 200 MiB artifact in constant memory', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'big.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  const size = 200 * 1024 * 1024;
+  const signer = createSign('sha256');
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  const fd = fs.openSync(path.join(dir, 'big.bin'), 'w');
+  for (let n = 0; n < size; n += chunk.length) {
+    fs.writeSync(fd, chunk);
+    signer.update(chunk);
+    hash.update(chunk);
+  }
+  fs.closeSync(fd);
+  fs.writeFileSync(path.join(dir, 'big.sig'), signer.sign(privateKey).toString('base64'));
+  fs.writeFileSync(
+    path.join(dir, 'small.sig'),
+    sign('sha256', Buffer.from('artifact for cosign flags\n'), privateKey).toString('base64'),
+  );
+  // The preload as a file: NODE_OPTIONS splits a data: URL at its spaces.
+  const preload = path.join(dir, 'peak-rss.mjs');
+  fs.writeFileSync(
+    preload,
+    decodeURIComponent(PEAK_RSS_PRELOAD.slice('data:text/javascript,'.length)),
+  );
+  const create = async (artifact: string, sig: string) => {
+    const r = await run(
+      [
+        'bundle',
+        'create',
+        '--artifact',
+        artifact,
+        '--signature',
+        sig,
+        '--key',
+        'big.pub',
+        '--ignore-tlog',
+        '--out',
+        `${artifact}.json`,
+      ],
+      { NODE_OPTIONS: `--import=${preload}` },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return peakRssKiB(r.stderr);
+  };
+  const small = await create('a.txt', 'small.sig');
+  const big = await create('big.bin', 'big.sig');
+  const b = JSON.parse(fs.readFileSync(path.join(dir, 'big.bin.json'), 'utf8')) as {
+    messageSignature: { messageDigest: { digest: string } };
+  };
+  assert.equal(b.messageSignature.messageDigest.digest, hash.digest('base64'));
+  // Read whole, the artifact alone would add 200 MiB.
+  assert.ok(big - small < 100 * 1024, `peak ${big} KiB against ${small} KiB for a small artifact`);
+  fs.rmSync(path.join(dir, 'big.bin'));
 });
 
 test('import-key-pair and public-key', async () => {

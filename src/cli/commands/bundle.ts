@@ -95,8 +95,8 @@ export function registerBundle(program: Command): void {
         out?: string;
         timeout: string;
       }) => {
-        const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
-        const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
+        const { createPublicKey } = process.getBuiltinModule('node:crypto');
+        const { readText, readFileBytes, digestFile } = await import('../../client/sign/setup.ts');
         const { assembleBundle } = await import('../../bundle/assemble.ts');
         const { messageHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');
@@ -140,9 +140,8 @@ export function registerBundle(program: Command): void {
             algorithm: ({ sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' } as const)[
               alg
             ],
-            digest: new Uint8Array(
-              createHash(alg).update(readFileBytes(o.artifact, '--artifact')).digest(),
-            ),
+            // Hashed as it is read: an artifact of any size in constant memory.
+            digest: digestFile(o.artifact, alg, '--artifact'),
           };
         }
         const timestamps = o.rfc3161Timestamp
