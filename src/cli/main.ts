@@ -4,6 +4,7 @@ import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, exitOnClosedStdout, reportError } from './errors.ts';
 import { describeSystemError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
+import { parseDuration } from './flags.ts';
 import { isEntry } from './entry.ts';
 import { signetVersion } from './version.ts';
 
@@ -16,8 +17,9 @@ export { reportError } from './errors.ts';
  */
 export async function main(given: string[]): Promise<number> {
   let argv: string[];
+  let timeout: string | undefined;
   try {
-    argv = rootFlags(given);
+    ({ rest: argv, timeout } = leadingTimeout(rootFlags(given)));
   } catch (e) {
     reportError(e);
     return exitCodeFor(e);
@@ -36,6 +38,7 @@ export async function main(given: string[]): Promise<number> {
   for (const register of await Promise.all(commandsFor(argv).map((c) => c.load())))
     register(program);
   try {
+    if (timeout !== undefined) argv = withTimeout(commandOf(program, argv), argv, timeout);
     await program.parseAsync(boolArgs(commandOf(program, argv), argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
@@ -108,6 +111,42 @@ function commandOf(program: Command, argv: string[]): Command {
     cmd = sub;
   }
   return cmd;
+}
+
+/**
+ * cosign's `-t`/`--timeout` is a flag of its root command, so it may come before the command
+ * (`cosign -t 30s verify-blob ...`): taken from there (everything before the first word that is
+ * not a flag) to be given to the command.
+ */
+function leadingTimeout(argv: string[]): { rest: string[]; timeout: string | undefined } {
+  const rest: string[] = [];
+  let timeout: string | undefined;
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--'; i++) {
+    const a = argv[i]!;
+    const inline = /^(?:--timeout=|-t=?)(.+)$/.exec(a);
+    if (inline && a !== '-t') timeout = inline[1];
+    else if (a === '-t' || a === '--timeout') {
+      timeout = argv[++i];
+      if (timeout === undefined) throw invalid('--timeout', 'needs a duration (30s, 3m0s)');
+    } else rest.push(a);
+  }
+  return { rest: [...rest, ...argv.slice(i)], timeout };
+}
+
+/**
+ * The leading --timeout given to the command that takes it (before any `--`). A command that
+ * makes no requests and has no such flag (version, env, completion) only has it checked, as
+ * cosign's accept it and have nothing to bound.
+ */
+function withTimeout(cmd: Command, argv: string[], timeout: string): string[] {
+  if (!cmd.options.some((o) => o.long === '--timeout')) {
+    parseDuration(timeout, '--timeout');
+    return argv;
+  }
+  const end = argv.indexOf('--');
+  const at = end === -1 ? argv.length : end;
+  return [...argv.slice(0, at), '--timeout', timeout, ...argv.slice(at)];
 }
 
 /** "signet bundle inspect" */

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { freePort as closedPort } from '../helpers/ports.ts';
 import os from 'node:os';
 import path from 'node:path';
@@ -397,6 +398,41 @@ test('public-good bundles verify with only the identity flags: shipped root, no 
   const f = path.join(tmp, 'tampered.json');
   fs.writeFileSync(f, JSON.stringify(tampered));
   fails(run(['verify-blob', artifact, '--bundle', f, ...id], env), 12, /signature does not verify/);
+});
+
+test("cosign's -t/--timeout before the command goes to the command; where nothing is asked it is only checked", async () => {
+  // A server that takes the connection and never answers (the kernel accepts it while the
+  // test waits on the child).
+  const hang = net.createServer(() => {});
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const server = `http://127.0.0.1:${(hang.address() as net.AddressInfo).port}`;
+  try {
+    for (const flag of [['-t', '1s'], ['--timeout=1s']]) {
+      const t0 = Date.now();
+      const r = run([
+        ...flag,
+        'verify-blob',
+        '--server',
+        server,
+        '--bundle',
+        happy,
+        ...id,
+        artifact,
+      ]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^error: .*no answer within 1 s/, flag.join(' '));
+      assert.ok(Date.now() - t0 < 8000, `${flag.join(' ')}: took ${Date.now() - t0} ms`);
+    }
+  } finally {
+    hang.close();
+  }
+  assert.equal(run(['-t', '5s', 'version']).status, 0);
+  fails(
+    run(['--timeout=abc', 'version']),
+    1,
+    /^error: --timeout: "abc" is not a positive duration/,
+  );
+  fails(run(['-t']), 1, /^error: --timeout: needs a duration/);
 });
 
 test("cosign's root flags before or after the command: --output-file and -d/--verbose", () => {
