@@ -13,9 +13,12 @@ import { parseJsonText } from '../core/json.ts';
  *   `signet restore` on it is refused with a message naming the running process.
  * - Stacks on one PostgreSQL database may share a folder (replicas, as designed): they are
  *   refused only when the folder is held by a SQLite stack or a stack on another database.
+ * - A witness (`signet witness`) owns its folder alone: it reads its state once and writes it
+ *   whole, so a second one on the folder would cosign from a state the first moves on from
+ *   (two histories under one key).
  * - An entry whose process is gone (killed with -9, machine rebooted) is stale and removed.
  */
-export type LockMode = 'sqlite' | 'postgres' | 'maintenance';
+export type LockMode = 'sqlite' | 'postgres' | 'maintenance' | 'witness';
 
 export interface LockHolder {
   pid: number;
@@ -25,7 +28,7 @@ export interface LockHolder {
   mode: LockMode;
   /** SHA-256 of the database URL (never the URL itself: it may hold a password). */
   database?: string;
-  /** What the process is: `signet up at http://...`, `signet rotate`, ... */
+  /** What the process is: `signet up`, `signet rotate`, `signet witness`, ... */
   what: string;
   since: string;
 }

@@ -11,7 +11,7 @@ import { jsonLogger } from '../logger.ts';
 import { Witness, type WitnessedLog } from './witness.ts';
 import { formatCosignerKey } from '../../core/note/cosignature.ts';
 import { describeSystemError, invalid } from '../../core/errors.ts';
-import { makeDirs } from '../data-lock.ts';
+import { acquireDataLock, makeDirs } from '../data-lock.ts';
 
 /** An add-checkpoint body is a few proof lines and a note: 64 KiB is generous. */
 const BODY_LIMIT = 64 * 1024;
@@ -44,14 +44,26 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
       e,
     );
   }
-  const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
-  const witness = new Witness({
-    name: opts.name,
-    key: ring.current().key,
-    logs: opts.logs,
-    stateFile: path.join(opts.dataDir, 'witness-state.json'),
-  });
-  const { server, url } = await bindServer(opts.port, opts.host);
+  // One witness per folder, before its key or state is read: the state is read once and
+  // written whole, so a second process would not see the first's cosignatures and could cosign
+  // a checkpoint inconsistent with them (two histories under one key).
+  const lock = acquireDataLock(opts.dataDir, { mode: 'witness', what: 'signet witness' });
+  let witness: Witness;
+  let server: http.Server;
+  let url: string;
+  try {
+    const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
+    witness = new Witness({
+      name: opts.name,
+      key: ring.current().key,
+      logs: opts.logs,
+      stateFile: path.join(opts.dataDir, 'witness-state.json'),
+    });
+    ({ server, url } = await bindServer(opts.port, opts.host));
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const app = createApp({ bodyLimit: BODY_LIMIT }, () => server as http.Server);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -86,6 +98,7 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      lock.release();
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { Witness, originHash } from '../../../src/services/witness/witness.ts';
 import { startWitness } from '../../../src/services/witness/server.ts';
@@ -155,11 +155,10 @@ test('over HTTP: add-checkpoint and the monitor retrieval GET /<origin hash>/che
   }
 });
 
-test('signet witness keeps what it cosigned through kill -9', async () => {
-  const dir = tmp();
-  const vkey = formatVerifierKey(logKey);
-  const run = () =>
-    new Promise<{ url: string; kill: () => Promise<void> }>((resolve, reject) => {
+/** `signet witness` in its own process on `dir`; resolves once it is up. */
+const runWitness = (dir: string, name = 'w.example') =>
+  new Promise<{ url: string; pid: number; kill: (signal?: NodeJS.Signals) => Promise<void> }>(
+    (resolve, reject) => {
       const p = spawn(
         process.execPath,
         [
@@ -170,28 +169,36 @@ test('signet witness keeps what it cosigned through kill -9', async () => {
           '--data',
           dir,
           '--name',
-          'w.example',
+          name,
           '--log',
-          vkey,
+          formatVerifierKey(logKey),
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /up at (http:\/\/\S+)/.exec(out);
         if (m)
           resolve({
             url: m[1]!,
-            kill: () =>
+            pid: p.pid!,
+            kill: (signal = 'SIGKILL') =>
               new Promise((r) => {
                 p.once('exit', () => r());
-                p.kill('SIGKILL');
+                p.kill(signal);
               }),
           });
       });
-      p.once('exit', (code) => reject(new Error(`witness exited ${code}`)));
-    });
+      p.once('exit', (code) => reject(new Error(`witness exited ${code}: ${err}`)));
+    },
+  );
+
+test('signet witness keeps what it cosigned through kill -9', async () => {
+  const dir = tmp();
+  const run = () => runWitness(dir);
   const first = await run();
   const ok = await fetch(`${first.url}/add-checkpoint`, {
     method: 'POST',
@@ -230,4 +237,43 @@ test('a data folder that cannot be made is refused at once, naming --data', asyn
     }),
     /^SignetError: --data: cannot use \/proc\/signet-no-such\/witness: /,
   );
+});
+
+test('a second signet witness on a data folder in use is refused, naming the one running', async () => {
+  const dir = tmp();
+  const first = await runWitness(dir);
+  try {
+    // Another name changes nothing: it would be the same key, cosigning from a stale state.
+    for (const name of ['w.example', 'w2.example']) {
+      const r = spawnSync(
+        process.execPath,
+        [
+          'src/cli/main.ts',
+          'witness',
+          '--port',
+          '0',
+          '--data',
+          dir,
+          '--name',
+          name,
+          '--log',
+          formatVerifierKey(logKey),
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^error: the data folder ${dir} is in use by signet witness \\(pid ${first.pid}, since [^)]+\\); stop it first or use another data folder\n$`,
+        ),
+      );
+    }
+  } finally {
+    await first.kill('SIGTERM');
+  }
+  // Stopped, it leaves the folder to the next one.
+  const next = await runWitness(dir);
+  await next.kill('SIGTERM');
 });
