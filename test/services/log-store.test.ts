@@ -34,13 +34,15 @@ async function refused(opts: { dataDir: string; databaseUrl?: string }): Promise
   return err;
 }
 
-async function logRows(url: string): Promise<number> {
+/** The tables of a database: a refused start must leave a wrong database as it was. */
+async function tables(url: string): Promise<string[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const r = await c.query(`SELECT to_regclass('tlog_logs') AS t`);
-    if (r.rows[0].t === null) return 0;
-    return (await c.query('SELECT name FROM tlog_logs')).rows.length;
+    const r = await c.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY tablename`,
+    );
+    return r.rows.map((x) => x.tablename);
   } finally {
     await c.end();
   }
@@ -63,7 +65,24 @@ test('a data folder whose logs are in PostgreSQL is refused without --database, 
       'nothing written',
     );
     await refused({ dataDir, databaseUrl: other.url });
-    assert.equal(await logRows(other.url), 0, 'no log row written to the other database');
+    assert.deepEqual(await tables(other.url), [], 'nothing created in the other database');
+    // The same from the command line, as an operator meets it.
+    const up = signet('up', '--port', '0', '--data', dataDir, '--database', other.url);
+    assert.equal(up.status, 1, up.stdout + up.stderr);
+    assert.match(
+      up.stderr,
+      /^error: log "ctlog" is not in the PostgreSQL database postgres:\/\/\S+, but the keys of .* Nothing was changed; /,
+    );
+    assert.deepEqual(await tables(other.url), [], 'nothing created by signet up');
+    // A new stack on that empty database makes its schema and logs there.
+    const fresh = await tempStack({ databaseUrl: other.url });
+    await fresh.close();
+    assert.deepEqual(await tables(other.url), [
+      'tlog_entries',
+      'tlog_logs',
+      'tlog_search',
+      'tlog_tiles',
+    ]);
 
     // A backup of such a folder holds keys and TUF only: restored, it is refused the same.
     const bk = path.join(tmp('signet-bk-'), 'b');
@@ -88,7 +107,7 @@ test('a data folder whose logs are in SQLite is refused with --database (also a 
     const s = await tempStack({ dataDir });
     await s.close();
     await refused({ dataDir, databaseUrl: db.url });
-    assert.equal(await logRows(db.url), 0);
+    assert.deepEqual(await tables(db.url), []);
     // A folder written by an earlier version (no record of its logs, but a stack started in
     // it: TUF metadata published) is protected the same.
     fs.rmSync(path.join(dataDir, 'logs'), { recursive: true, force: true });

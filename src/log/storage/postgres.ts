@@ -109,6 +109,14 @@ const toEntry = (row: EntryRow | undefined): StoredEntry | undefined => {
   return e;
 };
 
+/** Whether the database has the log's row (false too when it has no Signet tables at all). */
+async function holdsLog(c: pg.PoolClient, log: string): Promise<boolean> {
+  const t = await c.query<{ t: string | null }>(`SELECT to_regclass('tlog_logs')::text AS t`);
+  if (!t.rows[0]?.t) return false;
+  const r = await c.query('SELECT 1 FROM tlog_logs WHERE name = $1', [log]);
+  return r.rows.length > 0;
+}
+
 export interface PostgresOptions {
   url: string;
   log: string;
@@ -129,13 +137,17 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
 
   return {
     async init(initial, opts) {
+      const create = opts?.create ?? true;
       const c = await pool.connect();
       try {
+        // A log that must exist is looked for first, read-only: a wrong database is refused
+        // with no table created in it.
+        if (!create && !(await holdsLog(c, log))) return undefined;
         await c.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
         try {
           await c.query(SCHEMA);
           const s = initial();
-          if (opts?.create ?? true)
+          if (create)
             await c.query(
               'INSERT INTO tlog_logs (name, size, root, checkpoint) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING',
               [log, s.size, buf(s.rootHash), s.checkpoint],

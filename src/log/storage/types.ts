@@ -80,7 +80,8 @@ export interface LogStorage {
   /**
    * Create the schema if needed and the log's row with `initial` if it has none; returns the
    * stored state. Safe to call from several processes at once. With `create: false` a log the
-   * store does not hold is not created: undefined, and the log is not written.
+   * store does not hold is not created: undefined, and nothing is written (PostgreSQL: not even
+   * the schema, so a wrong database is left as it was).
    */
   init(initial: () => TreeState, opts?: { create?: boolean }): Promise<TreeState | undefined>;
   /**
