@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup as sqliteBackup, DatabaseSync } from 'node:sqlite';
-import { SignetError } from '../core/errors.ts';
+import { describeSystemError, SignetError } from '../core/errors.ts';
 import { acquireDataLock, makeDirs } from './data-lock.ts';
 
 /**
@@ -31,6 +31,29 @@ function walk(root: string, rel = ''): string[] {
   return out;
 }
 
+/**
+ * A write into the backup or the data folder that failed, as one line naming the file and why
+ * (SQLite's errors name no file, and Node's carry errno text).
+ */
+function writeFailed(what: string, file: string, e: unknown): SignetError {
+  if (e instanceof SignetError) return e;
+  return new SignetError(
+    'invalid-input',
+    'DATA_DIR',
+    `cannot write ${what}: ${describeSystemError(e, file)}`,
+    { cause: e },
+  );
+}
+
+function writing<T>(what: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw writeFailed(what, file, e);
+  }
+}
+
+/** `dir` made if need be, empty, and writable: checked before anything is copied into it. */
 function emptyTarget(dir: string, what: string): void {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
     throw new SignetError(
@@ -44,9 +67,12 @@ function emptyTarget(dir: string, what: string): void {
     throw new SignetError(
       'invalid-input',
       'DATA_DIR',
-      `cannot create ${dir}: ${(e as Error).message}`,
+      `cannot create ${what} ${dir}: ${describeSystemError(e, dir)}`,
+      { cause: e },
     );
   }
+  // An existing folder this process may not write (its mode, `chattr +i`, a read-only mount).
+  writing(`${what} ${dir}`, dir, () => fs.accessSync(dir, fs.constants.W_OK));
 }
 
 function logSizes(file: string): Array<{ name: string; size: number }> {
@@ -70,32 +96,42 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
       'NO_DATA',
       `${dataDir} is not a data folder of a stack (no keys/ in it)`,
     );
+  const what = `the backup folder ${out}`;
   emptyTarget(out, 'the backup folder');
   const report: BackupReport = { files: 0, databases: [] };
   for (const rel of walk(dataDir)) {
     const src = path.join(dataDir, rel);
     const dst = path.join(out, rel);
-    fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+    writing(what, path.dirname(dst), () =>
+      fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 }),
+    );
     if (rel.endsWith('.sqlite')) {
       const db = new DatabaseSync(src, { readOnly: true });
       try {
         // Every page in one step, so one read transaction: the copy is one instant.
         await sqliteBackup(db, dst, { rate: 2 ** 31 - 1 });
+      } catch (e) {
+        throw writeFailed(what, dst, e);
       } finally {
         db.close();
       }
-      fs.chmodSync(dst, 0o600);
+      writing(what, dst, () => fs.chmodSync(dst, 0o600));
       report.databases.push({ file: rel, logs: logSizes(dst) });
     } else {
-      fs.copyFileSync(src, dst);
-      fs.chmodSync(dst, fs.statSync(src).mode & 0o777);
+      writing(what, dst, () => {
+        fs.copyFileSync(src, dst);
+        fs.chmodSync(dst, fs.statSync(src).mode & 0o777);
+      });
     }
     report.files++;
   }
-  fs.writeFileSync(
-    path.join(out, 'backup.json'),
-    `${JSON.stringify({ createdAt: new Date().toISOString(), from: path.resolve(dataDir), ...report }, null, 2)}\n`,
-    { mode: 0o600 },
+  const manifest = path.join(out, 'backup.json');
+  writing(what, manifest, () =>
+    fs.writeFileSync(
+      manifest,
+      `${JSON.stringify({ createdAt: new Date().toISOString(), from: path.resolve(dataDir), ...report }, null, 2)}\n`,
+      { mode: 0o600 },
+    ),
   );
   return report;
 }
@@ -111,16 +147,20 @@ export function restoreDataDir(backupDir: string, dataDir: string): BackupReport
       'NOT_A_BACKUP',
       `${backupDir} is not a signet backup (no backup.json in it)`,
     );
+  const what = `the data folder ${dataDir}`;
   emptyTarget(dataDir, 'the data folder');
   const lock = acquireDataLock(dataDir, { mode: 'maintenance', what: 'signet restore' });
   const report: BackupReport = { files: 0, databases: [] };
   try {
     for (const rel of walk(backupDir)) {
       if (rel === 'backup.json') continue;
+      const src = path.join(backupDir, rel);
       const dst = path.join(dataDir, rel);
-      fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
-      fs.copyFileSync(path.join(backupDir, rel), dst);
-      fs.chmodSync(dst, fs.statSync(path.join(backupDir, rel)).mode & 0o777);
+      writing(what, dst, () => {
+        fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+        fs.copyFileSync(src, dst);
+        fs.chmodSync(dst, fs.statSync(src).mode & 0o777);
+      });
       if (rel.endsWith('.sqlite')) report.databases.push({ file: rel, logs: logSizes(dst) });
       report.files++;
     }

@@ -91,6 +91,57 @@ test('backup and restore refuse what they cannot do, in one line', () => {
   assert.match(notBackup.stderr, /is not a signet backup/);
 });
 
+/**
+ * An empty folder this process cannot write into: mode 0500, and for root (whom modes do not
+ * stop) the immutable attribute too, as `chattr +i` sets it. `undo` makes it removable again.
+ */
+function unwritableFolder(): { dir: string; undo: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ro-'));
+  fs.chmodSync(dir, 0o500);
+  if (process.getuid?.() !== 0) return { dir, undo: () => fs.chmodSync(dir, 0o700) };
+  const r = spawnSync('chattr', ['+i', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `chattr +i ${dir}: ${r.stderr}`);
+  return {
+    dir,
+    undo: () => {
+      spawnSync('chattr', ['-i', dir]);
+      fs.chmodSync(dir, 0o700);
+    },
+  };
+}
+
+test('backup and restore into a folder that cannot be written say which and why, in one line', async () => {
+  const stack = await tempStack();
+  await stack.close();
+  const ro = unwritableFolder();
+  try {
+    const denied = `permission denied for ${ro.dir}; check its owner and mode\n$`;
+    const b = run(['backup', '--data', stack.dataDir, ro.dir]);
+    assert.equal(b.status, 1, b.stderr);
+    assert.match(
+      b.stderr,
+      new RegExp(`^error: cannot write the backup folder ${ro.dir}: ${denied}`),
+    );
+    const sub = path.join(ro.dir, 'b');
+    const c = run(['backup', '--data', stack.dataDir, sub]);
+    assert.equal(c.status, 1, c.stderr);
+    assert.match(
+      c.stderr,
+      new RegExp(
+        `^error: cannot create the backup folder ${sub}: permission denied for ${sub}; check its owner and mode\n$`,
+      ),
+    );
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+    assert.equal(run(['backup', '--data', stack.dataDir, out]).status, 0);
+    const r = run(['restore', out, '--data', ro.dir]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error: cannot write the data folder ${ro.dir}: ${denied}`));
+    assert.deepEqual(fs.readdirSync(ro.dir), []);
+  } finally {
+    ro.undo();
+  }
+});
+
 test('a stack on PostgreSQL: backup and restore say its logs are not in the backup', async () => {
   const db = await freshDatabase();
   const stack = await tempStack({ databaseUrl: db.url });
