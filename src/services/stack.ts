@@ -3,6 +3,7 @@ import { invalid, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
 import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
+import { checkListenHost, listenFailed, type ListenSettings } from './http/listen-host.ts';
 import { type ErrorPage, sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
 import { jsonLogger } from './logger.ts';
@@ -41,6 +42,11 @@ export interface StackOptions {
   allowPublicTestIdentities?: boolean;
   /** One JSON line per request on the log (default on; `accessLog: false` turns it off). */
   accessLog?: boolean;
+  /**
+   * What messages call the host and the port (`--host`, `SIGNET_HOST`, `FILE: host`, ...);
+   * default `host` and `port`, their names in the config file.
+   */
+  listenSettings?: ListenSettings;
 }
 
 export interface RunningStack {
@@ -135,11 +141,14 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
+  const settings = opts.listenSettings ?? { host: 'host', port: 'port' };
+  // First: a mistyped address is named as such, not met later as a DNS error or an exposure.
+  const host = await checkListenHost(opts.host, settings.host);
   if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
-  else if (isWildcardHost(opts.host))
+  else if (isWildcardHost(host))
     throw invalid(
       'publicUrl',
-      `is required with host ${opts.host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; give --public-url with the URL clients reach it at`,
+      `is required with host ${host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; give --public-url with the URL clients reach it at`,
     );
   if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
     throw invalid(
@@ -151,18 +160,18 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const creators = [];
   const configDir = opts.configDir ?? process.cwd();
   for (const s of SERVICES) creators.push(await s.parse(opts.config?.[s.name] ?? {}, configDir));
-  if (!isLoopbackHost(opts.host)) {
+  if (!isLoopbackHost(host)) {
     const risks = exposureRisks(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (risks.length > 0 && !opts.allowPublicTestIdentities)
       throw new SignetError(
         'invalid-input',
         'EXPOSED_TEST_IDENTITIES',
-        `refusing to listen on ${opts.host} (not loopback): ${risks.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
+        `refusing to listen on ${host} (not loopback): ${risks.join('; ')}, so anyone who reaches the port could get signing certificates. ` +
           'Configure ca.issuers with the OIDC issuers to trust, listen on 127.0.0.1, or pass --insecure-public-test-identities if that is what you mean',
       );
     if (risks.length > 0)
       log.warn(
-        `WARNING: listening on ${opts.host} with the built-in provider's local-use defaults: ${risks.join('; ')}. Anyone who reaches the port can get signing certificates.`,
+        `WARNING: listening on ${host} with the built-in provider's local-use defaults: ${risks.join('; ')}. Anyone who reaches the port can get signing certificates.`,
       );
   }
   // Before anything else: an unusable data folder or one held by a running stack fails here,
@@ -177,10 +186,10 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   try {
     // Until every route is registered and the app is ready, every request gets a 503 that
     // says so (a probe or a load balancer may knock as soon as the port is open).
-    ({ server, url: boundUrl } = await bindServer(opts.port, opts.host, startingHandler));
+    ({ server, url: boundUrl } = await bindServer(opts.port, host, startingHandler));
   } catch (e) {
     lock.release();
-    throw e;
+    throw listenFailed(e, host, opts.port, settings);
   }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
   const services: Partial<StackServices> = {};

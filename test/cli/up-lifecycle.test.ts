@@ -178,6 +178,63 @@ test('--data on an impossible or unwritable path fails at once with a message', 
   }
 });
 
+test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused naming the setting and the value, before the data folder is made', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-host-'));
+  const data = path.join(dir, 'data');
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(bin, ['up', '--port', '0', '--data', data, ...args], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, ...env },
+    });
+  const notValid = (setting: string, host: string) =>
+    new RegExp(`^error: ${setting}: "${host.replace(/[.[\]]/g, '\\$&')}" is not a valid address: `);
+  const publicTest = ['--insecure-public-test-identities', '--public-url', 'http://x.example'];
+  // Not the exposure refusal (it is no address at all), with or without the flag that allows it.
+  for (const extra of [[], publicTest]) {
+    const r = run(['--host', '999.1.1.1', ...extra]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, notValid('--host', '999.1.1.1'));
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  }
+  const name = run(['--host', 'no-such-host.invalid', ...publicTest]);
+  assert.match(
+    name.stderr,
+    /^error: --host: "no-such-host\.invalid" is not a valid address: it is not an IP address, and no host of that name is found \(DNS\)/,
+  );
+  assert.match(run(['--host', '[::1'], {}).stderr, notValid('--host', '[::1'));
+  assert.match(run([], { SIGNET_HOST: '999.1.1.1' }).stderr, notValid('SIGNET_HOST', '999.1.1.1'));
+  const config = path.join(dir, 'signet.yaml');
+  fs.writeFileSync(config, 'host: 999.1.1.1\n');
+  assert.match(run(['--config', config]).stderr, notValid(`${config}: host`, '999.1.1.1'));
+  assert.ok(!fs.existsSync(data), 'nothing written for a bad address');
+  // An address, but none of this machine's (TEST-NET-1, RFC 5737): listen fails, named the same.
+  const foreign = run(['--host', '192.0.2.1', ...publicTest]);
+  assert.equal(foreign.status, 1, foreign.stderr);
+  assert.match(
+    foreign.stderr,
+    /^error: --host: 192\.0\.2\.1 is not an address of this machine; choose another host\n$/m,
+  );
+  // A port in use is the port's fault.
+  const busy = await upAndReady(['--port', '0', '--data', path.join(dir, 'busy')]);
+  try {
+    const port = /up at http:\/\/127\.0\.0\.1:(\d+)/.exec(busy.out())![1]!;
+    const taken = spawnSync(bin, ['up', '--port', port, '--data', path.join(dir, 'other')], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.match(
+      taken.stderr,
+      new RegExp(
+        `^error: --port: 127\\.0\\.0\\.1 \\(port ${port}\\) is already in use by another process`,
+      ),
+    );
+  } finally {
+    busy.child.kill('SIGTERM');
+    await busy.exited;
+  }
+});
+
 test('signet up on a non-loopback address with the test identities is refused unless the flag says so', async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-expose-'));
   // On every address the stack has no URL of its own to publish (and to name its logs by).

@@ -72,6 +72,8 @@ export function registerAdmission(program: Command): void {
     if (!flags.tlsCert) throw invalid('--tls-cert', 'is required: the webhook serves HTTPS');
     if (!flags.tlsKey) throw invalid('--tls-key', 'is required: the key of --tls-cert');
     const port = parsePort(flags.port, '--port');
+    const { checkListenHost, listenFailed } = await import('../../services/http/listen-host.ts');
+    const host = await checkListenHost(flags.host, '--host');
     const timeoutMs = seconds(flags.timeout ?? '9', '--timeout');
     const ttl = seconds(flags.cacheTtl, '--cache-ttl');
     const celMemoryMb = megabytes(flags.celMemory ?? '256', '--cel-memory');
@@ -110,10 +112,14 @@ export function registerAdmission(program: Command): void {
         cert,
         key,
         port,
-        host: flags.host,
+        host,
         log: (m) => process.stderr.write(`${m}\n`),
       });
     } catch (e) {
+      // listen() failing is the address's or the port's fault; anything else, the certificate's.
+      const syscall = (e as NodeJS.ErrnoException).syscall;
+      if (syscall === 'listen' || syscall === 'getaddrinfo')
+        throw listenFailed(e, host, port, { host: '--host', port: '--port' });
       throw invalid('--tls-cert', `cannot serve HTTPS: ${(e as Error).message}`, e);
     }
     process.stdout.write(

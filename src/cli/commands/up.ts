@@ -56,6 +56,13 @@ export function registerUp(program: Command): void {
       const configFile = flags.config ?? env.SIGNET_CONFIG;
       const file: StackConfig = configFile ? readConfigFile(configFile) : { services: {} };
       const portText = flags.port ?? env.SIGNET_PORT;
+      // Messages name the setting a bad address or a busy port came from.
+      const from = (key: 'host' | 'port', envName: string): string =>
+        flags[key] === undefined && env[envName] !== undefined
+          ? envName
+          : flags[key] === undefined && file[key] !== undefined
+            ? `${configFile}: ${key}`
+            : `--${key}`;
       const stack = await startStack({
         port:
           portText !== undefined
@@ -73,6 +80,10 @@ export function registerUp(program: Command): void {
           env.SIGNET_ACCESS_LOG !== undefined
             ? accessLogSetting(env.SIGNET_ACCESS_LOG)
             : (file.accessLog ?? true),
+        listenSettings: {
+          host: from('host', 'SIGNET_HOST'),
+          port: from('port', 'SIGNET_PORT'),
+        },
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
       process.stdout.off('error', exitOnClosedStdout);

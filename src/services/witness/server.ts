@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type http from 'node:http';
 import { bindServer, createApp } from '../http/app.ts';
+import { checkListenHost, listenFailed, type ListenSettings } from '../http/listen-host.ts';
 import { KeyRing } from '../keyring.ts';
 import type { Logger } from '../types.ts';
 import { jsonLogger } from '../logger.ts';
@@ -23,6 +24,8 @@ export interface WitnessServerOptions {
   name: string;
   logs: WitnessedLog[];
   log?: Logger;
+  /** What messages call the host and the port (default `--host`, `--port`). */
+  listenSettings?: ListenSettings;
 }
 
 export interface RunningWitness {
@@ -35,6 +38,8 @@ export interface RunningWitness {
 
 export async function startWitness(opts: WitnessServerOptions): Promise<RunningWitness> {
   const log = opts.log ?? jsonLogger();
+  const settings = opts.listenSettings ?? { host: '--host', port: '--port' };
+  const host = await checkListenHost(opts.host, settings.host);
   try {
     makeDirs(opts.dataDir); // not mkdirSync's recursive: it spins forever under /proc
   } catch (e) {
@@ -59,10 +64,15 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
       logs: opts.logs,
       stateFile: path.join(opts.dataDir, 'witness-state.json'),
     });
-    ({ server, url } = await bindServer(opts.port, opts.host));
   } catch (e) {
     lock.release();
     throw e;
+  }
+  try {
+    ({ server, url } = await bindServer(opts.port, host));
+  } catch (e) {
+    lock.release();
+    throw listenFailed(e, host, opts.port, settings);
   }
   const app = createApp({ bodyLimit: BODY_LIMIT }, () => server as http.Server);
   app.removeAllContentTypeParsers();

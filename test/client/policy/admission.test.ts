@@ -796,6 +796,36 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
       `error: --cel-memory: "${v}" is not a whole number of MB of at least 16\n`,
     );
   }
+  // A bad --host is named as such, not blamed on the certificate.
+  for (const [host, want] of [
+    ['999.1.1.1', /^error: --host: "999\.1\.1\.1" is not a valid address: /],
+    [
+      '192.0.2.1',
+      /^error: --host: 192\.0\.2\.1 is not an address of this machine; choose another host\n$/,
+    ],
+  ] as const) {
+    const h = sync(
+      bin,
+      [
+        'admission',
+        '--policy',
+        'admission.yaml',
+        '--tls-cert',
+        'tls.crt',
+        '--tls-key',
+        'tls.key',
+        '--trusted-root',
+        'trusted_root.json',
+        '--port',
+        '0',
+        '--host',
+        host,
+      ],
+      { cwd: S.dir, encoding: 'utf8' },
+    );
+    assert.equal(h.status, 1, h.stderr);
+    assert.match(h.stderr, want);
+  }
 });
 
 test(

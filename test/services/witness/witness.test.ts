@@ -277,3 +277,35 @@ test('a second signet witness on a data folder in use is refused, naming the one
   const next = await runWitness(dir);
   await next.kill('SIGTERM');
 });
+
+test('signet witness --host: a mistyped or foreign address is refused naming --host and the value', () => {
+  const dir = path.join(tmp(), 'data');
+  for (const [host, want] of [
+    ['999.1.1.1', /^error: --host: "999\.1\.1\.1" is not a valid address: [^\n]*\n$/],
+    [
+      '192.0.2.1',
+      /^error: --host: 192\.0\.2\.1 is not an address of this machine; choose another host\n$/,
+    ],
+  ] as const) {
+    const r = spawnSync(
+      process.execPath,
+      [
+        'src/cli/main.ts',
+        'witness',
+        '--port',
+        '0',
+        '--host',
+        host,
+        '--data',
+        dir,
+        '--log',
+        formatVerifierKey(logKey),
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, want);
+  }
+  // The foreign address got as far as listen(); the folder it made is free again.
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'run')), []);
+});
