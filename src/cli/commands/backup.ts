@@ -11,6 +11,9 @@ function summary(r: BackupReport): string {
 /** No SQLite log files: the stack keeps its logs in PostgreSQL, which a backup does not copy. */
 const inPostgres = (r: BackupReport): boolean => r.databases.length === 0;
 
+/** Whether the backup holds any log (SQLite files with a log in them). */
+const holdsLogs = (r: BackupReport): boolean => r.databases.some((d) => d.logs.length > 0);
+
 /** `signet backup --data DIR OUT` and `signet restore BACKUP --data DIR` (services/backup.ts). */
 export function registerBackup(program: Command): void {
   program
@@ -43,8 +46,14 @@ export function registerBackup(program: Command): void {
         `restored ${backup} into ${dataDir}: ${summary(r)}\nStart it with: signet up --data ${dataDir}${inPostgres(r) ? ' --database URL (the PostgreSQL database holding its logs, restored with pg_restore if need be)' : ''}\n`,
       );
       // The backup cannot know what was published after it was taken.
-      process.stderr.write(
-        'warning: the logs go on from the backup: if entries were made after it, their checkpoints are out, and new entries would fork the logs (with witnesses configured, signet up refuses such data)\n',
-      );
+      if (holdsLogs(r))
+        process.stderr.write(
+          'warning: the logs go on from the backup: if entries were made after it, their checkpoints are out, and new entries would fork the logs (with witnesses configured, signet up refuses such data)\n',
+        );
+      // Its logs stay in the database, where the same holds of a dump restored into it.
+      else if (inPostgres(r))
+        process.stderr.write(
+          'warning: the backup holds no logs (they are kept in PostgreSQL): start it with the database that holds them, as it is or restored from its newest dump only (an older dump lacks entries whose checkpoints are out, and new entries would fork the logs)\n',
+        );
     });
 }
