@@ -250,7 +250,11 @@ function checkUrl(u: string, field: string, meta: boolean): void {
  * A cheap stand-in for Fulcio's public-suffix "TLD+1" comparison: IP addresses and single-label
  * hosts must be equal; names must share their last two labels.
  */
-function sameRegistrableDomain(a: string, b: string): boolean {
+function sameRegistrableDomain(given: string, issuerHost: string): boolean {
+  // A URL's hostname keeps an IPv6 address in brackets ([::1]); a subject domain is written bare.
+  const bare = (h: string) => h.replace(/^\[(.*)\]$/, '$1');
+  const a = bare(given);
+  const b = bare(issuerHost);
   const ip = /^[0-9.]+$|:/;
   if (ip.test(a) || ip.test(b) || !a.includes('.') || !b.includes('.')) return a === b;
   const last2 = (h: string) => h.toLowerCase().split('.').slice(-2).join('.');

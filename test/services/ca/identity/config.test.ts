@@ -82,6 +82,25 @@ test('Fulcio-shaped YAML (and JSON) configuration parses into typed issuers', ()
   assert.equal(loadIssuerConfig(json).oidcIssuers[0]!.clientId, 'x');
 });
 
+test('an issuer on an IPv6 address takes that address as its username subject domain (signet up --host ::1)', () => {
+  const c = parseIssuerConfig({
+    'oidc-issuers': {
+      'http://[::1]:8420/oidc/username': { type: 'username', 'subject-domain': '::1' },
+      'http://[::1]:8420/oidc/uri': { type: 'uri', 'subject-domain': 'http://[::1]:9' },
+    },
+  });
+  assert.equal(Object.keys(c.oidcIssuers).length, 2);
+  assert.throws(
+    () =>
+      parseIssuerConfig({
+        'oidc-issuers': {
+          'http://[::1]:8420/oidc': { type: 'username', 'subject-domain': '::2' },
+        },
+      }),
+    /::2 must share its top-level domain \+ 1/,
+  );
+});
+
 test('configuration mistakes name the field and the problem', () => {
   const bad = (cfg: unknown, msg: RegExp) => assert.throws(() => parseIssuerConfig(cfg), msg);
   bad(
