@@ -40,7 +40,7 @@ test('a bad flag gives one clear line and exit code 1, no stack trace', () => {
     encoding: 'utf8',
   });
   assert.equal(db.status, 1);
-  assert.match(db.stderr, /^error: database: must be a postgres:\/\/ URL/);
+  assert.match(db.stderr, /^error: --database: must be a postgres:\/\/ URL/);
   const log = spawnSync(bin, ['up', '--port', '0', '--data', data], {
     encoding: 'utf8',
     env: { ...process.env, SIGNET_ACCESS_LOG: 'bogus' },

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { invalid, SignetError } from '../core/errors.ts';
+import { invalid, reasonOf, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
 import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
 import { bindServer, createApp } from './http/app.ts';
@@ -31,6 +31,21 @@ export interface StackOptions {
    * config file's (`StackConfig.dir`). Default: the working folder.
    */
   configDir?: string;
+  /**
+   * How errors name the settings, by where each came from: `configFile` (the config file as
+   * given) leads an error about a value in one of its sections (`signet.yaml: ca.keyType: ...`,
+   * as readConfigFile's own errors are led); `publicUrl` and `database` name the flag, the
+   * environment variable or the file's field that gave them (`--public-url`,
+   * `SIGNET_PUBLIC_URL`, `signet.yaml: publicUrl`), and so do `host` and `port` (a bad
+   * address, a busy port). Default: the setting's own name.
+   */
+  names?: {
+    configFile?: string;
+    publicUrl?: string;
+    database?: string;
+    host?: string;
+    port?: string;
+  };
   log?: Logger;
   /** Checks bundles dropped on the explorer (`signet up` passes the client's verifier). */
   checkBundle?: BundleCheck;
@@ -42,11 +57,6 @@ export interface StackOptions {
   allowPublicTestIdentities?: boolean;
   /** One JSON line per request on the log (default on; `accessLog: false` turns it off). */
   accessLog?: boolean;
-  /**
-   * What messages call the host and the port (`--host`, `SIGNET_HOST`, `FILE: host`, ...);
-   * default `host` and `port`, their names in the config file.
-   */
-  listenSettings?: ListenSettings;
 }
 
 export interface RunningStack {
@@ -141,10 +151,14 @@ async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
-  const settings = opts.listenSettings ?? { host: 'host', port: 'port' };
+  const settings: ListenSettings = {
+    host: opts.names?.host ?? 'host',
+    port: opts.names?.port ?? 'port',
+  };
   // First: a mistyped address is named as such, not met later as a DNS error or an exposure.
   const host = await checkListenHost(opts.host, settings.host);
-  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
+  if (opts.publicUrl !== undefined)
+    checkPublicUrl(opts.publicUrl, opts.names?.publicUrl ?? 'publicUrl');
   else if (isWildcardHost(host))
     throw invalid(
       'publicUrl',
@@ -152,14 +166,22 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     );
   if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
     throw invalid(
-      'database',
+      opts.names?.database ?? 'database',
       'must be a postgres:// URL: PostgreSQL is the one database server the logs run on (leave it out for SQLite files in the data folder)',
     );
   // Every section, and the files it names, before anything is written: a mistake in the last
   // service's section must not leave the keys and files of the ones before it behind.
   const creators = [];
   const configDir = opts.configDir ?? process.cwd();
-  for (const s of SERVICES) creators.push(await s.parse(opts.config?.[s.name] ?? {}, configDir));
+  for (const s of SERVICES) {
+    const section = opts.config?.[s.name];
+    try {
+      creators.push(await s.parse(section ?? {}, configDir));
+    } catch (e) {
+      const file = opts.names?.configFile;
+      throw section !== undefined && file !== undefined ? inConfigFile(e, file, s.name) : e;
+    }
+  }
   if (!isLoopbackHost(host)) {
     const risks = exposureRisks(opts.config?.['oidc'] ?? {}, opts.config?.['ca'] ?? {});
     if (risks.length > 0 && !opts.allowPublicTestIdentities)
@@ -287,21 +309,36 @@ async function closeAll(services: Partial<StackServices>, log: Logger): Promise<
 }
 
 /**
+ * An error about a value in the config file's section `section`, led by the file: the one
+ * place that names it for every service's parse. An error about another file the section
+ * names (the issuers file's own fields) already leads with that file, and is left as it is.
+ */
+function inConfigFile(e: unknown, file: string, section: string): unknown {
+  if (!(e instanceof SignetError) || e.field === undefined) return e;
+  if (e.field !== section && !e.field.startsWith(`${section}.`)) return e;
+  return new SignetError(e.kind, e.code, reasonOf(e), {
+    field: `${file}: ${e.field}`,
+    cause: e.cause,
+    ...(e.details ? { details: e.details } : {}),
+  });
+}
+
+/**
  * The URL the stack publishes and names its new logs by: http(s) with a host and nothing a
  * client should not see or that would not survive a path appended (credentials, a query, a
  * fragment). Errors name the setting.
  */
-function checkPublicUrl(text: string): void {
+function checkPublicUrl(text: string, field: string): void {
   let u: URL;
   try {
     u = new URL(text);
   } catch {
-    throw invalid('publicUrl', `"${text}" is not a URL (give it with its scheme: https://host)`);
+    throw invalid(field, `"${text}" is not a URL (give it with its scheme: https://host)`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw invalid('publicUrl', `"${text}" is not an http(s) URL`);
+    throw invalid(field, `"${text}" is not an http(s) URL`);
   if (u.username || u.password)
-    throw invalid('publicUrl', 'must not carry a user name or password: it is published');
+    throw invalid(field, 'must not carry a user name or password: it is published');
   if (u.search || u.hash || text.includes('?') || text.includes('#'))
-    throw invalid('publicUrl', `"${text}" must not have a query or a fragment`);
+    throw invalid(field, `"${text}" must not have a query or a fragment`);
 }

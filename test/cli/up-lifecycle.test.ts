@@ -258,7 +258,7 @@ test('signet up on a non-loopback address with the test identities is refused un
       timeout: 20_000,
     });
     assert.equal(b.status, 1, b.stderr);
-    assert.match(b.stderr, new RegExp(`^error: publicUrl: .*${re.source}`, 'm'), bad);
+    assert.match(b.stderr, new RegExp(`^error: --public-url: .*${re.source}`, 'm'), bad);
   }
   const port = await freePort();
   const exposed = [
@@ -329,7 +329,7 @@ test('signet up --config with a bad value in a later section writes nothing, say
     });
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stdout, '');
-    assert.ok(r.stderr.startsWith(`error: ${field}`), r.stderr);
+    assert.ok(r.stderr.startsWith(`error: ${cfg}: ${field}`), r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.equal(fs.existsSync(data), false, `${field}: the data folder was made`);
   }
@@ -420,6 +420,69 @@ test('relative paths in a config file are read from its folder, whatever folder 
       timeout: 30_000,
     });
     assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stderr, `error: ${line}; check the path\n`);
+    assert.equal(r.stderr, `error: ${cfg}: ${line}; check the path\n`);
   }
+});
+
+test('a bad setting is named by where it came from: the config file and its field, the flag or the environment variable', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-sources-'));
+  const data = path.join(dir, 'data');
+  fs.writeFileSync(path.join(dir, 'issuers.yaml'), 'oidc-issuers:\n  x: 3\n');
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(bin, ['up', '--port', '0', '--data', data, ...args], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    return r.stderr;
+  };
+  // Every section's mistake leads with the file, as given (relative here), then the field.
+  for (const [yaml, line] of [
+    ['ca:\n  keyType: P-521\n', 'ca.keyType: must be P-384 or P-256, not "P-521"'],
+    ['tsa:\n  includeChain: 3\n', 'tsa.includeChain: must be true or false'],
+    ['tuf:\n  lifetimes: { root: x }\n', 'tuf.lifetimes.root: must be a positive'],
+    ['rekor:\n  batchMaxAgeMs: -1\n', 'rekor.batchMaxAgeMs: must be a number >= 0'],
+    ['oidc:\n  identities: [{ flavor: x }]\n', 'oidc.identities[0].flavor: must be one of'],
+    ['ctlog:\n  roots: [issuers.yaml]\n', 'ctlog.roots[0]: contains no PEM block'],
+    ['ca:\n  certChain: chain.pem\n', 'ca: give both certChain and key, or neither'],
+    [
+      'ca:\n  issuers: missing.yaml\n',
+      `ca.issuers: cannot read issuer configuration: ${dir}/missing.yaml does not exist`,
+    ],
+    ['publicUrl: signet.example.com\n', 'publicUrl: "signet.example.com" is not a URL'],
+    ['database: mysql://db/signet\n', 'database: must be a postgres:// URL'],
+  ]) {
+    fs.writeFileSync(path.join(dir, 'signet.yaml'), yaml!);
+    const err = run(['--config', 'signet.yaml']);
+    assert.ok(err.startsWith(`error: signet.yaml: ${line}`), err);
+  }
+  // A mistake inside the issuers file the section names is that file's, and says so.
+  fs.writeFileSync(path.join(dir, 'signet.yaml'), 'ca:\n  issuers: issuers.yaml\n');
+  assert.equal(
+    run(['--config', 'signet.yaml']),
+    `error: ${dir}/issuers.yaml: oidc-issuers.x: must be a map\n`,
+  );
+  // The same settings from the environment (over the file) and from a flag (over both).
+  fs.writeFileSync(
+    path.join(dir, 'signet.yaml'),
+    'publicUrl: https://ok.example\ndatabase: postgres://db/signet\n',
+  );
+  const env = { SIGNET_PUBLIC_URL: 'env.example', SIGNET_DATABASE: 'mysql://env/x' };
+  assert.match(run([], env), /^error: SIGNET_PUBLIC_URL: "env\.example" is not a URL/);
+  assert.match(
+    run(['--config', 'signet.yaml'], { SIGNET_DATABASE: 'mysql://env/x' }),
+    /^error: SIGNET_DATABASE: must be a postgres:\/\/ URL/,
+  );
+  assert.match(
+    run(['--config', 'signet.yaml', '--public-url', 'flag.example'], env),
+    /^error: --public-url: "flag\.example" is not a URL/,
+  );
+  assert.match(
+    run(['--database', 'mysql://flag/x'], { SIGNET_DATABASE: 'mysql://env/x' }),
+    /^error: --database: must be a postgres:\/\/ URL/,
+  );
+  assert.equal(fs.existsSync(data), false);
 });

@@ -56,13 +56,18 @@ export function registerUp(program: Command): void {
       const configFile = flags.config ?? env.SIGNET_CONFIG;
       const file: StackConfig = configFile ? readConfigFile(configFile) : { services: {} };
       const portText = flags.port ?? env.SIGNET_PORT;
-      // Messages name the setting a bad address or a busy port came from.
-      const from = (key: 'host' | 'port', envName: string): string =>
-        flags[key] === undefined && env[envName] !== undefined
-          ? envName
+      // An error names the flag, variable or config file field that gave a value: flags win,
+      // then the environment, then the file; a default is named by its flag.
+      const source = (
+        key: 'host' | 'port' | 'publicUrl' | 'database',
+        flag: string,
+        variable: string,
+      ): string =>
+        flags[key] === undefined && env[variable] !== undefined
+          ? variable
           : flags[key] === undefined && file[key] !== undefined
             ? `${configFile}: ${key}`
-            : `--${key}`;
+            : flag;
       const stack = await startStack({
         port:
           portText !== undefined
@@ -74,16 +79,19 @@ export function registerUp(program: Command): void {
         publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
         config: file.services,
         ...(file.dir === undefined ? {} : { configDir: file.dir }),
+        names: {
+          ...(configFile === undefined ? {} : { configFile }),
+          publicUrl: source('publicUrl', '--public-url', 'SIGNET_PUBLIC_URL'),
+          database: source('database', '--database', 'SIGNET_DATABASE'),
+          host: source('host', '--host', 'SIGNET_HOST'),
+          port: source('port', '--port', 'SIGNET_PORT'),
+        },
         checkBundle: explorerBundleCheck,
         allowPublicTestIdentities: flags.insecurePublicTestIdentities === true,
         accessLog:
           env.SIGNET_ACCESS_LOG !== undefined
             ? accessLogSetting(env.SIGNET_ACCESS_LOG)
             : (file.accessLog ?? true),
-        listenSettings: {
-          host: from('host', 'SIGNET_HOST'),
-          port: from('port', 'SIGNET_PORT'),
-        },
       });
       // A closed stdout (`signet up | head`) must not take the server down with it.
       process.stdout.off('error', exitOnClosedStdout);
