@@ -486,3 +486,43 @@ test('a bad setting is named by where it came from: the config file and its fiel
   );
   assert.equal(fs.existsSync(data), false);
 });
+
+test("the banner's way to pin the TUF root works as printed: the curl line, then --tuf-root with the file", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-pin-'));
+  const p = await upAndReady(['--port', '0', '--data', path.join(dir, 'data')]);
+  try {
+    const url = /signet is up at (\S+)/.exec(p.out())![1]!;
+    // Every --tuf-root the banner shows takes a file, never a URL.
+    for (const m of p.out().matchAll(/--tuf-root (\S+)/g))
+      assert.doesNotMatch(m[1]!, /^https?:/, p.out());
+    const pin = /^ {2}pin its root: +(curl .*), then --tuf-root (\S+)$/m.exec(p.out());
+    assert.ok(pin, p.out());
+    const curl = spawnSync('bash', ['-c', pin[1]!], { cwd: dir, encoding: 'utf8' });
+    assert.equal(curl.status, 0, curl.stderr);
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'hello');
+    const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
+    const token = spawnSync(bin, ['token', '--server', url, '--subject', 'dev@signet.local'], {
+      encoding: 'utf8',
+    });
+    assert.equal(token.status, 0, token.stderr);
+    const sign = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(
+        bin,
+        [
+          'sign-blob',
+          ...['--server', url, '--tuf-root', pin[2]!, '--identity-token', token.stdout.trim()],
+          ...['--bundle', 'a.txt.sigstore.json', 'a.txt'],
+        ],
+        { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('close', (code) => resolve({ code, err }));
+    });
+    assert.equal(sign.code, 0, sign.err);
+    assert.doesNotMatch(sign.err, /first use/, 'the root was not taken from the pinned file');
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  }
+});

@@ -116,7 +116,9 @@ export function banner(url: string, services: string[]): string {
     lines.push(
       `  trusted root:   ${url}/trusted_root.json`,
       `  signing config: ${url}/signing_config.json`,
-      `  TUF repository: ${url}/tuf (pin ${url}/tuf/1.root.json with --tuf-root)`,
+      `  TUF repository: ${url}/tuf`,
+      // --tuf-root takes a file: the root is fetched once, then named on every command.
+      `  pin its root:   curl -fsSo root.json ${url}/tuf/1.root.json, then --tuf-root root.json`,
     );
   }
   if (services.includes('ca') && services.includes('oidc')) {
