@@ -526,3 +526,64 @@ test("the banner's way to pin the TUF root works as printed: the curl line, then
     assert.equal(await p.exited, 0, p.out());
   }
 });
+
+test('the banner shows the signet token example only where the test grant gets a certificate; with oidc.clients, signet token says why it is refused and what to do', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-grant-'));
+  const cfg = path.join(dir, 'signet.yaml');
+  const banner = async (config: string) => {
+    fs.writeFileSync(cfg, config);
+    const data = fs.mkdtempSync(path.join(dir, 'data-'));
+    const p = await upAndReady(['--port', '0', '--data', data, '--config', cfg]);
+    const url = /signet is up at (\S+)/.exec(p.out())![1]!;
+    // The banner, without the JSON log lines around it.
+    const out = p
+      .out()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'))
+      .join('\n');
+    return { p, url, out };
+  };
+  const stop = async (p: ReturnType<typeof up>) => {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  };
+  // Default: the example's token works, so it is shown.
+  const open = await banner('{}\n');
+  try {
+    assert.match(open.out, /signet token --server \S+ --subject dev@signet\.local/);
+    const t = spawnSync(bin, ['token', '--server', open.url, '--subject', 'dev@signet.local'], {
+      encoding: 'utf8',
+    });
+    assert.equal(t.status, 0, t.stderr);
+  } finally {
+    await stop(open.p);
+  }
+  // The README's example config: the public client without the test grant.
+  const clients = await banner('oidc:\n  clients: [{ id: sigstore }]\n');
+  try {
+    assert.doesNotMatch(clients.out, /signet token --server/, clients.out);
+    assert.match(clients.out, /oidc\.clients turned the test grant off/);
+    assert.match(clients.out, /--flow device or --flow browser/);
+    assert.match(clients.out, new RegExp(`signet sign-blob --server ${clients.url} --bundle`));
+    const t = spawnSync(bin, ['token', '--server', clients.url, '--subject', 'dev@signet.local'], {
+      encoding: 'utf8',
+    });
+    assert.equal(t.status, 1);
+    assert.equal(
+      t.stderr,
+      `error: ${clients.url}/oidc refused: client sigstore may not use the client_credentials grant: the password-less test grant is off for it (oidc.clients lists it without testGrant: true); sign in instead with --flow device or --flow browser\n`,
+    );
+  } finally {
+    await stop(clients.p);
+  }
+  // A CA that trusts other issuers: a token from the built-in provider gets no certificate.
+  const issuers = await banner(
+    "ca:\n  issuers: { oidc-issuers: { 'https://issuer.example': { type: email, client-id: sigstore } } }\n",
+  );
+  try {
+    assert.doesNotMatch(issuers.out, /signet token --server/, issuers.out);
+    assert.match(issuers.out, /the CA trusts the issuers of ca\.issuers/);
+  } finally {
+    await stop(issuers.p);
+  }
+});

@@ -107,7 +107,16 @@ async function token(f: TokenFlags): Promise<string> {
   }
   if (res.status !== 200 || typeof body['id_token'] !== 'string') {
     const why = body['error_description'] ?? body['message'] ?? `HTTP ${res.status}`;
-    throw new SignetError('unauthorized', 'OIDC_ERROR', `${issuer} refused: ${String(why)}`);
+    // The test grant is off for this client (oidc.clients): a person can still sign in.
+    const instead =
+      body['error'] === 'unauthorized_client'
+        ? '; sign in instead with --flow device or --flow browser'
+        : '';
+    throw new SignetError(
+      'unauthorized',
+      'OIDC_ERROR',
+      `${issuer} refused: ${String(why)}${instead}`,
+    );
   }
   return body['id_token'];
 }

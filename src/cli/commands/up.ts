@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StackConfig } from '../../services/config.ts';
+import type { RunningStack } from '../../services/stack.ts';
 import { invalid } from '../../core/errors.ts';
 import { exitOnClosedStdout } from '../errors.ts';
 import { parsePort } from '../flags.ts';
@@ -98,7 +99,9 @@ export function registerUp(program: Command): void {
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code !== 'EPIPE') throw e;
       });
-      process.stdout.write(banner(stack.url, Object.keys(stack.services)));
+      process.stdout.write(
+        banner(stack.url, Object.keys(stack.services), signInOf(stack, file.services['ca'])),
+      );
       await new Promise<void>((resolve) => {
         stop = resolve;
       });
@@ -107,8 +110,22 @@ export function registerUp(program: Command): void {
     });
 }
 
+/**
+ * How a new user gets a certificate from the stack, for the banner's example: a token from the
+ * built-in provider's test grant (`signet token`, the `sigstore` client's, on unless
+ * `oidc.clients` turns it off), signing in at that provider (a person, in a browser or with a
+ * device code), or a token from one of the issuers `ca.issuers` trusts instead of it.
+ */
+export type SignIn = 'test-grant' | 'sign-in' | 'issuers';
+
+function signInOf(stack: RunningStack, ca: Record<string, unknown> | undefined): SignIn {
+  if (ca?.['issuers'] !== undefined) return 'issuers';
+  const client = stack.services.oidc?.provider.config.clients.find((c) => c.id === 'sigstore');
+  return client?.testGrant === true && client.secret === undefined ? 'test-grant' : 'sign-in';
+}
+
 /** What a new user needs first: where the stack is and how to sign and verify against it. */
-export function banner(url: string, services: string[]): string {
+export function banner(url: string, services: string[], signIn: SignIn): string {
   const lines = [`signet is up at ${url}`, `  services: ${services.join(', ') || '(none)'}`];
   if (services.includes('explorer'))
     lines.push(`  explorer:       ${url}/ (search, entries, log status, bundle check)`);
@@ -122,12 +139,29 @@ export function banner(url: string, services: string[]): string {
     );
   }
   if (services.includes('ca') && services.includes('oidc')) {
-    lines.push(
-      '',
-      'Sign and verify a file against it:',
-      `  ./bin/signet sign-blob --server ${url} --identity-token "$(./bin/signet token --server ${url} --subject dev@signet.local)" --bundle FILE.sigstore.json FILE`,
-      `  ./bin/signet verify-blob --server ${url} --bundle FILE.sigstore.json --certificate-identity dev@signet.local --certificate-oidc-issuer ${url}/oidc FILE`,
-    );
+    const verify = (identity: string, issuer: string) =>
+      `  ./bin/signet verify-blob --server ${url} --bundle FILE.sigstore.json --certificate-identity ${identity} --certificate-oidc-issuer ${issuer} FILE`;
+    if (signIn === 'test-grant')
+      lines.push(
+        '',
+        'Sign and verify a file against it:',
+        `  ./bin/signet sign-blob --server ${url} --identity-token "$(./bin/signet token --server ${url} --subject dev@signet.local)" --bundle FILE.sigstore.json FILE`,
+        verify('dev@signet.local', `${url}/oidc`),
+      );
+    else if (signIn === 'sign-in')
+      lines.push(
+        '',
+        `Sign and verify a file against it (sign-blob signs you in at ${url}/oidc, in a browser or with a device code; oidc.clients turned the test grant off, so signet token needs --flow device or --flow browser):`,
+        `  ./bin/signet sign-blob --server ${url} --bundle FILE.sigstore.json FILE`,
+        verify('IDENTITY', `${url}/oidc`),
+      );
+    else
+      lines.push(
+        '',
+        'Sign and verify a file against it (the CA trusts the issuers of ca.issuers, not the built-in provider: sign with a token from one of them):',
+        `  ./bin/signet sign-blob --server ${url} --identity-token TOKEN --bundle FILE.sigstore.json FILE`,
+        verify('IDENTITY', 'ISSUER'),
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -457,7 +457,7 @@ export class OidcProvider {
     if (!client.testGrant)
       throw new OAuthError(
         'unauthorized_client',
-        `client ${client.id} may not use the client_credentials grant`,
+        `client ${client.id} may not use the client_credentials grant: the password-less test grant is off for it (oidc.clients lists it without testGrant: true)`,
       );
     if (typeof subject !== 'string' || subject === '')
       throw new OAuthError(
