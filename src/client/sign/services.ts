@@ -93,3 +93,28 @@ export function requireTimeSource(services: SigningServices): void {
       'keyless signing needs a timestamp authority or a Rekor v1 log (Rekor v2 entries carry no time): the signing config has neither',
     );
 }
+
+/**
+ * The services to sign with again after `e`, or undefined to fail with `e`. A signing config
+ * kept from a recent run (setup.ts) can name services a moved stack no longer answers at, or a
+ * rebuilt one no longer has (404) or has rotated out (405, a frozen log): those failures ask
+ * `refresh` for the server's current services, once, and a retry is worth it only when they
+ * differ. `refresh` is absent when the config was not from the cache (nothing newer to ask).
+ */
+export async function currentServices(
+  e: unknown,
+  used: SigningServices,
+  refresh: (() => Promise<SigningServices>) | undefined,
+  onEvent?: (message: string) => void,
+): Promise<SigningServices | undefined> {
+  if (!refresh || !(e instanceof SignetError)) return undefined;
+  const status = e.details?.['status'];
+  if (e.code !== 'SERVICE_UNREACHABLE' && status !== 404 && status !== 405) return undefined;
+  onEvent?.(
+    status === 405
+      ? 'the transparency log is frozen (rotated): taking the current signing config'
+      : `${e.message} (with the signing config kept from a recent run: taking the current one from the server)`,
+  );
+  const fresh = await refresh();
+  return JSON.stringify(fresh) === JSON.stringify(used) ? undefined : fresh;
+}

@@ -8,7 +8,12 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { encodePem } from '../../core/encoding/pem.ts';
 import type { HashAlgorithm } from '../../core/crypto/keys.ts';
 import { httpUrl, type HttpOptions, type TlsClientOptions } from '../../services/http/outbound.ts';
-import { requireTimeSource, servicesFromSigningConfig, type SigningServices } from './services.ts';
+import {
+  currentServices,
+  requireTimeSource,
+  servicesFromSigningConfig,
+  type SigningServices,
+} from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
 import { STDIN } from '../many-files.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
@@ -114,14 +119,20 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     s = withUrlOverrides(s, o);
     return o.tlogUpload === false ? { ...s, tlogs: [] } : s;
   };
-  const config = await loadSigningConfig(o, explicit);
-  const services = servicesOf(config);
-  // A signing config cached by a recent run may predate a rotation that froze its log.
+  const { config, cached } = await loadSigningConfig(o, explicit);
+  let services = servicesOf(config);
+  // A signing config cached by a recent run may predate a rotation that froze its log, or a
+  // stack that moved or was rebuilt since: the server's current one, asked at most once.
   let fresh: Promise<SigningServices> | undefined;
-  const refreshServices =
-    o.server !== undefined && o.tufCacheDir !== undefined && o.rekorUrl === undefined
-      ? () => (fresh ??= loadSigningConfig(o, explicit, true).then(servicesOf))
-      : undefined;
+  const refreshServices = cached
+    ? () =>
+        (fresh ??= loadSigningConfig(o, explicit, true).then(({ config: current }) => {
+          const s = servicesOf(current);
+          if (keyless) requireTimeSource(s);
+          o.checkServices?.(s);
+          return s;
+        }))
+    : undefined;
   const hasServices = config !== undefined || explicit;
   if (keyless && services.caUrl === undefined && hasServices)
     throw new SignetError(
@@ -146,12 +157,14 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     // a round trip that leaves this process idle: once the request is on the wire, since
     // loading holds the event loop and would hold up the connect and the write too.
     const sent = Promise.withResolvers<void>();
-    const certified = keylessSigner(
-      services.caUrl!,
-      token,
-      { ...o.http, onSent: sent.resolve },
-      o.keyPair,
-    );
+    const certify = (s: SigningServices) =>
+      keylessSigner(s.caUrl!, token, { ...o.http, onSent: sent.resolve }, o.keyPair);
+    const certified = certify(services).catch(async (e: unknown) => {
+      const current = await currentServices(e, services, refreshServices, o.onEvent);
+      if (!current) throw e;
+      services = current;
+      return certify(current);
+    });
     const next = sent.promise.then(() => import('./sign.ts'));
     [signer] = await Promise.all([certified, next]);
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
@@ -229,21 +242,31 @@ function withCertificate(signer: Signer, pem: string): Signer {
   };
 }
 
+/**
+ * The signing config the options name, and whether it is the one a recent run verified and
+ * kept (`cached`: the server was not asked; see SIGNER_CACHE_VALIDITY_MS).
+ */
 async function loadSigningConfig(
   o: SignSetupOptions,
   explicit: boolean,
   fresh = false,
-): Promise<SigningConfig | undefined> {
+): Promise<{ config: SigningConfig | undefined; cached: boolean }> {
   const n = inputNames(SIGN_FLAGS, o.names);
   if (o.signingConfig !== undefined && o.server !== undefined)
     throw invalid(n.signingConfig, `give either ${n.signingConfig} or ${n.server}, not both`);
   if (o.signingConfig !== undefined)
-    return parseSigningConfigJSON(readText(o.signingConfig, n.signingConfig), o.signingConfig);
+    return {
+      config: parseSigningConfigJSON(readText(o.signingConfig, n.signingConfig), o.signingConfig),
+      cached: false,
+    };
   if (o.server !== undefined) {
     httpUrl(o.server, n.server);
     if (o.tufCacheDir === undefined) {
       const { fetchSigningConfigJson } = await import('../http/trust.ts');
-      return parseSigningConfig(await fetchSigningConfigJson(o.server, o.http));
+      return {
+        config: parseSigningConfig(await fetchSigningConfigJson(o.server, o.http)),
+        cached: false,
+      };
     }
     // The signing config says where our identity token goes: take it only from the server's
     // TUF repository, verified against the pinned (or first-seen) root.
@@ -263,20 +286,19 @@ async function loadSigningConfig(
         'NO_SIGNING_CONFIG',
         `the TUF repository of ${o.server} has no signing config: give ${n.signingConfig} FILE`,
       );
-    return parseSigningConfig(trust.signingConfig);
+    return { config: parseSigningConfig(trust.signingConfig), cached: trust.recorded };
   }
   // Keyed signing without a log needs no service at all: do not reach for one.
   if (o.useDefaultSigningConfig && !explicit && (o.key === undefined || o.tlogUpload !== false)) {
     const { defaultSigningConfigJson } = await import('../verify/trust.ts');
-    return parseSigningConfig(
-      await defaultSigningConfigJson({
-        env: o.env ?? process.env,
-        offline: o.offline,
-        timeoutMs: o.http?.timeoutMs,
-      }),
-    );
+    const json = await defaultSigningConfigJson({
+      env: o.env ?? process.env,
+      offline: o.offline,
+      timeoutMs: o.http?.timeoutMs,
+    });
+    return { config: parseSigningConfig(json), cached: false };
   }
-  return undefined;
+  return { config: undefined, cached: false };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { HttpOptions, TlsClientOptions } from '../../services/http/outbound
 import { createEntryV1, dsseV001, hashedrekordV001, type TlogEntryJson } from '../http/rekor-v1.ts';
 import { createEntryV2, dsseRequestV002, hashedrekordRequestV002 } from '../http/rekor-v2.ts';
 import { fetchTimestamp } from '../http/tsa.ts';
-import { requireTimeSource, type SigningServices } from './services.ts';
+import { currentServices, requireTimeSource, type SigningServices } from './services.ts';
 import type { Signer } from './signer.ts';
 
 /**
@@ -33,7 +33,8 @@ export interface SignContext {
   onEvent?: (message: string) => void;
   /**
    * The services were read from a recently cached signing config: the current ones from the
-   * server. Asked when a log says it is frozen (`signet rotate rekor` moved the writes on).
+   * server, asked (once) when a service named there is not found or not reached
+   * (currentServices): `signet rotate rekor` froze its log, or the stack moved or was rebuilt.
    */
   refreshServices?: () => Promise<SigningServices>;
 }
@@ -154,12 +155,10 @@ async function witness(
   try {
     return await witnessOnce(ctx, signature, entry);
   } catch (e) {
-    // 405: a Rekor v2 log that is frozen (rotated out); the cached config predates it.
-    const frozen = e instanceof SignetError && e.details?.['status'] === 405;
-    if (!frozen || !ctx.refreshServices) throw e;
-    ctx.onEvent?.('the transparency log is frozen (rotated): taking the current signing config');
+    const fresh = await currentServices(e, ctx.services, ctx.refreshServices, ctx.onEvent);
+    if (!fresh) throw e;
     // Kept for the next signings with this context (many files); asked once (memoized).
-    ctx.services = await ctx.refreshServices();
+    ctx.services = fresh;
     return witnessOnce(ctx, signature, entry);
   }
 }

@@ -61,6 +61,11 @@ export interface FetchedTrust {
   signingConfigText: string | undefined;
   /** True when the network could not be reached and verified cached metadata was used. */
   offline: boolean;
+  /**
+   * True when the repository was not asked: a refresh within `cacheValidityMs` verified these
+   * targets. What they say may have changed on the server since (a moved or rebuilt stack).
+   */
+  recorded: boolean;
   /** The repository's cache folder. */
   cachePath: string;
 }
@@ -116,6 +121,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
   let offline = false;
   // Recently refreshed and the cache holds exactly the bytes that refresh verified: its result.
   let files = recordedTargets(cachePath, opts.cacheValidityMs ?? 0);
+  const recorded = files !== undefined;
   if (files === undefined)
     try {
       if (opts.offline) throw new OfflineRequested();
@@ -174,6 +180,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     trustedRootText,
     signingConfigText,
     offline,
+    recorded,
     cachePath,
   };
 }

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startStack } from '../../src/services/stack.ts';
+import { freePort } from '../helpers/ports.ts';
+import { stackToken, tempStack } from '../helpers/stack.ts';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const repo = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * A signer keeps its signing config for 5 minutes after a refresh (SIGNER_CACHE_VALIDITY_MS).
+ * A stack that moved (its services at other URLs) or was rebuilt (other logs) in those minutes
+ * must not make signing fail on the services the kept config names: the server's current
+ * config is asked for once, as after `signet rotate rekor` (sign-after-rotation.test.ts).
+ */
+function signer(dir: string) {
+  const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
+  const file = path.join(dir, 'a.txt');
+  fs.writeFileSync(file, 'hello');
+  // Not spawnSync: the stack answers from this process.
+  return async (server: string, tokenFrom: string) => {
+    const token = await stackToken(tokenFrom);
+    const args = ['src/cli/main.ts', 'sign-blob', '--server', server, '--identity-token', token];
+    return new Promise<{ status: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [...args, '--bundle', `${file}.sigstore.json`, file],
+        { cwd: repo, encoding: 'utf8', env },
+        (e, _out, stderr) => resolve({ status: e ? 1 : 0, stderr }),
+      ),
+    );
+  };
+}
+
+/** A TCP forwarder on loopback to `target.port`: a name for the stack that stays while it moves. */
+async function forwarder(target: { port: number }): Promise<{ url: string; close(): void }> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+test('sign-blob right after the stack moved to another address (signing config still cached) signs at the new one', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-moved-'));
+  const sign = signer(dir);
+  const s1 = await tempStack();
+  const target = { port: Number(new URL(s1.url).port) };
+  const alias = await forwarder(target);
+  try {
+    try {
+      const first = await sign(alias.url, s1.url);
+      assert.equal(first.status, 0, first.stderr);
+      assert.doesNotMatch(first.stderr, /taking the current/);
+    } finally {
+      await s1.close();
+    }
+    // The same data folder on another port: the old services' URLs answer no more.
+    const s2 = await startStack({ port: 0, host: '127.0.0.1', dataDir: s1.dataDir, log: quiet });
+    target.port = Number(new URL(s2.url).port);
+    try {
+      const again = await sign(alias.url, s2.url);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stderr, /cannot reach the CA \(Fulcio\) at http:\/\/127\.0\.0\.1:/);
+      assert.match(again.stderr, /taking the current one from the server/);
+      assert.match(again.stderr, new RegExp(`signing certificate issued by ${s2.url}/fulcio`));
+      assert.match(again.stderr, new RegExp(`tlog entry created with index: \\d+ \\(${s2.url}/`));
+    } finally {
+      await s2.close();
+    }
+  } finally {
+    alias.close();
+  }
+});
+
+test('sign-blob against a stack rebuilt with new keys at the same URL (signing config still cached) fails saying the repository changed, not with a 404', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rebuilt-'));
+  const sign = signer(dir);
+  // The first stack's log was rotated: its signing config names shard 2, which a new stack lacks.
+  const a = await tempStack();
+  const port = Number(new URL(a.url).port);
+  await a.close();
+  const r = spawnSync(
+    process.execPath,
+    ['src/cli/main.ts', 'rotate', '--data', a.dataDir, 'rekor'],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const a2 = await startStack({ port, host: '127.0.0.1', dataDir: a.dataDir, log: quiet });
+  try {
+    const first = await sign(a2.url, a2.url);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /rekor\/shards\/2/);
+  } finally {
+    await a2.close();
+  }
+  const b = await startStack({
+    port,
+    host: '127.0.0.1',
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rebuilt-b-')),
+    log: quiet,
+  });
+  try {
+    const again = await sign(b.url, b.url);
+    assert.equal(again.status, 1, again.stderr);
+    assert.match(again.stderr, /rekor\/shards\/2\/api\/v2\/log\/entries answered HTTP 404/);
+    assert.match(again.stderr, /^error: .*the repository no longer matches the root first seen/m);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a signing config just fetched from the server is not asked for again when a service it names is not there', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-nowhere-'));
+  const sign = signer(dir);
+  // The stack publishes a URL nothing answers at (a proxy not set up yet).
+  const port = await freePort();
+  const s = await startStack({
+    port,
+    host: '127.0.0.1',
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-nowhere-data-')),
+    publicUrl: `http://127.0.0.1:${await freePort()}`,
+    log: quiet,
+  });
+  try {
+    const direct = `http://127.0.0.1:${port}`;
+    const r = await sign(direct, direct);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: cannot reach the CA \(Fulcio\) at /m);
+    assert.doesNotMatch(r.stderr, /taking the current/);
+  } finally {
+    await s.close();
+  }
+});
