@@ -32,7 +32,7 @@ import path from 'node:path';
 import { describeSystemError, SignetError } from '../core/errors.ts';
 import { type EngineOptions, TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
-import { postgresStorage } from './storage/postgres.ts';
+import { postgresStorage, sslModeNote } from './storage/postgres.ts';
 import type { LogStorage } from './storage/types.ts';
 
 export { MAX_SEARCH_KEYS, TileLog } from './engine.ts';
@@ -111,8 +111,15 @@ function databaseProblem(e: unknown, url: string): string {
   } catch {
     // the URL was checked by the caller; a name for the message is all this is
   }
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return describeSystemError(e, host);
-  return e instanceof Error ? e.message : String(e);
+  // Errno and TLS codes have Signet's wording (Node's TLS text suggests its own flags).
+  const message =
+    typeof code === 'string' && /^E[A-Z]+$|CERT|LEAF_SIGNATURE/.test(code)
+      ? describeSystemError(e, host)
+      : e instanceof Error
+        ? e.message
+        : String(e);
+  const note = /SSL|TLS|certificate/i.test(message) ? sslModeNote(url) : undefined;
+  return note === undefined ? message : `${message}; ${note}`;
 }
 
 /** A database URL without its password, for messages. */

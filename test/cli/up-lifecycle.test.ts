@@ -8,6 +8,7 @@ import path from 'node:path';
 import { encodePem } from '../../src/core/encoding/pem.ts';
 import type { IssuingCa } from '../../src/core/x509/fulcio-profile.ts';
 import { ca } from '../services/ctlog/fixtures.ts';
+import { PG_ADMIN_URL } from '../helpers/postgres.ts';
 
 const bin = path.resolve('bin/signet');
 
@@ -586,4 +587,20 @@ test('the banner shows the signet token example only where the test grant gets a
   } finally {
     await stop(issuers.p);
   }
+});
+
+test("signet up --database ...?sslmode=require fails in one line that says what sslmode=require means, without pg's 10-line warning", () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-sslmode-'));
+  const r = spawnSync(
+    bin,
+    ['up', '--port', '0', '--data', data, '--database', `${PG_ADMIN_URL}?sslmode=require`],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /SECURITY WARNING/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: cannot open the PostgreSQL database .*\?sslmode=require: .*; sslmode=require is taken as verify-full: TLS with a certificate trusted for the host name$/m,
+  );
 });

@@ -124,8 +124,41 @@ export interface PostgresOptions {
   maxConnections?: number;
 }
 
+/** libpq's sslmode values that pg 8 takes as verify-full (without `uselibpqcompat`). */
+const CHECKED_AS_VERIFY_FULL = /[?&]sslmode=(prefer|require|verify-ca)(?=&|#|$)/;
+
+/**
+ * The connection string pg is given: `sslmode=prefer`, `require` or `verify-ca` written as the
+ * `verify-full` that pg 8 takes them for (TLS, the server's certificate checked for its host
+ * name). The same connection, without pg's 10-line SECURITY WARNING on stderr that their
+ * meaning will weaken in pg 9; Signet keeps the checked meaning (it fails closed), and
+ * sslModeNote says so in the error when the connection fails. `uselibpqcompat=true` (libpq's
+ * meanings) is left to pg.
+ */
+export function pgConnectionString(url: string): string {
+  if (/[?&]uselibpqcompat=/.test(url)) return url;
+  return url.replace(CHECKED_AS_VERIFY_FULL, (m, mode: string) =>
+    m.replace(`sslmode=${mode}`, 'sslmode=verify-full'),
+  );
+}
+
+/**
+ * What a TLS failure needs said for a connection string whose sslmode pg reads as verify-full:
+ * libpq's `prefer` would fall back to plain text and `require` would take any certificate.
+ */
+export function sslModeNote(url: string): string | undefined {
+  if (/[?&]uselibpqcompat=/.test(url)) return undefined;
+  const mode = CHECKED_AS_VERIFY_FULL.exec(url)?.[1];
+  return mode === undefined
+    ? undefined
+    : `sslmode=${mode} is taken as verify-full: TLS with a certificate trusted for the host name`;
+}
+
 export function postgresStorage(opts: PostgresOptions): LogStorage {
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.maxConnections ?? 8 });
+  const pool = new pg.Pool({
+    connectionString: pgConnectionString(opts.url),
+    max: opts.maxConnections ?? 8,
+  });
   // An idle client's error (server restart) must not crash the process; queries will retry.
   pool.on('error', () => undefined);
   const log = opts.log;
