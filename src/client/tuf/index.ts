@@ -53,10 +53,13 @@ export function tufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export const SIGNER_CACHE_VALIDITY_MS = 5 * 60_000;
 
 export interface FetchedTrust {
-  /** trusted_root.json (protobuf-specs TrustedRoot JSON). */
-  trustedRoot: unknown;
-  /** signing_config.v0.2.json (SigningConfig v0.2 JSON), or undefined if the repository has none. */
-  signingConfig: unknown;
+  /** trusted_root.json (protobuf-specs TrustedRoot JSON), parsed when read (it may throw then). */
+  readonly trustedRoot: unknown;
+  /**
+   * signing_config.v0.2.json (SigningConfig v0.2 JSON), or undefined if the repository has none;
+   * parsed when read.
+   */
+  readonly signingConfig: unknown;
   trustedRootText: string;
   signingConfigText: string | undefined;
   /** True when the network could not be reached and verified cached metadata was used. */
@@ -171,12 +174,18 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
       `the TUF repository ${tufUrl} has no ${TRUSTED_ROOT_TARGET} target`,
     );
   const signingConfigText = files.get(SIGNING_CONFIG_TARGET)?.text;
+  // Each target is parsed when it is first read: a signer reads only the signing config, and
+  // the trusted root's strict parse was a millisecond of every `signet sign-blob`.
+  let trustedRoot: unknown;
+  let signingConfig: unknown;
   return {
-    trustedRoot: parseJson(trustedRootText, TRUSTED_ROOT_TARGET),
-    signingConfig:
-      signingConfigText === undefined
-        ? undefined
-        : parseJson(signingConfigText, SIGNING_CONFIG_TARGET),
+    get trustedRoot() {
+      return (trustedRoot ??= parseJson(trustedRootText, TRUSTED_ROOT_TARGET));
+    },
+    get signingConfig() {
+      if (signingConfigText === undefined) return undefined;
+      return (signingConfig ??= parseJson(signingConfigText, SIGNING_CONFIG_TARGET));
+    },
     trustedRootText,
     signingConfigText,
     offline,
