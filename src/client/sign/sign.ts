@@ -44,7 +44,7 @@ export async function signArtifact(artifact: Uint8Array, ctx: SignContext): Prom
   checkTimeSource(ctx);
   const hash = artifactHash(ctx.signer);
   const digest = digestOf(hash, artifact);
-  return signedMessage(digest, ctx.signer.signMessage(artifact), ctx);
+  return signedMessage(digest, await ctx.signer.signMessage(artifact), ctx);
 }
 
 /**
@@ -61,7 +61,7 @@ export async function signArtifactDigest(digest: Uint8Array, ctx: SignContext): 
       'BAD_DIGEST',
       `expected a ${hash} digest of ${HASH_SIZE[hash]} bytes`,
     );
-  return signedMessage(digest, ctx.signer.signDigest(digest), ctx);
+  return signedMessage(digest, await ctx.signer.signDigest(digest), ctx);
 }
 
 /**

@@ -12,7 +12,6 @@ import { encodePem } from '../../core/encoding/pem.ts';
 import { createSigningCertificate } from '../http/fulcio.ts';
 import type { HttpOptions } from '../../services/http/outbound.ts';
 import { challengeOf } from './token.ts';
-import { digestSigner } from './prehashed.ts';
 import { digest } from '../../core/crypto/digest.ts';
 const {
   createHash,
@@ -35,12 +34,12 @@ export interface Signer {
   /** Sign `data` (a DSSE PAE) with the scheme `keyDetails` names (ECDSA: ASN.1 DER). */
   sign(data: Uint8Array): Uint8Array;
   /** Sign an artifact with the scheme `messageDetails` names. */
-  signMessage(data: Uint8Array): Uint8Array;
+  signMessage(data: Uint8Array): Promise<Uint8Array>;
   /**
    * Sign an artifact given by its digest (the hash of `messageDetails`), for files streamed
    * from disk: the same signature signMessage makes over the whole file.
    */
-  signDigest(digest: Uint8Array): Uint8Array;
+  signDigest(digest: Uint8Array): Promise<Uint8Array>;
   /** PEM of the certificate or public key, as Rekor v1 entries carry it. */
   verifierPem: string;
   material:
@@ -60,7 +59,18 @@ function schemesOf(
   keyDetails: KeyDetails,
 ): Pick<Signer, 'keyDetails' | 'messageDetails' | 'sign' | 'signMessage' | 'signDigest'> {
   const messageDetails = messageScheme(keyDetails);
-  const signDigest = digestSigner(privateKey, publicKey, messageDetails);
+  // Signing a digest (prehashed.ts, with the verifier it checks each signature against) is
+  // loaded when first needed: most signatures are made over a whole file through OpenSSL, and
+  // the five modules cost a `signet sign-blob` about a millisecond to load.
+  let digestSigner: ((d: Uint8Array) => Uint8Array) | undefined;
+  const signDigest = async (d: Uint8Array): Promise<Uint8Array> => {
+    digestSigner ??= (await import('./prehashed.ts')).digestSigner(
+      privateKey,
+      publicKey,
+      messageDetails,
+    );
+    return digestSigner(d);
+  };
   return {
     keyDetails,
     messageDetails,
@@ -68,7 +78,7 @@ function schemesOf(
     // OpenSSL has no Ed25519ph: its message signatures are made over the SHA-512 digest.
     signMessage:
       messageDetails === keyDetails
-        ? (data) => signWith(privateKey, keyDetails, data)
+        ? async (data) => signWith(privateKey, keyDetails, data)
         : (data) => signDigest(digest(defaultHash(messageDetails), data)),
     signDigest,
   };

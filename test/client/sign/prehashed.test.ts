@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { digestSigner } from '../../../src/client/sign/prehashed.ts';
 import { keySigner } from '../../../src/client/sign/signer.ts';
@@ -39,7 +40,7 @@ test('Ed25519: the digest is signed as Ed25519ph, the same signature as over the
   if (b.content.$case !== 'messageSignature') return;
   assert.deepEqual(b.content.messageSignature.messageDigest, { algorithm: 'SHA2_512', digest });
   // Ed25519ph is deterministic: signing the file whole and by digest agree byte for byte.
-  assert.deepEqual(b.content.messageSignature.signature, signer.signMessage(message));
+  assert.deepEqual(b.content.messageSignature.signature, await signer.signMessage(message));
   await assert.rejects(
     signArtifactDigest(new Uint8Array(32), {
       signer,
@@ -71,4 +72,30 @@ test('signArtifactDigest: the bundle records the digest and a signature over the
     }),
     /expected a sha384 digest of 48 bytes/,
   );
+});
+
+test('digest signing is loaded only when a digest is signed: a small file signed whole loads none of it', () => {
+  // A child process, whose module graph starts empty: which of the digest-signing modules
+  // (prehashed.ts and the verifiers it checks each signature with) are loaded, and when.
+  const signer = new URL('../../../src/client/sign/signer.ts', import.meta.url).href;
+  const script = `
+    import { generateKeyPairSync, createHash } from 'node:crypto';
+    import { registerHooks } from 'node:module';
+    const seen = new Set();
+    registerHooks({ resolve(s, c, next) { const r = next(s, c); seen.add(r.url.replace(/.*\\/src\\//, '')); return r; } });
+    const digestModules = () => ['client/sign/prehashed.ts', 'core/crypto/verify.ts', 'core/crypto/ecdsa.ts'].filter((m) => seen.has(m));
+    const { keySigner } = await import(${JSON.stringify(signer)});
+    const s = keySigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    await s.signMessage(new Uint8Array([1, 2, 3]));
+    const whole = digestModules();
+    await s.signDigest(createHash('sha256').update('x').digest());
+    process.stdout.write(JSON.stringify({ whole, digest: digestModules() }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    whole: [],
+    digest: ['client/sign/prehashed.ts', 'core/crypto/verify.ts', 'core/crypto/ecdsa.ts'],
+  });
 });

@@ -43,7 +43,7 @@ test('RFC 8032 §7.3: signing the SHA-512 digest of "abc" gives the recorded Ed2
   assert.equal(verifyEd25519phDigest(RFC.signature, sha512(RFC.message), RFC.public), true);
 });
 
-test('RFC 8032 §7.3 through the verifier and the key signer: Ed25519ph, and never pure Ed25519', () => {
+test('RFC 8032 §7.3 through the verifier and the key signer: Ed25519ph, and never pure Ed25519', async () => {
   const { privateKey, publicKey } = keysFromSeed(RFC.secret);
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   assert.deepEqual(new Uint8Array(raw), RFC.public);
@@ -59,8 +59,8 @@ test('RFC 8032 §7.3 through the verifier and the key signer: Ed25519ph, and nev
   const signer = keySigner(privateKey);
   assert.equal(signer.keyDetails, 'PKIX_ED25519');
   assert.equal(signer.messageDetails, 'PKIX_ED25519_PH');
-  assert.deepEqual(signer.signMessage(RFC.message), RFC.signature);
-  assert.deepEqual(signer.signDigest(sha512(RFC.message)), RFC.signature);
+  assert.deepEqual(await signer.signMessage(RFC.message), RFC.signature);
+  assert.deepEqual(await signer.signDigest(sha512(RFC.message)), RFC.signature);
   // ...and DSSE (sign) as pure Ed25519, which OpenSSL makes too.
   assert.deepEqual(signer.sign(RFC.message), new Uint8Array(sign(null, RFC.message, privateKey)));
 });
@@ -79,27 +79,27 @@ test('a pure Ed25519 signature does not verify as Ed25519ph, over the message or
   assert.equal(verifyDigest(publicKey, 'PKIX_ED25519', sha512(message), pure), false);
 });
 
-test("noble's own ed25519ph (it hashes the message itself) verifies signatures made over the digest", () => {
+test("noble's own ed25519ph (it hashes the message itself) verifies signatures made over the digest", async () => {
   for (let i = 0; i < 5; i++) {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const signer = keySigner(privateKey);
     const message = randomBytes(1 + i * 97);
-    const sig = signer.signDigest(sha512(message));
+    const sig = await signer.signDigest(sha512(message));
     const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
     assert.equal(nobleEd25519ph.verify(sig, message, raw, { zip215: false }), true);
     assert.equal(nobleEd25519ph.verify(sig, randomBytes(8), raw), false);
   }
 });
 
-test('Ed25519ph takes a SHA-512 digest only, and an Ed25519 key only', () => {
+test('Ed25519ph takes a SHA-512 digest only, and an Ed25519 key only', async () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const signer = keySigner(privateKey);
   const d = sha512(new TextEncoder().encode('x'));
-  const sig = signer.signDigest(d);
+  const sig = await signer.signDigest(d);
   const sha256 = new Uint8Array(createHash('sha256').update('x').digest());
   assert.equal(verifyDigest(publicKey, 'PKIX_ED25519_PH', sha256, sig), false);
   assert.equal(verifyDigest(publicKey, 'PKIX_ED25519_PH', d.subarray(0, 48), sig), false);
-  assert.throws(() => signer.signDigest(sha256), /Ed25519ph signs a 64-byte SHA-512 digest/);
+  await assert.rejects(signer.signDigest(sha256), /Ed25519ph signs a 64-byte SHA-512 digest/);
   // An EC key named as Ed25519 (node:crypto reads a null algorithm as SHA-256 for EC keys).
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecSig = new Uint8Array(sign(null, Buffer.from('x'), ec.privateKey));
@@ -107,7 +107,7 @@ test('Ed25519ph takes a SHA-512 digest only, and an Ed25519 key only', () => {
   assert.equal(verifyDigest(ec.publicKey, 'PKIX_ED25519_PH', d, sig), false);
 });
 
-test('OpenSSL (pkeyutl -rawin) accepts the pure Ed25519 envelope signature and refuses the Ed25519ph one', () => {
+test('OpenSSL (pkeyutl -rawin) accepts the pure Ed25519 envelope signature and refuses the Ed25519ph one', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-ed25519-'));
   const gen = spawnSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', 'k.pem'], {
     cwd: dir,
@@ -126,7 +126,7 @@ test('OpenSSL (pkeyutl -rawin) accepts the pure Ed25519 envelope signature and r
     return r.status === 0 && /Signature Verified Successfully/.test(r.stdout);
   };
   assert.equal(check(signer.sign(data)), true);
-  assert.equal(check(signer.signMessage(data)), false);
+  assert.equal(check(await signer.signMessage(data)), false);
   // OpenSSL's own pure signature is one our verifier accepts as PKIX_ED25519 and not as PH.
   const s = spawnSync(
     'openssl',
