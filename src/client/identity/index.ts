@@ -1,4 +1,3 @@
-import { buildkiteToken, githubActionsToken, gitlabHint } from './ambient.ts';
 import { checkToken, type TokenInfo } from './check.ts';
 import { SignetError, describeSystemError } from '../../core/errors.ts';
 import { tokenError } from './errors.ts';
@@ -129,6 +128,9 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
       { field: n.oidcProvider },
     );
   const use = (p: string) => !o.disableAmbient && (provider === undefined || provider === p);
+  // The CI providers' module is loaded only here: a token given as a flag or in
+  // SIGSTORE_ID_TOKEN (above) needs none of it.
+  const { buildkiteToken, githubActionsToken, gitlabHint } = await import('./ambient.ts');
   if (use('github-actions')) {
     const gh = await githubActionsToken(ambient);
     if (gh !== undefined) return done(gh, 'GitHub Actions');

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { Fetcher, Updater } from 'tuf-js';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
@@ -45,7 +44,9 @@ export interface FetchTrustOptions {
 export function tufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SIGNET_TUF_CACHE) return env.SIGNET_TUF_CACHE;
   if (env.TUF_ROOT) return env.TUF_ROOT;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  // HOME is what os.homedir() reads first; node:os is loaded only without it.
+  const home = env.HOME || process.getBuiltinModule('node:os').homedir();
+  const base = env.XDG_CACHE_HOME || path.join(home, '.cache');
   return path.join(base, 'signet', 'tuf');
 }
 
