@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
@@ -90,5 +92,19 @@ describe("bin/signet's resolve shortcut (cli/fast-resolve.ts)", () => {
       assert.equal(r.status, 0, `${bin} in ${cwd}: ${r.stderr}`);
       assert.match(r.stdout, /\d+\.\d+\.\d+/);
     }
+  });
+
+  it('starts without it from a folder whose path --import would read as a URL (# % ?)', () => {
+    // --import takes a specifier: "a#b/..." would lose everything after the #.
+    const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-')), 'x#%y');
+    fs.mkdirSync(copy);
+    for (const d of ['bin', 'src', 'package.json'])
+      fs.cpSync(path.join(root, d), path.join(copy, d), { recursive: true });
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+    for (const bin of ['signet', 'signet-gitsign']) {
+      const r = spawnSync(path.join(copy, 'bin', bin), ['--version'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${bin}: ${r.stderr}`);
+    }
+    fs.rmSync(path.dirname(copy), { recursive: true, force: true });
   });
 });
