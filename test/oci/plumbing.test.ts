@@ -282,7 +282,17 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
     'application/vnd.oci.image.index.v1+json',
   );
 
-  const cl = await run(['clean', '--type', 'signature', dst]);
+  // As cosign clean: asked first, and anything but y (or no answer) leaves everything there.
+  for (const answer of [undefined, '', 'n\n', 'yes\n']) {
+    const no = await run(['clean', '--type', 'signature', dst], {}, answer);
+    assert.equal(no.status, 1, no.stderr);
+    assert.match(
+      no.stderr,
+      /^WARNING: this will remove all signatures from \S+\nAre you sure you would like to continue\? \[y\/N\] error: not done: it would remove all signatures from \S+, and it was not confirmed \(answer y, or give --force\)\n$/,
+    );
+    assert.equal((await run([...verifyKey, dst])).status, 0, `answered ${answer}`);
+  }
+  const cl = await run(['clean', '--type', 'signature', dst], {}, 'y\n');
   assert.equal(cl.status, 0, cl.stderr);
   assert.equal((await run([...verifyKey, dst])).status, 10);
   // as cosign: downloading the signatures of an image without any is an error, naming it
@@ -295,7 +305,7 @@ test('tree, download, triangulate, copy (signatures travel) and clean', opts, as
   // without --type, cosign's default (custom) is asked for, and a vuln attestation is not one
   const custom = await run(verifyVuln.filter((a) => a !== '--type' && a !== 'vuln'));
   assert.equal(custom.status, 12, custom.stderr);
-  assert.equal((await run(['clean', dst])).status, 0);
+  assert.equal((await run(['clean', '--force', dst])).status, 0);
   assert.equal((await run(verifyVuln)).status, 10);
   // the source keeps everything
   assert.equal((await run([...verifyKey, img.ref])).status, 0);

@@ -797,7 +797,7 @@ test(
     assert.equal((await run(['verify-attestation', ...byKey, ...prefix, img.ref])).status, 0);
     const tri = await run(['triangulate', ...prefix, img.ref]);
     assert.equal(tri.stdout.trim(), `${reg!.host}/app/prefixed:signet-sha256-${hex}.sig`);
-    const c = await run(['clean', ...prefix, img.ref]);
+    const c = await run(['clean', '-f', ...prefix, img.ref]);
     assert.equal(c.status, 0, c.stderr);
     assert.equal((await run(['verify', ...byKey, ...prefix, img.ref])).status, 10);
     const bad = await run(['verify', ...byKey, '--attachment-tag-prefix', '-x', img.ref]);

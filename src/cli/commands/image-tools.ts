@@ -138,10 +138,21 @@ export function registerImageTools(program: Command): void {
       .description('remove the signatures, attestations and SBOMs attached to an image')
       .argument('<image>')
       .option('--type <type>', 'all, signature, attestation or sbom', 'all')
-      .option('-f, --force', 'accepted for cosign compatibility (signet never asks)'),
-  ).action(async (image: string, flags: RegistryFlags & { type: string }) => {
+      .option('-f, --force', 'remove without asking first'),
+  ).action(async (image: string, flags: RegistryFlags & { type: string; force?: boolean }) => {
     if (!['all', 'signature', 'attestation', 'sbom'].includes(flags.type))
       throw invalid('--type', `"${flags.type}" is not all, signature, attestation or sbom`);
+    if (flags.force !== true) {
+      // As cosign clean asks (its prompt for each --type).
+      const what = {
+        all: 'signatures, attestations and SBOMs',
+        signature: 'signatures',
+        attestation: 'attestations',
+        sbom: 'SBOMs',
+      }[flags.type as 'all' | 'signature' | 'attestation' | 'sbom'];
+      const { confirmContinue } = await import('../confirm.ts');
+      confirmContinue(`this will remove all ${what} from ${image}`, '--force');
+    }
     const oci = await import('../../client/oci/index.ts');
     const removed = await oci.cleanImage(image, flags.type as 'all', registryOptions(flags));
     process.stderr.write(
