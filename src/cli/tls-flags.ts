@@ -39,6 +39,32 @@ function pemFile(file: string, flag: string, labels: RegExp, what: string): stri
 }
 
 /**
+ * A certificate (chain) and its private key, PEM files named by flags, for a TLS client or
+ * server: each file holds what its flag says, and the key is the certificate's.
+ */
+export function certificateAndKey(
+  certFile: string,
+  keyFile: string,
+  flag: { cert: string; key: string },
+): { cert: string; key: string } {
+  const cert = pemFile(certFile, flag.cert, /^CERTIFICATE$/, 'certificate');
+  const key = pemFile(keyFile, flag.key, /PRIVATE KEY$/, 'private key');
+  const { createPrivateKey, createPublicKey, X509Certificate } =
+    process.getBuiltinModule('node:crypto');
+  let matches: boolean;
+  try {
+    const pub = new X509Certificate(cert).publicKey.export({ format: 'der', type: 'spki' });
+    matches = createPublicKey(createPrivateKey(key))
+      .export({ format: 'der', type: 'spki' })
+      .equals(pub);
+  } catch (e) {
+    throw invalid(flag.key, `cannot be read with ${flag.cert}: ${(e as Error).message}`, e);
+  }
+  if (!matches) throw invalid(flag.key, `is not the key of ${flag.cert}`);
+  return { cert, key };
+}
+
+/**
  * The TLS options the flags of `prefix` ("registry": --registry-cacert ..., "timestamp":
  * --timestamp-client-cacert ...) ask for, or undefined when none was given.
  */
@@ -59,22 +85,8 @@ export function tlsClientOptions(
       f.cert === undefined ? flag.key : flag.cert,
       `goes with ${flag.cert} and ${flag.key} together: the certificate and its key`,
     );
-  if (f.cert !== undefined && f.key !== undefined) {
-    tls.cert = pemFile(f.cert, flag.cert, /^CERTIFICATE$/, 'certificate');
-    tls.key = pemFile(f.key, flag.key, /PRIVATE KEY$/, 'private key');
-    const { createPrivateKey, createPublicKey, X509Certificate } =
-      process.getBuiltinModule('node:crypto');
-    let matches: boolean;
-    try {
-      const pub = new X509Certificate(tls.cert).publicKey.export({ format: 'der', type: 'spki' });
-      matches = createPublicKey(createPrivateKey(tls.key))
-        .export({ format: 'der', type: 'spki' })
-        .equals(pub);
-    } catch (e) {
-      throw invalid(flag.key, `cannot be read with ${flag.cert}: ${(e as Error).message}`, e);
-    }
-    if (!matches) throw invalid(flag.key, `is not the key of ${flag.cert}`);
-  }
+  if (f.cert !== undefined && f.key !== undefined)
+    Object.assign(tls, certificateAndKey(f.cert, f.key, flag));
   if (f.servername !== undefined) {
     if (!/^[A-Za-z0-9.-]+$/.test(f.servername))
       throw invalid(flag.servername, `"${f.servername}" is not a host name`);

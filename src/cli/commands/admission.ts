@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid, describeSystemError } from '../../core/errors.ts';
+import { invalid } from '../../core/errors.ts';
 import { parsePort } from '../flags.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
@@ -77,16 +77,13 @@ export function registerAdmission(program: Command): void {
     const timeoutMs = seconds(flags.timeout ?? '9', '--timeout');
     const ttl = seconds(flags.cacheTtl, '--cache-ttl');
     const celMemoryMb = megabytes(flags.celMemory ?? '256', '--cel-memory');
-    const fs = process.getBuiltinModule('node:fs');
-    const read = (f: string, flag: string) => {
-      try {
-        return fs.readFileSync(f);
-      } catch (e) {
-        throw invalid(flag, describeSystemError(e, f), e);
-      }
-    };
-    const cert = read(flags.tlsCert, '--tls-cert');
-    const key = read(flags.tlsKey, '--tls-key');
+    // Read and checked here (each file holds what its flag says; the key is the certificate's),
+    // so a mix-up is one line naming the flag, not OpenSSL's text when the server starts.
+    const { certificateAndKey } = await import('../tls-flags.ts');
+    const { cert, key } = certificateAndKey(flags.tlsCert, flags.tlsKey, {
+      cert: '--tls-cert',
+      key: '--tls-key',
+    });
     const p = await import('../../client/policy/index.ts');
     const { setEvaluatorMemoryLimit } = await import('../../client/policy/cel-sandbox.ts');
     setEvaluatorMemoryLimit(celMemoryMb);

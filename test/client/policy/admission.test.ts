@@ -796,6 +796,26 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
       `error: --cel-memory: "${v}" is not a whole number of MB of at least 16\n`,
     );
   }
+  // The certificate and key swapped, or a key of another certificate: named before serving.
+  const fs2 = await import('node:fs');
+  const { generateKeyPairSync: gen } = await import('node:crypto');
+  fs2.writeFileSync(
+    path.join(S.dir, 'other.key'),
+    gen('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+  );
+  for (const [certFile, keyFile, want] of [
+    ['tls.key', 'tls.crt', /^error: --tls-cert tls\.key: holds no certificate \(PEM\)\n$/],
+    ['tls.crt', 'tls.crt', /^error: --tls-key tls\.crt: holds no private key \(PEM\)\n$/],
+    ['tls.crt', 'other.key', /^error: --tls-key: is not the key of --tls-cert\n$/],
+  ] as const) {
+    const r = sync(
+      bin,
+      ['admission', '--policy', 'admission.yaml', '--tls-cert', certFile, '--tls-key', keyFile],
+      { cwd: S.dir, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, want);
+  }
   // A bad --host is named as such, not blamed on the certificate.
   for (const [host, want] of [
     ['999.1.1.1', /^error: --host: "999\.1\.1\.1" is not a valid address: /],
