@@ -105,7 +105,7 @@ const cases: Array<[string, string[], RegExp]> = [
       'bad-config.json',
       'a.txt',
     ],
-    /^error: --predicate: is not valid JSON for predicate type slsaprovenance1/,
+    /^error: --predicate: a\.txt is not valid JSON \([^)]*\); predicate type slsaprovenance1 takes JSON\n$/,
   ],
   [
     'conformance sign-bundle staging',

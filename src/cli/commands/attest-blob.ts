@@ -127,6 +127,7 @@ export function registerAttestBlob(program: Command): void {
         flags.type,
         sign.readFileBytes(flags.predicate!, '--predicate'),
         new Date(),
+        flags.predicate,
       );
       // cosign names the subject by the file's base name (attest_blob.go)
       statement = intoto.buildStatement(

@@ -92,6 +92,7 @@ export function registerAttest(program: Command): void {
         flags.type,
         sign.readFileBytes(flags.predicate!, '--predicate'),
         new Date(),
+        flags.predicate,
       );
     }
     const registry = registryOptions(flags);

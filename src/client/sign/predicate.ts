@@ -43,7 +43,12 @@ export function predicateTypeOf(type: string): string {
  * The predicate value for the statement: cosign's custom type wraps the file as
  * `{Data, Timestamp}`; text formats become a string; everything else must be JSON.
  */
-export function predicateValue(type: string, file: Uint8Array, now: Date): unknown {
+export function predicateValue(
+  type: string,
+  file: Uint8Array,
+  now: Date,
+  name = 'the predicate',
+): unknown {
   const text = new TextDecoder().decode(file);
   if (
     type === 'custom' ||
@@ -53,12 +58,10 @@ export function predicateValue(type: string, file: Uint8Array, now: Date): unkno
     return { Data: text, Timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
   if (TEXT_PREDICATES.has(type)) return text;
   try {
-    return parseJsonText(text, '--predicate');
+    return parseJsonText(text, '--predicate', name);
   } catch (e) {
-    throw invalid(
-      '--predicate',
-      `is not valid JSON for predicate type ${type}: ${(e as Error).message.replace(/^--predicate: /, '')}`,
-      e,
-    );
+    // "NAME is not valid JSON (...)", and which type asked for JSON.
+    const reason = (e as Error).message.replace(/^--predicate: /, '');
+    throw invalid('--predicate', `${reason}; predicate type ${type} takes JSON`, e);
   }
 }

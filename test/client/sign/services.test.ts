@@ -134,7 +134,7 @@ test('predicate types as cosign maps them; predicates as cosign builds them', ()
   assert.deepEqual(predicateValue('https://example.com/t', enc('{"a":1}'), now), { a: 1 });
   assert.throws(
     () => predicateValue('cyclonedx', enc('<bom/>'), now),
-    /--predicate: is not valid JSON for predicate type cyclonedx/,
+    /--predicate: the predicate is not valid JSON \([^)]*\); predicate type cyclonedx takes JSON$/,
   );
 });
 
