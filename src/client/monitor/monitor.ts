@@ -515,7 +515,7 @@ export class Monitor {
                     artifactDigest: m.digest,
                     fingerprint: m.fingerprint,
                     matches: m.matches,
-                    entryUrl: src.entryUrl(i),
+                    entryUrl: src.entryUrl(i, head.size),
                   });
               } catch (e) {
                 if (e instanceof SignetError && e.kind === 'unsupported') unreadable++;
@@ -526,7 +526,7 @@ export class Monitor {
                     log: src.url,
                     logIndex: src.firstIndex + i,
                     error: e instanceof Error ? e.message : String(e),
-                    entryUrl: src.entryUrl(i),
+                    entryUrl: src.entryUrl(i, head.size),
                   });
               }
             }

@@ -60,8 +60,11 @@ export interface LogSource {
   /** Entries [from, to) as leaf bytes, in order, in batches. */
   leaves(from: number, to: number): AsyncGenerator<Uint8Array[]>;
   facts(leaf: Uint8Array): EntryFacts;
-  /** Where a person can look at entry `index`. */
-  entryUrl(index: number): string;
+  /**
+   * Where a person can look at entry `index` of a tree of `size` entries (the head read in this
+   * pass: a tile log serves the newest entries in a partial tile until it fills).
+   */
+  entryUrl(index: number, size: number): string;
 }
 
 /**
@@ -244,6 +247,20 @@ abstract class TileLogSource {
   }
 }
 
+/**
+ * The path of the tile that holds entry `index` in a tree of `size`: the full tile, or the
+ * partial one (`.p/W`) when the entry is among the last, not yet a full tile (C2SP tlog-tiles).
+ */
+function tileHolding(
+  index: number,
+  size: number,
+  path: (n: number, width?: number) => string,
+): string {
+  const n = Math.floor(index / TILE_WIDTH);
+  const width = size - n * TILE_WIDTH;
+  return width < TILE_WIDTH ? path(n, width) : path(n);
+}
+
 /** A C2SP tlog-tiles log: Signet's Rekor shards, Rekor v2. */
 export class TilesSource extends TileLogSource implements LogSource {
   readonly kind = 'tiles' as const;
@@ -267,9 +284,8 @@ export class TilesSource extends TileLogSource implements LogSource {
     return rekorEntryFacts(leaf);
   }
 
-  entryUrl(index: number): string {
-    const n = Math.floor(index / TILE_WIDTH);
-    return `${this.readFrom}/${entriesPath(n)}#${index}`;
+  entryUrl(index: number, size: number): string {
+    return `${this.readFrom}/${tileHolding(index, size, entriesPath)}#${index}`;
   }
 }
 
@@ -308,8 +324,8 @@ export class StaticCtSource extends TileLogSource implements LogSource {
     return ctEntryFacts(leaf);
   }
 
-  entryUrl(index: number): string {
-    return `${this.readFrom}/${dataTilePath(Math.floor(index / TILE_WIDTH))}#${index}`;
+  entryUrl(index: number, size: number): string {
+    return `${this.readFrom}/${tileHolding(index, size, dataTilePath)}#${index}`;
   }
 }
 

@@ -122,6 +122,8 @@ test('the monitor reports an identity in the transparency and CT logs, only that
       assert.equal(a.identity, 'dev@signet.local');
       assert.equal(a.issuer, `${stack.url}/oidc`);
       assert.ok(a.entryUrl.startsWith(a.log));
+      // The link opens: for a tile log, the partial tile the newest entries are in.
+      assert.equal((await fetch(a.entryUrl)).status, 200, a.entryUrl);
       assert.deepEqual(a.matches[0], {
         rule: 'certIdentities[0]',
         field: 'subject',
