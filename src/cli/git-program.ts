@@ -426,8 +426,24 @@ async function signingContext(
       services: ctx.services,
       notAfter,
     };
-    for (const key of o.storeKeys)
-      await agent.storeCredential(o.socket, key, credential, () => startAgent(io.env));
+    // A cache that cannot be used is said (the commit is signed all the same): silently, each
+    // commit would wait for an agent that never starts.
+    const off = async (why: string): Promise<void> => {
+      const line = `signet: the credential cache is off: ${why}`;
+      io.stderr.write(`${line}\n`);
+      const t = terminal();
+      if (t !== undefined) fs.writeSync(t, `${line}\n`);
+      await logLine(io, line);
+    };
+    for (const key of o.storeKeys) {
+      let stored: boolean;
+      try {
+        stored = await agent.storeCredential(o.socket, key, credential, () => startAgent(io.env));
+      } catch (e) {
+        return off(oneLine(e));
+      }
+      if (!stored) return off(`its agent did not start at ${o.socket}`);
+    }
   };
   return { ctx, keep };
 }

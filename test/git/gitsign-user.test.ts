@@ -154,6 +154,23 @@ test('the credential cache does not sign with a certificate about to expire: the
   }
 });
 
+test('a credential cache in a folder others can open is said to be off; the commit is signed all the same', async () => {
+  const repo = world.repo('open-cache');
+  await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));
+  const open = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-agent-open-'));
+  fs.chmodSync(open, 0o755);
+  const env = { SIGNET_AGENT_SOCKET: path.join(open, 'agent.sock'), SIGSTORE_ID_TOKEN: token };
+  await must(world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'signed anyway'], env));
+  assert.match(
+    fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!,
+    new RegExp(
+      `signet: the credential cache is off: ${open.replace(/[.]/g, '\\.')} must be a folder of yours that only you can open \\(mode 0700\\)`,
+    ),
+  );
+  assert.equal(fs.existsSync(path.join(open, 'agent.sock')), false);
+  await must(world.git(repo, ['verify-commit', 'HEAD'], env));
+});
+
 test('a commit and a tag whose certificates expired long ago verify at the log and timestamp times, in git and signet', async () => {
   // Signed by a stack that is gone (test/fixtures/git-expired/README.md): ten-minute
   // certificates, expired since; the trusted root is that stack's.

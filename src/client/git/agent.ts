@@ -301,6 +301,8 @@ export async function storeCredential(
 ): Promise<boolean> {
   const put = { op: 'put', server, credential };
   if ((await agentRequest(socketPath, put))?.ok === true) return true;
+  // The agent would refuse this folder and exit: said now, not after waiting for it.
+  privateDir(path.dirname(socketPath));
   start();
   for (let i = 0; i < 40; i++) {
     await new Promise((r) => setTimeout(r, 50));
