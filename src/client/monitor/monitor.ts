@@ -136,9 +136,27 @@ export class Monitor {
    */
   #downThisPass = new Set<string>();
 
+  /** Whether the run was told it watches nothing (said once, at its first pass). */
+  #toldNothingWatched = false;
+
   async pass(): Promise<PassResult> {
     const r: PassResult = { matched: 0, problems: 0, errors: 0, entries: 0 };
     this.#downThisPass.clear();
+    const c = this.#o.config;
+    if (
+      !this.#toldNothingWatched &&
+      c.certIdentities.length + c.subjects.length + c.fingerprints.length + c.oidMatchers.length ===
+        0
+    ) {
+      // As rekor-monitor without a config: the logs' consistency only (a run for --compare, or
+      // one whose --config was forgotten and must not be taken for one that watched someone).
+      this.#toldNothingWatched = true;
+      this.#report({
+        level: 'info',
+        message:
+          'no identity, subject, fingerprint or OID is watched (give --config): only that the logs do not rewrite their history is checked',
+      });
+    }
     // Alerts a previous run found but did not deliver everywhere go out first.
     r.errors += await this.#deliver();
     const compared = new Map<string, CompareOutcome>();

@@ -93,9 +93,25 @@ test('the monitor reports an identity in the transparency and CT logs, only that
       webhook: [hookUrl],
       webhookSecret: 's3cret',
     };
-    const first = await run(flags, { webhookOptions: { backoffMs: 10 } });
+    const reports: Array<Record<string, unknown>> = [];
+    const first = await run(flags, {
+      webhookOptions: { backoffMs: 10 },
+      report: (e: Record<string, unknown>) => reports.push(e),
+    });
     assert.equal(first.r.problems, 0);
     assert.equal(first.r.errors, 0);
+    // A run that watches something is not told it watches nothing; one without --config is,
+    // once, and still checks the logs.
+    const nothing = /no identity, subject, fingerprint or OID is watched \(give --config\)/;
+    assert.ok(!reports.some((e) => nothing.test(String(e['message']))), JSON.stringify(reports));
+    const bare: Array<Record<string, unknown>> = [];
+    const m = await monitorFromFlags(
+      { trustedRoot: rootFile, state: path.join(dir, 'bare-state.json') },
+      { print: () => {}, report: (e) => bare.push(e) },
+    );
+    assert.equal((await m.pass()).errors, 0);
+    await m.pass();
+    assert.equal(bare.filter((e) => nothing.test(String(e['message']))).length, 1);
     // --compare with the log's own checkpoint while every log is followed, the CT log too: a
     // signed note is nothing to compare a CT tree head with, which is no error.
     const cpFile = path.join(dir, 'cp.txt');
@@ -279,7 +295,10 @@ test('a forked log (a second stack with the first one’s key) is detected by th
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(
       repeat.map((e) => [e.level, e.problem, e.repeatOf]),
-      [['error', 'inconsistent', alert.id]],
+      [
+        ['info', undefined, undefined], // no --config: nothing watched but the logs themselves
+        ['error', 'inconsistent', alert.id],
+      ],
     );
     // The witness did not cosign the fork and still holds the first log's tree.
     assert.equal(witness.witness.latest(origin)!.size, verified.size);
