@@ -154,6 +154,23 @@ test('the credential cache does not sign with a certificate about to expire: the
   }
 });
 
+test('signet verify-commit outside a repository, and --range without its value, say so', async () => {
+  const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-no-git-'));
+  const outside = await world.signet(plain, ['verify-commit', 'HEAD', ...who()]);
+  assert.equal(outside.status, 1, outside.stderr);
+  assert.match(
+    outside.stderr,
+    /^error: \S+ is not in a git repository: run signet verify-commit in the repository of the commits$/m,
+  );
+  const repo = world.repo('range-without-value');
+  const range = await world.signet(repo, ['verify-commit', '--range', ...who()]);
+  assert.equal(range.status, 1, range.stderr);
+  assert.match(
+    range.stderr,
+    /^error: --range: needs a range of commits \(A\.\.B\), not the flag --certificate-identity$/m,
+  );
+});
+
 test('a credential cache in a folder others can open is said to be off; the commit is signed all the same', async () => {
   const repo = world.repo('open-cache');
   await must(world.signet(repo, ['git', 'setup', '--server', stack.url]));

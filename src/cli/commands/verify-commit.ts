@@ -157,8 +157,21 @@ export function registerVerifyCommit(program: Command): void {
   ).action(async (rev: string | undefined, flags: GitVerifyFlags) => {
     const { verifyCommit, verifyCommitRange } = await import('../../client/git/commits.ts');
     const { invalid } = await import('../../core/errors.ts');
+    // `--range --certificate-identity ...`: commander took the next flag as the range.
+    if (flags.range?.startsWith('-'))
+      throw invalid('--range', `needs a range of commits (A..B), not the flag ${flags.range}`);
     if (rev !== undefined && flags.range !== undefined)
       throw invalid('--range', 'give either a revision or --range, not both');
+    // Outside a repository every revision "names no commit": said as what it is.
+    const { git: runGit } = await import('../../client/git/repo.ts');
+    const { SignetError } = await import('../../core/errors.ts');
+    await runGit(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
+      throw new SignetError(
+        'invalid-input',
+        'NOT_A_REPOSITORY',
+        `${process.cwd()} is not in a git repository: run signet verify-commit in the repository of the commits`,
+      );
+    });
     if (flags.policy) {
       const { verifyGitByPolicy } = await import('./policy.ts');
       await verifyGitByPolicy(await withServer({ ...flags, policy: flags.policy }), rev);
