@@ -189,7 +189,7 @@ export class AdmissionController {
       const r = pins[i];
       const where = c.field.replace(/^request\.object\./, '');
       if (r instanceof Error)
-        warnings.push(`${where} ${c.image}: not pinned to a digest: ${r.message}`);
+        warnings.push(`${where} ${c.image}: not pinned to a digest: ${withoutImage(r, c.image)}`);
       else if (r !== undefined) patch.push({ op: 'replace', path: c.pointer, value: r });
     }
     const out: AdmissionResponse = { uid: req.uid, allowed: true, patch };
@@ -258,8 +258,8 @@ export class AdmissionController {
           Date.now() >= end ||
           (r instanceof SignetError && r.code === 'DEADLINE_EXCEEDED');
         const msg = late
-          ? `verification did not finish within ${timeoutMs} ms${r ? ` (${r.message})` : ''}`
-          : r.message;
+          ? `verification did not finish within ${timeoutMs} ms${r ? ` (${withoutImage(r, image)})` : ''}`
+          : withoutImage(r, image);
         const covering = this.coveringPolicies(image, req.resource);
         if (
           (r instanceof SignetError && r.code === 'INVALID_INPUT') ||
@@ -349,4 +349,12 @@ export class AdmissionController {
     this.cache.set(key, { expires: this.now() + this.ttl, decision });
     while (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
   }
+}
+
+/**
+ * An error's message without the image reference it starts with (the registry's and the
+ * verifier's errors name the image; the verdict names it already, with the field).
+ */
+function withoutImage(e: Error, image: string): string {
+  return e.message.startsWith(`${image}: `) ? e.message.slice(image.length + 2) : e.message;
 }

@@ -500,6 +500,12 @@ test(
       m.json.response.warnings[0],
       /^spec\.template\.spec\.initContainers\[0\]\.image \S+prod\/missing:v1: not pinned to a digest: /,
     );
+    // the image is named once, by the verdict, not again by the registry's reason
+    assert.equal(
+      m.json.response.warnings[0].split('prod/missing:v1').length,
+      2,
+      m.json.response.warnings[0],
+    );
     // the API server applies the patch, then asks /validate about the pinned images
     const t = (r.request.object as { spec: { template: { spec: unknown } } }).spec.template
       .spec as {
@@ -641,6 +647,8 @@ test(
     assert.equal(r.allowed, true, JSON.stringify(r));
     assert.equal(r.warnings?.length, 1);
     assert.match(r.warnings[0]!, /\/warn\/app:v1: verification did not finish within 1000 ms \(/);
+    // the image is named once, by the verdict, not again by the registry's reason
+    assert.equal(r.warnings[0]!.split('/warn/app:v1').length, 2, r.warnings[0]);
   },
 );
 
