@@ -175,7 +175,9 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     uid,
     operation,
     namespace: text(req, 'namespace', 'request', false),
-    name: text(req, 'name', 'request', false),
+    // The API server sets request.name when the object has one; a review written by hand may
+    // give it only in the object.
+    name: text(req, 'name', 'request', false) || metadataName(req.object),
     kind,
     resource,
   };
@@ -234,4 +236,10 @@ export function reviewUid(body: unknown): string {
   if (isObj(body) && isObj(body.request) && typeof body.request.uid === 'string')
     return body.request.uid;
   return '';
+}
+
+/** object.metadata.name, when it is a string. */
+function metadataName(object: unknown): string {
+  const meta = isObj(object) ? object.metadata : undefined;
+  return isObj(meta) && typeof meta.name === 'string' ? meta.name : '';
 }

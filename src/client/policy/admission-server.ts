@@ -108,7 +108,11 @@ async function handle(o: AdmissionServerOptions, req: IncomingMessage, res: Serv
     send(
       res,
       200,
-      deny('', 400, `malformed AdmissionReview: the body is not JSON (${(e as Error).message})`),
+      deny(
+        '',
+        400,
+        `malformed AdmissionReview: the body ${(e as Error).message.replace(/^AdmissionReview: /, '')}`,
+      ),
     );
     return;
   }

@@ -322,11 +322,20 @@ test(
     // a pod a controller creates has no name yet (generateName): said so, not left blank
     const unnamed = review('Pod', { containers: [] });
     unnamed.request.name = '';
+    (unnamed.request as { object: { metadata?: object } }).object.metadata = {
+      generateName: 'web-',
+    };
     const generated = (await make('deny').review(unnamed)).response as R;
     assert.equal(
       generated.status!.message,
       'Pod default/<generated name> names no container images',
     );
+    // a review written by hand may name the object only in its metadata
+    const byMetadata = review('Pod', { containers: [] });
+    byMetadata.request.name = '';
+    (byMetadata.request as { object: { metadata?: object } }).object.metadata = { name: 'p' };
+    const named = (await make('deny').review(byMetadata)).response as R;
+    assert.equal(named.status!.message, 'Pod default/p names no container images');
     const warn = (await make('warn').review(none)).response as R;
     assert.equal(warn.allowed, true);
     assert.match(warn.warnings![0]!, /names no container images/);
@@ -546,7 +555,7 @@ test(
 
 test('malformed reviews are clear denials and the server keeps running', opts, async () => {
   const bad = [
-    ['not json', /the body is not JSON/],
+    ['not json', /^malformed AdmissionReview: the body is not valid JSON \(unexpected "o"\)$/],
     [
       { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} },
       /apiVersion: must be admission\.k8s\.io\/v1/,
