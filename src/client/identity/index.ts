@@ -158,7 +158,11 @@ export async function getIdentityToken(o: IdentityTokenOptions = {}): Promise<Id
     throw tokenError(
       'NO_IDENTITY_TOKEN',
       `no identity token found: ${n.identityToken === 'SIGSTORE_ID_TOKEN' ? '' : `give ${n.identityToken} (a token or a file), `}set SIGSTORE_ID_TOKEN, ` +
-        'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or run in a terminal to sign in',
+        'run in CI with OIDC enabled (GitHub Actions, GitLab CI, Buildkite), or ' +
+        // In a terminal too, SIGNET_SIGN_IN=never is why no one is asked to sign in.
+        (env.SIGNET_SIGN_IN === 'never'
+          ? 'sign in (SIGNET_SIGN_IN=never turns signing in off)'
+          : 'run in a terminal to sign in'),
     );
   const issuer = o.issuer ?? (o.server ? `${trimSlash(o.server)}/oidc` : undefined);
   if (!issuer)
