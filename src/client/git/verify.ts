@@ -157,7 +157,7 @@ export function verifyGitSignature(
   if (sig.tlogEntry === undefined && !opts.allowNoTlog)
     throw verificationFailed(
       'TLOG_MISSING',
-      'the signature carries no transparency log entry (it was made without one, or in gitsign online mode and the log could not be searched)',
+      'the signature carries no transparency log entry (it was made without one: such signatures are taken only by signet verify-commit --insecure-ignore-tlog, or by git where signet.tlog is false; or in gitsign online mode and the log could not be searched)',
     );
   return verifyBound(sig, trustedRoot, policy, opts);
 }

@@ -41,6 +41,7 @@ export function parseReference(text: string, field = 'image'): ImageReference {
   if (colon > slash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
+    if (tag === '') throw bad("it ends in ':' with no tag after it");
     if (!TAG.test(tag)) throw bad(`"${tag}" is not a valid tag`);
   }
   const parts = rest.split('/');

@@ -41,6 +41,10 @@ test('bad references and digests are refused with the reason', () => {
     ['app@sha256:abc', /sha256 digest has 64 hex digits/],
     ['app@md5:' + 'a'.repeat(32), /not a digest/],
     ['app:' + 'x'.repeat(200), /not a valid tag/],
+    [
+      'Demo/BusyBox:::',
+      /"Demo\/BusyBox:::" is not an image reference: it ends in ':' with no tag after it$/,
+    ],
   ] as const)
     assert.throws(
       () => parseReference(text),
