@@ -227,16 +227,26 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
       await sign(io, status);
       return 0;
     } catch (e) {
-      const line = `signet: cannot sign: ${oneLine(e)}`;
-      io.stderr.write(`\n${line}\n`);
-      // git (before 2.41) prints only "gpg failed to sign the data": tell the person too.
-      const tty = terminal();
-      if (tty !== undefined) fs.writeSync(tty, `${line}\n`);
-      await logLine(io, line);
+      io.stderr.write('\n');
+      await tell(io, `signet: cannot sign: ${oneLine(e)}`);
       return 1;
     }
   }
   return verify(args.files, io, status);
+}
+
+/**
+ * A line for the person signing: on stderr, on the terminal (git before 2.41 shows only "gpg
+ * failed to sign the data", and nothing of a signature that went well), and in the log file.
+ */
+async function tell(io: Io, line: string): Promise<void> {
+  io.stderr.write(`${line}\n`);
+  const tty = terminal();
+  if (tty !== undefined) {
+    fs.writeSync(tty, `${line}\n`);
+    fs.closeSync(tty);
+  }
+  await logLine(io, line);
 }
 
 const LOG_SETTINGS = ['SIGNET_GIT_LOG', 'signet.log', 'GITSIGN_LOG', 'gitsign.logPath'];
@@ -428,13 +438,7 @@ async function signingContext(
     };
     // A cache that cannot be used is said (the commit is signed all the same): silently, each
     // commit would wait for an agent that never starts.
-    const off = async (why: string): Promise<void> => {
-      const line = `signet: the credential cache is off: ${why}`;
-      io.stderr.write(`${line}\n`);
-      const t = terminal();
-      if (t !== undefined) fs.writeSync(t, `${line}\n`);
-      await logLine(io, line);
-    };
+    const off = (why: string) => tell(io, `signet: the credential cache is off: ${why}`);
     for (const key of o.storeKeys) {
       let stored: boolean;
       try {
