@@ -1,5 +1,5 @@
 /**
- * Keeping a log's search keys in today's form, in two marked steps run when a shard is opened;
+ * Keeping a log's search keys in today's form, in three marked steps run when a shard is opened;
  * each writes its mark last, so an interrupted step runs again, and every step is idempotent
  * (several replicas on one PostgreSQL database may run it at once).
  *
@@ -13,12 +13,22 @@
  *    indexed only as hash search keys (core/rekor/subject-keys.ts), every subject digest became
  *    `alg:value`, so a statement with a digest named `identity` (or `email`, `issuer`, `key`,
  *    `cert`) put its entry in the search results of whoever it named. Each row of a dsse or
- *    intoto entry that is not a hash key is checked against the keys the entry's own signers
- *    give (the only other keys admission makes for it); a row they do not give is removed.
- *    Rows of other entries, and of entries whose body cannot be read, are kept.
+ *    intoto entry that is not a subject key (a hash key, or a git commit's `gitcommit:<hex>`)
+ *    is checked against the keys the entry's own signers give (the only other keys admission
+ *    makes for it); a row they do not give is removed. Rows of other entries, and of entries
+ *    whose body cannot be read, are kept.
+ * 3. Git commit keys of the statements the log keeps (COMMIT_KEYS_MARK). Admission indexes a
+ *    statement's `gitCommit` subject (core/rekor/subject-keys.ts) so a search by a commit ID
+ *    finds the attestations about that commit; entries admitted before have no such key (or
+ *    lost it in step 2). An intoto entry keeps its statement beside it (Rekor's attestation
+ *    storage, up to MAX_ATTESTATION_SIZE): its commit keys are made again from that statement,
+ *    when it hashes to the payload digest the body records (what is kept is outside the Merkle
+ *    tree). A dsse entry keeps only its payload's digest, so one admitted before stays without.
  */
+import { describeEntryBody } from '../../core/rekor/describe.ts';
 import { rekorEntryFacts, type EntryFacts } from '../../core/rekor/entry-facts.ts';
-import { digestSearchKey } from '../../core/rekor/hash.ts';
+import { sha256Hex } from '../../core/rekor/hash.ts';
+import { intotoSubjectKeys, isSubjectSearchKey } from '../../core/rekor/subject-keys.ts';
 import {
   certificatesFromDer,
   emailSearchKey,
@@ -38,6 +48,8 @@ export const SEARCH_INDEX_MARK = 'signet:search-index:2';
  * has capitals: the keys statements named were lower-cased whole, so none can be this mark.
  */
 export const SUBJECT_KEYS_MARK = 'signet:Search-Index:3';
+/** Stored under index 0 once the statements a log keeps have their git commit keys. */
+export const COMMIT_KEYS_MARK = 'signet:Search-Index:4';
 
 /** An entry's identity keys as written before (to remove) and today (to have). */
 export function identityKeyChange(leaf: Uint8Array): Omit<SearchKeyChange, 'index'> | undefined {
@@ -63,13 +75,14 @@ export function identityKeyChange(leaf: Uint8Array): Omit<SearchKeyChange, 'inde
   return { remove: [...before].filter((k) => !now.has(k)), add: [...now] };
 }
 
-/** Brings a log's search keys to today's form (both steps); returns the rows each changed. */
+/** Brings a log's search keys to today's form (every step); returns the rows each changed. */
 export async function migrateSearchIndex(
   engine: LogEngine,
-): Promise<{ identityKeys: number; statementKeys: number }> {
+): Promise<{ identityKeys: number; statementKeys: number; commitKeys: number }> {
   return {
     identityKeys: await migrateIdentityKeys(engine),
     statementKeys: await removeStatementKeys(engine),
+    commitKeys: await addCommitKeys(engine),
   };
 }
 
@@ -134,28 +147,25 @@ function factsOf(leaf: Uint8Array): EntryFacts | undefined {
   }
 }
 
-/** A hash search key (`sha256:<hex>` and the others a hash search takes), as admission makes. */
-function isHashKey(key: string): boolean {
-  const colon = key.indexOf(':');
-  return colon > 0 && digestSearchKey(key.slice(0, colon), key.slice(colon + 1)) === key;
-}
-
 /** The marks of the steps, under entry 0 whatever its kind. */
-const MARKS = new Set([SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK]);
+const MARKS = new Set([SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK, COMMIT_KEYS_MARK]);
 
 /** Kinds whose admission indexed a statement's subjects (core/rekor/v1.ts, v2.ts). */
 const STATEMENT_KINDS = /^(dsse|intoto)\//;
 
+/** Kinds that keep their statement beside the entry (core/rekor/v1.ts intoto). */
+const KEPT_STATEMENT_KINDS = /^intoto\//;
+
 /**
- * Whether a leaf may be of a kind that took a statement, read from its first bytes: a body the
- * log wrote is canonical JSON, `{"apiVersion":"...","kind":"...",`, so the others are passed
- * over without a parse. One whose kind is not there is parsed; one that misleads the sniff
- * keeps its rows.
+ * Whether a leaf may be of a kind `kinds` matches, read from its first bytes: a body the log
+ * wrote is canonical JSON, `{"apiVersion":"...","kind":"...",`, so the others are passed over
+ * without a parse. One whose kind is not there is parsed; one that misleads the sniff keeps
+ * its rows (and gets no commit keys).
  */
-function mayHaveTakenStatement(leaf: Uint8Array): boolean {
+function mayBeOfKind(leaf: Uint8Array, kinds: RegExp): boolean {
   const head = Buffer.from(leaf.buffer, leaf.byteOffset, Math.min(leaf.byteLength, 64));
   const kind = /"kind":"([^"]*)"/.exec(head.toString('latin1'))?.[1];
-  return kind === undefined || STATEMENT_KINDS.test(`${kind}/`);
+  return kind === undefined || kinds.test(`${kind}/`);
 }
 
 /** A 32-bit FNV-1a hash of a key's UTF-16 code units: a compact stand-in for the key. */
@@ -186,7 +196,7 @@ async function statementSigners(engine: LogEngine, size: number): Promise<Statem
     leaves.forEach((leaf, k) => {
       const i = first + k;
       starts[i] = n;
-      if (!mayHaveTakenStatement(leaf)) return;
+      if (!mayBeOfKind(leaf, STATEMENT_KINDS)) return;
       const facts = factsOf(leaf);
       // Other kinds, and bodies that cannot be read, keep all their rows.
       const keys = facts && STATEMENT_KINDS.test(facts.kind) ? signerKeys(facts) : undefined;
@@ -235,7 +245,7 @@ async function removeStatementKeys(engine: LogEngine): Promise<number> {
       for (const row of page.rows) {
         const i = row.index;
         if (i >= size || !(known[i >> 3]! & (1 << (i & 7)))) continue;
-        if (isHashKey(row.key) || (i === 0 && MARKS.has(row.key))) continue;
+        if (isSubjectSearchKey(row.key) || (i === 0 && MARKS.has(row.key))) continue;
         if (signerKey(i, row.key)) continue;
         const facts = factsOf((await engine.entry(i))!.leaf);
         const keys = facts && signerKeys(facts);
@@ -247,4 +257,41 @@ async function removeStatementKeys(engine: LogEngine): Promise<number> {
     } while (after);
   await engine.updateSearchKeys([{ index: 0, remove: [], add: [SUBJECT_KEYS_MARK] }]);
   return removed;
+}
+
+/**
+ * The git commit keys of the statement an intoto entry keeps (`kept`), as admission makes them;
+ * none when it keeps none, or one that does not hash to the payload digest its body records.
+ */
+function keptCommitKeys(leaf: Uint8Array, kept: Uint8Array | undefined): string[] {
+  if (!kept || kept.length === 0) return [];
+  let d;
+  try {
+    d = describeEntryBody(leaf);
+  } catch {
+    return [];
+  }
+  const payload = d.digests.find((x) => x.of === 'payload');
+  if (!KEPT_STATEMENT_KINDS.test(`${d.kind}/`) || payload?.algorithm !== 'sha256') return [];
+  if (sha256Hex(kept) !== payload.hex) return [];
+  return intotoSubjectKeys(d.payloadType ?? '', kept).filter((k) => k.startsWith('gitcommit:'));
+}
+
+/** Step 3, unless marked done; returns the entries given commit keys. */
+async function addCommitKeys(engine: LogEngine): Promise<number> {
+  if ((await engine.search(COMMIT_KEYS_MARK)).length > 0) return 0;
+  const { size } = await engine.checkpoint();
+  let changed = 0;
+  await forEachBundle(engine, size, async (leaves, first) => {
+    const changes: SearchKeyChange[] = [];
+    for (const [k, leaf] of leaves.entries()) {
+      if (!mayBeOfKind(leaf, KEPT_STATEMENT_KINDS)) continue;
+      const add = keptCommitKeys(leaf, (await engine.entry(first + k))?.extra);
+      if (add.length > 0) changes.push({ index: first + k, remove: [], add });
+    }
+    if (changes.length > 0) await engine.updateSearchKeys(changes);
+    changed += changes.length;
+  });
+  await engine.updateSearchKeys([{ index: 0, remove: [], add: [COMMIT_KEYS_MARK] }]);
+  return changed;
 }

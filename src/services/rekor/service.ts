@@ -142,6 +142,11 @@ export async function createRekorService(
           "search index: removed keys that attestations' statements had named (identities, keys or issuers their signers do not have)",
           { shard: s.id, rows: changed.statementKeys },
         );
+      if (changed.commitKeys > 0)
+        ctx.log.info(
+          'search index: git commit keys added from the attestations the log keeps, so a search by a commit ID finds them',
+          { shard: s.id, entries: changed.commitKeys },
+        );
     }
   } catch (e) {
     await Promise.all(engines.map((en) => en.close()));

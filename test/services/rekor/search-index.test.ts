@@ -13,6 +13,7 @@ import { freshDatabase } from '../../helpers/postgres.ts';
 import {
   b64,
   certificateFor,
+  dsseV1,
   ecSigner,
   hashedRekordV1,
   hashedRekordV2,
@@ -20,7 +21,11 @@ import {
   statement,
 } from './fixtures.ts';
 import { startRekor } from './harness.ts';
-import { SEARCH_INDEX_MARK, SUBJECT_KEYS_MARK } from '../../../src/services/rekor/search-index.ts';
+import {
+  COMMIT_KEYS_MARK,
+  SEARCH_INDEX_MARK,
+  SUBJECT_KEYS_MARK,
+} from '../../../src/services/rekor/search-index.ts';
 
 const MIXED = 'Old.Style@Signet.Test';
 const LOWER = 'plain@signet.test';
@@ -252,6 +257,143 @@ test("keys an attestation's statement named are removed on open, its signer's ke
             await c.query<{ skey: string }>('SELECT skey FROM tlog_search WHERE idx = $1', [index])
           ).rows.map((r) => r.skey),
         ),
+    );
+  } finally {
+    await database.drop();
+  }
+});
+
+// Before a statement's gitCommit subject was a search key, admission made none for it (and,
+// earlier still, made `gitcommit:<hex>` of it, as of every digest name, which step 2 may not
+// yet have seen). Both are written here as those versions left them, and the log is reopened.
+const commitStatement = (commit: string) =>
+  new TextEncoder().encode(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ digest: { gitCommit: commit } }],
+      predicateType: 'https://example.com/review',
+      predicate: {},
+    }),
+  );
+const KEPT = '1a'.repeat(20); // an intoto entry's: the log keeps its statement
+const NOT_KEPT = '2b'.repeat(20); // a dsse entry's: the log keeps only the payload's digest
+const SHA256_REPO = '3c'.repeat(32); // an intoto entry's, from a SHA-256 repository
+const SWAPPED = '4d'.repeat(20); // what a stored statement that is not the logged one names
+
+interface Store {
+  sql(dataDir: string, statements: string[]): Promise<void>;
+  /** Replace the statement kept beside entry `index`. */
+  setKept(dataDir: string, index: number, kept: Uint8Array): Promise<void>;
+}
+
+async function commitKeysScenario(opts: { databaseUrl?: string }, store: Store) {
+  let s = await startRekor(opts);
+  const signer = ecSigner();
+  for (const body of [
+    hashedRekordV1(signer, Buffer.from('not an attestation')),
+    intotoV2(signer, commitStatement(KEPT)),
+    dsseV1(signer, commitStatement(NOT_KEPT)),
+    intotoV2(signer, commitStatement(SHA256_REPO)),
+    intotoV2(signer, commitStatement('5e'.repeat(20))),
+  ]) {
+    const r = await postJson(`${s.rekor}/api/v1/log/entries`, body);
+    assert.equal(r.status, 201, await r.text());
+  }
+  const dataDir = s.dataDir;
+  // Rekor's APIs search no commit (the explorer does, view.ts): the index itself is asked.
+  const found = (commit: string) => s.service.shards.current.engine.search(`gitcommit:${commit}`);
+  assert.deepEqual(await found(KEPT), [1], 'admission indexes the commit');
+  assert.deepEqual(await found(NOT_KEPT), [2]);
+  await s.close();
+
+  // 1. A log whose index has been through step 2, written before commit keys: none, no mark.
+  await store.sql(dataDir, [
+    `DELETE FROM tlog_search WHERE skey LIKE 'gitcommit:%' OR skey = '${COMMIT_KEYS_MARK}'`,
+  ]);
+  // Entry 4 keeps a statement that is not the one it logged: it is not believed.
+  await store.setKept(dataDir, 4, commitStatement(SWAPPED));
+  s = await startRekor({ ...opts, dataDir });
+  try {
+    assert.deepEqual(await found(KEPT), [1], 'made again from the statement the log keeps');
+    assert.deepEqual(await found(SHA256_REPO), [3]);
+    assert.deepEqual(await found(NOT_KEPT), [], 'a dsse entry keeps no statement to read');
+    assert.deepEqual(await found(SWAPPED), []);
+    assert.deepEqual(await found('5e'.repeat(20)), []);
+    assert.deepEqual(await s.service.shards.current.engine.search(COMMIT_KEYS_MARK), [0]);
+  } finally {
+    await s.close();
+  }
+
+  // 2. A log written when every digest name was a key, before step 2: its commit rows are the
+  // ones admission makes today, and stay.
+  await store.sql(dataDir, [
+    `INSERT INTO tlog_search (log, skey, idx) SELECT name, 'gitcommit:${NOT_KEPT}', 2 FROM tlog_logs`,
+    `INSERT INTO tlog_search (log, skey, idx) SELECT name, 'gitcommit:abc', 2 FROM tlog_logs`,
+    `DELETE FROM tlog_search WHERE skey IN ('${SUBJECT_KEYS_MARK}', '${COMMIT_KEYS_MARK}')`,
+  ]);
+  s = await startRekor({ ...opts, dataDir });
+  try {
+    assert.deepEqual(await found(NOT_KEPT), [2], 'a commit key step 2 keeps');
+    assert.deepEqual(await found('abc'), [], 'not a commit ID: removed');
+    assert.deepEqual(await found(KEPT), [1]);
+  } finally {
+    await s.close();
+  }
+}
+
+test("a statement's git commit keys: made again on open from the statements the log keeps (SQLite)", async () => {
+  const withDb = (dataDir: string, f: (db: DatabaseSync) => void) => {
+    const db = new DatabaseSync(path.join(dataDir, 'rekor.sqlite'));
+    try {
+      f(db);
+    } finally {
+      db.close();
+    }
+  };
+  await commitKeysScenario(
+    {},
+    {
+      sql: async (dataDir, statements) =>
+        withDb(dataDir, (db) => {
+          for (const sql of statements) db.exec(sql);
+        }),
+      setKept: async (dataDir, index, kept) =>
+        withDb(dataDir, (db) => {
+          const r = db.prepare('UPDATE tlog_entries SET extra = ? WHERE idx = ?').run(kept, index);
+          assert.equal(r.changes, 1);
+        }),
+    },
+  );
+});
+
+test("a statement's git commit keys: made again on open from the statements the log keeps (PostgreSQL)", async () => {
+  const database = await freshDatabase();
+  const withClient = async (f: (c: pg.Client) => Promise<void>) => {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    try {
+      await f(c);
+    } finally {
+      await c.end();
+    }
+  };
+  try {
+    await commitKeysScenario(
+      { databaseUrl: database.url },
+      {
+        sql: (_dataDir, statements) =>
+          withClient(async (c) => {
+            for (const sql of statements) await c.query(sql);
+          }),
+        setKept: (_dataDir, index, kept) =>
+          withClient(async (c) => {
+            const r = await c.query('UPDATE tlog_entries SET extra = $1 WHERE idx = $2', [
+              Buffer.from(kept),
+              index,
+            ]);
+            assert.equal(r.rowCount, 1);
+          }),
+      },
     );
   } finally {
     await database.drop();
