@@ -1,15 +1,21 @@
 // Attestation entry pages in Chromium (playwright-core): a keyless attestation logged by Rekor
 // v2 (a hashedrekord over the DSSE PAE's digest) is not presented as the file's digest, and an
 // intoto entry's subjects, read from the statement the log keeps, lead to the file's entries.
+// A commit attestation is found by the commit's ID typed into the search box.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { after, before, launchBrowser, openPage, test } from './browser.ts';
 import { pae } from '../../src/core/dsse/index.ts';
 import { toHex } from '../../src/core/encoding/hex.ts';
 import { leafHash } from '../../src/core/merkle/hash.ts';
 import { signEnvelope } from '../../src/client/sign/index.ts';
+import { gitStatement } from '../../src/client/git/attest.ts';
 import { logIntotoAs } from '../services/rekor/fixtures.ts';
 import {
   ALICE,
@@ -38,6 +44,29 @@ const statement = new TextEncoder().encode(
 let stack: ExplorerStack;
 let browser: Browser;
 const uuid: Record<string, string> = {};
+let commit: string;
+
+/** A real git commit's ID (SHA-1). */
+function commitId(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-commit-'));
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Dev',
+    GIT_AUTHOR_EMAIL: 'dev@signet.local',
+    GIT_COMMITTER_NAME: 'Dev',
+    GIT_COMMITTER_EMAIL: 'dev@signet.local',
+  };
+  for (const args of [
+    ['init', '-q', '.'],
+    ['commit', '-q', '--allow-empty', '-m', 'release'],
+  ]) {
+    const r = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  return spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, env, encoding: 'utf8' }).stdout.trim();
+}
 
 const open = (path: string): Promise<Page> => openPage(browser, `${stack.url}${path}`);
 
@@ -61,6 +90,10 @@ describe('attestation entry pages in a real browser', () => {
     const signed = await signThrough(stack, file, { rekorVersion: 1 });
     uuid.file = /\/entry\/([0-9a-f]{64})/.exec(signed.events.join('\n'))![1]!;
     uuid.intoto = await logIntotoAs(stack.url, ALICE, statement);
+    commit = commitId();
+    const predicate = new TextEncoder().encode('{"approved":true}');
+    const about = gitStatement('commit', commit, 'https://example.com/review/v1', predicate, 'p');
+    uuid.commit = await logIntotoAs(stack.url, ALICE, about);
   });
   after(async () => {
     await browser?.close();
@@ -92,5 +125,31 @@ describe('attestation entry pages in a real browser', () => {
       .evaluateAll((r) => r.map((x) => (x as HTMLElement).dataset.uuid));
     // The signed file, and the attestation about it (its subject is indexed).
     assert.deepEqual(found, [uuid.intoto, uuid.file]);
+  });
+
+  test('a commit attestation: the commit’s ID typed into the search box finds it, and its subject leads back', async () => {
+    const page = await open('/');
+    await page.locator('#q').fill(commit);
+    await page.locator('#q').press('Enter');
+    await page.waitForURL(/\?q=/);
+    assert.match(
+      await page.locator('p.query').innerText(),
+      new RegExp(`^Searched for ${commit} as a git commit ID or SHA-1 digest: 1 entry\\.$`),
+    );
+    const found = () =>
+      page
+        .locator('table.entries tbody tr')
+        .evaluateAll((r) => r.map((x) => (x as HTMLElement).dataset.uuid));
+    assert.deepEqual(await found(), [uuid.commit]);
+    // Its entry page names the subject as the statement does; that link is the same search.
+    await page.locator(`table.entries tbody tr[data-uuid="${uuid.commit}"] a`).first().click();
+    await page.waitForURL(/\/entry\//);
+    assert.equal(
+      (await summary(page)).get('Subjects')!.split('\n')[0],
+      `(no name) gitCommit:${commit}`,
+    );
+    await page.locator('dd.subjects a').click();
+    await page.waitForURL(/\?q=gitCommit%3A/);
+    assert.deepEqual(await found(), [uuid.commit]);
   });
 });

@@ -593,6 +593,14 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
   assert.ok(
     verify('sha256', signed, cert.publicKey, Buffer.from(envelope.signatures[0]!.sig, 'base64')),
   );
+  // The explorer finds it by the commit's ID, as an artifact's attestations by its digest.
+  const byCommit = (await (await fetch(`${stack.url}/explorer/api/search?q=${head}`)).json()) as {
+    items: Array<{ logIndex: number; kind: string }>;
+  };
+  assert.deepEqual(
+    byCommit.items.map((i) => [i.logIndex, i.kind]),
+    [[index, 'dsse']],
+  );
   // A second attestation is a commit on top: both files are there.
   const two = await attest(['-f', sbom, '--type', 'spdxjson']);
   assert.equal(two.status, 0, two.stderr);

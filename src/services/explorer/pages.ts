@@ -228,11 +228,18 @@ export function homePage(status: StatusView): string {
 const QUERY_WORDS: Record<string, string> = {
   index: 'a log index',
   entryId: 'a Rekor entry ID',
-  hex: 'an entry UUID, artifact digest, or key or certificate fingerprint',
+  hex: 'an entry UUID, artifact digest, git commit ID, or key or certificate fingerprint',
+  commit: 'a git commit ID',
   digest: 'an artifact or payload digest, or a key or certificate fingerprint',
   identity: 'an identity (certificate subject alternative name)',
   issuer: 'an OIDC issuer',
 };
+
+/** What a term was searched as; bare 40 hex digits are a SHA-1 digest's too. */
+function queryWords(kind: string, term: string): string {
+  if (kind === 'commit' && /^[0-9a-fA-F]{40}$/.test(term)) return 'a git commit ID or SHA-1 digest';
+  return QUERY_WORDS[kind] ?? kind;
+}
 
 export function searchPage(opts: {
   term: string;
@@ -252,7 +259,7 @@ export function searchPage(opts: {
     term,
     main: html`<h1>Search results</h1>
       <p class="query">
-        Searched for <q class="term">${term}</q> as ${QUERY_WORDS[opts.kind] ?? opts.kind}:
+        Searched for <q class="term">${term}</q> as ${queryWords(opts.kind, term)}:
         <strong>${total}</strong> ${count}.
       </p>
       ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q class="term">${term}</q>.</p>` : entryTable(opts.items)}

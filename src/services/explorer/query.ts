@@ -1,5 +1,6 @@
 import { invalid } from '../../core/errors.ts';
 import { identitySearchKey } from '../../core/rekor/index.ts';
+import { gitCommitSearchKey } from '../../core/rekor/subject-keys.ts';
 import { MAX_SEARCH_KEY, MAX_STORED_KEY_BYTES } from '../../log/index.ts';
 import { hashKey } from '../rekor/search.ts';
 
@@ -8,10 +9,13 @@ import { hashKey } from '../rekor/search.ts';
  * paste: a log index (`12`), an entry UUID (64 hex) or Rekor v1 entry ID (80 hex: tree ID +
  * UUID), an artifact digest (`sha256:<hex>`, or bare 64 hex), a public-key or certificate
  * fingerprint (64 hex: SHA-256 of the SPKI or of the certificate DER, as the entry page shows
- * them), an email or other identity (a certificate SAN: `a@b.c`, `https://github.com/...`), and
- * `issuer:<url>` for everything one identity provider vouched for.
+ * them), a git commit ID (40 hex, or 64 in a SHA-256 repository, or `gitCommit:<hex>` as
+ * an entry page links a statement's subject), an email or other identity (a certificate SAN:
+ * `a@b.c`, `https://github.com/...`), and `issuer:<url>` for everything one identity provider
+ * vouched for.
  *
- * 64 hex digits are all of digest, fingerprint and UUID at once: the search tries each.
+ * 64 hex digits are all of digest, fingerprint, UUID and commit ID at once, 40 both a SHA-1
+ * digest and a commit ID: the search tries each.
  *
  * An identity is matched exactly, spaces and all: a SAN may hold them (an email SAN in its
  * display form `Jane Doe <jane@example.com>`, a URI, a username), and the index keys the SAN as
@@ -21,8 +25,13 @@ import { hashKey } from '../rekor/search.ts';
 export type SearchQuery =
   | { kind: 'index'; index: number }
   | { kind: 'entryId'; uuid: string; treeId: bigint }
-  /** 64 hex: an entry UUID, an artifact digest, or a key or certificate fingerprint. */
+  /** 64 hex: an entry UUID, an artifact digest, a key or certificate fingerprint, or a commit ID. */
   | { kind: 'hex'; hex: string }
+  /**
+   * A git commit ID (40 hex, or 64 in a SHA-256 repository): its search key, and for bare 40
+   * hex, which is a SHA-1 digest's form too, that digest's.
+   */
+  | { kind: 'commit'; keys: string[] }
   /** A digest with its algorithm (`sha256:...`), as the log's search key; a SHA-256 one may be a fingerprint. */
   | { kind: 'digest'; key: string }
   /** `asGiven`: the term with its surrounding spaces, when it had any (a SAN may too). */
@@ -34,7 +43,7 @@ export const MAX_TERM_LENGTH = MAX_SEARCH_KEY - identitySearchKey('').length;
 export const MAX_TERM_BYTES = MAX_STORED_KEY_BYTES - identitySearchKey('').length;
 
 const SHAPES =
-  'give a log index, an entry UUID, a sha256:<hex> digest, a hex digest or key fingerprint, an email or other identity, or issuer:<url>';
+  'give a log index, an entry UUID, a sha256:<hex> digest, a hex digest or key fingerprint, a git commit ID, an email or other identity, or issuer:<url>';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/u;
@@ -70,6 +79,8 @@ export function parseSearchTerm(raw: string): SearchQuery {
   }
   if (/^[0-9a-fA-F]+$/.test(term)) {
     if (term.length === 64) return { kind: 'hex', hex: term.toLowerCase() };
+    if (term.length === 40)
+      return { kind: 'commit', keys: [gitCommitSearchKey(term)!, hashKey(term, 'q')] };
     // sha384sum / sha512sum output: an Ed25519 key's files are logged by SHA-512 (Ed25519ph).
     if (term.length === 96 || term.length === 128)
       return { kind: 'digest', key: hashKey(term, 'q') };
@@ -81,12 +92,23 @@ export function parseSearchTerm(raw: string): SearchQuery {
       };
     throw invalid(
       'q',
-      `"${term}" is ${term.length} hex digits: an entry UUID, SHA-256 digest or fingerprint has 64, a Rekor entry ID 80, a SHA-384 or SHA-512 digest 96 or 128`,
+      `"${term}" is ${term.length} hex digits: an entry UUID, SHA-256 digest or fingerprint has 64, a git commit ID 40 (64 in a SHA-256 repository), a Rekor entry ID 80, a SHA-384 or SHA-512 digest 96 or 128`,
     );
   }
   const prefixed = /^(sha1|sha256|sha384|sha512):(.*)$/i.exec(term);
   if (prefixed)
     return { kind: 'digest', key: hashKey(`${prefixed[1]!.toLowerCase()}:${prefixed[2]}`, 'q') };
+  // As a statement names its subject (in-toto's gitCommit), in any case as hash names are.
+  const commit = /^gitcommit:(.*)$/i.exec(term);
+  if (commit) {
+    const key = gitCommitSearchKey(commit[1]!);
+    if (key === undefined)
+      throw invalid(
+        'q',
+        `"${term}" is not gitCommit:<a commit ID: 40 hex digits, or 64 in a SHA-256 repository>`,
+      );
+    return { kind: 'commit', keys: [key] };
+  }
   const issuer = /^issuer:(.+)$/.exec(term);
   if (issuer) return { kind: 'issuer', issuer: issuer[1]! };
   // As typed: the search keys come from core/rekor's identitySearchKey/emailSearchKey (view.ts).

@@ -21,6 +21,7 @@ import {
   MAX_ATTESTATION_SIZE,
   type EntryDescription,
 } from '../../core/rekor/index.ts';
+import { gitCommitSearchKey } from '../../core/rekor/subject-keys.ts';
 import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
 import {
   checkIssuedByTrustedCa,
@@ -264,7 +265,7 @@ export class LogView {
     } else {
       const keys =
         q.kind === 'hex'
-          ? [`sha256:${q.hex}`, `key:${q.hex}`, `cert:${q.hex}`]
+          ? [`sha256:${q.hex}`, `key:${q.hex}`, `cert:${q.hex}`, gitCommitSearchKey(q.hex)!]
           : q.kind === 'digest'
             ? // Lists name a key signer `public key sha256:<fingerprint>`: that finds it too.
               q.key.startsWith('sha256:')
@@ -277,7 +278,9 @@ export class LogView {
                   emailSearchKey(q.identity),
                   ...(q.asGiven === undefined ? [] : [identitySearchKey(q.asGiven)]),
                 ]
-              : [issuerSearchKey(q.issuer)];
+              : q.kind === 'issuer'
+                ? [issuerSearchKey(q.issuer)]
+                : q.keys;
       for (const s of this.shards.list) {
         const found = new Set(await searchLog(s.engine, keys, 'or'));
         if (q.kind === 'hex') {

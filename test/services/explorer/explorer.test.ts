@@ -594,6 +594,20 @@ describe('the explorer over a stack with real entries', () => {
       kind: 'digest',
       key: `sha384:${'b'.repeat(96)}`,
     });
+    // A git commit ID, bare (40 hex digits are a SHA-1 digest's too) or named as a statement
+    // names it; 64 bare hex digits are a SHA-256 repository's commit among the others (view.ts).
+    assert.deepEqual(parseSearchTerm('C'.repeat(40)), {
+      kind: 'commit',
+      keys: [`gitcommit:${'c'.repeat(40)}`, `sha1:${'c'.repeat(40)}`],
+    });
+    assert.deepEqual(parseSearchTerm(`gitCommit:${'D'.repeat(64)}`), {
+      kind: 'commit',
+      keys: [`gitcommit:${'d'.repeat(64)}`],
+    });
+    assert.throws(
+      () => parseSearchTerm('gitcommit:abc'),
+      /^.*q: "gitcommit:abc" is not gitCommit:/,
+    );
   });
 });
 
