@@ -18,7 +18,7 @@
  *       customExtensions: [{ objectIdentifier: 1.3.6.1.4.1.57264.1.9, extensionValues: [...] }]
  *   outputIdentities: identities.json   # optional: each found identity appended, one a line,
  *   outputIdentitiesFormat: json        #   in rekor-monitor's shape (text, or json; default
- *                                       #   from the extension)
+ *                                       #   from the extension; text ends with the log's URL)
  *
  * Unlike rekor-monitor, a regexp must match the whole value (it is anchored), so `dev@example\.com`
  * does not also match `evildev@example.com.attacker`; extension values match exactly. Unknown

@@ -3,8 +3,10 @@
  * rekor-monitor writes it (mon:pkg/util/file WriteIdentity), so tooling that reads that file
  * keeps working. One line per rule an entry matched: `json` is Go's encoding of rekor-monitor's
  * LogEntry (its field names, the rule as `MatchedIdentity`); `text` is the entry's non-empty
- * values joined by spaces. Entries of Rekor v1 and v2 alike have no UUID here (rekor-monitor
- * leaves it empty for v2).
+ * values joined by spaces, as rekor-monitor's, then the log the entry is in (its URL, as the
+ * alerts name it): rekor-monitor follows one log, this monitor may follow several into one
+ * file, and an index alone does not say whose entry it is. Entries of Rekor v1 and v2 alike
+ * have no UUID here (rekor-monitor leaves it empty for v2).
  */
 import type { IdentityAlert } from './alerts.ts';
 import type { MonitorConfig } from './config.ts';
@@ -74,7 +76,7 @@ export function rekorMonitorEntries(alert: IdentityAlert, c: MonitorConfig): Rek
   return out;
 }
 
-function textLine(e: RekorMonitorEntry): string {
+function textLine(e: RekorMonitorEntry, log: string): string {
   return [
     e.CertSubject,
     e.Issuer,
@@ -84,6 +86,7 @@ function textLine(e: RekorMonitorEntry): string {
     e.UUID,
     e.OIDExtension?.join('.') ?? '',
     e.ExtensionValue,
+    log,
   ]
     .filter((s) => s.trim() !== '')
     .join(' ');
@@ -96,7 +99,7 @@ export function appendIdentities(
   c: MonitorConfig,
 ): void {
   const lines = rekorMonitorEntries(alert, c).map((e) =>
-    out.format === 'json' ? JSON.stringify(e) : textLine(e),
+    out.format === 'json' ? JSON.stringify(e) : textLine(e, alert.log),
   );
   if (lines.length > 0) fs.appendFileSync(out.file, `${lines.join('\n')}\n`, { mode: 0o644 });
 }

@@ -98,7 +98,8 @@ test('outputIdentities: rekor-monitor JSON lines or text, once each, retried whe
     await pass(json);
     assert.equal(fs.readFileSync(json, 'utf8'), lines);
 
-    // Text, as the extension says (or outputIdentitiesFormat).
+    // Text, as the extension says (or outputIdentitiesFormat): rekor-monitor's values, then the
+    // log the entry is in (a monitor may follow several into one file).
     for (const [file, extra] of [
       [path.join(dir, 'identities.txt'), []],
       [path.join(dir, 'identities.log'), ['outputIdentitiesFormat: text']],
@@ -107,10 +108,10 @@ test('outputIdentities: rekor-monitor JSON lines or text, once each, retried whe
       assert.equal(
         fs.readFileSync(file, 'utf8'),
         [
-          `dev@signet.local ${issuer} ${index}`,
-          `dev@signet.local ${index}`,
-          `${index} 1.3.6.1.4.1.57264.1.8 ${issuer}`,
-          `${index} 1.3.6.1.4.1.57264.1.1 ${issuer}`,
+          `dev@signet.local ${issuer} ${index} ${shard}`,
+          `dev@signet.local ${index} ${shard}`,
+          `${index} 1.3.6.1.4.1.57264.1.8 ${issuer} ${shard}`,
+          `${index} 1.3.6.1.4.1.57264.1.1 ${issuer} ${shard}`,
           '',
         ].join('\n'),
       );
