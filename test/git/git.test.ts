@@ -398,6 +398,54 @@ test("git log's %G?, %GS, %GK: the signer of a good commit; B and the identity i
   assert.deepEqual(await show(unsigned), ['N', '', '']);
 });
 
+test("a commit whose certificate was altered: the certificate's signature is named, not the log entry", async () => {
+  const raw = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).out;
+  const { payload, signature } = splitCommit(new Uint8Array(raw), 'sha1');
+  const sig = parseGitSignature(signature!);
+  const cert = Buffer.from(sig.certificate);
+  const at = Buffer.from(sig.der).indexOf(cert);
+  assert.ok(at > 0);
+  // One byte of the CA's signature over the certificate (its last byte), then one byte of
+  // what it signs (the identity in the SAN: dev@ -> dav@). The signature over the commit
+  // still verifies with the certificate's key, and the embedded log entry no longer matches.
+  const tbsAt = cert.indexOf(Buffer.from('dev@signet.local'));
+  assert.ok(tbsAt > 0);
+  for (const [what, offset, to] of [
+    ['signature', cert.length - 1, cert[cert.length - 1]! ^ 1],
+    ['TBS', tbsAt + 1, 'a'.charCodeAt(0)],
+  ] as const) {
+    const der = Buffer.from(sig.der);
+    der[at + offset] = to;
+    const forged = joinSignature('commit', payload, Buffer.from(armorGitSignature(der)), 'sha1');
+    const forgedId = (
+      await must(
+        world.git(
+          repo,
+          ['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'],
+          {},
+          Buffer.from(forged),
+        ),
+      )
+    ).stdout.trim();
+    const s = await world.signet(repo, ['verify-commit', forgedId, ...id()]);
+    assert.equal(s.status, 12, what);
+    assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
+    assert.match(
+      s.stderr,
+      /^error: the signing certificate's signature does not verify with the key of its issuer "[^"]+" in the trusted root \(the certificate was altered, or another CA of that name issued it\)\n$/,
+      what,
+    );
+    // git's own check says the same.
+    const g = await world.git(repo, ['verify-commit', forgedId]);
+    assert.notEqual(g.status, 0);
+    assert.match(
+      g.stderr,
+      /signet: cannot verify: the signing certificate's signature does not verify/,
+      what,
+    );
+  }
+});
+
 test('a stack that is down while signing: git fails with one line, promptly', async () => {
   const r2 = world.repo('down');
   // A port nothing listens on: bind one, note it, close it.

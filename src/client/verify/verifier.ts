@@ -29,7 +29,11 @@ import {
 import { verifyDigest, verifyMessage } from '../../core/crypto/verify.ts';
 import { digest } from '../../core/crypto/digest.ts';
 import { parseCertificateOnce, type X509Certificate } from '../../core/x509/certificate.ts';
-import { verifyCertificateChain, type VerifiedChain } from '../../core/x509/chain.ts';
+import {
+  checkIssuedByAny,
+  verifyCertificateChain,
+  type VerifiedChain,
+} from '../../core/x509/chain.ts';
 import { verifyEmbeddedScts } from '../../core/ct/sct.ts';
 import { verifyTimestamp } from '../../core/rfc3161/verify.ts';
 import { pae } from '../../core/dsse/index.ts';
@@ -287,6 +291,9 @@ function checkSigned(
       : { kind: 'key', spki: spkiDer(signer.key) },
     content: signed.content,
   };
+  // A log entry records the certificate as issued, so an altered certificate fails it too and
+  // the log would be blamed: the CA's signature over the certificate needs no time, and is first.
+  if (signer.leaf) checkIssuedByAny(signer.leaf, trustedRoot.certificateAuthorities);
   const entries = checkLogEntries(vm.tlogEntries, expectation, trustedRoot, evidence, options);
   checkThresholds(entries, evidence, options);
   const times = evidence.map((e) => e.time);

@@ -275,8 +275,31 @@ export function verifyCertificateChain(
   }
   // Every authority whose CA signed the leaf either returned or left its error here.
   if (lastError) throw lastError;
-  throw fail(
-    `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
+  throw notIssued(leaf, authorities);
+}
+
+/**
+ * Throws unless a CA of `authorities` signed `leaf` (issuingAuthority): the one check of the
+ * certificate that needs no verified time, so a verifier can make it before the checks that
+ * give the time. verifyCertificateChain fails the same way, with the same error.
+ */
+export function checkIssuedByAny(
+  leaf: X509Certificate,
+  authorities: readonly TrustedAuthority[],
+): void {
+  if (issuingAuthority(leaf, authorities) === undefined) throw notIssued(leaf, authorities);
+}
+
+/** No CA signed `leaf`: its issuer is unknown, or a CA of that name is, but its key did not sign it. */
+function notIssued(leaf: X509Certificate, authorities: readonly TrustedAuthority[]): SignetError {
+  const namesake = authorities.some((a, i) => {
+    const issuer = cachedChain(a, i).certs[0];
+    return issuer !== undefined && bytesEqual(leaf.issuerDer, issuer.subjectDer);
+  });
+  return fail(
+    namesake
+      ? `the signing certificate's signature does not verify with the key of its issuer "${leaf.issuer}" in the trusted root (the certificate was altered, or another CA of that name issued it)`
+      : `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
     'CERTIFICATE_UNTRUSTED',
   );
 }
