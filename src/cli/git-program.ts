@@ -584,7 +584,9 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     // gitsign's settings name services, not trust: say where the trust came from.
     const hint = defaultTrust
       ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
-      : '';
+      : (e as { code?: unknown }).code === 'OTHER_DEPLOYMENT'
+        ? '; set signet.server to the deployment that signed it (git config signet.server URL)'
+        : '';
     io.stderr.write(`signet: cannot verify: ${oneLine(e)}${hint}\n`);
     return 1;
   }

@@ -446,6 +446,56 @@ test("a commit whose certificate was altered: the certificate's signature is nam
   }
 });
 
+test("a commit signed with another deployment: said so, with how to point git's verification at the one that signed it", async () => {
+  const away = await tempStack();
+  try {
+    const r2 = world.repo('away');
+    await must(world.signet(r2, ['git', 'setup', '--server', away.url, '--no-cache']));
+    fs.writeFileSync(path.join(r2, 'f'), 'x');
+    await must(world.git(r2, ['add', 'f']));
+    await must(
+      world.git(r2, ['commit', '-q', '-m', 'away'], {
+        SIGSTORE_ID_TOKEN: await stackToken(away.url),
+      }),
+    );
+    await must(
+      world.git(r2, ['tag', '-s', 'v1', '-m', 'away'], {
+        SIGSTORE_ID_TOKEN: await stackToken(away.url),
+      }),
+    );
+    const awayId = [
+      '--certificate-identity',
+      'dev@signet.local',
+      '--certificate-oidc-issuer',
+      `${away.url}/oidc`,
+    ];
+    // It verifies against its own deployment (signet.server, as git setup wrote it).
+    await must(world.signet(r2, ['verify-commit', ...awayId]));
+    const other =
+      /^error: the signature is from a deployment the trusted root does not cover: .*; give the deployment that signed it with --server URL, or set it for this repository: git config signet\.server URL\n$/;
+    // Against this stack: by --server, and by signet.server set to it.
+    for (const [args, cfg] of [
+      [['verify-commit', '--server', stack.url], undefined],
+      [['verify-tag', 'v1', '--server', stack.url], undefined],
+      [['verify-commit'], stack.url],
+    ] as const) {
+      if (cfg) await must(world.git(r2, ['config', 'signet.server', cfg]));
+      const s = await world.signet(r2, [...args, ...awayId]);
+      assert.equal(s.status, 12, s.stderr);
+      assert.match(s.stderr, other, args.join(' '));
+    }
+    // git's own check (signet.server is this stack now) says which setting to change.
+    const g = await world.git(r2, ['verify-commit', 'HEAD']);
+    assert.notEqual(g.status, 0);
+    assert.match(
+      g.stderr,
+      /signet: cannot verify: the signature is from a deployment the trusted root does not cover: .*; set signet\.server to the deployment that signed it \(git config signet\.server URL\)\n/,
+    );
+  } finally {
+    await away.close();
+  }
+});
+
 test('a stack that is down while signing: git fails with one line, promptly', async () => {
   const r2 = world.repo('down');
   // A port nothing listens on: bind one, note it, close it.

@@ -4,6 +4,7 @@ import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
 import { printable } from '../../core/encoding/printable.ts';
 import { errorLine, exitCodeFor } from '../errors.ts';
+import { SignetError } from '../../core/errors.ts';
 
 interface GitVerifyFlags extends VerifyFlags {
   range?: string;
@@ -51,6 +52,20 @@ export function gitsignSummary(r: ObjectVerification): string {
     ]
       .map(printable)
       .join('\n') + '\n'
+  );
+}
+
+/**
+ * A signature of another deployment (OTHER_DEPLOYMENT names its CA, log and TSA): also where
+ * git verification takes its deployment from, which is what the user has to change.
+ */
+function pointAtDeployment(e: unknown): unknown {
+  if (!(e instanceof SignetError) || e.code !== 'OTHER_DEPLOYMENT') return e;
+  return new SignetError(
+    e.kind,
+    e.code,
+    `${e.message}; give the deployment that signed it with --server URL, or set it for this repository: git config signet.server URL`,
+    { cause: e },
   );
 }
 
@@ -179,7 +194,9 @@ export function registerVerifyCommit(program: Command): void {
     }
     const trust = await gitTrust(flags);
     if (flags.range === undefined) {
-      const r = await verifyCommit(process.cwd(), rev ?? 'HEAD', trust);
+      const r = await verifyCommit(process.cwd(), rev ?? 'HEAD', trust).catch((e: unknown) => {
+        throw pointAtDeployment(e);
+      });
       if (flags.gitsignSummary) process.stdout.write(gitsignSummary(r));
       else process.stderr.write(`Verified OK: commit ${r.id} ${describeGitResult(r)}\n`);
       return;
@@ -194,7 +211,7 @@ export function registerVerifyCommit(program: Command): void {
       } else {
         bad++;
         firstError ??= item.error;
-        process.stdout.write(`${item.id} FAILED ${errorLine(item.error)}\n`);
+        process.stdout.write(`${item.id} FAILED ${errorLine(pointAtDeployment(item.error))}\n`);
       }
     }
     if (good === 0 && bad === 0)
@@ -223,7 +240,9 @@ export function registerVerifyTag(program: Command): void {
       return;
     }
     const { verifyTag } = await import('../../client/git/commits.ts');
-    const r = await verifyTag(process.cwd(), tag, await gitTrust(flags));
+    const r = await verifyTag(process.cwd(), tag, await gitTrust(flags)).catch((e: unknown) => {
+      throw pointAtDeployment(e);
+    });
     if (flags.gitsignSummary) process.stdout.write(gitsignSummary(r));
     else process.stderr.write(`Verified OK: tag ${tag} (${r.id}) ${describeGitResult(r)}\n`);
   });

@@ -47,6 +47,8 @@ export interface GitVerifyOptions {
 /** What the git options ask of the verifier, beyond the log threshold. */
 function verifierOptions(opts: GitVerifyOptions): VerifyOptions {
   return {
+    // what a git user has in hand is a signature, not a bundle
+    names: { subject: 'the signature', chain: 'the signature' },
     ...(opts.witnesses ? { witnesses: opts.witnesses } : {}),
     ...(opts.ignoreSct ? { ctlogThreshold: 0 } : {}),
   };
