@@ -496,6 +496,36 @@ test("a commit signed with another deployment: said so, with how to point git's 
   }
 });
 
+test('verify-commit and verify-tag take -t/--timeout as the other verify commands do: a server that never answers is cut off with one line', async () => {
+  // Takes the connection and never answers.
+  const hang = net.createServer(() => {});
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const server = `http://127.0.0.1:${(hang.address() as net.AddressInfo).port}`;
+  try {
+    for (const args of [
+      ['verify-commit', '--timeout', '1s'],
+      ['verify-commit', '-t', '1'],
+      ['-t', '1s', 'verify-commit'],
+      ['verify-tag', 'v1.0', '--timeout=1s'],
+    ]) {
+      const t0 = Date.now();
+      const s = await world.signet(repo, [...args, '--server', server, ...id()]);
+      assert.equal(s.status, 1, args.join(' '));
+      assert.match(
+        s.stderr,
+        new RegExp(`^error: .*${server}/tuf/.*: no answer within 1 s\\n$`),
+        args.join(' '),
+      );
+      assert.ok(Date.now() - t0 < 8000, `${args.join(' ')}: took ${Date.now() - t0} ms`);
+    }
+  } finally {
+    hang.close();
+  }
+  const bad = await world.signet(repo, ['verify-commit', '--timeout', '0', ...id()]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: --timeout: "0" is not a positive duration/);
+});
+
 test('a stack that is down while signing: git fails with one line, promptly', async () => {
   const r2 = world.repo('down');
   // A port nothing listens on: bind one, note it, close it.

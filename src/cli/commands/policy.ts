@@ -316,7 +316,11 @@ async function decideGit(
     const { rekorSearch } = await import('../../client/git/commits.ts');
     o.search = rekorSearch(
       trust.root,
-      { timeoutMs: 30_000, ...(more.deadline !== undefined ? { deadline: more.deadline } : {}) },
+      {
+        // verify-commit --policy: its --timeout; policy verify: 30 s, under its deadline
+        timeoutMs: flags.http?.timeoutMs ?? 30_000,
+        ...(more.deadline !== undefined ? { deadline: more.deadline } : {}),
+      },
       flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
     );
   }

@@ -2,6 +2,7 @@ import { Option, type Command } from '../commander.ts';
 import type { ObjectVerification } from '../../client/git/commits.ts';
 import type { VerifyFlags } from '../../client/verify/setup.ts';
 import { addIdentityFlags, addTrustFlags } from '../trust-flags.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 import { printable } from '../../core/encoding/printable.ts';
 import { errorLine, exitCodeFor } from '../errors.ts';
 import { SignetError } from '../../core/errors.ts';
@@ -13,6 +14,7 @@ interface GitVerifyFlags extends VerifyFlags {
   ref?: string;
   insecureIgnoreTlog?: boolean;
   offline?: boolean;
+  timeout?: string;
   /** signet-gitsign verify, verify-tag: print gitsign's summary instead of Signet's line. */
   gitsignSummary?: boolean;
 }
@@ -69,8 +71,12 @@ function pointAtDeployment(e: unknown): unknown {
   );
 }
 
-/** Without --trusted-root/--server: the stack `signet git setup` configured, as git's own verification uses. */
-async function withServer<T extends VerifyFlags>(flags: T): Promise<T> {
+/**
+ * Without --trusted-root/--server: the stack `signet git setup` configured, as git's own
+ * verification uses; and --timeout as each request's deadline (cosign's commands' meaning).
+ */
+async function withGitDefaults<T extends VerifyFlags & { timeout?: string }>(flags: T): Promise<T> {
+  flags.http = requestTimeout(flags);
   if (!flags.trustedRoot && !flags.server) {
     const { git } = await import('../../client/git/repo.ts');
     const configured = await git(process.cwd(), ['config', '--get', 'signet.server']).then(
@@ -110,7 +116,7 @@ async function gitTrust(flags: GitVerifyFlags) {
     await import('../../client/verify/setup.ts');
   const policy = await signerPolicy(flags, { keyFlag: false });
   const witnesses = await witnessPolicy(flags);
-  await withServer(flags);
+  await withGitDefaults(flags);
   const trustedRoot = await loadTrustedRoot(flags, process.env, await gitsignOverrides());
   const { rekorSearch } = await import('../../client/git/commits.ts');
   return {
@@ -124,7 +130,7 @@ async function gitTrust(flags: GitVerifyFlags) {
       : {
           search: rekorSearch(
             trustedRoot,
-            { timeoutMs: 30_000 },
+            flags.http ?? {},
             flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
           ),
         }),
@@ -135,6 +141,7 @@ function addGitVerifyFlags(cmd: Command): Command {
   addIdentityFlags(cmd);
   addTrustFlags(cmd);
   return cmd
+    .addOption(timeoutOption())
     .option(
       '--insecure-ignore-tlog',
       'accept signatures with no transparency log entry when a timestamp dates them (marked in the output)',
@@ -189,7 +196,7 @@ export function registerVerifyCommit(program: Command): void {
     });
     if (flags.policy) {
       const { verifyGitByPolicy } = await import('./policy.ts');
-      await verifyGitByPolicy(await withServer({ ...flags, policy: flags.policy }), rev);
+      await verifyGitByPolicy(await withGitDefaults({ ...flags, policy: flags.policy }), rev);
       return;
     }
     const trust = await gitTrust(flags);
@@ -236,7 +243,11 @@ export function registerVerifyTag(program: Command): void {
   ).action(async (tag: string, flags: GitVerifyFlags) => {
     if (flags.policy) {
       const { verifyGitByPolicy } = await import('./policy.ts');
-      await verifyGitByPolicy(await withServer({ ...flags, policy: flags.policy }), undefined, tag);
+      await verifyGitByPolicy(
+        await withGitDefaults({ ...flags, policy: flags.policy }),
+        undefined,
+        tag,
+      );
       return;
     }
     const { verifyTag } = await import('../../client/git/commits.ts');
