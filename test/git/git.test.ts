@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
@@ -89,6 +90,68 @@ test('git setup writes the x509 signing config and says what it set', async () =
     outside.stderr,
     /^error: .* is not in a git repository: run `signet git setup` in one, or add --global for all your repositories\n$/,
   );
+});
+
+test('git setup checks the server answers before it writes anything, and says which server it took when none was given', async () => {
+  const r = world.repo('setup-check');
+  const written = async () =>
+    (await world.git(r, ['config', '--local', '--get-regexp', '^(gpg|signet|commit|tag)\\.']))
+      .stdout;
+  // A port nothing listens on, and a web server that is not a Signet stack.
+  const dead = await new Promise<string>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(`http://127.0.0.1:${p}`));
+    });
+  });
+  const web = http.createServer((_req, res) => res.writeHead(404).end('not here'));
+  await new Promise<void>((res) => web.listen(0, '127.0.0.1', res));
+  const notStack = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+  try {
+    for (const [args, env, line] of [
+      [
+        ['--server', dead],
+        {},
+        new RegExp(
+          `^error: --server: ${dead} does not answer as a Signet stack, so nothing was set: cannot reach the trust server at ${dead}/signing_config\\.json: .*nothing is listening.*\\n$`,
+        ),
+      ],
+      [
+        ['--server', notStack],
+        {},
+        new RegExp(
+          `^error: --server: ${notStack} does not answer as a Signet stack, so nothing was set: .*${notStack}/signing_config\\.json.*404.*\\n$`,
+        ),
+      ],
+      [
+        [],
+        { SIGNET_SERVER: dead },
+        new RegExp(
+          `^No --server given: using ${dead} \\(from SIGNET_SERVER\\)\\.\\nerror: SIGNET_SERVER: ${dead} does not answer as a Signet stack, so nothing was set: .*nothing is listening.*\\n$`,
+        ),
+      ],
+    ] as const) {
+      const s = await world.signet(r, ['git', 'setup', ...args], env);
+      assert.equal(s.status, 1, s.stderr);
+      assert.match(s.stderr, line);
+      assert.equal(s.stdout, '');
+      assert.equal(await written(), '', 'nothing is set');
+    }
+  } finally {
+    web.close();
+  }
+  // Named by SIGNET_SERVER: said, checked, set.
+  const ok = await world.signet(r, ['git', 'setup'], { SIGNET_SERVER: stack.url });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(
+    ok.stderr,
+    new RegExp(`^No --server given: using ${stack.url} \\(from SIGNET_SERVER\\)\\.\\n`),
+  );
+  assert.match(await written(), new RegExp(`^signet\\.server ${stack.url}$`, 'm'));
+  // Given by --server: nothing to say about where it came from.
+  const given = await world.signet(r, ['git', 'setup', '--server', stack.url]);
+  assert.equal(given.status, 0, given.stderr);
+  assert.doesNotMatch(given.stderr, /No --server given/);
 });
 
 test('git commit signs keyless; git verify-commit, git log --show-signature and signet verify-commit accept it', async () => {
@@ -535,9 +598,9 @@ test('a stack that is down while signing: git fails with one line, promptly', as
       srv.close(() => resolve(p));
     });
   });
-  await must(
-    world.signet(r2, ['git', 'setup', '--server', `http://127.0.0.1:${port}`, '--no-cache']),
-  );
+  // git setup checks the server answers: the stack goes away after it.
+  await must(world.signet(r2, ['git', 'setup', '--server', stack.url, '--no-cache']));
+  await must(world.git(r2, ['config', 'signet.server', `http://127.0.0.1:${port}`]));
   fs.writeFileSync(path.join(r2, 'f'), 'x');
   await must(world.git(r2, ['add', 'f']));
   const t0 = Date.now();

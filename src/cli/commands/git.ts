@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { invalid, reasonOf, SignetError } from '../../core/errors.ts';
 
 /** What `signet git setup` writes: git's x509 signing through Signet, and Signet's settings. */
 export function gitSetupSettings(o: {
@@ -25,6 +25,31 @@ export function gitSetupSettings(o: {
   return out;
 }
 
+/** `signet up`'s address, the server when neither --server nor SIGNET_SERVER names one. */
+const DEFAULT_SERVER = 'http://127.0.0.1:8420';
+
+/**
+ * That `server` answers as a Signet stack: its signing config (what every commit is signed
+ * with) is fetched and read once. Fails with one line that names the server and where it came
+ * from (`given`: the flag or variable; undefined for the default).
+ */
+async function checkStack(server: string, given: string | undefined): Promise<void> {
+  const { fetchSigningConfigJson } = await import('../../client/http/trust.ts');
+  const { parseSigningConfig } = await import('../../bundle/signing-config.ts');
+  try {
+    parseSigningConfig(await fetchSigningConfigJson(server, { timeoutMs: 10_000, retries: 0 }));
+  } catch (e) {
+    const what =
+      given === undefined ? `no --server given, and signet up's default address ${server}` : server;
+    throw new SignetError(
+      e instanceof SignetError ? e.kind : 'unavailable',
+      e instanceof SignetError ? e.code : 'SERVICE_UNREACHABLE',
+      `${what} does not answer as a Signet stack, so nothing was set: ${reasonOf(e)}`,
+      { ...(given !== undefined ? { field: given } : {}), cause: e },
+    );
+  }
+}
+
 interface SetupFlags {
   global?: boolean;
   server?: string;
@@ -46,7 +71,7 @@ export function registerGit(program: Command): void {
     .option('--global', 'write your global git config instead of this repository')
     .option(
       '--server <url>',
-      'the Signet stack to sign with (env SIGNET_SERVER; default http://127.0.0.1:8420)',
+      `the Signet stack to sign with, checked to answer (env SIGNET_SERVER; default ${DEFAULT_SERVER})`,
     )
     .option('--no-tlog', 'timestamp only, no transparency log entry (private deployments)')
     .option('--no-cache', 'sign in for every signature (no credential cache)')
@@ -55,11 +80,18 @@ export function registerGit(program: Command): void {
     .action(async (flags: SetupFlags) => {
       const { httpUrl } = await import('../../services/http/outbound.ts');
       const { git: runGit } = await import('../../client/git/repo.ts');
-      const server = (flags.server ?? process.env.SIGNET_SERVER ?? 'http://127.0.0.1:8420').replace(
+      // Where the server came from, to say so: a default is easy to get without meaning it.
+      const given =
+        flags.server !== undefined
+          ? '--server'
+          : process.env.SIGNET_SERVER
+            ? 'SIGNET_SERVER'
+            : undefined;
+      const server = (flags.server ?? (process.env.SIGNET_SERVER || DEFAULT_SERVER)).replace(
         /\/+$/,
         '',
       );
-      httpUrl(server, '--server');
+      httpUrl(server, given ?? '--server');
       if ((flags.identity === undefined) !== (flags.issuer === undefined))
         throw invalid('--identity', 'give --identity and --issuer together');
       // git verify-commit would then fail on every commit: refused here instead
@@ -73,6 +105,12 @@ export function registerGit(program: Command): void {
             `${process.cwd()} is not in a git repository: run \`signet git setup\` in one, or add --global for all your repositories`,
           );
         });
+      if (given !== '--server')
+        process.stderr.write(
+          `No --server given: using ${server} (${given === 'SIGNET_SERVER' ? 'from SIGNET_SERVER' : "signet up's default address"}).\n`,
+        );
+      // Before anything is written: a server that does not answer would fail every commit.
+      await checkStack(server, given);
       const settings = gitSetupSettings({
         server,
         program: path.resolve(import.meta.dirname, '../../../bin/signet-gitsign'),
