@@ -4,7 +4,9 @@ import type { ErrorCode } from '../../core/errors.ts';
  *  1. times: RFC 3161 timestamps verify against the trusted TSAs, and Rekor v1 entries'
  *     signed entry timestamps verify; the signing time comes ONLY from these;
  *  2. the signing certificate chains to a CA of the trusted root at every verified time, and
- *     carries an SCT from a trusted CT log (keyed bundles: the key the verifier supplies);
+ *     carries an SCT from a trusted CT log (keyed bundles: the key the verifier supplies); that
+ *     a CA of the trusted root signed it at all is checked before the log entries, which an
+ *     altered certificate would fail first;
  *  3. every log entry comes from a trusted log, records exactly this signature, signer and
  *     artifact, and is proven included (SET and/or inclusion proof to a signed checkpoint);
  *  4. the signature verifies over the artifact (or its digest) or the DSSE PAE, the artifact
