@@ -383,9 +383,11 @@ async function gitsignServices(io: Io, cfg: Map<string, string>) {
     oidcClientId: get('clientID', 'OIDC_CLIENT_ID')?.value,
     oidcRedirectUrl: url('redirectURL', 'OIDC_REDIRECT_URL'),
     oidcClientSecret: secret && readDocument?.(secret.value, secret.name).trim(),
-    // device: a person signs in; the device flow is what Signet uses where no browser opens
+    // device: a person signs in, as with interactive, but through the device flow (a code to
+    // enter on any device) even where a browser could be opened, as gitsign's device provider
     oidcProvider: provider && (provider.value === 'device' ? 'interactive' : provider.value),
     ...(provider ? { names: { oidcProvider: provider.name } } : {}),
+    signIn: provider?.value === 'device' ? ('device' as const) : undefined,
   };
 }
 
@@ -408,12 +410,13 @@ async function signingContext(
   const { setupSigning } = await import('../client/sign/setup.ts');
   const { tufCacheDir } = await import('../client/verify/setup.ts');
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const mode = await signInMode(io.env);
+  const { signIn, ...services } = o.gitsign;
+  const mode = await signInMode(io.env, signIn);
   // No sign-in, nothing to say on the terminal (a failure's reason is said by the caller).
   const tty = mode === 'never' ? undefined : terminal();
   const ctx = await setupSigning({
     ...(server !== undefined ? { server, tufCacheDir: tufCacheDir() } : {}),
-    ...o.gitsign,
+    ...services,
     rekorVersion: 1, // gitsign's log entries are Rekor v1 hashedrekords
     tlogUpload: o.tlog,
     http: o.http,
@@ -423,7 +426,7 @@ async function signingContext(
     // (the browser where one can be opened, else the device flow), unless SIGNET_SIGN_IN says.
     interactive: mode,
     // git takes no flags of ours: a token comes from the environment
-    names: { ...o.gitsign.names, identityToken: 'SIGSTORE_ID_TOKEN' },
+    names: { ...services.names, identityToken: 'SIGSTORE_ID_TOKEN' },
     ...(tty !== undefined ? { say: (m: string) => fs.writeSync(tty, `${m}\n`) } : {}),
   });
   const keep = async (): Promise<void> => {
@@ -452,7 +455,15 @@ async function signingContext(
   return { ctx, keep };
 }
 
-async function signInMode(env: NodeJS.ProcessEnv): Promise<'browser' | 'device' | 'never'> {
+/**
+ * How a person signs in: as SIGNET_SIGN_IN says when set; not at all without a terminal (git
+ * holds stdin and stderr); through the device flow for gitsign's device token provider; else
+ * in the browser where one can be opened, else through the device flow.
+ */
+async function signInMode(
+  env: NodeJS.ProcessEnv,
+  provider: 'device' | undefined,
+): Promise<'browser' | 'device' | 'never'> {
   const forced = env.SIGNET_SIGN_IN;
   if (forced === 'browser' || forced === 'device' || forced === 'never') return forced;
   if (forced !== undefined && forced !== '' && forced !== 'auto')
@@ -460,6 +471,7 @@ async function signInMode(env: NodeJS.ProcessEnv): Promise<'browser' | 'device' 
   const tty = terminal();
   if (tty === undefined) return 'never';
   fs.closeSync(tty);
+  if (provider === 'device') return 'device';
   const { canOpenBrowser } = await import('../client/identity/interactive.ts');
   return canOpenBrowser(env) ? 'browser' : 'device';
 }

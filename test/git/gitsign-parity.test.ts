@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -471,6 +472,55 @@ test("gitsign's sign-in settings: the browser is sent to gitsign.issuer with git
     sink.closeAllConnections();
     await world.git(repo, ['config', '--unset', 'gitsign.issuer']);
     await world.git(repo, ['config', '--unset', 'gitsign.clientID']);
+  }
+});
+
+test("gitsign's device token provider: at a terminal, the sign-in is a code to enter, even where a browser could open", async () => {
+  // `script` gives git, and so the signing program, a terminal: where a person signs in. With a
+  // BROWSER that opens nothing, a browser sign-in would wait for a redirect that never comes.
+  const env = {
+    ...world.env,
+    SIGNET_SIGN_IN: 'auto',
+    SIGNET_CACHE: 'false',
+    GITSIGN_TOKEN_PROVIDER: 'device',
+    BROWSER: '/bin/true',
+  };
+  const before = (await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  const c = spawn('script', ['-qfec', 'git commit -q --allow-empty -m by-device', '/dev/null'], {
+    cwd: repo,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let said = '';
+  try {
+    const code = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no device code on the terminal within 30 s; it said: ${said}`)),
+        30_000,
+      );
+      c.stdout.on('data', (d: Buffer) => {
+        said += d.toString();
+        const m = /enter the code ([A-Z]{4}-[A-Z]{4})/.exec(said);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    assert.doesNotMatch(said, /browser/i);
+    const approve = await fetch(`${stack.url}/oidc/device`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user_code: code, identity: 'dev@signet.local' }).toString(),
+    });
+    assert.equal(approve.status, 200);
+    const exit = await new Promise<number | null>((resolve) => c.once('close', resolve));
+    assert.equal(exit, 0, said);
+    const head = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).stdout;
+    assert.notEqual((await world.git(repo, ['rev-parse', 'HEAD'])).stdout.trim(), before);
+    assert.match(head, /^gpgsig -----BEGIN SIGNED MESSAGE-----$/m);
+  } finally {
+    c.kill('SIGKILL');
   }
 });
 
