@@ -107,7 +107,8 @@ export function registerAttestBlob(program: Command): void {
     } else {
       // The statement needs only the sha256: hashed as it is read, a file or standard input
       // of any size takes constant memory.
-      const digest = sign.digestFile(file, 'sha256', 'file');
+      const { digestFile } = await import('../../client/read-or-hash.ts');
+      const digest = digestFile(file, 'sha256', 'file');
       sha256 = toHex(digest);
       artifact = { kind: 'digest', algorithm: 'sha256', digest };
     }

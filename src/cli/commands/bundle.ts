@@ -96,7 +96,8 @@ export function registerBundle(program: Command): void {
         timeout: string;
       }) => {
         const { createPublicKey } = process.getBuiltinModule('node:crypto');
-        const { readText, readFileBytes, digestFile } = await import('../../client/sign/setup.ts');
+        const { readText, readFileBytes } = await import('../../client/sign/setup.ts');
+        const { digestFile } = await import('../../client/read-or-hash.ts');
         const { assembleBundle } = await import('../../bundle/assemble.ts');
         const { messageHash, keyDetailsOf } = await import('../../core/crypto/keys.ts');
         const { serializeBundle } = await import('../../bundle/bundle.ts');

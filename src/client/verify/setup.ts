@@ -287,7 +287,7 @@ export async function readArtifact(
       { field: 'artifact', cause: e },
     );
   }
-  const { digestFile } = await import('../sign/setup.ts');
+  const { digestFile } = await import('../read-or-hash.ts');
   const digests = new Map<'sha256' | 'sha384' | 'sha512', Uint8Array>();
   const file = arg;
   return {
@@ -308,7 +308,7 @@ export async function readArtifact(
  * made over: three hashes instead of one, still in constant memory.
  */
 async function readStdinArtifact(): Promise<Artifact> {
-  const { readWholeOrHashed } = await import('../sign/setup.ts');
+  const { readWholeOrHashed } = await import('../read-or-hash.ts');
   const read = readWholeOrHashed(STDIN, 'artifact', WHOLE_FILE_VERIFY_LIMIT, [
     'sha256',
     'sha384',
