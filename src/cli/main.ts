@@ -101,7 +101,11 @@ function rootFlags(argv: string[]): string[] {
   return rest;
 }
 
-/** The deepest command the arguments name (`signet bundle inspect ...` -> inspect). */
+/**
+ * The deepest command the arguments name (`signet bundle inspect ...` -> inspect), and where
+ * they name none of a command's subcommands, its default one, which commander runs then
+ * (`signet trusted-root --server URL` -> get): that command's flags are the ones given.
+ */
 function commandOf(program: Command, argv: string[]): Command {
   let cmd = program;
   for (const a of argv) {
@@ -110,7 +114,9 @@ function commandOf(program: Command, argv: string[]): Command {
     if (!sub) break;
     cmd = sub;
   }
-  return cmd;
+  // commander keeps `{ isDefault: true }` only in this field; it has no getter for it.
+  const fallback = (cmd as unknown as { _defaultCommandName?: string | null })._defaultCommandName;
+  return cmd.commands.find((c) => c.name() === fallback) ?? cmd;
 }
 
 /**

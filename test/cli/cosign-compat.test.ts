@@ -435,6 +435,69 @@ test("cosign's -t/--timeout before the command goes to the command; where nothin
   fails(run(['-t']), 1, /^error: --timeout: needs a duration/);
 });
 
+test('trusted-root (get) and sign-bundle take -t/--timeout, before or after the command: a server that never answers is given up on at it', async () => {
+  const hang = net.createServer(() => {});
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const server = `http://127.0.0.1:${(hang.address() as net.AddressInfo).port}`;
+  // A signing config whose CA and log are that server, and a token that reads as one (the CA,
+  // which would check it, is never reached).
+  const config = path.join(tmp, 'hanging_signing_config.json');
+  const at = (url: string) => ({
+    url,
+    majorApiVersion: 1,
+    validFor: { start: '2020-01-01T00:00:00Z' },
+    operator: 'test',
+  });
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      caUrls: [at(server)],
+      rekorTlogUrls: [at(server)],
+      rekorTlogConfig: { selector: 'ANY' },
+      tsaConfig: { selector: 'ANY' },
+    }),
+  );
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const token = `${part({ alg: 'RS256' })}.${part({ iss: 'https://issuer.example', sub: 'dev@example.com', email: 'dev@example.com', aud: 'sigstore', iat: now, exp: now + 3600 })}.c2ln`;
+  const out = path.join(tmp, 'never.sigstore.json');
+  const sign = ['--identity-token', token, '--bundle', out];
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['trusted-root', '--server', server, '-t', '1s'],
+      /the trust server at \S+\/trusted_root\.json/,
+    ],
+    [
+      ['-t', '1s', 'trusted-root', '--server', server],
+      /the trust server at \S+\/trusted_root\.json/,
+    ],
+    [
+      ['--timeout=1s', 'trusted-root', 'get', '--signing-config', '--server', server],
+      /the trust server at \S+\/signing_config\.json/,
+    ],
+    [
+      ['sign-bundle', '--timeout', '1s', '--signing-config', config, ...sign, artifact],
+      /the CA \(Fulcio\) at \S+\/api\/v2\/signingCert/,
+    ],
+    [
+      ['-t', '1s', 'sign-bundle', '--server', server, ...sign, artifact],
+      /the TUF repository at \S+\/tuf\/1\.root\.json/,
+    ],
+  ];
+  try {
+    for (const [args, what] of cases) {
+      const t0 = Date.now();
+      const r = run(args, await noNetworkEnv());
+      fails(r, 1, new RegExp(`cannot reach ${what.source}: no answer within 1 s$`));
+      assert.ok(Date.now() - t0 < 8000, `${args.join(' ')}: took ${Date.now() - t0} ms`);
+      assert.equal(fs.existsSync(out), false, 'no bundle written');
+    }
+  } finally {
+    hang.close();
+  }
+});
+
 test("cosign's root flags before or after the command: --output-file and -d/--verbose", () => {
   // --output-file: what the command prints on stdout goes to the file.
   const out = path.join(tmp, 'version.txt');

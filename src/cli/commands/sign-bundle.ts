@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.ts';
+import { requestTimeout, timeoutOption } from '../flags.ts';
 
 /**
  * The sigstore-conformance CLI protocol's signing command (docs/cli_protocol.md):
  *   sign-bundle [--staging] --identity-token TOKEN --bundle FILE
  *               [--trusted-root FILE] [--signing-config FILE] FILE
  * Keyless, services from the signing config; a given trusted root is used to check the
- * bundle right after signing (when the verifier is available).
+ * bundle right after signing (when the verifier is available). cosign's -t/--timeout bounds
+ * each request, as in sign-blob.
  */
 export function registerSignBundle(program: Command): void {
   program
@@ -19,6 +21,7 @@ export function registerSignBundle(program: Command): void {
     .option('--trusted-root <file>', 'trusted root to check the new bundle against')
     .option('--signing-config <file>', 'signing config naming the CA, logs and TSAs')
     .option('--server <url>', 'a Signet stack (instead of --signing-config)')
+    .addOption(timeoutOption())
     .action(
       async (
         file: string,
@@ -29,6 +32,7 @@ export function registerSignBundle(program: Command): void {
           trustedRoot?: string;
           signingConfig?: string;
           server?: string;
+          timeout: string;
         },
       ) => {
         if (flags.signingConfig === undefined && flags.server === undefined)
@@ -46,6 +50,7 @@ export function registerSignBundle(program: Command): void {
           signingConfig: flags.signingConfig,
           server: flags.server,
           tufCacheDir: tufCacheDir(),
+          http: requestTimeout(flags),
         }));
       },
     );

@@ -19,7 +19,8 @@ export function registerTrustedRoot(program: Command): void {
     .option('--server <url>', 'the Signet stack (env SIGNET_SERVER)', process.env.SIGNET_SERVER)
     .option('--out <file>', 'write it to this file instead of stdout')
     .option('--signing-config', 'fetch the signing config (signing_config.json) instead')
-    .action(async (flags: { server?: string; out?: string; signingConfig?: boolean }) => {
+    .addOption(timeoutOption())
+    .action(async (flags: GetFlags) => {
       if (flags.server === undefined)
         throw invalid('--server', 'is required: the URL of a Signet stack');
       const { httpUrl } = await import('../../services/http/outbound.ts');
@@ -28,10 +29,14 @@ export function registerTrustedRoot(program: Command): void {
       const bundle = await import('../../bundle/index.ts');
       let text: string;
       if (flags.signingConfig) {
-        const cfg = bundle.parseSigningConfig(await http.fetchSigningConfigJson(flags.server));
+        const cfg = bundle.parseSigningConfig(
+          await http.fetchSigningConfigJson(flags.server, requestTimeout(flags)),
+        );
         text = JSON.stringify(bundle.signingConfigToJSON(cfg), null, 2);
       } else {
-        const root = bundle.parseTrustedRoot(await http.fetchTrustedRootJson(flags.server));
+        const root = bundle.parseTrustedRoot(
+          await http.fetchTrustedRootJson(flags.server, requestTimeout(flags)),
+        );
         text = JSON.stringify(bundle.trustedRootToJSON(root), null, 2);
       }
       if (flags.out === undefined) {
@@ -49,6 +54,8 @@ export function registerTrustedRoot(program: Command): void {
       );
     });
 }
+
+type GetFlags = { server?: string; out?: string; signingConfig?: boolean; timeout: string };
 
 const collect = (v: string, all: string[]) => [...all, v];
 
