@@ -88,6 +88,17 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
   } catch (e) {
     await storage.close();
     if (e instanceof SignetError && e.code === 'LOG_MISSING') throw missing();
+    if (e instanceof SignetError && e.code === 'STORE_NOT_SIGNET')
+      throw new SignetError(
+        'conflict',
+        'STORE_NOT_SIGNET',
+        `${where} ${e.message}: it was left as it was; ${
+          opts.databaseUrl
+            ? 'give Signet a database of its own (createdb)'
+            : "it is not Signet's, so move it out of the data folder"
+        }`,
+        { cause: e },
+      );
     // The first connection: a wrong host, port, database or password is the operator's to
     // fix, so the message names the database (without its password) and what it answered.
     if (opts.databaseUrl && !(e instanceof SignetError))

@@ -8,7 +8,14 @@
 import pg from 'pg';
 import { SignetError } from '../../core/errors.ts';
 import type { StoredEntry } from '../types.ts';
-import type { ExistingEntry, LogStorage, SequenceTx, TileRow, TreeState } from './types.ts';
+import {
+  otherTables,
+  type ExistingEntry,
+  type LogStorage,
+  type SequenceTx,
+  type TileRow,
+  type TreeState,
+} from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tlog_logs (
@@ -117,6 +124,20 @@ async function holdsLog(c: pg.PoolClient, log: string): Promise<boolean> {
   return r.rows.length > 0;
 }
 
+/**
+ * The tables and views of the schema Signet's tables go in (the first of the search path)
+ * when it holds no `tlog_logs`: a database of something else (types.ts otherTables).
+ */
+async function otherTablesIn(c: pg.PoolClient): Promise<string[]> {
+  const r = await c.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+     ORDER BY c.relname`,
+  );
+  const names = r.rows.map((x) => x.name);
+  return names.includes('tlog_logs') ? [] : names;
+}
+
 export interface PostgresOptions {
   url: string;
   log: string;
@@ -178,6 +199,9 @@ export function postgresStorage(opts: PostgresOptions): LogStorage {
         if (!create && !(await holdsLog(c, log))) return undefined;
         await c.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
         try {
+          // Under the lock: a first start beside this one has made all of the schema or none.
+          const other = await otherTablesIn(c);
+          if (other.length > 0) throw otherTables(other);
           await c.query(SCHEMA);
           const s = initial();
           if (create)

@@ -16,8 +16,11 @@
  * database adds its full index (or, with two default-key entries, refuses to open it), and
  * the entries written before that are in the compact form.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import fs from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { SignetError } from '../../core/errors.ts';
 import { storedSearchKey } from '../search-key.ts';
+import { otherTables } from './types.ts';
 
 export const PAGE_SIZE = 8192;
 
@@ -53,6 +56,40 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
   PRIMARY KEY (log, level, idx)
 ) WITHOUT ROWID;
 `;
+
+/**
+ * What a database file holds, read before anything opens it for writing: nothing yet (no file,
+ * an empty one, or a database without tables), which applySchema makes a log store; Signet's
+ * log tables (every version made them together, `tlog_logs` first); or something else, which
+ * Signet adds no tables to. Read-only, so the file is left as it was whatever it holds.
+ */
+export function storeContents(
+  file: string,
+): { kind: 'new' } | { kind: 'signet' } | { kind: 'other'; error: SignetError } {
+  if (!fs.existsSync(file)) return { kind: 'new' };
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    db.exec('PRAGMA busy_timeout = 10000');
+    // Indexes and triggers belong to tables: tables and views say what a database holds.
+    const rows = db
+      .prepare("SELECT type, name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name")
+      .all() as Array<{ type: string; name: string }>;
+    if (rows.some((r) => r.type === 'table' && r.name === 'tlog_logs')) return { kind: 'signet' };
+    if (rows.length === 0) return { kind: 'new' };
+    return { kind: 'other', error: otherTables(rows.map((r) => r.name)) };
+  } catch (e) {
+    // Not SQLite at all (SQLITE_NOTADB): as foreign as another application's tables.
+    if ((e as { errcode?: unknown }).errcode !== 26) throw e;
+    return {
+      kind: 'other',
+      error: new SignetError('conflict', 'STORE_NOT_SIGNET', 'is not a SQLite database', {
+        cause: e,
+      }),
+    };
+  } finally {
+    db.close();
+  }
+}
 
 /** The index of databases created before the compact shape: every dedupe key, in full. */
 export const OLD_DEDUPE_INDEX = 'tlog_entries_dedupe';

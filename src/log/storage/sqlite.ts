@@ -14,6 +14,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StoredEntry } from '../types.ts';
 import { packBytes, packedTransferables } from '../../core/encoding/packed-bytes.ts';
 import { packEntries, transferables } from './sqlite-batch.ts';
+import { storeContents } from './sqlite-schema.ts';
 import type {
   ExistingEntry,
   LogStorage,
@@ -109,7 +110,10 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
   const file = path.resolve(opts.file);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const log = opts.log;
-  const writer = new Writer({ file, log, synchronous: opts.synchronous ?? 'FULL' });
+  // Started by init, once the file is known to be new or Signet's: it applies the schema.
+  let started: Writer | undefined;
+  const writer = (): Writer =>
+    (started ??= new Writer({ file, log, synchronous: opts.synchronous ?? 'FULL' }));
   let reader: DatabaseSync | undefined;
   let r:
     | {
@@ -169,8 +173,13 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
   return {
     async init(initial, opts) {
       const create = opts?.create ?? true;
+      // Looked at before the writer opens the file: a log that must exist is not looked for
+      // by making tables, and a database of something else gets none of Signet's.
+      const contents = storeContents(file);
+      if (!create && contents.kind !== 'signet') return undefined;
+      if (contents.kind === 'other') throw contents.error;
       const s = await withFileLock(file, () =>
-        writer.call<TreeState | undefined>({ op: 'init', initial: initial(), create }),
+        writer().call<TreeState | undefined>({ op: 'init', initial: initial(), create }),
       );
       reads();
       return s;
@@ -180,7 +189,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
       return withFileLock(file, async () => {
         const prefetch = opts?.dedupeKeys;
         const keys = prefetch && packBytes(prefetch);
-        const { state, existing } = await writer.call<{
+        const { state, existing } = await writer().call<{
           state: TreeState;
           existing?: ExistingEntry[];
         }>({ op: 'begin', ...(keys ? { keys } : {}) }, keys ? packedTransferables(keys) : []);
@@ -195,38 +204,41 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
           };
           const dedupeCall = (list: Uint8Array[]): Promise<ExistingEntry[]> => {
             const packed = packBytes(list);
-            return writer.call({ op: 'dedupe', keys: packed }, packedTransferables(packed));
+            return writer().call({ op: 'dedupe', keys: packed }, packedTransferables(packed));
           };
           const tx: SequenceTx = {
             state,
             findByDedupeKeys: (keys) =>
               keys === prefetch && existing ? Promise.resolve(existing) : dedupeCall(keys),
-            readTiles: (coords) => writer.call<TileRow[]>({ op: 'readTiles', coords }),
-            readLeafHashes: (from, to) => writer.call<Uint8Array[]>({ op: 'leafHashes', from, to }),
+            readTiles: (coords) => writer().call<TileRow[]>({ op: 'readTiles', coords }),
+            readLeafHashes: (from, to) =>
+              writer().call<Uint8Array[]>({ op: 'leafHashes', from, to }),
             insertEntries: async (entries) => void writes.entries.push(...entries),
             writeTiles: async (tiles) => void writes.tiles.push(...tiles),
             setState: async (s) => void (writes.state = s),
           };
           const out = await fn(tx);
           const entries = packEntries(writes.entries);
-          await writer.call(
+          await writer().call(
             { op: 'commit', ...writes, entries, prevSize: state.size },
             transferables(entries),
           );
           return out;
         } catch (e) {
-          await writer.call({ op: 'rollback' }).catch(() => undefined);
+          await writer()
+            .call({ op: 'rollback' })
+            .catch(() => undefined);
           throw e;
         }
       });
     },
 
     async replaceCheckpoint(size, checkpoint) {
-      await withFileLock(file, () => writer.call({ op: 'replaceCheckpoint', size, checkpoint }));
+      await withFileLock(file, () => writer().call({ op: 'replaceCheckpoint', size, checkpoint }));
     },
 
     async updateSearchKeys(changes) {
-      await withFileLock(file, () => writer.call({ op: 'updateSearchKeys', changes }));
+      await withFileLock(file, () => writer().call({ op: 'updateSearchKeys', changes }));
     },
 
     async state() {
@@ -266,7 +278,7 @@ export function sqliteStorage(opts: SqliteOptions): LogStorage {
     async close() {
       if (closed) return;
       closed = true;
-      await withFileLock(file, () => writer.close());
+      if (started) await withFileLock(file, () => started!.close());
       reader?.close();
     },
   };

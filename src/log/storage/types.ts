@@ -16,6 +16,7 @@
  *                                                       extended
  * Entry bundles are read from `entries`, so leaves are stored once.
  */
+import { SignetError } from '../../core/errors.ts';
 import type { StoredEntry } from '../types.ts';
 
 /** The published state of a log: what its latest checkpoint commits to. */
@@ -80,8 +81,9 @@ export interface LogStorage {
   /**
    * Create the schema if needed and the log's row with `initial` if it has none; returns the
    * stored state. Safe to call from several processes at once. With `create: false` a log the
-   * store does not hold is not created: undefined, and nothing is written (PostgreSQL: not even
-   * the schema, so a wrong database is left as it was).
+   * store does not hold is not created: undefined, and nothing is written (not even the schema,
+   * so a wrong database is left as it was). A store that holds tables and none of Signet's is
+   * someone else's: refused (STORE_NOT_SIGNET, see otherTables), with nothing written to it.
    */
   init(initial: () => TreeState, opts?: { create?: boolean }): Promise<TreeState | undefined>;
   /**
@@ -115,4 +117,18 @@ export interface LogStorage {
    */
   updateSearchKeys(changes: SearchKeyChange[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * init's refusal of a database that holds tables of something else and none of Signet's log
+ * tables (another application's, or one mistyped): Signet's would be added beside them. The
+ * message is what the store holds; openLog puts the store's name before it.
+ */
+export function otherTables(names: readonly string[]): SignetError {
+  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, +${names.length - 3}` : '');
+  return new SignetError(
+    'conflict',
+    'STORE_NOT_SIGNET',
+    `holds other tables (${shown}) and none of Signet's log tables`,
+  );
 }
