@@ -18,14 +18,21 @@ const repo = path.resolve(import.meta.dirname, '../..');
  * must not make signing fail on the services the kept config names: the server's current
  * config is asked for once, as after `signet rotate rekor` (sign-after-rotation.test.ts).
  */
-function signer(dir: string) {
-  const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
+function signer(dir: string, extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SIGNET_TUF_CACHE: path.join(dir, 'tuf'),
+    HOME: dir,
+    ...extraEnv,
+  };
+  delete env.SIGNET_SERVER;
   const file = path.join(dir, 'a.txt');
   fs.writeFileSync(file, 'hello');
   // Not spawnSync: the stack answers from this process.
-  return async (server: string, tokenFrom: string) => {
+  return async (server: string | undefined, tokenFrom: string) => {
     const token = await stackToken(tokenFrom);
-    const args = ['src/cli/main.ts', 'sign-blob', '--server', server, '--identity-token', token];
+    const args = ['src/cli/main.ts', 'sign-blob', '--identity-token', token];
+    if (server !== undefined) args.push('--server', server);
     return new Promise<{ status: number; stderr: string }>((resolve) =>
       execFile(
         process.execPath,
@@ -142,5 +149,42 @@ test('a signing config just fetched from the server is not asked for again when 
     assert.doesNotMatch(r.stderr, /taking the current/);
   } finally {
     await s.close();
+  }
+});
+
+test("sign-blob with the default TUF repository's signing config (no --server) right after the deployment moved signs at the new place: that repository is asked on every run", async () => {
+  // The default repository here is a stack's (TUF_MIRROR and its root, as for a private
+  // deployment; public-good is the same code with the shipped root), reached through a name
+  // that stays while the stack moves. Its signing config is never kept from a run to the next,
+  // so none can name where the services were (the --server case keeps it 5 minutes and asks
+  // again on a failure: the tests above).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-moved-default-'));
+  const s1 = await tempStack();
+  const target = { port: Number(new URL(s1.url).port) };
+  const alias = await forwarder(target);
+  const rootFile = path.join(dir, 'root.json');
+  fs.writeFileSync(rootFile, await (await fetch(`${alias.url}/tuf/1.root.json`)).text());
+  const sign = signer(dir, { TUF_MIRROR: `${alias.url}/tuf`, TUF_ROOT_JSON: rootFile });
+  try {
+    try {
+      const first = await sign(undefined, s1.url);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stderr, new RegExp(`signing certificate issued by ${s1.url}/fulcio`));
+    } finally {
+      await s1.close();
+    }
+    const s2 = await startStack({ port: 0, host: '127.0.0.1', dataDir: s1.dataDir, log: quiet });
+    target.port = Number(new URL(s2.url).port);
+    try {
+      const again = await sign(undefined, s2.url);
+      assert.equal(again.status, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /cannot reach/);
+      assert.match(again.stderr, new RegExp(`signing certificate issued by ${s2.url}/fulcio`));
+      assert.match(again.stderr, new RegExp(`tlog entry created with index: \\d+ \\(${s2.url}/`));
+    } finally {
+      await s2.close();
+    }
+  } finally {
+    alias.close();
   }
 });

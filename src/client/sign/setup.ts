@@ -296,6 +296,10 @@ async function loadSigningConfig(
       offline: o.offline,
       timeoutMs: o.http?.timeoutMs,
     });
+    // Never `cached`: the default repository is asked on every run (no cache window), so a
+    // service its config names that fails has no newer config to be retried with. When the
+    // repository did not answer (or --offline kept it from being asked), the verified cache
+    // or the shipped copy was used, and a refresh could not (or must not) ask it either.
     return { config: parseSigningConfig(json), cached: false };
   }
   return { config: undefined, cached: false };
