@@ -94,7 +94,7 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
         'STORE_NOT_SIGNET',
         `${where} ${e.message}: it was left as it was; ${
           opts.databaseUrl
-            ? 'give Signet a database of its own (createdb)'
+            ? "give Signet a database of its own (createdb), or a schema of its own first in the role's search_path"
             : "it is not Signet's, so move it out of the data folder"
         }`,
         { cause: e },

@@ -194,7 +194,7 @@ describe('PostgreSQL', () => {
       const withPassword = db.url.replace('postgres@', 'postgres:hunter2@');
       const e = await refusedAsOther(
         open({ dataDir: tmp(), databaseUrl: withPassword }),
-        /^the PostgreSQL database postgres:\/\/postgres@\S+ holds other tables \(users\) and none of Signet's log tables: .*createdb/,
+        /^the PostgreSQL database postgres:\/\/postgres@\S+ holds other tables \(users\) and none of Signet's log tables: .*createdb.*search_path$/,
       );
       assert.doesNotMatch(e.message, /hunter2/);
       assert.deepEqual(await tables(db.url), ['users']);
