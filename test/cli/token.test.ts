@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { tempStack } from '../helpers/stack.ts';
+import { approveDeviceCode, tempStack } from '../helpers/stack.ts';
 import { createIdentityVerifier } from '../../src/services/ca/identity/verifier.ts';
 import { defaultCaIssuerConfig } from '../../src/services/oidc/ca-issuers.ts';
 
@@ -106,12 +106,7 @@ test('signet token --flow device: prints the code, waits for approval, prints th
       if (m) resolve(m[1]!);
     });
   });
-  const approve = await fetch(`${stack.url}/oidc/device`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ user_code: code, identity: 'dev@signet.local' }).toString(),
-  });
-  assert.equal(approve.status, 200);
+  await approveDeviceCode(stack.url, code);
   const exit = await new Promise<number | null>((resolve) => c.once('close', resolve));
   assert.equal(exit, 0, stderr);
   const p = await createIdentityVerifier(defaultCaIssuerConfig(stack.url)).verify(stdout.trim());

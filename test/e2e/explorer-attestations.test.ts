@@ -4,13 +4,10 @@
 // A commit attestation is found by the commit's ID typed into the search box.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { after, before, launchBrowser, openPage, test } from './browser.ts';
+import { commitRepository } from '../helpers/git-commits.ts';
 import { pae } from '../../src/core/dsse/index.ts';
 import { toHex } from '../../src/core/encoding/hex.ts';
 import { leafHash } from '../../src/core/merkle/hash.ts';
@@ -46,28 +43,6 @@ let browser: Browser;
 const uuid: Record<string, string> = {};
 let commit: string;
 
-/** A real git commit's ID (SHA-1). */
-function commitId(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-explorer-commit-'));
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Dev',
-    GIT_AUTHOR_EMAIL: 'dev@signet.local',
-    GIT_COMMITTER_NAME: 'Dev',
-    GIT_COMMITTER_EMAIL: 'dev@signet.local',
-  };
-  for (const args of [
-    ['init', '-q', '.'],
-    ['commit', '-q', '--allow-empty', '-m', 'release'],
-  ]) {
-    const r = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-  }
-  return spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, env, encoding: 'utf8' }).stdout.trim();
-}
-
 const open = (path: string): Promise<Page> => openPage(browser, `${stack.url}${path}`);
 
 /** The entry summary as the page shows it: label → text. */
@@ -90,7 +65,7 @@ describe('attestation entry pages in a real browser', () => {
     const signed = await signThrough(stack, file, { rekorVersion: 1 });
     uuid.file = /\/entry\/([0-9a-f]{64})/.exec(signed.events.join('\n'))![1]!;
     uuid.intoto = await logIntotoAs(stack.url, ALICE, statement);
-    commit = commitId();
+    commit = commitRepository().head;
     const predicate = new TextEncoder().encode('{"approved":true}');
     const about = gitStatement('commit', commit, 'https://example.com/review/v1', predicate, 'p');
     uuid.commit = await logIntotoAs(stack.url, ALICE, about);

@@ -13,7 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { tempStack, stackToken } from '../helpers/stack.ts';
+import { approveDeviceCode, tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
 import { configureGitsignOnly, gitWorld, must, PROGRAM, run } from './helpers.ts';
@@ -508,12 +508,7 @@ test("gitsign's device token provider: at a terminal, the sign-in is a code to e
       });
     });
     assert.doesNotMatch(said, /browser/i);
-    const approve = await fetch(`${stack.url}/oidc/device`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ user_code: code, identity: 'dev@signet.local' }).toString(),
-    });
-    assert.equal(approve.status, 200);
+    await approveDeviceCode(stack.url, code);
     const exit = await new Promise<number | null>((resolve) => c.once('close', resolve));
     assert.equal(exit, 0, said);
     const head = (await world.git(repo, ['cat-file', 'commit', 'HEAD'])).stdout;

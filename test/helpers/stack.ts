@@ -50,6 +50,23 @@ export async function stackToken(
 }
 
 /**
+ * Approves a device sign-in (RFC 8628) at a stack's built-in provider as `identity`, as the
+ * person would on the verification page: the client that showed `userCode` then gets its token.
+ */
+export async function approveDeviceCode(
+  url: string,
+  userCode: string,
+  identity = 'dev@signet.local',
+): Promise<void> {
+  const r = await fetch(`${url}/oidc/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_code: userCode, identity }).toString(),
+  });
+  if (r.status !== 200) throw new Error(`device approval: HTTP ${r.status} ${await r.text()}`);
+}
+
+/**
  * Fails (throws, so the test file fails) unless the stack's /healthz lists every one of
  * `names`: a test that needs a service must not skip itself or quietly weaken when the
  * stack lacks it.

@@ -5,17 +5,14 @@
 // commits are a real git's, in repositories of both object formats.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { toHex } from '../../../src/core/encoding/hex.ts';
 import { leafHash } from '../../../src/core/merkle/hash.ts';
 import { gitStatement, headObject } from '../../../src/client/git/attest.ts';
 import { signEnvelope } from '../../../src/client/sign/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../../../src/core/intoto/index.ts';
 import { fromBase64 } from '../../../src/core/encoding/base64.ts';
+import { commitRepository } from '../../helpers/git-commits.ts';
 import {
   ALICE,
   plainExplorerStack,
@@ -28,29 +25,6 @@ let stack: ExplorerStack;
 const uuid: Record<string, string> = {};
 const commits: Record<string, string> = {};
 const PREDICATE = new TextEncoder().encode('{"reviewed":true}');
-
-/** A repository of `format` with two commits; HEAD's ID and its parent's. */
-function repository(format: 'sha1' | 'sha256'): { head: string; parent: string; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `signet-commits-${format}-`));
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Dev',
-    GIT_AUTHOR_EMAIL: 'dev@signet.local',
-    GIT_COMMITTER_NAME: 'Dev',
-    GIT_COMMITTER_EMAIL: 'dev@signet.local',
-  };
-  const git = (...args: string[]) => {
-    const r = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
-  git('init', '-q', `--object-format=${format}`, '.');
-  git('commit', '-q', '--allow-empty', '-m', 'one');
-  git('commit', '-q', '--allow-empty', '-m', 'two');
-  return { head: git('rev-parse', 'HEAD'), parent: git('rev-parse', 'HEAD^'), dir };
-}
 
 interface Found {
   query: { kind: string };
@@ -67,8 +41,8 @@ const uuids = (f: Found) => f.items.map((i) => i.uuid).sort();
 describe('commit attestations in the explorer', () => {
   before(async () => {
     stack = await plainExplorerStack();
-    const sha1 = repository('sha1');
-    const sha256 = repository('sha256');
+    const sha1 = commitRepository('sha1');
+    const sha256 = commitRepository('sha256');
     commits.head = sha1.head;
     commits.parent = sha1.parent;
     commits.head256 = sha256.head;
