@@ -466,15 +466,15 @@ test('trusted-root (get) and sign-bundle take -t/--timeout, before or after the 
   const cases: Array<[string[], RegExp]> = [
     [
       ['trusted-root', '--server', server, '-t', '1s'],
-      /the trust server at \S+\/trusted_root\.json/,
+      /the TUF repository at \S+\/tuf\/1\.root\.json/,
     ],
     [
       ['-t', '1s', 'trusted-root', '--server', server],
-      /the trust server at \S+\/trusted_root\.json/,
+      /the TUF repository at \S+\/tuf\/1\.root\.json/,
     ],
     [
       ['--timeout=1s', 'trusted-root', 'get', '--signing-config', '--server', server],
-      /the trust server at \S+\/signing_config\.json/,
+      /the TUF repository at \S+\/tuf\/1\.root\.json/,
     ],
     [
       ['sign-bundle', '--timeout', '1s', '--signing-config', config, ...sign, artifact],

@@ -2,6 +2,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
@@ -35,8 +37,51 @@ test('a server that is not a Signet stack: a clear error', async () => {
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /^error: the trust server at .*\/nothing-here\/trusted_root.json answered HTTP 404/,
+    /^error: cannot fetch the initial root: the TUF repository at .*\/nothing-here\/tuf\/1\.root\.json answered HTTP 404/,
   );
+});
+
+test("what is printed is what the stack's TUF repository vouches for, not what a plain GET answers", async () => {
+  // A server in front of the stack that answers /trusted_root.json and /signing_config.json
+  // itself (an attacker on the way, or a stale cache), and passes everything else through.
+  const forged = { mediaType: 'forged' };
+  const front = http.createServer((req, res) => {
+    if (req.url === '/trusted_root.json' || req.url === '/signing_config.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(forged));
+      return;
+    }
+    void fetch(`${stack.url}${req.url}`).then(async (r) => {
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? '' });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  const env = { SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tr-tuf-')) };
+  try {
+    const served = await (await fetch(`${stack.url}/trusted_root.json`)).json();
+    const r = await signet(['trusted-root', '--server', url], { cwd: dir, env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), served);
+    assert.match(r.stderr, /^warning: trust on first use: no root given for \S+\/tuf, /);
+    // With the root pinned, nothing is trusted on first use.
+    const root = path.join(dir, '1.root.json');
+    fs.writeFileSync(root, await (await fetch(`${stack.url}/tuf/1.root.json`)).text());
+    const pinned = await signet(
+      ['trusted-root', 'get', '--signing-config', '--server', url, '--tuf-root', root],
+      { cwd: dir, env: { SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tr-')) } },
+    );
+    assert.equal(pinned.status, 0, pinned.stderr);
+    assert.equal(pinned.stderr, '');
+    assert.deepEqual(
+      JSON.parse(pinned.stdout),
+      await (await fetch(`${stack.url}/signing_config.json`)).json(),
+    );
+  } finally {
+    front.close();
+    front.closeAllConnections();
+  }
 });
 
 test('trusted-root create rebuilds the stack’s trusted root from its PEM material (cosign’s spec flags)', async () => {

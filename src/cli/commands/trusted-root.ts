@@ -19,24 +19,35 @@ export function registerTrustedRoot(program: Command): void {
     .option('--server <url>', 'the Signet stack (env SIGNET_SERVER)', process.env.SIGNET_SERVER)
     .option('--out <file>', 'write it to this file instead of stdout')
     .option('--signing-config', 'fetch the signing config (signing_config.json) instead')
+    .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
     .addOption(timeoutOption())
     .action(async (flags: GetFlags) => {
       if (flags.server === undefined)
         throw invalid('--server', 'is required: the URL of a Signet stack');
       const { httpUrl } = await import('../../services/http/outbound.ts');
       httpUrl(flags.server, '--server');
-      const http = await import('../../client/http/trust.ts');
       const bundle = await import('../../bundle/index.ts');
+      const { fetchTrust, tufCacheDir } = await import('../../client/tuf/index.ts');
+      // Through the stack's TUF repository, as every command that takes trust from --server:
+      // what is printed is what its signed metadata vouches for, not what one plain GET said.
+      const trust = await fetchTrust({
+        serverUrl: flags.server,
+        cacheDir: tufCacheDir(),
+        names: { rootFile: '--tuf-root' },
+        ...(flags.tufRoot !== undefined ? { rootFile: flags.tufRoot } : {}),
+        ...requestTimeout(flags),
+      });
       let text: string;
       if (flags.signingConfig) {
-        const cfg = bundle.parseSigningConfig(
-          await http.fetchSigningConfigJson(flags.server, requestTimeout(flags)),
-        );
+        if (trust.signingConfig === undefined)
+          throw invalid(
+            '--signing-config',
+            `the TUF repository of ${flags.server} has no signing config`,
+          );
+        const cfg = bundle.parseSigningConfig(trust.signingConfig);
         text = JSON.stringify(bundle.signingConfigToJSON(cfg), null, 2);
       } else {
-        const root = bundle.parseTrustedRoot(
-          await http.fetchTrustedRootJson(flags.server, requestTimeout(flags)),
-        );
+        const root = bundle.parseTrustedRoot(trust.trustedRoot);
         text = JSON.stringify(bundle.trustedRootToJSON(root), null, 2);
       }
       if (flags.out === undefined) {
@@ -55,7 +66,13 @@ export function registerTrustedRoot(program: Command): void {
     });
 }
 
-type GetFlags = { server?: string; out?: string; signingConfig?: boolean; timeout: string };
+type GetFlags = {
+  server?: string;
+  out?: string;
+  signingConfig?: boolean;
+  tufRoot?: string;
+  timeout: string;
+};
 
 const collect = (v: string, all: string[]) => [...all, v];
 

@@ -10,7 +10,7 @@ import { createEntryV1, hashedrekordV001, toTlogEntry } from '../../../src/clien
 import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
 import { fetchTimestamp, timestampEndpoints } from '../../../src/client/http/tsa.ts';
 import { parseTimestampRequest } from '../../../src/core/rfc3161/request.ts';
-import { fetchTrustedRootJson } from '../../../src/client/http/trust.ts';
+import { fetchSigningConfigJson } from '../../../src/client/http/trust.ts';
 import { send } from '../../../src/services/http/outbound.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
@@ -107,12 +107,12 @@ test('unreachable service and timeouts name the service and the URL', async () =
   const port = (closed.address() as AddressInfo).port;
   closed.close();
   await assert.rejects(
-    fetchTrustedRootJson(`http://127.0.0.1:${port}`),
+    fetchSigningConfigJson(`http://127.0.0.1:${port}`),
     (e: unknown) =>
       e instanceof SignetError &&
       e.code === 'SERVICE_UNREACHABLE' &&
       e.message ===
-        `cannot reach the trust server at http://127.0.0.1:${port}/trusted_root.json: nothing is listening at http://127.0.0.1:${port}; is the server running there?`,
+        `cannot reach the trust server at http://127.0.0.1:${port}/signing_config.json: nothing is listening at http://127.0.0.1:${port}; is the server running there?`,
   );
   handler = () => {}; // never answers
   await assert.rejects(
@@ -433,7 +433,7 @@ test('a response body without Content-Length is cut off at the size limit, not r
     for (let i = 0; i < 17; i++) res.write(chunk);
   };
   const started = Date.now();
-  await assert.rejects(fetchTrustedRootJson(base, { timeoutMs: 4000 }), (e: unknown) => {
+  await assert.rejects(fetchSigningConfigJson(base, { timeoutMs: 4000 }), (e: unknown) => {
     assert.ok(e instanceof SignetError, String(e));
     assert.match(e.message, /too large/);
     return true;
