@@ -121,6 +121,85 @@ describe('SQLite', () => {
     assert.equal(snapshot(file), before);
   });
 
+  /** The error openLog gives for a file it cannot read: one line naming the file and why. */
+  async function unreadable(dataDir: string, file: string, why: RegExp): Promise<void> {
+    const e = await open({ dataDir }).then(
+      async (log) => {
+        await log.close();
+        assert.fail('opened');
+      },
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof SignetError, String(e));
+    assert.equal(e.code, 'STORE_UNAVAILABLE');
+    assert.doesNotMatch(e.message, /\n/);
+    assert.ok(e.message.startsWith(`cannot read ${file}: `), e.message);
+    assert.match(e.message, why);
+  }
+
+  test('a file that cannot be read is named with what is wrong, in one line', async () => {
+    // A folder in the file's place (SQLite: "disk I/O error").
+    let dataDir = tmp();
+    fs.mkdirSync(path.join(dataDir, 'log.sqlite'));
+    await unreadable(dataDir, path.join(dataDir, 'log.sqlite'), /it is a folder, not a SQLite/);
+    // A database whose first page is damaged: SQLite's error, led by the file.
+    dataDir = tmp();
+    const file = path.join(dataDir, 'log.sqlite');
+    otherApplication(file);
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.fill(0x41, 100, 4000));
+    const before = snapshot(file);
+    await unreadable(dataDir, file, /SQLite cannot read it \(database disk image is malformed\)$/);
+    assert.equal(snapshot(file), before);
+  });
+
+  /**
+   * What openLog says in another process, as user nobody when `asNobody` and this is root
+   * (root reads through file modes); bounded in time, as a look that blocks cannot be timed
+   * out from the process it blocks.
+   */
+  function openInChild(dataDir: string, asNobody: boolean): string {
+    const script = `import { openLog } from ${JSON.stringify(path.join(root, 'src/log/index.ts'))};
+      import { generateKeyPairSync } from 'node:crypto';
+      const key = generateKeyPairSync('ed25519').privateKey;
+      openLog({ name: 'rekor', dataDir: ${JSON.stringify(dataDir)}, signer: { key, origin: 'o' } })
+        .then(() => console.log('opened'), (e) => console.log(e.code, e.message));`;
+    const node = [process.execPath, '--input-type=module', '-e', script];
+    const options = { encoding: 'utf8', timeout: 30_000 } as const;
+    const r =
+      asNobody && process.getuid?.() === 0
+        ? spawnSync(
+            'setpriv',
+            ['--reuid=65534', '--regid=65534', '--clear-groups', ...node],
+            options,
+          )
+        : spawnSync(node[0]!, node.slice(1), options);
+    assert.equal(r.status, 0, `${r.error ?? ''} ${r.stderr}`);
+    return r.stdout;
+  }
+
+  test("a FIFO in the file's place is named, not waited on for ever", () => {
+    const dataDir = tmp();
+    const file = path.join(dataDir, 'log.sqlite');
+    assert.equal(spawnSync('mkfifo', [file]).status, 0);
+    assert.equal(
+      openInChild(dataDir, false),
+      `STORE_UNAVAILABLE cannot read ${file}: it is not a regular file (a FIFO, socket or device)\n`,
+    );
+  });
+
+  test('a file without read permission is named as such', () => {
+    const dataDir = tmp();
+    fs.chmodSync(dataDir, 0o755);
+    const file = path.join(dataDir, 'log.sqlite');
+    otherApplication(file);
+    fs.chmodSync(file, 0o000);
+    assert.equal(
+      openInChild(dataDir, true),
+      `STORE_UNAVAILABLE cannot read ${file}: permission denied for the file; check its owner and mode\n`,
+    );
+  });
+
   test('an empty file, and a SQLite database without tables, are made a log', async () => {
     const dataDir = tmp();
     fs.writeFileSync(path.join(dataDir, 'log.sqlite'), '');

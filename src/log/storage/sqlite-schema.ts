@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { SignetError } from '../../core/errors.ts';
+import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { storedSearchKey } from '../search-key.ts';
 import { otherTables } from './types.ts';
 
@@ -61,14 +61,31 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
  * What a database file holds, read before anything opens it for writing: nothing yet (no file,
  * an empty one, or a database without tables), which applySchema makes a log store; Signet's
  * log tables (every version made them together, `tlog_logs` first); or something else, which
- * Signet adds no tables to. Read-only, so the file is left as it was whatever it holds.
+ * Signet adds no tables to. Read-only, so the file is left as it was whatever it holds. A file
+ * that cannot be read is a STORE_UNAVAILABLE error in one line naming it: SQLite's own text
+ * ("disk I/O error", "unable to open database file") names neither the file nor the reason.
  */
 export function storeContents(
   file: string,
 ): { kind: 'new' } | { kind: 'signet' } | { kind: 'other'; error: SignetError } {
   if (!fs.existsSync(file)) return { kind: 'new' };
-  const db = new DatabaseSync(file, { readOnly: true });
+  const unreadable = (reason: string, cause?: unknown): SignetError =>
+    new SignetError('unavailable', 'STORE_UNAVAILABLE', `cannot read ${file}: ${reason}`, {
+      cause,
+    });
   try {
+    // SQLite would fail on a folder with "disk I/O error" and wait forever on a FIFO.
+    const st = fs.statSync(file);
+    if (st.isDirectory()) throw unreadable('it is a folder, not a SQLite database file');
+    if (!st.isFile()) throw unreadable('it is not a regular file (a FIFO, socket or device)');
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (e) {
+    if (e instanceof SignetError) throw e;
+    throw unreadable(describeSystemError(e, 'the file'), e);
+  }
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { readOnly: true });
     db.exec('PRAGMA busy_timeout = 10000');
     // Indexes and triggers belong to tables: tables and views say what a database holds.
     const rows = db
@@ -79,15 +96,16 @@ export function storeContents(
     return { kind: 'other', error: otherTables(rows.map((r) => r.name)) };
   } catch (e) {
     // Not SQLite at all (SQLITE_NOTADB): as foreign as another application's tables.
-    if ((e as { errcode?: unknown }).errcode !== 26) throw e;
-    return {
-      kind: 'other',
-      error: new SignetError('conflict', 'STORE_NOT_SIGNET', 'is not a SQLite database', {
-        cause: e,
-      }),
-    };
+    if ((e as { errcode?: unknown }).errcode === 26)
+      return {
+        kind: 'other',
+        error: new SignetError('conflict', 'STORE_NOT_SIGNET', 'is not a SQLite database', {
+          cause: e,
+        }),
+      };
+    throw unreadable(`SQLite cannot read it (${(e as Error).message})`, e);
   } finally {
-    db.close();
+    db?.close();
   }
 }
 
