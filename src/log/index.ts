@@ -32,7 +32,8 @@ import path from 'node:path';
 import { describeSystemError, SignetError } from '../core/errors.ts';
 import { type EngineOptions, TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
-import { postgresStorage, sslModeNote } from './storage/postgres.ts';
+import { postgresForeign, postgresStorage, sslModeNote } from './storage/postgres.ts';
+import { storeContents } from './storage/sqlite-schema.ts';
 import type { LogStorage } from './storage/types.ts';
 
 export { MAX_SEARCH_KEYS, TileLog } from './engine.ts';
@@ -67,7 +68,7 @@ export interface OpenLogOptions {
 
 export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
   const file = path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite');
-  const where = opts.databaseUrl ? `the PostgreSQL database ${redactUrl(opts.databaseUrl)}` : file;
+  const where = storeName(opts);
   const missing = () =>
     new SignetError('conflict', 'LOG_MISSING', `log "${opts.name}" is not in ${where}`);
   const create = opts.create ?? true;
@@ -88,29 +89,64 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
   } catch (e) {
     await storage.close();
     if (e instanceof SignetError && e.code === 'LOG_MISSING') throw missing();
-    if (e instanceof SignetError && e.code === 'STORE_NOT_SIGNET')
-      throw new SignetError(
-        'conflict',
-        'STORE_NOT_SIGNET',
-        `${where} ${e.message}: it was left as it was; ${
-          opts.databaseUrl
-            ? "give Signet a database of its own (createdb), or a schema of its own first in the role's search_path"
-            : "it is not Signet's, so move it out of the data folder"
-        }`,
-        { cause: e },
-      );
-    // The first connection: a wrong host, port, database or password is the operator's to
-    // fix, so the message names the database (without its password) and what it answered.
-    if (opts.databaseUrl && !(e instanceof SignetError))
-      throw new SignetError(
-        'unavailable',
-        'STORE_UNAVAILABLE',
-        `cannot open ${where}: ${databaseProblem(e, opts.databaseUrl)}`,
-        { cause: e },
-      );
-    throw e;
+    throw storeError(e, where, opts.databaseUrl);
   }
   return engine;
+}
+
+/**
+ * Throws what openLog would refuse the store with (another application's, unreadable or out
+ * of reach), without opening it for writing or creating anything: a caller about to make files
+ * for a new log (its keys) looks first, so a refusal leaves nothing behind.
+ */
+export async function checkStore(
+  opts: Pick<OpenLogOptions, 'dataDir' | 'databaseUrl' | 'sqliteFile'>,
+): Promise<void> {
+  const file = path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite');
+  const where = storeName(opts);
+  let foreign: SignetError | undefined;
+  try {
+    if (opts.databaseUrl) foreign = await postgresForeign(opts.databaseUrl);
+    else {
+      const contents = storeContents(file, { leaveNoFiles: true });
+      if (contents.kind === 'other') foreign = contents.error;
+    }
+  } catch (e) {
+    throw storeError(e, where, opts.databaseUrl);
+  }
+  if (foreign) throw storeError(foreign, where, opts.databaseUrl);
+}
+
+/** The store of a log, for messages: the SQLite file, or the database without its password. */
+function storeName(opts: Pick<OpenLogOptions, 'dataDir' | 'databaseUrl' | 'sqliteFile'>): string {
+  return opts.databaseUrl
+    ? `the PostgreSQL database ${redactUrl(opts.databaseUrl)}`
+    : path.join(opts.dataDir, opts.sqliteFile ?? 'log.sqlite');
+}
+
+/** A store's refusal or failure as the operator reads it: naming the store and the way out. */
+function storeError(e: unknown, where: string, databaseUrl: string | undefined): unknown {
+  if (e instanceof SignetError && e.code === 'STORE_NOT_SIGNET')
+    return new SignetError(
+      'conflict',
+      'STORE_NOT_SIGNET',
+      `${where} ${e.message}: it was left as it was; ${
+        databaseUrl
+          ? "give Signet a database of its own (createdb), or a schema of its own first in the role's search_path"
+          : "it is not Signet's, so move it out of the data folder"
+      }`,
+      { cause: e },
+    );
+  // The first connection: a wrong host, port, database or password is the operator's to
+  // fix, so the message names the database (without its password) and what it answered.
+  if (databaseUrl && !(e instanceof SignetError))
+    return new SignetError(
+      'unavailable',
+      'STORE_UNAVAILABLE',
+      `cannot open ${where}: ${databaseProblem(e, databaseUrl)}`,
+      { cause: e },
+    );
+  return e;
 }
 
 /** What went wrong opening a database: the system's reason, or the server's message. */

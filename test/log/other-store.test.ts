@@ -244,6 +244,8 @@ describe('SQLite', () => {
       `error: ${file} holds other tables (posts, users) and none of Signet's log tables: it was left as it was; it is not Signet's, so move it out of the data folder\n`,
     );
     assert.equal(snapshot(file), before);
+    // Nothing was made beside it (keys, the other log's file, run/).
+    assert.deepEqual(fs.readdirSync(dataDir), ['ctlog.sqlite']);
   });
 });
 

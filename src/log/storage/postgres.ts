@@ -128,7 +128,7 @@ async function holdsLog(c: pg.PoolClient, log: string): Promise<boolean> {
  * The tables and views of the schema Signet's tables go in (the first of the search path)
  * when it holds no `tlog_logs`: a database of something else (types.ts otherTables).
  */
-async function otherTablesIn(c: pg.PoolClient): Promise<string[]> {
+async function otherTablesIn(c: pg.ClientBase): Promise<string[]> {
   const r = await c.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
@@ -136,6 +136,21 @@ async function otherTablesIn(c: pg.PoolClient): Promise<string[]> {
   );
   const names = r.rows.map((x) => x.name);
   return names.includes('tlog_logs') ? [] : names;
+}
+
+/**
+ * Whether the database at `url` holds something else (the error init would refuse it with), or
+ * undefined when it is new or Signet's: a read-only look on one connection, taking no lock.
+ */
+export async function postgresForeign(url: string): Promise<SignetError | undefined> {
+  const c = new pg.Client({ connectionString: pgConnectionString(url) });
+  await c.connect();
+  try {
+    const other = await otherTablesIn(c);
+    return other.length > 0 ? otherTables(other) : undefined;
+  } finally {
+    await c.end();
+  }
 }
 
 export interface PostgresOptions {

@@ -18,6 +18,7 @@
  */
 import fs from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 import { describeSystemError, SignetError } from '../../core/errors.ts';
 import { storedSearchKey } from '../search-key.ts';
 import { otherTables } from './types.ts';
@@ -64,9 +65,15 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
  * Signet adds no tables to. Read-only, so the file is left as it was whatever it holds. A file
  * that cannot be read is a STORE_UNAVAILABLE error in one line naming it: SQLite's own text
  * ("disk I/O error", "unable to open database file") names neither the file nor the reason.
+ *
+ * SQLite's read-only look at a database in WAL mode leaves its WAL index and an empty log
+ * beside it. `leaveNoFiles`, for a look ahead of time (the look before writing is repeated),
+ * reads a file with no log or journal beside it as it is on disk, creating nothing: exact
+ * unless a writer starts meanwhile.
  */
 export function storeContents(
   file: string,
+  opts: { leaveNoFiles?: boolean } = {},
 ): { kind: 'new' } | { kind: 'signet' } | { kind: 'other'; error: SignetError } {
   if (!fs.existsSync(file)) return { kind: 'new' };
   const unreadable = (reason: string, cause?: unknown): SignetError =>
@@ -85,7 +92,8 @@ export function storeContents(
   }
   let db: DatabaseSync | undefined;
   try {
-    db = new DatabaseSync(file, { readOnly: true });
+    const alone = !fs.existsSync(`${file}-wal`) && !fs.existsSync(`${file}-journal`);
+    db = new DatabaseSync(opts.leaveNoFiles && alone ? immutable(file) : file, { readOnly: true });
     db.exec('PRAGMA busy_timeout = 10000');
     // Indexes and triggers belong to tables: tables and views say what a database holds.
     const rows = db
@@ -107,6 +115,13 @@ export function storeContents(
   } finally {
     db?.close();
   }
+}
+
+/** SQLite's URI for reading `file` without locks or a WAL index (it must not change meanwhile). */
+function immutable(file: string): URL {
+  const u = pathToFileURL(file);
+  u.searchParams.set('immutable', '1');
+  return u;
 }
 
 /** The index of databases created before the compact shape: every dedupe key, in full. */

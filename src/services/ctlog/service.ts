@@ -2,6 +2,7 @@ import { toBase64 } from '../../core/encoding/base64.ts';
 import { invalid } from '../../core/errors.ts';
 import { parseCertificatesPem, type X509Certificate } from '../../core/x509/certificate.ts';
 import { openRecordedLog } from '../log-records.ts';
+import { LOG_FILES } from '../log-stores.ts';
 import { KeyRing } from '../keyring.ts';
 import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { createPublicKey } from 'node:crypto';
@@ -64,7 +65,7 @@ export async function createCtlogService(
     name: 'ctlog',
     dataDir: ctx.dataDir,
     ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
-    sqliteFile: 'ctlog.sqlite',
+    sqliteFile: LOG_FILES.ctlog,
     // The CT log's key rotates in place: a head signed by an earlier version is its own.
     signer: {
       key: current.key,

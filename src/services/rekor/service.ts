@@ -2,6 +2,7 @@ import os from 'node:os';
 import { invalid } from '../../core/errors.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
 import { openRecordedLog } from '../log-records.ts';
+import { LOG_FILES } from '../log-stores.ts';
 import type { LogEngine } from '../../log/types.ts';
 import type { TileLog } from '../../log/index.ts';
 import { KeyRing } from '../keyring.ts';
@@ -115,7 +116,7 @@ export async function createRekorService(
         name: `rekor-${v.id}`,
         dataDir: ctx.dataDir,
         ...(ctx.databaseUrl ? { databaseUrl: ctx.databaseUrl } : {}),
-        sqliteFile: 'rekor.sqlite',
+        sqliteFile: LOG_FILES.rekor,
         signer: { key: v.key, origin },
         ...(batchMaxAgeMs !== undefined ? { batchMaxAgeMs } : {}),
         ...(batchMaxSize !== undefined ? { batchMaxSize } : {}),
