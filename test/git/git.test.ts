@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -152,6 +153,78 @@ test('git setup checks the server answers before it writes anything, and says wh
   const given = await world.signet(r, ['git', 'setup', '--server', stack.url]);
   assert.equal(given.status, 0, given.stderr);
   assert.doesNotMatch(given.stderr, /No --server given/);
+});
+
+test('git setup writes all of its settings or none: a failed write puts back those before it', async () => {
+  const r = world.repo('setup-undo');
+  const list = async () => (await world.git(r, ['config', '--local', '--list'])).stdout;
+  // Settings of the user's own that setup changes: a value, and a key without "= value"
+  // (git's true); signet.cache with two values, which git config will not overwrite with one.
+  await must(world.git(r, ['config', '--local', 'gpg.format', 'openpgp']));
+  fs.appendFileSync(path.join(r, '.git', 'config'), '[commit]\n\tgpgsign\n');
+  await must(world.git(r, ['config', '--local', '--add', 'signet.cache', 'a']));
+  await must(world.git(r, ['config', '--local', '--add', 'signet.cache', 'b']));
+  const before = await list();
+  const s = await world.signet(r, ['git', 'setup', '--server', stack.url]);
+  assert.equal(s.status, 1, s.stderr);
+  assert.equal(
+    s.stderr,
+    'error: git config --local: could not set signet.cache (error: cannot overwrite multiple values with a single value); gpg.format, gpg.x509.program, commit.gpgsign, tag.gpgsign, signet.server, signet.tlog were put back as before, so nothing was changed\n',
+  );
+  assert.equal(s.stdout, '');
+  // As before; the key without a value is now written as true, which it meant.
+  assert.equal(await list(), before.replace('commit.gpgsign\n', 'commit.gpgsign=true\n'));
+});
+
+test("git setup when another git takes the config file's lock after its first write", async () => {
+  // The real git, run through a script that (as another git would) creates .git/config.lock
+  // after the first setting is written, and with RELEASE removes it after the next write.
+  const bin = path.join(world.dir, 'locking-git');
+  fs.mkdirSync(bin, { recursive: true });
+  const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+  fs.writeFileSync(
+    path.join(bin, 'git'),
+    `#!/bin/sh
+"${realGit}" "$@"; rc=$?
+case "$*" in
+  config*--get*) ;;
+  config*)
+    n=$(($(cat .git/writes 2>/dev/null || echo 0) + 1)); echo $n > .git/writes
+    if [ $n = 1 ]; then : > .git/config.lock; fi
+    if [ $n = 2 ] && [ -n "$RELEASE" ]; then rm .git/config.lock; fi
+    ;;
+esac
+exit $rc
+`,
+    { mode: 0o755 },
+  );
+  const env = { PATH: `${bin}:${world.env.PATH}` };
+  const locked =
+    'could not set gpg.x509.program (error: could not lock config file .git/config: File exists: another git is writing it, or one that stopped left .git/config.lock behind)';
+  // The lock let go: gpg.format is put back (unset, as it was).
+  let r = world.repo('setup-lock-released');
+  const s = await world.signet(r, ['git', 'setup', '--server', stack.url], {
+    ...env,
+    RELEASE: '1',
+  });
+  assert.equal(s.status, 1, s.stderr);
+  assert.equal(
+    s.stderr,
+    `error: git config --local: ${locked}; gpg.format was put back as before, so nothing was changed\n`,
+  );
+  const written = async (repo: string) =>
+    (await world.git(repo, ['config', '--local', '--get-regexp', '^(gpg|signet|commit|tag)\\.']))
+      .stdout;
+  assert.equal(await written(r), '');
+  // The lock kept: nothing can be put back, and the line says what to set by hand.
+  r = world.repo('setup-lock-kept');
+  await must(world.git(r, ['config', '--local', 'gpg.format', 'openpgp']));
+  const k = await world.signet(r, ['git', 'setup', '--server', stack.url], env);
+  assert.equal(k.status, 1, k.stderr);
+  assert.equal(
+    k.stderr,
+    `error: git config --local: ${locked}; gpg.format (was "openpgp") could not be put back (error: could not lock config file .git/config: File exists): set by hand\n`,
+  );
 });
 
 test('git commit signs keyless; git verify-commit, git log --show-signature and signet verify-commit accept it', async () => {

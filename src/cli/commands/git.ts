@@ -80,6 +80,7 @@ export function registerGit(program: Command): void {
     .action(async (flags: SetupFlags) => {
       const { httpUrl } = await import('../../services/http/outbound.ts');
       const { git: runGit } = await import('../../client/git/repo.ts');
+      const { setGitConfig } = await import('../../client/git/config.ts');
       // Where the server came from, to say so: a default is easy to get without meaning it.
       const given =
         flags.server !== undefined
@@ -119,7 +120,8 @@ export function registerGit(program: Command): void {
         identity: flags.identity,
         issuer: flags.issuer,
       });
-      for (const [k, v] of settings) await runGit(process.cwd(), ['config', scope, k, v]);
+      // All or none: a failed write puts back the settings written before it.
+      await setGitConfig(process.cwd(), scope, settings);
       const where = flags.global ? 'global git config' : 'repository git config';
       for (const [k, v] of settings) process.stdout.write(`${k}=${v}\n`);
       process.stderr.write(

@@ -13,7 +13,10 @@ function gitError(args: string[], e: unknown, stderr: string): SignetError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT')
     return new SignetError('unavailable', 'GIT_NOT_FOUND', 'git is not installed (not on PATH)');
-  const why = stderr.trim().split('\n').pop() || (e as Error).message;
+  // git's error line, not the hints it may print after it ("Use a regexp, --add or ...").
+  const lines = stderr.trim().split('\n');
+  const why =
+    lines.findLast((l) => /^(error|fatal): /.test(l)) || lines.pop() || (e as Error).message;
   return new SignetError('invalid-input', 'GIT_FAILED', `git ${args[0]}: ${why}`, { cause: e });
 }
 
