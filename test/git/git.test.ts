@@ -93,7 +93,7 @@ test('git setup writes the x509 signing config and says what it set', async () =
   );
 });
 
-test('git setup checks the server answers before it writes anything, and says which server it took when none was given', async () => {
+test('git setup checks the server answers before it writes anything (unless --no-check), and says which server it took when none was given', async () => {
   const r = world.repo('setup-check');
   const written = async () =>
     (await world.git(r, ['config', '--local', '--get-regexp', '^(gpg|signet|commit|tag)\\.']))
@@ -138,6 +138,22 @@ test('git setup checks the server answers before it writes anything, and says wh
       assert.equal(s.stdout, '');
       assert.equal(await written(), '', 'nothing is set');
     }
+    // --no-check: set without asking (a stack that runs later), and said so.
+    const unchecked = world.repo('setup-no-check');
+    const n = await world.signet(unchecked, ['git', 'setup', '--server', dead, '--no-check']);
+    assert.equal(n.status, 0, n.stderr);
+    assert.match(n.stderr, /now sign through \S+ \(not checked to answer: --no-check\)\.\n$/);
+    assert.match(n.stdout, new RegExp(`^signet\\.server=${dead}$`, 'm'));
+    const all = (
+      await world.git(unchecked, [
+        'config',
+        '--local',
+        '--get-regexp',
+        '^(gpg|signet|commit|tag)\\.',
+      ])
+    ).stdout;
+    assert.match(all, /^gpg\.format x509$/m);
+    assert.match(all, new RegExp(`^signet\\.server ${dead}$`, 'm'));
   } finally {
     web.close();
   }

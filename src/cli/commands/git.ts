@@ -55,6 +55,7 @@ interface SetupFlags {
   server?: string;
   tlog: boolean;
   cache: boolean;
+  check: boolean;
   identity?: string;
   issuer?: string;
 }
@@ -75,6 +76,10 @@ export function registerGit(program: Command): void {
     )
     .option('--no-tlog', 'timestamp only, no transparency log entry (private deployments)')
     .option('--no-cache', 'sign in for every signature (no credential cache)')
+    .option(
+      '--no-check',
+      'do not check that the server answers (to set up before the stack runs; commits fail until it does)',
+    )
     .option('--identity <id>', 'git verify-commit: the identity that must have signed')
     .option('--issuer <url>', 'git verify-commit: the OIDC issuer of that identity')
     .action(async (flags: SetupFlags) => {
@@ -111,7 +116,7 @@ export function registerGit(program: Command): void {
           `No --server given: using ${server} (${given === 'SIGNET_SERVER' ? 'from SIGNET_SERVER' : "signet up's default address"}).\n`,
         );
       // Before anything is written: a server that does not answer would fail every commit.
-      await checkStack(server, given);
+      if (flags.check) await checkStack(server, given);
       const settings = gitSetupSettings({
         server,
         program: path.resolve(import.meta.dirname, '../../../bin/signet-gitsign'),
@@ -125,7 +130,7 @@ export function registerGit(program: Command): void {
       const where = flags.global ? 'global git config' : 'repository git config';
       for (const [k, v] of settings) process.stdout.write(`${k}=${v}\n`);
       process.stderr.write(
-        `Set in your ${where}. \`git commit\` and \`git tag -a\` now sign through ${server}${flags.tlog ? '' : ' (timestamp only, no transparency log)'}.\n`,
+        `Set in your ${where}. \`git commit\` and \`git tag -a\` now sign through ${server}${flags.tlog ? '' : ' (timestamp only, no transparency log)'}${flags.check ? '' : ' (not checked to answer: --no-check)'}.\n`,
       );
     });
   git
