@@ -525,6 +525,8 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       return 1;
     }
     const cfg = await gitSettings(io.cwd);
+    // One deadline for every request of the verification: the trust root's and the log's.
+    const timeout = timeoutMs(cfg);
     const { loadTrust, trustOverridesFromEnv } = await import('../client/verify/trust.ts');
     const trustedRootFile = cfg.get('signet.trustedroot');
     const server = io.env.SIGNET_SERVER || cfg.get('signet.server');
@@ -543,6 +545,7 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
         ...trustOverridesFromEnv(io.env),
         ...gitsignTrustFiles(settingLookup(io.env, cfg)),
       },
+      timeoutMs: timeout,
     });
     const identity = cfg.get('signet.identity');
     const issuer = cfg.get('signet.issuer');
@@ -572,7 +575,7 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
       policy,
       rekorSearch(
         trustedRoot,
-        { timeoutMs: timeoutMs(cfg) },
+        { timeoutMs: timeout },
         server ? [`${server.replace(/\/+$/, '')}/rekor`] : [],
       ),
       { allowNoTlog: !bool(cfg.get('signet.tlog'), 'signet.tlog', true) },

@@ -678,6 +678,37 @@ test('verify-commit and verify-tag take -t/--timeout as the other verify command
   assert.match(bad.stderr, /^error: --timeout: "0" is not a positive duration/);
 });
 
+test('git verify-commit and git log --show-signature fetch the trust root within signet.timeout, as the log search does', async () => {
+  // Takes the connection and never answers.
+  const hang = net.createServer(() => {});
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const server = `http://127.0.0.1:${(hang.address() as net.AddressInfo).port}`;
+  try {
+    for (const args of [
+      ['verify-commit', 'HEAD'],
+      ['log', '--show-signature', '-1'],
+    ]) {
+      const t0 = Date.now();
+      const g = await world.git(repo, [
+        '-c',
+        `signet.server=${server}`,
+        '-c',
+        'signet.timeout=1',
+        ...args,
+      ]);
+      // git log shows the program's messages in its output, verify-commit on stderr.
+      assert.match(
+        g.stdout + g.stderr,
+        new RegExp(`^signet: cannot verify: .*${server}/tuf/.*: no answer within 1 s$`, 'm'),
+        args.join(' '),
+      );
+      assert.ok(Date.now() - t0 < 8000, `${args.join(' ')}: took ${Date.now() - t0} ms`);
+    }
+  } finally {
+    hang.close();
+  }
+});
+
 test('a stack that is down while signing: git fails with one line, promptly', async () => {
   const r2 = world.repo('down');
   // A port nothing listens on: bind one, note it, close it.
