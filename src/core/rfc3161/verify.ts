@@ -6,6 +6,7 @@ import {
 import { issuedBy, verifyCertificateChain } from '../x509/chain.ts';
 import { quoteInput, SignetError, verificationFailed } from '../errors.ts';
 import { compareBytes } from '../encoding/der.ts';
+import { digest } from '../crypto/digest.ts';
 import { type HashName, hashByOid, OID, SIGNATURE_ALGORITHMS } from './oids.ts';
 import { type ParsedTimestamp, parseTimestamp } from './token.ts';
 const { createHash, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
@@ -68,7 +69,7 @@ export function verifyTimestamp(
       'TIMESTAMP_IMPRINT',
       `unsupported message imprint hash ${tst.hashAlgorithmOid}`,
     );
-  const imprint = createHash(tst.hashAlgorithm).update(data).digest();
+  const imprint = digest(tst.hashAlgorithm, data);
   if (compareBytes(imprint, tst.digest) !== 0)
     throw verificationFailed(
       'TIMESTAMP_IMPRINT',
@@ -98,10 +99,7 @@ export function verifyTimestamp(
       'TIMESTAMP_SIGNED_ATTRS',
       `unsupported signer digest algorithm ${si.digestAlgorithmOid}`,
     );
-  if (
-    !si.messageDigest ||
-    compareBytes(createHash(digestAlg).update(tst.raw).digest(), si.messageDigest) !== 0
-  )
+  if (!si.messageDigest || compareBytes(digest(digestAlg, tst.raw), si.messageDigest) !== 0)
     throw verificationFailed(
       'TIMESTAMP_SIGNED_ATTRS',
       'the signed messageDigest attribute does not match the TSTInfo',
