@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { invalid, reasonOf, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
 import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
-import { checkNewFolderStores } from './log-stores.ts';
+import { checkLogStores } from './log-stores.ts';
 import { bindServer, createApp } from './http/app.ts';
 import { checkListenHost, listenFailed, type ListenSettings } from './http/listen-host.ts';
 import { type ErrorPage, sendError } from './http/errors.ts';
@@ -197,9 +197,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         `WARNING: listening on ${host} with the built-in provider's local-use defaults: ${risks.join('; ')}. Anyone who reaches the port can get signing certificates.`,
       );
   }
-  // A new data folder's stores, read-only: one of another application (or unreadable) is
-  // refused with the folder as it was, not after the first services made their keys there.
-  await checkNewFolderStores(opts.dataDir, opts.databaseUrl);
+  // The data folder's stores, read-only: one of another application (or unreadable) is
+  // refused with the folder as it was, not after the first services made keys or started.
+  await checkLogStores(opts.dataDir, opts.databaseUrl);
   // Before anything is written: an unusable data folder or one held by a running stack fails
   // here, at once and with a message, before a port is bound or a key is made.
   const lock = acquireDataLock(opts.dataDir, {

@@ -1,10 +1,12 @@
 /**
- * A new data folder's log stores are looked at before anything is made in it: a SQLite file of
+ * A data folder's log stores are looked at before anything is made in it: a SQLite file of
  * another application (or one that cannot be read) in a log's place, or a --database of another
  * application, refuses the start with the folder exactly as it was, not after the first
- * services made their keys there.
+ * services made their keys (a new folder) or started (a folder with keys). Signet's own
+ * stores, also those of a killed stack, start.
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +14,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { SignetError } from '../../src/core/errors.ts';
+import { checkLogStores } from '../../src/services/log-stores.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 import { tempStack } from '../helpers/stack.ts';
+import { ecSigner, hashedRekordV1 } from './rekor/fixtures.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-store-first-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -118,5 +122,95 @@ test('--database of another application: a new data folder is not made, nor writ
   } finally {
     await c.end();
     await db.drop();
+  }
+});
+
+/** A stack started and stopped in a new folder: a data folder with keys, logs and their files. */
+async function existingFolder(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(tmp, 'existing-'));
+  const stack = await tempStack({ dataDir });
+  await stack.close();
+  return dataDir;
+}
+
+test("a data folder with keys whose ctlog.sqlite or rekor.sqlite was replaced by another application's is refused before anything is written", async () => {
+  for (const name of ['ctlog.sqlite', 'rekor.sqlite']) {
+    const dataDir = await existingFolder();
+    const file = path.join(dataDir, name);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    otherApplication(file, true);
+    const before = listing(dataDir);
+    await refused(
+      { dataDir },
+      'STORE_NOT_SIGNET',
+      new RegExp(`^${file} holds other tables \\(users\\) and none of Signet's log tables`),
+    );
+    assert.equal(listing(dataDir), before, `${name}: the folder changed`);
+  }
+});
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** `signet up` on `dataDir` in a process of its own, once it serves (within 60 s). */
+async function upProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(path.join(root, 'bin/signet'), ['up', '--port', '0', '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const m = /signet is up at (\S+)/.exec(out);
+    if (m) return { child, url: m[1]! };
+    assert.ok(Date.now() < deadline && child.exitCode === null, out);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function logEntry(url: string, text: string): Promise<void> {
+  const r = await fetch(`${url}/rekor/api/v1/log/entries`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(hashedRekordV1(ecSigner(), Buffer.from(text))),
+  });
+  assert.equal(r.status, 201, await r.text());
+}
+
+async function treeSize(url: string): Promise<number> {
+  const r = await fetch(`${url}/rekor/api/v1/log`);
+  assert.equal(r.status, 200);
+  return ((await r.json()) as { treeSize: number }).treeSize;
+}
+
+/** Every byte of a SQLite database and its WAL log (what a look must not change). */
+function bytesOf(file: string): string {
+  return [file, `${file}-wal`]
+    .map((f) => (fs.existsSync(f) ? fs.readFileSync(f).toString('base64') : '-'))
+    .join(' ');
+}
+
+test('a data folder of a stack killed with -9 (its entries in the WAL logs) is looked at without a change, and starts with its entries', async () => {
+  const dataDir = fs.mkdtempSync(path.join(tmp, 'killed-'));
+  const up = await upProcess(dataDir);
+  const exited = new Promise((r) => up.child.once('exit', r));
+  try {
+    for (let i = 0; i < 3; i++) await logEntry(up.url, `entry ${i}`);
+  } finally {
+    up.child.kill('SIGKILL');
+    await exited;
+  }
+  const rekor = path.join(dataDir, 'rekor.sqlite');
+  assert.ok(fs.statSync(`${rekor}-wal`).size > 0, 'the entries are not in a WAL log');
+  const files = fs.readdirSync(dataDir).sort();
+  const before = [rekor, path.join(dataDir, 'ctlog.sqlite')].map(bytesOf);
+  await checkLogStores(dataDir);
+  assert.deepEqual([rekor, path.join(dataDir, 'ctlog.sqlite')].map(bytesOf), before);
+  assert.deepEqual(fs.readdirSync(dataDir).sort(), files);
+  const stack = await tempStack({ dataDir });
+  try {
+    assert.equal(await treeSize(stack.url), 3);
+  } finally {
+    await stack.close();
   }
 });
