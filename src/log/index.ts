@@ -33,7 +33,7 @@ import { describeSystemError, SignetError } from '../core/errors.ts';
 import { type EngineOptions, TileLog } from './engine.ts';
 import { sqliteStorage } from './storage/sqlite.ts';
 import { postgresForeign, postgresStorage, sslModeNote } from './storage/postgres.ts';
-import { storeContents } from './storage/sqlite-schema.ts';
+import { isSymlink, storeContents } from './storage/sqlite-schema.ts';
 import type { LogStorage } from './storage/types.ts';
 
 export { MAX_SEARCH_KEYS, TileLog } from './engine.ts';
@@ -72,7 +72,9 @@ export async function openLog(opts: OpenLogOptions): Promise<TileLog> {
   const missing = () =>
     new SignetError('conflict', 'LOG_MISSING', `log "${opts.name}" is not in ${where}`);
   const create = opts.create ?? true;
-  if (!create && !opts.databaseUrl && !fs.existsSync(file)) throw missing();
+  // A link to nothing is not a missing log: the look at the store names it (storeContents).
+  const absent = !fs.existsSync(file) && !isSymlink(file);
+  if (!create && !opts.databaseUrl && absent) throw missing();
   const storage: LogStorage = opts.databaseUrl
     ? postgresStorage({ url: opts.databaseUrl, log: opts.name })
     : sqliteStorage({ file, log: opts.name, synchronous: opts.sqliteSynchronous ?? 'FULL' });

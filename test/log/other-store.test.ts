@@ -200,6 +200,43 @@ describe('SQLite', () => {
     );
   });
 
+  test('a link to nothing is refused naming where it points, also for a log that must exist; nothing is made there', async () => {
+    const dataDir = tmp();
+    const disk = tmp();
+    const file = path.join(dataDir, 'log.sqlite');
+    const target = path.join(disk, 'log.sqlite');
+    fs.symlinkSync(target, file);
+    for (const create of [true, false]) {
+      const e = await open({ dataDir, create }).then(
+        async (log) => {
+          await log.close();
+          assert.fail('opened');
+        },
+        (err: unknown) => err,
+      );
+      assert.ok(e instanceof SignetError, String(e));
+      assert.equal(e.code, 'STORE_UNAVAILABLE');
+      assert.equal(
+        e.message,
+        `cannot read ${file}: it is a symbolic link to ${target}, which does not exist (is its disk mounted?); put the database there, or remove the link for a new log in the data folder`,
+      );
+      assert.deepEqual(fs.readdirSync(disk), []);
+      assert.deepEqual(fs.readdirSync(dataDir), ['log.sqlite']);
+    }
+  });
+
+  test('a link to a log elsewhere opens it there', async () => {
+    const disk = tmp();
+    let log = await open({ dataDir: disk });
+    await log.append({ leaf: new Uint8Array([1]) });
+    await log.close();
+    const dataDir = tmp();
+    fs.symlinkSync(path.join(disk, 'log.sqlite'), path.join(dataDir, 'log.sqlite'));
+    log = await open({ dataDir, create: false });
+    assert.equal((await log.checkpoint()).size, 1);
+    await log.close();
+  });
+
   test('an empty file, and a SQLite database without tables, are made a log', async () => {
     const dataDir = tmp();
     fs.writeFileSync(path.join(dataDir, 'log.sqlite'), '');

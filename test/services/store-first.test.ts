@@ -1,9 +1,9 @@
 /**
  * A data folder's log stores are looked at before anything is made in it: a SQLite file of
- * another application (or one that cannot be read) in a log's place, or a --database of another
- * application, refuses the start with the folder exactly as it was, not after the first
- * services made their keys (a new folder) or started (a folder with keys). Signet's own
- * stores, also those of a killed stack, start.
+ * another application (or one that cannot be read, or a link to nothing) in a log's place, or a
+ * --database of another application, refuses the start with the folder exactly as it was, not
+ * after the first services made their keys (a new folder) or started (a folder with keys).
+ * Signet's own stores, also those of a killed stack and those linked from another disk, start.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,7 +29,9 @@ function listing(dir: string): string {
     .readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .sort()
     .map((f) => {
-      const st = fs.statSync(path.join(dir, f));
+      // A link to nothing is listed as the link.
+      const p = path.join(dir, f);
+      const st = fs.statSync(p, { throwIfNoEntry: false }) ?? fs.lstatSync(p);
       return `${f} ${st.isDirectory() ? 'dir' : st.size} ${st.mtimeMs}`;
     })
     .join('\n');
@@ -149,6 +151,57 @@ test("a data folder with keys whose ctlog.sqlite or rekor.sqlite was replaced by
   }
 });
 
+test('a ctlog.sqlite or rekor.sqlite linking to nothing is refused naming where it points, and nothing is made there nor in the folder', async () => {
+  for (const name of ['ctlog.sqlite', 'rekor.sqlite']) {
+    // Where the database would be: an existing folder (a disk's mount point) without it.
+    const disk = fs.mkdtempSync(path.join(tmp, 'disk-'));
+    const target = path.join(disk, name);
+    const message = (file: string) =>
+      new RegExp(
+        `^cannot read ${file}: it is a symbolic link to ${target}, which does not exist \\(is its disk mounted\\?\\); put the database there, or remove the link for a new log in the data folder$`,
+      );
+    // A new folder; the link relative, as `ln -s` often makes it.
+    const fresh = fs.mkdtempSync(path.join(tmp, 'folder-'));
+    fs.symlinkSync(path.relative(fresh, target), path.join(fresh, name));
+    let before = listing(fresh);
+    await refused({ dataDir: fresh }, 'STORE_UNAVAILABLE', message(path.join(fresh, name)));
+    assert.equal(listing(fresh), before);
+    assert.deepEqual(fs.readdirSync(disk), [], 'a database was made where the link points');
+    // A folder with keys whose database was moved to that disk, the disk not mounted.
+    const dataDir = await existingFolder();
+    const file = path.join(dataDir, name);
+    const away = path.join(tmp, `${path.basename(dataDir)}-${name}`);
+    fs.renameSync(file, away);
+    fs.symlinkSync(target, file);
+    before = listing(dataDir);
+    await refused({ dataDir }, 'STORE_UNAVAILABLE', message(file));
+    assert.equal(listing(dataDir), before);
+    assert.deepEqual(fs.readdirSync(disk), []);
+    // The disk back, the linked database is the folder's log again.
+    fs.renameSync(away, target);
+    const stack = await tempStack({ dataDir });
+    await stack.close();
+  }
+});
+
+test("another application's database linked as rekor.sqlite, its tables still in its WAL log, is looked at with that log", async () => {
+  const disk = fs.mkdtempSync(path.join(tmp, 'disk-'));
+  const target = path.join(disk, 'app.sqlite');
+  // Open, as the application runs: its tables are in app.sqlite-wal, not yet in the file.
+  const app = new DatabaseSync(target);
+  try {
+    app.exec('PRAGMA journal_mode = WAL');
+    app.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
+    const dataDir = fs.mkdtempSync(path.join(tmp, 'folder-'));
+    fs.symlinkSync(target, path.join(dataDir, 'rekor.sqlite'));
+    const before = listing(dataDir);
+    await refused({ dataDir }, 'STORE_NOT_SIGNET', /holds other tables \(users\)/);
+    assert.equal(listing(dataDir), before);
+  } finally {
+    app.close();
+  }
+});
+
 const root = path.resolve(import.meta.dirname, '../..');
 
 /** `signet up` on `dataDir` in a process of its own, once it serves (within 60 s). */
@@ -190,7 +243,7 @@ function bytesOf(file: string): string {
     .join(' ');
 }
 
-test('a data folder of a stack killed with -9 (its entries in the WAL logs) is looked at without a change, and starts with its entries', async () => {
+test('a data folder of a stack killed with -9 (its entries in the WAL logs) is looked at without a change, and starts with its entries, also linked from another disk', async () => {
   const dataDir = fs.mkdtempSync(path.join(tmp, 'killed-'));
   const up = await upProcess(dataDir);
   const exited = new Promise((r) => up.child.once('exit', r));
@@ -207,9 +260,30 @@ test('a data folder of a stack killed with -9 (its entries in the WAL logs) is l
   await checkLogStores(dataDir);
   assert.deepEqual([rekor, path.join(dataDir, 'ctlog.sqlite')].map(bytesOf), before);
   assert.deepEqual(fs.readdirSync(dataDir).sort(), files);
-  const stack = await tempStack({ dataDir });
+  let stack = await tempStack({ dataDir });
   try {
     assert.equal(await treeSize(stack.url), 3);
+  } finally {
+    await stack.close();
+  }
+  // Moved to another disk and linked: used where it is, its WAL log beside it there.
+  const disk = fs.mkdtempSync(path.join(tmp, 'disk-'));
+  const target = path.join(disk, 'rekor.sqlite');
+  fs.renameSync(rekor, target);
+  fs.symlinkSync(target, rekor);
+  stack = await tempStack({ dataDir });
+  try {
+    assert.equal(await treeSize(stack.url), 3);
+    await logEntry(stack.url, 'entry 3');
+    assert.ok(fs.existsSync(`${target}-wal`));
+    assert.ok(!fs.existsSync(`${rekor}-wal`));
+  } finally {
+    await stack.close();
+  }
+  assert.ok(fs.lstatSync(rekor).isSymbolicLink(), 'the link was replaced by a file');
+  stack = await tempStack({ dataDir });
+  try {
+    assert.equal(await treeSize(stack.url), 4);
   } finally {
     await stack.close();
   }

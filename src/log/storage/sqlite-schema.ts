@@ -17,6 +17,7 @@
  * the entries written before that are in the compact form.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { describeSystemError, SignetError } from '../../core/errors.ts';
@@ -66,6 +67,10 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
  * that cannot be read is a STORE_UNAVAILABLE error in one line naming it: SQLite's own text
  * ("disk I/O error", "unable to open database file") names neither the file nor the reason.
  *
+ * A symbolic link is followed (a database kept on another disk), and the database's log and
+ * journal are looked for beside its target, where SQLite keeps them. A link to nothing is
+ * refused: SQLite would create its target, a new empty log wherever the link points.
+ *
  * SQLite's read-only look at a database in WAL mode leaves its WAL index and an empty log
  * beside it. `leaveNoFiles`, for a look ahead of time (the look before writing is repeated),
  * reads a file with no log or journal beside it as it is on disk, creating nothing: exact
@@ -75,24 +80,27 @@ export function storeContents(
   file: string,
   opts: { leaveNoFiles?: boolean } = {},
 ): { kind: 'new' } | { kind: 'signet' } | { kind: 'other'; error: SignetError } {
-  if (!fs.existsSync(file)) return { kind: 'new' };
+  if (!fs.existsSync(file) && !isSymlink(file)) return { kind: 'new' };
   const unreadable = (reason: string, cause?: unknown): SignetError =>
     new SignetError('unavailable', 'STORE_UNAVAILABLE', `cannot read ${file}: ${reason}`, {
       cause,
     });
+  let real: string;
   try {
     // SQLite would fail on a folder with "disk I/O error" and wait forever on a FIFO.
     const st = fs.statSync(file);
     if (st.isDirectory()) throw unreadable('it is a folder, not a SQLite database file');
     if (!st.isFile()) throw unreadable('it is not a regular file (a FIFO, socket or device)');
     fs.accessSync(file, fs.constants.R_OK);
+    real = fs.realpathSync(file);
   } catch (e) {
     if (e instanceof SignetError) throw e;
+    if (isSymlink(file)) throw unreadable(brokenLink(file, e), e);
     throw unreadable(describeSystemError(e, 'the file'), e);
   }
   let db: DatabaseSync | undefined;
   try {
-    const alone = !fs.existsSync(`${file}-wal`) && !fs.existsSync(`${file}-journal`);
+    const alone = !fs.existsSync(`${real}-wal`) && !fs.existsSync(`${real}-journal`);
     db = new DatabaseSync(opts.leaveNoFiles && alone ? immutable(file) : file, { readOnly: true });
     db.exec('PRAGMA busy_timeout = 10000');
     // Indexes and triggers belong to tables: tables and views say what a database holds.
@@ -115,6 +123,23 @@ export function storeContents(
   } finally {
     db?.close();
   }
+}
+
+/** Whether `file` is a symbolic link, to something or to nothing (fs.existsSync follows it). */
+export function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Why a link cannot be opened, naming where it points (a disk that is not mounted, often). */
+function brokenLink(file: string, e: unknown): string {
+  const target = path.resolve(path.dirname(file), fs.readlinkSync(file));
+  return (e as NodeJS.ErrnoException).code === 'ENOENT'
+    ? `it is a symbolic link to ${target}, which does not exist (is its disk mounted?); put the database there, or remove the link for a new log in the data folder`
+    : `it is a symbolic link to ${target}: ${describeSystemError(e, 'its target')}`;
 }
 
 /** SQLite's URI for reading `file` without locks or a WAL index (it must not change meanwhile). */
