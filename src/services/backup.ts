@@ -26,9 +26,24 @@ function walk(root: string, rel = ''): string[] {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (SKIP.test(r)) continue;
     if (e.isDirectory()) out.push(...walk(root, r));
-    else if (e.isFile()) out.push(r);
+    else if (e.isFile() || (e.isSymbolicLink() && linkedFile(path.join(root, r)))) out.push(r);
   }
   return out;
+}
+
+/**
+ * Whether a link points to a file: a log's database kept on another disk is linked from the
+ * data folder, and is copied as what it points to (a link to nothing would leave it out).
+ */
+function linkedFile(file: string): boolean {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st === undefined)
+    throw new SignetError(
+      'invalid-input',
+      'DATA_DIR',
+      `cannot copy ${file}: it is a symbolic link to ${path.resolve(path.dirname(file), fs.readlinkSync(file))}, which does not exist`,
+    );
+  return st.isFile();
 }
 
 /**
@@ -97,9 +112,10 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
       `${dataDir} is not a data folder of a stack (no keys/ in it)`,
     );
   const what = `the backup folder ${out}`;
+  const files = walk(dataDir); // first: a link to nothing is refused with no backup folder made
   emptyTarget(out, 'the backup folder');
   const report: BackupReport = { files: 0, databases: [] };
-  for (const rel of walk(dataDir)) {
+  for (const rel of files) {
     const src = path.join(dataDir, rel);
     const dst = path.join(out, rel);
     writing(what, path.dirname(dst), () =>

@@ -142,6 +142,30 @@ test('backup and restore into a folder that cannot be written say which and why,
   }
 });
 
+test("a log's database linked from another disk is backed up as what it points to; a link to nothing is refused", async () => {
+  const stack = await tempStack();
+  await stack.close();
+  const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-disk-'));
+  const file = path.join(stack.dataDir, 'rekor.sqlite');
+  fs.renameSync(file, path.join(disk, 'rekor.sqlite'));
+  fs.symlinkSync(path.join(disk, 'rekor.sqlite'), file);
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  const b = run(['backup', '--data', stack.dataDir, out]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /rekor-1 0 entries/);
+  assert.ok(fs.lstatSync(path.join(out, 'rekor.sqlite')).isFile());
+  // The disk gone: refused in one line, with no backup folder made.
+  fs.rmSync(disk, { recursive: true });
+  const gone = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  const g = run(['backup', '--data', stack.dataDir, gone]);
+  assert.equal(g.status, 1, g.stderr);
+  assert.equal(
+    g.stderr,
+    `error: cannot copy ${file}: it is a symbolic link to ${path.join(disk, 'rekor.sqlite')}, which does not exist\n`,
+  );
+  assert.ok(!fs.existsSync(gone));
+});
+
 test('a stack on PostgreSQL: backup and restore say its logs are not in the backup', async () => {
   const db = await freshDatabase();
   const stack = await tempStack({ databaseUrl: db.url });
