@@ -14,7 +14,8 @@ export function registerTrustedRoot(program: Command): void {
       "print or save a Signet stack's trusted_root.json (what verifiers trust), or create one",
     );
   registerCreate(tr);
-  tr.command('get', { isDefault: true })
+  const get = tr
+    .command('get', { isDefault: true })
     .description("print or save a Signet stack's trusted_root.json (the default)")
     .option('--server <url>', 'the Signet stack (env SIGNET_SERVER)', process.env.SIGNET_SERVER)
     .option('--out <file>', 'write it to this file instead of stdout')
@@ -64,6 +65,12 @@ export function registerTrustedRoot(program: Command): void {
         `Wrote ${flags.signingConfig ? 'signing config' : 'trusted root'} to ${flags.out}\n`,
       );
     });
+  // `signet trusted-root --server URL` runs get, but commander's help of a command lists its
+  // subcommands only: get's flags would be seen only by those who know to ask `get --help`.
+  tr.addHelpText(
+    'after',
+    () => `\nWithout a command, get runs:\n\n${get.helpInformation().trimEnd()}`,
+  );
 }
 
 type GetFlags = {
