@@ -119,8 +119,11 @@ export function registerAdmission(program: Command): void {
         throw listenFailed(e, host, port, { host: '--host', port: '--port' });
       throw invalid('--tls-cert', `cannot serve HTTPS: ${(e as Error).message}`, e);
     }
+    // On every address the URL shows one of them (the loopback one); say that others reach it.
+    const { isWildcardHost } = await import('../../services/exposure.ts');
+    const where = isWildcardHost(host) ? `listening on every address (--host ${host}), ` : '';
     process.stdout.write(
-      `signet admission is up at ${server.url}/validate and ${server.url}/mutate (${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, no-match-policy ${noMatch})\n`,
+      `signet admission is up at ${server.url}/validate and ${server.url}/mutate (${where}${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, no-match-policy ${noMatch})\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -766,6 +766,8 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
     p.on('close', () => reject(new Error(`exited: ${err}`)));
   });
   after(() => p.kill());
+  // On one address, the banner's URL is all there is to say.
+  assert.doesNotMatch(out, /every address/);
   const ok = await post(
     `${url}/validate?timeout=10s`,
     review('Deployment', pod(`${good.tagRef}@${good.digest}`)),
@@ -864,6 +866,47 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
     assert.match(h.stderr, want);
   }
 });
+
+test(
+  'signet admission on every address (its default --host) says so beside the loopback URL it prints',
+  opts,
+  async () => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(
+      path.resolve('bin/signet'),
+      [
+        'admission',
+        '--policy',
+        'admission.yaml',
+        '--tls-cert',
+        'tls.crt',
+        '--tls-key',
+        'tls.key',
+        '--trusted-root',
+        'trusted_root.json',
+        '--port',
+        '0',
+      ],
+      { cwd: S.dir },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        p.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out);
+        });
+        p.on('close', () => reject(new Error(`exited before its banner: ${out}`)));
+      });
+      assert.match(
+        line,
+        /^signet admission is up at https:\/\/127\.0\.0\.1:\d+\/validate and \S+\/mutate \(listening on every address \(--host 0\.0\.0\.0\), \d+ polic/,
+      );
+    } finally {
+      p.kill();
+    }
+  },
+);
 
 test(
   'a review whose policy condition runs long does not hold up the reviews that come meanwhile',
