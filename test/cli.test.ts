@@ -57,7 +57,7 @@ test('a command whose reader stops reading ends quietly (signet --help | head -c
   child.stdout.destroy(); // closed before the command writes: every write fails with EPIPE
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(err, '');
   assert.equal(code, 0);
 });

@@ -34,7 +34,9 @@ export function signet(
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    // 'close', not 'exit': the exit can be seen before the last of stderr is read (under load a
+    // one-line error came back empty), and close waits for the pipes to end.
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 

@@ -69,7 +69,7 @@ test('processes opening one ring at once all succeed and agree on the key', asyn
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       return new Promise<string>((resolve, reject) =>
-        child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err)))),
+        child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err)))),
       );
     }),
   );
