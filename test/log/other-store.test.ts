@@ -37,8 +37,8 @@ const open = (o: {
   sqliteFile?: string;
 }) => openLog({ name: 'rekor', signer: { key: ED_KEY, origin: ORIGIN }, ...o });
 
-/** The refusal openLog gives, checked to be one line that names `where`. */
-async function refusedAsOther(p: Promise<TileLog>, where: RegExp): Promise<SignetError> {
+/** The error an open that must fail gives: a SignetError of `code`, in one line. */
+async function refusal(p: Promise<TileLog>, code: string): Promise<SignetError> {
   const e = await p.then(
     async (log) => {
       await log.close();
@@ -47,8 +47,14 @@ async function refusedAsOther(p: Promise<TileLog>, where: RegExp): Promise<Signe
     (err: unknown) => err,
   );
   assert.ok(e instanceof SignetError, String(e));
-  assert.equal(e.code, 'STORE_NOT_SIGNET');
+  assert.equal(e.code, code);
   assert.doesNotMatch(e.message, /\n/);
+  return e;
+}
+
+/** The refusal openLog gives, checked to be one line that names `where`. */
+async function refusedAsOther(p: Promise<TileLog>, where: RegExp): Promise<SignetError> {
+  const e = await refusal(p, 'STORE_NOT_SIGNET');
   assert.match(e.message, where);
   assert.match(e.message, /it was left as it was/);
   return e;
@@ -123,16 +129,7 @@ describe('SQLite', () => {
 
   /** The error openLog gives for a file it cannot read: one line naming the file and why. */
   async function unreadable(dataDir: string, file: string, why: RegExp): Promise<void> {
-    const e = await open({ dataDir }).then(
-      async (log) => {
-        await log.close();
-        assert.fail('opened');
-      },
-      (err: unknown) => err,
-    );
-    assert.ok(e instanceof SignetError, String(e));
-    assert.equal(e.code, 'STORE_UNAVAILABLE');
-    assert.doesNotMatch(e.message, /\n/);
+    const e = await refusal(open({ dataDir }), 'STORE_UNAVAILABLE');
     assert.ok(e.message.startsWith(`cannot read ${file}: `), e.message);
     assert.match(e.message, why);
   }
@@ -207,15 +204,7 @@ describe('SQLite', () => {
     const target = path.join(disk, 'log.sqlite');
     fs.symlinkSync(target, file);
     for (const create of [true, false]) {
-      const e = await open({ dataDir, create }).then(
-        async (log) => {
-          await log.close();
-          assert.fail('opened');
-        },
-        (err: unknown) => err,
-      );
-      assert.ok(e instanceof SignetError, String(e));
-      assert.equal(e.code, 'STORE_UNAVAILABLE');
+      const e = await refusal(open({ dataDir, create }), 'STORE_UNAVAILABLE');
       assert.equal(
         e.message,
         `cannot read ${file}: it is a symbolic link to ${target}, which does not exist (is its disk mounted?); put the database there, or remove the link for a new log in the data folder`,

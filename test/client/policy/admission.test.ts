@@ -722,6 +722,17 @@ spec:
 `;
 }
 
+/** `signet admission` with the policy, certificate and key these tests write. */
+const SERVE = [
+  'admission',
+  '--policy',
+  'admission.yaml',
+  '--tls-cert',
+  'tls.crt',
+  '--tls-key',
+  'tls.key',
+] as const;
+
 test('signet admission serves the policies over HTTPS until stopped', opts, async () => {
   const { spawn } = await import('node:child_process');
   const bin = path.resolve('bin/signet');
@@ -794,21 +805,7 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: --tls-cert: is required/);
   for (const v of ['8', 'lots', '1.5']) {
-    const r = sync(
-      bin,
-      [
-        'admission',
-        '--policy',
-        'admission.yaml',
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--cel-memory',
-        v,
-      ],
-      { cwd: S.dir, encoding: 'utf8' },
-    );
+    const r = sync(bin, [...SERVE, '--cel-memory', v], { cwd: S.dir, encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
     assert.equal(
       r.stderr,
@@ -845,21 +842,7 @@ test('signet admission serves the policies over HTTPS until stopped', opts, asyn
   ] as const) {
     const h = sync(
       bin,
-      [
-        'admission',
-        '--policy',
-        'admission.yaml',
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--trusted-root',
-        'trusted_root.json',
-        '--port',
-        '0',
-        '--host',
-        host,
-      ],
+      [...SERVE, '--trusted-root', 'trusted_root.json', '--port', '0', '--host', host],
       { cwd: S.dir, encoding: 'utf8' },
     );
     assert.equal(h.status, 1, h.stderr);
@@ -874,19 +857,7 @@ test(
     const { spawn } = await import('node:child_process');
     const p = spawn(
       path.resolve('bin/signet'),
-      [
-        'admission',
-        '--policy',
-        'admission.yaml',
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--trusted-root',
-        'trusted_root.json',
-        '--port',
-        '0',
-      ],
+      [...SERVE, '--trusted-root', 'trusted_root.json', '--port', '0'],
       { cwd: S.dir },
     );
     try {

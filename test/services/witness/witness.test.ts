@@ -155,26 +155,27 @@ test('over HTTP: add-checkpoint and the monitor retrieval GET /<origin hash>/che
   }
 });
 
+/** The command line of `signet witness` for `dir` under `name`, witnessing the test log. */
+const witnessArgs = (dir: string, name: string): string[] => [
+  'src/cli/main.ts',
+  'witness',
+  '--port',
+  '0',
+  '--data',
+  dir,
+  '--name',
+  name,
+  '--log',
+  formatVerifierKey(logKey),
+];
+
 /** `signet witness` in its own process on `dir`; resolves once it is up. */
 const runWitness = (dir: string, name = 'w.example') =>
   new Promise<{ url: string; pid: number; kill: (signal?: NodeJS.Signals) => Promise<void> }>(
     (resolve, reject) => {
-      const p = spawn(
-        process.execPath,
-        [
-          'src/cli/main.ts',
-          'witness',
-          '--port',
-          '0',
-          '--data',
-          dir,
-          '--name',
-          name,
-          '--log',
-          formatVerifierKey(logKey),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const p = spawn(process.execPath, witnessArgs(dir, name), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -245,22 +246,10 @@ test('a second signet witness on a data folder in use is refused, naming the one
   try {
     // Another name changes nothing: it would be the same key, cosigning from a stale state.
     for (const name of ['w.example', 'w2.example']) {
-      const r = spawnSync(
-        process.execPath,
-        [
-          'src/cli/main.ts',
-          'witness',
-          '--port',
-          '0',
-          '--data',
-          dir,
-          '--name',
-          name,
-          '--log',
-          formatVerifierKey(logKey),
-        ],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
+      const r = spawnSync(process.execPath, witnessArgs(dir, name), {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.equal(r.stdout, '');
       assert.match(
