@@ -86,7 +86,31 @@ test('policy verify: text says which policy and authority decided, warn mode rep
   assert.match(r.stdout, /policy "release" .*: passed/);
   assert.match(r.stdout, /authority "release-team" \(keyless\): satisfied by alice@example\.com/);
   assert.match(r.stdout, /policy "provenance" .*FAILED \(warn mode: not enforced\)/);
-  assert.match(r.stderr, /warning: policy "provenance" would fail \(warn mode\)/);
+  // the text report says each warning once (not again on stderr); JSON leaves it to stderr
+  assert.equal(r.stdout.match(/warning: policy "provenance" would fail \(warn mode\)/g)?.length, 1);
+  assert.doesNotMatch(r.stderr, /warning:/);
+  const json = await run([
+    'policy',
+    'verify',
+    '--policy',
+    policyFile,
+    '--bundle',
+    aliceBundle,
+    '--trusted-root',
+    'trusted_root.json',
+    '-o',
+    'json',
+    'tool.tgz',
+  ]);
+  assert.equal(json.status, 0, json.stderr);
+  assert.match(
+    JSON.parse(json.stdout)[0].warnings[0],
+    /policy "provenance" would fail \(warn mode\)/,
+  );
+  assert.equal(
+    json.stderr.match(/warning: policy "provenance" would fail \(warn mode\)/g)?.length,
+    1,
+  );
   // both bundles: everything passes
   const all = await run([
     'policy',

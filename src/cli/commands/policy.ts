@@ -243,11 +243,14 @@ function report(
   format: 'text' | 'json',
   p: typeof import('../../client/policy/index.ts'),
 ): void {
-  if (format === 'json')
+  // The text report lists each warning under its decision; JSON is for programs, so a person
+  // watching the run reads the warnings on stderr (written once either way).
+  if (format === 'json') {
     process.stdout.write(`${JSON.stringify(decisions.map(p.decisionToJSON), null, 2)}\n`);
-  else for (const d of decisions) process.stdout.write(`${printableLines(p.decisionToText(d))}\n`);
-  for (const d of decisions)
-    for (const w of d.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
+    for (const d of decisions)
+      for (const w of d.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
+  } else
+    for (const d of decisions) process.stdout.write(`${printableLines(p.decisionToText(d))}\n`);
   const denied = decisions.filter((d) => !d.allowed);
   if (denied.length > 0)
     throw verificationFailed(
