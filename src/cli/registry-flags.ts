@@ -103,6 +103,18 @@ export function registryOptions(f: RegistryFlags): RegistryOptions {
 }
 
 /** `-a key=value` (repeatable) into a map. */
+/**
+ * cosign's --platform os/arch[/variant] (copy, download; here also sign, attest, verify and
+ * verify-attestation): of a multi-platform index, the image for that platform. Parsed when
+ * given: most starts never read the module.
+ */
+export async function platformFlag(
+  text: string,
+): Promise<import('../core/oci/platform.ts').Platform> {
+  const { parsePlatform } = await import('../core/oci/platform.ts');
+  return parsePlatform(text, '--platform');
+}
+
 export function collectAnnotation(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }

@@ -4,13 +4,13 @@ import { checkBundleTarget, signingOptions } from './sign-blob.ts';
 import {
   addImageWriteFlags,
   refuseOutputsForMany,
+  imageToWrite,
   uploadFlag,
-  warnTag,
   writeImageOutputs,
   writeMode,
   type ImageSigningFlags,
 } from './sign.ts';
-import { registryOptions } from '../registry-flags.ts';
+import { platformFlag, registryOptions } from '../registry-flags.ts';
 
 interface AttestFlags extends ImageSigningFlags {
   predicate?: string;
@@ -96,13 +96,13 @@ export function registerAttest(program: Command): void {
       );
     }
     const registry = registryOptions(flags);
+    const platform = flags.platform === undefined ? undefined : await platformFlag(flags.platform);
     await checkBundleTarget(flags.bundle);
     const oci = await import('../../client/oci/index.ts');
     // Every image is resolved, and a --statement checked against it, before anything is signed.
     const all = [];
     for (const image of images) {
-      const resolved = await oci.resolveImage(image, { registry });
-      warnTag(image, resolved);
+      const resolved = await imageToWrite(image, platform, registry);
       oci.attestationStatement(resolved, input); // a --statement about another image fails here
       all.push(resolved);
     }

@@ -7,6 +7,7 @@ import {
   addRegistryFlags,
   collectAnnotation,
   parseAnnotations,
+  platformFlag,
   registryOptions,
   type RegistryFlags,
 } from '../registry-flags.ts';
@@ -14,12 +15,6 @@ import { printableLines } from '../../core/encoding/printable.ts';
 
 function withRegistry(cmd: Command): Command {
   return addRegistryFlags(cmd).addOption(timeoutOption());
-}
-
-/** --platform os/arch[/variant]. */
-async function platformFlag(text: string) {
-  const { parsePlatform } = await import('../../core/oci/platform.ts');
-  return parsePlatform(text, '--platform');
 }
 
 export function registerImageTools(program: Command): void {

@@ -17,6 +17,7 @@ import {
   collectAnnotation,
   parseAnnotations,
   parseBool,
+  platformFlag,
   registryOptions,
   type RegistryFlags,
 } from '../registry-flags.ts';
@@ -27,6 +28,7 @@ export interface ImageSigningFlags extends SigningFlags, RegistryFlags {
   upload: string | boolean;
   registryReferrersMode: string;
   recordCreationTimestamp: boolean;
+  platform?: string;
 }
 
 export function addImageWriteFlags(cmd: Command): Command {
@@ -36,6 +38,10 @@ export function addImageWriteFlags(cmd: Command): Command {
       '--registry-referrers-mode <mode>',
       'where to store it: oci-1-1 (a referrer holding a bundle, cosign v3) or legacy (the .sig/.att tag)',
       'oci-1-1',
+    )
+    .option(
+      '--platform <os/arch[/variant]>',
+      'of a multi-platform index: the image for this platform, not the index',
     );
   addBool(
     cmd,
@@ -98,7 +104,7 @@ export async function writeImageOutputs(
 }
 
 /** cosign's warning for a tag, in one line. */
-export function warnTag(
+function warnTag(
   image: string,
   resolved: {
     given: { digest?: unknown; tag?: string | undefined };
@@ -110,6 +116,22 @@ export function warnTag(
     process.stderr.write(
       `WARNING: Image reference ${image} uses a tag, not a digest, to identify the image to sign; signing ${resolved.ref.registry}/${resolved.ref.repository}@${resolved.digest.text}, which the tag names now. Use the digest to be sure you sign what you meant to.\n`,
     );
+}
+
+/**
+ * What a signature or attestation of `image` is about: the image, resolved to its digest (a
+ * tag warned about), or with --platform the index's image for `platform`.
+ */
+export async function imageToWrite(
+  image: string,
+  platform: import('../../core/oci/platform.ts').Platform | undefined,
+  registry: import('../../client/oci/registry.ts').RegistryOptions,
+): Promise<ResolvedImage> {
+  const { resolveImage, platformImage } = await import('../../client/oci/image.ts');
+  const named = await resolveImage(image, { registry });
+  const r = platform ? await platformImage(named, platform, { registry }, image) : named;
+  warnTag(image, { ...r, given: named.given });
+  return r;
 }
 
 /** registry/repository@digest: what one signature is for. */
@@ -200,6 +222,13 @@ export function registerSign(program: Command): void {
         const { readFileBytes } = await import('../../client/sign/setup.ts');
         payload = readFileBytes(flags.payload, '--payload');
       }
+      if (flags.platform !== undefined && flags.recursive)
+        throw invalid(
+          '--platform',
+          'signs the image of one platform; -r signs the index and every image in it: give one of them',
+        );
+      const platform =
+        flags.platform === undefined ? undefined : await platformFlag(flags.platform);
       const annotations = parseAnnotations(flags.annotations);
       refuseOutputsForMany(
         flags,
@@ -231,8 +260,7 @@ export function registerSign(program: Command): void {
       // An image named twice (by tag and by digest, say) is signed once.
       const all = new Map<string, ResolvedImage>();
       for (const image of images) {
-        const resolved = await oci.resolveImage(image, { registry });
-        warnTag(image, resolved);
+        const resolved = await imageToWrite(image, platform, registry);
         first ??= resolved;
         const list = flags.recursive
           ? await oci.resolveRecursive(resolved, oci.repositoryOf(resolved.ref, registry))

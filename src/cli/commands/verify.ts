@@ -6,6 +6,7 @@ import {
   addRegistryFlags,
   collectAnnotation,
   parseAnnotations,
+  platformFlag,
   registryOptions,
   verifyExitCode,
   type RegistryFlags,
@@ -27,6 +28,7 @@ export interface ImageVerifyFlags extends VerifyCliFlags, RegistryFlags {
   localImage?: string | boolean;
   type?: string;
   policy?: string[];
+  platform?: string;
 }
 
 export function addImageVerifyFlags(cmd: Command): Command {
@@ -46,6 +48,10 @@ export function addImageVerifyFlags(cmd: Command): Command {
     .option(
       '--local-image [dir]',
       'verify an image saved as an OCI image layout in this folder (or the image argument)',
+    )
+    .option(
+      '--platform <os/arch[/variant]>',
+      'of a multi-platform index: verify the image for this platform, not the index',
     )
     .option(
       '--policy <file>',
@@ -88,6 +94,11 @@ export async function runImageVerify(
       if (attestations) throw invalid(flag, fileOnly);
       if (flags.localImage !== undefined || images.length > 1)
         throw invalid(flag, 'a detached signature is verified against one image in its registry');
+      if (flags.platform !== undefined)
+        throw invalid(
+          flag,
+          "is verified against the image named: name the platform's image by its digest instead of --platform",
+        );
       if (flags.signature === undefined)
         throw invalid(
           flag,
@@ -97,6 +108,9 @@ export async function runImageVerify(
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
+      // A policy decides about what a pod runs: the image named, as admission sees it.
+      if (flags.platform !== undefined)
+        throw invalid('--platform', 'is not supported with --policy: name the image by its digest');
       const { verifyImageByPolicy } = await import('./policy.ts');
       await verifyImageByPolicy(images, { ...flags, policy: flags.policy }, attestations);
       return;
@@ -168,6 +182,7 @@ async function imageVerifier(
     ...(annotations ? ['annotations'] : []),
   ].join(', ');
   const trustedRoot = await loadTrustedRoot(flags);
+  const platform = flags.platform === undefined ? undefined : await platformFlag(flags.platform);
   return async (image) => {
     let source;
     let ref: string;
@@ -199,6 +214,7 @@ async function imageVerifier(
       ...(annotations ? { annotations } : {}),
       ...(predicateType !== undefined ? { predicateType } : {}),
       ...(source ? { source } : {}),
+      ...(platform ? { platform } : {}),
     });
     const name =
       flags.localImage !== undefined

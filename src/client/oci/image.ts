@@ -2,9 +2,10 @@
  * Images by reference: resolve a tag to its digest, read the manifest (or index), and say what
  * went wrong in one line that names the image.
  */
-import { SignetError } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import type { Digest } from '../../core/oci/digest.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
+import { manifestForPlatform, type Platform } from '../../core/oci/platform.ts';
 import {
   formatReference,
   parseReference,
@@ -84,6 +85,25 @@ export async function resolveImage(
   } catch (e) {
     throw aboutImage(text, e);
   }
+}
+
+/**
+ * The image of index `r` for `platform` (cosign's --platform: SignedEntityForPlatform),
+ * resolved by digest where `r` was found; `what` names the image the user gave.
+ */
+export async function platformImage(
+  r: ResolvedImage,
+  platform: Platform,
+  where: { registry?: RegistryOptions; source?: ImageSource },
+  what: string,
+): Promise<ResolvedImage> {
+  if (r.manifest.kind !== 'index')
+    throw invalid(
+      '--platform',
+      `${what} is a single image, not a multi-platform index: leave --platform out`,
+    );
+  const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', what);
+  return resolveImage(withDigest(r.ref, child.digest), where);
 }
 
 /** The image and, for an index, every manifest it lists (`-r`), each resolved by digest. */

@@ -6,6 +6,7 @@
 export {
   resolveImage,
   resolveRecursive,
+  platformImage,
   repositoryOf,
   attachmentsOf,
   type ResolvedImage,

@@ -5,7 +5,7 @@
  */
 import { serializeBundle, type Bundle } from '../../bundle/bundle.ts';
 import { parseStatement } from '../../core/intoto/index.ts';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { digestTag, type Digest } from '../../core/oci/digest.ts';
 import {
@@ -14,7 +14,7 @@ import {
   COSIGN_SIGN_PREDICATE,
   legacyTag,
 } from '../../core/oci/cosign.ts';
-import { manifestForPlatform, type Platform } from '../../core/oci/platform.ts';
+import type { Platform } from '../../core/oci/platform.ts';
 import { parseManifest, type Descriptor, type Manifest } from '../../core/oci/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import { discover, listReferrers, type AttachmentKind } from './discover.ts';
@@ -24,6 +24,7 @@ import {
   repositoryOf,
   resolveImage,
   type ResolvedImage,
+  platformImage,
 } from './image.ts';
 import { Repository, type FetchedManifest, type RegistryOptions } from './registry.ts';
 import { addToTagSchema, removeFromTagSchema } from './write.ts';
@@ -148,7 +149,7 @@ export async function download(
   } = {},
 ): Promise<string[]> {
   let r = await resolveImage(image, { registry });
-  if (o.platform) r = await platformImage(r, o.platform, registry, image);
+  if (o.platform) r = await platformImage(r, o.platform, { registry }, image);
   const repo = attachmentsOf(r.ref, registry);
   const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
     throw aboutImage(image, e);
@@ -467,22 +468,6 @@ function referrerKind(d: Descriptor): 'sig' | 'att' {
   return pt === undefined || pt === COSIGN_SIGN_PREDICATE ? 'sig' : 'att';
 }
 
-/** The image of index `r` for `platform`, resolved (cosign's SignedEntityForPlatform). */
-export async function platformImage(
-  r: ResolvedImage,
-  platform: Platform,
-  registry: RegistryOptions,
-  what: string,
-): Promise<ResolvedImage> {
-  if (r.manifest.kind !== 'index')
-    throw invalid(
-      '--platform',
-      `${what} is a single image, not a multi-platform index: leave --platform out`,
-    );
-  const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', what);
-  return resolveImage({ ...r.ref, digest: child.digest }, { registry });
-}
-
 /**
  * Copy `src` to `dst` (a repository, with or without a tag), then every legacy tag and every
  * referrer attached to it (and, for an index, to its manifests), so signatures travel. As
@@ -496,7 +481,7 @@ export async function copyImage(
   o: CopyOptions = {},
 ): Promise<CopyResult> {
   let r = await resolveImage(srcText, { registry });
-  if (o.platform) r = await platformImage(r, o.platform, registry, srcText);
+  if (o.platform) r = await platformImage(r, o.platform, { registry }, srcText);
   let dstRef: ImageReference;
   try {
     dstRef = parseReference(dstText, 'destination');

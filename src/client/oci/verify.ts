@@ -7,11 +7,12 @@
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
 import type { DetachedSignature } from './detached.ts';
-import { SignetError } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
 import { parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import type { Digest } from '../../core/oci/digest.ts';
+import type { Platform } from '../../core/oci/platform.ts';
 import {
   verifyBundle,
   type Artifact,
@@ -29,6 +30,7 @@ import {
 import {
   aboutImage,
   attachmentsOf,
+  platformImage,
   repositoryOf,
   resolveImage,
   type PinnedImage,
@@ -54,6 +56,11 @@ export interface ImageVerifyOptions {
   registry?: RegistryOptions;
   /** Read from here instead of the image's registry (e.g. a LocalLayout). */
   source?: ImageSource;
+  /**
+   * Of a multi-platform index, verify the image for this platform (what is attached to it),
+   * not the index. Not with `detached`.
+   */
+  platform?: Platform;
   /**
    * Verify this detached signature (cosign verify --signature --payload --certificate) instead
    * of those attached to the image; the image is still resolved to its digest.
@@ -192,7 +199,13 @@ export async function checkImage(
     });
   let pinned: PinnedImage;
   let d: Discovery;
-  if (o.detached) {
+  if (o.platform) {
+    if (o.detached)
+      throw invalid('--platform', 'a detached signature is verified against the image named');
+    const named = await resolveImage(image, { source });
+    pinned = await platformImage(named, o.platform, { source }, text);
+    d = await look(pinned.digest);
+  } else if (o.detached) {
     // Loaded when asked for: a verify start reads only the modules it uses (bench/image).
     const { detachedBundle, detachedSignatureLayer } = await import('./detached.ts');
     pinned = await resolveImage(image, { source });
