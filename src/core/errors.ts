@@ -8,6 +8,7 @@ import { printable } from './encoding/printable.ts';
 export type ErrorKind =
   | 'invalid-input' // untrusted input that does not parse or is not allowed (HTTP 400)
   | 'unauthorized' // identity token problems (HTTP 401 or 400 in Fulcio's API)
+  | 'forbidden' // a genuine identity this service does not serve (HTTP 403)
   | 'not-found' // (HTTP 404)
   | 'conflict' // duplicate entry and similar (HTTP 409)
   | 'too-large' // (HTTP 413)

@@ -151,7 +151,10 @@ export async function createCaService(
           done();
         });
         app.addHook('onError', (_req, _reply, err, done) => {
-          if (err instanceof SignetError && err.kind === 'unauthorized')
+          if (
+            err instanceof SignetError &&
+            (err.kind === 'unauthorized' || err.kind === 'forbidden')
+          )
             metrics.tokenRefused(err.code);
           done();
         });

@@ -8,6 +8,7 @@ import { allowedMethods } from './allowed-methods.ts';
 const STATUS: Record<ErrorKind, number> = {
   'invalid-input': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'too-large': 413,

@@ -2,6 +2,7 @@ import { invalid, quoteInput } from '../../../core/errors.ts';
 import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
 import { compileTemplate, TemplateError } from './template.ts';
 import { readTextFile } from '../../read-file.ts';
+import { parseRequiredClaims, type ClaimRequirement } from './required-claims.ts';
 import { parseYamlDocument } from '../../../core/yaml.ts';
 
 /**
@@ -41,6 +42,8 @@ export interface IssuerEntry {
   skipEmailVerification: boolean;
   description?: string;
   contact?: string;
+  /** Signet's `required-claims`: what a token's claims must hold to get a certificate. */
+  requiredClaims?: ClaimRequirement[];
 }
 
 export interface CiProviderMetadata {
@@ -134,6 +137,8 @@ function parseEntry(
   set('spiffeTrustDomain', 'spiffe-trust-domain');
   set('description', 'description');
   set('contact', 'contact');
+  if (o['required-claims'] !== undefined)
+    e.requiredClaims = parseRequiredClaims(o['required-claims'], `${field}.required-claims`);
   // Per-type requirements (fulcio:pkg/config/config.go validate*).
   if (e.issuerClaim !== undefined) {
     if (e.type !== 'email') throw invalid(`${field}.issuer-claim`, 'only email issuers may use it');

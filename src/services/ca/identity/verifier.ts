@@ -4,6 +4,7 @@ import { SignetError, quoteInput } from '../../../core/errors.ts';
 import { type IssuerConfig, type IssuerEntry, metaIssuerRegExp } from './config.ts';
 import { KeySetCache, type KeySetCacheOptions } from './discovery.ts';
 import { principalFor } from './principals.ts';
+import { checkRequiredClaims } from './required-claims.ts';
 import { decodeUnverified, parseClaims } from './token.ts';
 import type { IdentityVerifier, OidcIssuerInfo, Principal } from './types.ts';
 
@@ -175,6 +176,7 @@ export function createIdentityVerifier(
       const sub = claims['sub'];
       if (typeof sub !== 'string' || sub === '')
         throw fail('TOKEN_CLAIMS', 'the token has no "sub" (subject) claim');
+      if (entry.requiredClaims) checkRequiredClaims(entry.requiredClaims, claims, iss);
       return principalFor(entry, config, iss, claims, sub);
     },
     issuers(): OidcIssuerInfo[] {
