@@ -141,6 +141,12 @@ function registerCreate(tr: Command): void {
     .option('--no-default-ctfe', 'with --with-default-services: leave out its CT logs')
     .option('--no-default-tsa', 'with --with-default-services: leave out its timestamp authorities')
     .option('--no-default-rekor', 'with --with-default-services: leave out its transparency logs')
+    .option(
+      '--add-trusted-root <file>',
+      "add every service of this trusted_root.json (another deployment's, e.g. saved with `signet trusted-root --server URL --out FILE`), so one file trusts several (repeatable)",
+      collect,
+      [],
+    )
     .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
     .addOption(timeoutOption());
   // cosign's deprecated flags: accepted, with cosign's warning (cobra MarkDeprecated).
@@ -189,14 +195,21 @@ function registerCreate(tr: Command): void {
         'only means something with --with-default-services (there are no defaults otherwise)',
       );
     }
+    const { readText } = await import('../../client/sign/setup.ts');
+    if (flags.addTrustedRoot.length > 0) {
+      const { parseJsonText } = await import('../../core/json.ts');
+      inputs.add = flags.addTrustedRoot.map((file) => {
+        const field = `--add-trusted-root ${file}`;
+        return { json: parseJsonText(readText(file, '--add-trusted-root'), field), field };
+      });
+    }
     const given =
       inputs.fulcio.length + inputs.rekor.length + inputs.ctfe.length + inputs.tsa.length;
-    if (given === 0 && !inputs.base)
+    if (given === 0 && !inputs.base && !inputs.add)
       throw invalid(
         '--fulcio',
-        'give at least one of --fulcio, --rekor, --ctfe, --tsa (or --with-default-services)',
+        'give at least one of --fulcio, --rekor, --ctfe, --tsa (or --with-default-services, --add-trusted-root)',
       );
-    const { readText } = await import('../../client/sign/setup.ts');
     const root = composeTrustedRoot(inputs, { read: readText });
     await output(`${JSON.stringify(root, null, 2)}\n`, flags.out, 'trusted root');
   });
@@ -213,6 +226,7 @@ type CreateFlags = {
   defaultCtfe?: boolean;
   defaultTsa?: boolean;
   defaultRekor?: boolean;
+  addTrustedRoot: string[];
   timeout: string;
 } & DeprecatedTrustFlags;
 

@@ -117,6 +117,11 @@ export interface TrustedRootInputs {
   ctfe: LogInput[];
   /** `--with-default-services`: a trusted root to start from (its parts appended first). */
   base?: { json: unknown; keep: Record<'fulcio' | 'rekor' | 'ctfe' | 'tsa', boolean> };
+  /**
+   * `--add-trusted-root`: whole trusted roots of other deployments, every service of each
+   * added, so one file trusts them all (public-good and a private stack: cosign#1224).
+   */
+  add?: Array<{ json: unknown; field: string }>;
 }
 
 const chainSpec =
@@ -286,23 +291,61 @@ export function composeTrustedRoot(
     : undefined;
   const from = (part: string, kind: 'fulcio' | 'rekor' | 'ctfe' | 'tsa'): JsonObject[] =>
     base && inputs.base!.keep[kind] ? (base[part] ?? []) : [];
+  const added = (inputs.add ?? []).map((a) => {
+    let parsed;
+    try {
+      parsed = parseTrustedRoot(a.json);
+    } catch (e) {
+      throw invalid(a.field, `is not a trusted root: ${(e as Error).message}`, e);
+    }
+    return { root: trustedRootToJSON(parsed) as Record<string, JsonObject[]>, field: a.field };
+  });
+  /** The logs the added roots hold, each once; a log two of them describe differently is refused. */
+  const addedLogs = (part: string): JsonObject[] => {
+    const out = new Map<string, JsonObject>();
+    for (const { root, field } of added)
+      for (const x of root[part] ?? []) {
+        const id = JSON.stringify(x.logId);
+        const had = out.get(id);
+        if (had !== undefined && JSON.stringify(had) !== JSON.stringify(x))
+          throw invalid(
+            field,
+            `has the log ${x.baseUrl as string} (ID ${(x.logId as { keyId: string }).keyId}) with other keys or times than a trusted root before it: one log, two descriptions`,
+          );
+        out.set(id, x);
+      }
+    return [...out.values()];
+  };
   const logs = (part: string, kind: 'rekor' | 'ctfe', given: JsonObject[]) => {
     const id = (l: JsonObject) => JSON.stringify(l.logId);
     const ids = new Set(given.map(id));
-    return [...from(part, kind).filter((l) => !ids.has(id(l))), ...given];
+    const extra = addedLogs(part).filter((l) => !ids.has(id(l)));
+    const extraIds = new Set(extra.map(id));
+    return [
+      ...from(part, kind).filter((l) => !ids.has(id(l)) && !extraIds.has(id(l))),
+      ...extra,
+      ...given,
+    ];
+  };
+  /** CAs or TSAs: the base's, the added roots', then the given ones; each once. */
+  const chains = (part: string, kind: 'fulcio' | 'tsa', given: JsonObject[]) => {
+    const seen = new Set<string>();
+    const fromAdded = added.flatMap(({ root }) => root[part] ?? []);
+    return [...from(part, kind), ...fromAdded, ...given].filter((x) => {
+      const text = JSON.stringify(x);
+      return seen.has(text) ? false : (seen.add(text), true);
+    });
   };
   const json = {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE_V01,
     tlogs: logs('tlogs', 'rekor', inputs.rekor.map(log)),
-    certificateAuthorities: [
-      ...from('certificateAuthorities', 'fulcio'),
-      ...inputs.fulcio.flatMap(authorities),
-    ],
+    certificateAuthorities: chains(
+      'certificateAuthorities',
+      'fulcio',
+      inputs.fulcio.flatMap(authorities),
+    ),
     ctlogs: logs('ctlogs', 'ctfe', inputs.ctfe.map(log)),
-    timestampAuthorities: [
-      ...from('timestampAuthorities', 'tsa'),
-      ...inputs.tsa.flatMap(authorities),
-    ],
+    timestampAuthorities: chains('timestampAuthorities', 'tsa', inputs.tsa.flatMap(authorities)),
   };
   // Through the strict parser and writer: what we print is a root verifiers accept.
   return trustedRootToJSON(parseTrustedRoot(json));
