@@ -69,8 +69,9 @@ spec:
 });
 after(() => S?.close());
 
-test('policy verify: text says which policy and authority decided, warn mode reports', async () => {
-  const r = await run([
+/** `policy verify` of tool.tgz with alice's bundle, against the policies and the stack's root. */
+const verifyAlice = (...extra: string[]) =>
+  run([
     'policy',
     'verify',
     '--policy',
@@ -79,8 +80,12 @@ test('policy verify: text says which policy and authority decided, warn mode rep
     aliceBundle,
     '--trusted-root',
     'trusted_root.json',
+    ...extra,
     'tool.tgz',
   ]);
+
+test('policy verify: text says which policy and authority decided, warn mode reports', async () => {
+  const r = await verifyAlice();
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /tool\.tgz \(blob\): ALLOWED with warnings/);
   assert.match(r.stdout, /policy "release" .*: passed/);
@@ -89,19 +94,7 @@ test('policy verify: text says which policy and authority decided, warn mode rep
   // the text report says each warning once (not again on stderr); JSON leaves it to stderr
   assert.equal(r.stdout.match(/warning: policy "provenance" would fail \(warn mode\)/g)?.length, 1);
   assert.doesNotMatch(r.stderr, /warning:/);
-  const json = await run([
-    'policy',
-    'verify',
-    '--policy',
-    policyFile,
-    '--bundle',
-    aliceBundle,
-    '--trusted-root',
-    'trusted_root.json',
-    '-o',
-    'json',
-    'tool.tgz',
-  ]);
+  const json = await verifyAlice('-o', 'json');
   assert.equal(json.status, 0, json.stderr);
   assert.match(
     JSON.parse(json.stdout)[0].warnings[0],
@@ -229,19 +222,7 @@ spec:
 
 test('policy verify --record, then policy test replays the case offline', async () => {
   const rec = path.join(S.dir, 'case.json');
-  const r = await run([
-    'policy',
-    'verify',
-    '--policy',
-    policyFile,
-    '--bundle',
-    aliceBundle,
-    '--trusted-root',
-    'trusted_root.json',
-    '--record',
-    rec,
-    'tool.tgz',
-  ]);
+  const r = await verifyAlice('--record', rec);
   assert.equal(r.status, 0, r.stderr);
   const t = await run([
     'policy',
