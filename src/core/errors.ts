@@ -146,5 +146,5 @@ export function quoteInput(v: unknown, max = 100): string {
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || v === undefined)
     return String(v);
   if (Array.isArray(v)) return 'an array';
-  return `a ${typeof v}`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

@@ -172,7 +172,7 @@ test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or 
     [{ identity: signer }, /^issuer: is undefined; give a string \(exact\), a RegExp/],
     [{ issuer }, /^identity: is undefined;/],
     [{ identity: 5, issuer }, /^identity: is 5;/],
-    [{ identity: { regexp: 5 }, issuer }, /^identity: is a object;/],
+    [{ identity: { regexp: 5 }, issuer }, /^identity: is an object;/],
     [undefined, /^policy: is undefined; give \{ identity, issuer \}$/],
     [
       { identity: signer, issuer, githubWorkflow: { repo: 'org/x' } },
@@ -180,7 +180,7 @@ test("identityPolicy keeps a RegExp's i flag, refuses m, and names a missing or 
     ],
     [
       { identity: signer, issuer, extensions: { '1.3.6.1.4.1.57264.1.12': /x/ } },
-      /^extensions\.1\.3\.6\.1\.4\.1\.57264\.1\.12: is a object; the value must be a string/,
+      /^extensions\.1\.3\.6\.1\.4\.1\.57264\.1\.12: is an object; the value must be a string/,
     ],
   ];
   for (const [input, message] of cases) {

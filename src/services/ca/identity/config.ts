@@ -1,4 +1,6 @@
 import { invalid, quoteInput } from '../../../core/errors.ts';
+import { decodePemAll } from '../../../core/encoding/pem.ts';
+const { X509Certificate } = process.getBuiltinModule('node:crypto');
 import { BUILTIN_CI_PROVIDERS, EXTENSION_KEYS } from './ci-providers.ts';
 import { compileTemplate, TemplateError } from './template.ts';
 import { readTextFile } from '../../read-file.ts';
@@ -44,6 +46,53 @@ export interface IssuerEntry {
   contact?: string;
   /** Signet's `required-claims`: what a token's claims must hold to get a certificate. */
   requiredClaims?: ClaimRequirement[];
+  /** Fulcio's `challenge-claim`: the claim the configuration API names for the challenge. */
+  challengeClaim?: string;
+  /**
+   * Fulcio's `ca-cert`: CA certificates (PEM) trusted, beside the system's, for TLS to this
+   * issuer (an identity provider behind an internal CA, fulcio#1665).
+   */
+  caCert?: string;
+}
+
+/** The keys of an issuer entry: Fulcio's (pkg/config/config.go, yaml names) and Signet's. */
+const ENTRY_KEYS = [
+  'issuer-url',
+  'client-id',
+  'type',
+  'ci-provider',
+  'issuer-claim',
+  'subject-domain',
+  'spiffe-trust-domain',
+  'challenge-claim',
+  'description',
+  'contact',
+  'environment', // Fulcio's too: metadata, unused
+  'ca-cert',
+  'skip-email-verification',
+  'required-claims',
+];
+/** `define` holds YAML anchors in Fulcio's own configuration (config/identity/config.yaml). */
+const ROOT_KEYS = ['define', 'oidc-issuers', 'meta-issuers', 'ci-issuer-metadata'];
+const CI_KEYS = [
+  'default-template-values',
+  'extension-templates',
+  'subject-alternative-name-template',
+];
+
+/**
+ * Refuses a key `o` has beyond `known`: a misspelt key would otherwise be dropped without a
+ * word, and for `required-claims` that means issuing to everyone.
+ */
+function onlyKeys(o: Record<string, unknown>, known: readonly string[], field: string): void {
+  for (const k of Object.keys(o))
+    if (!known.includes(k))
+      throw invalid(
+        `${field}.${k}`,
+        /^[A-Z]/.test(k)
+          ? `is Fulcio's JSON name; this file takes its YAML names (${known.join(', ')})`
+          : `is not a key here (known: ${known.join(', ')})`,
+      );
 }
 
 export interface CiProviderMetadata {
@@ -77,6 +126,7 @@ export function parseIssuerConfig(input: string | unknown, source = 'issuer conf
     raw = parseYamlDocument(input, source, { maxAliasCount: 1000 });
   }
   const root = obj(raw ?? {}, source);
+  onlyKeys(root, ROOT_KEYS, source);
   const ciIssuerMetadata: Record<string, CiProviderMetadata> = { ...BUILTIN_CI_PROVIDERS };
   const metaRaw = root['ci-issuer-metadata'];
   if (metaRaw !== undefined) {
@@ -111,6 +161,7 @@ function parseEntry(
   ci: Record<string, CiProviderMetadata>,
 ): IssuerEntry {
   const o = obj(v, field);
+  onlyKeys(o, ENTRY_KEYS, field);
   const issuerUrl = meta ? key : (optStr(o, 'issuer-url', field) ?? key);
   if (!meta && issuerUrl !== key)
     throw invalid(field, `issuer-url "${issuerUrl}" differs from its key "${key}"`);
@@ -137,6 +188,10 @@ function parseEntry(
   set('spiffeTrustDomain', 'spiffe-trust-domain');
   set('description', 'description');
   set('contact', 'contact');
+  set('challengeClaim', 'challenge-claim');
+  optStr(o, 'environment', field);
+  const caCert = optStr(o, 'ca-cert', field);
+  if (caCert !== undefined) e.caCert = checkCaCert(caCert, `${field}.ca-cert`);
   if (o['required-claims'] !== undefined)
     e.requiredClaims = parseRequiredClaims(o['required-claims'], `${field}.required-claims`);
   // Per-type requirements (fulcio:pkg/config/config.go validate*).
@@ -192,6 +247,7 @@ function parseEntry(
 
 function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
   const o = obj(v, field);
+  onlyKeys(o, CI_KEYS, field);
   const defaults: Record<string, string> = {};
   if (o['default-template-values'] !== undefined) {
     for (const [k, val] of Object.entries(
@@ -238,6 +294,20 @@ function checkTemplate(t: string, field: string): void {
     if (e instanceof TemplateError) throw invalid(field, `bad template: ${e.message}`);
     throw e;
   }
+}
+
+/** `ca-cert`'s PEM text, checked to hold certificates (and nothing else) that parse. */
+function checkCaCert(pem: string, field: string): string {
+  decodePemAll(pem, field).forEach((b, i) => {
+    if (b.label !== 'CERTIFICATE')
+      throw invalid(field, `PEM block ${i + 1} is "${b.label}", not a CERTIFICATE`);
+    try {
+      new X509Certificate(b.der);
+    } catch (e) {
+      throw invalid(field, `certificate ${i + 1} does not parse: ${(e as Error).message}`, e);
+    }
+  });
+  return pem;
 }
 
 function checkUrl(u: string, field: string, meta: boolean): void {

@@ -51,11 +51,14 @@ export class KeySetCache {
     this.maxIssuers = opts.maxIssuers ?? 1000;
   }
 
-  /** The issuer's JWKS, from the cache when fresh. */
-  async get(issuer: string): Promise<JSONWebKeySet> {
+  /**
+   * The issuer's JWKS, from the cache when fresh. `caCert`: PEM CA certificates trusted for
+   * TLS to this issuer beside the system's (its configured `ca-cert`).
+   */
+  async get(issuer: string, caCert?: string): Promise<JSONWebKeySet> {
     const e = this.entries.get(issuer);
     if (e && Date.now() - e.fetchedAt < this.maxAge) return e.jwks;
-    return this.fetch(issuer);
+    return this.fetch(issuer, caCert);
   }
 
   /**
@@ -63,20 +66,20 @@ export class KeySetCache {
    * Returns undefined when a fetch happened within the cooldown (the keys cannot have changed
    * meaningfully, and unknown kids must not make us hammer the issuer).
    */
-  async refresh(issuer: string): Promise<JSONWebKeySet | undefined> {
+  async refresh(issuer: string, caCert?: string): Promise<JSONWebKeySet | undefined> {
     const pending = this.inflight.get(issuer);
     if (pending) return pending;
     const e = this.entries.get(issuer);
     if (e && Date.now() - e.fetchedAt < this.cooldown) return undefined;
-    return this.fetch(issuer);
+    return this.fetch(issuer, caCert);
   }
 
-  private fetch(issuer: string): Promise<JSONWebKeySet> {
+  private fetch(issuer: string, caCert: string | undefined): Promise<JSONWebKeySet> {
     const pending = this.inflight.get(issuer);
     if (pending) return pending;
     const p = (async () => {
-      const jwksUri = this.entries.get(issuer)?.jwksUri ?? (await this.discover(issuer));
-      const jwks = parseJwks(await this.getJson(jwksUri, issuer, 'JWKS'), issuer);
+      const jwksUri = this.entries.get(issuer)?.jwksUri ?? (await this.discover(issuer, caCert));
+      const jwks = parseJwks(await this.getJson(jwksUri, issuer, 'JWKS', caCert), issuer);
       this.remember(issuer, { jwks, jwksUri, fetchedAt: Date.now() });
       return jwks;
     })().finally(() => this.inflight.delete(issuer));
@@ -93,9 +96,9 @@ export class KeySetCache {
     this.entries.set(issuer, e);
   }
 
-  private async discover(issuer: string): Promise<string> {
+  private async discover(issuer: string, caCert: string | undefined): Promise<string> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const doc = await this.getJson(url, issuer, 'discovery document');
+    const doc = await this.getJson(url, issuer, 'discovery document', caCert);
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw unreachable(issuer, 'the discovery document is not a JSON object');
     const d = doc as Record<string, unknown>;
@@ -120,7 +123,12 @@ export class KeySetCache {
   }
 
   /** A JSON document of the issuer's; redirects followed within its origin only (Fulcio's noRedirectClient refuses the others). */
-  private async getJson(url: string, issuer: string, what: string): Promise<unknown> {
+  private async getJson(
+    url: string,
+    issuer: string,
+    what: string,
+    caCert: string | undefined,
+  ): Promise<unknown> {
     let res: HttpResponse;
     try {
       res = await send(
@@ -132,7 +140,11 @@ export class KeySetCache {
           redirect: 'same-origin',
           maxBytes: MAX_BODY,
         },
-        { timeoutMs: this.timeout, retries: 0 },
+        {
+          timeoutMs: this.timeout,
+          retries: 0,
+          ...(caCert ? { tls: { ca: withSystemCas(caCert) } } : {}),
+        },
       );
     } catch (e) {
       // Unreachable, an error status, too large an answer, a redirect elsewhere: the HTTP
@@ -147,6 +159,11 @@ export class KeySetCache {
       throw unreachable(issuer, `the ${what} at ${url} is not JSON`);
     }
   }
+}
+
+/** The system's CA certificates and `pem` (Fulcio adds an issuer's ca-cert to the system pool). */
+function withSystemCas(pem: string): string {
+  return [...process.getBuiltinModule('node:tls').rootCertificates, pem].join('\n');
 }
 
 function parseJwks(v: unknown, issuer: string): JSONWebKeySet {

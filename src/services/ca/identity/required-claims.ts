@@ -36,7 +36,16 @@ export function parseRequiredClaims(v: unknown, field: string): ClaimRequirement
       if (want.length === 0 || !want.every((x) => typeof x === 'string'))
         throw invalid(at, 'must list at least one value, each a string');
       out.push({ claim, oneOf: want as string[] });
-    } else if (typeof want === 'object' && want !== null && Object.keys(want).join() === 'regexp') {
+    } else if (typeof want === 'number' || typeof want === 'boolean')
+      // YAML reads 42 and true as such; a claim is compared as text, so say which text.
+      throw invalid(at, `must be a string: quote it ('${String(want)}')`);
+    else if (typeof want === 'object' && want !== null && !Array.isArray(want)) {
+      const keys = Object.keys(want);
+      if (keys.join() !== 'regexp')
+        throw invalid(
+          at,
+          `takes one key, regexp (got ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'})`,
+        );
       const source = (want as { regexp: unknown }).regexp;
       if (typeof source !== 'string' || source === '')
         throw invalid(`${at}.regexp`, 'must be a non-empty regular expression');

@@ -75,18 +75,19 @@ export function createIdentityVerifier(
     token: string,
     iss: string,
     kid: string | undefined,
+    caCert: string | undefined,
   ): Promise<Uint8Array> {
     const attempt = async (jwks: JSONWebKeySet) =>
       (await compactVerify(token, resolverFor(jwks), { algorithms: [...ALLOWED_ALGORITHMS] }))
         .payload;
-    let jwks = await keys.get(iss);
+    let jwks = await keys.get(iss, caCert);
     for (let round = 0; ; round++) {
       try {
         return await attempt(jwks);
       } catch (e) {
         if (e instanceof joseErrors.JWKSNoMatchingKey && round === 0) {
           // Perhaps the issuer rotated its keys since we cached them.
-          const fresh = await keys.refresh(iss);
+          const fresh = await keys.refresh(iss, caCert);
           if (fresh) {
             jwks = fresh;
             continue;
@@ -122,7 +123,7 @@ export function createIdentityVerifier(
       const entry = issuerFor(iss);
       const kid = typeof header['kid'] === 'string' ? header['kid'] : undefined;
       // From here on only the verified payload is read.
-      const claims = parseClaims(await verifySignature(token, iss, kid));
+      const claims = parseClaims(await verifySignature(token, iss, kid, entry.caCert));
       if (claims['iss'] !== iss) throw fail('TOKEN_MALFORMED', 'the verified payload differs');
       const t = Math.floor(now().getTime() / 1000);
       const exp = claims['exp'];
@@ -183,7 +184,7 @@ export function createIdentityVerifier(
       const info = (e: IssuerEntry, wildcard: boolean): OidcIssuerInfo => ({
         ...(wildcard ? { wildcardIssuerUrl: e.issuerUrl } : { issuerUrl: e.issuerUrl }),
         audience: e.clientId,
-        challengeClaim: e.type === 'email' ? 'email' : 'sub',
+        challengeClaim: e.challengeClaim ?? (e.type === 'email' ? 'email' : 'sub'),
         spiffeTrustDomain: e.spiffeTrustDomain ?? '',
         issuerType: e.type,
         subjectDomain: e.subjectDomain ?? '',

@@ -187,6 +187,55 @@ test('configuration mistakes name the field and the problem', () => {
     /bad template: unclosed action/,
   );
   bad({ 'ci-issuer-metadata': { x: {} } }, /subject-alternative-name-template: required/);
+  // a misspelt key is refused, not dropped: a dropped required-claims would issue to everyone
+  bad(
+    { 'oidc-issuers': { 'https://a.example': { type: 'email', 'required-claim': { a: 'b' } } } },
+    /issuer config: oidc-issuers\.https:\/\/a\.example\.required-claim: is not a key here \(known: issuer-url, client-id, .*, required-claims\)$/,
+  );
+  bad(
+    { 'meta-issuers': { 'https://*.example': { type: 'email', clientid: 'x' } } },
+    /meta-issuers\.https:\/\/\*\.example\.clientid: is not a key here/,
+  );
+  bad({ 'oidc-issuer': {} }, /issuer config\.oidc-issuer: is not a key here \(known: define, /);
+  bad(
+    { OIDCIssuers: {} },
+    /issuer config\.OIDCIssuers: is Fulcio's JSON name; this file takes its YAML names \(define, oidc-issuers, /,
+  );
+  bad(
+    {
+      'ci-issuer-metadata': {
+        x: { 'subject-alternative-name-template': 'x', 'extension-template': {} },
+      },
+    },
+    /ci-issuer-metadata\.x\.extension-template: is not a key here/,
+  );
+  // Fulcio's ca-cert must hold certificates
+  bad(
+    { 'oidc-issuers': { 'https://a.example': { type: 'email', 'ca-cert': 'not pem' } } },
+    /oidc-issuers\.https:\/\/a\.example\.ca-cert: contains no PEM block/,
+  );
+  bad(
+    {
+      'oidc-issuers': {
+        'https://a.example': {
+          type: 'email',
+          'ca-cert': '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+        },
+      },
+    },
+    /ca-cert: PEM block 1 is "PUBLIC KEY", not a CERTIFICATE/,
+  );
+  bad(
+    {
+      'oidc-issuers': {
+        'https://a.example': {
+          type: 'email',
+          'ca-cert': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+        },
+      },
+    },
+    /ca-cert: certificate 1 does not parse/,
+  );
   bad('oidc-issuers: [', /is not YAML or JSON: /);
   assert.throws(() => loadIssuerConfig('/no/such/file.yaml'), /cannot read issuer configuration/);
 });

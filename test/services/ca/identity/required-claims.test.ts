@@ -127,13 +127,12 @@ describe('required-claims decide which genuine tokens get a certificate', () => 
         'ref: { regexp: 7 }',
         /required-claims\.ref\.regexp: must be a non-empty regular expression/,
       ],
+      ["ref: { regex: 'x' }", /required-claims\.ref: takes one key, regexp \(got "regex"\)$/],
+      ['run_number: 42', /required-claims\.run_number: must be a string: quote it \('42'\)$/],
+      ['ok: true', /required-claims\.ok: must be a string: quote it \('true'\)$/],
       [
-        "ref: { regex: 'x' }",
-        /required-claims\.ref: must be a value, a list of values or \{ regexp: \.\.\. \} \(got an? object\)/,
-      ],
-      [
-        'ref: 7',
-        /required-claims\.ref: must be a value, a list of values or \{ regexp: \.\.\. \} \(got 7\)/,
+        'ref: null',
+        /required-claims\.ref: must be a value, a list of values or \{ regexp: \.\.\. \} \(got null\)$/,
       ],
     ];
     for (const [yaml, message] of cases)
