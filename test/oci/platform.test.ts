@@ -50,7 +50,46 @@ test(
     assert.equal(index.status, 10, index.stderr);
     const other = await run(['verify', ...byKey, '--platform', 'linux/amd64', img.ref]);
     assert.equal(other.status, 10, other.stderr);
-    assert.match(other.stderr, new RegExp(`no signatures found .*${amd}`));
+    assert.match(
+      other.stderr,
+      new RegExp(
+        `no signatures found for its linux/amd64 image \\(looked at the OCI referrers of ${amd}`,
+      ),
+    );
+
+    // a policy decides about the platform's image too (verify --policy --platform)
+    const pub = fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8').trimEnd();
+    fs.writeFileSync(
+      path.join(dir, 'keyed.yaml'),
+      `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: keyed}
+spec:
+  images: [{glob: "**"}]
+  authorities:
+    - key:
+        data: |
+${pub.replace(/^/gm, '          ')}
+`,
+    );
+    const byPolicy = (platform: string) =>
+      run([
+        'verify',
+        '--trusted-root',
+        'root.json',
+        '--policy',
+        'keyed.yaml',
+        '--platform',
+        platform,
+        img.ref,
+      ]);
+    const allowed = await byPolicy('linux/arm64');
+    assert.equal(allowed.status, 0, allowed.stderr);
+    const [decision] = JSON.parse(allowed.stdout) as Array<{ artifact: string; allowed: boolean }>;
+    assert.deepEqual([decision!.allowed, decision!.artifact.endsWith(`@${arm}`)], [true, true]);
+    const denied = await byPolicy('linux/amd64');
+    assert.equal(denied.status, 1, denied.stderr);
+    assert.match(denied.stderr, new RegExp(`@${amd}`));
 
     // and in an image layout saved with everything attached (cosign save, verify --local-image)
     const saved = await run(['save', '--dir', 'layout', img.ref]);
@@ -80,6 +119,7 @@ test(
       img.ref,
     ]);
     assert.equal(att.status, 0, att.stderr);
+    assert.match(att.stderr, new RegExp(`Pushing attestation to: .* for ${amd}\\n`));
     const va = await run([
       'verify-attestation',
       ...byKey,
@@ -134,20 +174,20 @@ test(
     );
     await fails(
       ['attest', ...keyed, '--platform', 'linux/s390x', '--predicate', '/dev/null', img.ref],
-      /--platform: .*multi\/refused.* has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\)/,
+      /^error: \S+\/multi\/refused@sha256:[0-9a-f]{64}: --platform: the index has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\)$/m,
     );
     await fails(
       ['verify', ...byKey, '--platform', 'linux/amd64', single.ref],
-      /--platform: .*multi\/single.* is a single image, not a multi-platform index: leave --platform out/,
-    );
-    await fails(
-      ['verify', '--policy', '/dev/null', '--platform', 'linux/amd64', img.ref],
-      /^error: --platform: is not supported with --policy/,
+      /^error: \S+\/multi\/single@sha256:[0-9a-f]{64}: --platform: it is one image, not a multi-platform index: leave --platform out$/m,
     );
     await fails(
       ['verify', ...byKey, '--signature', 'AAAA', '--platform', 'linux/amd64', img.ref],
       /^error: --signature: is verified against the image named: name the platform's image by its digest/m,
     );
+    // of several images, each failure is named once
+    const two = await run(['verify', ...byKey, '--platform', 'linux/amd64', single.ref, img.ref]);
+    assert.equal(two.status, 1, two.stderr);
+    assert.equal(two.stderr.split(single.ref).length, 2, two.stderr);
     // none of those signed anything: the index and both of its images are still unsigned
     for (const platform of [[], ['--platform', 'linux/amd64'], ['--platform', 'linux/arm64']])
       assert.equal((await run(['verify', ...byKey, ...platform, img.ref])).status, 10);

@@ -123,7 +123,7 @@ export function registerAttest(program: Command): void {
       });
       if (r.stored)
         process.stderr.write(
-          `Pushing attestation to: ${oci.attachmentsOf(resolved.ref, registry).name} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`})\n`,
+          `Pushing attestation to: ${oci.attachmentsOf(resolved.ref, registry).name} (${mode === 'legacy' ? `tag ${r.stored}` : `referrer ${r.stored}`}) for ${resolved.digest.text}\n`,
         );
     }
   });

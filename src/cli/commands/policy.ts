@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { invalid, verificationFailed } from '../../core/errors.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
-import { addRegistryFlags, registryOptions, type RegistryFlags } from '../registry-flags.ts';
+import {
+  addRegistryFlags,
+  platformFlag,
+  registryOptions,
+  type RegistryFlags,
+} from '../registry-flags.ts';
 import { parseDuration } from '../flags.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { printable, printableLines } from '../../core/encoding/printable.ts';
@@ -289,9 +294,28 @@ export async function verifyImageByPolicy(
   const { registryOptions } = await import('../registry-flags.ts');
   const policies = await p.loadPolicySet(flags.policy, trustFlags(flags));
   const registry = registryOptions(flags);
+  const platform = flags.platform === undefined ? undefined : await platformFlag(flags.platform);
   const decisions = [];
-  for (const image of images) decisions.push(await p.decideImage(policies, image, { registry }));
+  for (const image of images)
+    decisions.push(
+      await p.decideImage(policies, await platformTarget(image, platform, registry), { registry }),
+    );
   report(decisions, flags.output === 'text' ? 'text' : 'json', p);
+}
+
+/** What a policy decides about: the image named, or with --platform the index's image for it, by digest. */
+async function platformTarget(
+  image: string,
+  platform: import('../../core/oci/platform.ts').Platform | undefined,
+  registry: import('../../client/oci/registry.ts').RegistryOptions,
+): Promise<string> {
+  if (!platform) return image;
+  const [{ resolveImage, platformImage }, { formatReference }] = await Promise.all([
+    import('../../client/oci/image.ts'),
+    import('../../core/oci/reference.ts'),
+  ]);
+  const named = await resolveImage(image, { registry });
+  return formatReference((await platformImage(named, platform, { registry }, image)).ref);
 }
 
 /** `policy verify --commits` and `verify-commit --policy`: one decision per commit. */

@@ -108,9 +108,6 @@ export async function runImageVerify(
     if (flags.output !== 'json' && flags.output !== 'text')
       throw invalid('--output', `"${flags.output}" is not json or text`);
     if (flags.policy) {
-      // A policy decides about what a pod runs: the image named, as admission sees it.
-      if (flags.platform !== undefined)
-        throw invalid('--platform', 'is not supported with --policy: name the image by its digest');
       const { verifyImageByPolicy } = await import('./policy.ts');
       await verifyImageByPolicy(images, { ...flags, policy: flags.policy }, attestations);
       return;

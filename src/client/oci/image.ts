@@ -97,13 +97,17 @@ export async function platformImage(
   where: { registry?: RegistryOptions; source?: ImageSource },
   what: string,
 ): Promise<ResolvedImage> {
-  if (r.manifest.kind !== 'index')
-    throw invalid(
-      '--platform',
-      `${what} is a single image, not a multi-platform index: leave --platform out`,
-    );
-  const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', what);
-  return resolveImage(withDigest(r.ref, child.digest), where);
+  try {
+    if (r.manifest.kind !== 'index')
+      throw invalid(
+        '--platform',
+        'it is one image, not a multi-platform index: leave --platform out',
+      );
+    const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', 'the index');
+    return await resolveImage(withDigest(r.ref, child.digest), where);
+  } catch (e) {
+    throw aboutImage(what, e); // named once, as the caller that names images expects
+  }
 }
 
 /** The image and, for an index, every manifest it lists (`-r`), each resolved by digest. */

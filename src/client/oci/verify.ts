@@ -12,7 +12,7 @@ import { fromHex } from '../../core/encoding/hex.ts';
 import { parseSimpleSigning } from '../../core/oci/simple-signing.ts';
 import { parseReference, type ImageReference } from '../../core/oci/reference.ts';
 import type { Digest } from '../../core/oci/digest.ts';
-import type { Platform } from '../../core/oci/platform.ts';
+import { formatPlatform, type Platform } from '../../core/oci/platform.ts';
 import {
   verifyBundle,
   type Artifact,
@@ -264,11 +264,13 @@ export async function verifyImage(
   // A layout's failure names its folder (the reference given is a stand-in).
   const name =
     o.source?.name ?? (typeof image === 'string' ? image : `${image.registry}/${image.repository}`);
+  // With --platform: what was searched is the index's image for that platform, not the index.
+  const of = o.platform ? ` for its ${formatPlatform(o.platform)} image` : '';
   if (r.found === 0)
     throw new SignetError(
       'verification',
       'NO_SIGNATURE',
-      `${name}: no ${what}s found (looked at the OCI referrers of ${r.image.digest.text} and the legacy ${what === 'signature' ? '.sig' : '.att'} tag)`,
+      `${name}: no ${what}s found${of} (looked at the OCI referrers of ${r.image.digest.text} and the legacy ${what === 'signature' ? '.sig' : '.att'} tag)`,
       {
         details: { found: 0, tried: 0, valid: 0 },
       },
@@ -277,7 +279,7 @@ export async function verifyImage(
     throw new SignetError(
       'verification',
       'NO_MATCHING_SIGNATURE',
-      `${name}: no matching ${what}s: ${r.found} found, ${r.tried} tried, 0 valid (${r.rejected
+      `${name}: no matching ${what}s${of}: ${r.found} found, ${r.tried} tried, 0 valid (${r.rejected
         .slice(0, 3)
         .map((x) => `${x.location}: ${x.reason}`)
         .join('; ')}${r.rejected.length > 3 ? `; and ${r.rejected.length - 3} more` : ''})`,

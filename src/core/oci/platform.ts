@@ -25,6 +25,18 @@ export function formatPlatform(p: Platform): string {
 }
 
 /**
+ * The variant a platform means when it names none (containerd's platforms.Normalize, which
+ * Docker and buildx follow): linux/arm64 is linux/arm64/v8, linux/arm is linux/arm/v7.
+ */
+const DEFAULT_VARIANT: Readonly<Record<string, string>> = { arm64: 'v8', arm: 'v7' };
+function variantOf(p: Platform): string | undefined {
+  return (
+    p.variant ??
+    (Object.hasOwn(DEFAULT_VARIANT, p.architecture) ? DEFAULT_VARIANT[p.architecture] : undefined)
+  );
+}
+
+/**
  * The entry of `manifests` for `want`: os and architecture equal, and the variant when `want`
  * names one. Exactly one must match; none or several is an error that lists what is there.
  */
@@ -39,7 +51,7 @@ export function manifestForPlatform(
       m.platform !== undefined &&
       m.platform.os === want.os &&
       m.platform.architecture === want.architecture &&
-      (want.variant === undefined || m.platform.variant === want.variant),
+      (want.variant === undefined || variantOf(m.platform) === variantOf(want)),
   );
   if (matching.length === 1) return matching[0]!;
   const there = manifests

@@ -39,6 +39,26 @@ test('parsePlatform: os/arch and os/arch/variant; anything else is refused by na
     );
 });
 
+test('manifestForPlatform: arm64 means arm64/v8 and arm means arm/v7, as containerd normalises', () => {
+  const arm64 = [entry(5, { os: 'linux', architecture: 'arm64' })];
+  assert.equal(
+    manifestForPlatform(arm64, parsePlatform('linux/arm64/v8', 'p'), 'p', 'i'),
+    arm64[0],
+  );
+  const v8 = [entry(6, { os: 'linux', architecture: 'arm64', variant: 'v8' })];
+  assert.equal(manifestForPlatform(v8, parsePlatform('linux/arm64', 'p'), 'p', 'i'), v8[0]);
+  assert.throws(
+    () => manifestForPlatform(arm64, parsePlatform('linux/arm64/v9', 'p'), 'p', 'i'),
+    /p: i has no image for linux\/arm64\/v9 \(it has linux\/arm64\)/,
+  );
+  const arm = [entry(7, { os: 'linux', architecture: 'arm' })];
+  assert.equal(manifestForPlatform(arm, parsePlatform('linux/arm/v7', 'p'), 'p', 'i'), arm[0]);
+  assert.throws(() => manifestForPlatform(arm, parsePlatform('linux/arm/v6', 'p'), 'p', 'i'));
+  // amd64 has no default variant: v2 names another image than the one without
+  const amd = [entry(8, { os: 'linux', architecture: 'amd64' })];
+  assert.throws(() => manifestForPlatform(amd, parsePlatform('linux/amd64/v2', 'p'), 'p', 'i'));
+});
+
 test('manifestForPlatform: exactly one match, else what the index has', () => {
   assert.equal(manifestForPlatform(index, parsePlatform('linux/amd64', 'p'), 'p', 'img'), index[0]);
   assert.equal(
