@@ -11,31 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack } from './helpers/stack.ts';
 import { startRegistry } from './helpers/registry.ts';
-
-const readme = fs.readFileSync('README.md', 'utf8');
-
-/** The lines of the first ```sh block after `heading` (whole-line comments dropped). */
-function block(heading: string, after = 0): string[] {
-  const start = readme.indexOf(heading);
-  assert.ok(start >= 0, `README has no "${heading}"`);
-  const m = /```sh\n([\s\S]*?)```/.exec(readme.slice(start + after));
-  assert.ok(m, `no sh block after "${heading}"`);
-  return m[1]!.split('\n').filter((l) => l.trim() !== '' && !/^\s*#/.test(l));
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './helpers/ports.ts';
+import { block, readme } from './helpers/readme.ts';
 
 test('README: sign and verify an image, decide with a policy, ask the admission webhook', async () => {
   const stack = await tempStack();
