@@ -172,7 +172,7 @@ export function addTrustFlags(cmd: Command): Command {
   return cmd
     .option(
       '--trusted-root <file>',
-      'trusted_root.json to verify against (no network); default: the TUF repository set by signet initialize, else the Sigstore public-good instance',
+      'trusted_root.json to verify against, read from the file (no TUF fetch; a detached --signature still looks its log entry up unless --offline); default: the TUF repository set by signet initialize, else the Sigstore public-good instance',
     )
     .addOption(
       serverOption('a Signet server to get the trusted root from (through its TUF repository)'),
