@@ -101,21 +101,30 @@ test('--add-trusted-root refuses what is not a trusted root, and one log describ
   fs.writeFileSync(path.join(dir, 'text.json'), 'not json');
   await fails(
     ['--add-trusted-root', 'text.json'],
-    /^error: --add-trusted-root text\.json: is not valid JSON/,
+    /^error: --add-trusted-root: text\.json is not valid JSON/,
   );
   fs.writeFileSync(path.join(dir, 'other.json'), '{"mediaType": "something else"}');
   await fails(
     ['--add-trusted-root', 'other.json'],
-    /^error: --add-trusted-root other\.json: is not a trusted root: /,
+    /^error: --add-trusted-root: other\.json is not a trusted root: /,
   );
-  // stack a's log again, with another start time: which description is right cannot be told
+  // stack a's log again, described otherwise: which description is right cannot be told
   const root = JSON.parse(fs.readFileSync(path.join(dir, 'a.root.json'), 'utf8')) as {
-    tlogs: Array<{ publicKey: { validFor: { start: string } } }>;
+    tlogs: Array<{ baseUrl: string; publicKey: { validFor: { start: string } } }>;
   };
-  root.tlogs[0]!.publicKey.validFor.start = '2001-01-01T00:00:00Z';
-  fs.writeFileSync(path.join(dir, 'a-edited.json'), JSON.stringify(root));
+  const edited = (name: string, change: (l: (typeof root.tlogs)[0]) => void) => {
+    const copy = structuredClone(root);
+    change(copy.tlogs[0]!);
+    fs.writeFileSync(path.join(dir, name), JSON.stringify(copy));
+  };
+  edited('a-start.json', (l) => (l.publicKey.validFor.start = '2001-01-01T00:00:00Z'));
+  edited('a-url.json', (l) => (l.baseUrl = 'http://elsewhere.example/rekor'));
   await fails(
-    ['--add-trusted-root', 'a.root.json', '--add-trusted-root', 'a-edited.json'],
-    /^error: --add-trusted-root a-edited\.json: has the log http:.* \(ID .*\) with other keys or times than a trusted root before it/,
+    ['--add-trusted-root', 'a.root.json', '--add-trusted-root', 'a-start.json'],
+    /^error: --add-trusted-root: a-start\.json describes the log [0-9a-f]{64} otherwise than a\.root\.json: other times its key is valid$/m,
+  );
+  await fails(
+    ['--add-trusted-root', 'a.root.json', '--add-trusted-root', 'a-url.json'],
+    /^error: --add-trusted-root: a-url\.json describes the log [0-9a-f]{64} otherwise than a\.root\.json: another URL \(http:\/\/elsewhere\.example\/rekor, not http:.*\)$/m,
   );
 });

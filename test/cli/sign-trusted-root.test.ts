@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
+import { freePort } from '../helpers/ports.ts';
 import { signet } from '../interop/sign-helpers.ts';
 
 const stack = await tempStack();
@@ -380,4 +381,20 @@ test('trusted-root create --with-default-services starts from the default TUF re
     [...m.served.certificateAuthorities.map((c: any) => c.uri), 'https://ca.example.com'],
     'the given CA is added to the default ones',
   );
+});
+
+test('trusted-root create --with-default-services says so when the repository does not answer and the shipped root is used', async () => {
+  // TUF_MIRROR alone is a mirror of public-good, trusted with the shipped root; here one that
+  // nothing listens on, as on a machine without a network.
+  const env = {
+    TUF_MIRROR: `http://127.0.0.1:${await freePort()}`,
+    SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tr-tuf-')),
+  };
+  const r = await signet(['trusted-root', 'create', '--with-default-services'], { cwd: dir, env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^warning: the TUF repository http:\/\/127\.0\.0\.1:\d+ did not answer: starting from the trusted root shipped with Signet, which may be out of date\nStarting from the trusted root of \S+\/data\/public-good\/trusted_root\.json\n/,
+  );
+  assert.ok((JSON.parse(r.stdout) as { tlogs: unknown[] }).tlogs.length > 0);
 });

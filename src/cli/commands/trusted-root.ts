@@ -187,6 +187,12 @@ function registerCreate(tr: Command): void {
       const { trustedRootJson } = await import('../../client/verify/trust.ts');
       const base = await trustedRootJson(requestTimeout(flags));
       inputs.base = { json: base.json, keep };
+      // A verifier falls back to the shipped files quietly (laptops go offline); a root written
+      // out to be used elsewhere is said to be the shipped one, which may be out of date.
+      if (base.unreachable)
+        process.stderr.write(
+          `warning: the TUF repository ${base.unreachable} did not answer: starting from the trusted root shipped with Signet, which may be out of date\n`,
+        );
       process.stderr.write(`Starting from the trusted root of ${base.from}\n`);
     } else if (Object.values(keep).includes(false)) {
       const which = Object.entries(keep).find(([, v]) => !v)![0];
@@ -198,10 +204,10 @@ function registerCreate(tr: Command): void {
     const { readText } = await import('../../client/sign/setup.ts');
     if (flags.addTrustedRoot.length > 0) {
       const { parseJsonText } = await import('../../core/json.ts');
-      inputs.add = flags.addTrustedRoot.map((file) => {
-        const field = `--add-trusted-root ${file}`;
-        return { json: parseJsonText(readText(file, '--add-trusted-root'), field), field };
-      });
+      inputs.add = flags.addTrustedRoot.map((file) => ({
+        json: parseJsonText(readText(file, '--add-trusted-root'), '--add-trusted-root', file),
+        file,
+      }));
     }
     const given =
       inputs.fulcio.length + inputs.rekor.length + inputs.ctfe.length + inputs.tsa.length;

@@ -121,7 +121,7 @@ export interface TrustedRootInputs {
    * `--add-trusted-root`: whole trusted roots of other deployments, every service of each
    * added, so one file trusts them all (public-good and a private stack: cosign#1224).
    */
-  add?: Array<{ json: unknown; field: string }>;
+  add?: Array<{ json: unknown; file: string }>;
 }
 
 const chainSpec =
@@ -296,25 +296,29 @@ export function composeTrustedRoot(
     try {
       parsed = parseTrustedRoot(a.json);
     } catch (e) {
-      throw invalid(a.field, `is not a trusted root: ${(e as Error).message}`, e);
+      throw invalid(
+        '--add-trusted-root',
+        `${a.file} is not a trusted root: ${(e as Error).message}`,
+        e,
+      );
     }
-    return { root: trustedRootToJSON(parsed) as Record<string, JsonObject[]>, field: a.field };
+    return { root: trustedRootToJSON(parsed) as Record<string, JsonObject[]>, file: a.file };
   });
   /** The logs the added roots hold, each once; a log two of them describe differently is refused. */
   const addedLogs = (part: string): JsonObject[] => {
-    const out = new Map<string, JsonObject>();
-    for (const { root, field } of added)
+    const out = new Map<string, { log: JsonObject; file: string }>();
+    for (const { root, file } of added)
       for (const x of root[part] ?? []) {
         const id = JSON.stringify(x.logId);
         const had = out.get(id);
-        if (had !== undefined && JSON.stringify(had) !== JSON.stringify(x))
+        if (had === undefined) out.set(id, { log: x, file });
+        else if (JSON.stringify(had.log) !== JSON.stringify(x))
           throw invalid(
-            field,
-            `has the log ${x.baseUrl as string} (ID ${(x.logId as { keyId: string }).keyId}) with other keys or times than a trusted root before it: one log, two descriptions`,
+            '--add-trusted-root',
+            `${file} describes the log ${hexLogId(x)} otherwise than ${had.file}: ${logDifference(had.log, x)}`,
           );
-        out.set(id, x);
       }
-    return [...out.values()];
+    return [...out.values()].map((v) => v.log);
   };
   const logs = (part: string, kind: 'rekor' | 'ctfe', given: JsonObject[]) => {
     const id = (l: JsonObject) => JSON.stringify(l.logId);
@@ -349,6 +353,26 @@ export function composeTrustedRoot(
   };
   // Through the strict parser and writer: what we print is a root verifiers accept.
   return trustedRootToJSON(parseTrustedRoot(json));
+}
+
+/** A log's ID in hex, as verification errors print it. */
+function hexLogId(l: JsonObject): string {
+  return Buffer.from((l.logId as { keyId: string }).keyId, 'base64').toString('hex');
+}
+
+/** What the second of two descriptions of one log says otherwise, said for a person. */
+function logDifference(a: JsonObject, b: JsonObject): string {
+  const key = (l: JsonObject) => l.publicKey as Record<string, unknown>;
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const parts: string[] = [];
+  if (!same(a.baseUrl, b.baseUrl))
+    parts.push(`another URL (${String(b.baseUrl)}, not ${String(a.baseUrl)})`);
+  if (!same(key(a).rawBytes, key(b).rawBytes) || !same(key(a).keyDetails, key(b).keyDetails))
+    parts.push('another key');
+  if (!same(key(a).validFor, key(b).validFor)) parts.push('other times its key is valid');
+  for (const k of Object.keys({ ...a, ...b }))
+    if (k !== 'baseUrl' && k !== 'publicKey' && !same(a[k], b[k])) parts.push(`another ${k}`);
+  return parts.join(', ');
 }
 
 /** cosign's deprecated flags (options/trustedroot.go), each list matched by position. */

@@ -224,7 +224,9 @@ function readSmall(file: string, label: string): string {
 }
 
 /** The trusted root as protobuf JSON, from the first source the options name (see top). */
-export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown; from: string }> {
+export async function trustedRootJson(
+  o: TrustOptions,
+): Promise<{ json: unknown; from: string; unreachable?: string }> {
   const env = o.env ?? process.env;
   const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const n = inputNames(TRUST_FLAGS, o.names);
@@ -252,7 +254,11 @@ export async function trustedRootJson(o: TrustOptions): Promise<{ json: unknown;
     return { json: t.trustedRoot, from: `${server}/tuf` };
   }
   const t = await fromDefaultRepository(env, o.offline === true, o.timeoutMs);
-  return { json: t.trustedRoot, from: t.from };
+  return {
+    json: t.trustedRoot,
+    from: t.from,
+    ...(t.unreachable ? { unreachable: t.unreachable } : {}),
+  };
 }
 
 /** The signing config of the default TUF repository (public-good unless initialized). */
@@ -276,7 +282,13 @@ async function fromDefaultRepository(
   env: NodeJS.ProcessEnv,
   offline: boolean,
   timeoutMs: number | undefined,
-): Promise<{ trustedRoot: unknown; signingConfig: unknown; from: string }> {
+): Promise<{
+  trustedRoot: unknown;
+  signingConfig: unknown;
+  from: string;
+  /** Set when the repository did not answer and the files shipped with Signet were used. */
+  unreachable?: string;
+}> {
   const cacheDir = tufCacheDir(env);
   const repo = defaultRepository(env, cacheDir);
   const { fetchTrust } = await import('../tuf/index.ts');
@@ -305,6 +317,7 @@ async function fromDefaultRepository(
       trustedRoot: read('trusted_root.json'),
       signingConfig: read('signing_config.v0.2.json'),
       from: path.join(dir, 'trusted_root.json'),
+      unreachable: repo.mirror,
     };
   }
 }
