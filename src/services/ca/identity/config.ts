@@ -81,18 +81,29 @@ const CI_KEYS = [
 ];
 
 /**
- * Refuses a key `o` has beyond `known`: a misspelt key would otherwise be dropped without a
- * word, and for `required-claims` that means issuing to everyone.
+ * `o` with its keys in Fulcio's YAML names, or an error naming a key that is not one of
+ * `known`: a misspelt key would otherwise be dropped without a word, and for `required-claims`
+ * that means issuing to everyone. Fulcio's JSON files name the same fields in Go's style
+ * (`OIDCIssuers`, `IssuerURL`, `ClientID`, `CACert`), which Go matches in any case: a key is
+ * also taken for the known one it spells without dashes, in any case.
  */
-function onlyKeys(o: Record<string, unknown>, known: readonly string[], field: string): void {
-  for (const k of Object.keys(o))
-    if (!known.includes(k))
-      throw invalid(
-        `${field}.${k}`,
-        /^[A-Z]/.test(k)
-          ? `is Fulcio's JSON name; this file takes its YAML names (${known.join(', ')})`
-          : `is not a key here (known: ${known.join(', ')})`,
-      );
+function fulcioKeys(
+  o: Record<string, unknown>,
+  known: readonly string[],
+  field: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    const name = known.includes(k)
+      ? k
+      : known.find((n) => n.replaceAll('-', '') === k.toLowerCase());
+    if (name === undefined)
+      throw invalid(`${field}.${k}`, `is not a key here (known: ${known.join(', ')})`);
+    if (Object.hasOwn(out, name))
+      throw invalid(`${field}.${k}`, `is ${name} again, in another spelling`);
+    out[name] = v;
+  }
+  return out;
 }
 
 export interface CiProviderMetadata {
@@ -125,8 +136,7 @@ export function parseIssuerConfig(input: string | unknown, source = 'issuer conf
   if (typeof input === 'string') {
     raw = parseYamlDocument(input, source, { maxAliasCount: 1000 });
   }
-  const root = obj(raw ?? {}, source);
-  onlyKeys(root, ROOT_KEYS, source);
+  const root = fulcioKeys(obj(raw ?? {}, source), ROOT_KEYS, source);
   const ciIssuerMetadata: Record<string, CiProviderMetadata> = { ...BUILTIN_CI_PROVIDERS };
   const metaRaw = root['ci-issuer-metadata'];
   if (metaRaw !== undefined) {
@@ -160,8 +170,7 @@ function parseEntry(
   meta: boolean,
   ci: Record<string, CiProviderMetadata>,
 ): IssuerEntry {
-  const o = obj(v, field);
-  onlyKeys(o, ENTRY_KEYS, field);
+  const o = fulcioKeys(obj(v, field), ENTRY_KEYS, field);
   const issuerUrl = meta ? key : (optStr(o, 'issuer-url', field) ?? key);
   if (!meta && issuerUrl !== key)
     throw invalid(field, `issuer-url "${issuerUrl}" differs from its key "${key}"`);
@@ -246,8 +255,7 @@ function parseEntry(
 }
 
 function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
-  const o = obj(v, field);
-  onlyKeys(o, CI_KEYS, field);
+  const o = fulcioKeys(obj(v, field), CI_KEYS, field);
   const defaults: Record<string, string> = {};
   if (o['default-template-values'] !== undefined) {
     for (const [k, val] of Object.entries(
@@ -260,10 +268,12 @@ function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
   }
   const extensionTemplates: Record<number, string> = {};
   if (o['extension-templates'] !== undefined) {
-    for (const [k, val] of Object.entries(
-      obj(o['extension-templates'], `${field}.extension-templates`),
-    )) {
-      const n = Object.hasOwn(EXTENSION_KEYS, k) ? EXTENSION_KEYS[k] : undefined;
+    const names = Object.keys(EXTENSION_KEYS);
+    const templates = obj(o['extension-templates'], `${field}.extension-templates`);
+    for (const [k, val] of Object.entries(templates)) {
+      // the YAML name (build-signer-uri), or the JSON one (BuildSignerURI)
+      const name = names.find((n) => n === k || n.replaceAll('-', '') === k.toLowerCase());
+      const n = name === undefined ? undefined : EXTENSION_KEYS[name];
       if (n === undefined)
         throw invalid(`${field}.extension-templates.${k}`, 'not a Fulcio extension name');
       if (typeof val !== 'string')

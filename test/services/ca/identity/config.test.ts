@@ -10,6 +10,12 @@ import {
 } from '../../../../src/services/ca/identity/config.ts';
 import { compileTemplate } from '../../../../src/services/ca/identity/template.ts';
 import { ciPrincipal } from '../../../../src/services/ca/identity/principals.ts';
+import { selfSigned } from '../../../helpers/tls.ts';
+
+const caPem = selfSigned(
+  fs.mkdtempSync(path.join(os.tmpdir(), 'signet-iss-ca-')),
+  'DNS:kubernetes.default.svc',
+).cert;
 
 // A configuration in Fulcio's own shape (anchors, `define`, meta-issuers, ci-issuer-metadata).
 const FULCIO_STYLE = `
@@ -99,6 +105,76 @@ test('an issuer on an IPv6 address takes that address as its username subject do
       }),
     /::2 must share its top-level domain \+ 1/,
   );
+});
+
+test("Fulcio's JSON configuration, in Go's field names as Fulcio deployments write it, reads as its YAML does", () => {
+  // The shape of the config.json that Fulcio's own scaffolding, its Helm chart and RHTAS's
+  // documentation write (ClientID, IssuerURL, Type; Go matches JSON names in any case).
+  const json = {
+    OIDCIssuers: {
+      'https://accounts.google.com': {
+        IssuerURL: 'https://accounts.google.com',
+        ClientID: 'sigstore',
+        Type: 'email',
+      },
+      'https://kubernetes.default.svc': {
+        IssuerURL: 'https://kubernetes.default.svc',
+        ClientID: 'sigstore',
+        Type: 'kubernetes',
+        CACert: fs.readFileSync(caPem, 'utf8'),
+      },
+    },
+    MetaIssuers: {
+      'https://oidc.circleci.com/org/*': {
+        clientid: 'sigstore',
+        type: 'ci-provider',
+        CIProvider: 'my-circle',
+      },
+    },
+    CIIssuerMetadata: {
+      'my-circle': {
+        DefaultTemplateValues: { api_url: 'https://circleci.com/api/v2' },
+        ExtensionTemplates: { BuildSignerURI: 'job', SourceRepositoryURI: 'repo' },
+        SubjectAlternativeNameTemplate: '{{.api_url}}/x',
+      },
+    },
+  };
+  const yaml = {
+    'oidc-issuers': {
+      'https://accounts.google.com': {
+        'issuer-url': 'https://accounts.google.com',
+        'client-id': 'sigstore',
+        type: 'email',
+      },
+      'https://kubernetes.default.svc': {
+        'issuer-url': 'https://kubernetes.default.svc',
+        'client-id': 'sigstore',
+        type: 'kubernetes',
+        'ca-cert': fs.readFileSync(caPem, 'utf8'),
+      },
+    },
+    'meta-issuers': {
+      'https://oidc.circleci.com/org/*': {
+        'client-id': 'sigstore',
+        type: 'ci-provider',
+        'ci-provider': 'my-circle',
+      },
+    },
+    'ci-issuer-metadata': {
+      'my-circle': {
+        'default-template-values': { api_url: 'https://circleci.com/api/v2' },
+        'extension-templates': { 'build-signer-uri': 'job', 'source-repository-uri': 'repo' },
+        'subject-alternative-name-template': '{{.api_url}}/x',
+      },
+    },
+  };
+  const fromJson = parseIssuerConfig(JSON.stringify(json), 'config.json');
+  assert.deepEqual(fromJson, parseIssuerConfig(yaml));
+  assert.equal(fromJson.oidcIssuers[1]!.caCert, fs.readFileSync(caPem, 'utf8'));
+  assert.deepEqual(fromJson.ciIssuerMetadata['my-circle']!.extensionTemplates, {
+    9: 'job',
+    12: 'repo',
+  });
 });
 
 test('configuration mistakes name the field and the problem', () => {
@@ -193,13 +269,13 @@ test('configuration mistakes name the field and the problem', () => {
     /issuer config: oidc-issuers\.https:\/\/a\.example\.required-claim: is not a key here \(known: issuer-url, client-id, .*, required-claims\)$/,
   );
   bad(
-    { 'meta-issuers': { 'https://*.example': { type: 'email', clientid: 'x' } } },
-    /meta-issuers\.https:\/\/\*\.example\.clientid: is not a key here/,
+    { 'meta-issuers': { 'https://*.example': { type: 'email', client_id: 'x' } } },
+    /meta-issuers\.https:\/\/\*\.example\.client_id: is not a key here/,
   );
   bad({ 'oidc-issuer': {} }, /issuer config\.oidc-issuer: is not a key here \(known: define, /);
   bad(
-    { OIDCIssuers: {} },
-    /issuer config\.OIDCIssuers: is Fulcio's JSON name; this file takes its YAML names \(define, oidc-issuers, /,
+    { OIDCIssuers: {}, 'oidc-issuers': {} },
+    /issuer config\.oidc-issuers: is oidc-issuers again, in another spelling/,
   );
   bad(
     {
