@@ -72,7 +72,7 @@ export interface SignOptions {
   signingConfig?: string;
   /** Keyless: the OIDC identity token (else SIGSTORE_ID_TOKEN or ambient CI credentials). */
   identityToken?: string;
-  /** Keyed: a private key file (cosign.key with COSIGN_PASSWORD, PKCS#8 or SEC1 PEM). */
+  /** Keyed: the path of a private key file (cosign.key with COSIGN_PASSWORD, PKCS#8 or SEC1 PEM). */
   key?: string;
   /** false: no transparency log entry. */
   tlogUpload?: boolean;
@@ -109,7 +109,15 @@ async function context(o: SignOptions) {
   if (o.server !== undefined) s.server = o.server;
   if (o.signingConfig !== undefined) s.signingConfig = o.signingConfig;
   if (o.identityToken !== undefined) s.identityToken = o.identityToken;
-  if (o.key !== undefined) s.key = o.key;
+  if (o.key !== undefined) {
+    // A KeyObject or PEM text is not read as a path (and never printed back).
+    if (typeof o.key !== 'string')
+      throw invalid(
+        'options.key',
+        `is ${quoteInput(o.key)}; give the path of the private key file`,
+      );
+    s.key = o.key;
+  }
   if (o.tlogUpload !== undefined) s.tlogUpload = o.tlogUpload;
   if (o.tufRoot !== undefined) s.tufRoot = o.tufRoot;
   if (o.onEvent !== undefined) s.onEvent = o.onEvent;

@@ -67,6 +67,10 @@ export function reasonOf(e: unknown): string {
  * bare. `subject` is what the operation was about ("/tmp/x.json", "port 8420", "http://...").
  */
 export function describeSystemError(e: unknown, subject: string): string {
+  // A key or certificate pasted where its file's path goes (`--key "$(cat key.pem)"`): it is
+  // not repeated back, since a private key must never be printed.
+  if (/-----BEGIN [A-Z0-9 ]+-----/.test(subject))
+    return "PEM text was given where a file's path goes (it is not printed): give the path of the file that holds it";
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code;
   switch (code) {

@@ -173,3 +173,17 @@ test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)',
     new RegExp(`nothing is listening at ${url}; is the server running there\\?\\n$`),
   );
 });
+
+test('a private key pasted where its file goes is refused without printing it (--key "$(cat key.pem)")', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  fs.writeFileSync(path.join(dir, 'artifact.txt'), 'x');
+  const r = await run(['sign-blob', '--key', pem, '--tlog-upload=false', 'artifact.txt']);
+  assert.equal(r.status, 1, r.stderr);
+  oneSentence(
+    r.stderr,
+    /^error: --key: PEM text was given where a file's path goes \(it is not printed\): give the path of the file that holds it\n$/,
+  );
+  const body = pem.split('\n')[1]!;
+  assert.ok(!r.stderr.includes('PRIVATE KEY') && !r.stderr.includes(body.slice(0, 20)), r.stderr);
+});
