@@ -94,6 +94,11 @@ export function registerMonitor(program: Command): void {
       const interval = flags.interval === undefined ? 300_000 : parseInterval(flags.interval);
       const { monitorFromFlags } = await import('../../client/monitor/setup.ts');
       const monitor = await monitorFromFlags(flags);
+      // The signature is how a receiver tells the monitor's alerts from anyone's POSTs.
+      if (flags.webhook?.length && !(flags.webhookSecret ?? process.env.SIGNET_WEBHOOK_SECRET))
+        process.stderr.write(
+          'warning: --webhook without --webhook-secret (or SIGNET_WEBHOOK_SECRET): alerts are sent unsigned, so a receiver cannot tell them from forged ones\n',
+        );
       if (flags.once) {
         const r = await monitor.pass();
         process.exitCode = onceExitCode(r);

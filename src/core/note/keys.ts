@@ -178,7 +178,7 @@ export function parseVerifierKey(vkey: string, field = 'vkey'): NoteKey {
       throw new SignetError(
         'unsupported',
         'UNSUPPORTED_KEY',
-        `signature type 0x${raw[0]!.toString(16)} is not supported (0x01, 0x02 are)`,
+        `is not a verifier key Signet reads: its key begins with the type byte 0x${raw[0]!.toString(16).padStart(2, '0')}, where a vkey (name+keyid+base64) has 0x01 (Ed25519) or 0x02 (ECDSA)`,
         { field },
       );
     }

@@ -190,6 +190,17 @@ test('the monitor reports an identity in the transparency and CT logs, only that
     const nobody = path.join(dir, 'nobody.yaml');
     fs.writeFileSync(nobody, 'startIndex: 0\nmonitoredValues:\n  subjects: [nobody@nowhere]\n');
     assert.equal((await cli('--config', nobody)).status, 0);
+    // a webhook without a secret gets unsigned alerts: said once, at the start
+    const hookArgs = ['--config', nobody, '--webhook', 'http://127.0.0.1:9/alerts'];
+    const unsigned = await cli(...hookArgs);
+    assert.equal(unsigned.status, 0, unsigned.stderr);
+    assert.match(
+      unsigned.stderr,
+      /^warning: --webhook without --webhook-secret \(or SIGNET_WEBHOOK_SECRET\): alerts are sent unsigned, so a receiver cannot tell them from forged ones$/m,
+    );
+    const keyed = await cli(...hookArgs, '--webhook-secret', 's3cret');
+    assert.equal(keyed.status, 0, keyed.stderr);
+    assert.doesNotMatch(keyed.stderr, /warning: --webhook without/);
     fs.writeFileSync(nobody, 'monitoredValues:\n  subjects: ["(bad"]\n');
     const bad = await cli('--config', nobody);
     assert.equal(bad.status, 1);

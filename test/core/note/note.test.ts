@@ -277,4 +277,9 @@ test('key checks: unsupported keys and bad names fail clearly', () => {
   assert.throws(() => noteSigner('a+b', ed), /space or "\+"/);
   assert.throws(() => parseVerifierKey('a+b'), /name\+keyid\+key/);
   assert.throws(() => parseVerifierKey('a+00000000+BQ=='), /key is empty|not supported/);
+  // a key that is not a vkey's (here raw base64 of 33 bytes of zeros): its type byte is named
+  assert.throws(
+    () => parseVerifierKey(`log.example+00000000+${Buffer.alloc(33).toString('base64')}`, '--log'),
+    /^SignetError: --log: is not a verifier key Signet reads: its key begins with the type byte 0x00, where a vkey \(name\+keyid\+base64\) has 0x01 \(Ed25519\) or 0x02 \(ECDSA\)$/,
+  );
 });
