@@ -310,12 +310,11 @@ async function platformTarget(
   registry: import('../../client/oci/registry.ts').RegistryOptions,
 ): Promise<string> {
   if (!platform) return image;
-  const [{ resolveImage, platformImage }, { formatReference }] = await Promise.all([
+  const [{ resolvePlatform }, { formatReference }] = await Promise.all([
     import('../../client/oci/image.ts'),
     import('../../core/oci/reference.ts'),
   ]);
-  const named = await resolveImage(image, { registry });
-  return formatReference((await platformImage(named, platform, { registry }, image)).ref);
+  return formatReference((await resolvePlatform(image, platform, { registry })).image.ref);
 }
 
 /** `policy verify --commits` and `verify-commit --policy`: one decision per commit. */

@@ -127,9 +127,8 @@ export async function imageToWrite(
   platform: import('../../core/oci/platform.ts').Platform | undefined,
   registry: import('../../client/oci/registry.ts').RegistryOptions,
 ): Promise<ResolvedImage> {
-  const { resolveImage, platformImage } = await import('../../client/oci/image.ts');
-  const named = await resolveImage(image, { registry });
-  const r = platform ? await platformImage(named, platform, { registry }, image) : named;
+  const { resolvePlatform } = await import('../../client/oci/image.ts');
+  const { named, image: r } = await resolvePlatform(image, platform, { registry });
   warnTag(image, { ...r, given: named.given });
   return r;
 }

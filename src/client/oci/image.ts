@@ -88,25 +88,34 @@ export async function resolveImage(
 }
 
 /**
- * The image of index `r` for `platform` (cosign's --platform: SignedEntityForPlatform),
- * resolved by digest where `r` was found; `what` names the image the user gave.
+ * `image` resolved where it is (`named`), and the image to act on: with `platform` (cosign's
+ * --platform, its SignedEntityForPlatform) the index's image for that platform, resolved by
+ * digest; else `named` itself. One path for signing, attesting, verifying, deciding and the
+ * plumbing commands.
  */
-export async function platformImage(
-  r: ResolvedImage,
-  platform: Platform,
+export async function resolvePlatform(
+  image: string | ImageReference,
+  platform: Platform | undefined,
   where: { registry?: RegistryOptions; source?: ImageSource },
-  what: string,
-): Promise<ResolvedImage> {
+): Promise<{ named: ResolvedImage; image: ResolvedImage }> {
+  const named = await resolveImage(image, where);
+  if (!platform) return { named, image: named };
   try {
-    if (r.manifest.kind !== 'index')
+    if (named.manifest.kind !== 'index')
       throw invalid(
         '--platform',
         'it is one image, not a multi-platform index: leave --platform out',
       );
-    const child = manifestForPlatform(r.manifest.manifests, platform, '--platform', 'the index');
-    return await resolveImage(withDigest(r.ref, child.digest), where);
+    const child = manifestForPlatform(
+      named.manifest.manifests,
+      platform,
+      '--platform',
+      'the index',
+    );
+    return { named, image: await resolveImage(withDigest(named.ref, child.digest), where) };
   } catch (e) {
-    throw aboutImage(what, e); // named once, as the caller that names images expects
+    // named once, as the caller that names images expects
+    throw aboutImage(typeof image === 'string' ? image : formatReference(image), e);
   }
 }
 

@@ -6,7 +6,7 @@
 export {
   resolveImage,
   resolveRecursive,
-  platformImage,
+  resolvePlatform,
   repositoryOf,
   attachmentsOf,
   type ResolvedImage,

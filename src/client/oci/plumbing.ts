@@ -24,7 +24,7 @@ import {
   repositoryOf,
   resolveImage,
   type ResolvedImage,
-  platformImage,
+  resolvePlatform,
 } from './image.ts';
 import { Repository, type FetchedManifest, type RegistryOptions } from './registry.ts';
 import { addToTagSchema, removeFromTagSchema } from './write.ts';
@@ -148,8 +148,7 @@ export async function download(
     predicateType?: string;
   } = {},
 ): Promise<string[]> {
-  let r = await resolveImage(image, { registry });
-  if (o.platform) r = await platformImage(r, o.platform, { registry }, image);
+  const r = (await resolvePlatform(image, o.platform, { registry })).image;
   const repo = attachmentsOf(r.ref, registry);
   const d = await discover(repo, r.digest, image, [kind]).catch((e: unknown) => {
     throw aboutImage(image, e);
@@ -480,8 +479,7 @@ export async function copyImage(
   registry: RegistryOptions = {},
   o: CopyOptions = {},
 ): Promise<CopyResult> {
-  let r = await resolveImage(srcText, { registry });
-  if (o.platform) r = await platformImage(r, o.platform, { registry }, srcText);
+  const r = (await resolvePlatform(srcText, o.platform, { registry })).image;
   let dstRef: ImageReference;
   try {
     dstRef = parseReference(dstText, 'destination');

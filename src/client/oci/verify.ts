@@ -30,7 +30,7 @@ import {
 import {
   aboutImage,
   attachmentsOf,
-  platformImage,
+  resolvePlatform,
   repositoryOf,
   resolveImage,
   type PinnedImage,
@@ -202,8 +202,7 @@ export async function checkImage(
   if (o.platform) {
     if (o.detached)
       throw invalid('--platform', 'a detached signature is verified against the image named');
-    const named = await resolveImage(image, { source });
-    pinned = await platformImage(named, o.platform, { source }, text);
+    pinned = (await resolvePlatform(image, o.platform, { source })).image;
     d = await look(pinned.digest);
   } else if (o.detached) {
     // Loaded when asked for: a verify start reads only the modules it uses (bench/image).
