@@ -1,4 +1,4 @@
-import { invalid } from '../../core/errors.ts';
+import { invalid, quoteInput } from '../../core/errors.ts';
 import { baseClaims, type Flavor, FLAVORS, isFlavor } from './flavors.ts';
 
 /**
@@ -55,9 +55,24 @@ const DEFAULT_IDENTITIES: ReadonlyArray<{ flavor: Flavor; name: string }> = [
   { flavor: 'username', name: 'dev' },
 ];
 
+/** A boolean setting, or undefined when absent: "no", 0 or "false" must not read as on. */
+function bool(v: unknown, field: string): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw invalid(field, `must be true or false (got ${quoteInput(v)})`);
+}
+
+/** Refuses a key of `o` beyond `known`: a misspelt one would be dropped without a word. */
+function onlyKeys(o: Record<string, unknown>, known: readonly string[], field: string): void {
+  for (const k of Object.keys(o))
+    if (!known.includes(k))
+      throw invalid(`${field}.${k}`, `unknown key (known: ${known.join(', ')})`);
+}
+
 export function parseProviderConfig(raw: Record<string, unknown>, field = 'oidc'): ProviderConfig {
   const identities: IdentityConfig[] = [];
-  if (raw['includeDefaultIdentities'] !== false)
+  // These identities sign anyone in without a password: only `false` turns them off, and a
+  // value that is neither (`no`, "false") stops the stack rather than leave them on.
+  if (bool(raw['includeDefaultIdentities'], `${field}.includeDefaultIdentities`) !== false)
     for (const d of DEFAULT_IDENTITIES) identities.push({ ...d, claims: {} });
   const ids = raw['identities'];
   if (ids !== undefined) {
@@ -65,6 +80,7 @@ export function parseProviderConfig(raw: Record<string, unknown>, field = 'oidc'
     ids.forEach((v, i) => {
       const f = `${field}.identities[${i}]`;
       const o = record(v, f);
+      onlyKeys(o, ['flavor', 'name', 'claims'], f);
       const flavor = o['flavor'] ?? 'email';
       if (typeof flavor !== 'string' || !isFlavor(flavor))
         throw invalid(`${f}.flavor`, `must be one of ${FLAVORS.join(', ')}`);
@@ -104,10 +120,15 @@ export function parseProviderConfig(raw: Record<string, unknown>, field = 'oidc'
     cl.forEach((v, i) => {
       const f = `${field}.clients[${i}]`;
       const o = record(v, f);
+      onlyKeys(o, ['id', 'secret', 'redirectUris', 'testGrant'], f);
       const id = o['id'];
       if (typeof id !== 'string' || !/^[\w.:-]{1,128}$/.test(id))
         throw invalid(`${f}.id`, 'must be a client id ([A-Za-z0-9_.:-], at most 128)');
-      const c: ClientConfig = { id, redirectUris: [], testGrant: o['testGrant'] === true };
+      const c: ClientConfig = {
+        id,
+        redirectUris: [],
+        testGrant: bool(o['testGrant'], `${f}.testGrant`) === true,
+      };
       if (o['secret'] !== undefined) {
         if (typeof o['secret'] !== 'string' || o['secret'].length < 8)
           throw invalid(`${f}.secret`, 'must be a string of at least 8 characters');

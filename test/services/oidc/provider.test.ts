@@ -340,6 +340,31 @@ test('provider configuration errors name the field', () => {
     () => parseProviderConfig({ loginTimeoutSeconds: 0 }),
     /oidc.loginTimeoutSeconds: must be an integer from 1 to 3600/,
   );
+  // the password-less identities stay on only for a real `true` or nothing: "no", "false" and
+  // 0 stop the stack instead of leaving them on (a walkthrough found they were kept)
+  for (const v of ['no', 'false', 0])
+    assert.throws(
+      () => parseProviderConfig({ includeDefaultIdentities: v }),
+      /^SignetError: oidc\.includeDefaultIdentities: must be true or false \(got /,
+    );
+  assert.equal(
+    parseProviderConfig({ includeDefaultIdentities: false }).identities.some(
+      (i) => i.name === 'dev@signet.local',
+    ),
+    false,
+  );
+  assert.throws(
+    () => parseProviderConfig({ clients: [{ id: 'c', testgrant: true }] }),
+    /^SignetError: oidc\.clients\[0\]\.testgrant: unknown key \(known: id, secret, redirectUris, testGrant\)$/,
+  );
+  assert.throws(
+    () => parseProviderConfig({ clients: [{ id: 'c', testGrant: 'yes' }] }),
+    /oidc\.clients\[0\]\.testGrant: must be true or false/,
+  );
+  assert.throws(
+    () => parseProviderConfig({ identities: [{ name: 'a@b.example', nmae: 'x' }] }),
+    /oidc\.identities\[0\]\.nmae: unknown key \(known: flavor, name, claims\)/,
+  );
   const c = parseProviderConfig({});
   assert.ok(c.identities.some((i) => i.flavor === 'email' && i.name === 'dev@signet.local'));
   assert.deepEqual(c.clients, [{ id: 'sigstore', redirectUris: [], testGrant: true }]);
