@@ -68,3 +68,63 @@ test('sign-blob right after signet rotate rekor (signing config still cached) si
     await s2.close();
   }
 });
+
+test('sign-blob right after signet rotate ca (signing config and trusted root still cached) asks the server again and signs with the new CA', async () => {
+  const s = await tempStack();
+  const port = Number(new URL(s.url).port);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rot-ca-'));
+  const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
+  const file = path.join(dir, 'a.txt');
+  fs.writeFileSync(file, 'hello');
+  const cli = (args: string[]) =>
+    new Promise<{ status: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['src/cli/main.ts', ...args],
+        { cwd: repo, encoding: 'utf8', env },
+        (e, _out, stderr) => resolve({ status: e ? 1 : 0, stderr }),
+      ),
+    );
+  const sign = async (url: string) =>
+    cli([
+      'sign-blob',
+      '--server',
+      url,
+      '--identity-token',
+      await stackToken(url),
+      '--bundle',
+      `${file}.sigstore.json`,
+      file,
+    ]);
+  try {
+    const first = await sign(s.url);
+    assert.equal(first.status, 0, first.stderr);
+  } finally {
+    await s.close();
+  }
+  const r = spawnSync(process.execPath, ['src/cli/main.ts', 'rotate', '--data', s.dataDir, 'ca'], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const s2 = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
+  try {
+    const again = await sign(s2.url);
+    assert.equal(again.status, 0, again.stderr);
+    const verified = await cli([
+      'verify-blob',
+      '--server',
+      s2.url,
+      '--bundle',
+      `${file}.sigstore.json`,
+      '--certificate-identity',
+      'dev@signet.local',
+      '--certificate-oidc-issuer',
+      `${s2.url}/oidc`,
+      file,
+    ]);
+    assert.equal(verified.status, 0, verified.stderr);
+  } finally {
+    await s2.close();
+  }
+});

@@ -19,6 +19,7 @@ import { readWholeOrHashed } from '../read-or-hash.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
 import type { SignContext } from './sign.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
+import { parseTrustedRoot } from '../../bundle/trusted-root.ts';
 import type { Artifact } from '../verify/verifier.ts';
 import { inputNames, type InputNames } from '../input-names.ts';
 import { displayName, loadTextFileOrUrl } from '../file-or-url.ts';
@@ -119,14 +120,16 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     s = withUrlOverrides(s, o);
     return o.tlogUpload === false ? { ...s, tlogs: [] } : s;
   };
-  const { config, cached } = await loadSigningConfig(o, explicit);
+  const { config, cached, trustedRoot } = await loadSigningConfig(o, explicit);
   let services = servicesOf(config);
   // A signing config cached by a recent run may predate a rotation that froze its log, or a
   // stack that moved or was rebuilt since: the server's current one, asked at most once.
   let fresh: Promise<SigningServices> | undefined;
+  let freshRoot: unknown;
   const refreshServices = cached
     ? () =>
-        (fresh ??= loadSigningConfig(o, explicit, true).then(({ config: current }) => {
+        (fresh ??= loadSigningConfig(o, explicit, true).then(({ config: current, trustedRoot }) => {
+          freshRoot = trustedRoot;
           const s = servicesOf(current);
           if (keyless) requireTimeSource(s);
           o.checkServices?.(s);
@@ -166,7 +169,24 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
       return certify(current);
     });
     const next = sent.promise.then(() => import('./sign.ts'));
-    [signer] = await Promise.all([certified, next]);
+    const [issued] = await Promise.all([certified, next]);
+    signer = issued;
+    // A stack set up again with new keys at the same address answers a signing config kept
+    // from a recent run as before, and its certificate is of a CA the kept trusted root does not
+    // name: the server's TUF repository is asked again (a rebuilt one is refused there, naming
+    // the root first seen), rather than sign what no verifier of that root would accept.
+    const leaf = issued.chainPem[0];
+    if (cached && refreshServices && o.caUrl === undefined && leaf !== undefined) {
+      if (!issuedByTrustedCa(leaf, trustedRoot)) {
+        await refreshServices();
+        if (!issuedByTrustedCa(leaf, freshRoot))
+          throw new SignetError(
+            'verification',
+            'CA_CHAIN',
+            `the certificate from ${services.caUrl} is not issued by a certificate authority of the trusted root of ${o.server}`,
+          );
+      }
+    }
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {
     const keyFlag = inputNames(SIGN_FLAGS, o.names).key;
@@ -250,7 +270,7 @@ async function loadSigningConfig(
   o: SignSetupOptions,
   explicit: boolean,
   fresh = false,
-): Promise<{ config: SigningConfig | undefined; cached: boolean }> {
+): Promise<{ config: SigningConfig | undefined; cached: boolean; trustedRoot?: unknown }> {
   const n = inputNames(SIGN_FLAGS, o.names);
   if (o.signingConfig !== undefined && o.server !== undefined)
     throw invalid(n.signingConfig, `give either ${n.signingConfig} or ${n.server}, not both`);
@@ -286,7 +306,11 @@ async function loadSigningConfig(
         'NO_SIGNING_CONFIG',
         `the TUF repository of ${o.server} has no signing config: give ${n.signingConfig} FILE`,
       );
-    return { config: parseSigningConfig(trust.signingConfig), cached: trust.recorded };
+    return {
+      config: parseSigningConfig(trust.signingConfig),
+      cached: trust.recorded,
+      trustedRoot: trust.trustedRoot,
+    };
   }
   // Keyed signing without a log needs no service at all: do not reach for one.
   if (o.useDefaultSigningConfig && !explicit && (o.key === undefined || o.tlogUpload !== false)) {
@@ -303,6 +327,28 @@ async function loadSigningConfig(
     return { config: parseSigningConfig(json), cached: false };
   }
   return { config: undefined, cached: false };
+}
+
+/**
+ * Whether the certificate `leafPem` is issued by (names as issuer, and is signed by) a CA
+ * certificate of the trusted root `rootJson` (a TUF target, verified); false when that does not
+ * parse as a trusted root.
+ */
+function issuedByTrustedCa(leafPem: string, rootJson: unknown): boolean {
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
+  let root;
+  try {
+    root = parseTrustedRoot(rootJson);
+  } catch {
+    return false; // no usable root: not shown to be trusted, so the server is asked again
+  }
+  const leaf = new X509Certificate(leafPem);
+  return root.certificateAuthorities.some((ca) =>
+    ca.certChain.some((der) => {
+      const c = new X509Certificate(der);
+      return leaf.checkIssued(c) && leaf.verify(c.publicKey);
+    }),
+  );
 }
 
 /**
