@@ -11,72 +11,19 @@ const quiet = { info() {}, warn() {}, error() {} };
 const repo = path.resolve(import.meta.dirname, '../..');
 
 /**
- * A signer keeps its signing config for 5 minutes after a refresh (SIGNER_CACHE_VALIDITY_MS).
- * `signet rotate rekor` freezes the log the cached config names (a new shard takes the
- * writes): signing in those minutes must take the current config, not fail on the frozen log.
+ * A signer keeps its signing config (and the trusted root beside it) for 5 minutes after a
+ * refresh (SIGNER_CACHE_VALIDITY_MS). A stack signs once (filling that cache), stops, has `key`
+ * rotated, and starts again on the same port; `run` is a signet command in the signer's
+ * environment, `sign` signs a.txt again (asynchronous: the stack answers from this process).
  */
-test('sign-blob right after signet rotate rekor (signing config still cached) signs into the new log', async () => {
+async function rotatedInBetween(key: string) {
   const s = await tempStack();
   const port = Number(new URL(s.url).port);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rot-sign-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `signet-rot-${key}-`));
   const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
   const file = path.join(dir, 'a.txt');
   fs.writeFileSync(file, 'hello');
-  // Not spawnSync: the stack answers from this process.
-  const sign = async (url: string) => {
-    const token = await stackToken(url);
-    return new Promise<{ status: number; stderr: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        [
-          'src/cli/main.ts',
-          'sign-blob',
-          '--server',
-          url,
-          '--identity-token',
-          token,
-          '--bundle',
-          `${file}.sigstore.json`,
-          file,
-        ],
-        { cwd: repo, encoding: 'utf8', env },
-        (e, _out, stderr) => resolve({ status: e ? 1 : 0, stderr }),
-      ),
-    );
-  };
-  try {
-    const first = await sign(s.url);
-    assert.equal(first.status, 0, first.stderr);
-  } finally {
-    await s.close();
-  }
-  const r = spawnSync(
-    process.execPath,
-    ['src/cli/main.ts', 'rotate', '--data', s.dataDir, 'rekor'],
-    {
-      cwd: repo,
-      encoding: 'utf8',
-    },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const s2 = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
-  try {
-    const again = await sign(s2.url);
-    assert.equal(again.status, 0, again.stderr);
-    assert.match(again.stderr, /rekor\/shards\/2/);
-  } finally {
-    await s2.close();
-  }
-});
-
-test('sign-blob right after signet rotate ca (signing config and trusted root still cached) asks the server again and signs with the new CA', async () => {
-  const s = await tempStack();
-  const port = Number(new URL(s.url).port);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rot-ca-'));
-  const env = { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf'), HOME: dir };
-  const file = path.join(dir, 'a.txt');
-  fs.writeFileSync(file, 'hello');
-  const cli = (args: string[]) =>
+  const run = (args: string[]) =>
     new Promise<{ status: number; stderr: string }>((resolve) =>
       execFile(
         process.execPath,
@@ -86,7 +33,7 @@ test('sign-blob right after signet rotate ca (signing config and trusted root st
       ),
     );
   const sign = async (url: string) =>
-    cli([
+    run([
       'sign-blob',
       '--server',
       url,
@@ -102,29 +49,49 @@ test('sign-blob right after signet rotate ca (signing config and trusted root st
   } finally {
     await s.close();
   }
-  const r = spawnSync(process.execPath, ['src/cli/main.ts', 'rotate', '--data', s.dataDir, 'ca'], {
+  const r = spawnSync(process.execPath, ['src/cli/main.ts', 'rotate', '--data', s.dataDir, key], {
     cwd: repo,
     encoding: 'utf8',
   });
   assert.equal(r.status, 0, r.stderr);
-  const s2 = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
+  const stack = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
+  return { stack, file, run, sign };
+}
+
+/**
+ * `signet rotate rekor` freezes the log the cached config names (a new shard takes the
+ * writes): signing in those minutes must take the current config, not fail on the frozen log.
+ */
+test('sign-blob right after signet rotate rekor (signing config still cached) signs into the new log', async () => {
+  const { stack, sign } = await rotatedInBetween('rekor');
   try {
-    const again = await sign(s2.url);
+    const again = await sign(stack.url);
     assert.equal(again.status, 0, again.stderr);
-    const verified = await cli([
+    assert.match(again.stderr, /rekor\/shards\/2/);
+  } finally {
+    await stack.close();
+  }
+});
+
+test('sign-blob right after signet rotate ca (signing config and trusted root still cached) asks the server again and signs with the new CA', async () => {
+  const { stack, file, run, sign } = await rotatedInBetween('ca');
+  try {
+    const again = await sign(stack.url);
+    assert.equal(again.status, 0, again.stderr);
+    const verified = await run([
       'verify-blob',
       '--server',
-      s2.url,
+      stack.url,
       '--bundle',
       `${file}.sigstore.json`,
       '--certificate-identity',
       'dev@signet.local',
       '--certificate-oidc-issuer',
-      `${s2.url}/oidc`,
+      `${stack.url}/oidc`,
       file,
     ]);
     assert.equal(verified.status, 0, verified.stderr);
   } finally {
-    await s2.close();
+    await stack.close();
   }
 });

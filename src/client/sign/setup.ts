@@ -175,17 +175,15 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     // from a recent run as before, and its certificate is of a CA the kept trusted root does not
     // name: the server's TUF repository is asked again (a rebuilt one is refused there, naming
     // the root first seen), rather than sign what no verifier of that root would accept.
-    const leaf = issued.chainPem[0];
-    if (cached && refreshServices && o.caUrl === undefined && leaf !== undefined) {
-      if (!issuedByTrustedCa(leaf, trustedRoot)) {
-        await refreshServices();
-        if (!issuedByTrustedCa(leaf, freshRoot))
-          throw new SignetError(
-            'verification',
-            'CA_CHAIN',
-            `the certificate from ${services.caUrl} is not issued by a certificate authority of the trusted root of ${o.server}`,
-          );
-      }
+    const leaf = issued.chainPem[0]!;
+    if (refreshServices && o.caUrl === undefined && !issuedByTrustedCa(leaf, trustedRoot)) {
+      await refreshServices();
+      if (!issuedByTrustedCa(leaf, freshRoot))
+        throw new SignetError(
+          'verification',
+          'CA_CHAIN',
+          `the certificate from ${services.caUrl} is not issued by a certificate authority of the trusted root of ${o.server}`,
+        );
     }
     o.onEvent?.(`signing certificate issued by ${services.caUrl}`);
   } else {

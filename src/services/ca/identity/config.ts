@@ -94,9 +94,7 @@ function fulcioKeys(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    const name = known.includes(k)
-      ? k
-      : known.find((n) => n.replaceAll('-', '') === k.toLowerCase());
+    const name = fulcioName(k, known);
     if (name === undefined)
       throw invalid(`${field}.${k}`, `is not a key here (known: ${known.join(', ')})`);
     if (Object.hasOwn(out, name))
@@ -104,6 +102,11 @@ function fulcioKeys(
     out[name] = v;
   }
   return out;
+}
+
+/** The YAML name among `known` that `k` is: itself, or Go's JSON spelling of it (BuildSignerURI). */
+function fulcioName(k: string, known: readonly string[]): string | undefined {
+  return known.includes(k) ? k : known.find((n) => n.replaceAll('-', '') === k.toLowerCase());
 }
 
 export interface CiProviderMetadata {
@@ -271,8 +274,7 @@ function parseCiMetadata(v: unknown, field: string): CiProviderMetadata {
     const names = Object.keys(EXTENSION_KEYS);
     const templates = obj(o['extension-templates'], `${field}.extension-templates`);
     for (const [k, val] of Object.entries(templates)) {
-      // the YAML name (build-signer-uri), or the JSON one (BuildSignerURI)
-      const name = names.find((n) => n === k || n.replaceAll('-', '') === k.toLowerCase());
+      const name = fulcioName(k, names);
       const n = name === undefined ? undefined : EXTENSION_KEYS[name];
       if (n === undefined)
         throw invalid(`${field}.extension-templates.${k}`, 'not a Fulcio extension name');
