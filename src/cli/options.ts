@@ -32,13 +32,27 @@ export function addBool(
 
 /**
  * `--name=VALUE` for a boolean flag of `cmd` becomes `--name` or `--no-name`; anything else is
- * left for commander. Values are read as Go's strconv.ParseBool does.
+ * left for commander. Values are read as Go's strconv.ParseBool does. A boolean flag followed
+ * by the word `true` or `false` (`--insecure-ignore-tlog false`) is refused: cobra, and so
+ * commander here, would turn the flag on and take the word as an argument (a file named
+ * "false"), the opposite of what was meant.
  */
 export function boolArgs(cmd: Command, argv: string[]): string[] {
-  const bools = new Set(
-    cmd.options.filter((o) => o.isBoolean() && o.long && !o.negate).map((o) => o.long!),
+  const options = cmd.options.filter((o) => o.isBoolean() && o.long && !o.negate);
+  const bools = new Set(options.map((o) => o.long!));
+  // Each boolean flag's spellings (`-y` too), to the long name its `=VALUE` form takes.
+  const longOf = new Map(
+    options.flatMap((o) => [o.long, o.short].flatMap((n) => (n ? [[n, o.long!] as const] : []))),
   );
-  return argv.map((a) => {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    const next = argv[i + 1];
+    const long = longOf.get(a);
+    if (long && next !== undefined && (end === -1 || i < end) && /^(true|false)$/i.test(next))
+      throw invalid(
+        a,
+        `is followed by "${next}": a boolean flag takes its value after "=" (${long}=${next.toLowerCase()}); alone it means true, and "${next}" would be read as an argument (a file of that name is ./${next})`,
+      );
     const m = /^(--[A-Za-z0-9-]+)=(.*)$/s.exec(a);
     if (!m || !bools.has(m[1]!)) return a;
     return parseBool(m[2]!, m[1]!) ? m[1]! : `--no-${m[1]!.slice(2)}`;

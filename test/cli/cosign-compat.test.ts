@@ -243,6 +243,44 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
     1,
     /--insecure-ignore-tlog: "maybe" is not true or false/,
   );
+  // `--flag false` turns the flag on in cobra and reads "false" as an argument: refused
+  for (const [flag, word, long] of [
+    ['--insecure-ignore-tlog', 'false', '--insecure-ignore-tlog'],
+    ['--use-signed-timestamps', 'TRUE', '--use-signed-timestamps'],
+  ])
+    fails(
+      run([
+        'verify-blob',
+        '--bundle',
+        happy,
+        ...id,
+        '--trusted-root',
+        root,
+        flag!,
+        word!,
+        artifact,
+      ]),
+      1,
+      new RegExp(
+        `^error: ${flag}: is followed by "${word}": a boolean flag takes its value after "=" \\(${long}=${word!.toLowerCase()}\\)`,
+      ),
+    );
+  // after `--` the words are arguments, as everywhere
+  fails(
+    run([
+      'verify-blob',
+      '--bundle',
+      happy,
+      ...id,
+      '--trusted-root',
+      root,
+      '--',
+      '--offline',
+      'false',
+    ]),
+    1,
+    /^error: --bundle: is about one artifact; with 2 artifacts/,
+  );
   fails(
     run([
       'verify-blob',
