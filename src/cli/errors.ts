@@ -93,3 +93,12 @@ export function exitOnClosedStdout(e: NodeJS.ErrnoException): void {
   if (e.code !== 'EPIPE') throw e;
   process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 }
+
+/**
+ * A closed stderr (`signet sign-blob ... 2>&1 | head -1`) must not end a command half-way: a
+ * signature in the public log and its bundle never written. Nothing can be said there any more,
+ * so the command goes on and its exit code still tells how it ended. Installed by the entries.
+ */
+export function ignoreClosedStderr(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+}

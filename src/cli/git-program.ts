@@ -27,7 +27,7 @@ import { moduleUrl } from '../core/module-url.ts';
  * Failures end as one line on stderr and a non-zero exit, never a hang: every request has a
  * deadline (signet.timeout seconds, default 30).
  */
-import { errorLine } from './errors.ts';
+import { errorLine, ignoreClosedStderr } from './errors.ts';
 import { isEntry } from './entry.ts';
 import { gitsignTrustFiles, parseGitConfigList, settingLookup } from './gitsign-trust.ts';
 const fs = process.getBuiltinModule('node:fs');
@@ -617,6 +617,7 @@ function describeTimes(times: Array<{ source: string; time: Date }>): string {
 }
 
 if (isEntry(import.meta)) {
+  process.stderr.on('error', ignoreClosedStderr);
   process.exitCode = await gitProgram(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,7 +1,7 @@
 // commander through cli/commander.ts (required, not imported: its comment says why).
 import { Command, CommanderError } from './commander.ts';
 import { commandsFor } from './commands/index.ts';
-import { exitCodeFor, exitOnClosedStdout, reportError } from './errors.ts';
+import { exitCodeFor, exitOnClosedStdout, ignoreClosedStderr, reportError } from './errors.ts';
 import { describeSystemError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
 import { parseDuration } from './flags.ts';
@@ -164,5 +164,6 @@ function commandPath(cmd: Command): string {
 
 if (isEntry(import.meta)) {
   process.stdout.on('error', exitOnClosedStdout);
+  process.stderr.on('error', ignoreClosedStderr);
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { tempStack } from '../helpers/stack.ts';
 import { oneError, signet, stackToken, verifyWithSigstoreJs } from '../interop/sign-helpers.ts';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { setupSigning, signFiles } from '../../src/client/sign/setup.ts';
 
 const stack = await tempStack();
@@ -157,6 +158,18 @@ test('sign-blob with several files refuses bad input before anything is signed o
     [['a.txt', './a.txt'], [], /^error: file: \.\/a\.txt is given twice$/],
     [['a.txt', 'missing.txt'], [], /^error: file: missing\.txt does not exist; check the path$/],
     [['a.txt', 'sub'], [], /^error: file: cannot read sub: not a regular file$/],
+    // a second `sign-blob dir/*` names the bundles of the first: signing one would sign a
+    // bundle and then overwrite it with the bundle of its own file
+    [
+      ['a.txt', 'c.txt', 'a.txt.sigstore.json'],
+      [],
+      /^error: file: a\.txt\.sigstore\.json is the bundle of a\.txt, which is given too: give the artifacts only/,
+    ],
+    [
+      ['./sub/b.txt.sigstore.json', 'sub/b.txt'],
+      [],
+      /^error: file: \.\/sub\/b\.txt\.sigstore\.json is the bundle of sub\/b\.txt, which is given too/,
+    ],
     [
       ['a.txt', 'c.txt'],
       ['--bundle', 'x.json'],
@@ -182,8 +195,7 @@ test('sign-blob with several files refuses bad input before anything is signed o
   assert.equal(fs.existsSync(beside('a.txt')), false, 'no bundle was written');
 });
 
-test('sign-blob with several files whose bundles fail their check: each file named, none written, exit 1', async () => {
-  // The trusted root of another stack: every new bundle fails its check against it.
+test('sign-blob --trusted-root of another deployment: refused once the certificate is issued, before anything is signed or logged', async () => {
   const other = await tempStack();
   const rootFile = path.join(dir, 'other-root.json');
   try {
@@ -192,13 +204,36 @@ test('sign-blob with several files whose bundles fail their check: each file nam
     await other.close();
   }
   for (const f of ['a.txt', 'c.txt']) fs.rmSync(beside(f), { force: true });
+  const before = await logSize();
+  for (const files of [['a.txt', 'c.txt'], ['a.txt']]) {
+    const r = await signAll(files, ['--trusted-root', rootFile]);
+    assert.equal(r.status, 1, r.stderr); // as a new bundle that fails its check
+    assert.match(
+      oneError(r.stderr),
+      /^error: the signing certificate is not issued by a certificate authority of .*other-root\.json, so nothing was signed or logged/,
+    );
+  }
+  assert.equal(await logSize(), before, 'nothing was logged');
+  for (const f of ['a.txt', 'c.txt']) assert.equal(fs.existsSync(beside(f)), false);
+});
+
+test('sign-blob with several files whose bundles fail their check: each file named, none written, exit 1', async () => {
+  // The stack's own trusted root without its transparency logs: the certificate is of its CA,
+  // and every new bundle then fails its check (its log entry is of a log the root lacks).
+  const root = (await (await fetch(`${stack.url}/trusted_root.json`)).json()) as Record<
+    string,
+    unknown
+  >;
+  const rootFile = path.join(dir, 'no-logs-root.json');
+  fs.writeFileSync(rootFile, JSON.stringify({ ...root, tlogs: [] }));
+  for (const f of ['a.txt', 'c.txt']) fs.rmSync(beside(f), { force: true });
   const r = await signAll(['a.txt', 'c.txt'], ['--trusted-root', rootFile]);
   assert.equal(r.status, 1, r.stderr);
   for (const f of ['a.txt', 'c.txt'])
     assert.match(
       r.stderr,
       new RegExp(
-        `^error: ${f.replace('.', '\\.')}: the new bundle does not verify against .*other-root\\.json, so it was not written`,
+        `^error: ${f.replace('.', '\\.')}: the new bundle does not verify against .*no-logs-root\\.json, so it was not written`,
         'm',
       ),
     );
@@ -213,6 +248,10 @@ test('verify-blob with several artifacts refuses flags about one artifact', asyn
       /^error: --bundle: is about one artifact; with 2 artifacts each bundle is read from beside its file/,
     ],
     [['--signature', 'sig'], /^error: --signature: is about one artifact/],
+    // cosign's detached inputs would go unread: each bundle carries its own
+    [['--certificate', 'c.pem'], /^error: --certificate: is about one artifact/],
+    [['--certificate-chain', 'chain.pem'], /^error: --certificate-chain: is about one artifact/],
+    [['--rfc3161-timestamp', 't.tsr'], /^error: --rfc3161-timestamp: is about one artifact/],
   ];
   for (const [extra, re] of cases) {
     const r = await verifyAll(['a.txt', 'c.txt'], extra);
@@ -222,6 +261,13 @@ test('verify-blob with several artifacts refuses flags about one artifact', asyn
   const r = await verifyAll(['a.txt', './a.txt']);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr.trim(), /^error: artifact: \.\/a\.txt is given twice$/);
+  // `verify-blob dir/*` takes the bundles in as artifacts: named, before anything is verified
+  const b = await verifyAll(['a.txt', 'a.txt.sigstore.json', 'c.txt']);
+  assert.equal(b.status, 1, b.stderr);
+  assert.match(
+    b.stderr.trim(),
+    /^error: artifact: a\.txt\.sigstore\.json is the bundle of a\.txt, which is given too: give the artifacts only \(a pattern such as dir\/\* takes their bundles in as well\)$/,
+  );
 });
 
 test('signFiles: one file that fails does not stop the others; a certificate too close to expiry signs nothing', async () => {
@@ -360,12 +406,67 @@ test('verify-blob --policy with several artifacts: each decided with the bundle 
   for (const [extra, re] of [
     [['--artifact-name', 'x'], /^error: --artifact-name: is about one artifact/],
     [['--certificate-identity', 'x'], /^error: --policy: give either --policy or --key/],
+    // the policies say what a signature needs, and decide about bundles: never left unread
+    [['--witness-key', 'w.pub'], /^error: --witness-key: does not go with --policy/],
+    [
+      ['--certificate-github-workflow-repository', 'o/r'],
+      /^error: --certificate-github-workflow-repository: does not go with --policy/,
+    ],
+    [['--certificate', 'c.pem'], /^error: --certificate: is not read with --policy/],
+    [['--rfc3161-timestamp', 't.tsr'], /^error: --rfc3161-timestamp: is not read with --policy/],
   ] as const) {
     const r = await signet(
       ['verify-blob', '--policy', 'dev.yaml', ...trust, ...extra, 'a.txt', 'c.txt'],
       { cwd: dir },
     );
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr.trim(), re);
+    assert.match(oneError(r.stderr), re);
   }
+  // one artifact with its bundle named: the detached certificate is refused there too
+  const one = await signet(
+    [
+      'verify-blob',
+      '--policy',
+      'dev.yaml',
+      ...trust,
+      '--certificate',
+      'c.pem',
+      '--bundle',
+      'a.txt.sigstore.json',
+      'a.txt',
+    ],
+    { cwd: dir },
+  );
+  assert.equal(one.status, 1, one.stderr);
+  assert.match(oneError(one.stderr), /^error: --certificate: is not read with --policy/);
+});
+
+test('a closed stderr (sign-blob ... 2>&1 | head -1) does not stop signing half-way: the bundle is written, exit 0', async () => {
+  fs.rmSync(beside('a.txt'), { force: true });
+  const before = await logSize();
+  const token = await stackToken(stack.url);
+  const child = spawn(
+    path.resolve('bin/signet'),
+    [
+      'sign-blob',
+      '--server',
+      stack.url,
+      '--identity-token',
+      token,
+      '--bundle',
+      'closed.json',
+      'a.txt',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr.destroy(); // the reader is gone before the first line
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.equal(await logSize(), before + 1);
+  const bundle = fs.readFileSync(path.join(dir, 'closed.json'), 'utf8');
+  await verifyWithSigstoreJs(stack.url, bundle, {
+    artifact: fs.readFileSync(path.join(dir, 'a.txt')),
+    identity: 'dev@signet.local',
+    issuer: ISSUER,
+  });
 });

@@ -213,6 +213,14 @@ test('bad inputs give one clear line and exit 1 (10 when the bundle does not exi
     /--bundle: .*missing\.json does not exist; check the path/,
     10,
   );
+  // one file without --bundle: its bundle is looked for beside it, and the error says so
+  const lone = path.join(tmp, 'lone.txt');
+  fs.writeFileSync(lone, 'signed, bundle printed\n');
+  failsClearly(
+    ['verify-blob', lone, ...idFlags],
+    /^error: bundle: .*lone\.txt\.sigstore\.json does not exist: without --bundle the bundle is read from beside the file \(where sign-blob writes it for several files\); give --bundle FILE$/,
+    10,
+  );
   failsClearly(
     [
       'verify-blob',

@@ -144,8 +144,9 @@ export function registerAttestBlob(program: Command): void {
       ...(await signingOptions(flags)),
       passphraseFromStdin: stdinFree(file, flags.predicate, flags.statement),
     });
+    await check.certificate(ctx.signer);
     const bundle = await sign.signEnvelope(statement, intoto.INTOTO_PAYLOAD_TYPE, ctx);
-    await check(bundle, artifact, ctx.signer);
+    await check.bundle(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), flags.bundle);
     await writeDetachedOutputs(bundle, flags);
     if (flags.outputAttestation !== undefined && bundle.content.$case === 'dsseEnvelope') {

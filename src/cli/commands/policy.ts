@@ -279,12 +279,8 @@ export async function verifyImageByPolicy(
   flags: import('./verify.ts').ImageVerifyFlags & { policy: string[] },
   attestations: boolean,
 ): Promise<void> {
-  const who = [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.key];
-  if (who.some((x) => x !== undefined))
-    throw invalid(
-      '--policy',
-      'give either --policy or --key / certificate identity flags: the policy says who may sign',
-    );
+  const { refuseFlagsPoliciesReplace } = await import('../../client/policy/setup.ts');
+  refuseFlagsPoliciesReplace(flags);
   if (attestations && flags.type !== undefined)
     throw invalid('--type', 'give either --type or --policy: the policy names the predicate types');
   if (flags.localImage !== undefined)
@@ -359,37 +355,8 @@ export async function verifyGitByPolicy(
   revision: string | undefined,
   tag?: string,
 ): Promise<void> {
-  if (
-    [flags.certificateIdentity, flags.certificateIdentityRegexp, flags.key].some(
-      (x) => x !== undefined,
-    )
-  )
-    throw invalid(
-      '--policy',
-      'give either --policy or --key / certificate identity flags: the policy says who may sign',
-    );
-  const ignored = (
-    [
-      ['--certificate-oidc-issuer', flags.certificateOidcIssuer],
-      ['--certificate-oidc-issuer-regexp', flags.certificateOidcIssuerRegexp],
-      ['--certificate-github-workflow-trigger', flags.certificateGithubWorkflowTrigger],
-      ['--certificate-github-workflow-sha', flags.certificateGithubWorkflowSha],
-      ['--certificate-github-workflow-name', flags.certificateGithubWorkflowName],
-      ['--certificate-github-workflow-repository', flags.certificateGithubWorkflowRepository],
-      ['--certificate-github-workflow-ref', flags.certificateGithubWorkflowRef],
-      ['--certificate-extension', flags.certificateExtension],
-      ['--witness-key', flags.witnessKey],
-      ['--witness-threshold', flags.witnessThreshold],
-      ['--insecure-ignore-sct', flags.insecureIgnoreSct],
-      ['--insecure-ignore-tlog', flags.insecureIgnoreTlog],
-    ] as const
-  ).find(([, v]) => v !== undefined);
-  if (ignored)
-    throw invalid(
-      ignored[0],
-      'does not go with --policy: the policies say who may sign and what a signature needs',
-    );
   const p = await import('../../client/policy/index.ts');
+  p.refuseFlagsPoliciesReplace(flags);
   const trust = await p.defaultTrust(trustFlags(flags));
   const policies = await p.policiesWithTrust(flags.policy, trust);
   const g: GitFlags & Omit<VerifyFlags, 'bundle'> = { ...flags };

@@ -361,28 +361,38 @@ export async function writeDetachedOutputs(bundle: Bundle, f: SigningFlags): Pro
   }
 }
 
+/** What --trusted-root checks when signing: the certificate first, then the new bundle. */
+export interface NewBundleCheck {
+  /** Once the signer has its certificate, before anything is signed or logged. */
+  certificate(signer: Signer): Promise<void>;
+  /** The new bundle, before it is written. */
+  bundle(bundle: Bundle, artifact: Artifact, signer: Signer): Promise<void>;
+}
+
 /**
- * With --trusted-root: the new bundle must verify against it before it is written. The file
- * is read before signing, so a typo fails before anything is logged.
+ * With --trusted-root: the CA's certificate must be of a CA it names before anything is logged,
+ * and the new bundle must verify against it before it is written. The file is read before
+ * signing, so a typo fails before a certificate is asked for.
  */
-export async function bundleChecker(
-  trustedRoot: string | undefined,
-): Promise<(bundle: Bundle, artifact: Artifact, signer: Signer) => Promise<void>> {
-  if (trustedRoot === undefined) return async () => {};
+export async function bundleChecker(trustedRoot: string | undefined): Promise<NewBundleCheck> {
+  if (trustedRoot === undefined) return { certificate: async () => {}, bundle: async () => {} };
   const { readText } = await import('../../client/sign/setup.ts');
-  const { checkNewBundle } = await import('../../client/sign/check.ts');
+  const { checkNewBundle, checkNewCertificate } = await import('../../client/sign/check.ts');
   const text = readText(trustedRoot, '--trusted-root');
-  return async (bundle, artifact, signer) => {
-    try {
-      await checkNewBundle(bundle, artifact, text, trustedRoot, signer);
-    } catch (e) {
-      throw new SignetError(
-        'verification',
-        'NEW_BUNDLE_UNVERIFIED',
-        `the new bundle does not verify against ${trustedRoot}, so it was not written: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
+  return {
+    certificate: async (signer) => checkNewCertificate(signer, text, trustedRoot),
+    bundle: async (bundle, artifact, signer) => {
+      try {
+        await checkNewBundle(bundle, artifact, text, trustedRoot, signer);
+      } catch (e) {
+        throw new SignetError(
+          'verification',
+          'NEW_BUNDLE_UNVERIFIED',
+          `the new bundle does not verify against ${trustedRoot}, so it was not written: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    },
   };
 }
 
@@ -507,9 +517,10 @@ async function signFilesToBundles(
     ...(await options()),
     passphraseFromStdin: stdinFree(...files),
   });
+  await check.certificate(ctx.signer);
   const { serializeBundle } = await import('../../bundle/bundle.ts');
   const results = await signFiles(files, ctx, async (file, bundle, artifact) => {
-    await check(bundle, artifact, ctx.signer);
+    await check.bundle(bundle, artifact, ctx.signer);
     await writeBundleOutput(serializeBundle(bundle), bundleBeside(file), 'bundle');
   });
   const { reportErrorOf, finishEach } = await import('../errors.ts');
@@ -540,8 +551,9 @@ export async function signFileToBundle(
   const check = await bundleChecker(out.trustedRoot);
   const { stdinFree } = await import('../../client/many-files.ts');
   const ctx = await setupSigning({ ...(await options()), passphraseFromStdin: stdinFree(file) });
+  await check.certificate(ctx.signer);
   const { bundle, artifact } = await signFile(file, ctx);
-  await check(bundle, artifact, ctx.signer);
+  await check.bundle(bundle, artifact, ctx.signer);
   const { serializeBundle } = await import('../../bundle/bundle.ts');
   await writeBundleOutput(serializeBundle(bundle), out.bundle);
   return bundle;

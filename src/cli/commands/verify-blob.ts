@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
 import type { VerificationResult } from '../../client/verify/verifier.ts';
 import { bundleBeside, STDIN } from '../../client/many-files.ts';
 import { displayName, isReference } from '../../client/file-or-url.ts';
@@ -83,8 +83,18 @@ export function registerVerifyBlob(program: Command): void {
       if (artifact === STDIN && flags.bundle === undefined && flags.signature === undefined)
         throw invalid('--bundle', 'is required when the artifact is read from standard input (-)');
       // No bundle named: the one beside the file, where sign-blob puts it for several files.
-      if (artifact !== undefined && flags.bundle === undefined && flags.signature === undefined)
-        Object.assign(flags, { bundle: bundleBeside(artifact), bundleLabel: 'bundle' });
+      if (artifact !== undefined && flags.bundle === undefined && flags.signature === undefined) {
+        const beside = bundleBeside(artifact);
+        // One `sign-blob FILE` prints its bundle instead: say where the bundle was looked for.
+        if (!process.getBuiltinModule('node:fs').existsSync(beside))
+          throw new SignetError(
+            'not-found',
+            'NO_SIGNATURE',
+            `${beside} does not exist: without --bundle the bundle is read from beside the file (where sign-blob writes it for several files); give --bundle FILE`,
+            { field: 'bundle' },
+          );
+        Object.assign(flags, { bundle: beside, bundleLabel: 'bundle' });
+      }
       if (flags.policy) {
         await verifyByPolicy(artifact, { ...flags, policy: flags.policy });
         return;

@@ -8,7 +8,7 @@ import type { Bundle } from '../../bundle/bundle.ts';
 import type { Artifact } from '../verify/verifier.ts';
 import { readArtifact, readBundle, type VerifyFlags } from '../verify/setup.ts';
 import { bundleBeside, refuseOneFileFlags, refuseRepeats } from '../many-files.ts';
-import { invalid, verificationFailed } from '../../core/errors.ts';
+import { verificationFailed } from '../../core/errors.ts';
 import { evaluate, type Decision, type EvaluateOptions, type Target } from './engine.ts';
 import { bundleEvidence } from './evidence.ts';
 import type { Policy } from './types.ts';
@@ -136,19 +136,8 @@ export async function verifyBlobFilesWithPolicy(
 async function policiesInsteadOfIdentity(
   flags: VerifyFlags & { policy: string[] },
 ): Promise<Policy[]> {
-  const identityFlags = [
-    flags.certificateIdentity,
-    flags.certificateIdentityRegexp,
-    flags.certificateOidcIssuer,
-    flags.certificateOidcIssuerRegexp,
-    flags.key,
-  ];
-  if (identityFlags.some((f) => f !== undefined))
-    throw invalid(
-      '--policy',
-      'give either --policy or --key / certificate identity flags: the policy says who may sign',
-    );
-  const { loadPolicySet } = await import('./setup.ts');
+  const { loadPolicySet, refuseFlagsPoliciesReplace } = await import('./setup.ts');
+  refuseFlagsPoliciesReplace(flags);
   return loadPolicySet(flags.policy, flags);
 }
 

@@ -1,8 +1,44 @@
 import type { Bundle } from '../../bundle/bundle.ts';
-import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
+import { parseTrustedRootJSON, type TrustedRoot } from '../../bundle/trusted-root.ts';
+import { SignetError } from '../../core/errors.ts';
 import type { Signer } from './signer.ts';
 import type { Artifact } from '../verify/verifier.ts';
-const { createPublicKey } = process.getBuiltinModule('node:crypto');
+const { createPublicKey, X509Certificate } = process.getBuiltinModule('node:crypto');
+
+/**
+ * Whether the certificate `leaf` (PEM or DER) is issued by (names as issuer, and is signed by)
+ * a CA certificate of `root`.
+ */
+export function issuedByTrustedCa(leaf: string | Uint8Array, root: TrustedRoot): boolean {
+  const cert = new X509Certificate(leaf);
+  return root.certificateAuthorities.some((ca) =>
+    ca.certChain.some((der) => {
+      const c = new X509Certificate(der);
+      return cert.checkIssued(c) && cert.verify(c.publicKey);
+    }),
+  );
+}
+
+/**
+ * `--trusted-root FILE` when signing, before anything is signed or logged: the certificate the
+ * CA just issued must be of a CA that root names. Otherwise the new bundle could never pass
+ * checkNewBundle, and the signature would be in the public log with no bundle written (a root
+ * of another deployment given by mistake). A key without a certificate has nothing to check yet.
+ */
+export function checkNewCertificate(
+  signer: Signer,
+  trustedRootText: string,
+  trustedRootName: string,
+): void {
+  if (signer.material.$case !== 'certificate') return;
+  const root = parseTrustedRootJSON(trustedRootText, trustedRootName);
+  if (!issuedByTrustedCa(signer.material.certificateDer, root))
+    throw new SignetError(
+      'verification',
+      'NEW_BUNDLE_UNVERIFIED',
+      `the signing certificate is not issued by a certificate authority of ${trustedRootName}, so nothing was signed or logged (is it the trusted root of this deployment?)`,
+    );
+}
 
 /**
  * `--trusted-root FILE` when signing (cosign sign-blob, the conformance protocol): verify the

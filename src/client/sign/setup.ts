@@ -14,6 +14,7 @@ import {
   type SigningServices,
 } from './services.ts';
 import { keylessSigner, keySigner, type Signer } from './signer.ts';
+import { issuedByTrustedCa } from './check.ts';
 import { STDIN } from '../many-files.ts';
 import { readWholeOrHashed } from '../read-or-hash.ts';
 // sign.ts (logs, TSA, bundle) is loaded while the CA answers: see setupSigning.
@@ -176,9 +177,9 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     // name: the server's TUF repository is asked again (a rebuilt one is refused there, naming
     // the root first seen), rather than sign what no verifier of that root would accept.
     const leaf = issued.chainPem[0]!;
-    if (refreshServices && o.caUrl === undefined && !issuedByTrustedCa(leaf, trustedRoot)) {
+    if (refreshServices && o.caUrl === undefined && !issuedByKeptRoot(leaf, trustedRoot)) {
       await refreshServices();
-      if (!issuedByTrustedCa(leaf, freshRoot))
+      if (!issuedByKeptRoot(leaf, freshRoot))
         throw new SignetError(
           'verification',
           'CA_CHAIN',
@@ -328,25 +329,17 @@ async function loadSigningConfig(
 }
 
 /**
- * Whether the certificate `leafPem` is issued by (names as issuer, and is signed by) a CA
- * certificate of the trusted root `rootJson` (a TUF target, verified); false when that does not
- * parse as a trusted root.
+ * Whether the certificate `leafPem` is issued by a CA of the trusted root `rootJson` (a TUF
+ * target, verified); false when that does not parse as a trusted root.
  */
-function issuedByTrustedCa(leafPem: string, rootJson: unknown): boolean {
-  const { X509Certificate } = process.getBuiltinModule('node:crypto');
+function issuedByKeptRoot(leafPem: string, rootJson: unknown): boolean {
   let root;
   try {
     root = parseTrustedRoot(rootJson);
   } catch {
     return false; // no usable root: not shown to be trusted, so the server is asked again
   }
-  const leaf = new X509Certificate(leafPem);
-  return root.certificateAuthorities.some((ca) =>
-    ca.certChain.some((der) => {
-      const c = new X509Certificate(der);
-      return leaf.checkIssued(c) && leaf.verify(c.publicKey);
-    }),
-  );
+  return issuedByTrustedCa(leafPem, root);
 }
 
 /**

@@ -403,6 +403,9 @@ export async function verifyFilesFromFlags(
       ['--bundle', flags.bundle],
       ['--digest', flags.digest],
       ['--signature', flags.signature],
+      ['--certificate', flags.certificate],
+      ['--certificate-chain', flags.certificateChain],
+      ['--rfc3161-timestamp', flags.rfc3161Timestamp],
     ],
     `is about one artifact; with ${artifacts.length} artifacts each bundle is read from beside its file (FILE.sigstore.json)`,
   );
