@@ -375,6 +375,104 @@ test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () =
   assert.equal(empty.stderr, 'error: --range: HEAD..HEAD holds no commits to verify\n');
 });
 
+test("a tag ref moved to another release's signed tag is refused, by verify-tag and by a policy", async () => {
+  await must(
+    world.git(repo, ['tag', '-s', 'v0.9', '-m', 'release 0.9 (old)'], { SIGSTORE_ID_TOKEN: token }),
+  );
+  // Anyone who can push a ref can point v2.0 at the signed v0.9 tag object: no signing needed.
+  const old = (await must(world.git(repo, ['rev-parse', 'v0.9']))).stdout.trim();
+  await must(world.git(repo, ['update-ref', 'refs/tags/v2.0', old]));
+  for (const rev of ['v2.0', 'refs/tags/v2.0']) {
+    const s = await world.signet(repo, ['verify-tag', rev, ...id()]);
+    assert.equal(s.status, 12, s.stderr);
+    assert.equal(
+      s.stderr,
+      'error: refs/tags/v2.0 points at the tag signed as "v0.9": the signature is for v0.9, not v2.0\n',
+    );
+  }
+  const policy = path.join(repo, '..', 'tags-policy.yaml');
+  fs.writeFileSync(
+    policy,
+    [
+      'apiVersion: policy.sigstore.dev/v1beta1',
+      'kind: ClusterImagePolicy',
+      'metadata: {name: releases}',
+      'spec:',
+      '  commits: [{repository: "**", ref: "refs/tags/v*"}]',
+      '  authorities:',
+      `    - keyless: {identities: [{subject: dev@signet.local, issuer: "${stack.url}/oidc"}]}`,
+      '',
+    ].join('\n'),
+  );
+  const p = await world.signet(repo, [
+    'verify-tag',
+    'v2.0',
+    '--policy',
+    policy,
+    '--server',
+    stack.url,
+    '--repository',
+    'github.com/org/repo',
+  ]);
+  assert.equal(p.status, 12, p.stderr);
+  assert.match(p.stderr, /^error: refs\/tags\/v2\.0 points at the tag signed as "v0\.9"/m);
+  // the tag under its own name, and by its object ID (named by what was signed), still verify
+  for (const rev of ['v0.9', old]) {
+    const ok = await world.signet(repo, ['verify-tag', rev, ...id()]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const okp = await world.signet(repo, [
+      'verify-tag',
+      rev,
+      '--policy',
+      policy,
+      '--server',
+      stack.url,
+      '--repository',
+      'github.com/org/repo',
+    ]);
+    assert.equal(okp.status, 0, okp.stderr);
+  }
+  await must(world.git(repo, ['tag', '-d', 'v2.0', 'v0.9']));
+});
+
+test('a replace ref that puts a signed commit in place of an unsigned one: the unsigned commit is verified as it is', async () => {
+  const signed = (await must(world.git(repo, ['rev-parse', 'HEAD']))).stdout.trim();
+  const evil = (
+    await must(
+      world.git(repo, [
+        '-c',
+        'commit.gpgsign=false',
+        'commit-tree',
+        '-p',
+        signed,
+        '-m',
+        'evil, unsigned',
+        `${signed}^{tree}`,
+      ]),
+    )
+  ).stdout.trim();
+  // refs/replace/<evil> -> <signed>: git now hands out the signed commit's bytes for evil's ID
+  await must(world.git(repo, ['replace', evil, signed]));
+  try {
+    const one = await world.signet(repo, ['verify-commit', evil, ...id()]);
+    assert.equal(one.status, 10, one.stderr);
+    assert.match(
+      one.stderr,
+      new RegExp(`^error: .*${evil}.* is not signed|^error: commit ${evil}`, 'm'),
+    );
+    const range = await world.signet(repo, [
+      'verify-commit',
+      '--range',
+      `${signed}..${evil}`,
+      ...id(),
+    ]);
+    assert.notEqual(range.status, 0, range.stderr);
+    assert.match(range.stdout + range.stderr, new RegExp(`${evil} FAILED`));
+  } finally {
+    await must(world.git(repo, ['replace', '-d', evil]));
+  }
+});
+
 test('another identity, an untrusted CA, an unsigned commit: clear failures', async () => {
   let s = await world.signet(repo, [
     'verify-commit',

@@ -14,7 +14,7 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
 import { trimSlash, type HttpOptions } from '../../services/http/outbound.ts';
 import { searchEntriesV1 } from '../http/rekor-v1.ts';
-import { commitsOf, readObjects, resolveObject } from './repo.ts';
+import { commitsOf, readObjects, resolveObject, signedTagName } from './repo.ts';
 import {
   type GitVerification,
   type GitVerifyOptions,
@@ -83,7 +83,10 @@ async function verifyNamed(
   trust: GitTrust,
 ): Promise<ObjectVerification> {
   const id = await resolveObject(repoDir, rev, type);
-  for await (const o of readObjects(repoDir, [id])) return verifyRawObject(type, id, o.raw, trust);
+  for await (const o of readObjects(repoDir, [id])) {
+    if (type === 'tag') await signedTagName(repoDir, rev, o.raw);
+    return verifyRawObject(type, id, o.raw, trust);
+  }
   throw new SignetError('not-found', 'NO_SUCH_OBJECT', `${type} ${rev} could not be read`);
 }
 

@@ -4,8 +4,23 @@
  * `git cat-file --batch` per range so a thousand commits cost one process, not a thousand.
  */
 import { SignetError } from '../../core/errors.ts';
-import type { SignedObjectType } from '../../core/git/object.ts';
+import {
+  objectFormatOfId,
+  objectId,
+  tagNameOf,
+  type SignedObjectType,
+} from '../../core/git/object.ts';
 const { execFile, spawn } = process.getBuiltinModule('node:child_process');
+
+/**
+ * git's environment for every run here, with replace refs off (`GIT_NO_REPLACE_OBJECTS`):
+ * `refs/replace/X` makes git hand out another object's bytes under X's ID, in `cat-file` and in
+ * `rev-list` alike, so a pushed replace ref (a mirror clone copies them) would have an unsigned
+ * commit verified with the bytes of a signed one. What is verified is the object itself.
+ */
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_NO_REPLACE_OBJECTS: '1' };
+}
 
 const MAX_OBJECT = 64 * 1024 * 1024;
 
@@ -26,7 +41,7 @@ export function git(repoDir: string, args: string[], input?: Uint8Array | string
     const child = execFile(
       'git',
       args,
-      { cwd: repoDir, encoding: 'buffer', maxBuffer: MAX_OBJECT },
+      { cwd: repoDir, encoding: 'buffer', maxBuffer: MAX_OBJECT, env: gitEnv() },
       (err, stdout, stderr) => {
         if (err) reject(gitError(args, err, stderr.toString()));
         else resolve(stdout);
@@ -118,6 +133,7 @@ export async function* readObjects(
   const child = spawn('git', ['cat-file', '--batch'], {
     cwd: repoDir,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: gitEnv(),
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -148,7 +164,16 @@ export async function* readObjects(
         if (!(await more())) throw gitError(['cat-file'], new Error('output ended early'), stderr);
       const raw = new Uint8Array(buf.subarray(nl + 1, nl + 1 + size));
       buf = buf.subarray(nl + 1 + size + 1);
-      yield { id, type: m[2]!, raw };
+      // The bytes must be the object the ID names, however git came by them (a replace ref
+      // from another git's settings, grafts, a corrupt or doctored object store).
+      const type = m[2]!;
+      if (objectId(type, raw, objectFormatOfId(id)) !== id)
+        throw new SignetError(
+          'verification',
+          'OBJECT_ID_MISMATCH',
+          `git gave a ${type} for ${id} whose contents hash to another ID (a replace ref, or a damaged repository): refused`,
+        );
+      yield { id, type, raw };
     }
   } finally {
     child.kill();
@@ -170,4 +195,33 @@ export async function committerOf(repoDir: string): Promise<{ name: string; emai
       { field: 'user.email' },
     );
   return { name: m[1]!, email: m[2]! };
+}
+
+/**
+ * The name the annotated tag `rev` is verified under: the name its signed object gives itself.
+ * When `rev` is a ref under refs/tags/, it must be that name: a tag ref pointed at another
+ * release's signed tag object (v1.0 at the signed v0.9) is refused, not reported as v1.0.
+ */
+export async function signedTagName(
+  repoDir: string,
+  rev: string,
+  raw: Uint8Array,
+): Promise<string> {
+  // resolveObject has refused a `rev` that git would read as an option.
+  const signed = tagNameOf(raw);
+  if (signed === undefined)
+    throw new SignetError('verification', 'TAG_NAME_MISMATCH', `tag ${rev} has no tag name header`);
+  const full = (
+    await git(repoDir, ['rev-parse', '--symbolic-full-name', rev]).catch(() => Buffer.alloc(0))
+  )
+    .toString()
+    .trim();
+  const refName = full.startsWith('refs/tags/') ? full.slice('refs/tags/'.length) : undefined;
+  if (refName !== undefined && refName !== signed)
+    throw new SignetError(
+      'verification',
+      'TAG_NAME_MISMATCH',
+      `refs/tags/${refName} points at the tag signed as "${signed}": the signature is for ${signed}, not ${refName}`,
+    );
+  return signed;
 }

@@ -13,7 +13,7 @@ import {
   type SignedObjectType,
 } from '../../core/git/object.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
-import { commitsOf, git, readObjects, resolveObject } from '../git/repo.ts';
+import { commitsOf, git, readObjects, resolveObject, signedTagName } from '../git/repo.ts';
 import {
   searchOnlineEntry,
   verifyGitSignatureWithEntry,
@@ -167,7 +167,12 @@ export async function decideCommits(
   let tip: string;
   if (o.tag !== undefined) {
     ids = [await resolveObject(o.repoDir, o.tag, 'tag')];
-    tip = o.tag.startsWith('refs/') ? o.tag : `refs/tags/${o.tag}`;
+    // The ref a policy matches is the name the tag was signed under (and the one it is
+    // reached by, which must agree): a tag ref moved to another release's tag is refused.
+    let signed: string | undefined;
+    for await (const obj of readObjects(o.repoDir, ids))
+      signed = await signedTagName(o.repoDir, o.tag, obj.raw);
+    tip = `refs/tags/${signed!}`;
   } else if (o.range !== undefined) {
     ids = await commitsOf(o.repoDir, o.range);
     if (ids.length === 0) throw invalid('--commits', `${o.range} holds no commits`);

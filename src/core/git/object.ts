@@ -124,6 +124,19 @@ export function splitTag(raw: Uint8Array): SplitObject {
   };
 }
 
+/**
+ * The name a tag object gives itself (its `tag` header, git tag.c), which its signature covers;
+ * undefined when it has none.
+ */
+export function tagNameOf(raw: Uint8Array): string | undefined {
+  for (const line of lines(raw)) {
+    if (line.length === 1 && line[0] === NL) return undefined; // headers end at the first empty line
+    if (startsWith(line, 'tag '))
+      return Buffer.from(line.subarray(4)).toString('utf8').replace(/\n$/, '');
+  }
+  return undefined;
+}
+
 /** Which kind of object a payload is, from its first header (as gitsign decides). */
 export function objectTypeOf(payload: Uint8Array): SignedObjectType | undefined {
   if (startsWith(payload, 'tree ')) return 'commit';
@@ -156,8 +169,11 @@ export function joinSignature(
   ]);
 }
 
-/** Git's object ID: the format's hash (SHA-1 or SHA-256) of `<type> <size>\0<raw>`, hex. */
-export function objectId(type: SignedObjectType, raw: Uint8Array, format: ObjectFormat): string {
+/**
+ * Git's object ID: the format's hash (SHA-1 or SHA-256) of `<type> <size>\0<raw>`, hex, for any
+ * object type (commit, tag, tree, blob).
+ */
+export function objectId(type: string, raw: Uint8Array, format: ObjectFormat): string {
   return createHash(format).update(`${type} ${raw.length}\0`).update(raw).digest('hex');
 }
 
