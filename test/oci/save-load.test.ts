@@ -151,3 +151,64 @@ test('save and load: bad input is one line, and a failed save leaves nothing', o
   ]);
   assert.match(oneError(wrong.stderr), /names digest sha256:0{64}, but the image in .* is sha256:/);
 });
+
+test(
+  'load refuses a layout whose signature image would go to a tag that is not its image’s .sig tag, and pushes nothing',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'save/tags');
+    const other = pushImage(reg!, 'save/tags-other');
+    assert.equal(
+      (await run(['sign', ...keyed, '--registry-referrers-mode', 'legacy', img.ref])).status,
+      0,
+    );
+    const layout = path.join(dir, 'retagged');
+    assert.equal((await run(['save', img.ref, '--dir', layout])).status, 0);
+    const indexFile = path.join(layout, 'index.json');
+    const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as {
+      manifests: Array<{ annotations?: Record<string, string> }>;
+    };
+    const sig = index.manifests.find(
+      (m) => m.annotations?.kind === 'dev.cosignproject.cosign/sigs',
+    )!;
+    const hex = (d: string) => d.slice('sha256:'.length);
+    const exists = async (repo: string, ref: string) =>
+      (
+        await fetch(`http://${reg!.host}/v2/${repo}/manifests/${ref}`, {
+          method: 'HEAD',
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        })
+      ).status === 200;
+    for (const [name, kindNote] of [
+      ['prod', 'a plain tag'],
+      [`sha256-${hex(other.digest)}.sig`, "another image's .sig tag"],
+      [`sha256-${hex(img.digest)}.att`, 'the .att tag for a sigs entry'],
+    ] as const) {
+      sig.annotations!['org.opencontainers.image.ref.name'] = name;
+      fs.writeFileSync(indexFile, JSON.stringify(index));
+      const l = await run(['load', '--dir', layout, `${reg!.host}/loaded/tags:v1`]);
+      assert.equal(l.status, 1, `${kindNote}: ${l.stderr}`);
+      assert.match(
+        oneError(l.stderr),
+        new RegExp(
+          `is marked dev\\.cosignproject\\.cosign/sigs with the tag "${name.replace(/\./g, '\\.')}", which is not the \\.sig tag of the image \\(${img.digest}\\) or of one of its manifests: nothing was loaded`,
+        ),
+      );
+      assert.equal(
+        await exists('loaded/tags', 'v1'),
+        false,
+        `${kindNote}: the image was not pushed`,
+      );
+      assert.equal(await exists('loaded/tags', name), false, `${kindNote}: nor the tag`);
+    }
+    // Its own .sig tag, and none at all (cosign's layouts): loaded, and it verifies there.
+    for (const name of [`sha256-${hex(img.digest)}.sig`, undefined]) {
+      if (name === undefined) delete sig.annotations!['org.opencontainers.image.ref.name'];
+      else sig.annotations!['org.opencontainers.image.ref.name'] = name;
+      fs.writeFileSync(indexFile, JSON.stringify(index));
+      const l = await run(['load', '--dir', layout, `${reg!.host}/loaded/tags:v2`]);
+      assert.equal(l.status, 0, l.stderr);
+      assert.equal((await run([...verifyKey, `${reg!.host}/loaded/tags:v2`])).status, 0);
+    }
+  },
+);

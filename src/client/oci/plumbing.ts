@@ -403,16 +403,14 @@ export async function loadImage(
   const tag = dstRef.digest ? undefined : (namedTag(image, dstRef) ?? 'latest');
   const result: CopyResult = { digest: img.digest, signatures: 0, referrers: 0 };
   try {
+    // Every signature image's tag is known before anything is pushed, so a layout that would
+    // write elsewhere pushes nothing.
+    const legacyTags = await legacyTagsOf(layout, img.digest, dir, dstAttached.tagPrefix);
     await copyManifest(layout, dst, img.digest, `${dir} image`, tag);
     for (const e of layout.entries) {
       if (e.digest.text === img.digest.text) continue;
-      const kind = e.annotations?.[KIND];
-      const suffix = (Object.keys(KIND_OF_SUFFIX) as Suffix[]).find(
-        (s) => KIND_OF_SUFFIX[s] === kind,
-      );
-      if (suffix) {
-        // cosign's own layouts name no tag: theirs is the image's.
-        const t = e.annotations?.[REF_NAME] ?? legacyTag(img.digest, suffix, dstAttached.tagPrefix);
+      const t = legacyTags.get(e);
+      if (t !== undefined) {
         await copyManifest(layout, dstAttached, e.digest, `${dir} ${t}`, t);
         result.signatures++;
         continue;
@@ -430,6 +428,44 @@ export async function loadImage(
     `loaded ${dir} to ${dst.name}${tag ? `:${tag}` : ''}@${img.digest.text} with ${result.signatures} signature image(s) and ${result.referrers} referrer(s)`,
   );
   return result;
+}
+
+/**
+ * The destination tag of each legacy signature image in a layout (an entry marked `kind:
+ * .../sigs`, `atts` or `sboms`): the `.sig`/`.att`/`.sbom` tag of the image or of one of its
+ * manifests, as cosign derives it from the digest, under the destination's tag prefix. The
+ * entry's own tag name only says which of those it is (cosign's layouts name none: the
+ * image's): a name that is not such a tag of the right kind (`prod`, another image's `.sig`)
+ * is refused, since `verify --local-image` checks signatures, not where load would write them.
+ */
+async function legacyTagsOf(
+  layout: LocalLayout,
+  image: Digest,
+  dir: string,
+  prefix: string | undefined,
+): Promise<Map<Descriptor, string>> {
+  const m = await layout.getManifest(image.text, `${dir} image`);
+  const man = parseManifest(m!.bytes, m!.mediaType, `${dir} image`);
+  const subjects = [image, ...(man.kind === 'index' ? man.manifests.map((c) => c.digest) : [])];
+  const out = new Map<Descriptor, string>();
+  for (const e of layout.entries) {
+    const kind = e.annotations?.[KIND];
+    const suffix = SUFFIXES.find((s) => KIND_OF_SUFFIX[s] === kind);
+    if (suffix === undefined || e.digest.text === image.text) continue;
+    const named = e.annotations?.[REF_NAME];
+    const subject =
+      named === undefined
+        ? image
+        : subjects.find((d) => named.endsWith(`${digestTag(d)}.${suffix}`));
+    if (subject === undefined)
+      throw new SignetError(
+        'invalid-input',
+        'INVALID_INPUT',
+        `${dir}: ${e.digest.text} is marked ${kind} with the tag "${named}", which is not the .${suffix} tag of the image (${image.text}) or of one of its manifests: nothing was loaded`,
+      );
+    out.set(e, legacyTag(subject, suffix, prefix));
+  }
+  return out;
 }
 
 export interface CopyResult {

@@ -7,8 +7,8 @@
  * alone means `index.docker.io/library/*` and `*` + `/` + `*` means `index.docker.io/*` + `/*`; `.` is
  * literal, `*` is any run of characters but `/`, `**` any run including `/`, and the glob must
  * match the whole reference. The reference is the fully qualified name (registry, repository,
- * `:tag` with `latest` by default, or `@digest`), so `:` is not a separator: end a glob with
- * `:**` to accept any tag. As policy-controller (deprecated there, kept for policies that rely on
+ * `:tag` with `latest` by default, or `@digest`), so `:` is not a separator: `repo:**` accepts
+ * any tag and `repo@**` any digest. As policy-controller (deprecated there, kept for policies that rely on
  * it), a glob that misses the qualified name is tried against the reference as written.
  */
 import { invalid } from '../../core/errors.ts';
