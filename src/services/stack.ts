@@ -214,7 +214,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     // says so (a probe or a load balancer may knock as soon as the port is open).
     ({ server, url: boundUrl } = await bindServer(opts.port, host, startingHandler));
   } catch (e) {
-    lock.release();
+    // Nothing but the lock was written yet: a new data folder is left as it was found.
+    lock.releaseAndUnmake();
     throw listenFailed(e, host, opts.port, settings);
   }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
