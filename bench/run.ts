@@ -11,10 +11,10 @@
  * filled (the verification bench, last, read 53 % of its ceiling there and 64 % alone, in the
  * same hour), so a figure depended on which modules ran before it.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runIsolated } from './support/isolated.ts';
 import { printTable, type TargetRow } from './table.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -26,47 +26,21 @@ const ON_REQUEST = [
   'metrics.bench.ts',
 ];
 
-/** In a module's own process: runs it and writes its rows (JSON) to `out`. */
-async function runOne(file: string, out: string): Promise<void> {
-  const mod = (await import(path.join(here, file))) as { run: () => Promise<TargetRow[] | void> };
-  fs.writeFileSync(out, JSON.stringify((await mod.run()) ?? []));
+const only = process.argv[2];
+const files = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts') && (only ? f.includes(only) : !ON_REQUEST.includes(f)))
+  .sort();
+console.log(
+  `signet benchmarks — node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`,
+);
+const rows: TargetRow[] = [];
+const t0 = performance.now();
+for (const f of files) {
+  console.log(`\n## ${f.replace('.bench.ts', '')}`);
+  rows.push(...(await runIsolated(path.join(here, f))));
 }
-
-/** Runs `file` in a child process with this process's Node options; its rows. */
-async function runChild(file: string): Promise<TargetRow[]> {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-bench-')), 'rows.json');
-  try {
-    const child = spawn(
-      process.execPath,
-      [...process.execArgv, import.meta.filename, '--one', file, out],
-      { stdio: 'inherit' },
-    );
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    if (code !== 0) throw new Error(`bench ${file} exited with ${code}`);
-    return JSON.parse(fs.readFileSync(out, 'utf8')) as TargetRow[];
-  } finally {
-    fs.rmSync(path.dirname(out), { recursive: true, force: true });
-  }
-}
-
-if (process.argv[2] === '--one') await runOne(process.argv[3]!, process.argv[4]!);
-else {
-  const only = process.argv[2];
-  const files = fs
-    .readdirSync(here)
-    .filter((f) => f.endsWith('.bench.ts') && (only ? f.includes(only) : !ON_REQUEST.includes(f)))
-    .sort();
-  console.log(
-    `signet benchmarks — node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`,
-  );
-  const rows: TargetRow[] = [];
-  const t0 = performance.now();
-  for (const f of files) {
-    console.log(`\n## ${f.replace('.bench.ts', '')}`);
-    rows.push(...(await runChild(f)));
-  }
-  console.log(
-    `\n## targets (one run, ${((performance.now() - t0) / 1000).toFixed(0)} s, load average at the end ${os.loadavg()[0]!.toFixed(1)})`,
-  );
-  printTable(rows);
-}
+console.log(
+  `\n## targets (one run, ${((performance.now() - t0) / 1000).toFixed(0)} s, load average at the end ${os.loadavg()[0]!.toFixed(1)})`,
+);
+printTable(rows);

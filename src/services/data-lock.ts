@@ -36,6 +36,12 @@ export interface LockHolder {
 export interface DataLock {
   readonly file: string;
   release(): void;
+  /**
+   * Releases the lock and removes the folders acquiring it made, each only while empty: a start
+   * that fails before writing anything (its port taken, its host not this machine's) leaves a
+   * new data folder as it found it, so `signet restore` still takes it.
+   */
+  releaseAndUnmake(): void;
 }
 
 const MUTEX_STALE_MS = 10_000;
@@ -81,18 +87,35 @@ function dataDirError(dataDir: string, e: unknown): SignetError {
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync spins forever on some paths (under
  * /proc it keeps getting ENOENT for a parent that "exists"), which hung `signet up --data
- * /proc/...` past SIGTERM.
+ * /proc/...` past SIGTERM. Returns the folders it made, outermost first.
  */
-export function makeDirs(dir: string): void {
+export function makeDirs(dir: string): string[] {
   const abs = path.resolve(dir);
   const parts = abs.split(path.sep).filter((p) => p !== '');
+  const made: string[] = [];
   let cur: string = path.sep;
   for (const p of parts) {
     cur = path.join(cur, p);
     try {
       fs.mkdirSync(cur, { mode: 0o700 });
+      made.push(cur);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return made;
+}
+
+/**
+ * Removes the folders `made` (as makeDirs returned them), innermost first, each only while it
+ * is empty: rmdir never removes what another process put there meanwhile.
+ */
+function unmakeDirs(made: string[]): void {
+  for (const dir of [...made].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return; // not empty (or gone): it and the folders around it stay
     }
   }
 }
@@ -177,8 +200,9 @@ export function acquireDataLock(
   me: { mode: LockMode; databaseUrl?: string; what: string },
 ): DataLock {
   const runDir = path.join(dataDir, 'run');
+  let made: string[] = [];
   try {
-    makeDirs(runDir);
+    made = makeDirs(runDir);
     fs.accessSync(runDir, fs.constants.W_OK);
   } catch (e) {
     throw dataDirError(dataDir, e);
@@ -216,6 +240,7 @@ export function acquireDataLock(
       fs.writeFileSync(file, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'wx' });
     });
   } catch (e) {
+    unmakeDirs(made);
     if (e instanceof SignetError) throw e;
     throw dataDirError(dataDir, e);
   }
@@ -227,10 +252,15 @@ export function acquireDataLock(
       for (const f of held) fs.rmSync(f, { force: true });
     });
   }
+  const release = (): void => {
+    if (held.delete(file)) fs.rmSync(file, { force: true });
+  };
   return {
     file,
-    release() {
-      if (held.delete(file)) fs.rmSync(file, { force: true });
+    release,
+    releaseAndUnmake() {
+      release();
+      unmakeDirs(made);
     },
   };
 }

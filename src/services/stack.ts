@@ -8,6 +8,7 @@ import { checkListenHost, listenFailed, type ListenSettings } from './http/liste
 import { type ErrorPage, sendError } from './http/errors.ts';
 import { instrument, StackMetrics } from './metrics.ts';
 import { jsonLogger } from './logger.ts';
+import { readinessProbe } from './readiness.ts';
 import type { BundleCheck } from './explorer/check.ts';
 import type {
   Logger,
@@ -131,25 +132,6 @@ function startingHandler(_req: http.IncomingMessage, res: http.ServerResponse): 
   res.end(body);
 }
 
-/** Readiness of one service, bounded in time (a store that hangs is not ready). */
-async function checkReady(mod: ServiceModule, timeoutMs: number): Promise<string | undefined> {
-  if (!mod.ready) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      mod.ready(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return undefined;
-  } catch (e) {
-    return `${mod.name}: ${(e as Error).message}`;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const log = opts.log ?? jsonLogger();
   const settings: ListenSettings = {
@@ -214,7 +196,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     // says so (a probe or a load balancer may knock as soon as the port is open).
     ({ server, url: boundUrl } = await bindServer(opts.port, host, startingHandler));
   } catch (e) {
-    lock.release();
+    // Nothing but the lock was written yet: a new data folder is left as it was found.
+    lock.releaseAndUnmake();
     throw listenFailed(e, host, opts.port, settings);
   }
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
@@ -258,10 +241,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     // Liveness: the process answers. Readiness: and every store answers (orchestrators
     // route traffic only to ready replicas).
     app.get('/healthz', async () => ({ status: 'ok', services: Object.keys(services) }));
+    const probe = readinessProbe(() => Object.values(services), log);
     app.get('/readyz', async (_req, reply) => {
-      const problems = (
-        await Promise.all(Object.values(services).map((m) => checkReady(m, 2000)))
-      ).filter((p) => p !== undefined);
+      const problems = await probe();
       if (problems.length > 0)
         return sendError(
           reply,

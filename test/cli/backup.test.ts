@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { verifyConsistency } from '../../src/core/merkle/tree.ts';
@@ -139,6 +140,42 @@ test('backup and restore into a folder that cannot be written say which and why,
     assert.deepEqual(fs.readdirSync(ro.dir), []);
   } finally {
     ro.undo();
+  }
+});
+
+test('a first signet up that fails on its port leaves the data folder as it found it, so restore takes it', async () => {
+  const stack = await tempStack();
+  await stack.close();
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  assert.equal(run(['backup', '--data', stack.dataDir, out]).status, 0);
+  // The port the operator meant to use is taken (another service holds it).
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = String((holder.address() as net.AddressInfo).port);
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-first-'));
+  const empty = path.join(parent, 'empty');
+  fs.mkdirSync(empty);
+  const fresh = path.join(parent, 'new', 'data');
+  const failedUp = (dir: string) => {
+    const r = run(['up', '--port', port, '--data', dir]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: --port: .* is already in use by another process/);
+  };
+  try {
+    for (const dir of [empty, fresh]) failedUp(dir);
+    assert.deepEqual(fs.readdirSync(empty), []);
+    assert.deepEqual(fs.readdirSync(parent), ['empty'], 'the folders made for new/data are gone');
+    for (const dir of [empty, fresh]) {
+      const r = run(['restore', out, '--data', dir]);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    // A folder with data (restored: no run/ in it) keeps all of it through a failed start.
+    const before = fs.readdirSync(empty, { recursive: true, encoding: 'utf8' }).sort();
+    failedUp(empty);
+    assert.deepEqual(fs.readdirSync(empty, { recursive: true, encoding: 'utf8' }).sort(), before);
+    assert.ok(before.includes(path.join('keys', 'rekor', 'ring.json')));
+  } finally {
+    await new Promise((r) => holder.close(r));
   }
 });
 

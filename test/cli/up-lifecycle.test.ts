@@ -216,6 +216,7 @@ test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused
     foreign.stderr,
     /^error: --host: 192\.0\.2\.1 is not an address of this machine; choose another host\n$/m,
   );
+  assert.ok(!fs.existsSync(data), 'the folder made before listen() is gone again');
   // A port in use is the port's fault.
   const busy = await upAndReady(['--port', '0', '--data', path.join(dir, 'busy')]);
   try {
@@ -230,6 +231,7 @@ test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused
         `^error: --port: 127\\.0\\.0\\.1 \\(port ${port}\\) is already in use by another process`,
       ),
     );
+    assert.ok(!fs.existsSync(path.join(dir, 'other')), 'nothing left of the failed start');
   } finally {
     busy.child.kill('SIGTERM');
     await busy.exited;

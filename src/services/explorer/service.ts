@@ -4,6 +4,7 @@ import { parseTrustedRootJSON } from '../../bundle/trusted-root.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import { parseEntryRef } from '../../core/rekor/index.ts';
 import { capText, statusOf } from '../http/errors.ts';
+import { readBodiesOnlyAsJson } from '../http/json-body.ts';
 import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { parseCheckRequest, VERIFY_BODY_LIMIT } from './check.ts';
 import { ASSET_PREFIX, entryPage, errorPage, homePage, searchPage, STYLE_SOURCE } from './pages.ts';
@@ -114,6 +115,8 @@ export async function createExplorerService(ctx: StackContext): Promise<ServiceM
       return sendPage(reply, status, errorPage({ title, message }));
     },
     async register(app) {
+      // The bundle check's body is JSON: another type is refused naming it (415).
+      readBodiesOnlyAsJson(app);
       // Every answer, pages, scripts and JSON (which quotes search terms) alike, is only ever
       // read as the type it says it is.
       app.addHook('onSend', async (_req, reply) => {

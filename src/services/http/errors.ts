@@ -32,7 +32,21 @@ export interface ErrorBody {
 }
 
 export function statusOf(err: SignetError): number {
+  // A body of a media type the route does not read is refused as such, wherever it is found.
+  if (err.code === 'UNSUPPORTED_MEDIA_TYPE') return 415;
   return STATUS[err.kind];
+}
+
+/**
+ * A request body of a media type the route does not read (415), in one line naming the
+ * Content-Type it came with (or that it came with none) and what to send instead (`takes`).
+ */
+export function unsupportedContentType(header: string | undefined, takes: string): SignetError {
+  const sent =
+    header === undefined || header.trim() === ''
+      ? 'no Content-Type'
+      : `unsupported Content-Type ${quoteInput(header)}`;
+  return new SignetError('unsupported', 'UNSUPPORTED_MEDIA_TYPE', `${sent}: send ${takes}`);
 }
 
 /**

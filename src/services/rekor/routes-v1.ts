@@ -16,6 +16,7 @@ import {
   identitySearchKey,
 } from '../../core/rekor/index.ts';
 import { sendError } from '../http/errors.ts';
+import { readBodiesOnlyAsJson } from '../http/json-body.ts';
 import { admit } from './admission.ts';
 import { hashKey, searchLog, searchOperator, type SearchOperator } from './search.ts';
 import { notFound, type Shard, type Shards } from './shards.ts';
@@ -69,8 +70,12 @@ function entriesPath(req: FastifyRequest): string {
 const MAX_RETRIEVE = 10;
 
 export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Promise<void> {
-  if (!ctx.lookupsOnly) registerAdmission(app, ctx);
-  registerLookups(app, ctx);
+  // go-swagger reads application/json only, and says so (415) for any other type.
+  await app.register(async (scope) => {
+    readBodiesOnlyAsJson(scope);
+    if (!ctx.lookupsOnly) registerAdmission(scope, ctx);
+    registerLookups(scope, ctx);
+  });
 }
 
 function registerAdmission(app: FastifyInstance, ctx: V1Context): void {

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromBase64, toBase64 } from '../../core/encoding/base64.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
-import { invalid, SignetError, quoteInput } from '../../core/errors.ts';
-import { capText, sendError } from '../http/errors.ts';
+import { invalid, SignetError } from '../../core/errors.ts';
+import { capText, sendError, unsupportedContentType } from '../http/errors.ts';
 import { batchedPerTurn } from '../http/turn-batch.ts';
 import {
   checkNonce,
@@ -144,12 +144,10 @@ async function registerTsaRoutes(
       if (ct !== 'application/json' && ct !== 'application/timestamp-query')
         return sendError(
           reply,
-          new SignetError(
-            'unsupported',
-            'UNSUPPORTED_MEDIA_TYPE',
-            `unsupported Content-Type ${quoteInput(ct)}: send application/timestamp-query (DER) or application/json`,
+          unsupportedContentType(
+            req.headers['content-type'],
+            'application/timestamp-query (DER) or application/json',
           ),
-          415,
         );
       let der: Uint8Array;
       if (ct === 'application/json')

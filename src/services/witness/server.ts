@@ -11,8 +11,8 @@ import type { Logger } from '../types.ts';
 import { jsonLogger } from '../logger.ts';
 import { Witness, type WitnessedLog } from './witness.ts';
 import { formatCosignerKey } from '../../core/note/cosignature.ts';
-import { describeSystemError, invalid } from '../../core/errors.ts';
-import { acquireDataLock, makeDirs } from '../data-lock.ts';
+import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import { acquireDataLock, type DataLock } from '../data-lock.ts';
 
 /** An add-checkpoint body is a few proof lines and a note: 64 KiB is generous. */
 const BODY_LIMIT = 64 * 1024;
@@ -40,22 +40,31 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
   const log = opts.log ?? jsonLogger();
   const settings = opts.listenSettings ?? { host: '--host', port: '--port' };
   const host = await checkListenHost(opts.host, settings.host);
-  try {
-    makeDirs(opts.dataDir); // not mkdirSync's recursive: it spins forever under /proc
-  } catch (e) {
-    throw invalid(
-      '--data',
-      `cannot use ${opts.dataDir}: ${describeSystemError(e, opts.dataDir)}`,
-      e,
-    );
-  }
   // One witness per folder, before its key or state is read: the state is read once and
   // written whole, so a second process would not see the first's cosignatures and could cosign
   // a checkpoint inconsistent with them (two histories under one key).
-  const lock = acquireDataLock(opts.dataDir, { mode: 'witness', what: 'signet witness' });
-  let witness: Witness;
+  let lock: DataLock;
+  try {
+    lock = acquireDataLock(opts.dataDir, { mode: 'witness', what: 'signet witness' });
+  } catch (e) {
+    if (!(e instanceof SignetError && e.code === 'DATA_DIR')) throw e;
+    throw invalid(
+      '--data',
+      `cannot use ${opts.dataDir}: ${describeSystemError(e.cause, opts.dataDir)}`,
+      e,
+    );
+  }
   let server: http.Server;
   let url: string;
+  try {
+    ({ server, url } = await bindServer(opts.port, host));
+  } catch (e) {
+    // Bound before the key is made: a start that fails on its port or host creates nothing.
+    lock.releaseAndUnmake();
+    throw listenFailed(e, host, opts.port, settings);
+  }
+  // Read synchronously: the app below takes the server before any request is read.
+  let witness: Witness;
   try {
     const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
     witness = new Witness({
@@ -65,14 +74,9 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
       stateFile: path.join(opts.dataDir, 'witness-state.json'),
     });
   } catch (e) {
+    server.close();
     lock.release();
     throw e;
-  }
-  try {
-    ({ server, url } = await bindServer(opts.port, host));
-  } catch (e) {
-    lock.release();
-    throw listenFailed(e, host, opts.port, settings);
   }
   const app = createApp({ bodyLimit: BODY_LIMIT }, () => server as http.Server);
   app.removeAllContentTypeParsers();

@@ -388,6 +388,20 @@ describe('the explorer over a stack with real entries', () => {
       assert.equal(r.status, 400, body);
       assert.match(r.json.message, msg, body);
     }
+    // A JSON request of another media type, or of none, is refused naming it (a string body
+    // would be "must be a JSON object", which names neither).
+    for (const type of ['text/plain', undefined]) {
+      const r = await fetch(`${stack.url}/explorer/api/verify`, {
+        method: 'POST',
+        headers: type === undefined ? {} : { 'content-type': type },
+        body: Buffer.from(JSON.stringify({ bundle: signed[0]!.bundle })),
+      });
+      assert.equal(r.status, 415);
+      assert.equal(
+        ((await r.json()) as { message: string }).message,
+        `${type === undefined ? 'no Content-Type' : 'unsupported Content-Type "text/plain"'}: send application/json`,
+      );
+    }
   });
 
   test('bad search terms and references: a clear message on a page with the right status', async () => {

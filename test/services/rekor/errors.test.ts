@@ -76,6 +76,39 @@ test('v2 reads a write of any media type as JSON, as grpc-gateway does; v1 keeps
   assert.equal(v1.status, 415, JSON.stringify(v1.body));
 });
 
+test('v1 POSTs refuse a body of another media type, or of none, in one line naming it (415, as go-swagger); nothing is stored', async () => {
+  const signer = ecSigner();
+  const size = async () =>
+    ((await (await fetch(`${s.rekor}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
+  const before = await size();
+  const bodies: Record<string, unknown> = {
+    '/api/v1/log/entries': hashedRekordV1(signer, Buffer.from('sent as text')),
+    '/api/v1/log/entries/retrieve': { logIndexes: [0] },
+    '/api/v1/index/retrieve': { hash: `sha256:${'0'.repeat(64)}` },
+  };
+  for (const [path, body] of Object.entries(bodies)) {
+    // A JSON body sent as text/plain (curl -H 'Content-Type: text/plain' -d @entry.json), as a
+    // form (curl -d's default) and with no Content-Type at all.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const r = await fetch(`${s.rekor}${path}`, {
+        method: 'POST',
+        headers: type === undefined ? {} : { 'content-type': type },
+        body: Buffer.from(JSON.stringify(body)), // bytes: fetch adds no Content-Type of its own
+      });
+      assert.deepEqual(await r.json(), {
+        code: 415,
+        message: `${type === undefined ? 'no Content-Type' : `unsupported Content-Type "${type}"`}: send application/json`,
+        error: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+      assert.equal(r.status, 415, `${path} ${type}`);
+    }
+    // The same body as application/json (with parameters, in any case) is read.
+    const ok = await post(path, body, { 'content-type': 'Application/JSON; charset=utf-8' });
+    assert.ok(ok.status === 201 || ok.status === 200, `${path}: ${JSON.stringify(ok.body)}`);
+  }
+  assert.equal(await size(), before + 1, 'only the application/json entry was logged');
+});
+
 test('v2 refusals: status, gRPC code and the reason, as rekor-tiles writes them', async () => {
   const signer = ecSigner();
   const good = hashedRekordV2(signer, Buffer.from(`errors ${Math.random()}`));

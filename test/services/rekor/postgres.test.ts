@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { freshDatabase } from '../../helpers/postgres.ts';
+import { freshDatabase, postgresProxy } from '../../helpers/postgres.ts';
 import { ecSigner, hashedRekordV1, hashedRekordV2 } from './fixtures.ts';
 import { startRekor, type RekorServer } from './harness.ts';
 
@@ -72,23 +71,8 @@ describe('Signet Rekor on PostgreSQL', () => {
 describe('Signet Rekor when its PostgreSQL database goes away', () => {
   it('reads answer 503 naming the database, not 500', async () => {
     const db = await freshDatabase();
-    // A TCP proxy in front of PostgreSQL, to cut the database off.
-    const upstream = new URL(db.url);
-    const sockets = new Set<net.Socket>();
-    const proxy = net.createServer((client) => {
-      const server = net.connect(Number(upstream.port || 5432), upstream.hostname);
-      for (const s of [client, server]) {
-        sockets.add(s);
-        s.on('error', () => s.destroy());
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(server).pipe(client);
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-    const via = new URL(db.url);
-    via.hostname = '127.0.0.1';
-    via.port = String((proxy.address() as net.AddressInfo).port);
-    const r = await startRekor({ databaseUrl: via.toString() });
+    const proxy = await postgresProxy(db.url);
+    const r = await startRekor({ databaseUrl: proxy.via });
     try {
       const s = ecSigner();
       const created = await fetch(`${r.rekor}/api/v1/log/entries`, {
@@ -97,8 +81,7 @@ describe('Signet Rekor when its PostgreSQL database goes away', () => {
         body: JSON.stringify(hashedRekordV1(s, Buffer.from('before the outage'))),
       });
       assert.equal(created.status, 201);
-      proxy.close(); // no new connections; the open ones are cut
-      for (const sock of sockets) sock.destroy();
+      await proxy.cut();
       for (const path of ['/api/v1/log/entries?logIndex=0', '/api/v1/log/entries/retrieve']) {
         const res = path.endsWith('retrieve')
           ? await fetch(`${r.rekor}${path}`, {

@@ -314,6 +314,12 @@ test('bad requests get a rejection or a 4xx with the reason, and the service kee
       415,
       /send application\/timestamp-query \(DER\) or application\/json/,
     );
+  // A request without a Content-Type says so, not that "" is unsupported.
+  await expectError(
+    await fetch(`${tsa.url}/tsa/api/v1/timestamp`, { method: 'POST', body: good }),
+    415,
+    /^no Content-Type: send application\/timestamp-query \(DER\) or application\/json$/,
+  );
   // Still serving.
   const res = await postDer(good);
   assert.equal(res.status, 200);

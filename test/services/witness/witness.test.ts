@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -295,6 +296,34 @@ test('signet witness --host: a mistyped or foreign address is refused naming --h
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, want);
   }
-  // The foreign address got as far as listen(); the folder it made is free again.
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'run')), []);
+  // The foreign address got as far as listen(); the folder is not left behind.
+  assert.ok(!fs.existsSync(dir), 'nothing made for a start that failed');
+});
+
+test('signet witness on a port in use says so, naming --port, and creates nothing (no key, no folder)', async () => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as net.AddressInfo).port;
+  const fresh = path.join(tmp(), 'new', 'data');
+  const existing = tmp(); // made by the operator, empty
+  try {
+    for (const dir of [fresh, existing]) {
+      const args = witnessArgs(dir, 'w.example');
+      args[args.indexOf('--port') + 1] = String(port);
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(
+        r.stderr,
+        `error: --port: 127.0.0.1 (port ${port}) is already in use by another process; stop it or choose another port\n`,
+      );
+    }
+  } finally {
+    await new Promise((r) => holder.close(r));
+  }
+  assert.ok(!fs.existsSync(path.dirname(fresh)), 'no folder made');
+  assert.deepEqual(fs.readdirSync(existing), [], 'no key written');
+  // With the port free, the same folder starts and makes its key then.
+  const w = await runWitness(existing);
+  await w.kill('SIGTERM');
+  assert.ok(fs.existsSync(path.join(existing, 'keys', 'witness', 'ring.json')));
 });
