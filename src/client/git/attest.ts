@@ -10,7 +10,7 @@
 import { invalid, SignetError } from '../../core/errors.ts';
 import { buildStatement } from '../../core/intoto/index.ts';
 import { parseJsonObject } from '../../core/json.ts';
-import { git } from './repo.ts';
+import { git, readObjects } from './repo.ts';
 
 export type AttestedObject = 'commit' | 'tree';
 
@@ -21,7 +21,10 @@ export const ATTESTATION_REFS: Record<AttestedObject, string> = {
 };
 
 /** The digest name a statement's subject gives the object by (in-toto's gitCommit, gitTree). */
-const DIGEST_NAMES: Record<AttestedObject, string> = { commit: 'gitCommit', tree: 'gitTree' };
+export const DIGEST_NAMES: Record<AttestedObject, string> = {
+  commit: 'gitCommit',
+  tree: 'gitTree',
+};
 
 /**
  * The statement (in-toto Statement v1) that `object` (a commit or tree ID) has the predicate in
@@ -39,17 +42,29 @@ export function gitStatement(
 }
 
 /** The object HEAD names: its commit, or that commit's tree. */
-export async function headObject(repoDir: string, kind: AttestedObject): Promise<string> {
+export function headObject(repoDir: string, kind: AttestedObject): Promise<string> {
+  return attestedObject(repoDir, kind, 'HEAD');
+}
+
+/** The commit `rev` names, or (`tree`) its tree: the ID attestations are kept under. */
+export async function attestedObject(
+  repoDir: string,
+  kind: AttestedObject,
+  rev: string,
+): Promise<string> {
+  if (rev.startsWith('-')) throw invalid('revision', `"${rev}" is not a revision`);
   try {
-    return (await git(repoDir, ['rev-parse', '--verify', '--quiet', `HEAD^{${kind}}`]))
+    return (await git(repoDir, ['rev-parse', '--verify', '--quiet', `${rev}^{${kind}}`]))
       .toString()
       .trim();
   } catch {
     throw new SignetError(
       'not-found',
       'NO_SUCH_OBJECT',
-      `HEAD names no ${kind} in ${repoDir}: commit something first`,
-      { field: 'HEAD' },
+      rev === 'HEAD'
+        ? `HEAD names no ${kind} in ${repoDir}: commit something first`
+        : `"${rev}" does not name a ${kind} in ${repoDir}`,
+      { field: rev === 'HEAD' ? 'HEAD' : 'revision' },
     );
   }
 }
@@ -75,18 +90,31 @@ interface TreeEntry {
   type: string;
   id: string;
   name: string;
+  /** A blob's size in bytes (ls-tree -l); undefined for trees and entries being written. */
+  size?: number | undefined;
 }
 
 async function treeEntries(repoDir: string, tree: string): Promise<TreeEntry[]> {
-  // -z: names as they are (no quoting), each entry ended by a NUL.
-  const out = (await git(repoDir, ['ls-tree', '-z', tree])).toString('utf8');
+  // -z: names as they are (no quoting), each entry ended by a NUL; -l: blob sizes.
+  const out = (await git(repoDir, ['ls-tree', '-z', '-l', tree])).toString('utf8');
   return out
     .split('\0')
     .filter((l) => l !== '')
     .map((l) => {
       const tab = l.indexOf('\t');
-      const [mode, type, id] = l.slice(0, tab).split(' ') as [string, string, string];
-      return { mode, type, id, name: l.slice(tab + 1) };
+      const [mode, type, id, size] = l.slice(0, tab).split(/ +/) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      return {
+        mode,
+        type,
+        id,
+        name: l.slice(tab + 1),
+        size: /^\d+$/.test(size) ? Number(size) : undefined,
+      };
     });
 }
 
@@ -164,4 +192,83 @@ export async function storeAttestation(
     );
   }
   return commit;
+}
+
+/** The largest envelope or predicate file read back (as git's own reads here: 64 MiB). */
+export const MAX_ATTESTATION_FILE = 64 * 1024 * 1024;
+
+/**
+ * One attestation as kept: the envelope `<name>.sig` and the predicate file `<name>` beside it
+ * (undefined when the folder lacks it), or why they cannot be read.
+ */
+export type StoredAttestation = { name: string } & (
+  | { envelope: Uint8Array; file: Uint8Array | undefined; unreadable?: undefined }
+  | { unreadable: string }
+);
+
+export interface StoredAttestations {
+  ref: string;
+  /** Whether the ref exists in this repository at all (it is fetched separately). */
+  refExists: boolean;
+  /** Every `<name>.sig` in the object's folder, in the tree's order. */
+  attestations: StoredAttestation[];
+}
+
+/**
+ * The attestations kept for `object` (a commit or tree ID) on its attestation ref, as the ref's
+ * newest commit holds them: every one added over time, each file name once (a later attestation
+ * of a file of the same name replaced the earlier). Only regular files count.
+ */
+export async function readAttestations(
+  repoDir: string,
+  kind: AttestedObject,
+  object: string,
+): Promise<StoredAttestations> {
+  const ref = ATTESTATION_REFS[kind];
+  const head = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(
+    (b) => b.toString().trim(),
+    () => undefined,
+  );
+  if (head === undefined) return { ref, refExists: false, attestations: [] };
+  const folder = (await treeEntries(repoDir, `${head}^{tree}`)).find(
+    (e) => e.name === object && e.type === 'tree',
+  );
+  if (!folder) return { ref, refExists: true, attestations: [] };
+  const files = new Map(
+    (await treeEntries(repoDir, folder.id))
+      .filter((e) => e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'))
+      .map((e) => [e.name, e]),
+  );
+  const wanted: TreeEntry[] = [];
+  const found: Array<{
+    name: string;
+    sig: TreeEntry;
+    file: TreeEntry | undefined;
+    tooLarge?: TreeEntry;
+  }> = [];
+  for (const [fileName, sig] of files) {
+    if (!fileName.endsWith('.sig') || fileName === '.sig') continue;
+    const name = fileName.slice(0, -'.sig'.length);
+    const file = files.get(name);
+    const tooLarge = [sig, file].find(
+      (e) => e !== undefined && (e.size ?? 0) > MAX_ATTESTATION_FILE,
+    );
+    if (!tooLarge) wanted.push(sig, ...(file ? [file] : []));
+    found.push({ name, sig, file, ...(tooLarge ? { tooLarge } : {}) });
+  }
+  const content = new Map<string, Uint8Array>();
+  for await (const o of readObjects(repoDir, [...new Set(wanted.map((e) => e.id))]))
+    content.set(o.id, o.raw);
+  return {
+    ref,
+    refExists: true,
+    attestations: found.map(({ name, sig, file, tooLarge }) =>
+      tooLarge
+        ? {
+            name,
+            unreadable: `${tooLarge.name} is ${tooLarge.size} bytes; at most ${MAX_ATTESTATION_FILE} are read`,
+          }
+        : { name, envelope: content.get(sig.id)!, file: file && content.get(file.id) },
+    ),
+  };
 }

@@ -14,6 +14,7 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
 import { trimSlash, type HttpOptions } from '../../services/http/outbound.ts';
 import { searchEntriesV1 } from '../http/rekor-v1.ts';
+import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 import { commitsOf, readObjects, resolveObject } from './repo.ts';
 import {
   type GitVerification,
@@ -125,20 +126,24 @@ export async function* verifyCommitRange(
   }
 }
 
+/** A Rekor v1 index search (artifact or payload digest, and the signer when known). */
+export type EntrySearch = (query: {
+  hash: string;
+  verifierPem?: string;
+}) => Promise<TlogEntryProtoJson[]>;
+
 /**
- * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
- * certificate (gitsign pkg/rekor: index search by public key, then match the hash). The Rekor
- * v1 URLs given (a Signet stack serves its v1 API at `<server>/rekor`) and every log of the
- * trusted root with a base URL are asked; the first matching entries win. What is found is
- * only a candidate: the verifier checks it against the trusted root like any entry.
+ * The Rekor v1 search of every log that may hold an entry: the Rekor v1 URLs given (a Signet
+ * stack serves its v1 API at `<server>/rekor`) and every log of the trusted root with a base
+ * URL; the first log with matching entries wins. What is found is only a candidate: the
+ * verifier checks it against the trusted root like any entry.
  */
-export function rekorSearch(
+export function trustedLogSearch(
   trustedRoot: TrustedRoot,
   http: HttpOptions = {},
   rekorUrls: string[] = [],
-): LogSearch {
-  return async (objectId, certificatePem) => {
-    const hash = createHash('sha256').update(objectId).digest('hex');
+): EntrySearch {
+  return async (query) => {
     let lastError: unknown;
     let answered = false;
     const bases = [...rekorUrls, ...trustedRoot.tlogs.map((l) => l.baseUrl)]
@@ -146,11 +151,7 @@ export function rekorSearch(
       .map(trimSlash);
     for (const base of [...new Set(bases)]) {
       try {
-        const out = await searchEntriesV1(
-          base,
-          { hash: `sha256:${hash}`, verifierPem: certificatePem },
-          http,
-        );
+        const out = await searchEntriesV1(base, query, http);
         answered = true;
         if (out.length > 0) return out;
       } catch (e) {
@@ -161,4 +162,26 @@ export function rekorSearch(
     if (lastError && !answered) throw lastError;
     return [];
   };
+}
+
+/**
+ * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
+ * certificate (gitsign pkg/rekor: index search by public key, then match the hash), through
+ * `search` (trustedLogSearch).
+ */
+export function gitsignEntrySearch(search: EntrySearch): LogSearch {
+  return (objectId, certificatePem) =>
+    search({
+      hash: `sha256:${createHash('sha256').update(objectId).digest('hex')}`,
+      verifierPem: certificatePem,
+    });
+}
+
+/** gitsign's online-entry search in the logs trustedLogSearch asks. */
+export function rekorSearch(
+  trustedRoot: TrustedRoot,
+  http: HttpOptions = {},
+  rekorUrls: string[] = [],
+): LogSearch {
+  return gitsignEntrySearch(trustedLogSearch(trustedRoot, http, rekorUrls));
 }
