@@ -1,10 +1,13 @@
 /**
  * `signet verify-commit-attestation` against a whole stack on loopback, with Debian's git: what
- * `signet-gitsign attest` keeps on refs/attestations/commits (or trees) verifies, signer, log
- * entry and subject; an attestation that is not about this commit, not of the type asked for,
- * not by the identity asked for, or changed after it was made, does not; and one that is
- * missing fails with cosign's "no signature" code. gitsign's own form (an intoto entry) and a
- * bundle kept in the `.sig` verify too.
+ * `signet-gitsign attest` keeps on refs/attestations/commits (or trees) -- the envelope as
+ * gitsign keeps it and the bundle beside it -- verifies from the bundle, offline too, signer,
+ * log entry and subject; an attestation that is not about this commit, not of the type asked
+ * for, not by the identity asked for, changed after it was made, or whose bundle is not of its
+ * envelope, does not; and one that is missing fails with cosign's "no signature" code. The
+ * envelope alone (gitsign's own form, an intoto entry; Signet's before it kept bundles) is found
+ * by the log's search, past any number of copies of its payload logged by others, up to the
+ * search's limit; a bundle kept in the `.sig` verifies too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +19,17 @@ import { tempStack, stackToken } from '../helpers/stack.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { gitStatement, storeAttestation } from '../../src/client/git/attest.ts';
 import { setupSigning, signEnvelope, type SignContext } from '../../src/client/sign/index.ts';
-import { bundleToJSON } from '../../src/bundle/bundle.ts';
+import { bundleToJSON, serializeBundle } from '../../src/bundle/bundle.ts';
+import { assembleBundle } from '../../src/bundle/assemble.ts';
+import { parseTrustedRootJSON } from '../../src/bundle/trusted-root.ts';
+import { createEntryV1, dsseV001, searchEntryIdsV1 } from '../../src/client/http/rekor-v1.ts';
+import { trustedLogSearch } from '../../src/client/git/commits.ts';
+import { checkGitAttestations } from '../../src/client/git/verify-attestations.ts';
+import { signerPolicy } from '../../src/client/verify/setup.ts';
 import { envelopeToJSON } from '../../src/core/dsse/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../../src/core/intoto/index.ts';
 import { pae } from '../../src/core/dsse/index.ts';
+import { decodePem } from '../../src/core/encoding/pem.ts';
 import { cosigner, formatCosignerKey } from '../../src/core/note/cosignature.ts';
 import { gitWorld, must, PROGRAM, run } from './helpers.ts';
 
@@ -85,13 +95,13 @@ async function editRef(
 }
 
 /** A keyless signing context on the stack, as dev@signet.local (for gitsign's and bundle forms). */
-async function signing(): Promise<SignContext> {
+async function signing(identityToken = token): Promise<SignContext> {
   const tufRoot = path.join(dir, 'root.json');
   fs.writeFileSync(tufRoot, await (await fetch(`${stack.url}/tuf/1.root.json`)).text());
   return setupSigning({
     server: stack.url,
     tufRoot,
-    identityToken: token,
+    identityToken,
     tufCacheDir: path.join(dir, 'tuf'),
     interactive: 'never',
     env: {},
@@ -129,12 +139,33 @@ test('attest, then verify: each attestation of the type, its signer and log inde
   assert.equal(a.status, 0, a.stderr);
   const index = Number(/^tlog entry created with index: (\d+)$/m.exec(a.stderr)![1]);
 
+  // Kept: the predicate and the envelope alone as gitsign keeps them, and the bundle beside.
+  const ref = 'refs/attestations/commits';
+  assert.deepEqual((await git(['ls-tree', '--name-only', `${ref}:${head}`])).split('\n'), [
+    'provenance.json',
+    'provenance.json.sig',
+    'provenance.json.sigstore.json',
+  ]);
+  const sig = JSON.parse(await show(`${ref}:${head}/provenance.json.sig`)) as object;
+  assert.deepEqual(Object.keys(sig), ['payload', 'payloadType', 'signatures']);
+  const kept = JSON.parse(await show(`${ref}:${head}/provenance.json.sigstore.json`)) as {
+    mediaType: string;
+    dsseEnvelope: unknown;
+    verificationMaterial: { tlogEntries: Array<{ logIndex: string }> };
+  };
+  assert.equal(kept.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  assert.deepEqual(kept.dsseEnvelope, sig);
+  assert.deepEqual(
+    kept.verificationMaterial.tlogEntries.map((e) => e.logIndex),
+    [String(index)],
+  );
+
   const r = await verify(['--type', 'slsaprovenance1', ...ID]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stdout,
     new RegExp(
-      `^provenance\\.json: https://slsa\\.dev/provenance/v1 by dev@signet\\.local \\(issuer ${stack.url}/oidc\\) at \\S+ \\(transparency log\\).*; log index ${index} at `,
+      `^provenance\\.json: https://slsa\\.dev/provenance/v1 by dev@signet\\.local \\(issuer ${stack.url}/oidc\\) at \\S+ \\(timestamp authority\\), \\S+ \\(transparency log\\); log index ${index} at `,
     ),
   );
   assert.equal(r.stdout.trim().split('\n').length, 1);
@@ -168,7 +199,7 @@ test('attest, then verify: each attestation of the type, its signer and log inde
     v.tlog.map((t) => [t.logIndex, t.kind]),
     [[index, 'dsse 0.0.1']],
   );
-  assert.equal(v.source, 'log search');
+  assert.equal(v.source, 'bundle');
   assert.deepEqual(v.statement.subject, [{ digest: { gitCommit: head } }]);
   assert.deepEqual(v.statement.predicate, { builder: { id: 'https://ci.example/b' } });
 
@@ -262,18 +293,18 @@ test('an attestation moved to another commit is not about it; one changed after 
     world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'two'], { SIGSTORE_ID_TOKEN: token }),
   );
   const two = await git(['rev-parse', 'HEAD']);
-  const copied = {
-    [`${two}/provenance.json`]: await show(`${ref}:${head}/provenance.json`),
-    [`${two}/provenance.json.sig`]: await show(`${ref}:${head}/provenance.json.sig`),
-  };
+  const files = ['provenance.json', 'provenance.json.sig', 'provenance.json.sigstore.json'];
+  const copied: Record<string, string> = {};
+  for (const f of files) copied[`${two}/${f}`] = await show(`${ref}:${head}/${f}`);
   let restore = await editRef(ref, copied);
-  fails(
-    await verify(['--type', PROVENANCE, ...ID]),
-    12,
-    new RegExp(
-      `provenance\\.json: the attestation is not about this artifact: no subject has gitCommit digest ${two} \\(subjects: gitCommit:${head}\\)\\)$`,
-    ),
+  const notAbout = new RegExp(
+    `provenance\\.json: the attestation is not about this artifact: no subject has gitCommit digest ${two} \\(subjects: gitCommit:${head}\\)\\)$`,
   );
+  fails(await verify(['--type', PROVENANCE, ...ID]), 12, notAbout);
+  await restore();
+  // The same without the bundle (found through the log's search).
+  restore = await editRef(ref, copied, [`${two}/provenance.json.sigstore.json`]);
+  fails(await verify(['--type', PROVENANCE, ...ID]), 12, notAbout);
   await restore();
   // A commit without any: cosign's "no signature" (exit 10).
   fails(
@@ -307,7 +338,11 @@ test('an attestation moved to another commit is not about it; one changed after 
   await restore();
 
   // The envelope: its statement changed (and the file with it), its signature changed, or
-  // not an envelope at all.
+  // not an envelope at all. With its bundle beside it, the envelope is not the bundle's; without,
+  // the log has no entry of it.
+  const bundleFile = at('provenance.json.sigstore.json');
+  const notTheBundles =
+    /provenance\.json: provenance\.json\.sigstore\.json is not the bundle of provenance\.json\.sig: its envelope is not the one kept in provenance\.json\.sig\)$/;
   const envelope = JSON.parse(await show(`${ref}:${at('provenance.json.sig')}`)) as {
     payload: string;
     signatures: Array<{ sig: string }>;
@@ -320,10 +355,14 @@ test('an attestation moved to another commit is not about it; one changed after 
     ...envelope,
     payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
   };
-  restore = await editRef(ref, {
+  const forgedFiles = {
     [at('provenance.json')]: JSON.stringify(statement.predicate),
     [at('provenance.json.sig')]: JSON.stringify(forged),
-  });
+  };
+  restore = await editRef(ref, forgedFiles);
+  fails(await ok(), 12, notTheBundles);
+  await restore();
+  restore = await editRef(ref, forgedFiles, [bundleFile]);
   fails(
     await ok(),
     12,
@@ -332,12 +371,16 @@ test('an attestation moved to another commit is not about it; one changed after 
   await restore();
   const sig = Buffer.from(envelope.signatures[0]!.sig, 'base64');
   sig[sig.length - 1]! ^= 1;
-  restore = await editRef(ref, {
+  const badSig = {
     [at('provenance.json.sig')]: JSON.stringify({
       ...envelope,
       signatures: [{ sig: sig.toString('base64') }],
     }),
-  });
+  };
+  restore = await editRef(ref, badSig);
+  fails(await ok(), 12, notTheBundles);
+  await restore();
+  restore = await editRef(ref, badSig, [bundleFile]);
   fails(
     await ok(),
     12,
@@ -388,12 +431,11 @@ test('a tree attestation: verified as the tree, and not as a commit or another t
 
   // The commit's attestation put where the tree's are kept: its subject is a commit, not this tree.
   const trees = 'refs/attestations/trees';
-  const restore = await editRef(trees, {
-    [`${tree}/provenance.json`]: await show(`refs/attestations/commits:${head}/provenance.json`),
-    [`${tree}/provenance.json.sig`]: await show(
-      `refs/attestations/commits:${head}/provenance.json.sig`,
-    ),
-  });
+  const files = ['provenance.json', 'provenance.json.sig', 'provenance.json.sigstore.json'];
+  const commits: Record<string, string> = {};
+  for (const f of files)
+    commits[`${tree}/${f}`] = await show(`refs/attestations/commits:${head}/${f}`);
+  const restore = await editRef(trees, commits);
   fails(
     await verify(['--objtype', 'tree', '--type', PROVENANCE, ...ID]),
     12,
@@ -409,10 +451,9 @@ test('a tree attestation: verified as the tree, and not as a commit or another t
   // A commit with the same tree shares its attestations.
   const same = await verify(['--objtype', 'tree', ...ID, 'HEAD~1']);
   assert.equal(same.status, 0, same.stderr);
-  const moved = await editRef(trees, {
-    [`${other}/provenance.json`]: await show(`${trees}:${tree}/provenance.json`),
-    [`${other}/provenance.json.sig`]: await show(`${trees}:${tree}/provenance.json.sig`),
-  });
+  const elsewhere: Record<string, string> = {};
+  for (const f of files) elsewhere[`${other}/${f}`] = await show(`${trees}:${tree}/${f}`);
+  const moved = await editRef(trees, elsewhere);
   fails(
     await verify(['--objtype', 'tree', ...ID]),
     12,
@@ -440,15 +481,42 @@ test('a clone without the attestation ref is told to fetch it; then it verifies 
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('offline: an envelope alone cannot be verified; a bundle kept in the .sig can', async () => {
+test('offline: what signet-gitsign attest keeps verifies from its bundle; an envelope alone cannot; a bundle kept in the .sig can', async () => {
   const rootFile = path.join(dir, 'trusted_root.json');
   fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
   const offline = ['--type', PROVENANCE, ...ID, '--offline', '--trusted-root', rootFile];
+  const kept = await verify([...offline, '-o', 'json']);
+  assert.equal(kept.status, 0, kept.stderr);
+  const keptReport = JSON.parse(kept.stdout) as {
+    verified: Array<{ file: string; source: string; tlog: unknown[] }>;
+  };
+  assert.deepEqual(
+    keptReport.verified.map((v) => [v.file, v.source, v.tlog.length]),
+    [['provenance.json', 'bundle', 1]],
+  );
+  // Online, with a trusted root whose log cannot be reached: the bundle needs no search.
+  const root = JSON.parse(fs.readFileSync(rootFile, 'utf8')) as {
+    tlogs: Array<{ baseUrl: string }>;
+  };
+  for (const l of root.tlogs) l.baseUrl = `${stack.url}/no-such-log`;
+  const deadLog = file('dead-log-root.json', JSON.stringify(root));
+  const online = ['--type', PROVENANCE, ...ID, '--trusted-root', deadLog];
+  const noSearch = await verify(online);
+  assert.equal(noSearch.status, 0, noSearch.stderr);
+  // Without its bundle (as gitsign keeps it), the envelope alone needs the search.
+  const ref = 'refs/attestations/commits';
+  const restore = await editRef(ref, {}, [`${head}/provenance.json.sigstore.json`]);
   fails(
     await verify(offline),
     12,
     /provenance\.json: provenance\.json\.sig holds a DSSE envelope alone \(no certificate, no log entry\), which verifies only through the transparency log's search; the log was not searched \(offline\)\)$/,
   );
+  fails(
+    await verify(online),
+    12,
+    /provenance\.json: the transparency log \(Rekor v1 search\) at http:\/\/127\.0\.0\.1:\d+\/no-such-log\/api\/v1\/index\/retrieve answered HTTP 404/,
+  );
+  await restore();
   // A bundle about this commit kept as the .sig (made through the library, signed as attest does).
   const ctx = await signing();
   const predicate = new TextEncoder().encode('{"reviewed":true}');
@@ -560,6 +628,256 @@ test("gitsign's form (an intoto entry, the envelope alone) and a large predicate
     JSON.parse(b.stdout) as { verified: Array<{ tlog: Array<{ kind: string }> }> }
   ).verified.flatMap((v) => v.tlog.map((t) => t.kind));
   assert.deepEqual(bigKinds, ['hashedrekord 0.0.1']);
+});
+
+test('the bundle beside the envelope must be of exactly that envelope, unaltered', async () => {
+  const ref = 'refs/attestations/commits';
+  const at = (f: string) => `${head}/${f}`;
+  const ok = () => verify(['--type', PROVENANCE, ...ID, head]);
+  assert.equal((await ok()).status, 0);
+  const bundleFile = at('provenance.json.sigstore.json');
+  const notTheBundles =
+    /provenance\.json: provenance\.json\.sigstore\.json is not the bundle of provenance\.json\.sig: its envelope is not the one kept in provenance\.json\.sig\)$/;
+  // Another attestation's bundle: valid, by the same signer, about the same commit.
+  let restore = await editRef(ref, {
+    [bundleFile]: await show(`${ref}:${at('sbom.json.sigstore.json')}`),
+  });
+  fails(await ok(), 12, notTheBundles);
+  await restore();
+  // The envelope with a key ID the bundle's lacks (a hint, not signed) is not the bundle's.
+  const envelope = JSON.parse(await show(`${ref}:${at('provenance.json.sig')}`)) as {
+    payload: string;
+    payloadType: string;
+    signatures: Array<{ sig: string }>;
+  };
+  restore = await editRef(ref, {
+    [at('provenance.json.sig')]: JSON.stringify({
+      ...envelope,
+      signatures: [{ ...envelope.signatures[0]!, keyid: 'k' }],
+    }),
+  });
+  fails(await ok(), 12, notTheBundles);
+  await restore();
+  // The same envelope spelt otherwise (field order, spacing) is.
+  const { payload, payloadType, signatures } = envelope;
+  restore = await editRef(ref, {
+    [at('provenance.json.sig')]: JSON.stringify({ signatures, payloadType, payload }, null, 2),
+  });
+  assert.equal((await ok()).status, 0);
+  await restore();
+
+  // The bundle altered: its signature (the .sig altered alike, so the envelopes agree), its log
+  // entry's time, its inclusion proof, its certificate, no log entry; not a bundle at all.
+  const bundle = JSON.parse(await show(`${ref}:${bundleFile}`)) as {
+    dsseEnvelope: { signatures: Array<{ sig: string }> };
+    verificationMaterial: {
+      certificate: { rawBytes: string };
+      tlogEntries: Array<{ integratedTime: string; inclusionProof: { rootHash: string } }>;
+    };
+  };
+  const alter = async (edit: (b: typeof bundle) => void, also: Record<string, string> = {}) => {
+    const b = structuredClone(bundle);
+    edit(b);
+    return editRef(ref, { [bundleFile]: JSON.stringify(b), ...also });
+  };
+  const flipped = Buffer.from(envelope.signatures[0]!.sig, 'base64');
+  flipped[flipped.length - 1]! ^= 1;
+  restore = await alter((b) => (b.dsseEnvelope.signatures[0]!.sig = flipped.toString('base64')), {
+    [at('provenance.json.sig')]: JSON.stringify({
+      ...envelope,
+      signatures: [{ sig: flipped.toString('base64') }],
+    }),
+  });
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: the DSSE envelope signature does not verify with the signer's key\)$/,
+  );
+  await restore();
+  restore = await alter((b) => {
+    const t = b.verificationMaterial.tlogEntries[0]!;
+    t.integratedTime = String(Number(t.integratedTime) + 1);
+  });
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: the log's signed entry timestamp \(promise of inclusion\) for entry \d+ does not verify with the key of /,
+  );
+  await restore();
+  restore = await alter((b) => {
+    const p = b.verificationMaterial.tlogEntries[0]!.inclusionProof;
+    p.rootHash = Buffer.alloc(32, 1).toString('base64');
+  });
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: the inclusion proof of entry \d+ names a root hash that differs from the signed checkpoint's\)$/,
+  );
+  await restore();
+  // (signet-gitsign's credential cache signed every attestation here with one certificate.)
+  const another = decodePem((await signing()).signer.verifierPem, 'certificate').der;
+  restore = await alter(
+    (b) =>
+      (b.verificationMaterial.certificate = { rawBytes: Buffer.from(another).toString('base64') }),
+  );
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: the DSSE envelope signature does not verify with the signer's key\)$/,
+  );
+  await restore();
+  restore = await alter((b) => (b.verificationMaterial.tlogEntries = []));
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: provenance\.json\.sigstore\.json has 0 transparency log entries; 1 verified entry is required/,
+  );
+  await restore();
+  restore = await editRef(ref, { [bundleFile]: '{"mediaType":"application/json"}' });
+  fails(
+    await ok(),
+    12,
+    /provenance\.json: provenance\.json\.sigstore\.json: is not a valid Sigstore bundle: /,
+  );
+  await restore();
+  restore = await editRef(ref, { [bundleFile]: 'not json' });
+  fails(await ok(), 12, /provenance\.json: provenance\.json\.sigstore\.json: is not valid JSON/);
+  await restore();
+  assert.equal((await ok()).status, 0);
+});
+
+test('a predicate file named like a bundle, or whose bundle would replace an attestation, is refused before signing', async () => {
+  const ref = 'refs/attestations/commits';
+  const was = await git(['rev-parse', ref]);
+  const named = file('x.sigstore.json', '{}');
+  const r = await attest(['-f', named, '--type', 'custom']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /--filepath: "x\.sigstore\.json" ends in \.sigstore\.json, as the bundle kept beside an attestation is named: rename the predicate file/,
+  );
+  assert.doesNotMatch(r.stderr, /tlog entry created/);
+  assert.equal(await git(['rev-parse', ref]), was);
+  // gitsign may have attested x.sigstore.json: the bundle of x would replace its predicate file.
+  const restore = await editRef(ref, {
+    [`${head}/x.sigstore.json`]: '{}',
+    [`${head}/x.sigstore.json.sig`]: '{}',
+  });
+  const edited = await git(['rev-parse', ref]);
+  const x = await attest(['-f', file('x', '{}'), '--type', 'custom']);
+  assert.equal(x.status, 1, x.stderr);
+  assert.match(
+    x.stderr,
+    /--filepath: "x" cannot be attested here: its bundle, x\.sigstore\.json, would replace the attestation of that name kept for this object/,
+  );
+  assert.doesNotMatch(x.stderr, /tlog entry created/);
+  assert.equal(await git(['rev-parse', ref]), edited);
+  await restore();
+});
+
+test('an envelope kept alone is found by the search past 10 copies of its payload others logged first, up to the limit', async () => {
+  const ctx = await signing();
+  // Someone else: the stack's GitHub Actions identity.
+  const mallory = await signing(await stackToken(stack.url, 'signet-dev/demo', '/github'));
+  const predicate = new TextEncoder().encode('{"flood":true}');
+  const type = 'https://example.com/flood/v1';
+  const payload = gitStatement('commit', head, type, predicate, 'predicate');
+  const rekor = `${stack.url}/rekor`;
+  // Logged as dsse 0.0.1 (as signet-gitsign attest logs it): the envelope and its signer.
+  const log = async (who: SignContext) => {
+    const sig = who.signer.sign(pae(INTOTO_PAYLOAD_TYPE, payload));
+    const envelopeJson = JSON.stringify(
+      envelopeToJSON({
+        payload,
+        payloadType: INTOTO_PAYLOAD_TYPE,
+        signatures: [{ keyid: '', sig }],
+      }),
+    );
+    const entry = await createEntryV1(
+      rekor,
+      dsseV001({ envelopeJson, verifierPems: [who.signer.verifierPem] }),
+    );
+    return { envelopeJson, entry };
+  };
+  // Before its signer logs it, 12 copies of the statement signed by someone else.
+  for (let i = 0; i < 12; i++) await log(mallory);
+  const { envelopeJson, entry } = await log(ctx);
+  const index = entry.logIndex;
+  const hash = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+  const listed = await searchEntryIdsV1(rekor, { hash });
+  assert.equal(listed.length, 13);
+
+  const ref = 'refs/attestations/commits';
+  const source = async () => {
+    const r = await verify(['--type', type, ...ID, '-o', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const v = (
+      JSON.parse(r.stdout) as {
+        verified: Array<{ source: string; tlog: Array<{ logIndex: number }> }>;
+      }
+    ).verified;
+    assert.deepEqual(
+      v.map((x) => x.tlog.map((t) => t.logIndex)),
+      [[Number(index)]],
+    );
+    return v[0]!.source;
+  };
+  // Kept as signet-gitsign attest keeps it; then again as gitsign does, without the bundle,
+  // which is then no longer kept (it would not be of the envelope kept).
+  const bundle = assembleBundle({
+    signature: envelopeJson,
+    attestation: true,
+    certificatePem: ctx.signer.verifierPem,
+    tlogEntries: [entry],
+  });
+  await storeAttestation(
+    repo,
+    'commit',
+    head,
+    'flood.json',
+    predicate,
+    envelopeJson,
+    serializeBundle(bundle),
+  );
+  assert.equal(await source(), 'bundle');
+  await storeAttestation(repo, 'commit', head, 'flood.json', predicate, envelopeJson);
+  const names = (await git(['ls-tree', '--name-only', `${ref}:${head}`])).split('\n');
+  assert.ok(names.includes('flood.json.sig'));
+  assert.ok(!names.includes('flood.json.sigstore.json'), names.join(' '));
+  assert.equal(await source(), 'log search');
+
+  // The search's limit: past it, one line saying so; at it, the entry is still found.
+  const trustedRoot = parseTrustedRootJSON(
+    await (await fetch(`${stack.url}/trusted_root.json`)).text(),
+  );
+  const policy = await signerPolicy(
+    { certificateIdentity: 'dev@signet.local', certificateOidcIssuer: `${stack.url}/oidc` },
+    { keyFlag: false },
+  );
+  const check = (limit: number) =>
+    checkGitAttestations(repo, 'commit', head, {
+      trustedRoot,
+      policy,
+      predicateType: type,
+      search: trustedLogSearch(trustedRoot, {}, [rekor], limit),
+    });
+  const over = await check(12);
+  assert.equal(over.verified.length, 0);
+  assert.deepEqual(
+    over.rejected.map((x) => x.name),
+    ['flood.json'],
+  );
+  assert.match(
+    over.rejected[0]!.reason,
+    new RegExp(
+      `^no entry read records flood\\.json\\.sig's signature, and not all were read \\(the log at ${rekor} lists 13 entries for ${hash}; the first 12 were read\\): its payload may have been logged again many times to hide its entry; an attestation kept with its bundle \\(flood\\.json\\.sigstore\\.json, as signet-gitsign attest writes it\\) verifies without the search$`,
+    ),
+  );
+  const at = await check(13);
+  assert.deepEqual(
+    at.verified.map((v) => [v.name, v.source]),
+    [['flood.json', 'log search']],
+  );
 });
 
 test('a SHA-256 repository: the commit by its 64-digit ID', async () => {

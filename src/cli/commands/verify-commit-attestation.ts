@@ -43,7 +43,7 @@ export function registerVerifyCommitAttestation(program: Command): void {
     )
     .option(
       '--offline',
-      'do not search the log: only attestations kept as bundles verify (signet-gitsign and gitsign keep envelopes, whose entry is searched)',
+      "do not search the log: only attestations kept with their bundle verify (signet-gitsign attest keeps one; gitsign's envelope alone needs the log's search)",
     )
     .action(async (rev: string | undefined, flags: AttestationFlags) => {
       const { invalid } = await import('../../core/errors.ts');

@@ -4,8 +4,11 @@
  * never in it. Attestations of commits live on `refs/attestations/commits`, of trees on
  * `refs/attestations/trees`: each a chain of commits whose tree holds a folder per attested
  * object, named by its ID, with the predicate file as given and `<file>.sig`, the envelope.
- * Each new attestation is a commit on top (the earlier ones kept, a file of the same name
- * replaced), and the ref moves only if no one moved it meanwhile.
+ * Signet also keeps the Sigstore bundle the signing returned as `<file>.sigstore.json` (the
+ * envelope with its certificate and log entry, so it verifies offline and without searching
+ * the log); gitsign's readers see the same two files as before. Each new attestation is a
+ * commit on top (the earlier ones kept, files of the same name replaced), and the ref moves
+ * only if no one moved it meanwhile.
  */
 import { invalid, SignetError } from '../../core/errors.ts';
 import { buildStatement } from '../../core/intoto/index.ts';
@@ -25,6 +28,10 @@ export const DIGEST_NAMES: Record<AttestedObject, string> = {
   commit: 'gitCommit',
   tree: 'gitTree',
 };
+
+/** What is added to a predicate file's name for its envelope (gitsign's) and its bundle. */
+export const ENVELOPE_SUFFIX = '.sig';
+export const BUNDLE_SUFFIX = '.sigstore.json';
 
 /**
  * The statement (in-toto Statement v1) that `object` (a commit or tree ID) has the predicate in
@@ -131,10 +138,65 @@ function withEntries(entries: TreeEntry[], added: TreeEntry[]): TreeEntry[] {
 }
 
 /**
- * Keeps an attestation of `object` in the repository: `file` (as given, named `name`) and its
- * envelope (`<name>.sig`) in the object's folder of the attestation ref's tree, on a new
- * commit. Returns the commit's ID. The commit is not signed (gitsign's is not either: the
- * envelope is the signature).
+ * `name` can be kept as an attestation's predicate file in a folder holding `inFolder`: a file
+ * name, and neither the name of a bundle (`x.sigstore.json` would be read as the bundle of `x`)
+ * nor one whose bundle would replace another attestation's predicate file (`x` where
+ * `x.sigstore.json` was attested, as gitsign may have).
+ */
+function checkName(name: string, inFolder: TreeEntry[]): void {
+  if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
+    throw invalid('--filepath', `"${name}" cannot name a file in a tree`);
+  if (name.endsWith(BUNDLE_SUFFIX))
+    throw invalid(
+      '--filepath',
+      `"${name}" ends in ${BUNDLE_SUFFIX}, as the bundle kept beside an attestation is named: rename the predicate file`,
+    );
+  const bundleName = `${name}${BUNDLE_SUFFIX}`;
+  if (inFolder.some((e) => e.name === `${bundleName}${ENVELOPE_SUFFIX}`))
+    throw invalid(
+      '--filepath',
+      `"${name}" cannot be attested here: its bundle, ${bundleName}, would replace the attestation of that name kept for this object`,
+    );
+}
+
+/**
+ * Refuses, before anything is signed or logged, a predicate file name the attestation could
+ * not be kept under (checkName) in the folder of `object` as the attestation ref has it now.
+ */
+export async function checkAttestationName(
+  repoDir: string,
+  kind: AttestedObject,
+  object: string,
+  name: string,
+): Promise<void> {
+  checkName(name, (await refFolder(repoDir, ATTESTATION_REFS[kind], object)).inFolder);
+}
+
+/**
+ * The newest commit of `ref` (undefined when there is none), its tree's entries and those of
+ * `object`'s folder in it (none when either is missing).
+ */
+async function refFolder(
+  repoDir: string,
+  ref: string,
+  object: string,
+): Promise<{ head: string | undefined; root: TreeEntry[]; inFolder: TreeEntry[] }> {
+  const head = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(
+    (b) => b.toString().trim(),
+    () => undefined,
+  );
+  const root = head ? await treeEntries(repoDir, `${head}^{tree}`) : [];
+  const folder = root.find((e) => e.name === object && e.type === 'tree');
+  return { head, root, inFolder: folder ? await treeEntries(repoDir, folder.id) : [] };
+}
+
+/**
+ * Keeps an attestation of `object` in the repository: `file` (as given, named `name`), its
+ * envelope (`<name>.sig`) and, when given, the bundle the envelope came in
+ * (`<name>.sigstore.json`; without one, a bundle of an earlier attestation of that name is
+ * removed, since it is no longer of this envelope), in the object's folder of the attestation
+ * ref's tree, on a new commit. Returns the commit's ID. The commit is not signed (gitsign's is
+ * not either: the envelope is the signature).
  */
 export async function storeAttestation(
   repoDir: string,
@@ -143,26 +205,31 @@ export async function storeAttestation(
   name: string,
   file: Uint8Array,
   envelopeJson: string,
+  bundleJson?: string,
 ): Promise<string> {
-  if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
-    throw invalid('--filepath', `"${name}" cannot name a file in a tree`);
   const ref = ATTESTATION_REFS[kind];
+  const { head: parent, root, inFolder } = await refFolder(repoDir, ref, object);
+  checkName(name, inFolder);
   const blob = async (data: Uint8Array | string) =>
     (await git(repoDir, ['hash-object', '-w', '--stdin'], data)).toString().trim();
-  const [fileId, sigId] = await Promise.all([blob(file), blob(envelopeJson)]);
-  const parent = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(
-    (b) => b.toString().trim(),
-    () => undefined,
-  );
-  const root = parent ? await treeEntries(repoDir, `${parent}^{tree}`) : [];
-  const folder = root.find((e) => e.name === object && e.type === 'tree');
-  const inFolder = folder ? await treeEntries(repoDir, folder.id) : [];
+  const [fileId, sigId, bundleId] = await Promise.all([
+    blob(file),
+    blob(envelopeJson),
+    bundleJson === undefined ? undefined : blob(bundleJson),
+  ]);
+  const bundleName = `${name}${BUNDLE_SUFFIX}`;
   const folderId = await writeTree(
     repoDir,
-    withEntries(inFolder, [
-      { mode: '100644', type: 'blob', id: fileId, name },
-      { mode: '100644', type: 'blob', id: sigId, name: `${name}.sig` },
-    ]),
+    withEntries(
+      inFolder.filter((e) => e.name !== bundleName),
+      [
+        { mode: '100644', type: 'blob', id: fileId, name },
+        { mode: '100644', type: 'blob', id: sigId, name: `${name}${ENVELOPE_SUFFIX}` },
+        ...(bundleId === undefined
+          ? []
+          : [{ mode: '100644', type: 'blob', id: bundleId, name: bundleName }]),
+      ],
+    ),
   );
   const rootId = await writeTree(
     repoDir,
@@ -194,15 +261,21 @@ export async function storeAttestation(
   return commit;
 }
 
-/** The largest envelope or predicate file read back (as git's own reads here: 64 MiB). */
+/** The largest envelope, bundle or predicate file read back (as git's own reads here: 64 MiB). */
 export const MAX_ATTESTATION_FILE = 64 * 1024 * 1024;
 
 /**
- * One attestation as kept: the envelope `<name>.sig` and the predicate file `<name>` beside it
- * (undefined when the folder lacks it), or why they cannot be read.
+ * One attestation as kept: the envelope `<name>.sig`, the predicate file `<name>` and the
+ * bundle `<name>.sigstore.json` beside it (each undefined when the folder lacks it), or why
+ * they cannot be read.
  */
 export type StoredAttestation = { name: string } & (
-  | { envelope: Uint8Array; file: Uint8Array | undefined; unreadable?: undefined }
+  | {
+      envelope: Uint8Array;
+      file: Uint8Array | undefined;
+      bundle: Uint8Array | undefined;
+      unreadable?: undefined;
+    }
   | { unreadable: string }
 );
 
@@ -225,50 +298,47 @@ export async function readAttestations(
   object: string,
 ): Promise<StoredAttestations> {
   const ref = ATTESTATION_REFS[kind];
-  const head = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).then(
-    (b) => b.toString().trim(),
-    () => undefined,
-  );
+  const { head, inFolder } = await refFolder(repoDir, ref, object);
   if (head === undefined) return { ref, refExists: false, attestations: [] };
-  const folder = (await treeEntries(repoDir, `${head}^{tree}`)).find(
-    (e) => e.name === object && e.type === 'tree',
-  );
-  if (!folder) return { ref, refExists: true, attestations: [] };
   const files = new Map(
-    (await treeEntries(repoDir, folder.id))
+    inFolder
       .filter((e) => e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'))
       .map((e) => [e.name, e]),
   );
   const wanted: TreeEntry[] = [];
   const found: Array<{
     name: string;
-    sig: TreeEntry;
-    file: TreeEntry | undefined;
+    parts: { sig: TreeEntry; file: TreeEntry | undefined; bundle: TreeEntry | undefined };
     tooLarge?: TreeEntry;
   }> = [];
   for (const [fileName, sig] of files) {
-    if (!fileName.endsWith('.sig') || fileName === '.sig') continue;
-    const name = fileName.slice(0, -'.sig'.length);
-    const file = files.get(name);
-    const tooLarge = [sig, file].find(
-      (e) => e !== undefined && (e.size ?? 0) > MAX_ATTESTATION_FILE,
-    );
-    if (!tooLarge) wanted.push(sig, ...(file ? [file] : []));
-    found.push({ name, sig, file, ...(tooLarge ? { tooLarge } : {}) });
+    if (!fileName.endsWith(ENVELOPE_SUFFIX) || fileName === ENVELOPE_SUFFIX) continue;
+    const name = fileName.slice(0, -ENVELOPE_SUFFIX.length);
+    const parts = { sig, file: files.get(name), bundle: files.get(`${name}${BUNDLE_SUFFIX}`) };
+    const kept = Object.values(parts).filter((e) => e !== undefined);
+    const tooLarge = kept.find((e) => (e.size ?? 0) > MAX_ATTESTATION_FILE);
+    if (!tooLarge) wanted.push(...kept);
+    found.push({ name, parts, ...(tooLarge ? { tooLarge } : {}) });
   }
   const content = new Map<string, Uint8Array>();
   for await (const o of readObjects(repoDir, [...new Set(wanted.map((e) => e.id))]))
     content.set(o.id, o.raw);
+  const read = (e: TreeEntry | undefined) => e && content.get(e.id);
   return {
     ref,
     refExists: true,
-    attestations: found.map(({ name, sig, file, tooLarge }) =>
+    attestations: found.map(({ name, parts, tooLarge }) =>
       tooLarge
         ? {
             name,
             unreadable: `${tooLarge.name} is ${tooLarge.size} bytes; at most ${MAX_ATTESTATION_FILE} are read`,
           }
-        : { name, envelope: content.get(sig.id)!, file: file && content.get(file.id) },
+        : {
+            name,
+            envelope: read(parts.sig)!,
+            file: read(parts.file),
+            bundle: read(parts.bundle),
+          },
     ),
   };
 }

@@ -3,13 +3,17 @@
  * attest`, gitsign's `attest`): each through THE verifier (client/verify/verifier.ts), bound to
  * the object by its ID (a subject's `gitCommit` or `gitTree` digest), to the predicate type
  * asked for, and to the predicate file kept beside its envelope. Where the certificate and the
- * log entry come from depends on what the `.sig` holds:
- *  - a Sigstore bundle: from it (verifies offline);
- *  - a DSSE envelope alone (what gitsign and signet-gitsign write): from the transparency log,
- *    searched by the digest of the payload (dsse and intoto entries) and of the signed PAE (an
- *    envelope logged by its digest, hashedrekord). Each entry found offers its certificate, which
- *    the verifier takes only if that entry, in a trusted log, records exactly this signature by
- *    that certificate; the chain, SCT, times and identity are then checked as for any bundle.
+ * log entry come from depends on what is kept:
+ *  - the Sigstore bundle beside the envelope (`<name>.sigstore.json`, as signet-gitsign attest
+ *    keeps it), or a bundle in the `.sig` itself: from it (verifies offline). A bundle beside
+ *    the envelope must hold exactly the `.sig`'s envelope, else the attestation fails;
+ *  - a DSSE envelope alone (what gitsign writes): from the transparency log, searched by the
+ *    digest of the payload (dsse and intoto entries) and of the signed PAE (an envelope logged
+ *    by its digest, hashedrekord). Anyone can log the public payload again with their own
+ *    signature, so every entry listed is tried (up to the search's limit). Each entry found
+ *    offers its certificate, which the verifier takes only if that entry, in a trusted log,
+ *    records exactly this signature by that certificate; the chain, SCT, times and identity are
+ *    then checked as for any bundle.
  * Nothing verifiable found fails: no attestation passes without a certificate and a log entry.
  */
 import { SignetError, invalid, verificationFailed } from '../../core/errors.ts';
@@ -18,7 +22,7 @@ import { encodePem } from '../../core/encoding/pem.ts';
 import { fromBase64 } from '../../core/encoding/base64.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { digest } from '../../core/crypto/digest.ts';
-import { pae, parseEnvelope, type Envelope } from '../../core/dsse/index.ts';
+import { pae, parseEnvelope, sameEnvelope, type Envelope } from '../../core/dsse/index.ts';
 import { parseStatement, type Statement } from '../../core/intoto/index.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { rekorEntryFacts } from '../../core/rekor/entry-facts.ts';
@@ -37,6 +41,8 @@ import type { EntrySearch } from './commits.ts';
 import {
   attestedObject,
   DIGEST_NAMES,
+  BUNDLE_SUFFIX,
+  ENVELOPE_SUFFIX,
   readAttestations,
   type AttestedObject,
   type StoredAttestation,
@@ -47,7 +53,7 @@ export interface GitAttestationOptions {
   policy: SignerPolicy;
   /** Only attestations of this predicate type (a URI) are verified; default: every type. */
   predicateType?: string;
-  /** Finds the log entries of envelopes kept without one; without it, only bundles verify. */
+  /** Finds the log entries of envelopes kept without a bundle; without it, only bundles verify. */
   search?: EntrySearch;
   /** Witness cosignatures, and the CT log threshold (0: no SCT needed). */
   verify?: Pick<VerifyOptions, 'witnesses' | 'ctlogThreshold'>;
@@ -60,7 +66,7 @@ export interface VerifiedGitAttestation {
   /** The statement as signed, as JSON. */
   statementJson: unknown;
   result: VerificationResult;
-  /** Where the certificate and log entry came from. */
+  /** Where the certificate and log entry came from: a bundle kept, or the log's search. */
   source: 'bundle' | 'log search';
 }
 
@@ -80,13 +86,18 @@ export interface GitAttestationCheck {
   otherTypes: string[];
 }
 
-/** What a `.sig` holds, read but not yet trusted. */
+/** What a `.sig` holds, read but not yet trusted, and the bundle file beside it if any. */
 interface Unverified {
+  /** The predicate file's name. */
+  name: string;
   label: string;
   text: string;
   envelope: Envelope;
+  /** A bundle the `.sig` itself holds. */
   bundle: Bundle | undefined;
   statement: Statement;
+  /** `<name>.sigstore.json`, as kept (read by keptBundle). */
+  bundleFile: { label: string; bytes: Uint8Array } | undefined;
 }
 
 /**
@@ -96,28 +107,50 @@ interface Unverified {
 const BOUND_BY_SUBJECT: Artifact = { kind: 'bytes', data: new Uint8Array(0) };
 
 function read(a: StoredAttestation & { unreadable?: undefined }): Unverified {
-  const label = `${a.name}.sig`;
+  const label = `${a.name}${ENVELOPE_SUFFIX}`;
   const text = new TextDecoder().decode(a.envelope);
   const value = parseJsonText(a.envelope, label);
   let bundle: Bundle | undefined;
   let envelope: Envelope;
   if (typeof value === 'object' && value !== null && 'mediaType' in value) {
-    try {
-      bundle = parseBundle(value);
-    } catch (e) {
-      throw invalid(label, `is not a valid Sigstore bundle: ${(e as Error).message}`, e);
-    }
-    if (bundle.content.$case !== 'dsseEnvelope')
-      throw invalid(label, 'holds a bundle of a message signature, not of an attestation');
-    envelope = bundle.content.dsseEnvelope;
+    ({ bundle, envelope } = parseDsseBundle(value, label));
   } else envelope = parseEnvelope(value, label);
   return {
+    name: a.name,
     label,
     text,
     envelope,
     bundle,
     statement: parseStatement(envelope.payload, `${label} payload`),
+    bundleFile: a.bundle && { label: `${a.name}${BUNDLE_SUFFIX}`, bytes: a.bundle },
   };
+}
+
+/** A Sigstore bundle of a DSSE envelope, from the JSON `value` of the file `label`. */
+function parseDsseBundle(value: unknown, label: string): { bundle: Bundle; envelope: Envelope } {
+  let bundle: Bundle;
+  try {
+    bundle = parseBundle(value);
+  } catch (e) {
+    throw invalid(label, `is not a valid Sigstore bundle: ${(e as Error).message}`, e);
+  }
+  if (bundle.content.$case !== 'dsseEnvelope')
+    throw invalid(label, 'holds a bundle of a message signature, not of an attestation');
+  return { bundle, envelope: bundle.content.dsseEnvelope };
+}
+
+/**
+ * The bundle kept beside the `.sig`, which must be of exactly the `.sig`'s envelope: the
+ * statement checked (type, subject, predicate file) is the one the bundle's signature covers.
+ */
+function keptBundle(u: Unverified, file: { label: string; bytes: Uint8Array }): Bundle {
+  const { bundle, envelope } = parseDsseBundle(parseJsonText(file.bytes, file.label), file.label);
+  if (!sameEnvelope(envelope, u.envelope))
+    throw verificationFailed(
+      'ENVELOPE_MISMATCH',
+      `${file.label} is not the bundle of ${u.label}: its envelope is not the one kept in ${u.label}`,
+    );
+  return bundle;
 }
 
 /** The predicate file kept beside the envelope must be the predicate it signed. */
@@ -165,13 +198,16 @@ async function verifyOne(
   object: string,
   o: GitAttestationOptions,
 ): Promise<{ result: VerificationResult; source: VerifiedGitAttestation['source'] }> {
-  const opts: VerifyOptions = {
-    ...o.verify,
-    subject: { algorithm: DIGEST_NAMES[kind], digest: object },
-    names: { subject: u.label, chain: u.label },
-    ...(o.predicateType !== undefined ? { predicateType: o.predicateType } : {}),
-  };
-  const verify = (b: Bundle) => verifyBundle(b, BOUND_BY_SUBJECT, o.trustedRoot, o.policy, opts);
+  const verify = (b: Bundle, label = u.label) =>
+    verifyBundle(b, BOUND_BY_SUBJECT, o.trustedRoot, o.policy, {
+      ...o.verify,
+      subject: { algorithm: DIGEST_NAMES[kind], digest: object },
+      names: { subject: label, chain: label },
+      ...(o.predicateType !== undefined ? { predicateType: o.predicateType } : {}),
+    });
+  // A bundle kept: verified as it is, never searched for (a search finds only candidates).
+  if (u.bundleFile)
+    return { result: verify(keptBundle(u, u.bundleFile), u.bundleFile.label), source: 'bundle' };
   if (u.bundle) return { result: verify(u.bundle), source: 'bundle' };
   if (!o.search)
     throw verificationFailed(
@@ -184,33 +220,46 @@ async function verifyOne(
   );
   const tried = new Set<string>();
   let failure: SignetError | undefined;
+  let unread: SignetError | undefined;
   for (const hash of hashes)
-    for (const entry of await o.search({ hash })) {
-      const key = `${entry.logId.keyId} ${entry.logIndex}`;
-      if (tried.has(key)) continue;
-      tried.add(key);
-      for (const certificate of certificatesOf(entry))
-        try {
-          const bundle = assembleBundle({
-            signature: u.text,
-            attestation: true,
-            certificatePem: encodePem('CERTIFICATE', certificate),
-            tlogEntries: [entry],
-            labels: { signature: u.label },
-          });
-          return { result: verify(bundle), source: 'log search' };
-        } catch (e) {
-          if (!(e instanceof SignetError)) throw e;
-          // The entry of this signature whose check failed says why; others are not its entry.
-          if (!notThisEntry(e)) failure ??= e;
+    try {
+      // Every entry listed, page by page: the first 10 may all be copies someone else logged.
+      for await (const page of o.search({ hash }))
+        for (const entry of page) {
+          const key = `${entry.logId.keyId} ${entry.logIndex}`;
+          if (tried.has(key)) continue;
+          tried.add(key);
+          for (const certificate of certificatesOf(entry))
+            try {
+              const bundle = assembleBundle({
+                signature: u.text,
+                attestation: true,
+                certificatePem: encodePem('CERTIFICATE', certificate),
+                tlogEntries: [entry],
+                labels: { signature: u.label },
+              });
+              return { result: verify(bundle), source: 'log search' };
+            } catch (e) {
+              if (!(e instanceof SignetError)) throw e;
+              // The entry of this signature whose check failed says why; others are not its entry.
+              if (!notThisEntry(e)) failure ??= e;
+            }
         }
+    } catch (e) {
+      // More entries than are read: the other digest's search may still find it.
+      if (!(e instanceof SignetError && e.code === 'TLOG_SEARCH_TOO_MANY')) throw e;
+      unread ??= e;
     }
-  throw (
-    failure ??
-    verificationFailed(
-      'TLOG_MISSING',
-      `the transparency log has no entry for ${u.label}'s signature (searched by the digests of its payload and of what it signs): it was never logged, or it changed since`,
-    )
+  if (failure) throw failure;
+  if (unread)
+    throw verificationFailed(
+      'TLOG_SEARCH_TOO_MANY',
+      `no entry read records ${u.label}'s signature, and not all were read (${unread.message}): its payload may have been logged again many times to hide its entry; an attestation kept with its bundle (${u.name}${BUNDLE_SUFFIX}, as signet-gitsign attest writes it) verifies without the search`,
+      unread,
+    );
+  throw verificationFailed(
+    'TLOG_MISSING',
+    `the transparency log has no entry for ${u.label}'s signature (searched by the digests of its payload and of what it signs): it was never logged, or it changed since`,
   );
 }
 
