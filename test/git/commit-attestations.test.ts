@@ -658,6 +658,15 @@ test('the bundle beside the envelope must be of exactly that envelope, unaltered
   });
   fails(await ok(), 12, notTheBundles);
   await restore();
+  // Another payload type, or a signature more, is not the bundle's envelope either.
+  for (const other of [
+    { ...envelope, payloadType: 'application/json' },
+    { ...envelope, signatures: [...envelope.signatures, ...envelope.signatures] },
+  ]) {
+    restore = await editRef(ref, { [at('provenance.json.sig')]: JSON.stringify(other) });
+    fails(await ok(), 12, notTheBundles);
+    await restore();
+  }
   // The same envelope spelt otherwise (field order, spacing) is.
   const { payload, payloadType, signatures } = envelope;
   restore = await editRef(ref, {
@@ -749,6 +758,10 @@ test('the bundle beside the envelope must be of exactly that envelope, unaltered
 test('a predicate file named like a bundle, or whose bundle would replace an attestation, is refused before signing', async () => {
   const ref = 'refs/attestations/commits';
   const was = await git(['rev-parse', ref]);
+  const treeSize = async () =>
+    ((await (await fetch(`${stack.url}/rekor/api/v1/log`)).json()) as { treeSize: number })
+      .treeSize;
+  const logged = await treeSize();
   const named = file('x.sigstore.json', '{}');
   const r = await attest(['-f', named, '--type', 'custom']);
   assert.equal(r.status, 1, r.stderr);
@@ -773,6 +786,8 @@ test('a predicate file named like a bundle, or whose bundle would replace an att
   assert.doesNotMatch(x.stderr, /tlog entry created/);
   assert.equal(await git(['rev-parse', ref]), edited);
   await restore();
+  // Nothing was logged.
+  assert.equal(await treeSize(), logged);
 });
 
 test('an envelope kept alone is found by the search past 10 copies of its payload others logged first, up to the limit', async () => {
