@@ -893,6 +893,18 @@ test('an envelope kept alone is found by the search past 10 copies of its payloa
     at.verified.map((v) => [v.name, v.source]),
     [['flood.json', 'log search']],
   );
+  // A signature never logged, among as many entries as are read: all were read, none is its.
+  const unlogged = envelopeToJSON({
+    payload,
+    payloadType: INTOTO_PAYLOAD_TYPE,
+    signatures: [{ keyid: '', sig: ctx.signer.sign(pae(INTOTO_PAYLOAD_TYPE, payload)) }],
+  });
+  await storeAttestation(repo, 'commit', head, 'flood.json', predicate, JSON.stringify(unlogged));
+  assert.match(
+    (await check(13)).rejected[0]!.reason,
+    /^the transparency log has no entry for flood\.json\.sig's signature /,
+  );
+  assert.match((await check(12)).rejected[0]!.reason, /^no entry read records flood\.json\.sig's/);
 });
 
 test('a SHA-256 repository: the commit by its 64-digit ID', async () => {
