@@ -3,8 +3,9 @@
  * flags: `-f/--filepath FILE` (a JSON predicate), `--type URI` (the predicate type; cosign's
  * short names are taken too) and `--objtype commit|tree` (default commit). HEAD's commit (or
  * its tree) gets a signed in-toto statement, kept on refs/attestations/commits (or trees) as
- * gitsign keeps it (client/git/attest.ts), signed keyless as commits are, with the same
- * settings and credential cache, and logged. Prints the attestation commit's ID.
+ * gitsign keeps it (client/git/attest.ts), with the Sigstore bundle beside the envelope, signed
+ * keyless as commits are, with the same settings and credential cache, and logged. Prints the
+ * attestation commit's ID.
  */
 import { invalid } from '../core/errors.ts';
 import type { SignContext } from '../client/sign/sign.ts';
@@ -61,6 +62,8 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
   const predicateType = predicateTypeOf(o.type);
   const file = readDocumentBytes(o.file, '--filepath');
   const object = await attest.headObject(io.cwd, o.kind);
+  const name = path.basename(o.file);
+  await attest.checkAttestationName(io.cwd, o.kind, object, name);
   await attest.checkCanCommit(io.cwd);
   const statement = attest.gitStatement(o.kind, object, predicateType, file, '--filepath');
   const { ctx, keep } = await signIn();
@@ -70,13 +73,16 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
   await keep();
   if (bundle.content.$case !== 'dsseEnvelope') throw new Error('no envelope was signed');
   const { envelopeToJSON } = await import('../core/dsse/index.ts');
+  const { serializeBundle } = await import('../bundle/bundle.ts');
+  // The envelope alone as gitsign keeps it, and the whole bundle beside it (offline checks).
   const commit = await attest.storeAttestation(
     io.cwd,
     o.kind,
     object,
-    path.basename(o.file),
+    name,
     file,
     JSON.stringify(envelopeToJSON(bundle.content.dsseEnvelope)),
+    serializeBundle(bundle),
   );
   for (const e of bundle.verificationMaterial.tlogEntries)
     io.stderr.write(`tlog entry created with index: ${e.logIndex}\n`);

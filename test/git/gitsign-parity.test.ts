@@ -646,7 +646,8 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
     byCommit.items.map((i) => [i.logIndex, i.kind]),
     [[index, 'dsse']],
   );
-  // A second attestation is a commit on top: both files are there.
+  // A second attestation is a commit on top: both are there, each as gitsign keeps it (the
+  // predicate file and its envelope) and with the bundle Signet keeps beside.
   const two = await attest(['-f', sbom, '--type', 'spdxjson']);
   assert.equal(two.status, 0, two.stderr);
   assert.equal(
@@ -657,8 +658,10 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
   assert.deepEqual(files.trim().split('\n'), [
     'provenance.json',
     'provenance.json.sig',
+    'provenance.json.sigstore.json',
     'sbom.json',
     'sbom.json.sig',
+    'sbom.json.sigstore.json',
   ]);
   // The tree instead of the commit: its own ref, subject gitTree.
   const t = await attest(['--objtype', 'tree', '-f', provenance, '--type', 'custom']);

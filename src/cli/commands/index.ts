@@ -70,6 +70,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./verify-commit.ts')).registerVerifyCommit,
   },
   {
+    names: ['verify-commit-attestation'],
+    load: async () =>
+      (await import('./verify-commit-attestation.ts')).registerVerifyCommitAttestation,
+  },
+  {
     names: ['verify-tag'],
     load: async () => (await import('./verify-commit.ts')).registerVerifyTag,
   },

@@ -7,7 +7,7 @@ import { printable } from '../../core/encoding/printable.ts';
 import { errorLine, exitCodeFor } from '../errors.ts';
 import { SignetError } from '../../core/errors.ts';
 
-interface GitVerifyFlags extends VerifyFlags {
+export interface GitVerifyFlags extends VerifyFlags {
   range?: string;
   policy?: string[];
   repository?: string;
@@ -61,7 +61,7 @@ export function gitsignSummary(r: ObjectVerification): string {
  * A signature of another deployment (OTHER_DEPLOYMENT names its CA, log and TSA): also where
  * git verification takes its deployment from, which is what the user has to change.
  */
-function pointAtDeployment(e: unknown): unknown {
+export function pointAtDeployment(e: unknown): unknown {
   if (!(e instanceof SignetError) || e.code !== 'OTHER_DEPLOYMENT') return e;
   return new SignetError(
     e.kind,
@@ -75,7 +75,9 @@ function pointAtDeployment(e: unknown): unknown {
  * Without --trusted-root/--server: the stack `signet git setup` configured, as git's own
  * verification uses; and --timeout as each request's deadline (cosign's commands' meaning).
  */
-async function withGitDefaults<T extends VerifyFlags & { timeout?: string }>(flags: T): Promise<T> {
+export async function withGitDefaults<T extends VerifyFlags & { timeout?: string }>(
+  flags: T,
+): Promise<T> {
   flags.http = requestTimeout(flags);
   if (!flags.trustedRoot && !flags.server) {
     const { git } = await import('../../client/git/repo.ts');
@@ -110,31 +112,56 @@ async function gitsignOverrides() {
   };
 }
 
-/** The trust and policy for git verification, from the flags (and git config for the server). */
-async function gitTrust(flags: GitVerifyFlags) {
+/**
+ * What every git verification takes from the flags (and git config for the server): who must
+ * have signed, the witnesses, the trusted root, and the logs to search (none with --offline).
+ */
+export async function gitVerifySetup(flags: GitVerifyFlags) {
   const { signerPolicy, loadTrustedRoot, witnessPolicy } =
     await import('../../client/verify/setup.ts');
   const policy = await signerPolicy(flags, { keyFlag: false });
   const witnesses = await witnessPolicy(flags);
   await withGitDefaults(flags);
   const trustedRoot = await loadTrustedRoot(flags, process.env, await gitsignOverrides());
-  const { rekorSearch } = await import('../../client/git/commits.ts');
+  const { trustedLogSearch } = await import('../../client/git/commits.ts');
+  return {
+    trustedRoot,
+    policy,
+    witnesses,
+    search: flags.offline
+      ? undefined
+      : trustedLogSearch(
+          trustedRoot,
+          flags.http ?? {},
+          flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
+        ),
+  };
+}
+
+/** The trust and policy for verifying commit and tag signatures. */
+async function gitTrust(flags: GitVerifyFlags) {
+  const { trustedRoot, policy, witnesses, search } = await gitVerifySetup(flags);
+  const { gitsignEntrySearch } = await import('../../client/git/commits.ts');
   return {
     trustedRoot,
     policy,
     allowNoTlog: flags.insecureIgnoreTlog === true,
     ignoreSct: flags.insecureIgnoreSct === true,
     ...(witnesses ? { witnesses } : {}),
-    ...(flags.offline
-      ? {}
-      : {
-          search: rekorSearch(
-            trustedRoot,
-            flags.http ?? {},
-            flags.server ? [`${flags.server.replace(/\/+$/, '')}/rekor`] : [],
-          ),
-        }),
+    ...(search ? { search: gitsignEntrySearch(search) } : {}),
   };
+}
+
+/** Outside a repository every revision "names no commit": said as what it is. */
+export async function requireRepository(command: string): Promise<void> {
+  const { git } = await import('../../client/git/repo.ts');
+  await git(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
+    throw new SignetError(
+      'invalid-input',
+      'NOT_A_REPOSITORY',
+      `${process.cwd()} is not in a git repository: run signet ${command} in the repository of the commits`,
+    );
+  });
 }
 
 function addGitVerifyFlags(cmd: Command): Command {
@@ -184,16 +211,7 @@ export function registerVerifyCommit(program: Command): void {
       throw invalid('--range', `needs a range of commits (A..B), not the flag ${flags.range}`);
     if (rev !== undefined && flags.range !== undefined)
       throw invalid('--range', 'give either a revision or --range, not both');
-    // Outside a repository every revision "names no commit": said as what it is.
-    const { git: runGit } = await import('../../client/git/repo.ts');
-    const { SignetError } = await import('../../core/errors.ts');
-    await runGit(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
-      throw new SignetError(
-        'invalid-input',
-        'NOT_A_REPOSITORY',
-        `${process.cwd()} is not in a git repository: run signet verify-commit in the repository of the commits`,
-      );
-    });
+    await requireRepository('verify-commit');
     if (flags.policy) {
       const { verifyGitByPolicy } = await import('./policy.ts');
       await verifyGitByPolicy(await withGitDefaults({ ...flags, policy: flags.policy }), rev);

@@ -13,7 +13,8 @@ import {
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import type { SignerPolicy } from '../verify/verifier.ts';
 import { trimSlash, type HttpOptions } from '../../services/http/outbound.ts';
-import { searchEntriesV1 } from '../http/rekor-v1.ts';
+import { entriesByIdV1, MAX_RETRIEVE_V1, searchEntryIdsV1 } from '../http/rekor-v1.ts';
+import type { TlogEntryProtoJson } from '../../core/rekor/entry-proto.ts';
 import { commitsOf, readObjects, resolveObject, signedTagName } from './repo.ts';
 import {
   type GitVerification,
@@ -129,39 +130,101 @@ export async function* verifyCommitRange(
 }
 
 /**
- * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
- * certificate (gitsign pkg/rekor: index search by public key, then match the hash). The Rekor
- * v1 URLs given (a Signet stack serves its v1 API at `<server>/rekor`) and every log of the
- * trusted root with a base URL are asked; the first matching entries win. What is found is
- * only a candidate: the verifier checks it against the trusted root like any entry.
+ * A Rekor v1 index search (artifact or payload digest, and the signer when known): the entries
+ * found, a page (at most MAX_RETRIEVE_V1) at a time, so a caller stops asking once it has
+ * found its entry.
  */
+export type EntrySearch = (query: {
+  hash: string;
+  verifierPem?: string;
+}) => AsyncIterable<TlogEntryProtoJson[]>;
+
+/**
+ * The most entries read from one log for one search. Anyone can log a public payload again
+ * (signed by themselves), so an entry is looked for among all those listed, not the first few;
+ * this bounds what such copies can make a verifier fetch.
+ */
+export const MAX_SEARCHED_ENTRIES = 1000;
+
+/**
+ * The Rekor v1 search of every log that may hold an entry: the Rekor v1 URLs given (a Signet
+ * stack serves its v1 API at `<server>/rekor`) and every log of the trusted root with a base
+ * URL, each in turn, every entry listed (up to `limit` a log). What is found is only a
+ * candidate: the verifier checks it against the trusted root like any entry. Once the caller
+ * has read every page, it is told why more could not be read: a log that failed midway, more
+ * entries than `limit` (TLOG_SEARCH_TOO_MANY), or no log answering.
+ */
+export function trustedLogSearch(
+  trustedRoot: TrustedRoot,
+  http: HttpOptions = {},
+  rekorUrls: string[] = [],
+  limit = MAX_SEARCHED_ENTRIES,
+): EntrySearch {
+  const bases = [
+    ...new Set(
+      [...rekorUrls, ...trustedRoot.tlogs.map((l) => l.baseUrl)].filter((u) => u).map(trimSlash),
+    ),
+  ];
+  return async function* (query) {
+    let lastError: unknown;
+    let answered = false;
+    let unread: unknown;
+    for (const base of bases) {
+      let ids: string[];
+      try {
+        ids = await searchEntryIdsV1(base, query, http);
+        answered = true;
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      const n = Math.min(ids.length, limit);
+      for (let i = 0; i < n; i += MAX_RETRIEVE_V1) {
+        let page: TlogEntryProtoJson[];
+        try {
+          page = await entriesByIdV1(base, ids.slice(i, Math.min(i + MAX_RETRIEVE_V1, n)), http);
+        } catch (e) {
+          unread ??= e; // one of those not read may have been the entry: said at the end
+          break;
+        }
+        yield page;
+      }
+      if (ids.length > limit)
+        unread ??= new SignetError(
+          'verification',
+          'TLOG_SEARCH_TOO_MANY',
+          `the log at ${base} lists ${ids.length} entries for ${query.hash}; the first ${limit} were read`,
+          { details: { log: base, listed: ids.length, read: limit } },
+        );
+    }
+    if (unread !== undefined) throw unread;
+    // A log without the v1 search API (e.g. Rekor v2) is not an error when another answered.
+    if (lastError !== undefined && !answered) throw lastError;
+  };
+}
+
+/**
+ * Rekor v1 search for gitsign's online entries: hashedrekord over SHA-256(object ID) by the
+ * certificate (gitsign pkg/rekor: index search by public key, then match the hash), through
+ * `search` (trustedLogSearch).
+ */
+export function gitsignEntrySearch(search: EntrySearch): LogSearch {
+  return async (objectId, certificatePem) => {
+    // The first entries found: only this signer can have logged them.
+    for await (const page of search({
+      hash: `sha256:${createHash('sha256').update(objectId).digest('hex')}`,
+      verifierPem: certificatePem,
+    }))
+      if (page.length > 0) return page;
+    return [];
+  };
+}
+
+/** gitsign's online-entry search in the logs trustedLogSearch asks. */
 export function rekorSearch(
   trustedRoot: TrustedRoot,
   http: HttpOptions = {},
   rekorUrls: string[] = [],
 ): LogSearch {
-  return async (objectId, certificatePem) => {
-    const hash = createHash('sha256').update(objectId).digest('hex');
-    let lastError: unknown;
-    let answered = false;
-    const bases = [...rekorUrls, ...trustedRoot.tlogs.map((l) => l.baseUrl)]
-      .filter((u) => u)
-      .map(trimSlash);
-    for (const base of [...new Set(bases)]) {
-      try {
-        const out = await searchEntriesV1(
-          base,
-          { hash: `sha256:${hash}`, verifierPem: certificatePem },
-          http,
-        );
-        answered = true;
-        if (out.length > 0) return out;
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    // A log without the v1 search API (e.g. Rekor v2) is not an error when another answered.
-    if (lastError && !answered) throw lastError;
-    return [];
-  };
+  return gitsignEntrySearch(trustedLogSearch(trustedRoot, http, rekorUrls));
 }

@@ -181,25 +181,28 @@ export async function findEntryV1(
   return toTlogEntry(list[0], { service: SERVICE, url });
 }
 
+/** The most entries Rekor returns for one retrieve request (SearchLogQuery's maxItems). */
+export const MAX_RETRIEVE_V1 = 10;
+
+const SEARCH_SERVICE = 'the transparency log (Rekor v1 search)';
+
 /**
- * Entries the log's search index lists for `hash` (`sha256:<hex>`, the artifact or DSSE
- * payload digest) and, when given, signed by `verifierPem` (Rekor v1 `POST
- * /api/v1/index/retrieve` with operator "and"), each fetched by its UUID; at most `limit`.
- * Candidates only: the caller checks each against what it expects.
+ * The IDs of the entries the log's search index lists for `hash` (`sha256:<hex>`, the artifact
+ * or DSSE payload digest) and, when given, signed by `verifierPem` (Rekor v1 `POST
+ * /api/v1/index/retrieve` with operator "and"), all of them, as the log lists them; what is not
+ * an entry UUID or ID is left out.
  */
-export async function searchEntriesV1(
+export async function searchEntryIdsV1(
   baseUrl: string,
   query: { hash: string; verifierPem?: string },
   opts: HttpOptions = {},
-  limit = 10,
-): Promise<TlogEntryJson[]> {
-  const base = trimSlash(baseUrl);
-  const service = 'the transparency log (Rekor v1 search)';
+): Promise<string[]> {
+  const url = `${trimSlash(baseUrl)}/api/v1/index/retrieve`;
   const ids = await sendJson(
     {
-      service,
+      service: SEARCH_SERVICE,
       method: 'POST',
-      url: `${base}/api/v1/index/retrieve`,
+      url,
       json: {
         hash: query.hash,
         ...(query.verifierPem === undefined
@@ -216,16 +219,56 @@ export async function searchEntriesV1(
     opts,
   );
   if (!Array.isArray(ids.json))
-    throw badResponse(
-      { service, url: `${base}/api/v1/index/retrieve` },
-      'expected an array of entry UUIDs',
+    throw badResponse({ service: SEARCH_SERVICE, url }, 'expected an array of entry UUIDs');
+  return ids.json.filter(
+    (id): id is string => typeof id === 'string' && /^[0-9a-f]{64,80}$/.test(id),
+  );
+}
+
+/**
+ * The entries `ids` name (at most MAX_RETRIEVE_V1: one `POST /api/v1/log/entries/retrieve`);
+ * one the log does not have is left out.
+ */
+export async function entriesByIdV1(
+  baseUrl: string,
+  ids: string[],
+  opts: HttpOptions = {},
+): Promise<TlogEntryJson[]> {
+  if (ids.length === 0) return [];
+  if (ids.length > MAX_RETRIEVE_V1)
+    throw new SignetError(
+      'internal',
+      'INTERNAL',
+      `at most ${MAX_RETRIEVE_V1} entries are retrieved at once (asked for ${ids.length})`,
     );
+  const url = `${trimSlash(baseUrl)}/api/v1/log/entries/retrieve`;
+  const res = await sendJson(
+    { service: SEARCH_SERVICE, method: 'POST', url, json: { entryUUIDs: ids } },
+    opts,
+  );
+  if (!Array.isArray(res.json))
+    throw badResponse({ service: SEARCH_SERVICE, url }, 'expected an array of log entries');
+  if (res.json.length > ids.length)
+    throw badResponse(
+      { service: SEARCH_SERVICE, url },
+      `${res.json.length} entries for the ${ids.length} asked for`,
+    );
+  return res.json.map((e) => toTlogEntry(e, { service: SEARCH_SERVICE, url }));
+}
+
+/**
+ * The first `limit` entries the log's search index lists (searchEntryIdsV1), fetched
+ * MAX_RETRIEVE_V1 at a time. Candidates only: the caller checks each against what it expects.
+ */
+export async function searchEntriesV1(
+  baseUrl: string,
+  query: { hash: string; verifierPem?: string },
+  opts: HttpOptions = {},
+  limit = 10,
+): Promise<TlogEntryJson[]> {
+  const ids = (await searchEntryIdsV1(baseUrl, query, opts)).slice(0, limit);
   const out: TlogEntryJson[] = [];
-  for (const uuid of ids.json.slice(0, limit)) {
-    if (typeof uuid !== 'string' || !/^[0-9a-f]{64,80}$/.test(uuid)) continue;
-    const url = `${base}/api/v1/log/entries/${uuid}`;
-    const e = await sendJson({ service, method: 'GET', url }, opts);
-    out.push(toTlogEntry(e.json, { service, url }));
-  }
+  for (let i = 0; i < ids.length; i += MAX_RETRIEVE_V1)
+    out.push(...(await entriesByIdV1(baseUrl, ids.slice(i, i + MAX_RETRIEVE_V1), opts)));
   return out;
 }

@@ -114,6 +114,12 @@ export interface VerifyOptions {
    */
   checkClaims?: boolean;
   /**
+   * Attestations about something named by a digest other than a SHA-2 of the artifact (a git
+   * commit or tree by its ID: in-toto's `gitCommit`, `gitTree`): a subject must have exactly
+   * this digest, and the artifact is not used.
+   */
+  subject?: { algorithm: string; digest: string };
+  /**
    * The hash an ECDSA or RSA signature was made over, when the signer did not use the usual one
    * (policy-controller's `key.hashAlgorithm`); default: the bundle's message digest algorithm,
    * or the key's own hash for DSSE envelopes.
@@ -441,11 +447,23 @@ function checkSignature(
     );
   }
   const alg = artifact.kind === 'digest' ? artifact.algorithm : 'sha256';
-  const digest = options.checkClaims === false ? undefined : artifactDigest(artifact, alg, subject);
-  if (digest && subjectsMatching(statement, alg, toHex(digest)).length === 0)
+  const about =
+    options.subject ??
+    (options.checkClaims === false
+      ? undefined
+      : { algorithm: alg, digest: toHex(artifactDigest(artifact, alg, subject)) });
+  if (about && subjectsMatching(statement, about.algorithm, about.digest).length === 0)
     throw fail(
       'ATTESTATION_SUBJECT',
-      `the attestation is not about this artifact: no subject has ${alg} digest ${toHex(digest)} (subjects: ${statement.subject.map((s) => s.name || '(unnamed)').join(', ')})`,
+      `the attestation is not about this artifact: no subject has ${about.algorithm} digest ${about.digest} (subjects: ${statement.subject
+        .map(
+          (s) =>
+            s.name ||
+            Object.entries(s.digest)
+              .map(([a, d]) => `${a}:${d}`)
+              .join(' '),
+        )
+        .join(', ')})`,
     );
   if (options.predicateType !== undefined && statement.predicateType !== options.predicateType)
     throw fail(

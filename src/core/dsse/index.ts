@@ -4,6 +4,7 @@
  */
 import { invalid } from '../errors.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
+import { bytesEqual } from '../encoding/der.ts';
 
 export interface DsseSignature {
   /** Optional, unauthenticated hint; "" when absent. */
@@ -79,4 +80,19 @@ export function envelopeToJSON(e: Envelope): {
       s.keyid ? { sig: toBase64(s.sig), keyid: s.keyid } : { sig: toBase64(s.sig) },
     ),
   };
+}
+
+/**
+ * Whether two envelopes are the same: the same payload type and payload bytes, and the same
+ * signatures (key IDs included) in the same order. JSON spelling (field order, spacing) aside.
+ */
+export function sameEnvelope(a: Envelope, b: Envelope): boolean {
+  return (
+    a.payloadType === b.payloadType &&
+    bytesEqual(a.payload, b.payload) &&
+    a.signatures.length === b.signatures.length &&
+    a.signatures.every(
+      (s, i) => s.keyid === b.signatures[i]!.keyid && bytesEqual(s.sig, b.signatures[i]!.sig),
+    )
+  );
 }
