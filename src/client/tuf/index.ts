@@ -326,12 +326,52 @@ async function unchangedTargets(
     ]);
     const newerRoot = next.status !== 403 && next.status !== 404;
     const cached = fs.readFileSync(path.join(metadataDir, 'timestamp.json'));
-    return !newerRoot && sameBytes(timestamp.body, cached) ? recorded : undefined;
+    return !newerRoot &&
+      sameBytes(timestamp.body, cached) &&
+      chainedToTimestamp(cachePath, recorded)
+      ? recorded
+      : undefined;
   } catch (e) {
     // Not reached: the caller falls back to the verified cache. An error answer: tuf-js asks.
     if (isNetworkError(e)) throw e;
     return undefined;
   }
+}
+
+/**
+ * Whether the cached snapshot, targets metadata and targets are, hash by hash, what the cached
+ * timestamp names (timestamp -> snapshot.json -> targets.json -> each target; TUF 1.0 §4.4-4.6
+ * `hashes`). unchangedTargets has just seen the repository serve that very timestamp, so this
+ * anchors every cached byte to the repository without verifying a signature; `verified.json`
+ * alone would not, since anything that can write the cache can rewrite it too. Metadata that
+ * names a file by version only (no hashes) gives false: tuf-js then verifies the signatures.
+ */
+function chainedToTimestamp(
+  cachePath: string,
+  recorded: Map<string, CachedTarget | undefined>,
+): boolean {
+  const metadataDir = path.join(cachePath, 'metadata');
+  const read = (name: string) => fs.readFileSync(path.join(metadataDir, name));
+  const signed = (bytes: Buffer) =>
+    (JSON.parse(bytes.toString('utf8')) as { signed?: Record<string, unknown> }).signed ?? {};
+  const named = (meta: unknown, name: string, bytes: Uint8Array | string): boolean => {
+    const m = (meta as Record<string, { hashes?: { sha256?: unknown }; length?: unknown }>)?.[name];
+    const want = m?.hashes?.sha256;
+    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+    return (
+      typeof want === 'string' &&
+      want === sha256(bytes) &&
+      (m!.length === undefined || m!.length === length)
+    );
+  };
+  const snapshot = read('snapshot.json');
+  const targets = read('targets.json');
+  if (!named(signed(read('timestamp.json')).meta, 'snapshot.json', snapshot)) return false;
+  if (!named(signed(snapshot).meta, 'targets.json', targets)) return false;
+  const listed = signed(targets).targets as Record<string, unknown> | undefined;
+  for (const [name, t] of recorded)
+    if (t === undefined ? listed?.[name] !== undefined : !named(listed, name, t.text)) return false;
+  return true;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -315,10 +315,13 @@ export class TufRepository {
       prev &&
       !upstreamChanged &&
       !this.expiring(prev, 'snapshot', now) &&
-      prev.signed.meta['targets.json']?.version === targetsVersion
+      prev.signed.meta['targets.json']?.version === targetsVersion &&
+      // one written before snapshots named targets.json by its hashes is written again once
+      prev.signed.meta['targets.json'].hashes !== undefined
     )
       return false;
     const version = nextVersion(prev);
+    const targetsBytes = this.files.get(`${targetsVersion}.targets.json`)!;
     this.snapshot = this.publishRole(
       'snapshot',
       `${version}.snapshot.json`,
@@ -326,7 +329,15 @@ export class TufRepository {
         version,
         specVersion: SPEC_VERSION,
         expires: expiry(now, this.lifetimes.snapshot),
-        meta: { 'targets.json': new MetaFile({ version: targetsVersion }) },
+        // With its hashes (TUF 1.0 §4.4, optional): a client can then tie its cached
+        // targets.json to a timestamp the repository still serves by hashes alone.
+        meta: {
+          'targets.json': new MetaFile({
+            version: targetsVersion,
+            length: targetsBytes.length,
+            hashes: { sha256: createHash('sha256').update(targetsBytes).digest('hex') },
+          }),
+        },
       }),
     );
     return true;

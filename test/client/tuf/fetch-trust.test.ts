@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -446,6 +447,63 @@ test('a verifier refresh of an unchanged repository asks it, and verifies with t
   } finally {
     proxy.close();
     await s.close();
+  }
+});
+
+test('a verifier does not take a cached target that was edited, even with verified.json edited to match', async () => {
+  const s = await tempStack();
+  const other = await tempStack();
+  const cacheDir = tmp();
+  try {
+    const first = await fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {} });
+    // Unchanged repository, untouched cache: the shortcut (no tuf-js) answers.
+    assert.equal((await refreshInChild(s.url, cacheDir)).tufJs, false);
+    // Someone who can write the cache puts another deployment's trusted root in it, and its
+    // hash in the record, so every check that reads only the cache passes.
+    const forged = await text(`${other.url}/trusted_root.json`);
+    const file = path.join(first.cachePath, 'targets', 'trusted_root.json');
+    assert.ok(fs.existsSync(file));
+    fs.writeFileSync(file, forged);
+    const record = path.join(first.cachePath, 'verified.json');
+    const r = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      targets: Record<string, { sha256: string }>;
+    };
+    r.targets['trusted_root.json']!.sha256 = createHash('sha256').update(forged).digest('hex');
+    fs.writeFileSync(record, JSON.stringify(r));
+    // targets.json (signed, and named by hash from the served timestamp) says otherwise:
+    // tuf-js verifies, fetches the real target again, and the forged one is gone.
+    const again = await fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {} });
+    assert.equal(again.trustedRootText, first.trustedRootText);
+    assert.notEqual(again.trustedRootText, forged);
+    assert.equal(fs.readFileSync(file, 'utf8'), first.trustedRootText);
+    // The same with targets.json itself edited (and recorded): refused as not what the served
+    // timestamp names, and tuf-js then refuses its broken signature.
+    const targetsFile = path.join(first.cachePath, 'metadata', 'targets.json');
+    const targets = JSON.parse(fs.readFileSync(targetsFile, 'utf8')) as {
+      signed: { targets: Record<string, { hashes: { sha256: string }; length: number }> };
+    };
+    targets.signed.targets['trusted_root.json'] = {
+      hashes: { sha256: createHash('sha256').update(forged).digest('hex') },
+      length: Buffer.byteLength(forged),
+    };
+    const targetsText = JSON.stringify(targets);
+    fs.writeFileSync(targetsFile, targetsText);
+    fs.writeFileSync(file, forged);
+    const r2 = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      metadata: Record<string, string>;
+      targets: Record<string, { sha256: string }>;
+    };
+    r2.metadata['targets.json'] = createHash('sha256').update(targetsText).digest('hex');
+    r2.targets['trusted_root.json']!.sha256 = createHash('sha256').update(forged).digest('hex');
+    fs.writeFileSync(record, JSON.stringify(r2));
+    const third = await fetchTrust({ serverUrl: s.url, cacheDir, warn: () => {} }).then(
+      (t) => t.trustedRootText,
+      (e: unknown) => (e as Error).message,
+    );
+    assert.notEqual(third, forged);
+  } finally {
+    await s.close();
+    await other.close();
   }
 });
 
