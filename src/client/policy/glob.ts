@@ -91,11 +91,15 @@ export interface ImageReference {
 /**
  * Parses an image reference (core/oci's grammar: Docker Hub and `library/` implied, `latest` by
  * default) and names it as policy-controller's globs see it: ggcr calls Docker Hub
- * `index.docker.io`, and a reference with a digest is named by the digest alone.
+ * `index.docker.io`, and a reference with a digest is named by the digest alone. The registry
+ * host is named in lower case and without HTTPS's default port: `REGISTRY.example:443/app` pulls
+ * what `registry.example/app` does, and must not slip past a glob written the usual way (with
+ * `--no-match-policy allow` or `warn` it would pass unchecked).
  */
 export function parseImageReference(image: string, field: string): ImageReference {
   const oci = parseReference(image, field);
-  const registry = oci.registry === DOCKER_HUB ? 'index.docker.io' : oci.registry;
+  const host = oci.registry.toLowerCase().replace(/:443$/, '');
+  const registry = oci.registry === DOCKER_HUB ? 'index.docker.io' : host;
   const base = `${registry}/${oci.repository}`;
   const digest = oci.digest?.text;
   const tag = digest ? undefined : (oci.tag ?? 'latest');

@@ -83,6 +83,22 @@ test('a tag is not a separator: `*` spans it, `:**` is any tag; a digest glob ne
   assert.equal(imageGlobMatches(g, ref, [`ghcr.io/org/app@${D}`]), true);
 });
 
+test('a registry host in another case or with port 443 is the same registry: the glob still covers it', () => {
+  for (const image of [
+    `REGISTRY.EXAMPLE/prod/app@${D}`,
+    `Registry.example/prod/app:v1`,
+    `registry.example:443/prod/app@${D}`,
+    `REGISTRY.example:443/prod/app:v1`,
+  ])
+    assert.equal(match('registry.example/prod/**', image), true, image);
+  // another port is another registry; the repository path keeps its case rule
+  assert.equal(match('registry.example/prod/**', 'registry.example:5000/prod/app:v1'), false);
+  assert.equal(
+    parseImageReference('REGISTRY.EXAMPLE:443/a/b:1', 'i').name,
+    'registry.example/a/b:1',
+  );
+});
+
 test('image references are qualified as go-containerregistry does', () => {
   assert.equal(parseImageReference('busybox', 'i').name, 'index.docker.io/library/busybox:latest');
   assert.equal(parseImageReference('docker.io/a/b:1', 'i').name, 'index.docker.io/a/b:1');
