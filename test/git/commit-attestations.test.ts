@@ -479,6 +479,15 @@ test('a clone without the attestation ref is told to fetch it; then it verifies 
   await git(['rev-parse', '--verify', 'refs/attestations/trees'], clone);
   const r = await verify(args, clone);
   assert.equal(r.status, 0, r.stderr);
+  // Trust of another deployment (a clone has no signet.server): said so, with where to set it.
+  const publicGood = path.resolve(
+    'test/fixtures/conformance/trust-roots/production/trusted_root.json',
+  );
+  fails(
+    await verify(['--type', PROVENANCE, ...ID, '--trusted-root', publicGood], clone),
+    12,
+    /^error: no matching attestations for commit .* is from a deployment the trusted root does not cover: .*; give the deployment that signed it with --server URL, or set it for this repository: git config signet\.server URL$/,
+  );
 });
 
 test('offline: what signet-gitsign attest keeps verifies from its bundle; an envelope alone cannot; a bundle kept in the .sig can', async () => {

@@ -360,10 +360,15 @@ export async function verifyGitAttestations(
       `no attestation of type ${o.predicateType} for ${what}: its ${n(r.found, 'attestation')} ${r.found === 1 ? 'is' : 'are'} of type ${[...new Set(r.otherTypes)].join(', ')}`,
       { details: { found: r.found, tried: 0, valid: 0 } },
     );
+  // Every one made with another deployment: said as such, so the command can say where the
+  // repository's verification takes its deployment from (a clone has no signet.server).
+  const elsewhere =
+    r.rejected.length > 0 &&
+    r.rejected.every((x) => x.error instanceof SignetError && x.error.code === 'OTHER_DEPLOYMENT');
   if (r.verified.length === 0)
     throw new SignetError(
       'verification',
-      'NO_MATCHING_SIGNATURE',
+      elsewhere ? 'OTHER_DEPLOYMENT' : 'NO_MATCHING_SIGNATURE',
       `no matching attestations for ${what}: ${r.found} found, ${r.tried} ${o.predicateType === undefined ? 'tried' : `of type ${o.predicateType}`}, 0 valid (${r.rejected
         .slice(0, 3)
         .map((x) => `${x.name}: ${x.reason}`)
