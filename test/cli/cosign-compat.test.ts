@@ -510,7 +510,10 @@ test("cosign's root flags before or after the command: --output-file and -d/--ve
   assert.equal(fs.readFileSync(out, 'utf8'), run(['version']).stdout);
   const nowhere = run(['--output-file', path.join(tmp, 'no-such-dir', 'x'), 'version']);
   assert.equal(nowhere.status, 1);
-  assert.match(nowhere.stderr, /^error: --output-file: .*no-such-dir\/x does not exist/);
+  assert.match(
+    nowhere.stderr,
+    /^error: --output-file: cannot write .*no-such-dir\/x: folder .*no-such-dir does not exist\n$/,
+  );
   const empty = run(['version', '--output-file']);
   assert.equal(empty.status, 1);
   assert.match(empty.stderr, /^error: --output-file: needs a file name/);

@@ -118,6 +118,87 @@ test('key, trusted root, bundle and artifact files: a folder, not JSON, missing'
   }
 });
 
+test('an output file in a folder that does not exist: the flag and the folder are named, no errno', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(
+    path.join(dir, 'plain.key'),
+    privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  );
+  const nowhere = path.join(fs.realpathSync(dir), 'no', 'such').replaceAll('/', '\\/');
+  const cases: Array<[string[], string, string]> = [
+    [['--output-file', 'no/such/o.txt', 'version'], '--output-file', 'o.txt'],
+    [
+      [
+        'trusted-root',
+        'create',
+        '--rekor',
+        'url=https://rekor.example,public-key=k.pub,start-time=2024-01-01T00:00:00Z',
+        '--out',
+        'no/such/root.json',
+      ],
+      '--out',
+      'root.json',
+    ],
+    [
+      [
+        'signing-config',
+        'create',
+        '--rekor',
+        'url=https://rekor.example,api-version=1,start-time=2024-01-01T00:00:00Z,operator=x',
+        '--rekor-config',
+        'ANY',
+        '--out',
+        'no/such/config.json',
+      ],
+      '--out',
+      'config.json',
+    ],
+    [['generate-key-pair', '--output-key-prefix', 'no/such/k'], '--output-key-prefix', 'k.key'],
+    [
+      ['import-key-pair', '--key', 'plain.key', '--output-key-prefix', 'no/such/k'],
+      '--output-key-prefix',
+      'k.key',
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'plain.key',
+        '--tlog-upload=false',
+        '--output-signature',
+        'no/such/a.sig',
+        'a.txt',
+      ],
+      '--output-signature',
+      'a.sig',
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'plain.key',
+        '--tlog-upload=false',
+        '--bundle',
+        'no/such/a.json',
+        'a.txt',
+      ],
+      '--bundle',
+      'a.json',
+    ],
+  ];
+  for (const [args, flag, name] of cases) {
+    const r = await run(args, { COSIGN_PASSWORD: '' });
+    assert.equal(r.status, 1, r.stderr);
+    // sign-blob's --output-signature is deprecated: cosign's warning comes first
+    oneSentence(
+      r.stderr.replace(/^Flag --output-signature has been deprecated.*\n/, ''),
+      new RegExp(
+        `^error: ${flag}: cannot write no/such/${name.replace('.', '\\.')}: folder ${nowhere} does not exist\n$`,
+      ),
+    );
+  }
+});
+
 test('a bundle whose text would drive the terminal is quoted, escaped, on one line', async () => {
   // A field name with a carriage return and escape sequences that, printed raw, would erase the
   // error line and print a verdict of its own.

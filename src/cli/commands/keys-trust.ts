@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeSystemError, invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import { refuseKeyReference } from '../options.ts';
 
@@ -11,7 +11,7 @@ async function writeFile(file: string, data: string, flag: string, mode?: number
     fs.renameSync(`${file}.tmp`, file);
   } catch (e) {
     fs.rmSync(`${file}.tmp`, { force: true });
-    throw invalid(flag, describeSystemError(e, file), e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
 }
 

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import {
+  describeSystemError,
+  describeWriteError,
+  invalid,
+  SignetError,
+} from '../../core/errors.ts';
 import { addBool, deprecate, refuseKeyReference, serverFrom, serverOption } from '../options.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
@@ -303,7 +308,7 @@ export function writeOutputFile(
   try {
     process.getBuiltinModule('node:fs').writeFileSync(file, data);
   } catch (e) {
-    throw invalid(flag, `cannot write ${describeSystemError(e, file)}`, e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
   process.stderr.write(`Wrote ${what} to file ${file}\n`);
 }
@@ -435,7 +440,7 @@ export async function writeBundleOutput(
     } catch {
       // nothing to clean up
     }
-    throw invalid(flag, `cannot write the bundle: ${describeSystemError(e, file)}`, e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
   process.stderr.write(`Wrote bundle to file ${file}\n`);
 }
