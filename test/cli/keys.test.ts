@@ -91,17 +91,17 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
     [
       ['--key', 'cosign.key'],
       { COSIGN_PASSWORD: 'wrong' },
-      /^error: cosign.key: cannot decrypt the private key: wrong passphrase/,
+      /^error: --key: cosign.key: cannot decrypt the private key: wrong passphrase/,
     ],
     [
       ['--key', 'notakey.pem'],
       {},
-      /^error: notakey.pem: is not a private key \(no PEM block found\)/,
+      /^error: --key: notakey.pem: is not a private key \(no PEM block found\)/,
     ],
     [
       ['--key', 'cosign.pub'],
       {},
-      /^error: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
+      /^error: --key: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
     ],
     [['--key', 'missing.key'], {}, /^error: --key: missing.key does not exist; check the path/],
   ];
@@ -133,7 +133,7 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /^error: cosign.key: cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD/m,
+    /^error: --key: cosign.key: cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD/m,
   );
   // Standard input that carries the artifact cannot carry the passphrase too.
   const s = spawnSync(
@@ -167,7 +167,10 @@ test("a passphrase piped to standard input, as cosign takes it: generate-key-pai
   assert.equal(sign('piped secret').status, 0);
   const wrong = sign('piped secret\n'); // the newline is part of it, as in cosign
   assert.equal(wrong.status, 1);
-  assert.match(wrong.stderr, /^error: p.key: cannot decrypt the private key: wrong passphrase/m);
+  assert.match(
+    wrong.stderr,
+    /^error: --key: p.key: cannot decrypt the private key: wrong passphrase/m,
+  );
   // attest-blob too, unless standard input is the predicate.
   fs.writeFileSync(path.join(dir, 'p.json'), '{"ok":true}');
   const attest = (predicate: string, input: string) =>

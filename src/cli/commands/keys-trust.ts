@@ -45,7 +45,7 @@ export function registerKeysAndTrust(program: Command): void {
       const key = await readPrivateKey(
         text,
         () => readPassphrase({ piped: true }),
-        displayName(flags.key),
+        `--key: ${displayName(flags.key)}`,
       );
       const pem = publicKeyPem(createPublicKey(key));
       if (flags.outfile === undefined) process.stdout.write(pem);
@@ -79,7 +79,7 @@ export function registerKeysAndTrust(program: Command): void {
       const key = await keys.readPrivateKey(
         text,
         () => Promise.reject(new Error('not encrypted')),
-        '--key',
+        `--key: ${flags.key}`,
       );
       const keyFile = `${flags.outputKeyPrefix}.key`;
       const pubFile = `${flags.outputKeyPrefix}.pub`;

@@ -200,10 +200,11 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
       import('../keys/cosign-key.ts'),
       import('../keys/passphrase.ts'),
     ]);
+    // Its errors lead with the flag, as the verify commands' key errors do.
     const key = await readPrivateKey(
       text,
       () => readPassphrase({ env, piped: o.passphraseFromStdin === true }),
-      displayName(o.key!),
+      `${keyFlag}: ${displayName(o.key!)}`,
     );
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);
