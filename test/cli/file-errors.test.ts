@@ -199,6 +199,36 @@ test('an output file in a folder that does not exist: the flag and the folder ar
   }
 });
 
+test('initialize: --root that is not JSON is named by its flag, and a failed first fetch leaves no cache folders', async () => {
+  const cache = path.join(dir, 'init-cache');
+  const notJson = await run(
+    ['initialize', '--root', 'a.txt', '--mirror', 'http://127.0.0.1:9/tuf'],
+    {
+      SIGNET_TUF_CACHE: cache,
+    },
+  );
+  assert.equal(notJson.status, 1);
+  oneSentence(notJson.stderr, /^error: --root: is not valid JSON \(unexpected "x"\)\n$/);
+  assert.equal(fs.existsSync(cache), false, 'the cache folder is not made for nothing');
+  // A real root and a mirror where nothing listens (port 9, discard: refused on loopback)
+  const root = path.resolve('data/public-good/root.json');
+  const down = ['initialize', '--root', root, '--mirror', 'http://127.0.0.1:9/tuf'];
+  const r = await run(down, { SIGNET_TUF_CACHE: cache });
+  assert.equal(r.status, 1);
+  oneSentence(
+    r.stderr,
+    /^error: cannot reach the TUF repository http:\/\/127\.0\.0\.1:9\/tuf \(nothing is listening at the repository; is the server running there\?\), and nothing verified from it is cached\n$/,
+  );
+  assert.equal(fs.existsSync(cache), false, 'nothing is left under SIGNET_TUF_CACHE');
+  // A cache folder that was there stays, empty or with what it held, and gains nothing.
+  fs.mkdirSync(cache);
+  assert.equal((await run(down, { SIGNET_TUF_CACHE: cache })).status, 1);
+  assert.deepEqual(fs.readdirSync(cache), []);
+  fs.mkdirSync(path.join(cache, 'other-repository'));
+  assert.equal((await run(down, { SIGNET_TUF_CACHE: cache })).status, 1);
+  assert.deepEqual(fs.readdirSync(cache), ['other-repository']);
+});
+
 test('a bundle whose text would drive the terminal is quoted, escaped, on one line', async () => {
   // A field name with a carriage return and escape sequences that, printed raw, would erase the
   // error line and print a verdict of its own.
