@@ -112,6 +112,17 @@ export function describeSystemError(e: unknown, subject: string): string {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
       return `the network to ${subject} is unreachable; check the network`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG': {
+      // OpenSSL's text (`write EPROTO 40...:error:0A00010B:SSL routines:...`) never reaches a
+      // user bare. A first answer that is not a TLS record is what a plain-HTTP server sends.
+      const text = (err?.code !== undefined ? err : err?.cause)?.message ?? '';
+      if (code !== 'EPROTO' || /wrong version number|packet length too long/.test(text))
+        return `${subject} does not speak TLS (perhaps its URL is http://, not https://)`;
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1];
+      return `the TLS handshake with ${subject} failed${reason ? ` (${reason})` : ''}`;
+    }
     case 'CERT_HAS_EXPIRED':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':

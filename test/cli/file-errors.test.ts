@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -283,6 +284,26 @@ test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)',
     v.stderr,
     new RegExp(`nothing is listening at ${url}; is the server running there\\?\\n$`),
   );
+});
+
+test('https:// to a server that speaks plain HTTP: one line saying so, no OpenSSL text', async () => {
+  const plain = http.createServer((_req, res) => res.end('{}'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
+  try {
+    const r = await run(['trusted-root', '--server', url]);
+    assert.equal(r.status, 1, r.stderr);
+    oneSentence(
+      r.stderr,
+      new RegExp(
+        `: ${url.replaceAll('.', '\\.')} does not speak TLS \\(perhaps its URL is http://, not https://\\)\\n$`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /SSL routines|EPROTO/);
+  } finally {
+    plain.closeAllConnections();
+    await new Promise((resolve) => plain.close(resolve));
+  }
 });
 
 test('a private key pasted where its file goes is refused without printing it (--key "$(cat key.pem)")', async () => {
