@@ -144,12 +144,20 @@ export function describeWriteError(e: unknown, file: string): string {
   const err = e as NodeJS.ErrnoException | undefined;
   // never repeated back (describeSystemError says why)
   if (PEM_BLOCK.test(file)) return describeSystemError(e, file);
-  if (err?.code === 'ENOENT') {
-    const path = process.getBuiltinModule('node:path');
-    return `cannot write ${file}: folder ${path.dirname(path.resolve(file))} does not exist`;
-  }
+  if (err?.code === 'ENOENT') return missingFolder(file);
   if (err?.code === 'EISDIR') return `cannot write ${file}: it is a folder; give a file name`;
   return `cannot write ${file}: ${describeSystemError(e, file)}`;
+}
+
+/**
+ * Why `file` cannot be written when its folder does not exist; a URL where a file name goes
+ * (`--bundle https://...`) is said to be one, not taken for a folder named `https:`.
+ */
+export function missingFolder(file: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file))
+    return `${file} is a URL, and this is a file path, never a URL: give the file to write`;
+  const path = process.getBuiltinModule('node:path');
+  return `cannot write ${file}: folder ${path.dirname(path.resolve(file))} does not exist`;
 }
 
 /** V8's JSON.parse message without its quoting of the input, e.g. "unexpected token at position 12". */

@@ -200,6 +200,52 @@ test('an output file in a folder that does not exist: the flag and the folder ar
   }
 });
 
+test('a URL given to a flag that takes only a file path is said to be one', async () => {
+  const good = path.resolve(
+    'test/fixtures/conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json',
+  );
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['verify-blob', '--key', 'k.pub', '--bundle', 'https://example.com/a.json', 'a.txt'],
+      /^error: --bundle: https:\/\/example\.com\/a\.json is a URL, and --bundle is a file path, never a URL or env:\/\/ \(as in cosign\): save it to a file first\n$/,
+    ],
+    [
+      [
+        'verify-blob',
+        '--key',
+        'k.pub',
+        '--trusted-root',
+        'http://example.com/r.json',
+        '--bundle',
+        good,
+        'a.txt',
+      ],
+      /^error: --trusted-root: http:\/\/example\.com\/r\.json is a URL, and --trusted-root is a file path, never a URL/,
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'k.pub',
+        '--tlog-upload=false',
+        '--bundle',
+        'http://example.com/a.json',
+        'a.txt',
+      ],
+      /^error: --bundle: http:\/\/example\.com\/a\.json is a URL, and this is a file path, never a URL: give the file to write\n$/,
+    ],
+    [
+      ['--output-file', 'https://example.com/o.txt', 'version'],
+      /^error: --output-file: https:\/\/example\.com\/o\.txt is a URL, and this is a file path, never a URL: give the file to write\n$/,
+    ],
+  ];
+  for (const [args, want] of cases) {
+    const r = await run(args);
+    assert.equal(r.status, 1, r.stderr);
+    oneSentence(r.stderr, want);
+  }
+});
+
 test('initialize: --root that is not JSON is named by its flag, and a failed first fetch leaves no cache folders', async () => {
   const cache = path.join(dir, 'init-cache');
   const notJson = await run(

@@ -3,6 +3,7 @@ import {
   describeSystemError,
   describeWriteError,
   invalid,
+  missingFolder,
   SignetError,
 } from '../../core/errors.ts';
 import { addBool, deprecate, refuseKeyReference, serverFrom, serverOption } from '../options.ts';
@@ -401,7 +402,7 @@ export async function checkBundleTarget(
   const path = await import('node:path');
   const dir = path.dirname(path.resolve(file));
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-    throw invalid('--bundle', `cannot write ${file}: folder ${dir} does not exist`);
+    throw invalid('--bundle', missingFolder(file));
   // Found now, before a certificate is issued and an entry logged, not when writing.
   const there = fs.statSync(file, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw invalid('--bundle', `${file} is a folder: give a file name`);
