@@ -296,7 +296,13 @@ async function loadSigningConfig(
       cacheValidityMs: fresh ? 0 : SIGNER_CACHE_VALIDITY_MS,
       names: { rootFile: n.tufRoot },
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
-      ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
+      // A refresh after a failure (`fresh`) has nothing to add when the server is down, so it
+      // does not warn that it fell back to the cache: the failure itself is the one line.
+      ...(fresh
+        ? { warn: () => {} }
+        : o.onEvent
+          ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) }
+          : {}),
       ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),
     });
     if (trust.signingConfig === undefined)
