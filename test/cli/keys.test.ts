@@ -209,3 +209,42 @@ catch (e) { console.log(e.code); }`,
   );
   assert.equal(lib.stdout.trim(), 'NO_PASSPHRASE', lib.stderr);
 });
+
+test('sign-blob <(...): a pipe is read once and signed by what was read, as verify-blob takes one; a device is refused', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-pipe-'));
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  fs.writeFileSync(path.join(dir, 'k.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'artifact\n');
+  const env = { ...process.env, COSIGN_PASSWORD: '' };
+  // The shell's process substitution, as a user types it: the file is /dev/fd/N, a pipe.
+  const s = spawnSync(
+    'bash',
+    [
+      '-c',
+      `"$0" sign-blob --key k.pem --tlog-upload=false --bundle p.json <(printf 'artifact\\n')`,
+      bin,
+    ],
+    { cwd: dir, encoding: 'utf8', env },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const bundle = JSON.parse(fs.readFileSync(path.join(dir, 'p.json'), 'utf8'));
+  assert.equal(
+    bundle.messageSignature.messageDigest.digest,
+    crypto.createHash('sha256').update('artifact\n').digest('base64'),
+  );
+  const v = run(
+    ['verify-blob', '--key', 'k.pub', '--insecure-ignore-tlog', '--bundle', 'p.json', 'a.txt'],
+    dir,
+  );
+  assert.equal(v.status, 0, v.stderr);
+  // A device may never end (/dev/zero): refused, pointing at standard input.
+  const d = run(['sign-blob', '--key', 'k.pem', '--tlog-upload=false', '/dev/null'], dir, {
+    COSIGN_PASSWORD: '',
+  });
+  assert.equal(d.status, 1);
+  assert.equal(
+    d.stderr,
+    'error: file: cannot read /dev/null: not a regular file or pipe; to sign a stream, give - (standard input)\n',
+  );
+});

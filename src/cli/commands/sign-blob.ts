@@ -541,7 +541,8 @@ export async function signFileToBundle(
   // Loaded only when the command runs, so other commands start fast.
   // Not the client/sign barrel: it also brings attestation predicates and the bundle check.
   const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/setup.ts');
-  checkReadableFile(file, 'file');
+  // One file may be a pipe (`sign-blob <(...)`), read once, as verify-blob takes it.
+  checkReadableFile(file, 'file', { pipe: true });
   await checkBundleTarget(out.bundle, file);
   const check = await bundleChecker(out.trustedRoot);
   const { stdinFree } = await import('../../client/many-files.ts');

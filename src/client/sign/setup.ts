@@ -478,8 +478,12 @@ export async function signFiles(
   });
 }
 
-/** The file must exist and be a regular file: checked before anything is signed. */
-export function checkReadableFile(file: string, flag: string): void {
+/**
+ * The file must exist and be a regular file, or with `pipe` a pipe (`<(...)`, a FIFO), which is
+ * read once and signed by what was read, as standard input is: checked before anything is
+ * signed. A device or socket is refused (it may never end).
+ */
+export function checkReadableFile(file: string, flag: string, opts: { pipe?: boolean } = {}): void {
   if (file === STDIN) return;
   let st;
   try {
@@ -488,7 +492,13 @@ export function checkReadableFile(file: string, flag: string): void {
   } catch (e) {
     throw fileError(file, flag, e);
   }
-  if (!st.isFile()) throw invalid(flag, `cannot read ${file}: not a regular file`);
+  if (st.isFile() || (opts.pipe && st.isFIFO())) return;
+  if (!opts.pipe || st.isDirectory())
+    throw invalid(flag, `cannot read ${file}: not a regular file`);
+  throw invalid(
+    flag,
+    `cannot read ${file}: not a regular file or pipe; to sign a stream, give - (standard input)`,
+  );
 }
 
 /** Read a text file named by a flag, with an error that names the flag and the file. */
