@@ -10,6 +10,8 @@
  *
  * Errors are `SignetError`s: `kind` says what sort of failure it is, `code` which check or input.
  */
+// First: on a Node.js too old for the rest, importing the library fails here, saying so.
+import './library/node-version.ts';
 import type { KeyObject } from 'node:crypto';
 import { SignetError, invalid, quoteInput, type ErrorKind } from './core/errors.ts';
 import {

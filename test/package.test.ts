@@ -165,4 +165,23 @@ test('the installed signet on a Node older than 22.18 says so and exits 1, never
     assert.equal(r.status, 1, `${script}: ${r.stderr}`);
     assert.match(r.stderr, /^error: signet needs Node\.js 22\.18 or later; this is \d+\./m, script);
   }
+  // The library too: importing it fails at once with the same words, not later with a
+  // TypeError from inside sign or verify (Promise.withResolvers).
+  fs.writeFileSync(
+    path.join(project, 'old.mjs'),
+    "import { verify } from 'signet';\nconsole.log(typeof verify);\n",
+  );
+  const lib = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const child = spawn(old, ['old.mjs'], { cwd: project, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    },
+  );
+  assert.equal(lib.status, 1, lib.stderr);
+  assert.equal(lib.stdout, '');
+  assert.match(lib.stderr, /^SignetError: signet needs Node\.js 22\.18 or later; this is \d+\./m);
 });

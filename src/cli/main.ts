@@ -2,7 +2,7 @@
 import { Command, CommanderError } from './commander.ts';
 import { commandsFor } from './commands/index.ts';
 import { exitCodeFor, exitOnClosedStdout, ignoreClosedStderr, reportError } from './errors.ts';
-import { describeSystemError, invalid } from '../core/errors.ts';
+import { describeWriteError, invalid } from '../core/errors.ts';
 import { boolArgs } from './options.ts';
 import { parseDuration } from './flags.ts';
 import { isEntry } from './entry.ts';
@@ -87,7 +87,7 @@ function rootFlags(argv: string[]): string[] {
     try {
       fd = fs.openSync(outputFile, 'w');
     } catch (e) {
-      throw invalid('--output-file', describeSystemError(e, outputFile), e);
+      throw invalid('--output-file', describeWriteError(e, outputFile), e);
     }
     // Synchronous writes: nothing is lost when the process ends right after.
     process.stdout.write = ((chunk: string | Uint8Array, ...more: unknown[]) => {

@@ -119,16 +119,16 @@ export function serverFrom(
  * cosign's key references that hold no key themselves (a KMS, a Vault, a Kubernetes secret, a
  * PKCS#11 token, a GitLab variable): Signet signs and verifies with keys it can read (a file,
  * an http(s) URL, `env://VAR`: client/file-or-url.ts), so such a `--key` is refused with the
- * reason rather than looked for as a file of that name.
+ * reason rather than looked for as a file of that name. A PKCS#11 URI is RFC 7512's
+ * `pkcs11:token=...;object=...` (what cosign takes), with no `//`; `pkcs11://` is refused too.
  */
 export function refuseKeyReference(key: string | undefined, flag = '--key'): void {
-  const scheme =
-    key === undefined
-      ? undefined
-      : /^(awskms|gcpkms|azurekms|hashivault|k8s|pkcs11|gitlab):\/\//i.exec(key)?.[1];
-  if (scheme === undefined) return;
+  if (key === undefined) return;
+  const m = /^(?:(awskms|gcpkms|azurekms|hashivault|k8s|gitlab):\/\/|(pkcs11):)/i.exec(key);
+  if (!m) return;
+  const scheme = m[1] !== undefined ? `${m[1]}://` : `${m[2]}:`;
   throw invalid(
     flag,
-    `${key} is a ${scheme}:// key reference (cosign's KMS, Vault, Kubernetes, PKCS#11 and GitLab keys); Signet takes a key file, an http(s) URL or env://VAR: export the key to a PEM file (for verifying, its public key), or sign keyless`,
+    `${key} is a ${scheme} key reference (cosign's KMS, Vault, Kubernetes, PKCS#11 and GitLab keys); Signet takes a key file, an http(s) URL or env://VAR: export the key to a PEM file (for verifying, its public key), or sign keyless`,
   );
 }

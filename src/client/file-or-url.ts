@@ -176,6 +176,14 @@ export function readDocumentBytes(
     if (e instanceof SignetError) throw e;
     const code: ErrorCode =
       (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : 'INVALID_INPUT';
+    // A flag that takes URLs fetches them before it reads a file: this one does not.
+    const ref = referenceOf(path);
+    if (code === missing && ref.kind !== 'file')
+      throw invalid(
+        label,
+        `${displayName(path)} is ${ref.kind === 'url' ? 'a URL' : 'an env:// reference'}, and ${label} is a file path, never a URL or env:// (as in cosign): save it to a file first`,
+        e,
+      );
     throw new SignetError(
       code === 'INVALID_INPUT' ? 'invalid-input' : 'not-found',
       code,

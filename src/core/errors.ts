@@ -61,6 +61,8 @@ export function reasonOf(e: unknown): string {
     : m;
 }
 
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+
 /**
  * What went wrong with a file, a port or a URL, as a sentence a person can act on: Node's
  * errno codes (ENOENT, EISDIR, EACCES, EADDRINUSE, ECONNREFUSED, ...) never reach the user
@@ -69,7 +71,7 @@ export function reasonOf(e: unknown): string {
 export function describeSystemError(e: unknown, subject: string): string {
   // A key or certificate pasted where its file's path goes (`--key "$(cat key.pem)"`): it is
   // not repeated back, since a private key must never be printed.
-  if (/-----BEGIN [A-Z0-9 ]+-----/.test(subject))
+  if (PEM_BLOCK.test(subject))
     return "PEM text was given where a file's path goes (it is not printed): give the path of the file that holds it";
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code;
@@ -110,6 +112,17 @@ export function describeSystemError(e: unknown, subject: string): string {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
       return `the network to ${subject} is unreachable; check the network`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG': {
+      // OpenSSL's text (`write EPROTO 40...:error:0A00010B:SSL routines:...`) never reaches a
+      // user bare. A first answer that is not a TLS record is what a plain-HTTP server sends.
+      const text = (err?.code !== undefined ? err : err?.cause)?.message ?? '';
+      if (code !== 'EPROTO' || /wrong version number|packet length too long/.test(text))
+        return `${subject} does not speak TLS (perhaps its URL is http://, not https://)`;
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1];
+      return `the TLS handshake with ${subject} failed${reason ? ` (${reason})` : ''}`;
+    }
     case 'CERT_HAS_EXPIRED':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -120,6 +133,31 @@ export function describeSystemError(e: unknown, subject: string): string {
   if (e instanceof SyntaxError) return `${subject} is not valid JSON (${jsonProblem(e)})`;
   const message = err?.message ?? String(e);
   return `${subject}: ${message}`;
+}
+
+/**
+ * Why `file` could not be written, for an output flag: a missing folder is named as such
+ * ("cannot write /x/o.txt: folder /x does not exist"), not as the file being missing, which is
+ * what describeSystemError says of a file read.
+ */
+export function describeWriteError(e: unknown, file: string): string {
+  const err = e as NodeJS.ErrnoException | undefined;
+  // never repeated back (describeSystemError says why)
+  if (PEM_BLOCK.test(file)) return describeSystemError(e, file);
+  if (err?.code === 'ENOENT') return missingFolder(file);
+  if (err?.code === 'EISDIR') return `cannot write ${file}: it is a folder; give a file name`;
+  return `cannot write ${file}: ${describeSystemError(e, file)}`;
+}
+
+/**
+ * Why `file` cannot be written when its folder does not exist; a URL where a file name goes
+ * (`--bundle https://...`) is said to be one, not taken for a folder named `https:`.
+ */
+export function missingFolder(file: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file))
+    return `${file} is a URL, and this is a file path, never a URL: give the file to write`;
+  const path = process.getBuiltinModule('node:path');
+  return `cannot write ${file}: folder ${path.dirname(path.resolve(file))} does not exist`;
 }
 
 /** V8's JSON.parse message without its quoting of the input, e.g. "unexpected token at position 12". */

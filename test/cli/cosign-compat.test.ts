@@ -350,6 +350,20 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
           `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
         ),
       );
+  // A PKCS#11 URI is RFC 7512's pkcs11:... (as cosign takes it); pkcs11:// the same line.
+  for (const key of ['pkcs11:token=t;object=k', 'pkcs11://x', 'PKCS11:foo'])
+    for (const cmd of [
+      ['sign-blob', '--key', key, '--bundle', path.join(tmp, 'x.json'), artifact],
+      ['verify-blob', '--key', key, '--bundle', happy, artifact],
+    ])
+      fails(
+        run(cmd),
+        1,
+        new RegExp(
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a pkcs11: key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
+          'i',
+        ),
+      );
   // -y and --use-signing-config are accepted quietly, as cosign does
   r = run([
     'sign-blob',
@@ -548,7 +562,10 @@ test("cosign's root flags before or after the command: --output-file and -d/--ve
   assert.equal(fs.readFileSync(out, 'utf8'), run(['version']).stdout);
   const nowhere = run(['--output-file', path.join(tmp, 'no-such-dir', 'x'), 'version']);
   assert.equal(nowhere.status, 1);
-  assert.match(nowhere.stderr, /^error: --output-file: .*no-such-dir\/x does not exist/);
+  assert.match(
+    nowhere.stderr,
+    /^error: --output-file: cannot write .*no-such-dir\/x: folder .*no-such-dir does not exist\n$/,
+  );
   const empty = run(['version', '--output-file']);
   assert.equal(empty.status, 1);
   assert.match(empty.stderr, /^error: --output-file: needs a file name/);

@@ -94,6 +94,36 @@ describe("bin/signet's resolve shortcut (cli/fast-resolve.ts)", () => {
     }
   });
 
+  it('bin/signet and bin/signet-gitsign start from a symlink to the bin folder', () => {
+    // `ln -s /path/to/signet/bin mybin; ./mybin/signet`: "mybin/.." is not the checkout.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-linked-bin-'));
+    fs.symlinkSync(path.join(root, 'bin'), path.join(dir, 'mybin'));
+    fs.symlinkSync('mybin', path.join(dir, 'again')); // a link to the link
+    fs.mkdirSync(path.join(dir, 'sub'));
+    // CDPATH set: cd must print nothing (it would go into the command's output)
+    const env = { ...process.env, CDPATH: dir };
+    for (const bin of ['./mybin/signet', 'mybin/signet', './again/signet']) {
+      // in the caller's folder still: --output-file is written there
+      fs.rmSync(path.join(dir, 'out.txt'), { force: true });
+      const r = spawnSync(bin, ['--output-file', 'out.txt', 'version'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env,
+      });
+      assert.equal(r.status, 0, `${bin}: ${r.stderr}`);
+      assert.equal(r.stdout, '', bin);
+      assert.match(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'), /^signet \d+\.\d+\.\d+\n/);
+    }
+    const g = spawnSync('../mybin/signet-gitsign', ['--version'], {
+      cwd: path.join(dir, 'sub'),
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(g.status, 0, g.stderr);
+    assert.match(g.stdout, /^signet-gitsign \(signet \d+\.\d+\.\d+\)\n$/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('starts without it from a folder whose path --import would read as a URL (# % ?)', () => {
     // --import takes a specifier: "a#b/..." would lose everything after the #.
     const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-')), 'x#%y');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +119,163 @@ test('key, trusted root, bundle and artifact files: a folder, not JSON, missing'
   }
 });
 
+test('an output file in a folder that does not exist: the flag and the folder are named, no errno', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(
+    path.join(dir, 'plain.key'),
+    privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  );
+  const nowhere = path.join(fs.realpathSync(dir), 'no', 'such').replaceAll('/', '\\/');
+  const cases: Array<[string[], string, string]> = [
+    [['--output-file', 'no/such/o.txt', 'version'], '--output-file', 'o.txt'],
+    [
+      [
+        'trusted-root',
+        'create',
+        '--rekor',
+        'url=https://rekor.example,public-key=k.pub,start-time=2024-01-01T00:00:00Z',
+        '--out',
+        'no/such/root.json',
+      ],
+      '--out',
+      'root.json',
+    ],
+    [
+      [
+        'signing-config',
+        'create',
+        '--rekor',
+        'url=https://rekor.example,api-version=1,start-time=2024-01-01T00:00:00Z,operator=x',
+        '--rekor-config',
+        'ANY',
+        '--out',
+        'no/such/config.json',
+      ],
+      '--out',
+      'config.json',
+    ],
+    [['generate-key-pair', '--output-key-prefix', 'no/such/k'], '--output-key-prefix', 'k.key'],
+    [
+      ['import-key-pair', '--key', 'plain.key', '--output-key-prefix', 'no/such/k'],
+      '--output-key-prefix',
+      'k.key',
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'plain.key',
+        '--tlog-upload=false',
+        '--output-signature',
+        'no/such/a.sig',
+        'a.txt',
+      ],
+      '--output-signature',
+      'a.sig',
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'plain.key',
+        '--tlog-upload=false',
+        '--bundle',
+        'no/such/a.json',
+        'a.txt',
+      ],
+      '--bundle',
+      'a.json',
+    ],
+  ];
+  for (const [args, flag, name] of cases) {
+    const r = await run(args, { COSIGN_PASSWORD: '' });
+    assert.equal(r.status, 1, r.stderr);
+    // sign-blob's --output-signature is deprecated: cosign's warning comes first
+    oneSentence(
+      r.stderr.replace(/^Flag --output-signature has been deprecated.*\n/, ''),
+      new RegExp(
+        `^error: ${flag}: cannot write no/such/${name.replace('.', '\\.')}: folder ${nowhere} does not exist\n$`,
+      ),
+    );
+  }
+});
+
+test('a URL given to a flag that takes only a file path is said to be one', async () => {
+  const good = path.resolve(
+    'test/fixtures/conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json',
+  );
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['verify-blob', '--key', 'k.pub', '--bundle', 'https://example.com/a.json', 'a.txt'],
+      /^error: --bundle: https:\/\/example\.com\/a\.json is a URL, and --bundle is a file path, never a URL or env:\/\/ \(as in cosign\): save it to a file first\n$/,
+    ],
+    [
+      [
+        'verify-blob',
+        '--key',
+        'k.pub',
+        '--trusted-root',
+        'http://example.com/r.json',
+        '--bundle',
+        good,
+        'a.txt',
+      ],
+      /^error: --trusted-root: http:\/\/example\.com\/r\.json is a URL, and --trusted-root is a file path, never a URL/,
+    ],
+    [
+      [
+        'sign-blob',
+        '--key',
+        'k.pub',
+        '--tlog-upload=false',
+        '--bundle',
+        'http://example.com/a.json',
+        'a.txt',
+      ],
+      /^error: --bundle: http:\/\/example\.com\/a\.json is a URL, and this is a file path, never a URL: give the file to write\n$/,
+    ],
+    [
+      ['--output-file', 'https://example.com/o.txt', 'version'],
+      /^error: --output-file: https:\/\/example\.com\/o\.txt is a URL, and this is a file path, never a URL: give the file to write\n$/,
+    ],
+  ];
+  for (const [args, want] of cases) {
+    const r = await run(args);
+    assert.equal(r.status, 1, r.stderr);
+    oneSentence(r.stderr, want);
+  }
+});
+
+test('initialize: --root that is not JSON is named by its flag, and a failed first fetch leaves no cache folders', async () => {
+  const cache = path.join(dir, 'init-cache');
+  const notJson = await run(
+    ['initialize', '--root', 'a.txt', '--mirror', 'http://127.0.0.1:9/tuf'],
+    {
+      SIGNET_TUF_CACHE: cache,
+    },
+  );
+  assert.equal(notJson.status, 1);
+  oneSentence(notJson.stderr, /^error: --root: is not valid JSON \(unexpected "x"\)\n$/);
+  assert.equal(fs.existsSync(cache), false, 'the cache folder is not made for nothing');
+  // A real root and a mirror where nothing listens (port 9, discard: refused on loopback)
+  const root = path.resolve('data/public-good/root.json');
+  const down = ['initialize', '--root', root, '--mirror', 'http://127.0.0.1:9/tuf'];
+  const r = await run(down, { SIGNET_TUF_CACHE: cache });
+  assert.equal(r.status, 1);
+  oneSentence(
+    r.stderr,
+    /^error: cannot reach the TUF repository http:\/\/127\.0\.0\.1:9\/tuf \(nothing is listening at the repository; is the server running there\?\), and nothing verified from it is cached\n$/,
+  );
+  assert.equal(fs.existsSync(cache), false, 'nothing is left under SIGNET_TUF_CACHE');
+  // A cache folder that was there stays, empty or with what it held, and gains nothing.
+  fs.mkdirSync(cache);
+  assert.equal((await run(down, { SIGNET_TUF_CACHE: cache })).status, 1);
+  assert.deepEqual(fs.readdirSync(cache), []);
+  fs.mkdirSync(path.join(cache, 'other-repository'));
+  assert.equal((await run(down, { SIGNET_TUF_CACHE: cache })).status, 1);
+  assert.deepEqual(fs.readdirSync(cache), ['other-repository']);
+});
+
 test('a bundle whose text would drive the terminal is quoted, escaped, on one line', async () => {
   // A field name with a carriage return and escape sequences that, printed raw, would erase the
   // error line and print a verdict of its own.
@@ -172,6 +330,26 @@ test('a port in use (EADDRINUSE) and a server that is not there (ECONNREFUSED)',
     v.stderr,
     new RegExp(`nothing is listening at ${url}; is the server running there\\?\\n$`),
   );
+});
+
+test('https:// to a server that speaks plain HTTP: one line saying so, no OpenSSL text', async () => {
+  const plain = http.createServer((_req, res) => res.end('{}'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
+  try {
+    const r = await run(['trusted-root', '--server', url]);
+    assert.equal(r.status, 1, r.stderr);
+    oneSentence(
+      r.stderr,
+      new RegExp(
+        `: ${url.replaceAll('.', '\\.')} does not speak TLS \\(perhaps its URL is http://, not https://\\)\\n$`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /SSL routines|EPROTO/);
+  } finally {
+    plain.closeAllConnections();
+    await new Promise((resolve) => plain.close(resolve));
+  }
 });
 
 test('a private key pasted where its file goes is refused without printing it (--key "$(cat key.pem)")', async () => {

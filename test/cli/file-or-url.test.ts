@@ -446,13 +446,13 @@ test('a reference that cannot be read is one line naming the flag, and never pri
   fails(
     notPrivate,
     1,
-    /^error: env:\/\/SIGNET_NOT_A_KEY: is not a private key \(no PEM block found\)$/,
+    /^error: --key: env:\/\/SIGNET_NOT_A_KEY: is not a private key \(no PEM block found\)$/,
   );
   assert.doesNotMatch(notPrivate.stderr, /sekrit/);
   fails(
     await signBlob('env://SIGNET_NOT_A_KEY', { SIGNET_NOT_A_KEY: read('cosign.pub') }),
     1,
-    /^error: env:\/\/SIGNET_NOT_A_KEY: is not a private key \(found PEM "PUBLIC KEY"/,
+    /^error: --key: env:\/\/SIGNET_NOT_A_KEY: is not a private key \(found PEM "PUBLIC KEY"/,
   );
   const wrongPassword = await signBlob('env://SIGNET_TEST_KEY', {
     SIGNET_TEST_KEY: keyPem,
@@ -461,7 +461,7 @@ test('a reference that cannot be read is one line naming the flag, and never pri
   fails(
     wrongPassword,
     1,
-    /^error: env:\/\/SIGNET_TEST_KEY: cannot decrypt the private key: wrong passphrase/,
+    /^error: --key: env:\/\/SIGNET_TEST_KEY: cannot decrypt the private key: wrong passphrase/,
   );
   for (const line of secretLines(keyPem)) assert.ok(!wrongPassword.stderr.includes(line));
   assert.doesNotMatch(wrongPassword.stderr, /not-pw/);

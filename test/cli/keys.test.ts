@@ -91,17 +91,17 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
     [
       ['--key', 'cosign.key'],
       { COSIGN_PASSWORD: 'wrong' },
-      /^error: cosign.key: cannot decrypt the private key: wrong passphrase/,
+      /^error: --key: cosign.key: cannot decrypt the private key: wrong passphrase/,
     ],
     [
       ['--key', 'notakey.pem'],
       {},
-      /^error: notakey.pem: is not a private key \(no PEM block found\)/,
+      /^error: --key: notakey.pem: is not a private key \(no PEM block found\)/,
     ],
     [
       ['--key', 'cosign.pub'],
       {},
-      /^error: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
+      /^error: --key: cosign.pub: is not a private key \(found PEM "PUBLIC KEY"/,
     ],
     [['--key', 'missing.key'], {}, /^error: --key: missing.key does not exist; check the path/],
   ];
@@ -133,7 +133,7 @@ test('bad keys and passphrases: one clear line, exit 1, no stack trace', () => {
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /^error: cosign.key: cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD/m,
+    /^error: --key: cosign.key: cannot decrypt the private key with an empty passphrase: set COSIGN_PASSWORD/m,
   );
   // Standard input that carries the artifact cannot carry the passphrase too.
   const s = spawnSync(
@@ -167,7 +167,10 @@ test("a passphrase piped to standard input, as cosign takes it: generate-key-pai
   assert.equal(sign('piped secret').status, 0);
   const wrong = sign('piped secret\n'); // the newline is part of it, as in cosign
   assert.equal(wrong.status, 1);
-  assert.match(wrong.stderr, /^error: p.key: cannot decrypt the private key: wrong passphrase/m);
+  assert.match(
+    wrong.stderr,
+    /^error: --key: p.key: cannot decrypt the private key: wrong passphrase/m,
+  );
   // attest-blob too, unless standard input is the predicate.
   fs.writeFileSync(path.join(dir, 'p.json'), '{"ok":true}');
   const attest = (predicate: string, input: string) =>
@@ -205,4 +208,43 @@ catch (e) { console.log(e.code); }`,
     { cwd: dir, encoding: 'utf8', input: 'piped secret', env },
   );
   assert.equal(lib.stdout.trim(), 'NO_PASSPHRASE', lib.stderr);
+});
+
+test('sign-blob <(...): a pipe is read once and signed by what was read, as verify-blob takes one; a device is refused', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-pipe-'));
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  fs.writeFileSync(path.join(dir, 'k.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'artifact\n');
+  const env = { ...process.env, COSIGN_PASSWORD: '' };
+  // The shell's process substitution, as a user types it: the file is /dev/fd/N, a pipe.
+  const s = spawnSync(
+    'bash',
+    [
+      '-c',
+      `"$0" sign-blob --key k.pem --tlog-upload=false --bundle p.json <(printf 'artifact\\n')`,
+      bin,
+    ],
+    { cwd: dir, encoding: 'utf8', env },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const bundle = JSON.parse(fs.readFileSync(path.join(dir, 'p.json'), 'utf8'));
+  assert.equal(
+    bundle.messageSignature.messageDigest.digest,
+    crypto.createHash('sha256').update('artifact\n').digest('base64'),
+  );
+  const v = run(
+    ['verify-blob', '--key', 'k.pub', '--insecure-ignore-tlog', '--bundle', 'p.json', 'a.txt'],
+    dir,
+  );
+  assert.equal(v.status, 0, v.stderr);
+  // A device may never end (/dev/zero): refused, pointing at standard input.
+  const d = run(['sign-blob', '--key', 'k.pem', '--tlog-upload=false', '/dev/null'], dir, {
+    COSIGN_PASSWORD: '',
+  });
+  assert.equal(d.status, 1);
+  assert.equal(
+    d.stderr,
+    'error: file: cannot read /dev/null: not a regular file or pipe; to sign a stream, give - (standard input)\n',
+  );
 });

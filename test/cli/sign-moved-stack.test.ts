@@ -67,7 +67,7 @@ test('sign-blob right after the stack moved to another address (signing config s
     try {
       const first = await sign(alias.url, s1.url);
       assert.equal(first.status, 0, first.stderr);
-      assert.doesNotMatch(first.stderr, /taking the current/);
+      assert.doesNotMatch(first.stderr, /the server's current one/);
     } finally {
       await s1.close();
     }
@@ -78,7 +78,10 @@ test('sign-blob right after the stack moved to another address (signing config s
       const again = await sign(alias.url, s2.url);
       assert.equal(again.status, 0, again.stderr);
       assert.match(again.stderr, /cannot reach the CA \(Fulcio\) at http:\/\/127\.0\.0\.1:/);
-      assert.match(again.stderr, /taking the current one from the server/);
+      assert.match(
+        again.stderr,
+        /\(with the signing config kept from a recent run\): signing with the server's current one\n/,
+      );
       assert.match(again.stderr, new RegExp(`signing certificate issued by ${s2.url}/fulcio`));
       assert.match(again.stderr, new RegExp(`tlog entry created with index: \\d+ \\(${s2.url}/`));
     } finally {
@@ -147,9 +150,39 @@ test('a signing config just fetched from the server is not asked for again when 
     const r = await sign(direct, direct);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^error: cannot reach the CA \(Fulcio\) at /m);
-    assert.doesNotMatch(r.stderr, /taking the current/);
+    assert.doesNotMatch(r.stderr, /the server's current one/);
   } finally {
     await s.close();
+  }
+});
+
+test('sign-blob with the signing config kept from a recent run and the stack stopped: the failure is one line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-stopped-'));
+  const sign = signer(dir);
+  const s = await tempStack();
+  // another stack only gives the identity token, which the client reads before the CA
+  const tokens = await tempStack();
+  try {
+    try {
+      const first = await sign(s.url, s.url);
+      assert.equal(first.status, 0, first.stderr);
+    } finally {
+      await s.close();
+    }
+    const r = await sign(s.url, tokens.url);
+    assert.equal(r.status, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(
+      lines.filter((l) => /cannot reach|kept from a recent run/.test(l)),
+      [lines.at(-1)],
+      r.stderr,
+    );
+    assert.match(
+      lines.at(-1)!,
+      /^error: cannot reach the CA \(Fulcio\) at http:\/\/127\.0\.0\.1:\d+\/fulcio\/api\/v2\/signingCert: nothing is listening at /,
+    );
+  } finally {
+    await tokens.close();
   }
 });
 

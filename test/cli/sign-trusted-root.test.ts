@@ -24,6 +24,16 @@ test('prints the trusted root the stack serves, and saves it with --out', async 
   });
   assert.equal(s.status, 0, s.stderr);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'root.json'), 'utf8')), served);
+  // --out in a folder that does not exist: one line naming the flag and the folder
+  const nowhere = await signet(
+    ['trusted-root', '--server', stack.url, '--out', 'no/such/root.json'],
+    { cwd: dir },
+  );
+  assert.equal(nowhere.status, 1);
+  assert.equal(
+    nowhere.stderr,
+    `error: --out: cannot write no/such/root.json: folder ${path.join(fs.realpathSync(dir), 'no', 'such')} does not exist\n`,
+  );
 });
 
 test('--signing-config prints the signing config', async () => {

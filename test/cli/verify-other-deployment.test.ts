@@ -136,4 +136,26 @@ test("one stack's bundle against another stack: the CA of the same name is said 
       `^error: the bundle is from a deployment the trusted root does not cover: its certificate was issued by "CN=signet-intermediate, O=signet", which no certificate authority in the trusted root \\("CN=signet-intermediate, O=signet"\\) matches: the one of that name did not sign it; its transparency log "${origin}/rekor[^"]*" \\(log ID [0-9a-f]{64}\\) and timestamp authority "CN=signet-tsa[^"]*" are not in it either$`,
     ),
   );
+  // inspect --trusted-root gives the certificate a verdict too: the CA's name alone is the
+  // home stack's, so without one the bundle would read as if from it.
+  const inspect = (root: string, b: string) =>
+    signet(['inspect', '--trusted-root', root, b], { cwd: dir });
+  const cert = /^Certificate: +(.*)$/m;
+  const there = await inspect(rootFile, bundle);
+  assert.equal(there.status, 0, there.stderr);
+  assert.match(
+    cert.exec(there.stdout)![1]!,
+    /^issued by CN=signet-intermediate, O=signet, valid \S+ to \S+ \(NOT issued by any CA of the trusted root: the CA of that name in it did not sign it \(another deployment, or an altered certificate\)\)$/,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'away_trusted_root.json'),
+    await (await fetch(`${away.url}/trusted_root.json`)).text(),
+  );
+  const own = await inspect(path.join(dir, 'away_trusted_root.json'), bundle);
+  assert.match(cert.exec(own.stdout)![1]!, / \(issued by a CA of the trusted root\)$/);
+  const publicGood = await inspect(rootFile, path.join(C, 'happy-path-v0.3/bundle.sigstore.json'));
+  assert.match(
+    cert.exec(publicGood.stdout)![1]!,
+    /^issued by CN=sigstore-intermediate, O=sigstore\.dev, valid \S+ to \S+ \(NOT issued by any CA of the trusted root\)$/,
+  );
 });

@@ -311,7 +311,15 @@ test('inspect shows who, issuer, when (claimed or verified), the log and the sub
   assert.match(r.stdout, /OIDC issuer: +https:\/\/token\.actions\.githubusercontent\.com/);
   assert.match(r.stdout, /Log entry 1: +hashedrekord 0\.0\.1 at index \d+/);
   assert.match(r.stdout, /integrated: +2024-\S+ \(claimed, not verified\)/);
+  assert.match(
+    r.stdout,
+    /Certificate: +issued by CN=sigstore-intermediate, O=sigstore\.dev, valid \S+ to \S+\n/,
+  );
   r = run(['inspect', happy, '--trusted-root', root]);
+  assert.match(
+    r.stdout,
+    /Certificate: +issued by CN=sigstore-intermediate, O=sigstore\.dev, valid \S+ to \S+ \(issued by a CA of the trusted root\)\n/,
+  );
   assert.match(r.stdout, /in https:\/\/rekor\.sigstore\.dev/);
   assert.match(r.stdout, /integrated: +2024-\S+ \(verified\)/);
   r = run(['inspect', dsse]);

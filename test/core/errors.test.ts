@@ -3,7 +3,7 @@
 // terminal shows it as it is instead of acting on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invalid, SignetError } from '../../src/core/errors.ts';
+import { describeSystemError, invalid, SignetError } from '../../src/core/errors.ts';
 import { printable, printableLines } from '../../src/core/encoding/printable.ts';
 import { parseManifest } from '../../src/core/oci/manifest.ts';
 import { parseProposedEntryV1 } from '../../src/core/rekor/v1.ts';
@@ -75,4 +75,19 @@ test('the CLI error line of any error is one printable line', () => {
     'the server said: \\u001b]0;owned\\u0007 bye',
   );
   assert.equal(errorLine(invalid('f', 'x\ny')), 'f: x\\u000ay');
+});
+
+test("a TLS handshake failure is named without OpenSSL's text", () => {
+  // As Node reports a server that refuses the client's TLS version (the plain-HTTP case runs
+  // against a real server: test/client/http/errors.test.ts).
+  const e = Object.assign(
+    new Error(
+      'write EPROTO 40E7:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:916:SSL alert number 70\n',
+    ),
+    { code: 'EPROTO' },
+  );
+  assert.equal(
+    describeSystemError(e, 'https://x.example'),
+    'the TLS handshake with https://x.example failed (tlsv1 alert protocol version)',
+  );
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeSystemError, invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid } from '../../core/errors.ts';
 import type { Artifact } from '../../client/verify/verifier.ts';
 import { deprecate } from '../options.ts';
 import { toHex } from '../../core/encoding/hex.ts';
@@ -158,11 +158,7 @@ export function registerAttestBlob(program: Command): void {
           JSON.stringify(envelopeToJSON(bundle.content.dsseEnvelope)),
         );
       } catch (e) {
-        throw invalid(
-          '--output-attestation',
-          `cannot write ${describeSystemError(e, flags.outputAttestation)}`,
-          e,
-        );
+        throw invalid('--output-attestation', describeWriteError(e, flags.outputAttestation), e);
       }
     }
   });

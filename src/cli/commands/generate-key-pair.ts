@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid, SignetError } from '../../core/errors.ts';
+import { describeWriteError, invalid, SignetError } from '../../core/errors.ts';
 import { timeoutOption } from '../flags.ts';
 
 export function registerGenerateKeyPair(program: Command): void {
@@ -35,7 +35,7 @@ export function registerGenerateKeyPair(program: Command): void {
       } catch (e) {
         throw invalid(
           '--output-key-prefix',
-          `cannot write the key files: ${(e as Error).message}`,
+          describeWriteError(e, (e as NodeJS.ErrnoException).path ?? keyFile),
           e,
         );
       }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeSystemError, invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import { refuseKeyReference } from '../options.ts';
 
@@ -11,7 +11,7 @@ async function writeFile(file: string, data: string, flag: string, mode?: number
     fs.renameSync(`${file}.tmp`, file);
   } catch (e) {
     fs.rmSync(`${file}.tmp`, { force: true });
-    throw invalid(flag, describeSystemError(e, file), e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
 }
 
@@ -45,7 +45,7 @@ export function registerKeysAndTrust(program: Command): void {
       const key = await readPrivateKey(
         text,
         () => readPassphrase({ piped: true }),
-        displayName(flags.key),
+        `--key: ${displayName(flags.key)}`,
       );
       const pem = publicKeyPem(createPublicKey(key));
       if (flags.outfile === undefined) process.stdout.write(pem);
@@ -79,7 +79,7 @@ export function registerKeysAndTrust(program: Command): void {
       const key = await keys.readPrivateKey(
         text,
         () => Promise.reject(new Error('not encrypted')),
-        '--key',
+        `--key: ${flags.key}`,
       );
       const keyFile = `${flags.outputKeyPrefix}.key`;
       const pubFile = `${flags.outputKeyPrefix}.pub`;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid, verificationFailed } from '../../core/errors.ts';
+import { describeWriteError, invalid, verificationFailed } from '../../core/errors.ts';
 import type { VerifyFlags } from '../trust-flags.ts';
 import {
   addRegistryFlags,
@@ -105,7 +105,7 @@ export function registerPolicy(program: Command): void {
         try {
           fs.writeFileSync(flags.record, `${JSON.stringify(json, null, 2)}\n`);
         } catch (e) {
-          throw invalid('--record', `cannot write ${flags.record}: ${(e as Error).message}`, e);
+          throw invalid('--record', describeWriteError(e, flags.record), e);
         }
       };
       if (flags.commits !== undefined || flags.tag !== undefined) {

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
+import {
+  describeSystemError,
+  describeWriteError,
+  invalid,
+  missingFolder,
+  SignetError,
+} from '../../core/errors.ts';
 import { addBool, deprecate, refuseKeyReference, serverFrom, serverOption } from '../options.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
@@ -303,7 +309,7 @@ export function writeOutputFile(
   try {
     process.getBuiltinModule('node:fs').writeFileSync(file, data);
   } catch (e) {
-    throw invalid(flag, `cannot write ${describeSystemError(e, file)}`, e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
   process.stderr.write(`Wrote ${what} to file ${file}\n`);
 }
@@ -406,7 +412,7 @@ export async function checkBundleTarget(
   const path = await import('node:path');
   const dir = path.dirname(path.resolve(file));
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-    throw invalid('--bundle', `cannot write ${file}: folder ${dir} does not exist`);
+    throw invalid('--bundle', missingFolder(file));
   // Found now, before a certificate is issued and an entry logged, not when writing.
   const there = fs.statSync(file, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw invalid('--bundle', `${file} is a folder: give a file name`);
@@ -445,7 +451,7 @@ export async function writeBundleOutput(
     } catch {
       // nothing to clean up
     }
-    throw invalid(flag, `cannot write the bundle: ${describeSystemError(e, file)}`, e);
+    throw invalid(flag, describeWriteError(e, file), e);
   }
   process.stderr.write(`Wrote bundle to file ${file}\n`);
 }
@@ -546,7 +552,8 @@ export async function signFileToBundle(
   // Loaded only when the command runs, so other commands start fast.
   // Not the client/sign barrel: it also brings attestation predicates and the bundle check.
   const { setupSigning, checkReadableFile, signFile } = await import('../../client/sign/setup.ts');
-  checkReadableFile(file, 'file');
+  // One file may be a pipe (`sign-blob <(...)`), read once, as verify-blob takes it.
+  checkReadableFile(file, 'file', { pipe: true });
   await checkBundleTarget(out.bundle, file);
   const check = await bundleChecker(out.trustedRoot);
   const { stdinFree } = await import('../../client/many-files.ts');

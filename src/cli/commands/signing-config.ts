@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -112,7 +112,7 @@ export function registerSigningConfig(program: Command): void {
       try {
         fs.writeFileSync(flags.out, text, { mode: 0o600 });
       } catch (e) {
-        throw invalid('--out', `cannot write ${flags.out}: ${(e as Error).message}`, e);
+        throw invalid('--out', describeWriteError(e, flags.out), e);
       }
       process.stderr.write(`Wrote signing config to ${flags.out}\n`);
     });

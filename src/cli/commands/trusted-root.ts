@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { DeprecatedTrustFlags } from '../../client/sign/trusted-root-create.ts';
 
@@ -59,7 +59,7 @@ export function registerTrustedRoot(program: Command): void {
       try {
         fs.writeFileSync(flags.out, `${text}\n`);
       } catch (e) {
-        throw invalid('--out', `cannot write ${flags.out}: ${(e as Error).message}`, e);
+        throw invalid('--out', describeWriteError(e, flags.out), e);
       }
       process.stderr.write(
         `Wrote ${flags.signingConfig ? 'signing config' : 'trusted root'} to ${flags.out}\n`,
@@ -246,7 +246,7 @@ async function output(text: string, out: string | undefined, what: string): Prom
     // cosign writes it 0600
     fs.writeFileSync(out, text, { mode: 0o600 });
   } catch (e) {
-    throw invalid('--out', `cannot write ${out}: ${(e as Error).message}`, e);
+    throw invalid('--out', describeWriteError(e, out), e);
   }
   process.stderr.write(`Wrote ${what} to ${out}\n`);
 }

@@ -29,13 +29,31 @@ export function jwtPayloadClaims(payloadPart: string): Record<string, unknown> |
   }
 }
 
-export function inspectToken(token: string, source: string): TokenInfo {
+/**
+ * What keeps `token` from being a JWT's compact form (RFC 7519 §7.2: three base64url parts,
+ * header.payload.signature, separated by dots), naming the part; undefined when it is one.
+ */
+export function jwtShapeProblem(token: string): string | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p, i) => i < 2 && !/^[A-Za-z0-9_-]+$/.test(p)))
+  if (parts.length !== 3)
+    return `it has ${parts.length} part${parts.length === 1 ? '' : 's'} separated by dots, not three (header.payload.signature)`;
+  for (const [i, name] of (['header', 'payload', 'signature'] as const).entries()) {
+    const ordinal = ['first', 'second', 'third'][i]!;
+    if (parts[i] === '') return `its ${name} (the ${ordinal} of its three parts) is empty`;
+    if (!/^[A-Za-z0-9_-]+$/.test(parts[i]!))
+      return `its ${name} (the ${ordinal} of its three parts) is not base64url`;
+  }
+  return undefined;
+}
+
+export function inspectToken(token: string, source: string): TokenInfo {
+  const problem = jwtShapeProblem(token);
+  if (problem !== undefined)
     throw tokenError(
       'TOKEN_MALFORMED',
-      `the identity token from ${source} is not a JWT (three base64url parts separated by dots)`,
+      `the identity token from ${source} is not a JWT: ${problem}`,
     );
+  const parts = token.split('.');
   const claims = jwtPayloadClaims(parts[1]!);
   if (claims === undefined)
     throw tokenError('TOKEN_MALFORMED', `the identity token from ${source} has no JSON claims`);

@@ -62,7 +62,8 @@ export function isEncryptedKey(pemText: string): boolean {
 /**
  * Read a private key: a cosign encrypted key (needs `passphrase()`), or a plain PKCS#8
  * `PRIVATE KEY`, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`. The key type must be one
- * Sigstore signs with (P-256/384/521, Ed25519, RSA 2048-4096). `field` names the file.
+ * Sigstore signs with (P-256/384/521, Ed25519, RSA 2048-4096). `field` leads every error: the
+ * flag and the key's name (`--key: cosign.key`).
  */
 export async function readPrivateKey(
   pemText: string,

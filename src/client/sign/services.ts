@@ -110,11 +110,13 @@ export async function currentServices(
   if (!refresh || !(e instanceof SignetError)) return undefined;
   const status = e.details?.['status'];
   if (e.code !== 'SERVICE_UNREACHABLE' && status !== 404 && status !== 405) return undefined;
+  const fresh = await refresh();
+  // Nothing newer (a stopped stack): the caller fails with `e`, said once.
+  if (JSON.stringify(fresh) === JSON.stringify(used)) return undefined;
   onEvent?.(
     status === 405
-      ? 'the transparency log is frozen (rotated): taking the current signing config'
-      : `${e.message} (with the signing config kept from a recent run: taking the current one from the server)`,
+      ? 'the transparency log is frozen (rotated): signing with the current signing config'
+      : `${e.message} (with the signing config kept from a recent run): signing with the server's current one`,
   );
-  const fresh = await refresh();
-  return JSON.stringify(fresh) === JSON.stringify(used) ? undefined : fresh;
+  return fresh;
 }

@@ -201,10 +201,11 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
       import('../keys/cosign-key.ts'),
       import('../keys/passphrase.ts'),
     ]);
+    // Its errors lead with the flag, as the verify commands' key errors do.
     const key = await readPrivateKey(
       text,
       () => readPassphrase({ env, piped: o.passphraseFromStdin === true }),
-      displayName(o.key!),
+      `${keyFlag}: ${displayName(o.key!)}`,
     );
     signer = keySigner(key);
     if (o.certificatePem !== undefined) signer = withCertificate(signer, o.certificatePem);
@@ -296,7 +297,13 @@ async function loadSigningConfig(
       cacheValidityMs: fresh ? 0 : SIGNER_CACHE_VALIDITY_MS,
       names: { rootFile: n.tufRoot },
       ...(o.tufRoot !== undefined ? { rootFile: o.tufRoot } : {}),
-      ...(o.onEvent ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) } : {}),
+      // A refresh after a failure (`fresh`) has nothing to add when the server is down, so it
+      // does not warn that it fell back to the cache: the failure itself is the one line.
+      ...(fresh
+        ? { warn: () => {} }
+        : o.onEvent
+          ? { warn: (m: string) => o.onEvent!(`warning: ${m}`) }
+          : {}),
       ...(o.http?.timeoutMs !== undefined ? { timeoutMs: o.http.timeoutMs } : {}),
     });
     if (trust.signingConfig === undefined)
@@ -464,8 +471,12 @@ export async function signFiles(
   });
 }
 
-/** The file must exist and be a regular file: checked before anything is signed. */
-export function checkReadableFile(file: string, flag: string): void {
+/**
+ * The file must exist and be a regular file, or with `pipe` a pipe (`<(...)`, a FIFO), which is
+ * read once and signed by what was read, as standard input is: checked before anything is
+ * signed. A device or socket is refused (it may never end).
+ */
+export function checkReadableFile(file: string, flag: string, opts: { pipe?: boolean } = {}): void {
   if (file === STDIN) return;
   let st;
   try {
@@ -474,7 +485,13 @@ export function checkReadableFile(file: string, flag: string): void {
   } catch (e) {
     throw fileError(file, flag, e);
   }
-  if (!st.isFile()) throw invalid(flag, `cannot read ${file}: not a regular file`);
+  if (st.isFile() || (opts.pipe && st.isFIFO())) return;
+  if (!opts.pipe || st.isDirectory())
+    throw invalid(flag, `cannot read ${file}: not a regular file`);
+  throw invalid(
+    flag,
+    `cannot read ${file}: not a regular file or pipe; to sign a stream, give - (standard input)`,
+  );
 }
 
 /** Read a text file named by a flag, with an error that names the flag and the file. */

@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.ts';
-import { jwtPayloadClaims } from '../identity/check.ts';
+import { jwtPayloadClaims, jwtShapeProblem } from '../identity/check.ts';
 
 /**
  * The claim the CA's proof of possession is over (Fulcio: the principal's name): the email
@@ -15,10 +15,9 @@ export function challengeOf(token: string): string {
 }
 
 export function unverifiedClaims(token: string): Record<string, unknown> {
-  const parts = token.trim().split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p)))
-    throw invalid('identity token', 'is not a JWT (three base64url parts separated by dots)');
-  const claims = jwtPayloadClaims(parts[1]!);
+  const problem = jwtShapeProblem(token.trim());
+  if (problem !== undefined) throw invalid('identity token', `is not a JWT: ${problem}`);
+  const claims = jwtPayloadClaims(token.trim().split('.')[1]!);
   if (claims === undefined) throw invalid('identity token', 'its payload is not a JSON object');
   return claims;
 }

@@ -88,15 +88,57 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
     opts.rootFile === undefined
       ? undefined
       : readRootFile(opts.rootFile, opts.names?.rootFile ?? 'rootFile');
-  const anchor =
-    given === undefined
-      ? 'first-use'
-      : `root-${createHash('sha256').update(given).digest('hex').slice(0, 16)}`;
-  const cachePath = path.join(opts.cacheDir, cacheName(tufUrl), anchor);
+  const cachePath = trustCachePath(opts.cacheDir, tufUrl, given);
   const metadataDir = path.join(cachePath, 'metadata');
   const targetDir = path.join(cachePath, 'targets');
-  fs.mkdirSync(metadataDir, { recursive: true, mode: 0o700 });
+  const created = fs.mkdirSync(metadataDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
+  try {
+    return await refreshTrust(opts, tufUrl, cachePath, given, warn);
+  } catch (e) {
+    // A first fetch that failed (a wrong URL, a root that is not the server's) leaves no cache
+    // behind: nothing in it was ever verified.
+    removeNewFolders(created, cachePath);
+    throw e;
+  }
+}
+
+/** The cache folder of a repository and trust anchor (`root`: the pinned root's text, if given). */
+export function trustCachePath(cacheDir: string, tufUrl: string, root: string | undefined): string {
+  const anchor =
+    root === undefined
+      ? 'first-use'
+      : `root-${createHash('sha256').update(root).digest('hex').slice(0, 16)}`;
+  return path.join(cacheDir, cacheName(tufUrl), anchor);
+}
+
+/**
+ * Removes the folders a first run made when it failed: `cachePath` (or the part of it that was
+ * new), then each new parent up to `created` (what mkdirSync made first) while it is empty, so
+ * another repository's cache, made meanwhile beside it, stays.
+ */
+export function removeNewFolders(created: string | undefined, cachePath: string): void {
+  if (created === undefined) return;
+  const top = created.length > cachePath.length ? created : cachePath;
+  fs.rmSync(top, { recursive: true, force: true });
+  for (let d = path.dirname(top); d.length >= created.length; d = path.dirname(d))
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return; // not empty (or gone): what is left is not only this run's
+    }
+}
+
+/** fetchTrust once its cache folders exist: pin the root, refresh (or use the cache), read. */
+async function refreshTrust(
+  opts: FetchTrustOptions,
+  tufUrl: string,
+  cachePath: string,
+  given: string | undefined,
+  warn: (m: string) => void,
+): Promise<FetchedTrust> {
+  const metadataDir = path.join(cachePath, 'metadata');
+  const targetDir = path.join(cachePath, 'targets');
   if (opts.offline && given === undefined && !fs.existsSync(path.join(metadataDir, 'root.json')))
     throw new SignetError(
       'unavailable',
@@ -157,7 +199,7 @@ export async function fetchTrust(opts: FetchTrustOptions): Promise<FetchedTrust>
         throw new SignetError(
           'unavailable',
           'TUF_UNREACHABLE',
-          `cannot reach the TUF repository ${tufUrl} (${describe(e)}) and the local cache in ${cachePath} cannot be used (${describe(e2)})`,
+          `cannot reach the TUF repository ${tufUrl} (${describe(e)}), and nothing verified from it is cached`,
           { cause: e },
         );
       }

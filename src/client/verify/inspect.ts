@@ -2,7 +2,8 @@ import { toHex } from '../../core/encoding/hex.ts';
 import { leafHash } from '../../core/merkle/hash.ts';
 import { explorerEntryUrl } from '../explorer-link.ts';
 import { toBase64 } from '../../core/encoding/base64.ts';
-import { parseCertificate } from '../../core/x509/certificate.ts';
+import { parseCertificate, type X509Certificate } from '../../core/x509/certificate.ts';
+import { checkIssuedByTrustedCa, issuerNamesake, issuingAuthority } from '../../core/x509/chain.ts';
 import { namedFulcioExtensions, fulcioIssuer } from '../../core/x509/fulcio-extensions.ts';
 import { parseTimestamp } from '../../core/rfc3161/token.ts';
 import { verifyTimestamp } from '../../core/rfc3161/verify.ts';
@@ -17,9 +18,27 @@ import { findLog, verifySet } from './tlog.ts';
 const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
 
 /**
+ * Whether a CA of the trusted root issued the signing certificate, as the verifier checks its
+ * chain (at the certificate's own start, as the explorer does): a CA of another deployment with
+ * the same name is told apart by its key.
+ */
+function caVerdict(cert: X509Certificate, root: TrustedRoot): string {
+  const cas = root.certificateAuthorities;
+  const check = checkIssuedByTrustedCa(cert, cas);
+  if (check.trusted) return 'issued by a CA of the trusted root';
+  if (issuingAuthority(cert, cas) !== undefined)
+    return `DOES NOT VERIFY against the trusted root: ${check.reason}`;
+  return issuerNamesake(cert, cas)
+    ? 'NOT issued by any CA of the trusted root: the CA of that name in it did not sign it (another deployment, or an altered certificate)'
+    : 'NOT issued by any CA of the trusted root';
+}
+
+/**
  * A readable view of what a bundle says: who signed, which issuer vouched, when (and whether
  * that time is verified: only with --trusted-root), which log and index, the timestamps, and
- * for attestations the predicate type and subjects. Nothing here is a verification verdict.
+ * for attestations the predicate type and subjects. With a trusted root, each part says
+ * whether that root vouches for it (its CA, log, times); that is not a verification of the
+ * bundle (no artifact, no identity policy).
  */
 export function inspectBundle(b: Bundle, root?: TrustedRoot): string[] {
   const out: string[] = [];
@@ -61,7 +80,7 @@ export function inspectBundle(b: Bundle, root?: TrustedRoot): string[] {
     out.push(`Signed by:     ${certificateIdentities(cert).join(', ') || '(no identity)'}`);
     out.push(`OIDC issuer:   ${fulcioIssuer(cert) ?? '(none)'}`);
     out.push(
-      `Certificate:   issued by ${cert.issuer}, valid ${iso(cert.notBefore)} to ${iso(cert.notAfter)}`,
+      `Certificate:   issued by ${cert.issuer}, valid ${iso(cert.notBefore)} to ${iso(cert.notAfter)}${root ? ` (${caVerdict(cert, root)})` : ''}`,
     );
     for (const [k, v] of Object.entries(namedFulcioExtensions(cert)))
       if (k !== 'issuer' && k !== 'issuerV2') out.push(`  ${k}: ${v}`);

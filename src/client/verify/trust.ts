@@ -120,9 +120,9 @@ export async function initializeRepository(o: {
   let rootFile: string;
   if (o.root !== undefined) {
     const bytes = await readRoot(o.root, o.rootChecksum, o.warn, o.timeoutMs);
-    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const created = fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     rootFile = path.join(cacheDir, 'initialized-root.json');
-    const { fetchTrust } = await import('../tuf/index.ts');
+    const { fetchTrust, removeNewFolders } = await import('../tuf/index.ts');
     // Checked before it replaces anything: the root must parse and the mirror must verify.
     const tmp = `${rootFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, bytes, { mode: 0o600 });
@@ -131,6 +131,7 @@ export async function initializeRepository(o: {
         tufUrl: mirror,
         rootFile: tmp,
         rootLabel: displayName(o.root),
+        names: { rootFile: '--root' },
         cacheDir,
         ...(o.warn ? { warn: o.warn } : {}),
         timeoutMs: o.timeoutMs,
@@ -138,6 +139,10 @@ export async function initializeRepository(o: {
       fs.renameSync(tmp, rootFile);
       writeRecord(cacheDir, { mirror, rootFile });
       return { mirror, rootFile, trustedRootText: trust.trustedRootText };
+    } catch (e) {
+      // a cache folder this run made for nothing is not left behind
+      removeNewFolders(created, cacheDir);
+      throw e;
     } finally {
       fs.rmSync(tmp, { force: true });
     }

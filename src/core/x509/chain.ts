@@ -290,14 +290,24 @@ export function checkIssuedByAny(
   if (issuingAuthority(leaf, authorities) === undefined) throw notIssued(leaf, authorities);
 }
 
-/** No CA signed `leaf`: its issuer is unknown, or a CA of that name is, but its key did not sign it. */
-function notIssued(leaf: X509Certificate, authorities: readonly TrustedAuthority[]): SignetError {
-  const namesake = authorities.some((a, i) => {
+/**
+ * Whether a CA of `authorities` has the name of `leaf`'s issuer: when none issued it, a CA of
+ * that name is another deployment's (or the certificate was altered).
+ */
+export function issuerNamesake(
+  leaf: X509Certificate,
+  authorities: readonly TrustedAuthority[],
+): boolean {
+  return authorities.some((a, i) => {
     const issuer = cachedChain(a, i).certs[0];
     return issuer !== undefined && bytesEqual(leaf.issuerDer, issuer.subjectDer);
   });
+}
+
+/** No CA signed `leaf`: its issuer is unknown, or a CA of that name is, but its key did not sign it. */
+function notIssued(leaf: X509Certificate, authorities: readonly TrustedAuthority[]): SignetError {
   return fail(
-    namesake
+    issuerNamesake(leaf, authorities)
       ? `the signing certificate's signature does not verify with the key of its issuer "${leaf.issuer}" in the trusted root (the certificate was altered, or another CA of that name issued it)`
       : `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
     'CERTIFICATE_UNTRUSTED',

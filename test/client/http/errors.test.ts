@@ -135,6 +135,18 @@ test('unreachable service and timeouts name the service and the URL', async () =
   );
 });
 
+test('https:// to a server that speaks plain HTTP is named as such, not as OpenSSL text', async () => {
+  const tls = base.replace('http:', 'https:');
+  await assert.rejects(
+    fetchSigningConfigJson(tls),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      e.code === 'SERVICE_UNREACHABLE' &&
+      e.message ===
+        `cannot reach the trust server at ${tls}/signing_config.json: ${tls} does not speak TLS (perhaps its URL is http://, not https://)`,
+  );
+});
+
 test('Rekor v1: 409 follows Location to the existing entry; a plain-text 500 is shown', async () => {
   const body = Buffer.from(
     JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: {} }),

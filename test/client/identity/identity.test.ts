@@ -83,6 +83,13 @@ describe('explicit tokens', () => {
     const f = path.join(tmp(), 'garbage');
     fs.writeFileSync(f, 'not a token');
     await fails({ identityToken: f, env: {} }, 'TOKEN_MALFORMED', /is not a JWT/);
+    // Three parts, the signature empty: said so, not "not three parts"
+    const [h, body] = t.split('.') as [string, string];
+    await fails(
+      { identityToken: `${h}.${body}.`, env: {} },
+      'TOKEN_MALFORMED',
+      /^the identity token from --identity-token is not a JWT: its signature \(the third of its three parts\) is empty$/,
+    );
   });
 
   test('nothing found, not interactive: one message listing the ways', async () => {

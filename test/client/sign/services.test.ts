@@ -152,4 +152,18 @@ test('the proof-of-possession challenge: verified email, else sub', () => {
     /neither a verified email nor a subject/,
   );
   assert.throws(() => challengeOf('abc'), /is not a JWT/);
+  // Three parts, one of them empty: which one is said
+  const [h, p] = jwt({ sub: 's' }).split('.') as [string, string];
+  assert.throws(
+    () => challengeOf(`${h}.${p}.`),
+    /identity token: is not a JWT: its signature \(the third of its three parts\) is empty$/,
+  );
+  assert.throws(
+    () => challengeOf(`${h}..x`),
+    /identity token: is not a JWT: its payload \(the second of its three parts\) is empty$/,
+  );
+  assert.throws(
+    () => challengeOf(`${h}.${p}`),
+    /identity token: is not a JWT: it has 2 parts separated by dots, not three \(header\.payload\.signature\)$/,
+  );
 });

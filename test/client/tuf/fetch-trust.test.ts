@@ -87,12 +87,14 @@ test('trust on first use warns once, then the cache works offline; no cache and 
   assert.equal(off.trustedRootText, first.trustedRootText);
   assert.equal(off.signingConfigText, first.signingConfigText);
   assert.match(warnings.at(-1)!, /cannot reach .*using the verified trust cached/);
-  // No cache at all and no server.
+  // No cache at all and no server: and none is left behind (the folders made for it go).
+  const empty = tmp();
   await assert.rejects(
-    fetchTrust({ serverUrl: s.url, cacheDir: tmp(), warn, timeoutMs: 2000 }),
+    fetchTrust({ serverUrl: s.url, cacheDir: empty, warn, timeoutMs: 2000 }),
     (e: unknown) =>
       e instanceof SignetError && e.code === 'TUF_UNREACHABLE' && /1\.root\.json/.test(e.message),
   );
+  assert.deepEqual(fs.readdirSync(empty), []);
 });
 
 test('a tampered cache is not trusted offline', async () => {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { shippedDataDir, trustedRootJson } from '../../../src/client/verify/trust.ts';
+import { trustCachePath } from '../../../src/client/tuf/index.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 
 const fixture = path.resolve(import.meta.dirname, '../../fixtures/tuf/public-good-2026-08-21');
@@ -37,10 +38,17 @@ test('the shipped trusted root stands in only for a cache that never verified th
   const fresh = await trustedRootJson({ env, warn: () => {} });
   assert.equal(fresh.from, shipped);
 
+  // A failed first run leaves no cache (nothing in it was verified).
+  assert.deepEqual(find(cacheDir, 'metadata'), []);
   // The cache as a successful update on 2026-08-21 left it (public-good metadata, signed under
   // the shipped root), now expired. Blocking the mirror must not swap it for the shipped files.
-  const [metadata] = find(cacheDir, 'metadata');
-  assert.ok(metadata, 'the first run pinned the shipped root in the cache');
+  const shippedRoot = path.join(shippedDataDir(), 'public-good', 'root.json');
+  const metadata = path.join(
+    trustCachePath(cacheDir, env.TUF_MIRROR, fs.readFileSync(shippedRoot, 'utf8')),
+    'metadata',
+  );
+  fs.mkdirSync(metadata, { recursive: true });
+  fs.copyFileSync(shippedRoot, path.join(metadata, 'root.json'));
   for (const f of ['timestamp.json', 'snapshot.json', 'targets.json'])
     fs.copyFileSync(path.join(fixture, f), path.join(metadata, f));
   for (const offline of [false, true])
