@@ -10,6 +10,7 @@ import {
   signingOptions,
   writeBundleOutput,
   writeDetachedOutputs,
+  checkDetachedTargets,
   type SigningFlags,
 } from './sign-blob.ts';
 
@@ -138,6 +139,7 @@ export function registerAttestBlob(program: Command): void {
       );
     }
     await checkBundleTarget(flags.bundle, file);
+    checkDetachedTargets(flags);
     const check = await bundleChecker(flags.trustedRoot);
     const { stdinFree } = await import('../../client/many-files.ts');
     const ctx = await sign.setupSigning({

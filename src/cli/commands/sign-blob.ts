@@ -472,9 +472,32 @@ export function registerSignBlob(program: Command): void {
       await signFilesToBundles(files, flags, () => signingOptions(flags));
       return;
     }
+    checkDetachedTargets(flags);
     const bundle = await signFileToBundle(files[0]!, flags, () => signingOptions(flags));
     await writeDetachedOutputs(bundle, flags);
   });
+}
+
+/**
+ * Before signing: the folders of the detached outputs must exist, as the bundle's must, so a
+ * signature is never logged whose --output-signature could not then be written.
+ */
+export function checkDetachedTargets(f: SigningFlags): void {
+  const fs = process.getBuiltinModule('node:fs');
+  const path = process.getBuiltinModule('node:path');
+  for (const [flag, file] of [
+    [
+      f.outputSignature !== undefined ? '--output-signature' : '--output',
+      f.outputSignature ?? f.output,
+    ],
+    ['--output-certificate', f.outputCertificate],
+    ['--rfc3161-timestamp', f.rfc3161Timestamp],
+  ] as const)
+    if (
+      file !== undefined &&
+      !fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false })?.isDirectory()
+    )
+      throw invalid(flag, missingFolder(file));
 }
 
 /**

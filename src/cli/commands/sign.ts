@@ -9,6 +9,7 @@ import {
   signingOptions,
   writeBundleOutput,
   writeDetachedOutputs,
+  checkDetachedTargets,
   writeOutputFile,
   type SigningFlags,
 } from './sign-blob.ts';
@@ -238,6 +239,7 @@ export function registerSign(program: Command): void {
         throw invalid('--upload', 'false needs --bundle FILE: the signature has to go somewhere');
       const registry = registryOptions(flags);
       await checkBundleTarget(flags.bundle);
+      checkDetachedTargets(flags);
       const oci = await import('../../client/oci/index.ts');
       /** The first image named: the one --bundle and the other output files are of. */
       let first: ResolvedImage | undefined;
