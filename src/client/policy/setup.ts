@@ -22,40 +22,36 @@ export function refuseFlagsPoliciesReplace(
       '--policy',
       'give either --policy or --key / certificate identity flags: the policy says who may sign',
     );
-  const replaced: Array<[string, unknown]> = [
-    ['--certificate-oidc-issuer', flags.certificateOidcIssuer],
-    ['--certificate-oidc-issuer-regexp', flags.certificateOidcIssuerRegexp],
-    ['--certificate-github-workflow-trigger', flags.certificateGithubWorkflowTrigger],
-    ['--certificate-github-workflow-sha', flags.certificateGithubWorkflowSha],
-    ['--certificate-github-workflow-name', flags.certificateGithubWorkflowName],
-    ['--certificate-github-workflow-repository', flags.certificateGithubWorkflowRepository],
-    ['--certificate-github-workflow-ref', flags.certificateGithubWorkflowRef],
-    ['--certificate-extension', flags.certificateExtension],
-    ['--witness-key', flags.witnessKey],
-    ['--witness-threshold', flags.witnessThreshold],
-    ['--insecure-ignore-sct', flags.insecureIgnoreSct],
-    ['--insecure-ignore-tlog', flags.insecureIgnoreTlog],
-  ];
-  const r = replaced.find(([, v]) => given(v));
-  if (r)
-    throw invalid(
-      r[0],
-      'does not go with --policy: the policies say who may sign and what a signature needs',
-    );
+  const REPLACED =
+    'does not go with --policy: the policies say who may sign and what a signature needs';
   // cosign's detached inputs: the policies decide about bundles, so these would go unread.
-  const detached: Array<[string, unknown]> = [
-    ['--signature', flags.signature],
-    ['--certificate', flags.certificate],
-    ['--certificate-chain', flags.certificateChain],
-    ['--rfc3161-timestamp', flags.rfc3161Timestamp],
-    ['--payload', flags.payload],
+  const UNREAD =
+    'is not read with --policy: the policies decide about bundles and the signatures stored with the artifact';
+  const refused: Array<[flag: string, value: unknown, why: string]> = [
+    ['--certificate-oidc-issuer', flags.certificateOidcIssuer, REPLACED],
+    ['--certificate-oidc-issuer-regexp', flags.certificateOidcIssuerRegexp, REPLACED],
+    ['--certificate-github-workflow-trigger', flags.certificateGithubWorkflowTrigger, REPLACED],
+    ['--certificate-github-workflow-sha', flags.certificateGithubWorkflowSha, REPLACED],
+    ['--certificate-github-workflow-name', flags.certificateGithubWorkflowName, REPLACED],
+    [
+      '--certificate-github-workflow-repository',
+      flags.certificateGithubWorkflowRepository,
+      REPLACED,
+    ],
+    ['--certificate-github-workflow-ref', flags.certificateGithubWorkflowRef, REPLACED],
+    ['--certificate-extension', flags.certificateExtension, REPLACED],
+    ['--witness-key', flags.witnessKey, REPLACED],
+    ['--witness-threshold', flags.witnessThreshold, REPLACED],
+    ['--insecure-ignore-sct', flags.insecureIgnoreSct, REPLACED],
+    ['--insecure-ignore-tlog', flags.insecureIgnoreTlog, REPLACED],
+    ['--signature', flags.signature, UNREAD],
+    ['--certificate', flags.certificate, UNREAD],
+    ['--certificate-chain', flags.certificateChain, UNREAD],
+    ['--rfc3161-timestamp', flags.rfc3161Timestamp, UNREAD],
+    ['--payload', flags.payload, UNREAD],
   ];
-  const d = detached.find(([, v]) => given(v));
-  if (d)
-    throw invalid(
-      d[0],
-      'is not read with --policy: the policies decide about bundles and the signatures stored with the artifact',
-    );
+  const r = refused.find(([, v]) => given(v));
+  if (r) throw invalid(r[0], r[2]);
 }
 
 /** A flag on the command line: a boolean flag's default (false) is not. */
