@@ -166,13 +166,16 @@ export function addIdentityFlags(cmd: Command): Command {
 
 /**
  * Where trust comes from: a trusted_root.json, a Signet server's TUF repository (SIGNET_SERVER),
- * else the default TUF repository (public-good unless `signet initialize` chose another).
+ * else the default TUF repository (public-good unless `signet initialize` chose another). The
+ * git commands (`git: true`) take the repository's signet.server first and have no --signature.
  */
-export function addTrustFlags(cmd: Command): Command {
+export function addTrustFlags(cmd: Command, o: { git?: boolean } = {}): Command {
   return cmd
     .option(
       '--trusted-root <file>',
-      'trusted_root.json to verify against, read from the file (no TUF fetch; a detached --signature still looks its log entry up unless --offline); default: the TUF repository set by signet initialize, else the Sigstore public-good instance',
+      o.git
+        ? "trusted_root.json to verify against, read from the file (no TUF fetch); default: the repository's signet.server (git setup), else the TUF repository set by signet initialize, else the Sigstore public-good instance"
+        : 'trusted_root.json to verify against, read from the file (no TUF fetch; a detached --signature still looks its log entry up unless --offline); default: the TUF repository set by signet initialize, else the Sigstore public-good instance',
     )
     .addOption(
       serverOption('a Signet server to get the trusted root from (through its TUF repository)'),

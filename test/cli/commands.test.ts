@@ -54,6 +54,24 @@ describe('command registry (cli/commands/index.ts)', () => {
   });
 });
 
+describe('help of the git verify commands', () => {
+  const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+  it('--trusted-root names where their trust comes from (signet.server) and no --signature they lack', () => {
+    for (const cmd of ['verify-commit', 'verify-tag', 'verify-commit-attestation']) {
+      const r = spawnSync(process.execPath, [main, cmd, '--help'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const help = r.stdout.replace(/\s+/g, ' ');
+      assert.match(help, /default: the repository's signet\.server \(git setup\), else/, cmd);
+      assert.doesNotMatch(help, /--signature/, cmd);
+    }
+    const blob = spawnSync(process.execPath, [main, 'verify-blob', '--help'], { encoding: 'utf8' });
+    assert.match(
+      blob.stdout.replace(/\s+/g, ' '),
+      /a detached --signature still looks its log entry up/,
+    );
+  });
+});
+
 describe('help of a command with a default subcommand', () => {
   const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 

@@ -25,6 +25,7 @@ export function registerVerifyCommitAttestation(program: Command): void {
         )
         .argument('[revision]', 'the commit (default HEAD)'),
     ),
+    { git: true },
   )
     .addOption(timeoutOption())
     .option(

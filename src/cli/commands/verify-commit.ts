@@ -166,7 +166,7 @@ export async function requireRepository(command: string): Promise<void> {
 
 function addGitVerifyFlags(cmd: Command): Command {
   addIdentityFlags(cmd);
-  addTrustFlags(cmd);
+  addTrustFlags(cmd, { git: true });
   return cmd
     .addOption(timeoutOption())
     .option(
