@@ -61,6 +61,8 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
   const attest = await import('../client/git/attest.ts');
   const predicateType = predicateTypeOf(o.type);
   const file = readDocumentBytes(o.file, '--filepath');
+  const { requireRepository } = await import('../client/git/repo.ts');
+  await requireRepository(io.cwd, 'signet-gitsign attest');
   const object = await attest.headObject(io.cwd, o.kind);
   const name = path.basename(o.file);
   await attest.checkAttestationName(io.cwd, o.kind, object, name);

@@ -707,6 +707,18 @@ test("gitsign's attest: a signed statement about HEAD's commit or tree, kept on 
     (await world.git(repo, ['rev-parse', 'refs/attestations/commits'])).stdout.trim(),
     two.stdout.trim(),
   );
+  // Outside any repository: said so, not as a commit that HEAD does not name.
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-not-a-repo-'));
+  const o = await run(PROGRAM, ['attest', '-f', provenance, '--type', 'custom'], outside, {
+    ...world.env,
+    SIGSTORE_ID_TOKEN: token,
+    GIT_CEILING_DIRECTORIES: path.dirname(outside),
+  });
+  assert.equal(o.status, 1, o.stderr);
+  assert.equal(
+    o.stderr,
+    `signet: cannot attest: ${outside} is not in a git repository: run signet-gitsign attest in the repository of the commits\n`,
+  );
   // Without a name for the attestation commit's author, nothing is signed or logged.
   const size = await treeSize();
   const nobody = Object.fromEntries(

@@ -154,14 +154,8 @@ async function gitTrust(flags: GitVerifyFlags) {
 
 /** Outside a repository every revision "names no commit": said as what it is. */
 export async function requireRepository(command: string): Promise<void> {
-  const { git } = await import('../../client/git/repo.ts');
-  await git(process.cwd(), ['rev-parse', '--git-dir']).catch(() => {
-    throw new SignetError(
-      'invalid-input',
-      'NOT_A_REPOSITORY',
-      `${process.cwd()} is not in a git repository: run signet ${command} in the repository of the commits`,
-    );
-  });
+  const repo = await import('../../client/git/repo.ts');
+  await repo.requireRepository(process.cwd(), `signet ${command}`);
 }
 
 function addGitVerifyFlags(cmd: Command): Command {

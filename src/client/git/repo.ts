@@ -51,6 +51,21 @@ export function git(repoDir: string, args: string[], input?: Uint8Array | string
   });
 }
 
+/**
+ * Refuses a folder outside any git repository with that sentence (git's own "not a git
+ * repository" would otherwise surface as some later step's failure, such as an unborn HEAD).
+ * `command` is what to run in the repository instead.
+ */
+export async function requireRepository(repoDir: string, command: string): Promise<void> {
+  await git(repoDir, ['rev-parse', '--git-dir']).catch(() => {
+    throw new SignetError(
+      'invalid-input',
+      'NOT_A_REPOSITORY',
+      `${repoDir} is not in a git repository: run ${command} in the repository of the commits`,
+    );
+  });
+}
+
 /** The object ID `rev` names, peeled to `type` (`v1.0^{tag}`, `HEAD^{commit}`). */
 export async function resolveObject(
   repoDir: string,
