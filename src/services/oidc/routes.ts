@@ -24,6 +24,22 @@ function params(req: FastifyRequest): Params {
   return { ...q, ...b };
 }
 
+/**
+ * The token and device-authorization endpoints take their parameters form-encoded (RFC 6749
+ * §4.1.3, RFC 8628 §3.1; a JSON object is read too): a body of another type (text/plain)
+ * would be read as no parameters and refused as an unknown client, which names the wrong thing.
+ */
+function requireFormBody(req: FastifyRequest): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (type === 'application/x-www-form-urlencoded' || type === 'application/json') return;
+  if (type === '' && !(length > 0)) return;
+  throw new OAuthError(
+    'invalid_request',
+    `the request body must be application/x-www-form-urlencoded, not ${type === '' ? 'a body without a Content-Type' : quoteInput(type)}`,
+  );
+}
+
 /** The user code as typed (RFC 8628 3.3), cut to a length no real code has. */
 function userCodeOf(p: Params): string {
   return typeof p['user_code'] === 'string' ? p['user_code'].slice(0, 32) : '';
@@ -276,6 +292,7 @@ function registerIssuer(
     const iss = issuerOf(req);
     const p = params(req);
     try {
+      requireFormBody(req);
       const client = authenticatedClient(req, p);
       const grant = p['grant_type'];
       let res;
@@ -305,6 +322,7 @@ function registerIssuer(
     const iss = issuerOf(req);
     const p = params(req);
     try {
+      requireFormBody(req);
       const client = authenticatedClient(req, p);
       return reply.header('cache-control', 'no-store').send(provider.startDevice(iss, client));
     } catch (e) {

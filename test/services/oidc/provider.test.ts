@@ -316,6 +316,25 @@ describe('device flow and the test grant', () => {
       String((await json(noSubject))['error_description']),
       /subject is required.*dev@signet.local/,
     );
+    // The parameters come form-encoded: another body type is named, not read as no parameters.
+    for (const [path, type, want] of [
+      ['/token', 'text/plain', '"text/plain"'],
+      ['/token', 'text/plain; charset=utf-8', '"text/plain"'],
+      ['/device/code', 'text/plain', '"text/plain"'],
+    ] as const) {
+      const r = await fetch(`${p.root}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: 'grant_type=client_credentials&client_id=sigstore&subject=dev%40signet.local',
+      });
+      assert.equal(r.status, 400, `${path} ${type}`);
+      const body = await json(r);
+      assert.equal(body['error'], 'invalid_request');
+      assert.equal(
+        body['error_description'],
+        `the request body must be application/x-www-form-urlencoded, not ${want}`,
+      );
+    }
   });
 });
 
