@@ -530,19 +530,23 @@ test('offline: what signet-gitsign attest keeps verifies from its bundle; an env
   const ctx = await signing();
   const predicate = new TextEncoder().encode('{"reviewed":true}');
   const review = 'https://example.com/review/v1';
-  const bundle = await signEnvelope(
-    gitStatement('commit', head, review, predicate, 'predicate'),
-    INTOTO_PAYLOAD_TYPE,
-    ctx,
-  );
-  await storeAttestation(
-    repo,
-    'commit',
-    head,
-    'review.json',
-    predicate,
-    JSON.stringify(bundleToJSON(bundle)),
-  );
+  /** A bundle of a statement about `about`, kept as review.json.sig under this commit. */
+  const keepBundleAbout = async (about: string) => {
+    const bundle = await signEnvelope(
+      gitStatement('commit', about, review, predicate, 'predicate'),
+      INTOTO_PAYLOAD_TYPE,
+      ctx,
+    );
+    await storeAttestation(
+      repo,
+      'commit',
+      head,
+      'review.json',
+      predicate,
+      JSON.stringify(bundleToJSON(bundle)),
+    );
+  };
+  await keepBundleAbout(head);
   const r = await verify([
     '--type',
     review,
@@ -560,20 +564,7 @@ test('offline: what signet-gitsign attest keeps verifies from its bundle; an env
     [['review.json', 'bundle']],
   );
   // A bundle about another commit, kept under this one: not about it.
-  const parentless = await git(['commit-tree', tree, '-m', 'elsewhere']);
-  const elsewhere = await signEnvelope(
-    gitStatement('commit', parentless, review, predicate, 'predicate'),
-    INTOTO_PAYLOAD_TYPE,
-    ctx,
-  );
-  await storeAttestation(
-    repo,
-    'commit',
-    head,
-    'review.json',
-    predicate,
-    JSON.stringify(bundleToJSON(elsewhere)),
-  );
+  await keepBundleAbout(await git(['commit-tree', tree, '-m', 'elsewhere']));
   fails(
     await verify(['--type', review, ...ID, '--offline', '--trusted-root', rootFile]),
     12,

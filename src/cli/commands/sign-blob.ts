@@ -408,11 +408,9 @@ export async function checkBundleTarget(
   artifact?: string,
 ): Promise<void> {
   if (file === undefined) return;
+  checkOutputFolder('--bundle', file);
   const fs = process.getBuiltinModule('node:fs');
   const path = await import('node:path');
-  const dir = path.dirname(path.resolve(file));
-  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-    throw invalid('--bundle', missingFolder(file));
   // Found now, before a certificate is issued and an entry logged, not when writing.
   const there = fs.statSync(file, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw invalid('--bundle', `${file} is a folder: give a file name`);
@@ -483,21 +481,21 @@ export function registerSignBlob(program: Command): void {
  * signature is never logged whose --output-signature could not then be written.
  */
 export function checkDetachedTargets(f: SigningFlags): void {
+  checkOutputFolder(
+    f.outputSignature !== undefined ? '--output-signature' : '--output',
+    f.outputSignature ?? f.output,
+  );
+  checkOutputFolder('--output-certificate', f.outputCertificate);
+  checkOutputFolder('--rfc3161-timestamp', f.rfc3161Timestamp);
+}
+
+/** The folder an output file goes to must exist (`flag` named the file). */
+function checkOutputFolder(flag: string, file: string | undefined): void {
+  if (file === undefined) return;
   const fs = process.getBuiltinModule('node:fs');
   const path = process.getBuiltinModule('node:path');
-  for (const [flag, file] of [
-    [
-      f.outputSignature !== undefined ? '--output-signature' : '--output',
-      f.outputSignature ?? f.output,
-    ],
-    ['--output-certificate', f.outputCertificate],
-    ['--rfc3161-timestamp', f.rfc3161Timestamp],
-  ] as const)
-    if (
-      file !== undefined &&
-      !fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false })?.isDirectory()
-    )
-      throw invalid(flag, missingFolder(file));
+  if (!fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false })?.isDirectory())
+    throw invalid(flag, missingFolder(file));
 }
 
 /**

@@ -167,12 +167,7 @@ export async function decideCommits(
   let tip: string;
   if (o.tag !== undefined) {
     ids = [await resolveObject(o.repoDir, o.tag, 'tag')];
-    // The ref a policy matches is the name the tag was signed under (and the one it is
-    // reached by, which must agree): a tag ref moved to another release's tag is refused.
-    let signed: string | undefined;
-    for await (const obj of readObjects(o.repoDir, ids))
-      signed = await signedTagName(o.repoDir, o.tag, obj.raw);
-    tip = `refs/tags/${signed!}`;
+    tip = o.tag;
   } else if (o.range !== undefined) {
     ids = await commitsOf(o.repoDir, o.range);
     if (ids.length === 0) throw invalid('--commits', `${o.range} holds no commits`);
@@ -181,9 +176,15 @@ export async function decideCommits(
     tip = o.revision ?? 'HEAD';
     ids = [await resolveObject(o.repoDir, tip, 'commit')];
   }
-  const ref = o.tag !== undefined ? (o.ref ?? tip) : await refOf(o.repoDir, tip, o.ref);
+  const commitsRef = o.tag === undefined ? await refOf(o.repoDir, tip, o.ref) : undefined;
   const out: Decision[] = [];
   for await (const obj of readObjects(o.repoDir, ids)) {
+    // A tag's ref is the name it was signed under (and the one it is reached by, which must
+    // agree, --ref or not): a tag ref moved to another release's tag is refused.
+    const ref =
+      o.tag === undefined
+        ? commitsRef
+        : await signedTagName(o.repoDir, o.tag, obj.raw).then((n) => o.ref ?? `refs/tags/${n}`);
     const g = await gatherObject(type, obj.id, obj.raw, o.search);
     const target: Target = { kind: type, repository, ref, sha: obj.id };
     o.gathered?.(target, g);

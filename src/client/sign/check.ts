@@ -7,7 +7,10 @@ const { createPublicKey, X509Certificate } = process.getBuiltinModule('node:cryp
 
 /**
  * Whether the certificate `leaf` (PEM or DER) is issued by (names as issuer, and is signed by)
- * a CA certificate of `root`.
+ * a CA certificate of `root`: a signer's sanity check before it logs anything, not a
+ * verification (that is checkNewBundle, and core/x509/chain.ts's issuingAuthority for a
+ * verifier). node:crypto's, because a keyless `sign-blob` with a kept signing config runs it on
+ * every start and loads nothing of core/x509/chain.ts otherwise (a few ms of start-up).
  */
 export function issuedByTrustedCa(leaf: string | Uint8Array, root: TrustedRoot): boolean {
   const cert = new X509Certificate(leaf);
