@@ -30,12 +30,15 @@ export function readPrivateKeyFile(file: string, passphrase?: string, field?: st
   } catch (e) {
     const code = (e as { code?: string }).code;
     const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text);
-    // OpenSSL says "interrupted or cancelled" when it wanted a passphrase and got none.
+    // OpenSSL says "interrupted or cancelled" when it wanted a passphrase and got none. A wrong
+    // passphrase usually fails CBC's padding check ("bad decrypt"), but about one in 256 leaves
+    // valid padding and then fails as DER ("unsupported"): for an encrypted key both mean the
+    // passphrase did not open it.
     const msg =
       encrypted && passphrase === undefined
         ? 'the key is encrypted: give its passphrase'
-        : code === 'ERR_OSSL_BAD_DECRYPT' || /bad decrypt/i.test((e as Error).message)
-          ? 'wrong passphrase'
+        : encrypted || code === 'ERR_OSSL_BAD_DECRYPT' || /bad decrypt/i.test((e as Error).message)
+          ? 'wrong passphrase (or the encrypted key is damaged)'
           : `not a private key: ${(e as Error).message}`;
     throw new SignetError('invalid-input', 'KEY_FILE', `${file}: ${msg}`, { cause: e, ...named });
   }

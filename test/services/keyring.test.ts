@@ -44,6 +44,11 @@ test('reading key files: encrypted without passphrase, wrong passphrase, not a k
     /enc\.pem: the key is encrypted: give its passphrase/,
   );
   assert.throws(() => readPrivateKeyFile(enc, 'wrong'), /enc\.pem: wrong passphrase/);
+  // This passphrase is wrong but leaves valid CBC padding, so OpenSSL fails decoding the DER
+  // rather than decrypting (about one wrong passphrase in 256 does; found by trying).
+  const padded = path.join(dir, 'padded.pem');
+  fs.writeFileSync(padded, PADDED_BY_WRONG_8);
+  assert.throws(() => readPrivateKeyFile(padded, 'wrong-8'), /padded\.pem: wrong passphrase/);
   const junk = path.join(dir, 'junk.pem');
   fs.writeFileSync(junk, 'hello');
   assert.throws(() => readPrivateKeyFile(junk), /junk\.pem: not a private key/);
@@ -76,3 +81,14 @@ test('processes opening one ring at once all succeed and agree on the key', asyn
   assert.equal(new Set(outs).size, 1);
   assert.equal(KeyRing.open(dir, 'ca', { type: 'ec', curve: 'P-256' }).versions.length, 1);
 });
+
+/** A P-256 key encrypted with the passphrase "right" (PKCS#8, AES-256-CBC). */
+const PADDED_BY_WRONG_8 = `-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIH0MF8GCSqGSIb3DQEFDTBSMDEGCSqGSIb3DQEFDDAkBBAUkPNuMa86iFtWO5fz
+mh9XAgIIADAMBggqhkiG9w0CCQUAMB0GCWCGSAFlAwQBKgQQ6IFyp7LyWzyRQx/y
+IQW5ogSBkPtgATVnB/wvUBiVwpD3pY8iVcj7D5ZXheaVCfmdKXo0UDyA4suR1odI
+aHak1BAA9kY6gAelxRPaohYzZF8UaS5uJqfDUCi46gBiMtyrBb/fW924eZcPSJUd
+dl/ssg2khRb7jUKdAo0AtCH+uPgi/882c7kfmpt3xaRUEapRnwPhj9r0z05AlNyY
+iyMNd4fwug==
+-----END ENCRYPTED PRIVATE KEY-----
+`;
