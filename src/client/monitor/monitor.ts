@@ -64,6 +64,22 @@ export interface MonitorOptions {
    * alert (the trusted root's, as rekor-monitor takes them); others are reported, not alerted.
    */
   authorities?: readonly TrustedAuthority[];
+  /**
+   * Every log of the trusted root this run began with (log IDs), followed or not: a new state
+   * records them, so a log that appears later is known to be newer than the state.
+   */
+  knownLogs?: readonly Uint8Array[];
+  /**
+   * The logs and authorities again, from the trusted root as it is now; called before every
+   * pass but the first, so a polling monitor follows a shard a rotation opens while it runs.
+   */
+  refresh?: () => Promise<MonitorTrust>;
+}
+
+/** What a monitor takes from the trusted root. */
+export interface MonitorTrust {
+  sources: LogSource[];
+  authorities: readonly TrustedAuthority[];
 }
 
 export interface PassResult {
@@ -100,7 +116,9 @@ const logKey = (src: LogSource): string => logStateKey(src.log.logId);
 export class Monitor {
   readonly #o: MonitorOptions;
   readonly #state: MonitorState;
-  readonly #matcher: IdentityMatcher;
+  #sources: LogSource[];
+  #matcher: IdentityMatcher;
+  #passes = 0;
   readonly #prefilter: RawPrefilter | undefined;
   readonly #watch: boolean;
   readonly #print: (line: string) => void;
@@ -109,15 +127,23 @@ export class Monitor {
   constructor(o: MonitorOptions) {
     this.#o = o;
     this.#state = o.state ?? loadState(o.stateFile);
-    this.#matcher = new IdentityMatcher(
-      o.config,
-      o.authorities ? { authorities: o.authorities } : {},
-    );
+    // A state begun before it kept its known logs knows those it follows: another log of the
+    // root may have opened since its last pass, so it is read from its start (reading more).
+    if (this.#state.known === undefined && o.knownLogs)
+      this.#state.known = new Set(
+        this.#state.logs.size > 0 ? this.#state.logs.keys() : o.knownLogs.map(logStateKey),
+      );
+    this.#sources = o.sources;
+    this.#matcher = this.#matcherFor(o.authorities);
     this.#prefilter = RawPrefilter.for(o.config);
     this.#watch = watchesIdentities(o.config);
     // JSON lines; printable() keeps them JSON (its escapes are JSON's) and out of the terminal's hands
     this.#print = o.print ?? ((l) => process.stdout.write(`${printable(l)}\n`));
     this.#report = o.report ?? ((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
+  }
+
+  #matcherFor(authorities: readonly TrustedAuthority[] | undefined): IdentityMatcher {
+    return new IdentityMatcher(this.#o.config, authorities ? { authorities } : {});
   }
 
   get state(): MonitorState {
@@ -157,10 +183,23 @@ export class Monitor {
           'no identity, subject, fingerprint or OID is watched (give --config): only that the logs do not rewrite their history is checked',
       });
     }
+    if (this.#passes++ > 0 && this.#o.refresh)
+      try {
+        const t = await this.#o.refresh();
+        this.#sources = t.sources;
+        this.#matcher = this.#matcherFor(t.authorities);
+      } catch (e) {
+        // The logs of the root read last are still followed; the next pass tries again.
+        r.errors++;
+        this.#report({
+          level: 'error',
+          error: `the trusted root could not be read again, so a log it added would not be followed: ${(e as Error).message}`,
+        });
+      }
     // Alerts a previous run found but did not deliver everywhere go out first.
     r.errors += await this.#deliver();
     const compared = new Map<string, CompareOutcome>();
-    for (const src of this.#o.sources) {
+    for (const src of this.#sources) {
       try {
         await this.#passLog(src, r, compared);
       } catch (e) {
@@ -183,7 +222,7 @@ export class Monitor {
   #compareOutcomes(compared: Map<string, CompareOutcome>, r: PassResult): void {
     for (const [where, o] of compared) {
       // Not tried with every log: it may be the head of one that failed (already an error).
-      if (o.compared || o.tried < this.#o.sources.length) continue;
+      if (o.compared || o.tried < this.#sources.length) continue;
       if (o.foreign === undefined && o.absent)
         this.#report({
           level: 'warn',
@@ -436,7 +475,20 @@ export class Monitor {
         log: src.url,
         message: `startIndex ${from} is in an inactive shard, which is not read: reading from ${src.firstIndex}, the active shard's first entry`,
       });
-    let p = from === undefined ? head.size : this.#position(src, from);
+    const known = this.#state.known;
+    const key = logKey(src);
+    // A log the state did not know when it began nor start on since opened after it: all its
+    // entries are new to this monitor, so it is read from its first (rekor-monitor starts at
+    // the head, where a rotation between two passes would hide the new shard's first entries).
+    const opened = from === undefined && known !== undefined && !known.has(key);
+    known?.add(key);
+    if (opened)
+      this.#report({
+        level: 'info',
+        log: src.url,
+        message: 'a log that opened after this state began: read from its first entry',
+      });
+    let p = from === undefined && !opened ? head.size : this.#position(src, from ?? 0);
     if (p === head.size) return { position: p, range: p === 0 ? new CompactRange() : undefined };
     if (p === 0) return { position: 0, range: new CompactRange() };
     if (isPowerOfTwo(p)) {
@@ -477,7 +529,7 @@ export class Monitor {
     const end = this.#o.config.endIndex;
     if (end === undefined) return false;
     if (!this.#watch) return true;
-    return this.#o.sources.every((src) => {
+    return this.#sources.every((src) => {
       const p = this.#state.logs.get(logKey(src))?.position;
       return p !== undefined && p >= this.#position(src, end + 1);
     });

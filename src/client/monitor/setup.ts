@@ -9,7 +9,8 @@ import type { TransparencyLogInstance, TrustedRoot } from '../../bundle/trusted-
 import { send, type HttpOptions } from '../../services/http/outbound.ts';
 import { loadTrustedRoot, witnessPolicy, type VerifyFlags } from '../verify/setup.ts';
 import { emptyConfig, parseMonitorConfig, type MonitorConfig } from './config.ts';
-import { Monitor, type MonitorOptions } from './monitor.ts';
+import { Monitor, type MonitorOptions, type MonitorTrust } from './monitor.ts';
+import { hashEqual } from '../../core/merkle/hash.ts';
 import { ctSource, RekorV1Source, TilesSource, type LogSource } from './sources.ts';
 import type { Webhook } from './alerts.ts';
 import { checkStateWritable, loadState, stateFollows } from './state.ts';
@@ -109,6 +110,8 @@ export async function monitorSources(
   http: HttpOptions = {},
   readFrom: string[] | undefined = undefined,
   followed: (log: TransparencyLogInstance) => boolean = () => false,
+  /** Sources made before (a polling run reading the root again): a log still there keeps its own. */
+  before: readonly LogSource[] = [],
 ): Promise<LogSource[]> {
   const where = readLocations(readFrom);
   const active = (l: TransparencyLogInstance) => l.validFor.end === undefined;
@@ -126,9 +129,19 @@ export async function monitorSources(
   const ctlogs = root.ctlogs.filter(pick);
   const n = tlogs.length + ctlogs.length;
   if (n === 0) throw invalid('--log', 'the trusted root names no log to follow');
+  const kept = (l: TransparencyLogInstance, url: string) =>
+    before.find(
+      (s) => s.url === url && hashEqual(s.log.logId, l.logId) && s.log.baseUrl === l.baseUrl,
+    );
   const out: LogSource[] = [];
-  for (const l of tlogs) out.push(await tlogSource(l, http, where(l.baseUrl, n)));
-  for (const l of ctlogs) out.push(await ctSource(l, http, where(l.baseUrl, n)));
+  for (const l of tlogs) {
+    const url = where(l.baseUrl, n);
+    out.push(kept(l, url) ?? (await tlogSource(l, http, url)));
+  }
+  for (const l of ctlogs) {
+    const url = where(l.baseUrl, n);
+    out.push(kept(l, url) ?? (await ctSource(l, http, url)));
+  }
   for (const r of readFrom ?? []) {
     const eq = r.indexOf('=');
     if (eq !== -1 && !out.some((s) => under(trim(r.slice(0, eq)), s.url)))
@@ -198,13 +211,21 @@ export async function monitorFromFlags(
       : {};
   checkStateWritable(flags.state);
   const state = loadState(flags.state);
-  const sources = await monitorSources(root, only, http, flags.readFrom, (l) =>
-    stateFollows(state, l.logId, trim(l.baseUrl)),
-  );
+  const followed = (l: TransparencyLogInstance) => stateFollows(state, l.logId, trim(l.baseUrl));
+  let sources = await monitorSources(root, only, http, flags.readFrom, followed);
+  // A polling run reads the root again before each pass: a rotation opens a new shard (and may
+  // add a CA) while it runs, and the entries there must not go unseen until a restart.
+  const refresh = async (): Promise<MonitorTrust> => {
+    const now = await loadTrustedRoot(flags);
+    sources = await monitorSources(now, only, http, flags.readFrom, followed, sources);
+    return { sources, authorities: now.certificateAuthorities };
+  };
   return new Monitor({
     sources,
     config,
     authorities: root.certificateAuthorities,
+    knownLogs: [...root.tlogs, ...root.ctlogs].map((l) => l.logId),
+    refresh,
     stateFile: flags.state,
     state,
     compare: flags.compare ?? [],

@@ -36,6 +36,13 @@ export interface PendingAlert {
 export interface MonitorState {
   logs: Map<string, LogState>;
   pending: PendingAlert[];
+  /**
+   * The logs (state keys) that existed when this state began, and those it started on since.
+   * A log that is in neither appeared later (a shard opened by a rotation): every entry in it
+   * is newer than the state, so it is read from its first entry, not from its head. Undefined
+   * in states written before it was kept (monitor.ts fills it in).
+   */
+  known: Set<string> | undefined;
 }
 
 interface StateJson {
@@ -52,6 +59,7 @@ interface StateJson {
     }
   >;
   pending: PendingAlert[];
+  known?: string[];
 }
 
 /**
@@ -69,7 +77,7 @@ export function stateFollows(state: MonitorState, logId: Uint8Array, url: string
 }
 
 export function emptyState(): MonitorState {
-  return { logs: new Map(), pending: [] };
+  return { logs: new Map(), pending: [], known: undefined };
 }
 
 export function loadState(file: string | undefined): MonitorState {
@@ -85,6 +93,11 @@ export function loadState(file: string | undefined): MonitorState {
     const j = parseJsonText(text, '--state', file) as StateJson;
     if (j.version !== 1 || typeof j.logs !== 'object' || !Array.isArray(j.pending))
       throw new Error('not a signet monitor state (version 1)');
+    if (
+      j.known !== undefined &&
+      !(Array.isArray(j.known) && j.known.every((k) => typeof k === 'string'))
+    )
+      throw new Error('its known logs are not a list of log keys');
     const logs = new Map<string, LogState>();
     for (const [url, l] of Object.entries(j.logs)) {
       if (!Number.isSafeInteger(l.size) || typeof l.note !== 'string')
@@ -105,7 +118,7 @@ export function loadState(file: string | undefined): MonitorState {
         problem: l.problem,
       });
     }
-    return { logs, pending: j.pending };
+    return { logs, pending: j.pending, known: j.known && new Set(j.known) };
   } catch (e) {
     // Fail closed: starting over would re-read (and re-alert) or skip entries.
     throw new SignetError(
@@ -118,7 +131,12 @@ export function loadState(file: string | undefined): MonitorState {
 
 export function saveState(file: string | undefined, s: MonitorState): void {
   if (file === undefined) return;
-  const out: StateJson = { version: 1, logs: {}, pending: s.pending };
+  const out: StateJson = {
+    version: 1,
+    logs: {},
+    pending: s.pending,
+    ...(s.known ? { known: [...s.known] } : {}),
+  };
   for (const [url, l] of s.logs) {
     out.logs[url] = {
       size: l.size,

@@ -84,3 +84,91 @@ test('after a rotation, the monitor reads the frozen shard it followed to its en
     await stack.close();
   }
 });
+
+test('without startIndex, a shard opened by a rotation is read from its first entry: by a polling monitor, and from a kept state', async () => {
+  const first = await tempStack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-opened-'));
+  const rootFile = path.join(dir, 'root.json');
+  const config = 'monitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
+  const monitor = async (state: string) => {
+    const lines: Alert[] = [];
+    const m = await monitorFromFlags(
+      { trustedRoot: rootFile, config, state },
+      { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: () => {} },
+    );
+    return async () => {
+      lines.length = 0;
+      const r = await m.pass();
+      assert.equal(r.errors, 0);
+      return lines
+        .filter((a): a is IdentityAlert => a.type === 'identity' && a.log.includes('/rekor/'))
+        .map((a) => `${a.log.replace(/.*\/rekor\//, '')} ${a.logIndex}`)
+        .sort();
+    };
+  };
+  const port = Number(new URL(first.url).port);
+  fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
+  await sign(first.url, 'before any pass');
+  const polling = await monitor(path.join(dir, 'polling.json'));
+  const kept = path.join(dir, 'kept.json');
+  // Without startIndex both start at the head: what was logged before is not theirs to read.
+  assert.deepEqual(await polling(), []);
+  assert.deepEqual(await (await monitor(kept))(), []);
+  assert.equal(await sign(first.url, 'after the first pass'), '1');
+  await first.close();
+  KeyRing.rotate(first.dataDir, 'rekor');
+  const stack = await startStack({ port, host: '127.0.0.1', dataDir: first.dataDir, log: quiet });
+  try {
+    assert.equal(await sign(stack.url, 'in the new shard'), '0');
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    // The running monitor reads the root again and starts the new shard at its first entry.
+    assert.deepEqual(await polling(), ['shards/1 1', 'shards/2 0']);
+    assert.deepEqual(await polling(), []);
+    // So does a new run on the state the first pass kept.
+    assert.deepEqual(await (await monitor(kept))(), ['shards/1 1', 'shards/2 0']);
+    // A new state starts at the head of the active shard, as before.
+    assert.deepEqual(await (await monitor(path.join(dir, 'fresh.json')))(), []);
+  } finally {
+    await stack.close();
+  }
+});
+
+test('a polling monitor whose trusted root cannot be read again says so and goes on with the logs it had', async () => {
+  const stack = await tempStack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-reread-'));
+  const rootFile = path.join(dir, 'root.json');
+  const rootText = await (await fetch(`${stack.url}/trusted_root.json`)).text();
+  fs.writeFileSync(rootFile, rootText);
+  const errors: string[] = [];
+  const lines: string[] = [];
+  try {
+    const m = await monitorFromFlags(
+      {
+        trustedRoot: rootFile,
+        config: 'monitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n',
+        state: path.join(dir, 'state.json'),
+      },
+      {
+        print: (l: string) => lines.push(l),
+        report: (e) => {
+          if (e.level === 'error') errors.push(String(e.error));
+        },
+      },
+    );
+    assert.equal((await m.pass()).errors, 0);
+    fs.writeFileSync(rootFile, '{ not json');
+    await sign(stack.url, 'logged while the root is unreadable');
+    const r = await m.pass();
+    assert.equal(r.errors, 1);
+    assert.match(
+      errors.join('\n'),
+      /^the trusted root could not be read again, so a log it added would not be followed: .*root\.json/,
+    );
+    // The logs it had are still read: the entry is found, in Rekor and in the CT log.
+    assert.equal(r.matched, 2);
+    fs.writeFileSync(rootFile, rootText);
+    assert.equal((await m.pass()).errors, 0);
+  } finally {
+    await stack.close();
+  }
+});
