@@ -47,7 +47,7 @@ test('README: sign and verify an image, decide with a policy, ask the admission 
     ...policies,
     ...webhook,
     'echo',
-    'kill %1',
+    'kill "$WEBHOOK"',
     'wait',
   ]
     .join('\n')
