@@ -38,8 +38,9 @@ export interface DataLock {
   release(): void;
   /**
    * Releases the lock and removes the folders acquiring it made, each only while empty: a start
-   * that fails before writing anything (its port taken, its host not this machine's) leaves a
-   * new data folder as it found it, so `signet restore` still takes it.
+   * that fails before writing anything (its port taken, its host not this machine's), or that
+   * removed what it wrote (data-undo.ts), leaves a new data folder as it found it, so
+   * `signet restore` still takes it.
    */
   releaseAndUnmake(): void;
 }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { invalid, reasonOf, SignetError } from '../core/errors.ts';
 import { acquireDataLock } from './data-lock.ts';
+import { folderEntries, removeAdded } from './data-undo.ts';
 import { isLoopbackHost, isWildcardHost, exposureRisks } from './exposure.ts';
 import { checkLogStores } from './log-stores.ts';
 import { bindServer, createApp } from './http/app.ts';
@@ -200,6 +201,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     lock.releaseAndUnmake();
     throw listenFailed(e, host, opts.port, settings);
   }
+  // What the data folder holds before any service writes to it: a start that fails from here
+  // on removes what it added (SQLite; see the catch below), as one that failed to bind did.
+  const found = opts.databaseUrl === undefined ? folderEntries(opts.dataDir) : undefined;
   const baseUrl = (opts.publicUrl ?? boundUrl).replace(/\/+$/, '');
   const services: Partial<StackServices> = {};
   const metrics = new StackMetrics();
@@ -255,7 +259,19 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   } catch (e) {
     await closeAll(services, log);
     server.close();
-    lock.release();
+    // The keys, certificates, log records and databases of the services made before the one
+    // that failed are removed: the data folder is left as it was found, never losing what it
+    // held. Not with PostgreSQL: the logs made in the database are signed by the keys just
+    // made, so those keys are kept with them (and the folder may be shared by replicas).
+    if (found !== undefined) {
+      const left = removeAdded(opts.dataDir, found, ['run']);
+      if (left.length > 0)
+        log.warn('a failed start could not remove what it made in the data folder', {
+          dataDir: opts.dataDir,
+          left,
+        });
+    }
+    lock.releaseAndUnmake();
     throw e;
   }
   if (appHandler) {

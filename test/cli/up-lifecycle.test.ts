@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { freePort } from '../helpers/ports.ts';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { encodePem } from '../../src/core/encoding/pem.ts';
 import type { IssuingCa } from '../../src/core/x509/fulcio-profile.ts';
 import { ca } from '../services/ctlog/fixtures.ts';
-import { PG_ADMIN_URL } from '../helpers/postgres.ts';
+import { freshDatabase, PG_ADMIN_URL } from '../helpers/postgres.ts';
 
 const bin = path.resolve('bin/signet');
 
@@ -341,6 +342,75 @@ test('signet up --config with a bad value in a later section writes nothing, say
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0, p.out());
   assert.ok(fs.existsSync(path.join(data, 'keys', 'ca')), fs.readdirSync(data).join(' '));
+});
+
+test('signet up that fails after binding its port (a later service cannot start) removes what it made, and keeps all the data folder held', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-late-'));
+  /** Every entry of `data` with the SHA-256 of each file's bytes. */
+  const contents = (data: string) =>
+    Object.fromEntries(
+      fs
+        .readdirSync(data, { recursive: true, encoding: 'utf8' })
+        .sort()
+        .map((p) => {
+          const f = path.join(data, p);
+          return [
+            p,
+            fs.lstatSync(f).isFile()
+              ? createHash('sha256').update(fs.readFileSync(f)).digest('hex')
+              : 'folder',
+          ];
+        }),
+    );
+  /** A start that binds its port, makes the keys of the services before the TSA, then fails. */
+  const failsAtTsa = (data: string, more: string[] = []) => {
+    const r = spawnSync(bin, ['up', '--port', '0', '--data', data, ...more], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      `error: key ring tsa: ${path.join(data, 'keys', 'tsa', 'ring.json')} is not valid JSON (unexpected "g")\n`,
+    );
+  };
+  // A folder holding a file of the operator's and a broken TSA key ring: the identity
+  // provider, the CT log, the CA and the transparency log make their keys, records and
+  // databases first.
+  const some = path.join(dir, 'some');
+  fs.mkdirSync(path.join(some, 'keys', 'tsa'), { recursive: true });
+  fs.writeFileSync(path.join(some, 'keys', 'tsa', 'ring.json'), 'garbage');
+  fs.writeFileSync(path.join(some, 'notes.txt'), 'mine');
+  const before = contents(some);
+  failsAtTsa(some);
+  assert.deepEqual(contents(some), before);
+  // A folder a stack has run in: nothing of it is removed or changed.
+  const used = path.join(dir, 'used');
+  const p = await upAndReady(['--port', '0', '--data', used]);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0, p.out());
+  fs.writeFileSync(path.join(used, 'keys', 'tsa', 'ring.json'), 'garbage');
+  const held = contents(used);
+  assert.ok(held[path.join('keys', 'ca', '1.pem')] !== undefined, Object.keys(held).join(' '));
+  failsAtTsa(used);
+  assert.deepEqual(contents(used), held);
+  // On PostgreSQL the logs made in the database are signed by the keys just made: those are
+  // kept, and once the TSA's ring is fixed the stack starts on that database with them.
+  const db = await freshDatabase();
+  try {
+    const pgData = path.join(dir, 'pg');
+    fs.mkdirSync(path.join(pgData, 'keys', 'tsa'), { recursive: true });
+    fs.writeFileSync(path.join(pgData, 'keys', 'tsa', 'ring.json'), 'garbage');
+    failsAtTsa(pgData, ['--database', db.url]);
+    assert.ok(fs.existsSync(path.join(pgData, 'keys', 'rekor', 'ring.json')));
+    fs.rmSync(path.join(pgData, 'keys', 'tsa'), { recursive: true });
+    const again = await upAndReady(['--port', '0', '--data', pgData, '--database', db.url]);
+    again.child.kill('SIGTERM');
+    assert.equal(await again.exited, 0, again.out());
+  } finally {
+    await db.drop();
+  }
 });
 
 test('relative paths in a config file are read from its folder, whatever folder signet up runs in; a missing one is named with its full path', async () => {

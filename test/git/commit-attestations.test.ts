@@ -3,11 +3,13 @@
  * `signet-gitsign attest` keeps on refs/attestations/commits (or trees) -- the envelope as
  * gitsign keeps it and the bundle beside it -- verifies from the bundle, offline too, signer,
  * log entry and subject; an attestation that is not about this commit, not of the type asked
- * for, not by the identity asked for, changed after it was made, or whose bundle is not of its
- * envelope, does not; and one that is missing fails with cosign's "no signature" code. The
- * envelope alone (gitsign's own form, an intoto entry; Signet's before it kept bundles) is found
- * by the log's search, past any number of copies of its payload logged by others, up to the
- * search's limit; a bundle kept in the `.sig` verifies too.
+ * for, not by the identity asked for, or changed after it was made does not, nor one kept
+ * incomplete (its `.sig` missing); one that is missing fails with cosign's "no signature" code.
+ * A bundle of another envelope than the `.sig`'s (stale, as gitsign's attest of the same file
+ * leaves Signet's) is ignored, and said to be. The envelope alone (gitsign's own form, an intoto
+ * entry; Signet's before it kept bundles) is found by the log's search, past any number of
+ * copies of its payload logged by others, up to the search's limit; a bundle kept in the `.sig`
+ * verifies too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -338,11 +340,11 @@ test('an attestation moved to another commit is not about it; one changed after 
   await restore();
 
   // The envelope: its statement changed (and the file with it), its signature changed, or
-  // not an envelope at all. With its bundle beside it, the envelope is not the bundle's; without,
-  // the log has no entry of it.
+  // not an envelope at all. The log has no entry of it; the bundle beside it, of another
+  // envelope now, is ignored as stale (said so), since it could as well have been removed.
   const bundleFile = at('provenance.json.sigstore.json');
-  const notTheBundles =
-    /provenance\.json: provenance\.json\.sigstore\.json is not the bundle of provenance\.json\.sig: its envelope is not the one kept in provenance\.json\.sig\)$/;
+  const noEntryStaleBundle =
+    /provenance\.json: the transparency log has no entry for provenance\.json\.sig's signature .*: it was never logged, or it changed since; provenance\.json\.sigstore\.json was ignored: its envelope is not the one kept in provenance\.json\.sig \(a stale bundle, e\.g\. left when gitsign attest rewrote provenance\.json\.sig\)\)$/;
   const envelope = JSON.parse(await show(`${ref}:${at('provenance.json.sig')}`)) as {
     payload: string;
     signatures: Array<{ sig: string }>;
@@ -360,7 +362,7 @@ test('an attestation moved to another commit is not about it; one changed after 
     [at('provenance.json.sig')]: JSON.stringify(forged),
   };
   restore = await editRef(ref, forgedFiles);
-  fails(await ok(), 12, notTheBundles);
+  fails(await ok(), 12, noEntryStaleBundle);
   await restore();
   restore = await editRef(ref, forgedFiles, [bundleFile]);
   fails(
@@ -378,7 +380,7 @@ test('an attestation moved to another commit is not about it; one changed after 
     }),
   };
   restore = await editRef(ref, badSig);
-  fails(await ok(), 12, notTheBundles);
+  fails(await ok(), 12, noEntryStaleBundle);
   await restore();
   restore = await editRef(ref, badSig, [bundleFile]);
   fails(
@@ -574,13 +576,13 @@ test('offline: what signet-gitsign attest keeps verifies from its bundle; an env
   );
 });
 
-test("gitsign's form (an intoto entry, the envelope alone) and a large predicate (logged by digest) verify", async () => {
+/**
+ * What gitsign attest makes of `predicate` about `about`: the statement signed in an envelope
+ * (returned as gitsign keeps it in `<name>.sig`), logged as intoto 0.0.2 with the certificate.
+ */
+async function gitsignEnvelope(predicate: Uint8Array, type: string, about = head): Promise<string> {
   const ctx = await signing();
-  // gitsign attest: the statement signed in an envelope, logged as intoto 0.0.2 with the
-  // certificate, and the envelope alone kept in the repository.
-  const predicate = new TextEncoder().encode('{"tests":"passed"}');
-  const type = 'https://example.com/tests/v1';
-  const payload = gitStatement('commit', head, type, predicate, 'predicate');
+  const payload = gitStatement('commit', about, type, predicate, 'predicate');
   const sig = ctx.signer.sign(pae(INTOTO_PAYLOAD_TYPE, payload));
   const envelope = envelopeToJSON({
     payload,
@@ -610,7 +612,15 @@ test("gitsign's form (an intoto entry, the envelope alone) and a large predicate
     }),
   });
   assert.equal(logged.status, 201, await logged.clone().text());
-  await storeAttestation(repo, 'commit', head, 'tests.json', predicate, JSON.stringify(envelope));
+  return JSON.stringify(envelope);
+}
+
+test("gitsign's form (an intoto entry, the envelope alone) and a large predicate (logged by digest) verify", async () => {
+  // gitsign attest: the envelope alone kept in the repository.
+  const predicate = new TextEncoder().encode('{"tests":"passed"}');
+  const type = 'https://example.com/tests/v1';
+  const envelope = await gitsignEnvelope(predicate, type);
+  await storeAttestation(repo, 'commit', head, 'tests.json', predicate, envelope);
   const r = await verify(['--type', type, ...ID, '-o', 'json']);
   assert.equal(r.status, 0, r.stderr);
   const kinds = (
@@ -630,21 +640,35 @@ test("gitsign's form (an intoto entry, the envelope alone) and a large predicate
   assert.deepEqual(bigKinds, ['hashedrekord 0.0.1']);
 });
 
-test('the bundle beside the envelope must be of exactly that envelope, unaltered', async () => {
+test('the bundle beside the envelope is used only when it is of exactly that envelope, and must then verify unaltered', async () => {
   const ref = 'refs/attestations/commits';
   const at = (f: string) => `${head}/${f}`;
   const ok = () => verify(['--type', PROVENANCE, ...ID, head]);
   assert.equal((await ok()).status, 0);
   const bundleFile = at('provenance.json.sigstore.json');
-  const notTheBundles =
-    /provenance\.json: provenance\.json\.sigstore\.json is not the bundle of provenance\.json\.sig: its envelope is not the one kept in provenance\.json\.sig\)$/;
+  // A bundle of another envelope is never used: it is stale (said so) and the .sig is
+  // verified without it, through the log's search, as if it had been removed.
+  const ignored =
+    'provenance\\.json\\.sigstore\\.json was ignored: its envelope is not the one kept in provenance\\.json\\.sig \\(a stale bundle, e\\.g\\. left when gitsign attest rewrote provenance\\.json\\.sig\\)';
+  const verifiedWithoutTheBundle = async () => {
+    const r = await verify(['--type', PROVENANCE, ...ID, head, '-o', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^warning: provenance\\.json: ${ignored}; `));
+    assert.deepEqual(
+      (
+        JSON.parse(r.stdout) as { verified: Array<{ source: string; staleBundle: string }> }
+      ).verified.map((v) => [v.source, v.staleBundle]),
+      [['log search', 'provenance.json.sigstore.json']],
+    );
+  };
   // Another attestation's bundle: valid, by the same signer, about the same commit.
   let restore = await editRef(ref, {
     [bundleFile]: await show(`${ref}:${at('sbom.json.sigstore.json')}`),
   });
-  fails(await ok(), 12, notTheBundles);
+  await verifiedWithoutTheBundle();
   await restore();
-  // The envelope with a key ID the bundle's lacks (a hint, not signed) is not the bundle's.
+  // The envelope with a key ID the bundle's lacks (a hint, not signed) is not the bundle's; the
+  // log's entry records the signature, which is the same.
   const envelope = JSON.parse(await show(`${ref}:${at('provenance.json.sig')}`)) as {
     payload: string;
     payloadType: string;
@@ -656,15 +680,22 @@ test('the bundle beside the envelope must be of exactly that envelope, unaltered
       signatures: [{ ...envelope.signatures[0]!, keyid: 'k' }],
     }),
   });
-  fails(await ok(), 12, notTheBundles);
+  await verifiedWithoutTheBundle();
   await restore();
-  // Another payload type, or a signature more, is not the bundle's envelope either.
-  for (const other of [
-    { ...envelope, payloadType: 'application/json' },
-    { ...envelope, signatures: [...envelope.signatures, ...envelope.signatures] },
-  ]) {
+  // Another payload type, or a signature more, is not the bundle's envelope either, and does
+  // not verify without it.
+  for (const [other, why] of [
+    [
+      { ...envelope, payloadType: 'application/json' },
+      "the transparency log has no entry for provenance\\.json\\.sig's signature .*",
+    ],
+    [
+      { ...envelope, signatures: [...envelope.signatures, ...envelope.signatures] },
+      "dsseEnvelope\\.signatures: a bundle's envelope must carry exactly one signature, found 2",
+    ],
+  ] as const) {
     restore = await editRef(ref, { [at('provenance.json.sig')]: JSON.stringify(other) });
-    fails(await ok(), 12, notTheBundles);
+    fails(await ok(), 12, new RegExp(`provenance\\.json: ${why}; ${ignored}\\)$`));
     await restore();
   }
   // The same envelope spelt otherwise (field order, spacing) is.
@@ -753,6 +784,132 @@ test('the bundle beside the envelope must be of exactly that envelope, unaltered
   fails(await ok(), 12, /provenance\.json: provenance\.json\.sigstore\.json: is not valid JSON/);
   await restore();
   assert.equal((await ok()).status, 0);
+});
+
+test("re-attested with gitsign (the .sig rewritten, Signet's bundle left): the stale bundle is ignored, and said so; the .sig verifies through the log's search, and fails if it does not", async () => {
+  const ref = 'refs/attestations/commits';
+  const at = (f: string) => `${head}/${f}`;
+  const args = ['--type', PROVENANCE, ...ID, head];
+  const signets = await show(`${ref}:${at('provenance.json.sigstore.json')}`);
+  // gitsign attest -f provenance.json writes provenance.json and provenance.json.sig, nothing
+  // else: Signet's bundle of the earlier envelope stays beside the new one.
+  const predicate = '{"builder":{"id":"https://ci.example/gitsign"}}';
+  const envelope = await gitsignEnvelope(new TextEncoder().encode(predicate), PROVENANCE);
+  const rewritten = { [at('provenance.json')]: predicate, [at('provenance.json.sig')]: envelope };
+  let restore = await editRef(ref, rewritten);
+  assert.equal(await show(`${ref}:${at('provenance.json.sigstore.json')}`), signets);
+  const ignored =
+    /provenance\.json\.sigstore\.json was ignored: its envelope is not the one kept in provenance\.json\.sig \(a stale bundle, e\.g\. left when gitsign attest rewrote provenance\.json\.sig\)/;
+  const r = await verify(args);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^provenance\.json: https:\/\/slsa\.dev\/provenance\/v1 by dev@signet\.local /,
+  );
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^warning: provenance\\.json: ${ignored.source}; provenance\\.json\\.sig verified through the log's search\n`,
+    ),
+  );
+  const j = await verify([...args, '-o', 'json']);
+  assert.equal(j.status, 0, j.stderr);
+  const verified = (
+    JSON.parse(j.stdout) as {
+      verified: Array<{
+        file: string;
+        source: string;
+        staleBundle?: string;
+        tlog: Array<{ kind: string }>;
+        statement: { predicate: unknown };
+      }>;
+    }
+  ).verified;
+  assert.deepEqual(
+    verified.map((v) => [v.file, v.source, v.staleBundle, v.tlog.map((t) => t.kind)]),
+    [['provenance.json', 'log search', 'provenance.json.sigstore.json', ['intoto 0.0.2']]],
+  );
+  assert.deepEqual(verified[0]!.statement.predicate, JSON.parse(predicate));
+  // The .sig alone does not verify offline: the failure says the bundle was ignored.
+  fails(
+    await verify([...args, '--offline']),
+    12,
+    new RegExp(
+      `provenance\\.json: provenance\\.json\\.sig holds a DSSE envelope alone .*the log was not searched \\(offline\\); ${ignored.source}\\)$`,
+    ),
+  );
+  await restore();
+  // A rewritten .sig that does not verify (its signature altered) still fails.
+  const e = JSON.parse(envelope) as { signatures: Array<{ sig: string }> };
+  const sig = Buffer.from(e.signatures[0]!.sig, 'base64');
+  sig[sig.length - 1]! ^= 1;
+  e.signatures[0]!.sig = sig.toString('base64');
+  restore = await editRef(ref, { ...rewritten, [at('provenance.json.sig')]: JSON.stringify(e) });
+  fails(
+    await verify(args),
+    12,
+    new RegExp(
+      `provenance\\.json: the transparency log has no entry for provenance\\.json\\.sig's signature .*; ${ignored.source}\\)$`,
+    ),
+  );
+  await restore();
+  // Signet's own again: its bundle is of the .sig, and is what verifies, with nothing ignored.
+  const back = await verify([...args, '-o', 'json']);
+  assert.equal(back.status, 0, back.stderr);
+  assert.doesNotMatch(back.stderr, /warning/);
+  assert.deepEqual(
+    (JSON.parse(back.stdout) as { verified: Array<Record<string, unknown>> }).verified.map((v) => [
+      v['source'],
+      v['staleBundle'],
+    ]),
+    [['bundle', undefined]],
+  );
+});
+
+test('an attestation kept incomplete (a predicate file or a bundle without its .sig) is named with the file missing, and does not verify (exit 12)', async () => {
+  const ref = 'refs/attestations/commits';
+  const other = await git(['commit-tree', tree, '-m', 'incomplete']);
+  const kept = {
+    'provenance.json': await show(`${ref}:${head}/provenance.json`),
+    'provenance.json.sigstore.json': await show(`${ref}:${head}/provenance.json.sigstore.json`),
+  };
+  const missing = (beside: string) =>
+    new RegExp(
+      `^error: no matching attestations for commit ${other}: 1 found, 1 of type https://slsa\\.dev/provenance/v1, 0 valid \\(provenance\\.json: provenance\\.json\\.sig is missing beside ${beside}: the envelope holds the signature, so this attestation cannot be checked \\(kept incomplete, or its \\.sig was removed\\)\\)$`,
+    );
+  for (const [names, beside] of [
+    [['provenance.json'], 'provenance\\.json'],
+    [['provenance.json.sigstore.json'], 'provenance\\.json\\.sigstore\\.json'],
+    [
+      ['provenance.json', 'provenance.json.sigstore.json'],
+      'provenance\\.json and provenance\\.json\\.sigstore\\.json',
+    ],
+  ] as const) {
+    const restore = await editRef(
+      ref,
+      Object.fromEntries(names.map((n) => [`${other}/${n}`, kept[n]])),
+    );
+    fails(await verify(['--type', PROVENANCE, ...ID, other]), 12, missing(beside));
+    await restore();
+  }
+  // Beside attestations that verify: said, and they still verify.
+  const restore = await editRef(ref, { [`${head}/notes.json`]: '{}' });
+  const r = await verify(['--type', PROVENANCE, ...ID, '-o', 'json', head]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^warning: notes\.json: notes\.json\.sig is missing beside notes\.json: the envelope holds the signature/m,
+  );
+  const report = JSON.parse(r.stdout) as {
+    valid: number;
+    rejected: Array<{ file: string; reason: string }>;
+  };
+  assert.equal(report.valid, 1);
+  assert.deepEqual(
+    report.rejected.map((x) => x.file),
+    ['notes.json'],
+  );
+  await restore();
 });
 
 test('a predicate file named like a bundle, or whose bundle would replace an attestation, is refused before signing', async () => {

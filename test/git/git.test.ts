@@ -16,7 +16,7 @@ import { agentRequest } from '../../src/client/git/agent.ts';
 import { joinSignature, splitCommit } from '../../src/core/git/object.ts';
 import { armorGitSignature, parseGitSignature } from '../../src/core/git/signature.ts';
 import { certificateFingerprint } from '../../src/core/git/status.ts';
-import { gitWorld, must } from './helpers.ts';
+import { gitWorld, must, PROGRAM, run } from './helpers.ts';
 
 let stack: Awaited<ReturnType<typeof tempStack>>;
 let token: string;
@@ -352,11 +352,43 @@ test('annotated tags: git tag -s, git verify-tag, signet verify-tag', async () =
   const s = await world.signet(repo, ['verify-tag', 'v1.0', ...id()]);
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stderr, /^Verified OK: tag v1\.0 \([0-9a-f]{40}\) signed by dev@signet\.local/m);
-  // A lightweight tag has no signature to check; a tag that does not exist is missing.
+  // A lightweight tag keeps no signature: cosign's "no signature" (10), as an unsigned tag, by
+  // any name of it, with a policy too (fail closed, the same line); a missing tag is an error.
   await must(world.git(repo, ['-c', 'tag.gpgSign=false', 'tag', 'light']));
-  const light = await world.signet(repo, ['verify-tag', 'light', ...id()]);
-  assert.equal(light.status, 1);
-  assert.match(light.stderr, /^error: tag: "light" is not an annotated tag .*\(lightweight/m);
+  const policy = path.join(repo, '..', 'light-policy.yaml');
+  fs.writeFileSync(
+    policy,
+    [
+      'apiVersion: policy.sigstore.dev/v1beta1',
+      'kind: ClusterImagePolicy',
+      'metadata: {name: tags}',
+      'spec:',
+      '  commits: [{repository: "**", ref: "refs/tags/**"}]',
+      '  authorities:',
+      `    - keyless: {identities: [{subject: dev@signet.local, issuer: "${issuer}"}]}`,
+      '',
+    ].join('\n'),
+  );
+  const byPolicy = ['--policy', policy, '--server', stack.url, '--repository', 'github.com/o/r'];
+  const gitsign = (cwd: string, args: string[]) => run(PROGRAM, args, cwd, world.env);
+  for (const [args, program] of [
+    [['verify-tag', 'light', ...id()], world.signet],
+    [['verify-tag', 'refs/tags/light', ...id()], world.signet],
+    [['verify-tag', 'light', ...byPolicy], world.signet],
+    [['policy', 'verify', '--tag', 'light', ...byPolicy], world.signet],
+    [['policy', 'verify', '--tag', 'light', '-o', 'json', ...byPolicy], world.signet],
+    [['verify-tag', 'light', ...id()], gitsign],
+  ] as const) {
+    const light = await program(repo, [...args]);
+    assert.equal(light.status, 10, `${args.join(' ')}: ${light.stderr}`);
+    assert.equal(light.stdout, '');
+    const name = args.includes('refs/tags/light') ? 'refs/tags/light' : 'light';
+    assert.equal(
+      light.stderr,
+      `error: tag "${name}" is lightweight (a ref straight to a commit, no tag object), so nothing is signed: make a signed tag with git tag -s\n`,
+    );
+  }
+  await must(world.git(repo, ['tag', '-d', 'light']));
   const none = await world.signet(repo, ['verify-tag', 'nosuch', ...id()]);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /^error: tag: no such tag "nosuch" in /m);

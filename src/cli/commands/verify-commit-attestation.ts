@@ -60,7 +60,8 @@ export function registerVerifyCommitAttestation(program: Command): void {
         await import('./verify-commit.ts');
       await requireRepository('verify-commit-attestation');
       const { trustedRoot, policy, witnesses, search } = await gitVerifySetup(flags);
-      const { verifyGitAttestations } = await import('../../client/git/verify-attestations.ts');
+      const { verifyGitAttestations, staleBundleNote } =
+        await import('../../client/git/verify-attestations.ts');
       const r = await verifyGitAttestations(process.cwd(), kind, rev ?? 'HEAD', {
         trustedRoot,
         policy,
@@ -89,6 +90,7 @@ export function registerVerifyCommitAttestation(program: Command): void {
                 predicateType: v.statement.predicateType,
                 ...resultReport(v.result),
                 source: v.source,
+                ...(v.staleBundle !== undefined ? { staleBundle: v.staleBundle } : {}),
                 statement: v.statementJson,
               })),
               rejected: r.rejected.map((x) => ({ file: x.name, reason: x.reason })),
@@ -101,6 +103,11 @@ export function registerVerifyCommitAttestation(program: Command): void {
         for (const v of r.verified)
           process.stdout.write(
             `${printable(`${v.name}: ${v.statement.predicateType} ${describeReport(resultReport(v.result))}`)}\n`,
+          );
+      for (const v of r.verified)
+        if (v.staleBundle !== undefined)
+          process.stderr.write(
+            `${printable(`warning: ${v.name}: ${staleBundleNote(v.name)}; ${v.name}.sig verified ${v.source === 'log search' ? "through the log's search" : 'from the bundle it holds'}`)}\n`,
           );
       for (const x of r.rejected)
         process.stderr.write(`${printable(`warning: ${x.name}: ${x.reason}`)}\n`);

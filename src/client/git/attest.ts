@@ -267,7 +267,7 @@ export const MAX_ATTESTATION_FILE = 64 * 1024 * 1024;
 /**
  * One attestation as kept: the envelope `<name>.sig`, the predicate file `<name>` and the
  * bundle `<name>.sigstore.json` beside it (each undefined when the folder lacks it), or why
- * they cannot be read.
+ * they cannot be read: too large, or (`incomplete`) the envelope missing beside what was kept.
  */
 export type StoredAttestation = { name: string } & (
   | {
@@ -276,15 +276,40 @@ export type StoredAttestation = { name: string } & (
       bundle: Uint8Array | undefined;
       unreadable?: undefined;
     }
-  | { unreadable: string }
+  | { unreadable: string; incomplete?: boolean }
 );
 
 export interface StoredAttestations {
   ref: string;
   /** Whether the ref exists in this repository at all (it is fetched separately). */
   refExists: boolean;
-  /** Every `<name>.sig` in the object's folder, in the tree's order. */
+  /**
+   * Every `<name>.sig` in the object's folder, in the tree's order; then every predicate file
+   * or bundle kept without its `.sig` (incomplete: something was kept that cannot be checked).
+   */
   attestations: StoredAttestation[];
+}
+
+/**
+ * The files of a folder that no `<name>.sig` accounts for (a predicate file `<name>` or a bundle
+ * `<name>.sigstore.json` whose envelope is missing), by attestation name, each with what is
+ * missing: an attestation is checked through its envelope, so without it nothing kept verifies.
+ */
+function incompleteAttestations(
+  names: string[],
+  claimed: Set<string>,
+): Array<{ name: string; reason: string }> {
+  const byName = new Map<string, string[]>();
+  for (const fileName of names) {
+    if (claimed.has(fileName)) continue;
+    const isBundle = fileName.endsWith(BUNDLE_SUFFIX) && fileName !== BUNDLE_SUFFIX;
+    const name = isBundle ? fileName.slice(0, -BUNDLE_SUFFIX.length) : fileName;
+    byName.set(name, [...(byName.get(name) ?? []), fileName]);
+  }
+  return [...byName].map(([name, kept]) => ({
+    name,
+    reason: `${name}${ENVELOPE_SUFFIX} is missing beside ${kept.join(' and ')}: the envelope holds the signature, so this attestation cannot be checked (kept incomplete, or its ${ENVELOPE_SUFFIX} was removed)`,
+  }));
 }
 
 /**
@@ -320,6 +345,9 @@ export async function readAttestations(
     if (!tooLarge) wanted.push(...kept);
     found.push({ name, parts, ...(tooLarge ? { tooLarge } : {}) });
   }
+  const claimed = new Set(
+    found.flatMap(({ name }) => [name, `${name}${ENVELOPE_SUFFIX}`, `${name}${BUNDLE_SUFFIX}`]),
+  );
   const content = new Map<string, Uint8Array>();
   for await (const o of readObjects(repoDir, [...new Set(wanted.map((e) => e.id))]))
     content.set(o.id, o.raw);
@@ -327,18 +355,25 @@ export async function readAttestations(
   return {
     ref,
     refExists: true,
-    attestations: found.map(({ name, parts, tooLarge }) =>
-      tooLarge
-        ? {
-            name,
-            unreadable: `${tooLarge.name} is ${tooLarge.size} bytes; at most ${MAX_ATTESTATION_FILE} are read`,
-          }
-        : {
-            name,
-            envelope: read(parts.sig)!,
-            file: read(parts.file),
-            bundle: read(parts.bundle),
-          },
-    ),
+    attestations: [
+      ...found.map(({ name, parts, tooLarge }) =>
+        tooLarge
+          ? {
+              name,
+              unreadable: `${tooLarge.name} is ${tooLarge.size} bytes; at most ${MAX_ATTESTATION_FILE} are read`,
+            }
+          : {
+              name,
+              envelope: read(parts.sig)!,
+              file: read(parts.file),
+              bundle: read(parts.bundle),
+            },
+      ),
+      ...incompleteAttestations([...files.keys()], claimed).map(({ name, reason }) => ({
+        name,
+        unreadable: reason,
+        incomplete: true,
+      })),
+    ],
   };
 }

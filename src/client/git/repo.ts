@@ -3,7 +3,7 @@
  * object store): `git rev-parse` to name objects, `git rev-list` for ranges, and one
  * `git cat-file --batch` per range so a thousand commits cost one process, not a thousand.
  */
-import { SignetError } from '../../core/errors.ts';
+import { SignetError, verificationFailed } from '../../core/errors.ts';
 import {
   objectFormatOfId,
   objectId,
@@ -90,21 +90,27 @@ export async function resolveObject(
             () => undefined,
           )
         : undefined;
+    // The ref `rev` names, as git reads it (`v1`, `tags/v1` and `refs/tags/v1` alike).
     const tagRef =
       named !== undefined &&
-      (await git(repoDir, ['show-ref', '--verify', '--quiet', `refs/tags/${rev}`]).then(
-        () => true,
-        () => false,
-      ));
+      (await git(repoDir, ['rev-parse', '--symbolic-full-name', rev]).catch(() => Buffer.alloc(0)))
+        .toString()
+        .trim()
+        .startsWith('refs/tags/');
+    // A lightweight tag is a ref straight to a commit: no tag object, so no signature kept,
+    // which is what an unsigned tag is too (NOT_SIGNED: cosign's "no signature", exit 10).
+    if (tagRef)
+      throw verificationFailed(
+        'NOT_SIGNED',
+        `tag "${rev}" is lightweight (a ref straight to a ${named}, no tag object), so nothing is signed: make a signed tag with git tag -s`,
+      );
     throw new SignetError(
       'not-found',
       'NO_SUCH_OBJECT',
       type === 'tag'
         ? named === undefined
           ? `no such tag "${rev}" in ${repoDir}`
-          : tagRef
-            ? `"${rev}" is not an annotated tag in ${repoDir} (lightweight tags carry no signature)`
-            : `"${rev}" names a ${named}, not a tag: verify-commit verifies it`
+          : `"${rev}" names a ${named}, not a tag: verify-commit verifies it`
         : `"${rev}" does not name a commit in ${repoDir}`,
       { field: type === 'tag' ? 'tag' : 'revision' },
     );

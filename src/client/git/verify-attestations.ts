@@ -6,7 +6,10 @@
  * log entry come from depends on what is kept:
  *  - the Sigstore bundle beside the envelope (`<name>.sigstore.json`, as signet-gitsign attest
  *    keeps it), or a bundle in the `.sig` itself: from it (verifies offline). A bundle beside
- *    the envelope must hold exactly the `.sig`'s envelope, else the attestation fails;
+ *    the envelope is used only when it holds exactly the `.sig`'s envelope. One of another
+ *    envelope is stale (gitsign's attest of the same file rewrites the `.sig` alone) and is
+ *    ignored, said in the result: anyone who could plant it could as well delete it, so the
+ *    `.sig` is then verified as gitsign's are, below, and fails if it does not verify;
  *  - a DSSE envelope alone (what gitsign writes): from the transparency log, searched by the
  *    digest of the payload (dsse and intoto entries) and of the signed PAE (an envelope logged
  *    by its digest, hashedrekord). Anyone can log the public payload again with their own
@@ -68,6 +71,8 @@ export interface VerifiedGitAttestation {
   result: VerificationResult;
   /** Where the certificate and log entry came from: a bundle kept, or the log's search. */
   source: 'bundle' | 'log search';
+  /** The bundle file kept beside the `.sig` that was ignored: of another envelope (stale). */
+  staleBundle?: string;
 }
 
 export interface GitAttestationCheck {
@@ -140,17 +145,23 @@ function parseDsseBundle(value: unknown, label: string): { bundle: Bundle; envel
 }
 
 /**
- * The bundle kept beside the `.sig`, which must be of exactly the `.sig`'s envelope: the
- * statement checked (type, subject, predicate file) is the one the bundle's signature covers.
+ * The bundle kept beside the `.sig` when it is of exactly the `.sig`'s envelope (the statement
+ * checked, type, subject and predicate file, is then the one the bundle's signature covers);
+ * undefined when it is of another envelope (stale). One that is not a bundle of an envelope
+ * at all fails.
  */
-function keptBundle(u: Unverified, file: { label: string; bytes: Uint8Array }): Bundle {
+function keptBundle(u: Unverified, file: { label: string; bytes: Uint8Array }): Bundle | undefined {
   const { bundle, envelope } = parseDsseBundle(parseJsonText(file.bytes, file.label), file.label);
-  if (!sameEnvelope(envelope, u.envelope))
-    throw verificationFailed(
-      'ENVELOPE_MISMATCH',
-      `${file.label} is not the bundle of ${u.label}: its envelope is not the one kept in ${u.label}`,
-    );
-  return bundle;
+  return sameEnvelope(envelope, u.envelope) ? bundle : undefined;
+}
+
+/**
+ * What is said of the bundle kept beside the attestation `name`'s `.sig` and ignored because it
+ * is of another envelope.
+ */
+export function staleBundleNote(name: string): string {
+  const sig = `${name}${ENVELOPE_SUFFIX}`;
+  return `${name}${BUNDLE_SUFFIX} was ignored: its envelope is not the one kept in ${sig} (a stale bundle, e.g. left when gitsign attest rewrote ${sig})`;
 }
 
 /** The predicate file kept beside the envelope must be the predicate it signed. */
@@ -192,12 +203,14 @@ function certificatesOf(entry: TlogEntryProtoJson): Uint8Array[] {
 const notThisEntry = (e: SignetError) =>
   e.code === 'TLOG_BODY_MISMATCH' || e.code === 'SIGNATURE' || e.code === 'KEY_MISMATCH';
 
+type VerifiedOne = Pick<VerifiedGitAttestation, 'result' | 'source' | 'staleBundle'>;
+
 async function verifyOne(
   u: Unverified,
   kind: AttestedObject,
   object: string,
   o: GitAttestationOptions,
-): Promise<{ result: VerificationResult; source: VerifiedGitAttestation['source'] }> {
+): Promise<VerifiedOne> {
   const verify = (b: Bundle, label = u.label) =>
     verifyBundle(b, BOUND_BY_SUBJECT, o.trustedRoot, o.policy, {
       ...o.verify,
@@ -205,9 +218,33 @@ async function verifyOne(
       names: { subject: label, chain: label },
       ...(o.predicateType !== undefined ? { predicateType: o.predicateType } : {}),
     });
-  // A bundle kept: verified as it is, never searched for (a search finds only candidates).
-  if (u.bundleFile)
-    return { result: verify(keptBundle(u, u.bundleFile), u.bundleFile.label), source: 'bundle' };
+  // A bundle kept of this envelope: verified as it is, never searched for (a search finds only
+  // candidates). One of another envelope is stale: the `.sig` is verified as if it were not
+  // there, and the failure, if any, says it was ignored.
+  if (u.bundleFile) {
+    const kept = keptBundle(u, u.bundleFile);
+    if (kept) return { result: verify(kept, u.bundleFile.label), source: 'bundle' };
+    const staleBundle = u.bundleFile.label;
+    try {
+      return { ...(await verifyEnvelope(u, o, verify)), staleBundle };
+    } catch (e) {
+      // A log that cannot be asked (or a bug) is no verdict, and is told as it is.
+      if (!(e instanceof SignetError) || e.kind === 'unavailable' || e.kind === 'internal') throw e;
+      throw new SignetError(e.kind, e.code, `${e.message}; ${staleBundleNote(u.name)}`, {
+        cause: e,
+        ...(e.details ? { details: e.details } : {}),
+      });
+    }
+  }
+  return verifyEnvelope(u, o, verify);
+}
+
+/** The `.sig` as kept, without a bundle beside it: its own bundle, or the log's search. */
+async function verifyEnvelope(
+  u: Unverified,
+  o: GitAttestationOptions,
+  verify: (b: Bundle) => VerificationResult,
+): Promise<VerifiedOne> {
   if (u.bundle) return { result: verify(u.bundle), source: 'bundle' };
   if (!o.search)
     throw verificationFailed(
@@ -299,7 +336,9 @@ export async function checkGitAttestations(
     let u: Unverified;
     try {
       if (a.unreadable !== undefined)
-        throw new SignetError('invalid-input', 'INVALID_INPUT', a.unreadable);
+        throw a.incomplete
+          ? verificationFailed('ATTESTATION_INCOMPLETE', a.unreadable)
+          : new SignetError('invalid-input', 'INVALID_INPUT', a.unreadable);
       u = read(a);
     } catch (e) {
       // One that cannot be read has no type to be filtered by: it counts as tried.
@@ -314,13 +353,12 @@ export async function checkGitAttestations(
     out.tried++;
     try {
       checkPredicateFile(a, u);
-      const { result, source } = await verifyOne(u, kind, object, o);
+      const verified = await verifyOne(u, kind, object, o);
       out.verified.push({
         name: a.name,
         statement: u.statement,
         statementJson: parseJsonText(u.envelope.payload, `${u.label} payload`),
-        result,
-        source,
+        ...verified,
       });
     } catch (e) {
       reject(e);
