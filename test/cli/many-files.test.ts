@@ -457,7 +457,11 @@ test('a closed stderr (sign-blob ... 2>&1 | head -1) does not stop signing half-
       'closed.json',
       'a.txt',
     ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SIGNET_TUF_CACHE: path.join(dir, 'tuf-cache') },
+    },
   );
   child.stderr.destroy(); // the reader is gone before the first line
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
