@@ -6,7 +6,8 @@
 // crash this kind of run found first is pinned in test/core/rfc3161/conformance.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SignetError } from '../src/core/errors.ts';
@@ -40,6 +41,29 @@ import { parseYamlDocuments } from '../src/core/yaml.ts';
 
 const C = 'test/fixtures/conformance';
 const ROUNDS = 400;
+
+/**
+ * One P-256 key and RFC 6979 signatures without added randomness: the inputs mutated are the
+ * same bytes on every run (node:crypto's ECDSA nonces are random, and a DER signature of 70 to 72
+ * bytes moved every mutation's position), so a failure replays.
+ */
+const FIXED_SECRET = new Uint8Array(32).fill(7);
+const fixedPoint = p256.getPublicKey(FIXED_SECRET, false);
+const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+const privateKey = createPrivateKey({
+  format: 'jwk',
+  key: {
+    kty: 'EC',
+    crv: 'P-256',
+    d: b64url(FIXED_SECRET),
+    x: b64url(fixedPoint.subarray(1, 33)),
+    y: b64url(fixedPoint.subarray(33)),
+  },
+});
+const publicKey = createPublicKey(privateKey);
+/** ECDSA P-256 with SHA-256, DER, deterministic. */
+const sign = (data: Uint8Array): Buffer =>
+  Buffer.from(p256.sign(data, FIXED_SECRET, { extraEntropy: false, format: 'der' }));
 
 /** A small seeded generator (LCG): the same mutations on every run. */
 function generator(seed: number) {
@@ -240,13 +264,12 @@ test('DER and TLS structures: certificates, SCT lists, RFC 3161 tokens and reque
     nonce: 5n,
     certReq: true,
   });
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const signedAttrs = gitSignedAttributes(Buffer.from('tree 0\n'), new Date(0));
   const gitDer = assembleGitSignature({
     certificate: leafDer,
     alg: signingAlgorithm(privateKey),
     signedAttrs,
-    signature: sign('sha256', signedAttrs, privateKey),
+    signature: sign(signedAttrs),
     timestampToken: timestampToken(response),
   });
   const cases: Array<[string, Uint8Array, (b: Uint8Array) => unknown]> = [
@@ -268,11 +291,10 @@ test('DER and TLS structures: certificates, SCT lists, RFC 3161 tokens and reque
 });
 
 test('request bodies: Rekor v1 and v2 entries, Fulcio requests, witness checkpoints', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = publicKey.export({ format: 'pem', type: 'spki' }) as string;
   const artifact = Buffer.from('artifact');
   const digest = createHash('sha256').update(artifact).digest();
-  const signature = sign('sha256', artifact, privateKey);
+  const signature = sign(artifact);
   const dsse = JSON.parse(bundleText('happy-path-intoto-in-dsse-v3')) as {
     dsseEnvelope: { payload: string; payloadType: string; signatures: Array<{ sig: string }> };
     verificationMaterial: { certificate: { rawBytes: string } };
@@ -320,7 +342,7 @@ test('request bodies: Rekor v1 and v2 entries, Fulcio requests, witness checkpoi
         credentials: { oidcIdentityToken: 'a.b.c' },
         publicKeyRequest: {
           publicKey: { algorithm: 'ECDSA', content: pem },
-          proofOfPossession: sign('sha256', Buffer.from('x'), privateKey).toString('base64'),
+          proofOfPossession: sign(Buffer.from('x')).toString('base64'),
         },
       }),
       (v) => parseSigningCertRequest(v, undefined),
