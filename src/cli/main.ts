@@ -44,6 +44,9 @@ export async function main(given: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;
+      // A group named without its command (`signet git`): commander has printed the group's
+      // help on stderr, which is the whole answer (its message is a placeholder, "(outputHelp)").
+      if (e.code === 'commander.help') return e.exitCode;
       const name = commandPath(commandOf(program, argv));
       // commander ends some messages with a period ("... but got 2."), before our "; see"
       const msg = e.message

@@ -71,6 +71,20 @@ test('an unknown flag prints the error and where the help is, in one line, not t
   );
 });
 
+test('a command group without its command, or signet alone, prints the help on stderr and exits 1', () => {
+  for (const args of [[], ['git'], ['policy']]) {
+    const r = run(args);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      new RegExp(`^Usage: ${['signet', ...args].join(' ')} \\[options\\] \\[command\\]\n`),
+    );
+    assert.match(r.stderr, /\nCommands:\n/);
+    assert.doesNotMatch(r.stderr, /error:|outputHelp/);
+  }
+});
+
 test('signet version and --version print the package version', () => {
   const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
   let r = run(['--version']);
