@@ -67,7 +67,7 @@ export async function gitAttest(argv: string[], io: Io, signIn: SignIn): Promise
   const name = path.basename(o.file);
   await attest.checkAttestationName(io.cwd, o.kind, object, name);
   await attest.checkCanCommit(io.cwd);
-  const statement = attest.gitStatement(o.kind, object, predicateType, file, '--filepath');
+  const statement = attest.gitStatement(o.kind, object, predicateType, file, '--filepath', o.file);
   const { ctx, keep } = await signIn();
   const { signEnvelope } = await import('../client/sign/sign.ts');
   const { INTOTO_PAYLOAD_TYPE } = await import('../core/intoto/index.ts');

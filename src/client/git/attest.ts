@@ -43,8 +43,10 @@ export function gitStatement(
   predicateType: string,
   file: Uint8Array,
   field: string,
+  /** The predicate file's name, said in the error. */
+  name?: string,
 ): Uint8Array {
-  const predicate = parseJsonObject(file, field);
+  const predicate = parseJsonObject(file, field, name);
   return buildStatement([{ digest: { [DIGEST_NAMES[kind]]: object } }], predicateType, predicate);
 }
 

@@ -148,6 +148,10 @@ export function badSignature(payload: Uint8Array, signature: Uint8Array): BadSig
  * Offline verification: the embedded log entry (or, with allowNoTlog, timestamps alone).
  * Throws a SignetError: `invalid-input` for an unreadable signature, `verification` otherwise.
  */
+/** Where a signature made without a log entry (signet.tlog false) is taken. */
+const MADE_WITHOUT_LOG =
+  'a signature made without one is taken only by signet verify-commit --insecure-ignore-tlog, or by git where signet.tlog is false';
+
 export function verifyGitSignature(
   payload: Uint8Array,
   signature: Uint8Array,
@@ -159,7 +163,7 @@ export function verifyGitSignature(
   if (sig.tlogEntry === undefined && !opts.allowNoTlog)
     throw verificationFailed(
       'TLOG_MISSING',
-      'the signature carries no transparency log entry (it was made without one: such signatures are taken only by signet verify-commit --insecure-ignore-tlog, or by git where signet.tlog is false; or in gitsign online mode and the log could not be searched)',
+      `the signature carries no transparency log entry (${MADE_WITHOUT_LOG}; or it was made in gitsign online mode and the log could not be searched)`,
     );
   return verifyBound(sig, trustedRoot, policy, opts);
 }
@@ -342,8 +346,8 @@ export function verifyGitSignatureWithEntry(
       searchError
         ? `the signature carries no transparency log entry, and the log could not be searched for one: ${(searchError as Error).message}`
         : search
-          ? `the signature carries no transparency log entry, and the log has none for ${objectId} signed with this certificate`
-          : 'the signature carries no transparency log entry',
+          ? `the signature carries no transparency log entry, and the log has none for ${objectId} signed with this certificate (${MADE_WITHOUT_LOG})`
+          : `the signature carries no transparency log entry (${MADE_WITHOUT_LOG})`,
     );
   }
   // The online entry: a signature over the object ID (hex text) with the commit's certificate.

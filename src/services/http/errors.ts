@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { type ErrorKind, quoteInput, SignetError } from '../../core/errors.ts';
+import { type ErrorKind, jsonProblem, quoteInput, SignetError } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
 import { allowedMethods } from './allowed-methods.ts';
 
@@ -238,7 +238,15 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger, page?: E
         new SignetError(
           'invalid-input',
           'INVALID_JSON',
-          `request body is not valid JSON: ${error.message}`,
+          // fastify's own text names the Content-Type as JSON, which a body read as JSON
+          // whatever its type (Fulcio's and Rekor's clients send several) may not have had.
+          `request body is not valid JSON (${
+            fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? 'it is empty'
+              : error instanceof SyntaxError
+                ? jsonProblem(error)
+                : 'a syntax error'
+          })`,
         ),
       );
     }

@@ -134,10 +134,20 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
     ],
     // Missing or unreadable bodies.
     ['no body', post('v2', undefined), 400, 3, /^body: give a publicKeyRequest/],
-    ['empty JSON body', v2(''), 400, 3, /^request body is not valid JSON/],
+    ['empty JSON body', v2(''), 400, 3, /^request body is not valid JSON \(it is empty\)$/],
     ['empty object', v2({}), 400, 3, /^body: give a publicKeyRequest/],
-    ['not JSON', v2('{nope'), 400, 3, /^request body is not valid JSON/],
+    ['not JSON', v2('{nope'), 400, 3, /^request body is not valid JSON \(a syntax error\)$/],
     ['a JSON array', v2([]), 400, 3, /^body: must be a JSON object$/],
+    // curl --data-binary's default type: read as JSON all the same, and said so without it
+    [
+      'a PEM CSR as a form',
+      v2('-----BEGIN CERTIFICATE REQUEST-----\n', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      400,
+      3,
+      /^request body is not valid JSON \(a syntax error\)$/,
+    ],
     [
       'too large',
       v2({ certificateSigningRequest: 'A'.repeat(5 * 1024 * 1024) }),
