@@ -145,7 +145,7 @@ test("one stack's bundle against another stack: the CA of the same name is said 
   assert.equal(there.status, 0, there.stderr);
   assert.match(
     cert.exec(there.stdout)![1]!,
-    /^issued by CN=signet-intermediate, O=signet, valid \S+ to \S+ \(NOT issued by any CA of the trusted root: the CA of that name in it did not sign it \(another deployment, or an altered certificate\)\)$/,
+    /^issued by CN=signet-intermediate, O=signet, valid \S+ to \S+ \(NOT issued by any CA of the trusted root: the CA of that name in it did not sign it \(another deployment, an altered certificate, or a CA rotated after this trusted root was taken\)\)$/,
   );
   fs.writeFileSync(
     path.join(dir, 'away_trusted_root.json'),

@@ -675,7 +675,7 @@ test("a commit whose certificate was altered: the certificate's signature is nam
     assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
     assert.match(
       s.stderr,
-      /^error: the signing certificate's signature does not verify with the key of its issuer "[^"]+" in the trusted root \(the certificate was altered, or another CA of that name issued it\)\n$/,
+      /^error: the signing certificate's signature does not verify with the key of its issuer "[^"]+" in the trusted root \(the certificate was altered, or another CA of that name issued it: if the CA was rotated after this trusted root was taken, get the trusted root again\)\n$/,
       what,
     );
     // git's own check says the same.
