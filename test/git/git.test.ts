@@ -12,6 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
+import { freePort } from '../helpers/ports.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { joinSignature, splitCommit } from '../../src/core/git/object.ts';
 import { armorGitSignature, parseGitSignature } from '../../src/core/git/signature.ts';
@@ -733,6 +734,18 @@ test("a commit signed with another deployment: said so, with how to point git's 
     assert.match(
       g.stderr,
       /signet: cannot verify: the signature is from a deployment the trusted root does not cover: .*; set signet\.server to the deployment that signed it \(git config signet\.server URL\)\n/,
+    );
+    // Without signet.server (set empty here, over the global one) the default trusted root is
+    // used: the message names it and the flags to give (once), and the repository's setting.
+    await must(world.git(r2, ['config', 'signet.server', '']));
+    const mirror = `http://127.0.0.1:${await freePort()}`;
+    const byDefault = await world.signet(r2, ['verify-commit', ...awayId], { TUF_MIRROR: mirror });
+    assert.equal(byDefault.status, 12, byDefault.stderr);
+    assert.match(
+      byDefault.stderr,
+      new RegExp(
+        `^error: the signature is from a deployment the trusted root does not cover: [^\n]*; no --server or --trusted-root was given, so the trusted root was the default, Sigstore public-good's as shipped with Signet, which may be out of date \\(the TUF repository ${mirror} did not answer\\): give --server URL \\(the deployment that made it\\) or --trusted-root FILE; or set the deployment for this repository: git config signet\\.server URL\n$`,
+      ),
     );
   } finally {
     await away.close();
