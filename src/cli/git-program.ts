@@ -596,12 +596,16 @@ async function verify(files: string[], io: Io, status: (s: string) => void): Pro
     return 0;
   } catch (e) {
     status(st.errSigStatus(certificate, 9));
-    // gitsign's settings name services, not trust: say where the trust came from.
-    const hint = defaultTrust
-      ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
-      : (e as { code?: unknown }).code === 'OTHER_DEPLOYMENT'
-        ? '; set signet.server to the deployment that signed it (git config signet.server URL)'
-        : '';
+    // gitsign's settings name services, not trust: say where the trust came from (a bundle of
+    // another deployment says it itself, with the settings to change: client/verify/default-trust.ts).
+    const hint =
+      (e as { details?: { defaultTrust?: unknown } }).details?.defaultTrust === true
+        ? ''
+        : defaultTrust
+          ? '; trust came from the default TUF repository (Sigstore public-good, unless `signet initialize` set another): set signet.server to your Signet stack'
+          : (e as { code?: unknown }).code === 'OTHER_DEPLOYMENT'
+            ? '; set signet.server to the deployment that signed it (git config signet.server URL)'
+            : '';
     io.stderr.write(`signet: cannot verify: ${oneLine(e)}${hint}\n`);
     return 1;
   }

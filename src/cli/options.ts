@@ -129,6 +129,7 @@ export function refuseKeyReference(key: string | undefined, flag = '--key'): voi
   const scheme = m[1] !== undefined ? `${m[1]}://` : `${m[2]}:`;
   throw invalid(
     flag,
-    `${key} is a ${scheme} key reference (cosign's KMS, Vault, Kubernetes, PKCS#11 and GitLab keys); Signet takes a key file, an http(s) URL or env://VAR: export the key to a PEM file (for verifying, its public key), or sign keyless`,
+    // The scheme after no article: "a awskms://" read wrong, and a/an would go by its sound.
+    `${key} is a key reference (${scheme}), cosign's way to a KMS, Vault, Kubernetes, PKCS#11 or GitLab key; Signet takes a key file, an http(s) URL or env://VAR: export the key to a PEM file (for verifying, its public key), or sign keyless`,
   );
 }

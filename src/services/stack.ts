@@ -40,7 +40,8 @@ export interface StackOptions {
    * as readConfigFile's own errors are led); `publicUrl` and `database` name the flag, the
    * environment variable or the file's field that gave them (`--public-url`,
    * `SIGNET_PUBLIC_URL`, `signet.yaml: publicUrl`), and so do `host` and `port` (a bad
-   * address, a busy port). Default: the setting's own name.
+   * address, a busy port). A public URL that no setting gave, but a wildcard host requires, is
+   * named where the host came from. Default: the setting's own name.
    */
   names?: {
     configFile?: string;
@@ -144,9 +145,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   if (opts.publicUrl !== undefined)
     checkPublicUrl(opts.publicUrl, opts.names?.publicUrl ?? 'publicUrl');
   else if (isWildcardHost(host))
+    // Named as the setting that gave the host (`--host 0.0.0.0`, `SIGNET_HOST 0.0.0.0`; in a
+    // config file, whose name leads the error already, `host 0.0.0.0`).
     throw invalid(
-      'publicUrl',
-      `is required with host ${host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; give --public-url with the URL clients reach it at`,
+      opts.names?.publicUrl ?? 'publicUrl',
+      `is required with ${settings.host.slice(settings.host.lastIndexOf(': ') + 1).trimStart()} ${host}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; set it to the URL clients reach the stack at`,
     );
   if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
     throw invalid(

@@ -361,7 +361,7 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
         run(cmd),
         1,
         new RegExp(
-          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a key reference \\(${key.split(':')[0]}://\\), cosign's way to a KMS, Vault, Kubernetes, PKCS#11 or GitLab key; Signet takes a key file, an http\\(s\\) URL or env://VAR`,
         ),
       );
   // A PKCS#11 URI is RFC 7512's pkcs11:... (as cosign takes it); pkcs11:// the same line.
@@ -374,7 +374,7 @@ test('deprecated flags are accepted with the warning cosign prints; the meaningf
         run(cmd),
         1,
         new RegExp(
-          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a pkcs11: key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a key reference \\(pkcs11:\\), cosign's way to a KMS, Vault, Kubernetes, PKCS#11 or GitLab key; Signet takes a key file, an http\\(s\\) URL or env://VAR`,
           'i',
         ),
       );

@@ -477,7 +477,7 @@ test('a reference that cannot be read is one line naming the flag, and never pri
         r,
         1,
         new RegExp(
-          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a ${key.split(':')[0]}:// key reference .*Signet takes a key file, an http\\(s\\) URL or env://VAR`,
+          `^error: --key: ${key.replace(/[/.]/g, '\\$&')} is a key reference \\(${key.split(':')[0]}://\\), cosign's way to a KMS, Vault, Kubernetes, PKCS#11 or GitLab key; Signet takes a key file, an http\\(s\\) URL or env://VAR`,
         ),
       );
   }

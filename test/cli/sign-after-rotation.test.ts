@@ -29,7 +29,8 @@ async function rotatedInBetween(key: string) {
         process.execPath,
         ['src/cli/main.ts', ...args],
         { cwd: repo, encoding: 'utf8', env },
-        (e, _out, stderr) => resolve({ status: e ? 1 : 0, stderr }),
+        (e, _out, stderr) =>
+          resolve({ status: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stderr }),
       ),
     );
   const sign = async (url: string) =>
@@ -43,9 +44,13 @@ async function rotatedInBetween(key: string) {
       `${file}.sigstore.json`,
       file,
     ]);
+  // The trusted root as a verifier copied it before the rotation.
+  const oldRoot = path.join(dir, 'old_root.json');
   try {
     const first = await sign(s.url);
     assert.equal(first.status, 0, first.stderr);
+    const copied = await run(['trusted-root', '--server', s.url, '--out', oldRoot]);
+    assert.equal(copied.status, 0, copied.stderr);
   } finally {
     await s.close();
   }
@@ -55,7 +60,7 @@ async function rotatedInBetween(key: string) {
   });
   assert.equal(r.status, 0, r.stderr);
   const stack = await startStack({ port, host: '127.0.0.1', dataDir: s.dataDir, log: quiet });
-  return { stack, file, run, sign };
+  return { stack, file, run, sign, oldRoot };
 }
 
 /**
@@ -73,24 +78,33 @@ test('sign-blob right after signet rotate rekor (signing config still cached) si
   }
 });
 
-test('sign-blob right after signet rotate ca (signing config and trusted root still cached) asks the server again and signs with the new CA', async () => {
-  const { stack, file, run, sign } = await rotatedInBetween('ca');
+test('sign-blob right after signet rotate ca (signing config and trusted root still cached) asks the server again and signs with the new CA; a trusted root copied before the rotation is said to be stale', async () => {
+  const { stack, file, run, sign, oldRoot } = await rotatedInBetween('ca');
   try {
     const again = await sign(stack.url);
     assert.equal(again.status, 0, again.stderr);
-    const verified = await run([
-      'verify-blob',
-      '--server',
-      stack.url,
-      '--bundle',
-      `${file}.sigstore.json`,
-      '--certificate-identity',
-      'dev@signet.local',
-      '--certificate-oidc-issuer',
-      `${stack.url}/oidc`,
-      file,
-    ]);
+    const verify = (trust: string[]) =>
+      run([
+        'verify-blob',
+        ...trust,
+        '--bundle',
+        `${file}.sigstore.json`,
+        '--certificate-identity',
+        'dev@signet.local',
+        '--certificate-oidc-issuer',
+        `${stack.url}/oidc`,
+        file,
+      ]);
+    const verified = await verify(['--server', stack.url]);
     assert.equal(verified.status, 0, verified.stderr);
+    // The trusted root copied before the rotation has the CA's name with its old key: the
+    // refusal says that a rotation since is a cause, and what to do, not only tampering.
+    const stale = await verify(['--trusted-root', oldRoot]);
+    assert.equal(stale.status, 12, stale.stderr);
+    assert.equal(
+      stale.stderr,
+      'error: the signing certificate\'s signature does not verify with the key of its issuer "CN=signet-intermediate, O=signet" in the trusted root (the certificate was altered, or another CA of that name issued it: if the CA was rotated after this trusted root was taken, get the trusted root again)\n',
+    );
   } finally {
     await stack.close();
   }

@@ -241,16 +241,26 @@ test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused
 
 test('signet up on a non-loopback address with the test identities is refused unless the flag says so', async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-expose-'));
-  // On every address the stack has no URL of its own to publish (and to name its logs by).
-  const noUrl = spawnSync(bin, ['up', '--host', '0.0.0.0', '--port', '0', '--data', data], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  assert.equal(noUrl.status, 1, noUrl.stderr);
-  assert.match(
-    noUrl.stderr,
-    /^error: publicUrl: is required with host 0\.0\.0\.0, which listens on every address/m,
-  );
+  // On every address the stack has no URL of its own to publish (and to name its logs by): the
+  // public URL is asked for where the host was given (flag, variable, config file field).
+  const wildcard = path.join(data, 'wildcard.yaml');
+  fs.writeFileSync(wildcard, 'host: 0.0.0.0\n');
+  for (const [args, env, want] of [
+    [['--host', '0.0.0.0'], {}, '--public-url: is required with --host 0.0.0.0'],
+    [[], { SIGNET_HOST: '0.0.0.0' }, 'SIGNET_PUBLIC_URL: is required with SIGNET_HOST 0.0.0.0'],
+    [['--config', wildcard], {}, `${wildcard}: publicUrl: is required with host 0.0.0.0`],
+  ] as const) {
+    const noUrl = spawnSync(bin, ['up', ...args, '--port', '0', '--data', data], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, ...env },
+    });
+    assert.equal(noUrl.status, 1, noUrl.stderr);
+    assert.equal(
+      noUrl.stderr,
+      `error: ${want}, which listens on every address: the stack publishes its URL (the CA, the logs, the TUF metadata), and each new log keeps it as its origin for good; set it to the URL clients reach the stack at\n`,
+    );
+  }
   for (const [bad, re] of [
     ['signet.example.com', /is not a URL/],
     ['ftp://signet.example.com', /is not an http\(s\) URL/],

@@ -2,7 +2,8 @@
 // `--trusted-root`, the library's verify) fails as before, with cosign's exit code 12 and one
 // line that says the bundle is from a deployment the trusted root does not cover, naming its CA,
 // log and timestamp authority: public-good bundles against a stack, and one stack's bundle
-// against another stack, whose CA, log and TSA are named alike.
+// against another stack, whose CA, log and TSA are named alike. Without --server or
+// --trusted-root the line also names the default trusted root it used, and what to give instead.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { identityPolicy, parseTrustedRootJSON, SignetError, verify } from '../../src/index.ts';
 import { requireServices, stackToken, tempStack } from '../helpers/stack.ts';
 import { oneError, signet } from '../interop/sign-helpers.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const C = path.resolve('test/fixtures/conformance/bundle-verify');
 const artifact = path.join(C, 'a.txt');
@@ -145,7 +147,7 @@ test("one stack's bundle against another stack: the CA of the same name is said 
   assert.equal(there.status, 0, there.stderr);
   assert.match(
     cert.exec(there.stdout)![1]!,
-    /^issued by CN=signet-intermediate, O=signet, valid \S+ to \S+ \(NOT issued by any CA of the trusted root: the CA of that name in it did not sign it \(another deployment, or an altered certificate\)\)$/,
+    /^issued by CN=signet-intermediate, O=signet, valid \S+ to \S+ \(NOT issued by any CA of the trusted root: the CA of that name in it did not sign it \(another deployment, an altered certificate, or a CA rotated after this trusted root was taken\)\)$/,
   );
   fs.writeFileSync(
     path.join(dir, 'away_trusted_root.json'),
@@ -158,4 +160,65 @@ test("one stack's bundle against another stack: the CA of the same name is said 
     cert.exec(publicGood.stdout)![1]!,
     /^issued by CN=sigstore-intermediate, O=sigstore\.dev, valid \S+ to \S+ \(NOT issued by any CA of the trusted root\)$/,
   );
+});
+
+test('without --server or --trusted-root: the default trusted root is named, and what to give instead', async () => {
+  const file = path.join(dir, 'home.txt');
+  fs.writeFileSync(file, 'signed at home\n');
+  const bundle = path.join(dir, 'home.sigstore.json');
+  const s = await signet(
+    [
+      'sign-blob',
+      '--server',
+      home.url,
+      '--identity-token',
+      await stackToken(home.url),
+      '--bundle',
+      bundle,
+      file,
+    ],
+    { cwd: dir },
+  );
+  assert.equal(s.status, 0, s.stderr);
+  const check = (env: Record<string, string>) =>
+    signet(
+      [
+        'verify-blob',
+        '--bundle',
+        bundle,
+        '--certificate-identity',
+        'dev@signet.local',
+        '--certificate-oidc-issuer',
+        `${home.url}/oidc`,
+        file,
+      ],
+      { cwd: dir, env: { SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(dir, 'tuf-')), ...env } },
+    );
+  const other = `^error: the bundle is from a deployment the trusted root does not cover: its certificate was issued by "CN=signet-intermediate, O=signet", which .* are not in it either; `;
+  // Public-good's repository (a mirror of it: TUF_MIRROR alone) does not answer: the trusted
+  // root shipped with Signet stands in, and the failure says so.
+  const mirror = `http://127.0.0.1:${await freePort()}`;
+  const offline = await check({ TUF_MIRROR: mirror });
+  assert.equal(offline.status, 12, offline.stderr);
+  assert.match(
+    oneError(offline.stderr),
+    new RegExp(
+      `${other}no --server or --trusted-root was given, so the trusted root was the default, Sigstore public-good's as shipped with Signet, which may be out of date \\(the TUF repository ${mirror} did not answer\\): give --server URL \\(the deployment that made it\\) or --trusted-root FILE$`,
+    ),
+  );
+  // The default repository another one (TUF_MIRROR with its root, as signet initialize sets).
+  const awayRoot = path.join(dir, 'away-1.root.json');
+  fs.writeFileSync(awayRoot, await (await fetch(`${away.url}/tuf/1.root.json`)).text());
+  const elsewhere = await check({ TUF_MIRROR: `${away.url}/tuf`, TUF_ROOT_JSON: awayRoot });
+  assert.equal(elsewhere.status, 12, elsewhere.stderr);
+  assert.match(
+    oneError(elsewhere.stderr),
+    new RegExp(
+      `${other}no --server or --trusted-root was given, so the trusted root was the default, from the TUF repository ${away.url}/tuf: give --server URL \\(the deployment that made it\\) or --trusted-root FILE$`,
+    ),
+  );
+  // Named trust is the user's choice: nothing is added.
+  const named = await check({ SIGNET_SERVER: away.url });
+  assert.equal(named.status, 12, named.stderr);
+  assert.match(oneError(named.stderr), /are not in it either$/);
 });

@@ -12,6 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
+import { freePort } from '../helpers/ports.ts';
 import { agentRequest } from '../../src/client/git/agent.ts';
 import { joinSignature, splitCommit } from '../../src/core/git/object.ts';
 import { armorGitSignature, parseGitSignature } from '../../src/core/git/signature.ts';
@@ -707,7 +708,7 @@ test("a commit whose certificate was altered: the certificate's signature is nam
     assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
     assert.match(
       s.stderr,
-      /^error: the signing certificate's signature does not verify with the key of its issuer "[^"]+" in the trusted root \(the certificate was altered, or another CA of that name issued it\)\n$/,
+      /^error: the signing certificate's signature does not verify with the key of its issuer "[^"]+" in the trusted root \(the certificate was altered, or another CA of that name issued it: if the CA was rotated after this trusted root was taken, get the trusted root again\)\n$/,
       what,
     );
     // git's own check says the same.
@@ -765,6 +766,18 @@ test("a commit signed with another deployment: said so, with how to point git's 
     assert.match(
       g.stderr,
       /signet: cannot verify: the signature is from a deployment the trusted root does not cover: .*; set signet\.server to the deployment that signed it \(git config signet\.server URL\)\n/,
+    );
+    // Without signet.server (set empty here, over the global one) the default trusted root is
+    // used: the message names it and the flags to give (once), and the repository's setting.
+    await must(world.git(r2, ['config', 'signet.server', '']));
+    const mirror = `http://127.0.0.1:${await freePort()}`;
+    const byDefault = await world.signet(r2, ['verify-commit', ...awayId], { TUF_MIRROR: mirror });
+    assert.equal(byDefault.status, 12, byDefault.stderr);
+    assert.match(
+      byDefault.stderr,
+      new RegExp(
+        `^error: the signature is from a deployment the trusted root does not cover: [^\n]*; no --server or --trusted-root was given, so the trusted root was the default, Sigstore public-good's as shipped with Signet, which may be out of date \\(the TUF repository ${mirror} did not answer\\): give --server URL \\(the deployment that made it\\) or --trusted-root FILE; or set the deployment for this repository: git config signet\\.server URL\n$`,
+      ),
     );
   } finally {
     await away.close();

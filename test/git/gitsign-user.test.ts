@@ -343,7 +343,7 @@ test('a repository set up with gitsign settings only: git verify-commit says whe
   assert.notEqual(before.status, 0);
   assert.match(
     before.stderr,
-    /^signet: cannot verify: .*; trust came from the default TUF repository \(Sigstore public-good, unless `signet initialize` set another\): set signet\.server to your Signet stack$/m,
+    /^signet: cannot verify: the signature is from a deployment the trusted root does not cover: .*; no signet\.server or signet\.trustedRoot was set, so the trusted root was the default, Sigstore public-good's .*: set signet\.server to the deployment that made it, or signet\.trustedRoot to its trusted root file$/m,
   );
   // gitsign's way to trust a private instance: initialize with its TUF repository.
   const init = await run(

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
 import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
 
-const { stack, reg, dir, run, keyed, opts } = await imageTestbed('signet-plumb-');
+const { stack, reg, dir, run, keyed, keyless, opts } = await imageTestbed('signet-plumb-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
 const signKey = ['sign', ...keyed];
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -210,6 +210,51 @@ test(
       manifests: unknown[];
     };
     assert.equal(idx.manifests.length, 2);
+  },
+);
+
+test(
+  'tree tells apart the layers of one .sig tag, which share their digest: by signature, certificate, log entry, timestamp',
+  opts,
+  async () => {
+    const img = pushImage(reg!, 'tools/two');
+    const legacy = ['--registry-referrers-mode', 'legacy'];
+    assert.equal((await run([...signKey, ...legacy, img.ref])).status, 0);
+    assert.equal((await run([...signKey, ...legacy, '--tlog-upload=false', img.ref])).status, 0);
+    const ks = await run([
+      'sign',
+      ...(await keyless()),
+      '--rekor-version',
+      '1',
+      ...legacy,
+      img.ref,
+    ]);
+    assert.equal(ks.status, 0, ks.stderr);
+    const t = await run(['tree', img.ref]);
+    assert.equal(t.status, 0, t.stderr);
+    const layers = t.stdout.split('\n').filter((l) => l.startsWith('    layer '));
+    assert.equal(layers.length, 3, t.stdout);
+    // One simple-signing payload, so one digest; each layer's own signature and what it carries.
+    const line =
+      /^ {4}layer (sha256:[0-9a-f]{64}) \(signature ([A-Za-z0-9+/=]{16})\.\.\., (certificate, )?(log entry \d+|no log entry), timestamp\)$/;
+    const [a, b, c] = layers.map((l) => line.exec(l));
+    assert.ok(a && b && c, t.stdout);
+    assert.equal(new Set([a[1], b[1], c[1]]).size, 1);
+    assert.equal(new Set([a[2], b[2], c[2]]).size, 3);
+    assert.deepEqual(
+      [a, b, c].map((m) => [m[3] !== undefined, m[4]!.replace(/\d+$/, 'N')]),
+      [
+        [false, 'log entry N'],
+        [false, 'no log entry'],
+        [true, 'log entry N'],
+      ],
+    );
+    // Each is its layer's signature annotation, as stored (cosign's download format shows it).
+    const sigs = (await run(['download', 'signature', img.ref])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { Base64Signature: string }).Base64Signature.slice(0, 16));
+    assert.deepEqual(sigs, [a[2], b[2], c[2]]);
   },
 );
 

@@ -279,7 +279,29 @@ test(
     const byKey = ['--key', 'cosign.pub', '--trusted-root', 'root.json', '-o', 'json'];
     const strict = await run(['verify', ...byKey, img.ref]);
     assert.equal(strict.status, 12, strict.stderr);
-    assert.match(strict.stderr, /0 transparency log entries; 1 verified entry is required/);
+    assert.match(
+      strict.stderr,
+      /\(referrer sha256:[0-9a-f]{64}: the bundle has 0 transparency log entries; 1 verified entry is required/,
+    );
+    // A layer of cosign's legacy .sig tag is no bundle to its user: it is called a signature.
+    const legacyImg = pushImage(reg!, 'app/notlog-legacy');
+    const ls = await run([
+      'sign',
+      ...keyed,
+      '--tlog-upload=false',
+      '--registry-referrers-mode',
+      'legacy',
+      legacyImg.ref,
+    ]);
+    assert.equal(ls.status, 0, ls.stderr);
+    const legacy = await run(['verify', ...byKey, legacyImg.ref]);
+    assert.equal(legacy.status, 12, legacy.stderr);
+    assert.match(
+      legacy.stderr,
+      /: no matching signatures: 1 found, 1 tried, 0 valid \(tag sha256-[0-9a-f]{64}\.sig layer 1: the signature has 0 transparency log entries; 1 verified entry is required \(a signature made without a log on purpose verifies with --insecure-ignore-tlog\)\)\n$/,
+    );
+    const legacyOk = await run(['verify', ...byKey, '--insecure-ignore-tlog', legacyImg.ref]);
+    assert.equal(legacyOk.status, 0, legacyOk.stderr);
     for (const flag of ['--insecure-ignore-tlog', '--private-infrastructure']) {
       const v = await run(['verify', ...byKey, flag, img.ref]);
       assert.equal(v.status, 0, `${flag}: ${v.stderr}`);

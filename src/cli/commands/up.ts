@@ -69,6 +69,18 @@ export function registerUp(program: Command): void {
           : flags[key] === undefined && file[key] !== undefined
             ? `${configFile}: ${key}`
             : flag;
+      const hostName = source('host', '--host', 'SIGNET_HOST');
+      const publicUrl = flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl;
+      // A public URL no setting gave (a wildcard host requires one) is named in the place
+      // the host was given: the flag beside --host, the variable beside SIGNET_HOST, the field.
+      const publicUrlName =
+        publicUrl !== undefined
+          ? source('publicUrl', '--public-url', 'SIGNET_PUBLIC_URL')
+          : hostName === 'SIGNET_HOST'
+            ? 'SIGNET_PUBLIC_URL'
+            : hostName === '--host'
+              ? '--public-url'
+              : `${configFile}: publicUrl`;
       const stack = await startStack({
         port:
           portText !== undefined
@@ -77,14 +89,14 @@ export function registerUp(program: Command): void {
         host: flags.host ?? env.SIGNET_HOST ?? file.host ?? '127.0.0.1',
         dataDir: flags.data ?? env.SIGNET_DATA ?? file.data ?? '.signet',
         databaseUrl: flags.database ?? env.SIGNET_DATABASE ?? file.database,
-        publicUrl: flags.publicUrl ?? env.SIGNET_PUBLIC_URL ?? file.publicUrl,
+        publicUrl,
         config: file.services,
         ...(file.dir === undefined ? {} : { configDir: file.dir }),
         names: {
           ...(configFile === undefined ? {} : { configFile }),
-          publicUrl: source('publicUrl', '--public-url', 'SIGNET_PUBLIC_URL'),
+          publicUrl: publicUrlName,
           database: source('database', '--database', 'SIGNET_DATABASE'),
-          host: source('host', '--host', 'SIGNET_HOST'),
+          host: hostName,
           port: source('port', '--port', 'SIGNET_PORT'),
         },
         checkBundle: explorerBundleCheck,

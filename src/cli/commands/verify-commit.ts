@@ -59,15 +59,19 @@ export function gitsignSummary(r: ObjectVerification): string {
 
 /**
  * A signature of another deployment (OTHER_DEPLOYMENT names its CA, log and TSA): also where
- * git verification takes its deployment from, which is what the user has to change.
+ * git verification takes its deployment from, which is what the user has to change. Against
+ * the default trusted root the message already says to give --server (client/verify/
+ * default-trust.ts): only the repository's setting is added.
  */
 export function pointAtDeployment(e: unknown): unknown {
   if (!(e instanceof SignetError) || e.code !== 'OTHER_DEPLOYMENT') return e;
   return new SignetError(
     e.kind,
     e.code,
-    `${e.message}; give the deployment that signed it with --server URL, or set it for this repository: git config signet.server URL`,
-    { cause: e },
+    e.details?.defaultTrust === true
+      ? `${e.message}; or set the deployment for this repository: git config signet.server URL`
+      : `${e.message}; give the deployment that signed it with --server URL, or set it for this repository: git config signet.server URL`,
+    { cause: e, ...(e.details ? { details: e.details } : {}) },
   );
 }
 

@@ -5,11 +5,17 @@
  */
 import { serializeBundle, type Bundle } from '../../bundle/bundle.ts';
 import { parseStatement } from '../../core/intoto/index.ts';
+import { parseJsonText } from '../../core/json.ts';
 import { SignetError } from '../../core/errors.ts';
 import { encodePem } from '../../core/encoding/pem.ts';
 import { digestTag, type Digest } from '../../core/oci/digest.ts';
 import {
+  ANN_BUNDLE,
   ANN_BUNDLE_PREDICATE,
+  ANN_CERTIFICATE,
+  ANN_PREDICATE_TYPE,
+  ANN_SIGNATURE,
+  ANN_TIMESTAMP,
   BUNDLE_MEDIA_TYPES,
   COSIGN_SIGN_PREDICATE,
   legacyTag,
@@ -66,8 +72,71 @@ export interface TreeNode {
   where: string;
   artifactType?: string;
   predicateType?: string;
-  /** Legacy tags: the layer digests (one per signature). */
-  layers?: string[];
+  /** Legacy tags: the layers (one per signature). */
+  layers?: TreeLayer[];
+}
+
+/**
+ * One layer of a legacy tag; of a .sig or .att tag, as its annotations describe it (not
+ * verified). The layers of one .sig tag usually share their digest (each holds the same
+ * simple-signing payload): what tells them apart is their signature, and what each carries.
+ */
+export type TreeLayer = { digest: string } & (
+  | { signed?: undefined }
+  | {
+      signed: true;
+      /** The start of its signature annotation (base64), when it has one. */
+      signature?: string;
+      certificate: boolean;
+      /** The log index its Rekor bundle annotation names, or true when it has one without. */
+      logEntry: number | boolean;
+      timestamp: boolean;
+      predicateType?: string;
+    }
+);
+
+/** How much of a signature `tree` shows: enough to tell signatures apart, as a git short ID. */
+const SIGNATURE_SHOWN = 16;
+
+function treeLayer(l: Descriptor): TreeLayer {
+  const a = l.annotations ?? {};
+  const out: TreeLayer & { signed: true } = {
+    digest: l.digest.text,
+    signed: true,
+    certificate: Boolean(a[ANN_CERTIFICATE]),
+    logEntry: a[ANN_BUNDLE] ? (bundleLogIndex(a[ANN_BUNDLE]) ?? true) : false,
+    timestamp: Boolean(a[ANN_TIMESTAMP]),
+  };
+  const sig = a[ANN_SIGNATURE];
+  if (sig)
+    out.signature = sig.length > SIGNATURE_SHOWN ? `${sig.slice(0, SIGNATURE_SHOWN)}...` : sig;
+  if (a[ANN_PREDICATE_TYPE]) out.predicateType = a[ANN_PREDICATE_TYPE];
+  return out;
+}
+
+/** The logIndex of cosign's Rekor bundle annotation (`{"Payload":{"logIndex":N,...}}`), if any. */
+function bundleLogIndex(text: string): number | undefined {
+  try {
+    const v = (parseJsonText(text, ANN_BUNDLE) as { Payload?: { logIndex?: unknown } } | null)
+      ?.Payload?.logIndex;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatLayer(l: TreeLayer): string {
+  if (!l.signed) return `    layer ${l.digest}`;
+  const parts = [
+    ...(l.signature !== undefined ? [`signature ${l.signature}`] : []),
+    ...(l.predicateType !== undefined ? [`predicate ${l.predicateType}`] : []),
+    ...(l.certificate ? ['certificate'] : []),
+    ...(l.logEntry === false
+      ? ['no log entry']
+      : [typeof l.logEntry === 'number' ? `log entry ${l.logEntry}` : 'log entry']),
+    ...(l.timestamp ? ['timestamp'] : []),
+  ];
+  return `    layer ${l.digest} (${parts.join(', ')})`;
 }
 
 export interface Tree {
@@ -100,7 +169,10 @@ export async function tree(image: string, registry: RegistryOptions = {}): Promi
       nodes.push({
         scheme: 'legacy',
         where: tag,
-        layers: man.kind === 'manifest' ? man.layers.map((l) => l.digest.text) : [],
+        layers:
+          man.kind !== 'manifest'
+            ? []
+            : man.layers.map((l) => (s === 'sbom' ? { digest: l.digest.text } : treeLayer(l))),
       });
     }
     return { image: r, attachments: repo.name, usedTagSchema, nodes };
@@ -126,7 +198,7 @@ export function formatTree(t: Tree): string {
           ? 'attestations'
           : 'SBOMs';
       lines.push(`  ${what} in tag ${t.attachments}:${n.where}`);
-      for (const l of n.layers ?? []) lines.push(`    layer ${l}`);
+      for (const l of n.layers ?? []) lines.push(formatLayer(l));
     }
   }
   return lines.join('\n');

@@ -121,8 +121,12 @@ export function verifyAttachment(
     'trustedRoot' | 'policy' | 'annotations' | 'predicateType' | 'verify'
   >,
 ): VerifiedAttachment {
+  const given = typeof o.verify === 'function' ? o.verify(a.bundle) : o.verify;
   const opts: VerifyOptions = {
-    ...(typeof o.verify === 'function' ? o.verify(a.bundle) : o.verify),
+    ...given,
+    // A layer of cosign's .sig/.att tag is no bundle to its user (legacyLayerToBundle makes
+    // one to verify it): the messages name it as what it is, "the signature has 0 ...".
+    ...(a.scheme === 'legacy' ? { names: { subject: `the ${a.kind}`, ...given?.names } } : {}),
   };
   if (a.kind === 'attestation' && o.predicateType !== undefined)
     opts.predicateType = o.predicateType;

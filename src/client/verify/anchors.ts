@@ -7,7 +7,7 @@
  * Each anchor found foreign is one the verifier cannot accept with this trusted root, so the
  * diagnosis only ever explains a failure; it never decides one.
  */
-import { quoteInput, SignetError, verificationFailed } from '../../core/errors.ts';
+import { quoteInput, SignetError } from '../../core/errors.ts';
 import { toHex } from '../../core/encoding/hex.ts';
 import { parseCertificateOnce, type X509Certificate } from '../../core/x509/certificate.ts';
 import { issuingAuthority } from '../../core/x509/chain.ts';
@@ -18,6 +18,7 @@ import { timestampAuthorityOf, timestampSignerName } from '../../core/rfc3161/ve
 import type { Bundle, TransparencyLogEntry } from '../../bundle/bundle.ts';
 import type { CertificateAuthority, TrustedRoot } from '../../bundle/trusted-root.ts';
 import { findLog, logName } from './tlog.ts';
+import { defaultTrustClause } from './default-trust.ts';
 
 type AnchorKind = 'ca' | 'log' | 'tsa';
 
@@ -126,9 +127,12 @@ function firstClause(
 /**
  * Explains a verification failure of a bundle none of whose trust anchors the trusted root
  * holds: one line naming its CA, logs and TSAs (`failure` becomes its cause), as `subject`
- * ("the bundle", or cosign's detached "the signature"). Undefined when the trusted root holds
- * one of them (the failed check's own message names the anchor or what else is wrong), or the
- * failure is not a verdict on the bundle (its exit code stays).
+ * ("the bundle", or cosign's detached "the signature"), and, when the trusted root is the
+ * default one (no file or server was named), which that was and what to give instead
+ * (`details.defaultTrust`, so that a caller with its own advice does not repeat it).
+ * Undefined when the trusted root holds one of them (the failed check's own message names the
+ * anchor or what else is wrong), or the failure is not a verdict on the bundle (its exit code
+ * stays).
  */
 export function otherDeployment(
   failure: unknown,
@@ -152,9 +156,11 @@ export function otherDeployment(
     others.length === 0
       ? ''
       : `; its ${others.slice(0, -1).join(', ')}${others.length > 1 ? ' and ' : ''}${others.at(-1)} ${others.length === 1 ? 'is' : 'are'} not in it either`;
-  return verificationFailed(
+  const byDefault = defaultTrustClause(trustedRoot);
+  return new SignetError(
+    'verification',
     'OTHER_DEPLOYMENT',
-    `${subject} is from a deployment the trusted root does not cover: ${firstClause(first!, leaf, trustedRoot)}${tail}`,
-    failure,
+    `${subject} is from a deployment the trusted root does not cover: ${firstClause(first!, leaf, trustedRoot)}${tail}${byDefault ? `; ${byDefault}` : ''}`,
+    { cause: failure, ...(byDefault ? { details: { defaultTrust: true } } : {}) },
   );
 }

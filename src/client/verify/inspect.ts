@@ -29,7 +29,7 @@ function caVerdict(cert: X509Certificate, root: TrustedRoot): string {
   if (issuingAuthority(cert, cas) !== undefined)
     return `DOES NOT VERIFY against the trusted root: ${check.reason}`;
   return issuerNamesake(cert, cas)
-    ? 'NOT issued by any CA of the trusted root: the CA of that name in it did not sign it (another deployment, or an altered certificate)'
+    ? 'NOT issued by any CA of the trusted root: the CA of that name in it did not sign it (another deployment, an altered certificate, or a CA rotated after this trusted root was taken)'
     : 'NOT issued by any CA of the trusted root';
 }
 

@@ -19,6 +19,7 @@ import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
 import { inputNames, type InputNames } from '../input-names.ts';
 import { displayName } from '../file-or-url.ts';
+import { recordDefaultTrust, type DefaultTrust } from './default-trust.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 /** Sigstore's public-good TUF repository (cosign's and sigstore-js's default mirror). */
@@ -229,9 +230,13 @@ function readSmall(file: string, label: string): string {
 }
 
 /** The trusted root as protobuf JSON, from the first source the options name (see top). */
-export async function trustedRootJson(
-  o: TrustOptions,
-): Promise<{ json: unknown; from: string; unreachable?: string }> {
+export async function trustedRootJson(o: TrustOptions): Promise<{
+  json: unknown;
+  from: string;
+  unreachable?: string;
+  /** Set when it came from the default TUF repository: no file or server was named. */
+  defaultRepository?: Omit<DefaultTrust, 'names'>;
+}> {
   const env = o.env ?? process.env;
   const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const n = inputNames(TRUST_FLAGS, o.names);
@@ -263,6 +268,7 @@ export async function trustedRootJson(
     json: t.trustedRoot,
     from: t.from,
     ...(t.unreachable ? { unreachable: t.unreachable } : {}),
+    defaultRepository: { mirror: t.mirror, publicGood: t.publicGood, shipped: !!t.unreachable },
   };
 }
 
@@ -291,6 +297,9 @@ async function fromDefaultRepository(
   trustedRoot: unknown;
   signingConfig: unknown;
   from: string;
+  /** The repository, and whether it is public-good's (anchored in the shipped root.json). */
+  mirror: string;
+  publicGood: boolean;
   /** Set when the repository did not answer and the files shipped with Signet were used. */
   unreachable?: string;
 }> {
@@ -307,7 +316,13 @@ async function fromDefaultRepository(
       ...(offline ? { offline: true } : {}),
       timeoutMs,
     });
-    return { trustedRoot: t.trustedRoot, signingConfig: t.signingConfig, from: repo.mirror };
+    return {
+      trustedRoot: t.trustedRoot,
+      signingConfig: t.signingConfig,
+      from: repo.mirror,
+      mirror: repo.mirror,
+      publicGood: repo.shipped,
+    };
   } catch (e) {
     // Only an unreachable repository falls back, and only while the cache has never verified
     // metadata from it. A repository that fails verification is an attack or a
@@ -322,6 +337,8 @@ async function fromDefaultRepository(
       trustedRoot: read('trusted_root.json'),
       signingConfig: read('signing_config.v0.2.json'),
       from: path.join(dir, 'trusted_root.json'),
+      mirror: repo.mirror,
+      publicGood: true,
       unreachable: repo.mirror,
     };
   }
@@ -445,14 +462,22 @@ export async function applyTrustOverrides(
 
 /** The trusted root, parsed: from the options' source, with the environment's overrides. */
 export async function loadTrust(o: TrustOptions): Promise<TrustedRoot> {
-  const { json, from } = await trustedRootJson(o);
-  const withOverrides = await applyTrustOverrides(
-    json,
-    o.overrides ?? trustOverridesFromEnv(o.env ?? process.env),
-  );
+  const { json, from, defaultRepository } = await trustedRootJson(o);
+  const overrides = o.overrides ?? trustOverridesFromEnv(o.env ?? process.env);
+  const withOverrides = await applyTrustOverrides(json, overrides);
   const { parseTrustedRoot } = await import('../../bundle/trusted-root.ts');
   try {
-    return parseTrustedRoot(withOverrides);
+    const root = parseTrustedRoot(withOverrides);
+    // A failure against it says which root that was (one the user never named) and what to
+    // give instead; a root the environment changed in part is no longer only the default.
+    if (defaultRepository && Object.keys(overrides).length === 0) {
+      const n = inputNames(TRUST_FLAGS, o.names);
+      recordDefaultTrust(root, {
+        ...defaultRepository,
+        names: { server: n.server, trustedRoot: n.trustedRoot },
+      });
+    }
+    return root;
   } catch (e) {
     if (e instanceof SignetError)
       throw new SignetError(e.kind, e.code, `${from} is not a valid trusted root: ${e.message}`, {

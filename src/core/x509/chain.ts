@@ -304,11 +304,15 @@ export function issuerNamesake(
   });
 }
 
-/** No CA signed `leaf`: its issuer is unknown, or a CA of that name is, but its key did not sign it. */
+/**
+ * No CA signed `leaf`: its issuer is unknown, or a CA of that name is, but its key did not sign
+ * it. The common cause of the second is no forgery: a CA rotated (`signet rotate ca` keeps its
+ * name, with a new key) after the trusted root was copied, so the message says what to do.
+ */
 function notIssued(leaf: X509Certificate, authorities: readonly TrustedAuthority[]): SignetError {
   return fail(
     issuerNamesake(leaf, authorities)
-      ? `the signing certificate's signature does not verify with the key of its issuer "${leaf.issuer}" in the trusted root (the certificate was altered, or another CA of that name issued it)`
+      ? `the signing certificate's signature does not verify with the key of its issuer "${leaf.issuer}" in the trusted root (the certificate was altered, or another CA of that name issued it: if the CA was rotated after this trusted root was taken, get the trusted root again)`
       : `the signing certificate was not issued by a CA of the trusted root (issuer "${leaf.issuer}")`,
     'CERTIFICATE_UNTRUSTED',
   );

@@ -158,7 +158,7 @@ test('one anchor in the trusted root: the failed check names the others, as befo
   // The log and the TSA are known, the CA is not.
   assert.equal(
     outcome(awayBundle, made, mixed({ tlogs, timestampAuthorities }), policy, noCt),
-    'CERTIFICATE_UNTRUSTED: the signing certificate\'s signature does not verify with the key of its issuer "CN=test-ca, O=test" in the trusted root (the certificate was altered, or another CA of that name issued it)',
+    'CERTIFICATE_UNTRUSTED: the signing certificate\'s signature does not verify with the key of its issuer "CN=test-ca, O=test" in the trusted root (the certificate was altered, or another CA of that name issued it: if the CA was rotated after this trusted root was taken, get the trusted root again)',
   );
   // The CA and the TSA are known, the log is not.
   assert.equal(
