@@ -165,7 +165,7 @@ export function verifyEntryBody(entry: TransparencyLogEntry, exp: EntryExpectati
   const version = atString(body, 'apiVersion');
   if (kind !== entry.kind || version !== entry.kindVersion)
     throw bodyMismatch(
-      `body is a ${kind} ${version} entry but the bundle says ${entry.kind} ${entry.kindVersion}`,
+      `body is of kind ${kind} ${version} but the bundle says ${entry.kind} ${entry.kindVersion}`,
     );
   const spec = at(body, 'spec');
   const key = `${kind}/${version}`;

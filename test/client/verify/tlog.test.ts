@@ -95,6 +95,10 @@ test('a Rekor v2 hashedrekord for DSSE records the PAE digest under the algorith
     code(() => verifyEntryBody({ ...e, kind: 'dsse' }, exp)),
     'TLOG_BODY_MISMATCH',
   );
+  assert.throws(
+    () => verifyEntryBody({ ...e, kind: 'intoto' }, exp),
+    /body is of kind hashedrekord 0\.0\.2 but the bundle says intoto 0\.0\.2/,
+  );
 });
 
 test("a Rekor v2 hashedrekord for DSSE names sha256 or the signing key's hash, nothing else", () => {
