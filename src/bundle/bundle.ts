@@ -126,6 +126,16 @@ export function parseBundle(value: unknown): Bundle {
       'this is a legacy cosign bundle (base64Signature/cert/rekorBundle), not a Sigstore bundle; sign again with cosign --new-bundle-format or signet',
       { field: 'bundle' },
     );
+  // Without a media type it is some other JSON (a key file, a trusted root, a statement):
+  // said as such, rather than as the first field a bundle does not have.
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !('mediaType' in value) &&
+    !('media_type' in value) // protojson's other name for it
+  )
+    throw invalid('mediaType', 'is missing: this JSON is not a Sigstore bundle');
   const o = message(value, '', [
     'mediaType',
     'verificationMaterial',

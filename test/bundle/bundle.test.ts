@@ -188,6 +188,14 @@ test('a DSSE bundle must carry exactly one envelope signature', () => {
   );
 });
 
+test('JSON without a media type is said not to be a bundle, not refused by its first field', () => {
+  for (const other of [{ not: 'a bundle' }, { _type: 'https://in-toto.io/Statement/v1' }, {}])
+    assert.throws(
+      () => parseBundle(other),
+      /^SignetError: mediaType: is missing: this JSON is not a Sigstore bundle$/,
+    );
+});
+
 test('a legacy cosign bundle is named as such', () => {
   const legacy = {
     base64Signature: 'AAAA',
