@@ -182,12 +182,13 @@ export async function gitProgram(argv: string[], io: Io): Promise<number> {
         const s = await signingSettings(io);
         // A credential the cache holds signs attestations as it signs commits.
         const agent = await import('../client/git/agent.ts');
-        const held = s.cache ? await agent.cachedCredential(s.socket, s.cacheKey) : undefined;
+        const cache = await usableCache(io, s);
+        const held = cache ? await agent.cachedCredential(s.socket, s.cacheKey) : undefined;
         if (held) {
           const signer = await agent.credentialSigner(held);
           return { ctx: { signer, services: held.services, http: s.http }, keep: async () => {} };
         }
-        return signingContext(s.server, s, io);
+        return signingContext(s.server, { ...s, cache }, io);
       });
       return 0;
     } catch (e) {
@@ -301,17 +302,35 @@ async function signingSettings(io: Io) {
   return { cfg, server, gitsign, tlog, cache, http, socket, cacheKey, storeKeys };
 }
 
+/**
+ * Whether the credential cache is on and its socket safe to talk to: one in a folder another
+ * user made or can open (agent.ts agentSocketState) turns it off for this run, said once; the
+ * object is signed all the same, after signing in.
+ */
+async function usableCache(io: Io, s: { cache: boolean; socket: string }): Promise<boolean> {
+  if (!s.cache) return false;
+  const agent = await import('../client/git/agent.ts');
+  try {
+    agent.agentSocketState(s.socket);
+    return true;
+  } catch (e) {
+    await tell(io, `signet: the credential cache is off: ${oneLine(e)}`);
+    return false;
+  }
+}
+
 async function sign(io: Io, status: (s: string) => void): Promise<void> {
   const payload = await readAll(io.stdin);
-  const { cfg, server, gitsign, tlog, cache, http, socket, cacheKey, storeKeys } =
-    await signingSettings(io);
+  const settings = await signingSettings(io);
+  const { cfg, server, gitsign, tlog, http, socket, cacheKey, storeKeys } = settings;
   const match = flag(io, cfg, ['signet.matchCommitter', 'gitsign.matchCommitter'], false);
   const committer = match
     ? await (await import('../client/git/repo.ts')).committerOf(io.cwd)
     : undefined;
   const agent = await import('../client/git/agent.ts');
   const { sigCreatedStatus } = await import('../core/git/status.ts');
-  if (cache && fs.existsSync(socket)) {
+  const cache = await usableCache(io, settings);
+  if (cache && agent.agentSocketState(socket) === 'ready') {
     // The agent signs when it holds a credential: this process loads nothing else.
     const r = await agent.agentRequest(
       socket,

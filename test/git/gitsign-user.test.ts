@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { tempStack, stackToken } from '../helpers/stack.ts';
@@ -177,15 +178,41 @@ test('a credential cache in a folder others can open is said to be off; the comm
   const open = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-agent-open-'));
   fs.chmodSync(open, 0o755);
   const env = { SIGNET_AGENT_SOCKET: path.join(open, 'agent.sock'), SIGSTORE_ID_TOKEN: token };
-  await must(world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'signed anyway'], env));
-  assert.match(
-    fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!,
-    new RegExp(
-      `signet: the credential cache is off: ${open.replace(/[.]/g, '\\.')} must be a folder of yours that only you can open \\(mode 0700\\)`,
-    ),
+  const offLine = new RegExp(
+    `signet: the credential cache is off: ${open.replace(/[.]/g, '\\.')} must be a folder of yours that only you can open \\(mode 0700\\)`,
   );
+  await must(world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'signed anyway'], env));
+  assert.match(fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!, offLine);
   assert.equal(fs.existsSync(path.join(open, 'agent.sock')), false);
   await must(world.git(repo, ['verify-commit', 'HEAD'], env));
+
+  // Someone else's listener there (another user can make a folder under /tmp first): it is
+  // told nothing, neither the commit to sign nor the key made for it, and signs nothing.
+  const heard: string[] = [];
+  const planted = net.createServer((c) => {
+    c.on('data', (d) => {
+      heard.push(d.toString());
+      c.end('{"ok":true,"signed":null,"credential":null}\n');
+    });
+  });
+  await new Promise<void>((r) => planted.listen(path.join(open, 'agent.sock'), r));
+  fs.chmodSync(path.join(open, 'agent.sock'), 0o777);
+  try {
+    await must(world.git(repo, ['commit', '-q', '--allow-empty', '-m', 'not theirs'], env));
+    assert.match(fs.readFileSync(world.log, 'utf8').trim().split('\n').at(-1)!, offLine);
+    await must(world.git(repo, ['verify-commit', 'HEAD'], env));
+    const predicate = path.join(repo, 'predicate.json');
+    fs.writeFileSync(predicate, '{"a":1}');
+    const attested = await run(PROGRAM, ['attest', '-f', predicate, '--type', 'custom'], repo, {
+      ...world.env,
+      ...env,
+    });
+    assert.equal(attested.status, 0, attested.stderr);
+    assert.match(attested.stderr, offLine);
+    assert.deepEqual(heard, []);
+  } finally {
+    planted.close();
+  }
 });
 
 test('a commit and a tag whose certificates expired long ago verify at the log and timestamp times, in git and signet', async () => {

@@ -58,20 +58,52 @@ export function agentSocketPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, `signet-${process.getuid?.() ?? 'user'}`, 'agent.sock');
 }
 
+const ours = (st: { uid: number }) => !process.getuid || st.uid === process.getuid();
+
+function unsafeDir(dir: string): SignetError {
+  return new SignetError(
+    'invalid-input',
+    'UNSAFE_AGENT_DIR',
+    `${dir} must be a folder of yours that only you can open (mode 0700) to hold the credential cache`,
+  );
+}
+
 /** The socket's folder must be ours and closed to others; created 0700 when missing. */
 function privateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
-  if (
-    !st.isDirectory() ||
-    (process.getuid && st.uid !== process.getuid()) ||
-    (st.mode & 0o077) !== 0
-  )
+  if (!st.isDirectory() || !ours(st) || (st.mode & 0o077) !== 0) throw unsafeDir(dir);
+}
+
+/**
+ * Whether an agent may be at `socketPath`: 'absent' when nothing is there, 'ready' when its
+ * folder is ours and closed to others and the socket is ours. Anything else throws
+ * UNSAFE_AGENT_DIR: under /tmp another user can make the folder first and listen there, and a
+ * client that talked to that socket would hand over the key (put) and every commit (sign), or
+ * sign with a key it was given (get). Checked before every connection, not only by the agent.
+ */
+export function agentSocketState(socketPath: string): 'absent' | 'ready' {
+  const dir = path.dirname(socketPath);
+  let st: import('node:fs').Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return 'absent';
+  }
+  if (!st.isDirectory() || !ours(st) || (st.mode & 0o077) !== 0) throw unsafeDir(dir);
+  let sock: import('node:fs').Stats;
+  try {
+    sock = fs.lstatSync(socketPath);
+  } catch {
+    return 'absent';
+  }
+  if (!sock.isSocket() || !ours(sock))
     throw new SignetError(
       'invalid-input',
       'UNSAFE_AGENT_DIR',
-      `${dir} must be a folder of yours that only you can open (mode 0700) to hold the credential cache`,
+      `${socketPath} must be a socket of yours to be the credential cache`,
     );
+  return 'ready';
 }
 
 /** Runs the agent until it is stopped or idle with nothing to hold. */
@@ -239,12 +271,16 @@ function validCredential(c: unknown): c is Credential {
   );
 }
 
-/** One request, one answer; undefined when no agent listens (or it does not answer in time). */
-export function agentRequest(
+/**
+ * One request, one answer; undefined when no agent listens (or it does not answer in time).
+ * Throws UNSAFE_AGENT_DIR, before connecting, when the socket is not safely ours.
+ */
+export async function agentRequest(
   socketPath: string,
   req: unknown,
   timeoutMs = 2_000,
 ): Promise<Record<string, unknown> | undefined> {
+  if (agentSocketState(socketPath) === 'absent') return undefined;
   return new Promise((resolve) => {
     const sock = net.connect(socketPath);
     let buf = '';
@@ -283,7 +319,6 @@ export async function cachedCredential(
   server: string,
   marginMs = CREDENTIAL_MARGIN_MS,
 ): Promise<Credential | undefined> {
-  if (!fs.existsSync(socketPath)) return undefined;
   const r = await agentRequest(socketPath, { op: 'get', server });
   const c = r?.credential;
   return validCredential(c) && c.notAfter - marginMs > Date.now() ? c : undefined;
@@ -306,8 +341,7 @@ export async function storeCredential(
   start();
   for (let i = 0; i < 40; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    if (fs.existsSync(socketPath) && (await agentRequest(socketPath, put))?.ok === true)
-      return true;
+    if ((await agentRequest(socketPath, put))?.ok === true) return true;
   }
   return false;
 }

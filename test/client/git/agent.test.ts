@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   agentRequest,
+  agentSocketState,
   cachedCredential,
   runAgent,
   type Credential,
@@ -93,3 +94,47 @@ test('the agent refuses a socket folder others can open', async () => {
   );
   assert.equal(fs.existsSync(path.join(open, 'agent.sock')), false);
 });
+
+test('a client talks to no socket in a folder others can open, nor to a socket that is not its own', async () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-agent-'));
+  const open = path.join(base, 'open');
+  fs.mkdirSync(open);
+  fs.chmodSync(open, 0o777);
+  const heard: string[] = [];
+  const listen = (socket: string) => {
+    const s = net.createServer((c) => c.on('data', (d) => heard.push(d.toString())));
+    return new Promise<net.Server>((r) => s.listen(socket, () => r(s)));
+  };
+  const planted = await listen(path.join(open, 'agent.sock'));
+  try {
+    const unsafe = /UNSAFE_AGENT_DIR|must be a folder of yours that only you can open/;
+    await assert.rejects(
+      agentRequest(path.join(open, 'agent.sock'), { op: 'put', server: 'x', credential: cred(1) }),
+      unsafe,
+    );
+    await assert.rejects(cachedCredential(path.join(open, 'agent.sock'), 'x'), unsafe);
+    assert.equal(agentSocketState(path.join(base, 'none', 'agent.sock')), 'absent');
+  } finally {
+    planted.close();
+  }
+  assert.deepEqual(heard, []);
+});
+
+test(
+  "a socket in one's own folder that another user owns is not talked to",
+  { skip: process.getuid?.() !== 0 && 'needs root to give the socket to another user' },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-agent-'));
+    const socket = path.join(dir, 'agent.sock');
+    const s = net.createServer(() => {});
+    await new Promise<void>((r) => s.listen(socket, r));
+    try {
+      fs.chownSync(socket, 65534, 65534);
+      assert.throws(() => agentSocketState(socket), /must be a socket of yours/);
+      fs.chownSync(socket, 0, 0);
+      assert.equal(agentSocketState(socket), 'ready');
+    } finally {
+      s.close();
+    }
+  },
+);
