@@ -86,6 +86,34 @@ function dataDirError(dataDir: string, e: unknown): SignetError {
 }
 
 /**
+ * The data folder holds the private keys the stack signs with (its CA's, its logs'): a folder
+ * another user owns, or any user may write to, lets them put their own key in its place, which
+ * the stack then serves in its trusted root. Refused as ssh refuses such a ~/.ssh; a folder
+ * writable by its group is left to whoever granted the group.
+ */
+function notOpenToOthers(dir: string): void {
+  let st: import('node:fs').Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    return; // not made yet: it is made 0700
+  }
+  const me = process.getuid?.();
+  if (me !== undefined && st.uid !== me && st.uid !== 0)
+    throw new SignetError(
+      'invalid-input',
+      'DATA_DIR',
+      `cannot use the data folder: ${dir} belongs to another user (uid ${st.uid}), who could replace the keys in it`,
+    );
+  if ((st.mode & 0o002) !== 0)
+    throw new SignetError(
+      'invalid-input',
+      'DATA_DIR',
+      `cannot use the data folder: every user may write to ${dir} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}), so anyone could replace the keys: chmod o-w ${dir}`,
+    );
+}
+
+/**
  * mkdir -p, one level at a time: Node's recursive mkdirSync spins forever on some paths (under
  * /proc it keeps getting ENOENT for a parent that "exists"), which hung `signet up --data
  * /proc/...` past SIGTERM. Returns the folders it made, outermost first.
@@ -207,6 +235,12 @@ export function acquireDataLock(
     fs.accessSync(runDir, fs.constants.W_OK);
   } catch (e) {
     throw dataDirError(dataDir, e);
+  }
+  try {
+    for (const dir of [dataDir, path.join(dataDir, 'keys')]) notOpenToOthers(dir);
+  } catch (e) {
+    unmakeDirs(made);
+    throw e;
   }
   const database =
     me.databaseUrl === undefined

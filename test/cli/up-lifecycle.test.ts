@@ -180,6 +180,40 @@ test('--data on an impossible or unwritable path fails at once with a message', 
   }
 });
 
+test('a data folder (or its keys folder) every user may write to, or that another user owns, is refused: they could replace its keys', () => {
+  const up = (dir: string) =>
+    spawnSync(bin, ['up', '--port', '0', '--data', dir], { encoding: 'utf8', timeout: 20_000 });
+  const open = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-open-data-'));
+  fs.chmodSync(open, 0o777);
+  let r = up(open);
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(
+    r.stderr,
+    `error: cannot use the data folder: every user may write to ${open} (mode 0777), so anyone could replace the keys: chmod o-w ${open}\n`,
+  );
+  assert.deepEqual(fs.readdirSync(open), [], 'nothing is made in it');
+  fs.chmodSync(open, 0o755);
+  fs.mkdirSync(path.join(open, 'keys'), { mode: 0o777 });
+  fs.chmodSync(path.join(open, 'keys'), 0o777);
+  r = up(open);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: cannot use the data folder: every user may write to \S+\/keys \(mode 0777\)/,
+  );
+  assert.deepEqual(fs.readdirSync(open), ['keys']);
+  if (process.getuid?.() === 0) {
+    const theirs = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-their-data-'));
+    fs.chownSync(theirs, 65534, 65534);
+    r = up(theirs);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: cannot use the data folder: \S+ belongs to another user \(uid 65534\), who could replace the keys in it$/m,
+    );
+  }
+});
+
 test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused naming the setting and the value, before the data folder is made', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-host-'));
   const data = path.join(dir, 'data');
