@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalLayout } from '../../src/client/oci/layout.ts';
+import { LocalLayout, MAX_INDEX_ENTRIES } from '../../src/client/oci/layout.ts';
 import { parseDigest } from '../../src/core/oci/digest.ts';
 
 const bin = path.resolve('bin/signet');
@@ -200,4 +200,47 @@ test('a FIFO blob is refused by load and verify at once, not waited on forever',
       /blobs\/sha256\/[0-9a-f]{64} is a FIFO \(named pipe\), not a regular file/,
     );
   }
+});
+
+test('a referrer listed 3000 times is read once and listed once, quickly', async () => {
+  const l = makeLayout();
+  // A referrer of nearly 4 MiB (the manifest limit): reading it 3000 times took 38 s.
+  const big = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MANIFEST,
+    artifactType: 'application/example',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', ...l.config },
+    layers: [],
+    subject: { mediaType: MANIFEST, ...l.image },
+    annotations: { pad: 'x'.repeat(4 * 1024 * 1024 - 1000) },
+  });
+  const d = sha(big);
+  fs.writeFileSync(l.file(d), big);
+  const entry = { mediaType: MANIFEST, digest: d, size: Buffer.byteLength(big) };
+  l.writeIndex([
+    { mediaType: MANIFEST, ...l.image, annotations: { 'org.opencontainers.image.ref.name': 'v1' } },
+    ...Array.from({ length: 3000 }, () => entry),
+  ]);
+  const layout = new LocalLayout(l.dir);
+  const started = Date.now();
+  const refs = await layout.referrers(parseDigest(l.image.digest, 'x'), 'x');
+  assert.deepEqual(
+    refs.map((r) => r.digest.text),
+    [d],
+  );
+  // image() reads the entries that are not marked either
+  assert.equal((await layout.image()).digest.text, l.image.digest);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});
+
+test('an index.json of more than 10,000 entries is refused, naming the count and the limit', () => {
+  const l = makeLayout();
+  const entry = { mediaType: MANIFEST, ...l.referrer };
+  l.writeIndex(Array.from({ length: MAX_INDEX_ENTRIES }, () => entry));
+  assert.ok(new LocalLayout(l.dir));
+  l.writeIndex(Array.from({ length: MAX_INDEX_ENTRIES + 1 }, () => entry));
+  assert.throws(
+    () => new LocalLayout(l.dir),
+    /index\.json lists 10001 manifests, more than the 10000 a layout may hold$/,
+  );
 });

@@ -16,6 +16,8 @@ import { MAX_DOCUMENT_BYTES } from '../file-or-url.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 const KIND = 'kind';
+/** The most manifests an index.json may list: far more than any image and its signatures. */
+export const MAX_INDEX_ENTRIES = 10_000;
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export class LocalLayout implements ImageSource {
@@ -67,6 +69,13 @@ export class LocalLayout implements ImageSource {
       throw invalid(flag, `${dir} is not an OCI image layout: it has no index.json file`);
     const m = parseManifest(new TextEncoder().encode(text), undefined, `${dir}/index.json`);
     if (m.kind !== 'index') throw invalid(flag, `${dir}/index.json is not an image index`);
+    // Every use of the index reads the blobs it lists: its length bounds the work a layout can
+    // ask for (a 16 MiB index.json could list about 100,000 entries).
+    if (m.manifests.length > MAX_INDEX_ENTRIES)
+      throw invalid(
+        flag,
+        `${dir}/index.json lists ${m.manifests.length} manifests, more than the ${MAX_INDEX_ENTRIES} a layout may hold`,
+      );
     this.index = m.manifests;
   }
 
@@ -84,9 +93,16 @@ export class LocalLayout implements ImageSource {
         );
     if (!marked) {
       const plain: Descriptor[] = [];
+      // each digest read once, however often it is listed
+      const isPlain = new Map<string, boolean>();
       for (const d of candidates) {
-        const m = await this.getManifest(d.digest.text, this.name);
-        if (m && !parseManifest(m.bytes, m.mediaType, this.name).subject) plain.push(d);
+        let p = isPlain.get(d.digest.text);
+        if (p === undefined) {
+          const m = await this.getManifest(d.digest.text, this.name);
+          p = m !== undefined && !parseManifest(m.bytes, m.mediaType, this.name).subject;
+          isPlain.set(d.digest.text, p);
+        }
+        if (p) plain.push(d);
       }
       candidates = plain;
     }
@@ -210,7 +226,13 @@ export class LocalLayout implements ImageSource {
   /** Every manifest in index.json whose subject is `digest`. */
   async referrers(digest: Digest, what: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
+    // Each digest is read and hashed once, however often index.json lists it, and listed
+    // once (as the registry API lists a manifest): the work is at most MAX_INDEX_ENTRIES reads
+    // of at most MAX_MANIFEST_BYTES each.
+    const seen = new Set<string>();
     for (const d of this.index) {
+      if (seen.has(d.digest.text)) continue;
+      seen.add(d.digest.text);
       const bytes = this.read(d.digest, what, MAX_MANIFEST_BYTES);
       if (!bytes) continue;
       let m;
