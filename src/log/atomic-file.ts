@@ -1,22 +1,43 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Replaces a small state file atomically and durably (the witness's cosigned checkpoints, the
- * monitor's position): written under a temporary name, fsynced, renamed over the old file,
- * and the directory fsynced, so after a crash (even kill -9 or power loss) the file is either
- * the old or the new content, never a mix or empty.
+ * Writes `data` to a new temporary file beside `file` and returns its path: created
+ * exclusively (O_CREAT|O_EXCL, which also refuses a symbolic link) with `mode` and a random
+ * name, then fsynced. In a folder others can write to, a name planted in advance (a file of
+ * theirs, mode 0666, or a link) would otherwise be written through and renamed into place, so
+ * that they own the private key it then holds; a random name cannot be planted, and one that
+ * exists anyway fails rather than being reused.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', mode);
+export function writeTempBeside(file: string, data: string | Uint8Array, mode = 0o600): string {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`,
+  );
+  const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (e) {
     fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
+  fs.closeSync(fd);
+  return tmp;
+}
+
+/**
+ * Replaces a file atomically and durably (the witness's cosigned checkpoints, the monitor's
+ * position, a private key): written to a temporary file of its own (writeTempBeside), renamed
+ * over the old file, and the directory fsynced, so after a crash (even kill -9 or power loss)
+ * the file is either the old or the new content, never a mix or empty, and always this
+ * process's own new file with `mode`.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const dir = path.dirname(file);
+  const tmp = writeTempBeside(file, data, mode);
   try {
     fs.renameSync(tmp, file);
   } catch (e) {

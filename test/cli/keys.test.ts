@@ -248,3 +248,43 @@ test('sign-blob <(...): a pipe is read once and signed by what was read, as veri
     'error: file: cannot read /dev/null: not a regular file or pipe; to sign a stream, give - (standard input)\n',
   );
 });
+
+test('import-key-pair in a shared folder writes files of its own: a planted .tmp file or link is not written through', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-keys-'));
+  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(
+    path.join(dir, 'plain.key'),
+    privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  );
+  // What another user of a group-writable folder could leave there before the import: a file
+  // of theirs, writable by all, under the name the key was written to first, and a link.
+  const planted = path.join(dir, 'release.key.tmp');
+  fs.writeFileSync(planted, 'planted\n', { mode: 0o666 });
+  fs.chmodSync(planted, 0o666);
+  const victim = path.join(dir, 'victim.txt');
+  fs.writeFileSync(victim, 'victim\n');
+  fs.symlinkSync(victim, path.join(dir, 'release.pub.tmp'));
+  const r = run(['import-key-pair', '--key', 'plain.key', '--output-key-prefix', 'release'], dir, {
+    COSIGN_PASSWORD: 'pw',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const key = fs.statSync(path.join(dir, 'release.key'));
+  assert.equal(key.mode & 0o777, 0o600);
+  assert.notEqual(key.ino, fs.statSync(planted).ino);
+  assert.equal(fs.readFileSync(planted, 'utf8'), 'planted\n');
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'victim\n');
+  assert.match(
+    fs.readFileSync(path.join(dir, 'release.pub'), 'utf8'),
+    /^-----BEGIN PUBLIC KEY-----/,
+  );
+  // and nothing of its own is left behind
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    'plain.key',
+    'release.key',
+    'release.key.tmp',
+    'release.pub',
+    'release.pub.tmp',
+    'victim.txt',
+  ]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

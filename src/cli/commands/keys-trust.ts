@@ -3,14 +3,16 @@ import { describeWriteError, invalid } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import { refuseKeyReference } from '../options.ts';
 
-/** Write a file all or nothing, with an error naming the flag and the file. */
-async function writeFile(file: string, data: string, flag: string, mode?: number): Promise<void> {
-  const fs = process.getBuiltinModule('node:fs');
+/**
+ * Write a file all or nothing, with an error naming the flag and the file: a temporary file of
+ * its own (created exclusively, under a random name) renamed into place, so that in a shared
+ * folder nobody else's file can become the private key.
+ */
+async function writeFile(file: string, data: string, flag: string, mode = 0o644): Promise<void> {
+  const { writeFileAtomic } = await import('../../log/atomic-file.ts');
   try {
-    fs.writeFileSync(`${file}.tmp`, data, mode === undefined ? {} : { mode });
-    fs.renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, data, mode);
   } catch (e) {
-    fs.rmSync(`${file}.tmp`, { force: true });
     throw invalid(flag, describeWriteError(e, file), e);
   }
 }

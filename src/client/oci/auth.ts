@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { invalid, SignetError, describeSystemError } from '../../core/errors.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { writeFileAtomic } from '../../log/atomic-file.ts';
 const { execFile } = process.getBuiltinModule('node:child_process');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -212,13 +213,11 @@ export async function storeCredentials(
     auths[key] = {};
   } else auths[key] = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
   config.auths = auths;
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    // the registry password: a temporary file of its own, never one planted beside it
+    writeFileAtomic(file, `${JSON.stringify(config, null, '\t')}\n`, 0o600);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     throw invalid('DOCKER_CONFIG', describeSystemError(e, file), e);
   }
   return file;

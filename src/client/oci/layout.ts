@@ -12,10 +12,12 @@ import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor } from '../../core/o
 import { MAX_BLOB_BYTES, type FetchedManifest } from './registry.ts';
 import type { ImageSource } from './source.ts';
 import { parseJsonText } from '../../core/json.ts';
-import { readDocument } from '../file-or-url.ts';
+import { MAX_DOCUMENT_BYTES } from '../file-or-url.ts';
 const fs = process.getBuiltinModule('node:fs');
 
 const KIND = 'kind';
+/** The most manifests an index.json may list: far more than any image and its signatures. */
+export const MAX_INDEX_ENTRIES = 10_000;
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export class LocalLayout implements ImageSource {
@@ -42,10 +44,17 @@ export class LocalLayout implements ImageSource {
         flag,
         `${dir} is a file; give the folder of an OCI image layout (as cosign save writes it)`,
       );
-    if (!fs.existsSync(path.join(dir, 'oci-layout')))
+    const read = (name: string): string | undefined => {
+      const file = path.join(dir, name);
+      const bytes = readLayoutFile(file, flag, MAX_DOCUMENT_BYTES, (size) => {
+        throw invalid(flag, `${file} is ${size} bytes; this file is at most 16 MiB`);
+      });
+      return bytes && new TextDecoder().decode(bytes);
+    };
+    const layoutText = read('oci-layout');
+    if (layoutText === undefined)
       throw invalid(flag, `${dir} is not an OCI image layout: it has no oci-layout file`);
-    const read = (name: string) => readDocument(path.join(dir, name), flag);
-    const layout = parseJsonText(read('oci-layout'), flag, path.join(dir, 'oci-layout'));
+    const layout = parseJsonText(layoutText, flag, path.join(dir, 'oci-layout'));
     if (
       typeof layout !== 'object' ||
       layout === null ||
@@ -56,8 +65,17 @@ export class LocalLayout implements ImageSource {
         `${dir} is not an OCI image layout: its oci-layout file names no imageLayoutVersion`,
       );
     const text = read('index.json');
+    if (text === undefined)
+      throw invalid(flag, `${dir} is not an OCI image layout: it has no index.json file`);
     const m = parseManifest(new TextEncoder().encode(text), undefined, `${dir}/index.json`);
     if (m.kind !== 'index') throw invalid(flag, `${dir}/index.json is not an image index`);
+    // Every use of the index reads the blobs it lists: its length bounds the work a layout can
+    // ask for (a 16 MiB index.json could list about 100,000 entries).
+    if (m.manifests.length > MAX_INDEX_ENTRIES)
+      throw invalid(
+        flag,
+        `${dir}/index.json lists ${m.manifests.length} manifests, more than the ${MAX_INDEX_ENTRIES} a layout may hold`,
+      );
     this.index = m.manifests;
   }
 
@@ -75,9 +93,16 @@ export class LocalLayout implements ImageSource {
         );
     if (!marked) {
       const plain: Descriptor[] = [];
+      // each digest read once, however often it is listed
+      const isPlain = new Map<string, boolean>();
       for (const d of candidates) {
-        const m = await this.getManifest(d.digest.text, this.name);
-        if (m && !parseManifest(m.bytes, m.mediaType, this.name).subject) plain.push(d);
+        let p = isPlain.get(d.digest.text);
+        if (p === undefined) {
+          const m = await this.getManifest(d.digest.text, this.name);
+          p = m !== undefined && !parseManifest(m.bytes, m.mediaType, this.name).subject;
+          isPlain.set(d.digest.text, p);
+        }
+        if (p) plain.push(d);
       }
       candidates = plain;
     }
@@ -89,25 +114,36 @@ export class LocalLayout implements ImageSource {
     return (await this.getManifest(candidates[0]!.digest.text, this.name))!;
   }
 
+  /** The folders a blob's path goes through, checked once each: see readLayoutFile. */
+  private readonly checkedFolders = new Set<string>();
+
   private blobPath(d: Digest): string {
+    for (const folder of [
+      path.join(this.dir, 'blobs'),
+      path.join(this.dir, 'blobs', d.algorithm),
+    ]) {
+      if (this.checkedFolders.has(folder)) continue;
+      let st: Stats | undefined;
+      try {
+        st = fs.lstatSync(folder);
+      } catch {
+        // missing: the blob is then missing too, and said so by the caller
+      }
+      if (st && !st.isDirectory()) throw invalid(this.flag, notRegular(folder, st, 'folder'));
+      this.checkedFolders.add(folder);
+    }
     return path.join(this.dir, 'blobs', d.algorithm, d.hex);
   }
 
   private read(d: Digest, what: string, max: number): Uint8Array | undefined {
-    const p = this.blobPath(d);
-    let st: Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return undefined;
-    }
-    if (st.size > max)
+    const data = readLayoutFile(this.blobPath(d), this.flag, max, (size) => {
       throw new SignetError(
         'too-large',
         'BLOB_TOO_LARGE',
-        `${what}: blob ${d.text} is ${st.size} bytes, more than the ${max} byte limit`,
+        `${what}: blob ${d.text} is ${size} bytes, more than the ${max} byte limit`,
       );
-    const data = new Uint8Array(fs.readFileSync(p));
+    });
+    if (data === undefined) return undefined;
     if (!matchesDigest(data, d))
       throw new SignetError(
         'verification',
@@ -160,13 +196,21 @@ export class LocalLayout implements ImageSource {
 
   async openBlob(digest: Digest, what: string): Promise<NodeJS.ReadableStream> {
     const p = this.blobPath(digest);
-    if (!fs.existsSync(p))
+    const opened = openLayoutFile(p, this.flag);
+    if (!opened)
       throw new SignetError(
         'not-found',
         'BLOB_UNKNOWN',
         `${what}: ${this.dir} has no blob ${digest.text}`,
       );
-    return fs.createReadStream(p);
+    // Read from the descriptor that was checked, and no further than the size it had then
+    // (the copy also counts the bytes against the descriptor's size).
+    const { fd, size } = opened;
+    if (size === 0) {
+      fs.closeSync(fd);
+      return process.getBuiltinModule('node:stream').Readable.from([]);
+    }
+    return fs.createReadStream(p, { fd, start: 0, end: size - 1 });
   }
 
   /** What index.json lists: the image, and what `cosign save` or `signet save` put beside it. */
@@ -182,7 +226,13 @@ export class LocalLayout implements ImageSource {
   /** Every manifest in index.json whose subject is `digest`. */
   async referrers(digest: Digest, what: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
+    // Each digest is read and hashed once, however often index.json lists it, and listed
+    // once (as the registry API lists a manifest): the work is at most MAX_INDEX_ENTRIES reads
+    // of at most MAX_MANIFEST_BYTES each.
+    const seen = new Set<string>();
     for (const d of this.index) {
+      if (seen.has(d.digest.text)) continue;
+      seen.add(d.digest.text);
       const bytes = this.read(d.digest, what, MAX_MANIFEST_BYTES);
       if (!bytes) continue;
       let m;
@@ -200,4 +250,97 @@ export class LocalLayout implements ImageSource {
     }
     return out;
   }
+}
+
+/**
+ * A file of the layout (oci-layout, index.json, a blob), opened only if it is a regular file
+ * itself; undefined if it does not exist.
+ *
+ * A symbolic link is refused whatever it points to, even another file of the same layout:
+ * skopeo, oras, cosign save and signet save never write one, a content-addressed blob needs no
+ * second name, and following one reads outside the folder (/etc/shadow, read before the digest
+ * check fails) or from a device (/dev/zero, without end); checking that a link stays inside
+ * the folder would race with the link being changed. A FIFO, socket or device is refused too:
+ * opened without blocking (a FIFO with no writer would wait forever) and checked with fstat on
+ * the descriptor that is then read, so what is checked is what is read.
+ */
+function openLayoutFile(file: string, flag: string): { fd: number; size: number } | undefined {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    let st: Stats | undefined;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      // said below from the open's error
+    }
+    if (st && !st.isFile()) throw invalid(flag, notRegular(file, st, 'file'), e);
+    throw invalid(flag, describeSystemError(e, file), e);
+  }
+  let st: Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw invalid(flag, describeSystemError(e, file), e);
+  }
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw invalid(flag, notRegular(file, st, 'file'));
+  }
+  return { fd, size: st.size };
+}
+
+/**
+ * A layout file's bytes (undefined if it does not exist): at most the size fstat reported when
+ * it was opened, and `tooLarge` is called (and must throw) when that is more than `max`.
+ */
+function readLayoutFile(
+  file: string,
+  flag: string,
+  max: number,
+  tooLarge: (size: number) => never,
+): Uint8Array | undefined {
+  const opened = openLayoutFile(file, flag);
+  if (!opened) return undefined;
+  const { fd, size } = opened;
+  try {
+    if (size > max) tooLarge(size);
+    const data = new Uint8Array(size);
+    let n = 0;
+    while (n < size) {
+      const r = fs.readSync(fd, data, n, size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return n === size ? data : data.subarray(0, n);
+  } catch (e) {
+    if (e instanceof SignetError) throw e;
+    throw invalid(flag, describeSystemError(e, file), e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Why `p` (of the layout) is refused: it is a link, a FIFO, a device... and not a `want`. */
+function notRegular(p: string, st: Stats, want: 'file' | 'folder'): string {
+  let kind = want === 'file' ? 'a folder' : 'a file';
+  if (st.isSymbolicLink()) {
+    let target = '';
+    try {
+      target = ` (to ${fs.readlinkSync(p)})`;
+    } catch {
+      // the link alone is said
+    }
+    kind = `a symbolic link${target}`;
+  } else if (st.isFIFO()) kind = 'a FIFO (named pipe)';
+  else if (st.isCharacterDevice()) kind = 'a character device';
+  else if (st.isBlockDevice()) kind = 'a block device';
+  else if (st.isSocket()) kind = 'a socket';
+  const a = want === 'file' ? 'a regular file' : 'a folder';
+  return `${p} is ${kind}, not ${a}; an OCI image layout holds only regular files and folders (links are not followed)`;
 }

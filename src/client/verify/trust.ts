@@ -17,6 +17,7 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { tufCacheDir } from '../tuf/index.ts';
 import type { TrustedRoot } from '../../bundle/trusted-root.ts';
 import { parseJsonText } from '../../core/json.ts';
+import { writeFileAtomic, writeTempBeside } from '../../log/atomic-file.ts';
 import { inputNames, type InputNames } from '../input-names.ts';
 import { displayName } from '../file-or-url.ts';
 import { recordDefaultTrust, type DefaultTrust } from './default-trust.ts';
@@ -125,8 +126,8 @@ export async function initializeRepository(o: {
     rootFile = path.join(cacheDir, 'initialized-root.json');
     const { fetchTrust, removeNewFolders } = await import('../tuf/index.ts');
     // Checked before it replaces anything: the root must parse and the mirror must verify.
-    const tmp = `${rootFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+    // the root all verification trusts: a temporary file of its own (see writeTempBeside)
+    const tmp = writeTempBeside(rootFile, bytes, 0o600);
     try {
       const trust = await fetchTrust({
         tufUrl: mirror,
@@ -217,8 +218,7 @@ function parseChecksum(v: string): { alg: 'sha256' | 'sha512'; hex: string } {
 
 function writeRecord(cacheDir: string, r: DefaultRepository): void {
   const file = path.join(cacheDir, INITIALIZED);
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, `${JSON.stringify(r, null, 2)}\n`, 0o600);
 }
 
 function readSmall(file: string, label: string): string {
