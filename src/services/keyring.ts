@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SignetError } from '../core/errors.ts';
+import { writeFileAtomic } from '../log/atomic-file.ts';
 import { generateKey, type KeySpec, readPrivateKeyFile } from './keys.ts';
 import { writeOnce } from './write-once.ts';
 import { parseJsonText } from '../core/json.ts';
@@ -102,7 +103,5 @@ function writeKey(dir: string, id: number, key: KeyObject): void {
 }
 
 function writeRing(file: string, ring: RingFile): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(ring, null, 2)}\n`, 0o600);
 }

@@ -140,7 +140,12 @@ export async function runAgent(
       last = now();
       let answer: unknown;
       try {
-        const req = JSON.parse(buf.slice(0, nl)) as {
+        const line = buf.slice(0, nl);
+        buf = '';
+        const parsed: unknown = JSON.parse(line);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('the request is not a JSON object');
+        const req = parsed as {
           op?: unknown;
           server?: unknown;
           credential?: Credential;
@@ -148,7 +153,6 @@ export async function runAgent(
           timeoutMs?: unknown;
           committer?: unknown;
         };
-        buf = '';
         if (
           req.op === 'sign' &&
           typeof req.server === 'string' &&

@@ -76,6 +76,11 @@ test('the agent listens on a 0600 socket in a 0700 folder, keeps credentials unt
     ok: false,
     error: 'not JSON',
   });
+  for (const line of ['null\n', '[1]\n', '"get"\n'])
+    assert.deepEqual(JSON.parse(await rawRequest(socket, line)), {
+      ok: false,
+      error: 'the request is not a JSON object',
+    });
   assert.deepEqual(await cachedCredential(socket, 'http://a'), live);
 
   assert.deepEqual(await agentRequest(socket, { op: 'stop' }), { ok: true });
