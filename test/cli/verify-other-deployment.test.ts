@@ -103,17 +103,18 @@ test('verify-blob --server and --trusted-root: public-good bundles, exit 12 and 
   assert.equal(id.status, 13, id.stderr);
 });
 
-test("one stack's bundle against another stack: the CA of the same name is said not to have signed it", async () => {
-  const file = path.join(dir, 'away.txt');
-  fs.writeFileSync(file, 'signed away\n');
-  const bundle = path.join(dir, 'away.sigstore.json');
+/** A file signed keyless through the stack at `url`, and its bundle beside it. */
+async function signedAt(url: string, name: string): Promise<{ file: string; bundle: string }> {
+  const file = path.join(dir, `${name}.txt`);
+  fs.writeFileSync(file, `signed ${name}\n`);
+  const bundle = path.join(dir, `${name}.sigstore.json`);
   const s = await signet(
     [
       'sign-blob',
       '--server',
-      away.url,
+      url,
       '--identity-token',
-      await stackToken(away.url),
+      await stackToken(url),
       '--bundle',
       bundle,
       file,
@@ -121,6 +122,11 @@ test("one stack's bundle against another stack: the CA of the same name is said 
     { cwd: dir },
   );
   assert.equal(s.status, 0, s.stderr);
+  return { file, bundle };
+}
+
+test("one stack's bundle against another stack: the CA of the same name is said not to have signed it", async () => {
+  const { file, bundle } = await signedAt(away.url, 'away');
   const identity = ['--certificate-identity', 'dev@signet.local'];
   const issuer = ['--certificate-oidc-issuer', `${away.url}/oidc`];
   const check = (server: string) =>
@@ -163,23 +169,7 @@ test("one stack's bundle against another stack: the CA of the same name is said 
 });
 
 test('without --server or --trusted-root: the default trusted root is named, and what to give instead', async () => {
-  const file = path.join(dir, 'home.txt');
-  fs.writeFileSync(file, 'signed at home\n');
-  const bundle = path.join(dir, 'home.sigstore.json');
-  const s = await signet(
-    [
-      'sign-blob',
-      '--server',
-      home.url,
-      '--identity-token',
-      await stackToken(home.url),
-      '--bundle',
-      bundle,
-      file,
-    ],
-    { cwd: dir },
-  );
-  assert.equal(s.status, 0, s.stderr);
+  const { file, bundle } = await signedAt(home.url, 'home');
   const check = (env: Record<string, string>) =>
     signet(
       [
