@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -249,5 +250,61 @@ test('sign-blob against a stack set up again with new keys at the same URLs (sig
     assert.equal(log.treeSize, 0, 'nothing logged');
   } finally {
     await b.close();
+  }
+});
+
+test('a fresh sign-blob whose CA answers with a certificate of another root (something in front of it) signs and logs nothing', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-other-ca-'));
+  const sign = signer(dir);
+  const other = await tempStack();
+  // The stack's own name is this proxy, which sends /fulcio/ to the other stack's CA.
+  const port = await freePort();
+  const stackPort = await freePort();
+  const stack = await startStack({
+    port: stackPort,
+    host: '127.0.0.1',
+    publicUrl: `http://127.0.0.1:${port}`,
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-other-ca-home-')),
+    log: quiet,
+  });
+  const proxy = http.createServer((req, res) => {
+    const to = req.url!.startsWith('/fulcio/') ? Number(new URL(other.url).port) : stackPort;
+    const up = http.request(
+      {
+        host: '127.0.0.1',
+        port: to,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+        agent: false,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+  try {
+    // The other CA takes its own provider's token; the signer asks the stack through the proxy.
+    const r = await sign(`http://127.0.0.1:${port}`, other.url);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: the certificate from http://127\\.0\\.0\\.1:${port}/fulcio is not issued by a certificate authority of the trusted root of http://127\\.0\\.0\\.1:${port}$`,
+        'm',
+      ),
+    );
+    assert.equal(fs.existsSync(path.join(dir, 'a.txt.sigstore.json')), false, 'no bundle written');
+    const tiles = await fetch(`http://127.0.0.1:${stackPort}/rekor/checkpoint`);
+    assert.match(await tiles.text(), /^\S+\n0\n/, 'nothing logged');
+  } finally {
+    proxy.closeAllConnections();
+    proxy.close();
+    await stack.close();
+    await other.close();
   }
 });

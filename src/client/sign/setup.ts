@@ -176,10 +176,17 @@ export async function setupSigning(o: SignSetupOptions): Promise<SignContext> {
     // from a recent run as before, and its certificate is of a CA the kept trusted root does not
     // name: the server's TUF repository is asked again (a rebuilt one is refused there, naming
     // the root first seen), rather than sign what no verifier of that root would accept.
+    // Asked just now, the server's TUF-verified trusted root is checked the same way: a CA
+    // (or something in front of it) that issues under another root gets nothing signed or
+    // logged, rather than a bundle no verifier of that root accepts.
     const leaf = issued.chainPem[0]!;
-    if (refreshServices && o.caUrl === undefined && !issuedByKeptRoot(leaf, trustedRoot)) {
-      await refreshServices();
-      if (!issuedByKeptRoot(leaf, freshRoot))
+    if (
+      trustedRoot !== undefined &&
+      o.caUrl === undefined &&
+      !issuedByKeptRoot(leaf, trustedRoot)
+    ) {
+      if (refreshServices) await refreshServices();
+      if (!refreshServices || !issuedByKeptRoot(leaf, freshRoot))
         throw new SignetError(
           'verification',
           'CA_CHAIN',
