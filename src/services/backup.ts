@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup as sqliteBackup, DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 import { describeSystemError, SignetError } from '../core/errors.ts';
-import { acquireDataLock, makeDirs } from './data-lock.ts';
+import { acquireDataLock, type DataLock, makeDirs } from './data-lock.ts';
 
 /**
  * `signet backup` / `signet restore` for a stack on SQLite. The databases are copied with
@@ -20,12 +21,24 @@ export interface BackupReport {
   databases: Array<{ file: string; logs: Array<{ name: string; size: number }> }>;
 }
 
-function walk(root: string, rel = ''): string[] {
+/**
+ * Backing up and restoring list their folder differently, on purpose:
+ *
+ * - `dataFiles` (backup) reads a live data folder, which its operator owns: a log's database
+ *   kept on another disk is linked from it, and the link is followed (the backup holds a copy of
+ *   what it points to, never a link). Other entries that are not files are left out.
+ * - `backupFiles` (restore) reads a backup, which `signet backup` writes with files and folders
+ *   only. A link in it was put there by someone else, and following it would copy whatever this
+ *   process may read (/etc/shadow, another stack's keys) into the new data folder, whose
+ *   tuf/targets the stack serves to anyone. So restore reads only regular files and folders,
+ *   and refuses anything else (a link to a file or a folder, a FIFO, a device, a socket).
+ */
+function dataFiles(root: string, rel = ''): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (SKIP.test(r)) continue;
-    if (e.isDirectory()) out.push(...walk(root, r));
+    if (e.isDirectory()) out.push(...dataFiles(root, r));
     else if (e.isFile() || (e.isSymbolicLink() && linkedFile(path.join(root, r)))) out.push(r);
   }
   return out;
@@ -44,6 +57,100 @@ function linkedFile(file: string): boolean {
       `cannot copy ${file}: it is a symbolic link to ${path.resolve(path.dirname(file), fs.readlinkSync(file))}, which does not exist`,
     );
   return st.isFile();
+}
+
+/** A file of a backup, with the inode it had when listed (see copyBackupFile). */
+interface BackupFile {
+  rel: string;
+  dev: number;
+  ino: number;
+}
+
+/** The files of a backup (see dataFiles): any entry that is neither a file nor a folder is refused. */
+function backupFiles(root: string, rel = ''): BackupFile[] {
+  const out: BackupFile[] = [];
+  for (const name of fs.readdirSync(path.join(root, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    if (SKIP.test(r)) continue;
+    const file = path.join(root, r);
+    const st = fs.lstatSync(file);
+    if (st.isDirectory()) out.push(...backupFiles(root, r));
+    else if (st.isFile()) out.push({ rel: r, dev: st.dev, ino: st.ino });
+    else throw notInBackup(file, st);
+  }
+  return out;
+}
+
+function notInBackup(file: string, st: fs.Stats): SignetError {
+  let kind = 'neither a file nor a folder';
+  if (st.isSymbolicLink()) {
+    let target = '';
+    try {
+      target = ` to ${path.resolve(path.dirname(file), fs.readlinkSync(file))}`;
+    } catch {
+      // the link alone is said
+    }
+    kind = `a symbolic link${target}`;
+  } else if (st.isFIFO()) kind = 'a FIFO (named pipe)';
+  else if (st.isCharacterDevice()) kind = 'a character device';
+  else if (st.isBlockDevice()) kind = 'a block device';
+  else if (st.isSocket()) kind = 'a socket';
+  return new SignetError(
+    'invalid-input',
+    'NOT_A_BACKUP',
+    `${file} in the backup is ${kind}: a signet backup holds only files and folders (backup copies what a link points to), so nothing was restored`,
+  );
+}
+
+/**
+ * Copies the backup's file `f` to `dst` (a new file), reading it only if it is still the
+ * regular file listed: opened without following a link or blocking on a FIFO, and checked on
+ * the descriptor that is read (same inode), so a file swapped for a link, or a folder above it
+ * for a link, after the listing is refused instead of followed.
+ */
+function copyBackupFile(backupDir: string, f: BackupFile, dst: string, what: string): void {
+  const src = path.join(backupDir, f.rel);
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    const st = fs.lstatSync(src, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw notInBackup(src, st);
+    throw new SignetError(
+      'invalid-input',
+      'NOT_A_BACKUP',
+      `cannot read the backup: ${describeSystemError(e, src)}`,
+      { cause: e },
+    );
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw notInBackup(src, st);
+    if (st.dev !== f.dev || st.ino !== f.ino)
+      throw new SignetError(
+        'conflict',
+        'NOT_A_BACKUP',
+        `${src} in the backup was replaced while it was restored: restore from a backup nothing writes to`,
+      );
+    writing(what, dst, () => {
+      fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+      const out = fs.openSync(dst, 'wx', 0o600);
+      try {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        let n: number;
+        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+          let off = 0;
+          while (off < n) off += fs.writeSync(out, buf, off, n - off);
+        }
+        fs.fchmodSync(out, st.mode & 0o777);
+      } finally {
+        fs.closeSync(out);
+      }
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -68,16 +175,20 @@ function writing<T>(what: string, file: string, fn: () => T): T {
   }
 }
 
-/** `dir` made if need be, empty, and writable: checked before anything is copied into it. */
-function emptyTarget(dir: string, what: string): void {
+/**
+ * `dir` made if need be, empty, and writable: checked before anything is copied into it.
+ * Returns the folders it made, outermost first.
+ */
+function emptyTarget(dir: string, what: string): string[] {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
     throw new SignetError(
       'conflict',
       'NOT_EMPTY',
       `${what} ${dir} is not empty: give a new or empty folder`,
     );
+  let made: string[];
   try {
-    makeDirs(dir);
+    made = makeDirs(dir);
   } catch (e) {
     throw new SignetError(
       'invalid-input',
@@ -88,10 +199,21 @@ function emptyTarget(dir: string, what: string): void {
   }
   // An existing folder this process may not write (its mode, `chattr +i`, a read-only mount).
   writing(`${what} ${dir}`, dir, () => fs.accessSync(dir, fs.constants.W_OK));
+  return made;
 }
 
-function logSizes(file: string): Array<{ name: string; size: number }> {
-  const db = new DatabaseSync(file, { readOnly: true });
+/**
+ * The logs in the database `file`. `immutable`: read with no lock and no -wal or -shm file
+ * written beside it, for a file nothing else writes (a backup, which may be read-only, and the
+ * copy restore is making, which would otherwise leave them behind if the restore fails).
+ */
+function logSizes(file: string, immutable = false): Array<{ name: string; size: number }> {
+  let at: string | URL = file;
+  if (immutable) {
+    at = pathToFileURL(path.resolve(file));
+    at.searchParams.set('immutable', '1');
+  }
+  const db = new DatabaseSync(at, { readOnly: true });
   try {
     const rows = db.prepare('SELECT name, size FROM tlog_logs ORDER BY name').all() as Array<{
       name: string;
@@ -112,7 +234,7 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
       `${dataDir} is not a data folder of a stack (no keys/ in it)`,
     );
   const what = `the backup folder ${out}`;
-  const files = walk(dataDir); // first: a link to nothing is refused with no backup folder made
+  const files = dataFiles(dataDir); // first: a link to nothing is refused with no backup folder made
   emptyTarget(out, 'the backup folder');
   const report: BackupReport = { files: 0, databases: [] };
   for (const rel of files) {
@@ -153,8 +275,29 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
 }
 
 /**
+ * The logs in a backup's database file `file`, or why it is not a Signet log database (a file
+ * that is not SQLite, an SQLite file without Signet's tables), naming it.
+ */
+function backupLogs(file: string): Array<{ name: string; size: number }> {
+  try {
+    return logSizes(file, true);
+  } catch (e) {
+    throw new SignetError(
+      'invalid-input',
+      'NOT_A_BACKUP',
+      `${file} in the backup is not a Signet log database: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
+
+/**
  * Copies a backup into the new or empty data folder `dataDir`. Restoring over a folder with a
  * log would roll the log back behind checkpoints it may have published since: refused.
+ *
+ * The backup is checked before anything is made (only files and folders, every database a
+ * log); a restore that fails later (a full disk) removes what it made, so the folder is as it
+ * was found, new or empty, and a retry takes it.
  */
 export function restoreDataDir(backupDir: string, dataDir: string): BackupReport {
   if (!fs.existsSync(path.join(backupDir, 'backup.json')))
@@ -163,25 +306,54 @@ export function restoreDataDir(backupDir: string, dataDir: string): BackupReport
       'NOT_A_BACKUP',
       `${backupDir} is not a signet backup (no backup.json in it)`,
     );
+  const files = backupFiles(backupDir).filter((f) => f.rel !== 'backup.json');
+  for (const f of files) if (f.rel.endsWith('.sqlite')) backupLogs(path.join(backupDir, f.rel));
   const what = `the data folder ${dataDir}`;
-  emptyTarget(dataDir, 'the data folder');
-  const lock = acquireDataLock(dataDir, { mode: 'maintenance', what: 'signet restore' });
-  const report: BackupReport = { files: 0, databases: [] };
+  const made = emptyTarget(dataDir, 'the data folder');
+  const written = new Set<string>(); // the entries of dataDir this restore made
+  let lock: DataLock | undefined;
   try {
-    for (const rel of walk(backupDir)) {
-      if (rel === 'backup.json') continue;
-      const src = path.join(backupDir, rel);
-      const dst = path.join(dataDir, rel);
-      writing(what, dst, () => {
-        fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
-        fs.copyFileSync(src, dst);
-        fs.chmodSync(dst, fs.statSync(src).mode & 0o777);
-      });
-      if (rel.endsWith('.sqlite')) report.databases.push({ file: rel, logs: logSizes(dst) });
+    lock = acquireDataLock(dataDir, { mode: 'maintenance', what: 'signet restore' });
+    const report: BackupReport = { files: 0, databases: [] };
+    for (const f of files) {
+      const dst = path.join(dataDir, f.rel);
+      written.add(f.rel.split('/')[0]!);
+      copyBackupFile(backupDir, f, dst, what);
+      if (f.rel.endsWith('.sqlite')) {
+        // Checked in the backup already: what fails here is the new folder (SQLite's own
+        // limits, such as a path longer than 512 bytes).
+        let logs: Array<{ name: string; size: number }>;
+        try {
+          logs = logSizes(dst, true);
+        } catch (e) {
+          throw new SignetError(
+            'invalid-input',
+            'DATA_DIR',
+            `cannot open ${dst}, restored from the backup: ${(e as Error).message}`,
+            { cause: e },
+          );
+        }
+        report.databases.push({ file: f.rel, logs });
+      }
       report.files++;
     }
-  } finally {
     lock.release();
+    return report;
+  } catch (e) {
+    // Best effort: the error that stopped the restore is the one to report.
+    for (const name of written)
+      try {
+        fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
+      } catch {
+        // left for the operator; the folder is then not empty, and says so on a retry
+      }
+    lock?.releaseAndUnmake();
+    for (const dir of [...made].reverse())
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        break; // not empty: it and the folders around it stay
+      }
+    throw e;
   }
-  return report;
 }

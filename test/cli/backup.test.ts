@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { verifyConsistency } from '../../src/core/merkle/tree.ts';
 import { tempStack } from '../helpers/stack.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
@@ -231,5 +232,119 @@ test('a stack on PostgreSQL: backup and restore say its logs are not in the back
     );
   } finally {
     await db.drop();
+  }
+});
+
+/**
+ * A good backup copied to a new folder, changed by `spoil` (a link, a FIFO, a database that is
+ * not a log put in it: what someone else who can write the backup folder could leave there).
+ */
+function spoiledBackup(good: string, spoil: (b: string) => void): string {
+  const b = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-spoiled-')), 'b');
+  fs.cpSync(good, b, { recursive: true });
+  spoil(b);
+  return b;
+}
+
+test('restore reads only files, folders and log databases from a backup: anything else is refused in one line, leaving the data folder as it found it', async () => {
+  const stack = await tempStack();
+  await stack.close();
+  const good = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  assert.equal(run(['backup', '--data', stack.dataDir, good]).status, 0);
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-outside-'));
+  const secret = path.join(outside, 'secret.txt');
+  fs.writeFileSync(secret, 'an operator file restore must not copy\n', { mode: 0o600 });
+  const notLog = path.join(outside, 'not-a-log.sqlite');
+  const db = new DatabaseSync(notLog);
+  db.exec('CREATE TABLE t(x)');
+  db.close();
+  const onlyFiles =
+    'a signet backup holds only files and folders (backup copies what a link points to), so nothing was restored';
+  const cases: Array<{ what: string; spoil: (b: string) => void; error: (b: string) => string }> = [
+    {
+      what: 'a link to a file outside',
+      spoil: (b) => fs.symlinkSync(secret, path.join(b, 'tuf', 'targets', 'leak.txt')),
+      error: (b) =>
+        `${b}/tuf/targets/leak.txt in the backup is a symbolic link to ${secret}: ${onlyFiles}`,
+    },
+    {
+      what: 'a link to a folder',
+      spoil: (b) => fs.symlinkSync(outside, path.join(b, 'tuf', 'more')),
+      error: (b) => `${b}/tuf/more in the backup is a symbolic link to ${outside}: ${onlyFiles}`,
+    },
+    {
+      what: 'a FIFO',
+      spoil: (b) =>
+        assert.equal(spawnSync('mkfifo', [path.join(b, 'keys', 'pipe')]).status, 0, 'mkfifo'),
+      error: (b) => `${b}/keys/pipe in the backup is a FIFO (named pipe): ${onlyFiles}`,
+    },
+    {
+      what: 'an SQLite file that is not a log',
+      spoil: (b) => fs.copyFileSync(notLog, path.join(b, 'ctlog.sqlite')),
+      error: (b) =>
+        `${b}/ctlog.sqlite in the backup is not a Signet log database: no such table: tlog_logs`,
+    },
+    {
+      what: 'a text file named .sqlite',
+      spoil: (b) => fs.writeFileSync(path.join(b, 'ctlog.sqlite'), 'not a database\n'),
+      error: (b) =>
+        `${b}/ctlog.sqlite in the backup is not a Signet log database: file is not a database`,
+    },
+  ];
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-restore-into-'));
+  const empty = path.join(parent, 'empty');
+  fs.mkdirSync(empty);
+  const fresh = path.join(parent, 'new', 'data');
+  const untouched = fs.statSync(empty).mtimeMs;
+  for (const c of cases) {
+    const b = spoiledBackup(good, c.spoil);
+    for (const dir of [empty, fresh]) {
+      const r = run(['restore', b, '--data', dir]);
+      assert.equal(r.status, 1, `${c.what}: ${r.stderr}`);
+      assert.equal(r.stderr, `error: ${c.error(b)}\n`, c.what);
+    }
+    assert.deepEqual(fs.readdirSync(empty), [], c.what);
+    // Refused before anything was made in it (not made, then removed).
+    assert.equal(fs.statSync(empty).mtimeMs, untouched, c.what);
+    assert.deepEqual(fs.readdirSync(parent), ['empty'], `${c.what}: no folder made for new/data`);
+  }
+
+  // A restore that fails after it began copying (here a path too long for the new folder, as a
+  // full disk would) removes what it made: the folder is as it was, and a retry takes it. The
+  // backup's deepest file has a 4000-byte path, which fits in PATH_MAX (4096) there and not in
+  // the data folders, over 100 bytes deeper (yet within SQLite's 512 for the databases).
+  const long = spoiledBackup(good, (b) => {
+    const deep = path.join(
+      b,
+      'tuf',
+      ...Array.from({ length: 15 }, (_, i) => `${i}`.padEnd(250, 'x')),
+    );
+    fs.mkdirSync(deep, { recursive: true });
+    const file = path.join(deep, 'f'.padEnd(4000 - deep.length - 1, 'f')); // 4000 bytes
+    fs.writeFileSync(file, 'x');
+  });
+  const far = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), 'signet-restore-far-')),
+    'f'.padEnd(100, 'f'),
+  );
+  assert.ok(far.length > long.length + 100 && far.length < 400, 'the premise');
+  const farEmpty = path.join(far, 'e'.padEnd(40, 'e'));
+  fs.mkdirSync(farEmpty, { recursive: true });
+  const farNew = path.join(far, 'n'.padEnd(40, 'n'));
+  for (const dir of [farEmpty, farNew]) {
+    const r = run(['restore', long, '--data', dir]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`^error: cannot write the data folder ${dir}: [^\\n]*name too long[^\\n]*\\n$`),
+    );
+  }
+  assert.deepEqual(fs.readdirSync(farEmpty), []);
+  assert.deepEqual(fs.readdirSync(far), ['e'.padEnd(40, 'e')], 'no folder made for farNew');
+
+  for (const dir of [empty, fresh, farEmpty]) {
+    const r = run(['restore', good, '--data', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /logs: ctlog 0 entries, rekor-1 0 entries/);
   }
 });
