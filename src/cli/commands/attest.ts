@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
-import { checkBundleTarget, signingOptions } from './sign-blob.ts';
+import { bundleChecker, checkBundleTarget, signingOptions } from './sign-blob.ts';
 import {
   addImageWriteFlags,
   refuseOutputsForMany,
   imageToWrite,
   uploadFlag,
+  imageArtifact,
   writeImageOutputs,
   writeMode,
   type ImageSigningFlags,
@@ -107,11 +108,13 @@ export function registerAttest(program: Command): void {
       all.push(resolved);
     }
     const { stdinFree } = await import('../../client/many-files.ts');
+    const check = await bundleChecker(flags.trustedRoot, 'pushed');
     const ctx = await sign.setupSigning({
       ...(await signingOptions(flags)),
       passphraseFromStdin: stdinFree(flags.predicate, flags.statement),
       checkServices: (services) => oci.checkReferrersMode(mode, services),
     });
+    await check.certificate(ctx.signer);
     for (const resolved of all) {
       const r = await oci.attestResolved(resolved, input, ctx, {
         mode,
@@ -119,7 +122,10 @@ export function registerAttest(program: Command): void {
         registry,
         recordCreationTimestamp: flags.recordCreationTimestamp,
         ...(flags.replace ? { replace: true } : {}),
-        onSigned: async (_img, bundle, payload) => writeImageOutputs(bundle, payload, flags),
+        onSigned: async (img, bundle, payload) => {
+          await check.bundle(bundle, imageArtifact(img, bundle, payload), ctx.signer);
+          await writeImageOutputs(bundle, payload, flags);
+        },
       });
       if (r.stored)
         process.stderr.write(

@@ -380,7 +380,11 @@ export interface NewBundleCheck {
  * and the new bundle must verify against it before it is written. The file is read before
  * signing, so a typo fails before a certificate is asked for.
  */
-export async function bundleChecker(trustedRoot: string | undefined): Promise<NewBundleCheck> {
+export async function bundleChecker(
+  trustedRoot: string | undefined,
+  /** What is not done with a bundle that does not verify: written, or pushed (images). */
+  fate: 'written' | 'pushed' = 'written',
+): Promise<NewBundleCheck> {
   if (trustedRoot === undefined) return { certificate: async () => {}, bundle: async () => {} };
   const { readText } = await import('../../client/sign/setup.ts');
   const { checkNewBundle, checkNewCertificate } = await import('../../client/sign/check.ts');
@@ -394,7 +398,7 @@ export async function bundleChecker(trustedRoot: string | undefined): Promise<Ne
         throw new SignetError(
           'verification',
           'NEW_BUNDLE_UNVERIFIED',
-          `the new bundle does not verify against ${trustedRoot}, so it was not written: ${(e as Error).message}`,
+          `the new bundle does not verify against ${trustedRoot}, so it was not ${fate}: ${(e as Error).message}`,
           { cause: e },
         );
       }

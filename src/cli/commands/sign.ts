@@ -3,8 +3,12 @@ import type { ResolvedImage } from '../../client/oci/image.ts';
 import type { ImageSignOptions } from '../../client/oci/sign.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Bundle } from '../../bundle/bundle.ts';
+import type { Signer } from '../../client/sign/signer.ts';
+import type { Artifact } from '../../client/verify/verifier.ts';
+import { fromHex } from '../../core/encoding/hex.ts';
 import {
   addSigningFlags,
+  bundleChecker,
   checkBundleTarget,
   signingOptions,
   writeBundleOutput,
@@ -23,6 +27,20 @@ import {
   type RegistryFlags,
 } from '../registry-flags.ts';
 import { addBool, deprecate } from '../options.ts';
+
+/**
+ * What a new image signature is checked against, as verify takes it: the payload a legacy
+ * `.sig` layer signs, else (an envelope, whose statement names it) the image's digest.
+ */
+export function imageArtifact(image: ResolvedImage, bundle: Bundle, payload: Uint8Array): Artifact {
+  return bundle.content.$case === 'dsseEnvelope'
+    ? {
+        kind: 'digest',
+        algorithm: image.digest.algorithm,
+        digest: fromHex(image.digest.hex, 'digest'),
+      }
+    : { kind: 'bytes', data: payload };
+}
 
 export interface ImageSigningFlags extends SigningFlags, RegistryFlags {
   /** `--upload <bool>`; false also from attest's `--no-upload`. */
@@ -241,6 +259,10 @@ export function registerSign(program: Command): void {
       await checkBundleTarget(flags.bundle);
       checkDetachedTargets(flags);
       const oci = await import('../../client/oci/index.ts');
+      // --trusted-root: the certificate, then each new signature before it is pushed or written.
+      const check = await bundleChecker(flags.trustedRoot, 'pushed');
+      /** The signer, once it has its certificate (the check needs its key). */
+      const signing: { signer?: Signer } = {};
       /** The first image named: the one --bundle and the other output files are of. */
       let first: ResolvedImage | undefined;
       const signOptions: ImageSignOptions = {
@@ -253,6 +275,7 @@ export function registerSign(program: Command): void {
         ...(payload ? { payload } : {}),
         // Written before the push, so a failed push still leaves the bundle (the log has it).
         onSigned: async (img, bundle, signedPayload) => {
+          await check.bundle(bundle, imageArtifact(img, bundle, signedPayload), signing.signer!);
           if (img === first) await writeImageOutputs(bundle, signedPayload, flags);
         },
       };
@@ -275,6 +298,8 @@ export function registerSign(program: Command): void {
         passphraseFromStdin: stdinFree(flags.payload),
         checkServices: (services) => oci.checkReferrersMode(mode, services),
       });
+      signing.signer = ctx.signer;
+      await check.certificate(ctx.signer);
       const signed = await oci.signResolved([...all.values()], ctx, signOptions);
       for (const s of signed)
         if (s.stored)
