@@ -1,3 +1,4 @@
+import { specialFileKind } from './read-file.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup as sqliteBackup, DatabaseSync } from 'node:sqlite';
@@ -82,23 +83,10 @@ function backupFiles(root: string, rel = ''): BackupFile[] {
 }
 
 function notInBackup(file: string, st: fs.Stats): SignetError {
-  let kind = 'neither a file nor a folder';
-  if (st.isSymbolicLink()) {
-    let target = '';
-    try {
-      target = ` to ${path.resolve(path.dirname(file), fs.readlinkSync(file))}`;
-    } catch {
-      // the link alone is said
-    }
-    kind = `a symbolic link${target}`;
-  } else if (st.isFIFO()) kind = 'a FIFO (named pipe)';
-  else if (st.isCharacterDevice()) kind = 'a character device';
-  else if (st.isBlockDevice()) kind = 'a block device';
-  else if (st.isSocket()) kind = 'a socket';
   return new SignetError(
     'invalid-input',
     'NOT_A_BACKUP',
-    `${file} in the backup is ${kind}: a signet backup holds only files and folders (backup copies what a link points to), so nothing was restored`,
+    `${file} in the backup is ${specialFileKind(file, st)}: a signet backup holds only files and folders (backup copies what a link points to), so nothing was restored`,
   );
 }
 

@@ -23,3 +23,26 @@ export function readTextFile(
     );
   }
 }
+
+/**
+ * What a path that is neither a regular file nor a folder is, for an error that refuses it:
+ * `a symbolic link (to TARGET)`, `a FIFO (named pipe)`, a device or a socket. Folders that
+ * other people fill (an OCI image layout, a backup) are read without following links or
+ * opening special files; both say what they found in these words.
+ */
+export function specialFileKind(p: string, st: fs.Stats): string {
+  if (st.isSymbolicLink()) {
+    let target = '';
+    try {
+      target = ` (to ${fs.readlinkSync(p)})`;
+    } catch {
+      // the link alone is said
+    }
+    return `a symbolic link${target}`;
+  }
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return st.isDirectory() ? 'a folder' : st.isFile() ? 'a regular file' : 'something else';
+}

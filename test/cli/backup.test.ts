@@ -265,12 +265,12 @@ test('restore reads only files, folders and log databases from a backup: anythin
       what: 'a link to a file outside',
       spoil: (b) => fs.symlinkSync(secret, path.join(b, 'tuf', 'targets', 'leak.txt')),
       error: (b) =>
-        `${b}/tuf/targets/leak.txt in the backup is a symbolic link to ${secret}: ${onlyFiles}`,
+        `${b}/tuf/targets/leak.txt in the backup is a symbolic link (to ${secret}): ${onlyFiles}`,
     },
     {
       what: 'a link to a folder',
       spoil: (b) => fs.symlinkSync(outside, path.join(b, 'tuf', 'more')),
-      error: (b) => `${b}/tuf/more in the backup is a symbolic link to ${outside}: ${onlyFiles}`,
+      error: (b) => `${b}/tuf/more in the backup is a symbolic link (to ${outside}): ${onlyFiles}`,
     },
     {
       what: 'a FIFO',

@@ -4,6 +4,7 @@
  * `kind: dev.cosignproject.cosign/image|imageIndex` and its signatures with `.../sigs`, `.../atts`),
  * blobs live under `blobs/<alg>/<hex>`, and referrers are found by their `subject`.
  */
+import { specialFileKind } from '../../services/read-file.ts';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
@@ -328,19 +329,6 @@ function readLayoutFile(
 
 /** Why `p` (of the layout) is refused: it is a link, a FIFO, a device... and not a `want`. */
 function notRegular(p: string, st: Stats, want: 'file' | 'folder'): string {
-  let kind = want === 'file' ? 'a folder' : 'a file';
-  if (st.isSymbolicLink()) {
-    let target = '';
-    try {
-      target = ` (to ${fs.readlinkSync(p)})`;
-    } catch {
-      // the link alone is said
-    }
-    kind = `a symbolic link${target}`;
-  } else if (st.isFIFO()) kind = 'a FIFO (named pipe)';
-  else if (st.isCharacterDevice()) kind = 'a character device';
-  else if (st.isBlockDevice()) kind = 'a block device';
-  else if (st.isSocket()) kind = 'a socket';
   const a = want === 'file' ? 'a regular file' : 'a folder';
-  return `${p} is ${kind}, not ${a}; an OCI image layout holds only regular files and folders (links are not followed)`;
+  return `${p} is ${specialFileKind(p, st)}, not ${a}; an OCI image layout holds only regular files and folders (links are not followed)`;
 }
