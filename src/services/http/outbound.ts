@@ -99,20 +99,38 @@ export interface HttpRequest {
   allow?: number[];
 }
 
+/** How many timeouts one request may take with its retries and redirects. */
+const REQUEST_SPAN = 2;
+
 /**
  * Send a request; a network failure, timeout or unexpected status becomes a SignetError.
  * Redirects are followed (unless the request says otherwise), each hop with its retries.
  */
 export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
   let [current, currentOpts] = [req, opts];
+  // Retries and redirects start no new attempt past REQUEST_SPAN timeouts from the first: each
+  // attempt has the whole timeout, and a service answering 503 then a redirect, ten times over,
+  // stretched one request with --timeout 2 to 170 s.
+  const span = REQUEST_SPAN * (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const until = Date.now() + span;
   for (let hops = 0; ; hops++) {
-    const res = await sendRetrying(current, currentOpts);
+    const res = await sendRetrying(current, currentOpts, until);
     if (!isFollowed(current, res.status)) return finish(current, res);
     [current, currentOpts] = followRedirect(current, currentOpts, res, hops);
+    if (Date.now() >= until)
+      throw new SignetError(
+        'unavailable',
+        'SERVICE_UNREACHABLE',
+        `cannot reach ${req.service} at ${req.url}: its retries and redirects took more than ${span / 1000} s (${REQUEST_SPAN} times the timeout of a request)`,
+      );
   }
 }
 
-async function sendRetrying(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
+async function sendRetrying(
+  req: HttpRequest,
+  opts: HttpOptions,
+  until: number,
+): Promise<HttpResponse> {
   const retries = opts.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     const res = await sendOnce(req, opts);
@@ -123,7 +141,8 @@ async function sendRetrying(req: HttpRequest, opts: HttpOptions): Promise<HttpRe
     )
       return res;
     const wait = retryWait(res.headers.get('retry-after'), attempt);
-    if (opts.deadline !== undefined && Date.now() + wait >= opts.deadline) return res;
+    const end = Math.min(until, opts.deadline ?? Infinity);
+    if (Date.now() + wait >= end) return res;
     await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -281,3 +281,33 @@ test("redirect: 'same-origin' follows within the origin and refuses another", as
   );
   assert.equal(other.seen.length, 0);
 });
+
+test('retries and redirects of one request end within twice its timeout, however the service answers', async () => {
+  // Each URL answers 503 (retry at once) twice, then 307 to a new URL, forever, each answer
+  // after 300 ms: no single attempt runs out of time, and ten hops take 9 s.
+  const tries = new Map<string, number>();
+  let hop = 0;
+  const s = await loopback((req, res) => {
+    const n = (tries.get(req.url!) ?? 0) + 1;
+    tries.set(req.url!, n);
+    setTimeout(() => {
+      if (n <= 2) {
+        res.writeHead(503, { 'retry-after': '0' });
+        res.end();
+      } else redirect(res, 307, `/hop/${++hop}`);
+    }, 300);
+  });
+  const t0 = Date.now();
+  await assert.rejects(
+    send({ service: 'the log', method: 'GET', url: `${s.url}/start` }, { timeoutMs: 1000 }),
+    (e: unknown) =>
+      e instanceof SignetError &&
+      // the last answer when the time ran out between retries, else said after a redirect
+      /^(the log at \S+ answered HTTP 503|cannot reach the log at http:\/\/\S+\/start: its retries and redirects took more than 2 s \(2 times the timeout of a request\))$/.test(
+        e.message,
+      ),
+  );
+  const took = Date.now() - t0;
+  // Without the bound: ten hops of 0.9 s, then "redirected more than 10 times".
+  assert.ok(took < 4000, `ended after ${took} ms`);
+});
