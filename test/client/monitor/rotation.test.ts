@@ -31,6 +31,27 @@ async function sign(url: string, text: string): Promise<string> {
   return `${bundle.verificationMaterial.tlogEntries[0]!.logIndex}`;
 }
 
+/**
+ * A monitor of `rootFile` with `config` and its state in `state`; each call of what it returns
+ * is a pass, giving the Rekor alerts found ("shards/N index"), sorted.
+ */
+async function rekorWatcher(rootFile: string, config: string, state: string) {
+  const lines: Alert[] = [];
+  const m = await monitorFromFlags(
+    { trustedRoot: rootFile, config, state },
+    { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: () => {} },
+  );
+  return async () => {
+    lines.length = 0;
+    const r = await m.pass();
+    assert.equal(r.errors, 0);
+    return lines
+      .filter((a): a is IdentityAlert => a.type === 'identity' && a.log.includes('/rekor/'))
+      .map((a) => `${a.log.replace(/.*\/rekor\//, '')} ${a.logIndex}`)
+      .sort();
+  };
+}
+
 test('after a rotation, the monitor reads the frozen shard it followed to its end', async () => {
   const first = await tempStack();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-rotation-'));
@@ -38,18 +59,9 @@ test('after a rotation, the monitor reads the frozen shard it followed to its en
   const state = path.join(dir, 'state.json');
   const config =
     'startIndex: 0\nmonitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
-  const pass = async (flags: { state?: string }) => {
-    const lines: Alert[] = [];
-    const m = await monitorFromFlags(
-      { trustedRoot: rootFile, config, ...flags },
-      { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: () => {} },
-    );
-    const r = await m.pass();
-    assert.equal(r.errors, 0);
-    return lines
-      .filter((a): a is IdentityAlert => a.type === 'identity' && a.log.includes('/rekor/'))
-      .map((a) => `${a.log.replace(/.*\/rekor\//, '')} ${a.logIndex}`);
-  };
+  // A new monitor each pass, as a cron job runs one.
+  const pass = async (flags: { state: string }) =>
+    (await rekorWatcher(rootFile, config, flags.state))();
   const port = Number(new URL(first.url).port);
   fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
   await sign(first.url, 'one');
@@ -75,7 +87,7 @@ test('after a rotation, the monitor reads the frozen shard it followed to its en
       ['shards/2', false],
     ]);
     // The shard it followed is read to its end; the new one from its start.
-    assert.deepEqual((await pass({ state })).sort(), ['shards/1 1', 'shards/2 0']);
+    assert.deepEqual(await pass({ state }), ['shards/1 1', 'shards/2 0']);
     // Nothing is read twice, and the frozen shard is still checked on each pass.
     assert.deepEqual(await pass({ state }), []);
     // A monitor that never followed the frozen shard starts on the active one alone.
@@ -90,22 +102,7 @@ test('without startIndex, a shard opened by a rotation is read from its first en
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-monitor-opened-'));
   const rootFile = path.join(dir, 'root.json');
   const config = 'monitoredValues:\n  certIdentities:\n    - certSubjectExact: dev@signet.local\n';
-  const monitor = async (state: string) => {
-    const lines: Alert[] = [];
-    const m = await monitorFromFlags(
-      { trustedRoot: rootFile, config, state },
-      { print: (l: string) => lines.push(JSON.parse(l) as Alert), report: () => {} },
-    );
-    return async () => {
-      lines.length = 0;
-      const r = await m.pass();
-      assert.equal(r.errors, 0);
-      return lines
-        .filter((a): a is IdentityAlert => a.type === 'identity' && a.log.includes('/rekor/'))
-        .map((a) => `${a.log.replace(/.*\/rekor\//, '')} ${a.logIndex}`)
-        .sort();
-    };
-  };
+  const monitor = (state: string) => rekorWatcher(rootFile, config, state);
   const port = Number(new URL(first.url).port);
   fs.writeFileSync(rootFile, await (await fetch(`${first.url}/trusted_root.json`)).text());
   await sign(first.url, 'before any pass');
