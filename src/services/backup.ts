@@ -1,10 +1,10 @@
-import { specialFileKind } from './read-file.ts';
+import { openRegularFile, specialFileKind } from './read-file.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup as sqliteBackup, DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { describeSystemError, SignetError } from '../core/errors.ts';
-import { acquireDataLock, type DataLock, makeDirs } from './data-lock.ts';
+import { acquireDataLock, type DataLock, makeDirs, unmakeDirs } from './data-lock.ts';
 
 /**
  * `signet backup` / `signet restore` for a stack on SQLite. The databases are copied with
@@ -98,13 +98,10 @@ function notInBackup(file: string, st: fs.Stats): SignetError {
  */
 function copyBackupFile(backupDir: string, f: BackupFile, dst: string, what: string): void {
   const src = path.join(backupDir, f.rel);
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-  let fd: number;
+  let opened;
   try {
-    fd = fs.openSync(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    opened = openRegularFile(src);
   } catch (e) {
-    const st = fs.lstatSync(src, { throwIfNoEntry: false });
-    if (st && !st.isFile()) throw notInBackup(src, st);
     throw new SignetError(
       'invalid-input',
       'NOT_A_BACKUP',
@@ -112,9 +109,15 @@ function copyBackupFile(backupDir: string, f: BackupFile, dst: string, what: str
       { cause: e },
     );
   }
+  if (opened === undefined)
+    throw new SignetError(
+      'invalid-input',
+      'NOT_A_BACKUP',
+      `cannot read the backup: ${src} does not exist; check the path`,
+    );
+  if ('refused' in opened) throw notInBackup(src, opened.refused);
+  const { fd, stats: st } = opened;
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw notInBackup(src, st);
     if (st.dev !== f.dev || st.ino !== f.ino)
       throw new SignetError(
         'conflict',
@@ -336,12 +339,7 @@ export function restoreDataDir(backupDir: string, dataDir: string): BackupReport
         // left for the operator; the folder is then not empty, and says so on a retry
       }
     lock?.releaseAndUnmake();
-    for (const dir of [...made].reverse())
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        break; // not empty: it and the folders around it stay
-      }
+    unmakeDirs(made);
     throw e;
   }
 }

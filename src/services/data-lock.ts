@@ -139,7 +139,7 @@ export function makeDirs(dir: string): string[] {
  * Removes the folders `made` (as makeDirs returned them), innermost first, each only while it
  * is empty: rmdir never removes what another process put there meanwhile.
  */
-function unmakeDirs(made: string[]): void {
+export function unmakeDirs(made: string[]): void {
   for (const dir of [...made].reverse()) {
     try {
       fs.rmdirSync(dir);

@@ -46,3 +46,38 @@ export function specialFileKind(p: string, st: fs.Stats): string {
   if (st.isSocket()) return 'a socket';
   return st.isDirectory() ? 'a folder' : st.isFile() ? 'a regular file' : 'something else';
 }
+
+/**
+ * Opens `file` to read only if it is a regular file itself, for folders that other people fill
+ * (an OCI image layout, a backup): a symbolic link is not followed (O_NOFOLLOW), a FIFO is not
+ * waited on (O_NONBLOCK), and the check is fstat's on the descriptor that is then read, so what
+ * is checked is what is read. Undefined when nothing is there; `refused` with what was found
+ * when it is not a regular file (specialFileKind says it); other failures are thrown as they
+ * are. The caller closes `fd`.
+ */
+export function openRegularFile(
+  file: string,
+): { fd: number; stats: fs.Stats } | { refused: fs.Stats } | undefined {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (st && !st.isFile()) return { refused: st };
+    throw e;
+  }
+  let stats: fs.Stats;
+  try {
+    stats = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (!stats.isFile()) {
+    fs.closeSync(fd);
+    return { refused: stats };
+  }
+  return { fd, stats };
+}

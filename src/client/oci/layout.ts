@@ -4,7 +4,7 @@
  * `kind: dev.cosignproject.cosign/image|imageIndex` and its signatures with `.../sigs`, `.../atts`),
  * blobs live under `blobs/<alg>/<hex>`, and referrers are found by their `subject`.
  */
-import { specialFileKind } from '../../services/read-file.ts';
+import { openRegularFile, specialFileKind } from '../../services/read-file.ts';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
@@ -266,34 +266,15 @@ export class LocalLayout implements ImageSource {
  * the descriptor that is then read, so what is checked is what is read.
  */
 function openLayoutFile(file: string, flag: string): { fd: number; size: number } | undefined {
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-  let fd: number;
+  let opened;
   try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    opened = openRegularFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    let st: Stats | undefined;
-    try {
-      st = fs.lstatSync(file);
-    } catch {
-      // said below from the open's error
-    }
-    if (st && !st.isFile()) throw invalid(flag, notRegular(file, st, 'file'), e);
     throw invalid(flag, describeSystemError(e, file), e);
   }
-  let st: Stats;
-  try {
-    st = fs.fstatSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw invalid(flag, describeSystemError(e, file), e);
-  }
-  if (!st.isFile()) {
-    fs.closeSync(fd);
-    throw invalid(flag, notRegular(file, st, 'file'));
-  }
-  return { fd, size: st.size };
+  if (opened === undefined) return undefined;
+  if ('refused' in opened) throw invalid(flag, notRegular(file, opened.refused, 'file'));
+  return { fd: opened.fd, size: opened.stats.size };
 }
 
 /**
