@@ -23,6 +23,16 @@ export function verifyDsseSignature(
 }
 
 /**
+ * The most signatures, and the most verifiers, one DSSE entry may carry (dsse, intoto, Rekor v2
+ * dsse). Each signature is tried against every verifier on the server's event loop, so their
+ * product bounds the work one request can make every other request wait for: 16 x 16 is at most
+ * 256 verifies (tens of ms), where a 4 MiB body could otherwise hold thousands of each (hours).
+ * Rekor sets no such bound, but it checks on goroutines; real envelopes carry one or two.
+ */
+export const MAX_DSSE_SIGNATURES = 16;
+export const MAX_DSSE_VERIFIERS = 16;
+
+/**
  * Matches every envelope signature with a verifier that verifies it (Rekor: "all signatures
  * must have a key that verifies it"). Returns, per signature, the index of the verifier, or
  * the index of the first signature no verifier accepts.

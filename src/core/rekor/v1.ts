@@ -5,7 +5,7 @@ import { fromBase64, toBase64 } from '../encoding/base64.ts';
 import { fromHex } from '../encoding/hex.ts';
 import { pae } from '../dsse/index.ts';
 import { messageHash, messageScheme } from '../crypto/keys.ts';
-import { matchSignatures } from './dsse-verify.ts';
+import { MAX_DSSE_SIGNATURES, MAX_DSSE_VERIFIERS, matchSignatures } from './dsse-verify.ts';
 import { sha256Hex, V1_HASH_HEX_LENGTH, type V1HashAlgorithm } from './hash.ts';
 import { array, base64, fields, isObject, join, object, optionalString, string } from './json.ts';
 import { MAX_ATTESTATION_SIZE, type ParsedEntry } from './types.ts';
@@ -178,12 +178,13 @@ function dsseV001(specValue: Record<string, unknown>): ParsedEntry {
     throw invalid('spec.proposedContent.envelope', 'is not a JSON DSSE envelope', e);
   }
   const env = readEnvelope(envJson, 'spec.proposedContent.envelope');
-  const verifiers = array(pc.verifiers, 'spec.proposedContent.verifiers', { min: 1 }).map(
-    (v, i) => {
-      const p = join('spec.proposedContent.verifiers', i);
-      return verifierFromPem(base64(v, p), p);
-    },
-  );
+  const verifiers = array(pc.verifiers, 'spec.proposedContent.verifiers', {
+    min: 1,
+    max: MAX_DSSE_VERIFIERS,
+  }).map((v, i) => {
+    const p = join('spec.proposedContent.verifiers', i);
+    return verifierFromPem(base64(v, p), p);
+  });
   const m = matchSignatures(
     verifiers,
     pae(env.payloadType, env.payload),
@@ -241,7 +242,10 @@ function readEnvelope(value: unknown, path: string): RawEnvelope {
     join(path, 'payload'),
     false,
   );
-  const signatures = array(env.signatures, join(path, 'signatures'), { min: 1 }).map((s, i) => {
+  const signatures = array(env.signatures, join(path, 'signatures'), {
+    min: 1,
+    max: MAX_DSSE_SIGNATURES,
+  }).map((s, i) => {
     const p = join(join(path, 'signatures'), i);
     const o = fields(object(s, p), p, ['sig', 'keyid']);
     const sigText = string(o.sig, join(p, 'sig'));
@@ -269,7 +273,11 @@ function intotoV002(specValue: Record<string, unknown>): ParsedEntry {
   const payloadB64 = new TextDecoder().decode(base64(env.payload, `${ep}.payload`));
   const payload = fromBase64(payloadB64, `${ep}.payload`, false);
   if (payload.length === 0) throw invalid(`${ep}.payload`, 'must not be empty');
-  const sigs = array(env.signatures, `${ep}.signatures`, { min: 1 }).map((s, i) => {
+  // Each signature brings its own key, all tried against each signature: the same bound.
+  const sigs = array(env.signatures, `${ep}.signatures`, {
+    min: 1,
+    max: Math.min(MAX_DSSE_SIGNATURES, MAX_DSSE_VERIFIERS),
+  }).map((s, i) => {
     const p = `${ep}.signatures[${i}]`;
     const o = fields(object(s, p), p, ['sig', 'publicKey', 'keyid']);
     const sigBytes = base64(o.sig, `${p}.sig`); // base64 of the DSSE sig string

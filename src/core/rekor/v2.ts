@@ -4,7 +4,7 @@ import { toBase64 } from '../encoding/base64.ts';
 import { toHex } from '../encoding/hex.ts';
 import { pae } from '../dsse/index.ts';
 import { HASH_SIZE, type HashAlgorithm, type KeyDetails, defaultHash } from '../crypto/keys.ts';
-import { matchSignatures } from './dsse-verify.ts';
+import { MAX_DSSE_SIGNATURES, MAX_DSSE_VERIFIERS, matchSignatures } from './dsse-verify.ts';
 import { sha256 } from './hash.ts';
 import { array, base64, fields, join, object, optionalString, string } from './json.ts';
 import { intotoSubjectKeys } from './subject-keys.ts';
@@ -188,15 +188,19 @@ function dsseV002(reqValue: Record<string, unknown>): ParsedEntry {
   );
   const payloadType = string(env.payloadType, `${ep}.payloadType`);
   const payload = base64(env.payload, `${ep}.payload`, { strict: false });
-  const sigs = array(env.signatures, `${ep}.signatures`, { min: 1 }).map((s, i) => {
+  const sigs = array(env.signatures, `${ep}.signatures`, {
+    min: 1,
+    max: MAX_DSSE_SIGNATURES,
+  }).map((s, i) => {
     const p = `${ep}.signatures[${i}]`;
     const o = fields(object(s, p), p, ['sig', 'keyid']);
     optionalString(o.keyid, `${p}.keyid`);
     return base64(o.sig, `${p}.sig`, { strict: false });
   });
-  const verifiers = array(req.verifiers, `${path}.verifiers`, { min: 1 }).map((v, i) =>
-    readVerifier(v, `${path}.verifiers[${i}]`, ALLOWED_DSSE),
-  );
+  const verifiers = array(req.verifiers, `${path}.verifiers`, {
+    min: 1,
+    max: MAX_DSSE_VERIFIERS,
+  }).map((v, i) => readVerifier(v, `${path}.verifiers[${i}]`, ALLOWED_DSSE));
   const m = matchSignatures(
     verifiers.map((v) => v.material),
     pae(payloadType, payload),

@@ -252,6 +252,47 @@ describe('Rekor v1 kinds', () => {
     );
   });
 
+  it('dsse and intoto: at most 16 signatures and 16 verifiers, refused before any is verified', () => {
+    const s = ecSigner();
+    const payload = statement('c'.repeat(64));
+    const env = dsseEnvelope(s, payload, 'application/vnd.in-toto+json');
+    const sigs = (n: number) => Array.from({ length: n }, () => env.signatures[0]!);
+    const v1 = (nSigs: number, nKeys: number) => ({
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        proposedContent: {
+          envelope: JSON.stringify({ ...env, signatures: sigs(nSigs) }),
+          verifiers: Array.from({ length: nKeys }, () => b64(s.pem)),
+        },
+      },
+    });
+    // 16 of each is taken (the same signature and key repeated all verify)
+    assert.equal(parseProposedEntryV1(v1(16, 16)).kind, 'dsse');
+    fails(
+      () => parseProposedEntryV1(v1(17, 1)),
+      'spec.proposedContent.envelope.signatures',
+      /at most 16/,
+    );
+    fails(() => parseProposedEntryV1(v1(1, 17)), 'spec.proposedContent.verifiers', /at most 16/);
+    const intoto = intotoV2(s, payload);
+    const one = intoto.spec.content.envelope.signatures[0]!;
+    intoto.spec.content.envelope.signatures = Array.from({ length: 16 }, () => one);
+    assert.equal(parseProposedEntryV1(intoto).kind, 'intoto');
+    intoto.spec.content.envelope.signatures.push(one);
+    fails(() => parseProposedEntryV1(intoto), 'spec.content.envelope.signatures', /at most 16/);
+    const v2 = dsseV2(s, payload);
+    const r = v2.dsseRequestV002;
+    r.envelope.signatures = Array.from({ length: 16 }, () => r.envelope.signatures[0]!);
+    r.verifiers = Array.from({ length: 16 }, () => r.verifiers[0]!);
+    assert.equal(parseCreateEntryRequestV2(v2).kind, 'dsse');
+    r.envelope.signatures.push(r.envelope.signatures[0]!);
+    fails(() => parseCreateEntryRequestV2(v2), 'dsseRequestV002.envelope.signatures', /at most 16/);
+    r.envelope.signatures.pop();
+    r.verifiers.push(r.verifiers[0]!);
+    fails(() => parseCreateEntryRequestV2(v2), 'dsseRequestV002.verifiers', /at most 16/);
+  });
+
   it('intoto: payload hash checked, envelope hash required, signature verified', () => {
     const s = ecSigner();
     const payload = statement('d'.repeat(64));
