@@ -158,29 +158,51 @@ const EC_SPKI_PREFIX: Record<string, { prefix: Buffer; coordinate: number }> = {
   },
 };
 
+/** Whether `spki` is the one DER form of a named-curve EC key with an uncompressed point. */
+function isCanonicalEcSpki(spki: Uint8Array, ec: { prefix: Buffer; coordinate: number }): boolean {
+  return (
+    spki.length === ec.prefix.length + 1 + 2 * ec.coordinate &&
+    spki[ec.prefix.length] === 0x04 &&
+    ec.prefix.compare(spki, 0, ec.prefix.length) === 0
+  );
+}
+
+/**
+ * Why the SPKI `spki` of the EC key `key` is refused, or undefined when it is not refused: a key
+ * on a curve Signet signs with must name its curve and carry its point uncompressed. RFC 5480
+ * §2.1.1 forbids specifiedCurve in PKIX; a compressed point (§2.2, optional there) is read by
+ * OpenSSL but not by Go's x509 (Fulcio, Rekor, cosign, sigstore-go: "failed to unmarshal
+ * elliptic curve point"), so a certificate or log entry keeping either form is one their
+ * clients cannot read, and the same key in two forms would make two entries and miss searches.
+ * Keys of other types and curves are left to the key policy.
+ */
+export function ecKeyFormProblem(key: KeyObject, spki: Uint8Array): string | undefined {
+  if (key.asymmetricKeyType !== 'ec') return undefined;
+  const ec = EC_SPKI_PREFIX[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (!ec || isCanonicalEcSpki(spki, ec)) return undefined;
+  return 'is an EC key with a compressed point or explicit curve parameters: send the named curve and the uncompressed point (RFC 5480), the only form Go clients read';
+}
+
 /**
  * A public key read from SubjectPublicKeyInfo DER, with the canonical SPKI DER of that key (what a
  * certificate for it carries). An EC key on a named curve with an uncompressed point, which is
  * what clients send, has one DER encoding: the curve's fixed prefix, 0x04 and the coordinates;
  * when `given` is exactly that form for the curve OpenSSL read from it, the key was decoded from
  * these very bytes (OpenSSL refuses coordinates off the curve or not below p), so `given` is the
- * encoding and is returned as is. Anything else (compressed points, RSA, Ed25519) is exported.
- * OpenSSL 3's generic key encoder costs more than an ECDSA P-256 signature (bench/ca); reading
- * the coordinates back out (JWK export) still cost a tenth of one per request.
+ * encoding and is returned as is. Another form of such a key is refused (ecKeyFormProblem); RSA
+ * and Ed25519 keys are exported. OpenSSL 3's generic key encoder costs more than an ECDSA P-256
+ * signature (bench/ca); reading the coordinates back out (JWK export) still cost a tenth of one
+ * per request.
  */
-export function readSpki(given: Uint8Array): { key: KeyObject; spki: Uint8Array } {
+export function readSpki(given: Uint8Array, field: string): { key: KeyObject; spki: Uint8Array } {
   const b = Buffer.from(given.buffer, given.byteOffset, given.length);
   const key = createPublicKey({ key: b, format: 'der', type: 'spki' });
   const ec =
     key.asymmetricKeyType === 'ec'
       ? EC_SPKI_PREFIX[key.asymmetricKeyDetails?.namedCurve ?? '']
       : undefined;
-  if (
-    ec &&
-    given.length === ec.prefix.length + 1 + 2 * ec.coordinate &&
-    b[ec.prefix.length] === 0x04 &&
-    b.subarray(0, ec.prefix.length).equals(ec.prefix)
-  )
-    return { key, spki: given };
+  if (ec && isCanonicalEcSpki(given, ec)) return { key, spki: given };
+  const problem = ecKeyFormProblem(key, given);
+  if (problem) throw invalid(field, problem);
   return { key, spki: spkiDer(key) };
 }

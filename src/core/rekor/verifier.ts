@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { invalid, reasonOf, SignetError } from '../errors.ts';
 import { decodePemAll, encodePem } from '../encoding/pem.ts';
 import { type EcCurveName, type EcPoint, ecPointFromUncompressed } from '../crypto/ecdsa.ts';
-import { type KeyDetails, keyDetailsOf } from '../crypto/keys.ts';
+import { ecKeyFormProblem, type KeyDetails, keyDetailsOf } from '../crypto/keys.ts';
 import { parseCertificate, type X509Certificate } from '../x509/certificate.ts';
 import { fulcioIssuer } from '../x509/fulcio-extensions.ts';
 const { createPublicKey, hash } = process.getBuiltinModule('node:crypto');
@@ -76,6 +76,10 @@ export function publicKeyFromSpki(spki: Uint8Array, field: string): VerifierMate
     }
   }
   const key = lazyKey(spki, field)();
+  // An EC key of a curve above that reached here is in another form than the one its prefix
+  // names: Rekor (Go's x509) refuses it, and kept as given it would be a second entry.
+  const problem = ecKeyFormProblem(key, spki);
+  if (problem) throw invalid(field, problem);
   const canonical = new Uint8Array(key.export({ format: 'der', type: 'spki' }));
   if (!Buffer.from(canonical).equals(Buffer.from(spki)))
     throw invalid(field, 'is not a DER SubjectPublicKeyInfo (trailing or non-canonical bytes)');

@@ -5,6 +5,7 @@ import { invalid, SignetError } from '../errors.ts';
 import { decodePemAll } from '../encoding/pem.ts';
 import { children, content, readTlv, slice, TAG } from '../encoding/der.ts';
 import { SIGNATURE_ALGORITHMS } from './certificate.ts';
+import { ecKeyFormProblem } from '../crypto/keys.ts';
 const { createPublicKey, verify: nodeVerify } = process.getBuiltinModule('node:crypto');
 
 /** A PKCS#10 certificate signing request (RFC 2986) whose self-signature has been checked. */
@@ -55,6 +56,9 @@ export function parseAndVerifyCsr(input: Uint8Array, field: string): VerifiedCsr
   } catch (e) {
     throw invalid(`${field}.subjectPublicKeyInfo`, 'is not a supported public key', e);
   }
+  // The certificate carries these bytes: a form Go's x509 cannot read is refused here too.
+  const problem = ecKeyFormProblem(publicKey, spki);
+  if (problem) throw invalid(`${field}.subjectPublicKeyInfo`, problem);
   const algOid = csr.signatureAlgorithm.algorithm;
   const alg = SIGNATURE_ALGORITHMS[algOid];
   if (!alg)

@@ -93,8 +93,9 @@ function pemKey(text: string, field: string): ParsedKey {
 
 function spkiKey(der: Uint8Array, field: string): ParsedKey {
   try {
-    return readSpki(der);
+    return readSpki(der, field);
   } catch (e) {
+    if (e instanceof SignetError) throw e;
     throw invalid(field, `is not a SubjectPublicKeyInfo public key: ${(e as Error).message}`, e);
   }
 }

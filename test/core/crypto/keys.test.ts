@@ -1,29 +1,29 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { SignetError } from '../../../src/core/errors.ts';
 import { readSpki, spkiDer } from '../../../src/core/crypto/keys.ts';
+import { compressed, EXPLICIT_P256 } from '../../helpers/ec-forms.ts';
 
 const der = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
 const parse = (d: Uint8Array) =>
   createPublicKey({ key: Buffer.from(d), format: 'der', type: 'spki' });
 
-/** The same key with its point compressed (SEC 1 §2.3.3), as a client may send it. */
-function compressed(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  const x = Buffer.from(jwk.x!, 'base64url');
-  const y = Buffer.from(jwk.y!, 'base64url');
-  const full = der(key);
-  const alg = full.subarray(2, 4 + full[3]!); // the AlgorithmIdentifier, short-form lengths
-  const point = Buffer.concat([Buffer.of(2 + (y[y.length - 1]! & 1)), x]);
-  const body = Buffer.concat([alg, Buffer.of(0x03, point.length + 1, 0), point]);
-  return new Uint8Array(Buffer.concat([Buffer.of(0x30, body.length), body]));
+/** Refused as a form Go's x509 cannot read, naming the field. */
+function refusedForm(f: () => unknown): void {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof SignetError, String(e));
+    assert.equal(e.field, 'key');
+    assert.match(e.message, /compressed point or explicit curve parameters/);
+    return true;
+  });
 }
 
 describe('readSpki', () => {
   for (const curve of ['P-256', 'P-384', 'P-521']) {
     it(`returns the given DER of a ${curve} key, equal to OpenSSL's encoding`, () => {
       const given = der(generateKeyPairSync('ec', { namedCurve: curve }).publicKey);
-      const { key, spki } = readSpki(given);
+      const { key, spki } = readSpki(given, 'key');
       assert.equal(spki, given);
       assert.deepEqual(spki, spkiDer(parse(given)));
       assert.deepEqual(der(key), given);
@@ -34,23 +34,26 @@ describe('readSpki', () => {
     const given = der(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
     const bad = new Uint8Array(given);
     bad[bad.length - 1]! ^= 1;
-    assert.throws(() => readSpki(bad));
+    assert.throws(() => readSpki(bad, 'key'));
   });
 
   it("another curve's header over the same point length is not taken as given", () => {
     // A P-384 key read with its own header: the P-256 prefix never matches it.
     const p384 = der(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
-    const { spki } = readSpki(p384);
+    const { spki } = readSpki(p384, 'key');
     assert.deepEqual(spki, p384);
   });
 
-  it('encodes compressed points as OpenSSL does (kept compressed), not as given-or-uncompressed', () => {
+  it('refuses a compressed point and explicit curve parameters, which Go clients cannot read', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-    const c = compressed(key);
-    const { spki } = readSpki(c);
-    assert.notEqual(spki, c);
-    assert.deepEqual(spki, spkiDer(parse(c)));
-    assert.equal(spki.length, c.length);
+    // OpenSSL reads both (and would export them so): the certificate would carry them.
+    assert.equal(parse(compressed(key)).asymmetricKeyType, 'ec');
+    refusedForm(() => readSpki(compressed(key), 'key'));
+    const explicit = new Uint8Array(
+      createPublicKey(EXPLICIT_P256).export({ format: 'der', type: 'spki' }),
+    );
+    assert.ok(explicit.length > 200, 'the parameters are spelled out');
+    refusedForm(() => readSpki(explicit, 'key'));
   });
 
   for (const type of ['ed25519', 'rsa'] as const) {
@@ -59,7 +62,7 @@ describe('readSpki', () => {
         type === 'rsa'
           ? generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey
           : generateKeyPairSync('ed25519').publicKey;
-      const { spki } = readSpki(der(key));
+      const { spki } = readSpki(der(key), 'key');
       assert.deepEqual(spki, der(key));
     });
   }

@@ -29,6 +29,8 @@ import {
   signerOf,
   statement,
 } from '../../services/rekor/fixtures.ts';
+import { compressed, EXPLICIT_P256 } from '../../helpers/ec-forms.ts';
+import { encodePem } from '../../../src/core/encoding/pem.ts';
 
 function fails(f: () => unknown, field: string, message: RegExp): void {
   assert.throws(f, (e: unknown) => {
@@ -249,6 +251,30 @@ describe('Rekor v1 kinds', () => {
       () => parseProposedEntryV1(notJson),
       'spec.proposedContent.envelope',
       /JSON DSSE envelope/,
+    );
+  });
+
+  it('an EC key with a compressed point or explicit parameters is refused (Rekor reads it with Go, which cannot), v1 and v2', () => {
+    const s = ecSigner();
+    const data = Buffer.from('same key, other forms');
+    assert.equal(parseProposedEntryV1(hashedRekordV1(s, data)).kind, 'hashedrekord');
+    const pem = encodePem('PUBLIC KEY', compressed(s.publicKey));
+    fails(
+      () => parseProposedEntryV1(hashedRekordV1(s, data, { pem })),
+      'spec.signature.publicKey.content',
+      /compressed point or explicit curve parameters/,
+    );
+    // The explicit form's key is another key: what is refused is its form, before its signature.
+    fails(
+      () => parseProposedEntryV1(hashedRekordV1(s, data, { pem: EXPLICIT_P256 })),
+      'spec.signature.publicKey.content',
+      /compressed point or explicit curve parameters/,
+    );
+    const v2 = hashedRekordV2({ ...s, spki: compressed(s.publicKey) }, data);
+    fails(
+      () => parseCreateEntryRequestV2(v2),
+      'hashedRekordRequestV002.signature.verifier.publicKey.rawBytes',
+      /compressed point or explicit curve parameters/,
     );
   });
 

@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import { createSigningCertificate } from '../../../src/client/http/fulcio.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { keyRequest, makeCsr, pemOf, proofBy, startCa, type Harness } from './harness.ts';
+import { compressed, EXPLICIT_P256 } from '../../helpers/ec-forms.ts';
+import { encodePem } from '../../../src/core/encoding/pem.ts';
 
 let h: Harness;
 before(async () => {
@@ -99,6 +101,48 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
       400,
       3,
       /RSA key size 1024 is not supported/,
+    ],
+    // Go's x509 (Fulcio, cosign) reads neither form: the certificate would be unreadable to them.
+    [
+      'a compressed EC point',
+      v2({
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: {
+          publicKey: {
+            algorithm: 'ECDSA',
+            content: encodePem('PUBLIC KEY', compressed(kp.publicKey)),
+          },
+          proofOfPossession: good,
+        },
+      }),
+      400,
+      3,
+      /^publicKeyRequest\.publicKey\.content: is an EC key with a compressed point or explicit curve parameters/,
+    ],
+    [
+      'explicit curve parameters',
+      v2({
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: {
+          publicKey: { algorithm: 'ECDSA', content: EXPLICIT_P256 },
+          proofOfPossession: good,
+        },
+      }),
+      400,
+      3,
+      /^publicKeyRequest\.publicKey\.content: is an EC key with a compressed point or explicit curve parameters/,
+    ],
+    [
+      'a CSR with a compressed EC point',
+      v2({
+        credentials: { oidcIdentityToken: token },
+        certificateSigningRequest: Buffer.from(makeCsr({ compressed: true }).pem).toString(
+          'base64',
+        ),
+      }),
+      400,
+      3,
+      /^certificateSigningRequest\.subjectPublicKeyInfo: is an EC key with a compressed point/,
     ],
     [
       'key not PEM',

@@ -13,6 +13,7 @@ import type { StackContext, StackServices } from '../../../src/services/types.ts
 import { ctlogService } from '../../../src/services/ctlog/service.ts';
 import { caService, type CaServiceModule } from '../../../src/services/ca/service.ts';
 import { createService, serviceContext } from '../context.ts';
+import { compressed } from '../../helpers/ec-forms.ts';
 
 export interface Harness {
   url: string;
@@ -111,13 +112,18 @@ export function keyRequest(pub: KeyObject, proof: string, token?: string): Recor
 }
 
 /** A PKCS#10 CSR built with @peculiar/asn1-csr and signed by node:crypto (ECDSA P-256 SHA-256). */
-export function makeCsr(opts: { tamper?: boolean } = {}): { pem: string; publicKey: KeyObject } {
+export function makeCsr(opts: { tamper?: boolean; compressed?: boolean } = {}): {
+  pem: string;
+  publicKey: KeyObject;
+} {
   const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const info = new CertificationRequestInfo({
     version: 0,
     subject: new Name(),
     subjectPKInfo: AsnConvert.parse(
-      kp.publicKey.export({ format: 'der', type: 'spki' }),
+      opts.compressed
+        ? compressed(kp.publicKey)
+        : kp.publicKey.export({ format: 'der', type: 'spki' }),
       SubjectPublicKeyInfo,
     ),
   });
