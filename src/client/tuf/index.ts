@@ -4,6 +4,7 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { httpUrl, send, trimSlash } from '../../services/http/outbound.ts';
 import { parseJsonText } from '../../core/json.ts';
 import type { InputNames } from '../input-names.ts';
+import { chainsFromPin, forgetUnanchored, keepRoots, recordingRoots } from './anchor.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -145,8 +146,21 @@ async function refreshTrust(
       'TUF_UNREACHABLE',
       `offline: no root is pinned for ${tufUrl} in ${cachePath}; run once with the network, or pass the root file`,
     );
+  // A pinned root anchors every run (anchor.ts): a cache that does not follow from it is set aside.
+  if (
+    given !== undefined &&
+    fs.existsSync(path.join(metadataDir, 'root.json')) &&
+    !(await chainsFromPin(cachePath, given))
+  ) {
+    forgetUnanchored(cachePath, [...METADATA.map((m) => path.join('metadata', m)), RECORD]);
+    warn(
+      `the TUF cache in ${cachePath} does not follow from the given root (changed by someone, or left by another copy of it), so it was set aside and the trust is fetched again`,
+    );
+  }
   await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
+  /** The root versions the network refresh downloads, kept once it succeeds (anchor.ts). */
+  const roots = new Map<number, Buffer>();
   // tuf-js (some 40 modules) is loaded only when metadata is verified, not for a recorded result.
   const make = async (forceCache: boolean): Promise<Updater> => {
     const [{ Updater }, { tufFetcher }] = await Promise.all([
@@ -160,7 +174,9 @@ async function refreshTrust(
       targetBaseUrl: `${tufUrl}/targets`,
       forceCache,
       // Offline: a cache miss must fail, never fall through to the network.
-      fetcher: opts.offline ? NO_NETWORK : tufFetcher(opts.timeoutMs ?? 10_000),
+      fetcher: opts.offline
+        ? NO_NETWORK
+        : recordingRoots(tufFetcher(opts.timeoutMs ?? 10_000), roots),
     });
   };
 
@@ -174,6 +190,7 @@ async function refreshTrust(
       files =
         (await unchangedTargets(cachePath, tufUrl, opts.timeoutMs ?? 10_000)) ??
         (await getTargets(await make(false), true));
+      keepRoots(cachePath, roots);
       recordVerified(cachePath, metadataDir, files);
     } catch (e) {
       if (!isNetworkError(e))

@@ -25,7 +25,7 @@ import {
 import { Role } from '@tufjs/models/dist/role.js';
 import { canonicalize } from '../../../src/core/encoding/canonical-json.ts';
 import { SignetError } from '../../../src/core/errors.ts';
-import { fetchTrust } from '../../../src/client/tuf/index.ts';
+import { fetchTrust, trustCachePath } from '../../../src/client/tuf/index.ts';
 
 const DAY = 86400e3;
 const specVersion = '1.0.31';
@@ -169,7 +169,7 @@ function client(repo: Crafted, root: Buffer) {
   const warnings: string[] = [];
   const run = () =>
     fetchTrust({ tufUrl: repo.url, rootFile, cacheDir, warn: (m) => warnings.push(m) });
-  return { run, warnings };
+  return { run, warnings, cachePath: trustCachePath(cacheDir, repo.url, root.toString()) };
 }
 
 /**
@@ -271,6 +271,81 @@ test('root rotation needs the old root keys and the new ones (5.3.4), and an exp
       client(repo, root1).run(),
       refused(/Final root\.json is expired; the newest root reached from \S+ has expired/),
     );
+  } finally {
+    repo.close();
+  }
+});
+
+test('a pinned root anchors every run: a root someone wrote into the cache, with metadata of its own, is set aside; a cache that followed a rotation from the pin is used', async () => {
+  const repo = await new Crafted().start();
+  try {
+    const root1 = repo.root(1);
+    repo.publish({ targets: 1, snapshot: 1, timestamp: 1 }, '{"v":1}');
+    const c = client(repo, root1);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    // A rotation, followed from the pin; later runs walk the kept versions back to it.
+    const old = repo.keys.root;
+    repo.keys.root = newKey();
+    repo.root(2, [old, repo.keys.root]);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.deepEqual(c.warnings, []);
+
+    // The attack (a red-team review's): a self-signed root at version 1000 whose timestamp role
+    // also lists the repository's real timestamp key, so the real timestamp verifies under it,
+    // has the cached one's version and is dropped, and the cached snapshot, targets and target
+    // of the attacker's are read.
+    const evil = new Crafted();
+    evil.publish({ targets: 1, snapshot: 1, timestamp: 1 }, '{"v":"evil"}');
+    const k = evil.keys;
+    const evilRoot = signed(
+      new Root({
+        specVersion,
+        version: 1000,
+        expires: iso(Date.now() + 365 * DAY),
+        consistentSnapshot: true,
+        keys: Object.fromEntries(
+          [...Object.values(k), repo.keys.timestamp].map((x) => [x.key.keyID, x.key]),
+        ),
+        roles: {
+          root: new Role({ keyIDs: [k.root.key.keyID], threshold: 1 }),
+          targets: new Role({ keyIDs: [k.targets.key.keyID], threshold: 1 }),
+          snapshot: new Role({ keyIDs: [k.snapshot.key.keyID], threshold: 1 }),
+          timestamp: new Role({
+            keyIDs: [k.timestamp.key.keyID, repo.keys.timestamp.key.keyID],
+            threshold: 1,
+          }),
+        },
+      }),
+      k.root,
+    );
+    const meta = path.join(c.cachePath, 'metadata');
+    fs.writeFileSync(path.join(meta, 'root.json'), evilRoot);
+    fs.writeFileSync(path.join(meta, 'timestamp.json'), evil.files.get('timestamp.json')!);
+    fs.writeFileSync(path.join(meta, 'snapshot.json'), evil.files.get('1.snapshot.json')!);
+    fs.writeFileSync(path.join(meta, 'targets.json'), evil.files.get('1.targets.json')!);
+    fs.writeFileSync(path.join(c.cachePath, 'targets', 'trusted_root.json'), '{"v":"evil"}');
+    fs.rmSync(path.join(c.cachePath, 'verified.json'), { force: true });
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0]!, /does not follow from the given root .* set aside/);
+    // Fetched again from the pin: the next run is anchored and says nothing.
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(c.warnings.length, 1);
+
+    // A second rotation (cache at 3, version 2 kept); then the kept version 2 is replaced by one
+    // the pinned root never signed: the chain breaks, the cache is set aside again.
+    const second = repo.keys.root;
+    repo.keys.root = newKey();
+    repo.root(3, [second, repo.keys.root]);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(c.warnings.length, 1);
+    const other = new Crafted();
+    fs.writeFileSync(path.join(c.cachePath, 'roots', '2.root.json'), other.root(2));
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(c.warnings.length, 2);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(c.warnings.length, 2);
   } finally {
     repo.close();
   }
