@@ -222,7 +222,16 @@ export class CheckpointWitnessing {
         // The answer is signature lines; only a valid cosignature by this witness's key counts.
         const parsed = parseNote(`${head.note}${text}`, 'cosignature');
         const mine = verifyCosignatures(parsed, [w.key], 'cosignature');
-        if (mine.length === 0) throw new Error('the answer holds no cosignature by its key');
+        if (mine.length === 0) {
+          // Name what it did sign as: a witness started under another --name or key says so.
+          const origin = parsed.text.split('\n')[0];
+          const as = parsed.signatures
+            .filter((s) => s.name !== origin)
+            .map((s) => `${s.name}+${s.keyId.toString(16).padStart(8, '0')}`);
+          throw new Error(
+            `the answer holds no cosignature by its key ${w.key.name}+${w.key.keyId.toString(16).padStart(8, '0')}${as.length > 0 ? ` (it is signed as ${as.join(', ')})` : ''}`,
+          );
+        }
         const sig = parsed.signatures.find(
           (s) => s.name === w.key.name && s.keyId === w.key.keyId,
         )!;

@@ -2,6 +2,7 @@
  * `signet witness` over HTTP (c2sp.org/tlog-witness): `POST /add-checkpoint` and the monitor
  * retrieval `GET /<hex SHA-256 of origin>/checkpoint`, plus `GET /healthz`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { bindServer, createApp } from '../http/app.ts';
@@ -13,6 +14,7 @@ import { Witness, type WitnessedLog } from './witness.ts';
 import { formatCosignerKey } from '../../core/note/cosignature.ts';
 import { describeSystemError, invalid, SignetError } from '../../core/errors.ts';
 import { acquireDataLock, type DataLock } from '../data-lock.ts';
+import { writeOnce } from '../write-once.ts';
 
 /** An add-checkpoint body is a few proof lines and a note: 64 KiB is generous. */
 const BODY_LIMIT = 64 * 1024;
@@ -34,6 +36,23 @@ export interface RunningWitness {
   /** The witness's public key as a vkey (what logs and verifiers are given). */
   vkey: string;
   close(): Promise<void>;
+}
+
+/**
+ * The name a witness signs as is half of its identity: its vkey (name+key hash+key) is what logs
+ * and verifiers are given, and a cosignature under another name is one none of them accepts. So
+ * the name a data folder's key first signed as is kept beside it, and a start under another name
+ * is refused, naming the way out, rather than printing a new vkey every log then ignores.
+ */
+function keepName(dataDir: string, name: string): void {
+  const file = path.join(dataDir, 'witness-name');
+  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  if (kept === undefined) writeOnce(file, name);
+  else if (kept !== name)
+    throw invalid(
+      '--name',
+      `the witness in ${dataDir} signs as "${kept}", the name in its vkey that logs know it by: give --name ${kept}, or a new --data for a new witness`,
+    );
 }
 
 export async function startWitness(opts: WitnessServerOptions): Promise<RunningWitness> {
@@ -67,6 +86,7 @@ export async function startWitness(opts: WitnessServerOptions): Promise<RunningW
   let witness: Witness;
   try {
     const ring = KeyRing.open(opts.dataDir, 'witness', { type: 'ed25519' });
+    keepName(opts.dataDir, opts.name);
     witness = new Witness({
       name: opts.name,
       key: ring.current().key,

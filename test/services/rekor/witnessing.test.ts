@@ -348,3 +348,43 @@ test('a stack whose data is older than what its witness cosigned (a restored bac
     await witness.close();
   }
 });
+
+test('a witness that signs under another name than the one configured: the warning says what it signed as', async () => {
+  const { dataDir, port, witness } = await stackKeysAndWitness();
+  const warnings: string[] = [];
+  const log = {
+    ...quiet,
+    warn: (m: string, f?: Record<string, unknown>) =>
+      warnings.push(`${m}: ${String(f?.['error'])}`),
+  };
+  // The operator's configuration names witness.test/w2; the witness signs as witness.test/w1.
+  const configured = formatCosignerKey(
+    cosigner('witness.test/w2', generateKeyPairSync('ed25519').privateKey),
+  );
+  const { startStack } = await import('../../../src/services/stack.ts');
+  const stack = await startStack({
+    port,
+    host: '127.0.0.1',
+    dataDir,
+    log,
+    config: { rekor: { witnesses: [{ url: witness.url, key: configured }] } },
+  });
+  try {
+    await sign(stack.url);
+    const id = (vkey: string) => {
+      const k = parseCosignerKey(vkey);
+      return `${k.name}+${k.keyId.toString(16).padStart(8, '0')}`;
+    };
+    assert.ok(
+      warnings.some((w) =>
+        w.includes(
+          `the answer holds no cosignature by its key ${id(configured)} (it is signed as ${id(witness.vkey)})`,
+        ),
+      ),
+      warnings.join('\n'),
+    );
+  } finally {
+    await stack.close();
+    await witness.close();
+  }
+});

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { SignetError } from '../../../src/core/errors.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -326,4 +327,38 @@ test('signet witness on a port in use says so, naming --port, and creates nothin
   const w = await runWitness(existing);
   await w.kill('SIGTERM');
   assert.ok(fs.existsSync(path.join(existing, 'keys', 'witness', 'ring.json')));
+});
+
+test('a witness keeps the name its key first signed as: a start under another --name is refused, naming the kept one', async () => {
+  const dir = tmp();
+  const start = (name: string) =>
+    startWitness({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: dir,
+      name,
+      logs: [{ origin: ORIGIN, verifiers: [logKey] }],
+      log: quiet,
+    });
+  const first = await start('w.example/one');
+  const vkey = first.vkey;
+  await first.close();
+  // A start that wrongly succeeds is closed, so the test fails rather than hangs.
+  const e = await start('w.example/two').then(
+    async (w) => {
+      await w.close();
+      return undefined;
+    },
+    (err: unknown) => err,
+  );
+  assert.ok(e instanceof SignetError, `expected a refusal, got ${String(e)}`);
+  assert.equal(e.field, '--name');
+  assert.match(
+    e.message,
+    /signs as "w\.example\/one".*give --name w\.example\/one, or a new --data/,
+  );
+  // The same name starts as before, with the same vkey.
+  const again = await start('w.example/one');
+  assert.equal(again.vkey, vkey);
+  await again.close();
 });
