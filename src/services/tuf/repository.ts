@@ -23,8 +23,11 @@ import { parseJsonText } from '../../core/json.ts';
  * A TUF 1.0 repository (theupdateframework.io/specification) for the stack's trust files:
  * a versioned root chain (`N.root.json`), targets, snapshot and timestamp, with consistent
  * snapshots (targets stored as `targets/<sha256>.<name>`). Root and targets keys are
- * "offline-ish" (KeyRing files, used when the content or a key changes); snapshot and
- * timestamp are online roles, re-signed whenever less than half their lifetime remains.
+ * "offline-ish" (KeyRing files, used when the content or a key changes, the targets key also
+ * at each start); snapshot and timestamp are online roles, re-signed whenever less than half
+ * their lifetime remains, and at each start (see update). Roots are numbered 1, 2, ...;
+ * targets, snapshot and timestamp by the clock (Unix seconds at signing, or the previous
+ * version + 1 if more: see nextVersion).
  *
  * On disk: `dataDir/tuf/metadata/*.json`, `dataDir/tuf/targets/*`; keys in KeyRings
  * `tuf-root`, `tuf-targets`, `tuf-snapshot`, `tuf-timestamp`.
@@ -61,8 +64,21 @@ function expiry(now: Date, lifetime: number): string {
   return new Date(now.getTime() + lifetime).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function nextVersion(prev: AnyMeta | undefined): number {
-  return prev ? prev.signed.version + 1 : 1;
+/**
+ * The version of a new targets, snapshot or timestamp: the time of signing in Unix seconds, or
+ * the previous version + 1 if that is more. TUF asks only that these versions increase: a
+ * client refuses a lower one than it has seen as a rollback, and keeps its own copy over an
+ * equal one (TUF 1.0 §5.4-5.6). Counting from the clock keeps them above whatever this
+ * repository published before, even once its data folder was restored from an older backup
+ * (counting on from the backup's versions, the restored stack would serve lower ones than its
+ * clients hold, then the same ones with other content); the previous + 1 keeps them increasing
+ * when two are signed in one second or the clock went back. Roots count 1, 2, ... as TUF
+ * requires (a client asks for N+1.root.json).
+ */
+function nextVersion(prev: AnyMeta | undefined, now: Date): number {
+  const next = prev ? prev.signed.version + 1 : 1;
+  const clock = Math.floor(now.getTime() / 1000);
+  return Number.isSafeInteger(clock) && clock > next ? clock : next;
 }
 
 type AnyMeta = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>;
@@ -75,6 +91,8 @@ export class TufRepository {
   private diskStamp = '';
   private readonly rings: Record<RoleName, KeyRing>;
   private readonly lifetimes: Record<RoleName, number>;
+  /** Whether this process has published (its first publication signs the online roles anew). */
+  private published = false;
   /** Served files by path relative to the repository root (`2.root.json`, `targets/…`). */
   private readonly files = new Map<string, Buffer>();
   root!: Metadata<Root>;
@@ -207,18 +225,27 @@ export class TufRepository {
   /**
    * Publishes `targets` (name -> bytes): re-signs what changed or is about to expire, in
    * dependency order root -> targets -> snapshot -> timestamp. Returns the roles re-signed.
+   *
+   * The first publication of each process (each `open`) signs targets, snapshot and timestamp
+   * anew whatever they hold: the data folder may be a restored backup (or a copy, a disk
+   * snapshot) older than what clients last fetched from it, and its unexpired metadata, served
+   * as it is, would have lower versions than theirs (a rollback to a TUF client, for up to half
+   * a lifetime). Signed now, their versions are above anything signed before this start (see
+   * nextVersion). Roots are left as they are.
    */
   update(targets: Record<string, Uint8Array>, now = new Date()): RoleName[] {
     return this.withLock(() => {
       this.syncFromDisk();
-      return this.publish(targets, now);
+      const changed = this.publish(targets, now, !this.published);
+      this.published = true;
+      return changed;
     });
   }
 
-  private publish(targets: Record<string, Uint8Array>, now: Date): RoleName[] {
+  private publish(targets: Record<string, Uint8Array>, now: Date, anew: boolean): RoleName[] {
     const changed: RoleName[] = [];
     if (this.updateRoot(now)) changed.push('root');
-    if (this.updateTargets(targets, now, changed.includes('root'))) changed.push('targets');
+    if (this.updateTargets(targets, now, changed.includes('root'), anew)) changed.push('targets');
     if (this.updateSnapshot(now, changed.length > 0)) changed.push('snapshot');
     if (this.updateTimestamp(now, changed.length > 0)) changed.push('timestamp');
     return changed;
@@ -233,7 +260,7 @@ export class TufRepository {
       !this.expiring(prev, 'root', now)
     )
       return false;
-    const version = nextVersion(prev);
+    const version = prev ? prev.signed.version + 1 : 1;
     const md = new Metadata(
       new Root({
         version,
@@ -272,6 +299,7 @@ export class TufRepository {
     files: Record<string, Uint8Array>,
     now: Date,
     rootChanged: boolean,
+    anew: boolean,
   ): boolean {
     const want: Record<string, TargetFile> = {};
     for (const [name, bytes] of Object.entries(files)) {
@@ -285,6 +313,7 @@ export class TufRepository {
     const prev = this.targets;
     if (
       prev &&
+      !anew &&
       !this.expiring(prev, 'targets', now) &&
       (!rootChanged || this.signedByCurrent(prev, 'targets'))
     ) {
@@ -294,7 +323,7 @@ export class TufRepository {
         Object.entries(want).every(([n, t]) => old[n]?.equals(t));
       if (same) return false;
     }
-    const version = nextVersion(prev);
+    const version = nextVersion(prev, now);
     this.targets = this.publishRole(
       'targets',
       `${version}.targets.json`,
@@ -320,7 +349,7 @@ export class TufRepository {
       prev.signed.meta['targets.json'].hashes !== undefined
     )
       return false;
-    const version = nextVersion(prev);
+    const version = nextVersion(prev, now);
     const targetsBytes = this.files.get(`${targetsVersion}.targets.json`)!;
     this.snapshot = this.publishRole(
       'snapshot',
@@ -358,7 +387,7 @@ export class TufRepository {
       'timestamp',
       'timestamp.json',
       new Timestamp({
-        version: nextVersion(prev),
+        version: nextVersion(prev, now),
         specVersion: SPEC_VERSION,
         expires: expiry(now, this.lifetimes.timestamp),
         snapshotMeta: new MetaFile({

@@ -62,7 +62,7 @@ test('GET /tuf/timestamp.json never hands out a timestamp past half its life: it
       setTimeout(r, Date.parse(first.signed.expires) - 2000 - Date.now() + 100),
     );
     const second = await get();
-    assert.equal(second.signed.version, first.signed.version + 1);
+    assert.ok(second.signed.version > first.signed.version, `${second.signed.version}`);
     assert.ok(Date.parse(second.signed.expires) - Date.now() > 1000, second.signed.expires);
   } finally {
     await app.close();
