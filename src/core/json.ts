@@ -5,7 +5,7 @@
  * same key twice refused, since two readers could take different values (RFC 8259 §4 leaves it
  * undefined; JSON.parse keeps the last).
  */
-import { invalid, jsonProblem } from './errors.ts';
+import { invalid, jsonProblem, SignetError } from './errors.ts';
 
 /** One strict decoder for every call: a whole-input decode keeps no state between calls. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -39,9 +39,23 @@ export function parseJsonText(input: string | Uint8Array, field: string, name?: 
   if (keysInText(text) !== keysInValue(value)) {
     const dup = duplicateKey(text);
     if (dup !== undefined)
-      throw invalid(field, `${name ? `${name} ` : ''}has the key "${dup}" twice in one object`);
+      throw new SignetError(
+        'invalid-input',
+        'INVALID_INPUT',
+        `${name ? `${name} ` : ''}has the key "${dup}" twice in one object`,
+        { field, details: { repeatedKey: dup } },
+      );
   }
   return value;
+}
+
+/**
+ * The key a parseJsonText error found twice in one object, or undefined for any other error:
+ * for readers that name the key in their own words (a token's claim, a request body's key).
+ */
+export function repeatedKeyOf(e: unknown): string | undefined {
+  const key = e instanceof SignetError ? e.details?.['repeatedKey'] : undefined;
+  return typeof key === 'string' ? key : undefined;
 }
 
 /** A JSON object (not an array, null or scalar). */

@@ -1,4 +1,4 @@
-import { invalid, SignetError } from '../errors.ts';
+import { invalid, reasonOf, SignetError } from '../errors.ts';
 import { canonicalBytes } from '../encoding/canonical-json.ts';
 import { asciiBytes } from '../encoding/ascii.ts';
 import { fromBase64, toBase64 } from '../encoding/base64.ts';
@@ -175,7 +175,12 @@ function dsseV001(specValue: Record<string, unknown>): ParsedEntry {
   try {
     envJson = parseJsonText(envText, 'spec.proposedContent.envelope');
   } catch (e) {
-    throw invalid('spec.proposedContent.envelope', 'is not a JSON DSSE envelope', e);
+    // The reason stays (not valid JSON, and where; or the key given twice).
+    throw invalid(
+      'spec.proposedContent.envelope',
+      `is not a JSON DSSE envelope: ${reasonOf(e)}`,
+      e,
+    );
   }
   const env = readEnvelope(envJson, 'spec.proposedContent.envelope');
   const verifiers = array(pc.verifiers, 'spec.proposedContent.verifiers', {

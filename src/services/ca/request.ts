@@ -25,7 +25,14 @@ export interface SigningCertRequest {
   key: KeyRequest;
 }
 
-function pick(o: Record<string, unknown>, camel: string, snake: string): unknown {
+/**
+ * A field of the object at `path` by its JSON name or its proto name, as protojson reads both.
+ * Both at once are one field given twice, which protojson refuses ("duplicate field"), as a
+ * JSON key repeated is (json-body.ts): either reading would be a guess.
+ */
+function pick(o: Record<string, unknown>, camel: string, snake: string, path: string): unknown {
+  if (Object.hasOwn(o, camel) && Object.hasOwn(o, snake))
+    throw invalid(path ? `${path}.${snake}` : snake, `is given twice (as ${camel} and ${snake})`);
   return o[camel] ?? o[snake];
 }
 
@@ -61,7 +68,12 @@ function checkAlgorithm(v: unknown, field: string, numbers: boolean): void {
 function tokenOf(body: Record<string, unknown>, authorization: string | undefined): string {
   const creds = body['credentials'];
   if (creds !== undefined && creds !== null) {
-    const t = pick(obj(creds, 'credentials'), 'oidcIdentityToken', 'oidc_identity_token');
+    const t = pick(
+      obj(creds, 'credentials'),
+      'oidcIdentityToken',
+      'oidc_identity_token',
+      'credentials',
+    );
     if (t !== undefined && t !== '') return str(t, 'credentials.oidcIdentityToken');
   }
   if (authorization !== undefined) {
@@ -147,14 +159,17 @@ export function parseSigningCertRequest(
   authorization: string | undefined,
 ): SigningCertRequest {
   const body = obj(rawBody ?? {}, 'body');
-  const pkr = pick(body, 'publicKeyRequest', 'public_key_request');
-  const csr = pick(body, 'certificateSigningRequest', 'certificate_signing_request');
+  const pkr = pick(body, 'publicKeyRequest', 'public_key_request', '');
+  const csr = pick(body, 'certificateSigningRequest', 'certificate_signing_request', '');
   const form = keyForm(pkr, csr, 'publicKeyRequest', '(key + proof of possession)');
   // The token is read after the shape, but authenticated first (in the issuer).
   const token = tokenOf(body, authorization);
   if (form === 'csr') return csrRequest(token, csr);
   const p = obj(pkr, 'publicKeyRequest');
-  const pk = obj(pick(p, 'publicKey', 'public_key'), 'publicKeyRequest.publicKey');
+  const pk = obj(
+    pick(p, 'publicKey', 'public_key', 'publicKeyRequest'),
+    'publicKeyRequest.publicKey',
+  );
   checkAlgorithm(pk['algorithm'], 'publicKeyRequest.publicKey.algorithm', true);
   const field = 'publicKeyRequest.publicKey.content';
   // We also accept base64 DER, which is unambiguous in JSON.
@@ -162,10 +177,15 @@ export function parseSigningCertRequest(
   const key = content.includes('-----BEGIN')
     ? pemKey(content, field)
     : spkiKey(fromBase64(content.trim(), field), field);
-  return publicKeyRequest(token, key, pick(p, 'proofOfPossession', 'proof_of_possession'), {
-    key: field,
-    proof: 'publicKeyRequest.proofOfPossession',
-  });
+  return publicKeyRequest(
+    token,
+    key,
+    pick(p, 'proofOfPossession', 'proof_of_possession', 'publicKeyRequest'),
+    {
+      key: field,
+      proof: 'publicKeyRequest.proofOfPossession',
+    },
+  );
 }
 
 /**

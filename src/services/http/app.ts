@@ -9,6 +9,7 @@ import Fastify, {
 import { quoteInput } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
 import { clientError, type ErrorPage, frameworkError, installErrorHandler } from './errors.ts';
+import { readJsonBodiesStrictly } from './json-body.ts';
 
 export interface HttpAppOptions {
   /** Default body limit in bytes (routes may set their own). Fulcio and Rekor v2 use 4 MiB. */
@@ -53,6 +54,9 @@ export function createApp(
     app = Fastify(common);
   }
   installErrorHandler(app, opts.log, opts.errorPage);
+  // Every JSON request body, in every scope, is read by the services' one strict reader
+  // (json-body.ts), never by fastify's own, which keeps the last of a repeated key.
+  readJsonBodiesStrictly(app);
   return app;
 }
 

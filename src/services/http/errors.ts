@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { type ErrorKind, jsonProblem, quoteInput, SignetError } from '../../core/errors.ts';
+import { type ErrorKind, quoteInput, SignetError } from '../../core/errors.ts';
 import type { Logger } from '../types.ts';
 import { allowedMethods } from './allowed-methods.ts';
 
@@ -169,9 +169,10 @@ function answer(
 }
 
 /**
- * Installs the error handler: SignetErrors keep their kind's status; fastify's own parse and
- * size errors become clear messages (413 names the limit); anything else is a 500 whose
- * details go to the log only. A request no route takes gets `page`'s page if a browser asked.
+ * Installs the error handler: SignetErrors keep their kind's status (a body that is not JSON is
+ * one, from json-body.ts); fastify's own size and media-type errors become clear messages (413
+ * names the limit); anything else is a 500 whose details go to the log only. A request no route
+ * takes gets `page`'s page if a browser asked.
  */
 export function installErrorHandler(app: FastifyInstance, log?: Logger, page?: ErrorPage): void {
   app.setErrorHandler((error: FastifyError | SignetError | Error, request, reply) => {
@@ -228,28 +229,6 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger, page?: E
         415,
       );
     }
-    if (
-      fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-      error instanceof SyntaxError
-    ) {
-      return sendError(
-        reply,
-        new SignetError(
-          'invalid-input',
-          'INVALID_JSON',
-          // fastify's own text names the Content-Type as JSON, which a body read as JSON
-          // whatever its type (Fulcio's and Rekor's clients send several) may not have had.
-          `request body is not valid JSON (${
-            fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-              ? 'it is empty'
-              : error instanceof SyntaxError
-                ? jsonProblem(error)
-                : 'a syntax error'
-          })`,
-        ),
-      );
-    }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return sendError(
         reply,
@@ -296,15 +275,14 @@ export function installErrorHandler(app: FastifyInstance, log?: Logger, page?: E
   });
 }
 
-/** The request's fault (its body or fields), except a body too large to read at all. */
+/**
+ * The request's fault (its body or fields), except a body too large to read at all. Bodies are
+ * read as JSON by json-body.ts, whose refusals are SignetErrors like the routes' own.
+ */
 function isClientError(error: FastifyError | SignetError | Error): boolean {
-  if (error instanceof SignetError) {
-    const status = statusOf(error);
-    return status >= 400 && status < 500 && status !== 413;
-  }
-  if (error instanceof SyntaxError) return true;
-  const fe = error as FastifyError;
-  return fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
+  if (!(error instanceof SignetError)) return false;
+  const status = statusOf(error);
+  return status >= 400 && status < 500 && status !== 413;
 }
 
 /**

@@ -70,7 +70,12 @@ function entriesPath(req: FastifyRequest): string {
 const MAX_RETRIEVE = 10;
 
 export async function registerV1Routes(app: FastifyInstance, ctx: V1Context): Promise<void> {
-  // go-swagger reads application/json only, and says so (415) for any other type.
+  // go-swagger reads application/json only, and says so (415) for any other type. The body is
+  // read by the services' one strict reader (http/json-body.ts), which refuses a key given twice
+  // in one object: go-swagger (encoding/json) would take the last value, but the entry Signet
+  // logs is built from the values it read, and a body another reader (a proxy, a policy check,
+  // a monitor replaying the request) reads with the first value has no one meaning to log;
+  // rekor-tiles (Rekor v2, protojson) and Fulcio refuse it too.
   await app.register(async (scope) => {
     readBodiesOnlyAsJson(scope);
     if (!ctx.lookupsOnly) registerAdmission(scope, ctx);

@@ -16,7 +16,7 @@ import {
 import { HASH_OIDS, OID, type HashName } from '../../core/rfc3161/oids.ts';
 import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
 import { TsaAuthority, type TsaOptions } from './authority.ts';
-import { parseJsonText } from '../../core/json.ts';
+import { parseJsonBody } from '../http/json-body.ts';
 
 /** DER requests are ~100 bytes; JSON ones are capped like Sigstore's TSA (servers.md §4). */
 const DER_BODY_LIMIT = 16 * 1024;
@@ -118,13 +118,15 @@ async function registerTsaRoutes(
         undefined,
       );
     try {
-      const value = parseJsonText(body as string, 'body');
+      // The services' one JSON body reader (a key twice is refused, as everywhere).
+      const value = parseJsonBody(body as string);
       const nonce = (value as { nonce?: unknown } | null)?.nonce;
       // Go's TSA reads the nonce into a big.Int; a 64-bit nonce written as a JSON number is
-      // beyond a double's exact integers, so its digits are taken from the text.
+      // beyond a double's exact integers, so its digits are taken from the text (read above, so
+      // JSON.parse meets valid JSON; a byte order mark parseJsonBody skipped is skipped here).
       const exact =
         typeof nonce === 'number' && !Number.isSafeInteger(nonce)
-          ? JSON.parse(body as string, nonceDigits)
+          ? JSON.parse((body as string).replace(/^\ufeff/, ''), nonceDigits)
           : value;
       done(null, exact);
     } catch (e) {

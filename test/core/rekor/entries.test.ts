@@ -250,7 +250,18 @@ describe('Rekor v1 kinds', () => {
     fails(
       () => parseProposedEntryV1(notJson),
       'spec.proposedContent.envelope',
-      /JSON DSSE envelope/,
+      /is not a JSON DSSE envelope: is not valid JSON \(a syntax error at position 1\)$/,
+    );
+    // A key twice in the envelope: the reason is kept, naming the key.
+    const twice = dsseV1(a, payload);
+    twice.spec.proposedContent.envelope = twice.spec.proposedContent.envelope.replace(
+      '"payloadType":',
+      '"payloadType":"text/plain","payloadType":',
+    );
+    fails(
+      () => parseProposedEntryV1(twice),
+      'spec.proposedContent.envelope',
+      /is not a JSON DSSE envelope: has the key "payloadType" twice in one object$/,
     );
   });
 

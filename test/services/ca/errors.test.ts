@@ -62,6 +62,10 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
   const v2 = (body: unknown, headers: Record<string, string> = JSON_TYPE) =>
     post('v2', typeof body === 'string' ? body : JSON.stringify(body), headers);
   const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  const twice = JSON.stringify(keyRequest(kp.publicKey, good, token)).replace(
+    '"oidcIdentityToken":',
+    '"oidcIdentityToken":"x","oidcIdentityToken":',
+  );
   const cases: Array<[string, Promise<Answer>, number, number, RegExp]> = [
     // Bad tokens: Unauthenticated.
     ['no token', v2(keyRequest(kp.publicKey, good)), 401, 16, /^no identity token: give it in/],
@@ -180,8 +184,53 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
     ['no body', post('v2', undefined), 400, 3, /^body: give a publicKeyRequest/],
     ['empty JSON body', v2(''), 400, 3, /^request body is not valid JSON \(it is empty\)$/],
     ['empty object', v2({}), 400, 3, /^body: give a publicKeyRequest/],
-    ['not JSON', v2('{nope'), 400, 3, /^request body is not valid JSON \(a syntax error\)$/],
+    [
+      'not JSON',
+      v2('{nope'),
+      400,
+      3,
+      /^request body is not valid JSON \(a syntax error at position 1\)$/,
+    ],
     ['a JSON array', v2([]), 400, 3, /^body: must be a JSON object$/],
+    // A key twice: Fulcio's protojson refuses it; JSON.parse kept the last, so a throwaway first
+    // token and a real second one were read as the second.
+    [
+      'the token twice',
+      v2(twice),
+      400,
+      3,
+      /^request body has the key "oidcIdentityToken" twice in one object$/,
+    ],
+    [
+      'the token twice, sent as a form',
+      v2(twice, { 'content-type': 'application/x-www-form-urlencoded' }),
+      400,
+      3,
+      /^request body has the key "oidcIdentityToken" twice in one object$/,
+    ],
+    // The token's JSON name and its proto name at once: protojson's "duplicate field".
+    [
+      'the token under both its names',
+      v2(twice.replace('"oidcIdentityToken":"x"', '"oidc_identity_token":"x"')),
+      400,
+      3,
+      /^credentials\.oidc_identity_token: is given twice \(as oidcIdentityToken and oidc_identity_token\)$/,
+    ],
+    // "__proto__" is an ordinary key of the parsed body, never its prototype: an unknown field,
+    // ignored as Fulcio (grpc-gateway, DiscardUnknown) ignores one, so the token under it is
+    // not read.
+    [
+      'the token only under a __proto__ key',
+      v2(
+        JSON.stringify({
+          ['__proto__']: { credentials: { oidcIdentityToken: token } },
+          ...keyRequest(kp.publicKey, good),
+        }),
+      ),
+      401,
+      16,
+      /^no identity token/,
+    ],
     // curl --data-binary's default type: read as JSON all the same, and said so without it
     [
       'a PEM CSR as a form',
@@ -190,6 +239,7 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
       }),
       400,
       3,
+      // V8 names no position for this one (No number after minus sign).
       /^request body is not valid JSON \(a syntax error\)$/,
     ],
     [
@@ -255,6 +305,20 @@ test('v1 (legacy) refusals have the same shape; successes keep their bytes', asy
     400,
     3,
     /^publicKey\.content: RSA key size 1024 is not supported/,
+  );
+  assertFulcioError(
+    'a key twice',
+    await post(
+      'v1',
+      body(proofBy(kp.privateKey, 'dev@signet.local')).replace(
+        '"signedEmailAddress":',
+        '"signedEmailAddress":"x","signedEmailAddress":',
+      ),
+      bearer,
+    ),
+    400,
+    3,
+    /^request body has the key "signedEmailAddress" twice in one object$/,
   );
   assertFulcioError(
     'no body',

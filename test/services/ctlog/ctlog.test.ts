@@ -78,7 +78,11 @@ async function call(method: string, p: string, body?: unknown) {
   const res = await fetch(`${url}/ctlog/ct/v1/${p}`, {
     method,
     ...(body !== undefined
-      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+      ? {
+          headers: { 'content-type': 'application/json' },
+          // A string is sent as it is: JSON text JSON.stringify cannot write.
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }
       : {}),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -196,6 +200,21 @@ test('bad inputs get a 4xx naming the field and log nothing', async () => {
   const { pre, plain } = leaf(ica, 'd@x.y');
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['POST', 'add-chain', { chain: 'x' }, 400, /chain: must be an array/],
+    // A key twice (JSON.parse kept the last): refused, naming it, as every service's body.
+    [
+      'POST',
+      'add-chain',
+      `{"chain":[],"chain":${JSON.stringify([b64(plain), b64(ica.certificate.der)])}}`,
+      400,
+      /^request body has the key "chain" twice in one object$/,
+    ],
+    [
+      'POST',
+      'add-pre-chain',
+      '{nope',
+      400,
+      /^request body is not valid JSON \(a syntax error at position 1\)$/,
+    ],
     ['POST', 'add-chain', [], 400, /body: must be a JSON object/],
     ['POST', 'add-chain', { chain: ['***'] }, 400, /chain\[0\]: is not valid base64/],
     ['POST', 'add-chain', { chain: [b64(pre), b64(ica.certificate.der)] }, 400, /add-pre-chain/],
@@ -266,6 +285,17 @@ test('add-pre-chain reads its JSON body whatever the Content-Type, as CTFE does 
     });
     assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
     assert.equal(((await res.json()) as { sct_version: number }).sct_version, 0);
+    // The same one reader for any type: a key twice is refused.
+    const twice = await fetch(`${url}/ctlog/ct/v1/add-pre-chain`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: body.replace('{"chain":', '{"chain":[],"chain":'),
+    });
+    assert.equal(twice.status, 400, type);
+    assert.equal(
+      ((await twice.json()) as { message: string }).message,
+      'request body has the key "chain" twice in one object',
+    );
   }
 });
 

@@ -382,7 +382,10 @@ describe('the explorer over a stack with real entries', () => {
         '{"bundle":"{}","artifact":{"base64":"AA==","digest":"sha256:00"}}',
         /^artifact: give exactly one/,
       ],
-      ['not json', /not valid JSON/],
+      ['not json', /^request body is not valid JSON \(unexpected "o"\)$/],
+      // A key twice: refused naming it (JSON.parse kept the last, here the empty bundle).
+      ['{"bundle":"{}","bundle":""}', /^request body has the key "bundle" twice in one object$/],
+      ['{"__proto__":{},"bundle":"{}"}', /^__proto__: is not a known field$/],
     ] as const) {
       const r = await postVerify(body);
       assert.equal(r.status, 400, body);

@@ -316,6 +316,23 @@ describe('device flow and the test grant', () => {
       String((await json(noSubject))['error_description']),
       /subject is required.*dev@signet.local/,
     );
+    // A JSON body is read too, by the services' one JSON reader: a parameter twice is refused,
+    // naming it (JSON.parse kept the last).
+    const asJson = (text: string) =>
+      fetch(`${p.root}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+    const once =
+      '{"grant_type":"client_credentials","client_id":"ci","client_secret":"ci-secret-123"';
+    assert.equal((await asJson(`${once},"subject":"dev@signet.local"}`)).status, 200);
+    const twice = await asJson(`${once},"subject":"x@y.z","subject":"dev@signet.local"}`);
+    assert.equal(twice.status, 400);
+    assert.equal(
+      (await json(twice))['message'],
+      'request body has the key "subject" twice in one object',
+    );
     // The parameters come form-encoded: another body type is named, not read as no parameters.
     for (const [path, type, want] of [
       ['/token', 'text/plain', '"text/plain"'],

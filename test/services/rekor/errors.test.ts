@@ -9,7 +9,7 @@ import { createEntryV1 } from '../../../src/client/http/rekor-v1.ts';
 import { createEntryV2 } from '../../../src/client/http/rekor-v2.ts';
 import { SignetError } from '../../../src/core/errors.ts';
 import { KeyRing } from '../../../src/services/keyring.ts';
-import { ecSigner, hashedRekordV1, hashedRekordV2 } from './fixtures.ts';
+import { dsseV1, ecSigner, hashedRekordV1, hashedRekordV2, statement } from './fixtures.ts';
 import { startRekor, type RekorServer } from './harness.ts';
 
 let s: RekorServer;
@@ -118,7 +118,14 @@ test('v2 refusals: status, gRPC code and the reason, as rekor-tiles writes them'
     signature: new Uint8Array(Buffer.from('3006020101020101', 'hex')),
   });
   const cases: Array<[string, unknown, number, number, RegExp]> = [
-    ['not JSON', '{nope', 400, 3, /^request body is not valid JSON/],
+    [
+      'not JSON',
+      '{nope',
+      400,
+      3,
+      /^request body is not valid JSON \(a syntax error at position 1\)$/,
+    ],
+    ['an empty body', '', 400, 3, /^request body is not valid JSON \(it is empty\)$/],
     ['a JSON array', [], 400, 3, /./],
     ['no kind', {}, 400, 3, /./],
     ['an unknown kind', { fooRequestV002: {} }, 400, 3, /fooRequestV002/],
@@ -173,6 +180,87 @@ test("v1 refusals keep go-swagger's shape: code is the HTTP status", async () =>
     assert.equal(typeof a.body.message, 'string', what);
     assert.equal(a.body.details, undefined, what);
   }
+});
+
+test('a key twice in one object is refused on every JSON route, naming the key; an Object.prototype name is an unknown field; nothing is stored', async () => {
+  const signer = ecSigner();
+  const size = async () =>
+    ((await (await fetch(`${s.rekor}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
+  const before = await size();
+  /** `body` as JSON text with `"key":<decoy>,` written before the (first) real `"key":`. */
+  const twice = (body: unknown, key: string, decoy: string) =>
+    JSON.stringify(body).replace(`"${key}":`, `"${key}":${decoy},"${key}":`);
+  const data = Buffer.from(`twice ${Math.random()}`);
+  // JSON.parse kept the last value: a reader that keeps the first saw another entry.
+  const v1 = hashedRekordV1(signer, data);
+  const v2 = hashedRekordV2(signer, data);
+  const dsse = dsseV1(signer, statement('c'.repeat(64)));
+  const env = JSON.parse(dsse.spec.proposedContent.envelope) as Record<string, unknown>;
+  dsse.spec.proposedContent.envelope = twice(env, 'payloadType', '"text/plain"');
+  const v1Cases: Array<[string, string, string, RegExp]> = [
+    [
+      'v1 entry',
+      '/api/v1/log/entries',
+      twice(v1, 'value', `"${'0'.repeat(64)}"`),
+      /^request body has the key "value" twice in one object$/,
+    ],
+    [
+      'v1 retrieve',
+      '/api/v1/log/entries/retrieve',
+      twice({ logIndexes: [0] }, 'logIndexes', '[1]'),
+      /^request body has the key "logIndexes" twice in one object$/,
+    ],
+    [
+      'v1 index search',
+      '/api/v1/index/retrieve',
+      twice({ hash: `sha256:${'0'.repeat(64)}` }, 'hash', `"sha256:${'1'.repeat(64)}"`),
+      /^request body has the key "hash" twice in one object$/,
+    ],
+    // In the DSSE envelope, a JSON string inside the body: the reason is kept.
+    [
+      'v1 dsse envelope',
+      '/api/v1/log/entries',
+      JSON.stringify(dsse),
+      /^spec\.proposedContent\.envelope: is not a JSON DSSE envelope: has the key "payloadType" twice in one object$/,
+    ],
+    // JSON.parse makes "__proto__" an ordinary key (no prototype is set): the typed reader
+    // names it as the unknown field it is, where fastify's parser called the body "not valid
+    // JSON (a syntax error)".
+    [
+      'v1 __proto__ key',
+      '/api/v1/log/entries',
+      `{"__proto__":{"kind":"x"},${JSON.stringify(v1).slice(1)}`,
+      /^__proto__: is not a known field$/,
+    ],
+    [
+      'v1 constructor.prototype',
+      '/api/v1/log/entries',
+      `{"constructor":{"prototype":{"x":1}},${JSON.stringify(v1).slice(1)}`,
+      /^constructor: is not a known field$/,
+    ],
+    [
+      'v1 spec.__proto__',
+      '/api/v1/log/entries',
+      JSON.stringify(v1).replace('"spec":{', '"spec":{"__proto__":{},'),
+      /^spec\.__proto__: is not a known field$/,
+    ],
+  ];
+  for (const [what, path, text, message] of v1Cases) {
+    const a = await post(path, text);
+    assert.equal(a.status, 400, `${what}: ${JSON.stringify(a.body)}`);
+    assert.equal(a.body.code, 400, what);
+    assert.match(a.body.message as string, message, what);
+  }
+  for (const path of ['/api/v2/log/entries', '/shards/1/api/v2/log/entries'])
+    for (const type of ['application/json', 'text/plain'])
+      assertGrpcError(
+        `${path} ${type}`,
+        await post(path, twice(v2, 'digest', '"AAAA"'), { 'content-type': type }),
+        400,
+        3,
+        /^request body has the key "digest" twice in one object$/,
+      );
+  assert.equal(await size(), before, 'nothing was logged');
 });
 
 test("tile reads and Signet's v2 search are no gateway routes: the project's shape", async () => {

@@ -272,7 +272,20 @@ test('bad requests get a rejection or a 4xx with the reason, and the service kee
   );
   await expectRejection(await postDer(critical), 'unacceptedExtension', /not supported/);
   // JSON problems.
-  await expectError(await postJson('{not json'), 400, /JSON/);
+  await expectError(
+    await postJson('{not json'),
+    400,
+    /^request body is not valid JSON \(a syntax error at position 1\)$/,
+  );
+  // The services' one JSON body reader: a key twice is refused, naming it (JSON.parse kept the
+  // last, so the decoy hash here would have gone unseen).
+  await expectError(
+    await postJson(
+      `{"artifactHash":"AAAA","artifactHash":"${sha256(data).toString('base64')}","hashAlgorithm":"sha256"}`,
+    ),
+    400,
+    /^request body has the key "artifactHash" twice in one object$/,
+  );
   await expectError(
     await postJson({ artifactHash: 'x', hashAlgorithm: 'sha256', extra: 1 }),
     400,

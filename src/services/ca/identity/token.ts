@@ -1,5 +1,5 @@
-import { SignetError } from '../../../core/errors.ts';
-import { parseJsonText } from '../../../core/json.ts';
+import { jsonProblem, quoteInput, SignetError } from '../../../core/errors.ts';
+import { parseJsonText, repeatedKeyOf } from '../../../core/json.ts';
 
 /**
  * Bounded, strict decoding of a compact JWS (RFC 7515 section 7.1) before its signature is
@@ -55,8 +55,18 @@ function json(text: string, what: string): Record<string, unknown> {
   let v: unknown;
   try {
     v = parseJsonText(text, what);
-  } catch {
-    throw malformed(`the token's ${what} is not JSON`);
+  } catch (e) {
+    // A claim (or header parameter) given twice is valid JSON that readers take differently
+    // (RFC 7519 §4: the token MUST be rejected, or the last taken): say so, naming it.
+    const key = repeatedKeyOf(e);
+    if (key !== undefined)
+      throw malformed(
+        `the token's ${what} has the ${what === 'payload' ? 'claim' : 'parameter'} ${quoteInput(key)} twice`,
+      );
+    const cause = (e as { cause?: unknown }).cause;
+    throw malformed(
+      `the token's ${what} is not JSON${cause instanceof SyntaxError ? ` (${jsonProblem(cause)})` : ''}`,
+    );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw malformed(`the token's ${what} is not a JSON object`);

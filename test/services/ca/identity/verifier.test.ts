@@ -458,6 +458,25 @@ describe('bad tokens are refused, saying which check failed', () => {
     await rejects('', 'TOKEN_MALFORMED', /no identity token/);
     await rejects('abc.def', 'TOKEN_MALFORMED', /found 1/);
     await rejects('!!!.e30.x', 'TOKEN_MALFORMED', /header is not base64url/);
+    // A claim or header parameter twice is named as such (it was "the token's payload is not
+    // JSON"); a syntax error says what it is.
+    const b64 = (json: string) => Buffer.from(json).toString('base64url');
+    const header = b64('{"alg":"ES256","kid":"k"}');
+    await rejects(
+      `${header}.${b64('{"sub":"a@b.c","iss":"x","sub":"dev@signet.local"}')}.x`,
+      'TOKEN_MALFORMED',
+      /^the token's payload has the claim "sub" twice$/,
+    );
+    await rejects(
+      `${b64('{"alg":"none","alg":"ES256"}')}.${b64('{}')}.x`,
+      'TOKEN_MALFORMED',
+      /^the token's header has the parameter "alg" twice$/,
+    );
+    await rejects(
+      `${header}.${b64('{"sub":')}.x`,
+      'TOKEN_MALFORMED',
+      /^the token's payload is not JSON \(it ends too early\)$/,
+    );
     const started = performance.now();
     await rejects('.'.repeat(60_000), 'TOKEN_MALFORMED', /more than two/);
     await rejects('a'.repeat(100_000), 'TOKEN_MALFORMED', /more than the 65536 allowed/);
