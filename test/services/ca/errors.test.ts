@@ -107,35 +107,19 @@ test('v2 refusals: status, gRPC code and the reason, as Fulcio writes them', asy
       /RSA key size 1024 is not supported/,
     ],
     // Go's x509 (Fulcio, cosign) reads neither form: the certificate would be unreadable to them.
-    [
-      'a compressed EC point',
+    ...[
+      ['a compressed EC point', encodePem('PUBLIC KEY', compressed(kp.publicKey))],
+      ['explicit curve parameters', EXPLICIT_P256],
+    ].map(([what, content]): [string, Promise<Answer>, number, number, RegExp] => [
+      what!,
       v2({
         credentials: { oidcIdentityToken: token },
-        publicKeyRequest: {
-          publicKey: {
-            algorithm: 'ECDSA',
-            content: encodePem('PUBLIC KEY', compressed(kp.publicKey)),
-          },
-          proofOfPossession: good,
-        },
+        publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content }, proofOfPossession: good },
       }),
       400,
       3,
       /^publicKeyRequest\.publicKey\.content: is an EC key with a compressed point or explicit curve parameters/,
-    ],
-    [
-      'explicit curve parameters',
-      v2({
-        credentials: { oidcIdentityToken: token },
-        publicKeyRequest: {
-          publicKey: { algorithm: 'ECDSA', content: EXPLICIT_P256 },
-          proofOfPossession: good,
-        },
-      }),
-      400,
-      3,
-      /^publicKeyRequest\.publicKey\.content: is an EC key with a compressed point or explicit curve parameters/,
-    ],
+    ]),
     [
       'a CSR with a compressed EC point',
       v2({

@@ -223,13 +223,19 @@ test('Rekor v1 checkpoints are witnessed too, in every shard: signedTreeHead and
  * A stack whose log asks the witness at `url` (a key of its own, which the witness never
  * signs with), and the warnings its log gave.
  */
-async function stackWithWitness(name: string, url: string, rekor: Record<string, unknown> = {}) {
+/** A quiet log that keeps its warnings, each as "message: error". */
+function warningLog() {
   const warnings: string[] = [];
   const log = {
     ...quiet,
     warn: (m: string, f?: Record<string, unknown>) =>
       warnings.push(`${m}: ${String(f?.['error'])}`),
   };
+  return { log, warnings };
+}
+
+async function stackWithWitness(name: string, url: string, rekor: Record<string, unknown> = {}) {
+  const { log, warnings } = warningLog();
   const key = formatCosignerKey(
     cosigner(`witness.test/${name}`, generateKeyPairSync('ed25519').privateKey),
   );
@@ -351,12 +357,7 @@ test('a stack whose data is older than what its witness cosigned (a restored bac
 
 test('a witness that signs under another name than the one configured: the warning says what it signed as', async () => {
   const { dataDir, port, witness } = await stackKeysAndWitness();
-  const warnings: string[] = [];
-  const log = {
-    ...quiet,
-    warn: (m: string, f?: Record<string, unknown>) =>
-      warnings.push(`${m}: ${String(f?.['error'])}`),
-  };
+  const { log, warnings } = warningLog();
   // The operator's configuration names witness.test/w2; the witness signs as witness.test/w1.
   const configured = formatCosignerKey(
     cosigner('witness.test/w2', generateKeyPairSync('ed25519').privateKey),
