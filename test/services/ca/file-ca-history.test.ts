@@ -4,6 +4,7 @@
 // every CA it issued under in its trusted root, so bundles signed before still verify: in
 // Signet's verifier and in sigstore-js's, with the root from /trusted_root.json and from TUF.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,9 @@ import { stackToken } from '../../helpers/stack.ts';
 import { ca } from '../ctlog/fixtures.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
+const repo = path.resolve(import.meta.dirname, '../../..');
+const signet = (...args: string[]) =>
+  spawnSync(process.execPath, ['src/cli/main.ts', ...args], { cwd: repo, encoding: 'utf8' });
 const identity = 'dev@signet.local';
 const b64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
 
@@ -129,7 +133,7 @@ function windowsFollow(list: Ca[]) {
   });
 }
 
-test('a CA from files renewed with another intermediate: the old chain stays in the trusted root (closed), old and new bundles verify, the same files again change nothing', async () => {
+test('a CA from files renewed with another intermediate: the old chain stays in the trusted root (closed), old and new bundles verify, the same files again change nothing, rotate ca says what to do', async () => {
   const st = await stackFolder();
   const root = ca('acme-root');
   const dir = path.dirname(st.dataDir);
@@ -156,6 +160,21 @@ test('a CA from files renewed with another intermediate: the old chain stays in 
   const again = await st.startAndSign(b.config);
   assert.deepEqual(JSON.parse(again.rootText), JSON.parse(rootText));
   assert.equal(fs.readFileSync(record, 'utf8'), recorded);
+
+  const listed = signet('rotate', '--data', st.dataDir);
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(
+    listed.stdout,
+    /^ca from ca\.certChain: 1 "CN=acme-A, O=acme-A" \(\S+ \.\. \S+Z\), 2 "CN=acme-B, O=acme-B" \(\S+ \.\. now\)$/m,
+  );
+  for (const key of ['ca', 'ca-root']) {
+    const r = signet('rotate', '--data', st.dataDir, key);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `error: key: the CA of ${st.dataDir} comes from files (ca.certChain and ca.key in the stack's config), not from a key of the data folder: to renew it, point ca.certChain and ca.key at the new chain and its key and start the stack again (signet up); its trusted root keeps the chain before, so every bundle signed before still verifies\n`,
+    );
+  }
 });
 
 test('from the built-in CA to files and back: every CA the stack issued under stays in its trusted root, and every bundle verifies', async () => {
@@ -169,6 +188,15 @@ test('from the built-in CA to files and back: every CA the stack issued under st
   assert.equal(list[0]!.validFor.start, ring1!.validFor.start);
   windowsFollow(list);
   for (const s of st.signed) await verifies(url, rootText, s.bundle, s.data);
+
+  // The built-in CA is listed as ended, and not in use; rotating it is refused.
+  const listed = signet('rotate', '--data', st.dataDir);
+  assert.match(
+    listed.stdout,
+    /^ca: 1 \(\S+ \.\. \S+Z\); not in use: the CA comes from ca\.certChain$/m,
+  );
+  assert.match(listed.stdout, /^ca from ca\.certChain: 1 "CN=acme-A, O=acme-A" \(\S+ \.\. now\)$/m);
+  assert.match(signet('rotate', '--data', st.dataDir, 'ca').stderr, /comes from files/);
 
   // The same files again change nothing.
   const again = await st.startAndSign(a.config);
@@ -185,4 +213,6 @@ test('from the built-in CA to files and back: every CA the stack issued under st
   windowsFollow(all);
   assert.equal(st.signed.length, 4);
   for (const s of st.signed) await verifies(back.url, back.rootText, s.bundle, s.data);
+  const rotated = signet('rotate', '--data', st.dataDir, 'ca');
+  assert.equal(rotated.status, 0, rotated.stderr);
 });
