@@ -24,9 +24,30 @@ export interface KeyVersion {
   validTo?: Date;
 }
 
+/** A version's validity window as a ring lists it on disk (ring.json), and the CA's chains from files too. */
+export interface VersionWindow {
+  id: number;
+  validFrom: string;
+  validTo?: string;
+}
+
 interface RingFile {
   spec: KeySpec;
-  versions: Array<{ id: number; validFrom: string; validTo?: string }>;
+  versions: VersionWindow[];
+}
+
+/**
+ * The one model of a version's window, for key rings and the CA's chains from files alike: a
+ * new version starts at `at`, and the one before it, if still open, ends at that same instant
+ * (one that already ended, when something else took over from it, keeps its end). Returns the
+ * new version's id.
+ */
+export function appendVersion(versions: VersionWindow[], at: Date): number {
+  const last = versions[versions.length - 1];
+  const id = (last?.id ?? 0) + 1;
+  if (last && last.validTo === undefined) last.validTo = at.toISOString();
+  versions.push({ id, validFrom: at.toISOString() });
+  return id;
 }
 
 export class KeyRing {
@@ -52,8 +73,40 @@ export class KeyRing {
     return KeyRing.read(name, dir);
   }
 
-  /** Adds a new current version and closes the window of the previous one at the same instant. */
+  /**
+   * Adds a new current version and closes the window of the previous one at the same instant
+   * (appendVersion; a ring that ended when another CA took over keeps that end).
+   */
   static rotate(dataDir: string, name: string, at = new Date()): KeyRing {
+    const { dir, file, ring } = KeyRing.load(dataDir, name);
+    const id = (ring.versions[ring.versions.length - 1]?.id ?? 0) + 1;
+    writeKey(dir, id, generateKey(ring.spec));
+    appendVersion(ring.versions, at);
+    writeRing(file, ring);
+    return KeyRing.read(name, dir);
+  }
+
+  /**
+   * Ends the window of the current version at `at`, with no version after it: another CA took
+   * over (the CA from files, for the built-in `ca` ring). Nothing changes when it already ended.
+   */
+  static close(dataDir: string, name: string, at: Date): KeyRing {
+    const { dir, file, ring } = KeyRing.load(dataDir, name);
+    const last = ring.versions[ring.versions.length - 1];
+    if (last && last.validTo === undefined) {
+      // Never before it started (a window that ends before it begins holds nothing).
+      last.validTo = new Date(Math.max(at.getTime(), Date.parse(last.validFrom))).toISOString();
+      writeRing(file, ring);
+    }
+    return KeyRing.read(name, dir);
+  }
+
+  /** Whether the ring `name` exists in the data folder (without making it). */
+  static exists(dataDir: string, name: string): boolean {
+    return fs.existsSync(path.join(dataDir, 'keys', name, 'ring.json'));
+  }
+
+  private static load(dataDir: string, name: string) {
     const dir = path.join(dataDir, 'keys', name);
     const file = path.join(dir, 'ring.json');
     if (!fs.existsSync(file))
@@ -63,13 +116,7 @@ export class KeyRing {
         `no key "${name}" in ${dataDir}: start the stack once first`,
       );
     const ring = parseJsonText(fs.readFileSync(file), `key ring ${name}`, file) as RingFile;
-    const last = ring.versions[ring.versions.length - 1]!;
-    const id = last.id + 1;
-    writeKey(dir, id, generateKey(ring.spec));
-    last.validTo = at.toISOString();
-    ring.versions.push({ id, validFrom: at.toISOString() });
-    writeRing(file, ring);
-    return KeyRing.read(name, dir);
+    return { dir, file, ring };
   }
 
   private static read(name: string, dir: string): KeyRing {
@@ -87,6 +134,7 @@ export class KeyRing {
     return new KeyRing(name, dir, versions);
   }
 
+  /** The newest version: the one in use, unless its window has ended (KeyRing.close). */
   current(): KeyVersion {
     return this.versions[this.versions.length - 1]!;
   }

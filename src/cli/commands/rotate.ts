@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { printable } from '../../core/encoding/printable.ts';
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { KeyRing } from '../../services/keyring.ts';
 const fs = process.getBuiltinModule('node:fs');
@@ -9,6 +10,9 @@ const ISSUED_BY = new Map([
   ['ca-root', 'ca'],
   ['tsa-ca', 'tsa'],
 ]);
+
+/** The built-in CA's rings: not the CA in use when it comes from files (ca.certChain). */
+const ISSUING_CA = ['ca', 'ca-root'];
 
 interface RotateFlags {
   data?: string;
@@ -30,10 +34,12 @@ export function registerRotate(program: Command): void {
     .option('--data <dir>', 'data folder of the stack (env SIGNET_DATA; default ./.signet)')
     .action(async (key: string | undefined, flags: RotateFlags) => {
       // Loaded when rotate runs, not at every start of `signet` (verify's wall time counts).
-      const [{ acquireDataLock }, { KeyRing }] = await Promise.all([
-        import('../../services/data-lock.ts'),
-        import('../../services/keyring.ts'),
-      ]);
+      const [{ acquireDataLock }, { KeyRing }, { currentFileChain, readFileChains }] =
+        await Promise.all([
+          import('../../services/data-lock.ts'),
+          import('../../services/keyring.ts'),
+          import('../../services/ca/history.ts'),
+        ]);
       const dataDir = flags.data ?? process.env.SIGNET_DATA ?? '.signet';
       if (!fs.existsSync(path.join(dataDir, 'keys')))
         throw new SignetError(
@@ -42,19 +48,36 @@ export function registerRotate(program: Command): void {
           `${dataDir} is not a data folder of a stack (no keys/ in it): start the stack once first (signet up --data ${dataDir}) or name the folder with --data`,
         );
       const rings = listRings(dataDir);
+      // The CA comes from the config's files when the stack was last started with them (or,
+      // in a folder of an earlier Signet, when it has keys but never had the built-in CA).
+      const caFromFiles =
+        currentFileChain(dataDir) !== undefined || (rings.length > 0 && !rings.includes('ca'));
+      const window = (v: { validFrom: Date; validTo?: Date }) =>
+        `(${v.validFrom.toISOString()} .. ${v.validTo ? v.validTo.toISOString() : 'now'})`;
       if (key === undefined) {
         for (const name of rings) {
           const ring = KeyRing.open(dataDir, name, { type: 'ec', curve: 'P-256' });
-          const versions = ring.versions
-            .map(
-              (v) =>
-                `${v.id} (${v.validFrom.toISOString()} .. ${v.validTo ? v.validTo.toISOString() : 'now'})`,
-            )
-            .join(', ');
-          process.stdout.write(`${name}: ${versions}\n`);
+          const versions = ring.versions.map((v) => `${v.id} ${window(v)}`).join(', ');
+          const unused =
+            caFromFiles && ISSUING_CA.includes(name)
+              ? '; not in use: the CA comes from ca.certChain'
+              : '';
+          process.stdout.write(`${name}: ${versions}${unused}\n`);
         }
+        const chains = readFileChains(dataDir);
+        if (chains.length > 0)
+          process.stdout.write(
+            `ca from ca.certChain: ${chains.map((c) => `${c.id} "${printable(c.chain[0]!.subject)}" ${window(c)}`).join(', ')}\n`,
+          );
         return;
       }
+      if (ISSUING_CA.includes(key) && caFromFiles)
+        throw invalid(
+          'key',
+          `the CA of ${dataDir} comes from files (ca.certChain and ca.key in the stack's config), not from a key of the data folder: ` +
+            'to renew it, point ca.certChain and ca.key at the new chain and its key and start the stack again (signet up); ' +
+            'its trusted root keeps the chain before, so every bundle signed before still verifies',
+        );
       if (!rings.includes(key))
         throw invalid(
           'key',

@@ -16,13 +16,21 @@ import { readPrivateKeyFile } from '../keys.ts';
 import { writeOnce } from '../write-once.ts';
 import { readTextFile } from '../read-file.ts';
 
-/** One CA version: its issuing key and chain (issuing certificate first, root last). */
-export interface CaVersion {
+/**
+ * A CA chain the stack issues or issued under (issuing certificate first, root last), with its
+ * window in the trusted root: a CA from files the stack no longer uses is kept as its chain
+ * only (its key stays with the operator).
+ */
+export interface CaChainVersion {
   id: number;
-  issuing: IssuingCa;
   chain: X509Certificate[];
   validFrom: Date;
   validTo?: Date;
+}
+
+/** One CA version with its issuing key. */
+export interface CaVersion extends CaChainVersion {
+  issuing: IssuingCa;
 }
 
 export interface CaNames {
@@ -46,13 +54,33 @@ export function openRingCa(
   dataDir: string,
   opts: { curve: 'P-256' | 'P-384'; names: CaNames },
 ): CaVersion[] {
-  const spec = { type: 'ec' as const, curve: opts.curve };
+  return ringCa(dataDir, opts);
+}
+
+/**
+ * The built-in CA's versions that issued, as the data folder holds them, making nothing: [] when
+ * it never had one (a stack whose CA has always come from files).
+ */
+export function readRingCa(dataDir: string): CaVersion[] {
+  if (!KeyRing.exists(dataDir, 'ca-root') || !KeyRing.exists(dataDir, 'ca')) return [];
+  return ringCa(dataDir, undefined);
+}
+
+/** With `make` undefined, nothing is created: a version without its certificate never issued. */
+function ringCa(
+  dataDir: string,
+  make: { curve: 'P-256' | 'P-384'; names: CaNames } | undefined,
+): CaVersion[] {
+  // The spec only makes a ring that is not there (never without `make`).
+  const spec = { type: 'ec' as const, curve: make?.curve ?? 'P-384' };
   const rootRing = KeyRing.open(dataDir, 'ca-root', spec);
   const caRing = KeyRing.open(dataDir, 'ca', spec);
   const rootCerts = new Map<number, X509Certificate>();
   for (const v of rootRing.versions) {
     const file = path.join(rootRing.folder, `${v.id}.crt`);
     if (!fs.existsSync(file)) {
+      if (!make) continue;
+      const opts = make;
       const notBefore = v.validFrom;
       writeOnce(
         file,
@@ -72,10 +100,13 @@ export function openRingCa(
     rootCerts.set(v.id, readCert(file));
   }
   const rootVersion = rootRing.current();
-  const root = { certificate: rootCerts.get(rootVersion.id)!, key: rootVersion.key };
-  return caRing.versions.map((v) => {
+  const out: CaVersion[] = [];
+  for (const v of caRing.versions) {
     const file = path.join(caRing.folder, `${v.id}.crt`);
     if (!fs.existsSync(file)) {
+      if (!make) continue;
+      const opts = make;
+      const root = { certificate: rootCerts.get(rootVersion.id)!, key: rootVersion.key };
       writeOnce(
         file,
         encodePem(
@@ -102,15 +133,16 @@ export function openRingCa(
     );
     if (!issuerRoot)
       throw new SignetError('internal', 'CA_CHAIN', `no root for CA version ${v.id}`);
-    const out: CaVersion = {
+    const version: CaVersion = {
       id: v.id,
       issuing: { certificate: cert, key: v.key },
       chain: [cert, issuerRoot],
       validFrom: v.validFrom,
     };
-    if (v.validTo) out.validTo = v.validTo;
-    return out;
-  });
+    if (v.validTo) version.validTo = v.validTo;
+    out.push(version);
+  }
+  return out;
 }
 
 function spkiOf(key: KeyObject): Uint8Array {

@@ -10,7 +10,7 @@ import {
   buildPrecertificateAsync,
   leafTbsSpec,
 } from '../../core/x509/fulcio-profile.ts';
-import type { CaVersion } from './authority.ts';
+import type { CaChainVersion, CaVersion } from './authority.ts';
 import type { IdentityVerifier, Principal } from './identity/types.ts';
 import { checkKey, checkProofOfPossession, DEFAULT_ALGORITHMS } from './key-policy.ts';
 import type { SigningCertRequest } from './request.ts';
@@ -42,8 +42,8 @@ export interface IssuedCertificate {
 }
 
 export interface CertificateAuthorityOptions {
-  /** CA versions, oldest first; the last one issues. */
-  versions: CaVersion[];
+  /** CA versions, oldest first; the last one issues (earlier ones are chains for trustBundle). */
+  versions: readonly [...CaChainVersion[], CaVersion];
   verifier: IdentityVerifier;
   /** Without a CT log, certificates carry no SCT (Fulcio's detached path with an empty SCT). */
   ctlog?: PrecertificateLogger;
@@ -57,7 +57,7 @@ export interface CertificateAuthorityOptions {
  * signed or logged, so a failed request leaves no trace.
  */
 export class CertificateAuthority {
-  readonly versions: CaVersion[];
+  readonly versions: readonly [...CaChainVersion[], CaVersion];
   private readonly verifier: IdentityVerifier;
   private readonly ctlog: PrecertificateLogger | undefined;
   private readonly allowed: readonly KeyDetails[];
@@ -65,7 +65,6 @@ export class CertificateAuthority {
   private readonly chainDers: Uint8Array[];
 
   constructor(opts: CertificateAuthorityOptions) {
-    if (opts.versions.length === 0) throw new Error('a CA needs at least one version');
     this.versions = opts.versions;
     this.verifier = opts.verifier;
     this.ctlog = opts.ctlog;
@@ -75,7 +74,7 @@ export class CertificateAuthority {
   }
 
   current(): CaVersion {
-    return this.versions[this.versions.length - 1]!;
+    return this.versions[this.versions.length - 1] as CaVersion;
   }
 
   async issue(req: SigningCertRequest): Promise<IssuedCertificate> {

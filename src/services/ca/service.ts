@@ -5,7 +5,8 @@ import { toBase64 } from '../../core/encoding/base64.ts';
 import type { X509Certificate } from '../../core/x509/certificate.ts';
 import { defaultCaIssuerConfig } from '../oidc/ca-issuers.ts';
 import type { ServiceDefinition, ServiceModule, StackContext } from '../types.ts';
-import { type CaNames, type CaVersion, loadFileCa, openRingCa } from './authority.ts';
+import { loadFileCa } from './authority.ts';
+import { type CaSource, openCaVersions } from './history.ts';
 import { createIdentityVerifier, loadIssuerConfig, parseIssuerConfig } from './identity/index.ts';
 import type { IssuerConfig } from './identity/config.ts';
 import { CertificateAuthority } from './issuer.ts';
@@ -20,7 +21,8 @@ import { CachedVerifier } from './token-cache.ts';
  *   the config file's (parseCaConfig's `dir`).
  * - `keyType`: `P-384` (default, as public good) or `P-256`, for a CA created on first start.
  * - `certChain` + `key` (+ `keyPassphrase`, or env SIGNET_CA_KEY_PASSPHRASE): use this CA
- *   from PEM files instead.
+ *   from PEM files instead. Every CA the stack issued under before (another chain, the
+ *   built-in CA) stays in its trusted root, closed when it was replaced (history.ts).
  * - `organization` / `commonName`: names of a created CA (default `signet` / `signet`).
  * - `signingAlgorithms`: allowed requester key types (protobuf-specs names).
  * - `tokenCache`: remember verified tokens until they expire (default true).
@@ -36,9 +38,7 @@ export interface CaServiceModule extends ServiceModule {
 export interface CaOptions {
   /** The trusted issuers; undefined: the built-in provider's (they depend on the stack's URL). */
   issuers: IssuerConfig | undefined;
-  authority:
-    | { from: 'files'; versions: CaVersion[] }
-    | { from: 'ring'; curve: 'P-256' | 'P-384'; names: CaNames };
+  authority: CaSource;
   allowedAlgorithms: readonly KeyDetails[];
   tokenCache: boolean;
 }
@@ -70,9 +70,9 @@ function authority(cfg: Record<string, unknown>, dir: string): CaOptions['author
     const passphrase = optString(cfg, 'keyPassphrase') ?? process.env['SIGNET_CA_KEY_PASSPHRASE'];
     return {
       from: 'files',
-      versions: loadFileCa(
+      version: loadFileCa(
         passphrase === undefined ? { certChain, key } : { certChain, key, passphrase },
-      ),
+      )[0]!,
     };
   }
   const keyType = optString(cfg, 'keyType') ?? 'P-384';
@@ -125,9 +125,9 @@ export async function createCaService(
   ctx: StackContext,
   options: CaOptions,
 ): Promise<CaServiceModule> {
-  const a = options.authority;
-  const versions =
-    a.from === 'files' ? a.versions : openRingCa(ctx.dataDir, { curve: a.curve, names: a.names });
+  // Every CA this stack issued under, the one it issues with last: a change of CA (another
+  // chain from files, files in place of the built-in CA) is recorded in the data folder here.
+  const versions = openCaVersions(ctx.dataDir, options.authority);
   const verifier = createIdentityVerifier(options.issuers ?? defaultCaIssuerConfig(ctx.baseUrl));
   const ctlog = ctx.services.ctlog;
   if (ctlog) for (const v of versions) ctlog.log.addRoot(v.chain[v.chain.length - 1]!.der);
