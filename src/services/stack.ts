@@ -65,6 +65,11 @@ export interface StackOptions {
 
 export interface RunningStack {
   url: string;
+  /**
+   * Where the server listens (`host:port`), when `url` is a public URL that does not say so (a
+   * proxy in front, `--port 0`); undefined when `url` is the address it listens on.
+   */
+  listening?: string;
   /** Every service of the stack, in creation order. */
   services: Partial<StackServices>;
   /** Every route the stack serves (method and URL pattern), e.g. for a run that tries them all. */
@@ -281,13 +286,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     server.removeListener('request', startingHandler);
     server.on('request', appHandler);
   }
+  // Behind a public URL, where the stack really is (its port with --port 0) is said too.
+  const listening = baseUrl === boundUrl ? undefined : boundUrl.slice('http://'.length);
   log.info('stack started', {
     url: baseUrl,
+    ...(listening === undefined ? {} : { listening }),
     dataDir: opts.dataDir,
     services: Object.keys(services),
   });
   return {
     url: baseUrl,
+    ...(listening === undefined ? {} : { listening }),
     services,
     routes,
     async close() {

@@ -705,6 +705,48 @@ test('the banner shows the signet token example only where the test grant gets a
   }
 });
 
+test('behind --public-url, the banner and the "stack started" log line say where signet up really listens (with --port 0, its port)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-where-'));
+  const publicUrl = 'http://signet.example.test';
+  const p = await upAndReady([
+    '--port',
+    '0',
+    '--data',
+    path.join(dir, 'data'),
+    '--public-url',
+    publicUrl,
+  ]);
+  try {
+    const m = /^signet is up at (\S+) \(listening on 127\.0\.0\.1:(\d+)\)$/m.exec(p.out());
+    assert.ok(m, p.out());
+    assert.equal(m[1], publicUrl);
+    const started = p
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['msg'] === 'stack started');
+    assert.ok(started, p.out());
+    assert.equal(started['url'], publicUrl);
+    assert.equal(started['listening'], `127.0.0.1:${m[2]}`);
+    // It is where the stack answers.
+    const health = await fetch(`http://127.0.0.1:${m[2]}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  }
+  // Without a public URL, the URL is where it listens: said once.
+  const plain = await upAndReady(['--port', '0', '--data', path.join(dir, 'plain')]);
+  try {
+    assert.match(plain.out(), /^signet is up at http:\/\/127\.0\.0\.1:\d+$/m);
+    assert.doesNotMatch(plain.out(), /listening/);
+  } finally {
+    plain.child.kill('SIGTERM');
+    assert.equal(await plain.exited, 0, plain.out());
+  }
+});
+
 test("signet up --database ...?sslmode=require fails in one line that says what sslmode=require means, without pg's 10-line warning", () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-sslmode-'));
   const r = spawnSync(

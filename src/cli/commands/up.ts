@@ -112,7 +112,9 @@ export function registerUp(program: Command): void {
         if (e.code !== 'EPIPE') throw e;
       });
       process.stdout.write(
-        banner(stack.url, Object.keys(stack.services), signInOf(stack, file.services['ca'])),
+        banner(stack.url, Object.keys(stack.services), signInOf(stack, file.services['ca']), {
+          ...(stack.listening === undefined ? {} : { listening: stack.listening }),
+        }),
       );
       await new Promise<void>((resolve) => {
         stop = resolve;
@@ -136,9 +138,18 @@ function signInOf(stack: RunningStack, ca: Record<string, unknown> | undefined):
   return client?.testGrant === true && client.secret === undefined ? 'test-grant' : 'sign-in';
 }
 
-/** What a new user needs first: where the stack is and how to sign and verify against it. */
-export function banner(url: string, services: string[], signIn: SignIn): string {
-  const lines = [`signet is up at ${url}`, `  services: ${services.join(', ') || '(none)'}`];
+/**
+ * What a new user needs first: where the stack is and how to sign and verify against it.
+ * `listening`: where the server listens (`host:port`), when the public URL `url` is another.
+ */
+export function banner(
+  url: string,
+  services: string[],
+  signIn: SignIn,
+  where: { listening?: string } = {},
+): string {
+  const up = `signet is up at ${url}${where.listening === undefined ? '' : ` (listening on ${where.listening})`}`;
+  const lines = [up, `  services: ${services.join(', ') || '(none)'}`];
   if (services.includes('explorer'))
     lines.push(`  explorer:       ${url}/ (search, entries, log status, bundle check)`);
   if (services.includes('tuf')) {
