@@ -672,6 +672,8 @@ test('the banner shows the signet token example only where the test grant gets a
   const open = await banner('{}\n');
   try {
     assert.match(open.out, /signet token --server \S+ --subject dev@signet\.local/);
+    // Run from the clone's folder, as the README does: its ./bin/signet.
+    assert.match(open.out, /^ {2}\.\/bin\/signet sign-blob .*"\$\(\.\/bin\/signet token /m);
     const t = spawnSync(bin, ['token', '--server', open.url, '--subject', 'dev@signet.local'], {
       encoding: 'utf8',
     });
