@@ -132,6 +132,31 @@ console.log(JSON.stringify({ identity: r.signer.identity, code }));
   assert.match(verified.stderr, /Verified OK: signed by dev@signet\.local/);
   const v = await npx(['--version']);
   assert.equal(v.stdout.trim(), JSON.parse(fs.readFileSync('package.json', 'utf8')).version);
+
+  // `npx signet up`: its banner shows commands that work here, where there is no ./bin/signet.
+  const up = spawn('npx', ['--no-install', 'signet', 'up', '--port', '0', '--data', 'data'], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // a group of its own: npx, the shell script and Node all get the SIGTERM
+  });
+  let shown = '';
+  up.stdout.on('data', (d: Buffer) => (shown += d.toString()));
+  up.stderr.on('data', (d: Buffer) => (shown += d.toString()));
+  const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/^ {2}\S.* verify-blob /m.test(shown)) {
+      assert.ok(Date.now() < deadline, shown);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.doesNotMatch(shown, /\.\/bin\/signet/, shown);
+    assert.match(shown, /^ {2}npx signet sign-blob .*"\$\(npx signet token --server /m, shown);
+    assert.match(shown, /^ {2}npx signet verify-blob /m, shown);
+  } finally {
+    process.kill(-up.pid!, 'SIGTERM');
+    await exited;
+  }
 });
 
 test('the installed signet on a Node older than 22.18 says so and exits 1, never a silent 0', async (t) => {

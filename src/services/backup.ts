@@ -20,6 +20,11 @@ const SKIP = /(^|\/)(run|\.mutex)$|\.sqlite-(wal|shm|journal)$|\.tmp$|(^|\/)publ
 export interface BackupReport {
   files: number;
   databases: Array<{ file: string; logs: Array<{ name: string; size: number }> }>;
+  /**
+   * Backup: the folders inside the data folder that are backups themselves (a backup.json in
+   * them), left out. Not in the backup's manifest.
+   */
+  leftOut?: string[];
 }
 
 /**
@@ -34,15 +39,44 @@ export interface BackupReport {
  *   tuf/targets the stack serves to anyone. So restore reads only regular files and folders,
  *   and refuses anything else (a link to a file or a folder, a FIFO, a device, a socket).
  */
-function dataFiles(root: string, rel = ''): string[] {
+function dataFiles(root: string, backups: string[], rel = ''): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (SKIP.test(r)) continue;
-    if (e.isDirectory()) out.push(...dataFiles(root, r));
-    else if (e.isFile() || (e.isSymbolicLink() && linkedFile(path.join(root, r)))) out.push(r);
+    if (e.isDirectory()) {
+      // A backup left inside the data folder (made before such an OUT was refused) is not the
+      // stack's: copied, each backup would hold the ones before it, its logs listed twice.
+      if (fs.existsSync(path.join(root, r, 'backup.json'))) backups.push(r);
+      else out.push(...dataFiles(root, backups, r));
+    } else if (e.isFile() || (e.isSymbolicLink() && linkedFile(path.join(root, r)))) out.push(r);
   }
   return out;
+}
+
+/** `p` with its links resolved, as far as it exists (the rest of it appended as given). */
+function realPath(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(realPath(parent), path.basename(abs));
+  }
+}
+
+/**
+ * A backup folder `out` inside the data folder `dataDir` (or the folder itself), by their real
+ * paths, is refused: the next backup would copy this one into itself.
+ */
+function checkOutside(dataDir: string, out: string): void {
+  const rel = path.relative(realPath(dataDir), realPath(out));
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return;
+  throw new SignetError(
+    'invalid-input',
+    'INVALID_INPUT',
+    `the backup folder ${out} is ${rel === '' ? 'the data folder' : 'inside the data folder'} ${dataDir}: each later backup would copy it again, growing with every one; give a folder outside ${dataDir}`,
+  );
 }
 
 /**
@@ -224,8 +258,11 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
       'NO_DATA',
       `${dataDir} is not a data folder of a stack (no keys/ in it)`,
     );
+  checkOutside(dataDir, out);
   const what = `the backup folder ${out}`;
-  const files = dataFiles(dataDir); // first: a link to nothing is refused with no backup folder made
+  const leftOut: string[] = [];
+  // First: a link to nothing is refused with no backup folder made.
+  const files = dataFiles(dataDir, leftOut);
   emptyTarget(out, 'the backup folder');
   const report: BackupReport = { files: 0, databases: [] };
   for (const rel of files) {
@@ -262,7 +299,7 @@ export async function backupDataDir(dataDir: string, out: string): Promise<Backu
       { mode: 0o600 },
     ),
   );
-  return report;
+  return leftOut.length > 0 ? { ...report, leftOut } : report;
 }
 
 /**

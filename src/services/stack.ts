@@ -65,6 +65,11 @@ export interface StackOptions {
 
 export interface RunningStack {
   url: string;
+  /**
+   * Where the server listens (`host:port`), when `url` is a public URL that does not say so (a
+   * proxy in front, `--port 0`); undefined when `url` is the address it listens on.
+   */
+  listening?: string;
   /** Every service of the stack, in creation order. */
   services: Partial<StackServices>;
   /** Every route the stack serves (method and URL pattern), e.g. for a run that tries them all. */
@@ -142,6 +147,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   };
   // First: a mistyped address is named as such, not met later as a DNS error or an exposure.
   const host = await checkListenHost(opts.host, settings.host);
+  // So is an address of no interface of this machine: not loopback, it would otherwise meet
+  // the exposure refusal (and, allowed, the advice to set a public URL) before listen() said so.
+  if (!isLoopbackHost(host) && !isWildcardHost(host)) await checkLocalAddress(host, settings);
   if (opts.publicUrl !== undefined)
     checkPublicUrl(opts.publicUrl, opts.names?.publicUrl ?? 'publicUrl');
   else if (isWildcardHost(host))
@@ -281,13 +289,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     server.removeListener('request', startingHandler);
     server.on('request', appHandler);
   }
+  // Behind a public URL, where the stack really is (its port with --port 0) is said too.
+  const listening = baseUrl === boundUrl ? undefined : boundUrl.slice('http://'.length);
   log.info('stack started', {
     url: baseUrl,
+    ...(listening === undefined ? {} : { listening }),
     dataDir: opts.dataDir,
     services: Object.keys(services),
   });
   return {
     url: baseUrl,
+    ...(listening === undefined ? {} : { listening }),
     services,
     routes,
     async close() {
@@ -301,6 +313,23 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       lock.release();
     },
   };
+}
+
+/**
+ * Whether `host` is an address of this machine, asked as listen() will ask it: a listen on it
+ * (on a free port, closed at once) that fails with EADDRNOTAVAIL is refused as the real one
+ * would be, naming the setting. Any other failure is left to the real listen.
+ */
+async function checkLocalAddress(host: string, settings: ListenSettings): Promise<void> {
+  const net = process.getBuiltinModule('node:net');
+  const probe = net.createServer();
+  const failed = await new Promise<unknown>((resolve) => {
+    probe.once('error', resolve);
+    probe.listen(0, host, () => resolve(undefined));
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if ((failed as NodeJS.ErrnoException | undefined)?.code === 'EADDRNOTAVAIL')
+    throw listenFailed(failed, host, 0, settings);
 }
 
 async function closeAll(services: Partial<StackServices>, log: Logger): Promise<void> {

@@ -93,6 +93,44 @@ test('backup and restore refuse what they cannot do, in one line', () => {
   assert.match(notBackup.stderr, /is not a signet backup/);
 });
 
+test('backup refuses a folder inside the data folder, naming both, and leaves out a backup left inside it', async () => {
+  const stack = await tempStack();
+  await stack.close();
+  const data = stack.dataDir;
+  const nested = path.join(data, 'bk');
+  for (const out of [nested, path.join(data, 'keys', '..', 'bk'), data]) {
+    const r = run(['backup', '--data', data, out]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: the backup folder ${out} is ${out === data ? 'the data folder' : 'inside the data folder'} ${data}: each later backup would copy it again, growing with every one; give a folder outside ${data}\n`,
+    );
+  }
+  assert.ok(!fs.existsSync(nested), 'no backup folder made');
+  // Through a link to the data folder: the same folder.
+  const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-link-')), 'data');
+  fs.symlinkSync(data, link);
+  const linked = run(['backup', '--data', data, path.join(link, 'bk')]);
+  assert.equal(linked.status, 1, linked.stderr);
+  assert.match(linked.stderr, /is inside the data folder/);
+  assert.ok(!fs.existsSync(nested), 'no backup folder made');
+  // A backup left inside the data folder (an earlier version took such an OUT): not copied.
+  const first = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  const one = run(['backup', '--data', data, first]);
+  assert.equal(one.status, 0, one.stderr);
+  fs.cpSync(first, nested, { recursive: true });
+  const second = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'signet-backup-')), 'b');
+  const two = run(['backup', '--data', data, second]);
+  assert.equal(two.status, 0, two.stderr);
+  assert.equal(two.stdout.replace(second, first), one.stdout, 'the same files and logs, once');
+  assert.equal(
+    two.stderr,
+    `warning: left out ${nested}: it is a backup, not part of the stack; move it out of the data folder\n`,
+  );
+  assert.ok(!fs.existsSync(path.join(second, 'bk')));
+  assert.deepEqual(fs.readdirSync(second).sort(), fs.readdirSync(first).sort());
+});
+
 /**
  * An empty folder this process cannot write into: mode 0500, and for root (whom modes do not
  * stop) the immutable attribute too, as `chattr +i` sets it. `undo` makes it removable again.

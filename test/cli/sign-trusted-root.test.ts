@@ -95,6 +95,57 @@ test("what is printed is what the stack's TUF repository vouches for, not what a
   }
 });
 
+test('a stack that cannot be reached: trusted-root fails in one line instead of exporting the trust cached before; --offline exports that copy', async () => {
+  // A front for the stack that can be taken down while the stack runs on (other tests use it).
+  const front = http.createServer((req, res) => {
+    void fetch(`${stack.url}${req.url}`).then(async (r) => {
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? '' });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  const env = { SIGNET_TUF_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'signet-tr-down-')) };
+  const root = path.join(dir, 'down.1.root.json');
+  fs.writeFileSync(root, await (await fetch(`${stack.url}/tuf/1.root.json`)).text());
+  const get = (...args: string[]) =>
+    signet(['trusted-root', '--server', url, '--tuf-root', root, ...args], { cwd: dir, env });
+  try {
+    const current = await get('--out', 'current.json');
+    assert.equal(current.status, 0, current.stderr);
+  } finally {
+    front.close();
+    front.closeAllConnections();
+  }
+  // The stack is down: its trust is cached, verified, but may be out of date by now (a
+  // rotation); exported into an air gap it would be taken for the current trust.
+  for (const out of [['--out', 'stale.json'], []]) {
+    const r = await get(...out);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: cannot reach the TUF repository ${url}/tuf \\(nothing is listening at the repository; is the server running there\\?\\); the trust verified from it before \\(cached in \\S+\\) may be out of date, so it is not used: pass --offline to use that copy\n$`,
+      ),
+    );
+  }
+  assert.ok(!fs.existsSync(path.join(dir, 'stale.json')), 'nothing written');
+  // Asked for, the cached copy is what it writes, and it says so.
+  const offline = await get('--offline', '--out', 'cached.json');
+  assert.equal(offline.status, 0, offline.stderr);
+  assert.match(
+    offline.stderr,
+    new RegExp(
+      `^Wrote trusted root to cached\\.json \\(offline: as verified from ${url} before and cached in \\S+\\)\n$`,
+    ),
+  );
+  assert.equal(
+    fs.readFileSync(path.join(dir, 'cached.json'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'current.json'), 'utf8'),
+  );
+});
+
 test('trusted-root create rebuilds the stack’s trusted root from its PEM material (cosign’s spec flags)', async () => {
   const served = (await (await fetch(`${stack.url}/trusted_root.json`)).json()) as any;
   const pem = (label: string, b64: string) =>

@@ -244,14 +244,18 @@ test('a mistyped or foreign --host (flag, SIGNET_HOST or config host) is refused
   fs.writeFileSync(config, 'host: 999.1.1.1\n');
   assert.match(run(['--config', config]).stderr, notValid(`${config}: host`, '999.1.1.1'));
   assert.ok(!fs.existsSync(data), 'nothing written for a bad address');
-  // An address, but none of this machine's (TEST-NET-1, RFC 5737): listen fails, named the same.
-  const foreign = run(['--host', '192.0.2.1', ...publicTest]);
-  assert.equal(foreign.status, 1, foreign.stderr);
-  assert.match(
-    foreign.stderr,
-    /^error: --host: 192\.0\.2\.1 is not an address of this machine; choose another host\n$/m,
-  );
-  assert.ok(!fs.existsSync(data), 'the folder made before listen() is gone again');
+  // An address, but none of this machine's (TEST-NET-1, RFC 5737): named the same, before the
+  // exposure refusal (it is not loopback) or the advice about --public-url, with or without
+  // the flag that allows an exposed stack.
+  for (const extra of [[], ['--insecure-public-test-identities'], publicTest]) {
+    const foreign = run(['--host', '192.0.2.1', ...extra]);
+    assert.equal(foreign.status, 1, foreign.stderr);
+    assert.equal(
+      foreign.stderr,
+      'error: --host: 192.0.2.1 is not an address of this machine; choose another host\n',
+    );
+    assert.ok(!fs.existsSync(data), 'nothing written for a foreign address');
+  }
   // A port in use is the port's fault.
   const busy = await upAndReady(['--port', '0', '--data', path.join(dir, 'busy')]);
   try {
@@ -668,6 +672,8 @@ test('the banner shows the signet token example only where the test grant gets a
   const open = await banner('{}\n');
   try {
     assert.match(open.out, /signet token --server \S+ --subject dev@signet\.local/);
+    // Run from the clone's folder, as the README does: its ./bin/signet.
+    assert.match(open.out, /^ {2}\.\/bin\/signet sign-blob .*"\$\(\.\/bin\/signet token /m);
     const t = spawnSync(bin, ['token', '--server', open.url, '--subject', 'dev@signet.local'], {
       encoding: 'utf8',
     });
@@ -702,6 +708,48 @@ test('the banner shows the signet token example only where the test grant gets a
     assert.match(issuers.out, /the CA trusts the issuers of ca\.issuers/);
   } finally {
     await stop(issuers.p);
+  }
+});
+
+test('behind --public-url, the banner and the "stack started" log line say where signet up really listens (with --port 0, its port)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-up-where-'));
+  const publicUrl = 'http://signet.example.test';
+  const p = await upAndReady([
+    '--port',
+    '0',
+    '--data',
+    path.join(dir, 'data'),
+    '--public-url',
+    publicUrl,
+  ]);
+  try {
+    const m = /^signet is up at (\S+) \(listening on 127\.0\.0\.1:(\d+)\)$/m.exec(p.out());
+    assert.ok(m, p.out());
+    assert.equal(m[1], publicUrl);
+    const started = p
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['msg'] === 'stack started');
+    assert.ok(started, p.out());
+    assert.equal(started['url'], publicUrl);
+    assert.equal(started['listening'], `127.0.0.1:${m[2]}`);
+    // It is where the stack answers.
+    const health = await fetch(`http://127.0.0.1:${m[2]}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.out());
+  }
+  // Without a public URL, the URL is where it listens: said once.
+  const plain = await upAndReady(['--port', '0', '--data', path.join(dir, 'plain')]);
+  try {
+    assert.match(plain.out(), /^signet is up at http:\/\/127\.0\.0\.1:\d+$/m);
+    assert.doesNotMatch(plain.out(), /listening/);
+  } finally {
+    plain.child.kill('SIGTERM');
+    assert.equal(await plain.exited, 0, plain.out());
   }
 });
 

@@ -30,6 +30,11 @@ export function registerBackup(program: Command): void {
       process.stdout.write(
         `backed up ${dataDir} to ${out}: ${summary(r)}${inPostgres(r) ? '; no log files: logs kept in PostgreSQL are not in it (back them up with pg_dump)' : ''}\n`,
       );
+      const path = process.getBuiltinModule('node:path');
+      for (const b of r.leftOut ?? [])
+        process.stderr.write(
+          `warning: left out ${path.join(dataDir, b)}: it is a backup, not part of the stack; move it out of the data folder\n`,
+        );
     });
   program
     .command('restore')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeWriteError, invalid } from '../../core/errors.ts';
+import { describeWriteError, invalid, SignetError } from '../../core/errors.ts';
 import { requestTimeout, timeoutOption } from '../flags.ts';
 import type { DeprecatedTrustFlags } from '../../client/sign/trusted-root-create.ts';
 
@@ -21,6 +21,10 @@ export function registerTrustedRoot(program: Command): void {
     .option('--out <file>', 'write it to this file instead of stdout')
     .option('--signing-config', 'fetch the signing config (signing_config.json) instead')
     .option('--tuf-root <file>', "pin the server's TUF root.json (otherwise trusted on first use)")
+    .option(
+      '--offline',
+      'no network: the trust verified from the server before and cached here (may be out of date); without it, a server that cannot be reached is an error',
+    )
     .addOption(timeoutOption())
     .action(async (flags: GetFlags) => {
       if (flags.server === undefined)
@@ -31,13 +35,26 @@ export function registerTrustedRoot(program: Command): void {
       const { fetchTrust, tufCacheDir } = await import('../../client/tuf/index.ts');
       // Through the stack's TUF repository, as every command that takes trust from --server:
       // what is printed is what its signed metadata vouches for, not what one plain GET said.
-      const trust = await fetchTrust({
-        serverUrl: flags.server,
-        cacheDir: tufCacheDir(),
-        names: { rootFile: '--tuf-root' },
-        ...(flags.tufRoot !== undefined ? { rootFile: flags.tufRoot } : {}),
-        ...requestTimeout(flags),
-      });
+      // Its job is exporting the current trust (to carry into an air gap): a server that cannot
+      // be reached is an error, not the cached copy a verifier falls back to, which may be out
+      // of date; --offline asks for that copy.
+      let trust;
+      try {
+        trust = await fetchTrust({
+          serverUrl: flags.server,
+          cacheDir: tufCacheDir(),
+          names: { rootFile: '--tuf-root' },
+          ...(flags.tufRoot !== undefined ? { rootFile: flags.tufRoot } : {}),
+          ...(flags.offline ? { offline: true } : { requireNetwork: true }),
+          ...requestTimeout(flags),
+        });
+      } catch (e) {
+        if (e instanceof SignetError && e.details?.['cached'] === true)
+          throw new SignetError(e.kind, e.code, `${e.message}: pass --offline to use that copy`, {
+            cause: e,
+          });
+        throw e;
+      }
       let text: string;
       if (flags.signingConfig) {
         if (trust.signingConfig === undefined)
@@ -62,7 +79,7 @@ export function registerTrustedRoot(program: Command): void {
         throw invalid('--out', describeWriteError(e, flags.out), e);
       }
       process.stderr.write(
-        `Wrote ${flags.signingConfig ? 'signing config' : 'trusted root'} to ${flags.out}\n`,
+        `Wrote ${flags.signingConfig ? 'signing config' : 'trusted root'} to ${flags.out}${flags.offline ? ` (offline: as verified from ${flags.server} before and cached in ${trust.cachePath})` : ''}\n`,
       );
     });
   // `signet trusted-root --server URL` runs get, but commander's help of a command lists its
@@ -78,6 +95,7 @@ type GetFlags = {
   out?: string;
   signingConfig?: boolean;
   tufRoot?: string;
+  offline?: boolean;
   timeout: string;
 };
 

@@ -112,7 +112,10 @@ export function registerUp(program: Command): void {
         if (e.code !== 'EPIPE') throw e;
       });
       process.stdout.write(
-        banner(stack.url, Object.keys(stack.services), signInOf(stack, file.services['ca'])),
+        banner(stack.url, Object.keys(stack.services), signInOf(stack, file.services['ca']), {
+          command: signetCommand(process.argv[1], process.cwd(), env),
+          ...(stack.listening === undefined ? {} : { listening: stack.listening }),
+        }),
       );
       await new Promise<void>((resolve) => {
         stop = resolve;
@@ -136,9 +139,43 @@ function signInOf(stack: RunningStack, ca: Record<string, unknown> | undefined):
   return client?.testGrant === true && client.secret === undefined ? 'test-grant' : 'sign-in';
 }
 
-/** What a new user needs first: where the stack is and how to sign and verify against it. */
-export function banner(url: string, services: string[], signIn: SignIn): string {
-  const lines = [`signet is up at ${url}`, `  services: ${services.join(', ') || '(none)'}`];
+/**
+ * How the banner's examples start signet, the way this one was started (`main`: the module
+ * Node runs). In a clone, where bin/signet runs the sources (src/cli/main.ts): its bin/signet,
+ * as `./bin/signet` from the clone's folder (the README's way), by its path from elsewhere.
+ * Installed from npm (dist/cli/main.js), there is no ./bin/signet where the user is:
+ * `npx signet` when npm started it (npx, npm exec, an npm script), else `signet` (on PATH).
+ */
+export function signetCommand(
+  main: string | undefined,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): string {
+  const path = process.getBuiltinModule('node:path');
+  if (main !== undefined && /(^|[\\/])src[\\/]cli[\\/]main\.ts$/.test(main)) {
+    const script = path.resolve(path.dirname(main), '..', '..', 'bin', 'signet');
+    const rel = path.relative(cwd, script);
+    const shown =
+      rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel) ? script : `./${rel}`;
+    return /^[\w./+,:@%=-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`;
+  }
+  return env['npm_command'] !== undefined ? 'npx signet' : 'signet';
+}
+
+/**
+ * What a new user needs first: where the stack is and how to sign and verify against it.
+ * `command`: how to start signet (signetCommand; default the clone's `./bin/signet`).
+ * `listening`: where the server listens (`host:port`), when the public URL `url` is another.
+ */
+export function banner(
+  url: string,
+  services: string[],
+  signIn: SignIn,
+  where: { command?: string; listening?: string } = {},
+): string {
+  const signet = where.command ?? './bin/signet';
+  const up = `signet is up at ${url}${where.listening === undefined ? '' : ` (listening on ${where.listening})`}`;
+  const lines = [up, `  services: ${services.join(', ') || '(none)'}`];
   if (services.includes('explorer'))
     lines.push(`  explorer:       ${url}/ (search, entries, log status, bundle check)`);
   if (services.includes('tuf')) {
@@ -152,26 +189,26 @@ export function banner(url: string, services: string[], signIn: SignIn): string 
   }
   if (services.includes('ca') && services.includes('oidc')) {
     const verify = (identity: string, issuer: string) =>
-      `  ./bin/signet verify-blob --server ${url} --bundle FILE.sigstore.json --certificate-identity ${identity} --certificate-oidc-issuer ${issuer} FILE`;
+      `  ${signet} verify-blob --server ${url} --bundle FILE.sigstore.json --certificate-identity ${identity} --certificate-oidc-issuer ${issuer} FILE`;
     if (signIn === 'test-grant')
       lines.push(
         '',
         'Sign and verify a file against it:',
-        `  ./bin/signet sign-blob --server ${url} --identity-token "$(./bin/signet token --server ${url} --subject dev@signet.local)" --bundle FILE.sigstore.json FILE`,
+        `  ${signet} sign-blob --server ${url} --identity-token "$(${signet} token --server ${url} --subject dev@signet.local)" --bundle FILE.sigstore.json FILE`,
         verify('dev@signet.local', `${url}/oidc`),
       );
     else if (signIn === 'sign-in')
       lines.push(
         '',
         `Sign and verify a file against it (sign-blob signs you in at ${url}/oidc, in a browser or with a device code; oidc.clients turned the test grant off, so signet token needs --flow device or --flow browser):`,
-        `  ./bin/signet sign-blob --server ${url} --bundle FILE.sigstore.json FILE`,
+        `  ${signet} sign-blob --server ${url} --bundle FILE.sigstore.json FILE`,
         verify('IDENTITY', `${url}/oidc`),
       );
     else
       lines.push(
         '',
         'Sign and verify a file against it (the CA trusts the issuers of ca.issuers, not the built-in provider: sign with a token from one of them):',
-        `  ./bin/signet sign-blob --server ${url} --identity-token TOKEN --bundle FILE.sigstore.json FILE`,
+        `  ${signet} sign-blob --server ${url} --identity-token TOKEN --bundle FILE.sigstore.json FILE`,
         verify('IDENTITY', 'ISSUER'),
       );
   }

@@ -37,6 +37,14 @@ export interface FetchTrustOptions {
   cacheValidityMs?: number;
   /** No network at all: only the verified, unexpired metadata already in the cache. */
   offline?: boolean;
+  /**
+   * The repository must answer now: unreachable, fail (TUF_UNREACHABLE) instead of falling
+   * back to the verified cache, which may be out of date. For trust exported to be used
+   * elsewhere (`signet trusted-root --out`, carried into an air gap), where the cached copy would
+   * be taken for the current one; verifiers keep the fallback. When a verified copy is cached
+   * (which `offline` would use), the error's `details.cached` is true.
+   */
+  requireNetwork?: boolean;
   /** How errors name `rootFile` (default `rootFile`): the caller's flag or option. */
   names?: InputNames<'rootFile'>;
 }
@@ -200,6 +208,18 @@ async function refreshTrust(
           given === undefined
             ? { firstUse: cachePath }
             : { rootFile: opts.rootLabel ?? opts.rootFile! },
+        );
+      // Trust to export must be current: a cached copy is not used (with none, the error below).
+      if (
+        opts.requireNetwork &&
+        !(e instanceof OfflineRequested) &&
+        fs.existsSync(path.join(metadataDir, 'timestamp.json'))
+      )
+        throw new SignetError(
+          'unavailable',
+          'TUF_UNREACHABLE',
+          `cannot reach the TUF repository ${tufUrl} (${describe(e)}); the trust verified from it before (cached in ${cachePath}) may be out of date, so it is not used`,
+          { cause: e, details: { cached: true } },
         );
       try {
         files = await getTargets(await make(true), false);
