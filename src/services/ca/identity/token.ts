@@ -40,13 +40,20 @@ export function parseClaims(bytes: Uint8Array): Record<string, unknown> {
   return json(new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'payload');
 }
 
+/**
+ * A part of a compact JWS (RFC 7515 §7.1): base64url of UTF-8 JSON. A part that is not even that
+ * (`Bearer abc.def.ghi`, a stray character in front) is no JWT, and is said so in those terms,
+ * not as the decoding step that failed ("the token's header is not UTF-8").
+ */
 function part(b64: string, what: string): Record<string, unknown> {
-  if (!/^[A-Za-z0-9_-]+$/.test(b64)) throw malformed(`the token's ${what} is not base64url`);
+  const notJwt = (why: string) =>
+    malformed(`the identity token is not a JWT: its ${what} ${why} (base64url of JSON)`);
+  if (!/^[A-Za-z0-9_-]+$/.test(b64)) throw notJwt('has characters outside base64url');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64url'));
   } catch {
-    throw malformed(`the token's ${what} is not UTF-8`);
+    throw notJwt('does not decode');
   }
   return json(text, what);
 }

@@ -457,7 +457,17 @@ describe('bad tokens are refused, saying which check failed', () => {
   test('malformed tokens, with bounded work', async () => {
     await rejects('', 'TOKEN_MALFORMED', /no identity token/);
     await rejects('abc.def', 'TOKEN_MALFORMED', /found 1/);
-    await rejects('!!!.e30.x', 'TOKEN_MALFORMED', /header is not base64url/);
+    await rejects(
+      '!!!.e30.x',
+      'TOKEN_MALFORMED',
+      /^the identity token is not a JWT: its header has characters outside base64url \(base64url of JSON\)$/,
+    );
+    // Three base64url parts that decode to no text (a made-up bearer token): no JWT, said so.
+    await rejects(
+      'abc.def.ghi',
+      'TOKEN_MALFORMED',
+      /^the identity token is not a JWT: its header does not decode \(base64url of JSON\)$/,
+    );
     // A claim or header parameter twice is named as such (it was "the token's payload is not
     // JSON"); a syntax error says what it is.
     const b64 = (json: string) => Buffer.from(json).toString('base64url');
