@@ -17,6 +17,7 @@ import {
 import { parseCertificate } from '../../core/x509/certificate.ts';
 import { checkIssuedByTrustedCa, type TrustedAuthority } from '../../core/x509/chain.ts';
 import type { MonitorConfig, ValueMatcher } from './config.ts';
+import { looseRegExp } from '../verify/policy.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 
 export { rekorEntryFacts, type EntryFacts } from '../../core/rekor/entry-facts.ts';
@@ -98,10 +99,40 @@ export class IdentityMatcher {
    * entry to match (the trusted root's). Not given: every certificate is read as it stands.
    * CT leaves are not checked: a CT log takes only chains to its accepted roots (RFC 6962 §4.1).
    */
-  constructor(config: MonitorConfig, opts: { authorities?: readonly TrustedAuthority[] } = {}) {
+  constructor(
+    config: MonitorConfig,
+    opts: {
+      authorities?: readonly TrustedAuthority[];
+      /**
+       * Told when a rule's regexp misses a certificate identity only because Signet matches the
+       * whole value (rekor-monitor's Go regexps match any part): a config brought from it would
+       * otherwise never alert, in silence.
+       */
+      onPartial?: (rule: string, pattern: string, value: string) => void;
+    } = {},
+  ) {
     this.#c = config;
     this.#wantsFingerprints = config.fingerprints.length > 0;
     this.#authorities = opts.authorities;
+    this.#onPartial = opts.onPartial;
+  }
+
+  readonly #onPartial: ((rule: string, pattern: string, value: string) => void) | undefined;
+  /** Each rule's regexp without anchors (made once), until onPartial was told of the rule. */
+  readonly #loose = new Map<string, RegExp | undefined>();
+
+  /** test(), telling onPartial (once a rule) of a regexp that matches only part of `value`. */
+  #test(m: ValueMatcher, value: string, rule: string): boolean {
+    if (test(m, value)) return true;
+    if (this.#onPartial && 'regexp' in m) {
+      if (!this.#loose.has(rule)) this.#loose.set(rule, looseRegExp(m.regexp));
+      const loose = this.#loose.get(rule);
+      if (loose?.test(value)) {
+        this.#loose.set(rule, undefined); // told once
+        this.#onPartial(rule, m.pattern, value);
+      }
+    }
+    return false;
   }
 
   /** The entry's matches, or undefined when nothing matched. Throws if it is unreadable. */
@@ -134,7 +165,7 @@ export class IdentityMatcher {
       }
       c.certIdentities.forEach((rule, i) => {
         for (const san of view!.sans) {
-          if (!test(rule.subject, san.value)) continue;
+          if (!this.#test(rule.subject, san.value, `certIdentities[${i}].subject`)) continue;
           const iss = rule.issuers.find((m) => issuer !== undefined && test(m, issuer));
           if (rule.issuers.length > 0 && !iss) continue;
           matches.push({
@@ -154,7 +185,7 @@ export class IdentityMatcher {
       });
       c.subjects.forEach((m, i) => {
         for (const san of view!.sans)
-          if (test(m, san.value))
+          if (this.#test(m, san.value, `subjects[${i}]`))
             matches.push({
               rule: `subjects[${i}]`,
               field: 'subject',

@@ -143,8 +143,24 @@ export class Monitor {
   }
 
   #matcherFor(authorities: readonly TrustedAuthority[] | undefined): IdentityMatcher {
-    return new IdentityMatcher(this.#o.config, authorities ? { authorities } : {});
+    return new IdentityMatcher(this.#o.config, {
+      ...(authorities ? { authorities } : {}),
+      onPartial: (rule, pattern, value) => {
+        if (this.#partialSaid.has(rule)) return;
+        this.#partialSaid.add(rule);
+        this.#report({
+          level: 'warn',
+          rule,
+          pattern,
+          value,
+          notAlerted: `the expression matches only part of a certificate identity: signet matches the WHOLE value, where rekor-monitor accepts a partial match; write the rest, e.g. .* where the value may continue`,
+        });
+      },
+    });
   }
+
+  /** The rules whose partial match was said (once a rule, for the monitor's life). */
+  readonly #partialSaid = new Set<string>();
 
   get state(): MonitorState {
     return this.#state;

@@ -120,19 +120,28 @@ function describe(m: Matcher): string {
 }
 
 /**
+ * An anchoredRegExp without its anchors: what cosign's and rekor-monitor's Go regexps match (any
+ * part of the value), to tell a user whose expression fails only because Signet matches whole
+ * values. Undefined for an expression that is not one anchoredRegExp made.
+ */
+export function looseRegExp(anchored: RegExp): RegExp | undefined {
+  const m = /^\^\(\?:([\s\S]*)\)\$$/.exec(anchored.source);
+  if (!m) return undefined;
+  try {
+    return new RegExp(m[1]!, anchored.flags);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * When a regexp fails only because it is anchored (cosign's Go regexps match any part of the
  * value), say so: the fix is to write the rest of the value, not to loosen the check.
  */
 function partialHint(m: Matcher, values: string[]): string {
   if ('exact' in m) return '';
-  const inner = m.regexp.source.replace(/^\^\(\?:/, '').replace(/\)\$$/, '');
-  let loose: RegExp;
-  try {
-    loose = new RegExp(inner, m.regexp.flags);
-  } catch {
-    return '';
-  }
-  return values.some((v) => loose.test(v))
+  const loose = looseRegExp(m.regexp);
+  return loose && values.some((v) => loose.test(v))
     ? ` (the expression matches only part of it: signet matches the WHOLE value, where cosign accepts a partial match; write the rest, e.g. .* where the value may continue)`
     : '';
 }

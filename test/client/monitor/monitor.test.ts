@@ -379,3 +379,41 @@ test('a webhook that is down costs one round of retries a pass, and gets every a
     await stack.close();
   }
 });
+
+test('a regexp that matches only part of an identity (rekor-monitor would alert) is said once per rule, not passed over in silence', async () => {
+  const stack = await tempStack({ config: { oidc } });
+  const dir = tmp('signet-monitor-partial-');
+  const rootFile = path.join(dir, 'root.json');
+  try {
+    fs.writeFileSync(rootFile, await (await fetch(`${stack.url}/trusted_root.json`)).text());
+    await sign(stack.url, 'dev@signet.local', 2, 'one');
+    await sign(stack.url, 'dev@signet.local', 1, 'two');
+    const watch = async (subjects: string) => {
+      const reports: Array<Record<string, unknown>> = [];
+      const { lines } = await run(
+        {
+          trustedRoot: rootFile,
+          config: `startIndex: 0\nmonitoredValues:\n  subjects: [${subjects}]\n`,
+          state: path.join(dir, `state-${reports.length}-${Math.random()}.json`),
+        },
+        { report: (e: Record<string, unknown>) => reports.push(e) },
+      );
+      return { lines, partial: reports.filter((r) => r['rule'] !== undefined) };
+    };
+    // rekor-monitor's habit: a part of the value. No alert (Signet matches whole values), but
+    // said, once for the rule however many entries it met, naming rule, pattern and value.
+    const part = await watch('"dev@", "nobody@nowhere"');
+    assert.deepEqual(part.lines, []);
+    assert.equal(part.partial.length, 1, JSON.stringify(part.partial));
+    assert.equal(part.partial[0]!['rule'], 'subjects[0]');
+    assert.equal(part.partial[0]!['pattern'], 'dev@');
+    assert.equal(part.partial[0]!['value'], 'dev@signet.local');
+    assert.match(String(part.partial[0]!['notAlerted']), /matches only part .* the WHOLE value/);
+    // The whole value alerts and says nothing of the kind.
+    const whole = await watch('"dev@.*"');
+    assert.ok(whole.lines.length >= 2, JSON.stringify(whole.lines));
+    assert.deepEqual(whole.partial, []);
+  } finally {
+    await stack.close();
+  }
+});
