@@ -102,7 +102,9 @@ export function describeSystemError(e: unknown, subject: string): string {
       return `nothing is listening at ${subject}; is the server running there?`;
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
-      return `the connection to ${subject} was closed before it answered; try again`;
+      // What a service that does not speak HTTP does (Redis, SSH on the port given): trying
+      // again alone would not help there.
+      return `the connection to ${subject} was closed before it answered: check that the URL's port is the service's (one that does not speak HTTP closes it so), or try again`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `the host of ${subject} cannot be found (DNS); check the URL or the network`;

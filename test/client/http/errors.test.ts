@@ -135,6 +135,26 @@ test('unreachable service and timeouts name the service and the URL', async () =
   );
 });
 
+test('a port whose service closes the connection without an answer (not HTTP) is named as such, not only "try again"', async () => {
+  const net = await import('node:net');
+  // As Redis or SSH on the port given: it reads a little and closes.
+  const notHttp = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+  await new Promise<void>((r) => notHttp.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(notHttp.address() as AddressInfo).port}`;
+  try {
+    await assert.rejects(
+      fetchSigningConfigJson(url),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        e.code === 'SERVICE_UNREACHABLE' &&
+        e.message ===
+          `cannot reach the trust server at ${url}/signing_config.json: the connection to ${url} was closed before it answered: check that the URL's port is the service's (one that does not speak HTTP closes it so), or try again`,
+    );
+  } finally {
+    notHttp.close();
+  }
+});
+
 test('https:// to a server that speaks plain HTTP is named as such, not as OpenSSL text', async () => {
   const tls = base.replace('http:', 'https:');
   await assert.rejects(
