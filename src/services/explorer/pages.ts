@@ -241,6 +241,20 @@ function queryWords(kind: string, term: string): string {
   return QUERY_WORDS[kind] ?? kind;
 }
 
+/**
+ * What an empty search of this kind may have missed, for the searches a git user makes first:
+ * a commit's own signature is logged over the commit's signed attributes (gitsign's form), so
+ * its commit ID finds only attestations about it; the 40-hex "certificate ID" gitsign and
+ * `git log %GK` print is the certificate's SHA-1, which the log does not index.
+ */
+function emptyHint(kind: string): Html | string {
+  if (kind !== 'commit') return '';
+  return html` A commit ID finds attestations about that commit, not the commit's own signature
+    (logged over the commit's signed attributes): search its signer's identity or the log index
+    <code>git log --show-signature</code> prints. The 40-digit certificate ID git and gitsign show
+    is the certificate's SHA-1; search its SHA-256 fingerprint instead.`;
+}
+
 export function searchPage(opts: {
   term: string;
   kind: string;
@@ -262,7 +276,7 @@ export function searchPage(opts: {
         Searched for <q class="term">${term}</q> as ${queryWords(opts.kind, term)}:
         <strong>${total}</strong> ${count}.
       </p>
-      ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q class="term">${term}</q>.</p>` : entryTable(opts.items)}
+      ${total === 0 ? html`<p class="empty" role="status">No entry of this log matches <q class="term">${term}</q>.${emptyHint(opts.kind)}</p>` : entryTable(opts.items)}
       ${
         pages > 1
           ? html`<nav class="pager" aria-label="Result pages">

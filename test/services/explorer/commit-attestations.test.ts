@@ -98,6 +98,15 @@ describe('commit attestations in the explorer', () => {
     // The results page says what the term was taken for.
     const page = await (await fetch(`${stack.url}/?q=${commits.head}`)).text();
     assert.match(page, /as a git commit ID or SHA-1 digest:\s*<strong>2<\/strong>/);
+    // An empty commit search says what it covers and what to search for a commit's signature.
+    const none = await (await fetch(`${stack.url}/?q=${commits.parent}`)).text();
+    assert.match(
+      none,
+      /No entry of this log matches <q class="term">[0-9a-f]{40}<\/q>\. A commit ID finds attestations about that commit, not the commit's own signature[\s\S]*search its SHA-256 fingerprint instead\./,
+    );
+    // Other empty searches say only that.
+    const other = await (await fetch(`${stack.url}/?q=${'ab'.repeat(32)}`)).text();
+    assert.match(other, /No entry of this log matches <q class="term">[0-9a-f]{64}<\/q>\.<\/p>/);
   });
 
   test('a SHA-256 repository’s commit ID (64 hex digits) finds its attestation too', async () => {
