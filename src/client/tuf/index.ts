@@ -181,6 +181,7 @@ async function refreshTrust(
       targetDir,
       targetBaseUrl: `${tufUrl}/targets`,
       forceCache,
+      config: { maxRootRotations: MAX_ROOT_ROTATIONS },
       // Offline: a cache miss must fail, never fall through to the network.
       fetcher: opts.offline
         ? NO_NETWORK
@@ -364,6 +365,14 @@ function recordedTargets(
   }
 }
 
+/**
+ * Root versions one refresh follows (tuf-js's default is 256, one request each, each with its
+ * own timeout): a repository holding the root key could make a run wait 256 timeouts (a
+ * red-team review: 3.5 min at --timeout 1, over 2 h at 30 s). Sigstore's public-good root has
+ * had about a dozen versions in five years; a client this far behind goes on at the next run.
+ */
+const MAX_ROOT_ROTATIONS = 32;
+
 /** tuf-js's default download limits (its config.js) for the two files a revalidation reads. */
 const ROOT_MAX_BYTES = 512_000;
 const TIMESTAMP_MAX_BYTES = 16_384;
@@ -503,7 +512,8 @@ async function pinRoot(
     const url = `${tufUrl}/1.root.json`;
     try {
       const res = await send(
-        { service: 'the TUF repository', method: 'GET', url },
+        // tuf-js's limit for a root (its rootMaxLength), not the 16 MiB of any answer
+        { service: 'the TUF repository', method: 'GET', url, maxBytes: ROOT_MAX_BYTES },
         { timeoutMs: timeoutMs ?? 10_000, retries: 0 },
       );
       text = new TextDecoder().decode(res.body);

@@ -350,3 +350,46 @@ test('a pinned root anchors every run: a root someone wrote into the cache, with
     repo.close();
   }
 });
+
+test('one refresh follows at most 32 root versions (a repository holding the root key cannot make a run fetch 256), and the next run goes on', async () => {
+  const repo = await new Crafted().start();
+  try {
+    const root1 = repo.root(1);
+    repo.publish({ targets: 1, snapshot: 1, timestamp: 1 }, '{"v":1}');
+    for (let v = 2; v <= 40; v++) {
+      const old = repo.keys.root;
+      repo.keys.root = newKey();
+      repo.root(v, [old, repo.keys.root]);
+    }
+    const c = client(repo, root1);
+    const cachedVersion = () =>
+      (
+        JSON.parse(fs.readFileSync(path.join(c.cachePath, 'metadata', 'root.json'), 'utf8')) as {
+          signed: { version: number };
+        }
+      ).signed.version;
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(cachedVersion(), 33);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(cachedVersion(), 40);
+    assert.deepEqual(c.warnings, []);
+  } finally {
+    repo.close();
+  }
+});
+
+test("a first-use root over tuf-js's 512 KB limit for roots is refused, not read up to 16 MiB", async () => {
+  const repo = await new Crafted().start();
+  try {
+    repo.files.set('1.root.json', Buffer.alloc(600_000, 0x20));
+    const cacheDir = tmp();
+    await assert.rejects(
+      fetchTrust({ tufUrl: repo.url, cacheDir, warn: () => {} }),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        /cannot fetch the initial root: .*(too large|larger than)/.test(e.message),
+    );
+  } finally {
+    repo.close();
+  }
+});
