@@ -3,6 +3,7 @@
 // each a one-line error naming the image and the reason, nothing partial pushed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import {
   startRegistry,
 } from '../helpers/registry.ts';
 import { oneError, signet } from '../interop/sign-helpers.ts';
+import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
 
 const missing = registryMissing();
 const stack = await tempStack();
@@ -657,3 +659,99 @@ test(
     }
   },
 );
+
+test(
+  'a registry serving large signature candidates beside the real one: what is held is bounded, the real one still verifies',
+  opts,
+  async () => {
+    const img = pushImage(plain!, 'budget/app');
+    const s = await run([...signKey, img.ref]);
+    assert.equal(s.status, 0, s.stderr);
+    // Beside the real signature (a referrer), a .sig tag of 10 layers naming one junk payload
+    // of 40 MiB: held whole, 400 MiB; within the image's 64 MiB budget, one of them.
+    const junk = Buffer.alloc(40 * 1024 * 1024, 0x20);
+    const junkDigest = sha(junk);
+    const sigTag = `sha256-${img.digest.slice('sha256:'.length)}.sig`;
+    const sig = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha('{}'), size: 2 },
+      layers: Array.from({ length: 10 }, () => ({
+        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        digest: junkDigest,
+        size: junk.length,
+        annotations: { 'dev.cosignproject.cosign/signature': 'AAAA' },
+      })),
+    });
+    let junkServed = 0;
+    const front = await server(async (q, res) => {
+      const url = q.url ?? '';
+      if (url === `/v2/budget/app/blobs/${junkDigest}`) {
+        junkServed++;
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': String(junk.length),
+        });
+        res.end(junk);
+        return;
+      }
+      const r = await fetch(`${plain!.url}${url}`, {
+        headers: { accept: String(q.headers.accept ?? '*/*') },
+        redirect: 'manual',
+      });
+      if (url === `/v2/budget/app/manifests/${sigTag}`) {
+        res.writeHead(200, { 'content-type': OCI_MANIFEST });
+        res.end(sig);
+        return;
+      }
+      const body = Buffer.from(await r.arrayBuffer());
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? '' });
+      res.end(body);
+    });
+    try {
+      const ref = `${front.host}/budget/app@${img.digest}`;
+      const v = await runWithPeak([...verifyKey, '-o', 'json', ref]);
+      assert.equal(v.status, 0, v.stderr);
+      // 400 MiB when every candidate was held until all were read.
+      assert.ok(v.peakKiB < 300 * 1024, `verify peaked at ${(v.peakKiB / 1024).toFixed(0)} MiB`);
+      const out = JSON.parse(v.stdout);
+      assert.equal(out.valid, 1);
+      assert.equal(out.found, 11);
+      assert.equal(junkServed, 1, 'only what fits in the budget is fetched');
+      const over = out.rejected.filter((x: { reason: string }) =>
+        x.reason.includes(`more than the ${64 * 1024 * 1024} bytes read of an image's signatures`),
+      );
+      assert.equal(over.length, 9, JSON.stringify(out.rejected));
+      assert.match(
+        over[0].reason,
+        new RegExp(
+          `its payload is ${junk.length} bytes, and with the ${junk.length} bytes of those read before it more than`,
+        ),
+      );
+    } finally {
+      await front.close();
+    }
+  },
+);
+
+/** A signet run with its peak memory (test/helpers/peak-rss.ts); not blocking: fronts answer it. */
+async function runWithPeak(args: string[]) {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(
+    path.join(root, 'node_modules/.bin/node'),
+    [
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      PEAK_RSS_PRELOAD,
+      path.join(root, 'src/cli/main.ts'),
+      ...args,
+    ],
+    { cwd: dir, env: { ...process.env, DOCKER_CONFIG: emptyDocker, COSIGN_PASSWORD: 'pw' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  return { status, stdout, stderr, peakKiB: peakRssKiB(stderr) };
+}

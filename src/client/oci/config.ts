@@ -2,20 +2,20 @@
  * An image's config files (OCI image-spec config.md: os, architecture, the runtime config), by
  * platform, as policy-controller gives them to a policy with `fetchConfigFile: true`: keyed
  * `os/architecture[/variant]`, one per platform of an index (attestation manifests, whose
- * platform is unknown/unknown, are not images), or the one of a single-platform image.
+ * platform is unknown/unknown, are not images), or the one of a single-platform image. Keys are
+ * normalised as containerd does (platformKey: linux/arm64/v8 is linux/arm64); an index with two
+ * images for one platform is refused, as `verify --platform` refuses it: which of them a node
+ * runs is the runtime's choice (containerd: the first), and a policy must not judge the other.
  */
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { Digest } from '../../core/oci/digest.ts';
+import { platformKey } from '../../core/oci/platform.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type ImageManifest } from '../../core/oci/manifest.ts';
 import { parseJsonText } from '../../core/json.ts';
 import type { ImageSource } from './source.ts';
 
 /** Platforms of one index read at the most. */
 export const MAX_CONFIG_PLATFORMS = 64;
-
-type Platform = { os: string; architecture: string; variant?: string };
-
-const platformKey = (p: Platform) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 
 async function manifestAt(source: ImageSource, digest: string, what: string) {
   const m = await source.getManifest(digest, what);
@@ -55,14 +55,24 @@ export async function imageConfigs(
   const images = top.manifests.filter(
     (d) => d.platform && !(d.platform.os === 'unknown' && d.platform.architecture === 'unknown'),
   );
-  for (const d of images.slice(0, MAX_CONFIG_PLATFORMS)) {
-    const child = await manifestAt(source, d.digest.text, `${what} (${platformKey(d.platform!)})`);
+  const considered = images.slice(0, MAX_CONFIG_PLATFORMS);
+  const count = new Map<string, number>();
+  for (const d of considered) {
+    const key = platformKey(d.platform!);
+    count.set(key, (count.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of count)
+    if (n > 1)
+      throw new SignetError(
+        'verification',
+        'AMBIGUOUS_PLATFORM',
+        `${what}: the index has ${n} images for ${key}: which of them runs there is ambiguous (verify --platform refuses it too)`,
+      );
+  for (const d of considered) {
+    const key = platformKey(d.platform!);
+    const child = await manifestAt(source, d.digest.text, `${what} (${key})`);
     if (child.kind !== 'manifest') continue;
-    out[platformKey(d.platform!)] = await configOf(
-      source,
-      child,
-      `${what} (${platformKey(d.platform!)})`,
-    );
+    out[key] = await configOf(source, child, `${what} (${key})`);
   }
   return out;
 }

@@ -28,6 +28,50 @@ export const MAX_REFERRERS = 256;
 export const MAX_LEGACY_LAYERS = 256;
 /** A signature payload or bundle larger than this is refused (an SBOM attestation may be large). */
 export const MAX_ATTACHMENT_BYTES = 128 * 1024 * 1024;
+/**
+ * The bytes of signature payloads, bundles and attestations read of one image and held until
+ * they are verified. Without a bound, a registry (or whoever may push to the repository) makes
+ * every verifier of the image hold what it serves: 256 referrers and 256 layers per legacy tag
+ * of up to MAX_ATTACHMENT_BYTES each, tens of GiB, and an admission webhook that much per
+ * review. Real cosign signatures are small (a simple-signing payload ~1 KB, a bundle ~10 KB);
+ * an attestation (an SBOM) may be some MBs: 64 MiB holds many of those and keeps a webhook
+ * reviewing a few images at once within a few hundred MB. A candidate that does not fit is
+ * rejected with the reason, not fetched; the others are still verified.
+ */
+export const MAX_IMAGE_ATTACHMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Candidates this small are read even when the budget is spent, so that large ones served
+ * first cannot crowd out a real signature: at most (MAX_REFERRERS + 2 * MAX_LEGACY_LAYERS)
+ * of them, 48 MiB, beside the budget.
+ */
+export const SMALL_ATTACHMENT_BYTES = 64 * 1024;
+
+/** What one image's candidates may hold (MAX_IMAGE_ATTACHMENT_BYTES), shared by its readers. */
+export class AttachmentBudget {
+  private used = 0;
+  readonly limit: number;
+  constructor(limit = MAX_IMAGE_ATTACHMENT_BYTES) {
+    this.limit = limit;
+  }
+  /**
+   * Counts `size` bytes of `what` ("its bundle") as held, or throws why they may not be read;
+   * returns the bytes to give back when the candidate is dropped.
+   */
+  take(size: number, what: string): number {
+    if (size > MAX_ATTACHMENT_BYTES)
+      throw new Error(`${what} is ${size} bytes, more than the ${MAX_ATTACHMENT_BYTES} byte limit`);
+    if (size <= SMALL_ATTACHMENT_BYTES) return 0;
+    if (this.used + size > this.limit)
+      throw new Error(
+        `${what} is ${size} bytes, ${this.used > 0 ? `and with the ${this.used} bytes of those read before it ` : ''}more than the ${this.limit} bytes read of an image's signatures and attestations`,
+      );
+    this.used += size;
+    return size;
+  }
+  give(n: number): void {
+    this.used -= n;
+  }
+}
 
 export type AttachmentKind = 'signature' | 'attestation';
 
@@ -99,14 +143,16 @@ export async function discover(
   kinds: AttachmentKind[] = ['signature', 'attestation'],
   /** cosign's ociremote.WithPrefix (policy-controller `source[].tagPrefix`): `<prefix>sha256-<hex>.sig`. */
   tagPrefix = source.tagPrefix ?? '',
+  /** What the image's candidates may hold; one per image, shared by all its sources. */
+  budget = new AttachmentBudget(),
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   // The places are independent: ask the registry about all of them at once.
   const parts = [
-    fromReferrers(source, digest, what, kinds),
+    fromReferrers(source, digest, what, kinds, budget),
     ...(['sig', 'att'] as const)
       .filter((s) => kinds.includes(s === 'sig' ? 'signature' : 'attestation'))
-      .map((s) => fromLegacy(source, digest, what, s, tagPrefix)),
+      .map((s) => fromLegacy(source, digest, what, s, tagPrefix, budget)),
   ];
   for (const p of await Promise.all(parts)) {
     out.attachments.push(...p.attachments);
@@ -125,6 +171,7 @@ async function fromReferrers(
   digest: Digest,
   what: string,
   kinds: AttachmentKind[],
+  budget: AttachmentBudget,
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   const { descriptors, usedTagSchema } = await listReferrers(source, digest, what);
@@ -136,7 +183,7 @@ async function fromReferrers(
   );
   if (candidates.length > MAX_REFERRERS) out.skipped = candidates.length - MAX_REFERRERS;
   const results = await mapLimited(candidates.slice(0, MAX_REFERRERS), PARALLEL, (d) =>
-    readReferrer(source, digest, what, kinds, d),
+    readReferrer(source, digest, what, kinds, d, budget),
   );
   for (const r of results)
     if (r && 'bundle' in r) out.attachments.push(r);
@@ -151,8 +198,11 @@ async function readReferrer(
   what: string,
   kinds: AttachmentKind[],
   d: Descriptor,
+  budget: AttachmentBudget,
 ): Promise<Attachment | Rejected | undefined> {
   const location = `referrer ${d.digest.text}`;
+  // The bundle's bytes counted as held: given back when the candidate is dropped.
+  const held = { bytes: 0 };
   try {
     const m = await source.getManifest(d.digest.text, `${what} ${location}`);
     if (!m) throw new Error('the registry lists it but has no such manifest');
@@ -169,9 +219,12 @@ async function readReferrer(
         ? 'signature'
         : 'attestation';
     if (!kinds.includes(kind) && predicateType !== undefined) return undefined;
-    const bundle = await readBundleLayer(source, man, `${what} ${location}`);
+    const bundle = await readBundleLayer(source, man, `${what} ${location}`, budget, held);
     const k: AttachmentKind = predicateType !== undefined ? kind : bundleKind(bundle);
-    if (!kinds.includes(k)) return undefined;
+    if (!kinds.includes(k)) {
+      budget.give(held.bytes);
+      return undefined;
+    }
     const a: Attachment = {
       kind: k,
       location,
@@ -182,6 +235,7 @@ async function readReferrer(
     if (predicateType !== undefined) a.predicateType = predicateType;
     return a;
   } catch (e) {
+    budget.give(held.bytes);
     return { location, reason: reason(e) };
   }
 }
@@ -203,14 +257,14 @@ async function readBundleLayer(
   source: ImageSource,
   man: ImageManifest,
   what: string,
+  budget: AttachmentBudget,
+  held: { bytes: number },
 ): Promise<Bundle> {
   const layer = man.layers.find((l) => BUNDLE_MEDIA_TYPES.includes(l.mediaType));
   if (!layer) throw new Error('it has no Sigstore bundle layer');
-  if (layer.size > MAX_ATTACHMENT_BYTES)
-    throw new Error(
-      `its bundle is ${layer.size} bytes, more than the ${MAX_ATTACHMENT_BYTES} byte limit`,
-    );
-  const bytes = await source.getBlob(layer.digest, what, MAX_ATTACHMENT_BYTES);
+  held.bytes = budget.take(layer.size, 'its bundle');
+  // No more than the manifest says (what was counted): a larger answer is refused as it comes.
+  const bytes = await source.getBlob(layer.digest, what, layer.size);
   try {
     return parseBundleJSON(new TextDecoder().decode(bytes));
   } catch (e) {
@@ -224,6 +278,7 @@ async function fromLegacy(
   what: string,
   suffix: 'sig' | 'att',
   prefix: string,
+  budget: AttachmentBudget,
 ): Promise<Discovery> {
   const out: Discovery = { attachments: [], unreadable: [], usedTagSchema: false, skipped: 0 };
   const tag = legacyTag(digest, suffix, prefix);
@@ -250,12 +305,10 @@ async function fromLegacy(
   if (layers.length > MAX_LEGACY_LAYERS) out.skipped += layers.length - MAX_LEGACY_LAYERS;
   for (const [i, l] of layers.slice(0, MAX_LEGACY_LAYERS).entries()) {
     const location = `tag ${tag} layer ${i + 1}`;
+    let held = 0;
     try {
-      if (l.size > MAX_ATTACHMENT_BYTES)
-        throw new Error(
-          `its payload is ${l.size} bytes, more than the ${MAX_ATTACHMENT_BYTES} byte limit`,
-        );
-      const payload = await source.getBlob(l.digest, `${what} ${location}`, MAX_ATTACHMENT_BYTES);
+      held = budget.take(l.size, 'its payload');
+      const payload = await source.getBlob(l.digest, `${what} ${location}`, l.size);
       const bundle = legacyLayerToBundle(
         suffix,
         payload,
@@ -274,6 +327,7 @@ async function fromLegacy(
       if (pt) a.predicateType = pt;
       out.attachments.push(a);
     } catch (e) {
+      budget.give(held);
       out.unreadable.push({ location, reason: reason(e) });
     }
   }

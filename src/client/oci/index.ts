@@ -35,6 +35,7 @@ export {
   type ReferrersMode,
 } from './sign.ts';
 export {
+  AttachmentBudget,
   discover,
   listReferrers,
   type Attachment,

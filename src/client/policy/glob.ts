@@ -94,11 +94,13 @@ export interface ImageReference {
  * `index.docker.io`, and a reference with a digest is named by the digest alone. The registry
  * host is named in lower case and without HTTPS's default port: `REGISTRY.example:443/app` pulls
  * what `registry.example/app` does, and must not slip past a glob written the usual way (with
- * `--no-match-policy allow` or `warn` it would pass unchecked).
+ * `--no-match-policy allow` or `warn` it would pass unchecked). The port is read as the number
+ * it is (Go's net/url and the registry client read `:0443` as 443 and `:02600` as 2600): written
+ * without leading zeros, and left out when 443.
  */
 export function parseImageReference(image: string, field: string): ImageReference {
   const oci = parseReference(image, field);
-  const host = oci.registry.toLowerCase().replace(/:443$/, '');
+  const host = canonicalHost(oci.registry, field);
   const registry = oci.registry === DOCKER_HUB ? 'index.docker.io' : host;
   const base = `${registry}/${oci.repository}`;
   const digest = oci.digest?.text;
@@ -112,6 +114,17 @@ export function parseImageReference(image: string, field: string): ImageReferenc
     name: digest ? `${base}@${digest}` : `${base}:${tag}`,
     oci,
   };
+}
+
+/** `host[:port]` in lower case, the port as a number: none when 443, out of range refused. */
+function canonicalHost(registry: string, field: string): string {
+  const lower = registry.toLowerCase();
+  const m = /^(.*):(\d+)$/.exec(lower);
+  if (!m) return lower;
+  const port = Number(m[2]);
+  if (!(port >= 1 && port <= 65535))
+    throw invalid(field, `the port of ${registry} is not a port number (1-65535)`);
+  return port === 443 ? m[1]! : `${m[1]}:${port}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { reasonOf, SignetError } from '../../core/errors.ts';
 import { parseReference } from '../../core/oci/reference.ts';
 import type { Digest } from '../../core/oci/digest.ts';
 import {
+  AttachmentBudget,
   discover,
   imageConfigs,
   repositoryOf,
@@ -90,6 +91,7 @@ async function gatherSource(
   registry: RegistryOptions,
   source: { oci: string; tagPrefix: string | undefined } | undefined,
   kinds: AttachmentKind[],
+  budget: AttachmentBudget,
 ): Promise<GatheredSource> {
   const origin = source && sourceKey(source);
   if (kinds.length === 0) return { origin, attachments: [], unreadable: [] };
@@ -97,7 +99,7 @@ async function gatherSource(
     source === undefined
       ? repositoryOf(image.ref, registry)
       : sourceRepository(source.oci, registry);
-  const d = await discover(repo, image.digest, label, kinds, source?.tagPrefix);
+  const d = await discover(repo, image.digest, label, kinds, source?.tagPrefix, budget);
   return { origin, attachments: d.attachments, unreadable: d.unreadable };
 }
 
@@ -180,10 +182,12 @@ export function registryEvidence(
           { registry: reg },
         );
       }
+      // One image's signatures are held within one budget, wherever they are kept.
+      const budget = new AttachmentBudget();
       const [all, config] = await Promise.all([
         Promise.all([
-          gatherSource(image, ref.original, reg, undefined, kinds),
-          ...sources.map((s) => gatherSource(image, ref.original, reg, s, kinds)),
+          gatherSource(image, ref.original, reg, undefined, kinds, budget),
+          ...sources.map((s) => gatherSource(image, ref.original, reg, s, kinds, budget)),
         ]),
         configs
           ? imageConfigs(repositoryOf(image.ref, reg), image.digest, ref.original)

@@ -111,9 +111,11 @@ export function parseManifest(
     );
   let v: unknown;
   try {
-    v = parseJsonText(bytes, what);
-  } catch {
-    throw invalid(what, 'the manifest is not JSON');
+    v = parseJsonText(bytes, 'the manifest');
+  } catch (e) {
+    // Why, kept: "the manifest has the key "layers" twice in one object" is no syntax error.
+    const why = e instanceof Error ? e.message.replace(/^the manifest: /, '') : 'is not JSON';
+    throw invalid(what, `the manifest ${why}`);
   }
   if (!isObject(v)) throw invalid(what, 'the manifest is not a JSON object');
   if (v.schemaVersion !== 2) throw invalid(`${what}.schemaVersion`, 'must be 2');

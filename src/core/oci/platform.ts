@@ -37,6 +37,20 @@ function variantOf(p: Platform): string | undefined {
 }
 
 /**
+ * A platform as one text, normalised as containerd's platforms.Normalize does for the variants
+ * it defaults: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. Two index entries with
+ * the same key are images for the same platform (policy config keys, config.ts).
+ */
+export function platformKey(p: Platform): string {
+  const v = variantOf(p);
+  return formatPlatform({
+    os: p.os,
+    architecture: p.architecture,
+    ...(v !== undefined && !(p.architecture === 'arm64' && v === 'v8') ? { variant: v } : {}),
+  });
+}
+
+/**
  * The entry of `manifests` for `want`: os and architecture equal, and the variant when `want`
  * names one. Exactly one must match; none or several is an error that lists what is there.
  */
@@ -51,7 +65,7 @@ export function manifestForPlatform(
       m.platform !== undefined &&
       m.platform.os === want.os &&
       m.platform.architecture === want.architecture &&
-      (want.variant === undefined || variantOf(m.platform) === variantOf(want)),
+      (want.variant === undefined || platformKey(m.platform) === platformKey(want)),
   );
   if (matching.length === 1) return matching[0]!;
   const there = manifests

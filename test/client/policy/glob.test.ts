@@ -97,6 +97,17 @@ test('a registry host in another case or with port 443 is the same registry: the
     parseImageReference('REGISTRY.EXAMPLE:443/a/b:1', 'i').name,
     'registry.example/a/b:1',
   );
+  // a port with leading zeros is the port it reads as (Go, the registry client): 0443 is 443
+  for (const image of [`registry.example:0443/prod/app@${D}`, 'registry.example:00443/prod/a:1'])
+    assert.equal(match('registry.example/prod/**', image), true, image);
+  assert.equal(match('127.0.0.1:2600/**', '127.0.0.1:02600/prod/app:v1'), true);
+  assert.equal(parseImageReference('127.0.0.1:02600/a/b:1', 'i').name, '127.0.0.1:2600/a/b:1');
+  for (const bad of ['127.0.0.1:0/a/b', '127.0.0.1:65536/a/b', '127.0.0.1:70000/a'])
+    assert.throws(
+      () => parseImageReference(bad, 'image'),
+      /^SignetError: image: .*not a port number/,
+      bad,
+    );
 });
 
 test('image references are qualified as go-containerregistry does', () => {

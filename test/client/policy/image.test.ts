@@ -295,6 +295,113 @@ test(
   },
 );
 
+/**
+ * An index of two images pushed with the distribution API, not skopeo (which would not write
+ * one with two entries for a platform): `platforms` gives each entry's platform, and each image
+ * a config of its own (User root, app, ...).
+ */
+async function pushIndex(
+  repo: string,
+  tag: string,
+  platforms: { os: string; architecture: string; variant?: string }[],
+): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const base = `${reg.url}/v2/${repo}`;
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const blob = async (b: Buffer) => {
+    const start = await fetch(`${base}/blobs/uploads/`, { method: 'POST' });
+    const loc = new URL(start.headers.get('location')!, base);
+    loc.searchParams.set('digest', sha(b));
+    const r = await fetch(loc, { method: 'PUT', body: b });
+    assert.equal(r.status, 201, await r.text());
+    return { digest: sha(b), size: b.length };
+  };
+  const manifest = async (ref: string, b: Buffer, type: string) => {
+    const r = await fetch(`${base}/manifests/${ref}`, {
+      method: 'PUT',
+      body: b,
+      headers: { 'content-type': type },
+    });
+    assert.equal(r.status, 201, await r.text());
+    return { digest: sha(b), size: b.length };
+  };
+  const layer = await blob(Buffer.from(`layer of ${repo}`));
+  const entries = [];
+  for (const [i, p] of platforms.entries()) {
+    const config = await blob(
+      Buffer.from(
+        JSON.stringify({
+          ...p,
+          config: { User: i === 0 ? 'root' : `app${i}` },
+          rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        }),
+      ),
+    );
+    const m = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    );
+    const d = await manifest(sha(m), m, 'application/vnd.oci.image.manifest.v1+json');
+    entries.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...d, platform: p });
+  }
+  const idx = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: entries,
+    }),
+  );
+  const i = await manifest(tag, idx, 'application/vnd.oci.image.index.v1+json');
+  return `${reg.host}/${repo}@${i.digest}`;
+}
+
+test(
+  'fetchConfigFile: an index with two images for one platform is denied, naming it; arm64/v8 is arm64',
+  opts,
+  async () => {
+    const policies = await load(
+      `  images: [{glob: "${reg.host}/dup/**"}]\n  authorities: [{name: alice, keyless: ${who('alice@example.com')}}]\n  policy: {type: cel, fetchConfigFile: true, data: ${JSON.stringify('config["linux/amd64"].config.User != "root"')}}`,
+    );
+    // Both linux/amd64: the later (app1) would pass the condition, the first (root) would not,
+    // and containerd runs the first.
+    const same = await pushIndex('dup/same', 'v1', [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'amd64' },
+    ]);
+    await signImage(same, await S.context('alice@example.com'));
+    const d = await decideImage(policies, same);
+    assert.equal(d.allowed, false, JSON.stringify(d));
+    assert.match(
+      JSON.stringify(d),
+      /the index has 2 images for linux\/amd64: which of them runs there is ambiguous/,
+    );
+    // linux/arm64 and linux/arm64/v8 are one platform (containerd's platforms.Normalize).
+    const arm = await pushIndex('dup/arm', 'v1', [
+      { os: 'linux', architecture: 'arm64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ]);
+    await signImage(arm, await S.context('alice@example.com'));
+    const a = await decideImage(policies, arm);
+    assert.equal(a.allowed, false, JSON.stringify(a));
+    assert.match(JSON.stringify(a), /the index has 2 images for linux\/arm64: /);
+    // One of each, with a variant: keyed as containerd names them, and allowed.
+    const fine = await pushIndex('dup/fine', 'v1', [
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      { os: 'linux', architecture: 'amd64' },
+    ]);
+    await signImage(fine, await S.context('alice@example.com'));
+    const both = await load(
+      `  images: [{glob: "${reg.host}/dup/**"}]\n  authorities: [{name: alice, keyless: ${who('alice@example.com')}}]\n  policy: {type: cel, fetchConfigFile: true, data: ${JSON.stringify('size(config) == 2 && config["linux/arm64"].config.User == "root" && config["linux/amd64"].config.User == "app1"')}}`,
+    );
+    const f = await decideImage(both, fine);
+    assert.equal(f.allowed, true, JSON.stringify(f));
+  },
+);
+
 // Last: it stops the registry and the stack, to show the replay needs only the cases.
 test(
   'policy verify --record writes image cases (referrer and legacy signatures); policy test replays them offline',

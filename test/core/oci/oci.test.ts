@@ -102,7 +102,17 @@ test('manifests: typed, size-limited, errors name the field', () => {
   );
   assert.throws(
     () => parseManifest(new TextEncoder().encode('<html>'), 'text/html', 'img'),
-    /img: the manifest is not JSON/,
+    /img: the manifest is not valid JSON/,
+  );
+  // a duplicate key is named as such, not as JSON that does not parse
+  assert.throws(
+    () =>
+      parseManifest(
+        new TextEncoder().encode('{"schemaVersion":2,"layers":[],"layers":[]}'),
+        undefined,
+        'img',
+      ),
+    /img: the manifest has the key "layers" twice in one object/,
   );
 });
 
