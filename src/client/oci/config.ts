@@ -2,14 +2,15 @@
  * An image's config files (OCI image-spec config.md: os, architecture, the runtime config), by
  * platform, as policy-controller gives them to a policy with `fetchConfigFile: true`: keyed
  * `os/architecture[/variant]`, one per platform of an index (attestation manifests, whose
- * platform is unknown/unknown, are not images), or the one of a single-platform image. Keys are
- * normalised as containerd does (platformKey: linux/arm64/v8 is linux/arm64); an index with two
- * images for one platform is refused, as `verify --platform` refuses it: which of them a node
- * runs is the runtime's choice (containerd: the first), and a policy must not judge the other.
+ * platform is unknown/unknown, are not images), or the one of a single-platform image. An index
+ * with two images for one platform, as containerd normalises platforms (platformKey:
+ * linux/arm64/v8 is linux/arm64), is refused, as `verify --platform` refuses it: which of them a
+ * node runs is the runtime's choice (containerd: the first), and a policy must not judge the
+ * other.
  */
 import { invalid, SignetError } from '../../core/errors.ts';
 import type { Digest } from '../../core/oci/digest.ts';
-import { platformKey } from '../../core/oci/platform.ts';
+import { formatPlatform, platformKey } from '../../core/oci/platform.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type ImageManifest } from '../../core/oci/manifest.ts';
 import { parseJsonText } from '../../core/json.ts';
 import type { ImageSource } from './source.ts';
@@ -48,7 +49,7 @@ export async function imageConfigs(
     const { os, architecture, variant } = config;
     if (typeof os !== 'string' || typeof architecture !== 'string')
       throw invalid(`${what} config`, 'names no os and architecture');
-    out[platformKey({ os, architecture, ...(typeof variant === 'string' ? { variant } : {}) })] =
+    out[formatPlatform({ os, architecture, ...(typeof variant === 'string' ? { variant } : {}) })] =
       config;
     return out;
   }
@@ -69,7 +70,10 @@ export async function imageConfigs(
         `${what}: the index has ${n} images for ${key}: which of them runs there is ambiguous (verify --platform refuses it too)`,
       );
   for (const d of considered) {
-    const key = platformKey(d.platform!);
+    // Keyed as the index names the platform (policy-controller: go-containerregistry's
+    // Platform.String()), so a policy written for it reads the same keys; only the check
+    // above for two images of one platform reads platforms as containerd normalises them.
+    const key = formatPlatform(d.platform!);
     const child = await manifestAt(source, d.digest.text, `${what} (${key})`);
     if (child.kind !== 'manifest') continue;
     out[key] = await configOf(source, child, `${what} (${key})`);

@@ -388,14 +388,15 @@ test(
     const a = await decideImage(policies, arm);
     assert.equal(a.allowed, false, JSON.stringify(a));
     assert.match(JSON.stringify(a), /the index has 2 images for linux\/arm64: /);
-    // One of each, with a variant: keyed as containerd names them, and allowed.
+    // One of each, with a variant: keyed as the index names them (as policy-controller keys
+    // them), and allowed.
     const fine = await pushIndex('dup/fine', 'v1', [
       { os: 'linux', architecture: 'arm64', variant: 'v8' },
       { os: 'linux', architecture: 'amd64' },
     ]);
     await signImage(fine, await S.context('alice@example.com'));
     const both = await load(
-      `  images: [{glob: "${reg.host}/dup/**"}]\n  authorities: [{name: alice, keyless: ${who('alice@example.com')}}]\n  policy: {type: cel, fetchConfigFile: true, data: ${JSON.stringify('size(config) == 2 && config["linux/arm64"].config.User == "root" && config["linux/amd64"].config.User == "app1"')}}`,
+      `  images: [{glob: "${reg.host}/dup/**"}]\n  authorities: [{name: alice, keyless: ${who('alice@example.com')}}]\n  policy: {type: cel, fetchConfigFile: true, data: ${JSON.stringify('size(config) == 2 && config["linux/arm64/v8"].config.User == "root" && config["linux/amd64"].config.User == "app1"')}}`,
     );
     const f = await decideImage(both, fine);
     assert.equal(f.allowed, true, JSON.stringify(f));
