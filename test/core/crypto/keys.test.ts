@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignetError } from '../../../src/core/errors.ts';
-import { readSpki, spkiDer } from '../../../src/core/crypto/keys.ts';
+import { keyDetailsOf, readSpki, spkiDer } from '../../../src/core/crypto/keys.ts';
 import { compressed, EXPLICIT_P256 } from '../../helpers/ec-forms.ts';
 
 const der = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }));
@@ -66,4 +66,20 @@ describe('readSpki', () => {
       assert.deepEqual(spki, der(key));
     });
   }
+});
+
+describe('keyDetailsOf', () => {
+  it('refuses an RSA public exponent Go refuses (above 2^31 - 1), naming its size; 65537 and 3 are read', () => {
+    const rsa = (publicExponent: number) =>
+      generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent }).publicKey;
+    assert.equal(keyDetailsOf(rsa(65537), 'key'), 'PKIX_RSA_PKCS1V15_2048_SHA256');
+    assert.equal(keyDetailsOf(rsa(3), 'key'), 'PKIX_RSA_PKCS1V15_2048_SHA256');
+    assert.throws(
+      () => keyDetailsOf(rsa(0x80000001), 'key'),
+      (e: unknown) =>
+        e instanceof SignetError &&
+        e.field === 'key' &&
+        /^key: RSA public exponent 2147483649 is not supported \(3 to 2\^31 - 1/.test(e.message),
+    );
+  });
 });

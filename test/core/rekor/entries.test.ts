@@ -289,6 +289,20 @@ describe('Rekor v1 kinds', () => {
     );
   });
 
+  it('an RSA verifier with an exponent above 2^31 - 1 is refused before any verify (each would cost as much as a signature)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicExponent: 0x80000001,
+    });
+    const s = signerOf(privateKey, publicKey);
+    const payload = statement('c'.repeat(64));
+    fails(
+      () => parseProposedEntryV1(dsseV1(s, payload)),
+      'spec.proposedContent.verifiers[0]',
+      /RSA public exponent 2147483649 is not supported/,
+    );
+  });
+
   it('dsse and intoto: at most 16 signatures and 16 verifiers, refused before any is verified', () => {
     const s = ecSigner();
     const payload = statement('c'.repeat(64));
