@@ -1,4 +1,5 @@
 import type { Fetcher } from 'tuf-js';
+import { writeFileAtomic } from '../../log/atomic-file.ts';
 const fs = process.getBuiltinModule('node:fs');
 const path = process.getBuiltinModule('node:path');
 
@@ -7,7 +8,7 @@ const path = process.getBuiltinModule('node:path');
  * cache holds, so anything that can write the cache (a restored CI cache, another account's
  * shared folder) could put there a root of its own at any version, self-signed, and with it its
  * own timestamp, snapshot and targets: a verifier given --tuf-root would trust them. So every
- * root version the client accepts on its way from the pinned one is kept in `<cache>/roots/`,
+ * root version the client downloads on its way from the pinned one is kept in `<cache>/roots/`,
  * and before tuf-js reads the cache the chain is walked again from the pinned root (TUF 1.0
  * §5.3.4-5.3.5: each version signed by a threshold of the previous root's keys and of its own,
  * version + 1). A cache that does not chain from the pin is set aside and trust is fetched
@@ -21,45 +22,29 @@ function rootVersionOf(url: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** `fetcher`, keeping the bytes of each `N.root.json` it downloads in `seen`. */
-export function recordingRoots(fetcher: Fetcher, seen: Map<number, Buffer>): Fetcher {
+/**
+ * `fetcher`, keeping each `N.root.json` it downloads as `<cachePath>/roots/N.root.json` at once,
+ * before tuf-js checks and persists it: the walk in chainsFromPin verifies every version it
+ * reads, so a kept version never has to be one tuf-js accepted. Kept at once, not after a
+ * refresh that succeeded: a refresh tuf-js stops part-way (its cap on rotations, then a
+ * timestamp the root it reached cannot verify) has already persisted the root it reached, and the
+ * next run must find the versions below it; so must another run sharing the cache that reads it
+ * meanwhile. Written whole (a temporary file renamed), so a reader never meets half a version.
+ */
+export function recordingRoots(fetcher: Fetcher, cachePath: string): Fetcher {
   return {
     downloadFile: fetcher.downloadFile.bind(fetcher),
     async downloadBytes(url: string, maxLength: number): Promise<Buffer> {
       const bytes = await fetcher.downloadBytes(url, maxLength);
       const v = rootVersionOf(url);
-      if (v !== undefined) seen.set(v, bytes);
+      if (v !== undefined) {
+        const dir = path.join(cachePath, ROOTS);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileAtomic(path.join(dir, `${v}.root.json`), bytes);
+      }
       return bytes;
     },
   };
-}
-
-/**
- * After a refresh that succeeded: keeps the root versions tuf-js accepted (those up to the
- * cached root's version, each of which it verified in turn) as `roots/N.root.json`.
- */
-export function keepRoots(cachePath: string, seen: Map<number, Buffer>): void {
-  const version = cachedRootVersion(cachePath);
-  if (version === undefined) return;
-  const dir = path.join(cachePath, ROOTS);
-  for (const [v, bytes] of seen) {
-    if (v > version) continue;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(dir, `${v}.root.json`), bytes, { mode: 0o600 });
-  }
-}
-
-function cachedRootVersion(cachePath: string): number | undefined {
-  try {
-    const v = (
-      JSON.parse(fs.readFileSync(path.join(cachePath, 'metadata', 'root.json'), 'utf8')) as {
-        signed?: { version?: unknown };
-      }
-    ).signed?.version;
-    return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether the cache's root.json is `pinned`, or follows from it through the kept versions. */

@@ -4,7 +4,7 @@ import { describeSystemError, invalid, SignetError } from '../../core/errors.ts'
 import { httpUrl, send, trimSlash } from '../../services/http/outbound.ts';
 import { parseJsonText } from '../../core/json.ts';
 import type { InputNames } from '../input-names.ts';
-import { chainsFromPin, forgetUnanchored, keepRoots, recordingRoots } from './anchor.ts';
+import { chainsFromPin, forgetUnanchored, recordingRoots } from './anchor.ts';
 const { createHash } = process.getBuiltinModule('node:crypto');
 const fs = process.getBuiltinModule('node:fs');
 
@@ -167,8 +167,6 @@ async function refreshTrust(
   }
   await pinRoot(tufUrl, metadataDir, given, opts.timeoutMs, warn);
 
-  /** The root versions the network refresh downloads, kept once it succeeds (anchor.ts). */
-  const roots = new Map<number, Buffer>();
   // tuf-js (some 40 modules) is loaded only when metadata is verified, not for a recorded result.
   const make = async (forceCache: boolean): Promise<Updater> => {
     const [{ Updater }, { tufFetcher }] = await Promise.all([
@@ -185,7 +183,7 @@ async function refreshTrust(
       // Offline: a cache miss must fail, never fall through to the network.
       fetcher: opts.offline
         ? NO_NETWORK
-        : recordingRoots(tufFetcher(opts.timeoutMs ?? 10_000), roots),
+        : recordingRoots(tufFetcher(opts.timeoutMs ?? 10_000), cachePath),
     });
   };
 
@@ -199,7 +197,6 @@ async function refreshTrust(
       files =
         (await unchangedTargets(cachePath, tufUrl, opts.timeoutMs ?? 10_000)) ??
         (await getTargets(await make(false), true));
-      keepRoots(cachePath, roots);
       recordVerified(cachePath, metadataDir, files);
     } catch (e) {
       if (!isNetworkError(e))

@@ -373,6 +373,23 @@ test('one refresh follows at most 32 root versions (a repository holding the roo
     assert.equal((await c.run()).trustedRootText, '{"v":1}');
     assert.equal(cachedVersion(), 40);
     assert.deepEqual(c.warnings, []);
+
+    // Further: a timestamp key the 32nd version on cannot verify (rotated at version 80). The
+    // first run stops part-way and fails; the next goes on from the root it reached (the
+    // versions it downloaded are kept at once, so the walk from the pin finds them) and works,
+    // with no word of a changed cache.
+    for (let v = 41; v <= 80; v++) {
+      const old = repo.keys.root;
+      repo.keys.root = newKey();
+      if (v === 80) repo.keys.timestamp = newKey();
+      repo.root(v, [old, repo.keys.root]);
+    }
+    repo.publish({ targets: 1, snapshot: 1, timestamp: 2 }, '{"v":1}');
+    await assert.rejects(c.run());
+    assert.equal(cachedVersion(), 72);
+    assert.equal((await c.run()).trustedRootText, '{"v":1}');
+    assert.equal(cachedVersion(), 80);
+    assert.deepEqual(c.warnings, []);
   } finally {
     repo.close();
   }
