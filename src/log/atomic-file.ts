@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// Builtins by getBuiltinModule, not ES imports: the signer's TUF client writes through here,
+// and an ES import of node:crypto or node:fs loads webcrypto and fs/promises (startup.test.ts).
+const { randomBytes } = process.getBuiltinModule('node:crypto');
+const fs = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
 
 /**
  * Writes `data` to a new temporary file beside `file` and returns its path: created
