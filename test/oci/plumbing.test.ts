@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspectRaw, pushImage } from '../helpers/registry.ts';
-import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
+import { peakRssKiB, signetWithPeak } from '../helpers/peak-rss.ts';
 
 const { stack, reg, dir, run, keyed, keyless, opts } = await imageTestbed('signet-plumb-');
 const verifyKey = ['verify', '--key', 'cosign.pub', '--trusted-root', 'root.json'];
@@ -431,18 +431,12 @@ test(
 
 /** `signet ARGS` with the process's peak resident memory (KiB), from Node itself at exit. */
 function runWithPeak(args: string[]): { status: number | null; stderr: string; peakKiB: number } {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const r = spawnSync(
-    path.join(root, 'node_modules/.bin/node'),
-    [
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      PEAK_RSS_PRELOAD,
-      path.join(root, 'src/cli/main.ts'),
-      ...args,
-    ],
-    { cwd: dir, encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dir }, timeout: 120_000 },
-  );
+  const r = spawnSync(...signetWithPeak(args), {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_CONFIG: dir },
+    timeout: 120_000,
+  });
   return { status: r.status, stderr: r.stderr, peakKiB: peakRssKiB(r.stderr) };
 }
 

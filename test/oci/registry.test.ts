@@ -17,7 +17,7 @@ import {
   startRegistry,
 } from '../helpers/registry.ts';
 import { oneError, signet } from '../interop/sign-helpers.ts';
-import { PEAK_RSS_PRELOAD, peakRssKiB } from '../helpers/peak-rss.ts';
+import { peakRssKiB, signetWithPeak } from '../helpers/peak-rss.ts';
 
 const missing = registryMissing();
 const stack = await tempStack();
@@ -736,18 +736,10 @@ test(
 
 /** A signet run with its peak memory (test/helpers/peak-rss.ts); not blocking: fronts answer it. */
 async function runWithPeak(args: string[]) {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(
-    path.join(root, 'node_modules/.bin/node'),
-    [
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      PEAK_RSS_PRELOAD,
-      path.join(root, 'src/cli/main.ts'),
-      ...args,
-    ],
-    { cwd: dir, env: { ...process.env, DOCKER_CONFIG: emptyDocker, COSIGN_PASSWORD: 'pw' } },
-  );
+  const child = spawn(...signetWithPeak(args), {
+    cwd: dir,
+    env: { ...process.env, DOCKER_CONFIG: emptyDocker, COSIGN_PASSWORD: 'pw' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
